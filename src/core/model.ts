@@ -1,0 +1,159 @@
+// The data that flows between the parts of alloc-balance. Everything here is plain JSON:
+// an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
+// report the action writes, and both are read back by `compare` and by the `report` mode.
+
+/** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
+export interface PairSpec {
+  alloc: string;
+  free: string;
+}
+
+export interface Counts {
+  allocs: number;
+  frees: number;
+  /** allocs - frees (function-tracer counting) or objects still live (address pairing). */
+  outstanding: number;
+}
+
+/** Counts inside one workload cycle (cycle 0 = before the first cycle marker: load, set-up). */
+export interface CycleCounts extends Counts {
+  cycle: number;
+  /** Objects outstanding (cumulative, from the start of the trace) when this cycle ended. */
+  outstandingAfter: number;
+}
+
+/** A call site that allocated or released objects of a pair. */
+export interface CallerCounts extends Counts {
+  /** Symbolized call site: `func`, `func+0x1a/0x40` or a raw address when nothing better is known. */
+  caller: string;
+  /** true: the call site is code of the module under test; false: other code; null: unknown (no module given). */
+  inModule: boolean | null;
+  /** `file.c:123` from the module's debug info, when known. */
+  location?: string;
+  perCycle: CycleCounts[];
+}
+
+/** An object allocated and never released (address pairing only). */
+export interface OutstandingObject {
+  address: string;
+  caller: string;
+  inModule: boolean | null;
+  location?: string;
+  /** Cycle whose events allocated it (0 = before the first cycle). */
+  cycle: number;
+  /** Innermost first, symbolized, when stacks were recorded. */
+  stack?: string[];
+}
+
+export type PairingMethod = 'function' | 'kprobe' | 'kmem';
+
+export interface PairResult extends Counts {
+  alloc: string;
+  free: string;
+  method: PairingMethod;
+  /** Allocs/frees/outstanding counting only call sites in the module under test (all when unknown). */
+  module: Counts;
+  callers: CallerCounts[];
+  cycles: CycleCounts[];
+  /** Slope of the module's outstanding objects over the workload cycles (least squares). */
+  leakedPerCycle: number;
+  /** Frees of objects whose allocation the trace did not see (address pairing only). */
+  unmatchedFrees: number;
+  objects: OutstandingObject[];
+}
+
+export interface SlabDelta {
+  cache: string;
+  before: number;
+  after: number;
+  delta: number;
+}
+
+export interface AnalysisResult {
+  /** false when the trace lost events (header, `[LOST n EVENTS]`, per-CPU stats): never evidence of balance. */
+  complete: boolean;
+  lostEvents: number;
+  /** Workload cycles seen (markers); 1 for a trace without cycle markers. */
+  cycles: number;
+  pairs: PairResult[];
+  /** Human-readable reasons the result is incomplete or doubtful. */
+  problems: string[];
+  /** Optional /proc/slabinfo cross-check. */
+  slab?: SlabDelta[];
+  /** Cross-check of address pairing against function-tracer counts, when both were traced. */
+  crossCheck?: { pair: string; kprobeAllocs: number; functionAllocs: number; agree: boolean }[];
+}
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+export type FailOn = 'new-leak' | 'any-leak' | 'never';
+
+/** Per-cycle leak figures of one side, for one row of the table. */
+export interface SideFigures extends Counts {
+  cycles: number;
+  leakedPerCycle: number;
+  /** Outstanding (cumulative) after each workload cycle. */
+  growth: number[];
+}
+
+export type RowStatus = 'balanced' | 'new-leak' | 'worse' | 'same-leak' | 'better' | 'fixed' | 'unknown';
+
+export interface ComparisonRow {
+  pair: string;
+  caller: string;
+  inModule: boolean | null;
+  location?: string;
+  base: SideFigures | null;
+  pr: SideFigures | null;
+  /** pr.leakedPerCycle - base.leakedPerCycle */
+  change: number;
+  status: RowStatus;
+}
+
+export interface Comparison {
+  verdict: Verdict;
+  failOn: FailOn;
+  /** The one-line verdict shown above the table. */
+  headline: string;
+  reasons: string[];
+  rows: ComparisonRow[];
+  base: { complete: boolean; lostEvents: number; cycles: number };
+  pr: { complete: boolean; lostEvents: number; cycles: number };
+}
+
+/** How one side (base or PR) went on the target, before any analysis. */
+export type RunStatus =
+  | 'ok'
+  | 'build-failed'
+  | 'load-failed'
+  | 'unload-failed'
+  | 'workload-not-ready'
+  | 'workload-failed'
+  | 'kernel-splat'
+  | 'timeout'
+  | 'cancelled'
+  | 'setup-failed';
+
+export interface SideRun {
+  side: 'base' | 'pr';
+  ref: string;
+  sha: string;
+  status: RunStatus;
+  /** One line: why the run is not `ok`. */
+  reason?: string;
+  /** The relevant lines of the build log, dmesg or workload output. */
+  logExcerpt?: string;
+  timings: Record<string, number>;
+  analysis?: AnalysisResult;
+  /** Paths of raw artifacts (traces, dmesg) written by this side. */
+  artifacts?: string[];
+}
+
+export interface RunReport {
+  schema: 'alloc-balance/report@1';
+  runner: { name: string; kernel: string; target: 'host' | 'vm' };
+  module: string;
+  pairs: string[];
+  base: SideRun;
+  pr: SideRun;
+  comparison: Comparison;
+}
