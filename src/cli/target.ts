@@ -1,5 +1,83 @@
+// `alloc-balance target run --job FILE` and `alloc-balance target cleanup --state FILE`.
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../settings/input-error.js';
+import { parseTargetJob } from '../target/job.js';
+import { runTargetJob } from '../target/runner.js';
+import { cleanupFromState } from '../target/cleanup.js';
+import { RunAborted } from '../target/abortable.js';
 
-export async function targetCommand(_args: string[]): Promise<number> {
-  throw new UsageError('target: not available yet');
+const USAGE = 'usage: alloc-balance target run --job FILE | target cleanup --state FILE';
+
+function option(args: string[], name: string): string {
+  const i = args.indexOf(name);
+  const v = i >= 0 ? args[i + 1] : undefined;
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`target: ${name} FILE is required (${USAGE})`);
+  return v;
+}
+
+function requireRoot(what: string): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UsageError(`target ${what} must run as root (it loads modules and writes tracefs): run it with sudo`);
+  }
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+async function run(args: string[]): Promise<number> {
+  const jobFile = option(args, '--job');
+  let text: string;
+  try {
+    text = readFileSync(jobFile, 'utf8');
+  } catch (e) {
+    throw new UsageError(`target run: cannot read job ${jobFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const job = parseTargetJob(text, jobFile);
+  requireRoot('run');
+
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      console.error(`alloc-balance target: ${sig} again; still restoring the kernel's state, please wait`);
+      return;
+    }
+    received = sig;
+    console.error(`alloc-balance target: ${sig}: stopping the workload, unloading the module and restoring tracing`);
+    controller.abort(new RunAborted('cancelled', `the run was cancelled by ${sig}`));
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    const result = await runTargetJob(job, { signal: controller.signal, log: (l) => console.error(`alloc-balance target: ${l}`) });
+    const s = result.status;
+    console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ''}`);
+    console.log(`written: ${result.statusFile}`);
+    for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
+    if (s.restoreProblems.length) console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
+    if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
+    return result.exitCode;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+async function cleanup(args: string[]): Promise<number> {
+  const stateFile = option(args, '--state');
+  requireRoot('cleanup');
+  const r = await cleanupFromState(stateFile);
+  for (const n of r.notes) console.error(`alloc-balance target cleanup: ${n}`);
+  if (r.nothingToDo) {
+    console.log('cleanup: nothing to do (the run restored everything)');
+    return 0;
+  }
+  for (const p of r.problems) console.error(`alloc-balance target cleanup: could not restore: ${p}`);
+  console.log(`cleanup: ${r.undone} step(s), ${r.problems.length} problem(s)`);
+  return r.problems.length ? 1 : 0;
+}
+
+export async function targetCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'run') return run(rest);
+  if (sub === 'cleanup') return cleanup(rest);
+  throw new UsageError(`target: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'} (${USAGE})`);
 }

@@ -55,6 +55,8 @@ export interface PairResult extends Counts {
   module: Counts;
   callers: CallerCounts[];
   cycles: CycleCounts[];
+  /** Like `cycles`, counting only the module's call sites (in-module or unknown): what `leakedPerCycle` reads. */
+  moduleCycles?: CycleCounts[];
   /** Slope of the module's outstanding objects over the workload cycles (least squares). */
   leakedPerCycle: number;
   /** Frees of objects whose allocation the trace did not see (address pairing only). */
@@ -107,6 +109,15 @@ export interface ComparisonRow {
   /** pr.leakedPerCycle - base.leakedPerCycle */
   change: number;
   status: RowStatus;
+  /** Runner that measured this row, when reports of several runners were merged. */
+  runner?: string;
+  /** The pair's row over all the module's call sites: the verdict is read on these rows. */
+  total?: boolean;
+  /**
+   * Function-tracer counting: this call site allocates or releases, its objects are not paired
+   * one by one, so its leak is read on the pair's total row only (its status is 'unknown').
+   */
+  countedOnly?: boolean;
 }
 
 export interface Comparison {
@@ -148,6 +159,17 @@ export interface SideRun {
   artifacts?: string[];
 }
 
+/** What a report compared, as the triggering event described it: lets a report job find the PR. */
+export interface ChangeRef {
+  event: string;
+  prNumber: number | null;
+  baseSha: string;
+  headSha: string;
+  /** owner/name of the repository the head came from. */
+  headRepo: string;
+  isFork: boolean;
+}
+
 export interface RunReport {
   schema: 'alloc-balance/report@1';
   runner: { name: string; kernel: string; target: 'host' | 'vm' };
@@ -156,4 +178,5 @@ export interface RunReport {
   base: SideRun;
   pr: SideRun;
   comparison: Comparison;
+  change?: ChangeRef;
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command. On a fresh Debian or Ubuntu machine (as root, or with sudo) it installs what
+# the tests need - npm packages, a compiler, QEMU, a kernel image and its matching headers - then
+# typechecks, checks that dist/ is fresh and runs every test, the kernel tests in a VM included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+for pkg in git make gcc libc6-dev meson ninja-build; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+$SUDO node dist/cli.js lab setup
+npx tsc --noEmit
+node scripts/build.mjs --check
+npx vitest run "$@"

@@ -1,0 +1,103 @@
+// Builds an out-of-tree module with its build command (Kbuild by default) and finds the
+// .ko files it produced.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { runCommand } from './command.js';
+import { buildExcerpt } from './build-log.js';
+
+export const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
+
+export interface BuildRequest {
+  moduleDir: string;
+  /** Shell command run in moduleDir; empty: DEFAULT_BUILD_COMMAND. $KDIR and $PWD are set. */
+  buildCommand?: string;
+  /** Kbuild directory of the target kernel (`/lib/modules/<release>/build`). */
+  kernelBuildDir: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+}
+
+export interface BuiltModule {
+  /** Module name as the kernel knows it (`-` becomes `_`). */
+  name: string;
+  path: string;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  modules: BuiltModule[];
+  /** The whole build output (its last 4 MiB). */
+  log: string;
+  /** Compiler errors first, then the last lines: what a report shows. Empty when ok. */
+  excerpt: string;
+  /** One line: why the build failed. */
+  reason?: string;
+  seconds: number;
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.tmp_versions']);
+
+/** .ko files under dir modified at or after `since` (ms), depth-limited. */
+function findKoFiles(dir: string, since: number, depth = 6): string[] {
+  const found: string[] = [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return found;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
+    else if (e.isFile() && e.name.endsWith('.ko') && statSync(p).mtimeMs >= since) found.push(p);
+  }
+  return found.sort();
+}
+
+export function moduleNameOf(koPath: string): string {
+  return basename(koPath).replace(/\.ko$/, '').replace(/-/g, '_');
+}
+
+export async function buildModule(req: BuildRequest): Promise<BuildResult> {
+  const moduleDir = resolve(req.moduleDir);
+  if (!existsSync(moduleDir)) {
+    return { ok: false, modules: [], log: '', excerpt: '', reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
+  }
+  if (!existsSync(join(req.kernelBuildDir, 'Makefile'))) {
+    return {
+      ok: false,
+      modules: [],
+      log: '',
+      excerpt: '',
+      reason: `kernel build directory ${req.kernelBuildDir} has no Makefile: install the kernel headers of the target kernel (linux-headers-<release>)`,
+      seconds: 0,
+    };
+  }
+  const dir = realpathSync(moduleDir);
+  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
+  // Sub-second mtime granularity differs between filesystems: allow one second of slack.
+  const since = Date.now() - 1000;
+  const r = await runCommand('sh', ['-c', command], {
+    cwd: dir,
+    // LC_ALL=C: plain quotes and English messages in the log a report shows.
+    env: { ...process.env, LANG: 'C', LC_ALL: 'C', ...req.env, KDIR: req.kernelBuildDir, PWD: dir },
+    timeoutSeconds: req.timeoutSeconds,
+  });
+  const log = r.error ? `${r.output}\n${r.error}` : r.output;
+  if (r.code !== 0) {
+    const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
+  }
+  const modules = findKoFiles(dir, since).map((path) => ({ name: moduleNameOf(path), path }));
+  if (modules.length === 0) {
+    return {
+      ok: false,
+      modules,
+      log,
+      excerpt: buildExcerpt(log),
+      reason: `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
+      seconds: r.seconds,
+    };
+  }
+  return { ok: true, modules, log, excerpt: '', seconds: r.seconds };
+}

@@ -1,0 +1,69 @@
+// What a built .ko says about itself: the kernel it was built for, its symbols (for
+// symbolizing call sites) and source lines.
+import { describeExit, runCommand } from './command.js';
+import { UsageError } from '../settings/input-error.js';
+
+/** `modinfo -F vermagic`, e.g. `6.1.0-56-amd64 SMP preempt mod_unload modversions`. */
+export async function readVermagic(ko: string): Promise<string> {
+  const r = await runCommand('modinfo', ['-F', 'vermagic', ko]);
+  if (r.code !== 0) throw new UsageError(`modinfo ${ko} failed (${describeExit(r)}): ${r.stderr.trim() || 'is it a kernel module?'}`);
+  const v = r.stdout.trim();
+  if (v === '') throw new UsageError(`${ko} has no vermagic: it is not a kernel module built with Kbuild`);
+  return v;
+}
+
+/** The kernel release a vermagic names (its first word). */
+export function vermagicRelease(vermagic: string): string {
+  return vermagic.trim().split(/\s+/)[0] ?? '';
+}
+
+/**
+ * Null when the module fits the kernel release, else a one-line message saying what to do.
+ * Pure: `release` is `uname -r` of the target kernel.
+ */
+export function vermagicMismatch(ko: string, vermagic: string, release: string): string | null {
+  const built = vermagicRelease(vermagic);
+  if (built === release.trim()) return null;
+  return (
+    `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: ` +
+    `build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), ` +
+    `or run on a kernel whose headers were used`
+  );
+}
+
+/** `nm -f sysv --defined-only` text of the .ko: symbols with their section, for ModuleMap. */
+export async function moduleSymbols(ko: string): Promise<string> {
+  const r = await runCommand('nm', ['-f', 'sysv', '--defined-only', ko]);
+  if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+export interface SourceLine {
+  section: string;
+  offset: number;
+  function: string;
+  /** `file.c:123`, or '' when the .ko has no debug info for it. */
+  location: string;
+}
+
+/**
+ * file:line of section-relative offsets in the .ko (`addr2line -j SECTION`). Offsets are
+ * those of the call instruction (a return address minus 1). Inlined frames: the outermost.
+ */
+export async function addr2line(ko: string, section: string, offsets: number[]): Promise<SourceLine[]> {
+  if (offsets.length === 0) return [];
+  const r = await runCommand('addr2line', ['-e', ko, '-f', '-j', section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return parseAddr2line(r.stdout, section, offsets);
+}
+
+/** Pure: `addr2line -f` prints two lines per address: function, then file:line. */
+export function parseAddr2line(text: string, section: string, offsets: number[]): SourceLine[] {
+  const lines = text.split('\n');
+  return offsets.map((offset, i) => {
+    const fn = (lines[2 * i] ?? '??').trim();
+    const where = (lines[2 * i + 1] ?? '??:0').trim().replace(/\s+\(discriminator \d+\)$/, '');
+    const unknown = where.startsWith('??');
+    return { section, offset, function: fn === '??' ? '' : fn, location: unknown ? '' : where };
+  });
+}

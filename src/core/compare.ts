@@ -1,0 +1,216 @@
+// Base against PR: per pair and call site, objects leaked per cycle on each side, and the
+// verdict under the fail-on policy. An incomplete trace on either side is never a pass.
+import type { AnalysisResult, CallerCounts, Comparison, ComparisonRow, CycleCounts, FailOn, PairResult, RowStatus, SideFigures, Verdict } from './model.js';
+import { callerKey } from './frames.js';
+import { leakRate, round2 } from './leak-rate.js';
+
+/** The caller shown on a pair's total row. */
+export const MODULE_TOTAL = 'all module call sites';
+
+const EPSILON = 0.005;
+
+function figures(counts: { allocs: number; frees: number; outstanding: number }, cycles: CycleCounts[], sideCycles: number, rate?: number): SideFigures {
+  const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  return {
+    allocs: counts.allocs,
+    frees: counts.frees,
+    outstanding: counts.outstanding,
+    cycles: sideCycles,
+    leakedPerCycle: rate ?? leakRate(growth, counts.outstanding),
+    growth,
+  };
+}
+
+function totalFigures(p: PairResult, sideCycles: number): SideFigures {
+  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.leakedPerCycle);
+}
+
+interface MergedCaller {
+  key: string;
+  inModule: boolean | null;
+  location?: string;
+  counts: { allocs: number; frees: number; outstanding: number };
+  cycles: CycleCounts[];
+}
+
+/** Call sites of one function merged (offsets differ between builds, a function may call twice). */
+function mergeCallers(callers: CallerCounts[]): Map<string, MergedCaller> {
+  const merged = new Map<string, MergedCaller>();
+  for (const c of callers) {
+    const key = callerKey(c.caller);
+    let m = merged.get(key);
+    if (!m) {
+      m = { key, inModule: c.inModule, counts: { allocs: 0, frees: 0, outstanding: 0 }, cycles: [] };
+      merged.set(key, m);
+    }
+    if (c.inModule === true || (c.inModule === null && m.inModule === false)) m.inModule = c.inModule;
+    if (c.location && !m.location) m.location = c.location;
+    m.counts.allocs += c.allocs;
+    m.counts.frees += c.frees;
+    m.counts.outstanding += c.outstanding;
+    for (const pc of c.perCycle) {
+      let into = m.cycles.find((x) => x.cycle === pc.cycle);
+      if (!into) {
+        into = { cycle: pc.cycle, allocs: 0, frees: 0, outstanding: 0, outstandingAfter: 0 };
+        m.cycles.push(into);
+      }
+      into.allocs += pc.allocs;
+      into.frees += pc.frees;
+      into.outstanding += pc.outstanding;
+      into.outstandingAfter += pc.outstandingAfter;
+    }
+  }
+  for (const m of merged.values()) m.cycles.sort((a, b) => a.cycle - b.cycle);
+  return merged;
+}
+
+function leaks(f: SideFigures | null): boolean {
+  return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
+}
+
+export function rowStatus(base: SideFigures | null, pr: SideFigures | null): RowStatus {
+  const b = leaks(base);
+  const p = leaks(pr);
+  if (!b && !p) return 'balanced';
+  if (!b && p) return 'new-leak';
+  if (b && !p) return 'fixed';
+  const change = (pr?.leakedPerCycle ?? 0) - (base?.leakedPerCycle ?? 0);
+  if (change > EPSILON) return 'worse';
+  if (change < -EPSILON) return 'better';
+  return 'same-leak';
+}
+
+function pairKey(p: { alloc: string; free: string }): string {
+  return `${p.alloc}:${p.free}`;
+}
+
+/** A count of objects: `1 object`, `2 objects`, `1.5 objects`. */
+export function objects(n: number): string {
+  return `${fmt(n)} ${n === 1 ? 'object' : 'objects'}`;
+}
+
+export function fmt(n: number): string {
+  return String(round2(n));
+}
+
+function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
+  const out: ComparisonRow[] = [];
+  const names: string[] = [];
+  for (const p of [...pr.pairs, ...base.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
+  for (const name of names) {
+    const b = base.pairs.find((p) => pairKey(p) === name) ?? null;
+    const p = pr.pairs.find((x) => pairKey(x) === name) ?? null;
+    const bf = b ? totalFigures(b, base.cycles) : null;
+    const pf = p ? totalFigures(p, pr.cycles) : null;
+    out.push({
+      pair: name,
+      caller: MODULE_TOTAL,
+      inModule: true,
+      base: bf,
+      pr: pf,
+      change: round2((pf?.leakedPerCycle ?? 0) - (bf?.leakedPerCycle ?? 0)),
+      status: rowStatus(bf, pf),
+      total: true,
+    });
+    const bc = b ? mergeCallers(b.callers) : new Map<string, MergedCaller>();
+    const pc = p ? mergeCallers(p.callers) : new Map<string, MergedCaller>();
+    const countedOnly = (p ?? b)?.method === 'function' || (b?.method === 'function' && p?.method === 'function');
+    const callerRows: ComparisonRow[] = [];
+    for (const key of new Set([...pc.keys(), ...bc.keys()])) {
+      const bm = bc.get(key);
+      const pm = pc.get(key);
+      const bfig = bm ? figures(bm.counts, bm.cycles, base.cycles) : null;
+      const pfig = pm ? figures(pm.counts, pm.cycles, pr.cycles) : null;
+      const inModule = pm?.inModule === true || bm?.inModule === true ? true : (pm ?? bm)!.inModule;
+      const location = pm?.location ?? bm?.location;
+      callerRows.push({
+        pair: name,
+        caller: key,
+        inModule,
+        ...(location ? { location } : {}),
+        base: bfig,
+        pr: pfig,
+        change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
+        status: countedOnly ? 'unknown' : rowStatus(bfig, pfig),
+        ...(countedOnly ? { countedOnly: true } : {}),
+      });
+    }
+    callerRows.sort(
+      (x, y) =>
+        Number(y.inModule !== false) - Number(x.inModule !== false) ||
+        (y.pr?.leakedPerCycle ?? 0) - (x.pr?.leakedPerCycle ?? 0) ||
+        (y.pr?.allocs ?? 0) - (x.pr?.allocs ?? 0) ||
+        x.caller.localeCompare(y.caller),
+    );
+    out.push(...callerRows);
+  }
+  return out;
+}
+
+function sideSummary(a: AnalysisResult) {
+  return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
+}
+
+function incompleteReason(side: string, a: AnalysisResult): string {
+  if (a.lostEvents > 0) return `the ${side} trace lost ${a.lostEvents} events`;
+  return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ''}`;
+}
+
+function sumRate(rs: ComparisonRow[], side: 'base' | 'pr'): number {
+  return round2(rs.reduce((s, r) => s + (r[side]?.leakedPerCycle ?? 0), 0));
+}
+
+/** Where the PR's leak on a pair is: its worst in-module call site with paired objects. */
+function leakSite(all: ComparisonRow[], pair: string): string | null {
+  const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
+  sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  return sites.length > 0 ? sites[0].caller : null;
+}
+
+export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn = 'new-leak'): Comparison {
+  const all = rows(base, pr);
+  const totals = all.filter((r) => r.total);
+  const reasons: string[] = [];
+  const prRate = sumRate(totals, 'pr');
+  const baseRate = sumRate(totals, 'base');
+  let verdict: Verdict;
+  let headline: string;
+
+  const failing = totals.filter((r) =>
+    failOn === 'any-leak' ? leaks(r.pr) : failOn === 'new-leak' ? r.status === 'new-leak' || r.status === 'worse' : false,
+  );
+  const details: string[] = [];
+  for (const r of failing) {
+    const site = leakSite(all, r.pair);
+    const pf = r.pr!;
+    const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
+    const b = r.base ? (pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0))) : 'not traced';
+    details.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
+    reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ''} (base ${b})`);
+  }
+
+  if (!base.complete || !pr.complete) {
+    verdict = 'inconclusive';
+    const why = [!pr.complete ? incompleteReason('PR', pr) : '', !base.complete ? incompleteReason('base', base) : ''].filter((s) => s !== '');
+    headline = `⚠️ inconclusive: ${why.join('; ')}`;
+    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`));
+  } else if (failing.length > 0) {
+    verdict = 'fail';
+    headline = `❌ fail: ${details[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? 's' : ''})` : ''}`;
+  } else {
+    verdict = 'pass';
+    const figures = `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
+    if (failOn === 'never') headline = `✅ pass (fail-on: never): ${figures}`;
+    else if (failOn === 'any-leak') headline = `✅ pass: the PR leaks nothing — ${figures}`;
+    else headline = `✅ pass: no new leak — ${figures}`;
+  }
+  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base), pr: sideSummary(pr) };
+}
+
+/** Objects the PR leaks per cycle over all pairs (module call sites): the `leaked-per-cycle` output. */
+export function prLeakedPerCycle(c: Comparison): number {
+  return sumRate(
+    c.rows.filter((r) => r.total),
+    'pr',
+  );
+}

@@ -1,0 +1,69 @@
+// What a frame or call site in a trace can look like, taken apart without regular expressions:
+// `kni_ioctl_create`, `leaky_create+0x5a/0x100 [leaky]`, `0xffffffffc0203112`, `ffffffffc0203112`.
+
+export interface Frame {
+  /** Symbol name, '' for a raw address. */
+  symbol: string;
+  /** Offset into the symbol (`+0x5a`), -1 when not printed. */
+  offset: number;
+  /** `[module]` suffix, '' when none. */
+  module: string;
+  /** Raw address as lower-case `0x...` hex, '' when the frame is symbolic. */
+  address: string;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** True for `0xffffffffc0203112` or a bare 8-16 digit hex number (old kmem call_site). */
+export function isRawAddress(text: string): boolean {
+  let i = text.startsWith('0x') ? 2 : 0;
+  const digits = text.length - i;
+  if (digits < 1 || (i === 0 && digits < 8)) return false;
+  for (; i < text.length; i++) if (!isHexDigit(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** `ffffffffc0203112` / `0xFFFF...` -> `0xffffffffc0203112`. */
+export function normalizeAddress(text: string): string {
+  const hex = (text.startsWith('0x') ? text.slice(2) : text).toLowerCase().replace(/^0+(?=.)/, '');
+  return `0x${hex}`;
+}
+
+export function parseFrame(raw: string): Frame {
+  let text = raw.trim();
+  let module = '';
+  if (text.endsWith(']')) {
+    const open = text.lastIndexOf(' [');
+    if (open > 0) {
+      module = text.slice(open + 2, -1);
+      text = text.slice(0, open);
+    }
+  }
+  if (isRawAddress(text)) return { symbol: '', offset: -1, module, address: normalizeAddress(text) };
+  const plus = text.indexOf('+');
+  if (plus < 0) return { symbol: text, offset: -1, module, address: '' };
+  const slash = text.indexOf('/', plus);
+  const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? undefined : slash), 16);
+  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: '' };
+}
+
+/** The printed form of a call site: `func+0x5a` or `func` or the address. */
+export function frameCaller(frame: Frame): string {
+  if (frame.symbol === '') return frame.address;
+  return frame.offset >= 0 ? `${frame.symbol}+0x${frame.offset.toString(16)}` : frame.symbol;
+}
+
+/**
+ * The name a call site keeps across builds: the function without offset and without the
+ * suffixes the compiler adds to clones (`kni_dev_remove.isra.0` -> `kni_dev_remove`).
+ */
+export function callerKey(caller: string): string {
+  let name = caller;
+  const plus = name.indexOf('+');
+  if (plus > 0) name = name.slice(0, plus);
+  const dot = name.indexOf('.');
+  if (dot > 0) name = name.slice(0, dot);
+  return name;
+}

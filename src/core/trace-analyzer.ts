@@ -1,0 +1,629 @@
+// Counts and pairs allocations and frees from trace text, one line at a time. Reads every
+// shape the kernel prints (function tracer, kprobe/kretprobe events, kmem tracepoints, stack
+// blocks, markers, lost-event notes); what it keeps grows with call sites, cycles and live
+// objects only, never with the length of the trace.
+import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
+import { pairName } from './pair-spec.js';
+import { isRawAddress, normalizeAddress, parseFrame } from './frames.js';
+import { ModuleMap, type Resolved } from './module-map.js';
+import { leakRate } from './leak-rate.js';
+import type { BufferStats } from './buffer-stats.js';
+
+export interface AnalyzerOptions {
+  pairs: PairSpec[];
+  /** Module under test; without it every call site is "unknown" and counts for the module. */
+  moduleMap?: ModuleMap;
+  /** Frames kept per outstanding object. */
+  maxStackFrames?: number;
+  /** Outstanding objects listed in the result (module call sites first). */
+  maxObjects?: number;
+}
+
+const ALLOC = 0;
+const FREE = 1;
+type Role = typeof ALLOC | typeof FREE;
+
+/** Counts of one call site; `cum` is its running outstanding. */
+class CallerAcc {
+  allocs = 0;
+  frees = 0;
+  cum = 0;
+  readonly allocsIn: number[] = [];
+  readonly freesIn: number[] = [];
+  /** Cumulative outstanding when each cycle ended. */
+  readonly after: number[] = [];
+  constructor(
+    readonly caller: string,
+    readonly inModule: boolean | null,
+  ) {}
+
+  alloc(cycle: number): void {
+    this.allocs++;
+    this.cum++;
+    this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
+  }
+
+  free(cycle: number): void {
+    this.frees++;
+    this.cum--;
+    this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
+  }
+}
+
+interface LiveObject {
+  acc: CallerAcc;
+  cycle: number;
+  address: string;
+  stack?: string[];
+}
+
+/** One way of counting a pair: call counting (function tracer) or per-object pairing. */
+class Ledger {
+  readonly callers = new Map<string, CallerAcc>();
+  events = 0;
+  allocs = 0;
+  unmatchedFrees = 0;
+  /** Allocations attributed outside the module that came with no stack to look through. */
+  outsideWithoutStack = 0;
+  /** One of those call sites, named in the hint. */
+  outsideExample = '';
+  readonly live = new Map<string, LiveObject>();
+  /** Objects whose address was allocated again before any free was seen. */
+  readonly shadowed: LiveObject[] = [];
+  method: PairingMethod = 'function';
+
+  /** Recent call-site texts and their counters: compared in place, no string is cut per line. */
+  private readonly quickTexts: string[] = [];
+  private readonly quickAccs: CallerAcc[] = [];
+
+  quick(line: string, start: number, end: number): CallerAcc | undefined {
+    const n = end - start;
+    const texts = this.quickTexts;
+    for (let k = 0; k < texts.length; k++) {
+      const t = texts[k];
+      if (t.length === n && line.startsWith(t, start)) return this.quickAccs[k];
+    }
+    return undefined;
+  }
+
+  remember(text: string, acc: CallerAcc): void {
+    if (this.quickTexts.length < 32) {
+      this.quickTexts.push(text);
+      this.quickAccs.push(acc);
+    }
+  }
+
+  acc(r: Resolved): CallerAcc {
+    let a = this.callers.get(r.caller);
+    if (a === undefined) {
+      a = new CallerAcc(r.caller, r.inModule);
+      this.callers.set(r.caller, a);
+    }
+    return a;
+  }
+}
+
+interface PairState {
+  spec: PairSpec;
+  fn: Ledger;
+  addr: Ledger;
+}
+
+interface Target {
+  pair: PairState;
+  role: Role;
+}
+
+const NO_PENDING = 0;
+const PENDING_COUNT = 1;
+const PENDING_ALLOC_OBJECT = 2;
+const PENDING_FREE_OBJECT = 3;
+
+/** Frames the tracing machinery itself adds to a stack. */
+const TRAMPOLINES = new Set(['kretprobe_trampoline', '__kretprobe_trampoline', 'arch_rethook_trampoline', 'ftrace_regs_caller', 'ftrace_caller', 'ftrace_trampoline']);
+
+const MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
+
+export class TraceAnalyzer {
+  private readonly pairs: PairState[];
+  /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
+  private readonly functions = new Map<string, Target[]>();
+  /** The same names as an array, matched in place on the hot path. */
+  private readonly functionNames: string[] = [];
+  private readonly functionTargets: Target[][] = [];
+  /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> targets. */
+  private readonly kmemEvents = new Map<string, Target[]>();
+  private readonly map: ModuleMap;
+  private readonly maxStackFrames: number;
+  private readonly maxObjects: number;
+
+  recognizedLines = 0;
+  private headerLost = 0;
+  private markerLost = 0;
+  private statsLost = 0;
+  private statsFiles = 0;
+  private readonly problems: string[] = [];
+
+  private cycle = 0;
+  private starts = 0;
+  private inCycle = false;
+  private missingEnds = 0;
+  private strayEnds = 0;
+
+  private pendingKind = NO_PENDING;
+  private pendingTargets: Target[] = [];
+  private pendingCaller = '';
+  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
+  private pendingLine = '';
+  private pendingCallerStart = 0;
+  private pendingCallerEnd = 0;
+  private pendingBracket = 0;
+  private pendingAddress = '';
+  private pendingCycle = 0;
+  private pendingMethod: PairingMethod = 'function';
+  private stackOpen = false;
+  private readonly frames: string[] = [];
+
+  constructor(options: AnalyzerOptions) {
+    if (options.pairs.length === 0) throw new Error('no pair to track');
+    this.map = options.moduleMap ?? new ModuleMap('');
+    this.maxStackFrames = options.maxStackFrames ?? 16;
+    this.maxObjects = options.maxObjects ?? 1000;
+    this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger() }));
+    for (const pair of this.pairs) {
+      this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
+      this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
+      this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
+      this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
+      this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
+    }
+    for (const [name, targets] of this.functions) {
+      this.functionNames.push(name);
+      this.functionTargets.push(targets);
+    }
+  }
+
+  private addTarget(map: Map<string, Target[]>, name: string, t: Target): void {
+    const list = map.get(name) ?? [];
+    list.push(t);
+    map.set(name, list);
+  }
+
+  /** Lost-event counts from per_cpu/cpuN/stats read at the end of the run. */
+  addBufferStats(stats: BufferStats): void {
+    this.statsLost += stats.lost;
+    this.statsFiles++;
+  }
+
+  /**
+   * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
+   * of a trace, are counted in place; anything else goes through `push`.
+   */
+  pushRange(text: string, start: number, end: number): void {
+    const c = text.charCodeAt(start);
+    if (c === 35 /* # */ || c === 67 /* C */ || (c === 32 && text.charCodeAt(start + 1) === 61)) {
+      this.push(text.slice(start, end));
+      return;
+    }
+    const bracket = text.indexOf('] ', start);
+    const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(': ', bracket);
+    const space = colon < 0 || colon >= end ? -1 : text.indexOf(' ', colon + 2);
+    if (space < 0 || space >= end || text.charCodeAt(space + 1) !== 60 /* < */ || text.charCodeAt(space + 2) !== 45 /* - */ || text.charCodeAt(space - 1) === 58) {
+      this.push(text.slice(start, end));
+      return;
+    }
+    const body = colon + 2;
+    const n = space - body;
+    const names = this.functionNames;
+    let k = 0;
+    for (; k < names.length; k++) if (names[k].length === n && text.startsWith(names[k], body)) break;
+    if (k === names.length) {
+      // An untracked function, or a tracked one printed with an offset.
+      const plus = text.indexOf('+', body);
+      if (plus >= 0 && plus < space) this.push(text.slice(start, end));
+      else {
+        this.recognizedLines++;
+        this.stackOpen = false;
+        if (this.pendingKind !== NO_PENDING) this.flush();
+      }
+      return;
+    }
+    this.recognizedLines++;
+    this.stackOpen = false;
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    this.pendingKind = PENDING_COUNT;
+    this.pendingTargets = this.functionTargets[k];
+    this.pendingLine = text;
+    this.pendingCallerStart = space + 3;
+    this.pendingCallerEnd = end;
+    this.pendingCaller = '';
+    this.pendingBracket = bracket;
+    this.pendingCycle = this.cycle;
+    if (this.frames.length > 0) this.frames.length = 0;
+  }
+
+  /** Feeds one line of trace text (without its line break). */
+  push(line: string): void {
+    const c = line.charCodeAt(0);
+    // ` => frame` lines of a <stack trace> block.
+    if (c === 32 && line.charCodeAt(1) === 61 /* = */ && line.charCodeAt(2) === 62 /* > */) {
+      this.recognizedLines++;
+      if (this.stackOpen && this.frames.length < 64) this.frames.push(line.slice(4).trim());
+      return;
+    }
+    this.stackOpen = false;
+    if (c === 35 /* # */) {
+      this.header(line);
+      return;
+    }
+    if (c === 67 /* C */ && line.startsWith('CPU:')) {
+      this.lostNote(line);
+      return;
+    }
+    const bracket = line.indexOf('] ');
+    const colon = bracket < 0 ? -1 : line.indexOf(': ', bracket);
+    if (colon < 0) {
+      const text = line.trim();
+      if (text.startsWith('alloc-balance ')) this.marker(text);
+      return;
+    }
+    const body = colon + 2;
+    const space = line.indexOf(' ', body);
+    if (space < 0) return;
+    if (line.charCodeAt(space - 1) === 58 /* : */) {
+      this.recognizedLines++;
+      this.event(line, bracket, line.slice(body, space - 1), space + 1);
+      return;
+    }
+    if (line.charCodeAt(body) === 60 /* < */ && line.startsWith('<stack trace>', body)) {
+      this.recognizedLines++;
+      this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingBracket);
+      return;
+    }
+    if (line.charCodeAt(space + 1) !== 60 /* < */ || line.charCodeAt(space + 2) !== 45 /* - */) return;
+    this.recognizedLines++;
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    let func = line.slice(body, space);
+    let targets = this.functions.get(func);
+    if (targets === undefined) {
+      const plus = func.indexOf('+');
+      if (plus < 0) return;
+      func = func.slice(0, plus);
+      targets = this.functions.get(func);
+      if (targets === undefined) return;
+    }
+    this.pendingKind = PENDING_COUNT;
+    this.pendingTargets = targets;
+    this.pendingLine = line;
+    this.pendingCallerStart = space + 3;
+    this.pendingCallerEnd = line.length;
+    this.pendingCaller = '';
+    this.pendingBracket = bracket;
+    this.pendingCycle = this.cycle;
+    if (this.frames.length > 0) this.frames.length = 0;
+  }
+
+  private cpuOf(line: string, bracket: number): string {
+    return line.slice(line.lastIndexOf('[', bracket) + 1, bracket);
+  }
+
+  private header(line: string): void {
+    const at = line.indexOf('entries-in-buffer/entries-written:');
+    if (at < 0) return;
+    this.recognizedLines++;
+    const m = /(\d+)\/(\d+)/.exec(line.slice(at + 34));
+    if (m && Number(m[2]) > Number(m[1])) this.headerLost += Number(m[2]) - Number(m[1]);
+  }
+
+  private lostNote(line: string): void {
+    const m = /\[LOST (\d+) EVENTS\]/.exec(line);
+    if (!m) return;
+    this.recognizedLines++;
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    this.markerLost += Number(m[1]);
+  }
+
+  private event(line: string, bracket: number, name: string, args: number): void {
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    if (name === 'tracing_mark_write') {
+      this.marker(line.slice(args));
+      return;
+    }
+    if (line.charCodeAt(args) === 40 /* ( */) {
+      this.probe(line, bracket, args);
+      return;
+    }
+    const targets = this.kmemEvents.get(name);
+    if (targets === undefined) return;
+    const cs = line.indexOf('call_site=', args);
+    const ptrAt = line.indexOf(' ptr=', args);
+    if (cs < 0 || ptrAt < 0) return;
+    const ptrEnd = line.indexOf(' ', ptrAt + 5);
+    const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? undefined : ptrEnd));
+    const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(' ', cs) < 0 ? undefined : line.indexOf(' ', cs));
+    this.pendObject(targets, line, bracket, address, callSite.trim(), 'kmem');
+  }
+
+  /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
+  private probe(line: string, bracket: number, args: number): void {
+    const close = line.indexOf(')', args);
+    if (close < 0) return;
+    const inner = line.slice(args + 1, close);
+    const arrow = inner.indexOf(' <- ');
+    const isReturn = arrow >= 0;
+    const func = isReturn ? inner.slice(arrow + 4).trim() : parseFrame(inner).symbol;
+    const all = this.functions.get(func);
+    if (all === undefined) return;
+    const role = isReturn ? ALLOC : FREE;
+    const targets = all.filter((t) => t.role === role);
+    if (targets.length === 0) return;
+    const rest = line.slice(close + 1);
+    let value = '';
+    if (isReturn) {
+      const ret = /(?:^|\s)ret=(\S+)/.exec(rest);
+      if (ret) value = ret[1];
+    }
+    if (value === '') {
+      const first = /\S+?=(\S+)/.exec(rest);
+      if (first) value = first[1];
+    }
+    this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : '', 'kprobe');
+  }
+
+  /** An object address as `0x...`, '' for NULL or a value that is no address. */
+  private addressValue(text: string): string {
+    let t = text.trim();
+    if (t.startsWith('"')) t = t.slice(1, -1);
+    if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
+    if (!isRawAddress(t) && !(t.startsWith('0x') && t.length > 2)) return '';
+    const a = normalizeAddress(t);
+    return a === '0x0' ? '' : a;
+  }
+
+  private pendObject(targets: Target[], line: string, bracket: number, address: string, caller: string, method: PairingMethod): void {
+    if (address === '') return;
+    this.pendingKind = targets[0].role === ALLOC ? PENDING_ALLOC_OBJECT : PENDING_FREE_OBJECT;
+    this.pendingTargets = targets;
+    this.pendingAddress = address;
+    this.pendingCaller = caller;
+    this.pendingLine = line;
+    this.pendingBracket = bracket;
+    this.pendingCycle = this.cycle;
+    this.pendingMethod = method;
+    if (this.frames.length > 0) this.frames.length = 0;
+  }
+
+  /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
+  private attribute(skip: string): Resolved {
+    const direct = this.pendingCaller === '' ? null : this.map.resolve(this.pendingCaller);
+    if (direct !== null && direct.inModule === true) return direct;
+    for (const f of this.frames) {
+      const r = this.map.resolve(f);
+      if (r.inModule === true) return r;
+    }
+    if (direct !== null) return direct;
+    for (const f of this.frames) {
+      const r = this.map.resolve(f);
+      if (r.inModule !== null || (!f.startsWith('0x') && !f.startsWith(skip))) return r;
+    }
+    return { caller: '(unknown)', inModule: null };
+  }
+
+  private stack(skip: string): string[] | undefined {
+    if (this.frames.length === 0) return undefined;
+    const out: string[] = [];
+    for (let k = 0; k < this.frames.length && out.length < this.maxStackFrames; k++) {
+      const r = this.map.resolve(this.frames[k]);
+      if (k === 0 && r.inModule !== true && isRawAddress(r.caller)) continue; // the ftrace trampoline
+      const symbol = parseFrame(r.caller).symbol;
+      if (symbol === skip || TRAMPOLINES.has(symbol)) continue;
+      out.push(r.caller);
+    }
+    return out;
+  }
+
+  private flush(): void {
+    const kind = this.pendingKind;
+    this.pendingKind = NO_PENDING;
+    const cycle = this.pendingCycle;
+    for (const t of this.pendingTargets) {
+      const skip = t.role === ALLOC ? t.pair.spec.alloc : t.pair.spec.free;
+      if (kind === PENDING_COUNT) {
+        const ledger = t.pair.fn;
+        ledger.events++;
+        const line = this.pendingLine;
+        let end = this.pendingCallerEnd;
+        while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
+        if (this.frames.length === 0) {
+          const known = ledger.quick(line, this.pendingCallerStart, end);
+          if (known !== undefined) {
+            if (t.role === ALLOC) {
+              known.alloc(cycle);
+              ledger.allocs++;
+              if (known.inModule === false) ledger.outsideWithoutStack++;
+            } else known.free(cycle);
+            continue;
+          }
+        }
+        if (this.pendingCaller === '') this.pendingCaller = line.slice(this.pendingCallerStart, end);
+        const r = this.attribute(skip);
+        if (r.inModule === false && this.frames.length === 0 && t.role === ALLOC) {
+          ledger.outsideWithoutStack++;
+          ledger.outsideExample ||= r.caller;
+        }
+        const acc = ledger.acc(r);
+        if (this.frames.length === 0) ledger.remember(this.pendingCaller, acc);
+        if (t.role === ALLOC) {
+          acc.alloc(cycle);
+          ledger.allocs++;
+        } else acc.free(cycle);
+      } else {
+        const ledger = t.pair.addr;
+        ledger.events++;
+        ledger.method = this.pendingMethod;
+        const address = this.pendingAddress;
+        if (kind === PENDING_ALLOC_OBJECT) {
+          const r = this.attribute(skip);
+          if (r.inModule === false && this.frames.length === 0 && this.pendingMethod === 'kprobe') {
+            ledger.outsideWithoutStack++;
+            ledger.outsideExample ||= r.caller;
+          }
+          const acc = ledger.acc(r);
+          acc.alloc(cycle);
+          ledger.allocs++;
+          const old = ledger.live.get(address);
+          if (old !== undefined) ledger.shadowed.push(old);
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip) });
+        } else {
+          const obj = ledger.live.get(address);
+          if (obj === undefined) ledger.unmatchedFrees++;
+          else {
+            ledger.live.delete(address);
+            obj.acc.free(cycle);
+          }
+        }
+      }
+    }
+    if (this.frames.length > 0) this.frames.length = 0;
+  }
+
+  private marker(text: string): void {
+    const m = MARKER.exec(text.trim());
+    if (!m) return;
+    this.recognizedLines++;
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    if (m[3] !== undefined) return; // phase=unload: frees that follow stay in the last cycle's totals
+    if (m[2] === 'start') {
+      if (this.inCycle) {
+        this.missingEnds++;
+        this.snapshot(this.cycle);
+      } else if (this.cycle === 0) this.snapshot(0);
+      this.cycle++;
+      this.starts++;
+      this.inCycle = true;
+    } else if (this.inCycle) {
+      this.snapshot(this.cycle);
+      this.inCycle = false;
+    } else this.strayEnds++;
+  }
+
+  private snapshot(cycle: number): void {
+    for (const p of this.pairs) {
+      for (const ledger of [p.fn, p.addr]) for (const acc of ledger.callers.values()) acc.after[cycle] = acc.cum;
+    }
+  }
+
+  /** Ends the trace and returns the analysis. */
+  finish(): AnalysisResult {
+    if (this.pendingKind !== NO_PENDING) this.flush();
+    const problems = this.problems;
+    const marked = this.starts > 0;
+    if (this.inCycle) {
+      this.missingEnds++;
+      this.snapshot(this.cycle);
+    }
+    if (!marked) this.snapshot(0);
+    const cycles = marked ? this.starts : 1;
+    // Without markers the whole trace is the one workload cycle.
+    const index = (c: number): number => (marked ? c : 1);
+    const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
+    const sourceOf = (c: number): number => (marked ? c : 0);
+
+    const traceLost = this.headerLost + this.markerLost;
+    const lostEvents = Math.max(traceLost, this.statsLost);
+    if (this.headerLost > 0) problems.push(`the trace buffer overwrote ${this.headerLost} events (entries-in-buffer < entries-written): raise trace-buffer-kb`);
+    if (this.markerLost > 0) problems.push(`the trace reports ${this.markerLost} lost events ([LOST n EVENTS]): raise trace-buffer-kb`);
+    if (this.statsLost > 0) problems.push(`the per-CPU buffer stats count ${this.statsLost} overrun or dropped events: raise trace-buffer-kb`);
+    if (this.missingEnds > 0) problems.push(`${this.missingEnds} cycle(s) started without an end marker: the workload cycle did not finish`);
+    if (this.strayEnds > 0) problems.push(`${this.strayEnds} cycle end marker(s) without a start marker`);
+
+    const crossCheck: NonNullable<AnalysisResult['crossCheck']> = [];
+    const pairs: PairResult[] = this.pairs.map((p) => {
+      const name = pairName(p.spec);
+      const addressPaired = p.addr.events > 0;
+      const ledger = addressPaired ? p.addr : p.fn;
+      if (addressPaired && p.fn.events > 0) {
+        crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
+        if (p.addr.allocs !== p.fn.allocs) {
+          problems.push(`${name}: the function tracer counted ${p.fn.allocs} calls of ${p.spec.alloc}, the probes ${p.addr.allocs} allocations`);
+        }
+      }
+      if (ledger.events === 0) problems.push(`${name}: no ${p.spec.alloc} or ${p.spec.free} event in the trace: check that the pair is traced`);
+      if (ledger.outsideWithoutStack > 0 && this.map.module !== '') {
+        problems.push(
+          `${name}: ${ledger.outsideWithoutStack} allocation(s) attributed to call sites outside the module (e.g. ${ledger.outsideExample}) with no stack: if the module reaches them, record stacks to attribute them`,
+        );
+      }
+      const callers = [...ledger.callers.values()];
+      const cyclesOf = (accs: CallerAcc[]): CycleCounts[] =>
+        cycleIds.map((c) => {
+          const s = sourceOf(c);
+          let allocs = 0;
+          let frees = 0;
+          let after = 0;
+          for (const a of accs) {
+            allocs += a.allocsIn[s] ?? 0;
+            frees += a.freesIn[s] ?? 0;
+            after += a.after[s] ?? 0;
+          }
+          return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
+        });
+      const sum = (accs: CallerAcc[]) => {
+        let allocs = 0;
+        let frees = 0;
+        for (const a of accs) {
+          allocs += a.allocs;
+          frees += a.frees;
+        }
+        return { allocs, frees, outstanding: allocs - frees };
+      };
+      const moduleAccs = callers.filter((a) => a.inModule !== false);
+      const moduleCycles = cyclesOf(moduleAccs);
+      const module = sum(moduleAccs);
+      const total = sum(callers);
+      const workload = (cs: CycleCounts[]) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+      const callerRows: CallerCounts[] = callers
+        .map((a) => ({
+          caller: a.caller,
+          inModule: a.inModule,
+          allocs: a.allocs,
+          frees: a.frees,
+          outstanding: a.allocs - a.frees,
+          perCycle: cyclesOf([a]),
+        }))
+        .sort((x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+      const live = [...ledger.shadowed, ...ledger.live.values()];
+      live.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
+      if (live.length > this.maxObjects) problems.push(`${name}: ${live.length} objects outstanding, the first ${this.maxObjects} listed`);
+      const objects: OutstandingObject[] = live.slice(0, this.maxObjects).map((o) => ({
+        address: o.address,
+        caller: o.acc.caller,
+        inModule: o.acc.inModule,
+        cycle: index(o.cycle),
+        ...(o.stack ? { stack: o.stack } : {}),
+      }));
+      return {
+        alloc: p.spec.alloc,
+        free: p.spec.free,
+        method: ledger.method,
+        ...total,
+        module,
+        callers: callerRows,
+        cycles: cyclesOf(callers),
+        moduleCycles,
+        leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
+        unmatchedFrees: ledger.unmatchedFrees,
+        objects,
+      };
+    });
+
+    return {
+      complete: lostEvents === 0 && this.missingEnds === 0,
+      lostEvents,
+      cycles,
+      pairs,
+      problems,
+      ...(crossCheck.length > 0 ? { crossCheck } : {}),
+    };
+  }
+}

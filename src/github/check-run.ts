@@ -1,0 +1,101 @@
+// The check run on the head commit: verdict as conclusion, the table as summary, and one
+// annotation per leaking call site, sent 50 per request as GitHub requires.
+import type { Verdict } from '../core/model.js';
+import type { GitHubClient, RepoRef } from './client.js';
+import { CHECK_SUMMARY_MAX_CHARS, truncateText } from './truncate.js';
+
+export const ANNOTATIONS_PER_REQUEST = 50;
+
+/** A leaking call site at a module source line (path relative to the repository root). */
+export interface AnnotationInput {
+  path: string;
+  line: number;
+  message: string;
+  /** Default failure. */
+  level?: 'failure' | 'warning';
+  title?: string;
+}
+
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'failure' | 'warning' | 'notice';
+  message: string;
+  title?: string;
+}
+
+export type Conclusion = 'success' | 'failure' | 'neutral';
+
+export function conclusionFor(verdict: Verdict): Conclusion {
+  switch (verdict) {
+    case 'pass':
+      return 'success';
+    case 'fail':
+      return 'failure';
+    case 'inconclusive':
+      return 'neutral';
+  }
+}
+
+export function toAnnotations(inputs: AnnotationInput[]): CheckAnnotation[] {
+  return inputs
+    .filter((a) => a.path.trim() !== '' && Number.isInteger(a.line) && a.line > 0)
+    .map((a) => ({
+      path: a.path.replace(/^\.\//, ''),
+      start_line: a.line,
+      end_line: a.line,
+      annotation_level: a.level ?? 'failure',
+      message: truncateText(a.message, 64 * 1024 - 1, 'the check summary'),
+      ...(a.title ? { title: a.title.slice(0, 255) } : {}),
+    }));
+}
+
+export interface CheckRunInput extends RepoRef {
+  name: string;
+  headSha: string;
+  verdict: Verdict;
+  /** The verdict line. */
+  title: string;
+  /** The table (markdown); cut to 65,535 characters. */
+  summary: string;
+  annotations: AnnotationInput[];
+  detailsUrl?: string;
+}
+
+export interface PostedCheckRun {
+  id: number;
+  url: string;
+  conclusion: Conclusion;
+  /** Requests that carried annotations: the create, then one PATCH per further batch of 50. */
+  annotationRequests: number;
+}
+
+export async function publishCheckRun(client: GitHubClient, input: CheckRunInput): Promise<PostedCheckRun> {
+  const annotations = toAnnotations(input.annotations);
+  const batches: CheckAnnotation[][] = [];
+  for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+  const title = input.title.split('\n')[0].slice(0, 1000);
+  const summary = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, 'the job summary and the JSON report');
+  const conclusion = conclusionFor(input.verdict);
+  const { data } = await client.rest.checks.create({
+    owner: input.owner,
+    repo: input.repo,
+    name: input.name,
+    head_sha: input.headSha,
+    status: 'completed',
+    conclusion,
+    completed_at: new Date().toISOString(),
+    ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+    output: { title, summary, ...(batches[0] ? { annotations: batches[0] } : {}) },
+  });
+  for (const batch of batches.slice(1)) {
+    await client.rest.checks.update({
+      owner: input.owner,
+      repo: input.repo,
+      check_run_id: data.id,
+      output: { title, summary, annotations: batch },
+    });
+  }
+  return { id: data.id, url: data.html_url ?? '', conclusion, annotationRequests: batches.length };
+}

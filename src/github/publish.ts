@@ -1,0 +1,76 @@
+// Posts the outcome where users look: the PR comment, the check run and the job summary. A
+// failed post (read-only token on a fork PR, GitHub down) becomes a warning and a note in the
+// job summary; it never changes or hides the verdict.
+import type { Verdict } from '../core/model.js';
+import { publishCheckRun, type AnnotationInput } from './check-run.js';
+import type { GitHubClient, RepoRef } from './client.js';
+import { upsertComment } from './comment.js';
+import { describeApiError } from './permissions.js';
+import { writeJobSummary } from './summary.js';
+
+export interface PublishLog {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
+export interface PublishRequest {
+  repo: RepoRef;
+  checkName: string;
+  /** null: no PR to comment on (push, dispatch without pr-number). */
+  prNumber: number | null;
+  /** Commit the check run is attached to; null: no check run. */
+  headSha: string | null;
+  verdict: Verdict;
+  /** The verdict line (check run title). */
+  headline: string;
+  /** The rendered report (comment body, check summary, job summary). */
+  markdown: string;
+  annotations: AnnotationInput[];
+  /** Details link of the check run (the workflow run). */
+  detailsUrl?: string;
+}
+
+export interface PublishOutcome {
+  verdict: Verdict;
+  commentUrl: string | null;
+  checkRunUrl: string | null;
+  warnings: string[];
+}
+
+/** `client` null: nothing is posted to GitHub (no token); the job summary is still written. */
+export async function publishResults(client: GitHubClient | null, request: PublishRequest, log: PublishLog): Promise<PublishOutcome> {
+  const outcome: PublishOutcome = { verdict: request.verdict, commentUrl: null, checkRunUrl: null, warnings: [] };
+  const warn = (message: string) => {
+    outcome.warnings.push(message);
+    log.warning(message);
+  };
+  if (client && request.prNumber !== null) {
+    try {
+      const posted = await upsertComment(client, { ...request.repo, issueNumber: request.prNumber, checkName: request.checkName }, request.markdown);
+      outcome.commentUrl = posted.url;
+      log.info(`PR comment ${posted.action}: ${posted.url}`);
+    } catch (error) {
+      warn(describeApiError(error, `Commenting on pull request #${request.prNumber}`, 'comment'));
+    }
+  }
+  if (client && request.headSha) {
+    try {
+      const run = await publishCheckRun(client, {
+        ...request.repo,
+        name: request.checkName,
+        headSha: request.headSha,
+        verdict: request.verdict,
+        title: request.headline,
+        summary: request.markdown,
+        annotations: request.annotations,
+        detailsUrl: request.detailsUrl,
+      });
+      outcome.checkRunUrl = run.url;
+      log.info(`check run "${request.checkName}" ${run.conclusion} on ${request.headSha.slice(0, 12)}: ${run.url}`);
+    } catch (error) {
+      warn(describeApiError(error, `Creating the check run "${request.checkName}"`, 'checkRun'));
+    }
+  }
+  await writeJobSummary(request.markdown, outcome.warnings);
+  return outcome;
+}

@@ -1,0 +1,97 @@
+// What `lab setup` prepared: one kernel per release, recorded in <labDir>/manifest.json so that
+// later runs find it without touching apt.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../settings/input-error.js';
+
+/** A kernel the VM target can boot, with the headers to build modules for it. */
+export interface LabKernel {
+  /** `uname -r` of the guest, e.g. `6.1.0-56-amd64`. */
+  release: string;
+  /** Kernel to boot: the uncompressed ELF vmlinux (PVH boot), or the bzImage when extraction was not possible. */
+  vmlinux: string;
+  /** The lab's initramfs (busybox, 9p/virtio/overlay modules, /init). */
+  initrd: string;
+  /** Kbuild directory of the matching headers: `make -C <buildDir> M=<module dir> modules`. */
+  buildDir: string;
+  /** The image's `/lib/modules/<release>` (in-tree modules, System.map beside it in bootDir). */
+  modulesDir: string;
+}
+
+export interface LabStep {
+  name: string;
+  seconds: number;
+}
+
+export interface LabManifestEntry extends LabKernel {
+  /** Debian/Ubuntu package the image came from and its version. */
+  imagePackage: string;
+  imageVersion: string;
+  /** 'pvh': vmlinux is the ELF; 'bzimage': vmlinux is the compressed image (slower boot). */
+  bootMode: 'pvh' | 'bzimage';
+  preparedAt: string;
+  steps: LabStep[];
+}
+
+export interface LabManifest {
+  version: 1;
+  kernels: Record<string, LabManifestEntry>;
+}
+
+export const LAB_DIR_ENV = 'ALLOC_BALANCE_LAB';
+export const SETUP_HINT = 'run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first';
+
+export function defaultLabDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env[LAB_DIR_ENV] || '/var/cache/alloc-balance/lab';
+}
+
+export function manifestPath(labDir: string): string {
+  return join(labDir, 'manifest.json');
+}
+
+export function readManifest(labDir: string): LabManifest {
+  const file = manifestPath(labDir);
+  if (!existsSync(file)) return { version: 1, kernels: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`lab manifest ${file} is not valid JSON (${(error as Error).message}); delete it and ${SETUP_HINT}`);
+  }
+  const m = parsed as Partial<LabManifest>;
+  if (m?.version !== 1 || typeof m.kernels !== 'object' || m.kernels === null) {
+    throw new UsageError(`lab manifest ${file} has an unknown format; delete it and ${SETUP_HINT}`);
+  }
+  return m as LabManifest;
+}
+
+/** Files an entry points to that are missing (an empty list: the entry is usable). */
+export function missingFiles(entry: LabKernel): string[] {
+  return [entry.vmlinux, entry.initrd, join(entry.buildDir, 'Makefile'), entry.modulesDir].filter((f) => !existsSync(f));
+}
+
+/**
+ * The prepared kernel for `release` (empty: the newest prepared one), without running any setup.
+ * Throws a UsageError saying how to prepare it when there is none.
+ */
+export function findLabKernel(release = '', labDir = defaultLabDir()): LabManifestEntry {
+  const manifest = readManifest(labDir);
+  const entries = Object.values(manifest.kernels);
+  const entry = release
+    ? manifest.kernels[release]
+    : entries.sort((a, b) => compareReleases(b.release, a.release))[0];
+  if (!entry) {
+    const what = release ? `kernel ${release}` : 'no kernel';
+    throw new UsageError(`VM lab in ${labDir} has ${release ? `no ${what}` : what} prepared: ${SETUP_HINT}${release ? ` with --kernel ${release}` : ''}`);
+  }
+  const missing = missingFiles(entry);
+  if (missing.length) {
+    throw new UsageError(`VM lab kernel ${entry.release} is incomplete (missing ${missing.join(', ')}): ${SETUP_HINT}`);
+  }
+  return entry;
+}
+
+/** Orders kernel releases like `6.1.0-9-amd64` < `6.1.0-56-amd64` (numeric runs compared as numbers). */
+export function compareReleases(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}

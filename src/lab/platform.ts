@@ -1,0 +1,45 @@
+// Which distribution the lab is being set up on, and the package names that follow from it.
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../settings/input-error.js';
+
+export type Distro = 'debian' | 'ubuntu';
+
+export interface Platform {
+  distro: Distro;
+  /** Meta package that pulls the newest kernel headers. */
+  headersMeta: string;
+  /** Suffix of the distribution's generic kernel flavour: `-amd64` (Debian), `-generic` (Ubuntu). */
+  flavour: string;
+}
+
+export const TOOL_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod'];
+
+/** Reads /etc/os-release text into a distro, or null when it is neither Debian nor Ubuntu (nor derived). */
+export function distroFromOsRelease(text: string): Distro | null {
+  const field = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?`, 'm').exec(text)?.[1]?.toLowerCase() ?? '';
+  const ids = [field('ID'), ...field('ID_LIKE').split(/\s+/)];
+  if (ids.includes('ubuntu')) return 'ubuntu';
+  if (ids.includes('debian')) return 'debian';
+  return null;
+}
+
+export function detectPlatform(opts: { osRelease?: string; uid?: number; arch?: string } = {}): Platform {
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  if (uid !== 0) {
+    throw new UsageError('lab setup installs packages and writes /var/cache: run it as root (sudo alloc-balance lab setup)');
+  }
+  const arch = opts.arch ?? process.arch;
+  if (arch !== 'x64') {
+    throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch})`);
+  }
+  const osRelease = opts.osRelease ?? (existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '');
+  const distro = distroFromOsRelease(osRelease);
+  if (!distro || (opts.osRelease === undefined && !existsSync('/usr/bin/apt-get'))) {
+    throw new UsageError(
+      'lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host',
+    );
+  }
+  return distro === 'debian'
+    ? { distro, headersMeta: 'linux-headers-amd64', flavour: '-amd64' }
+    : { distro, headersMeta: 'linux-headers-generic', flavour: '-generic' };
+}

@@ -1,0 +1,54 @@
+// The QEMU command line of a lab VM (pure: everything it needs is passed in).
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { CTL_PARAM, HOSTROOT_TAG, OUT_TAG } from './guest-scripts.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuConfig {
+  vmlinux: string;
+  initrd: string;
+  accel: Accel;
+  memoryMb: number;
+  cpus: number;
+  /** Host directory shared read-write as the job's outDir. */
+  outDir: string;
+  /** Per-run control directory (a host path the guest reads through the host root share). */
+  ctlDir: string;
+  extraAppend?: string[];
+}
+
+export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'loglevel=4', 'no_hash_pointers'];
+
+/** QEMU's option syntax: a comma inside a value is written twice. */
+function optValue(s: string): string {
+  return s.replace(/,/g, ',,');
+}
+
+export function qemuArgs(c: QemuConfig): string[] {
+  const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...(c.extraAppend ?? [])];
+  return [
+    '-accel', c.accel,
+    '-cpu', c.accel === 'kvm' ? 'host' : 'max',
+    '-m', String(c.memoryMb),
+    '-smp', String(c.cpus),
+    '-kernel', c.vmlinux,
+    '-initrd', c.initrd,
+    '-append', append.join(' '),
+    '-nographic',
+    '-serial', 'mon:stdio',
+    '-no-reboot',
+    '-nic', 'none',
+    '-virtfs', `local,path=/,mount_tag=${HOSTROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
+    '-virtfs', `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`,
+  ];
+}
+
+/** KVM when /dev/kvm opens read-write and the CPU offers virtualization (nested guests often expose /dev/kvm without it). */
+export function detectAccel(): Accel {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 'kvm' : 'tcg';
+  } catch {
+    return 'tcg';
+  }
+}

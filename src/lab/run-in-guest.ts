@@ -1,0 +1,303 @@
+// Boots a lab VM on a prepared kernel, runs one job chrooted into the host's own root (read-only
+// over 9p, writable through an overlay in the guest), and returns its exit code, the console and
+// how the run ended. QEMU never outlives the run: not on timeout, abort, or SIGINT/SIGTERM of
+// this process (and, through setpriv's parent-death signal, not even on SIGKILL).
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { UsageError } from '../settings/input-error.js';
+import { ConsoleWatch } from './console-watch.js';
+import { EXIT_CODE_FILE, guestEnvFile, jobScript } from './guest-scripts.js';
+import type { LabKernel } from './lab-kernel.js';
+import { type Accel, detectAccel, qemuArgs } from './qemu-args.js';
+
+export interface GuestJob {
+  /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
+  argv: string[];
+  /** Working directory (absolute host path). */
+  cwd: string;
+  /** Environment on top of PATH, HOME=/root and LANG=C.UTF-8; nothing else is inherited. */
+  env?: Record<string, string>;
+  /** Absolute host directory, mounted read-write at the same path in the guest. Created if missing. */
+  outDir: string;
+  /** Seconds the job may run once the guest is up; then the VM is killed (timedOut). */
+  timeoutSeconds: number;
+}
+
+export interface GuestResult {
+  /** The job's exit code; null when it did not finish (timeout, kernel panic). */
+  exitCode: number | null;
+  timedOut: boolean;
+  kernelPanic: boolean;
+  /** The kernel splat (oops, BUG, panic) from the console with a few lines before it; '' when none. */
+  panicExcerpt: string;
+  /** Serial console (kernel messages and the job's stdout/stderr), capped; full copy in outDir/console.log. */
+  console: string;
+  accel: Accel;
+  seconds: {
+    /** QEMU start to /init. */
+    boot: number;
+    /** Job start to job end (or to the kill). */
+    run: number;
+    total: number;
+  };
+}
+
+export interface GuestOptions {
+  signal?: AbortSignal;
+  memoryMb?: number;
+  cpus?: number;
+  /** Seconds from QEMU's start until the job starts (kernel boot, modules, mounts). */
+  bootTimeoutSeconds?: number;
+  /** Default: kvm when usable, else tcg. */
+  accel?: Accel;
+  /** Console text as it arrives (for live logs). */
+  onConsole?: (text: string) => void;
+  /** Extra kernel command-line parameters (e.g. `slub_debug=U,kmalloc-4k`). */
+  extraAppend?: string[];
+  qemuBinary?: string;
+}
+
+/** The lab itself failed (QEMU did not start, the guest never reached /init, a mount failed). */
+export class GuestError extends Error {
+  constructor(
+    message: string,
+    readonly console: string,
+  ) {
+    super(message);
+    this.name = 'GuestError';
+  }
+}
+
+const KILL_GRACE_MS = 2000;
+/** How long QEMU may take to exit by itself after the job ended or the kernel panicked. */
+const POWEROFF_GRACE_MS = 15000;
+
+export function validateJob(job: GuestJob): void {
+  if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw new UsageError('guest job: argv must be a non-empty list of strings without NUL characters');
+  }
+  if (job.argv[0].includes('=')) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
+  for (const [name, value] of [['cwd', job.cwd], ['outDir', job.outDir]] as const) {
+    if (typeof value !== 'string' || !isAbsolute(value) || /[\0\n]/.test(value)) {
+      throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
+    }
+  }
+  if (job.outDir === '/') throw new UsageError('guest job: outDir must not be /');
+  if (!(job.timeoutSeconds > 0) || !Number.isFinite(job.timeoutSeconds)) {
+    throw new UsageError(`guest job: timeoutSeconds ${job.timeoutSeconds} must be a positive number`);
+  }
+  for (const [k, v] of Object.entries(job.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== 'string' || v.includes('\0')) {
+      throw new UsageError(`guest job: environment variable "${k}" must be a name (letters, digits, _) with a string value`);
+    }
+  }
+}
+
+// Kill functions of the VMs running now, for SIGINT/SIGTERM of this process.
+const live = new Set<() => void>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function onProcessSignal(signal: NodeJS.Signals): void {
+  for (const kill of live) kill();
+  live.clear();
+  for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
+  // Without another listener, end the way the signal would have ended us.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function track(kill: () => void): () => void {
+  if (live.size === 0) for (const s of SIGNALS) process.on(s, onProcessSignal);
+  live.add(kill);
+  return () => {
+    live.delete(kill);
+    if (live.size === 0) for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
+  };
+}
+
+/** Number of QEMU processes started by runInGuest that are still running in this process. */
+export function liveGuests(): number {
+  return live.size;
+}
+
+export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOptions = {}): Promise<GuestResult> {
+  validateJob(job);
+  opts.signal?.throwIfAborted();
+  for (const f of [kernel.vmlinux, kernel.initrd]) {
+    if (!existsSync(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+  }
+  const accel = opts.accel ?? detectAccel();
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === 'kvm' ? 60 : 120)) * 1000;
+  mkdirSync(job.outDir, { recursive: true });
+  rmSync(join(job.outDir, EXIT_CODE_FILE), { force: true });
+
+  let base = tmpdir();
+  if (/\s/.test(base)) base = '/tmp';
+  const ctlDir = mkdtempSync(join(base, 'alloc-balance-vm-'));
+  const nonce = randomBytes(8).toString('hex');
+  writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce));
+  writeFileSync(join(ctlDir, 'job.sh'), jobScript(job));
+
+  const args = qemuArgs({
+    vmlinux: kernel.vmlinux,
+    initrd: kernel.initrd,
+    accel,
+    memoryMb: opts.memoryMb ?? 1024,
+    cpus: opts.cpus ?? 2,
+    outDir: job.outDir,
+    ctlDir,
+    extraAppend: opts.extraAppend,
+  });
+  const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  const [cmd, cmdArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemu, ...args]] : [qemu, args];
+
+  const t0 = performance.now();
+  const since = () => (performance.now() - t0) / 1000;
+  let initAt: number | null = null;
+  let jobStartAt: number | null = null;
+  let jobEndAt: number | null = null;
+  let timedOut = false;
+  let bootTimedOut = false;
+  let aborted = false;
+
+  const consoleLog = createWriteStream(join(job.outDir, 'console.log'));
+  const child: ChildProcessWithoutNullStreams = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+  let exited = false;
+  const killNow = () => {
+    if (!exited) child.kill('SIGKILL');
+    rmSync(ctlDir, { recursive: true, force: true });
+  };
+  const untrack = track(killNow);
+  let killing = false;
+  const stop = () => {
+    if (killing || exited) return;
+    killing = true;
+    child.kill('SIGTERM');
+    later(KILL_GRACE_MS, () => {
+      if (!exited) child.kill('SIGKILL');
+    });
+  };
+
+  const watch = new ConsoleWatch(nonce, {
+    init: () => {
+      initAt = since();
+    },
+    jobStart: () => {
+      jobStartAt = since();
+      clearTimeout(bootTimer);
+      later(job.timeoutSeconds * 1000, () => {
+        if (watch.exitCode === null && !watch.kernelPanic) {
+          timedOut = true;
+          stop();
+        }
+      });
+    },
+    jobExit: () => {
+      jobEndAt = since();
+      later(POWEROFF_GRACE_MS, stop);
+    },
+    setupFailed: () => later(POWEROFF_GRACE_MS, stop),
+    panic: () => later(POWEROFF_GRACE_MS, stop),
+  });
+  const bootTimer = later(bootTimeoutMs, () => {
+    bootTimedOut = true;
+    stop();
+  });
+  const onAbort = () => {
+    aborted = true;
+    stop();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const decoder = new StringDecoder('utf8');
+  const feed = (text: string) => {
+    if (!text) return;
+    watch.push(text);
+    consoleLog.write(text);
+    opts.onConsole?.(text);
+  };
+  child.stdout.on('data', (b: Buffer) => feed(decoder.write(b)));
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    if (stderr.length < 16384) stderr += b.toString('utf8');
+  });
+
+  let spawnError: Error | null = null;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.on('close', (code) => resolve(code));
+  });
+  exited = true;
+  feed(decoder.end());
+  watch.end();
+  for (const t of timers) clearTimeout(t);
+  opts.signal?.removeEventListener('abort', onAbort);
+  untrack();
+  rmSync(ctlDir, { recursive: true, force: true });
+  await new Promise<void>((resolve) => consoleLog.end(resolve));
+  const total = since();
+
+  const consoleText = watch.text();
+  if (aborted) throw opts.signal?.reason ?? new Error('guest run aborted');
+  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${(spawnError as Error).message}`, consoleText);
+
+  let code = watch.exitCode;
+  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
+    const file = join(job.outDir, EXIT_CODE_FILE);
+    if (existsSync(file)) code = Number(readFileSync(file, 'utf8').trim());
+  }
+  if (!watch.kernelPanic) {
+    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
+    if (!watch.initSeen) {
+      const why = bootTimedOut
+        ? `did not reach /init within ${bootTimeoutMs / 1000} s (raise the boot timeout for slow kernels)`
+        : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no error from QEMU'}`;
+      throw new GuestError(`the VM ${why}; console: ${tailLines(consoleText, 5)}`, consoleText);
+    }
+    if (jobStartAt === null) {
+      throw new GuestError(
+        bootTimedOut
+          ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1000} s`
+          : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
+        consoleText,
+      );
+    }
+  }
+  const runEnd = jobEndAt ?? total;
+  return {
+    exitCode: timedOut || watch.kernelPanic ? null : code,
+    timedOut,
+    kernelPanic: watch.kernelPanic,
+    panicExcerpt: watch.excerpt(),
+    console: consoleText,
+    accel,
+    seconds: {
+      boot: round(initAt ?? total),
+      run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
+      total: round(total),
+    },
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function tailLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}

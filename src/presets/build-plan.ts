@@ -1,0 +1,107 @@
+// A build expressed as data: files to write and programs to run, in order. The planners
+// produce it without touching anything; runBuildPlan (or the shell script from planScript,
+// e.g. as buildModule's buildCommand) carries it out.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type BuildStep =
+  | { kind: 'run'; argv: string[]; cwd?: string }
+  | { kind: 'write'; path: string; content: string };
+
+export interface BuildPlan {
+  kind: 'meson' | 'kbuild' | 'make';
+  /** Human-readable: why this way, what it builds. */
+  description: string;
+  steps: BuildStep[];
+  /** Extra environment for every step. */
+  env: Record<string, string>;
+  /** What the plan produces (a .ko or a program): absent after the plan ran means it failed. */
+  output: string;
+}
+
+/** Quotes one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function shellCommand(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+/** The plan as one POSIX shell script (`set -e`, each step on its own line). */
+export function planScript(plan: BuildPlan): string {
+  const lines = ['set -e'];
+  for (const [k, v] of Object.entries(plan.env)) lines.push(`export ${k}=${shellQuote(v)}`);
+  for (const step of plan.steps) {
+    if (step.kind === 'write') {
+      lines.push(`mkdir -p ${shellQuote(dirname(step.path))}`);
+      lines.push(`printf '%s' ${shellQuote(step.content)} > ${shellQuote(step.path)}`);
+    } else {
+      const cmd = shellCommand(step.argv);
+      lines.push(step.cwd ? `(cd ${shellQuote(step.cwd)} && ${cmd})` : cmd);
+    }
+  }
+  return lines.join('\n');
+}
+
+export interface StepOutcome {
+  step: BuildStep;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  seconds: number;
+}
+
+export interface PlanRunResult {
+  ok: boolean;
+  /** The output of every step (its tail, bounded). */
+  log: string;
+  steps: StepOutcome[];
+  /** One line: the step that failed and how. */
+  reason?: string;
+}
+
+const MAX_LOG = 4 * 1024 * 1024;
+
+function runStep(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv, onOutput: (s: string) => void) {
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((done) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.setEncoding('utf8').on('data', onOutput);
+    child.stderr.setEncoding('utf8').on('data', onOutput);
+    child.on('error', (e) => done({ code: null, signal: null, error: e.message }));
+    child.on('close', (code, signal) => done({ code, signal }));
+  });
+}
+
+/** Carries out a plan; stops at the first failing step. */
+export async function runBuildPlan(plan: BuildPlan): Promise<PlanRunResult> {
+  let log = '';
+  const append = (s: string) => {
+    log += s;
+    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
+  };
+  const env = { ...process.env, ...plan.env };
+  const outcomes: StepOutcome[] = [];
+  for (const step of plan.steps) {
+    const started = Date.now();
+    if (step.kind === 'write') {
+      try {
+        mkdirSync(dirname(step.path), { recursive: true });
+        writeFileSync(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${(e as Error).message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    append(`$ ${shellCommand(step.argv)}\n`);
+    const r = await runStep(step.argv, step.cwd, env, append);
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1000 });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${shellCommand(step.argv)} failed (${how})` };
+    }
+  }
+  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
+}

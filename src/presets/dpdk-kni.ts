@@ -1,0 +1,116 @@
+// Preset dpdk-kni: from a DPDK tree and a port mask to everything a run needs - how to build
+// rte_kni.ko and the user-space workload, the workload, module parameters, pairs, hugepages.
+import { accessSync, constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { PairSpec } from '../core/model.js';
+import type { BuildPlan } from './build-plan.js';
+import { detectDpdkTree, requireKni, type DpdkTree } from './dpdk-tree.js';
+import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
+import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';
+import { planKniModuleBuild } from './kni-module-build.js';
+import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
+import { kniHugepages, kniInterfaceNames, kniWorkload, type PresetWorkload } from './kni-workload.js';
+import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type KniApp, type UserspacePlan } from './userspace-build.js';
+import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache.js';
+
+export interface DpdkKniEnvironment {
+  /** Where the module build goes (one per side). Default: a dir under the OS temp dir keyed on the tree. */
+  moduleOutDir?: string;
+  /** Root of the user-space cache. Default: defaultCacheRoot(). */
+  cacheRoot?: string;
+  /** CPUs the workload may use. Default: 2 (the VM default). */
+  cpus?: number;
+  /** Are meson and ninja on PATH? Default: looked up. */
+  mesonAvailable?: boolean;
+  holdSeconds?: number;
+  readyTimeoutSeconds?: number;
+}
+
+export interface DpdkKniPreset {
+  tree: DpdkTree;
+  /** Builds rte_kni.ko; `output` is the .ko. */
+  moduleBuild: BuildPlan;
+  /** Builds the workload's program into the cache; skip it when `userspaceBuild.program` exists. */
+  userspaceBuild: UserspacePlan;
+  cache: UserspaceCache;
+  app: KniApp;
+  workload: PresetWorkload;
+  /** KNI interfaces the workload creates each cycle. */
+  interfaces: string[];
+  moduleName: 'rte_kni';
+  moduleArgs: string;
+  track: PairSpec[];
+  /** What the preset knows about each KNI pair (exact or not, and why). */
+  pairs: readonly KniPairInfo[];
+  /** 2 MiB pages to reserve on the target. */
+  hugepages: number;
+  /** Lines worth showing in the log: which way, which app, why. */
+  notes: string[];
+}
+
+function onPath(program: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      // not in this dir
+    }
+  }
+  return false;
+}
+
+export function mesonOnPath(): boolean {
+  return onPath('meson') && onPath('ninja');
+}
+
+export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBuildDir: string, env: DpdkKniEnvironment = {}): DpdkKniPreset {
+  const tree = requireKni(detectDpdkTree(treeDir));
+  const mesonAvailable = env.mesonAvailable ?? mesonOnPath();
+  const notes: string[] = [];
+  const app: KniApp = tree.hasKniExample ? 'kni-example' : 'testpmd';
+  if (app === 'testpmd') {
+    notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
+  }
+  const moduleOutDir =
+    env.moduleOutDir ?? join(tmpdir(), `alloc-balance-kni-${createHash('sha256').update(tree.root).digest('hex').slice(0, 12)}`);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options.build, mesonAvailable });
+  notes.push(`module: ${moduleBuild.description}`);
+
+  const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === 'null' ? VIRTUAL_PORT_DRIVERS : [];
+  const way = options.build === 'kbuild' ? 'auto' : options.build;
+  const cache = userspaceCache(tree, app, [way, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers });
+  notes.push(`workload program: ${userspaceBuild.description}, cached as ${cache.key}`);
+
+  const workload = kniWorkload({
+    app,
+    program: userspaceBuild.program,
+    ports: options.ports,
+    portSource: app === 'testpmd' ? 'null' : options.portSource,
+    cpus: env.cpus ?? 2,
+    ealArgs: options.ealArgs,
+    appArgs: options.appArgs,
+    holdSeconds: env.holdSeconds ?? 1,
+    readyTimeoutSeconds: env.readyTimeoutSeconds ?? 120,
+  });
+  const interfaces = kniInterfaceNames(app, app === 'testpmd' ? options.ports.map((_, i) => i) : options.ports);
+  return {
+    tree,
+    moduleBuild,
+    userspaceBuild,
+    cache,
+    app,
+    workload,
+    interfaces,
+    moduleName: 'rte_kni',
+    moduleArgs: kniModuleArgs(options),
+    track: defaultKniTrack(),
+    pairs: KNI_PAIRS,
+    hugepages: options.hugepages ?? kniHugepages(options.ports.length),
+    notes,
+  };
+}

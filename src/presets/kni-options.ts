@@ -1,0 +1,84 @@
+// The inputs of preset dpdk-kni, parsed once into typed options. The port mask is the one
+// input a user must give; everything else has a default that works on a VM and on a NIC runner.
+import type { InputReader, Target } from '../settings/settings.js';
+import { InputError } from '../settings/input-error.js';
+import type { DpdkBuildWay } from './kni-module-build.js';
+import { portsFromMask, type PortSource } from './kni-workload.js';
+
+export type KthreadMode = 'single' | 'multiple';
+export type CarrierState = 'off' | 'on';
+
+export interface DpdkKniOptions {
+  /** Port ids from the port mask, ascending. */
+  ports: number[];
+  /** As the user wrote it. */
+  portmask: string;
+  build: DpdkBuildWay;
+  kthreadMode: KthreadMode;
+  carrier: CarrierState;
+  portSource: PortSource;
+  ealArgs: string;
+  appArgs: string;
+  /** 2 MiB hugepages to reserve; null: derived from the port count. */
+  hugepages: number | null;
+  /** Meson drivers to build (enable_drivers); empty: net_null/net_kni set for null ports, all for NIC ports. */
+  drivers: string[];
+}
+
+export const PRESET_INPUT_NAMES = [
+  'dpdk-portmask',
+  'dpdk-build',
+  'kni-kthread-mode',
+  'kni-carrier',
+  'dpdk-ports',
+  'dpdk-eal-args',
+  'dpdk-app-args',
+  'dpdk-hugepages',
+  'dpdk-drivers',
+] as const;
+
+function oneOf<T extends string>(read: InputReader, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(name).trim();
+  if (raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new InputError(name, raw, `one of ${allowed.join(', ')}`);
+}
+
+/** Parses the preset's inputs; `target` decides where ports come from by default. */
+export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniOptions {
+  const portmask = read('dpdk-portmask').trim();
+  if (portmask === '') {
+    throw new InputError('dpdk-portmask', '', 'the hex mask of the DPDK ports KNI attaches to, e.g. 0x3 for ports 0 and 1 (preset dpdk-kni needs it)');
+  }
+  const ports = portsFromMask(portmask);
+  if (!ports) throw new InputError('dpdk-portmask', portmask, 'a non-zero hex mask of ports 0..31, e.g. 0x3');
+  const hugeRaw = read('dpdk-hugepages').trim();
+  let hugepages: number | null = null;
+  if (hugeRaw !== '') {
+    const n = Number(hugeRaw);
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new InputError('dpdk-hugepages', hugeRaw, 'a whole number of 2 MiB pages, e.g. 256 (0: reserve none)');
+    hugepages = n;
+  }
+  const driversRaw = read('dpdk-drivers').trim();
+  const drivers = driversRaw === '' ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== '');
+  for (const d of drivers) {
+    if (!/^[a-z]+\/[a-z0-9_]+$/.test(d)) throw new InputError('dpdk-drivers', driversRaw, 'meson driver names separated by commas, e.g. net/ixgbe,net/i40e');
+  }
+  return {
+    ports,
+    portmask,
+    build: oneOf(read, 'dpdk-build', ['auto', 'meson', 'kbuild'] as const, 'auto'),
+    kthreadMode: oneOf(read, 'kni-kthread-mode', ['single', 'multiple'] as const, 'single'),
+    carrier: oneOf(read, 'kni-carrier', ['off', 'on'] as const, 'off'),
+    portSource: oneOf(read, 'dpdk-ports', ['null', 'nic'] as const, target === 'vm' ? 'null' : 'nic'),
+    ealArgs: read('dpdk-eal-args').trim(),
+    appArgs: read('dpdk-app-args').trim(),
+    hugepages,
+    drivers,
+  };
+}
+
+/** insmod parameters of rte_kni.ko. */
+export function kniModuleArgs(o: Pick<DpdkKniOptions, 'kthreadMode' | 'carrier'>): string {
+  return `kthread_mode=${o.kthreadMode} carrier=${o.carrier}`;
+}

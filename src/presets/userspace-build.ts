@@ -1,0 +1,110 @@
+// How to build the user-space side of the KNI workload (examples/kni, or testpmd for trees
+// without the example) into a cache directory. Pure: returns a BuildPlan.
+import { join, relative } from 'node:path';
+import { UsageError } from '../settings/input-error.js';
+import type { BuildPlan, BuildStep } from './build-plan.js';
+import type { DpdkTree } from './dpdk-tree.js';
+
+export type KniApp = 'kni-example' | 'testpmd';
+export type UserspaceBuildWay = 'meson' | 'make' | 'auto';
+
+export interface UserspaceBuildOptions {
+  app: KniApp;
+  /** The cache entry's directory (absolute): the build goes there. */
+  cacheDir: string;
+  way: UserspaceBuildWay;
+  mesonAvailable: boolean;
+  /**
+   * Drivers to build (meson `enable_drivers`, where the tree has it). Empty: all of them, which
+   * is what a NIC runner needs unless it names its PMD.
+   */
+  drivers: string[];
+  jobs?: number;
+}
+
+export interface UserspacePlan extends BuildPlan {
+  /** The program the workload runs. */
+  program: string;
+}
+
+/** The drivers the workload needs with net_null ports (and net_kni ports for testpmd). */
+export const VIRTUAL_PORT_DRIVERS = ['bus/pci', 'bus/vdev', 'mempool/ring', 'net/null', 'net/kni'];
+
+/** The x86_64 target name of DPDK's make build (`linuxapp` until v18.08). */
+export function legacyMakeTarget(tree: DpdkTree): string {
+  return tree.layout === 'lib/librte_eal/linuxapp/kni' || (tree.version !== null && tree.version.year * 100 + tree.version.month < 1811)
+    ? 'x86_64-native-linuxapp-gcc'
+    : 'x86_64-native-linux-gcc';
+}
+
+export function chooseUserspaceWay(tree: DpdkTree, o: Pick<UserspaceBuildOptions, 'way' | 'mesonAvailable'>): 'meson' | 'make' {
+  if (o.way === 'meson') {
+    if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
+    return 'meson';
+  }
+  if (o.way === 'make') return 'make';
+  return tree.hasMeson && (o.mesonAvailable || !tree.hasLegacyMake) ? 'meson' : 'make';
+}
+
+export function planUserspaceBuild(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
+  if (o.app === 'kni-example' && !tree.hasKniExample) {
+    throw new UsageError(`${tree.root} has no examples/kni (DPDK after v22.07): the workload runs testpmd with net_kni ports instead`);
+  }
+  if (o.app === 'testpmd' && !tree.hasTestpmd) throw new UsageError(`${tree.root} has no app/test-pmd: cannot run a net_kni workload`);
+  const way = chooseUserspaceWay(tree, o);
+  return way === 'meson' ? mesonPlan(tree, o) : makePlan(tree, o);
+}
+
+function mesonPlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
+  const builddir = join(o.cacheDir, 'meson');
+  // Static: the program then runs without the build dir, so only the program is cached.
+  const setup = ['meson', 'setup', builddir, tree.root, '-Ddefault_library=static'];
+  const has = (name: string) => tree.mesonOptions.includes(name);
+  if (has('enable_kmods')) setup.push('-Denable_kmods=false');
+  if (has('tests')) setup.push('-Dtests=false');
+  if (has('enable_docs')) setup.push('-Denable_docs=false');
+  if (o.app === 'kni-example' && has('examples')) setup.push('-Dexamples=kni');
+  if (o.app === 'testpmd' && has('enable_apps')) setup.push('-Denable_apps=test-pmd');
+  if (o.drivers.length > 0 && has('enable_drivers')) setup.push(`-Denable_drivers=${o.drivers.join(',')}`);
+  const target = o.app === 'kni-example' ? 'examples/dpdk-kni' : 'app/dpdk-testpmd';
+  const program = join(o.cacheDir, 'bin', o.app === 'kni-example' ? 'dpdk-kni' : 'dpdk-testpmd');
+  const steps: BuildStep[] = [
+    { kind: 'run', argv: ['rm', '-rf', builddir] },
+    { kind: 'run', argv: setup },
+    { kind: 'run', argv: ['ninja', '-C', builddir, target] },
+    { kind: 'run', argv: ['mkdir', '-p', join(o.cacheDir, 'bin')] },
+    { kind: 'run', argv: ['cp', join(builddir, target), program] },
+    { kind: 'run', argv: ['rm', '-rf', builddir] },
+  ];
+  return { kind: 'meson', description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
+}
+
+function makePlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
+  const bin = join(o.cacheDir, 'bin');
+  const jobs = `-j${o.jobs ?? 2}`;
+  if (o.app === 'testpmd') throw new UsageError('testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto');
+  const steps: BuildStep[] = [{ kind: 'run', argv: ['mkdir', '-p', bin] }];
+  let built: string;
+  if (tree.hasLegacyMake) {
+    // DPDK's own make build (up to v20.08): the SDK first, then the example against it.
+    const target = legacyMakeTarget(tree);
+    const sdk = join(o.cacheDir, target);
+    const exampleOut = join(o.cacheDir, 'kni-example');
+    steps.push(
+      { kind: 'run', argv: ['make', '-C', tree.root, 'config', `T=${target}`, `O=${sdk}`] },
+      { kind: 'run', argv: ['make', jobs, '-C', sdk, 'CONFIG_RTE_KNI_KMOD=n', 'CONFIG_RTE_EAL_IGB_UIO=n'] },
+      {
+        kind: 'run',
+        argv: ['make', jobs, '-C', join(tree.root, 'examples/kni'), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative(tree.root, sdk)}`, `O=${exampleOut}`],
+      },
+    );
+    built = join(exampleOut, 'kni');
+  } else {
+    // Meson-era example Makefiles build build/kni against an installed DPDK (pkg-config libdpdk).
+    steps.push({ kind: 'run', argv: ['make', jobs, '-C', join(tree.root, 'examples/kni')] });
+    built = join(tree.root, 'examples/kni/build/kni');
+  }
+  const program = join(bin, 'dpdk-kni');
+  steps.push({ kind: 'run', argv: ['cp', built, program] });
+  return { kind: 'make', description: 'examples/kni with make', steps, env: {}, output: program, program };
+}

@@ -1,0 +1,17 @@
+import type { RowStatus } from '../core/model.js';
+import { fmt } from '../core/compare.js';
+
+export const STATUS_LABEL: Record<RowStatus, string> = {
+  balanced: '✅ balanced',
+  'new-leak': '❌ new leak',
+  worse: '❌ worse',
+  'same-leak': '⚠️ same leak',
+  better: '⬇️ better',
+  fixed: '✅ fixed',
+  unknown: '·',
+};
+
+/** `+2`, `-0.5`, `0`. */
+export function signed(n: number): string {
+  return n > 0 ? `+${fmt(n)}` : fmt(n);
+}

@@ -1,0 +1,177 @@
+// The comparison as GitHub markdown: the one-line verdict, the balance table, then the
+// details collapsed. Kept under a size limit (a PR comment holds 65,536 characters): details go
+// first, then call-site rows, never the verdict.
+import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures } from '../core/model.js';
+import { fmt } from '../core/compare.js';
+import { growthChart } from './chart.js';
+import { STATUS_LABEL, signed } from './labels.js';
+
+export interface MarkdownOptions {
+  /** Maximum length of the whole text. */
+  limit?: number;
+  /** Heading above the verdict; '' for none. */
+  title?: string;
+  /** The analyses the comparison came from: their outstanding objects, problems and cross-checks go in the details. */
+  base?: AnalysisResult;
+  pr?: AnalysisResult;
+}
+
+export const COMMENT_LIMIT = 65_536;
+
+function cell(f: SideFigures | null, row: ComparisonRow): string[] {
+  if (!f) return ['—', '—', '—'];
+  return [String(f.allocs), String(f.frees), row.countedOnly ? '·' : fmt(f.leakedPerCycle)];
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+function callerCell(row: ComparisonRow): string {
+  if (row.total) return `**${row.pair}** (module)`;
+  const where = row.inModule === true ? '' : row.inModule === false ? ' (outside the module)' : '';
+  const loc = row.location ? ` ${escapeCell(row.location)}` : '';
+  return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where}`;
+}
+
+export function tableRow(row: ComparisonRow): string {
+  const change = row.countedOnly ? '·' : signed(row.change);
+  const cells = [callerCell(row), ...cell(row.base, row), ...cell(row.pr, row), change, STATUS_LABEL[row.status]];
+  return `| ${cells.join(' | ')} |`;
+}
+
+const TABLE_HEAD = [
+  '| Pair / call site | Base allocs | Base frees | Base leaked/cycle | PR allocs | PR frees | PR leaked/cycle | Change | Status |',
+  '|:--|--:|--:|--:|--:|--:|--:|--:|:--|',
+];
+
+function details(summary: string, body: string): string {
+  return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+
+function objectsBlock(side: string, pairs: PairResult[]): string | null {
+  const lines: string[] = [];
+  for (const p of pairs) {
+    const objs = p.objects.filter((o) => o.inModule !== false);
+    if (objs.length === 0) continue;
+    lines.push(`**${p.alloc}:${p.free}**`, '');
+    for (const o of objs) {
+      const loc = o.location ? ` (${o.location})` : '';
+      const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
+      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+    }
+    lines.push('');
+  }
+  if (lines.length === 0) return null;
+  return details(`Outstanding objects (${side})`, lines.join('\n').trimEnd());
+}
+
+function growthBlock(c: Comparison): string | null {
+  const totals = c.rows.filter((r) => r.total);
+  const parts: string[] = [];
+  for (const r of totals) {
+    const chart = growthChart(r);
+    const b = r.base?.growth ?? [];
+    const p = r.pr?.growth ?? [];
+    if (b.length < 2 && p.length < 2) continue;
+    parts.push(`**${r.pair}** — outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
+    if (chart) parts.push('', chart);
+    parts.push('');
+  }
+  if (parts.length === 0) return null;
+  return details('Outstanding objects after each cycle', parts.join('\n').trimEnd());
+}
+
+function problemsBlock(c: Comparison, base?: AnalysisResult, pr?: AnalysisResult): string | null {
+  const lines = [
+    ...c.reasons.map((r) => `- ${r}`),
+    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
+    ...(base?.problems ?? []).map((p) => `- base: ${p}`),
+  ];
+  const unmatched = [
+    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+  ];
+  const all = [...lines, ...unmatched];
+  if (all.length === 0) return null;
+  return details('Reasons and problems', all.join('\n'));
+}
+
+function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | null {
+  const lines: string[] = [];
+  for (const [side, a] of [
+    ['PR', pr],
+    ['base', base],
+  ] as const) {
+    for (const x of a?.crossCheck ?? []) {
+      lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? '✅ agree' : '⚠️ differ'}`);
+    }
+    const slab = (a?.slab ?? []).slice(0, 10);
+    if (slab.length) {
+      lines.push(`- ${side} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
+    }
+  }
+  if (lines.length === 0) return null;
+  return details('Cross-checks', lines.join('\n'));
+}
+
+function sides(c: Comparison): string {
+  const side = (name: string, s: Comparison['base']) =>
+    `${name}: ${s.cycles} cycle${s.cycles === 1 ? '' : 's'}${s.complete ? '' : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`}`;
+  return `<sub>${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}</sub>`;
+}
+
+function cutNote(rows: number, blocks: number, limit: number): string {
+  const what = [rows ? `${rows} call-site row${rows === 1 ? '' : 's'}` : '', blocks ? `${blocks} detail section${blocks === 1 ? '' : 's'}` : '']
+    .filter((s) => s !== '')
+    .join(' and ');
+  return `> ✂️ Cut to fit ${limit.toLocaleString('en-US')} characters: ${what} left out. The JSON report holds everything.`;
+}
+
+export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): string {
+  const limit = opts.limit ?? COMMENT_LIMIT;
+  const head = [...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']), `**${c.headline}**`, ''];
+  const rows = c.rows;
+  const blocks = [growthBlock(c), objectsBlock('PR', opts.pr?.pairs ?? []), objectsBlock('base', opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
+    (b): b is string => b !== null,
+  );
+  const rowLines = rows.map(tableRow);
+  const footer = ['', sides(c)];
+
+  const assemble = (keptRows: boolean[], keptBlocks: number, note: string): string => {
+    const lines = [...head];
+    if (rows.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
+    else lines.push('_No pair was traced._');
+    lines.push(...footer);
+    if (note) lines.push('', note);
+    for (let k = 0; k < keptBlocks; k++) lines.push('', blocks[k]);
+    return lines.join('\n') + '\n';
+  };
+
+  const kept = rows.map(() => true);
+  let keptBlocks = blocks.length;
+  let text = assemble(kept, keptBlocks, '');
+  if (text.length <= limit) return text;
+  const noteFor = () => cutNote(kept.filter((k) => !k).length, blocks.length - keptBlocks, limit);
+  while (keptBlocks > 0) {
+    keptBlocks--;
+    text = assemble(kept, keptBlocks, noteFor());
+    if (text.length <= limit) return text;
+  }
+  // Call-site rows from the bottom, then total rows; lengths tracked to stay linear.
+  let length = text.length;
+  for (const totalPass of [false, true]) {
+    for (let k = rows.length - 1; k >= 0 && length > limit; k--) {
+      if (!kept[k] || Boolean(rows[k].total) !== totalPass) continue;
+      const before = noteFor().length;
+      kept[k] = false;
+      length -= rowLines[k].length + 1;
+      length += noteFor().length - before;
+    }
+  }
+  text = assemble(kept, 0, noteFor());
+  if (text.length <= limit) return text;
+  // Only the verdict fits.
+  const verdict = `**${c.headline}**\n\n${cutNote(rows.length, blocks.length, limit)}\n`;
+  return verdict.length <= limit ? verdict : verdict.slice(0, limit);
+}

@@ -1,0 +1,63 @@
+// The final verdict of a run: a side that did not run cleanly decides before any table does.
+import type { AnalysisResult, Comparison, FailOn, RunStatus, SideRun } from '../core/model.js';
+
+export type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
+
+const STATUS_TEXT: Record<RunStatus, string> = {
+  ok: 'ran cleanly',
+  'build-failed': 'the module did not build',
+  'load-failed': 'the module failed to load',
+  'unload-failed': 'the module failed to unload',
+  'workload-not-ready': 'the workload never became ready',
+  'workload-failed': 'the workload failed',
+  'kernel-splat': 'the kernel reported an error',
+  timeout: 'the run timed out',
+  cancelled: 'the run was cancelled',
+  'setup-failed': 'the run could not be set up',
+};
+
+export function describeStatus(run: SideRun): string {
+  const what = STATUS_TEXT[run.status];
+  return run.reason ? `${what}: ${run.reason}` : what;
+}
+
+function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison {
+  const side = (r: SideRun) => ({
+    complete: r.analysis?.complete ?? false,
+    lostEvents: r.analysis?.lostEvents ?? 0,
+    cycles: r.analysis?.cycles ?? 0,
+  });
+  return { verdict: 'inconclusive', failOn, headline: '', reasons: [], rows: [], base: side(base), pr: side(pr) };
+}
+
+/**
+ * Combines how each side ran with the comparison of their traces. A PR side that failed to build,
+ * load, unload, run its workload or keep the kernel healthy fails the check whatever the policy;
+ * a base side that could not be measured leaves nothing to compare against: inconclusive.
+ */
+export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
+  if (pr.status !== 'ok') {
+    const result = emptyComparison(failOn, base, pr);
+    const cancelled = pr.status === 'cancelled';
+    result.verdict = cancelled ? 'inconclusive' : 'fail';
+    result.headline = `${cancelled ? '⚠️ inconclusive' : '❌ fail'}: on the PR build ${describeStatus(pr)}`;
+    result.reasons = [`PR (${pr.sha.slice(0, 12) || pr.ref}): ${describeStatus(pr)}`];
+    if (base.status !== 'ok') result.reasons.push(`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`);
+    return result;
+  }
+  if (base.status !== 'ok' || !base.analysis) {
+    const result = pr.analysis && base.analysis ? compare(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
+    result.verdict = 'inconclusive';
+    result.headline = `⚠️ inconclusive: the base build could not be measured (${describeStatus(base)})`;
+    result.reasons = [`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`, ...result.reasons];
+    return result;
+  }
+  if (!pr.analysis) {
+    const result = emptyComparison(failOn, base, pr);
+    result.verdict = 'fail';
+    result.headline = '❌ fail: the PR run produced no trace to analyze';
+    result.reasons = ['PR: no trace was collected'];
+    return result;
+  }
+  return compare(base.analysis, pr.analysis, failOn);
+}

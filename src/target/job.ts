@@ -1,0 +1,181 @@
+// The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
+// needs, written by the action (host target) or by the VM driver (vm target).
+import type { PairSpec } from '../core/model.js';
+import { UsageError } from '../settings/input-error.js';
+
+export interface TargetWorkload {
+  /** Shell command (`sh -c`), started once per cycle in its own process group. */
+  command: string;
+  /** Regular expression on the workload's output (stdout and stderr) that says it is ready. */
+  readyPattern: string;
+  /** Shell command polled every 200 ms until it exits 0, e.g. `ip link show vEth0`. */
+  readyCommand: string;
+  /** With neither readyPattern nor readyCommand: ready after this many seconds. */
+  readyDelaySeconds: number;
+  readyTimeoutSeconds: number;
+  holdSeconds: number;
+  stopSignal: NodeJS.Signals;
+  /** SIGKILL to the process group this many seconds after stopSignal. */
+  graceSeconds: number;
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface TargetModule {
+  /** The .ko to insmod. */
+  path: string;
+  /** Name in /proc/modules (`kni_like`, `rte_kni`). */
+  name: string;
+  /** Module parameters, e.g. `carrier=on kthread_mode=single`. */
+  args: string;
+}
+
+export interface TargetJob {
+  module: TargetModule;
+  workload: TargetWorkload;
+  cycles: number;
+  /** `kmalloc:kfree` traces kmem tracepoints; other names are kernel functions. */
+  track: PairSpec[];
+  /** Per-CPU buffer of the private trace instance. */
+  traceBufferKb: number;
+  /** A stack with each allocation (kretprobe stacktrace trigger). */
+  stacks: boolean;
+  outDir: string;
+  /** Names the trace instance and the kprobe group: [A-Za-z0-9_], at most 24 characters. */
+  runId: string;
+  /** 2 MiB pages reserved before the cycles and given back after (previous value restored). */
+  hugepages?: number;
+  /** Whole-run limit; status `timeout` past it. 0 or absent: none. */
+  timeoutSeconds?: number;
+  /** Exclusive lock that keeps two runs on one kernel apart. */
+  lockFile?: string;
+  /** Where the undo list is kept for `target cleanup --state FILE`. Default: outDir/cleanup-state.json. */
+  stateFile?: string;
+}
+
+export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+const SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+type Json = Record<string, unknown>;
+
+class JobReader {
+  constructor(private readonly source: string) {}
+
+  fail(field: string, expected: string, value: unknown): never {
+    const shown = value === undefined ? 'missing' : `${JSON.stringify(value)} is not valid`;
+    throw new UsageError(`job ${this.source}: ${field}: ${shown}; expected ${expected}`);
+  }
+
+  object(obj: Json, field: string, path: string): Json {
+    const v = obj[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'an object', v);
+    return v as Json;
+  }
+
+  string(obj: Json, field: string, path: string, fallback?: string): string {
+    const v = obj[field];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string') this.fail(path, 'a string', v);
+    return v as string;
+  }
+
+  number(obj: Json, field: string, path: string, min: number, max: number, fallback?: number, integer = false): number {
+    const v = obj[field];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      this.fail(path, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`, v);
+    }
+    return v as number;
+  }
+
+  bool(obj: Json, field: string, path: string, fallback: boolean): boolean {
+    const v = obj[field];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') this.fail(path, 'true or false', v);
+    return v as boolean;
+  }
+}
+
+/** Parses and checks a job file's text; throws a UsageError naming the field and the fix. */
+export function parseTargetJob(text: string, source = 'file'): TargetJob {
+  const r = new JobReader(source);
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`job ${source} is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) r.fail('(top level)', 'an object', root);
+  const j = root as Json;
+
+  const m = r.object(j, 'module', 'module');
+  const module: TargetModule = {
+    path: r.string(m, 'path', 'module.path'),
+    name: r.string(m, 'name', 'module.name').replace(/-/g, '_'),
+    args: r.string(m, 'args', 'module.args', ''),
+  };
+  if (module.path === '') r.fail('module.path', 'the path of a .ko file', module.path);
+  if (!SYMBOL.test(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
+
+  const w = r.object(j, 'workload', 'workload');
+  const workload: TargetWorkload = {
+    command: r.string(w, 'command', 'workload.command'),
+    readyPattern: r.string(w, 'readyPattern', 'workload.readyPattern', ''),
+    readyCommand: r.string(w, 'readyCommand', 'workload.readyCommand', ''),
+    readyDelaySeconds: r.number(w, 'readyDelaySeconds', 'workload.readyDelaySeconds', 0, 3600, 1),
+    readyTimeoutSeconds: r.number(w, 'readyTimeoutSeconds', 'workload.readyTimeoutSeconds', 0.1, 86400, 60),
+    holdSeconds: r.number(w, 'holdSeconds', 'workload.holdSeconds', 0, 86400, 1),
+    stopSignal: r.string(w, 'stopSignal', 'workload.stopSignal', 'SIGTERM').toUpperCase() as NodeJS.Signals,
+    graceSeconds: r.number(w, 'graceSeconds', 'workload.graceSeconds', 0, 3600, 10),
+    cwd: r.string(w, 'cwd', 'workload.cwd', ''),
+    env: {},
+  };
+  if (workload.command.trim() === '') r.fail('workload.command', 'a shell command', workload.command);
+  if (!SIGNALS.includes(workload.stopSignal)) r.fail('workload.stopSignal', `one of ${SIGNALS.join(', ')}`, w.stopSignal);
+  if (workload.readyPattern !== '') {
+    try {
+      new RegExp(workload.readyPattern);
+    } catch (e) {
+      r.fail('workload.readyPattern', `a valid regular expression (${(e as Error).message})`, workload.readyPattern);
+    }
+  }
+  if (w.env !== undefined) {
+    const env = r.object(w, 'env', 'workload.env');
+    for (const [k, v] of Object.entries(env)) {
+      if (typeof v !== 'string') r.fail(`workload.env.${k}`, 'a string', v);
+      workload.env[k] = v as string;
+    }
+  }
+
+  const trackRaw = j.track;
+  if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail('track', 'a non-empty list of {alloc, free}', trackRaw);
+  const track = (trackRaw as unknown[]).map((p, i) => {
+    if (typeof p !== 'object' || p === null) r.fail(`track[${i}]`, '{alloc, free}', p);
+    const alloc = r.string(p as Json, 'alloc', `track[${i}].alloc`);
+    const free = r.string(p as Json, 'free', `track[${i}].free`);
+    if (!SYMBOL.test(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
+    if (!SYMBOL.test(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
+    return { alloc, free };
+  });
+
+  const runId = r.string(j, 'runId', 'runId');
+  if (!/^[A-Za-z0-9_]{1,24}$/.test(runId)) r.fail('runId', 'letters, digits and _ (at most 24)', runId);
+
+  const job: TargetJob = {
+    module,
+    workload,
+    cycles: r.number(j, 'cycles', 'cycles', 1, 10000, undefined, true),
+    track,
+    traceBufferKb: r.number(j, 'traceBufferKb', 'traceBufferKb', 64, 4 * 1024 * 1024, 8192, true),
+    stacks: r.bool(j, 'stacks', 'stacks', true),
+    outDir: r.string(j, 'outDir', 'outDir'),
+    runId,
+  };
+  if (job.outDir === '') r.fail('outDir', 'a directory for the trace and logs', job.outDir);
+  if (j.hugepages !== undefined) job.hugepages = r.number(j, 'hugepages', 'hugepages', 0, 1 << 20, undefined, true);
+  if (j.timeoutSeconds !== undefined) job.timeoutSeconds = r.number(j, 'timeoutSeconds', 'timeoutSeconds', 0, 7 * 86400);
+  if (j.lockFile !== undefined) job.lockFile = r.string(j, 'lockFile', 'lockFile');
+  if (j.stateFile !== undefined) job.stateFile = r.string(j, 'stateFile', 'stateFile');
+  return job;
+}

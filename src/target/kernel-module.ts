@@ -1,0 +1,47 @@
+// Loading and unloading the module under test, and where its sections landed.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, type CommandResult } from '../build/command.js';
+
+/** Pure: is `name` listed in /proc/modules text. */
+export function modulesListHas(procModules: string, name: string): boolean {
+  return procModules.split('\n').some((l) => l.split(' ')[0] === name);
+}
+
+export function isModuleLoaded(name: string, procModules = '/proc/modules'): boolean {
+  return modulesListHas(readFileSync(procModules, 'utf8'), name);
+}
+
+/** Splits module parameters like a shell would for simple `a=1 b="x y"` strings. */
+export function splitModuleArgs(args: string): string[] {
+  const out: string[] = [];
+  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
+  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, '$2'));
+  return out;
+}
+
+export function insmod(path: string, args: string, timeoutSeconds = 120): Promise<CommandResult> {
+  return runCommand('insmod', [path, ...splitModuleArgs(args)], { timeoutSeconds });
+}
+
+export function rmmod(name: string, timeoutSeconds = 120): Promise<CommandResult> {
+  return runCommand('rmmod', [name], { timeoutSeconds });
+}
+
+/**
+ * Section start addresses of a loaded module (`/sys/module/NAME/sections/*`). .init.text is
+ * gone once init returned on most kernels; what exists is recorded as it is.
+ */
+export function readSections(name: string, sysModule = '/sys/module'): Record<string, string> {
+  const dir = join(sysModule, name, 'sections');
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir).sort()) {
+    try {
+      out[entry] = readFileSync(join(dir, entry), 'utf8').trim();
+    } catch {
+      /* unreadable entry: skip */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+// Process groups of workloads: who is still in one (zombies do not count, they hold nothing).
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcessInfo {
+  pid: number;
+  comm: string;
+  state: string;
+  pgid: number;
+}
+
+/** Pure: fields of /proc/PID/stat (comm may hold spaces and parentheses). */
+export function parseProcStat(text: string): ProcessInfo | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 2).split(' ');
+  return { pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close), state: rest[0] ?? '?', pgid: Number(rest[2]) };
+}
+
+export function listProcesses(): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const p = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (p) out.push(p);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Live (non-zombie) members of a process group. */
+export function groupMembers(pgid: number): ProcessInfo[] {
+  return listProcesses().filter((p) => p.pgid === pgid && p.state !== 'Z' && p.state !== 'X');
+}
+
+export function groupAlive(pgid: number): boolean {
+  return groupMembers(pgid).length > 0;
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,278 @@
+// `alloc-balance target run`: the kernel-side part of one side's run, as root on the target
+// kernel. Loads the module, runs the workload cycles under tracing, unloads, collects the
+// trace and logs into outDir, and leaves the kernel as it found it.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readVermagic, vermagicMismatch } from '../build/module-info.js';
+import { lastLines } from '../build/command.js';
+import type { RunStatus } from '../core/model.js';
+import { RunAborted, throwIfAborted } from './abortable.js';
+import { describeUnknownNames, findUnknownNames, isKmemPair, lines, readKprobeBlacklist } from './function-names.js';
+import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
+import { insmod, isModuleLoaded, readSections, rmmod } from './kernel-module.js';
+import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
+import { acquireLock } from './lock.js';
+import { findSplats } from './splats.js';
+import type { TargetStatus } from './status.js';
+import { collectTrace, mark, setupTracing, type TraceSetup } from './trace-setup.js';
+import { findTracefs, Tracefs } from './tracefs.js';
+import { machineUndo } from './undo-executor.js';
+import { UndoLog } from './undo.js';
+import { runCycle, WorkloadFailure } from './workload.js';
+
+const HUGEPAGES = '/proc/sys/vm/nr_hugepages';
+
+/** A run that ended with a status other than ok, with what explains it. */
+class RunFailure extends Error {
+  constructor(
+    readonly status: RunStatus,
+    message: string,
+    readonly logExcerpt?: string,
+  ) {
+    super(message);
+    this.name = 'RunFailure';
+  }
+}
+
+export interface TargetRunOptions {
+  /** Aborted on SIGTERM/SIGINT (the CLI wires the signals). */
+  signal?: AbortSignal;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+  tracefsRoot?: string;
+}
+
+export interface TargetRunResult {
+  status: TargetStatus;
+  statusFile: string;
+  /** 0: the run completed and the kernel was restored (the status says how the module did). */
+  exitCode: number;
+}
+
+const seconds = (from: number) => Math.round((Date.now() - from)) / 1000;
+
+function dmesgText(mark: number): string {
+  try {
+    return readKmsg(mark).map(formatKmsg).join('\n');
+  } catch (e) {
+    return `[could not read /dev/kmsg: ${(e as Error).message}]`;
+  }
+}
+
+function splatExcerpt(dmesg: string): { kind: string; excerpt: string } | null {
+  const splats = findSplats(dmesg);
+  if (splats.length === 0) return null;
+  return { kind: splats.map((s) => s.kind).join(', '), excerpt: splats.map((s) => s.excerpt).join('\n...\n') };
+}
+
+export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}): Promise<TargetRunResult> {
+  const log = opts.log ?? (() => {});
+  const outDir = resolve(job.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const statusFile = join(outDir, 'status.json');
+  const stateFile = job.stateFile ?? join(outDir, 'cleanup-state.json');
+  const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
+  const undo = new UndoLog(stateFile, job.runId);
+  const internal = new AbortController();
+  const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
+  const started = Date.now();
+
+  const status: TargetStatus = {
+    schema: 'alloc-balance/target-status@1',
+    status: 'ok',
+    timings: { setup: 0, load: 0, cycles: [], unload: 0, collect: 0, total: 0 },
+    kernel: osRelease(),
+    module: { name: job.module.name, path: job.module.path, args: job.module.args, vermagic: '' },
+    sections: {},
+    tracing: null,
+    files: [],
+    notes: [],
+    restoreProblems: [],
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+  };
+  const fail = (s: RunStatus, reason: string, excerpt?: string) => {
+    if (status.status !== 'ok') return; // the first failure explains the run
+    status.status = s;
+    status.reason = reason;
+    if (excerpt) status.logExcerpt = excerpt;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  if (job.timeoutSeconds) {
+    timer = setTimeout(() => internal.abort(new RunAborted('timeout', `the run took longer than ${job.timeoutSeconds} s`)), job.timeoutSeconds * 1000);
+  }
+
+  let tfs: Tracefs | null = null;
+  let setup: TraceSetup | null = null;
+  let kmsgStart = -1;
+  let kmsgMarked = false;
+  let loadedByUs = false;
+
+  try {
+    // 1. Exclusive use of the kernel, and a module that fits it.
+    const t = Date.now();
+    undo.push({ kind: 'unlock', path: lockFile, pid: process.pid });
+    try {
+      const lock = acquireLock(lockFile, job.runId);
+      if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
+    } catch (e) {
+      undo.drop((s) => s.kind === 'unlock');
+      throw new RunFailure('setup-failed', (e as Error).message);
+    }
+    if (!existsSync(job.module.path)) throw new RunFailure('setup-failed', `module file ${job.module.path} does not exist`);
+    if (isModuleLoaded(job.module.name)) {
+      throw new RunFailure('setup-failed', `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`);
+    }
+    status.module.vermagic = await readVermagic(job.module.path).catch((e: Error) => {
+      throw new RunFailure('setup-failed', e.message);
+    });
+    const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
+    if (mismatch) throw new RunFailure('setup-failed', mismatch);
+
+    // 2. Every tracked name must be traceable, before anything is loaded.
+    tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
+    const unknown = await findUnknownNames(job.track, () => lines(tfs!.path('available_filter_functions')), await readKprobeBlacklist());
+    if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
+    if (job.track.some(isKmemPair) && !tfs.exists('events/kmem/kmalloc')) {
+      throw new RunFailure('setup-failed', 'track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have');
+    }
+
+    // 3. Tracing in a private instance; hugepages; the "before" pictures.
+    try {
+      setup = setupTracing(tfs, job, undo);
+    } catch (e) {
+      throw new RunFailure('setup-failed', `tracing set-up: ${(e as Error).message}`);
+    }
+    status.tracing = {
+      instance: setup.instance,
+      group: setup.group,
+      pairs: setup.pairs,
+      functionTracer: setup.functionTracer,
+      kmemEvents: setup.kmemEvents,
+      traceBufferKb: job.traceBufferKb,
+      stacks: job.stacks,
+    };
+    if (job.hugepages !== undefined) reserveHugepages(job.hugepages, undo);
+    copyFileSync('/proc/slabinfo', join(outDir, 'slabinfo-before.txt'));
+    status.files.push('slabinfo-before.txt');
+    kmsgStart = kmsgMark();
+    kmsgMarked = true;
+    status.timings.setup = seconds(t);
+    throwIfAborted(abort);
+
+    // 4. Load; record where the sections landed while they are there to read.
+    const tl = Date.now();
+    mark(tfs, setup, 'phase=load');
+    log(`insmod ${job.module.path} ${job.module.args}`.trim());
+    undo.push({ kind: 'rmmod', name: job.module.name });
+    const ins = await insmod(job.module.path, job.module.args);
+    status.timings.load = seconds(tl);
+    if (ins.code !== 0) {
+      undo.drop((s) => s.kind === 'rmmod');
+      const dmesg = dmesgText(kmsgStart);
+      const splat = splatExcerpt(dmesg);
+      const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
+      if (splat) throw new RunFailure('kernel-splat', `insmod ${job.module.name}: ${why}; the kernel reported ${splat.kind}`, splat.excerpt);
+      throw new RunFailure('load-failed', `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
+    }
+    loadedByUs = true;
+    status.sections = readSections(job.module.name);
+    writeFileSync(join(outDir, 'sections.json'), `${JSON.stringify(status.sections, null, 2)}\n`);
+    status.files.push('sections.json');
+    if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
+      status.notes.push('section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized');
+    }
+
+    // 5. The workload cycles.
+    for (let n = 1; n <= job.cycles; n++) {
+      throwIfAborted(abort);
+      mark(tfs, setup, `cycle=${n} start`);
+      log(`cycle ${n}/${job.cycles}`);
+      try {
+        status.timings.cycles.push(await runCycle(job.workload, n, outDir, undo, abort));
+      } catch (e) {
+        if (e instanceof WorkloadFailure) {
+          status.timings.cycles.push(e.record);
+          status.files.push(e.record.log);
+          mark(tfs, setup, `cycle=${n} end`);
+          throw new RunFailure(e.status, e.message, e.logTail);
+        }
+        throw e;
+      }
+      status.files.push(`workload-${n}.log`);
+      mark(tfs, setup, `cycle=${n} end`);
+    }
+  } catch (e) {
+    if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
+    else if (e instanceof RunAborted) fail(e.why === 'timeout' ? 'timeout' : 'cancelled', e.message);
+    else fail('setup-failed', `internal error: ${(e as Error).message}`, (e as Error).stack);
+  }
+
+  // 6. Unload (also after a failure, so the trace holds the releases), then collect.
+  if (loadedByUs && tfs && setup) {
+    const tu = Date.now();
+    try {
+      mark(tfs, setup, 'phase=unload');
+    } catch {
+      /* the instance may be gone after a failure; the unload matters more */
+    }
+    const r = await unloadWithRetry(job.module.name);
+    status.timings.unload = seconds(tu);
+    if (r.ok) undo.drop((s) => s.kind === 'rmmod');
+    else fail('unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
+  }
+  const tc = Date.now();
+  if (tfs && setup) {
+    try {
+      status.files.push(...(await collectTrace(tfs, setup, outDir)));
+    } catch (e) {
+      status.notes.push(`could not collect the trace: ${(e as Error).message}`);
+    }
+  }
+  if (existsSync(join(outDir, 'slabinfo-before.txt'))) {
+    copyFileSync('/proc/slabinfo', join(outDir, 'slabinfo-after.txt'));
+    status.files.push('slabinfo-after.txt');
+  }
+  if (kmsgMarked) {
+    const dmesg = dmesgText(kmsgStart);
+    writeFileSync(join(outDir, 'dmesg.txt'), dmesg ? `${dmesg}\n` : '');
+    status.files.push('dmesg.txt');
+    const splat = splatExcerpt(dmesg);
+    if (splat && status.status === 'ok') fail('kernel-splat', `the kernel reported ${splat.kind} during the run`, splat.excerpt);
+    else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
+  }
+  status.timings.collect = seconds(tc);
+
+  // 7. Restore every change (module, tracing, hugepages, workload, lock).
+  if (timer) clearTimeout(timer);
+  status.restoreProblems = await undo.undoAll(machineUndo);
+  status.timings.total = seconds(started);
+  status.finishedAt = new Date().toISOString();
+  status.files = [...new Set(['status.json', ...status.files])];
+  writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
+
+  const runnerFailed = ['setup-failed', 'timeout', 'cancelled'].includes(status.status) || status.restoreProblems.length > 0;
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
+}
+
+async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  let why = '';
+  // The module stays in use for a moment while the killed workload's files are closed.
+  for (let i = 0; i < 10; i++) {
+    const r = await rmmod(name);
+    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
+    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  return { ok: false, why };
+}
+
+function reserveHugepages(pages: number, undo: UndoLog): void {
+  const before = readFileSync(HUGEPAGES, 'utf8').trim();
+  undo.push({ kind: 'restore-file', path: HUGEPAGES, value: before });
+  writeFileSync(HUGEPAGES, String(pages));
+  const got = Number(readFileSync(HUGEPAGES, 'utf8').trim());
+  if (got < pages) throw new RunFailure('setup-failed', `hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+}

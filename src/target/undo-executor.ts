@@ -1,0 +1,69 @@
+// Carries out undo steps on the real machine. Each step is idempotent: undoing something
+// already undone (by the runner, or by an earlier cleanup) succeeds quietly.
+import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { runCommand } from '../build/command.js';
+import { releaseLock } from './lock.js';
+import { isModuleLoaded } from './kernel-module.js';
+import { groupAlive } from './process-group.js';
+import type { UndoExecutor, UndoStep } from './undo.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function retry(what: () => void | Promise<void>, attempts = 10, delayMs = 300): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await what();
+      return;
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await sleep(delayMs);
+    }
+  }
+}
+
+export const machineUndo: UndoExecutor = {
+  async run(step: UndoStep): Promise<void> {
+    switch (step.kind) {
+      case 'restore-file':
+        if (existsSync(step.path)) writeFileSync(step.path, step.value);
+        return;
+      case 'rmdir':
+        // A trace instance is busy for a moment while a reader of it closes.
+        if (existsSync(step.path)) await retry(() => rmdirSync(step.path));
+        return;
+      case 'remove-kprobe': {
+        const defined = readFileSync(step.kprobeEvents, 'utf8')
+          .split('\n')
+          .some((l) => l.split(/\s+/)[0]?.split(':')[1] === step.event);
+        if (defined) await retry(() => appendFileSync(step.kprobeEvents, `-:${step.event}\n`));
+        return;
+      }
+      case 'remove-trigger':
+        if (existsSync(step.path) && readFileSync(step.path, 'utf8').split('\n').some((l) => l.startsWith(step.trigger))) {
+          writeFileSync(step.path, `!${step.trigger}\n`);
+        }
+        return;
+      case 'kill-group':
+        try {
+          process.kill(-step.pgid, 'SIGKILL');
+        } catch {
+          return;
+        }
+        await retry(() => {
+          if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
+        }, 50, 100);
+        return;
+      case 'rmmod':
+        // The module stays busy until the killed workload's files are closed.
+        await retry(async () => {
+          if (!isModuleLoaded(step.name)) return;
+          const r = await runCommand('rmmod', [step.name]);
+          if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+        });
+        return;
+      case 'unlock':
+        releaseLock(step.path, step.pid);
+        return;
+    }
+  },
+};

@@ -1,0 +1,130 @@
+// Everything the runner changes on the machine is recorded here first, as a step that undoes
+// it, and saved to a state file after every change: the runner undoes the steps in reverse
+// at the end (also on failure and on SIGTERM/SIGINT), and `alloc-balance target cleanup
+// --state FILE` finishes the job when the runner was killed before it could.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from '../settings/input-error.js';
+
+export type UndoStep =
+  /** Write `value` back to a file (tracefs setting, /proc/sys/vm/nr_hugepages). */
+  | { kind: 'restore-file'; path: string; value: string }
+  /** Remove a directory (a trace instance). */
+  | { kind: 'rmdir'; path: string }
+  /** `-:GROUP/EVENT` into kprobe_events. */
+  | { kind: 'remove-kprobe'; kprobeEvents: string; event: string }
+  /** Remove a trigger from an event: `!TRIGGER` into its trigger file. */
+  | { kind: 'remove-trigger'; path: string; trigger: string }
+  /** SIGKILL a process group that must not outlive the run. */
+  | { kind: 'kill-group'; pgid: number }
+  /** rmmod a module the run loaded. */
+  | { kind: 'rmmod'; name: string }
+  /** Remove a lock file the run holds. */
+  | { kind: 'unlock'; path: string; pid: number };
+
+export interface UndoState {
+  schema: 'alloc-balance/target-undo@1';
+  /** The runner that made the changes. */
+  pid: number;
+  runId: string;
+  steps: UndoStep[];
+}
+
+export class UndoLog {
+  private readonly steps: UndoStep[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly runId: string,
+    private readonly pid = process.pid,
+  ) {}
+
+  /** Records a step before the change it undoes is made (undoing a change not made is harmless). */
+  push(step: UndoStep): void {
+    this.steps.push(step);
+    this.save();
+  }
+
+  /** Forgets the latest step matching `match` (its change was undone in the normal course). */
+  drop(match: (s: UndoStep) => boolean): void {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      if (match(this.steps[i])) {
+        this.steps.splice(i, 1);
+        break;
+      }
+    }
+    this.save();
+  }
+
+  get pending(): readonly UndoStep[] {
+    return this.steps;
+  }
+
+  private save(): void {
+    const state: UndoState = { schema: 'alloc-balance/target-undo@1', pid: this.pid, runId: this.runId, steps: this.steps };
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(tmp, this.file);
+  }
+
+  /** Runs every step in reverse; returns what could not be undone. Removes the state file when all went well. */
+  async undoAll(exec: UndoExecutor): Promise<string[]> {
+    const problems = await undoSteps(this.steps.slice(), exec);
+    this.steps.length = 0;
+    if (problems.length === 0) rmSync(this.file, { force: true });
+    else this.save();
+    return problems;
+  }
+}
+
+/** The actions an undo needs; the runner's real ones live in undo-executor.ts. */
+export interface UndoExecutor {
+  run(step: UndoStep): Promise<void>;
+}
+
+export async function undoSteps(steps: UndoStep[], exec: UndoExecutor): Promise<string[]> {
+  const problems: string[] = [];
+  for (const step of steps.reverse()) {
+    try {
+      await exec.run(step);
+    } catch (e) {
+      problems.push(`${describeStep(step)}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+export function describeStep(step: UndoStep): string {
+  switch (step.kind) {
+    case 'restore-file':
+      return `restore ${step.path}`;
+    case 'rmdir':
+      return `remove ${step.path}`;
+    case 'remove-kprobe':
+      return `remove kprobe event ${step.event}`;
+    case 'remove-trigger':
+      return `remove trigger ${step.trigger} from ${step.path}`;
+    case 'kill-group':
+      return `kill process group ${step.pgid}`;
+    case 'rmmod':
+      return `unload module ${step.name}`;
+    case 'unlock':
+      return `release lock ${step.path}`;
+  }
+}
+
+export function readUndoState(file: string): UndoState | null {
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cleanup state ${file} is not valid JSON (${(e as Error).message})`);
+  }
+  const s = parsed as Partial<UndoState>;
+  if (s?.schema !== 'alloc-balance/target-undo@1' || !Array.isArray(s.steps) || typeof s.pid !== 'number') {
+    throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
+  }
+  return s as UndoState;
+}

@@ -1,0 +1,180 @@
+// One workload cycle: start the command in its own process group, wait until it is ready,
+// keep it running, then stop the whole group (stop signal, SIGKILL after the grace time).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand } from '../build/command.js';
+import { sleep, throwIfAborted } from './abortable.js';
+import type { TargetWorkload } from './job.js';
+import { groupAlive, signalGroup } from './process-group.js';
+import type { UndoLog } from './undo.js';
+
+export interface CycleRecord {
+  cycle: number;
+  startedAt: string;
+  /** From start until ready. */
+  readySeconds: number;
+  /** Time it kept running once ready. */
+  heldSeconds: number;
+  /** From the stop signal until the whole group was gone. */
+  stopSeconds: number;
+  totalSeconds: number;
+  /** How the workload's shell ended. */
+  exitCode: number | null;
+  exitSignal: string | null;
+  /** SIGKILL was needed after the grace time. */
+  killed: boolean;
+  /** The workload ended by itself while it was held (it was ready before). */
+  exitedDuringHold: boolean;
+  log: string;
+}
+
+export class WorkloadFailure extends Error {
+  constructor(
+    readonly status: 'workload-not-ready' | 'workload-failed',
+    message: string,
+    readonly logTail: string,
+    readonly record: CycleRecord,
+  ) {
+    super(message);
+    this.name = 'WorkloadFailure';
+  }
+}
+
+const WINDOW = 64 * 1024;
+const POLL_MS = 200;
+
+function tail(text: string, lines = 20): string {
+  return text.split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+}
+
+interface Exit {
+  code: number | null;
+  signal: string | null;
+}
+
+export async function runCycle(w: TargetWorkload, cycle: number, outDir: string, undo: UndoLog, abort: AbortSignal): Promise<CycleRecord> {
+  const logName = `workload-${cycle}.log`;
+  const log = createWriteStream(join(outDir, logName));
+  const t0 = Date.now();
+  const seconds = (from: number) => (Date.now() - from) / 1000;
+  const record: CycleRecord = {
+    cycle,
+    startedAt: new Date(t0).toISOString(),
+    readySeconds: 0,
+    heldSeconds: 0,
+    stopSeconds: 0,
+    totalSeconds: 0,
+    exitCode: null,
+    exitSignal: null,
+    killed: false,
+    exitedDuringHold: false,
+    log: logName,
+  };
+
+  let window = '';
+  let patternSeen = false;
+  const pattern = w.readyPattern ? new RegExp(w.readyPattern, 'm') : null;
+  let exit: Exit | null = null;
+  let onChange: () => void = () => {};
+
+  const child: ChildProcess = spawn('sh', ['-c', w.command], {
+    cwd: w.cwd || undefined,
+    env: { ...process.env, ...w.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pgid = child.pid;
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  child.on('error', (e) => {
+    exit = { code: null, signal: null };
+    window += `\n[could not start sh: ${e.message}]\n`;
+    onChange();
+  });
+  if (pgid !== undefined) undo.push({ kind: 'kill-group', pgid });
+  const onData = (b: Buffer) => {
+    log.write(b);
+    window = (window + b.toString('utf8')).slice(-WINDOW);
+    if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
+    onChange();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+    onChange();
+  });
+
+  const finish = async (): Promise<void> => {
+    if (pgid !== undefined && groupAlive(pgid)) await stopGroup(pgid, w, record);
+    await Promise.race([closed, sleep(2000)]);
+    if (exit) {
+      record.exitCode = (exit as Exit).code;
+      record.exitSignal = (exit as Exit).signal;
+    }
+    await new Promise<void>((r) => log.end(r));
+    if (pgid !== undefined) undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
+    record.totalSeconds = seconds(t0);
+  };
+
+  try {
+    // Ready: the pattern, the ready command, or the delay; not ready when it exits or times out.
+    const readyDeadline = t0 + w.readyTimeoutSeconds * 1000;
+    const readyByDelay = !pattern && !w.readyCommand;
+    let nextPoll = 0;
+    for (;;) {
+      throwIfAborted(abort);
+      if (pattern && patternSeen) break;
+      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1000) break;
+      if (exit) {
+        const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
+        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready`, tail(window), record);
+      }
+      if (Date.now() >= readyDeadline) {
+        const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : 'was not ready';
+        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`, tail(window), record);
+      }
+      if (w.readyCommand && Date.now() >= nextPoll) {
+        nextPoll = Date.now() + POLL_MS;
+        const r = await runCommand('sh', ['-c', w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
+        if (r.code === 0) break;
+        continue;
+      }
+      await Promise.race([sleep(POLL_MS, abort), new Promise<void>((r) => (onChange = r))]);
+    }
+    record.readySeconds = seconds(t0);
+
+    const held = Date.now();
+    const holdEnd = held + w.holdSeconds * 1000;
+    while (Date.now() < holdEnd && !exit) {
+      await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise<void>((r) => (onChange = r))]);
+    }
+    throwIfAborted(abort);
+    record.exitedDuringHold = exit !== null;
+    record.heldSeconds = seconds(held);
+  } catch (e) {
+    await finish();
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record);
+    throw e;
+  }
+  await finish();
+  if (pgid !== undefined && groupAlive(pgid)) {
+    throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record);
+  }
+  return record;
+}
+
+/** Stop signal to the group; SIGKILL after the grace time; waits until no member is left. */
+async function stopGroup(pgid: number, w: TargetWorkload, record: CycleRecord): Promise<void> {
+  const t = Date.now();
+  signalGroup(pgid, w.stopSignal);
+  const graceEnd = t + w.graceSeconds * 1000;
+  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+  if (groupAlive(pgid)) {
+    record.killed = true;
+    signalGroup(pgid, 'SIGKILL');
+    const killEnd = Date.now() + 10_000;
+    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+  }
+  record.stopSeconds = (Date.now() - t) / 1000;
+}

@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { conclusionFor, publishCheckRun, toAnnotations, type AnnotationInput } from '../../src/github/check-run.js';
+import { describeApiError } from '../../src/github/permissions.js';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { testClient } from '../support/github-env.js';
+
+let server: GitHubServer;
+beforeEach(async () => {
+  server = await startGitHubServer();
+});
+afterEach(async () => {
+  expect(server.violations).toEqual([]);
+  await server.close();
+});
+
+const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
+
+function leaks(n: number): AnnotationInput[] {
+  return Array.from({ length: n }, (_, i) => ({
+    path: `kernel/linux/kni/kni_net${i % 3}.c`,
+    line: 100 + i,
+    message: `alloc_netdev_mqs at this line leaks 1 object per cycle (${i})`,
+    level: i % 2 === 0 ? ('failure' as const) : ('warning' as const),
+    title: 'memory leak in kni_ioctl_create',
+  }));
+}
+
+describe('the check run', () => {
+  it('sends 120 annotations as a create with 50 and two PATCHes of 50 and 20', async () => {
+    const run = await publishCheckRun(testClient(server.url), {
+      owner: 'nic-lab',
+      repo: 'kni-driver',
+      name: 'alloc-balance',
+      headSha: HEAD,
+      verdict: 'fail',
+      title: 'FAIL: the PR leaks 2 alloc_netdev_mqs per cycle\nsecond line dropped',
+      summary: '| pair | base | PR |\n|---|---|---|\n| alloc_netdev_mqs:free_netdev | 0 | 2 |',
+      annotations: leaks(120),
+    });
+    expect(run.annotationRequests).toBe(3);
+    expect(run.conclusion).toBe('failure');
+    const creates = server.calls('checks/create');
+    const updates = server.calls('checks/update');
+    expect(creates).toHaveLength(1);
+    expect(updates).toHaveLength(2);
+    const batchSizes = [creates[0], ...updates].map((r) => (r.body as any).output.annotations.length);
+    expect(batchSizes).toEqual([50, 50, 20]);
+    expect(updates.every((r) => r.path === `/repos/nic-lab/kni-driver/check-runs/${run.id}`)).toBe(true);
+    const stored = server.state.checkRuns[0];
+    expect(stored.head_sha).toBe(HEAD);
+    expect(stored.name).toBe('alloc-balance');
+    expect(stored.status).toBe('completed');
+    expect(stored.output.title).toBe('FAIL: the PR leaks 2 alloc_netdev_mqs per cycle');
+    expect(stored.annotations).toHaveLength(120);
+    expect(stored.annotations[119]).toEqual({
+      path: 'kernel/linux/kni/kni_net2.c',
+      start_line: 219,
+      end_line: 219,
+      annotation_level: 'warning',
+      message: 'alloc_netdev_mqs at this line leaks 1 object per cycle (119)',
+      title: 'memory leak in kni_ioctl_create',
+    });
+    expect(run.url).toBe(stored.html_url);
+  });
+
+  it('maps verdicts to conclusions, with no annotation request when there is nothing to annotate', async () => {
+    expect(conclusionFor('pass')).toBe('success');
+    expect(conclusionFor('fail')).toBe('failure');
+    expect(conclusionFor('inconclusive')).toBe('neutral');
+    for (const verdict of ['pass', 'inconclusive'] as const) {
+      const run = await publishCheckRun(testClient(server.url), {
+        owner: 'nic-lab', repo: 'kni-driver', name: 'alloc-balance', headSha: HEAD, verdict,
+        title: verdict, summary: 'x'.repeat(70_000), annotations: [],
+      });
+      expect(run.annotationRequests).toBe(0);
+    }
+    expect(server.state.checkRuns.map((r) => r.conclusion)).toEqual(['success', 'neutral']);
+    // The 65,535-character summary limit is in GitHub's schema: the server would have refused more.
+    expect(server.state.checkRuns.every((r) => r.output.summary.length <= 65_535)).toBe(true);
+    expect(server.calls('checks/update')).toHaveLength(0);
+  });
+
+  it('drops annotations without a usable location and strips ./', () => {
+    expect(toAnnotations([
+      { path: './kni_misc.c', line: 7, message: 'm' },
+      { path: '', line: 3, message: 'no file' },
+      { path: 'a.c', line: 0, message: 'no line' },
+    ])).toEqual([{ path: 'kni_misc.c', start_line: 7, end_line: 7, annotation_level: 'failure', message: 'm' }]);
+  });
+
+  it('names checks: write when the token may not create check runs', async () => {
+    server.inject('checks/create', { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const error = await publishCheckRun(testClient(server.url), {
+      owner: 'nic-lab', repo: 'kni-driver', name: 'alloc-balance', headSha: HEAD, verdict: 'pass', title: 't', summary: 's', annotations: [],
+    }).catch((e: unknown) => e);
+    expect((error as { status: number }).status).toBe(403);
+    expect(describeApiError(error, 'Creating the check run', 'checkRun')).toMatch(/lacks `checks: write`/);
+  });
+});

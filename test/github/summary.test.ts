@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
+import { STEP_SUMMARY_MAX_BYTES } from '../../src/github/truncate.js';
+import { stepSummaryFile } from '../support/github-env.js';
+
+const summary = stepSummaryFile();
+const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-outputs-'));
+afterAll(() => {
+  summary.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('job summary and outputs', () => {
+  it('puts warnings above the table', async () => {
+    summary.reset();
+    await writeJobSummary('| pair | PR |\n|---|---|\n| a:b | 2 |', ['Commenting on pull request #57 failed (HTTP 403)']);
+    expect(summary.read()).toBe('> [!WARNING]\n> Commenting on pull request #57 failed (HTTP 403)\n\n| pair | PR |\n|---|---|\n| a:b | 2 |\n');
+  });
+
+  it('stays under the 1 MiB step-summary limit, even with multi-byte text', async () => {
+    summary.reset();
+    await writeJobSummary('| kni_ioctl_create → alloc_netdev_mqs | ✗ |\n'.repeat(40_000));
+    const bytes = Buffer.byteLength(summary.read(), 'utf8');
+    expect(bytes).toBeLessThanOrEqual(STEP_SUMMARY_MAX_BYTES);
+    expect(bytes).toBeGreaterThan(STEP_SUMMARY_MAX_BYTES * 0.8);
+    expect(summary.read()).toContain('characters cut to fit');
+  });
+
+  it('sets the step outputs', () => {
+    const out = join(dir, 'output');
+    writeFileSync(out, '');
+    process.env.GITHUB_OUTPUT = out;
+    setStepOutputs({ verdict: 'fail', report: 'alloc-balance-out/report.json', leakedPerCycle: 2, commentUrl: 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1' });
+    const text = readFileSync(out, 'utf8');
+    for (const [name, value] of [['verdict', 'fail'], ['report', 'alloc-balance-out/report.json'], ['leaked-per-cycle', '2'], ['comment-url', 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1']]) {
+      expect(text).toMatch(new RegExp(`^${name}<<(ghadelimiter_[^\\n]+)\\n${value.replace(/[.?/]/g, '\\$&')}\\n\\1$`, 'm'));
+    }
+  });
+});

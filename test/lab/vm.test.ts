@@ -1,0 +1,200 @@
+// Runs real VMs (QEMU, TCG here) on the kernel `lab setup` prepared. Without a prepared lab these
+// tests fail with the command to run.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
+import { GuestError, liveGuests, runInGuest } from '../../src/lab/run-in-guest.js';
+import { setupLab } from '../../src/lab/setup.js';
+import { buildHelloModule } from './hello-module.js';
+
+let kernel: LabManifestEntry;
+let work: string;
+
+/** QEMU processes whose command line mentions `needle` (the per-test outDir). */
+function qemuWith(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('qemu-system') && l.includes(needle));
+}
+
+beforeAll(() => {
+  kernel = findLabKernel();
+  work = mkdtempSync(join(tmpdir(), 'ab-lab-test-'));
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('lab setup', () => {
+  test('is idempotent: a second call is fast and returns the same manifest entry', async () => {
+    const t0 = performance.now();
+    const first = await setupLab({ release: kernel.release });
+    const t1 = performance.now();
+    const second = await setupLab();
+    const t2 = performance.now();
+    expect(first).toEqual(kernel);
+    expect(second).toEqual(kernel);
+    expect(t1 - t0).toBeLessThan(3000);
+    expect(t2 - t1).toBeLessThan(3000);
+    expect(kernel.bootMode).toBe('pvh');
+    expect(readFileSync(kernel.vmlinux).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  });
+});
+
+describe('runInGuest', () => {
+  test("runs the host's node in the chroot: outDir, exit code, tracefs, insmod/rmmod of a Kbuild module", async () => {
+    const { dir, ko } = buildHelloModule(kernel.buildDir);
+    try {
+      const vermagic = execFileSync('modinfo', ['-F', 'vermagic', ko], { encoding: 'utf8' });
+      expect(vermagic.split(' ')[0]).toBe(kernel.release);
+      const outDir = join(work, 'node-job');
+      const script = join(dir, 'job.mjs');
+      writeFileSync(
+        script,
+        `import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+const startedAt = readFileSync('/proc/uptime', 'utf8').split(' ')[0];
+const sh = (c) => execFileSync('/bin/sh', ['-c', c], { encoding: 'utf8' });
+const facts = {
+  startedAt,
+  cwd: process.cwd(),
+  env: process.env.AB_TEST,
+  uname: sh('uname -r').trim(),
+  tracers: readFileSync('/sys/kernel/tracing/available_tracers', 'utf8').trim(),
+  insmod: sh('insmod ${ko} && grep -c "^ab_hello " /proc/modules'),
+  rmmod: sh('rmmod ab_hello && (grep -c "^ab_hello " /proc/modules || true)'),
+  dmesg: sh('dmesg | grep ab_hello'),
+  tmpWritable: sh('echo x > /tmp/ab-guest-write && cat /tmp/ab-guest-write'),
+};
+writeFileSync(process.argv[2] + '/facts.json', JSON.stringify(facts));
+console.log('node-started ' + startedAt);
+process.exit(3);
+`,
+      );
+      const result = await runInGuest(kernel, {
+        argv: [process.execPath, script, outDir],
+        cwd: dir,
+        env: { AB_TEST: "it's here" },
+        outDir,
+        timeoutSeconds: 60,
+      });
+      expect(result.console).toContain('node-started');
+      expect(result.exitCode).toBe(3);
+      expect(result.timedOut).toBe(false);
+      expect(result.kernelPanic).toBe(false);
+      const facts = JSON.parse(readFileSync(join(outDir, 'facts.json'), 'utf8'));
+      expect(facts.cwd).toBe(dir);
+      expect(facts.env).toBe("it's here");
+      expect(facts.uname).toBe(kernel.release);
+      expect(facts.tracers.split(/\s+/)).toContain('function');
+      expect(facts.insmod.trim()).toBe('1');
+      expect(facts.rmmod.trim()).toBe('0');
+      expect(facts.dmesg).toContain('ab_hello: loaded');
+      expect(facts.dmesg).toContain('ab_hello: unloaded');
+      expect(facts.tmpWritable.trim()).toBe('x');
+      // Writes outside outDir stay in the guest.
+      expect(existsSync('/tmp/ab-guest-write')).toBe(false);
+      expect(readFileSync(join(outDir, 'guest-exit-code'), 'utf8').trim()).toBe('3');
+      expect(readFileSync(join(outDir, 'console.log'), 'utf8')).toContain('node-started');
+      const jobStart = Number(/job-start (\d+\.\d+)/.exec(result.console)?.[1]);
+      console.log(
+        `accel ${result.accel}: boot to /init ${result.seconds.boot} s, node first start ${(Number(facts.startedAt) - jobStart).toFixed(2)} s, ` +
+          `job ${result.seconds.run} s, total ${result.seconds.total} s`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a job that outlives its timeout kills the VM and reports timedOut', async () => {
+    const outDir = join(work, 'timeout-job');
+    const result = await runInGuest(kernel, { argv: ['/bin/sleep', '600'], cwd: '/', outDir, timeoutSeconds: 2 });
+    expect(result.timedOut).toBe(true);
+    expect(result.exitCode).toBeNull();
+    expect(result.kernelPanic).toBe(false);
+    expect(result.seconds.run).toBeGreaterThanOrEqual(2);
+    expect(result.seconds.run).toBeLessThan(10);
+    expect(liveGuests()).toBe(0);
+    expect(qemuWith(outDir)).toEqual([]);
+  });
+
+  test('a kernel panic in the guest is reported with the console excerpt', async () => {
+    const outDir = join(work, 'panic-job');
+    const result = await runInGuest(kernel, {
+      argv: ['/bin/sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 30'],
+      cwd: '/',
+      outDir,
+      timeoutSeconds: 30,
+    });
+    expect(result.kernelPanic).toBe(true);
+    expect(result.exitCode).toBeNull();
+    expect(result.timedOut).toBe(false);
+    expect(result.panicExcerpt).toContain('sysrq: Trigger a crash');
+    expect(result.panicExcerpt).toContain('Kernel panic - not syncing: sysrq triggered crash');
+    expect(result.seconds.total).toBeLessThan(25);
+    expect(qemuWith(outDir)).toEqual([]);
+  });
+
+  test('an abort kills the VM, rejects with the reason and removes the control files', async () => {
+    const outDir = join(work, 'abort-job');
+    const controller = new AbortController();
+    const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
+    const run = runInGuest(
+      kernel,
+      { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir, timeoutSeconds: 120 },
+      {
+        signal: controller.signal,
+        onConsole: (t) => {
+          if (t.includes('job-running')) controller.abort(new Error('cancelled by the test'));
+        },
+      },
+    );
+    await expect(run).rejects.toThrow('cancelled by the test');
+    expect(qemuWith(outDir)).toEqual([]);
+    const after = execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n');
+    expect(after.filter((f) => f.startsWith('alloc-balance-vm-') && !before.has(f))).toEqual([]);
+  });
+
+  test('SIGTERM to the node process running the VM kills QEMU too', async () => {
+    const outDir = join(work, 'sigterm-job');
+    const entry = join(work, 'runner.ts');
+    const bundle = join(work, 'runner.mjs');
+    writeFileSync(
+      entry,
+      `import { runInGuest } from ${JSON.stringify(join(import.meta.dirname, '../../src/lab/run-in-guest.ts'))};
+const kernel = JSON.parse(process.argv[2]);
+await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir: process.argv[3], timeoutSeconds: 120 },
+  { onConsole: (t) => process.stdout.write(t) });
+`,
+    );
+    await build({ entryPoints: [entry], outfile: bundle, bundle: true, platform: 'node', format: 'esm', logLevel: 'error' });
+    const child = spawn(process.execPath, [bundle, JSON.stringify(kernel), outDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, sig) => resolve(sig ?? code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        if (b.toString().includes('job-running')) resolve();
+      });
+      child.on('close', () => reject(new Error('runner ended before the job started')));
+    });
+    expect(qemuWith(outDir)).toHaveLength(1);
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    // QEMU receives SIGKILL; give the kernel a moment to reap it.
+    for (let i = 0; i < 20 && qemuWith(outDir).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(qemuWith(outDir)).toEqual([]);
+  });
+
+  test('a guest that cannot boot fails clearly within the boot timeout', async () => {
+    const outDir = join(work, 'noboot-job');
+    const bogus = { ...kernel, initrd: join(work, 'empty.cpio') };
+    writeFileSync(bogus.initrd, '');
+    const run = runInGuest(bogus, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { bootTimeoutSeconds: 6 });
+    await expect(run).rejects.toThrow(GuestError);
+    await expect(run).rejects.toThrow(/did not reach \/init within 6 s|before reaching \/init/);
+    expect(qemuWith(outDir)).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/settings/settings.js';
+import { InputError } from '../../src/settings/input-error.js';
+
+function reader(inputs: Record<string, string>) {
+  return (name: string) => inputs[name] ?? '';
+}
+
+describe('parseSettings', () => {
+  it('fills defaults around the one required input', () => {
+    const s = parseSettings(reader({ workload: './app 2' }));
+    expect(s.mode).toBe('full');
+    expect(s.target).toBe('vm');
+    expect(s.cycles).toBe(3);
+    expect(s.failOn).toBe('new-leak');
+    expect(s.track).toEqual([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }]);
+    expect(s.workload).toMatchObject({ command: './app 2', stopSignal: 'SIGTERM', graceSeconds: 10 });
+    expect(s.checkName).toBe('alloc-balance');
+  });
+
+  it('reads several pairs separated by commas and new lines', () => {
+    const s = parseSettings(reader({ workload: 'x', track: 'alloc_netdev_mqs:free_netdev,\nkmalloc:kfree' }));
+    expect(s.track.map((p) => `${p.alloc}:${p.free}`)).toEqual(['alloc_netdev_mqs:free_netdev', 'kmalloc:kfree']);
+  });
+
+  it('accepts signal names with or without SIG', () => {
+    expect(parseSettings(reader({ workload: 'x', 'stop-signal': 'int' })).workload.stopSignal).toBe('SIGINT');
+  });
+
+  it.each([
+    [{ mode: 'everything' }, 'mode', /one of full, collect, report/],
+    [{ target: 'cloud' }, 'target', /one of host, vm/],
+    [{ cycles: '0' }, 'cycles', /whole number from 1 to 1000/],
+    [{ cycles: 'three' }, 'cycles', /whole number/],
+    [{ track: 'alloc_netdev_mqs' }, 'track', /ALLOC:FREE/],
+    [{ 'fail-on': 'sometimes' }, 'fail-on', /new-leak, any-leak, never/],
+    [{ 'stop-signal': 'SIGFOO' }, 'stop-signal', /signal name/],
+    [{ 'ready-pattern': '(' }, 'ready-pattern', /regular expression/],
+    [{ 'allow-fork-code': 'maybe' }, 'allow-fork-code', /true or false/],
+  ])('refuses %o naming the input', (bad, input, expected) => {
+    let error: unknown;
+    try {
+      parseSettings(reader({ workload: 'x', ...bad }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).input).toBe(input);
+    expect((error as Error).message).toMatch(`input "${input}"`);
+    expect((error as Error).message).toMatch(expected);
+  });
+
+  it('needs a workload unless a preset brings one, and reports in report mode', () => {
+    expect(() => parseSettings(reader({}))).toThrow(/input "workload": missing/);
+    expect(parseSettings(reader({ preset: 'dpdk-kni' })).preset).toBe('dpdk-kni');
+    expect(() => parseSettings(reader({ mode: 'report' }))).toThrow(/input "reports": missing/);
+    expect(parseSettings(reader({ mode: 'report', reports: 'reports/*.json' })).reports).toBe('reports/*.json');
+  });
+});

@@ -1,0 +1,53 @@
+// Helpers for GitHub tests: event fixtures, a job-summary file, and a client that talks to the
+// test server with short back-offs.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient, type GitHubClient } from '../../src/github/client.js';
+import type { EventContext } from '../../src/github/event.js';
+import type { RetryPolicy } from '../../src/github/retry.js';
+
+export const EVENTS_DIR = fileURLToPath(new URL('../data/events/', import.meta.url));
+
+export function eventPath(name: string): string {
+  return join(EVENTS_DIR, `${name}.json`);
+}
+
+export function loadEvent(name: string): Record<string, any> {
+  return JSON.parse(readFileSync(eventPath(name), 'utf8'));
+}
+
+/** The context the runner would give for fixture `name` of event `eventName`. */
+export function eventContext(eventName: string, name: string, extra: Partial<EventContext> = {}): EventContext {
+  return { eventName, payload: loadEvent(name), sha: 'c0ffee00d15ea5e0123456789abcdef012345678', ref: 'refs/heads/main', repository: 'nic-lab/kni-driver', ...extra };
+}
+
+export const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxWaitMs: 5000 };
+
+export function testClient(url: string, log: string[] = [], retry: RetryPolicy = FAST_RETRY): GitHubClient {
+  return createClient({ token: 'ghs_test0000000000000000000000000000000', baseUrl: url, retry, log: (m) => log.push(m) });
+}
+
+/**
+ * A GITHUB_STEP_SUMMARY file for this test file. @actions/core remembers the first path it
+ * sees, so one file serves every test of a file; `reset()` empties it.
+ */
+export function stepSummaryFile(): { path: string; read(): string; reset(): void; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-summary-'));
+  const path = join(dir, 'step-summary.md');
+  writeFileSync(path, '');
+  process.env.GITHUB_STEP_SUMMARY = path;
+  return {
+    path,
+    read: () => readFileSync(path, 'utf8'),
+    reset: () => writeFileSync(path, ''),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function recordingLog() {
+  const infos: string[] = [];
+  const warnings: string[] = [];
+  return { infos, warnings, info: (m: string) => void infos.push(m), warning: (m: string) => void warnings.push(m) };
+}
