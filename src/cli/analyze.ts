@@ -34,7 +34,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const a = parseArgs('analyze', args, { values: ['trace', 'pair', 'stats', 'slabinfo', 'module', 'ko', 'nm', 'sections'], flags: ['json'] });
   if (a.positional.length > 0) throw new UsageError(`analyze: unexpected argument "${a.positional[0]}"; give traces with --trace FILE`);
   const traces = a.values.get('trace') ?? [];
-  if (traces.length === 0) throw new UsageError(`analyze: no trace given; ${ANALYZE_USAGE.slice(7)}`);
+  if (traces.length === 0) throw new UsageError(`analyze: no trace given; ${ANALYZE_USAGE}`);
   if (traces.filter((t) => t === '-').length > 1) throw new UsageError('analyze: --trace - (standard input) can be given once');
   const pairTexts = a.values.get('pair') ?? [];
   if (pairTexts.length === 0) throw new UsageError('analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev');

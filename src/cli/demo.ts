@@ -1,5 +1,115 @@
+// `alloc-balance demo`: the main job on a built-in default. A git repository whose base commit
+// holds the fixed kni_like module and whose PR commit reintroduces rte_kni's netdev leak; both
+// are built, loaded in a VM and cycled; the balance table is printed. Exit 0 when the leak is
+// caught (verdict fail on the PR), 1 otherwise.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setupLab } from '../lab/setup.js';
+import { findLabKernel } from '../lab/lab-kernel.js';
+import { parseSettings } from '../settings/settings.js';
 import { UsageError } from '../settings/input-error.js';
+import { createFixtureRepo } from '../demo/fixture-repo.js';
+import { prepareWorktrees } from '../sources/worktrees.js';
+import { VmTargetRunner } from '../run/target-runner.js';
+import { buildReport, measure, reportMarkdown } from '../run/pipeline.js';
+import { renderText } from '../report/text.js';
+import type { SideRun } from '../core/model.js';
 
-export async function demoCommand(_args: string[]): Promise<number> {
-  throw new UsageError('demo: not available yet');
+const USAGE = 'usage: alloc-balance demo [--out DIR] [--cycles N] [--keep]';
+
+function timings(run: SideRun): string {
+  const t = run.timings;
+  const parts = ['build', 'boot', 'cycles', 'analysis', 'vm'].filter((k) => t[k] !== undefined).map((k) => `${k === 'vm' ? 'VM total' : k} ${t[k].toFixed(1)} s`);
+  return `${run.side === 'base' ? 'base' : 'PR  '}: ${parts.join(', ')}`;
+}
+
+export async function demoCommand(args: string[]): Promise<number> {
+  let values: { out?: string; cycles?: string; keep?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { out: { type: 'string' }, cycles: { type: 'string' }, keep: { type: 'boolean' } }, strict: true }));
+  } catch (e) {
+    throw new UsageError(`demo: ${(e as Error).message}; ${USAGE}`);
+  }
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UsageError('demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo');
+  }
+  const started = Date.now();
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const fixtureDir = join(repoRoot, 'test', 'fixtures', 'kni-like');
+  if (!existsSync(join(fixtureDir, 'kni_like.c'))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  const outDir = resolve(values.out ?? 'alloc-balance-demo');
+
+  console.log('== lab: QEMU, kernel image and matching headers');
+  const labStarted = Date.now();
+  await setupLab({ log: (l) => console.log(`   ${l}`) });
+  const lab = findLabKernel();
+  console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1000).toFixed(1)} s)`);
+
+  const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
+  try {
+    const repo = createFixtureRepo(fixtureDir, join(work, 'repo'), ['fixed', 'leaky']);
+    console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
+    const settings = parseSettings((name) => {
+      const inputs: Record<string, string> = {
+        workload: `${repo.app} -n 2`,
+        'ready-pattern': '^ready',
+        hold: '0.5',
+        cycles: values.cycles ?? '3',
+        'stop-signal': 'SIGTERM',
+        'output-dir': outDir,
+        'github-token': '',
+      };
+      return inputs[name] ?? '';
+    });
+    const trees = await prepareWorktrees(
+      repo.dir,
+      {
+        event: 'workflow_dispatch',
+        action: '',
+        repository: 'local/kni_like',
+        base: { ref: 'base', sha: repo.shas[0] },
+        head: { ref: 'pr', sha: repo.shas[1] },
+        prNumber: null,
+        isFork: false,
+        headRepo: 'local/kni_like',
+      },
+      join(work, 'trees'),
+    );
+    const runner = new VmTargetRunner(lab, settings, { cliPath: join(repoRoot, 'dist', 'cli.js'), nodePath: process.execPath });
+    let measured;
+    try {
+      measured = await measure(
+        settings,
+        {
+          base: { side: 'base', ref: 'base', sha: trees.baseSha, dir: trees.base },
+          pr: { side: 'pr', ref: 'pr', sha: trees.headSha, dir: trees.head },
+        },
+        runner,
+        { log: (l) => console.log(`   ${l}`), group: async (name, fn) => (console.log(`== ${name}`), fn()) },
+        outDir,
+      );
+    } finally {
+      await trees.dispose();
+    }
+    const report = buildReport(settings, runner, { RUNNER_NAME: 'demo' }, measured);
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(outDir, 'comment.md'), reportMarkdown(report, 'alloc-balance'));
+
+    console.log('');
+    console.log(renderText(report.comparison));
+    console.log('');
+    console.log(timings(report.base));
+    console.log(timings(report.pr));
+    console.log(`whole demo: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`report: ${join(outDir, 'report.json')}; PR comment as markdown: ${join(outDir, 'comment.md')}`);
+    const caught = report.comparison.verdict === 'fail';
+    console.log(caught ? 'demo: the leak was caught.' : 'demo: the leak was NOT caught - something is wrong on this machine.');
+    return caught ? 0 : 1;
+  } finally {
+    if (!values.keep) rmSync(work, { recursive: true, force: true });
+  }
 }

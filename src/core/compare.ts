@@ -114,7 +114,8 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
     });
     const bc = b ? mergeCallers(b.callers) : new Map<string, MergedCaller>();
     const pc = p ? mergeCallers(p.callers) : new Map<string, MergedCaller>();
-    const countedOnly = (p ?? b)?.method === 'function' || (b?.method === 'function' && p?.method === 'function');
+    // Call counts on either side: no per-object leak per call site to compare.
+    const countedOnly = b?.method === 'function' || p?.method === 'function';
     const callerRows: ComparisonRow[] = [];
     for (const key of new Set([...pc.keys(), ...bc.keys()])) {
       const bm = bc.get(key);

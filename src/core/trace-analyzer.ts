@@ -23,6 +23,12 @@ const ALLOC = 0;
 const FREE = 1;
 type Role = typeof ALLOC | typeof FREE;
 
+/** text has word at pos. Faster than startsWith(word, pos) on the long chunk strings. */
+function sameAt(text: string, pos: number, word: string): boolean {
+  for (let i = word.length - 1; i >= 0; i--) if (text.charCodeAt(pos + i) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Counts of one call site; `cum` is its running outstanding. */
 class CallerAcc {
   allocs = 0;
@@ -81,7 +87,7 @@ class Ledger {
     const texts = this.quickTexts;
     for (let k = 0; k < texts.length; k++) {
       const t = texts[k];
-      if (t.length === n && line.startsWith(t, start)) return this.quickAccs[k];
+      if (t.length === n && sameAt(line, start, t)) return this.quickAccs[k];
     }
     return undefined;
   }
@@ -216,11 +222,12 @@ export class TraceAnalyzer {
     const n = space - body;
     const names = this.functionNames;
     let k = 0;
-    for (; k < names.length; k++) if (names[k].length === n && text.startsWith(names[k], body)) break;
+    for (; k < names.length; k++) if (names[k].length === n && sameAt(text, body, names[k])) break;
     if (k === names.length) {
       // An untracked function, or a tracked one printed with an offset.
-      const plus = text.indexOf('+', body);
-      if (plus >= 0 && plus < space) this.push(text.slice(start, end));
+      let plus = body;
+      while (plus < space && text.charCodeAt(plus) !== 43 /* + */) plus++;
+      if (plus < space) this.push(text.slice(start, end));
       else {
         this.recognizedLines++;
         this.stackOpen = false;
@@ -426,14 +433,16 @@ export class TraceAnalyzer {
     const kind = this.pendingKind;
     this.pendingKind = NO_PENDING;
     const cycle = this.pendingCycle;
-    for (const t of this.pendingTargets) {
+    const targets = this.pendingTargets;
+    for (let ti = 0; ti < targets.length; ti++) {
+      const t = targets[ti];
       const skip = t.role === ALLOC ? t.pair.spec.alloc : t.pair.spec.free;
       if (kind === PENDING_COUNT) {
         const ledger = t.pair.fn;
         ledger.events++;
         const line = this.pendingLine;
         let end = this.pendingCallerEnd;
-        while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
+        if (line.charCodeAt(end - 1) <= 32) while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
         if (this.frames.length === 0) {
           const known = ledger.quick(line, this.pendingCallerStart, end);
           if (known !== undefined) {

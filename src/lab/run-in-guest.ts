@@ -261,6 +261,9 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     const file = join(job.outDir, EXIT_CODE_FILE);
     if (existsSync(file)) code = Number(readFileSync(file, 'utf8').trim());
   }
+  if (!watch.initSeen && watch.kernelPanic) {
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
+  }
   if (!watch.kernelPanic) {
     if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
     if (!watch.initSeen) {
@@ -296,6 +299,10 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+function firstLine(text: string, re: RegExp): string {
+  return re.exec(text)?.[0] ?? tailLines(text, 1);
 }
 
 function tailLines(text: string, n: number): string {

@@ -35,6 +35,8 @@ export interface Settings {
   target: Target;
   preset: Preset;
   moduleDir: string;
+  /** Name of the module to load when the build makes several .ko files. */
+  moduleName: string;
   /** Empty: Kbuild against the target kernel's build dir. */
   buildCommand: string;
   /** Module parameters given to insmod. */
@@ -71,6 +73,7 @@ export const INPUT_NAMES = [
   'target',
   'preset',
   'module-dir',
+  'module',
   'build-command',
   'module-args',
   'workload',
@@ -164,6 +167,7 @@ export function parseSettings(read: InputReader): Settings {
     target: oneOf(read, 'target', ['host', 'vm'] as const, 'vm'),
     preset,
     moduleDir: read('module-dir').trim() || '.',
+    moduleName: read('module').trim(),
     buildCommand: read('build-command').trim(),
     moduleArgs: read('module-args').trim(),
     workload: {

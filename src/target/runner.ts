@@ -155,7 +155,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
       stacks: job.stacks,
     };
     if (job.hugepages !== undefined) reserveHugepages(job.hugepages, undo);
-    copyFileSync('/proc/slabinfo', join(outDir, 'slabinfo-before.txt'));
+    writeFileSync(join(outDir, 'slabinfo-before.txt'), readFileSync('/proc/slabinfo')); // procfs files report size 0: copyFile would copy nothing
     status.files.push('slabinfo-before.txt');
     kmsgStart = kmsgMark();
     kmsgMarked = true;
@@ -232,7 +232,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     }
   }
   if (existsSync(join(outDir, 'slabinfo-before.txt'))) {
-    copyFileSync('/proc/slabinfo', join(outDir, 'slabinfo-after.txt'));
+    writeFileSync(join(outDir, 'slabinfo-after.txt'), readFileSync('/proc/slabinfo'));
     status.files.push('slabinfo-after.txt');
   }
   if (kmsgMarked) {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { GuestError, liveGuests, runInGuest } from '../../src/lab/run-in-guest.js';
 import { setupLab } from '../../src/lab/setup.js';
+import { fileEntry, writeCpio } from '../../src/lab/cpio.js';
 import { buildHelloModule } from './hello-module.js';
 
 let kernel: LabManifestEntry;
@@ -142,6 +143,7 @@ process.exit(3);
   test('an abort kills the VM, rejects with the reason and removes the control files', async () => {
     const outDir = join(work, 'abort-job');
     const controller = new AbortController();
+    let seen = '';
     const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
     const run = runInGuest(
       kernel,
@@ -149,7 +151,8 @@ process.exit(3);
       {
         signal: controller.signal,
         onConsole: (t) => {
-          if (t.includes('job-running')) controller.abort(new Error('cancelled by the test'));
+          seen += t;
+          if (seen.includes('job-running\n')) controller.abort(new Error('cancelled by the test'));
         },
       },
     );
@@ -174,9 +177,11 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     await build({ entryPoints: [entry], outfile: bundle, bundle: true, platform: 'node', format: 'esm', logLevel: 'error' });
     const child = spawn(process.execPath, [bundle, JSON.stringify(kernel), outDir], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, sig) => resolve(sig ?? code)));
+    let seen = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (b: Buffer) => {
-        if (b.toString().includes('job-running')) resolve();
+        seen += b.toString();
+        if (seen.includes('job-running\n')) resolve();
       });
       child.on('close', () => reject(new Error('runner ended before the job started')));
     });
@@ -188,13 +193,34 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     expect(qemuWith(outDir)).toEqual([]);
   });
 
-  test('a guest that cannot boot fails clearly within the boot timeout', async () => {
-    const outDir = join(work, 'noboot-job');
+  test('a kernel that panics before /init fails clearly, with the panic', async () => {
+    const outDir = join(work, 'noinit-job');
     const bogus = { ...kernel, initrd: join(work, 'empty.cpio') };
     writeFileSync(bogus.initrd, '');
-    const run = runInGuest(bogus, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { bootTimeoutSeconds: 6 });
-    await expect(run).rejects.toThrow(GuestError);
-    await expect(run).rejects.toThrow(/did not reach \/init within 6 s|before reaching \/init/);
+    const error = await runInGuest(bogus, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GuestError);
+    expect((error as GuestError).message).toMatch(/kernel panicked before reaching \/init: .*Unable to mount root fs/);
+    expect(qemuWith(outDir)).toEqual([]);
+  });
+
+  test('a guest that never reaches the job is killed at the boot timeout', async () => {
+    const outDir = join(work, 'hang-job');
+    // An initramfs whose /init hangs: the lab's marker never comes.
+    const hanging = { ...kernel, initrd: join(work, 'hang.cpio') };
+    writeCpio(hanging.initrd, [
+      { kind: 'dir', path: 'bin' },
+      { kind: 'dir', path: 'dev' },
+      { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+      fileEntry('bin/busybox', '/bin/busybox', 0o755),
+      { kind: 'file', path: 'init', data: Buffer.from('#!/bin/busybox sh\n/bin/busybox sleep 600\n'), mode: 0o755 },
+    ]);
+    const t0 = performance.now();
+    const error = await runInGuest(hanging, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { bootTimeoutSeconds: 5 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GuestError);
+    expect((error as GuestError).message).toContain('did not reach /init within 5 s');
+    expect(performance.now() - t0).toBeLessThan(9000);
     expect(qemuWith(outDir)).toEqual([]);
   });
 });

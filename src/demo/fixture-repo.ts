@@ -1,0 +1,59 @@
+// A git repository whose history holds the kni_like fixture module in given variants, one
+// commit each: what the demo and the end-to-end tests compare, base against PR.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type FixtureVariant = 'fixed' | 'leaky' | 'broken';
+
+/** The two lines the fix adds to kni_like_dev_remove(): the leaky variant lacks them. */
+export const FIX_LINES = '\tif (kdev->lad_dev)\n\t\tfree_netdev(kdev->lad_dev);\n';
+
+export function fixtureSource(fixtureDir: string, variant: FixtureVariant): string {
+  const fixed = readFileSync(join(fixtureDir, 'kni_like.c'), 'utf8');
+  if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
+  switch (variant) {
+    case 'fixed':
+      return fixed;
+    case 'leaky':
+      return fixed.replace(FIX_LINES, '');
+    case 'broken':
+      return fixed.replace('static int __init kni_like_init(void)\n{', 'static int __init kni_like_init(void)\n{\n\tundeclared_thing = 1 +;');
+  }
+}
+
+function git(repo: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'kni_like', GIT_AUTHOR_EMAIL: 'kni_like@example.invalid', GIT_COMMITTER_NAME: 'kni_like', GIT_COMMITTER_EMAIL: 'kni_like@example.invalid' },
+  }).trim();
+}
+
+export interface FixtureRepo {
+  dir: string;
+  /** One SHA per variant, in the order given. */
+  shas: string[];
+  /** The workload program, built once outside the repository. */
+  app: string;
+}
+
+/** Creates the repository in `dir` (empty or missing) with one commit per variant. */
+export function createFixtureRepo(fixtureDir: string, dir: string, variants: FixtureVariant[], appDir = join(dir, '..', 'app')): FixtureRepo {
+  mkdirSync(dir, { recursive: true });
+  git(dir, ['init', '-q', '-b', 'main']);
+  copyFileSync(join(fixtureDir, 'Makefile'), join(dir, 'Makefile'));
+  copyFileSync(join(fixtureDir, 'kni_like_ioctl.h'), join(dir, 'kni_like_ioctl.h'));
+  writeFileSync(join(dir, '.gitignore'), '*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n');
+  const shas: string[] = [];
+  for (const v of variants) {
+    writeFileSync(join(dir, 'kni_like.c'), fixtureSource(fixtureDir, v));
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '--allow-empty', '-m', `kni_like: ${v}`]);
+    shas.push(git(dir, ['rev-parse', 'HEAD']));
+  }
+  mkdirSync(appDir, { recursive: true });
+  const app = join(appDir, 'kni_like_app');
+  execFileSync('gcc', ['-O2', '-Wall', '-I', fixtureDir, '-o', app, join(fixtureDir, 'app', 'kni_like_app.c')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { dir, shas, app };
+}

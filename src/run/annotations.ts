@@ -1,0 +1,45 @@
+// What a report adds around the balance table: check-run annotations at the leaking source
+// lines, and the log excerpt of a side that did not run cleanly.
+import type { RunReport, SideRun } from '../core/model.js';
+import type { AnnotationInput } from '../github/check-run.js';
+import { describeStatus } from './verdict.js';
+
+const LEAKING = new Set(['new-leak', 'worse', 'same-leak']);
+const EXCERPT_LIMIT = 6000;
+
+/** One annotation per leaking module call site with a known file:line. */
+export function annotationsFor(report: RunReport, _moduleDir: string): AnnotationInput[] {
+  const out: AnnotationInput[] = [];
+  const seen = new Set<string>();
+  for (const row of report.comparison.rows) {
+    if (!LEAKING.has(row.status) || row.inModule === false || !row.location || !row.pr) continue;
+    const m = /^(.*):(\d+)$/.exec(row.location);
+    if (!m || seen.has(row.location)) continue;
+    seen.add(row.location);
+    const runner = row.runner ? ` on ${row.runner}` : '';
+    out.push({
+      path: m[1],
+      line: Number(m[2]),
+      level: row.status === 'same-leak' ? 'warning' : 'failure',
+      title: `${row.pair}: ${row.pr.leakedPerCycle} leaked per cycle`,
+      message: `${row.caller} allocates with ${row.pair.split(':')[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ${row.pair.split(':')[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : 'not measured'}).`,
+    });
+  }
+  return out;
+}
+
+function fence(text: string): string {
+  const cut = text.length > EXCERPT_LIMIT ? `…\n${text.slice(-EXCERPT_LIMIT)}` : text;
+  return `\n\`\`\`text\n${cut.replace(/```/g, "'''")}\n\`\`\`\n`;
+}
+
+function sideLog(label: string, run: SideRun): string {
+  if (run.status === 'ok' && !run.logExcerpt) return '';
+  const excerpt = run.logExcerpt ? fence(run.logExcerpt) : '\n';
+  return `\n<details><summary>${label}: ${describeStatus(run).replace(/</g, '&lt;')}</summary>\n${excerpt}</details>\n`;
+}
+
+/** Collapsed log excerpts of the sides that did not run cleanly ('' when both did). */
+export function runLogsMarkdown(report: RunReport): string {
+  return sideLog('PR', report.pr) + sideLog('base', report.base);
+}

@@ -1,0 +1,226 @@
+// The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
+// GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
+import { compare, prLeakedPerCycle } from '../core/compare.js';
+import { pairName } from '../core/pair-spec.js';
+import { renderMarkdown, COMMENT_LIMIT } from '../report/markdown.js';
+import { readEventContext, resolveChange, type ChangeUnderTest } from '../github/event.js';
+import { createClient, parseRepo, type GitHubClient } from '../github/client.js';
+import { assertSafeToRun } from '../github/safety.js';
+import { publishResults } from '../github/publish.js';
+import { writeJobSummary } from '../github/summary.js';
+import { readReports, mergeReports } from '../github/reports.js';
+import { resolveReportTarget } from '../github/report-target.js';
+import { prepareWorktrees } from '../sources/worktrees.js';
+import type { Settings } from '../settings/settings.js';
+import { runSide, type BuildSpec, type SideContext, type SideSource } from './side.js';
+import { createTargetRunner, type RunnerOptions, type TargetRunner } from './target-runner.js';
+import { decideVerdict } from './verdict.js';
+import { annotationsFor, runLogsMarkdown } from './annotations.js';
+import { expandPreset, type PresetExpansion } from './preset.js';
+
+export interface PipelineIo extends RunnerOptions {
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  /** The repository checkout (GITHUB_WORKSPACE). */
+  workspace: string;
+  /** Remembers what the post step must undo if this process dies. */
+  saveState: (key: string, value: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface PipelineResult {
+  verdict: Verdict;
+  headline: string;
+  reportPath?: string;
+  leakedPerCycle?: number;
+  commentUrl: string | null;
+  markdown: string;
+  report?: RunReport;
+}
+
+function runnerName(env: NodeJS.ProcessEnv): string {
+  return env.RUNNER_NAME || hostname();
+}
+
+function runId(): string {
+  return `${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12);
+}
+
+/** Runs base then PR with the same runner and settings: the only difference is the tree. */
+export async function measure(
+  settings: Settings,
+  sources: { base: SideSource; pr: SideSource },
+  runner: TargetRunner,
+  io: Pick<PipelineIo, 'log' | 'group'>,
+  outDir: string,
+  preset: PresetExpansion | null = null,
+): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
+  const id = runId();
+  const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
+  for (const source of [sources.base, sources.pr]) {
+    const build: BuildSpec = preset
+      ? preset.build(source.dir)
+      : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
+    const ctx: SideContext = {
+      settings: preset ? preset.settings : settings,
+      runner,
+      outDir: join(outDir, source.side),
+      runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
+      log: io.log,
+      build,
+      job: preset?.job(source.dir),
+    };
+    sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    const s = sides[source.side];
+    io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
+  }
+  const comparison = decideVerdict(sides.base, sides.pr, settings.failOn, compare);
+  return { base: sides.base, pr: sides.pr, comparison };
+}
+
+export function buildReport(settings: Settings, runner: TargetRunner, env: NodeJS.ProcessEnv, measured: { base: SideRun; pr: SideRun; comparison: Comparison }, change?: ChangeUnderTest): RunReport {
+  const report: RunReport = {
+    schema: 'alloc-balance/report@1',
+    runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
+    module: settings.moduleName || settings.moduleDir,
+    pairs: settings.track.map(pairName),
+    base: measured.base,
+    pr: measured.pr,
+    comparison: measured.comparison,
+  };
+  if (change) {
+    report.change = {
+      event: change.event,
+      prNumber: change.prNumber,
+      baseSha: measured.base.sha,
+      headSha: measured.pr.sha,
+      headRepo: change.headRepo,
+      isFork: change.isFork,
+    };
+  }
+  return report;
+}
+
+export function reportMarkdown(report: RunReport, checkName: string, limit = COMMENT_LIMIT): string {
+  const logs = runLogsMarkdown(report);
+  const body = renderMarkdown(report.comparison, {
+    limit: limit - logs.length,
+    title: `${checkName}: kernel memory balance`,
+    base: report.base.analysis,
+    pr: report.pr.analysis,
+  });
+  return body + logs;
+}
+
+function writeReport(outDir: string, report: RunReport): string {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'report.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+function client(settings: Settings, io: PipelineIo): GitHubClient | null {
+  if (!settings.githubToken) return null;
+  return createClient({ token: settings.githubToken, baseUrl: io.env.GITHUB_API_URL, log: io.log });
+}
+
+async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
+  const gh = client(settings, io);
+  const ctx = readEventContext(io.env);
+  const change = await resolveChange(ctx, settings, gh);
+  const repo = parseRepo(change.repository);
+  const safety = await assertSafeToRun(gh, repo, {
+    mode: settings.mode as 'full' | 'collect',
+    runnerEnvironment: io.env.RUNNER_ENVIRONMENT ?? '',
+    allowForkCode: settings.allowForkCode,
+    approvalLabel: settings.approvalLabel,
+    change,
+  });
+  for (const w of safety.warnings) io.warn(w);
+
+  const outDir = resolve(io.workspace, settings.outputDir);
+  const runner = createTargetRunner(settings, io);
+  const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
+  const trees = await io.group('Sources', () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
+  io.saveState('worktrees', JSON.stringify({ repo: io.workspace, dirs: [trees.base, trees.head] }));
+  let measured;
+  try {
+    const preset = expandPreset(settings);
+    measured = await measure(
+      settings,
+      {
+        base: { side: 'base', ref: change.base.ref, sha: trees.baseSha, dir: trees.base },
+        pr: { side: 'pr', ref: change.head.ref, sha: trees.headSha, dir: trees.head },
+      },
+      runner,
+      io,
+      outDir,
+      preset,
+    );
+  } finally {
+    await trees.dispose();
+  }
+  const report = buildReport(settings, runner, io.env, measured, change);
+  const reportPath = writeReport(outDir, report);
+  const markdown = reportMarkdown(report, settings.checkName);
+  const leakedPerCycle = prLeakedPerCycle(report.comparison);
+  let commentUrl: string | null = null;
+  if (settings.mode === 'full') {
+    const outcome = await publishResults(
+      gh,
+      {
+        repo,
+        checkName: settings.checkName,
+        prNumber: change.prNumber,
+        headSha: trees.headSha,
+        verdict: report.comparison.verdict,
+        headline: report.comparison.headline,
+        markdown,
+        annotations: annotationsFor(report, settings.moduleDir),
+      },
+      { info: io.log, warning: io.warn },
+    );
+    commentUrl = outcome.commentUrl;
+  } else {
+    await writeJobSummary(markdown);
+  }
+  return { verdict: report.comparison.verdict, headline: report.comparison.headline, reportPath, leakedPerCycle, commentUrl, markdown, report };
+}
+
+async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
+  const loaded = await readReports(settings.reports, io.workspace);
+  const merged = mergeReports(loaded);
+  const gh = client(settings, io);
+  const change = await resolveChange(readEventContext(io.env), settings, gh);
+  const repo = parseRepo(change.repository);
+  const target = await resolveReportTarget(gh, repo, change, merged.reports);
+  for (const w of target.warnings) io.warn(w);
+  const markdown = renderMarkdown(merged.comparison, {
+    limit: COMMENT_LIMIT,
+    title: `${settings.checkName}: kernel memory balance (${merged.runners.map((r) => r.name).join(', ')})`,
+  });
+  const outcome = await publishResults(
+    gh,
+    {
+      repo,
+      checkName: settings.checkName,
+      prNumber: target.prNumber,
+      headSha: target.headSha,
+      verdict: merged.verdict,
+      headline: merged.headline,
+      markdown,
+      annotations: merged.reports.flatMap((r) => annotationsFor(r, settings.moduleDir)),
+    },
+    { info: io.log, warning: io.warn },
+  );
+  return { verdict: merged.verdict, headline: merged.headline, leakedPerCycle: prLeakedPerCycle(merged.comparison), commentUrl: outcome.commentUrl, markdown };
+}
+
+export function runPipeline(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
+  return settings.mode === 'report' ? runReport(settings, io) : runFullOrCollect(settings, io);
+}

@@ -1,0 +1,187 @@
+// One side of a run (base or PR): build the module from its source tree, run the kernel-side
+// job on the target (this machine, or a VM booted for it), then analyze what it traced.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { AnalysisResult, SideRun } from '../core/model.js';
+import { analyzeTraces } from '../core/analyze-traces.js';
+import { ModuleMap } from '../core/module-map.js';
+import { applyLocations, moduleCallers } from '../core/locations.js';
+import { buildModule, type BuiltModule } from '../build/build-module.js';
+import { addr2line, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
+import type { TargetJob } from '../target/job.js';
+import type { TargetStatus } from '../target/status.js';
+import type { Settings } from '../settings/settings.js';
+import type { TargetRunner } from './target-runner.js';
+
+export interface SideSource {
+  side: 'base' | 'pr';
+  ref: string;
+  sha: string;
+  /** Root of the checked-out tree (a worktree). */
+  dir: string;
+}
+
+/** What a side needs to build: the module dir in the tree, its build command and environment. */
+export interface BuildSpec {
+  moduleDir: string;
+  buildCommand: string;
+  env?: Record<string, string>;
+  /** Name of the module to load when the build makes several. */
+  moduleName?: string;
+  moduleArgs: string;
+}
+
+export interface SideContext {
+  settings: Settings;
+  runner: TargetRunner;
+  /** Where this side's job, trace and logs go. */
+  outDir: string;
+  runId: string;
+  log: (line: string) => void;
+  /** Extra job fields (a preset's hugepages, a readiness command). */
+  job?: Partial<Pick<TargetJob, 'hugepages'>> & { readyCommand?: string };
+  build: BuildSpec;
+}
+
+function seconds(since: number): number {
+  return Math.round((Date.now() - since) / 10) / 100;
+}
+
+function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | string {
+  if (modules.length === 0) return 'the build succeeded but produced no .ko file';
+  if (wanted) {
+    const m = modules.find((x) => x.name === wanted.replace(/-/g, '_'));
+    return m ?? `the build produced ${modules.map((x) => x.name).join(', ')} but not ${wanted}`;
+  }
+  if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(', ')}): name the one to load in the module input`;
+  return modules[0];
+}
+
+export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string): TargetJob {
+  const w = ctx.settings.workload;
+  return {
+    module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
+    workload: {
+      command: w.command,
+      readyPattern: w.readyPattern,
+      readyCommand: ctx.job?.readyCommand ?? '',
+      readyDelaySeconds: w.readyDelaySeconds,
+      readyTimeoutSeconds: w.readyTimeoutSeconds,
+      holdSeconds: w.holdSeconds,
+      stopSignal: w.stopSignal,
+      graceSeconds: w.graceSeconds,
+      cwd: moduleDir,
+      env: {},
+    },
+    cycles: ctx.settings.cycles,
+    track: ctx.settings.track,
+    traceBufferKb: ctx.settings.traceBufferKb,
+    stacks: ctx.settings.stacks,
+    outDir: ctx.outDir,
+    runId: ctx.runId,
+    hugepages: ctx.job?.hugepages,
+    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
+  };
+}
+
+/** file:line of every module call site in the analysis, relative to the tree's root. */
+async function locateCallers(result: AnalysisResult, map: ModuleMap, ko: string, treeRoot: string): Promise<void> {
+  const offsets = map.offsets(moduleCallers(result));
+  const bySection = new Map<string, typeof offsets>();
+  for (const o of offsets) bySection.set(o.section, [...(bySection.get(o.section) ?? []), o]);
+  const locations = new Map<string, string>();
+  for (const [section, list] of bySection) {
+    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    lines.forEach((l, i) => {
+      if (l.location === '') return;
+      const [file, line] = [l.location.slice(0, l.location.lastIndexOf(':')), l.location.slice(l.location.lastIndexOf(':') + 1)];
+      const rel = file.startsWith('/') ? relative(treeRoot, file) : file;
+      locations.set(list[i].caller, `${rel.startsWith('..') ? file : rel}:${line}`);
+    });
+  }
+  applyLocations(result, locations);
+}
+
+function readStatus(outDir: string): TargetStatus | null {
+  const file = join(outDir, 'status.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as TargetStatus;
+  } catch {
+    return null;
+  }
+}
+
+function filesMatching(dir: string, re: RegExp): string[] {
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export async function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> {
+  const run: SideRun = { side: source.side, ref: source.ref, sha: source.sha, status: 'ok', timings: {} };
+  mkdirSync(ctx.outDir, { recursive: true });
+  const moduleDir = resolve(source.dir, ctx.build.moduleDir);
+  if (!existsSync(moduleDir)) {
+    return { ...run, status: 'setup-failed', reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
+  }
+
+  ctx.log(`${source.side}: building in ${moduleDir}`);
+  const built = await buildModule({
+    moduleDir,
+    buildCommand: ctx.build.buildCommand,
+    kernelBuildDir: ctx.runner.kernel.buildDir,
+    env: ctx.build.env,
+  });
+  run.timings.build = built.seconds;
+  writeFileSync(join(ctx.outDir, 'build.log'), built.log);
+  if (!built.ok) return { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt };
+  const module = chooseModule(built.modules, ctx.build.moduleName);
+  if (typeof module === 'string') return { ...run, status: 'build-failed', reason: module };
+
+  const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
+  if (mismatch) return { ...run, status: 'setup-failed', reason: mismatch };
+
+  const job = targetJob(ctx, module, moduleDir);
+  const jobFile = join(ctx.outDir, 'job.json');
+  writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
+
+  ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
+  const started = Date.now();
+  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
+  run.timings.run = seconds(started);
+  Object.assign(run.timings, outcome.timings);
+  const status = readStatus(ctx.outDir);
+  if (outcome.failure) {
+    return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
+  }
+  if (!status) {
+    return { ...run, status: 'setup-failed', reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
+  }
+  run.status = status.status;
+  if (status.reason) run.reason = status.reason;
+  if (status.logExcerpt) run.logExcerpt = status.logExcerpt;
+  run.timings.load = status.timings.load;
+  run.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
+  run.timings.unload = status.timings.unload;
+  run.artifacts = status.files.map((f) => join(ctx.outDir, f));
+
+  const trace = join(ctx.outDir, 'trace.txt');
+  if (existsSync(trace) && status.status !== 'load-failed') {
+    const analyzed = Date.now();
+    const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
+    const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
+    run.analysis = await analyzeTraces({
+      traces: [trace],
+      pairs: ctx.settings.track,
+      stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
+      slabinfo: slabUsable ? slab : undefined,
+      moduleMap: map,
+    });
+    await locateCallers(run.analysis, map, module.path, source.dir);
+    run.timings.analysis = seconds(analyzed);
+  }
+  return run;
+}

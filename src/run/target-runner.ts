@@ -1,0 +1,155 @@
+// Where the kernel-side job runs: this machine's own kernel (`host`, root or passwordless sudo),
+// or a VM booted for the job (`vm`). Both run the same `alloc-balance target run --job FILE`.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
+import type { RunStatus } from '../core/model.js';
+import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
+import { runInGuest, GuestError } from '../lab/run-in-guest.js';
+import type { Settings } from '../settings/settings.js';
+import { UsageError } from '../settings/input-error.js';
+
+export interface TargetOutcome {
+  exitCode: number | null;
+  /** The run failed around the job (VM panic, timeout, lab failure): this decides the side's status. */
+  failure?: { status: RunStatus; reason: string; excerpt?: string };
+  /** Output of the job (console or stderr), capped. */
+  output: string;
+  timings: Record<string, number>;
+}
+
+export interface TargetRunner {
+  kernel: { release: string; buildDir: string };
+  describe(): string;
+  run(jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome>;
+}
+
+export interface RunnerOptions {
+  /** The bundled CLI (dist/cli.js) and the node that runs it. */
+  cliPath: string;
+  nodePath: string;
+  signal?: AbortSignal;
+  onOutput?: (text: string) => void;
+}
+
+function cap(text: string, max = 64 * 1024): string {
+  return text.length > max ? text.slice(-max) : text;
+}
+
+export class VmTargetRunner implements TargetRunner {
+  readonly kernel: { release: string; buildDir: string };
+
+  constructor(
+    private readonly lab: LabKernel,
+    private readonly settings: Settings,
+    private readonly opts: RunnerOptions,
+  ) {
+    this.kernel = { release: lab.release, buildDir: lab.buildDir };
+  }
+
+  describe(): string {
+    return `a VM running ${this.lab.release}`;
+  }
+
+  async run(jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome> {
+    try {
+      const r = await runInGuest(
+        this.lab,
+        { argv: [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile], cwd, outDir, timeoutSeconds: this.settings.timeoutMinutes * 60 },
+        {
+          signal: this.opts.signal,
+          memoryMb: this.settings.vm.memoryMb,
+          cpus: this.settings.vm.cpus,
+          bootTimeoutSeconds: this.settings.vm.bootTimeoutSeconds,
+          onConsole: this.opts.onOutput,
+        },
+      );
+      const timings = { boot: r.seconds.boot, vm: r.seconds.total };
+      if (r.kernelPanic) {
+        return { exitCode: r.exitCode, timings, output: cap(r.console), failure: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', excerpt: r.panicExcerpt } };
+      }
+      if (r.timedOut) {
+        const aborted = this.opts.signal?.aborted ?? false;
+        return {
+          exitCode: null,
+          timings,
+          output: cap(r.console),
+          failure: aborted
+            ? { status: 'cancelled', reason: 'the run was cancelled' }
+            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.settings.timeoutMinutes})`, excerpt: cap(r.console, 4000) },
+        };
+      }
+      return { exitCode: r.exitCode, timings, output: cap(r.console) };
+    } catch (e) {
+      if (e instanceof GuestError) {
+        return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: 'setup-failed', reason: e.message, excerpt: cap(e.console, 4000) } };
+      }
+      throw e;
+    }
+  }
+}
+
+/** Kbuild dir of the running kernel, from its headers package. */
+export function hostBuildDir(release: string): string {
+  const dir = `/lib/modules/${release}/build`;
+  if (!existsSync(dir)) {
+    throw new UsageError(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
+  }
+  return dir;
+}
+
+export class HostTargetRunner implements TargetRunner {
+  readonly kernel: { release: string; buildDir: string };
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly opts: RunnerOptions,
+    release = osRelease(),
+  ) {
+    this.kernel = { release, buildDir: hostBuildDir(release) };
+  }
+
+  describe(): string {
+    return `this machine's kernel ${this.kernel.release}`;
+  }
+
+  run(jobFile: string, _outDir: string, cwd: string): Promise<TargetOutcome> {
+    const root = typeof process.getuid !== 'function' || process.getuid() === 0;
+    const argv = [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile];
+    const [cmd, ...args] = root ? argv : ['sudo', '-n', ...argv];
+    return new Promise((resolveRun) => {
+      const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const onData = (b: Buffer) => {
+        const text = b.toString();
+        output = cap(output + text);
+        this.opts.onOutput?.(text);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const abort = () => child.kill('SIGTERM');
+      this.opts.signal?.addEventListener('abort', abort, { once: true });
+      child.on('error', (e) => {
+        this.opts.signal?.removeEventListener('abort', abort);
+        resolveRun({ exitCode: null, output, timings: {}, failure: { status: 'setup-failed', reason: `could not start the kernel-side run: ${e.message}` } });
+      });
+      child.on('close', (code) => {
+        this.opts.signal?.removeEventListener('abort', abort);
+        if (!root && code === 1 && /sudo: a password is required/.test(output)) {
+          resolveRun({ exitCode: code, output, timings: {}, failure: { status: 'setup-failed', reason: 'target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)' } });
+          return;
+        }
+        resolveRun({ exitCode: code, output, timings: {} });
+      });
+    });
+  }
+}
+
+export function createTargetRunner(settings: Settings, opts: RunnerOptions): TargetRunner {
+  if (settings.target === 'host') return new HostTargetRunner(settings, opts);
+  return new VmTargetRunner(findLabKernel(settings.vm.kernel), settings, opts);
+}
+
+export function readJsonFile<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TraceAnalyzer, type AnalyzerOptions } from '../../src/core/trace-analyzer.js';
+import type { AnalysisResult } from '../../src/core/model.js';
+
+export const DATA = join(import.meta.dirname, '..', 'data');
+export const NETDEV = { alloc: 'alloc_netdev_mqs', free: 'free_netdev' };
+
+export function fixture(name: string): string {
+  return readFileSync(join(DATA, name), 'utf8');
+}
+
+/** Analyzes text line by line through `push`. */
+export function analyzeText(text: string, options: AnalyzerOptions): AnalysisResult {
+  const a = new TraceAnalyzer(options);
+  for (const line of text.split('\n')) a.push(line);
+  return a.finish();
+}
+
+/** Analyzes text through `pushRange` over the whole text, as the file reader does. */
+export function analyzeRanges(text: string, options: AnalyzerOptions): AnalysisResult {
+  const a = new TraceAnalyzer(options);
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) {
+      if (start < text.length) a.pushRange(text, start, text.length);
+      break;
+    }
+    a.pushRange(text, start, nl);
+    start = nl + 1;
+  }
+  return a.finish();
+}

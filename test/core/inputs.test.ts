@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { parseBufferStats } from '../../src/core/buffer-stats.js';
+import { parseSlabinfo, slabDelta } from '../../src/core/slabinfo.js';
+import { forEachLineRange, readLines } from '../../src/core/trace-source.js';
+import { leakRate, slope } from '../../src/core/leak-rate.js';
+import { checkAnalysis } from '../../src/core/analysis-check.js';
+import { fixture, analyzeText, NETDEV } from './helpers.js';
+
+describe('per_cpu stats', () => {
+  it('adds overrun and dropped events over CPUs', () => {
+    expect(parseBufferStats(fixture('cpu-stats.txt'))).toEqual({ cpus: 2, overrun: 12, dropped: 3, lost: 15 });
+  });
+  it('refuses text that is no stats file', () => {
+    expect(() => parseBufferStats('hello')).toThrow(/not a per_cpu\/cpuN\/stats file/);
+  });
+});
+
+describe('slabinfo', () => {
+  it('gives the change of each cache between two snapshots (the case: kmalloc-8192 grew)', () => {
+    const [before, after] = parseSlabinfo(fixture('slabinfo-case.txt'));
+    expect(slabDelta(before, after)).toEqual([{ cache: 'kmalloc-8192', before: 128016, after: 135760, delta: 7744 }]);
+  });
+  it('refuses text without rows', () => {
+    expect(() => parseSlabinfo('nothing here')).toThrow(/not a \/proc\/slabinfo snapshot/);
+  });
+});
+
+describe('line sources', () => {
+  it('splits chunks at any point, CRLF and a last line without a break', async () => {
+    const got: string[] = [];
+    const n = await forEachLineRange(Readable.from(['ab', 'c\r\nde', 'f\n\ng']), (t, s, e) => got.push(t.slice(s, e)));
+    expect(got).toEqual(['abc', 'def', '', 'g']);
+    expect(n).toBe(4);
+    const lines: string[] = [];
+    for await (const l of readLines(Readable.from(['x\ny', 'z\r\n']))) lines.push(l);
+    expect(lines).toEqual(['x', 'yz']);
+  });
+});
+
+describe('leak rate', () => {
+  it('is the least-squares slope over two cycles or more, else what stays per cycle', () => {
+    expect(slope([1, 2, 3])).toBe(1);
+    expect(leakRate([2, 3, 4], 3)).toBe(1);
+    expect(leakRate([1, 1, 2], 2)).toBe(0.5);
+    expect(leakRate([0, 1, 1], 0)).toBe(0.5);
+    expect(leakRate([], 2)).toBe(2);
+    expect(leakRate([1], 3)).toBe(3);
+    expect(leakRate([1, 2, 2], 0)).toBe(0.5);
+    expect(leakRate([0, 1, 1, 2, 2, 3, 4], 0)).toBe(0.61);
+  });
+});
+
+describe('checkAnalysis', () => {
+  it('accepts an analysis and says what is missing otherwise', () => {
+    expect(checkAnalysis(analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] }))).toBe(null);
+    expect(checkAnalysis([])).toBe('not an object');
+    expect(checkAnalysis({ complete: true, lostEvents: 0, cycles: 1, problems: [] })).toBe('"pairs" is missing');
+    expect(checkAnalysis({ complete: true, lostEvents: 0, cycles: 1, problems: [], pairs: [{}] })).toMatch(/pairs\[0\] lacks/);
+  });
+});

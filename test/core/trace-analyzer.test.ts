@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeRanges, analyzeText, fixture, NETDEV } from './helpers.js';
+import { ModuleMap } from '../../src/core/module-map.js';
+import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
+
+const leakyMap = () => new ModuleMap('leaky', fixture('leaky.nm.txt'), JSON.parse(fixture('leaky.sections.json')));
+
+describe('the rte_kni case (function tracer, 4 flag characters, no markers)', () => {
+  it('before the fix: 4 allocations, 2 frees, 2 outstanding, 2 per cycle', () => {
+    const r = analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] });
+    expect(r.complete).toBe(true);
+    expect(r.lostEvents).toBe(0);
+    expect(r.cycles).toBe(1);
+    const p = r.pairs[0];
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([4, 2, 2]);
+    expect(p.module).toEqual({ allocs: 4, frees: 2, outstanding: 2 });
+    expect(p.method).toBe('function');
+    expect(p.leakedPerCycle).toBe(2);
+    expect(p.callers.map((c) => [c.caller, c.allocs, c.frees, c.inModule])).toEqual([
+      ['alloc_etherdev_mqs', 2, 0, null],
+      ['kni_ioctl_create', 2, 0, null],
+      ['kni_dev_remove', 0, 2, null],
+    ]);
+    expect(p.cycles).toEqual([{ cycle: 1, allocs: 4, frees: 2, outstanding: 2, outstandingAfter: 2 }]);
+  });
+
+  it('after the fix: 4 allocations, 4 frees, nothing outstanding', () => {
+    const r = analyzeText(fixture('case-rte-kni-after-fix.trace'), { pairs: [NETDEV] });
+    const p = r.pairs[0];
+    expect([p.allocs, p.frees, p.outstanding, p.leakedPerCycle]).toEqual([4, 4, 0, 0]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('with the module symbols known, a wrapper outside the module hides the leak and says so', () => {
+    const map = new ModuleMap('rte_kni', '0000000000000120 T kni_ioctl_create\n0000000000000300 t kni_dev_remove\n');
+    const r = analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV], moduleMap: map });
+    expect(r.pairs[0].module).toEqual({ allocs: 2, frees: 2, outstanding: 0 });
+    expect(r.problems.join('\n')).toMatch(/2 allocation\(s\) attributed to call sites outside the module \(e.g. alloc_etherdev_mqs\) with no stack/);
+  });
+});
+
+describe('6.1 function tracer with TGID, stacks and cycle markers', () => {
+  const text = fixture('leaky-cycles-6.1.trace');
+  const r = analyzeText(text, { pairs: [NETDEV], moduleMap: new ModuleMap('leaky') });
+  const p = r.pairs[0];
+
+  it('reads three cycles, cycle 0 for the load and the unload frees in the totals', () => {
+    expect(r.cycles).toBe(3);
+    expect(r.complete).toBe(true);
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([8, 5, 3]);
+    expect(p.moduleCycles!.map((c) => [c.cycle, c.allocs, c.frees, c.outstandingAfter])).toEqual([
+      [0, 1, 0, 1],
+      [1, 2, 1, 2],
+      [2, 2, 1, 3],
+      [3, 3, 3, 4],
+    ]);
+  });
+
+  it('reads the leak per cycle as the slope after each cycle: 1', () => {
+    expect(p.leakedPerCycle).toBe(1);
+  });
+
+  it('attributes an allocation through alloc_etherdev_mqs to the module frame of its stack', () => {
+    const site = p.callers.find((c) => c.caller === 'leaky_create_port+0x40');
+    expect(site).toMatchObject({ inModule: true, allocs: 3, frees: 0 });
+    expect(p.callers.find((c) => c.caller === 'leaky_init')).toMatchObject({ inModule: true, allocs: 1 });
+    expect(p.callers.find((c) => c.caller === 'alloc_etherdev_mqs')).toBeUndefined();
+    // Task names with spaces and dashes, `<...>`, kworker/u4:1.
+    expect(p.callers.find((c) => c.caller === 'bond_create')).toMatchObject({ allocs: 1, inModule: null });
+  });
+
+  it('gives the same result fed in place (pushRange) as line by line (push)', () => {
+    expect(analyzeRanges(text, { pairs: [NETDEV], moduleMap: new ModuleMap('leaky') })).toEqual(r);
+    for (const name of ['case-rte-kni-before-fix.trace', 'leaky-kprobe-6.1.trace', 'kmem-6.1.trace', 'kmem-old.trace']) {
+      const pairs = name.startsWith('kmem') ? [{ alloc: 'kmalloc', free: 'kfree' }] : [NETDEV];
+      expect(analyzeRanges(fixture(name), { pairs, moduleMap: leakyMap() }), name).toEqual(analyzeText(fixture(name), { pairs, moduleMap: leakyMap() }));
+    }
+  });
+});
+
+describe('kprobe/kretprobe pairing by address', () => {
+  const r = analyzeText(fixture('leaky-kprobe-6.1.trace'), { pairs: [NETDEV], moduleMap: leakyMap() });
+  const p = r.pairs[0];
+
+  it('pairs ret= with the first argument of the free probe and lists what stays', () => {
+    expect(p.method).toBe('kprobe');
+    expect([p.allocs, p.frees, p.outstanding, p.unmatchedFrees]).toEqual([3, 1, 2, 1]);
+    expect(p.objects.map((o) => [o.address, o.caller, o.inModule, o.cycle])).toEqual([
+      ['0xffff888006013000', 'leaky_create_port+0x45', true, 1],
+      ['0xffff888006018000', 'leaky_create_port+0x45', true, 1],
+    ]);
+    expect(p.objects[1].stack).toEqual(['leaky_create_port+0x45', 'leaky_ioctl+0x91']);
+  });
+
+  it('resolves a raw return address with nm and the section addresses', () => {
+    expect(p.callers.find((c) => c.caller === 'leaky_create+0x87')).toMatchObject({ allocs: 1, frees: 1, outstanding: 0, inModule: true });
+  });
+
+  it('ignores a NULL return (failed allocation)', () => {
+    expect(p.allocs).toBe(3);
+  });
+
+  it('cross-checks with function-tracer lines of the same pair in the trace', () => {
+    const both = `${fixture('leaky-kprobe-6.1.trace')}\n          leakyd-121     [000] .....     5.100299: alloc_netdev_mqs <-leaky_create+0x87/0x100 [leaky]\n`;
+    const x = analyzeText(both, { pairs: [NETDEV], moduleMap: leakyMap() });
+    expect(x.pairs[0].method).toBe('kprobe');
+    expect(x.crossCheck).toEqual([{ pair: 'alloc_netdev_mqs:free_netdev', kprobeAllocs: 3, functionAllocs: 1, agree: false }]);
+    expect(x.problems.join('\n')).toMatch(/function tracer counted 1 calls of alloc_netdev_mqs, the probes 3 allocations/);
+  });
+});
+
+describe('kmem tracepoints', () => {
+  it('6.1: counts only the module call sites against the module', () => {
+    const r = analyzeText(fixture('kmem-6.1.trace'), { pairs: [{ alloc: 'kmalloc', free: 'kfree' }], moduleMap: new ModuleMap('leaky') });
+    const p = r.pairs[0];
+    expect(p.method).toBe('kmem');
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([3, 2, 1]);
+    expect(p.module).toEqual({ allocs: 2, frees: 1, outstanding: 1 });
+    expect(p.callers.find((c) => c.caller === 'fix_nodes+0x3c')).toMatchObject({ inModule: false, allocs: 1, frees: 1 });
+    expect(p.objects.map((o) => o.address)).toEqual(['0xffff888003a1c040']);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('old kernels: bare hex call sites and pointers; lost events make the result incomplete', () => {
+    const r = analyzeText(fixture('kmem-old.trace'), { pairs: [{ alloc: 'kmalloc', free: 'kfree' }] });
+    const p = r.pairs[0];
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([2, 1, 1]);
+    expect(p.callers[0].caller).toBe('0xffffffffc0203112');
+    expect(r.lostEvents).toBe(290 + 12);
+    expect(r.complete).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/overwrote 290 events.*raise trace-buffer-kb/);
+    expect(r.problems.join('\n')).toMatch(/12 lost events/);
+  });
+});
+
+describe('cycles and completeness', () => {
+  const line = (ts: number, body: string) => `            app-1     [000] .....  ${ts.toFixed(6)}: ${body}`;
+  const mark = (ts: number, text: string) => line(ts, `tracing_mark_write: ${text}`);
+
+  it('a pure leak of one object per cycle over three cycles is exactly 1', () => {
+    const lines: string[] = [];
+    let ts = 1;
+    for (let c = 1; c <= 3; c++) {
+      lines.push(mark(ts++, `alloc-balance cycle=${c} start`));
+      lines.push(line(ts++, 'alloc_netdev_mqs <-leaky_create'), line(ts++, 'alloc_netdev_mqs <-leaky_create'), line(ts++, 'free_netdev <-leaky_release'));
+      lines.push(mark(ts++, `alloc-balance cycle=${c} end`));
+    }
+    const r = analyzeText(lines.join('\n'), { pairs: [NETDEV] });
+    expect(r.pairs[0].leakedPerCycle).toBe(1);
+    expect(r.pairs[0].moduleCycles!.filter((c) => c.cycle > 0).map((c) => c.outstandingAfter)).toEqual([1, 2, 3]);
+  });
+
+  it('held once at load and freed at unload is no leak per cycle', () => {
+    const text = [
+      line(1, 'alloc_netdev_mqs <-leaky_init'),
+      mark(2, 'cycle 1 start'),
+      line(3, 'alloc_netdev_mqs <-leaky_create'),
+      line(4, 'free_netdev <-leaky_release'),
+      mark(5, 'cycle 1 end'),
+      mark(6, 'cycle 2 start'),
+      line(7, 'alloc_netdev_mqs <-leaky_create'),
+      line(8, 'free_netdev <-leaky_release'),
+      mark(9, 'cycle 2 end'),
+      mark(10, 'alloc-balance phase=unload'),
+      line(11, 'free_netdev <-leaky_exit'),
+    ].join('\n');
+    const p = analyzeText(text, { pairs: [NETDEV] }).pairs[0];
+    expect(p.leakedPerCycle).toBe(0);
+    expect(p.outstanding).toBe(0);
+    expect(p.moduleCycles!.map((c) => c.outstandingAfter)).toEqual([1, 1, 1]);
+  });
+
+  it('a cycle start without its end makes the result incomplete', () => {
+    const r = analyzeText([mark(1, 'alloc-balance cycle=1 start'), line(2, 'alloc_netdev_mqs <-x')].join('\n'), { pairs: [NETDEV] });
+    expect(r.complete).toBe(false);
+    expect(r.problems[0]).toMatch(/started without an end marker/);
+  });
+
+  it('per-CPU stats add lost events', () => {
+    const a = new TraceAnalyzer({ pairs: [NETDEV] });
+    a.push(line(1, 'alloc_netdev_mqs <-x'));
+    a.addBufferStats({ cpus: 2, overrun: 12, dropped: 3, lost: 15 });
+    const r = a.finish();
+    expect([r.complete, r.lostEvents]).toEqual([false, 15]);
+  });
+
+  it('reads callers as func+off/size [mod] and raw addresses (function tracer, sym-offset, read after rmmod)', () => {
+    const text = [line(1, 'alloc_netdev_mqs+0x4/0x3c0 <-leaky_create+0x5a/0x100 [leaky]'), line(2, 'alloc_netdev_mqs <-0xffffffffc0203187')].join('\n');
+    const r = analyzeText(text, { pairs: [NETDEV], moduleMap: leakyMap() });
+    expect(r.pairs[0].callers.map((c) => [c.caller, c.inModule, c.allocs])).toEqual([
+      ['leaky_create+0x5a', true, 1],
+      ['leaky_create+0x87', true, 1],
+    ]);
+  });
+
+  it('says so when a pair has no event at all', () => {
+    const r = analyzeText(line(1, 'kfree <-x'), { pairs: [NETDEV] });
+    expect(r.problems[0]).toMatch(/no alloc_netdev_mqs or free_netdev event in the trace/);
+  });
+});
