@@ -301,7 +301,11 @@ var init_leak_rate = __esm({
 });
 
 // src/core/trace-analyzer.ts
-var ALLOC, FREE, CallerAcc, Ledger, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, TRAMPOLINES, MARKER, TraceAnalyzer;
+function ownCopy(s) {
+  const key = { [s]: true };
+  return Object.keys(key)[0];
+}
+var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, TRAMPOLINES, MARKER, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
@@ -349,24 +353,6 @@ var init_trace_analyzer = __esm({
       /** Objects whose address was allocated again before any free was seen. */
       shadowed = [];
       method = "function";
-      /** Recent call-site texts and their counters: compared in place, no string is cut per line. */
-      quickTexts = [];
-      quickAccs = [];
-      quick(line, start, end) {
-        const n = end - start;
-        const texts = this.quickTexts;
-        for (let k = 0; k < texts.length; k++) {
-          const t = texts[k];
-          if (t.length === n && line.startsWith(t, start)) return this.quickAccs[k];
-        }
-        return void 0;
-      }
-      remember(text, acc) {
-        if (this.quickTexts.length < 32) {
-          this.quickTexts.push(text);
-          this.quickAccs.push(acc);
-        }
-      }
       acc(r) {
         let a = this.callers.get(r.caller);
         if (a === void 0) {
@@ -376,6 +362,7 @@ var init_trace_analyzer = __esm({
         return a;
       }
     };
+    MAX_TAILS = 64;
     NO_PENDING = 0;
     PENDING_COUNT = 1;
     PENDING_ALLOC_OBJECT = 2;
@@ -410,9 +397,9 @@ var init_trace_analyzer = __esm({
       pendingCaller = "";
       /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
       pendingLine = "";
-      pendingCallerStart = 0;
-      pendingCallerEnd = 0;
-      pendingBracket = 0;
+      pendingLineStart = 0;
+      pendingTail = null;
+      tails = [];
       pendingAddress = "";
       pendingCycle = 0;
       pendingMethod = "function";
@@ -456,6 +443,36 @@ var init_trace_analyzer = __esm({
           this.push(text.slice(start, end));
           return;
         }
+        const colon = text.indexOf(": ", start);
+        if (colon >= 0 && colon < end) {
+          const body = colon + 2;
+          const n = end - body;
+          const tails = this.tails;
+          for (let k = 0; k < tails.length; k++) {
+            const tail2 = tails[k];
+            if (tail2.text.length !== n) continue;
+            tail2.re.lastIndex = body;
+            if (tail2.re.test(text)) {
+              this.recognizedLines++;
+              this.stackOpen = false;
+              if (this.pendingKind !== NO_PENDING) this.flush();
+              if (tail2.targets === null) return;
+              this.pendingKind = PENDING_COUNT;
+              this.pendingTargets = tail2.targets;
+              this.pendingTail = tail2;
+              this.pendingLine = text;
+              this.pendingLineStart = start;
+              this.pendingCaller = tail2.caller;
+              this.pendingCycle = this.cycle;
+              if (this.frames.length > 0) this.frames.length = 0;
+              return;
+            }
+          }
+        }
+        this.pushNewTail(text, start, end);
+      }
+      /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
+      pushNewTail(text, start, end) {
         const bracket = text.indexOf("] ", start);
         const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
         const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
@@ -464,31 +481,29 @@ var init_trace_analyzer = __esm({
           return;
         }
         const body = colon + 2;
-        const n = space - body;
-        const names = this.functionNames;
-        let k = 0;
-        for (; k < names.length; k++) if (names[k].length === n && text.startsWith(names[k], body)) break;
-        if (k === names.length) {
-          let plus = body;
-          while (plus < space && text.charCodeAt(plus) !== 43) plus++;
-          if (plus < space) this.push(text.slice(start, end));
-          else {
-            this.recognizedLines++;
-            this.stackOpen = false;
-            if (this.pendingKind !== NO_PENDING) this.flush();
-          }
+        let plus = body;
+        while (plus < space && text.charCodeAt(plus) !== 43) plus++;
+        const func = text.slice(body, plus);
+        const targets = this.functions.get(func) ?? null;
+        if (plus < space && targets !== null) {
+          this.push(text.slice(start, end));
           return;
         }
+        let callerEnd = end;
+        while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+        const tailText = text.slice(body, end);
+        const tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+        if (this.tails.length < MAX_TAILS) this.tails.push(tail2);
         this.recognizedLines++;
         this.stackOpen = false;
         if (this.pendingKind !== NO_PENDING) this.flush();
+        if (targets === null) return;
         this.pendingKind = PENDING_COUNT;
-        this.pendingTargets = this.functionTargets[k];
+        this.pendingTargets = targets;
+        this.pendingTail = tail2;
         this.pendingLine = text;
-        this.pendingCallerStart = space + 3;
-        this.pendingCallerEnd = end;
-        this.pendingCaller = "";
-        this.pendingBracket = bracket;
+        this.pendingLineStart = start;
+        this.pendingCaller = tail2.caller;
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -526,7 +541,7 @@ var init_trace_analyzer = __esm({
         }
         if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
           this.recognizedLines++;
-          this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingBracket);
+          this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf("] ", this.pendingLineStart));
           return;
         }
         if (line.charCodeAt(space + 1) !== 60 || line.charCodeAt(space + 2) !== 45) return;
@@ -543,11 +558,10 @@ var init_trace_analyzer = __esm({
         }
         this.pendingKind = PENDING_COUNT;
         this.pendingTargets = targets;
+        this.pendingTail = null;
         this.pendingLine = line;
-        this.pendingCallerStart = space + 3;
-        this.pendingCallerEnd = line.length;
-        this.pendingCaller = "";
-        this.pendingBracket = bracket;
+        this.pendingLineStart = 0;
+        this.pendingCaller = line.slice(space + 3).trim();
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -629,7 +643,8 @@ var init_trace_analyzer = __esm({
         this.pendingAddress = address;
         this.pendingCaller = caller;
         this.pendingLine = line;
-        this.pendingBracket = bracket;
+        this.pendingLineStart = 0;
+        this.pendingTail = null;
         this.pendingCycle = this.cycle;
         this.pendingMethod = method;
         if (this.frames.length > 0) this.frames.length = 0;
@@ -672,11 +687,10 @@ var init_trace_analyzer = __esm({
           if (kind === PENDING_COUNT) {
             const ledger = t.pair.fn;
             ledger.events++;
-            const line = this.pendingLine;
-            let end = this.pendingCallerEnd;
-            if (line.charCodeAt(end - 1) <= 32) while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
-            if (this.frames.length === 0) {
-              const known = ledger.quick(line, this.pendingCallerStart, end);
+            const tail2 = this.pendingTail;
+            const noStack = this.frames.length === 0;
+            if (noStack && tail2 !== null) {
+              const known = tail2.accs[ti];
               if (known !== void 0) {
                 if (t.role === ALLOC) {
                   known.alloc(cycle);
@@ -686,14 +700,13 @@ var init_trace_analyzer = __esm({
                 continue;
               }
             }
-            if (this.pendingCaller === "") this.pendingCaller = line.slice(this.pendingCallerStart, end);
             const r = this.attribute(skip);
             if (r.inModule === false && this.frames.length === 0 && t.role === ALLOC) {
               ledger.outsideWithoutStack++;
               ledger.outsideExample ||= r.caller;
             }
             const acc = ledger.acc(r);
-            if (this.frames.length === 0) ledger.remember(this.pendingCaller, acc);
+            if (noStack && tail2 !== null) tail2.accs[ti] = acc;
             if (t.role === ALLOC) {
               acc.alloc(cycle);
               ledger.allocs++;
@@ -862,50 +875,73 @@ var init_trace_analyzer = __esm({
 });
 
 // src/core/trace-source.ts
-import { createReadStream } from "node:fs";
-function open(source) {
-  if (typeof source !== "string") return source;
-  return createReadStream(source, { highWaterMark: CHUNK });
-}
+import { open } from "node:fs/promises";
 async function forEachLineRange(source, onLine) {
-  const stream = open(source);
-  stream.setEncoding("latin1");
-  let rest = "";
-  let count = 0;
-  for await (const text of stream) {
-    let start = 0;
-    let nl = text.indexOf("\n");
-    if (rest !== "") {
-      if (nl < 0) {
-        rest += text;
-        continue;
+  const splitter = new LineSplitter(onLine);
+  if (typeof source === "string") {
+    const file = await open(source, "r");
+    try {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      for (; ; ) {
+        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        splitter.chunk(buffer.toString("latin1", 0, bytesRead));
       }
-      const line = rest + text.slice(0, nl);
-      rest = "";
-      onLine(line, 0, line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length);
-      count++;
-      start = nl + 1;
-      nl = text.indexOf("\n", start);
+    } finally {
+      await file.close();
     }
-    while (nl >= 0) {
-      onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-      count++;
-      start = nl + 1;
-      nl = text.indexOf("\n", start);
-    }
-    rest = text.slice(start);
+  } else {
+    source.setEncoding("latin1");
+    for await (const text of source) splitter.chunk(text);
   }
-  if (rest !== "") {
-    onLine(rest, 0, rest.endsWith("\r") ? rest.length - 1 : rest.length);
-    count++;
-  }
-  return count;
+  return splitter.end();
 }
-var CHUNK;
+var CHUNK, LineSplitter;
 var init_trace_source = __esm({
   "src/core/trace-source.ts"() {
     "use strict";
     CHUNK = 1 << 16;
+    LineSplitter = class {
+      constructor(onLine) {
+        this.onLine = onLine;
+      }
+      onLine;
+      rest = "";
+      count = 0;
+      chunk(text) {
+        let start = 0;
+        let nl = text.indexOf("\n");
+        if (this.rest !== "") {
+          if (nl < 0) {
+            this.rest += text;
+            return;
+          }
+          const line = this.rest + text.slice(0, nl);
+          this.rest = "";
+          this.emit(line, 0, line.length);
+          start = nl + 1;
+          nl = text.indexOf("\n", start);
+        }
+        while (nl >= 0) {
+          this.emit(text, start, nl);
+          start = nl + 1;
+          nl = text.indexOf("\n", start);
+        }
+        if (start < text.length) this.rest = text.slice(start);
+      }
+      emit(text, start, end) {
+        this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+        this.count++;
+      }
+      end() {
+        if (this.rest !== "") {
+          const line = this.rest;
+          this.rest = "";
+          this.emit(line, 0, line.length);
+        }
+        return this.count;
+      }
+    };
   }
 });
 
@@ -2667,7 +2703,7 @@ var init_abortable = __esm({
 });
 
 // src/target/function-names.ts
-import { createReadStream as createReadStream2, existsSync as existsSync4 } from "node:fs";
+import { createReadStream, existsSync as existsSync4 } from "node:fs";
 import { createInterface } from "node:readline";
 function isKmemPair(p) {
   return p.alloc === "kmalloc" && p.free === "kfree";
@@ -2720,7 +2756,7 @@ function describeUnknownNames(unknown) {
   }).join("; ");
 }
 function lines(path) {
-  return createInterface({ input: createReadStream2(path), crlfDelay: Infinity });
+  return createInterface({ input: createReadStream(path), crlfDelay: Infinity });
 }
 async function readKprobeBlacklist(path = "/sys/kernel/debug/kprobes/blacklist") {
   const out = /* @__PURE__ */ new Set();
@@ -3058,7 +3094,7 @@ var init_trace_setup = __esm({
 });
 
 // src/target/tracefs.ts
-import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream3 } from "node:fs";
+import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
 import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
   for (const c of candidates) if (existsSync6(join6(c, "trace"))) return c;
@@ -3109,7 +3145,7 @@ var init_tracefs = __esm({
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
       }
       stream(rel) {
-        return createReadStream3(this.path(rel));
+        return createReadStream2(this.path(rel));
       }
       errorLog() {
         try {
@@ -3247,16 +3283,18 @@ var init_undo_executor = __esm({
 // src/target/undo.ts
 import { existsSync as existsSync8, readFileSync as readFileSync13, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync6, mkdirSync as mkdirSync4 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
-async function undoSteps(steps, exec) {
+async function undoStepsReporting(steps, exec) {
   const problems = [];
-  for (const step of steps.reverse()) {
+  const failed = [];
+  for (const step of steps.slice().reverse()) {
     try {
       await exec.run(step);
     } catch (e) {
       problems.push(`${describeStep(step)}: ${e.message}`);
+      failed.unshift(step);
     }
   }
-  return problems;
+  return { problems, failed };
 }
 function describeStep(step) {
   switch (step.kind) {
@@ -3331,11 +3369,14 @@ var init_undo = __esm({
 `);
         renameSync2(tmp, this.file);
       }
-      /** Runs every step in reverse; returns what could not be undone. Removes the state file when all went well. */
+      /**
+       * Runs every step in reverse; returns what could not be undone. Removes the state file when
+       * all went well, else keeps the failed steps in it for `target cleanup`.
+       */
       async undoAll(exec) {
-        const problems = await undoSteps(this.steps.slice(), exec);
-        this.steps.length = 0;
-        if (problems.length === 0) rmSync4(this.file, { force: true });
+        const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
+        this.steps.splice(0, this.steps.length, ...failed);
+        if (failed.length === 0) rmSync4(this.file, { force: true });
         else this.save();
         return problems;
       }
@@ -3573,6 +3614,7 @@ async function runTargetJob(job, opts = {}) {
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
     const unknown = await findUnknownNames(job.track, () => lines(tfs.path("available_filter_functions")), await readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
+    log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists("events/kmem/kmalloc")) {
       throw new RunFailure("setup-failed", "track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have");
     }
@@ -3596,6 +3638,7 @@ async function runTargetJob(job, opts = {}) {
     kmsgStart = kmsgMark();
     kmsgMarked = true;
     status.timings.setup = seconds(t);
+    log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
     const tl = Date.now();
     mark(tfs, setup, "phase=load");
@@ -3736,7 +3779,7 @@ var init_runner = __esm({
 });
 
 // src/target/cleanup.ts
-import { rmSync as rmSync5 } from "node:fs";
+import { rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -3761,8 +3804,10 @@ async function cleanupFromState(file, opts = {}) {
     if (!again) return { nothingToDo: false, undone: 0, problems: [], notes: [...notes, "the runner restored everything itself"] };
     state.steps = again.steps;
   }
-  const problems = await undoSteps(state.steps.slice(), opts.exec ?? machineUndo);
-  if (problems.length === 0) rmSync5(file, { force: true });
+  const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
+  if (failed.length === 0) rmSync5(file, { force: true });
+  else writeFileSync8(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+`);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
 var init_cleanup = __esm({
@@ -3861,8 +3906,134 @@ var init_target = __esm({
   }
 });
 
-// src/settings/settings.ts
+// src/presets/build-plan.ts
+var MAX_LOG;
+var init_build_plan = __esm({
+  "src/presets/build-plan.ts"() {
+    "use strict";
+    MAX_LOG = 4 * 1024 * 1024;
+  }
+});
+
+// src/presets/kni-workload.ts
+function portsFromMask(mask) {
+  const m = /^(0x)?([0-9a-f]+)$/i.exec(mask.trim());
+  if (!m) return null;
+  const value = Number.parseInt(m[2], 16);
+  if (!Number.isSafeInteger(value) || value <= 0 || value >= 2 ** 32) return null;
+  const ports = [];
+  for (let p = 0; p < 32; p++) if (value & 2 ** p) ports.push(p);
+  return ports;
+}
+var init_kni_workload = __esm({
+  "src/presets/kni-workload.ts"() {
+    "use strict";
+    init_build_plan();
+  }
+});
+
+// src/presets/kni-options.ts
 function oneOf(read, name, allowed, fallback) {
+  const raw = read(name).trim();
+  if (raw === "") return fallback;
+  if (allowed.includes(raw)) return raw;
+  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
+}
+function parseDpdkKniOptions(read, target) {
+  const portmask = read("dpdk-portmask").trim();
+  if (portmask === "") {
+    throw new InputError("dpdk-portmask", "", "the hex mask of the DPDK ports KNI attaches to, e.g. 0x3 for ports 0 and 1 (preset dpdk-kni needs it)");
+  }
+  const ports = portsFromMask(portmask);
+  if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
+  const hugeRaw = read("dpdk-hugepages").trim();
+  let hugepages = null;
+  if (hugeRaw !== "") {
+    const n = Number(hugeRaw);
+    if (!Number.isInteger(n) || n < 0 || n > 1e6) throw new InputError("dpdk-hugepages", hugeRaw, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)");
+    hugepages = n;
+  }
+  const driversRaw = read("dpdk-drivers").trim();
+  const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
+  for (const d of drivers) {
+    if (!/^[a-z]+\/[a-z0-9_]+$/.test(d)) throw new InputError("dpdk-drivers", driversRaw, "meson driver names separated by commas, e.g. net/ixgbe,net/i40e");
+  }
+  return {
+    ports,
+    portmask,
+    build: oneOf(read, "dpdk-build", ["auto", "meson", "kbuild"], "auto"),
+    kthreadMode: oneOf(read, "kni-kthread-mode", ["single", "multiple"], "single"),
+    carrier: oneOf(read, "kni-carrier", ["off", "on"], "off"),
+    portSource: oneOf(read, "dpdk-ports", ["null", "nic"], target === "vm" ? "null" : "nic"),
+    ealArgs: read("dpdk-eal-args").trim(),
+    appArgs: read("dpdk-app-args").trim(),
+    hugepages,
+    drivers
+  };
+}
+var PRESET_INPUT_NAMES;
+var init_kni_options = __esm({
+  "src/presets/kni-options.ts"() {
+    "use strict";
+    init_input_error();
+    init_kni_workload();
+    PRESET_INPUT_NAMES = [
+      "dpdk-portmask",
+      "dpdk-build",
+      "kni-kthread-mode",
+      "kni-carrier",
+      "dpdk-ports",
+      "dpdk-eal-args",
+      "dpdk-app-args",
+      "dpdk-hugepages",
+      "dpdk-drivers"
+    ];
+  }
+});
+
+// src/presets/kni-pairs.ts
+function defaultKniTrack() {
+  return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
+}
+var KNI_PAIRS;
+var init_kni_pairs = __esm({
+  "src/presets/kni-pairs.ts"() {
+    "use strict";
+    KNI_PAIRS = [
+      {
+        alloc: "alloc_netdev_mqs",
+        free: "free_netdev",
+        exact: true,
+        byDefault: true,
+        note: "kni_ioctl_create allocates the netdev (alloc_netdev -> alloc_netdev_mqs returns it); kni_dev_remove frees it (often inlined or .isra, tail call: the caller shows as kni_ioctl_release or kni_release). On a registered netdev free_netdev only drops a reference: calls are paired, not slab frees. The old ethtool path (igb/ixgbe_kni_probe, lad_dev, up to v19.05) allocates a second netdev through alloc_etherdev_mqs."
+      },
+      {
+        alloc: "kthread_create_on_node",
+        free: "kthread_stop",
+        exact: true,
+        byDefault: true,
+        note: "kthread_create/kthread_run expand to kthread_create_on_node, which returns the task; kthread_stop takes it. kthread_mode=single: one thread at the first interface, stopped on close of /dev/kni; multiple: one per interface, stopped on its release. Other kernel code (workqueues) also creates kthreads: only call sites in rte_kni count."
+      },
+      {
+        alloc: "register_netdev",
+        free: "unregister_netdev",
+        exact: false,
+        byDefault: false,
+        note: "register_netdev returns an int, not the netdev: its return value cannot be paired with unregister_netdev(dev). Both take the netdev as first argument, so calls can be counted (function tracer), not paired per object. Opt in with track: register_netdev:unregister_netdev only with a counting method."
+      },
+      {
+        alloc: "get_user_pages_remote",
+        free: "put_page",
+        exact: false,
+        byDefault: false,
+        note: "IOVA=VA mode: iova_to_phys pins one page with get_user_pages_remote (returns a count; the page comes back through an output array) and drops it with put_page in the same call. put_page is a static inline in <linux/mm.h>: no function to trace. Not traceable as a pair; page references show up in the kmem/slab cross-checks at most."
+      }
+    ];
+  }
+});
+
+// src/settings/settings.ts
+function oneOf2(read, name, allowed, fallback) {
   const raw = read(name).trim();
   if (raw === "") return fallback;
   if (allowed.includes(raw)) return raw;
@@ -3903,19 +4074,20 @@ function regex(read, name) {
   return raw;
 }
 function parseSettings(read) {
-  const mode = oneOf(read, "mode", ["full", "collect", "report"], "full");
-  const preset = oneOf(read, "preset", ["none", "dpdk-kni"], "none");
-  const trackRaw = read("track").trim() || DEFAULT_TRACK;
+  const mode = oneOf2(read, "mode", ["full", "collect", "report"], "full");
+  const preset = oneOf2(read, "preset", ["none", "dpdk-kni"], "none");
+  const trackRaw = read("track").trim();
   let track2;
   try {
-    track2 = parsePairList(trackRaw);
+    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
+  const target = oneOf2(read, "target", ["host", "vm"], "vm");
   const prRaw = read("pr-number").trim();
   const settings = {
     mode,
-    target: oneOf(read, "target", ["host", "vm"], "vm"),
+    target,
     preset,
     moduleDir: read("module-dir").trim() || ".",
     moduleName: read("module").trim(),
@@ -3932,7 +4104,7 @@ function parseSettings(read) {
     },
     cycles: number(read, "cycles", 3, 1, 1e3),
     track: track2,
-    failOn: oneOf(read, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
+    failOn: oneOf2(read, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
     githubToken: read("github-token").trim(),
     checkName: read("check-name").trim() || "alloc-balance",
     reports: read("reports").trim(),
@@ -3950,7 +4122,8 @@ function parseSettings(read) {
     traceBufferKb: number(read, "trace-buffer-kb", 8192, 64, 1048576),
     stacks: bool(read, "stacks", true),
     timeoutMinutes: number(read, "timeout-minutes", 30, 1, 720),
-    outputDir: read("output-dir").trim() || "alloc-balance-out"
+    outputDir: read("output-dir").trim() || "alloc-balance-out",
+    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -3960,19 +4133,57 @@ function parseSettings(read) {
   }
   return settings;
 }
-var DEFAULT_TRACK;
+var INPUT_NAMES, DEFAULT_TRACK;
 var init_settings = __esm({
   "src/settings/settings.ts"() {
     "use strict";
     init_pair_spec();
     init_input_error();
+    init_kni_options();
+    init_kni_pairs();
+    INPUT_NAMES = [
+      "mode",
+      "target",
+      "preset",
+      "module-dir",
+      "module",
+      "build-command",
+      "module-args",
+      "workload",
+      "ready-pattern",
+      "ready-delay",
+      "ready-timeout",
+      "hold",
+      "stop-signal",
+      "grace",
+      "cycles",
+      "track",
+      "fail-on",
+      "github-token",
+      "check-name",
+      "reports",
+      "base-ref",
+      "head-ref",
+      "pr-number",
+      "allow-fork-code",
+      "approval-label",
+      "vm-kernel",
+      "vm-memory",
+      "vm-cpus",
+      "boot-timeout",
+      "trace-buffer-kb",
+      "stacks",
+      "timeout-minutes",
+      "output-dir",
+      ...PRESET_INPUT_NAMES
+    ];
     DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
   }
 });
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
+import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync9 } from "node:fs";
 import { join as join9 } from "node:path";
 function fixtureSource(fixtureDir, variant) {
   const fixed = readFileSync16(join9(fixtureDir, "kni_like.c"), "utf8");
@@ -3998,10 +4209,10 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join9(dir, "..", 
   git(dir, ["init", "-q", "-b", "main"]);
   copyFileSync2(join9(fixtureDir, "Makefile"), join9(dir, "Makefile"));
   copyFileSync2(join9(fixtureDir, "kni_like_ioctl.h"), join9(dir, "kni_like_ioctl.h"));
-  writeFileSync8(join9(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  writeFileSync9(join9(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync8(join9(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync9(join9(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -4343,7 +4554,7 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream3, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync18, rmSync as rmSync6, writeFileSync as writeFileSync9 } from "node:fs";
+import { createWriteStream as createWriteStream3, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync18, rmSync as rmSync6, writeFileSync as writeFileSync10 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join11 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -4395,8 +4606,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (/\s/.test(base)) base = "/tmp";
   const ctlDir = mkdtempSync(join11(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync9(join11(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce));
-  writeFileSync9(join11(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync10(join11(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce));
+  writeFileSync10(join11(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -29469,7 +29680,7 @@ var init_build_module = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync20, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync10 } from "node:fs";
+import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync20, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join13, relative as relative2, resolve as resolve4 } from "node:path";
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -29483,8 +29694,11 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
+function builtOutput(path) {
+  return existsSync14(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
+}
 function targetJob(ctx, module, moduleDir) {
-  const w = ctx.settings.workload;
+  const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
     workload: {
@@ -29497,7 +29711,7 @@ function targetJob(ctx, module, moduleDir) {
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: {}
+      env: ctx.job?.env ?? {}
     },
     cycles: ctx.settings.cycles,
     track: ctx.settings.track,
@@ -29552,15 +29766,15 @@ async function runSide(source, ctx) {
     env: ctx.build.env
   });
   run3.timings.build = built.seconds;
-  writeFileSync10(join13(ctx.outDir, "build.log"), built.log);
+  writeFileSync11(join13(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run3, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module = chooseModule(built.modules, ctx.build.moduleName);
+  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run3, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run3, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
   const jobFile = join13(ctx.outDir, "job.json");
-  writeFileSync10(jobFile, `${JSON.stringify(job, null, 2)}
+  writeFileSync11(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
@@ -29698,10 +29912,68 @@ var init_annotations = __esm({
   }
 });
 
+// src/presets/dpdk-version.ts
+var init_dpdk_version = __esm({
+  "src/presets/dpdk-version.ts"() {
+    "use strict";
+  }
+});
+
+// src/presets/dpdk-tree.ts
+var init_dpdk_tree = __esm({
+  "src/presets/dpdk-tree.ts"() {
+    "use strict";
+    init_input_error();
+    init_dpdk_version();
+  }
+});
+
+// src/presets/kni-module-build.ts
+var init_kni_module_build = __esm({
+  "src/presets/kni-module-build.ts"() {
+    "use strict";
+    init_input_error();
+  }
+});
+
+// src/presets/userspace-build.ts
+var init_userspace_build = __esm({
+  "src/presets/userspace-build.ts"() {
+    "use strict";
+    init_input_error();
+  }
+});
+
+// src/presets/userspace-cache.ts
+var CHUNK2;
+var init_userspace_cache = __esm({
+  "src/presets/userspace-cache.ts"() {
+    "use strict";
+    CHUNK2 = 1 << 16;
+  }
+});
+
+// src/presets/dpdk-kni.ts
+var init_dpdk_kni = __esm({
+  "src/presets/dpdk-kni.ts"() {
+    "use strict";
+    init_dpdk_tree();
+    init_dpdk_version();
+    init_kni_pairs();
+    init_kni_module_build();
+    init_kni_options();
+    init_kni_workload();
+    init_userspace_build();
+    init_userspace_cache();
+  }
+});
+
 // src/run/preset.ts
 var init_preset = __esm({
   "src/run/preset.ts"() {
     "use strict";
+    init_dpdk_kni();
+    init_build_plan();
   }
 });
 
@@ -29718,7 +29990,9 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const build = preset ? preset.build(source.dir) : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
+    const prepared = preset?.prepare(source.dir, source.side, join14(outDir, "work"));
+    for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
+    const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings: preset ? preset.settings : settings,
       runner,
@@ -29726,7 +30000,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       build,
-      job: preset?.job(source.dir)
+      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     const s = sides2[source.side];
@@ -29794,7 +30068,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync11 } from "node:fs";
+import { existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname4, join as join15, resolve as resolve6 } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29872,9 +30146,9 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync9(outDir, { recursive: true });
-    writeFileSync11(join15(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync12(join15(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync11(join15(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
+    writeFileSync12(join15(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");

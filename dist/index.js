@@ -2162,9 +2162,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve6(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -2202,12 +2202,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve6(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -4474,8 +4474,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve6, reject) => {
-        res = resolve6;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5787,7 +5787,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5862,7 +5862,7 @@ var require_client_h1 = __commonJS({
       constructor(client2, socket, { exports: exports2 }) {
         assert(Number.isFinite(client2[kMaxHeadersSize]) && client2[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client2;
         this.socket = socket;
         this.timeout = null;
@@ -5957,11 +5957,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5984,10 +5984,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6004,7 +6004,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6184,7 +6184,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client2[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client: client2, socket, statusCode, maxResponseSize } = this;
@@ -6206,7 +6206,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6242,13 +6242,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client2[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client2[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client2[kPipelining] == null || client2[kPipelining] === 1) {
           setImmediate(() => client2[kResume]());
         } else {
@@ -6726,12 +6726,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7401,12 +7401,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7885,16 +7885,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve6) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve6;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve6(null);
+            resolve8(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve6) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7905,7 +7905,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve6(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7956,7 +7956,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve6, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           client2[kConnector]({
             host,
             hostname: hostname2,
@@ -7968,7 +7968,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve6(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -8304,8 +8304,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve6) => {
-            this[kClosedResolve] = resolve6;
+          await new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -9574,7 +9574,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve6, reject) => {
+        return await new Promise((resolve8, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9587,7 +9587,7 @@ var require_readable = __commonJS({
             if (signal2?.aborted) {
               reject(signal2.reason ?? new AbortError());
             } else {
-              resolve6(null);
+              resolve8(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9606,7 +9606,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9623,7 +9623,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve6,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -9693,18 +9693,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve6, stream, length } = consume2;
+      const { type, body, resolve: resolve8, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve6(chunksDecode(body, length));
+          resolve8(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve6(JSON.parse(chunksDecode(body, length)));
+          resolve8(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve6(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve6(new Blob(body, { type: stream[kContentType] }));
+          resolve8(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve6(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9961,9 +9961,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10186,9 +10186,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10473,9 +10473,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10567,9 +10567,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -12038,10 +12038,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists3 = this[kHeadersMap].get(lowercaseName);
         if (exists3) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists3.name,
-            value: `${exists3.value}${delimiter}${value}`
+            value: `${exists3.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -14432,7 +14432,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve6, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14508,7 +14508,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve6({
+              resolve8({
                 status,
                 statusText,
                 headersList,
@@ -14551,7 +14551,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve6({
+              resolve8({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18292,8 +18292,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve6) => {
-        setTimeout(resolve6, ms).unref();
+      return new Promise((resolve8) => {
+        setTimeout(resolve8, ms).unref();
       });
     }
     module.exports = {
@@ -19275,11 +19275,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter4 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve6) {
-          resolve6(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve6, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19295,7 +19295,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19382,26 +19382,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve6) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve6(output.toString());
+              resolve8(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve6) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve6(Buffer.concat(chunks));
+              resolve8(Buffer.concat(chunks));
             });
           }));
         });
@@ -19609,14 +19609,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve8, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve6(res);
+                resolve8(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -19860,12 +19860,12 @@ var require_lib = __commonJS({
         return __awaiter4(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve6) => setTimeout(() => resolve6(), ms));
+          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve6, reject) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8, reject) => __awaiter4(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -19873,7 +19873,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve6(response);
+              resolve8(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -19912,7 +19912,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve6(response);
+              resolve8(response);
             }
           }));
         });
@@ -20014,15 +20014,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -20088,11 +20088,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20108,7 +20108,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20387,11 +20387,11 @@ var arch = os3.arch();
 // node_modules/@actions/core/lib/core.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20407,7 +20407,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20478,7 +20478,7 @@ function saveState(name, value) {
 }
 
 // src/main.ts
-import { dirname, join as join8 } from "node:path";
+import { dirname as dirname3, join as join14 } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/core/pair-spec.ts
@@ -20519,9 +20519,239 @@ var UsageError = class extends Error {
   }
 };
 
-// src/settings/settings.ts
-var DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
+// src/presets/build-plan.ts
+import { dirname } from "node:path";
+function shellQuote(word) {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+function planScript(plan) {
+  const lines = ["set -e"];
+  for (const [k, v] of Object.entries(plan.env)) lines.push(`export ${k}=${shellQuote(v)}`);
+  for (const step of plan.steps) {
+    if (step.kind === "write") {
+      lines.push(`mkdir -p ${shellQuote(dirname(step.path))}`);
+      lines.push(`printf '%s' ${shellQuote(step.content)} > ${shellQuote(step.path)}`);
+    } else {
+      const cmd = shellCommand(step.argv);
+      lines.push(step.cwd ? `(cd ${shellQuote(step.cwd)} && ${cmd})` : cmd);
+    }
+  }
+  return lines.join("\n");
+}
+var MAX_LOG = 4 * 1024 * 1024;
+
+// src/presets/kni-workload.ts
+function portsFromMask(mask) {
+  const m = /^(0x)?([0-9a-f]+)$/i.exec(mask.trim());
+  if (!m) return null;
+  const value = Number.parseInt(m[2], 16);
+  if (!Number.isSafeInteger(value) || value <= 0 || value >= 2 ** 32) return null;
+  const ports = [];
+  for (let p = 0; p < 32; p++) if (value & 2 ** p) ports.push(p);
+  return ports;
+}
+function maskText(ports) {
+  return `0x${ports.reduce((m, p) => m + 2 ** p, 0).toString(16)}`;
+}
+function lcoreList(lcores) {
+  const sorted = [...new Set(lcores)].sort((a, b) => a - b);
+  const contiguous = sorted.every((l, i) => l === sorted[0] + i);
+  return contiguous && sorted.length > 1 ? `${sorted[0]}-${sorted[sorted.length - 1]}` : sorted.join(",");
+}
+function kniLcorePlan(ports, cpus) {
+  const n = Math.max(1, Math.min(cpus, 2 * ports.length));
+  const parts = [];
+  const used = [];
+  ports.forEach((port, i) => {
+    const rx = 2 * i % n;
+    const tx = (2 * i + 1) % n;
+    parts.push(`(${port},${rx},${tx})`);
+    used.push(rx, tx);
+  });
+  return { config: parts.join(","), lcores: [...new Set(used)].sort((a, b) => a - b) };
+}
+function nullVdevs(ports, driver) {
+  const highest = Math.max(...ports);
+  const args = [];
+  for (let i = 0; i <= highest; i++) args.push(`--vdev=${driver}${i}`);
+  return args;
+}
+function kniInterfaceNames(app, ports) {
+  return ports.map((p) => app === "kni-example" ? `vEth${p}` : `kni${p}`);
+}
+function readyCommandFor(names) {
+  return names.map((n) => `[ -e /sys/class/net/${n} ]`).join(" && ");
+}
+function kniWorkload(o) {
+  const words = [shellQuote(o.program)];
+  let interfaces;
+  if (o.app === "kni-example") {
+    const plan = kniLcorePlan(o.ports, o.cpus);
+    words.push("-l", lcoreList(plan.lcores), "-n", "4");
+    if (o.portSource === "null") words.push(...nullVdevs(o.ports, "net_null"));
+    if (o.ealArgs) words.push(o.ealArgs);
+    words.push("--", "-p", maskText(o.ports), "-P");
+    if (!/--config\b/.test(o.appArgs)) words.push(`--config=${shellQuote(plan.config)}`);
+    if (o.appArgs) words.push(o.appArgs);
+    interfaces = kniInterfaceNames(o.app, o.ports);
+  } else {
+    const ids = o.ports.map((_, i) => i);
+    const lcores = Math.max(2, Math.min(o.cpus, ids.length + 1));
+    words.push("-l", lcoreList([...Array(lcores).keys()]), "-n", "4", "--no-pci", ...nullVdevs(ids, "net_kni"));
+    if (o.ealArgs) words.push(o.ealArgs);
+    words.push("--", `--portmask=${maskText(ids)}`, "--stats-period=10");
+    if (o.appArgs) words.push(o.appArgs);
+    interfaces = kniInterfaceNames(o.app, ids);
+  }
+  return {
+    command: words.join(" "),
+    readyPattern: "",
+    readyCommand: readyCommandFor(interfaces),
+    readyDelaySeconds: 0,
+    readyTimeoutSeconds: o.readyTimeoutSeconds,
+    holdSeconds: o.holdSeconds,
+    // Both apps release their KNI interfaces on SIGINT; a kill would leave that to /dev/kni's close.
+    stopSignal: "SIGINT",
+    graceSeconds: 15,
+    env: {}
+  };
+}
+function kniHugepages(portCount) {
+  return 192 + 32 * Math.max(1, portCount);
+}
+
+// src/presets/kni-options.ts
+var PRESET_INPUT_NAMES = [
+  "dpdk-portmask",
+  "dpdk-build",
+  "kni-kthread-mode",
+  "kni-carrier",
+  "dpdk-ports",
+  "dpdk-eal-args",
+  "dpdk-app-args",
+  "dpdk-hugepages",
+  "dpdk-drivers"
+];
 function oneOf(read, name, allowed, fallback) {
+  const raw = read(name).trim();
+  if (raw === "") return fallback;
+  if (allowed.includes(raw)) return raw;
+  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
+}
+function parseDpdkKniOptions(read, target) {
+  const portmask = read("dpdk-portmask").trim();
+  if (portmask === "") {
+    throw new InputError("dpdk-portmask", "", "the hex mask of the DPDK ports KNI attaches to, e.g. 0x3 for ports 0 and 1 (preset dpdk-kni needs it)");
+  }
+  const ports = portsFromMask(portmask);
+  if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
+  const hugeRaw = read("dpdk-hugepages").trim();
+  let hugepages = null;
+  if (hugeRaw !== "") {
+    const n = Number(hugeRaw);
+    if (!Number.isInteger(n) || n < 0 || n > 1e6) throw new InputError("dpdk-hugepages", hugeRaw, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)");
+    hugepages = n;
+  }
+  const driversRaw = read("dpdk-drivers").trim();
+  const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
+  for (const d of drivers) {
+    if (!/^[a-z]+\/[a-z0-9_]+$/.test(d)) throw new InputError("dpdk-drivers", driversRaw, "meson driver names separated by commas, e.g. net/ixgbe,net/i40e");
+  }
+  return {
+    ports,
+    portmask,
+    build: oneOf(read, "dpdk-build", ["auto", "meson", "kbuild"], "auto"),
+    kthreadMode: oneOf(read, "kni-kthread-mode", ["single", "multiple"], "single"),
+    carrier: oneOf(read, "kni-carrier", ["off", "on"], "off"),
+    portSource: oneOf(read, "dpdk-ports", ["null", "nic"], target === "vm" ? "null" : "nic"),
+    ealArgs: read("dpdk-eal-args").trim(),
+    appArgs: read("dpdk-app-args").trim(),
+    hugepages,
+    drivers
+  };
+}
+function kniModuleArgs(o) {
+  return `kthread_mode=${o.kthreadMode} carrier=${o.carrier}`;
+}
+
+// src/presets/kni-pairs.ts
+var KNI_PAIRS = [
+  {
+    alloc: "alloc_netdev_mqs",
+    free: "free_netdev",
+    exact: true,
+    byDefault: true,
+    note: "kni_ioctl_create allocates the netdev (alloc_netdev -> alloc_netdev_mqs returns it); kni_dev_remove frees it (often inlined or .isra, tail call: the caller shows as kni_ioctl_release or kni_release). On a registered netdev free_netdev only drops a reference: calls are paired, not slab frees. The old ethtool path (igb/ixgbe_kni_probe, lad_dev, up to v19.05) allocates a second netdev through alloc_etherdev_mqs."
+  },
+  {
+    alloc: "kthread_create_on_node",
+    free: "kthread_stop",
+    exact: true,
+    byDefault: true,
+    note: "kthread_create/kthread_run expand to kthread_create_on_node, which returns the task; kthread_stop takes it. kthread_mode=single: one thread at the first interface, stopped on close of /dev/kni; multiple: one per interface, stopped on its release. Other kernel code (workqueues) also creates kthreads: only call sites in rte_kni count."
+  },
+  {
+    alloc: "register_netdev",
+    free: "unregister_netdev",
+    exact: false,
+    byDefault: false,
+    note: "register_netdev returns an int, not the netdev: its return value cannot be paired with unregister_netdev(dev). Both take the netdev as first argument, so calls can be counted (function tracer), not paired per object. Opt in with track: register_netdev:unregister_netdev only with a counting method."
+  },
+  {
+    alloc: "get_user_pages_remote",
+    free: "put_page",
+    exact: false,
+    byDefault: false,
+    note: "IOVA=VA mode: iova_to_phys pins one page with get_user_pages_remote (returns a count; the page comes back through an output array) and drops it with put_page in the same call. put_page is a static inline in <linux/mm.h>: no function to trace. Not traceable as a pair; page references show up in the kmem/slab cross-checks at most."
+  }
+];
+function defaultKniTrack() {
+  return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
+}
+
+// src/settings/settings.ts
+var INPUT_NAMES = [
+  "mode",
+  "target",
+  "preset",
+  "module-dir",
+  "module",
+  "build-command",
+  "module-args",
+  "workload",
+  "ready-pattern",
+  "ready-delay",
+  "ready-timeout",
+  "hold",
+  "stop-signal",
+  "grace",
+  "cycles",
+  "track",
+  "fail-on",
+  "github-token",
+  "check-name",
+  "reports",
+  "base-ref",
+  "head-ref",
+  "pr-number",
+  "allow-fork-code",
+  "approval-label",
+  "vm-kernel",
+  "vm-memory",
+  "vm-cpus",
+  "boot-timeout",
+  "trace-buffer-kb",
+  "stacks",
+  "timeout-minutes",
+  "output-dir",
+  ...PRESET_INPUT_NAMES
+];
+var DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
+function oneOf2(read, name, allowed, fallback) {
   const raw = read(name).trim();
   if (raw === "") return fallback;
   if (allowed.includes(raw)) return raw;
@@ -20562,19 +20792,20 @@ function regex(read, name) {
   return raw;
 }
 function parseSettings(read) {
-  const mode = oneOf(read, "mode", ["full", "collect", "report"], "full");
-  const preset = oneOf(read, "preset", ["none", "dpdk-kni"], "none");
-  const trackRaw = read("track").trim() || DEFAULT_TRACK;
+  const mode = oneOf2(read, "mode", ["full", "collect", "report"], "full");
+  const preset = oneOf2(read, "preset", ["none", "dpdk-kni"], "none");
+  const trackRaw = read("track").trim();
   let track2;
   try {
-    track2 = parsePairList(trackRaw);
+    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
+  const target = oneOf2(read, "target", ["host", "vm"], "vm");
   const prRaw = read("pr-number").trim();
   const settings = {
     mode,
-    target: oneOf(read, "target", ["host", "vm"], "vm"),
+    target,
     preset,
     moduleDir: read("module-dir").trim() || ".",
     moduleName: read("module").trim(),
@@ -20591,7 +20822,7 @@ function parseSettings(read) {
     },
     cycles: number(read, "cycles", 3, 1, 1e3),
     track: track2,
-    failOn: oneOf(read, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
+    failOn: oneOf2(read, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
     githubToken: read("github-token").trim(),
     checkName: read("check-name").trim() || "alloc-balance",
     reports: read("reports").trim(),
@@ -20609,7 +20840,8 @@ function parseSettings(read) {
     traceBufferKb: number(read, "trace-buffer-kb", 8192, 64, 1048576),
     stacks: bool(read, "stacks", true),
     timeoutMinutes: number(read, "timeout-minutes", 30, 1, 720),
-    outputDir: read("output-dir").trim() || "alloc-balance-out"
+    outputDir: read("output-dir").trim() || "alloc-balance-out",
+    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -20622,8 +20854,8 @@ function parseSettings(read) {
 
 // src/run/pipeline.ts
 import { mkdirSync as mkdirSync3, mkdtempSync as mkdtempSync2, writeFileSync as writeFileSync3 } from "node:fs";
-import { tmpdir as tmpdir2, hostname } from "node:os";
-import { join as join7, resolve as resolve5 } from "node:path";
+import { tmpdir as tmpdir3, hostname } from "node:os";
+import { join as join13, resolve as resolve7 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -21125,11 +21357,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -21145,7 +21377,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -25283,7 +25515,7 @@ function parseRepo(fullName) {
   if (!m) throw new Error(`"${fullName}" is not a repository name of the form owner/name`);
   return { owner: m[1], repo: m[2] };
 }
-var realSleep = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
+var realSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
 function createClient(options) {
   if (!options.token) throw new Error("no GitHub token: set the github-token input (default: github.token)");
   const baseUrl2 = (options.baseUrl || process.env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, "");
@@ -25999,7 +26231,7 @@ var GitError = class extends Error {
   code;
   stderr;
 };
-var git = (args, cwd) => new Promise((resolve6, reject) => {
+var git = (args, cwd) => new Promise((resolve8, reject) => {
   execFile(
     "git",
     args,
@@ -26013,7 +26245,7 @@ var git = (args, cwd) => new Promise((resolve6, reject) => {
         const code = typeof error2.code === "number" ? error2.code : null;
         reject(new GitError(args, code, stderr || error2.message));
       } else {
-        resolve6(stdout.trim());
+        resolve8(stdout.trim());
       }
     }
   );
@@ -26284,24 +26516,6 @@ var Ledger = class {
   /** Objects whose address was allocated again before any free was seen. */
   shadowed = [];
   method = "function";
-  /** Recent call-site texts and their counters: compared in place, no string is cut per line. */
-  quickTexts = [];
-  quickAccs = [];
-  quick(line, start, end) {
-    const n = end - start;
-    const texts = this.quickTexts;
-    for (let k = 0; k < texts.length; k++) {
-      const t = texts[k];
-      if (t.length === n && line.startsWith(t, start)) return this.quickAccs[k];
-    }
-    return void 0;
-  }
-  remember(text, acc) {
-    if (this.quickTexts.length < 32) {
-      this.quickTexts.push(text);
-      this.quickAccs.push(acc);
-    }
-  }
   acc(r) {
     let a = this.callers.get(r.caller);
     if (a === void 0) {
@@ -26311,6 +26525,11 @@ var Ledger = class {
     return a;
   }
 };
+var MAX_TAILS = 64;
+function ownCopy(s) {
+  const key = { [s]: true };
+  return Object.keys(key)[0];
+}
 var NO_PENDING = 0;
 var PENDING_COUNT = 1;
 var PENDING_ALLOC_OBJECT = 2;
@@ -26345,9 +26564,9 @@ var TraceAnalyzer = class {
   pendingCaller = "";
   /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
   pendingLine = "";
-  pendingCallerStart = 0;
-  pendingCallerEnd = 0;
-  pendingBracket = 0;
+  pendingLineStart = 0;
+  pendingTail = null;
+  tails = [];
   pendingAddress = "";
   pendingCycle = 0;
   pendingMethod = "function";
@@ -26391,6 +26610,36 @@ var TraceAnalyzer = class {
       this.push(text.slice(start, end));
       return;
     }
+    const colon = text.indexOf(": ", start);
+    if (colon >= 0 && colon < end) {
+      const body = colon + 2;
+      const n = end - body;
+      const tails = this.tails;
+      for (let k = 0; k < tails.length; k++) {
+        const tail = tails[k];
+        if (tail.text.length !== n) continue;
+        tail.re.lastIndex = body;
+        if (tail.re.test(text)) {
+          this.recognizedLines++;
+          this.stackOpen = false;
+          if (this.pendingKind !== NO_PENDING) this.flush();
+          if (tail.targets === null) return;
+          this.pendingKind = PENDING_COUNT;
+          this.pendingTargets = tail.targets;
+          this.pendingTail = tail;
+          this.pendingLine = text;
+          this.pendingLineStart = start;
+          this.pendingCaller = tail.caller;
+          this.pendingCycle = this.cycle;
+          if (this.frames.length > 0) this.frames.length = 0;
+          return;
+        }
+      }
+    }
+    this.pushNewTail(text, start, end);
+  }
+  /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
+  pushNewTail(text, start, end) {
     const bracket = text.indexOf("] ", start);
     const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
     const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
@@ -26399,31 +26648,29 @@ var TraceAnalyzer = class {
       return;
     }
     const body = colon + 2;
-    const n = space - body;
-    const names = this.functionNames;
-    let k = 0;
-    for (; k < names.length; k++) if (names[k].length === n && text.startsWith(names[k], body)) break;
-    if (k === names.length) {
-      let plus = body;
-      while (plus < space && text.charCodeAt(plus) !== 43) plus++;
-      if (plus < space) this.push(text.slice(start, end));
-      else {
-        this.recognizedLines++;
-        this.stackOpen = false;
-        if (this.pendingKind !== NO_PENDING) this.flush();
-      }
+    let plus = body;
+    while (plus < space && text.charCodeAt(plus) !== 43) plus++;
+    const func = text.slice(body, plus);
+    const targets = this.functions.get(func) ?? null;
+    if (plus < space && targets !== null) {
+      this.push(text.slice(start, end));
       return;
     }
+    let callerEnd = end;
+    while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    const tailText = text.slice(body, end);
+    const tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+    if (this.tails.length < MAX_TAILS) this.tails.push(tail);
     this.recognizedLines++;
     this.stackOpen = false;
     if (this.pendingKind !== NO_PENDING) this.flush();
+    if (targets === null) return;
     this.pendingKind = PENDING_COUNT;
-    this.pendingTargets = this.functionTargets[k];
+    this.pendingTargets = targets;
+    this.pendingTail = tail;
     this.pendingLine = text;
-    this.pendingCallerStart = space + 3;
-    this.pendingCallerEnd = end;
-    this.pendingCaller = "";
-    this.pendingBracket = bracket;
+    this.pendingLineStart = start;
+    this.pendingCaller = tail.caller;
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -26461,7 +26708,7 @@ var TraceAnalyzer = class {
     }
     if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
       this.recognizedLines++;
-      this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingBracket);
+      this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf("] ", this.pendingLineStart));
       return;
     }
     if (line.charCodeAt(space + 1) !== 60 || line.charCodeAt(space + 2) !== 45) return;
@@ -26478,11 +26725,10 @@ var TraceAnalyzer = class {
     }
     this.pendingKind = PENDING_COUNT;
     this.pendingTargets = targets;
+    this.pendingTail = null;
     this.pendingLine = line;
-    this.pendingCallerStart = space + 3;
-    this.pendingCallerEnd = line.length;
-    this.pendingCaller = "";
-    this.pendingBracket = bracket;
+    this.pendingLineStart = 0;
+    this.pendingCaller = line.slice(space + 3).trim();
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -26564,7 +26810,8 @@ var TraceAnalyzer = class {
     this.pendingAddress = address;
     this.pendingCaller = caller;
     this.pendingLine = line;
-    this.pendingBracket = bracket;
+    this.pendingLineStart = 0;
+    this.pendingTail = null;
     this.pendingCycle = this.cycle;
     this.pendingMethod = method;
     if (this.frames.length > 0) this.frames.length = 0;
@@ -26607,11 +26854,10 @@ var TraceAnalyzer = class {
       if (kind === PENDING_COUNT) {
         const ledger = t.pair.fn;
         ledger.events++;
-        const line = this.pendingLine;
-        let end = this.pendingCallerEnd;
-        if (line.charCodeAt(end - 1) <= 32) while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
-        if (this.frames.length === 0) {
-          const known = ledger.quick(line, this.pendingCallerStart, end);
+        const tail = this.pendingTail;
+        const noStack = this.frames.length === 0;
+        if (noStack && tail !== null) {
+          const known = tail.accs[ti];
           if (known !== void 0) {
             if (t.role === ALLOC) {
               known.alloc(cycle);
@@ -26621,14 +26867,13 @@ var TraceAnalyzer = class {
             continue;
           }
         }
-        if (this.pendingCaller === "") this.pendingCaller = line.slice(this.pendingCallerStart, end);
         const r = this.attribute(skip);
         if (r.inModule === false && this.frames.length === 0 && t.role === ALLOC) {
           ledger.outsideWithoutStack++;
           ledger.outsideExample ||= r.caller;
         }
         const acc = ledger.acc(r);
-        if (this.frames.length === 0) ledger.remember(this.pendingCaller, acc);
+        if (noStack && tail !== null) tail.accs[ti] = acc;
         if (t.role === ALLOC) {
           acc.alloc(cycle);
           ledger.allocs++;
@@ -26795,46 +27040,69 @@ var TraceAnalyzer = class {
 };
 
 // src/core/trace-source.ts
-import { createReadStream } from "node:fs";
+import { open as open2 } from "node:fs/promises";
 var CHUNK = 1 << 16;
-function open2(source) {
-  if (typeof source !== "string") return source;
-  return createReadStream(source, { highWaterMark: CHUNK });
-}
 async function forEachLineRange(source, onLine) {
-  const stream = open2(source);
-  stream.setEncoding("latin1");
-  let rest = "";
-  let count = 0;
-  for await (const text of stream) {
+  const splitter = new LineSplitter(onLine);
+  if (typeof source === "string") {
+    const file = await open2(source, "r");
+    try {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      for (; ; ) {
+        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        splitter.chunk(buffer.toString("latin1", 0, bytesRead));
+      }
+    } finally {
+      await file.close();
+    }
+  } else {
+    source.setEncoding("latin1");
+    for await (const text of source) splitter.chunk(text);
+  }
+  return splitter.end();
+}
+var LineSplitter = class {
+  constructor(onLine) {
+    this.onLine = onLine;
+  }
+  onLine;
+  rest = "";
+  count = 0;
+  chunk(text) {
     let start = 0;
     let nl = text.indexOf("\n");
-    if (rest !== "") {
+    if (this.rest !== "") {
       if (nl < 0) {
-        rest += text;
-        continue;
+        this.rest += text;
+        return;
       }
-      const line = rest + text.slice(0, nl);
-      rest = "";
-      onLine(line, 0, line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length);
-      count++;
+      const line = this.rest + text.slice(0, nl);
+      this.rest = "";
+      this.emit(line, 0, line.length);
       start = nl + 1;
       nl = text.indexOf("\n", start);
     }
     while (nl >= 0) {
-      onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-      count++;
+      this.emit(text, start, nl);
       start = nl + 1;
       nl = text.indexOf("\n", start);
     }
-    rest = text.slice(start);
+    if (start < text.length) this.rest = text.slice(start);
   }
-  if (rest !== "") {
-    onLine(rest, 0, rest.endsWith("\r") ? rest.length - 1 : rest.length);
-    count++;
+  emit(text, start, end) {
+    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    this.count++;
   }
-  return count;
-}
+  end() {
+    if (this.rest !== "") {
+      const line = this.rest;
+      this.rest = "";
+      this.emit(line, 0, line.length);
+    }
+    return this.count;
+  }
+};
 
 // src/core/buffer-stats.ts
 function parseBufferStats(text) {
@@ -27012,7 +27280,7 @@ var Tail = class {
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const started = Date.now();
-  return new Promise((resolve6) => {
+  return new Promise((resolve8) => {
     const out = new Tail(max);
     const err = new Tail(max);
     const both = new Tail(max);
@@ -27048,7 +27316,7 @@ function runCommand(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve6({
+      resolve8({
         code,
         signal: signal2,
         stdout: out.text(),
@@ -27202,8 +27470,11 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
+function builtOutput(path) {
+  return existsSync5(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
+}
 function targetJob(ctx, module, moduleDir) {
-  const w = ctx.settings.workload;
+  const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
     workload: {
@@ -27216,7 +27487,7 @@ function targetJob(ctx, module, moduleDir) {
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: {}
+      env: ctx.job?.env ?? {}
     },
     cycles: ctx.settings.cycles,
     track: ctx.settings.track,
@@ -27273,7 +27544,7 @@ async function runSide(source, ctx) {
   run2.timings.build = built.seconds;
   writeFileSync(join4(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module = chooseModule(built.modules, ctx.build.moduleName);
+  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -27708,11 +27979,11 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve6) => {
+  const exitCode = await new Promise((resolve8) => {
     child.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code2) => resolve6(code2));
+    child.on("close", (code2) => resolve8(code2));
   });
   exited = true;
   feed(decoder.end());
@@ -27721,7 +27992,7 @@ async function runInGuest(kernel, job, opts = {}) {
   opts.signal?.removeEventListener("abort", onAbort);
   untrack();
   rmSync(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve6) => consoleLog.end(resolve6));
+  await new Promise((resolve8) => consoleLog.end(resolve8));
   const total = since();
   const consoleText = watch.text();
   if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
@@ -27976,9 +28247,520 @@ function runLogsMarkdown(report) {
 }
 
 // src/run/preset.ts
-function expandPreset(settings) {
-  if (settings.preset === "none") return null;
-  return null;
+import { join as join12, resolve as resolve6 } from "node:path";
+
+// src/presets/dpdk-kni.ts
+import { accessSync as accessSync2, constants as constants4 } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { tmpdir as tmpdir2 } from "node:os";
+import { delimiter, join as join11 } from "node:path";
+
+// src/presets/dpdk-tree.ts
+import { existsSync as existsSync9, readFileSync as readFileSync9, statSync as statSync4 } from "node:fs";
+import { join as join7, resolve as resolve5 } from "node:path";
+
+// src/presets/dpdk-version.ts
+var KNI_EXAMPLE_UNTIL = "22.07";
+var KNI_REMOVED_IN = "23.11";
+var VERSION_RE = /^(\d{2})\.(\d{2})(?:\.(\d+))?/;
+function parseDpdkVersion(text) {
+  const trimmed = text.trim();
+  const m = VERSION_RE.exec(trimmed);
+  if (!m) return null;
+  const month = Number(m[2]);
+  if (month < 1 || month > 12) return null;
+  return { year: Number(m[1]), month, patch: m[3] === void 0 ? 0 : Number(m[3]), text: trimmed };
+}
+function compareDpdkVersions(a, b) {
+  return a.year - b.year || a.month - b.month || a.patch - b.patch;
+}
+function versionAtLeast(v, release) {
+  const r = parseDpdkVersion(release);
+  if (!r) throw new Error(`not a DPDK release: ${release}`);
+  return compareDpdkVersions(v, r) >= 0;
+}
+function versionFromMesonBuild(text) {
+  const project = /project\s*\(\s*'DPDK'[\s\S]*?\)/i.exec(text);
+  if (!project) return null;
+  const v = /version\s*:\s*'([^']+)'/.exec(project[0]);
+  return v ? v[1] : null;
+}
+function versionFromRteVersionHeader(text) {
+  const num = (name) => {
+    const m = new RegExp(`#define\\s+${name}\\s+(\\d+)`).exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const year = num("RTE_VER_YEAR");
+  const month = num("RTE_VER_MONTH");
+  if (year === null || month === null) return null;
+  const minor = num("RTE_VER_MINOR") ?? 0;
+  return `${String(year).padStart(2, "0")}.${String(month).padStart(2, "0")}.${minor}`;
+}
+
+// src/presets/dpdk-tree.ts
+var INCLUDE_CANDIDATES = [
+  "lib/eal/include",
+  "lib/kni",
+  "lib/librte_eal/include",
+  "lib/librte_kni",
+  "lib/librte_eal/linux/eal/include",
+  "lib/librte_eal/linuxapp/eal/include",
+  "lib/librte_eal/common/include"
+];
+var VERSION_HEADERS = ["lib/eal/include/rte_version.h", "lib/librte_eal/include/rte_version.h", "lib/librte_eal/common/include/rte_version.h"];
+function isDir2(p) {
+  try {
+    return statSync4(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function readIfExists(p) {
+  try {
+    return readFileSync9(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+function mesonOptionNames(text) {
+  const names = [];
+  for (const m of text.matchAll(/^\s*option\s*\(\s*'([^']+)'/gm)) names.push(m[1]);
+  return names;
+}
+function mesonKernelDirStyle(kernelLinuxMeson) {
+  if (kernelLinuxMeson && /kernel_build_dir/.test(kernelLinuxMeson)) return "build-dir";
+  return "parent-of-build";
+}
+function legacyMakeSources(makefile, enabled) {
+  const sources = [];
+  const text = makefile.replace(/\\\n/g, " ");
+  for (const m of text.matchAll(/^\s*SRCS-(y|\$\((CONFIG_[A-Z0-9_]+)\))\s*[:+]?=\s*(.*)$/gm)) {
+    if (m[1] !== "y" && !enabled.includes(m[2])) continue;
+    for (const f of m[3].trim().split(/\s+/)) if (f.endsWith(".c")) sources.push(f);
+  }
+  return [...new Set(sources)];
+}
+var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
+function detectVersion(root) {
+  const file = readIfExists(join7(root, "VERSION"));
+  if (file !== null) {
+    const v = parseDpdkVersion(file);
+    if (v) return { version: v, source: "VERSION" };
+  }
+  const meson = readIfExists(join7(root, "meson.build"));
+  const fromMeson = meson ? versionFromMesonBuild(meson) : null;
+  if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
+  for (const h of VERSION_HEADERS) {
+    const text = readIfExists(join7(root, h));
+    const v = text ? versionFromRteVersionHeader(text) : null;
+    if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
+  }
+  return { version: null, source: null };
+}
+function detectDpdkTree(dir) {
+  const root = resolve5(dir);
+  if (!isDir2(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
+  const { version, source } = detectVersion(root);
+  const layout = isDir2(join7(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join7(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir2(join7(root, "lib/eal")) || isDir2(join7(root, "lib/librte_eal"));
+  if (!looksLikeDpdk) {
+    throw new UsageError(
+      `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
+    );
+  }
+  const kniDir = layout;
+  const mesonOptionsText = readIfExists(join7(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join7(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync9(join7(root, kniDir, "Kbuild"));
+  return {
+    root,
+    version,
+    versionSource: source,
+    kniDir,
+    layout,
+    hasMeson: existsSync9(join7(root, "meson.build")),
+    hasKniMesonBuild: existsSync9(join7(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join7(root, "kernel/linux/meson.build"))),
+    mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
+    hasKbuildFile,
+    hasLegacyMake: existsSync9(join7(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join7(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join7(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join7(root, "app/test-pmd")),
+    hasConfigHeader: existsSync9(join7(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join7(root, d))),
+    legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
+    removed: layout === null
+  };
+}
+function requireKni(tree) {
+  if (tree.kniDir === null || tree.layout === null) {
+    const v = tree.version;
+    if (v && versionAtLeast(v, KNI_REMOVED_IN)) {
+      throw new UsageError(
+        `DPDK ${v.text} in ${tree.root} has no KNI: it was removed in DPDK ${KNI_REMOVED_IN}. Test a tree up to v23.07 with preset: dpdk-kni, or your own module with preset: none`
+      );
+    }
+    throw new UsageError(
+      `DPDK tree ${tree.root}${v ? ` (${v.text})` : ""} has no KNI module: neither kernel/linux/kni (v18.05..v23.07) nor lib/librte_eal/linuxapp/kni (up to v18.02) exists`
+    );
+  }
+  if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
+    throw new UsageError(`${join7(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+  }
+  return tree;
+}
+
+// src/presets/kni-module-build.ts
+import { basename as basename2, dirname as dirname2, join as join8 } from "node:path";
+function renderBuildConfigHeader(v) {
+  const defines = [
+    ["RTE_ARCH", '"x86_64"'],
+    ["RTE_ARCH_64", 1],
+    ["RTE_ARCH_X86", 1],
+    ["RTE_ARCH_X86_64", 1],
+    ["RTE_CACHE_LINE_SIZE", 64],
+    ["RTE_EXEC_ENV_LINUX", 1],
+    ["RTE_MACHINE", '"default"'],
+    ["RTE_MAX_LCORE", v.maxLcores],
+    ["RTE_MAX_NUMA_NODES", v.maxNumaNodes],
+    ["RTE_MAX_ETHPORTS", 32],
+    ["RTE_LIB_KNI", 1],
+    ["RTE_LIBRTE_KNI", 1],
+    ["RTE_TOOLCHAIN_GCC", 1]
+  ];
+  if (v.legacy) {
+    defines.push(["RTE_KNI_KMOD", 1], ["RTE_KNI_KMOD_ETHTOOL", 1], ["RTE_KNI_PREEMPT_DEFAULT", 1], ["RTE_EXEC_ENV_LINUXAPP", 1]);
+  }
+  const lines = [
+    "/* Generated by alloc-balance (preset dpdk-kni): the values DPDK's meson build would write. */",
+    "#ifndef _RTE_BUILD_CONFIG_H_",
+    "#define _RTE_BUILD_CONFIG_H_",
+    "",
+    ...defines.map(([k, val]) => `#ifndef ${k}
+#define ${k} ${val}
+#endif`),
+    "",
+    "#endif /* _RTE_BUILD_CONFIG_H_ */",
+    ""
+  ];
+  return lines.join("\n");
+}
+function renderLegacyKbuild(sources) {
+  const objs = sources.map((s) => s.replace(/\.c$/, ".o"));
+  return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
+}
+function legacyIncludeSubdirs(sources) {
+  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname2(s)))];
+}
+function chooseBuildWay(tree, way, mesonAvailable) {
+  const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
+  if (way === "meson") {
+    if (!mesonPossible) {
+      throw new UsageError(
+        `dpdk-build: meson is not possible for ${tree.root}: its meson build has no kernel/linux/kni/meson.build (DPDK before v18.11). Use dpdk-build: kbuild or auto`
+      );
+    }
+    return "meson";
+  }
+  if (way === "kbuild") return "kbuild";
+  return mesonPossible && mesonAvailable ? "meson" : "kbuild";
+}
+function planKniModuleBuild(tree, o) {
+  for (const [what, p] of [["build dir", o.outDir], ["DPDK tree", tree.root], ["kernel build dir", o.kernelBuildDir]]) {
+    if (/\s/.test(p)) throw new UsageError(`the ${what} "${p}" contains white space, which Kbuild cannot build in: move it to a path without spaces`);
+  }
+  const way = chooseBuildWay(tree, o.way, o.mesonAvailable);
+  return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
+}
+function mesonPlan(tree, o) {
+  const builddir = join8(o.outDir, "meson");
+  const steps = [];
+  let kernelDirArg = o.kernelBuildDir;
+  if (tree.mesonKernelDir === "parent-of-build") {
+    if (basename2(o.kernelBuildDir) === "build") {
+      kernelDirArg = dirname2(o.kernelBuildDir);
+    } else {
+      kernelDirArg = join8(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join8(kernelDirArg, "build")] });
+    }
+  }
+  const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
+  if (tree.mesonOptions.includes("tests")) setup.push("-Dtests=false");
+  steps.push({ kind: "run", argv: setup }, { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] });
+  return {
+    kind: "meson",
+    description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
+    steps,
+    env: {},
+    output: join8(builddir, "kernel/linux/kni/rte_kni.ko")
+  };
+}
+function kbuildPlan(tree, o) {
+  const src = join8(o.outDir, "kni");
+  const inc = join8(o.outDir, "include");
+  const legacy = !tree.hasKbuildFile;
+  const header2 = join8(inc, "rte_build_config.h");
+  const cflags = [];
+  cflags.push("-include", tree.hasConfigHeader ? join8(tree.root, "config/rte_config.h") : header2);
+  for (const d of tree.includeDirs) cflags.push(`-I${join8(tree.root, d)}`);
+  cflags.push(`-I${inc}`, `-I${src}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join8(src, d)}`);
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", src] },
+    { kind: "run", argv: ["mkdir", "-p", src] },
+    // A copy keeps the tree clean and lets base and PR build side by side.
+    { kind: "run", argv: ["cp", "-R", `${join8(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "write", path: header2, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
+  ];
+  if (legacy) steps.push({ kind: "write", path: join8(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  steps.push({
+    kind: "run",
+    argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
+  });
+  return {
+    kind: "kbuild",
+    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
+    steps,
+    env: {},
+    output: join8(src, "rte_kni.ko")
+  };
+}
+
+// src/presets/userspace-build.ts
+import { join as join9, relative as relative4 } from "node:path";
+var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
+function legacyMakeTarget(tree) {
+  return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
+}
+function chooseUserspaceWay(tree, o) {
+  if (o.way === "meson") {
+    if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
+    return "meson";
+  }
+  if (o.way === "make") return "make";
+  return tree.hasMeson && (o.mesonAvailable || !tree.hasLegacyMake) ? "meson" : "make";
+}
+function planUserspaceBuild(tree, o) {
+  if (o.app === "kni-example" && !tree.hasKniExample) {
+    throw new UsageError(`${tree.root} has no examples/kni (DPDK after v22.07): the workload runs testpmd with net_kni ports instead`);
+  }
+  if (o.app === "testpmd" && !tree.hasTestpmd) throw new UsageError(`${tree.root} has no app/test-pmd: cannot run a net_kni workload`);
+  const way = chooseUserspaceWay(tree, o);
+  return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
+}
+function mesonPlan2(tree, o) {
+  const builddir = join9(o.cacheDir, "meson");
+  const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
+  const has = (name) => tree.mesonOptions.includes(name);
+  if (has("enable_kmods")) setup.push("-Denable_kmods=false");
+  if (has("tests")) setup.push("-Dtests=false");
+  if (has("enable_docs")) setup.push("-Denable_docs=false");
+  if (o.app === "kni-example" && has("examples")) setup.push("-Dexamples=kni");
+  if (o.app === "testpmd" && has("enable_apps")) setup.push("-Denable_apps=test-pmd");
+  if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
+  const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
+  const program = join9(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", builddir] },
+    { kind: "run", argv: setup },
+    { kind: "run", argv: ["ninja", "-C", builddir, target] },
+    { kind: "run", argv: ["mkdir", "-p", join9(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join9(builddir, target), program] },
+    { kind: "run", argv: ["rm", "-rf", builddir] }
+  ];
+  return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
+}
+function makePlan(tree, o) {
+  const bin = join9(o.cacheDir, "bin");
+  const jobs = `-j${o.jobs ?? 2}`;
+  if (o.app === "testpmd") throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
+  const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
+  let built;
+  if (tree.hasLegacyMake) {
+    const target = legacyMakeTarget(tree);
+    const sdk = join9(o.cacheDir, target);
+    const exampleOut = join9(o.cacheDir, "kni-example");
+    steps.push(
+      { kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] },
+      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
+      {
+        kind: "run",
+        argv: ["make", jobs, "-C", join9(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative4(tree.root, sdk)}`, `O=${exampleOut}`]
+      }
+    );
+    built = join9(exampleOut, "kni");
+  } else {
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join9(tree.root, "examples/kni")] });
+    built = join9(tree.root, "examples/kni/build/kni");
+  }
+  const program = join9(bin, "dpdk-kni");
+  steps.push({ kind: "run", argv: ["cp", built, program] });
+  return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
+}
+
+// src/presets/userspace-cache.ts
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, readdirSync as readdirSync3 } from "node:fs";
+import { homedir } from "node:os";
+import { join as join10 } from "node:path";
+function hashedPaths(app) {
+  const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
+  return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
+}
+var SKIP = /* @__PURE__ */ new Set([".git", "build", "__pycache__"]);
+var CHUNK2 = 1 << 16;
+function hashFile(hash, path, buf) {
+  const fd = openSync(path, "r");
+  try {
+    for (; ; ) {
+      const n = readSync(fd, buf, 0, CHUNK2, null);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+function hashTreeFiles(root, paths) {
+  const hash = createHash("sha256");
+  const buf = Buffer.alloc(CHUNK2);
+  const visit = (rel) => {
+    let entries2;
+    try {
+      entries2 = readdirSync3(join10(root, rel), { withFileTypes: true });
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOTDIR") {
+        hash.update(`F ${rel}\0`);
+        hashFile(hash, join10(root, rel), buf);
+        hash.update("\0");
+      }
+      return;
+    }
+    entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries2) {
+      if (SKIP.has(e.name)) continue;
+      const child = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) visit(child);
+      else if (e.isFile()) {
+        hash.update(`F ${child}\0`);
+        hashFile(hash, join10(root, child), buf);
+        hash.update("\0");
+      } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
+    }
+  };
+  for (const p of [...paths].sort()) visit(p);
+  return hash.digest("hex");
+}
+function defaultCacheRoot(env = process.env) {
+  if (env.ALLOC_BALANCE_CACHE) return join10(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join10(env.XDG_CACHE_HOME || join10(homedir(), ".cache"), "alloc-balance", "dpdk");
+}
+function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
+  const files = hashTreeFiles(tree.root, hashedPaths(app));
+  const digest = createHash("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
+  const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
+  const key = `${restorePrefix}${digest}`;
+  return { key, restorePrefix, dir: join10(root, key), root };
+}
+
+// src/presets/dpdk-kni.ts
+function onPath(program, env = process.env) {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      accessSync2(join11(dir, program), constants4.X_OK);
+      return true;
+    } catch {
+    }
+  }
+  return false;
+}
+function mesonOnPath() {
+  return onPath("meson") && onPath("ninja");
+}
+function dpdkKniPreset(treeDir, options, kernelBuildDir, env = {}) {
+  const tree = requireKni(detectDpdkTree(treeDir));
+  const mesonAvailable = env.mesonAvailable ?? mesonOnPath();
+  const notes = [];
+  const app = tree.hasKniExample ? "kni-example" : "testpmd";
+  if (app === "testpmd") {
+    notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
+  }
+  const moduleOutDir = env.moduleOutDir ?? join11(tmpdir2(), `alloc-balance-kni-${createHash2("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options.build, mesonAvailable });
+  notes.push(`module: ${moduleBuild.description}`);
+  const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
+  const way = options.build === "kbuild" ? "auto" : options.build;
+  const cache = userspaceCache(tree, app, [way, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers });
+  notes.push(`workload program: ${userspaceBuild.description}, cached as ${cache.key}`);
+  const workload = kniWorkload({
+    app,
+    program: userspaceBuild.program,
+    ports: options.ports,
+    portSource: app === "testpmd" ? "null" : options.portSource,
+    cpus: env.cpus ?? 2,
+    ealArgs: options.ealArgs,
+    appArgs: options.appArgs,
+    holdSeconds: env.holdSeconds ?? 1,
+    readyTimeoutSeconds: env.readyTimeoutSeconds ?? 120
+  });
+  const interfaces = kniInterfaceNames(app, app === "testpmd" ? options.ports.map((_, i) => i) : options.ports);
+  return {
+    tree,
+    moduleBuild,
+    userspaceBuild,
+    cache,
+    app,
+    workload,
+    interfaces,
+    moduleName: "rte_kni",
+    moduleArgs: kniModuleArgs(options),
+    track: defaultKniTrack(),
+    pairs: KNI_PAIRS,
+    hugepages: options.hugepages ?? kniHugepages(options.ports.length),
+    notes
+  };
+}
+
+// src/run/preset.ts
+function expandPreset(settings, kernelBuildDir) {
+  if (settings.preset === "none" || !settings.dpdk) return null;
+  const options = settings.dpdk;
+  return {
+    settings,
+    prepare(treeDir, side, workDir) {
+      const dpdkDir = resolve6(treeDir, settings.moduleDir);
+      const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
+        moduleOutDir: join12(workDir, `rte_kni-${side}`),
+        cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
+        holdSeconds: settings.workload.holdSeconds,
+        readyTimeoutSeconds: settings.workload.readyTimeoutSeconds
+      });
+      const userspace = `if [ ! -x ${shellQuote(preset.userspaceBuild.program)} ]; then (
+${planScript(preset.userspaceBuild)}
+); fi`;
+      const { readyCommand, env, ...workload } = preset.workload;
+      return {
+        build: {
+          moduleDir: dpdkDir,
+          buildCommand: `${userspace}
+${planScript(preset.moduleBuild)}`,
+          moduleName: preset.moduleName,
+          moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
+          output: preset.moduleBuild.output
+        },
+        workload,
+        readyCommand,
+        env,
+        hugepages: preset.hugepages,
+        notes: preset.notes
+      };
+    }
+  };
 }
 
 // src/run/pipeline.ts
@@ -27992,15 +28774,17 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const build = preset ? preset.build(source.dir) : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
+    const prepared = preset?.prepare(source.dir, source.side, join13(outDir, "work"));
+    for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
+    const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings: preset ? preset.settings : settings,
       runner,
-      outDir: join7(outDir, source.side),
+      outDir: join13(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       build,
-      job: preset?.job(source.dir)
+      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
     };
     sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     const s = sides2[source.side];
@@ -28043,7 +28827,7 @@ function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
 }
 function writeReport(outDir, report) {
   mkdirSync3(outDir, { recursive: true });
-  const file = join7(outDir, "report.json");
+  const file = join13(outDir, "report.json");
   writeFileSync3(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
@@ -28065,14 +28849,14 @@ async function runFullOrCollect(settings, io2) {
     change
   });
   for (const w of safety.warnings) io2.warn(w);
-  const outDir = resolve5(io2.workspace, settings.outputDir);
+  const outDir = resolve7(io2.workspace, settings.outputDir);
   const runner = createTargetRunner(settings, io2);
-  const workDir = mkdtempSync2(join7(tmpdir2(), "alloc-balance-src-"));
+  const workDir = mkdtempSync2(join13(tmpdir3(), "alloc-balance-src-"));
   const trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   io2.saveState("worktrees", JSON.stringify({ repo: io2.workspace, dirs: [trees.base, trees.head] }));
   let measured;
   try {
-    const preset = expandPreset(settings);
+    const preset = expandPreset(settings, runner.kernel.buildDir);
     measured = await measure(
       settings,
       {
@@ -28147,7 +28931,7 @@ function runPipeline(settings, io2) {
 
 // src/main.ts
 function cliPath() {
-  return join8(dirname(fileURLToPath(import.meta.url)), "cli.js");
+  return join14(dirname3(fileURLToPath(import.meta.url)), "cli.js");
 }
 function io(settings) {
   return {

@@ -20374,6 +20374,60 @@ import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:f
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// src/presets/build-plan.ts
+var MAX_LOG = 4 * 1024 * 1024;
+
+// src/presets/kni-options.ts
+var PRESET_INPUT_NAMES = [
+  "dpdk-portmask",
+  "dpdk-build",
+  "kni-kthread-mode",
+  "kni-carrier",
+  "dpdk-ports",
+  "dpdk-eal-args",
+  "dpdk-app-args",
+  "dpdk-hugepages",
+  "dpdk-drivers"
+];
+
+// src/settings/settings.ts
+var INPUT_NAMES = [
+  "mode",
+  "target",
+  "preset",
+  "module-dir",
+  "module",
+  "build-command",
+  "module-args",
+  "workload",
+  "ready-pattern",
+  "ready-delay",
+  "ready-timeout",
+  "hold",
+  "stop-signal",
+  "grace",
+  "cycles",
+  "track",
+  "fail-on",
+  "github-token",
+  "check-name",
+  "reports",
+  "base-ref",
+  "head-ref",
+  "pr-number",
+  "allow-fork-code",
+  "approval-label",
+  "vm-kernel",
+  "vm-memory",
+  "vm-cpus",
+  "boot-timeout",
+  "trace-buffer-kb",
+  "stacks",
+  "timeout-minutes",
+  "output-dir",
+  ...PRESET_INPUT_NAMES
+];
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync } from "fs";
 import { EOL as EOL4 } from "os";
@@ -24562,6 +24616,9 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 
 // src/core/trace-source.ts
 var CHUNK = 1 << 16;
+
+// src/presets/userspace-cache.ts
+var CHUNK2 = 1 << 16;
 
 // src/main.ts
 function cliPath() {

@@ -21,7 +21,7 @@ async function generate(path, total) {
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   const comms = ['kni-11436', 'leaky worker-121', 'kworker/u4:1-56', '<...>-2001'];
   const cycles = 3;
-  const perCycle = Math.floor((total - 2 - cycles * 2) / cycles);
+  const body = total - 2 - cycles * 2;
   let written = 0;
   let buf = '# tracer: function\n# entries-in-buffer/entries-written: 0/0   #P:2\n';
   written += 2;
@@ -33,6 +33,7 @@ async function generate(path, total) {
   for (let c = 1; c <= cycles; c++) {
     buf += `           <...>-120     [000] .....  ${ts.toFixed(6)}: tracing_mark_write: alloc-balance cycle=${c} start\n`;
     written++;
+    const perCycle = Math.floor(body / cycles) + (c <= body % cycles ? 1 : 0);
     for (let k = 0; k < perCycle; k++) {
       ts += 0.000013;
       const comm = comms[k & 3];

@@ -23,12 +23,6 @@ const ALLOC = 0;
 const FREE = 1;
 type Role = typeof ALLOC | typeof FREE;
 
-/** text has word at pos. Faster than startsWith(word, pos) on the long chunk strings. */
-function sameAt(text: string, pos: number, word: string): boolean {
-  for (let i = word.length - 1; i >= 0; i--) if (text.charCodeAt(pos + i) !== word.charCodeAt(i)) return false;
-  return true;
-}
-
 /** Counts of one call site; `cum` is its running outstanding. */
 class CallerAcc {
   allocs = 0;
@@ -78,27 +72,6 @@ class Ledger {
   readonly shadowed: LiveObject[] = [];
   method: PairingMethod = 'function';
 
-  /** Recent call-site texts and their counters: compared in place, no string is cut per line. */
-  private readonly quickTexts: string[] = [];
-  private readonly quickAccs: CallerAcc[] = [];
-
-  quick(line: string, start: number, end: number): CallerAcc | undefined {
-    const n = end - start;
-    const texts = this.quickTexts;
-    for (let k = 0; k < texts.length; k++) {
-      const t = texts[k];
-      if (t.length === n && sameAt(line, start, t)) return this.quickAccs[k];
-    }
-    return undefined;
-  }
-
-  remember(text: string, acc: CallerAcc): void {
-    if (this.quickTexts.length < 32) {
-      this.quickTexts.push(text);
-      this.quickAccs.push(acc);
-    }
-  }
-
   acc(r: Resolved): CallerAcc {
     let a = this.callers.get(r.caller);
     if (a === undefined) {
@@ -113,6 +86,29 @@ interface PairState {
   spec: PairSpec;
   fn: Ledger;
   addr: Ledger;
+}
+
+/**
+ * The end of a function-tracer line, `func <-caller`, seen before: the same few texts repeat
+ * millions of times, so a line is matched against them whole instead of being taken apart.
+ */
+interface Tail {
+  text: string;
+  /** `text` as a sticky literal: V8 matches it in place several times faster than startsWith. */
+  re: RegExp;
+  /** null: an untracked function. */
+  targets: Target[] | null;
+  caller: string;
+  /** Counter per target, once known (attribution without a stack depends on the caller only). */
+  accs: (CallerAcc | undefined)[];
+}
+
+const MAX_TAILS = 64;
+
+/** A flat copy of a string cut from a chunk: a slice would keep the whole chunk alive. */
+function ownCopy(s: string): string {
+  const key: Record<string, true> = { [s]: true };
+  return Object.keys(key)[0];
 }
 
 interface Target {
@@ -161,9 +157,9 @@ export class TraceAnalyzer {
   private pendingCaller = '';
   /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
   private pendingLine = '';
-  private pendingCallerStart = 0;
-  private pendingCallerEnd = 0;
-  private pendingBracket = 0;
+  private pendingLineStart = 0;
+  private pendingTail: Tail | null = null;
+  private readonly tails: Tail[] = [];
   private pendingAddress = '';
   private pendingCycle = 0;
   private pendingMethod: PairingMethod = 'function';
@@ -211,6 +207,37 @@ export class TraceAnalyzer {
       this.push(text.slice(start, end));
       return;
     }
+    const colon = text.indexOf(': ', start);
+    if (colon >= 0 && colon < end) {
+      const body = colon + 2;
+      const n = end - body;
+      const tails = this.tails;
+      for (let k = 0; k < tails.length; k++) {
+        const tail = tails[k];
+        if (tail.text.length !== n) continue;
+        tail.re.lastIndex = body;
+        if (tail.re.test(text)) {
+          this.recognizedLines++;
+          this.stackOpen = false;
+          if (this.pendingKind !== NO_PENDING) this.flush();
+          if (tail.targets === null) return;
+          this.pendingKind = PENDING_COUNT;
+          this.pendingTargets = tail.targets;
+          this.pendingTail = tail;
+          this.pendingLine = text;
+          this.pendingLineStart = start;
+          this.pendingCaller = tail.caller;
+          this.pendingCycle = this.cycle;
+          if (this.frames.length > 0) this.frames.length = 0;
+          return;
+        }
+      }
+    }
+    this.pushNewTail(text, start, end);
+  }
+
+  /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
+  private pushNewTail(text: string, start: number, end: number): void {
     const bracket = text.indexOf('] ', start);
     const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(': ', bracket);
     const space = colon < 0 || colon >= end ? -1 : text.indexOf(' ', colon + 2);
@@ -219,32 +246,30 @@ export class TraceAnalyzer {
       return;
     }
     const body = colon + 2;
-    const n = space - body;
-    const names = this.functionNames;
-    let k = 0;
-    for (; k < names.length; k++) if (names[k].length === n && sameAt(text, body, names[k])) break;
-    if (k === names.length) {
-      // An untracked function, or a tracked one printed with an offset.
-      let plus = body;
-      while (plus < space && text.charCodeAt(plus) !== 43 /* + */) plus++;
-      if (plus < space) this.push(text.slice(start, end));
-      else {
-        this.recognizedLines++;
-        this.stackOpen = false;
-        if (this.pendingKind !== NO_PENDING) this.flush();
-      }
+    let plus = body;
+    while (plus < space && text.charCodeAt(plus) !== 43 /* + */) plus++;
+    const func = text.slice(body, plus);
+    const targets = this.functions.get(func) ?? null;
+    if (plus < space && targets !== null) {
+      // A tracked function printed with an offset (sym-offset): the general path, not remembered.
+      this.push(text.slice(start, end));
       return;
     }
+    let callerEnd = end;
+    while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    const tailText = text.slice(body, end);
+    const tail: Tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+    if (this.tails.length < MAX_TAILS) this.tails.push(tail);
     this.recognizedLines++;
     this.stackOpen = false;
     if (this.pendingKind !== NO_PENDING) this.flush();
+    if (targets === null) return;
     this.pendingKind = PENDING_COUNT;
-    this.pendingTargets = this.functionTargets[k];
+    this.pendingTargets = targets;
+    this.pendingTail = tail;
     this.pendingLine = text;
-    this.pendingCallerStart = space + 3;
-    this.pendingCallerEnd = end;
-    this.pendingCaller = '';
-    this.pendingBracket = bracket;
+    this.pendingLineStart = start;
+    this.pendingCaller = tail.caller;
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -284,7 +309,8 @@ export class TraceAnalyzer {
     }
     if (line.charCodeAt(body) === 60 /* < */ && line.startsWith('<stack trace>', body)) {
       this.recognizedLines++;
-      this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingBracket);
+      this.stackOpen =
+        this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf('] ', this.pendingLineStart));
       return;
     }
     if (line.charCodeAt(space + 1) !== 60 /* < */ || line.charCodeAt(space + 2) !== 45 /* - */) return;
@@ -301,11 +327,10 @@ export class TraceAnalyzer {
     }
     this.pendingKind = PENDING_COUNT;
     this.pendingTargets = targets;
+    this.pendingTail = null;
     this.pendingLine = line;
-    this.pendingCallerStart = space + 3;
-    this.pendingCallerEnd = line.length;
-    this.pendingCaller = '';
-    this.pendingBracket = bracket;
+    this.pendingLineStart = 0;
+    this.pendingCaller = line.slice(space + 3).trim();
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -394,7 +419,8 @@ export class TraceAnalyzer {
     this.pendingAddress = address;
     this.pendingCaller = caller;
     this.pendingLine = line;
-    this.pendingBracket = bracket;
+    this.pendingLineStart = 0;
+    this.pendingTail = null;
     this.pendingCycle = this.cycle;
     this.pendingMethod = method;
     if (this.frames.length > 0) this.frames.length = 0;
@@ -440,11 +466,10 @@ export class TraceAnalyzer {
       if (kind === PENDING_COUNT) {
         const ledger = t.pair.fn;
         ledger.events++;
-        const line = this.pendingLine;
-        let end = this.pendingCallerEnd;
-        if (line.charCodeAt(end - 1) <= 32) while (end > this.pendingCallerStart && line.charCodeAt(end - 1) <= 32) end--;
-        if (this.frames.length === 0) {
-          const known = ledger.quick(line, this.pendingCallerStart, end);
+        const tail = this.pendingTail;
+        const noStack = this.frames.length === 0;
+        if (noStack && tail !== null) {
+          const known = tail.accs[ti];
           if (known !== undefined) {
             if (t.role === ALLOC) {
               known.alloc(cycle);
@@ -454,14 +479,13 @@ export class TraceAnalyzer {
             continue;
           }
         }
-        if (this.pendingCaller === '') this.pendingCaller = line.slice(this.pendingCallerStart, end);
         const r = this.attribute(skip);
         if (r.inModule === false && this.frames.length === 0 && t.role === ALLOC) {
           ledger.outsideWithoutStack++;
           ledger.outsideExample ||= r.caller;
         }
         const acc = ledger.acc(r);
-        if (this.frames.length === 0) ledger.remember(this.pendingCaller, acc);
+        if (noStack && tail !== null) tail.accs[ti] = acc;
         if (t.role === ALLOC) {
           acc.alloc(cycle);
           ledger.allocs++;

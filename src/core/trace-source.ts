@@ -1,6 +1,7 @@
 // Reading trace text as lines from a file or a stream (stdin). The edge between files and the
 // pure analyzer: chunks are split by hand, lines handed over synchronously, nothing kept.
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 export type TraceSource = string | Readable;
@@ -8,7 +9,7 @@ export type TraceSource = string | Readable;
 // 64 KiB chunks: large strings would grow the heap (and peak RSS) for no speed gain.
 const CHUNK = 1 << 16;
 
-function open(source: TraceSource): Readable {
+function openStream(source: TraceSource): Readable {
   if (typeof source !== 'string') return source;
   return createReadStream(source, { highWaterMark: CHUNK });
 }
@@ -19,28 +20,7 @@ function open(source: TraceSource): Readable {
  * for the fields that matter.
  */
 export async function forEachLine(source: TraceSource, onLine: (line: string) => void): Promise<number> {
-  const stream = open(source);
-  stream.setEncoding('latin1');
-  let rest = '';
-  let count = 0;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const text = rest === '' ? chunk : rest + chunk;
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl >= 0) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      onLine(text.slice(start, end));
-      count++;
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    rest = text.slice(start);
-  }
-  if (rest !== '') {
-    onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
-    count++;
-  }
-  return count;
+  return forEachLineRange(source, (text, start, end) => onLine(start === 0 && end === text.length ? text : text.slice(start, end)));
 }
 
 /**
@@ -48,44 +28,73 @@ export async function forEachLine(source: TraceSource, onLine: (line: string) =>
  * the bounds of each line (line break and a trailing CR excluded).
  */
 export async function forEachLineRange(source: TraceSource, onLine: (text: string, start: number, end: number) => void): Promise<number> {
-  const stream = open(source);
-  stream.setEncoding('latin1');
-  let rest = '';
-  let count = 0;
-  for await (const text of stream as AsyncIterable<string>) {
+  const splitter = new LineSplitter(onLine);
+  if (typeof source === 'string') {
+    // Files: one reused buffer, no stream machinery.
+    const file = await open(source, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        splitter.chunk(buffer.toString('latin1', 0, bytesRead));
+      }
+    } finally {
+      await file.close();
+    }
+  } else {
+    source.setEncoding('latin1');
+    for await (const text of source as AsyncIterable<string>) splitter.chunk(text);
+  }
+  return splitter.end();
+}
+
+/** Cuts chunks into lines; the line a chunk boundary cuts is joined alone, chunks stay flat strings. */
+class LineSplitter {
+  private rest = '';
+  private count = 0;
+  constructor(private readonly onLine: (text: string, start: number, end: number) => void) {}
+
+  chunk(text: string): void {
     let start = 0;
     let nl = text.indexOf('\n');
-    if (rest !== '') {
-      // The line cut by the chunk boundary is joined alone: the chunk itself stays a flat string.
+    if (this.rest !== '') {
       if (nl < 0) {
-        rest += text;
-        continue;
+        this.rest += text;
+        return;
       }
-      const line = rest + text.slice(0, nl);
-      rest = '';
-      onLine(line, 0, line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length);
-      count++;
+      const line = this.rest + text.slice(0, nl);
+      this.rest = '';
+      this.emit(line, 0, line.length);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
     while (nl >= 0) {
-      onLine(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-      count++;
+      this.emit(text, start, nl);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    rest = text.slice(start);
+    if (start < text.length) this.rest = text.slice(start);
   }
-  if (rest !== '') {
-    onLine(rest, 0, rest.endsWith('\r') ? rest.length - 1 : rest.length);
-    count++;
+
+  private emit(text: string, start: number, end: number): void {
+    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    this.count++;
   }
-  return count;
+
+  end(): number {
+    if (this.rest !== '') {
+      const line = this.rest;
+      this.rest = '';
+      this.emit(line, 0, line.length);
+    }
+    return this.count;
+  }
 }
 
 /** The lines of a source as an async iterator (one chunk of lines in memory at a time). */
 export async function* readLines(source: TraceSource): AsyncGenerator<string> {
-  const stream = open(source);
+  const stream = openStream(source);
   stream.setEncoding('latin1');
   let rest = '';
   for await (const chunk of stream as AsyncIterable<string>) {

@@ -63,8 +63,10 @@ export async function measure(
   const id = runId();
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   for (const source of [sources.base, sources.pr]) {
-    const build: BuildSpec = preset
-      ? preset.build(source.dir)
+    const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
+    for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
+    const build: BuildSpec = prepared
+      ? prepared.build
       : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
     const ctx: SideContext = {
       settings: preset ? preset.settings : settings,
@@ -73,7 +75,7 @@ export async function measure(
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
       log: io.log,
       build,
-      job: preset?.job(source.dir),
+      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : undefined,
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     const s = sides[source.side];
@@ -150,7 +152,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   io.saveState('worktrees', JSON.stringify({ repo: io.workspace, dirs: [trees.base, trees.head] }));
   let measured;
   try {
-    const preset = expandPreset(settings);
+    const preset = expandPreset(settings, runner.kernel.buildDir);
     measured = await measure(
       settings,
       {

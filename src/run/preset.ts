@@ -1,15 +1,57 @@
-// A preset turns a short configuration (a DPDK tree and a port mask) into what each side needs.
-import type { Settings } from '../settings/settings.js';
+// A preset turns a short configuration (a DPDK tree and a port mask) into what each side needs:
+// how to build the module and the workload program from that side's tree, the workload, and
+// what the target must prepare (hugepages).
+import { join, resolve } from 'node:path';
+import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import { dpdkKniPreset } from '../presets/dpdk-kni.js';
+import { planScript, shellQuote } from '../presets/build-plan.js';
 import type { BuildSpec } from './side.js';
 
-export interface PresetExpansion {
-  /** Settings with the preset's workload, pairs and module arguments filled in. */
-  settings: Settings;
-  build(treeDir: string): BuildSpec;
-  job(treeDir: string): { hugepages?: number; readyCommand?: string };
+export interface SidePreparation {
+  build: BuildSpec;
+  workload: WorkloadSettings;
+  readyCommand: string;
+  env: Record<string, string>;
+  hugepages?: number;
+  notes: string[];
 }
 
-export function expandPreset(settings: Settings): PresetExpansion | null {
-  if (settings.preset === 'none') return null;
-  return null;
+export interface PresetExpansion {
+  /** Settings with the preset's pairs and module arguments filled in. */
+  settings: Settings;
+  prepare(treeDir: string, side: 'base' | 'pr', workDir: string): SidePreparation;
+}
+
+export function expandPreset(settings: Settings, kernelBuildDir: string): PresetExpansion | null {
+  if (settings.preset === 'none' || !settings.dpdk) return null;
+  const options = settings.dpdk;
+  return {
+    settings,
+    prepare(treeDir, side, workDir) {
+      const dpdkDir = resolve(treeDir, settings.moduleDir);
+      const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
+        moduleOutDir: join(workDir, `rte_kni-${side}`),
+        cpus: settings.target === 'vm' ? settings.vm.cpus : undefined,
+        holdSeconds: settings.workload.holdSeconds,
+        readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
+      });
+      // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
+      const userspace = `if [ ! -x ${shellQuote(preset.userspaceBuild.program)} ]; then (\n${planScript(preset.userspaceBuild)}\n); fi`;
+      const { readyCommand, env, ...workload } = preset.workload;
+      return {
+        build: {
+          moduleDir: dpdkDir,
+          buildCommand: `${userspace}\n${planScript(preset.moduleBuild)}`,
+          moduleName: preset.moduleName,
+          moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== '').join(' '),
+          output: preset.moduleBuild.output,
+        },
+        workload,
+        readyCommand,
+        env,
+        hugepages: preset.hugepages,
+        notes: preset.notes,
+      };
+    },
+  };
 }

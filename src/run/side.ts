@@ -6,11 +6,11 @@ import type { AnalysisResult, SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { applyLocations, moduleCallers } from '../core/locations.js';
-import { buildModule, type BuiltModule } from '../build/build-module.js';
+import { buildModule, moduleNameOf, type BuiltModule } from '../build/build-module.js';
 import { addr2line, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
 import type { TargetJob } from '../target/job.js';
 import type { TargetStatus } from '../target/status.js';
-import type { Settings } from '../settings/settings.js';
+import type { Settings, WorkloadSettings } from '../settings/settings.js';
 import type { TargetRunner } from './target-runner.js';
 
 export interface SideSource {
@@ -29,6 +29,8 @@ export interface BuildSpec {
   /** Name of the module to load when the build makes several. */
   moduleName?: string;
   moduleArgs: string;
+  /** The .ko the build command produces outside moduleDir (a preset's build directory). */
+  output?: string;
 }
 
 export interface SideContext {
@@ -38,8 +40,8 @@ export interface SideContext {
   outDir: string;
   runId: string;
   log: (line: string) => void;
-  /** Extra job fields (a preset's hugepages, a readiness command). */
-  job?: Partial<Pick<TargetJob, 'hugepages'>> & { readyCommand?: string };
+  /** What a preset sets for this side: its workload, readiness command, environment, hugepages. */
+  job?: { hugepages?: number; readyCommand?: string; workload?: WorkloadSettings; env?: Record<string, string> };
   build: BuildSpec;
 }
 
@@ -57,8 +59,12 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
   return modules[0];
 }
 
+function builtOutput(path: string): BuiltModule | string {
+  return existsSync(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
+}
+
 export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string): TargetJob {
-  const w = ctx.settings.workload;
+  const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
     workload: {
@@ -71,7 +77,7 @@ export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: stri
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: {},
+      env: ctx.job?.env ?? {},
     },
     cycles: ctx.settings.cycles,
     track: ctx.settings.track,
@@ -137,7 +143,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);
   if (!built.ok) return { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt };
-  const module = chooseModule(built.modules, ctx.build.moduleName);
+  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === 'string') return { ...run, status: 'build-failed', reason: module };
 
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);

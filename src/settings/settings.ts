@@ -3,6 +3,8 @@
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parsePairList } from '../core/pair-spec.js';
 import { InputError } from './input-error.js';
+import { parseDpdkKniOptions, PRESET_INPUT_NAMES, type DpdkKniOptions } from '../presets/kni-options.js';
+import { defaultKniTrack } from '../presets/kni-pairs.js';
 
 export type Mode = 'full' | 'collect' | 'report';
 export type Target = 'host' | 'vm';
@@ -64,6 +66,8 @@ export interface Settings {
   timeoutMinutes: number;
   /** Where the JSON report and raw traces go. */
   outputDir: string;
+  /** preset dpdk-kni: the DPDK tree's options (port mask, build way, module parameters). */
+  dpdk: DpdkKniOptions | null;
 }
 
 export type InputReader = (name: string) => string;
@@ -102,6 +106,7 @@ export const INPUT_NAMES = [
   'stacks',
   'timeout-minutes',
   'output-dir',
+  ...PRESET_INPUT_NAMES,
 ] as const;
 
 export const DEFAULT_TRACK = 'alloc_netdev_mqs:free_netdev';
@@ -154,17 +159,18 @@ function regex(read: InputReader, name: string): string {
 export function parseSettings(read: InputReader): Settings {
   const mode = oneOf(read, 'mode', ['full', 'collect', 'report'] as const, 'full');
   const preset = oneOf(read, 'preset', ['none', 'dpdk-kni'] as const, 'none');
-  const trackRaw = read('track').trim() || DEFAULT_TRACK;
+  const trackRaw = read('track').trim();
   let track: PairSpec[];
   try {
-    track = parsePairList(trackRaw);
+    track = trackRaw === '' && preset === 'dpdk-kni' ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError('track', trackRaw, (e as Error).message);
   }
+  const target = oneOf(read, 'target', ['host', 'vm'] as const, 'vm');
   const prRaw = read('pr-number').trim();
   const settings: Settings = {
     mode,
-    target: oneOf(read, 'target', ['host', 'vm'] as const, 'vm'),
+    target,
     preset,
     moduleDir: read('module-dir').trim() || '.',
     moduleName: read('module').trim(),
@@ -200,6 +206,7 @@ export function parseSettings(read: InputReader): Settings {
     stacks: bool(read, 'stacks', true),
     timeoutMinutes: number(read, 'timeout-minutes', 30, 1, 720),
     outputDir: read('output-dir').trim() || 'alloc-balance-out',
+    dpdk: preset === 'dpdk-kni' && mode !== 'report' ? parseDpdkKniOptions(read, target) : null,
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');

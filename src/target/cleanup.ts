@@ -1,10 +1,10 @@
 // `alloc-balance target cleanup --state FILE`: finishes restoring the machine after a runner
 // that was killed before it could (the action's post step calls it).
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { sleep } from './abortable.js';
 import { processAlive } from './lock.js';
 import { machineUndo } from './undo-executor.js';
-import { readUndoState, undoSteps, type UndoExecutor } from './undo.js';
+import { readUndoState, undoStepsReporting, type UndoExecutor } from './undo.js';
 
 export interface CleanupResult {
   /** Nothing to do: no state file (the runner finished its own restore). */
@@ -42,7 +42,8 @@ export async function cleanupFromState(file: string, opts: { waitSeconds?: numbe
     if (!again) return { nothingToDo: false, undone: 0, problems: [], notes: [...notes, 'the runner restored everything itself'] };
     state.steps = again.steps;
   }
-  const problems = await undoSteps(state.steps.slice(), opts.exec ?? machineUndo);
-  if (problems.length === 0) rmSync(file, { force: true });
+  const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
+  if (failed.length === 0) rmSync(file, { force: true });
+  else writeFileSync(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}\n`);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }

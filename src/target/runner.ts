@@ -135,6 +135,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
     const unknown = await findUnknownNames(job.track, () => lines(tfs!.path('available_filter_functions')), await readKprobeBlacklist());
     if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
+    log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists('events/kmem/kmalloc')) {
       throw new RunFailure('setup-failed', 'track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have');
     }
@@ -160,6 +161,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     kmsgStart = kmsgMark();
     kmsgMarked = true;
     status.timings.setup = seconds(t);
+    log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
 
     // 4. Load; record where the sections landed while they are there to read.

@@ -68,11 +68,14 @@ export class UndoLog {
     renameSync(tmp, this.file);
   }
 
-  /** Runs every step in reverse; returns what could not be undone. Removes the state file when all went well. */
+  /**
+   * Runs every step in reverse; returns what could not be undone. Removes the state file when
+   * all went well, else keeps the failed steps in it for `target cleanup`.
+   */
   async undoAll(exec: UndoExecutor): Promise<string[]> {
-    const problems = await undoSteps(this.steps.slice(), exec);
-    this.steps.length = 0;
-    if (problems.length === 0) rmSync(this.file, { force: true });
+    const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
+    this.steps.splice(0, this.steps.length, ...failed);
+    if (failed.length === 0) rmSync(this.file, { force: true });
     else this.save();
     return problems;
   }
@@ -83,16 +86,19 @@ export interface UndoExecutor {
   run(step: UndoStep): Promise<void>;
 }
 
-export async function undoSteps(steps: UndoStep[], exec: UndoExecutor): Promise<string[]> {
+/** Runs the steps last first; every step runs even when an earlier one failed. */
+export async function undoStepsReporting(steps: UndoStep[], exec: UndoExecutor): Promise<{ problems: string[]; failed: UndoStep[] }> {
   const problems: string[] = [];
-  for (const step of steps.reverse()) {
+  const failed: UndoStep[] = [];
+  for (const step of steps.slice().reverse()) {
     try {
       await exec.run(step);
     } catch (e) {
       problems.push(`${describeStep(step)}: ${(e as Error).message}`);
+      failed.unshift(step);
     }
   }
-  return problems;
+  return { problems, failed };
 }
 
 export function describeStep(step: UndoStep): string {

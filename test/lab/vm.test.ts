@@ -147,12 +147,12 @@ process.exit(3);
     const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
     const run = runInGuest(
       kernel,
-      { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir, timeoutSeconds: 120 },
+      { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir, timeoutSeconds: 30 },
       {
         signal: controller.signal,
         onConsole: (t) => {
           seen += t;
-          if (seen.includes('job-running\n')) controller.abort(new Error('cancelled by the test'));
+          if (/^job-running\r?$/m.test(seen)) controller.abort(new Error('cancelled by the test'));
         },
       },
     );
@@ -170,7 +170,7 @@ process.exit(3);
       entry,
       `import { runInGuest } from ${JSON.stringify(join(import.meta.dirname, '../../src/lab/run-in-guest.ts'))};
 const kernel = JSON.parse(process.argv[2]);
-await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir: process.argv[3], timeoutSeconds: 120 },
+await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir: process.argv[3], timeoutSeconds: 30 },
   { onConsole: (t) => process.stdout.write(t) });
 `,
     );
@@ -181,7 +181,7 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (b: Buffer) => {
         seen += b.toString();
-        if (seen.includes('job-running\n')) resolve();
+        if (/^job-running\r?$/m.test(seen)) resolve();
       });
       child.on('close', () => reject(new Error('runner ended before the job started')));
     });

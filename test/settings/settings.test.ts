@@ -52,7 +52,8 @@ describe('parseSettings', () => {
 
   it('needs a workload unless a preset brings one, and reports in report mode', () => {
     expect(() => parseSettings(reader({}))).toThrow(/input "workload": missing/);
-    expect(parseSettings(reader({ preset: 'dpdk-kni' })).preset).toBe('dpdk-kni');
+    expect(parseSettings(reader({ preset: 'dpdk-kni', 'dpdk-portmask': '0x3' })).preset).toBe('dpdk-kni');
+    expect(() => parseSettings(reader({ preset: 'dpdk-kni' }))).toThrow(/input "dpdk-portmask": missing/);
     expect(() => parseSettings(reader({ mode: 'report' }))).toThrow(/input "reports": missing/);
     expect(parseSettings(reader({ mode: 'report', reports: 'reports/*.json' })).reports).toBe('reports/*.json');
   });

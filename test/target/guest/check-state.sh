@@ -9,13 +9,12 @@ if [ -d "$T/instances/$instance" ]; then echo "instance=present"; else echo "ins
 echo "instances_total=$(ls $T/instances | grep -c .)"
 if grep -q "^$module " /proc/modules; then echo "module=loaded"; else echo "module=unloaded"; fi
 n=0
-for d in /proc/[0-9]*; do
-  [ "$(cat "$d/comm" 2>/dev/null)" = "$comm" ] || continue
-  state=$(sed 's/.*) \(.\).*/\1/' "$d/stat" 2>/dev/null)
-  [ "$state" = "Z" ] || n=$((n + 1))
+for f in $(grep -lx "$comm" /proc/[0-9]*/comm 2>/dev/null); do
+  state=$(sed 's/.*) \(.\).*/\1/' "${f%/comm}/stat" 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != "Z" ] && n=$((n + 1))
 done
 echo "workload_processes=$n"
 if [ -e "$lock" ]; then echo "lock=present"; else echo "lock=absent"; fi
 echo "top_current_tracer=$(cat $T/current_tracer)"
-echo "top_ftrace_filter_lines=$(grep -c . $T/set_ftrace_filter)"
+echo "top_ftrace_filter_lines=$(grep -v "^#" $T/set_ftrace_filter | grep -c .)"
 echo "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
