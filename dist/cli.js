@@ -143,9 +143,49 @@ function callerKey(caller) {
   if (dot > 0) name = name.slice(0, dot);
   return name;
 }
+function isTracingFrame(frame) {
+  let end = frame.indexOf("+");
+  if (end < 0) end = frame.indexOf(" ");
+  const symbol = end < 0 ? frame : frame.slice(0, end);
+  return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_");
+}
+var TRACING_FRAMES;
 var init_frames = __esm({
   "src/core/frames.ts"() {
     "use strict";
+    TRACING_FRAMES = /* @__PURE__ */ new Set([
+      "kretprobe_trace_func",
+      "kretprobe_dispatcher",
+      "kretprobe_rethook_handler",
+      "rethook_trampoline_handler",
+      "arch_rethook_trampoline_callback",
+      "arch_rethook_trampoline",
+      "__kretprobe_trampoline",
+      "__kretprobe_trampoline_handler",
+      "kretprobe_trampoline",
+      "kretprobe_trampoline_handler",
+      "trampoline_handler",
+      "kprobe_trace_func",
+      "kprobe_dispatcher",
+      "kprobe_ftrace_handler",
+      "kprobe_int3_handler",
+      "aggr_pre_handler",
+      "pre_handler_kretprobe"
+    ]);
+  }
+});
+
+// src/core/slab-caches.ts
+function kmallocCache(bytesAlloc, accounted) {
+  if (!KMALLOC_SIZES.includes(bytesAlloc)) return "";
+  const size = bytesAlloc >= 1024 ? `${bytesAlloc / 1024}k` : String(bytesAlloc);
+  return `kmalloc-${accounted ? "cg-" : ""}${size}`;
+}
+var KMALLOC_SIZES;
+var init_slab_caches = __esm({
+  "src/core/slab-caches.ts"() {
+    "use strict";
+    KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
   }
 });
 
@@ -305,12 +345,13 @@ function ownCopy(s) {
   const key = { [s]: true };
   return Object.keys(key)[0];
 }
-var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, TRAMPOLINES, MARKER, TraceAnalyzer;
+var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, MARKER, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
     init_pair_spec();
     init_frames();
+    init_slab_caches();
     init_module_map();
     init_leak_rate();
     ALLOC = 0;
@@ -353,6 +394,10 @@ var init_trace_analyzer = __esm({
       /** Objects whose address was allocated again before any free was seen. */
       shadowed = [];
       method = "function";
+      /** kmem: allocations of the module per slab cache. */
+      cacheAllocs = /* @__PURE__ */ new Map();
+      /** kmem: allocations by call sites outside the module, left out. */
+      ignored = 0;
       acc(r) {
         let a = this.callers.get(r.caller);
         if (a === void 0) {
@@ -367,7 +412,6 @@ var init_trace_analyzer = __esm({
     PENDING_COUNT = 1;
     PENDING_ALLOC_OBJECT = 2;
     PENDING_FREE_OBJECT = 3;
-    TRAMPOLINES = /* @__PURE__ */ new Set(["kretprobe_trampoline", "__kretprobe_trampoline", "arch_rethook_trampoline", "ftrace_regs_caller", "ftrace_caller", "ftrace_trampoline"]);
     MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
     TraceAnalyzer = class {
       pairs;
@@ -386,6 +430,7 @@ var init_trace_analyzer = __esm({
       markerLost = 0;
       statsLost = 0;
       statsFiles = 0;
+      probeMisses = 0;
       problems = [];
       cycle = 0;
       starts = 0;
@@ -403,6 +448,7 @@ var init_trace_analyzer = __esm({
       pendingAddress = "";
       pendingCycle = 0;
       pendingMethod = "function";
+      pendingCache = "";
       stackOpen = false;
       frames = [];
       constructor(options) {
@@ -432,6 +478,22 @@ var init_trace_analyzer = __esm({
       addBufferStats(stats) {
         this.statsLost += stats.lost;
         this.statsFiles++;
+      }
+      /**
+       * kprobe_profile counts of the run's probes (events `aN`/`fN` of pair N): every miss is an
+       * allocation or release the trace does not hold.
+       */
+      addProbeCounts(counts) {
+        for (const c of counts) {
+          if (c.misses <= 0) continue;
+          this.probeMisses += c.misses;
+          const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
+          const what = spec === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+          const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
+          this.problems.push(
+            `${spec === null ? c.event : pairName(spec)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
+          );
+        }
       }
       /**
        * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
@@ -491,9 +553,12 @@ var init_trace_analyzer = __esm({
         }
         let callerEnd = end;
         while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-        const tailText = text.slice(body, end);
-        const tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
-        if (this.tails.length < MAX_TAILS) this.tails.push(tail2);
+        let tail2 = null;
+        if (this.tails.length < MAX_TAILS) {
+          const tailText = text.slice(body, end);
+          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+          this.tails.push(tail2);
+        }
         this.recognizedLines++;
         this.stackOpen = false;
         if (this.pendingKind !== NO_PENDING) this.flush();
@@ -503,7 +568,7 @@ var init_trace_analyzer = __esm({
         this.pendingTail = tail2;
         this.pendingLine = text;
         this.pendingLineStart = start;
-        this.pendingCaller = tail2.caller;
+        this.pendingCaller = tail2 !== null ? tail2.caller : text.slice(space + 3, callerEnd);
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -512,7 +577,10 @@ var init_trace_analyzer = __esm({
         const c = line.charCodeAt(0);
         if (c === 32 && line.charCodeAt(1) === 61 && line.charCodeAt(2) === 62) {
           this.recognizedLines++;
-          if (this.stackOpen && this.frames.length < 64) this.frames.push(line.slice(4).trim());
+          if (this.stackOpen && this.frames.length < 64) {
+            const frame = line.slice(4).trim();
+            if (!isTracingFrame(frame)) this.frames.push(frame);
+          }
           return;
         }
         this.stackOpen = false;
@@ -601,6 +669,15 @@ var init_trace_analyzer = __esm({
         const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd));
         const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs));
         this.pendObject(targets, line, bracket, address, callSite.trim(), "kmem");
+        if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
+      }
+      /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
+      kmemCache(line, from) {
+        const at = line.indexOf(" bytes_alloc=", from);
+        if (at < 0) return "";
+        const end = line.indexOf(" ", at + 13);
+        const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
+        return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
       }
       /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
       probe(line, bracket, args) {
@@ -647,6 +724,7 @@ var init_trace_analyzer = __esm({
         this.pendingTail = null;
         this.pendingCycle = this.cycle;
         this.pendingMethod = method;
+        this.pendingCache = "";
         if (this.frames.length > 0) this.frames.length = 0;
       }
       /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
@@ -669,9 +747,8 @@ var init_trace_analyzer = __esm({
         const out = [];
         for (let k = 0; k < this.frames.length && out.length < this.maxStackFrames; k++) {
           const r = this.map.resolve(this.frames[k]);
-          if (k === 0 && r.inModule !== true && isRawAddress(r.caller)) continue;
-          const symbol = parseFrame(r.caller).symbol;
-          if (symbol === skip || TRAMPOLINES.has(symbol)) continue;
+          if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && this.frames.length > 1 && parseFrame(this.frames[1]).symbol === skip) continue;
+          if (parseFrame(r.caller).symbol === skip) continue;
           out.push(r.caller);
         }
         return out;
@@ -718,6 +795,10 @@ var init_trace_analyzer = __esm({
             const address = this.pendingAddress;
             if (kind === PENDING_ALLOC_OBJECT) {
               const r = this.attribute(skip);
+              if (this.pendingMethod === "kmem" && r.inModule === false) {
+                ledger.ignored++;
+                continue;
+              }
               if (r.inModule === false && this.frames.length === 0 && this.pendingMethod === "kprobe") {
                 ledger.outsideWithoutStack++;
                 ledger.outsideExample ||= r.caller;
@@ -727,11 +808,14 @@ var init_trace_analyzer = __esm({
               ledger.allocs++;
               const old = ledger.live.get(address);
               if (old !== void 0) ledger.shadowed.push(old);
-              ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip) });
+              const cache = this.pendingCache;
+              if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+              ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
             } else {
               const obj = ledger.live.get(address);
-              if (obj === void 0) ledger.unmatchedFrees++;
-              else {
+              if (obj === void 0) {
+                if (this.pendingMethod !== "kmem" || this.map.module === "") ledger.unmatchedFrees++;
+              } else {
                 ledger.live.delete(address);
                 obj.acc.free(cycle);
               }
@@ -779,7 +863,8 @@ var init_trace_analyzer = __esm({
         const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
         const sourceOf = (c) => marked ? c : 0;
         const traceLost = this.headerLost + this.markerLost;
-        const lostEvents = Math.max(traceLost, this.statsLost);
+        const bufferLost = Math.max(traceLost, this.statsLost);
+        const lostEvents = bufferLost + this.probeMisses;
         if (this.headerLost > 0) problems.push(`the trace buffer overwrote ${this.headerLost} events (entries-in-buffer < entries-written): raise trace-buffer-kb`);
         if (this.markerLost > 0) problems.push(`the trace reports ${this.markerLost} lost events ([LOST n EVENTS]): raise trace-buffer-kb`);
         if (this.statsLost > 0) problems.push(`the per-CPU buffer stats count ${this.statsLost} overrun or dropped events: raise trace-buffer-kb`);
@@ -840,6 +925,7 @@ var init_trace_analyzer = __esm({
           const live2 = [...ledger.shadowed, ...ledger.live.values()];
           live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
           if (live2.length > this.maxObjects) problems.push(`${name}: ${live2.length} objects outstanding, the first ${this.maxObjects} listed`);
+          const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
           const objects2 = live2.slice(0, this.maxObjects).map((o) => ({
             address: o.address,
             caller: o.acc.caller,
@@ -858,12 +944,14 @@ var init_trace_analyzer = __esm({
             moduleCycles,
             leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
             unmatchedFrees: ledger.unmatchedFrees,
-            objects: objects2
+            objects: objects2,
+            ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}
           };
         });
         return {
           complete: lostEvents === 0 && this.missingEnds === 0,
           lostEvents,
+          ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {},
           cycles,
           pairs,
           problems,
@@ -1017,6 +1105,125 @@ var init_slabinfo = __esm({
   }
 });
 
+// src/core/slab-check.ts
+function signed(n) {
+  return n > 0 ? `+${n}` : String(n);
+}
+function objectsText(n) {
+  return `${n} object${n === 1 ? "" : "s"}`;
+}
+function deltaOf(cache, before, after) {
+  const b = before.get(cache) ?? 0;
+  const a = after.get(cache) ?? 0;
+  return { cache, before: b, after: a, delta: a - b };
+}
+function kmallocSize(cache) {
+  const m = KMALLOC.exec(cache);
+  return m ? Number(m[1]) * (m[2] === "k" ? 1024 : 1) : 0;
+}
+function commonAlignment(addresses) {
+  let align = 0;
+  for (const a of addresses) {
+    if (!/^0x[0-9a-f]+$/.test(a)) continue;
+    const low = Number(BigInt(a) & BigInt(MAX_ALIGN * 2 - 1)) || MAX_ALIGN * 2;
+    const own = Math.min(low & -low, MAX_ALIGN);
+    align = align === 0 ? own : Math.min(align, own);
+  }
+  return align;
+}
+function slabCheck(p, before, after) {
+  const pair = pairName(p);
+  const outstanding = Math.max(p.module.outstanding, 0);
+  const known = (p.caches ?? []).filter((c) => c.cache !== "").sort((x, y) => y.outstanding - x.outstanding || x.cache.localeCompare(y.cache));
+  if (known.length > 0) {
+    const caches = known.map((c) => deltaOf(c.cache, before, after));
+    const parts = known.map((c, i) => `${c.cache}: ${objectsText(c.outstanding)} of the module outstanding, active objects ${signed(caches[i].delta)}`);
+    return { pair, outstanding, basis: "cache", caches, text: `${pair}: ${parts.join("; ")}` };
+  }
+  if (outstanding === 0) {
+    return { pair, outstanding, basis: "none", caches: [], text: `${pair}: no module object outstanding, no cache to check` };
+  }
+  const grown = [];
+  for (const cache of after.keys()) {
+    const d = deltaOf(cache, before, after);
+    if (d.delta >= outstanding) grown.push(d);
+  }
+  const align = commonAlignment(p.objects.filter((o) => o.inModule !== false).map((o) => o.address));
+  if (align >= 64) {
+    const fits = grown.filter((d) => kmallocSize(d.cache) > 0 && kmallocSize(d.cache) <= align);
+    const size = Math.max(0, ...fits.map((d) => kmallocSize(d.cache)));
+    const caches = fits.filter((d) => kmallocSize(d.cache) === size).sort((x, y) => x.cache.localeCompare(y.cache));
+    if (caches.length > 0) {
+      return {
+        pair,
+        outstanding,
+        basis: "alignment",
+        caches,
+        text: `${pair}: ${objectsText(outstanding)} outstanding, on ${align}-byte boundaries: ${caches.map((c) => `${c.cache} active objects ${signed(c.delta)}`).join(", ")}`
+      };
+    }
+  }
+  grown.sort((x, y) => Number(kmallocSize(y.cache) > 0) - Number(kmallocSize(x.cache) > 0) || x.delta - y.delta || x.cache.localeCompare(y.cache));
+  const shown = grown.slice(0, MAX_GROWN);
+  if (shown.length === 0) {
+    return {
+      pair,
+      outstanding,
+      basis: "growth",
+      caches: [],
+      text: `${pair}: ${objectsText(outstanding)} outstanding, but no slab cache grew by ${outstanding} or more active objects (page allocations, or frees of other users)`
+    };
+  }
+  const more = grown.length > shown.length ? ` (+${grown.length - shown.length} more)` : "";
+  return {
+    pair,
+    outstanding,
+    basis: "growth",
+    caches: shown,
+    text: `${pair}: ${objectsText(outstanding)} outstanding in a cache the trace does not name; caches that grew by at least ${outstanding}: ${shown.map((c) => `${c.cache} ${signed(c.delta)}`).join(", ")}${more}`
+  };
+}
+var MAX_GROWN, KMALLOC, MAX_ALIGN;
+var init_slab_check = __esm({
+  "src/core/slab-check.ts"() {
+    "use strict";
+    init_pair_spec();
+    MAX_GROWN = 3;
+    KMALLOC = /^kmalloc-(?:cg-)?(\d+)(k?)$/;
+    MAX_ALIGN = 8192;
+  }
+});
+
+// src/core/kprobe-profile.ts
+function parseKprobeProfile(text) {
+  const out = [];
+  let nonEmpty = 0;
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue;
+    nonEmpty++;
+    const m = LINE.exec(raw);
+    if (!m) continue;
+    const event = m[1].slice(m[1].lastIndexOf("/") + 1);
+    const own = /^([af])(\d+)$/.exec(event);
+    out.push({
+      event,
+      pair: own ? Number(own[2]) : -1,
+      role: own ? own[1] === "a" ? "alloc" : "free" : "other",
+      hits: Number(m[2]),
+      misses: Number(m[3])
+    });
+  }
+  if (nonEmpty > 0 && out.length === 0) throw new Error('no "EVENT HITS MISSES" line: not a kprobe_profile');
+  return out;
+}
+var LINE;
+var init_kprobe_profile = __esm({
+  "src/core/kprobe-profile.ts"() {
+    "use strict";
+    LINE = /^\s*(\S+)\s+(?:hits=)?(\d+)\s+(?:misses=)?(\d+)\s*$/;
+  }
+});
+
 // src/core/analyze-traces.ts
 import { readFileSync, statSync } from "node:fs";
 function readText(path, what) {
@@ -1032,9 +1239,9 @@ async function analyzeTraces(options) {
   const push = (text, start, end) => analyzer.pushRange(text, start, end);
   for (const path of options.traces) {
     const before = analyzer.recognizedLines;
-    let lines2;
+    let lines;
     if (path === "-") {
-      lines2 = await forEachLineRange(options.stdin ?? process.stdin, push);
+      lines = await forEachLineRange(options.stdin ?? process.stdin, push);
     } else {
       try {
         if (!statSync(path).isFile()) throw new UsageError(`trace ${path}: not a file`);
@@ -1042,12 +1249,12 @@ async function analyzeTraces(options) {
         if (e instanceof UsageError) throw e;
         throw new UsageError(`trace ${path}: cannot be read (${e.code ?? e.message})`);
       }
-      lines2 = await forEachLineRange(path, push);
+      lines = await forEachLineRange(path, push);
     }
     const name = path === "-" ? "standard input" : `trace ${path}`;
-    if (lines2 === 0) throw new UsageError(`${name} is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe`);
+    if (lines === 0) throw new UsageError(`${name} is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe`);
     if (analyzer.recognizedLines === before) {
-      throw new UsageError(`${name}: no trace line in ${lines2} line(s): expected the text of /sys/kernel/tracing/trace or trace_pipe`);
+      throw new UsageError(`${name}: no trace line in ${lines} line(s): expected the text of /sys/kernel/tracing/trace or trace_pipe`);
     }
   }
   for (const path of options.stats ?? []) {
@@ -1056,6 +1263,15 @@ async function analyzeTraces(options) {
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw new UsageError(`stats file ${path}: ${e.message}`);
+    }
+  }
+  if (options.kprobeProfile !== void 0) {
+    const path = options.kprobeProfile;
+    try {
+      analyzer.addProbeCounts(parseKprobeProfile(readText(path, "kprobe profile")));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`kprobe profile ${path}: ${e.message}`);
     }
   }
   const result = analyzer.finish();
@@ -1071,7 +1287,9 @@ async function analyzeTraces(options) {
       }
     }
     if (snapshots.length < 2) throw new UsageError("slabinfo: two snapshots are needed (before and after), in one file or two");
-    result.slab = slabDelta(snapshots[0], snapshots[snapshots.length - 1]);
+    const [before, after] = [snapshots[0], snapshots[snapshots.length - 1]];
+    result.slab = slabDelta(before, after);
+    result.slabCheck = result.pairs.map((p) => slabCheck(p, before, after));
   }
   return result;
 }
@@ -1082,6 +1300,8 @@ var init_analyze_traces = __esm({
     init_trace_source();
     init_buffer_stats();
     init_slabinfo();
+    init_slab_check();
+    init_kprobe_profile();
     init_input_error();
   }
 });
@@ -1206,7 +1426,14 @@ function sideSummary(a) {
   return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
 }
 function incompleteReason(side2, a) {
-  if (a.lostEvents > 0) return `the ${side2} trace lost ${a.lostEvents} events`;
+  if (a.lostEvents > 0) {
+    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
+    const advice = [
+      by.buffer > 0 ? "the trace buffer overflowed: raise trace-buffer-kb" : "",
+      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : ""
+    ].filter((x) => x !== "");
+    return `the ${side2} trace lost ${a.lostEvents} events (${advice.join("; ")})`;
+  }
   return `the ${side2} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
 }
 function sumRate(rs, side2) {
@@ -1266,7 +1493,7 @@ var init_compare = __esm({
 });
 
 // src/report/labels.ts
-function signed(n) {
+function signed2(n) {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
 }
 var STATUS_LABEL;
@@ -1305,7 +1532,7 @@ function renderText(c) {
     r.total ? r.pair : `  ${r.caller}${r.inModule === false ? " (outside)" : ""}`,
     ...side(r.base, r),
     ...side(r.pr, r),
-    r.countedOnly ? "." : signed(r.change),
+    r.countedOnly ? "." : signed2(r.change),
     STATUS_LABEL[r.status]
   ]);
   const out = [c.headline, "", ...table(header, rows2, (col) => col >= 1 && col <= 7)];
@@ -1331,7 +1558,8 @@ function renderAnalysisText(a) {
     }
   }
   for (const x of a.crossCheck ?? []) out.push("", `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? "agree" : "DIFFER"}`);
-  if (a.slab?.length) out.push("", `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+  if (a.slabCheck?.length) out.push("", ...a.slabCheck.map((x) => `slabinfo cross-check ${x.text}`));
+  else if (a.slab?.length) out.push("", `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
   if (a.problems.length) out.push("", "problems:", ...a.problems.map((p) => `- ${p}`));
   return out.join("\n") + "\n";
 }
@@ -1386,9 +1614,9 @@ async function lookUpLines(koPath, offsets) {
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
   for (const [section, list] of bySection) {
     const { stdout } = await run("addr2line", ["-e", koPath, "-j", section, ...list.map((o) => `0x${o.offset.toString(16)}`)], { maxBuffer: 16 << 20 });
-    const lines2 = stdout.split("\n");
+    const lines = stdout.split("\n");
     list.forEach((o, k) => {
-      const text = (lines2[k] ?? "").replace(/\s*\(discriminator \d+\)$/, "").trim();
+      const text = (lines[k] ?? "").replace(/\s*\(discriminator \d+\)$/, "").trim();
       if (text === "" || text.startsWith("??")) return;
       const colon = text.lastIndexOf(":");
       const file = text.slice(0, colon);
@@ -1628,7 +1856,7 @@ function callerCell(row) {
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
 }
 function tableRow(row) {
-  const change = row.countedOnly ? "\xB7" : signed(row.change);
+  const change = row.countedOnly ? "\xB7" : signed2(row.change);
   const cells = [callerCell(row), ...cell(row.base, row), ...cell(row.pr, row), change, STATUS_LABEL[row.status]];
   return `| ${cells.join(" | ")} |`;
 }
@@ -1640,20 +1868,20 @@ ${body}
 </details>`;
 }
 function objectsBlock(side2, pairs) {
-  const lines2 = [];
+  const lines = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
-    lines2.push(`**${p.alloc}:${p.free}**`, "");
+    lines.push(`**${p.alloc}:${p.free}**`, "");
     for (const o of objs) {
       const loc = o.location ? ` (${o.location})` : "";
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
-      lines2.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
-    lines2.push("");
+    lines.push("");
   }
-  if (lines2.length === 0) return null;
-  return details(`Outstanding objects (${side2})`, lines2.join("\n").trimEnd());
+  if (lines.length === 0) return null;
+  return details(`Outstanding objects (${side2})`, lines.join("\n").trimEnd());
 }
 function growthBlock(c) {
   const totals = c.rows.filter((r) => r.total);
@@ -1671,7 +1899,7 @@ function growthBlock(c) {
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
 function problemsBlock(c, base, pr) {
-  const lines2 = [
+  const lines = [
     ...c.reasons.map((r) => `- ${r}`),
     ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
     ...(base?.problems ?? []).map((p) => `- base: ${p}`)
@@ -1680,26 +1908,27 @@ function problemsBlock(c, base, pr) {
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
     ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
   ];
-  const all = [...lines2, ...unmatched];
+  const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
   return details("Reasons and problems", all.join("\n"));
 }
 function crossCheckBlock(base, pr) {
-  const lines2 = [];
+  const lines = [];
   for (const [side2, a] of [
     ["PR", pr],
     ["base", base]
   ]) {
     for (const x of a?.crossCheck ?? []) {
-      lines2.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
+      lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
     }
-    const slab = (a?.slab ?? []).slice(0, 10);
+    for (const x of a?.slabCheck ?? []) lines.push(`- ${side2} /proc/slabinfo, ${x.text}`);
+    const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
     if (slab.length) {
-      lines2.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+      lines.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
     }
   }
-  if (lines2.length === 0) return null;
-  return details("Cross-checks", lines2.join("\n"));
+  if (lines.length === 0) return null;
+  return details("Cross-checks", lines.join("\n"));
 }
 function sides(c) {
   const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
@@ -1719,13 +1948,13 @@ function renderMarkdown(c, opts = {}) {
   const rowLines = rows2.map(tableRow);
   const footer = ["", sides(c)];
   const assemble = (keptRows, keptBlocks2, note) => {
-    const lines2 = [...head];
-    if (rows2.length > 0) lines2.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
-    else lines2.push("_No pair was traced._");
-    lines2.push(...footer);
-    if (note) lines2.push("", note);
-    for (let k = 0; k < keptBlocks2; k++) lines2.push("", blocks[k]);
-    return lines2.join("\n") + "\n";
+    const lines = [...head];
+    if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
+    else lines.push("_No pair was traced._");
+    lines.push(...footer);
+    if (note) lines.push("", note);
+    for (let k = 0; k < keptBlocks2; k++) lines.push("", blocks[k]);
+    return lines.join("\n") + "\n";
   };
   const kept = rows2.map(() => true);
   let keptBlocks = blocks.length;
@@ -1916,6 +2145,7 @@ var init_cpio = __esm({
 });
 
 // src/lab/guest-scripts.ts
+import { createHash } from "node:crypto";
 function shQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -1951,6 +2181,14 @@ mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
 mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
 mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
+# The image's in-tree modules beside the host's /lib/modules/<release> (which holds the headers' build link): modprobe works.
+if [ -n "$MODULES" ] && [ -d "/mnt/host$MODULES" ]; then
+  rel=$(uname -r)
+  mkdir -p "$R/lib/modules/$rel"
+  for f in "/mnt/host$MODULES"/*; do
+    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#/mnt/host}" "$R/lib/modules/$rel/\${f##*/}"
+  done
+fi
 echo "${MARKER2} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
 chroot $R /bin/sh "$ctl/job.sh" </dev/null
 rc=$?
@@ -1960,9 +2198,13 @@ echo "${MARKER2} $NONCE job-exit $rc $(cut -d' ' -f1 /proc/uptime)"
 halt_now
 `;
 }
-function guestEnvFile(outDir, nonce) {
+function initFingerprint() {
+  return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+}
+function guestEnvFile(outDir, nonce, modulesDir = "") {
   return `OUT=${shQuote(outDir)}
 NONCE=${shQuote(nonce)}
+MODULES=${shQuote(modulesDir)}
 `;
 }
 function jobScript(job) {
@@ -2144,18 +2386,52 @@ async function setupLab(opts = {}) {
     return value;
   };
   const apt = new Apt(runner, log);
-  await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, ...opts.release ? [`linux-headers-${opts.release}`] : []]));
-  let release = opts.release || newestHeaders(await apt.installedHeaders(platform2), platform2);
-  const manifest = readManifest(labDir);
-  const known = release ? manifest.kernels[release] : void 0;
-  if (known && missingFiles(known).length === 0) {
-    log(`kernel ${release} already prepared in ${labDir}`);
-    return known;
+  if (opts.release) {
+    const headers = `linux-headers-${opts.release}`;
+    if ((await apt.missing([headers])).length && !await apt.candidate(headers, true)) {
+      const have = headerReleases(await apt.installedHeaders(platform2), platform2);
+      throw new UsageError(
+        `--kernel ${opts.release}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
+      );
+    }
   }
-  if (!release) {
-    await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
-    release = newestHeaders(await apt.installedHeaders(platform2), platform2);
-    if (!release) throw new UsageError(`${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`);
+  await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, ...opts.release ? [`linux-headers-${opts.release}`] : []]));
+  let installed = opts.release ? [] : headerReleases(await apt.installedHeaders(platform2), platform2);
+  let release = opts.release || installed[0] || "";
+  const manifest = readManifest(labDir);
+  const prepared = (r) => {
+    const k = manifest.kernels[r];
+    return k && missingFiles(k).length === 0 ? k : void 0;
+  };
+  const reuse = async (known) => {
+    if (known.initFingerprint === initFingerprint()) {
+      log(`kernel ${known.release} already prepared in ${labDir}`);
+      return known;
+    }
+    await step("initramfs", () => buildInitramfs(runner, join3(labDir, known.release, "image"), known.release, known.initrd));
+    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
+    writeManifestEntry(labDir, updated);
+    return updated;
+  };
+  if (release && prepared(release)) return reuse(prepared(release));
+  if (!opts.release) {
+    if (!installed.length) {
+      await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
+      installed = headerReleases(await apt.installedHeaders(platform2), platform2);
+    }
+    release = "";
+    for (const r of installed) {
+      if (await apt.imagePackage(r)) {
+        release = r;
+        break;
+      }
+    }
+    if (!release) {
+      throw new UsageError(
+        installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
+      );
+    }
+    if (prepared(release)) return reuse(prepared(release));
   }
   const buildDir = `/lib/modules/${release}/build`;
   if (!existsSync3(join3(buildDir, "Makefile"))) {
@@ -2189,13 +2465,7 @@ async function setupLab(opts = {}) {
     return "bzimage";
   });
   const initrd = join3(kernelDir, "initrd.cpio");
-  await step("initramfs", async () => {
-    await mustRun(runner, "depmod", ["-b", imageDir, release]);
-    const modules = await moduleLoadOrder(runner, imageDir, release);
-    const entries = await initramfsEntries(runner, modules);
-    writeFileSync2(`${initrd}.tmp`, cpioArchive(entries));
-    renameSync(`${initrd}.tmp`, initrd);
-  });
+  await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
   const entry = {
     release,
     vmlinux,
@@ -2205,6 +2475,7 @@ async function setupLab(opts = {}) {
     imagePackage: image.name,
     imageVersion: image.version,
     bootMode,
+    initFingerprint: initFingerprint(),
     preparedAt: (/* @__PURE__ */ new Date()).toISOString(),
     steps
   };
@@ -2214,9 +2485,8 @@ async function setupLab(opts = {}) {
 function round(n) {
   return Math.round(n * 100) / 100;
 }
-function newestHeaders(installed, platform2) {
-  const releases = installed.filter((p) => p.endsWith(platform2.flavour) && /^linux-headers-\d/.test(p)).map((p) => p.slice("linux-headers-".length));
-  return releases.sort(compareReleases).at(-1) ?? "";
+function headerReleases(installed, platform2) {
+  return installed.filter((p) => p.endsWith(platform2.flavour) && /^linux-headers-\d/.test(p)).map((p) => p.slice("linux-headers-".length)).sort((a, b) => compareReleases(b, a));
 }
 function writeManifestEntry(labDir, entry) {
   const manifest = readManifest(labDir);
@@ -2225,6 +2495,13 @@ function writeManifestEntry(labDir, entry) {
   writeFileSync2(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
 `);
   renameSync(`${file}.${process.pid}.tmp`, file);
+}
+async function buildInitramfs(runner, imageDir, release, initrd) {
+  await mustRun(runner, "depmod", ["-b", imageDir, release]);
+  const modules = await moduleLoadOrder(runner, imageDir, release);
+  const entries = await initramfsEntries(runner, modules);
+  writeFileSync2(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
+  renameSync(`${initrd}.${process.pid}.tmp`, initrd);
 }
 async function moduleLoadOrder(runner, imageDir, release) {
   const order = [];
@@ -2261,6 +2538,9 @@ async function initramfsEntries(runner, modules) {
   }
   entries.push({ kind: "file", path: "init", data: Buffer.from(initScript(inGuest)), mode: 493 });
   return entries;
+}
+function imagePackageNames(release) {
+  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
 }
 var GUEST_MODULES, APT_ENV, DECOMPRESS, Apt;
 var init_setup = __esm({
@@ -2309,7 +2589,13 @@ var init_setup = __esm({
         return r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]);
       }
       /** The candidate version apt would download, or '' when apt does not know the package. */
-      async candidate(pkg) {
+      async candidate(pkg, updateIfUnknown = false) {
+        const v = await this.policy(pkg);
+        if (v || !updateIfUnknown || this.updated) return v;
+        await this.update();
+        return this.policy(pkg);
+      }
+      async policy(pkg) {
         const r = await this.runner.run("apt-cache", ["policy", pkg]);
         const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? "";
         return v === "(none)" ? "" : v;
@@ -2322,15 +2608,10 @@ var init_setup = __esm({
        * version of the installed headers so that modules built against them load in the guest.
        */
       async downloadImage(release, version, dir) {
-        const names = [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
-        let found = await this.firstKnown(names);
-        if (!found) {
-          await this.update();
-          found = await this.firstKnown(names);
-        }
+        const found = await this.imagePackage(release);
         if (!found) {
           throw new UsageError(
-            `no kernel image package for ${release} in apt's sources (tried ${names.join(", ")}); choose another release with --kernel`
+            `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(", ")}); choose another release with --kernel`
           );
         }
         const wanted = [found.name];
@@ -2349,6 +2630,13 @@ var init_setup = __esm({
         found.version = version;
         const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join3(dir, f));
         return { ...found, debs };
+      }
+      /** The image package of `release` apt can download (updating the lists once if none is known). */
+      async imagePackage(release) {
+        const found = await this.firstKnown(imagePackageNames(release));
+        if (found || this.updated) return found;
+        await this.update();
+        return this.firstKnown(imagePackageNames(release));
       }
       async firstKnown(names) {
         for (const name of names) {
@@ -2482,6 +2770,27 @@ function parseTargetJob(text, source = "file") {
   if (j.timeoutSeconds !== void 0) job.timeoutSeconds = r.number(j, "timeoutSeconds", "timeoutSeconds", 0, 7 * 86400);
   if (j.lockFile !== void 0) job.lockFile = r.string(j, "lockFile", "lockFile");
   if (j.stateFile !== void 0) job.stateFile = r.string(j, "stateFile", "stateFile");
+  if (j.tracing !== void 0) job.tracing = r.bool(j, "tracing", "tracing", true);
+  if (j.background !== void 0) {
+    const b = r.object(j, "background", "background");
+    const background = {
+      command: r.string(b, "command", "background.command"),
+      cwd: r.string(b, "cwd", "background.cwd", ""),
+      env: {},
+      settleSeconds: r.number(b, "settleSeconds", "background.settleSeconds", 0, 3600, 1),
+      stopSignal: r.string(b, "stopSignal", "background.stopSignal", "SIGTERM").toUpperCase(),
+      graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", 0, 3600, 10)
+    };
+    if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
+    if (!SIGNALS.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS.join(", ")}`, b.stopSignal);
+    if (b.env !== void 0) {
+      for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
+        if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
+        background.env[k] = v;
+      }
+    }
+    job.background = background;
+  }
   return job;
 }
 var DEFAULT_LOCK_FILE, SIGNALS, SYMBOL2, JobReader;
@@ -2589,8 +2898,8 @@ function describeExit(r) {
   return `exit ${r.code}`;
 }
 function lastLines(text, n) {
-  const lines2 = text.split("\n").filter((l) => l.trim() !== "");
-  return lines2.slice(-n).join("\n");
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join("\n");
 }
 var Tail;
 var init_command2 = __esm({
@@ -2645,15 +2954,23 @@ async function moduleSymbols(ko) {
 }
 async function addr2line(ko, section, offsets) {
   if (offsets.length === 0) return [];
-  const r = await runCommand("addr2line", ["-e", ko, "-f", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return parseAddr2line(r.stdout, section, offsets);
 }
 function parseAddr2line(text, section, offsets) {
-  const lines2 = text.split("\n");
+  let lines = text.split("\n");
+  const groups = [];
+  if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
+    for (const l of lines) {
+      if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
+      else if (l.trim() !== "") groups[groups.length - 1].push(l);
+    }
+    lines = groups.flatMap((g) => g.slice(-2));
+  }
   return offsets.map((offset, i) => {
-    const fn = (lines2[2 * i] ?? "??").trim();
-    const where2 = (lines2[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
+    const fn = (lines[2 * i] ?? "??").trim();
+    const where2 = (lines[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
     const unknown = where2.startsWith("??");
     return { section, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where2 };
   });
@@ -2702,9 +3019,120 @@ var init_abortable = __esm({
   }
 });
 
+// src/target/process-group.ts
+import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
+function parseProcStat(text) {
+  const open3 = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open3 < 0 || close < open3) return null;
+  const rest = text.slice(close + 2).split(" ");
+  return { pid: Number(text.slice(0, open3).trim()), comm: text.slice(open3 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
+}
+function listProcesses() {
+  const out = [];
+  for (const name of readdirSync2("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const p = parseProcStat(readFileSync8(`/proc/${name}/stat`, "utf8"));
+      if (p) out.push(p);
+    } catch {
+    }
+  }
+  return out;
+}
+function groupMembers(pgid) {
+  return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z" && p.state !== "X");
+}
+function groupAlive(pgid) {
+  return groupMembers(pgid).length > 0;
+}
+function signalGroup(pgid, signal2) {
+  try {
+    process.kill(-pgid, signal2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+var init_process_group = __esm({
+  "src/target/process-group.ts"() {
+    "use strict";
+  }
+});
+
+// src/target/background.ts
+import { spawn as spawn3 } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { join as join4 } from "node:path";
+async function startBackground(b, outDir, undo, abort) {
+  const log = createWriteStream(join4(outDir, BACKGROUND_LOG));
+  let exit = null;
+  let stopping = false;
+  const child = spawn3("sh", ["-c", b.command], {
+    cwd: b.cwd || void 0,
+    env: { ...process.env, ...b.env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  const pgid = child.pid;
+  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
+  const closed = new Promise((resolve7) => child.on("close", () => resolve7()));
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  child.on("error", (e) => {
+    exit = { code: null, signal: null };
+    log.write(`
+[could not start sh: ${e.message}]
+`);
+  });
+  child.on("exit", (code, signal2) => {
+    exit = { code, signal: signal2 };
+    if (!stopping) log.write(`
+[background command ended by itself: ${signal2 ? `signal ${signal2}` : `exit ${code}`}]
+`);
+  });
+  const settleEnd = Date.now() + b.settleSeconds * 1e3;
+  while (Date.now() < settleEnd && !exit && !abort.aborted) await sleep(Math.min(100, settleEnd - Date.now()));
+  return {
+    get exit() {
+      return exit;
+    },
+    async stop() {
+      const exitedEarly = exit !== null;
+      stopping = true;
+      let killed = false;
+      if (pgid !== void 0 && groupAlive(pgid)) {
+        signalGroup(pgid, b.stopSignal);
+        const graceEnd = Date.now() + b.graceSeconds * 1e3;
+        while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+        if (groupAlive(pgid)) {
+          killed = true;
+          signalGroup(pgid, "SIGKILL");
+          const killEnd = Date.now() + 1e4;
+          while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+        }
+      }
+      await Promise.race([closed, sleep(2e3)]);
+      await new Promise((r) => log.end(r));
+      const survived = pgid !== void 0 && groupAlive(pgid);
+      if (pgid !== void 0 && !survived) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
+      const e = exit;
+      return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };
+    }
+  };
+}
+var BACKGROUND_LOG;
+var init_background = __esm({
+  "src/target/background.ts"() {
+    "use strict";
+    init_abortable();
+    init_process_group();
+    BACKGROUND_LOG = "background.log";
+  }
+});
+
 // src/target/function-names.ts
-import { createReadStream, existsSync as existsSync4 } from "node:fs";
-import { createInterface } from "node:readline";
+import { existsSync as existsSync4, readFileSync as readFileSync9 } from "node:fs";
 function isKmemPair(p) {
   return p.alloc === "kmalloc" && p.free === "kfree";
 }
@@ -2727,45 +3155,41 @@ function editDistance(a, b, limit = Infinity) {
 function filterFunctionName(line) {
   return line.trim().split(/\s+/)[0] ?? "";
 }
-async function findUnknownNames(pairs, functionLines, blacklisted) {
+function listed(text, name) {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = i === 0 ? "\n" : text[i - 1];
+    const after = text[i + name.length] ?? "\n";
+    if (before === "\n" && (after === "\n" || after === " ")) return true;
+  }
+  return false;
+}
+function findUnknownNames(pairs, functionsText, blacklistText = "") {
   const wanted = /* @__PURE__ */ new Map();
   for (const p of pairs) {
     if (isKmemPair(p)) continue;
     wanted.set(p.alloc, "alloc");
     if (!wanted.has(p.free)) wanted.set(p.free, "free");
   }
-  const seen = /* @__PURE__ */ new Set();
-  for await (const line of functionLines()) {
-    const fn = filterFunctionName(line);
-    if (wanted.has(fn)) seen.add(fn);
-  }
-  const missing = [...wanted].filter(([name]) => !seen.has(name) || blacklisted.has(name));
+  const blacklisted = new Set(blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n));
+  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
   if (missing.length === 0) return [];
   const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
-  for await (const line of functionLines()) {
+  for (const line of functionsText.split("\n")) {
     const fn = filterFunctionName(line);
     if (fn === "" || blacklisted.has(fn)) continue;
     for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
   }
-  return matchers.map((x) => ({ name: x.name, role: x.role, closeMatches: x.m.matches }));
+  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
 }
 function describeUnknownNames(unknown) {
   return unknown.map((u) => {
     const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(", ")}?` : "no similar traceable function";
-    return `"${u.name}" (${u.role}) is not a traceable kernel function on this kernel: ${hint}`;
+    const why = u.blacklisted ? "cannot be probed (kprobe blacklist)" : "is not a traceable kernel function on this kernel";
+    return `"${u.name}" (${u.role}) ${why}: ${hint}`;
   }).join("; ");
 }
-function lines(path) {
-  return createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-}
-async function readKprobeBlacklist(path = "/sys/kernel/debug/kprobes/blacklist") {
-  const out = /* @__PURE__ */ new Set();
-  if (!existsSync4(path)) return out;
-  for await (const line of lines(path)) {
-    const name = line.trim().split(/\s+/)[1];
-    if (name) out.add(name);
-  }
-  return out;
+function readKprobeBlacklist(path = "/sys/kernel/debug/kprobes/blacklist") {
+  return existsSync4(path) ? readFileSync9(path, "utf8") : "";
 }
 var CloseMatches;
 var init_function_names = __esm({
@@ -2804,13 +3228,13 @@ var init_function_names = __esm({
 });
 
 // src/target/kernel-module.ts
-import { existsSync as existsSync5, readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
-import { join as join4 } from "node:path";
+import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
+import { join as join5 } from "node:path";
 function modulesListHas(procModules, name) {
   return procModules.split("\n").some((l) => l.split(" ")[0] === name);
 }
 function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync8(procModules, "utf8"), name);
+  return modulesListHas(readFileSync10(procModules, "utf8"), name);
 }
 function splitModuleArgs(args) {
   const out = [];
@@ -2825,12 +3249,12 @@ function rmmod(name, timeoutSeconds = 120) {
   return runCommand("rmmod", [name], { timeoutSeconds });
 }
 function readSections(name, sysModule = "/sys/module") {
-  const dir = join4(sysModule, name, "sections");
+  const dir = join5(sysModule, name, "sections");
   const out = {};
   if (!existsSync5(dir)) return out;
-  for (const entry of readdirSync2(dir).sort()) {
+  for (const entry of readdirSync3(dir).sort()) {
     try {
-      out[entry] = readFileSync8(join4(dir, entry), "utf8").trim();
+      out[entry] = readFileSync10(join5(dir, entry), "utf8").trim();
     } catch {
     }
   }
@@ -2892,7 +3316,7 @@ var init_kmsg = __esm({
 });
 
 // src/target/lock.ts
-import { mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync9, rmSync as rmSync3, writeSync, closeSync as closeSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync3 } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -2905,7 +3329,7 @@ function processAlive(pid) {
 }
 function readOwner(path) {
   try {
-    const [pid, runId2] = readFileSync9(path, "utf8").trim().split(/\s+/);
+    const [pid, runId2] = readFileSync11(path, "utf8").trim().split(/\s+/);
     return { pid: Number(pid), runId: runId2 ?? "?" };
   } catch {
     return null;
@@ -2954,19 +3378,21 @@ var init_lock = __esm({
 
 // src/target/splats.ts
 function findSplats(dmesg, max = 3, maxLines = 30) {
-  const lines2 = dmesg.split("\n");
+  const lines = dmesg.split("\n");
   const out = [];
-  for (let i = 0; i < lines2.length && out.length < max; i++) {
-    const p = PATTERNS.find((pat) => pat.re.test(lines2[i]));
+  let consumed = 0;
+  for (let i = 0; i < lines.length && out.length < max; i++) {
+    const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
     if (!p) continue;
-    const excerpt = [];
+    const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
     let j = i;
-    for (; j < lines2.length && excerpt.length < maxLines; j++) {
-      excerpt.push(lines2[j]);
-      if (END.test(lines2[j])) break;
+    for (; j < lines.length && excerpt.length < maxLines; j++) {
+      excerpt.push(lines[j]);
+      if (END.test(lines[j])) break;
     }
     out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
     i = j;
+    consumed = j + 1;
   }
   return out;
 }
@@ -2989,8 +3415,8 @@ var init_splats = __esm({
 });
 
 // src/target/trace-setup.ts
-import { createWriteStream, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync3 } from "node:fs";
+import { join as join6 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function instanceName(runId2) {
   return `alloc-balance-${runId2}`;
@@ -3068,16 +3494,16 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream(join5(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join6(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync3(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync3(join6(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
     const ours = new Set(setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]).filter((e) => !!e).map((e) => e.split("/")[1]));
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync3(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync3(join6(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -3094,10 +3520,10 @@ var init_trace_setup = __esm({
 });
 
 // src/target/tracefs.ts
-import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync12, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream } from "node:fs";
+import { join as join7 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync6(join6(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync6(join7(c, "trace"))) return c;
   throw new TracefsError(
     `tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`
   );
@@ -3119,16 +3545,16 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join6(this.root, rel);
+        return rel.startsWith("/") ? rel : join7(this.root, rel);
       }
       exists(rel) {
         return existsSync6(this.path(rel));
       }
       read(rel) {
-        return readFileSync10(this.path(rel), "utf8");
+        return readFileSync12(this.path(rel), "utf8");
       }
       list(rel) {
-        return readdirSync3(this.path(rel));
+        return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text) {
@@ -3145,7 +3571,7 @@ var init_tracefs = __esm({
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
       }
       stream(rel) {
-        return createReadStream2(this.path(rel));
+        return createReadStream(this.path(rel));
       }
       errorLog() {
         try {
@@ -3170,49 +3596,8 @@ var init_tracefs = __esm({
   }
 });
 
-// src/target/process-group.ts
-import { readdirSync as readdirSync4, readFileSync as readFileSync11 } from "node:fs";
-function parseProcStat(text) {
-  const open3 = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open3 < 0 || close < open3) return null;
-  const rest = text.slice(close + 2).split(" ");
-  return { pid: Number(text.slice(0, open3).trim()), comm: text.slice(open3 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
-}
-function listProcesses() {
-  const out = [];
-  for (const name of readdirSync4("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const p = parseProcStat(readFileSync11(`/proc/${name}/stat`, "utf8"));
-      if (p) out.push(p);
-    } catch {
-    }
-  }
-  return out;
-}
-function groupMembers(pgid) {
-  return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z" && p.state !== "X");
-}
-function groupAlive(pgid) {
-  return groupMembers(pgid).length > 0;
-}
-function signalGroup(pgid, signal2) {
-  try {
-    process.kill(-pgid, signal2);
-    return true;
-  } catch {
-    return false;
-  }
-}
-var init_process_group = __esm({
-  "src/target/process-group.ts"() {
-    "use strict";
-  }
-});
-
 // src/target/undo-executor.ts
-import { existsSync as existsSync7, readFileSync as readFileSync12, rmdirSync as rmdirSync2, writeFileSync as writeFileSync5, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync13, rmdirSync as rmdirSync2, writeFileSync as writeFileSync5, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -3243,13 +3628,13 @@ var init_undo_executor = __esm({
             if (existsSync7(step.path)) await retry(() => rmdirSync2(step.path));
             return;
           case "remove-kprobe": {
-            const defined = readFileSync12(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            const defined = readFileSync13(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
             if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
 `));
             return;
           }
           case "remove-trigger":
-            if (existsSync7(step.path) && readFileSync12(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+            if (existsSync7(step.path) && readFileSync13(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
               writeFileSync5(step.path, `!${step.trigger}
 `);
             }
@@ -3281,7 +3666,7 @@ var init_undo_executor = __esm({
 });
 
 // src/target/undo.ts
-import { existsSync as existsSync8, readFileSync as readFileSync13, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync6, mkdirSync as mkdirSync4 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync14, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync6, mkdirSync as mkdirSync4 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -3318,7 +3703,7 @@ function readUndoState(file) {
   if (!existsSync8(file)) return null;
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync13(file, "utf8"));
+    parsed = JSON.parse(readFileSync14(file, "utf8"));
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
@@ -3385,15 +3770,16 @@ var init_undo = __esm({
 });
 
 // src/target/workload.ts
-import { spawn as spawn3 } from "node:child_process";
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { join as join7 } from "node:path";
-function tail(text, lines2 = 20) {
-  return text.split("\n").filter((l) => l.trim() !== "").slice(-lines2).join("\n");
+import { spawn as spawn4 } from "node:child_process";
+import { createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join8 } from "node:path";
+function tail(text, lines = 20) {
+  return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
-async function runCycle(w, cycle, outDir, undo, abort) {
+async function runCycle(w, cycle, outDir, undo, abort, started = () => {
+}) {
   const logName = `workload-${cycle}.log`;
-  const log = createWriteStream2(join7(outDir, logName));
+  const log = createWriteStream3(join8(outDir, logName));
   const t0 = Date.now();
   const seconds3 = (from) => (Date.now() - from) / 1e3;
   const record2 = {
@@ -3409,13 +3795,14 @@ async function runCycle(w, cycle, outDir, undo, abort) {
     exitedDuringHold: false,
     log: logName
   };
+  started(record2);
   let window = "";
   let patternSeen = false;
   const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
   let exit = null;
   let onChange = () => {
   };
-  const child = spawn3("sh", ["-c", w.command], {
+  const child = spawn4("sh", ["-c", w.command], {
     cwd: w.cwd || void 0,
     env: { ...process.env, ...w.env },
     detached: true,
@@ -3536,9 +3923,9 @@ var init_workload = __esm({
 });
 
 // src/target/runner.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync5, readFileSync as readFileSync14, writeFileSync as writeFileSync7 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync5, readFileSync as readFileSync15, writeFileSync as writeFileSync7 } from "node:fs";
 import { release as osRelease } from "node:os";
-import { join as join8, resolve } from "node:path";
+import { join as join9, resolve } from "node:path";
 function dmesgText(mark2) {
   try {
     return readKmsg(mark2).map(formatKmsg).join("\n");
@@ -3556,8 +3943,8 @@ async function runTargetJob(job, opts = {}) {
   });
   const outDir = resolve(job.outDir);
   mkdirSync5(outDir, { recursive: true });
-  const statusFile = join8(outDir, "status.json");
-  const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
+  const statusFile = join9(outDir, "status.json");
+  const stateFile = job.stateFile ?? join9(outDir, "cleanup-state.json");
   const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
   const undo = new UndoLog(stateFile, job.runId);
   const internal = new AbortController();
@@ -3592,6 +3979,11 @@ async function runTargetJob(job, opts = {}) {
   let kmsgStart = -1;
   let kmsgMarked = false;
   let loadedByUs = false;
+  let background = null;
+  const traced = job.tracing !== false;
+  const marker = (text) => {
+    if (tfs && setup) mark(tfs, setup, text);
+  };
   try {
     const t = Date.now();
     undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
@@ -3612,36 +4004,48 @@ async function runTargetJob(job, opts = {}) {
     const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
     if (mismatch) throw new RunFailure("setup-failed", mismatch);
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
-    const unknown = await findUnknownNames(job.track, () => lines(tfs.path("available_filter_functions")), await readKprobeBlacklist());
+    const unknown = findUnknownNames(job.track, tfs.read("available_filter_functions"), readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists("events/kmem/kmalloc")) {
       throw new RunFailure("setup-failed", "track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have");
     }
-    try {
-      setup = setupTracing(tfs, job, undo);
-    } catch (e) {
-      throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
-    }
-    status.tracing = {
-      instance: setup.instance,
-      group: setup.group,
-      pairs: setup.pairs,
-      functionTracer: setup.functionTracer,
-      kmemEvents: setup.kmemEvents,
-      traceBufferKb: job.traceBufferKb,
-      stacks: job.stacks
-    };
-    if (job.hugepages !== void 0) reserveHugepages(job.hugepages, undo);
-    writeFileSync7(join8(outDir, "slabinfo-before.txt"), readFileSync14("/proc/slabinfo"));
+    if (traced) {
+      try {
+        setup = setupTracing(tfs, job, undo);
+      } catch (e) {
+        throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
+      }
+      status.tracing = {
+        instance: setup.instance,
+        group: setup.group,
+        pairs: setup.pairs,
+        functionTracer: setup.functionTracer,
+        kmemEvents: setup.kmemEvents,
+        traceBufferKb: job.traceBufferKb,
+        stacks: job.stacks
+      };
+    } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
+    if (job.hugepages !== void 0) status.notes.push(reserveHugepages(job.hugepages, undo));
+    writeFileSync7(join9(outDir, "slabinfo-before.txt"), readFileSync15("/proc/slabinfo"));
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
     status.timings.setup = seconds(t);
-    log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
+    if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
+    if (job.background) {
+      log(`background: ${job.background.command}`);
+      background = await startBackground(job.background, outDir, undo, abort);
+      status.files.push(BACKGROUND_LOG);
+      throwIfAborted(abort);
+      if (background.exit) {
+        const e = background.exit;
+        throw new RunFailure("setup-failed", `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`);
+      }
+    }
     const tl = Date.now();
-    mark(tfs, setup, "phase=load");
+    marker("phase=load");
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: "rmmod", name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
@@ -3656,7 +4060,7 @@ async function runTargetJob(job, opts = {}) {
     }
     loadedByUs = true;
     status.sections = readSections(job.module.name);
-    writeFileSync7(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+    writeFileSync7(join9(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -3664,37 +4068,44 @@ async function runTargetJob(job, opts = {}) {
     }
     for (let n = 1; n <= job.cycles; n++) {
       throwIfAborted(abort);
-      mark(tfs, setup, `cycle=${n} start`);
+      marker(`cycle=${n} start`);
       log(`cycle ${n}/${job.cycles}`);
       try {
-        status.timings.cycles.push(await runCycle(job.workload, n, outDir, undo, abort));
+        await runCycle(job.workload, n, outDir, undo, abort, (record2) => {
+          status.timings.cycles.push(record2);
+          status.files.push(record2.log);
+        });
       } catch (e) {
         if (e instanceof WorkloadFailure) {
-          status.timings.cycles.push(e.record);
-          status.files.push(e.record.log);
-          mark(tfs, setup, `cycle=${n} end`);
+          marker(`cycle=${n} end`);
           throw new RunFailure(e.status, e.message, e.logTail);
         }
         throw e;
       }
-      status.files.push(`workload-${n}.log`);
-      mark(tfs, setup, `cycle=${n} end`);
+      marker(`cycle=${n} end`);
     }
   } catch (e) {
     if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
     else if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
     else fail("setup-failed", `internal error: ${e.message}`, e.stack);
   }
-  if (loadedByUs && tfs && setup) {
+  if (loadedByUs) {
     const tu = Date.now();
     try {
-      mark(tfs, setup, "phase=unload");
+      marker("phase=unload");
     } catch {
     }
     const r = await unloadWithRetry(job.module.name);
     status.timings.unload = seconds(tu);
     if (r.ok) undo.drop((s) => s.kind === "rmmod");
     else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
+  }
+  if (background) {
+    const b = await background.stop();
+    if (b.survived) fail("setup-failed", "processes of the background command survived SIGKILL");
+    else if (b.exitedEarly) {
+      status.notes.push(`the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`);
+    } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
   }
   const tc = Date.now();
   if (tfs && setup) {
@@ -3704,13 +4115,13 @@ async function runTargetJob(job, opts = {}) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join8(outDir, "slabinfo-before.txt"))) {
-    writeFileSync7(join8(outDir, "slabinfo-after.txt"), readFileSync14("/proc/slabinfo"));
+  if (existsSync9(join9(outDir, "slabinfo-before.txt"))) {
+    writeFileSync7(join9(outDir, "slabinfo-after.txt"), readFileSync15("/proc/slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (kmsgMarked) {
     const dmesg = dmesgText(kmsgStart);
-    writeFileSync7(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync7(join9(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -3739,11 +4150,13 @@ async function unloadWithRetry(name) {
   return { ok: false, why };
 }
 function reserveHugepages(pages, undo) {
-  const before = readFileSync14(HUGEPAGES, "utf8").trim();
+  const before = readFileSync15(HUGEPAGES, "utf8").trim();
+  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: HUGEPAGES, value: before });
   writeFileSync7(HUGEPAGES, String(pages));
-  const got = Number(readFileSync14(HUGEPAGES, "utf8").trim());
+  const got = Number(readFileSync15(HUGEPAGES, "utf8").trim());
   if (got < pages) throw new RunFailure("setup-failed", `hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
 }
 var HUGEPAGES, RunFailure, seconds;
 var init_runner = __esm({
@@ -3752,6 +4165,7 @@ var init_runner = __esm({
     init_module_info();
     init_command2();
     init_abortable();
+    init_background();
     init_function_names();
     init_job();
     init_kernel_module();
@@ -3825,7 +4239,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { readFileSync as readFileSync15 } from "node:fs";
+import { readFileSync as readFileSync16 } from "node:fs";
 function option(args, name) {
   const i = args.indexOf(name);
   const v = i >= 0 ? args[i + 1] : void 0;
@@ -3841,7 +4255,7 @@ async function run2(args) {
   const jobFile = option(args, "--job");
   let text;
   try {
-    text = readFileSync15(jobFile, "utf8");
+    text = readFileSync16(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -3903,6 +4317,21 @@ var init_target = __esm({
     init_abortable();
     USAGE2 = "usage: alloc-balance target run --job FILE | target cleanup --state FILE";
     SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+  }
+});
+
+// src/bundle-paths.ts
+import { dirname as dirname4, join as join10 } from "node:path";
+import { fileURLToPath } from "node:url";
+function bundleDir() {
+  return dirname4(fileURLToPath(import.meta.url));
+}
+function cliPath() {
+  return join10(bundleDir(), "cli.js");
+}
+var init_bundle_paths = __esm({
+  "src/bundle-paths.ts"() {
+    "use strict";
   }
 });
 
@@ -4123,7 +4552,8 @@ function parseSettings(read) {
     stacks: bool(read, "stacks", true),
     timeoutMinutes: number(read, "timeout-minutes", 30, 1, 720),
     outputDir: read("output-dir").trim() || "alloc-balance-out",
-    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null
+    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
+    canary: bool(read, "canary", false)
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -4175,6 +4605,7 @@ var init_settings = __esm({
       "stacks",
       "timeout-minutes",
       "output-dir",
+      "canary",
       ...PRESET_INPUT_NAMES
     ];
     DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
@@ -4183,10 +4614,10 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync9 } from "node:fs";
-import { join as join9 } from "node:path";
+import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync9 } from "node:fs";
+import { join as join11 } from "node:path";
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync16(join9(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync17(join11(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -4204,22 +4635,22 @@ function git(repo, args) {
     env: { ...process.env, GIT_AUTHOR_NAME: "kni_like", GIT_AUTHOR_EMAIL: "kni_like@example.invalid", GIT_COMMITTER_NAME: "kni_like", GIT_COMMITTER_EMAIL: "kni_like@example.invalid" }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join9(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join11(dir, "..", "app")) {
   mkdirSync6(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync2(join9(fixtureDir, "Makefile"), join9(dir, "Makefile"));
-  copyFileSync2(join9(fixtureDir, "kni_like_ioctl.h"), join9(dir, "kni_like_ioctl.h"));
-  writeFileSync9(join9(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync2(join11(fixtureDir, "Makefile"), join11(dir, "Makefile"));
+  copyFileSync2(join11(fixtureDir, "kni_like_ioctl.h"), join11(dir, "kni_like_ioctl.h"));
+  writeFileSync9(join11(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync9(join9(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync9(join11(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
   }
   mkdirSync6(appDir, { recursive: true });
-  const app = join9(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-I", fixtureDir, "-o", app, join9(fixtureDir, "app", "kni_like_app.c")], { stdio: ["ignore", "pipe", "pipe"] });
+  const app = join11(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-I", fixtureDir, "-o", app, join11(fixtureDir, "app", "kni_like_app.c")], { stdio: ["ignore", "pipe", "pipe"] });
   return { dir, shas, app };
 }
 var FIX_LINES;
@@ -4273,7 +4704,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync10 } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { join as join10, resolve as resolve2 } from "node:path";
+import { join as join12, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -4348,7 +4779,7 @@ async function prepareWorktrees(repoDir, change, workDir, options = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join10(workDir, side2));
+      const dir = resolve2(join12(workDir, side2));
       await rm(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -4385,7 +4816,7 @@ var init_worktrees = __esm({
 });
 
 // src/lab/console-watch.ts
-var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
+var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
 var init_console_watch = __esm({
   "src/lab/console-watch.ts"() {
     "use strict";
@@ -4394,6 +4825,7 @@ var init_console_watch = __esm({
     PANIC = /Kernel panic - not syncing/;
     SPLAT_END = /---\[ end Kernel panic/;
     CONTEXT_BEFORE = 5;
+    TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
     RECENT_LINES = 40;
     EXCERPT_MAX_LINES = 200;
     ConsoleWatch = class {
@@ -4422,13 +4854,13 @@ var init_console_watch = __esm({
       kernelPanic = false;
       push(chunk) {
         this.keep(chunk);
-        const lines2 = (this.partial + chunk).split("\n");
-        this.partial = lines2.pop() ?? "";
+        const lines = (this.partial + chunk).split("\n");
+        this.partial = lines.pop() ?? "";
         if (this.partial.length > 64 * 1024) {
-          lines2.push(this.partial);
+          lines.push(this.partial);
           this.partial = "";
         }
-        for (const line of lines2) this.line(line.replace(/\r$/, ""));
+        for (const line of lines) this.line(line.replace(/\r$/, ""));
       }
       /** Call once the stream ended: the last line may have no newline. */
       end() {
@@ -4444,7 +4876,7 @@ var init_console_watch = __esm({
       }
       /** The kernel splat (a few lines before it to its end), or '' when there was none. */
       excerpt() {
-        return this.excerptLines?.join("\n") ?? "";
+        return this.excerptLines?.map((l) => l.replace(TERMINAL_CONTROL, "")).join("\n") ?? "";
       }
       keep(chunk) {
         if (this.head.length < this.headMax) {
@@ -4501,7 +4933,7 @@ var init_console_watch = __esm({
 });
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants2, readFileSync as readFileSync17 } from "node:fs";
+import { accessSync, constants as constants2, readFileSync as readFileSync18 } from "node:fs";
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
@@ -4537,7 +4969,7 @@ function qemuArgs(c) {
 function detectAccel() {
   try {
     accessSync("/dev/kvm", constants2.R_OK | constants2.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync17("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync18("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
   } catch {
     return "tcg";
   }
@@ -4552,11 +4984,11 @@ var init_qemu_args = __esm({
 });
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn5 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream3, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync18, rmSync as rmSync6, writeFileSync as writeFileSync10 } from "node:fs";
+import { createWriteStream as createWriteStream4, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync19, rmSync as rmSync6, writeFileSync as writeFileSync10 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join11 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -4601,13 +5033,13 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync7(job.outDir, { recursive: true });
-  rmSync6(join11(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync6(join13(job.outDir, EXIT_CODE_FILE), { force: true });
   let base = tmpdir();
   if (/\s/.test(base)) base = "/tmp";
-  const ctlDir = mkdtempSync(join11(base, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join13(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync10(join11(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce));
-  writeFileSync10(join11(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync10(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  writeFileSync10(join13(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -4629,8 +5061,8 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream3(join11(job.outDir, "console.log"));
-  const child = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
+  const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -4718,8 +5150,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join11(job.outDir, EXIT_CODE_FILE);
-    if (existsSync11(file)) code = Number(readFileSync18(file, "utf8").trim());
+    const file = join13(job.outDir, EXIT_CODE_FILE);
+    if (existsSync11(file)) code = Number(readFileSync19(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -4728,7 +5160,8 @@ async function runInGuest(kernel, job, opts = {}) {
     if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
     if (!watch.initSeen) {
       const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      throw new GuestError(`the VM ${why}; console: ${tailLines(consoleText, 5)}`, consoleText);
+      const seen = tailLines(consoleText, 5);
+      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
     }
     if (jobStartAt === null) {
       throw new GuestError(
@@ -4848,7 +5281,7 @@ var init_target_runner = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync19, existsSync as existsSync12 } from "fs";
+import { readFileSync as readFileSync20, existsSync as existsSync12 } from "fs";
 import { EOL } from "os";
 var Context;
 var init_context = __esm({
@@ -4862,7 +5295,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync12(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync19(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync20(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL}`);
@@ -29579,21 +30012,21 @@ var init_report_target = __esm({
 
 // src/build/build-log.ts
 function buildExcerpt(log, maxLines = 40) {
-  const lines2 = log.split("\n").filter((l) => l.trim() !== "");
+  const lines = log.split("\n").filter((l) => l.trim() !== "");
   const errorIdx = [];
-  for (let i = 0; i < lines2.length && errorIdx.length < maxLines / 2; i++) {
-    if (ERROR_LINE.test(lines2[i])) {
+  for (let i = 0; i < lines.length && errorIdx.length < maxLines / 2; i++) {
+    if (ERROR_LINE.test(lines[i])) {
       errorIdx.push(i);
-      if (i + 1 < lines2.length && !ERROR_LINE.test(lines2[i + 1])) errorIdx.push(i + 1);
+      if (i + 1 < lines.length && !ERROR_LINE.test(lines[i + 1])) errorIdx.push(i + 1);
     }
   }
   const chosen = new Set(errorIdx.slice(0, Math.floor(maxLines / 2)));
-  const tailStart = Math.max(0, lines2.length - (maxLines - chosen.size));
+  const tailStart = Math.max(0, lines.length - (maxLines - chosen.size));
   const out = [];
   const head = [...chosen].filter((i) => i < tailStart).sort((a, b) => a - b);
-  for (const i of head) out.push(lines2[i]);
+  for (const i of head) out.push(lines[i]);
   if (head.length > 0) out.push("...");
-  for (let i = tailStart; i < lines2.length; i++) out.push(lines2[i]);
+  for (let i = tailStart; i < lines.length; i++) out.push(lines[i]);
   return out.join("\n");
 }
 var ERROR_LINE;
@@ -29606,7 +30039,7 @@ var init_build_log = __esm({
 
 // src/build/build-module.ts
 import { existsSync as existsSync13, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
-import { basename, join as join12, resolve as resolve3 } from "node:path";
+import { basename, join as join14, resolve as resolve3 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -29616,7 +30049,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join12(dir, e.name);
+    const p = join14(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -29630,7 +30063,7 @@ async function buildModule(req) {
   if (!existsSync13(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync13(join12(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync13(join14(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -29655,14 +30088,15 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const modules = findKoFiles(dir, since).map((path) => ({ name: moduleNameOf(path), path }));
+  const found = req.output ? existsSync13(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
   if (modules.length === 0) {
     return {
       ok: false,
       modules,
       log,
       excerpt: buildExcerpt(log),
-      reason: `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
+      reason: req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
       seconds: r.seconds
     };
   }
@@ -29680,8 +30114,8 @@ var init_build_module = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync20, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync11 } from "node:fs";
-import { join as join13, relative as relative2, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync21, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync11 } from "node:fs";
+import { join as join15, relative as relative2, resolve as resolve4 } from "node:path";
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -29720,7 +30154,8 @@ function targetJob(ctx, module, moduleDir) {
     outDir: ctx.outDir,
     runId: ctx.runId,
     hugepages: ctx.job?.hugepages,
-    timeoutSeconds: ctx.settings.timeoutMinutes * 60
+    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
+    ...ctx.job?.background ? { background: ctx.job.background } : {}
   };
 }
 async function locateCallers(result, map, ko, treeRoot) {
@@ -29729,8 +30164,8 @@ async function locateCallers(result, map, ko, treeRoot) {
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
   const locations = /* @__PURE__ */ new Map();
   for (const [section, list] of bySection) {
-    const lines2 = await addr2line(ko, section, list.map((o) => o.offset));
-    lines2.forEach((l, i) => {
+    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    lines.forEach((l, i) => {
       if (l.location === "") return;
       const [file, line] = [l.location.slice(0, l.location.lastIndexOf(":")), l.location.slice(l.location.lastIndexOf(":") + 1)];
       const rel = file.startsWith("/") ? relative2(treeRoot, file) : file;
@@ -29740,16 +30175,16 @@ async function locateCallers(result, map, ko, treeRoot) {
   applyLocations(result, locations);
 }
 function readStatus(outDir) {
-  const file = join13(outDir, "status.json");
+  const file = join15(outDir, "status.json");
   if (!existsSync14(file)) return null;
   try {
-    return JSON.parse(readFileSync20(file, "utf8"));
+    return JSON.parse(readFileSync21(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync6(dir).filter((f) => re.test(f)).sort().map((f) => join13(dir, f));
+  return readdirSync6(dir).filter((f) => re.test(f)).sort().map((f) => join15(dir, f));
 }
 async function runSide(source, ctx) {
   const run3 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
@@ -29763,17 +30198,18 @@ async function runSide(source, ctx) {
     moduleDir,
     buildCommand: ctx.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
-    env: ctx.build.env
+    env: ctx.build.env,
+    output: ctx.build.output
   });
   run3.timings.build = built.seconds;
-  writeFileSync11(join13(ctx.outDir, "build.log"), built.log);
+  writeFileSync11(join15(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run3, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run3, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run3, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
-  const jobFile = join13(ctx.outDir, "job.json");
+  const jobFile = join15(ctx.outDir, "job.json");
   writeFileSync11(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
@@ -29794,18 +30230,20 @@ async function runSide(source, ctx) {
   run3.timings.load = status.timings.load;
   run3.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run3.timings.unload = status.timings.unload;
-  run3.artifacts = status.files.map((f) => join13(ctx.outDir, f));
-  const trace = join13(ctx.outDir, "trace.txt");
+  run3.artifacts = status.files.map((f) => join15(ctx.outDir, f));
+  const trace = join15(ctx.outDir, "trace.txt");
   if (existsSync14(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join13(ctx.outDir, f));
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync14(f) && statSync3(f).size > 0);
+    const profile = join15(ctx.outDir, "kprobe-profile.txt");
     run3.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
+      kprobeProfile: existsSync14(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run3.analysis, map, module.path, source.dir);
@@ -29977,9 +30415,35 @@ var init_preset = __esm({
   }
 });
 
+// src/run/canary.ts
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+var CANARY_MODULE, CANARY_SITE;
+var init_canary = __esm({
+  "src/run/canary.ts"() {
+    "use strict";
+    init_frames();
+    init_leak_rate();
+    init_side();
+    init_verdict();
+    CANARY_MODULE = "ab_canary";
+    CANARY_SITE = "ab_canary_open";
+  }
+});
+
 // src/run/pipeline.ts
 import { tmpdir as tmpdir2, hostname } from "node:os";
-import { join as join14, resolve as resolve5 } from "node:path";
+import { join as join16, resolve as resolve5 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -29990,13 +30454,13 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const prepared = preset?.prepare(source.dir, source.side, join14(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join16(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings: preset ? preset.settings : settings,
       runner,
-      outDir: join14(outDir, source.side),
+      outDir: join16(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       build,
@@ -30032,7 +30496,7 @@ function buildReport(settings, runner, env, measured, change) {
   return report;
 }
 function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
-  const logs = runLogsMarkdown(report);
+  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
   const body = renderMarkdown(report.comparison, {
     limit: limit - logs.length,
     title: `${checkName}: kernel memory balance`,
@@ -30060,6 +30524,7 @@ var init_pipeline = __esm({
     init_verdict();
     init_annotations();
     init_preset();
+    init_canary();
   }
 });
 
@@ -30070,8 +30535,7 @@ __export(demo_exports, {
 });
 import { existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname4, join as join15, resolve as resolve6 } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join as join17, resolve as resolve6 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
 function timings(run3) {
   const t = run3.timings;
@@ -30089,18 +30553,18 @@ async function demoCommand(args) {
     throw new UsageError("demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo");
   }
   const started = Date.now();
-  const repoRoot = resolve6(dirname4(fileURLToPath(import.meta.url)), "..");
-  const fixtureDir = join15(repoRoot, "test", "fixtures", "kni-like");
-  if (!existsSync15(join15(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  const repoRoot = resolve6(bundleDir(), "..");
+  const fixtureDir = join17(repoRoot, "test", "fixtures", "kni-like");
+  if (!existsSync15(join17(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   await setupLab({ log: (l) => console.log(`   ${l}`) });
   const lab = findLabKernel();
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync2(join15(tmpdir3(), "alloc-balance-demo-"));
+  const work = mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-"));
   try {
-    const repo = createFixtureRepo(fixtureDir, join15(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join17(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -30126,9 +30590,9 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join15(work, "trees")
+      join17(work, "trees")
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: join15(repoRoot, "dist", "cli.js"), nodePath: process.execPath });
+    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath });
     let measured;
     try {
       measured = await measure(
@@ -30146,16 +30610,16 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync9(outDir, { recursive: true });
-    writeFileSync12(join15(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync12(join17(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync12(join15(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
+    writeFileSync12(join17(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join15(outDir, "report.json")}; PR comment as markdown: ${join15(outDir, "comment.md")}`);
+    console.log(`report: ${join17(outDir, "report.json")}; PR comment as markdown: ${join17(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? 0 : 1;
@@ -30167,6 +30631,7 @@ var USAGE3;
 var init_demo = __esm({
   "src/cli/demo.ts"() {
     "use strict";
+    init_bundle_paths();
     init_setup();
     init_lab_kernel();
     init_settings();
@@ -30190,9 +30655,9 @@ var COMMANDS = {
   demo: { summary: "base vs PR of a small leaky module in a VM, table printed", load: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand }
 };
 function usage() {
-  const lines2 = ["usage: alloc-balance <command> [options]", "", "commands:"];
-  for (const [name, c] of Object.entries(COMMANDS)) lines2.push(`  ${name.padEnd(9)} ${c.summary}`);
-  return lines2.join("\n");
+  const lines = ["usage: alloc-balance <command> [options]", "", "commands:"];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
+  return lines.join("\n");
 }
 async function main(argv) {
   const [name, ...rest] = argv;

@@ -2162,9 +2162,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve8(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -2202,12 +2202,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve8(data);
+              ) : resolve9(data);
             });
           });
         }
@@ -4474,8 +4474,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve8, reject) => {
-        res = resolve8;
+      const promise = new Promise((resolve9, reject) => {
+        res = resolve9;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6726,12 +6726,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7401,12 +7401,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7885,16 +7885,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve8;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve8(null);
+            resolve9(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7905,7 +7905,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve8(null);
+            resolve9(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7956,7 +7956,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve8, reject) => {
+        const socket = await new Promise((resolve9, reject) => {
           client2[kConnector]({
             host,
             hostname: hostname2,
@@ -7968,7 +7968,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve8(socket2);
+              resolve9(socket2);
             }
           });
         });
@@ -8304,8 +8304,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve8) => {
-            this[kClosedResolve] = resolve8;
+          await new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -9574,7 +9574,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve8, reject) => {
+        return await new Promise((resolve9, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9587,7 +9587,7 @@ var require_readable = __commonJS({
             if (signal2?.aborted) {
               reject(signal2.reason ?? new AbortError());
             } else {
-              resolve8(null);
+              resolve9(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9606,7 +9606,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9623,7 +9623,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve8,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
@@ -9693,18 +9693,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve8, stream, length } = consume2;
+      const { type, body, resolve: resolve9, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve8(chunksDecode(body, length));
+          resolve9(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve8(JSON.parse(chunksDecode(body, length)));
+          resolve9(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve8(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve8(new Blob(body, { type: stream[kContentType] }));
+          resolve9(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve8(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9961,9 +9961,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10186,9 +10186,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10473,9 +10473,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10567,9 +10567,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -14432,7 +14432,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve8, reject) => agent.dispatch(
+        return new Promise((resolve9, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14508,7 +14508,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve8({
+              resolve9({
                 status,
                 statusText,
                 headersList,
@@ -14551,7 +14551,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve8({
+              resolve9({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18292,8 +18292,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve8) => {
-        setTimeout(resolve8, ms).unref();
+      return new Promise((resolve9) => {
+        setTimeout(resolve9, ms).unref();
       });
     }
     module.exports = {
@@ -19275,11 +19275,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter4 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19295,7 +19295,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19382,26 +19382,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter4(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve8(output.toString());
+              resolve9(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter4(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve8(Buffer.concat(chunks));
+              resolve9(Buffer.concat(chunks));
             });
           }));
         });
@@ -19609,14 +19609,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve8(res);
+                resolve9(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -19860,12 +19860,12 @@ var require_lib = __commonJS({
         return __awaiter4(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+          return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve9, reject) => __awaiter4(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -19873,7 +19873,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve8(response);
+              resolve9(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -19912,7 +19912,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve8(response);
+              resolve9(response);
             }
           }));
         });
@@ -20088,11 +20088,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20108,7 +20108,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20387,11 +20387,11 @@ var arch = os3.arch();
 // node_modules/@actions/core/lib/core.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20407,7 +20407,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20477,9 +20477,15 @@ function saveState(name, value) {
   issueCommand("save-state", { name }, toCommandValue(value));
 }
 
-// src/main.ts
-import { dirname as dirname3, join as join14 } from "node:path";
+// src/bundle-paths.ts
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+function bundleDir() {
+  return dirname(fileURLToPath(import.meta.url));
+}
+function cliPath() {
+  return join(bundleDir(), "cli.js");
+}
 
 // src/core/pair-spec.ts
 var SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -20520,7 +20526,7 @@ var UsageError = class extends Error {
 };
 
 // src/presets/build-plan.ts
-import { dirname } from "node:path";
+import { dirname as dirname2 } from "node:path";
 function shellQuote(word) {
   if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
@@ -20533,7 +20539,7 @@ function planScript(plan) {
   for (const [k, v] of Object.entries(plan.env)) lines.push(`export ${k}=${shellQuote(v)}`);
   for (const step of plan.steps) {
     if (step.kind === "write") {
-      lines.push(`mkdir -p ${shellQuote(dirname(step.path))}`);
+      lines.push(`mkdir -p ${shellQuote(dirname2(step.path))}`);
       lines.push(`printf '%s' ${shellQuote(step.content)} > ${shellQuote(step.path)}`);
     } else {
       const cmd = shellCommand(step.argv);
@@ -20748,6 +20754,7 @@ var INPUT_NAMES = [
   "stacks",
   "timeout-minutes",
   "output-dir",
+  "canary",
   ...PRESET_INPUT_NAMES
 ];
 var DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
@@ -20841,7 +20848,8 @@ function parseSettings(read) {
     stacks: bool(read, "stacks", true),
     timeoutMinutes: number(read, "timeout-minutes", 30, 1, 720),
     outputDir: read("output-dir").trim() || "alloc-balance-out",
-    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null
+    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
+    canary: bool(read, "canary", false)
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -20853,9 +20861,9 @@ function parseSettings(read) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync3, mkdtempSync as mkdtempSync2, writeFileSync as writeFileSync3 } from "node:fs";
-import { tmpdir as tmpdir3, hostname } from "node:os";
-import { join as join13, resolve as resolve7 } from "node:path";
+import { mkdirSync as mkdirSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { tmpdir as tmpdir4, hostname } from "node:os";
+import { join as join15, resolve as resolve8 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -20900,6 +20908,31 @@ function callerKey(caller) {
   const dot = name.indexOf(".");
   if (dot > 0) name = name.slice(0, dot);
   return name;
+}
+var TRACING_FRAMES = /* @__PURE__ */ new Set([
+  "kretprobe_trace_func",
+  "kretprobe_dispatcher",
+  "kretprobe_rethook_handler",
+  "rethook_trampoline_handler",
+  "arch_rethook_trampoline_callback",
+  "arch_rethook_trampoline",
+  "__kretprobe_trampoline",
+  "__kretprobe_trampoline_handler",
+  "kretprobe_trampoline",
+  "kretprobe_trampoline_handler",
+  "trampoline_handler",
+  "kprobe_trace_func",
+  "kprobe_dispatcher",
+  "kprobe_ftrace_handler",
+  "kprobe_int3_handler",
+  "aggr_pre_handler",
+  "pre_handler_kretprobe"
+]);
+function isTracingFrame(frame) {
+  let end = frame.indexOf("+");
+  if (end < 0) end = frame.indexOf(" ");
+  const symbol = end < 0 ? frame : frame.slice(0, end);
+  return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_");
 }
 
 // src/core/leak-rate.ts
@@ -21050,7 +21083,14 @@ function sideSummary(a) {
   return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
 }
 function incompleteReason(side, a) {
-  if (a.lostEvents > 0) return `the ${side} trace lost ${a.lostEvents} events`;
+  if (a.lostEvents > 0) {
+    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
+    const advice = [
+      by.buffer > 0 ? "the trace buffer overflowed: raise trace-buffer-kb" : "",
+      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : ""
+    ].filter((x) => x !== "");
+    return `the ${side} trace lost ${a.lostEvents} events (${advice.join("; ")})`;
+  }
   return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
 }
 function sumRate(rs, side) {
@@ -21235,7 +21275,8 @@ function crossCheckBlock(base, pr) {
     for (const x of a?.crossCheck ?? []) {
       lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
     }
-    const slab = (a?.slab ?? []).slice(0, 10);
+    for (const x of a?.slabCheck ?? []) lines.push(`- ${side} /proc/slabinfo, ${x.text}`);
+    const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
     if (slab.length) {
       lines.push(`- ${side} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
     }
@@ -21357,11 +21398,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -21377,7 +21418,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -25515,7 +25556,7 @@ function parseRepo(fullName) {
   if (!m) throw new Error(`"${fullName}" is not a repository name of the form owner/name`);
   return { owner: m[1], repo: m[2] };
 }
-var realSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
+var realSleep = (ms) => new Promise((resolve9) => setTimeout(resolve9, ms));
 function createClient(options) {
   if (!options.token) throw new Error("no GitHub token: set the github-token input (default: github.token)");
   const baseUrl2 = (options.baseUrl || process.env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, "");
@@ -26018,7 +26059,7 @@ import { relative as relative2 } from "node:path";
 
 // src/github/glob.ts
 import { readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep as sep2 } from "node:path";
+import { isAbsolute, join as join2, relative, resolve, sep as sep2 } from "node:path";
 var MAGIC = /[*?[]/;
 function segmentRegex(segment) {
   let out = "";
@@ -26060,18 +26101,18 @@ async function walk(dir, parts, out) {
   const [first, ...rest] = parts;
   if (first === "**") {
     await walk(dir, rest, out);
-    for (const e of await entries(dir)) if (e.dir && !e.name.startsWith(".")) await walk(join(dir, e.name), parts, out);
+    for (const e of await entries(dir)) if (e.dir && !e.name.startsWith(".")) await walk(join2(dir, e.name), parts, out);
     return;
   }
   if (!MAGIC.test(first)) {
-    const next = join(dir, first);
+    const next = join2(dir, first);
     if (await exists2(next)) await walk(next, rest, out);
     return;
   }
   const re = segmentRegex(first);
   for (const e of await entries(dir)) {
     if (e.name.startsWith(".") && !first.startsWith(".")) continue;
-    if (re.test(e.name) && (rest.length === 0 || e.dir)) await walk(join(dir, e.name), rest, out);
+    if (re.test(e.name) && (rest.length === 0 || e.dir)) await walk(join2(dir, e.name), rest, out);
   }
 }
 async function expandGlob(pattern, cwd) {
@@ -26215,7 +26256,7 @@ async function resolveReportTarget(client2, repo, change, reports) {
 // src/sources/worktrees.ts
 import { existsSync as existsSync3 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join2, resolve as resolve2 } from "node:path";
+import { join as join3, resolve as resolve2 } from "node:path";
 
 // src/sources/git.ts
 import { execFile } from "node:child_process";
@@ -26231,7 +26272,7 @@ var GitError = class extends Error {
   code;
   stderr;
 };
-var git = (args, cwd) => new Promise((resolve8, reject) => {
+var git = (args, cwd) => new Promise((resolve9, reject) => {
   execFile(
     "git",
     args,
@@ -26245,7 +26286,7 @@ var git = (args, cwd) => new Promise((resolve8, reject) => {
         const code = typeof error2.code === "number" ? error2.code : null;
         reject(new GitError(args, code, stderr || error2.message));
       } else {
-        resolve8(stdout.trim());
+        resolve9(stdout.trim());
       }
     }
   );
@@ -26326,7 +26367,7 @@ async function prepareWorktrees(repoDir, change, workDir, options = {}) {
     for (const side of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side}`);
       const sha = await obtain(git2, repo, change[side], side, change, opts);
-      const dir = resolve2(join2(workDir, side));
+      const dir = resolve2(join3(workDir, side));
       await rm2(dir, { recursive: true, force: true });
       await git2(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -26357,10 +26398,18 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 
 // src/run/side.ts
 import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync4, readdirSync as readdirSync2, statSync as statSync3, writeFileSync } from "node:fs";
-import { join as join4, relative as relative3, resolve as resolve4 } from "node:path";
+import { join as join5, relative as relative3, resolve as resolve4 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync3, statSync } from "node:fs";
+
+// src/core/slab-caches.ts
+var KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+function kmallocCache(bytesAlloc, accounted) {
+  if (!KMALLOC_SIZES.includes(bytesAlloc)) return "";
+  const size = bytesAlloc >= 1024 ? `${bytesAlloc / 1024}k` : String(bytesAlloc);
+  return `kmalloc-${accounted ? "cg-" : ""}${size}`;
+}
 
 // src/core/module-map.ts
 function normalizeModuleName(name) {
@@ -26516,6 +26565,10 @@ var Ledger = class {
   /** Objects whose address was allocated again before any free was seen. */
   shadowed = [];
   method = "function";
+  /** kmem: allocations of the module per slab cache. */
+  cacheAllocs = /* @__PURE__ */ new Map();
+  /** kmem: allocations by call sites outside the module, left out. */
+  ignored = 0;
   acc(r) {
     let a = this.callers.get(r.caller);
     if (a === void 0) {
@@ -26534,7 +26587,6 @@ var NO_PENDING = 0;
 var PENDING_COUNT = 1;
 var PENDING_ALLOC_OBJECT = 2;
 var PENDING_FREE_OBJECT = 3;
-var TRAMPOLINES = /* @__PURE__ */ new Set(["kretprobe_trampoline", "__kretprobe_trampoline", "arch_rethook_trampoline", "ftrace_regs_caller", "ftrace_caller", "ftrace_trampoline"]);
 var MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
 var TraceAnalyzer = class {
   pairs;
@@ -26553,6 +26605,7 @@ var TraceAnalyzer = class {
   markerLost = 0;
   statsLost = 0;
   statsFiles = 0;
+  probeMisses = 0;
   problems = [];
   cycle = 0;
   starts = 0;
@@ -26570,6 +26623,7 @@ var TraceAnalyzer = class {
   pendingAddress = "";
   pendingCycle = 0;
   pendingMethod = "function";
+  pendingCache = "";
   stackOpen = false;
   frames = [];
   constructor(options) {
@@ -26599,6 +26653,22 @@ var TraceAnalyzer = class {
   addBufferStats(stats) {
     this.statsLost += stats.lost;
     this.statsFiles++;
+  }
+  /**
+   * kprobe_profile counts of the run's probes (events `aN`/`fN` of pair N): every miss is an
+   * allocation or release the trace does not hold.
+   */
+  addProbeCounts(counts) {
+    for (const c of counts) {
+      if (c.misses <= 0) continue;
+      this.probeMisses += c.misses;
+      const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
+      const what = spec === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+      const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
+      this.problems.push(
+        `${spec === null ? c.event : pairName(spec)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
+      );
+    }
   }
   /**
    * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
@@ -26658,9 +26728,12 @@ var TraceAnalyzer = class {
     }
     let callerEnd = end;
     while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-    const tailText = text.slice(body, end);
-    const tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
-    if (this.tails.length < MAX_TAILS) this.tails.push(tail);
+    let tail = null;
+    if (this.tails.length < MAX_TAILS) {
+      const tailText = text.slice(body, end);
+      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+      this.tails.push(tail);
+    }
     this.recognizedLines++;
     this.stackOpen = false;
     if (this.pendingKind !== NO_PENDING) this.flush();
@@ -26670,7 +26743,7 @@ var TraceAnalyzer = class {
     this.pendingTail = tail;
     this.pendingLine = text;
     this.pendingLineStart = start;
-    this.pendingCaller = tail.caller;
+    this.pendingCaller = tail !== null ? tail.caller : text.slice(space + 3, callerEnd);
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -26679,7 +26752,10 @@ var TraceAnalyzer = class {
     const c = line.charCodeAt(0);
     if (c === 32 && line.charCodeAt(1) === 61 && line.charCodeAt(2) === 62) {
       this.recognizedLines++;
-      if (this.stackOpen && this.frames.length < 64) this.frames.push(line.slice(4).trim());
+      if (this.stackOpen && this.frames.length < 64) {
+        const frame = line.slice(4).trim();
+        if (!isTracingFrame(frame)) this.frames.push(frame);
+      }
       return;
     }
     this.stackOpen = false;
@@ -26768,6 +26844,15 @@ var TraceAnalyzer = class {
     const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd));
     const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs));
     this.pendObject(targets, line, bracket, address, callSite.trim(), "kmem");
+    if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
+  }
+  /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
+  kmemCache(line, from) {
+    const at = line.indexOf(" bytes_alloc=", from);
+    if (at < 0) return "";
+    const end = line.indexOf(" ", at + 13);
+    const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
+    return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
   }
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
   probe(line, bracket, args) {
@@ -26814,6 +26899,7 @@ var TraceAnalyzer = class {
     this.pendingTail = null;
     this.pendingCycle = this.cycle;
     this.pendingMethod = method;
+    this.pendingCache = "";
     if (this.frames.length > 0) this.frames.length = 0;
   }
   /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
@@ -26836,9 +26922,8 @@ var TraceAnalyzer = class {
     const out = [];
     for (let k = 0; k < this.frames.length && out.length < this.maxStackFrames; k++) {
       const r = this.map.resolve(this.frames[k]);
-      if (k === 0 && r.inModule !== true && isRawAddress(r.caller)) continue;
-      const symbol = parseFrame(r.caller).symbol;
-      if (symbol === skip || TRAMPOLINES.has(symbol)) continue;
+      if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && this.frames.length > 1 && parseFrame(this.frames[1]).symbol === skip) continue;
+      if (parseFrame(r.caller).symbol === skip) continue;
       out.push(r.caller);
     }
     return out;
@@ -26885,6 +26970,10 @@ var TraceAnalyzer = class {
         const address = this.pendingAddress;
         if (kind === PENDING_ALLOC_OBJECT) {
           const r = this.attribute(skip);
+          if (this.pendingMethod === "kmem" && r.inModule === false) {
+            ledger.ignored++;
+            continue;
+          }
           if (r.inModule === false && this.frames.length === 0 && this.pendingMethod === "kprobe") {
             ledger.outsideWithoutStack++;
             ledger.outsideExample ||= r.caller;
@@ -26894,11 +26983,14 @@ var TraceAnalyzer = class {
           ledger.allocs++;
           const old = ledger.live.get(address);
           if (old !== void 0) ledger.shadowed.push(old);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip) });
+          const cache = this.pendingCache;
+          if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
         } else {
           const obj2 = ledger.live.get(address);
-          if (obj2 === void 0) ledger.unmatchedFrees++;
-          else {
+          if (obj2 === void 0) {
+            if (this.pendingMethod !== "kmem" || this.map.module === "") ledger.unmatchedFrees++;
+          } else {
             ledger.live.delete(address);
             obj2.acc.free(cycle);
           }
@@ -26946,7 +27038,8 @@ var TraceAnalyzer = class {
     const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
     const sourceOf = (c) => marked ? c : 0;
     const traceLost = this.headerLost + this.markerLost;
-    const lostEvents = Math.max(traceLost, this.statsLost);
+    const bufferLost = Math.max(traceLost, this.statsLost);
+    const lostEvents = bufferLost + this.probeMisses;
     if (this.headerLost > 0) problems.push(`the trace buffer overwrote ${this.headerLost} events (entries-in-buffer < entries-written): raise trace-buffer-kb`);
     if (this.markerLost > 0) problems.push(`the trace reports ${this.markerLost} lost events ([LOST n EVENTS]): raise trace-buffer-kb`);
     if (this.statsLost > 0) problems.push(`the per-CPU buffer stats count ${this.statsLost} overrun or dropped events: raise trace-buffer-kb`);
@@ -27007,6 +27100,7 @@ var TraceAnalyzer = class {
       const live2 = [...ledger.shadowed, ...ledger.live.values()];
       live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
       if (live2.length > this.maxObjects) problems.push(`${name}: ${live2.length} objects outstanding, the first ${this.maxObjects} listed`);
+      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
       const objects2 = live2.slice(0, this.maxObjects).map((o) => ({
         address: o.address,
         caller: o.acc.caller,
@@ -27025,12 +27119,14 @@ var TraceAnalyzer = class {
         moduleCycles,
         leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
         unmatchedFrees: ledger.unmatchedFrees,
-        objects: objects2
+        objects: objects2,
+        ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}
       };
     });
     return {
       complete: lostEvents === 0 && this.missingEnds === 0,
       lostEvents,
+      ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {},
       cycles,
       pairs,
       problems,
@@ -27166,6 +27262,112 @@ function slabDelta(before, after) {
   return rows2.sort((x, y) => y.delta - x.delta || x.cache.localeCompare(y.cache));
 }
 
+// src/core/slab-check.ts
+var MAX_GROWN = 3;
+var KMALLOC = /^kmalloc-(?:cg-)?(\d+)(k?)$/;
+var MAX_ALIGN = 8192;
+function signed2(n) {
+  return n > 0 ? `+${n}` : String(n);
+}
+function objectsText(n) {
+  return `${n} object${n === 1 ? "" : "s"}`;
+}
+function deltaOf(cache, before, after) {
+  const b = before.get(cache) ?? 0;
+  const a = after.get(cache) ?? 0;
+  return { cache, before: b, after: a, delta: a - b };
+}
+function kmallocSize(cache) {
+  const m = KMALLOC.exec(cache);
+  return m ? Number(m[1]) * (m[2] === "k" ? 1024 : 1) : 0;
+}
+function commonAlignment(addresses) {
+  let align = 0;
+  for (const a of addresses) {
+    if (!/^0x[0-9a-f]+$/.test(a)) continue;
+    const low = Number(BigInt(a) & BigInt(MAX_ALIGN * 2 - 1)) || MAX_ALIGN * 2;
+    const own = Math.min(low & -low, MAX_ALIGN);
+    align = align === 0 ? own : Math.min(align, own);
+  }
+  return align;
+}
+function slabCheck(p, before, after) {
+  const pair = pairName(p);
+  const outstanding = Math.max(p.module.outstanding, 0);
+  const known = (p.caches ?? []).filter((c) => c.cache !== "").sort((x, y) => y.outstanding - x.outstanding || x.cache.localeCompare(y.cache));
+  if (known.length > 0) {
+    const caches = known.map((c) => deltaOf(c.cache, before, after));
+    const parts = known.map((c, i) => `${c.cache}: ${objectsText(c.outstanding)} of the module outstanding, active objects ${signed2(caches[i].delta)}`);
+    return { pair, outstanding, basis: "cache", caches, text: `${pair}: ${parts.join("; ")}` };
+  }
+  if (outstanding === 0) {
+    return { pair, outstanding, basis: "none", caches: [], text: `${pair}: no module object outstanding, no cache to check` };
+  }
+  const grown = [];
+  for (const cache of after.keys()) {
+    const d = deltaOf(cache, before, after);
+    if (d.delta >= outstanding) grown.push(d);
+  }
+  const align = commonAlignment(p.objects.filter((o) => o.inModule !== false).map((o) => o.address));
+  if (align >= 64) {
+    const fits = grown.filter((d) => kmallocSize(d.cache) > 0 && kmallocSize(d.cache) <= align);
+    const size = Math.max(0, ...fits.map((d) => kmallocSize(d.cache)));
+    const caches = fits.filter((d) => kmallocSize(d.cache) === size).sort((x, y) => x.cache.localeCompare(y.cache));
+    if (caches.length > 0) {
+      return {
+        pair,
+        outstanding,
+        basis: "alignment",
+        caches,
+        text: `${pair}: ${objectsText(outstanding)} outstanding, on ${align}-byte boundaries: ${caches.map((c) => `${c.cache} active objects ${signed2(c.delta)}`).join(", ")}`
+      };
+    }
+  }
+  grown.sort((x, y) => Number(kmallocSize(y.cache) > 0) - Number(kmallocSize(x.cache) > 0) || x.delta - y.delta || x.cache.localeCompare(y.cache));
+  const shown = grown.slice(0, MAX_GROWN);
+  if (shown.length === 0) {
+    return {
+      pair,
+      outstanding,
+      basis: "growth",
+      caches: [],
+      text: `${pair}: ${objectsText(outstanding)} outstanding, but no slab cache grew by ${outstanding} or more active objects (page allocations, or frees of other users)`
+    };
+  }
+  const more = grown.length > shown.length ? ` (+${grown.length - shown.length} more)` : "";
+  return {
+    pair,
+    outstanding,
+    basis: "growth",
+    caches: shown,
+    text: `${pair}: ${objectsText(outstanding)} outstanding in a cache the trace does not name; caches that grew by at least ${outstanding}: ${shown.map((c) => `${c.cache} ${signed2(c.delta)}`).join(", ")}${more}`
+  };
+}
+
+// src/core/kprobe-profile.ts
+var LINE = /^\s*(\S+)\s+(?:hits=)?(\d+)\s+(?:misses=)?(\d+)\s*$/;
+function parseKprobeProfile(text) {
+  const out = [];
+  let nonEmpty = 0;
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue;
+    nonEmpty++;
+    const m = LINE.exec(raw);
+    if (!m) continue;
+    const event = m[1].slice(m[1].lastIndexOf("/") + 1);
+    const own = /^([af])(\d+)$/.exec(event);
+    out.push({
+      event,
+      pair: own ? Number(own[2]) : -1,
+      role: own ? own[1] === "a" ? "alloc" : "free" : "other",
+      hits: Number(m[2]),
+      misses: Number(m[3])
+    });
+  }
+  if (nonEmpty > 0 && out.length === 0) throw new Error('no "EVENT HITS MISSES" line: not a kprobe_profile');
+  return out;
+}
+
 // src/core/analyze-traces.ts
 function readText(path, what) {
   try {
@@ -27206,6 +27408,15 @@ async function analyzeTraces(options) {
       throw new UsageError(`stats file ${path}: ${e.message}`);
     }
   }
+  if (options.kprobeProfile !== void 0) {
+    const path = options.kprobeProfile;
+    try {
+      analyzer.addProbeCounts(parseKprobeProfile(readText(path, "kprobe profile")));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`kprobe profile ${path}: ${e.message}`);
+    }
+  }
   const result = analyzer.finish();
   const slabFiles = options.slabinfo ?? [];
   if (slabFiles.length > 0) {
@@ -27219,7 +27430,9 @@ async function analyzeTraces(options) {
       }
     }
     if (snapshots.length < 2) throw new UsageError("slabinfo: two snapshots are needed (before and after), in one file or two");
-    result.slab = slabDelta(snapshots[0], snapshots[snapshots.length - 1]);
+    const [before, after] = [snapshots[0], snapshots[snapshots.length - 1]];
+    result.slab = slabDelta(before, after);
+    result.slabCheck = result.pairs.map((p) => slabCheck(p, before, after));
   }
   return result;
 }
@@ -27250,7 +27463,7 @@ function applyLocations(result, locations) {
 
 // src/build/build-module.ts
 import { existsSync as existsSync4, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { basename, join as join3, resolve as resolve3 } from "node:path";
+import { basename, join as join4, resolve as resolve3 } from "node:path";
 
 // src/build/command.ts
 import { spawn } from "node:child_process";
@@ -27280,7 +27493,7 @@ var Tail = class {
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const started = Date.now();
-  return new Promise((resolve8) => {
+  return new Promise((resolve9) => {
     const out = new Tail(max);
     const err = new Tail(max);
     const both = new Tail(max);
@@ -27316,7 +27529,7 @@ function runCommand(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve8({
+      resolve9({
         code,
         signal: signal2,
         stdout: out.text(),
@@ -27367,7 +27580,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries2) {
-    const p = join3(dir, e.name);
+    const p = join4(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -27381,7 +27594,7 @@ async function buildModule(req) {
   if (!existsSync4(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync4(join3(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync4(join4(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -27406,14 +27619,15 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const modules = findKoFiles(dir, since).map((path) => ({ name: moduleNameOf(path), path }));
+  const found = req.output ? existsSync4(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
   if (modules.length === 0) {
     return {
       ok: false,
       modules,
       log,
       excerpt: buildExcerpt(log),
-      reason: `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
+      reason: req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
       seconds: r.seconds
     };
   }
@@ -27443,12 +27657,20 @@ async function moduleSymbols(ko) {
 }
 async function addr2line(ko, section, offsets) {
   if (offsets.length === 0) return [];
-  const r = await runCommand("addr2line", ["-e", ko, "-f", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return parseAddr2line(r.stdout, section, offsets);
 }
 function parseAddr2line(text, section, offsets) {
-  const lines = text.split("\n");
+  let lines = text.split("\n");
+  const groups = [];
+  if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
+    for (const l of lines) {
+      if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
+      else if (l.trim() !== "") groups[groups.length - 1].push(l);
+    }
+    lines = groups.flatMap((g) => g.slice(-2));
+  }
   return offsets.map((offset, i) => {
     const fn = (lines[2 * i] ?? "??").trim();
     const where = (lines[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
@@ -27496,7 +27718,8 @@ function targetJob(ctx, module, moduleDir) {
     outDir: ctx.outDir,
     runId: ctx.runId,
     hugepages: ctx.job?.hugepages,
-    timeoutSeconds: ctx.settings.timeoutMinutes * 60
+    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
+    ...ctx.job?.background ? { background: ctx.job.background } : {}
   };
 }
 async function locateCallers(result, map, ko, treeRoot) {
@@ -27516,7 +27739,7 @@ async function locateCallers(result, map, ko, treeRoot) {
   applyLocations(result, locations);
 }
 function readStatus(outDir) {
-  const file = join4(outDir, "status.json");
+  const file = join5(outDir, "status.json");
   if (!existsSync5(file)) return null;
   try {
     return JSON.parse(readFileSync4(file, "utf8"));
@@ -27525,7 +27748,7 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync2(dir).filter((f) => re.test(f)).sort().map((f) => join4(dir, f));
+  return readdirSync2(dir).filter((f) => re.test(f)).sort().map((f) => join5(dir, f));
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
@@ -27539,17 +27762,18 @@ async function runSide(source, ctx) {
     moduleDir,
     buildCommand: ctx.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
-    env: ctx.build.env
+    env: ctx.build.env,
+    output: ctx.build.output
   });
   run2.timings.build = built.seconds;
-  writeFileSync(join4(ctx.outDir, "build.log"), built.log);
+  writeFileSync(join5(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
-  const jobFile = join4(ctx.outDir, "job.json");
+  const jobFile = join5(ctx.outDir, "job.json");
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
@@ -27570,18 +27794,20 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
-  run2.artifacts = status.files.map((f) => join4(ctx.outDir, f));
-  const trace = join4(ctx.outDir, "trace.txt");
+  run2.artifacts = status.files.map((f) => join5(ctx.outDir, f));
+  const trace = join5(ctx.outDir, "trace.txt");
   if (existsSync5(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join4(ctx.outDir, f));
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join5(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync5(f) && statSync3(f).size > 0);
+    const profile = join5(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
+      kprobeProfile: existsSync5(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
@@ -27597,14 +27823,14 @@ import { release as osRelease } from "node:os";
 
 // src/lab/lab-kernel.ts
 import { existsSync as existsSync6, readFileSync as readFileSync5 } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join5(labDir, "manifest.json");
+  return join6(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
@@ -27622,7 +27848,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join5(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync6(f));
+  return [entry.vmlinux, entry.initrd, join6(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync6(f));
 }
 function findLabKernel(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
@@ -27647,7 +27873,7 @@ import { spawn as spawn2 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync as existsSync7, mkdirSync as mkdirSync2, mkdtempSync, readFileSync as readFileSync7, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join7 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
@@ -27660,9 +27886,10 @@ function shQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 var DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-function guestEnvFile(outDir, nonce) {
+function guestEnvFile(outDir, nonce, modulesDir = "") {
   return `OUT=${shQuote(outDir)}
 NONCE=${shQuote(nonce)}
+MODULES=${shQuote(modulesDir)}
 `;
 }
 function jobScript(job) {
@@ -27678,6 +27905,7 @@ var SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protectio
 var PANIC = /Kernel panic - not syncing/;
 var SPLAT_END = /---\[ end Kernel panic/;
 var CONTEXT_BEFORE = 5;
+var TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
 var RECENT_LINES = 40;
 var EXCERPT_MAX_LINES = 200;
 var ConsoleWatch = class {
@@ -27728,7 +27956,7 @@ var ConsoleWatch = class {
   }
   /** The kernel splat (a few lines before it to its end), or '' when there was none. */
   excerpt() {
-    return this.excerptLines?.join("\n") ?? "";
+    return this.excerptLines?.map((l) => l.replace(TERMINAL_CONTROL, "")).join("\n") ?? "";
   }
   keep(chunk) {
     if (this.head.length < this.headMax) {
@@ -27882,13 +28110,13 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync2(job.outDir, { recursive: true });
-  rmSync(join6(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync(join7(job.outDir, EXIT_CODE_FILE), { force: true });
   let base = tmpdir();
   if (/\s/.test(base)) base = "/tmp";
-  const ctlDir = mkdtempSync(join6(base, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join7(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync2(join6(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce));
-  writeFileSync2(join6(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync2(join7(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  writeFileSync2(join7(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -27910,7 +28138,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream(join6(job.outDir, "console.log"));
+  const consoleLog = createWriteStream(join7(job.outDir, "console.log"));
   const child = spawn2(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -27979,11 +28207,11 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve8) => {
+  const exitCode = await new Promise((resolve9) => {
     child.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code2) => resolve8(code2));
+    child.on("close", (code2) => resolve9(code2));
   });
   exited = true;
   feed(decoder.end());
@@ -27992,14 +28220,14 @@ async function runInGuest(kernel, job, opts = {}) {
   opts.signal?.removeEventListener("abort", onAbort);
   untrack();
   rmSync(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve8) => consoleLog.end(resolve8));
+  await new Promise((resolve9) => consoleLog.end(resolve9));
   const total = since();
   const consoleText = watch.text();
   if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join6(job.outDir, EXIT_CODE_FILE);
+    const file = join7(job.outDir, EXIT_CODE_FILE);
     if (existsSync7(file)) code = Number(readFileSync7(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
@@ -28009,7 +28237,8 @@ async function runInGuest(kernel, job, opts = {}) {
     if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
     if (!watch.initSeen) {
       const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      throw new GuestError(`the VM ${why}; console: ${tailLines(consoleText, 5)}`, consoleText);
+      const seen = tailLines(consoleText, 5);
+      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
     }
     if (jobStartAt === null) {
       throw new GuestError(
@@ -28247,17 +28476,17 @@ function runLogsMarkdown(report) {
 }
 
 // src/run/preset.ts
-import { join as join12, resolve as resolve6 } from "node:path";
+import { join as join13, resolve as resolve6 } from "node:path";
 
 // src/presets/dpdk-kni.ts
 import { accessSync as accessSync2, constants as constants4 } from "node:fs";
 import { createHash as createHash2 } from "node:crypto";
 import { tmpdir as tmpdir2 } from "node:os";
-import { delimiter, join as join11 } from "node:path";
+import { delimiter, join as join12 } from "node:path";
 
 // src/presets/dpdk-tree.ts
 import { existsSync as existsSync9, readFileSync as readFileSync9, statSync as statSync4 } from "node:fs";
-import { join as join7, resolve as resolve5 } from "node:path";
+import { join as join8, resolve as resolve5 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -28342,16 +28571,16 @@ function legacyMakeSources(makefile, enabled) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join7(root, "VERSION"));
+  const file = readIfExists(join8(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join7(root, "meson.build"));
+  const meson = readIfExists(join8(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text = readIfExists(join7(root, h));
+    const text = readIfExists(join8(root, h));
     const v = text ? versionFromRteVersionHeader(text) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -28361,34 +28590,34 @@ function detectDpdkTree(dir) {
   const root = resolve5(dir);
   if (!isDir2(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir2(join7(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join7(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir2(join7(root, "lib/eal")) || isDir2(join7(root, "lib/librte_eal"));
+  const layout = isDir2(join8(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join8(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir2(join8(root, "lib/eal")) || isDir2(join8(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join7(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join7(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync9(join7(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join8(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join8(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync9(join8(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync9(join7(root, "meson.build")),
-    hasKniMesonBuild: existsSync9(join7(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join7(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync9(join8(root, "meson.build")),
+    hasKniMesonBuild: existsSync9(join8(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join8(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync9(join7(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join7(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join7(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join7(root, "app/test-pmd")),
-    hasConfigHeader: existsSync9(join7(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join7(root, d))),
+    hasLegacyMake: existsSync9(join8(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join8(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join8(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join8(root, "app/test-pmd")),
+    hasConfigHeader: existsSync9(join8(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join8(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -28406,13 +28635,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join7(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join8(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename2, dirname as dirname2, join as join8 } from "node:path";
+import { basename as basename2, dirname as dirname3, join as join9 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -28451,7 +28680,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname2(s)))];
+  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname3(s)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -28474,46 +28703,46 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join8(o.outDir, "meson");
+  const builddir = join9(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename2(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname2(o.kernelBuildDir);
+      kernelDirArg = dirname3(o.kernelBuildDir);
     } else {
-      kernelDirArg = join8(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join8(kernelDirArg, "build")] });
+      kernelDirArg = join9(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join9(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
   if (tree.mesonOptions.includes("tests")) setup.push("-Dtests=false");
-  steps.push({ kind: "run", argv: setup }, { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] });
+  steps.push({ kind: "run", argv: ["rm", "-rf", builddir] }, { kind: "run", argv: setup }, { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] });
   return {
     kind: "meson",
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join8(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join9(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join8(o.outDir, "kni");
-  const inc = join8(o.outDir, "include");
+  const src = join9(o.outDir, "kni");
+  const inc = join9(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header2 = join8(inc, "rte_build_config.h");
+  const header2 = join9(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join8(tree.root, "config/rte_config.h") : header2);
-  for (const d of tree.includeDirs) cflags.push(`-I${join8(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join9(tree.root, "config/rte_config.h") : header2);
+  for (const d of tree.includeDirs) cflags.push(`-I${join9(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join8(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join9(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join8(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join9(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header2, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join8(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join9(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -28523,12 +28752,12 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join8(src, "rte_kni.ko")
+    output: join9(src, "rte_kni.ko")
   };
 }
 
 // src/presets/userspace-build.ts
-import { join as join9, relative as relative4 } from "node:path";
+import { join as join10, relative as relative4 } from "node:path";
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
@@ -28550,7 +28779,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join9(o.cacheDir, "meson");
+  const builddir = join10(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -28560,41 +28789,41 @@ function mesonPlan2(tree, o) {
   if (o.app === "testpmd" && has("enable_apps")) setup.push("-Denable_apps=test-pmd");
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join9(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join10(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join9(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join9(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join10(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join10(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join9(o.cacheDir, "bin");
+  const bin = join10(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd") throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join9(o.cacheDir, target);
-    const exampleOut = join9(o.cacheDir, "kni-example");
+    const sdk = join10(o.cacheDir, target);
+    const exampleOut = join10(o.cacheDir, "kni-example");
     steps.push(
       { kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] },
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join9(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative4(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join10(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative4(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join9(exampleOut, "kni");
+    built = join10(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join9(tree.root, "examples/kni")] });
-    built = join9(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join10(tree.root, "examples/kni")] });
+    built = join10(tree.root, "examples/kni/build/kni");
   }
-  const program = join9(bin, "dpdk-kni");
+  const program = join10(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -28603,7 +28832,7 @@ function makePlan(tree, o) {
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, readdirSync as readdirSync3 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -28628,12 +28857,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries2;
     try {
-      entries2 = readdirSync3(join10(root, rel), { withFileTypes: true });
+      entries2 = readdirSync3(join11(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join10(root, rel), buf);
+        hashFile(hash, join11(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -28645,7 +28874,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join10(root, child), buf);
+        hashFile(hash, join11(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -28654,8 +28883,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join10(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join10(env.XDG_CACHE_HOME || join10(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join11(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join11(env.XDG_CACHE_HOME || join11(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -28663,7 +28892,7 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join10(root, key), root };
+  return { key, restorePrefix, dir: join11(root, key), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -28671,7 +28900,7 @@ function onPath(program, env = process.env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync2(join11(dir, program), constants4.X_OK);
+      accessSync2(join12(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -28689,7 +28918,7 @@ function dpdkKniPreset(treeDir, options, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join11(tmpdir2(), `alloc-balance-kni-${createHash2("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join12(tmpdir2(), `alloc-balance-kni-${createHash2("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -28735,7 +28964,7 @@ function expandPreset(settings, kernelBuildDir) {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve6(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
-        moduleOutDir: join12(workDir, `rte_kni-${side}`),
+        moduleOutDir: join13(workDir, `rte_kni-${side}`),
         cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds
@@ -28763,6 +28992,118 @@ ${planScript(preset.moduleBuild)}`,
   };
 }
 
+// src/run/canary.ts
+import { cpSync, existsSync as existsSync10, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { dirname as dirname4, join as join14, resolve as resolve7 } from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+var CANARY_MODULE = "ab_canary";
+var CANARY_SITE = "ab_canary_open";
+var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
+var CANARY_CYCLES = 2;
+var CANARY_SOURCE = "ab_canary.c";
+function findCanaryDir(from = dirname4(fileURLToPath2(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join14(dir, "canary");
+    if (existsSync10(join14(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname4(dir);
+  }
+  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+function judgeCanary(run2, kernel) {
+  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
+  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
+  const a = run2.analysis;
+  if (!a) return { ...result, reason: "the canary run produced no trace" };
+  result.cycles = a.cycles;
+  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
+  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
+  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
+  const growth = /* @__PURE__ */ new Map();
+  let outstanding = 0;
+  for (const c of site) {
+    outstanding += c.outstanding;
+    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
+  }
+  const rate = site.length === 0 ? 0 : leakRate([...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]), outstanding);
+  result.leakedPerCycle = rate;
+  const location = site.find((c) => c.location)?.location;
+  if (location) result.location = location;
+  if (!a.complete) {
+    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
+  }
+  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
+  if (site.length === 0) {
+    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
+  }
+  if (rate !== 1 || pair.leakedPerCycle !== 1) {
+    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
+  }
+  return { ...result, caught: true };
+}
+function applyCanary(comparison, canary, pr) {
+  if (canary.caught) return comparison;
+  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return {
+    ...comparison,
+    verdict: "inconclusive",
+    headline: `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
+    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons]
+  };
+}
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+function canaryRunId() {
+  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
+}
+async function runCanary(settings, runner, io2, outDir, canaryDir = findCanaryDir()) {
+  const work = mkdtempSync2(join14(tmpdir3(), "alloc-balance-canary-"));
+  try {
+    cpSync(canaryDir, work, { recursive: true });
+    const workload = `sh ${resolve7(work, "workload.sh")}`;
+    const run2 = await runSide(
+      { side: "pr", ref: "canary", sha: "", dir: work },
+      {
+        settings: { ...settings, cycles: CANARY_CYCLES, track: [CANARY_PAIR] },
+        runner,
+        outDir,
+        runId: canaryRunId(),
+        log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
+        build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
+        job: {
+          workload: {
+            command: workload,
+            readyPattern: "^ready",
+            readyDelaySeconds: 1,
+            readyTimeoutSeconds: 30,
+            holdSeconds: 0.2,
+            stopSignal: "SIGTERM",
+            graceSeconds: 5
+          }
+        }
+      }
+    );
+    const result = judgeCanary(run2, runner.kernel.release);
+    io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
+    return result;
+  } finally {
+    rmSync2(work, { recursive: true, force: true });
+  }
+}
+
 // src/run/pipeline.ts
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
@@ -28774,13 +29115,13 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const prepared = preset?.prepare(source.dir, source.side, join13(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings: preset ? preset.settings : settings,
       runner,
-      outDir: join13(outDir, source.side),
+      outDir: join15(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       build,
@@ -28816,7 +29157,7 @@ function buildReport(settings, runner, env, measured, change) {
   return report;
 }
 function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
-  const logs = runLogsMarkdown(report);
+  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
   const body = renderMarkdown(report.comparison, {
     limit: limit - logs.length,
     title: `${checkName}: kernel memory balance`,
@@ -28827,7 +29168,7 @@ function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
 }
 function writeReport(outDir, report) {
   mkdirSync3(outDir, { recursive: true });
-  const file = join13(outDir, "report.json");
+  const file = join15(outDir, "report.json");
   writeFileSync3(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
@@ -28849,14 +29190,22 @@ async function runFullOrCollect(settings, io2) {
     change
   });
   for (const w of safety.warnings) io2.warn(w);
-  const outDir = resolve7(io2.workspace, settings.outputDir);
+  const outDir = resolve8(io2.workspace, settings.outputDir);
   const runner = createTargetRunner(settings, io2);
-  const workDir = mkdtempSync2(join13(tmpdir3(), "alloc-balance-src-"));
-  const trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
+  const workDir = mkdtempSync3(join15(tmpdir4(), "alloc-balance-src-"));
+  let trees;
+  try {
+    trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
+  } catch (e) {
+    rmSync3(workDir, { recursive: true, force: true });
+    throw e;
+  }
   io2.saveState("worktrees", JSON.stringify({ repo: io2.workspace, dirs: [trees.base, trees.head] }));
   let measured;
+  let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, io2, join15(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -28870,8 +29219,11 @@ async function runFullOrCollect(settings, io2) {
     );
   } finally {
     await trees.dispose();
+    rmSync3(workDir, { recursive: true, force: true });
   }
+  if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change);
+  if (canary) report.canary = canary;
   const reportPath = writeReport(outDir, report);
   const markdown = reportMarkdown(report, settings.checkName);
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
@@ -28930,8 +29282,13 @@ function runPipeline(settings, io2) {
 }
 
 // src/main.ts
-function cliPath() {
-  return join14(dirname3(fileURLToPath(import.meta.url)), "cli.js");
+function lineWise(emit) {
+  let partial = "";
+  return (text) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) emit(line);
+  };
 }
 function io(settings) {
   return {
@@ -28943,7 +29300,7 @@ function io(settings) {
     env: process.env,
     cliPath: cliPath(),
     nodePath: process.execPath,
-    onOutput: settings.mode === "report" ? void 0 : (text) => debug(text.trimEnd())
+    onOutput: settings.mode === "report" ? void 0 : lineWise((line) => debug(line))
   };
 }
 async function run() {

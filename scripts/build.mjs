@@ -31,7 +31,12 @@ async function bundle(outdir) {
 }
 
 const check = process.argv.includes('--check');
-if (!check) {
+// `--outdir DIR`: the same bundle into another folder (tests run it without touching dist/).
+const outdirAt = process.argv.indexOf('--outdir');
+if (outdirAt > 0) {
+  if (!process.argv[outdirAt + 1]) throw new Error('--outdir needs a folder');
+  await bundle(process.argv[outdirAt + 1]);
+} else if (!check) {
   rmSync('dist', { recursive: true, force: true });
   await bundle('dist');
 } else {

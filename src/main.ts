@@ -1,15 +1,17 @@
 import * as core from '@actions/core';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliPath } from './bundle-paths.js';
 import { parseSettings, type Settings } from './settings/settings.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
-import { removeWorktrees } from './sources/worktrees.js';
 
-function cliPath(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
+/** Passes text on one whole line at a time (console output arrives in arbitrary chunks). */
+function lineWise(emit: (line: string) => void): (text: string) => void {
+  let partial = '';
+  return (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) emit(line);
+  };
 }
 
 function io(settings: Settings): PipelineIo {
@@ -22,7 +24,7 @@ function io(settings: Settings): PipelineIo {
     env: process.env,
     cliPath: cliPath(),
     nodePath: process.execPath,
-    onOutput: settings.mode === 'report' ? undefined : (text) => core.debug(text.trimEnd()),
+    onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
   };
 }
 
@@ -41,31 +43,5 @@ export async function run(): Promise<void> {
   } catch (error) {
     core.setOutput('verdict', 'fail');
     core.setFailed(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/** The post step: restores the machine whatever happened in the main step. */
-export async function cleanup(): Promise<void> {
-  try {
-    const trees = core.getState('worktrees');
-    if (trees) {
-      const { repo, dirs } = JSON.parse(trees) as { repo: string; dirs: string[] };
-      await removeWorktrees(repo, dirs);
-    }
-    // A VM's kernel state ends with the VM; only this machine's own kernel can be left changed.
-    const outDir = core.getState('target') === 'host' ? core.getState('output-dir') : '';
-    for (const side of ['base', 'pr']) {
-      const state = outDir ? join(process.env.GITHUB_WORKSPACE || process.cwd(), outDir, side, 'cleanup-state.json') : '';
-      if (!state || !existsSync(state)) continue;
-      const pending = JSON.parse(readFileSync(state, 'utf8')) as { steps?: unknown[] };
-      if (!pending.steps || pending.steps.length === 0) continue;
-      const root = typeof process.getuid !== 'function' || process.getuid() === 0;
-      const argv = [process.execPath, cliPath(), 'target', 'cleanup', '--state', state];
-      const r = spawnSync(root ? argv[0] : 'sudo', root ? argv.slice(1) : ['-n', ...argv], { encoding: 'utf8' });
-      if (r.status !== 0) core.warning(`could not restore the kernel state of the ${side} run: ${(r.stderr || r.stdout).trim()}`);
-      else core.info(`restored the kernel state left by the ${side} run`);
-    }
-  } catch (error) {
-    core.warning(error instanceof Error ? error.message : String(error));
   }
 }

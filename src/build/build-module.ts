@@ -15,6 +15,8 @@ export interface BuildRequest {
   kernelBuildDir: string;
   env?: Record<string, string>;
   timeoutSeconds?: number;
+  /** The .ko the command writes outside moduleDir (a preset's build dir): checked instead of searched for. */
+  output?: string;
 }
 
 export interface BuiltModule {
@@ -88,14 +90,17 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const modules = findKoFiles(dir, since).map((path) => ({ name: moduleNameOf(path), path }));
+  const found = req.output ? (existsSync(req.output) && statSync(req.output).mtimeMs >= since ? [req.output] : []) : findKoFiles(dir, since);
+  const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
   if (modules.length === 0) {
     return {
       ok: false,
       modules,
       log,
       excerpt: buildExcerpt(log),
-      reason: `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
+      reason: req.output
+        ? `build command succeeded but did not produce ${req.output}`
+        : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
       seconds: r.seconds,
     };
   }

@@ -52,14 +52,26 @@ export interface SourceLine {
  */
 export async function addr2line(ko: string, section: string, offsets: number[]): Promise<SourceLine[]> {
   if (offsets.length === 0) return [];
-  const r = await runCommand('addr2line', ['-e', ko, '-f', '-j', section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  const r = await runCommand('addr2line', ['-e', ko, '-a', '-f', '-i', '-j', section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return parseAddr2line(r.stdout, section, offsets);
 }
 
-/** Pure: `addr2line -f` prints two lines per address: function, then file:line. */
+/**
+ * Pure: `addr2line -f` prints two lines per address: function, then file:line. With `-a -i`
+ * each address comes first, then the chain of inlined frames, innermost first (`kmalloc` in
+ * slab.h, `kzalloc`, then the module's function): the last pair is the call site in the source.
+ */
 export function parseAddr2line(text: string, section: string, offsets: number[]): SourceLine[] {
-  const lines = text.split('\n');
+  let lines = text.split('\n');
+  const groups: string[][] = [];
+  if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? '')) {
+    for (const l of lines) {
+      if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
+      else if (l.trim() !== '') groups[groups.length - 1].push(l);
+    }
+    lines = groups.flatMap((g) => g.slice(-2));
+  }
   return offsets.map((offset, i) => {
     const fn = (lines[2 * i] ?? '??').trim();
     const where = (lines[2 * i + 1] ?? '??:0').trim().replace(/\s+\(discriminator \d+\)$/, '');

@@ -4,9 +4,9 @@
 // caught (verdict fail on the PR), 1 otherwise.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleDir, cliPath } from '../bundle-paths.js';
 import { setupLab } from '../lab/setup.js';
 import { findLabKernel } from '../lab/lab-kernel.js';
 import { parseSettings } from '../settings/settings.js';
@@ -37,7 +37,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     throw new UsageError('demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo');
   }
   const started = Date.now();
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const repoRoot = resolve(bundleDir(), '..');
   const fixtureDir = join(repoRoot, 'test', 'fixtures', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c'))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve(values.out ?? 'alloc-balance-demo');
@@ -78,7 +78,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       },
       join(work, 'trees'),
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: join(repoRoot, 'dist', 'cli.js'), nodePath: process.execPath });
+    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath });
     let measured;
     try {
       measured = await measure(

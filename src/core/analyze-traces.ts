@@ -7,6 +7,8 @@ import { TraceAnalyzer } from './trace-analyzer.js';
 import { forEachLineRange } from './trace-source.js';
 import { parseBufferStats } from './buffer-stats.js';
 import { parseSlabinfo, slabDelta, type SlabSnapshot } from './slabinfo.js';
+import { slabCheck } from './slab-check.js';
+import { parseKprobeProfile } from './kprobe-profile.js';
 import type { ModuleMap } from './module-map.js';
 import { UsageError } from '../settings/input-error.js';
 
@@ -18,6 +20,8 @@ export interface AnalyzeTracesOptions {
   stats?: string[];
   /** /proc/slabinfo snapshots: one file with two snapshots, or two files (before, after). */
   slabinfo?: string[];
+  /** The run's kprobe_profile counts (`GROUP/aN hits=H misses=M`): misses are lost events. */
+  kprobeProfile?: string;
   moduleMap?: ModuleMap;
   stdin?: Readable;
 }
@@ -62,6 +66,15 @@ export async function analyzeTraces(options: AnalyzeTracesOptions): Promise<Anal
       throw new UsageError(`stats file ${path}: ${(e as Error).message}`);
     }
   }
+  if (options.kprobeProfile !== undefined) {
+    const path = options.kprobeProfile;
+    try {
+      analyzer.addProbeCounts(parseKprobeProfile(readText(path, 'kprobe profile')));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`kprobe profile ${path}: ${(e as Error).message}`);
+    }
+  }
   const result = analyzer.finish();
   const slabFiles = options.slabinfo ?? [];
   if (slabFiles.length > 0) {
@@ -75,7 +88,9 @@ export async function analyzeTraces(options: AnalyzeTracesOptions): Promise<Anal
       }
     }
     if (snapshots.length < 2) throw new UsageError('slabinfo: two snapshots are needed (before and after), in one file or two');
-    result.slab = slabDelta(snapshots[0], snapshots[snapshots.length - 1]);
+    const [before, after] = [snapshots[0], snapshots[snapshots.length - 1]];
+    result.slab = slabDelta(before, after);
+    result.slabCheck = result.pairs.map((p) => slabCheck(p, before, after));
   }
   return result;
 }

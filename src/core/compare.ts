@@ -153,7 +153,14 @@ function sideSummary(a: AnalysisResult) {
 }
 
 function incompleteReason(side: string, a: AnalysisResult): string {
-  if (a.lostEvents > 0) return `the ${side} trace lost ${a.lostEvents} events`;
+  if (a.lostEvents > 0) {
+    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
+    const advice = [
+      by.buffer > 0 ? 'the trace buffer overflowed: raise trace-buffer-kb' : '',
+      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : '',
+    ].filter((x) => x !== '');
+    return `the ${side} trace lost ${a.lostEvents} events (${advice.join('; ')})`;
+  }
   return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ''}`;
 }
 

@@ -67,3 +67,32 @@ export function callerKey(caller: string): string {
   if (dot > 0) name = name.slice(0, dot);
   return name;
 }
+
+/** Functions of the tracing machinery that show up in recorded stacks (kprobes, rethook, ftrace). */
+const TRACING_FRAMES = new Set([
+  'kretprobe_trace_func',
+  'kretprobe_dispatcher',
+  'kretprobe_rethook_handler',
+  'rethook_trampoline_handler',
+  'arch_rethook_trampoline_callback',
+  'arch_rethook_trampoline',
+  '__kretprobe_trampoline',
+  '__kretprobe_trampoline_handler',
+  'kretprobe_trampoline',
+  'kretprobe_trampoline_handler',
+  'trampoline_handler',
+  'kprobe_trace_func',
+  'kprobe_dispatcher',
+  'kprobe_ftrace_handler',
+  'kprobe_int3_handler',
+  'aggr_pre_handler',
+  'pre_handler_kretprobe',
+]);
+
+/** Is this stack frame the tracer's own code (`kretprobe_trace_func+0x1b/0x2c0`, `ftrace_regs_caller`)? */
+export function isTracingFrame(frame: string): boolean {
+  let end = frame.indexOf('+');
+  if (end < 0) end = frame.indexOf(' ');
+  const symbol = end < 0 ? frame : frame.slice(0, end);
+  return TRACING_FRAMES.has(symbol) || symbol.startsWith('ftrace_');
+}

@@ -62,6 +62,10 @@ export interface PairResult extends Counts {
   /** Frees of objects whose allocation the trace did not see (address pairing only). */
   unmatchedFrees: number;
   objects: OutstandingObject[];
+  /** kmem pairs: the slab caches the module's objects came from (from bytes_alloc), with counts. */
+  caches?: { cache: string; allocs: number; outstanding: number }[];
+  /** kmem pairs: allocations by call sites outside the module, not tracked (nor their frees). */
+  ignoredAllocs?: number;
 }
 
 export interface SlabDelta {
@@ -71,17 +75,39 @@ export interface SlabDelta {
   delta: number;
 }
 
+/** The slabinfo cross-check of one pair: how the caches its objects live in changed. */
+export interface SlabCheck {
+  pair: string;
+  /** The module's objects of the pair still allocated at the end of the trace. */
+  outstanding: number;
+  /**
+   * 'cache': the caches the objects were allocated from are known (kmem events give their size);
+   * 'alignment': not known; the kmalloc caches whose size the objects' addresses are aligned to
+   * (a kmalloc-N object lies on an N-byte boundary) and that grew by at least `outstanding`;
+   * 'growth': neither, the caches shown grew by at least `outstanding` objects;
+   * 'none': nothing to show.
+   */
+  basis: 'cache' | 'alignment' | 'growth' | 'none';
+  caches: SlabDelta[];
+  /** The check in one line, for the report. */
+  text: string;
+}
+
 export interface AnalysisResult {
   /** false when the trace lost events (header, `[LOST n EVENTS]`, per-CPU stats): never evidence of balance. */
   complete: boolean;
   lostEvents: number;
+  /** Where lost events were counted: the trace buffer (overwritten, dropped) or kretprobe misses. */
+  lostBy?: { buffer: number; probes: number };
   /** Workload cycles seen (markers); 1 for a trace without cycle markers. */
   cycles: number;
   pairs: PairResult[];
   /** Human-readable reasons the result is incomplete or doubtful. */
   problems: string[];
-  /** Optional /proc/slabinfo cross-check. */
+  /** Optional /proc/slabinfo cross-check: every cache that changed. */
   slab?: SlabDelta[];
+  /** The same, per pair, narrowed to the caches its objects live in. */
+  slabCheck?: SlabCheck[];
   /** Cross-check of address pairing against function-tracer counts, when both were traced. */
   crossCheck?: { pair: string; kprobeAllocs: number; functionAllocs: number; agree: boolean }[];
 }
@@ -170,6 +196,22 @@ export interface ChangeRef {
   isFork: boolean;
 }
 
+/** The known leak run before the sides (input `canary`): does the detector work on this kernel? */
+export interface CanaryResult {
+  /** Exactly 1 object leaked per cycle at the canary's call site, in a complete trace. */
+  caught: boolean;
+  /** The canary's call site, e.g. `ab_canary_open`. */
+  site: string;
+  location?: string;
+  /** Measured at the call site; null when the run produced no analysis. */
+  leakedPerCycle: number | null;
+  cycles: number;
+  status: RunStatus;
+  kernel: string;
+  /** Why it was not caught. */
+  reason?: string;
+}
+
 export interface RunReport {
   schema: 'alloc-balance/report@1';
   runner: { name: string; kernel: string; target: 'host' | 'vm' };
@@ -179,4 +221,5 @@ export interface RunReport {
   pr: SideRun;
   comparison: Comparison;
   change?: ChangeRef;
+  canary?: CanaryResult;
 }

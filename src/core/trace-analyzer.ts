@@ -4,7 +4,9 @@
 // objects only, never with the length of the trace.
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
-import { isRawAddress, normalizeAddress, parseFrame } from './frames.js';
+import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame } from './frames.js';
+import { kmallocCache } from './slab-caches.js';
+import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
 import { leakRate } from './leak-rate.js';
 import type { BufferStats } from './buffer-stats.js';
@@ -55,6 +57,8 @@ interface LiveObject {
   cycle: number;
   address: string;
   stack?: string[];
+  /** kmem: the slab cache it came from ('' when unknown). */
+  cache: string;
 }
 
 /** One way of counting a pair: call counting (function tracer) or per-object pairing. */
@@ -71,6 +75,10 @@ class Ledger {
   /** Objects whose address was allocated again before any free was seen. */
   readonly shadowed: LiveObject[] = [];
   method: PairingMethod = 'function';
+  /** kmem: allocations of the module per slab cache. */
+  readonly cacheAllocs = new Map<string, number>();
+  /** kmem: allocations by call sites outside the module, left out. */
+  ignored = 0;
 
   acc(r: Resolved): CallerAcc {
     let a = this.callers.get(r.caller);
@@ -121,9 +129,6 @@ const PENDING_COUNT = 1;
 const PENDING_ALLOC_OBJECT = 2;
 const PENDING_FREE_OBJECT = 3;
 
-/** Frames the tracing machinery itself adds to a stack. */
-const TRAMPOLINES = new Set(['kretprobe_trampoline', '__kretprobe_trampoline', 'arch_rethook_trampoline', 'ftrace_regs_caller', 'ftrace_caller', 'ftrace_trampoline']);
-
 const MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
 
 export class TraceAnalyzer {
@@ -144,6 +149,7 @@ export class TraceAnalyzer {
   private markerLost = 0;
   private statsLost = 0;
   private statsFiles = 0;
+  private probeMisses = 0;
   private readonly problems: string[] = [];
 
   private cycle = 0;
@@ -163,6 +169,7 @@ export class TraceAnalyzer {
   private pendingAddress = '';
   private pendingCycle = 0;
   private pendingMethod: PairingMethod = 'function';
+  private pendingCache = '';
   private stackOpen = false;
   private readonly frames: string[] = [];
 
@@ -195,6 +202,26 @@ export class TraceAnalyzer {
   addBufferStats(stats: BufferStats): void {
     this.statsLost += stats.lost;
     this.statsFiles++;
+  }
+
+  /**
+   * kprobe_profile counts of the run's probes (events `aN`/`fN` of pair N): every miss is an
+   * allocation or release the trace does not hold.
+   */
+  addProbeCounts(counts: ProbeCount[]): void {
+    for (const c of counts) {
+      if (c.misses <= 0) continue;
+      this.probeMisses += c.misses;
+      const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
+      const what = spec === null ? `probe ${c.event}` : c.role === 'alloc' ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+      const why =
+        c.role === 'alloc'
+          ? 'more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive'
+          : 'the probe fired while another probe handler ran';
+      this.problems.push(
+        `${spec === null ? c.event : pairName(spec)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === 'free' ? 'releases' : 'allocations'} are not in the trace`,
+      );
+    }
   }
 
   /**
@@ -257,9 +284,12 @@ export class TraceAnalyzer {
     }
     let callerEnd = end;
     while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-    const tailText = text.slice(body, end);
-    const tail: Tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
-    if (this.tails.length < MAX_TAILS) this.tails.push(tail);
+    let tail: Tail | null = null;
+    if (this.tails.length < MAX_TAILS) {
+      const tailText = text.slice(body, end);
+      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+      this.tails.push(tail);
+    }
     this.recognizedLines++;
     this.stackOpen = false;
     if (this.pendingKind !== NO_PENDING) this.flush();
@@ -269,7 +299,7 @@ export class TraceAnalyzer {
     this.pendingTail = tail;
     this.pendingLine = text;
     this.pendingLineStart = start;
-    this.pendingCaller = tail.caller;
+    this.pendingCaller = tail !== null ? tail.caller : text.slice(space + 3, callerEnd);
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -280,7 +310,11 @@ export class TraceAnalyzer {
     // ` => frame` lines of a <stack trace> block.
     if (c === 32 && line.charCodeAt(1) === 61 /* = */ && line.charCodeAt(2) === 62 /* > */) {
       this.recognizedLines++;
-      if (this.stackOpen && this.frames.length < 64) this.frames.push(line.slice(4).trim());
+      if (this.stackOpen && this.frames.length < 64) {
+        const frame = line.slice(4).trim();
+        // kretprobe/rethook/ftrace handlers that record the stack: not the allocation's path.
+        if (!isTracingFrame(frame)) this.frames.push(frame);
+      }
       return;
     }
     this.stackOpen = false;
@@ -374,6 +408,16 @@ export class TraceAnalyzer {
     const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? undefined : ptrEnd));
     const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(' ', cs) < 0 ? undefined : line.indexOf(' ', cs));
     this.pendObject(targets, line, bracket, address, callSite.trim(), 'kmem');
+    if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
+  }
+
+  /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
+  private kmemCache(line: string, from: number): string {
+    const at = line.indexOf(' bytes_alloc=', from);
+    if (at < 0) return '';
+    const end = line.indexOf(' ', at + 13);
+    const bytes = Number(line.slice(at + 13, end < 0 ? undefined : end));
+    return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(' accounted=true', at)) : '';
   }
 
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
@@ -423,6 +467,7 @@ export class TraceAnalyzer {
     this.pendingTail = null;
     this.pendingCycle = this.cycle;
     this.pendingMethod = method;
+    this.pendingCache = '';
     if (this.frames.length > 0) this.frames.length = 0;
   }
 
@@ -447,9 +492,9 @@ export class TraceAnalyzer {
     const out: string[] = [];
     for (let k = 0; k < this.frames.length && out.length < this.maxStackFrames; k++) {
       const r = this.map.resolve(this.frames[k]);
-      if (k === 0 && r.inModule !== true && isRawAddress(r.caller)) continue; // the ftrace trampoline
-      const symbol = parseFrame(r.caller).symbol;
-      if (symbol === skip || TRAMPOLINES.has(symbol)) continue;
+      // The function tracer's stack starts with its trampoline, as hex, then the traced function.
+      if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && this.frames.length > 1 && parseFrame(this.frames[1]).symbol === skip) continue;
+      if (parseFrame(r.caller).symbol === skip) continue;
       out.push(r.caller);
     }
     return out;
@@ -497,6 +542,11 @@ export class TraceAnalyzer {
         const address = this.pendingAddress;
         if (kind === PENDING_ALLOC_OBJECT) {
           const r = this.attribute(skip);
+          // kmem events cover the whole kernel: only the module's own call sites are its objects.
+          if (this.pendingMethod === 'kmem' && r.inModule === false) {
+            ledger.ignored++;
+            continue;
+          }
           if (r.inModule === false && this.frames.length === 0 && this.pendingMethod === 'kprobe') {
             ledger.outsideWithoutStack++;
             ledger.outsideExample ||= r.caller;
@@ -506,10 +556,15 @@ export class TraceAnalyzer {
           ledger.allocs++;
           const old = ledger.live.get(address);
           if (old !== undefined) ledger.shadowed.push(old);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip) });
+          const cache = this.pendingCache;
+          if (cache !== '') ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
         } else {
           const obj = ledger.live.get(address);
-          if (obj === undefined) ledger.unmatchedFrees++;
+          // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
+          if (obj === undefined) {
+            if (this.pendingMethod !== 'kmem' || this.map.module === '') ledger.unmatchedFrees++;
+          }
           else {
             ledger.live.delete(address);
             obj.acc.free(cycle);
@@ -563,7 +618,8 @@ export class TraceAnalyzer {
     const sourceOf = (c: number): number => (marked ? c : 0);
 
     const traceLost = this.headerLost + this.markerLost;
-    const lostEvents = Math.max(traceLost, this.statsLost);
+    const bufferLost = Math.max(traceLost, this.statsLost);
+    const lostEvents = bufferLost + this.probeMisses;
     if (this.headerLost > 0) problems.push(`the trace buffer overwrote ${this.headerLost} events (entries-in-buffer < entries-written): raise trace-buffer-kb`);
     if (this.markerLost > 0) problems.push(`the trace reports ${this.markerLost} lost events ([LOST n EVENTS]): raise trace-buffer-kb`);
     if (this.statsLost > 0) problems.push(`the per-CPU buffer stats count ${this.statsLost} overrun or dropped events: raise trace-buffer-kb`);
@@ -628,6 +684,7 @@ export class TraceAnalyzer {
       const live = [...ledger.shadowed, ...ledger.live.values()];
       live.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
       if (live.length > this.maxObjects) problems.push(`${name}: ${live.length} objects outstanding, the first ${this.maxObjects} listed`);
+      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
       const objects: OutstandingObject[] = live.slice(0, this.maxObjects).map((o) => ({
         address: o.address,
         caller: o.acc.caller,
@@ -647,12 +704,14 @@ export class TraceAnalyzer {
         leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
         unmatchedFrees: ledger.unmatchedFrees,
         objects,
+        ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}),
       };
     });
 
     return {
       complete: lostEvents === 0 && this.missingEnds === 0,
       lostEvents,
+      ...(lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {}),
       cycles,
       pairs,
       problems,

@@ -8,6 +8,8 @@ const SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protect
 const PANIC = /Kernel panic - not syncing/;
 const SPLAT_END = /---\[ end Kernel panic/;
 const CONTEXT_BEFORE = 5;
+/** The firmware's terminal resets and colour codes (SeaBIOS prints some before the kernel starts). */
+const TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
 /** Context kept for a panic that comes long after the first splat (the oops that caused it). */
 const RECENT_LINES = 40;
 const EXCERPT_MAX_LINES = 200;
@@ -67,7 +69,7 @@ export class ConsoleWatch {
 
   /** The kernel splat (a few lines before it to its end), or '' when there was none. */
   excerpt(): string {
-    return this.excerptLines?.join('\n') ?? '';
+    return this.excerptLines?.map((l) => l.replace(TERMINAL_CONTROL, '')).join('\n') ?? '';
   }
 
   private keep(chunk: string): void {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // The shell scripts the VM runs: the initramfs's /init (fixed per kernel, written by `lab setup`)
 // and, per run, the job's environment and command line (read by /init from the host root share).
 
@@ -56,6 +58,14 @@ mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
 mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
 mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
+# The image's in-tree modules beside the host's /lib/modules/<release> (which holds the headers' build link): modprobe works.
+if [ -n "$MODULES" ] && [ -d "/mnt/host$MODULES" ]; then
+  rel=$(uname -r)
+  mkdir -p "$R/lib/modules/$rel"
+  for f in "/mnt/host$MODULES"/*; do
+    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#/mnt/host}" "$R/lib/modules/$rel/\${f##*/}"
+  done
+fi
 echo "${MARKER} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
 chroot $R /bin/sh "$ctl/job.sh" </dev/null
 rc=$?
@@ -68,9 +78,14 @@ halt_now
 
 export const DEFAULT_GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** Changes whenever initScript changes. */
+export function initFingerprint(): string {
+  return createHash('sha256').update(initScript(['MODULE'])).digest('hex').slice(0, 16);
+}
+
 /** The per-run variables /init sources. */
-export function guestEnvFile(outDir: string, nonce: string): string {
-  return `OUT=${shQuote(outDir)}\nNONCE=${shQuote(nonce)}\n`;
+export function guestEnvFile(outDir: string, nonce: string, modulesDir = ''): string {
+  return `OUT=${shQuote(outDir)}\nNONCE=${shQuote(nonce)}\nMODULES=${shQuote(modulesDir)}\n`;
 }
 
 /** The job, run by the host's /bin/sh inside the chroot: a clean environment, then exec. */

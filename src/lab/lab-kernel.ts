@@ -29,6 +29,8 @@ export interface LabManifestEntry extends LabKernel {
   imageVersion: string;
   /** 'pvh': vmlinux is the ELF; 'bzimage': vmlinux is the compressed image (slower boot). */
   bootMode: 'pvh' | 'bzimage';
+  /** Fingerprint of the /init the initramfs holds: a newer alloc-balance rebuilds the initramfs. */
+  initFingerprint: string;
   preparedAt: string;
   steps: LabStep[];
 }

@@ -138,7 +138,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   if (/\s/.test(base)) base = '/tmp';
   const ctlDir = mkdtempSync(join(base, 'alloc-balance-vm-'));
   const nonce = randomBytes(8).toString('hex');
-  writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce));
+  writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
   writeFileSync(join(ctlDir, 'job.sh'), jobScript(job));
 
   const args = qemuArgs({
@@ -270,7 +270,8 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
       const why = bootTimedOut
         ? `did not reach /init within ${bootTimeoutMs / 1000} s (raise the boot timeout for slow kernels)`
         : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no error from QEMU'}`;
-      throw new GuestError(`the VM ${why}; console: ${tailLines(consoleText, 5)}`, consoleText);
+      const seen = tailLines(consoleText, 5);
+      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ''}`, consoleText);
     }
     if (jobStartAt === null) {
       throw new GuestError(

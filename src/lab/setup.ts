@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../settings/input-error.js';
 import { type CommandRunner, mustRun, spawnRunner } from './command.js';
 import { type CpioEntry, cpioArchive } from './cpio.js';
-import { initScript } from './guest-scripts.js';
+import { initFingerprint, initScript } from './guest-scripts.js';
 import {
   compareReleases,
   defaultLabDir,
@@ -50,18 +50,55 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
   };
   const apt = new Apt(runner, log);
 
-  await step('packages', () => apt.ensureInstalled([...TOOL_PACKAGES, ...(opts.release ? [`linux-headers-${opts.release}`] : [])]));
-  let release = opts.release || newestHeaders(await apt.installedHeaders(platform), platform);
-  const manifest = readManifest(labDir);
-  const known = release ? manifest.kernels[release] : undefined;
-  if (known && missingFiles(known).length === 0) {
-    log(`kernel ${release} already prepared in ${labDir}`);
-    return known;
+  if (opts.release) {
+    const headers = `linux-headers-${opts.release}`;
+    if ((await apt.missing([headers])).length && !(await apt.candidate(headers, true))) {
+      const have = headerReleases(await apt.installedHeaders(platform), platform);
+      throw new UsageError(
+        `--kernel ${opts.release}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` +
+          (have.length ? ` or an installed one: ${have.join(', ')}` : ''),
+      );
+    }
   }
-  if (!release) {
-    await step('headers', () => apt.ensureInstalled([platform.headersMeta]));
-    release = newestHeaders(await apt.installedHeaders(platform), platform);
-    if (!release) throw new UsageError(`${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`);
+  await step('packages', () => apt.ensureInstalled([...TOOL_PACKAGES, ...(opts.release ? [`linux-headers-${opts.release}`] : [])]));
+  let installed = opts.release ? [] : headerReleases(await apt.installedHeaders(platform), platform);
+  let release = opts.release || installed[0] || '';
+  const manifest = readManifest(labDir);
+  const prepared = (r: string) => {
+    const k = manifest.kernels[r];
+    return k && missingFiles(k).length === 0 ? k : undefined;
+  };
+  const reuse = async (known: LabManifestEntry): Promise<LabManifestEntry> => {
+    if (known.initFingerprint === initFingerprint()) {
+      log(`kernel ${known.release} already prepared in ${labDir}`);
+      return known;
+    }
+    await step('initramfs', () => buildInitramfs(runner, join(labDir, known.release, 'image'), known.release, known.initrd));
+    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
+    writeManifestEntry(labDir, updated);
+    return updated;
+  };
+  if (release && prepared(release)) return reuse(prepared(release)!);
+  if (!opts.release) {
+    if (!installed.length) {
+      await step('headers', () => apt.ensureInstalled([platform.headersMeta]));
+      installed = headerReleases(await apt.installedHeaders(platform), platform);
+    }
+    release = '';
+    for (const r of installed) {
+      if (await apt.imagePackage(r)) {
+        release = r;
+        break;
+      }
+    }
+    if (!release) {
+      throw new UsageError(
+        installed.length
+          ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): run apt-get update, or install the headers of an available release and pass --kernel`
+          : `${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`,
+      );
+    }
+    if (prepared(release)) return reuse(prepared(release)!);
   }
   const buildDir = `/lib/modules/${release}/build`;
   if (!existsSync(join(buildDir, 'Makefile'))) {
@@ -98,13 +135,7 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
   });
 
   const initrd = join(kernelDir, 'initrd.cpio');
-  await step('initramfs', async () => {
-    await mustRun(runner, 'depmod', ['-b', imageDir, release]);
-    const modules = await moduleLoadOrder(runner, imageDir, release);
-    const entries = await initramfsEntries(runner, modules);
-    writeFileSync(`${initrd}.tmp`, cpioArchive(entries));
-    renameSync(`${initrd}.tmp`, initrd);
-  });
+  await step('initramfs', () => buildInitramfs(runner, imageDir, release, initrd));
 
   const entry: LabManifestEntry = {
     release,
@@ -115,6 +146,7 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
     imagePackage: image.name,
     imageVersion: image.version,
     bootMode,
+    initFingerprint: initFingerprint(),
     preparedAt: new Date().toISOString(),
     steps,
   };
@@ -126,11 +158,12 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-function newestHeaders(installed: string[], platform: Platform): string {
-  const releases = installed
+/** Kernel releases of the installed headers packages, newest first. */
+function headerReleases(installed: string[], platform: Platform): string[] {
+  return installed
     .filter((p) => p.endsWith(platform.flavour) && /^linux-headers-\d/.test(p))
-    .map((p) => p.slice('linux-headers-'.length));
-  return releases.sort(compareReleases).at(-1) ?? '';
+    .map((p) => p.slice('linux-headers-'.length))
+    .sort((a, b) => compareReleases(b, a));
 }
 
 function writeManifestEntry(labDir: string, entry: LabManifestEntry): void {
@@ -140,6 +173,14 @@ function writeManifestEntry(labDir: string, entry: LabManifestEntry): void {
   const file = manifestPath(labDir);
   writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(`${file}.${process.pid}.tmp`, file);
+}
+
+async function buildInitramfs(runner: CommandRunner, imageDir: string, release: string, initrd: string): Promise<void> {
+  await mustRun(runner, 'depmod', ['-b', imageDir, release]);
+  const modules = await moduleLoadOrder(runner, imageDir, release);
+  const entries = await initramfsEntries(runner, modules);
+  writeFileSync(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
+  renameSync(`${initrd}.${process.pid}.tmp`, initrd);
 }
 
 /** `insmod` paths in load order for GUEST_MODULES (modprobe resolves one module per call). */
@@ -185,6 +226,11 @@ async function initramfsEntries(runner: CommandRunner, modules: string[]): Promi
   return entries;
 }
 
+/** Debian: linux-image-<r> (signed) or -unsigned; Ubuntu: linux-image-<r> or linux-image-unsigned-<r>. */
+function imagePackageNames(release: string): string[] {
+  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
+}
+
 /** apt and dpkg, as the setup uses them. */
 class Apt {
   private updated = false;
@@ -228,7 +274,14 @@ class Apt {
   }
 
   /** The candidate version apt would download, or '' when apt does not know the package. */
-  async candidate(pkg: string): Promise<string> {
+  async candidate(pkg: string, updateIfUnknown = false): Promise<string> {
+    const v = await this.policy(pkg);
+    if (v || !updateIfUnknown || this.updated) return v;
+    await this.update();
+    return this.policy(pkg);
+  }
+
+  private async policy(pkg: string): Promise<string> {
     const r = await this.runner.run('apt-cache', ['policy', pkg]);
     const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? '';
     return v === '(none)' ? '' : v;
@@ -243,15 +296,10 @@ class Apt {
    * version of the installed headers so that modules built against them load in the guest.
    */
   async downloadImage(release: string, version: string, dir: string): Promise<{ name: string; version: string; debs: string[] }> {
-    const names = [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
-    let found = await this.firstKnown(names);
-    if (!found) {
-      await this.update();
-      found = await this.firstKnown(names);
-    }
+    const found = await this.imagePackage(release);
     if (!found) {
       throw new UsageError(
-        `no kernel image package for ${release} in apt's sources (tried ${names.join(', ')}); choose another release with --kernel`,
+        `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(', ')}); choose another release with --kernel`,
       );
     }
     const wanted = [found.name];
@@ -275,6 +323,14 @@ class Apt {
       .filter((f) => f.endsWith('.deb'))
       .map((f) => join(dir, f));
     return { ...found, debs };
+  }
+
+  /** The image package of `release` apt can download (updating the lists once if none is known). */
+  async imagePackage(release: string): Promise<{ name: string; version: string } | null> {
+    const found = await this.firstKnown(imagePackageNames(release));
+    if (found || this.updated) return found;
+    await this.update();
+    return this.firstKnown(imagePackageNames(release));
   }
 
   private async firstKnown(names: string[]): Promise<{ name: string; version: string } | null> {

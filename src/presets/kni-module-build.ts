@@ -113,7 +113,8 @@ function mesonPlan(tree: DpdkTree, o: KniModuleBuildOptions): BuildPlan {
   }
   const setup = ['meson', 'setup', builddir, tree.root, '-Denable_kmods=true', `-Dkernel_dir=${kernelDirArg}`];
   if (tree.mesonOptions.includes('tests')) setup.push('-Dtests=false');
-  steps.push({ kind: 'run', argv: setup }, { kind: 'run', argv: ['ninja', '-C', builddir, 'kernel/linux/kni/rte_kni.ko'] });
+  // A fresh build dir each time: meson refuses to set up over an old one, and a stale .ko must not pass for this build's.
+  steps.push({ kind: 'run', argv: ['rm', '-rf', builddir] }, { kind: 'run', argv: setup }, { kind: 'run', argv: ['ninja', '-C', builddir, 'kernel/linux/kni/rte_kni.ko'] });
   return {
     kind: 'meson',
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,

@@ -106,7 +106,8 @@ function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | n
     for (const x of a?.crossCheck ?? []) {
       lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? '✅ agree' : '⚠️ differ'}`);
     }
-    const slab = (a?.slab ?? []).slice(0, 10);
+    for (const x of a?.slabCheck ?? []) lines.push(`- ${side} /proc/slabinfo, ${x.text}`);
+    const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
     if (slab.length) {
       lines.push(`- ${side} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
     }

@@ -55,7 +55,8 @@ export function renderAnalysisText(a: AnalysisResult): string {
     }
   }
   for (const x of a.crossCheck ?? []) out.push('', `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? 'agree' : 'DIFFER'}`);
-  if (a.slab?.length) out.push('', `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
+  if (a.slabCheck?.length) out.push('', ...a.slabCheck.map((x) => `slabinfo cross-check ${x.text}`));
+  else if (a.slab?.length) out.push('', `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
   if (a.problems.length) out.push('', 'problems:', ...a.problems.map((p) => `- ${p}`));
   return out.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 // The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
@@ -21,6 +21,7 @@ import { createTargetRunner, type RunnerOptions, type TargetRunner } from './tar
 import { decideVerdict } from './verdict.js';
 import { annotationsFor, runLogsMarkdown } from './annotations.js';
 import { expandPreset, type PresetExpansion } from './preset.js';
+import { applyCanary, canaryMarkdown, runCanary } from './canary.js';
 
 export interface PipelineIo extends RunnerOptions {
   log: (line: string) => void;
@@ -109,7 +110,7 @@ export function buildReport(settings: Settings, runner: TargetRunner, env: NodeJ
 }
 
 export function reportMarkdown(report: RunReport, checkName: string, limit = COMMENT_LIMIT): string {
-  const logs = runLogsMarkdown(report);
+  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
   const body = renderMarkdown(report.comparison, {
     limit: limit - logs.length,
     title: `${checkName}: kernel memory balance`,
@@ -148,11 +149,19 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   const outDir = resolve(io.workspace, settings.outputDir);
   const runner = createTargetRunner(settings, io);
   const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
-  const trees = await io.group('Sources', () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
+  let trees;
+  try {
+    trees = await io.group('Sources', () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
+  } catch (e) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
   io.saveState('worktrees', JSON.stringify({ repo: io.workspace, dirs: [trees.base, trees.head] }));
   let measured;
+  let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
+    if (settings.canary) canary = await io.group('Canary', () => runCanary(settings, runner, io, join(outDir, 'canary')));
     measured = await measure(
       settings,
       {
@@ -166,8 +175,11 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     );
   } finally {
     await trees.dispose();
+    rmSync(workDir, { recursive: true, force: true });
   }
+  if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change);
+  if (canary) report.canary = canary;
   const reportPath = writeReport(outDir, report);
   const markdown = reportMarkdown(report, settings.checkName);
   const leakedPerCycle = prLeakedPerCycle(report.comparison);

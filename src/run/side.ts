@@ -8,7 +8,7 @@ import { ModuleMap } from '../core/module-map.js';
 import { applyLocations, moduleCallers } from '../core/locations.js';
 import { buildModule, moduleNameOf, type BuiltModule } from '../build/build-module.js';
 import { addr2line, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
-import type { TargetJob } from '../target/job.js';
+import type { TargetBackground, TargetJob } from '../target/job.js';
 import type { TargetStatus } from '../target/status.js';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
 import type { TargetRunner } from './target-runner.js';
@@ -41,7 +41,7 @@ export interface SideContext {
   runId: string;
   log: (line: string) => void;
   /** What a preset sets for this side: its workload, readiness command, environment, hugepages. */
-  job?: { hugepages?: number; readyCommand?: string; workload?: WorkloadSettings; env?: Record<string, string> };
+  job?: { hugepages?: number; readyCommand?: string; workload?: WorkloadSettings; env?: Record<string, string>; background?: TargetBackground };
   build: BuildSpec;
 }
 
@@ -87,6 +87,7 @@ export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: stri
     runId: ctx.runId,
     hugepages: ctx.job?.hugepages,
     timeoutSeconds: ctx.settings.timeoutMinutes * 60,
+    ...(ctx.job?.background ? { background: ctx.job.background } : {}),
   };
 }
 
@@ -139,6 +140,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     buildCommand: ctx.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
     env: ctx.build.env,
+    output: ctx.build.output,
   });
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);
@@ -179,11 +181,13 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
+    const profile = join(ctx.outDir, 'kprobe-profile.txt');
     run.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : undefined,
+      kprobeProfile: existsSync(profile) ? profile : undefined,
       moduleMap: map,
     });
     await locateCallers(run.analysis, map, module.path, source.dir);

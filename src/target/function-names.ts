@@ -1,7 +1,6 @@
 // Refuses tracked names the kernel cannot trace, before anything is loaded, and suggests the
 // closest traceable names.
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, readFileSync } from 'node:fs';
 import type { PairSpec } from '../core/model.js';
 
 /** `kmalloc:kfree` is traced through kmem tracepoints, not function probes. */
@@ -63,6 +62,8 @@ export class CloseMatches {
 export interface UnknownName {
   name: string;
   role: 'alloc' | 'free';
+  /** Traceable by the function tracer, but kprobes refuse it. */
+  blacklisted: boolean;
   closeMatches: string[];
 }
 
@@ -71,58 +72,52 @@ export function filterFunctionName(line: string): string {
   return line.trim().split(/\s+/)[0] ?? '';
 }
 
+/** Is `name` a whole line (or the first word of one) of a symbol list. */
+function listed(text: string, name: string): boolean {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = i === 0 ? '\n' : text[i - 1];
+    const after = text[i + name.length] ?? '\n';
+    if (before === '\n' && (after === '\n' || after === ' ')) return true;
+  }
+  return false;
+}
+
 /**
- * Names of `pairs` that are not in the function list (one name a line, streamed; read a
- * second time only to find close matches), with close matches. kmem pairs are checked
- * elsewhere (their tracepoints must exist).
+ * Pure: names of `pairs` that are not in `available_filter_functions` (one function a line,
+ * `name [module]` for modules) or that the kprobe blacklist (`0xSTART-0xEND\tname` lines)
+ * excludes, each with its closest traceable names. kmem pairs are checked elsewhere.
  */
-export async function findUnknownNames(
-  pairs: PairSpec[],
-  functionLines: () => AsyncIterable<string>,
-  blacklisted: Set<string>,
-): Promise<UnknownName[]> {
+export function findUnknownNames(pairs: PairSpec[], functionsText: string, blacklistText = ''): UnknownName[] {
   const wanted = new Map<string, 'alloc' | 'free'>();
   for (const p of pairs) {
     if (isKmemPair(p)) continue;
     wanted.set(p.alloc, 'alloc');
     if (!wanted.has(p.free)) wanted.set(p.free, 'free');
   }
-  const seen = new Set<string>();
-  for await (const line of functionLines()) {
-    const fn = filterFunctionName(line);
-    if (wanted.has(fn)) seen.add(fn);
-  }
-  const missing = [...wanted].filter(([name]) => !seen.has(name) || blacklisted.has(name));
+  const blacklisted = new Set(blacklistText.split('\n').map((l) => l.trim().split(/\s+/)[1]).filter((n): n is string => !!n));
+  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
   if (missing.length === 0) return [];
+  // Only for names that are wrong: compare against every traceable function.
   const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
-  for await (const line of functionLines()) {
+  for (const line of functionsText.split('\n')) {
     const fn = filterFunctionName(line);
     if (fn === '' || blacklisted.has(fn)) continue;
     for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
   }
-  return matchers.map((x) => ({ name: x.name, role: x.role, closeMatches: x.m.matches }));
+  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
 }
 
 export function describeUnknownNames(unknown: UnknownName[]): string {
   return unknown
     .map((u) => {
       const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(', ')}?` : 'no similar traceable function';
-      return `"${u.name}" (${u.role}) is not a traceable kernel function on this kernel: ${hint}`;
+      const why = u.blacklisted ? 'cannot be probed (kprobe blacklist)' : 'is not a traceable kernel function on this kernel';
+      return `"${u.name}" (${u.role}) ${why}: ${hint}`;
     })
     .join('; ');
 }
 
-export function lines(path: string): AsyncIterable<string> {
-  return createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-}
-
-/** Function names in the kprobe blacklist (`/sys/kernel/debug/kprobes/blacklist`: `0xSTART-0xEND\tname`). */
-export async function readKprobeBlacklist(path = '/sys/kernel/debug/kprobes/blacklist'): Promise<Set<string>> {
-  const out = new Set<string>();
-  if (!existsSync(path)) return out;
-  for await (const line of lines(path)) {
-    const name = line.trim().split(/\s+/)[1];
-    if (name) out.add(name);
-  }
-  return out;
+/** The kprobe blacklist text, '' where debugfs is not mounted. */
+export function readKprobeBlacklist(path = '/sys/kernel/debug/kprobes/blacklist'): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }

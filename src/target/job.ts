@@ -30,6 +30,22 @@ export interface TargetModule {
   args: string;
 }
 
+/**
+ * A command that runs beside the workload for the whole run (e.g. other users of the allocator):
+ * started before the module is loaded, stopped after it is unloaded, in its own process group.
+ */
+export interface TargetBackground {
+  /** Shell command (`sh -c`). */
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Seconds it runs before the module is loaded; exiting within them fails the run set-up. */
+  settleSeconds: number;
+  stopSignal: NodeJS.Signals;
+  /** SIGKILL to the process group this many seconds after stopSignal. */
+  graceSeconds: number;
+}
+
 export interface TargetJob {
   module: TargetModule;
   workload: TargetWorkload;
@@ -51,6 +67,9 @@ export interface TargetJob {
   lockFile?: string;
   /** Where the undo list is kept for `target cleanup --state FILE`. Default: outDir/cleanup-state.json. */
   stateFile?: string;
+  /** false: the same load, cycles and unload with no tracing at all (overhead measurements). Default true. */
+  tracing?: boolean;
+  background?: TargetBackground;
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
@@ -177,5 +196,26 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   if (j.timeoutSeconds !== undefined) job.timeoutSeconds = r.number(j, 'timeoutSeconds', 'timeoutSeconds', 0, 7 * 86400);
   if (j.lockFile !== undefined) job.lockFile = r.string(j, 'lockFile', 'lockFile');
   if (j.stateFile !== undefined) job.stateFile = r.string(j, 'stateFile', 'stateFile');
+  if (j.tracing !== undefined) job.tracing = r.bool(j, 'tracing', 'tracing', true);
+  if (j.background !== undefined) {
+    const b = r.object(j, 'background', 'background');
+    const background: TargetBackground = {
+      command: r.string(b, 'command', 'background.command'),
+      cwd: r.string(b, 'cwd', 'background.cwd', ''),
+      env: {},
+      settleSeconds: r.number(b, 'settleSeconds', 'background.settleSeconds', 0, 3600, 1),
+      stopSignal: r.string(b, 'stopSignal', 'background.stopSignal', 'SIGTERM').toUpperCase() as NodeJS.Signals,
+      graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', 0, 3600, 10),
+    };
+    if (background.command.trim() === '') r.fail('background.command', 'a shell command', background.command);
+    if (!SIGNALS.includes(background.stopSignal)) r.fail('background.stopSignal', `one of ${SIGNALS.join(', ')}`, b.stopSignal);
+    if (b.env !== undefined) {
+      for (const [k, v] of Object.entries(r.object(b, 'env', 'background.env'))) {
+        if (typeof v !== 'string') r.fail(`background.env.${k}`, 'a string', v);
+        background.env[k] = v as string;
+      }
+    }
+    job.background = background;
+  }
   return job;
 }

@@ -8,7 +8,8 @@ import { readVermagic, vermagicMismatch } from '../build/module-info.js';
 import { lastLines } from '../build/command.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
-import { describeUnknownNames, findUnknownNames, isKmemPair, lines, readKprobeBlacklist } from './function-names.js';
+import { BACKGROUND_LOG, startBackground, type Background } from './background.js';
+import { describeUnknownNames, findUnknownNames, isKmemPair, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
 import { insmod, isModuleLoaded, readSections, rmmod } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
@@ -109,6 +110,11 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   let kmsgStart = -1;
   let kmsgMarked = false;
   let loadedByUs = false;
+  let background: Background | null = null;
+  const traced = job.tracing !== false;
+  const marker = (text: string) => {
+    if (tfs && setup) mark(tfs, setup, text);
+  };
 
   try {
     // 1. Exclusive use of the kernel, and a module that fits it.
@@ -133,7 +139,8 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
 
     // 2. Every tracked name must be traceable, before anything is loaded.
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
-    const unknown = await findUnknownNames(job.track, () => lines(tfs!.path('available_filter_functions')), await readKprobeBlacklist());
+    // The symbol list is bounded by the kernel (about 1 MB), not by the run.
+    const unknown = findUnknownNames(job.track, tfs.read('available_filter_functions'), readKprobeBlacklist());
     if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists('events/kmem/kmalloc')) {
@@ -141,32 +148,46 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     }
 
     // 3. Tracing in a private instance; hugepages; the "before" pictures.
-    try {
-      setup = setupTracing(tfs, job, undo);
-    } catch (e) {
-      throw new RunFailure('setup-failed', `tracing set-up: ${(e as Error).message}`);
-    }
-    status.tracing = {
-      instance: setup.instance,
-      group: setup.group,
-      pairs: setup.pairs,
-      functionTracer: setup.functionTracer,
-      kmemEvents: setup.kmemEvents,
-      traceBufferKb: job.traceBufferKb,
-      stacks: job.stacks,
-    };
-    if (job.hugepages !== undefined) reserveHugepages(job.hugepages, undo);
+    if (traced) {
+      try {
+        setup = setupTracing(tfs, job, undo);
+      } catch (e) {
+        throw new RunFailure('setup-failed', `tracing set-up: ${(e as Error).message}`);
+      }
+      status.tracing = {
+        instance: setup.instance,
+        group: setup.group,
+        pairs: setup.pairs,
+        functionTracer: setup.functionTracer,
+        kmemEvents: setup.kmemEvents,
+        traceBufferKb: job.traceBufferKb,
+        stacks: job.stacks,
+      };
+    } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
+    if (job.hugepages !== undefined) status.notes.push(reserveHugepages(job.hugepages, undo));
     writeFileSync(join(outDir, 'slabinfo-before.txt'), readFileSync('/proc/slabinfo')); // procfs files report size 0: copyFile would copy nothing
     status.files.push('slabinfo-before.txt');
     kmsgStart = kmsgMark();
     kmsgMarked = true;
     status.timings.setup = seconds(t);
-    log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
+    if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
+
+    // The background load covers load, cycles and unload.
+    if (job.background) {
+      log(`background: ${job.background.command}`);
+      background = await startBackground(job.background, outDir, undo, abort);
+      status.files.push(BACKGROUND_LOG);
+      throwIfAborted(abort);
+      if (background.exit) {
+        const e = background.exit;
+        throw new RunFailure('setup-failed', `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`);
+      }
+    }
 
     // 4. Load; record where the sections landed while they are there to read.
     const tl = Date.now();
-    mark(tfs, setup, 'phase=load');
+    marker('phase=load');
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: 'rmmod', name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
@@ -190,21 +211,21 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     // 5. The workload cycles.
     for (let n = 1; n <= job.cycles; n++) {
       throwIfAborted(abort);
-      mark(tfs, setup, `cycle=${n} start`);
+      marker(`cycle=${n} start`);
       log(`cycle ${n}/${job.cycles}`);
       try {
-        status.timings.cycles.push(await runCycle(job.workload, n, outDir, undo, abort));
+        await runCycle(job.workload, n, outDir, undo, abort, (record) => {
+          status.timings.cycles.push(record);
+          status.files.push(record.log);
+        });
       } catch (e) {
         if (e instanceof WorkloadFailure) {
-          status.timings.cycles.push(e.record);
-          status.files.push(e.record.log);
-          mark(tfs, setup, `cycle=${n} end`);
+          marker(`cycle=${n} end`);
           throw new RunFailure(e.status, e.message, e.logTail);
         }
         throw e;
       }
-      status.files.push(`workload-${n}.log`);
-      mark(tfs, setup, `cycle=${n} end`);
+      marker(`cycle=${n} end`);
     }
   } catch (e) {
     if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
@@ -213,10 +234,10 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   }
 
   // 6. Unload (also after a failure, so the trace holds the releases), then collect.
-  if (loadedByUs && tfs && setup) {
+  if (loadedByUs) {
     const tu = Date.now();
     try {
-      mark(tfs, setup, 'phase=unload');
+      marker('phase=unload');
     } catch {
       /* the instance may be gone after a failure; the unload matters more */
     }
@@ -224,6 +245,14 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     status.timings.unload = seconds(tu);
     if (r.ok) undo.drop((s) => s.kind === 'rmmod');
     else fail('unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
+  }
+  if (background) {
+    // Stopped before the trace is read: its objects are all released inside the trace.
+    const b = await background.stop();
+    if (b.survived) fail('setup-failed', 'processes of the background command survived SIGKILL');
+    else if (b.exitedEarly) {
+      status.notes.push(`the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`);
+    } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background!.graceSeconds} s`);
   }
   const tc = Date.now();
   if (tfs && setup) {
@@ -271,10 +300,13 @@ async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false
   return { ok: false, why };
 }
 
-function reserveHugepages(pages: number, undo: UndoLog): void {
+function reserveHugepages(pages: number, undo: UndoLog): string {
   const before = readFileSync(HUGEPAGES, 'utf8').trim();
+  // Never lower a reservation made at boot: other DPDK users of the machine may hold those pages.
+  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: 'restore-file', path: HUGEPAGES, value: before });
   writeFileSync(HUGEPAGES, String(pages));
   const got = Number(readFileSync(HUGEPAGES, 'utf8').trim());
   if (got < pages) throw new RunFailure('setup-failed', `hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
 }

@@ -20,14 +20,18 @@ const PATTERNS: { kind: string; re: RegExp }[] = [
 
 const END = /---\[ end (trace|Kernel panic)/;
 
-/** At most `max` splats, each excerpt at most `maxLines` lines. */
+/**
+ * At most `max` splats, each excerpt at most `maxLines` lines: up to two lines before the match
+ * (a WARN's own message, the module's last words), the match, and the report up to its end.
+ */
 export function findSplats(dmesg: string, max = 3, maxLines = 30): Splat[] {
   const lines = dmesg.split('\n');
   const out: Splat[] = [];
+  let consumed = 0;
   for (let i = 0; i < lines.length && out.length < max; i++) {
     const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
     if (!p) continue;
-    const excerpt: string[] = [];
+    const excerpt: string[] = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== '');
     let j = i;
     for (; j < lines.length && excerpt.length < maxLines; j++) {
       excerpt.push(lines[j]);
@@ -35,6 +39,7 @@ export function findSplats(dmesg: string, max = 3, maxLines = 30): Splat[] {
     }
     out.push({ kind: p.kind, excerpt: excerpt.join('\n') });
     i = j;
+    consumed = j + 1;
   }
   return out;
 }

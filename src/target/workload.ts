@@ -53,7 +53,18 @@ interface Exit {
   signal: string | null;
 }
 
-export async function runCycle(w: TargetWorkload, cycle: number, outDir: string, undo: UndoLog, abort: AbortSignal): Promise<CycleRecord> {
+/**
+ * Runs cycle `cycle`. `started` receives the cycle's record as soon as the workload starts (it
+ * is completed in place), so that a cancelled run still accounts for the cycle it stopped in.
+ */
+export async function runCycle(
+  w: TargetWorkload,
+  cycle: number,
+  outDir: string,
+  undo: UndoLog,
+  abort: AbortSignal,
+  started: (record: CycleRecord) => void = () => {},
+): Promise<CycleRecord> {
   const logName = `workload-${cycle}.log`;
   const log = createWriteStream(join(outDir, logName));
   const t0 = Date.now();
@@ -72,6 +83,7 @@ export async function runCycle(w: TargetWorkload, cycle: number, outDir: string,
     log: logName,
   };
 
+  started(record);
   let window = '';
   let patternSeen = false;
   const pattern = w.readyPattern ? new RegExp(w.readyPattern, 'm') : null;

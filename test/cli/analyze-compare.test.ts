@@ -1,13 +1,14 @@
-// Runs the bundled command line (dist/cli.js, rebuilt first) on real files.
+// Runs the bundled command line (built by scripts/build.mjs, as dist/cli.js) on real files.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { buildCli, ROOT } from './bundle.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+let CLI = '';
+let removeBundle = () => {};
 const DATA = join(ROOT, 'test', 'data');
 const data = (name: string) => join(DATA, name);
 let tmp = '';
@@ -18,10 +19,13 @@ function cli(args: string[], input?: string) {
 }
 
 beforeAll(() => {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  ({ cli: CLI, remove: removeBundle } = buildCli());
   tmp = mkdtempSync(join(tmpdir(), 'alloc-balance-cli-'));
 }, 60_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeBundle();
+});
 
 describe('analyze', () => {
   it('prints the table of the case', () => {
@@ -105,7 +109,7 @@ describe('compare', () => {
     writeFileSync(lost, cli(['analyze', '--trace', lostTrace, '--pair', 'alloc_netdev_mqs:free_netdev', '--json']).stdout);
     const inconclusive = cli(['compare', leak, lost, '--fail-on', 'never']);
     expect(inconclusive.code).toBe(2);
-    expect(inconclusive.stdout.split('\n')[0]).toBe('⚠️ inconclusive: the PR trace lost 130 events');
+    expect(inconclusive.stdout.split('\n')[0]).toBe('⚠️ inconclusive: the PR trace lost 130 events (the trace buffer overflowed: raise trace-buffer-kb)');
   });
 
   it.each([

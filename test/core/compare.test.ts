@@ -78,9 +78,9 @@ describe('compare', () => {
     for (const policy of ['new-leak', 'any-leak', 'never'] as const) {
       const c = compare(before(), lost, policy);
       expect(c.verdict).toBe('inconclusive');
-      expect(c.headline).toBe('⚠️ inconclusive: the PR trace lost 130 events');
+      expect(c.headline).toBe('⚠️ inconclusive: the PR trace lost 130 events (the trace buffer overflowed: raise trace-buffer-kb)');
     }
-    expect(compare(lost, after()).headline).toBe('⚠️ inconclusive: the base trace lost 130 events');
+    expect(compare(lost, after()).headline).toBe('⚠️ inconclusive: the base trace lost 130 events (the trace buffer overflowed: raise trace-buffer-kb)');
     expect(compare(lost, after()).reasons[0]).toMatch(/no evidence of balance/);
   });
 });

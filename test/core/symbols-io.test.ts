@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addLocations, lookUpLines, moduleMapFromKo, readNm } from '../../src/symbols-io.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
+import { buildCli } from '../cli/bundle.js';
 
 const SOURCE = `#include <linux/module.h>
 #include <linux/slab.h>
@@ -69,8 +70,13 @@ describe('symbols of a real .ko', () => {
   it('the command line symbolizes with --ko', () => {
     const trace = join(dir, 'kmem.trace');
     writeFileSync(trace, '          insmod-104     [001] .....     5.100100: kmalloc: call_site=leaky_init+0x5/0x20 [leaky] ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: join(import.meta.dirname, '..', '..'), stdio: 'pipe' });
-    const out = execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli.js'), 'analyze', '--trace', trace, '--pair', 'kmalloc:kfree', '--ko', ko, '--json'], { encoding: 'utf8' });
+    const bundle = buildCli();
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [bundle.cli, 'analyze', '--trace', trace, '--pair', 'kmalloc:kfree', '--ko', ko, '--json'], { encoding: 'utf8' });
+    } finally {
+      bundle.remove();
+    }
     expect(JSON.parse(out).pairs[0].callers[0]).toMatchObject({ caller: 'leaky_init+0x5', inModule: true, location: 'leaky.c:5' });
   });
 });

@@ -110,15 +110,25 @@ describe('kprobe/kretprobe pairing by address', () => {
 });
 
 describe('kmem tracepoints', () => {
-  it('6.1: counts only the module call sites against the module', () => {
+  it('6.1: only the module call sites are tracked against the module, the rest of the kernel is left out', () => {
     const r = analyzeText(fixture('kmem-6.1.trace'), { pairs: [{ alloc: 'kmalloc', free: 'kfree' }], moduleMap: new ModuleMap('leaky') });
     const p = r.pairs[0];
     expect(p.method).toBe('kmem');
-    expect([p.allocs, p.frees, p.outstanding]).toEqual([3, 2, 1]);
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([2, 1, 1]);
     expect(p.module).toEqual({ allocs: 2, frees: 1, outstanding: 1 });
-    expect(p.callers.find((c) => c.caller === 'fix_nodes+0x3c')).toMatchObject({ inModule: false, allocs: 1, frees: 1 });
+    expect(p.callers.map((c) => c.caller)).toEqual(['leaky_alloc+0x1a']);
+    expect(p.ignoredAllocs).toBe(1);
+    expect(p.unmatchedFrees).toBe(0);
+    expect(p.caches).toEqual([{ cache: 'kmalloc-64', allocs: 2, outstanding: 1 }]);
     expect(p.objects.map((o) => o.address)).toEqual(['0xffff888003a1c040']);
     expect(r.problems).toEqual([]);
+  });
+
+  it('without a module every call site counts', () => {
+    const p = analyzeText(fixture('kmem-6.1.trace'), { pairs: [{ alloc: 'kmalloc', free: 'kfree' }] }).pairs[0];
+    expect([p.allocs, p.frees, p.outstanding]).toEqual([3, 2, 1]);
+    expect(p.callers.find((c) => c.caller === 'fix_nodes+0x3c')).toMatchObject({ inModule: null, allocs: 1, frees: 1 });
+    expect(p.ignoredAllocs).toBe(0);
   });
 
   it('old kernels: bare hex call sites and pointers; lost events make the result incomplete', () => {
@@ -196,5 +206,21 @@ describe('cycles and completeness', () => {
   it('says so when a pair has no event at all', () => {
     const r = analyzeText(line(1, 'kfree <-x'), { pairs: [NETDEV] });
     expect(r.problems[0]).toMatch(/no alloc_netdev_mqs or free_netdev event in the trace/);
+  });
+});
+
+describe('many call sites', () => {
+  it('counts the same past the remembered line ends as line by line', () => {
+    const lines: string[] = [];
+    for (let k = 0; k < 500; k++) {
+      lines.push(`            app-1     [000] .....  ${(k + 1).toFixed(6)}: alloc_netdev_mqs <-caller_${k % 150}`);
+      lines.push(`            app-1     [000] .....  ${(k + 1.5).toFixed(6)}: netif_rx_${k % 90} <-caller_${k % 150}`);
+      if (k % 2 === 0) lines.push(`            app-1     [000] .....  ${(k + 1.7).toFixed(6)}: free_netdev <-releaser_${k % 80}`);
+    }
+    const text = lines.join('\n');
+    const r = analyzeRanges(text, { pairs: [NETDEV] });
+    expect(r).toEqual(analyzeText(text, { pairs: [NETDEV] }));
+    expect(r.pairs[0]).toMatchObject({ allocs: 500, frees: 250, outstanding: 250 });
+    expect(r.pairs[0].callers).toHaveLength(150 + 40);
   });
 });

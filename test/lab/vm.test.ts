@@ -69,6 +69,7 @@ const facts = {
   insmod: sh('insmod ${ko} && grep -c "^ab_hello " /proc/modules'),
   rmmod: sh('rmmod ab_hello && (grep -c "^ab_hello " /proc/modules || true)'),
   dmesg: sh('dmesg | grep ab_hello'),
+  modprobe: sh('modprobe dummy && grep -c "^dummy " /proc/modules && modprobe -r dummy'),
   tmpWritable: sh('echo x > /tmp/ab-guest-write && cat /tmp/ab-guest-write'),
 };
 writeFileSync(process.argv[2] + '/facts.json', JSON.stringify(facts));
@@ -96,6 +97,7 @@ process.exit(3);
       expect(facts.rmmod.trim()).toBe('0');
       expect(facts.dmesg).toContain('ab_hello: loaded');
       expect(facts.dmesg).toContain('ab_hello: unloaded');
+      expect(facts.modprobe.trim()).toBe('1');
       expect(facts.tmpWritable.trim()).toBe('x');
       // Writes outside outDir stay in the guest.
       expect(existsSync('/tmp/ab-guest-write')).toBe(false);
@@ -191,6 +193,19 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     // QEMU receives SIGKILL; give the kernel a moment to reap it.
     for (let i = 0; i < 20 && qemuWith(outDir).length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemuWith(outDir)).toEqual([]);
+  });
+
+  test('a QEMU that cannot start fails clearly, control files removed', async () => {
+    const outDir = join(work, 'noqemu-job');
+    const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
+    const error = await runInGuest(kernel, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { qemuBinary: '/nonexistent/qemu' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GuestError);
+    expect((error as GuestError).message).toMatch(/before reaching \/init: .*\/nonexistent\/qemu/);
+    const after = execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n');
+    expect(after.filter((f) => f.startsWith('alloc-balance-vm-') && !before.has(f))).toEqual([]);
+    expect(liveGuests()).toBe(0);
   });
 
   test('a kernel that panics before /init fails clearly, with the panic', async () => {

@@ -103,9 +103,12 @@ beforeAll(async () => {
     job('unknown', { track: [{ alloc: 'alloc_netdev_mq', free: 'free_netdevs' }] }),
     job('loaded'),
     job('leaky', { hugepages: 4 }),
-    job('fixed', { module: { path: join(work, 'fixed', 'kni_like.ko'), name: 'kni_like', args: '' } }),
+    // Ready when the second port's interface exists (like the DPDK preset's `ip link show vEth0`).
+    job('fixed', { module: { path: join(work, 'fixed', 'kni_like.ko'), name: 'kni_like', args: '' } }, { readyPattern: '', readyCommand: 'ip link show kl1' }),
     job('exitnow', {}, { command: `${app} --exit-now` }),
     job('kmem', { cycles: 1, track: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }] }),
+    job('warn', { cycles: 1, module: { path: join(work, 'fixed', 'kni_like.ko'), name: 'kni_like', args: 'warn_on_release=1' } }),
+    job('timeout', { cycles: 50, timeoutSeconds: 6 }, { holdSeconds: 1 }),
     job('cancel', { cycles: 50 }, { holdSeconds: 6 }),
     job('killed', { cycles: 50 }, { holdSeconds: 6 }),
   ];
@@ -145,6 +148,7 @@ describe('target run in a VM', () => {
       expect(existsSync(join(work, 'leaky', f))).toBe(true);
     }
     expect(read('leaky', 'workload-1.log')).toBe('created 2 ports\nready\nstopping\n');
+    expect(s.notes).toContain('reserved 4 hugepages for the run (0 before; restored after)');
 
     const trace = read('leaky', 'trace.txt');
     const header = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(trace);
@@ -172,9 +176,10 @@ describe('target run in a VM', () => {
     if (process.env.AB_RECORD === '1') record('leaky', await moduleSymbols(join(work, 'leaky', 'kni_like.ko')));
   });
 
-  test('fixed kni_like: every allocation released, status ok, kernel restored', async () => {
+  test('fixed kni_like, ready by a polled command: every allocation released, status ok, kernel restored', async () => {
     expect(rc('fixed')).toBe(0);
     expect(status('fixed').status).toBe('ok');
+    expect(status('fixed').timings.cycles.every((c) => c.readySeconds > 0)).toBe(true);
     const trace = read('fixed', 'trace.txt');
     expect(count(trace, / a0: \(/)).toBe(12);
     expect(count(trace, / f0: \(/)).toBe(12);
@@ -222,10 +227,33 @@ describe('target run in a VM', () => {
     // 6.1 has no kmalloc_node event any more (kmalloc carries the node).
     expect(s.tracing?.kmemEvents).toEqual(['kmem/kmalloc', 'kmem/kfree']);
     const trace = read('kmem', 'trace.txt');
-    expect(trace).toMatch(/ kmalloc: call_site=\S+ ptr=0x[0-9a-f]+ bytes_req=\d+/);
-    expect(trace).toMatch(/ kfree: call_site=\S+ ptr=0x[0-9a-f]+/);
+    // kmem events print ptr without 0x.
+    expect(trace).toMatch(/ kmalloc: call_site=\S+( \[\w+\])? ptr=[0-9a-f]{16} bytes_req=\d+/);
+    expect(trace).toMatch(/ kfree: call_site=\S+( \[\w+\])? ptr=[0-9a-f]{16}$/m);
     expect(count(trace, / a0: \(/)).toBe(4);
     expectClean('kmem');
+  });
+
+  test('a WARN during the run: status kernel-splat with the report; kernel restored', () => {
+    expect(rc('warn')).toBe(0);
+    const s = status('warn');
+    expect(s.status).toBe('kernel-splat');
+    expect(s.reason).toBe('the kernel reported WARNING during the run');
+    expect(s.logExcerpt).toContain('kni_like: warn_on_release set');
+    expect(s.logExcerpt).toMatch(/WARNING: CPU: \d+ PID: \d+ at .*kni_like\.c:\d+ kni_like_release/);
+    expect(read('warn', 'dmesg.txt')).toContain('---[ end trace');
+    expectClean('warn');
+  });
+
+  test('a run past its time limit: status timeout, runner exit 1, kernel restored', () => {
+    expect(rc('timeout')).toBe(1);
+    const s = status('timeout');
+    expect(s.status).toBe('timeout');
+    expect(s.reason).toBe('the run took longer than 6 s');
+    expect(s.timings.cycles.length).toBeGreaterThanOrEqual(1);
+    expect(s.timings.cycles.length).toBeLessThan(50);
+    expect(read('timeout', 'trace.txt')).toContain('alloc-balance phase=unload');
+    expectClean('timeout');
   });
 
   test('SIGTERM to the runner mid-cycle: status cancelled, workload stopped, module unloaded, tracing removed', () => {
@@ -236,7 +264,10 @@ describe('target run in a VM', () => {
     const s = status('cancel');
     expect(s.status).toBe('cancelled');
     expect(s.reason).toBe('the run was cancelled by SIGTERM');
-    expect(s.timings.cycles).toHaveLength(2);
+    // Cancelled while cycle 2 held the workload: the cycle is accounted for, not completed.
+    expect(s.timings.cycles.map((c) => c.cycle)).toEqual([1, 2]);
+    expect(s.timings.cycles[1].heldSeconds).toBe(0);
+    expect(s.files).toContain('workload-2.log');
     expect(s.restoreProblems).toEqual([]);
     expect(existsSync(join(work, 'cancel', 'cleanup-state.json'))).toBe(false);
     expectClean('cancel');

@@ -19,6 +19,8 @@ run leaky; check leaky leaky
 run fixed; check fixed fixed
 run exitnow; check exitnow exitnow
 run kmem; check kmem kmem
+run warn; check warn warn
+run timeout; check timeout timeout
 
 # SIGTERM to the runner while the workload of cycle 2 is running.
 wait_ready() {

@@ -1,0 +1,145 @@
+// The canary (input `canary`): a module with one planted leak per cycle, shipped with the action
+// in canary/, built for the target kernel and run through the same target runner and tracing
+// as the sides. If the analysis does not find exactly that leak, the detector does not work on
+// this machine or kernel, and no verdict on the module under test can be trusted.
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CanaryResult, Comparison, SideRun } from '../core/model.js';
+import { callerKey } from '../core/frames.js';
+import { leakRate } from '../core/leak-rate.js';
+import type { Settings } from '../settings/settings.js';
+import { runSide } from './side.js';
+import type { TargetRunner } from './target-runner.js';
+import { describeStatus } from './verdict.js';
+
+export const CANARY_MODULE = 'ab_canary';
+export const CANARY_SITE = 'ab_canary_open';
+export const CANARY_PAIR = { alloc: 'alloc_netdev_mqs', free: 'free_netdev' };
+export const CANARY_CYCLES = 2;
+const CANARY_SOURCE = 'ab_canary.c';
+
+/**
+ * canary/ of the action: beside dist/ in the bundle (dist/../canary), at the repository root
+ * from src/run/ (tests). Looked for upwards from this file.
+ */
+export function findCanaryDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'canary');
+    if (existsSync(join(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+
+/** Pure: did the canary run show exactly 1 leaked object per cycle at its call site? */
+export function judgeCanary(run: SideRun, kernel: string): CanaryResult {
+  const result: CanaryResult = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run.status, kernel };
+  if (run.status !== 'ok') return { ...result, reason: `the canary run failed: ${describeStatus(run)}` };
+  const a = run.analysis;
+  if (!a) return { ...result, reason: 'the canary run produced no trace' };
+  result.cycles = a.cycles;
+  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
+  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
+  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
+  const growth = new Map<number, number>();
+  let outstanding = 0;
+  for (const c of site) {
+    outstanding += c.outstanding;
+    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
+  }
+  const rate = site.length === 0 ? 0 : leakRate([...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]), outstanding);
+  result.leakedPerCycle = rate;
+  const location = site.find((c) => c.location)?.location;
+  if (location) result.location = location;
+  if (!a.complete) {
+    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
+  }
+  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
+  if (site.length === 0) {
+    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
+  }
+  if (rate !== 1 || pair.leakedPerCycle !== 1) {
+    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
+  }
+  return { ...result, caught: true };
+}
+
+/**
+ * Pure: the comparison once the canary is known. A canary that was not caught makes the run
+ * inconclusive, unless the PR failed on its own account (did not build, load, run): that does
+ * not depend on the detector.
+ */
+export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: SideRun): Comparison {
+  if (canary.caught) return comparison;
+  if (pr.status !== 'ok' && pr.status !== 'cancelled' && comparison.verdict === 'fail') {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return {
+    ...comparison,
+    verdict: 'inconclusive',
+    headline: `⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
+    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons],
+  };
+}
+
+/** The report's line about the canary. */
+export function canaryMarkdown(canary: CanaryResult | undefined): string {
+  if (!canary) return '';
+  const where = `${CANARY_SITE}${canary.location ? ` (${canary.location.split('/').pop()})` : ''}`;
+  if (canary.caught) {
+    return `\n🐤 Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.\n`;
+  }
+  return `\n⚠️ Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.\n`;
+}
+
+function canaryRunId(): string {
+  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
+}
+
+/**
+ * Builds the canary for the runner's kernel (in a temporary copy of canary/) and runs it for
+ * CANARY_CYCLES cycles with the job's tracing settings. Its job, trace and logs go to outDir.
+ */
+export async function runCanary(
+  settings: Settings,
+  runner: TargetRunner,
+  io: { log: (line: string) => void },
+  outDir: string,
+  canaryDir: string = findCanaryDir(),
+): Promise<CanaryResult> {
+  const work = mkdtempSync(join(tmpdir(), 'alloc-balance-canary-'));
+  try {
+    cpSync(canaryDir, work, { recursive: true });
+    const workload = `sh ${resolve(work, 'workload.sh')}`;
+    const run = await runSide(
+      { side: 'pr', ref: 'canary', sha: '', dir: work },
+      {
+        settings: { ...settings, cycles: CANARY_CYCLES, track: [CANARY_PAIR] },
+        runner,
+        outDir,
+        runId: canaryRunId(),
+        log: (line) => io.log(line.replace(/^pr: /, 'canary: ')),
+        build: { moduleDir: '.', buildCommand: '', moduleArgs: '', moduleName: CANARY_MODULE },
+        job: {
+          workload: {
+            command: workload,
+            readyPattern: '^ready',
+            readyDelaySeconds: 1,
+            readyTimeoutSeconds: 30,
+            holdSeconds: 0.2,
+            stopSignal: 'SIGTERM',
+            graceSeconds: 5,
+          },
+        },
+      },
+    );
+    const result = judgeCanary(run, runner.kernel.release);
+    io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,188 @@
+// The target runner's pure parts on real kernel text: the job file, tracked-name checks against
+// a real available_filter_functions, splats in a real oops, /dev/kmsg records, /proc stat lines.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { describeUnknownNames, editDistance, findUnknownNames } from '../../src/target/function-names.js';
+import { parseTargetJob } from '../../src/target/job.js';
+import { formatKmsg, kmsgMark, parseKmsgRecord, readKmsg } from '../../src/target/kmsg.js';
+import { modulesListHas, splitModuleArgs } from '../../src/target/kernel-module.js';
+import { parseProcStat } from '../../src/target/process-group.js';
+import { findSplats } from '../../src/target/splats.js';
+import { kprobeDefinitions } from '../../src/target/trace-setup.js';
+
+const DATA = join(import.meta.dirname, '..', 'data', 'target');
+const data = (f: string) => readFileSync(join(DATA, f), 'utf8');
+
+const MINIMAL = {
+  module: { path: '/tmp/m/kni_like.ko', name: 'kni-like' },
+  workload: { command: './kni_like_app -n 2' },
+  cycles: 3,
+  track: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }],
+  outDir: '/tmp/out',
+  runId: 'r1',
+};
+
+describe('parseTargetJob', () => {
+  test('fills the defaults and normalizes the module name', () => {
+    const job = parseTargetJob(JSON.stringify(MINIMAL), 'job.json');
+    expect(job).toEqual({
+      module: { path: '/tmp/m/kni_like.ko', name: 'kni_like', args: '' },
+      workload: {
+        command: './kni_like_app -n 2',
+        readyPattern: '',
+        readyCommand: '',
+        readyDelaySeconds: 1,
+        readyTimeoutSeconds: 60,
+        holdSeconds: 1,
+        stopSignal: 'SIGTERM',
+        graceSeconds: 10,
+        cwd: '',
+        env: {},
+      },
+      cycles: 3,
+      track: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }],
+      traceBufferKb: 8192,
+      stacks: true,
+      outDir: '/tmp/out',
+      runId: 'r1',
+    });
+  });
+
+  test.each([
+    [{ ...MINIMAL, module: { name: 'x' } }, 'job job.json: module.path: missing; expected a string'],
+    [{ ...MINIMAL, workload: { command: 'x', stopSignal: 'SIGFOO' } }, 'job job.json: workload.stopSignal: "SIGFOO" is not valid; expected one of SIGINT, SIGTERM'],
+    [{ ...MINIMAL, workload: { command: 'x', readyPattern: '(' } }, 'job job.json: workload.readyPattern: "(" is not valid; expected a valid regular expression'],
+    [{ ...MINIMAL, runId: 'a/b' }, 'job job.json: runId: "a/b" is not valid; expected letters, digits and _ (at most 24)'],
+    [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 10000'],
+    [{ ...MINIMAL, track: [] }, 'job job.json: track: [] is not valid; expected a non-empty list of {alloc, free}'],
+    [{ ...MINIMAL, track: [{ alloc: 'a b', free: 'f' }] }, 'job job.json: track[0].alloc: "a b" is not valid; expected a kernel function name'],
+  ])('refuses a bad field with its name and what it accepts (%#)', (job, message) => {
+    expect(() => parseTargetJob(JSON.stringify(job), 'job.json')).toThrow(message);
+  });
+
+  test('refuses text that is not JSON', () => {
+    expect(() => parseTargetJob('{cycles: 3', 'job.json')).toThrow(/^job job\.json is not valid JSON/);
+  });
+});
+
+describe('tracked names against a real available_filter_functions (6.1.0-56-amd64)', () => {
+  const functions = data('available_filter_functions.netdev-excerpt.txt');
+  const blacklist = data('kprobes-blacklist.excerpt.txt');
+
+  test('known names pass', () => {
+    expect(findUnknownNames([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }], functions, blacklist)).toEqual([]);
+  });
+
+  test('a misspelt name is refused with the closest traceable names', () => {
+    const unknown = findUnknownNames([{ alloc: 'alloc_netdev_mq', free: 'free_netdevs' }], functions, blacklist);
+    expect(unknown.map((u) => [u.name, u.role, u.closeMatches[0]])).toEqual([
+      ['alloc_netdev_mq', 'alloc', 'alloc_netdev_mqs'],
+      ['free_netdevs', 'free', 'free_netdev'],
+    ]);
+    expect(describeUnknownNames(unknown)).toMatch(
+      /^"alloc_netdev_mq" \(alloc\) is not a traceable kernel function on this kernel: did you mean alloc_netdev_mqs, .*\?; "free_netdevs" \(free\) is not a traceable kernel function on this kernel: did you mean free_netdev\b/,
+    );
+  });
+
+  test('a prefix of a real name is not taken for it', () => {
+    expect(findUnknownNames([{ alloc: 'alloc_netdev', free: 'free_netdev' }], functions)[0]).toMatchObject({
+      name: 'alloc_netdev',
+      closeMatches: expect.arrayContaining(['alloc_netdev_mqs']),
+    });
+  });
+
+  test('a blacklisted function is refused for kprobes', () => {
+    const name = blacklist.split('\n')[0].split('\t')[1];
+    const unknown = findUnknownNames([{ alloc: 'alloc_netdev_mqs', free: name }], `${functions}${name}\n`, blacklist);
+    expect(unknown).toHaveLength(1);
+    expect(describeUnknownNames(unknown)).toContain(`"${name}" (free) cannot be probed (kprobe blacklist)`);
+  });
+
+  test('edit distance', () => {
+    expect(editDistance('free_netdev', 'free_netdevs')).toBe(1);
+    expect(editDistance('kfree', 'kmalloc')).toBe(6);
+    expect(editDistance('abc', 'abcdefgh', 2)).toBe(3);
+  });
+});
+
+describe('kprobe definitions', () => {
+  test('a return probe on each allocator and an entry probe on each releaser; kmem pairs need none', () => {
+    expect(kprobeDefinitions([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }, { alloc: 'kthread_create_on_node', free: 'kthread_stop' }], 'abr1')).toEqual([
+      { event: 'abr1/a0', line: 'r128:abr1/a0 alloc_netdev_mqs ret=$retval:x64' },
+      { event: 'abr1/f0', line: 'p:abr1/f0 free_netdev ptr=%di:x64' },
+      { event: 'abr1/a2', line: 'r128:abr1/a2 kthread_create_on_node ret=$retval:x64' },
+      { event: 'abr1/f2', line: 'p:abr1/f2 kthread_stop ptr=%di:x64' },
+    ]);
+  });
+});
+
+describe('findSplats', () => {
+  test('a real NULL dereference in module init: BUG with the report up to its end', () => {
+    const splats = findSplats(data('oops-console.txt'));
+    expect(splats[0].kind).toBe('BUG');
+    const lines = splats[0].excerpt.split('\n');
+    // The line before the report is the module's last message.
+    expect(lines.slice(0, 2)).toEqual([
+      '[   14.399119] kni_like: oops_on_load set, dereferencing NULL',
+      '[   14.399922] BUG: kernel NULL pointer dereference, address: 0000000000000000',
+    ]);
+    expect(splats[0].excerpt).toContain('RIP: 0010:kni_like_init+0x2c/0x1000 [kni_like]');
+    expect(lines.length).toBeLessThanOrEqual(30);
+    expect(splats.map((s) => s.kind)).toContain('kernel panic');
+  });
+
+  test.each([
+    ['[  5.1] WARNING: CPU: 1 PID: 99 at net/core/dev.c:10541 free_netdev+0x1a/0x1b0', 'WARNING'],
+    ['[ 61.0] rcu: INFO: rcu_preempt self-detected stall on CPU', 'RCU stall'],
+    ['[242.0] INFO: task kworker/0:1:12 blocked for more than 120 seconds.', 'hung task'],
+    ['[  3.2] general protection fault, probably for non-canonical address 0xdead000000000100', 'general protection fault'],
+    ['[  3.2] BUG: KASAN: use-after-free in kni_like_dev_remove+0x12/0x40 [kni_like]', 'BUG'],
+  ])('%s -> %s', (line, kind) => {
+    expect(findSplats(`[  1.0] kni_like: loading out-of-tree module taints kernel.\n${line}\n[  9.9] later\n`)[0].kind).toBe(kind);
+  });
+
+  test('ordinary module messages are not splats', () => {
+    expect(
+      findSplats(
+        '[    3.565782] kni_like: loading out-of-tree module taints kernel.\n[    3.566012] kni_like: module verification failed: signature and/or required key missing - tainting kernel\n',
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('/dev/kmsg', () => {
+  test('parses a record with its dictionary lines', () => {
+    const r = parseKmsgRecord('4,339,5140900,-;kni_like: oops_on_load set\n SUBSYSTEM=misc\n DEVICE=c10:125\n');
+    expect(r).toEqual({ seq: 339, usec: 5140900, level: 4, text: 'kni_like: oops_on_load set' });
+    expect(formatKmsg(r!)).toBe('[    5.140900] kni_like: oops_on_load set');
+  });
+
+  test("reads this machine's kernel log: records in order, a mark that later reads start after", () => {
+    const all = readKmsg();
+    expect(all.length).toBeGreaterThan(0);
+    for (let i = 1; i < all.length; i++) expect(all[i].seq).toBeGreaterThan(all[i - 1].seq);
+    const mark = kmsgMark();
+    expect(mark).toBe(all.at(-1)!.seq);
+    expect(readKmsg(mark)).toEqual([]);
+  });
+});
+
+describe('process and module lists', () => {
+  test('/proc/PID/stat with spaces and parentheses in comm', () => {
+    expect(parseProcStat('4242 (kni (like) app) S 1 4240 4240 0 -1 4194560')).toEqual({ pid: 4242, comm: 'kni (like) app', state: 'S', pgid: 4240 });
+    const self = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
+    expect(self?.pid).toBeGreaterThan(0);
+  });
+
+  test('/proc/modules lookup is by exact name', () => {
+    const text = 'kni_like 20480 0 - Live 0xffffffffc0232000 (OE)\n9pnet_virtio 20480 2 - Live 0xffffffffc025b000\n';
+    expect(modulesListHas(text, 'kni_like')).toBe(true);
+    expect(modulesListHas(text, 'kni')).toBe(false);
+  });
+
+  test('module arguments split like a shell would', () => {
+    expect(splitModuleArgs('kthread_mode=single carrier=on name="a b"')).toEqual(['kthread_mode=single', 'carrier=on', 'name=a b']);
+    expect(splitModuleArgs('')).toEqual([]);
+  });
+});
