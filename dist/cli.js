@@ -1411,7 +1411,8 @@ function rows(base, pr) {
         base: bfig,
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
-        status: countedOnly ? "unknown" : rowStatus(bfig, pfig),
+        // Other code paths never count against the module: their rows are shown, not judged.
+        status: countedOnly ? "unknown" : inModule === false ? "outside" : rowStatus(bfig, pfig),
         ...countedOnly ? { countedOnly: true } : {}
       });
     }
@@ -1508,7 +1509,8 @@ var init_labels = __esm({
       "same-leak": "\u26A0\uFE0F same leak",
       better: "\u2B07\uFE0F better",
       fixed: "\u2705 fixed",
-      unknown: "\xB7"
+      unknown: "\xB7",
+      outside: "\xB7 not the module"
     };
   }
 });
@@ -2958,6 +2960,13 @@ async function addr2line(ko, section, offsets) {
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return parseAddr2line(r.stdout, section, offsets);
 }
+function callSiteFrame(chain) {
+  for (let i = 0; i + 1 < chain.length; i += 2) {
+    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, "").replace(/:\d+$/, "");
+    if (!file.endsWith(".h") && !file.startsWith("??")) return chain.slice(i, i + 2);
+  }
+  return chain.slice(-2);
+}
 function parseAddr2line(text, section, offsets) {
   let lines = text.split("\n");
   const groups = [];
@@ -2966,7 +2975,7 @@ function parseAddr2line(text, section, offsets) {
       if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
       else if (l.trim() !== "") groups[groups.length - 1].push(l);
     }
-    lines = groups.flatMap((g) => g.slice(-2));
+    lines = groups.flatMap(callSiteFrame);
   }
   return offsets.map((offset, i) => {
     const fn = (lines[2 * i] ?? "??").trim();
@@ -30681,7 +30690,8 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || error instanceof InputError) {
       console.error(`alloc-balance: ${error.message}`);
     } else {
-      console.error(`alloc-balance: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      const detail = error instanceof Error ? process.env.ALLOC_BALANCE_DEBUG ? error.stack ?? error.message : error.message : String(error);
+      console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
     }
     process.exitCode = 64;
   }

@@ -21068,7 +21068,8 @@ function rows(base, pr) {
         base: bfig,
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
-        status: countedOnly ? "unknown" : rowStatus(bfig, pfig),
+        // Other code paths never count against the module: their rows are shown, not judged.
+        status: countedOnly ? "unknown" : inModule === false ? "outside" : rowStatus(bfig, pfig),
         ...countedOnly ? { countedOnly: true } : {}
       });
     }
@@ -21184,7 +21185,8 @@ var STATUS_LABEL = {
   "same-leak": "\u26A0\uFE0F same leak",
   better: "\u2B07\uFE0F better",
   fixed: "\u2705 fixed",
-  unknown: "\xB7"
+  unknown: "\xB7",
+  outside: "\xB7 not the module"
 };
 function signed(n) {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
@@ -27661,6 +27663,13 @@ async function addr2line(ko, section, offsets) {
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return parseAddr2line(r.stdout, section, offsets);
 }
+function callSiteFrame(chain) {
+  for (let i = 0; i + 1 < chain.length; i += 2) {
+    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, "").replace(/:\d+$/, "");
+    if (!file.endsWith(".h") && !file.startsWith("??")) return chain.slice(i, i + 2);
+  }
+  return chain.slice(-2);
+}
 function parseAddr2line(text, section, offsets) {
   let lines = text.split("\n");
   const groups = [];
@@ -27669,7 +27678,7 @@ function parseAddr2line(text, section, offsets) {
       if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
       else if (l.trim() !== "") groups[groups.length - 1].push(l);
     }
-    lines = groups.flatMap((g) => g.slice(-2));
+    lines = groups.flatMap(callSiteFrame);
   }
   return offsets.map((offset, i) => {
     const fn = (lines[2 * i] ?? "??").trim();

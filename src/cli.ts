@@ -40,7 +40,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || error instanceof InputError) {
       console.error(`alloc-balance: ${error.message}`);
     } else {
-      console.error(`alloc-balance: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      // Not the user's input: say what broke; the stack only on request.
+      const detail = error instanceof Error ? (process.env.ALLOC_BALANCE_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
+      console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
     }
     process.exitCode = 64;
   },

@@ -48,7 +48,7 @@ export interface SourceLine {
 
 /**
  * file:line of section-relative offsets in the .ko (`addr2line -j SECTION`). Offsets are
- * those of the call instruction (a return address minus 1). Inlined frames: the outermost.
+ * those of the call instruction (a return address minus 1). Inlined frames: the innermost outside a header.
  */
 export async function addr2line(ko: string, section: string, offsets: number[]): Promise<SourceLine[]> {
   if (offsets.length === 0) return [];
@@ -58,9 +58,22 @@ export async function addr2line(ko: string, section: string, offsets: number[]):
 }
 
 /**
+ * Of an inline chain (innermost first, function then file:line per frame), the frame that is the
+ * call site in the module's code: the innermost one outside a header (`kmalloc` and `kzalloc`
+ * come from slab.h; `kni_ioctl_create` inlined into `kni_ioctl` is the line that allocates).
+ */
+function callSiteFrame(chain: string[]): string[] {
+  for (let i = 0; i + 1 < chain.length; i += 2) {
+    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, '').replace(/:\d+$/, '');
+    if (!file.endsWith('.h') && !file.startsWith('??')) return chain.slice(i, i + 2);
+  }
+  return chain.slice(-2);
+}
+
+/**
  * Pure: `addr2line -f` prints two lines per address: function, then file:line. With `-a -i`
  * each address comes first, then the chain of inlined frames, innermost first (`kmalloc` in
- * slab.h, `kzalloc`, then the module's function): the last pair is the call site in the source.
+ * slab.h, `kzalloc`, then the module's function): callSiteFrame picks the call site.
  */
 export function parseAddr2line(text: string, section: string, offsets: number[]): SourceLine[] {
   let lines = text.split('\n');
@@ -70,7 +83,7 @@ export function parseAddr2line(text: string, section: string, offsets: number[])
       if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
       else if (l.trim() !== '') groups[groups.length - 1].push(l);
     }
-    lines = groups.flatMap((g) => g.slice(-2));
+    lines = groups.flatMap(callSiteFrame);
   }
   return offsets.map((offset, i) => {
     const fn = (lines[2 * i] ?? '??').trim();

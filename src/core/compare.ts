@@ -132,7 +132,8 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
         base: bfig,
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
-        status: countedOnly ? 'unknown' : rowStatus(bfig, pfig),
+        // Other code paths never count against the module: their rows are shown, not judged.
+        status: countedOnly ? 'unknown' : inModule === false ? 'outside' : rowStatus(bfig, pfig),
         ...(countedOnly ? { countedOnly: true } : {}),
       });
     }

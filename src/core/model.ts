@@ -123,7 +123,7 @@ export interface SideFigures extends Counts {
   growth: number[];
 }
 
-export type RowStatus = 'balanced' | 'new-leak' | 'worse' | 'same-leak' | 'better' | 'fixed' | 'unknown';
+export type RowStatus = 'balanced' | 'new-leak' | 'worse' | 'same-leak' | 'better' | 'fixed' | 'unknown' | 'outside';
 
 export interface ComparisonRow {
   pair: string;

@@ -9,6 +9,7 @@ export const STATUS_LABEL: Record<RowStatus, string> = {
   better: '⬇️ better',
   fixed: '✅ fixed',
   unknown: '·',
+  outside: '· not the module',
 };
 
 /** `+2`, `-0.5`, `0`. */

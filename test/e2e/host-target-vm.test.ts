@@ -46,15 +46,15 @@ describe('target: host, on the kernel the action runs on', () => {
     const p = prepareAction(call);
     // The action's main step, then its post step, then a look at what the kernel still holds.
     const script = join(out, 'job.sh');
-    const env = Object.entries(p.env)
-      .map(([k, v]) => `export '${k}'='${v.replace(/'/g, `'\\''`)}'`)
-      .join('\n');
+    // Input names have dashes, which a shell cannot export: env(1) passes them.
+    const env = `env -i ${Object.entries(p.env)
+      .map(([k, v]) => `'${k}=${v.replace(/'/g, `'\\''`)}'`)
+      .join(' ')}`;
     writeFileSync(
       script,
-      `${env}
-cd '${repo.dir}'
-'${NODE24}' '${p.argv[0]}' > '${out}/main.log' 2>&1; echo $? > '${out}/main.code'
-'${NODE24}' '${p.argv[0].replace(/index\.js$/, 'post.js')}' > '${out}/post.log' 2>&1
+      `cd '${repo.dir}'
+${env} '${NODE24}' '${p.argv[0]}' > '${out}/main.log' 2>&1; echo $? > '${out}/main.code'
+${env} '${NODE24}' '${p.argv[0].replace(/index\.js$/, 'post.js')}' > '${out}/post.log' 2>&1
 { cat /proc/modules | grep -c '^kni_like ' ; ls /sys/kernel/tracing/instances | wc -l ; grep -c ':ab' /sys/kernel/tracing/kprobe_events ; } > '${out}/after.txt' 2>&1
 git -C '${repo.dir}' worktree list --porcelain | grep -c '^worktree ' >> '${out}/after.txt'
 exit 0

@@ -79,6 +79,10 @@ function pairOf(run: SideRun): PairResult {
   return p;
 }
 
+function callersOf(p: PairResult): string {
+  return `call sites: ${JSON.stringify(p.callers.map((c) => [c.caller, c.inModule, c.allocs, c.frees]))}`;
+}
+
 /** The noise really ran, and none of it was counted against the module. */
 function expectNoiseOutsideModule(run: SideRun, outDir: string): void {
   const p = pairOf(run);
@@ -101,7 +105,7 @@ describe('measurement under background allocator load (VM)', () => {
       expect(run.status, `${run.reason}\n${run.logExcerpt}`).toBe('ok');
       expect(run.analysis!.complete, run.analysis!.problems.join('\n')).toBe(true);
       const p = pairOf(run);
-      expect(p.module).toEqual({ allocs: 12, frees: 12, outstanding: 0 });
+      expect(p.module, callersOf(p)).toEqual({ allocs: 12, frees: 12, outstanding: 0 });
       expect(p.leakedPerCycle).toBe(0);
       expect(p.objects.filter((o) => o.inModule !== false)).toEqual([]);
       expectNoiseOutsideModule(run, join(work, 'out', `fixed${n}`));
@@ -121,7 +125,7 @@ describe('measurement under background allocator load (VM)', () => {
     expect(run.status, `${run.reason}\n${run.logExcerpt}`).toBe('ok');
     expect(run.analysis!.complete, run.analysis!.problems.join('\n')).toBe(true);
     const p = pairOf(run);
-    expect(p.leakedPerCycle).toBe(2);
+    expect(p.leakedPerCycle, callersOf(p)).toBe(2);
     expect(p.module).toEqual({ allocs: 12, frees: 6, outstanding: 6 });
     expect(p.moduleCycles!.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter)).toEqual([2, 4, 6]);
     const leaked = p.objects.filter((o) => o.inModule === true);
