@@ -114,8 +114,28 @@ function normalizeAddress(text) {
   const hex = (text.startsWith("0x") ? text.slice(2) : text).toLowerCase().replace(/^0+(?=.)/, "");
   return `0x${hex}`;
 }
+function addressSuffixStart(text, from = 0, end = text.length) {
+  if (end - from < 11 || text.charCodeAt(end - 1) !== 62) return -1;
+  let i = end - 2;
+  while (i > from && isHexDigit(text.charCodeAt(i))) i--;
+  const digits = end - 2 - i;
+  if (digits < 8 || digits > 16 || text.charCodeAt(i) !== 60 || text.charCodeAt(i - 1) !== 32) return -1;
+  return i - 1;
+}
+function skipAddressSuffix(text, at) {
+  if (text.charCodeAt(at) !== 32 || text.charCodeAt(at + 1) !== 60 || !isHexDigit(text.charCodeAt(at + 2))) return at;
+  let i = at + 2;
+  while (isHexDigit(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
+}
 function parseFrame(raw) {
   let text = raw.trim();
+  let printed = "";
+  const suffix = addressSuffixStart(text);
+  if (suffix > 0) {
+    printed = normalizeAddress(text.slice(suffix + 2, -1));
+    text = text.slice(0, suffix);
+  }
   let module = "";
   if (text.endsWith("]")) {
     const open3 = text.lastIndexOf(" [");
@@ -126,10 +146,10 @@ function parseFrame(raw) {
   }
   if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
   const plus = text.indexOf("+");
-  if (plus < 0) return { symbol: text, offset: -1, module, address: "" };
+  if (plus < 0) return { symbol: text, offset: -1, module, address: printed };
   const slash = text.indexOf("/", plus);
   const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
-  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: "" };
+  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
 }
 function frameCaller(frame) {
   if (frame.symbol === "") return frame.address;
@@ -145,7 +165,8 @@ function callerKey(caller) {
 }
 function isTracingFrame(frame) {
   let end = frame.indexOf("+");
-  if (end < 0) end = frame.indexOf(" ");
+  const space = frame.indexOf(" ");
+  if (end < 0 || space >= 0 && space < end) end = space;
   const symbol = end < 0 ? frame : frame.slice(0, end);
   return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_");
 }
@@ -260,7 +281,11 @@ var init_module_map = __esm({
         return r;
       }
       resolveFrame(frame) {
-        if (frame.address !== "") return this.resolveAddress(frame.address);
+        if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
+          const own = this.symbolAt(frame.address);
+          return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+        }
+        if (frame.symbol === "") return { caller: frame.address, inModule: null };
         const caller = frameCaller(frame);
         if (frame.module !== "") {
           return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
@@ -269,8 +294,8 @@ var init_module_map = __esm({
         if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
         return { caller, inModule: null };
       }
-      resolveAddress(address) {
-        if (this.sectionStarts.length === 0) return { caller: address, inModule: null };
+      /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+      symbolAt(address) {
         const a = BigInt(address);
         for (const { name, start } of this.sectionStarts) {
           if (a < start) continue;
@@ -281,12 +306,10 @@ var init_module_map = __esm({
             if (s.value > off) break;
             best = s;
           }
-          if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) {
-            return { caller: `${best.name}+0x${(off - best.value).toString(16)}`, inModule: true };
-          }
+          if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
           break;
         }
-        return { caller: address, inModule: this.hasSymbols ? false : null };
+        return null;
       }
       /**
        * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
@@ -538,7 +561,8 @@ var init_trace_analyzer = __esm({
         const bracket = text.indexOf("] ", start);
         const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
         const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
-        if (space < 0 || space >= end || text.charCodeAt(space + 1) !== 60 || text.charCodeAt(space + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
+        const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
+        if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 || text.charCodeAt(arrow + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
           this.push(text.slice(start, end));
           return;
         }
@@ -552,11 +576,11 @@ var init_trace_analyzer = __esm({
           return;
         }
         let callerEnd = end;
-        while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+        while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
         let tail2 = null;
         if (this.tails.length < MAX_TAILS) {
           const tailText = text.slice(body, end);
-          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
           this.tails.push(tail2);
         }
         this.recognizedLines++;
@@ -568,7 +592,7 @@ var init_trace_analyzer = __esm({
         this.pendingTail = tail2;
         this.pendingLine = text;
         this.pendingLineStart = start;
-        this.pendingCaller = tail2 !== null ? tail2.caller : text.slice(space + 3, callerEnd);
+        this.pendingCaller = tail2 !== null ? tail2.caller : text.slice(arrow + 3, callerEnd);
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -607,12 +631,18 @@ var init_trace_analyzer = __esm({
           this.event(line, bracket, line.slice(body, space - 1), space + 1);
           return;
         }
+        const arrow = skipAddressSuffix(line, space);
+        if (arrow > space && line.charCodeAt(arrow) === 58) {
+          this.recognizedLines++;
+          this.event(line, bracket, line.slice(body, space), arrow + 2);
+          return;
+        }
         if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
           this.recognizedLines++;
           this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf("] ", this.pendingLineStart));
           return;
         }
-        if (line.charCodeAt(space + 1) !== 60 || line.charCodeAt(space + 2) !== 45) return;
+        if (line.charCodeAt(arrow + 1) !== 60 || line.charCodeAt(arrow + 2) !== 45) return;
         this.recognizedLines++;
         if (this.pendingKind !== NO_PENDING) this.flush();
         let func = line.slice(body, space);
@@ -629,7 +659,7 @@ var init_trace_analyzer = __esm({
         this.pendingTail = null;
         this.pendingLine = line;
         this.pendingLineStart = 0;
-        this.pendingCaller = line.slice(space + 3).trim();
+        this.pendingCaller = line.slice(arrow + 3).trim();
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -686,7 +716,7 @@ var init_trace_analyzer = __esm({
         const inner = line.slice(args + 1, close);
         const arrow = inner.indexOf(" <- ");
         const isReturn = arrow >= 0;
-        const func = isReturn ? inner.slice(arrow + 4).trim() : parseFrame(inner).symbol;
+        const func = parseFrame(isReturn ? inner.slice(arrow + 4) : inner).symbol;
         const all = this.functions.get(func);
         if (all === void 0) return;
         const role = isReturn ? ALLOC : FREE;
@@ -3450,6 +3480,10 @@ function setupTracing(tfs, opts, undo) {
   tfs.mkdir(instance);
   tfs.write(inst("tracing_on"), "0");
   tfs.write(inst("buffer_size_kb"), String(opts.traceBufferKb));
+  if (tfs.exists(inst("options/sym-addr"))) {
+    undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
+    tfs.write(inst("options/sym-addr"), "1");
+  }
   const defs = kprobeDefinitions(opts.track, group);
   for (const d of defs) {
     undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });

@@ -20880,8 +20880,28 @@ function normalizeAddress(text) {
   const hex = (text.startsWith("0x") ? text.slice(2) : text).toLowerCase().replace(/^0+(?=.)/, "");
   return `0x${hex}`;
 }
+function addressSuffixStart(text, from = 0, end = text.length) {
+  if (end - from < 11 || text.charCodeAt(end - 1) !== 62) return -1;
+  let i = end - 2;
+  while (i > from && isHexDigit(text.charCodeAt(i))) i--;
+  const digits = end - 2 - i;
+  if (digits < 8 || digits > 16 || text.charCodeAt(i) !== 60 || text.charCodeAt(i - 1) !== 32) return -1;
+  return i - 1;
+}
+function skipAddressSuffix(text, at) {
+  if (text.charCodeAt(at) !== 32 || text.charCodeAt(at + 1) !== 60 || !isHexDigit(text.charCodeAt(at + 2))) return at;
+  let i = at + 2;
+  while (isHexDigit(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
+}
 function parseFrame(raw) {
   let text = raw.trim();
+  let printed = "";
+  const suffix = addressSuffixStart(text);
+  if (suffix > 0) {
+    printed = normalizeAddress(text.slice(suffix + 2, -1));
+    text = text.slice(0, suffix);
+  }
   let module = "";
   if (text.endsWith("]")) {
     const open3 = text.lastIndexOf(" [");
@@ -20892,10 +20912,10 @@ function parseFrame(raw) {
   }
   if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
   const plus = text.indexOf("+");
-  if (plus < 0) return { symbol: text, offset: -1, module, address: "" };
+  if (plus < 0) return { symbol: text, offset: -1, module, address: printed };
   const slash = text.indexOf("/", plus);
   const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
-  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: "" };
+  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
 }
 function frameCaller(frame) {
   if (frame.symbol === "") return frame.address;
@@ -20930,7 +20950,8 @@ var TRACING_FRAMES = /* @__PURE__ */ new Set([
 ]);
 function isTracingFrame(frame) {
   let end = frame.indexOf("+");
-  if (end < 0) end = frame.indexOf(" ");
+  const space = frame.indexOf(" ");
+  if (end < 0 || space >= 0 && space < end) end = space;
   const symbol = end < 0 ? frame : frame.slice(0, end);
   return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_");
 }
@@ -26479,7 +26500,11 @@ var ModuleMap = class {
     return r;
   }
   resolveFrame(frame) {
-    if (frame.address !== "") return this.resolveAddress(frame.address);
+    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
+      const own = this.symbolAt(frame.address);
+      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+    }
+    if (frame.symbol === "") return { caller: frame.address, inModule: null };
     const caller = frameCaller(frame);
     if (frame.module !== "") {
       return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
@@ -26488,8 +26513,8 @@ var ModuleMap = class {
     if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
     return { caller, inModule: null };
   }
-  resolveAddress(address) {
-    if (this.sectionStarts.length === 0) return { caller: address, inModule: null };
+  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+  symbolAt(address) {
     const a = BigInt(address);
     for (const { name, start } of this.sectionStarts) {
       if (a < start) continue;
@@ -26500,12 +26525,10 @@ var ModuleMap = class {
         if (s.value > off) break;
         best = s;
       }
-      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) {
-        return { caller: `${best.name}+0x${(off - best.value).toString(16)}`, inModule: true };
-      }
+      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
       break;
     }
-    return { caller: address, inModule: this.hasSymbols ? false : null };
+    return null;
   }
   /**
    * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
@@ -26715,7 +26738,8 @@ var TraceAnalyzer = class {
     const bracket = text.indexOf("] ", start);
     const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
     const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
-    if (space < 0 || space >= end || text.charCodeAt(space + 1) !== 60 || text.charCodeAt(space + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
+    const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
+    if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 || text.charCodeAt(arrow + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
       this.push(text.slice(start, end));
       return;
     }
@@ -26729,11 +26753,11 @@ var TraceAnalyzer = class {
       return;
     }
     let callerEnd = end;
-    while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
     let tail = null;
     if (this.tails.length < MAX_TAILS) {
       const tailText = text.slice(body, end);
-      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
       this.tails.push(tail);
     }
     this.recognizedLines++;
@@ -26745,7 +26769,7 @@ var TraceAnalyzer = class {
     this.pendingTail = tail;
     this.pendingLine = text;
     this.pendingLineStart = start;
-    this.pendingCaller = tail !== null ? tail.caller : text.slice(space + 3, callerEnd);
+    this.pendingCaller = tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd);
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -26784,12 +26808,18 @@ var TraceAnalyzer = class {
       this.event(line, bracket, line.slice(body, space - 1), space + 1);
       return;
     }
+    const arrow = skipAddressSuffix(line, space);
+    if (arrow > space && line.charCodeAt(arrow) === 58) {
+      this.recognizedLines++;
+      this.event(line, bracket, line.slice(body, space), arrow + 2);
+      return;
+    }
     if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
       this.recognizedLines++;
       this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf("] ", this.pendingLineStart));
       return;
     }
-    if (line.charCodeAt(space + 1) !== 60 || line.charCodeAt(space + 2) !== 45) return;
+    if (line.charCodeAt(arrow + 1) !== 60 || line.charCodeAt(arrow + 2) !== 45) return;
     this.recognizedLines++;
     if (this.pendingKind !== NO_PENDING) this.flush();
     let func = line.slice(body, space);
@@ -26806,7 +26836,7 @@ var TraceAnalyzer = class {
     this.pendingTail = null;
     this.pendingLine = line;
     this.pendingLineStart = 0;
-    this.pendingCaller = line.slice(space + 3).trim();
+    this.pendingCaller = line.slice(arrow + 3).trim();
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -26863,7 +26893,7 @@ var TraceAnalyzer = class {
     const inner = line.slice(args + 1, close);
     const arrow = inner.indexOf(" <- ");
     const isReturn = arrow >= 0;
-    const func = isReturn ? inner.slice(arrow + 4).trim() : parseFrame(inner).symbol;
+    const func = parseFrame(isReturn ? inner.slice(arrow + 4) : inner).symbol;
     const all = this.functions.get(func);
     if (all === void 0) return;
     const role = isReturn ? ALLOC : FREE;

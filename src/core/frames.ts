@@ -1,5 +1,7 @@
 // What a frame or call site in a trace can look like, taken apart without regular expressions:
-// `kni_ioctl_create`, `leaky_create+0x5a/0x100 [leaky]`, `0xffffffffc0203112`, `ffffffffc0203112`.
+// `kni_ioctl_create`, `leaky_create+0x5a/0x100 [leaky]`, `0xffffffffc0203112`, `ffffffffc0203112`,
+// and any of these followed by the raw address tracefs prints with `options/sym-addr`:
+// `leaky_create+0x5a/0x100 [leaky] <ffffffffc020305a>`, `0xffffffffc0203112 <ffffffffc0203112>`.
 
 export interface Frame {
   /** Symbol name, '' for a raw address. */
@@ -8,7 +10,10 @@ export interface Frame {
   offset: number;
   /** `[module]` suffix, '' when none. */
   module: string;
-  /** Raw address as lower-case `0x...` hex, '' when the frame is symbolic. */
+  /**
+   * The address as lower-case `0x...` hex: the frame itself when printed raw, or the
+   * `<ffffffffc020305a>` suffix of sym-addr; '' when only a name was printed.
+   */
   address: string;
 }
 
@@ -31,8 +36,38 @@ export function normalizeAddress(text: string): string {
   return `0x${hex}`;
 }
 
+/**
+ * Where the sym-addr suffix ` <ffffffffc020305a>` of a frame starts when one ends text[from, end),
+ * else -1. The suffix is 8-16 hex digits without `0x`.
+ */
+export function addressSuffixStart(text: string, from = 0, end = text.length): number {
+  if (end - from < 11 || text.charCodeAt(end - 1) !== 62 /* > */) return -1;
+  let i = end - 2;
+  while (i > from && isHexDigit(text.charCodeAt(i))) i--;
+  const digits = end - 2 - i;
+  if (digits < 8 || digits > 16 || text.charCodeAt(i) !== 60 /* < */ || text.charCodeAt(i - 1) !== 32) return -1;
+  return i - 1;
+}
+
+/**
+ * When text[at] starts a sym-addr suffix ` <ffffffffc020305a>`, the index after its `>`; else `at`.
+ * For lines where the suffix sits in the middle (`func <addr> <-caller <addr>`).
+ */
+export function skipAddressSuffix(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 32 || text.charCodeAt(at + 1) !== 60 /* < */ || !isHexDigit(text.charCodeAt(at + 2))) return at;
+  let i = at + 2;
+  while (isHexDigit(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 62 /* > */ && i - at - 2 >= 8 ? i + 1 : at;
+}
+
 export function parseFrame(raw: string): Frame {
   let text = raw.trim();
+  let printed = '';
+  const suffix = addressSuffixStart(text);
+  if (suffix > 0) {
+    printed = normalizeAddress(text.slice(suffix + 2, -1));
+    text = text.slice(0, suffix);
+  }
   let module = '';
   if (text.endsWith(']')) {
     const open = text.lastIndexOf(' [');
@@ -43,10 +78,10 @@ export function parseFrame(raw: string): Frame {
   }
   if (isRawAddress(text)) return { symbol: '', offset: -1, module, address: normalizeAddress(text) };
   const plus = text.indexOf('+');
-  if (plus < 0) return { symbol: text, offset: -1, module, address: '' };
+  if (plus < 0) return { symbol: text, offset: -1, module, address: printed };
   const slash = text.indexOf('/', plus);
   const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? undefined : slash), 16);
-  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: '' };
+  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
 }
 
 /** The printed form of a call site: `func+0x5a` or `func` or the address. */
@@ -92,7 +127,8 @@ const TRACING_FRAMES = new Set([
 /** Is this stack frame the tracer's own code (`kretprobe_trace_func+0x1b/0x2c0`, `ftrace_regs_caller`)? */
 export function isTracingFrame(frame: string): boolean {
   let end = frame.indexOf('+');
-  if (end < 0) end = frame.indexOf(' ');
+  const space = frame.indexOf(' ');
+  if (end < 0 || (space >= 0 && space < end)) end = space;
   const symbol = end < 0 ? frame : frame.slice(0, end);
   return TRACING_FRAMES.has(symbol) || symbol.startsWith('ftrace_');
 }

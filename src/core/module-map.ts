@@ -1,6 +1,8 @@
 // Resolves frames and call sites against the module under test: which code is the module's
-// and what a raw return address (read after rmmod) was. Pure: built from `nm` text and the
-// section addresses read from /sys/module/<mod>/sections while the module was loaded.
+// and what a return address (read after rmmod) was. Pure: built from `nm` text and the
+// section addresses read from /sys/module/<mod>/sections while the module was loaded. When a
+// frame carries an address (raw, or the sym-addr suffix) and the sections are known, the
+// address decides; the printed name only when there is no address to check.
 import { frameCaller, parseFrame, type Frame } from './frames.js';
 
 export interface Resolved {
@@ -103,7 +105,14 @@ export class ModuleMap {
   }
 
   private resolveFrame(frame: Frame): Resolved {
-    if (frame.address !== '') return this.resolveAddress(frame.address);
+    // The address decides whenever there is one to check: after rmmod the kernel may print a
+    // module address under the name of code that lay there before (freed init text of another
+    // module), so the printed name and `[module]` are for display only.
+    if (frame.address !== '' && this.sectionStarts.length > 0 && this.hasSymbols) {
+      const own = this.symbolAt(frame.address);
+      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+    }
+    if (frame.symbol === '') return { caller: frame.address, inModule: null };
     const caller = frameCaller(frame);
     if (frame.module !== '') {
       return { caller, inModule: this.module === '' ? null : normalizeModuleName(frame.module) === this.module };
@@ -114,8 +123,8 @@ export class ModuleMap {
     return { caller, inModule: null };
   }
 
-  private resolveAddress(address: string): Resolved {
-    if (this.sectionStarts.length === 0) return { caller: address, inModule: null };
+  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+  private symbolAt(address: string): string | null {
     const a = BigInt(address);
     for (const { name, start } of this.sectionStarts) {
       if (a < start) continue;
@@ -126,13 +135,11 @@ export class ModuleMap {
         if (s.value > off) break;
         best = s;
       }
-      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) {
-        return { caller: `${best.name}+0x${(off - best.value).toString(16)}`, inModule: true };
-      }
+      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
       // Only the closest section below the address can hold it.
       break;
     }
-    return { caller: address, inModule: this.hasSymbols ? false : null };
+    return null;
   }
 
   /**

@@ -4,7 +4,7 @@
 // objects only, never with the length of the trace.
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
-import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame } from './frames.js';
+import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame, skipAddressSuffix } from './frames.js';
 import { kmallocCache } from './slab-caches.js';
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
@@ -268,7 +268,9 @@ export class TraceAnalyzer {
     const bracket = text.indexOf('] ', start);
     const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(': ', bracket);
     const space = colon < 0 || colon >= end ? -1 : text.indexOf(' ', colon + 2);
-    if (space < 0 || space >= end || text.charCodeAt(space + 1) !== 60 /* < */ || text.charCodeAt(space + 2) !== 45 /* - */ || text.charCodeAt(space - 1) === 58) {
+    // `func <-caller`, or with sym-addr `func <ffffffff817d82f0> <-caller <ffffffffc0248292>`.
+    const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
+    if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 /* < */ || text.charCodeAt(arrow + 2) !== 45 /* - */ || text.charCodeAt(space - 1) === 58) {
       this.push(text.slice(start, end));
       return;
     }
@@ -283,11 +285,11 @@ export class TraceAnalyzer {
       return;
     }
     let callerEnd = end;
-    while (callerEnd > space + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
     let tail: Tail | null = null;
     if (this.tails.length < MAX_TAILS) {
       const tailText = text.slice(body, end);
-      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(space + 3, callerEnd)), accs: [] };
+      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
       this.tails.push(tail);
     }
     this.recognizedLines++;
@@ -299,7 +301,7 @@ export class TraceAnalyzer {
     this.pendingTail = tail;
     this.pendingLine = text;
     this.pendingLineStart = start;
-    this.pendingCaller = tail !== null ? tail.caller : text.slice(space + 3, callerEnd);
+    this.pendingCaller = tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd);
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -341,13 +343,20 @@ export class TraceAnalyzer {
       this.event(line, bracket, line.slice(body, space - 1), space + 1);
       return;
     }
+    const arrow = skipAddressSuffix(line, space);
+    // With sym-addr, trace_marker lines read `tracing_mark_write <ffffffff811c36bd>: text`.
+    if (arrow > space && line.charCodeAt(arrow) === 58 /* : */) {
+      this.recognizedLines++;
+      this.event(line, bracket, line.slice(body, space), arrow + 2);
+      return;
+    }
     if (line.charCodeAt(body) === 60 /* < */ && line.startsWith('<stack trace>', body)) {
       this.recognizedLines++;
       this.stackOpen =
         this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf('] ', this.pendingLineStart));
       return;
     }
-    if (line.charCodeAt(space + 1) !== 60 /* < */ || line.charCodeAt(space + 2) !== 45 /* - */) return;
+    if (line.charCodeAt(arrow + 1) !== 60 /* < */ || line.charCodeAt(arrow + 2) !== 45 /* - */) return;
     this.recognizedLines++;
     if (this.pendingKind !== NO_PENDING) this.flush();
     let func = line.slice(body, space);
@@ -364,7 +373,7 @@ export class TraceAnalyzer {
     this.pendingTail = null;
     this.pendingLine = line;
     this.pendingLineStart = 0;
-    this.pendingCaller = line.slice(space + 3).trim();
+    this.pendingCaller = line.slice(arrow + 3).trim();
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -427,7 +436,8 @@ export class TraceAnalyzer {
     const inner = line.slice(args + 1, close);
     const arrow = inner.indexOf(' <- ');
     const isReturn = arrow >= 0;
-    const func = isReturn ? inner.slice(arrow + 4).trim() : parseFrame(inner).symbol;
+    // `<- alloc_netdev_mqs`, with sym-addr `<- alloc_netdev_mqs <ffffffff817d82f0>`.
+    const func = parseFrame(isReturn ? inner.slice(arrow + 4) : inner).symbol;
     const all = this.functions.get(func);
     if (all === undefined) return;
     const role = isReturn ? ALLOC : FREE;

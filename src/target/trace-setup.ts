@@ -60,6 +60,13 @@ export function setupTracing(tfs: Tracefs, opts: { runId: string; track: PairSpe
   tfs.mkdir(instance);
   tfs.write(inst('tracing_on'), '0');
   tfs.write(inst('buffer_size_kb'), String(opts.traceBufferKb));
+  // Raw addresses beside the names: the trace is read after rmmod, when a module address may be
+  // named after code that lay there before (ftrace keeps the symbols of freed module init text).
+  // The analysis attributes by address against the sections recorded while the module was loaded.
+  if (tfs.exists(inst('options/sym-addr'))) {
+    undo.push({ kind: 'restore-file', path: tfs.path(inst('options/sym-addr')), value: '0' });
+    tfs.write(inst('options/sym-addr'), '1');
+  }
 
   const defs = kprobeDefinitions(opts.track, group);
   for (const d of defs) {

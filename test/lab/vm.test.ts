@@ -1,7 +1,7 @@
 // Runs real VMs (QEMU, TCG here) on the kernel `lab setup` prepared. Without a prepared lab these
 // tests fail with the command to run.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -146,7 +146,11 @@ process.exit(3);
     const outDir = join(work, 'abort-job');
     const controller = new AbortController();
     let seen = '';
-    const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
+    // A private temp dir: other test files boot VMs at the same time, with their own control dirs.
+    const privateTmp = join(work, 'abort-tmp');
+    mkdirSync(privateTmp, { recursive: true });
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = privateTmp;
     const run = runInGuest(
       kernel,
       { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir, timeoutSeconds: 30 },
@@ -158,10 +162,14 @@ process.exit(3);
         },
       },
     );
-    await expect(run).rejects.toThrow('cancelled by the test');
+    try {
+      await expect(run).rejects.toThrow('cancelled by the test');
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
     expect(qemuWith(outDir)).toEqual([]);
-    const after = execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n');
-    expect(after.filter((f) => f.startsWith('alloc-balance-vm-') && !before.has(f))).toEqual([]);
+    expect(readdirSync(privateTmp)).toEqual([]);
   });
 
   test('SIGTERM to the node process running the VM kills QEMU too', async () => {

@@ -153,20 +153,25 @@ describe('target run in a VM', () => {
     const trace = read('leaky', 'trace.txt');
     const header = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(trace);
     expect(header?.[1]).toBe(header?.[2]);
-    const markers = [...trace.matchAll(/tracing_mark_write: alloc-balance (.*)$/gm)].map((m) => m[1]);
+    // options/sym-addr: every symbolized address is followed by ` <ffffffff...>`.
+    const markers = [...trace.matchAll(/tracing_mark_write <[0-9a-f]{16}>: alloc-balance (.*)$/gm)].map((m) => m[1]);
     expect(markers).toEqual(['phase=load', 'cycle=1 start', 'cycle=1 end', 'cycle=2 start', 'cycle=2 end', 'cycle=3 start', 'cycle=3 end', 'phase=unload']);
     // 3 cycles x 2 ports x (net_dev + lad_dev) allocated; only net_dev released.
-    expect(count(trace, / a0: \(0x[0-9a-f]+ <- alloc_netdev_mqs\) ret=0x[0-9a-f]+$/)).toBe(12);
-    expect(count(trace, / f0: \(free_netdev\+0x0\/0x[0-9a-f]+\) ptr=0x[0-9a-f]+$/)).toBe(6);
-    expect(count(trace, / alloc_netdev_mqs <-0x[0-9a-f]+$/)).toBe(12);
-    expect(count(trace, / free_netdev <-0x[0-9a-f]+$/)).toBe(6);
+    expect(count(trace, / a0: \(0x[0-9a-f]+ <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=0x[0-9a-f]+$/)).toBe(12);
+    expect(count(trace, / f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=0x[0-9a-f]+$/)).toBe(6);
+    expect(count(trace, / alloc_netdev_mqs <[0-9a-f]{16}> <-0x[0-9a-f]+ <[0-9a-f]{16}>$/)).toBe(12);
+    expect(count(trace, / free_netdev <[0-9a-f]{16}> <-0x[0-9a-f]+ <[0-9a-f]{16}>$/)).toBe(6);
     expect(count(trace, /: <stack trace>$/)).toBe(12);
     expect(read('leaky', 'kprobe-profile.txt')).toBe('ableaky/a0 hits=12 misses=0\nableaky/f0 hits=6 misses=0\n');
     for (const cpu of s.files.filter((f) => f.startsWith('stats-cpu'))) expect(read('leaky', cpu)).toMatch(/^overrun: 0$/m);
 
     // The objects never released are exactly the lad_devs, allocated in igb_like_probe.
-    const allocated = new Map([...trace.matchAll(/a0: \((0x[0-9a-f]+) <- alloc_netdev_mqs\) ret=(0x[0-9a-f]+)/g)].map((m) => [m[2], m[1]]));
-    for (const m of trace.matchAll(/f0: \(free_netdev\+0x0\/0x[0-9a-f]+\) ptr=(0x[0-9a-f]+)/g)) allocated.delete(m[1]);
+    // Paired in trace order: a released net_dev's address may be reused by a later lad_dev.
+    const allocated = new Map<string, string>();
+    for (const m of trace.matchAll(/a0: \((0x[0-9a-f]+) <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=(0x[0-9a-f]+)|f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=(0x[0-9a-f]+)/g)) {
+      if (m[2] !== undefined) allocated.set(m[2], m[1]);
+      else allocated.delete(m[3]);
+    }
     const map = new ModuleMap('kni_like', await moduleSymbols(join(work, 'leaky', 'kni_like.ko')), s.sections);
     const leakedCallers = [...allocated.values()].map((a) => map.resolve(a).caller.replace(/\+0x[0-9a-f]+$/, ''));
     expect(leakedCallers).toEqual(Array(6).fill('igb_like_probe'));
@@ -183,8 +188,8 @@ describe('target run in a VM', () => {
     const trace = read('fixed', 'trace.txt');
     expect(count(trace, / a0: \(/)).toBe(12);
     expect(count(trace, / f0: \(/)).toBe(12);
-    expect(count(trace, / alloc_netdev_mqs <-/)).toBe(12);
-    expect(count(trace, / free_netdev <-/)).toBe(12);
+    expect(count(trace, / alloc_netdev_mqs <[0-9a-f]{16}> <-/)).toBe(12);
+    expect(count(trace, / free_netdev <[0-9a-f]{16}> <-/)).toBe(12);
     expectClean('fixed');
     if (process.env.AB_RECORD === '1') record('fixed', await moduleSymbols(join(work, 'fixed', 'kni_like.ko')));
   });
