@@ -3299,6 +3299,15 @@ function readSections(name, sysModule = "/sys/module") {
   }
   return out;
 }
+function moduleCoreRange(procModules, name) {
+  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
+  const f = line?.split(/\s+/) ?? [];
+  const size = Number(f[1]);
+  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
+  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
+  const start = BigInt(address);
+  return { start, end: start + BigInt(size) };
+}
 var init_kernel_module = __esm({
   "src/target/kernel-module.ts"() {
     "use strict";
@@ -4108,6 +4117,17 @@ async function runTargetJob(job, opts = {}) {
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
       status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
+    }
+    if (job.stacks && tfs && setup?.kmemEvents.includes("kmem/kmalloc")) {
+      const range = moduleCoreRange(readFileSync15("/proc/modules", "utf8"), job.module.name);
+      if (range) {
+        const trigger = tfs.path(`${setup.instance}/events/kmem/kmalloc/trigger`);
+        undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+        writeFileSync7(trigger, `stacktrace if call_site >= 0x${range.start.toString(16)} && call_site < 0x${range.end.toString(16)}
+`);
+      } else {
+        status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
+      }
     }
     for (let n = 1; n <= job.cycles; n++) {
       throwIfAborted(abort);

@@ -45,3 +45,14 @@ export function readSections(name: string, sysModule = '/sys/module'): Record<st
   }
   return out;
 }
+
+/** The module's core (text and data, without init) as /proc/modules gives it: base address and size. */
+export function moduleCoreRange(procModules: string, name: string): { start: bigint; end: bigint } | null {
+  const line = procModules.split('\n').find((l) => l.split(' ')[0] === name);
+  const f = line?.split(/\s+/) ?? [];
+  const size = Number(f[1]);
+  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
+  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
+  const start = BigInt(address);
+  return { start, end: start + BigInt(size) };
+}

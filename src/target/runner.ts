@@ -11,7 +11,7 @@ import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';
 import { describeUnknownNames, findUnknownNames, isKmemPair, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
-import { insmod, isModuleLoaded, readSections, rmmod } from './kernel-module.js';
+import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { acquireLock } from './lock.js';
 import { findSplats } from './splats.js';
@@ -206,6 +206,20 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     status.files.push('sections.json');
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
       status.notes.push('section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized');
+    }
+
+    // kmem events name their call site by symbol only, and after rmmod a module address can be
+    // named after code that lay there before: a stack (whose frames carry raw addresses) with
+    // every kmalloc from the module's own range lets the analysis attribute it by address.
+    if (job.stacks && tfs && setup?.kmemEvents.includes('kmem/kmalloc')) {
+      const range = moduleCoreRange(readFileSync('/proc/modules', 'utf8'), job.module.name);
+      if (range) {
+        const trigger = tfs.path(`${setup.instance}/events/kmem/kmalloc/trigger`);
+        undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+        writeFileSync(trigger, `stacktrace if call_site >= 0x${range.start.toString(16)} && call_site < 0x${range.end.toString(16)}\n`);
+      } else {
+        status.notes.push('module address range not readable in /proc/modules: kmalloc call sites are attributed by name only');
+      }
     }
 
     // 5. The workload cycles.
