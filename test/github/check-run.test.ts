@@ -1,17 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { conclusionFor, publishCheckRun, toAnnotations, type AnnotationInput } from '../../src/github/check-run.js';
 import { describeApiError } from '../../src/github/permissions.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { useGitHubServer } from '../support/github-server.js';
 import { testClient } from '../support/github-env.js';
 
-let server: GitHubServer;
-beforeEach(async () => {
-  server = await startGitHubServer();
-});
-afterEach(async () => {
-  expect(server.violations).toEqual([]);
-  await server.close();
-});
+const server = useGitHubServer();
 
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 

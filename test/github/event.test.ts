@@ -1,24 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readEventContext, resolveChange } from '../../src/github/event.js';
 import { InputError, UsageError } from '../../src/settings/input-error.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, eventPath, loadEvent, testClient } from '../support/github-env.js';
 
 const BASE = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 const none = { baseRef: '', headRef: '', prNumber: null };
 
-let server: GitHubServer;
-beforeEach(async () => {
-  server = await startGitHubServer();
-});
-afterEach(async () => {
-  expect(server.violations).toEqual([]);
-  await server.close();
-});
+const server = useGitHubServer();
 
 describe('resolving what to compare', () => {
   it('pull_request from a branch of this repository', async () => {

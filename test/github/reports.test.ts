@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ComparisonRow, RunReport, Verdict } from '../../src/core/model.js';
 import { resolveChange } from '../../src/github/event.js';
 import { expandGlob } from '../../src/github/glob.js';
 import { resolveReportTarget } from '../../src/github/report-target.js';
 import { mergeReports, readReports, worstVerdict } from '../../src/github/reports.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, loadEvent, testClient } from '../support/github-env.js';
 
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
@@ -54,14 +54,7 @@ function write(rel: string, value: unknown): string {
   return path;
 }
 
-let server: GitHubServer;
-beforeEach(async () => {
-  server = await startGitHubServer();
-});
-afterEach(async () => {
-  expect(server.violations).toEqual([]);
-  await server.close();
-});
+const server = useGitHubServer();
 
 describe('report mode', () => {
   it('finds reports with *, ** and a directory', async () => {

@@ -1,17 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { upsertComment } from '../../src/github/comment.js';
 import { decideRetry, rateLimitWaitMs } from '../../src/github/retry.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { useGitHubServer } from '../support/github-server.js';
 import { testClient } from '../support/github-env.js';
 
-let server: GitHubServer;
-beforeEach(async () => {
-  server = await startGitHubServer();
-});
-afterEach(async () => {
-  expect(server.violations).toEqual([]);
-  await server.close();
-});
+const server = useGitHubServer();
 
 const target = { owner: 'nic-lab', repo: 'kni-driver', issueNumber: 42, checkName: 'alloc-balance' };
 const policy = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 60_000 };

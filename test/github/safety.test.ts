@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveChange, type ChangeUnderTest } from '../../src/github/event.js';
 import { assertSafeToRun, decideSafety, SafetyRefusal } from '../../src/github/safety.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, loadEvent, testClient } from '../support/github-env.js';
 
 const repo = { owner: 'nic-lab', repo: 'kni-driver' };
 const none = { baseRef: '', headRef: '', prNumber: null };
 
-let server: GitHubServer;
-beforeEach(async () => {
-  server = await startGitHubServer();
-});
-afterEach(async () => {
-  expect(server.violations).toEqual([]);
-  await server.close();
-});
+const server = useGitHubServer();
 
 async function change(eventName: string, fixture: string): Promise<ChangeUnderTest> {
   return resolveChange(eventContext(eventName, fixture), none, null);

@@ -3,6 +3,7 @@
 // request the real API would refuse is answered 404/422 AND recorded as a violation: each test
 // asserts that `violations` is empty.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './github-openapi.js';
 
@@ -253,4 +254,28 @@ export async function startGitHubServer(): Promise<GitHubServer> {
       });
     },
   };
+}
+
+/**
+ * A fresh server for every test of the calling file, closed after it; each test ends by asserting
+ * that no request broke GitHub's OpenAPI description. The returned object stands for the current one.
+ */
+export function useGitHubServer(): GitHubServer {
+  let current: GitHubServer | null = null;
+  beforeEach(async () => {
+    current = await startGitHubServer();
+  });
+  afterEach(async () => {
+    const server = current!;
+    current = null;
+    expect(server.violations).toEqual([]);
+    await server.close();
+  });
+  return new Proxy({} as GitHubServer, {
+    get(_, key) {
+      if (!current) throw new Error('the GitHub test server exists only inside a test');
+      const value = (current as unknown as Record<PropertyKey, unknown>)[key];
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }
