@@ -138,10 +138,10 @@ function parseFrame(raw) {
   }
   let module = "";
   if (text.endsWith("]")) {
-    const open3 = text.lastIndexOf(" [");
-    if (open3 > 0) {
-      module = text.slice(open3 + 2, -1);
-      text = text.slice(0, open3);
+    const open2 = text.lastIndexOf(" [");
+    if (open2 > 0) {
+      module = text.slice(open2 + 2, -1);
+      text = text.slice(0, open2);
     }
   }
   if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
@@ -993,20 +993,20 @@ var init_trace_analyzer = __esm({
 });
 
 // src/core/trace-source.ts
-import { open } from "node:fs/promises";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 async function forEachLineRange(source, onLine) {
   const splitter = new LineSplitter(onLine);
   if (typeof source === "string") {
-    const file = await open(source, "r");
+    const fd = openSync(source, "r");
     try {
       const buffer = Buffer.allocUnsafe(CHUNK);
       for (; ; ) {
-        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
         if (bytesRead === 0) break;
         splitter.chunk(buffer.toString("latin1", 0, bytesRead));
       }
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   } else {
     source.setEncoding("latin1");
@@ -2351,21 +2351,21 @@ var init_platform = __esm({
 });
 
 // src/lab/vmlinux.ts
-import { closeSync, openSync, readFileSync as readFileSync6, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2, rmSync, writeFileSync } from "node:fs";
 function findAll(data, magic, limit = 8) {
   const found = [];
   for (let at = data.indexOf(magic); at >= 0 && found.length < limit; at = data.indexOf(magic, at + 1)) found.push(at);
   return found;
 }
 function startsWithElf(file) {
-  const fd = openSync(file, "r");
+  const fd = openSync2(file, "r");
   try {
     const head = Buffer.alloc(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head.equals(ELF_MAGIC);
+    return readSync2(fd, head, 0, 4, 0) === 4 && head.equals(ELF_MAGIC);
   } catch {
     return false;
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 async function extractVmlinux(runner, bzImage, out) {
@@ -3061,11 +3061,11 @@ var init_abortable = __esm({
 // src/target/process-group.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
 function parseProcStat(text) {
-  const open3 = text.indexOf("(");
+  const open2 = text.indexOf("(");
   const close = text.lastIndexOf(")");
-  if (open3 < 0 || close < open3) return null;
+  if (open2 < 0 || close < open2) return null;
   const rest = text.slice(close + 2).split(" ");
-  return { pid: Number(text.slice(0, open3).trim()), comm: text.slice(open3 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
+  return { pid: Number(text.slice(0, open2).trim()), comm: text.slice(open2 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
 }
 function listProcesses() {
   const out = [];
@@ -3316,7 +3316,7 @@ var init_kernel_module = __esm({
 });
 
 // src/target/kmsg.ts
-import { closeSync as closeSync2, constants, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync3, constants, openSync as openSync3, readSync as readSync3 } from "node:fs";
 function parseKmsgRecord(raw) {
   const semi = raw.indexOf(";");
   if (semi < 0) return null;
@@ -3330,14 +3330,14 @@ function formatKmsg(r) {
   return `[${String(s).padStart(5)}.${us}] ${r.text}`;
 }
 function readKmsg(after = -1, device = "/dev/kmsg") {
-  const fd = openSync2(device, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openSync3(device, constants.O_RDONLY | constants.O_NONBLOCK);
   const buf = Buffer.alloc(16384);
   const out = [];
   try {
     for (; ; ) {
       let n;
       try {
-        n = readSync2(fd, buf, 0, buf.length, null);
+        n = readSync3(fd, buf, 0, buf.length, null);
       } catch (e) {
         const code = e.code;
         if (code === "EAGAIN") break;
@@ -3349,7 +3349,7 @@ function readKmsg(after = -1, device = "/dev/kmsg") {
       if (rec && rec.seq > after) out.push(rec);
     }
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
   return out;
 }
@@ -3364,7 +3364,7 @@ var init_kmsg = __esm({
 });
 
 // src/target/lock.ts
-import { mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync4 } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -3388,10 +3388,10 @@ function acquireLock(path, runId2, pid = process.pid) {
   let stale;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync3(path, "wx", 420);
+      const fd = openSync4(path, "wx", 420);
       writeSync(fd, `${pid} ${runId2}
 `);
-      closeSync3(fd);
+      closeSync4(fd);
       return stale ? { staleTakenOver: stale } : {};
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
@@ -3572,7 +3572,7 @@ var init_trace_setup = __esm({
 });
 
 // src/target/tracefs.ts
-import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync12, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream } from "node:fs";
+import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync12, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
 import { join as join7 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
   for (const c of candidates) if (existsSync6(join7(c, "trace"))) return c;
@@ -3623,7 +3623,7 @@ var init_tracefs = __esm({
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
       }
       stream(rel) {
-        return createReadStream(this.path(rel));
+        return createReadStream2(this.path(rel));
       }
       errorLog() {
         try {
@@ -29965,10 +29965,10 @@ var init_path_utils = __esm({
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var chmod, copyFile, lstat, mkdir2, open2, readdir, rename, rm2, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
+var chmod, copyFile, lstat, mkdir2, open, readdir, rename, rm2, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
 var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
-    ({ chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises);
+    ({ chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises);
     IS_WINDOWS = process.platform === "win32";
     READONLY = fs.constants.O_RDONLY;
   }

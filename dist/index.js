@@ -20904,10 +20904,10 @@ function parseFrame(raw) {
   }
   let module = "";
   if (text.endsWith("]")) {
-    const open3 = text.lastIndexOf(" [");
-    if (open3 > 0) {
-      module = text.slice(open3 + 2, -1);
-      text = text.slice(0, open3);
+    const open2 = text.lastIndexOf(" [");
+    if (open2 > 0) {
+      module = text.slice(open2 + 2, -1);
+      text = text.slice(0, open2);
     }
   }
   if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
@@ -27168,21 +27168,21 @@ var TraceAnalyzer = class {
 };
 
 // src/core/trace-source.ts
-import { open as open2 } from "node:fs/promises";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 var CHUNK = 1 << 16;
 async function forEachLineRange(source, onLine) {
   const splitter = new LineSplitter(onLine);
   if (typeof source === "string") {
-    const file = await open2(source, "r");
+    const fd = openSync(source, "r");
     try {
       const buffer = Buffer.allocUnsafe(CHUNK);
       for (; ; ) {
-        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
         if (bytesRead === 0) break;
         splitter.chunk(buffer.toString("latin1", 0, bytesRead));
       }
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   } else {
     source.setEncoding("latin1");
@@ -28869,7 +28869,7 @@ function makePlan(tree, o) {
 
 // src/presets/userspace-cache.ts
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, readdirSync as readdirSync3 } from "node:fs";
+import { closeSync as closeSync2, openSync as openSync2, readSync as readSync2, readdirSync as readdirSync3 } from "node:fs";
 import { homedir } from "node:os";
 import { join as join11 } from "node:path";
 function hashedPaths(app) {
@@ -28879,15 +28879,15 @@ function hashedPaths(app) {
 var SKIP = /* @__PURE__ */ new Set([".git", "build", "__pycache__"]);
 var CHUNK2 = 1 << 16;
 function hashFile(hash, path, buf) {
-  const fd = openSync(path, "r");
+  const fd = openSync2(path, "r");
   try {
     for (; ; ) {
-      const n = readSync(fd, buf, 0, CHUNK2, null);
+      const n = readSync2(fd, buf, 0, CHUNK2, null);
       if (n <= 0) break;
       hash.update(buf.subarray(0, n));
     }
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 function hashTreeFiles(root, paths) {

@@ -1,7 +1,6 @@
 // Reading trace text as lines from a file or a stream (stdin). The edge between files and the
 // pure analyzer: chunks are split by hand, lines handed over synchronously, nothing kept.
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 export type TraceSource = string | Readable;
@@ -30,17 +29,19 @@ export async function forEachLine(source: TraceSource, onLine: (line: string) =>
 export async function forEachLineRange(source: TraceSource, onLine: (text: string, start: number, end: number) => void): Promise<number> {
   const splitter = new LineSplitter(onLine);
   if (typeof source === 'string') {
-    // Files: one reused buffer, no stream machinery.
-    const file = await open(source, 'r');
+    // Files: one reused buffer, read synchronously. Each asynchronous read is a round trip
+    // through the thread pool, and a trace is read faster than that round trip: with async
+    // reads the parser spent almost half its time waiting.
+    const fd = openSync(source, 'r');
     try {
       const buffer = Buffer.allocUnsafe(CHUNK);
       for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+        const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
         if (bytesRead === 0) break;
         splitter.chunk(buffer.toString('latin1', 0, bytesRead));
       }
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   } else {
     source.setEncoding('latin1');
