@@ -53,9 +53,10 @@ if (outdirAt > 0) {
     }
     if (stale.length) {
       console.error(`dist/ is stale (${stale.join(', ')}): run "npm run build" and commit dist/.`);
-      process.exit(1);
+      process.exitCode = 1;
+    } else {
+      console.log('dist/ is up to date');
     }
-    console.log('dist/ is up to date');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -46,8 +47,13 @@ export function assertActionReady(): void {
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', dir], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`the action did not bundle: ${built.stderr}`);
   bundleDir = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
+
+// Test files import this module while vitest collects them: the hook belongs to each such file.
+afterAll(() => {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  bundleDir = '';
+});
 
 function readOutputs(file: string): Record<string, string> {
   const out: Record<string, string> = {};
