@@ -1603,6 +1603,98 @@ var init_text = __esm({
   }
 });
 
+// src/build/command.ts
+import { spawn } from "node:child_process";
+function runCommand(cmd, args, opts = {}) {
+  const max = opts.maxOutput ?? 4 * 1024 * 1024;
+  const started = Date.now();
+  return new Promise((resolve7) => {
+    const out = new Tail(max);
+    const err = new Tail(max);
+    const both = new Tail(max);
+    let error;
+    let timer;
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: opts.timeoutSeconds !== void 0
+    });
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (s) => {
+      out.push(s);
+      both.push(s);
+    });
+    child.stderr.on("data", (s) => {
+      err.push(s);
+      both.push(s);
+    });
+    if (opts.timeoutSeconds !== void 0) {
+      timer = setTimeout(() => {
+        error = `timed out after ${opts.timeoutSeconds} s`;
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+        }
+      }, opts.timeoutSeconds * 1e3);
+    }
+    child.on("error", (e) => {
+      error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
+    });
+    child.on("close", (code, signal2) => {
+      if (timer) clearTimeout(timer);
+      resolve7({
+        code,
+        signal: signal2,
+        stdout: out.text(),
+        stderr: err.text(),
+        output: both.text(),
+        error,
+        seconds: (Date.now() - started) / 1e3
+      });
+    });
+  });
+}
+function describeExit(r) {
+  if (r.error) return r.error;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit ${r.code}`;
+}
+function lastLines(text, n) {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join("\n");
+}
+var Tail;
+var init_command = __esm({
+  "src/build/command.ts"() {
+    "use strict";
+    Tail = class {
+      constructor(max) {
+        this.max = max;
+      }
+      max;
+      parts = [];
+      size = 0;
+      push(s) {
+        this.parts.push(s);
+        this.size += s.length;
+        if (this.size > this.max * 2) this.compact();
+      }
+      compact() {
+        const all = this.parts.join("");
+        const kept = all.slice(-this.max);
+        this.parts = [kept];
+        this.size = kept.length;
+      }
+      text() {
+        this.compact();
+        return this.parts.join("");
+      }
+    };
+  }
+});
+
 // src/core/locations.ts
 function moduleCallers(result) {
   const out = /* @__PURE__ */ new Set();
@@ -1632,44 +1724,84 @@ var init_locations = __esm({
   }
 });
 
-// src/symbols-io.ts
-import { execFile } from "node:child_process";
-import { dirname, join, relative, isAbsolute } from "node:path";
-import { promisify } from "node:util";
-async function readNm(koPath) {
-  const { stdout } = await run("nm", ["-f", "sysv", "--defined-only", koPath], { maxBuffer: 64 << 20 });
-  return stdout;
+// src/build/module-info.ts
+import { relative } from "node:path";
+async function readVermagic(ko) {
+  const r = await runCommand("modinfo", ["-F", "vermagic", ko]);
+  if (r.code !== 0) throw new UsageError(`modinfo ${ko} failed (${describeExit(r)}): ${r.stderr.trim() || "is it a kernel module?"}`);
+  const v = r.stdout.trim();
+  if (v === "") throw new UsageError(`${ko} has no vermagic: it is not a kernel module built with Kbuild`);
+  return v;
 }
-async function lookUpLines(koPath, offsets) {
-  const found = /* @__PURE__ */ new Map();
+function vermagicRelease(vermagic) {
+  return vermagic.trim().split(/\s+/)[0] ?? "";
+}
+function vermagicMismatch(ko, vermagic, release) {
+  const built = vermagicRelease(vermagic);
+  if (built === release.trim()) return null;
+  return `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
+}
+async function moduleSymbols(ko) {
+  const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
+  if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+async function addr2line(ko, section, offsets) {
+  if (offsets.length === 0) return [];
+  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return parseAddr2line(r.stdout, section, offsets);
+}
+function callSiteFrame(chain) {
+  for (let i = 0; i + 1 < chain.length; i += 2) {
+    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, "").replace(/:\d+$/, "");
+    if (!file.endsWith(".h") && !file.startsWith("??")) return chain.slice(i, i + 2);
+  }
+  return chain.slice(-2);
+}
+function parseAddr2line(text, section, offsets) {
+  let lines = text.split("\n");
+  const groups = [];
+  if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
+    for (const l of lines) {
+      if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
+      else if (l.trim() !== "") groups[groups.length - 1].push(l);
+    }
+    lines = groups.flatMap(callSiteFrame);
+  }
+  return offsets.map((offset, i) => {
+    const fn = (lines[2 * i] ?? "??").trim();
+    const where2 = (lines[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
+    const unknown = where2.startsWith("??");
+    return { section, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where2 };
+  });
+}
+async function lookUpLines(ko, offsets, root) {
   const bySection = /* @__PURE__ */ new Map();
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
+  const found = /* @__PURE__ */ new Map();
   for (const [section, list] of bySection) {
-    const { stdout } = await run("addr2line", ["-e", koPath, "-j", section, ...list.map((o) => `0x${o.offset.toString(16)}`)], { maxBuffer: 16 << 20 });
-    const lines = stdout.split("\n");
-    list.forEach((o, k) => {
-      const text = (lines[k] ?? "").replace(/\s*\(discriminator \d+\)$/, "").trim();
-      if (text === "" || text.startsWith("??")) return;
-      const colon = text.lastIndexOf(":");
-      const file = text.slice(0, colon);
-      const rel = isAbsolute(file) ? relative(dirname(koPath), file) : file;
-      found.set(o.caller, `${rel.startsWith("..") ? file : rel}${text.slice(colon)}`);
+    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    lines.forEach((l, i) => {
+      if (l.location === "") return;
+      const colon = l.location.lastIndexOf(":");
+      const file = l.location.slice(0, colon);
+      const rel = file.startsWith("/") ? relative(root, file) : file;
+      found.set(list[i].caller, `${rel.startsWith("..") ? file : rel}${l.location.slice(colon)}`);
     });
   }
   return found;
 }
-async function addLocations(result, map, koPath) {
+async function locateCallers(result, map, ko, root) {
   const offsets = map.offsets(moduleCallers(result));
-  if (offsets.length === 0) return;
-  applyLocations(result, await lookUpLines(koPath, offsets));
+  if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
 }
-var run;
-var init_symbols_io = __esm({
-  "src/symbols-io.ts"() {
+var init_module_info = __esm({
+  "src/build/module-info.ts"() {
     "use strict";
-    init_module_map();
+    init_command();
+    init_input_error();
     init_locations();
-    run = promisify(execFile);
   }
 });
 
@@ -1718,6 +1850,7 @@ __export(analyze_exports, {
   analyzeCommand: () => analyzeCommand
 });
 import { readFileSync as readFileSync2 } from "node:fs";
+import { dirname } from "node:path";
 function readSectionsFile(path) {
   let parsed;
   try {
@@ -1765,7 +1898,7 @@ async function analyzeCommand(args) {
     }
   } else if (ko) {
     try {
-      nmText = await readNm(ko);
+      nmText = await moduleSymbols(ko);
     } catch (e) {
       throw new UsageError(`--ko ${ko}: nm could not read it (${(e.message.split("\n").find((l) => l.includes("nm:")) ?? e.message).trim()})`);
     }
@@ -1785,7 +1918,7 @@ async function analyzeCommand(args) {
     slabinfo: a.values.get("slabinfo"),
     moduleMap: map
   });
-  if (ko) await addLocations(result, map, ko);
+  if (ko) await locateCallers(result, map, ko, dirname(ko));
   process.stdout.write(a.flags.has("json") ? `${JSON.stringify(result, null, 2)}
 ` : renderAnalysisText(result));
   return 0;
@@ -1799,7 +1932,7 @@ var init_analyze = __esm({
     init_analyze_traces();
     init_module_map();
     init_text();
-    init_symbols_io();
+    init_module_info();
     init_args();
     ANALYZE_USAGE = "usage: alloc-balance analyze --trace FILE [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]";
   }
@@ -2093,7 +2226,7 @@ var init_compare2 = __esm({
 });
 
 // src/lab/command.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 async function mustRun(runner, cmd, args, opts) {
   const r = await runner.run(cmd, args, opts);
   if (r.code !== 0) {
@@ -2103,14 +2236,14 @@ async function mustRun(runner, cmd, args, opts) {
   return r.stdout;
 }
 var spawnRunner;
-var init_command = __esm({
+var init_command2 = __esm({
   "src/lab/command.ts"() {
     "use strict";
     init_input_error();
     spawnRunner = {
       run(cmd, args, opts = {}) {
         return new Promise((resolve7, reject) => {
-          const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
+          const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
           const out = [];
           const err = [];
           child.stdout.on("data", (b) => out.push(b));
@@ -2262,12 +2395,12 @@ var init_guest_scripts = __esm({
 
 // src/lab/lab-kernel.ts
 import { existsSync, readFileSync as readFileSync4 } from "node:fs";
-import { join as join2 } from "node:path";
+import { join } from "node:path";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join2(labDir, "manifest.json");
+  return join(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
@@ -2285,7 +2418,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join2(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
+  return [entry.vmlinux, entry.initrd, join(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
 }
 function findLabKernel(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
@@ -2401,7 +2534,7 @@ var init_vmlinux = __esm({
 
 // src/lab/setup.ts
 import { existsSync as existsSync3, mkdirSync, readdirSync, readFileSync as readFileSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join3 } from "node:path";
+import { join as join2 } from "node:path";
 async function setupLab(opts = {}) {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {
@@ -2440,7 +2573,7 @@ async function setupLab(opts = {}) {
       log(`kernel ${known.release} already prepared in ${labDir}`);
       return known;
     }
-    await step("initramfs", () => buildInitramfs(runner, join3(labDir, known.release, "image"), known.release, known.initrd));
+    await step("initramfs", () => buildInitramfs(runner, join2(labDir, known.release, "image"), known.release, known.initrd));
     const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
@@ -2466,11 +2599,11 @@ async function setupLab(opts = {}) {
     if (prepared(release)) return reuse(prepared(release));
   }
   const buildDir = `/lib/modules/${release}/build`;
-  if (!existsSync3(join3(buildDir, "Makefile"))) {
+  if (!existsSync3(join2(buildDir, "Makefile"))) {
     throw new UsageError(`headers of ${release} are installed but ${buildDir}/Makefile is missing; reinstall linux-headers-${release}`);
   }
-  const kernelDir = join3(labDir, release);
-  const imageDir = join3(kernelDir, "image");
+  const kernelDir = join2(labDir, release);
+  const imageDir = join2(kernelDir, "image");
   const image = await step("download image", async () => {
     rmSync2(kernelDir, { recursive: true, force: true });
     mkdirSync(kernelDir, { recursive: true });
@@ -2482,21 +2615,21 @@ async function setupLab(opts = {}) {
       rmSync2(deb, { force: true });
     }
   });
-  const modulesDir = join3(imageDir, "lib/modules", release);
-  const bzImage = join3(imageDir, "boot", `vmlinuz-${release}`);
+  const modulesDir = join2(imageDir, "lib/modules", release);
+  const bzImage = join2(imageDir, "boot", `vmlinuz-${release}`);
   if (!existsSync3(bzImage) || !existsSync3(modulesDir)) {
     throw new UsageError(`${image.name} ${image.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
   }
-  const vmlinux = join3(kernelDir, "vmlinux");
+  const vmlinux = join2(kernelDir, "vmlinux");
   const bootMode = await step("extract vmlinux", async () => {
-    const config = join3(imageDir, "boot", `config-${release}`);
+    const config = join2(imageDir, "boot", `config-${release}`);
     const pvh = existsSync3(config) && /^CONFIG_PVH=y$/m.test(readFileSync7(config, "utf8"));
     if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
     log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
     renameSync(bzImage, vmlinux);
     return "bzimage";
   });
-  const initrd = join3(kernelDir, "initrd.cpio");
+  const initrd = join2(kernelDir, "initrd.cpio");
   await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
   const entry = {
     release,
@@ -2579,7 +2712,7 @@ var init_setup = __esm({
   "src/lab/setup.ts"() {
     "use strict";
     init_input_error();
-    init_command();
+    init_command2();
     init_cpio();
     init_guest_scripts();
     init_lab_kernel();
@@ -2660,7 +2793,7 @@ var init_setup = __esm({
           );
         }
         found.version = version;
-        const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join3(dir, f));
+        const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
         return { ...found, debs };
       }
       /** The image package of `release` apt can download (updating the lists once if none is known). */
@@ -2871,157 +3004,6 @@ var init_job = __esm({
   }
 });
 
-// src/build/command.ts
-import { spawn as spawn2 } from "node:child_process";
-function runCommand(cmd, args, opts = {}) {
-  const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  const started = Date.now();
-  return new Promise((resolve7) => {
-    const out = new Tail(max);
-    const err = new Tail(max);
-    const both = new Tail(max);
-    let error;
-    let timer;
-    const child = spawn2(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: opts.timeoutSeconds !== void 0
-    });
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (s) => {
-      out.push(s);
-      both.push(s);
-    });
-    child.stderr.on("data", (s) => {
-      err.push(s);
-      both.push(s);
-    });
-    if (opts.timeoutSeconds !== void 0) {
-      timer = setTimeout(() => {
-        error = `timed out after ${opts.timeoutSeconds} s`;
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {
-        }
-      }, opts.timeoutSeconds * 1e3);
-    }
-    child.on("error", (e) => {
-      error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
-    });
-    child.on("close", (code, signal2) => {
-      if (timer) clearTimeout(timer);
-      resolve7({
-        code,
-        signal: signal2,
-        stdout: out.text(),
-        stderr: err.text(),
-        output: both.text(),
-        error,
-        seconds: (Date.now() - started) / 1e3
-      });
-    });
-  });
-}
-function describeExit(r) {
-  if (r.error) return r.error;
-  if (r.signal) return `killed by ${r.signal}`;
-  return `exit ${r.code}`;
-}
-function lastLines(text, n) {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  return lines.slice(-n).join("\n");
-}
-var Tail;
-var init_command2 = __esm({
-  "src/build/command.ts"() {
-    "use strict";
-    Tail = class {
-      constructor(max) {
-        this.max = max;
-      }
-      max;
-      parts = [];
-      size = 0;
-      push(s) {
-        this.parts.push(s);
-        this.size += s.length;
-        if (this.size > this.max * 2) this.compact();
-      }
-      compact() {
-        const all = this.parts.join("");
-        const kept = all.slice(-this.max);
-        this.parts = [kept];
-        this.size = kept.length;
-      }
-      text() {
-        this.compact();
-        return this.parts.join("");
-      }
-    };
-  }
-});
-
-// src/build/module-info.ts
-async function readVermagic(ko) {
-  const r = await runCommand("modinfo", ["-F", "vermagic", ko]);
-  if (r.code !== 0) throw new UsageError(`modinfo ${ko} failed (${describeExit(r)}): ${r.stderr.trim() || "is it a kernel module?"}`);
-  const v = r.stdout.trim();
-  if (v === "") throw new UsageError(`${ko} has no vermagic: it is not a kernel module built with Kbuild`);
-  return v;
-}
-function vermagicRelease(vermagic) {
-  return vermagic.trim().split(/\s+/)[0] ?? "";
-}
-function vermagicMismatch(ko, vermagic, release) {
-  const built = vermagicRelease(vermagic);
-  if (built === release.trim()) return null;
-  return `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
-}
-async function moduleSymbols(ko) {
-  const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
-  if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-async function addr2line(ko, section, offsets) {
-  if (offsets.length === 0) return [];
-  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
-  if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
-  return parseAddr2line(r.stdout, section, offsets);
-}
-function callSiteFrame(chain) {
-  for (let i = 0; i + 1 < chain.length; i += 2) {
-    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, "").replace(/:\d+$/, "");
-    if (!file.endsWith(".h") && !file.startsWith("??")) return chain.slice(i, i + 2);
-  }
-  return chain.slice(-2);
-}
-function parseAddr2line(text, section, offsets) {
-  let lines = text.split("\n");
-  const groups = [];
-  if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
-    for (const l of lines) {
-      if (/^0x[0-9a-f]+$/.test(l.trim())) groups.push([]);
-      else if (l.trim() !== "") groups[groups.length - 1].push(l);
-    }
-    lines = groups.flatMap(callSiteFrame);
-  }
-  return offsets.map((offset, i) => {
-    const fn = (lines[2 * i] ?? "??").trim();
-    const where2 = (lines[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
-    const unknown = where2.startsWith("??");
-    return { section, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where2 };
-  });
-}
-var init_module_info = __esm({
-  "src/build/module-info.ts"() {
-    "use strict";
-    init_command2();
-    init_input_error();
-  }
-});
-
 // src/target/abortable.ts
 function throwIfAborted(signal2) {
   if (signal2.aborted) throw abortError(signal2);
@@ -3102,9 +3084,9 @@ var init_process_group = __esm({
 // src/target/background.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { join as join4 } from "node:path";
+import { join as join3 } from "node:path";
 async function startBackground(b, outDir, undo, abort) {
-  const log = createWriteStream(join4(outDir, BACKGROUND_LOG));
+  const log = createWriteStream(join3(outDir, BACKGROUND_LOG));
   let exit = null;
   let stopping = false;
   const child = spawn3("sh", ["-c", b.command], {
@@ -3268,7 +3250,7 @@ var init_function_names = __esm({
 
 // src/target/kernel-module.ts
 import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join4 } from "node:path";
 function modulesListHas(procModules, name) {
   return procModules.split("\n").some((l) => l.split(" ")[0] === name);
 }
@@ -3288,12 +3270,12 @@ function rmmod(name, timeoutSeconds = 120) {
   return runCommand("rmmod", [name], { timeoutSeconds });
 }
 function readSections(name, sysModule = "/sys/module") {
-  const dir = join5(sysModule, name, "sections");
+  const dir = join4(sysModule, name, "sections");
   const out = {};
   if (!existsSync5(dir)) return out;
   for (const entry of readdirSync3(dir).sort()) {
     try {
-      out[entry] = readFileSync10(join5(dir, entry), "utf8").trim();
+      out[entry] = readFileSync10(join4(dir, entry), "utf8").trim();
     } catch {
     }
   }
@@ -3311,7 +3293,7 @@ function moduleCoreRange(procModules, name) {
 var init_kernel_module = __esm({
   "src/target/kernel-module.ts"() {
     "use strict";
-    init_command2();
+    init_command();
   }
 });
 
@@ -3464,7 +3446,7 @@ var init_splats = __esm({
 
 // src/target/trace-setup.ts
 import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join6 } from "node:path";
+import { join as join5 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function instanceName(runId2) {
   return `alloc-balance-${runId2}`;
@@ -3546,16 +3528,16 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join6(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join5(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync3(join6(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync3(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
     const ours = new Set(setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]).filter((e) => !!e).map((e) => e.split("/")[1]));
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync3(join6(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync3(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -3573,9 +3555,9 @@ var init_trace_setup = __esm({
 
 // src/target/tracefs.ts
 import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync12, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
-import { join as join7 } from "node:path";
+import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync6(join7(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync6(join6(c, "trace"))) return c;
   throw new TracefsError(
     `tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`
   );
@@ -3597,7 +3579,7 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join7(this.root, rel);
+        return rel.startsWith("/") ? rel : join6(this.root, rel);
       }
       exists(rel) {
         return existsSync6(this.path(rel));
@@ -3665,7 +3647,7 @@ var sleep2, machineUndo;
 var init_undo_executor = __esm({
   "src/target/undo-executor.ts"() {
     "use strict";
-    init_command2();
+    init_command();
     init_lock();
     init_kernel_module();
     init_process_group();
@@ -3824,14 +3806,14 @@ var init_undo = __esm({
 // src/target/workload.ts
 import { spawn as spawn4 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join8 } from "node:path";
+import { join as join7 } from "node:path";
 function tail(text, lines = 20) {
   return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
   const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join8(outDir, logName));
+  const log = createWriteStream3(join7(outDir, logName));
   const t0 = Date.now();
   const seconds3 = (from) => (Date.now() - from) / 1e3;
   const record2 = {
@@ -3954,7 +3936,7 @@ var WorkloadFailure, WINDOW, POLL_MS;
 var init_workload = __esm({
   "src/target/workload.ts"() {
     "use strict";
-    init_command2();
+    init_command();
     init_abortable();
     init_process_group();
     WorkloadFailure = class extends Error {
@@ -3977,7 +3959,7 @@ var init_workload = __esm({
 // src/target/runner.ts
 import { existsSync as existsSync9, mkdirSync as mkdirSync5, readFileSync as readFileSync15, writeFileSync as writeFileSync7 } from "node:fs";
 import { release as osRelease } from "node:os";
-import { join as join9, resolve } from "node:path";
+import { join as join8, resolve } from "node:path";
 function dmesgText(mark2) {
   try {
     return readKmsg(mark2).map(formatKmsg).join("\n");
@@ -3995,8 +3977,8 @@ async function runTargetJob(job, opts = {}) {
   });
   const outDir = resolve(job.outDir);
   mkdirSync5(outDir, { recursive: true });
-  const statusFile = join9(outDir, "status.json");
-  const stateFile = job.stateFile ?? join9(outDir, "cleanup-state.json");
+  const statusFile = join8(outDir, "status.json");
+  const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
   const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
   const undo = new UndoLog(stateFile, job.runId);
   const internal = new AbortController();
@@ -4079,7 +4061,7 @@ async function runTargetJob(job, opts = {}) {
       };
     } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
     if (job.hugepages !== void 0) status.notes.push(reserveHugepages(job.hugepages, undo));
-    writeFileSync7(join9(outDir, "slabinfo-before.txt"), readFileSync15("/proc/slabinfo"));
+    writeFileSync7(join8(outDir, "slabinfo-before.txt"), readFileSync15("/proc/slabinfo"));
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
@@ -4112,7 +4094,7 @@ async function runTargetJob(job, opts = {}) {
     }
     loadedByUs = true;
     status.sections = readSections(job.module.name);
-    writeFileSync7(join9(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+    writeFileSync7(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -4178,13 +4160,13 @@ async function runTargetJob(job, opts = {}) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join9(outDir, "slabinfo-before.txt"))) {
-    writeFileSync7(join9(outDir, "slabinfo-after.txt"), readFileSync15("/proc/slabinfo"));
+  if (existsSync9(join8(outDir, "slabinfo-before.txt"))) {
+    writeFileSync7(join8(outDir, "slabinfo-after.txt"), readFileSync15("/proc/slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (kmsgMarked) {
     const dmesg = dmesgText(kmsgStart);
-    writeFileSync7(join9(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync7(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -4226,7 +4208,7 @@ var init_runner = __esm({
   "src/target/runner.ts"() {
     "use strict";
     init_module_info();
-    init_command2();
+    init_command();
     init_abortable();
     init_background();
     init_function_names();
@@ -4314,7 +4296,7 @@ function requireRoot(what) {
     throw new UsageError(`target ${what} must run as root (it loads modules and writes tracefs): run it with sudo`);
   }
 }
-async function run2(args) {
+async function run(args) {
   const jobFile = option(args, "--job");
   let text;
   try {
@@ -4365,7 +4347,7 @@ async function cleanup(args) {
 }
 async function targetCommand(args) {
   const [sub, ...rest] = args;
-  if (sub === "run") return run2(rest);
+  if (sub === "run") return run(rest);
   if (sub === "cleanup") return cleanup(rest);
   throw new UsageError(`target: ${sub ? `unknown subcommand "${sub}"` : "missing subcommand"} (${USAGE2})`);
 }
@@ -4384,13 +4366,13 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
-import { dirname as dirname4, join as join10 } from "node:path";
+import { dirname as dirname4, join as join9 } from "node:path";
 import { fileURLToPath } from "node:url";
 function bundleDir() {
   return dirname4(fileURLToPath(import.meta.url));
 }
 function cliPath() {
-  return join10(bundleDir(), "cli.js");
+  return join9(bundleDir(), "cli.js");
 }
 var init_bundle_paths = __esm({
   "src/bundle-paths.ts"() {
@@ -4678,9 +4660,9 @@ var init_settings = __esm({
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
 import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync9 } from "node:fs";
-import { join as join11 } from "node:path";
+import { join as join10 } from "node:path";
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync17(join11(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync17(join10(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -4698,23 +4680,28 @@ function git(repo, args) {
     env: { ...process.env, GIT_AUTHOR_NAME: "kni_like", GIT_AUTHOR_EMAIL: "kni_like@example.invalid", GIT_COMMITTER_NAME: "kni_like", GIT_COMMITTER_EMAIL: "kni_like@example.invalid" }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join11(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
   mkdirSync6(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync2(join11(fixtureDir, "Makefile"), join11(dir, "Makefile"));
-  copyFileSync2(join11(fixtureDir, "kni_like_ioctl.h"), join11(dir, "kni_like_ioctl.h"));
-  writeFileSync9(join11(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync2(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
+  copyFileSync2(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
+  writeFileSync9(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync9(join11(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync9(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
   }
+  return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
+}
+function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync6(appDir, { recursive: true });
-  const app = join11(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-I", fixtureDir, "-o", app, join11(fixtureDir, "app", "kni_like_app.c")], { stdio: ["ignore", "pipe", "pipe"] });
-  return { dir, shas, app };
+  const app = join10(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  return app;
 }
 var FIX_LINES;
 var init_fixture_repo = __esm({
@@ -4725,7 +4712,7 @@ var init_fixture_repo = __esm({
 });
 
 // src/sources/git.ts
-import { execFile as execFile2 } from "node:child_process";
+import { execFile } from "node:child_process";
 var GitError, git2;
 var init_git = __esm({
   "src/sources/git.ts"() {
@@ -4743,7 +4730,7 @@ var init_git = __esm({
       stderr;
     };
     git2 = (args, cwd) => new Promise((resolve7, reject) => {
-      execFile2(
+      execFile(
         "git",
         args,
         {
@@ -4767,7 +4754,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync10 } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { join as join12, resolve as resolve2 } from "node:path";
+import { join as join11, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -4842,7 +4829,7 @@ async function prepareWorktrees(repoDir, change, workDir, options = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join12(workDir, side2));
+      const dir = resolve2(join11(workDir, side2));
       await rm(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -5051,7 +5038,7 @@ import { spawn as spawn5 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream as createWriteStream4, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync19, rmSync as rmSync6, writeFileSync as writeFileSync10 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
+import { isAbsolute, join as join12 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -5059,7 +5046,7 @@ function validateJob(job) {
   }
   if (job.argv[0].includes("=")) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
   for (const [name, value] of [["cwd", job.cwd], ["outDir", job.outDir]]) {
-    if (typeof value !== "string" || !isAbsolute2(value) || /[\0\n]/.test(value)) {
+    if (typeof value !== "string" || !isAbsolute(value) || /[\0\n]/.test(value)) {
       throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
     }
   }
@@ -5096,13 +5083,13 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync7(job.outDir, { recursive: true });
-  rmSync6(join13(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync6(join12(job.outDir, EXIT_CODE_FILE), { force: true });
   let base = tmpdir();
   if (/\s/.test(base)) base = "/tmp";
-  const ctlDir = mkdtempSync(join13(base, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join12(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync10(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
-  writeFileSync10(join13(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync10(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  writeFileSync10(join12(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -5124,7 +5111,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join12(job.outDir, "console.log"));
   const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -5213,7 +5200,7 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join13(job.outDir, EXIT_CODE_FILE);
+    const file = join12(job.outDir, EXIT_CODE_FILE);
     if (existsSync11(file)) code = Number(readFileSync19(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
@@ -16558,7 +16545,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -16598,7 +16585,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -16611,7 +16598,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -16651,7 +16638,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -30102,7 +30089,7 @@ var init_build_log = __esm({
 
 // src/build/build-module.ts
 import { existsSync as existsSync13, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
-import { basename, join as join14, resolve as resolve3 } from "node:path";
+import { basename, join as join13, resolve as resolve3 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -30112,7 +30099,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join14(dir, e.name);
+    const p = join13(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -30126,7 +30113,7 @@ async function buildModule(req) {
   if (!existsSync13(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync13(join14(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync13(join13(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -30169,7 +30156,7 @@ var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
   "src/build/build-module.ts"() {
     "use strict";
-    init_command2();
+    init_command();
     init_build_log();
     DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
     SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", ".tmp_versions"]);
@@ -30178,7 +30165,7 @@ var init_build_module = __esm({
 
 // src/run/side.ts
 import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync21, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync11 } from "node:fs";
-import { join as join15, relative as relative2, resolve as resolve4 } from "node:path";
+import { join as join14, resolve as resolve4 } from "node:path";
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -30190,9 +30177,6 @@ function chooseModule(modules, wanted) {
   }
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
-}
-function builtOutput(path) {
-  return existsSync14(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
 }
 function targetJob(ctx, module, moduleDir) {
   const w = ctx.job?.workload ?? ctx.settings.workload;
@@ -30221,24 +30205,8 @@ function targetJob(ctx, module, moduleDir) {
     ...ctx.job?.background ? { background: ctx.job.background } : {}
   };
 }
-async function locateCallers(result, map, ko, treeRoot) {
-  const offsets = map.offsets(moduleCallers(result));
-  const bySection = /* @__PURE__ */ new Map();
-  for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
-  const locations = /* @__PURE__ */ new Map();
-  for (const [section, list] of bySection) {
-    const lines = await addr2line(ko, section, list.map((o) => o.offset));
-    lines.forEach((l, i) => {
-      if (l.location === "") return;
-      const [file, line] = [l.location.slice(0, l.location.lastIndexOf(":")), l.location.slice(l.location.lastIndexOf(":") + 1)];
-      const rel = file.startsWith("/") ? relative2(treeRoot, file) : file;
-      locations.set(list[i].caller, `${rel.startsWith("..") ? file : rel}:${line}`);
-    });
-  }
-  applyLocations(result, locations);
-}
 function readStatus(outDir) {
-  const file = join15(outDir, "status.json");
+  const file = join14(outDir, "status.json");
   if (!existsSync14(file)) return null;
   try {
     return JSON.parse(readFileSync21(file, "utf8"));
@@ -30247,14 +30215,14 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync6(dir).filter((f) => re.test(f)).sort().map((f) => join15(dir, f));
+  return readdirSync6(dir).filter((f) => re.test(f)).sort().map((f) => join14(dir, f));
 }
 async function runSide(source, ctx) {
-  const run3 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
+  const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync8(ctx.outDir, { recursive: true });
   const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
   if (!existsSync14(moduleDir)) {
-    return { ...run3, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
+    return { ...run2, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
@@ -30264,44 +30232,44 @@ async function runSide(source, ctx) {
     env: ctx.build.env,
     output: ctx.build.output
   });
-  run3.timings.build = built.seconds;
-  writeFileSync11(join15(ctx.outDir, "build.log"), built.log);
-  if (!built.ok) return { ...run3, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
-  if (typeof module === "string") return { ...run3, status: "build-failed", reason: module };
+  run2.timings.build = built.seconds;
+  writeFileSync11(join14(ctx.outDir, "build.log"), built.log);
+  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
+  const module = chooseModule(built.modules, ctx.build.moduleName);
+  if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
-  if (mismatch) return { ...run3, status: "setup-failed", reason: mismatch };
+  if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
-  const jobFile = join15(ctx.outDir, "job.json");
+  const jobFile = join14(ctx.outDir, "job.json");
   writeFileSync11(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
-  run3.timings.run = seconds2(started);
-  Object.assign(run3.timings, outcome.timings);
+  run2.timings.run = seconds2(started);
+  Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (outcome.failure) {
-    return { ...run3, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
+    return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
   if (!status) {
-    return { ...run3, status: "setup-failed", reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
+    return { ...run2, status: "setup-failed", reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
   }
-  run3.status = status.status;
-  if (status.reason) run3.reason = status.reason;
-  if (status.logExcerpt) run3.logExcerpt = status.logExcerpt;
-  run3.timings.load = status.timings.load;
-  run3.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
-  run3.timings.unload = status.timings.unload;
-  run3.artifacts = status.files.map((f) => join15(ctx.outDir, f));
-  const trace = join15(ctx.outDir, "trace.txt");
+  run2.status = status.status;
+  if (status.reason) run2.reason = status.reason;
+  if (status.logExcerpt) run2.logExcerpt = status.logExcerpt;
+  run2.timings.load = status.timings.load;
+  run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
+  run2.timings.unload = status.timings.unload;
+  run2.artifacts = status.files.map((f) => join14(ctx.outDir, f));
+  const trace = join14(ctx.outDir, "trace.txt");
   if (existsSync14(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join14(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync14(f) && statSync3(f).size > 0);
-    const profile = join15(ctx.outDir, "kprobe-profile.txt");
-    run3.analysis = await analyzeTraces({
+    const profile = join14(ctx.outDir, "kprobe-profile.txt");
+    run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
@@ -30309,26 +30277,25 @@ async function runSide(source, ctx) {
       kprobeProfile: existsSync14(profile) ? profile : void 0,
       moduleMap: map
     });
-    await locateCallers(run3.analysis, map, module.path, source.dir);
-    run3.timings.analysis = seconds2(analyzed);
+    await locateCallers(run2.analysis, map, module.path, source.dir);
+    run2.timings.analysis = seconds2(analyzed);
   }
-  return run3;
+  return run2;
 }
 var init_side = __esm({
   "src/run/side.ts"() {
     "use strict";
     init_analyze_traces();
     init_module_map();
-    init_locations();
     init_build_module();
     init_module_info();
   }
 });
 
 // src/run/verdict.ts
-function describeStatus(run3) {
-  const what = STATUS_TEXT[run3.status];
-  return run3.reason ? `${what}: ${run3.reason}` : what;
+function describeStatus(run2) {
+  const what = STATUS_TEXT[run2.status];
+  return run2.reason ? `${what}: ${run2.reason}` : what;
 }
 function emptyComparison(failOn, base, pr) {
   const side2 = (r) => ({
@@ -30393,11 +30360,11 @@ ${cut.replace(/```/g, "'''")}
 \`\`\`
 `;
 }
-function sideLog(label, run3) {
-  if (run3.status === "ok" && !run3.logExcerpt) return "";
-  const excerpt = run3.logExcerpt ? fence(run3.logExcerpt) : "\n";
+function sideLog(label, run2) {
+  if (run2.status === "ok" && !run2.logExcerpt) return "";
+  const excerpt = run2.logExcerpt ? fence(run2.logExcerpt) : "\n";
   return `
-<details><summary>${label}: ${describeStatus(run3).replace(/</g, "&lt;")}</summary>
+<details><summary>${label}: ${describeStatus(run2).replace(/</g, "&lt;")}</summary>
 ${excerpt}</details>
 `;
 }
@@ -30506,7 +30473,7 @@ var init_canary = __esm({
 
 // src/run/pipeline.ts
 import { tmpdir as tmpdir2, hostname } from "node:os";
-import { join as join16, resolve as resolve5 } from "node:path";
+import { join as join15, resolve as resolve5 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -30517,13 +30484,13 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const prepared = preset?.prepare(source.dir, source.side, join16(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
-      settings: preset ? preset.settings : settings,
+      settings,
       runner,
-      outDir: join16(outDir, source.side),
+      outDir: join15(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       build,
@@ -30598,12 +30565,12 @@ __export(demo_exports, {
 });
 import { existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join17, resolve as resolve6 } from "node:path";
+import { join as join16, resolve as resolve6 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
-function timings(run3) {
-  const t = run3.timings;
+function timings(run2) {
+  const t = run2.timings;
   const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
-  return `${run3.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
+  return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
 async function demoCommand(args) {
   let values;
@@ -30617,17 +30584,17 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = resolve6(bundleDir(), "..");
-  const fixtureDir = join17(repoRoot, "test", "fixtures", "kni-like");
-  if (!existsSync15(join17(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  const fixtureDir = join16(repoRoot, "test", "fixtures", "kni-like");
+  if (!existsSync15(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   await setupLab({ log: (l) => console.log(`   ${l}`) });
   const lab = findLabKernel();
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-"));
+  const work = mkdtempSync2(join16(tmpdir3(), "alloc-balance-demo-"));
   try {
-    const repo = createFixtureRepo(fixtureDir, join17(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join16(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -30653,7 +30620,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join17(work, "trees")
+      join16(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath });
     let measured;
@@ -30673,16 +30640,16 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync9(outDir, { recursive: true });
-    writeFileSync12(join17(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync12(join16(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync12(join17(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
+    writeFileSync12(join16(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join17(outDir, "report.json")}; PR comment as markdown: ${join17(outDir, "comment.md")}`);
+    console.log(`report: ${join16(outDir, "report.json")}; PR comment as markdown: ${join16(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? 0 : 1;

@@ -26421,7 +26421,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 
 // src/run/side.ts
 import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync4, readdirSync as readdirSync2, statSync as statSync3, writeFileSync } from "node:fs";
-import { join as join5, relative as relative3, resolve as resolve4 } from "node:path";
+import { join as join5, resolve as resolve4 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync3, statSync } from "node:fs";
@@ -27469,30 +27469,6 @@ async function analyzeTraces(options) {
   return result;
 }
 
-// src/core/locations.ts
-function moduleCallers(result) {
-  const out = /* @__PURE__ */ new Set();
-  for (const p of result.pairs) {
-    for (const c of p.callers) if (c.inModule !== false) out.add(c.caller);
-    for (const o of p.objects) {
-      if (o.inModule !== false) out.add(o.caller);
-    }
-  }
-  return [...out];
-}
-function applyLocations(result, locations) {
-  for (const p of result.pairs) {
-    for (const c of p.callers) {
-      const loc = locations.get(c.caller);
-      if (loc) c.location = loc;
-    }
-    for (const o of p.objects) {
-      const loc = locations.get(o.caller);
-      if (loc) o.location = loc;
-    }
-  }
-}
-
 // src/build/build-module.ts
 import { existsSync as existsSync4, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
 import { basename, join as join4, resolve as resolve3 } from "node:path";
@@ -27667,6 +27643,33 @@ ${r.error}` : r.output;
 }
 
 // src/build/module-info.ts
+import { relative as relative3 } from "node:path";
+
+// src/core/locations.ts
+function moduleCallers(result) {
+  const out = /* @__PURE__ */ new Set();
+  for (const p of result.pairs) {
+    for (const c of p.callers) if (c.inModule !== false) out.add(c.caller);
+    for (const o of p.objects) {
+      if (o.inModule !== false) out.add(o.caller);
+    }
+  }
+  return [...out];
+}
+function applyLocations(result, locations) {
+  for (const p of result.pairs) {
+    for (const c of p.callers) {
+      const loc = locations.get(c.caller);
+      if (loc) c.location = loc;
+    }
+    for (const o of p.objects) {
+      const loc = locations.get(o.caller);
+      if (loc) o.location = loc;
+    }
+  }
+}
+
+// src/build/module-info.ts
 async function readVermagic(ko) {
   const r = await runCommand("modinfo", ["-F", "vermagic", ko]);
   if (r.code !== 0) throw new UsageError(`modinfo ${ko} failed (${describeExit(r)}): ${r.stderr.trim() || "is it a kernel module?"}`);
@@ -27717,6 +27720,26 @@ function parseAddr2line(text, section, offsets) {
     return { section, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where };
   });
 }
+async function lookUpLines(ko, offsets, root) {
+  const bySection = /* @__PURE__ */ new Map();
+  for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
+  const found = /* @__PURE__ */ new Map();
+  for (const [section, list] of bySection) {
+    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    lines.forEach((l, i) => {
+      if (l.location === "") return;
+      const colon = l.location.lastIndexOf(":");
+      const file = l.location.slice(0, colon);
+      const rel = file.startsWith("/") ? relative3(root, file) : file;
+      found.set(list[i].caller, `${rel.startsWith("..") ? file : rel}${l.location.slice(colon)}`);
+    });
+  }
+  return found;
+}
+async function locateCallers(result, map, ko, root) {
+  const offsets = map.offsets(moduleCallers(result));
+  if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
+}
 
 // src/run/side.ts
 function seconds(since) {
@@ -27730,9 +27753,6 @@ function chooseModule(modules, wanted) {
   }
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
-}
-function builtOutput(path) {
-  return existsSync5(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
 }
 function targetJob(ctx, module, moduleDir) {
   const w = ctx.job?.workload ?? ctx.settings.workload;
@@ -27760,22 +27780,6 @@ function targetJob(ctx, module, moduleDir) {
     timeoutSeconds: ctx.settings.timeoutMinutes * 60,
     ...ctx.job?.background ? { background: ctx.job.background } : {}
   };
-}
-async function locateCallers(result, map, ko, treeRoot) {
-  const offsets = map.offsets(moduleCallers(result));
-  const bySection = /* @__PURE__ */ new Map();
-  for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
-  const locations = /* @__PURE__ */ new Map();
-  for (const [section, list] of bySection) {
-    const lines = await addr2line(ko, section, list.map((o) => o.offset));
-    lines.forEach((l, i) => {
-      if (l.location === "") return;
-      const [file, line] = [l.location.slice(0, l.location.lastIndexOf(":")), l.location.slice(l.location.lastIndexOf(":") + 1)];
-      const rel = file.startsWith("/") ? relative3(treeRoot, file) : file;
-      locations.set(list[i].caller, `${rel.startsWith("..") ? file : rel}:${line}`);
-    });
-  }
-  applyLocations(result, locations);
 }
 function readStatus(outDir) {
   const file = join5(outDir, "status.json");
@@ -27807,7 +27811,7 @@ async function runSide(source, ctx) {
   run2.timings.build = built.seconds;
   writeFileSync(join5(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
+  const module = chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -27857,7 +27861,7 @@ async function runSide(source, ctx) {
 
 // src/run/target-runner.ts
 import { spawn as spawn3 } from "node:child_process";
-import { existsSync as existsSync8, readFileSync as readFileSync8 } from "node:fs";
+import { existsSync as existsSync8 } from "node:fs";
 import { release as osRelease } from "node:os";
 
 // src/lab/lab-kernel.ts
@@ -28474,7 +28478,7 @@ function decideVerdict(base, pr, failOn, compare2) {
 // src/run/annotations.ts
 var LEAKING = /* @__PURE__ */ new Set(["new-leak", "worse", "same-leak"]);
 var EXCERPT_LIMIT = 6e3;
-function annotationsFor(report, _moduleDir) {
+function annotationsFor(report) {
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   for (const row of report.comparison.rows) {
@@ -28524,7 +28528,7 @@ import { tmpdir as tmpdir2 } from "node:os";
 import { delimiter, join as join12 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync9, readFileSync as readFileSync9, statSync as statSync4 } from "node:fs";
+import { existsSync as existsSync9, readFileSync as readFileSync8, statSync as statSync4 } from "node:fs";
 import { join as join8, resolve as resolve5 } from "node:path";
 
 // src/presets/dpdk-version.ts
@@ -28585,7 +28589,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync9(p, "utf8");
+    return readFileSync8(p, "utf8");
   } catch {
     return null;
   }
@@ -28999,7 +29003,6 @@ function expandPreset(settings, kernelBuildDir) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options = settings.dpdk;
   return {
-    settings,
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve6(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
@@ -29158,7 +29161,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
-      settings: preset ? preset.settings : settings,
+      settings,
       runner,
       outDir: join15(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
@@ -29278,7 +29281,7 @@ async function runFullOrCollect(settings, io2) {
         verdict: report.comparison.verdict,
         headline: report.comparison.headline,
         markdown,
-        annotations: annotationsFor(report, settings.moduleDir)
+        annotations: annotationsFor(report)
       },
       { info: io2.log, warning: io2.warn }
     );
@@ -29310,7 +29313,7 @@ async function runReport(settings, io2) {
       verdict: merged.verdict,
       headline: merged.headline,
       markdown,
-      annotations: merged.reports.flatMap((r) => annotationsFor(r, settings.moduleDir))
+      annotations: merged.reports.flatMap((r) => annotationsFor(r))
     },
     { info: io2.log, warning: io2.warn }
   );

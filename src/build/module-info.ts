@@ -1,7 +1,11 @@
 // What a built .ko says about itself: the kernel it was built for, its symbols (for
 // symbolizing call sites) and source lines.
+import { relative } from 'node:path';
 import { describeExit, runCommand } from './command.js';
 import { UsageError } from '../settings/input-error.js';
+import type { AnalysisResult } from '../core/model.js';
+import type { ModuleMap, ModuleOffset } from '../core/module-map.js';
+import { applyLocations, moduleCallers } from '../core/locations.js';
 
 /** `modinfo -F vermagic`, e.g. `6.1.0-56-amd64 SMP preempt mod_unload modversions`. */
 export async function readVermagic(ko: string): Promise<string> {
@@ -91,4 +95,31 @@ export function parseAddr2line(text: string, section: string, offsets: number[])
     const unknown = where.startsWith('??');
     return { section, offset, function: fn === '??' ? '' : fn, location: unknown ? '' : where };
   });
+}
+
+/**
+ * `file:line` of each call site, keyed by its caller, from the .ko's debug info; offsets without
+ * line information are left out. Files under `root` (the source tree) are given relative to it.
+ */
+export async function lookUpLines(ko: string, offsets: ModuleOffset[], root: string): Promise<Map<string, string>> {
+  const bySection = new Map<string, ModuleOffset[]>();
+  for (const o of offsets) bySection.set(o.section, [...(bySection.get(o.section) ?? []), o]);
+  const found = new Map<string, string>();
+  for (const [section, list] of bySection) {
+    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    lines.forEach((l, i) => {
+      if (l.location === '') return;
+      const colon = l.location.lastIndexOf(':');
+      const file = l.location.slice(0, colon);
+      const rel = file.startsWith('/') ? relative(root, file) : file;
+      found.set(list[i].caller, `${rel.startsWith('..') ? file : rel}${l.location.slice(colon)}`);
+    });
+  }
+  return found;
+}
+
+/** Fills the file:line of every module call site (and outstanding object) of an analysis. */
+export async function locateCallers(result: AnalysisResult, map: ModuleMap, ko: string, root: string): Promise<void> {
+  const offsets = map.offsets(moduleCallers(result));
+  if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
 }

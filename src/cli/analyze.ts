@@ -2,12 +2,13 @@
 //   [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE]
 //   [--sections FILE.json] [--json]
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UsageError } from '../settings/input-error.js';
 import { parsePairList } from '../core/pair-spec.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { renderAnalysisText } from '../report/text.js';
-import { addLocations, readNm } from '../symbols-io.js';
+import { locateCallers, moduleSymbols } from '../build/module-info.js';
 import { parseArgs } from './args.js';
 
 export const ANALYZE_USAGE =
@@ -61,7 +62,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     }
   } else if (ko) {
     try {
-      nmText = await readNm(ko);
+      nmText = await moduleSymbols(ko);
     } catch (e) {
       throw new UsageError(`--ko ${ko}: nm could not read it (${((e as Error).message.split('\n').find((l) => l.includes('nm:')) ?? (e as Error).message).trim()})`);
     }
@@ -81,7 +82,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     slabinfo: a.values.get('slabinfo'),
     moduleMap: map,
   });
-  if (ko) await addLocations(result, map, ko);
+  if (ko) await locateCallers(result, map, ko, dirname(ko));
   process.stdout.write(a.flags.has('json') ? `${JSON.stringify(result, null, 2)}\n` : renderAnalysisText(result));
   return 0;
 }

@@ -52,8 +52,15 @@ export function createFixtureRepo(fixtureDir: string, dir: string, variants: Fix
     git(dir, ['commit', '-q', '--allow-empty', '-m', `kni_like: ${v}`]);
     shas.push(git(dir, ['rev-parse', 'HEAD']));
   }
+  return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
+}
+
+/** Builds the fixture's workload program (kni_like_app) into appDir; returns its path. */
+export function buildFixtureApp(fixtureDir: string, appDir: string): string {
   mkdirSync(appDir, { recursive: true });
   const app = join(appDir, 'kni_like_app');
-  execFileSync('gcc', ['-O2', '-Wall', '-I', fixtureDir, '-o', app, join(fixtureDir, 'app', 'kni_like_app.c')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return { dir, shas, app };
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-I', fixtureDir, '-o', app, join(fixtureDir, 'app', 'kni_like_app.c')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return app;
 }

@@ -8,7 +8,7 @@ const LEAKING = new Set(['new-leak', 'worse', 'same-leak']);
 const EXCERPT_LIMIT = 6000;
 
 /** One annotation per leaking module call site with a known file:line. */
-export function annotationsFor(report: RunReport, _moduleDir: string): AnnotationInput[] {
+export function annotationsFor(report: RunReport): AnnotationInput[] {
   const out: AnnotationInput[] = [];
   const seen = new Set<string>();
   for (const row of report.comparison.rows) {

@@ -70,7 +70,7 @@ export async function measure(
       ? prepared.build
       : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
     const ctx: SideContext = {
-      settings: preset ? preset.settings : settings,
+      settings,
       runner,
       outDir: join(outDir, source.side),
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
@@ -195,7 +195,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         verdict: report.comparison.verdict,
         headline: report.comparison.headline,
         markdown,
-        annotations: annotationsFor(report, settings.moduleDir),
+        annotations: annotationsFor(report),
       },
       { info: io.log, warning: io.warn },
     );
@@ -228,7 +228,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
       verdict: merged.verdict,
       headline: merged.headline,
       markdown,
-      annotations: merged.reports.flatMap((r) => annotationsFor(r, settings.moduleDir)),
+      annotations: merged.reports.flatMap((r) => annotationsFor(r)),
     },
     { info: io.log, warning: io.warn },
   );

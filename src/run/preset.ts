@@ -17,8 +17,6 @@ export interface SidePreparation {
 }
 
 export interface PresetExpansion {
-  /** Settings with the preset's pairs and module arguments filled in. */
-  settings: Settings;
   prepare(treeDir: string, side: 'base' | 'pr', workDir: string): SidePreparation;
 }
 
@@ -26,7 +24,6 @@ export function expandPreset(settings: Settings, kernelBuildDir: string): Preset
   if (settings.preset === 'none' || !settings.dpdk) return null;
   const options = settings.dpdk;
   return {
-    settings,
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {

@@ -1,13 +1,12 @@
 // One side of a run (base or PR): build the module from its source tree, run the kernel-side
 // job on the target (this machine, or a VM booted for it), then analyze what it traced.
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import type { AnalysisResult, SideRun } from '../core/model.js';
+import { join, resolve } from 'node:path';
+import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
-import { applyLocations, moduleCallers } from '../core/locations.js';
-import { buildModule, moduleNameOf, type BuiltModule } from '../build/build-module.js';
-import { addr2line, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
+import { buildModule, type BuiltModule } from '../build/build-module.js';
+import { locateCallers, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
 import type { TargetBackground, TargetJob } from '../target/job.js';
 import type { TargetStatus } from '../target/status.js';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
@@ -59,10 +58,6 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
   return modules[0];
 }
 
-function builtOutput(path: string): BuiltModule | string {
-  return existsSync(path) ? { name: moduleNameOf(path), path } : `the build finished but did not produce ${path}`;
-}
-
 export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string): TargetJob {
   const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
@@ -89,24 +84,6 @@ export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: stri
     timeoutSeconds: ctx.settings.timeoutMinutes * 60,
     ...(ctx.job?.background ? { background: ctx.job.background } : {}),
   };
-}
-
-/** file:line of every module call site in the analysis, relative to the tree's root. */
-async function locateCallers(result: AnalysisResult, map: ModuleMap, ko: string, treeRoot: string): Promise<void> {
-  const offsets = map.offsets(moduleCallers(result));
-  const bySection = new Map<string, typeof offsets>();
-  for (const o of offsets) bySection.set(o.section, [...(bySection.get(o.section) ?? []), o]);
-  const locations = new Map<string, string>();
-  for (const [section, list] of bySection) {
-    const lines = await addr2line(ko, section, list.map((o) => o.offset));
-    lines.forEach((l, i) => {
-      if (l.location === '') return;
-      const [file, line] = [l.location.slice(0, l.location.lastIndexOf(':')), l.location.slice(l.location.lastIndexOf(':') + 1)];
-      const rel = file.startsWith('/') ? relative(treeRoot, file) : file;
-      locations.set(list[i].caller, `${rel.startsWith('..') ? file : rel}:${line}`);
-    });
-  }
-  applyLocations(result, locations);
 }
 
 function readStatus(outDir: string): TargetStatus | null {
@@ -145,7 +122,8 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);
   if (!built.ok) return { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt };
-  const module = ctx.build.output ? builtOutput(ctx.build.output) : chooseModule(built.modules, ctx.build.moduleName);
+  // With `output`, buildModule already checked that exact file and lists only it.
+  const module = chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === 'string') return { ...run, status: 'build-failed', reason: module };
 
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);

@@ -1,7 +1,7 @@
 // Where the kernel-side job runs: this machine's own kernel (`host`, root or passwordless sudo),
 // or a VM booted for the job (`vm`). Both run the same `alloc-balance target run --job FILE`.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import type { RunStatus } from '../core/model.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
@@ -148,8 +148,4 @@ export class HostTargetRunner implements TargetRunner {
 export function createTargetRunner(settings: Settings, opts: RunnerOptions): TargetRunner {
   if (settings.target === 'host') return new HostTargetRunner(settings, opts);
   return new VmTargetRunner(findLabKernel(settings.vm.kernel), settings, opts);
-}
-
-export function readJsonFile<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
 }

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { ROOT, assertActionReady, runActionAsync } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
 const REPO = 'nic-lab/kni-driver';
@@ -38,16 +38,7 @@ function pullRequestEvent(file: 'pull_request' | 'pull_request_fork') {
 }
 
 function inputs(name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    target: 'vm',
-    workload: `${repo.app} -n 2`,
-    'ready-pattern': '^ready',
-    hold: '0.3',
-    cycles: '2',
-    'output-dir': join(work, name, 'out'),
-    'github-token': 'ghs_test0000000000000000000000000000000',
-    ...extra,
-  };
+  return kniLikeInputs(repo.app, join(work, name, 'out'), { cycles: '2', 'github-token': 'ghs_test0000000000000000000000000000000', ...extra });
 }
 
 function env(extra: Record<string, string> = {}) {

@@ -32,6 +32,20 @@ export interface ActionCall {
   stateFile?: string;
 }
 
+/** What every run of the kni_like fixture shares: its app with 2 ports, ready on its `ready` line, in a VM, no token. */
+export function kniLikeInputs(app: string, outDir: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    target: 'vm',
+    workload: `${app} -n 2`,
+    'ready-pattern': '^ready',
+    hold: '0.3',
+    cycles: '3',
+    'output-dir': outDir,
+    'github-token': '',
+    ...overrides,
+  };
+}
+
 let bundleDir = '';
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
 
@@ -31,16 +31,7 @@ afterAll(() => {
 
 function run(name: string, inputs: Record<string, string>, step: 'index' | 'post' = 'index', stateFile?: string) {
   const dir = join(work, name);
-  const defaults: Record<string, string> = {
-    target: 'vm',
-    workload: `${repo.app} -n 2`,
-    'ready-pattern': '^ready',
-    hold: '0.3',
-    cycles: '3',
-    'output-dir': join(dir, 'out'),
-    'github-token': '',
-  };
-  return runAction({ dir, workspace: repo.dir, inputs: step === 'post' ? inputs : { ...defaults, ...inputs }, step, stateFile });
+  return runAction({ dir, workspace: repo.dir, inputs: step === 'post' ? inputs : kniLikeInputs(repo.app, join(dir, 'out'), inputs), step, stateFile });
 }
 
 function moduleRow(report: RunReport) {

@@ -15,7 +15,7 @@ import { moduleSymbols } from '../../src/build/module-info.js';
 import { buildModule } from '../../src/build/build-module.js';
 import type { RunReport, SideRun } from '../../src/core/model.js';
 import { applyCanary, CANARY_PAIR, findCanaryDir, judgeCanary } from '../../src/run/canary.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
 
@@ -48,18 +48,7 @@ describe('the canary (input canary: true)', () => {
     const r = runAction({
       dir,
       workspace: repo.dir,
-      inputs: {
-        target: 'vm',
-        canary: 'true',
-        workload: `${repo.app} -n 2`,
-        'ready-pattern': '^ready',
-        hold: '0.3',
-        cycles: '2',
-        'base-ref': repo.shas[0],
-        'head-ref': repo.shas[1],
-        'output-dir': outDir,
-        'github-token': '',
-      },
+      inputs: kniLikeInputs(repo.app, outDir, { canary: 'true', cycles: '2', 'base-ref': repo.shas[0], 'head-ref': repo.shas[1] }),
     });
     expect(r.report, r.stdout).not.toBeNull();
     report = r.report!;

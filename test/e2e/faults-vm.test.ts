@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 import { writeKniLikeModule } from '../fixtures/kni-like/variants.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
@@ -33,18 +33,7 @@ afterAll(() => {
 
 function run(name: string, inputs: Record<string, string>) {
   const dir = join(work, name);
-  const defaults: Record<string, string> = {
-    target: 'vm',
-    'base-ref': fixed,
-    'head-ref': fixed,
-    workload: `${repo.app} -n 2`,
-    'ready-pattern': '^ready',
-    hold: '0.3',
-    cycles: '3',
-    'output-dir': join(dir, 'out'),
-    'github-token': '',
-  };
-  const r = runAction({ dir, workspace: repo.dir, inputs: { ...defaults, ...inputs } });
+  const r = runAction({ dir, workspace: repo.dir, inputs: kniLikeInputs(repo.app, join(dir, 'out'), { 'base-ref': fixed, 'head-ref': fixed, ...inputs }) });
   if (process.env.AB_RECORD && RECORDED_RUNS.includes(name)) keepRun(name, join(dir, 'out'));
   return r;
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
-import { NODE24, ROOT, assertActionReady, collectAction, prepareAction } from './action-harness.js';
+import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction } from './action-harness.js';
 
 let kernel: LabManifestEntry;
 let work: string;
@@ -31,17 +31,7 @@ describe('target: host, on the kernel the action runs on', () => {
     const call = {
       dir: out,
       workspace: repo.dir,
-      inputs: {
-        target: 'host',
-        'base-ref': repo.shas[0],
-        'head-ref': repo.shas[1],
-        workload: `${repo.app} -n 2`,
-        'ready-pattern': '^ready',
-        hold: '0.3',
-        cycles: '3',
-        'output-dir': join(out, 'out'),
-        'github-token': '',
-      },
+      inputs: kniLikeInputs(repo.app, join(out, 'out'), { target: 'host', 'base-ref': repo.shas[0], 'head-ref': repo.shas[1] }),
     };
     const p = prepareAction(call);
     // The action's main step, then its post step, then a look at what the kernel still holds.

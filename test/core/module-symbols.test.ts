@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { addLocations, lookUpLines, moduleMapFromKo, readNm } from '../../src/symbols-io.js';
+import { dirname, join } from 'node:path';
+import { locateCallers, lookUpLines, moduleSymbols } from '../../src/build/module-info.js';
+import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
 import { buildCli } from '../cli/bundle.js';
 
@@ -44,25 +45,25 @@ afterAll(() => {
 
 describe('symbols of a real .ko', () => {
   it('reads nm with sections, resolves module code and raw addresses', async () => {
-    expect(await readNm(ko)).toMatch(/leaky_init\s*\|0+\|\s+t\s+\|\s+FUNC\|[0-9a-f]+\|\s*\|\.init\.text/);
-    const map = await moduleMapFromKo(ko, 'leaky', { '.init.text': '0xffffffffc0210000', '.text.unlikely': '0xffffffffc0200000', '.text': '0xffffffffc0201000' });
+    expect(await moduleSymbols(ko)).toMatch(/leaky_init\s*\|0+\|\s+t\s+\|\s+FUNC\|[0-9a-f]+\|\s*\|\.init\.text/);
+    const map = new ModuleMap('leaky', await moduleSymbols(ko), { '.init.text': '0xffffffffc0210000', '.text.unlikely': '0xffffffffc0200000', '.text': '0xffffffffc0201000' });
     expect(map.resolve('leaky_init')).toEqual({ caller: 'leaky_init', inModule: true });
     expect(map.resolve('kmalloc_trace')).toEqual({ caller: 'kmalloc_trace', inModule: false });
     expect(map.resolve('0xffffffffc0210005')).toEqual({ caller: 'leaky_init+0x5', inModule: true });
   });
 
   it('fills file:line of in-module call sites from the debug info (addr2line)', async () => {
-    const map = await moduleMapFromKo(ko, 'leaky', { '.init.text': '0xffffffffc0210000' });
+    const map = new ModuleMap('leaky', await moduleSymbols(ko), { '.init.text': '0xffffffffc0210000' });
     const offsets = map.offsets(['leaky_init+0x5', 'leaky_alloc+0x1', 'kmalloc_trace+0x10']);
     expect(offsets.map((o) => o.caller)).toEqual(['leaky_init+0x5', 'leaky_alloc+0x1']);
-    const lines = await lookUpLines(ko, offsets);
+    const lines = await lookUpLines(ko, offsets, dirname(ko));
     expect(lines.get('leaky_init+0x5')).toBe('leaky.c:5');
     expect(lines.get('leaky_alloc+0x1')).toBe('leaky.c:4');
 
     const a = new TraceAnalyzer({ pairs: [{ alloc: 'kmalloc', free: 'kfree' }], moduleMap: map });
     a.push('          insmod-104     [001] .....     5.100100: kmalloc: call_site=0xffffffffc0210005 ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false');
     const result = a.finish();
-    await addLocations(result, map, ko);
+    await locateCallers(result, map, ko, dirname(ko));
     expect(result.pairs[0].callers[0]).toMatchObject({ caller: 'leaky_init+0x5', inModule: true, location: 'leaky.c:5' });
     expect(result.pairs[0].objects[0]).toMatchObject({ caller: 'leaky_init+0x5', location: 'leaky.c:5' });
   });
