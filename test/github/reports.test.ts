@@ -25,7 +25,7 @@ function report(runner: string, verdict: Verdict, rows: ComparisonRow[], extra: 
   const side = (s: 'base' | 'pr', sha: string) => ({ side: s, ref: s === 'base' ? 'main' : 'main', sha, status: 'ok' as const, timings: { build: 7.1, run: 21.4 } });
   return {
     schema: 'alloc-balance/report@1',
-    runner: { name: runner, kernel: '6.1.0-56-amd64', target: 'vm' },
+    runner: { name: runner, kernel: 'test-kernel-release', target: 'vm' },
     module: 'rte_kni',
     pairs: ['alloc_netdev_mqs:free_netdev'],
     base: side('base', BASE),

@@ -5,6 +5,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { planScript, runBuildPlan } from '../../src/presets/build-plan.js';
 import { detectDpdkTree, requireKni } from '../../src/presets/dpdk-tree.js';
 import { planKniModuleBuild } from '../../src/presets/kni-module-build.js';
@@ -12,7 +13,8 @@ import { planUserspaceBuild } from '../../src/presets/userspace-build.js';
 import { userspaceCache } from '../../src/presets/userspace-cache.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
-const KDIR = process.env.AB_KERNEL_BUILD_DIR ?? '/lib/modules/6.1.0-56-amd64/build';
+// The headers `lab setup` installed: whatever release Debian's archive serves today.
+const KDIR = process.env.AB_KERNEL_BUILD_DIR ?? findLabKernel().buildDir;
 
 /** The release modules built against kdir carry in their vermagic (UTS_RELEASE). */
 function kernelRelease(kdir: string): string {

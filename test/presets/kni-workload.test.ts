@@ -130,7 +130,7 @@ describe('KNI pairs', () => {
 describe('dpdkKniPreset on the fixture tree', () => {
   it('puts together module build, cached workload build, workload, parameters, pairs and hugepages', () => {
     const options = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'vm');
-    const p = dpdkKniPreset(FIXTURE, options, '/lib/modules/6.1.0-56-amd64/build', {
+    const p = dpdkKniPreset(FIXTURE, options, '/lib/modules/KERNEL/build', {
       moduleOutDir: '/tmp/ab-out/kni',
       cacheRoot: '/tmp/ab-cache',
       mesonAvailable: true,
@@ -148,7 +148,7 @@ describe('dpdkKniPreset on the fixture tree', () => {
     expect(p.track).toEqual(defaultKniTrack());
     expect(p.hugepages).toBe(256);
 
-    const noMeson = dpdkKniPreset(FIXTURE, options, '/lib/modules/6.1.0-56-amd64/build', { moduleOutDir: '/tmp/x', cacheRoot: '/tmp/c', mesonAvailable: false });
+    const noMeson = dpdkKniPreset(FIXTURE, options, '/lib/modules/KERNEL/build', { moduleOutDir: '/tmp/x', cacheRoot: '/tmp/c', mesonAvailable: false });
     expect(noMeson.moduleBuild.kind).toBe('kbuild');
   });
 });
