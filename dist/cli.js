@@ -3406,6 +3406,57 @@ var init_lock = __esm({
   }
 });
 
+// src/target/hugepages.ts
+import { existsSync as existsSync6, mkdirSync as mkdirSync3, readFileSync as readFileSync12, writeFileSync as writeFileSync3 } from "node:fs";
+function hugetlbfsMounts(procMounts) {
+  const found = [];
+  for (const line of procMounts.split("\n")) {
+    const [, dir, type, options] = line.split(" ");
+    if (type !== "hugetlbfs") continue;
+    const size = /(?:^|,)pagesize=([^,]+)/.exec(options ?? "")?.[1] ?? "2M";
+    if (size === "2M" || size === "2048k") found.push(dir.replace(/\\040/g, " "));
+  }
+  return found;
+}
+function reserve(pages, undo) {
+  const before = readFileSync12(NR_HUGEPAGES, "utf8").trim();
+  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
+  undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
+  writeFileSync3(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync12(NR_HUGEPAGES, "utf8").trim());
+  if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
+}
+async function mountHugetlbfs(runId2, undo) {
+  const existing = hugetlbfsMounts(readFileSync12("/proc/mounts", "utf8"));
+  if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
+  const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
+  if (!existsSync6(dir)) {
+    undo.push({ kind: "rmdir", path: dir });
+    mkdirSync3(dir, { recursive: true });
+  }
+  undo.push({ kind: "umount", path: dir });
+  const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
+  if (r.code !== 0) throw new HugepageError(`hugetlbfs: mount on ${dir} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+  return `mounted hugetlbfs (2 MiB pages) at ${dir} for the run (unmounted after)`;
+}
+async function prepareHugepages(pages, runId2, undo) {
+  const notes = [reserve(pages, undo)];
+  if (pages > 0) notes.push(await mountHugetlbfs(runId2, undo));
+  return notes;
+}
+var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
+var init_hugepages = __esm({
+  "src/target/hugepages.ts"() {
+    "use strict";
+    init_command();
+    NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
+    MOUNT_ROOT = "/run/alloc-balance";
+    HugepageError = class extends Error {
+    };
+  }
+});
+
 // src/target/splats.ts
 function findSplats(dmesg, max = 3, maxLines = 30) {
   const lines = dmesg.split("\n");
@@ -3445,7 +3496,7 @@ var init_splats = __esm({
 });
 
 // src/target/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync3 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
 import { join as join5 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function instanceName(runId2) {
@@ -3531,13 +3582,13 @@ async function collectTrace(tfs, setup, outDir) {
   await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join5(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync3(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync4(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
     const ours = new Set(setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]).filter((e) => !!e).map((e) => e.split("/")[1]));
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync3(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -3554,10 +3605,10 @@ var init_trace_setup = __esm({
 });
 
 // src/target/tracefs.ts
-import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync12, writeFileSync as writeFileSync4, appendFileSync, mkdirSync as mkdirSync3, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
+import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
 import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync6(join6(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
   throw new TracefsError(
     `tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`
   );
@@ -3582,24 +3633,24 @@ var init_tracefs = __esm({
         return rel.startsWith("/") ? rel : join6(this.root, rel);
       }
       exists(rel) {
-        return existsSync6(this.path(rel));
+        return existsSync7(this.path(rel));
       }
       read(rel) {
-        return readFileSync12(this.path(rel), "utf8");
+        return readFileSync13(this.path(rel), "utf8");
       }
       list(rel) {
         return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text) {
-        this.guard(rel, text, () => writeFileSync4(this.path(rel), text));
+        this.guard(rel, text, () => writeFileSync5(this.path(rel), text));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text) {
         this.guard(rel, text, () => appendFileSync(this.path(rel), text));
       }
       mkdir(rel) {
-        this.guard(rel, "(mkdir)", () => mkdirSync3(this.path(rel)));
+        this.guard(rel, "(mkdir)", () => mkdirSync4(this.path(rel)));
       }
       rmdir(rel) {
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
@@ -3631,7 +3682,7 @@ var init_tracefs = __esm({
 });
 
 // src/target/undo-executor.ts
-import { existsSync as existsSync7, readFileSync as readFileSync13, rmdirSync as rmdirSync2, writeFileSync as writeFileSync5, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync14, rmdirSync as rmdirSync2, writeFileSync as writeFileSync6, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -3656,20 +3707,20 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync7(step.path)) writeFileSync5(step.path, step.value);
+            if (existsSync8(step.path)) writeFileSync6(step.path, step.value);
             return;
           case "rmdir":
-            if (existsSync7(step.path)) await retry(() => rmdirSync2(step.path));
+            if (existsSync8(step.path)) await retry(() => rmdirSync2(step.path));
             return;
           case "remove-kprobe": {
-            const defined = readFileSync13(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            const defined = readFileSync14(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
             if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
 `));
             return;
           }
           case "remove-trigger":
-            if (existsSync7(step.path) && readFileSync13(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync5(step.path, `!${step.trigger}
+            if (existsSync8(step.path) && readFileSync14(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync6(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -3690,6 +3741,13 @@ var init_undo_executor = __esm({
               if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
             });
             return;
+          case "umount":
+            await retry(async () => {
+              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path)) return;
+              const r = await runCommand("umount", [step.path]);
+              if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+            });
+            return;
           case "unlock":
             releaseLock(step.path, step.pid);
             return;
@@ -3700,7 +3758,7 @@ var init_undo_executor = __esm({
 });
 
 // src/target/undo.ts
-import { existsSync as existsSync8, readFileSync as readFileSync14, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync6, mkdirSync as mkdirSync4 } from "node:fs";
+import { existsSync as existsSync9, readFileSync as readFileSync15, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync7, mkdirSync as mkdirSync5 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -3729,15 +3787,17 @@ function describeStep(step) {
       return `kill process group ${step.pgid}`;
     case "rmmod":
       return `unload module ${step.name}`;
+    case "umount":
+      return `unmount ${step.path}`;
     case "unlock":
       return `release lock ${step.path}`;
   }
 }
 function readUndoState(file) {
-  if (!existsSync8(file)) return null;
+  if (!existsSync9(file)) return null;
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync14(file, "utf8"));
+    parsed = JSON.parse(readFileSync15(file, "utf8"));
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
@@ -3782,9 +3842,9 @@ var init_undo = __esm({
       }
       save() {
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
-        mkdirSync4(dirname3(this.file), { recursive: true });
+        mkdirSync5(dirname3(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync6(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync7(tmp, `${JSON.stringify(state, null, 2)}
 `);
         renameSync2(tmp, this.file);
       }
@@ -3957,7 +4017,7 @@ var init_workload = __esm({
 });
 
 // src/target/runner.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync5, readFileSync as readFileSync15, writeFileSync as writeFileSync7 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
 import { release as osRelease } from "node:os";
 import { join as join8, resolve } from "node:path";
 function dmesgText(mark2) {
@@ -3976,7 +4036,7 @@ async function runTargetJob(job, opts = {}) {
   const log = opts.log ?? (() => {
   });
   const outDir = resolve(job.outDir);
-  mkdirSync5(outDir, { recursive: true });
+  mkdirSync6(outDir, { recursive: true });
   const statusFile = join8(outDir, "status.json");
   const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
   const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
@@ -4028,7 +4088,7 @@ async function runTargetJob(job, opts = {}) {
       undo.drop((s) => s.kind === "unlock");
       throw new RunFailure("setup-failed", e.message);
     }
-    if (!existsSync9(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
+    if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
     if (isModuleLoaded(job.module.name)) {
       throw new RunFailure("setup-failed", `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`);
     }
@@ -4060,8 +4120,15 @@ async function runTargetJob(job, opts = {}) {
         stacks: job.stacks
       };
     } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
-    if (job.hugepages !== void 0) status.notes.push(reserveHugepages(job.hugepages, undo));
-    writeFileSync7(join8(outDir, "slabinfo-before.txt"), readFileSync15("/proc/slabinfo"));
+    if (job.hugepages !== void 0) {
+      try {
+        status.notes.push(...await prepareHugepages(job.hugepages, job.runId, undo));
+      } catch (e) {
+        if (e instanceof HugepageError) throw new RunFailure("setup-failed", e.message);
+        throw e;
+      }
+    }
+    writeFileSync8(join8(outDir, "slabinfo-before.txt"), readFileSync16("/proc/slabinfo"));
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
@@ -4094,18 +4161,18 @@ async function runTargetJob(job, opts = {}) {
     }
     loadedByUs = true;
     status.sections = readSections(job.module.name);
-    writeFileSync7(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+    writeFileSync8(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
       status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
     }
     if (job.stacks && tfs && setup?.kmemEvents.includes("kmem/kmalloc")) {
-      const range = moduleCoreRange(readFileSync15("/proc/modules", "utf8"), job.module.name);
+      const range = moduleCoreRange(readFileSync16("/proc/modules", "utf8"), job.module.name);
       if (range) {
         const trigger = tfs.path(`${setup.instance}/events/kmem/kmalloc/trigger`);
         undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-        writeFileSync7(trigger, `stacktrace if call_site >= 0x${range.start.toString(16)} && call_site < 0x${range.end.toString(16)}
+        writeFileSync8(trigger, `stacktrace if call_site >= 0x${range.start.toString(16)} && call_site < 0x${range.end.toString(16)}
 `);
       } else {
         status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
@@ -4160,13 +4227,13 @@ async function runTargetJob(job, opts = {}) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join8(outDir, "slabinfo-before.txt"))) {
-    writeFileSync7(join8(outDir, "slabinfo-after.txt"), readFileSync15("/proc/slabinfo"));
+  if (existsSync10(join8(outDir, "slabinfo-before.txt"))) {
+    writeFileSync8(join8(outDir, "slabinfo-after.txt"), readFileSync16("/proc/slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (kmsgMarked) {
     const dmesg = dmesgText(kmsgStart);
-    writeFileSync7(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync8(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -4179,7 +4246,7 @@ async function runTargetJob(job, opts = {}) {
   status.timings.total = seconds(started);
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync7(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
@@ -4194,16 +4261,7 @@ async function unloadWithRetry(name) {
   }
   return { ok: false, why };
 }
-function reserveHugepages(pages, undo) {
-  const before = readFileSync15(HUGEPAGES, "utf8").trim();
-  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
-  undo.push({ kind: "restore-file", path: HUGEPAGES, value: before });
-  writeFileSync7(HUGEPAGES, String(pages));
-  const got = Number(readFileSync15(HUGEPAGES, "utf8").trim());
-  if (got < pages) throw new RunFailure("setup-failed", `hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
-  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
-}
-var HUGEPAGES, RunFailure, seconds;
+var RunFailure, seconds;
 var init_runner = __esm({
   "src/target/runner.ts"() {
     "use strict";
@@ -4216,13 +4274,13 @@ var init_runner = __esm({
     init_kernel_module();
     init_kmsg();
     init_lock();
+    init_hugepages();
     init_splats();
     init_trace_setup();
     init_tracefs();
     init_undo_executor();
     init_undo();
     init_workload();
-    HUGEPAGES = "/proc/sys/vm/nr_hugepages";
     RunFailure = class extends Error {
       constructor(status, message, logExcerpt) {
         super(message);
@@ -4238,7 +4296,7 @@ var init_runner = __esm({
 });
 
 // src/target/cleanup.ts
-import { rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
+import { rmSync as rmSync5, writeFileSync as writeFileSync9 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -4265,7 +4323,7 @@ async function cleanupFromState(file, opts = {}) {
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
   if (failed.length === 0) rmSync5(file, { force: true });
-  else writeFileSync8(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  else writeFileSync9(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -4284,7 +4342,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { readFileSync as readFileSync16 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 function option(args, name) {
   const i = args.indexOf(name);
   const v = i >= 0 ? args[i + 1] : void 0;
@@ -4300,7 +4358,7 @@ async function run(args) {
   const jobFile = option(args, "--job");
   let text;
   try {
-    text = readFileSync16(jobFile, "utf8");
+    text = readFileSync17(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -4380,12 +4438,90 @@ var init_bundle_paths = __esm({
   }
 });
 
-// src/presets/build-plan.ts
-var MAX_LOG;
+// src/build/build-plan.ts
+import { spawn as spawn5 } from "node:child_process";
+import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync10 } from "node:fs";
+import { dirname as dirname5 } from "node:path";
+function shellQuote(word) {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+function progressLine(line) {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
+function runStep(argv, cwd, env, onOutput) {
+  return new Promise((done) => {
+    const child = spawn5(argv[0], argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", onOutput);
+    child.stderr.setEncoding("utf8").on("data", onOutput);
+    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
+    child.on("close", (code, signal2) => done({ code, signal: signal2 }));
+  });
+}
+async function runBuildPlan(plan, opts = {}) {
+  let log = "";
+  const append = (s) => {
+    log += s;
+    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
+  };
+  const env = { ...process.env, LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1e3;
+  const outcomes = [];
+  for (const step of plan.steps) {
+    const started = Date.now();
+    if (step.kind === "write") {
+      try {
+        mkdirSync7(dirname5(step.path), { recursive: true });
+        writeFileSync10(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    const command = shellCommand(step.argv);
+    append(`$ ${command}
+`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = "";
+    let partial = "";
+    let lastProgress = Date.now();
+    const r = await runStep(step.argv, step.cwd, env, (text) => {
+      append(text);
+      output = (output + text).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
+    }
+  }
+  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
+}
+var MAX_LOG, MAX_STEP_OUTPUT;
 var init_build_plan = __esm({
-  "src/presets/build-plan.ts"() {
+  "src/build/build-plan.ts"() {
     "use strict";
     MAX_LOG = 4 * 1024 * 1024;
+    MAX_STEP_OUTPUT = 256 * 1024;
   }
 });
 
@@ -4659,10 +4795,10 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync9 } from "node:fs";
+import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join10 } from "node:path";
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync17(join10(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync18(join10(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -4681,14 +4817,14 @@ function git(repo, args) {
   }).trim();
 }
 function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
-  mkdirSync6(dir, { recursive: true });
+  mkdirSync8(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
   copyFileSync2(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
   copyFileSync2(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
-  writeFileSync9(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  writeFileSync11(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync9(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync11(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -4696,7 +4832,7 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..",
   return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
 }
 function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync6(appDir, { recursive: true });
+  mkdirSync8(appDir, { recursive: true });
   const app = join10(appDir, "kni_like_app");
   execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
@@ -4752,7 +4888,7 @@ var init_git = __esm({
 });
 
 // src/sources/worktrees.ts
-import { existsSync as existsSync10 } from "node:fs";
+import { existsSync as existsSync11 } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join as join11, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
@@ -4848,7 +4984,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git3(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync10(dir)) errors.push(e.message);
+      if (existsSync11(dir)) errors.push(e.message);
     }
     await rm(dir, { recursive: true, force: true });
   }
@@ -4983,7 +5119,7 @@ var init_console_watch = __esm({
 });
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants2, readFileSync as readFileSync18 } from "node:fs";
+import { accessSync, constants as constants2, readFileSync as readFileSync19 } from "node:fs";
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
@@ -5019,7 +5155,7 @@ function qemuArgs(c) {
 function detectAccel() {
   try {
     accessSync("/dev/kvm", constants2.R_OK | constants2.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync18("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync19("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
   } catch {
     return "tcg";
   }
@@ -5034,9 +5170,9 @@ var init_qemu_args = __esm({
 });
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn5 } from "node:child_process";
+import { spawn as spawn6 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream4, existsSync as existsSync11, mkdirSync as mkdirSync7, mkdtempSync, readFileSync as readFileSync19, rmSync as rmSync6, writeFileSync as writeFileSync10 } from "node:fs";
+import { createWriteStream as createWriteStream4, existsSync as existsSync12, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync20, rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join as join12 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -5078,18 +5214,18 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync11(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync12(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync7(job.outDir, { recursive: true });
+  mkdirSync9(job.outDir, { recursive: true });
   rmSync6(join12(job.outDir, EXIT_CODE_FILE), { force: true });
   let base = tmpdir();
   if (/\s/.test(base)) base = "/tmp";
   const ctlDir = mkdtempSync(join12(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync10(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
-  writeFileSync10(join12(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync12(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  writeFileSync12(join12(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -5101,7 +5237,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync11(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync12(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -5112,7 +5248,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream4(join12(job.outDir, "console.log"));
-  const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn6(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -5201,7 +5337,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
     const file = join12(job.outDir, EXIT_CODE_FILE);
-    if (existsSync11(file)) code = Number(readFileSync19(file, "utf8").trim());
+    if (existsSync12(file)) code = Number(readFileSync20(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -5331,7 +5467,7 @@ var init_target_runner = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync20, existsSync as existsSync12 } from "fs";
+import { readFileSync as readFileSync21, existsSync as existsSync13 } from "fs";
 import { EOL } from "os";
 var Context;
 var init_context = __esm({
@@ -5344,8 +5480,8 @@ var init_context = __esm({
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync12(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync20(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          if (existsSync13(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync21(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL}`);
@@ -30088,7 +30224,7 @@ var init_build_log = __esm({
 });
 
 // src/build/build-module.ts
-import { existsSync as existsSync13, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync14, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
 import { basename, join as join13, resolve as resolve3 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
@@ -30110,10 +30246,10 @@ function moduleNameOf(koPath) {
 }
 async function buildModule(req) {
   const moduleDir = resolve3(req.moduleDir);
-  if (!existsSync13(moduleDir)) {
+  if (!existsSync14(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync13(join13(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync14(join13(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -30124,8 +30260,9 @@ async function buildModule(req) {
     };
   }
   const dir = realpathSync(moduleDir);
-  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   const since = Date.now() - 1e3;
+  if (req.plans) return runPlans(req, req.plans, since);
+  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   const r = await runCommand("sh", ["-c", command], {
     cwd: dir,
     // LC_ALL=C: plain quotes and English messages in the log a report shows.
@@ -30138,7 +30275,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync13(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync14(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
   if (modules.length === 0) {
     return {
@@ -30152,19 +30289,40 @@ ${r.error}` : r.output;
   }
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
 }
+async function runPlans(req, plans, since) {
+  const started = Date.now();
+  const seconds3 = () => Math.round((Date.now() - started) / 10) / 100;
+  let log = "";
+  for (const { plan, skipWhenPresent } of plans) {
+    if (skipWhenPresent && existsSync14(skipWhenPresent)) {
+      req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
+      continue;
+    }
+    req.log?.(`${plan.description}`);
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    log += r.log;
+    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+  }
+  const output = req.output ?? plans[plans.length - 1]?.plan.output;
+  if (!output || !existsSync14(output) || statSync2(output).mtimeMs < since) {
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+  }
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
+}
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
   "src/build/build-module.ts"() {
     "use strict";
     init_command();
     init_build_log();
+    init_build_plan();
     DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
     SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", ".tmp_versions"]);
   }
 });
 
 // src/run/side.ts
-import { existsSync as existsSync14, mkdirSync as mkdirSync8, readFileSync as readFileSync21, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync11 } from "node:fs";
+import { existsSync as existsSync15, mkdirSync as mkdirSync10, readFileSync as readFileSync22, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { join as join14, resolve as resolve4 } from "node:path";
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -30207,9 +30365,9 @@ function targetJob(ctx, module, moduleDir) {
 }
 function readStatus(outDir) {
   const file = join14(outDir, "status.json");
-  if (!existsSync14(file)) return null;
+  if (!existsSync15(file)) return null;
   try {
-    return JSON.parse(readFileSync21(file, "utf8"));
+    return JSON.parse(readFileSync22(file, "utf8"));
   } catch {
     return null;
   }
@@ -30219,9 +30377,9 @@ function filesMatching(dir, re) {
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync8(ctx.outDir, { recursive: true });
+  mkdirSync10(ctx.outDir, { recursive: true });
   const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
-  if (!existsSync14(moduleDir)) {
+  if (!existsSync15(moduleDir)) {
     return { ...run2, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
@@ -30230,10 +30388,12 @@ async function runSide(source, ctx) {
     buildCommand: ctx.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
     env: ctx.build.env,
-    output: ctx.build.output
+    output: ctx.build.output,
+    plans: ctx.build.plans,
+    log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync11(join14(ctx.outDir, "build.log"), built.log);
+  writeFileSync13(join14(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module = chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
@@ -30241,7 +30401,7 @@ async function runSide(source, ctx) {
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
   const jobFile = join14(ctx.outDir, "job.json");
-  writeFileSync11(jobFile, `${JSON.stringify(job, null, 2)}
+  writeFileSync13(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
@@ -30263,18 +30423,18 @@ async function runSide(source, ctx) {
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join14(ctx.outDir, f));
   const trace = join14(ctx.outDir, "trace.txt");
-  if (existsSync14(trace) && status.status !== "load-failed") {
+  if (existsSync15(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join14(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync14(f) && statSync3(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync15(f) && statSync3(f).size > 0);
     const profile = join14(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync14(profile) ? profile : void 0,
+      kprobeProfile: existsSync15(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
@@ -30306,20 +30466,27 @@ function emptyComparison(failOn, base, pr) {
   return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base), pr: side2(pr) };
 }
 function decideVerdict(base, pr, failOn, compare2) {
+  const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
+  if (pr.status !== "ok" && base.status !== "ok" && pr.status !== "cancelled") {
+    const result = emptyComparison(failOn, base, pr);
+    result.headline = base.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base)})`;
+    result.reasons = [side2("base", base), side2("PR", pr)];
+    return result;
+  }
   if (pr.status !== "ok") {
     const result = emptyComparison(failOn, base, pr);
     const cancelled = pr.status === "cancelled";
     result.verdict = cancelled ? "inconclusive" : "fail";
     result.headline = `${cancelled ? "\u26A0\uFE0F inconclusive" : "\u274C fail"}: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [`PR (${pr.sha.slice(0, 12) || pr.ref}): ${describeStatus(pr)}`];
-    if (base.status !== "ok") result.reasons.push(`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`);
+    result.reasons = [side2("PR", pr)];
+    if (base.status !== "ok") result.reasons.push(side2("base", base));
     return result;
   }
   if (base.status !== "ok" || !base.analysis) {
     const result = pr.analysis && base.analysis ? compare2(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
     result.verdict = "inconclusive";
     result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base)})`;
-    result.reasons = [`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`, ...result.reasons];
+    result.reasons = [side2("base", base), ...result.reasons];
     return result;
   }
   if (!pr.analysis) {
@@ -30404,6 +30571,13 @@ var init_kni_module_build = __esm({
   }
 });
 
+// src/presets/prerequisites.ts
+var init_prerequisites = __esm({
+  "src/presets/prerequisites.ts"() {
+    "use strict";
+  }
+});
+
 // src/presets/userspace-build.ts
 var init_userspace_build = __esm({
   "src/presets/userspace-build.ts"() {
@@ -30431,6 +30605,7 @@ var init_dpdk_kni = __esm({
     init_kni_module_build();
     init_kni_options();
     init_kni_workload();
+    init_prerequisites();
     init_userspace_build();
     init_userspace_cache();
   }
@@ -30441,7 +30616,8 @@ var init_preset = __esm({
   "src/run/preset.ts"() {
     "use strict";
     init_dpdk_kni();
-    init_build_plan();
+    init_prerequisites();
+    init_input_error();
   }
 });
 
@@ -30563,7 +30739,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
+import { existsSync as existsSync16, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join16, resolve as resolve6 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
@@ -30585,7 +30761,7 @@ async function demoCommand(args) {
   const started = Date.now();
   const repoRoot = resolve6(bundleDir(), "..");
   const fixtureDir = join16(repoRoot, "test", "fixtures", "kni-like");
-  if (!existsSync15(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  if (!existsSync16(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
@@ -30639,10 +30815,10 @@ async function demoCommand(args) {
       await trees.dispose();
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync9(outDir, { recursive: true });
-    writeFileSync12(join16(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync11(outDir, { recursive: true });
+    writeFileSync14(join16(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync12(join16(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
+    writeFileSync14(join16(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");

@@ -20525,7 +20525,9 @@ var UsageError = class extends Error {
   }
 };
 
-// src/presets/build-plan.ts
+// src/build/build-plan.ts
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 function shellQuote(word) {
   if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
@@ -20534,21 +20536,75 @@ function shellQuote(word) {
 function shellCommand(argv) {
   return argv.map(shellQuote).join(" ");
 }
-function planScript(plan) {
-  const lines = ["set -e"];
-  for (const [k, v] of Object.entries(plan.env)) lines.push(`export ${k}=${shellQuote(v)}`);
+var MAX_LOG = 4 * 1024 * 1024;
+var MAX_STEP_OUTPUT = 256 * 1024;
+function progressLine(line) {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
+function runStep(argv, cwd, env, onOutput) {
+  return new Promise((done) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", onOutput);
+    child.stderr.setEncoding("utf8").on("data", onOutput);
+    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
+    child.on("close", (code, signal2) => done({ code, signal: signal2 }));
+  });
+}
+async function runBuildPlan(plan, opts = {}) {
+  let log = "";
+  const append = (s) => {
+    log += s;
+    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
+  };
+  const env = { ...process.env, LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1e3;
+  const outcomes = [];
   for (const step of plan.steps) {
+    const started = Date.now();
     if (step.kind === "write") {
-      lines.push(`mkdir -p ${shellQuote(dirname2(step.path))}`);
-      lines.push(`printf '%s' ${shellQuote(step.content)} > ${shellQuote(step.path)}`);
-    } else {
-      const cmd = shellCommand(step.argv);
-      lines.push(step.cwd ? `(cd ${shellQuote(step.cwd)} && ${cmd})` : cmd);
+      try {
+        mkdirSync(dirname2(step.path), { recursive: true });
+        writeFileSync(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    const command = shellCommand(step.argv);
+    append(`$ ${command}
+`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = "";
+    let partial = "";
+    let lastProgress = Date.now();
+    const r = await runStep(step.argv, step.cwd, env, (text) => {
+      append(text);
+      output = (output + text).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
     }
   }
-  return lines.join("\n");
+  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
 }
-var MAX_LOG = 4 * 1024 * 1024;
 
 // src/presets/kni-workload.ts
 function portsFromMask(mask) {
@@ -20861,9 +20917,9 @@ function parseSettings(read) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdirSync as mkdirSync4, mkdtempSync as mkdtempSync3, rmSync as rmSync3, writeFileSync as writeFileSync4 } from "node:fs";
 import { tmpdir as tmpdir4, hostname } from "node:os";
-import { join as join15, resolve as resolve8 } from "node:path";
+import { join as join16, resolve as resolve8 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -26420,7 +26476,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync4, readdirSync as readdirSync2, statSync as statSync3, writeFileSync } from "node:fs";
+import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync4, readdirSync as readdirSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join5, resolve as resolve4 } from "node:path";
 
 // src/core/analyze-traces.ts
@@ -27474,7 +27530,7 @@ import { existsSync as existsSync4, readdirSync, realpathSync, statSync as statS
 import { basename, join as join4, resolve as resolve3 } from "node:path";
 
 // src/build/command.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 var Tail = class {
   constructor(max) {
     this.max = max;
@@ -27507,7 +27563,7 @@ function runCommand(cmd, args, opts = {}) {
     const both = new Tail(max);
     let error2;
     let timer;
-    const child = spawn(cmd, args, {
+    const child = spawn2(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -27613,8 +27669,9 @@ async function buildModule(req) {
     };
   }
   const dir = realpathSync(moduleDir);
-  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   const since = Date.now() - 1e3;
+  if (req.plans) return runPlans(req, req.plans, since);
+  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   const r = await runCommand("sh", ["-c", command], {
     cwd: dir,
     // LC_ALL=C: plain quotes and English messages in the log a report shows.
@@ -27640,6 +27697,26 @@ ${r.error}` : r.output;
     };
   }
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
+}
+async function runPlans(req, plans, since) {
+  const started = Date.now();
+  const seconds2 = () => Math.round((Date.now() - started) / 10) / 100;
+  let log = "";
+  for (const { plan, skipWhenPresent } of plans) {
+    if (skipWhenPresent && existsSync4(skipWhenPresent)) {
+      req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
+      continue;
+    }
+    req.log?.(`${plan.description}`);
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    log += r.log;
+    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
+  }
+  const output = req.output ?? plans[plans.length - 1]?.plan.output;
+  if (!output || !existsSync4(output) || statSync2(output).mtimeMs < since) {
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
+  }
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds2() };
 }
 
 // src/build/module-info.ts
@@ -27795,7 +27872,7 @@ function filesMatching(dir, re) {
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync(ctx.outDir, { recursive: true });
+  mkdirSync2(ctx.outDir, { recursive: true });
   const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
   if (!existsSync5(moduleDir)) {
     return { ...run2, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
@@ -27806,10 +27883,12 @@ async function runSide(source, ctx) {
     buildCommand: ctx.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
     env: ctx.build.env,
-    output: ctx.build.output
+    output: ctx.build.output,
+    plans: ctx.build.plans,
+    log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync(join5(ctx.outDir, "build.log"), built.log);
+  writeFileSync2(join5(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module = chooseModule(built.modules, ctx.build.moduleName);
   if (typeof module === "string") return { ...run2, status: "build-failed", reason: module };
@@ -27817,7 +27896,7 @@ async function runSide(source, ctx) {
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   const job = targetJob(ctx, module, moduleDir);
   const jobFile = join5(ctx.outDir, "job.json");
-  writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}
+  writeFileSync2(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
@@ -27860,7 +27939,7 @@ async function runSide(source, ctx) {
 }
 
 // src/run/target-runner.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync8 } from "node:fs";
 import { release as osRelease } from "node:os";
 
@@ -27912,9 +27991,9 @@ function compareReleases(a, b) {
 }
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync as existsSync7, mkdirSync as mkdirSync2, mkdtempSync, readFileSync as readFileSync7, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { createWriteStream, existsSync as existsSync7, mkdirSync as mkdirSync3, mkdtempSync, readFileSync as readFileSync7, rmSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join7 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -28152,14 +28231,14 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync2(job.outDir, { recursive: true });
+  mkdirSync3(job.outDir, { recursive: true });
   rmSync(join7(job.outDir, EXIT_CODE_FILE), { force: true });
   let base = tmpdir();
   if (/\s/.test(base)) base = "/tmp";
   const ctlDir = mkdtempSync(join7(base, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync2(join7(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
-  writeFileSync2(join7(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync3(join7(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  writeFileSync3(join7(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -28182,7 +28261,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream(join7(job.outDir, "console.log"));
-  const child = spawn2(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn3(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -28392,7 +28471,7 @@ var HostTargetRunner = class {
     const argv = [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile];
     const [cmd, ...args] = root ? argv : ["sudo", "-n", ...argv];
     return new Promise((resolveRun) => {
-      const child = spawn3(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn4(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       const onData = (b) => {
         const text = b.toString();
@@ -28449,20 +28528,27 @@ function emptyComparison(failOn, base, pr) {
   return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side(base), pr: side(pr) };
 }
 function decideVerdict(base, pr, failOn, compare2) {
+  const side = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
+  if (pr.status !== "ok" && base.status !== "ok" && pr.status !== "cancelled") {
+    const result = emptyComparison(failOn, base, pr);
+    result.headline = base.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base)})`;
+    result.reasons = [side("base", base), side("PR", pr)];
+    return result;
+  }
   if (pr.status !== "ok") {
     const result = emptyComparison(failOn, base, pr);
     const cancelled = pr.status === "cancelled";
     result.verdict = cancelled ? "inconclusive" : "fail";
     result.headline = `${cancelled ? "\u26A0\uFE0F inconclusive" : "\u274C fail"}: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [`PR (${pr.sha.slice(0, 12) || pr.ref}): ${describeStatus(pr)}`];
-    if (base.status !== "ok") result.reasons.push(`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`);
+    result.reasons = [side("PR", pr)];
+    if (base.status !== "ok") result.reasons.push(side("base", base));
     return result;
   }
   if (base.status !== "ok" || !base.analysis) {
     const result = pr.analysis && base.analysis ? compare2(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
     result.verdict = "inconclusive";
     result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base)})`;
-    result.reasons = [`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`, ...result.reasons];
+    result.reasons = [side("base", base), ...result.reasons];
     return result;
   }
   if (!pr.analysis) {
@@ -28519,13 +28605,13 @@ function runLogsMarkdown(report) {
 }
 
 // src/run/preset.ts
-import { join as join13, resolve as resolve6 } from "node:path";
+import { join as join14, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync10 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
-import { accessSync as accessSync2, constants as constants4 } from "node:fs";
 import { createHash as createHash2 } from "node:crypto";
 import { tmpdir as tmpdir2 } from "node:os";
-import { delimiter, join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/presets/dpdk-tree.ts
 import { existsSync as existsSync9, readFileSync as readFileSync8, statSync as statSync4 } from "node:fs";
@@ -28799,8 +28885,64 @@ function kbuildPlan(tree, o) {
   };
 }
 
+// src/presets/prerequisites.ts
+import { spawnSync } from "node:child_process";
+import { accessSync as accessSync2, constants as constants4 } from "node:fs";
+import { delimiter, join as join10 } from "node:path";
+var MESON = [
+  { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
+  { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
+  { what: "pkg-config", kind: "program", name: "pkg-config", debianPackage: "pkg-config" },
+  { what: "pyelftools (the python3 module elftools)", kind: "python-module", name: "elftools", debianPackage: "python3-pyelftools" }
+];
+var COMPILER = [
+  { what: "make", kind: "program", name: "make", debianPackage: "make" },
+  { what: "a C compiler (cc)", kind: "program", name: "cc", debianPackage: "gcc" }
+];
+var LIBNUMA = { what: "libnuma headers (numaif.h)", kind: "header", name: "numaif.h", debianPackage: "libnuma-dev" };
+function requirementsOf(plans) {
+  const out = /* @__PURE__ */ new Map();
+  const add = (rs) => {
+    for (const r of rs) out.set(`${r.kind}:${r.name}`, r);
+  };
+  for (const { plan, userspace } of plans) {
+    add(COMPILER);
+    if (plan.kind === "meson") add(MESON);
+    if (userspace) add([LIBNUMA]);
+  }
+  return [...out.values()];
+}
+function missingRequirements(reqs, probe) {
+  return reqs.filter((r) => !(r.kind === "program" ? probe.program(r.name) : r.kind === "header" ? probe.header(r.name) : probe.pythonModule(r.name)));
+}
+function describeMissing(missing) {
+  const packages = [...new Set(missing.map((r) => r.debianPackage))];
+  return `the DPDK build needs ${missing.map((r) => r.what).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed: sudo apt-get install -y ${packages.join(" ")}`;
+}
+function onPath(program, env) {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      accessSync2(join10(dir, program), constants4.X_OK);
+      return true;
+    } catch {
+    }
+  }
+  return false;
+}
+var succeeds = (cmd, args, input) => spawnSync(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
+function machineProbe(env = process.env) {
+  return {
+    program: (name) => onPath(name, env),
+    pythonModule: (name) => succeeds("python3", ["-c", `import ${name}`]) || onPath("meson", env) && succeeds("meson", ["runpython", "-c", `import ${name}`]),
+    header: (name) => succeeds("cc", ["-E", "-x", "c", "-o", "/dev/null", "-"], `#include <${name}>
+`)
+  };
+}
+
 // src/presets/userspace-build.ts
-import { join as join10, relative as relative4 } from "node:path";
+import { join as join11, relative as relative4 } from "node:path";
+var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
@@ -28822,7 +28964,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join10(o.cacheDir, "meson");
+  const builddir = join11(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -28830,43 +28972,51 @@ function mesonPlan2(tree, o) {
   if (has("enable_docs")) setup.push("-Denable_docs=false");
   if (o.app === "kni-example" && has("examples")) setup.push("-Dexamples=kni");
   if (o.app === "testpmd" && has("enable_apps")) setup.push("-Denable_apps=test-pmd");
+  if (has("disable_libs")) setup.push(`-Ddisable_libs=${UNUSED_OPTIONAL_LIBS.join(",")}`);
+  if (o.instructionSet === "generic") {
+    if (has("cpu_instruction_set")) setup.push("-Dcpu_instruction_set=generic");
+    else if (has("machine")) setup.push("-Dmachine=default");
+  }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join10(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join11(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join10(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join10(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join11(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join11(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join10(o.cacheDir, "bin");
+  const bin = join11(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd") throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join10(o.cacheDir, target);
-    const exampleOut = join10(o.cacheDir, "kni-example");
+    const sdk = join11(o.cacheDir, target);
+    const exampleOut = join11(o.cacheDir, "kni-example");
+    steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
+    if (o.instructionSet === "generic") {
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join11(sdk, ".config")] });
+    }
     steps.push(
-      { kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] },
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join10(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative4(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join11(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative4(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join10(exampleOut, "kni");
+    built = join11(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join10(tree.root, "examples/kni")] });
-    built = join10(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join11(tree.root, "examples/kni")] });
+    built = join11(tree.root, "examples/kni/build/kni");
   }
-  const program = join10(bin, "dpdk-kni");
+  const program = join11(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -28875,7 +29025,7 @@ function makePlan(tree, o) {
 import { createHash } from "node:crypto";
 import { closeSync as closeSync2, openSync as openSync2, readSync as readSync2, readdirSync as readdirSync3 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -28900,12 +29050,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries2;
     try {
-      entries2 = readdirSync3(join11(root, rel), { withFileTypes: true });
+      entries2 = readdirSync3(join12(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join11(root, rel), buf);
+        hashFile(hash, join12(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -28917,7 +29067,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join11(root, child), buf);
+        hashFile(hash, join12(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -28926,8 +29076,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join11(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join11(env.XDG_CACHE_HOME || join11(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join12(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join12(env.XDG_CACHE_HOME || join12(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -28935,23 +29085,12 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join11(root, key), root };
+  return { key, restorePrefix, dir: join12(root, key), root };
 }
 
 // src/presets/dpdk-kni.ts
-function onPath(program, env = process.env) {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    try {
-      accessSync2(join12(dir, program), constants4.X_OK);
-      return true;
-    } catch {
-    }
-  }
-  return false;
-}
-function mesonOnPath() {
-  return onPath("meson") && onPath("ninja");
+function mesonOnPath(probe = machineProbe()) {
+  return probe.program("meson") && probe.program("ninja");
 }
 function dpdkKniPreset(treeDir, options, kernelBuildDir, env = {}) {
   const tree = requireKni(detectDpdkTree(treeDir));
@@ -28961,14 +29100,15 @@ function dpdkKniPreset(treeDir, options, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join12(tmpdir2(), `alloc-balance-kni-${createHash2("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join13(tmpdir2(), `alloc-balance-kni-${createHash2("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
   const way = options.build === "kbuild" ? "auto" : options.build;
-  const cache = userspaceCache(tree, app, [way, ...drivers], env.cacheRoot ?? defaultCacheRoot());
-  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers });
-  notes.push(`workload program: ${userspaceBuild.description}, cached as ${cache.key}`);
+  const instructionSet = env.instructionSet ?? "native";
+  const cache = userspaceCache(tree, app, [way, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers, instructionSet });
+  notes.push(`workload program: ${userspaceBuild.description} for the ${instructionSet} instruction set, cached as ${cache.key}`);
   const workload = kniWorkload({
     app,
     program: userspaceBuild.program,
@@ -28999,27 +29139,32 @@ function dpdkKniPreset(treeDir, options, kernelBuildDir, env = {}) {
 }
 
 // src/run/preset.ts
-function expandPreset(settings, kernelBuildDir) {
+function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options = settings.dpdk;
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve6(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
-        moduleOutDir: join13(workDir, `rte_kni-${side}`),
+        mesonAvailable: probe.program("meson") && probe.program("ninja"),
+        moduleOutDir: join14(workDir, `rte_kni-${side}`),
         cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
         holdSeconds: settings.workload.holdSeconds,
-        readyTimeoutSeconds: settings.workload.readyTimeoutSeconds
+        readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
+        // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
+        instructionSet: settings.target === "vm" ? "generic" : "native"
       });
-      const userspace = `if [ ! -x ${shellQuote(preset.userspaceBuild.program)} ]; then (
-${planScript(preset.userspaceBuild)}
-); fi`;
+      const cached = existsSync10(preset.userspaceBuild.program);
+      const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
+      const missing = missingRequirements(needed, probe);
+      if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
       const { readyCommand, env, ...workload } = preset.workload;
       return {
         build: {
           moduleDir: dpdkDir,
-          buildCommand: `${userspace}
-${planScript(preset.moduleBuild)}`,
+          buildCommand: "",
+          // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
+          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
           output: preset.moduleBuild.output
@@ -29035,9 +29180,9 @@ ${planScript(preset.moduleBuild)}`,
 }
 
 // src/run/canary.ts
-import { cpSync, existsSync as existsSync10, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
+import { cpSync, existsSync as existsSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname4, join as join14, resolve as resolve7 } from "node:path";
+import { dirname as dirname4, join as join15, resolve as resolve7 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var CANARY_MODULE = "ab_canary";
 var CANARY_SITE = "ab_canary_open";
@@ -29047,8 +29192,8 @@ var CANARY_SOURCE = "ab_canary.c";
 function findCanaryDir(from = dirname4(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join14(dir, "canary");
-    if (existsSync10(join14(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join15(dir, "canary");
+    if (existsSync11(join15(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname4(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -29112,7 +29257,7 @@ function canaryRunId() {
   return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
 }
 async function runCanary(settings, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync2(join14(tmpdir3(), "alloc-balance-canary-"));
+  const work = mkdtempSync2(join15(tmpdir3(), "alloc-balance-canary-"));
   try {
     cpSync(canaryDir, work, { recursive: true });
     const workload = `sh ${resolve7(work, "workload.sh")}`;
@@ -29157,13 +29302,13 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   for (const source of [sources.base, sources.pr]) {
-    const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join16(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings,
       runner,
-      outDir: join15(outDir, source.side),
+      outDir: join16(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       build,
@@ -29209,9 +29354,9 @@ function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
   return body + logs;
 }
 function writeReport(outDir, report) {
-  mkdirSync3(outDir, { recursive: true });
-  const file = join15(outDir, "report.json");
-  writeFileSync3(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync4(outDir, { recursive: true });
+  const file = join16(outDir, "report.json");
+  writeFileSync4(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -29234,7 +29379,7 @@ async function runFullOrCollect(settings, io2) {
   for (const w of safety.warnings) io2.warn(w);
   const outDir = resolve8(io2.workspace, settings.outputDir);
   const runner = createTargetRunner(settings, io2);
-  const workDir = mkdtempSync3(join15(tmpdir4(), "alloc-balance-src-"));
+  const workDir = mkdtempSync3(join16(tmpdir4(), "alloc-balance-src-"));
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
@@ -29247,7 +29392,7 @@ async function runFullOrCollect(settings, io2) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, io2, join15(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, io2, join16(outDir, "canary")));
     measured = await measure(
       settings,
       {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command. On a fresh Debian or Ubuntu machine (as root, or with sudo) it installs what
-# the tests need - npm packages, a compiler, QEMU, a kernel image and its matching headers - then
-# typechecks, checks that dist/ is fresh and runs every test, the kernel tests in a VM included.
+# The test command. On a fresh Debian machine (as root, or with sudo) it installs what
+# the tests need - npm packages, a compiler, QEMU, a kernel image and its matching headers, DPDK's
+# build tools and Debian's dpdk source - then typechecks, checks that dist/ is fresh and runs every
+# test, the kernel tests in a VM included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
-for pkg in git make gcc libc6-dev meson ninja-build; do
+# meson, ninja, pkg-config, pyelftools and libnuma: the DPDK builds of the real-DPDK tests.
+for pkg in git make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -23,6 +25,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 $SUDO node dist/cli.js lab setup
+# Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
+bash scripts/debian-dpdk.sh >/dev/null
 npx tsc --noEmit
 node scripts/build.mjs --check
 npx vitest run "$@"

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { runCommand } from './command.js';
 import { buildExcerpt } from './build-log.js';
+import { runBuildPlan, type BuildPlan } from './build-plan.js';
 
 export const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 
@@ -17,6 +18,16 @@ export interface BuildRequest {
   timeoutSeconds?: number;
   /** The .ko the command writes outside moduleDir (a preset's build dir): checked instead of searched for. */
   output?: string;
+  /** A build given as plans (a preset's), run step by step instead of buildCommand. */
+  plans?: PlannedBuild[];
+  /** Progress of plans: each step, and ninja/make progress now and then. */
+  log?: (line: string) => void;
+}
+
+export interface PlannedBuild {
+  plan: BuildPlan;
+  /** A file whose presence means this plan's result is there already (a cached program). */
+  skipWhenPresent?: string;
 }
 
 export interface BuiltModule {
@@ -76,9 +87,10 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
     };
   }
   const dir = realpathSync(moduleDir);
-  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   // Sub-second mtime granularity differs between filesystems: allow one second of slack.
   const since = Date.now() - 1000;
+  if (req.plans) return runPlans(req, req.plans, since);
+  const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
   const r = await runCommand('sh', ['-c', command], {
     cwd: dir,
     // LC_ALL=C: plain quotes and English messages in the log a report shows.
@@ -105,4 +117,25 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
     };
   }
   return { ok: true, modules, log, excerpt: '', seconds: r.seconds };
+}
+
+async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number): Promise<BuildResult> {
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 10) / 100;
+  let log = '';
+  for (const { plan, skipWhenPresent } of plans) {
+    if (skipWhenPresent && existsSync(skipWhenPresent)) {
+      req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
+      continue;
+    }
+    req.log?.(`${plan.description}`);
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    log += r.log;
+    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? 'the build failed', seconds: seconds() };
+  }
+  const output = req.output ?? plans[plans.length - 1]?.plan.output;
+  if (!output || !existsSync(output) || statSync(output).mtimeMs < since) {
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds() };
+  }
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: '', seconds: seconds() };
 }

@@ -1,18 +1,18 @@
 // Preset dpdk-kni: from a DPDK tree and a port mask to everything a run needs - how to build
 // rte_kni.ko and the user-space workload, the workload, module parameters, pairs, hugepages.
-import { accessSync, constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { PairSpec } from '../core/model.js';
-import type { BuildPlan } from './build-plan.js';
+import type { BuildPlan } from '../build/build-plan.js';
 import { detectDpdkTree, requireKni, type DpdkTree } from './dpdk-tree.js';
 import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
 import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';
 import { planKniModuleBuild } from './kni-module-build.js';
 import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
 import { kniHugepages, kniInterfaceNames, kniWorkload, type PresetWorkload } from './kni-workload.js';
-import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type KniApp, type UserspacePlan } from './userspace-build.js';
+import { machineProbe, type Probe } from './prerequisites.js';
+import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type InstructionSet, type KniApp, type UserspacePlan } from './userspace-build.js';
 import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache.js';
 
 export interface DpdkKniEnvironment {
@@ -26,6 +26,8 @@ export interface DpdkKniEnvironment {
   mesonAvailable?: boolean;
   holdSeconds?: number;
   readyTimeoutSeconds?: number;
+  /** The CPU the workload program is built for. Default: native (it runs on this machine). */
+  instructionSet?: InstructionSet;
 }
 
 export interface DpdkKniPreset {
@@ -50,21 +52,8 @@ export interface DpdkKniPreset {
   notes: string[];
 }
 
-function onPath(program: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      // not in this dir
-    }
-  }
-  return false;
-}
-
-export function mesonOnPath(): boolean {
-  return onPath('meson') && onPath('ninja');
+export function mesonOnPath(probe: Probe = machineProbe()): boolean {
+  return probe.program('meson') && probe.program('ninja');
 }
 
 export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBuildDir: string, env: DpdkKniEnvironment = {}): DpdkKniPreset {
@@ -82,9 +71,10 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
 
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === 'null' ? VIRTUAL_PORT_DRIVERS : [];
   const way = options.build === 'kbuild' ? 'auto' : options.build;
-  const cache = userspaceCache(tree, app, [way, ...drivers], env.cacheRoot ?? defaultCacheRoot());
-  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers });
-  notes.push(`workload program: ${userspaceBuild.description}, cached as ${cache.key}`);
+  const instructionSet = env.instructionSet ?? 'native';
+  const cache = userspaceCache(tree, app, [way, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers, instructionSet });
+  notes.push(`workload program: ${userspaceBuild.description} for the ${instructionSet} instruction set, cached as ${cache.key}`);
 
   const workload = kniWorkload({
     app,

@@ -3,7 +3,7 @@
 // would otherwise generate). Pure: returns a BuildPlan.
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../settings/input-error.js';
-import type { BuildPlan, BuildStep } from './build-plan.js';
+import type { BuildPlan, BuildStep } from '../build/build-plan.js';
 import type { DpdkTree, KniLayout } from './dpdk-tree.js';
 
 export type DpdkBuildWay = 'meson' | 'kbuild' | 'auto';

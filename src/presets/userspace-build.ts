@@ -2,7 +2,7 @@
 // without the example) into a cache directory. Pure: returns a BuildPlan.
 import { join, relative } from 'node:path';
 import { UsageError } from '../settings/input-error.js';
-import type { BuildPlan, BuildStep } from './build-plan.js';
+import type { BuildPlan, BuildStep } from '../build/build-plan.js';
 import type { DpdkTree } from './dpdk-tree.js';
 
 export type KniApp = 'kni-example' | 'testpmd';
@@ -19,13 +19,23 @@ export interface UserspaceBuildOptions {
    * is what a NIC runner needs unless it names its PMD.
    */
   drivers: string[];
+  /**
+   * `native`: for the build machine's CPU (DPDK's default; right when the workload runs on this
+   * machine). `generic`: a portable instruction set, for a VM whose CPU is not the build machine's.
+   */
+  instructionSet: InstructionSet;
   jobs?: number;
 }
+
+export type InstructionSet = 'native' | 'generic';
 
 export interface UserspacePlan extends BuildPlan {
   /** The program the workload runs. */
   program: string;
 }
+
+/** Optional libraries neither the KNI example nor testpmd use (kni itself stays enabled). */
+const UNUSED_OPTIONAL_LIBS = ['cfgfile', 'flow_classify', 'gpudev', 'jobstats', 'node', 'pipeline', 'port', 'table', 'vhost'];
 
 /** The drivers the workload needs with net_null ports (and net_kni ports for testpmd). */
 export const VIRTUAL_PORT_DRIVERS = ['bus/pci', 'bus/vdev', 'mempool/ring', 'net/null', 'net/kni'];
@@ -65,6 +75,12 @@ function mesonPlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
   if (has('enable_docs')) setup.push('-Denable_docs=false');
   if (o.app === 'kni-example' && has('examples')) setup.push('-Dexamples=kni');
   if (o.app === 'testpmd' && has('enable_apps')) setup.push('-Denable_apps=test-pmd');
+  // From v22.11 the kni library is deprecated and off by default; net_kni and the example need it.
+  if (has('disable_libs')) setup.push(`-Ddisable_libs=${UNUSED_OPTIONAL_LIBS.join(',')}`);
+  if (o.instructionSet === 'generic') {
+    if (has('cpu_instruction_set')) setup.push('-Dcpu_instruction_set=generic');
+    else if (has('machine')) setup.push('-Dmachine=default');
+  }
   if (o.drivers.length > 0 && has('enable_drivers')) setup.push(`-Denable_drivers=${o.drivers.join(',')}`);
   const target = o.app === 'kni-example' ? 'examples/dpdk-kni' : 'app/dpdk-testpmd';
   const program = join(o.cacheDir, 'bin', o.app === 'kni-example' ? 'dpdk-kni' : 'dpdk-testpmd');
@@ -90,8 +106,12 @@ function makePlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
     const target = legacyMakeTarget(tree);
     const sdk = join(o.cacheDir, target);
     const exampleOut = join(o.cacheDir, 'kni-example');
+    steps.push({ kind: 'run', argv: ['make', '-C', tree.root, 'config', `T=${target}`, `O=${sdk}`] });
+    // The make build's portable machine: mk/machine/default (corei7).
+    if (o.instructionSet === 'generic') {
+      steps.push({ kind: 'run', argv: ['sed', '-i', 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join(sdk, '.config')] });
+    }
     steps.push(
-      { kind: 'run', argv: ['make', '-C', tree.root, 'config', `T=${target}`, `O=${sdk}`] },
       { kind: 'run', argv: ['make', jobs, '-C', sdk, 'CONFIG_RTE_KNI_KMOD=n', 'CONFIG_RTE_EAL_IGB_UIO=n'] },
       {
         kind: 'run',

@@ -3,8 +3,10 @@
 // what the target must prepare (hugepages).
 import { join, resolve } from 'node:path';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import { existsSync } from 'node:fs';
 import { dpdkKniPreset } from '../presets/dpdk-kni.js';
-import { planScript, shellQuote } from '../presets/build-plan.js';
+import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
+import { UsageError } from '../settings/input-error.js';
 import type { BuildSpec } from './side.js';
 
 export interface SidePreparation {
@@ -20,25 +22,32 @@ export interface PresetExpansion {
   prepare(treeDir: string, side: 'base' | 'pr', workDir: string): SidePreparation;
 }
 
-export function expandPreset(settings: Settings, kernelBuildDir: string): PresetExpansion | null {
+export function expandPreset(settings: Settings, kernelBuildDir: string, probe: Probe = machineProbe()): PresetExpansion | null {
   if (settings.preset === 'none' || !settings.dpdk) return null;
   const options = settings.dpdk;
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
+        mesonAvailable: probe.program('meson') && probe.program('ninja'),
         moduleOutDir: join(workDir, `rte_kni-${side}`),
         cpus: settings.target === 'vm' ? settings.vm.cpus : undefined,
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
+        // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
+        instructionSet: settings.target === 'vm' ? 'generic' : 'native',
       });
-      // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
-      const userspace = `if [ ! -x ${shellQuote(preset.userspaceBuild.program)} ]; then (\n${planScript(preset.userspaceBuild)}\n); fi`;
+      const cached = existsSync(preset.userspaceBuild.program);
+      const needed = requirementsOf([...(cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }]), { plan: preset.moduleBuild, userspace: false }]);
+      const missing = missingRequirements(needed, probe);
+      if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
       const { readyCommand, env, ...workload } = preset.workload;
       return {
         build: {
           moduleDir: dpdkDir,
-          buildCommand: `${userspace}\n${planScript(preset.moduleBuild)}`,
+          buildCommand: '',
+          // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
+          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== '').join(' '),
           output: preset.moduleBuild.output,

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
-import { buildModule, type BuiltModule } from '../build/build-module.js';
+import { buildModule, type BuiltModule, type PlannedBuild } from '../build/build-module.js';
 import { locateCallers, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
 import type { TargetBackground, TargetJob } from '../target/job.js';
 import type { TargetStatus } from '../target/status.js';
@@ -30,6 +30,8 @@ export interface BuildSpec {
   moduleArgs: string;
   /** The .ko the build command produces outside moduleDir (a preset's build directory). */
   output?: string;
+  /** A preset's build as plans, instead of buildCommand. */
+  plans?: PlannedBuild[];
 }
 
 export interface SideContext {
@@ -118,6 +120,8 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     kernelBuildDir: ctx.runner.kernel.buildDir,
     env: ctx.build.env,
     output: ctx.build.output,
+    plans: ctx.build.plans,
+    log: (line) => ctx.log(`${source.side}: ${line}`),
   });
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);

@@ -32,24 +32,35 @@ function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison
 
 /**
  * Combines how each side ran with the comparison of their traces. A PR side that failed to build,
- * load, unload, run its workload or keep the kernel healthy fails the check whatever the policy;
- * a base side that could not be measured leaves nothing to compare against: inconclusive.
+ * load, unload, run its workload or keep the kernel healthy fails the check whatever the policy -
+ * but only when the base ran cleanly: a problem the base shows too is the environment's, not the
+ * PR's (inconclusive). A base side that could not be measured leaves nothing to compare against.
  */
 export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
+  const side = (name: string, r: SideRun) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
+  if (pr.status !== 'ok' && base.status !== 'ok' && pr.status !== 'cancelled') {
+    const result = emptyComparison(failOn, base, pr);
+    result.headline =
+      base.status === pr.status
+        ? `⚠️ inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR`
+        : `⚠️ inconclusive: the base build could not be measured either (${describeStatus(base)})`;
+    result.reasons = [side('base', base), side('PR', pr)];
+    return result;
+  }
   if (pr.status !== 'ok') {
     const result = emptyComparison(failOn, base, pr);
     const cancelled = pr.status === 'cancelled';
     result.verdict = cancelled ? 'inconclusive' : 'fail';
     result.headline = `${cancelled ? '⚠️ inconclusive' : '❌ fail'}: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [`PR (${pr.sha.slice(0, 12) || pr.ref}): ${describeStatus(pr)}`];
-    if (base.status !== 'ok') result.reasons.push(`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`);
+    result.reasons = [side('PR', pr)];
+    if (base.status !== 'ok') result.reasons.push(side('base', base));
     return result;
   }
   if (base.status !== 'ok' || !base.analysis) {
     const result = pr.analysis && base.analysis ? compare(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
     result.verdict = 'inconclusive';
     result.headline = `⚠️ inconclusive: the base build could not be measured (${describeStatus(base)})`;
-    result.reasons = [`base (${base.sha.slice(0, 12) || base.ref}): ${describeStatus(base)}`, ...result.reasons];
+    result.reasons = [side('base', base), ...result.reasons];
     return result;
   }
   if (!pr.analysis) {

@@ -14,6 +14,7 @@ import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
 import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { acquireLock } from './lock.js';
+import { HugepageError, prepareHugepages } from './hugepages.js';
 import { findSplats } from './splats.js';
 import type { TargetStatus } from './status.js';
 import { collectTrace, mark, setupTracing, type TraceSetup } from './trace-setup.js';
@@ -21,8 +22,6 @@ import { findTracefs, Tracefs } from './tracefs.js';
 import { machineUndo } from './undo-executor.js';
 import { UndoLog } from './undo.js';
 import { runCycle, WorkloadFailure } from './workload.js';
-
-const HUGEPAGES = '/proc/sys/vm/nr_hugepages';
 
 /** A run that ended with a status other than ok, with what explains it. */
 class RunFailure extends Error {
@@ -164,7 +163,14 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
         stacks: job.stacks,
       };
     } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
-    if (job.hugepages !== undefined) status.notes.push(reserveHugepages(job.hugepages, undo));
+    if (job.hugepages !== undefined) {
+      try {
+        status.notes.push(...(await prepareHugepages(job.hugepages, job.runId, undo)));
+      } catch (e) {
+        if (e instanceof HugepageError) throw new RunFailure('setup-failed', e.message);
+        throw e;
+      }
+    }
     writeFileSync(join(outDir, 'slabinfo-before.txt'), readFileSync('/proc/slabinfo')); // procfs files report size 0: copyFile would copy nothing
     status.files.push('slabinfo-before.txt');
     kmsgStart = kmsgMark();
@@ -314,13 +320,3 @@ async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false
   return { ok: false, why };
 }
 
-function reserveHugepages(pages: number, undo: UndoLog): string {
-  const before = readFileSync(HUGEPAGES, 'utf8').trim();
-  // Never lower a reservation made at boot: other DPDK users of the machine may hold those pages.
-  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
-  undo.push({ kind: 'restore-file', path: HUGEPAGES, value: before });
-  writeFileSync(HUGEPAGES, String(pages));
-  const got = Number(readFileSync(HUGEPAGES, 'utf8').trim());
-  if (got < pages) throw new RunFailure('setup-failed', `hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
-  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
-}

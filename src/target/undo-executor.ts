@@ -61,6 +61,14 @@ export const machineUndo: UndoExecutor = {
           if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
         });
         return;
+      case 'umount':
+        // Busy until the stopped workload's hugepage files are closed.
+        await retry(async () => {
+          if (!readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === step.path)) return;
+          const r = await runCommand('umount', [step.path]);
+          if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+        });
+        return;
       case 'unlock':
         releaseLock(step.path, step.pid);
         return;

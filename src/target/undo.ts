@@ -19,6 +19,8 @@ export type UndoStep =
   | { kind: 'kill-group'; pgid: number }
   /** rmmod a module the run loaded. */
   | { kind: 'rmmod'; name: string }
+  /** Unmount a filesystem the run mounted (hugetlbfs). */
+  | { kind: 'umount'; path: string }
   /** Remove a lock file the run holds. */
   | { kind: 'unlock'; path: string; pid: number };
 
@@ -115,6 +117,8 @@ export function describeStep(step: UndoStep): string {
       return `kill process group ${step.pgid}`;
     case 'rmmod':
       return `unload module ${step.name}`;
+    case 'umount':
+      return `unmount ${step.path}`;
     case 'unlock':
       return `release lock ${step.path}`;
   }

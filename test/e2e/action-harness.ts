@@ -1,7 +1,7 @@
 // Runs the bundled action (dist/index.js or dist/post.js) under Node 24 the way a GitHub runner
 // does: inputs as INPUT_* variables, the event payload in a file, outputs, summary and state in
 // the files the runner would read back.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
@@ -30,6 +30,8 @@ export interface ActionCall {
   step?: 'index' | 'post';
   /** The state file of an earlier main step (for the post step). */
   stateFile?: string;
+  /** How long the step may take (ms); default 560 s. */
+  timeoutMs?: number;
 }
 
 /** What every run of the kni_like fixture shares: its app with 2 ports, ready on its `ready` line, in a VM, no token. */
@@ -44,6 +46,29 @@ export function kniLikeInputs(app: string, outDir: string, overrides: Record<str
     'github-token': '',
     ...overrides,
   };
+}
+
+/** Input name -> default, from action.yml's `inputs:` block (what a runner passes when an input is not given). */
+export function actionDefaults(): Record<string, string> {
+  const text = readFileSync(join(ROOT, 'action.yml'), 'utf8');
+  const block = /^inputs:\n([\s\S]*?)^\S/m.exec(text);
+  if (!block) throw new Error('action.yml has no inputs block');
+  const defaults: Record<string, string> = {};
+  for (const m of block[1].matchAll(/^ {2}([\w-]+):\n((?: {4}.*\n)+)/gm)) {
+    const d = /^ {4}default: ?(.*)$/m.exec(m[2]);
+    if (!d) continue;
+    const raw = d[1].trim();
+    defaults[m[1]] = /^".*"$/.test(raw) ? JSON.parse(raw) : raw;
+  }
+  return defaults;
+}
+
+export function git(dir: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'dpdk', GIT_AUTHOR_EMAIL: 'dpdk@example.invalid', GIT_COMMITTER_NAME: 'dpdk', GIT_COMMITTER_EMAIL: 'dpdk@example.invalid' },
+  }).trim();
 }
 
 let bundleDir = '';
@@ -133,7 +158,7 @@ export function collectAction(p: PreparedAction, code: number | null, stdout: st
 /** Runs the step and waits, blocking this process: for tests that serve nothing themselves. */
 export function runAction(call: ActionCall): ActionRun {
   const p = prepareAction(call);
-  const r = spawnSync(NODE24, p.argv, { env: p.env, cwd: call.workspace, encoding: 'utf8', timeout: 560_000 });
+  const r = spawnSync(NODE24, p.argv, { env: p.env, cwd: call.workspace, encoding: 'utf8', timeout: call.timeoutMs ?? 560_000 });
   return collectAction(p, r.status, `${r.stdout}\n${r.stderr}`);
 }
 
@@ -145,7 +170,7 @@ export function runActionAsync(call: ActionCall): Promise<ActionRun> {
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 560_000);
+    const timer = setTimeout(() => child.kill('SIGTERM'), call.timeoutMs ?? 560_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -3,7 +3,6 @@
 // tree as it is (balanced) and the tree with kni_dev_remove() no longer freeing the netdev. The
 // inputs are only what a user writes (preset, port mask, target, cycles, output dir) plus the
 // defaults action.yml declares, which the runner passes for every input not given.
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,35 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { INPUT_NAMES } from '../../src/settings/settings.js';
-import { ROOT, assertActionReady, runAction, type ActionRun } from './action-harness.js';
+import { ROOT, actionDefaults, assertActionReady, git, runAction, type ActionRun } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/dpdk-tree');
 
 /** The release path of the synthetic rte_kni: the leaky commit drops its free_netdev. */
 const RELEASE_FREE = '\tunregister_netdev(net_dev);\n\tfree_netdev(net_dev);\n';
-
-/** Input name -> default, from action.yml's `inputs:` block (what a runner passes when an input is not given). */
-function actionDefaults(): Record<string, string> {
-  const text = readFileSync(join(ROOT, 'action.yml'), 'utf8');
-  const block = /^inputs:\n([\s\S]*?)^\S/m.exec(text);
-  if (!block) throw new Error('action.yml has no inputs block');
-  const defaults: Record<string, string> = {};
-  for (const m of block[1].matchAll(/^ {2}([\w-]+):\n((?: {4}.*\n)+)/gm)) {
-    const d = /^ {4}default: ?(.*)$/m.exec(m[2]);
-    if (!d) continue;
-    const raw = d[1].trim();
-    defaults[m[1]] = /^".*"$/.test(raw) ? JSON.parse(raw) : raw;
-  }
-  return defaults;
-}
-
-function git(dir: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'dpdk', GIT_AUTHOR_EMAIL: 'dpdk@example.invalid', GIT_COMMITTER_NAME: 'dpdk', GIT_COMMITTER_EMAIL: 'dpdk@example.invalid' },
-  }).trim();
-}
 
 /** The line of `needle` (first occurrence) in a file of the repository at a commit. */
 function lineOf(commit: string, file: string, needle: string): number {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { planScript, runBuildPlan } from '../../src/presets/build-plan.js';
+import { planScript, runBuildPlan } from '../../src/build/build-plan.js';
 import { detectDpdkTree, requireKni } from '../../src/presets/dpdk-tree.js';
 import { planKniModuleBuild } from '../../src/presets/kni-module-build.js';
 import { planUserspaceBuild } from '../../src/presets/userspace-build.js';
@@ -107,7 +107,7 @@ describe('the workload program from the fixture tree', () => {
   it.each(['meson', 'make'] as const)('builds examples/kni with %s into the cache dir', async (way) => {
     const tree = detectDpdkTree(treeDir);
     const cache = userspaceCache(tree, 'kni-example', [way], join(work, 'cache'));
-    const plan = planUserspaceBuild(tree, { app: 'kni-example', cacheDir: cache.dir, way, mesonAvailable: true, drivers: [] });
+    const plan = planUserspaceBuild(tree, { app: 'kni-example', cacheDir: cache.dir, way, mesonAvailable: true, drivers: [], instructionSet: 'generic' });
     const r = await runBuildPlan(plan);
     if (!r.ok) throw new Error(`${r.reason}\n${r.log.slice(-3000)}`);
     expect(plan.program).toBe(join(cache.dir, 'bin/dpdk-kni'));

@@ -11,7 +11,7 @@ import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
-import { runBuildPlan } from '../../src/presets/build-plan.js';
+import { runBuildPlan } from '../../src/build/build-plan.js';
 import { dpdkKniPreset } from '../../src/presets/dpdk-kni.js';
 import { parseDpdkKniOptions } from '../../src/presets/kni-options.js';
 import type { TargetJob } from '../../src/target/job.js';

@@ -8,6 +8,7 @@ import { parseTargetJob } from '../../src/target/job.js';
 import { formatKmsg, kmsgMark, parseKmsgRecord, readKmsg } from '../../src/target/kmsg.js';
 import { modulesListHas, splitModuleArgs } from '../../src/target/kernel-module.js';
 import { parseProcStat } from '../../src/target/process-group.js';
+import { hugetlbfsMounts } from '../../src/target/hugepages.js';
 import { findSplats } from '../../src/target/splats.js';
 import { kprobeDefinitions } from '../../src/target/trace-setup.js';
 
@@ -66,7 +67,7 @@ describe('parseTargetJob', () => {
   });
 });
 
-describe('tracked names against a real available_filter_functions (recorded on Debian 12's 6.1 kernel)', () => {
+describe('tracked names against a real available_filter_functions (recorded on a Debian 12 6.1 kernel)', () => {
   const functions = data('available_filter_functions.netdev-excerpt.txt');
   const blacklist = data('kprobes-blacklist.excerpt.txt');
 
@@ -184,5 +185,22 @@ describe('process and module lists', () => {
   test('module arguments split like a shell would', () => {
     expect(splitModuleArgs('kthread_mode=single carrier=on name="a b"')).toEqual(['kthread_mode=single', 'carrier=on', 'name=a b']);
     expect(splitModuleArgs('')).toEqual([]);
+  });
+});
+
+describe('hugetlbfs mounts in /proc/mounts', () => {
+  // As a Debian 12 guest shows them: systemd's /dev/hugepages, a 1 GiB mount, and an escaped space.
+  const mounts = [
+    'proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0',
+    'hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0',
+    'nodev /mnt/huge1g hugetlbfs rw,relatime,pagesize=1024M 0 0',
+    'nodev /run/alloc-balance/huge\\040pages hugetlbfs rw,relatime,pagesize=2M 0 0',
+    'tmpfs /run tmpfs rw,nosuid,nodev,size=200000k,mode=755 0 0',
+    '',
+  ].join('\n');
+
+  test('2 MiB mounts are found, 1 GiB ones and other file systems are not', () => {
+    expect(hugetlbfsMounts(mounts)).toEqual(['/dev/hugepages', '/run/alloc-balance/huge pages']);
+    expect(hugetlbfsMounts('proc /proc proc rw 0 0\n')).toEqual([]);
   });
 });

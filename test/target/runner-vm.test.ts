@@ -48,6 +48,7 @@ function expectClean(name: string): void {
     top_current_tracer: 'nop',
     top_ftrace_filter_lines: '0',
     nr_hugepages: '0',
+    hugetlbfs_mounts: '0',
   });
 }
 
@@ -150,6 +151,7 @@ describe('target run in a VM', () => {
     }
     expect(read('leaky', 'workload-1.log')).toBe('created 2 ports\nready\nstopping\n');
     expect(s.notes).toContain('reserved 4 hugepages for the run (0 before; restored after)');
+    expect(s.notes).toContain('mounted hugetlbfs (2 MiB pages) at /run/alloc-balance/hugepages-leaky for the run (unmounted after)');
 
     const trace = read('leaky', 'trace.txt');
     const header = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(trace);

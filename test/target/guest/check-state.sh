@@ -18,3 +18,4 @@ if [ -e "$lock" ]; then echo "lock=present"; else echo "lock=absent"; fi
 echo "top_current_tracer=$(cat $T/current_tracer)"
 echo "top_ftrace_filter_lines=$(grep -v "^#" $T/set_ftrace_filter | grep -c .)"
 echo "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
+echo "hugetlbfs_mounts=$(grep -c ' hugetlbfs ' /proc/mounts)"

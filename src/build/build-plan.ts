@@ -60,28 +60,48 @@ export interface PlanRunResult {
   steps: StepOutcome[];
   /** One line: the step that failed and how. */
   reason?: string;
+  /** The failed step's own output (its tail): the compiler's or meson's words. */
+  failedOutput?: string;
+}
+
+export interface PlanRunOptions {
+  /** Progress lines: each step as it starts, ninja/make progress now and then. */
+  log?: (line: string) => void;
+  env?: Record<string, string>;
+  /** Seconds between two progress lines of one step. */
+  progressEvery?: number;
 }
 
 const MAX_LOG = 4 * 1024 * 1024;
+const MAX_STEP_OUTPUT = 256 * 1024;
+
+/** A ninja (`[12/392] ...`) or make (`  CC [M] ...`) progress line, shortened for a log. */
+export function progressLine(line: string): string | null {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
 
 function runStep(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv, onOutput: (s: string) => void) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((done) => {
     const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', onOutput);
     child.stderr.setEncoding('utf8').on('data', onOutput);
-    child.on('error', (e) => done({ code: null, signal: null, error: e.message }));
+    child.on('error', (e: NodeJS.ErrnoException) => done({ code: null, signal: null, error: e.code === 'ENOENT' ? `${argv[0]}: not found` : e.message }));
     child.on('close', (code, signal) => done({ code, signal }));
   });
 }
 
 /** Carries out a plan; stops at the first failing step. */
-export async function runBuildPlan(plan: BuildPlan): Promise<PlanRunResult> {
+export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): Promise<PlanRunResult> {
   let log = '';
   const append = (s: string) => {
     log += s;
     if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
   };
-  const env = { ...process.env, ...plan.env };
+  const env = { ...process.env, LANG: 'C', LC_ALL: 'C', ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1000;
   const outcomes: StepOutcome[] = [];
   for (const step of plan.steps) {
     const started = Date.now();
@@ -95,12 +115,32 @@ export async function runBuildPlan(plan: BuildPlan): Promise<PlanRunResult> {
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    append(`$ ${shellCommand(step.argv)}\n`);
-    const r = await runStep(step.argv, step.cwd, env, append);
+    const command = shellCommand(step.argv);
+    append(`$ ${command}\n`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = '';
+    let partial = '';
+    let lastProgress = Date.now();
+    const r = await runStep(step.argv, step.cwd, env, (text) => {
+      append(text);
+      output = (output + text).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1000)} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1000 });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${shellCommand(step.argv)} failed (${how})` };
+      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
     }
   }
   return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
