@@ -86,7 +86,24 @@ function parsePair(text) {
 function parsePairList(text) {
   const items = text.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
-  return items.map(parsePair);
+  const pairs = items.map(parsePair);
+  refuseSharedNames(pairs);
+  return pairs;
+}
+function refuseSharedNames(pairs) {
+  const owner = /* @__PURE__ */ new Map();
+  for (const p of pairs) {
+    for (const name of [p.alloc, p.free]) {
+      const first = owner.get(name);
+      if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
+      if (first) {
+        throw new Error(
+          pairName(first) === pairName(p) ? `${pairName(p)} is listed twice: list each pair once` : `${name} is in two pairs (${pairName(first)}, ${pairName(p)}): a function can be traced in one pair only`
+        );
+      }
+      owner.set(name, p);
+    }
+  }
 }
 function pairName(p) {
   return `${p.alloc}:${p.free}`;
@@ -1483,15 +1500,19 @@ function compare(base, pr, failOn = "new-leak") {
   const baseRate = sumRate(totals, "base");
   let verdict;
   let headline;
-  const failing = totals.filter(
-    (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false
-  );
+  const failingSites = (pair) => failOn !== "new-leak" ? [] : all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === "new-leak" || r.status === "worse")).sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  const totalFails = (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false;
+  const failing = [];
+  for (const total of totals) {
+    const sites = failingSites(total.pair);
+    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
+    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
+  }
   const details2 = [];
-  for (const r of failing) {
-    const site = leakSite(all, r.pair);
+  for (const { row: r, site } of failing) {
     const pf = r.pr;
     const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
-    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : "not traced";
+    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
     details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
   }
@@ -1877,7 +1898,7 @@ async function analyzeCommand(args) {
   if (pairTexts.length === 0) throw new UsageError("analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev");
   let pairs;
   try {
-    pairs = pairTexts.flatMap((t) => parsePairList(t));
+    pairs = parsePairList(pairTexts.join(","));
   } catch (e) {
     throw new UsageError(`analyze: --pair ${e.message}`);
   }
@@ -4797,6 +4818,10 @@ var init_settings = __esm({
 import { execFileSync } from "node:child_process";
 import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join10 } from "node:path";
+function replaceOnce(text, from, to, what) {
+  if (!text.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
+  return text.replace(from, to);
+}
 function fixtureSource(fixtureDir, variant) {
   const fixed = readFileSync18(join10(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
@@ -4805,6 +4830,12 @@ function fixtureSource(fixtureDir, variant) {
       return fixed;
     case "leaky":
       return fixed.replace(FIX_LINES, "");
+    case "moved":
+      return replaceOnce(fixed, NET_DEV_FREE, "}\n", "the free_netdev of net_dev");
+    case "oops":
+      return replaceOnce(fixed, "static bool oops_on_load;", "static bool oops_on_load = true;", "oops_on_load");
+    case "warn":
+      return replaceOnce(fixed, "static bool warn_on_release;", "static bool warn_on_release = true;", "warn_on_release");
     case "broken":
       return fixed.replace("static int __init kni_like_init(void)\n{", "static int __init kni_like_init(void)\n{\n	undeclared_thing = 1 +;");
   }
@@ -4839,10 +4870,11 @@ function buildFixtureApp(fixtureDir, appDir) {
   });
   return app;
 }
-var FIX_LINES;
+var NET_DEV_FREE, FIX_LINES;
 var init_fixture_repo = __esm({
   "src/demo/fixture-repo.ts"() {
     "use strict";
+    NET_DEV_FREE = "	free_netdev(kdev->net_dev);\n}\n";
     FIX_LINES = "	if (kdev->lad_dev)\n		free_netdev(kdev->lad_dev);\n";
   }
 });

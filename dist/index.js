@@ -20499,7 +20499,24 @@ function parsePair(text) {
 function parsePairList(text) {
   const items = text.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
-  return items.map(parsePair);
+  const pairs = items.map(parsePair);
+  refuseSharedNames(pairs);
+  return pairs;
+}
+function refuseSharedNames(pairs) {
+  const owner = /* @__PURE__ */ new Map();
+  for (const p of pairs) {
+    for (const name of [p.alloc, p.free]) {
+      const first = owner.get(name);
+      if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
+      if (first) {
+        throw new Error(
+          pairName(first) === pairName(p) ? `${pairName(p)} is listed twice: list each pair once` : `${name} is in two pairs (${pairName(first)}, ${pairName(p)}): a function can be traced in one pair only`
+        );
+      }
+      owner.set(name, p);
+    }
+  }
 }
 function pairName(p) {
   return `${p.alloc}:${p.free}`;
@@ -21187,15 +21204,19 @@ function compare(base, pr, failOn = "new-leak") {
   const baseRate = sumRate(totals, "base");
   let verdict;
   let headline;
-  const failing = totals.filter(
-    (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false
-  );
+  const failingSites = (pair) => failOn !== "new-leak" ? [] : all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === "new-leak" || r.status === "worse")).sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  const totalFails = (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false;
+  const failing = [];
+  for (const total of totals) {
+    const sites = failingSites(total.pair);
+    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
+    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
+  }
   const details2 = [];
-  for (const r of failing) {
-    const site = leakSite(all, r.pair);
+  for (const { row: r, site } of failing) {
     const pf = r.pr;
     const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
-    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : "not traced";
+    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
     details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
   }

@@ -41,7 +41,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   if (pairTexts.length === 0) throw new UsageError('analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev');
   let pairs;
   try {
-    pairs = pairTexts.flatMap((t) => parsePairList(t));
+    pairs = parsePairList(pairTexts.join(','));
   } catch (e) {
     throw new UsageError(`analyze: --pair ${(e as Error).message}`);
   }

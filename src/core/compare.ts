@@ -185,15 +185,27 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
   let verdict: Verdict;
   let headline: string;
 
-  const failing = totals.filter((r) =>
-    failOn === 'any-leak' ? leaks(r.pr) : failOn === 'new-leak' ? r.status === 'new-leak' || r.status === 'worse' : false,
-  );
+  // Under new-leak a call site in the module that leaks where the base did not (or more) fails
+  // the check even when the pair's total is unchanged: a fix at one site must not hide a leak at another.
+  const failingSites = (pair: string) =>
+    failOn !== 'new-leak'
+      ? []
+      : all
+          .filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === 'new-leak' || r.status === 'worse'))
+          .sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  const totalFails = (r: ComparisonRow) =>
+    failOn === 'any-leak' ? leaks(r.pr) : failOn === 'new-leak' ? r.status === 'new-leak' || r.status === 'worse' : false;
+  const failing: { row: ComparisonRow; site: string | null }[] = [];
+  for (const total of totals) {
+    const sites = failingSites(total.pair);
+    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
+    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
+  }
   const details: string[] = [];
-  for (const r of failing) {
-    const site = leakSite(all, r.pair);
+  for (const { row: r, site } of failing) {
     const pf = r.pr!;
     const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
-    const b = r.base ? (pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0))) : 'not traced';
+    const b = r.base ? (pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0))) : r.total ? 'not traced' : '0';
     details.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ''} (base ${b})`);
   }

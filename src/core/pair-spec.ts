@@ -15,7 +15,31 @@ export function parsePair(text: string): PairSpec {
 export function parsePairList(text: string): PairSpec[] {
   const items = text.split(/[\s,]+/).filter((s) => s !== '');
   if (items.length === 0) throw new Error('no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev');
-  return items.map(parsePair);
+  const pairs = items.map(parsePair);
+  refuseSharedNames(pairs);
+  return pairs;
+}
+
+/**
+ * Each traced function belongs to one pair: the probes and the analysis key events by function
+ * name, so a name in two pairs would count each of its events twice.
+ */
+function refuseSharedNames(pairs: readonly PairSpec[]): void {
+  const owner = new Map<string, PairSpec>();
+  for (const p of pairs) {
+    for (const name of [p.alloc, p.free]) {
+      const first = owner.get(name);
+      if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
+      if (first) {
+        throw new Error(
+          pairName(first) === pairName(p)
+            ? `${pairName(p)} is listed twice: list each pair once`
+            : `${name} is in two pairs (${pairName(first)}, ${pairName(p)}): a function can be traced in one pair only`,
+        );
+      }
+      owner.set(name, p);
+    }
+  }
 }
 
 export function pairName(p: PairSpec): string {

@@ -4,7 +4,19 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type FixtureVariant = 'fixed' | 'leaky' | 'broken';
+/**
+ * fixed: balanced; leaky: lad_dev never freed (at igb_like_probe); moved: lad_dev freed but net_dev
+ * never (the leak moves to kni_like_ioctl_create at the same rate); broken: does not compile;
+ * oops / warn: oopses on load / WARNs on release by default.
+ */
+export type FixtureVariant = 'fixed' | 'leaky' | 'moved' | 'broken' | 'oops' | 'warn';
+
+const NET_DEV_FREE = '\tfree_netdev(kdev->net_dev);\n}\n';
+
+function replaceOnce(text: string, from: string, to: string, what: string): string {
+  if (!text.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
+  return text.replace(from, to);
+}
 
 /** The two lines the fix adds to kni_like_dev_remove(): the leaky variant lacks them. */
 export const FIX_LINES = '\tif (kdev->lad_dev)\n\t\tfree_netdev(kdev->lad_dev);\n';
@@ -17,6 +29,12 @@ export function fixtureSource(fixtureDir: string, variant: FixtureVariant): stri
       return fixed;
     case 'leaky':
       return fixed.replace(FIX_LINES, '');
+    case 'moved':
+      return replaceOnce(fixed, NET_DEV_FREE, '}\n', 'the free_netdev of net_dev');
+    case 'oops':
+      return replaceOnce(fixed, 'static bool oops_on_load;', 'static bool oops_on_load = true;', 'oops_on_load');
+    case 'warn':
+      return replaceOnce(fixed, 'static bool warn_on_release;', 'static bool warn_on_release = true;', 'warn_on_release');
     case 'broken':
       return fixed.replace('static int __init kni_like_init(void)\n{', 'static int __init kni_like_init(void)\n{\n\tundeclared_thing = 1 +;');
   }

@@ -15,14 +15,14 @@ const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
 
 let work: string;
 let repo: FixtureRepo;
-const sha: Record<'leaky' | 'fixed' | 'broken', string> = { leaky: '', fixed: '', broken: '' };
+const sha: Record<'leaky' | 'fixed' | 'broken' | 'moved' | 'oops', string> = { leaky: '', fixed: '', broken: '', moved: '', oops: '' };
 
 beforeAll(() => {
   findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
   work = mkdtempSync(join(tmpdir(), 'ab-e2e-'));
-  repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['leaky', 'fixed', 'broken']);
-  [sha.leaky, sha.fixed, sha.broken] = repo.shas;
+  repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['leaky', 'fixed', 'broken', 'moved', 'oops']);
+  [sha.leaky, sha.fixed, sha.broken, sha.moved, sha.oops] = repo.shas;
 });
 
 afterAll(() => {
@@ -84,17 +84,32 @@ describe('the action in a VM against the kni_like fixture', () => {
     expect(r.summary).toMatch(/undeclared_thing/);
   });
 
-  test('a module that oopses on load: fail, with the oops from the kernel log', () => {
-    const r = run('oops', { 'base-ref': sha.fixed, 'head-ref': sha.leaky, 'module-args': 'oops_on_load=1', cycles: '1' });
+  test('base leaky, PR moves the leak to another call site at the same rate: fail, naming the new site', () => {
+    const r = run('moved', { 'base-ref': sha.leaky, 'head-ref': sha.moved });
     expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const total = moduleRow(r.report!);
+    expect(total.base?.leakedPerCycle).toBe(2);
+    expect(total.pr?.leakedPerCycle).toBe(2);
+    expect(total.status).toBe('same-leak');
+    const byCaller = Object.fromEntries(r.report!.comparison.rows.filter((x) => !x.total).map((x) => [x.caller, x.status]));
+    expect(byCaller).toMatchObject({ igb_like_probe: 'fixed', kni_like_ioctl_create: 'new-leak' });
+    expect(r.report!.comparison.headline).toBe('❌ fail: PR leaks 2 objects/cycle at kni_like_ioctl_create (base 0)');
+  });
+
+  test('a PR whose module oopses on load: fail, with the oops from the kernel log', () => {
+    const r = run('oops', { 'base-ref': sha.fixed, 'head-ref': sha.oops, cycles: '1' });
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    expect(r.report!.base.status).toBe('ok');
     expect(['kernel-splat', 'load-failed']).toContain(r.report!.pr.status);
     expect(r.summary).toMatch(/NULL pointer dereference|Oops/);
   });
 
-  test('a workload that exits at once: fail, the workload never became ready', () => {
+  test('a workload that exits at once on both sides: inconclusive, the environment and not the PR', () => {
     const r = run('exits', { 'base-ref': sha.fixed, 'head-ref': sha.fixed, workload: `${repo.app} --exit-now`, cycles: '1', 'ready-timeout': '10' });
-    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    expect(r.outputs.verdict, r.stdout).toBe('inconclusive');
+    expect(r.code).toBe(1);
+    expect(r.report!.base.status).toBe('workload-not-ready');
     expect(r.report!.pr.status).toBe('workload-not-ready');
-    expect(r.report!.comparison.headline).toMatch(/never became ready/);
+    expect(r.report!.comparison.headline).toBe('⚠️ inconclusive: base and PR both failed the same way (the workload never became ready): the environment, not the PR');
   });
 });

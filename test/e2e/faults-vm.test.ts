@@ -23,7 +23,7 @@ beforeAll(() => {
   findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
   work = mkdtempSync(join(tmpdir(), 'ab-faults-'));
-  repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed']);
+  repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'warn']);
   [fixed] = repo.shas;
 });
 
@@ -129,9 +129,10 @@ describe('faults and noise through the action in a VM', () => {
   });
 
   test('a kernel WARNING during the run: fail, with the WARNING from the kernel log in the summary', () => {
-    const r = run('warn', { 'module-args': 'warn_on_release=1', cycles: '1' });
+    const r = run('warn', { 'head-ref': repo.shas[1], cycles: '1' });
     expect(r.outputs.verdict, r.stdout).toBe('fail');
     expect(r.code).toBe(1);
+    expect(r.report!.base.status).toBe('ok');
     expect(r.report!.pr.status).toBe('kernel-splat');
     expect(r.report!.comparison.headline).toMatch(/^❌ fail: on the PR build the kernel reported an error/);
     expect(r.summary).toMatch(/WARNING: CPU: \d+ PID: \d+ at .*kni_like/);
