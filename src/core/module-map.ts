@@ -34,6 +34,8 @@ export function normalizeModuleName(name: string): string {
 
 const FUNCTION_TYPES = new Set(['t', 'T', 'w', 'W']);
 const UNKNOWN_SIZE_REACH = 0x10000n;
+/** What module_init() and module_exit() alias the module's init and exit functions as. */
+const MODULE_ALIASES = new Set(['init_module', 'cleanup_module']);
 
 /**
  * Parses `nm` output: BSD (`0000000000000120 T leaky_create`, optionally with `-S` sizes) or
@@ -81,7 +83,8 @@ export class ModuleMap {
       list.push(s);
       this.bySection.set(s.section, list);
     }
-    for (const list of this.bySection.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    // At one address, the module_init/module_exit aliases sort first so that the function's own name wins.
+    for (const list of this.bySection.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name))));
     for (const [name, start] of Object.entries(sections)) {
       if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
       this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith('0x') ? start.trim() : `0x${start.trim()}`) });

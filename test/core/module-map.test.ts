@@ -40,6 +40,14 @@ describe('ModuleMap', () => {
     expect(map.resolve('0xffffffff81000000')).toEqual({ caller: '0xffffffff81000000', inModule: false });
   });
 
+  it('names init code after the function, not the module_init alias, whatever order nm lists them in', () => {
+    const lines = fixture('leaky.nm.txt').split('\n');
+    const alias = lines.findIndex((l) => l.startsWith('init_module '));
+    const reordered = [...lines.slice(0, alias), ...lines.slice(alias + 1), lines[alias]].join('\n');
+    const m = new ModuleMap('leaky', reordered, JSON.parse(fixture('leaky.sections.json')));
+    expect(m.resolve('0xffffffffc020a010')).toEqual({ caller: 'leaky_init+0x10', inModule: true });
+  });
+
   it('tells module symbols from the kernel', () => {
     expect(map.resolve('leaky_ioctl')).toEqual({ caller: 'leaky_ioctl', inModule: true });
     expect(map.resolve('alloc_etherdev_mqs')).toEqual({ caller: 'alloc_etherdev_mqs', inModule: false });
