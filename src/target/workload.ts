@@ -48,6 +48,20 @@ function tail(text: string, lines = 20): string {
   return text.split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
 }
 
+const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
+
+/** The line of a workload's output that says why it ended: its first complaint, else its last line. */
+export function lastWords(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? '';
+  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
+}
+
+function saying(text: string): string {
+  const words = lastWords(text);
+  return words ? ` (it said: ${words})` : ' (it printed nothing)';
+}
+
 interface Exit {
   code: number | null;
   signal: string | null;
@@ -140,7 +154,7 @@ export async function runCycle(
       if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1000) break;
       if (exit) {
         const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
-        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready`, tail(window), record);
+        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record);
       }
       if (Date.now() >= readyDeadline) {
         const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : 'was not ready';

@@ -142,6 +142,8 @@ describe("preset dpdk-kni on Debian's DPDK 22.11 in a VM", () => {
     const report = r.report!;
     expect(report.base.status).toBe('workload-not-ready');
     expect(report.pr.status).toBe('workload-not-ready');
+    // EAL's own words, not only an exit code.
+    expect(report.pr.reason).toMatch(/it said: EAL: FATAL: Cannot get hugepage information/);
     expect(report.comparison.headline).toMatch(/^⚠️ inconclusive: base and PR both failed the same way/);
     expect(report.comparison.headline).toMatch(/the environment, not the PR/);
   });

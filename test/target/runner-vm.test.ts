@@ -221,7 +221,7 @@ describe('target run in a VM', () => {
     expect(rc('exitnow')).toBe(0);
     const s = status('exitnow');
     expect(s.status).toBe('workload-not-ready');
-    expect(s.reason).toBe('cycle 1: the workload exited with code 3 before it was ready');
+    expect(s.reason).toBe('cycle 1: the workload exited with code 3 before it was ready (it said: kni_like_app: --exit-now: exiting before ready)');
     expect(s.logExcerpt).toContain('kni_like_app: --exit-now: exiting before ready');
     // The module was loaded and unloaded; the trace is still collected for the record.
     expect(read('exitnow', 'trace.txt')).toContain('alloc-balance phase=unload');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TargetWorkload } from '../../src/target/job.js';
 import { groupAlive, listProcesses } from '../../src/target/process-group.js';
 import { readUndoState, UndoLog } from '../../src/target/undo.js';
-import { runCycle, WorkloadFailure } from '../../src/target/workload.js';
+import { lastWords, runCycle, WorkloadFailure } from '../../src/target/workload.js';
 import { RunAborted } from '../../src/target/abortable.js';
 
 let work: string;
@@ -94,7 +94,7 @@ describe('runCycle', () => {
     const err = await runCycle(workload({ command: 'echo "cannot open /dev/kni_like" >&2; exit 3', readyPattern: 'ready' }), 1, dir, undo, never).catch((e) => e);
     expect(err).toBeInstanceOf(WorkloadFailure);
     expect(err.status).toBe('workload-not-ready');
-    expect(err.message).toBe('cycle 1: the workload exited with code 3 before it was ready');
+    expect(err.message).toBe('cycle 1: the workload exited with code 3 before it was ready (it said: cannot open /dev/kni_like)');
     expect(err.logTail).toBe('cannot open /dev/kni_like');
     expect(err.record.exitCode).toBe(3);
   });
@@ -124,5 +124,25 @@ describe('runCycle', () => {
     const pgid = Number(readFileSync(pidFile, 'utf8'));
     expect(groupAlive(pgid)).toBe(false);
     expect(readUndoState(stateFile)?.steps).toEqual([]);
+  });
+});
+
+describe('lastWords', () => {
+  test('the first complaint of a real DPDK start without hugepages, else the last line', () => {
+    const eal = [
+      'EAL: Detected CPU lcores: 2',
+      'EAL: Detected NUMA nodes: 1',
+      'EAL: Detected static linkage of DPDK',
+      'EAL: Multi-process socket /var/run/dpdk/rte/mp_socket',
+      "EAL: Selected IOVA mode 'PA'",
+      'EAL: FATAL: Cannot get hugepage information.',
+      'EAL: Cannot get hugepage information.',
+      'EAL: Error - exiting with code: 1',
+      '  Cause: Could not initialise EAL (-1)',
+      '',
+    ].join('\n');
+    expect(lastWords(eal)).toBe('EAL: FATAL: Cannot get hugepage information.');
+    expect(lastWords('created 2 ports\nkni_like_app: --exit-now: exiting before ready\n')).toBe('kni_like_app: --exit-now: exiting before ready');
+    expect(lastWords('')).toBe('');
   });
 });
