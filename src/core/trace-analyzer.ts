@@ -4,6 +4,7 @@
 // objects only, never with the length of the trace.
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
+import { DEFERRED_FREE, isKmemPair } from './pair-spec.js';
 import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame, skipAddressSuffix } from './frames.js';
 import { kmallocCache } from './slab-caches.js';
 import type { ProbeCount } from './kprobe-profile.js';
@@ -131,6 +132,19 @@ const PENDING_FREE_OBJECT = 3;
 
 const MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
 
+/**
+ * The object kvfree_call_rcu(head, func) releases: with an rcu_head inside the object, head
+ * points at it and func is its offset; the one-argument form passes NULL and the object itself.
+ */
+export function deferredObject(args: string): string {
+  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  if (!head || !func) return '';
+  const h = BigInt(head);
+  const object = h === 0n ? BigInt(func) : h - BigInt(func);
+  return object === 0n ? '' : `0x${object.toString(16)}`;
+}
+
 export class TraceAnalyzer {
   private readonly pairs: PairState[];
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -185,6 +199,7 @@ export class TraceAnalyzer {
       this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
       this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
       this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
+      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE });
     }
     for (const [name, targets] of this.functions) {
       this.functionNames.push(name);
@@ -444,6 +459,10 @@ export class TraceAnalyzer {
     const targets = all.filter((t) => t.role === role);
     if (targets.length === 0) return;
     const rest = line.slice(close + 1);
+    if (func === DEFERRED_FREE) {
+      this.pendObject(targets, line, bracket, this.addressValue(deferredObject(rest)), '', 'kmem');
+      return;
+    }
     let value = '';
     if (isReturn) {
       const ret = /(?:^|\s)ret=(\S+)/.exec(rest);

@@ -2,11 +2,7 @@
 // closest traceable names.
 import { existsSync, readFileSync } from 'node:fs';
 import type { PairSpec } from '../core/model.js';
-
-/** `kmalloc:kfree` is traced through kmem tracepoints, not function probes. */
-export function isKmemPair(p: PairSpec): boolean {
-  return p.alloc === 'kmalloc' && p.free === 'kfree';
-}
+import { isKmemPair } from '../core/pair-spec.js';
 
 /** Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`. */
 export function editDistance(a: string, b: string, limit = Infinity): number {
@@ -73,7 +69,7 @@ export function filterFunctionName(line: string): string {
 }
 
 /** Is `name` a whole line (or the first word of one) of a symbol list. */
-function listed(text: string, name: string): boolean {
+export function listed(text: string, name: string): boolean {
   for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
     const before = i === 0 ? '\n' : text[i - 1];
     const after = text[i + name.length] ?? '\n';

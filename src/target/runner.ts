@@ -9,7 +9,8 @@ import { lastLines } from '../build/command.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';
-import { describeUnknownNames, findUnknownNames, isKmemPair, readKprobeBlacklist } from './function-names.js';
+import { isKmemPair } from '../core/pair-spec.js';
+import { describeUnknownNames, findUnknownNames, listed, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
 import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
@@ -139,7 +140,8 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     // 2. Every tracked name must be traceable, before anything is loaded.
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
     // The symbol list is bounded by the kernel (about 1 MB), not by the run.
-    const unknown = findUnknownNames(job.track, tfs.read('available_filter_functions'), readKprobeBlacklist());
+    const traceable = tfs.read('available_filter_functions');
+    const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists('events/kmem/kmalloc')) {
@@ -149,7 +151,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     // 3. Tracing in a private instance; hugepages; the "before" pictures.
     if (traced) {
       try {
-        setup = setupTracing(tfs, job, undo);
+        setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
       } catch (e) {
         throw new RunFailure('setup-failed', `tracing set-up: ${(e as Error).message}`);
       }
@@ -162,6 +164,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
         traceBufferKb: job.traceBufferKb,
         stacks: job.stacks,
       };
+      if (setup.deferredFreeEvent) status.notes.push('kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued');
     } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
     if (job.hugepages !== undefined) {
       try {

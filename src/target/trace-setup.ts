@@ -2,15 +2,21 @@
 // function tracer (call counts, the original method) for the tracked functions, and kmem
 // tracepoints for `kmalloc:kfree`. Every change is recorded in the undo log before it is made.
 import { createWriteStream, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { PairSpec } from '../core/model.js';
-import { isKmemPair } from './function-names.js';
+import { DEFERRED_FREE, isKmemPair } from '../core/pair-spec.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
 
-/** kretprobe instances per probe: enough for every CPU to be inside the allocator at once. */
-const KRETPROBE_MAXACTIVE = 128;
+/**
+ * kretprobe instances per probe: enough for many tasks per CPU to be inside the allocator at once
+ * (a sleeping GFP_KERNEL allocation holds its instance); the kernel allows at most 4096.
+ */
+export function kretprobeMaxactive(cpus = availableParallelism()): number {
+  return Math.min(4096, Math.max(128, 64 * cpus));
+}
 const KMEM_EVENTS = ['kmalloc', 'kmalloc_node', 'kfree'];
 
 export interface TracedPair {
@@ -30,6 +36,8 @@ export interface TraceSetup {
   functions: string[];
   functionTracer: boolean;
   kmemEvents: string[];
+  /** The kprobe event on kvfree_call_rcu, when a kmem pair is tracked and the kernel has it. */
+  deferredFreeEvent?: string;
 }
 
 export function instanceName(runId: string): string {
@@ -41,17 +49,23 @@ export function kprobeGroup(runId: string): string {
 }
 
 /** Pure: the kprobe_events lines for the function pairs. */
-export function kprobeDefinitions(pairs: PairSpec[], group: string): { event: string; line: string }[] {
+export function kprobeDefinitions(pairs: PairSpec[], group: string, deferredFrees = false, maxactive = kretprobeMaxactive()): { event: string; line: string }[] {
   const out: { event: string; line: string }[] = [];
   pairs.forEach((p, i) => {
     if (isKmemPair(p)) return;
-    out.push({ event: `${group}/a${i}`, line: `r${KRETPROBE_MAXACTIVE}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
+    out.push({ event: `${group}/a${i}`, line: `r${maxactive}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
     out.push({ event: `${group}/f${i}`, line: `p:${group}/f${i} ${p.free} ptr=%di:x64` });
   });
+  // (head, func): the object is head - func (offset of its rcu_head), or func itself when head is NULL.
+  if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
   return out;
 }
 
-export function setupTracing(tfs: Tracefs, opts: { runId: string; track: PairSpec[]; traceBufferKb: number; stacks: boolean }, undo: UndoLog): TraceSetup {
+export function setupTracing(
+  tfs: Tracefs,
+  opts: { runId: string; track: PairSpec[]; traceBufferKb: number; stacks: boolean; traceable?: (fn: string) => boolean },
+  undo: UndoLog,
+): TraceSetup {
   const instance = `instances/${instanceName(opts.runId)}`;
   const group = kprobeGroup(opts.runId);
   const inst = (rel: string) => `${instance}/${rel}`;
@@ -68,7 +82,7 @@ export function setupTracing(tfs: Tracefs, opts: { runId: string; track: PairSpe
     tfs.write(inst('options/sym-addr'), '1');
   }
 
-  const defs = kprobeDefinitions(opts.track, group);
+  const defs = kprobeDefinitions(opts.track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
   for (const d of defs) {
     undo.push({ kind: 'remove-kprobe', kprobeEvents: tfs.path('kprobe_events'), event: d.event });
     tfs.append('kprobe_events', `${d.line}\n`);
@@ -115,7 +129,8 @@ export function setupTracing(tfs: Tracefs, opts: { runId: string; track: PairSpe
 
   undo.push({ kind: 'restore-file', path: tfs.path(inst('tracing_on')), value: '0' });
   tfs.write(inst('tracing_on'), '1');
-  return { instance, group, pairs, functions, functionTracer, kmemEvents };
+  const deferred = defs.find((d) => d.event === `${group}/rcu`);
+  return { instance, group, pairs, functions, functionTracer, kmemEvents, ...(deferred ? { deferredFreeEvent: deferred.event } : {}) };
 }
 
 /** A line in the instance's buffer, in order with the events: `alloc-balance cycle=3 start`. */
@@ -147,7 +162,7 @@ export async function collectTrace(tfs: Tracefs, setup: TraceSetup, outDir: stri
   if (tfs.exists('kprobe_profile')) {
     // `EVENT hits misses` (the group is not printed): misses are kretprobe returns lost for
     // lack of instances, i.e. lost events.
-    const ours = new Set(setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]).filter((e): e is string => !!e).map((e) => e.split('/')[1]));
+    const ours = new Set([...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e): e is string => !!e).map((e) => e.split('/')[1]));
     const mine = tfs
       .read('kprobe_profile')
       .split('\n')

@@ -34,12 +34,14 @@ afterAll(() => {
 function run(name: string, inputs: Record<string, string>) {
   const dir = join(work, name);
   const r = runAction({ dir, workspace: repo.dir, inputs: kniLikeInputs(repo.app, join(dir, 'out'), { 'base-ref': fixed, 'head-ref': fixed, ...inputs }) });
-  if (process.env.AB_RECORD && RECORDED_RUNS.includes(name)) keepRun(name, join(dir, 'out'));
+  // AB_RECORD=1 records every run of RECORDED_RUNS; AB_RECORD=NAME,... only those.
+  const record = process.env.AB_RECORD;
+  if (record && RECORDED_RUNS.includes(name) && (record === '1' || record.split(',').includes(name))) keepRun(name, join(dir, 'out'));
   return r;
 }
 
 /** Runs kept as test data for the core tests (test/data/recorded/faults-NAME). */
-const RECORDED_RUNS = ['kmem-leak', 'lost'];
+const RECORDED_RUNS = ['kmem-leak', 'lost', 'kmem-rcu'];
 const RECORDED = ['trace.txt', 'sections.json', 'status.json', 'stats-cpu0.txt', 'stats-cpu1.txt', 'slabinfo-before.txt', 'slabinfo-after.txt', 'dmesg.txt'];
 
 /**
@@ -114,6 +116,17 @@ describe('faults and noise through the action in a VM', () => {
     expect(total.pr?.outstanding).toBe(0);
     expect(r.report!.pr.analysis!.pairs[0].ignoredAllocs).toBeGreaterThan(1000);
     expect(r.report!.comparison.rows.find((x) => x.caller === 'kni_like_stats_create')?.status).toBe('balanced');
+  });
+
+  test('kmalloc:kfree with the stats freed by kvfree_rcu(): pass, 0/cycle on both sides, each block released when queued', () => {
+    const r = run('kmem-rcu', { track: KMEM, 'fail-on': 'any-leak', 'module-args': 'rcu_free_stats=1' });
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    const stats = r.report!.comparison.rows.find((x) => x.caller === 'kni_like_stats_create');
+    for (const side of [stats?.base, stats?.pr]) expect(side).toMatchObject({ allocs: 6, frees: 6, outstanding: 0, leakedPerCycle: 0, growth: [0, 0, 0] });
+    expect(r.report!.comparison.headline).toBe('✅ pass: the PR leaks nothing — PR leaks 0/cycle (base 0/cycle)');
+    expect(JSON.parse(readFileSync(join(work, 'kmem-rcu', 'out', 'pr', 'status.json'), 'utf8')).notes).toContain(
+      'kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued',
+    );
   });
 
   test('a trace buffer too small for the run: inconclusive, events lost, advice to raise trace-buffer-kb; never a pass', () => {

@@ -10,7 +10,7 @@ import { modulesListHas, splitModuleArgs } from '../../src/target/kernel-module.
 import { parseProcStat } from '../../src/target/process-group.js';
 import { hugetlbfsMounts } from '../../src/target/hugepages.js';
 import { findSplats } from '../../src/target/splats.js';
-import { kprobeDefinitions } from '../../src/target/trace-setup.js';
+import { kprobeDefinitions, kretprobeMaxactive } from '../../src/target/trace-setup.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'target');
 const data = (f: string) => readFileSync(join(DATA, f), 'utf8');
@@ -109,12 +109,24 @@ describe('tracked names against a real available_filter_functions (recorded on a
 
 describe('kprobe definitions', () => {
   test('a return probe on each allocator and an entry probe on each releaser; kmem pairs need none', () => {
-    expect(kprobeDefinitions([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }, { alloc: 'kthread_create_on_node', free: 'kthread_stop' }], 'abr1')).toEqual([
+    expect(kprobeDefinitions([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }, { alloc: 'kthread_create_on_node', free: 'kthread_stop' }], 'abr1', false, 128)).toEqual([
       { event: 'abr1/a0', line: 'r128:abr1/a0 alloc_netdev_mqs ret=$retval:x64' },
       { event: 'abr1/f0', line: 'p:abr1/f0 free_netdev ptr=%di:x64' },
       { event: 'abr1/a2', line: 'r128:abr1/a2 kthread_create_on_node ret=$retval:x64' },
       { event: 'abr1/f2', line: 'p:abr1/f2 kthread_stop ptr=%di:x64' },
     ]);
+  });
+
+  test('kretprobe instances grow with the CPUs, within the kernel\'s limit', () => {
+    expect([1, 2, 16, 64, 128].map((n) => kretprobeMaxactive(n))).toEqual([128, 128, 1024, 4096, 4096]);
+  });
+
+  test('a kmem pair also traces kvfree_call_rcu (head and offset) when the kernel has it', () => {
+    expect(kprobeDefinitions([{ alloc: 'kmalloc', free: 'kfree' }], 'abr2', true)).toEqual([
+      { event: 'abr2/rcu', line: 'p:abr2/rcu kvfree_call_rcu head=%di:x64 func=%si:x64' },
+    ]);
+    expect(kprobeDefinitions([{ alloc: 'kmalloc', free: 'kfree' }], 'abr2', false)).toEqual([]);
+    expect(kprobeDefinitions([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }], 'abr2', true).map((d) => d.event)).toEqual(['abr2/a0', 'abr2/f0']);
   });
 });
 
