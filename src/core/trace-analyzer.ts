@@ -133,17 +133,21 @@ const PENDING_FREE_OBJECT = 3;
 const MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
 
 /**
- * The object kvfree_call_rcu(head, func) releases: with an rcu_head inside the object, head
- * points at it and func is its offset; the one-argument form passes NULL and the object itself.
+ * The object kvfree_call_rcu(head, func) releases. Up to 6.2 `func` is the offset of the rcu_head
+ * inside the object (head points at it), or the object itself when head is NULL; from 6.3 the
+ * second argument is always the object. A kernel address there is the object, a small value an offset.
  */
 export function deferredObject(args: string): string {
   const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
   const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
   if (!head || !func) return '';
   const h = BigInt(head);
-  const object = h === 0n ? BigInt(func) : h - BigInt(func);
+  const f = BigInt(func);
+  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
   return object === 0n ? '' : `0x${object.toString(16)}`;
 }
+
+const KERNEL_SPACE = 0xffff_0000_0000_0000n;
 
 export class TraceAnalyzer {
   private readonly pairs: PairState[];
