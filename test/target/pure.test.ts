@@ -66,7 +66,7 @@ describe('parseTargetJob', () => {
   });
 });
 
-describe('tracked names against a real available_filter_functions (recorded on Debian 12's 6.1 kernel)', () => {
+describe("tracked names against a real available_filter_functions (recorded on Debian 12's 6.1 kernel)", () => {
   const functions = data('available_filter_functions.netdev-excerpt.txt');
   const blacklist = data('kprobes-blacklist.excerpt.txt');
 
