@@ -37,7 +37,9 @@ export function labCliArgv(sub: 'plan' | 'setup', call: LabCliCall): string[] {
 
 /** Why sudo would not run the command without a password, or null when it did run it. */
 export function sudoRefusal(result: { spawnError?: string; stderr: string }): string | null {
-  if (result.spawnError === 'ENOENT') return 'sudo is not installed';
+  // EACCES too: execvp reports it when sudo is in no PATH directory and one of them is not searchable.
+  if (result.spawnError === 'ENOENT' || result.spawnError === 'EACCES') return 'sudo is not installed (not found on PATH)';
+  if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
   const m =
     /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ??
     /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
@@ -48,6 +50,6 @@ export function rootNeeded(who: Identity, refusal: string, labDir: string): stri
   return (
     `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. ` +
     'Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), ' +
-    `or prepare the lab once by hand (sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid}) and keep ALLOC_BALANCE_LAB pointing there (docs/self-hosted-runner.md)`
+    `or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`
   );
 }

@@ -140,7 +140,9 @@ describe('the lab set-up command', () => {
   test('a sudo that wants a password, or no sudo, is a refusal; a failing set-up is not', () => {
     expect(sudoRefusal({ stderr: 'sudo: a password is required\n' })).toBe('sudo -n refused: a password is required');
     expect(sudoRefusal({ stderr: 'runner is not in the sudoers file.  This incident will be reported.\n' })).toBe('sudo -n refused: runner is not in the sudoers file');
-    expect(sudoRefusal({ stderr: '', spawnError: 'ENOENT' })).toBe('sudo is not installed');
+    expect(sudoRefusal({ stderr: '', spawnError: 'ENOENT' })).toBe('sudo is not installed (not found on PATH)');
+    expect(sudoRefusal({ stderr: '', spawnError: 'EACCES' })).toBe('sudo is not installed (not found on PATH)');
+    expect(sudoRefusal({ stderr: '', spawnError: 'EMFILE' })).toBe('sudo could not be started (EMFILE)');
     expect(sudoRefusal({ stderr: 'alloc-balance: cannot download linux-image-6.1.0-77-amd64\n' })).toBeNull();
   });
 });
@@ -227,7 +229,7 @@ describe('provisionLab', () => {
     const error = await provisionLab('', f.io).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(/^target: vm sets up its kernel lab as root .* runs as uid 1001 and sudo -n refused: a password is required\. Run the runner as root or allow it passwordless sudo/);
-    expect((error as Error).message).toMatch(/sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118\) and keep ALLOC_BALANCE_LAB pointing there/);
+    expect((error as Error).message).toMatch(/or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118 \(docs\/self-hosted-runner\.md\)$/);
     expect(f.cacheCalls).toEqual([]);
   });
 
