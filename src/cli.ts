@@ -7,7 +7,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   analyze: { summary: 'count allocations and frees in trace files', load: async () => (await import('./cli/analyze.js')).analyzeCommand },
   compare: { summary: 'compare a base and a PR analysis: verdict and balance table', load: async () => (await import('./cli/compare.js')).compareCommand },
-  lab: { summary: 'lab setup: install QEMU, a kernel and its headers for the VM target', load: async () => (await import('./cli/lab.js')).labCommand },
+  lab: { summary: 'lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)', load: async () => (await import('./cli/lab.js')).labCommand },
   target: { summary: 'target run --job FILE: the kernel-side part of a run (as root)', load: async () => (await import('./cli/target.js')).targetCommand },
   demo: { summary: 'base vs PR of a small leaky module in a VM, table printed', load: async () => (await import('./cli/demo.js')).demoCommand },
 };

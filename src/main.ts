@@ -3,6 +3,7 @@ import { cliPath } from './bundle-paths.js';
 import { parseSettings, type Settings } from './settings/settings.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
+import { prepareActionLab } from './run/action-lab.js';
 
 /** Passes text on one whole line at a time (console output arrives in arbitrary chunks). */
 function lineWise(emit: (line: string) => void): (text: string) => void {
@@ -15,16 +16,20 @@ function lineWise(emit: (line: string) => void): (text: string) => void {
 }
 
 function io(settings: Settings): PipelineIo {
+  const log = (l: string) => core.info(l);
+  const warn = (l: string) => core.warning(l);
+  const group = <T>(name: string, fn: () => Promise<T>) => core.group(name, fn);
   return {
-    log: (l) => core.info(l),
-    warn: (l) => core.warning(l),
-    group: (name, fn) => core.group(name, fn),
+    log,
+    warn,
+    group,
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     saveState: (k, v) => core.saveState(k, v),
     env: process.env,
     cliPath: cliPath(),
     nodePath: process.execPath,
     onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
+    prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }),
   };
 }
 

@@ -1,34 +1,48 @@
-// `alloc-balance lab setup [--kernel RELEASE] [--dir DIR]`: prepares the VM target's kernel.
+// `alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]`:
+// prepares the VM target's kernel; `plan` installs the packages and names the release only.
 import { parseArgs } from 'node:util';
-import { setupLab } from '../lab/setup.js';
+import { planLab, setupLab } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
 import { UsageError } from '../settings/input-error.js';
 
-const USAGE = 'usage: alloc-balance lab setup [--kernel RELEASE] [--dir DIR] [--json]';
+const USAGE = 'usage: alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]';
 
 export async function labCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'setup') throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
-  let values: { kernel?: string; dir?: string; json?: boolean };
+  if (sub !== 'setup' && sub !== 'plan') throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
+  let values: { kernel?: string; dir?: string; owner?: string; json?: boolean };
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { kernel: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' } },
+      options: { kernel: { type: 'string' }, dir: { type: 'string' }, owner: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new UsageError(`lab setup: ${(error as Error).message}; ${USAGE}`);
+    throw new UsageError(`lab ${sub}: ${(error as Error).message}; ${USAGE}`);
   }
   if (values.kernel !== undefined && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
-    throw new UsageError(`lab setup: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
+    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
   }
+  const owner = values.owner === undefined ? undefined : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
-  const entry = await setupLab({ release: values.kernel, labDir, log: (l) => console.error(`lab: ${l}`) });
+  const log = (l: string) => console.error(`lab: ${l}`);
+  if (sub === 'plan') {
+    const release = await planLab({ release: values.kernel, labDir, log });
+    console.log(values.json ? JSON.stringify({ release }) : release);
+    return 0;
+  }
+  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
   if (values.json) console.log(JSON.stringify(entry, null, 2));
   else {
     console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
     console.log(`  vmlinux   ${entry.vmlinux}\n  initrd    ${entry.initrd}\n  buildDir  ${entry.buildDir}\n  modules   ${entry.modulesDir}`);
   }
   return 0;
+}
+
+function parseOwner(text: string): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`lab setup: --owner "${text}" is not UID:GID (like 1001:118)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
 }

@@ -72,25 +72,30 @@ export function missingFiles(entry: LabKernel): string[] {
   return [entry.vmlinux, entry.initrd, join(entry.buildDir, 'Makefile'), entry.modulesDir].filter((f) => !existsSync(f));
 }
 
+/** What a lab directory holds for a release: a usable kernel, or why there is none. */
+export type LabInspection = { kernel: LabManifestEntry } | { problem: string };
+
+/** The prepared kernel for `release` (empty: the newest prepared one) with its files present, or what is wrong. */
+export function inspectLab(release = '', labDir = defaultLabDir()): LabInspection {
+  const manifest = readManifest(labDir);
+  const entry = release
+    ? manifest.kernels[release]
+    : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
+  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : 'no kernel'} prepared` };
+  const missing = missingFiles(entry);
+  if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(', ')})` };
+  return { kernel: entry };
+}
+
 /**
  * The prepared kernel for `release` (empty: the newest prepared one), without running any setup.
  * Throws a UsageError saying how to prepare it when there is none.
  */
 export function findLabKernel(release = '', labDir = defaultLabDir()): LabManifestEntry {
-  const manifest = readManifest(labDir);
-  const entries = Object.values(manifest.kernels);
-  const entry = release
-    ? manifest.kernels[release]
-    : entries.sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) {
-    const what = release ? `kernel ${release}` : 'no kernel';
-    throw new UsageError(`VM lab in ${labDir} has ${release ? `no ${what}` : what} prepared: ${SETUP_HINT}${release ? ` with --kernel ${release}` : ''}`);
-  }
-  const missing = missingFiles(entry);
-  if (missing.length) {
-    throw new UsageError(`VM lab kernel ${entry.release} is incomplete (missing ${missing.join(', ')}): ${SETUP_HINT}`);
-  }
-  return entry;
+  const found = inspectLab(release, labDir);
+  if ('kernel' in found) return found.kernel;
+  const absent = found.problem.endsWith(' prepared');
+  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ''}`);
 }
 
 /** Orders kernel releases like `6.1.0-9-amd64` < `6.1.0-56-amd64` (numeric runs compared as numbers). */

@@ -27,6 +27,8 @@ export interface SetupOptions {
   log?: (line: string) => void;
   /** For tests of the refusal paths. */
   platform?: Platform;
+  /** Hands the lab directory to this user when done (a set-up run through sudo for a runner user). */
+  owner?: { uid: number; gid: number };
 }
 
 /** Modules the initramfs loads (with their dependencies) to reach the host root and the out share. */
@@ -34,13 +36,23 @@ export const GUEST_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
-export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntry> {
+type StepFn = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+interface SetupContext {
+  runner: CommandRunner;
+  log: (line: string) => void;
+  platform: Platform;
+  apt: Apt;
+  steps: LabStep[];
+  step: StepFn;
+}
+
+function setupContext(opts: SetupOptions): SetupContext {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {});
-  const labDir = opts.labDir ?? defaultLabDir();
   const platform = opts.platform ?? detectPlatform();
   const steps: LabStep[] = [];
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const step: StepFn = async (name, fn) => {
     const t0 = performance.now();
     const value = await fn();
     const seconds = round((performance.now() - t0) / 1000);
@@ -48,27 +60,68 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
     log(`${name}: ${seconds} s`);
     return value;
   };
-  const apt = new Apt(runner, log);
+  return { runner, log, platform, apt: new Apt(runner, log), steps, step };
+}
 
-  if (opts.release) {
-    const headers = `linux-headers-${opts.release}`;
+/**
+ * Installs the lab's apt packages (QEMU, busybox, the kernel headers) and names the release
+ * `setupLab` would prepare, without preparing it: the action keys its cache by that release.
+ */
+export async function planLab(opts: SetupOptions = {}): Promise<string> {
+  return chooseRelease(setupContext(opts), opts.release ?? '', () => false);
+}
+
+export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntry> {
+  const ctx = setupContext(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const entry = await prepareKernel(ctx, labDir, opts.release ?? '');
+  // Set up through sudo for a runner user, who must read, cache and restore the lab afterwards.
+  if (opts.owner) await mustRun(ctx.runner, 'chown', ['-R', `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
+  return entry;
+}
+
+/** The release to prepare: `wanted`, or the newest installed headers (installing the meta package when none are) with an image apt can download. */
+async function chooseRelease(ctx: SetupContext, wanted: string, isPrepared: (release: string) => boolean): Promise<string> {
+  const { apt, platform, step } = ctx;
+  if (wanted) {
+    const headers = `linux-headers-${wanted}`;
     if ((await apt.missing([headers])).length && !(await apt.candidate(headers, true))) {
       const have = headerReleases(await apt.installedHeaders(platform), platform);
       throw new UsageError(
-        `--kernel ${opts.release}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` +
+        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` +
           (have.length ? ` or an installed one: ${have.join(', ')}` : ''),
       );
     }
+    await step('packages', () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
+    return wanted;
   }
-  await step('packages', () => apt.ensureInstalled([...TOOL_PACKAGES, ...(opts.release ? [`linux-headers-${opts.release}`] : [])]));
-  let installed = opts.release ? [] : headerReleases(await apt.installedHeaders(platform), platform);
-  let release = opts.release || installed[0] || '';
+  await step('packages', () => apt.ensureInstalled(TOOL_PACKAGES));
+  let installed = headerReleases(await apt.installedHeaders(platform), platform);
+  if (installed[0] && isPrepared(installed[0])) return installed[0];
+  if (!installed.length) {
+    await step('headers', () => apt.ensureInstalled([platform.headersMeta]));
+    installed = headerReleases(await apt.installedHeaders(platform), platform);
+  }
+  for (const r of installed) {
+    if (await apt.imagePackage(r)) return r;
+  }
+  throw new UsageError(
+    installed.length
+      ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): run apt-get update, or install the headers of an available release and pass --kernel`
+      : `${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`,
+  );
+}
+
+async function prepareKernel(ctx: SetupContext, labDir: string, wanted: string): Promise<LabManifestEntry> {
+  const { runner, log, apt, steps, step } = ctx;
   const manifest = readManifest(labDir);
   const prepared = (r: string) => {
     const k = manifest.kernels[r];
     return k && missingFiles(k).length === 0 ? k : undefined;
   };
-  const reuse = async (known: LabManifestEntry): Promise<LabManifestEntry> => {
+  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== undefined);
+  const known = prepared(release);
+  if (known) {
     if (known.initFingerprint === initFingerprint()) {
       log(`kernel ${known.release} already prepared in ${labDir}`);
       return known;
@@ -77,28 +130,6 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
     const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
-  };
-  if (release && prepared(release)) return reuse(prepared(release)!);
-  if (!opts.release) {
-    if (!installed.length) {
-      await step('headers', () => apt.ensureInstalled([platform.headersMeta]));
-      installed = headerReleases(await apt.installedHeaders(platform), platform);
-    }
-    release = '';
-    for (const r of installed) {
-      if (await apt.imagePackage(r)) {
-        release = r;
-        break;
-      }
-    }
-    if (!release) {
-      throw new UsageError(
-        installed.length
-          ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): run apt-get update, or install the headers of an available release and pass --kernel`
-          : `${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`,
-      );
-    }
-    if (prepared(release)) return reuse(prepared(release)!);
   }
   const buildDir = `/lib/modules/${release}/build`;
   if (!existsSync(join(buildDir, 'Makefile'))) {

@@ -17,6 +17,7 @@ import { resolveReportTarget } from '../github/report-target.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
 import { runSide, type BuildSpec, type SideContext, type SideSource } from './side.js';
+import type { LabKernel } from '../lab/lab-kernel.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './target-runner.js';
 import { decideVerdict } from './verdict.js';
 import { annotationsFor, runLogsMarkdown } from './annotations.js';
@@ -32,6 +33,8 @@ export interface PipelineIo extends RunnerOptions {
   /** Remembers what the post step must undo if this process dies. */
   saveState: (key: string, value: string) => void;
   env: NodeJS.ProcessEnv;
+  /** target: vm: the lab kernel of `release` (empty: any), set up when missing. */
+  prepareLab?: (release: string) => Promise<LabKernel>;
 }
 
 export interface PipelineResult {
@@ -147,7 +150,8 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   for (const w of safety.warnings) io.warn(w);
 
   const outDir = resolve(io.workspace, settings.outputDir);
-  const runner = createTargetRunner(settings, io);
+  const lab = settings.target === 'vm' && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : undefined;
+  const runner = createTargetRunner(settings, io, lab);
   const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
   let trees;
   try {

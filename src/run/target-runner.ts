@@ -145,7 +145,8 @@ export class HostTargetRunner implements TargetRunner {
   }
 }
 
-export function createTargetRunner(settings: Settings, opts: RunnerOptions): TargetRunner {
+/** `lab`: the VM target's kernel, when the caller prepared it (otherwise the lab must hold it already). */
+export function createTargetRunner(settings: Settings, opts: RunnerOptions, lab?: LabKernel): TargetRunner {
   if (settings.target === 'host') return new HostTargetRunner(settings, opts);
-  return new VmTargetRunner(findLabKernel(settings.vm.kernel), settings, opts);
+  return new VmTargetRunner(lab ?? findLabKernel(settings.vm.kernel), settings, opts);
 }

@@ -1,0 +1,11 @@
+// The Actions cache key of a prepared lab: what the set-up would produce, so that a key names
+// exactly one lab content.
+import type { LabManifest } from './lab-kernel.js';
+
+/** The lab directory's layout: the manifest format it is read with. */
+export const LAB_FORMAT: LabManifest['version'] = 1;
+
+/** `release`: the kernel the set-up prepares; `fingerprint`: initFingerprint() of the /init the initramfs holds. */
+export function labCacheKey(release: string, fingerprint: string): string {
+  return `alloc-balance-lab-v${LAB_FORMAT}-${release}-${fingerprint}`;
+}

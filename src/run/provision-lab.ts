@@ -1,0 +1,103 @@
+// target: vm needs a prepared kernel lab. Use one that is ready; otherwise set it up as root
+// (`lab plan`, restore the Actions cache under the planned release's key, `lab setup`) and save
+// what a set-up built. Every effect goes through LabProvisionIo.
+import { labCliArgv, rootNeeded, sudoRefusal, type Identity } from '../lab/as-root.js';
+import type { LabCache } from '../lab/lab-cache.js';
+import { labCacheKey } from '../lab/lab-cache-key.js';
+import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
+import { UsageError } from '../settings/input-error.js';
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** errno code when the command could not be started (ENOENT: not installed). */
+  spawnError?: string;
+}
+
+export interface LabProvisionIo {
+  /** Candidates in order (actionLabDirs); a set-up goes into the first. */
+  labDirs: string[];
+  nodePath: string;
+  cliPath: string;
+  who: Identity;
+  /** initFingerprint() of this version's /init. */
+  fingerprint: string;
+  inspect(labDir: string, release: string): LabInspection;
+  /** Runs argv; each stderr line goes to onLine as it comes. */
+  exec(argv: string[], onLine: (line: string) => void): Promise<ExecResult>;
+  cache: LabCache;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+export type LabChoice = { ready: LabManifestEntry; labDir: string } | { setupIn: string; reason: string };
+
+/** The first candidate with a usable kernel whose initramfs is current, else a set-up in the first candidate. */
+export function chooseLab(found: { labDir: string; inspection: LabInspection }[], fingerprint: string): LabChoice {
+  for (const { labDir, inspection } of found) {
+    if ('kernel' in inspection && inspection.kernel.initFingerprint === fingerprint) return { ready: inspection.kernel, labDir };
+  }
+  const first = found[0];
+  const reason =
+    'problem' in first.inspection
+      ? first.inspection.problem
+      : `VM lab kernel ${first.inspection.kernel.release} in ${first.labDir} has an initramfs older than this version of alloc-balance`;
+  return { setupIn: first.labDir, reason };
+}
+
+export async function provisionLab(release: string, io: LabProvisionIo): Promise<LabManifestEntry> {
+  const choice = chooseLab(
+    io.labDirs.map((labDir) => ({ labDir, inspection: io.inspect(labDir, release) })),
+    io.fingerprint,
+  );
+  if ('ready' in choice) {
+    io.log(`VM lab: kernel ${choice.ready.release} prepared in ${choice.labDir}`);
+    return choice.ready;
+  }
+  const labDir = choice.setupIn;
+  return io.group('Kernel lab', async () => {
+    io.log(`${choice.reason}; setting it up in ${labDir}`);
+    const planned = parseJson<{ release: string }>(await runLabCli(io, 'plan', labDir, release), 'lab plan').release;
+    const key = labCacheKey(planned, io.fingerprint);
+    let restored = false;
+    if (!io.cache.available) io.log('Actions cache: not available here; the lab is set up without it');
+    else {
+      const t0 = performance.now();
+      restored = await io.cache.restore(labDir, key);
+      io.log(restored ? `Actions cache: restored ${key} (${seconds(t0)} s)` : `Actions cache: no entry ${key}`);
+    }
+    const entry = parseJson<LabManifestEntry>(await runLabCli(io, 'setup', labDir, planned), 'lab setup');
+    if (io.cache.available && !restored) {
+      const t0 = performance.now();
+      io.log((await io.cache.save(labDir, key)) ? `Actions cache: saved ${key} (${seconds(t0)} s)` : `Actions cache: ${key} not saved`);
+    }
+    const ready = io.inspect(labDir, entry.release);
+    if ('problem' in ready) throw new UsageError(`VM lab set-up finished but ${ready.problem}`);
+    return ready.kernel;
+  });
+}
+
+async function runLabCli(io: LabProvisionIo, sub: 'plan' | 'setup', labDir: string, release: string): Promise<string> {
+  const argv = labCliArgv(sub, { nodePath: io.nodePath, cliPath: io.cliPath, labDir, release, who: io.who });
+  io.log(`$ ${argv.join(' ')}`);
+  const r = await io.exec(argv, io.log);
+  if (r.code === 0) return r.stdout;
+  const refusal = io.who.uid !== 0 ? sudoRefusal(r) : null;
+  if (refusal) throw new UsageError(rootNeeded(io.who, refusal, labDir));
+  const last = (r.stderr.trim().split('\n').at(-1) ?? '').replace(/^alloc-balance: /, '');
+  throw new UsageError(`VM lab set-up failed (\`lab ${sub}\`, ${r.spawnError ?? `exit ${r.code}`}): ${last || 'no message'}`);
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UsageError(`${what} printed no JSON: ${text.trim().slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,46 @@
+// The bundled action as a user who is neither root nor allowed passwordless sudo (here: nobody),
+// with target: vm and an empty lab: it stops before anything else with an error naming the fixes.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { NODE24, ROOT, assertActionReady, prepareAction } from './action-harness.js';
+
+const NOBODY = 65534;
+let work: string;
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('this test runs the action as another user: run it as root');
+  assertActionReady();
+  work = mkdtempSync(join(tmpdir(), 'ab-e2e-not-root-'));
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('no root and no passwordless sudo: one error naming root, passwordless sudo and a lab prepared by hand', () => {
+  const lab = mkdtempSync(join(work, 'lab-'));
+  const payload = JSON.parse(readFileSync(join(ROOT, 'test/data/events/pull_request.json'), 'utf8'));
+  const p = prepareAction({
+    dir: join(work, 'step'),
+    workspace: work,
+    inputs: { workload: './exercise 2', 'ready-pattern': '^ready', track: 'alloc_netdev_mqs:free_netdev', cycles: '3' },
+    event: { name: 'pull_request', payload },
+    env: { GITHUB_REPOSITORY: 'nic-lab/kni-driver', ALLOC_BALANCE_LAB: lab, HOME: work },
+  });
+  // The private bundle dir is made 0700: nobody must be able to read the bundle.
+  chmodSync(dirname(p.argv[0]), 0o755);
+  for (const dir of [work, lab, join(work, 'step')]) chmodSync(dir, 0o777);
+  for (const f of readdirSync(join(work, 'step'))) chmodSync(join(work, 'step', f), 0o666);
+  const r = spawnSync(NODE24, p.argv, { env: p.env, cwd: work, encoding: 'utf8', uid: NOBODY, gid: NOBODY, timeout: 120_000 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  expect(r.status, out).toBe(1);
+  expect(out).toMatch(
+    new RegExp(`^::error::target: vm sets up its kernel lab as root \\(apt packages, kernel headers\\), but this action runs as uid ${NOBODY} and (sudo is not installed \\(not found on PATH\\)|sudo -n refused: .*)\\. Run the runner as root or allow it passwordless sudo`, 'm'),
+  );
+  expect(out).toContain(`sudo alloc-balance lab setup --dir ${lab} --owner ${NOBODY}:${NOBODY}`);
+  expect(out).not.toContain('::group::Sources');
+  expect(readdirSync(lab)).toEqual([]);
+});
