@@ -99,7 +99,7 @@ describe('compare', () => {
     const pass = cli(['compare', leak, fixed, '--markdown']);
     expect(pass.code).toBe(0);
     expect(pass.stdout).toContain('**✅ pass: no new leak — PR leaks 0/cycle (base 2/cycle)**');
-    expect(pass.stdout).toContain('| **alloc_netdev_mqs:free_netdev** (module) | 4 | 2 | 2 | 4 | 4 | 0 | -2 | ✅ fixed |');
+    expect(pass.stdout).toContain('| ✅ fixed | **alloc_netdev_mqs:free_netdev** (module) | 4/2 | 4/4 | 2 → 0 | -2 |');
     const json = JSON.parse(cli(['compare', fixed, leak, '--json', '--fail-on', 'never']).stdout);
     expect([json.verdict, json.failOn]).toEqual(['pass', 'never']);
 
