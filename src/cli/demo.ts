@@ -18,8 +18,9 @@ import { buildReport, measure } from '../run/pipeline.js';
 import { renderComment } from '../run/comment.js';
 import { renderText } from '../report/text.js';
 import type { SideRun } from '../core/model.js';
+import { usageLine } from './help.js';
 
-const USAGE = 'usage: alloc-balance demo [--out DIR] [--cycles N] [--keep]';
+const USAGE = usageLine('demo');
 
 function timings(run: SideRun): string {
   const t = run.timings;
