@@ -11,7 +11,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 # meson, ninja, pkg-config, pyelftools and libnuma: the DPDK builds of the real-DPDK tests.
-for pkg in git make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils; do
+# chromium and two font packages (Arial's metrics, colour emoji): the PR comment rendered in a browser.
+for pkg in git make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils chromium fonts-liberation2 fonts-noto-color-emoji; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -1,35 +1,43 @@
 // The `alloc-balance` command line: the same code as the action. Each subcommand lives in
 // src/cli/<name>.ts and returns an exit code; this file is the one place that exits.
+import pkg from '../package.json' with { type: 'json' };
 import { UsageError, InputError } from './settings/input-error.js';
+import { commandHelp, mainHelp } from './cli/help.js';
 
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  analyze: { summary: 'count allocations and frees in trace files', load: async () => (await import('./cli/analyze.js')).analyzeCommand },
-  compare: { summary: 'compare a base and a PR analysis: verdict and balance table', load: async () => (await import('./cli/compare.js')).compareCommand },
-  lab: { summary: 'lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)', load: async () => (await import('./cli/lab.js')).labCommand },
-  target: { summary: 'target run --job FILE: the kernel-side part of a run (as root)', load: async () => (await import('./cli/target.js')).targetCommand },
-  demo: { summary: 'base vs PR of a small leaky module in a VM, table printed', load: async () => (await import('./cli/demo.js')).demoCommand },
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: async () => (await import('./cli/analyze.js')).analyzeCommand,
+  compare: async () => (await import('./cli/compare.js')).compareCommand,
+  lab: async () => (await import('./cli/lab.js')).labCommand,
+  target: async () => (await import('./cli/target.js')).targetCommand,
+  demo: async () => (await import('./cli/demo.js')).demoCommand,
 };
 
-function usage(): string {
-  const lines = ['usage: alloc-balance <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
-  return lines.join('\n');
-}
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    console.log(pkg.version);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) console.log(commandHelp(topic));
+    else console.log(mainHelp(pkg.version));
     return name ? 0 : 64;
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`alloc-balance: unknown command "${name}"\n${usage()}`);
+    console.error(`alloc-balance: unknown command "${name}"\n${mainHelp(pkg.version)}`);
     return 64;
   }
-  return (await command.load())(rest);
+  if (wantsHelp(rest)) {
+    console.log(commandHelp(name));
+    return 0;
+  }
+  return (await command())(rest);
 }
 
 main(process.argv.slice(2)).then(

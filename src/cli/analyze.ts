@@ -10,9 +10,9 @@ import { ModuleMap } from '../core/module-map.js';
 import { renderAnalysisText } from '../report/text.js';
 import { locateCallers, moduleSymbols } from '../build/module-info.js';
 import { parseArgs } from './args.js';
+import { usageLine } from './help.js';
 
-export const ANALYZE_USAGE =
-  'usage: alloc-balance analyze --trace FILE [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]';
+export const ANALYZE_USAGE = usageLine('analyze');
 
 function readSectionsFile(path: string): Record<string, string> {
   let parsed: unknown;
@@ -28,10 +28,6 @@ function readSectionsFile(path: string): Record<string, string> {
 }
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(ANALYZE_USAGE);
-    return 0;
-  }
   const a = parseArgs('analyze', args, { values: ['trace', 'pair', 'stats', 'slabinfo', 'module', 'ko', 'nm', 'sections'], flags: ['json'] });
   if (a.positional.length > 0) throw new UsageError(`analyze: unexpected argument "${a.positional[0]}"; give traces with --trace FILE`);
   const traces = a.values.get('trace') ?? [];

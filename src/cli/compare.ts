@@ -8,8 +8,9 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { UsageError } from '../settings/input-error.js';
 import { parseArgs } from './args.js';
+import { usageLine } from './help.js';
 
-export const COMPARE_USAGE = 'usage: alloc-balance compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]';
+export const COMPARE_USAGE = usageLine('compare');
 
 const POLICIES: FailOn[] = ['new-leak', 'any-leak', 'never'];
 export const EXIT_CODES = { pass: 0, fail: 1, inconclusive: 2 } as const;
@@ -33,10 +34,6 @@ function load(path: string, side: string): AnalysisResult {
 }
 
 export async function compareCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(COMPARE_USAGE);
-    return 0;
-  }
   const a = parseArgs('compare', args, { values: ['fail-on'], flags: ['json', 'markdown'] });
   if (a.positional.length !== 2) throw new UsageError(`compare: expected two analyses, base then PR; ${COMPARE_USAGE}`);
   const policies = a.values.get('fail-on') ?? ['new-leak'];

@@ -14,11 +14,13 @@ import { UsageError } from '../settings/input-error.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/target-runner.js';
-import { buildReport, measure, reportMarkdown } from '../run/pipeline.js';
+import { buildReport, measure } from '../run/pipeline.js';
+import { renderComment } from '../run/comment.js';
 import { renderText } from '../report/text.js';
 import type { SideRun } from '../core/model.js';
+import { usageLine } from './help.js';
 
-const USAGE = 'usage: alloc-balance demo [--out DIR] [--cycles N] [--keep]';
+const USAGE = usageLine('demo');
 
 function timings(run: SideRun): string {
   const t = run.timings;
@@ -97,7 +99,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const report = buildReport(settings, runner, { RUNNER_NAME: 'demo' }, measured);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(outDir, 'comment.md'), reportMarkdown(report, 'alloc-balance'));
+    writeFileSync(join(outDir, 'comment.md'), renderComment([report], { checkName: 'alloc-balance' }));
 
     console.log('');
     console.log(renderText(report.comparison));

@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { planLab, setupLab } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
 import { UsageError } from '../settings/input-error.js';
+import { usageLine } from './help.js';
 
-const USAGE = 'usage: alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]';
+const USAGE = usageLine('lab');
 
 export async function labCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

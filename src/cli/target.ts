@@ -5,8 +5,9 @@ import { parseTargetJob } from '../target/job.js';
 import { runTargetJob } from '../target/runner.js';
 import { cleanupFromState } from '../target/cleanup.js';
 import { RunAborted } from '../target/abortable.js';
+import { usageLine } from './help.js';
 
-const USAGE = 'usage: alloc-balance target run --job FILE | target cleanup --state FILE';
+const USAGE = usageLine('target');
 
 function option(args: string[], name: string): string {
   const i = args.indexOf(name);

@@ -228,10 +228,12 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
   return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base), pr: sideSummary(pr) };
 }
 
-/** Objects the PR leaks per cycle over all pairs (module call sites): the `leaked-per-cycle` output. */
-export function prLeakedPerCycle(c: Comparison): number {
-  return sumRate(
-    c.rows.filter((r) => r.total),
-    'pr',
-  );
+/**
+ * Objects the PR leaks per cycle over all pairs (module call sites): the `leaked-per-cycle`
+ * output; undefined when the PR build was not measured (no pair has PR figures).
+ */
+export function prLeakedPerCycle(c: Comparison): number | undefined {
+  const totals = c.rows.filter((r) => r.total);
+  if (!totals.some((r) => r.pr !== null)) return undefined;
+  return sumRate(totals, 'pr');
 }

@@ -48,12 +48,13 @@ export function createClient(options: ClientOptions): GitHubClient {
       } catch (error) {
         const failure = error as HttpFailure;
         if (typeof failure.status !== 'number') throw error;
-        const decision = decideRetry(
-          { status: failure.status, headers: failure.response?.headers ?? {}, attempt, now: Date.now() },
-          policy,
-        );
+        // Octokit reports a request that got no answer (DNS, refused, reset) as a 500 without a response.
+        const status = failure.response === undefined ? 0 : failure.status;
+        const decision = decideRetry({ status, headers: failure.response?.headers ?? {}, attempt, now: Date.now() }, policy);
         if (!decision.retry) {
-          if (decision.why && error instanceof Error) error.message += ` (${decision.why})`;
+          const why = [status === 0 ? 'no response' : '', decision.why ?? ''].filter((w) => w !== '').join('; ');
+          if (why && error instanceof Error) error.message += ` (${why})`;
+          if (status === 0) (error as HttpFailure).status = 0;
           throw error;
         }
         log(`${requestOptions.method} ${requestOptions.url}: ${decision.why}; retrying in ${Math.round(decision.waitMs)} ms`);

@@ -25,6 +25,7 @@ export interface StepOutputs {
   verdict: Verdict;
   /** Path of the JSON report. */
   report?: string;
+  /** Undefined when nothing was measured: the output is then empty, not 0. */
   leakedPerCycle?: number;
   commentUrl?: string | null;
 }
@@ -32,6 +33,6 @@ export interface StepOutputs {
 export function setStepOutputs(outputs: StepOutputs): void {
   core.setOutput('verdict', outputs.verdict);
   if (outputs.report !== undefined) core.setOutput('report', outputs.report);
-  if (outputs.leakedPerCycle !== undefined) core.setOutput('leaked-per-cycle', String(outputs.leakedPerCycle));
+  core.setOutput('leaked-per-cycle', outputs.leakedPerCycle === undefined ? '' : String(outputs.leakedPerCycle));
   core.setOutput('comment-url', outputs.commentUrl ?? '');
 }

@@ -1,12 +1,29 @@
 // Outstanding objects after each workload cycle, base against PR, as a Mermaid xychart
-// (GitHub renders ```mermaid blocks).
+// (GitHub renders ```mermaid blocks). xychart has no legend: the colours are set by an init
+// directive and named in the title.
 import type { ComparisonRow } from '../core/model.js';
+
+/** Base, then PR: a blue and an orange that read on GitHub's light and dark backgrounds alike. */
+export const LINE_COLOURS = { base: '#2f81f7', pr: '#e16f24' } as const;
+
+/**
+ * d3 (Mermaid's scale) puts about ten ticks on an axis: over a span under ten objects some
+ * would fall between integers.
+ */
+const MIN_SPAN = 10;
 
 function series(values: number[], length: number): number[] {
   if (values.length === 0) return new Array<number>(length).fill(0);
   const out = values.slice(0, length);
   while (out.length < length) out.push(values[values.length - 1]);
   return out;
+}
+
+/** The y-axis range: one below the lowest value, so a line at zero is not hidden in the x axis. */
+export function yRange(values: number[]): [number, number] {
+  const low = Math.floor(Math.min(0, ...values)) - 1;
+  const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
+  return [low, high];
 }
 
 /** A chart for one pair's total row, or '' when neither side ran two cycles or more. */
@@ -17,19 +34,18 @@ export function growthChart(row: ComparisonRow): string {
   if (n < 2) return '';
   const b = series(base, n);
   const p = series(pr, n);
-  const max = Math.max(1, ...b, ...p);
-  const min = Math.min(0, ...b, ...p);
-  const padNote = base.length !== pr.length ? ` The shorter run is drawn flat after its last cycle (base ${base.length} cycles, PR ${pr.length}).` : '';
+  const [low, high] = yRange([...b, ...p]);
+  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
+  const padNote = base.length !== pr.length ? `\n\nThe shorter run is drawn flat after its last cycle (base ${base.length} cycles, PR ${pr.length}).` : '';
   return [
     '```mermaid',
+    `%%{init: ${JSON.stringify(init)}}%%`,
     'xychart-beta',
-    `    title "${row.pair}: outstanding after each cycle"`,
+    `    title "${row.pair}: base (blue) vs PR (orange)"`,
     `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(', ')}]`,
-    `    y-axis "objects" ${min} --> ${max}`,
+    `    y-axis "outstanding objects" ${low} --> ${high}`,
     `    line [${b.join(', ')}]`,
     `    line [${p.join(', ')}]`,
     '```',
-    '',
-    `First line: base ${JSON.stringify(b)}; second line: PR ${JSON.stringify(p)}.${padNote}`,
-  ].join('\n');
+  ].join('\n') + padNote;
 }

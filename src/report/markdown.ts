@@ -5,6 +5,7 @@ import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures
 import { fmt } from '../core/compare.js';
 import { growthChart } from './chart.js';
 import { STATUS_LABEL, signed } from './labels.js';
+import { sourceUrl, type SourceRef } from './source-links.js';
 
 export interface MarkdownOptions {
   /** Maximum length of the whole text. */
@@ -14,49 +15,63 @@ export interface MarkdownOptions {
   /** The analyses the comparison came from: their outstanding objects, problems and cross-checks go in the details. */
   base?: AnalysisResult;
   pr?: AnalysisResult;
+  /** The PR head on GitHub: call sites link to their file:line there. */
+  source?: SourceRef;
+  /** One more line of small print under the table (commits, kernel, target, the run). */
+  context?: string;
 }
 
 export const COMMENT_LIMIT = 65_536;
 
-function cell(f: SideFigures | null, row: ComparisonRow): string[] {
-  if (!f) return ['—', '—', '—'];
-  return [String(f.allocs), String(f.frees), row.countedOnly ? '·' : fmt(f.leakedPerCycle)];
-}
-
-function escapeCell(text: string): string {
+export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
 
-function callerCell(row: ComparisonRow): string {
+function pairCell(f: SideFigures | null): string {
+  return f ? `${f.allocs}/${f.frees}` : '—';
+}
+
+function leakedCell(row: ComparisonRow): string {
+  if (row.countedOnly) return '·';
+  const side = (f: SideFigures | null) => (f ? fmt(f.leakedPerCycle) : '—');
+  return `${side(row.base)} → ${side(row.pr)}`;
+}
+
+function locationText(location: string, source?: SourceRef): string {
+  const url = source ? sourceUrl(location, source) : null;
+  if (!url) return escapeCell(location);
+  return `[${escapeCell(location.split('/').pop() ?? location)}](${url})`;
+}
+
+function siteCell(row: ComparisonRow, source?: SourceRef): string {
   if (row.total) return `**${row.pair}** (module)`;
-  const where = row.inModule === true ? '' : row.inModule === false ? ' (outside the module)' : '';
-  const loc = row.location ? ` ${escapeCell(row.location)}` : '';
+  const where = row.inModule === false ? ' (outside the module)' : '';
+  // A call site the PR no longer has is not in the head's source: its line is the base's.
+  const loc = row.location ? ` ${locationText(row.location, row.pr ? source : undefined)}` : '';
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where}`;
 }
 
-export function tableRow(row: ComparisonRow): string {
+/** Status first: on a narrow screen the columns on the right are the ones cut off. */
+export function tableRow(row: ComparisonRow, source?: SourceRef): string {
   const change = row.countedOnly ? '·' : signed(row.change);
-  const cells = [callerCell(row), ...cell(row.base, row), ...cell(row.pr, row), change, STATUS_LABEL[row.status]];
+  const cells = [STATUS_LABEL[row.status], siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
   return `| ${cells.join(' | ')} |`;
 }
 
-const TABLE_HEAD = [
-  '| Pair / call site | Base allocs | Base frees | Base leaked/cycle | PR allocs | PR frees | PR leaked/cycle | Change | Status |',
-  '|:--|--:|--:|--:|--:|--:|--:|--:|:--|',
-];
+const TABLE_HEAD = ['| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base → PR | Change |', '|:--|:--|--:|--:|--:|--:|'];
 
 function details(summary: string, body: string): string {
   return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 }
 
-function objectsBlock(side: string, pairs: PairResult[]): string | null {
+function objectsBlock(side: string, pairs: PairResult[], source?: SourceRef): string | null {
   const lines: string[] = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
     lines.push(`**${p.alloc}:${p.free}**`, '');
     for (const o of objs) {
-      const loc = o.location ? ` (${o.location})` : '';
+      const loc = o.location ? ` (${locationText(o.location, source)})` : '';
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
       lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
@@ -116,10 +131,10 @@ function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | n
   return details('Cross-checks', lines.join('\n'));
 }
 
-function sides(c: Comparison): string {
+function sides(c: Comparison, context?: string): string {
   const side = (name: string, s: Comparison['base']) =>
     `${name}: ${s.cycles} cycle${s.cycles === 1 ? '' : 's'}${s.complete ? '' : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`}`;
-  return `<sub>${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}</sub>`;
+  return `<sub>${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}${context ? `<br>${context}` : ''}</sub>`;
 }
 
 function cutNote(rows: number, blocks: number, limit: number): string {
@@ -133,11 +148,11 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
   const limit = opts.limit ?? COMMENT_LIMIT;
   const head = [...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']), `**${c.headline}**`, ''];
   const rows = c.rows;
-  const blocks = [growthBlock(c), objectsBlock('PR', opts.pr?.pairs ?? []), objectsBlock('base', opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
+  const blocks = [growthBlock(c), objectsBlock('PR', opts.pr?.pairs ?? [], opts.source), objectsBlock('base', opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
     (b): b is string => b !== null,
   );
-  const rowLines = rows.map(tableRow);
-  const footer = ['', sides(c)];
+  const rowLines = rows.map((r) => tableRow(r, opts.source));
+  const footer = ['', sides(c, opts.context)];
 
   const assemble = (keptRows: boolean[], keptBlocks: number, note: string): string => {
     const lines = [...head];

@@ -3,6 +3,7 @@
 import type { RunReport, SideRun } from '../core/model.js';
 import type { AnnotationInput } from '../github/check-run.js';
 import { describeStatus } from './verdict.js';
+import { plainText } from '../report/plain-text.js';
 
 const LEAKING = new Set(['new-leak', 'worse', 'same-leak']);
 const EXCERPT_LIMIT = 6000;
@@ -28,7 +29,8 @@ export function annotationsFor(report: RunReport): AnnotationInput[] {
   return out;
 }
 
-function fence(text: string): string {
+function fence(raw: string): string {
+  const text = plainText(raw);
   const cut = text.length > EXCERPT_LIMIT ? `…\n${text.slice(-EXCERPT_LIMIT)}` : text;
   return `\n\`\`\`text\n${cut.replace(/```/g, "'''")}\n\`\`\`\n`;
 }
@@ -36,7 +38,7 @@ function fence(text: string): string {
 function sideLog(label: string, run: SideRun): string {
   if (run.status === 'ok' && !run.logExcerpt) return '';
   const excerpt = run.logExcerpt ? fence(run.logExcerpt) : '\n';
-  return `\n<details><summary>${label}: ${describeStatus(run).replace(/</g, '&lt;')}</summary>\n${excerpt}</details>\n`;
+  return `\n<details><summary>${label}: ${plainText(describeStatus(run)).replace(/</g, '&lt;')}</summary>\n${excerpt}</details>\n`;
 }
 
 /** Collapsed log excerpts of the sides that did not run cleanly ('' when both did). */

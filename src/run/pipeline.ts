@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
 import { compare, prLeakedPerCycle } from '../core/compare.js';
 import { pairName } from '../core/pair-spec.js';
-import { renderMarkdown, COMMENT_LIMIT } from '../report/markdown.js';
+import { runUrl } from '../report/source-links.js';
 import { readEventContext, resolveChange, type ChangeUnderTest } from '../github/event.js';
 import { createClient, parseRepo, type GitHubClient } from '../github/client.js';
 import { assertSafeToRun } from '../github/safety.js';
@@ -20,9 +20,10 @@ import { runSide, type BuildSpec, type SideContext, type SideSource } from './si
 import type { LabKernel } from '../lab/lab-kernel.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './target-runner.js';
 import { decideVerdict } from './verdict.js';
-import { annotationsFor, runLogsMarkdown } from './annotations.js';
+import { annotationsFor } from './annotations.js';
+import { renderComment, type CommentOptions } from './comment.js';
 import { expandPreset, type PresetExpansion } from './preset.js';
-import { applyCanary, canaryMarkdown, runCanary } from './canary.js';
+import { applyCanary, runCanary } from './canary.js';
 
 export interface PipelineIo extends RunnerOptions {
   log: (line: string) => void;
@@ -112,15 +113,8 @@ export function buildReport(settings: Settings, runner: TargetRunner, env: NodeJ
   return report;
 }
 
-export function reportMarkdown(report: RunReport, checkName: string, limit = COMMENT_LIMIT): string {
-  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
-  const body = renderMarkdown(report.comparison, {
-    limit: limit - logs.length,
-    title: `${checkName}: kernel memory balance`,
-    base: report.base.analysis,
-    pr: report.pr.analysis,
-  });
-  return body + logs;
+function commentOptions(settings: Settings, env: NodeJS.ProcessEnv): CommentOptions {
+  return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
 }
 
 function writeReport(outDir: string, report: RunReport): string {
@@ -185,7 +179,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   const report = buildReport(settings, runner, io.env, measured, change);
   if (canary) report.canary = canary;
   const reportPath = writeReport(outDir, report);
-  const markdown = reportMarkdown(report, settings.checkName);
+  const markdown = renderComment([report], commentOptions(settings, io.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl: string | null = null;
   if (settings.mode === 'full') {
@@ -218,10 +212,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
   const repo = parseRepo(change.repository);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io.warn(w);
-  const markdown = renderMarkdown(merged.comparison, {
-    limit: COMMENT_LIMIT,
-    title: `${settings.checkName}: kernel memory balance (${merged.runners.map((r) => r.name).join(', ')})`,
-  });
+  const markdown = renderComment(merged.reports, commentOptions(settings, io.env));
   const outcome = await publishResults(
     gh,
     {

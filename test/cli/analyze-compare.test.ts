@@ -1,11 +1,12 @@
 // Runs the bundled command line (built by scripts/build.mjs, as dist/cli.js) on real files.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { buildCli, ROOT } from './bundle.js';
+import { HELP } from '../../src/cli/help.js';
 
 let CLI = '';
 let removeBundle = () => {};
@@ -99,7 +100,7 @@ describe('compare', () => {
     const pass = cli(['compare', leak, fixed, '--markdown']);
     expect(pass.code).toBe(0);
     expect(pass.stdout).toContain('**✅ pass: no new leak — PR leaks 0/cycle (base 2/cycle)**');
-    expect(pass.stdout).toContain('| **alloc_netdev_mqs:free_netdev** (module) | 4 | 2 | 2 | 4 | 4 | 0 | -2 | ✅ fixed |');
+    expect(pass.stdout).toContain('| ✅ fixed | **alloc_netdev_mqs:free_netdev** (module) | 4/2 | 4/4 | 2 → 0 | -2 |');
     const json = JSON.parse(cli(['compare', fixed, leak, '--json', '--fail-on', 'never']).stdout);
     expect([json.verdict, json.failOn]).toEqual(['pass', 'never']);
 
@@ -124,5 +125,42 @@ describe('compare', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('--help and --version', () => {
+  it('--version prints the package version', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) expect(cli([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(cli(['--help']).stdout).toContain(`alloc-balance ${version}: `);
+  });
+
+  it.each(Object.keys(HELP))('%s --help: usage, options and examples, exit 0 without running anything', (name) => {
+    const r = cli([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.startsWith(`usage: alloc-balance ${HELP[name].usage}\n`)).toBe(true);
+    for (const [option] of HELP[name].options) expect(r.stdout).toContain(`  ${option}  `);
+    expect(r.stdout).toContain(`examples:\n  ${HELP[name].examples[0]}\n`);
+    expect(cli(['help', name]).stdout).toBe(r.stdout);
+    expect(cli([name, '-h']).stdout).toBe(r.stdout);
+  });
+
+  it('the analyze and compare examples run as written from a checkout', () => {
+    const work = mkdtempSync(join(tmp, 'examples-'));
+    symlinkSync(join(ROOT, 'test'), join(work, 'test'));
+    const sh = (line: string) => spawnSync('sh', ['-c', line.replace(/^alloc-balance /, `"${process.execPath}" "${CLI}" `).replace(/\| alloc-balance /, `| "${process.execPath}" "${CLI}" `)], { cwd: work, encoding: 'utf8' });
+    const [table, toJson] = HELP.analyze.examples;
+    const first = sh(table);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('leaked per cycle (module): 2');
+    expect(sh(toJson).status).toBe(0);
+    expect(sh(table.replace(/$/, ' --json > base.json')).status).toBe(0);
+    const [plain, markdown] = HELP.compare.examples;
+    const compared = sh(plain);
+    expect(compared.status, compared.stderr).toBe(0);
+    expect(compared.stdout).toMatch(/^✅ pass: no new leak/);
+    expect(sh(markdown).status).toBe(0);
+    expect(readFileSync(join(work, 'comment.md'), 'utf8')).toContain('| ✅ fixed | **alloc_netdev_mqs:free_netdev** (module) |');
   });
 });

@@ -84,9 +84,9 @@ function totalRow(report: RunReport, pair: string) {
 
 /** The lines of the job summary's Mermaid chart for one pair. */
 function chartOf(summary: string, pair: string): string[] {
-  const m = new RegExp('```mermaid\\n([\\s\\S]*?)```').exec(summary.slice(summary.indexOf(`title "${pair}`) - 40));
-  if (!m || !summary.includes(`title "${pair}: outstanding after each cycle"`)) throw new Error(`no chart for ${pair} in the summary:\n${summary}`);
-  return m[1].split('\n').map((l) => l.trim());
+  const block = [...summary.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes(`title "${pair}: base (blue) vs PR (orange)"`));
+  if (!block) throw new Error(`no chart for ${pair} in the summary:\n${summary}`);
+  return block.split('\n').map((l) => l.trim());
 }
 
 describe('action.yml and the preset inputs', () => {

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { describeApiError } from '../../src/github/permissions.js';
 import { upsertComment } from '../../src/github/comment.js';
 import { decideRetry, rateLimitWaitMs } from '../../src/github/retry.js';
 import { useGitHubServer } from '../support/github-server.js';
@@ -72,5 +75,19 @@ describe('retries against the server', () => {
     const error = await upsertComment(testClient(server.url), target, 'body').catch((e: Error) => e);
     expect((error as Error).message).toMatch(/gave up after 4 attempts/);
     expect(server.calls('issues/create-comment')).toHaveLength(4);
+  });
+
+  it('a connection refused is "no response", never "HTTP 500"', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const log: string[] = [];
+    const error = await upsertComment(testClient(`http://127.0.0.1:${port}`, log), target, 'body').catch((e: Error) => e);
+    expect(log).toHaveLength(3);
+    for (const line of log) expect(line).toMatch(/^GET .*comments.*: no response; retrying in \d+ ms$/);
+    expect(log.join('\n')).not.toMatch(/HTTP 500/);
+    expect((error as Error).message).toMatch(/\(no response; gave up after 4 attempts\)$/);
+    expect(describeApiError(error, 'Commenting on pull request #42', 'comment')).toMatch(/^Commenting on pull request #42 failed: .*no response; gave up after 4 attempts/);
   });
 });

@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
 import { STEP_SUMMARY_MAX_BYTES } from '../../src/github/truncate.js';
 import { stepSummaryFile } from '../support/github-env.js';
+import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
+import { decideVerdict } from '../../src/run/verdict.js';
+import { recordedReport } from '../report/recorded-report.js';
 
 const summary = stepSummaryFile();
 const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-outputs-'));
@@ -38,5 +41,20 @@ describe('job summary and outputs', () => {
     for (const [name, value] of [['verdict', 'fail'], ['report', 'alloc-balance-out/report.json'], ['leaked-per-cycle', '2'], ['comment-url', 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1']]) {
       expect(text).toMatch(new RegExp(`^${name}<<(ghadelimiter_[^\\n]+)\\n${value.replace(/[.?/]/g, '\\$&')}\\n\\1$`, 'm'));
     }
+  });
+
+  it('leaves leaked-per-cycle empty when the PR build was not measured, 0 only when it measured 0', async () => {
+    const out = join(dir, 'output-unmeasured');
+    writeFileSync(out, '');
+    process.env.GITHUB_OUTPUT = out;
+    const unbuilt = await recordedReport({ pr: { status: 'build-failed', reason: 'kni_like.c:59: error: expected ;', analysis: undefined } });
+    expect(prLeakedPerCycle(unbuilt.comparison)).toBeUndefined();
+    setStepOutputs({ verdict: unbuilt.comparison.verdict, leakedPerCycle: prLeakedPerCycle(unbuilt.comparison) });
+    expect(readFileSync(out, 'utf8')).toMatch(/^leaked-per-cycle<<(ghadelimiter_[^\n]+)\n\n\1$/m);
+
+    const balanced = await recordedReport();
+    const fixed = { ...balanced.pr, analysis: balanced.base.analysis };
+    expect(prLeakedPerCycle(decideVerdict(balanced.base, fixed, 'new-leak', compare))).toBe(0);
+    expect(prLeakedPerCycle(balanced.comparison)).toBe(2);
   });
 });

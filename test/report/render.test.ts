@@ -4,6 +4,9 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderAnalysisText, renderText } from '../../src/report/text.js';
 import type { AnalysisResult } from '../../src/core/model.js';
 import { analyzeText, fixture, NETDEV } from '../core/helpers.js';
+import { yRange } from '../../src/report/chart.js';
+import { sourceUrl } from '../../src/report/source-links.js';
+import { HEAD_REPO, HEAD_SHA, recordedReport } from './recorded-report.js';
 
 const before = () => analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] });
 const after = () => analyzeText(fixture('case-rte-kni-after-fix.trace'), { pairs: [NETDEV] });
@@ -12,12 +15,12 @@ const CASE_MARKDOWN = `### alloc-balance
 
 **❌ fail: PR leaks 2 objects/cycle on alloc_netdev_mqs:free_netdev (base 0)**
 
-| Pair / call site | Base allocs | Base frees | Base leaked/cycle | PR allocs | PR frees | PR leaked/cycle | Change | Status |
-|:--|--:|--:|--:|--:|--:|--:|--:|:--|
-| **alloc_netdev_mqs:free_netdev** (module) | 4 | 4 | 0 | 4 | 2 | 2 | +2 | ❌ new leak |
-| &nbsp;&nbsp;\`alloc_etherdev_mqs\` | 2 | 0 | · | 2 | 0 | · | · | · |
-| &nbsp;&nbsp;\`kni_ioctl_create\` | 2 | 0 | · | 2 | 0 | · | · | · |
-| &nbsp;&nbsp;\`kni_dev_remove\` | 0 | 4 | · | 0 | 2 | · | · | · |
+| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base → PR | Change |
+|:--|:--|--:|--:|--:|--:|
+| ❌ new leak | **alloc_netdev_mqs:free_netdev** (module) | 4/4 | 4/2 | 0 → 2 | +2 |
+| · | &nbsp;&nbsp;\`alloc_etherdev_mqs\` | 2/0 | 2/0 | · | · |
+| · | &nbsp;&nbsp;\`kni_ioctl_create\` | 2/0 | 2/0 | · | · |
+| · | &nbsp;&nbsp;\`kni_dev_remove\` | 0/4 | 0/2 | · | · |
 
 <sub>base: 1 cycle · PR: 1 cycle · fail-on: new-leak</sub>
 
@@ -77,22 +80,51 @@ describe('markdown', () => {
     expect(renderMarkdown(compare(after(), before()), { base: after(), pr: before() })).toBe(CASE_MARKDOWN);
   });
 
-  it('draws outstanding objects after each cycle as a Mermaid xychart, base then PR', () => {
-    const md = renderMarkdown(compare(cycles(0), cycles(1)), { base: cycles(0), pr: cycles(1) });
+  it('draws outstanding objects after each cycle as a Mermaid xychart: base blue, PR orange, named in the title, integer ticks', async () => {
+    const report = await recordedReport();
+    const md = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis });
     expect(md).toContain(
       [
         '```mermaid',
+        '%%{init: {"themeVariables":{"xyChart":{"plotColorPalette":"#2f81f7, #e16f24"}}}}%%',
         'xychart-beta',
-        '    title "alloc_netdev_mqs:free_netdev: outstanding after each cycle"',
+        '    title "alloc_netdev_mqs:free_netdev: base (blue) vs PR (orange)"',
         '    x-axis "cycle" [1, 2, 3]',
-        '    y-axis "objects" 0 --> 3',
+        '    y-axis "outstanding objects" -1 --> 9',
         '    line [0, 0, 0]',
-        '    line [1, 2, 3]',
+        '    line [2, 4, 6]',
         '```',
       ].join('\n'),
     );
     expect(md).toContain('<details><summary>Outstanding objects (PR)</summary>');
-    expect(md).toContain('- `0xffff888000010000` from `leaky_create_port+0x40`, cycle 1');
+    expect(md).toContain('- `0xffff88800bc2b000` from `igb_like_probe+0x1a` (kni_like.c:59), cycle 1');
+  });
+
+  it('spans at least ten objects on the y axis (d3 ticks at integers), one below the lowest value', () => {
+    expect(yRange([0, 0, 0, 2, 4, 6])).toEqual([-1, 9]);
+    expect(yRange([0, 5, 10, 15, 20, 25])).toEqual([-1, 25]);
+    expect(yRange([-2, 0, 1])).toEqual([-3, 7]);
+  });
+
+  it('links call sites to the PR head on GitHub when the repository is known; the table stays six columns', async () => {
+    const report = await recordedReport();
+    const source = { serverUrl: 'https://github.com', repo: HEAD_REPO, sha: HEAD_SHA };
+    const md = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis, source });
+    expect(md).toContain(`| ❌ new leak | &nbsp;&nbsp;\`igb_like_probe\` [kni_like.c:59](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L59) | 6/6 | 6/0 | 0 → 2 | +2 |`);
+    expect(md).toContain(`| ✅ balanced | &nbsp;&nbsp;\`kni_like_ioctl_create\` [kni_like.c:80](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L80) | 6/6 | 6/6 | 0 → 0 | 0 |`);
+    for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.replace(/\\\|/g, '').split(' | ')).toHaveLength(6);
+    const unlinked = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis });
+    expect(unlinked).toContain('| ❌ new leak | &nbsp;&nbsp;`igb_like_probe` kni_like.c:59 | 6/6 | 6/0 | 0 → 2 | +2 |');
+    expect(unlinked).not.toContain('https://');
+  });
+
+  it('links a path inside the repository, never one outside it', () => {
+    const ref = { serverUrl: 'https://ghe.example.com/', repo: 'nic-lab/kni-driver', sha: HEAD_SHA };
+    expect(sourceUrl('kernel/linux/kni/kni_misc.c:412', ref)).toBe(`https://ghe.example.com/nic-lab/kni-driver/blob/${HEAD_SHA}/kernel/linux/kni/kni_misc.c#L412`);
+    expect(sourceUrl('./my driver/kni_like.c:59', ref)).toBe(`https://ghe.example.com/nic-lab/kni-driver/blob/${HEAD_SHA}/my%20driver/kni_like.c#L59`);
+    expect(sourceUrl('/usr/src/linux-headers-6.1.0-56-common/include/linux/netdevice.h:2590', ref)).toBeNull();
+    expect(sourceUrl('../outside.c:3', ref)).toBeNull();
+    expect(sourceUrl('kni_like.c', ref)).toBeNull();
   });
 
   it('stays under the limit: details go first, then call-site rows, never the verdict', () => {

@@ -1,0 +1,126 @@
+// What `alloc-balance <command> --help` prints: usage, what the command does, its options, and
+// examples that run as written from a checkout of alloc-balance.
+
+export interface CommandHelp {
+  /** One line for the command list. */
+  summary: string;
+  /** The synopsis, without "usage: alloc-balance". */
+  usage: string;
+  description: string[];
+  options: [string, string][];
+  examples: string[];
+}
+
+export const HELP: Record<string, CommandHelp> = {
+  analyze: {
+    summary: 'count allocations and frees in trace files',
+    usage: 'analyze --trace FILE|- [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]',
+    description: [
+      'Reads ftrace text (function tracer, kprobe events or kmem tracepoints), pairs each allocator with',
+      'its releaser, and counts per call site and per workload cycle what was allocated and never freed.',
+    ],
+    options: [
+      ['--trace FILE|-', 'a trace file, or - for standard input; several are read as one trace'],
+      ['--pair ALLOC:FREE', 'an allocator/releaser pair, e.g. alloc_netdev_mqs:free_netdev (repeatable, or comma-separated)'],
+      ['--stats FILE', 'per_cpu/cpuN/stats of the trace instance: lost events make the result incomplete'],
+      ['--slabinfo FILE', '/proc/slabinfo before and after (two files, or one holding both): the slab cross-check'],
+      ['--module NAME', 'the module under test: call sites outside it are shown, never counted against it'],
+      ['--ko FILE.ko', 'the module built with debug info: symbols, and file:line of its call sites'],
+      ['--nm FILE, --sections FILE.json', 'instead of --ko: `nm -f sysv` output and the loaded section addresses'],
+      ['--json', 'the analysis as JSON, for `compare`'],
+    ],
+    examples: [
+      'alloc-balance analyze --trace test/data/case-rte-kni-before-fix.trace --pair alloc_netdev_mqs:free_netdev',
+      'alloc-balance analyze --trace test/data/case-rte-kni-after-fix.trace --pair alloc_netdev_mqs:free_netdev --json > pr.json',
+      'cat /sys/kernel/tracing/trace | alloc-balance analyze --trace - --pair kmalloc:kfree --module kni_like',
+    ],
+  },
+  compare: {
+    summary: 'compare a base and a PR analysis: verdict and balance table',
+    usage: 'compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]',
+    description: ['Compares two outputs of `analyze --json`. Exit status: 0 pass, 1 fail, 2 inconclusive, 64 bad input.'],
+    options: [
+      ['--fail-on POLICY', 'new-leak (default): the PR leaks where the base did not, or more; any-leak: the PR leaks at all; never'],
+      ['--json', 'the comparison as JSON'],
+      ['--markdown', 'the table as the PR comment shows it'],
+    ],
+    examples: ['alloc-balance compare base.json pr.json', 'alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md'],
+  },
+  lab: {
+    summary: 'lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)',
+    usage: 'lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]',
+    description: [
+      'Installs QEMU and a Debian kernel image with its matching headers (apt, as root), and prepares',
+      'the kernel and initramfs the VM target boots. A second call finds them ready. `plan` installs the',
+      'packages and names the release a set-up would prepare, without preparing it.',
+    ],
+    options: [
+      ['--kernel RELEASE', 'a kernel release as apt names its headers, e.g. 6.1.0-NN-amd64 (default: the newest installed headers with an image available)'],
+      ['--dir DIR', 'where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)'],
+      ['--owner UID:GID', 'hand the lab directory to this user afterwards (a runner user that caches it)'],
+      ['--json', 'what was set up (or planned), as JSON'],
+    ],
+    examples: ['sudo alloc-balance lab setup', 'sudo alloc-balance lab plan --json', 'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"'],
+  },
+  target: {
+    summary: 'target run --job FILE: the kernel-side part of a run (as root)',
+    usage: 'target run --job FILE | target cleanup --state FILE',
+    description: [
+      'The part of a run that touches the kernel, started by the action on the runner or inside the VM:',
+      'load the module, trace the workload cycles, unload, collect. `cleanup` undoes what a killed run left.',
+    ],
+    options: [
+      ['run --job FILE', 'the job the action wrote (job.json): module, workload, pairs, cycles, out dir'],
+      ['cleanup --state FILE', 'the undo log of a run: restores tracing, removes probes, unloads the module'],
+    ],
+    examples: ['sudo alloc-balance target run --job alloc-balance-out/pr/job.json', 'sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json'],
+  },
+  demo: {
+    summary: 'base vs PR of a small leaky module in a VM, table printed',
+    usage: 'demo [--out DIR] [--cycles N] [--keep]',
+    description: ['Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints', 'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.'],
+    options: [
+      ['--out DIR', 'where the report and the PR comment go (default: alloc-balance-demo)'],
+      ['--cycles N', 'workload cycles per side (default: 3)'],
+      ['--keep', 'keep the temporary repository and worktrees'],
+    ],
+    examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo'],
+  },
+};
+
+export function usageLine(command: string): string {
+  return `usage: alloc-balance ${HELP[command].usage}`;
+}
+
+export function commandHelp(command: string): string {
+  const h = HELP[command];
+  const width = Math.max(...h.options.map(([o]) => o.length));
+  return [
+    usageLine(command),
+    '',
+    ...h.description,
+    '',
+    'options:',
+    ...h.options.map(([o, text]) => `  ${o.padEnd(width)}  ${text}`),
+    '',
+    'examples:',
+    ...h.examples.map((e) => `  ${e}`),
+    '',
+  ].join('\n');
+}
+
+export function mainHelp(version: string): string {
+  const names = Object.keys(HELP);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    `alloc-balance ${version}: proves that a kernel-module patch does not leak kernel memory`,
+    '',
+    'usage: alloc-balance <command> [options]',
+    '       alloc-balance <command> --help',
+    '       alloc-balance --version',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${HELP[n].summary}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,74 @@
+// The PR comment (and job summary) for one or more RunReports: the same text whether the run
+// posts its own report (full mode) or a report job posts collected ones (report mode).
+import type { RunReport } from '../core/model.js';
+import { COMMENT_LIMIT, escapeCell, renderMarkdown } from '../report/markdown.js';
+import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from '../report/source-links.js';
+import { mergeReports } from '../github/reports.js';
+import { runLogsMarkdown } from './annotations.js';
+import { canaryMarkdown } from './canary.js';
+
+export interface CommentOptions {
+  checkName: string;
+  limit?: number;
+  /** GITHUB_SERVER_URL; default https://github.com. */
+  serverUrl?: string;
+  /** The workflow run that posts the comment. */
+  runUrl?: string | null;
+}
+
+function headSource(report: RunReport, serverUrl: string): SourceRef | undefined {
+  const sha = report.change?.headSha || report.pr.sha;
+  if (!report.change?.headRepo || !sha) return undefined;
+  return { serverUrl, repo: report.change.headRepo, sha };
+}
+
+function commit(sha: string, repo: string | undefined, serverUrl: string): string {
+  if (!sha) return '?';
+  const short = `\`${sha.slice(0, 12)}\``;
+  return repo ? `[${short}](${commitUrl(sha, { serverUrl, repo })})` : short;
+}
+
+/** Commits, kernel, target, runner and the run: what a reader needs to reproduce or find the logs. */
+export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serverUrl' | 'runUrl'>): string {
+  const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const repo = report.change?.headRepo || undefined;
+  const parts = [
+    `base ${commit(report.change?.baseSha || report.base.sha, repo, serverUrl)} → PR ${commit(report.change?.headSha || report.pr.sha, repo, serverUrl)}`,
+    `kernel ${escapeCell(report.runner.kernel)}`,
+    `target ${report.runner.target}`,
+    `runner ${escapeCell(report.runner.name)}`,
+  ];
+  if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
+  return parts.join(' · ');
+}
+
+function section(report: RunReport, title: string, limit: number, opts: CommentOptions): string {
+  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
+  const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  return (
+    renderMarkdown(report.comparison, {
+      limit: limit - logs.length,
+      title,
+      base: report.base.analysis,
+      pr: report.pr.analysis,
+      source: headSource(report, serverUrl),
+      context: contextLine(report, opts),
+    }) + logs
+  );
+}
+
+/** One report: its verdict, table and details. Several (a matrix): the worst verdict, then one section per runner. */
+export function renderComment(reports: RunReport[], opts: CommentOptions): string {
+  const limit = opts.limit ?? COMMENT_LIMIT;
+  const title = `${opts.checkName}: kernel memory balance`;
+  if (reports.length === 0) throw new Error('no report to render');
+  if (reports.length === 1) return section(reports[0], title, limit, opts);
+  const merged = mergeReports(reports.map((report) => ({ file: '', report })));
+  const head = `### ${title} (${merged.runners.map((r) => escapeCell(r.name)).join(', ')})\n\n**${merged.headline}**\n`;
+  const perSection = Math.floor((limit - head.length) / reports.length);
+  const sections = reports.map((report, i) => {
+    const heading = `\n#### ${escapeCell(merged.runners[i].name)}\n\n`;
+    return heading + section(report, '', perSection - heading.length, opts);
+  });
+  return head + sections.join('');
+}

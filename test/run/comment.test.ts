@@ -1,0 +1,105 @@
+// The PR comment of a run: the same text in full mode and in report mode (the fork-safe flow),
+// with the canary line, the failed side's log excerpt (no terminal control characters), the
+// outstanding objects, and one line of commits, kernel, target, runner and run.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/core/model.js';
+import { renderComment, contextLine } from '../../src/run/comment.js';
+import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
+import { parseSettings } from '../../src/settings/settings.js';
+import { plainText } from '../../src/report/plain-text.js';
+import { runUrl } from '../../src/report/source-links.js';
+import { useGitHubServer } from '../support/github-server.js';
+import { eventPath, loadEvent, stepSummaryFile } from '../support/github-env.js';
+import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
+
+const CONSOLE = readFileSync(join(import.meta.dirname, '..', 'lab', 'data', 'oops-insmod.console.txt'), 'utf8');
+const TOKEN = 'ghs_test0000000000000000000000000000000';
+const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-comment-'));
+const summary = stepSummaryFile();
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  summary.remove();
+});
+
+const server = useGitHubServer();
+
+/** The leaky PR run, with the canary caught, as full mode would render it. */
+async function canaryReport(): Promise<RunReport> {
+  const report = await recordedReport();
+  report.canary = { caught: true, site: 'ab_canary_open', location: 'canary/ab_canary.c:31', leakedPerCycle: 1, cycles: 2, status: 'ok', kernel: report.runner.kernel };
+  return report;
+}
+
+/** A PR side whose module oopsed on load: the VM's real serial console as the excerpt. */
+async function oopsReport(): Promise<RunReport> {
+  return recordedReport({ pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined } });
+}
+
+describe('the comment of one report', () => {
+  it('strips terminal control characters from a console excerpt, keeping its lines', async () => {
+    expect(CONSOLE).toContain('\x1bc\x1b[?7l\x1b[2J');
+    const md = renderComment([await oopsReport()], { checkName: 'alloc-balance' });
+    expect(md).toContain('<details><summary>PR: the kernel reported an error: the kernel crashed');
+    expect(md).toContain('SeaBIOS (version 1.16.2-debian-1.16.2-1)\n');
+    expect(md).toMatch(/BUG: kernel NULL pointer dereference|Oops/);
+    expect(md).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(plainText('\x1b[1;31mred\x1b[0m\ttab\r\nline\x1b]0;title\x07 \x1b(Bdone\x00\x7f')).toBe('red\ttab\nline done');
+  });
+
+  it('ends the small print with commits linked, kernel, target, runner and the run', async () => {
+    const report = await recordedReport();
+    const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'nic-lab/kni-driver', GITHUB_RUN_ID: '14120386231', GITHUB_RUN_ATTEMPT: '2' };
+    expect(runUrl(env)).toBe('https://github.com/nic-lab/kni-driver/actions/runs/14120386231/attempts/2');
+    expect(runUrl({})).toBeNull();
+    expect(contextLine(report, { runUrl: runUrl(env) })).toBe(
+      `base [\`9f2c1e0b7d4a\`](https://github.com/eve-contrib/kni-driver/commit/${BASE_SHA}) → PR [\`4e7d2c9a1b0f\`](https://github.com/eve-contrib/kni-driver/commit/${HEAD_SHA}) · kernel 6.1.0-56-amd64 · target vm · runner nic-runner-1 · [workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231/attempts/2)`,
+    );
+    const demo = { ...report, change: undefined };
+    expect(contextLine(demo, {})).toBe('base `9f2c1e0b7d4a` → PR `4e7d2c9a1b0f` · kernel 6.1.0-56-amd64 · target vm · runner nic-runner-1');
+    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(`<sub>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`);
+  });
+
+  it('a matrix: the worst verdict on top, then each runner with its own table and details', async () => {
+    const leaky = await recordedReport({ runner: 'nic-a' });
+    const crashed = await recordedReport({ runner: 'nic-b', pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined } });
+    const md = renderComment([leaky, crashed], { checkName: 'alloc-balance' });
+    expect(md.startsWith('### alloc-balance: kernel memory balance (nic-a, nic-b)\n\n**FAIL on nic-a, nic-b (2 runners): ')).toBe(true);
+    expect(md).toContain('\n#### nic-a\n\n**❌ fail: PR leaks 2 objects/cycle at igb_like_probe (base 0)**');
+    expect(md).toContain('\n#### nic-b\n\n**❌ fail: on the PR build the kernel reported an error: the kernel crashed');
+    expect(md.match(/<summary>Outstanding objects \(PR\)<\/summary>/g)).toHaveLength(1);
+    expect(md).toContain('<details><summary>PR: the kernel reported an error: the kernel crashed');
+  });
+});
+
+describe('report mode posts what full mode renders', () => {
+  it('the fork-safe flow: the comment holds the canary line, the objects and the context line, exactly as full mode', async () => {
+    const report = await canaryReport();
+    mkdirSync(join(dir, 'artifacts', 'nic-runner-1'), { recursive: true });
+    writeFileSync(join(dir, 'artifacts', 'nic-runner-1', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    server.state.pulls.set('nic-lab/kni-driver#57', loadEvent('pull_request_fork').pull_request);
+    const env = {
+      GITHUB_EVENT_NAME: 'workflow_run',
+      GITHUB_EVENT_PATH: eventPath('workflow_run_fork'),
+      GITHUB_REPOSITORY: 'nic-lab/kni-driver',
+      GITHUB_API_URL: server.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '14120386231',
+    };
+    const settings = parseSettings((name) => ({ mode: 'report', reports: 'artifacts/**/report.json', 'github-token': TOKEN })[name] ?? '');
+    const io: PipelineIo = { log: () => {}, warn: () => {}, group: (_, fn) => fn(), workspace: dir, saveState: () => {}, env, cliPath: '', nodePath: '' };
+    const result = await runPipeline(settings, io);
+
+    // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect).
+    const full = renderComment([report], { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) });
+    expect(result.markdown).toBe(full);
+    expect(full).toContain('🐤 Canary caught: the planted leak of ab_canary (1 netdev per cycle at ab_canary_open (ab_canary.c:31))');
+    expect(full).toContain('<details><summary>Outstanding objects (PR)</summary>');
+    expect(full).toContain('[workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231)');
+    const posted = server.state.comments.get('nic-lab/kni-driver#57') ?? [];
+    expect(posted).toHaveLength(1);
+    expect(String(posted[0].body)).toContain(full.trim());
+  });
+});
