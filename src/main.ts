@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { actionsDirCache } from './github/dir-cache.js';
 import { cliPath } from './bundle-paths.js';
 import { parseSettings, type Settings } from './settings/settings.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
@@ -29,6 +30,7 @@ function io(settings: Settings): PipelineIo {
     cliPath: cliPath(),
     nodePath: process.execPath,
     onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
+    cache: actionsDirCache(),
     prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }),
   };
 }

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { currentIdentity } from '../lab/as-root.js';
 import { initFingerprint } from '../lab/guest-scripts.js';
-import { actionsLabCache } from '../lab/lab-cache.js';
+import { actionsDirCache } from '../github/dir-cache.js';
 import { actionLabDirs } from '../lab/lab-dirs.js';
 import { inspectLab, type LabManifestEntry } from '../lab/lab-kernel.js';
 import { provisionLab, type ExecResult, type LabProvisionIo } from './provision-lab.js';
@@ -26,7 +26,7 @@ export function prepareActionLab(release: string, opts: ActionLabOptions): Promi
     fingerprint: initFingerprint(),
     inspect: (labDir, release) => inspectLab(release, labDir),
     exec: execLines,
-    cache: actionsLabCache(),
+    cache: actionsDirCache(),
     log: opts.log,
     warn: opts.warn,
     group: opts.group,

@@ -17,6 +17,8 @@ import { resolveReportTarget } from '../github/report-target.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
 import { runSide, type BuildSpec, type SideContext, type SideSource } from './side.js';
+import { UserspaceCaching } from './userspace-caching.js';
+import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './target-runner.js';
 import { decideVerdict } from './verdict.js';
@@ -36,6 +38,8 @@ export interface PipelineIo extends RunnerOptions {
   env: NodeJS.ProcessEnv;
   /** target: vm: the lab kernel of `release` (empty: any), set up when missing. */
   prepareLab?: (release: string) => Promise<LabKernel>;
+  /** The Actions cache, for a preset's user-space build (absent or unavailable: local cache only). */
+  cache?: DirCache;
 }
 
 export interface PipelineResult {
@@ -61,15 +65,20 @@ export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group'>,
+  io: Pick<PipelineIo, 'log' | 'group' | 'cache'>,
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
+  const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
     const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
+    if (prepared) {
+      await userspace.restore(prepared.userspace);
+      prepared.checkPrerequisites();
+    }
     const build: BuildSpec = prepared
       ? prepared.build
       : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
@@ -83,6 +92,7 @@ export async function measure(
       job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : undefined,
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
   }

@@ -11,6 +11,10 @@ import type { BuildSpec } from './side.js';
 
 export interface SidePreparation {
   build: BuildSpec;
+  /** The cached user-space build this side runs (Actions cache key and directory, and the program in it). */
+  userspace: { key: string; dir: string; program: string };
+  /** Throws a UsageError naming what the build needs and is missing (checked once the cache had its say). */
+  checkPrerequisites(): void;
   workload: WorkloadSettings;
   readyCommand: string;
   env: Record<string, string>;
@@ -37,10 +41,12 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
         instructionSet: settings.target === 'vm' ? 'generic' : 'native',
       });
-      const cached = existsSync(preset.userspaceBuild.program);
-      const needed = requirementsOf([...(cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }]), { plan: preset.moduleBuild, userspace: false }]);
-      const missing = missingRequirements(needed, probe);
-      if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
+      const checkPrerequisites = () => {
+        const cached = existsSync(preset.userspaceBuild.program);
+        const needed = requirementsOf([...(cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }]), { plan: preset.moduleBuild, userspace: false }]);
+        const missing = missingRequirements(needed, probe);
+        if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
+      };
       const { readyCommand, env, ...workload } = preset.workload;
       return {
         build: {
@@ -52,6 +58,8 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== '').join(' '),
           output: preset.moduleBuild.output,
         },
+        userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
+        checkPrerequisites,
         workload,
         readyCommand,
         env,

@@ -2,7 +2,7 @@
 // (`lab plan`, restore the Actions cache under the planned release's key, `lab setup`) and save
 // what a set-up built. Every effect goes through LabProvisionIo.
 import { labCliArgv, rootNeeded, sudoRefusal, type Identity } from '../lab/as-root.js';
-import type { LabCache } from '../lab/lab-cache.js';
+import type { DirCache } from '../github/dir-cache.js';
 import { labCacheKey } from '../lab/lab-cache-key.js';
 import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
 import { UsageError } from '../settings/input-error.js';
@@ -26,7 +26,7 @@ export interface LabProvisionIo {
   inspect(labDir: string, release: string): LabInspection;
   /** Runs argv; each stderr line goes to onLine as it comes. */
   exec(argv: string[], onLine: (line: string) => void): Promise<ExecResult>;
-  cache: LabCache;
+  cache: DirCache;
   log: (line: string) => void;
   warn: (line: string) => void;
   group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { actionsLabCache } from '../../src/lab/lab-cache.js';
+import { actionsDirCache } from '../../src/github/dir-cache.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 
 let work: string;
@@ -56,7 +56,7 @@ function fakeLab(dir: string, bigBytes = 0) {
 describe('the lab cache on the Actions cache service', () => {
   test('is not available without the service in the environment', () => {
     setEnv({ ACTIONS_CACHE_SERVICE_V2: 'true', ACTIONS_RESULTS_URL: undefined, ACTIONS_CACHE_URL: undefined });
-    expect(actionsLabCache().available).toBe(false);
+    expect(actionsDirCache().available).toBe(false);
   });
 
   test('saves a lab directory, restores it after it is gone, and misses on another key', async () => {
@@ -64,7 +64,7 @@ describe('the lab cache on the Actions cache service', () => {
     const lab = join(work, 'small', 'lab');
     fakeLab(lab);
     const before = readFileSync(join(lab, '6.1.0-99-amd64', 'initrd.cpio'));
-    const cache = actionsLabCache();
+    const cache = actionsDirCache();
     expect(cache.available).toBe(true);
     expect(await cache.restore(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(false);
     expect(await cache.save(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(true);
@@ -85,7 +85,7 @@ describe('the lab cache on the Actions cache service', () => {
     const lab = join(work, 'big', 'lab');
     fakeLab(lab, 140 * 1024 * 1024);
     const before = readFileSync(join(lab, '6.1.0-99-amd64', 'vmlinux'));
-    const cache = actionsLabCache();
+    const cache = actionsDirCache();
     expect(await cache.save(lab, 'alloc-balance-lab-v1-big')).toBe(true);
     expect(server.requests).toContain('PUT /devstoreaccount1/cache/entry-1?comp=blocklist');
     rmSync(lab, { recursive: true });

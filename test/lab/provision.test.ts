@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { asRoot, labCliArgv, sudoRefusal } from '../../src/lab/as-root.js';
 import { LAB_FORMAT, labCacheKey } from '../../src/lab/lab-cache-key.js';
-import type { LabCache } from '../../src/lab/lab-cache.js';
+import type { DirCache } from '../../src/github/dir-cache.js';
 import { actionLabDirs } from '../../src/lab/lab-dirs.js';
 import type { LabInspection, LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { chooseLab, provisionLab, type ExecResult, type LabProvisionIo } from '../../src/run/provision-lab.js';
@@ -53,7 +53,7 @@ function fake(opts: {
     const k = release ? kernels.find((e) => e.release === release) : kernels[0];
     return k ? { kernel: k } : { problem: `VM lab in ${labDir} has no kernel prepared` };
   };
-  const cache: LabCache = {
+  const cache: DirCache = {
     available: opts.cache?.available ?? false,
     async restore(dir, key) {
       cacheCalls.push(`restore ${dir} ${key}`);

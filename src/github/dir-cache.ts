@@ -1,7 +1,7 @@
-// The Actions cache as the lab uses it: one directory under one key.
+// The Actions cache as alloc-balance uses it: one directory under one key (the VM lab, the DPDK build).
 import * as cache from '@actions/cache';
 
-export interface LabCache {
+export interface DirCache {
   /** False where no cache service is reachable (local runs, tests without one). */
   readonly available: boolean;
   /** True when the entry `key` was restored into `dir`. */
@@ -11,7 +11,7 @@ export interface LabCache {
 }
 
 /** @actions/cache; it warns about service errors itself and treats them as a miss. */
-export function actionsLabCache(): LabCache {
+export function actionsDirCache(): DirCache {
   return {
     available: cache.isFeatureAvailable(),
     async restore(dir, key) {

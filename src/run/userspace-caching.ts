@@ -1,0 +1,47 @@
+// A preset's user-space build (minutes of DPDK meson) in the Actions cache: restored before a side
+// builds, saved once after a side built it. Without the service the local cache dir does the job.
+import { existsSync } from 'node:fs';
+import type { DirCache } from '../github/dir-cache.js';
+
+export interface CachedBuild {
+  key: string;
+  dir: string;
+  program: string;
+}
+
+export class UserspaceCaching {
+  /** Keys that were present (locally or restored) before this run built anything. */
+  private readonly had = new Set<string>();
+  private readonly tried = new Set<string>();
+  private said = false;
+
+  constructor(
+    private readonly cache: DirCache | undefined,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async restore(b: CachedBuild): Promise<void> {
+    if (this.tried.has(b.key)) return;
+    this.tried.add(b.key);
+    if (existsSync(b.program)) {
+      this.had.add(b.key);
+      return;
+    }
+    if (!this.cache?.available) {
+      if (!this.said) this.log('Actions cache not available here: the DPDK user-space build is kept in the local cache only');
+      this.said = true;
+      return;
+    }
+    if ((await this.cache.restore(b.dir, b.key)) && existsSync(b.program)) {
+      this.had.add(b.key);
+      this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
+    } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
+  }
+
+  async saveBuilt(b: CachedBuild): Promise<void> {
+    if (this.had.has(b.key) || !existsSync(b.program)) return;
+    this.had.add(b.key);
+    if (!this.cache?.available) return;
+    if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
+  }
+}
