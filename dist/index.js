@@ -1313,13 +1313,13 @@ var require_util = __commonJS({
     function isFormDataLike(object) {
       return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
-    function addAbortListener(signal2, listener) {
-      if ("addEventListener" in signal2) {
-        signal2.addEventListener("abort", listener, { once: true });
-        return () => signal2.removeEventListener("abort", listener);
+    function addAbortListener(signal, listener) {
+      if ("addEventListener" in signal) {
+        signal.addEventListener("abort", listener, { once: true });
+        return () => signal.removeEventListener("abort", listener);
       }
-      signal2.addListener("abort", listener);
-      return () => signal2.removeListener("abort", listener);
+      signal.addListener("abort", listener);
+      return () => signal.removeListener("abort", listener);
     }
     var hasToWellFormed = typeof String.prototype.toWellFormed === "function";
     var hasIsWellFormed = typeof String.prototype.isWellFormed === "function";
@@ -7072,7 +7072,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client2, request2) {
       const session = client2[kHTTP2Session];
-      const { method, path: path12, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request2;
+      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body: body2 } = request2;
       if (upgrade) {
         util5.errorRequest(client2, request2, new Error("Upgrade not supported for H2"));
@@ -7127,7 +7127,7 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream2 = session.request(headers, { endStream: false, signal: signal2 });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
@@ -7204,12 +7204,12 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body2 === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream2 = session.request(headers, { endStream: shouldEndStream, signal: signal2 });
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
         stream2.once("continue", writeBodyH2);
       } else {
         stream2 = session.request(headers, {
           endStream: shouldEndStream,
-          signal: signal2
+          signal
         });
         writeBodyH2();
       }
@@ -9570,11 +9570,11 @@ var require_readable = __commonJS({
       }
       async dump(opts) {
         let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal2 = opts?.signal;
-        if (signal2 != null && (typeof signal2 !== "object" || !("aborted" in signal2))) {
+        const signal = opts?.signal;
+        if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
           throw new InvalidArgumentError("signal must be an AbortSignal");
         }
-        signal2?.throwIfAborted();
+        signal?.throwIfAborted();
         if (this._readableState.closeEmitted) {
           return null;
         }
@@ -9583,13 +9583,13 @@ var require_readable = __commonJS({
             this.destroy(new AbortError3());
           }
           const onAbort = () => {
-            this.destroy(signal2.reason ?? new AbortError3());
+            this.destroy(signal.reason ?? new AbortError3());
           };
-          signal2?.addEventListener("abort", onAbort);
+          signal?.addEventListener("abort", onAbort);
           this.on("close", function() {
-            signal2?.removeEventListener("abort", onAbort);
-            if (signal2?.aborted) {
-              reject(signal2.reason ?? new AbortError3());
+            signal?.removeEventListener("abort", onAbort);
+            if (signal?.aborted) {
+              reject(signal.reason ?? new AbortError3());
             } else {
               resolve11(null);
             }
@@ -9815,7 +9815,7 @@ var require_api_request = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal: signal2, method, opaque, body: body2, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal, method, opaque, body: body2, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -9823,7 +9823,7 @@ var require_api_request = __commonJS({
           if (highWaterMark && (typeof highWaterMark !== "number" || highWaterMark < 0)) {
             throw new InvalidArgumentError("invalid highWaterMark");
           }
-          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -9851,7 +9851,7 @@ var require_api_request = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError;
         this.highWaterMark = highWaterMark;
-        this.signal = signal2;
+        this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
         if (util5.isStream(body2)) {
@@ -10001,18 +10001,18 @@ var require_abort_signal = __commonJS({
       }
       removeSignal(self2);
     }
-    function addSignal(self2, signal2) {
+    function addSignal(self2, signal) {
       self2.reason = null;
       self2[kSignal] = null;
       self2[kListener] = null;
-      if (!signal2) {
+      if (!signal) {
         return;
       }
-      if (signal2.aborted) {
+      if (signal.aborted) {
         abort(self2);
         return;
       }
-      self2[kSignal] = signal2;
+      self2[kSignal] = signal;
       self2[kListener] = () => {
         abort(self2);
       };
@@ -10053,7 +10053,7 @@ var require_api_stream = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal: signal2, method, opaque, body: body2, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal, method, opaque, body: body2, onInfo, responseHeaders, throwOnError } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -10061,7 +10061,7 @@ var require_api_stream = __commonJS({
           if (typeof factory !== "function") {
             throw new InvalidArgumentError("invalid factory");
           }
-          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -10093,7 +10093,7 @@ var require_api_stream = __commonJS({
             this.onError(err);
           });
         }
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context5) {
         if (this.reason) {
@@ -10269,8 +10269,8 @@ var require_api_pipeline = __commonJS({
         if (typeof handler2 !== "function") {
           throw new InvalidArgumentError("invalid handler");
         }
-        const { signal: signal2, method, opaque, onInfo, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, method, opaque, onInfo, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         if (method === "CONNECT") {
@@ -10323,7 +10323,7 @@ var require_api_pipeline = __commonJS({
           req.push(null);
         });
         this.res = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context5) {
         const { ret, res } = this;
@@ -10427,8 +10427,8 @@ var require_api_upgrade = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal: signal2, opaque, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, opaque, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_UPGRADE");
@@ -10437,7 +10437,7 @@ var require_api_upgrade = __commonJS({
         this.callback = callback;
         this.abort = null;
         this.context = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context5) {
         if (this.reason) {
@@ -10519,8 +10519,8 @@ var require_api_connect = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal: signal2, opaque, responseHeaders } = opts;
-        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
+        const { signal, opaque, responseHeaders } = opts;
+        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_CONNECT");
@@ -10528,7 +10528,7 @@ var require_api_connect = __commonJS({
         this.responseHeaders = responseHeaders || null;
         this.callback = callback;
         this.abort = null;
-        addSignal(this, signal2);
+        addSignal(this, signal);
       }
       onConnect(abort, context5) {
         if (this.reason) {
@@ -12848,8 +12848,8 @@ var require_request2 = __commonJS({
     var assert4 = __require("node:assert");
     var { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
-    var requestFinalizer = new FinalizationRegistry2(({ signal: signal2, abort }) => {
-      signal2.removeEventListener("abort", abort);
+    var requestFinalizer = new FinalizationRegistry2(({ signal, abort }) => {
+      signal.removeEventListener("abort", abort);
     });
     var dependentControllerMap = /* @__PURE__ */ new WeakMap();
     function buildAbort(acRef) {
@@ -12891,7 +12891,7 @@ var require_request2 = __commonJS({
         let request2 = null;
         let fallbackMode = null;
         const baseUrl2 = environmentSettingsObject.settingsObject.baseUrl;
-        let signal2 = null;
+        let signal = null;
         if (typeof input === "string") {
           this[kDispatcher] = init.dispatcher;
           let parsedURL;
@@ -12911,7 +12911,7 @@ var require_request2 = __commonJS({
           this[kDispatcher] = init.dispatcher || input[kDispatcher];
           assert4(input instanceof _Request);
           request2 = input[kState];
-          signal2 = input[kSignal];
+          signal = input[kSignal];
         }
         const origin = environmentSettingsObject.settingsObject.origin;
         let window2 = "client";
@@ -13060,33 +13060,33 @@ var require_request2 = __commonJS({
           }
         }
         if (init.signal !== void 0) {
-          signal2 = init.signal;
+          signal = init.signal;
         }
         this[kState] = request2;
         const ac = new AbortController();
         this[kSignal] = ac.signal;
-        if (signal2 != null) {
-          if (!signal2 || typeof signal2.aborted !== "boolean" || typeof signal2.addEventListener !== "function") {
+        if (signal != null) {
+          if (!signal || typeof signal.aborted !== "boolean" || typeof signal.addEventListener !== "function") {
             throw new TypeError(
               "Failed to construct 'Request': member signal is not of type AbortSignal."
             );
           }
-          if (signal2.aborted) {
-            ac.abort(signal2.reason);
+          if (signal.aborted) {
+            ac.abort(signal.reason);
           } else {
             this[kAbortController] = ac;
             const acRef = new WeakRef(ac);
             const abort = buildAbort(acRef);
             try {
-              if (typeof getMaxListeners === "function" && getMaxListeners(signal2) === defaultMaxListeners) {
-                setMaxListeners(1500, signal2);
-              } else if (getEventListeners(signal2, "abort").length >= defaultMaxListeners) {
-                setMaxListeners(1500, signal2);
+              if (typeof getMaxListeners === "function" && getMaxListeners(signal) === defaultMaxListeners) {
+                setMaxListeners(1500, signal);
+              } else if (getEventListeners(signal, "abort").length >= defaultMaxListeners) {
+                setMaxListeners(1500, signal);
               }
             } catch {
             }
-            util5.addAbortListener(signal2, abort);
-            requestFinalizer.register(ac, { signal: signal2, abort }, abort);
+            util5.addAbortListener(signal, abort);
+            requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
         this[kHeaders] = new Headers2(kConstruct);
@@ -13374,10 +13374,10 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
-    function fromInnerRequest(innerRequest, signal2, guard) {
+    function fromInnerRequest(innerRequest, signal, guard) {
       const request2 = new Request(kConstruct);
       request2[kState] = innerRequest;
-      request2[kSignal] = signal2;
+      request2[kSignal] = signal;
       request2[kHeaders] = new Headers2(kConstruct);
       setHeadersList(request2[kHeaders], innerRequest.headersList);
       setHeadersGuard(request2[kHeaders], guard);
@@ -13484,8 +13484,8 @@ var require_request2 = __commonJS({
       {
         key: "signal",
         converter: webidl.nullableConverter(
-          (signal2) => webidl.converters.AbortSignal(
-            signal2,
+          (signal) => webidl.converters.AbortSignal(
+            signal,
             "RequestInit",
             "signal",
             { strict: false }
@@ -25590,9 +25590,9 @@ var require_enum_object = __commonJS({
       if (!isEnumObject(enumObject))
         throw new Error("not a typescript enum object");
       let values = [];
-      for (let [name, number2] of Object.entries(enumObject))
-        if (typeof number2 == "number")
-          values.push({ name, number: number2 });
+      for (let [name, number] of Object.entries(enumObject))
+        if (typeof number == "number")
+          values.push({ name, number });
       return values;
     }
     exports2.listEnumValues = listEnumValues;
@@ -28719,8 +28719,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -28816,10 +28816,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -28848,9 +28848,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -28861,8 +28861,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -36452,18 +36452,18 @@ function handleErrorResponse(parsedResponse, operationSpec, responseSpec, option
 }
 async function parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML2) {
   if (!operationResponse.request.streamResponseStatusCodes?.has(operationResponse.status) && operationResponse.bodyAsText) {
-    const text = operationResponse.bodyAsText;
+    const text2 = operationResponse.bodyAsText;
     const contentType2 = operationResponse.headers.get("Content-Type") || "";
     const contentComponents = !contentType2 ? [] : contentType2.split(";").map((component) => component.toLowerCase());
     try {
       if (contentComponents.length === 0 || contentComponents.some((component) => jsonContentTypes.indexOf(component) !== -1)) {
-        operationResponse.parsedBody = JSON.parse(text);
+        operationResponse.parsedBody = JSON.parse(text2);
         return operationResponse;
       } else if (contentComponents.some((component) => xmlContentTypes.indexOf(component) !== -1)) {
         if (!parseXML2) {
           throw new Error("Parsing XML not supported.");
         }
-        const body2 = await parseXML2(text, opts.xml);
+        const body2 = await parseXML2(text2, opts.xml);
         operationResponse.parsedBody = body2;
         return operationResponse;
       }
@@ -37006,8 +37006,8 @@ var Constants = {
     AUTHORIZATION: "authorization"
   }
 };
-function isUuid(text) {
-  return /^[0-9a-fA-F]{8}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{12}$/.test(text);
+function isUuid(text2) {
+  return /^[0-9a-fA-F]{8}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{12}$/.test(text2);
 }
 var authorizeRequestOnTenantChallenge = async (challengeOptions) => {
   const requestOptions = requestToOptions(challengeOptions.request);
@@ -41497,7 +41497,7 @@ function prettify(node, options, matcher, readonlyMatcher) {
   return compress(node, options, matcher, readonlyMatcher);
 }
 function compress(arr, options, matcher, readonlyMatcher) {
-  let text;
+  let text2;
   const compressedObj = {};
   for (let i = 0; i < arr.length; i++) {
     const tagObj = arr[i];
@@ -41510,8 +41510,8 @@ function compress(arr, options, matcher, readonlyMatcher) {
       matcher.push(property, rawAttrs);
     }
     if (property === options.textNodeName) {
-      if (text === void 0) text = tagObj[property];
-      else text += "" + tagObj[property];
+      if (text2 === void 0) text2 = tagObj[property];
+      else text2 += "" + tagObj[property];
     } else if (property === void 0) {
       continue;
     } else if (tagObj[property]) {
@@ -41549,9 +41549,9 @@ function compress(arr, options, matcher, readonlyMatcher) {
       }
     }
   }
-  if (typeof text === "string") {
-    if (text.length > 0) compressedObj[options.textNodeName] = text;
-  } else if (text !== void 0) compressedObj[options.textNodeName] = text;
+  if (typeof text2 === "string") {
+    if (text2.length > 0) compressedObj[options.textNodeName] = text2;
+  } else if (text2 !== void 0) compressedObj[options.textNodeName] = text2;
   return compressedObj;
 }
 function propName(obj2) {
@@ -41722,9 +41722,9 @@ function arrToStr(arr, options, indentation, matcher, stopNodeExpressions, qName
   }
   if (!Array.isArray(arr)) {
     if (arr !== void 0 && arr !== null) {
-      let text = valToStr(arr);
-      text = replaceEntitiesValue2(text, options);
-      return text;
+      let text2 = valToStr(arr);
+      text2 = replaceEntitiesValue2(text2, options);
+      return text2;
     }
     return "";
   }
@@ -43204,9 +43204,9 @@ var NativeCRC64 = (() => {
     var wasmMemory;
     var ABORT = false;
     var EXITSTATUS;
-    function assert4(condition, text) {
+    function assert4(condition, text2) {
       if (!condition) {
-        abort("Assertion failed" + (text ? ": " + text : ""));
+        abort("Assertion failed" + (text2 ? ": " + text2 : ""));
       }
     }
     var UTF8Decoder = typeof TextDecoder != "undefined" ? new TextDecoder("utf8") : void 0;
@@ -44313,12 +44313,12 @@ var NativeCRC64 = (() => {
           abort("invalid type for setValue: " + type);
       }
     }
-    function warnOnce(text) {
+    function warnOnce(text2) {
       if (!warnOnce.shown) warnOnce.shown = {};
-      if (!warnOnce.shown[text]) {
-        warnOnce.shown[text] = 1;
-        if (ENVIRONMENT_IS_NODE) text = "warning: " + text;
-        err(text);
+      if (!warnOnce.shown[text2]) {
+        warnOnce.shown[text2] = 1;
+        if (ENVIRONMENT_IS_NODE) text2 = "warning: " + text2;
+        err(text2);
       }
     }
     function _abort() {
@@ -60521,8 +60521,8 @@ function extractConnectionStringParts(connectionString) {
     return { kind: "SASConnString", url: blobEndpoint, accountName, accountSas };
   }
 }
-function escape2(text) {
-  return encodeURIComponent(text).replace(/%2F/g, "/").replace(/'/g, "%27").replace(/\+/g, "%20").replace(/%25/g, "%");
+function escape2(text2) {
+  return encodeURIComponent(text2).replace(/%2F/g, "/").replace(/'/g, "%27").replace(/\+/g, "%20").replace(/%25/g, "%");
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
@@ -69572,15 +69572,15 @@ function cliPath() {
 
 // src/core/pair-spec.ts
 var SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
-function parsePair(text) {
-  const parts = text.trim().split(":");
+function parsePair(text2) {
+  const parts = text2.trim().split(":");
   if (parts.length !== 2 || !SYMBOL.test(parts[0]) || !SYMBOL.test(parts[1])) {
-    throw new Error(`"${text}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
+    throw new Error(`"${text2}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
   }
   return { alloc: parts[0], free: parts[1] };
 }
-function parsePairList(text) {
-  const items = text.split(/[\s,]+/).filter((s) => s !== "");
+function parsePairList(text2) {
+  const items = text2.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
@@ -69629,6 +69629,100 @@ var UsageError2 = class extends Error {
   }
 };
 
+// src/settings/inputs.ts
+var choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
+var whole = (def, min, max, expected) => ({ kind: "number", default: def, min, max, integer: true, expected });
+var seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
+var flag = (def) => ({ kind: "bool", default: def });
+var text = (def = "") => ({ kind: "text", default: def });
+var MAX_CYCLES = 1e3;
+var SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+var INPUTS = {
+  mode: choice("full", ["full", "collect", "report"]),
+  target: choice("vm", ["host", "vm"]),
+  preset: choice("none", ["none", "dpdk-kni"]),
+  "module-dir": text("."),
+  module: text(),
+  "build-command": text(),
+  "module-args": text(),
+  workload: text(),
+  "ready-pattern": text(),
+  "ready-delay": seconds(1, 0, 3600),
+  "ready-timeout": seconds(60, 1, 3600),
+  hold: seconds(1, 0, 3600),
+  "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
+  grace: seconds(10, 0, 600),
+  cycles: whole(3, 1, MAX_CYCLES),
+  track: text(),
+  "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+  "github-token": text("${{ github.token }}"),
+  "check-name": text("alloc-balance"),
+  reports: text(),
+  "base-ref": text(),
+  "head-ref": text(),
+  "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
+  "allow-fork-code": flag(false),
+  "approval-label": text(),
+  "vm-kernel": text(),
+  "vm-memory": whole(1024, 256, 65536),
+  "vm-cpus": whole(2, 1, 64),
+  "boot-timeout": whole(120, 5, 3600),
+  "trace-buffer-kb": whole(8192, 64, 1048576),
+  stacks: flag(true),
+  "timeout-minutes": whole(30, 1, 720),
+  "output-dir": text("alloc-balance-out"),
+  canary: flag(false),
+  "dpdk-portmask": text(),
+  "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
+  "kni-kthread-mode": choice("single", ["single", "multiple"]),
+  "kni-carrier": choice("off", ["off", "on"]),
+  "dpdk-ports": choice("", ["null", "nic"]),
+  "dpdk-eal-args": text(),
+  "dpdk-app-args": text(),
+  "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
+  "dpdk-drivers": text()
+};
+var INPUT_NAMES = Object.keys(INPUTS);
+function spec(name, kind) {
+  const s = INPUTS[name];
+  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
+  return s;
+}
+function readChoice(read2, name, fallback) {
+  const s = spec(name, "choice");
+  const raw = read2(name).trim();
+  if (raw === "") return fallback ?? s.default;
+  if (s.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
+}
+function readNumber(read2, name) {
+  const value = readOptionalNumber(read2, name);
+  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
+  return value;
+}
+function readOptionalNumber(read2, name) {
+  const s = spec(name, "number");
+  const raw = read2(name).trim();
+  if (raw === "") return s.default === "" ? null : s.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
+    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
+  }
+  return value;
+}
+function readBool(read2, name) {
+  const s = spec(name, "bool");
+  const raw = read2(name).trim().toLowerCase();
+  if (raw === "") return s.default;
+  if (["true", "yes", "1", "on"].includes(raw)) return true;
+  if (["false", "no", "0", "off"].includes(raw)) return false;
+  throw new InputError(name, raw, "true or false");
+}
+function readText(read2, name) {
+  const s = spec(name, "text");
+  return read2(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
+}
+
 // src/build/build-plan.ts
 import { spawn as spawn2 } from "node:child_process";
 import { mkdirSync, writeFileSync as writeFileSync3 } from "node:fs";
@@ -69654,7 +69748,7 @@ function runStep(argv, cwd, env, onOutput) {
     child2.stdout.setEncoding("utf8").on("data", onOutput);
     child2.stderr.setEncoding("utf8").on("data", onOutput);
     child2.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child2.on("close", (code, signal2) => done({ code, signal: signal2 }));
+    child2.on("close", (code, signal) => done({ code, signal }));
   });
 }
 async function runBuildPlan(plan, opts = {}) {
@@ -69685,11 +69779,11 @@ async function runBuildPlan(plan, opts = {}) {
     let output = "";
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(step.argv, step.cwd, env, (text) => {
-      append(text);
-      output = (output + text).slice(-MAX_STEP_OUTPUT);
+    const r = await runStep(step.argv, step.cwd, env, (text2) => {
+      append(text2);
+      output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
-      const lines = (partial + text).split("\n");
+      const lines = (partial + text2).split("\n");
       partial = lines.pop() ?? "";
       if (Date.now() - lastProgress < every) return;
       for (let i = lines.length - 1; i >= 0; i--) {
@@ -69791,23 +69885,6 @@ function kniHugepages(portCount) {
 }
 
 // src/presets/kni-options.ts
-var PRESET_INPUT_NAMES = [
-  "dpdk-portmask",
-  "dpdk-build",
-  "kni-kthread-mode",
-  "kni-carrier",
-  "dpdk-ports",
-  "dpdk-eal-args",
-  "dpdk-app-args",
-  "dpdk-hugepages",
-  "dpdk-drivers"
-];
-function oneOf(read2, name, allowed, fallback) {
-  const raw = read2(name).trim();
-  if (raw === "") return fallback;
-  if (allowed.includes(raw)) return raw;
-  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
-}
 function parseDpdkKniOptions(read2, target) {
   const portmask = read2("dpdk-portmask").trim();
   if (portmask === "") {
@@ -69815,13 +69892,7 @@ function parseDpdkKniOptions(read2, target) {
   }
   const ports = portsFromMask(portmask);
   if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
-  const hugeRaw = read2("dpdk-hugepages").trim();
-  let hugepages = null;
-  if (hugeRaw !== "") {
-    const n = Number(hugeRaw);
-    if (!Number.isInteger(n) || n < 0 || n > 1e6) throw new InputError("dpdk-hugepages", hugeRaw, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)");
-    hugepages = n;
-  }
+  const hugepages = readOptionalNumber(read2, "dpdk-hugepages");
   const driversRaw = read2("dpdk-drivers").trim();
   const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
   for (const d of drivers) {
@@ -69830,10 +69901,10 @@ function parseDpdkKniOptions(read2, target) {
   return {
     ports,
     portmask,
-    build: oneOf(read2, "dpdk-build", ["auto", "meson", "kbuild"], "auto"),
-    kthreadMode: oneOf(read2, "kni-kthread-mode", ["single", "multiple"], "single"),
-    carrier: oneOf(read2, "kni-carrier", ["off", "on"], "off"),
-    portSource: oneOf(read2, "dpdk-ports", ["null", "nic"], target === "vm" ? "null" : "nic"),
+    build: readChoice(read2, "dpdk-build"),
+    kthreadMode: readChoice(read2, "kni-kthread-mode"),
+    carrier: readChoice(read2, "kni-carrier"),
+    portSource: readChoice(read2, "dpdk-ports", target === "vm" ? "null" : "nic"),
     ealArgs: read2("dpdk-eal-args").trim(),
     appArgs: read2("dpdk-app-args").trim(),
     hugepages,
@@ -69880,74 +69951,7 @@ function defaultKniTrack() {
 }
 
 // src/settings/settings.ts
-var INPUT_NAMES = [
-  "mode",
-  "target",
-  "preset",
-  "module-dir",
-  "module",
-  "build-command",
-  "module-args",
-  "workload",
-  "ready-pattern",
-  "ready-delay",
-  "ready-timeout",
-  "hold",
-  "stop-signal",
-  "grace",
-  "cycles",
-  "track",
-  "fail-on",
-  "github-token",
-  "check-name",
-  "reports",
-  "base-ref",
-  "head-ref",
-  "pr-number",
-  "allow-fork-code",
-  "approval-label",
-  "vm-kernel",
-  "vm-memory",
-  "vm-cpus",
-  "boot-timeout",
-  "trace-buffer-kb",
-  "stacks",
-  "timeout-minutes",
-  "output-dir",
-  "canary",
-  ...PRESET_INPUT_NAMES
-];
 var DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
-function oneOf2(read2, name, allowed, fallback) {
-  const raw = read2(name).trim();
-  if (raw === "") return fallback;
-  if (allowed.includes(raw)) return raw;
-  throw new InputError(name, raw, `one of ${allowed.join(", ")}`);
-}
-function number(read2, name, fallback, min, max, integer = true) {
-  const raw = read2(name).trim();
-  if (raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || integer && !Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(name, raw, `${integer ? "a whole number" : "a number"} from ${min} to ${max}`);
-  }
-  return value;
-}
-function bool(read2, name, fallback) {
-  const raw = read2(name).trim().toLowerCase();
-  if (raw === "") return fallback;
-  if (["true", "yes", "1", "on"].includes(raw)) return true;
-  if (["false", "no", "0", "off"].includes(raw)) return false;
-  throw new InputError(name, raw, "true or false");
-}
-function signal(read2, name, fallback) {
-  const raw = read2(name).trim().toUpperCase();
-  if (raw === "") return fallback;
-  const full = raw.startsWith("SIG") ? raw : `SIG${raw}`;
-  const known = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-  if (!known.includes(full)) throw new InputError(name, raw, `a signal name: ${known.join(", ")}`);
-  return full;
-}
 function regex(read2, name) {
   const raw = read2(name);
   if (raw === "") return "";
@@ -69958,9 +69962,15 @@ function regex(read2, name) {
   }
   return raw;
 }
+function signalSpelling(read2) {
+  return (name) => {
+    const raw = read2(name).trim().toUpperCase();
+    return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
+  };
+}
 function parseSettings(read2) {
-  const mode = oneOf2(read2, "mode", ["full", "collect", "report"], "full");
-  const preset = oneOf2(read2, "preset", ["none", "dpdk-kni"], "none");
+  const mode = readChoice(read2, "mode");
+  const preset = readChoice(read2, "preset");
   const trackRaw = read2("track").trim();
   let track2;
   try {
@@ -69968,48 +69978,47 @@ function parseSettings(read2) {
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
-  const target = oneOf2(read2, "target", ["host", "vm"], "vm");
-  const prRaw = read2("pr-number").trim();
+  const target = readChoice(read2, "target");
   const settings = {
     mode,
     target,
     preset,
-    moduleDir: read2("module-dir").trim() || ".",
-    moduleName: read2("module").trim(),
-    buildCommand: read2("build-command").trim(),
-    moduleArgs: read2("module-args").trim(),
+    moduleDir: readText(read2, "module-dir"),
+    moduleName: readText(read2, "module"),
+    buildCommand: readText(read2, "build-command"),
+    moduleArgs: readText(read2, "module-args"),
     workload: {
-      command: read2("workload").trim(),
+      command: readText(read2, "workload"),
       readyPattern: regex(read2, "ready-pattern"),
-      readyDelaySeconds: number(read2, "ready-delay", 1, 0, 3600, false),
-      readyTimeoutSeconds: number(read2, "ready-timeout", 60, 1, 3600, false),
-      holdSeconds: number(read2, "hold", 1, 0, 3600, false),
-      stopSignal: signal(read2, "stop-signal", "SIGTERM"),
-      graceSeconds: number(read2, "grace", 10, 0, 600, false)
+      readyDelaySeconds: readNumber(read2, "ready-delay"),
+      readyTimeoutSeconds: readNumber(read2, "ready-timeout"),
+      holdSeconds: readNumber(read2, "hold"),
+      stopSignal: readChoice(signalSpelling(read2), "stop-signal"),
+      graceSeconds: readNumber(read2, "grace")
     },
-    cycles: number(read2, "cycles", 3, 1, 1e3),
+    cycles: readNumber(read2, "cycles"),
     track: track2,
-    failOn: oneOf2(read2, "fail-on", ["new-leak", "any-leak", "never"], "new-leak"),
-    githubToken: read2("github-token").trim(),
-    checkName: read2("check-name").trim() || "alloc-balance",
-    reports: read2("reports").trim(),
-    baseRef: read2("base-ref").trim(),
-    headRef: read2("head-ref").trim(),
-    prNumber: prRaw === "" ? null : number(read2, "pr-number", 0, 1, Number.MAX_SAFE_INTEGER),
-    allowForkCode: bool(read2, "allow-fork-code", false),
-    approvalLabel: read2("approval-label").trim(),
+    failOn: readChoice(read2, "fail-on"),
+    githubToken: readText(read2, "github-token"),
+    checkName: readText(read2, "check-name"),
+    reports: readText(read2, "reports"),
+    baseRef: readText(read2, "base-ref"),
+    headRef: readText(read2, "head-ref"),
+    prNumber: readOptionalNumber(read2, "pr-number"),
+    allowForkCode: readBool(read2, "allow-fork-code"),
+    approvalLabel: readText(read2, "approval-label"),
     vm: {
-      kernel: read2("vm-kernel").trim(),
-      memoryMb: number(read2, "vm-memory", 1024, 256, 65536),
-      cpus: number(read2, "vm-cpus", 2, 1, 64),
-      bootTimeoutSeconds: number(read2, "boot-timeout", 120, 5, 3600)
+      kernel: readText(read2, "vm-kernel"),
+      memoryMb: readNumber(read2, "vm-memory"),
+      cpus: readNumber(read2, "vm-cpus"),
+      bootTimeoutSeconds: readNumber(read2, "boot-timeout")
     },
-    traceBufferKb: number(read2, "trace-buffer-kb", 8192, 64, 1048576),
-    stacks: bool(read2, "stacks", true),
-    timeoutMinutes: number(read2, "timeout-minutes", 30, 1, 720),
-    outputDir: read2("output-dir").trim() || "alloc-balance-out",
+    traceBufferKb: readNumber(read2, "trace-buffer-kb"),
+    stacks: readBool(read2, "stacks"),
+    timeoutMinutes: readNumber(read2, "timeout-minutes"),
+    outputDir: readText(read2, "output-dir"),
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read2, target) : null,
-    canary: bool(read2, "canary", false)
+    canary: readBool(read2, "canary")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -70029,53 +70038,53 @@ import { join as join22, resolve as resolve10 } from "node:path";
 function isHexDigit(c) {
   return c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70;
 }
-function isRawAddress(text) {
-  let i = text.startsWith("0x") ? 2 : 0;
-  const digits = text.length - i;
+function isRawAddress(text2) {
+  let i = text2.startsWith("0x") ? 2 : 0;
+  const digits = text2.length - i;
   if (digits < 1 || i === 0 && digits < 8) return false;
-  for (; i < text.length; i++) if (!isHexDigit(text.charCodeAt(i))) return false;
+  for (; i < text2.length; i++) if (!isHexDigit(text2.charCodeAt(i))) return false;
   return true;
 }
-function normalizeAddress(text) {
-  const hex = (text.startsWith("0x") ? text.slice(2) : text).toLowerCase().replace(/^0+(?=.)/, "");
+function normalizeAddress(text2) {
+  const hex = (text2.startsWith("0x") ? text2.slice(2) : text2).toLowerCase().replace(/^0+(?=.)/, "");
   return `0x${hex}`;
 }
-function addressSuffixStart(text, from = 0, end = text.length) {
-  if (end - from < 11 || text.charCodeAt(end - 1) !== 62) return -1;
+function addressSuffixStart(text2, from = 0, end = text2.length) {
+  if (end - from < 11 || text2.charCodeAt(end - 1) !== 62) return -1;
   let i = end - 2;
-  while (i > from && isHexDigit(text.charCodeAt(i))) i--;
+  while (i > from && isHexDigit(text2.charCodeAt(i))) i--;
   const digits = end - 2 - i;
-  if (digits < 8 || digits > 16 || text.charCodeAt(i) !== 60 || text.charCodeAt(i - 1) !== 32) return -1;
+  if (digits < 8 || digits > 16 || text2.charCodeAt(i) !== 60 || text2.charCodeAt(i - 1) !== 32) return -1;
   return i - 1;
 }
-function skipAddressSuffix(text, at) {
-  if (text.charCodeAt(at) !== 32 || text.charCodeAt(at + 1) !== 60 || !isHexDigit(text.charCodeAt(at + 2))) return at;
+function skipAddressSuffix(text2, at) {
+  if (text2.charCodeAt(at) !== 32 || text2.charCodeAt(at + 1) !== 60 || !isHexDigit(text2.charCodeAt(at + 2))) return at;
   let i = at + 2;
-  while (isHexDigit(text.charCodeAt(i))) i++;
-  return text.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
+  while (isHexDigit(text2.charCodeAt(i))) i++;
+  return text2.charCodeAt(i) === 62 && i - at - 2 >= 8 ? i + 1 : at;
 }
 function parseFrame(raw) {
-  let text = raw.trim();
+  let text2 = raw.trim();
   let printed = "";
-  const suffix = addressSuffixStart(text);
+  const suffix = addressSuffixStart(text2);
   if (suffix > 0) {
-    printed = normalizeAddress(text.slice(suffix + 2, -1));
-    text = text.slice(0, suffix);
+    printed = normalizeAddress(text2.slice(suffix + 2, -1));
+    text2 = text2.slice(0, suffix);
   }
   let module = "";
-  if (text.endsWith("]")) {
-    const open2 = text.lastIndexOf(" [");
+  if (text2.endsWith("]")) {
+    const open2 = text2.lastIndexOf(" [");
     if (open2 > 0) {
-      module = text.slice(open2 + 2, -1);
-      text = text.slice(0, open2);
+      module = text2.slice(open2 + 2, -1);
+      text2 = text2.slice(0, open2);
     }
   }
-  if (isRawAddress(text)) return { symbol: "", offset: -1, module, address: normalizeAddress(text) };
-  const plus = text.indexOf("+");
-  if (plus < 0) return { symbol: text, offset: -1, module, address: printed };
-  const slash = text.indexOf("/", plus);
-  const off = Number.parseInt(text.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
-  return { symbol: text.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
+  if (isRawAddress(text2)) return { symbol: "", offset: -1, module, address: normalizeAddress(text2) };
+  const plus = text2.indexOf("+");
+  if (plus < 0) return { symbol: text2, offset: -1, module, address: printed };
+  const slash = text2.indexOf("/", plus);
+  const off = Number.parseInt(text2.slice(plus + 1, slash < 0 ? void 0 : slash), 16);
+  return { symbol: text2.slice(0, plus), offset: Number.isFinite(off) ? off : -1, module, address: printed };
 }
 function frameCaller(frame) {
   if (frame.symbol === "") return frame.address;
@@ -71332,8 +71341,8 @@ var convertMarkedBigIntsReviver = (key, value, context5, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context5);
 };
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context5) => {
+var JSONParseV2 = (text2, reviver) => {
+  return JSON.parse(text2, (key, value, context5) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -71391,8 +71400,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text) => {
-  return text.replace(
+var serializeBigInts = (text2) => {
+  return text2.replace(
     stringsOrLargeNumbers,
     (match3, digits, fractional, exponential) => {
       const isString = match3[0] === '"';
@@ -71406,18 +71415,18 @@ var serializeBigInts = (text) => {
     }
   );
 };
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
+var JSONParse = (text2, reviver) => {
+  if (!text2) return originalParse(text2, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
+    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+    const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
       (key, value, context5) => convertMarkedBigIntsReviver(key, value, context5, reviver)
     );
   } catch (error2) {
     if (error2 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
+      const serializedData = serializeBigInts(text2);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -71585,12 +71594,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse3(contentType2);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text2 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -74529,8 +74538,8 @@ function header(headers, name) {
 function rateLimitWaitMs(headers, now) {
   const retryAfter = header(headers, "retry-after");
   if (retryAfter !== void 0) {
-    const seconds3 = Number(retryAfter);
-    if (Number.isFinite(seconds3)) return Math.max(0, seconds3 * 1e3);
+    const seconds4 = Number(retryAfter);
+    if (Number.isFinite(seconds4)) return Math.max(0, seconds4 * 1e3);
     const date = Date.parse(retryAfter);
     if (Number.isFinite(date)) return Math.max(0, date - now);
   }
@@ -74602,8 +74611,8 @@ function createClient(options) {
 }
 
 // src/github/pulls.ts
-async function fetchPull(client2, repo, number2) {
-  const { data } = await client2.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number2 });
+async function fetchPull(client2, repo, number) {
+  const { data } = await client2.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number });
   return {
     number: data.number,
     state: data.state,
@@ -74617,11 +74626,11 @@ async function fetchPull(client2, repo, number2) {
     labels: data.labels.map((l) => l.name ?? "").filter((n) => n !== "")
   };
 }
-async function fetchIssueEvents(client2, repo, number2) {
+async function fetchIssueEvents(client2, repo, number) {
   const events2 = await client2.paginate(client2.rest.issues.listEvents, {
     owner: repo.owner,
     repo: repo.repo,
-    issue_number: number2,
+    issue_number: number,
     per_page: 100
   });
   return events2.map((e) => {
@@ -74638,14 +74647,14 @@ function readEventContext(env = process.env) {
   const path12 = env.GITHUB_EVENT_PATH ?? "";
   let payload = {};
   if (path12 !== "") {
-    let text;
+    let text2;
     try {
-      text = readFileSync2(path12, "utf8");
+      text2 = readFileSync2(path12, "utf8");
     } catch (e) {
       throw new UsageError2(`GITHUB_EVENT_PATH ${path12} cannot be read: ${e.message}`);
     }
     try {
-      payload = JSON.parse(text);
+      payload = JSON.parse(text2);
     } catch (e) {
       throw new UsageError2(`GITHUB_EVENT_PATH ${path12} is not JSON: ${e.message}`);
     }
@@ -74686,7 +74695,7 @@ async function resolveChange(ctx, inputs, client2) {
   switch (event) {
     case "pull_request":
     case "pull_request_target": {
-      const number2 = Number(field(p, event, "pull_request.number"));
+      const number = Number(field(p, event, "pull_request.number"));
       const headRepo = str(obj(obj(obj(p.pull_request)?.head)?.repo)?.full_name) ?? "";
       const baseRepo = field(p, event, "pull_request.base.repo.full_name");
       const label = str(obj(p.label)?.name);
@@ -74696,7 +74705,7 @@ async function resolveChange(ctx, inputs, client2) {
         repository: ctx.repository,
         base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, "pull_request.base.ref"), sha: field(p, event, "pull_request.base.sha") },
         head: { ref: field(p, event, "pull_request.head.ref"), sha: field(p, event, "pull_request.head.sha") },
-        prNumber: number2,
+        prNumber: number,
         // A deleted fork has no head repository: treat it as foreign code.
         isFork: headRepo.toLowerCase() !== baseRepo.toLowerCase(),
         headRepo,
@@ -74757,7 +74766,7 @@ async function resolveChange(ctx, inputs, client2) {
       const headRepo = str(obj(run2.head_repository)?.full_name) ?? "";
       const pulls = Array.isArray(run2.pull_requests) ? run2.pull_requests.map(obj) : [];
       const pull = pulls.find((pr) => str(obj(pr?.head)?.sha) === headSha) ?? pulls[0];
-      const number2 = inputs.prNumber ?? (typeof pull?.number === "number" ? pull.number : null);
+      const number = inputs.prNumber ?? (typeof pull?.number === "number" ? pull.number : null);
       const baseSha = str(obj(pull?.base)?.sha) ?? "";
       return {
         event: "workflow_run",
@@ -74765,7 +74774,7 @@ async function resolveChange(ctx, inputs, client2) {
         repository: ctx.repository,
         base: inputs.baseRef ? revision(inputs.baseRef) : { ref: str(obj(pull?.base)?.ref) ?? baseSha, sha: baseSha },
         head: { ref: str(run2.head_branch) ?? headSha, sha: headSha },
-        prNumber: number2,
+        prNumber: number,
         isFork: headRepo.toLowerCase() !== ctx.repository.toLowerCase(),
         headRepo,
         workflowRun: {
@@ -74869,19 +74878,19 @@ async function assertSafeToRun(client2, repo, facts) {
 var COMMENT_MAX_CHARS = 65536;
 var CHECK_SUMMARY_MAX_CHARS = 65535;
 var STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
-function truncateText(text, max, where2 = "the job summary and the JSON report") {
-  if (text.length <= max) return text;
+function truncateText(text2, max, where2 = "the job summary and the JSON report") {
+  if (text2.length <= max) return text2;
   const note = (omitted) => `
 
 _\u2026 ${omitted} characters cut to fit GitHub's limit; the full text is in ${where2}._
 `;
-  const room = max - note(text.length).length;
+  const room = max - note(text2.length).length;
   let cut = Math.max(0, room);
-  const lineEnd = text.lastIndexOf("\n", cut);
+  const lineEnd = text2.lastIndexOf("\n", cut);
   if (lineEnd > cut - 2e3 && lineEnd > 0) cut = lineEnd;
-  const code = text.charCodeAt(cut - 1);
+  const code = text2.charCodeAt(cut - 1);
   if (code >= 55296 && code <= 56319) cut -= 1;
-  return text.slice(0, cut) + note(text.length - cut);
+  return text2.slice(0, cut) + note(text2.length - cut);
 }
 
 // src/github/check-run.ts
@@ -75000,8 +75009,8 @@ function describeApiError(error2, what, output) {
   }
   return `${what} failed: ${firstLine(message)}`;
 }
-function firstLine(text) {
-  return text.split("\n")[0].slice(0, 300);
+function firstLine(text2) {
+  return text2.split("\n")[0].slice(0, 300);
 }
 
 // src/github/summary.ts
@@ -75013,13 +75022,13 @@ function summaryMarkdown(markdown, warnings) {
 ${markdown}`;
 }
 async function writeJobSummary(markdown, warnings = []) {
-  let text = summaryMarkdown(markdown, warnings);
+  let text2 = summaryMarkdown(markdown, warnings);
   let max = STEP_SUMMARY_MAX_BYTES - 1024;
-  while (Buffer.byteLength(text, "utf8") > STEP_SUMMARY_MAX_BYTES - 1024) {
+  while (Buffer.byteLength(text2, "utf8") > STEP_SUMMARY_MAX_BYTES - 1024) {
     max = Math.floor(max * 0.9);
-    text = truncateText(summaryMarkdown(markdown, warnings), max, "the JSON report");
+    text2 = truncateText(summaryMarkdown(markdown, warnings), max, "the JSON report");
   }
-  await summary.addRaw(text, true).write();
+  await summary.addRaw(text2, true).write();
 }
 function setStepOutputs(outputs) {
   setOutput("verdict", outputs.verdict);
@@ -75250,20 +75259,20 @@ async function resolveReportTarget(client2, repo, change, reports) {
   const claimed = [...new Set(reports.map((r) => r.change?.prNumber).filter((n) => typeof n === "number"))];
   if (claimed.length === 0) return { prNumber: null, headSha, warnings };
   if (claimed.length > 1) throw new UsageError2(`the reports name different pull requests (${claimed.map((n) => `#${n}`).join(", ")}): merge reports of one PR only`);
-  const number2 = claimed[0];
-  if (change.event !== "workflow_run") return { prNumber: number2, headSha, warnings };
+  const number = claimed[0];
+  if (change.event !== "workflow_run") return { prNumber: number, headSha, warnings };
   if (!client2) {
-    warnings.push(`the reports name PR #${number2}, but without a token it cannot be confirmed: no comment is posted`);
+    warnings.push(`the reports name PR #${number}, but without a token it cannot be confirmed: no comment is posted`);
     return { prNumber: null, headSha, warnings };
   }
-  const pull = await fetchPull(client2, repo, number2);
+  const pull = await fetchPull(client2, repo, number);
   if (pull.head.sha !== headSha) {
     warnings.push(
-      `the reports name PR #${number2}, whose head is ${pull.head.sha.slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): no comment is posted`
+      `the reports name PR #${number}, whose head is ${pull.head.sha.slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): no comment is posted`
     );
     return { prNumber: null, headSha, warnings };
   }
-  return { prNumber: number2, headSha, warnings };
+  return { prNumber: number, headSha, warnings };
 }
 
 // src/sources/worktrees.ts
@@ -75431,9 +75440,9 @@ function normalizeModuleName(name) {
 var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
 var UNKNOWN_SIZE_REACH = 0x10000n;
 var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-function parseNm(text) {
+function parseNm(text2) {
   const symbols = [];
-  for (const rawLine of text.split("\n")) {
+  for (const rawLine of text2.split("\n")) {
     const line = rawLine.trim();
     if (line === "") continue;
     if (line.includes("|")) {
@@ -75482,11 +75491,11 @@ var ModuleMap = class {
     return this.byName.size > 0;
   }
   /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-  resolve(text) {
-    let r = this.cache.get(text);
+  resolve(text2) {
+    let r = this.cache.get(text2);
     if (r === void 0) {
-      r = this.resolveFrame(parseFrame(text));
-      if (this.cache.size < 1e5) this.cache.set(text, r);
+      r = this.resolveFrame(parseFrame(text2));
+      if (this.cache.size < 1e5) this.cache.set(text2, r);
     }
     return r;
   }
@@ -75657,7 +75666,7 @@ var TraceAnalyzer = class {
     this.map = options.moduleMap ?? new ModuleMap("");
     this.maxStackFrames = options.maxStackFrames ?? 16;
     this.maxObjects = options.maxObjects ?? 1e3;
-    this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger() }));
+    this.pairs = options.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger() }));
     for (const pair of this.pairs) {
       this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
       this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
@@ -75689,11 +75698,11 @@ var TraceAnalyzer = class {
     for (const c of counts) {
       if (c.misses <= 0) continue;
       this.probeMisses += c.misses;
-      const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
-      const what = spec === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+      const spec2 = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
+      const what = spec2 === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec2.alloc}` : `the probe on ${spec2.free}`;
       const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
       this.problems.push(
-        `${spec === null ? c.event : pairName(spec)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
+        `${spec2 === null ? c.event : pairName(spec2)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
       );
     }
   }
@@ -75701,13 +75710,13 @@ var TraceAnalyzer = class {
    * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
    * of a trace, are counted in place; anything else goes through `push`.
    */
-  pushRange(text, start, end) {
-    const c = text.charCodeAt(start);
-    if (c === 35 || c === 67 || c === 32 && text.charCodeAt(start + 1) === 61) {
-      this.push(text.slice(start, end));
+  pushRange(text2, start, end) {
+    const c = text2.charCodeAt(start);
+    if (c === 35 || c === 67 || c === 32 && text2.charCodeAt(start + 1) === 61) {
+      this.push(text2.slice(start, end));
       return;
     }
-    const colon = text.indexOf(": ", start);
+    const colon = text2.indexOf(": ", start);
     if (colon >= 0 && colon < end) {
       const body2 = colon + 2;
       const n = end - body2;
@@ -75716,7 +75725,7 @@ var TraceAnalyzer = class {
         const tail = tails[k];
         if (tail.text.length !== n) continue;
         tail.re.lastIndex = body2;
-        if (tail.re.test(text)) {
+        if (tail.re.test(text2)) {
           this.recognizedLines++;
           this.stackOpen = false;
           if (this.pendingKind !== NO_PENDING) this.flush();
@@ -75724,7 +75733,7 @@ var TraceAnalyzer = class {
           this.pendingKind = PENDING_COUNT;
           this.pendingTargets = tail.targets;
           this.pendingTail = tail;
-          this.pendingLine = text;
+          this.pendingLine = text2;
           this.pendingLineStart = start;
           this.pendingCaller = tail.caller;
           this.pendingCycle = this.cycle;
@@ -75733,33 +75742,33 @@ var TraceAnalyzer = class {
         }
       }
     }
-    this.pushNewTail(text, start, end);
+    this.pushNewTail(text2, start, end);
   }
   /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
-  pushNewTail(text, start, end) {
-    const bracket = text.indexOf("] ", start);
-    const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(": ", bracket);
-    const space = colon < 0 || colon >= end ? -1 : text.indexOf(" ", colon + 2);
-    const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
-    if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 || text.charCodeAt(arrow + 2) !== 45 || text.charCodeAt(space - 1) === 58) {
-      this.push(text.slice(start, end));
+  pushNewTail(text2, start, end) {
+    const bracket = text2.indexOf("] ", start);
+    const colon = bracket < 0 || bracket >= end ? -1 : text2.indexOf(": ", bracket);
+    const space = colon < 0 || colon >= end ? -1 : text2.indexOf(" ", colon + 2);
+    const arrow = space < 0 ? -1 : skipAddressSuffix(text2, space);
+    if (space < 0 || arrow + 2 >= end || text2.charCodeAt(arrow + 1) !== 60 || text2.charCodeAt(arrow + 2) !== 45 || text2.charCodeAt(space - 1) === 58) {
+      this.push(text2.slice(start, end));
       return;
     }
     const body2 = colon + 2;
     let plus = body2;
-    while (plus < space && text.charCodeAt(plus) !== 43) plus++;
-    const func = text.slice(body2, plus);
+    while (plus < space && text2.charCodeAt(plus) !== 43) plus++;
+    const func = text2.slice(body2, plus);
     const targets = this.functions.get(func) ?? null;
     if (plus < space && targets !== null) {
-      this.push(text.slice(start, end));
+      this.push(text2.slice(start, end));
       return;
     }
     let callerEnd = end;
-    while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    while (callerEnd > arrow + 3 && text2.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
     let tail = null;
     if (this.tails.length < MAX_TAILS) {
-      const tailText = text.slice(body2, end);
-      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
+      const tailText = text2.slice(body2, end);
+      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text2.slice(arrow + 3, callerEnd)), accs: [] };
       this.tails.push(tail);
     }
     this.recognizedLines++;
@@ -75769,9 +75778,9 @@ var TraceAnalyzer = class {
     this.pendingKind = PENDING_COUNT;
     this.pendingTargets = targets;
     this.pendingTail = tail;
-    this.pendingLine = text;
+    this.pendingLine = text2;
     this.pendingLineStart = start;
-    this.pendingCaller = tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd);
+    this.pendingCaller = tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd);
     this.pendingCycle = this.cycle;
     if (this.frames.length > 0) this.frames.length = 0;
   }
@@ -75798,8 +75807,8 @@ var TraceAnalyzer = class {
     const bracket = line.indexOf("] ");
     const colon = bracket < 0 ? -1 : line.indexOf(": ", bracket);
     if (colon < 0) {
-      const text = line.trim();
-      if (text.startsWith("alloc-balance ")) this.marker(text);
+      const text2 = line.trim();
+      if (text2.startsWith("alloc-balance ")) this.marker(text2);
       return;
     }
     const body2 = colon + 2;
@@ -75918,8 +75927,8 @@ var TraceAnalyzer = class {
     this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
   }
   /** An object address as `0x...`, '' for NULL or a value that is no address. */
-  addressValue(text) {
-    let t = text.trim();
+  addressValue(text2) {
+    let t = text2.trim();
     if (t.startsWith('"')) t = t.slice(1, -1);
     if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
     if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
@@ -76037,8 +76046,8 @@ var TraceAnalyzer = class {
     }
     if (this.frames.length > 0) this.frames.length = 0;
   }
-  marker(text) {
-    const m = MARKER.exec(text.trim());
+  marker(text2) {
+    const m = MARKER.exec(text2.trim());
     if (!m) return;
     this.recognizedLines++;
     if (this.pendingKind !== NO_PENDING) this.flush();
@@ -76192,7 +76201,7 @@ async function forEachLineRange(source, onLine) {
     }
   } else {
     source.setEncoding("latin1");
-    for await (const text of source) splitter.chunk(text);
+    for await (const text2 of source) splitter.chunk(text2);
   }
   return splitter.end();
 }
@@ -76203,29 +76212,29 @@ var LineSplitter = class {
   onLine;
   rest = "";
   count = 0;
-  chunk(text) {
+  chunk(text2) {
     let start = 0;
-    let nl = text.indexOf("\n");
+    let nl = text2.indexOf("\n");
     if (this.rest !== "") {
       if (nl < 0) {
-        this.rest += text;
+        this.rest += text2;
         return;
       }
-      const line = this.rest + text.slice(0, nl);
+      const line = this.rest + text2.slice(0, nl);
       this.rest = "";
       this.emit(line, 0, line.length);
       start = nl + 1;
-      nl = text.indexOf("\n", start);
+      nl = text2.indexOf("\n", start);
     }
     while (nl >= 0) {
-      this.emit(text, start, nl);
+      this.emit(text2, start, nl);
       start = nl + 1;
-      nl = text.indexOf("\n", start);
+      nl = text2.indexOf("\n", start);
     }
-    if (start < text.length) this.rest = text.slice(start);
+    if (start < text2.length) this.rest = text2.slice(start);
   }
-  emit(text, start, end) {
-    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+  emit(text2, start, end) {
+    this.onLine(text2, start, end > start && text2.charCodeAt(end - 1) === 13 ? end - 1 : end);
     this.count++;
   }
   end() {
@@ -76239,10 +76248,10 @@ var LineSplitter = class {
 };
 
 // src/core/buffer-stats.ts
-function parseBufferStats(text) {
+function parseBufferStats(text2) {
   const stats = { cpus: 0, overrun: 0, dropped: 0, lost: 0 };
   let recognized = 0;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const line = raw.trim();
     const colon = line.indexOf(":");
     if (colon < 0) continue;
@@ -76268,10 +76277,10 @@ function parseBufferStats(text) {
 }
 
 // src/core/slabinfo.ts
-function parseSlabinfo(text) {
+function parseSlabinfo(text2) {
   const snapshots = [];
   let current = null;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const line = raw.trim();
     if (line.startsWith("slabinfo - version")) {
       current = /* @__PURE__ */ new Map();
@@ -76384,10 +76393,10 @@ function slabCheck(p, before, after) {
 
 // src/core/kprobe-profile.ts
 var LINE = /^\s*(\S+)\s+(?:hits=)?(\d+)\s+(?:misses=)?(\d+)\s*$/;
-function parseKprobeProfile(text) {
+function parseKprobeProfile(text2) {
   const out = [];
   let nonEmpty = 0;
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     if (raw.trim() === "") continue;
     nonEmpty++;
     const m = LINE.exec(raw);
@@ -76407,7 +76416,7 @@ function parseKprobeProfile(text) {
 }
 
 // src/core/analyze-traces.ts
-function readText(path12, what) {
+function readText2(path12, what) {
   try {
     return readFileSync3(path12, "latin1");
   } catch (e) {
@@ -76417,7 +76426,7 @@ function readText(path12, what) {
 async function analyzeTraces(options) {
   if (options.traces.length === 0) throw new UsageError2("no trace given: pass --trace FILE (or --trace - for standard input)");
   const analyzer = new TraceAnalyzer({ pairs: options.pairs, moduleMap: options.moduleMap });
-  const push = (text, start, end) => analyzer.pushRange(text, start, end);
+  const push = (text2, start, end) => analyzer.pushRange(text2, start, end);
   for (const path12 of options.traces) {
     const before = analyzer.recognizedLines;
     let lines;
@@ -76440,7 +76449,7 @@ async function analyzeTraces(options) {
   }
   for (const path12 of options.stats ?? []) {
     try {
-      analyzer.addBufferStats(parseBufferStats(readText(path12, "stats file")));
+      analyzer.addBufferStats(parseBufferStats(readText2(path12, "stats file")));
     } catch (e) {
       if (e instanceof UsageError2) throw e;
       throw new UsageError2(`stats file ${path12}: ${e.message}`);
@@ -76449,7 +76458,7 @@ async function analyzeTraces(options) {
   if (options.kprobeProfile !== void 0) {
     const path12 = options.kprobeProfile;
     try {
-      analyzer.addProbeCounts(parseKprobeProfile(readText(path12, "kprobe profile")));
+      analyzer.addProbeCounts(parseKprobeProfile(readText2(path12, "kprobe profile")));
     } catch (e) {
       if (e instanceof UsageError2) throw e;
       throw new UsageError2(`kprobe profile ${path12}: ${e.message}`);
@@ -76461,7 +76470,7 @@ async function analyzeTraces(options) {
     const snapshots = [];
     for (const path12 of slabFiles) {
       try {
-        snapshots.push(...parseSlabinfo(readText(path12, "slabinfo file")));
+        snapshots.push(...parseSlabinfo(readText2(path12, "slabinfo file")));
       } catch (e) {
         if (e instanceof UsageError2) throw e;
         throw new UsageError2(`slabinfo file ${path12}: ${e.message}`);
@@ -76541,11 +76550,11 @@ function runCommand(cmd, args, opts = {}) {
     child2.on("error", (e) => {
       error2 = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
     });
-    child2.on("close", (code, signal2) => {
+    child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve11({
         code,
-        signal: signal2,
+        signal,
         stdout: out.text(),
         stderr: err.text(),
         output: both.text(),
@@ -76650,7 +76659,7 @@ ${r.error}` : r.output;
 }
 async function runPlans(req, plans, since) {
   const started = Date.now();
-  const seconds3 = () => Math.round((Date.now() - started) / 10) / 100;
+  const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log2 = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync6(skipWhenPresent)) {
@@ -76660,13 +76669,13 @@ async function runPlans(req, plans, since) {
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env });
     log2 += r.log;
-    if (!r.ok) return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+    if (!r.ok) return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync6(output) || statSync3(output).mtimeMs < since) {
-    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds3() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds4() };
 }
 
 // src/build/module-info.ts
@@ -76730,8 +76739,8 @@ function callSiteFrame(chain) {
   }
   return chain.slice(-2);
 }
-function parseAddr2line(text, section2, offsets) {
-  let lines = text.split("\n");
+function parseAddr2line(text2, section2, offsets) {
+  let lines = text2.split("\n");
   const groups = [];
   if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? "")) {
     for (const l of lines) {
@@ -76769,7 +76778,7 @@ async function locateCallers(result, map, ko, root) {
 }
 
 // src/run/side.ts
-function seconds(since) {
+function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
 function chooseModule(modules, wanted) {
@@ -76851,7 +76860,7 @@ async function runSide(source, ctx) {
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
-  run2.timings.run = seconds(started);
+  run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (outcome.failure) {
@@ -76883,7 +76892,7 @@ async function runSide(source, ctx) {
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
-    run2.timings.analysis = seconds(analyzed);
+    run2.timings.analysis = seconds2(analyzed);
   }
   return run2;
 }
@@ -77250,19 +77259,19 @@ function validateJob(job) {
   }
 }
 var live = /* @__PURE__ */ new Set();
-var SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
-function onProcessSignal(signal2) {
+var SIGNALS2 = ["SIGINT", "SIGTERM", "SIGHUP"];
+function onProcessSignal(signal) {
   for (const kill of live) kill();
   live.clear();
-  for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
-  if (process.listenerCount(signal2) === 0) process.kill(process.pid, signal2);
+  for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 function track(kill) {
-  if (live.size === 0) for (const s of SIGNALS) process.on(s, onProcessSignal);
+  if (live.size === 0) for (const s of SIGNALS2) process.on(s, onProcessSignal);
   live.add(kill);
   return () => {
     live.delete(kill);
-    if (live.size === 0) for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
+    if (live.size === 0) for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
   };
 }
 async function runInGuest(kernel, job, opts = {}) {
@@ -77359,11 +77368,11 @@ async function runInGuest(kernel, job, opts = {}) {
   };
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const decoder = new StringDecoder("utf8");
-  const feed = (text) => {
-    if (!text) return;
-    watch.push(text);
-    consoleLog.write(text);
-    opts.onConsole?.(text);
+  const feed = (text2) => {
+    if (!text2) return;
+    watch.push(text2);
+    consoleLog.write(text2);
+    opts.onConsole?.(text2);
   };
   child2.stdout.on("data", (b) => feed(decoder.write(b)));
   let stderr = "";
@@ -77429,16 +77438,16 @@ async function runInGuest(kernel, job, opts = {}) {
 function round(n) {
   return Math.round(n * 1e3) / 1e3;
 }
-function firstLine2(text, re) {
-  return re.exec(text)?.[0] ?? tailLines(text, 1);
+function firstLine2(text2, re) {
+  return re.exec(text2)?.[0] ?? tailLines(text2, 1);
 }
-function tailLines(text, n) {
-  return text.trim().split("\n").slice(-n).join(" | ");
+function tailLines(text2, n) {
+  return text2.trim().split("\n").slice(-n).join(" | ");
 }
 
 // src/run/target-runner.ts
-function cap(text, max = 64 * 1024) {
-  return text.length > max ? text.slice(-max) : text;
+function cap(text2, max = 64 * 1024) {
+  return text2.length > max ? text2.slice(-max) : text2;
 }
 var VmTargetRunner = class {
   constructor(lab, settings, opts) {
@@ -77516,9 +77525,9 @@ var HostTargetRunner = class {
       const child2 = spawn5(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       const onData = (b) => {
-        const text = b.toString();
-        output = cap(output + text);
-        this.opts.onOutput?.(text);
+        const text2 = b.toString();
+        output = cap(output + text2);
+        this.opts.onOutput?.(text2);
       };
       child2.stdout.on("data", onData);
       child2.stderr.on("data", onData);
@@ -77606,8 +77615,8 @@ function decideVerdict(base2, pr, failOn, compare2) {
 // src/report/plain-text.ts
 var ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?/g;
 var CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-function plainText(text) {
-  return text.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
+function plainText(text2) {
+  return text2.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
 }
 
 // src/run/annotations.ts
@@ -77633,9 +77642,9 @@ function annotationsFor(report) {
   return out;
 }
 function fence(raw) {
-  const text = plainText(raw);
-  const cut = text.length > EXCERPT_LIMIT ? `\u2026
-${text.slice(-EXCERPT_LIMIT)}` : text;
+  const text2 = plainText(raw);
+  const cut = text2.length > EXCERPT_LIMIT ? `\u2026
+${text2.slice(-EXCERPT_LIMIT)}` : text2;
   return `
 \`\`\`text
 ${cut.replace(/```/g, "'''")}
@@ -77710,8 +77719,8 @@ function signed2(n) {
 
 // src/report/markdown.ts
 var COMMENT_LIMIT = 65536;
-function escapeCell(text) {
-  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+function escapeCell(text2) {
+  return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
 function pairCell(f) {
   return f ? `${f.allocs}/${f.frees}` : "\u2014";
@@ -77836,15 +77845,15 @@ function renderMarkdown(c, opts = {}) {
   };
   const kept = rows2.map(() => true);
   let keptBlocks = blocks2.length;
-  let text = assemble(kept, keptBlocks, "");
-  if (text.length <= limit) return text;
+  let text2 = assemble(kept, keptBlocks, "");
+  if (text2.length <= limit) return text2;
   const noteFor = () => cutNote(kept.filter((k) => !k).length, blocks2.length - keptBlocks, limit);
   while (keptBlocks > 0) {
     keptBlocks--;
-    text = assemble(kept, keptBlocks, noteFor());
-    if (text.length <= limit) return text;
+    text2 = assemble(kept, keptBlocks, noteFor());
+    if (text2.length <= limit) return text2;
   }
-  let length = text.length;
+  let length = text2.length;
   for (const totalPass of [false, true]) {
     for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
       if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
@@ -77854,8 +77863,8 @@ function renderMarkdown(c, opts = {}) {
       length += noteFor().length - before;
     }
   }
-  text = assemble(kept, 0, noteFor());
-  if (text.length <= limit) return text;
+  text2 = assemble(kept, 0, noteFor());
+  if (text2.length <= limit) return text2;
   const verdict = `**${c.headline}**
 
 ${cutNote(rows2.length, blocks2.length, limit)}
@@ -78048,8 +78057,8 @@ import { join as join15, resolve as resolve8 } from "node:path";
 var KNI_EXAMPLE_UNTIL = "22.07";
 var KNI_REMOVED_IN = "23.11";
 var VERSION_RE = /^(\d{2})\.(\d{2})(?:\.(\d+))?/;
-function parseDpdkVersion(text) {
-  const trimmed = text.trim();
+function parseDpdkVersion(text2) {
+  const trimmed = text2.trim();
   const m = VERSION_RE.exec(trimmed);
   if (!m) return null;
   const month = Number(m[2]);
@@ -78064,15 +78073,15 @@ function versionAtLeast(v, release) {
   if (!r) throw new Error(`not a DPDK release: ${release}`);
   return compareDpdkVersions(v, r) >= 0;
 }
-function versionFromMesonBuild(text) {
-  const project = /project\s*\(\s*'DPDK'[\s\S]*?\)/i.exec(text);
+function versionFromMesonBuild(text2) {
+  const project = /project\s*\(\s*'DPDK'[\s\S]*?\)/i.exec(text2);
   if (!project) return null;
   const v = /version\s*:\s*'([^']+)'/.exec(project[0]);
   return v ? v[1] : null;
 }
-function versionFromRteVersionHeader(text) {
+function versionFromRteVersionHeader(text2) {
   const num = (name) => {
-    const m = new RegExp(`#define\\s+${name}\\s+(\\d+)`).exec(text);
+    const m = new RegExp(`#define\\s+${name}\\s+(\\d+)`).exec(text2);
     return m ? Number(m[1]) : null;
   };
   const year = num("RTE_VER_YEAR");
@@ -78107,9 +78116,9 @@ function readIfExists(p) {
     return null;
   }
 }
-function mesonOptionNames(text) {
+function mesonOptionNames(text2) {
   const names = [];
-  for (const m of text.matchAll(/^\s*option\s*\(\s*'([^']+)'/gm)) names.push(m[1]);
+  for (const m of text2.matchAll(/^\s*option\s*\(\s*'([^']+)'/gm)) names.push(m[1]);
   return names;
 }
 function mesonKernelDirStyle(kernelLinuxMeson) {
@@ -78118,8 +78127,8 @@ function mesonKernelDirStyle(kernelLinuxMeson) {
 }
 function legacyMakeSources(makefile, enabled2) {
   const sources = [];
-  const text = makefile.replace(/\\\n/g, " ");
-  for (const m of text.matchAll(/^\s*SRCS-(y|\$\((CONFIG_[A-Z0-9_]+)\))\s*[:+]?=\s*(.*)$/gm)) {
+  const text2 = makefile.replace(/\\\n/g, " ");
+  for (const m of text2.matchAll(/^\s*SRCS-(y|\$\((CONFIG_[A-Z0-9_]+)\))\s*[:+]?=\s*(.*)$/gm)) {
     if (m[1] !== "y" && !enabled2.includes(m[2])) continue;
     for (const f of m[3].trim().split(/\s+/)) if (f.endsWith(".c")) sources.push(f);
   }
@@ -78136,8 +78145,8 @@ function detectVersion(root) {
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text = readIfExists(join15(root, h));
-    const v = text ? versionFromRteVersionHeader(text) : null;
+    const text2 = readIfExists(join15(root, h));
+    const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
   return { version: null, source: null };
@@ -78836,17 +78845,17 @@ function chooseLab(found, fingerprint) {
   return { setupIn: first.labDir, reason };
 }
 async function provisionLab(release, io2) {
-  const choice = chooseLab(
+  const choice2 = chooseLab(
     io2.labDirs.map((labDir2) => ({ labDir: labDir2, inspection: io2.inspect(labDir2, release) })),
     io2.fingerprint
   );
-  if ("ready" in choice) {
-    io2.log(`VM lab: kernel ${choice.ready.release} prepared in ${choice.labDir}`);
-    return choice.ready;
+  if ("ready" in choice2) {
+    io2.log(`VM lab: kernel ${choice2.ready.release} prepared in ${choice2.labDir}`);
+    return choice2.ready;
   }
-  const labDir = choice.setupIn;
+  const labDir = choice2.setupIn;
   return io2.group("Kernel lab", async () => {
-    io2.log(`${choice.reason}; setting it up in ${labDir}`);
+    io2.log(`${choice2.reason}; setting it up in ${labDir}`);
     const planned = parseJson(await runLabCli(io2, "plan", labDir, release), "lab plan").release;
     const key = labCacheKey(planned, io2.fingerprint);
     let restored = false;
@@ -78854,12 +78863,12 @@ async function provisionLab(release, io2) {
     else {
       const t0 = performance.now();
       restored = await io2.cache.restore(labDir, key);
-      io2.log(restored ? `Actions cache: restored ${key} (${seconds2(t0)} s)` : `Actions cache: no entry ${key}`);
+      io2.log(restored ? `Actions cache: restored ${key} (${seconds3(t0)} s)` : `Actions cache: no entry ${key}`);
     }
     const entry = parseJson(await runLabCli(io2, "setup", labDir, planned), "lab setup");
     if (io2.cache.available && !restored) {
       const t0 = performance.now();
-      io2.log(await io2.cache.save(labDir, key) ? `Actions cache: saved ${key} (${seconds2(t0)} s)` : `Actions cache: ${key} not saved`);
+      io2.log(await io2.cache.save(labDir, key) ? `Actions cache: saved ${key} (${seconds3(t0)} s)` : `Actions cache: ${key} not saved`);
     }
     const ready = io2.inspect(labDir, entry.release);
     if ("problem" in ready) throw new UsageError2(`VM lab set-up finished but ${ready.problem}`);
@@ -78876,14 +78885,14 @@ async function runLabCli(io2, sub, labDir, release) {
   const last = (r.stderr.trim().split("\n").at(-1) ?? "").replace(/^alloc-balance: /, "");
   throw new UsageError2(`VM lab set-up failed (\`lab ${sub}\`, ${r.spawnError ?? `exit ${r.code}`}): ${last || "no message"}`);
 }
-function seconds2(since) {
+function seconds3(since) {
   return ((performance.now() - since) / 1e3).toFixed(1);
 }
-function parseJson(text, what) {
+function parseJson(text2, what) {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text2);
   } catch {
-    throw new UsageError2(`${what} printed no JSON: ${text.trim().slice(0, 200)}`);
+    throw new UsageError2(`${what} printed no JSON: ${text2.trim().slice(0, 200)}`);
   }
 }
 
@@ -78929,8 +78938,8 @@ function execLines(argv, onLine) {
 // src/main.ts
 function lineWise(emit) {
   let partial = "";
-  return (text) => {
-    const lines = (partial + text).split("\n");
+  return (text2) => {
+    const lines = (partial + text2).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) emit(line);
   };

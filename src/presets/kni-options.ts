@@ -1,6 +1,7 @@
 // The inputs of preset dpdk-kni, parsed once into typed options. The port mask is the one
 // input a user must give; everything else has a default that works on a VM and on a NIC runner.
-import type { InputReader, Target } from '../settings/settings.js';
+import type { Target } from '../settings/settings.js';
+import { readChoice, readOptionalNumber, type InputReader } from '../settings/inputs.js';
 import { InputError } from '../settings/input-error.js';
 import type { DpdkBuildWay } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';
@@ -25,24 +26,7 @@ export interface DpdkKniOptions {
   drivers: string[];
 }
 
-export const PRESET_INPUT_NAMES = [
-  'dpdk-portmask',
-  'dpdk-build',
-  'kni-kthread-mode',
-  'kni-carrier',
-  'dpdk-ports',
-  'dpdk-eal-args',
-  'dpdk-app-args',
-  'dpdk-hugepages',
-  'dpdk-drivers',
-] as const;
 
-function oneOf<T extends string>(read: InputReader, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = read(name).trim();
-  if (raw === '') return fallback;
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  throw new InputError(name, raw, `one of ${allowed.join(', ')}`);
-}
 
 /** Parses the preset's inputs; `target` decides where ports come from by default. */
 export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniOptions {
@@ -52,13 +36,7 @@ export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniO
   }
   const ports = portsFromMask(portmask);
   if (!ports) throw new InputError('dpdk-portmask', portmask, 'a non-zero hex mask of ports 0..31, e.g. 0x3');
-  const hugeRaw = read('dpdk-hugepages').trim();
-  let hugepages: number | null = null;
-  if (hugeRaw !== '') {
-    const n = Number(hugeRaw);
-    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new InputError('dpdk-hugepages', hugeRaw, 'a whole number of 2 MiB pages, e.g. 256 (0: reserve none)');
-    hugepages = n;
-  }
+  const hugepages = readOptionalNumber(read, 'dpdk-hugepages');
   const driversRaw = read('dpdk-drivers').trim();
   const drivers = driversRaw === '' ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== '');
   for (const d of drivers) {
@@ -67,10 +45,10 @@ export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniO
   return {
     ports,
     portmask,
-    build: oneOf(read, 'dpdk-build', ['auto', 'meson', 'kbuild'] as const, 'auto'),
-    kthreadMode: oneOf(read, 'kni-kthread-mode', ['single', 'multiple'] as const, 'single'),
-    carrier: oneOf(read, 'kni-carrier', ['off', 'on'] as const, 'off'),
-    portSource: oneOf(read, 'dpdk-ports', ['null', 'nic'] as const, target === 'vm' ? 'null' : 'nic'),
+    build: readChoice<DpdkBuildWay>(read, 'dpdk-build'),
+    kthreadMode: readChoice<KthreadMode>(read, 'kni-kthread-mode'),
+    carrier: readChoice<CarrierState>(read, 'kni-carrier'),
+    portSource: readChoice<PortSource>(read, 'dpdk-ports', target === 'vm' ? 'null' : 'nic'),
     ealArgs: read('dpdk-eal-args').trim(),
     appArgs: read('dpdk-app-args').trim(),
     hugepages,

@@ -3,7 +3,8 @@
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parsePairList } from '../core/pair-spec.js';
 import { InputError } from './input-error.js';
-import { parseDpdkKniOptions, PRESET_INPUT_NAMES, type DpdkKniOptions } from '../presets/kni-options.js';
+import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
+import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';
 
 export type Mode = 'full' | 'collect' | 'report';
@@ -72,81 +73,15 @@ export interface Settings {
   canary: boolean;
 }
 
-export type InputReader = (name: string) => string;
+export type { InputReader } from './inputs.js';
 
-export const INPUT_NAMES = [
-  'mode',
-  'target',
-  'preset',
-  'module-dir',
-  'module',
-  'build-command',
-  'module-args',
-  'workload',
-  'ready-pattern',
-  'ready-delay',
-  'ready-timeout',
-  'hold',
-  'stop-signal',
-  'grace',
-  'cycles',
-  'track',
-  'fail-on',
-  'github-token',
-  'check-name',
-  'reports',
-  'base-ref',
-  'head-ref',
-  'pr-number',
-  'allow-fork-code',
-  'approval-label',
-  'vm-kernel',
-  'vm-memory',
-  'vm-cpus',
-  'boot-timeout',
-  'trace-buffer-kb',
-  'stacks',
-  'timeout-minutes',
-  'output-dir',
-  'canary',
-  ...PRESET_INPUT_NAMES,
-] as const;
+export { INPUT_NAMES } from './inputs.js';
 
 export const DEFAULT_TRACK = 'alloc_netdev_mqs:free_netdev';
 
-function oneOf<T extends string>(read: InputReader, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = read(name).trim();
-  if (raw === '') return fallback;
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  throw new InputError(name, raw, `one of ${allowed.join(', ')}`);
-}
 
-function number(read: InputReader, name: string, fallback: number, min: number, max: number, integer = true): number {
-  const raw = read(name).trim();
-  if (raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new InputError(name, raw, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  }
-  return value;
-}
 
-function bool(read: InputReader, name: string, fallback: boolean): boolean {
-  const raw = read(name).trim().toLowerCase();
-  if (raw === '') return fallback;
-  if (['true', 'yes', '1', 'on'].includes(raw)) return true;
-  if (['false', 'no', '0', 'off'].includes(raw)) return false;
-  throw new InputError(name, raw, 'true or false');
-}
 
-function signal(read: InputReader, name: string, fallback: NodeJS.Signals): NodeJS.Signals {
-  const raw = read(name).trim().toUpperCase();
-  if (raw === '') return fallback;
-  const full = raw.startsWith('SIG') ? raw : `SIG${raw}`;
-  const known = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  if (!known.includes(full)) throw new InputError(name, raw, `a signal name: ${known.join(', ')}`);
-  return full as NodeJS.Signals;
-}
 
 function regex(read: InputReader, name: string): string {
   const raw = read(name);
@@ -159,9 +94,17 @@ function regex(read: InputReader, name: string): string {
   return raw;
 }
 
+/** stop-signal may be written `int`, `SIGINT` or `sigint`. */
+function signalSpelling(read: InputReader): InputReader {
+  return (name) => {
+    const raw = read(name).trim().toUpperCase();
+    return raw === '' || raw.startsWith('SIG') ? raw : `SIG${raw}`;
+  };
+}
+
 export function parseSettings(read: InputReader): Settings {
-  const mode = oneOf(read, 'mode', ['full', 'collect', 'report'] as const, 'full');
-  const preset = oneOf(read, 'preset', ['none', 'dpdk-kni'] as const, 'none');
+  const mode = readChoice<Mode>(read, 'mode');
+  const preset = readChoice<Preset>(read, 'preset');
   const trackRaw = read('track').trim();
   let track: PairSpec[];
   try {
@@ -169,48 +112,47 @@ export function parseSettings(read: InputReader): Settings {
   } catch (e) {
     throw new InputError('track', trackRaw, (e as Error).message);
   }
-  const target = oneOf(read, 'target', ['host', 'vm'] as const, 'vm');
-  const prRaw = read('pr-number').trim();
+  const target = readChoice<Target>(read, 'target');
   const settings: Settings = {
     mode,
     target,
     preset,
-    moduleDir: read('module-dir').trim() || '.',
-    moduleName: read('module').trim(),
-    buildCommand: read('build-command').trim(),
-    moduleArgs: read('module-args').trim(),
+    moduleDir: readText(read, 'module-dir'),
+    moduleName: readText(read, 'module'),
+    buildCommand: readText(read, 'build-command'),
+    moduleArgs: readText(read, 'module-args'),
     workload: {
-      command: read('workload').trim(),
+      command: readText(read, 'workload'),
       readyPattern: regex(read, 'ready-pattern'),
-      readyDelaySeconds: number(read, 'ready-delay', 1, 0, 3600, false),
-      readyTimeoutSeconds: number(read, 'ready-timeout', 60, 1, 3600, false),
-      holdSeconds: number(read, 'hold', 1, 0, 3600, false),
-      stopSignal: signal(read, 'stop-signal', 'SIGTERM'),
-      graceSeconds: number(read, 'grace', 10, 0, 600, false),
+      readyDelaySeconds: readNumber(read, 'ready-delay'),
+      readyTimeoutSeconds: readNumber(read, 'ready-timeout'),
+      holdSeconds: readNumber(read, 'hold'),
+      stopSignal: readChoice<NodeJS.Signals>(signalSpelling(read), 'stop-signal'),
+      graceSeconds: readNumber(read, 'grace'),
     },
-    cycles: number(read, 'cycles', 3, 1, 1000),
+    cycles: readNumber(read, 'cycles'),
     track,
-    failOn: oneOf(read, 'fail-on', ['new-leak', 'any-leak', 'never'] as const, 'new-leak'),
-    githubToken: read('github-token').trim(),
-    checkName: read('check-name').trim() || 'alloc-balance',
-    reports: read('reports').trim(),
-    baseRef: read('base-ref').trim(),
-    headRef: read('head-ref').trim(),
-    prNumber: prRaw === '' ? null : number(read, 'pr-number', 0, 1, Number.MAX_SAFE_INTEGER),
-    allowForkCode: bool(read, 'allow-fork-code', false),
-    approvalLabel: read('approval-label').trim(),
+    failOn: readChoice<FailOn>(read, 'fail-on'),
+    githubToken: readText(read, 'github-token'),
+    checkName: readText(read, 'check-name'),
+    reports: readText(read, 'reports'),
+    baseRef: readText(read, 'base-ref'),
+    headRef: readText(read, 'head-ref'),
+    prNumber: readOptionalNumber(read, 'pr-number'),
+    allowForkCode: readBool(read, 'allow-fork-code'),
+    approvalLabel: readText(read, 'approval-label'),
     vm: {
-      kernel: read('vm-kernel').trim(),
-      memoryMb: number(read, 'vm-memory', 1024, 256, 65536),
-      cpus: number(read, 'vm-cpus', 2, 1, 64),
-      bootTimeoutSeconds: number(read, 'boot-timeout', 120, 5, 3600),
+      kernel: readText(read, 'vm-kernel'),
+      memoryMb: readNumber(read, 'vm-memory'),
+      cpus: readNumber(read, 'vm-cpus'),
+      bootTimeoutSeconds: readNumber(read, 'boot-timeout'),
     },
-    traceBufferKb: number(read, 'trace-buffer-kb', 8192, 64, 1048576),
-    stacks: bool(read, 'stacks', true),
-    timeoutMinutes: number(read, 'timeout-minutes', 30, 1, 720),
-    outputDir: read('output-dir').trim() || 'alloc-balance-out',
+    traceBufferKb: readNumber(read, 'trace-buffer-kb'),
+    stacks: readBool(read, 'stacks'),
+    timeoutMinutes: readNumber(read, 'timeout-minutes'),
+    outputDir: readText(read, 'output-dir'),
     dpdk: preset === 'dpdk-kni' && mode !== 'report' ? parseDpdkKniOptions(read, target) : null,
-    canary: bool(read, 'canary', false),
+    canary: readBool(read, 'canary'),
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');

@@ -1,5 +1,6 @@
 // The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
 // needs, written by the action (host target) or by the VM driver (vm target).
+import { MAX_CYCLES } from '../settings/inputs.js';
 import type { PairSpec } from '../core/model.js';
 import { UsageError } from '../settings/input-error.js';
 
@@ -184,7 +185,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   const job: TargetJob = {
     module,
     workload,
-    cycles: r.number(j, 'cycles', 'cycles', 1, 10000, undefined, true),
+    cycles: r.number(j, 'cycles', 'cycles', 1, MAX_CYCLES, undefined, true),
     track,
     traceBufferKb: r.number(j, 'traceBufferKb', 'traceBufferKb', 64, 4 * 1024 * 1024, 8192, true),
     stacks: r.bool(j, 'stacks', 'stacks', true),

@@ -55,7 +55,7 @@ describe('parseTargetJob', () => {
     [{ ...MINIMAL, workload: { command: 'x', stopSignal: 'SIGFOO' } }, 'job job.json: workload.stopSignal: "SIGFOO" is not valid; expected one of SIGINT, SIGTERM'],
     [{ ...MINIMAL, workload: { command: 'x', readyPattern: '(' } }, 'job job.json: workload.readyPattern: "(" is not valid; expected a valid regular expression'],
     [{ ...MINIMAL, runId: 'a/b' }, 'job job.json: runId: "a/b" is not valid; expected letters, digits and _ (at most 24)'],
-    [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 10000'],
+    [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 1000'],
     [{ ...MINIMAL, track: [] }, 'job job.json: track: [] is not valid; expected a non-empty list of {alloc, free}'],
     [{ ...MINIMAL, track: [{ alloc: 'a b', free: 'f' }] }, 'job job.json: track[0].alloc: "a b" is not valid; expected a kernel function name'],
   ])('refuses a bad field with its name and what it accepts (%#)', (job, message) => {
