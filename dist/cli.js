@@ -229,12 +229,101 @@ function pairName(p) {
 function isKmemPair(p) {
   return p.alloc === "kmalloc" && p.free === "kfree";
 }
-var SYMBOL, DEFERRED_FREE;
+var SYMBOL;
 var init_pair_spec = __esm({
   "src/core/pair-spec.ts"() {
     "use strict";
     SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+  }
+});
+
+// src/core/ledger.ts
+var ALLOC, FREE, CallerAcc, Ledger;
+var init_ledger = __esm({
+  "src/core/ledger.ts"() {
+    "use strict";
+    ALLOC = 0;
+    FREE = 1;
+    CallerAcc = class {
+      constructor(caller, inModule) {
+        this.caller = caller;
+        this.inModule = inModule;
+      }
+      caller;
+      inModule;
+      allocs = 0;
+      frees = 0;
+      cum = 0;
+      allocsIn = [];
+      freesIn = [];
+      /** Cumulative outstanding when each cycle ended. */
+      after = [];
+      alloc(cycle) {
+        this.allocs++;
+        this.cum++;
+        this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
+      }
+      free(cycle) {
+        this.frees++;
+        this.cum--;
+        this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
+      }
+    };
+    Ledger = class {
+      callers = /* @__PURE__ */ new Map();
+      events = 0;
+      allocs = 0;
+      unmatchedFrees = 0;
+      /** Allocations attributed outside the module that came with no stack to look through. */
+      outsideWithoutStack = 0;
+      /** One of those call sites, named in the hint. */
+      outsideExample = "";
+      live = /* @__PURE__ */ new Map();
+      /** Objects whose address was allocated again before any free was seen. */
+      shadowed = [];
+      method = "function";
+      /** kmem: allocations of the module per slab cache. */
+      cacheAllocs = /* @__PURE__ */ new Map();
+      /** kmem: allocations by call sites outside the module, left out. */
+      ignored = 0;
+      acc(r) {
+        let a = this.callers.get(r.caller);
+        if (a === void 0) {
+          a = new CallerAcc(r.caller, r.inModule);
+          this.callers.set(r.caller, a);
+        }
+        return a;
+      }
+    };
+  }
+});
+
+// src/core/trace-protocol.ts
+function markerText(m) {
+  return "phase" in m ? `alloc-balance phase=${m.phase}` : `alloc-balance cycle=${m.cycle} ${m.edge}`;
+}
+function parseMarker(text2) {
+  const m = MARKER.exec(text2.trim());
+  if (!m) return null;
+  if (m[3] !== void 0) return { phase: m[3] };
+  return { cycle: Number(m[1]), edge: m[2] };
+}
+function deferredObject(args) {
+  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  if (!head || !func) return "";
+  const h = BigInt(head);
+  const f = BigInt(func);
+  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
+  return object === 0n ? "" : `0x${object.toString(16)}`;
+}
+var MARKER, DEFERRED_FREE, KERNEL_SPACE;
+var init_trace_protocol = __esm({
+  "src/core/trace-protocol.ts"() {
+    "use strict";
+    MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
     DEFERRED_FREE = "kvfree_call_rcu";
+    KERNEL_SPACE = 0xffff000000000000n;
   }
 });
 
@@ -508,85 +597,23 @@ function ownCopy(s) {
   const key = { [s]: true };
   return Object.keys(key)[0];
 }
-function deferredObject(args) {
-  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  if (!head || !func) return "";
-  const h = BigInt(head);
-  const f = BigInt(func);
-  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
-  return object === 0n ? "" : `0x${object.toString(16)}`;
-}
-var ALLOC, FREE, CallerAcc, Ledger, MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, MARKER, KERNEL_SPACE, TraceAnalyzer;
+var MAX_TAILS, NO_PENDING, PENDING_COUNT, PENDING_ALLOC_OBJECT, PENDING_FREE_OBJECT, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
     init_pair_spec();
     init_pair_spec();
+    init_ledger();
+    init_trace_protocol();
     init_frames();
     init_slab_caches();
     init_module_map();
     init_leak_rate();
-    ALLOC = 0;
-    FREE = 1;
-    CallerAcc = class {
-      constructor(caller, inModule) {
-        this.caller = caller;
-        this.inModule = inModule;
-      }
-      caller;
-      inModule;
-      allocs = 0;
-      frees = 0;
-      cum = 0;
-      allocsIn = [];
-      freesIn = [];
-      /** Cumulative outstanding when each cycle ended. */
-      after = [];
-      alloc(cycle) {
-        this.allocs++;
-        this.cum++;
-        this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
-      }
-      free(cycle) {
-        this.frees++;
-        this.cum--;
-        this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
-      }
-    };
-    Ledger = class {
-      callers = /* @__PURE__ */ new Map();
-      events = 0;
-      allocs = 0;
-      unmatchedFrees = 0;
-      /** Allocations attributed outside the module that came with no stack to look through. */
-      outsideWithoutStack = 0;
-      /** One of those call sites, named in the hint. */
-      outsideExample = "";
-      live = /* @__PURE__ */ new Map();
-      /** Objects whose address was allocated again before any free was seen. */
-      shadowed = [];
-      method = "function";
-      /** kmem: allocations of the module per slab cache. */
-      cacheAllocs = /* @__PURE__ */ new Map();
-      /** kmem: allocations by call sites outside the module, left out. */
-      ignored = 0;
-      acc(r) {
-        let a = this.callers.get(r.caller);
-        if (a === void 0) {
-          a = new CallerAcc(r.caller, r.inModule);
-          this.callers.set(r.caller, a);
-        }
-        return a;
-      }
-    };
     MAX_TAILS = 64;
     NO_PENDING = 0;
     PENDING_COUNT = 1;
     PENDING_ALLOC_OBJECT = 2;
     PENDING_FREE_OBJECT = 3;
-    MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
-    KERNEL_SPACE = 0xffff000000000000n;
     TraceAnalyzer = class {
       pairs;
       /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -1011,12 +1038,12 @@ var init_trace_analyzer = __esm({
         if (this.frames.length > 0) this.frames.length = 0;
       }
       marker(text2) {
-        const m = MARKER.exec(text2.trim());
+        const m = parseMarker(text2);
         if (!m) return;
         this.recognizedLines++;
         if (this.pendingKind !== NO_PENDING) this.flush();
-        if (m[3] !== void 0) return;
-        if (m[2] === "start") {
+        if ("phase" in m) return;
+        if (m.edge === "start") {
           if (this.inCycle) {
             this.missingEnds++;
             this.snapshot(this.cycle);
@@ -3891,8 +3918,8 @@ function setupTracing(tfs, opts, undo) {
   const deferred = defs.find((d) => d.event === `${group}/rcu`);
   return { instance, group, pairs, functions, functionTracer, kmemEvents, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
 }
-function mark(tfs, setup, text2) {
-  tfs.write(`${setup.instance}/trace_marker`, `alloc-balance ${text2}`);
+function mark(tfs, setup, marker) {
+  tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
 }
 function perCpuDirs(tfs, setup) {
   return tfs.list(`${setup.instance}/per_cpu`).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
@@ -3920,6 +3947,7 @@ var init_trace_setup = __esm({
   "src/target/trace-setup.ts"() {
     "use strict";
     init_pair_spec();
+    init_trace_protocol();
     KMEM_EVENTS = ["kmalloc", "kmalloc_node", "kfree"];
   }
 });
@@ -4405,8 +4433,8 @@ async function runTargetJob(job, opts = {}) {
   let loadedByUs = false;
   let background = null;
   const traced = job.tracing !== false;
-  const marker = (text2) => {
-    if (tfs && setup) mark(tfs, setup, text2);
+  const marker = (m) => {
+    if (tfs && setup) mark(tfs, setup, m);
   };
   try {
     const t = Date.now();
@@ -4478,7 +4506,7 @@ async function runTargetJob(job, opts = {}) {
       }
     }
     const tl = Date.now();
-    marker("phase=load");
+    marker({ phase: "load" });
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: "rmmod", name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
@@ -4512,7 +4540,7 @@ async function runTargetJob(job, opts = {}) {
     }
     for (let n = 1; n <= job.cycles; n++) {
       throwIfAborted(abort);
-      marker(`cycle=${n} start`);
+      marker({ cycle: n, edge: "start" });
       log(`cycle ${n}/${job.cycles}`);
       try {
         await runCycle(job.workload, n, outDir, undo, abort, (record2) => {
@@ -4521,12 +4549,12 @@ async function runTargetJob(job, opts = {}) {
         });
       } catch (e) {
         if (e instanceof WorkloadFailure) {
-          marker(`cycle=${n} end`);
+          marker({ cycle: n, edge: "end" });
           throw new RunFailure(e.status, e.message, e.logTail);
         }
         throw e;
       }
-      marker(`cycle=${n} end`);
+      marker({ cycle: n, edge: "end" });
     }
   } catch (e) {
     if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
@@ -4536,7 +4564,7 @@ async function runTargetJob(job, opts = {}) {
   if (loadedByUs) {
     const tu = Date.now();
     try {
-      marker("phase=unload");
+      marker({ phase: "unload" });
     } catch {
     }
     const r = await unloadWithRetry(job.module.name);

@@ -69607,7 +69607,6 @@ function pairName(p) {
 function isKmemPair(p) {
   return p.alloc === "kmalloc" && p.free === "kfree";
 }
-var DEFERRED_FREE = "kvfree_call_rcu";
 
 // src/settings/input-error.ts
 var InputError = class extends Error {
@@ -75425,6 +75424,81 @@ import { join as join11, resolve as resolve6 } from "node:path";
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
 
+// src/core/ledger.ts
+var ALLOC = 0;
+var FREE = 1;
+var CallerAcc = class {
+  constructor(caller, inModule) {
+    this.caller = caller;
+    this.inModule = inModule;
+  }
+  caller;
+  inModule;
+  allocs = 0;
+  frees = 0;
+  cum = 0;
+  allocsIn = [];
+  freesIn = [];
+  /** Cumulative outstanding when each cycle ended. */
+  after = [];
+  alloc(cycle) {
+    this.allocs++;
+    this.cum++;
+    this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
+  }
+  free(cycle) {
+    this.frees++;
+    this.cum--;
+    this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
+  }
+};
+var Ledger = class {
+  callers = /* @__PURE__ */ new Map();
+  events = 0;
+  allocs = 0;
+  unmatchedFrees = 0;
+  /** Allocations attributed outside the module that came with no stack to look through. */
+  outsideWithoutStack = 0;
+  /** One of those call sites, named in the hint. */
+  outsideExample = "";
+  live = /* @__PURE__ */ new Map();
+  /** Objects whose address was allocated again before any free was seen. */
+  shadowed = [];
+  method = "function";
+  /** kmem: allocations of the module per slab cache. */
+  cacheAllocs = /* @__PURE__ */ new Map();
+  /** kmem: allocations by call sites outside the module, left out. */
+  ignored = 0;
+  acc(r) {
+    let a = this.callers.get(r.caller);
+    if (a === void 0) {
+      a = new CallerAcc(r.caller, r.inModule);
+      this.callers.set(r.caller, a);
+    }
+    return a;
+  }
+};
+
+// src/core/trace-protocol.ts
+var MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
+function parseMarker(text2) {
+  const m = MARKER.exec(text2.trim());
+  if (!m) return null;
+  if (m[3] !== void 0) return { phase: m[3] };
+  return { cycle: Number(m[1]), edge: m[2] };
+}
+var DEFERRED_FREE = "kvfree_call_rcu";
+var KERNEL_SPACE = 0xffff000000000000n;
+function deferredObject(args) {
+  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
+  if (!head || !func) return "";
+  const h = BigInt(head);
+  const f = BigInt(func);
+  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
+  return object === 0n ? "" : `0x${object.toString(16)}`;
+}
+
 // src/core/slab-caches.ts
 var KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
 function kmallocCache(bytesAlloc, accounted) {
@@ -75550,59 +75624,6 @@ var ModuleMap = class {
 };
 
 // src/core/trace-analyzer.ts
-var ALLOC = 0;
-var FREE = 1;
-var CallerAcc = class {
-  constructor(caller, inModule) {
-    this.caller = caller;
-    this.inModule = inModule;
-  }
-  caller;
-  inModule;
-  allocs = 0;
-  frees = 0;
-  cum = 0;
-  allocsIn = [];
-  freesIn = [];
-  /** Cumulative outstanding when each cycle ended. */
-  after = [];
-  alloc(cycle) {
-    this.allocs++;
-    this.cum++;
-    this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
-  }
-  free(cycle) {
-    this.frees++;
-    this.cum--;
-    this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
-  }
-};
-var Ledger = class {
-  callers = /* @__PURE__ */ new Map();
-  events = 0;
-  allocs = 0;
-  unmatchedFrees = 0;
-  /** Allocations attributed outside the module that came with no stack to look through. */
-  outsideWithoutStack = 0;
-  /** One of those call sites, named in the hint. */
-  outsideExample = "";
-  live = /* @__PURE__ */ new Map();
-  /** Objects whose address was allocated again before any free was seen. */
-  shadowed = [];
-  method = "function";
-  /** kmem: allocations of the module per slab cache. */
-  cacheAllocs = /* @__PURE__ */ new Map();
-  /** kmem: allocations by call sites outside the module, left out. */
-  ignored = 0;
-  acc(r) {
-    let a = this.callers.get(r.caller);
-    if (a === void 0) {
-      a = new CallerAcc(r.caller, r.inModule);
-      this.callers.set(r.caller, a);
-    }
-    return a;
-  }
-};
 var MAX_TAILS = 64;
 function ownCopy(s) {
   const key = { [s]: true };
@@ -75612,17 +75633,6 @@ var NO_PENDING = 0;
 var PENDING_COUNT = 1;
 var PENDING_ALLOC_OBJECT = 2;
 var PENDING_FREE_OBJECT = 3;
-var MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
-function deferredObject(args) {
-  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  if (!head || !func) return "";
-  const h = BigInt(head);
-  const f = BigInt(func);
-  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
-  return object === 0n ? "" : `0x${object.toString(16)}`;
-}
-var KERNEL_SPACE = 0xffff000000000000n;
 var TraceAnalyzer = class {
   pairs;
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -76047,12 +76057,12 @@ var TraceAnalyzer = class {
     if (this.frames.length > 0) this.frames.length = 0;
   }
   marker(text2) {
-    const m = MARKER.exec(text2.trim());
+    const m = parseMarker(text2);
     if (!m) return;
     this.recognizedLines++;
     if (this.pendingKind !== NO_PENDING) this.flush();
-    if (m[3] !== void 0) return;
-    if (m[2] === "start") {
+    if ("phase" in m) return;
+    if (m.edge === "start") {
       if (this.inCycle) {
         this.missingEnds++;
         this.snapshot(this.cycle);

@@ -50,9 +50,3 @@ export function pairName(p: PairSpec): string {
 export function isKmemPair(p: PairSpec): boolean {
   return p.alloc === 'kmalloc' && p.free === 'kfree';
 }
-
-/**
- * kfree_rcu()/kvfree_rcu() queue objects through this function; the RCU worker frees them seconds
- * later in bulk, where no kmem:kfree event is emitted. For kmem pairs the queueing is the release.
- */
-export const DEFERRED_FREE = 'kvfree_call_rcu';

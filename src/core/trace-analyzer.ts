@@ -4,7 +4,9 @@
 // objects only, never with the length of the trace.
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
-import { DEFERRED_FREE, isKmemPair } from './pair-spec.js';
+import { isKmemPair } from './pair-spec.js';
+import { ALLOC, CallerAcc, FREE, Ledger, type LiveObject, type Role } from './ledger.js';
+import { DEFERRED_FREE, deferredObject, parseMarker } from './trace-protocol.js';
 import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame, skipAddressSuffix } from './frames.js';
 import { kmallocCache } from './slab-caches.js';
 import type { ProbeCount } from './kprobe-profile.js';
@@ -20,75 +22,6 @@ export interface AnalyzerOptions {
   maxStackFrames?: number;
   /** Outstanding objects listed in the result (module call sites first). */
   maxObjects?: number;
-}
-
-const ALLOC = 0;
-const FREE = 1;
-type Role = typeof ALLOC | typeof FREE;
-
-/** Counts of one call site; `cum` is its running outstanding. */
-class CallerAcc {
-  allocs = 0;
-  frees = 0;
-  cum = 0;
-  readonly allocsIn: number[] = [];
-  readonly freesIn: number[] = [];
-  /** Cumulative outstanding when each cycle ended. */
-  readonly after: number[] = [];
-  constructor(
-    readonly caller: string,
-    readonly inModule: boolean | null,
-  ) {}
-
-  alloc(cycle: number): void {
-    this.allocs++;
-    this.cum++;
-    this.allocsIn[cycle] = (this.allocsIn[cycle] ?? 0) + 1;
-  }
-
-  free(cycle: number): void {
-    this.frees++;
-    this.cum--;
-    this.freesIn[cycle] = (this.freesIn[cycle] ?? 0) + 1;
-  }
-}
-
-interface LiveObject {
-  acc: CallerAcc;
-  cycle: number;
-  address: string;
-  stack?: string[];
-  /** kmem: the slab cache it came from ('' when unknown). */
-  cache: string;
-}
-
-/** One way of counting a pair: call counting (function tracer) or per-object pairing. */
-class Ledger {
-  readonly callers = new Map<string, CallerAcc>();
-  events = 0;
-  allocs = 0;
-  unmatchedFrees = 0;
-  /** Allocations attributed outside the module that came with no stack to look through. */
-  outsideWithoutStack = 0;
-  /** One of those call sites, named in the hint. */
-  outsideExample = '';
-  readonly live = new Map<string, LiveObject>();
-  /** Objects whose address was allocated again before any free was seen. */
-  readonly shadowed: LiveObject[] = [];
-  method: PairingMethod = 'function';
-  /** kmem: allocations of the module per slab cache. */
-  readonly cacheAllocs = new Map<string, number>();
-  /** kmem: allocations by call sites outside the module, left out. */
-  ignored = 0;
-
-  acc(r: Resolved): CallerAcc {
-    let a = this.callers.get(r.caller);
-    if (a === undefined) {
-      a = new CallerAcc(r.caller, r.inModule);
-      this.callers.set(r.caller, a);
-    }
-    return a;
-  }
 }
 
 interface PairState {
@@ -130,24 +63,7 @@ const PENDING_COUNT = 1;
 const PENDING_ALLOC_OBJECT = 2;
 const PENDING_FREE_OBJECT = 3;
 
-const MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
 
-/**
- * The object kvfree_call_rcu(head, func) releases. Up to 6.2 `func` is the offset of the rcu_head
- * inside the object (head points at it), or the object itself when head is NULL; from 6.3 the
- * second argument is always the object. A kernel address there is the object, a small value an offset.
- */
-export function deferredObject(args: string): string {
-  const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
-  if (!head || !func) return '';
-  const h = BigInt(head);
-  const f = BigInt(func);
-  const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
-  return object === 0n ? '' : `0x${object.toString(16)}`;
-}
-
-const KERNEL_SPACE = 0xffff_0000_0000_0000n;
 
 export class TraceAnalyzer {
   private readonly pairs: PairState[];
@@ -609,12 +525,12 @@ export class TraceAnalyzer {
   }
 
   private marker(text: string): void {
-    const m = MARKER.exec(text.trim());
+    const m = parseMarker(text);
     if (!m) return;
     this.recognizedLines++;
     if (this.pendingKind !== NO_PENDING) this.flush();
-    if (m[3] !== undefined) return; // phase=unload: frees that follow stay in the last cycle's totals
-    if (m[2] === 'start') {
+    if ('phase' in m) return; // phase=unload: frees that follow stay in the last cycle's totals
+    if (m.edge === 'start') {
       if (this.inCycle) {
         this.missingEnds++;
         this.snapshot(this.cycle);

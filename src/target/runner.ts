@@ -10,6 +10,7 @@ import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';
 import { isKmemPair } from '../core/pair-spec.js';
+import type { Marker } from '../core/trace-protocol.js';
 import { describeUnknownNames, findUnknownNames, listed, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
 import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
@@ -112,8 +113,8 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   let loadedByUs = false;
   let background: Background | null = null;
   const traced = job.tracing !== false;
-  const marker = (text: string) => {
-    if (tfs && setup) mark(tfs, setup, text);
+  const marker = (m: Marker) => {
+    if (tfs && setup) mark(tfs, setup, m);
   };
 
   try {
@@ -196,7 +197,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
 
     // 4. Load; record where the sections landed while they are there to read.
     const tl = Date.now();
-    marker('phase=load');
+    marker({ phase: 'load' });
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: 'rmmod', name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
@@ -234,7 +235,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     // 5. The workload cycles.
     for (let n = 1; n <= job.cycles; n++) {
       throwIfAborted(abort);
-      marker(`cycle=${n} start`);
+      marker({ cycle: n, edge: 'start' });
       log(`cycle ${n}/${job.cycles}`);
       try {
         await runCycle(job.workload, n, outDir, undo, abort, (record) => {
@@ -243,12 +244,12 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
         });
       } catch (e) {
         if (e instanceof WorkloadFailure) {
-          marker(`cycle=${n} end`);
+          marker({ cycle: n, edge: 'end' });
           throw new RunFailure(e.status, e.message, e.logTail);
         }
         throw e;
       }
-      marker(`cycle=${n} end`);
+      marker({ cycle: n, edge: 'end' });
     }
   } catch (e) {
     if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
@@ -260,7 +261,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   if (loadedByUs) {
     const tu = Date.now();
     try {
-      marker('phase=unload');
+      marker({ phase: 'unload' });
     } catch {
       /* the instance may be gone after a failure; the unload matters more */
     }

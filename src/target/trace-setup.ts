@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { PairSpec } from '../core/model.js';
-import { DEFERRED_FREE, isKmemPair } from '../core/pair-spec.js';
+import { isKmemPair } from '../core/pair-spec.js';
+import { DEFERRED_FREE, markerText, type Marker } from '../core/trace-protocol.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
 
@@ -134,8 +135,8 @@ export function setupTracing(
 }
 
 /** A line in the instance's buffer, in order with the events: `alloc-balance cycle=3 start`. */
-export function mark(tfs: Tracefs, setup: TraceSetup, text: string): void {
-  tfs.write(`${setup.instance}/trace_marker`, `alloc-balance ${text}`);
+export function mark(tfs: Tracefs, setup: TraceSetup, marker: Marker): void {
+  tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
 }
 
 /** `cpu0`, `cpu1`, ... of the instance, in numeric order. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { compare } from '../../src/core/compare.js';
-import { deferredObject } from '../../src/core/trace-analyzer.js';
+import { deferredObject } from '../../src/core/trace-protocol.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { parseKprobeProfile } from '../../src/core/kprobe-profile.js';
 import { commonAlignment, kmallocSize } from '../../src/core/slab-check.js';
