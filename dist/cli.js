@@ -31328,7 +31328,6 @@ var package_default = {
   dependencies: {
     "@actions/cache": "^6.3.0",
     "@actions/core": "^3.0.1",
-    "@actions/exec": "^3.0.0",
     "@actions/github": "^9.1.1"
   },
   devDependencies: {

@@ -13,18 +13,12 @@ function openStream(source: TraceSource): Readable {
   return createReadStream(source, { highWaterMark: CHUNK });
 }
 
-/**
- * Calls `onLine` for every line of the source, in order; resolves with the number of lines.
- * Trace text is ASCII apart from task names, so it is decoded as latin1: cheap and lossless
- * for the fields that matter.
- */
-export async function forEachLine(source: TraceSource, onLine: (line: string) => void): Promise<number> {
-  return forEachLineRange(source, (text, start, end) => onLine(start === 0 && end === text.length ? text : text.slice(start, end)));
-}
 
 /**
- * Like forEachLine, without cutting lines out: `onLine(text, start, end)` gets the chunk and
- * the bounds of each line (line break and a trailing CR excluded).
+ * The lines of a source, in order, without cutting them out: `onLine(text, start, end)` gets the
+ * chunk and the bounds of each line (line break and a trailing CR excluded); resolves with the
+ * number of lines. Trace text is ASCII apart from task names, so it is decoded as latin1: cheap
+ * and lossless for the fields that matter.
  */
 export async function forEachLineRange(source: TraceSource, onLine: (text: string, start: number, end: number) => void): Promise<number> {
   const splitter = new LineSplitter(onLine);
@@ -91,17 +85,4 @@ class LineSplitter {
     }
     return this.count;
   }
-}
-
-/** The lines of a source as an async iterator (one chunk of lines in memory at a time). */
-export async function* readLines(source: TraceSource): AsyncGenerator<string> {
-  const stream = openStream(source);
-  stream.setEncoding('latin1');
-  let rest = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
-  }
-  if (rest !== '') yield rest;
 }
