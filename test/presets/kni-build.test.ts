@@ -83,8 +83,11 @@ describe('rte_kni.ko from the fixture tree', () => {
     plan.steps = plan.steps.filter((s) => s.kind !== 'write');
     const r = await runBuildPlan(plan);
     expect(r.ok).toBe(false);
-    expect(r.reason).toMatch(/^make .* failed \(exit 2\)/);
+    expect(r.reason).toMatch(/^make failed \(exit 2\): make -j\d+ -C /);
     expect(r.log).toMatch(/rte_build_config\.h: No such file or directory/);
+    // The failed step's own words, for the report's excerpt.
+    expect(r.failedOutput).toMatch(/rte_build_config\.h: No such file or directory/);
+    expect(r.failedOutput).not.toMatch(/^\$ /m);
     expect(existsSync(plan.output)).toBe(false);
   });
 
