@@ -10,8 +10,8 @@ const KERNEL = [
   'test/lab/image.test.ts',
   'test/presets/kni-build.test.ts',
   'test/presets/kni-preset-vm.test.ts',
-  'test/target/build.test.ts',
-  'test/target/runner-vm.test.ts',
+  'test/kernel-side/build.test.ts',
+  'test/kernel-side/runner-vm.test.ts',
 ];
 /** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
 const REAL_DPDK = ['test/e2e/dpdk-debian-vm.test.ts'];

@@ -49,10 +49,10 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// src/settings/input-error.ts
+// src/errors.ts
 var InputError, UsageError;
-var init_input_error = __esm({
-  "src/settings/input-error.ts"() {
+var init_errors = __esm({
+  "src/errors.ts"() {
     "use strict";
     InputError = class extends Error {
       constructor(input, value, expected) {
@@ -1515,7 +1515,7 @@ var init_analyze_traces = __esm({
     init_slabinfo();
     init_slab_check();
     init_kprobe_profile();
-    init_input_error();
+    init_errors();
   }
 });
 
@@ -1790,7 +1790,7 @@ var init_text = __esm({
   }
 });
 
-// src/build/command.ts
+// src/exec.ts
 import { spawn } from "node:child_process";
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
@@ -1853,8 +1853,8 @@ function lastLines(text2, n) {
   return lines.slice(-n).join("\n");
 }
 var Tail;
-var init_command = __esm({
-  "src/build/command.ts"() {
+var init_exec = __esm({
+  "src/exec.ts"() {
     "use strict";
     Tail = class {
       constructor(max) {
@@ -1911,7 +1911,7 @@ var init_locations = __esm({
   }
 });
 
-// src/build/module-info.ts
+// src/module-build/module-info.ts
 import { relative } from "node:path";
 async function readVermagic(ko) {
   const r = await runCommand("modinfo", ["-F", "vermagic", ko]);
@@ -1984,10 +1984,10 @@ async function locateCallers(result, map, ko, root) {
   if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
 }
 var init_module_info = __esm({
-  "src/build/module-info.ts"() {
+  "src/module-build/module-info.ts"() {
     "use strict";
-    init_command();
-    init_input_error();
+    init_exec();
+    init_errors();
     init_locations();
   }
 });
@@ -2026,7 +2026,7 @@ function parseArgs(command, args, spec2) {
 var init_args = __esm({
   "src/cli/args.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
   }
 });
 
@@ -2110,7 +2110,7 @@ var ANALYZE_USAGE;
 var init_analyze = __esm({
   "src/cli/analyze.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_pair_spec();
     init_analyze_traces();
     init_module_map();
@@ -2436,7 +2436,7 @@ var init_compare2 = __esm({
     init_analysis_check();
     init_markdown();
     init_text();
-    init_input_error();
+    init_errors();
     init_args();
     init_help();
     COMPARE_USAGE = usageLine("compare");
@@ -2456,10 +2456,10 @@ async function mustRun(runner, cmd, args, opts) {
   return r.stdout;
 }
 var spawnRunner;
-var init_command2 = __esm({
+var init_command = __esm({
   "src/lab/command.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     spawnRunner = {
       run(cmd, args, opts = {}) {
         return new Promise((resolve7, reject) => {
@@ -2661,7 +2661,7 @@ var LAB_DIR_ENV, SETUP_HINT;
 var init_lab_kernel = __esm({
   "src/lab/lab-kernel.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
     SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
   }
@@ -2698,7 +2698,7 @@ var TOOL_PACKAGES;
 var init_platform = __esm({
   "src/lab/platform.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod"];
   }
 });
@@ -2940,8 +2940,8 @@ var GUEST_MODULES, APT_ENV, DECOMPRESS, Apt;
 var init_setup = __esm({
   "src/lab/setup.ts"() {
     "use strict";
-    init_input_error();
-    init_command2();
+    init_errors();
+    init_command();
     init_cpio();
     init_guest_scripts();
     init_lab_kernel();
@@ -3096,7 +3096,7 @@ var init_lab = __esm({
     "use strict";
     init_setup();
     init_lab_kernel();
-    init_input_error();
+    init_errors();
     init_help();
     USAGE = usageLine("lab");
   }
@@ -3146,7 +3146,7 @@ var choice, whole, seconds, flag, text, MAX_CYCLES, SIGNALS, INPUTS, INPUT_NAMES
 var init_inputs = __esm({
   "src/settings/inputs.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
     whole = (def, min, max, expected) => ({ kind: "number", default: def, min, max, integer: true, expected });
     seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
@@ -3203,7 +3203,7 @@ var init_inputs = __esm({
   }
 });
 
-// src/target/job.ts
+// src/kernel-side/job.ts
 function parseTargetJob(text2, source = "file") {
   const r = new JobReader(source);
   let root;
@@ -3303,10 +3303,10 @@ function parseTargetJob(text2, source = "file") {
 }
 var DEFAULT_LOCK_FILE, SIGNALS2, SYMBOL2, JobReader;
 var init_job = __esm({
-  "src/target/job.ts"() {
+  "src/kernel-side/job.ts"() {
     "use strict";
     init_inputs();
-    init_input_error();
+    init_errors();
     DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
     SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
     SYMBOL2 = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -3348,7 +3348,7 @@ var init_job = __esm({
   }
 });
 
-// src/target/abortable.ts
+// src/kernel-side/abortable.ts
 function throwIfAborted(signal) {
   if (signal.aborted) throw abortError(signal);
 }
@@ -3371,7 +3371,7 @@ function sleep(ms, signal) {
 }
 var RunAborted;
 var init_abortable = __esm({
-  "src/target/abortable.ts"() {
+  "src/kernel-side/abortable.ts"() {
     "use strict";
     RunAborted = class extends Error {
       constructor(why, message) {
@@ -3384,7 +3384,7 @@ var init_abortable = __esm({
   }
 });
 
-// src/target/process-group.ts
+// src/kernel-side/process-group.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
 function parseProcStat(text2) {
   const open2 = text2.indexOf("(");
@@ -3420,12 +3420,12 @@ function signalGroup(pgid, signal) {
   }
 }
 var init_process_group = __esm({
-  "src/target/process-group.ts"() {
+  "src/kernel-side/process-group.ts"() {
     "use strict";
   }
 });
 
-// src/target/background.ts
+// src/kernel-side/background.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join as join3 } from "node:path";
@@ -3488,7 +3488,7 @@ async function startBackground(b, outDir, undo, abort) {
 }
 var BACKGROUND_LOG;
 var init_background = __esm({
-  "src/target/background.ts"() {
+  "src/kernel-side/background.ts"() {
     "use strict";
     init_abortable();
     init_process_group();
@@ -3496,7 +3496,7 @@ var init_background = __esm({
   }
 });
 
-// src/target/function-names.ts
+// src/kernel-side/function-names.ts
 import { existsSync as existsSync4, readFileSync as readFileSync9 } from "node:fs";
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
@@ -3555,7 +3555,7 @@ function readKprobeBlacklist(path = "/sys/kernel/debug/kprobes/blacklist") {
 }
 var CloseMatches;
 var init_function_names = __esm({
-  "src/target/function-names.ts"() {
+  "src/kernel-side/function-names.ts"() {
     "use strict";
     init_pair_spec();
     CloseMatches = class {
@@ -3590,7 +3590,7 @@ var init_function_names = __esm({
   }
 });
 
-// src/target/kernel-module.ts
+// src/kernel-side/kernel-module.ts
 import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
 import { join as join4 } from "node:path";
 function modulesListHas(procModules, name) {
@@ -3633,13 +3633,13 @@ function moduleCoreRange(procModules, name) {
   return { start, end: start + BigInt(size) };
 }
 var init_kernel_module = __esm({
-  "src/target/kernel-module.ts"() {
+  "src/kernel-side/kernel-module.ts"() {
     "use strict";
-    init_command();
+    init_exec();
   }
 });
 
-// src/target/kmsg.ts
+// src/kernel-side/kmsg.ts
 import { closeSync as closeSync3, constants, openSync as openSync3, readSync as readSync3 } from "node:fs";
 function parseKmsgRecord(raw) {
   const semi = raw.indexOf(";");
@@ -3682,12 +3682,12 @@ function kmsgMark(device = "/dev/kmsg") {
   return all.length ? all[all.length - 1].seq : -1;
 }
 var init_kmsg = __esm({
-  "src/target/kmsg.ts"() {
+  "src/kernel-side/kmsg.ts"() {
     "use strict";
   }
 });
 
-// src/target/lock.ts
+// src/kernel-side/lock.ts
 import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync4 } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 function processAlive(pid) {
@@ -3737,7 +3737,7 @@ function releaseLock(path, pid = process.pid) {
 }
 var LockBusyError;
 var init_lock = __esm({
-  "src/target/lock.ts"() {
+  "src/kernel-side/lock.ts"() {
     "use strict";
     LockBusyError = class extends Error {
       constructor(message) {
@@ -3748,7 +3748,7 @@ var init_lock = __esm({
   }
 });
 
-// src/target/hugepages.ts
+// src/kernel-side/hugepages.ts
 import { existsSync as existsSync6, mkdirSync as mkdirSync3, readFileSync as readFileSync12, writeFileSync as writeFileSync3 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
@@ -3789,9 +3789,9 @@ async function prepareHugepages(pages, runId2, undo) {
 }
 var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
 var init_hugepages = __esm({
-  "src/target/hugepages.ts"() {
+  "src/kernel-side/hugepages.ts"() {
     "use strict";
-    init_command();
+    init_exec();
     NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
     MOUNT_ROOT = "/run/alloc-balance";
     HugepageError = class extends Error {
@@ -3799,7 +3799,7 @@ var init_hugepages = __esm({
   }
 });
 
-// src/target/splats.ts
+// src/kernel-side/splats.ts
 function findSplats(dmesg, max = 3, maxLines = 30) {
   const lines = dmesg.split("\n");
   const out = [];
@@ -3821,7 +3821,7 @@ function findSplats(dmesg, max = 3, maxLines = 30) {
 }
 var PATTERNS, END;
 var init_splats = __esm({
-  "src/target/splats.ts"() {
+  "src/kernel-side/splats.ts"() {
     "use strict";
     PATTERNS = [
       { kind: "kernel panic", re: /Kernel panic - not syncing/ },
@@ -3837,7 +3837,7 @@ var init_splats = __esm({
   }
 });
 
-// src/target/trace-setup.ts
+// src/kernel-side/trace-setup.ts
 import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join as join5 } from "node:path";
@@ -3944,7 +3944,7 @@ async function collectTrace(tfs, setup, outDir) {
 }
 var KMEM_EVENTS;
 var init_trace_setup = __esm({
-  "src/target/trace-setup.ts"() {
+  "src/kernel-side/trace-setup.ts"() {
     "use strict";
     init_pair_spec();
     init_trace_protocol();
@@ -3952,7 +3952,7 @@ var init_trace_setup = __esm({
   }
 });
 
-// src/target/tracefs.ts
+// src/kernel-side/tracefs.ts
 import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
 import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
@@ -3963,7 +3963,7 @@ function findTracefs(candidates = TRACEFS_CANDIDATES) {
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
 var init_tracefs = __esm({
-  "src/target/tracefs.ts"() {
+  "src/kernel-side/tracefs.ts"() {
     "use strict";
     TRACEFS_CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
     TracefsError = class extends Error {
@@ -4029,7 +4029,7 @@ var init_tracefs = __esm({
   }
 });
 
-// src/target/undo-executor.ts
+// src/kernel-side/undo-executor.ts
 import { existsSync as existsSync8, readFileSync as readFileSync14, rmdirSync as rmdirSync2, writeFileSync as writeFileSync6, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
@@ -4044,9 +4044,9 @@ async function retry(what, attempts = 10, delayMs = 300) {
 }
 var sleep2, machineUndo;
 var init_undo_executor = __esm({
-  "src/target/undo-executor.ts"() {
+  "src/kernel-side/undo-executor.ts"() {
     "use strict";
-    init_command();
+    init_exec();
     init_lock();
     init_kernel_module();
     init_process_group();
@@ -4105,7 +4105,7 @@ var init_undo_executor = __esm({
   }
 });
 
-// src/target/undo.ts
+// src/kernel-side/undo.ts
 import { existsSync as existsSync9, readFileSync as readFileSync15, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync7, mkdirSync as mkdirSync5 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 async function undoStepsReporting(steps, exec) {
@@ -4157,9 +4157,9 @@ function readUndoState(file) {
 }
 var UndoLog;
 var init_undo = __esm({
-  "src/target/undo.ts"() {
+  "src/kernel-side/undo.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     UndoLog = class {
       constructor(file, runId2, pid = process.pid) {
         this.file = file;
@@ -4211,7 +4211,7 @@ var init_undo = __esm({
   }
 });
 
-// src/target/workload.ts
+// src/kernel-side/workload.ts
 import { spawn as spawn4 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join7 } from "node:path";
@@ -4351,9 +4351,9 @@ async function stopGroup(pgid, w, record2) {
 }
 var WorkloadFailure, WINDOW, POLL_MS, COMPLAINT;
 var init_workload = __esm({
-  "src/target/workload.ts"() {
+  "src/kernel-side/workload.ts"() {
     "use strict";
-    init_command();
+    init_exec();
     init_abortable();
     init_process_group();
     WorkloadFailure = class extends Error {
@@ -4374,7 +4374,7 @@ var init_workload = __esm({
   }
 });
 
-// src/target/runner.ts
+// src/kernel-side/run-job.ts
 import { existsSync as existsSync10, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
 import { release as osRelease } from "node:os";
 import { join as join8, resolve } from "node:path";
@@ -4622,11 +4622,11 @@ async function unloadWithRetry(name) {
   return { ok: false, why };
 }
 var RunFailure, seconds2;
-var init_runner = __esm({
-  "src/target/runner.ts"() {
+var init_run_job = __esm({
+  "src/kernel-side/run-job.ts"() {
     "use strict";
     init_module_info();
-    init_command();
+    init_exec();
     init_abortable();
     init_background();
     init_pair_spec();
@@ -4656,7 +4656,7 @@ var init_runner = __esm({
   }
 });
 
-// src/target/cleanup.ts
+// src/kernel-side/cleanup-state.ts
 import { rmSync as rmSync5, writeFileSync as writeFileSync9 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
@@ -4688,8 +4688,8 @@ async function cleanupFromState(file, opts = {}) {
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
-var init_cleanup = __esm({
-  "src/target/cleanup.ts"() {
+var init_cleanup_state = __esm({
+  "src/kernel-side/cleanup-state.ts"() {
     "use strict";
     init_abortable();
     init_lock();
@@ -4774,10 +4774,10 @@ var USAGE2, SIGNAL_NUMBERS;
 var init_target = __esm({
   "src/cli/target.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_job();
-    init_runner();
-    init_cleanup();
+    init_run_job();
+    init_cleanup_state();
     init_abortable();
     init_help();
     USAGE2 = usageLine("target");
@@ -4800,7 +4800,7 @@ var init_bundle_paths = __esm({
   }
 });
 
-// src/build/build-plan.ts
+// src/module-build/build-plan.ts
 import { spawn as spawn5 } from "node:child_process";
 import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync10 } from "node:fs";
 import { dirname as dirname5 } from "node:path";
@@ -4880,7 +4880,7 @@ async function runBuildPlan(plan, opts = {}) {
 }
 var MAX_LOG, MAX_STEP_OUTPUT;
 var init_build_plan = __esm({
-  "src/build/build-plan.ts"() {
+  "src/module-build/build-plan.ts"() {
     "use strict";
     MAX_LOG = 4 * 1024 * 1024;
     MAX_STEP_OUTPUT = 256 * 1024;
@@ -4935,7 +4935,7 @@ var init_kni_options = __esm({
   "src/presets/kni-options.ts"() {
     "use strict";
     init_inputs();
-    init_input_error();
+    init_errors();
     init_kni_workload();
   }
 });
@@ -5063,7 +5063,7 @@ var init_settings = __esm({
   "src/settings/settings.ts"() {
     "use strict";
     init_pair_spec();
-    init_input_error();
+    init_errors();
     init_inputs();
     init_kni_options();
     init_kni_pairs();
@@ -5286,7 +5286,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 var init_worktrees = __esm({
   "src/sources/worktrees.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_git();
   }
 });
@@ -5674,7 +5674,7 @@ var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live, SIGNALS3;
 var init_run_in_guest = __esm({
   "src/lab/run-in-guest.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_console_watch();
     init_guest_scripts();
     init_qemu_args();
@@ -5693,17 +5693,17 @@ var init_run_in_guest = __esm({
   }
 });
 
-// src/run/target-runner.ts
+// src/run/launcher.ts
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
 var VmTargetRunner;
-var init_target_runner = __esm({
-  "src/run/target-runner.ts"() {
+var init_launcher = __esm({
+  "src/run/launcher.ts"() {
     "use strict";
     init_lab_kernel();
     init_run_in_guest();
-    init_input_error();
+    init_errors();
     VmTargetRunner = class {
       constructor(lab, settings, opts) {
         this.lab = lab;
@@ -29935,7 +29935,7 @@ var init_pulls = __esm({
 var init_event = __esm({
   "src/github/event.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_client();
     init_pulls();
   }
@@ -29945,7 +29945,7 @@ var init_event = __esm({
 var init_safety = __esm({
   "src/github/safety.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_pulls();
   }
 });
@@ -29989,7 +29989,7 @@ var init_utils3 = __esm({
 });
 
 // node_modules/@actions/core/lib/command.js
-var init_command3 = __esm({
+var init_command2 = __esm({
   "node_modules/@actions/core/lib/command.js"() {
     init_utils3();
   }
@@ -30405,7 +30405,7 @@ var init_toolrunner = __esm({
 });
 
 // node_modules/@actions/exec/lib/exec.js
-var init_exec = __esm({
+var init_exec2 = __esm({
   "node_modules/@actions/exec/lib/exec.js"() {
     init_toolrunner();
   }
@@ -30416,7 +30416,7 @@ import os from "os";
 var platform, arch;
 var init_platform2 = __esm({
   "node_modules/@actions/core/lib/platform.js"() {
-    init_exec();
+    init_exec2();
     platform = os.platform();
     arch = os.arch();
   }
@@ -30426,7 +30426,7 @@ var init_platform2 = __esm({
 var ExitCode;
 var init_core = __esm({
   "node_modules/@actions/core/lib/core.js"() {
-    init_command3();
+    init_command2();
     init_file_command();
     init_utils3();
     init_oidc_utils();
@@ -30507,7 +30507,7 @@ var RANK;
 var init_reports = __esm({
   "src/github/reports.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_glob();
     RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
@@ -30517,12 +30517,12 @@ var init_reports = __esm({
 var init_report_target = __esm({
   "src/github/report-target.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_pulls();
   }
 });
 
-// src/build/build-log.ts
+// src/module-build/build-log.ts
 function buildExcerpt(log, maxLines = 40) {
   const lines = log.split("\n").filter((l) => l.trim() !== "");
   const errorIdx = [];
@@ -30543,13 +30543,13 @@ function buildExcerpt(log, maxLines = 40) {
 }
 var ERROR_LINE;
 var init_build_log = __esm({
-  "src/build/build-log.ts"() {
+  "src/module-build/build-log.ts"() {
     "use strict";
     ERROR_LINE = /(\berror:|\bError \d+|fatal error|undefined reference|No such file or directory|\*\*\* |^ERROR: )/;
   }
 });
 
-// src/build/build-module.ts
+// src/module-build/build-module.ts
 import { existsSync as existsSync14, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
 import { basename, join as join13, resolve as resolve3 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
@@ -30637,9 +30637,9 @@ async function runPlans(req, plans, since) {
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
-  "src/build/build-module.ts"() {
+  "src/module-build/build-module.ts"() {
     "use strict";
-    init_command();
+    init_exec();
     init_build_log();
     init_build_plan();
     DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
@@ -31035,7 +31035,7 @@ var init_dpdk_version = __esm({
 var init_dpdk_tree = __esm({
   "src/presets/dpdk-tree.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
     init_dpdk_version();
   }
 });
@@ -31044,7 +31044,7 @@ var init_dpdk_tree = __esm({
 var init_kni_module_build = __esm({
   "src/presets/kni-module-build.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
   }
 });
 
@@ -31059,7 +31059,7 @@ var init_prerequisites = __esm({
 var init_userspace_build = __esm({
   "src/presets/userspace-build.ts"() {
     "use strict";
-    init_input_error();
+    init_errors();
   }
 });
 
@@ -31094,7 +31094,7 @@ var init_preset = __esm({
     "use strict";
     init_dpdk_kni();
     init_prerequisites();
-    init_input_error();
+    init_errors();
   }
 });
 
@@ -31174,7 +31174,7 @@ var init_pipeline = __esm({
     init_worktrees();
     init_side();
     init_userspace_caching();
-    init_target_runner();
+    init_launcher();
     init_verdict();
     init_annotations();
     init_comment2();
@@ -31209,7 +31209,7 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = resolve6(bundleDir(), "..");
-  const fixtureDir = join16(repoRoot, "test", "fixtures", "kni-like");
+  const fixtureDir = join16(repoRoot, "demo", "kni-like");
   if (!existsSync17(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
@@ -31290,10 +31290,10 @@ var init_demo = __esm({
     init_setup();
     init_lab_kernel();
     init_settings();
-    init_input_error();
+    init_errors();
     init_fixture_repo();
     init_worktrees();
-    init_target_runner();
+    init_launcher();
     init_pipeline();
     init_comment2();
     init_text();
@@ -31348,7 +31348,7 @@ var package_default = {
 };
 
 // src/cli.ts
-init_input_error();
+init_errors();
 init_help();
 var COMMANDS = {
   analyze: async () => (await Promise.resolve().then(() => (init_analyze(), analyze_exports))).analyzeCommand,

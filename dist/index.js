@@ -69608,7 +69608,7 @@ function isKmemPair(p) {
   return p.alloc === "kmalloc" && p.free === "kfree";
 }
 
-// src/settings/input-error.ts
+// src/errors.ts
 var InputError = class extends Error {
   constructor(input, value, expected) {
     super(`input "${input}": ${value === "" ? "missing" : `"${value}" is not valid`}; expected ${expected}`);
@@ -69722,7 +69722,7 @@ function readText(read2, name) {
   return read2(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
 }
 
-// src/build/build-plan.ts
+// src/module-build/build-plan.ts
 import { spawn as spawn2 } from "node:child_process";
 import { mkdirSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname7 } from "node:path";
@@ -76494,11 +76494,11 @@ async function analyzeTraces(options) {
   return result;
 }
 
-// src/build/build-module.ts
+// src/module-build/build-module.ts
 import { existsSync as existsSync6, readdirSync, realpathSync, statSync as statSync3 } from "node:fs";
 import { basename as basename5, join as join10, resolve as resolve5 } from "node:path";
 
-// src/build/command.ts
+// src/exec.ts
 import { spawn as spawn3 } from "node:child_process";
 var Tail = class {
   constructor(max) {
@@ -76580,7 +76580,7 @@ function describeExit(r) {
   return `exit ${r.code}`;
 }
 
-// src/build/build-log.ts
+// src/module-build/build-log.ts
 var ERROR_LINE = /(\berror:|\bError \d+|fatal error|undefined reference|No such file or directory|\*\*\* |^ERROR: )/;
 function buildExcerpt(log2, maxLines = 40) {
   const lines = log2.split("\n").filter((l) => l.trim() !== "");
@@ -76601,7 +76601,7 @@ function buildExcerpt(log2, maxLines = 40) {
   return out.join("\n");
 }
 
-// src/build/build-module.ts
+// src/module-build/build-module.ts
 var DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", ".tmp_versions"]);
 function findKoFiles(dir, since, depth = 6) {
@@ -76688,7 +76688,7 @@ async function runPlans(req, plans, since) {
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds4() };
 }
 
-// src/build/module-info.ts
+// src/module-build/module-info.ts
 import { relative as relative5 } from "node:path";
 
 // src/core/locations.ts
@@ -76715,7 +76715,7 @@ function applyLocations(result, locations) {
   }
 }
 
-// src/build/module-info.ts
+// src/module-build/module-info.ts
 async function readVermagic(ko) {
   const r = await runCommand("modinfo", ["-F", "vermagic", ko]);
   if (r.code !== 0) throw new UsageError2(`modinfo ${ko} failed (${describeExit(r)}): ${r.stderr.trim() || "is it a kernel module?"}`);
@@ -76945,7 +76945,7 @@ var UserspaceCaching = class {
   }
 };
 
-// src/run/target-runner.ts
+// src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
 import { existsSync as existsSync11 } from "node:fs";
 import { release as osRelease } from "node:os";
@@ -77455,7 +77455,7 @@ function tailLines(text2, n) {
   return text2.trim().split("\n").slice(-n).join(" | ");
 }
 
-// src/run/target-runner.ts
+// src/run/launcher.ts
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }

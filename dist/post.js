@@ -19606,7 +19606,7 @@ function cliPath() {
   return join(bundleDir(), "cli.js");
 }
 
-// src/cleanup.ts
+// src/post-cleanup.ts
 import { spawnSync } from "node:child_process";
 import { existsSync as existsSync2, readFileSync } from "node:fs";
 import { join as join2, resolve } from "node:path";
@@ -19666,7 +19666,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
   if (errors.length > 0) throw new Error(`removing the worktrees: ${errors.join("; ")}`);
 }
 
-// src/cleanup.ts
+// src/post-cleanup.ts
 async function cleanup() {
   try {
     const trees = getState("worktrees");

@@ -34,8 +34,8 @@ await build({
     contents: `
       export { findLabKernel } from './src/lab/lab-kernel.ts';
       export { runInGuest } from './src/lab/run-in-guest.ts';
-      export { buildModule } from './src/build/build-module.ts';
-      export { moduleSymbols } from './src/build/module-info.ts';
+      export { buildModule } from './src/module-build/build-module.ts';
+      export { moduleSymbols } from './src/module-build/module-info.ts';
       export { ModuleMap } from './src/core/module-map.ts';
       export { analyzeTraces } from './src/core/analyze-traces.ts';
       export { compare, prLeakedPerCycle } from './src/core/compare.ts';
@@ -68,7 +68,7 @@ async function buildTree(dir) {
 }
 
 log(`building kni_like (fixed, leaky), its workload and ab_noise for ${lab.release}`);
-const KNI = join(ROOT, 'test/fixtures/kni-like');
+const KNI = join(ROOT, 'demo/kni-like');
 for (const v of ['fixed', 'leaky']) {
   mkdirSync(join(work, v), { recursive: true });
   writeFileSync(join(work, v, 'kni_like.c'), L.fixtureSource(KNI, v));

@@ -1,7 +1,7 @@
 // The `alloc-balance` command line: the same code as the action. Each subcommand lives in
 // src/cli/<name>.ts and returns an exit code; this file is the one place that exits.
 import pkg from '../package.json' with { type: 'json' };
-import { UsageError, InputError } from './settings/input-error.js';
+import { UsageError, InputError } from './errors.js';
 import { commandHelp, mainHelp } from './cli/help.js';
 
 type Command = (args: string[]) => Promise<number>;

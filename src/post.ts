@@ -1,3 +1,3 @@
-import { cleanup } from './cleanup.js';
+import { cleanup } from './post-cleanup.js';
 
 void cleanup();

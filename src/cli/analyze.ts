@@ -3,12 +3,12 @@
 //   [--sections FILE.json] [--json]
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { parsePairList } from '../core/pair-spec.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { renderAnalysisText } from '../report/text.js';
-import { locateCallers, moduleSymbols } from '../build/module-info.js';
+import { locateCallers, moduleSymbols } from '../module-build/module-info.js';
 import { parseArgs } from './args.js';
 import { usageLine } from './help.js';
 

@@ -1,6 +1,6 @@
 // A small option reader for the subcommands: `--name value`, `--name=value`, repeated options,
 // flags, positional arguments; every mistake is a UsageError naming the option.
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface ArgSpec {
   /** Options that take a value (may repeat). */

@@ -6,7 +6,7 @@ import { compare } from '../core/compare.js';
 import { checkAnalysis } from '../core/analysis-check.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { parseArgs } from './args.js';
 import { usageLine } from './help.js';
 

@@ -10,10 +10,10 @@ import { bundleDir, cliPath } from '../bundle-paths.js';
 import { setupLab } from '../lab/setup.js';
 import { findLabKernel } from '../lab/lab-kernel.js';
 import { parseSettings } from '../settings/settings.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
-import { VmTargetRunner } from '../run/target-runner.js';
+import { VmTargetRunner } from '../run/launcher.js';
 import { buildReport, measure } from '../run/pipeline.js';
 import { renderComment } from '../run/comment.js';
 import { renderText } from '../report/text.js';
@@ -40,7 +40,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
   const started = Date.now();
   const repoRoot = resolve(bundleDir(), '..');
-  const fixtureDir = join(repoRoot, 'test', 'fixtures', 'kni-like');
+  const fixtureDir = join(repoRoot, 'demo', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c'))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve(values.out ?? 'alloc-balance-demo');
 

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { planLab, setupLab } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { usageLine } from './help.js';
 
 const USAGE = usageLine('lab');

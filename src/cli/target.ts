@@ -1,10 +1,10 @@
 // `alloc-balance target run --job FILE` and `alloc-balance target cleanup --state FILE`.
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../settings/input-error.js';
-import { parseTargetJob } from '../target/job.js';
-import { runTargetJob } from '../target/runner.js';
-import { cleanupFromState } from '../target/cleanup.js';
-import { RunAborted } from '../target/abortable.js';
+import { UsageError } from '../errors.js';
+import { parseTargetJob } from '../kernel-side/job.js';
+import { runTargetJob } from '../kernel-side/run-job.js';
+import { cleanupFromState } from '../kernel-side/cleanup-state.js';
+import { RunAborted } from '../kernel-side/abortable.js';
 import { usageLine } from './help.js';
 
 const USAGE = usageLine('target');

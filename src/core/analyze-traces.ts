@@ -10,7 +10,7 @@ import { parseSlabinfo, slabDelta, type SlabSnapshot } from './slabinfo.js';
 import { slabCheck } from './slab-check.js';
 import { parseKprobeProfile } from './kprobe-profile.js';
 import type { ModuleMap } from './module-map.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface AnalyzeTracesOptions {
   /** Paths; '-' reads `stdin`. Analyzed in order as one trace. */

@@ -2,7 +2,7 @@
 // at GITHUB_EVENT_PATH) and the base-ref / head-ref / pr-number inputs.
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../settings/settings.js';
-import { InputError, UsageError } from '../settings/input-error.js';
+import { InputError, UsageError } from '../errors.js';
 import { parseRepo, type GitHubClient } from './client.js';
 import { fetchPull } from './pulls.js';
 

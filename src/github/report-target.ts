@@ -1,7 +1,7 @@
 // report mode under workflow_run: which PR and commit the results belong to. The reports come
 // from an artifact that PR code could have written, so a PR number taken from them is trusted
 // only when the API confirms that PR's head is the commit the producing run tested.
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import type { RunReport } from '../core/model.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import type { ChangeUnderTest } from './event.js';

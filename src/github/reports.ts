@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Comparison, ComparisonRow, RunReport, Verdict } from '../core/model.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { expandGlob } from './glob.js';
 
 export const REPORT_SCHEMA = 'alloc-balance/report@1';

@@ -2,7 +2,7 @@
 // loading a module runs it as root in the kernel: on a self-hosted runner that is the machine
 // itself. See docs/workflows.md#fork-pull-requests for the rules written here.
 import type { Mode } from '../settings/settings.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import type { ChangeUnderTest } from './event.js';
 import { fetchIssueEvents, fetchPull, type IssueEventFacts } from './pulls.js';

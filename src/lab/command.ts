@@ -1,6 +1,6 @@
 // Runs the lab's helper programs (apt, dpkg, modprobe, xz) and collects their output.
 import { spawn } from 'node:child_process';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface CommandResult {
   code: number | null;

@@ -2,7 +2,7 @@
 // later runs find it without touching apt.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 /** A kernel the VM target can boot, with the headers to build modules for it. */
 export interface LabKernel {

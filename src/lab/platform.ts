@@ -1,6 +1,6 @@
 // Which distribution the lab is being set up on, and the package names that follow from it.
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export type Distro = 'debian' | 'ubuntu';
 

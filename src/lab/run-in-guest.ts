@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { ConsoleWatch } from './console-watch.js';
 import { EXIT_CODE_FILE, guestEnvFile, jobScript } from './guest-scripts.js';
 import type { LabKernel } from './lab-kernel.js';

@@ -3,7 +3,7 @@
 // Idempotent: a release already in the manifest with its files present is returned at once.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import { type CommandRunner, mustRun, spawnRunner } from './command.js';
 import { type CpioEntry, cpioArchive } from './cpio.js';
 import { initFingerprint, initScript } from './guest-scripts.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PairSpec } from '../core/model.js';
-import type { BuildPlan } from '../build/build-plan.js';
+import type { BuildPlan } from '../module-build/build-plan.js';
 import { detectDpdkTree, requireKni, type DpdkTree } from './dpdk-tree.js';
 import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
 import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';

@@ -2,7 +2,7 @@
 // the module lives, which build systems the tree offers. Reads files; decides nothing.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import {
   KNI_REMOVED_IN,
   parseDpdkVersion,

@@ -2,8 +2,8 @@
 // Kbuild against the kernel's build dir and a generated rte_build_config.h (which meson
 // would otherwise generate). Pure: returns a BuildPlan.
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
-import type { BuildPlan, BuildStep } from '../build/build-plan.js';
+import { UsageError } from '../errors.js';
+import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree, KniLayout } from './dpdk-tree.js';
 
 export type DpdkBuildWay = 'meson' | 'kbuild' | 'auto';

@@ -2,7 +2,7 @@
 // input a user must give; everything else has a default that works on a VM and on a NIC runner.
 import type { Target } from '../settings/settings.js';
 import { readChoice, readOptionalNumber, type InputReader } from '../settings/inputs.js';
-import { InputError } from '../settings/input-error.js';
+import { InputError } from '../errors.js';
 import type { DpdkBuildWay } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';
 

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { BuildPlan } from '../build/build-plan.js';
+import type { BuildPlan } from '../module-build/build-plan.js';
 
 export interface Requirement {
   /** What is looked for, as a user would name it. */

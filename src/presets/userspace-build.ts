@@ -1,8 +1,8 @@
 // How to build the user-space side of the KNI workload (examples/kni, or testpmd for trees
 // without the example) into a cache directory. Pure: returns a BuildPlan.
 import { join, relative } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
-import type { BuildPlan, BuildStep } from '../build/build-plan.js';
+import { UsageError } from '../errors.js';
+import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree } from './dpdk-tree.js';
 
 export type KniApp = 'kni-example' | 'testpmd';

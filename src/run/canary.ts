@@ -11,7 +11,7 @@ import { callerKey } from '../core/frames.js';
 import { leakRate } from '../core/leak-rate.js';
 import type { Settings } from '../settings/settings.js';
 import { runSide } from './side.js';
-import type { TargetRunner } from './target-runner.js';
+import type { TargetRunner } from './launcher.js';
 import { describeStatus } from './verdict.js';
 
 export const CANARY_MODULE = 'ab_canary';

@@ -20,7 +20,7 @@ import { runSide, type BuildSpec, type SideContext, type SideSource } from './si
 import { UserspaceCaching } from './userspace-caching.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
-import { createTargetRunner, type RunnerOptions, type TargetRunner } from './target-runner.js';
+import { createTargetRunner, type RunnerOptions, type TargetRunner } from './launcher.js';
 import { decideVerdict } from './verdict.js';
 import { annotationsFor } from './annotations.js';
 import { renderComment, type CommentOptions } from './comment.js';

@@ -6,7 +6,7 @@ import type { Settings, WorkloadSettings } from '../settings/settings.js';
 import { existsSync } from 'node:fs';
 import { dpdkKniPreset } from '../presets/dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import type { BuildSpec } from './side.js';
 
 export interface SidePreparation {

@@ -5,7 +5,7 @@ import { labCliArgv, rootNeeded, sudoRefusal, type Identity } from '../lab/as-ro
 import type { DirCache } from '../github/dir-cache.js';
 import { labCacheKey } from '../lab/lab-cache-key.js';
 import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface ExecResult {
   code: number | null;

@@ -5,12 +5,12 @@ import { join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
-import { buildModule, type BuiltModule, type PlannedBuild } from '../build/build-module.js';
-import { locateCallers, moduleSymbols, readVermagic, vermagicMismatch } from '../build/module-info.js';
-import type { TargetBackground, TargetJob } from '../target/job.js';
-import type { TargetStatus } from '../target/status.js';
+import { buildModule, type BuiltModule, type PlannedBuild } from '../module-build/build-module.js';
+import { locateCallers, moduleSymbols, readVermagic, vermagicMismatch } from '../module-build/module-info.js';
+import type { TargetBackground, TargetJob } from '../kernel-side/job.js';
+import type { TargetStatus } from '../kernel-side/status.js';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
-import type { TargetRunner } from './target-runner.js';
+import type { TargetRunner } from './launcher.js';
 
 export interface SideSource {
   side: 'base' | 'pr';

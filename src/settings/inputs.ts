@@ -1,7 +1,7 @@
 // Every input of the action: its name, what action.yml declares as its default, and what it
 // accepts. The one table parseSettings, the preset's options and the kernel-side job read; a
 // test holds it against action.yml in both directions.
-import { InputError } from './input-error.js';
+import { InputError } from '../errors.js';
 
 export type InputSpec =
   | { kind: 'choice'; default: string; choices: readonly string[]; expected?: string }

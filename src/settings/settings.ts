@@ -2,7 +2,7 @@
 // refused with an InputError naming the input and what it accepts.
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parsePairList } from '../core/pair-spec.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../errors.js';
 import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';

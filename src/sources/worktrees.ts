@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 import type { ChangeUnderTest, Revision } from '../github/event.js';
 import { git as defaultGit, type Git } from './git.js';
 

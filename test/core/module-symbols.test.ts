@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { locateCallers, lookUpLines, moduleSymbols } from '../../src/build/module-info.js';
+import { locateCallers, lookUpLines, moduleSymbols } from '../../src/module-build/module-info.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
 import { buildCli } from '../cli/bundle.js';

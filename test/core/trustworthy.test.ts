@@ -13,7 +13,7 @@ import { parseKprobeProfile } from '../../src/core/kprobe-profile.js';
 import { commonAlignment, kmallocSize } from '../../src/core/slab-check.js';
 import { kmallocCache } from '../../src/core/slab-caches.js';
 import { isTracingFrame } from '../../src/core/frames.js';
-import { UsageError } from '../../src/settings/input-error.js';
+import { UsageError } from '../../src/errors.js';
 import { DATA, NETDEV, analyzeText } from './helpers.js';
 
 const KMEM = { alloc: 'kmalloc', free: 'kfree' };

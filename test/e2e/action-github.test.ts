@@ -15,7 +15,7 @@ import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
 
-const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
+const FIXTURE = join(ROOT, 'demo/kni-like');
 const REPO = 'nic-lab/kni-driver';
 
 let work: string;

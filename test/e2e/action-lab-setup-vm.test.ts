@@ -13,7 +13,7 @@ import { readManifest } from '../../src/lab/lab-kernel.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 import { ROOT, assertActionReady, runActionAsync } from './action-harness.js';
 
-const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
+const FIXTURE = join(ROOT, 'demo/kni-like');
 
 let work: string;
 let lab: string;

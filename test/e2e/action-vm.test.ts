@@ -11,7 +11,7 @@ import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
-const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
+const FIXTURE = join(ROOT, 'demo/kni-like');
 
 let work: string;
 let repo: FixtureRepo;

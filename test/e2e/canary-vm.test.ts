@@ -11,13 +11,13 @@ import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { ModuleMap } from '../../src/core/module-map.js';
-import { moduleSymbols } from '../../src/build/module-info.js';
-import { buildModule } from '../../src/build/build-module.js';
+import { moduleSymbols } from '../../src/module-build/module-info.js';
+import { buildModule } from '../../src/module-build/build-module.js';
 import type { RunReport, SideRun } from '../../src/core/model.js';
 import { applyCanary, CANARY_PAIR, findCanaryDir, judgeCanary } from '../../src/run/canary.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
-const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
+const FIXTURE = join(ROOT, 'demo/kni-like');
 
 let work: string;
 let repo: FixtureRepo;

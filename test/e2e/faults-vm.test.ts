@@ -10,9 +10,9 @@ import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
-import { writeKniLikeModule } from '../fixtures/kni-like/variants.js';
+import { writeKniLikeModule } from '../support/kni-like-variants.js';
 
-const FIXTURE = join(ROOT, 'test/fixtures/kni-like');
+const FIXTURE = join(ROOT, 'demo/kni-like');
 const KMEM = 'kmalloc:kfree';
 
 let work: string;

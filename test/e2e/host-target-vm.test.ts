@@ -18,7 +18,7 @@ beforeAll(() => {
   kernel = findLabKernel();
   assertActionReady();
   work = mkdtempSync(join(tmpdir(), 'ab-e2e-host-'));
-  repo = createFixtureRepo(join(ROOT, 'test/fixtures/kni-like'), join(work, 'repo'), ['fixed', 'leaky']);
+  repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'repo'), ['fixed', 'leaky']);
 });
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });

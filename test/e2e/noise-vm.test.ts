@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PairResult, SideRun } from '../../src/core/model.js';
 import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
-import { buildModule } from '../../src/build/build-module.js';
+import { buildModule } from '../../src/module-build/build-module.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { parseSettings, type Settings } from '../../src/settings/settings.js';
 import { runSide } from '../../src/run/side.js';
-import { VmTargetRunner } from '../../src/run/target-runner.js';
+import { VmTargetRunner } from '../../src/run/launcher.js';
 import { decideVerdict } from '../../src/run/verdict.js';
-import type { TargetBackground } from '../../src/target/job.js';
-import { buildKniLikeApp, writeKniLikeModule } from '../fixtures/kni-like/variants.js';
+import type { TargetBackground } from '../../src/kernel-side/job.js';
+import { buildKniLikeApp, writeKniLikeModule } from '../support/kni-like-variants.js';
 import { ROOT, assertActionReady } from './action-harness.js';
 
 const NOISE = join(ROOT, 'test/fixtures/noise');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readEventContext, resolveChange } from '../../src/github/event.js';
-import { InputError, UsageError } from '../../src/settings/input-error.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, eventPath, loadEvent, testClient } from '../support/github-env.js';
 

@@ -7,7 +7,7 @@ import type { DirCache } from '../../src/github/dir-cache.js';
 import { actionLabDirs } from '../../src/lab/lab-dirs.js';
 import type { LabInspection, LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { chooseLab, provisionLab, type ExecResult, type LabProvisionIo } from '../../src/run/provision-lab.js';
-import { UsageError } from '../../src/settings/input-error.js';
+import { UsageError } from '../../src/errors.js';
 
 const FP = 'fp0123456789abcd';
 const ROOT = { uid: 0, gid: 0 };

@@ -13,7 +13,7 @@ import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { detectPlatform, distroFromOsRelease } from '../../src/lab/platform.js';
 import { qemuArgs } from '../../src/lab/qemu-args.js';
 import { type GuestJob, validateJob } from '../../src/lab/run-in-guest.js';
-import { UsageError } from '../../src/settings/input-error.js';
+import { UsageError } from '../../src/errors.js';
 
 const data = (name: string) => readFileSync(join(import.meta.dirname, 'data', name), 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'ab-lab-pure-'));

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectDpdkTree, legacyMakeSources, LEGACY_DEFAULT_CONFIG, requireKni } from '../../src/presets/dpdk-tree.js';
 import { compareDpdkVersions, parseDpdkVersion, versionFromMesonBuild, versionFromRteVersionHeader } from '../../src/presets/dpdk-version.js';
-import { UsageError } from '../../src/settings/input-error.js';
+import { UsageError } from '../../src/errors.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 const scratch = mkdtempSync(join(tmpdir(), 'ab-dpdk-tree-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { planScript, runBuildPlan } from '../../src/build/build-plan.js';
+import { planScript, runBuildPlan } from '../../src/module-build/build-plan.js';
 import { detectDpdkTree, requireKni } from '../../src/presets/dpdk-tree.js';
 import { planKniModuleBuild } from '../../src/presets/kni-module-build.js';
 import { planUserspaceBuild } from '../../src/presets/userspace-build.js';

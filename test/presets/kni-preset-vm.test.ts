@@ -6,15 +6,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { moduleSymbols } from '../../src/build/module-info.js';
+import { moduleSymbols } from '../../src/module-build/module-info.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
-import { runBuildPlan } from '../../src/build/build-plan.js';
+import { runBuildPlan } from '../../src/module-build/build-plan.js';
 import { dpdkKniPreset } from '../../src/presets/dpdk-kni.js';
 import { parseDpdkKniOptions } from '../../src/presets/kni-options.js';
-import type { TargetJob } from '../../src/target/job.js';
+import type { TargetJob } from '../../src/kernel-side/job.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 const ROOT = resolve(import.meta.dirname, '../..');

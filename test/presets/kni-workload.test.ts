@@ -5,7 +5,7 @@ import { dpdkKniPreset } from '../../src/presets/dpdk-kni.js';
 import { defaultKniTrack, KNI_PAIRS, kniPairInfo } from '../../src/presets/kni-pairs.js';
 import { kniModuleArgs, parseDpdkKniOptions } from '../../src/presets/kni-options.js';
 import { kniHugepages, kniLcorePlan, kniWorkload, portsFromMask, readyCommandFor } from '../../src/presets/kni-workload.js';
-import { InputError } from '../../src/settings/input-error.js';
+import { InputError } from '../../src/errors.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 

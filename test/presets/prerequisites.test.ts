@@ -1,6 +1,6 @@
 // The DPDK build's prerequisites: what each plan needs, what is missing, how the message reads.
 import { describe, expect, test } from 'vitest';
-import type { BuildPlan } from '../../src/build/build-plan.js';
+import type { BuildPlan } from '../../src/module-build/build-plan.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../../src/presets/prerequisites.js';
 
 const plan = (kind: BuildPlan['kind']): BuildPlan => ({ kind, description: kind, steps: [], env: {}, output: '/x' });

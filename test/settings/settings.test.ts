@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/settings/settings.js';
-import { InputError } from '../../src/settings/input-error.js';
+import { InputError } from '../../src/errors.js';
 
 function reader(inputs: Record<string, string>) {
   return (name: string) => inputs[name] ?? '';

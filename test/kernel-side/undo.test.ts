@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanupFromState } from '../../src/target/cleanup.js';
-import { acquireLock, LockBusyError, releaseLock } from '../../src/target/lock.js';
-import { groupAlive } from '../../src/target/process-group.js';
-import { machineUndo } from '../../src/target/undo-executor.js';
-import { readUndoState, UndoLog } from '../../src/target/undo.js';
+import { cleanupFromState } from '../../src/kernel-side/cleanup-state.js';
+import { acquireLock, LockBusyError, releaseLock } from '../../src/kernel-side/lock.js';
+import { groupAlive } from '../../src/kernel-side/process-group.js';
+import { machineUndo } from '../../src/kernel-side/undo-executor.js';
+import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
 
 let work: string;
 beforeAll(() => {

@@ -1,4 +1,4 @@
-// Runs a program and collects its output (bounded): the one way src/build and src/target
+// Runs a program and collects its output (bounded): how the module build and the kernel side
 // start helper programs (make, modinfo, nm, insmod, rmmod).
 import { spawn } from 'node:child_process';
 

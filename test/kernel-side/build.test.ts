@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildModule } from '../../src/build/build-module.js';
-import { addr2line, moduleSymbols, readVermagic, vermagicMismatch, vermagicRelease } from '../../src/build/module-info.js';
+import { buildModule } from '../../src/module-build/build-module.js';
+import { addr2line, moduleSymbols, readVermagic, vermagicMismatch, vermagicRelease } from '../../src/module-build/module-info.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { ModuleMap } from '../../src/core/module-map.js';
-import { writeKniLikeModule } from '../fixtures/kni-like/variants.js';
+import { writeKniLikeModule } from '../support/kni-like-variants.js';
 
 let kernel: LabManifestEntry;
 let work: string;

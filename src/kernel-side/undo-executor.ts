@@ -1,7 +1,7 @@
 // Carries out undo steps on the real machine. Each step is idempotent: undoing something
 // already undone (by the runner, or by an earlier cleanup) succeeds quietly.
 import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
-import { runCommand } from '../build/command.js';
+import { runCommand } from '../exec.js';
 import { releaseLock } from './lock.js';
 import { isModuleLoaded } from './kernel-module.js';
 import { groupAlive } from './process-group.js';

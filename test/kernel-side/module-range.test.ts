@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moduleCoreRange } from '../../src/target/kernel-module.js';
+import { moduleCoreRange } from '../../src/kernel-side/kernel-module.js';
 
 // /proc/modules as root on the lab's 6.1 kernel (no_hash_pointers), with the module loaded.
 const PROC_MODULES = `kni_like 20480 0 - Live 0xffffffffc0301000 (OE)

@@ -4,8 +4,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readVermagic, vermagicMismatch } from '../build/module-info.js';
-import { lastLines } from '../build/command.js';
+import { readVermagic, vermagicMismatch } from '../module-build/module-info.js';
+import { lastLines } from '../exec.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';

@@ -7,7 +7,7 @@ import type { RunStatus } from '../core/model.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { Settings } from '../settings/settings.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface TargetOutcome {
   exitCode: number | null;

@@ -2,7 +2,7 @@
 // needs, written by the action (host target) or by the VM driver (vm target).
 import { MAX_CYCLES } from '../settings/inputs.js';
 import type { PairSpec } from '../core/model.js';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export interface TargetWorkload {
   /** Shell command (`sh -c`), started once per cycle in its own process group. */

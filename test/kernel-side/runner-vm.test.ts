@@ -1,20 +1,20 @@
 // The target runner on a real kernel: the kni_like fixture built with Kbuild, loaded in a QEMU
 // guest, its workload started and killed, tracing set up and restored. One boot runs all the
-// scenarios of test/target/guest/scenarios.sh; a second boot loads a module that oopses.
+// scenarios of test/kernel-side/guest/scenarios.sh; a second boot loads a module that oopses.
 // Without a prepared lab (`alloc-balance lab setup`) these tests fail with the command to run.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildModule } from '../../src/build/build-module.js';
-import { moduleSymbols } from '../../src/build/module-info.js';
+import { buildModule } from '../../src/module-build/build-module.js';
+import { moduleSymbols } from '../../src/module-build/module-info.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest, type GuestResult } from '../../src/lab/run-in-guest.js';
-import type { TargetJob } from '../../src/target/job.js';
-import type { TargetStatus } from '../../src/target/status.js';
-import { buildKniLikeApp, writeKniLikeModule } from '../fixtures/kni-like/variants.js';
+import type { TargetJob } from '../../src/kernel-side/job.js';
+import type { TargetStatus } from '../../src/kernel-side/status.js';
+import { buildKniLikeApp, writeKniLikeModule } from '../support/kni-like-variants.js';
 
 const GUEST_DIR = join(import.meta.dirname, 'guest');
 const RECORDED = join(import.meta.dirname, '..', 'data', 'recorded');

@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TargetWorkload } from '../../src/target/job.js';
-import { groupAlive, listProcesses } from '../../src/target/process-group.js';
-import { readUndoState, UndoLog } from '../../src/target/undo.js';
-import { lastWords, runCycle, WorkloadFailure } from '../../src/target/workload.js';
-import { RunAborted } from '../../src/target/abortable.js';
+import type { TargetWorkload } from '../../src/kernel-side/job.js';
+import { groupAlive, listProcesses } from '../../src/kernel-side/process-group.js';
+import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
+import { lastWords, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
+import { RunAborted } from '../../src/kernel-side/abortable.js';
 
 let work: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@
 // --state FILE` finishes the job when the runner was killed before it could.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../settings/input-error.js';
+import { UsageError } from '../errors.js';
 
 export type UndoStep =
   /** Write `value` back to a file (tracefs setting, /proc/sys/vm/nr_hugepages). */

@@ -3,14 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { describeUnknownNames, editDistance, findUnknownNames } from '../../src/target/function-names.js';
-import { parseTargetJob } from '../../src/target/job.js';
-import { formatKmsg, kmsgMark, parseKmsgRecord, readKmsg } from '../../src/target/kmsg.js';
-import { modulesListHas, splitModuleArgs } from '../../src/target/kernel-module.js';
-import { parseProcStat } from '../../src/target/process-group.js';
-import { hugetlbfsMounts } from '../../src/target/hugepages.js';
-import { findSplats } from '../../src/target/splats.js';
-import { kprobeDefinitions, kretprobeMaxactive } from '../../src/target/trace-setup.js';
+import { describeUnknownNames, editDistance, findUnknownNames } from '../../src/kernel-side/function-names.js';
+import { parseTargetJob } from '../../src/kernel-side/job.js';
+import { formatKmsg, kmsgMark, parseKmsgRecord, readKmsg } from '../../src/kernel-side/kmsg.js';
+import { modulesListHas, splitModuleArgs } from '../../src/kernel-side/kernel-module.js';
+import { parseProcStat } from '../../src/kernel-side/process-group.js';
+import { hugetlbfsMounts } from '../../src/kernel-side/hugepages.js';
+import { findSplats } from '../../src/kernel-side/splats.js';
+import { kprobeDefinitions, kretprobeMaxactive } from '../../src/kernel-side/trace-setup.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'target');
 const data = (f: string) => readFileSync(join(DATA, f), 'utf8');
