@@ -5553,7 +5553,8 @@ async function runInGuest(kernel, job, opts = {}) {
     if (!exited) child.kill("SIGKILL");
     rmSync6(ctlDir, { recursive: true, force: true });
   };
-  const untrack = track(killNow);
+  const untrack = opts.signal ? () => {
+  } : track(killNow);
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -5746,6 +5747,7 @@ var init_launcher = __esm({
           }
           return { exitCode: r.exitCode, timings: timings2, output: cap(r.console) };
         } catch (e) {
+          if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
           if (e instanceof GuestError) {
             return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
           }
@@ -30731,6 +30733,7 @@ async function runSide(source, ctx) {
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
+  ctx.onUndoFile?.(join14(ctx.outDir, "cleanup-state.json"));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
   run2.timings.run = seconds3(started);
   Object.assign(run2.timings, outcome.timings);
@@ -30822,6 +30825,13 @@ var init_userspace_caching = __esm({
   }
 });
 
+// src/run/action-state.ts
+var init_action_state = __esm({
+  "src/run/action-state.ts"() {
+    "use strict";
+  }
+});
+
 // src/run/verdict.ts
 function describeStatus(run2) {
   const what = STATUS_TEXT[run2.status];
@@ -30837,7 +30847,13 @@ function emptyComparison(failOn, base2, pr) {
 }
 function decideVerdict(base2, pr, failOn, compare2) {
   const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (pr.status !== "ok" && base2.status !== "ok" && pr.status !== "cancelled") {
+  if (base2.status === "cancelled" || pr.status === "cancelled") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
+    result.reasons = [side2("base", base2), side2("PR", pr)];
+    return result;
+  }
+  if (pr.status !== "ok" && base2.status !== "ok") {
     const result = emptyComparison(failOn, base2, pr);
     result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
     result.reasons = [side2("base", base2), side2("PR", pr)];
@@ -30845,9 +30861,8 @@ function decideVerdict(base2, pr, failOn, compare2) {
   }
   if (pr.status !== "ok") {
     const result = emptyComparison(failOn, base2, pr);
-    const cancelled = pr.status === "cancelled";
-    result.verdict = cancelled ? "inconclusive" : "fail";
-    result.headline = `${cancelled ? "\u26A0\uFE0F inconclusive" : "\u274C fail"}: on the PR build ${describeStatus(pr)}`;
+    result.verdict = "fail";
+    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
     result.reasons = [side2("PR", pr)];
     if (base2.status !== "ok") result.reasons.push(side2("base", base2));
     return result;
@@ -31112,6 +31127,10 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const sides2 = {};
   const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
+    if (io.signal?.aborted) {
+      sides2[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: "cancelled", reason: "the run was cancelled before this side started", timings: {} };
+      continue;
+    }
     const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
@@ -31126,6 +31145,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       build,
+      onUndoFile: io.onUndoFile,
       job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
@@ -31174,6 +31194,7 @@ var init_pipeline = __esm({
     init_worktrees();
     init_side();
     init_userspace_caching();
+    init_action_state();
     init_launcher();
     init_verdict();
     init_annotations();

@@ -76869,6 +76869,7 @@ async function runSide(source, ctx) {
 `);
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
+  ctx.onUndoFile?.(join11(ctx.outDir, "cleanup-state.json"));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
   run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
@@ -76942,6 +76943,24 @@ var UserspaceCaching = class {
     this.had.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
+  }
+};
+
+// src/run/action-state.ts
+var KEYS = { worktrees: "worktrees", undoFiles: "undo-files" };
+var StateRecorder = class {
+  constructor(save) {
+    this.save = save;
+  }
+  save;
+  undoFiles = [];
+  worktrees(value) {
+    this.save(KEYS.worktrees, JSON.stringify(value));
+  }
+  undoFile(file) {
+    if (this.undoFiles.includes(file)) return;
+    this.undoFiles.push(file);
+    this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
   }
 };
 
@@ -77337,7 +77356,8 @@ async function runInGuest(kernel, job, opts = {}) {
     if (!exited) child2.kill("SIGKILL");
     rmSync(ctlDir, { recursive: true, force: true });
   };
-  const untrack = track(killNow);
+  const untrack = opts.signal ? () => {
+  } : track(killNow);
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -77501,6 +77521,7 @@ var VmTargetRunner = class {
       }
       return { exitCode: r.exitCode, timings, output: cap(r.console) };
     } catch (e) {
+      if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
       if (e instanceof GuestError) {
         return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
       }
@@ -77590,7 +77611,13 @@ function emptyComparison(failOn, base2, pr) {
 }
 function decideVerdict(base2, pr, failOn, compare2) {
   const side = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (pr.status !== "ok" && base2.status !== "ok" && pr.status !== "cancelled") {
+  if (base2.status === "cancelled" || pr.status === "cancelled") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
+    result.reasons = [side("base", base2), side("PR", pr)];
+    return result;
+  }
+  if (pr.status !== "ok" && base2.status !== "ok") {
     const result = emptyComparison(failOn, base2, pr);
     result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
     result.reasons = [side("base", base2), side("PR", pr)];
@@ -77598,9 +77625,8 @@ function decideVerdict(base2, pr, failOn, compare2) {
   }
   if (pr.status !== "ok") {
     const result = emptyComparison(failOn, base2, pr);
-    const cancelled = pr.status === "cancelled";
-    result.verdict = cancelled ? "inconclusive" : "fail";
-    result.headline = `${cancelled ? "\u26A0\uFE0F inconclusive" : "\u274C fail"}: on the PR build ${describeStatus(pr)}`;
+    result.verdict = "fail";
+    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
     result.reasons = [side("PR", pr)];
     if (base2.status !== "ok") result.reasons.push(side("base", base2));
     return result;
@@ -77972,6 +77998,7 @@ async function runCanary(settings, runner, io2, outDir, canaryDir = findCanaryDi
         outDir,
         runId: canaryRunId(),
         log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
+        onUndoFile: io2.onUndoFile,
         build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
         job: {
           workload: {
@@ -78641,6 +78668,10 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const sides2 = {};
   const userspace = new UserspaceCaching(io2.cache, io2.log);
   for (const source of [sources.base, sources.pr]) {
+    if (io2.signal?.aborted) {
+      sides2[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: "cancelled", reason: "the run was cancelled before this side started", timings: {} };
+      continue;
+    }
     const prepared = preset?.prepare(source.dir, source.side, join22(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
@@ -78655,6 +78686,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       build,
+      onUndoFile: io2.onUndoFile,
       job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
     };
     sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
@@ -78715,6 +78747,8 @@ async function runFullOrCollect(settings, io2) {
   });
   for (const w of safety.warnings) io2.warn(w);
   const outDir = resolve10(io2.workspace, settings.outputDir);
+  const state3 = new StateRecorder(io2.saveState);
+  const measureIo = { ...io2, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, io2, lab);
   const workDir = mkdtempSync3(join22(tmpdir4(), "alloc-balance-src-"));
@@ -78725,12 +78759,12 @@ async function runFullOrCollect(settings, io2) {
     rmSync3(workDir, { recursive: true, force: true });
     throw e;
   }
-  io2.saveState("worktrees", JSON.stringify({ repo: io2.workspace, dirs: [trees.base, trees.head] }));
+  state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head] });
   let measured;
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, io2, join22(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, measureIo, join22(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -78738,7 +78772,7 @@ async function runFullOrCollect(settings, io2) {
         pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
       },
       runner,
-      io2,
+      measureIo,
       outDir,
       preset
     );
@@ -78945,6 +78979,21 @@ function execLines(argv, onLine) {
   });
 }
 
+// src/run/cancellation.ts
+function cancelOnSignals(signals = ["SIGINT", "SIGTERM"]) {
+  const controller = new AbortController();
+  const onSignal = (name) => {
+    if (!controller.signal.aborted) controller.abort(new Error(`the run was cancelled by ${name}`));
+  };
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const s of signals) process.removeListener(s, onSignal);
+    }
+  };
+}
+
 // src/main.ts
 function lineWise(emit) {
   let partial = "";
@@ -78954,7 +79003,7 @@ function lineWise(emit) {
     for (const line of lines) emit(line);
   };
 }
-function io(settings) {
+function io(settings, signal) {
   const log2 = (l) => info(l);
   const warn = (l) => warning(l);
   const group2 = (name, fn) => group(name, fn);
@@ -78967,25 +79016,27 @@ function io(settings) {
     env: process.env,
     cliPath: cliPath(),
     nodePath: process.execPath,
+    signal,
     onOutput: settings.mode === "report" ? void 0 : lineWise((line) => debug(line)),
     cache: actionsDirCache(),
     prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log: log2, warn, group: group2 })
   };
 }
 async function run() {
+  const cancellation = cancelOnSignals();
   try {
     const settings = parseSettings((name) => getInput(name));
     debug(`settings: ${JSON.stringify({ ...settings, githubToken: settings.githubToken ? "***" : "" })}`);
-    saveState("output-dir", settings.outputDir);
-    saveState("target", settings.target);
-    const result = await runPipeline(settings, io(settings));
+    const result = await runPipeline(settings, io(settings, cancellation.signal));
     setStepOutputs({ verdict: result.verdict, report: result.reportPath, leakedPerCycle: result.leakedPerCycle, commentUrl: result.commentUrl });
     info(result.headline);
     if (result.verdict === "fail" && settings.failOn !== "never") setFailed(result.headline);
     else if (result.verdict === "inconclusive") setFailed(`${result.headline} (an inconclusive run is never counted as balanced)`);
   } catch (error2) {
-    setOutput("verdict", "fail");
+    setOutput("verdict", cancellation.signal.aborted ? "inconclusive" : "fail");
     setFailed(error2 instanceof Error ? error2.message : String(error2));
+  } finally {
+    cancellation.dispose();
   }
 }
 

@@ -5,6 +5,7 @@ import { parseSettings, type Settings } from './settings/settings.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
 import { prepareActionLab } from './run/action-lab.js';
+import { cancelOnSignals } from './run/cancellation.js';
 
 /** Passes text on one whole line at a time (console output arrives in arbitrary chunks). */
 function lineWise(emit: (line: string) => void): (text: string) => void {
@@ -16,7 +17,7 @@ function lineWise(emit: (line: string) => void): (text: string) => void {
   };
 }
 
-function io(settings: Settings): PipelineIo {
+function io(settings: Settings, signal: AbortSignal): PipelineIo {
   const log = (l: string) => core.info(l);
   const warn = (l: string) => core.warning(l);
   const group = <T>(name: string, fn: () => Promise<T>) => core.group(name, fn);
@@ -29,6 +30,7 @@ function io(settings: Settings): PipelineIo {
     env: process.env,
     cliPath: cliPath(),
     nodePath: process.execPath,
+    signal,
     onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
     cache: actionsDirCache(),
     prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }),
@@ -37,18 +39,19 @@ function io(settings: Settings): PipelineIo {
 
 /** The main step: the one place that fails the step. */
 export async function run(): Promise<void> {
+  const cancellation = cancelOnSignals();
   try {
     const settings = parseSettings((name) => core.getInput(name));
     core.debug(`settings: ${JSON.stringify({ ...settings, githubToken: settings.githubToken ? '***' : '' })}`);
-    core.saveState('output-dir', settings.outputDir);
-    core.saveState('target', settings.target);
-    const result = await runPipeline(settings, io(settings));
+    const result = await runPipeline(settings, io(settings, cancellation.signal));
     setStepOutputs({ verdict: result.verdict, report: result.reportPath, leakedPerCycle: result.leakedPerCycle, commentUrl: result.commentUrl });
     core.info(result.headline);
     if (result.verdict === 'fail' && settings.failOn !== 'never') core.setFailed(result.headline);
     else if (result.verdict === 'inconclusive') core.setFailed(`${result.headline} (an inconclusive run is never counted as balanced)`);
   } catch (error) {
-    core.setOutput('verdict', 'fail');
+    core.setOutput('verdict', cancellation.signal.aborted ? 'inconclusive' : 'fail');
     core.setFailed(error instanceof Error ? error.message : String(error));
+  } finally {
+    cancellation.dispose();
   }
 }

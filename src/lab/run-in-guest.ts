@@ -180,7 +180,8 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     if (!exited) child.kill('SIGKILL');
     rmSync(ctlDir, { recursive: true, force: true });
   };
-  const untrack = track(killNow);
+  // With an abort signal the caller owns cancellation; without one, this process's signals end the VM.
+  const untrack = opts.signal ? () => {} : track(killNow);
   let killing = false;
   const stop = () => {
     if (killing || exited) return;

@@ -106,7 +106,7 @@ function canaryRunId(): string {
 export async function runCanary(
   settings: Settings,
   runner: TargetRunner,
-  io: { log: (line: string) => void },
+  io: { log: (line: string) => void; onUndoFile?: (file: string) => void },
   outDir: string,
   canaryDir: string = findCanaryDir(),
 ): Promise<CanaryResult> {
@@ -122,6 +122,7 @@ export async function runCanary(
         outDir,
         runId: canaryRunId(),
         log: (line) => io.log(line.replace(/^pr: /, 'canary: ')),
+        onUndoFile: io.onUndoFile,
         build: { moduleDir: '.', buildCommand: '', moduleArgs: '', moduleName: CANARY_MODULE },
         job: {
           workload: {

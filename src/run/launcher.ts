@@ -81,6 +81,7 @@ export class VmTargetRunner implements TargetRunner {
       }
       return { exitCode: r.exitCode, timings, output: cap(r.console) };
     } catch (e) {
+      if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: '', failure: { status: 'cancelled', reason: 'the run was cancelled' } };
       if (e instanceof GuestError) {
         return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: 'setup-failed', reason: e.message, excerpt: cap(e.console, 4000) } };
       }

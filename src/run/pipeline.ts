@@ -18,6 +18,7 @@ import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
 import { runSide, type BuildSpec, type SideContext, type SideSource } from './side.js';
 import { UserspaceCaching } from './userspace-caching.js';
+import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './launcher.js';
@@ -65,7 +66,7 @@ export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache'>,
+  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void },
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
@@ -73,6 +74,10 @@ export async function measure(
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
+    if (io.signal?.aborted) {
+      sides[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: 'cancelled', reason: 'the run was cancelled before this side started', timings: {} };
+      continue;
+    }
     const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
@@ -89,6 +94,7 @@ export async function measure(
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
       log: io.log,
       build,
+      onUndoFile: io.onUndoFile,
       job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : undefined,
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
@@ -154,6 +160,9 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   for (const w of safety.warnings) io.warn(w);
 
   const outDir = resolve(io.workspace, settings.outputDir);
+  const state = new StateRecorder(io.saveState);
+  // Only this machine's kernel outlives a killed run; a VM's kernel state ends with the VM.
+  const measureIo = { ...io, onUndoFile: settings.target === 'host' ? (file: string) => state.undoFile(file) : undefined };
   const lab = settings.target === 'vm' && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : undefined;
   const runner = createTargetRunner(settings, io, lab);
   const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
@@ -164,12 +173,12 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
-  io.saveState('worktrees', JSON.stringify({ repo: io.workspace, dirs: [trees.base, trees.head] }));
+  state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head] });
   let measured;
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group('Canary', () => runCanary(settings, runner, io, join(outDir, 'canary')));
+    if (settings.canary) canary = await io.group('Canary', () => runCanary(settings, runner, measureIo, join(outDir, 'canary')));
     measured = await measure(
       settings,
       {
@@ -177,7 +186,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         pr: { side: 'pr', ref: change.head.ref, sha: trees.headSha, dir: trees.head },
       },
       runner,
-      io,
+      measureIo,
       outDir,
       preset,
     );

@@ -44,6 +44,8 @@ export interface SideContext {
   /** What a preset sets for this side: its workload, readiness command, environment, hugepages. */
   job?: { hugepages?: number; readyCommand?: string; workload?: WorkloadSettings; env?: Record<string, string>; background?: TargetBackground };
   build: BuildSpec;
+  /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
+  onUndoFile?: (file: string) => void;
 }
 
 function seconds(since: number): number {
@@ -139,6 +141,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
 
   ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
+  ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);

@@ -38,7 +38,13 @@ function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison
  */
 export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
   const side = (name: string, r: SideRun) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (pr.status !== 'ok' && base.status !== 'ok' && pr.status !== 'cancelled') {
+  if (base.status === 'cancelled' || pr.status === 'cancelled') {
+    const result = emptyComparison(failOn, base, pr);
+    result.headline = '⚠️ inconclusive: the run was cancelled';
+    result.reasons = [side('base', base), side('PR', pr)];
+    return result;
+  }
+  if (pr.status !== 'ok' && base.status !== 'ok') {
     const result = emptyComparison(failOn, base, pr);
     result.headline =
       base.status === pr.status
@@ -49,9 +55,8 @@ export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compar
   }
   if (pr.status !== 'ok') {
     const result = emptyComparison(failOn, base, pr);
-    const cancelled = pr.status === 'cancelled';
-    result.verdict = cancelled ? 'inconclusive' : 'fail';
-    result.headline = `${cancelled ? '⚠️ inconclusive' : '❌ fail'}: on the PR build ${describeStatus(pr)}`;
+    result.verdict = 'fail';
+    result.headline = `❌ fail: on the PR build ${describeStatus(pr)}`;
     result.reasons = [side('PR', pr)];
     if (base.status !== 'ok') result.reasons.push(side('base', base));
     return result;

@@ -38,8 +38,9 @@ describe('decideVerdict', () => {
     ['build-failed', 'build-failed', 'inconclusive', /both failed the same way \(the module did not build\)/],
     ['load-failed', 'workload-failed', 'inconclusive', /^⚠️ inconclusive: the base build could not be measured either \(the module failed to load\)$/],
     ['workload-not-ready', 'ok', 'inconclusive', /^⚠️ inconclusive: the base build could not be measured \(the workload never became ready\)$/],
-    ['ok', 'cancelled', 'inconclusive', /^⚠️ inconclusive: on the PR build the run was cancelled$/],
-    ['setup-failed', 'cancelled', 'inconclusive', /^⚠️ inconclusive: on the PR build the run was cancelled$/],
+    ['ok', 'cancelled', 'inconclusive', /^⚠️ inconclusive: the run was cancelled$/],
+    ['cancelled', 'cancelled', 'inconclusive', /^⚠️ inconclusive: the run was cancelled$/],
+    ['setup-failed', 'cancelled', 'inconclusive', /^⚠️ inconclusive: the run was cancelled$/],
   ])('base %s, PR %s: %s', (baseStatus, prStatus, expected, headline) => {
     const c = verdict(side('base', baseStatus), side('pr', prStatus));
     expect(c.verdict).toBe(expected);

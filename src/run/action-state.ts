@@ -1,0 +1,42 @@
+// What the post step must undo if the main step dies (SIGKILL, a runner that gives up): saved in
+// the Actions state as each thing is made. Typed here so that the main and the post step agree.
+
+export interface ActionState {
+  /** The git worktrees of base and head, and the repository they belong to. */
+  worktrees?: { repo: string; dirs: string[] };
+  /** The kernel-side undo files of every run on this machine's kernel (sides, canary), as they are created. */
+  undoFiles?: string[];
+}
+
+const KEYS = { worktrees: 'worktrees', undoFiles: 'undo-files' } as const;
+
+/** The main step's side: the state is written whole each time (a step cannot read back what it saved). */
+export class StateRecorder {
+  private readonly undoFiles: string[] = [];
+
+  constructor(private readonly save: (key: string, value: string) => void) {}
+
+  worktrees(value: NonNullable<ActionState['worktrees']>): void {
+    this.save(KEYS.worktrees, JSON.stringify(value));
+  }
+
+  undoFile(file: string): void {
+    if (this.undoFiles.includes(file)) return;
+    this.undoFiles.push(file);
+    this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
+  }
+}
+
+/** The post step's side. */
+export function readActionState(get: (key: string) => string): ActionState {
+  const parse = <T>(key: string): T | undefined => {
+    const raw = get(key);
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles) };
+}
