@@ -1577,9 +1577,6 @@ function rowStatus(base2, pr) {
   if (change < -EPSILON) return "better";
   return "same-leak";
 }
-function pairKey(p) {
-  return `${p.alloc}:${p.free}`;
-}
 function objects(n) {
   return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
 }
@@ -1589,10 +1586,10 @@ function fmt(n) {
 function rows(base2, pr) {
   const out = [];
   const names = [];
-  for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
+  for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
   for (const name of names) {
-    const b = base2.pairs.find((p2) => pairKey(p2) === name) ?? null;
-    const p = pr.pairs.find((x) => pairKey(x) === name) ?? null;
+    const b = base2.pairs.find((p2) => pairName(p2) === name) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base2.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
     out.push({
@@ -1705,6 +1702,7 @@ var init_compare = __esm({
     "use strict";
     init_frames();
     init_leak_rate();
+    init_pair_spec();
     MODULE_TOTAL = "all module call sites";
     EPSILON = 5e-3;
   }
@@ -1764,7 +1762,7 @@ function renderAnalysisText(a) {
   const state = a.complete ? "complete" : `INCOMPLETE${a.lostEvents ? ` (${a.lostEvents} events lost)` : ""}`;
   out.push(`${a.cycles} cycle${a.cycles === 1 ? "" : "s"}, trace ${state}`);
   for (const p of a.pairs) {
-    out.push("", `${p.alloc}:${p.free} (${p.method === "function" ? "function tracer: calls counted" : `${p.method}: objects paired by address`})`);
+    out.push("", `${pairName(p)} (${p.method === "function" ? "function tracer: calls counted" : `${p.method}: objects paired by address`})`);
     const rows2 = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
     rows2.push(["  all call sites", "", String(p.allocs), String(p.frees), String(p.outstanding)]);
     rows2.push(["  module call sites", "", String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
@@ -1785,6 +1783,7 @@ function renderAnalysisText(a) {
 var init_text = __esm({
   "src/report/text.ts"() {
     "use strict";
+    init_pair_spec();
     init_compare();
     init_labels();
   }
@@ -2154,6 +2153,16 @@ var init_analysis_check = __esm({
   }
 });
 
+// src/github/truncate.ts
+var COMMENT_MAX_CHARS, STEP_SUMMARY_MAX_BYTES;
+var init_truncate = __esm({
+  "src/github/truncate.ts"() {
+    "use strict";
+    COMMENT_MAX_CHARS = 65536;
+    STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
+  }
+});
+
 // src/report/chart.ts
 function series(values, length) {
   if (values.length === 0) return new Array(length).fill(0);
@@ -2262,7 +2271,7 @@ function objectsBlock(side2, pairs, source) {
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
-    lines.push(`**${p.alloc}:${p.free}**`, "");
+    lines.push(`**${pairName(p)}**`, "");
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : "";
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
@@ -2295,8 +2304,8 @@ function problemsBlock(c, base2, pr) {
     ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
   ];
   const unmatched = [
-    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
+    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
   ];
   const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
@@ -2329,7 +2338,7 @@ function cutNote(rows2, blocks, limit) {
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
   const rows2 = c.rows;
   const blocks = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? [], opts.source), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
@@ -2374,15 +2383,16 @@ ${cutNote(rows2.length, blocks.length, limit)}
 `;
   return verdict.length <= limit ? verdict : verdict.slice(0, limit);
 }
-var COMMENT_LIMIT, TABLE_HEAD;
+var TABLE_HEAD;
 var init_markdown = __esm({
   "src/report/markdown.ts"() {
     "use strict";
+    init_truncate();
+    init_pair_spec();
     init_compare();
     init_chart();
     init_labels();
     init_source_links();
-    COMMENT_LIMIT = 65536;
     TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
   }
 });
@@ -3880,7 +3890,7 @@ function setupTracing(tfs, opts, undo) {
 `);
   }
   const pairs = opts.track.map(
-    (p, i) => isKmemPair(p) ? { pair: `${p.alloc}:${p.free}`, kmem: true } : { pair: `${p.alloc}:${p.free}`, allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false }
+    (p, i) => isKmemPair(p) ? { pair: pairName(p), kmem: true } : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false }
   );
   if (defs.length > 0) {
     if (opts.stacks) {
@@ -29952,15 +29962,6 @@ var init_safety = __esm({
   }
 });
 
-// src/github/truncate.ts
-var STEP_SUMMARY_MAX_BYTES;
-var init_truncate = __esm({
-  "src/github/truncate.ts"() {
-    "use strict";
-    STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
-  }
-});
-
 // src/github/check-run.ts
 var init_check_run = __esm({
   "src/github/check-run.ts"() {
@@ -31009,7 +31010,7 @@ function section(report, title, limit, opts) {
   }) + logs;
 }
 function renderComment(reports, opts) {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const title = `${opts.checkName}: kernel memory balance`;
   if (reports.length === 0) throw new Error("no report to render");
   if (reports.length === 1) return section(reports[0], title, limit, opts);
@@ -31031,6 +31032,7 @@ function renderComment(reports, opts) {
 var init_comment2 = __esm({
   "src/run/comment.ts"() {
     "use strict";
+    init_truncate();
     init_markdown();
     init_source_links();
     init_reports();

@@ -70210,9 +70210,6 @@ function rowStatus(base2, pr) {
   if (change < -EPSILON) return "better";
   return "same-leak";
 }
-function pairKey(p) {
-  return `${p.alloc}:${p.free}`;
-}
 function objects(n) {
   return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
 }
@@ -70222,10 +70219,10 @@ function fmt(n) {
 function rows(base2, pr) {
   const out = [];
   const names = [];
-  for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
+  for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
   for (const name of names) {
-    const b = base2.pairs.find((p2) => pairKey(p2) === name) ?? null;
-    const p = pr.pairs.find((x) => pairKey(x) === name) ?? null;
+    const b = base2.pairs.find((p2) => pairName(p2) === name) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base2.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
     out.push({
@@ -77754,7 +77751,6 @@ function signed2(n) {
 }
 
 // src/report/markdown.ts
-var COMMENT_LIMIT = 65536;
 function escapeCell(text2) {
   return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
@@ -77795,7 +77791,7 @@ function objectsBlock(side, pairs, source) {
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
-    lines.push(`**${p.alloc}:${p.free}**`, "");
+    lines.push(`**${pairName(p)}**`, "");
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : "";
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
@@ -77828,8 +77824,8 @@ function problemsBlock(c, base2, pr) {
     ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
   ];
   const unmatched = [
-    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
+    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
   ];
   const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
@@ -77862,7 +77858,7 @@ function cutNote(rows2, blocks2, limit) {
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
   const rows2 = c.rows;
   const blocks2 = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? [], opts.source), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
@@ -78057,7 +78053,7 @@ function section(report, title, limit, opts) {
   }) + logs;
 }
 function renderComment(reports, opts) {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const title = `${opts.checkName}: kernel memory balance`;
   if (reports.length === 0) throw new Error("no report to render");
   if (reports.length === 1) return section(reports[0], title, limit, opts);

@@ -3,6 +3,7 @@
 import type { AnalysisResult, CallerCounts, Comparison, ComparisonRow, CycleCounts, FailOn, PairResult, RowStatus, SideFigures, Verdict } from './model.js';
 import { callerKey } from './frames.js';
 import { leakRate, round2 } from './leak-rate.js';
+import { pairName } from './pair-spec.js';
 
 /** The caller shown on a pair's total row. */
 export const MODULE_TOTAL = 'all module call sites';
@@ -80,9 +81,6 @@ export function rowStatus(base: SideFigures | null, pr: SideFigures | null): Row
   return 'same-leak';
 }
 
-function pairKey(p: { alloc: string; free: string }): string {
-  return `${p.alloc}:${p.free}`;
-}
 
 /** A count of objects: `1 object`, `2 objects`, `1.5 objects`. */
 export function objects(n: number): string {
@@ -96,10 +94,10 @@ export function fmt(n: number): string {
 function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
   const out: ComparisonRow[] = [];
   const names: string[] = [];
-  for (const p of [...pr.pairs, ...base.pairs]) if (!names.includes(pairKey(p))) names.push(pairKey(p));
+  for (const p of [...pr.pairs, ...base.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
   for (const name of names) {
-    const b = base.pairs.find((p) => pairKey(p) === name) ?? null;
-    const p = pr.pairs.find((x) => pairKey(x) === name) ?? null;
+    const b = base.pairs.find((p) => pairName(p) === name) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
     out.push({

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { PairSpec } from '../core/model.js';
-import { isKmemPair } from '../core/pair-spec.js';
+import { isKmemPair, pairName } from '../core/pair-spec.js';
 import { DEFERRED_FREE, markerText, type Marker } from '../core/trace-protocol.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
@@ -90,8 +90,8 @@ export function setupTracing(
   }
   const pairs: TracedPair[] = opts.track.map((p, i) =>
     isKmemPair(p)
-      ? { pair: `${p.alloc}:${p.free}`, kmem: true }
-      : { pair: `${p.alloc}:${p.free}`, allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false },
+      ? { pair: pairName(p), kmem: true }
+      : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false },
   );
 
   if (defs.length > 0) {

@@ -1,6 +1,8 @@
 // The comparison as GitHub markdown: the one-line verdict, the balance table, then the
 // details collapsed. Kept under a size limit (a PR comment holds 65,536 characters): details go
 // first, then call-site rows, never the verdict.
+import { COMMENT_MAX_CHARS } from '../github/truncate.js';
+import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures } from '../core/model.js';
 import { fmt } from '../core/compare.js';
 import { growthChart } from './chart.js';
@@ -21,7 +23,6 @@ export interface MarkdownOptions {
   context?: string;
 }
 
-export const COMMENT_LIMIT = 65_536;
 
 export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
@@ -69,7 +70,7 @@ function objectsBlock(side: string, pairs: PairResult[], source?: SourceRef): st
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
-    lines.push(`**${p.alloc}:${p.free}**`, '');
+    lines.push(`**${pairName(p)}**`, '');
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : '';
       const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
@@ -104,8 +105,8 @@ function problemsBlock(c: Comparison, base?: AnalysisResult, pr?: AnalysisResult
     ...(base?.problems ?? []).map((p) => `- base: ${p}`),
   ];
   const unmatched = [
-    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${p.alloc}:${p.free}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
   ];
   const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
@@ -145,7 +146,7 @@ function cutNote(rows: number, blocks: number, limit: number): string {
 }
 
 export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): string {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']), `**${c.headline}**`, ''];
   const rows = c.rows;
   const blocks = [growthBlock(c), objectsBlock('PR', opts.pr?.pairs ?? [], opts.source), objectsBlock('base', opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(

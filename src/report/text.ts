@@ -1,4 +1,5 @@
 // Plain-text renderings for a terminal: the comparison and a single analysis.
+import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, SideFigures } from '../core/model.js';
 import { fmt } from '../core/compare.js';
 import { STATUS_LABEL, signed } from './labels.js';
@@ -42,7 +43,7 @@ export function renderAnalysisText(a: AnalysisResult): string {
   const state = a.complete ? 'complete' : `INCOMPLETE${a.lostEvents ? ` (${a.lostEvents} events lost)` : ''}`;
   out.push(`${a.cycles} cycle${a.cycles === 1 ? '' : 's'}, trace ${state}`);
   for (const p of a.pairs) {
-    out.push('', `${p.alloc}:${p.free} (${p.method === 'function' ? 'function tracer: calls counted' : `${p.method}: objects paired by address`})`);
+    out.push('', `${pairName(p)} (${p.method === 'function' ? 'function tracer: calls counted' : `${p.method}: objects paired by address`})`);
     const rows = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
     rows.push(['  all call sites', '', String(p.allocs), String(p.frees), String(p.outstanding)]);
     rows.push(['  module call sites', '', String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);

@@ -1,7 +1,8 @@
 // The PR comment (and job summary) for one or more RunReports: the same text whether the run
 // posts its own report (full mode) or a report job posts collected ones (report mode).
+import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import type { RunReport } from '../core/model.js';
-import { COMMENT_LIMIT, escapeCell, renderMarkdown } from '../report/markdown.js';
+import { escapeCell, renderMarkdown } from '../report/markdown.js';
 import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from '../report/source-links.js';
 import { mergeReports } from '../github/reports.js';
 import { runLogsMarkdown } from './annotations.js';
@@ -59,7 +60,7 @@ function section(report: RunReport, title: string, limit: number, opts: CommentO
 
 /** One report: its verdict, table and details. Several (a matrix): the worst verdict, then one section per runner. */
 export function renderComment(reports: RunReport[], opts: CommentOptions): string {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const title = `${opts.checkName}: kernel memory balance`;
   if (reports.length === 0) throw new Error('no report to render');
   if (reports.length === 1) return section(reports[0], title, limit, opts);
