@@ -134,6 +134,8 @@ export function prepareAction(call: ActionCall): PreparedAction {
     ...call.env,
   };
   for (const [k, v] of Object.entries(call.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  // The runner hands the main step's saved state to the post step as STATE_<name> variables.
+  if (call.step === 'post' && call.stateFile) for (const [k, v] of Object.entries(readOutputs(call.stateFile))) env[`STATE_${k}`] = v;
   assertActionReady();
   return {
     argv: [join(bundleDir, `${call.step ?? 'index'}.js`)],
