@@ -64,4 +64,76 @@ exit 0
     // module unloaded, no trace instance, no kprobe event of ours, only the main worktree
     expect(readFileSync(join(out, 'after.txt'), 'utf8').trim().split('\n')).toEqual(['0', '0', '0', '1']);
   });
+
+  /**
+   * Runs the action in the VM and interrupts it in the base side's second cycle: `signal` to the
+   * action (TERM), or KILL to the action and its kernel-side child, as a runner that gives up kills
+   * the process tree, then the post step with the state the main step saved.
+   */
+  async function interrupted(name: string, how: 'term' | 'kill') {
+    const out = join(work, name);
+    mkdirSync(out, { recursive: true });
+    const p = prepareAction({
+      dir: out,
+      workspace: repo.dir,
+      inputs: kniLikeInputs(repo.app, join(out, 'out'), { target: 'host', 'base-ref': repo.shas[0], 'head-ref': repo.shas[1], hold: '5' }),
+    });
+    const env = `env -i ${Object.entries(p.env)
+      .map(([k, v]) => `'${k}=${v.replace(/'/g, `'\\''`)}'`)
+      .join(' ')}`;
+    // The runner passes the saved state to the post step as STATE_<name>.
+    const post = join(out, 'post.mjs');
+    writeFileSync(
+      post,
+      `import { readFileSync } from 'node:fs'; import { spawnSync } from 'node:child_process';
+const env = { ...process.env };
+for (const m of readFileSync(${JSON.stringify(p.files.state)}, 'utf8').matchAll(/^([\\w-]+)<<(\\S+)\\n([\\s\\S]*?)\\n\\2$/gm)) env['STATE_' + m[1]] = m[3];
+process.exitCode = spawnSync(process.execPath, [${JSON.stringify(p.argv[0].replace(/index\.js$/, 'post.js'))}], { env, stdio: 'inherit' }).status ?? 1;
+`,
+    );
+    const check = `sh '${join(ROOT, 'test/kernel-side/guest/check-state.sh')}' ab none kni_like kni_like_app /run/alloc-balance/lock`;
+    const script = join(out, 'job.sh');
+    writeFileSync(
+      script,
+      `cd '${repo.dir}'
+${env} '${NODE24}' '${p.argv[0]}' > '${out}/main.log' 2>&1 &
+pid=$!
+i=0; while ! grep -q 'cycle 2/3' '${out}/main.log'; do i=$((i + 1)); [ $i -gt 3000 ] && break; sleep 0.1; done
+${check} > '${out}/during.txt'
+${how === 'term' ? 'kill -TERM $pid' : "kill -KILL $pid; pkill -KILL -f 'cli.js target run'"}
+wait $pid; echo $? > '${out}/main.code'
+${check} > '${out}/after-main.txt'
+${env} '${NODE24}' '${post}' > '${out}/post.log' 2>&1; echo $? > '${out}/post.code'
+${check} > '${out}/after-post.txt'
+git -C '${repo.dir}' worktree list --porcelain | grep -c '^worktree ' > '${out}/worktrees.txt'
+exit 0
+`,
+    );
+    const r = await runInGuest(kernel, { argv: ['/bin/sh', script], cwd: repo.dir, outDir: out, timeoutSeconds: 400 }, { bootTimeoutSeconds: 180 });
+    expect(r.exitCode, r.console.slice(-3000)).toBe(0);
+    const state = (f: string) => Object.fromEntries(readFileSync(join(out, f), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+    return { out, p, r, state, read: (f: string) => readFileSync(join(out, f), 'utf8').trim() };
+  }
+
+  const CLEAN = { kprobe_events_total: '0', instances_total: '0', module: 'unloaded', workload_processes: '0', lock: 'absent', nr_hugepages: '0', hugetlbfs_mounts: '0', top_current_tracer: 'nop' };
+
+  test('SIGTERM to the action mid-cycle: the main step itself stops the workload and restores the kernel', async () => {
+    const { state, read } = await interrupted('sigterm', 'term');
+    expect(state('during.txt')).toMatchObject({ module: 'loaded', workload_processes: '1', lock: 'present', instances_total: '1' });
+    expect(read('main.code')).toBe('1');
+    expect(read('main.log')).toMatch(/::error::⚠️ inconclusive: the run was cancelled/);
+    expect(state('after-main.txt')).toMatchObject(CLEAN);
+    expect(read('worktrees.txt')).toBe('1');
+  });
+
+  test('SIGKILL to the action and its kernel-side child mid-cycle: the post step restores the kernel and removes the worktrees', async () => {
+    const { state, read } = await interrupted('sigkill', 'kill');
+    expect(state('during.txt')).toMatchObject({ module: 'loaded', workload_processes: '1', lock: 'present' });
+    // Nothing could restore it before the post step.
+    expect(state('after-main.txt')).toMatchObject({ module: 'loaded', lock: 'present' });
+    expect(read('post.code'), read('post.log')).toBe('0');
+    expect(read('post.log')).toMatch(/restored the kernel state left by .*\/out\/base\/cleanup-state\.json/);
+    expect(state('after-post.txt')).toMatchObject(CLEAN);
+    expect(read('worktrees.txt')).toBe('1');
+  });
 });
