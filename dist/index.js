@@ -78130,6 +78130,7 @@ var INCLUDE_CANDIDATES = [
   "lib/kni",
   "lib/librte_eal/include",
   "lib/librte_kni",
+  "lib/librte_eal/linux/include",
   "lib/librte_eal/linux/eal/include",
   "lib/librte_eal/linuxapp/eal/include",
   "lib/librte_eal/common/include"

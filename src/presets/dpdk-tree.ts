@@ -54,12 +54,13 @@ export interface DpdkTree {
   removed: boolean;
 }
 
-/** Header dirs of the DPDK layouts from v17.11 to v23.07, in the order the module wants them. */
+/** Header dirs of the DPDK layouts from v17.11 to v23.07 (lib/librte_eal/linux/include: v20.05..v20.08), in the order the module wants them. */
 const INCLUDE_CANDIDATES = [
   'lib/eal/include',
   'lib/kni',
   'lib/librte_eal/include',
   'lib/librte_kni',
+  'lib/librte_eal/linux/include',
   'lib/librte_eal/linux/eal/include',
   'lib/librte_eal/linuxapp/eal/include',
   'lib/librte_eal/common/include',

@@ -106,6 +106,25 @@ describe('detectDpdkTree', () => {
     expect(t).toMatchObject({ hasKniExample: false, hasNetKniPmd: true, hasTestpmd: true, layout: 'kernel/linux/kni' });
   });
 
+  it('finds rte_kni_common.h where v20.05..v20.08 keep it (lib/librte_eal/linux/include)', () => {
+    // As `git archive v20.08` lays it out: the last release with DPDK's make build.
+    const root = tree('v20.08', {
+      VERSION: '20.08.0\n',
+      'meson.build': "project('DPDK', 'C', version: run_command(find_program('cat', 'more'), files('VERSION')).stdout().strip())\n",
+      'mk/rte.vars.mk': '',
+      'kernel/linux/kni/Kbuild': 'obj-m := rte_kni.o\n',
+      'kernel/linux/kni/meson.build': '',
+      'lib/librte_eal/include/rte_version.h': '',
+      'lib/librte_eal/linux/include/rte_kni_common.h': '',
+      'lib/librte_kni/': '',
+      'examples/kni/': '',
+      'config/rte_config.h': '',
+    });
+    const t = requireKni(detectDpdkTree(root));
+    expect(t.includeDirs).toEqual(['lib/librte_eal/include', 'lib/librte_kni', 'lib/librte_eal/linux/include']);
+    expect(t.hasLegacyMake).toBe(true);
+  });
+
   it('reads a v18.02-shaped tree: module under lib/librte_eal/linuxapp/kni, sources from its Makefile', () => {
     const root = tree('v18.02', {
       'meson.build': "project('DPDK', 'C',\n\tversion: '18.02.0',\n\tlicense: 'BSD')\n",
