@@ -71,6 +71,22 @@ export function git(dir: string, args: string[]): string {
   }).trim();
 }
 
+/** What every preset dpdk-kni run shares: action.yml's defaults, ports 0 and 1, a VM, 3 cycles, no token. */
+export function kniPresetInputs(outDir: string, refs: { base: string; head: string }, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...actionDefaults(),
+    'github-token': '',
+    preset: 'dpdk-kni',
+    'dpdk-portmask': '0x3',
+    target: 'vm',
+    cycles: '3',
+    'output-dir': outDir,
+    'base-ref': refs.base,
+    'head-ref': refs.head,
+    ...overrides,
+  };
+}
+
 let bundleDir = '';
 
 /**

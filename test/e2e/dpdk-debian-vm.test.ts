@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { debianDpdkTree } from '../support/debian-dpdk.js';
-import { actionDefaults, assertActionReady, git, runAction, type ActionRun } from './action-harness.js';
+import { assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
 
 const MISC = 'kernel/linux/kni/kni_misc.c';
 const RELEASE_FREE = '\t\tunregister_netdev(dev->net_dev);\n\t\tfree_netdev(dev->net_dev);\n';
@@ -49,18 +49,7 @@ function run(name: string, refs: { base: string; head: string }, inputs: Record<
   return runAction({
     dir,
     workspace: repo,
-    inputs: {
-      ...actionDefaults(),
-      'github-token': '',
-      preset: 'dpdk-kni',
-      'dpdk-portmask': '0x3',
-      target: 'vm',
-      cycles: '3',
-      'output-dir': join(dir, 'out'),
-      'base-ref': refs.base,
-      'head-ref': refs.head,
-      ...inputs,
-    },
+    inputs: kniPresetInputs(join(dir, 'out'), refs, inputs),
     env: { ALLOC_BALANCE_CACHE: cacheRoot },
     timeoutMs: 1_500_000,
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { INPUT_NAMES } from '../../src/settings/settings.js';
-import { ROOT, actionDefaults, assertActionReady, git, runAction, type ActionRun } from './action-harness.js';
+import { ROOT, actionDefaults, assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/dpdk-tree');
 
@@ -56,22 +56,10 @@ afterAll(() => {
 
 function run(name: string, refs: { base: string; head: string }): ActionRun {
   const dir = join(work, name);
-  const defaults = actionDefaults();
-  delete defaults['github-token'];
   return runAction({
     dir,
     workspace: repo,
-    inputs: {
-      ...defaults,
-      'github-token': '',
-      preset: 'dpdk-kni',
-      'dpdk-portmask': '0x3',
-      target: 'vm',
-      cycles: '3',
-      'output-dir': join(dir, 'out'),
-      'base-ref': refs.base,
-      'head-ref': refs.head,
-    },
+    inputs: kniPresetInputs(join(dir, 'out'), refs),
     env: { ALLOC_BALANCE_CACHE: cacheRoot },
   });
 }
