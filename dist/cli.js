@@ -176,12 +176,18 @@ var init_help = __esm({
           ["run --job FILE", "the job the action wrote (job.json): module, workload, pairs, cycles, out dir"],
           ["cleanup --state FILE", "the undo log of a run: restores tracing, removes probes, unloads the module"]
         ],
-        examples: ["sudo alloc-balance target run --job alloc-balance-out/pr/job.json", "sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json"]
+        examples: [
+          "sudo alloc-balance target run --job alloc-balance-out/pr/job.json",
+          "sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json"
+        ]
       },
       demo: {
         summary: "base vs PR of a small leaky module in a VM, table printed",
         usage: "demo [--out DIR] [--cycles N] [--keep]",
-        description: ["Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints", "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."],
+        description: [
+          "Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints",
+          "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."
+        ],
         options: [
           ["--out DIR", "where the report and the PR comment go (default: alloc-balance-demo)"],
           ["--cycles N", "workload cycles per side (default: 3)"],
@@ -489,7 +495,8 @@ var init_module_map = __esm({
           list.push(s);
           this.bySection.set(s.section, list);
         }
-        for (const list of this.bySection.values()) list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
+        for (const list of this.bySection.values())
+          list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
         for (const [name, start] of Object.entries(sections)) {
           if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
           this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
@@ -630,7 +637,6 @@ var init_trace_analyzer = __esm({
       headerLost = 0;
       markerLost = 0;
       statsLost = 0;
-      statsFiles = 0;
       probeMisses = 0;
       problems = [];
       cycle = 0;
@@ -679,7 +685,6 @@ var init_trace_analyzer = __esm({
       /** Lost-event counts from per_cpu/cpuN/stats read at the end of the run. */
       addBufferStats(stats) {
         this.statsLost += stats.lost;
-        this.statsFiles++;
       }
       /**
        * kprobe_profile counts of the run's probes (events `aN`/`fN` of pair N): every miss is an
@@ -759,7 +764,13 @@ var init_trace_analyzer = __esm({
         let tail2 = null;
         if (this.tails.length < MAX_TAILS) {
           const tailText = text2.slice(body, end);
-          tail2 = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text2.slice(arrow + 3, callerEnd)), accs: [] };
+          tail2 = {
+            text: tailText,
+            re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"),
+            targets,
+            caller: ownCopy(text2.slice(arrow + 3, callerEnd)),
+            accs: []
+          };
           this.tails.push(tail2);
         }
         this.recognizedLines++;
@@ -807,13 +818,13 @@ var init_trace_analyzer = __esm({
         if (space < 0) return;
         if (line.charCodeAt(space - 1) === 58) {
           this.recognizedLines++;
-          this.event(line, bracket, line.slice(body, space - 1), space + 1);
+          this.event(line, line.slice(body, space - 1), space + 1);
           return;
         }
         const arrow = skipAddressSuffix(line, space);
         if (arrow > space && line.charCodeAt(arrow) === 58) {
           this.recognizedLines++;
-          this.event(line, bracket, line.slice(body, space), arrow + 2);
+          this.event(line, line.slice(body, space), arrow + 2);
           return;
         }
         if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
@@ -859,14 +870,14 @@ var init_trace_analyzer = __esm({
         if (this.pendingKind !== NO_PENDING) this.flush();
         this.markerLost += Number(m[1]);
       }
-      event(line, bracket, name, args) {
+      event(line, name, args) {
         if (this.pendingKind !== NO_PENDING) this.flush();
         if (name === "tracing_mark_write") {
           this.marker(line.slice(args));
           return;
         }
         if (line.charCodeAt(args) === 40) {
-          this.probe(line, bracket, args);
+          this.probe(line, args);
           return;
         }
         const targets = this.kmemEvents.get(name);
@@ -877,7 +888,7 @@ var init_trace_analyzer = __esm({
         const ptrEnd = line.indexOf(" ", ptrAt + 5);
         const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd));
         const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs));
-        this.pendObject(targets, line, bracket, address, callSite.trim(), "kmem");
+        this.pendObject(targets, line, address, callSite.trim(), "kmem");
         if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
       }
       /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
@@ -889,7 +900,7 @@ var init_trace_analyzer = __esm({
         return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
       }
       /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
-      probe(line, bracket, args) {
+      probe(line, args) {
         const close = line.indexOf(")", args);
         if (close < 0) return;
         const inner = line.slice(args + 1, close);
@@ -903,7 +914,7 @@ var init_trace_analyzer = __esm({
         if (targets.length === 0) return;
         const rest = line.slice(close + 1);
         if (func === DEFERRED_FREE) {
-          this.pendObject(targets, line, bracket, this.addressValue(deferredObject(rest)), "", "kmem");
+          this.pendObject(targets, line, this.addressValue(deferredObject(rest)), "", "kmem");
           return;
         }
         let value = "";
@@ -915,7 +926,7 @@ var init_trace_analyzer = __esm({
           const first = /\S+?=(\S+)/.exec(rest);
           if (first) value = first[1];
         }
-        this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
+        this.pendObject(targets, line, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
       }
       /** An object address as `0x...`, '' for NULL or a value that is no address. */
       addressValue(text2) {
@@ -926,7 +937,7 @@ var init_trace_analyzer = __esm({
         const a = normalizeAddress(t);
         return a === "0x0" ? "" : a;
       }
-      pendObject(targets, line, bracket, address, caller, method) {
+      pendObject(targets, line, address, caller, method) {
         if (address === "") return;
         this.pendingKind = targets[0].role === ALLOC ? PENDING_ALLOC_OBJECT : PENDING_FREE_OBJECT;
         this.pendingTargets = targets;
@@ -1134,11 +1145,17 @@ var init_trace_analyzer = __esm({
             frees: a.frees,
             outstanding: a.allocs - a.frees,
             perCycle: cyclesOf([a])
-          })).sort((x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+          })).sort(
+            (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
+          );
           const live2 = [...ledger.shadowed, ...ledger.live.values()];
           live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
           if (live2.length > this.maxObjects) problems.push(`${name}: ${live2.length} objects outstanding, the first ${this.maxObjects} listed`);
-          const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
+          const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+            cache,
+            allocs,
+            outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
+          }));
           const objects2 = live2.slice(0, this.maxObjects).map((o) => ({
             address: o.address,
             caller: o.acc.caller,
@@ -1753,9 +1770,13 @@ function renderText(c) {
     STATUS_LABEL[r.status]
   ]);
   const out = [c.headline, "", ...table(header, rows2, (col) => col >= 1 && col <= 7)];
-  out.push("", `base: ${c.base.cycles} cycle(s)${c.base.complete ? "" : ", INCOMPLETE"} \xB7 PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? "" : ", INCOMPLETE"} \xB7 fail-on: ${c.failOn}`);
+  out.push(
+    "",
+    `base: ${c.base.cycles} cycle(s)${c.base.complete ? "" : ", INCOMPLETE"} \xB7 PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? "" : ", INCOMPLETE"} \xB7 fail-on: ${c.failOn}`
+  );
   if (c.reasons.length) out.push("", ...c.reasons.map((r) => `- ${r}`));
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}
+`;
 }
 function renderAnalysisText(a) {
   const out = [];
@@ -1771,14 +1792,22 @@ function renderAnalysisText(a) {
     out.push(`  leaked per cycle (module): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(" ")}` : ""}`);
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
-      out.push(`  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ""}, cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(" <- ")}]` : ""}`);
+      out.push(
+        `  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ""}, cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(" <- ")}]` : ""}`
+      );
     }
   }
-  for (const x of a.crossCheck ?? []) out.push("", `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? "agree" : "DIFFER"}`);
+  for (const x of a.crossCheck ?? [])
+    out.push("", `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? "agree" : "DIFFER"}`);
   if (a.slabCheck?.length) out.push("", ...a.slabCheck.map((x) => `slabinfo cross-check ${x.text}`));
-  else if (a.slab?.length) out.push("", `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+  else if (a.slab?.length)
+    out.push(
+      "",
+      `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`
+    );
   if (a.problems.length) out.push("", "problems:", ...a.problems.map((p) => `- ${p}`));
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}
+`;
 }
 var init_text = __esm({
   "src/report/text.ts"() {
@@ -1967,7 +1996,11 @@ async function lookUpLines(ko, offsets, root) {
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
   const found = /* @__PURE__ */ new Map();
   for (const [section2, list] of bySection) {
-    const lines = await addr2line(ko, section2, list.map((o) => o.offset));
+    const lines = await addr2line(
+      ko,
+      section2,
+      list.map((o) => o.offset)
+    );
     lines.forEach((l, i) => {
       if (l.location === "") return;
       const colon = l.location.lastIndexOf(":");
@@ -2042,7 +2075,9 @@ function readSectionsFile(path) {
   try {
     parsed = JSON.parse(readFileSync2(path, "utf8"));
   } catch (e) {
-    throw new UsageError(`--sections ${path}: ${e.code ? "cannot be read" : "not JSON"}; expected {".text": "0xffffffffc0200000", ...}`);
+    throw new UsageError(
+      `--sections ${path}: ${e.code ? "cannot be read" : "not JSON"}; expected {".text": "0xffffffffc0200000", ...}`
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
     throw new UsageError(`--sections ${path}: expected a JSON object of section name to address, e.g. {".text": "0xffffffffc0200000"}`);
@@ -2082,7 +2117,9 @@ async function analyzeCommand(args) {
     try {
       nmText = await moduleSymbols(ko);
     } catch (e) {
-      throw new UsageError(`--ko ${ko}: nm could not read it (${(e.message.split("\n").find((l) => l.includes("nm:")) ?? e.message).trim()})`);
+      throw new UsageError(
+        `--ko ${ko}: nm could not read it (${(e.message.split("\n").find((l) => l.includes("nm:")) ?? e.message).trim()})`
+      );
     }
   }
   const moduleName = module || (ko ? ko.replace(/^.*\//, "") : "");
@@ -2092,7 +2129,8 @@ async function analyzeCommand(args) {
   } catch (e) {
     throw new UsageError(`--sections: ${e.message}`);
   }
-  if ((nmFile || ko) && !map.hasSymbols) throw new UsageError(`${nmFile ? `--nm ${nmFile}` : `--ko ${ko}`}: no function symbol found; expected the output of nm on the module's .ko`);
+  if ((nmFile || ko) && !map.hasSymbols)
+    throw new UsageError(`${nmFile ? `--nm ${nmFile}` : `--ko ${ko}`}: no function symbol found; expected the output of nm on the module's .ko`);
   const result = await analyzeTraces({
     traces,
     pairs,
@@ -2274,7 +2312,7 @@ function objectsBlock(side2, pairs, source) {
     lines.push(`**${pairName(p)}**`, "");
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : "";
-      const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
+      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
       lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
     lines.push("");
@@ -2298,11 +2336,7 @@ function growthBlock(c) {
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
 function problemsBlock(c, base2, pr) {
-  const lines = [
-    ...c.reasons.map((r) => `- ${r}`),
-    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
-    ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
-  ];
+  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
   const unmatched = [
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
     ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
@@ -2341,9 +2375,13 @@ function renderMarkdown(c, opts = {}) {
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
   const rows2 = c.rows;
-  const blocks = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? [], opts.source), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
-    (b) => b !== null
-  );
+  const blocks = [
+    growthBlock(c),
+    objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
+    objectsBlock("base", opts.base?.pairs ?? []),
+    problemsBlock(c, opts.base, opts.pr),
+    crossCheckBlock(opts.base, opts.pr)
+  ].filter((b) => b !== null);
   const rowLines = rows2.map((r) => tableRow(r, opts.source));
   const footer = ["", sides(c, opts.context)];
   const assemble = (keptRows, keptBlocks2, note) => {
@@ -2353,7 +2391,8 @@ function renderMarkdown(c, opts = {}) {
     lines.push(...footer);
     if (note) lines.push("", note);
     for (let k = 0; k < keptBlocks2; k++) lines.push("", blocks[k]);
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}
+`;
   };
   const kept = rows2.map(() => true);
   let keptBlocks = blocks.length;
@@ -2478,14 +2517,8 @@ var init_command = __esm({
           const err = [];
           child.stdout.on("data", (b) => out.push(b));
           child.stderr.on("data", (b) => err.push(b));
-          child.on(
-            "error",
-            (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e)
-          );
-          child.on(
-            "close",
-            (code) => resolve7({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") })
-          );
+          child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
+          child.on("close", (code) => resolve7({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
         });
       }
     };
@@ -2698,9 +2731,7 @@ function detectPlatform(opts = {}) {
   const osRelease2 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
   const distro = distroFromOsRelease(osRelease2);
   if (!distro || opts.osRelease === void 0 && !existsSync2("/usr/bin/apt-get")) {
-    throw new UsageError(
-      "lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host"
-    );
+    throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
   }
   return distro === "debian" ? { distro, headersMeta: "linux-headers-amd64", flavour: "-amd64" } : { distro, headersMeta: "linux-headers-generic", flavour: "-generic" };
 }
@@ -3158,7 +3189,14 @@ var init_inputs = __esm({
     "use strict";
     init_errors();
     choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
-    whole = (def, min, max, expected) => ({ kind: "number", default: def, min, max, integer: true, expected });
+    whole = (def, min, max, expected) => ({
+      kind: "number",
+      default: def,
+      min,
+      max,
+      integer: true,
+      expected
+    });
     seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
     flag = (def) => ({ kind: "bool", default: def });
     text = (def = "") => ({ kind: "text", default: def });
@@ -3542,7 +3580,9 @@ function findUnknownNames(pairs, functionsText, blacklistText = "") {
     wanted.set(p.alloc, "alloc");
     if (!wanted.has(p.free)) wanted.set(p.free, "free");
   }
-  const blacklisted = new Set(blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n));
+  const blacklisted = new Set(
+    blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
+  );
   const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
   if (missing.length === 0) return [];
   const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
@@ -3944,7 +3984,9 @@ async function collectTrace(tfs, setup, outDir) {
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
-    const ours = new Set([...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1]));
+    const ours = new Set(
+      [...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
+    );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
     writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
@@ -3967,9 +4009,7 @@ import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as
 import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
   for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
-  throw new TracefsError(
-    `tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`
-  );
+  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
 var init_tracefs = __esm({
@@ -4030,9 +4070,7 @@ var init_tracefs = __esm({
         } catch (e) {
           const err = e;
           const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
-          throw new TracefsError(
-            `${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`
-          );
+          throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`);
         }
       }
     };
@@ -4088,9 +4126,13 @@ var init_undo_executor = __esm({
             } catch {
               return;
             }
-            await retry(() => {
-              if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
-            }, 50, 100);
+            await retry(
+              () => {
+                if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
+              },
+              50,
+              100
+            );
             return;
           case "rmmod":
             await retry(async () => {
@@ -4101,7 +4143,8 @@ var init_undo_executor = __esm({
             return;
           case "umount":
             await retry(async () => {
-              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path)) return;
+              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+                return;
               const r = await runCommand("umount", [step.path]);
               if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
             });
@@ -4458,7 +4501,10 @@ async function runTargetJob(job, opts = {}) {
     }
     if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
     if (isModuleLoaded(job.module.name)) {
-      throw new RunFailure("setup-failed", `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`);
+      throw new RunFailure(
+        "setup-failed",
+        `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`
+      );
     }
     status.module.vermagic = await readVermagic(job.module.path).catch((e) => {
       throw new RunFailure("setup-failed", e.message);
@@ -4512,7 +4558,10 @@ async function runTargetJob(job, opts = {}) {
       throwIfAborted(abort);
       if (background.exit) {
         const e = background.exit;
-        throw new RunFailure("setup-failed", `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`);
+        throw new RunFailure(
+          "setup-failed",
+          `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`
+        );
       }
     }
     const tl = Date.now();
@@ -4586,7 +4635,9 @@ async function runTargetJob(job, opts = {}) {
     const b = await background.stop();
     if (b.survived) fail("setup-failed", "processes of the background command survived SIGKILL");
     else if (b.exitedEarly) {
-      status.notes.push(`the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`);
+      status.notes.push(
+        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`
+      );
     } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
   }
   const tc = Date.now();
@@ -4754,7 +4805,8 @@ async function run(args) {
     console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ""}`);
     console.log(`written: ${result.statusFile}`);
     for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
-    if (s.restoreProblems.length) console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
+    if (s.restoreProblems.length)
+      console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {
@@ -4883,7 +4935,13 @@ async function runBuildPlan(plan, opts = {}) {
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
+      return {
+        ok: false,
+        log: log.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output
+      };
     }
   }
   return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
@@ -5084,7 +5142,7 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync as copyFileSync2, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
+import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join10 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
@@ -5112,14 +5170,20 @@ function git(repo, args) {
   return execFileSync("git", args, {
     cwd: repo,
     encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_NAME: "kni_like", GIT_AUTHOR_EMAIL: "kni_like@example.invalid", GIT_COMMITTER_NAME: "kni_like", GIT_COMMITTER_EMAIL: "kni_like@example.invalid" }
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "kni_like",
+      GIT_AUTHOR_EMAIL: "kni_like@example.invalid",
+      GIT_COMMITTER_NAME: "kni_like",
+      GIT_COMMITTER_EMAIL: "kni_like@example.invalid"
+    }
   }).trim();
 }
 function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
   mkdirSync8(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync2(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
-  copyFileSync2(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
+  copyFileSync(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
+  copyFileSync(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
   writeFileSync11(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
@@ -5381,7 +5445,10 @@ var init_console_watch = __esm({
       }
       line(line) {
         const at = line.indexOf(MARKER2);
-        if (at >= 0) this.marker(line.slice(at + MARKER2.length).trim().split(/\s+/));
+        if (at >= 0)
+          this.marker(
+            line.slice(at + MARKER2.length).trim().split(/\s+/)
+          );
         const panic = PANIC.test(line) && !this.kernelPanic;
         if (this.excerptLines && !this.excerptDone) {
           this.excerptLines.push(line);
@@ -5481,7 +5548,10 @@ function validateJob(job) {
     throw new UsageError("guest job: argv must be a non-empty list of strings without NUL characters");
   }
   if (job.argv[0].includes("=")) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
-  for (const [name, value] of [["cwd", job.cwd], ["outDir", job.outDir]]) {
+  for (const [name, value] of [
+    ["cwd", job.cwd],
+    ["outDir", job.outDir]
+  ]) {
     if (typeof value !== "string" || !isAbsolute(value) || /[\0\n]/.test(value)) {
       throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
     }
@@ -5744,7 +5814,12 @@ var init_launcher = __esm({
           );
           const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
           if (r.kernelPanic) {
-            return { exitCode: r.exitCode, timings: timings2, output: cap(r.console), failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt } };
+            return {
+              exitCode: r.exitCode,
+              timings: timings2,
+              output: cap(r.console),
+              failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt }
+            };
           }
           if (r.timedOut) {
             const aborted = this.opts.signal?.aborted ?? false;
@@ -30630,7 +30705,8 @@ async function runPlans(req, plans, since) {
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env });
     log += r.log;
-    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
+    if (!r.ok)
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync14(output) || statSync2(output).mtimeMs < since) {
@@ -30709,7 +30785,11 @@ async function runSide(source, ctx) {
   mkdirSync10(ctx.outDir, { recursive: true });
   const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
   if (!existsSync15(moduleDir)) {
-    return { ...run2, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
+    return {
+      ...run2,
+      status: "setup-failed",
+      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
+    };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
@@ -31130,7 +31210,14 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
     if (io.signal?.aborted) {
-      sides2[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: "cancelled", reason: "the run was cancelled before this side started", timings: {} };
+      sides2[source.side] = {
+        side: source.side,
+        ref: source.ref,
+        sha: source.sha,
+        status: "cancelled",
+        reason: "the run was cancelled before this side started",
+        timings: {}
+      };
       continue;
     }
     const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
@@ -31233,7 +31320,8 @@ async function demoCommand(args) {
   const started = Date.now();
   const repoRoot = resolve6(bundleDir(), "..");
   const fixtureDir = join16(repoRoot, "demo", "kni-like");
-  if (!existsSync17(join16(fixtureDir, "kni_like.c"))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  if (!existsSync17(join16(fixtureDir, "kni_like.c")))
+    throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
@@ -31280,7 +31368,13 @@ async function demoCommand(args) {
           pr: { side: "pr", ref: "pr", sha: trees.headSha, dir: trees.head }
         },
         runner,
-        { log: (l) => console.log(`   ${l}`), group: async (name, fn) => (console.log(`== ${name}`), fn()) },
+        {
+          log: (l) => console.log(`   ${l}`),
+          group: async (name, fn) => {
+            console.log(`== ${name}`);
+            return fn();
+          }
+        },
         outDir
       );
     } finally {
@@ -31346,7 +31440,9 @@ var package_default = {
     test: "bash scripts/test.sh",
     bench: "node scripts/bench.mjs",
     demo: "node dist/cli.js demo",
-    "test:unit": "vitest run --project unit"
+    "test:unit": "vitest run --project unit",
+    lint: "biome ci",
+    format: "biome format --write && biome lint --write"
   },
   dependencies: {
     "@actions/cache": "^6.3.0",
@@ -31354,6 +31450,7 @@ var package_default = {
     "@actions/github": "^9.1.1"
   },
   devDependencies: {
+    "@biomejs/biome": "^2.6.9",
     "@octokit/openapi": "^23.0.2",
     "@types/node": "^20.19.43",
     ajv: "^8.20.0",

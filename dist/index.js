@@ -69630,7 +69630,14 @@ var UsageError2 = class extends Error {
 
 // src/settings/inputs.ts
 var choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
-var whole = (def, min, max, expected) => ({ kind: "number", default: def, min, max, integer: true, expected });
+var whole = (def, min, max, expected) => ({
+  kind: "number",
+  default: def,
+  min,
+  max,
+  integer: true,
+  expected
+});
 var seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
 var flag = (def) => ({ kind: "bool", default: def });
 var text = (def = "") => ({ kind: "text", default: def });
@@ -69797,7 +69804,13 @@ async function runBuildPlan(plan, opts = {}) {
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return { ok: false, log: log2.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
+      return {
+        ok: false,
+        log: log2.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output
+      };
     }
   }
   return { ok: true, log: log2.slice(-MAX_LOG), steps: outcomes };
@@ -75192,7 +75205,9 @@ function validateReport(value, file) {
 async function readReports(pattern, cwd = process.cwd()) {
   const files = await expandGlob(pattern, cwd);
   if (files.length === 0) {
-    throw new UsageError2(`input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`);
+    throw new UsageError2(
+      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`
+    );
   }
   const loaded = [];
   for (const file of files) {
@@ -75254,7 +75269,8 @@ async function resolveReportTarget(client2, repo, change, reports) {
   if (change.prNumber !== null) return { prNumber: change.prNumber, headSha, warnings };
   const claimed = [...new Set(reports.map((r) => r.change?.prNumber).filter((n) => typeof n === "number"))];
   if (claimed.length === 0) return { prNumber: null, headSha, warnings };
-  if (claimed.length > 1) throw new UsageError2(`the reports name different pull requests (${claimed.map((n) => `#${n}`).join(", ")}): merge reports of one PR only`);
+  if (claimed.length > 1)
+    throw new UsageError2(`the reports name different pull requests (${claimed.map((n) => `#${n}`).join(", ")}): merge reports of one PR only`);
   const number = claimed[0];
   if (change.event !== "workflow_run") return { prNumber: number, headSha, warnings };
   if (!client2) {
@@ -75550,7 +75566,8 @@ var ModuleMap = class {
       list.push(s);
       this.bySection.set(s.section, list);
     }
-    for (const list of this.bySection.values()) list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
+    for (const list of this.bySection.values())
+      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
     for (const [name, start] of Object.entries(sections)) {
       if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
       this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
@@ -75646,7 +75663,6 @@ var TraceAnalyzer = class {
   headerLost = 0;
   markerLost = 0;
   statsLost = 0;
-  statsFiles = 0;
   probeMisses = 0;
   problems = [];
   cycle = 0;
@@ -75695,7 +75711,6 @@ var TraceAnalyzer = class {
   /** Lost-event counts from per_cpu/cpuN/stats read at the end of the run. */
   addBufferStats(stats) {
     this.statsLost += stats.lost;
-    this.statsFiles++;
   }
   /**
    * kprobe_profile counts of the run's probes (events `aN`/`fN` of pair N): every miss is an
@@ -75775,7 +75790,13 @@ var TraceAnalyzer = class {
     let tail = null;
     if (this.tails.length < MAX_TAILS) {
       const tailText = text2.slice(body2, end);
-      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"), targets, caller: ownCopy(text2.slice(arrow + 3, callerEnd)), accs: [] };
+      tail = {
+        text: tailText,
+        re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"),
+        targets,
+        caller: ownCopy(text2.slice(arrow + 3, callerEnd)),
+        accs: []
+      };
       this.tails.push(tail);
     }
     this.recognizedLines++;
@@ -75823,13 +75844,13 @@ var TraceAnalyzer = class {
     if (space < 0) return;
     if (line.charCodeAt(space - 1) === 58) {
       this.recognizedLines++;
-      this.event(line, bracket, line.slice(body2, space - 1), space + 1);
+      this.event(line, line.slice(body2, space - 1), space + 1);
       return;
     }
     const arrow = skipAddressSuffix(line, space);
     if (arrow > space && line.charCodeAt(arrow) === 58) {
       this.recognizedLines++;
-      this.event(line, bracket, line.slice(body2, space), arrow + 2);
+      this.event(line, line.slice(body2, space), arrow + 2);
       return;
     }
     if (line.charCodeAt(body2) === 60 && line.startsWith("<stack trace>", body2)) {
@@ -75875,14 +75896,14 @@ var TraceAnalyzer = class {
     if (this.pendingKind !== NO_PENDING) this.flush();
     this.markerLost += Number(m[1]);
   }
-  event(line, bracket, name, args) {
+  event(line, name, args) {
     if (this.pendingKind !== NO_PENDING) this.flush();
     if (name === "tracing_mark_write") {
       this.marker(line.slice(args));
       return;
     }
     if (line.charCodeAt(args) === 40) {
-      this.probe(line, bracket, args);
+      this.probe(line, args);
       return;
     }
     const targets = this.kmemEvents.get(name);
@@ -75893,7 +75914,7 @@ var TraceAnalyzer = class {
     const ptrEnd = line.indexOf(" ", ptrAt + 5);
     const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd));
     const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs));
-    this.pendObject(targets, line, bracket, address, callSite.trim(), "kmem");
+    this.pendObject(targets, line, address, callSite.trim(), "kmem");
     if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
   }
   /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
@@ -75905,7 +75926,7 @@ var TraceAnalyzer = class {
     return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
   }
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
-  probe(line, bracket, args) {
+  probe(line, args) {
     const close = line.indexOf(")", args);
     if (close < 0) return;
     const inner = line.slice(args + 1, close);
@@ -75919,7 +75940,7 @@ var TraceAnalyzer = class {
     if (targets.length === 0) return;
     const rest = line.slice(close + 1);
     if (func === DEFERRED_FREE) {
-      this.pendObject(targets, line, bracket, this.addressValue(deferredObject(rest)), "", "kmem");
+      this.pendObject(targets, line, this.addressValue(deferredObject(rest)), "", "kmem");
       return;
     }
     let value = "";
@@ -75931,7 +75952,7 @@ var TraceAnalyzer = class {
       const first = /\S+?=(\S+)/.exec(rest);
       if (first) value = first[1];
     }
-    this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
+    this.pendObject(targets, line, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
   }
   /** An object address as `0x...`, '' for NULL or a value that is no address. */
   addressValue(text2) {
@@ -75942,7 +75963,7 @@ var TraceAnalyzer = class {
     const a = normalizeAddress(t);
     return a === "0x0" ? "" : a;
   }
-  pendObject(targets, line, bracket, address, caller, method) {
+  pendObject(targets, line, address, caller, method) {
     if (address === "") return;
     this.pendingKind = targets[0].role === ALLOC ? PENDING_ALLOC_OBJECT : PENDING_FREE_OBJECT;
     this.pendingTargets = targets;
@@ -76150,11 +76171,17 @@ var TraceAnalyzer = class {
         frees: a.frees,
         outstanding: a.allocs - a.frees,
         perCycle: cyclesOf([a])
-      })).sort((x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+      })).sort(
+        (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
+      );
       const live2 = [...ledger.shadowed, ...ledger.live.values()];
       live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
       if (live2.length > this.maxObjects) problems.push(`${name}: ${live2.length} objects outstanding, the first ${this.maxObjects} listed`);
-      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
+      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+        cache,
+        allocs,
+        outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
+      }));
       const objects2 = live2.slice(0, this.maxObjects).map((o) => ({
         address: o.address,
         caller: o.acc.caller,
@@ -76676,7 +76703,8 @@ async function runPlans(req, plans, since) {
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env });
     log2 += r.log;
-    if (!r.ok) return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
+    if (!r.ok)
+      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync6(output) || statSync3(output).mtimeMs < since) {
@@ -76768,7 +76796,11 @@ async function lookUpLines(ko, offsets, root) {
   for (const o of offsets) bySection.set(o.section, [...bySection.get(o.section) ?? [], o]);
   const found = /* @__PURE__ */ new Map();
   for (const [section2, list] of bySection) {
-    const lines = await addr2line(ko, section2, list.map((o) => o.offset));
+    const lines = await addr2line(
+      ko,
+      section2,
+      list.map((o) => o.offset)
+    );
     lines.forEach((l, i) => {
       if (l.location === "") return;
       const colon = l.location.lastIndexOf(":");
@@ -76841,7 +76873,11 @@ async function runSide(source, ctx) {
   mkdirSync2(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.build.moduleDir);
   if (!existsSync7(moduleDir)) {
-    return { ...run2, status: "setup-failed", reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
+    return {
+      ...run2,
+      status: "setup-failed",
+      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
+    };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
@@ -77174,7 +77210,10 @@ var ConsoleWatch = class {
   }
   line(line) {
     const at = line.indexOf(MARKER2);
-    if (at >= 0) this.marker(line.slice(at + MARKER2.length).trim().split(/\s+/));
+    if (at >= 0)
+      this.marker(
+        line.slice(at + MARKER2.length).trim().split(/\s+/)
+      );
     const panic = PANIC.test(line) && !this.kernelPanic;
     if (this.excerptLines && !this.excerptDone) {
       this.excerptLines.push(line);
@@ -77269,7 +77308,10 @@ function validateJob(job) {
     throw new UsageError2("guest job: argv must be a non-empty list of strings without NUL characters");
   }
   if (job.argv[0].includes("=")) throw new UsageError2(`guest job: program "${job.argv[0]}" must not contain "="`);
-  for (const [name, value] of [["cwd", job.cwd], ["outDir", job.outDir]]) {
+  for (const [name, value] of [
+    ["cwd", job.cwd],
+    ["outDir", job.outDir]
+  ]) {
     if (typeof value !== "string" || !isAbsolute2(value) || /[\0\n]/.test(value)) {
       throw new UsageError2(`guest job: ${name} "${value}" must be an absolute host path`);
     }
@@ -77505,7 +77547,12 @@ var VmTargetRunner = class {
       );
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
       if (r.kernelPanic) {
-        return { exitCode: r.exitCode, timings, output: cap(r.console), failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt } };
+        return {
+          exitCode: r.exitCode,
+          timings,
+          output: cap(r.console),
+          failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt }
+        };
       }
       if (r.timedOut) {
         const aborted = this.opts.signal?.aborted ?? false;
@@ -77534,12 +77581,10 @@ function hostBuildDir(release) {
   return dir;
 }
 var HostTargetRunner = class {
-  constructor(settings, opts, release = osRelease()) {
-    this.settings = settings;
+  constructor(opts, release = osRelease()) {
     this.opts = opts;
     this.kernel = { release, buildDir: hostBuildDir(release) };
   }
-  settings;
   opts;
   kernel;
   describe() {
@@ -77568,7 +77613,15 @@ var HostTargetRunner = class {
       child2.on("close", (code) => {
         this.opts.signal?.removeEventListener("abort", abort);
         if (!root && code === 1 && /sudo: a password is required/.test(output)) {
-          resolveRun({ exitCode: code, output, timings: {}, failure: { status: "setup-failed", reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)" } });
+          resolveRun({
+            exitCode: code,
+            output,
+            timings: {},
+            failure: {
+              status: "setup-failed",
+              reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
+            }
+          });
           return;
         }
         resolveRun({ exitCode: code, output, timings: {} });
@@ -77577,7 +77630,7 @@ var HostTargetRunner = class {
   }
 };
 function createTargetRunner(settings, opts, lab) {
-  if (settings.target === "host") return new HostTargetRunner(settings, opts);
+  if (settings.target === "host") return new HostTargetRunner(opts);
   return new VmTargetRunner(lab ?? findLabKernel(settings.vm.kernel), settings, opts);
 }
 
@@ -77669,7 +77722,8 @@ function annotationsFor(report) {
       line: Number(m[2]),
       level: row.status === "same-leak" ? "warning" : "failure",
       title: `${row.pair}: ${row.pr.leakedPerCycle} leaked per cycle`,
-      message: `${row.caller} allocates with ${row.pair.split(":")[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ${row.pair.split(":")[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : "not measured"}).`
+      message: `${row.caller} allocates with ${row.pair.split(":")[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ' +
+        '${row.pair.split(":")[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : "not measured"}).`
     });
   }
   return out;
@@ -77794,7 +77848,7 @@ function objectsBlock(side, pairs, source) {
     lines.push(`**${pairName(p)}**`, "");
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : "";
-      const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
+      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
       lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
     lines.push("");
@@ -77818,11 +77872,7 @@ function growthBlock(c) {
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
 function problemsBlock(c, base2, pr) {
-  const lines = [
-    ...c.reasons.map((r) => `- ${r}`),
-    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
-    ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
-  ];
+  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
   const unmatched = [
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
     ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
@@ -77861,9 +77911,13 @@ function renderMarkdown(c, opts = {}) {
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
   const rows2 = c.rows;
-  const blocks2 = [growthBlock(c), objectsBlock("PR", opts.pr?.pairs ?? [], opts.source), objectsBlock("base", opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
-    (b) => b !== null
-  );
+  const blocks2 = [
+    growthBlock(c),
+    objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
+    objectsBlock("base", opts.base?.pairs ?? []),
+    problemsBlock(c, opts.base, opts.pr),
+    crossCheckBlock(opts.base, opts.pr)
+  ].filter((b) => b !== null);
   const rowLines = rows2.map((r) => tableRow(r, opts.source));
   const footer = ["", sides(c, opts.context)];
   const assemble = (keptRows, keptBlocks2, note) => {
@@ -77873,7 +77927,8 @@ function renderMarkdown(c, opts = {}) {
     lines.push(...footer);
     if (note) lines.push("", note);
     for (let k = 0; k < keptBlocks2; k++) lines.push("", blocks2[k]);
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}
+`;
   };
   const kept = rows2.map(() => true);
   let keptBlocks = blocks2.length;
@@ -77938,7 +77993,10 @@ function judgeCanary(run2, kernel) {
     outstanding += c.outstanding;
     for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
   }
-  const rate = site.length === 0 ? 0 : leakRate([...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]), outstanding);
+  const rate = site.length === 0 ? 0 : leakRate(
+    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
+    outstanding
+  );
   result.leakedPerCycle = rate;
   const location = site.find((c) => c.location)?.location;
   if (location) result.location = location;
@@ -78295,7 +78353,11 @@ function chooseBuildWay(tree, way, mesonAvailable) {
   return mesonPossible && mesonAvailable ? "meson" : "kbuild";
 }
 function planKniModuleBuild(tree, o) {
-  for (const [what, p] of [["build dir", o.outDir], ["DPDK tree", tree.root], ["kernel build dir", o.kernelBuildDir]]) {
+  for (const [what, p] of [
+    ["build dir", o.outDir],
+    ["DPDK tree", tree.root],
+    ["kernel build dir", o.kernelBuildDir]
+  ]) {
     if (/\s/.test(p)) throw new UsageError2(`the ${what} "${p}" contains white space, which Kbuild cannot build in: move it to a path without spaces`);
   }
   const way = chooseBuildWay(tree, o.way, o.mesonAvailable);
@@ -78315,7 +78377,11 @@ function mesonPlan(tree, o) {
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
   if (tree.mesonOptions.includes("tests")) setup.push("-Dtests=false");
-  steps.push({ kind: "run", argv: ["rm", "-rf", builddir] }, { kind: "run", argv: setup }, { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] });
+  steps.push(
+    { kind: "run", argv: ["rm", "-rf", builddir] },
+    { kind: "run", argv: setup },
+    { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] }
+  );
   return {
     kind: "meson",
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
@@ -78463,7 +78529,8 @@ function mesonPlan2(tree, o) {
 function makePlan(tree, o) {
   const bin = join18(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
-  if (o.app === "testpmd") throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
+  if (o.app === "testpmd")
+    throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
   let built;
   if (tree.hasLegacyMake) {
@@ -78666,7 +78733,14 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const userspace = new UserspaceCaching(io2.cache, io2.log);
   for (const source of [sources.base, sources.pr]) {
     if (io2.signal?.aborted) {
-      sides2[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: "cancelled", reason: "the run was cancelled before this side started", timings: {} };
+      sides2[source.side] = {
+        side: source.side,
+        ref: source.ref,
+        sha: source.sha,
+        status: "cancelled",
+        reason: "the run was cancelled before this side started",
+        timings: {}
+      };
       continue;
     }
     const prepared = preset?.prepare(source.dir, source.side, join22(outDir, "work"));

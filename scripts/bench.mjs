@@ -37,7 +37,7 @@ async function generate(path, total) {
     for (let k = 0; k < perCycle; k++) {
       ts += 0.000013;
       const comm = comms[k & 3];
-      const head = `${comm.padStart(16)} [00${k & 1}] ${(k & 4) ? '....' : '.....'} ${ts.toFixed(6)}: `;
+      const head = `${comm.padStart(16)} [00${k & 1}] ${k & 4 ? '....' : '.....'} ${ts.toFixed(6)}: `;
       const r = k % 10;
       // 4 in 10 allocations, 4 in 10 frees (one fewer per 100k: a slow leak), 2 in 10 other functions.
       if (r < 2) buf += `${head}alloc_netdev_mqs <-kni_ioctl_create\n`;
@@ -91,11 +91,14 @@ try {
   const result = JSON.parse(node.stdout);
   const pair = result.pairs[0];
   const agree = pair.allocs === awkAllocs && pair.frees === awkFrees;
-  const awkName = spawnSync('readlink', ['-f', spawnSync('sh', ['-c', 'command -v awk'], { encoding: 'utf8' }).stdout.trim()], { encoding: 'utf8' }).stdout.trim();
+  const awkName = spawnSync('readlink', ['-f', spawnSync('sh', ['-c', 'command -v awk'], { encoding: 'utf8' }).stdout.trim()], {
+    encoding: 'utf8',
+  }).stdout.trim();
 
-  const row = (m) => `${m.label.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${((written / m.seconds) / 1e6).toFixed(2).padStart(7)} M lines/s ${Number.isNaN(m.rssMb) ? '      ?' : m.rssMb.toFixed(0).padStart(7)} MB peak RSS`;
-  console.log(row(awk) + `   (${awkName})`);
-  console.log(row(node) + `   (node ${process.version})`);
+  const row = (m) =>
+    `${m.label.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${(written / m.seconds / 1e6).toFixed(2).padStart(7)} M lines/s ${Number.isNaN(m.rssMb) ? '      ?' : m.rssMb.toFixed(0).padStart(7)} MB peak RSS`;
+  console.log(`${row(awk)}   (${awkName})`);
+  console.log(`${row(node)}   (node ${process.version})`);
   console.log(`counts: analyze ${pair.allocs} allocs / ${pair.frees} frees, awk ${awkAllocs} / ${awkFrees}: ${agree ? 'agree' : 'DIFFER'}`);
   console.log(`leaked per cycle: ${pair.leakedPerCycle}; speed vs awk: ${(awk.seconds / node.seconds).toFixed(2)}x`);
   if (!agree) process.exitCode = 1;

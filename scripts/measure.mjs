@@ -86,7 +86,14 @@ mkdirSync(outRoot, { recursive: true });
 const jobs = [];
 
 function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, tracing = true }) {
-  const inputs = { target: 'vm', workload: `${app} -n ${ports}`, 'ready-pattern': '^ready', hold: String(hold), cycles: String(cycles), 'timeout-minutes': '3' };
+  const inputs = {
+    target: 'vm',
+    workload: `${app} -n ${ports}`,
+    'ready-pattern': '^ready',
+    hold: String(hold),
+    cycles: String(cycles),
+    'timeout-minutes': '3',
+  };
   const settings = L.parseSettings((n) => inputs[n] ?? '');
   const outDir = join(outRoot, name);
   const job = L.targetJob(
@@ -98,7 +105,14 @@ function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, traci
       job: noise
         ? {
             workload: settings.workload,
-            background: { command: `sh ${join(work, 'noise', 'noise.sh')} ${noiseKo.path} 5`, cwd: join(work, 'noise'), env: {}, settleSeconds: 1, stopSignal: 'SIGTERM', graceSeconds: 5 },
+            background: {
+              command: `sh ${join(work, 'noise', 'noise.sh')} ${noiseKo.path} 5`,
+              cwd: join(work, 'noise'),
+              env: {},
+              settleSeconds: 1,
+              stopSignal: 'SIGTERM',
+              graceSeconds: 5,
+            },
           }
         : undefined,
     },
@@ -124,10 +138,14 @@ addJob('overhead-untraced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0, t
 const script = join(outRoot, 'all.sh');
 writeFileSync(
   script,
-  jobs.map((j) => `echo "== ${j.name}"; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} target run --job ${JSON.stringify(j.file)} > ${JSON.stringify(join(j.outDir, 'runner.log'))} 2>&1 || echo "runner exit $?"`).join('\n') + '\n',
+  `${jobs.map((j) => `echo "== ${j.name}"; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} target run --job ${JSON.stringify(j.file)} > ${JSON.stringify(join(j.outDir, 'runner.log'))} 2>&1 || echo "runner exit $?"`).join('\n')}\n`,
 );
 log(`${jobs.length} runs in one VM (${lab.release}); this takes several minutes`);
-const guest = await L.runInGuest(lab, { argv: ['sh', script], cwd: work, outDir: outRoot, timeoutSeconds: 60 * 40 }, { cpus: 2, memoryMb: 1024, bootTimeoutSeconds: 120 });
+const guest = await L.runInGuest(
+  lab,
+  { argv: ['sh', script], cwd: work, outDir: outRoot, timeoutSeconds: 60 * 40 },
+  { cpus: 2, memoryMb: 1024, bootTimeoutSeconds: 120 },
+);
 if (guest.exitCode !== 0 || guest.timedOut || guest.kernelPanic) {
   console.error(guest.console.slice(-4000));
   throw new Error(`the guest job did not finish cleanly (exit ${guest.exitCode}, timedOut ${guest.timedOut}, panic ${guest.kernelPanic})`);
@@ -139,7 +157,12 @@ async function analyze(j) {
   const run = { side: 'pr', ref: j.name, sha: '', status: status.status, reason: status.reason, timings: {} };
   if (j.tracing && status.status === 'ok') {
     const stats = status.files.filter((f) => /^stats-cpu\d+\.txt$/.test(f)).map((f) => join(j.outDir, f));
-    run.analysis = await L.analyzeTraces({ traces: [join(j.outDir, 'trace.txt')], pairs: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }], stats, moduleMap: new L.ModuleMap(modules[j.variant].name, nm[j.variant], status.sections) });
+    run.analysis = await L.analyzeTraces({
+      traces: [join(j.outDir, 'trace.txt')],
+      pairs: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }],
+      stats,
+      moduleMap: new L.ModuleMap(modules[j.variant].name, nm[j.variant], status.sections),
+    });
   }
   return { ...j, status, run };
 }
@@ -155,7 +178,20 @@ for (const cycles of [3, 5]) {
     const pr = results[`leak-n${ports}-c${cycles}`];
     const c = L.decideVerdict(base.run, pr.run, 'new-leak', L.compare);
     const p = pairOf(pr);
-    detection.push({ planted: ports, cycles, verdict: c.verdict, reported: p ? p.leakedPerCycle : null, growth: p ? p.moduleCycles.filter((x) => x.cycle >= 1).map((x) => x.outstandingAfter).join(',') : '', complete: pr.run.analysis?.complete ?? false, headline: c.headline });
+    detection.push({
+      planted: ports,
+      cycles,
+      verdict: c.verdict,
+      reported: p ? p.leakedPerCycle : null,
+      growth: p
+        ? p.moduleCycles
+            .filter((x) => x.cycle >= 1)
+            .map((x) => x.outstandingAfter)
+            .join(',')
+        : '',
+      complete: pr.run.analysis?.complete ?? false,
+      headline: c.headline,
+    });
   }
 }
 
@@ -167,7 +203,17 @@ for (let i = 1; i <= RUNS; i++) {
   const c = L.decideVerdict(prev.run, r.run, 'any-leak', L.compare);
   const p = pairOf(r);
   const outside = p ? p.callers.filter((x) => x.inModule === false).reduce((s, x) => s + x.allocs, 0) : 0;
-  noise.push({ run: i, verdict: c.verdict, status: r.status.status, complete: r.run.analysis?.complete ?? false, module: p ? `${p.module.allocs}/${p.module.frees}` : '-', moduleAllocsExpected: p?.module.allocs === 12, outsideAllocs: outside, leaked: p?.leakedPerCycle ?? null, headline: c.headline });
+  noise.push({
+    run: i,
+    verdict: c.verdict,
+    status: r.status.status,
+    complete: r.run.analysis?.complete ?? false,
+    module: p ? `${p.module.allocs}/${p.module.frees}` : '-',
+    moduleAllocsExpected: p?.module.allocs === 12,
+    outsideAllocs: outside,
+    leaked: p?.leakedPerCycle ?? null,
+    headline: c.headline,
+  });
 }
 const nonPass = noise.filter((n) => n.verdict !== 'pass').length;
 const misattributed = noise.filter((n) => !n.moduleAllocsExpected).length;
@@ -191,24 +237,47 @@ const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), 
 const lines = [];
 lines.push('# Measured figures', '');
 lines.push(`Measured with \`node scripts/measure.mjs --runs ${RUNS}\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.`);
-lines.push(`All ${jobs.length} runs ran one after the other in one VM boot (${fmt(guest.seconds.total, 0)} s), each the real kernel-side runner (\`alloc-balance target run\`) with the default tracing (kretprobe/kprobe pairing with stacks, function tracer); the analysis ran on the host, as in the action.`, '');
+lines.push(
+  `All ${jobs.length} runs ran one after the other in one VM boot (${fmt(guest.seconds.total, 0)} s), each the real kernel-side runner (\`alloc-balance target run\`) with the default tracing (kretprobe/kprobe pairing with stacks, function tracer); the analysis ran on the host, as in the action.`,
+  '',
+);
 lines.push('## (a) Detection', '');
-lines.push('kni_like leaky with `-n P` ports leaks P netdevs (`lad_dev`, at `igb_like_probe`) per cycle; base is kni_like fixed with the same cycle count; fail-on `new-leak`.', '');
-lines.push('| planted leak / cycle | cycles | verdict | reported leaked / cycle | outstanding after each cycle | trace complete |', '|---:|---:|---|---:|---|---|');
+lines.push(
+  'kni_like leaky with `-n P` ports leaks P netdevs (`lad_dev`, at `igb_like_probe`) per cycle; base ' +
+    'is kni_like fixed with the same cycle count; fail-on `new-leak`.',
+  '',
+);
+lines.push(
+  '| planted leak / cycle | cycles | verdict | reported leaked / cycle | outstanding after each cycle | trace complete |',
+  '|---:|---:|---|---:|---|---|',
+);
 for (const d of detection) lines.push(`| ${d.planted} | ${d.cycles} | ${d.verdict} | ${d.reported ?? '-'} | ${d.growth} | ${d.complete ? 'yes' : 'no'} |`);
 lines.push('', `Detected: ${detection.filter((d) => d.verdict === 'fail' && d.reported === d.planted).length} of ${detection.length} with the exact rate.`, '');
 lines.push('## (b) False positives under background load', '');
-lines.push(`${RUNS} runs of kni_like fixed (\`-n 2\`, 3 cycles) with test/fixtures/noise running as the job's background command (ab_noise.ko allocating and freeing a netdev and a kmalloc buffer every 5 ms, plus \`ip link add/del type dummy\` in a loop). Each run is judged as the PR against the previous run as the base, with fail-on \`any-leak\` (any module leak fails).`, '');
-lines.push(`**Non-pass verdicts: ${nonPass} of ${RUNS}.** Runs whose module counts were not the expected 12 allocations / 12 frees (call sites attributed elsewhere): ${misattributed}.`, '');
+lines.push(
+  `${RUNS} runs of kni_like fixed (\`-n 2\`, 3 cycles) with test/fixtures/noise running as the job's background command (ab_noise.ko allocating and freeing a netdev and a kmalloc buffer every 5 ms, plus \`ip link add/del type dummy\` in a loop). Each run is judged as the PR against the previous run as the base, with fail-on \`any-leak\` (any module leak fails).`,
+  '',
+);
+lines.push(
+  `**Non-pass verdicts: ${nonPass} of ${RUNS}.** Runs whose module counts were not the expected 12 allocations / 12 frees (call sites attributed elsewhere): ${misattributed}.`,
+  '',
+);
 lines.push('| run | verdict | module allocs/frees | noise allocs (outside the module) | leaked/cycle | trace complete |', '|---:|---|---|---:|---:|---|');
 for (const n of noise) lines.push(`| ${n.run} | ${n.verdict} | ${n.module} | ${n.outsideAllocs} | ${n.leaked ?? '-'} | ${n.complete ? 'yes' : 'no'} |`);
 lines.push('', '## (c) Tracing overhead', '');
-lines.push(`kni_like fixed, \`-n 5\` (10 netdev allocations and 10 frees per cycle), hold 0, ${traced.n} cycles with tracing and ${untraced.n} without (\`tracing: false\` in the job: same load, cycles and unload, no tracing set up). Median over the cycles. "Alloc/free part" is start-to-ready plus stop-to-gone, where the module allocates and frees.`, '');
+lines.push(
+  `kni_like fixed, \`-n 5\` (10 netdev allocations and 10 frees per cycle), hold 0, ${traced.n} cycles with tracing and ${untraced.n} without (\`tracing: false\` in the job: same load, cycles and unload, no tracing set up). Median over the cycles. "Alloc/free part" is start-to-ready plus stop-to-gone, where the module allocates and frees.`,
+  '',
+);
 lines.push('| | median cycle | median alloc/free part |', '|---|---:|---:|');
 lines.push(`| without tracing | ${fmt(untraced.total)} s | ${fmt(untraced.work)} s |`);
 lines.push(`| with tracing | ${fmt(traced.total)} s | ${fmt(traced.work)} s |`);
 lines.push(`| overhead | ${pct(traced.total, untraced.total)} | ${pct(traced.work, untraced.work)} |`);
-lines.push('', `Traced allocations in the traced run: ${tracedEvents}. Under TCG every figure is slower than on hardware or KVM; the ratio is what carries over.`, '');
+lines.push(
+  '',
+  `Traced allocations in the traced run: ${tracedEvents}. Under TCG every figure is slower than on hardware or KVM; the ratio is what carries over.`,
+  '',
+);
 const text = `${lines.join('\n')}\n`;
 console.log(text);
 writeFileSync(join(work, 'measurements.md'), text);

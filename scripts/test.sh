@@ -29,5 +29,6 @@ $SUDO node dist/cli.js lab setup
 # Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
 bash scripts/debian-dpdk.sh >/dev/null
 npx tsc --noEmit
+npx biome ci
 node scripts/build.mjs --check
 npx vitest run "$@"

@@ -19,7 +19,9 @@ function readSectionsFile(path: string): Record<string, string> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--sections ${path}: ${(e as NodeJS.ErrnoException).code ? 'cannot be read' : 'not JSON'}; expected {".text": "0xffffffffc0200000", ...}`);
+    throw new UsageError(
+      `--sections ${path}: ${(e as NodeJS.ErrnoException).code ? 'cannot be read' : 'not JSON'}; expected {".text": "0xffffffffc0200000", ...}`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
     throw new UsageError(`--sections ${path}: expected a JSON object of section name to address, e.g. {".text": "0xffffffffc0200000"}`);
@@ -60,7 +62,9 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     try {
       nmText = await moduleSymbols(ko);
     } catch (e) {
-      throw new UsageError(`--ko ${ko}: nm could not read it (${((e as Error).message.split('\n').find((l) => l.includes('nm:')) ?? (e as Error).message).trim()})`);
+      throw new UsageError(
+        `--ko ${ko}: nm could not read it (${((e as Error).message.split('\n').find((l) => l.includes('nm:')) ?? (e as Error).message).trim()})`,
+      );
     }
   }
   const moduleName = module || (ko ? ko.replace(/^.*\//, '') : '');
@@ -70,7 +74,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--sections: ${(e as Error).message}`);
   }
-  if ((nmFile || ko) && !map.hasSymbols) throw new UsageError(`${nmFile ? `--nm ${nmFile}` : `--ko ${ko}`}: no function symbol found; expected the output of nm on the module's .ko`);
+  if ((nmFile || ko) && !map.hasSymbols)
+    throw new UsageError(`${nmFile ? `--nm ${nmFile}` : `--ko ${ko}`}: no function symbol found; expected the output of nm on the module's .ko`);
   const result = await analyzeTraces({
     traces,
     pairs,

@@ -24,7 +24,9 @@ const USAGE = usageLine('demo');
 
 function timings(run: SideRun): string {
   const t = run.timings;
-  const parts = ['build', 'boot', 'cycles', 'analysis', 'vm'].filter((k) => t[k] !== undefined).map((k) => `${k === 'vm' ? 'VM total' : k} ${t[k].toFixed(1)} s`);
+  const parts = ['build', 'boot', 'cycles', 'analysis', 'vm']
+    .filter((k) => t[k] !== undefined)
+    .map((k) => `${k === 'vm' ? 'VM total' : k} ${t[k].toFixed(1)} s`);
   return `${run.side === 'base' ? 'base' : 'PR  '}: ${parts.join(', ')}`;
 }
 
@@ -41,7 +43,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   const started = Date.now();
   const repoRoot = resolve(bundleDir(), '..');
   const fixtureDir = join(repoRoot, 'demo', 'kni-like');
-  if (!existsSync(join(fixtureDir, 'kni_like.c'))) throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
+  if (!existsSync(join(fixtureDir, 'kni_like.c')))
+    throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve(values.out ?? 'alloc-balance-demo');
 
   console.log('== lab: QEMU, kernel image and matching headers');
@@ -90,7 +93,13 @@ export async function demoCommand(args: string[]): Promise<number> {
           pr: { side: 'pr', ref: 'pr', sha: trees.headSha, dir: trees.head },
         },
         runner,
-        { log: (l) => console.log(`   ${l}`), group: async (name, fn) => (console.log(`== ${name}`), fn()) },
+        {
+          log: (l) => console.log(`   ${l}`),
+          group: async (name, fn) => {
+            console.log(`== ${name}`);
+            return fn();
+          },
+        },
         outDir,
       );
     } finally {

@@ -14,7 +14,9 @@ export interface CommandHelp {
 export const HELP: Record<string, CommandHelp> = {
   analyze: {
     summary: 'count allocations and frees in trace files',
-    usage: 'analyze --trace FILE|- [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] [--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]',
+    usage:
+      'analyze --trace FILE|- [--trace FILE ...] --pair ALLOC:FREE [--pair ...] [--stats FILE ...] ' +
+      '[--slabinfo FILE ...] [--module NAME] [--ko FILE.ko] [--nm FILE] [--sections FILE.json] [--json]',
     description: [
       'Reads ftrace text (function tracer, kprobe events or kmem tracepoints), pairs each allocator with',
       'its releaser, and counts per call site and per workload cycle what was allocated and never freed.',
@@ -73,12 +75,18 @@ export const HELP: Record<string, CommandHelp> = {
       ['run --job FILE', 'the job the action wrote (job.json): module, workload, pairs, cycles, out dir'],
       ['cleanup --state FILE', 'the undo log of a run: restores tracing, removes probes, unloads the module'],
     ],
-    examples: ['sudo alloc-balance target run --job alloc-balance-out/pr/job.json', 'sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json'],
+    examples: [
+      'sudo alloc-balance target run --job alloc-balance-out/pr/job.json',
+      'sudo alloc-balance target cleanup --state alloc-balance-out/pr/cleanup-state.json',
+    ],
   },
   demo: {
     summary: 'base vs PR of a small leaky module in a VM, table printed',
     usage: 'demo [--out DIR] [--cycles N] [--keep]',
-    description: ['Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints', 'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.'],
+    description: [
+      'Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints',
+      'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.',
+    ],
     options: [
       ['--out DIR', 'where the report and the PR comment go (default: alloc-balance-demo)'],
       ['--cycles N', 'workload cycles per side (default: 3)'],

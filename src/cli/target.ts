@@ -54,7 +54,8 @@ async function run(args: string[]): Promise<number> {
     console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ''}`);
     console.log(`written: ${result.statusFile}`);
     for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
-    if (s.restoreProblems.length) console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
+    if (s.restoreProblems.length)
+      console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {

@@ -81,7 +81,6 @@ export function rowStatus(base: SideFigures | null, pr: SideFigures | null): Row
   return 'same-leak';
 }
 
-
 /** A count of objects: `1 object`, `2 objects`, `1.5 objects`. */
 export function objects(n: number): string {
   return `${fmt(n)} ${n === 1 ? 'object' : 'objects'}`;

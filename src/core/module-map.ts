@@ -84,7 +84,8 @@ export class ModuleMap {
       this.bySection.set(s.section, list);
     }
     // At one address, the module_init/module_exit aliases sort first so that the function's own name wins.
-    for (const list of this.bySection.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name))));
+    for (const list of this.bySection.values())
+      list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name))));
     for (const [name, start] of Object.entries(sections)) {
       if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
       this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith('0x') ? start.trim() : `0x${start.trim()}`) });

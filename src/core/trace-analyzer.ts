@@ -5,7 +5,7 @@
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
 import { isKmemPair } from './pair-spec.js';
-import { ALLOC, CallerAcc, FREE, Ledger, type LiveObject, type Role } from './ledger.js';
+import { ALLOC, type CallerAcc, FREE, Ledger, type Role } from './ledger.js';
 import { DEFERRED_FREE, deferredObject, parseMarker } from './trace-protocol.js';
 import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame, skipAddressSuffix } from './frames.js';
 import { kmallocCache } from './slab-caches.js';
@@ -63,8 +63,6 @@ const PENDING_COUNT = 1;
 const PENDING_ALLOC_OBJECT = 2;
 const PENDING_FREE_OBJECT = 3;
 
-
-
 export class TraceAnalyzer {
   private readonly pairs: PairState[];
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -82,7 +80,6 @@ export class TraceAnalyzer {
   private headerLost = 0;
   private markerLost = 0;
   private statsLost = 0;
-  private statsFiles = 0;
   private probeMisses = 0;
   private readonly problems: string[] = [];
 
@@ -136,7 +133,6 @@ export class TraceAnalyzer {
   /** Lost-event counts from per_cpu/cpuN/stats read at the end of the run. */
   addBufferStats(stats: BufferStats): void {
     this.statsLost += stats.lost;
-    this.statsFiles++;
   }
 
   /**
@@ -205,7 +201,13 @@ export class TraceAnalyzer {
     const space = colon < 0 || colon >= end ? -1 : text.indexOf(' ', colon + 2);
     // `func <-caller`, or with sym-addr `func <ffffffff817d82f0> <-caller <ffffffffc0248292>`.
     const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
-    if (space < 0 || arrow + 2 >= end || text.charCodeAt(arrow + 1) !== 60 /* < */ || text.charCodeAt(arrow + 2) !== 45 /* - */ || text.charCodeAt(space - 1) === 58) {
+    if (
+      space < 0 ||
+      arrow + 2 >= end ||
+      text.charCodeAt(arrow + 1) !== 60 /* < */ ||
+      text.charCodeAt(arrow + 2) !== 45 /* - */ ||
+      text.charCodeAt(space - 1) === 58
+    ) {
       this.push(text.slice(start, end));
       return;
     }
@@ -224,7 +226,13 @@ export class TraceAnalyzer {
     let tail: Tail | null = null;
     if (this.tails.length < MAX_TAILS) {
       const tailText = text.slice(body, end);
-      tail = { text: tailText, re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'), targets, caller: ownCopy(text.slice(arrow + 3, callerEnd)), accs: [] };
+      tail = {
+        text: tailText,
+        re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'),
+        targets,
+        caller: ownCopy(text.slice(arrow + 3, callerEnd)),
+        accs: [],
+      };
       this.tails.push(tail);
     }
     this.recognizedLines++;
@@ -275,14 +283,14 @@ export class TraceAnalyzer {
     if (space < 0) return;
     if (line.charCodeAt(space - 1) === 58 /* : */) {
       this.recognizedLines++;
-      this.event(line, bracket, line.slice(body, space - 1), space + 1);
+      this.event(line, line.slice(body, space - 1), space + 1);
       return;
     }
     const arrow = skipAddressSuffix(line, space);
     // With sym-addr, trace_marker lines read `tracing_mark_write <ffffffff811c36bd>: text`.
     if (arrow > space && line.charCodeAt(arrow) === 58 /* : */) {
       this.recognizedLines++;
-      this.event(line, bracket, line.slice(body, space), arrow + 2);
+      this.event(line, line.slice(body, space), arrow + 2);
       return;
     }
     if (line.charCodeAt(body) === 60 /* < */ && line.startsWith('<stack trace>', body)) {
@@ -333,14 +341,14 @@ export class TraceAnalyzer {
     this.markerLost += Number(m[1]);
   }
 
-  private event(line: string, bracket: number, name: string, args: number): void {
+  private event(line: string, name: string, args: number): void {
     if (this.pendingKind !== NO_PENDING) this.flush();
     if (name === 'tracing_mark_write') {
       this.marker(line.slice(args));
       return;
     }
     if (line.charCodeAt(args) === 40 /* ( */) {
-      this.probe(line, bracket, args);
+      this.probe(line, args);
       return;
     }
     const targets = this.kmemEvents.get(name);
@@ -351,7 +359,7 @@ export class TraceAnalyzer {
     const ptrEnd = line.indexOf(' ', ptrAt + 5);
     const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? undefined : ptrEnd));
     const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(' ', cs) < 0 ? undefined : line.indexOf(' ', cs));
-    this.pendObject(targets, line, bracket, address, callSite.trim(), 'kmem');
+    this.pendObject(targets, line, address, callSite.trim(), 'kmem');
     if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
   }
 
@@ -365,7 +373,7 @@ export class TraceAnalyzer {
   }
 
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
-  private probe(line: string, bracket: number, args: number): void {
+  private probe(line: string, args: number): void {
     const close = line.indexOf(')', args);
     if (close < 0) return;
     const inner = line.slice(args + 1, close);
@@ -380,7 +388,7 @@ export class TraceAnalyzer {
     if (targets.length === 0) return;
     const rest = line.slice(close + 1);
     if (func === DEFERRED_FREE) {
-      this.pendObject(targets, line, bracket, this.addressValue(deferredObject(rest)), '', 'kmem');
+      this.pendObject(targets, line, this.addressValue(deferredObject(rest)), '', 'kmem');
       return;
     }
     let value = '';
@@ -392,7 +400,7 @@ export class TraceAnalyzer {
       const first = /\S+?=(\S+)/.exec(rest);
       if (first) value = first[1];
     }
-    this.pendObject(targets, line, bracket, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : '', 'kprobe');
+    this.pendObject(targets, line, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : '', 'kprobe');
   }
 
   /** An object address as `0x...`, '' for NULL or a value that is no address. */
@@ -405,7 +413,7 @@ export class TraceAnalyzer {
     return a === '0x0' ? '' : a;
   }
 
-  private pendObject(targets: Target[], line: string, bracket: number, address: string, caller: string, method: PairingMethod): void {
+  private pendObject(targets: Target[], line: string, address: string, caller: string, method: PairingMethod): void {
     if (address === '') return;
     this.pendingKind = targets[0].role === ALLOC ? PENDING_ALLOC_OBJECT : PENDING_FREE_OBJECT;
     this.pendingTargets = targets;
@@ -513,8 +521,7 @@ export class TraceAnalyzer {
           // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
           if (obj === undefined) {
             if (this.pendingMethod !== 'kmem' || this.map.module === '') ledger.unmatchedFrees++;
-          }
-          else {
+          } else {
             ledger.live.delete(address);
             obj.acc.free(cycle);
           }
@@ -629,11 +636,21 @@ export class TraceAnalyzer {
           outstanding: a.allocs - a.frees,
           perCycle: cyclesOf([a]),
         }))
-        .sort((x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+        .sort(
+          (x, y) =>
+            Number(y.inModule === true) - Number(x.inModule === true) ||
+            y.outstanding - x.outstanding ||
+            y.allocs - x.allocs ||
+            x.caller.localeCompare(y.caller),
+        );
       const live = [...ledger.shadowed, ...ledger.live.values()];
       live.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
       if (live.length > this.maxObjects) problems.push(`${name}: ${live.length} objects outstanding, the first ${this.maxObjects} listed`);
-      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({ cache, allocs, outstanding: live.filter((o) => o.cache === cache && o.acc.inModule !== false).length }));
+      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+        cache,
+        allocs,
+        outstanding: live.filter((o) => o.cache === cache && o.acc.inModule !== false).length,
+      }));
       const objects: OutstandingObject[] = live.slice(0, this.maxObjects).map((o) => ({
         address: o.address,
         caller: o.acc.caller,

@@ -8,11 +8,10 @@ export type TraceSource = string | Readable;
 // 64 KiB chunks: large strings would grow the heap (and peak RSS) for no speed gain.
 const CHUNK = 1 << 16;
 
-function openStream(source: TraceSource): Readable {
+function _openStream(source: TraceSource): Readable {
   if (typeof source !== 'string') return source;
   return createReadStream(source, { highWaterMark: CHUNK });
 }
-
 
 /**
  * The lines of a source, in order, without cutting them out: `onLine(text, start, end)` gets the

@@ -44,7 +44,13 @@ function git(repo: string, args: string[]): string {
   return execFileSync('git', args, {
     cwd: repo,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'kni_like', GIT_AUTHOR_EMAIL: 'kni_like@example.invalid', GIT_COMMITTER_NAME: 'kni_like', GIT_COMMITTER_EMAIL: 'kni_like@example.invalid' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'kni_like',
+      GIT_AUTHOR_EMAIL: 'kni_like@example.invalid',
+      GIT_COMMITTER_NAME: 'kni_like',
+      GIT_COMMITTER_EMAIL: 'kni_like@example.invalid',
+    },
   }).trim();
 }
 

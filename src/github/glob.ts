@@ -67,7 +67,10 @@ async function walk(dir: string, parts: string[], out: Set<string>): Promise<voi
 /** Files matching `pattern` (relative to `cwd` unless absolute), sorted; several patterns may be given one per line or comma-separated. */
 export async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
   const out = new Set<string>();
-  for (const raw of pattern.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const raw of pattern
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const abs = isAbsolute(raw) ? raw : resolve(cwd, raw);
     if (!MAGIC.test(raw)) {
       if (await isDir(abs)) await walk(abs, ['**', '*.json'], out);

@@ -14,12 +14,7 @@ export interface ReportTarget {
   warnings: string[];
 }
 
-export async function resolveReportTarget(
-  client: GitHubClient | null,
-  repo: RepoRef,
-  change: ChangeUnderTest,
-  reports: RunReport[],
-): Promise<ReportTarget> {
+export async function resolveReportTarget(client: GitHubClient | null, repo: RepoRef, change: ChangeUnderTest, reports: RunReport[]): Promise<ReportTarget> {
   const headSha = change.workflowRun?.headSha ?? change.head.sha;
   const warnings: string[] = [];
   for (const report of reports) {
@@ -33,7 +28,8 @@ export async function resolveReportTarget(
   if (change.prNumber !== null) return { prNumber: change.prNumber, headSha, warnings };
   const claimed = [...new Set(reports.map((r) => r.change?.prNumber).filter((n): n is number => typeof n === 'number'))];
   if (claimed.length === 0) return { prNumber: null, headSha, warnings };
-  if (claimed.length > 1) throw new UsageError(`the reports name different pull requests (${claimed.map((n) => `#${n}`).join(', ')}): merge reports of one PR only`);
+  if (claimed.length > 1)
+    throw new UsageError(`the reports name different pull requests (${claimed.map((n) => `#${n}`).join(', ')}): merge reports of one PR only`);
   const number = claimed[0];
   if (change.event !== 'workflow_run') return { prNumber: number, headSha, warnings };
   if (!client) {

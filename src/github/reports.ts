@@ -56,7 +56,9 @@ export function validateReport(value: unknown, file: string): RunReport {
 export async function readReports(pattern: string, cwd: string = process.cwd()): Promise<LoadedReport[]> {
   const files = await expandGlob(pattern, cwd);
   if (files.length === 0) {
-    throw new UsageError(`input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`);
+    throw new UsageError(
+      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`,
+    );
   }
   const loaded: LoadedReport[] = [];
   for (const file of files) {
@@ -105,7 +107,10 @@ export function mergeReports(loaded: LoadedReport[]): MergedReport {
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
   const headline = single
     ? worst.headline
-    : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(', ')} (${runners.length} runners): ${worst.headline}`;
+    : `${verdict.toUpperCase()} on ${runners
+        .filter((r) => r.verdict === verdict)
+        .map((r) => r.name)
+        .join(', ')} (${runners.length} runners): ${worst.headline}`;
   const side = (key: 'base' | 'pr') => ({
     complete: loaded.every(({ report }) => report.comparison[key].complete),
     lostEvents: loaded.reduce((sum, { report }) => sum + report.comparison[key].lostEvents, 0),

@@ -29,9 +29,7 @@ export interface SafetyFacts {
   approval?: ApprovalFacts;
 }
 
-export type SafetyDecision =
-  | { allowed: true; why: string; warnings: string[] }
-  | { allowed: false; why: string };
+export type SafetyDecision = { allowed: true; why: string; warnings: string[] } | { allowed: false; why: string };
 
 export class SafetyRefusal extends UsageError {
   constructor(message: string) {
@@ -96,7 +94,9 @@ export function decideSafety(facts: SafetyFacts): SafetyDecision {
     };
   }
   if (mode === 'collect') {
-    const warnings = selfHosted ? [`collect mode builds and loads fork code (${head}) on this self-hosted runner: use an ephemeral runner or a VM target (${FORK_DOCS})`] : [];
+    const warnings = selfHosted
+      ? [`collect mode builds and loads fork code (${head}) on this self-hosted runner: use an ephemeral runner or a VM target (${FORK_DOCS})`]
+      : [];
     return { allowed: true, why: 'collect mode runs without write access', warnings };
   }
   if (!selfHosted && change.event !== 'pull_request_target') {

@@ -1,7 +1,10 @@
 // Waiting that a cancelled or timed-out run interrupts at once.
 
 export class RunAborted extends Error {
-  constructor(readonly why: 'cancelled' | 'timeout', message: string) {
+  constructor(
+    readonly why: 'cancelled' | 'timeout',
+    message: string,
+  ) {
     super(message);
     this.name = 'RunAborted';
   }

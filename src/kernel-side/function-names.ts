@@ -90,7 +90,12 @@ export function findUnknownNames(pairs: PairSpec[], functionsText: string, black
     wanted.set(p.alloc, 'alloc');
     if (!wanted.has(p.free)) wanted.set(p.free, 'free');
   }
-  const blacklisted = new Set(blacklistText.split('\n').map((l) => l.trim().split(/\s+/)[1]).filter((n): n is string => !!n));
+  const blacklisted = new Set(
+    blacklistText
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[1])
+      .filter((n): n is string => !!n),
+  );
   const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
   if (missing.length === 0) return [];
   // Only for names that are wrong: compare against every traceable function.

@@ -1,7 +1,7 @@
 // `alloc-balance target run`: the kernel-side part of one side's run, as root on the target
 // kernel. Loads the module, runs the workload cycles under tracing, unloads, collects the
 // trace and logs into outDir, and leaves the kernel as it found it.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readVermagic, vermagicMismatch } from '../module-build/module-info.js';
@@ -52,7 +52,7 @@ export interface TargetRunResult {
   exitCode: number;
 }
 
-const seconds = (from: number) => Math.round((Date.now() - from)) / 1000;
+const seconds = (from: number) => Math.round(Date.now() - from) / 1000;
 
 function dmesgText(mark: number): string {
   try {
@@ -130,7 +130,10 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     }
     if (!existsSync(job.module.path)) throw new RunFailure('setup-failed', `module file ${job.module.path} does not exist`);
     if (isModuleLoaded(job.module.name)) {
-      throw new RunFailure('setup-failed', `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`);
+      throw new RunFailure(
+        'setup-failed',
+        `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`,
+      );
     }
     status.module.vermagic = await readVermagic(job.module.path).catch((e: Error) => {
       throw new RunFailure('setup-failed', e.message);
@@ -191,7 +194,10 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
       throwIfAborted(abort);
       if (background.exit) {
         const e = background.exit;
-        throw new RunFailure('setup-failed', `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`);
+        throw new RunFailure(
+          'setup-failed',
+          `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`,
+        );
       }
     }
 
@@ -275,7 +281,9 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     const b = await background.stop();
     if (b.survived) fail('setup-failed', 'processes of the background command survived SIGKILL');
     else if (b.exitedEarly) {
-      status.notes.push(`the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`);
+      status.notes.push(
+        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`,
+      );
     } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background!.graceSeconds} s`);
   }
   const tc = Date.now();
@@ -323,4 +331,3 @@ async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false
   }
   return { ok: false, why };
 }
-

@@ -50,7 +50,12 @@ export function kprobeGroup(runId: string): string {
 }
 
 /** Pure: the kprobe_events lines for the function pairs. */
-export function kprobeDefinitions(pairs: PairSpec[], group: string, deferredFrees = false, maxactive = kretprobeMaxactive()): { event: string; line: string }[] {
+export function kprobeDefinitions(
+  pairs: PairSpec[],
+  group: string,
+  deferredFrees = false,
+  maxactive = kretprobeMaxactive(),
+): { event: string; line: string }[] {
   const out: { event: string; line: string }[] = [];
   pairs.forEach((p, i) => {
     if (isKmemPair(p)) return;
@@ -89,9 +94,7 @@ export function setupTracing(
     tfs.append('kprobe_events', `${d.line}\n`);
   }
   const pairs: TracedPair[] = opts.track.map((p, i) =>
-    isKmemPair(p)
-      ? { pair: pairName(p), kmem: true }
-      : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false },
+    isKmemPair(p) ? { pair: pairName(p), kmem: true } : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false },
   );
 
   if (defs.length > 0) {
@@ -163,7 +166,9 @@ export async function collectTrace(tfs: Tracefs, setup: TraceSetup, outDir: stri
   if (tfs.exists('kprobe_profile')) {
     // `EVENT hits misses` (the group is not printed): misses are kretprobe returns lost for
     // lack of instances, i.e. lost events.
-    const ours = new Set([...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e): e is string => !!e).map((e) => e.split('/')[1]));
+    const ours = new Set(
+      [...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e): e is string => !!e).map((e) => e.split('/')[1]),
+    );
     const mine = tfs
       .read('kprobe_profile')
       .split('\n')

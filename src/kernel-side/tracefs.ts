@@ -14,9 +14,7 @@ export class TracefsError extends Error {
 
 export function findTracefs(candidates = TRACEFS_CANDIDATES): string {
   for (const c of candidates) if (existsSync(join(c, 'trace'))) return c;
-  throw new TracefsError(
-    `tracefs is not mounted (looked in ${candidates.join(', ')}): mount -t tracefs tracefs /sys/kernel/tracing`,
-  );
+  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(', ')}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 
 export class Tracefs {
@@ -62,7 +60,9 @@ export class Tracefs {
 
   private errorLog(): string[] {
     try {
-      return this.read('error_log').split('\n').filter((l) => l.trim() !== '');
+      return this.read('error_log')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
     } catch {
       return [];
     }
@@ -75,10 +75,11 @@ export class Tracefs {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       // error_log keeps old entries: show only what this write added.
-      const why = this.errorLog().slice(before).map((l) => l.trim()).join(' | ');
-      throw new TracefsError(
-        `${this.path(rel)}: writing ${JSON.stringify(text.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ''}`,
-      );
+      const why = this.errorLog()
+        .slice(before)
+        .map((l) => l.trim())
+        .join(' | ');
+      throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ''}`);
     }
   }
 }

@@ -39,7 +39,12 @@ export const machineUndo: UndoExecutor = {
         return;
       }
       case 'remove-trigger':
-        if (existsSync(step.path) && readFileSync(step.path, 'utf8').split('\n').some((l) => l.startsWith(step.trigger))) {
+        if (
+          existsSync(step.path) &&
+          readFileSync(step.path, 'utf8')
+            .split('\n')
+            .some((l) => l.startsWith(step.trigger))
+        ) {
           writeFileSync(step.path, `!${step.trigger}\n`);
         }
         return;
@@ -49,9 +54,13 @@ export const machineUndo: UndoExecutor = {
         } catch {
           return;
         }
-        await retry(() => {
-          if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
-        }, 50, 100);
+        await retry(
+          () => {
+            if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
+          },
+          50,
+          100,
+        );
         return;
       case 'rmmod':
         // The module stays busy until the killed workload's files are closed.
@@ -64,7 +73,12 @@ export const machineUndo: UndoExecutor = {
       case 'umount':
         // Busy until the stopped workload's hugepage files are closed.
         await retry(async () => {
-          if (!readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === step.path)) return;
+          if (
+            !readFileSync('/proc/mounts', 'utf8')
+              .split('\n')
+              .some((l) => l.split(' ')[1] === step.path)
+          )
+            return;
           const r = await runCommand('umount', [step.path]);
           if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
         });

@@ -45,14 +45,21 @@ const WINDOW = 64 * 1024;
 const POLL_MS = 200;
 
 function tail(text: string, lines = 20): string {
-  return text.split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .join('\n');
 }
 
 const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
 
 /** The line of a workload's output that says why it ended: its first complaint, else its last line. */
 export function lastWords(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? '';
   return said.length > 200 ? `${said.slice(0, 200)}...` : said;
 }

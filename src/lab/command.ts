@@ -20,23 +20,14 @@ export const spawnRunner: CommandRunner = {
       const err: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'ENOENT' ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e),
-      );
-      child.on('close', (code) =>
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-      );
+      child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
+      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     });
   },
 };
 
 /** Runs a command and throws a one-line UsageError with its stderr tail when it fails. */
-export async function mustRun(
-  runner: CommandRunner,
-  cmd: string,
-  args: string[],
-  opts?: { env?: NodeJS.ProcessEnv; cwd?: string },
-): Promise<string> {
+export async function mustRun(runner: CommandRunner, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<string> {
   const r = await runner.run(cmd, args, opts);
   if (r.code !== 0) {
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');

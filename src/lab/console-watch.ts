@@ -90,7 +90,13 @@ export class ConsoleWatch {
 
   private line(line: string): void {
     const at = line.indexOf(MARKER);
-    if (at >= 0) this.marker(line.slice(at + MARKER.length).trim().split(/\s+/));
+    if (at >= 0)
+      this.marker(
+        line
+          .slice(at + MARKER.length)
+          .trim()
+          .split(/\s+/),
+      );
     const panic = PANIC.test(line) && !this.kernelPanic;
     if (this.excerptLines && !this.excerptDone) {
       this.excerptLines.push(line);

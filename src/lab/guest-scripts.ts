@@ -80,7 +80,10 @@ export const DEFAULT_GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
 
 /** Changes whenever initScript changes. */
 export function initFingerprint(): string {
-  return createHash('sha256').update(initScript(['MODULE'])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(initScript(['MODULE']))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The per-run variables /init sources. */

@@ -78,9 +78,7 @@ export type LabInspection = { kernel: LabManifestEntry } | { problem: string };
 /** The prepared kernel for `release` (empty: the newest prepared one) with its files present, or what is wrong. */
 export function inspectLab(release = '', labDir = defaultLabDir()): LabInspection {
   const manifest = readManifest(labDir);
-  const entry = release
-    ? manifest.kernels[release]
-    : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
+  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
   if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : 'no kernel'} prepared` };
   const missing = missingFiles(entry);
   if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(', ')})` };

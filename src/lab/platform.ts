@@ -35,9 +35,7 @@ export function detectPlatform(opts: { osRelease?: string; uid?: number; arch?: 
   const osRelease = opts.osRelease ?? (existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '');
   const distro = distroFromOsRelease(osRelease);
   if (!distro || (opts.osRelease === undefined && !existsSync('/usr/bin/apt-get'))) {
-    throw new UsageError(
-      'lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host',
-    );
+    throw new UsageError('lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host');
   }
   return distro === 'debian'
     ? { distro, headersMeta: 'linux-headers-amd64', flavour: '-amd64' }

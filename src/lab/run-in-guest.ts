@@ -81,7 +81,10 @@ export function validateJob(job: GuestJob): void {
     throw new UsageError('guest job: argv must be a non-empty list of strings without NUL characters');
   }
   if (job.argv[0].includes('=')) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
-  for (const [name, value] of [['cwd', job.cwd], ['outDir', job.outDir]] as const) {
+  for (const [name, value] of [
+    ['cwd', job.cwd],
+    ['outDir', job.outDir],
+  ] as const) {
     if (typeof value !== 'string' || !isAbsolute(value) || /[\0\n]/.test(value)) {
       throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
     }

@@ -7,15 +7,7 @@ import { UsageError } from '../errors.js';
 import { type CommandRunner, mustRun, spawnRunner } from './command.js';
 import { type CpioEntry, cpioArchive } from './cpio.js';
 import { initFingerprint, initScript } from './guest-scripts.js';
-import {
-  compareReleases,
-  defaultLabDir,
-  type LabManifestEntry,
-  type LabStep,
-  manifestPath,
-  missingFiles,
-  readManifest,
-} from './lab-kernel.js';
+import { compareReleases, defaultLabDir, type LabManifestEntry, type LabStep, manifestPath, missingFiles, readManifest } from './lab-kernel.js';
 import { detectPlatform, type Platform, TOOL_PACKAGES } from './platform.js';
 import { extractVmlinux } from './vmlinux.js';
 
@@ -245,10 +237,11 @@ async function initramfsEntries(runner: CommandRunner, modules: string[]): Promi
   const inGuest: string[] = [];
   for (const [i, path] of modules.entries()) {
     const ext = Object.keys(DECOMPRESS).find((e) => path.endsWith(`.ko${e}`));
-    const base = path.split('/').at(-1)!.replace(/\.ko(\.\w+)?$/, '');
-    const data = ext
-      ? Buffer.from(await mustRun(runner, 'sh', ['-c', `${DECOMPRESS[ext]} -dc "$1" | base64 -w0`, 'sh', path]), 'base64')
-      : readFileSync(path);
+    const base = path
+      .split('/')
+      .at(-1)!
+      .replace(/\.ko(\.\w+)?$/, '');
+    const data = ext ? Buffer.from(await mustRun(runner, 'sh', ['-c', `${DECOMPRESS[ext]} -dc "$1" | base64 -w0`, 'sh', path]), 'base64') : readFileSync(path);
     const target = `lib/modules/${String(i).padStart(2, '0')}-${base}.ko`;
     entries.push({ kind: 'file', path: target, data });
     inGuest.push(`/${target}`);

@@ -131,7 +131,8 @@ async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number)
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env });
     log += r.log;
-    if (!r.ok) return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? 'the build failed', seconds: seconds() };
+    if (!r.ok)
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? 'the build failed', seconds: seconds() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync(output) || statSync(output).mtimeMs < since) {

@@ -5,9 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type BuildStep =
-  | { kind: 'run'; argv: string[]; cwd?: string }
-  | { kind: 'write'; path: string; content: string };
+export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
 export interface BuildPlan {
   kind: 'meson' | 'kbuild' | 'make';
@@ -140,7 +138,13 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1000 });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return { ok: false, log: log.slice(-MAX_LOG), steps: outcomes, reason: `${step.argv[0]} failed (${how}): ${command}`, failedOutput: r.error && !output ? r.error : output };
+      return {
+        ok: false,
+        log: log.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output,
+      };
     }
   }
   return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };

@@ -68,7 +68,10 @@ export async function addr2line(ko: string, section: string, offsets: number[]):
  */
 function callSiteFrame(chain: string[]): string[] {
   for (let i = 0; i + 1 < chain.length; i += 2) {
-    const file = chain[i + 1].trim().replace(/\s+\(discriminator \d+\)$/, '').replace(/:\d+$/, '');
+    const file = chain[i + 1]
+      .trim()
+      .replace(/\s+\(discriminator \d+\)$/, '')
+      .replace(/:\d+$/, '');
     if (!file.endsWith('.h') && !file.startsWith('??')) return chain.slice(i, i + 2);
   }
   return chain.slice(-2);
@@ -106,7 +109,11 @@ export async function lookUpLines(ko: string, offsets: ModuleOffset[], root: str
   for (const o of offsets) bySection.set(o.section, [...(bySection.get(o.section) ?? []), o]);
   const found = new Map<string, string>();
   for (const [section, list] of bySection) {
-    const lines = await addr2line(ko, section, list.map((o) => o.offset));
+    const lines = await addr2line(
+      ko,
+      section,
+      list.map((o) => o.offset),
+    );
     lines.forEach((l, i) => {
       if (l.location === '') return;
       const colon = l.location.lastIndexOf(':');

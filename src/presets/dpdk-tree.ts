@@ -3,14 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import {
-  KNI_REMOVED_IN,
-  parseDpdkVersion,
-  versionAtLeast,
-  versionFromMesonBuild,
-  versionFromRteVersionHeader,
-  type DpdkVersion,
-} from './dpdk-version.js';
+import { KNI_REMOVED_IN, parseDpdkVersion, versionAtLeast, versionFromMesonBuild, versionFromRteVersionHeader, type DpdkVersion } from './dpdk-version.js';
 
 export type KniLayout = 'kernel/linux/kni' | 'lib/librte_eal/linuxapp/kni';
 

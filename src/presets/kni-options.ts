@@ -26,8 +26,6 @@ export interface DpdkKniOptions {
   drivers: string[];
 }
 
-
-
 /** Parses the preset's inputs; `target` decides where ports come from by default. */
 export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniOptions {
   const portmask = read('dpdk-portmask').trim();

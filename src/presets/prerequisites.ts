@@ -69,7 +69,8 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return false;
 }
 
-const succeeds = (cmd: string, args: string[], input?: string) => spawnSync(cmd, args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] }).status === 0;
+const succeeds = (cmd: string, args: string[], input?: string) =>
+  spawnSync(cmd, args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] }).status === 0;
 
 /** This machine: PATH, the compiler's include path, and python3 - or the python meson runs on, which DPDK falls back to. */
 export function machineProbe(env: NodeJS.ProcessEnv = process.env): Probe {

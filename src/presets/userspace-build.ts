@@ -98,7 +98,8 @@ function mesonPlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
 function makePlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
   const bin = join(o.cacheDir, 'bin');
   const jobs = `-j${o.jobs ?? 2}`;
-  if (o.app === 'testpmd') throw new UsageError('testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto');
+  if (o.app === 'testpmd')
+    throw new UsageError('testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto');
   const steps: BuildStep[] = [{ kind: 'run', argv: ['mkdir', '-p', bin] }];
   let built: string;
   if (tree.hasLegacyMake) {

@@ -22,9 +22,7 @@ export interface UserspaceCache {
 /** What the user-space build reads: the tree minus kernel/, docs and unrelated apps. */
 export function hashedPaths(app: KniApp): string[] {
   const common = ['VERSION', 'meson.build', 'meson_options.txt', 'config', 'buildtools', 'lib', 'drivers', 'mk', 'usertools'];
-  return app === 'kni-example'
-    ? [...common, 'examples/kni', 'examples/meson.build']
-    : [...common, 'app/test-pmd', 'app/meson.build'];
+  return app === 'kni-example' ? [...common, 'examples/kni', 'examples/meson.build'] : [...common, 'app/test-pmd', 'app/meson.build'];
 }
 
 const SKIP = new Set(['.git', 'build', '__pycache__']);
@@ -88,7 +86,11 @@ export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function userspaceCache(tree: DpdkTree, app: KniApp, buildOptions: readonly string[], root = defaultCacheRoot()): UserspaceCache {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash('sha256').update(files).update(`\0${buildOptions.join('\0')}\0${process.arch}`).digest('hex').slice(0, 32);
+  const digest = createHash('sha256')
+    .update(files)
+    .update(`\0${buildOptions.join('\0')}\0${process.arch}`)
+    .digest('hex')
+    .slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, '_') : 'unknown';
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key = `${restorePrefix}${digest}`;

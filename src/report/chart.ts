@@ -37,15 +37,17 @@ export function growthChart(row: ComparisonRow): string {
   const [low, high] = yRange([...b, ...p]);
   const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
   const padNote = base.length !== pr.length ? `\n\nThe shorter run is drawn flat after its last cycle (base ${base.length} cycles, PR ${pr.length}).` : '';
-  return [
-    '```mermaid',
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    'xychart-beta',
-    `    title "${row.pair}: base (blue) vs PR (orange)"`,
-    `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(', ')}]`,
-    `    y-axis "outstanding objects" ${low} --> ${high}`,
-    `    line [${b.join(', ')}]`,
-    `    line [${p.join(', ')}]`,
-    '```',
-  ].join('\n') + padNote;
+  return (
+    [
+      '```mermaid',
+      `%%{init: ${JSON.stringify(init)}}%%`,
+      'xychart-beta',
+      `    title "${row.pair}: base (blue) vs PR (orange)"`,
+      `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(', ')}]`,
+      `    y-axis "outstanding objects" ${low} --> ${high}`,
+      `    line [${b.join(', ')}]`,
+      `    line [${p.join(', ')}]`,
+      '```',
+    ].join('\n') + padNote
+  );
 }

@@ -23,7 +23,6 @@ export interface MarkdownOptions {
   context?: string;
 }
 
-
 export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
@@ -73,7 +72,7 @@ function objectsBlock(side: string, pairs: PairResult[], source?: SourceRef): st
     lines.push(`**${pairName(p)}**`, '');
     for (const o of objs) {
       const loc = o.location ? ` (${locationText(o.location, source)})` : '';
-      const stack = o.stack && o.stack.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
+      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
       lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
     }
     lines.push('');
@@ -99,14 +98,14 @@ function growthBlock(c: Comparison): string | null {
 }
 
 function problemsBlock(c: Comparison, base?: AnalysisResult, pr?: AnalysisResult): string | null {
-  const lines = [
-    ...c.reasons.map((r) => `- ${r}`),
-    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
-    ...(base?.problems ?? []).map((p) => `- base: ${p}`),
-  ];
+  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base?.problems ?? []).map((p) => `- base: ${p}`)];
   const unmatched = [
-    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(pr?.pairs ?? [])
+      .filter((p) => p.unmatchedFrees > 0)
+      .map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base?.pairs ?? [])
+      .filter((p) => p.unmatchedFrees > 0)
+      .map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
   ];
   const all = [...lines, ...unmatched];
   if (all.length === 0) return null;
@@ -149,9 +148,13 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
   const head = [...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']), `**${c.headline}**`, ''];
   const rows = c.rows;
-  const blocks = [growthBlock(c), objectsBlock('PR', opts.pr?.pairs ?? [], opts.source), objectsBlock('base', opts.base?.pairs ?? []), problemsBlock(c, opts.base, opts.pr), crossCheckBlock(opts.base, opts.pr)].filter(
-    (b): b is string => b !== null,
-  );
+  const blocks = [
+    growthBlock(c),
+    objectsBlock('PR', opts.pr?.pairs ?? [], opts.source),
+    objectsBlock('base', opts.base?.pairs ?? []),
+    problemsBlock(c, opts.base, opts.pr),
+    crossCheckBlock(opts.base, opts.pr),
+  ].filter((b): b is string => b !== null);
   const rowLines = rows.map((r) => tableRow(r, opts.source));
   const footer = ['', sides(c, opts.context)];
 
@@ -162,7 +165,7 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     lines.push(...footer);
     if (note) lines.push('', note);
     for (let k = 0; k < keptBlocks; k++) lines.push('', blocks[k]);
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   };
 
   const kept = rows.map(() => true);

@@ -33,9 +33,12 @@ export function renderText(c: Comparison): string {
     STATUS_LABEL[r.status],
   ]);
   const out = [c.headline, '', ...table(header, rows, (col) => col >= 1 && col <= 7)];
-  out.push('', `base: ${c.base.cycles} cycle(s)${c.base.complete ? '' : ', INCOMPLETE'} · PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`);
+  out.push(
+    '',
+    `base: ${c.base.cycles} cycle(s)${c.base.complete ? '' : ', INCOMPLETE'} · PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`,
+  );
   if (c.reasons.length) out.push('', ...c.reasons.map((r) => `- ${r}`));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function renderAnalysisText(a: AnalysisResult): string {
@@ -52,12 +55,22 @@ export function renderAnalysisText(a: AnalysisResult): string {
     out.push(`  leaked per cycle (module): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(' ')}` : ''}`);
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
-      out.push(`  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ''}, cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(' <- ')}]` : ''}`);
+      out.push(
+        `  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ''}, cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(' <- ')}]` : ''}`,
+      );
     }
   }
-  for (const x of a.crossCheck ?? []) out.push('', `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? 'agree' : 'DIFFER'}`);
+  for (const x of a.crossCheck ?? [])
+    out.push('', `cross-check ${x.pair}: probes ${x.kprobeAllocs}, function tracer ${x.functionAllocs}: ${x.agree ? 'agree' : 'DIFFER'}`);
   if (a.slabCheck?.length) out.push('', ...a.slabCheck.map((x) => `slabinfo cross-check ${x.text}`));
-  else if (a.slab?.length) out.push('', `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
+  else if (a.slab?.length)
+    out.push(
+      '',
+      `slabinfo: ${a.slab
+        .slice(0, 10)
+        .map((s) => `${s.cache} ${s.delta > 0 ? '+' : ''}${s.delta}`)
+        .join(', ')}`,
+    );
   if (a.problems.length) out.push('', 'problems:', ...a.problems.map((p) => `- ${p}`));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

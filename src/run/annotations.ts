@@ -23,7 +23,8 @@ export function annotationsFor(report: RunReport): AnnotationInput[] {
       line: Number(m[2]),
       level: row.status === 'same-leak' ? 'warning' : 'failure',
       title: `${row.pair}: ${row.pr.leakedPerCycle} leaked per cycle`,
-      message: `${row.caller} allocates with ${row.pair.split(':')[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ${row.pair.split(':')[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : 'not measured'}).`,
+      message: `${row.caller} allocates with ${row.pair.split(':')[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ' +
+        '${row.pair.split(':')[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : 'not measured'}).`,
     });
   }
   return out;

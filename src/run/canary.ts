@@ -50,7 +50,13 @@ export function judgeCanary(run: SideRun, kernel: string): CanaryResult {
     outstanding += c.outstanding;
     for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
   }
-  const rate = site.length === 0 ? 0 : leakRate([...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]), outstanding);
+  const rate =
+    site.length === 0
+      ? 0
+      : leakRate(
+          [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
+          outstanding,
+        );
   result.leakedPerCycle = rate;
   const location = site.find((c) => c.location)?.location;
   if (location) result.location = location;

@@ -66,7 +66,12 @@ export class VmTargetRunner implements TargetRunner {
       );
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
       if (r.kernelPanic) {
-        return { exitCode: r.exitCode, timings, output: cap(r.console), failure: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', excerpt: r.panicExcerpt } };
+        return {
+          exitCode: r.exitCode,
+          timings,
+          output: cap(r.console),
+          failure: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', excerpt: r.panicExcerpt },
+        };
       }
       if (r.timedOut) {
         const aborted = this.opts.signal?.aborted ?? false;
@@ -103,7 +108,6 @@ export class HostTargetRunner implements TargetRunner {
   readonly kernel: { release: string; buildDir: string };
 
   constructor(
-    private readonly settings: Settings,
     private readonly opts: RunnerOptions,
     release = osRelease(),
   ) {
@@ -137,7 +141,15 @@ export class HostTargetRunner implements TargetRunner {
       child.on('close', (code) => {
         this.opts.signal?.removeEventListener('abort', abort);
         if (!root && code === 1 && /sudo: a password is required/.test(output)) {
-          resolveRun({ exitCode: code, output, timings: {}, failure: { status: 'setup-failed', reason: 'target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)' } });
+          resolveRun({
+            exitCode: code,
+            output,
+            timings: {},
+            failure: {
+              status: 'setup-failed',
+              reason: 'target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)',
+            },
+          });
           return;
         }
         resolveRun({ exitCode: code, output, timings: {} });
@@ -148,6 +160,6 @@ export class HostTargetRunner implements TargetRunner {
 
 /** `lab`: the VM target's kernel, when the caller prepared it (otherwise the lab must hold it already). */
 export function createTargetRunner(settings: Settings, opts: RunnerOptions, lab?: LabKernel): TargetRunner {
-  if (settings.target === 'host') return new HostTargetRunner(settings, opts);
+  if (settings.target === 'host') return new HostTargetRunner(opts);
   return new VmTargetRunner(lab ?? findLabKernel(settings.vm.kernel), settings, opts);
 }

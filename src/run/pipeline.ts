@@ -75,7 +75,14 @@ export async function measure(
   const userspace = new UserspaceCaching(io.cache, io.log);
   for (const source of [sources.base, sources.pr]) {
     if (io.signal?.aborted) {
-      sides[source.side] = { side: source.side, ref: source.ref, sha: source.sha, status: 'cancelled', reason: 'the run was cancelled before this side started', timings: {} };
+      sides[source.side] = {
+        side: source.side,
+        ref: source.ref,
+        sha: source.sha,
+        status: 'cancelled',
+        reason: 'the run was cancelled before this side started',
+        timings: {},
+      };
       continue;
     }
     const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
@@ -106,7 +113,13 @@ export async function measure(
   return { base: sides.base, pr: sides.pr, comparison };
 }
 
-export function buildReport(settings: Settings, runner: TargetRunner, env: NodeJS.ProcessEnv, measured: { base: SideRun; pr: SideRun; comparison: Comparison }, change?: ChangeUnderTest): RunReport {
+export function buildReport(
+  settings: Settings,
+  runner: TargetRunner,
+  env: NodeJS.ProcessEnv,
+  measured: { base: SideRun; pr: SideRun; comparison: Comparison },
+  change?: ChangeUnderTest,
+): RunReport {
   const report: RunReport = {
     schema: 'alloc-balance/report@1',
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },

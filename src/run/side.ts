@@ -112,7 +112,11 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   mkdirSync(ctx.outDir, { recursive: true });
   const moduleDir = resolve(source.dir, ctx.build.moduleDir);
   if (!existsSync(moduleDir)) {
-    return { ...run, status: 'setup-failed', reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})` };
+    return {
+      ...run,
+      status: 'setup-failed',
+      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`,
+    };
   }
 
   ctx.log(`${source.side}: building in ${moduleDir}`);

@@ -11,7 +11,14 @@ export type InputSpec =
   | { kind: 'text'; default: string };
 
 const choice = (def: string, choices: readonly string[], expected?: string): InputSpec => ({ kind: 'choice', default: def, choices, expected });
-const whole = (def: number | '', min: number, max: number, expected?: string): InputSpec => ({ kind: 'number', default: def, min, max, integer: true, expected });
+const whole = (def: number | '', min: number, max: number, expected?: string): InputSpec => ({
+  kind: 'number',
+  default: def,
+  min,
+  max,
+  integer: true,
+  expected,
+});
 const seconds = (def: number, min: number, max: number): InputSpec => ({ kind: 'number', default: def, min, max, integer: false });
 const flag = (def: boolean): InputSpec => ({ kind: 'bool', default: def });
 const text = (def = ''): InputSpec => ({ kind: 'text', default: def });

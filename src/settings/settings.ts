@@ -79,10 +79,6 @@ export { INPUT_NAMES } from './inputs.js';
 
 export const DEFAULT_TRACK = 'alloc_netdev_mqs:free_netdev';
 
-
-
-
-
 function regex(read: InputReader, name: string): string {
   const raw = read(name);
   if (raw === '') return '';

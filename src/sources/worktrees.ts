@@ -128,7 +128,12 @@ export async function prepareWorktrees(repoDir: string, change: ChangeUnderTest,
  * Removes worktrees and the refs that held their commits; for the post step too, which knows
  * only the directories (saved with core.saveState) when the main step was cancelled.
  */
-export async function removeWorktrees(repoDir: string, dirs: string[], refs: string[] = ['refs/alloc-balance/base', 'refs/alloc-balance/head'], git: Git = defaultGit): Promise<void> {
+export async function removeWorktrees(
+  repoDir: string,
+  dirs: string[],
+  refs: string[] = ['refs/alloc-balance/base', 'refs/alloc-balance/head'],
+  git: Git = defaultGit,
+): Promise<void> {
   const errors: string[] = [];
   for (const dir of dirs) {
     try {

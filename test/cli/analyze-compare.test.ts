@@ -54,26 +54,68 @@ describe('analyze', () => {
     const a = JSON.parse(r.stdout);
     expect([a.complete, a.lostEvents]).toEqual([false, 302]);
     expect(a.slab).toEqual([{ cache: 'kmalloc-8192', before: 128016, after: 135760, delta: 7744 }]);
-    const two = JSON.parse(cli(['analyze', '--trace', data('case-rte-kni-before-fix.trace'), '--trace', data('case-rte-kni-before-fix.trace'), '--pair', 'alloc_netdev_mqs:free_netdev', '--json']).stdout);
+    const two = JSON.parse(
+      cli([
+        'analyze',
+        '--trace',
+        data('case-rte-kni-before-fix.trace'),
+        '--trace',
+        data('case-rte-kni-before-fix.trace'),
+        '--pair',
+        'alloc_netdev_mqs:free_netdev',
+        '--json',
+      ]).stdout,
+    );
     expect(two.pairs[0].allocs).toBe(8);
   });
 
   it('symbolizes raw addresses with --nm and --sections', () => {
-    const r = cli(['analyze', '--trace', data('leaky-kprobe-6.1.trace'), '--pair', 'alloc_netdev_mqs:free_netdev', '--module', 'leaky', '--nm', data('leaky.nm.txt'), '--sections', data('leaky.sections.json'), '--json']);
+    const r = cli([
+      'analyze',
+      '--trace',
+      data('leaky-kprobe-6.1.trace'),
+      '--pair',
+      'alloc_netdev_mqs:free_netdev',
+      '--module',
+      'leaky',
+      '--nm',
+      data('leaky.nm.txt'),
+      '--sections',
+      data('leaky.sections.json'),
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).pairs[0].callers.map((c: { caller: string }) => c.caller)).toEqual(['leaky_create_port+0x45', 'leaky_create+0x87']);
   });
 
   it.each([
     [['--trace', '/nonexistent/trace', '--pair', 'a:b'], 'alloc-balance: trace /nonexistent/trace: cannot be read (ENOENT)\n'],
-    [['--trace', 'test/data/not-a-trace.txt', '--pair', 'a:b'], 'alloc-balance: trace test/data/not-a-trace.txt: no trace line in 2 line(s): expected the text of /sys/kernel/tracing/trace or trace_pipe\n'],
-    [['--trace', 'test/data/empty.trace', '--pair', 'a:b'], 'alloc-balance: trace test/data/empty.trace is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe\n'],
-    [['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'alloc_netdev_mqs'], 'alloc-balance: analyze: --pair "alloc_netdev_mqs" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev\n'],
-    [['--trace', 'test/data/case-rte-kni-before-fix.trace'], 'alloc-balance: analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev\n'],
+    [
+      ['--trace', 'test/data/not-a-trace.txt', '--pair', 'a:b'],
+      'alloc-balance: trace test/data/not-a-trace.txt: no trace line in 2 line(s): expected the text of /sys/kernel/tracing/trace or trace_pipe\n',
+    ],
+    [
+      ['--trace', 'test/data/empty.trace', '--pair', 'a:b'],
+      'alloc-balance: trace test/data/empty.trace is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe\n',
+    ],
+    [
+      ['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'alloc_netdev_mqs'],
+      'alloc-balance: analyze: --pair "alloc_netdev_mqs" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev\n',
+    ],
+    [
+      ['--trace', 'test/data/case-rte-kni-before-fix.trace'],
+      'alloc-balance: analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev\n',
+    ],
     [['--pair', 'a:b'], /^alloc-balance: analyze: no trace given; usage: alloc-balance analyze --trace FILE/],
     [['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--bogus'], /^alloc-balance: analyze: unknown option --bogus \(known: --trace, /],
-    [['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--stats', 'test/data/not-a-trace.txt'], /^alloc-balance: stats file test\/data\/not-a-trace.txt: no "entries:"/],
-    [['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--nm', 'test/data/not-a-trace.txt'], /^alloc-balance: --nm test\/data\/not-a-trace.txt: no function symbol found/],
+    [
+      ['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--stats', 'test/data/not-a-trace.txt'],
+      /^alloc-balance: stats file test\/data\/not-a-trace.txt: no "entries:"/,
+    ],
+    [
+      ['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--nm', 'test/data/not-a-trace.txt'],
+      /^alloc-balance: --nm test\/data\/not-a-trace.txt: no function symbol found/,
+    ],
   ])('bad input %j: one line on stderr, exit 64', (args, message) => {
     const r = cli(['analyze', ...args]);
     expect(r.code).toBe(64);
@@ -116,8 +158,14 @@ describe('compare', () => {
   it.each([
     [['only-one.json'], /^alloc-balance: compare: expected two analyses, base then PR; usage:/],
     [['/nonexistent/a.json', '/nonexistent/b.json'], /^alloc-balance: compare: base \/nonexistent\/a.json: cannot be read \(ENOENT\)$/],
-    [['test/data/not-a-trace.txt', 'test/data/not-a-trace.txt'], /^alloc-balance: compare: base test\/data\/not-a-trace.txt: not JSON; expected the output of "alloc-balance analyze --json"$/],
-    [['package.json', 'package.json'], /^alloc-balance: compare: base package.json: not an analysis \("complete" is missing\); expected the output of "alloc-balance analyze --json"$/],
+    [
+      ['test/data/not-a-trace.txt', 'test/data/not-a-trace.txt'],
+      /^alloc-balance: compare: base test\/data\/not-a-trace.txt: not JSON; expected the output of "alloc-balance analyze --json"$/,
+    ],
+    [
+      ['package.json', 'package.json'],
+      /^alloc-balance: compare: base package.json: not an analysis \("complete" is missing\); expected the output of "alloc-balance analyze --json"$/,
+    ],
     [['a.json', 'b.json', '--fail-on', 'sometimes'], /^alloc-balance: compare: --fail-on "sometimes" is not a policy; use one of new-leak, any-leak, never$/],
   ])('bad input %j: one line on stderr, exit 64', (args, message) => {
     const r = cli(['compare', ...args]);
@@ -149,7 +197,12 @@ describe('--help and --version', () => {
   it('the analyze and compare examples run as written from a checkout', () => {
     const work = mkdtempSync(join(tmp, 'examples-'));
     symlinkSync(join(ROOT, 'test'), join(work, 'test'));
-    const sh = (line: string) => spawnSync('sh', ['-c', line.replace(/^alloc-balance /, `"${process.execPath}" "${CLI}" `).replace(/\| alloc-balance /, `| "${process.execPath}" "${CLI}" `)], { cwd: work, encoding: 'utf8' });
+    const sh = (line: string) =>
+      spawnSync(
+        'sh',
+        ['-c', line.replace(/^alloc-balance /, `"${process.execPath}" "${CLI}" `).replace(/\| alloc-balance /, `| "${process.execPath}" "${CLI}" `)],
+        { cwd: work, encoding: 'utf8' },
+      );
     const [table, toJson] = HELP.analyze.examples;
     const first = sh(table);
     expect(first.status, first.stderr).toBe(0);

@@ -19,7 +19,9 @@ function kprobeRun(site: string, leaks: number, cycles = 3): AnalysisResult {
     for (let k = 0; k < 2 + leaks; k++) {
       addr += 0x1000;
       held.push(addr);
-      l(`ab_alloc_ret: (${k < 2 ? 'leaky_create+0x5a/0x100' : `${site}/0x80`} [leaky] <- alloc_netdev_mqs) ret=0xffff8880${addr.toString(16).padStart(8, '0')}`);
+      l(
+        `ab_alloc_ret: (${k < 2 ? 'leaky_create+0x5a/0x100' : `${site}/0x80`} [leaky] <- alloc_netdev_mqs) ret=0xffff8880${addr.toString(16).padStart(8, '0')}`,
+      );
     }
     for (const a of held.slice(0, 2)) l(`ab_free: (free_netdev+0x0/0x1e0) dev=0xffff8880${a.toString(16).padStart(8, '0')}`);
     l(`tracing_mark_write: alloc-balance cycle=${c} end`);

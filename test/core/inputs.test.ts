@@ -69,7 +69,9 @@ describe('analyzeTraces on a file larger than one read', () => {
       for (let k = 0; k < 5000; k++) {
         const ts = (1000 + k / 1000).toFixed(6);
         if (k % 1000 === 0) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${k / 1000 + 1} start`);
-        lines.push(`    kni worker-${k}     [00${k % 2}] .....  ${ts}: ${k % 3 === 2 ? 'free_netdev <-kni_dev_remove' : 'alloc_netdev_mqs <-kni_ioctl_create'}`);
+        lines.push(
+          `    kni worker-${k}     [00${k % 2}] .....  ${ts}: ${k % 3 === 2 ? 'free_netdev <-kni_dev_remove' : 'alloc_netdev_mqs <-kni_ioctl_create'}`,
+        );
         if (k % 1000 === 999) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${(k + 1) / 1000} end`);
       }
       const text = lines.join('\r\n');

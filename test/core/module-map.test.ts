@@ -29,7 +29,9 @@ describe('ModuleMap', () => {
       'leaky_init@.init.text',
       'leaky_ioctl@.text',
     ]);
-    expect(parseNm('0000000000000120 T leaky_create\n                 U kmalloc_trace\n0000000000000000 D __this_module\n').map((s) => s.name)).toEqual(['leaky_create']);
+    expect(parseNm('0000000000000120 T leaky_create\n                 U kmalloc_trace\n0000000000000000 D __this_module\n').map((s) => s.name)).toEqual([
+      'leaky_create',
+    ]);
     expect(parseNm('0000000000000120 0000000000000040 t leaky_create\n')[0].size).toBe(0x40n);
   });
 

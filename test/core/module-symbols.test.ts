@@ -46,7 +46,11 @@ afterAll(() => {
 describe('symbols of a real .ko', () => {
   it('reads nm with sections, resolves module code and raw addresses', async () => {
     expect(await moduleSymbols(ko)).toMatch(/leaky_init\s*\|0+\|\s+t\s+\|\s+FUNC\|[0-9a-f]+\|\s*\|\.init\.text/);
-    const map = new ModuleMap('leaky', await moduleSymbols(ko), { '.init.text': '0xffffffffc0210000', '.text.unlikely': '0xffffffffc0200000', '.text': '0xffffffffc0201000' });
+    const map = new ModuleMap('leaky', await moduleSymbols(ko), {
+      '.init.text': '0xffffffffc0210000',
+      '.text.unlikely': '0xffffffffc0200000',
+      '.text': '0xffffffffc0201000',
+    });
     expect(map.resolve('leaky_init')).toEqual({ caller: 'leaky_init', inModule: true });
     expect(map.resolve('kmalloc_trace')).toEqual({ caller: 'kmalloc_trace', inModule: false });
     expect(map.resolve('0xffffffffc0210005')).toEqual({ caller: 'leaky_init+0x5', inModule: true });
@@ -61,7 +65,10 @@ describe('symbols of a real .ko', () => {
     expect(lines.get('leaky_alloc+0x1')).toBe('leaky.c:4');
 
     const a = new TraceAnalyzer({ pairs: [{ alloc: 'kmalloc', free: 'kfree' }], moduleMap: map });
-    a.push('          insmod-104     [001] .....     5.100100: kmalloc: call_site=0xffffffffc0210005 ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false');
+    a.push(
+      '          insmod-104     [001] .....     5.100100: kmalloc: call_site=0xffffffffc0210005 ' +
+        'ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false',
+    );
     const result = a.finish();
     await locateCallers(result, map, ko, dirname(ko));
     expect(result.pairs[0].callers[0]).toMatchObject({ caller: 'leaky_init+0x5', inModule: true, location: 'leaky.c:5' });
@@ -70,7 +77,11 @@ describe('symbols of a real .ko', () => {
 
   it('the command line symbolizes with --ko', () => {
     const trace = join(dir, 'kmem.trace');
-    writeFileSync(trace, '          insmod-104     [001] .....     5.100100: kmalloc: call_site=leaky_init+0x5/0x20 [leaky] ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n');
+    writeFileSync(
+      trace,
+      '          insmod-104     [001] .....     5.100100: kmalloc: call_site=leaky_init+0x5/0x20 [leaky] ' +
+        'ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n',
+    );
     const bundle = buildCli();
     let out: string;
     try {

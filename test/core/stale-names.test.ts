@@ -77,7 +77,8 @@ describe('trace lines with sym-addr', () => {
     '# tracer: function',
     '# entries-in-buffer/entries-written: 20/20   #P:2',
     '    kni_like_app-163     [001] ...1.    14.122015: alloc_netdev_mqs <ffffffff817d82f0> <-dummy_init_module+0x292/0x1000 [dummy] <ffffffffc024d292>',
-    '    kni_like_app-163     [001] .....    14.122171: a0: (dummy_init_module+0x292/0x1000 [dummy] <ffffffffc024d292> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff88800605e000',
+    '    kni_like_app-163     [001] .....    14.122171: a0: (dummy_init_module+0x292/0x1000 [dummy] ' +
+      '<ffffffffc024d292> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff88800605e000',
     '    kni_like_app-163     [001] .....    14.122180: <stack trace>',
     ' => kretprobe_trace_func <ffffffff811f585b>',
     ' => kretprobe_dispatcher <ffffffff811f5ea8>',
@@ -85,9 +86,11 @@ describe('trace lines with sym-addr', () => {
     ' => dummy_init_module+0x292/0x1000 [dummy] <ffffffffc024d292>',
     ' => __x64_sys_ioctl <ffffffff81381db0>',
     '    kni_like_app-163     [001] ...1.    14.123015: alloc_netdev_mqs <ffffffff817d82f0> <-dummy_init_module+0x3a/0x1000 [dummy] <ffffffffc024d03a>',
-    '    kni_like_app-163     [001] .....    14.123171: a0: (dummy_init_module+0x3a/0x1000 [dummy] <ffffffffc024d03a> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff888006060000',
+    '    kni_like_app-163     [001] .....    14.123171: a0: (dummy_init_module+0x3a/0x1000 [dummy] ' +
+      '<ffffffffc024d03a> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff888006060000',
     '        ab_noise-161     [000] ...1.    15.268000: alloc_netdev_mqs <ffffffff817d82f0> <-ab_noise_round+0x29/0x70 [ab_noise] <ffffffffc0245029>',
-    '        ab_noise-161     [000] .....    15.268570: a0: (ab_noise_round+0x29/0x70 [ab_noise] <ffffffffc0245029> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff888005dec000',
+    '        ab_noise-161     [000] .....    15.268570: a0: (ab_noise_round+0x29/0x70 [ab_noise] ' +
+      '<ffffffffc0245029> <- alloc_netdev_mqs <ffffffff817d82f0>) ret=0xffff888005dec000',
     '        ab_noise-161     [000] .....    15.269723: <stack trace>',
     ' => kretprobe_trace_func <ffffffff811f585b>',
     ' => ab_noise_round+0x29/0x70 [ab_noise] <ffffffffc0245029>',
@@ -154,7 +157,12 @@ describe('a real run: kni_like loaded into the freed init text of dummy (test/da
     const p = r.pairs[0];
     expect(p.module).toEqual({ allocs: 12, frees: 6, outstanding: 6 });
     expect(p.leakedPerCycle).toBe(2);
-    expect(p.callers.filter((c) => c.inModule === true).map((c) => c.caller.replace(/\+.*/, '')).sort()).toEqual(['igb_like_probe', 'kni_like_ioctl_create']);
+    expect(
+      p.callers
+        .filter((c) => c.inModule === true)
+        .map((c) => c.caller.replace(/\+.*/, ''))
+        .sort(),
+    ).toEqual(['igb_like_probe', 'kni_like_ioctl_create']);
     const leaked = p.objects.filter((o) => o.inModule === true);
     expect(leaked).toHaveLength(6);
     expect(new Set(leaked.map((o) => o.caller.replace(/\+.*/, '')))).toEqual(new Set(['igb_like_probe']));
@@ -167,7 +175,8 @@ describe('a real run: kni_like loaded into the freed init text of dummy (test/da
     // Without the addresses (the same trace with the sym-addr suffixes cut), the names mislead:
     // the leak goes to dummy, outside the module. This is the false negative the addresses fix.
     const stripped = trace.replace(/ <[0-9a-f]{16}>/g, '');
-    const blind = analyzeText(stripped, { pairs: [NETDEV], moduleMap: new ModuleMap('kni_like', readFileSync(file('kni_like.nm'), 'utf8'), sections) }).pairs[0];
+    const blind = analyzeText(stripped, { pairs: [NETDEV], moduleMap: new ModuleMap('kni_like', readFileSync(file('kni_like.nm'), 'utf8'), sections) })
+      .pairs[0];
     expect(blind.module.outstanding).toBeLessThan(6);
   });
 });

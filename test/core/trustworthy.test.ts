@@ -23,7 +23,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function recorded(name: string) {
   const dir = join(DATA, 'recorded', name);
   const file = (f: string) => join(dir, f);
-  const map = new ModuleMap('kni_like', readFileSync(file('kni_like.nm'), 'utf8'), JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>);
+  const map = new ModuleMap(
+    'kni_like',
+    readFileSync(file('kni_like.nm'), 'utf8'),
+    JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
+  );
   return { dir, file, map, stats: [file('stats-cpu0.txt'), file('stats-cpu1.txt')], slabinfo: [file('slabinfo-before.txt'), file('slabinfo-after.txt')] };
 }
 
@@ -54,7 +58,13 @@ describe('kmalloc:kfree on a real 6.1 run: rcu_free_stats=1, the stats blocks re
 
   it('without the kvfree_call_rcu events the same run shows blocks still queued at the end as leaked', async () => {
     const text = readFileSync(run.file('trace.txt'), 'utf8');
-    const stripped = write('no-rcu.trace', text.split('\n').filter((l) => !/ rcu: \(kvfree_call_rcu/.test(l)).join('\n'));
+    const stripped = write(
+      'no-rcu.trace',
+      text
+        .split('\n')
+        .filter((l) => !/ rcu: \(kvfree_call_rcu/.test(l))
+        .join('\n'),
+    );
     const p = (await analyzeTraces({ traces: [stripped], pairs: [KMEM], moduleMap: run.map })).pairs[0];
     // The RCU worker freed some blocks one by one (kmem:kfree) before the trace ended, not all.
     expect(p.module.outstanding).toBeGreaterThan(0);
@@ -113,7 +123,9 @@ describe('kmalloc:kfree on a real 6.1 run: leak_stats=1, 3 cycles of 2 ports, th
     const check = a.slabCheck![0];
     expect(check.basis).toBe('cache');
     expect(check.caches.map((c) => c.cache)).toEqual(['kmalloc-32', 'kmalloc-64']);
-    expect(check.text).toMatch(/^kmalloc:kfree: kmalloc-32: 6 objects of the module outstanding, active objects [+-]?\d+; kmalloc-64: 0 objects of the module outstanding/);
+    expect(check.text).toMatch(
+      /^kmalloc:kfree: kmalloc-32: 6 objects of the module outstanding, active objects [+-]?\d+; kmalloc-64: 0 objects of the module outstanding/,
+    );
     // The full delta is still there, and much longer.
     expect(a.slab!.length).toBeGreaterThan(10);
   });
@@ -139,7 +151,11 @@ describe('a trace buffer too small for the run (real: trace-buffer-kb 64, 8 port
     for (const policy of ['new-leak', 'any-leak', 'never'] as const) {
       const c = compare(a, a, policy);
       expect(c.verdict).toBe('inconclusive');
-      expect(c.headline).toBe('⚠️ inconclusive: the PR trace lost 12868 events (the trace buffer overflowed: raise trace-buffer-kb); the base trace lost 12868 events (the trace buffer overflowed: raise trace-buffer-kb)');
+      expect(c.headline).toBe(
+        '⚠️ inconclusive: the PR trace lost 12868 events (the trace buffer overflowed: raise ' +
+          'trace-buffer-kb); the base trace lost 12868 events (the trace buffer overflowed: raise ' +
+          'trace-buffer-kb)',
+      );
     }
   });
 });
@@ -163,14 +179,16 @@ describe('kretprobe misses (kprobe_profile)', () => {
     expect(a.lostEvents).toBe(3);
     expect(a.lostBy).toEqual({ buffer: 0, probes: 3 });
     expect(a.problems).toEqual([
-      'alloc_netdev_mqs:free_netdev: the return probe on alloc_netdev_mqs missed 3 of 15 hits (kprobe_profile): more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive; those allocations are not in the trace',
+      'alloc_netdev_mqs:free_netdev: the return probe on alloc_netdev_mqs missed 3 of 15 hits ' +
+        '(kprobe_profile): more calls were in flight at once than the probe has kretprobe instances ' +
+        '(maxactive): raise maxactive; those allocations are not in the trace',
     ]);
     const c = compare(a, a);
     expect(c.verdict).toBe('inconclusive');
     expect(c.headline).toMatch(/the PR trace lost 3 events \(3 return probe hit\(s\) missed: too few kretprobe instances \(maxactive\)\)/);
   });
 
-  it('reads the kernel\'s own kprobe_profile columns too', () => {
+  it("reads the kernel's own kprobe_profile columns too", () => {
     expect(parseKprobeProfile('  a0                                                     12               2\n  f0  12  0\n  other_probe 4 1\n')).toEqual([
       { event: 'a0', pair: 0, role: 'alloc', hits: 12, misses: 2 },
       { event: 'f0', pair: 0, role: 'free', hits: 12, misses: 0 },
@@ -187,7 +205,7 @@ describe('kretprobe misses (kprobe_profile)', () => {
   });
 });
 
-describe('stacks without the tracer\'s frames', () => {
+describe("stacks without the tracer's frames", () => {
   it('real kretprobe stacks on 6.1: the rethook/kretprobe handlers are dropped, the module frames lead', async () => {
     const run = recorded('kni-like-leaky-3cycles');
     const a = await analyzeTraces({ traces: [run.file('trace.txt')], pairs: [NETDEV], moduleMap: run.map });
@@ -195,7 +213,14 @@ describe('stacks without the tracer\'s frames', () => {
     expect(objects).toHaveLength(6);
     for (const o of objects) {
       expect(o.caller).toBe('igb_like_probe+0x1a');
-      expect(o.stack).toEqual(['igb_like_probe+0x1a', 'kni_like_ioctl_create+0x6f', 'kni_like_ioctl+0x26', '__x64_sys_ioctl', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']);
+      expect(o.stack).toEqual([
+        'igb_like_probe+0x1a',
+        'kni_like_ioctl_create+0x6f',
+        'kni_like_ioctl+0x26',
+        '__x64_sys_ioctl',
+        'do_syscall_64',
+        'entry_SYSCALL_64_after_hwframe',
+      ]);
     }
   });
 
@@ -228,9 +253,17 @@ describe('stacks without the tracer\'s frames', () => {
     expect(p.objects[0].stack).toEqual(['alloc_etherdev_mqs+0x2f', 'igb_like_probe+0x1a', '__x64_sys_ioctl+0x8d']);
   });
 
-  it('names the machinery: kretprobe, rethook and ftrace frames, not the kernel\'s own functions', () => {
-    for (const f of ['kretprobe_trace_func+0x1b9/0x2c0', 'arch_rethook_trampoline', '__kretprobe_trampoline', 'ftrace_regs_caller+0x5/0x60', 'trampoline_handler']) expect(isTracingFrame(f), f).toBe(true);
-    for (const f of ['igb_like_probe+0x1a/0x30 [kni_like]', 'alloc_etherdev_mqs', '0xffffffffc024e092', '__x64_sys_ioctl']) expect(isTracingFrame(f), f).toBe(false);
+  it("names the machinery: kretprobe, rethook and ftrace frames, not the kernel's own functions", () => {
+    for (const f of [
+      'kretprobe_trace_func+0x1b9/0x2c0',
+      'arch_rethook_trampoline',
+      '__kretprobe_trampoline',
+      'ftrace_regs_caller+0x5/0x60',
+      'trampoline_handler',
+    ])
+      expect(isTracingFrame(f), f).toBe(true);
+    for (const f of ['igb_like_probe+0x1a/0x30 [kni_like]', 'alloc_etherdev_mqs', '0xffffffffc024e092', '__x64_sys_ioctl'])
+      expect(isTracingFrame(f), f).toBe(false);
   });
 });
 
@@ -247,18 +280,26 @@ describe('slab caches', () => {
   it('nothing outstanding: nothing to check', async () => {
     const run = recorded('kni-like-fixed-3cycles');
     const a = await analyzeTraces({ traces: [run.file('trace.txt')], pairs: [NETDEV], slabinfo: run.slabinfo, moduleMap: run.map });
-    expect(a.slabCheck).toEqual([{ pair: 'alloc_netdev_mqs:free_netdev', outstanding: 0, basis: 'none', caches: [], text: 'alloc_netdev_mqs:free_netdev: no module object outstanding, no cache to check' }]);
+    expect(a.slabCheck).toEqual([
+      {
+        pair: 'alloc_netdev_mqs:free_netdev',
+        outstanding: 0,
+        basis: 'none',
+        caches: [],
+        text: 'alloc_netdev_mqs:free_netdev: no module object outstanding, no cache to check',
+      },
+    ]);
   });
 
   it('kmalloc cache names and sizes', () => {
-    expect([kmallocCache(32, false), kmallocCache(96, false), kmallocCache(4096, true), kmallocCache(8192, false), kmallocCache(16384, false), kmallocCache(24, false)]).toEqual([
-      'kmalloc-32',
-      'kmalloc-96',
-      'kmalloc-cg-4k',
-      'kmalloc-8k',
-      '',
-      '',
-    ]);
+    expect([
+      kmallocCache(32, false),
+      kmallocCache(96, false),
+      kmallocCache(4096, true),
+      kmallocCache(8192, false),
+      kmallocCache(16384, false),
+      kmallocCache(24, false),
+    ]).toEqual(['kmalloc-32', 'kmalloc-96', 'kmalloc-cg-4k', 'kmalloc-8k', '', '']);
     expect([kmallocSize('kmalloc-cg-4k'), kmallocSize('kmalloc-192'), kmallocSize('dentry')]).toEqual([4096, 192, 0]);
     expect(commonAlignment(['0xffff88800bc2b000', '0xffff88800bc29000'])).toBe(4096);
     expect(commonAlignment(['0xffff88800bc2b000', '0xffff888005bf0fe0'])).toBe(32);

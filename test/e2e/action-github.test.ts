@@ -129,7 +129,7 @@ describe('the action and GitHub', () => {
     });
     expect(r.outputs.verdict, r.stdout).toBe('fail');
     expect(r.outputs['leaked-per-cycle']).toBe('2');
-    expect(r.outputs['comment-url']).toMatch(new RegExp(`/pull/42#issuecomment-\\d+$`));
+    expect(r.outputs['comment-url']).toMatch(/\/pull\/42#issuecomment-\d+$/);
     expect(server.state.comments.get(`${REPO}#42`)).toHaveLength(1);
     const [check] = server.calls('checks/create');
     expect((check.body as any).head_sha).toBe(leaky);

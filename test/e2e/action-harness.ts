@@ -67,7 +67,13 @@ export function git(dir: string, args: string[]): string {
   return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'dpdk', GIT_AUTHOR_EMAIL: 'dpdk@example.invalid', GIT_COMMITTER_NAME: 'dpdk', GIT_COMMITTER_EMAIL: 'dpdk@example.invalid' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'dpdk',
+      GIT_AUTHOR_EMAIL: 'dpdk@example.invalid',
+      GIT_COMMITTER_NAME: 'dpdk',
+      GIT_COMMITTER_EMAIL: 'dpdk@example.invalid',
+    },
   }).trim();
 }
 

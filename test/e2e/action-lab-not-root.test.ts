@@ -38,7 +38,10 @@ test('no root and no passwordless sudo: one error naming root, passwordless sudo
   const out = `${r.stdout}\n${r.stderr}`;
   expect(r.status, out).toBe(1);
   expect(out).toMatch(
-    new RegExp(`^::error::target: vm sets up its kernel lab as root \\(apt packages, kernel headers\\), but this action runs as uid ${NOBODY} and (sudo is not installed \\(not found on PATH\\)|sudo -n refused: .*)\\. Run the runner as root or allow it passwordless sudo`, 'm'),
+    new RegExp(
+      `^::error::target: vm sets up its kernel lab as root \\(apt packages, kernel headers\\), but this action runs as uid ${NOBODY} and (sudo is not installed \\(not found on PATH\\)|sudo -n refused: .*)\\. Run the runner as root or allow it passwordless sudo`,
+      'm',
+    ),
   );
   expect(out).toContain(`sudo alloc-balance lab setup --dir ${lab} --owner ${NOBODY}:${NOBODY}`);
   expect(out).not.toContain('::group::Sources');

@@ -69,7 +69,12 @@ function run(name: string, base: string, head: string) {
 function labGroup(stdout: string): string {
   const start = stdout.indexOf('::group::Kernel lab');
   const group = start < 0 ? '' : stdout.slice(start, stdout.indexOf('::endgroup::', start));
-  console.log(group.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n'));
+  console.log(
+    group
+      .split('\n')
+      .filter((l) => !l.startsWith('::debug::'))
+      .join('\n'),
+  );
   return group;
 }
 
@@ -87,7 +92,11 @@ describe('target: vm on a runner without a lab', () => {
     expect(r.outputs.verdict, r.stdout).toBe('fail');
     expect(r.code).toBe(1);
     expect(r.outputs['leaked-per-cycle'], r.stdout).toBe('2');
-    expect(report(r.outputs).comparison.rows.filter((x) => !x.total && x.status === 'new-leak').map((x) => x.caller)).toEqual(['igb_like_probe']);
+    expect(
+      report(r.outputs)
+        .comparison.rows.filter((x) => !x.total && x.status === 'new-leak')
+        .map((x) => x.caller),
+    ).toEqual(['igb_like_probe']);
 
     const manifest = readManifest(lab);
     const releases = Object.keys(manifest.kernels);

@@ -110,6 +110,8 @@ describe('the action in a VM against the kni_like fixture', () => {
     expect(r.code).toBe(1);
     expect(r.report!.base.status).toBe('workload-not-ready');
     expect(r.report!.pr.status).toBe('workload-not-ready');
-    expect(r.report!.comparison.headline).toBe('⚠️ inconclusive: base and PR both failed the same way (the workload never became ready): the environment, not the PR');
+    expect(r.report!.comparison.headline).toBe(
+      '⚠️ inconclusive: base and PR both failed the same way (the workload never became ready): the environment, not the PR',
+    );
   });
 });

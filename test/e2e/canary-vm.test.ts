@@ -96,7 +96,9 @@ describe('the canary (input canary: true)', () => {
 
     const c = applyCanary(report.comparison, judged, report.pr);
     expect(c.verdict).toBe('inconclusive');
-    expect(c.headline).toMatch(/^⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine\/kernel \(6\.1\.0-\d+-amd64\)/);
+    expect(c.headline).toMatch(
+      /^⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine\/kernel \(6\.1\.0-\d+-amd64\)/,
+    );
     expect(c.reasons[0]).toMatch(/^canary \(ab_canary, 2 cycles\): /);
     expect(applyCanary(report.comparison, realJudged, report.pr)).toBe(report.comparison);
     // A PR that failed on its own (did not build) keeps its fail: that needs no detector.

@@ -75,7 +75,7 @@ function kmemTotal(report: RunReport) {
 }
 
 describe('faults and noise through the action in a VM', () => {
-  test('kmalloc:kfree with leak_stats=1 and fail-on any-leak: fail, 2 objects/cycle at the stats kzalloc; the kernel\'s own kmallocs count as nothing', () => {
+  test("kmalloc:kfree with leak_stats=1 and fail-on any-leak: fail, 2 objects/cycle at the stats kzalloc; the kernel's own kmallocs count as nothing", () => {
     const r = run('kmem-leak', { track: KMEM, 'fail-on': 'any-leak', 'module-args': 'leak_stats=1' });
     expect(r.outputs.verdict, r.stdout).toBe('fail');
     expect(r.code).toBe(1);
@@ -107,7 +107,7 @@ describe('faults and noise through the action in a VM', () => {
     expect(r.summary).toMatch(/slabinfo, kmalloc:kfree: kmalloc-32: 6 objects of the module outstanding, active objects [+-]?\d+; kmalloc-64: 0 objects/);
   });
 
-  test('kmalloc:kfree without leak_stats: pass, every module kmalloc freed among the kernel\'s noise', () => {
+  test("kmalloc:kfree without leak_stats: pass, every module kmalloc freed among the kernel's noise", () => {
     const r = run('kmem-clean', { track: KMEM, 'fail-on': 'any-leak' });
     expect(r.outputs.verdict, r.stdout).toBe('pass');
     expect(r.code).toBe(0);

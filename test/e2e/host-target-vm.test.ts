@@ -111,11 +111,26 @@ exit 0
     );
     const r = await runInGuest(kernel, { argv: ['/bin/sh', script], cwd: repo.dir, outDir: out, timeoutSeconds: 400 }, { bootTimeoutSeconds: 180 });
     expect(r.exitCode, r.console.slice(-3000)).toBe(0);
-    const state = (f: string) => Object.fromEntries(readFileSync(join(out, f), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+    const state = (f: string) =>
+      Object.fromEntries(
+        readFileSync(join(out, f), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split('=') as [string, string]),
+      );
     return { out, p, r, state, read: (f: string) => readFileSync(join(out, f), 'utf8').trim() };
   }
 
-  const CLEAN = { kprobe_events_total: '0', instances_total: '0', module: 'unloaded', workload_processes: '0', lock: 'absent', nr_hugepages: '0', hugetlbfs_mounts: '0', top_current_tracer: 'nop' };
+  const CLEAN = {
+    kprobe_events_total: '0',
+    instances_total: '0',
+    module: 'unloaded',
+    workload_processes: '0',
+    lock: 'absent',
+    nr_hugepages: '0',
+    hugetlbfs_mounts: '0',
+    top_current_tracer: 'nop',
+  };
 
   test('SIGTERM to the action mid-cycle: the main step itself stops the workload and restores the kernel', async () => {
     const { state, read } = await interrupted('sigterm', 'term');

@@ -90,7 +90,12 @@ function expectNoiseOutsideModule(run: SideRun, outDir: string): void {
   const noiseAllocs = outside.reduce((s, c) => s + c.allocs, 0);
   expect(noiseAllocs, JSON.stringify(p.callers.map((c) => [c.caller, c.inModule, c.allocs, c.frees]))).toBeGreaterThan(100);
   expect(p.allocs).toBe(p.module.allocs + noiseAllocs);
-  expect(p.callers.filter((c) => c.inModule === true).map((c) => c.caller.replace(/\+.*/, '')).sort()).toEqual(['igb_like_probe', 'kni_like_ioctl_create']);
+  expect(
+    p.callers
+      .filter((c) => c.inModule === true)
+      .map((c) => c.caller.replace(/\+.*/, ''))
+      .sort(),
+  ).toEqual(['igb_like_probe', 'kni_like_ioctl_create']);
   // Every noise object was released inside the trace: the background stopped before it was read.
   expect(outside.reduce((s, c) => s + c.outstanding, 0)).toBe(0);
   const log = readFileSync(join(outDir, 'background.log'), 'utf8');

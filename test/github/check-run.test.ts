@@ -62,8 +62,14 @@ describe('the check run', () => {
     expect(conclusionFor('inconclusive')).toBe('neutral');
     for (const verdict of ['pass', 'inconclusive'] as const) {
       const run = await publishCheckRun(testClient(server.url), {
-        owner: 'nic-lab', repo: 'kni-driver', name: 'alloc-balance', headSha: HEAD, verdict,
-        title: verdict, summary: 'x'.repeat(70_000), annotations: [],
+        owner: 'nic-lab',
+        repo: 'kni-driver',
+        name: 'alloc-balance',
+        headSha: HEAD,
+        verdict,
+        title: verdict,
+        summary: 'x'.repeat(70_000),
+        annotations: [],
       });
       expect(run.annotationRequests).toBe(0);
     }
@@ -74,17 +80,26 @@ describe('the check run', () => {
   });
 
   it('drops annotations without a usable location and strips ./', () => {
-    expect(toAnnotations([
-      { path: './kni_misc.c', line: 7, message: 'm' },
-      { path: '', line: 3, message: 'no file' },
-      { path: 'a.c', line: 0, message: 'no line' },
-    ])).toEqual([{ path: 'kni_misc.c', start_line: 7, end_line: 7, annotation_level: 'failure', message: 'm' }]);
+    expect(
+      toAnnotations([
+        { path: './kni_misc.c', line: 7, message: 'm' },
+        { path: '', line: 3, message: 'no file' },
+        { path: 'a.c', line: 0, message: 'no line' },
+      ]),
+    ).toEqual([{ path: 'kni_misc.c', start_line: 7, end_line: 7, annotation_level: 'failure', message: 'm' }]);
   });
 
   it('names checks: write when the token may not create check runs', async () => {
     server.inject('checks/create', { status: 403, body: { message: 'Resource not accessible by integration' } });
     const error = await publishCheckRun(testClient(server.url), {
-      owner: 'nic-lab', repo: 'kni-driver', name: 'alloc-balance', headSha: HEAD, verdict: 'pass', title: 't', summary: 's', annotations: [],
+      owner: 'nic-lab',
+      repo: 'kni-driver',
+      name: 'alloc-balance',
+      headSha: HEAD,
+      verdict: 'pass',
+      title: 't',
+      summary: 's',
+      annotations: [],
     }).catch((e: unknown) => e);
     expect((error as { status: number }).status).toBe(403);
     expect(describeApiError(error, 'Creating the check run', 'checkRun')).toMatch(/lacks `checks: write`/);

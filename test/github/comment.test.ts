@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commentBody, commentMarker, upsertComment } from '../../src/github/comment.js';
 import { publishResults } from '../../src/github/publish.js';
 import { COMMENT_MAX_CHARS } from '../../src/github/truncate.js';
@@ -22,11 +22,21 @@ afterAll(() => summary.remove());
 describe('the PR comment', () => {
   it('is created once, then found on page 2 of the listing and updated in place', async () => {
     // 130 comments by people: with 100 per page, this action's comment lands on page 2.
-    server.addComments('nic-lab', 'kni-driver', 42, Array.from({ length: 120 }, (_, i) => `review note ${i}`));
+    server.addComments(
+      'nic-lab',
+      'kni-driver',
+      42,
+      Array.from({ length: 120 }, (_, i) => `review note ${i}`),
+    );
     const client = testClient(server.url);
     const first = await upsertComment(client, target, '**PASS**: balanced, run 1');
     expect(first.action).toBe('created');
-    server.addComments('nic-lab', 'kni-driver', 42, Array.from({ length: 10 }, (_, i) => `later note ${i}`));
+    server.addComments(
+      'nic-lab',
+      'kni-driver',
+      42,
+      Array.from({ length: 10 }, (_, i) => `later note ${i}`),
+    );
     const second = await upsertComment(client, target, '**FAIL**: 2 netdevs leaked per cycle, run 2');
     expect(second.action).toBe('updated');
     expect(second.id).toBe(first.id);
@@ -63,7 +73,12 @@ describe('the PR comment', () => {
     expect(body.length).toBeGreaterThan(COMMENT_MAX_CHARS - 2100);
     expect(body).toMatch(/characters cut to fit GitHub's limit/);
     // Cut at a line end: no half row.
-    expect(body.split('\n').filter((l) => l.startsWith('| ')).every((l) => l === row.trimEnd())).toBe(true);
+    expect(
+      body
+        .split('\n')
+        .filter((l) => l.startsWith('| '))
+        .every((l) => l === row.trimEnd()),
+    ).toBe(true);
     const posted = await upsertComment(testClient(server.url), target, huge);
     expect(server.state.comments.get('nic-lab/kni-driver#42')![0].body.length).toBeLessThanOrEqual(COMMENT_MAX_CHARS);
     expect(posted.action).toBe('created');

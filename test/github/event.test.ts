@@ -50,16 +50,29 @@ describe('resolving what to compare', () => {
   it('workflow_dispatch with pr-number reads the PR from the API', async () => {
     server.state.pulls.set('nic-lab/kni-driver#57', loadEvent('pull_request_fork').pull_request);
     const change = await resolveChange(eventContext('workflow_dispatch', 'workflow_dispatch'), { ...none, prNumber: 57 }, testClient(server.url));
-    expect(change).toMatchObject({ event: 'workflow_dispatch', prNumber: 57, isFork: true, base: { ref: 'main', sha: BASE }, head: { ref: 'main', sha: HEAD } });
+    expect(change).toMatchObject({
+      event: 'workflow_dispatch',
+      prNumber: 57,
+      isFork: true,
+      base: { ref: 'main', sha: BASE },
+      head: { ref: 'main', sha: HEAD },
+    });
     expect(server.calls('pulls/get').map((r) => r.path)).toEqual(['/repos/nic-lab/kni-driver/pulls/57']);
   });
 
   it('workflow_dispatch with refs: base from base-ref, head from GITHUB_SHA', async () => {
     const change = await resolveChange(eventContext('workflow_dispatch', 'workflow_dispatch_refs'), { ...none, baseRef: 'v22.11' }, null);
-    expect(change).toMatchObject({ base: { ref: 'v22.11', sha: '' }, head: { ref: 'refs/heads/main', sha: 'c0ffee00d15ea5e0123456789abcdef012345678' }, prNumber: null, isFork: false });
+    expect(change).toMatchObject({
+      base: { ref: 'v22.11', sha: '' },
+      head: { ref: 'refs/heads/main', sha: 'c0ffee00d15ea5e0123456789abcdef012345678' },
+      prNumber: null,
+      isFork: false,
+    });
     const explicit = await resolveChange(eventContext('workflow_dispatch', 'workflow_dispatch_refs'), { ...none, baseRef: BASE, headRef: 'topic' }, null);
     expect(explicit).toMatchObject({ base: { ref: BASE, sha: BASE }, head: { ref: 'topic', sha: '' } });
-    await expect(resolveChange(eventContext('workflow_dispatch', 'workflow_dispatch_refs'), none, null)).rejects.toThrow(/input "base-ref": missing; expected a commit or ref to compare against, or pr-number/);
+    await expect(resolveChange(eventContext('workflow_dispatch', 'workflow_dispatch_refs'), none, null)).rejects.toThrow(
+      /input "base-ref": missing; expected a commit or ref to compare against, or pr-number/,
+    );
   });
 
   it('push compares before with after; a new branch needs base-ref', async () => {
@@ -72,7 +85,13 @@ describe('resolving what to compare', () => {
 
   it('workflow_run takes the PR from pull_requests[], and from nothing for a fork run', async () => {
     const own = await resolveChange(eventContext('workflow_run', 'workflow_run'), none, null);
-    expect(own).toMatchObject({ prNumber: 42, isFork: false, head: { sha: HEAD }, base: { sha: BASE }, workflowRun: { id: 13800000001, event: 'pull_request', headSha: HEAD } });
+    expect(own).toMatchObject({
+      prNumber: 42,
+      isFork: false,
+      head: { sha: HEAD },
+      base: { sha: BASE },
+      workflowRun: { id: 13800000001, event: 'pull_request', headSha: HEAD },
+    });
     const fork = await resolveChange(eventContext('workflow_run', 'workflow_run_fork'), none, null);
     expect(fork).toMatchObject({ prNumber: null, isFork: true, headRepo: 'eve-contrib/kni-driver', base: { sha: '' } });
     const given = await resolveChange(eventContext('workflow_run', 'workflow_run_fork'), { ...none, prNumber: 57 }, null);
@@ -88,11 +107,19 @@ describe('resolving what to compare', () => {
   it('names the missing payload field', async () => {
     const ctx = eventContext('pull_request', 'pull_request');
     delete (ctx.payload as any).pull_request.head.sha;
-    await expect(resolveChange(ctx, none, null)).rejects.toThrow(new UsageError('the pull_request event payload has no pull_request.head.sha: is GITHUB_EVENT_PATH the payload of this event?'));
+    await expect(resolveChange(ctx, none, null)).rejects.toThrow(
+      new UsageError('the pull_request event payload has no pull_request.head.sha: is GITHUB_EVENT_PATH the payload of this event?'),
+    );
   });
 
   it('reads the runner environment', () => {
-    const ctx = readEventContext({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: eventPath('push'), GITHUB_SHA: HEAD, GITHUB_REPOSITORY: 'nic-lab/kni-driver', GITHUB_REF: 'refs/heads/main' });
+    const ctx = readEventContext({
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: eventPath('push'),
+      GITHUB_SHA: HEAD,
+      GITHUB_REPOSITORY: 'nic-lab/kni-driver',
+      GITHUB_REF: 'refs/heads/main',
+    });
     expect(ctx).toMatchObject({ eventName: 'push', sha: HEAD, repository: 'nic-lab/kni-driver' });
     expect(ctx.payload.after).toBe(HEAD);
     const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-event-'));

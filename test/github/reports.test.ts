@@ -14,15 +14,37 @@ const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 const BASE = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
 
 function figures(per: number, cycles = 3) {
-  return { allocs: 4 * cycles, frees: 4 * cycles - per * cycles, outstanding: per * cycles, cycles, leakedPerCycle: per, growth: Array.from({ length: cycles }, (_, i) => per * (i + 1)) };
+  return {
+    allocs: 4 * cycles,
+    frees: 4 * cycles - per * cycles,
+    outstanding: per * cycles,
+    cycles,
+    leakedPerCycle: per,
+    growth: Array.from({ length: cycles }, (_, i) => per * (i + 1)),
+  };
 }
 
 function row(caller: string, base: number, pr: number, status: ComparisonRow['status']): ComparisonRow {
-  return { pair: 'alloc_netdev_mqs:free_netdev', caller, inModule: true, location: 'kernel/linux/kni/kni_misc.c:412', base: figures(base), pr: figures(pr), change: pr - base, status };
+  return {
+    pair: 'alloc_netdev_mqs:free_netdev',
+    caller,
+    inModule: true,
+    location: 'kernel/linux/kni/kni_misc.c:412',
+    base: figures(base),
+    pr: figures(pr),
+    change: pr - base,
+    status,
+  };
 }
 
 function report(runner: string, verdict: Verdict, rows: ComparisonRow[], extra: Partial<RunReport> = {}): RunReport {
-  const side = (s: 'base' | 'pr', sha: string) => ({ side: s, ref: s === 'base' ? 'main' : 'main', sha, status: 'ok' as const, timings: { build: 7.1, run: 21.4 } });
+  const side = (s: 'base' | 'pr', sha: string) => ({
+    side: s,
+    ref: s === 'base' ? 'main' : 'main',
+    sha,
+    status: 'ok' as const,
+    timings: { build: 7.1, run: 21.4 },
+  });
   return {
     schema: 'alloc-balance/report@1',
     runner: { name: runner, kernel: 'test-kernel-release', target: 'vm' },
@@ -33,7 +55,12 @@ function report(runner: string, verdict: Verdict, rows: ComparisonRow[], extra: 
     comparison: {
       verdict,
       failOn: 'new-leak',
-      headline: verdict === 'fail' ? 'FAIL: the PR leaks 2 alloc_netdev_mqs per cycle' : verdict === 'pass' ? 'PASS: balanced' : 'INCONCLUSIVE: the trace lost 12 events',
+      headline:
+        verdict === 'fail'
+          ? 'FAIL: the PR leaks 2 alloc_netdev_mqs per cycle'
+          : verdict === 'pass'
+            ? 'PASS: balanced'
+            : 'INCONCLUSIVE: the trace lost 12 events',
       reasons: verdict === 'inconclusive' ? ['the PR trace lost 12 events'] : [],
       rows,
       base: { complete: true, lostEvents: 0, cycles: 3 },
@@ -63,13 +90,19 @@ describe('report mode', () => {
     write('glob/alloc-balance-nic-b/deep/x/trace.json', '{}');
     write('glob/other/report.txt', '');
     const rel = (files: string[]) => files.map((f) => f.slice(join(dir, 'glob').length + 1));
-    expect(rel(await expandGlob('alloc-balance-*/report.json', join(dir, 'glob')))).toEqual(['alloc-balance-nic-a/report.json', 'alloc-balance-nic-b/report.json']);
+    expect(rel(await expandGlob('alloc-balance-*/report.json', join(dir, 'glob')))).toEqual([
+      'alloc-balance-nic-a/report.json',
+      'alloc-balance-nic-b/report.json',
+    ]);
     expect(rel(await expandGlob('**/*.json', join(dir, 'glob')))).toEqual([
       'alloc-balance-nic-a/report.json',
       'alloc-balance-nic-b/deep/x/trace.json',
       'alloc-balance-nic-b/report.json',
     ]);
-    expect(rel(await expandGlob('alloc-balance-nic-b', join(dir, 'glob')))).toEqual(['alloc-balance-nic-b/deep/x/trace.json', 'alloc-balance-nic-b/report.json']);
+    expect(rel(await expandGlob('alloc-balance-nic-b', join(dir, 'glob')))).toEqual([
+      'alloc-balance-nic-b/deep/x/trace.json',
+      'alloc-balance-nic-b/report.json',
+    ]);
     expect(rel(await expandGlob(`${join(dir, 'glob')}/**/report.?son`, '/'))).toHaveLength(2);
     expect(await expandGlob('nothing-*/x.json', join(dir, 'glob'))).toEqual([]);
   });
@@ -109,7 +142,9 @@ describe('report mode', () => {
     write('bad/not-json.json', '{ "schema": ');
     await expect(readReports('bad/not-json.json', dir)).rejects.toThrow(/^bad\/not-json.json is not an alloc-balance report: /);
     write('bad2/trace.json', { schema: 'something-else' });
-    await expect(readReports('bad2/*.json', dir)).rejects.toThrow('bad2/trace.json is not an alloc-balance report: "schema" is "something-else", expected "alloc-balance/report@1"');
+    await expect(readReports('bad2/*.json', dir)).rejects.toThrow(
+      'bad2/trace.json is not an alloc-balance report: "schema" is "something-else", expected "alloc-balance/report@1"',
+    );
     const broken = report('nic-a', 'pass', []) as any;
     broken.comparison.verdict = 'green';
     write('bad3/report.json', broken);
@@ -128,7 +163,9 @@ describe('report mode', () => {
     const other = structuredClone(loadEvent('pull_request').pull_request);
     other.head.sha = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     server.state.pulls.set('nic-lab/kni-driver#42', other);
-    const forged = report('nic-a', 'pass', [], { change: { event: 'pull_request', prNumber: 42, baseSha: BASE, headSha: HEAD, headRepo: 'eve-contrib/kni-driver', isFork: true } });
+    const forged = report('nic-a', 'pass', [], {
+      change: { event: 'pull_request', prNumber: 42, baseSha: BASE, headSha: HEAD, headRepo: 'eve-contrib/kni-driver', isFork: true },
+    });
     const refused = await resolveReportTarget(testClient(server.url), repo, change, [forged]);
     expect(refused.prNumber).toBeNull();
     expect(refused.warnings[0]).toMatch(/the reports name PR #42, whose head is aaaaaaaaaaaa, not 4e7d2c9a1b0f/);

@@ -88,6 +88,8 @@ describe('retries against the server', () => {
     for (const line of log) expect(line).toMatch(/^GET .*comments.*: no response; retrying in \d+ ms$/);
     expect(log.join('\n')).not.toMatch(/HTTP 500/);
     expect((error as Error).message).toMatch(/\(no response; gave up after 4 attempts\)$/);
-    expect(describeApiError(error, 'Commenting on pull request #42', 'comment')).toMatch(/^Commenting on pull request #42 failed: .*no response; gave up after 4 attempts/);
+    expect(describeApiError(error, 'Commenting on pull request #42', 'comment')).toMatch(
+      /^Commenting on pull request #42 failed: .*no response; gave up after 4 attempts/,
+    );
   });
 });

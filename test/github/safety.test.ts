@@ -44,19 +44,25 @@ describe('fork PRs in full mode', () => {
     const c = await change('pull_request', 'pull_request_fork_reopened');
     const refusal = await assertSafeToRun(testClient(server.url), repo, { ...selfHosted, change: c }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(SafetyRefusal);
-    expect((refusal as Error).message).toMatch(/refusing to build and load fork code \(eve-contrib\/kni-driver@4e7d2c9a1b0f\) in full mode on a self-hosted runner/);
+    expect((refusal as Error).message).toMatch(
+      /refusing to build and load fork code \(eve-contrib\/kni-driver@4e7d2c9a1b0f\) in full mode on a self-hosted runner/,
+    );
     expect((refusal as Error).message).toContain('mode: collect');
     expect((refusal as Error).message).toContain('docs/workflows.md#fork-pull-requests');
     expect(server.requests).toHaveLength(0);
   });
 
   it('are allowed with an approval label applied after the last push', async () => {
-    forkPull('2025-03-10T09:12:44Z', ['safe-to-test'], [
-      labeledEvent('safe-to-test', '2025-03-09T18:00:00Z'),
-      labeledEvent('safe-to-test', '2025-03-09T18:30:00Z', 'unlabeled'),
-      { ...labeledEvent('', '2025-03-10T09:12:45Z', 'head_ref_force_pushed'), label: undefined },
-      labeledEvent('safe-to-test', '2025-03-10T09:20:00Z'),
-    ]);
+    forkPull(
+      '2025-03-10T09:12:44Z',
+      ['safe-to-test'],
+      [
+        labeledEvent('safe-to-test', '2025-03-09T18:00:00Z'),
+        labeledEvent('safe-to-test', '2025-03-09T18:30:00Z', 'unlabeled'),
+        { ...labeledEvent('', '2025-03-10T09:12:45Z', 'head_ref_force_pushed'), label: undefined },
+        labeledEvent('safe-to-test', '2025-03-10T09:20:00Z'),
+      ],
+    );
     const c = await change('pull_request', 'pull_request_fork_reopened');
     const ok = await assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c });
     expect(ok.why).toMatch(/label "safe-to-test" applied 2025-03-10T09:20:00.000Z, after the last push/);
@@ -73,21 +79,28 @@ describe('fork PRs in full mode', () => {
   });
 
   it('are refused when a force-push followed the label', async () => {
-    forkPull('2025-03-09T10:00:00Z', ['safe-to-test'], [
-      labeledEvent('safe-to-test', '2025-03-09T18:00:00Z'),
-      { ...labeledEvent('', '2025-03-09T19:00:00Z', 'head_ref_force_pushed'), label: undefined },
-    ]);
+    forkPull(
+      '2025-03-09T10:00:00Z',
+      ['safe-to-test'],
+      [labeledEvent('safe-to-test', '2025-03-09T18:00:00Z'), { ...labeledEvent('', '2025-03-09T19:00:00Z', 'head_ref_force_pushed'), label: undefined }],
+    );
     const c = await change('pull_request', 'pull_request_fork_reopened');
-    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(/predates the last push/);
+    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(
+      /predates the last push/,
+    );
   });
 
   it('are refused when the PR head moved after the run was triggered, or the label was removed', async () => {
     forkPull('2025-03-10T09:00:00Z', ['safe-to-test'], [labeledEvent('safe-to-test', '2025-03-10T09:20:00Z')]);
     server.state.pulls.get('nic-lab/kni-driver#57')!.head.sha = 'ffffffffffffffffffffffffffffffffffffffff';
     const c = await change('pull_request', 'pull_request_fork_reopened');
-    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(/head moved to ffffffffffff/);
+    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(
+      /head moved to ffffffffffff/,
+    );
     forkPull('2025-03-10T09:00:00Z', [], [labeledEvent('safe-to-test', '2025-03-10T09:20:00Z')]);
-    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(/does not carry the label "safe-to-test"/);
+    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: c })).rejects.toThrow(
+      /does not carry the label "safe-to-test"/,
+    );
   });
 
   it('the labeled event itself approves the SHA it carries; a push (synchronize) never does', async () => {
@@ -95,7 +108,9 @@ describe('fork PRs in full mode', () => {
     const ok = await assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: labeled });
     expect(ok.why).toMatch(/applied to 4e7d2c9a1b0f \(this run's trigger\)/);
     const sync = await change('pull_request', 'pull_request_fork');
-    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: sync })).rejects.toThrow(/new commits were pushed; apply the label "safe-to-test" again/);
+    await expect(assertSafeToRun(testClient(server.url), repo, { ...selfHosted, approvalLabel: 'safe-to-test', change: sync })).rejects.toThrow(
+      /new commits were pushed; apply the label "safe-to-test" again/,
+    );
     expect(server.requests).toHaveLength(0);
   });
 

@@ -36,9 +36,19 @@ describe('job summary and outputs', () => {
     const out = join(dir, 'output');
     writeFileSync(out, '');
     process.env.GITHUB_OUTPUT = out;
-    setStepOutputs({ verdict: 'fail', report: 'alloc-balance-out/report.json', leakedPerCycle: 2, commentUrl: 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1' });
+    setStepOutputs({
+      verdict: 'fail',
+      report: 'alloc-balance-out/report.json',
+      leakedPerCycle: 2,
+      commentUrl: 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1',
+    });
     const text = readFileSync(out, 'utf8');
-    for (const [name, value] of [['verdict', 'fail'], ['report', 'alloc-balance-out/report.json'], ['leaked-per-cycle', '2'], ['comment-url', 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1']]) {
+    for (const [name, value] of [
+      ['verdict', 'fail'],
+      ['report', 'alloc-balance-out/report.json'],
+      ['leaked-per-cycle', '2'],
+      ['comment-url', 'https://github.com/nic-lab/kni-driver/pull/57#issuecomment-1'],
+    ]) {
       expect(text).toMatch(new RegExp(`^${name}<<(ghadelimiter_[^\\n]+)\\n${value.replace(/[.?/]/g, '\\$&')}\\n\\1$`, 'm'));
     }
   });

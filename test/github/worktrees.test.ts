@@ -18,7 +18,13 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Ann', GIT_AUTHOR_EMAIL: 'ann@nic-lab.example', GIT_COMMITTER_NAME: 'Ann', GIT_COMMITTER_EMAIL: 'ann@nic-lab.example' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Ann',
+      GIT_AUTHOR_EMAIL: 'ann@nic-lab.example',
+      GIT_COMMITTER_NAME: 'Ann',
+      GIT_COMMITTER_EMAIL: 'ann@nic-lab.example',
+    },
   }).trim();
 }
 
@@ -53,7 +59,9 @@ function change(base: { ref: string; sha: string }, head: { ref: string; sha: st
 }
 
 function worktreeCount(): number {
-  return git(clone, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
+  return git(clone, 'worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree ')).length;
 }
 
 describe('base and head worktrees', () => {
@@ -86,7 +94,9 @@ describe('base and head worktrees', () => {
 
   it('fetches a fork head that exists only under refs/pull/N/head', async () => {
     const log: string[] = [];
-    const trees = await prepareWorktrees(clone, change({ ref: 'main', sha: sha.main3 }, { ref: 'main', sha: sha.fork }, 7), join(root, 'work2'), { log: (m) => log.push(m) });
+    const trees = await prepareWorktrees(clone, change({ ref: 'main', sha: sha.main3 }, { ref: 'main', sha: sha.fork }, 7), join(root, 'work2'), {
+      log: (m) => log.push(m),
+    });
     try {
       // The server advertises refs/pull/7/head, so its tip can be fetched by SHA even by a strict server.
       expect(log.filter((l) => l.includes('fetch'))).toEqual([expect.stringContaining(`origin +${sha.fork}:refs/alloc-balance/head`)]);

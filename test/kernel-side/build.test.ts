@@ -71,7 +71,11 @@ describe('buildModule', () => {
     writeKniLikeModule(dir, 'broken');
     // A long tail of noise after the error: the excerpt must still lead with the error.
     writeFileSync(join(dir, 'noise.sh'), 'i=0; while [ $i -lt 80 ]; do echo "noise line $i"; i=$((i+1)); done\n');
-    const r = await buildModule({ moduleDir: dir, kernelBuildDir: kernel.buildDir, buildCommand: 'make -C "$KDIR" M="$PWD" modules; rc=$?; sh noise.sh; exit $rc' });
+    const r = await buildModule({
+      moduleDir: dir,
+      kernelBuildDir: kernel.buildDir,
+      buildCommand: 'make -C "$KDIR" M="$PWD" modules; rc=$?; sh noise.sh; exit $rc',
+    });
     expect(r.ok).toBe(false);
     expect(r.modules).toEqual([]);
     expect(r.reason).toMatch(/^build command failed \(exit 2\)/);

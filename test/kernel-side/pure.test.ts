@@ -52,8 +52,14 @@ describe('parseTargetJob', () => {
 
   test.each([
     [{ ...MINIMAL, module: { name: 'x' } }, 'job job.json: module.path: missing; expected a string'],
-    [{ ...MINIMAL, workload: { command: 'x', stopSignal: 'SIGFOO' } }, 'job job.json: workload.stopSignal: "SIGFOO" is not valid; expected one of SIGINT, SIGTERM'],
-    [{ ...MINIMAL, workload: { command: 'x', readyPattern: '(' } }, 'job job.json: workload.readyPattern: "(" is not valid; expected a valid regular expression'],
+    [
+      { ...MINIMAL, workload: { command: 'x', stopSignal: 'SIGFOO' } },
+      'job job.json: workload.stopSignal: "SIGFOO" is not valid; expected one of SIGINT, SIGTERM',
+    ],
+    [
+      { ...MINIMAL, workload: { command: 'x', readyPattern: '(' } },
+      'job job.json: workload.readyPattern: "(" is not valid; expected a valid regular expression',
+    ],
     [{ ...MINIMAL, runId: 'a/b' }, 'job job.json: runId: "a/b" is not valid; expected letters, digits and _ (at most 24)'],
     [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 1000'],
     [{ ...MINIMAL, track: [] }, 'job job.json: track: [] is not valid; expected a non-empty list of {alloc, free}'],
@@ -72,7 +78,16 @@ describe('tracked names against a real available_filter_functions (recorded on a
   const blacklist = data('kprobes-blacklist.excerpt.txt');
 
   test('known names pass', () => {
-    expect(findUnknownNames([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }], functions, blacklist)).toEqual([]);
+    expect(
+      findUnknownNames(
+        [
+          { alloc: 'alloc_netdev_mqs', free: 'free_netdev' },
+          { alloc: 'kmalloc', free: 'kfree' },
+        ],
+        functions,
+        blacklist,
+      ),
+    ).toEqual([]);
   });
 
   test('a misspelt name is refused with the closest traceable names', () => {
@@ -109,7 +124,18 @@ describe('tracked names against a real available_filter_functions (recorded on a
 
 describe('kprobe definitions', () => {
   test('a return probe on each allocator and an entry probe on each releaser; kmem pairs need none', () => {
-    expect(kprobeDefinitions([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }, { alloc: 'kthread_create_on_node', free: 'kthread_stop' }], 'abr1', false, 128)).toEqual([
+    expect(
+      kprobeDefinitions(
+        [
+          { alloc: 'alloc_netdev_mqs', free: 'free_netdev' },
+          { alloc: 'kmalloc', free: 'kfree' },
+          { alloc: 'kthread_create_on_node', free: 'kthread_stop' },
+        ],
+        'abr1',
+        false,
+        128,
+      ),
+    ).toEqual([
       { event: 'abr1/a0', line: 'r128:abr1/a0 alloc_netdev_mqs ret=$retval:x64' },
       { event: 'abr1/f0', line: 'p:abr1/f0 free_netdev ptr=%di:x64' },
       { event: 'abr1/a2', line: 'r128:abr1/a2 kthread_create_on_node ret=$retval:x64' },
@@ -117,7 +143,7 @@ describe('kprobe definitions', () => {
     ]);
   });
 
-  test('kretprobe instances grow with the CPUs, within the kernel\'s limit', () => {
+  test("kretprobe instances grow with the CPUs, within the kernel's limit", () => {
     expect([1, 2, 16, 64, 128].map((n) => kretprobeMaxactive(n))).toEqual([128, 128, 1024, 4096, 4096]);
   });
 
@@ -158,7 +184,8 @@ describe('findSplats', () => {
   test('ordinary module messages are not splats', () => {
     expect(
       findSplats(
-        '[    3.565782] kni_like: loading out-of-tree module taints kernel.\n[    3.566012] kni_like: module verification failed: signature and/or required key missing - tainting kernel\n',
+        '[    3.565782] kni_like: loading out-of-tree module taints kernel.\n[    3.566012] kni_like: module ' +
+          'verification failed: signature and/or required key missing - tainting kernel\n',
       ),
     ).toEqual([]);
   });

@@ -32,7 +32,12 @@ const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g
 
 /** check-state.sh output as an object. */
 function state(name: string): Record<string, string> {
-  return Object.fromEntries(read(`check-${name}.txt`).trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  return Object.fromEntries(
+    read(`check-${name}.txt`)
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
 }
 
 /** Nothing of run `runId` is left on the kernel, and nothing global was touched. */
@@ -107,7 +112,13 @@ beforeAll(async () => {
     // Ready when the second port's interface exists (like the DPDK preset's `ip link show vEth0`).
     job('fixed', { module: { path: join(work, 'fixed', 'kni_like.ko'), name: 'kni_like', args: '' } }, { readyPattern: '', readyCommand: 'ip link show kl1' }),
     job('exitnow', {}, { command: `${app} --exit-now` }),
-    job('kmem', { cycles: 1, track: [{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }, { alloc: 'kmalloc', free: 'kfree' }] }),
+    job('kmem', {
+      cycles: 1,
+      track: [
+        { alloc: 'alloc_netdev_mqs', free: 'free_netdev' },
+        { alloc: 'kmalloc', free: 'kfree' },
+      ],
+    }),
     job('warn', { cycles: 1, module: { path: join(work, 'fixed', 'kni_like.ko'), name: 'kni_like', args: 'warn_on_release=1' } }),
     job('timeout', { cycles: 50, timeoutSeconds: 6 }, { holdSeconds: 1 }),
     // A long hold: the state check and the SIGTERM land inside cycle 2 however slow a loaded guest is.
@@ -145,7 +156,16 @@ describe('target run in a VM', () => {
     expect(s.timings.cycles.every((c) => c.readySeconds > 0 && !c.killed && c.exitSignal === 'SIGTERM')).toBe(true);
     expect(s.sections['.text']).toMatch(/^0xffffffffc[0-9a-f]{7}$/);
     expect(JSON.parse(read('leaky', 'sections.json'))).toEqual(s.sections);
-    for (const f of ['trace.txt', 'sections.json', 'slabinfo-before.txt', 'slabinfo-after.txt', 'dmesg.txt', 'kprobe-profile.txt', 'stats-cpu0.txt', 'workload-3.log']) {
+    for (const f of [
+      'trace.txt',
+      'sections.json',
+      'slabinfo-before.txt',
+      'slabinfo-after.txt',
+      'dmesg.txt',
+      'kprobe-profile.txt',
+      'stats-cpu0.txt',
+      'workload-3.log',
+    ]) {
       expect(s.files).toContain(f);
       expect(existsSync(join(work, 'leaky', f))).toBe(true);
     }
@@ -171,7 +191,9 @@ describe('target run in a VM', () => {
     // The objects never released are exactly the lad_devs, allocated in igb_like_probe.
     // Paired in trace order: a released net_dev's address may be reused by a later lad_dev.
     const allocated = new Map<string, string>();
-    for (const m of trace.matchAll(/a0: \((0x[0-9a-f]+) <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=(0x[0-9a-f]+)|f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=(0x[0-9a-f]+)/g)) {
+    for (const m of trace.matchAll(
+      /a0: \((0x[0-9a-f]+) <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=(0x[0-9a-f]+)|f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=(0x[0-9a-f]+)/g,
+    )) {
       if (m[2] !== undefined) allocated.set(m[2], m[1]);
       else allocated.delete(m[3]);
     }
@@ -283,7 +305,13 @@ describe('target run in a VM', () => {
 
   test('SIGKILL to the runner: `target cleanup --state` restores the kernel', () => {
     expect(existsSync(join(work, 'killed.problem'))).toBe(false);
-    expect(state('killed-before')).toMatchObject({ kprobe_events_of_group: '2', instance: 'present', module: 'loaded', workload_processes: '1', lock: 'present' });
+    expect(state('killed-before')).toMatchObject({
+      kprobe_events_of_group: '2',
+      instance: 'present',
+      module: 'loaded',
+      workload_processes: '1',
+      lock: 'present',
+    });
     expect(rc('killed-cleanup')).toBe(0);
     expect(read('killed-cleanup.stdout')).toMatch(/^cleanup: \d+ step\(s\), 0 problem\(s\)$/m);
     expect(existsSync(join(work, 'killed', 'cleanup-state.json'))).toBe(false);
@@ -295,7 +323,12 @@ describe('target run in a VM: a module that oopses on load', () => {
   test('the VM panics (oops=panic) and the run reports it with the oops excerpt', async () => {
     const j = job('oops', { module: { path: join(work, 'leaky', 'kni_like.ko'), name: 'kni_like', args: 'oops_on_load=1' } });
     writeFileSync(join(work, 'oops.json'), JSON.stringify(j));
-    const r = await runInGuest(kernel, { argv: ['node', cli, 'target', 'run', '--job', join(work, 'oops.json')], cwd: work, outDir: join(work, 'oops-guest'), timeoutSeconds: 120 });
+    const r = await runInGuest(kernel, {
+      argv: ['node', cli, 'target', 'run', '--job', join(work, 'oops.json')],
+      cwd: work,
+      outDir: join(work, 'oops-guest'),
+      timeoutSeconds: 120,
+    });
     expect(r.kernelPanic).toBe(true);
     expect(r.exitCode).toBeNull();
     expect(r.panicExcerpt).toContain('kni_like: oops_on_load set, dereferencing NULL');

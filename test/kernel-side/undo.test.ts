@@ -64,7 +64,8 @@ describe('UndoLog', () => {
     log.push({ kind: 'rmdir', path: dir });
     const problems = await log.undoAll({
       run: async (s) => {
-        if (s.kind === 'rmdir') rmSync(s.path); // fails: a directory
+        if (s.kind === 'rmdir')
+          rmSync(s.path); // fails: a directory
         else await machineUndo.run(s);
       },
     });

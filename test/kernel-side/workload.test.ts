@@ -91,7 +91,9 @@ describe('runCycle', () => {
 
   test('exiting before ready is workload-not-ready with the output tail', async () => {
     const { dir, undo } = freshDir('exits');
-    const err = await runCycle(workload({ command: 'echo "cannot open /dev/kni_like" >&2; exit 3', readyPattern: 'ready' }), 1, dir, undo, never).catch((e) => e);
+    const err = await runCycle(workload({ command: 'echo "cannot open /dev/kni_like" >&2; exit 3', readyPattern: 'ready' }), 1, dir, undo, never).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(WorkloadFailure);
     expect(err.status).toBe('workload-not-ready');
     expect(err.message).toBe('cycle 1: the workload exited with code 3 before it was ready (it said: cannot open /dev/kni_like)');
@@ -116,7 +118,13 @@ describe('runCycle', () => {
     const { dir, undo, stateFile } = freshDir('abort');
     const controller = new AbortController();
     const pidFile = join(dir, 'pid');
-    const run = runCycle(workload({ command: `echo $$ > ${pidFile}; echo ready; exec sleep 30`, readyPattern: 'ready', holdSeconds: 30 }), 1, dir, undo, controller.signal);
+    const run = runCycle(
+      workload({ command: `echo $$ > ${pidFile}; echo ready; exec sleep 30`, readyPattern: 'ready', holdSeconds: 30 }),
+      1,
+      dir,
+      undo,
+      controller.signal,
+    );
     for (let i = 0; i < 50 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200));
     controller.abort(new RunAborted('cancelled', 'cancelled by the test'));

@@ -127,19 +127,51 @@ describe('the lab set-up command', () => {
   const call = { nodePath: '/usr/bin/node', cliPath: '/a/dist/cli.js', labDir: '/tc/lab', release: '' };
   test('as root: the CLI itself', () => {
     expect(labCliArgv('setup', { ...call, release: '6.1.0-77-amd64', who: ROOT })).toEqual([
-      '/usr/bin/node', '/a/dist/cli.js', 'lab', 'setup', '--dir', '/tc/lab', '--json', '--kernel', '6.1.0-77-amd64',
+      '/usr/bin/node',
+      '/a/dist/cli.js',
+      'lab',
+      'setup',
+      '--dir',
+      '/tc/lab',
+      '--json',
+      '--kernel',
+      '6.1.0-77-amd64',
     ]);
   });
   test('not root: through sudo -n, the lab handed back to the calling user', () => {
     expect(labCliArgv('setup', { ...call, release: '6.1.0-77-amd64', who: RUNNER })).toEqual([
-      'sudo', '-n', '/usr/bin/node', '/a/dist/cli.js', 'lab', 'setup', '--dir', '/tc/lab', '--json', '--kernel', '6.1.0-77-amd64', '--owner', '1001:118',
+      'sudo',
+      '-n',
+      '/usr/bin/node',
+      '/a/dist/cli.js',
+      'lab',
+      'setup',
+      '--dir',
+      '/tc/lab',
+      '--json',
+      '--kernel',
+      '6.1.0-77-amd64',
+      '--owner',
+      '1001:118',
     ]);
-    expect(labCliArgv('plan', { ...call, who: RUNNER })).toEqual(['sudo', '-n', '/usr/bin/node', '/a/dist/cli.js', 'lab', 'plan', '--dir', '/tc/lab', '--json']);
+    expect(labCliArgv('plan', { ...call, who: RUNNER })).toEqual([
+      'sudo',
+      '-n',
+      '/usr/bin/node',
+      '/a/dist/cli.js',
+      'lab',
+      'plan',
+      '--dir',
+      '/tc/lab',
+      '--json',
+    ]);
     expect(asRoot(['x'], ROOT)).toEqual(['x']);
   });
   test('a sudo that wants a password, or no sudo, is a refusal; a failing set-up is not', () => {
     expect(sudoRefusal({ stderr: 'sudo: a password is required\n' })).toBe('sudo -n refused: a password is required');
-    expect(sudoRefusal({ stderr: 'runner is not in the sudoers file.  This incident will be reported.\n' })).toBe('sudo -n refused: runner is not in the sudoers file');
+    expect(sudoRefusal({ stderr: 'runner is not in the sudoers file.  This incident will be reported.\n' })).toBe(
+      'sudo -n refused: runner is not in the sudoers file',
+    );
     expect(sudoRefusal({ stderr: '', spawnError: 'ENOENT' })).toBe('sudo is not installed (not found on PATH)');
     expect(sudoRefusal({ stderr: '', spawnError: 'EACCES' })).toBe('sudo is not installed (not found on PATH)');
     expect(sudoRefusal({ stderr: '', spawnError: 'EMFILE' })).toBe('sudo could not be started (EMFILE)');
@@ -190,7 +222,10 @@ describe('provisionLab', () => {
   test('no lab, not root: both commands through sudo -n', async () => {
     const f = fake({ who: RUNNER });
     await provisionLab('', f.io);
-    expect(f.argvs.map((a) => a.slice(0, 2))).toEqual([['sudo', '-n'], ['sudo', '-n']]);
+    expect(f.argvs.map((a) => a.slice(0, 2))).toEqual([
+      ['sudo', '-n'],
+      ['sudo', '-n'],
+    ]);
     expect(f.argvs[1]).toContain('--owner');
   });
 
@@ -228,15 +263,20 @@ describe('provisionLab', () => {
     const f = fake({ who: RUNNER, cache: { available: true }, exec: () => ({ code: 1, stdout: '', stderr: 'sudo: a password is required\n' }) });
     const error = await provisionLab('', f.io).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toMatch(/^target: vm sets up its kernel lab as root .* runs as uid 1001 and sudo -n refused: a password is required\. Run the runner as root or allow it passwordless sudo/);
-    expect((error as Error).message).toMatch(/or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118 \(docs\/self-hosted-runner\.md\)$/);
+    expect((error as Error).message).toMatch(
+      /^target: vm sets up its kernel lab as root .* runs as uid 1001 and sudo -n refused: a password is required\. Run the runner as root or allow it passwordless sudo/,
+    );
+    expect((error as Error).message).toMatch(
+      /or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118 \(docs\/self-hosted-runner\.md\)$/,
+    );
     expect(f.cacheCalls).toEqual([]);
   });
 
   test('a failing set-up: its last line in the error, nothing saved', async () => {
     const f = fake({
       cache: { available: true },
-      exec: (argv) => (argv.includes('setup') ? { code: 64, stdout: '', stderr: 'lab: packages: 1 s\nalloc-balance: cannot download linux-image-6.1.0-77-amd64\n' } : null),
+      exec: (argv) =>
+        argv.includes('setup') ? { code: 64, stdout: '', stderr: 'lab: packages: 1 s\nalloc-balance: cannot download linux-image-6.1.0-77-amd64\n' } : null,
     });
     await expect(provisionLab('', f.io)).rejects.toThrow('VM lab set-up failed (`lab setup`, exit 64): cannot download linux-image-6.1.0-77-amd64');
     expect(f.cacheCalls.filter((c) => c.startsWith('save'))).toEqual([]);

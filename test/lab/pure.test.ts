@@ -115,7 +115,15 @@ describe('initramfs archive', () => {
 describe('guest scripts', () => {
   test('the job script gives the program its exact argv, a clean environment and its cwd (run by the real sh)', () => {
     const job = {
-      argv: [process.execPath, '-e', 'console.log(JSON.stringify({ argv: process.argv.slice(1), env: process.env, cwd: process.cwd() }))', "it's", 'a b', '$HOME', '"q"'],
+      argv: [
+        process.execPath,
+        '-e',
+        'console.log(JSON.stringify({ argv: process.argv.slice(1), env: process.env, cwd: process.cwd() }))',
+        "it's",
+        'a b',
+        '$HOME',
+        '"q"',
+      ],
       cwd: scratch,
       env: { AB_X: 'va lue', PATH: '/usr/bin:/bin' },
     };

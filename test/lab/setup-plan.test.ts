@@ -22,7 +22,14 @@ function apt(installed: string[], images: string[]) {
       if (cmd === 'dpkg-query') {
         const pattern = args.at(-1)!;
         const asked = pattern.includes('*') ? installed.filter((p) => p.startsWith('linux-headers-') && p.endsWith('-amd64')) : args.slice(3);
-        return { code: 0, stdout: asked.filter((p) => installed.includes(p)).map((p) => `${p} installed\n`).join(''), stderr: '' };
+        return {
+          code: 0,
+          stdout: asked
+            .filter((p) => installed.includes(p))
+            .map((p) => `${p} installed\n`)
+            .join(''),
+          stderr: '',
+        };
       }
       if (cmd === 'apt-cache') return { code: 0, stdout: `${args[1]}:\n  Candidate: ${images.includes(args[1]) ? '6.1.999-1' : '(none)'}\n`, stderr: '' };
       return { code: 0, stdout: '', stderr: '' };

@@ -238,9 +238,7 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
       { kind: 'file', path: 'init', data: Buffer.from('#!/bin/busybox sh\n/bin/busybox sleep 600\n'), mode: 0o755 },
     ]);
     const t0 = performance.now();
-    const error = await runInGuest(hanging, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { bootTimeoutSeconds: 5 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await runInGuest(hanging, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { bootTimeoutSeconds: 5 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuestError);
     expect((error as GuestError).message).toContain('did not reach /init within 5 s');
     expect(performance.now() - t0).toBeLessThan(9000);

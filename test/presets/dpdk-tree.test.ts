@@ -157,7 +157,8 @@ describe('detectDpdkTree', () => {
   });
 
   it('takes config-gated sources only for the options DPDK enabled by default', () => {
-    const mk = 'SRCS-y := kni_misc.c\nSRCS-$(CONFIG_RTE_KNI_KMOD_ETHTOOL) += kni_ethtool.c \\\n\tethtool/igb/igb_main.c\nSRCS-$(CONFIG_RTE_KNI_VHOST) += kni_vhost.c\n';
+    const mk =
+      'SRCS-y := kni_misc.c\nSRCS-$(CONFIG_RTE_KNI_KMOD_ETHTOOL) += kni_ethtool.c \\\n\tethtool/igb/igb_main.c\nSRCS-$(CONFIG_RTE_KNI_VHOST) += kni_vhost.c\n';
     expect(legacyMakeSources(mk, LEGACY_DEFAULT_CONFIG)).toEqual(['kni_misc.c', 'kni_ethtool.c', 'ethtool/igb/igb_main.c']);
     expect(legacyMakeSources(mk, [])).toEqual(['kni_misc.c']);
   });
@@ -183,7 +184,7 @@ describe('detectDpdkTree', () => {
   it('refuses a DPDK tree without KNI files and a directory that is not DPDK', () => {
     const noKni = tree('v22.07-stripped', { VERSION: '22.07.0\n', 'lib/eal/include/': '' });
     expect(() => requireKni(detectDpdkTree(noKni))).toThrow(/has no KNI module: neither kernel\/linux\/kni/);
-    const other = tree('not-dpdk', { 'Makefile': 'obj-m := x.o\n' });
+    const other = tree('not-dpdk', { Makefile: 'obj-m := x.o\n' });
     expect(() => detectDpdkTree(other)).toThrow(/is not a DPDK tree .*module-dir/);
     expect(() => detectDpdkTree(join(scratch, 'missing'))).toThrow(/does not exist/);
   });

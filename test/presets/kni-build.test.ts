@@ -58,7 +58,7 @@ afterAll(() => {
 });
 
 describe('rte_kni.ko from the fixture tree', () => {
-  it.each(['meson', 'kbuild'] as const)('builds with %s, for the headers\' kernel', async (way) => {
+  it.each(['meson', 'kbuild'] as const)("builds with %s, for the headers' kernel", async (way) => {
     const tree = requireKni(detectDpdkTree(treeDir));
     const outDir = join(work, `module-${way}`);
     const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir, way, mesonAvailable: true });

@@ -86,7 +86,14 @@ describe('preset inputs', () => {
 
   it('takes the module parameters and build way', () => {
     const o = parseDpdkKniOptions(
-      reader({ 'dpdk-portmask': '1', 'kni-kthread-mode': 'multiple', 'kni-carrier': 'on', 'dpdk-build': 'kbuild', 'dpdk-hugepages': '512', 'dpdk-drivers': 'net/ixgbe, net/i40e' }),
+      reader({
+        'dpdk-portmask': '1',
+        'kni-kthread-mode': 'multiple',
+        'kni-carrier': 'on',
+        'dpdk-build': 'kbuild',
+        'dpdk-hugepages': '512',
+        'dpdk-drivers': 'net/ixgbe, net/i40e',
+      }),
       'host',
     );
     expect(o).toMatchObject({ kthreadMode: 'multiple', carrier: 'on', build: 'kbuild', hugepages: 512, drivers: ['net/ixgbe', 'net/i40e'] });

@@ -15,14 +15,25 @@ describe('DPDK build prerequisites', () => {
     const names = (rs: ReturnType<typeof requirementsOf>) => rs.map((r) => r.name).sort();
     expect(names(requirementsOf([{ plan: plan('meson'), userspace: true }]))).toEqual(['cc', 'elftools', 'make', 'meson', 'ninja', 'numaif.h', 'pkg-config']);
     expect(names(requirementsOf([{ plan: plan('kbuild'), userspace: false }]))).toEqual(['cc', 'make']);
-    expect(names(requirementsOf([{ plan: plan('make'), userspace: true }, { plan: plan('kbuild'), userspace: false }]))).toEqual(['cc', 'make', 'numaif.h']);
+    expect(
+      names(
+        requirementsOf([
+          { plan: plan('make'), userspace: true },
+          { plan: plan('kbuild'), userspace: false },
+        ]),
+      ),
+    ).toEqual(['cc', 'make', 'numaif.h']);
   });
 
   test('what is missing is named with the packages that install it', () => {
-    const reqs = requirementsOf([{ plan: plan('meson'), userspace: true }, { plan: plan('meson'), userspace: false }]);
+    const reqs = requirementsOf([
+      { plan: plan('meson'), userspace: true },
+      { plan: plan('meson'), userspace: false },
+    ]);
     const missing = missingRequirements(reqs, probe(['make', 'cc', 'pkg-config', 'h:numaif.h']));
     expect(describeMissing(missing)).toBe(
-      'the DPDK build needs meson, ninja, pyelftools (the python3 module elftools), which are not installed: sudo apt-get install -y meson ninja-build python3-pyelftools',
+      'the DPDK build needs meson, ninja, pyelftools (the python3 module elftools), which are not ' +
+        'installed: sudo apt-get install -y meson ninja-build python3-pyelftools',
     );
     expect(missingRequirements(reqs, probe(['make', 'cc', 'pkg-config', 'meson', 'ninja', 'py:elftools', 'h:numaif.h']))).toEqual([]);
   });

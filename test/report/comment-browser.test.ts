@@ -18,7 +18,10 @@ let markdown = '';
 
 beforeAll(async () => {
   browser = await launchChromium();
-  markdown = renderCommentMarkdown([await recordedReport()], { checkName: 'alloc-balance', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120386231' });
+  markdown = renderCommentMarkdown([await recordedReport()], {
+    checkName: 'alloc-balance',
+    runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120386231',
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -87,7 +90,12 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
             const hit = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
             return { text: td.textContent ?? '', right: r.right, visible: hit === td || td.contains(hit) };
           }),
-          lines: paths.map((p) => ({ stroke: p.getAttribute('stroke') ?? '', rgb: rgb(p.getAttribute('stroke') ?? ''), width: parseFloat(p.getAttribute('stroke-width') ?? '0'), points: (p.getAttribute('d') ?? '').split(/[ML]/).filter((s) => s.trim() !== '').length })),
+          lines: paths.map((p) => ({
+            stroke: p.getAttribute('stroke') ?? '',
+            rgb: rgb(p.getAttribute('stroke') ?? ''),
+            width: parseFloat(p.getAttribute('stroke-width') ?? '0'),
+            points: (p.getAttribute('d') ?? '').split(/[ML]/).filter((s) => s.trim() !== '').length,
+          })),
           background: rgb(svg.querySelector('rect.background')?.getAttribute('fill') ?? ''),
           yTicks: [...svg.querySelectorAll('g.left-axis g.label text')].map((t) => t.textContent ?? ''),
         };
@@ -108,11 +116,18 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
     expect(measured.boxRight).toBeLessThanOrEqual(16 + COMMENT_WIDTH + 0.5);
     expect(measured.table.scrollWidth).toBeLessThanOrEqual(measured.table.clientWidth);
     expect(measured.table.right).toBeLessThanOrEqual(measured.contentRight + 0.5);
-    expect(measured.headers.map((h) => h.text)).toEqual(['Status', 'Pair / call site', 'Base allocs/frees', 'PR allocs/frees', 'Leaked/cycle base → PR', 'Change']);
+    expect(measured.headers.map((h) => h.text)).toEqual([
+      'Status',
+      'Pair / call site',
+      'Base allocs/frees',
+      'PR allocs/frees',
+      'Leaked/cycle base → PR',
+      'Change',
+    ]);
     for (const h of measured.headers) expect(h.right, h.text).toBeLessThanOrEqual(measured.contentRight + 0.5);
   });
 
-  it('shows every row\'s status', () => {
+  it("shows every row's status", () => {
     expect(measured.statuses.map((s) => s.text)).toEqual(['❌ new leak', '❌ new leak', '✅ balanced']);
     for (const s of measured.statuses) {
       expect(s.visible, s.text).toBe(true);

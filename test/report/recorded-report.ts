@@ -18,7 +18,11 @@ export const HEAD_REPO = 'eve-contrib/kni-driver';
 async function recordedAnalysis(name: string): Promise<{ analysis: AnalysisResult; kernel: string }> {
   const dir = join(DATA, 'recorded', name);
   const file = (f: string) => join(dir, f);
-  const map = new ModuleMap('kni_like', readFileSync(file('kni_like.nm'), 'utf8'), JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>);
+  const map = new ModuleMap(
+    'kni_like',
+    readFileSync(file('kni_like.nm'), 'utf8'),
+    JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
+  );
   const analysis = await analyzeTraces({
     traces: [file('trace.txt')],
     pairs: [NETDEV],

@@ -64,7 +64,8 @@ function cycles(perCycle: number, extraCallers = 0): AnalysisResult {
   const l = (body: string) => lines.push(`          leakyd-121     [000] .....  ${(ts++).toFixed(6)}: ${body}`);
   for (let c = 1; c <= 3; c++) {
     l(`tracing_mark_write: alloc-balance cycle=${c} start`);
-    for (let k = 0; k < perCycle; k++) l(`a0: (leaky_create_port+0x40/0x80 [leaky] <- alloc_netdev_mqs) ret=0xffff8880${(addr++).toString(16).padStart(8, '0')}`);
+    for (let k = 0; k < perCycle; k++)
+      l(`a0: (leaky_create_port+0x40/0x80 [leaky] <- alloc_netdev_mqs) ret=0xffff8880${(addr++).toString(16).padStart(8, '0')}`);
     for (let k = 0; k < extraCallers; k++) {
       const a = `0xffff8880${(addr++).toString(16).padStart(8, '0')}`;
       l(`a0: (leaky_helper_${k}+0x10/0x80 [leaky] <- alloc_netdev_mqs) ret=${a}`);
@@ -110,8 +111,12 @@ describe('markdown', () => {
     const report = await recordedReport();
     const source = { serverUrl: 'https://github.com', repo: HEAD_REPO, sha: HEAD_SHA };
     const md = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis, source });
-    expect(md).toContain(`| ❌ new leak | &nbsp;&nbsp;\`igb_like_probe\` [kni_like.c:59](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L59) | 6/6 | 6/0 | 0 → 2 | +2 |`);
-    expect(md).toContain(`| ✅ balanced | &nbsp;&nbsp;\`kni_like_ioctl_create\` [kni_like.c:80](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L80) | 6/6 | 6/6 | 0 → 0 | 0 |`);
+    expect(md).toContain(
+      `| ❌ new leak | &nbsp;&nbsp;\`igb_like_probe\` [kni_like.c:59](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L59) | 6/6 | 6/0 | 0 → 2 | +2 |`,
+    );
+    expect(md).toContain(
+      `| ✅ balanced | &nbsp;&nbsp;\`kni_like_ioctl_create\` [kni_like.c:80](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L80) | 6/6 | 6/6 | 0 → 0 | 0 |`,
+    );
     for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.replace(/\\\|/g, '').split(' | ')).toHaveLength(6);
     const unlinked = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis });
     expect(unlinked).toContain('| ❌ new leak | &nbsp;&nbsp;`igb_like_probe` kni_like.c:59 | 6/6 | 6/0 | 0 → 2 | +2 |');
@@ -120,7 +125,9 @@ describe('markdown', () => {
 
   it('links a path inside the repository, never one outside it', () => {
     const ref = { serverUrl: 'https://ghe.example.com/', repo: 'nic-lab/kni-driver', sha: HEAD_SHA };
-    expect(sourceUrl('kernel/linux/kni/kni_misc.c:412', ref)).toBe(`https://ghe.example.com/nic-lab/kni-driver/blob/${HEAD_SHA}/kernel/linux/kni/kni_misc.c#L412`);
+    expect(sourceUrl('kernel/linux/kni/kni_misc.c:412', ref)).toBe(
+      `https://ghe.example.com/nic-lab/kni-driver/blob/${HEAD_SHA}/kernel/linux/kni/kni_misc.c#L412`,
+    );
     expect(sourceUrl('./my driver/kni_like.c:59', ref)).toBe(`https://ghe.example.com/nic-lab/kni-driver/blob/${HEAD_SHA}/my%20driver/kni_like.c#L59`);
     expect(sourceUrl('/usr/src/linux-headers-6.1.0-56-common/include/linux/netdevice.h:2590', ref)).toBeNull();
     expect(sourceUrl('../outside.c:3', ref)).toBeNull();

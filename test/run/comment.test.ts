@@ -29,13 +29,23 @@ const server = useGitHubServer();
 /** The leaky PR run, with the canary caught, as full mode would render it. */
 async function canaryReport(): Promise<RunReport> {
   const report = await recordedReport();
-  report.canary = { caught: true, site: 'ab_canary_open', location: 'canary/ab_canary.c:31', leakedPerCycle: 1, cycles: 2, status: 'ok', kernel: report.runner.kernel };
+  report.canary = {
+    caught: true,
+    site: 'ab_canary_open',
+    location: 'canary/ab_canary.c:31',
+    leakedPerCycle: 1,
+    cycles: 2,
+    status: 'ok',
+    kernel: report.runner.kernel,
+  };
   return report;
 }
 
 /** A PR side whose module oopsed on load: the VM's real serial console as the excerpt. */
 async function oopsReport(): Promise<RunReport> {
-  return recordedReport({ pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined } });
+  return recordedReport({
+    pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined },
+  });
 }
 
 describe('the comment of one report', () => {
@@ -59,12 +69,17 @@ describe('the comment of one report', () => {
     );
     const demo = { ...report, change: undefined };
     expect(contextLine(demo, {})).toBe('base `9f2c1e0b7d4a` → PR `4e7d2c9a1b0f` · kernel 6.1.0-56-amd64 · target vm · runner nic-runner-1');
-    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(`<sub>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`);
+    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(
+      `<sub>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
+    );
   });
 
   it('a matrix: the worst verdict on top, then each runner with its own table and details', async () => {
     const leaky = await recordedReport({ runner: 'nic-a' });
-    const crashed = await recordedReport({ runner: 'nic-b', pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined } });
+    const crashed = await recordedReport({
+      runner: 'nic-b',
+      pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined },
+    });
     const md = renderComment([leaky, crashed], { checkName: 'alloc-balance' });
     expect(md.startsWith('### alloc-balance: kernel memory balance (nic-a, nic-b)\n\n**FAIL on nic-a, nic-b (2 runners): ')).toBe(true);
     expect(md).toContain('\n#### nic-a\n\n**❌ fail: PR leaks 2 objects/cycle at igb_like_probe (base 0)**');

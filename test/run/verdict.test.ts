@@ -34,7 +34,12 @@ describe('decideVerdict', () => {
     ['ok', 'workload-not-ready', 'fail', /^❌ fail: on the PR build the workload never became ready$/],
     ['ok', 'kernel-splat', 'fail', /^❌ fail: on the PR build the kernel reported an error$/],
     ['ok', 'build-failed', 'fail', /^❌ fail: on the PR build the module did not build$/],
-    ['workload-not-ready', 'workload-not-ready', 'inconclusive', /^⚠️ inconclusive: base and PR both failed the same way \(the workload never became ready\): the environment, not the PR$/],
+    [
+      'workload-not-ready',
+      'workload-not-ready',
+      'inconclusive',
+      /^⚠️ inconclusive: base and PR both failed the same way \(the workload never became ready\): the environment, not the PR$/,
+    ],
     ['build-failed', 'build-failed', 'inconclusive', /both failed the same way \(the module did not build\)/],
     ['load-failed', 'workload-failed', 'inconclusive', /^⚠️ inconclusive: the base build could not be measured either \(the module failed to load\)$/],
     ['workload-not-ready', 'ok', 'inconclusive', /^⚠️ inconclusive: the base build could not be measured \(the workload never became ready\)$/],
@@ -48,7 +53,10 @@ describe('decideVerdict', () => {
   });
 
   test('both failing names each side with its commit and reason', () => {
-    const c = verdict(side('base', 'workload-not-ready', 'EAL: Cannot get hugepage information'), side('pr', 'workload-not-ready', 'EAL: Cannot get hugepage information'));
+    const c = verdict(
+      side('base', 'workload-not-ready', 'EAL: Cannot get hugepage information'),
+      side('pr', 'workload-not-ready', 'EAL: Cannot get hugepage information'),
+    );
     expect(c.reasons).toEqual([
       `base (${'b'.repeat(12)}): the workload never became ready: EAL: Cannot get hugepage information`,
       `PR (${'c'.repeat(12)}): the workload never became ready: EAL: Cannot get hugepage information`,

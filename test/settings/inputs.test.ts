@@ -6,7 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { INPUTS, INPUT_NAMES, actionYmlDefault, type InputSpec } from '../../src/settings/inputs.js';
 
-const action = parse(readFileSync(join(import.meta.dirname, '../../action.yml'), 'utf8')) as { inputs: Record<string, { description?: string; default?: string }> };
+const action = parse(readFileSync(join(import.meta.dirname, '../../action.yml'), 'utf8')) as {
+  inputs: Record<string, { description?: string; default?: string }>;
+};
 
 describe('the inputs table and action.yml', () => {
   test('the same names, in both directions', () => {

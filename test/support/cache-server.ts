@@ -70,7 +70,8 @@ export async function startCacheServer(dir: string, token = 'cache-test-token'):
       const keys: string[] = [body.key, ...(body.restore_keys ?? [])];
       for (const key of keys) {
         const i = entries.findIndex((e) => e.finalized && e.version === body.version && (e.key === key || (key !== body.key && e.key.startsWith(key))));
-        if (i >= 0) return json(res, 200, { ok: true, signed_download_url: `${base}/devstoreaccount1/cache/entry-${i}?sig=download`, matched_key: entries[i].key });
+        if (i >= 0)
+          return json(res, 200, { ok: true, signed_download_url: `${base}/devstoreaccount1/cache/entry-${i}?sig=download`, matched_key: entries[i].key });
       }
       return json(res, 200, { ok: false });
     }

@@ -20,7 +20,14 @@ export function loadEvent(name: string): Record<string, any> {
 
 /** The context the runner would give for fixture `name` of event `eventName`. */
 export function eventContext(eventName: string, name: string, extra: Partial<EventContext> = {}): EventContext {
-  return { eventName, payload: loadEvent(name), sha: 'c0ffee00d15ea5e0123456789abcdef012345678', ref: 'refs/heads/main', repository: 'nic-lab/kni-driver', ...extra };
+  return {
+    eventName,
+    payload: loadEvent(name),
+    sha: 'c0ffee00d15ea5e0123456789abcdef012345678',
+    ref: 'refs/heads/main',
+    repository: 'nic-lab/kni-driver',
+    ...extra,
+  };
 }
 
 export const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxWaitMs: 5000 };

@@ -62,7 +62,15 @@ function load() {
     );
     for (const [method, op] of Object.entries(item as Json)) {
       if (!['get', 'post', 'patch', 'put', 'delete'].includes(method)) continue;
-      ops.push({ method: method.toUpperCase(), template, regex, names, operationId: (op as Json).operationId, pointer: `#/paths/${escapePointer(template)}/${method}`, op: op as Json });
+      ops.push({
+        method: method.toUpperCase(),
+        template,
+        regex,
+        names,
+        operationId: (op as Json).operationId,
+        pointer: `#/paths/${escapePointer(template)}/${method}`,
+        op: op as Json,
+      });
     }
   }
   // Literal segments beat parameters: /repos/{o}/{r}/issues/comments before /repos/{o}/{r}/issues/{n}.

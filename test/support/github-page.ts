@@ -25,7 +25,7 @@ const PAGE_COLOURS: Record<Scheme, { canvas: string; border: string }> = {
   dark: { canvas: '#0d1117', border: '#3d444d' },
 };
 
-function escapeHtml(text: string): string {
+function _escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -76,20 +76,23 @@ export async function renderComment(browser: Browser, markdown: string, scheme: 
   await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
   await page.setViewport({ width: COMMENT_WIDTH + 32, height: 800, deviceScaleFactor: 1 });
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  await page.evaluate(async (theme) => {
-    // Charts are opened as a reader would; the other details stay folded as GitHub shows them.
-    for (const d of document.querySelectorAll('details')) if (d.querySelector('pre.mermaid')) d.open = true;
-    const m = (window as unknown as { mermaid: { initialize: (c: object) => void; render: (id: string, text: string) => Promise<{ svg: string }> } }).mermaid;
-    m.initialize({ startOnLoad: false, theme, securityLevel: 'strict' });
-    let n = 0;
-    for (const pre of document.querySelectorAll('pre.mermaid')) {
-      const chart = document.createElement('div');
-      chart.className = 'mermaid-chart';
-      // A chart Mermaid cannot parse throws here: the test sees it.
-      chart.innerHTML = (await m.render(`chart-${n++}`, pre.textContent ?? '')).svg;
-      pre.replaceWith(chart);
-    }
-  }, scheme === 'dark' ? 'dark' : 'default');
+  await page.evaluate(
+    async (theme) => {
+      // Charts are opened as a reader would; the other details stay folded as GitHub shows them.
+      for (const d of document.querySelectorAll('details')) if (d.querySelector('pre.mermaid')) d.open = true;
+      const m = (window as unknown as { mermaid: { initialize: (c: object) => void; render: (id: string, text: string) => Promise<{ svg: string }> } }).mermaid;
+      m.initialize({ startOnLoad: false, theme, securityLevel: 'strict' });
+      let n = 0;
+      for (const pre of document.querySelectorAll('pre.mermaid')) {
+        const chart = document.createElement('div');
+        chart.className = 'mermaid-chart';
+        // A chart Mermaid cannot parse throws here: the test sees it.
+        chart.innerHTML = (await m.render(`chart-${n++}`, pre.textContent ?? '')).svg;
+        pre.replaceWith(chart);
+      }
+    },
+    scheme === 'dark' ? 'dark' : 'default',
+  );
   return {
     page,
     refused,
