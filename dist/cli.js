@@ -4848,17 +4848,34 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
+import { existsSync as existsSync11, readFileSync as readFileSync18 } from "node:fs";
 import { dirname as dirname4, join as join9 } from "node:path";
 import { fileURLToPath } from "node:url";
-function bundleDir() {
-  return dirname4(fileURLToPath(import.meta.url));
+function packageRoot(from = dirname4(fileURLToPath(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const manifest = join9(dir, "package.json");
+    if (existsSync11(manifest)) {
+      try {
+        if (JSON.parse(readFileSync18(manifest, "utf8")).name === NAME) return dir;
+      } catch {
+      }
+    }
+    const up = dirname4(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
-function cliPath() {
-  return join9(bundleDir(), "cli.js");
+function cliPath(from = dirname4(fileURLToPath(import.meta.url))) {
+  const beside = join9(from, "cli.js");
+  return existsSync11(beside) ? beside : join9(packageRoot(from), "dist", "cli.js");
 }
+var NAME;
 var init_bundle_paths = __esm({
   "src/bundle-paths.ts"() {
     "use strict";
+    NAME = "alloc-balance";
   }
 });
 
@@ -5142,14 +5159,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
+import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync19, writeFileSync as writeFileSync11 } from "node:fs";
 import { join as join10 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync18(join10(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync19(join10(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -5252,7 +5269,7 @@ var init_git = __esm({
 });
 
 // src/sources/worktrees.ts
-import { existsSync as existsSync11 } from "node:fs";
+import { existsSync as existsSync12 } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join as join11, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
@@ -5348,7 +5365,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git3(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync11(dir)) errors.push(e.message);
+      if (existsSync12(dir)) errors.push(e.message);
     }
     await rm(dir, { recursive: true, force: true });
   }
@@ -5486,7 +5503,7 @@ var init_console_watch = __esm({
 });
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants2, readFileSync as readFileSync19 } from "node:fs";
+import { accessSync, constants as constants2, readFileSync as readFileSync20 } from "node:fs";
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
@@ -5522,7 +5539,7 @@ function qemuArgs(c) {
 function detectAccel() {
   try {
     accessSync("/dev/kvm", constants2.R_OK | constants2.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync19("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync20("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
   } catch {
     return "tcg";
   }
@@ -5539,7 +5556,7 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn6 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream4, existsSync as existsSync12, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync20, rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
+import { createWriteStream as createWriteStream4, existsSync as existsSync13, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join as join12 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -5584,7 +5601,7 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync12(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync13(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
@@ -5607,7 +5624,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync12(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync13(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -5708,7 +5725,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
     const file = join12(job.outDir, EXIT_CODE_FILE);
-    if (existsSync12(file)) code = Number(readFileSync20(file, "utf8").trim());
+    if (existsSync13(file)) code = Number(readFileSync21(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -5844,7 +5861,7 @@ var init_launcher = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync21, existsSync as existsSync13 } from "fs";
+import { readFileSync as readFileSync22, existsSync as existsSync14 } from "fs";
 import { EOL } from "os";
 var Context;
 var init_context = __esm({
@@ -5857,8 +5874,8 @@ var init_context = __esm({
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync13(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync21(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          if (existsSync14(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL}`);
@@ -30628,7 +30645,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync14, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync15, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
 import { basename, join as join13, resolve as resolve3 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
@@ -30650,10 +30667,10 @@ function moduleNameOf(koPath) {
 }
 async function buildModule(req) {
   const moduleDir = resolve3(req.moduleDir);
-  if (!existsSync14(moduleDir)) {
+  if (!existsSync15(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync14(join13(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync15(join13(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -30679,7 +30696,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync14(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync15(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
   if (modules.length === 0) {
     return {
@@ -30698,7 +30715,7 @@ async function runPlans(req, plans, since) {
   const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync14(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync15(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -30709,7 +30726,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync14(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync15(output) || statSync2(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
@@ -30727,7 +30744,7 @@ var init_build_module = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync15, mkdirSync as mkdirSync10, readFileSync as readFileSync22, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
+import { existsSync as existsSync16, mkdirSync as mkdirSync10, readFileSync as readFileSync23, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { join as join14, resolve as resolve4 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -30770,9 +30787,9 @@ function targetJob(ctx, module, moduleDir) {
 }
 function readStatus(outDir) {
   const file = join14(outDir, "status.json");
-  if (!existsSync15(file)) return null;
+  if (!existsSync16(file)) return null;
   try {
-    return JSON.parse(readFileSync22(file, "utf8"));
+    return JSON.parse(readFileSync23(file, "utf8"));
   } catch {
     return null;
   }
@@ -30784,7 +30801,7 @@ async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync10(ctx.outDir, { recursive: true });
   const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
-  if (!existsSync15(moduleDir)) {
+  if (!existsSync16(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -30833,18 +30850,18 @@ async function runSide(source, ctx) {
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join14(ctx.outDir, f));
   const trace = join14(ctx.outDir, "trace.txt");
-  if (existsSync15(trace) && status.status !== "load-failed") {
+  if (existsSync16(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join14(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync15(f) && statSync3(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync16(f) && statSync3(f).size > 0);
     const profile = join14(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync15(profile) ? profile : void 0,
+      kprobeProfile: existsSync16(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
@@ -30863,7 +30880,7 @@ var init_side = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync16 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -30882,7 +30899,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync16(b.program)) {
+        if (existsSync17(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -30891,13 +30908,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync16(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync17(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync16(b.program)) return;
+        if (this.had.has(b.key) || !existsSync17(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -31298,7 +31315,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync17, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
+import { existsSync as existsSync18, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join16, resolve as resolve6 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
@@ -31318,9 +31335,9 @@ async function demoCommand(args) {
     throw new UsageError("demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo");
   }
   const started = Date.now();
-  const repoRoot = resolve6(bundleDir(), "..");
+  const repoRoot = packageRoot();
   const fixtureDir = join16(repoRoot, "demo", "kni-like");
-  if (!existsSync17(join16(fixtureDir, "kni_like.c")))
+  if (!existsSync18(join16(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve6(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
@@ -31450,6 +31467,7 @@ var package_default = {
     "@actions/github": "^9.1.1"
   },
   devDependencies: {
+    "@action-validator/core": "^0.6.0",
     "@biomejs/biome": "^2.6.9",
     "@octokit/openapi": "^23.0.2",
     "@types/node": "^20.19.43",

@@ -69561,13 +69561,29 @@ function actionsDirCache() {
 }
 
 // src/bundle-paths.ts
+import { existsSync as existsSync4, readFileSync } from "node:fs";
 import { dirname as dirname6, join as join7 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-function bundleDir() {
-  return dirname6(fileURLToPath2(import.meta.url));
+var NAME = "alloc-balance";
+function packageRoot(from = dirname6(fileURLToPath2(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const manifest = join7(dir, "package.json");
+    if (existsSync4(manifest)) {
+      try {
+        if (JSON.parse(readFileSync(manifest, "utf8")).name === NAME) return dir;
+      } catch {
+      }
+    }
+    const up = dirname6(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
-function cliPath() {
-  return join7(bundleDir(), "cli.js");
+function cliPath(from = dirname6(fileURLToPath2(import.meta.url))) {
+  const beside = join7(from, "cli.js");
+  return existsSync4(beside) ? beside : join7(packageRoot(from), "dist", "cli.js");
 }
 
 // src/core/pair-spec.ts
@@ -70371,10 +70387,10 @@ function runUrl(env) {
 }
 
 // src/github/event.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync4 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync5 } from "fs";
 import { EOL as EOL8 } from "os";
 var Context = class {
   /**
@@ -70384,8 +70400,8 @@ var Context = class {
     var _a2, _b, _c;
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
-      if (existsSync4(process.env.GITHUB_EVENT_PATH)) {
-        this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+      if (existsSync5(process.env.GITHUB_EVENT_PATH)) {
+        this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
         const path12 = process.env.GITHUB_EVENT_PATH;
         process.stdout.write(`GITHUB_EVENT_PATH ${path12} does not exist${EOL8}`);
@@ -74658,7 +74674,7 @@ function readEventContext(env = process.env) {
   if (path12 !== "") {
     let text2;
     try {
-      text2 = readFileSync2(path12, "utf8");
+      text2 = readFileSync3(path12, "utf8");
     } catch (e) {
       throw new UsageError2(`GITHUB_EVENT_PATH ${path12} cannot be read: ${e.message}`);
     }
@@ -75288,7 +75304,7 @@ async function resolveReportTarget(client2, repo, change, reports) {
 }
 
 // src/sources/worktrees.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
 import { join as join9, resolve as resolve4 } from "node:path";
 
@@ -75420,7 +75436,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git2(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync5(dir)) errors.push(e.message);
+      if (existsSync6(dir)) errors.push(e.message);
     }
     await rm2(dir, { recursive: true, force: true });
   }
@@ -75431,11 +75447,11 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync7, mkdirSync as mkdirSync2, readFileSync as readFileSync4, readdirSync as readdirSync2, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync5, readdirSync as readdirSync2, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
 import { join as join11, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
-import { readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
+import { readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
 
 // src/core/ledger.ts
 var ALLOC = 0;
@@ -76452,7 +76468,7 @@ function parseKprobeProfile(text2) {
 // src/core/analyze-traces.ts
 function readText2(path12, what) {
   try {
-    return readFileSync3(path12, "latin1");
+    return readFileSync4(path12, "latin1");
   } catch (e) {
     throw new UsageError2(`${what} ${path12}: cannot be read (${e.code ?? e.message})`);
   }
@@ -76519,7 +76535,7 @@ async function analyzeTraces(options) {
 }
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync6, readdirSync, realpathSync, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync7, readdirSync, realpathSync, statSync as statSync3 } from "node:fs";
 import { basename as basename5, join as join10, resolve as resolve5 } from "node:path";
 
 // src/exec.ts
@@ -76648,10 +76664,10 @@ function moduleNameOf(koPath) {
 }
 async function buildModule(req) {
   const moduleDir = resolve5(req.moduleDir);
-  if (!existsSync6(moduleDir)) {
+  if (!existsSync7(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync6(join10(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync7(join10(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -76677,7 +76693,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync6(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync7(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path12) => ({ name: moduleNameOf(path12), path: path12 }));
   if (modules.length === 0) {
     return {
@@ -76696,7 +76712,7 @@ async function runPlans(req, plans, since) {
   const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log2 = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync6(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync7(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -76707,7 +76723,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync6(output) || statSync3(output).mtimeMs < since) {
+  if (!output || !existsSync7(output) || statSync3(output).mtimeMs < since) {
     return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds4() };
@@ -76858,9 +76874,9 @@ function targetJob(ctx, module, moduleDir) {
 }
 function readStatus(outDir) {
   const file = join11(outDir, "status.json");
-  if (!existsSync7(file)) return null;
+  if (!existsSync8(file)) return null;
   try {
-    return JSON.parse(readFileSync4(file, "utf8"));
+    return JSON.parse(readFileSync5(file, "utf8"));
   } catch {
     return null;
   }
@@ -76872,7 +76888,7 @@ async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync2(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.build.moduleDir);
-  if (!existsSync7(moduleDir)) {
+  if (!existsSync8(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -76921,18 +76937,18 @@ async function runSide(source, ctx) {
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join11(ctx.outDir, f));
   const trace = join11(ctx.outDir, "trace.txt");
-  if (existsSync7(trace) && status.status !== "load-failed") {
+  if (existsSync8(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join11(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync7(f) && statSync4(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync8(f) && statSync4(f).size > 0);
     const profile = join11(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: ctx.settings.track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync7(profile) ? profile : void 0,
+      kprobeProfile: existsSync8(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module.path, source.dir);
@@ -76942,7 +76958,7 @@ async function runSide(source, ctx) {
 }
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync8 } from "node:fs";
+import { existsSync as existsSync9 } from "node:fs";
 var UserspaceCaching = class {
   constructor(cache, log2) {
     this.cache = cache;
@@ -76957,7 +76973,7 @@ var UserspaceCaching = class {
   async restore(b) {
     if (this.tried.has(b.key)) return;
     this.tried.add(b.key);
-    if (existsSync8(b.program)) {
+    if (existsSync9(b.program)) {
       this.had.add(b.key);
       return;
     }
@@ -76966,13 +76982,13 @@ var UserspaceCaching = class {
       this.said = true;
       return;
     }
-    if (await this.cache.restore(b.dir, b.key) && existsSync8(b.program)) {
+    if (await this.cache.restore(b.dir, b.key) && existsSync9(b.program)) {
       this.had.add(b.key);
       this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
     } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
   }
   async saveBuilt(b) {
-    if (this.had.has(b.key) || !existsSync8(b.program)) return;
+    if (this.had.has(b.key) || !existsSync9(b.program)) return;
     this.had.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -76999,11 +77015,11 @@ var StateRecorder = class {
 
 // src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
-import { existsSync as existsSync11 } from "node:fs";
+import { existsSync as existsSync12 } from "node:fs";
 import { release as osRelease } from "node:os";
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync9, readFileSync as readFileSync5 } from "node:fs";
+import { existsSync as existsSync10, readFileSync as readFileSync6 } from "node:fs";
 import { join as join12 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
@@ -77015,10 +77031,10 @@ function manifestPath(labDir) {
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync9(file)) return { version: 1, kernels: {} };
+  if (!existsSync10(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync5(file, "utf8"));
+    parsed = JSON.parse(readFileSync6(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -77029,7 +77045,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync9(f));
+  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync10(f));
 }
 function inspectLab(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
@@ -77052,7 +77068,7 @@ function compareReleases(a, b) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync10, mkdirSync as mkdirSync3, mkdtempSync, readFileSync as readFileSync7, rmSync, writeFileSync as writeFileSync5 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync11, mkdirSync as mkdirSync3, mkdtempSync, readFileSync as readFileSync8, rmSync, writeFileSync as writeFileSync5 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -77249,7 +77265,7 @@ var ConsoleWatch = class {
 };
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants4, readFileSync as readFileSync6 } from "node:fs";
+import { accessSync, constants as constants4, readFileSync as readFileSync7 } from "node:fs";
 var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=4", "no_hash_pointers"];
 function optValue(s) {
   return s.replace(/,/g, ",,");
@@ -77286,7 +77302,7 @@ function qemuArgs(c) {
 function detectAccel() {
   try {
     accessSync("/dev/kvm", constants4.R_OK | constants4.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync6("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync7("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
   } catch {
     return "tcg";
   }
@@ -77346,7 +77362,7 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync10(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync11(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
@@ -77369,7 +77385,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync10(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync11(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -77470,7 +77486,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
     const file = join13(job.outDir, EXIT_CODE_FILE);
-    if (existsSync10(file)) code = Number(readFileSync7(file, "utf8").trim());
+    if (existsSync11(file)) code = Number(readFileSync8(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -77575,7 +77591,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync11(dir)) {
+  if (!existsSync12(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -77960,7 +77976,7 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync, existsSync as existsSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
+import { cpSync, existsSync as existsSync13, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { dirname as dirname8, join as join14, resolve as resolve7 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -77973,7 +77989,7 @@ function findCanaryDir(from = dirname8(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
     const candidate = join14(dir, "canary");
-    if (existsSync12(join14(candidate, CANARY_SOURCE))) return candidate;
+    if (existsSync13(join14(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname8(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -78133,7 +78149,7 @@ function renderComment(reports, opts) {
 
 // src/run/preset.ts
 import { join as join21, resolve as resolve9 } from "node:path";
-import { existsSync as existsSync14 } from "node:fs";
+import { existsSync as existsSync15 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -78141,7 +78157,7 @@ import { tmpdir as tmpdir3 } from "node:os";
 import { join as join20 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync13, readFileSync as readFileSync8, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync9, statSync as statSync5 } from "node:fs";
 import { join as join15, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
@@ -78203,7 +78219,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync8(p, "utf8");
+    return readFileSync9(p, "utf8");
   } catch {
     return null;
   }
@@ -78257,23 +78273,23 @@ function detectDpdkTree(dir) {
   const kniDir = layout;
   const mesonOptionsText = readIfExists(join15(root, "meson_options.txt"));
   const makefile = kniDir ? readIfExists(join15(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync13(join15(root, kniDir, "Kbuild"));
+  const hasKbuildFile = kniDir !== null && existsSync14(join15(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync13(join15(root, "meson.build")),
-    hasKniMesonBuild: existsSync13(join15(root, "kernel/linux/kni/meson.build")),
+    hasMeson: existsSync14(join15(root, "meson.build")),
+    hasKniMesonBuild: existsSync14(join15(root, "kernel/linux/kni/meson.build")),
     mesonKernelDir: mesonKernelDirStyle(readIfExists(join15(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync13(join15(root, "mk/rte.vars.mk")),
+    hasLegacyMake: existsSync14(join15(root, "mk/rte.vars.mk")),
     hasKniExample: isDir2(join15(root, "examples/kni")),
     hasNetKniPmd: isDir2(join15(root, "drivers/net/kni")),
     hasTestpmd: isDir2(join15(root, "app/test-pmd")),
-    hasConfigHeader: existsSync13(join15(root, "config/rte_config.h")),
+    hasConfigHeader: existsSync14(join15(root, "config/rte_config.h")),
     includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join15(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
@@ -78692,7 +78708,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync14(preset.userspaceBuild.program);
+        const cached = existsSync15(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);

@@ -19597,21 +19597,37 @@ function getState(name) {
 }
 
 // src/bundle-paths.ts
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-function bundleDir() {
-  return dirname(fileURLToPath(import.meta.url));
+var NAME = "alloc-balance";
+function packageRoot(from = dirname(fileURLToPath(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        if (JSON.parse(readFileSync(manifest, "utf8")).name === NAME) return dir;
+      } catch {
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
-function cliPath() {
-  return join(bundleDir(), "cli.js");
+function cliPath(from = dirname(fileURLToPath(import.meta.url))) {
+  const beside = join(from, "cli.js");
+  return existsSync(beside) ? beside : join(packageRoot(from), "dist", "cli.js");
 }
 
 // src/post-cleanup.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
 
 // src/sources/worktrees.ts
-import { existsSync } from "node:fs";
+import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
 
 // src/sources/git.ts
@@ -19655,7 +19671,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git2(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync(dir)) errors.push(e.message);
+      if (existsSync2(dir)) errors.push(e.message);
     }
     await rm2(dir, { recursive: true, force: true });
   }
@@ -19681,13 +19697,13 @@ function readActionState(get) {
 }
 
 // src/post-cleanup.ts
-async function cleanup() {
+async function run() {
   try {
     const state = readActionState((key) => getState(key));
     if (state.worktrees) await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);
     for (const file of state.undoFiles ?? []) {
-      if (!existsSync2(file)) continue;
-      const pending = JSON.parse(readFileSync(file, "utf8"));
+      if (!existsSync3(file)) continue;
+      const pending = JSON.parse(readFileSync2(file, "utf8"));
       if (!pending.steps || pending.steps.length === 0) continue;
       const root = typeof process.getuid !== "function" || process.getuid() === 0;
       const argv = [process.execPath, cliPath(), "target", "cleanup", "--state", file];
@@ -19701,4 +19717,4 @@ async function cleanup() {
 }
 
 // src/post.ts
-void cleanup();
+void run();

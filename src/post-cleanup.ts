@@ -6,7 +6,7 @@ import { removeWorktrees } from './sources/worktrees.js';
 import { readActionState } from './run/action-state.js';
 
 /** The post step: restores the machine whatever happened in the main step. */
-export async function cleanup(): Promise<void> {
+export async function run(): Promise<void> {
   try {
     const state = readActionState((key) => core.getState(key));
     if (state.worktrees) await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);

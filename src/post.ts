@@ -1,3 +1,3 @@
-import { cleanup } from './post-cleanup.js';
+import { run } from './post-cleanup.js';
 
-void cleanup();
+void run();

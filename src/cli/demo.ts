@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleDir, cliPath } from '../bundle-paths.js';
+import { packageRoot, cliPath } from '../bundle-paths.js';
 import { setupLab } from '../lab/setup.js';
 import { findLabKernel } from '../lab/lab-kernel.js';
 import { parseSettings } from '../settings/settings.js';
@@ -41,7 +41,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     throw new UsageError('demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo');
   }
   const started = Date.now();
-  const repoRoot = resolve(bundleDir(), '..');
+  const repoRoot = packageRoot();
   const fixtureDir = join(repoRoot, 'demo', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c')))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
