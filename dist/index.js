@@ -4595,7 +4595,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries2() {
+          value: function entries() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -5663,9 +5663,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries2 = new URLSearchParams(value.toString());
+                  const entries = new URLSearchParams(value.toString());
                   const fd = new FormData2();
-                  for (const [name, value2] of entries2) {
+                  for (const [name, value2] of entries) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -10711,11 +10711,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries2 = [];
+      const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries2.push([clone[index], clone[index + 1]]);
+        entries.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries2);
+      return Object.fromEntries(entries);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -12040,12 +12040,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists2 = this[kHeadersMap].get(lowercaseName);
+        if (exists2) {
           const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter4}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -39900,21 +39900,21 @@ var Matcher = class {
    * @returns {string}
    */
   toString(separator, includeNamespace = true) {
-    const sep11 = separator || this.separator;
-    const isDefault = sep11 === this.separator && includeNamespace === true;
+    const sep10 = separator || this.separator;
+    const isDefault = sep10 === this.separator && includeNamespace === true;
     if (isDefault) {
       if (this._pathStringCache !== null) {
         return this._pathStringCache;
       }
       const result = this.path.map(
         (n) => n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-      ).join(sep11);
+      ).join(sep10);
       this._pathStringCache = result;
       return result;
     }
     return this.path.map(
       (n) => includeNamespace && n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-    ).join(sep11);
+    ).join(sep10);
   }
   /**
    * Get path as array of tag names.
@@ -41433,8 +41433,8 @@ function readStopNodeData(xmlData, tagName, i) {
           const nextLt = xmlData.indexOf("<", i + 1);
           if (nextLt === -1 || nextLt > nextGt) {
             const exp = xmlData.substring(i + 1, nextGt);
-            const sep11 = exp.search(/\s/);
-            const name = sep11 === -1 ? exp : exp.substring(0, sep11);
+            const sep10 = exp.search(/\s/);
+            const name = sep10 === -1 ? exp : exp.substring(0, sep10);
             if (name === tagName && exp[exp.length - 1] !== "/") openTagCount++;
             i = nextGt;
           }
@@ -75105,81 +75105,28 @@ import { readFile } from "node:fs/promises";
 import { relative as relative4 } from "node:path";
 
 // src/github/glob.ts
-import { readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import { isAbsolute, join as join8, relative as relative3, resolve as resolve3, sep as sep10 } from "node:path";
+import { statSync as statSync2 } from "node:fs";
+import { isAbsolute, join as join8, relative as relative3, resolve as resolve3 } from "node:path";
 var MAGIC = /[*?[]/;
-function segmentRegex(segment) {
-  let out = "";
-  for (const ch of segment) {
-    if (ch === "*") out += "[^/]*";
-    else if (ch === "?") out += "[^/]";
-    else out += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`);
-}
-async function isDir(path12) {
+function isDir(path12) {
   try {
-    return (await stat2(path12)).isDirectory();
+    return statSync2(path12).isDirectory();
   } catch {
     return false;
-  }
-}
-async function exists2(path12) {
-  try {
-    await stat2(path12);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function entries(dir) {
-  try {
-    const list = await readdir2(dir, { withFileTypes: true });
-    return list.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => a.name.localeCompare(b.name));
-  } catch {
-    return [];
-  }
-}
-async function walk(dir, parts, out) {
-  if (parts.length === 0) {
-    out.add(dir);
-    return;
-  }
-  const [first, ...rest] = parts;
-  if (first === "**") {
-    await walk(dir, rest, out);
-    for (const e of await entries(dir)) if (e.dir && !e.name.startsWith(".")) await walk(join8(dir, e.name), parts, out);
-    return;
-  }
-  if (!MAGIC.test(first)) {
-    const next = join8(dir, first);
-    if (await exists2(next)) await walk(next, rest, out);
-    return;
-  }
-  const re = segmentRegex(first);
-  for (const e of await entries(dir)) {
-    if (e.name.startsWith(".") && !first.startsWith(".")) continue;
-    if (re.test(e.name) && (rest.length === 0 || e.dir)) await walk(join8(dir, e.name), rest, out);
   }
 }
 async function expandGlob(pattern, cwd) {
-  const out = /* @__PURE__ */ new Set();
-  for (const raw of pattern.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "")) {
-    const abs = isAbsolute(raw) ? raw : resolve3(cwd, raw);
-    if (!MAGIC.test(raw)) {
-      if (await isDir(abs)) await walk(abs, ["**", "*.json"], out);
-      else if (await exists2(abs)) out.add(abs);
-      continue;
-    }
-    const root = abs.startsWith(sep10) ? sep10 : "";
-    const parts = abs.split(sep10).filter((s) => s !== "");
-    const firstMagic = parts.findIndex((p) => MAGIC.test(p));
-    const base2 = root + parts.slice(0, firstMagic).join(sep10);
-    const found = /* @__PURE__ */ new Set();
-    await walk(base2, parts.slice(firstMagic), found);
-    for (const f of found) if (!await isDir(f)) out.add(f);
-  }
-  return [...out].sort((a, b) => relative3(cwd, a).localeCompare(relative3(cwd, b)));
+  const patterns = pattern.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "").map((raw) => {
+    const negate = raw.startsWith("!");
+    const body2 = negate ? raw.slice(1) : raw;
+    const abs = isAbsolute(body2) ? body2 : resolve3(cwd, body2);
+    const full = !MAGIC.test(body2) && isDir(abs) ? join8(abs, "**", "*.json") : abs;
+    return negate ? `!${full}` : full;
+  });
+  if (patterns.length === 0) return [];
+  const globber = await create(patterns.join("\n"), { matchDirectories: false, implicitDescendants: false });
+  const files = [...new Set(await globber.glob())];
+  return files.sort((a, b) => relative3(cwd, a).localeCompare(relative3(cwd, b)));
 }
 
 // src/github/reports.ts
@@ -75447,11 +75394,11 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync5, readdirSync as readdirSync2, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync5, readdirSync as readdirSync2, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { join as join11, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
-import { readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
+import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
 
 // src/core/ledger.ts
 var ALLOC = 0;
@@ -76484,7 +76431,7 @@ async function analyzeTraces(options) {
       lines = await forEachLineRange(options.stdin ?? process.stdin, push);
     } else {
       try {
-        if (!statSync2(path12).isFile()) throw new UsageError2(`trace ${path12}: not a file`);
+        if (!statSync3(path12).isFile()) throw new UsageError2(`trace ${path12}: not a file`);
       } catch (e) {
         if (e instanceof UsageError2) throw e;
         throw new UsageError2(`trace ${path12}: cannot be read (${e.code ?? e.message})`);
@@ -76535,7 +76482,7 @@ async function analyzeTraces(options) {
 }
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync7, readdirSync, realpathSync, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync7, readdirSync, realpathSync, statSync as statSync4 } from "node:fs";
 import { basename as basename5, join as join10, resolve as resolve5 } from "node:path";
 
 // src/exec.ts
@@ -76646,16 +76593,16 @@ var DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", ".tmp_versions"]);
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
-  let entries2;
+  let entries;
   try {
-    entries2 = readdirSync(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return found;
   }
-  for (const e of entries2) {
+  for (const e of entries) {
     const p = join10(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
-    else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
+    else if (e.isFile() && e.name.endsWith(".ko") && statSync4(p).mtimeMs >= since) found.push(p);
   }
   return found.sort();
 }
@@ -76693,7 +76640,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync7(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync7(req.output) && statSync4(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path12) => ({ name: moduleNameOf(path12), path: path12 }));
   if (modules.length === 0) {
     return {
@@ -76723,7 +76670,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync7(output) || statSync3(output).mtimeMs < since) {
+  if (!output || !existsSync7(output) || statSync4(output).mtimeMs < since) {
     return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds4() };
@@ -76941,7 +76888,7 @@ async function runSide(source, ctx) {
     const analyzed = Date.now();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join11(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync8(f) && statSync4(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync8(f) && statSync5(f).size > 0);
     const profile = join11(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
@@ -78157,7 +78104,7 @@ import { tmpdir as tmpdir3 } from "node:os";
 import { join as join20 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync14, readFileSync as readFileSync9, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
 import { join as join15, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
@@ -78212,7 +78159,7 @@ var INCLUDE_CANDIDATES = [
 var VERSION_HEADERS = ["lib/eal/include/rte_version.h", "lib/librte_eal/include/rte_version.h", "lib/librte_eal/common/include/rte_version.h"];
 function isDir2(p) {
   try {
-    return statSync5(p).isDirectory();
+    return statSync6(p).isDirectory();
   } catch {
     return false;
   }
@@ -78601,9 +78548,9 @@ function hashTreeFiles(root, paths) {
   const hash = createHash3("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
-    let entries2;
+    let entries;
     try {
-      entries2 = readdirSync3(join19(root, rel), { withFileTypes: true });
+      entries = readdirSync3(join19(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
@@ -78613,8 +78560,8 @@ function hashTreeFiles(root, paths) {
       }
       return;
     }
-    entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    for (const e of entries2) {
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
       if (SKIP.has(e.name)) continue;
       const child2 = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) visit(child2);

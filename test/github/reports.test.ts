@@ -105,6 +105,18 @@ describe('report mode', () => {
     ]);
     expect(rel(await expandGlob(`${join(dir, 'glob')}/**/report.?son`, '/'))).toHaveLength(2);
     expect(await expandGlob('nothing-*/x.json', join(dir, 'glob'))).toEqual([]);
+    // As @actions/glob reads a pattern: hidden folders are searched, `!` excludes.
+    write('glob/.hidden/report.json', '{}');
+    expect(rel(await expandGlob('**/report.json', join(dir, 'glob')))).toEqual([
+      '.hidden/report.json',
+      'alloc-balance-nic-a/report.json',
+      'alloc-balance-nic-b/report.json',
+    ]);
+    expect(rel(await expandGlob('**/*.json\n!**/deep/**', join(dir, 'glob')))).toEqual([
+      '.hidden/report.json',
+      'alloc-balance-nic-a/report.json',
+      'alloc-balance-nic-b/report.json',
+    ]);
   });
 
   it('merges two runners: rows tagged by runner, the worst verdict wins', async () => {
