@@ -3,39 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { describeApiError } from '../../src/github/permissions.js';
 import { upsertComment } from '../../src/github/comment.js';
-import { decideRetry, rateLimitWaitMs } from '../../src/github/retry.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { testClient } from '../support/github-env.js';
 
 const server = useGitHubServer();
 
 const target = { owner: 'nic-lab', repo: 'kni-driver', issueNumber: 42, checkName: 'alloc-balance' };
-const policy = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 60_000 };
-const now = Date.parse('2025-03-10T09:00:00Z');
-
-describe('retry decisions', () => {
-  it.each([
-    [502, {}, 1, { retry: true, waitMs: 1000 }],
-    [503, {}, 3, { retry: true, waitMs: 4000 }],
-    [500, {}, 4, { retry: false }],
-    [0, {}, 1, { retry: true, waitMs: 1000 }],
-    [404, {}, 1, { retry: false }],
-    [422, {}, 1, { retry: false }],
-    [403, {}, 1, { retry: false }],
-    [403, { 'retry-after': '7' }, 1, { retry: true, waitMs: 7000 }],
-    [429, { 'retry-after': '2' }, 2, { retry: true, waitMs: 2000 }],
-    [429, {}, 1, { retry: true, waitMs: 1000 }],
-    [403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 30) }, 1, { retry: true, waitMs: 31_000 }],
-    [403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3600) }, 1, { retry: false }],
-    [429, { 'retry-after': '120' }, 1, { retry: false }],
-  ])('HTTP %i %j on attempt %i', (status, headers, attempt, expected) => {
-    expect(decideRetry({ status, headers, attempt, now }, policy)).toMatchObject(expected);
-  });
-
-  it('reads retry-after as an HTTP date', () => {
-    expect(rateLimitWaitMs({ 'retry-after': new Date(now + 5000).toUTCString() }, now)).toBe(5000);
-  });
-});
 
 describe('retries against the server', () => {
   it('retries a 502 and succeeds', async () => {
@@ -48,13 +21,24 @@ describe('retries against the server', () => {
     expect(log).toEqual([expect.stringMatching(/^POST .*comments: HTTP 502; retrying in 20 ms$/)]);
   });
 
+  it('a 404 or a 422 is final: no retry', async () => {
+    server.inject('issues/create-comment', { status: 422, body: { message: 'Validation Failed' } });
+    const log: string[] = [];
+    const error = await upsertComment(testClient(server.url, log), target, 'body').catch((e: Error) => e);
+    expect((error as { status?: number }).status).toBe(422);
+    expect(server.calls('issues/create-comment')).toHaveLength(1);
+    expect(log).toEqual([]);
+  });
+
   it('waits out a 429 with retry-after before retrying', async () => {
     server.inject('issues/list-comments', { status: 429, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit' } });
-    const posted = await upsertComment(testClient(server.url), target, 'body');
+    const log: string[] = [];
+    const posted = await upsertComment(testClient(server.url, log), target, 'body');
     expect(posted.action).toBe('created');
     const lists = server.calls('issues/list-comments');
     expect(lists).toHaveLength(2);
     expect(lists[1].at - lists[0].at).toBeGreaterThanOrEqual(1000);
+    expect(log).toEqual([expect.stringMatching(/^GET .*comments.*: secondary rate limit; retrying in 1000 ms$/)]);
   });
 
   it('waits for x-ratelimit-reset when the quota is spent', async () => {
@@ -68,6 +52,19 @@ describe('retries against the server', () => {
     const lists = server.calls('issues/list-comments');
     expect(lists).toHaveLength(2);
     expect(lists[1].at).toBeGreaterThanOrEqual(reset * 1000);
+  });
+
+  it('a rate-limit reset further away than the step waits is reported, not waited for', async () => {
+    server.inject('issues/list-comments', {
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) },
+      body: { message: 'API rate limit exceeded for installation ID 41230001.' },
+    });
+    const started = Date.now();
+    const error = await upsertComment(testClient(server.url), target, 'body').catch((e: Error) => e);
+    expect((error as { status?: number }).status).toBe(403);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.calls('issues/list-comments')).toHaveLength(1);
   });
 
   it('gives up after the bounded number of attempts and says so', async () => {

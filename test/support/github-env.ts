@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type GitHubClient } from '../../src/github/client.js';
 import type { EventContext } from '../../src/github/event.js';
-import type { RetryPolicy } from '../../src/github/retry.js';
+import type { RetryPolicy } from '../../src/github/client.js';
 
 export const EVENTS_DIR = fileURLToPath(new URL('../data/events/', import.meta.url));
 
@@ -30,7 +30,7 @@ export function eventContext(eventName: string, name: string, extra: Partial<Eve
   };
 }
 
-export const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxWaitMs: 5000 };
+export const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxWaitMs: 5000, writeSpacingMs: 0, notifySpacingMs: 0 };
 
 export function testClient(url: string, log: string[] = [], retry: RetryPolicy = FAST_RETRY): GitHubClient {
   return createClient({ token: 'ghs_test0000000000000000000000000000000', baseUrl: url, retry, log: (m) => log.push(m) });
