@@ -83276,7 +83276,7 @@ async function runFullOrCollect(settings, io2) {
     rmSync3(workDir, { recursive: true, force: true });
     throw e;
   }
-  state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head] });
+  state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
   let measured;
   let canary;
   try {

@@ -19624,7 +19624,7 @@ function cliPath(from = dirname(fileURLToPath(import.meta.url))) {
 
 // src/post-cleanup.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync2, rmSync } from "node:fs";
 
 // src/sources/worktrees.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -19700,7 +19700,10 @@ function readActionState(get) {
 async function run() {
   try {
     const state = readActionState((key) => getState(key));
-    if (state.worktrees) await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);
+    if (state.worktrees) {
+      await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);
+      if (state.worktrees.root) rmSync(state.worktrees.root, { recursive: true, force: true });
+    }
     for (const file of state.undoFiles ?? []) {
       if (!existsSync3(file)) continue;
       const pending = JSON.parse(readFileSync2(file, "utf8"));

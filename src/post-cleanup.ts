@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { cliPath } from './bundle-paths.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { removeWorktrees } from './sources/worktrees.js';
 import { readActionState } from './run/action-state.js';
 
@@ -9,7 +9,10 @@ import { readActionState } from './run/action-state.js';
 export async function run(): Promise<void> {
   try {
     const state = readActionState((key) => core.getState(key));
-    if (state.worktrees) await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);
+    if (state.worktrees) {
+      await removeWorktrees(state.worktrees.repo, state.worktrees.dirs);
+      if (state.worktrees.root) rmSync(state.worktrees.root, { recursive: true, force: true });
+    }
     for (const file of state.undoFiles ?? []) {
       if (!existsSync(file)) continue;
       const pending = JSON.parse(readFileSync(file, 'utf8')) as { steps?: unknown[] };

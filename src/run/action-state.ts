@@ -2,8 +2,8 @@
 // the Actions state as each thing is made. Typed here so that the main and the post step agree.
 
 export interface ActionState {
-  /** The git worktrees of base and head, and the repository they belong to. */
-  worktrees?: { repo: string; dirs: string[] };
+  /** The git worktrees of base and head, the repository they belong to, and the temporary folder that holds them. */
+  worktrees?: { repo: string; dirs: string[]; root?: string };
   /** The kernel-side undo files of every run on this machine's kernel (sides, canary), as they are created. */
   undoFiles?: string[];
 }

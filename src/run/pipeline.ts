@@ -186,7 +186,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
-  state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head] });
+  state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
   let measured;
   let canary;
   try {

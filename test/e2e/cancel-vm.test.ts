@@ -2,7 +2,7 @@
 // SIGTERM (what GitHub sends a cancelled job) ends the VM, removes the worktrees and reports the
 // run as cancelled; after SIGKILL the VM dies with its parent and the post step removes the rest.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -93,6 +93,10 @@ describe('cancelling the action in a VM run', () => {
     const post = runAction({ dir: join(work, 'sigkill-post'), workspace: repo.dir, inputs: {}, step: 'post', stateFile: run.stateFile });
     expect(post.code, post.stdout).toBe(0);
     expect(worktrees()).toBe(1);
+    // The temporary folder that held the worktrees is gone too.
+    const root = (JSON.parse(/^worktrees<<(\S+)\n([\s\S]*?)\n\1$/m.exec(readFileSync(run.stateFile, 'utf8'))?.[2] ?? '{}') as { root?: string }).root;
+    expect(root).toMatch(/alloc-balance-src-/);
+    expect(existsSync(root!)).toBe(false);
     expect(existsSync(outDir)).toBe(true);
   });
 });
