@@ -80,7 +80,7 @@ function fake(opts: {
       const sub = argv[argv.indexOf('lab') + 1];
       const dir = argv[argv.indexOf('--dir') + 1];
       const kernel = argv.includes('--kernel') ? argv[argv.indexOf('--kernel') + 1] : '';
-      if (sub === 'plan') return { code: 0, stdout: JSON.stringify({ release: kernel || opts.planned || '6.1.0-77-amd64' }), stderr: '' };
+      if (sub === 'plan') return { code: 0, stdout: JSON.stringify({ release: kernel || opts.planned || '9.9.0-77-test' }), stderr: '' };
       onLine('lab: download image: 2.8 s');
       const e = entry(kernel, dir);
       labs[dir] = [...(labs[dir] ?? []).filter((k) => k.release !== kernel), e];
@@ -115,10 +115,10 @@ describe('the lab directories of the action', () => {
 describe('the cache key', () => {
   test('names the release, the initramfs fingerprint and the lab format', () => {
     expect(LAB_FORMAT).toBe(1);
-    expect(labCacheKey('6.1.0-77-amd64', FP)).toBe(`alloc-balance-lab-v1-6.1.0-77-amd64-${FP}`);
+    expect(labCacheKey('9.9.0-77-test', FP)).toBe(`alloc-balance-lab-v1-9.9.0-77-test-${FP}`);
   });
   test('changes with the release and with the fingerprint', () => {
-    const keys = new Set([labCacheKey('6.1.0-77-amd64', FP), labCacheKey('6.1.0-78-amd64', FP), labCacheKey('6.1.0-77-amd64', 'other')]);
+    const keys = new Set([labCacheKey('9.9.0-77-test', FP), labCacheKey('9.9.0-78-test', FP), labCacheKey('9.9.0-77-test', 'other')]);
     expect(keys.size).toBe(3);
   });
 });
@@ -126,7 +126,7 @@ describe('the cache key', () => {
 describe('the lab set-up command', () => {
   const call = { nodePath: '/usr/bin/node', cliPath: '/a/dist/cli.js', labDir: '/tc/lab', release: '' };
   test('as root: the CLI itself', () => {
-    expect(labCliArgv('setup', { ...call, release: '6.1.0-77-amd64', who: ROOT })).toEqual([
+    expect(labCliArgv('setup', { ...call, release: '9.9.0-77-test', who: ROOT })).toEqual([
       '/usr/bin/node',
       '/a/dist/cli.js',
       'lab',
@@ -135,11 +135,11 @@ describe('the lab set-up command', () => {
       '/tc/lab',
       '--json',
       '--kernel',
-      '6.1.0-77-amd64',
+      '9.9.0-77-test',
     ]);
   });
   test('not root: through sudo -n, the lab handed back to the calling user', () => {
-    expect(labCliArgv('setup', { ...call, release: '6.1.0-77-amd64', who: RUNNER })).toEqual([
+    expect(labCliArgv('setup', { ...call, release: '9.9.0-77-test', who: RUNNER })).toEqual([
       'sudo',
       '-n',
       '/usr/bin/node',
@@ -150,7 +150,7 @@ describe('the lab set-up command', () => {
       '/tc/lab',
       '--json',
       '--kernel',
-      '6.1.0-77-amd64',
+      '9.9.0-77-test',
       '--owner',
       '1001:118',
     ]);
@@ -175,43 +175,43 @@ describe('the lab set-up command', () => {
     expect(sudoRefusal({ stderr: '', spawnError: 'ENOENT' })).toBe('sudo is not installed (not found on PATH)');
     expect(sudoRefusal({ stderr: '', spawnError: 'EACCES' })).toBe('sudo is not installed (not found on PATH)');
     expect(sudoRefusal({ stderr: '', spawnError: 'EMFILE' })).toBe('sudo could not be started (EMFILE)');
-    expect(sudoRefusal({ stderr: 'alloc-balance: cannot download linux-image-6.1.0-77-amd64\n' })).toBeNull();
+    expect(sudoRefusal({ stderr: 'alloc-balance: cannot download linux-image-9.9.0-77-test\n' })).toBeNull();
   });
 });
 
 describe('chooseLab', () => {
   test('the first directory with a current kernel; otherwise a set-up in the first', () => {
-    const system = { labDir: '/var/lab', inspection: { kernel: entry('6.1.0-5-amd64', '/var/lab') } };
+    const system = { labDir: '/var/lab', inspection: { kernel: entry('9.9.0-5-test', '/var/lab') } };
     expect(chooseLab([{ labDir: '/tc/lab', inspection: { problem: 'none' } }, system], FP)).toEqual({ ready: system.inspection.kernel, labDir: '/var/lab' });
     expect(chooseLab([{ labDir: '/tc/lab', inspection: { problem: 'none here' } }], FP)).toEqual({ setupIn: '/tc/lab', reason: 'none here' });
-    const stale = chooseLab([{ labDir: '/tc/lab', inspection: { kernel: entry('6.1.0-5-amd64', '/tc/lab', 'old') } }], FP);
-    expect(stale).toEqual({ setupIn: '/tc/lab', reason: 'VM lab kernel 6.1.0-5-amd64 in /tc/lab has an initramfs older than this version of alloc-balance' });
+    const stale = chooseLab([{ labDir: '/tc/lab', inspection: { kernel: entry('9.9.0-5-test', '/tc/lab', 'old') } }], FP);
+    expect(stale).toEqual({ setupIn: '/tc/lab', reason: 'VM lab kernel 9.9.0-5-test in /tc/lab has an initramfs older than this version of alloc-balance' });
   });
 });
 
 describe('provisionLab', () => {
   test('a prepared lab: used as it is, no set-up, no cache', async () => {
-    const f = fake({ labs: { '/tc/lab': [entry('6.1.0-77-amd64', '/tc/lab')] }, cache: { available: true } });
+    const f = fake({ labs: { '/tc/lab': [entry('9.9.0-77-test', '/tc/lab')] }, cache: { available: true } });
     const k = await provisionLab('', f.io);
-    expect(k.release).toBe('6.1.0-77-amd64');
+    expect(k.release).toBe('9.9.0-77-test');
     expect(f.argvs).toEqual([]);
     expect(f.cacheCalls).toEqual([]);
-    expect(f.lines).toEqual(['VM lab: kernel 6.1.0-77-amd64 prepared in /tc/lab']);
+    expect(f.lines).toEqual(['VM lab: kernel 9.9.0-77-test prepared in /tc/lab']);
   });
 
   test('a hand-prepared system lab is used when the tool-cache lab is empty', async () => {
-    const f = fake({ labs: { '/tc/lab': [], '/var/cache/alloc-balance/lab': [entry('6.1.0-5-amd64', '/var/cache/alloc-balance/lab')] } });
-    expect((await provisionLab('', f.io)).vmlinux).toBe('/var/cache/alloc-balance/lab/6.1.0-5-amd64/vmlinux');
+    const f = fake({ labs: { '/tc/lab': [], '/var/cache/alloc-balance/lab': [entry('9.9.0-5-test', '/var/cache/alloc-balance/lab')] } });
+    expect((await provisionLab('', f.io)).vmlinux).toBe('/var/cache/alloc-balance/lab/9.9.0-5-test/vmlinux');
     expect(f.argvs).toEqual([]);
   });
 
   test('no lab, root, no cache service: plan then set-up of the planned release in a "Kernel lab" group, its steps logged', async () => {
-    const f = fake({ planned: '6.1.0-77-amd64' });
+    const f = fake({ planned: '9.9.0-77-test' });
     const k = await provisionLab('', f.io);
-    expect(k.vmlinux).toBe('/tc/lab/6.1.0-77-amd64/vmlinux');
+    expect(k.vmlinux).toBe('/tc/lab/9.9.0-77-test/vmlinux');
     expect(f.argvs).toEqual([
       ['/usr/bin/node', '/a/dist/cli.js', 'lab', 'plan', '--dir', '/tc/lab', '--json'],
-      ['/usr/bin/node', '/a/dist/cli.js', 'lab', 'setup', '--dir', '/tc/lab', '--json', '--kernel', '6.1.0-77-amd64'],
+      ['/usr/bin/node', '/a/dist/cli.js', 'lab', 'setup', '--dir', '/tc/lab', '--json', '--kernel', '9.9.0-77-test'],
     ]);
     expect(f.lines[0]).toBe('group Kernel lab');
     expect(f.lines).toContain('Actions cache: not available here; the lab is set up without it');
@@ -237,22 +237,22 @@ describe('provisionLab', () => {
   });
 
   test('a stale initramfs is set up again', async () => {
-    const f = fake({ labs: { '/tc/lab': [entry('6.1.0-77-amd64', '/tc/lab', 'old')] }, planned: '6.1.0-77-amd64' });
+    const f = fake({ labs: { '/tc/lab': [entry('9.9.0-77-test', '/tc/lab', 'old')] }, planned: '9.9.0-77-test' });
     await provisionLab('', f.io);
     expect(f.argvs).toHaveLength(2);
   });
 
   test('cache miss: restore under the planned key, set up, save under it', async () => {
-    const f = fake({ planned: '6.1.0-77-amd64', cache: { available: true } });
+    const f = fake({ planned: '9.9.0-77-test', cache: { available: true } });
     await provisionLab('', f.io);
-    const key = `alloc-balance-lab-v1-6.1.0-77-amd64-${FP}`;
+    const key = `alloc-balance-lab-v1-9.9.0-77-test-${FP}`;
     expect(f.cacheCalls).toEqual([`restore /tc/lab ${key}`, `save /tc/lab ${key}`]);
     expect(f.lines).toContainEqual(expect.stringMatching(new RegExp(`^Actions cache: saved ${key} \\([\\d.]+ s\\)$`)));
   });
 
   test('cache hit: restored, the set-up still runs (apt packages, headers) and finds it prepared; nothing saved', async () => {
-    const key = `alloc-balance-lab-v1-6.1.0-77-amd64-${FP}`;
-    const f = fake({ planned: '6.1.0-77-amd64', cache: { available: true, has: [key] } });
+    const key = `alloc-balance-lab-v1-9.9.0-77-test-${FP}`;
+    const f = fake({ planned: '9.9.0-77-test', cache: { available: true, has: [key] } });
     await provisionLab('', f.io);
     expect(f.cacheCalls).toEqual([`restore /tc/lab ${key}`]);
     expect(f.argvs.map((a) => a[3])).toEqual(['plan', 'setup']);
@@ -276,9 +276,9 @@ describe('provisionLab', () => {
     const f = fake({
       cache: { available: true },
       exec: (argv) =>
-        argv.includes('setup') ? { code: 64, stdout: '', stderr: 'lab: packages: 1 s\nalloc-balance: cannot download linux-image-6.1.0-77-amd64\n' } : null,
+        argv.includes('setup') ? { code: 64, stdout: '', stderr: 'lab: packages: 1 s\nalloc-balance: cannot download linux-image-9.9.0-77-test\n' } : null,
     });
-    await expect(provisionLab('', f.io)).rejects.toThrow('VM lab set-up failed (`lab setup`, exit 64): cannot download linux-image-6.1.0-77-amd64');
+    await expect(provisionLab('', f.io)).rejects.toThrow('VM lab set-up failed (`lab setup`, exit 64): cannot download linux-image-9.9.0-77-test');
     expect(f.cacheCalls.filter((c) => c.startsWith('save'))).toEqual([]);
   });
 });
