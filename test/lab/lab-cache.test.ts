@@ -47,10 +47,10 @@ function useServer(name: string) {
 }
 
 function fakeLab(dir: string, bigBytes = 0) {
-  mkdirSync(join(dir, '6.1.0-99-amd64', 'image', 'lib'), { recursive: true });
+  mkdirSync(join(dir, '9.9.0-99-amd64', 'image', 'lib'), { recursive: true });
   writeFileSync(join(dir, 'manifest.json'), '{"version":1,"kernels":{}}\n');
-  writeFileSync(join(dir, '6.1.0-99-amd64', 'initrd.cpio'), randomBytes(4096));
-  if (bigBytes) writeFileSync(join(dir, '6.1.0-99-amd64', 'vmlinux'), randomBytes(bigBytes));
+  writeFileSync(join(dir, '9.9.0-99-amd64', 'initrd.cpio'), randomBytes(4096));
+  if (bigBytes) writeFileSync(join(dir, '9.9.0-99-amd64', 'vmlinux'), randomBytes(bigBytes));
 }
 
 describe('the lab cache on the Actions cache service', () => {
@@ -63,20 +63,20 @@ describe('the lab cache on the Actions cache service', () => {
     useServer('small');
     const lab = join(work, 'small', 'lab');
     fakeLab(lab);
-    const before = readFileSync(join(lab, '6.1.0-99-amd64', 'initrd.cpio'));
+    const before = readFileSync(join(lab, '9.9.0-99-amd64', 'initrd.cpio'));
     const cache = actionsDirCache();
     expect(cache.available).toBe(true);
-    expect(await cache.restore(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(false);
-    expect(await cache.save(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(true);
-    expect(server.entries.filter((e) => e.finalized).map((e) => e.key)).toEqual(['alloc-balance-lab-v1-6.1.0-99-amd64-0000']);
+    expect(await cache.restore(lab, 'alloc-balance-lab-v1-9.9.0-99-amd64-0000')).toBe(false);
+    expect(await cache.save(lab, 'alloc-balance-lab-v1-9.9.0-99-amd64-0000')).toBe(true);
+    expect(server.entries.filter((e) => e.finalized).map((e) => e.key)).toEqual(['alloc-balance-lab-v1-9.9.0-99-amd64-0000']);
     rmSync(lab, { recursive: true });
 
-    expect(await cache.restore(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(true);
-    expect(readFileSync(join(lab, '6.1.0-99-amd64', 'initrd.cpio')).equals(before)).toBe(true);
+    expect(await cache.restore(lab, 'alloc-balance-lab-v1-9.9.0-99-amd64-0000')).toBe(true);
+    expect(readFileSync(join(lab, '9.9.0-99-amd64', 'initrd.cpio')).equals(before)).toBe(true);
     expect(readFileSync(join(lab, 'manifest.json'), 'utf8')).toBe('{"version":1,"kernels":{}}\n');
-    expect(await cache.restore(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-1111')).toBe(false);
+    expect(await cache.restore(lab, 'alloc-balance-lab-v1-9.9.0-99-amd64-1111')).toBe(false);
     // A second save under a key that exists is refused by the service, not an error.
-    expect(await cache.save(lab, 'alloc-balance-lab-v1-6.1.0-99-amd64-0000')).toBe(false);
+    expect(await cache.save(lab, 'alloc-balance-lab-v1-9.9.0-99-amd64-0000')).toBe(false);
     expect(server.unknown).toEqual([]);
   });
 
@@ -84,13 +84,13 @@ describe('the lab cache on the Actions cache service', () => {
     useServer('big');
     const lab = join(work, 'big', 'lab');
     fakeLab(lab, 140 * 1024 * 1024);
-    const before = readFileSync(join(lab, '6.1.0-99-amd64', 'vmlinux'));
+    const before = readFileSync(join(lab, '9.9.0-99-amd64', 'vmlinux'));
     const cache = actionsDirCache();
     expect(await cache.save(lab, 'alloc-balance-lab-v1-big')).toBe(true);
     expect(server.requests).toContain('PUT /devstoreaccount1/cache/entry-1?comp=blocklist');
     rmSync(lab, { recursive: true });
     expect(await cache.restore(lab, 'alloc-balance-lab-v1-big')).toBe(true);
-    expect(readFileSync(join(lab, '6.1.0-99-amd64', 'vmlinux')).equals(before)).toBe(true);
+    expect(readFileSync(join(lab, '9.9.0-99-amd64', 'vmlinux')).equals(before)).toBe(true);
     expect(server.unknown).toEqual([]);
   }, 120_000);
 });

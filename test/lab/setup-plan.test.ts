@@ -42,22 +42,22 @@ const TOOLS = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod'];
 
 describe('planLab', () => {
   test('the newest installed headers with a downloadable image, after installing the tools', async () => {
-    const a = apt([...TOOLS, 'linux-headers-6.1.0-9-amd64', 'linux-headers-6.1.0-12-amd64', 'linux-headers-amd64'], ['linux-image-6.1.0-9-amd64']);
-    expect(await planLab({ runner: a.runner, platform: DEBIAN, labDir: join(scratch, 'none') })).toBe('6.1.0-9-amd64');
-    expect(a.calls).toContain('apt-cache policy linux-image-6.1.0-12-amd64');
+    const a = apt([...TOOLS, 'linux-headers-9.9.0-9-amd64', 'linux-headers-9.9.0-12-amd64', 'linux-headers-amd64'], ['linux-image-9.9.0-9-amd64']);
+    expect(await planLab({ runner: a.runner, platform: DEBIAN, labDir: join(scratch, 'none') })).toBe('9.9.0-9-amd64');
+    expect(a.calls).toContain('apt-cache policy linux-image-9.9.0-12-amd64');
   });
 
   test('a release asked for: its headers installed with the tools, no choice made', async () => {
-    const a = apt([...TOOLS], ['linux-headers-6.1.0-70-amd64']);
-    expect(await planLab({ release: '6.1.0-70-amd64', runner: a.runner, platform: DEBIAN })).toBe('6.1.0-70-amd64');
-    expect(a.calls.filter((c) => c.startsWith('apt-get install'))).toEqual(['apt-get install -y -q --no-install-recommends linux-headers-6.1.0-70-amd64']);
+    const a = apt([...TOOLS], ['linux-headers-9.9.0-70-amd64']);
+    expect(await planLab({ release: '9.9.0-70-amd64', runner: a.runner, platform: DEBIAN })).toBe('9.9.0-70-amd64');
+    expect(a.calls.filter((c) => c.startsWith('apt-get install'))).toEqual(['apt-get install -y -q --no-install-recommends linux-headers-9.9.0-70-amd64']);
   });
 });
 
 describe('setupLab through sudo', () => {
   test('a prepared release is reused and the lab dir handed to the owner', async () => {
     const labDir = join(scratch, 'lab');
-    const r = '6.1.0-9-amd64';
+    const r = '9.9.0-9-amd64';
     const kdir = join(labDir, r);
     mkdirSync(join(kdir, 'image/lib/modules', r), { recursive: true });
     for (const f of ['vmlinux', 'initrd.cpio']) writeFileSync(join(kdir, f), '');
