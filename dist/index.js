@@ -83129,7 +83129,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve9(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
-        mesonAvailable: probe.program("meson") && probe.program("ninja"),
+        mesonAvailable: mesonOnPath(probe),
         moduleOutDir: join21(workDir, `rte_kni-${side}`),
         cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
         holdSeconds: settings.workload.holdSeconds,

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
 import { existsSync } from 'node:fs';
-import { dpdkKniPreset } from '../presets/dpdk-kni.js';
+import { dpdkKniPreset, mesonOnPath } from '../presets/dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
 import { UsageError } from '../errors.js';
 import type { BuildSpec } from './side.js';
@@ -33,7 +33,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve(treeDir, settings.moduleDir);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
-        mesonAvailable: probe.program('meson') && probe.program('ninja'),
+        mesonAvailable: mesonOnPath(probe),
         moduleOutDir: join(workDir, `rte_kni-${side}`),
         cpus: settings.target === 'vm' ? settings.vm.cpus : undefined,
         holdSeconds: settings.workload.holdSeconds,

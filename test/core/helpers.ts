@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TraceAnalyzer, type AnalyzerOptions } from '../../src/core/trace-analyzer.js';
 import type { AnalysisResult } from '../../src/core/model.js';
+import { ModuleMap } from '../../src/core/module-map.js';
 
 export const DATA = join(import.meta.dirname, '..', 'data');
 export const NETDEV = { alloc: 'alloc_netdev_mqs', free: 'free_netdev' };
@@ -31,4 +32,16 @@ export function analyzeRanges(text: string, options: AnalyzerOptions): AnalysisR
     start = nl + 1;
   }
   return a.finish();
+}
+
+/** A recorded run of test/data/recorded: its files, the module map of its .ko, its stats and slabinfo. */
+export function recorded(name: string) {
+  const dir = join(DATA, 'recorded', name);
+  const file = (f: string) => join(dir, f);
+  const map = new ModuleMap(
+    'kni_like',
+    readFileSync(file('kni_like.nm'), 'utf8'),
+    JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
+  );
+  return { dir, file, map, stats: [file('stats-cpu0.txt'), file('stats-cpu1.txt')], slabinfo: [file('slabinfo-before.txt'), file('slabinfo-after.txt')] };
 }

@@ -14,22 +14,11 @@ import { commonAlignment, kmallocSize } from '../../src/core/slab-check.js';
 import { kmallocCache } from '../../src/core/slab-caches.js';
 import { isTracingFrame } from '../../src/core/frames.js';
 import { UsageError } from '../../src/errors.js';
-import { DATA, NETDEV, analyzeText } from './helpers.js';
+import { NETDEV, analyzeText, recorded } from './helpers.js';
 
 const KMEM = { alloc: 'kmalloc', free: 'kfree' };
 const tmp = mkdtempSync(join(tmpdir(), 'ab-trust-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function recorded(name: string) {
-  const dir = join(DATA, 'recorded', name);
-  const file = (f: string) => join(dir, f);
-  const map = new ModuleMap(
-    'kni_like',
-    readFileSync(file('kni_like.nm'), 'utf8'),
-    JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
-  );
-  return { dir, file, map, stats: [file('stats-cpu0.txt'), file('stats-cpu1.txt')], slabinfo: [file('slabinfo-before.txt'), file('slabinfo-after.txt')] };
-}
 
 function write(name: string, text: string): string {
   const path = join(tmp, name);

@@ -1,14 +1,12 @@
 // A RunReport as the action builds it, from the recorded kni_like runs (test/data/recorded): the
 // fixed module as the base, the leaky one (lad_dev never freed) as the PR, 3 cycles each.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { compare } from '../../src/core/compare.js';
 import { applyLocations } from '../../src/core/locations.js';
-import { ModuleMap } from '../../src/core/module-map.js';
 import type { AnalysisResult, RunReport, SideRun } from '../../src/core/model.js';
 import { decideVerdict } from '../../src/run/verdict.js';
-import { DATA, NETDEV } from '../core/helpers.js';
+import { NETDEV, recorded } from '../core/helpers.js';
 
 // The commits and fork of the pull_request_fork / workflow_run_fork events in test/data/events.
 export const BASE_SHA = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
@@ -16,18 +14,12 @@ export const HEAD_SHA = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 export const HEAD_REPO = 'eve-contrib/kni-driver';
 
 async function recordedAnalysis(name: string): Promise<{ analysis: AnalysisResult; kernel: string }> {
-  const dir = join(DATA, 'recorded', name);
-  const file = (f: string) => join(dir, f);
-  const map = new ModuleMap(
-    'kni_like',
-    readFileSync(file('kni_like.nm'), 'utf8'),
-    JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
-  );
+  const { file, map, stats, slabinfo } = recorded(name);
   const analysis = await analyzeTraces({
     traces: [file('trace.txt')],
     pairs: [NETDEV],
-    stats: [file('stats-cpu0.txt'), file('stats-cpu1.txt')],
-    slabinfo: [file('slabinfo-before.txt'), file('slabinfo-after.txt')],
+    stats,
+    slabinfo,
     kprobeProfile: file('kprobe-profile.txt'),
     moduleMap: map,
   });
