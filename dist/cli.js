@@ -199,6 +199,183 @@ var init_help = __esm({
   }
 });
 
+// src/core/allocator-families.ts
+function familyOf(fn) {
+  for (const family of FAMILIES) {
+    if (family.allocators.includes(fn)) return { family, role: "alloc", arg: 1 };
+    const r = family.releasers.find((x) => x.name === fn);
+    if (r) return { family, role: "free", arg: r.arg };
+    const via = family.via?.[fn];
+    if (via) return familyOf(via);
+  }
+  return null;
+}
+function objectArg(fn) {
+  const f = familyOf(fn);
+  return f?.role === "free" ? f.arg : 1;
+}
+function isCountedAllocator(fn) {
+  const f = familyOf(fn);
+  return f?.role === "alloc" && f.family.pairing === "counted";
+}
+function allocatorsOf(p) {
+  return [p.alloc, ...p.moreAllocs ?? []];
+}
+function releasersOf(p) {
+  return [p.free, ...p.moreFrees ?? []];
+}
+function isKmemPair(p) {
+  return SLAB_ALLOC_EVENTS.includes(p.alloc);
+}
+function isSlabEvent(fn) {
+  return SLAB_ALLOC_EVENTS.includes(fn) || SLAB_FREE_EVENTS.includes(fn);
+}
+function pairMismatch(p) {
+  const a = familyOf(p.alloc);
+  const f = familyOf(p.free);
+  const name = `${p.alloc}:${p.free}`;
+  if (a?.role === "free") return `${name}: ${p.alloc} releases objects, it does not allocate them: write the allocator first`;
+  if (f?.role === "alloc") return `${name}: ${p.free} allocates objects, it does not release them: write ALLOC:FREE`;
+  if (a && f && a.family !== f.family) {
+    const right = a.family.releasers.map((r) => r.name).join(" or ");
+    return `${name}: ${p.free} releases ${f.family.what}, ${p.alloc} allocates ${a.family.what}, which ${right} release${a.family.releasers.length > 1 ? "" : "s"}: write ${p.alloc}:${a.family.releasers[0].name}`;
+  }
+  return null;
+}
+function autoTrack(imports) {
+  const used = new Set(imports);
+  const pairs = [];
+  const found = [];
+  for (const family of FAMILIES) {
+    const seen = [];
+    const allocs = /* @__PURE__ */ new Set();
+    const frees = /* @__PURE__ */ new Set();
+    for (const name of used) {
+      const traced = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
+      if (!traced) continue;
+      seen.push(name);
+      if (family.allocators.includes(traced)) allocs.add(traced);
+      else frees.add(traced);
+    }
+    if (allocs.size === 0) continue;
+    const allocators = family.allocators.filter((a) => allocs.has(a));
+    const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
+    if (allocs.has("kvmalloc_node") && !releasers.includes("kvfree")) releasers.push("kvfree");
+    const pair = { alloc: allocators[0], free: releasers[0], auto: true };
+    if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
+    if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
+    pairs.push(pair);
+    found.push(`${family.what}: ${seen.sort().join(", ")} -> ${pair.alloc}:${pair.free}`);
+  }
+  return { pairs, found };
+}
+var SLAB_ALLOC_EVENTS, SLAB_FREE_EVENTS, FAMILIES;
+var init_allocator_families = __esm({
+  "src/core/allocator-families.ts"() {
+    "use strict";
+    SLAB_ALLOC_EVENTS = ["kmalloc", "kmem_cache_alloc"];
+    SLAB_FREE_EVENTS = ["kfree", "kmem_cache_free"];
+    FAMILIES = [
+      {
+        what: "slab objects (kmalloc, kmem_cache)",
+        // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
+        // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed.
+        allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node"],
+        releasers: [
+          { name: "kfree", arg: 1 },
+          { name: "kmem_cache_free", arg: 2 },
+          { name: "kvfree", arg: 1 }
+        ],
+        alwaysReleasers: ["kfree"],
+        pairing: "kmem",
+        via: {
+          kmalloc_trace: "kmalloc",
+          kmalloc_node_trace: "kmalloc",
+          __kmalloc: "kmalloc",
+          __kmalloc_node: "kmalloc",
+          kmalloc_large: "kmalloc",
+          kmalloc_large_node: "kmalloc",
+          __kmalloc_track_caller: "kmalloc",
+          __kmalloc_node_track_caller: "kmalloc",
+          krealloc: "kmalloc",
+          kstrdup: "kmalloc",
+          kstrndup: "kmalloc",
+          kstrdup_const: "kmalloc",
+          kmemdup: "kmalloc",
+          kmemdup_nul: "kmalloc",
+          kfree_sensitive: "kfree",
+          kvfree_call_rcu: "kfree",
+          kmem_cache_alloc_lru: "kmem_cache_alloc",
+          kmem_cache_alloc_node: "kmem_cache_alloc"
+        }
+      },
+      {
+        what: "vmalloc areas",
+        allocators: ["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"],
+        releasers: [{ name: "vfree", arg: 1 }],
+        alwaysReleasers: ["vfree"],
+        pairing: "object"
+      },
+      {
+        what: "pages (struct page)",
+        allocators: ["alloc_pages", "__alloc_pages"],
+        releasers: [{ name: "__free_pages", arg: 1 }],
+        alwaysReleasers: ["__free_pages"],
+        pairing: "object"
+      },
+      {
+        what: "pages (by address)",
+        allocators: ["__get_free_pages", "get_zeroed_page"],
+        releasers: [{ name: "free_pages", arg: 1 }],
+        alwaysReleasers: ["free_pages"],
+        pairing: "object"
+      },
+      {
+        what: "net devices",
+        allocators: ["alloc_netdev_mqs", "alloc_etherdev_mqs"],
+        releasers: [{ name: "free_netdev", arg: 1 }],
+        alwaysReleasers: ["free_netdev"],
+        pairing: "object"
+      },
+      {
+        what: "I/O mappings",
+        allocators: ["ioremap", "ioremap_wc", "ioremap_cache", "ioremap_uc", "ioremap_prot"],
+        releasers: [{ name: "iounmap", arg: 1 }],
+        alwaysReleasers: ["iounmap"],
+        pairing: "object"
+      },
+      {
+        what: "DMA buffers",
+        allocators: ["dma_alloc_attrs"],
+        releasers: [{ name: "dma_free_attrs", arg: 3 }],
+        alwaysReleasers: ["dma_free_attrs"],
+        pairing: "object"
+      },
+      {
+        what: "per-CPU areas",
+        allocators: ["__alloc_percpu", "__alloc_percpu_gfp"],
+        releasers: [{ name: "free_percpu", arg: 1 }],
+        alwaysReleasers: ["free_percpu"],
+        pairing: "object"
+      },
+      {
+        what: "kernel threads",
+        allocators: ["kthread_create_on_node"],
+        releasers: [{ name: "kthread_stop", arg: 1 }],
+        alwaysReleasers: ["kthread_stop"],
+        pairing: "object"
+      },
+      {
+        what: "interrupt handlers",
+        allocators: ["request_threaded_irq"],
+        releasers: [{ name: "free_irq", arg: 1 }],
+        alwaysReleasers: ["free_irq"],
+        pairing: "counted"
+      }
+    ];
+  }
+});
+
 // src/core/pair-spec.ts
 function parsePair(text2) {
   const parts = text2.trim().split(":");
@@ -210,14 +387,19 @@ function parsePair(text2) {
 function parsePairList(text2) {
   const items = text2.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
+  if (items.some((s) => s === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
+  for (const p of pairs) {
+    const wrong = pairMismatch(p);
+    if (wrong) throw new Error(wrong);
+  }
   return pairs;
 }
 function refuseSharedNames(pairs) {
   const owner = /* @__PURE__ */ new Map();
   for (const p of pairs) {
-    for (const name of [p.alloc, p.free]) {
+    for (const name of [...allocatorsOf(p), ...releasersOf(p)]) {
       const first = owner.get(name);
       if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
       if (first) {
@@ -232,13 +414,15 @@ function refuseSharedNames(pairs) {
 function pairName(p) {
   return `${p.alloc}:${p.free}`;
 }
-function isKmemPair(p) {
-  return p.alloc === "kmalloc" && p.free === "kfree";
+function parseTrack(text2) {
+  return text2.trim() === "auto" ? "auto" : parsePairList(text2);
 }
 var SYMBOL;
 var init_pair_spec = __esm({
   "src/core/pair-spec.ts"() {
     "use strict";
+    init_allocator_families();
+    init_allocator_families();
     SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
   }
 });
@@ -609,7 +793,7 @@ var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
     init_pair_spec();
-    init_pair_spec();
+    init_allocator_families();
     init_ledger();
     init_trace_protocol();
     init_frames();
@@ -663,14 +847,18 @@ var init_trace_analyzer = __esm({
         this.map = options2.moduleMap ?? new ModuleMap("");
         this.maxStackFrames = options2.maxStackFrames ?? 16;
         this.maxObjects = options2.maxObjects ?? 1e3;
-        this.pairs = options2.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger() }));
+        this.pairs = options2.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger(), moduleOnly: spec2.auto === true && this.map.module !== "" }));
         for (const pair of this.pairs) {
-          this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
-          this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
-          this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
-          this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
-          this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
-          if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE });
+          for (const fn of allocatorsOf(pair.spec)) {
+            this.addTarget(this.functions, fn, { pair, role: ALLOC, fn });
+            this.addTarget(this.kmemEvents, fn, { pair, role: ALLOC, fn });
+            this.addTarget(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
+          }
+          for (const fn of releasersOf(pair.spec)) {
+            this.addTarget(this.functions, fn, { pair, role: FREE, fn });
+            this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
+          }
+          if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
         }
         for (const [name, targets] of this.functions) {
           this.functionNames.push(name);
@@ -695,7 +883,8 @@ var init_trace_analyzer = __esm({
           if (c.misses <= 0) continue;
           this.probeMisses += c.misses;
           const spec2 = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
-          const what = spec2 === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec2.alloc}` : `the probe on ${spec2.free}`;
+          const fn = spec2 === null ? void 0 : (c.role === "alloc" ? allocatorsOf(spec2) : releasersOf(spec2))[c.index];
+          const what = fn === void 0 ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${fn}` : `the probe on ${fn}`;
           const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
           this.problems.push(
             `${spec2 === null ? c.event : pairName(spec2)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
@@ -935,7 +1124,7 @@ var init_trace_analyzer = __esm({
         if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
         if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
         const a = normalizeAddress(t);
-        return a === "0x0" ? "" : a;
+        return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
       }
       pendObject(targets, line, address, caller, method) {
         if (address === "") return;
@@ -984,7 +1173,7 @@ var init_trace_analyzer = __esm({
         const targets = this.pendingTargets;
         for (let ti = 0; ti < targets.length; ti++) {
           const t = targets[ti];
-          const skip = t.role === ALLOC ? t.pair.spec.alloc : t.pair.spec.free;
+          const skip = t.fn;
           if (kind === PENDING_COUNT) {
             const ledger = t.pair.fn;
             ledger.events++;
@@ -1015,11 +1204,11 @@ var init_trace_analyzer = __esm({
           } else {
             const ledger = t.pair.addr;
             ledger.events++;
-            ledger.method = this.pendingMethod;
+            if (ledger.method !== "kmem") ledger.method = this.pendingMethod;
             const address = this.pendingAddress;
             if (kind === PENDING_ALLOC_OBJECT) {
               const r = this.attribute(skip);
-              if (this.pendingMethod === "kmem" && r.inModule === false) {
+              if ((this.pendingMethod === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
                 ledger.ignored++;
                 continue;
               }
@@ -1027,18 +1216,19 @@ var init_trace_analyzer = __esm({
                 ledger.outsideWithoutStack++;
                 ledger.outsideExample ||= r.caller;
               }
+              const old = ledger.live.get(address);
+              if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) continue;
               const acc = ledger.acc(r);
               acc.alloc(cycle);
               ledger.allocs++;
-              const old = ledger.live.get(address);
               if (old !== void 0) ledger.shadowed.push(old);
               const cache = this.pendingCache;
               if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-              ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
+              ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache, fn: t.fn });
             } else {
               const obj = ledger.live.get(address);
               if (obj === void 0) {
-                if (this.pendingMethod !== "kmem" || this.map.module === "") ledger.unmatchedFrees++;
+                if (this.pendingMethod !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
               } else {
                 ledger.live.delete(address);
                 obj.acc.free(cycle);
@@ -1095,11 +1285,12 @@ var init_trace_analyzer = __esm({
         if (this.missingEnds > 0) problems.push(`${this.missingEnds} cycle(s) started without an end marker: the workload cycle did not finish`);
         if (this.strayEnds > 0) problems.push(`${this.strayEnds} cycle end marker(s) without a start marker`);
         const crossCheck = [];
+        let mismatched = false;
         const pairs = this.pairs.map((p) => {
           const name = pairName(p.spec);
           const addressPaired = p.addr.events > 0;
           const ledger = addressPaired ? p.addr : p.fn;
-          if (addressPaired && p.fn.events > 0) {
+          if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
             crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
             if (p.addr.allocs !== p.fn.allocs) {
               problems.push(`${name}: the function tracer counted ${p.fn.allocs} calls of ${p.spec.alloc}, the probes ${p.addr.allocs} allocations`);
@@ -1136,6 +1327,12 @@ var init_trace_analyzer = __esm({
           const moduleAccs = callers.filter((a) => a.inModule !== false);
           const moduleCycles = cyclesOf(moduleAccs);
           const module2 = sum(moduleAccs);
+          if (!addressPaired && module2.frees > module2.allocs) {
+            mismatched = true;
+            problems.push(
+              `${name}: ${module2.frees} call(s) of ${p.spec.free} against ${module2.allocs} of ${p.spec.alloc}: more releases than allocations, so ${p.spec.free} does not release what ${p.spec.alloc} allocates (or the trace began after the allocations): check the pair`
+            );
+          }
           const total = sum(callers);
           const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
           const callerRows = callers.map((a) => ({
@@ -1179,7 +1376,7 @@ var init_trace_analyzer = __esm({
           };
         });
         return {
-          complete: lostEvents === 0 && this.missingEnds === 0,
+          complete: lostEvents === 0 && this.missingEnds === 0 && !mismatched,
           lostEvents,
           ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {},
           cycles,
@@ -1434,10 +1631,11 @@ function parseKprobeProfile(text2) {
     const m = LINE.exec(raw);
     if (!m) continue;
     const event = m[1].slice(m[1].lastIndexOf("/") + 1);
-    const own = /^([af])(\d+)$/.exec(event);
+    const own = /^([af])(\d+)(?:_(\d+))?$/.exec(event);
     out.push({
       event,
       pair: own ? Number(own[2]) : -1,
+      index: own?.[3] ? Number(own[3]) : 0,
       role: own ? own[1] === "a" ? "alloc" : "free" : "other",
       hits: Number(m[2]),
       misses: Number(m[3])
@@ -1960,6 +2158,11 @@ async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
   if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return r.stdout;
+}
+async function moduleImports(ko) {
+  const r = await runCommand("nm", ["-u", ko]);
+  if (r.code !== 0) throw new UsageError(`nm -u ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout.split("\n").map((l) => l.trim().split(/\s+/).pop() ?? "").filter((n) => n !== "");
 }
 async function addr2line(ko, section2, offsets) {
   if (offsets.length === 0) return [];
@@ -3307,7 +3510,17 @@ function parseTargetJob(text2, source = "file") {
     const free = r.string(p, "free", `track[${i}].free`);
     if (!SYMBOL2.test(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
     if (!SYMBOL2.test(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
-    return { alloc, free };
+    const pair = { alloc, free };
+    for (const key of ["moreAllocs", "moreFrees"]) {
+      const list = p[key];
+      if (list === void 0) continue;
+      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !SYMBOL2.test(n))) r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
+      pair[key] = list;
+    }
+    const auto = p.auto;
+    if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
+    if (auto === true) pair.auto = true;
+    return pair;
   });
   const runId2 = r.string(j, "runId", "runId");
   if (!/^[A-Za-z0-9_]{1,24}$/.test(runId2)) r.fail("runId", "letters, digits and _ (at most 24)", runId2);
@@ -3544,8 +3757,68 @@ var init_background = __esm({
   }
 });
 
+// src/kernel-side/kernel-module.ts
+import { existsSync as existsSync4, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
+import { join as join4 } from "node:path";
+function modulesListHas(procModules, name) {
+  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
+}
+function isModuleLoaded(name, procModules = "/proc/modules") {
+  return modulesListHas(readFileSync9(procModules, "utf8"), name);
+}
+function splitModuleArgs(args) {
+  const out = [];
+  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
+  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
+  return out;
+}
+function insmod(path2, args, timeoutSeconds = 120) {
+  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
+}
+function rmmod(name, timeoutSeconds = 120) {
+  return runCommand("rmmod", [name], { timeoutSeconds });
+}
+function readSections(name, sysModule = "/sys/module") {
+  const dir = join4(sysModule, name, "sections");
+  const out = {};
+  if (!existsSync4(dir)) return out;
+  for (const entry of readdirSync3(dir).sort()) {
+    try {
+      out[entry] = readFileSync9(join4(dir, entry), "utf8").trim();
+    } catch {
+    }
+  }
+  return out;
+}
+function moduleCoreRange(procModules, name) {
+  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
+  const f = line?.split(/\s+/) ?? [];
+  const size = Number(f[1]);
+  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
+  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
+  const start = BigInt(address);
+  return { start, end: start + BigInt(size) };
+}
+function symbolRanges(kallsyms, names) {
+  const out = [];
+  for (const name of names) {
+    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, "m").exec(kallsyms);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    const end = BigInt(`0x${m[2]}`);
+    if (start > 0n && end > start) out.push({ name, start, end });
+  }
+  return out;
+}
+var init_kernel_module = __esm({
+  "src/kernel-side/kernel-module.ts"() {
+    "use strict";
+    init_exec();
+  }
+});
+
 // src/kernel-side/function-names.ts
-import { existsSync as existsSync4, readFileSync as readFileSync9 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -3576,9 +3849,9 @@ function listed(text2, name) {
 function findUnknownNames(pairs, functionsText, blacklistText = "") {
   const wanted = /* @__PURE__ */ new Map();
   for (const p of pairs) {
-    if (isKmemPair(p)) continue;
-    wanted.set(p.alloc, "alloc");
-    if (!wanted.has(p.free)) wanted.set(p.free, "free");
+    if (p.auto) continue;
+    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, "alloc");
+    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, "free");
   }
   const blacklisted = new Set(
     blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
@@ -3601,13 +3874,13 @@ function describeUnknownNames(unknown) {
   }).join("; ");
 }
 function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync4(path2) ? readFileSync9(path2, "utf8") : "";
+  return existsSync5(path2) ? readFileSync10(path2, "utf8") : "";
 }
 var CloseMatches;
 var init_function_names = __esm({
   "src/kernel-side/function-names.ts"() {
     "use strict";
-    init_pair_spec();
+    init_allocator_families();
     CloseMatches = class {
       constructor(wanted, keep = 3) {
         this.wanted = wanted;
@@ -3637,55 +3910,6 @@ var init_function_names = __esm({
         return this.best.map((b) => b.name);
       }
     };
-  }
-});
-
-// src/kernel-side/kernel-module.ts
-import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
-import { join as join4 } from "node:path";
-function modulesListHas(procModules, name) {
-  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
-}
-function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync10(procModules, "utf8"), name);
-}
-function splitModuleArgs(args) {
-  const out = [];
-  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
-  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
-  return out;
-}
-function insmod(path2, args, timeoutSeconds = 120) {
-  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
-}
-function rmmod(name, timeoutSeconds = 120) {
-  return runCommand("rmmod", [name], { timeoutSeconds });
-}
-function readSections(name, sysModule = "/sys/module") {
-  const dir = join4(sysModule, name, "sections");
-  const out = {};
-  if (!existsSync5(dir)) return out;
-  for (const entry of readdirSync3(dir).sort()) {
-    try {
-      out[entry] = readFileSync10(join4(dir, entry), "utf8").trim();
-    } catch {
-    }
-  }
-  return out;
-}
-function moduleCoreRange(procModules, name) {
-  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
-  const f = line?.split(/\s+/) ?? [];
-  const size = Number(f[1]);
-  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
-  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
-  const start = BigInt(address);
-  return { start, end: start + BigInt(size) };
-}
-var init_kernel_module = __esm({
-  "src/kernel-side/kernel-module.ts"() {
-    "use strict";
-    init_exec();
   }
 });
 
@@ -3901,15 +4125,65 @@ function instanceName(runId2) {
 function kprobeGroup(runId2) {
   return `ab${runId2}`;
 }
+function probed(p, names) {
+  if (isCountedAllocator(p.alloc)) return names.map(() => null);
+  return names.map((n) => isKmemPair(p) && isSlabEvent(n) ? null : n);
+}
+function probeEvent(group, role, pair, index) {
+  return `${group}/${role}${pair}${index === 0 ? "" : `_${index}`}`;
+}
 function kprobeDefinitions(pairs, group, deferredFrees = false, maxactive = kretprobeMaxactive()) {
   const out = [];
   pairs.forEach((p, i) => {
-    if (isKmemPair(p)) return;
-    out.push({ event: `${group}/a${i}`, line: `r${maxactive}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
-    out.push({ event: `${group}/f${i}`, line: `p:${group}/f${i} ${p.free} ptr=%di:x64` });
+    probed(p, allocatorsOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, "a", i, j);
+      out.push({ event, line: `r${maxactive}:${event} ${fn} ret=$retval:x64` });
+    });
+    probed(p, releasersOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, "f", i, j);
+      out.push({ event, line: `p:${event} ${fn} ptr=${ARG_REGISTER[objectArg(fn)]}:x64` });
+    });
   });
   if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
   return out;
+}
+function kmemEventNames(pairs) {
+  const names = pairs.filter(isKmemPair).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)].filter(isSlabEvent));
+  return [...new Set(names.flatMap((n) => n.startsWith("kmem_cache_free") || n === "kfree" ? [n] : [n, `${n}_node`]))];
+}
+function traceablePairs(pairs, canTrace) {
+  const notes = [];
+  const track2 = [];
+  const stackAttributed = [];
+  for (const p of pairs) {
+    if (!p.auto) {
+      track2.push(p);
+      continue;
+    }
+    const keep = (names) => names.filter((n) => canTrace(n, isKmemPair(p) && isSlabEvent(n)));
+    const allocs = keep(allocatorsOf(p));
+    const frees = keep(releasersOf(p));
+    let lost = [...allocatorsOf(p), ...releasersOf(p)].filter((n) => !allocs.includes(n) && !frees.includes(n));
+    if (isKmemPair(p)) {
+      const helpers2 = lost.filter((n) => allocatorsOf(p).includes(n));
+      stackAttributed.push(...helpers2);
+      lost = lost.filter((n) => !helpers2.includes(n));
+    }
+    if (allocs.length === 0 || frees.length === 0) {
+      notes.push(`track auto: ${pairName(p)} is not traced: this kernel cannot trace ${lost.join(", ")}; its objects are not counted`);
+      continue;
+    }
+    if (lost.length > 0) notes.push(`track auto: ${pairName(p)} is traced without ${lost.join(", ")}, which this kernel cannot trace`);
+    const helpers = stackAttributed.filter((n) => allocatorsOf(p).includes(n));
+    if (helpers.length > 0) notes.push(`track auto: ${helpers.join(", ")} cannot be probed on this kernel: its allocations are attributed by their stack`);
+    const q = { alloc: allocs[0], free: frees[0], auto: true };
+    if (allocs.length > 1) q.moreAllocs = allocs.slice(1);
+    if (frees.length > 1) q.moreFrees = frees.slice(1);
+    track2.push(q);
+  }
+  return { track: track2, notes, stackAttributed };
 }
 function setupTracing(tfs, opts, undo) {
   const instance = `instances/${instanceName(opts.runId)}`;
@@ -3923,20 +4197,27 @@ function setupTracing(tfs, opts, undo) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
     tfs.write(inst("options/sym-addr"), "1");
   }
-  const defs = kprobeDefinitions(opts.track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  const { track: track2, notes, stackAttributed } = traceablePairs(
+    opts.track,
+    (fn, asTracepoint) => asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
+  );
+  const defs = kprobeDefinitions(track2, group, opts.traceable?.(DEFERRED_FREE) ?? false);
   for (const d of defs) {
     undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
     tfs.append("kprobe_events", `${d.line}
 `);
   }
-  const pairs = opts.track.map(
-    (p, i) => isKmemPair(p) ? { pair: pairName(p), kmem: true } : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false }
-  );
+  const defined = new Set(defs.map((d) => d.event));
+  const pairs = track2.map((p, i) => ({
+    pair: pairName(p),
+    allocEvents: allocatorsOf(p).map((_, j) => probeEvent(group, "a", i, j)).filter((e) => defined.has(e)),
+    freeEvents: releasersOf(p).map((_, j) => probeEvent(group, "f", i, j)).filter((e) => defined.has(e)),
+    kmem: isKmemPair(p)
+  }));
   if (defs.length > 0) {
     if (opts.stacks) {
-      for (const p of pairs) {
-        if (!p.allocEvent) continue;
-        const trigger = tfs.path(inst(`events/${p.allocEvent}/trigger`));
+      for (const event of pairs.flatMap((p) => p.allocEvents)) {
+        const trigger = tfs.path(inst(`events/${event}/trigger`));
         undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
         tfs.write(trigger, "stacktrace");
       }
@@ -3945,8 +4226,8 @@ function setupTracing(tfs, opts, undo) {
     tfs.write(inst(`events/${group}/enable`), "1");
   }
   const kmemEvents = [];
-  if (opts.track.some(isKmemPair)) {
-    for (const ev of KMEM_EVENTS) {
+  if (track2.some(isKmemPair)) {
+    for (const ev of kmemEventNames(track2)) {
       const rel = inst(`events/kmem/${ev}/enable`);
       if (!tfs.exists(rel)) continue;
       undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
@@ -3954,7 +4235,7 @@ function setupTracing(tfs, opts, undo) {
       kmemEvents.push(`kmem/${ev}`);
     }
   }
-  const functions = [...new Set(opts.track.filter((p) => !isKmemPair(p)).flatMap((p) => [p.alloc, p.free]))];
+  const functions = [...new Set(track2.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
   let functionTracer = false;
   if (functions.length > 0) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
@@ -3966,7 +4247,7 @@ function setupTracing(tfs, opts, undo) {
   undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
   tfs.write(inst("tracing_on"), "1");
   const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return { instance, group, pairs, functions, functionTracer, kmemEvents, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
+  return { instance, group, pairs, functions, functionTracer, kmemEvents, track: track2, notes, stackAttributed, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
 }
 function mark(tfs, setup, marker) {
   tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
@@ -3985,7 +4266,7 @@ async function collectTrace(tfs, setup, outDir) {
   }
   if (tfs.exists("kprobe_profile")) {
     const ours = new Set(
-      [...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
+      [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
     writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
@@ -3994,13 +4275,14 @@ async function collectTrace(tfs, setup, outDir) {
   }
   return files;
 }
-var KMEM_EVENTS;
+var ARG_REGISTER;
 var init_trace_setup = __esm({
   "src/kernel-side/trace-setup.ts"() {
     "use strict";
+    init_allocator_families();
     init_pair_spec();
     init_trace_protocol();
-    KMEM_EVENTS = ["kmalloc", "kmalloc_node", "kfree"];
+    ARG_REGISTER = { 1: "%di", 2: "%si", 3: "%dx" };
   }
 });
 
@@ -4516,8 +4798,9 @@ async function runTargetJob(job, opts = {}) {
     const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds2(t)} s)`);
-    if (job.track.some(isKmemPair) && !tfs.exists("events/kmem/kmalloc")) {
-      throw new RunFailure("setup-failed", "track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have");
+    const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
+    if (noTracepoint.length > 0) {
+      throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
     }
     if (traced) {
       try {
@@ -4529,11 +4812,13 @@ async function runTargetJob(job, opts = {}) {
         instance: setup.instance,
         group: setup.group,
         pairs: setup.pairs,
+        track: setup.track,
         functionTracer: setup.functionTracer,
         kmemEvents: setup.kmemEvents,
         traceBufferKb: job.traceBufferKb,
         stacks: job.stacks
       };
+      status.notes.push(...setup.notes);
       if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
     } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
     if (job.hugepages !== void 0) {
@@ -4586,13 +4871,18 @@ async function runTargetJob(job, opts = {}) {
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
       status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
     }
-    if (job.stacks && tfs && setup?.kmemEvents.includes("kmem/kmalloc")) {
+    const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
+    if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
       const range2 = moduleCoreRange(readFileSync16("/proc/modules", "utf8"), job.module.name);
       if (range2) {
-        const trigger = tfs.path(`${setup.instance}/events/kmem/kmalloc/trigger`);
-        undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-        writeFileSync8(trigger, `stacktrace if call_site >= 0x${range2.start.toString(16)} && call_site < 0x${range2.end.toString(16)}
+        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync16("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+        const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
+        for (const event of kmemAllocs) {
+          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+          writeFileSync8(trigger, `stacktrace if ${ranges.join(" || ")}
 `);
+        }
       } else {
         status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
       }
@@ -4690,7 +4980,9 @@ var init_run_job = __esm({
     init_exec();
     init_abortable();
     init_background();
+    init_allocator_families();
     init_pair_spec();
+    init_kernel_module();
     init_function_names();
     init_job();
     init_kernel_module();
@@ -5089,7 +5381,7 @@ function parseSettings(read) {
   const trackRaw = read("track").trim();
   let track2;
   try {
-    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
+    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
@@ -5153,7 +5445,7 @@ var init_settings = __esm({
     init_kni_options();
     init_kni_pairs();
     init_inputs();
-    DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
+    DEFAULT_TRACK = "auto";
   }
 });
 
@@ -35740,7 +36032,7 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir) {
+function targetJob(ctx, module2, moduleDir, track2) {
   const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module2.path, name: module2.name, args: ctx.build.moduleArgs },
@@ -35757,7 +36049,7 @@ function targetJob(ctx, module2, moduleDir) {
       env: ctx.job?.env ?? {}
     },
     cycles: ctx.settings.cycles,
-    track: ctx.settings.track,
+    track: track2,
     traceBufferKb: ctx.settings.traceBufferKb,
     stacks: ctx.settings.stacks,
     outDir: ctx.outDir,
@@ -35807,7 +36099,21 @@ async function runSide(source, ctx) {
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
-  const job = targetJob(ctx, module2, moduleDir);
+  let track2;
+  if (ctx.settings.track === "auto") {
+    const found = autoTrack(await moduleImports(module2.path));
+    if (found.pairs.length === 0) {
+      return {
+        ...run2,
+        status: "setup-failed",
+        reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
+      };
+    }
+    track2 = found.pairs;
+    run2.tracked = found.found;
+    for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
+  } else track2 = ctx.settings.track;
+  const job = targetJob(ctx, module2, moduleDir, track2);
   const jobFile = join14(ctx.outDir, "job.json");
   writeFileSync13(jobFile, `${JSON.stringify(job, null, 2)}
 `);
@@ -35831,6 +36137,7 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join14(ctx.outDir, f));
+  if (status.notes.length > 0) run2.notes = status.notes;
   const trace = join14(ctx.outDir, "trace.txt");
   if (existsSync16(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
@@ -35840,7 +36147,7 @@ async function runSide(source, ctx) {
     const profile = join14(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
-      pairs: ctx.settings.track,
+      pairs: status.tracing?.track ?? track2,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
       kprobeProfile: existsSync16(profile) ? profile : void 0,
@@ -35858,6 +36165,7 @@ var init_side = __esm({
     init_module_map();
     init_build_module();
     init_module_info();
+    init_allocator_families();
   }
 });
 
@@ -36249,7 +36557,7 @@ function buildReport(settings, runner, env, measured, change) {
     schema: "alloc-balance/report@1",
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
     module: settings.moduleName || settings.moduleDir,
-    pairs: settings.track.map(pairName),
+    pairs: trackedPairs(settings, measured),
     base: measured.base,
     pr: measured.pr,
     comparison: measured.comparison
@@ -36265,6 +36573,11 @@ function buildReport(settings, runner, env, measured, change) {
     };
   }
   return report;
+}
+function trackedPairs(settings, measured) {
+  if (settings.track !== "auto") return settings.track.map(pairName);
+  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  return [...new Set(names)];
 }
 var init_pipeline = __esm({
   "src/run/pipeline.ts"() {

@@ -73778,6 +73778,165 @@ function cliPath(from = dirname6(fileURLToPath2(import.meta.url))) {
   return existsSync4(beside) ? beside : join7(packageRoot(from), "dist", "cli.js");
 }
 
+// src/core/allocator-families.ts
+var SLAB_ALLOC_EVENTS = ["kmalloc", "kmem_cache_alloc"];
+var FAMILIES = [
+  {
+    what: "slab objects (kmalloc, kmem_cache)",
+    // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
+    // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed.
+    allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node"],
+    releasers: [
+      { name: "kfree", arg: 1 },
+      { name: "kmem_cache_free", arg: 2 },
+      { name: "kvfree", arg: 1 }
+    ],
+    alwaysReleasers: ["kfree"],
+    pairing: "kmem",
+    via: {
+      kmalloc_trace: "kmalloc",
+      kmalloc_node_trace: "kmalloc",
+      __kmalloc: "kmalloc",
+      __kmalloc_node: "kmalloc",
+      kmalloc_large: "kmalloc",
+      kmalloc_large_node: "kmalloc",
+      __kmalloc_track_caller: "kmalloc",
+      __kmalloc_node_track_caller: "kmalloc",
+      krealloc: "kmalloc",
+      kstrdup: "kmalloc",
+      kstrndup: "kmalloc",
+      kstrdup_const: "kmalloc",
+      kmemdup: "kmalloc",
+      kmemdup_nul: "kmalloc",
+      kfree_sensitive: "kfree",
+      kvfree_call_rcu: "kfree",
+      kmem_cache_alloc_lru: "kmem_cache_alloc",
+      kmem_cache_alloc_node: "kmem_cache_alloc"
+    }
+  },
+  {
+    what: "vmalloc areas",
+    allocators: ["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"],
+    releasers: [{ name: "vfree", arg: 1 }],
+    alwaysReleasers: ["vfree"],
+    pairing: "object"
+  },
+  {
+    what: "pages (struct page)",
+    allocators: ["alloc_pages", "__alloc_pages"],
+    releasers: [{ name: "__free_pages", arg: 1 }],
+    alwaysReleasers: ["__free_pages"],
+    pairing: "object"
+  },
+  {
+    what: "pages (by address)",
+    allocators: ["__get_free_pages", "get_zeroed_page"],
+    releasers: [{ name: "free_pages", arg: 1 }],
+    alwaysReleasers: ["free_pages"],
+    pairing: "object"
+  },
+  {
+    what: "net devices",
+    allocators: ["alloc_netdev_mqs", "alloc_etherdev_mqs"],
+    releasers: [{ name: "free_netdev", arg: 1 }],
+    alwaysReleasers: ["free_netdev"],
+    pairing: "object"
+  },
+  {
+    what: "I/O mappings",
+    allocators: ["ioremap", "ioremap_wc", "ioremap_cache", "ioremap_uc", "ioremap_prot"],
+    releasers: [{ name: "iounmap", arg: 1 }],
+    alwaysReleasers: ["iounmap"],
+    pairing: "object"
+  },
+  {
+    what: "DMA buffers",
+    allocators: ["dma_alloc_attrs"],
+    releasers: [{ name: "dma_free_attrs", arg: 3 }],
+    alwaysReleasers: ["dma_free_attrs"],
+    pairing: "object"
+  },
+  {
+    what: "per-CPU areas",
+    allocators: ["__alloc_percpu", "__alloc_percpu_gfp"],
+    releasers: [{ name: "free_percpu", arg: 1 }],
+    alwaysReleasers: ["free_percpu"],
+    pairing: "object"
+  },
+  {
+    what: "kernel threads",
+    allocators: ["kthread_create_on_node"],
+    releasers: [{ name: "kthread_stop", arg: 1 }],
+    alwaysReleasers: ["kthread_stop"],
+    pairing: "object"
+  },
+  {
+    what: "interrupt handlers",
+    allocators: ["request_threaded_irq"],
+    releasers: [{ name: "free_irq", arg: 1 }],
+    alwaysReleasers: ["free_irq"],
+    pairing: "counted"
+  }
+];
+function familyOf(fn) {
+  for (const family of FAMILIES) {
+    if (family.allocators.includes(fn)) return { family, role: "alloc", arg: 1 };
+    const r = family.releasers.find((x) => x.name === fn);
+    if (r) return { family, role: "free", arg: r.arg };
+    const via = family.via?.[fn];
+    if (via) return familyOf(via);
+  }
+  return null;
+}
+function allocatorsOf(p) {
+  return [p.alloc, ...p.moreAllocs ?? []];
+}
+function releasersOf(p) {
+  return [p.free, ...p.moreFrees ?? []];
+}
+function isKmemPair(p) {
+  return SLAB_ALLOC_EVENTS.includes(p.alloc);
+}
+function pairMismatch(p) {
+  const a = familyOf(p.alloc);
+  const f = familyOf(p.free);
+  const name = `${p.alloc}:${p.free}`;
+  if (a?.role === "free") return `${name}: ${p.alloc} releases objects, it does not allocate them: write the allocator first`;
+  if (f?.role === "alloc") return `${name}: ${p.free} allocates objects, it does not release them: write ALLOC:FREE`;
+  if (a && f && a.family !== f.family) {
+    const right = a.family.releasers.map((r) => r.name).join(" or ");
+    return `${name}: ${p.free} releases ${f.family.what}, ${p.alloc} allocates ${a.family.what}, which ${right} release${a.family.releasers.length > 1 ? "" : "s"}: write ${p.alloc}:${a.family.releasers[0].name}`;
+  }
+  return null;
+}
+function autoTrack(imports) {
+  const used = new Set(imports);
+  const pairs = [];
+  const found = [];
+  for (const family of FAMILIES) {
+    const seen = [];
+    const allocs = /* @__PURE__ */ new Set();
+    const frees = /* @__PURE__ */ new Set();
+    for (const name of used) {
+      const traced = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
+      if (!traced) continue;
+      seen.push(name);
+      if (family.allocators.includes(traced)) allocs.add(traced);
+      else frees.add(traced);
+    }
+    if (allocs.size === 0) continue;
+    const allocators = family.allocators.filter((a) => allocs.has(a));
+    const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
+    if (allocs.has("kvmalloc_node") && !releasers.includes("kvfree")) releasers.push("kvfree");
+    const pair = { alloc: allocators[0], free: releasers[0], auto: true };
+    if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
+    if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
+    pairs.push(pair);
+    found.push(`${family.what}: ${seen.sort().join(", ")} -> ${pair.alloc}:${pair.free}`);
+  }
+  return { pairs, found };
+}
+
 // src/core/pair-spec.ts
 var SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 function parsePair(text2) {
@@ -73790,14 +73949,19 @@ function parsePair(text2) {
 function parsePairList(text2) {
   const items = text2.split(/[\s,]+/).filter((s) => s !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
+  if (items.some((s) => s === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
+  for (const p of pairs) {
+    const wrong = pairMismatch(p);
+    if (wrong) throw new Error(wrong);
+  }
   return pairs;
 }
 function refuseSharedNames(pairs) {
   const owner = /* @__PURE__ */ new Map();
   for (const p of pairs) {
-    for (const name of [p.alloc, p.free]) {
+    for (const name of [...allocatorsOf(p), ...releasersOf(p)]) {
       const first = owner.get(name);
       if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
       if (first) {
@@ -73812,8 +73976,8 @@ function refuseSharedNames(pairs) {
 function pairName(p) {
   return `${p.alloc}:${p.free}`;
 }
-function isKmemPair(p) {
-  return p.alloc === "kmalloc" && p.free === "kfree";
+function parseTrack(text2) {
+  return text2.trim() === "auto" ? "auto" : parsePairList(text2);
 }
 
 // src/errors.ts
@@ -74171,7 +74335,7 @@ function defaultKniTrack() {
 }
 
 // src/settings/settings.ts
-var DEFAULT_TRACK = "alloc_netdev_mqs:free_netdev";
+var DEFAULT_TRACK = "auto";
 function regex(read2, name) {
   const raw = read2(name);
   if (raw === "") return "";
@@ -74194,7 +74358,7 @@ function parseSettings(read2) {
   const trackRaw = read2("track").trim();
   let track2;
   try {
-    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
+    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
@@ -80135,14 +80299,18 @@ var TraceAnalyzer = class {
     this.map = options2.moduleMap ?? new ModuleMap("");
     this.maxStackFrames = options2.maxStackFrames ?? 16;
     this.maxObjects = options2.maxObjects ?? 1e3;
-    this.pairs = options2.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger() }));
+    this.pairs = options2.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger(), moduleOnly: spec2.auto === true && this.map.module !== "" }));
     for (const pair of this.pairs) {
-      this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
-      this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
-      this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
-      this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
-      this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
-      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE });
+      for (const fn of allocatorsOf(pair.spec)) {
+        this.addTarget(this.functions, fn, { pair, role: ALLOC, fn });
+        this.addTarget(this.kmemEvents, fn, { pair, role: ALLOC, fn });
+        this.addTarget(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
+      }
+      for (const fn of releasersOf(pair.spec)) {
+        this.addTarget(this.functions, fn, { pair, role: FREE, fn });
+        this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
+      }
+      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
     }
     for (const [name, targets] of this.functions) {
       this.functionNames.push(name);
@@ -80167,7 +80335,8 @@ var TraceAnalyzer = class {
       if (c.misses <= 0) continue;
       this.probeMisses += c.misses;
       const spec2 = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
-      const what = spec2 === null ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${spec2.alloc}` : `the probe on ${spec2.free}`;
+      const fn = spec2 === null ? void 0 : (c.role === "alloc" ? allocatorsOf(spec2) : releasersOf(spec2))[c.index];
+      const what = fn === void 0 ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${fn}` : `the probe on ${fn}`;
       const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
       this.problems.push(
         `${spec2 === null ? c.event : pairName(spec2)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
@@ -80407,7 +80576,7 @@ var TraceAnalyzer = class {
     if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
     if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
     const a = normalizeAddress(t);
-    return a === "0x0" ? "" : a;
+    return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
   }
   pendObject(targets, line, address, caller, method) {
     if (address === "") return;
@@ -80456,7 +80625,7 @@ var TraceAnalyzer = class {
     const targets = this.pendingTargets;
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti];
-      const skip = t.role === ALLOC ? t.pair.spec.alloc : t.pair.spec.free;
+      const skip = t.fn;
       if (kind === PENDING_COUNT) {
         const ledger = t.pair.fn;
         ledger.events++;
@@ -80487,11 +80656,11 @@ var TraceAnalyzer = class {
       } else {
         const ledger = t.pair.addr;
         ledger.events++;
-        ledger.method = this.pendingMethod;
+        if (ledger.method !== "kmem") ledger.method = this.pendingMethod;
         const address = this.pendingAddress;
         if (kind === PENDING_ALLOC_OBJECT) {
           const r = this.attribute(skip);
-          if (this.pendingMethod === "kmem" && r.inModule === false) {
+          if ((this.pendingMethod === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
             ledger.ignored++;
             continue;
           }
@@ -80499,18 +80668,19 @@ var TraceAnalyzer = class {
             ledger.outsideWithoutStack++;
             ledger.outsideExample ||= r.caller;
           }
+          const old = ledger.live.get(address);
+          if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) continue;
           const acc = ledger.acc(r);
           acc.alloc(cycle);
           ledger.allocs++;
-          const old = ledger.live.get(address);
           if (old !== void 0) ledger.shadowed.push(old);
           const cache = this.pendingCache;
           if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache, fn: t.fn });
         } else {
           const obj2 = ledger.live.get(address);
           if (obj2 === void 0) {
-            if (this.pendingMethod !== "kmem" || this.map.module === "") ledger.unmatchedFrees++;
+            if (this.pendingMethod !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
           } else {
             ledger.live.delete(address);
             obj2.acc.free(cycle);
@@ -80567,11 +80737,12 @@ var TraceAnalyzer = class {
     if (this.missingEnds > 0) problems.push(`${this.missingEnds} cycle(s) started without an end marker: the workload cycle did not finish`);
     if (this.strayEnds > 0) problems.push(`${this.strayEnds} cycle end marker(s) without a start marker`);
     const crossCheck = [];
+    let mismatched = false;
     const pairs = this.pairs.map((p) => {
       const name = pairName(p.spec);
       const addressPaired = p.addr.events > 0;
       const ledger = addressPaired ? p.addr : p.fn;
-      if (addressPaired && p.fn.events > 0) {
+      if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
         crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
         if (p.addr.allocs !== p.fn.allocs) {
           problems.push(`${name}: the function tracer counted ${p.fn.allocs} calls of ${p.spec.alloc}, the probes ${p.addr.allocs} allocations`);
@@ -80608,6 +80779,12 @@ var TraceAnalyzer = class {
       const moduleAccs = callers.filter((a) => a.inModule !== false);
       const moduleCycles = cyclesOf(moduleAccs);
       const module2 = sum(moduleAccs);
+      if (!addressPaired && module2.frees > module2.allocs) {
+        mismatched = true;
+        problems.push(
+          `${name}: ${module2.frees} call(s) of ${p.spec.free} against ${module2.allocs} of ${p.spec.alloc}: more releases than allocations, so ${p.spec.free} does not release what ${p.spec.alloc} allocates (or the trace began after the allocations): check the pair`
+        );
+      }
       const total = sum(callers);
       const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
       const callerRows = callers.map((a) => ({
@@ -80651,7 +80828,7 @@ var TraceAnalyzer = class {
       };
     });
     return {
-      complete: lostEvents === 0 && this.missingEnds === 0,
+      complete: lostEvents === 0 && this.missingEnds === 0 && !mismatched,
       lostEvents,
       ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {},
       cycles,
@@ -80882,10 +81059,11 @@ function parseKprobeProfile(text2) {
     const m = LINE.exec(raw);
     if (!m) continue;
     const event = m[1].slice(m[1].lastIndexOf("/") + 1);
-    const own = /^([af])(\d+)$/.exec(event);
+    const own = /^([af])(\d+)(?:_(\d+))?$/.exec(event);
     out.push({
       event,
       pair: own ? Number(own[2]) : -1,
+      index: own?.[3] ? Number(own[3]) : 0,
       role: own ? own[1] === "a" ? "alloc" : "free" : "other",
       hits: Number(m[2]),
       misses: Number(m[3])
@@ -81207,6 +81385,11 @@ async function moduleSymbols(ko) {
   if (r.code !== 0) throw new UsageError2(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return r.stdout;
 }
+async function moduleImports(ko) {
+  const r = await runCommand("nm", ["-u", ko]);
+  if (r.code !== 0) throw new UsageError2(`nm -u ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout.split("\n").map((l) => l.trim().split(/\s+/).pop() ?? "").filter((n) => n !== "");
+}
 async function addr2line(ko, section2, offsets) {
   if (offsets.length === 0) return [];
   const r = await runCommand("addr2line", ["-e", ko, "-a", "-f", "-i", "-j", section2, ...offsets.map((o) => `0x${o.toString(16)}`)]);
@@ -81275,7 +81458,7 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir) {
+function targetJob(ctx, module2, moduleDir, track2) {
   const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module2.path, name: module2.name, args: ctx.build.moduleArgs },
@@ -81292,7 +81475,7 @@ function targetJob(ctx, module2, moduleDir) {
       env: ctx.job?.env ?? {}
     },
     cycles: ctx.settings.cycles,
-    track: ctx.settings.track,
+    track: track2,
     traceBufferKb: ctx.settings.traceBufferKb,
     stacks: ctx.settings.stacks,
     outDir: ctx.outDir,
@@ -81342,7 +81525,21 @@ async function runSide(source, ctx) {
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
-  const job = targetJob(ctx, module2, moduleDir);
+  let track2;
+  if (ctx.settings.track === "auto") {
+    const found = autoTrack(await moduleImports(module2.path));
+    if (found.pairs.length === 0) {
+      return {
+        ...run2,
+        status: "setup-failed",
+        reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
+      };
+    }
+    track2 = found.pairs;
+    run2.tracked = found.found;
+    for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
+  } else track2 = ctx.settings.track;
+  const job = targetJob(ctx, module2, moduleDir, track2);
   const jobFile = join11(ctx.outDir, "job.json");
   writeFileSync4(jobFile, `${JSON.stringify(job, null, 2)}
 `);
@@ -81366,6 +81563,7 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join11(ctx.outDir, f));
+  if (status.notes.length > 0) run2.notes = status.notes;
   const trace = join11(ctx.outDir, "trace.txt");
   if (existsSync8(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
@@ -81375,7 +81573,7 @@ async function runSide(source, ctx) {
     const profile = join11(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
-      pairs: ctx.settings.track,
+      pairs: status.tracing?.track ?? track2,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
       kprobeProfile: existsSync8(profile) ? profile : void 0,
@@ -83219,7 +83417,7 @@ function buildReport(settings, runner, env, measured, change) {
     schema: "alloc-balance/report@1",
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
     module: settings.moduleName || settings.moduleDir,
-    pairs: settings.track.map(pairName),
+    pairs: trackedPairs(settings, measured),
     base: measured.base,
     pr: measured.pr,
     comparison: measured.comparison
@@ -83235,6 +83433,11 @@ function buildReport(settings, runner, env, measured, change) {
     };
   }
   return report;
+}
+function trackedPairs(settings, measured) {
+  if (settings.track !== "auto") return settings.track.map(pairName);
+  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  return [...new Set(names)];
 }
 function commentOptions(settings, env) {
   return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };

@@ -7,6 +7,8 @@ export interface ProbeCount {
   event: string;
   /** Index of the tracked pair, -1 for an event not named by alloc-balance. */
   pair: number;
+  /** Which of the pair's allocators or releasers: `a0_2` is the third allocator of pair 0. */
+  index: number;
   role: 'alloc' | 'free' | 'other';
   hits: number;
   misses: number;
@@ -23,10 +25,11 @@ export function parseKprobeProfile(text: string): ProbeCount[] {
     const m = LINE.exec(raw);
     if (!m) continue;
     const event = m[1].slice(m[1].lastIndexOf('/') + 1);
-    const own = /^([af])(\d+)$/.exec(event);
+    const own = /^([af])(\d+)(?:_(\d+))?$/.exec(event);
     out.push({
       event,
       pair: own ? Number(own[2]) : -1,
+      index: own?.[3] ? Number(own[3]) : 0,
       role: own ? (own[1] === 'a' ? 'alloc' : 'free') : 'other',
       hits: Number(m[2]),
       misses: Number(m[3]),

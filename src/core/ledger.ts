@@ -41,6 +41,8 @@ export interface LiveObject {
   stack?: string[];
   /** kmem: the slab cache it came from ('' when unknown). */
   cache: string;
+  /** The allocator that returned it. */
+  fn: string;
 }
 
 /** One way of counting a pair: call counting (function tracer) or per-object pairing. */

@@ -6,6 +6,11 @@
 export interface PairSpec {
   alloc: string;
   free: string;
+  /** Further allocators and releasers of the same objects (a family found by track: auto). */
+  moreAllocs?: string[];
+  moreFrees?: string[];
+  /** Found by track: auto: only the module's own allocations are kept (the family is hot system-wide). */
+  auto?: boolean;
 }
 
 export interface Counts {
@@ -183,6 +188,10 @@ export interface SideRun {
   analysis?: AnalysisResult;
   /** Paths of raw artifacts (traces, dmesg) written by this side. */
   artifacts?: string[];
+  /** track: auto: the allocator families found in the module's imports, a line each. */
+  tracked?: string[];
+  /** What the kernel side said about the run (functions it could not trace, deferred frees). */
+  notes?: string[];
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

@@ -1,4 +1,7 @@
+import { allocatorsOf, pairMismatch, releasersOf } from './allocator-families.js';
 import type { PairSpec } from './model.js';
+
+export { isKmemPair } from './allocator-families.js';
 
 const SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
@@ -15,8 +18,13 @@ export function parsePair(text: string): PairSpec {
 export function parsePairList(text: string): PairSpec[] {
   const items = text.split(/[\s,]+/).filter((s) => s !== '');
   if (items.length === 0) throw new Error('no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev');
+  if (items.some((s) => s === 'auto')) throw new Error('auto stands alone: write either auto or ALLOC:FREE pairs');
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
+  for (const p of pairs) {
+    const wrong = pairMismatch(p);
+    if (wrong) throw new Error(wrong);
+  }
   return pairs;
 }
 
@@ -27,7 +35,7 @@ export function parsePairList(text: string): PairSpec[] {
 function refuseSharedNames(pairs: readonly PairSpec[]): void {
   const owner = new Map<string, PairSpec>();
   for (const p of pairs) {
-    for (const name of [p.alloc, p.free]) {
+    for (const name of [...allocatorsOf(p), ...releasersOf(p)]) {
       const first = owner.get(name);
       if (first === p) throw new Error(`${pairName(p)} names ${name} as both allocator and releaser`);
       if (first) {
@@ -46,7 +54,7 @@ export function pairName(p: PairSpec): string {
   return `${p.alloc}:${p.free}`;
 }
 
-/** `kmalloc:kfree` is traced with the kmem tracepoints (every kmalloc of the kernel, filtered to the module's call sites). */
-export function isKmemPair(p: PairSpec): boolean {
-  return p.alloc === 'kmalloc' && p.free === 'kfree';
+/** `auto` alone, or the pairs: what the track input asks for. */
+export function parseTrack(text: string): 'auto' | PairSpec[] {
+  return text.trim() === 'auto' ? 'auto' : parsePairList(text);
 }

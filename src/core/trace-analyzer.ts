@@ -4,7 +4,7 @@
 // objects only, never with the length of the trace.
 import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
-import { isKmemPair } from './pair-spec.js';
+import { allocatorsOf, isKmemPair, releasersOf } from './allocator-families.js';
 import { ALLOC, type CallerAcc, FREE, Ledger, type Role } from './ledger.js';
 import { DEFERRED_FREE, deferredObject, parseMarker } from './trace-protocol.js';
 import { isRawAddress, isTracingFrame, normalizeAddress, parseFrame, skipAddressSuffix } from './frames.js';
@@ -28,6 +28,8 @@ interface PairState {
   spec: PairSpec;
   fn: Ledger;
   addr: Ledger;
+  /** Allocations outside the module are not kept (kmem pairs, families found by track: auto). */
+  moduleOnly: boolean;
 }
 
 /**
@@ -56,6 +58,8 @@ function ownCopy(s: string): string {
 interface Target {
   pair: PairState;
   role: Role;
+  /** The traced function (or kmem event) this target stands for. */
+  fn: string;
 }
 
 const NO_PENDING = 0;
@@ -109,14 +113,18 @@ export class TraceAnalyzer {
     this.map = options.moduleMap ?? new ModuleMap('');
     this.maxStackFrames = options.maxStackFrames ?? 16;
     this.maxObjects = options.maxObjects ?? 1000;
-    this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger() }));
+    this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger(), moduleOnly: spec.auto === true && this.map.module !== '' }));
     for (const pair of this.pairs) {
-      this.addTarget(this.functions, pair.spec.alloc, { pair, role: ALLOC });
-      this.addTarget(this.functions, pair.spec.free, { pair, role: FREE });
-      this.addTarget(this.kmemEvents, pair.spec.alloc, { pair, role: ALLOC });
-      this.addTarget(this.kmemEvents, `${pair.spec.alloc}_node`, { pair, role: ALLOC });
-      this.addTarget(this.kmemEvents, pair.spec.free, { pair, role: FREE });
-      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE });
+      for (const fn of allocatorsOf(pair.spec)) {
+        this.addTarget(this.functions, fn, { pair, role: ALLOC, fn });
+        this.addTarget(this.kmemEvents, fn, { pair, role: ALLOC, fn });
+        this.addTarget(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
+      }
+      for (const fn of releasersOf(pair.spec)) {
+        this.addTarget(this.functions, fn, { pair, role: FREE, fn });
+        this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
+      }
+      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
     }
     for (const [name, targets] of this.functions) {
       this.functionNames.push(name);
@@ -144,7 +152,8 @@ export class TraceAnalyzer {
       if (c.misses <= 0) continue;
       this.probeMisses += c.misses;
       const spec = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
-      const what = spec === null ? `probe ${c.event}` : c.role === 'alloc' ? `the return probe on ${spec.alloc}` : `the probe on ${spec.free}`;
+      const fn = spec === null ? undefined : (c.role === 'alloc' ? allocatorsOf(spec) : releasersOf(spec))[c.index];
+      const what = fn === undefined ? `probe ${c.event}` : c.role === 'alloc' ? `the return probe on ${fn}` : `the probe on ${fn}`;
       const why =
         c.role === 'alloc'
           ? 'more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive'
@@ -410,7 +419,8 @@ export class TraceAnalyzer {
     if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
     if (!isRawAddress(t) && !(t.startsWith('0x') && t.length > 2)) return '';
     const a = normalizeAddress(t);
-    return a === '0x0' ? '' : a;
+    // NULL, or an ERR_PTR (-4095..-1) from an allocator that failed: no object.
+    return a === '0x0' || (a.length === 18 && a >= '0xfffffffffffff001') ? '' : a;
   }
 
   private pendObject(targets: Target[], line: string, address: string, caller: string, method: PairingMethod): void {
@@ -464,7 +474,7 @@ export class TraceAnalyzer {
     const targets = this.pendingTargets;
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti];
-      const skip = t.role === ALLOC ? t.pair.spec.alloc : t.pair.spec.free;
+      const skip = t.fn;
       if (kind === PENDING_COUNT) {
         const ledger = t.pair.fn;
         ledger.events++;
@@ -495,12 +505,14 @@ export class TraceAnalyzer {
       } else {
         const ledger = t.pair.addr;
         ledger.events++;
-        ledger.method = this.pendingMethod;
+        // A kmem pair's probed helpers (kasprintf, kvfree) do not make it a probe pair.
+        if (ledger.method !== 'kmem') ledger.method = this.pendingMethod;
         const address = this.pendingAddress;
         if (kind === PENDING_ALLOC_OBJECT) {
           const r = this.attribute(skip);
-          // kmem events cover the whole kernel: only the module's own call sites are its objects.
-          if (this.pendingMethod === 'kmem' && r.inModule === false) {
+          // kmem events and the families track: auto found cover the whole kernel: only the
+          // module's own call sites are its objects.
+          if ((this.pendingMethod === 'kmem' || t.pair.moduleOnly) && r.inModule === false) {
             ledger.ignored++;
             continue;
           }
@@ -508,19 +520,22 @@ export class TraceAnalyzer {
             ledger.outsideWithoutStack++;
             ledger.outsideExample ||= r.caller;
           }
+          const old = ledger.live.get(address);
+          // One allocator of the family inside another (alloc_etherdev_mqs calls alloc_netdev_mqs):
+          // the inner returned first, the object is the same.
+          if (old !== undefined && old.fn !== t.fn && old.cycle === cycle) continue;
           const acc = ledger.acc(r);
           acc.alloc(cycle);
           ledger.allocs++;
-          const old = ledger.live.get(address);
           if (old !== undefined) ledger.shadowed.push(old);
           const cache = this.pendingCache;
           if (cache !== '') ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache });
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache, fn: t.fn });
         } else {
           const obj = ledger.live.get(address);
           // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
           if (obj === undefined) {
-            if (this.pendingMethod !== 'kmem' || this.map.module === '') ledger.unmatchedFrees++;
+            if ((this.pendingMethod !== 'kmem' && !t.pair.moduleOnly) || this.map.module === '') ledger.unmatchedFrees++;
           } else {
             ledger.live.delete(address);
             obj.acc.free(cycle);
@@ -583,11 +598,13 @@ export class TraceAnalyzer {
     if (this.strayEnds > 0) problems.push(`${this.strayEnds} cycle end marker(s) without a start marker`);
 
     const crossCheck: NonNullable<AnalysisResult['crossCheck']> = [];
+    let mismatched = false;
     const pairs: PairResult[] = this.pairs.map((p) => {
       const name = pairName(p.spec);
       const addressPaired = p.addr.events > 0;
       const ledger = addressPaired ? p.addr : p.fn;
-      if (addressPaired && p.fn.events > 0) {
+      // With several allocators one may call another (alloc_etherdev_mqs, alloc_netdev_mqs): calls outnumber objects.
+      if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
         crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
         if (p.addr.allocs !== p.fn.allocs) {
           problems.push(`${name}: the function tracer counted ${p.fn.allocs} calls of ${p.spec.alloc}, the probes ${p.addr.allocs} allocations`);
@@ -625,6 +642,13 @@ export class TraceAnalyzer {
       const moduleAccs = callers.filter((a) => a.inModule !== false);
       const moduleCycles = cyclesOf(moduleAccs);
       const module = sum(moduleAccs);
+      if (!addressPaired && module.frees > module.allocs) {
+        mismatched = true;
+        problems.push(
+          `${name}: ${module.frees} call(s) of ${p.spec.free} against ${module.allocs} of ${p.spec.alloc}: more releases than allocations, ` +
+            `so ${p.spec.free} does not release what ${p.spec.alloc} allocates (or the trace began after the allocations): check the pair`,
+        );
+      }
       const total = sum(callers);
       const workload = (cs: CycleCounts[]) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
       const callerRows: CallerCounts[] = callers
@@ -675,7 +699,7 @@ export class TraceAnalyzer {
     });
 
     return {
-      complete: lostEvents === 0 && this.missingEnds === 0,
+      complete: lostEvents === 0 && this.missingEnds === 0 && !mismatched,
       lostEvents,
       ...(lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {}),
       cycles,

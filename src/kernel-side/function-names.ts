@@ -2,7 +2,7 @@
 // closest traceable names.
 import { existsSync, readFileSync } from 'node:fs';
 import type { PairSpec } from '../core/model.js';
-import { isKmemPair } from '../core/pair-spec.js';
+import { allocatorsOf, isKmemPair, isSlabEvent, releasersOf } from '../core/allocator-families.js';
 
 /** Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`. */
 export function editDistance(a: string, b: string, limit = Infinity): number {
@@ -86,9 +86,10 @@ export function listed(text: string, name: string): boolean {
 export function findUnknownNames(pairs: PairSpec[], functionsText: string, blacklistText = ''): UnknownName[] {
   const wanted = new Map<string, 'alloc' | 'free'>();
   for (const p of pairs) {
-    if (isKmemPair(p)) continue;
-    wanted.set(p.alloc, 'alloc');
-    if (!wanted.has(p.free)) wanted.set(p.free, 'free');
+    // Names found by track: auto that the kernel lacks are left out when tracing is set up.
+    if (p.auto) continue;
+    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, 'alloc');
+    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, 'free');
   }
   const blacklisted = new Set(
     blacklistText

@@ -176,7 +176,18 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     const free = r.string(p as Json, 'free', `track[${i}].free`);
     if (!SYMBOL.test(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
     if (!SYMBOL.test(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
-    return { alloc, free };
+    const pair: PairSpec = { alloc, free };
+    for (const key of ['moreAllocs', 'moreFrees'] as const) {
+      const list = (p as Json)[key];
+      if (list === undefined) continue;
+      if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !SYMBOL.test(n)))
+        r.fail(`track[${i}].${key}`, 'a list of kernel function names', list);
+      pair[key] = list as string[];
+    }
+    const auto = (p as Json).auto;
+    if (auto !== undefined && typeof auto !== 'boolean') r.fail(`track[${i}].auto`, 'true or false', auto);
+    if (auto === true) pair.auto = true;
+    return pair;
   });
 
   const runId = r.string(j, 'runId', 'runId');

@@ -56,3 +56,19 @@ export function moduleCoreRange(procModules: string, name: string): { start: big
   const start = BigInt(address);
   return { start, end: start + BigInt(size) };
 }
+
+/**
+ * Pure: where each named function lies in /proc/kallsyms text (`ADDR T name` lines, in address
+ * order): from its address to the next symbol's. Names not found are left out.
+ */
+export function symbolRanges(kallsyms: string, names: string[]): { name: string; start: bigint; end: bigint }[] {
+  const out: { name: string; start: bigint; end: bigint }[] = [];
+  for (const name of names) {
+    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, 'm').exec(kallsyms);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    const end = BigInt(`0x${m[2]}`);
+    if (start > 0n && end > start) out.push({ name, start, end });
+  }
+  return out;
+}

@@ -9,7 +9,9 @@ import { lastLines } from '../exec.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';
-import { isKmemPair } from '../core/pair-spec.js';
+import { isKmemPair } from '../core/allocator-families.js';
+import { pairName } from '../core/pair-spec.js';
+import { symbolRanges } from './kernel-module.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { describeUnknownNames, findUnknownNames, listed, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
@@ -148,8 +150,9 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
     log(`module and tracked names checked (${seconds(t)} s)`);
-    if (job.track.some(isKmemPair) && !tfs.exists('events/kmem/kmalloc')) {
-      throw new RunFailure('setup-failed', 'track: kmalloc:kfree needs the kmem tracepoints, which this kernel does not have');
+    const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
+    if (noTracepoint.length > 0) {
+      throw new RunFailure('setup-failed', `track: ${noTracepoint.map(pairName).join(', ')} needs the kmem tracepoints, which this kernel does not have`);
     }
 
     // 3. Tracing in a private instance; hugepages; the "before" pictures.
@@ -163,11 +166,13 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
         instance: setup.instance,
         group: setup.group,
         pairs: setup.pairs,
+        track: setup.track,
         functionTracer: setup.functionTracer,
         kmemEvents: setup.kmemEvents,
         traceBufferKb: job.traceBufferKb,
         stacks: job.stacks,
       };
+      status.notes.push(...setup.notes);
       if (setup.deferredFreeEvent) status.notes.push('kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued');
     } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
     if (job.hugepages !== undefined) {
@@ -227,12 +232,17 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     // kmem events name their call site by symbol only, and after rmmod a module address can be
     // named after code that lay there before: a stack (whose frames carry raw addresses) with
     // every kmalloc from the module's own range lets the analysis attribute it by address.
-    if (job.stacks && tfs && setup?.kmemEvents.includes('kmem/kmalloc')) {
+    const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith('kmem/kmalloc') || e.startsWith('kmem/kmem_cache_alloc')) ?? [];
+    if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
       const range = moduleCoreRange(readFileSync('/proc/modules', 'utf8'), job.module.name);
       if (range) {
-        const trigger = tfs.path(`${setup.instance}/events/kmem/kmalloc/trigger`);
-        undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
-        writeFileSync(trigger, `stacktrace if call_site >= 0x${range.start.toString(16)} && call_site < 0x${range.end.toString(16)}\n`);
+        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync('/proc/kallsyms', 'utf8'), setup.stackAttributed) : [];
+        const ranges = [range, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
+        for (const event of kmemAllocs) {
+          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+          undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+          writeFileSync(trigger, `stacktrace if ${ranges.join(' || ')}\n`);
+        }
       } else {
         status.notes.push('module address range not readable in /proc/modules: kmalloc call sites are attributed by name only');
       }

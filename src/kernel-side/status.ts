@@ -1,5 +1,5 @@
 // outDir/status.json: how the kernel-side run went, before any analysis of the trace.
-import type { RunStatus } from '../core/model.js';
+import type { PairSpec, RunStatus } from '../core/model.js';
 import type { CycleRecord } from './workload.js';
 import type { TracedPair } from './trace-setup.js';
 
@@ -27,6 +27,8 @@ export interface TargetStatus {
     instance: string;
     group: string;
     pairs: TracedPair[];
+    /** The pairs as traced: the analysis reads the trace with these. */
+    track: PairSpec[];
     functionTracer: boolean;
     kmemEvents: string[];
     traceBufferKb: number;

@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { PairSpec } from '../core/model.js';
-import { isKmemPair, pairName } from '../core/pair-spec.js';
+import { allocatorsOf, isCountedAllocator, isKmemPair, isSlabEvent, objectArg, releasersOf } from '../core/allocator-families.js';
+import { pairName } from '../core/pair-spec.js';
 import { DEFERRED_FREE, markerText, type Marker } from '../core/trace-protocol.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
@@ -18,13 +19,16 @@ import type { UndoLog } from './undo.js';
 export function kretprobeMaxactive(cpus = availableParallelism()): number {
   return Math.min(4096, Math.max(128, 64 * cpus));
 }
-const KMEM_EVENTS = ['kmalloc', 'kmalloc_node', 'kfree'];
 
 export interface TracedPair {
   pair: string;
-  /** kprobe events `GROUP/aN` (return of the allocator) and `GROUP/fN` (entry of the releaser); absent for kmem pairs. */
-  allocEvent?: string;
-  freeEvent?: string;
+  /**
+   * kprobe events: `GROUP/aN` on the return of pair N's allocator, `GROUP/aN_J` of its J-th
+   * further allocator; `GROUP/fN`, `GROUP/fN_J` on the entry of its releasers. A kmem pair has
+   * probes only for the names that are not tracepoints.
+   */
+  allocEvents: string[];
+  freeEvents: string[];
   kmem: boolean;
 }
 
@@ -39,6 +43,12 @@ export interface TraceSetup {
   kmemEvents: string[];
   /** The kprobe event on kvfree_call_rcu, when a kmem pair is tracked and the kernel has it. */
   deferredFreeEvent?: string;
+  /** The pairs as traced (track: auto: without the names this kernel cannot trace). */
+  track: PairSpec[];
+  /** What could not be traced and was left out (track: auto only), a sentence each. */
+  notes: string[];
+  /** kmem helpers whose kmallocs need a stack to be attributed to the module (they could not be probed). */
+  stackAttributed: string[];
 }
 
 export function instanceName(runId: string): string {
@@ -49,7 +59,19 @@ export function kprobeGroup(runId: string): string {
   return `ab${runId}`;
 }
 
-/** Pure: the kprobe_events lines for the function pairs. */
+const ARG_REGISTER = { 1: '%di', 2: '%si', 3: '%dx' } as const;
+
+/** Which names of a pair are probed: all but a kmem pair's tracepoints; none of a counted pair (its allocator returns a status). */
+function probed(p: PairSpec, names: string[]): (string | null)[] {
+  if (isCountedAllocator(p.alloc)) return names.map(() => null);
+  return names.map((n) => (isKmemPair(p) && isSlabEvent(n) ? null : n));
+}
+
+export function probeEvent(group: string, role: 'a' | 'f', pair: number, index: number): string {
+  return `${group}/${role}${pair}${index === 0 ? '' : `_${index}`}`;
+}
+
+/** Pure: the kprobe_events lines for the pairs. The object is the allocator's return value and the releaser's argument the family table names. */
 export function kprobeDefinitions(
   pairs: PairSpec[],
   group: string,
@@ -58,18 +80,81 @@ export function kprobeDefinitions(
 ): { event: string; line: string }[] {
   const out: { event: string; line: string }[] = [];
   pairs.forEach((p, i) => {
-    if (isKmemPair(p)) return;
-    out.push({ event: `${group}/a${i}`, line: `r${maxactive}:${group}/a${i} ${p.alloc} ret=$retval:x64` });
-    out.push({ event: `${group}/f${i}`, line: `p:${group}/f${i} ${p.free} ptr=%di:x64` });
+    probed(p, allocatorsOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, 'a', i, j);
+      out.push({ event, line: `r${maxactive}:${event} ${fn} ret=$retval:x64` });
+    });
+    probed(p, releasersOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, 'f', i, j);
+      out.push({ event, line: `p:${event} ${fn} ptr=${ARG_REGISTER[objectArg(fn)]}:x64` });
+    });
   });
   // (head, func): the object is head - func (offset of its rcu_head), or func itself when head is NULL.
   if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
   return out;
 }
 
+/** The kmem tracepoints a kmem pair's names stand for (`kmalloc` with `kmalloc_node`). */
+export function kmemEventNames(pairs: PairSpec[]): string[] {
+  const names = pairs.filter(isKmemPair).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)].filter(isSlabEvent));
+  return [...new Set(names.flatMap((n) => (n.startsWith('kmem_cache_free') || n === 'kfree' ? [n] : [n, `${n}_node`])))];
+}
+
+/**
+ * Pure: pairs found by track: auto lose the names this kernel cannot trace (not in
+ * available_filter_functions, or no such tracepoint), each said in a note; a pair left without
+ * allocator or releaser is dropped. Pairs the user named are checked before, and refused.
+ */
+export function traceablePairs(
+  pairs: PairSpec[],
+  canTrace: (fn: string, asTracepoint: boolean) => boolean,
+): { track: PairSpec[]; notes: string[]; stackAttributed: string[] } {
+  const notes: string[] = [];
+  const track: PairSpec[] = [];
+  const stackAttributed: string[] = [];
+  for (const p of pairs) {
+    if (!p.auto) {
+      track.push(p);
+      continue;
+    }
+    const keep = (names: string[]) => names.filter((n) => canTrace(n, isKmemPair(p) && isSlabEvent(n)));
+    const allocs = keep(allocatorsOf(p));
+    const frees = keep(releasersOf(p));
+    let lost = [...allocatorsOf(p), ...releasersOf(p)].filter((n) => !allocs.includes(n) && !frees.includes(n));
+    // A kmem pair's helper that cannot be probed still allocates through a kmem tracepoint, one
+    // call down: its kmallocs are attributed by their stack instead (the kernel side records it).
+    if (isKmemPair(p)) {
+      const helpers = lost.filter((n) => allocatorsOf(p).includes(n));
+      stackAttributed.push(...helpers);
+      lost = lost.filter((n) => !helpers.includes(n));
+    }
+    if (allocs.length === 0 || frees.length === 0) {
+      notes.push(`track auto: ${pairName(p)} is not traced: this kernel cannot trace ${lost.join(', ')}; its objects are not counted`);
+      continue;
+    }
+    if (lost.length > 0) notes.push(`track auto: ${pairName(p)} is traced without ${lost.join(', ')}, which this kernel cannot trace`);
+    const helpers = stackAttributed.filter((n) => allocatorsOf(p).includes(n));
+    if (helpers.length > 0) notes.push(`track auto: ${helpers.join(', ')} cannot be probed on this kernel: its allocations are attributed by their stack`);
+    const q: PairSpec = { alloc: allocs[0], free: frees[0], auto: true };
+    if (allocs.length > 1) q.moreAllocs = allocs.slice(1);
+    if (frees.length > 1) q.moreFrees = frees.slice(1);
+    track.push(q);
+  }
+  return { track, notes, stackAttributed };
+}
+
 export function setupTracing(
   tfs: Tracefs,
-  opts: { runId: string; track: PairSpec[]; traceBufferKb: number; stacks: boolean; traceable?: (fn: string) => boolean },
+  opts: {
+    runId: string;
+    track: PairSpec[];
+    traceBufferKb: number;
+    stacks: boolean;
+    /** In available_filter_functions: the function tracer and kprobes can take it. */
+    traceable?: (fn: string) => boolean;
+  },
   undo: UndoLog,
 ): TraceSetup {
   const instance = `instances/${instanceName(opts.runId)}`;
@@ -88,20 +173,30 @@ export function setupTracing(
     tfs.write(inst('options/sym-addr'), '1');
   }
 
-  const defs = kprobeDefinitions(opts.track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  const { track, notes, stackAttributed } = traceablePairs(opts.track, (fn, asTracepoint) =>
+    asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : (opts.traceable?.(fn) ?? true),
+  );
+  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
   for (const d of defs) {
     undo.push({ kind: 'remove-kprobe', kprobeEvents: tfs.path('kprobe_events'), event: d.event });
     tfs.append('kprobe_events', `${d.line}\n`);
   }
-  const pairs: TracedPair[] = opts.track.map((p, i) =>
-    isKmemPair(p) ? { pair: pairName(p), kmem: true } : { pair: pairName(p), allocEvent: `${group}/a${i}`, freeEvent: `${group}/f${i}`, kmem: false },
-  );
+  const defined = new Set(defs.map((d) => d.event));
+  const pairs: TracedPair[] = track.map((p, i) => ({
+    pair: pairName(p),
+    allocEvents: allocatorsOf(p)
+      .map((_, j) => probeEvent(group, 'a', i, j))
+      .filter((e) => defined.has(e)),
+    freeEvents: releasersOf(p)
+      .map((_, j) => probeEvent(group, 'f', i, j))
+      .filter((e) => defined.has(e)),
+    kmem: isKmemPair(p),
+  }));
 
   if (defs.length > 0) {
     if (opts.stacks) {
-      for (const p of pairs) {
-        if (!p.allocEvent) continue;
-        const trigger = tfs.path(inst(`events/${p.allocEvent}/trigger`));
+      for (const event of pairs.flatMap((p) => p.allocEvents)) {
+        const trigger = tfs.path(inst(`events/${event}/trigger`));
         undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
         tfs.write(trigger, 'stacktrace');
       }
@@ -111,8 +206,8 @@ export function setupTracing(
   }
 
   const kmemEvents: string[] = [];
-  if (opts.track.some(isKmemPair)) {
-    for (const ev of KMEM_EVENTS) {
+  if (track.some(isKmemPair)) {
+    for (const ev of kmemEventNames(track)) {
       const rel = inst(`events/kmem/${ev}/enable`);
       if (!tfs.exists(rel)) continue;
       undo.push({ kind: 'restore-file', path: tfs.path(rel), value: '0' });
@@ -121,7 +216,7 @@ export function setupTracing(
     }
   }
 
-  const functions = [...new Set(opts.track.filter((p) => !isKmemPair(p)).flatMap((p) => [p.alloc, p.free]))];
+  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
   let functionTracer = false;
   if (functions.length > 0) {
     undo.push({ kind: 'restore-file', path: tfs.path(inst('set_ftrace_filter')), value: '' });
@@ -134,7 +229,18 @@ export function setupTracing(
   undo.push({ kind: 'restore-file', path: tfs.path(inst('tracing_on')), value: '0' });
   tfs.write(inst('tracing_on'), '1');
   const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return { instance, group, pairs, functions, functionTracer, kmemEvents, ...(deferred ? { deferredFreeEvent: deferred.event } : {}) };
+  return {
+    instance,
+    group,
+    pairs,
+    functions,
+    functionTracer,
+    kmemEvents,
+    track,
+    notes,
+    stackAttributed,
+    ...(deferred ? { deferredFreeEvent: deferred.event } : {}),
+  };
 }
 
 /** A line in the instance's buffer, in order with the events: `alloc-balance cycle=3 start`. */
@@ -167,7 +273,7 @@ export async function collectTrace(tfs: Tracefs, setup: TraceSetup, outDir: stri
     // `EVENT hits misses` (the group is not printed): misses are kretprobe returns lost for
     // lack of instances, i.e. lost events.
     const ours = new Set(
-      [...setup.pairs.flatMap((p) => [p.allocEvent, p.freeEvent]), setup.deferredFreeEvent].filter((e): e is string => !!e).map((e) => e.split('/')[1]),
+      [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e): e is string => !!e).map((e) => e.split('/')[1]),
     );
     const mine = tfs
       .read('kprobe_profile')

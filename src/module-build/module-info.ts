@@ -42,6 +42,16 @@ export async function moduleSymbols(ko: string): Promise<string> {
   return r.stdout;
 }
 
+/** The kernel functions the .ko calls (`nm -u`): what track: auto reads the allocator families from. */
+export async function moduleImports(ko: string): Promise<string[]> {
+  const r = await runCommand('nm', ['-u', ko]);
+  if (r.code !== 0) throw new UsageError(`nm -u ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).pop() ?? '')
+    .filter((n) => n !== '');
+}
+
 export interface SourceLine {
   section: string;
   offset: number;

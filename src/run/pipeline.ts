@@ -124,7 +124,7 @@ export function buildReport(
     schema: 'alloc-balance/report@1',
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
     module: settings.moduleName || settings.moduleDir,
-    pairs: settings.track.map(pairName),
+    pairs: trackedPairs(settings, measured),
     base: measured.base,
     pr: measured.pr,
     comparison: measured.comparison,
@@ -140,6 +140,13 @@ export function buildReport(
     };
   }
   return report;
+}
+
+/** The pairs the report covers: those asked for, or with track: auto those either side traced. */
+function trackedPairs(settings: Settings, measured: { base: SideRun; pr: SideRun }): string[] {
+  if (settings.track !== 'auto') return settings.track.map(pairName);
+  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  return [...new Set(names)];
 }
 
 function commentOptions(settings: Settings, env: NodeJS.ProcessEnv): CommentOptions {

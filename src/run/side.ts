@@ -6,7 +6,9 @@ import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { buildModule, type BuiltModule, type PlannedBuild } from '../module-build/build-module.js';
-import { locateCallers, moduleSymbols, readVermagic, vermagicMismatch } from '../module-build/module-info.js';
+import { locateCallers, moduleImports, moduleSymbols, readVermagic, vermagicMismatch } from '../module-build/module-info.js';
+import { autoTrack } from '../core/allocator-families.js';
+import type { PairSpec } from '../core/model.js';
 import type { TargetBackground, TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { Settings, WorkloadSettings } from '../settings/settings.js';
@@ -62,7 +64,7 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
   return modules[0];
 }
 
-export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string): TargetJob {
+export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string, track: PairSpec[]): TargetJob {
   const w = ctx.job?.workload ?? ctx.settings.workload;
   return {
     module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
@@ -79,7 +81,7 @@ export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: stri
       env: ctx.job?.env ?? {},
     },
     cycles: ctx.settings.cycles,
-    track: ctx.settings.track,
+    track,
     traceBufferKb: ctx.settings.traceBufferKb,
     stacks: ctx.settings.stacks,
     outDir: ctx.outDir,
@@ -139,7 +141,22 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run, status: 'setup-failed', reason: mismatch };
 
-  const job = targetJob(ctx, module, moduleDir);
+  let track: PairSpec[];
+  if (ctx.settings.track === 'auto') {
+    const found = autoTrack(await moduleImports(module.path));
+    if (found.pairs.length === 0) {
+      return {
+        ...run,
+        status: 'setup-failed',
+        reason: `track: auto found no allocator the tracker knows among the imports of ${module.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`,
+      };
+    }
+    track = found.pairs;
+    run.tracked = found.found;
+    for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
+  } else track = ctx.settings.track;
+
+  const job = targetJob(ctx, module, moduleDir, track);
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
@@ -163,6 +180,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run.timings.unload = status.timings.unload;
   run.artifacts = status.files.map((f) => join(ctx.outDir, f));
+  if (status.notes.length > 0) run.notes = status.notes;
 
   const trace = join(ctx.outDir, 'trace.txt');
   if (existsSync(trace) && status.status !== 'load-failed') {
@@ -173,7 +191,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     const profile = join(ctx.outDir, 'kprobe-profile.txt');
     run.analysis = await analyzeTraces({
       traces: [trace],
-      pairs: ctx.settings.track,
+      pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : undefined,
       kprobeProfile: existsSync(profile) ? profile : undefined,

@@ -1,7 +1,7 @@
 // Every input of the action, parsed once into a typed settings object. Invalid values are
 // refused with an InputError naming the input and what it accepts.
 import type { FailOn, PairSpec } from '../core/model.js';
-import { parsePairList } from '../core/pair-spec.js';
+import { parseTrack } from '../core/pair-spec.js';
 import { InputError } from '../errors.js';
 import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
@@ -46,7 +46,8 @@ export interface Settings {
   moduleArgs: string;
   workload: WorkloadSettings;
   cycles: number;
-  track: PairSpec[];
+  /** auto: the allocator families the built module imports, resolved per side. */
+  track: 'auto' | PairSpec[];
   failOn: FailOn;
   githubToken: string;
   checkName: string;
@@ -77,7 +78,7 @@ export type { InputReader } from './inputs.js';
 
 export { INPUT_NAMES } from './inputs.js';
 
-export const DEFAULT_TRACK = 'alloc_netdev_mqs:free_netdev';
+export const DEFAULT_TRACK = 'auto';
 
 function regex(read: InputReader, name: string): string {
   const raw = read(name);
@@ -102,9 +103,9 @@ export function parseSettings(read: InputReader): Settings {
   const mode = readChoice<Mode>(read, 'mode');
   const preset = readChoice<Preset>(read, 'preset');
   const trackRaw = read('track').trim();
-  let track: PairSpec[];
+  let track: 'auto' | PairSpec[];
   try {
-    track = trackRaw === '' && preset === 'dpdk-kni' ? defaultKniTrack() : parsePairList(trackRaw || DEFAULT_TRACK);
+    track = trackRaw === '' && preset === 'dpdk-kni' ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError('track', trackRaw, (e as Error).message);
   }

@@ -178,10 +178,13 @@ describe('kretprobe misses (kprobe_profile)', () => {
   });
 
   it("reads the kernel's own kprobe_profile columns too", () => {
-    expect(parseKprobeProfile('  a0                                                     12               2\n  f0  12  0\n  other_probe 4 1\n')).toEqual([
-      { event: 'a0', pair: 0, role: 'alloc', hits: 12, misses: 2 },
-      { event: 'f0', pair: 0, role: 'free', hits: 12, misses: 0 },
-      { event: 'other_probe', pair: -1, role: 'other', hits: 4, misses: 1 },
+    expect(
+      parseKprobeProfile('  a0                                                     12               2\n  f0  12  0\n  a1_2 3 1\n  other_probe 4 1\n'),
+    ).toEqual([
+      { event: 'a0', pair: 0, index: 0, role: 'alloc', hits: 12, misses: 2 },
+      { event: 'f0', pair: 0, index: 0, role: 'free', hits: 12, misses: 0 },
+      { event: 'a1_2', pair: 1, index: 2, role: 'alloc', hits: 3, misses: 1 },
+      { event: 'other_probe', pair: -1, index: 0, role: 'other', hits: 4, misses: 1 },
     ]);
     expect(parseKprobeProfile('')).toEqual([]);
   });

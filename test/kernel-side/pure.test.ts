@@ -10,7 +10,8 @@ import { modulesListHas, splitModuleArgs } from '../../src/kernel-side/kernel-mo
 import { parseProcStat } from '../../src/kernel-side/process-group.js';
 import { hugetlbfsMounts } from '../../src/kernel-side/hugepages.js';
 import { findSplats } from '../../src/kernel-side/splats.js';
-import { kprobeDefinitions, kretprobeMaxactive } from '../../src/kernel-side/trace-setup.js';
+import { symbolRanges } from '../../src/kernel-side/kernel-module.js';
+import { kmemEventNames, kprobeDefinitions, kretprobeMaxactive, traceablePairs } from '../../src/kernel-side/trace-setup.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'target');
 const data = (f: string) => readFileSync(join(DATA, f), 'utf8');
@@ -241,5 +242,65 @@ describe('hugetlbfs mounts in /proc/mounts', () => {
   test('2 MiB mounts are found, 1 GiB ones and other file systems are not', () => {
     expect(hugetlbfsMounts(mounts)).toEqual(['/dev/hugepages', '/run/alloc-balance/huge pages']);
     expect(hugetlbfsMounts('proc /proc proc rw 0 0\n')).toEqual([]);
+  });
+});
+
+describe('kprobe definitions for allocator families', () => {
+  test("each allocator and releaser of a family gets its own probe; the releaser's object is read at its argument", () => {
+    expect(
+      kprobeDefinitions(
+        [
+          { alloc: 'kmem_cache_alloc', free: 'kfree', moreAllocs: ['kasprintf'], moreFrees: ['kmem_cache_free', 'kvfree'], auto: true },
+          { alloc: 'dma_alloc_attrs', free: 'dma_free_attrs', auto: true },
+          { alloc: 'request_threaded_irq', free: 'free_irq', auto: true },
+        ],
+        'abr3',
+        true,
+        128,
+      ),
+    ).toEqual([
+      { event: 'abr3/a0_1', line: 'r128:abr3/a0_1 kasprintf ret=$retval:x64' },
+      { event: 'abr3/f0_2', line: 'p:abr3/f0_2 kvfree ptr=%di:x64' },
+      { event: 'abr3/a1', line: 'r128:abr3/a1 dma_alloc_attrs ret=$retval:x64' },
+      { event: 'abr3/f1', line: 'p:abr3/f1 dma_free_attrs ptr=%dx:x64' },
+      { event: 'abr3/rcu', line: 'p:abr3/rcu kvfree_call_rcu head=%di:x64 func=%si:x64' },
+    ]);
+  });
+
+  test('an explicit kmem_cache pair is traced by its tracepoints, not by probes on the hot allocator', () => {
+    expect(kprobeDefinitions([{ alloc: 'kmem_cache_alloc', free: 'kmem_cache_free' }], 'abr4', false)).toEqual([]);
+    expect(kmemEventNames([{ alloc: 'kmem_cache_alloc', free: 'kmem_cache_free' }])).toEqual(['kmem_cache_alloc', 'kmem_cache_alloc_node', 'kmem_cache_free']);
+  });
+
+  test('names the kernel cannot trace leave a found family with a note; a pair the user named is kept as it is', () => {
+    const canTrace = (fn: string) => fn !== 'kvmalloc_node' && fn !== 'ioremap';
+    expect(
+      traceablePairs(
+        [
+          { alloc: 'kmalloc', free: 'kfree', moreAllocs: ['kvmalloc_node'], moreFrees: ['kvfree'], auto: true },
+          { alloc: 'ioremap', free: 'iounmap', auto: true },
+          { alloc: 'ioremap', free: 'iounmap' },
+        ],
+        canTrace,
+      ),
+    ).toEqual({
+      track: [
+        { alloc: 'kmalloc', free: 'kfree', moreFrees: ['kvfree'], auto: true },
+        { alloc: 'ioremap', free: 'iounmap' },
+      ],
+      notes: [
+        'track auto: kvmalloc_node cannot be probed on this kernel: its allocations are attributed by their stack',
+        'track auto: ioremap:iounmap is not traced: this kernel cannot trace ioremap; its objects are not counted',
+      ],
+      stackAttributed: ['kvmalloc_node'],
+    });
+  });
+});
+
+describe('symbolRanges', () => {
+  test('a function runs from its address to the next symbol; zeroed addresses (kptr_restrict) give nothing', () => {
+    const kallsyms = 'ffffffff81ba7a50 T __pfx_kasprintf\nffffffff81ba7a60 T kasprintf\nffffffff81ba7ae0 T __pfx_kvasprintf_const\n';
+    expect(symbolRanges(kallsyms, ['kasprintf', 'kvasprintf'])).toEqual([{ name: 'kasprintf', start: 0xffffffff81ba7a60n, end: 0xffffffff81ba7ae0n }]);
+    expect(symbolRanges('0000000000000000 T kasprintf\n0000000000000000 T next\n', ['kasprintf'])).toEqual([]);
   });
 });

@@ -13,14 +13,24 @@ describe('parseSettings', () => {
     expect(s.target).toBe('vm');
     expect(s.cycles).toBe(3);
     expect(s.failOn).toBe('new-leak');
-    expect(s.track).toEqual([{ alloc: 'alloc_netdev_mqs', free: 'free_netdev' }]);
+    expect(s.track).toBe('auto');
     expect(s.workload).toMatchObject({ command: './app 2', stopSignal: 'SIGTERM', graceSeconds: 10 });
     expect(s.checkName).toBe('alloc-balance');
   });
 
   it('reads several pairs separated by commas and new lines', () => {
     const s = parseSettings(reader({ workload: 'x', track: 'alloc_netdev_mqs:free_netdev,\nkmalloc:kfree' }));
-    expect(s.track.map((p) => `${p.alloc}:${p.free}`)).toEqual(['alloc_netdev_mqs:free_netdev', 'kmalloc:kfree']);
+    expect(s.track).toEqual([
+      { alloc: 'alloc_netdev_mqs', free: 'free_netdev' },
+      { alloc: 'kmalloc', free: 'kfree' },
+    ]);
+  });
+
+  it('track: auto asks for the families of the module; a preset keeps its own pairs', () => {
+    expect(parseSettings(reader({ workload: 'x', track: ' auto ' })).track).toBe('auto');
+    expect(parseSettings(reader({ workload: 'x', track: 'kmem_cache_alloc:kmem_cache_free' })).track).toEqual([
+      { alloc: 'kmem_cache_alloc', free: 'kmem_cache_free' },
+    ]);
   });
 
   it('accepts signal names with or without SIG', () => {
@@ -36,6 +46,13 @@ describe('parseSettings', () => {
     [{ track: 'alloc_netdev_mqs:free_netdev alloc_netdev_mqs:free_netdev' }, 'track', /alloc_netdev_mqs:free_netdev is listed twice: list each pair once/],
     [{ track: 'kmalloc:kfree,kstrdup:kfree' }, 'track', /kfree is in two pairs \(kmalloc:kfree, kstrdup:kfree\): a function can be traced in one pair only/],
     [{ track: 'kmalloc:kmalloc' }, 'track', /kmalloc:kmalloc names kmalloc as both allocator and releaser/],
+    [
+      { track: 'kmalloc:free_netdev' },
+      'track',
+      /free_netdev releases net devices, kmalloc allocates slab objects \(kmalloc, kmem_cache\), which kfree or kmem_cache_free or kvfree release: write kmalloc:kfree/,
+    ],
+    [{ track: 'kfree:kmalloc' }, 'track', /kfree releases objects, it does not allocate them: write the allocator first/],
+    [{ track: 'auto, kmalloc:kfree' }, 'track', /auto stands alone/],
     [{ 'fail-on': 'sometimes' }, 'fail-on', /new-leak, any-leak, never/],
     [{ 'stop-signal': 'SIGFOO' }, 'stop-signal', /signal name/],
     [{ 'ready-pattern': '(' }, 'ready-pattern', /regular expression/],

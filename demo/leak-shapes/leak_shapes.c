@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * leak_shapes: one misc device, /dev/leak_shapes, whose open() acquires and release() gives
+ * back. Which resources it takes, and which it forgets to give back, is chosen at build time
+ * (-DBASE_* / -DPR_* through the Makefile's SHAPE): the accuracy benchmark builds a base and
+ * a PR of each shape and checks the verdict and the call site named.
+ */
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+struct shape_ctx {
+	struct rcu_head rcu;
+	char *name;
+	char *label;
+	void *area;
+	unsigned long page;
+	struct shape_item *item;
+	struct shape_item *other;
+	void __iomem *regs;
+	int irq;
+};
+
+struct shape_item {
+	u64 payload[12];
+};
+
+static struct kmem_cache *item_cache;
+static void *init_buffer;
+static unsigned int opens;
+
+#ifndef SHAPE_IRQ_LINE
+#define SHAPE_IRQ_LINE 5
+#endif
+
+static irqreturn_t __maybe_unused shape_irq(int irq, void *dev)
+{
+	return IRQ_NONE;
+}
+
+/* Never succeeds: the optional buffer whose failure takes the error path. */
+static void __maybe_unused *optional_buffer(void)
+{
+	return kmalloc(SIZE_MAX / 2, GFP_KERNEL | __GFP_NOWARN);
+}
+
+static unsigned int items_taken, others_taken;
+
+/* Each counts what it took, so the allocation is a call from here, not a tail jump. */
+static noinline struct shape_item *shape_take_item(void)
+{
+	struct shape_item *item = kmem_cache_alloc(item_cache, GFP_KERNEL);
+
+	if (item)
+		items_taken++;
+	return item;
+}
+
+static noinline struct shape_item *shape_take_other(void)
+{
+	struct shape_item *item = kmem_cache_alloc(item_cache, GFP_KERNEL);
+
+	if (item)
+		others_taken++;
+	return item;
+}
+
+static int leak_shapes_open(struct inode *inode, struct file *file)
+{
+	struct shape_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	opens++;
+	ctx->name = kstrdup("leak_shapes", GFP_KERNEL);
+	ctx->label = kasprintf(GFP_KERNEL, "open-%u", opens);
+	ctx->item = shape_take_item();
+	ctx->other = shape_take_other();
+#if defined(SHAPE_VMALLOC)
+	ctx->area = vzalloc(64 * 1024);
+#endif
+#if defined(SHAPE_PAGES)
+	ctx->page = __get_free_pages(GFP_KERNEL, 1);
+#endif
+#if defined(SHAPE_IOREMAP)
+	ctx->regs = ioremap(0xfed00000, 0x400);
+#endif
+#if defined(SHAPE_IRQ)
+	ctx->irq = request_irq(SHAPE_IRQ_LINE, shape_irq, IRQF_SHARED, "leak_shapes", ctx) == 0 ? SHAPE_IRQ_LINE : -1;
+#endif
+#if defined(LEAK_ON_ERROR_PATH)
+	{
+		void *optional = optional_buffer();
+
+		if (!optional) {
+			/* The error path forgets the label it took above. */
+			ctx->label = NULL;
+		}
+		kfree(optional);
+	}
+#endif
+	file->private_data = ctx;
+	return 0;
+}
+
+static void shape_free_ctx(struct shape_ctx *ctx)
+{
+#if !defined(LEAK_HELPER)
+	kfree(ctx->name);
+#endif
+	kfree(ctx->label);
+#if defined(KFREE_RCU)
+	kfree_rcu(ctx, rcu);
+#else
+	kfree(ctx);
+#endif
+}
+
+static int leak_shapes_release(struct inode *inode, struct file *file)
+{
+	struct shape_ctx *ctx = file->private_data;
+
+#if !defined(LEAK_ITEM) && !(defined(LEAK_EVERY_3RD) )
+	kmem_cache_free(item_cache, ctx->item);
+#elif defined(LEAK_EVERY_3RD)
+	if (opens % 3 != 0)
+		kmem_cache_free(item_cache, ctx->item);
+#endif
+#if !defined(LEAK_OTHER)
+	kmem_cache_free(item_cache, ctx->other);
+#endif
+#if defined(SHAPE_VMALLOC) && !defined(LEAK_AREA)
+	vfree(ctx->area);
+#endif
+#if defined(SHAPE_PAGES) && !defined(LEAK_PAGES)
+	free_pages(ctx->page, 1);
+#endif
+#if defined(SHAPE_IOREMAP) && !defined(LEAK_IOREMAP)
+	if (ctx->regs)
+		iounmap(ctx->regs);
+#endif
+#if defined(SHAPE_IRQ) && !defined(LEAK_IRQ)
+	if (ctx->irq >= 0)
+		free_irq(ctx->irq, ctx);
+#endif
+#if defined(LEAK_CTX)
+	return 0;
+#endif
+	shape_free_ctx(ctx);
+	return 0;
+}
+
+static const struct file_operations leak_shapes_fops = {
+	.owner = THIS_MODULE,
+	.open = leak_shapes_open,
+	.release = leak_shapes_release,
+};
+
+static struct miscdevice leak_shapes_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "leak_shapes",
+	.fops = &leak_shapes_fops,
+};
+
+static int __init leak_shapes_init(void)
+{
+	int err;
+
+	item_cache = kmem_cache_create("leak_shapes_item", sizeof(struct shape_item), 0, 0, NULL);
+	if (!item_cache)
+		return -ENOMEM;
+	init_buffer = kmalloc(512, GFP_KERNEL);
+	err = misc_register(&leak_shapes_dev);
+	if (err) {
+		kfree(init_buffer);
+		kmem_cache_destroy(item_cache);
+	}
+	return err;
+}
+
+static void __exit leak_shapes_exit(void)
+{
+	misc_deregister(&leak_shapes_dev);
+#if !defined(LEAK_AT_INIT)
+	kfree(init_buffer);
+#endif
+	/* With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point). */
+#if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD)
+	kmem_cache_destroy(item_cache);
+#endif
+}
+
+module_init(leak_shapes_init);
+module_exit(leak_shapes_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Allocation shapes for the alloc-balance accuracy benchmark");

@@ -1,0 +1,255 @@
+// Accuracy of the detector on a corpus of allocation shapes (not part of the test suite).
+// Each case is a base and a PR of demo/leak-shapes (one misc device; open() acquires, release()
+// gives back; the shape is chosen by -D flags in the Makefile), committed to a git repository and
+// run through the action's pipeline in the lab VM: build both, load, cycle the workload (hold the
+// device open, then kill), trace, compare. Each case states the verdict, pair, call site and rate
+// it must give. Cases with `input` check that a wrong track input is refused before anything runs.
+// Usage: node scripts/accuracy.mjs [--only NAME,...] [--no-write]
+// Prints a table; without --no-write it also replaces the accuracy section of docs/measurements.md.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SHAPES = join(ROOT, 'demo', 'leak-shapes');
+const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' } } });
+if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+  console.error('accuracy: dist/cli.js is missing: run "npm run build" first');
+  process.exit(2);
+}
+
+const ALL = '-DSHAPE_VMALLOC -DSHAPE_PAGES -DSHAPE_IOREMAP -DSHAPE_IRQ';
+/** verdict, and for a fail the pair, call site and objects per cycle the headline must name. */
+const CASES = [
+  { name: 'kmalloc leak, no track input', base: '', pr: '-DLEAK_CTX', expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'leak_shapes_open', rate: 3 } },
+  {
+    name: 'own kmem_cache, kmem_cache_free forgotten',
+    base: '',
+    pr: '-DLEAK_ITEM',
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'shape_take_item', rate: 1 },
+  },
+  {
+    name: 'kmem_cache pair named in track',
+    base: '',
+    pr: '-DLEAK_ITEM',
+    track: 'kmem_cache_alloc:kmem_cache_free',
+    expect: { verdict: 'fail', pair: 'kmem_cache_alloc:kmem_cache_free', site: 'shape_take_item', rate: 1 },
+  },
+  { name: 'balanced, frees with kfree_rcu', base: '', pr: '-DKFREE_RCU', expect: { verdict: 'pass' } },
+  {
+    name: 'leak fixed at one site, added at another',
+    base: '-DLEAK_ITEM',
+    pr: '-DLEAK_OTHER',
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'shape_take_other', rate: 1 },
+  },
+  { name: 'buffer from module init never freed', base: '', pr: '-DLEAK_AT_INIT', expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'leak_shapes_init' } },
+  {
+    name: 'leak only on an error path',
+    base: '',
+    pr: '-DLEAK_ON_ERROR_PATH',
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'leak every 3rd cycle (6 cycles)',
+    base: '',
+    pr: '-DLEAK_EVERY_3RD',
+    cycles: 6,
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'shape_take_item', rate: 0.33 },
+  },
+  { name: 'leak via a helper (kstrdup)', base: '', pr: '-DLEAK_HELPER', expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'leak_shapes_open', rate: 1 } },
+  {
+    name: 'pages (__get_free_pages)',
+    base: '-DSHAPE_PAGES',
+    pr: '-DSHAPE_PAGES -DLEAK_PAGES',
+    expect: { verdict: 'fail', pair: '__get_free_pages:free_pages', site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'vmalloc area (vzalloc)',
+    base: '-DSHAPE_VMALLOC',
+    pr: '-DSHAPE_VMALLOC -DLEAK_AREA',
+    expect: { verdict: 'fail', pair: 'vzalloc:vfree', site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'I/O mapping (ioremap)',
+    base: '-DSHAPE_IOREMAP',
+    pr: '-DSHAPE_IOREMAP -DLEAK_IOREMAP',
+    expect: { verdict: 'fail', pair: 'ioremap:iounmap', site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'interrupt handler (request_irq)',
+    base: '-DSHAPE_IRQ',
+    pr: '-DSHAPE_IRQ -DLEAK_IRQ',
+    // Counted by calls (the allocator returns a status): the verdict is read on the pair's total, no site.
+    expect: { verdict: 'fail', pair: 'request_threaded_irq:free_irq', rate: 1 },
+  },
+  { name: 'every shape, balanced', base: ALL, pr: `${ALL} -DKFREE_RCU`, expect: { verdict: 'pass' } },
+  { name: 'nonsense pair kmalloc:free_netdev', input: 'kmalloc:free_netdev', expect: { refused: /write kmalloc:kfree/ } },
+  { name: 'the same pair twice', input: 'kmalloc:kfree,kmalloc:kfree', expect: { refused: /listed twice/ } },
+];
+
+const work = mkdtempSync(join(tmpdir(), 'alloc-balance-accuracy-'));
+const lib = join(work, 'lib.mjs');
+await build({
+  stdin: {
+    contents: `
+      export { findLabKernel } from './src/lab/lab-kernel.ts';
+      export { parseSettings } from './src/settings/settings.ts';
+      export { prepareWorktrees } from './src/sources/worktrees.ts';
+      export { VmTargetRunner } from './src/run/launcher.ts';
+      export { measure } from './src/run/pipeline.ts';
+      export { createShapesRepo, SHAPES_WORKLOAD } from './src/demo/shapes-repo.ts';
+    `,
+    resolveDir: ROOT,
+    loader: 'ts',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: lib,
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+const L = await import(lib);
+const lab = L.findLabKernel();
+const log = (s) => console.error(`accuracy: ${s}`);
+
+function inputs(c, outDir) {
+  const table = {
+    workload: L.SHAPES_WORKLOAD,
+    'ready-pattern': '^ready',
+    hold: '0.3',
+    cycles: String(c.cycles ?? 3),
+    'output-dir': outDir,
+    'github-token': '',
+    track: c.track ?? c.input ?? '',
+  };
+  return (name) => table[name] ?? '';
+}
+
+/** The fail row the verdict is read on: the PR's worst new leak at a module call site. */
+function worstRow(comparison) {
+  const bad = (r) => ['new-leak', 'worse'].includes(r.status);
+  const rows = comparison.rows.filter((r) => !r.total && r.inModule !== false && bad(r));
+  rows.sort((a, b) => b.change - a.change);
+  // A pair counted by calls has its leak on the total row only.
+  return rows[0] ?? comparison.rows.find((r) => r.total && bad(r));
+}
+
+function judge(c, got) {
+  const e = c.expect;
+  if (e.refused) return got.refused && e.refused.test(got.refused) ? 'ok' : `expected a refusal matching ${e.refused}`;
+  if (got.verdict !== e.verdict) return `verdict ${got.verdict}, expected ${e.verdict}`;
+  if (e.verdict !== 'fail') return got.leaks.length === 0 ? 'ok' : `leaks on a side: ${got.leaks.join('; ')}`;
+  if (got.pair !== e.pair) return `pair ${got.pair}, expected ${e.pair}`;
+  if (e.site !== undefined && !got.site?.startsWith(e.site)) return `site ${got.site}, expected ${e.site}`;
+  if (e.rate !== undefined && Math.abs(got.rate - e.rate) > 0.05) return `rate ${got.rate}, expected ${e.rate}`;
+  return 'ok';
+}
+
+const only = values.only ? new Set(values.only.split(',')) : null;
+const results = [];
+try {
+  for (const [i, c] of CASES.entries()) {
+    if (only && !only.has(String(i + 1)) && !only.has(c.name)) continue;
+    const started = Date.now();
+    const outDir = join(work, `case-${i + 1}`);
+    const got = { leaks: [] };
+    let settings;
+    try {
+      settings = L.parseSettings(inputs(c, outDir));
+    } catch (e) {
+      got.refused = e.message;
+    }
+    if (settings && !c.input) {
+      const repo = join(work, `repo-${i + 1}`);
+      const shas = L.createShapesRepo(SHAPES, repo, [c.base, c.pr]);
+      const trees = await L.prepareWorktrees(
+        repo,
+        {
+          event: 'workflow_dispatch',
+          action: '',
+          repository: 'local/leak_shapes',
+          base: { ref: 'base', sha: shas[0] },
+          head: { ref: 'pr', sha: shas[1] },
+          prNumber: null,
+          isFork: false,
+          headRepo: 'local/leak_shapes',
+        },
+        join(work, `trees-${i + 1}`),
+      );
+      const runner = new L.VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath });
+      try {
+        const m = await L.measure(
+          settings,
+          { base: { side: 'base', ref: 'base', sha: trees.baseSha, dir: trees.base }, pr: { side: 'pr', ref: 'pr', sha: trees.headSha, dir: trees.head } },
+          runner,
+          { log: () => {}, group: async (_n, fn) => fn() },
+          outDir,
+        );
+        const row = worstRow(m.comparison);
+        got.verdict = m.comparison.verdict;
+        got.headline = m.comparison.headline;
+        got.pair = row?.pair;
+        got.site = row?.caller;
+        got.location = row?.location;
+        got.rate = row?.pr?.leakedPerCycle ?? 0;
+        got.misses = [m.base, m.pr].map((s) => s.analysis?.lostBy?.probes ?? 0).reduce((a, b) => a + b, 0);
+        for (const s of [m.base, m.pr]) {
+          if (s.status !== 'ok') got.leaks.push(`${s.side}: ${s.status} ${s.reason ?? ''}`);
+          for (const p of s.analysis?.pairs ?? []) if (p.leakedPerCycle !== 0) got.leaks.push(`${s.side} ${p.alloc}:${p.free} ${p.leakedPerCycle}/cycle`);
+        }
+      } finally {
+        await trees.dispose();
+      }
+    }
+    const outcome = judge(c, got);
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    results.push({ n: i + 1, c, got, outcome, seconds });
+    log(`${i + 1}. ${c.name}: ${outcome} (${got.refused ? `refused: ${got.refused}` : got.headline}) ${seconds} s`);
+  }
+} finally {
+  if (values.keep) log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+const expectText = (e) =>
+  e.refused
+    ? 'input refused'
+    : e.verdict === 'fail'
+      ? `fail: ${e.pair}${e.site ? ` at ${e.site}` : ''}${e.rate !== undefined ? `, ${e.rate}/cycle` : ''}`
+      : e.verdict;
+const gotText = (g) =>
+  g.refused
+    ? `refused: ${g.refused.replace(/^input "track": /, '')}`
+    : g.verdict === 'fail'
+      ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
+      : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
+const right = results.filter((r) => r.outcome === 'ok').length;
+const table = [
+  '| # | shape | expected | measured | right | s |',
+  '|---|---|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| ${r.n} | ${r.c.name} | ${expectText(r.c.expect)} | ${gotText(r.got).replaceAll('|', '\\|')} | ${r.outcome === 'ok' ? 'yes' : `**no**: ${r.outcome}`} | ${r.seconds} |`,
+  ),
+  '',
+  `${right} of ${results.length} cases right; kernel ${lab.release}, \`node scripts/accuracy.mjs\`.`,
+].join('\n');
+console.log(table);
+
+if (!values['no-write'] && !only) {
+  const file = join(ROOT, 'docs', 'measurements.md');
+  const doc = readFileSync(file, 'utf8');
+  const start = '<!-- accuracy:start -->';
+  const end = '<!-- accuracy:end -->';
+  const section = `${start}\n${table}\n${end}`;
+  writeFileSync(
+    file,
+    doc.includes(start) ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), section) : `${doc.trimEnd()}\n\n## Accuracy on allocation shapes\n\n${section}\n`,
+  );
+  log(`written to ${file}`);
+}
+process.exit(right === results.length ? 0 : 1);

@@ -1,0 +1,80 @@
+// track: auto on real modules: the bundled action in the VM against demo/leak-shapes, built with
+// Kbuild in the variants under test. No track input: the families come from the .ko's imports.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
+import { findLabKernel } from '../../src/lab/lab-kernel.js';
+import { ROOT, assertActionReady, runAction } from './action-harness.js';
+
+const VARIANTS = ['', '-DLEAK_ITEM', '-DLEAK_OTHER', '-DKFREE_RCU'] as const;
+let work: string;
+let repo: string;
+let sha: Record<(typeof VARIANTS)[number], string>;
+
+beforeAll(() => {
+  findLabKernel();
+  assertActionReady();
+  work = mkdtempSync(join(tmpdir(), 'ab-shapes-'));
+  repo = join(work, 'repo');
+  const shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, [...VARIANTS]);
+  sha = Object.fromEntries(VARIANTS.map((v, i) => [v, shas[i]])) as typeof sha;
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function run(name: string, base: string, head: string) {
+  const dir = join(work, name);
+  return runAction({
+    dir,
+    workspace: repo,
+    inputs: {
+      target: 'vm',
+      workload: SHAPES_WORKLOAD,
+      'ready-pattern': '^ready',
+      hold: '0.3',
+      cycles: '3',
+      'output-dir': join(dir, 'out'),
+      'github-token': '',
+      'base-ref': base,
+      'head-ref': head,
+    },
+  });
+}
+
+describe('track: auto on the leak_shapes module', () => {
+  test("a module's own kmem_cache with kmem_cache_free forgotten: fail at the allocating function, 1/cycle, no lost events", () => {
+    const r = run('item', sha[''], sha['-DLEAK_ITEM']);
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    expect(r.report!.comparison.headline).toBe('PR leaks 1 object/cycle at shape_take_item (base 0)');
+    expect(r.report!.pairs).toEqual(['kmalloc:kfree']);
+    expect(r.report!.pr.tracked).toEqual([
+      'slab objects (kmalloc, kmem_cache): kasprintf, kfree, kmalloc_trace, kmem_cache_alloc, kmem_cache_free, kstrdup -> kmalloc:kfree',
+    ]);
+    for (const side of [r.report!.base, r.report!.pr]) expect(side.analysis?.lostEvents).toBe(0);
+    const site = r.report!.comparison.rows.find((x) => x.caller === 'shape_take_item');
+    expect(site?.location).toMatch(/^leak_shapes\.c:\d+$/);
+    expect(site?.pr?.growth).toEqual([1, 2, 3]);
+  });
+
+  test('the leak fixed at one site and added at another at the same rate: fail, naming the new site', () => {
+    const r = run('moved', sha['-DLEAK_ITEM'], sha['-DLEAK_OTHER']);
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    expect(r.report!.comparison.headline).toMatch(/^PR leaks 1 object\/cycle at shape_take_other/);
+    const rows = Object.fromEntries(r.report!.comparison.rows.filter((x) => !x.total).map((x) => [x.caller, x.status]));
+    expect(rows).toMatchObject({ shape_take_item: 'fixed', shape_take_other: 'new-leak' });
+  });
+
+  test('balanced code that frees with kfree_rcu: pass with 0 leaked per cycle on both sides', () => {
+    const r = run('rcu', sha[''], sha['-DKFREE_RCU']);
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    for (const side of [r.report!.base, r.report!.pr]) {
+      expect(side.status).toBe('ok');
+      for (const p of side.analysis!.pairs) expect(p.leakedPerCycle, `${side.side} ${p.alloc}:${p.free}`).toBe(0);
+    }
+    expect(r.report!.pr.notes).toContain('kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued');
+  });
+});
