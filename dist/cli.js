@@ -3514,7 +3514,8 @@ function parseTargetJob(text2, source = "file") {
     for (const key of ["moreAllocs", "moreFrees"]) {
       const list = p[key];
       if (list === void 0) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !SYMBOL2.test(n))) r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
+      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !SYMBOL2.test(n)))
+        r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
       pair[key] = list;
     }
     const auto = p.auto;
@@ -4247,7 +4248,18 @@ function setupTracing(tfs, opts, undo) {
   undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
   tfs.write(inst("tracing_on"), "1");
   const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return { instance, group, pairs, functions, functionTracer, kmemEvents, track: track2, notes, stackAttributed, ...deferred ? { deferredFreeEvent: deferred.event } : {} };
+  return {
+    instance,
+    group,
+    pairs,
+    functions,
+    functionTracer,
+    kmemEvents,
+    track: track2,
+    notes,
+    stackAttributed,
+    ...deferred ? { deferredFreeEvent: deferred.event } : {}
+  };
 }
 function mark(tfs, setup, marker) {
   tfs.write(`${setup.instance}/trace_marker`, markerText(marker));

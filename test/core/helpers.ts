@@ -35,12 +35,12 @@ export function analyzeRanges(text: string, options: AnalyzerOptions): AnalysisR
 }
 
 /** A recorded run of test/data/recorded: its files, the module map of its .ko, its stats and slabinfo. */
-export function recorded(name: string) {
+export function recorded(name: string, module = 'kni_like') {
   const dir = join(DATA, 'recorded', name);
   const file = (f: string) => join(dir, f);
   const map = new ModuleMap(
-    'kni_like',
-    readFileSync(file('kni_like.nm'), 'utf8'),
+    module,
+    readFileSync(file(`${module}.nm`), 'utf8'),
     JSON.parse(readFileSync(file('sections.json'), 'utf8')) as Record<string, string>,
   );
   return { dir, file, map, stats: [file('stats-cpu0.txt'), file('stats-cpu1.txt')], slabinfo: [file('slabinfo-before.txt'), file('slabinfo-after.txt')] };
