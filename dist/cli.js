@@ -1372,7 +1372,7 @@ var init_trace_analyzer = __esm({
             leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
             unmatchedFrees: ledger.unmatchedFrees,
             objects: objects2,
-            ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}
+            ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
           };
         });
         return {

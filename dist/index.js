@@ -80824,7 +80824,7 @@ var TraceAnalyzer = class {
         leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
         unmatchedFrees: ledger.unmatchedFrees,
         objects: objects2,
-        ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}
+        ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
       };
     });
     return {

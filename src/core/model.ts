@@ -69,7 +69,7 @@ export interface PairResult extends Counts {
   objects: OutstandingObject[];
   /** kmem pairs: the slab caches the module's objects came from (from bytes_alloc), with counts. */
   caches?: { cache: string; allocs: number; outstanding: number }[];
-  /** kmem pairs: allocations by call sites outside the module, not tracked (nor their frees). */
+  /** kmem pairs and pairs found by track: auto: allocations by call sites outside the module, not tracked (nor their frees). */
   ignoredAllocs?: number;
 }
 

@@ -694,7 +694,7 @@ export class TraceAnalyzer {
         leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
         unmatchedFrees: ledger.unmatchedFrees,
         objects,
-        ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : {}),
+        ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}),
       };
     });
 

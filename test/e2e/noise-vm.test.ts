@@ -45,7 +45,7 @@ beforeAll(async () => {
     graceSeconds: 5,
   };
   const app = buildKniLikeApp(join(work, 'app'));
-  const inputs: Record<string, string> = { target: 'vm', workload: `${app} -n 2`, 'ready-pattern': '^ready', hold: '0.3', cycles: '3' };
+  const inputs: Record<string, string> = { target: 'vm', workload: `${app} -n 2`, 'ready-pattern': '^ready', hold: '0.3', cycles: '3', track: PAIR };
   settings = parseSettings((name) => inputs[name] ?? '');
   runner = new VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath });
 }, 120_000);

@@ -49,7 +49,7 @@ describe('track: auto on the leak_shapes module', () => {
   test("a module's own kmem_cache with kmem_cache_free forgotten: fail at the allocating function, 1/cycle, no lost events", () => {
     const r = run('item', sha[''], sha['-DLEAK_ITEM']);
     expect(r.outputs.verdict, r.stdout).toBe('fail');
-    expect(r.report!.comparison.headline).toBe('PR leaks 1 object/cycle at shape_take_item (base 0)');
+    expect(r.report!.comparison.headline).toBe('❌ fail: PR leaks 1 object/cycle at shape_take_item (base 0)');
     expect(r.report!.pairs).toEqual(['kmalloc:kfree']);
     expect(r.report!.pr.tracked).toEqual([
       'slab objects (kmalloc, kmem_cache): kasprintf, kfree, kmalloc_trace, kmem_cache_alloc, kmem_cache_free, kstrdup -> kmalloc:kfree',
@@ -63,7 +63,7 @@ describe('track: auto on the leak_shapes module', () => {
   test('the leak fixed at one site and added at another at the same rate: fail, naming the new site', () => {
     const r = run('moved', sha['-DLEAK_ITEM'], sha['-DLEAK_OTHER']);
     expect(r.outputs.verdict, r.stdout).toBe('fail');
-    expect(r.report!.comparison.headline).toMatch(/^PR leaks 1 object\/cycle at shape_take_other/);
+    expect(r.report!.comparison.headline).toMatch(/^❌ fail: PR leaks 1 object\/cycle at shape_take_other/);
     const rows = Object.fromEntries(r.report!.comparison.rows.filter((x) => !x.total).map((x) => [x.caller, x.status]));
     expect(rows).toMatchObject({ shape_take_item: 'fixed', shape_take_other: 'new-leak' });
   });
