@@ -8,7 +8,7 @@ import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { ROOT, assertActionReady, runAction } from './action-harness.js';
 
-const VARIANTS = ['', '-DLEAK_ITEM', '-DLEAK_OTHER', '-DKFREE_RCU'] as const;
+const VARIANTS = ['', '-DLEAK_ITEM', '-DLEAK_OTHER', '-DKFREE_RCU', '-DLEAK_CTX'] as const;
 let work: string;
 let repo: string;
 let sha: Record<(typeof VARIANTS)[number], string>;
@@ -58,6 +58,12 @@ describe('track: auto on the leak_shapes module', () => {
     const site = r.report!.comparison.rows.find((x) => x.caller === 'shape_take_item');
     expect(site?.location).toMatch(/^leak_shapes\.c:\d+$/);
     expect(site?.pr?.growth).toEqual([1, 2, 3]);
+  });
+
+  test('a plain kmalloc leak with no track input: fail at the open function, 3 per cycle (kzalloc, kstrdup, kasprintf)', () => {
+    const r = run('ctx', sha[''], sha['-DLEAK_CTX']);
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    expect(r.report!.comparison.headline).toBe('❌ fail: PR leaks 3 objects/cycle at leak_shapes_open (base 0)');
   });
 
   test('the leak fixed at one site and added at another at the same rate: fail, naming the new site', () => {
