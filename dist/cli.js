@@ -36396,8 +36396,26 @@ function contextLine(report, opts) {
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(" \xB7 ");
 }
+function trackedMarkdown(report) {
+  const of = (run2) => [...run2.tracked ?? [], ...(run2.notes ?? []).filter((n) => n.startsWith("track auto: ")).map((n) => n.slice(12))];
+  const base2 = of(report.base);
+  const pr = of(report.pr);
+  if (base2.length === 0 && pr.length === 0) return "";
+  const same = base2.join("\n") === pr.join("\n");
+  const lines = same ? base2.map((l) => `- ${l}`) : [...pr.map((l) => `- PR: ${l}`), ...base2.map((l) => `- base: ${l}`)];
+  return `
+<details><summary>Traced (track: auto, from the module's imports)</summary>
+
+${escapeHtml(lines.join("\n"))}
+
+</details>
+`;
+}
+function escapeHtml(text2) {
+  return text2.replace(/</g, "&lt;");
+}
 function section(report, title, limit, opts) {
-  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
+  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   return renderMarkdown(report.comparison, {
     limit: limit - logs.length,

@@ -43,8 +43,23 @@ export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serve
   return parts.join(' · ');
 }
 
+/** track: auto: the families each side's module was traced for, and what the kernel could not trace ('' for named pairs). */
+export function trackedMarkdown(report: RunReport): string {
+  const of = (run: RunReport['base']) => [...(run.tracked ?? []), ...(run.notes ?? []).filter((n) => n.startsWith('track auto: ')).map((n) => n.slice(12))];
+  const base = of(report.base);
+  const pr = of(report.pr);
+  if (base.length === 0 && pr.length === 0) return '';
+  const same = base.join('\n') === pr.join('\n');
+  const lines = same ? base.map((l) => `- ${l}`) : [...pr.map((l) => `- PR: ${l}`), ...base.map((l) => `- base: ${l}`)];
+  return `\n<details><summary>Traced (track: auto, from the module's imports)</summary>\n\n${escapeHtml(lines.join('\n'))}\n\n</details>\n`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/</g, '&lt;');
+}
+
 function section(report: RunReport, title: string, limit: number, opts: CommentOptions): string {
-  const logs = canaryMarkdown(report.canary) + runLogsMarkdown(report);
+  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   return (
     renderMarkdown(report.comparison, {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
-import { renderComment, contextLine } from '../../src/run/comment.js';
+import { renderComment, contextLine, trackedMarkdown } from '../../src/run/comment.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { plainText } from '../../src/report/plain-text.js';
@@ -116,5 +116,22 @@ describe('report mode posts what full mode renders', () => {
     const posted = server.state.comments.get('nic-lab/kni-driver#57') ?? [];
     expect(posted).toHaveLength(1);
     expect(String(posted[0].body)).toContain(full.trim());
+  });
+});
+
+describe('the families track: auto found', () => {
+  it('are listed once when both sides found the same, per side when they differ, with what the kernel could not trace', () => {
+    const side = (tracked: string[], notes: string[] = []) => ({ side: 'pr' as const, ref: '', sha: '', status: 'ok' as const, timings: {}, tracked, notes });
+    const slab = 'slab objects (kmalloc, kmem_cache): kfree, kmalloc_trace -> kmalloc:kfree';
+    const vm = 'vmalloc areas: vfree, vzalloc -> vzalloc:vfree';
+    const note = 'track auto: kasprintf cannot be probed on this kernel: its allocations are attributed by their stack';
+    const report = (base: ReturnType<typeof side>, pr: ReturnType<typeof side>) => ({ base, pr }) as unknown as Parameters<typeof trackedMarkdown>[0];
+    expect(trackedMarkdown(report(side([slab]), side([slab])))).toBe(
+      `\n<details><summary>Traced (track: auto, from the module's imports)</summary>\n\n- ${slab}\n\n</details>\n`,
+    );
+    const differ = trackedMarkdown(report(side([slab]), side([slab, vm], [note, 'kvfree_call_rcu traced: ...'])));
+    expect(differ).toContain(`- PR: ${vm}\n- PR: kasprintf cannot be probed on this kernel: its allocations are attributed by their stack\n- base: ${slab}`);
+    expect(differ).not.toContain('kvfree_call_rcu traced');
+    expect(trackedMarkdown(report(side([]), side([])))).toBe('');
   });
 });
