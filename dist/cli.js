@@ -5853,7 +5853,7 @@ var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
     "use strict";
     init_guest_scripts();
-    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=4", "no_hash_pointers"];
+    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
   }
 });
 
@@ -6139,7 +6139,11 @@ var init_launcher = __esm({
               exitCode: r.exitCode,
               timings: timings2,
               output: cap(r.console),
-              failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt }
+              failure: {
+                status: "kernel-splat",
+                reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
+                excerpt: r.panicExcerpt
+              }
             };
           }
           if (r.timedOut) {

@@ -81894,7 +81894,7 @@ var ConsoleWatch = class {
 
 // src/lab/qemu-args.ts
 import { accessSync, constants as constants4, readFileSync as readFileSync7 } from "node:fs";
-var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=4", "no_hash_pointers"];
+var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
@@ -82195,7 +82195,11 @@ var VmTargetRunner = class {
           exitCode: r.exitCode,
           timings,
           output: cap(r.console),
-          failure: { status: "kernel-splat", reason: "the kernel crashed (panic or oops) during the run", excerpt: r.panicExcerpt }
+          failure: {
+            status: "kernel-splat",
+            reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
+            excerpt: r.panicExcerpt
+          }
         };
       }
       if (r.timedOut) {

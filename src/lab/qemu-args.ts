@@ -17,7 +17,9 @@ export interface QemuConfig {
   extraAppend?: string[];
 }
 
-export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'loglevel=4', 'no_hash_pointers'];
+// A soft lockup fails the run anyway (the dmesg check counts it as a splat); softlockup_panic ends
+// the VM at once with the stuck CPU's stack on the console instead of spinning until the deadline.
+export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers'];
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
 function optValue(s: string): string {

@@ -70,7 +70,13 @@ export class VmTargetRunner implements TargetRunner {
           exitCode: r.exitCode,
           timings,
           output: cap(r.console),
-          failure: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', excerpt: r.panicExcerpt },
+          failure: {
+            status: 'kernel-splat',
+            reason: /soft lockup/.test(r.panicExcerpt)
+              ? 'a CPU of the kernel locked up (soft lockup) during the run'
+              : 'the kernel crashed (panic or oops) during the run',
+            excerpt: r.panicExcerpt,
+          },
         };
       }
       if (r.timedOut) {

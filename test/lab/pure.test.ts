@@ -201,6 +201,7 @@ describe('QEMU command line and kernel image', () => {
     expect(args).toContain('local,path=/tmp/a,,b,mount_tag=out,security_model=none,multidevs=remap');
     expect(args.slice(args.indexOf('-cpu'), args.indexOf('-cpu') + 2)).toEqual(['-cpu', 'host']);
     expect(args[args.indexOf('-append') + 1]).toContain('oops=panic');
+    expect(args[args.indexOf('-append') + 1]).toContain('softlockup_panic=1');
     expect(args[args.indexOf('-append') + 1]).toContain('alloc_balance.ctl=/tmp/c');
   });
 });
