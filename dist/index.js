@@ -74506,7 +74506,7 @@ function isTracingFrame(frame) {
   const space = frame.indexOf(" ");
   if (end < 0 || space >= 0 && space < end) end = space;
   const symbol = end < 0 ? frame : frame.slice(0, end);
-  return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_");
+  return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_") || symbol.startsWith("trace_event_raw_event_");
 }
 
 // src/core/leak-rate.ts
@@ -79849,7 +79849,7 @@ function mergeReports(loaded) {
   const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
   const side = (key) => ({
     complete: loaded.every(({ report }) => report.comparison[key].complete),
-    lostEvents: loaded.reduce((sum, { report }) => sum + report.comparison[key].lostEvents, 0),
+    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key].lostEvents, 0),
     cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
   });
   const comparison = {
@@ -80122,14 +80122,6 @@ function deferredObject(args) {
   return object === 0n ? "" : `0x${object.toString(16)}`;
 }
 
-// src/core/slab-caches.ts
-var KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
-function kmallocCache(bytesAlloc, accounted) {
-  if (!KMALLOC_SIZES.includes(bytesAlloc)) return "";
-  const size = bytesAlloc >= 1024 ? `${bytesAlloc / 1024}k` : String(bytesAlloc);
-  return `kmalloc-${accounted ? "cg-" : ""}${size}`;
-}
-
 // src/core/module-map.ts
 function normalizeModuleName(name) {
   return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
@@ -80247,23 +80239,358 @@ var ModuleMap = class {
   }
 };
 
-// src/core/trace-analyzer.ts
+// src/core/trace-targets.ts
 var MAX_TAILS = 64;
 function ownCopy(s) {
   const key = { [s]: true };
   return Object.keys(key)[0];
 }
-var NO_PENDING = 0;
-var PENDING_COUNT = 1;
-var PENDING_ALLOC_OBJECT = 2;
-var PENDING_FREE_OBJECT = 3;
+
+// src/core/awaiting-stacks.ts
+var COUNT = 1;
+var ALLOC_OBJECT = 2;
+var FREE_OBJECT = 3;
+var PendingEvent = class {
+  kind = COUNT;
+  targets = [];
+  caller = "";
+  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
+  line = "";
+  lineStart = 0;
+  tail = null;
+  address = "";
+  cycle = 0;
+  method = "function";
+  cache = "";
+  frames = [];
+  /** lineContext() of the event's line. */
+  context = 0;
+};
+var LEVEL = new Uint8Array(128);
+LEVEL[
+  115
+  /* s */
+] = 1;
+LEVEL[
+  104
+  /* h */
+] = 2;
+LEVEL[
+  72
+  /* H */
+] = 3;
+LEVEL[
+  122
+  /* z */
+] = 4;
+LEVEL[
+  90
+  /* Z */
+] = 5;
+function lineContext(text2, start, end) {
+  const bracket = text2.indexOf("] ", start);
+  if (bracket < 0 || bracket >= end) return 0;
+  let i = bracket - 1;
+  let cpu = 0;
+  let scale = 1;
+  while (i > start) {
+    const c = text2.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    cpu += (c - 48) * scale;
+    scale *= 10;
+    i--;
+  }
+  if (scale === 1 || text2.charCodeAt(i) !== 91) return 0;
+  let f = bracket + 2;
+  while (text2.charCodeAt(f) === 32) f++;
+  const space = text2.indexOf(" ", f);
+  let level = 0;
+  if (space > f + 2 && space <= end && text2.charCodeAt(space - 1) !== 58) {
+    const c = text2.charCodeAt(f + 2);
+    level = c < 128 ? LEVEL[c] : 0;
+  }
+  return (cpu + 1) * 8 + level;
+}
+var AwaitingStacks = class {
+  slots = [];
+  levels = [];
+  size = 0;
+  /** Call passed() for the event's context first: its slot is free then. */
+  add(p) {
+    const cpu = p.context >> 3;
+    this.slots[p.context] = p;
+    this.levels[cpu] = (this.levels[cpu] ?? 0) | 1 << (p.context & 7);
+    this.size++;
+  }
+  take(context5) {
+    const p = this.slots[context5];
+    this.slots[context5] = void 0;
+    this.levels[context5 >> 3] &= ~(1 << (context5 & 7));
+    this.size--;
+    return p;
+  }
+  /** The events at this CPU's levels from `level` up, deepest first: they will get no stack. */
+  finishFrom(cpu, level, done) {
+    const bits = this.levels[cpu] ?? 0;
+    if (bits >> level === 0) return;
+    for (let l = 7; l >= level; l--) if (bits >> l & 1) done(this.take(cpu * 8 + l));
+  }
+  /** A line other than a stack: the events on its CPU at its level or deeper get none. */
+  passed(context5, done) {
+    if (this.size === 0) return;
+    const cpu = context5 >> 3;
+    if ((this.levels[cpu] ?? 0) >> (context5 & 7) === 0) return;
+    this.finishFrom(cpu, context5 & 7, done);
+  }
+  /** The event a `<stack trace>` at this context belongs to, taken out; deeper ones are done. */
+  owner(context5, done) {
+    if (this.size === 0) return void 0;
+    const cpu = context5 >> 3;
+    const level = context5 & 7;
+    this.finishFrom(cpu, level + 1, done);
+    return this.slots[context5] === void 0 ? void 0 : this.take(context5);
+  }
+  /**
+   * Before a release of `address` is counted: an allocation of it still awaiting its stack
+   * (on a CPU that has printed nothing since) is counted first.
+   */
+  settleAddress(address, done) {
+    for (let c = 0; c < this.slots.length; c++) {
+      const p = this.slots[c];
+      if (p !== void 0 && p.kind === ALLOC_OBJECT && p.address === address) {
+        done(this.take(c));
+        return;
+      }
+    }
+  }
+  /** Every awaiting event, done as it is: at a cycle marker and at the end of the trace. */
+  drain(done) {
+    if (this.size === 0) return;
+    for (let c = 0; c < this.slots.length; c++) if (this.slots[c] !== void 0) done(this.take(c));
+  }
+};
+
+// src/core/cycle-marks.ts
+var CycleMarks = class {
+  /** The cycle events now belong to; 0 before the first start marker (the load). */
+  cycle = 0;
+  starts = 0;
+  missingEnds = 0;
+  strayEnds = 0;
+  inCycle = false;
+  get marked() {
+    return this.starts > 0;
+  }
+  /** Applies a cycle marker; `snapshot(n)` records the counts as cycle n ends. */
+  mark(m, snapshot2) {
+    if (m.edge === "start") {
+      if (this.inCycle) {
+        this.missingEnds++;
+        snapshot2(this.cycle);
+      } else if (this.cycle === 0) snapshot2(0);
+      this.cycle++;
+      this.starts++;
+      this.inCycle = true;
+    } else if (this.inCycle) {
+      snapshot2(this.cycle);
+      this.inCycle = false;
+    } else this.strayEnds++;
+  }
+  /** The end of the trace: a cycle still open ends here (without its marker). */
+  finish(snapshot2) {
+    if (this.inCycle) {
+      this.missingEnds++;
+      snapshot2(this.cycle);
+      this.inCycle = false;
+    }
+    if (!this.marked) snapshot2(0);
+  }
+};
+
+// src/core/analysis-problems.ts
+var problemText = {
+  bufferOverwrote: (n) => `the trace buffer overwrote ${n} events (entries-in-buffer < entries-written): raise trace-buffer-kb`,
+  lostNotes: (n) => `the trace reports ${n} lost events ([LOST n EVENTS]): raise trace-buffer-kb`,
+  statsLost: (n) => `the per-CPU buffer stats count ${n} overrun or dropped events: raise trace-buffer-kb`,
+  missingEnds: (n) => `${n} cycle(s) started without an end marker: the workload cycle did not finish`,
+  strayEnds: (n) => `${n} cycle end marker(s) without a start marker`,
+  probeMissed(pair, what, role, misses, hits) {
+    const why = role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
+    return `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ${why}; those ${role === "free" ? "releases" : "allocations"} are not in the trace`;
+  },
+  countsDisagree: (pair, alloc, functionAllocs, probeAllocs) => `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
+  noEvents: (pair, alloc, free) => `${pair}: no ${alloc} or ${free} event in the trace: check that the pair is traced`,
+  outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
+  moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
+  objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
+};
+
+// src/core/analysis-result.ts
+function sum(accs) {
+  let allocs = 0;
+  let frees = 0;
+  for (const a of accs) {
+    allocs += a.allocs;
+    frees += a.frees;
+  }
+  return { allocs, frees, outstanding: allocs - frees };
+}
+function assembleResult(states, t) {
+  const { marks, problems } = t;
+  const marked = marks.marked;
+  const cycles = marked ? marks.starts : 1;
+  const index = (c) => marked ? c : 1;
+  const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
+  const sourceOf = (c) => marked ? c : 0;
+  const traceLost = t.headerLost + t.markerLost;
+  const bufferLost = Math.max(traceLost, t.statsLost);
+  const lostEvents = bufferLost + t.probeMisses;
+  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
+  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
+  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
+  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
+  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
+  const cyclesOf = (accs) => cycleIds.map((c) => {
+    const s = sourceOf(c);
+    let allocs = 0;
+    let frees = 0;
+    let after = 0;
+    for (const a of accs) {
+      allocs += a.allocsIn[s] ?? 0;
+      frees += a.freesIn[s] ?? 0;
+      after += a.after[s] ?? 0;
+    }
+    return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
+  });
+  const crossCheck = [];
+  let mismatched = false;
+  const pairs = states.map((p) => {
+    const name = pairName(p.spec);
+    const addressPaired = p.addr.events > 0;
+    const ledger = addressPaired ? p.addr : p.fn;
+    if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
+      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
+      if (p.addr.allocs !== p.fn.allocs) problems.push(problemText.countsDisagree(name, p.spec.alloc, p.fn.allocs, p.addr.allocs));
+    }
+    if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
+    if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
+      problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
+    }
+    const callers = [...ledger.callers.values()];
+    const moduleAccs = callers.filter((a) => a.inModule !== false);
+    const moduleCycles = cyclesOf(moduleAccs);
+    const module2 = sum(moduleAccs);
+    if (!addressPaired && module2.frees > module2.allocs) {
+      mismatched = true;
+      problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module2.allocs, module2.frees));
+    }
+    const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+    const callerRows = callers.map((a) => ({
+      caller: a.caller,
+      inModule: a.inModule,
+      allocs: a.allocs,
+      frees: a.frees,
+      outstanding: a.allocs - a.frees,
+      perCycle: cyclesOf([a])
+    })).sort(
+      (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
+    );
+    const live2 = [...ledger.shadowed, ...ledger.live.values()];
+    live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
+    if (live2.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live2.length, t.maxObjects));
+    const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+      cache,
+      allocs,
+      outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
+    }));
+    const objects2 = live2.slice(0, t.maxObjects).map((o) => ({
+      address: o.address,
+      caller: o.acc.caller,
+      inModule: o.acc.inModule,
+      cycle: index(o.cycle),
+      ...o.stack ? { stack: o.stack } : {}
+    }));
+    return {
+      alloc: p.spec.alloc,
+      free: p.spec.free,
+      method: ledger.method,
+      ...sum(callers),
+      module: module2,
+      callers: callerRows,
+      cycles: cyclesOf(callers),
+      moduleCycles,
+      leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
+      unmatchedFrees: ledger.unmatchedFrees,
+      objects: objects2,
+      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
+    };
+  });
+  return {
+    complete: lostEvents === 0 && marks.missingEnds === 0 && !mismatched,
+    lostEvents,
+    ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: t.probeMisses } } : {},
+    cycles,
+    pairs,
+    problems,
+    ...crossCheck.length > 0 ? { crossCheck } : {}
+  };
+}
+
+// src/core/slab-caches.ts
+var KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+function kmallocCache(bytesAlloc, accounted) {
+  if (!KMALLOC_SIZES.includes(bytesAlloc)) return "";
+  const size = bytesAlloc >= 1024 ? `${bytesAlloc / 1024}k` : String(bytesAlloc);
+  return `kmalloc-${accounted ? "cg-" : ""}${size}`;
+}
+
+// src/core/trace-lines.ts
+function kmemFields(line, args) {
+  const cs = line.indexOf("call_site=", args);
+  const ptrAt = line.indexOf(" ptr=", args);
+  if (cs < 0 || ptrAt < 0) return null;
+  const ptrEnd = line.indexOf(" ", ptrAt + 5);
+  const ptr = line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd);
+  const csEnd = cs < ptrAt ? ptrAt : line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs);
+  return { callSite: line.slice(cs + 10, csEnd).trim(), ptr, ptrAt };
+}
+function kmemCache(line, from) {
+  const at = line.indexOf(" bytes_alloc=", from);
+  if (at < 0) return "";
+  const end = line.indexOf(" ", at + 13);
+  const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
+  return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
+}
+function parseProbeLine(line, args) {
+  const close = line.indexOf(")", args);
+  if (close < 0) return null;
+  const inner = line.slice(args + 1, close);
+  const arrow = inner.indexOf(" <- ");
+  const isReturn = arrow >= 0;
+  const func = parseFrame(isReturn ? inner.slice(arrow + 4) : inner).symbol;
+  return { func, isReturn, caller: isReturn ? inner.slice(0, arrow).trim() : "", rest: line.slice(close + 1) };
+}
+function probeValue(p) {
+  if (p.isReturn) {
+    const ret = /(?:^|\s)ret=(\S+)/.exec(p.rest);
+    if (ret) return ret[1];
+  }
+  return /\S+?=(\S+)/.exec(p.rest)?.[1] ?? "";
+}
+function objectAddress(text2) {
+  let t = text2.trim();
+  if (t.startsWith('"')) t = t.slice(1, -1);
+  if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
+  if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
+  const a = normalizeAddress(t);
+  return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
+}
+
+// src/core/trace-analyzer.ts
 var TraceAnalyzer = class {
   pairs;
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
   functions = /* @__PURE__ */ new Map();
-  /** The same names as an array, matched in place on the hot path. */
-  functionNames = [];
-  functionTargets = [];
   /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> targets. */
   kmemEvents = /* @__PURE__ */ new Map();
   map;
@@ -80275,25 +80602,18 @@ var TraceAnalyzer = class {
   statsLost = 0;
   probeMisses = 0;
   problems = [];
-  cycle = 0;
-  starts = 0;
-  inCycle = false;
-  missingEnds = 0;
-  strayEnds = 0;
-  pendingKind = NO_PENDING;
-  pendingTargets = [];
-  pendingCaller = "";
-  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
-  pendingLine = "";
-  pendingLineStart = 0;
-  pendingTail = null;
+  marks = new CycleMarks();
   tails = [];
-  pendingAddress = "";
-  pendingCycle = 0;
-  pendingMethod = "function";
-  pendingCache = "";
-  stackOpen = false;
-  frames = [];
+  awaiting = new AwaitingStacks();
+  /** The event whose `<stack trace>` block is being read. */
+  stackOwner = null;
+  spare = [];
+  /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
+  done = (p) => {
+    this.count(p);
+    if (p.frames.length > 0) p.frames.length = 0;
+    this.spare.push(p);
+  };
   constructor(options2) {
     if (options2.pairs.length === 0) throw new Error("no pair to track");
     this.map = options2.moduleMap ?? new ModuleMap("");
@@ -80311,10 +80631,6 @@ var TraceAnalyzer = class {
         this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
       }
       if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
-    }
-    for (const [name, targets] of this.functions) {
-      this.functionNames.push(name);
-      this.functionTargets.push(targets);
     }
   }
   addTarget(map, name, t) {
@@ -80337,11 +80653,39 @@ var TraceAnalyzer = class {
       const spec2 = c.pair >= 0 && c.pair < this.pairs.length ? this.pairs[c.pair].spec : null;
       const fn = spec2 === null ? void 0 : (c.role === "alloc" ? allocatorsOf(spec2) : releasersOf(spec2))[c.index];
       const what = fn === void 0 ? `probe ${c.event}` : c.role === "alloc" ? `the return probe on ${fn}` : `the probe on ${fn}`;
-      const why = c.role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
-      this.problems.push(
-        `${spec2 === null ? c.event : pairName(spec2)}: ${what} missed ${c.misses} of ${c.hits + c.misses} hits (kprobe_profile): ${why}; those ${c.role === "free" ? "releases" : "allocations"} are not in the trace`
-      );
+      this.problems.push(problemText.probeMissed(spec2 === null ? c.event : pairName(spec2), what, c.role, c.misses, c.hits));
     }
+  }
+  /** A new pending event for `targets`, read from `line` in the current cycle. */
+  pending(targets, line, lineStart, context5) {
+    const p = this.spare.pop() ?? new PendingEvent();
+    p.targets = targets;
+    p.line = line;
+    p.lineStart = lineStart;
+    p.context = context5;
+    p.cycle = this.marks.cycle;
+    p.tail = null;
+    p.caller = "";
+    p.address = "";
+    p.method = "function";
+    p.cache = "";
+    return p;
+  }
+  /** A stack block, if one was open, has ended: its owner is complete. */
+  endStack() {
+    if (this.stackOwner !== null) {
+      const p = this.stackOwner;
+      this.stackOwner = null;
+      this.done(p);
+    }
+  }
+  /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
+  countLater(targets, tail, caller, line, lineStart, context5) {
+    const p = this.pending(targets, line, lineStart, context5);
+    p.kind = COUNT;
+    p.tail = tail;
+    p.caller = caller;
+    this.awaiting.add(p);
   }
   /**
    * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
@@ -80364,17 +80708,11 @@ var TraceAnalyzer = class {
         tail.re.lastIndex = body2;
         if (tail.re.test(text2)) {
           this.recognizedLines++;
-          this.stackOpen = false;
-          if (this.pendingKind !== NO_PENDING) this.flush();
-          if (tail.targets === null) return;
-          this.pendingKind = PENDING_COUNT;
-          this.pendingTargets = tail.targets;
-          this.pendingTail = tail;
-          this.pendingLine = text2;
-          this.pendingLineStart = start;
-          this.pendingCaller = tail.caller;
-          this.pendingCycle = this.cycle;
-          if (this.frames.length > 0) this.frames.length = 0;
+          this.endStack();
+          if (tail.targets === null && this.awaiting.size === 0) return;
+          const context5 = lineContext(text2, start, end);
+          this.awaiting.passed(context5, this.done);
+          if (tail.targets !== null) this.countLater(tail.targets, tail, tail.caller, text2, start, context5);
           return;
         }
       }
@@ -80415,30 +80753,25 @@ var TraceAnalyzer = class {
       this.tails.push(tail);
     }
     this.recognizedLines++;
-    this.stackOpen = false;
-    if (this.pendingKind !== NO_PENDING) this.flush();
+    this.endStack();
+    const context5 = lineContext(text2, start, end);
+    this.awaiting.passed(context5, this.done);
     if (targets === null) return;
-    this.pendingKind = PENDING_COUNT;
-    this.pendingTargets = targets;
-    this.pendingTail = tail;
-    this.pendingLine = text2;
-    this.pendingLineStart = start;
-    this.pendingCaller = tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd);
-    this.pendingCycle = this.cycle;
-    if (this.frames.length > 0) this.frames.length = 0;
+    this.countLater(targets, tail, tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd), text2, start, context5);
   }
   /** Feeds one line of trace text (without its line break). */
   push(line) {
     const c = line.charCodeAt(0);
     if (c === 32 && line.charCodeAt(1) === 61 && line.charCodeAt(2) === 62) {
       this.recognizedLines++;
-      if (this.stackOpen && this.frames.length < 64) {
+      const owner = this.stackOwner;
+      if (owner !== null && owner.frames.length < 64) {
         const frame = line.slice(4).trim();
-        if (!isTracingFrame(frame)) this.frames.push(frame);
+        if (!isTracingFrame(frame)) owner.frames.push(frame);
       }
       return;
     }
-    this.stackOpen = false;
+    this.endStack();
     if (c === 35) {
       this.header(line);
       return;
@@ -80457,25 +80790,26 @@ var TraceAnalyzer = class {
     const body2 = colon + 2;
     const space = line.indexOf(" ", body2);
     if (space < 0) return;
+    const context5 = lineContext(line, 0, line.length);
+    if (line.charCodeAt(body2) === 60 && line.startsWith("<stack trace>", body2)) {
+      this.recognizedLines++;
+      this.stackOwner = this.awaiting.owner(context5, this.done) ?? null;
+      return;
+    }
+    this.awaiting.passed(context5, this.done);
     if (line.charCodeAt(space - 1) === 58) {
       this.recognizedLines++;
-      this.event(line, line.slice(body2, space - 1), space + 1);
+      this.event(line, line.slice(body2, space - 1), space + 1, context5);
       return;
     }
     const arrow = skipAddressSuffix(line, space);
     if (arrow > space && line.charCodeAt(arrow) === 58) {
       this.recognizedLines++;
-      this.event(line, line.slice(body2, space), arrow + 2);
-      return;
-    }
-    if (line.charCodeAt(body2) === 60 && line.startsWith("<stack trace>", body2)) {
-      this.recognizedLines++;
-      this.stackOpen = this.pendingKind !== NO_PENDING && this.cpuOf(line, bracket) === this.cpuOf(this.pendingLine, this.pendingLine.indexOf("] ", this.pendingLineStart));
+      this.event(line, line.slice(body2, space), arrow + 2, context5);
       return;
     }
     if (line.charCodeAt(arrow + 1) !== 60 || line.charCodeAt(arrow + 2) !== 45) return;
     this.recognizedLines++;
-    if (this.pendingKind !== NO_PENDING) this.flush();
     let func = line.slice(body2, space);
     let targets = this.functions.get(func);
     if (targets === void 0) {
@@ -80485,17 +80819,7 @@ var TraceAnalyzer = class {
       targets = this.functions.get(func);
       if (targets === void 0) return;
     }
-    this.pendingKind = PENDING_COUNT;
-    this.pendingTargets = targets;
-    this.pendingTail = null;
-    this.pendingLine = line;
-    this.pendingLineStart = 0;
-    this.pendingCaller = line.slice(arrow + 3).trim();
-    this.pendingCycle = this.cycle;
-    if (this.frames.length > 0) this.frames.length = 0;
-  }
-  cpuOf(line, bracket) {
-    return line.slice(line.lastIndexOf("[", bracket) + 1, bracket);
+    this.countLater(targets, null, line.slice(arrow + 3).trim(), line, 0, context5);
   }
   header(line) {
     const at = line.indexOf("entries-in-buffer/entries-written:");
@@ -80508,206 +80832,159 @@ var TraceAnalyzer = class {
     const m = /\[LOST (\d+) EVENTS\]/.exec(line);
     if (!m) return;
     this.recognizedLines++;
-    if (this.pendingKind !== NO_PENDING) this.flush();
     this.markerLost += Number(m[1]);
   }
-  event(line, name, args) {
-    if (this.pendingKind !== NO_PENDING) this.flush();
+  event(line, name, args, context5) {
     if (name === "tracing_mark_write") {
       this.marker(line.slice(args));
       return;
     }
     if (line.charCodeAt(args) === 40) {
-      this.probe(line, args);
+      this.probe(line, args, context5);
       return;
     }
     const targets = this.kmemEvents.get(name);
     if (targets === void 0) return;
-    const cs = line.indexOf("call_site=", args);
-    const ptrAt = line.indexOf(" ptr=", args);
-    if (cs < 0 || ptrAt < 0) return;
-    const ptrEnd = line.indexOf(" ", ptrAt + 5);
-    const address = this.addressValue(line.slice(ptrAt + 5, ptrEnd < 0 ? void 0 : ptrEnd));
-    const callSite = cs < ptrAt ? line.slice(cs + 10, ptrAt) : line.slice(cs + 10, line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs));
-    this.pendObject(targets, line, address, callSite.trim(), "kmem");
-    if (this.pendingKind === PENDING_ALLOC_OBJECT) this.pendingCache = this.kmemCache(line, ptrAt);
-  }
-  /** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
-  kmemCache(line, from) {
-    const at = line.indexOf(" bytes_alloc=", from);
-    if (at < 0) return "";
-    const end = line.indexOf(" ", at + 13);
-    const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
-    return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
+    const f = kmemFields(line, args);
+    if (f === null) return;
+    const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context5);
+    if (p !== null) p.cache = kmemCache(line, f.ptrAt);
   }
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
-  probe(line, args) {
-    const close = line.indexOf(")", args);
-    if (close < 0) return;
-    const inner = line.slice(args + 1, close);
-    const arrow = inner.indexOf(" <- ");
-    const isReturn = arrow >= 0;
-    const func = parseFrame(isReturn ? inner.slice(arrow + 4) : inner).symbol;
-    const all = this.functions.get(func);
+  probe(line, args, context5) {
+    const probe = parseProbeLine(line, args);
+    if (probe === null) return;
+    const all = this.functions.get(probe.func);
     if (all === void 0) return;
-    const role = isReturn ? ALLOC : FREE;
+    const role = probe.isReturn ? ALLOC : FREE;
     const targets = all.filter((t) => t.role === role);
     if (targets.length === 0) return;
-    const rest = line.slice(close + 1);
-    if (func === DEFERRED_FREE) {
-      this.pendObject(targets, line, this.addressValue(deferredObject(rest)), "", "kmem");
-      return;
-    }
-    let value = "";
-    if (isReturn) {
-      const ret = /(?:^|\s)ret=(\S+)/.exec(rest);
-      if (ret) value = ret[1];
-    }
-    if (value === "") {
-      const first = /\S+?=(\S+)/.exec(rest);
-      if (first) value = first[1];
-    }
-    this.pendObject(targets, line, this.addressValue(value), isReturn ? inner.slice(0, arrow).trim() : "", "kprobe");
+    if (probe.func === DEFERRED_FREE) this.object(targets, line, objectAddress(deferredObject(probe.rest)), "", "kmem", context5);
+    else this.object(targets, line, objectAddress(probeValue(probe)), probe.caller, "kprobe", context5);
   }
-  /** An object address as `0x...`, '' for NULL or a value that is no address. */
-  addressValue(text2) {
-    let t = text2.trim();
-    if (t.startsWith('"')) t = t.slice(1, -1);
-    if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
-    if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
-    const a = normalizeAddress(t);
-    return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
-  }
-  pendObject(targets, line, address, caller, method) {
-    if (address === "") return;
-    this.pendingKind = targets[0].role === ALLOC ? PENDING_ALLOC_OBJECT : PENDING_FREE_OBJECT;
-    this.pendingTargets = targets;
-    this.pendingAddress = address;
-    this.pendingCaller = caller;
-    this.pendingLine = line;
-    this.pendingLineStart = 0;
-    this.pendingTail = null;
-    this.pendingCycle = this.cycle;
-    this.pendingMethod = method;
-    this.pendingCache = "";
-    if (this.frames.length > 0) this.frames.length = 0;
+  /**
+   * An allocation waits for its stack; a release is counted at once (no stack is recorded for
+   * one), after any allocation of the same object still waiting. Returns the allocation.
+   */
+  object(targets, line, address, caller, method, context5) {
+    if (address === "") return null;
+    const p = this.pending(targets, line, 0, context5);
+    p.kind = targets[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
+    p.address = address;
+    p.caller = caller;
+    p.method = method;
+    if (p.kind === ALLOC_OBJECT) {
+      this.awaiting.add(p);
+      return p;
+    }
+    if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
+    this.done(p);
+    return null;
   }
   /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
-  attribute(skip) {
-    const direct = this.pendingCaller === "" ? null : this.map.resolve(this.pendingCaller);
+  attribute(p, skip) {
+    const direct = p.caller === "" ? null : this.map.resolve(p.caller);
     if (direct !== null && direct.inModule === true) return direct;
-    for (const f of this.frames) {
+    for (const f of p.frames) {
       const r = this.map.resolve(f);
       if (r.inModule === true) return r;
     }
     if (direct !== null) return direct;
-    for (const f of this.frames) {
+    for (const f of p.frames) {
       const r = this.map.resolve(f);
       if (r.inModule !== null || !f.startsWith("0x") && !f.startsWith(skip)) return r;
     }
     return { caller: "(unknown)", inModule: null };
   }
-  stack(skip) {
-    if (this.frames.length === 0) return void 0;
+  stack(p, skip) {
+    const frames = p.frames;
+    if (frames.length === 0) return void 0;
     const out = [];
-    for (let k = 0; k < this.frames.length && out.length < this.maxStackFrames; k++) {
-      const r = this.map.resolve(this.frames[k]);
-      if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && this.frames.length > 1 && parseFrame(this.frames[1]).symbol === skip) continue;
+    for (let k = 0; k < frames.length && out.length < this.maxStackFrames; k++) {
+      const r = this.map.resolve(frames[k]);
+      if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && frames.length > 1 && parseFrame(frames[1]).symbol === skip) continue;
       if (parseFrame(r.caller).symbol === skip) continue;
       out.push(r.caller);
     }
     return out;
   }
-  flush() {
-    const kind = this.pendingKind;
-    this.pendingKind = NO_PENDING;
-    const cycle = this.pendingCycle;
-    const targets = this.pendingTargets;
+  /** Enters one event into the ledgers of every pair it belongs to. */
+  count(p) {
+    const cycle = p.cycle;
+    const targets = p.targets;
+    const noStack = p.frames.length === 0;
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti];
       const skip = t.fn;
-      if (kind === PENDING_COUNT) {
-        const ledger = t.pair.fn;
-        ledger.events++;
-        const tail = this.pendingTail;
-        const noStack = this.frames.length === 0;
+      if (p.kind === COUNT) {
+        const ledger2 = t.pair.fn;
+        ledger2.events++;
+        const tail = p.tail;
         if (noStack && tail !== null) {
           const known = tail.accs[ti];
           if (known !== void 0) {
             if (t.role === ALLOC) {
               known.alloc(cycle);
-              ledger.allocs++;
-              if (known.inModule === false) ledger.outsideWithoutStack++;
+              ledger2.allocs++;
+              if (known.inModule === false) ledger2.outsideWithoutStack++;
             } else known.free(cycle);
             continue;
           }
         }
-        const r = this.attribute(skip);
-        if (r.inModule === false && this.frames.length === 0 && t.role === ALLOC) {
-          ledger.outsideWithoutStack++;
-          ledger.outsideExample ||= r.caller;
+        const r2 = this.attribute(p, skip);
+        if (r2.inModule === false && noStack && t.role === ALLOC) {
+          ledger2.outsideWithoutStack++;
+          ledger2.outsideExample ||= r2.caller;
         }
-        const acc = ledger.acc(r);
-        if (noStack && tail !== null) tail.accs[ti] = acc;
+        const acc2 = ledger2.acc(r2);
+        if (noStack && tail !== null) tail.accs[ti] = acc2;
         if (t.role === ALLOC) {
-          acc.alloc(cycle);
-          ledger.allocs++;
-        } else acc.free(cycle);
-      } else {
-        const ledger = t.pair.addr;
-        ledger.events++;
-        if (ledger.method !== "kmem") ledger.method = this.pendingMethod;
-        const address = this.pendingAddress;
-        if (kind === PENDING_ALLOC_OBJECT) {
-          const r = this.attribute(skip);
-          if ((this.pendingMethod === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
-            ledger.ignored++;
-            continue;
-          }
-          if (r.inModule === false && this.frames.length === 0 && this.pendingMethod === "kprobe") {
-            ledger.outsideWithoutStack++;
-            ledger.outsideExample ||= r.caller;
-          }
-          const old = ledger.live.get(address);
-          if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) continue;
-          const acc = ledger.acc(r);
-          acc.alloc(cycle);
-          ledger.allocs++;
-          if (old !== void 0) ledger.shadowed.push(old);
-          const cache = this.pendingCache;
-          if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(skip), cache, fn: t.fn });
-        } else {
-          const obj2 = ledger.live.get(address);
-          if (obj2 === void 0) {
-            if (this.pendingMethod !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
-          } else {
-            ledger.live.delete(address);
-            obj2.acc.free(cycle);
-          }
-        }
+          acc2.alloc(cycle);
+          ledger2.allocs++;
+        } else acc2.free(cycle);
+        continue;
       }
+      const ledger = t.pair.addr;
+      ledger.events++;
+      if (ledger.method !== "kmem") ledger.method = p.method;
+      const address = p.address;
+      if (p.kind === FREE_OBJECT) {
+        const obj2 = ledger.live.get(address);
+        if (obj2 === void 0) {
+          if (p.method !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
+        } else {
+          ledger.live.delete(address);
+          obj2.acc.free(cycle);
+        }
+        continue;
+      }
+      const r = this.attribute(p, skip);
+      if ((p.method === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
+        ledger.ignored++;
+        continue;
+      }
+      if (r.inModule === false && noStack && p.method === "kprobe") {
+        ledger.outsideWithoutStack++;
+        ledger.outsideExample ||= r.caller;
+      }
+      const old = ledger.live.get(address);
+      if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) continue;
+      const acc = ledger.acc(r);
+      acc.alloc(cycle);
+      ledger.allocs++;
+      if (old !== void 0) ledger.shadowed.push(old);
+      const cache = p.cache;
+      if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, fn: t.fn });
     }
-    if (this.frames.length > 0) this.frames.length = 0;
   }
   marker(text2) {
     const m = parseMarker(text2);
     if (!m) return;
     this.recognizedLines++;
-    if (this.pendingKind !== NO_PENDING) this.flush();
+    this.awaiting.drain(this.done);
     if ("phase" in m) return;
-    if (m.edge === "start") {
-      if (this.inCycle) {
-        this.missingEnds++;
-        this.snapshot(this.cycle);
-      } else if (this.cycle === 0) this.snapshot(0);
-      this.cycle++;
-      this.starts++;
-      this.inCycle = true;
-    } else if (this.inCycle) {
-      this.snapshot(this.cycle);
-      this.inCycle = false;
-    } else this.strayEnds++;
+    this.marks.mark(m, (cycle) => this.snapshot(cycle));
   }
   snapshot(cycle) {
     for (const p of this.pairs) {
@@ -80716,126 +80993,19 @@ var TraceAnalyzer = class {
   }
   /** Ends the trace and returns the analysis. */
   finish() {
-    if (this.pendingKind !== NO_PENDING) this.flush();
-    const problems = this.problems;
-    const marked = this.starts > 0;
-    if (this.inCycle) {
-      this.missingEnds++;
-      this.snapshot(this.cycle);
-    }
-    if (!marked) this.snapshot(0);
-    const cycles = marked ? this.starts : 1;
-    const index = (c) => marked ? c : 1;
-    const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
-    const sourceOf = (c) => marked ? c : 0;
-    const traceLost = this.headerLost + this.markerLost;
-    const bufferLost = Math.max(traceLost, this.statsLost);
-    const lostEvents = bufferLost + this.probeMisses;
-    if (this.headerLost > 0) problems.push(`the trace buffer overwrote ${this.headerLost} events (entries-in-buffer < entries-written): raise trace-buffer-kb`);
-    if (this.markerLost > 0) problems.push(`the trace reports ${this.markerLost} lost events ([LOST n EVENTS]): raise trace-buffer-kb`);
-    if (this.statsLost > 0) problems.push(`the per-CPU buffer stats count ${this.statsLost} overrun or dropped events: raise trace-buffer-kb`);
-    if (this.missingEnds > 0) problems.push(`${this.missingEnds} cycle(s) started without an end marker: the workload cycle did not finish`);
-    if (this.strayEnds > 0) problems.push(`${this.strayEnds} cycle end marker(s) without a start marker`);
-    const crossCheck = [];
-    let mismatched = false;
-    const pairs = this.pairs.map((p) => {
-      const name = pairName(p.spec);
-      const addressPaired = p.addr.events > 0;
-      const ledger = addressPaired ? p.addr : p.fn;
-      if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
-        crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
-        if (p.addr.allocs !== p.fn.allocs) {
-          problems.push(`${name}: the function tracer counted ${p.fn.allocs} calls of ${p.spec.alloc}, the probes ${p.addr.allocs} allocations`);
-        }
-      }
-      if (ledger.events === 0) problems.push(`${name}: no ${p.spec.alloc} or ${p.spec.free} event in the trace: check that the pair is traced`);
-      if (ledger.outsideWithoutStack > 0 && this.map.module !== "") {
-        problems.push(
-          `${name}: ${ledger.outsideWithoutStack} allocation(s) attributed to call sites outside the module (e.g. ${ledger.outsideExample}) with no stack: if the module reaches them, record stacks to attribute them`
-        );
-      }
-      const callers = [...ledger.callers.values()];
-      const cyclesOf = (accs) => cycleIds.map((c) => {
-        const s = sourceOf(c);
-        let allocs = 0;
-        let frees = 0;
-        let after = 0;
-        for (const a of accs) {
-          allocs += a.allocsIn[s] ?? 0;
-          frees += a.freesIn[s] ?? 0;
-          after += a.after[s] ?? 0;
-        }
-        return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
-      });
-      const sum = (accs) => {
-        let allocs = 0;
-        let frees = 0;
-        for (const a of accs) {
-          allocs += a.allocs;
-          frees += a.frees;
-        }
-        return { allocs, frees, outstanding: allocs - frees };
-      };
-      const moduleAccs = callers.filter((a) => a.inModule !== false);
-      const moduleCycles = cyclesOf(moduleAccs);
-      const module2 = sum(moduleAccs);
-      if (!addressPaired && module2.frees > module2.allocs) {
-        mismatched = true;
-        problems.push(
-          `${name}: ${module2.frees} call(s) of ${p.spec.free} against ${module2.allocs} of ${p.spec.alloc}: more releases than allocations, so ${p.spec.free} does not release what ${p.spec.alloc} allocates (or the trace began after the allocations): check the pair`
-        );
-      }
-      const total = sum(callers);
-      const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
-      const callerRows = callers.map((a) => ({
-        caller: a.caller,
-        inModule: a.inModule,
-        allocs: a.allocs,
-        frees: a.frees,
-        outstanding: a.allocs - a.frees,
-        perCycle: cyclesOf([a])
-      })).sort(
-        (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
-      );
-      const live2 = [...ledger.shadowed, ...ledger.live.values()];
-      live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
-      if (live2.length > this.maxObjects) problems.push(`${name}: ${live2.length} objects outstanding, the first ${this.maxObjects} listed`);
-      const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
-        cache,
-        allocs,
-        outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
-      }));
-      const objects2 = live2.slice(0, this.maxObjects).map((o) => ({
-        address: o.address,
-        caller: o.acc.caller,
-        inModule: o.acc.inModule,
-        cycle: index(o.cycle),
-        ...o.stack ? { stack: o.stack } : {}
-      }));
-      return {
-        alloc: p.spec.alloc,
-        free: p.spec.free,
-        method: ledger.method,
-        ...total,
-        module: module2,
-        callers: callerRows,
-        cycles: cyclesOf(callers),
-        moduleCycles,
-        leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
-        unmatchedFrees: ledger.unmatchedFrees,
-        objects: objects2,
-        ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
-      };
+    this.endStack();
+    this.awaiting.drain(this.done);
+    this.marks.finish((cycle) => this.snapshot(cycle));
+    return assembleResult(this.pairs, {
+      marks: this.marks,
+      headerLost: this.headerLost,
+      markerLost: this.markerLost,
+      statsLost: this.statsLost,
+      probeMisses: this.probeMisses,
+      problems: this.problems,
+      moduleKnown: this.map.module !== "",
+      maxObjects: this.maxObjects
     });
-    return {
-      complete: lostEvents === 0 && this.missingEnds === 0 && !mismatched,
-      lostEvents,
-      ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: this.probeMisses } } : {},
-      cycles,
-      pairs,
-      problems,
-      ...crossCheck.length > 0 ? { crossCheck } : {}
-    };
   }
 };
 

@@ -124,11 +124,14 @@ const TRACING_FRAMES = new Set([
   'pre_handler_kretprobe',
 ]);
 
-/** Is this stack frame the tracer's own code (`kretprobe_trace_func+0x1b/0x2c0`, `ftrace_regs_caller`)? */
+/**
+ * Is this stack frame the tracer's own code (`kretprobe_trace_func+0x1b/0x2c0`, `ftrace_regs_caller`,
+ * the tracepoint's `trace_event_raw_event_kmalloc`)?
+ */
 export function isTracingFrame(frame: string): boolean {
   let end = frame.indexOf('+');
   const space = frame.indexOf(' ');
   if (end < 0 || (space >= 0 && space < end)) end = space;
   const symbol = end < 0 ? frame : frame.slice(0, end);
-  return TRACING_FRAMES.has(symbol) || symbol.startsWith('ftrace_');
+  return TRACING_FRAMES.has(symbol) || symbol.startsWith('ftrace_') || symbol.startsWith('trace_event_raw_event_');
 }

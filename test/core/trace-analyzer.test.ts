@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRanges, analyzeText, fixture, NETDEV } from './helpers.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
+import { lineContext } from '../../src/core/awaiting-stacks.js';
 
 const leakyMap = () => new ModuleMap('leaky', fixture('leaky.nm.txt'), JSON.parse(fixture('leaky.sections.json')));
 
@@ -222,5 +223,65 @@ describe('many call sites', () => {
     expect(r).toEqual(analyzeText(text, { pairs: [NETDEV] }));
     expect(r.pairs[0]).toMatchObject({ allocs: 500, frees: 250, outstanding: 250 });
     expect(r.pairs[0].callers).toHaveLength(150 + 40);
+  });
+});
+
+describe('stacks that do not follow their event (6.1 kmem events with the stacktrace trigger, 2 CPUs)', () => {
+  // One open() of leak_shapes built with -DLEAK_CTX, cut from a real run: its kzalloc's stack
+  // comes 74 lines later, after the other CPU's 9p traffic and this CPU's RCU softirq frees.
+  const shapesMap = () => new ModuleMap('leak_shapes', fixture('leak-shapes-ctx.nm.txt'), JSON.parse(fixture('leak-shapes-ctx.sections.json')));
+  const SLAB = { alloc: 'kmalloc', free: 'kfree', auto: true, moreAllocs: ['kmem_cache_alloc'], moreFrees: ['kmem_cache_free'] };
+  const trace = fixture('leak-shapes-open-6.1.trace');
+  const kasprintfAt = (lines: string[]) => lines.findIndex((l) => l.includes('call_site=kasprintf'));
+
+  it('gives each object its own stack, whatever came in between', () => {
+    const p = analyzeText(trace, { pairs: [SLAB], moduleMap: shapesMap() }).pairs[0];
+    expect(p.module).toEqual({ allocs: 5, frees: 2, outstanding: 3 });
+    expect(p.leakedPerCycle).toBe(3);
+    expect(p.objects.map((o) => [o.caller, o.stack?.[0], o.stack?.[1]])).toEqual([
+      ['leak_shapes_open+0x20', 'kmalloc_trace', 'leak_shapes_open+0x20'],
+      ['leak_shapes_open+0x40', '__kmalloc_node_track_caller', 'kstrdup'],
+      ['leak_shapes_open+0x5b', '__kmalloc_node_track_caller', 'kvasprintf'],
+    ]);
+  });
+
+  it('finds the module through the stack of a helper (kasprintf) when a hardirq and the other CPU write between event and stack', () => {
+    const lines = trace.split('\n');
+    const irq = lines.find((l) => / dNh5\. .* kfree: /.test(l));
+    const other = lines.find((l) => l.includes('[000]') && l.includes('kmalloc: call_site=p9_fcall_init'));
+    expect(irq && other).toBeTruthy();
+    const at = kasprintfAt(lines);
+    lines.splice(at + 1, 0, other as string, irq as string, other as string);
+    for (const analyze of [analyzeText, analyzeRanges]) {
+      const p = analyze(lines.join('\n'), { pairs: [SLAB], moduleMap: shapesMap() }).pairs[0];
+      expect(p.module.outstanding).toBe(3);
+      expect(p.objects.find((o) => o.stack?.[2] === 'kasprintf')?.caller).toBe('leak_shapes_open+0x5b');
+    }
+  });
+
+  it('gives a stack to no event of another level or another CPU', () => {
+    const lines = trace.split('\n');
+    const at = kasprintfAt(lines);
+    // The stack now reads as printed in softirq context, then on a CPU with no event awaiting
+    // one: kasprintf's kmalloc gets neither, and with no stack it is not the module's.
+    for (const moved of [lines[at + 1].replace('.....', '..s1.'), lines[at + 1].replace('[001]', '[003]')]) {
+      const copy = [...lines];
+      copy[at + 1] = moved;
+      const p = analyzeText(copy.join('\n'), { pairs: [SLAB], moduleMap: shapesMap() }).pairs[0];
+      expect(p.module.outstanding).toBe(2);
+      expect(p.ignoredAllocs).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('lineContext', () => {
+  it('reads the CPU and the interrupt level, with and without the flags column', () => {
+    const at = (l: string) => lineContext(l, 0, l.length);
+    expect(at('           sleep-151     [001] .....     7.177491: <stack trace>')).toBe(2 * 8);
+    expect(at('           sleep-151     [001] dNh5.     7.177828: kfree: call_site=x ptr=0')).toBe(2 * 8 + 2);
+    expect(at('           sleep-151     [012] ..s1.     7.176910: kmem_cache_free: call_site=x')).toBe(13 * 8 + 1);
+    expect(at('     kni-11436 [003] d..2  2207.601: alloc_netdev_mqs <-kni_ioctl_create')).toBe(4 * 8);
+    expect(at('  <...>-2001  [000]  1000.5: kfree: call_site=x ptr=0')).toBe(8);
+    expect(at('alloc-balance cycle=1 start')).toBe(0);
   });
 });

@@ -1,0 +1,148 @@
+// The analysis as the report reads it, assembled from the ledgers once the trace has been read:
+// per pair the module's and everyone's counts per cycle and per call site, the leak rate, the
+// objects still outstanding, and whether the trace can be trusted.
+import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, PairResult } from './model.js';
+import { pairName } from './pair-spec.js';
+import { allocatorsOf } from './allocator-families.js';
+import type { CallerAcc } from './ledger.js';
+import { leakRate } from './leak-rate.js';
+import type { CycleMarks } from './cycle-marks.js';
+import type { PairState } from './trace-targets.js';
+import { problemText } from './analysis-problems.js';
+
+export interface TraceTotals {
+  marks: CycleMarks;
+  /** entries-written over entries-in-buffer in the header. */
+  headerLost: number;
+  /** Sum of the `[LOST n EVENTS]` notes. */
+  markerLost: number;
+  /** Overruns and drops in per_cpu/cpuN/stats. */
+  statsLost: number;
+  probeMisses: number;
+  /** Problems found while reading; the assembly adds its own. */
+  problems: string[];
+  /** The module's symbols are known, so call sites outside it can be told apart. */
+  moduleKnown: boolean;
+  maxObjects: number;
+}
+
+function sum(accs: CallerAcc[]): { allocs: number; frees: number; outstanding: number } {
+  let allocs = 0;
+  let frees = 0;
+  for (const a of accs) {
+    allocs += a.allocs;
+    frees += a.frees;
+  }
+  return { allocs, frees, outstanding: allocs - frees };
+}
+
+export function assembleResult(states: readonly PairState[], t: TraceTotals): AnalysisResult {
+  const { marks, problems } = t;
+  const marked = marks.marked;
+  const cycles = marked ? marks.starts : 1;
+  // Without markers the whole trace is the one workload cycle.
+  const index = (c: number): number => (marked ? c : 1);
+  const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
+  const sourceOf = (c: number): number => (marked ? c : 0);
+
+  const traceLost = t.headerLost + t.markerLost;
+  const bufferLost = Math.max(traceLost, t.statsLost);
+  const lostEvents = bufferLost + t.probeMisses;
+  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
+  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
+  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
+  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
+  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
+
+  const cyclesOf = (accs: CallerAcc[]): CycleCounts[] =>
+    cycleIds.map((c) => {
+      const s = sourceOf(c);
+      let allocs = 0;
+      let frees = 0;
+      let after = 0;
+      for (const a of accs) {
+        allocs += a.allocsIn[s] ?? 0;
+        frees += a.freesIn[s] ?? 0;
+        after += a.after[s] ?? 0;
+      }
+      return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
+    });
+
+  const crossCheck: NonNullable<AnalysisResult['crossCheck']> = [];
+  let mismatched = false;
+  const pairs: PairResult[] = states.map((p) => {
+    const name = pairName(p.spec);
+    const addressPaired = p.addr.events > 0;
+    const ledger = addressPaired ? p.addr : p.fn;
+    // With several allocators one may call another (alloc_etherdev_mqs, alloc_netdev_mqs): calls outnumber objects.
+    if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
+      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
+      if (p.addr.allocs !== p.fn.allocs) problems.push(problemText.countsDisagree(name, p.spec.alloc, p.fn.allocs, p.addr.allocs));
+    }
+    if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
+    if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
+      problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
+    }
+    const callers = [...ledger.callers.values()];
+    const moduleAccs = callers.filter((a) => a.inModule !== false);
+    const moduleCycles = cyclesOf(moduleAccs);
+    const module = sum(moduleAccs);
+    if (!addressPaired && module.frees > module.allocs) {
+      mismatched = true;
+      problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module.allocs, module.frees));
+    }
+    const workload = (cs: CycleCounts[]) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+    const callerRows: CallerCounts[] = callers
+      .map((a) => ({
+        caller: a.caller,
+        inModule: a.inModule,
+        allocs: a.allocs,
+        frees: a.frees,
+        outstanding: a.allocs - a.frees,
+        perCycle: cyclesOf([a]),
+      }))
+      .sort(
+        (x, y) =>
+          Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller),
+      );
+    const live = [...ledger.shadowed, ...ledger.live.values()];
+    live.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
+    if (live.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live.length, t.maxObjects));
+    const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+      cache,
+      allocs,
+      outstanding: live.filter((o) => o.cache === cache && o.acc.inModule !== false).length,
+    }));
+    const objects: OutstandingObject[] = live.slice(0, t.maxObjects).map((o) => ({
+      address: o.address,
+      caller: o.acc.caller,
+      inModule: o.acc.inModule,
+      cycle: index(o.cycle),
+      ...(o.stack ? { stack: o.stack } : {}),
+    }));
+    return {
+      alloc: p.spec.alloc,
+      free: p.spec.free,
+      method: ledger.method,
+      ...sum(callers),
+      module,
+      callers: callerRows,
+      cycles: cyclesOf(callers),
+      moduleCycles,
+      leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
+      unmatchedFrees: ledger.unmatchedFrees,
+      objects,
+      ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}),
+    };
+  });
+
+  return {
+    complete: lostEvents === 0 && marks.missingEnds === 0 && !mismatched,
+    lostEvents,
+    ...(lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: t.probeMisses } } : {}),
+    cycles,
+    pairs,
+    problems,
+    ...(crossCheck.length > 0 ? { crossCheck } : {}),
+  };
+}

@@ -1,0 +1,139 @@
+// Which event a `<stack trace>` block belongs to. The kernel writes the stack as its own event
+// after the one that triggered it, and other lines come in between: other CPUs' events (the
+// trace merges the per-CPU buffers by time) and, on the same CPU, the events of an interrupt or
+// softirq that ran between the two writes. The stack's own line names its CPU and context (the
+// hardirq/softirq flag), so it belongs to the last event awaiting one on that CPU at that level.
+import type { PairingMethod } from './model.js';
+import type { Tail, Target } from './trace-targets.js';
+
+export const COUNT = 1;
+export const ALLOC_OBJECT = 2;
+export const FREE_OBJECT = 3;
+export type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJECT;
+
+/** A tracked event read from the trace and not yet counted: it may still receive its stack. */
+export class PendingEvent {
+  kind: PendingKind = COUNT;
+  targets: Target[] = [];
+  caller = '';
+  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
+  line = '';
+  lineStart = 0;
+  tail: Tail | null = null;
+  address = '';
+  cycle = 0;
+  method: PairingMethod = 'function';
+  cache = '';
+  readonly frames: string[] = [];
+  /** lineContext() of the event's line. */
+  context = 0;
+}
+
+const LEVEL = new Uint8Array(128);
+LEVEL[115 /* s */] = 1;
+LEVEL[104 /* h */] = 2;
+LEVEL[72 /* H */] = 3;
+LEVEL[122 /* z */] = 4;
+LEVEL[90 /* Z */] = 5;
+
+/**
+ * CPU and interrupt level of the line text[start, end) as one number, (cpu + 1) * 8 + level:
+ * level 0 is task context, then softirq, hardirq, hardirq in softirq, NMI. A line without
+ * `[cpu]` gives 0; without the flags column (irq-info off), level 0.
+ */
+export function lineContext(text: string, start: number, end: number): number {
+  const bracket = text.indexOf('] ', start);
+  if (bracket < 0 || bracket >= end) return 0;
+  let i = bracket - 1;
+  let cpu = 0;
+  let scale = 1;
+  while (i > start) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    cpu += (c - 48) * scale;
+    scale *= 10;
+    i--;
+  }
+  if (scale === 1 || text.charCodeAt(i) !== 91 /* [ */) return 0;
+  let f = bracket + 2;
+  while (text.charCodeAt(f) === 32) f++;
+  // `d..2.` (or `d..2` before 5.x): the third character is the context. Without the column the
+  // next token is the timestamp, ending in a colon.
+  const space = text.indexOf(' ', f);
+  let level = 0;
+  if (space > f + 2 && space <= end && text.charCodeAt(space - 1) !== 58 /* : */) {
+    const c = text.charCodeAt(f + 2);
+    level = c < 128 ? LEVEL[c] : 0;
+  }
+  return (cpu + 1) * 8 + level;
+}
+
+/**
+ * The events that may still receive a stack: at most one per CPU and interrupt level, in a slot
+ * indexed by lineContext(), with a bit per level set for each CPU.
+ */
+export class AwaitingStacks {
+  private readonly slots: (PendingEvent | undefined)[] = [];
+  private readonly levels: number[] = [];
+  size = 0;
+
+  /** Call passed() for the event's context first: its slot is free then. */
+  add(p: PendingEvent): void {
+    const cpu = p.context >> 3;
+    this.slots[p.context] = p;
+    this.levels[cpu] = (this.levels[cpu] ?? 0) | (1 << (p.context & 7));
+    this.size++;
+  }
+
+  private take(context: number): PendingEvent {
+    const p = this.slots[context] as PendingEvent;
+    this.slots[context] = undefined;
+    this.levels[context >> 3] &= ~(1 << (context & 7));
+    this.size--;
+    return p;
+  }
+
+  /** The events at this CPU's levels from `level` up, deepest first: they will get no stack. */
+  private finishFrom(cpu: number, level: number, done: (p: PendingEvent) => void): void {
+    const bits = this.levels[cpu] ?? 0;
+    if (bits >> level === 0) return;
+    for (let l = 7; l >= level; l--) if ((bits >> l) & 1) done(this.take(cpu * 8 + l));
+  }
+
+  /** A line other than a stack: the events on its CPU at its level or deeper get none. */
+  passed(context: number, done: (p: PendingEvent) => void): void {
+    if (this.size === 0) return;
+    const cpu = context >> 3;
+    if ((this.levels[cpu] ?? 0) >> (context & 7) === 0) return;
+    this.finishFrom(cpu, context & 7, done);
+  }
+
+  /** The event a `<stack trace>` at this context belongs to, taken out; deeper ones are done. */
+  owner(context: number, done: (p: PendingEvent) => void): PendingEvent | undefined {
+    if (this.size === 0) return undefined;
+    const cpu = context >> 3;
+    const level = context & 7;
+    this.finishFrom(cpu, level + 1, done);
+    return this.slots[context] === undefined ? undefined : this.take(context);
+  }
+
+  /**
+   * Before a release of `address` is counted: an allocation of it still awaiting its stack
+   * (on a CPU that has printed nothing since) is counted first.
+   */
+  settleAddress(address: string, done: (p: PendingEvent) => void): void {
+    for (let c = 0; c < this.slots.length; c++) {
+      const p = this.slots[c];
+      if (p !== undefined && p.kind === ALLOC_OBJECT && p.address === address) {
+        done(this.take(c));
+        return;
+      }
+    }
+  }
+
+  /** Every awaiting event, done as it is: at a cycle marker and at the end of the trace. */
+  drain(done: (p: PendingEvent) => void): void {
+    if (this.size === 0) return;
+    for (let c = 0; c < this.slots.length; c++) if (this.slots[c] !== undefined) done(this.take(c));
+  }
+}
