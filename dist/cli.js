@@ -3718,7 +3718,7 @@ function parseTargetJob(text2, source = "file") {
   }
   const trackRaw = j.track;
   if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail("track", "a non-empty list of {alloc, free}", trackRaw);
-  const track2 = trackRaw.map((p, i) => {
+  const track = trackRaw.map((p, i) => {
     if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
     const alloc = r.string(p, "alloc", `track[${i}].alloc`);
     const free = r.string(p, "free", `track[${i}].free`);
@@ -3743,7 +3743,7 @@ function parseTargetJob(text2, source = "file") {
     module: module2,
     workload,
     cycles: r.number(j, "cycles", "cycles", 1, MAX_CYCLES, void 0, true),
-    track: track2,
+    track,
     traceBufferKb: r.number(j, "traceBufferKb", "traceBufferKb", 64, 4 * 1024 * 1024, 8192, true),
     stacks: r.bool(j, "stacks", "stacks", true),
     outDir: r.string(j, "outDir", "outDir"),
@@ -4370,11 +4370,11 @@ function kmemEventNames(pairs) {
 }
 function traceablePairs(pairs, canTrace) {
   const notes = [];
-  const track2 = [];
+  const track = [];
   const stackAttributed = [];
   for (const p of pairs) {
     if (!p.auto) {
-      track2.push(p);
+      track.push(p);
       continue;
     }
     const keep = (names) => names.filter((n) => canTrace(n, isKmemPair(p) && isSlabEvent(n)));
@@ -4396,9 +4396,9 @@ function traceablePairs(pairs, canTrace) {
     const q = { alloc: allocs[0], free: frees[0], auto: true };
     if (allocs.length > 1) q.moreAllocs = allocs.slice(1);
     if (frees.length > 1) q.moreFrees = frees.slice(1);
-    track2.push(q);
+    track.push(q);
   }
-  return { track: track2, notes, stackAttributed };
+  return { track, notes, stackAttributed };
 }
 function setupTracing(tfs, opts, undo) {
   const instance = `instances/${instanceName(opts.runId)}`;
@@ -4412,18 +4412,18 @@ function setupTracing(tfs, opts, undo) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
     tfs.write(inst("options/sym-addr"), "1");
   }
-  const { track: track2, notes, stackAttributed } = traceablePairs(
+  const { track, notes, stackAttributed } = traceablePairs(
     opts.track,
     (fn, asTracepoint) => asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
   );
-  const defs = kprobeDefinitions(track2, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
   for (const d of defs) {
     undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
     tfs.append("kprobe_events", `${d.line}
 `);
   }
   const defined = new Set(defs.map((d) => d.event));
-  const pairs = track2.map((p, i) => ({
+  const pairs = track.map((p, i) => ({
     pair: pairName(p),
     allocEvents: allocatorsOf(p).map((_, j) => probeEvent(group, "a", i, j)).filter((e) => defined.has(e)),
     freeEvents: releasersOf(p).map((_, j) => probeEvent(group, "f", i, j)).filter((e) => defined.has(e)),
@@ -4441,8 +4441,8 @@ function setupTracing(tfs, opts, undo) {
     tfs.write(inst(`events/${group}/enable`), "1");
   }
   const kmemEvents = [];
-  if (track2.some(isKmemPair)) {
-    for (const ev of kmemEventNames(track2)) {
+  if (track.some(isKmemPair)) {
+    for (const ev of kmemEventNames(track)) {
       const rel = inst(`events/kmem/${ev}/enable`);
       if (!tfs.exists(rel)) continue;
       undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
@@ -4450,7 +4450,7 @@ function setupTracing(tfs, opts, undo) {
       kmemEvents.push(`kmem/${ev}`);
     }
   }
-  const functions = [...new Set(track2.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
+  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
   let functionTracer = false;
   if (functions.length > 0) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
@@ -4469,7 +4469,7 @@ function setupTracing(tfs, opts, undo) {
     functions,
     functionTracer,
     kmemEvents,
-    track: track2,
+    track,
     notes,
     stackAttributed,
     ...deferred ? { deferredFreeEvent: deferred.event } : {}
@@ -5605,9 +5605,9 @@ function parseSettings(read) {
   const mode = readChoice(read, "mode");
   const preset = readChoice(read, "preset");
   const trackRaw = read("track").trim();
-  let track2;
+  let track;
   try {
-    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
+    track = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
@@ -5630,7 +5630,7 @@ function parseSettings(read) {
       graceSeconds: readNumber(read, "grace")
     },
     cycles: readNumber(read, "cycles"),
-    track: track2,
+    track,
     failOn: readChoice(read, "fail-on"),
     githubToken: readText2(read, "github-token"),
     checkName: readText2(read, "check-name"),
@@ -6101,20 +6101,6 @@ function validateJob(job) {
     }
   }
 }
-function onProcessSignal(signal) {
-  for (const kill of live) kill();
-  live.clear();
-  for (const s of SIGNALS3) process.removeListener(s, onProcessSignal);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-function track(kill) {
-  if (live.size === 0) for (const s of SIGNALS3) process.on(s, onProcessSignal);
-  live.add(kill);
-  return () => {
-    live.delete(kill);
-    if (live.size === 0) for (const s of SIGNALS3) process.removeListener(s, onProcessSignal);
-  };
-}
 async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
@@ -6128,6 +6114,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let base2 = tmpdir();
   if (/\s/.test(base2)) base2 = "/tmp";
   const ctlDir = mkdtempSync(join12(base2, "alloc-balance-vm-"));
+  opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   writeFileSync12(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
   writeFileSync12(join12(ctlDir, "job.sh"), jobScript(job));
@@ -6164,12 +6151,7 @@ async function runInGuest(kernel, job, opts = {}) {
     return t;
   };
   let exited = false;
-  const killNow = () => {
-    if (!exited) child.kill("SIGKILL");
-    rmSync6(ctlDir, { recursive: true, force: true });
-  };
-  const untrack = opts.signal ? () => {
-  } : track(killNow);
+  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -6233,7 +6215,7 @@ async function runInGuest(kernel, job, opts = {}) {
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
-  untrack();
+  live--;
   rmSync6(ctlDir, { recursive: true, force: true });
   await new Promise((resolve7) => consoleLog.end(resolve7));
   const total = since();
@@ -6286,7 +6268,7 @@ function firstLine(text2, re) {
 function tailLines(text2, n) {
   return text2.trim().split("\n").slice(-n).join(" | ");
 }
-var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live, SIGNALS3;
+var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live;
 var init_run_in_guest = __esm({
   "src/lab/run-in-guest.ts"() {
     "use strict";
@@ -6304,8 +6286,7 @@ var init_run_in_guest = __esm({
     };
     KILL_GRACE_MS = 2e3;
     POWEROFF_GRACE_MS = 15e3;
-    live = /* @__PURE__ */ new Set();
-    SIGNALS3 = ["SIGINT", "SIGTERM", "SIGHUP"];
+    live = 0;
   }
 });
 
@@ -6313,22 +6294,23 @@ var init_run_in_guest = __esm({
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
-var VmTargetRunner;
+var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner;
 var init_launcher = __esm({
   "src/run/launcher.ts"() {
     "use strict";
     init_lab_kernel();
     init_run_in_guest();
     init_errors();
+    VM_DEADLINE_GRACE_SECONDS = 30;
     VmTargetRunner = class {
-      constructor(lab, settings, opts) {
+      constructor(lab, launch, opts) {
         this.lab = lab;
-        this.settings = settings;
+        this.launch = launch;
         this.opts = opts;
         this.kernel = { release: lab.release, buildDir: lab.buildDir };
       }
       lab;
-      settings;
+      launch;
       opts;
       kernel;
       describe() {
@@ -6338,13 +6320,19 @@ var init_launcher = __esm({
         try {
           const r = await runInGuest(
             this.lab,
-            { argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile], cwd, outDir, timeoutSeconds: this.settings.timeoutMinutes * 60 },
+            {
+              argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
+              cwd,
+              outDir,
+              timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
+            },
             {
               signal: this.opts.signal,
-              memoryMb: this.settings.vm.memoryMb,
-              cpus: this.settings.vm.cpus,
-              bootTimeoutSeconds: this.settings.vm.bootTimeoutSeconds,
-              onConsole: this.opts.onOutput
+              memoryMb: this.launch.vm.memoryMb,
+              cpus: this.launch.vm.cpus,
+              bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+              onConsole: this.opts.onOutput,
+              onControlDir: this.opts.onTempDir
             }
           );
           const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
@@ -6366,7 +6354,7 @@ var init_launcher = __esm({
               exitCode: null,
               timings: timings2,
               output: cap(r.console),
-              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.settings.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
+              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
             };
           }
           return { exitCode: r.exitCode, timings: timings2, output: cap(r.console) };
@@ -36262,31 +36250,32 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir, track2) {
-  const w = ctx.job?.workload ?? ctx.settings.workload;
+function targetJob(ctx, module2, moduleDir, track) {
+  const { plan } = ctx;
+  const w = plan.workload;
   return {
-    module: { path: module2.path, name: module2.name, args: ctx.build.moduleArgs },
+    module: { path: module2.path, name: module2.name, args: plan.build.moduleArgs },
     workload: {
       command: w.command,
       readyPattern: w.readyPattern,
-      readyCommand: ctx.job?.readyCommand ?? "",
+      readyCommand: w.readyCommand,
       readyDelaySeconds: w.readyDelaySeconds,
       readyTimeoutSeconds: w.readyTimeoutSeconds,
       holdSeconds: w.holdSeconds,
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: ctx.job?.env ?? {}
+      env: w.env
     },
-    cycles: ctx.settings.cycles,
-    track: track2,
-    traceBufferKb: ctx.settings.traceBufferKb,
-    stacks: ctx.settings.stacks,
+    cycles: plan.cycles,
+    track,
+    traceBufferKb: plan.traceBufferKb,
+    stacks: plan.stacks,
     outDir: ctx.outDir,
     runId: ctx.runId,
-    hugepages: ctx.job?.hugepages,
-    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
-    ...ctx.job?.background ? { background: ctx.job.background } : {}
+    hugepages: plan.hugepages,
+    timeoutSeconds: plan.timeoutSeconds,
+    ...plan.background ? { background: plan.background } : {}
   };
 }
 function readStatus(outDir) {
@@ -36304,33 +36293,33 @@ function filesMatching(dir, re) {
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync10(ctx.outDir, { recursive: true });
-  const moduleDir = resolve4(source.dir, ctx.build.moduleDir);
+  const moduleDir = resolve4(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync16(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
-      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
+      reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
     moduleDir,
-    buildCommand: ctx.build.buildCommand,
+    buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
-    env: ctx.build.env,
-    output: ctx.build.output,
-    plans: ctx.build.plans,
+    env: ctx.plan.build.env,
+    output: ctx.plan.build.output,
+    plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
   writeFileSync13(join14(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module2 = chooseModule(built.modules, ctx.build.moduleName);
+  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
-  let track2;
-  if (ctx.settings.track === "auto") {
+  let track;
+  if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
     if (found.pairs.length === 0) {
       return {
@@ -36339,15 +36328,15 @@ async function runSide(source, ctx) {
         reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
       };
     }
-    track2 = found.pairs;
+    track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track2 = ctx.settings.track;
-  const job = targetJob(ctx, module2, moduleDir, track2);
+  } else track = ctx.plan.track;
+  const job = targetJob(ctx, module2, moduleDir, track);
   const jobFile = join14(ctx.outDir, "job.json");
   writeFileSync13(jobFile, `${JSON.stringify(job, null, 2)}
 `);
-  ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
+  ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join14(ctx.outDir, "cleanup-state.json"));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
@@ -36377,7 +36366,7 @@ async function runSide(source, ctx) {
     const profile = join14(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
-      pairs: status.tracing?.track ?? track2,
+      pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
       kprobeProfile: existsSync16(profile) ? profile : void 0,
@@ -36396,6 +36385,28 @@ var init_side = __esm({
     init_build_module();
     init_module_info();
     init_allocator_families();
+  }
+});
+
+// src/run/side-plan.ts
+function tracingPlan(settings) {
+  return { traceBufferKb: settings.traceBufferKb, stacks: settings.stacks, timeoutSeconds: settings.timeoutMinutes * 60 };
+}
+function sidePlan(settings, prepared) {
+  const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
+  const workload = prepared ? { ...prepared.workload, readyCommand: prepared.readyCommand, env: prepared.env } : { ...settings.workload, readyCommand: "", env: {} };
+  return {
+    build,
+    workload,
+    cycles: settings.cycles,
+    track: settings.track,
+    ...tracingPlan(settings),
+    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {}
+  };
+}
+var init_side_plan = __esm({
+  "src/run/side-plan.ts"() {
+    "use strict";
   }
 });
 
@@ -36781,16 +36792,13 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       await userspace.restore(prepared.userspace);
       prepared.checkPrerequisites();
     }
-    const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
-      settings,
+      plan: sidePlan(settings, prepared),
       runner,
       outDir: join15(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
-      build,
-      onUndoFile: io.onUndoFile,
-      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
+      onUndoFile: io.onUndoFile
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
@@ -36842,6 +36850,7 @@ var init_pipeline = __esm({
     init_report_target();
     init_worktrees();
     init_side();
+    init_side_plan();
     init_userspace_caching();
     init_action_state();
     init_launcher();
@@ -36850,6 +36859,26 @@ var init_pipeline = __esm({
     init_comment2();
     init_preset();
     init_canary();
+  }
+});
+
+// src/run/cancellation.ts
+function cancelOnSignals(signals = ["SIGINT", "SIGTERM"]) {
+  const controller = new AbortController();
+  const onSignal = (name) => {
+    if (!controller.signal.aborted) controller.abort(new Error(`the run was cancelled by ${name}`));
+  };
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const s of signals) process.removeListener(s, onSignal);
+    }
+  };
+}
+var init_cancellation = __esm({
+  "src/run/cancellation.ts"() {
+    "use strict";
   }
 });
 
@@ -36889,6 +36918,8 @@ async function demoCommand(args) {
   const lab = findLabKernel();
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
   const work = mkdtempSync2(join16(tmpdir3(), "alloc-balance-demo-"));
+  const cancellation = cancelOnSignals();
+  const { signal } = cancellation;
   try {
     const repo = createFixtureRepo(fixtureDir, join16(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
@@ -36918,7 +36949,7 @@ async function demoCommand(args) {
       },
       join16(work, "trees")
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath });
+    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath, signal });
     let measured;
     try {
       measured = await measure(
@@ -36933,12 +36964,17 @@ async function demoCommand(args) {
           group: async (name, fn) => {
             console.log(`== ${name}`);
             return fn();
-          }
+          },
+          signal
         },
         outDir
       );
     } finally {
       await trees.dispose();
+    }
+    if (signal.aborted) {
+      console.log(`demo: cancelled (${signal.reason.message})`);
+      return 130;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync11(outDir, { recursive: true });
@@ -36956,6 +36992,7 @@ async function demoCommand(args) {
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? 0 : 1;
   } finally {
+    cancellation.dispose();
     if (!values.keep) rmSync7(work, { recursive: true, force: true });
   }
 }
@@ -36972,6 +37009,7 @@ var init_demo = __esm({
     init_worktrees();
     init_launcher();
     init_pipeline();
+    init_cancellation();
     init_comment2();
     init_text();
     init_help();

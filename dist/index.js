@@ -74356,9 +74356,9 @@ function parseSettings(read2) {
   const mode = readChoice(read2, "mode");
   const preset = readChoice(read2, "preset");
   const trackRaw = read2("track").trim();
-  let track2;
+  let track;
   try {
-    track2 = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
+    track = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
   } catch (e) {
     throw new InputError("track", trackRaw, e.message);
   }
@@ -74381,7 +74381,7 @@ function parseSettings(read2) {
       graceSeconds: readNumber(read2, "grace")
     },
     cycles: readNumber(read2, "cycles"),
-    track: track2,
+    track,
     failOn: readChoice(read2, "fail-on"),
     githubToken: readText(read2, "github-token"),
     checkName: readText(read2, "check-name"),
@@ -81628,31 +81628,32 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir, track2) {
-  const w = ctx.job?.workload ?? ctx.settings.workload;
+function targetJob(ctx, module2, moduleDir, track) {
+  const { plan } = ctx;
+  const w = plan.workload;
   return {
-    module: { path: module2.path, name: module2.name, args: ctx.build.moduleArgs },
+    module: { path: module2.path, name: module2.name, args: plan.build.moduleArgs },
     workload: {
       command: w.command,
       readyPattern: w.readyPattern,
-      readyCommand: ctx.job?.readyCommand ?? "",
+      readyCommand: w.readyCommand,
       readyDelaySeconds: w.readyDelaySeconds,
       readyTimeoutSeconds: w.readyTimeoutSeconds,
       holdSeconds: w.holdSeconds,
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: ctx.job?.env ?? {}
+      env: w.env
     },
-    cycles: ctx.settings.cycles,
-    track: track2,
-    traceBufferKb: ctx.settings.traceBufferKb,
-    stacks: ctx.settings.stacks,
+    cycles: plan.cycles,
+    track,
+    traceBufferKb: plan.traceBufferKb,
+    stacks: plan.stacks,
     outDir: ctx.outDir,
     runId: ctx.runId,
-    hugepages: ctx.job?.hugepages,
-    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
-    ...ctx.job?.background ? { background: ctx.job.background } : {}
+    hugepages: plan.hugepages,
+    timeoutSeconds: plan.timeoutSeconds,
+    ...plan.background ? { background: plan.background } : {}
   };
 }
 function readStatus(outDir) {
@@ -81670,33 +81671,33 @@ function filesMatching(dir, re) {
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync2(ctx.outDir, { recursive: true });
-  const moduleDir = resolve6(source.dir, ctx.build.moduleDir);
+  const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync8(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
-      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
+      reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
     moduleDir,
-    buildCommand: ctx.build.buildCommand,
+    buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
-    env: ctx.build.env,
-    output: ctx.build.output,
-    plans: ctx.build.plans,
+    env: ctx.plan.build.env,
+    output: ctx.plan.build.output,
+    plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
   writeFileSync4(join11(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module2 = chooseModule(built.modules, ctx.build.moduleName);
+  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
-  let track2;
-  if (ctx.settings.track === "auto") {
+  let track;
+  if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
     if (found.pairs.length === 0) {
       return {
@@ -81705,15 +81706,15 @@ async function runSide(source, ctx) {
         reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
       };
     }
-    track2 = found.pairs;
+    track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track2 = ctx.settings.track;
-  const job = targetJob(ctx, module2, moduleDir, track2);
+  } else track = ctx.plan.track;
+  const job = targetJob(ctx, module2, moduleDir, track);
   const jobFile = join11(ctx.outDir, "job.json");
   writeFileSync4(jobFile, `${JSON.stringify(job, null, 2)}
 `);
-  ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
+  ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join11(ctx.outDir, "cleanup-state.json"));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
@@ -81743,7 +81744,7 @@ async function runSide(source, ctx) {
     const profile = join11(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
-      pairs: status.tracing?.track ?? track2,
+      pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
       kprobeProfile: existsSync8(profile) ? profile : void 0,
@@ -81753,6 +81754,23 @@ async function runSide(source, ctx) {
     run2.timings.analysis = seconds2(analyzed);
   }
   return run2;
+}
+
+// src/run/side-plan.ts
+function tracingPlan(settings) {
+  return { traceBufferKb: settings.traceBufferKb, stacks: settings.stacks, timeoutSeconds: settings.timeoutMinutes * 60 };
+}
+function sidePlan(settings, prepared) {
+  const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
+  const workload = prepared ? { ...prepared.workload, readyCommand: prepared.readyCommand, env: prepared.env } : { ...settings.workload, readyCommand: "", env: {} };
+  return {
+    build,
+    workload,
+    cycles: settings.cycles,
+    track: settings.track,
+    ...tracingPlan(settings),
+    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {}
+  };
 }
 
 // src/run/userspace-caching.ts
@@ -81794,13 +81812,14 @@ var UserspaceCaching = class {
 };
 
 // src/run/action-state.ts
-var KEYS = { worktrees: "worktrees", undoFiles: "undo-files" };
+var KEYS = { worktrees: "worktrees", undoFiles: "undo-files", tempDirs: "temp-dirs" };
 var StateRecorder = class {
   constructor(save) {
     this.save = save;
   }
   save;
   undoFiles = [];
+  tempDirs = [];
   worktrees(value) {
     this.save(KEYS.worktrees, JSON.stringify(value));
   }
@@ -81808,6 +81827,11 @@ var StateRecorder = class {
     if (this.undoFiles.includes(file)) return;
     this.undoFiles.push(file);
     this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
+  }
+  tempDir(dir) {
+    if (this.tempDirs.includes(dir)) return;
+    this.tempDirs.push(dir);
+    this.save(KEYS.tempDirs, JSON.stringify(this.tempDirs));
   }
 };
 
@@ -82140,22 +82164,7 @@ function validateJob(job) {
     }
   }
 }
-var live = /* @__PURE__ */ new Set();
-var SIGNALS2 = ["SIGINT", "SIGTERM", "SIGHUP"];
-function onProcessSignal(signal) {
-  for (const kill of live) kill();
-  live.clear();
-  for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-function track(kill) {
-  if (live.size === 0) for (const s of SIGNALS2) process.on(s, onProcessSignal);
-  live.add(kill);
-  return () => {
-    live.delete(kill);
-    if (live.size === 0) for (const s of SIGNALS2) process.removeListener(s, onProcessSignal);
-  };
-}
+var live = 0;
 async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
@@ -82169,6 +82178,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let base2 = tmpdir();
   if (/\s/.test(base2)) base2 = "/tmp";
   const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
+  opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   writeFileSync5(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
   writeFileSync5(join13(ctlDir, "job.sh"), jobScript(job));
@@ -82205,12 +82215,7 @@ async function runInGuest(kernel, job, opts = {}) {
     return t;
   };
   let exited = false;
-  const killNow = () => {
-    if (!exited) child2.kill("SIGKILL");
-    rmSync(ctlDir, { recursive: true, force: true });
-  };
-  const untrack = opts.signal ? () => {
-  } : track(killNow);
+  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -82274,7 +82279,7 @@ async function runInGuest(kernel, job, opts = {}) {
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
-  untrack();
+  live--;
   rmSync(ctlDir, { recursive: true, force: true });
   await new Promise((resolve11) => consoleLog.end(resolve11));
   const total = since();
@@ -82329,18 +82334,19 @@ function tailLines(text2, n) {
 }
 
 // src/run/launcher.ts
+var VM_DEADLINE_GRACE_SECONDS = 30;
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
 var VmTargetRunner = class {
-  constructor(lab, settings, opts) {
+  constructor(lab, launch, opts) {
     this.lab = lab;
-    this.settings = settings;
+    this.launch = launch;
     this.opts = opts;
     this.kernel = { release: lab.release, buildDir: lab.buildDir };
   }
   lab;
-  settings;
+  launch;
   opts;
   kernel;
   describe() {
@@ -82350,13 +82356,19 @@ var VmTargetRunner = class {
     try {
       const r = await runInGuest(
         this.lab,
-        { argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile], cwd, outDir, timeoutSeconds: this.settings.timeoutMinutes * 60 },
+        {
+          argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
+          cwd,
+          outDir,
+          timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
+        },
         {
           signal: this.opts.signal,
-          memoryMb: this.settings.vm.memoryMb,
-          cpus: this.settings.vm.cpus,
-          bootTimeoutSeconds: this.settings.vm.bootTimeoutSeconds,
-          onConsole: this.opts.onOutput
+          memoryMb: this.launch.vm.memoryMb,
+          cpus: this.launch.vm.cpus,
+          bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+          onConsole: this.opts.onOutput,
+          onControlDir: this.opts.onTempDir
         }
       );
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
@@ -82378,7 +82390,7 @@ var VmTargetRunner = class {
           exitCode: null,
           timings,
           output: cap(r.console),
-          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.settings.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
+          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
         };
       }
       return { exitCode: r.exitCode, timings, output: cap(r.console) };
@@ -82447,9 +82459,9 @@ var HostTargetRunner = class {
     });
   }
 };
-function createTargetRunner(settings, opts, lab) {
-  if (settings.target === "host") return new HostTargetRunner(opts);
-  return new VmTargetRunner(lab ?? findLabKernel(settings.vm.kernel), settings, opts);
+function createTargetRunner(launch, opts, lab) {
+  if (launch.target === "host") return new HostTargetRunner(opts);
+  return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
 }
 
 // src/run/verdict.ts
@@ -82535,13 +82547,13 @@ function annotationsFor(report) {
     if (!m || seen.has(row.location)) continue;
     seen.add(row.location);
     const runner = row.runner ? ` on ${row.runner}` : "";
+    const [alloc, free] = row.pair.split(":");
     out.push({
       path: m[1],
       line: Number(m[2]),
       level: row.status === "same-leak" ? "warning" : "failure",
       title: `${row.pair}: ${row.pr.leakedPerCycle} leaked per cycle`,
-      message: `${row.caller} allocates with ${row.pair.split(":")[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ' +
-        '${row.pair.split(":")[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : "not measured"}).`
+      message: `${row.caller} allocates with ${alloc} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ${free}${runner} (base: ${row.base ? row.base.leakedPerCycle : "not measured"}).`
     });
   }
   return out;
@@ -82857,32 +82869,39 @@ function canaryMarkdown(canary) {
 function canaryRunId() {
   return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
 }
-async function runCanary(settings, runner, io2, outDir, canaryDir = findCanaryDir()) {
+function canaryPlan(tracing, dir) {
+  return {
+    ...tracing,
+    cycles: CANARY_CYCLES,
+    track: [CANARY_PAIR],
+    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
+    workload: {
+      command: `sh ${resolve7(dir, "workload.sh")}`,
+      readyPattern: "^ready",
+      readyCommand: "",
+      readyDelaySeconds: 1,
+      readyTimeoutSeconds: 30,
+      holdSeconds: 0.2,
+      stopSignal: "SIGTERM",
+      graceSeconds: 5,
+      env: {}
+    }
+  };
+}
+async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
   const work = mkdtempSync2(join14(tmpdir2(), "alloc-balance-canary-"));
+  io2.onTempDir?.(work);
   try {
     cpSync(canaryDir, work, { recursive: true });
-    const workload = `sh ${resolve7(work, "workload.sh")}`;
     const run2 = await runSide(
       { side: "pr", ref: "canary", sha: "", dir: work },
       {
-        settings: { ...settings, cycles: CANARY_CYCLES, track: [CANARY_PAIR] },
+        plan: canaryPlan(tracing, work),
         runner,
         outDir,
         runId: canaryRunId(),
         log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
-        onUndoFile: io2.onUndoFile,
-        build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
-        job: {
-          workload: {
-            command: workload,
-            readyPattern: "^ready",
-            readyDelaySeconds: 1,
-            readyTimeoutSeconds: 30,
-            holdSeconds: 0.2,
-            stopSignal: "SIGTERM",
-            graceSeconds: 5
-          }
-        }
+        onUndoFile: io2.onUndoFile
       }
     );
     const result = judgeCanary(run2, runner.kernel.release);
@@ -83585,16 +83604,13 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
       await userspace.restore(prepared.userspace);
       prepared.checkPrerequisites();
     }
-    const build = prepared ? prepared.build : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || void 0 };
     const ctx = {
-      settings,
+      plan: sidePlan(settings, prepared),
       runner,
       outDir: join22(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
-      build,
-      onUndoFile: io2.onUndoFile,
-      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : void 0
+      onUndoFile: io2.onUndoFile
     };
     sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
@@ -83660,10 +83676,12 @@ async function runFullOrCollect(settings, io2) {
   for (const w of safety.warnings) io2.warn(w);
   const outDir = resolve10(io2.workspace, settings.outputDir);
   const state3 = new StateRecorder(io2.saveState);
-  const measureIo = { ...io2, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
+  const onTempDir = (dir) => state3.tempDir(dir);
+  const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
-  const runner = createTargetRunner(settings, io2, lab);
+  const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
   const workDir = mkdtempSync3(join22(tmpdir4(), "alloc-balance-src-"));
+  state3.tempDir(workDir);
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
@@ -83676,7 +83694,7 @@ async function runFullOrCollect(settings, io2) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(settings, runner, measureIo, join22(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join22(outDir, "canary")));
     measured = await measure(
       settings,
       {

@@ -19682,7 +19682,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/action-state.ts
-var KEYS = { worktrees: "worktrees", undoFiles: "undo-files" };
+var KEYS = { worktrees: "worktrees", undoFiles: "undo-files", tempDirs: "temp-dirs" };
 function readActionState(get) {
   const parse = (key) => {
     const raw = get(key);
@@ -19693,7 +19693,7 @@ function readActionState(get) {
       return void 0;
     }
   };
-  return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles) };
+  return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles), tempDirs: parse(KEYS.tempDirs) };
 }
 
 // src/post-cleanup.ts
@@ -19714,6 +19714,7 @@ async function run() {
       if (r.status !== 0) warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim()}`);
       else info(`restored the kernel state left by ${file}`);
     }
+    for (const dir of state.tempDirs ?? []) rmSync(dir, { recursive: true, force: true });
   } catch (error) {
     warning(error instanceof Error ? error.message : String(error));
   }

@@ -42,6 +42,7 @@ await build({
       export { decideVerdict } from './src/run/verdict.ts';
       export { parseSettings } from './src/settings/settings.ts';
       export { targetJob } from './src/run/side.ts';
+      export { sidePlan } from './src/run/side-plan.ts';
       export { autoTrack } from './src/core/allocator-families.ts';
       export { moduleImports } from './src/module-build/module-info.ts';
       export { fixtureSource } from './src/demo/fixture-repo.ts';
@@ -106,24 +107,25 @@ function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, traci
   const outDir = join(outRoot, name);
   const job = L.targetJob(
     {
-      settings,
+      plan: {
+        ...L.sidePlan(settings),
+        // The balanced runs under load free each port's stats block with kfree_rcu.
+        build: { moduleDir: '.', buildCommand: '', moduleArgs: noise ? 'rcu_free_stats=1' : '' },
+        ...(noise
+          ? {
+              background: {
+                command: `sh ${join(work, 'noise', 'noise.sh')} ${noiseKo.path} 5`,
+                cwd: join(work, 'noise'),
+                env: {},
+                settleSeconds: 1,
+                stopSignal: 'SIGTERM',
+                graceSeconds: 5,
+              },
+            }
+          : {}),
+      },
       outDir,
       runId: `m${jobs.length}${name.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 24),
-      // The balanced runs under load free each port's stats block with kfree_rcu.
-      build: { moduleDir: '.', buildCommand: '', moduleArgs: noise ? 'rcu_free_stats=1' : '' },
-      job: noise
-        ? {
-            workload: settings.workload,
-            background: {
-              command: `sh ${join(work, 'noise', 'noise.sh')} ${noiseKo.path} 5`,
-              cwd: join(work, 'noise'),
-              env: {},
-              settleSeconds: 1,
-              stopSignal: 'SIGTERM',
-              graceSeconds: 5,
-            },
-          }
-        : undefined,
     },
     modules[variant],
     join(work, variant),

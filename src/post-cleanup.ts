@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
       if (r.status !== 0) core.warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim()}`);
       else core.info(`restored the kernel state left by ${file}`);
     }
+    for (const dir of state.tempDirs ?? []) rmSync(dir, { recursive: true, force: true });
   } catch (error) {
     core.warning(error instanceof Error ? error.message : String(error));
   }

@@ -15,6 +15,7 @@ import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
 import { buildReport, measure } from '../run/pipeline.js';
+import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../run/comment.js';
 import { renderText } from '../report/text.js';
 import type { SideRun } from '../core/model.js';
@@ -54,6 +55,9 @@ export async function demoCommand(args: string[]): Promise<number> {
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1000).toFixed(1)} s)`);
 
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
+  // Ctrl-C ends the VM and removes the worktrees; the demo then says it was cancelled.
+  const cancellation = cancelOnSignals();
+  const { signal } = cancellation;
   try {
     const repo = createFixtureRepo(fixtureDir, join(work, 'repo'), ['fixed', 'leaky']);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
@@ -83,7 +87,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       },
       join(work, 'trees'),
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath });
+    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath, signal });
     let measured;
     try {
       measured = await measure(
@@ -99,11 +103,16 @@ export async function demoCommand(args: string[]): Promise<number> {
             console.log(`== ${name}`);
             return fn();
           },
+          signal,
         },
         outDir,
       );
     } finally {
       await trees.dispose();
+    }
+    if (signal.aborted) {
+      console.log(`demo: cancelled (${(signal.reason as Error).message})`);
+      return 130;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: 'demo' }, measured);
     mkdirSync(outDir, { recursive: true });
@@ -121,6 +130,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     console.log(caught ? 'demo: the leak was caught.' : 'demo: the leak was NOT caught - something is wrong on this machine.');
     return caught ? 0 : 1;
   } finally {
+    cancellation.dispose();
     if (!values.keep) rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // Boots a lab VM on a prepared kernel, runs one job chrooted into the host's own root (read-only
 // over 9p, writable through an overlay in the guest), and returns its exit code, the console and
-// how the run ended. QEMU never outlives the run: not on timeout, abort, or SIGINT/SIGTERM of
-// this process (and, through setpriv's parent-death signal, not even on SIGKILL).
+// how the run ended. QEMU never outlives the run: not on timeout, not on abort (the caller's
+// signal), and through setpriv's parent-death signal not when this process dies.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ export interface GuestOptions {
   accel?: Accel;
   /** Console text as it arrives (for live logs). */
   onConsole?: (text: string) => void;
+  /** Told the control folder (guest.env, job.sh) as soon as it exists; it is removed when the run ends. */
+  onControlDir?: (dir: string) => void;
   /** Extra kernel command-line parameters (e.g. `slub_debug=U,kmalloc-4k`). */
   extraAppend?: string[];
   qemuBinary?: string;
@@ -100,30 +102,13 @@ export function validateJob(job: GuestJob): void {
   }
 }
 
-// Kill functions of the VMs running now, for SIGINT/SIGTERM of this process.
-const live = new Set<() => void>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function onProcessSignal(signal: NodeJS.Signals): void {
-  for (const kill of live) kill();
-  live.clear();
-  for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
-  // Without another listener, end the way the signal would have ended us.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function track(kill: () => void): () => void {
-  if (live.size === 0) for (const s of SIGNALS) process.on(s, onProcessSignal);
-  live.add(kill);
-  return () => {
-    live.delete(kill);
-    if (live.size === 0) for (const s of SIGNALS) process.removeListener(s, onProcessSignal);
-  };
-}
+// The VMs running now in this process. Cancellation comes through opts.signal (the entry point
+// owns the process's signals); QEMU also dies with this process (setpriv --pdeathsig).
+let live = 0;
 
 /** Number of QEMU processes started by runInGuest that are still running in this process. */
 export function liveGuests(): number {
-  return live.size;
+  return live;
 }
 
 export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOptions = {}): Promise<GuestResult> {
@@ -140,6 +125,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   let base = tmpdir();
   if (/\s/.test(base)) base = '/tmp';
   const ctlDir = mkdtempSync(join(base, 'alloc-balance-vm-'));
+  opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString('hex');
   writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
   writeFileSync(join(ctlDir, 'job.sh'), jobScript(job));
@@ -179,12 +165,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     return t;
   };
   let exited = false;
-  const killNow = () => {
-    if (!exited) child.kill('SIGKILL');
-    rmSync(ctlDir, { recursive: true, force: true });
-  };
-  // With an abort signal the caller owns cancellation; without one, this process's signals end the VM.
-  const untrack = opts.signal ? () => {} : track(killNow);
+  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -251,7 +232,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener('abort', onAbort);
-  untrack();
+  live--;
   rmSync(ctlDir, { recursive: true, force: true });
   await new Promise<void>((resolve) => consoleLog.end(resolve));
   const total = since();

@@ -6,13 +6,16 @@ export interface ActionState {
   worktrees?: { repo: string; dirs: string[]; root?: string };
   /** The kernel-side undo files of every run on this machine's kernel (sides, canary), as they are created. */
   undoFiles?: string[];
+  /** Temporary folders of the run (the sources' folder, the canary's copy, each VM's control files), as they are made. */
+  tempDirs?: string[];
 }
 
-const KEYS = { worktrees: 'worktrees', undoFiles: 'undo-files' } as const;
+const KEYS = { worktrees: 'worktrees', undoFiles: 'undo-files', tempDirs: 'temp-dirs' } as const;
 
 /** The main step's side: the state is written whole each time (a step cannot read back what it saved). */
 export class StateRecorder {
   private readonly undoFiles: string[] = [];
+  private readonly tempDirs: string[] = [];
 
   constructor(private readonly save: (key: string, value: string) => void) {}
 
@@ -24,6 +27,12 @@ export class StateRecorder {
     if (this.undoFiles.includes(file)) return;
     this.undoFiles.push(file);
     this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
+  }
+
+  tempDir(dir: string): void {
+    if (this.tempDirs.includes(dir)) return;
+    this.tempDirs.push(dir);
+    this.save(KEYS.tempDirs, JSON.stringify(this.tempDirs));
   }
 }
 
@@ -38,5 +47,5 @@ export function readActionState(get: (key: string) => string): ActionState {
       return undefined;
     }
   };
-  return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles) };
+  return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles), tempDirs: parse(KEYS.tempDirs) };
 }

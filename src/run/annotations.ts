@@ -18,13 +18,15 @@ export function annotationsFor(report: RunReport): AnnotationInput[] {
     if (!m || seen.has(row.location)) continue;
     seen.add(row.location);
     const runner = row.runner ? ` on ${row.runner}` : '';
+    const [alloc, free] = row.pair.split(':');
     out.push({
       path: m[1],
       line: Number(m[2]),
       level: row.status === 'same-leak' ? 'warning' : 'failure',
       title: `${row.pair}: ${row.pr.leakedPerCycle} leaked per cycle`,
-      message: `${row.caller} allocates with ${row.pair.split(':')[0]} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ' +
-        '${row.pair.split(':')[1]}${runner} (base: ${row.base ? row.base.leakedPerCycle : 'not measured'}).`,
+      message:
+        `${row.caller} allocates with ${alloc} and ${row.pr.leakedPerCycle} object(s) per workload cycle are never released by ${free}${runner} ` +
+        `(base: ${row.base ? row.base.leakedPerCycle : 'not measured'}).`,
     });
   }
   return out;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { CanaryResult, Comparison, SideRun } from '../core/model.js';
 import { callerKey } from '../core/frames.js';
 import { leakRate } from '../core/leak-rate.js';
-import type { Settings } from '../settings/settings.js';
+import type { SidePlan, TracingPlan } from './side-plan.js';
 import { runSide } from './side.js';
 import type { TargetRunner } from './launcher.js';
 import { describeStatus } from './verdict.js';
@@ -105,42 +105,51 @@ function canaryRunId(): string {
   return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
 }
 
+/** The canary's run: its module and workload (in `dir`, a copy of canary/), the job's tracing. */
+export function canaryPlan(tracing: TracingPlan, dir: string): SidePlan {
+  return {
+    ...tracing,
+    cycles: CANARY_CYCLES,
+    track: [CANARY_PAIR],
+    build: { moduleDir: '.', buildCommand: '', moduleArgs: '', moduleName: CANARY_MODULE },
+    workload: {
+      command: `sh ${resolve(dir, 'workload.sh')}`,
+      readyPattern: '^ready',
+      readyCommand: '',
+      readyDelaySeconds: 1,
+      readyTimeoutSeconds: 30,
+      holdSeconds: 0.2,
+      stopSignal: 'SIGTERM',
+      graceSeconds: 5,
+      env: {},
+    },
+  };
+}
+
 /**
  * Builds the canary for the runner's kernel (in a temporary copy of canary/) and runs it for
- * CANARY_CYCLES cycles with the job's tracing settings. Its job, trace and logs go to outDir.
+ * CANARY_CYCLES cycles with the job's tracing. Its job, trace and logs go to outDir.
  */
 export async function runCanary(
-  settings: Settings,
+  tracing: TracingPlan,
   runner: TargetRunner,
-  io: { log: (line: string) => void; onUndoFile?: (file: string) => void },
+  io: { log: (line: string) => void; onUndoFile?: (file: string) => void; onTempDir?: (dir: string) => void },
   outDir: string,
   canaryDir: string = findCanaryDir(),
 ): Promise<CanaryResult> {
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-canary-'));
+  io.onTempDir?.(work);
   try {
     cpSync(canaryDir, work, { recursive: true });
-    const workload = `sh ${resolve(work, 'workload.sh')}`;
     const run = await runSide(
       { side: 'pr', ref: 'canary', sha: '', dir: work },
       {
-        settings: { ...settings, cycles: CANARY_CYCLES, track: [CANARY_PAIR] },
+        plan: canaryPlan(tracing, work),
         runner,
         outDir,
         runId: canaryRunId(),
         log: (line) => io.log(line.replace(/^pr: /, 'canary: ')),
         onUndoFile: io.onUndoFile,
-        build: { moduleDir: '.', buildCommand: '', moduleArgs: '', moduleName: CANARY_MODULE },
-        job: {
-          workload: {
-            command: workload,
-            readyPattern: '^ready',
-            readyDelaySeconds: 1,
-            readyTimeoutSeconds: 30,
-            holdSeconds: 0.2,
-            stopSignal: 'SIGTERM',
-            graceSeconds: 5,
-          },
-        },
       },
     );
     const result = judgeCanary(run, runner.kernel.release);

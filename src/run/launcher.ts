@@ -6,7 +6,7 @@ import { release as osRelease } from 'node:os';
 import type { RunStatus } from '../core/model.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
-import type { Settings } from '../settings/settings.js';
+import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
 
 export interface TargetOutcome {
@@ -30,7 +30,23 @@ export interface RunnerOptions {
   nodePath: string;
   signal?: AbortSignal;
   onOutput?: (text: string) => void;
+  /** Told each temporary folder as it is made (a VM's control files), for the post step to remove after a kill. */
+  onTempDir?: (dir: string) => void;
 }
+
+/** Where and how long the kernel-side job runs. */
+export interface LaunchPlan {
+  target: 'host' | 'vm';
+  /** The job's own deadline (it stops, restores the kernel and says so in its status). */
+  timeoutMinutes: number;
+  vm: VmSettings;
+}
+
+/**
+ * The VM is killed only this long after the job's own deadline: the job inside ends itself first
+ * and leaves its status and trace; the kill is for a guest that no longer answers.
+ */
+export const VM_DEADLINE_GRACE_SECONDS = 30;
 
 function cap(text: string, max = 64 * 1024): string {
   return text.length > max ? text.slice(-max) : text;
@@ -41,7 +57,7 @@ export class VmTargetRunner implements TargetRunner {
 
   constructor(
     private readonly lab: LabKernel,
-    private readonly settings: Settings,
+    private readonly launch: Pick<LaunchPlan, 'timeoutMinutes' | 'vm'>,
     private readonly opts: RunnerOptions,
   ) {
     this.kernel = { release: lab.release, buildDir: lab.buildDir };
@@ -55,13 +71,19 @@ export class VmTargetRunner implements TargetRunner {
     try {
       const r = await runInGuest(
         this.lab,
-        { argv: [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile], cwd, outDir, timeoutSeconds: this.settings.timeoutMinutes * 60 },
+        {
+          argv: [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile],
+          cwd,
+          outDir,
+          timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS,
+        },
         {
           signal: this.opts.signal,
-          memoryMb: this.settings.vm.memoryMb,
-          cpus: this.settings.vm.cpus,
-          bootTimeoutSeconds: this.settings.vm.bootTimeoutSeconds,
+          memoryMb: this.launch.vm.memoryMb,
+          cpus: this.launch.vm.cpus,
+          bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
           onConsole: this.opts.onOutput,
+          onControlDir: this.opts.onTempDir,
         },
       );
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
@@ -87,7 +109,7 @@ export class VmTargetRunner implements TargetRunner {
           output: cap(r.console),
           failure: aborted
             ? { status: 'cancelled', reason: 'the run was cancelled' }
-            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.settings.timeoutMinutes})`, excerpt: cap(r.console, 4000) },
+            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4000) },
         };
       }
       return { exitCode: r.exitCode, timings, output: cap(r.console) };
@@ -165,7 +187,7 @@ export class HostTargetRunner implements TargetRunner {
 }
 
 /** `lab`: the VM target's kernel, when the caller prepared it (otherwise the lab must hold it already). */
-export function createTargetRunner(settings: Settings, opts: RunnerOptions, lab?: LabKernel): TargetRunner {
-  if (settings.target === 'host') return new HostTargetRunner(opts);
-  return new VmTargetRunner(lab ?? findLabKernel(settings.vm.kernel), settings, opts);
+export function createTargetRunner(launch: LaunchPlan, opts: RunnerOptions, lab?: LabKernel): TargetRunner {
+  if (launch.target === 'host') return new HostTargetRunner(opts);
+  return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
 }

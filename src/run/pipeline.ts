@@ -16,7 +16,8 @@ import { readReports, mergeReports } from '../github/reports.js';
 import { resolveReportTarget } from '../github/report-target.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
-import { runSide, type BuildSpec, type SideContext, type SideSource } from './side.js';
+import { runSide, type SideContext, type SideSource } from './side.js';
+import { sidePlan, tracingPlan } from './side-plan.js';
 import { UserspaceCaching } from './userspace-caching.js';
 import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
@@ -91,18 +92,13 @@ export async function measure(
       await userspace.restore(prepared.userspace);
       prepared.checkPrerequisites();
     }
-    const build: BuildSpec = prepared
-      ? prepared.build
-      : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
     const ctx: SideContext = {
-      settings,
+      plan: sidePlan(settings, prepared),
       runner,
       outDir: join(outDir, source.side),
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
       log: io.log,
-      build,
       onUndoFile: io.onUndoFile,
-      job: prepared ? { hugepages: prepared.hugepages, readyCommand: prepared.readyCommand, workload: prepared.workload, env: prepared.env } : undefined,
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
@@ -182,10 +178,12 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   const outDir = resolve(io.workspace, settings.outputDir);
   const state = new StateRecorder(io.saveState);
   // Only this machine's kernel outlives a killed run; a VM's kernel state ends with the VM.
-  const measureIo = { ...io, onUndoFile: settings.target === 'host' ? (file: string) => state.undoFile(file) : undefined };
+  const onTempDir = (dir: string) => state.tempDir(dir);
+  const measureIo = { ...io, onTempDir, onUndoFile: settings.target === 'host' ? (file: string) => state.undoFile(file) : undefined };
   const lab = settings.target === 'vm' && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : undefined;
-  const runner = createTargetRunner(settings, io, lab);
+  const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
   const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
+  state.tempDir(workDir);
   let trees;
   try {
     trees = await io.group('Sources', () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
@@ -198,7 +196,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group('Canary', () => runCanary(settings, runner, measureIo, join(outDir, 'canary')));
+    if (settings.canary) canary = await io.group('Canary', () => runCanary(tracingPlan(settings), runner, measureIo, join(outDir, 'canary')));
     measured = await measure(
       settings,
       {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dpdkKniPreset, mesonOnPath } from '../presets/dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
 import { UsageError } from '../errors.js';
-import type { BuildSpec } from './side.js';
+import type { BuildSpec } from './side-plan.js';
 
 export interface SidePreparation {
   build: BuildSpec;

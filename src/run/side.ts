@@ -5,13 +5,13 @@ import { join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
-import { buildModule, type BuiltModule, type PlannedBuild } from '../module-build/build-module.js';
+import { buildModule, type BuiltModule } from '../module-build/build-module.js';
 import { locateCallers, moduleImports, moduleSymbols, readVermagic, vermagicMismatch } from '../module-build/module-info.js';
 import { autoTrack } from '../core/allocator-families.js';
 import type { PairSpec } from '../core/model.js';
-import type { TargetBackground, TargetJob } from '../kernel-side/job.js';
+import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
-import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import type { SidePlan } from './side-plan.js';
 import type { TargetRunner } from './launcher.js';
 
 export interface SideSource {
@@ -22,30 +22,13 @@ export interface SideSource {
   dir: string;
 }
 
-/** What a side needs to build: the module dir in the tree, its build command and environment. */
-export interface BuildSpec {
-  moduleDir: string;
-  buildCommand: string;
-  env?: Record<string, string>;
-  /** Name of the module to load when the build makes several. */
-  moduleName?: string;
-  moduleArgs: string;
-  /** The .ko the build command produces outside moduleDir (a preset's build directory). */
-  output?: string;
-  /** A preset's build as plans, instead of buildCommand. */
-  plans?: PlannedBuild[];
-}
-
 export interface SideContext {
-  settings: Settings;
+  plan: SidePlan;
   runner: TargetRunner;
   /** Where this side's job, trace and logs go. */
   outDir: string;
   runId: string;
   log: (line: string) => void;
-  /** What a preset sets for this side: its workload, readiness command, environment, hugepages. */
-  job?: { hugepages?: number; readyCommand?: string; workload?: WorkloadSettings; env?: Record<string, string>; background?: TargetBackground };
-  build: BuildSpec;
   /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
   onUndoFile?: (file: string) => void;
 }
@@ -64,31 +47,32 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
   return modules[0];
 }
 
-export function targetJob(ctx: SideContext, module: BuiltModule, moduleDir: string, track: PairSpec[]): TargetJob {
-  const w = ctx.job?.workload ?? ctx.settings.workload;
+export function targetJob(ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>, module: BuiltModule, moduleDir: string, track: PairSpec[]): TargetJob {
+  const { plan } = ctx;
+  const w = plan.workload;
   return {
-    module: { path: module.path, name: module.name, args: ctx.build.moduleArgs },
+    module: { path: module.path, name: module.name, args: plan.build.moduleArgs },
     workload: {
       command: w.command,
       readyPattern: w.readyPattern,
-      readyCommand: ctx.job?.readyCommand ?? '',
+      readyCommand: w.readyCommand,
       readyDelaySeconds: w.readyDelaySeconds,
       readyTimeoutSeconds: w.readyTimeoutSeconds,
       holdSeconds: w.holdSeconds,
       stopSignal: w.stopSignal,
       graceSeconds: w.graceSeconds,
       cwd: moduleDir,
-      env: ctx.job?.env ?? {},
+      env: w.env,
     },
-    cycles: ctx.settings.cycles,
+    cycles: plan.cycles,
     track,
-    traceBufferKb: ctx.settings.traceBufferKb,
-    stacks: ctx.settings.stacks,
+    traceBufferKb: plan.traceBufferKb,
+    stacks: plan.stacks,
     outDir: ctx.outDir,
     runId: ctx.runId,
-    hugepages: ctx.job?.hugepages,
-    timeoutSeconds: ctx.settings.timeoutMinutes * 60,
-    ...(ctx.job?.background ? { background: ctx.job.background } : {}),
+    hugepages: plan.hugepages,
+    timeoutSeconds: plan.timeoutSeconds,
+    ...(plan.background ? { background: plan.background } : {}),
   };
 }
 
@@ -112,37 +96,37 @@ function filesMatching(dir: string, re: RegExp): string[] {
 export async function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> {
   const run: SideRun = { side: source.side, ref: source.ref, sha: source.sha, status: 'ok', timings: {} };
   mkdirSync(ctx.outDir, { recursive: true });
-  const moduleDir = resolve(source.dir, ctx.build.moduleDir);
+  const moduleDir = resolve(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync(moduleDir)) {
     return {
       ...run,
       status: 'setup-failed',
-      reason: `module-dir ${ctx.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`,
+      reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`,
     };
   }
 
   ctx.log(`${source.side}: building in ${moduleDir}`);
   const built = await buildModule({
     moduleDir,
-    buildCommand: ctx.build.buildCommand,
+    buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
-    env: ctx.build.env,
-    output: ctx.build.output,
-    plans: ctx.build.plans,
+    env: ctx.plan.build.env,
+    output: ctx.plan.build.output,
+    plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`),
   });
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);
   if (!built.ok) return { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt };
   // With `output`, buildModule already checked that exact file and lists only it.
-  const module = chooseModule(built.modules, ctx.build.moduleName);
+  const module = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module === 'string') return { ...run, status: 'build-failed', reason: module };
 
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run, status: 'setup-failed', reason: mismatch };
 
   let track: PairSpec[];
-  if (ctx.settings.track === 'auto') {
+  if (ctx.plan.track === 'auto') {
     const found = autoTrack(await moduleImports(module.path));
     if (found.pairs.length === 0) {
       return {
@@ -154,13 +138,13 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     track = found.pairs;
     run.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track = ctx.settings.track;
+  } else track = ctx.plan.track;
 
   const job = targetJob(ctx, module, moduleDir, track);
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
-  ctx.log(`${source.side}: running ${ctx.settings.cycles} cycles on ${ctx.runner.describe()}`);
+  ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);

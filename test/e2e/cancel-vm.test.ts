@@ -2,7 +2,7 @@
 // SIGTERM (what GitHub sends a cancelled job) ends the VM, removes the worktrees and reports the
 // run as cancelled; after SIGKILL the VM dies with its parent and the post step removes the rest.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -35,7 +35,11 @@ function worktrees(): number {
 }
 
 /** Starts the action, sends `signal` once the base side's second cycle runs, waits for the end. */
-function interrupted(name: string, signal: NodeJS.Signals): Promise<{ run: ActionRun; outDir: string; afterSignal: number; qemusWhileRunning: number }> {
+function interrupted(
+  name: string,
+  signal: NodeJS.Signals,
+  env: Record<string, string> = {},
+): Promise<{ run: ActionRun; outDir: string; afterSignal: number; qemusWhileRunning: number }> {
   const outDir = join(work, name, 'out');
   const p = prepareAction({
     dir: join(work, name),
@@ -43,7 +47,7 @@ function interrupted(name: string, signal: NodeJS.Signals): Promise<{ run: Actio
     inputs: kniLikeInputs(repo.app, outDir, { 'base-ref': repo.shas[0], 'head-ref': repo.shas[1], hold: '5', cycles: '3' }),
   });
   return new Promise((resolveRun, reject) => {
-    const child = spawn(NODE24, p.argv, { env: p.env, cwd: repo.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE24, p.argv, { env: { ...p.env, ...env }, cwd: repo.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let sentAt = 0;
     let qemusWhileRunning = 0;
@@ -82,8 +86,11 @@ describe('cancelling the action in a VM run', () => {
     expect(worktrees()).toBe(1);
   });
 
-  test('SIGKILL mid-cycle: the VM dies with the action; the post step removes the worktrees', async () => {
-    const { run, outDir, qemusWhileRunning } = await interrupted('sigkill', 'SIGKILL');
+  test('SIGKILL mid-cycle: the VM dies with the action; the post step removes the worktrees and every temporary folder', async () => {
+    // A temporary directory of its own: what is left in it after the post step was left by this run.
+    const tmp = join(work, 'sigkill-tmp');
+    mkdirSync(tmp, { recursive: true });
+    const { run, outDir, qemusWhileRunning } = await interrupted('sigkill', 'SIGKILL', { TMPDIR: tmp });
     expect(qemusWhileRunning).toBe(1);
     expect(run.code).toBeNull();
     // QEMU runs under setpriv --pdeathsig: it gets SIGKILL when its parent dies.
@@ -98,5 +105,8 @@ describe('cancelling the action in a VM run', () => {
     expect(root).toMatch(/alloc-balance-src-/);
     expect(existsSync(root!)).toBe(false);
     expect(existsSync(outDir)).toBe(true);
+    // The VM's control folder (guest.env, job.sh) was there while it ran, and is gone now.
+    expect(readFileSync(run.stateFile, 'utf8')).toMatch(/alloc-balance-vm-/);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('alloc-balance-'))).toEqual([]);
   });
 });

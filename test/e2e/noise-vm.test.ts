@@ -13,6 +13,7 @@ import { buildModule } from '../../src/module-build/build-module.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { parseSettings, type Settings } from '../../src/settings/settings.js';
 import { runSide } from '../../src/run/side.js';
+import { sidePlan } from '../../src/run/side-plan.js';
 import { VmTargetRunner } from '../../src/run/launcher.js';
 import { decideVerdict } from '../../src/run/verdict.js';
 import type { TargetBackground } from '../../src/kernel-side/job.js';
@@ -62,13 +63,11 @@ async function measureUnderNoise(variant: 'fixed' | 'leaky', name: string): Prom
   return runSide(
     { side: variant === 'fixed' ? 'base' : 'pr', ref: variant, sha: '', dir },
     {
-      settings,
+      plan: { ...sidePlan(settings), build: { moduleDir: '.', buildCommand: '', moduleArgs: '' }, background },
       runner,
       outDir,
       runId: `abnoise${name}`.replace(/[^A-Za-z0-9_]/g, '_'),
       log: () => {},
-      build: { moduleDir: '.', buildCommand: '', moduleArgs: '' },
-      job: { workload: settings.workload, background },
     },
   );
 }

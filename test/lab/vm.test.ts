@@ -172,20 +172,27 @@ process.exit(3);
     expect(readdirSync(privateTmp)).toEqual([]);
   });
 
-  test('SIGTERM to the node process running the VM kills QEMU too', async () => {
+  test('SIGTERM to an entry point that cancels on signals ends QEMU and removes the control files', async () => {
     const outDir = join(work, 'sigterm-job');
     const entry = join(work, 'runner.ts');
     const bundle = join(work, 'runner.mjs');
     writeFileSync(
       entry,
       `import { runInGuest } from ${JSON.stringify(join(import.meta.dirname, '../../src/lab/run-in-guest.ts'))};
+import { cancelOnSignals } from ${JSON.stringify(join(import.meta.dirname, '../../src/run/cancellation.ts'))};
 const kernel = JSON.parse(process.argv[2]);
+const { signal } = cancelOnSignals();
 await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'], cwd: '/', outDir: process.argv[3], timeoutSeconds: 30 },
-  { onConsole: (t) => process.stdout.write(t) });
+  { signal, onConsole: (t) => process.stdout.write(t) }).catch((e) => { console.error(e.message); process.exit(143); });
 `,
     );
     await build({ entryPoints: [entry], outfile: bundle, bundle: true, platform: 'node', format: 'esm', logLevel: 'error' });
-    const child = spawn(process.execPath, [bundle, JSON.stringify(kernel), outDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const privateTmp = join(work, 'sigterm-tmp');
+    mkdirSync(privateTmp, { recursive: true });
+    const child = spawn(process.execPath, [bundle, JSON.stringify(kernel), outDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TMPDIR: privateTmp },
+    });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, sig) => resolve(sig ?? code)));
     let seen = '';
     await new Promise<void>((resolve, reject) => {
@@ -197,10 +204,12 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     });
     expect(qemuWith(outDir)).toHaveLength(1);
     child.kill('SIGTERM');
-    expect(await exited).toBe('SIGTERM');
+    // The entry point's cancellation aborts the run: QEMU is ended before the process exits.
+    expect(await exited).toBe(143);
     // QEMU receives SIGKILL; give the kernel a moment to reap it.
     for (let i = 0; i < 20 && qemuWith(outDir).length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemuWith(outDir)).toEqual([]);
+    expect(readdirSync(privateTmp)).toEqual([]);
   });
 
   test('a QEMU that cannot start fails clearly, control files removed', async () => {

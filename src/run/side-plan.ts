@@ -1,0 +1,66 @@
+// What one side's run needs, derived once from the settings (and a preset's preparation of that
+// side) at the edge: the layers below take the plan, never the action's whole settings.
+import type { PairSpec } from '../core/model.js';
+import type { PlannedBuild } from '../module-build/build-module.js';
+import type { TargetBackground } from '../kernel-side/job.js';
+import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import type { SidePreparation } from './preset.js';
+
+/** What a side needs to build: the module dir in the tree, its build command and environment. */
+export interface BuildSpec {
+  moduleDir: string;
+  buildCommand: string;
+  env?: Record<string, string>;
+  /** Name of the module to load when the build makes several. */
+  moduleName?: string;
+  moduleArgs: string;
+  /** The .ko the build command produces outside moduleDir (a preset's build directory). */
+  output?: string;
+  /** A preset's build as plans, instead of buildCommand. */
+  plans?: PlannedBuild[];
+}
+
+export interface WorkloadPlan extends WorkloadSettings {
+  /** A command that must succeed before the workload counts as ready (a preset's check). */
+  readyCommand: string;
+  env: Record<string, string>;
+}
+
+export interface SidePlan {
+  build: BuildSpec;
+  workload: WorkloadPlan;
+  cycles: number;
+  /** The pairs to trace, or `auto`: those of the allocator families the built module imports. */
+  track: PairSpec[] | 'auto';
+  traceBufferKb: number;
+  stacks: boolean;
+  /** For the whole kernel-side run: load, every cycle, unload. */
+  timeoutSeconds: number;
+  hugepages?: number;
+  background?: TargetBackground;
+}
+
+/** The tracing every run of this job shares (the sides and the canary). */
+export type TracingPlan = Pick<SidePlan, 'traceBufferKb' | 'stacks' | 'timeoutSeconds'>;
+
+export function tracingPlan(settings: Settings): TracingPlan {
+  return { traceBufferKb: settings.traceBufferKb, stacks: settings.stacks, timeoutSeconds: settings.timeoutMinutes * 60 };
+}
+
+/** One side's plan: the settings as given, or what a preset prepared for that side's tree. */
+export function sidePlan(settings: Settings, prepared?: SidePreparation): SidePlan {
+  const build: BuildSpec = prepared
+    ? prepared.build
+    : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
+  const workload: WorkloadPlan = prepared
+    ? { ...prepared.workload, readyCommand: prepared.readyCommand, env: prepared.env }
+    : { ...settings.workload, readyCommand: '', env: {} };
+  return {
+    build,
+    workload,
+    cycles: settings.cycles,
+    track: settings.track,
+    ...tracingPlan(settings),
+    ...(prepared?.hugepages !== undefined ? { hugepages: prepared.hugepages } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+// The plan of one side, derived from the action's inputs: what the layers below run.
+import { describe, expect, test } from 'vitest';
+import { parseSettings } from '../../src/settings/settings.js';
+import { sidePlan, tracingPlan } from '../../src/run/side-plan.js';
+import type { SidePreparation } from '../../src/run/preset.js';
+
+const settingsOf = (inputs: Record<string, string>) => parseSettings((name) => inputs[name] ?? '');
+
+describe('sidePlan', () => {
+  test('from the inputs alone: the module dir, build command, workload, cycles, track and tracing as given', () => {
+    const s = settingsOf({
+      'module-dir': 'kernel/linux/kni',
+      'build-command': 'make -C $KDIR M=$PWD',
+      'module-args': 'carrier=on',
+      workload: './kni -p 0x3',
+      'ready-pattern': '^ready',
+      cycles: '7',
+      track: 'kmalloc:kfree',
+      'trace-buffer-kb': '4096',
+      'timeout-minutes': '12',
+    });
+    const plan = sidePlan(s);
+    expect(plan.build).toEqual({ moduleDir: 'kernel/linux/kni', buildCommand: 'make -C $KDIR M=$PWD', moduleArgs: 'carrier=on', moduleName: undefined });
+    expect(plan.workload).toMatchObject({ command: './kni -p 0x3', readyPattern: '^ready', readyCommand: '', env: {} });
+    expect(plan.cycles).toBe(7);
+    expect(plan.track).toEqual([{ alloc: 'kmalloc', free: 'kfree' }]);
+    expect(plan).toMatchObject({ traceBufferKb: 4096, stacks: s.stacks, timeoutSeconds: 720 });
+    expect(plan.hugepages).toBeUndefined();
+  });
+
+  test("with a preset's preparation: its build, workload, readiness check, environment and hugepages", () => {
+    const s = settingsOf({ workload: 'ignored', cycles: '2' });
+    const prepared = {
+      build: { moduleDir: '/t/dpdk', buildCommand: '', moduleArgs: 'kthread_mode=single', moduleName: 'rte_kni', output: '/w/rte_kni.ko' },
+      workload: { ...s.workload, command: '/w/kni -l 0-1 -- -p 0x1' },
+      readyCommand: 'ip link show vEth0_0',
+      env: { RTE_EAL: '1' },
+      hugepages: 256,
+    } as unknown as SidePreparation;
+    const plan = sidePlan(s, prepared);
+    expect(plan.build).toBe(prepared.build);
+    expect(plan.workload).toMatchObject({ command: '/w/kni -l 0-1 -- -p 0x1', readyCommand: 'ip link show vEth0_0', env: { RTE_EAL: '1' } });
+    expect(plan.hugepages).toBe(256);
+    expect(plan.cycles).toBe(2);
+  });
+
+  test('without a track input: auto', () => {
+    expect(sidePlan(settingsOf({ workload: 'x' })).track).toBe('auto');
+  });
+
+  test('the tracing every run shares (sides and canary)', () => {
+    expect(tracingPlan(settingsOf({ workload: 'x', 'timeout-minutes': '3', stacks: 'false' }))).toEqual({
+      traceBufferKb: settingsOf({ workload: 'x' }).traceBufferKb,
+      stacks: false,
+      timeoutSeconds: 180,
+    });
+  });
+});
