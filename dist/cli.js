@@ -2769,7 +2769,8 @@ function crossCheckBlock(base2, pr) {
     ["base", base2]
   ]) {
     for (const x of a?.crossCheck ?? []) {
-      lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
+      const agree = x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ";
+      lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${agree}`);
     }
     for (const x of a?.slabCheck ?? []) lines.push(`- ${side2} /proc/slabinfo, ${x.text}`);
     const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
@@ -2951,7 +2952,7 @@ function pad4(n) {
 }
 function record(ino, name, mode, data, rdev = [0, 0]) {
   const nameBuf = Buffer.from(`${name}\0`, "utf8");
-  const header = "070701" + [ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join("");
+  const header = `070701${[ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join("")}`;
   const head = Buffer.concat([Buffer.from(header, "ascii"), nameBuf]);
   return [head, pad4(head.length), data, pad4(data.length)];
 }

@@ -82718,7 +82718,8 @@ function crossCheckBlock(base2, pr) {
     ["base", base2]
   ]) {
     for (const x of a?.crossCheck ?? []) {
-      lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ"}`);
+      const agree = x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ";
+      lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${agree}`);
     }
     for (const x of a?.slabCheck ?? []) lines.push(`- ${side} /proc/slabinfo, ${x.text}`);
     const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);

@@ -7,8 +7,7 @@
 // Usage: node scripts/accuracy.mjs [--only NAME,...] [--no-write]
 // Prints a table; without --no-write it also replaces the accuracy section of docs/measurements.md.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -225,7 +224,8 @@ const gotText = (g) =>
   g.refused
     ? `refused: ${g.refused.replace(/^input "track": /, '')}`
     : g.verdict === 'fail'
-      ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
+      ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}` +
+        `${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
       : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
 const right = results.filter((r) => r.outcome === 'ok').length;
 const table = [
@@ -233,7 +233,8 @@ const table = [
   '|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.n} | ${r.c.name} | ${expectText(r.c.expect)} | ${gotText(r.got).replaceAll('|', '\\|')} | ${r.outcome === 'ok' ? 'yes' : `**no**: ${r.outcome}`} | ${r.seconds} |`,
+      `| ${r.n} | ${r.c.name} | ${expectText(r.c.expect)} | ${gotText(r.got).replaceAll('|', '\\|')} | ` +
+      `${r.outcome === 'ok' ? 'yes' : `**no**: ${r.outcome}`} | ${r.seconds} |`,
   ),
   '',
   `${right} of ${results.length} cases right; kernel ${lab.release}, \`node scripts/accuracy.mjs\`.`,

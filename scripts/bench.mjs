@@ -96,7 +96,8 @@ try {
   }).stdout.trim();
 
   const row = (m) =>
-    `${m.label.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${(written / m.seconds / 1e6).toFixed(2).padStart(7)} M lines/s ${Number.isNaN(m.rssMb) ? '      ?' : m.rssMb.toFixed(0).padStart(7)} MB peak RSS`;
+    `${m.label.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${(written / m.seconds / 1e6).toFixed(2).padStart(7)} M lines/s ` +
+    `${Number.isNaN(m.rssMb) ? '      ?' : m.rssMb.toFixed(0).padStart(7)} MB peak RSS`;
   console.log(`${row(awk)}   (${awkName})`);
   console.log(`${row(node)}   (node ${process.version})`);
   console.log(`counts: analyze ${pair.allocs} allocs / ${pair.frees} frees, awk ${awkAllocs} / ${awkFrees}: ${agree ? 'agree' : 'DIFFER'}`);

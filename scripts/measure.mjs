@@ -148,10 +148,10 @@ addJob('overhead-untraced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0, t
 
 // One VM boot for all runs: each is the runner the action uses, one after the other.
 const script = join(outRoot, 'all.sh');
-writeFileSync(
-  script,
-  `${jobs.map((j) => `echo "== ${j.name}"; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} target run --job ${JSON.stringify(j.file)} > ${JSON.stringify(join(j.outDir, 'runner.log'))} 2>&1 || echo "runner exit $?"`).join('\n')}\n`,
-);
+const runLine = (j) =>
+  `echo "== ${j.name}"; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} ` +
+  `target run --job ${JSON.stringify(j.file)} > ${JSON.stringify(join(j.outDir, 'runner.log'))} 2>&1 || echo "runner exit $?"`;
+writeFileSync(script, `${jobs.map((j) => runLine(j)).join('\n')}\n`);
 log(`${jobs.length} runs in one VM (${lab.release}); this takes several minutes`);
 const guest = await L.runInGuest(
   lab,
@@ -247,12 +247,16 @@ const tracedEvents = pairOf(results['overhead-traced'])?.allocs ?? 0;
 
 const fmt = (n, d = 3) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
 const pct = (a, b) => `${(((a - b) / b) * 100).toFixed(0)} %`;
-const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), QEMU accel ${guest.accel}${guest.accel === 'tcg' ? ' (software emulation, no KVM)' : ''}, guest kernel ${lab.release}, VM 2 vCPUs / 1024 MiB`;
+const machine =
+  `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ` +
+  `QEMU accel ${guest.accel}${guest.accel === 'tcg' ? ' (software emulation, no KVM)' : ''}, guest kernel ${lab.release}, VM 2 vCPUs / 1024 MiB`;
 const lines = [];
 lines.push('# Measured figures', '');
 lines.push(`Measured with \`node scripts/measure.mjs --runs ${RUNS}\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.`);
 lines.push(
-  `All ${jobs.length} runs ran one after the other in one VM boot (${fmt(guest.seconds.total, 0)} s), each the real kernel-side runner (\`alloc-balance target run\`) with the default tracing (kretprobe/kprobe pairing with stacks, function tracer); the analysis ran on the host, as in the action.`,
+  `All ${jobs.length} runs ran one after the other in one VM boot (${fmt(guest.seconds.total, 0)} s), ` +
+    `each the real kernel-side runner (\`alloc-balance target run\`) with the default tracing (kretprobe/kprobe pairing with stacks, function tracer); ` +
+    `the analysis ran on the host, as in the action.`,
   '',
 );
 lines.push('## (a) Detection', '');
@@ -269,30 +273,40 @@ for (const d of detection) lines.push(`| ${d.planted} | ${d.cycles} | ${d.verdic
 lines.push('', `Detected: ${detection.filter((d) => d.verdict === 'fail' && d.reported === d.planted).length} of ${detection.length} with the exact rate.`, '');
 lines.push('## (b) False positives under background load', '');
 lines.push(
-  `${RUNS} runs of kni_like fixed (\`-n 2\`, 3 cycles, \`rcu_free_stats=1\`: each port's stats block is freed with \`kfree_rcu\`), traced with track: auto (${PAIR} and ${KMALLOC}), with test/fixtures/noise running as the job's background command (ab_noise.ko allocating and freeing a netdev and a kmalloc buffer every 5 ms, plus \`ip link add/del type dummy\` in a loop). Each run is judged as the PR against the previous run as the base, with fail-on \`any-leak\` (any module leak fails).`,
+  `${RUNS} runs of kni_like fixed (\`-n 2\`, 3 cycles, \`rcu_free_stats=1\`: each port's stats block is freed with \`kfree_rcu\`), ` +
+    `traced with track: auto (${PAIR} and ${KMALLOC}), with test/fixtures/noise running as the job's background command ` +
+    `(ab_noise.ko allocating and freeing a netdev and a kmalloc buffer every 5 ms, plus \`ip link add/del type dummy\` in a loop). ` +
+    `Each run is judged as the PR against the previous run as the base, with fail-on \`any-leak\` (any module leak fails).`,
   '',
 );
 lines.push(
-  `**Non-pass verdicts: ${nonPass} of ${RUNS}.** Runs whose module counts were not the expected 12 allocations / 12 frees (call sites attributed elsewhere): ${misattributed}.`,
+  `**Non-pass verdicts: ${nonPass} of ${RUNS}.** ` +
+    `Runs whose module counts were not the expected 12 allocations / 12 frees (call sites attributed elsewhere): ${misattributed}.`,
   '',
 );
 lines.push(
-  `kmalloc:kfree leaked/cycle over the ${RUNS} runs: ${[...new Set(noise.map((n) => n.kmalloc?.leakedPerCycle ?? '-'))].join(', ')}; its module allocations and frees per run: ${[...new Set(noise.map((n) => (n.kmalloc ? `${n.kmalloc.module.allocs}/${n.kmalloc.module.frees}` : '-')))].join(', ')}.`,
+  `kmalloc:kfree leaked/cycle over the ${RUNS} runs: ${[...new Set(noise.map((n) => n.kmalloc?.leakedPerCycle ?? '-'))].join(', ')}; ` +
+    `its module allocations and frees per run: ` +
+    `${[...new Set(noise.map((n) => (n.kmalloc ? `${n.kmalloc.module.allocs}/${n.kmalloc.module.frees}` : '-')))].join(', ')}.`,
   '',
 );
 lines.push(
-  '| run | verdict | netdev module allocs/frees | noise netdev allocs (outside the module) | netdev leaked/cycle | kmalloc module allocs/frees | kmalloc leaked/cycle | trace complete |',
+  '| run | verdict | netdev module allocs/frees | noise netdev allocs (outside the module) | ' +
+    'netdev leaked/cycle | kmalloc module allocs/frees | kmalloc leaked/cycle | trace complete |',
   '|---:|---|---|---:|---:|---|---:|---|',
 );
 for (const n of noise) {
   const k = n.kmalloc;
   lines.push(
-    `| ${n.run} | ${n.verdict} | ${n.module} | ${n.outsideAllocs} | ${n.leaked ?? '-'} | ${k ? `${k.module.allocs}/${k.module.frees}` : '-'} | ${k?.leakedPerCycle ?? '-'} | ${n.complete ? 'yes' : 'no'} |`,
+    `| ${n.run} | ${n.verdict} | ${n.module} | ${n.outsideAllocs} | ${n.leaked ?? '-'} | ` +
+      `${k ? `${k.module.allocs}/${k.module.frees}` : '-'} | ${k?.leakedPerCycle ?? '-'} | ${n.complete ? 'yes' : 'no'} |`,
   );
 }
 lines.push('', '## (c) Tracing overhead', '');
 lines.push(
-  `kni_like fixed, \`-n 5\` (10 netdev allocations and 10 frees per cycle), hold 0, ${traced.n} cycles with tracing and ${untraced.n} without (\`tracing: false\` in the job: same load, cycles and unload, no tracing set up). Median over the cycles. "Alloc/free part" is start-to-ready plus stop-to-gone, where the module allocates and frees.`,
+  `kni_like fixed, \`-n 5\` (10 netdev allocations and 10 frees per cycle), hold 0, ${traced.n} cycles with tracing and ${untraced.n} without ` +
+    `(\`tracing: false\` in the job: same load, cycles and unload, no tracing set up). ` +
+    `Median over the cycles. "Alloc/free part" is start-to-ready plus stop-to-gone, where the module allocates and frees.`,
   '',
 );
 lines.push('| | median cycle | median alloc/free part |', '|---|---:|---:|');

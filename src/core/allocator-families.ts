@@ -182,7 +182,10 @@ export function pairMismatch(p: PairSpec): string | null {
   if (f?.role === 'alloc') return `${name}: ${p.free} allocates objects, it does not release them: write ALLOC:FREE`;
   if (a && f && a.family !== f.family) {
     const right = a.family.releasers.map((r) => r.name).join(' or ');
-    return `${name}: ${p.free} releases ${f.family.what}, ${p.alloc} allocates ${a.family.what}, which ${right} release${a.family.releasers.length > 1 ? '' : 's'}: write ${p.alloc}:${a.family.releasers[0].name}`;
+    return (
+      `${name}: ${p.free} releases ${f.family.what}, ${p.alloc} allocates ${a.family.what}, which ${right} ` +
+      `release${a.family.releasers.length > 1 ? '' : 's'}: write ${p.alloc}:${a.family.releasers[0].name}`
+    );
   }
   return null;
 }

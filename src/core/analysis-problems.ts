@@ -12,13 +12,17 @@ export const problemText = {
       role === 'alloc'
         ? 'more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive'
         : 'the probe fired while another probe handler ran';
-    return `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ${why}; those ${role === 'free' ? 'releases' : 'allocations'} are not in the trace`;
+    return (
+      `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ` +
+      `${why}; those ${role === 'free' ? 'releases' : 'allocations'} are not in the trace`
+    );
   },
   countsDisagree: (pair: string, alloc: string, functionAllocs: number, probeAllocs: number) =>
     `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
   noEvents: (pair: string, alloc: string, free: string) => `${pair}: no ${alloc} or ${free} event in the trace: check that the pair is traced`,
   outsideWithoutStack: (pair: string, n: number, example: string) =>
-    `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
+    `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: ` +
+    `if the module reaches them, record stacks to attribute them`,
   moreReleases: (pair: string, alloc: string, free: string, allocs: number, frees: number) =>
     `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, ` +
     `so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,

@@ -74,7 +74,9 @@ export function slabCheck(p: PairResult, before: SlabSnapshot, after: SlabSnapsh
         outstanding,
         basis: 'alignment',
         caches,
-        text: `${pair}: ${objectsText(outstanding)} outstanding, on ${align}-byte boundaries: ${caches.map((c) => `${c.cache} active objects ${signed(c.delta)}`).join(', ')}`,
+        text:
+          `${pair}: ${objectsText(outstanding)} outstanding, on ${align}-byte boundaries: ` +
+          `${caches.map((c) => `${c.cache} active objects ${signed(c.delta)}`).join(', ')}`,
       };
     }
   }
@@ -86,7 +88,9 @@ export function slabCheck(p: PairResult, before: SlabSnapshot, after: SlabSnapsh
       outstanding,
       basis: 'growth',
       caches: [],
-      text: `${pair}: ${objectsText(outstanding)} outstanding, but no slab cache grew by ${outstanding} or more active objects (page allocations, or frees of other users)`,
+      text:
+        `${pair}: ${objectsText(outstanding)} outstanding, but no slab cache grew by ${outstanding} or more active objects ` +
+        `(page allocations, or frees of other users)`,
     };
   }
   const more = grown.length > shown.length ? ` (+${grown.length - shown.length} more)` : '';
@@ -95,6 +99,8 @@ export function slabCheck(p: PairResult, before: SlabSnapshot, after: SlabSnapsh
     outstanding,
     basis: 'growth',
     caches: shown,
-    text: `${pair}: ${objectsText(outstanding)} outstanding in a cache the trace does not name; caches that grew by at least ${outstanding}: ${shown.map((c) => `${c.cache} ${signed(c.delta)}`).join(', ')}${more}`,
+    text:
+      `${pair}: ${objectsText(outstanding)} outstanding in a cache the trace does not name; caches that grew by at least ${outstanding}: ` +
+      `${shown.map((c) => `${c.cache} ${signed(c.delta)}`).join(', ')}${more}`,
   };
 }

@@ -19,12 +19,6 @@ export function statusOf(error: unknown): number | null {
   return typeof status === 'number' ? status : null;
 }
 
-/** True for the answers GitHub gives a token that lacks a permission (fork PRs get a read-only token). */
-export function isPermissionError(error: unknown): boolean {
-  const status = statusOf(error);
-  return status === 401 || status === 403 || status === 404;
-}
-
 export function describeApiError(error: unknown, what: string, output: Output): string {
   const status = statusOf(error);
   const message = error instanceof Error ? error.message : String(error);

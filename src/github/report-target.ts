@@ -21,7 +21,8 @@ export async function resolveReportTarget(client: GitHubClient | null, repo: Rep
     const tested = report.change?.headSha ?? report.pr.sha;
     if (change.event === 'workflow_run' && tested && tested !== headSha) {
       throw new UsageError(
-        `a report from runner "${report.runner.name}" tested ${tested.slice(0, 12)}, but the workflow run that produced the artifact ran on ${headSha.slice(0, 12)}: refusing to post results for another commit`,
+        `a report from runner "${report.runner.name}" tested ${tested.slice(0, 12)}, ` +
+          `but the workflow run that produced the artifact ran on ${headSha.slice(0, 12)}: refusing to post results for another commit`,
       );
     }
   }
@@ -39,7 +40,8 @@ export async function resolveReportTarget(client: GitHubClient | null, repo: Rep
   const pull = await fetchPull(client, repo, number);
   if (pull.head.sha !== headSha) {
     warnings.push(
-      `the reports name PR #${number}, whose head is ${pull.head.sha.slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): no comment is posted`,
+      `the reports name PR #${number}, whose head is ${pull.head.sha.slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): ` +
+        `no comment is posted`,
     );
     return { prNumber: null, headSha, warnings };
   }

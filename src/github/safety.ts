@@ -73,7 +73,9 @@ export function approvalStatus(label: string, change: ChangeUnderTest, facts: Ap
   if (!(labeledAt > lastPush)) {
     return {
       approved: false,
-      why: `the label "${label}" (${new Date(labeledAt).toISOString()}) predates the last push to the head (${new Date(lastPush).toISOString()}); apply it again to approve ${change.head.sha.slice(0, 12)}`,
+      why:
+        `the label "${label}" (${new Date(labeledAt).toISOString()}) predates the last push to the head (${new Date(lastPush).toISOString()}); ` +
+        `apply it again to approve ${change.head.sha.slice(0, 12)}`,
     };
   }
   return { approved: true, why: `label "${label}" applied ${new Date(labeledAt).toISOString()}, after the last push to the head` };

@@ -50,7 +50,8 @@ export function acquireLock(path: string, runId: string, pid = process.pid): { s
     const owner = readOwner(path);
     if (owner && processAlive(owner.pid) && owner.pid !== pid) {
       throw new LockBusyError(
-        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path}: runs on one kernel must not overlap; wait for it, or remove ${path} if that process is not alloc-balance`,
+        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path}: ` +
+          `runs on one kernel must not overlap; wait for it, or remove ${path} if that process is not alloc-balance`,
       );
     }
     stale = owner ?? undefined;

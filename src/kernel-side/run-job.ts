@@ -292,7 +292,8 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     if (b.survived) fail('setup-failed', 'processes of the background command survived SIGKILL');
     else if (b.exitedEarly) {
       status.notes.push(
-        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`,
+        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): ` +
+          `its load did not cover the whole run; see ${BACKGROUND_LOG}`,
       );
     } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background!.graceSeconds} s`);
   }

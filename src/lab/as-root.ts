@@ -50,6 +50,7 @@ export function rootNeeded(who: Identity, refusal: string, labDir: string): stri
   return (
     `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. ` +
     'Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), ' +
-    `or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`
+    `or prepare the lab once by hand where the action looks for it: ` +
+    `sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`
   );
 }

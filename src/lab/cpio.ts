@@ -23,7 +23,7 @@ function pad4(n: number): Buffer {
 
 function record(ino: number, name: string, mode: number, data: Buffer, rdev: [number, number] = [0, 0]): Buffer[] {
   const nameBuf = Buffer.from(`${name}\0`, 'utf8');
-  const header = '070701' + [ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join('');
+  const header = `070701${[ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join('')}`;
   const head = Buffer.concat([Buffer.from(header, 'ascii'), nameBuf]);
   return [head, pad4(head.length), data, pad4(data.length)];
 }

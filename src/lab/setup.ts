@@ -99,7 +99,8 @@ async function chooseRelease(ctx: SetupContext, wanted: string, isPrepared: (rel
   }
   throw new UsageError(
     installed.length
-      ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): run apt-get update, or install the headers of an available release and pass --kernel`
+      ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): ` +
+          `run apt-get update, or install the headers of an available release and pass --kernel`
       : `${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`,
   );
 }

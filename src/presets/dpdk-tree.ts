@@ -137,7 +137,8 @@ export function detectDpdkTree(dir: string): DpdkTree {
   const looksLikeDpdk = version !== null || isDir(join(root, 'lib/eal')) || isDir(join(root, 'lib/librte_eal'));
   if (!looksLikeDpdk) {
     throw new UsageError(
-      `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`,
+      `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): ` +
+        `set module-dir to the DPDK checkout, or use preset: none for another module`,
     );
   }
   const kniDir = layout;
@@ -172,11 +173,13 @@ export function requireKni(tree: DpdkTree): DpdkTree & { kniDir: string; layout:
     const v = tree.version;
     if (v && versionAtLeast(v, KNI_REMOVED_IN)) {
       throw new UsageError(
-        `DPDK ${v.text} in ${tree.root} has no KNI: it was removed in DPDK ${KNI_REMOVED_IN}. Test a tree up to v23.07 with preset: dpdk-kni, or your own module with preset: none`,
+        `DPDK ${v.text} in ${tree.root} has no KNI: it was removed in DPDK ${KNI_REMOVED_IN}. ` +
+          `Test a tree up to v23.07 with preset: dpdk-kni, or your own module with preset: none`,
       );
     }
     throw new UsageError(
-      `DPDK tree ${tree.root}${v ? ` (${v.text})` : ''} has no KNI module: neither kernel/linux/kni (v18.05..v23.07) nor lib/librte_eal/linuxapp/kni (up to v18.02) exists`,
+      `DPDK tree ${tree.root}${v ? ` (${v.text})` : ''} has no KNI module: ` +
+        `neither kernel/linux/kni (v18.05..v23.07) nor lib/librte_eal/linuxapp/kni (up to v18.02) exists`,
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {

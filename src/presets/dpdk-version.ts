@@ -8,8 +8,6 @@ export interface DpdkVersion {
   text: string;
 }
 
-/** First release with the module in kernel/linux/kni (before: lib/librte_eal/linuxapp/kni). */
-export const KERNEL_LINUX_KNI_SINCE = '18.05';
 /** Last release with examples/kni. */
 export const KNI_EXAMPLE_UNTIL = '22.07';
 /** First release without KNI at all. */

@@ -80,7 +80,8 @@ export function chooseBuildWay(tree: DpdkTree, way: DpdkBuildWay, mesonAvailable
   if (way === 'meson') {
     if (!mesonPossible) {
       throw new UsageError(
-        `dpdk-build: meson is not possible for ${tree.root}: its meson build has no kernel/linux/kni/meson.build (DPDK before v18.11). Use dpdk-build: kbuild or auto`,
+        `dpdk-build: meson is not possible for ${tree.root}: ` +
+          `its meson build has no kernel/linux/kni/meson.build (DPDK before v18.11). Use dpdk-build: kbuild or auto`,
       );
     }
     return 'meson';

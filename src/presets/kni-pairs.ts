@@ -63,8 +63,3 @@ export const KNI_PAIRS: readonly KniPairInfo[] = [
 export function defaultKniTrack(): PairSpec[] {
   return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
 }
-
-/** The preset's knowledge of a pair, when it is one of KNI's. */
-export function kniPairInfo(pair: PairSpec): KniPairInfo | undefined {
-  return KNI_PAIRS.find((p) => p.alloc === pair.alloc && p.free === pair.free);
-}

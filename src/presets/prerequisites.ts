@@ -53,7 +53,10 @@ export function missingRequirements(reqs: readonly Requirement[], probe: Probe):
 /** One sentence naming what is missing and the command that installs it. */
 export function describeMissing(missing: readonly Requirement[]): string {
   const packages = [...new Set(missing.map((r) => r.debianPackage))];
-  return `the DPDK build needs ${missing.map((r) => r.what).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed: sudo apt-get install -y ${packages.join(' ')}`;
+  return (
+    `the DPDK build needs ${missing.map((r) => r.what).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed: ` +
+    `sudo apt-get install -y ${packages.join(' ')}`
+  );
 }
 
 function onPath(program: string, env: NodeJS.ProcessEnv): boolean {

@@ -119,7 +119,8 @@ function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | n
     ['base', base],
   ] as const) {
     for (const x of a?.crossCheck ?? []) {
-      lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${x.agree ? '✅ agree' : '⚠️ differ'}`);
+      const agree = x.agree ? '✅ agree' : '⚠️ differ';
+      lines.push(`- ${side} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${agree}`);
     }
     for (const x of a?.slabCheck ?? []) lines.push(`- ${side} /proc/slabinfo, ${x.text}`);
     const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);

@@ -35,7 +35,8 @@ export function renderText(c: Comparison): string {
   const out = [c.headline, '', ...table(header, rows, (col) => col >= 1 && col <= 7)];
   out.push(
     '',
-    `base: ${c.base.cycles} cycle(s)${c.base.complete ? '' : ', INCOMPLETE'} · PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`,
+    `base: ${c.base.cycles} cycle(s)${c.base.complete ? '' : ', INCOMPLETE'} · ` +
+      `PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`,
   );
   if (c.reasons.length) out.push('', ...c.reasons.map((r) => `- ${r}`));
   return `${out.join('\n')}\n`;
@@ -56,7 +57,8 @@ export function renderAnalysisText(a: AnalysisResult): string {
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
       out.push(
-        `  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ''}, cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(' <- ')}]` : ''}`,
+        `  outstanding ${o.address} from ${o.caller}${o.location ? ` (${o.location})` : ''}, ` +
+          `cycle ${o.cycle}${o.stack?.length ? ` [${o.stack.join(' <- ')}]` : ''}`,
       );
     }
   }

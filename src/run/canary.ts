@@ -86,7 +86,10 @@ export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: Si
   return {
     ...comparison,
     verdict: 'inconclusive',
-    headline: `⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
+    headline:
+      `⚠️ inconclusive: ` +
+      `the canary's known leak was not detected, ` +
+      `the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
     reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons],
   };
 }
@@ -96,9 +99,17 @@ export function canaryMarkdown(canary: CanaryResult | undefined): string {
   if (!canary) return '';
   const where = `${CANARY_SITE}${canary.location ? ` (${canary.location.split('/').pop()})` : ''}`;
   if (canary.caught) {
-    return `\n🐤 Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.\n`;
+    return (
+      `\n🐤 Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where}) ` +
+      `was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.\n`
+    );
   }
-  return `\n⚠️ Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.\n`;
+  return (
+    `\n⚠️ Canary NOT caught: ${canary.reason}. ` +
+    `The detector does not work ` +
+    `on this machine/kernel (${canary.kernel}); ` +
+    `the table below proves nothing.\n`
+  );
 }
 
 function canaryRunId(): string {

@@ -132,7 +132,9 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
       return {
         ...run,
         status: 'setup-failed',
-        reason: `track: auto found no allocator the tracker knows among the imports of ${module.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`,
+        reason:
+          `track: auto found no allocator the tracker knows among the imports of ${module.name}.ko: ` +
+          `name the pairs to trace in the track input (ALLOC:FREE)`,
       };
     }
     track = found.pairs;

@@ -102,7 +102,8 @@ describe('kprobe/kretprobe pairing by address', () => {
   });
 
   it('cross-checks with function-tracer lines of the same pair in the trace', () => {
-    const both = `${fixture('leaky-kprobe-6.1.trace')}\n          leakyd-121     [000] .....     5.100299: alloc_netdev_mqs <-leaky_create+0x87/0x100 [leaky]\n`;
+    const functionLine = '          leakyd-121     [000] .....     5.100299: alloc_netdev_mqs <-leaky_create+0x87/0x100 [leaky]';
+    const both = `${fixture('leaky-kprobe-6.1.trace')}\n${functionLine}\n`;
     const x = analyzeText(both, { pairs: [NETDEV], moduleMap: leakyMap() });
     expect(x.pairs[0].method).toBe('kprobe');
     expect(x.crossCheck).toEqual([{ pair: 'alloc_netdev_mqs:free_netdev', kprobeAllocs: 3, functionAllocs: 1, agree: false }]);

@@ -39,7 +39,9 @@ test('no root and no passwordless sudo: one error naming root, passwordless sudo
   expect(r.status, out).toBe(1);
   expect(out).toMatch(
     new RegExp(
-      `^::error::target: vm sets up its kernel lab as root \\(apt packages, kernel headers\\), but this action runs as uid ${NOBODY} and (sudo is not installed \\(not found on PATH\\)|sudo -n refused: .*)\\. Run the runner as root or allow it passwordless sudo`,
+      `^::error::target: vm sets up its kernel lab as root \\(apt packages, kernel headers\\), ` +
+        `but this action runs as uid ${NOBODY} and (sudo is not installed \\(not found on PATH\\)|sudo -n refused: .*)\\. ` +
+        `Run the runner as root or allow it passwordless sudo`,
       'm',
     ),
   );

@@ -45,7 +45,8 @@ describe('target: host, on the kernel the action runs on', () => {
       `cd '${repo.dir}'
 ${env} '${NODE24}' '${p.argv[0]}' > '${out}/main.log' 2>&1; echo $? > '${out}/main.code'
 ${env} '${NODE24}' '${p.argv[0].replace(/index\.js$/, 'post.js')}' > '${out}/post.log' 2>&1
-{ cat /proc/modules | grep -c '^kni_like ' ; ls /sys/kernel/tracing/instances | wc -l ; grep -c ':ab' /sys/kernel/tracing/kprobe_events ; } > '${out}/after.txt' 2>&1
+{ cat /proc/modules | grep -c '^kni_like ' ; ls /sys/kernel/tracing/instances | wc -l ; ` +
+        `grep -c ':ab' /sys/kernel/tracing/kprobe_events ; } > '${out}/after.txt' 2>&1
 git -C '${repo.dir}' worktree list --porcelain | grep -c '^worktree ' >> '${out}/after.txt'
 exit 0
 `,

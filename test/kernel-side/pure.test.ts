@@ -98,7 +98,10 @@ describe('tracked names against a real available_filter_functions (recorded on a
       ['free_netdevs', 'free', 'free_netdev'],
     ]);
     expect(describeUnknownNames(unknown)).toMatch(
-      /^"alloc_netdev_mq" \(alloc\) is not a traceable kernel function on this kernel: did you mean alloc_netdev_mqs, .*\?; "free_netdevs" \(free\) is not a traceable kernel function on this kernel: did you mean free_netdev\b/,
+      new RegExp(
+        /^"alloc_netdev_mq" \(alloc\) is not a traceable kernel function on this kernel: did you mean alloc_netdev_mqs, .*\?; /.source +
+          /"free_netdevs" \(free\) is not a traceable kernel function on this kernel: did you mean free_netdev\b/.source,
+      ),
     );
   });
 

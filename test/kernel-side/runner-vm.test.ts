@@ -192,7 +192,11 @@ describe('target run in a VM', () => {
     // Paired in trace order: a released net_dev's address may be reused by a later lad_dev.
     const allocated = new Map<string, string>();
     for (const m of trace.matchAll(
-      /a0: \((0x[0-9a-f]+) <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=(0x[0-9a-f]+)|f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=(0x[0-9a-f]+)/g,
+      new RegExp(
+        /a0: \((0x[0-9a-f]+) <[0-9a-f]{16}> <- alloc_netdev_mqs <[0-9a-f]{16}>\) ret=(0x[0-9a-f]+)/.source +
+          /|f0: \(free_netdev\+0x0\/0x[0-9a-f]+ <[0-9a-f]{16}>\) ptr=(0x[0-9a-f]+)/.source,
+        'g',
+      ),
     )) {
       if (m[2] !== undefined) allocated.set(m[2], m[1]);
       else allocated.delete(m[3]);

@@ -264,10 +264,16 @@ describe('provisionLab', () => {
     const error = await provisionLab('', f.io).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(
-      /^target: vm sets up its kernel lab as root .* runs as uid 1001 and sudo -n refused: a password is required\. Run the runner as root or allow it passwordless sudo/,
+      new RegExp(
+        /^target: vm sets up its kernel lab as root .* runs as uid 1001 and sudo -n refused: a password is required\. /.source +
+          /Run the runner as root or allow it passwordless sudo/.source,
+      ),
     );
     expect((error as Error).message).toMatch(
-      /or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118 \(docs\/self-hosted-runner\.md\)$/,
+      new RegExp(
+        /or prepare the lab once by hand where the action looks for it: /.source +
+          /sudo alloc-balance lab setup --dir \/tc\/lab --owner 1001:118 \(docs\/self-hosted-runner\.md\)$/.source,
+      ),
     );
     expect(f.cacheCalls).toEqual([]);
   });

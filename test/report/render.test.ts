@@ -112,10 +112,12 @@ describe('markdown', () => {
     const source = { serverUrl: 'https://github.com', repo: HEAD_REPO, sha: HEAD_SHA };
     const md = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis, source });
     expect(md).toContain(
-      `| ❌ new leak | &nbsp;&nbsp;\`igb_like_probe\` [kni_like.c:59](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L59) | 6/6 | 6/0 | 0 → 2 | +2 |`,
+      `| ❌ new leak | &nbsp;&nbsp;\`igb_like_probe\` ` +
+        `[kni_like.c:59](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L59) | 6/6 | 6/0 | 0 → 2 | +2 |`,
     );
     expect(md).toContain(
-      `| ✅ balanced | &nbsp;&nbsp;\`kni_like_ioctl_create\` [kni_like.c:80](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L80) | 6/6 | 6/6 | 0 → 0 | 0 |`,
+      `| ✅ balanced | &nbsp;&nbsp;\`kni_like_ioctl_create\` ` +
+        `[kni_like.c:80](https://github.com/eve-contrib/kni-driver/blob/${HEAD_SHA}/kni_like.c#L80) | 6/6 | 6/6 | 0 → 0 | 0 |`,
     );
     for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.replace(/\\\|/g, '').split(' | ')).toHaveLength(6);
     const unlinked = renderMarkdown(report.comparison, { base: report.base.analysis, pr: report.pr.analysis });

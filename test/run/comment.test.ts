@@ -65,7 +65,10 @@ describe('the comment of one report', () => {
     expect(runUrl(env)).toBe('https://github.com/nic-lab/kni-driver/actions/runs/14120386231/attempts/2');
     expect(runUrl({})).toBeNull();
     expect(contextLine(report, { runUrl: runUrl(env) })).toBe(
-      `base [\`9f2c1e0b7d4a\`](https://github.com/eve-contrib/kni-driver/commit/${BASE_SHA}) → PR [\`4e7d2c9a1b0f\`](https://github.com/eve-contrib/kni-driver/commit/${HEAD_SHA}) · kernel ${report.runner.kernel} · target vm · runner nic-runner-1 · [workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231/attempts/2)`,
+      `base [\`9f2c1e0b7d4a\`](https://github.com/eve-contrib/kni-driver/commit/${BASE_SHA}) → PR ` +
+        `[\`4e7d2c9a1b0f\`](https://github.com/eve-contrib/kni-driver/commit/${HEAD_SHA}) · ` +
+        `kernel ${report.runner.kernel} · target vm · runner nic-runner-1 · ` +
+        `[workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231/attempts/2)`,
     );
     const demo = { ...report, change: undefined };
     expect(contextLine(demo, {})).toBe(`base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1`);

@@ -49,7 +49,10 @@ describe('parseSettings', () => {
     [
       { track: 'kmalloc:free_netdev' },
       'track',
-      /free_netdev releases net devices, kmalloc allocates slab objects \(kmalloc, kmem_cache\), which kfree or kmem_cache_free or kvfree release: write kmalloc:kfree/,
+      new RegExp(
+        /free_netdev releases net devices, kmalloc allocates slab objects \(kmalloc, kmem_cache\), /.source +
+          /which kfree or kmem_cache_free or kvfree release: write kmalloc:kfree/.source,
+      ),
     ],
     [{ track: 'kfree:kmalloc' }, 'track', /kfree releases objects, it does not allocate them: write the allocator first/],
     [{ track: 'auto, kmalloc:kfree' }, 'track', /auto stands alone/],
