@@ -377,9 +377,12 @@ var init_allocator_families = __esm({
 });
 
 // src/core/pair-spec.ts
+function isKernelSymbol(name) {
+  return SYMBOL.test(name);
+}
 function parsePair(text2) {
   const parts = text2.trim().split(":");
-  if (parts.length !== 2 || !SYMBOL.test(parts[0]) || !SYMBOL.test(parts[1])) {
+  if (parts.length !== 2 || !isKernelSymbol(parts[0]) || !isKernelSymbol(parts[1])) {
     throw new Error(`"${text2}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
   }
   return { alloc: parts[0], free: parts[1] };
@@ -3687,7 +3690,7 @@ function parseTargetJob(text2, source = "file") {
     args: r.string(m, "args", "module.args", "")
   };
   if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
-  if (!SYMBOL2.test(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
+  if (!isKernelSymbol(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
   const w = r.object(j, "workload", "workload");
   const workload = {
     command: r.string(w, "command", "workload.command"),
@@ -3723,13 +3726,13 @@ function parseTargetJob(text2, source = "file") {
     if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
     const alloc = r.string(p, "alloc", `track[${i}].alloc`);
     const free = r.string(p, "free", `track[${i}].free`);
-    if (!SYMBOL2.test(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
-    if (!SYMBOL2.test(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
+    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
+    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
     const pair = { alloc, free };
     for (const key of ["moreAllocs", "moreFrees"]) {
       const list = p[key];
       if (list === void 0) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !SYMBOL2.test(n)))
+      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n)))
         r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
       pair[key] = list;
     }
@@ -3778,15 +3781,15 @@ function parseTargetJob(text2, source = "file") {
   }
   return job;
 }
-var DEFAULT_LOCK_FILE, SIGNALS2, SYMBOL2, JobReader;
+var DEFAULT_LOCK_FILE, SIGNALS2, JobReader;
 var init_job = __esm({
   "src/kernel-side/job.ts"() {
     "use strict";
     init_inputs();
+    init_pair_spec();
     init_errors();
     DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
     SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-    SYMBOL2 = /^[A-Za-z_][A-Za-z0-9_.]*$/;
     JobReader = class {
       constructor(source) {
         this.source = source;

@@ -73939,9 +73939,12 @@ function autoTrack(imports) {
 
 // src/core/pair-spec.ts
 var SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+function isKernelSymbol(name) {
+  return SYMBOL.test(name);
+}
 function parsePair(text2) {
   const parts = text2.trim().split(":");
-  if (parts.length !== 2 || !SYMBOL.test(parts[0]) || !SYMBOL.test(parts[1])) {
+  if (parts.length !== 2 || !isKernelSymbol(parts[0]) || !isKernelSymbol(parts[1])) {
     throw new Error(`"${text2}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
   }
   return { alloc: parts[0], free: parts[1] };

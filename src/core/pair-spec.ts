@@ -5,10 +5,15 @@ export { isKmemPair } from './allocator-families.js';
 
 const SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
+/** A name as the kernel spells functions and modules (`alloc_netdev_mqs`, `free_netdev.part.0`). */
+export function isKernelSymbol(name: string): boolean {
+  return SYMBOL.test(name);
+}
+
 /** Parses `alloc_netdev_mqs:free_netdev`; throws with a message saying what is wrong. */
 export function parsePair(text: string): PairSpec {
   const parts = text.trim().split(':');
-  if (parts.length !== 2 || !SYMBOL.test(parts[0]) || !SYMBOL.test(parts[1])) {
+  if (parts.length !== 2 || !isKernelSymbol(parts[0]) || !isKernelSymbol(parts[1])) {
     throw new Error(`"${text}" is not a pair: write ALLOC:FREE with two kernel function names, e.g. alloc_netdev_mqs:free_netdev`);
   }
   return { alloc: parts[0], free: parts[1] };

@@ -2,6 +2,7 @@
 // needs, written by the action (host target) or by the VM driver (vm target).
 import { MAX_CYCLES } from '../settings/inputs.js';
 import type { PairSpec } from '../core/model.js';
+import { isKernelSymbol } from '../core/pair-spec.js';
 import { UsageError } from '../errors.js';
 
 export interface TargetWorkload {
@@ -75,7 +76,6 @@ export interface TargetJob {
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-const SYMBOL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 type Json = Record<string, unknown>;
 
@@ -136,7 +136,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     args: r.string(m, 'args', 'module.args', ''),
   };
   if (module.path === '') r.fail('module.path', 'the path of a .ko file', module.path);
-  if (!SYMBOL.test(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
+  if (!isKernelSymbol(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
 
   const w = r.object(j, 'workload', 'workload');
   const workload: TargetWorkload = {
@@ -174,13 +174,13 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     if (typeof p !== 'object' || p === null) r.fail(`track[${i}]`, '{alloc, free}', p);
     const alloc = r.string(p as Json, 'alloc', `track[${i}].alloc`);
     const free = r.string(p as Json, 'free', `track[${i}].free`);
-    if (!SYMBOL.test(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
-    if (!SYMBOL.test(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
+    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
+    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
     const pair: PairSpec = { alloc, free };
     for (const key of ['moreAllocs', 'moreFrees'] as const) {
       const list = (p as Json)[key];
       if (list === undefined) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !SYMBOL.test(n)))
+      if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !isKernelSymbol(n)))
         r.fail(`track[${i}].${key}`, 'a list of kernel function names', list);
       pair[key] = list as string[];
     }
