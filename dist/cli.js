@@ -6033,7 +6033,7 @@ function qemuArgs(c) {
   const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...c.extraAppend ?? []];
   return [
     "-accel",
-    c.accel,
+    c.accel === "tcg" ? TCG_ACCEL : c.accel,
     "-cpu",
     c.accel === "kvm" ? "host" : "max",
     "-m",
@@ -6066,12 +6066,13 @@ function detectAccel() {
     return "tcg";
   }
 }
-var BASE_APPEND;
+var BASE_APPEND, TCG_ACCEL;
 var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
     "use strict";
     init_guest_scripts();
     BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
+    TCG_ACCEL = "tcg,thread=single";
   }
 });
 

@@ -82095,11 +82095,12 @@ var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
+var TCG_ACCEL = "tcg,thread=single";
 function qemuArgs(c) {
   const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...c.extraAppend ?? []];
   return [
     "-accel",
-    c.accel,
+    c.accel === "tcg" ? TCG_ACCEL : c.accel,
     "-cpu",
     c.accel === "kvm" ? "host" : "max",
     "-m",

@@ -26,11 +26,20 @@ function optValue(s: string): string {
   return s.replace(/,/g, ',,');
 }
 
+/**
+ * Software emulation runs all vCPUs on one host thread. With a thread per vCPU (QEMU's default),
+ * a loaded host has been seen to leave one guest CPU asleep through its timer and IPIs: the other
+ * CPU then waits forever for it (a soft lockup in smp_call_function_many_cond while tracing is
+ * switched off). The job's guest work is light (the module is built on the host), so one thread
+ * costs little, and under CI several VMs share the cores anyway.
+ */
+export const TCG_ACCEL = 'tcg,thread=single';
+
 export function qemuArgs(c: QemuConfig): string[] {
   const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...(c.extraAppend ?? [])];
   return [
     '-accel',
-    c.accel,
+    c.accel === 'tcg' ? TCG_ACCEL : c.accel,
     '-cpu',
     c.accel === 'kvm' ? 'host' : 'max',
     '-m',

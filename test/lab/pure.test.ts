@@ -203,5 +203,13 @@ describe('QEMU command line and kernel image', () => {
     expect(args[args.indexOf('-append') + 1]).toContain('oops=panic');
     expect(args[args.indexOf('-append') + 1]).toContain('softlockup_panic=1');
     expect(args[args.indexOf('-append') + 1]).toContain('alloc_balance.ctl=/tmp/c');
+    expect(args.slice(args.indexOf('-accel'), args.indexOf('-accel') + 2)).toEqual(['-accel', 'kvm']);
+  });
+
+  test('software emulation: the max CPU model, all vCPUs on one thread', () => {
+    const args = qemuArgs({ vmlinux: '/k', initrd: '/i', accel: 'tcg', memoryMb: 512, cpus: 2, outDir: '/o', ctlDir: '/c' });
+    expect(args.slice(args.indexOf('-accel'), args.indexOf('-accel') + 2)).toEqual(['-accel', 'tcg,thread=single']);
+    expect(args.slice(args.indexOf('-cpu'), args.indexOf('-cpu') + 2)).toEqual(['-cpu', 'max']);
+    expect(args.slice(args.indexOf('-smp'), args.indexOf('-smp') + 2)).toEqual(['-smp', '2']);
   });
 });
