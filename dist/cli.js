@@ -826,18 +826,22 @@ var init_awaiting_stacks = __esm({
     AwaitingStacks = class {
       slots = [];
       levels = [];
+      /** Object address -> slot, of the awaiting allocations. */
+      allocations = /* @__PURE__ */ new Map();
       size = 0;
       /** Call passed() for the event's context first: its slot is free then. */
       add(p) {
         const cpu = p.context >> 3;
         this.slots[p.context] = p;
         this.levels[cpu] = (this.levels[cpu] ?? 0) | 1 << (p.context & 7);
+        if (p.kind === ALLOC_OBJECT) this.allocations.set(p.address, p.context);
         this.size++;
       }
       take(context3) {
         const p = this.slots[context3];
         this.slots[context3] = void 0;
         this.levels[context3 >> 3] &= ~(1 << (context3 & 7));
+        if (p.kind === ALLOC_OBJECT && this.allocations.get(p.address) === context3) this.allocations.delete(p.address);
         this.size--;
         return p;
       }
@@ -867,13 +871,8 @@ var init_awaiting_stacks = __esm({
        * (on a CPU that has printed nothing since) is counted first.
        */
       settleAddress(address, done) {
-        for (let c = 0; c < this.slots.length; c++) {
-          const p = this.slots[c];
-          if (p !== void 0 && p.kind === ALLOC_OBJECT && p.address === address) {
-            done(this.take(c));
-            return;
-          }
-        }
+        const context3 = this.allocations.get(address);
+        if (context3 !== void 0) done(this.take(context3));
       }
       /** Every awaiting event, done as it is: at a cycle marker and at the end of the trace. */
       drain(done) {

@@ -80317,18 +80317,22 @@ function lineContext(text2, start, end) {
 var AwaitingStacks = class {
   slots = [];
   levels = [];
+  /** Object address -> slot, of the awaiting allocations. */
+  allocations = /* @__PURE__ */ new Map();
   size = 0;
   /** Call passed() for the event's context first: its slot is free then. */
   add(p) {
     const cpu = p.context >> 3;
     this.slots[p.context] = p;
     this.levels[cpu] = (this.levels[cpu] ?? 0) | 1 << (p.context & 7);
+    if (p.kind === ALLOC_OBJECT) this.allocations.set(p.address, p.context);
     this.size++;
   }
   take(context5) {
     const p = this.slots[context5];
     this.slots[context5] = void 0;
     this.levels[context5 >> 3] &= ~(1 << (context5 & 7));
+    if (p.kind === ALLOC_OBJECT && this.allocations.get(p.address) === context5) this.allocations.delete(p.address);
     this.size--;
     return p;
   }
@@ -80358,13 +80362,8 @@ var AwaitingStacks = class {
    * (on a CPU that has printed nothing since) is counted first.
    */
   settleAddress(address, done) {
-    for (let c = 0; c < this.slots.length; c++) {
-      const p = this.slots[c];
-      if (p !== void 0 && p.kind === ALLOC_OBJECT && p.address === address) {
-        done(this.take(c));
-        return;
-      }
-    }
+    const context5 = this.allocations.get(address);
+    if (context5 !== void 0) done(this.take(context5));
   }
   /** Every awaiting event, done as it is: at a cycle marker and at the end of the trace. */
   drain(done) {
@@ -81827,14 +81826,15 @@ var StateRecorder = class {
     this.save(KEYS.worktrees, JSON.stringify(value));
   }
   undoFile(file) {
-    if (this.undoFiles.includes(file)) return;
-    this.undoFiles.push(file);
-    this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
+    this.append(this.undoFiles, KEYS.undoFiles, file);
   }
   tempDir(dir) {
-    if (this.tempDirs.includes(dir)) return;
-    this.tempDirs.push(dir);
-    this.save(KEYS.tempDirs, JSON.stringify(this.tempDirs));
+    this.append(this.tempDirs, KEYS.tempDirs, dir);
+  }
+  append(list, key, item) {
+    if (list.includes(item)) return;
+    list.push(item);
+    this.save(key, JSON.stringify(list));
   }
 };
 

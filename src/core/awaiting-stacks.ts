@@ -75,6 +75,8 @@ export function lineContext(text: string, start: number, end: number): number {
 export class AwaitingStacks {
   private readonly slots: (PendingEvent | undefined)[] = [];
   private readonly levels: number[] = [];
+  /** Object address -> slot, of the awaiting allocations. */
+  private readonly allocations = new Map<string, number>();
   size = 0;
 
   /** Call passed() for the event's context first: its slot is free then. */
@@ -82,6 +84,7 @@ export class AwaitingStacks {
     const cpu = p.context >> 3;
     this.slots[p.context] = p;
     this.levels[cpu] = (this.levels[cpu] ?? 0) | (1 << (p.context & 7));
+    if (p.kind === ALLOC_OBJECT) this.allocations.set(p.address, p.context);
     this.size++;
   }
 
@@ -89,6 +92,7 @@ export class AwaitingStacks {
     const p = this.slots[context] as PendingEvent;
     this.slots[context] = undefined;
     this.levels[context >> 3] &= ~(1 << (context & 7));
+    if (p.kind === ALLOC_OBJECT && this.allocations.get(p.address) === context) this.allocations.delete(p.address);
     this.size--;
     return p;
   }
@@ -122,13 +126,8 @@ export class AwaitingStacks {
    * (on a CPU that has printed nothing since) is counted first.
    */
   settleAddress(address: string, done: (p: PendingEvent) => void): void {
-    for (let c = 0; c < this.slots.length; c++) {
-      const p = this.slots[c];
-      if (p !== undefined && p.kind === ALLOC_OBJECT && p.address === address) {
-        done(this.take(c));
-        return;
-      }
-    }
+    const context = this.allocations.get(address);
+    if (context !== undefined) done(this.take(context));
   }
 
   /** Every awaiting event, done as it is: at a cycle marker and at the end of the trace. */

@@ -260,6 +260,17 @@ describe('stacks that do not follow their event (6.1 kmem events with the stackt
     }
   });
 
+  it('counts an allocation still waiting for its stack before another CPU releases the same object', () => {
+    const lines = trace.split('\n');
+    const at = lines.findIndex((l) => l.includes('ptr=ffff8880063a0ea0'));
+    // A real kfree of the other CPU, now of the kzalloc's object, right after the allocation.
+    const release = (lines.find((l) => l.includes('[000]') && l.includes(' kfree: ')) as string).replace(/ptr=\S+/, 'ptr=ffff8880063a0ea0');
+    lines.splice(at + 1, 0, release);
+    const p = analyzeText(lines.join('\n'), { pairs: [SLAB], moduleMap: shapesMap() }).pairs[0];
+    expect(p.module).toEqual({ allocs: 5, frees: 3, outstanding: 2 });
+    expect(p.objects.map((o) => o.address)).not.toContain('0xffff8880063a0ea0');
+  });
+
   it('gives a stack to no event of another level or another CPU', () => {
     const lines = trace.split('\n');
     const at = kasprintfAt(lines);
