@@ -24,15 +24,17 @@ export class StateRecorder {
   }
 
   undoFile(file: string): void {
-    if (this.undoFiles.includes(file)) return;
-    this.undoFiles.push(file);
-    this.save(KEYS.undoFiles, JSON.stringify(this.undoFiles));
+    this.append(this.undoFiles, KEYS.undoFiles, file);
   }
 
   tempDir(dir: string): void {
-    if (this.tempDirs.includes(dir)) return;
-    this.tempDirs.push(dir);
-    this.save(KEYS.tempDirs, JSON.stringify(this.tempDirs));
+    this.append(this.tempDirs, KEYS.tempDirs, dir);
+  }
+
+  private append(list: string[], key: string, item: string): void {
+    if (list.includes(item)) return;
+    list.push(item);
+    this.save(key, JSON.stringify(list));
   }
 }
 
