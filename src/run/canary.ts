@@ -86,10 +86,7 @@ export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: Si
   return {
     ...comparison,
     verdict: 'inconclusive',
-    headline:
-      `⚠️ inconclusive: ` +
-      `the canary's known leak was not detected, ` +
-      `the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
+    headline: `⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
     reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons],
   };
 }
@@ -104,12 +101,7 @@ export function canaryMarkdown(canary: CanaryResult | undefined): string {
       `was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.\n`
     );
   }
-  return (
-    `\n⚠️ Canary NOT caught: ${canary.reason}. ` +
-    `The detector does not work ` +
-    `on this machine/kernel (${canary.kernel}); ` +
-    `the table below proves nothing.\n`
-  );
+  return `\n⚠️ Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.\n`;
 }
 
 function canaryRunId(): string {
