@@ -2237,7 +2237,7 @@ import { spawn } from "node:child_process";
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const started = Date.now();
-  return new Promise((resolve7) => {
+  return new Promise((resolve8) => {
     const out = new Tail(max);
     const err = new Tail(max);
     const both = new Tail(max);
@@ -2273,7 +2273,7 @@ function runCommand(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve7({
+      resolve8({
         code,
         signal,
         stdout: out.text(),
@@ -2931,14 +2931,14 @@ var init_command = __esm({
     init_errors();
     spawnRunner = {
       run(cmd, args, opts = {}) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
           const out = [];
           const err = [];
           child.stdout.on("data", (b) => out.push(b));
           child.stderr.on("data", (b) => err.push(b));
           child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
-          child.on("close", (code) => resolve7({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+          child.on("close", (code) => resolve8({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
         });
       }
     };
@@ -3009,16 +3009,26 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "${MARKER2} init $(cut -d' ' -f1 /proc/uptime)"
 for m in ${modules.join(" ")}; do insmod "$m" || fail "insmod $m"; done
-ctl=
-for w in $(cat /proc/cmdline); do case "$w" in ${CTL_PARAM}=*) ctl="\${w#*=}";; esac; done
-[ -n "$ctl" ] || fail "no ${CTL_PARAM}= on the kernel command line"
-mkdir -p /mnt/host /mnt/rw /newroot
-mount -t 9p -o ${opts9p},cache=loose,ro ${HOSTROOT_TAG} /mnt/host || fail "mount of the host root over 9p"
-. "/mnt/host$ctl/guest.env" || fail "cannot read $ctl/guest.env"
-mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || fail "overlay over the host root"
+mkdir -p /mnt/ctl /mnt/ro /mnt/rw /newroot
+mount -t 9p -o ${opts9p},ro ${CTL_TAG} /mnt/ctl || fail "mount of the control folder over 9p"
+. /mnt/ctl/guest.env || fail "cannot read guest.env"
 R=/newroot
+mount -t tmpfs -o mode=0755 tmpfs $R || fail "tmpfs root"
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
+for l in $LINKS; do ln -s "\${l#*:}" "$R\${l%%:*}" || fail "link \${l%%:*}"; done
+i=0
+while [ "$i" -lt "$SHARE_COUNT" ]; do
+  eval "p=\\$SHARE_$i"
+  mkdir -p "/mnt/ro/$i" "/mnt/rw/u$i" "/mnt/rw/w$i" "$R$p"
+  mount -t 9p -o ${opts9p},cache=loose,ro ${SHARE_TAG_PREFIX}$i "/mnt/ro/$i" || fail "mount of $p over 9p"
+  mount -t overlay overlay -o "lowerdir=/mnt/ro/$i,upperdir=/mnt/rw/u$i,workdir=/mnt/rw/w$i" "$R$p" || fail "overlay over $p"
+  i=$((i + 1))
+done
+mkdir -p $R/etc $R/tmp $R/var/tmp $R/root $R/proc $R/sys $R/dev $R/run $R/mnt
+chmod 1777 $R/tmp $R/var/tmp
+ln -s /run $R/var/run
+cp -a /mnt/ctl/etc/. $R/etc/ || fail "copy of /etc"
+cp /mnt/ctl/job.sh $R${GUEST_JOB} || fail "copy of the job"
 mkdir -p "$R$OUT" && mount -t 9p -o ${opts9p} ${OUT_TAG} "$R$OUT" || fail "mount of $OUT over 9p"
 mount -t proc proc $R/proc || fail "proc"
 mount -t sysfs sysfs $R/sys || fail "sysfs"
@@ -3029,16 +3039,16 @@ mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
 mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
 mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
-# The image's in-tree modules beside the host's /lib/modules/<release> (which holds the headers' build link): modprobe works.
-if [ -n "$MODULES" ] && [ -d "/mnt/host$MODULES" ]; then
+# The image's in-tree modules beside the headers' build link of /lib/modules/<release>: modprobe works.
+if [ -n "$MODULES" ] && [ -d "$R$MODULES" ]; then
   rel=$(uname -r)
   mkdir -p "$R/lib/modules/$rel"
-  for f in "/mnt/host$MODULES"/*; do
-    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#/mnt/host}" "$R/lib/modules/$rel/\${f##*/}"
+  for f in "$R$MODULES"/*; do
+    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#$R}" "$R/lib/modules/$rel/\${f##*/}"
   done
 fi
 echo "${MARKER2} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
-chroot $R /bin/sh "$ctl/job.sh" </dev/null
+chroot $R /bin/sh ${GUEST_JOB} </dev/null
 rc=$?
 echo "$rc" > "$R$OUT/${EXIT_CODE_FILE}"
 sync
@@ -3049,10 +3059,12 @@ halt_now
 function initFingerprint() {
   return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
-function guestEnvFile(outDir, nonce, modulesDir = "") {
-  return `OUT=${shQuote(outDir)}
-NONCE=${shQuote(nonce)}
-MODULES=${shQuote(modulesDir)}
+function guestEnvFile(outDir, nonce, root, modulesDir = "") {
+  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
+  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
+  lines.push(`SHARE_COUNT=${root.shares.length}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  return `${lines.join("\n")}
 `;
 }
 function jobScript(job) {
@@ -3062,16 +3074,17 @@ function jobScript(job) {
 exec env -i ${assignments.join(" ")} ${job.argv.map(shQuote).join(" ")}
 `;
 }
-var MARKER2, CTL_PARAM, EXIT_CODE_FILE, HOSTROOT_TAG, OUT_TAG, NINEP_MSIZE, DEFAULT_GUEST_PATH;
+var MARKER2, EXIT_CODE_FILE, CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX, NINEP_MSIZE, GUEST_JOB, DEFAULT_GUEST_PATH;
 var init_guest_scripts = __esm({
   "src/lab/guest-scripts.ts"() {
     "use strict";
     MARKER2 = "alloc-balance-guest:";
-    CTL_PARAM = "alloc_balance.ctl";
     EXIT_CODE_FILE = "guest-exit-code";
-    HOSTROOT_TAG = "hostroot";
+    CTL_TAG = "ctl";
     OUT_TAG = "out";
+    SHARE_TAG_PREFIX = "s";
     NINEP_MSIZE = 262144;
+    GUEST_JOB = "/.alloc-balance-job.sh";
     DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   }
 });
@@ -3160,7 +3173,7 @@ var init_platform = __esm({
   "src/lab/platform.ts"() {
     "use strict";
     init_errors();
-    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod"];
+    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod", "bubblewrap"];
   }
 });
 
@@ -3652,6 +3665,7 @@ var init_inputs = __esm({
       "vm-memory": whole(1024, 256, 65536),
       "vm-cpus": whole(2, 1, 64),
       "boot-timeout": whole(120, 5, 3600),
+      "vm-folders": text(),
       "trace-buffer-kb": whole(8192, 64, 1048576),
       stacks: flag(true),
       "timeout-minutes": whole(30, 1, 720),
@@ -3835,11 +3849,11 @@ function abortError(signal) {
   return signal.reason instanceof Error ? signal.reason : new RunAborted("cancelled", "the run was cancelled");
 }
 function sleep(ms, signal) {
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve7();
+      resolve8();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
@@ -3920,7 +3934,7 @@ async function startBackground(b, outDir, undo, abort) {
   });
   const pgid = child.pid;
   if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const closed = new Promise((resolve7) => child.on("close", () => resolve7()));
+  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   child.on("error", (e) => {
@@ -4824,7 +4838,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     stdio: ["ignore", "pipe", "pipe"]
   });
   const pgid = child.pid;
-  const closed = new Promise((resolve7) => child.on("close", () => resolve7()));
+  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
   child.on("error", (e) => {
     exit = { code: null, signal: null };
     window += `
@@ -5417,9 +5431,13 @@ function progressLine(line) {
   if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
   return null;
 }
-function runStep(argv, cwd, env, onOutput) {
+function writeCommand(path2, content) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
+}
+function runStep(argv, cwd, env, wrap, onOutput) {
   return new Promise((done) => {
-    const child = spawn5(argv[0], argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child = spawn5(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.setEncoding("utf8").on("data", onOutput);
     child.stderr.setEncoding("utf8").on("data", onOutput);
     child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
@@ -5432,12 +5450,12 @@ async function runBuildPlan(plan, opts = {}) {
     log += s;
     if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
   };
-  const env = { ...process.env, LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
   const every = (opts.progressEvery ?? 15) * 1e3;
   const outcomes = [];
   for (const step of plan.steps) {
     const started = Date.now();
-    if (step.kind === "write") {
+    if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync7(dirname5(step.path), { recursive: true });
         writeFileSync10(step.path, step.content);
@@ -5447,14 +5465,16 @@ async function runBuildPlan(plan, opts = {}) {
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const command = shellCommand(step.argv);
+    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === "write" ? void 0 : step.cwd;
+    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}
 `);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let output = "";
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(step.argv, step.cwd, env, (text2) => {
+    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
       append(text2);
       output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
@@ -5477,7 +5497,7 @@ async function runBuildPlan(plan, opts = {}) {
         ok: false,
         log: log.slice(-MAX_LOG),
         steps: outcomes,
-        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        reason: `${argv[0]} failed (${how}): ${command}`,
         failedOutput: r.error && !output ? r.error : output
       };
     }
@@ -5604,6 +5624,16 @@ function signalSpelling(read) {
     return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
   };
 }
+function readFolders(read, name) {
+  const raw = read(name);
+  const folders = raw.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const f of folders) {
+    if (/^\/+$/.test(f) || f.includes("\0")) {
+      throw new InputError(name, raw, "folders of this machine, one a line (absolute, or relative to the workspace), never / itself");
+    }
+  }
+  return folders;
+}
 function parseSettings(read) {
   const mode = readChoice(read, "mode");
   const preset = readChoice(read, "preset");
@@ -5647,7 +5677,8 @@ function parseSettings(read) {
       kernel: readText2(read, "vm-kernel"),
       memoryMb: readNumber(read, "vm-memory"),
       cpus: readNumber(read, "vm-cpus"),
-      bootTimeoutSeconds: readNumber(read, "boot-timeout")
+      bootTimeoutSeconds: readNumber(read, "boot-timeout"),
+      folders: readFolders(read, "vm-folders")
     },
     traceBufferKb: readNumber(read, "trace-buffer-kb"),
     stacks: readBool(read, "stacks"),
@@ -5767,7 +5798,7 @@ var init_git = __esm({
       code;
       stderr;
     };
-    git2 = (args, cwd) => new Promise((resolve7, reject) => {
+    git2 = (args, cwd) => new Promise((resolve8, reject) => {
       execFile(
         "git",
         args,
@@ -5781,7 +5812,7 @@ var init_git = __esm({
             const code = typeof error.code === "number" ? error.code : null;
             reject(new GitError(args, code, stderr || error.message));
           } else {
-            resolve7(stdout.trim());
+            resolve8(stdout.trim());
           }
         }
       );
@@ -6023,13 +6054,136 @@ var init_console_watch = __esm({
   }
 });
 
+// src/sandbox/system-view.ts
+import { existsSync as existsSync13, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
+import { dirname as dirname6, sep } from "node:path";
+function systemView(fs2 = hostFs) {
+  const folders = ["/usr"];
+  const links = [];
+  for (const name of SYSTEM_TOP) {
+    const path2 = `/${name}`;
+    const kind = fs2.kind(path2);
+    if (kind === "dir") folders.push(path2);
+    else if (kind === "link") links.push({ path: path2, target: fs2.readlink(path2) });
+  }
+  const names = [...ETC_ALLOW, ...fs2.list("/etc").filter((n) => ETC_PYTHON.test(n))];
+  const etc = [...new Set(names)].map((n) => `/etc/${n}`).filter((p) => fs2.kind(p) !== "none");
+  return { folders, links, etc };
+}
+function isWithin(path2, folder) {
+  return path2 === folder || path2.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+function distinctFolders(paths, covered = []) {
+  const real = paths.filter((p) => p !== "" && existsSync13(p)).map((p) => realpathSync(p));
+  const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
+  const kept = [];
+  for (const p of sorted) {
+    if (p === "/") throw new Error("the whole host root cannot be shared with PR code");
+    if (![...covered, ...kept].some((c) => isWithin(p, c))) kept.push(p);
+  }
+  return kept;
+}
+function installPrefix(program) {
+  const real = existsSync13(program) ? realpathSync(program) : program;
+  const bin = dirname6(real);
+  return bin.endsWith(`${sep}bin`) ? dirname6(bin) : bin;
+}
+var ETC_ALLOW, ETC_PYTHON, SYSTEM_TOP, hostFs;
+var init_system_view = __esm({
+  "src/sandbox/system-view.ts"() {
+    "use strict";
+    ETC_ALLOW = [
+      "passwd",
+      "group",
+      "nsswitch.conf",
+      "ld.so.cache",
+      "ld.so.conf",
+      "ld.so.conf.d",
+      "alternatives",
+      "localtime",
+      "timezone",
+      "os-release",
+      "debian_version",
+      "lsb-release",
+      "hosts",
+      "host.conf",
+      "protocols",
+      "services",
+      "mime.types",
+      "perl"
+    ];
+    ETC_PYTHON = /^python3(\.\d+)?$/;
+    SYSTEM_TOP = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+    hostFs = {
+      kind(path2) {
+        try {
+          const st = lstatSync(path2);
+          return st.isSymbolicLink() ? "link" : st.isDirectory() ? "dir" : "file";
+        } catch {
+          return "none";
+        }
+      },
+      readlink: (path2) => readlinkSync(path2),
+      list: (dir) => {
+        try {
+          return readdirSync5(dir);
+        } catch {
+          return [];
+        }
+      }
+    };
+  }
+});
+
+// src/lab/guest-output.ts
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync6 } from "node:fs";
+import { join as join12 } from "node:path";
+function scrubGuestOutput(dir, rel = "") {
+  const changed = [];
+  let names;
+  try {
+    names = readdirSync6(join12(dir, rel));
+  } catch {
+    return changed;
+  }
+  for (const name of names) {
+    const path2 = join12(rel, name);
+    const full = join12(dir, path2);
+    const st = lstatSync2(full);
+    if (st.isDirectory()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path2}/ (set-ID bits)`);
+      }
+      changed.push(...scrubGuestOutput(dir, path2));
+    } else if (st.isFile()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path2} (set-ID bits)`);
+      }
+    } else {
+      rmSync6(full, { force: true });
+      changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
+    }
+  }
+  return changed;
+}
+var SET_ID_BITS;
+var init_guest_output = __esm({
+  "src/lab/guest-output.ts"() {
+    "use strict";
+    SET_ID_BITS = 3072;
+  }
+});
+
 // src/lab/qemu-args.ts
 import { accessSync, constants as constants2, readFileSync as readFileSync20 } from "node:fs";
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
 function qemuArgs(c) {
-  const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...c.extraAppend ?? []];
+  const append = [...BASE_APPEND, ...c.extraAppend ?? []];
+  const readOnly = (path2, tag) => ["-virtfs", `local,path=${optValue(path2)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
     "-accel",
     c.accel === "tcg" ? TCG_ACCEL : c.accel,
@@ -6051,8 +6205,8 @@ function qemuArgs(c) {
     "-no-reboot",
     "-nic",
     "none",
-    "-virtfs",
-    `local,path=/,mount_tag=${HOSTROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
+    ...readOnly(c.ctlDir, CTL_TAG),
+    ...c.shares.flatMap((path2, i) => readOnly(path2, `${SHARE_TAG_PREFIX}${i}`)),
     "-virtfs",
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
   ];
@@ -6078,9 +6232,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn6 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream4, existsSync as existsSync13, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync14, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join as join12 } from "node:path";
+import { isAbsolute, join as join13 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -6109,19 +6263,22 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync13(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync14(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync9(job.outDir, { recursive: true });
-  rmSync6(join12(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join12(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync12(join12(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
-  writeFileSync12(join12(ctlDir, "job.sh"), jobScript(job));
+  const view = systemView();
+  const root = guestRoot(view, job, kernel.modulesDir);
+  stageEtc(view, join13(ctlDir, "etc"));
+  writeFileSync12(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync12(join13(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -6130,10 +6287,11 @@ async function runInGuest(kernel, job, opts = {}) {
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,
     ctlDir,
+    shares: root.shares,
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync13(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync14(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -6143,7 +6301,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join12(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
   const child = spawn6(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -6208,11 +6366,11 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve7) => {
+  const exitCode = await new Promise((resolve8) => {
     child.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code2) => resolve7(code2));
+    child.on("close", (code2) => resolve8(code2));
   });
   exited = true;
   feed(decoder.end());
@@ -6220,16 +6378,17 @@ async function runInGuest(kernel, job, opts = {}) {
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
-  rmSync6(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve7) => consoleLog.end(resolve7));
+  rmSync7(ctlDir, { recursive: true, force: true });
+  await new Promise((resolve8) => consoleLog.end(resolve8));
+  const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
   const consoleText = watch.text();
   if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join12(job.outDir, EXIT_CODE_FILE);
-    if (existsSync13(file)) code = Number(readFileSync21(file, "utf8").trim());
+    const file = join13(job.outDir, EXIT_CODE_FILE);
+    if (existsSync14(file)) code = Number(readFileSync21(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -6256,12 +6415,27 @@ async function runInGuest(kernel, job, opts = {}) {
     panicExcerpt: watch.excerpt(),
     console: consoleText,
     accel,
+    shared: [...root.shares.slice(view.folders.length), job.outDir],
+    removedFromOut,
     seconds: {
       boot: round3(initAt ?? total),
       run: round3(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round3(total)
     }
   };
+}
+function guestRoot(view, job, modulesDir = "") {
+  const wanted = [...job.shares ?? [], modulesDir].filter((p) => p !== "" && !isWithin(p, job.outDir));
+  return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
+}
+function stageEtc(view, dir) {
+  mkdirSync9(dir, { recursive: true });
+  for (const entry of view.etc) {
+    try {
+      cpSync(entry, join13(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+    } catch {
+    }
+  }
 }
 function round3(n) {
   return Math.round(n * 1e3) / 1e3;
@@ -6279,6 +6453,8 @@ var init_run_in_guest = __esm({
     init_errors();
     init_console_watch();
     init_guest_scripts();
+    init_system_view();
+    init_guest_output();
     init_qemu_args();
     GuestError = class extends Error {
       constructor(message, console2) {
@@ -6295,6 +6471,8 @@ var init_run_in_guest = __esm({
 });
 
 // src/run/launcher.ts
+import { existsSync as existsSync15 } from "node:fs";
+import { dirname as dirname7, resolve as resolve3 } from "node:path";
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
@@ -6305,6 +6483,7 @@ var init_launcher = __esm({
     init_lab_kernel();
     init_run_in_guest();
     init_errors();
+    init_system_view();
     VM_DEADLINE_GRACE_SECONDS = 30;
     VmTargetRunner = class {
       constructor(lab, launch, opts) {
@@ -6320,14 +6499,29 @@ var init_launcher = __esm({
       describe() {
         return `a VM running ${this.lab.release}`;
       }
-      async run(jobFile, outDir, cwd) {
+      async run(jobFile, outDir, cwd, shares) {
         try {
+          const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
+          const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
+          const missing = asked.filter((f) => !existsSync15(f));
+          if (missing.length > 0) {
+            return {
+              exitCode: null,
+              timings: {},
+              output: "",
+              failure: {
+                status: "setup-failed",
+                reason: `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`
+              }
+            };
+          }
           const r = await runInGuest(
             this.lab,
             {
               argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
               cwd,
               outDir,
+              shares: [...shares, ...asked, ...tool, dirname7(jobFile)],
               timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
             },
             {
@@ -6339,6 +6533,10 @@ var init_launcher = __esm({
               onControlDir: this.opts.onTempDir
             }
           );
+          this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
+          if (r.removedFromOut.length > 0) {
+            this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
+          }
           const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
           if (r.kernelPanic) {
             return {
@@ -6375,7 +6573,7 @@ var init_launcher = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync22, existsSync as existsSync14 } from "fs";
+import { readFileSync as readFileSync22, existsSync as existsSync16 } from "fs";
 import { EOL } from "os";
 var Context;
 var init_context = __esm({
@@ -6388,7 +6586,7 @@ var init_context = __esm({
         var _a2, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync14(process.env.GITHUB_EVENT_PATH)) {
+          if (existsSync16(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
@@ -8636,9 +8834,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve7(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -8676,12 +8874,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve7(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -10948,8 +11146,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve7, reject) => {
-        res = resolve7;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -13200,12 +13398,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -13875,12 +14073,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -14359,16 +14557,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve7;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve7(null);
+            resolve8(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -14379,7 +14577,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve7(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -14430,7 +14628,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve7, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           client[kConnector]({
             host,
             hostname: hostname2,
@@ -14442,7 +14640,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve7(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -14778,8 +14976,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve7) => {
-            this[kClosedResolve] = resolve7;
+          await new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -16048,7 +16246,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve7, reject) => {
+        return await new Promise((resolve8, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -16061,7 +16259,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve7(null);
+              resolve8(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -16080,7 +16278,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -16097,7 +16295,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve7,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -16167,18 +16365,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve7, stream, length } = consume2;
+      const { type, body, resolve: resolve8, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve7(chunksDecode(body, length));
+          resolve8(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve7(JSON.parse(chunksDecode(body, length)));
+          resolve8(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve7(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve7(new Blob(body, { type: stream[kContentType] }));
+          resolve8(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve7(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -16435,9 +16633,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -16660,9 +16858,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -16947,9 +17145,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -17041,9 +17239,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -20906,7 +21104,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve7, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -20982,7 +21180,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve7({
+              resolve8({
                 status,
                 statusText,
                 headersList,
@@ -21025,7 +21223,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve7({
+              resolve8({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -24766,8 +24964,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve7) => {
-        setTimeout(resolve7, ms).unref();
+      return new Promise((resolve8) => {
+        setTimeout(resolve8, ms).unref();
       });
     }
     module2.exports = {
@@ -25668,11 +25866,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter3 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -25688,7 +25886,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -25775,26 +25973,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter3(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve7(output.toString());
+              resolve8(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter3(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve7(Buffer.concat(chunks));
+              resolve8(Buffer.concat(chunks));
             });
           }));
         });
@@ -26002,14 +26200,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve7(res);
+                resolve8(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -26253,12 +26451,12 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
         });
       }
       _processResponse(res, options2) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve8, reject) => __awaiter3(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -26266,7 +26464,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve7(response);
+              resolve8(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -26305,7 +26503,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve7(response);
+              resolve8(response);
             }
           }));
         });
@@ -26342,11 +26540,11 @@ var init_utils = __esm({
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26362,7 +26560,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -27738,12 +27936,12 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep, jwtRE, isJWT, createTokenAuth;
+var b64url, sep2, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+    sep2 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -30645,7 +30843,7 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30654,7 +30852,7 @@ var require_Events = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30662,13 +30860,13 @@ var require_Events = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -30860,7 +31058,7 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30869,7 +31067,7 @@ var require_Job = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30877,13 +31075,13 @@ var require_Job = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31064,7 +31262,7 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -31073,7 +31271,7 @@ var require_LocalDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -31081,13 +31279,13 @@ var require_LocalDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31156,8 +31354,8 @@ var require_LocalDatastore = __commonJS({
         })();
       }
       yieldLoop(t = 0) {
-        return new this.Promise(function(resolve7, reject) {
-          return setTimeout(resolve7, t);
+        return new this.Promise(function(resolve8, reject) {
+          return setTimeout(resolve8, t);
         });
       }
       computePenalty() {
@@ -31627,7 +31825,7 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -31636,7 +31834,7 @@ var require_RedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -31644,13 +31842,13 @@ var require_RedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31691,7 +31889,7 @@ var require_RedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve7, reject) => {
+          return new this.Promise((resolve8, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -31702,14 +31900,14 @@ var require_RedisConnection = __commonJS({
               });
             }
             if (client.ready) {
-              return resolve7();
+              return resolve8();
             } else {
-              return client.once("ready", resolve7);
+              return client.once("ready", resolve8);
             }
           });
         }
         _loadScript(name) {
-          return new this.Promise((resolve7, reject) => {
+          return new this.Promise((resolve8, reject) => {
             var payload;
             payload = Scripts.payload(name);
             return this.client.multi([["script", "load", payload]]).exec((err, replies) => {
@@ -31717,7 +31915,7 @@ var require_RedisConnection = __commonJS({
                 return reject(err);
               }
               this.shas[name] = replies[0];
-              return resolve7(replies[0]);
+              return resolve8(replies[0]);
             });
           });
         }
@@ -31730,12 +31928,12 @@ var require_RedisConnection = __commonJS({
           var _this = this;
           return _asyncToGenerator(function* () {
             yield _this.ready;
-            return new _this.Promise((resolve7, reject) => {
+            return new _this.Promise((resolve8, reject) => {
               return _this.client.multi([cmd]).exec_atomic(function(err, replies) {
                 if (err != null) {
                   return reject(err);
                 } else {
-                  return resolve7(replies[0]);
+                  return resolve8(replies[0]);
                 }
               });
             });
@@ -31743,13 +31941,13 @@ var require_RedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve7, reject) => {
+            return new this.Promise((resolve8, reject) => {
               var handler2;
               handler2 = (chan) => {
                 if (chan === channel) {
                   this.subscriber.removeListener("subscribe", handler2);
                   this.limiters[channel] = instance;
-                  return resolve7();
+                  return resolve8();
                 }
               };
               this.subscriber.on("subscribe", handler2);
@@ -31763,13 +31961,13 @@ var require_RedisConnection = __commonJS({
             /* @__PURE__ */ (function() {
               var _ref = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
-                  yield new _this2.Promise((resolve7, reject) => {
+                  yield new _this2.Promise((resolve8, reject) => {
                     return _this2.subscriber.unsubscribe(channel, function(err, chan) {
                       if (err != null) {
                         return reject(err);
                       }
                       if (chan === channel) {
-                        return resolve7();
+                        return resolve8();
                       }
                     });
                   });
@@ -31854,7 +32052,7 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -31863,7 +32061,7 @@ var require_IORedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -31871,13 +32069,13 @@ var require_IORedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31923,7 +32121,7 @@ var require_IORedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve7, reject) => {
+          return new this.Promise((resolve8, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -31934,9 +32132,9 @@ var require_IORedisConnection = __commonJS({
               });
             }
             if (client.status === "ready") {
-              return resolve7();
+              return resolve8();
             } else {
-              return client.once("ready", resolve7);
+              return client.once("ready", resolve8);
             }
           });
         }
@@ -31962,10 +32160,10 @@ var require_IORedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve7, reject) => {
+            return new this.Promise((resolve8, reject) => {
               return this.subscriber.subscribe(channel, () => {
                 this.limiters[channel] = instance;
-                return resolve7();
+                return resolve8();
               });
             });
           }));
@@ -32063,7 +32261,7 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -32072,7 +32270,7 @@ var require_RedisDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -32080,13 +32278,13 @@ var require_RedisDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -32222,7 +32420,7 @@ var require_RedisDatastore = __commonJS({
           if (!(name === "init" || name === "register_client")) {
             yield _this3.ready;
           }
-          return new _this3.Promise((resolve7, reject) => {
+          return new _this3.Promise((resolve8, reject) => {
             var all_args, arr;
             all_args = [Date.now(), _this3.clientId].concat(args);
             _this3.instance.Events.trigger("debug", `Calling Redis script: ${name}.lua`, all_args);
@@ -32230,7 +32428,7 @@ var require_RedisDatastore = __commonJS({
               if (err != null) {
                 return reject(err);
               }
-              return resolve7(replies);
+              return resolve8(replies);
             });
             return _this3.connection.__scriptFn__(name)(...arr);
           }).catch((e) => {
@@ -32461,7 +32659,7 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -32470,7 +32668,7 @@ var require_Sync = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -32478,13 +32676,13 @@ var require_Sync = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -32507,19 +32705,19 @@ var require_Sync = __commonJS({
       _tryToRun() {
         var _this = this;
         return _asyncToGenerator2(function* () {
-          var args, cb, error, reject, resolve7, returned, task;
+          var args, cb, error, reject, resolve8, returned, task;
           if (_this._running < 1 && _this._queue.length > 0) {
             _this._running++;
             var _this$_queue$shift = _this._queue.shift();
             task = _this$_queue$shift.task;
             args = _this$_queue$shift.args;
-            resolve7 = _this$_queue$shift.resolve;
+            resolve8 = _this$_queue$shift.resolve;
             reject = _this$_queue$shift.reject;
             cb = yield _asyncToGenerator2(function* () {
               try {
                 returned = yield task(...args);
                 return function() {
-                  return resolve7(returned);
+                  return resolve8(returned);
                 };
               } catch (error1) {
                 error = error1;
@@ -32535,16 +32733,16 @@ var require_Sync = __commonJS({
         })();
       }
       schedule(task, ...args) {
-        var promise, reject, resolve7;
-        resolve7 = reject = null;
+        var promise, reject, resolve8;
+        resolve8 = reject = null;
         promise = new this.Promise(function(_resolve, _reject) {
-          resolve7 = _resolve;
+          resolve8 = _resolve;
           return reject = _reject;
         });
         this._queue.push({
           task,
           args,
-          resolve: resolve7,
+          resolve: resolve8,
           reject
         });
         this._tryToRun();
@@ -32597,7 +32795,7 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -32606,7 +32804,7 @@ var require_Group = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -32614,13 +32812,13 @@ var require_Group = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -32883,7 +33081,7 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -32892,7 +33090,7 @@ var require_Bottleneck = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve7(value);
+        resolve8(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -32900,13 +33098,13 @@ var require_Bottleneck = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve7, reject) {
+        return new Promise(function(resolve8, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve7, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -33144,14 +33342,14 @@ var require_Bottleneck = __commonJS({
               counts = this._states.counts;
               return counts[0] + counts[1] + counts[2] + counts[3] === at;
             };
-            return new this.Promise((resolve7, reject) => {
+            return new this.Promise((resolve8, reject) => {
               if (finished()) {
-                return resolve7();
+                return resolve8();
               } else {
                 return this.on("done", () => {
                   if (finished()) {
                     this.removeAllListeners("done");
-                    return resolve7();
+                    return resolve8();
                   }
                 });
               }
@@ -33259,9 +33457,9 @@ var require_Bottleneck = __commonJS({
             options2 = parser2.load(options2, this.jobDefaults);
           }
           task = (...args2) => {
-            return new this.Promise(function(resolve7, reject) {
+            return new this.Promise(function(resolve8, reject) {
               return fn(...args2, function(...args3) {
-                return (args3[0] != null ? reject : resolve7)(args3);
+                return (args3[0] != null ? reject : resolve8)(args3);
               });
             });
           };
@@ -33565,11 +33763,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33585,7 +33783,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -35174,7 +35372,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path, sep2, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -35247,8 +35445,8 @@ var init_esm3 = __esm({
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep2 = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
-    minimatch.sep = sep2;
+    sep3 = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
+    minimatch.sep = sep3;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
     qmark2 = "[^/]";
@@ -36141,18 +36339,18 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync15, readdirSync as readdirSync5, realpathSync, statSync as statSync2 } from "node:fs";
-import { basename, join as join13, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync17, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
+import { basename, join as join14, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
   try {
-    entries = readdirSync5(dir, { withFileTypes: true });
+    entries = readdirSync7(dir, { withFileTypes: true });
   } catch {
     return found;
   }
   for (const e of entries) {
-    const p = join13(dir, e.name);
+    const p = join14(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -36162,11 +36360,11 @@ function moduleNameOf(koPath) {
   return basename(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
 }
 async function buildModule(req) {
-  const moduleDir = resolve3(req.moduleDir);
-  if (!existsSync15(moduleDir)) {
+  const moduleDir = resolve4(req.moduleDir);
+  if (!existsSync17(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync15(join13(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync17(join14(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -36176,23 +36374,20 @@ async function buildModule(req) {
       seconds: 0
     };
   }
-  const dir = realpathSync(moduleDir);
+  const dir = realpathSync2(moduleDir);
   const since = Date.now() - 1e3;
   if (req.plans) return runPlans(req, req.plans, since);
   const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
-  const r = await runCommand("sh", ["-c", command], {
-    cwd: dir,
-    // LC_ALL=C: plain quotes and English messages in the log a report shows.
-    env: { ...process.env, LANG: "C", LC_ALL: "C", ...req.env, KDIR: req.kernelBuildDir, PWD: dir },
-    timeoutSeconds: req.timeoutSeconds
-  });
+  const env = { LANG: "C", LC_ALL: "C", ...req.env, KDIR: req.kernelBuildDir, PWD: dir };
+  const spec2 = req.wrap ? req.wrap(["sh", "-c", command], dir, env) : { cmd: "sh", args: ["-c", command], env: { ...process.env, ...env } };
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: dir, env: spec2.env, timeoutSeconds: req.timeoutSeconds });
   const log = r.error ? `${r.output}
 ${r.error}` : r.output;
   if (r.code !== 0) {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync15(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync17(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -36211,18 +36406,18 @@ async function runPlans(req, plans, since) {
   const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync15(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync17(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
     req.log?.(`${plan.description}`);
-    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync15(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync17(output) || statSync2(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
@@ -36239,9 +36434,85 @@ var init_build_module = __esm({
   }
 });
 
+// src/sandbox/build-sandbox.ts
+import { spawnSync } from "node:child_process";
+import { existsSync as existsSync18, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
+function bwrapArgs(argv, cwd, env, folders, view, launcher) {
+  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
+  for (const f of view.folders) args.push("--ro-bind", f, f);
+  for (const l of view.links) args.push("--symlink", l.target, l.path);
+  for (const e of view.etc) args.push("--ro-bind", e, e);
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var/tmp");
+  const writable = distinctFolders(folders.writable, view.folders);
+  for (const f of distinctFolders(folders.readable, [...view.folders, ...writable])) args.push("--ro-bind", f, f);
+  for (const f of writable) args.push("--bind", f, f);
+  const environment = { PATH: SANDBOX_PATH, HOME: "/tmp", TMPDIR: "/tmp", LANG: "C", LC_ALL: "C", ...env };
+  for (const [k, v] of Object.entries(environment)) args.push("--setenv", k, v);
+  args.push("--chdir", cwd, "--");
+  if (launcher.sudo) args.push("/usr/bin/setpriv", `--reuid=${launcher.uid}`, `--regid=${launcher.gid}`, "--clear-groups", "--");
+  return [...args, ...argv];
+}
+function sandboxWrapper(folders, launcher, view = systemView()) {
+  for (const f of folders.writable) mkdirSync10(f, { recursive: true });
+  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync18(f)) };
+  return (argv, cwd, env) => {
+    const args = bwrapArgs(argv, cwd, env, real, view, launcher);
+    const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
+    return { cmd, args: rest, env: { PATH: SANDBOX_PATH, LANG: "C" } };
+  };
+}
+function probeArgs(view) {
+  return bwrapArgs(["true"], "/", {}, { writable: [], readable: [] }, view, { bwrap: "", sudo: false, uid: 0, gid: 0 });
+}
+function tryRun(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
+  if (r.error) return { ok: false, why: r.error.code === "ENOENT" ? `${cmd} not found` : r.error.message };
+  return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
+}
+function findSandboxLauncher() {
+  if (probed2) return probed2;
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync18(p));
+  if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const probe = probeArgs(systemView());
+  const direct = tryRun(bwrap, probe);
+  if (direct.ok) {
+    probed2 = { bwrap, sudo: false, uid, gid };
+    return probed2;
+  }
+  if (uid !== 0) {
+    const viaSudo = tryRun("sudo", ["-n", bwrap, ...probe]);
+    if (viaSudo.ok) {
+      probed2 = { bwrap, sudo: true, uid, gid };
+      return probed2;
+    }
+    throw new UsageError(
+      `the module build runs the PR's code in a sandbox, and bubblewrap cannot start here (${direct.why}; through sudo -n: ${viaSudo.why}): allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0), or give the runner user passwordless sudo`
+    );
+  }
+  throw new UsageError(`the module build runs the PR's code in a sandbox, and bubblewrap cannot start here as root: ${direct.why}`);
+}
+function describeSandbox(folders, launcher) {
+  const w = folders.writable.join(", ");
+  const r = folders.readable.length ? `; read-only also ${folders.readable.join(", ")}` : "";
+  return `sandbox (bubblewrap${launcher.sudo ? " through sudo -n" : ""}): no network, the system read-only, writable ${w}${r}; nothing else of this machine`;
+}
+var SANDBOX_PATH, INSTALL_HINT, probed2;
+var init_build_sandbox = __esm({
+  "src/sandbox/build-sandbox.ts"() {
+    "use strict";
+    init_errors();
+    init_system_view();
+    SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
+    probed2 = null;
+  }
+});
+
 // src/run/side.ts
-import { existsSync as existsSync16, mkdirSync as mkdirSync10, readFileSync as readFileSync23, readdirSync as readdirSync6, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
-import { join as join14, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync19, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
+import { dirname as dirname9, join as join15, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -36283,8 +36554,8 @@ function targetJob(ctx, module2, moduleDir, track) {
   };
 }
 function readStatus(outDir) {
-  const file = join14(outDir, "status.json");
-  if (!existsSync16(file)) return null;
+  const file = join15(outDir, "status.json");
+  if (!existsSync19(file)) return null;
   try {
     return JSON.parse(readFileSync23(file, "utf8"));
   } catch {
@@ -36292,21 +36563,25 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync6(dir).filter((f) => re.test(f)).sort().map((f) => join14(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join15(dir, f));
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync10(ctx.outDir, { recursive: true });
-  const moduleDir = resolve4(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync16(moduleDir)) {
+  mkdirSync11(ctx.outDir, { recursive: true });
+  const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
+  if (!existsSync19(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
       reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
+  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: [ctx.runner.kernel.buildDir] };
+  const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
+  ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
   const built = await buildModule({
+    wrap: sandboxWrapper(folders, launcher),
     moduleDir,
     buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
@@ -36316,7 +36591,7 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync13(join14(ctx.outDir, "build.log"), built.log);
+  writeFileSync13(join15(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -36337,13 +36612,14 @@ async function runSide(source, ctx) {
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
   const job = targetJob(ctx, module2, moduleDir, track);
-  const jobFile = join14(ctx.outDir, "job.json");
+  const jobFile = join15(ctx.outDir, "job.json");
   writeFileSync13(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join14(ctx.outDir, "cleanup-state.json"));
-  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
+  ctx.onUndoFile?.(join15(ctx.outDir, "cleanup-state.json"));
+  const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
+  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   run2.timings.run = seconds3(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
@@ -36359,21 +36635,21 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
-  run2.artifacts = status.files.map((f) => join14(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
-  const trace = join14(ctx.outDir, "trace.txt");
-  if (existsSync16(trace) && status.status !== "load-failed") {
+  const trace = join15(ctx.outDir, "trace.txt");
+  if (existsSync19(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join14(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync16(f) && statSync3(f).size > 0);
-    const profile = join14(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync19(f) && statSync3(f).size > 0);
+    const profile = join15(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync16(profile) ? profile : void 0,
+      kprobeProfile: existsSync19(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
@@ -36389,6 +36665,7 @@ var init_side = __esm({
     init_build_module();
     init_module_info();
     init_allocator_families();
+    init_build_sandbox();
   }
 });
 
@@ -36405,7 +36682,8 @@ function sidePlan(settings, prepared) {
     cycles: settings.cycles,
     track: settings.track,
     ...tracingPlan(settings),
-    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {}
+    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
+    ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
   };
 }
 var init_side_plan = __esm({
@@ -36415,7 +36693,7 @@ var init_side_plan = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync17 } from "node:fs";
+import { existsSync as existsSync20 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -36434,7 +36712,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync17(b.program)) {
+        if (existsSync20(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -36443,13 +36721,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync17(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync20(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync17(b.program)) return;
+        if (this.had.has(b.key) || !existsSync20(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -36767,7 +37045,7 @@ var init_preset = __esm({
 
 // src/run/pipeline.ts
 import { tmpdir as tmpdir2, hostname } from "node:os";
-import { join as join15, resolve as resolve5 } from "node:path";
+import { join as join16, resolve as resolve6 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -36790,7 +37068,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join15(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join16(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -36799,7 +37077,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join15(outDir, source.side),
+      outDir: join16(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile
@@ -36863,6 +37141,7 @@ var init_pipeline = __esm({
     init_comment2();
     init_preset();
     init_canary();
+    init_build_sandbox();
   }
 });
 
@@ -36891,9 +37170,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync18, mkdirSync as mkdirSync11, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
+import { existsSync as existsSync21, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join16, resolve as resolve6 } from "node:path";
+import { dirname as dirname10, join as join17, resolve as resolve7 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
 function timings(run2) {
   const t = run2.timings;
@@ -36912,24 +37191,25 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join16(repoRoot, "demo", "kni-like");
-  if (!existsSync18(join16(fixtureDir, "kni_like.c")))
+  const fixtureDir = join17(repoRoot, "demo", "kni-like");
+  if (!existsSync21(join17(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = resolve6(values.out ?? "alloc-balance-demo");
+  const outDir = resolve7(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   await setupLab({ log: (l) => console.log(`   ${l}`) });
   const lab = findLabKernel();
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync2(join16(tmpdir3(), "alloc-balance-demo-"));
+  const work = mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join16(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join17(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
         workload: `${repo.app} -n 2`,
+        "vm-folders": dirname10(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
         cycles: values.cycles ?? "3",
@@ -36951,7 +37231,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join16(work, "trees")
+      join17(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath, signal });
     let measured;
@@ -36981,23 +37261,23 @@ async function demoCommand(args) {
       return 130;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync11(outDir, { recursive: true });
-    writeFileSync14(join16(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync12(outDir, { recursive: true });
+    writeFileSync14(join17(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync14(join16(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync14(join17(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join16(outDir, "report.json")}; PR comment as markdown: ${join16(outDir, "comment.md")}`);
+    console.log(`report: ${join17(outDir, "report.json")}; PR comment as markdown: ${join17(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? 0 : 1;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync7(work, { recursive: true, force: true });
+    if (!values.keep) rmSync8(work, { recursive: true, force: true });
   }
 }
 var USAGE3;

@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve11(data);
+              return err ? reject(err) : resolve12(data);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve11(data);
+              ) : resolve12(data);
             });
           });
         }
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve11, reject) => {
-        res = resolve11;
+      const promise = new Promise((resolve12, reject) => {
+        res = resolve12;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve11;
+          callback = resolve12;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve11;
+          callback = resolve12;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve11) => {
+        return new Promise((resolve12) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve11;
+            this[kClosedResolve] = resolve12;
           } else {
-            resolve11(null);
+            resolve12(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve11) => {
+        return new Promise((resolve12) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve11(null);
+            resolve12(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve11, reject) => {
+        const socket = await new Promise((resolve12, reject) => {
           client2[kConnector]({
             host,
             hostname: hostname2,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve11(socket2);
+              resolve12(socket2);
             }
           });
         });
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve11) => {
-            this[kClosedResolve] = resolve11;
+          await new Promise((resolve12) => {
+            this[kClosedResolve] = resolve12;
           });
         }
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve11, reject) => {
+        return await new Promise((resolve12, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError3());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError3());
             } else {
-              resolve11(null);
+              resolve12(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert4(!stream2[kConsume]);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve11,
+              resolve: resolve12,
               reject,
               length: 0,
               body: []
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer3;
     }
     function consumeEnd(consume2) {
-      const { type, body: body2, resolve: resolve11, stream: stream2, length } = consume2;
+      const { type, body: body2, resolve: resolve12, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve11(chunksDecode(body2, length));
+          resolve12(chunksDecode(body2, length));
         } else if (type === "json") {
-          resolve11(JSON.parse(chunksDecode(body2, length)));
+          resolve12(JSON.parse(chunksDecode(body2, length)));
         } else if (type === "arrayBuffer") {
-          resolve11(chunksConcat(body2, length).buffer);
+          resolve12(chunksConcat(body2, length).buffer);
         } else if (type === "blob") {
-          resolve11(new Blob(body2, { type: stream2[kContentType] }));
+          resolve12(new Blob(body2, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve11(chunksConcat(body2, length));
+          resolve12(chunksConcat(body2, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch({ body: body2 }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve11, reject) => agent.dispatch(
+        return new Promise((resolve12, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve11({
+              resolve12({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve11({
+              resolve12({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay4(ms) {
-      return new Promise((resolve11) => {
-        setTimeout(resolve11, ms).unref();
+      return new Promise((resolve12) => {
+        setTimeout(resolve12, ms).unref();
       });
     }
     module2.exports = {
@@ -22076,8 +22076,8 @@ var require_helpers = __commonJS({
     function req(url2, opts = {}) {
       const href = typeof url2 === "string" ? url2 : url2.href;
       const req2 = (href.startsWith("https:") ? https3 : http3).request(url2, opts);
-      const promise = new Promise((resolve11, reject) => {
-        req2.once("response", resolve11).once("error", reject).end();
+      const promise = new Promise((resolve12, reject) => {
+        req2.once("response", resolve12).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -22254,7 +22254,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug2 = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read2() {
@@ -22320,7 +22320,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug2("got proxy server response: %o %o", firstLine3, headers);
           cleanup();
-          resolve11({
+          resolve12({
             connect: {
               statusCode,
               statusText,
@@ -25980,8 +25980,8 @@ var require_deferred = __commonJS({
        */
       constructor(preventUnhandledRejectionWarning = true) {
         this._state = DeferredState.PENDING;
-        this._promise = new Promise((resolve11, reject) => {
-          this._resolve = resolve11;
+        this._promise = new Promise((resolve12, reject) => {
+          this._resolve = resolve12;
           this._reject = reject;
         });
         if (preventUnhandledRejectionWarning) {
@@ -26196,11 +26196,11 @@ var require_unary_call = __commonJS({
     "use strict";
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26216,7 +26216,7 @@ var require_unary_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26265,11 +26265,11 @@ var require_server_streaming_call = __commonJS({
     "use strict";
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26285,7 +26285,7 @@ var require_server_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26335,11 +26335,11 @@ var require_client_streaming_call = __commonJS({
     "use strict";
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26355,7 +26355,7 @@ var require_client_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26404,11 +26404,11 @@ var require_duplex_streaming_call = __commonJS({
     "use strict";
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26424,7 +26424,7 @@ var require_duplex_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26472,11 +26472,11 @@ var require_test_transport = __commonJS({
     "use strict";
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26492,7 +26492,7 @@ var require_test_transport = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26689,11 +26689,11 @@ var require_test_transport = __commonJS({
       responseTrailer: "test"
     };
     function delay4(ms, abort) {
-      return (v) => new Promise((resolve11, reject) => {
+      return (v) => new Promise((resolve12, reject) => {
         if (abort === null || abort === void 0 ? void 0 : abort.aborted) {
           reject(new rpc_error_1.RpcError("user cancel", "CANCELLED"));
         } else {
-          const id = setTimeout(() => resolve11(v), ms);
+          const id = setTimeout(() => resolve12(v), ms);
           if (abort) {
             abort.addEventListener("abort", (ev) => {
               clearTimeout(id);
@@ -27072,11 +27072,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -27092,7 +27092,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -27179,26 +27179,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter20(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter20(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter20(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve11(output.toString());
+              resolve12(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter20(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter20(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter20(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve11(Buffer.concat(chunks));
+              resolve12(Buffer.concat(chunks));
             });
           }));
         });
@@ -27406,14 +27406,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter20(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve11(res);
+                resolve12(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -27657,12 +27657,12 @@ var require_lib = __commonJS({
         return __awaiter20(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve11) => setTimeout(() => resolve11(), ms));
+          return new Promise((resolve12) => setTimeout(() => resolve12(), ms));
         });
       }
       _processResponse(res, options2) {
         return __awaiter20(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => __awaiter20(this, void 0, void 0, function* () {
+          return new Promise((resolve12, reject) => __awaiter20(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -27670,7 +27670,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve11(response);
+              resolve12(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -27709,7 +27709,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve11(response);
+              resolve12(response);
             }
           }));
         });
@@ -28173,8 +28173,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve11, reject) {
-            return setTimeout(resolve11, t);
+          return new this.Promise(function(resolve12, reject) {
+            return setTimeout(resolve12, t);
           });
         }
         computePenalty() {
@@ -28385,15 +28385,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error2, reject, resolve11, returned, task;
+          var args, cb, error2, reject, resolve12, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve11, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve12, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve11(returned);
+                  return resolve12(returned);
                 };
               } catch (error1) {
                 error2 = error1;
@@ -28408,13 +28408,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise, reject, resolve11;
-          resolve11 = reject = null;
+          var promise, reject, resolve12;
+          resolve12 = reject = null;
           promise = new this.Promise(function(_resolve, _reject) {
-            resolve11 = _resolve;
+            resolve12 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve11, reject });
+          this._queue.push({ task, args, resolve: resolve12, reject });
           this._tryToRun();
           return promise;
         }
@@ -28815,14 +28815,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve11, reject) => {
+              return new this.Promise((resolve12, reject) => {
                 if (finished()) {
-                  return resolve11();
+                  return resolve12();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve11();
+                      return resolve12();
                     }
                   });
                 }
@@ -28915,9 +28915,9 @@ var require_light = __commonJS({
               options2 = parser$5.load(options2, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve11, reject) {
+              return new this.Promise(function(resolve12, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve11)(args3);
+                  return (args3[0] != null ? reject : resolve12)(args3);
                 });
               });
             };
@@ -29158,7 +29158,7 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -29167,7 +29167,7 @@ var require_Events = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -29175,13 +29175,13 @@ var require_Events = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -29373,7 +29373,7 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -29382,7 +29382,7 @@ var require_Job = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -29390,13 +29390,13 @@ var require_Job = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -29577,7 +29577,7 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -29586,7 +29586,7 @@ var require_LocalDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -29594,13 +29594,13 @@ var require_LocalDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -29669,8 +29669,8 @@ var require_LocalDatastore = __commonJS({
         })();
       }
       yieldLoop(t = 0) {
-        return new this.Promise(function(resolve11, reject) {
-          return setTimeout(resolve11, t);
+        return new this.Promise(function(resolve12, reject) {
+          return setTimeout(resolve12, t);
         });
       }
       computePenalty() {
@@ -30140,7 +30140,7 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30149,7 +30149,7 @@ var require_RedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30157,13 +30157,13 @@ var require_RedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -30204,7 +30204,7 @@ var require_RedisConnection = __commonJS({
         }
         _setup(client2, sub) {
           client2.setMaxListeners(0);
-          return new this.Promise((resolve11, reject) => {
+          return new this.Promise((resolve12, reject) => {
             client2.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -30215,14 +30215,14 @@ var require_RedisConnection = __commonJS({
               });
             }
             if (client2.ready) {
-              return resolve11();
+              return resolve12();
             } else {
-              return client2.once("ready", resolve11);
+              return client2.once("ready", resolve12);
             }
           });
         }
         _loadScript(name) {
-          return new this.Promise((resolve11, reject) => {
+          return new this.Promise((resolve12, reject) => {
             var payload;
             payload = Scripts.payload(name);
             return this.client.multi([["script", "load", payload]]).exec((err, replies) => {
@@ -30230,7 +30230,7 @@ var require_RedisConnection = __commonJS({
                 return reject(err);
               }
               this.shas[name] = replies[0];
-              return resolve11(replies[0]);
+              return resolve12(replies[0]);
             });
           });
         }
@@ -30243,12 +30243,12 @@ var require_RedisConnection = __commonJS({
           var _this = this;
           return _asyncToGenerator(function* () {
             yield _this.ready;
-            return new _this.Promise((resolve11, reject) => {
+            return new _this.Promise((resolve12, reject) => {
               return _this.client.multi([cmd]).exec_atomic(function(err, replies) {
                 if (err != null) {
                   return reject(err);
                 } else {
-                  return resolve11(replies[0]);
+                  return resolve12(replies[0]);
                 }
               });
             });
@@ -30256,13 +30256,13 @@ var require_RedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve11, reject) => {
+            return new this.Promise((resolve12, reject) => {
               var handler2;
               handler2 = (chan) => {
                 if (chan === channel) {
                   this.subscriber.removeListener("subscribe", handler2);
                   this.limiters[channel] = instance;
-                  return resolve11();
+                  return resolve12();
                 }
               };
               this.subscriber.on("subscribe", handler2);
@@ -30276,13 +30276,13 @@ var require_RedisConnection = __commonJS({
             /* @__PURE__ */ (function() {
               var _ref = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
-                  yield new _this2.Promise((resolve11, reject) => {
+                  yield new _this2.Promise((resolve12, reject) => {
                     return _this2.subscriber.unsubscribe(channel, function(err, chan) {
                       if (err != null) {
                         return reject(err);
                       }
                       if (chan === channel) {
-                        return resolve11();
+                        return resolve12();
                       }
                     });
                   });
@@ -30367,7 +30367,7 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30376,7 +30376,7 @@ var require_IORedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30384,13 +30384,13 @@ var require_IORedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -30436,7 +30436,7 @@ var require_IORedisConnection = __commonJS({
         }
         _setup(client2, sub) {
           client2.setMaxListeners(0);
-          return new this.Promise((resolve11, reject) => {
+          return new this.Promise((resolve12, reject) => {
             client2.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -30447,9 +30447,9 @@ var require_IORedisConnection = __commonJS({
               });
             }
             if (client2.status === "ready") {
-              return resolve11();
+              return resolve12();
             } else {
-              return client2.once("ready", resolve11);
+              return client2.once("ready", resolve12);
             }
           });
         }
@@ -30475,10 +30475,10 @@ var require_IORedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve11, reject) => {
+            return new this.Promise((resolve12, reject) => {
               return this.subscriber.subscribe(channel, () => {
                 this.limiters[channel] = instance;
-                return resolve11();
+                return resolve12();
               });
             });
           }));
@@ -30576,7 +30576,7 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30585,7 +30585,7 @@ var require_RedisDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30593,13 +30593,13 @@ var require_RedisDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -30735,7 +30735,7 @@ var require_RedisDatastore = __commonJS({
           if (!(name === "init" || name === "register_client")) {
             yield _this3.ready;
           }
-          return new _this3.Promise((resolve11, reject) => {
+          return new _this3.Promise((resolve12, reject) => {
             var all_args, arr;
             all_args = [Date.now(), _this3.clientId].concat(args);
             _this3.instance.Events.trigger("debug", `Calling Redis script: ${name}.lua`, all_args);
@@ -30743,7 +30743,7 @@ var require_RedisDatastore = __commonJS({
               if (err != null) {
                 return reject(err);
               }
-              return resolve11(replies);
+              return resolve12(replies);
             });
             return _this3.connection.__scriptFn__(name)(...arr);
           }).catch((e) => {
@@ -30974,7 +30974,7 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -30983,7 +30983,7 @@ var require_Sync = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -30991,13 +30991,13 @@ var require_Sync = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31020,19 +31020,19 @@ var require_Sync = __commonJS({
       _tryToRun() {
         var _this = this;
         return _asyncToGenerator2(function* () {
-          var args, cb, error2, reject, resolve11, returned, task;
+          var args, cb, error2, reject, resolve12, returned, task;
           if (_this._running < 1 && _this._queue.length > 0) {
             _this._running++;
             var _this$_queue$shift = _this._queue.shift();
             task = _this$_queue$shift.task;
             args = _this$_queue$shift.args;
-            resolve11 = _this$_queue$shift.resolve;
+            resolve12 = _this$_queue$shift.resolve;
             reject = _this$_queue$shift.reject;
             cb = yield _asyncToGenerator2(function* () {
               try {
                 returned = yield task(...args);
                 return function() {
-                  return resolve11(returned);
+                  return resolve12(returned);
                 };
               } catch (error1) {
                 error2 = error1;
@@ -31048,16 +31048,16 @@ var require_Sync = __commonJS({
         })();
       }
       schedule(task, ...args) {
-        var promise, reject, resolve11;
-        resolve11 = reject = null;
+        var promise, reject, resolve12;
+        resolve12 = reject = null;
         promise = new this.Promise(function(_resolve, _reject) {
-          resolve11 = _resolve;
+          resolve12 = _resolve;
           return reject = _reject;
         });
         this._queue.push({
           task,
           args,
-          resolve: resolve11,
+          resolve: resolve12,
           reject
         });
         this._tryToRun();
@@ -31110,7 +31110,7 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -31119,7 +31119,7 @@ var require_Group = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -31127,13 +31127,13 @@ var require_Group = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31396,7 +31396,7 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -31405,7 +31405,7 @@ var require_Bottleneck = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve11(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -31413,13 +31413,13 @@ var require_Bottleneck = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve11, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve11, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -31657,14 +31657,14 @@ var require_Bottleneck = __commonJS({
               counts = this._states.counts;
               return counts[0] + counts[1] + counts[2] + counts[3] === at;
             };
-            return new this.Promise((resolve11, reject) => {
+            return new this.Promise((resolve12, reject) => {
               if (finished()) {
-                return resolve11();
+                return resolve12();
               } else {
                 return this.on("done", () => {
                   if (finished()) {
                     this.removeAllListeners("done");
-                    return resolve11();
+                    return resolve12();
                   }
                 });
               }
@@ -31772,9 +31772,9 @@ var require_Bottleneck = __commonJS({
             options2 = parser2.load(options2, this.jobDefaults);
           }
           task = (...args2) => {
-            return new this.Promise(function(resolve11, reject) {
+            return new this.Promise(function(resolve12, reject) {
               return fn(...args2, function(...args3) {
-                return (args3[0] != null ? reject : resolve11)(args3);
+                return (args3[0] != null ? reject : resolve12)(args3);
               });
             });
           };
@@ -32099,11 +32099,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -32119,7 +32119,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -32192,26 +32192,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve11(output.toString());
+          resolve12(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve11(Buffer.concat(chunks));
+          resolve12(Buffer.concat(chunks));
         });
       }));
     });
@@ -32414,14 +32414,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve11(res);
+            resolve12(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -32665,12 +32665,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve11) => setTimeout(() => resolve11(), ms));
+      return new Promise((resolve12) => setTimeout(() => resolve12(), ms));
     });
   }
   _processResponse(res, options2) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -32678,7 +32678,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve11(response);
+          resolve12(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -32717,7 +32717,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve11(response);
+          resolve12(response);
         }
       }));
     });
@@ -32728,11 +32728,11 @@ var lowercaseKeys = (obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCas
 // node_modules/@actions/http-client/lib/auth.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -32748,7 +32748,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -32781,11 +32781,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -32801,7 +32801,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33079,11 +33079,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33099,7 +33099,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33203,11 +33203,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33223,7 +33223,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33322,11 +33322,11 @@ function findInPath(tool) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33342,7 +33342,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33561,7 +33561,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve11, reject) => __awaiter6(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter6(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -33644,7 +33644,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve11(exitCode);
+            resolve12(exitCode);
           }
         });
         if (this.options.input) {
@@ -33767,11 +33767,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33787,7 +33787,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33812,11 +33812,11 @@ var arch = os4.arch();
 // node_modules/@actions/core/lib/core.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33832,7 +33832,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36308,11 +36308,11 @@ var SearchState = class {
 // node_modules/@actions/glob/lib/internal-globber.js
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36328,7 +36328,7 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36341,14 +36341,14 @@ var __asyncValues = function(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve11, reject) {
-        v = o[n](v), settle(resolve11, reject, v.done, v.value);
+      return new Promise(function(resolve12, reject) {
+        v = o[n](v), settle(resolve12, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve11, reject, d, v) {
+  function settle(resolve12, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve11({ value: v2, done: d });
+      resolve12({ value: v2, done: d });
     }, reject);
   }
 };
@@ -36545,11 +36545,11 @@ var DefaultGlobber = class _DefaultGlobber {
 // node_modules/@actions/glob/lib/glob.js
 var __awaiter10 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36565,7 +36565,7 @@ var __awaiter10 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36613,11 +36613,11 @@ var CacheReadDeniedMessagePrefix = "cache read denied:";
 // node_modules/@actions/cache/lib/internal/cacheUtils.js
 var __awaiter11 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36633,7 +36633,7 @@ var __awaiter11 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36646,14 +36646,14 @@ var __asyncValues2 = function(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve11, reject) {
-        v = o[n](v), settle(resolve11, reject, v.done, v.value);
+      return new Promise(function(resolve12, reject) {
+        v = o[n](v), settle(resolve12, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve11, reject, d, v) {
+  function settle(resolve12, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve11({ value: v2, done: d });
+      resolve12({ value: v2, done: d });
     }, reject);
   }
 };
@@ -37636,9 +37636,9 @@ function isStreamComplete(stream2) {
   if (stream2.readable === false) {
     return Promise.resolve();
   }
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const handler2 = () => {
-      resolve11();
+      resolve12();
       stream2.removeListener("close", handler2);
       stream2.removeListener("end", handler2);
       stream2.removeListener("error", handler2);
@@ -37793,8 +37793,8 @@ var NodeHttpClient = class {
       headers: request2.headers.toJSON({ preserveCase: true }),
       ...request2.requestOverrides
     };
-    return new Promise((resolve11, reject) => {
-      const req = isInsecure ? http2.request(options2, resolve11) : https2.request(options2, resolve11);
+    return new Promise((resolve12, reject) => {
+      const req = isInsecure ? http2.request(options2, resolve12) : https2.request(options2, resolve12);
       req.once("error", (err) => {
         reject(new RestError(err.message, { code: err.code ?? RestError.REQUEST_SEND_ERROR, request: request2 }));
       });
@@ -37878,7 +37878,7 @@ function getDecodedResponseStream(stream2, headers) {
   return stream2;
 }
 function streamToText(stream2) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const buffer3 = [];
     stream2.on("data", (chunk) => {
       if (Buffer.isBuffer(chunk)) {
@@ -37888,7 +37888,7 @@ function streamToText(stream2) {
       }
     });
     stream2.on("end", () => {
-      resolve11(Buffer.concat(buffer3).toString("utf8"));
+      resolve12(Buffer.concat(buffer3).toString("utf8"));
     });
     stream2.on("error", (e) => {
       if (e && e?.name === "AbortError") {
@@ -37983,7 +37983,7 @@ function calculateRetryDelay(retryAttempt, config) {
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/helpers.js
 var StandardAbortMessage = "The operation was aborted.";
 function delay(delayInMs, value, options2) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     let timer = void 0;
     let onAborted = void 0;
     const rejectOnAbort = () => {
@@ -38006,7 +38006,7 @@ function delay(delayInMs, value, options2) {
     }
     timer = setTimeout(() => {
       removeListeners();
-      resolve11(value);
+      resolve12(value);
     }, delayInMs);
     if (options2?.abortSignal) {
       options2.abortSignal.addEventListener("abort", onAborted);
@@ -38762,7 +38762,7 @@ var AbortError2 = class extends Error {
 // node_modules/@azure/core-util/dist/esm/createAbortablePromise.js
 function createAbortablePromise(buildPromise, options2) {
   const { cleanupBeforeAbort, abortSignal, abortErrorMsg } = options2 ?? {};
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     function rejectOnAbort() {
       reject(new AbortError2(abortErrorMsg ?? "The operation was aborted."));
     }
@@ -38780,7 +38780,7 @@ function createAbortablePromise(buildPromise, options2) {
     try {
       buildPromise((x) => {
         removeListeners();
-        resolve11(x);
+        resolve12(x);
       }, (x) => {
         removeListeners();
         reject(x);
@@ -38797,8 +38797,8 @@ var StandardAbortMessage2 = "The delay was aborted.";
 function delay2(timeInMs, options2) {
   let token;
   const { abortSignal, abortErrorMsg } = options2 ?? {};
-  return createAbortablePromise((resolve11) => {
-    token = setTimeout(resolve11, timeInMs);
+  return createAbortablePromise((resolve12) => {
+    token = setTimeout(resolve12, timeInMs);
   }, {
     cleanupBeforeAbort: () => clearTimeout(token),
     abortSignal,
@@ -44092,21 +44092,21 @@ var Matcher = class {
    * @returns {string}
    */
   toString(separator, includeNamespace = true) {
-    const sep10 = separator || this.separator;
-    const isDefault = sep10 === this.separator && includeNamespace === true;
+    const sep11 = separator || this.separator;
+    const isDefault = sep11 === this.separator && includeNamespace === true;
     if (isDefault) {
       if (this._pathStringCache !== null) {
         return this._pathStringCache;
       }
       const result = this.path.map(
         (n) => n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-      ).join(sep10);
+      ).join(sep11);
       this._pathStringCache = result;
       return result;
     }
     return this.path.map(
       (n) => includeNamespace && n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-    ).join(sep10);
+    ).join(sep11);
   }
   /**
    * Get path as array of tag names.
@@ -45625,8 +45625,8 @@ function readStopNodeData(xmlData, tagName, i) {
           const nextLt = xmlData.indexOf("<", i + 1);
           if (nextLt === -1 || nextLt > nextGt) {
             const exp = xmlData.substring(i + 1, nextGt);
-            const sep10 = exp.search(/\s/);
-            const name = sep10 === -1 ? exp : exp.substring(0, sep10);
+            const sep11 = exp.search(/\s/);
+            const name = sep11 === -1 ? exp : exp.substring(0, sep11);
             if (name === tagName && exp[exp.length - 1] !== "/") openTagCount++;
             i = nextGt;
           }
@@ -46929,7 +46929,7 @@ var BufferScheduler = class {
    *
    */
   async do() {
-    return new Promise((resolve11, reject) => {
+    return new Promise((resolve12, reject) => {
       this.readable.on("data", (data) => {
         data = typeof data === "string" ? Buffer.from(data, this.encoding) : data;
         this.appendUnresolvedData(data);
@@ -46957,11 +46957,11 @@ var BufferScheduler = class {
         if (this.isStreamEnd && this.executingOutgoingHandlers === 0) {
           if (this.unresolvedLength > 0 && this.unresolvedLength < this.bufferSize) {
             const buffer3 = this.shiftBufferFromUnresolvedDataArray();
-            this.outgoingHandler(() => buffer3.getReadableStream(), buffer3.size, this.offset).then(resolve11).catch(reject);
+            this.outgoingHandler(() => buffer3.getReadableStream(), buffer3.size, this.offset).then(resolve12).catch(reject);
           } else if (this.unresolvedLength >= this.bufferSize) {
             return;
           } else {
-            resolve11();
+            resolve12();
           }
         }
       });
@@ -47086,8 +47086,8 @@ var NativeCRC64 = (() => {
     NativeCRC642 = NativeCRC642 || {};
     var Module = typeof NativeCRC642 != "undefined" ? NativeCRC642 : {};
     var readyPromiseResolve, readyPromiseReject;
-    Module["ready"] = new Promise(function(resolve11, reject) {
-      readyPromiseResolve = resolve11;
+    Module["ready"] = new Promise(function(resolve12, reject) {
+      readyPromiseResolve = resolve12;
       readyPromiseReject = reject;
     });
     ["_malloc", "_free", "_emscripten_bind_VoidPtr___destroy___0", "_emscripten_bind_Crc64Hash_Crc64Hash_0", "_emscripten_bind_Crc64Hash_OnAppend_2", "_emscripten_bind_Crc64Hash_OnFinal_3", "_emscripten_bind_Crc64Hash___destroy___0", "_fflush", "onRuntimeInitialized"].forEach((prop) => {
@@ -49657,7 +49657,7 @@ function getURLQueries(url2) {
   return queries;
 }
 async function delay3(timeInMs, aborter, abortError) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     let timeout;
     const abortHandler = () => {
       if (timeout !== void 0) {
@@ -49669,7 +49669,7 @@ async function delay3(timeInMs, aborter, abortError) {
       if (aborter !== void 0) {
         aborter.removeEventListener("abort", abortHandler);
       }
-      resolve11();
+      resolve12();
     };
     timeout = setTimeout(resolveHandler, timeInMs);
     if (aborter !== void 0) {
@@ -67444,7 +67444,7 @@ var AvroReadableFromStream = class extends AvroReadable {
       this._position += chunk.length;
       return this.toUint8Array(chunk);
     } else {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         const cleanUp = () => {
           this._readable.removeListener("readable", readableCallback);
           this._readable.removeListener("error", rejectCallback);
@@ -67459,7 +67459,7 @@ var AvroReadableFromStream = class extends AvroReadable {
           if (callbackChunk) {
             this._position += callbackChunk.length;
             cleanUp();
-            resolve11(this.toUint8Array(callbackChunk));
+            resolve12(this.toUint8Array(callbackChunk));
           }
         };
         const rejectCallback = () => {
@@ -68105,8 +68105,8 @@ var Poller = class {
     this.stopped = true;
     this.pollProgressCallbacks = [];
     this.operation = operation;
-    this.promise = new Promise((resolve11, reject) => {
-      this.resolve = resolve11;
+    this.promise = new Promise((resolve12, reject) => {
+      this.resolve = resolve12;
       this.reject = reject;
     });
     this.promise.catch(() => {
@@ -68511,8 +68511,8 @@ var Batch = class {
       return Promise.resolve();
     }
     this.parallelExecute();
-    return new Promise((resolve11, reject) => {
-      this.emitter.on("finish", resolve11);
+    return new Promise((resolve12, reject) => {
+      this.emitter.on("finish", resolve12);
       this.emitter.on("error", (error2) => {
         this.state = BatchStates.Error;
         reject(error2);
@@ -68559,12 +68559,12 @@ import util3 from "node:util";
 async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
   let pos = 0;
   const count = end - offset;
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const timeout = setTimeout(() => reject(new Error(`The operation cannot be completed in timeout.`)), REQUEST_TIMEOUT);
     stream2.on("readable", () => {
       if (pos >= count) {
         clearTimeout(timeout);
-        resolve11();
+        resolve12();
         return;
       }
       let chunk = stream2.read();
@@ -68583,7 +68583,7 @@ async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
       if (pos < count) {
         reject(new Error(`Stream drains before getting enough data needed. Data read: ${pos}, data need: ${count}`));
       }
-      resolve11();
+      resolve12();
     });
     stream2.on("error", (msg) => {
       clearTimeout(timeout);
@@ -68592,7 +68592,7 @@ async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
   });
 }
 async function readStreamToLocalFile(rs, file) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const ws = fs5.createWriteStream(file);
     rs.on("error", (err) => {
       reject(err);
@@ -68600,7 +68600,7 @@ async function readStreamToLocalFile(rs, file) {
     ws.on("error", (err) => {
       reject(err);
     });
-    ws.on("close", resolve11);
+    ws.on("close", resolve12);
     rs.pipe(ws);
   });
 }
@@ -69512,7 +69512,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
    * @returns The SAS URI consisting of the URI to the resource represented by this client, followed by the generated SAS token.
    */
   generateSasUrl(options2) {
-    return new Promise((resolve11) => {
+    return new Promise((resolve12) => {
       if (!(this.credential instanceof StorageSharedKeyCredential)) {
         throw new RangeError("Can only generate the SAS when the client is initialized with a shared key credential");
       }
@@ -69523,7 +69523,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
         versionId: this._versionId,
         ...options2
       }, this.credential).toString();
-      resolve11(appendToURLQuery(this.url, sas));
+      resolve12(appendToURLQuery(this.url, sas));
     });
   }
   /**
@@ -69562,7 +69562,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
    * @returns The SAS URI consisting of the URI to the resource represented by this client, followed by the generated SAS token.
    */
   generateUserDelegationSasUrl(options2, userDelegationKey) {
-    return new Promise((resolve11) => {
+    return new Promise((resolve12) => {
       const sas = generateBlobSASQueryParameters({
         containerName: this._containerName,
         blobName: this._name,
@@ -69570,7 +69570,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
         versionId: this._versionId,
         ...options2
       }, userDelegationKey, this.accountName).toString();
-      resolve11(appendToURLQuery(this.url, sas));
+      resolve12(appendToURLQuery(this.url, sas));
     });
   }
   /**
@@ -71327,11 +71327,11 @@ var RateLimitError = class extends Error {
 // node_modules/@actions/cache/lib/internal/uploadUtils.js
 var __awaiter12 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -71347,7 +71347,7 @@ var __awaiter12 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -71471,11 +71471,11 @@ import * as util4 from "util";
 // node_modules/@actions/cache/lib/internal/requestUtils.js
 var __awaiter13 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -71491,7 +71491,7 @@ var __awaiter13 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -71521,7 +71521,7 @@ function isRetryableStatusCode(statusCode) {
 }
 function sleep(milliseconds) {
   return __awaiter13(this, void 0, void 0, function* () {
-    return new Promise((resolve11) => setTimeout(resolve11, milliseconds));
+    return new Promise((resolve12) => setTimeout(resolve12, milliseconds));
   });
 }
 function retry(name_1, method_1, getStatusCode_1) {
@@ -71596,11 +71596,11 @@ function retryHttpClientResponse(name_1, method_1) {
 // node_modules/@actions/cache/lib/internal/downloadUtils.js
 var __awaiter14 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -71616,7 +71616,7 @@ var __awaiter14 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -71895,8 +71895,8 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options2) {
 }
 var promiseWithTimeout = (timeoutMs, promise) => __awaiter14(void 0, void 0, void 0, function* () {
   let timeoutHandle;
-  const timeoutPromise = new Promise((resolve11) => {
-    timeoutHandle = setTimeout(() => resolve11("timeout"), timeoutMs);
+  const timeoutPromise = new Promise((resolve12) => {
+    timeoutHandle = setTimeout(() => resolve12("timeout"), timeoutMs);
   });
   return Promise.race([promise, timeoutPromise]).then((result) => {
     clearTimeout(timeoutHandle);
@@ -72020,11 +72020,11 @@ function getUserAgentString2() {
 // node_modules/@actions/cache/lib/internal/cacheHttpClient.js
 var __awaiter15 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -72040,7 +72040,7 @@ var __awaiter15 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -72917,11 +72917,11 @@ function maskSecretUrls(body2) {
 // node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js
 var __awaiter16 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -72937,7 +72937,7 @@ var __awaiter16 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -73066,7 +73066,7 @@ var CacheServiceClient = class {
   }
   sleep(milliseconds) {
     return __awaiter16(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => setTimeout(resolve11, milliseconds));
+      return new Promise((resolve12) => setTimeout(resolve12, milliseconds));
     });
   }
   getExponentialRetryTimeMilliseconds(attempt) {
@@ -73091,11 +73091,11 @@ import { existsSync as existsSync3, writeFileSync as writeFileSync2 } from "fs";
 import * as path10 from "path";
 var __awaiter17 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -73111,7 +73111,7 @@ var __awaiter17 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -73305,11 +73305,11 @@ function createTar(archiveFolder, sourceDirectories, compressionMethod) {
 // node_modules/@actions/cache/lib/cache.js
 var __awaiter18 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -73325,7 +73325,7 @@ var __awaiter18 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74048,6 +74048,7 @@ var INPUTS = {
   "vm-memory": whole(1024, 256, 65536),
   "vm-cpus": whole(2, 1, 64),
   "boot-timeout": whole(120, 5, 3600),
+  "vm-folders": text(),
   "trace-buffer-kb": whole(8192, 64, 1048576),
   stacks: flag(true),
   "timeout-minutes": whole(30, 1, 720),
@@ -74123,9 +74124,13 @@ function progressLine(line) {
   if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
   return null;
 }
-function runStep(argv, cwd, env, onOutput) {
+function writeCommand(path12, content) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path12, content];
+}
+function runStep(argv, cwd, env, wrap, onOutput) {
   return new Promise((done) => {
-    const child2 = spawn2(argv[0], argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child2 = spawn2(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
     child2.stdout.setEncoding("utf8").on("data", onOutput);
     child2.stderr.setEncoding("utf8").on("data", onOutput);
     child2.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
@@ -74138,12 +74143,12 @@ async function runBuildPlan(plan, opts = {}) {
     log2 += s;
     if (log2.length > MAX_LOG * 2) log2 = log2.slice(-MAX_LOG);
   };
-  const env = { ...process.env, LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
   const every = (opts.progressEvery ?? 15) * 1e3;
   const outcomes = [];
   for (const step of plan.steps) {
     const started = Date.now();
-    if (step.kind === "write") {
+    if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync(dirname7(step.path), { recursive: true });
         writeFileSync3(step.path, step.content);
@@ -74153,14 +74158,16 @@ async function runBuildPlan(plan, opts = {}) {
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const command = shellCommand(step.argv);
+    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === "write" ? void 0 : step.cwd;
+    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}
 `);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let output = "";
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(step.argv, step.cwd, env, (text2) => {
+    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
       append(text2);
       output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
@@ -74183,7 +74190,7 @@ async function runBuildPlan(plan, opts = {}) {
         ok: false,
         log: log2.slice(-MAX_LOG),
         steps: outcomes,
-        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        reason: `${argv[0]} failed (${how}): ${command}`,
         failedOutput: r.error && !output ? r.error : output
       };
     }
@@ -74355,6 +74362,16 @@ function signalSpelling(read2) {
     return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
   };
 }
+function readFolders(read2, name) {
+  const raw = read2(name);
+  const folders = raw.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const f of folders) {
+    if (/^\/+$/.test(f) || f.includes("\0")) {
+      throw new InputError(name, raw, "folders of this machine, one a line (absolute, or relative to the workspace), never / itself");
+    }
+  }
+  return folders;
+}
 function parseSettings(read2) {
   const mode = readChoice(read2, "mode");
   const preset = readChoice(read2, "preset");
@@ -74398,7 +74415,8 @@ function parseSettings(read2) {
       kernel: readText(read2, "vm-kernel"),
       memoryMb: readNumber(read2, "vm-memory"),
       cpus: readNumber(read2, "vm-cpus"),
-      bootTimeoutSeconds: readNumber(read2, "boot-timeout")
+      bootTimeoutSeconds: readNumber(read2, "boot-timeout"),
+      folders: readFolders(read2, "vm-folders")
     },
     traceBufferKb: readNumber(read2, "trace-buffer-kb"),
     stacks: readBool(read2, "stacks"),
@@ -74417,9 +74435,9 @@ function parseSettings(read2) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync4, mkdtempSync as mkdtempSync3, rmSync as rmSync3, writeFileSync as writeFileSync6 } from "node:fs";
+import { mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync3, rmSync as rmSync4, writeFileSync as writeFileSync6 } from "node:fs";
 import { tmpdir as tmpdir4, hostname } from "node:os";
-import { join as join22, resolve as resolve10 } from "node:path";
+import { join as join23, resolve as resolve11 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -74804,11 +74822,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter19 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve11) {
-      resolve11(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve11, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -74824,7 +74842,7 @@ var __awaiter19 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -79919,7 +79937,7 @@ var GitError = class extends Error {
   code;
   stderr;
 };
-var git = (args, cwd) => new Promise((resolve11, reject) => {
+var git = (args, cwd) => new Promise((resolve12, reject) => {
   execFile(
     "git",
     args,
@@ -79933,7 +79951,7 @@ var git = (args, cwd) => new Promise((resolve11, reject) => {
         const code = typeof error2.code === "number" ? error2.code : null;
         reject(new GitError(args, code, stderr || error2.message));
       } else {
-        resolve11(stdout.trim());
+        resolve12(stdout.trim());
       }
     }
   );
@@ -80044,8 +80062,8 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync5, readdirSync as readdirSync2, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
-import { join as join11, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync10, mkdirSync as mkdirSync3, readFileSync as readFileSync5, readdirSync as readdirSync3, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname9, join as join11, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
@@ -81346,7 +81364,7 @@ var Tail = class {
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const started = Date.now();
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const out = new Tail(max);
     const err = new Tail(max);
     const both = new Tail(max);
@@ -81382,7 +81400,7 @@ function runCommand(cmd, args, opts = {}) {
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve11({
+      resolve12({
         code,
         signal,
         stdout: out.text(),
@@ -81461,12 +81479,9 @@ async function buildModule(req) {
   const since = Date.now() - 1e3;
   if (req.plans) return runPlans(req, req.plans, since);
   const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
-  const r = await runCommand("sh", ["-c", command], {
-    cwd: dir,
-    // LC_ALL=C: plain quotes and English messages in the log a report shows.
-    env: { ...process.env, LANG: "C", LC_ALL: "C", ...req.env, KDIR: req.kernelBuildDir, PWD: dir },
-    timeoutSeconds: req.timeoutSeconds
-  });
+  const env = { LANG: "C", LC_ALL: "C", ...req.env, KDIR: req.kernelBuildDir, PWD: dir };
+  const spec2 = req.wrap ? req.wrap(["sh", "-c", command], dir, env) : { cmd: "sh", args: ["-c", command], env: { ...process.env, ...env } };
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: dir, env: spec2.env, timeoutSeconds: req.timeoutSeconds });
   const log2 = r.error ? `${r.output}
 ${r.error}` : r.output;
   if (r.code !== 0) {
@@ -81497,7 +81512,7 @@ async function runPlans(req, plans, since) {
       continue;
     }
     req.log?.(`${plan.description}`);
-    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log2 += r.log;
     if (!r.ok)
       return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
@@ -81617,6 +81632,151 @@ async function locateCallers(result, map, ko, root) {
   if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
 }
 
+// src/sandbox/build-sandbox.ts
+import { spawnSync } from "node:child_process";
+import { existsSync as existsSync9, mkdirSync as mkdirSync2, realpathSync as realpathSync3 } from "node:fs";
+
+// src/sandbox/system-view.ts
+import { existsSync as existsSync8, lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
+import { dirname as dirname8, sep as sep10 } from "node:path";
+var ETC_ALLOW = [
+  "passwd",
+  "group",
+  "nsswitch.conf",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "alternatives",
+  "localtime",
+  "timezone",
+  "os-release",
+  "debian_version",
+  "lsb-release",
+  "hosts",
+  "host.conf",
+  "protocols",
+  "services",
+  "mime.types",
+  "perl"
+];
+var ETC_PYTHON = /^python3(\.\d+)?$/;
+var SYSTEM_TOP = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+var hostFs = {
+  kind(path12) {
+    try {
+      const st = lstatSync(path12);
+      return st.isSymbolicLink() ? "link" : st.isDirectory() ? "dir" : "file";
+    } catch {
+      return "none";
+    }
+  },
+  readlink: (path12) => readlinkSync(path12),
+  list: (dir) => {
+    try {
+      return readdirSync2(dir);
+    } catch {
+      return [];
+    }
+  }
+};
+function systemView(fs8 = hostFs) {
+  const folders = ["/usr"];
+  const links = [];
+  for (const name of SYSTEM_TOP) {
+    const path12 = `/${name}`;
+    const kind = fs8.kind(path12);
+    if (kind === "dir") folders.push(path12);
+    else if (kind === "link") links.push({ path: path12, target: fs8.readlink(path12) });
+  }
+  const names = [...ETC_ALLOW, ...fs8.list("/etc").filter((n) => ETC_PYTHON.test(n))];
+  const etc = [...new Set(names)].map((n) => `/etc/${n}`).filter((p) => fs8.kind(p) !== "none");
+  return { folders, links, etc };
+}
+function isWithin(path12, folder) {
+  return path12 === folder || path12.startsWith(folder.endsWith(sep10) ? folder : folder + sep10);
+}
+function distinctFolders(paths, covered = []) {
+  const real = paths.filter((p) => p !== "" && existsSync8(p)).map((p) => realpathSync2(p));
+  const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
+  const kept = [];
+  for (const p of sorted) {
+    if (p === "/") throw new Error("the whole host root cannot be shared with PR code");
+    if (![...covered, ...kept].some((c) => isWithin(p, c))) kept.push(p);
+  }
+  return kept;
+}
+function installPrefix(program) {
+  const real = existsSync8(program) ? realpathSync2(program) : program;
+  const bin = dirname8(real);
+  return bin.endsWith(`${sep10}bin`) ? dirname8(bin) : bin;
+}
+
+// src/sandbox/build-sandbox.ts
+var SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+var INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
+function bwrapArgs(argv, cwd, env, folders, view, launcher) {
+  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
+  for (const f of view.folders) args.push("--ro-bind", f, f);
+  for (const l of view.links) args.push("--symlink", l.target, l.path);
+  for (const e of view.etc) args.push("--ro-bind", e, e);
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var/tmp");
+  const writable = distinctFolders(folders.writable, view.folders);
+  for (const f of distinctFolders(folders.readable, [...view.folders, ...writable])) args.push("--ro-bind", f, f);
+  for (const f of writable) args.push("--bind", f, f);
+  const environment = { PATH: SANDBOX_PATH, HOME: "/tmp", TMPDIR: "/tmp", LANG: "C", LC_ALL: "C", ...env };
+  for (const [k, v] of Object.entries(environment)) args.push("--setenv", k, v);
+  args.push("--chdir", cwd, "--");
+  if (launcher.sudo) args.push("/usr/bin/setpriv", `--reuid=${launcher.uid}`, `--regid=${launcher.gid}`, "--clear-groups", "--");
+  return [...args, ...argv];
+}
+function sandboxWrapper(folders, launcher, view = systemView()) {
+  for (const f of folders.writable) mkdirSync2(f, { recursive: true });
+  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync9(f)) };
+  return (argv, cwd, env) => {
+    const args = bwrapArgs(argv, cwd, env, real, view, launcher);
+    const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
+    return { cmd, args: rest, env: { PATH: SANDBOX_PATH, LANG: "C" } };
+  };
+}
+function probeArgs(view) {
+  return bwrapArgs(["true"], "/", {}, { writable: [], readable: [] }, view, { bwrap: "", sudo: false, uid: 0, gid: 0 });
+}
+function tryRun(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
+  if (r.error) return { ok: false, why: r.error.code === "ENOENT" ? `${cmd} not found` : r.error.message };
+  return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
+}
+var probed = null;
+function findSandboxLauncher() {
+  if (probed) return probed;
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync9(p));
+  if (!bwrap) throw new UsageError2(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const probe = probeArgs(systemView());
+  const direct = tryRun(bwrap, probe);
+  if (direct.ok) {
+    probed = { bwrap, sudo: false, uid, gid };
+    return probed;
+  }
+  if (uid !== 0) {
+    const viaSudo = tryRun("sudo", ["-n", bwrap, ...probe]);
+    if (viaSudo.ok) {
+      probed = { bwrap, sudo: true, uid, gid };
+      return probed;
+    }
+    throw new UsageError2(
+      `the module build runs the PR's code in a sandbox, and bubblewrap cannot start here (${direct.why}; through sudo -n: ${viaSudo.why}): allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0), or give the runner user passwordless sudo`
+    );
+  }
+  throw new UsageError2(`the module build runs the PR's code in a sandbox, and bubblewrap cannot start here as root: ${direct.why}`);
+}
+function describeSandbox(folders, launcher) {
+  const w = folders.writable.join(", ");
+  const r = folders.readable.length ? `; read-only also ${folders.readable.join(", ")}` : "";
+  return `sandbox (bubblewrap${launcher.sudo ? " through sudo -n" : ""}): no network, the system read-only, writable ${w}${r}; nothing else of this machine`;
+}
+
 // src/run/side.ts
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -81660,7 +81820,7 @@ function targetJob(ctx, module2, moduleDir, track) {
 }
 function readStatus(outDir) {
   const file = join11(outDir, "status.json");
-  if (!existsSync8(file)) return null;
+  if (!existsSync10(file)) return null;
   try {
     return JSON.parse(readFileSync5(file, "utf8"));
   } catch {
@@ -81668,21 +81828,25 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync2(dir).filter((f) => re.test(f)).sort().map((f) => join11(dir, f));
+  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join11(dir, f));
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync2(ctx.outDir, { recursive: true });
+  mkdirSync3(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync8(moduleDir)) {
+  if (!existsSync10(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
       reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
+  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: [ctx.runner.kernel.buildDir] };
+  const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
+  ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
   const built = await buildModule({
+    wrap: sandboxWrapper(folders, launcher),
     moduleDir,
     buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
@@ -81719,7 +81883,8 @@ async function runSide(source, ctx) {
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join11(ctx.outDir, "cleanup-state.json"));
-  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
+  const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
+  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
@@ -81738,18 +81903,18 @@ async function runSide(source, ctx) {
   run2.artifacts = status.files.map((f) => join11(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
   const trace = join11(ctx.outDir, "trace.txt");
-  if (existsSync8(trace) && status.status !== "load-failed") {
+  if (existsSync10(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join11(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync8(f) && statSync5(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync10(f) && statSync5(f).size > 0);
     const profile = join11(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync8(profile) ? profile : void 0,
+      kprobeProfile: existsSync10(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
@@ -81771,12 +81936,13 @@ function sidePlan(settings, prepared) {
     cycles: settings.cycles,
     track: settings.track,
     ...tracingPlan(settings),
-    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {}
+    ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
+    ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
   };
 }
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync9 } from "node:fs";
+import { existsSync as existsSync11 } from "node:fs";
 var UserspaceCaching = class {
   constructor(cache, log2) {
     this.cache = cache;
@@ -81791,7 +81957,7 @@ var UserspaceCaching = class {
   async restore(b) {
     if (this.tried.has(b.key)) return;
     this.tried.add(b.key);
-    if (existsSync9(b.program)) {
+    if (existsSync11(b.program)) {
       this.had.add(b.key);
       return;
     }
@@ -81800,13 +81966,13 @@ var UserspaceCaching = class {
       this.said = true;
       return;
     }
-    if (await this.cache.restore(b.dir, b.key) && existsSync9(b.program)) {
+    if (await this.cache.restore(b.dir, b.key) && existsSync11(b.program)) {
       this.had.add(b.key);
       this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
     } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
   }
   async saveBuilt(b) {
-    if (this.had.has(b.key) || !existsSync9(b.program)) return;
+    if (this.had.has(b.key) || !existsSync11(b.program)) return;
     this.had.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -81840,11 +82006,12 @@ var StateRecorder = class {
 
 // src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
-import { existsSync as existsSync12 } from "node:fs";
+import { existsSync as existsSync14 } from "node:fs";
+import { dirname as dirname10, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync10, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync6 } from "node:fs";
 import { join as join12 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
@@ -81856,7 +82023,7 @@ function manifestPath(labDir) {
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync10(file)) return { version: 1, kernels: {} };
+  if (!existsSync12(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
     parsed = JSON.parse(readFileSync6(file, "utf8"));
@@ -81870,7 +82037,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync10(f));
+  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync12(f));
 }
 function inspectLab(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
@@ -81893,19 +82060,20 @@ function compareReleases(a, b) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync11, mkdirSync as mkdirSync3, mkdtempSync, readFileSync as readFileSync8, rmSync, writeFileSync as writeFileSync5 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream2, existsSync as existsSync13, mkdirSync as mkdirSync4, mkdtempSync, readFileSync as readFileSync8, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
 import { createHash as createHash2 } from "node:crypto";
 var MARKER2 = "alloc-balance-guest:";
-var CTL_PARAM = "alloc_balance.ctl";
 var EXIT_CODE_FILE = "guest-exit-code";
-var HOSTROOT_TAG = "hostroot";
+var CTL_TAG = "ctl";
 var OUT_TAG = "out";
+var SHARE_TAG_PREFIX = "s";
 var NINEP_MSIZE = 262144;
+var GUEST_JOB = "/.alloc-balance-job.sh";
 function shQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -81921,16 +82089,26 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "${MARKER2} init $(cut -d' ' -f1 /proc/uptime)"
 for m in ${modules.join(" ")}; do insmod "$m" || fail "insmod $m"; done
-ctl=
-for w in $(cat /proc/cmdline); do case "$w" in ${CTL_PARAM}=*) ctl="\${w#*=}";; esac; done
-[ -n "$ctl" ] || fail "no ${CTL_PARAM}= on the kernel command line"
-mkdir -p /mnt/host /mnt/rw /newroot
-mount -t 9p -o ${opts9p},cache=loose,ro ${HOSTROOT_TAG} /mnt/host || fail "mount of the host root over 9p"
-. "/mnt/host$ctl/guest.env" || fail "cannot read $ctl/guest.env"
-mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot || fail "overlay over the host root"
+mkdir -p /mnt/ctl /mnt/ro /mnt/rw /newroot
+mount -t 9p -o ${opts9p},ro ${CTL_TAG} /mnt/ctl || fail "mount of the control folder over 9p"
+. /mnt/ctl/guest.env || fail "cannot read guest.env"
 R=/newroot
+mount -t tmpfs -o mode=0755 tmpfs $R || fail "tmpfs root"
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
+for l in $LINKS; do ln -s "\${l#*:}" "$R\${l%%:*}" || fail "link \${l%%:*}"; done
+i=0
+while [ "$i" -lt "$SHARE_COUNT" ]; do
+  eval "p=\\$SHARE_$i"
+  mkdir -p "/mnt/ro/$i" "/mnt/rw/u$i" "/mnt/rw/w$i" "$R$p"
+  mount -t 9p -o ${opts9p},cache=loose,ro ${SHARE_TAG_PREFIX}$i "/mnt/ro/$i" || fail "mount of $p over 9p"
+  mount -t overlay overlay -o "lowerdir=/mnt/ro/$i,upperdir=/mnt/rw/u$i,workdir=/mnt/rw/w$i" "$R$p" || fail "overlay over $p"
+  i=$((i + 1))
+done
+mkdir -p $R/etc $R/tmp $R/var/tmp $R/root $R/proc $R/sys $R/dev $R/run $R/mnt
+chmod 1777 $R/tmp $R/var/tmp
+ln -s /run $R/var/run
+cp -a /mnt/ctl/etc/. $R/etc/ || fail "copy of /etc"
+cp /mnt/ctl/job.sh $R${GUEST_JOB} || fail "copy of the job"
 mkdir -p "$R$OUT" && mount -t 9p -o ${opts9p} ${OUT_TAG} "$R$OUT" || fail "mount of $OUT over 9p"
 mount -t proc proc $R/proc || fail "proc"
 mount -t sysfs sysfs $R/sys || fail "sysfs"
@@ -81941,16 +82119,16 @@ mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
 mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
 mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
 mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
-# The image's in-tree modules beside the host's /lib/modules/<release> (which holds the headers' build link): modprobe works.
-if [ -n "$MODULES" ] && [ -d "/mnt/host$MODULES" ]; then
+# The image's in-tree modules beside the headers' build link of /lib/modules/<release>: modprobe works.
+if [ -n "$MODULES" ] && [ -d "$R$MODULES" ]; then
   rel=$(uname -r)
   mkdir -p "$R/lib/modules/$rel"
-  for f in "/mnt/host$MODULES"/*; do
-    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#/mnt/host}" "$R/lib/modules/$rel/\${f##*/}"
+  for f in "$R$MODULES"/*; do
+    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#$R}" "$R/lib/modules/$rel/\${f##*/}"
   done
 fi
 echo "${MARKER2} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
-chroot $R /bin/sh "$ctl/job.sh" </dev/null
+chroot $R /bin/sh ${GUEST_JOB} </dev/null
 rc=$?
 echo "$rc" > "$R$OUT/${EXIT_CODE_FILE}"
 sync
@@ -81962,10 +82140,12 @@ var DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 function initFingerprint() {
   return createHash2("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
-function guestEnvFile(outDir, nonce, modulesDir = "") {
-  return `OUT=${shQuote(outDir)}
-NONCE=${shQuote(nonce)}
-MODULES=${shQuote(modulesDir)}
+function guestEnvFile(outDir, nonce, root, modulesDir = "") {
+  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
+  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
+  lines.push(`SHARE_COUNT=${root.shares.length}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  return `${lines.join("\n")}
 `;
 }
 function jobScript(job) {
@@ -82089,6 +82269,41 @@ var ConsoleWatch = class {
   }
 };
 
+// src/lab/guest-output.ts
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync4, rmSync } from "node:fs";
+import { join as join13 } from "node:path";
+var SET_ID_BITS = 3072;
+function scrubGuestOutput(dir, rel = "") {
+  const changed = [];
+  let names;
+  try {
+    names = readdirSync4(join13(dir, rel));
+  } catch {
+    return changed;
+  }
+  for (const name of names) {
+    const path12 = join13(rel, name);
+    const full = join13(dir, path12);
+    const st = lstatSync2(full);
+    if (st.isDirectory()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path12}/ (set-ID bits)`);
+      }
+      changed.push(...scrubGuestOutput(dir, path12));
+    } else if (st.isFile()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path12} (set-ID bits)`);
+      }
+    } else {
+      rmSync(full, { force: true });
+      changed.push(`${path12} (${st.isSymbolicLink() ? "link" : "special file"})`);
+    }
+  }
+  return changed;
+}
+
 // src/lab/qemu-args.ts
 import { accessSync, constants as constants4, readFileSync as readFileSync7 } from "node:fs";
 var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
@@ -82097,7 +82312,8 @@ function optValue(s) {
 }
 var TCG_ACCEL = "tcg,thread=single";
 function qemuArgs(c) {
-  const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...c.extraAppend ?? []];
+  const append = [...BASE_APPEND, ...c.extraAppend ?? []];
+  const readOnly = (path12, tag) => ["-virtfs", `local,path=${optValue(path12)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
     "-accel",
     c.accel === "tcg" ? TCG_ACCEL : c.accel,
@@ -82119,8 +82335,8 @@ function qemuArgs(c) {
     "-no-reboot",
     "-nic",
     "none",
-    "-virtfs",
-    `local,path=/,mount_tag=${HOSTROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
+    ...readOnly(c.ctlDir, CTL_TAG),
+    ...c.shares.flatMap((path12, i) => readOnly(path12, `${SHARE_TAG_PREFIX}${i}`)),
     "-virtfs",
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
   ];
@@ -82173,19 +82389,22 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync11(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync13(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? detectAccel();
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync3(job.outDir, { recursive: true });
-  rmSync(join13(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync4(job.outDir, { recursive: true });
+  rmSync2(join14(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join14(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
-  writeFileSync5(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
-  writeFileSync5(join13(ctlDir, "job.sh"), jobScript(job));
+  const view = systemView();
+  const root = guestRoot(view, job, kernel.modulesDir);
+  stageEtc(view, join14(ctlDir, "etc"));
+  writeFileSync5(join14(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync5(join14(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -82194,10 +82413,11 @@ async function runInGuest(kernel, job, opts = {}) {
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,
     ctlDir,
+    shares: root.shares,
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync11(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync13(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -82207,7 +82427,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join13(job.outDir, "console.log"));
+  const consoleLog = createWriteStream2(join14(job.outDir, "console.log"));
   const child2 = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -82272,11 +82492,11 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve11) => {
+  const exitCode = await new Promise((resolve12) => {
     child2.on("error", (e) => {
       spawnError = e;
     });
-    child2.on("close", (code2) => resolve11(code2));
+    child2.on("close", (code2) => resolve12(code2));
   });
   exited = true;
   feed(decoder.end());
@@ -82284,16 +82504,17 @@ async function runInGuest(kernel, job, opts = {}) {
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
-  rmSync(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve11) => consoleLog.end(resolve11));
+  rmSync2(ctlDir, { recursive: true, force: true });
+  await new Promise((resolve12) => consoleLog.end(resolve12));
+  const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
   const consoleText = watch.text();
   if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join13(job.outDir, EXIT_CODE_FILE);
-    if (existsSync11(file)) code = Number(readFileSync8(file, "utf8").trim());
+    const file = join14(job.outDir, EXIT_CODE_FILE);
+    if (existsSync13(file)) code = Number(readFileSync8(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -82320,12 +82541,27 @@ async function runInGuest(kernel, job, opts = {}) {
     panicExcerpt: watch.excerpt(),
     console: consoleText,
     accel,
+    shared: [...root.shares.slice(view.folders.length), job.outDir],
+    removedFromOut,
     seconds: {
       boot: round(initAt ?? total),
       run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round(total)
     }
   };
+}
+function guestRoot(view, job, modulesDir = "") {
+  const wanted = [...job.shares ?? [], modulesDir].filter((p) => p !== "" && !isWithin(p, job.outDir));
+  return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
+}
+function stageEtc(view, dir) {
+  mkdirSync4(dir, { recursive: true });
+  for (const entry of view.etc) {
+    try {
+      cpSync(entry, join14(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+    } catch {
+    }
+  }
 }
 function round(n) {
   return Math.round(n * 1e3) / 1e3;
@@ -82356,14 +82592,29 @@ var VmTargetRunner = class {
   describe() {
     return `a VM running ${this.lab.release}`;
   }
-  async run(jobFile, outDir, cwd) {
+  async run(jobFile, outDir, cwd, shares) {
     try {
+      const tool = [installPrefix(this.opts.nodePath), dirname10(this.opts.cliPath)];
+      const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
+      const missing = asked.filter((f) => !existsSync14(f));
+      if (missing.length > 0) {
+        return {
+          exitCode: null,
+          timings: {},
+          output: "",
+          failure: {
+            status: "setup-failed",
+            reason: `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`
+          }
+        };
+      }
       const r = await runInGuest(
         this.lab,
         {
           argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
           cwd,
           outDir,
+          shares: [...shares, ...asked, ...tool, dirname10(jobFile)],
           timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
         },
         {
@@ -82375,6 +82626,10 @@ var VmTargetRunner = class {
           onControlDir: this.opts.onTempDir
         }
       );
+      this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
+      if (r.removedFromOut.length > 0) {
+        this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
+      }
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
       if (r.kernelPanic) {
         return {
@@ -82409,7 +82664,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync12(dir)) {
+  if (!existsSync14(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -82424,7 +82679,7 @@ var HostTargetRunner = class {
   describe() {
     return `this machine's kernel ${this.kernel.release}`;
   }
-  run(jobFile, _outDir, cwd) {
+  run(jobFile, _outDir, cwd, _shares) {
     const root = typeof process.getuid !== "function" || process.getuid() === 0;
     const argv = [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile];
     const [cmd, ...args] = root ? argv : ["sudo", "-n", ...argv];
@@ -82795,21 +83050,21 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync, existsSync as existsSync13, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync15, mkdtempSync as mkdtempSync2, rmSync as rmSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname8, join as join14, resolve as resolve7 } from "node:path";
+import { dirname as dirname11, join as join15, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var CANARY_MODULE = "ab_canary";
 var CANARY_SITE = "ab_canary_open";
 var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
 var CANARY_CYCLES = 2;
 var CANARY_SOURCE = "ab_canary.c";
-function findCanaryDir(from = dirname8(fileURLToPath3(import.meta.url))) {
+function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join14(dir, "canary");
-    if (existsSync13(join14(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname8(dir);
+    const candidate = join15(dir, "canary");
+    if (existsSync15(join15(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname11(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
 }
@@ -82881,7 +83136,7 @@ function canaryPlan(tracing, dir) {
     track: [CANARY_PAIR],
     build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
     workload: {
-      command: `sh ${resolve7(dir, "workload.sh")}`,
+      command: `sh ${resolve8(dir, "workload.sh")}`,
       readyPattern: "^ready",
       readyCommand: "",
       readyDelaySeconds: 1,
@@ -82894,10 +83149,10 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync2(join14(tmpdir2(), "alloc-balance-canary-"));
+  const work = mkdtempSync2(join15(tmpdir2(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
-    cpSync(canaryDir, work, { recursive: true });
+    cpSync2(canaryDir, work, { recursive: true });
     const run2 = await runSide(
       { side: "pr", ref: "canary", sha: "", dir: work },
       {
@@ -82913,7 +83168,7 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
     io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync2(work, { recursive: true, force: true });
+    rmSync3(work, { recursive: true, force: true });
   }
 }
 
@@ -82992,17 +83247,17 @@ function renderComment(reports, opts) {
 }
 
 // src/run/preset.ts
-import { join as join21, resolve as resolve9 } from "node:path";
-import { existsSync as existsSync15 } from "node:fs";
+import { join as join22, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync17 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash4 } from "node:crypto";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync14, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
-import { join as join15, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync16, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
+import { join as join16, resolve as resolve9 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -83088,53 +83343,53 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join15(root, "VERSION"));
+  const file = readIfExists(join16(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join15(root, "meson.build"));
+  const meson = readIfExists(join16(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join15(root, h));
+    const text2 = readIfExists(join16(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
   return { version: null, source: null };
 }
 function detectDpdkTree(dir) {
-  const root = resolve8(dir);
+  const root = resolve9(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join15(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join15(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join15(root, "lib/eal")) || isDir2(join15(root, "lib/librte_eal"));
+  const layout = isDir2(join16(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join16(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join16(root, "lib/eal")) || isDir2(join16(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join15(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join15(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync14(join15(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join16(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join16(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync16(join16(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync14(join15(root, "meson.build")),
-    hasKniMesonBuild: existsSync14(join15(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join15(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync16(join16(root, "meson.build")),
+    hasKniMesonBuild: existsSync16(join16(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join16(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync14(join15(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join15(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join15(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join15(root, "app/test-pmd")),
-    hasConfigHeader: existsSync14(join15(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join15(root, d))),
+    hasLegacyMake: existsSync16(join16(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join16(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join16(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join16(root, "app/test-pmd")),
+    hasConfigHeader: existsSync16(join16(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join16(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -83152,13 +83407,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join15(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join16(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname9, join as join16 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join17 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -83197,7 +83452,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname9(s)))];
+  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname12(s)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -83224,15 +83479,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join16(o.outDir, "meson");
+  const builddir = join17(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname9(o.kernelBuildDir);
+      kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join16(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join16(kernelDirArg, "build")] });
+      kernelDirArg = join17(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join17(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -83247,27 +83502,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join16(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join17(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join16(o.outDir, "kni");
-  const inc = join16(o.outDir, "include");
+  const src = join17(o.outDir, "kni");
+  const inc = join17(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join16(inc, "rte_build_config.h");
+  const header = join17(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join16(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join16(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join17(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join17(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join16(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join17(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join16(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join17(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join16(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join17(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -83277,14 +83532,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join16(src, "rte_kni.ko")
+    output: join17(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
-import { spawnSync } from "node:child_process";
+import { spawnSync as spawnSync2 } from "node:child_process";
 import { accessSync as accessSync2, constants as constants5 } from "node:fs";
-import { delimiter as delimiter3, join as join17 } from "node:path";
+import { delimiter as delimiter3, join as join18 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -83319,14 +83574,14 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync2(join17(dir, program), constants5.X_OK);
+      accessSync2(join18(dir, program), constants5.X_OK);
       return true;
     } catch {
     }
   }
   return false;
 }
-var succeeds = (cmd, args, input) => spawnSync(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
+var succeeds = (cmd, args, input) => spawnSync2(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
 function machineProbe(env = process.env) {
   return {
     program: (name) => onPath(name, env),
@@ -83337,7 +83592,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join18, relative as relative6 } from "node:path";
+import { join as join19, relative as relative6 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -83360,7 +83615,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join18(o.cacheDir, "meson");
+  const builddir = join19(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -83375,19 +83630,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join18(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join19(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join18(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join18(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join19(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join19(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join18(o.cacheDir, "bin");
+  const bin = join19(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -83395,34 +83650,34 @@ function makePlan(tree, o) {
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join18(o.cacheDir, target);
-    const exampleOut = join18(o.cacheDir, "kni-example");
+    const sdk = join19(o.cacheDir, target);
+    const exampleOut = join19(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join18(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join19(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join18(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative6(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join19(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative6(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join18(exampleOut, "kni");
+    built = join19(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join18(tree.root, "examples/kni")] });
-    built = join18(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join19(tree.root, "examples/kni")] });
+    built = join19(tree.root, "examples/kni/build/kni");
   }
-  const program = join18(bin, "dpdk-kni");
+  const program = join19(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 
 // src/presets/userspace-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync4, openSync as openSync4, readSync as readSync2, readdirSync as readdirSync3 } from "node:fs";
+import { closeSync as closeSync4, openSync as openSync4, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -83447,12 +83702,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync3(join19(root, rel), { withFileTypes: true });
+      entries = readdirSync5(join20(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join19(root, rel), buf);
+        hashFile(hash, join20(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -83464,7 +83719,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join19(root, child2), buf);
+        hashFile(hash, join20(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -83473,8 +83728,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join19(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join19(env.XDG_CACHE_HOME || join19(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join20(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join20(env.XDG_CACHE_HOME || join20(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -83482,7 +83737,7 @@ function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
   const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join19(root, key), root };
+  return { key, restorePrefix, dir: join20(root, key), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -83497,7 +83752,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join20(tmpdir3(), `alloc-balance-kni-${createHash4("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join21(tmpdir3(), `alloc-balance-kni-${createHash4("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -83541,10 +83796,11 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side, workDir) {
-      const dpdkDir = resolve9(treeDir, settings.moduleDir);
+      const dpdkDir = resolve10(treeDir, settings.moduleDir);
+      const moduleOutDir = join22(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
-        moduleOutDir: join21(workDir, `rte_kni-${side}`),
+        moduleOutDir,
         cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
@@ -83552,7 +83808,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync15(preset.userspaceBuild.program);
+        const cached = existsSync17(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -83566,7 +83822,8 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
           plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
-          output: preset.moduleBuild.output
+          output: preset.moduleBuild.output,
+          writable: [moduleOutDir, preset.cache.dir]
         },
         userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
         checkPrerequisites,
@@ -83603,7 +83860,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join22(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join23(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -83612,7 +83869,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join22(outDir, source.side),
+      outDir: join23(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       onUndoFile: io2.onUndoFile
@@ -83656,8 +83913,8 @@ function commentOptions(settings, env) {
   return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
 }
 function writeReport(outDir, report) {
-  mkdirSync4(outDir, { recursive: true });
-  const file = join22(outDir, "report.json");
+  mkdirSync5(outDir, { recursive: true });
+  const file = join23(outDir, "report.json");
   writeFileSync6(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
@@ -83679,19 +83936,20 @@ async function runFullOrCollect(settings, io2) {
     change
   });
   for (const w of safety.warnings) io2.warn(w);
-  const outDir = resolve10(io2.workspace, settings.outputDir);
+  findSandboxLauncher();
+  const outDir = resolve11(io2.workspace, settings.outputDir);
   const state3 = new StateRecorder(io2.saveState);
   const onTempDir = (dir) => state3.tempDir(dir);
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync3(join22(tmpdir4(), "alloc-balance-src-"));
+  const workDir = mkdtempSync3(join23(tmpdir4(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   } catch (e) {
-    rmSync3(workDir, { recursive: true, force: true });
+    rmSync4(workDir, { recursive: true, force: true });
     throw e;
   }
   state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -83699,7 +83957,7 @@ async function runFullOrCollect(settings, io2) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join22(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join23(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -83713,7 +83971,7 @@ async function runFullOrCollect(settings, io2) {
     );
   } finally {
     await trees.dispose();
-    rmSync3(workDir, { recursive: true, force: true });
+    rmSync4(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change);
@@ -83799,12 +84057,12 @@ function rootNeeded(who, refusal, labDir) {
 }
 
 // src/lab/lab-dirs.ts
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join23(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join24(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 

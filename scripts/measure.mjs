@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -98,6 +98,7 @@ function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, traci
   const inputs = {
     target: 'vm',
     workload: `${app} -n ${ports}`,
+    'vm-folders': `${dirname(app)}\n${join(work, 'noise')}`,
     'ready-pattern': '^ready',
     hold: String(hold),
     cycles: String(cycles),

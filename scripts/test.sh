@@ -10,9 +10,9 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
-# meson, ninja, pkg-config, pyelftools and libnuma: the DPDK builds of the real-DPDK tests.
+# bubblewrap: the sandbox of every module build. meson, ninja, pkg-config, pyelftools and libnuma: the DPDK builds of the real-DPDK tests.
 # chromium and two font packages (Arial's metrics, colour emoji): the PR comment rendered in a browser.
-for pkg in git make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils chromium fonts-liberation2 fonts-noto-color-emoji; do
+for pkg in git make gcc libc6-dev bubblewrap meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils chromium fonts-liberation2 fonts-noto-color-emoji; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -4,7 +4,7 @@
 // caught (verdict fail on the PR), 1 otherwise.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot, cliPath } from '../bundle-paths.js';
 import { setupLab } from '../lab/setup.js';
@@ -64,6 +64,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const settings = parseSettings((name) => {
       const inputs: Record<string, string> = {
         workload: `${repo.app} -n 2`,
+        'vm-folders': dirname(repo.app),
         'ready-pattern': '^ready',
         hold: '0.5',
         cycles: values.cycles ?? '3',

@@ -12,7 +12,8 @@ export interface Platform {
   flavour: string;
 }
 
-export const TOOL_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod'];
+// bubblewrap: the sandbox of the module build (src/sandbox).
+export const TOOL_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod', 'bubblewrap'];
 
 /** Reads /etc/os-release text into a distro, or null when it is neither Debian nor Ubuntu (nor derived). */
 export function distroFromOsRelease(text: string): Distro | null {

@@ -1,6 +1,6 @@
 // The QEMU command line of a lab VM (pure: everything it needs is passed in).
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { CTL_PARAM, HOSTROOT_TAG, OUT_TAG } from './guest-scripts.js';
+import { CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX } from './guest-scripts.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -12,8 +12,10 @@ export interface QemuConfig {
   cpus: number;
   /** Host directory shared read-write as the job's outDir. */
   outDir: string;
-  /** Per-run control directory (a host path the guest reads through the host root share). */
+  /** Per-run control directory (guest.env, job.sh, the guest's /etc), shared read-only. */
   ctlDir: string;
+  /** Host folders shared read-only, in the order of guest.env's SHARE_<n> (tag `s<n>`). */
+  shares: string[];
   extraAppend?: string[];
 }
 
@@ -36,7 +38,8 @@ function optValue(s: string): string {
 export const TCG_ACCEL = 'tcg,thread=single';
 
 export function qemuArgs(c: QemuConfig): string[] {
-  const append = [...BASE_APPEND, `${CTL_PARAM}=${c.ctlDir}`, ...(c.extraAppend ?? [])];
+  const append = [...BASE_APPEND, ...(c.extraAppend ?? [])];
+  const readOnly = (path: string, tag: string) => ['-virtfs', `local,path=${optValue(path)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
     '-accel',
     c.accel === 'tcg' ? TCG_ACCEL : c.accel,
@@ -58,8 +61,8 @@ export function qemuArgs(c: QemuConfig): string[] {
     '-no-reboot',
     '-nic',
     'none',
-    '-virtfs',
-    `local,path=/,mount_tag=${HOSTROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
+    ...readOnly(c.ctlDir, CTL_TAG),
+    ...c.shares.flatMap((path, i) => readOnly(path, `${SHARE_TAG_PREFIX}${i}`)),
     '-virtfs',
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`,
   ];

@@ -1,16 +1,19 @@
-// Boots a lab VM on a prepared kernel, runs one job chrooted into the host's own root (read-only
-// over 9p, writable through an overlay in the guest), and returns its exit code, the console and
-// how the run ended. QEMU never outlives the run: not on timeout, not on abort (the caller's
+// Boots a lab VM on a prepared kernel, runs one job chrooted into a root made of the host's system
+// and the folders the job names (read-only over 9p, writable through an overlay in the guest), and
+// returns its exit code, the console and how the run ended. The guest's code is untrusted (the PR's
+// module and workload): it sees nothing else of the host, and what it leaves in outDir is data only. QEMU never outlives the run: not on timeout, not on abort (the caller's
 // signal), and through setpriv's parent-death signal not when this process dies.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { UsageError } from '../errors.js';
 import { ConsoleWatch } from './console-watch.js';
-import { EXIT_CODE_FILE, guestEnvFile, jobScript } from './guest-scripts.js';
+import { EXIT_CODE_FILE, type GuestRoot, guestEnvFile, jobScript } from './guest-scripts.js';
+import { distinctFolders, isWithin, systemView, type SystemView } from '../sandbox/system-view.js';
+import { scrubGuestOutput } from './guest-output.js';
 import type { LabKernel } from './lab-kernel.js';
 import { type Accel, detectAccel, qemuArgs } from './qemu-args.js';
 
@@ -23,6 +26,11 @@ export interface GuestJob {
   env?: Record<string, string>;
   /** Absolute host directory, mounted read-write at the same path in the guest. Created if missing. */
   outDir: string;
+  /**
+   * Host folders the guest sees read-only at their own path (the tree, the program and its bundle);
+   * besides them only the system (/usr and an allow-list of /etc) and outDir.
+   */
+  shares?: string[];
   /** Seconds the job may run once the guest is up; then the VM is killed (timedOut). */
   timeoutSeconds: number;
 }
@@ -37,6 +45,10 @@ export interface GuestResult {
   /** Serial console (kernel messages and the job's stdout/stderr), capped; full copy in outDir/console.log. */
   console: string;
   accel: Accel;
+  /** The host folders the guest saw (besides the system): read-only shares, then outDir read-write. */
+  shared: string[];
+  /** Links, devices and set-id bits the guest left in outDir, removed before anything read it. */
+  removedFromOut: string[];
   seconds: {
     /** QEMU start to /init. */
     boot: number;
@@ -127,7 +139,10 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   const ctlDir = mkdtempSync(join(base, 'alloc-balance-vm-'));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString('hex');
-  writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce, kernel.modulesDir));
+  const view = systemView();
+  const root = guestRoot(view, job, kernel.modulesDir);
+  stageEtc(view, join(ctlDir, 'etc'));
+  writeFileSync(join(ctlDir, 'guest.env'), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
   writeFileSync(join(ctlDir, 'job.sh'), jobScript(job));
 
   const args = qemuArgs({
@@ -138,6 +153,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,
     ctlDir,
+    shares: root.shares,
     extraAppend: opts.extraAppend,
   });
   const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
@@ -235,6 +251,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   live--;
   rmSync(ctlDir, { recursive: true, force: true });
   await new Promise<void>((resolve) => consoleLog.end(resolve));
+  const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
 
   const consoleText = watch.text();
@@ -275,12 +292,32 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     panicExcerpt: watch.excerpt(),
     console: consoleText,
     accel,
+    shared: [...root.shares.slice(view.folders.length), job.outDir],
+    removedFromOut,
     seconds: {
       boot: round(initAt ?? total),
       run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round(total),
     },
   };
+}
+
+/** The guest's root: the system, then the job's folders (and the lab's modules) that the system does not hold. */
+export function guestRoot(view: SystemView, job: Pick<GuestJob, 'shares' | 'outDir'>, modulesDir = ''): GuestRoot {
+  const wanted = [...(job.shares ?? []), modulesDir].filter((p) => p !== '' && !isWithin(p, job.outDir));
+  return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
+}
+
+/** The allow-listed /etc entries, copied as they are (links stay links) for the guest's /etc. */
+function stageEtc(view: SystemView, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of view.etc) {
+    try {
+      cpSync(entry, join(dir, entry.slice('/etc/'.length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+    } catch {
+      // unreadable or vanished: the guest does without it
+    }
+  }
 }
 
 function round(n: number): number {

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { runCommand } from '../exec.js';
 import { buildExcerpt } from './build-log.js';
 import { runBuildPlan, type BuildPlan } from './build-plan.js';
+import type { CommandWrapper } from '../sandbox/build-sandbox.js';
 
 export const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 
@@ -22,6 +23,8 @@ export interface BuildRequest {
   plans?: PlannedBuild[];
   /** Progress of plans: each step, and ninja/make progress now and then. */
   log?: (line: string) => void;
+  /** The sandbox every command of the build runs in (the PR's Makefile is untrusted code). */
+  wrap?: CommandWrapper;
 }
 
 export interface PlannedBuild {
@@ -91,12 +94,10 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
   const since = Date.now() - 1000;
   if (req.plans) return runPlans(req, req.plans, since);
   const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
-  const r = await runCommand('sh', ['-c', command], {
-    cwd: dir,
-    // LC_ALL=C: plain quotes and English messages in the log a report shows.
-    env: { ...process.env, LANG: 'C', LC_ALL: 'C', ...req.env, KDIR: req.kernelBuildDir, PWD: dir },
-    timeoutSeconds: req.timeoutSeconds,
-  });
+  // LC_ALL=C: plain quotes and English messages in the log a report shows.
+  const env: Record<string, string> = { LANG: 'C', LC_ALL: 'C', ...req.env, KDIR: req.kernelBuildDir, PWD: dir };
+  const spec = req.wrap ? req.wrap(['sh', '-c', command], dir, env) : { cmd: 'sh', args: ['-c', command], env: { ...process.env, ...env } };
+  const r = await runCommand(spec.cmd, spec.args, { cwd: dir, env: spec.env, timeoutSeconds: req.timeoutSeconds });
   const log = r.error ? `${r.output}\n${r.error}` : r.output;
   if (r.code !== 0) {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
@@ -129,7 +130,7 @@ async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number)
       continue;
     }
     req.log?.(`${plan.description}`);
-    const r = await runBuildPlan(plan, { log: req.log, env: req.env });
+    const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? 'the build failed', seconds: seconds() };

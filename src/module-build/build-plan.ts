@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { CommandWrapper } from '../sandbox/build-sandbox.js';
 
 export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
@@ -68,6 +69,8 @@ export interface PlanRunOptions {
   env?: Record<string, string>;
   /** Seconds between two progress lines of one step. */
   progressEvery?: number;
+  /** Runs every step in a sandbox (PR code): writes too, so that a link the tree planted cannot redirect them. */
+  wrap?: CommandWrapper;
 }
 
 const MAX_LOG = 4 * 1024 * 1024;
@@ -81,9 +84,15 @@ export function progressLine(line: string): string | null {
   return null;
 }
 
-function runStep(argv: string[], cwd: string | undefined, env: NodeJS.ProcessEnv, onOutput: (s: string) => void) {
+/** A write step as a command, for the sandbox. */
+function writeCommand(path: string, content: string): string[] {
+  return ['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', 'sh', path, content];
+}
+
+function runStep(argv: string[], cwd: string | undefined, env: Record<string, string>, wrap: CommandWrapper | undefined, onOutput: (s: string) => void) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((done) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const spec = wrap ? wrap(argv, cwd ?? '/tmp', env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child = spawn(spec.cmd, spec.args, { cwd: wrap ? undefined : cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', onOutput);
     child.stderr.setEncoding('utf8').on('data', onOutput);
     child.on('error', (e: NodeJS.ErrnoException) => done({ code: null, signal: null, error: e.code === 'ENOENT' ? `${argv[0]}: not found` : e.message }));
@@ -98,12 +107,12 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
     log += s;
     if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
   };
-  const env = { ...process.env, LANG: 'C', LC_ALL: 'C', ...plan.env, ...opts.env };
+  const env: Record<string, string> = { LANG: 'C', LC_ALL: 'C', ...plan.env, ...opts.env };
   const every = (opts.progressEvery ?? 15) * 1000;
   const outcomes: StepOutcome[] = [];
   for (const step of plan.steps) {
     const started = Date.now();
-    if (step.kind === 'write') {
+    if (step.kind === 'write' && !opts.wrap) {
       try {
         mkdirSync(dirname(step.path), { recursive: true });
         writeFileSync(step.path, step.content);
@@ -113,13 +122,15 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const command = shellCommand(step.argv);
+    const argv = step.kind === 'write' ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === 'write' ? undefined : step.cwd;
+    const command = step.kind === 'write' ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}\n`);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let output = '';
     let partial = '';
     let lastProgress = Date.now();
-    const r = await runStep(step.argv, step.cwd, env, (text) => {
+    const r = await runStep(argv, cwd, env, opts.wrap, (text) => {
       append(text);
       output = (output + text).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
@@ -142,7 +153,7 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
         ok: false,
         log: log.slice(-MAX_LOG),
         steps: outcomes,
-        reason: `${step.argv[0]} failed (${how}): ${command}`,
+        reason: `${argv[0]} failed (${how}): ${command}`,
         failedOutput: r.error && !output ? r.error : output,
       };
     }

@@ -2,12 +2,14 @@
 // or a VM booted for the job (`vm`). Both run the same `alloc-balance target run --job FILE`.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { release as osRelease } from 'node:os';
 import type { RunStatus } from '../core/model.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
+import { installPrefix } from '../sandbox/system-view.js';
 
 export interface TargetOutcome {
   exitCode: number | null;
@@ -21,7 +23,8 @@ export interface TargetOutcome {
 export interface TargetRunner {
   kernel: { release: string; buildDir: string };
   describe(): string;
-  run(jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome>;
+  /** `shares`: host folders the job needs besides outDir (the tree, the module, a preset's program); a VM shows it nothing else. */
+  run(jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome>;
 }
 
 export interface RunnerOptions {
@@ -32,6 +35,10 @@ export interface RunnerOptions {
   onOutput?: (text: string) => void;
   /** Told each temporary folder as it is made (a VM's control files), for the post step to remove after a kill. */
   onTempDir?: (dir: string) => void;
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
+  /** Where relative vm-folders lie (the repository checkout). */
+  workspace?: string;
 }
 
 /** Where and how long the kernel-side job runs. */
@@ -67,14 +74,30 @@ export class VmTargetRunner implements TargetRunner {
     return `a VM running ${this.lab.release}`;
   }
 
-  async run(jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome> {
+  async run(jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome> {
     try {
+      // The job's own program: node's installation and the bundle's folder, nothing else of the action's checkout.
+      const tool = [installPrefix(this.opts.nodePath), dirname(this.opts.cliPath)];
+      const asked = this.launch.vm.folders.map((f) => resolve(this.opts.workspace ?? process.cwd(), f));
+      const missing = asked.filter((f) => !existsSync(f));
+      if (missing.length > 0) {
+        return {
+          exitCode: null,
+          timings: {},
+          output: '',
+          failure: {
+            status: 'setup-failed',
+            reason: `vm-folders: ${missing.join(', ')} does not exist on this machine (give folders that an earlier step made)`,
+          },
+        };
+      }
       const r = await runInGuest(
         this.lab,
         {
           argv: [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile],
           cwd,
           outDir,
+          shares: [...shares, ...asked, ...tool, dirname(jobFile)],
           timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS,
         },
         {
@@ -86,6 +109,10 @@ export class VmTargetRunner implements TargetRunner {
           onControlDir: this.opts.onTempDir,
         },
       );
+      this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(', ')}; nothing else of this machine`);
+      if (r.removedFromOut.length > 0) {
+        this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(', ')}`);
+      }
       const timings = { boot: r.seconds.boot, vm: r.seconds.total };
       if (r.kernelPanic) {
         return {
@@ -146,7 +173,7 @@ export class HostTargetRunner implements TargetRunner {
     return `this machine's kernel ${this.kernel.release}`;
   }
 
-  run(jobFile: string, _outDir: string, cwd: string): Promise<TargetOutcome> {
+  run(jobFile: string, _outDir: string, cwd: string, _shares: string[]): Promise<TargetOutcome> {
     const root = typeof process.getuid !== 'function' || process.getuid() === 0;
     const argv = [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile];
     const [cmd, ...args] = root ? argv : ['sudo', '-n', ...argv];

@@ -28,6 +28,7 @@ import { annotationsFor } from './annotations.js';
 import { renderComment, type CommentOptions } from './comment.js';
 import { expandPreset, type PresetExpansion } from './preset.js';
 import { applyCanary, runCanary } from './canary.js';
+import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
 
 export interface PipelineIo extends RunnerOptions {
   log: (line: string) => void;
@@ -174,6 +175,8 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     change,
   });
   for (const w of safety.warnings) io.warn(w);
+  // The PR's code is built only in the sandbox: without one, stop before anything is checked out.
+  findSandboxLauncher();
 
   const outDir = resolve(io.workspace, settings.outputDir);
   const state = new StateRecorder(io.saveState);

@@ -32,9 +32,10 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve(treeDir, settings.moduleDir);
+      const moduleOutDir = join(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
-        moduleOutDir: join(workDir, `rte_kni-${side}`),
+        moduleOutDir,
         cpus: settings.target === 'vm' ? settings.vm.cpus : undefined,
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
@@ -57,6 +58,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== '').join(' '),
           output: preset.moduleBuild.output,
+          writable: [moduleOutDir, preset.cache.dir],
         },
         userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
         checkPrerequisites,

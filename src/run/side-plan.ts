@@ -18,6 +18,8 @@ export interface BuildSpec {
   output?: string;
   /** A preset's build as plans, instead of buildCommand. */
   plans?: PlannedBuild[];
+  /** Folders outside the tree the build writes (a preset's build and cache folders); the tree itself always is. */
+  writable?: string[];
 }
 
 export interface WorkloadPlan extends WorkloadSettings {
@@ -38,6 +40,8 @@ export interface SidePlan {
   timeoutSeconds: number;
   hugepages?: number;
   background?: TargetBackground;
+  /** Folders outside the tree the workload needs on the target (a preset's cached program). */
+  guestFolders?: string[];
 }
 
 /** The tracing every run of this job shares (the sides and the canary). */
@@ -62,5 +66,6 @@ export function sidePlan(settings: Settings, prepared?: SidePreparation): SidePl
     track: settings.track,
     ...tracingPlan(settings),
     ...(prepared?.hugepages !== undefined ? { hugepages: prepared.hugepages } : {}),
+    ...(prepared ? { guestFolders: [prepared.userspace.dir] } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // One side of a run (base or PR): build the module from its source tree, run the kernel-side
 // job on the target (this machine, or a VM booted for it), then analyze what it traced.
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
@@ -13,6 +13,7 @@ import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetRunner } from './launcher.js';
+import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
 export interface SideSource {
   side: 'base' | 'pr';
@@ -31,6 +32,8 @@ export interface SideContext {
   log: (line: string) => void;
   /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
   onUndoFile?: (file: string) => void;
+  /** How the build's sandbox starts here (default: probed once). */
+  sandbox?: SandboxLauncher;
 }
 
 function seconds(since: number): number {
@@ -105,8 +108,12 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     };
   }
 
+  const folders = { writable: [source.dir, ...(ctx.plan.build.writable ?? [])], readable: [ctx.runner.kernel.buildDir] };
+  const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
+  ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
   const built = await buildModule({
+    wrap: sandboxWrapper(folders, launcher),
     moduleDir,
     buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
@@ -149,7 +156,8 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
-  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
+  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? [])];
+  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);

@@ -31,6 +31,8 @@ export interface VmSettings {
   memoryMb: number;
   cpus: number;
   bootTimeoutSeconds: number;
+  /** Host folders the guest sees read-only besides the system, the trees and the tool (absolute, or relative to the workspace). */
+  folders: string[];
 }
 
 export interface Settings {
@@ -99,6 +101,21 @@ function signalSpelling(read: InputReader): InputReader {
   };
 }
 
+/** One folder a line; the host's root is refused (the guest would see every secret on the machine). */
+function readFolders(read: InputReader, name: 'vm-folders'): string[] {
+  const raw = read(name);
+  const folders = raw
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  for (const f of folders) {
+    if (/^\/+$/.test(f) || f.includes('\0')) {
+      throw new InputError(name, raw, 'folders of this machine, one a line (absolute, or relative to the workspace), never / itself');
+    }
+  }
+  return folders;
+}
+
 export function parseSettings(read: InputReader): Settings {
   const mode = readChoice<Mode>(read, 'mode');
   const preset = readChoice<Preset>(read, 'preset');
@@ -143,6 +160,7 @@ export function parseSettings(read: InputReader): Settings {
       memoryMb: readNumber(read, 'vm-memory'),
       cpus: readNumber(read, 'vm-cpus'),
       bootTimeoutSeconds: readNumber(read, 'boot-timeout'),
+      folders: readFolders(read, 'vm-folders'),
     },
     traceBufferKb: readNumber(read, 'trace-buffer-kb'),
     stacks: readBool(read, 'stacks'),

@@ -3,7 +3,7 @@
 // the files the runner would read back.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 
@@ -39,6 +39,8 @@ export function kniLikeInputs(app: string, outDir: string, overrides: Record<str
   return {
     target: 'vm',
     workload: `${app} -n 2`,
+    // The program is built outside the repository: the VM is shown its folder.
+    'vm-folders': dirname(app),
     'ready-pattern': '^ready',
     hold: '0.3',
     cycles: '3',

@@ -4,7 +4,7 @@
 // run on an empty lab again restores it from the cache instead of setting it up anew.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
@@ -49,6 +49,7 @@ function minimalInputs(): Record<string, string> {
   return {
     'module-dir': '.',
     workload: `${repo.app} -n 2`,
+    'vm-folders': dirname(repo.app),
     'ready-pattern': '^ready',
     track: 'alloc_netdev_mqs:free_netdev',
     cycles: '3',

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
+import { installPrefix } from '../../src/sandbox/system-view.js';
 import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction } from './action-harness.js';
 
 let kernel: LabManifestEntry;
@@ -148,7 +149,12 @@ exit 0
     // Each scenario is bounded on its own, so that one that hangs leaves the next its time.
     const script = join(work, 'scenarios.sh');
     writeFileSync(script, `${[full, term, kill].map((x) => `timeout 420 /bin/sh '${x.script}'`).join('\n')}\nexit 0\n`);
-    guest = await runInGuest(kernel, { argv: ['/bin/sh', script], cwd: repo.dir, outDir: work, timeoutSeconds: 1300 }, { bootTimeoutSeconds: 180 });
+    const tool = [join(ROOT, 'dist'), installPrefix(NODE24)];
+    guest = await runInGuest(
+      kernel,
+      { argv: ['/bin/sh', script], cwd: repo.dir, outDir: work, shares: tool, timeoutSeconds: 1300 },
+      { bootTimeoutSeconds: 180 },
+    );
   }, 1_400_000);
 
   test('the VM ran the three scenarios', () => {

@@ -5,7 +5,7 @@
 // module, and must never hide its leak.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PairResult, SideRun } from '../../src/core/model.js';
 import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
@@ -46,7 +46,15 @@ beforeAll(async () => {
     graceSeconds: 5,
   };
   const app = buildKniLikeApp(join(work, 'app'));
-  const inputs: Record<string, string> = { target: 'vm', workload: `${app} -n 2`, 'ready-pattern': '^ready', hold: '0.3', cycles: '3', track: PAIR };
+  const inputs: Record<string, string> = {
+    target: 'vm',
+    workload: `${app} -n 2`,
+    'vm-folders': `${dirname(app)}\n${noiseDir}`,
+    'ready-pattern': '^ready',
+    hold: '0.3',
+    cycles: '3',
+    track: PAIR,
+  };
   settings = parseSettings((name) => inputs[name] ?? '');
   runner = new VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath });
 }, 120_000);

@@ -4,7 +4,7 @@
 // Without a prepared lab (`alloc-balance lab setup`) these tests fail with the command to run.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildModule } from '../../src/module-build/build-module.js';
@@ -129,7 +129,13 @@ beforeAll(async () => {
 
   guest = await runInGuest(
     kernel,
-    { argv: ['/bin/sh', join(GUEST_DIR, 'scenarios.sh'), cli, work, app], cwd: work, outDir: work, timeoutSeconds: 400 },
+    {
+      argv: ['/bin/sh', join(GUEST_DIR, 'scenarios.sh'), cli, work, app],
+      cwd: work,
+      outDir: work,
+      shares: [GUEST_DIR, dirname(cli), dirname(app)],
+      timeoutSeconds: 400,
+    },
     { bootTimeoutSeconds: 120 },
   );
   console.log(
@@ -331,6 +337,7 @@ describe('target run in a VM: a module that oopses on load', () => {
       argv: ['node', cli, 'target', 'run', '--job', join(work, 'oops.json')],
       cwd: work,
       outDir: join(work, 'oops-guest'),
+      shares: [work, dirname(cli)],
       timeoutSeconds: 120,
     });
     expect(r.kernelPanic).toBe(true);

@@ -148,7 +148,10 @@ describe('guest scripts', () => {
   });
 
   test('init and the per-run file are valid sh', () => {
-    for (const text of [initScript(['/lib/modules/00-virtio.ko']), guestEnvFile("/tmp/o'ut dir", 'n')]) {
+    for (const text of [
+      initScript(['/lib/modules/00-virtio.ko']),
+      guestEnvFile("/tmp/o'ut dir", 'n', { links: [{ path: '/bin', target: 'usr/bin' }], shares: ['/usr', "/tmp/a b'c"] }),
+    ]) {
       const file = join(scratch, 'check.sh');
       writeFileSync(file, text);
       execFileSync('sh', ['-n', file]);
@@ -197,17 +200,33 @@ describe('validation and refusals', () => {
 
 describe('QEMU command line and kernel image', () => {
   test('commas in shared paths are escaped; KVM gets the host CPU', () => {
-    const args = qemuArgs({ vmlinux: '/k', initrd: '/i', accel: 'kvm', memoryMb: 512, cpus: 1, outDir: '/tmp/a,b', ctlDir: '/tmp/c' });
+    const args = qemuArgs({
+      vmlinux: '/k',
+      initrd: '/i',
+      accel: 'kvm',
+      memoryMb: 512,
+      cpus: 1,
+      outDir: '/tmp/a,b',
+      ctlDir: '/tmp/c',
+      shares: ['/usr', '/w,t'],
+    });
     expect(args).toContain('local,path=/tmp/a,,b,mount_tag=out,security_model=none,multidevs=remap');
     expect(args.slice(args.indexOf('-cpu'), args.indexOf('-cpu') + 2)).toEqual(['-cpu', 'host']);
     expect(args[args.indexOf('-append') + 1]).toContain('oops=panic');
     expect(args[args.indexOf('-append') + 1]).toContain('softlockup_panic=1');
-    expect(args[args.indexOf('-append') + 1]).toContain('alloc_balance.ctl=/tmp/c');
+    // The guest sees the control folder, the shares (read-only, tags s0, s1, ...) and the out folder: never the host's root.
+    const shared = args.filter((_, i) => args[i - 1] === '-virtfs');
+    expect(shared).toEqual([
+      'local,path=/tmp/c,mount_tag=ctl,security_model=none,readonly=on,multidevs=remap',
+      'local,path=/usr,mount_tag=s0,security_model=none,readonly=on,multidevs=remap',
+      'local,path=/w,,t,mount_tag=s1,security_model=none,readonly=on,multidevs=remap',
+      'local,path=/tmp/a,,b,mount_tag=out,security_model=none,multidevs=remap',
+    ]);
     expect(args.slice(args.indexOf('-accel'), args.indexOf('-accel') + 2)).toEqual(['-accel', 'kvm']);
   });
 
   test('software emulation: the max CPU model, all vCPUs on one thread', () => {
-    const args = qemuArgs({ vmlinux: '/k', initrd: '/i', accel: 'tcg', memoryMb: 512, cpus: 2, outDir: '/o', ctlDir: '/c' });
+    const args = qemuArgs({ vmlinux: '/k', initrd: '/i', accel: 'tcg', memoryMb: 512, cpus: 2, outDir: '/o', ctlDir: '/c', shares: [] });
     expect(args.slice(args.indexOf('-accel'), args.indexOf('-accel') + 2)).toEqual(['-accel', 'tcg,thread=single']);
     expect(args.slice(args.indexOf('-cpu'), args.indexOf('-cpu') + 2)).toEqual(['-cpu', 'max']);
     expect(args.slice(args.indexOf('-smp'), args.indexOf('-smp') + 2)).toEqual(['-smp', '2']);

@@ -38,7 +38,7 @@ function apt(installed: string[], images: string[]) {
   return { runner, calls };
 }
 
-const TOOLS = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod'];
+const TOOLS = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod', 'bubblewrap'];
 
 describe('planLab', () => {
   test('the newest installed headers with a downloadable image, after installing the tools', async () => {

@@ -3,13 +3,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { GuestError, liveGuests, runInGuest } from '../../src/lab/run-in-guest.js';
 import { setupLab } from '../../src/lab/setup.js';
 import { fileEntry, writeCpio } from '../../src/lab/cpio.js';
+
+import { installPrefix } from '../../src/sandbox/system-view.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
 import { buildHelloModule } from './hello-module.js';
 
 let kernel: LabManifestEntry;
@@ -54,6 +58,9 @@ describe('runInGuest', () => {
       expect(vermagic.split(' ')[0]).toBe(kernel.release);
       const outDir = join(work, 'node-job');
       const script = join(dir, 'job.mjs');
+      // Planted where the guest must not look: root's home, and this checkout (not shared).
+      const planted = join('/root', `.ab-planted-${process.pid}`);
+      writeFileSync(planted, 'planted-secret');
       writeFileSync(
         script,
         `import { readFileSync, writeFileSync } from 'node:fs';
@@ -71,6 +78,8 @@ const facts = {
   dmesg: sh('dmesg | grep ab_hello'),
   modprobe: sh('modprobe dummy && grep -c "^dummy " /proc/modules && modprobe -r dummy'),
   tmpWritable: sh('echo x > /tmp/ab-guest-write && cat /tmp/ab-guest-write'),
+  hostSecretSeen: sh('cat ${planted} 2>&1 || true'),
+  checkoutSeen: sh('cat ${ROOT}/package.json 2>&1 || true'),
 };
 writeFileSync(process.argv[2] + '/facts.json', JSON.stringify(facts));
 console.log('node-started ' + startedAt);
@@ -82,8 +91,9 @@ process.exit(3);
         cwd: dir,
         env: { AB_TEST: "it's here" },
         outDir,
+        shares: [dir, installPrefix(process.execPath)],
         timeoutSeconds: 60,
-      });
+      }).finally(() => rmSync(planted, { force: true }));
       expect(result.console).toContain('node-started');
       expect(result.exitCode).toBe(3);
       expect(result.timedOut).toBe(false);
@@ -99,6 +109,10 @@ process.exit(3);
       expect(facts.dmesg).toContain('ab_hello: unloaded');
       expect(facts.modprobe.trim()).toBe('1');
       expect(facts.tmpWritable.trim()).toBe('x');
+      expect(facts.hostSecretSeen).toContain('No such file');
+      expect(facts.hostSecretSeen).not.toContain('planted-secret');
+      expect(facts.checkoutSeen).toContain('No such file');
+      expect(result.shared.sort()).toEqual([dir, kernel.modulesDir, outDir, installPrefix(process.execPath)].filter((p) => !p.startsWith('/usr/')).sort());
       // Writes outside outDir stay in the guest.
       expect(existsSync('/tmp/ab-guest-write')).toBe(false);
       expect(readFileSync(join(outDir, 'guest-exit-code'), 'utf8').trim()).toBe('3');

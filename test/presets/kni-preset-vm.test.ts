@@ -87,6 +87,7 @@ describe('preset dpdk-kni in a VM', () => {
         argv: ['/bin/sh', '-c', `node ${cli} target run --job ${jobFile} > ${outDir}/target.stdout 2> ${outDir}/target.stderr; echo $? > ${outDir}/target.rc`],
         cwd: work,
         outDir,
+        shares: [work],
         timeoutSeconds: 300,
       },
       { cpus: 2, memoryMb: 1024 },

@@ -36,12 +36,15 @@ describe('sidePlan', () => {
       readyCommand: 'ip link show vEth0_0',
       env: { RTE_EAL: '1' },
       hugepages: 256,
+      userspace: { key: 'k', dir: '/cache/k', program: '/cache/k/bin/dpdk-kni' },
     } as unknown as SidePreparation;
     const plan = sidePlan(s, prepared);
     expect(plan.build).toBe(prepared.build);
     expect(plan.workload).toMatchObject({ command: '/w/kni -l 0-1 -- -p 0x1', readyCommand: 'ip link show vEth0_0', env: { RTE_EAL: '1' } });
     expect(plan.hugepages).toBe(256);
     expect(plan.cycles).toBe(2);
+    // The cached program lies outside the tree: the VM must be shown its folder.
+    expect(plan.guestFolders).toEqual(['/cache/k']);
   });
 
   test('without a track input: auto', () => {
