@@ -57,7 +57,7 @@ export interface Settings {
   baseRef: string;
   headRef: string;
   prNumber: number | null;
-  /** Fork PR code may be built and loaded on this runner in full mode. */
+  /** Fork PR code may be built and loaded on this runner (full or collect mode). */
   allowForkCode: boolean;
   /** Label that approves one head SHA of a fork PR. */
   approvalLabel: string;
