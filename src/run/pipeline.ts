@@ -242,7 +242,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
 }
 
 async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
-  const loaded = await readReports(settings.reports, io.workspace);
+  const loaded = await readReports(settings.reports, io.workspace, io.log);
   const merged = mergeReports(loaded);
   const gh = client(settings, io);
   const change = await resolveChange(readEventContext(io.env), settings, gh);
