@@ -1,6 +1,7 @@
 // The check run on the head commit: verdict as conclusion, the table as summary, and one
 // annotation per leaking call site, sent 50 per request as GitHub requires.
 import type { Verdict } from '../core/model.js';
+import type { InconclusiveConclusion } from '../settings/settings.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { CHECK_SUMMARY_MAX_CHARS, truncateText } from './truncate.js';
 
@@ -27,14 +28,15 @@ export interface CheckAnnotation {
 
 export type Conclusion = 'success' | 'failure' | 'neutral';
 
-export function conclusionFor(verdict: Verdict): Conclusion {
+/** `inconclusive`: the input of that name; neutral would let a required check pass on a run that measured nothing. */
+export function conclusionFor(verdict: Verdict, inconclusive: InconclusiveConclusion = 'fail'): Conclusion {
   switch (verdict) {
     case 'pass':
       return 'success';
     case 'fail':
       return 'failure';
     case 'inconclusive':
-      return 'neutral';
+      return inconclusive === 'neutral' ? 'neutral' : 'failure';
   }
 }
 
@@ -55,6 +57,8 @@ export interface CheckRunInput extends RepoRef {
   name: string;
   headSha: string;
   verdict: Verdict;
+  /** The conclusion of an inconclusive verdict (default fail). */
+  inconclusive?: InconclusiveConclusion;
   /** The verdict line. */
   title: string;
   /** The table (markdown); cut to 65,535 characters. */
@@ -77,7 +81,7 @@ export async function publishCheckRun(client: GitHubClient, input: CheckRunInput
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const title = input.title.split('\n')[0].slice(0, 1000);
   const summary = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, 'the job summary and the JSON report');
-  const conclusion = conclusionFor(input.verdict);
+  const conclusion = conclusionFor(input.verdict, input.inconclusive);
   const { data } = await client.rest.checks.create({
     owner: input.owner,
     repo: input.repo,

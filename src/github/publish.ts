@@ -2,6 +2,7 @@
 // failed post (read-only token on a fork PR, GitHub down) becomes a warning and a note in the
 // job summary; it never changes or hides the verdict.
 import type { Verdict } from '../core/model.js';
+import type { InconclusiveConclusion } from '../settings/settings.js';
 import { publishCheckRun, type AnnotationInput } from './check-run.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { upsertComment } from './comment.js';
@@ -21,6 +22,8 @@ export interface PublishRequest {
   /** Commit the check run is attached to; null: no check run. */
   headSha: string | null;
   verdict: Verdict;
+  /** The check run's conclusion of an inconclusive verdict (input `inconclusive`; default fail). */
+  inconclusive?: InconclusiveConclusion;
   /** The verdict line (check run title). */
   headline: string;
   /** The rendered report (comment body, check summary, job summary). */
@@ -60,6 +63,7 @@ export async function publishResults(client: GitHubClient | null, request: Publi
         name: request.checkName,
         headSha: request.headSha,
         verdict: request.verdict,
+        inconclusive: request.inconclusive,
         title: request.headline,
         summary: request.markdown,
         annotations: request.annotations,

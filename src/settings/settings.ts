@@ -8,6 +8,7 @@ import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options
 import { defaultKniTrack } from '../presets/kni-pairs.js';
 
 export type Mode = 'full' | 'collect' | 'report';
+export type InconclusiveConclusion = 'fail' | 'neutral';
 export type Target = 'host' | 'vm';
 export type Preset = 'none' | 'dpdk-kni';
 
@@ -49,6 +50,8 @@ export interface Settings {
   /** auto: the allocator families the built module imports, resolved per side. */
   track: 'auto' | PairSpec[];
   failOn: FailOn;
+  /** The check run's conclusion for an inconclusive verdict: failure (fail) or neutral, which a required check lets pass. */
+  inconclusive: InconclusiveConclusion;
   githubToken: string;
   checkName: string;
   /** Path or glob of JSON reports (report mode). */
@@ -130,6 +133,7 @@ export function parseSettings(read: InputReader): Settings {
     cycles: readNumber(read, 'cycles'),
     track,
     failOn: readChoice<FailOn>(read, 'fail-on'),
+    inconclusive: readChoice<InconclusiveConclusion>(read, 'inconclusive'),
     githubToken: readText(read, 'github-token'),
     checkName: readText(read, 'check-name'),
     reports: readText(read, 'reports'),

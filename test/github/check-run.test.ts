@@ -56,24 +56,32 @@ describe('the check run', () => {
     expect(run.url).toBe(stored.html_url);
   });
 
-  it('maps verdicts to conclusions, with no annotation request when there is nothing to annotate', async () => {
+  it('maps verdicts to conclusions (inconclusive: failure unless the input says neutral), with no annotation request when there is nothing to annotate', async () => {
     expect(conclusionFor('pass')).toBe('success');
     expect(conclusionFor('fail')).toBe('failure');
-    expect(conclusionFor('inconclusive')).toBe('neutral');
-    for (const verdict of ['pass', 'inconclusive'] as const) {
+    expect(conclusionFor('inconclusive')).toBe('failure');
+    expect(conclusionFor('inconclusive', 'fail')).toBe('failure');
+    expect(conclusionFor('inconclusive', 'neutral')).toBe('neutral');
+    expect(conclusionFor('pass', 'neutral')).toBe('success');
+    for (const [verdict, inconclusive] of [
+      ['pass', 'fail'],
+      ['inconclusive', 'fail'],
+      ['inconclusive', 'neutral'],
+    ] as const) {
       const run = await publishCheckRun(testClient(server.url), {
         owner: 'nic-lab',
         repo: 'kni-driver',
         name: 'alloc-balance',
         headSha: HEAD,
         verdict,
+        inconclusive,
         title: verdict,
         summary: 'x'.repeat(70_000),
         annotations: [],
       });
       expect(run.annotationRequests).toBe(0);
     }
-    expect(server.state.checkRuns.map((r) => r.conclusion)).toEqual(['success', 'neutral']);
+    expect(server.state.checkRuns.map((r) => r.conclusion)).toEqual(['success', 'failure', 'neutral']);
     // The 65,535-character summary limit is in GitHub's schema: the server would have refused more.
     expect(server.state.checkRuns.every((r) => r.output.summary.length <= 65_535)).toBe(true);
     expect(server.calls('checks/update')).toHaveLength(0);
