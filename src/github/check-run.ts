@@ -65,6 +65,8 @@ export interface CheckRunInput extends RepoRef {
   summary: string;
   annotations: AnnotationInput[];
   detailsUrl?: string;
+  /** A queued or in-progress check run of this name on the commit, to complete instead of creating another. */
+  existingId?: number;
 }
 
 export interface PostedCheckRun {
@@ -82,17 +84,19 @@ export async function publishCheckRun(client: GitHubClient, input: CheckRunInput
   const title = input.title.split('\n')[0].slice(0, 1000);
   const summary = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, 'the job summary and the JSON report');
   const conclusion = conclusionFor(input.verdict, input.inconclusive);
-  const { data } = await client.rest.checks.create({
+  const completion = {
     owner: input.owner,
     repo: input.repo,
-    name: input.name,
-    head_sha: input.headSha,
-    status: 'completed',
+    status: 'completed' as const,
     conclusion,
     completed_at: new Date().toISOString(),
     ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
     output: { title, summary, ...(batches[0] ? { annotations: batches[0] } : {}) },
-  });
+  };
+  const { data } =
+    input.existingId === undefined
+      ? await client.rest.checks.create({ ...completion, name: input.name, head_sha: input.headSha })
+      : await client.rest.checks.update({ ...completion, check_run_id: input.existingId });
   for (const batch of batches.slice(1)) {
     await client.rest.checks.update({
       owner: input.owner,
@@ -102,4 +106,26 @@ export async function publishCheckRun(client: GitHubClient, input: CheckRunInput
     });
   }
   return { id: data.id, url: data.html_url ?? '', conclusion, annotationRequests: batches.length };
+}
+
+/**
+ * A check run named `name` on `headSha` that is queued or in progress (a placeholder a required
+ * check shows as pending), leaving out the jobs of the workflow run `ownRunId`: a job's own check
+ * run may carry the same name. The newest such run, or null.
+ */
+export async function findOpenCheckRun(client: GitHubClient, where: RepoRef & { name: string; headSha: string; ownRunId?: string }): Promise<number | null> {
+  const runs = await client.paginate(client.rest.checks.listForRef, {
+    owner: where.owner,
+    repo: where.repo,
+    ref: where.headSha,
+    check_name: where.name,
+    filter: 'all',
+    per_page: 100,
+  });
+  const own = where.ownRunId ? `/actions/runs/${where.ownRunId}/` : null;
+  const open = runs
+    .filter((r) => r.name === where.name && r.status !== 'completed')
+    .filter((r) => !(own && (r.details_url ?? '').includes(own)))
+    .sort((a, b) => b.id - a.id);
+  return open[0]?.id ?? null;
 }
