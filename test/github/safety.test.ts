@@ -130,6 +130,8 @@ describe('fork PRs in full mode', () => {
     const own = await change('pull_request', 'pull_request');
     const fork = await change('pull_request', 'pull_request_fork');
     expect(decideSafety({ ...selfHosted, change: own }).allowed).toBe(true);
+    const queue = await change('merge_group', 'merge_group');
+    expect(decideSafety({ ...selfHosted, change: queue })).toMatchObject({ allowed: true, why: 'the head is in this repository' });
     expect(decideSafety({ ...selfHosted, runnerEnvironment: 'github-hosted', change: fork }).allowed).toBe(true);
     expect(decideSafety({ ...selfHosted, runnerEnvironment: '', change: fork }).allowed).toBe(false);
     expect(decideSafety({ ...selfHosted, mode: 'report', change: fork }).allowed).toBe(true);
