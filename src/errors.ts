@@ -17,3 +17,13 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * The `verdict` output of a step that ended in an exception. A bad input, a refused fork or any
+ * other error is no verdict on the PR: `error`, never `fail`. A cancelled run is `inconclusive`,
+ * as a cancelled run that reaches its verdict is.
+ */
+export function verdictOnError(error: unknown, cancelled: boolean): 'error' | 'inconclusive' {
+  if (error instanceof InputError || error instanceof UsageError) return 'error';
+  return cancelled ? 'inconclusive' : 'error';
+}

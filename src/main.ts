@@ -6,6 +6,7 @@ import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
 import { prepareActionLab } from './run/action-lab.js';
 import { cancelOnSignals } from './run/cancellation.js';
+import { InputError, UsageError, verdictOnError } from './errors.js';
 
 /** Passes text on one whole line at a time (console output arrives in arbitrary chunks). */
 function lineWise(emit: (line: string) => void): (text: string) => void {
@@ -49,7 +50,8 @@ export async function run(): Promise<void> {
     if (result.verdict === 'fail' && settings.failOn !== 'never') core.setFailed(result.headline);
     else if (result.verdict === 'inconclusive') core.setFailed(`${result.headline} (an inconclusive run is never counted as balanced)`);
   } catch (error) {
-    core.setOutput('verdict', cancellation.signal.aborted ? 'inconclusive' : 'fail');
+    core.setOutput('verdict', verdictOnError(error, cancellation.signal.aborted));
+    if (error instanceof Error && !(error instanceof InputError || error instanceof UsageError)) core.debug(error.stack ?? error.message);
     core.setFailed(error instanceof Error ? error.message : String(error));
   } finally {
     cancellation.dispose();

@@ -5,6 +5,7 @@ import type { AnalysisResult, FailOn } from '../core/model.js';
 import { compare } from '../core/compare.js';
 import { checkAnalysis } from '../core/analysis-check.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { whatToDoMarkdown } from '../report/what-to-do.js';
 import { renderText } from '../report/text.js';
 import { UsageError } from '../errors.js';
 import { parseArgs } from './args.js';
@@ -44,7 +45,14 @@ export async function compareCommand(args: string[]): Promise<number> {
   const pr = load(a.positional[1], 'PR');
   const c = compare(base, pr, failOn);
   if (a.flags.has('json')) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
-  else if (a.flags.has('markdown')) process.stdout.write(renderMarkdown(c, { base, pr }));
+  else if (a.flags.has('markdown'))
+    process.stdout.write(
+      renderMarkdown(c, {
+        base,
+        pr,
+        whatToDo: whatToDoMarkdown({ comparison: c, base: { status: 'ok', analysis: base }, pr: { status: 'ok', analysis: pr } }),
+      }),
+    );
   else process.stdout.write(renderText(c));
   return EXIT_CODES[c.verdict];
 }

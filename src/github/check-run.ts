@@ -1,6 +1,7 @@
 // The check run on the head commit: verdict as conclusion, the table as summary, and one
 // annotation per leaking call site, sent 50 per request as GitHub requires.
 import type { Verdict } from '../core/model.js';
+import type { InconclusiveConclusion } from '../settings/settings.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { CHECK_SUMMARY_MAX_CHARS, truncateText } from './truncate.js';
 
@@ -27,14 +28,15 @@ export interface CheckAnnotation {
 
 export type Conclusion = 'success' | 'failure' | 'neutral';
 
-export function conclusionFor(verdict: Verdict): Conclusion {
+/** `inconclusive`: the input of that name; neutral would let a required check pass on a run that measured nothing. */
+export function conclusionFor(verdict: Verdict, inconclusive: InconclusiveConclusion = 'fail'): Conclusion {
   switch (verdict) {
     case 'pass':
       return 'success';
     case 'fail':
       return 'failure';
     case 'inconclusive':
-      return 'neutral';
+      return inconclusive === 'neutral' ? 'neutral' : 'failure';
   }
 }
 
@@ -55,12 +57,16 @@ export interface CheckRunInput extends RepoRef {
   name: string;
   headSha: string;
   verdict: Verdict;
+  /** The conclusion of an inconclusive verdict (default fail). */
+  inconclusive?: InconclusiveConclusion;
   /** The verdict line. */
   title: string;
   /** The table (markdown); cut to 65,535 characters. */
   summary: string;
   annotations: AnnotationInput[];
   detailsUrl?: string;
+  /** A queued or in-progress check run of this name on the commit, to complete instead of creating another. */
+  existingId?: number;
 }
 
 export interface PostedCheckRun {
@@ -77,18 +83,20 @@ export async function publishCheckRun(client: GitHubClient, input: CheckRunInput
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const title = input.title.split('\n')[0].slice(0, 1000);
   const summary = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, 'the job summary and the JSON report');
-  const conclusion = conclusionFor(input.verdict);
-  const { data } = await client.rest.checks.create({
+  const conclusion = conclusionFor(input.verdict, input.inconclusive);
+  const completion = {
     owner: input.owner,
     repo: input.repo,
-    name: input.name,
-    head_sha: input.headSha,
-    status: 'completed',
+    status: 'completed' as const,
     conclusion,
     completed_at: new Date().toISOString(),
     ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
     output: { title, summary, ...(batches[0] ? { annotations: batches[0] } : {}) },
-  });
+  };
+  const { data } =
+    input.existingId === undefined
+      ? await client.rest.checks.create({ ...completion, name: input.name, head_sha: input.headSha })
+      : await client.rest.checks.update({ ...completion, check_run_id: input.existingId });
   for (const batch of batches.slice(1)) {
     await client.rest.checks.update({
       owner: input.owner,
@@ -98,4 +106,26 @@ export async function publishCheckRun(client: GitHubClient, input: CheckRunInput
     });
   }
   return { id: data.id, url: data.html_url ?? '', conclusion, annotationRequests: batches.length };
+}
+
+/**
+ * A check run named `name` on `headSha` that is queued or in progress (a placeholder a required
+ * check shows as pending), leaving out the jobs of the workflow run `ownRunId`: a job's own check
+ * run may carry the same name. The newest such run, or null.
+ */
+export async function findOpenCheckRun(client: GitHubClient, where: RepoRef & { name: string; headSha: string; ownRunId?: string }): Promise<number | null> {
+  const runs = await client.paginate(client.rest.checks.listForRef, {
+    owner: where.owner,
+    repo: where.repo,
+    ref: where.headSha,
+    check_name: where.name,
+    filter: 'all',
+    per_page: 100,
+  });
+  const own = where.ownRunId ? `/actions/runs/${where.ownRunId}/` : null;
+  const open = runs
+    .filter((r) => r.name === where.name && r.status !== 'completed')
+    .filter((r) => !(own && (r.details_url ?? '').includes(own)))
+    .sort((a, b) => b.id - a.id);
+  return open[0]?.id ?? null;
 }

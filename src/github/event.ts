@@ -6,7 +6,7 @@ import { InputError, UsageError } from '../errors.js';
 import { parseRepo, type GitHubClient } from './client.js';
 import { fetchPull } from './pulls.js';
 
-export const SUPPORTED_EVENTS = ['pull_request', 'pull_request_target', 'workflow_dispatch', 'push', 'workflow_run'] as const;
+export const SUPPORTED_EVENTS = ['pull_request', 'pull_request_target', 'merge_group', 'workflow_dispatch', 'push', 'workflow_run'] as const;
 export type SupportedEvent = (typeof SUPPORTED_EVENTS)[number];
 
 export interface Revision {
@@ -177,6 +177,20 @@ export async function resolveChange(ctx: EventContext, inputs: ChangeInputs, cli
         base: inputs.baseRef ? revision(inputs.baseRef) : { ref: before, sha: before },
         head: { ref: str(p.ref) ?? ctx.ref ?? after, sha: after },
         prNumber: inputs.prNumber,
+        isFork: false,
+        headRepo: ctx.repository,
+      };
+    }
+    case 'merge_group': {
+      // A merge queue tests the queue's merge commit against the base branch: no PR of its own, and
+      // the head is a branch GitHub made in this repository.
+      return {
+        event: 'merge_group',
+        action,
+        repository: ctx.repository,
+        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, 'merge_group.base_ref'), sha: field(p, event, 'merge_group.base_sha') },
+        head: { ref: field(p, event, 'merge_group.head_ref'), sha: field(p, event, 'merge_group.head_sha') },
+        prNumber: null,
         isFork: false,
         headRepo: ctx.repository,
       };

@@ -2,7 +2,8 @@
 // failed post (read-only token on a fork PR, GitHub down) becomes a warning and a note in the
 // job summary; it never changes or hides the verdict.
 import type { Verdict } from '../core/model.js';
-import { publishCheckRun, type AnnotationInput } from './check-run.js';
+import type { InconclusiveConclusion } from '../settings/settings.js';
+import { findOpenCheckRun, publishCheckRun, type AnnotationInput } from './check-run.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { upsertComment } from './comment.js';
 import { describeApiError } from './permissions.js';
@@ -21,6 +22,8 @@ export interface PublishRequest {
   /** Commit the check run is attached to; null: no check run. */
   headSha: string | null;
   verdict: Verdict;
+  /** The check run's conclusion of an inconclusive verdict (input `inconclusive`; default fail). */
+  inconclusive?: InconclusiveConclusion;
   /** The verdict line (check run title). */
   headline: string;
   /** The rendered report (comment body, check summary, job summary). */
@@ -28,6 +31,11 @@ export interface PublishRequest {
   annotations: AnnotationInput[];
   /** Details link of the check run (the workflow run). */
   detailsUrl?: string;
+  /**
+   * report mode: complete a queued or in-progress check run of this name on the commit instead of
+   * creating a second one; `ownRunId` (GITHUB_RUN_ID) keeps this workflow run's own jobs out.
+   */
+  completeOpenCheckRun?: { ownRunId?: string };
 }
 
 export interface PublishOutcome {
@@ -55,18 +63,25 @@ export async function publishResults(client: GitHubClient | null, request: Publi
   }
   if (client && request.headSha) {
     try {
+      const open = request.completeOpenCheckRun;
+      const existingId = open
+        ? await findOpenCheckRun(client, { ...request.repo, name: request.checkName, headSha: request.headSha, ownRunId: open.ownRunId })
+        : null;
       const run = await publishCheckRun(client, {
         ...request.repo,
         name: request.checkName,
         headSha: request.headSha,
         verdict: request.verdict,
+        inconclusive: request.inconclusive,
         title: request.headline,
         summary: request.markdown,
         annotations: request.annotations,
         detailsUrl: request.detailsUrl,
+        ...(existingId !== null ? { existingId } : {}),
       });
       outcome.checkRunUrl = run.url;
-      log.info(`check run "${request.checkName}" ${run.conclusion} on ${request.headSha.slice(0, 12)}: ${run.url}`);
+      const how = existingId !== null ? ' (the open one completed)' : '';
+      log.info(`check run "${request.checkName}" ${run.conclusion} on ${request.headSha.slice(0, 12)}${how}: ${run.url}`);
     } catch (error) {
       warn(describeApiError(error, `Creating the check run "${request.checkName}"`, 'checkRun'));
     }

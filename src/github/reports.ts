@@ -52,15 +52,35 @@ export function validateReport(value: unknown, file: string): RunReport {
   return value as unknown as RunReport;
 }
 
-/** Reads every report the path or glob names (input `reports`); no match is an error. */
-export async function readReports(pattern: string, cwd: string = process.cwd()): Promise<LoadedReport[]> {
+/** The `reports` input found no report at all: the collect run produced none, or the glob misses them. */
+export class NoReportError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoReportError';
+  }
+}
+
+const SUGGESTED_GLOB = 'reports/**/report.json';
+
+/** A report says what it is; a collect run's other JSON files (job.json, status.json, sections.json) do not. */
+function claimsToBeReport(value: unknown): boolean {
+  return isObj(value) && typeof value.schema === 'string' && value.schema.startsWith('alloc-balance/report@');
+}
+
+/**
+ * Reads every report the path or glob names (input `reports`). JSON files that do not claim to be
+ * a report are skipped with one notice; a file that claims it and is malformed is an error, and so
+ * is finding no report.
+ */
+export async function readReports(pattern: string, cwd: string = process.cwd(), notice: (line: string) => void = () => {}): Promise<LoadedReport[]> {
   const files = await expandGlob(pattern, cwd);
   if (files.length === 0) {
-    throw new UsageError(
-      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`,
+    throw new NoReportError(
+      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. ${SUGGESTED_GLOB} after actions/download-artifact)`,
     );
   }
   const loaded: LoadedReport[] = [];
+  const skipped: string[] = [];
   for (const file of files) {
     const shown = relative(cwd, file) || file;
     let value: unknown;
@@ -69,7 +89,23 @@ export async function readReports(pattern: string, cwd: string = process.cwd()):
     } catch (e) {
       throw new UsageError(`${shown} is not an alloc-balance report: ${(e as Error).message}`);
     }
+    if (!claimsToBeReport(value)) {
+      skipped.push(shown);
+      continue;
+    }
     loaded.push({ file: shown, report: validateReport(value, shown) });
+  }
+  if (skipped.length > 0) {
+    const files = `${skipped.length} JSON file${skipped.length === 1 ? '' : 's'}`;
+    notice(
+      `reports: skipped ${files} that ${skipped.length === 1 ? 'is' : 'are'} not an alloc-balance report (no "schema": "${REPORT_SCHEMA}"), e.g. ${skipped[0]}`,
+    );
+  }
+  if (loaded.length === 0) {
+    throw new NoReportError(
+      `input "reports": "${pattern}" matches ${skipped.length === 1 ? 'one JSON file' : `${skipped.length} JSON files`}, none of them an alloc-balance report; ` +
+        `give the path or glob of the reports, e.g. ${SUGGESTED_GLOB}`,
+    );
   }
   return loaded;
 }

@@ -95,32 +95,28 @@ export function decideSafety(facts: SafetyFacts): SafetyDecision {
         `Use the pull_request event with mode: collect and post from workflow_run with mode: report (${FORK_DOCS}), or set allow-fork-code: true.`,
     };
   }
-  if (mode === 'collect') {
-    const warnings = selfHosted
-      ? [`collect mode builds and loads fork code (${head}) on this self-hosted runner: use an ephemeral runner or a VM target (${FORK_DOCS})`]
-      : [];
-    return { allowed: true, why: 'collect mode runs without write access', warnings };
+  if (!selfHosted) {
+    if (mode === 'collect')
+      return { allowed: true, why: 'collect mode on a GitHub-hosted runner: no write access, the runner is discarded after the job', warnings: [] };
+    if (change.event !== 'pull_request_target') return { allowed: true, why: 'a GitHub-hosted runner is discarded after the job', warnings: [] };
   }
-  if (!selfHosted && change.event !== 'pull_request_target') {
-    return { allowed: true, why: 'a GitHub-hosted runner is discarded after the job', warnings: [] };
-  }
+  // A self-hosted runner outlives the job: in any mode that checks the head out, fork code needs a maintainer's yes.
+  const refused = `refusing to build and load fork code (${head}) in ${mode} mode on a self-hosted runner`;
+  const hosted = `run mode: collect with target: vm on a GitHub-hosted runner and post with mode: report from a workflow_run workflow (${FORK_DOCS})`;
   if (facts.approvalLabel !== '') {
     const approval = approvalStatus(facts.approvalLabel, change, facts.approval);
     if (approval.approved) return { allowed: true, why: approval.why, warnings: [] };
     return {
       allowed: false,
       why:
-        `refusing to build and load fork code (${head}) in full mode on a self-hosted runner: ${approval.why}. ` +
-        `A maintainer approves one head commit by applying the label "${facts.approvalLabel}" after reviewing it (${FORK_DOCS}).`,
+        `${refused}: ${approval.why}. ` +
+        `A maintainer approves one head commit by applying the label "${facts.approvalLabel}" after reviewing it; or ${hosted}.`,
     };
   }
   if (facts.allowForkCode) return { allowed: true, why: 'allow-fork-code is true', warnings: [] };
   return {
     allowed: false,
-    why:
-      `refusing to build and load fork code (${head}) in full mode on a self-hosted runner: a fork PR could run anything as root here. ` +
-      `Run mode: collect on an ephemeral runner and post with mode: report from a workflow_run workflow (${FORK_DOCS}), ` +
-      `or gate it with approval-label, or set allow-fork-code: true.`,
+    why: `${refused}: a fork PR could run anything as root here. To test it: ${hosted}; or gate it with approval-label; or set allow-fork-code: true.`,
   };
 }
 
@@ -128,7 +124,7 @@ export function decideSafety(facts: SafetyFacts): SafetyDecision {
 export function needsApprovalFacts(facts: Omit<SafetyFacts, 'approval'>): boolean {
   const { change } = facts;
   return (
-    facts.mode === 'full' &&
+    facts.mode !== 'report' &&
     change.isFork &&
     facts.approvalLabel !== '' &&
     change.prNumber !== null &&

@@ -21,6 +21,8 @@ export interface MarkdownOptions {
   source?: SourceRef;
   /** One more line of small print under the table (commits, kernel, target, the run). */
   context?: string;
+  /** Under the verdict of an inconclusive run: what to do about it (never cut). */
+  whatToDo?: string;
 }
 
 export function escapeCell(text: string): string {
@@ -147,7 +149,12 @@ function cutNote(rows: number, blocks: number, limit: number): string {
 
 export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): string {
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const head = [...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']), `**${c.headline}**`, ''];
+  const head = [
+    ...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']),
+    `**${c.headline}**`,
+    '',
+    ...(opts.whatToDo ? [opts.whatToDo, ''] : []),
+  ];
   const rows = c.rows;
   const blocks = [
     growthBlock(c),

@@ -7,6 +7,7 @@ import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from '../report/source-
 import { mergeReports } from '../github/reports.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
+import { whatToDoMarkdown } from '../report/what-to-do.js';
 
 export interface CommentOptions {
   checkName: string;
@@ -69,6 +70,7 @@ function section(report: RunReport, title: string, limit: number, opts: CommentO
       pr: report.pr.analysis,
       source: headSource(report, serverUrl),
       context: contextLine(report, opts),
+      whatToDo: whatToDoMarkdown(report),
     }) + logs
   );
 }

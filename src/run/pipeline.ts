@@ -6,13 +6,14 @@ import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
 import { compare, prLeakedPerCycle } from '../core/compare.js';
 import { pairName } from '../core/pair-spec.js';
-import { runUrl } from '../report/source-links.js';
+import { DEFAULT_SERVER_URL, runUrl } from '../report/source-links.js';
 import { readEventContext, resolveChange, type ChangeUnderTest } from '../github/event.js';
-import { createClient, parseRepo, type GitHubClient } from '../github/client.js';
+import { createClient, parseRepo, type GitHubClient, type RepoRef } from '../github/client.js';
 import { assertSafeToRun } from '../github/safety.js';
 import { publishResults } from '../github/publish.js';
 import { writeJobSummary } from '../github/summary.js';
-import { readReports, mergeReports } from '../github/reports.js';
+import { readReports, mergeReports, NoReportError } from '../github/reports.js';
+import { noReportText } from '../report/no-report.js';
 import { resolveReportTarget } from '../github/report-target.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
@@ -231,6 +232,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         prNumber: change.prNumber,
         headSha: trees.headSha,
         verdict: report.comparison.verdict,
+        inconclusive: settings.inconclusive,
         headline: report.comparison.headline,
         markdown,
         annotations: annotationsFor(report),
@@ -244,12 +246,26 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   return { verdict: report.comparison.verdict, headline: report.comparison.headline, reportPath, leakedPerCycle, commentUrl, markdown, report };
 }
 
+/** Events whose check run a required check waits for: a report job that finds no report still completes it. */
+const REQUIRED_CHECK_EVENTS = new Set(['workflow_run', 'pull_request', 'pull_request_target', 'merge_group']);
+
 async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
-  const loaded = await readReports(settings.reports, io.workspace);
-  const merged = mergeReports(loaded);
   const gh = client(settings, io);
   const change = await resolveChange(readEventContext(io.env), settings, gh);
   const repo = parseRepo(change.repository);
+  // On the commit the collect run tested: a queued or in-progress check run of the same name there is completed, not doubled.
+  const headSha = change.workflowRun?.headSha ?? change.head.sha;
+  const completeOpenCheckRun = { ownRunId: io.env.GITHUB_RUN_ID };
+  let loaded;
+  try {
+    loaded = await readReports(settings.reports, io.workspace, io.log);
+  } catch (error) {
+    if (error instanceof NoReportError && REQUIRED_CHECK_EVENTS.has(change.event) && headSha !== '') {
+      await publishNoReport(gh, settings, io, { repo, headSha, change, reason: error.message, completeOpenCheckRun });
+    }
+    throw error;
+  }
+  const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io.warn(w);
   const markdown = renderComment(merged.reports, commentOptions(settings, io.env));
@@ -261,13 +277,47 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
       prNumber: target.prNumber,
       headSha: target.headSha,
       verdict: merged.verdict,
+      inconclusive: settings.inconclusive,
       headline: merged.headline,
       markdown,
       annotations: merged.reports.flatMap((r) => annotationsFor(r)),
+      completeOpenCheckRun,
     },
     { info: io.log, warning: io.warn },
   );
   return { verdict: merged.verdict, headline: merged.headline, leakedPerCycle: prLeakedPerCycle(merged.comparison), commentUrl: outcome.commentUrl, markdown };
+}
+
+/** The collect run left no report: the check run fails on the tested commit (the step then fails too). */
+async function publishNoReport(
+  gh: GitHubClient | null,
+  settings: Settings,
+  io: PipelineIo,
+  what: { repo: RepoRef; headSha: string; change: ChangeUnderTest; reason: string; completeOpenCheckRun: { ownRunId?: string } },
+): Promise<void> {
+  const run = what.change.workflowRun;
+  const serverUrl = io.env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL;
+  const { headline, markdown } = noReportText({
+    checkName: settings.checkName,
+    reason: what.reason,
+    collectRun: run ? { url: `${serverUrl}/${what.change.repository}/actions/runs/${run.id}`, conclusion: run.conclusion } : undefined,
+  });
+  await publishResults(
+    gh,
+    {
+      repo: what.repo,
+      checkName: settings.checkName,
+      prNumber: null,
+      headSha: what.headSha,
+      // No verdict on the PR, but the conclusion a missing report needs: failure.
+      verdict: 'fail',
+      headline,
+      markdown,
+      annotations: [],
+      completeOpenCheckRun: what.completeOpenCheckRun,
+    },
+    { info: io.log, warning: io.warn },
+  );
 }
 
 export function runPipeline(settings: Settings, io: PipelineIo): Promise<PipelineResult> {

@@ -46,6 +46,7 @@ export const INPUTS = {
   cycles: whole(3, 1, MAX_CYCLES),
   track: text(),
   'fail-on': choice('new-leak', ['new-leak', 'any-leak', 'never']),
+  inconclusive: choice('fail', ['fail', 'neutral']),
   'github-token': text('${{ github.token }}'),
   'check-name': text('alloc-balance'),
   reports: text(),

@@ -8,6 +8,7 @@ import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options
 import { defaultKniTrack } from '../presets/kni-pairs.js';
 
 export type Mode = 'full' | 'collect' | 'report';
+export type InconclusiveConclusion = 'fail' | 'neutral';
 export type Target = 'host' | 'vm';
 export type Preset = 'none' | 'dpdk-kni';
 
@@ -51,6 +52,8 @@ export interface Settings {
   /** auto: the allocator families the built module imports, resolved per side. */
   track: 'auto' | PairSpec[];
   failOn: FailOn;
+  /** The check run's conclusion for an inconclusive verdict: failure (fail) or neutral, which a required check lets pass. */
+  inconclusive: InconclusiveConclusion;
   githubToken: string;
   checkName: string;
   /** Path or glob of JSON reports (report mode). */
@@ -59,7 +62,7 @@ export interface Settings {
   baseRef: string;
   headRef: string;
   prNumber: number | null;
-  /** Fork PR code may be built and loaded on this runner in full mode. */
+  /** Fork PR code may be built and loaded on this runner (full or collect mode). */
   allowForkCode: boolean;
   /** Label that approves one head SHA of a fork PR. */
   approvalLabel: string;
@@ -147,6 +150,7 @@ export function parseSettings(read: InputReader): Settings {
     cycles: readNumber(read, 'cycles'),
     track,
     failOn: readChoice<FailOn>(read, 'fail-on'),
+    inconclusive: readChoice<InconclusiveConclusion>(read, 'inconclusive'),
     githubToken: readText(read, 'github-token'),
     checkName: readText(read, 'check-name'),
     reports: readText(read, 'reports'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conclusionFor, publishCheckRun, toAnnotations, type AnnotationInput } from '../../src/github/check-run.js';
+import { conclusionFor, findOpenCheckRun, publishCheckRun, toAnnotations, type AnnotationInput } from '../../src/github/check-run.js';
 import { describeApiError } from '../../src/github/permissions.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { testClient } from '../support/github-env.js';
@@ -56,24 +56,32 @@ describe('the check run', () => {
     expect(run.url).toBe(stored.html_url);
   });
 
-  it('maps verdicts to conclusions, with no annotation request when there is nothing to annotate', async () => {
+  it('maps verdicts to conclusions (inconclusive: failure unless the input says neutral), with no annotation request when there is nothing to annotate', async () => {
     expect(conclusionFor('pass')).toBe('success');
     expect(conclusionFor('fail')).toBe('failure');
-    expect(conclusionFor('inconclusive')).toBe('neutral');
-    for (const verdict of ['pass', 'inconclusive'] as const) {
+    expect(conclusionFor('inconclusive')).toBe('failure');
+    expect(conclusionFor('inconclusive', 'fail')).toBe('failure');
+    expect(conclusionFor('inconclusive', 'neutral')).toBe('neutral');
+    expect(conclusionFor('pass', 'neutral')).toBe('success');
+    for (const [verdict, inconclusive] of [
+      ['pass', 'fail'],
+      ['inconclusive', 'fail'],
+      ['inconclusive', 'neutral'],
+    ] as const) {
       const run = await publishCheckRun(testClient(server.url), {
         owner: 'nic-lab',
         repo: 'kni-driver',
         name: 'alloc-balance',
         headSha: HEAD,
         verdict,
+        inconclusive,
         title: verdict,
         summary: 'x'.repeat(70_000),
         annotations: [],
       });
       expect(run.annotationRequests).toBe(0);
     }
-    expect(server.state.checkRuns.map((r) => r.conclusion)).toEqual(['success', 'neutral']);
+    expect(server.state.checkRuns.map((r) => r.conclusion)).toEqual(['success', 'failure', 'neutral']);
     // The 65,535-character summary limit is in GitHub's schema: the server would have refused more.
     expect(server.state.checkRuns.every((r) => r.output.summary.length <= 65_535)).toBe(true);
     expect(server.calls('checks/update')).toHaveLength(0);
@@ -103,5 +111,52 @@ describe('the check run', () => {
     }).catch((e: unknown) => e);
     expect((error as { status: number }).status).toBe(403);
     expect(describeApiError(error, 'Creating the check run', 'checkRun')).toMatch(/lacks `checks: write`/);
+  });
+});
+
+describe('an open check run of the same name', () => {
+  const repo = { owner: 'nic-lab', repo: 'kni-driver' };
+  const RUN_ID = '14120386231';
+
+  it("is completed in place, annotations and all; the report job's own job and finished runs are left alone", async () => {
+    const gh = testClient(server.url);
+    const create = (fields: Record<string, string>) => gh.rest.checks.create({ ...repo, name: 'alloc-balance', head_sha: HEAD, ...fields });
+    const done = await create({ status: 'completed', conclusion: 'success' });
+    const queued = await create({ status: 'queued' });
+    const ownJob = await create({ status: 'in_progress', details_url: `https://github.com/nic-lab/kni-driver/actions/runs/${RUN_ID}/job/40000000001` });
+    await gh.rest.checks.create({ ...repo, name: 'other-check', head_sha: HEAD, status: 'queued' });
+    await gh.rest.checks.create({ ...repo, name: 'alloc-balance', head_sha: 'a'.repeat(40), status: 'queued' });
+
+    const open = await findOpenCheckRun(gh, { ...repo, name: 'alloc-balance', headSha: HEAD, ownRunId: RUN_ID });
+    expect(open).toBe(queued.data.id);
+    const [list] = server.calls('checks/list-for-ref');
+    expect(list.path).toBe(`/repos/nic-lab/kni-driver/commits/${HEAD}/check-runs`);
+    expect(list.query).toMatchObject({ check_name: 'alloc-balance', filter: 'all' });
+
+    const creates = server.calls('checks/create').length;
+    const run = await publishCheckRun(gh, {
+      ...repo,
+      name: 'alloc-balance',
+      headSha: HEAD,
+      verdict: 'fail',
+      title: 'FAIL',
+      summary: 'the table',
+      annotations: leaks(60),
+      existingId: open!,
+    });
+    expect(server.calls('checks/create')).toHaveLength(creates);
+    expect(run).toMatchObject({ id: queued.data.id, conclusion: 'failure', annotationRequests: 2 });
+    const byId = (id: number) => server.state.checkRuns.find((r) => r.id === id)!;
+    expect(byId(queued.data.id)).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'FAIL', summary: 'the table' } });
+    expect(byId(queued.data.id).annotations).toHaveLength(60);
+    expect(byId(queued.data.id).completed_at).not.toBeNull();
+    expect(byId(ownJob.data.id).status).toBe('in_progress');
+    expect(byId(done.data.id).conclusion).toBe('success');
+  });
+
+  it('none open: null', async () => {
+    const gh = testClient(server.url);
+    await gh.rest.checks.create({ ...repo, name: 'alloc-balance', head_sha: HEAD, status: 'completed', conclusion: 'failure' });
+    expect(await findOpenCheckRun(gh, { ...repo, name: 'alloc-balance', headSha: HEAD })).toBeNull();
   });
 });

@@ -98,9 +98,31 @@ describe('resolving what to compare', () => {
     expect(given.prNumber).toBe(57);
   });
 
+  it("merge_group compares the queue's merge commit with the base branch: no PR, not a fork", async () => {
+    const MERGE = 'b7e14c2d90a3f5e6d7c8b9a0f1e2d3c4b5a69788';
+    const change = await resolveChange(eventContext('merge_group', 'merge_group', { sha: MERGE }), none, null);
+    expect(change).toEqual({
+      event: 'merge_group',
+      action: 'checks_requested',
+      repository: 'nic-lab/kni-driver',
+      base: { ref: 'refs/heads/main', sha: BASE },
+      head: { ref: `refs/heads/gh-readonly-queue/main/pr-42-${BASE}`, sha: MERGE },
+      prNumber: null,
+      isFork: false,
+      headRepo: 'nic-lab/kni-driver',
+    });
+    // The merge commit's check run is the one the queue waits for.
+    expect(loadEvent('merge_group').merge_group.head_commit.id).toBe(change.head.sha);
+    const ctx = eventContext('merge_group', 'merge_group');
+    delete (ctx.payload as any).merge_group.base_sha;
+    await expect(resolveChange(ctx, none, null)).rejects.toThrow(
+      new UsageError('the merge_group event payload has no merge_group.base_sha: is GITHUB_EVENT_PATH the payload of this event?'),
+    );
+  });
+
   it('refuses an unsupported event by name', async () => {
     await expect(resolveChange(eventContext('issue_comment', 'issue_comment'), none, null)).rejects.toThrow(
-      /the issue_comment event is not supported: run this action on pull_request, pull_request_target, workflow_dispatch, push, workflow_run/,
+      /the issue_comment event is not supported: run this action on pull_request, pull_request_target, merge_group, workflow_dispatch, push, workflow_run/,
     );
   });
 

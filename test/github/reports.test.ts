@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,12 +6,13 @@ import type { ComparisonRow, RunReport, Verdict } from '../../src/core/model.js'
 import { resolveChange } from '../../src/github/event.js';
 import { expandGlob } from '../../src/github/glob.js';
 import { resolveReportTarget } from '../../src/github/report-target.js';
-import { mergeReports, readReports, worstVerdict } from '../../src/github/reports.js';
+import { mergeReports, NoReportError, readReports, worstVerdict } from '../../src/github/reports.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, loadEvent, testClient } from '../support/github-env.js';
 
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 const BASE = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
+const DATA = join(import.meta.dirname, '..', 'data');
 
 function figures(per: number, cycles = 3) {
   return {
@@ -153,15 +154,55 @@ describe('report mode', () => {
   it('names the file that is not a report', async () => {
     write('bad/not-json.json', '{ "schema": ');
     await expect(readReports('bad/not-json.json', dir)).rejects.toThrow(/^bad\/not-json.json is not an alloc-balance report: /);
-    write('bad2/trace.json', { schema: 'something-else' });
+    const other = report('nic-a', 'pass', []) as any;
+    other.schema = 'alloc-balance/report@2';
+    write('bad2/report.json', other);
     await expect(readReports('bad2/*.json', dir)).rejects.toThrow(
-      'bad2/trace.json is not an alloc-balance report: "schema" is "something-else", expected "alloc-balance/report@1"',
+      'bad2/report.json is not an alloc-balance report: "schema" is "alloc-balance/report@2", expected "alloc-balance/report@1"',
     );
     const broken = report('nic-a', 'pass', []) as any;
     broken.comparison.verdict = 'green';
     write('bad3/report.json', broken);
     await expect(readReports('bad3', dir)).rejects.toThrow(/"comparison.verdict" is "green", expected pass, fail or inconclusive/);
-    await expect(readReports('missing/**/*.json', dir)).rejects.toThrow(/input "reports": "missing\/\*\*\/\*.json" matches no file/);
+    await expect(readReports('missing/**/*.json', dir)).rejects.toThrow(
+      /^input "reports": "missing\/\*\*\/\*.json" matches no file; .* \(e.g. reports\/\*\*\/report.json after actions\/download-artifact\)$/,
+    );
+  });
+
+  it("skips the collect run's other JSON files with one notice, and still refuses a malformed report among them", async () => {
+    // An artifact as the collect run uploads it: the report beside each side's job, status and sections.
+    write('artifact/alloc-balance-nic-a/report.json', report('nic-a', 'fail', [row('kni_ioctl_create', 0, 2, 'new-leak')]));
+    for (const side of ['base', 'pr']) {
+      write(`artifact/alloc-balance-nic-a/${side}/job.json`, { schema: 'alloc-balance/job@1', module: { path: 'kni_like.ko' } });
+      write(`artifact/alloc-balance-nic-a/${side}/status.json`, { schema: 'alloc-balance/target-status@1', status: 'ok' });
+      write(`artifact/alloc-balance-nic-a/${side}/sections.json`, readFileSync(join(DATA, 'leaky.sections.json'), 'utf8'));
+    }
+    const notices: string[] = [];
+    const loaded = await readReports('artifact/**/*.json', dir, (line) => notices.push(line));
+    expect(loaded.map((l) => [l.file, l.report.comparison.verdict])).toEqual([['artifact/alloc-balance-nic-a/report.json', 'fail']]);
+    expect(notices).toEqual([
+      'reports: skipped 6 JSON files that are not an alloc-balance report (no "schema": "alloc-balance/report@1"), e.g. artifact/alloc-balance-nic-a/base/job.json',
+    ]);
+
+    const broken = report('nic-b', 'pass', []) as any;
+    delete broken.runner;
+    write('artifact/alloc-balance-nic-b/report.json', broken);
+    await expect(readReports('artifact/**/*.json', dir)).rejects.toThrow(
+      'artifact/alloc-balance-nic-b/report.json is not an alloc-balance report: "runner.name" is missing',
+    );
+  });
+
+  it('a glob that finds JSON but no report names the input and the glob to use', async () => {
+    write('no-report/alloc-balance-nic-a/base/status.json', { schema: 'alloc-balance/target-status@1', status: 'build-failed' });
+    write('no-report/alloc-balance-nic-a/base/sections.json', readFileSync(join(DATA, 'leaky.sections.json'), 'utf8'));
+    const notices: string[] = [];
+    const error = await readReports('no-report/**/*.json', dir, (line) => notices.push(line)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoReportError);
+    expect((error as Error).message).toBe(
+      'input "reports": "no-report/**/*.json" matches 2 JSON files, none of them an alloc-balance report; give the path or glob of the reports, e.g. reports/**/report.json',
+    );
+    expect(notices).toHaveLength(1);
+    expect(await readReports('missing/*.json', dir).catch((e: unknown) => e)).toBeInstanceOf(NoReportError);
   });
 
   it('workflow_run of a fork: the PR number from the reports is used only when the API confirms its head', async () => {

@@ -130,11 +130,58 @@ describe('fork PRs in full mode', () => {
     const own = await change('pull_request', 'pull_request');
     const fork = await change('pull_request', 'pull_request_fork');
     expect(decideSafety({ ...selfHosted, change: own }).allowed).toBe(true);
+    const queue = await change('merge_group', 'merge_group');
+    expect(decideSafety({ ...selfHosted, change: queue })).toMatchObject({ allowed: true, why: 'the head is in this repository' });
     expect(decideSafety({ ...selfHosted, runnerEnvironment: 'github-hosted', change: fork }).allowed).toBe(true);
     expect(decideSafety({ ...selfHosted, runnerEnvironment: '', change: fork }).allowed).toBe(false);
     expect(decideSafety({ ...selfHosted, mode: 'report', change: fork }).allowed).toBe(true);
     expect(decideSafety({ ...selfHosted, allowForkCode: true, change: fork }).allowed).toBe(true);
-    const collect = decideSafety({ ...selfHosted, mode: 'collect', change: fork });
-    expect(collect).toMatchObject({ allowed: true, warnings: [expect.stringContaining('ephemeral runner')] });
+    expect(decideSafety({ ...selfHosted, mode: 'collect', runnerEnvironment: 'github-hosted', change: fork })).toMatchObject({ allowed: true, warnings: [] });
+    expect(decideSafety({ ...selfHosted, mode: 'collect', change: own }).allowed).toBe(true);
+  });
+});
+
+describe('fork PRs in collect mode on a self-hosted runner', () => {
+  const collect = { ...selfHosted, mode: 'collect' as const };
+
+  it('are refused without an approval label or allow-fork-code, naming the three ways out', async () => {
+    const c = await change('pull_request', 'pull_request_fork_reopened');
+    const refusal = await assertSafeToRun(testClient(server.url), repo, { ...collect, change: c }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(SafetyRefusal);
+    const message = (refusal as Error).message;
+    expect(message).toMatch(/^refusing to build and load fork code \(eve-contrib\/kni-driver@4e7d2c9a1b0f\) in collect mode on a self-hosted runner: /);
+    expect(message).toContain('mode: collect with target: vm on a GitHub-hosted runner');
+    expect(message).toContain('approval-label');
+    expect(message).toContain('allow-fork-code: true');
+    // An empty RUNNER_ENVIRONMENT (an older runner) counts as self-hosted.
+    expect(decideSafety({ ...collect, runnerEnvironment: '', change: c }).allowed).toBe(false);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('are allowed with an approval label applied after the last push, read from the API', async () => {
+    forkPull('2025-03-10T09:12:44Z', ['safe-to-test'], [labeledEvent('safe-to-test', '2025-03-10T09:20:00Z')]);
+    const c = await change('pull_request', 'pull_request_fork_reopened');
+    const ok = await assertSafeToRun(testClient(server.url), repo, { ...collect, approvalLabel: 'safe-to-test', change: c });
+    expect(ok).toEqual({ why: expect.stringMatching(/label "safe-to-test" applied 2025-03-10T09:20:00.000Z, after the last push/), warnings: [] });
+    expect(server.calls('pulls/get')).toHaveLength(1);
+    expect(server.calls('issues/list-events')).toHaveLength(1);
+  });
+
+  it('are refused when the label predates the last push to the head', async () => {
+    forkPull('2025-03-10T09:12:44Z', ['safe-to-test'], [labeledEvent('safe-to-test', '2025-03-09T18:00:00Z')]);
+    const c = await change('pull_request', 'pull_request_fork_reopened');
+    const refusal = await assertSafeToRun(testClient(server.url), repo, { ...collect, approvalLabel: 'safe-to-test', change: c }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(SafetyRefusal);
+    expect((refusal as Error).message).toMatch(
+      /in collect mode on a self-hosted runner: the label "safe-to-test" \(2025-03-09T18:00:00.000Z\) predates the last push/,
+    );
+    expect((refusal as Error).message).toContain('on a GitHub-hosted runner');
+  });
+
+  it('are allowed with allow-fork-code', async () => {
+    const c = await change('pull_request', 'pull_request_fork');
+    const ok = await assertSafeToRun(testClient(server.url), repo, { ...collect, allowForkCode: true, change: c });
+    expect(ok).toEqual({ why: 'allow-fork-code is true', warnings: [] });
+    expect(server.requests).toHaveLength(0);
   });
 });

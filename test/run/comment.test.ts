@@ -11,6 +11,10 @@ import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { plainText } from '../../src/report/plain-text.js';
 import { runUrl } from '../../src/report/source-links.js';
+import { whatToDoMarkdown } from '../../src/report/what-to-do.js';
+import { compare } from '../../src/core/compare.js';
+import { decideVerdict } from '../../src/run/verdict.js';
+import { applyCanary } from '../../src/run/canary.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventPath, loadEvent, stepSummaryFile } from '../support/github-env.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
@@ -89,6 +93,60 @@ describe('the comment of one report', () => {
     expect(md).toContain('\n#### nic-b\n\n**❌ fail: on the PR build the kernel reported an error: the kernel crashed');
     expect(md.match(/<summary>Outstanding objects \(PR\)<\/summary>/g)).toHaveLength(1);
     expect(md).toContain('<details><summary>PR: the kernel reported an error: the kernel crashed');
+  });
+});
+
+describe('an inconclusive run says, under its verdict, what to do', () => {
+  const lead = 'Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ';
+
+  it('lost events: raise trace-buffer-kb', async () => {
+    const report = await recordedReport();
+    Object.assign(report.pr.analysis!, { complete: false, lostEvents: 130, lostBy: { buffer: 130, probes: 0 } });
+    report.comparison = decideVerdict(report.base, report.pr, 'new-leak', compare);
+    const md = renderComment([report], { checkName: 'alloc-balance' });
+    expect(report.comparison.headline).toBe('⚠️ inconclusive: the PR trace lost 130 events (the trace buffer overflowed: raise trace-buffer-kb)');
+    expect(md).toContain(`**${report.comparison.headline}**\n\n${lead}raise \`trace-buffer-kb\` (per CPU; double it), then re-run.\n\n| Status |`);
+  });
+
+  it('missed return probes: more CPUs on the target', async () => {
+    const report = await recordedReport();
+    Object.assign(report.base.analysis!, { complete: false, lostEvents: 4, lostBy: { buffer: 0, probes: 4 } });
+    report.comparison = decideVerdict(report.base, report.pr, 'new-leak', compare);
+    expect(whatToDoMarkdown(report)).toBe(
+      `${lead}give the target more CPUs (\`vm-cpus\`: each adds return-probe instances) or a quieter machine, then re-run.`,
+    );
+  });
+
+  it('a base that could not be measured, alone or failing as the PR does, and a cancelled run', async () => {
+    const notReady = { status: 'workload-not-ready' as const, reason: 'no line matched ^ready within 60 s', analysis: undefined };
+    const base = await recordedReport({ base: notReady });
+    expect(base.comparison.verdict).toBe('inconclusive');
+    expect(renderComment([base], { checkName: 'alloc-balance' })).toContain(
+      `**⚠️ inconclusive: the base build could not be measured (the workload never became ready: no line matched ^ready within 60 s)**\n\n` +
+        `${lead}fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run.\n`,
+    );
+    const both = await recordedReport({ base: notReady, pr: notReady });
+    expect(whatToDoMarkdown(both)).toBe(
+      `${lead}base and PR fail the same way, so fix the runner or its kernel (the log excerpts below show the failure), then re-run.`,
+    );
+    const cancelled = await recordedReport({ pr: { status: 'cancelled', analysis: undefined } });
+    expect(whatToDoMarkdown(cancelled)).toBe(`${lead}re-run the job: it was cancelled before both sides were measured.`);
+  });
+
+  it('a canary that was not caught: another kernel first', async () => {
+    const report = await recordedReport();
+    report.canary = { caught: false, site: 'ab_canary_open', leakedPerCycle: 0, cycles: 2, status: 'ok', kernel: report.runner.kernel, reason: 'measured 0' };
+    report.comparison = applyCanary(report.comparison, report.canary, report.pr);
+    expect(whatToDoMarkdown(report)).toBe(
+      `${lead}run on a kernel where the canary is caught (e.g. \`target: vm\`, another \`vm-kernel\`): until then no table of this machine is evidence.`,
+    );
+  });
+
+  it('a pass or a fail has no such line', async () => {
+    const fail = await recordedReport();
+    expect(fail.comparison.verdict).toBe('fail');
+    expect(whatToDoMarkdown(fail)).toBe('');
+    expect(renderComment([fail], { checkName: 'alloc-balance' })).not.toContain('What to do');
   });
 });
 

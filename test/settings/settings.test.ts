@@ -57,6 +57,7 @@ describe('parseSettings', () => {
     [{ track: 'kfree:kmalloc' }, 'track', /kfree releases objects, it does not allocate them: write the allocator first/],
     [{ track: 'auto, kmalloc:kfree' }, 'track', /auto stands alone/],
     [{ 'fail-on': 'sometimes' }, 'fail-on', /new-leak, any-leak, never/],
+    [{ inconclusive: 'pass' }, 'inconclusive', /one of fail, neutral/],
     [{ 'stop-signal': 'SIGFOO' }, 'stop-signal', /signal name/],
     [{ 'ready-pattern': '(' }, 'ready-pattern', /regular expression/],
     [{ 'allow-fork-code': 'maybe' }, 'allow-fork-code', /true or false/],

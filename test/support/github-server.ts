@@ -205,9 +205,25 @@ export async function startGitHubServer(): Promise<GitHubServer> {
         }
         if (b.conclusion) run.conclusion = b.conclusion;
         if (b.status) run.status = b.status;
+        if (b.completed_at) run.completed_at = b.completed_at;
+        if (b.details_url) run.details_url = b.details_url;
         run.requests += 1;
         const { annotations: _a, requests: _r, ...visible } = run;
         return send(res, 200, visible);
+      }
+      case 'checks/list-for-ref': {
+        // The ref is a commit SHA here (what alloc-balance asks for); filter=latest keeps the newest run per name.
+        let runs = state.checkRuns.filter((r) => r.head_sha === p.ref);
+        if (query.get('check_name')) runs = runs.filter((r) => r.name === query.get('check_name'));
+        if (query.get('status')) runs = runs.filter((r) => r.status === query.get('status'));
+        if ((query.get('filter') ?? 'latest') === 'latest') runs = runs.filter((r) => !runs.some((o) => o.name === r.name && o.id > r.id));
+        const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30)));
+        const page = Math.max(1, Number(query.get('page') ?? 1));
+        const visible = [...runs]
+          .sort((x, y) => y.id - x.id)
+          .slice((page - 1) * perPage, page * perPage)
+          .map(({ annotations: _a, requests: _r, ...v }) => v);
+        return send(res, 200, { total_count: runs.length, check_runs: visible });
       }
       case 'pulls/get': {
         const pull = state.pulls.get(key(p.owner, p.repo, p.pull_number));
