@@ -2793,7 +2793,12 @@ function cutNote(rows2, blocks, limit) {
 }
 function renderMarkdown(c, opts = {}) {
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
+  const head = [
+    ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
+    `**${c.headline}**`,
+    "",
+    ...opts.whatToDo ? [opts.whatToDo, ""] : []
+  ];
   const rows2 = c.rows;
   const blocks = [
     growthBlock(c),
@@ -2856,6 +2861,42 @@ var init_markdown = __esm({
   }
 });
 
+// src/report/what-to-do.ts
+function inconclusiveActions(run2) {
+  const { comparison: c, base: base2, pr, canary } = run2;
+  if (c.verdict !== "inconclusive") return [];
+  const actions = [];
+  if (canary && !canary.caught) {
+    actions.push("run on a kernel where the canary is caught (e.g. `target: vm`, another `vm-kernel`): until then no table of this machine is evidence");
+  }
+  if (base2?.status === "cancelled" || pr?.status === "cancelled") {
+    actions.push("re-run the job: it was cancelled before both sides were measured");
+  } else if (base2 && base2.status !== "ok") {
+    actions.push(
+      pr && pr.status === base2.status ? "base and PR fail the same way, so fix the runner or its kernel (the log excerpts below show the failure), then re-run" : "fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run"
+    );
+  }
+  const lostBy = [base2?.analysis?.lostBy, pr?.analysis?.lostBy];
+  const lost = c.base.lostEvents + c.pr.lostEvents;
+  const probes = lostBy.reduce((n, by) => n + (by?.probes ?? 0), 0);
+  if (lost > probes) actions.push("raise `trace-buffer-kb` (per CPU; double it), then re-run");
+  if (probes > 0) actions.push("give the target more CPUs (`vm-cpus`: each adds return-probe instances) or a quieter machine, then re-run");
+  const incomplete = !c.base.complete && c.base.lostEvents === 0 || !c.pr.complete && c.pr.lostEvents === 0;
+  if (incomplete && actions.length === 0) actions.push('fix what "Reasons and problems" below names, then re-run');
+  if (actions.length === 0) actions.push('see "Reasons and problems" below, then re-run');
+  return actions;
+}
+function whatToDoMarkdown(run2) {
+  const actions = inconclusiveActions(run2);
+  if (actions.length === 0) return "";
+  return `Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ${actions.join("; ")}.`;
+}
+var init_what_to_do = __esm({
+  "src/report/what-to-do.ts"() {
+    "use strict";
+  }
+});
+
 // src/cli/compare.ts
 var compare_exports = {};
 __export(compare_exports, {
@@ -2893,7 +2934,14 @@ async function compareCommand(args) {
   const c = compare(base2, pr, failOn);
   if (a.flags.has("json")) process.stdout.write(`${JSON.stringify(c, null, 2)}
 `);
-  else if (a.flags.has("markdown")) process.stdout.write(renderMarkdown(c, { base: base2, pr }));
+  else if (a.flags.has("markdown"))
+    process.stdout.write(
+      renderMarkdown(c, {
+        base: base2,
+        pr,
+        whatToDo: whatToDoMarkdown({ comparison: c, base: { status: "ok", analysis: base2 }, pr: { status: "ok", analysis: pr } })
+      })
+    );
   else process.stdout.write(renderText(c));
   return EXIT_CODES[c.verdict];
 }
@@ -2904,6 +2952,7 @@ var init_compare2 = __esm({
     init_compare();
     init_analysis_check();
     init_markdown();
+    init_what_to_do();
     init_text();
     init_errors();
     init_args();
@@ -3653,6 +3702,7 @@ var init_inputs = __esm({
       cycles: whole(3, 1, MAX_CYCLES),
       track: text(),
       "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+      inconclusive: choice("fail", ["fail", "neutral"]),
       "github-token": text("${{ github.token }}"),
       "check-name": text("alloc-balance"),
       reports: text(),
@@ -5665,6 +5715,7 @@ function parseSettings(read) {
     cycles: readNumber(read, "cycles"),
     track,
     failOn: readChoice(read, "fail-on"),
+    inconclusive: readChoice(read, "inconclusive"),
     githubToken: readText2(read, "github-token"),
     checkName: readText2(read, "check-name"),
     reports: readText2(read, "reports"),
@@ -36302,6 +36353,13 @@ var init_reports = __esm({
   }
 });
 
+// src/report/no-report.ts
+var init_no_report = __esm({
+  "src/report/no-report.ts"() {
+    "use strict";
+  }
+});
+
 // src/github/report-target.ts
 var init_report_target = __esm({
   "src/github/report-target.ts"() {
@@ -36934,7 +36992,8 @@ function section(report, title, limit, opts) {
     base: report.base.analysis,
     pr: report.pr.analysis,
     source: headSource(report, serverUrl),
-    context: contextLine(report, opts)
+    context: contextLine(report, opts),
+    whatToDo: whatToDoMarkdown(report)
   }) + logs;
 }
 function renderComment(reports, opts) {
@@ -36966,6 +37025,7 @@ var init_comment2 = __esm({
     init_reports();
     init_annotations();
     init_canary();
+    init_what_to_do();
   }
 });
 
@@ -37129,6 +37189,7 @@ var init_pipeline = __esm({
     init_publish();
     init_summary2();
     init_reports();
+    init_no_report();
     init_report_target();
     init_worktrees();
     init_side();

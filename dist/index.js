@@ -74002,6 +74002,10 @@ var UsageError2 = class extends Error {
     this.name = "UsageError";
   }
 };
+function verdictOnError(error2, cancelled) {
+  if (error2 instanceof InputError || error2 instanceof UsageError2) return "error";
+  return cancelled ? "inconclusive" : "error";
+}
 
 // src/settings/inputs.ts
 var choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
@@ -74036,6 +74040,7 @@ var INPUTS = {
   cycles: whole(3, 1, MAX_CYCLES),
   track: text(),
   "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+  inconclusive: choice("fail", ["fail", "neutral"]),
   "github-token": text("${{ github.token }}"),
   "check-name": text("alloc-balance"),
   reports: text(),
@@ -74403,6 +74408,7 @@ function parseSettings(read2) {
     cycles: readNumber(read2, "cycles"),
     track,
     failOn: readChoice(read2, "fail-on"),
+    inconclusive: readChoice(read2, "inconclusive"),
     githubToken: readText(read2, "github-token"),
     checkName: readText(read2, "check-name"),
     reports: readText(read2, "reports"),
@@ -79333,7 +79339,7 @@ async function fetchIssueEvents(client2, repo, number) {
 }
 
 // src/github/event.ts
-var SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "workflow_dispatch", "push", "workflow_run"];
+var SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "merge_group", "workflow_dispatch", "push", "workflow_run"];
 function readEventContext(env = process.env) {
   const eventName = env.GITHUB_EVENT_NAME ?? "";
   if (eventName === "") throw new UsageError2("GITHUB_EVENT_NAME is not set: this step must run inside a GitHub Actions workflow");
@@ -79453,6 +79459,18 @@ async function resolveChange(ctx, inputs, client2) {
         headRepo: ctx.repository
       };
     }
+    case "merge_group": {
+      return {
+        event: "merge_group",
+        action: action5,
+        repository: ctx.repository,
+        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, "merge_group.base_ref"), sha: field(p, event, "merge_group.base_sha") },
+        head: { ref: field(p, event, "merge_group.head_ref"), sha: field(p, event, "merge_group.head_sha") },
+        prNumber: null,
+        isFork: false,
+        headRepo: ctx.repository
+      };
+    }
     case "workflow_run": {
       const run2 = obj(p.workflow_run) ?? {};
       const headSha = field(p, event, "workflow_run.head_sha");
@@ -79528,30 +79546,30 @@ function decideSafety(facts) {
       why: `refusing to check out ${head} under pull_request_target: this event runs with the base repository's token and secrets. Use the pull_request event with mode: collect and post from workflow_run with mode: report (${FORK_DOCS}), or set allow-fork-code: true.`
     };
   }
-  if (mode === "collect") {
-    const warnings = selfHosted ? [`collect mode builds and loads fork code (${head}) on this self-hosted runner: use an ephemeral runner or a VM target (${FORK_DOCS})`] : [];
-    return { allowed: true, why: "collect mode runs without write access", warnings };
+  if (!selfHosted) {
+    if (mode === "collect")
+      return { allowed: true, why: "collect mode on a GitHub-hosted runner: no write access, the runner is discarded after the job", warnings: [] };
+    if (change.event !== "pull_request_target") return { allowed: true, why: "a GitHub-hosted runner is discarded after the job", warnings: [] };
   }
-  if (!selfHosted && change.event !== "pull_request_target") {
-    return { allowed: true, why: "a GitHub-hosted runner is discarded after the job", warnings: [] };
-  }
+  const refused = `refusing to build and load fork code (${head}) in ${mode} mode on a self-hosted runner`;
+  const hosted = `run mode: collect with target: vm on a GitHub-hosted runner and post with mode: report from a workflow_run workflow (${FORK_DOCS})`;
   if (facts.approvalLabel !== "") {
     const approval = approvalStatus(facts.approvalLabel, change, facts.approval);
     if (approval.approved) return { allowed: true, why: approval.why, warnings: [] };
     return {
       allowed: false,
-      why: `refusing to build and load fork code (${head}) in full mode on a self-hosted runner: ${approval.why}. A maintainer approves one head commit by applying the label "${facts.approvalLabel}" after reviewing it (${FORK_DOCS}).`
+      why: `${refused}: ${approval.why}. A maintainer approves one head commit by applying the label "${facts.approvalLabel}" after reviewing it; or ${hosted}.`
     };
   }
   if (facts.allowForkCode) return { allowed: true, why: "allow-fork-code is true", warnings: [] };
   return {
     allowed: false,
-    why: `refusing to build and load fork code (${head}) in full mode on a self-hosted runner: a fork PR could run anything as root here. Run mode: collect on an ephemeral runner and post with mode: report from a workflow_run workflow (${FORK_DOCS}), or gate it with approval-label, or set allow-fork-code: true.`
+    why: `${refused}: a fork PR could run anything as root here. To test it: ${hosted}; or gate it with approval-label; or set allow-fork-code: true.`
   };
 }
 function needsApprovalFacts(facts) {
   const { change } = facts;
-  return facts.mode === "full" && change.isFork && facts.approvalLabel !== "" && change.prNumber !== null && !(change.action === "labeled" && change.label === facts.approvalLabel) && change.action !== "synchronize";
+  return facts.mode !== "report" && change.isFork && facts.approvalLabel !== "" && change.prNumber !== null && !(change.action === "labeled" && change.label === facts.approvalLabel) && change.action !== "synchronize";
 }
 async function readApprovalFacts(client2, repo, prNumber) {
   const [pull, events2] = await Promise.all([fetchPull(client2, repo, prNumber), fetchIssueEvents(client2, repo, prNumber)]);
@@ -79588,14 +79606,14 @@ _\u2026 ${omitted} characters cut to fit GitHub's limit; the full text is in ${w
 
 // src/github/check-run.ts
 var ANNOTATIONS_PER_REQUEST = 50;
-function conclusionFor(verdict) {
+function conclusionFor(verdict, inconclusive = "fail") {
   switch (verdict) {
     case "pass":
       return "success";
     case "fail":
       return "failure";
     case "inconclusive":
-      return "neutral";
+      return inconclusive === "neutral" ? "neutral" : "failure";
   }
 }
 function toAnnotations(inputs) {
@@ -79614,18 +79632,17 @@ async function publishCheckRun(client2, input) {
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const title = input.title.split("\n")[0].slice(0, 1e3);
   const summary2 = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, "the job summary and the JSON report");
-  const conclusion = conclusionFor(input.verdict);
-  const { data } = await client2.rest.checks.create({
+  const conclusion = conclusionFor(input.verdict, input.inconclusive);
+  const completion = {
     owner: input.owner,
     repo: input.repo,
-    name: input.name,
-    head_sha: input.headSha,
     status: "completed",
     conclusion,
     completed_at: (/* @__PURE__ */ new Date()).toISOString(),
     ...input.detailsUrl ? { details_url: input.detailsUrl } : {},
     output: { title, summary: summary2, ...batches[0] ? { annotations: batches[0] } : {} }
-  });
+  };
+  const { data } = input.existingId === void 0 ? await client2.rest.checks.create({ ...completion, name: input.name, head_sha: input.headSha }) : await client2.rest.checks.update({ ...completion, check_run_id: input.existingId });
   for (const batch of batches.slice(1)) {
     await client2.rest.checks.update({
       owner: input.owner,
@@ -79635,6 +79652,19 @@ async function publishCheckRun(client2, input) {
     });
   }
   return { id: data.id, url: data.html_url ?? "", conclusion, annotationRequests: batches.length };
+}
+async function findOpenCheckRun(client2, where2) {
+  const runs = await client2.paginate(client2.rest.checks.listForRef, {
+    owner: where2.owner,
+    repo: where2.repo,
+    ref: where2.headSha,
+    check_name: where2.name,
+    filter: "all",
+    per_page: 100
+  });
+  const own = where2.ownRunId ? `/actions/runs/${where2.ownRunId}/` : null;
+  const open2 = runs.filter((r) => r.name === where2.name && r.status !== "completed").filter((r) => !(own && (r.details_url ?? "").includes(own))).sort((a, b) => b.id - a.id);
+  return open2[0]?.id ?? null;
 }
 
 // src/github/comment.ts
@@ -79748,18 +79778,23 @@ async function publishResults(client2, request2, log2) {
   }
   if (client2 && request2.headSha) {
     try {
+      const open2 = request2.completeOpenCheckRun;
+      const existingId = open2 ? await findOpenCheckRun(client2, { ...request2.repo, name: request2.checkName, headSha: request2.headSha, ownRunId: open2.ownRunId }) : null;
       const run2 = await publishCheckRun(client2, {
         ...request2.repo,
         name: request2.checkName,
         headSha: request2.headSha,
         verdict: request2.verdict,
+        inconclusive: request2.inconclusive,
         title: request2.headline,
         summary: request2.markdown,
         annotations: request2.annotations,
-        detailsUrl: request2.detailsUrl
+        detailsUrl: request2.detailsUrl,
+        ...existingId !== null ? { existingId } : {}
       });
       outcome.checkRunUrl = run2.url;
-      log2.info(`check run "${request2.checkName}" ${run2.conclusion} on ${request2.headSha.slice(0, 12)}: ${run2.url}`);
+      const how = existingId !== null ? " (the open one completed)" : "";
+      log2.info(`check run "${request2.checkName}" ${run2.conclusion} on ${request2.headSha.slice(0, 12)}${how}: ${run2.url}`);
     } catch (error2) {
       warn(describeApiError(error2, `Creating the check run "${request2.checkName}"`, "checkRun"));
     }
@@ -79833,14 +79868,26 @@ function validateReport(value, file) {
   if (!isObj(c.base) || !isObj(c.pr)) throw bad('"comparison.base" and "comparison.pr" are missing');
   return value;
 }
-async function readReports(pattern, cwd = process.cwd()) {
+var NoReportError = class extends UsageError2 {
+  constructor(message) {
+    super(message);
+    this.name = "NoReportError";
+  }
+};
+var SUGGESTED_GLOB = "reports/**/report.json";
+function claimsToBeReport(value) {
+  return isObj(value) && typeof value.schema === "string" && value.schema.startsWith("alloc-balance/report@");
+}
+async function readReports(pattern, cwd = process.cwd(), notice = () => {
+}) {
   const files = await expandGlob(pattern, cwd);
   if (files.length === 0) {
-    throw new UsageError2(
-      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. reports/**/*.json after actions/download-artifact)`
+    throw new NoReportError(
+      `input "reports": "${pattern}" matches no file; give the path or glob of the JSON reports (e.g. ${SUGGESTED_GLOB} after actions/download-artifact)`
     );
   }
   const loaded = [];
+  const skipped = [];
   for (const file of files) {
     const shown = relative4(cwd, file) || file;
     let value;
@@ -79849,7 +79896,22 @@ async function readReports(pattern, cwd = process.cwd()) {
     } catch (e) {
       throw new UsageError2(`${shown} is not an alloc-balance report: ${e.message}`);
     }
+    if (!claimsToBeReport(value)) {
+      skipped.push(shown);
+      continue;
+    }
     loaded.push({ file: shown, report: validateReport(value, shown) });
+  }
+  if (skipped.length > 0) {
+    const files2 = `${skipped.length} JSON file${skipped.length === 1 ? "" : "s"}`;
+    notice(
+      `reports: skipped ${files2} that ${skipped.length === 1 ? "is" : "are"} not an alloc-balance report (no "schema": "${REPORT_SCHEMA}"), e.g. ${skipped[0]}`
+    );
+  }
+  if (loaded.length === 0) {
+    throw new NoReportError(
+      `input "reports": "${pattern}" matches ${skipped.length === 1 ? "one JSON file" : `${skipped.length} JSON files`}, none of them an alloc-balance report; give the path or glob of the reports, e.g. ${SUGGESTED_GLOB}`
+    );
   }
   return loaded;
 }
@@ -79883,6 +79945,24 @@ function mergeReports(loaded) {
     pr: side("pr")
   };
   return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
+}
+
+// src/report/no-report.ts
+function noReportText(what) {
+  const headline = "\u274C no report: the collect run produced no alloc-balance report";
+  const run2 = what.collectRun;
+  const source = run2 ? `The collect run ([workflow run](${run2.url})${run2.conclusion ? `, ${run2.conclusion}` : ""})` : "The collect run";
+  const markdown = [
+    `### ${what.checkName}: kernel memory balance`,
+    "",
+    `**${headline}**`,
+    "",
+    `${source} left no report to read: ${what.reason}`,
+    "",
+    "This check fails so that a required check does not wait for a report that will not come. See the collect run's log, fix what stopped it, and run it again.",
+    ""
+  ].join("\n");
+  return { headline, markdown };
 }
 
 // src/github/report-target.ts
@@ -82999,7 +83079,12 @@ function cutNote(rows2, blocks2, limit) {
 }
 function renderMarkdown(c, opts = {}) {
   const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const head = [...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""], `**${c.headline}**`, ""];
+  const head = [
+    ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
+    `**${c.headline}**`,
+    "",
+    ...opts.whatToDo ? [opts.whatToDo, ""] : []
+  ];
   const rows2 = c.rows;
   const blocks2 = [
     growthBlock(c),
@@ -83172,6 +83257,37 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
   }
 }
 
+// src/report/what-to-do.ts
+function inconclusiveActions(run2) {
+  const { comparison: c, base: base2, pr, canary } = run2;
+  if (c.verdict !== "inconclusive") return [];
+  const actions = [];
+  if (canary && !canary.caught) {
+    actions.push("run on a kernel where the canary is caught (e.g. `target: vm`, another `vm-kernel`): until then no table of this machine is evidence");
+  }
+  if (base2?.status === "cancelled" || pr?.status === "cancelled") {
+    actions.push("re-run the job: it was cancelled before both sides were measured");
+  } else if (base2 && base2.status !== "ok") {
+    actions.push(
+      pr && pr.status === base2.status ? "base and PR fail the same way, so fix the runner or its kernel (the log excerpts below show the failure), then re-run" : "fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run"
+    );
+  }
+  const lostBy = [base2?.analysis?.lostBy, pr?.analysis?.lostBy];
+  const lost = c.base.lostEvents + c.pr.lostEvents;
+  const probes = lostBy.reduce((n, by) => n + (by?.probes ?? 0), 0);
+  if (lost > probes) actions.push("raise `trace-buffer-kb` (per CPU; double it), then re-run");
+  if (probes > 0) actions.push("give the target more CPUs (`vm-cpus`: each adds return-probe instances) or a quieter machine, then re-run");
+  const incomplete = !c.base.complete && c.base.lostEvents === 0 || !c.pr.complete && c.pr.lostEvents === 0;
+  if (incomplete && actions.length === 0) actions.push('fix what "Reasons and problems" below names, then re-run');
+  if (actions.length === 0) actions.push('see "Reasons and problems" below, then re-run');
+  return actions;
+}
+function whatToDoMarkdown(run2) {
+  const actions = inconclusiveActions(run2);
+  if (actions.length === 0) return "";
+  return `Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ${actions.join("; ")}.`;
+}
+
 // src/run/comment.ts
 function headSource(report, serverUrl) {
   const sha = report.change?.headSha || report.pr.sha;
@@ -83222,7 +83338,8 @@ function section(report, title, limit, opts) {
     base: report.base.analysis,
     pr: report.pr.analysis,
     source: headSource(report, serverUrl),
-    context: contextLine(report, opts)
+    context: contextLine(report, opts),
+    whatToDo: whatToDoMarkdown(report)
   }) + logs;
 }
 function renderComment(reports, opts) {
@@ -83989,6 +84106,7 @@ async function runFullOrCollect(settings, io2) {
         prNumber: change.prNumber,
         headSha: trees.headSha,
         verdict: report.comparison.verdict,
+        inconclusive: settings.inconclusive,
         headline: report.comparison.headline,
         markdown,
         annotations: annotationsFor(report)
@@ -84001,12 +84119,23 @@ async function runFullOrCollect(settings, io2) {
   }
   return { verdict: report.comparison.verdict, headline: report.comparison.headline, reportPath, leakedPerCycle, commentUrl, markdown, report };
 }
+var REQUIRED_CHECK_EVENTS = /* @__PURE__ */ new Set(["workflow_run", "pull_request", "pull_request_target", "merge_group"]);
 async function runReport(settings, io2) {
-  const loaded = await readReports(settings.reports, io2.workspace);
-  const merged = mergeReports(loaded);
   const gh = client(settings, io2);
   const change = await resolveChange(readEventContext(io2.env), settings, gh);
   const repo = parseRepo(change.repository);
+  const headSha = change.workflowRun?.headSha ?? change.head.sha;
+  const completeOpenCheckRun = { ownRunId: io2.env.GITHUB_RUN_ID };
+  let loaded;
+  try {
+    loaded = await readReports(settings.reports, io2.workspace, io2.log);
+  } catch (error2) {
+    if (error2 instanceof NoReportError && REQUIRED_CHECK_EVENTS.has(change.event) && headSha !== "") {
+      await publishNoReport(gh, settings, io2, { repo, headSha, change, reason: error2.message, completeOpenCheckRun });
+    }
+    throw error2;
+  }
+  const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io2.warn(w);
   const markdown = renderComment(merged.reports, commentOptions(settings, io2.env));
@@ -84018,13 +84147,40 @@ async function runReport(settings, io2) {
       prNumber: target.prNumber,
       headSha: target.headSha,
       verdict: merged.verdict,
+      inconclusive: settings.inconclusive,
       headline: merged.headline,
       markdown,
-      annotations: merged.reports.flatMap((r) => annotationsFor(r))
+      annotations: merged.reports.flatMap((r) => annotationsFor(r)),
+      completeOpenCheckRun
     },
     { info: io2.log, warning: io2.warn }
   );
   return { verdict: merged.verdict, headline: merged.headline, leakedPerCycle: prLeakedPerCycle(merged.comparison), commentUrl: outcome.commentUrl, markdown };
+}
+async function publishNoReport(gh, settings, io2, what) {
+  const run2 = what.change.workflowRun;
+  const serverUrl = io2.env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL;
+  const { headline, markdown } = noReportText({
+    checkName: settings.checkName,
+    reason: what.reason,
+    collectRun: run2 ? { url: `${serverUrl}/${what.change.repository}/actions/runs/${run2.id}`, conclusion: run2.conclusion } : void 0
+  });
+  await publishResults(
+    gh,
+    {
+      repo: what.repo,
+      checkName: settings.checkName,
+      prNumber: null,
+      headSha: what.headSha,
+      // No verdict on the PR, but the conclusion a missing report needs: failure.
+      verdict: "fail",
+      headline,
+      markdown,
+      annotations: [],
+      completeOpenCheckRun: what.completeOpenCheckRun
+    },
+    { info: io2.log, warning: io2.warn }
+  );
 }
 function runPipeline(settings, io2) {
   return settings.mode === "report" ? runReport(settings, io2) : runFullOrCollect(settings, io2);
@@ -84226,7 +84382,8 @@ async function run() {
     if (result.verdict === "fail" && settings.failOn !== "never") setFailed(result.headline);
     else if (result.verdict === "inconclusive") setFailed(`${result.headline} (an inconclusive run is never counted as balanced)`);
   } catch (error2) {
-    setOutput("verdict", cancellation.signal.aborted ? "inconclusive" : "fail");
+    setOutput("verdict", verdictOnError(error2, cancellation.signal.aborted));
+    if (error2 instanceof Error && !(error2 instanceof InputError || error2 instanceof UsageError2)) debug(error2.stack ?? error2.message);
     setFailed(error2 instanceof Error ? error2.message : String(error2));
   } finally {
     cancellation.dispose();
