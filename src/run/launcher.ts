@@ -3,8 +3,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
-import type { RunStatus } from '../core/model.js';
+import type { AccelUsed, RunStatus } from '../core/model.js';
+import { udevChangeAllowed } from '../lab/kvm-access.js';
+import { hostAccel } from '../lab/kvm-host.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
+import { accelText } from '../report/labels.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
@@ -16,6 +19,8 @@ export interface TargetOutcome {
   /** Output of the job (console or stderr), capped. */
   output: string;
   timings: Record<string, number>;
+  /** target: vm: the accelerator the VM ran under. */
+  accel?: AccelUsed;
 }
 
 export interface TargetRunner {
@@ -32,6 +37,10 @@ export interface RunnerOptions {
   onOutput?: (text: string) => void;
   /** Told each temporary folder as it is made (a VM's control files), for the post step to remove after a kill. */
   onTempDir?: (dir: string) => void;
+  /** Progress lines (the accelerator chosen for the VMs). */
+  log?: (line: string) => void;
+  /** The process environment: under GitHub Actions the VM target may change udev to open /dev/kvm (kvm-access.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Where and how long the kernel-side job runs. */
@@ -54,6 +63,7 @@ function cap(text: string, max = 64 * 1024): string {
 
 export class VmTargetRunner implements TargetRunner {
   readonly kernel: { release: string; buildDir: string };
+  private chosen?: AccelUsed;
 
   constructor(
     private readonly lab: LabKernel,
@@ -63,11 +73,23 @@ export class VmTargetRunner implements TargetRunner {
     this.kernel = { release: lab.release, buildDir: lab.buildDir };
   }
 
+  /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
+  accel(): AccelUsed {
+    this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
+    return this.chosen;
+  }
+
   describe(): string {
-    return `a VM running ${this.lab.release}`;
+    return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
   }
 
   async run(jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome> {
+    const accel = this.accel();
+    const outcome = await this.runWith(accel, jobFile, outDir, cwd);
+    return { ...outcome, accel };
+  }
+
+  private async runWith(accel: AccelUsed, jobFile: string, outDir: string, cwd: string): Promise<TargetOutcome> {
     try {
       const r = await runInGuest(
         this.lab,
@@ -82,6 +104,7 @@ export class VmTargetRunner implements TargetRunner {
           memoryMb: this.launch.vm.memoryMb,
           cpus: this.launch.vm.cpus,
           bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+          accel,
           onConsole: this.opts.onOutput,
           onControlDir: this.opts.onTempDir,
         },

@@ -150,6 +150,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   const started = Date.now();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir);
+  if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
