@@ -2143,6 +2143,9 @@ var init_compare = __esm({
 function signed2(n) {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
 }
+function accelText(accel) {
+  return accel.kind === "kvm" ? "kvm" : `tcg (software emulation: ${accel.why})`;
+}
 var STATUS_LABEL;
 var init_labels = __esm({
   "src/report/labels.ts"() {
@@ -5985,6 +5988,135 @@ var init_worktrees = __esm({
   }
 });
 
+// src/lab/as-root.ts
+function currentIdentity() {
+  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
+}
+function asRoot(argv, who) {
+  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+}
+var init_as_root = __esm({
+  "src/lab/as-root.ts"() {
+    "use strict";
+  }
+});
+
+// src/lab/kvm-access.ts
+function udevChangeAllowed(env) {
+  return env.GITHUB_ACTIONS === "true";
+}
+function cpuFlags(cpuinfo) {
+  const m = /^flags\s*:(.*)$/m.exec(cpuinfo);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+function tcg(why) {
+  return { accel: { kind: "tcg", why } };
+}
+function decideAccel(f) {
+  if (!f.exists) return tcg(TCG_NO_DEVICE);
+  if (!f.cpuFlags.includes("vmx") && !f.cpuFlags.includes("svm")) return tcg(TCG_NO_VIRTUALIZATION);
+  if (f.writable) return { accel: { kind: "kvm", why: `${KVM_DEVICE} read-write, CPU with ${f.cpuFlags.includes("vmx") ? "vmx" : "svm"}` } };
+  if (!f.mayChangeUdev) return tcg(TCG_NOT_ON_ACTIONS);
+  if (!f.canEscalate) return tcg(TCG_NO_ESCALATION);
+  return { openWithUdev: true };
+}
+function decideAfterUdev(writable, failure) {
+  if (failure) return { kind: "tcg", why: `${KVM_DEVICE} not writable and the udev rule to open it failed: ${failure}` };
+  if (!writable) return { kind: "tcg", why: `${KVM_DEVICE} still not writable after the udev rule ${KVM_UDEV_RULE_FILE}` };
+  return { kind: "kvm", why: `${KVM_DEVICE} opened to this user by the udev rule ${KVM_UDEV_RULE_FILE}` };
+}
+function kvmUdevCommands(who) {
+  return [
+    { argv: asRoot(["tee", KVM_UDEV_RULE_FILE], who), input: `${KVM_UDEV_RULE}
+` },
+    { argv: asRoot(["udevadm", "control", "--reload-rules"], who) },
+    { argv: asRoot(["udevadm", "trigger", "--name-match=kvm"], who) },
+    { argv: asRoot(["udevadm", "settle", "--timeout=10"], who) }
+  ];
+}
+function chooseAccel(io, mayChangeUdev) {
+  const exists2 = io.exists();
+  const facts = {
+    exists: exists2,
+    writable: exists2 && io.writable(),
+    cpuFlags: io.cpuFlags(),
+    canEscalate: mayChangeUdev && io.canEscalate(),
+    mayChangeUdev
+  };
+  const first = decideAccel(facts);
+  if ("accel" in first) return first.accel;
+  const failure = io.openWithUdev();
+  const accel = decideAfterUdev(!failure && io.writable(), failure);
+  io.log(
+    accel.kind === "kvm" ? `KVM: ${KVM_DEVICE} was not writable by this user; wrote ${KVM_UDEV_RULE_FILE} (mode 0666) and reloaded udev: VMs run under KVM` : `KVM: ${accel.why}: VMs run under software emulation (TCG)`
+  );
+  return accel;
+}
+var KVM_DEVICE, KVM_UDEV_RULE_FILE, KVM_UDEV_RULE, TCG_NO_DEVICE, TCG_NO_VIRTUALIZATION, TCG_NO_ESCALATION, TCG_NOT_ON_ACTIONS;
+var init_kvm_access = __esm({
+  "src/lab/kvm-access.ts"() {
+    "use strict";
+    init_as_root();
+    KVM_DEVICE = "/dev/kvm";
+    KVM_UDEV_RULE_FILE = "/etc/udev/rules.d/99-alloc-balance-kvm.rules";
+    KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"';
+    TCG_NO_DEVICE = `no ${KVM_DEVICE}`;
+    TCG_NO_VIRTUALIZATION = "the CPU offers no vmx/svm (nested virtualization off)";
+    TCG_NO_ESCALATION = `${KVM_DEVICE} not writable and no root or passwordless sudo to open it`;
+    TCG_NOT_ON_ACTIONS = `${KVM_DEVICE} not writable by this user, and udev is changed only under GitHub Actions (give this user read-write access to ${KVM_DEVICE}, e.g. its group)`;
+  }
+});
+
+// src/lab/kvm-host.ts
+import { spawnSync } from "node:child_process";
+import { closeSync as closeSync5, existsSync as existsSync13, openSync as openSync5, readFileSync as readFileSync20 } from "node:fs";
+function opensReadWrite(path2) {
+  try {
+    closeSync5(openSync5(path2, "r+"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+function readCpuinfo() {
+  try {
+    return readFileSync20("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
+  }
+}
+function runAll(who) {
+  for (const c of kvmUdevCommands(who)) {
+    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
+    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
+    if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
+  }
+  return null;
+}
+function hostKvmIo(who, log) {
+  return {
+    exists: () => existsSync13(KVM_DEVICE),
+    writable: () => opensReadWrite(KVM_DEVICE),
+    cpuFlags: () => cpuFlags(readCpuinfo()),
+    canEscalate: () => who.uid === 0 || spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    openWithUdev: () => runAll(who),
+    log
+  };
+}
+function hostAccel(mayChangeUdev, log = () => {
+}) {
+  return chooseAccel(hostKvmIo(currentIdentity(), log), mayChangeUdev);
+}
+var COMMAND_TIMEOUT_MS;
+var init_kvm_host = __esm({
+  "src/lab/kvm-host.ts"() {
+    "use strict";
+    init_as_root();
+    init_kvm_access();
+    COMMAND_TIMEOUT_MS = 3e4;
+  }
+});
+
 // src/lab/console-watch.ts
 var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
 var init_console_watch = __esm({
@@ -6106,7 +6238,7 @@ var init_console_watch = __esm({
 });
 
 // src/sandbox/system-view.ts
-import { existsSync as existsSync13, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
+import { existsSync as existsSync14, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
 import { dirname as dirname6, sep } from "node:path";
 function systemView(fs2 = hostFs) {
   const folders = ["/usr"];
@@ -6125,7 +6257,7 @@ function isWithin(path2, folder) {
   return path2 === folder || path2.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 }
 function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync13(p)).map((p) => realpathSync(p));
+  const real = paths.filter((p) => p !== "" && existsSync14(p)).map((p) => realpathSync(p));
   const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
   const kept = [];
   for (const p of sorted) {
@@ -6135,7 +6267,7 @@ function distinctFolders(paths, covered = []) {
   return kept;
 }
 function installPrefix(program) {
-  const real = existsSync13(program) ? realpathSync(program) : program;
+  const real = existsSync14(program) ? realpathSync(program) : program;
   const bin = dirname6(real);
   return bin.endsWith(`${sep}bin`) ? dirname6(bin) : bin;
 }
@@ -6228,7 +6360,6 @@ var init_guest_output = __esm({
 });
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants2, readFileSync as readFileSync20 } from "node:fs";
 function optValue(s) {
   return s.replace(/,/g, ",,");
 }
@@ -6262,14 +6393,6 @@ function qemuArgs(c) {
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
   ];
 }
-function detectAccel() {
-  try {
-    accessSync("/dev/kvm", constants2.R_OK | constants2.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync20("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
-  } catch {
-    return "tcg";
-  }
-}
 var BASE_APPEND, TCG_ACCEL;
 var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
@@ -6283,7 +6406,7 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn6 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync14, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join as join13 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -6314,10 +6437,10 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync14(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync15(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
-  const accel = opts.accel ?? detectAccel();
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
+  const accel = opts.accel ?? hostAccel(false);
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync9(job.outDir, { recursive: true });
   rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir();
@@ -6333,7 +6456,7 @@ async function runInGuest(kernel, job, opts = {}) {
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
-    accel,
+    accel: accel.kind,
     memoryMb: opts.memoryMb ?? 1024,
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,
@@ -6342,7 +6465,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync14(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync15(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -6439,7 +6562,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
     const file = join13(job.outDir, EXIT_CODE_FILE);
-    if (existsSync14(file)) code = Number(readFileSync21(file, "utf8").trim());
+    if (existsSync15(file)) code = Number(readFileSync21(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -6506,6 +6629,7 @@ var init_run_in_guest = __esm({
     init_guest_scripts();
     init_system_view();
     init_guest_output();
+    init_kvm_host();
     init_qemu_args();
     GuestError = class extends Error {
       constructor(message, console2) {
@@ -6522,7 +6646,7 @@ var init_run_in_guest = __esm({
 });
 
 // src/run/launcher.ts
-import { existsSync as existsSync15 } from "node:fs";
+import { existsSync as existsSync16 } from "node:fs";
 import { dirname as dirname7, resolve as resolve3 } from "node:path";
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
@@ -6531,7 +6655,10 @@ var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner;
 var init_launcher = __esm({
   "src/run/launcher.ts"() {
     "use strict";
+    init_kvm_access();
+    init_kvm_host();
     init_lab_kernel();
+    init_labels();
     init_run_in_guest();
     init_errors();
     init_system_view();
@@ -6547,14 +6674,25 @@ var init_launcher = __esm({
       launch;
       opts;
       kernel;
+      chosen;
+      /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
+      accel() {
+        this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
+        return this.chosen;
+      }
       describe() {
-        return `a VM running ${this.lab.release}`;
+        return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
       }
       async run(jobFile, outDir, cwd, shares) {
+        const accel = this.accel();
+        const outcome = await this.runWith(accel, jobFile, outDir, cwd, shares);
+        return { ...outcome, accel };
+      }
+      async runWith(accel, jobFile, outDir, cwd, shares) {
         try {
           const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
           const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
-          const missing = asked.filter((f) => !existsSync15(f));
+          const missing = asked.filter((f) => !existsSync16(f));
           if (missing.length > 0) {
             return {
               exitCode: null,
@@ -6580,6 +6718,7 @@ var init_launcher = __esm({
               memoryMb: this.launch.vm.memoryMb,
               cpus: this.launch.vm.cpus,
               bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+              accel,
               onConsole: this.opts.onOutput,
               onControlDir: this.opts.onTempDir
             }
@@ -6624,7 +6763,7 @@ var init_launcher = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync22, existsSync as existsSync16 } from "fs";
+import { readFileSync as readFileSync22, existsSync as existsSync17 } from "fs";
 import { EOL } from "os";
 var Context;
 var init_context = __esm({
@@ -6637,7 +6776,7 @@ var init_context = __esm({
         var _a2, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync16(process.env.GITHUB_EVENT_PATH)) {
+          if (existsSync17(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
@@ -12510,7 +12649,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants5 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -12585,7 +12724,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -12680,11 +12819,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants5.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants5.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -12707,10 +12846,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants5.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -12727,7 +12866,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants5.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -12907,7 +13046,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -12929,7 +13068,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -12965,13 +13104,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -33808,7 +33947,7 @@ var init_oidc_utils = __esm({
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL2 } from "os";
-import { constants as constants3, promises } from "fs";
+import { constants as constants2, promises } from "fs";
 var __awaiter2, access, appendFile, writeFile, SUMMARY_ENV_VAR, Summary, _summary;
 var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
@@ -33861,7 +34000,7 @@ var init_summary = __esm({
             throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
           }
           try {
-            yield access(pathFromEnv, constants3.R_OK | constants3.W_OK);
+            yield access(pathFromEnv, constants2.R_OK | constants2.W_OK);
           } catch (_a2) {
             throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
           }
@@ -36397,7 +36536,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync17, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync18, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { basename, join as join14, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
@@ -36419,10 +36558,10 @@ function moduleNameOf(koPath) {
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
-  if (!existsSync17(moduleDir)) {
+  if (!existsSync18(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync17(join14(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync18(join14(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -36445,7 +36584,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync17(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync18(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -36464,7 +36603,7 @@ async function runPlans(req, plans, since) {
   const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync17(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync18(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -36475,7 +36614,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync17(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync18(output) || statSync2(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
@@ -36493,8 +36632,8 @@ var init_build_module = __esm({
 });
 
 // src/sandbox/build-sandbox.ts
-import { spawnSync } from "node:child_process";
-import { existsSync as existsSync18, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
+import { spawnSync as spawnSync2 } from "node:child_process";
+import { existsSync as existsSync19, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
@@ -36512,7 +36651,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync10(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync18(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync19(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -36523,13 +36662,13 @@ function probeArgs(view) {
   return bwrapArgs(["true"], "/", {}, { writable: [], readable: [] }, view, { bwrap: "", sudo: false, uid: 0, gid: 0 });
 }
 function tryRun(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
+  const r = spawnSync2(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
   if (r.error) return { ok: false, why: r.error.code === "ENOENT" ? `${cmd} not found` : r.error.message };
   return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync18(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync19(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -36569,7 +36708,7 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync19, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
+import { existsSync as existsSync20, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { dirname as dirname9, join as join15, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -36613,7 +36752,7 @@ function targetJob(ctx, module2, moduleDir, track) {
 }
 function readStatus(outDir) {
   const file = join15(outDir, "status.json");
-  if (!existsSync19(file)) return null;
+  if (!existsSync20(file)) return null;
   try {
     return JSON.parse(readFileSync23(file, "utf8"));
   } catch {
@@ -36627,7 +36766,7 @@ async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync11(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync19(moduleDir)) {
+  if (!existsSync20(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -36678,6 +36817,7 @@ async function runSide(source, ctx) {
   ctx.onUndoFile?.(join15(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
+  if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = seconds3(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
@@ -36696,18 +36836,18 @@ async function runSide(source, ctx) {
   run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
   const trace = join15(ctx.outDir, "trace.txt");
-  if (existsSync19(trace) && status.status !== "load-failed") {
+  if (existsSync20(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync19(f) && statSync3(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync20(f) && statSync3(f).size > 0);
     const profile = join15(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync19(profile) ? profile : void 0,
+      kprobeProfile: existsSync20(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
@@ -36751,7 +36891,7 @@ var init_side_plan = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync20 } from "node:fs";
+import { existsSync as existsSync21 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -36770,7 +36910,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync20(b.program)) {
+        if (existsSync21(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -36779,13 +36919,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync20(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync21(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync20(b.program)) return;
+        if (this.had.has(b.key) || !existsSync21(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -36953,6 +37093,11 @@ function commit(sha, repo, serverUrl) {
   const short = `\`${sha.slice(0, 12)}\``;
   return repo ? `[${short}](${commitUrl(sha, { serverUrl, repo })})` : short;
 }
+function accelLine(report) {
+  const texts = [report.base, report.pr].map((run2) => run2.accel ? accelText(run2.accel) : "");
+  if (texts[0] === texts[1] || !texts[0] || !texts[1]) return escapeCell(texts[0] || texts[1]);
+  return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
+}
 function contextLine(report, opts) {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   const repo = report.change?.headRepo || void 0;
@@ -36960,8 +37105,9 @@ function contextLine(report, opts) {
     `base ${commit(report.change?.baseSha || report.base.sha, repo, serverUrl)} \u2192 PR ${commit(report.change?.headSha || report.pr.sha, repo, serverUrl)}`,
     `kernel ${escapeCell(report.runner.kernel)}`,
     `target ${report.runner.target}`,
+    accelLine(report),
     `runner ${escapeCell(report.runner.name)}`
-  ];
+  ].filter((part) => part !== "");
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(" \xB7 ");
 }
@@ -37020,6 +37166,7 @@ var init_comment2 = __esm({
   "src/run/comment.ts"() {
     "use strict";
     init_truncate();
+    init_labels();
     init_markdown();
     init_source_links();
     init_reports();
@@ -37231,7 +37378,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync21, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
+import { existsSync as existsSync22, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join17, resolve as resolve7 } from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
@@ -37253,7 +37400,7 @@ async function demoCommand(args) {
   const started = Date.now();
   const repoRoot = packageRoot();
   const fixtureDir = join17(repoRoot, "demo", "kni-like");
-  if (!existsSync21(join17(fixtureDir, "kni_like.c")))
+  if (!existsSync22(join17(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   const outDir = resolve7(values.out ?? "alloc-balance-demo");
   console.log("== lab: QEMU, kernel image and matching headers");
@@ -37294,7 +37441,13 @@ async function demoCommand(args) {
       },
       join17(work, "trees")
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath, signal });
+    const runner = new VmTargetRunner(lab, settings, {
+      cliPath: cliPath(),
+      nodePath: process.execPath,
+      signal,
+      env: process.env,
+      log: (l) => console.log(`   ${l}`)
+    });
     let measured;
     try {
       measured = await measure(

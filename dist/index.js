@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util5.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client2, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client2[kMaxHeadersSize]) && client2[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client2;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client2[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client: client2, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client2[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client2[kRunning] === 0) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client2[kPipelining] == null || client2[kPipelining] === 1) {
           setImmediate(() => client2[kResume]());
         } else {
@@ -20033,10 +20033,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse4 = require_parse2();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options2) => {
-      if (!constants6.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options2);
@@ -21276,7 +21276,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse4 = require_parse2();
@@ -21360,8 +21360,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants6.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -81965,6 +81965,7 @@ async function runSide(source, ctx) {
   ctx.onUndoFile?.(join11(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
+  if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
@@ -82086,12 +82087,136 @@ var StateRecorder = class {
 
 // src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
-import { existsSync as existsSync14 } from "node:fs";
+import { existsSync as existsSync15 } from "node:fs";
 import { dirname as dirname10, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
+// src/lab/as-root.ts
+function currentIdentity() {
+  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
+}
+function asRoot(argv, who) {
+  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+}
+function labCliArgv(sub, call) {
+  const argv = [call.nodePath, call.cliPath, "lab", sub, "--dir", call.labDir, "--json"];
+  if (call.release) argv.push("--kernel", call.release);
+  if (sub === "setup" && call.who.uid !== 0) argv.push("--owner", `${call.who.uid}:${call.who.gid}`);
+  return asRoot(argv, call.who);
+}
+function sudoRefusal(result) {
+  if (result.spawnError === "ENOENT" || result.spawnError === "EACCES") return "sudo is not installed (not found on PATH)";
+  if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
+  const m = /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ?? /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
+  return m ? `sudo -n refused: ${m[1].replace(/[.\s]+$/, "")}` : null;
+}
+function rootNeeded(who, refusal, labDir) {
+  return `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`;
+}
+
+// src/lab/kvm-access.ts
+var KVM_DEVICE = "/dev/kvm";
+var KVM_UDEV_RULE_FILE = "/etc/udev/rules.d/99-alloc-balance-kvm.rules";
+var KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"';
+var TCG_NO_DEVICE = `no ${KVM_DEVICE}`;
+var TCG_NO_VIRTUALIZATION = "the CPU offers no vmx/svm (nested virtualization off)";
+var TCG_NO_ESCALATION = `${KVM_DEVICE} not writable and no root or passwordless sudo to open it`;
+var TCG_NOT_ON_ACTIONS = `${KVM_DEVICE} not writable by this user, and udev is changed only under GitHub Actions (give this user read-write access to ${KVM_DEVICE}, e.g. its group)`;
+function udevChangeAllowed(env) {
+  return env.GITHUB_ACTIONS === "true";
+}
+function cpuFlags(cpuinfo) {
+  const m = /^flags\s*:(.*)$/m.exec(cpuinfo);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+function tcg(why) {
+  return { accel: { kind: "tcg", why } };
+}
+function decideAccel(f) {
+  if (!f.exists) return tcg(TCG_NO_DEVICE);
+  if (!f.cpuFlags.includes("vmx") && !f.cpuFlags.includes("svm")) return tcg(TCG_NO_VIRTUALIZATION);
+  if (f.writable) return { accel: { kind: "kvm", why: `${KVM_DEVICE} read-write, CPU with ${f.cpuFlags.includes("vmx") ? "vmx" : "svm"}` } };
+  if (!f.mayChangeUdev) return tcg(TCG_NOT_ON_ACTIONS);
+  if (!f.canEscalate) return tcg(TCG_NO_ESCALATION);
+  return { openWithUdev: true };
+}
+function decideAfterUdev(writable, failure) {
+  if (failure) return { kind: "tcg", why: `${KVM_DEVICE} not writable and the udev rule to open it failed: ${failure}` };
+  if (!writable) return { kind: "tcg", why: `${KVM_DEVICE} still not writable after the udev rule ${KVM_UDEV_RULE_FILE}` };
+  return { kind: "kvm", why: `${KVM_DEVICE} opened to this user by the udev rule ${KVM_UDEV_RULE_FILE}` };
+}
+function kvmUdevCommands(who) {
+  return [
+    { argv: asRoot(["tee", KVM_UDEV_RULE_FILE], who), input: `${KVM_UDEV_RULE}
+` },
+    { argv: asRoot(["udevadm", "control", "--reload-rules"], who) },
+    { argv: asRoot(["udevadm", "trigger", "--name-match=kvm"], who) },
+    { argv: asRoot(["udevadm", "settle", "--timeout=10"], who) }
+  ];
+}
+function chooseAccel(io2, mayChangeUdev) {
+  const exists2 = io2.exists();
+  const facts = {
+    exists: exists2,
+    writable: exists2 && io2.writable(),
+    cpuFlags: io2.cpuFlags(),
+    canEscalate: mayChangeUdev && io2.canEscalate(),
+    mayChangeUdev
+  };
+  const first = decideAccel(facts);
+  if ("accel" in first) return first.accel;
+  const failure = io2.openWithUdev();
+  const accel = decideAfterUdev(!failure && io2.writable(), failure);
+  io2.log(
+    accel.kind === "kvm" ? `KVM: ${KVM_DEVICE} was not writable by this user; wrote ${KVM_UDEV_RULE_FILE} (mode 0666) and reloaded udev: VMs run under KVM` : `KVM: ${accel.why}: VMs run under software emulation (TCG)`
+  );
+  return accel;
+}
+
+// src/lab/kvm-host.ts
+import { spawnSync as spawnSync2 } from "node:child_process";
+import { closeSync as closeSync4, existsSync as existsSync12, openSync as openSync4, readFileSync as readFileSync6 } from "node:fs";
+var COMMAND_TIMEOUT_MS = 3e4;
+function opensReadWrite(path12) {
+  try {
+    closeSync4(openSync4(path12, "r+"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+function readCpuinfo() {
+  try {
+    return readFileSync6("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
+  }
+}
+function runAll(who) {
+  for (const c of kvmUdevCommands(who)) {
+    const r = spawnSync2(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
+    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
+    if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
+  }
+  return null;
+}
+function hostKvmIo(who, log2) {
+  return {
+    exists: () => existsSync12(KVM_DEVICE),
+    writable: () => opensReadWrite(KVM_DEVICE),
+    cpuFlags: () => cpuFlags(readCpuinfo()),
+    canEscalate: () => who.uid === 0 || spawnSync2("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    openWithUdev: () => runAll(who),
+    log: log2
+  };
+}
+function hostAccel(mayChangeUdev, log2 = () => {
+}) {
+  return chooseAccel(hostKvmIo(currentIdentity(), log2), mayChangeUdev);
+}
+
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync12, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync7 } from "node:fs";
 import { join as join12 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
@@ -82103,10 +82228,10 @@ function manifestPath(labDir) {
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync12(file)) return { version: 1, kernels: {} };
+  if (!existsSync13(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync6(file, "utf8"));
+    parsed = JSON.parse(readFileSync7(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -82117,7 +82242,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync12(f));
+  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync13(f));
 }
 function inspectLab(release = "", labDir = defaultLabDir()) {
   const manifest = readManifest(labDir);
@@ -82137,10 +82262,28 @@ function compareReleases(a, b) {
   return a.localeCompare(b, "en", { numeric: true });
 }
 
+// src/report/labels.ts
+var STATUS_LABEL = {
+  balanced: "\u2705 balanced",
+  "new-leak": "\u274C new leak",
+  worse: "\u274C worse",
+  "same-leak": "\u26A0\uFE0F same leak",
+  better: "\u2B07\uFE0F better",
+  fixed: "\u2705 fixed",
+  unknown: "\xB7",
+  outside: "\xB7 not the module"
+};
+function signed2(n) {
+  return n > 0 ? `+${fmt(n)}` : fmt(n);
+}
+function accelText(accel) {
+  return accel.kind === "kvm" ? "kvm" : `tcg (software emulation: ${accel.why})`;
+}
+
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream2, existsSync as existsSync13, mkdirSync as mkdirSync4, mkdtempSync, readFileSync as readFileSync8, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream2, existsSync as existsSync14, mkdirSync as mkdirSync4, mkdtempSync, readFileSync as readFileSync8, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -82385,7 +82528,6 @@ function scrubGuestOutput(dir, rel = "") {
 }
 
 // src/lab/qemu-args.ts
-import { accessSync, constants as constants4, readFileSync as readFileSync7 } from "node:fs";
 var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
 function optValue(s) {
   return s.replace(/,/g, ",,");
@@ -82420,14 +82562,6 @@ function qemuArgs(c) {
     "-virtfs",
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
   ];
-}
-function detectAccel() {
-  try {
-    accessSync("/dev/kvm", constants4.R_OK | constants4.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync7("/proc/cpuinfo", "utf8")) ? "kvm" : "tcg";
-  } catch {
-    return "tcg";
-  }
 }
 
 // src/lab/run-in-guest.ts
@@ -82469,10 +82603,10 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync13(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync14(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
-  const accel = opts.accel ?? detectAccel();
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === "kvm" ? 60 : 120)) * 1e3;
+  const accel = opts.accel ?? hostAccel(false);
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync4(job.outDir, { recursive: true });
   rmSync2(join14(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir();
@@ -82488,7 +82622,7 @@ async function runInGuest(kernel, job, opts = {}) {
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
-    accel,
+    accel: accel.kind,
     memoryMb: opts.memoryMb ?? 1024,
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,
@@ -82497,7 +82631,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync13(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync14(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -82594,7 +82728,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
     const file = join14(job.outDir, EXIT_CODE_FILE);
-    if (existsSync13(file)) code = Number(readFileSync8(file, "utf8").trim());
+    if (existsSync14(file)) code = Number(readFileSync8(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -82669,14 +82803,25 @@ var VmTargetRunner = class {
   launch;
   opts;
   kernel;
+  chosen;
+  /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
+  accel() {
+    this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
+    return this.chosen;
+  }
   describe() {
-    return `a VM running ${this.lab.release}`;
+    return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
   }
   async run(jobFile, outDir, cwd, shares) {
+    const accel = this.accel();
+    const outcome = await this.runWith(accel, jobFile, outDir, cwd, shares);
+    return { ...outcome, accel };
+  }
+  async runWith(accel, jobFile, outDir, cwd, shares) {
     try {
       const tool = [installPrefix(this.opts.nodePath), dirname10(this.opts.cliPath)];
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
-      const missing = asked.filter((f) => !existsSync14(f));
+      const missing = asked.filter((f) => !existsSync15(f));
       if (missing.length > 0) {
         return {
           exitCode: null,
@@ -82702,6 +82847,7 @@ var VmTargetRunner = class {
           memoryMb: this.launch.vm.memoryMb,
           cpus: this.launch.vm.cpus,
           bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+          accel,
           onConsole: this.opts.onOutput,
           onControlDir: this.opts.onTempDir
         }
@@ -82744,7 +82890,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync14(dir)) {
+  if (!existsSync15(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -82958,21 +83104,6 @@ The shorter run is drawn flat after its last cycle (base ${base2.length} cycles,
   ].join("\n") + padNote;
 }
 
-// src/report/labels.ts
-var STATUS_LABEL = {
-  balanced: "\u2705 balanced",
-  "new-leak": "\u274C new leak",
-  worse: "\u274C worse",
-  "same-leak": "\u26A0\uFE0F same leak",
-  better: "\u2B07\uFE0F better",
-  fixed: "\u2705 fixed",
-  unknown: "\xB7",
-  outside: "\xB7 not the module"
-};
-function signed2(n) {
-  return n > 0 ? `+${fmt(n)}` : fmt(n);
-}
-
 // src/report/markdown.ts
 function escapeCell(text2) {
   return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
@@ -83135,7 +83266,7 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync2, existsSync as existsSync15, mkdtempSync as mkdtempSync2, rmSync as rmSync3 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync16, mkdtempSync as mkdtempSync2, rmSync as rmSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { dirname as dirname11, join as join15, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -83148,7 +83279,7 @@ function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
     const candidate = join15(dir, "canary");
-    if (existsSync15(join15(candidate, CANARY_SOURCE))) return candidate;
+    if (existsSync16(join15(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname11(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -83299,6 +83430,11 @@ function commit(sha, repo, serverUrl) {
   const short = `\`${sha.slice(0, 12)}\``;
   return repo ? `[${short}](${commitUrl(sha, { serverUrl, repo })})` : short;
 }
+function accelLine(report) {
+  const texts = [report.base, report.pr].map((run2) => run2.accel ? accelText(run2.accel) : "");
+  if (texts[0] === texts[1] || !texts[0] || !texts[1]) return escapeCell(texts[0] || texts[1]);
+  return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
+}
 function contextLine(report, opts) {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   const repo = report.change?.headRepo || void 0;
@@ -83306,8 +83442,9 @@ function contextLine(report, opts) {
     `base ${commit(report.change?.baseSha || report.base.sha, repo, serverUrl)} \u2192 PR ${commit(report.change?.headSha || report.pr.sha, repo, serverUrl)}`,
     `kernel ${escapeCell(report.runner.kernel)}`,
     `target ${report.runner.target}`,
+    accelLine(report),
     `runner ${escapeCell(report.runner.name)}`
-  ];
+  ].filter((part) => part !== "");
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(" \xB7 ");
 }
@@ -83365,7 +83502,7 @@ function renderComment(reports, opts) {
 
 // src/run/preset.ts
 import { join as join22, resolve as resolve10 } from "node:path";
-import { existsSync as existsSync17 } from "node:fs";
+import { existsSync as existsSync18 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -83373,7 +83510,7 @@ import { tmpdir as tmpdir3 } from "node:os";
 import { join as join21 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync16, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync17, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
 import { join as join16, resolve as resolve9 } from "node:path";
 
 // src/presets/dpdk-version.ts
@@ -83489,23 +83626,23 @@ function detectDpdkTree(dir) {
   const kniDir = layout;
   const mesonOptionsText = readIfExists(join16(root, "meson_options.txt"));
   const makefile = kniDir ? readIfExists(join16(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync16(join16(root, kniDir, "Kbuild"));
+  const hasKbuildFile = kniDir !== null && existsSync17(join16(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync16(join16(root, "meson.build")),
-    hasKniMesonBuild: existsSync16(join16(root, "kernel/linux/kni/meson.build")),
+    hasMeson: existsSync17(join16(root, "meson.build")),
+    hasKniMesonBuild: existsSync17(join16(root, "kernel/linux/kni/meson.build")),
     mesonKernelDir: mesonKernelDirStyle(readIfExists(join16(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync16(join16(root, "mk/rte.vars.mk")),
+    hasLegacyMake: existsSync17(join16(root, "mk/rte.vars.mk")),
     hasKniExample: isDir2(join16(root, "examples/kni")),
     hasNetKniPmd: isDir2(join16(root, "drivers/net/kni")),
     hasTestpmd: isDir2(join16(root, "app/test-pmd")),
-    hasConfigHeader: existsSync16(join16(root, "config/rte_config.h")),
+    hasConfigHeader: existsSync17(join16(root, "config/rte_config.h")),
     includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join16(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
@@ -83654,8 +83791,8 @@ function kbuildPlan(tree, o) {
 }
 
 // src/presets/prerequisites.ts
-import { spawnSync as spawnSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants5 } from "node:fs";
+import { spawnSync as spawnSync3 } from "node:child_process";
+import { accessSync, constants as constants4 } from "node:fs";
 import { delimiter as delimiter3, join as join18 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
@@ -83691,14 +83828,14 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync2(join18(dir, program), constants5.X_OK);
+      accessSync(join18(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
   }
   return false;
 }
-var succeeds = (cmd, args, input) => spawnSync2(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
+var succeeds = (cmd, args, input) => spawnSync3(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
 function machineProbe(env = process.env) {
   return {
     program: (name) => onPath(name, env),
@@ -83792,7 +83929,7 @@ function makePlan(tree, o) {
 
 // src/presets/userspace-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync4, openSync as openSync4, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
+import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join20 } from "node:path";
 function hashedPaths(app) {
@@ -83802,7 +83939,7 @@ function hashedPaths(app) {
 var SKIP = /* @__PURE__ */ new Set([".git", "build", "__pycache__"]);
 var CHUNK2 = 1 << 16;
 function hashFile(hash, path12, buf) {
-  const fd = openSync4(path12, "r");
+  const fd = openSync5(path12, "r");
   try {
     for (; ; ) {
       const n = readSync2(fd, buf, 0, CHUNK2, null);
@@ -83810,7 +83947,7 @@ function hashFile(hash, path12, buf) {
       hash.update(buf.subarray(0, n));
     }
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 function hashTreeFiles(root, paths) {
@@ -83925,7 +84062,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync17(preset.userspaceBuild.program);
+        const cached = existsSync18(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -84188,29 +84325,6 @@ function runPipeline(settings, io2) {
 
 // src/run/action-lab.ts
 import { spawn as spawn6 } from "node:child_process";
-
-// src/lab/as-root.ts
-function currentIdentity() {
-  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
-}
-function asRoot(argv, who) {
-  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
-}
-function labCliArgv(sub, call) {
-  const argv = [call.nodePath, call.cliPath, "lab", sub, "--dir", call.labDir, "--json"];
-  if (call.release) argv.push("--kernel", call.release);
-  if (sub === "setup" && call.who.uid !== 0) argv.push("--owner", `${call.who.uid}:${call.who.gid}`);
-  return asRoot(argv, call.who);
-}
-function sudoRefusal(result) {
-  if (result.spawnError === "ENOENT" || result.spawnError === "EACCES") return "sudo is not installed (not found on PATH)";
-  if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
-  const m = /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ?? /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
-  return m ? `sudo -n refused: ${m[1].replace(/[.\s]+$/, "")}` : null;
-}
-function rootNeeded(who, refusal, labDir) {
-  return `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`;
-}
 
 // src/lab/lab-dirs.ts
 import { join as join24 } from "node:path";

@@ -250,7 +250,7 @@ const fmt = (n, d = 3) => (n === null || n === undefined ? '-' : Number(n).toFix
 const pct = (a, b) => `${(((a - b) / b) * 100).toFixed(0)} %`;
 const machine =
   `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ` +
-  `QEMU accel ${guest.accel}${guest.accel === 'tcg' ? ' (software emulation, no KVM)' : ''}, guest kernel ${lab.release}, VM 2 vCPUs / 1024 MiB`;
+  `QEMU accel ${guest.accel.kind}${guest.accel.kind === 'tcg' ? ` (software emulation: ${guest.accel.why})` : ''}, guest kernel ${lab.release}, VM 2 vCPUs / 1024 MiB`;
 const lines = [];
 lines.push('# Measured figures', '');
 lines.push(`Measured with \`node scripts/measure.mjs --runs ${RUNS}\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.`);

@@ -88,7 +88,14 @@ export async function demoCommand(args: string[]): Promise<number> {
       },
       join(work, 'trees'),
     );
-    const runner = new VmTargetRunner(lab, settings, { cliPath: cliPath(), nodePath: process.execPath, signal });
+    // Outside GitHub Actions the environment keeps the demo from changing udev (kvm-access.ts).
+    const runner = new VmTargetRunner(lab, settings, {
+      cliPath: cliPath(),
+      nodePath: process.execPath,
+      signal,
+      env: process.env,
+      log: (l) => console.log(`   ${l}`),
+    });
     let measured;
     try {
       measured = await measure(

@@ -175,6 +175,12 @@ export type RunStatus =
   | 'cancelled'
   | 'setup-failed';
 
+/** The accelerator a lab VM ran under: KVM, or QEMU's software emulation (TCG), with the reason it was chosen. */
+export interface AccelUsed {
+  kind: 'kvm' | 'tcg';
+  why: string;
+}
+
 export interface SideRun {
   side: 'base' | 'pr';
   ref: string;
@@ -192,6 +198,8 @@ export interface SideRun {
   tracked?: string[];
   /** What the kernel side said about the run (functions it could not trace, deferred frees). */
   notes?: string[];
+  /** target: vm: the accelerator the side's VM ran under (absent on target: host and in older reports). */
+  accel?: AccelUsed;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

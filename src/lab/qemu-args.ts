@@ -1,5 +1,4 @@
 // The QEMU command line of a lab VM (pure: everything it needs is passed in).
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX } from './guest-scripts.js';
 
 export type Accel = 'kvm' | 'tcg';
@@ -66,14 +65,4 @@ export function qemuArgs(c: QemuConfig): string[] {
     '-virtfs',
     `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`,
   ];
-}
-
-/** KVM when /dev/kvm opens read-write and the CPU offers virtualization (nested guests often expose /dev/kvm without it). */
-export function detectAccel(): Accel {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 'kvm' : 'tcg';
-  } catch {
-    return 'tcg';
-  }
 }

@@ -15,7 +15,9 @@ import { EXIT_CODE_FILE, type GuestRoot, guestEnvFile, jobScript } from './guest
 import { distinctFolders, isWithin, systemView, type SystemView } from '../sandbox/system-view.js';
 import { scrubGuestOutput } from './guest-output.js';
 import type { LabKernel } from './lab-kernel.js';
-import { type Accel, detectAccel, qemuArgs } from './qemu-args.js';
+import type { AccelUsed } from '../core/model.js';
+import { hostAccel } from './kvm-host.js';
+import { qemuArgs } from './qemu-args.js';
 
 export interface GuestJob {
   /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
@@ -44,7 +46,7 @@ export interface GuestResult {
   panicExcerpt: string;
   /** Serial console (kernel messages and the job's stdout/stderr), capped; full copy in outDir/console.log. */
   console: string;
-  accel: Accel;
+  accel: AccelUsed;
   /** The host folders the guest saw (besides the system): read-only shares, then outDir read-write. */
   shared: string[];
   /** Links, devices and set-id bits the guest left in outDir, removed before anything read it. */
@@ -64,8 +66,8 @@ export interface GuestOptions {
   cpus?: number;
   /** Seconds from QEMU's start until the job starts (kernel boot, modules, mounts). */
   bootTimeoutSeconds?: number;
-  /** Default: kvm when usable, else tcg. */
-  accel?: Accel;
+  /** Default: kvm when usable as it is, else tcg (this default never changes udev: see kvm-access.ts). */
+  accel?: AccelUsed;
   /** Console text as it arrives (for live logs). */
   onConsole?: (text: string) => void;
   /** Told the control folder (guest.env, job.sh) as soon as it exists; it is removed when the run ends. */
@@ -129,8 +131,8 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   for (const f of [kernel.vmlinux, kernel.initrd]) {
     if (!existsSync(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
-  const accel = opts.accel ?? detectAccel();
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel === 'kvm' ? 60 : 120)) * 1000;
+  const accel = opts.accel ?? hostAccel(false);
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === 'kvm' ? 60 : 120)) * 1000;
   mkdirSync(job.outDir, { recursive: true });
   rmSync(join(job.outDir, EXIT_CODE_FILE), { force: true });
 
@@ -148,7 +150,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
-    accel,
+    accel: accel.kind,
     memoryMb: opts.memoryMb ?? 1024,
     cpus: opts.cpus ?? 2,
     outDir: job.outDir,

@@ -1,4 +1,4 @@
-import type { RowStatus } from '../core/model.js';
+import type { AccelUsed, RowStatus } from '../core/model.js';
 import { fmt } from '../core/compare.js';
 
 export const STATUS_LABEL: Record<RowStatus, string> = {
@@ -15,4 +15,9 @@ export const STATUS_LABEL: Record<RowStatus, string> = {
 /** `+2`, `-0.5`, `0`. */
 export function signed(n: number): string {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
+}
+
+/** `kvm`, or `tcg (software emulation: the CPU offers no vmx/svm …)`. */
+export function accelText(accel: AccelUsed): string {
+  return accel.kind === 'kvm' ? 'kvm' : `tcg (software emulation: ${accel.why})`;
 }

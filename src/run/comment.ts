@@ -2,6 +2,7 @@
 // posts its own report (full mode) or a report job posts collected ones (report mode).
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import type { RunReport } from '../core/model.js';
+import { accelText } from '../report/labels.js';
 import { escapeCell, renderMarkdown } from '../report/markdown.js';
 import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from '../report/source-links.js';
 import { mergeReports } from '../github/reports.js';
@@ -30,7 +31,14 @@ function commit(sha: string, repo: string | undefined, serverUrl: string): strin
   return repo ? `[${short}](${commitUrl(sha, { serverUrl, repo })})` : short;
 }
 
-/** Commits, kernel, target, runner and the run: what a reader needs to reproduce or find the logs. */
+/** The accelerator the VMs ran under: one text when both sides agree; '' when no side says (target host, older reports). */
+export function accelLine(report: RunReport): string {
+  const texts = [report.base, report.pr].map((run) => (run.accel ? accelText(run.accel) : ''));
+  if (texts[0] === texts[1] || !texts[0] || !texts[1]) return escapeCell(texts[0] || texts[1]);
+  return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
+}
+
+/** Commits, kernel, target (and its accelerator), runner and the run: what a reader needs to reproduce or find the logs. */
 export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serverUrl' | 'runUrl'>): string {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   const repo = report.change?.headRepo || undefined;
@@ -38,8 +46,9 @@ export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serve
     `base ${commit(report.change?.baseSha || report.base.sha, repo, serverUrl)} → PR ${commit(report.change?.headSha || report.pr.sha, repo, serverUrl)}`,
     `kernel ${escapeCell(report.runner.kernel)}`,
     `target ${report.runner.target}`,
+    accelLine(report),
     `runner ${escapeCell(report.runner.name)}`,
-  ];
+  ].filter((part) => part !== '');
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(' · ');
 }

@@ -4,8 +4,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { release as osRelease } from 'node:os';
-import type { RunStatus } from '../core/model.js';
+import type { AccelUsed, RunStatus } from '../core/model.js';
+import { udevChangeAllowed } from '../lab/kvm-access.js';
+import { hostAccel } from '../lab/kvm-host.js';
 import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
+import { accelText } from '../report/labels.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
@@ -18,6 +21,8 @@ export interface TargetOutcome {
   /** Output of the job (console or stderr), capped. */
   output: string;
   timings: Record<string, number>;
+  /** target: vm: the accelerator the VM ran under. */
+  accel?: AccelUsed;
 }
 
 export interface TargetRunner {
@@ -39,6 +44,8 @@ export interface RunnerOptions {
   warn?: (line: string) => void;
   /** Where relative vm-folders lie (the repository checkout). */
   workspace?: string;
+  /** The process environment: under GitHub Actions the VM target may change udev to open /dev/kvm (kvm-access.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Where and how long the kernel-side job runs. */
@@ -61,6 +68,7 @@ function cap(text: string, max = 64 * 1024): string {
 
 export class VmTargetRunner implements TargetRunner {
   readonly kernel: { release: string; buildDir: string };
+  private chosen?: AccelUsed;
 
   constructor(
     private readonly lab: LabKernel,
@@ -70,11 +78,23 @@ export class VmTargetRunner implements TargetRunner {
     this.kernel = { release: lab.release, buildDir: lab.buildDir };
   }
 
+  /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
+  accel(): AccelUsed {
+    this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
+    return this.chosen;
+  }
+
   describe(): string {
-    return `a VM running ${this.lab.release}`;
+    return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
   }
 
   async run(jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome> {
+    const accel = this.accel();
+    const outcome = await this.runWith(accel, jobFile, outDir, cwd, shares);
+    return { ...outcome, accel };
+  }
+
+  private async runWith(accel: AccelUsed, jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome> {
     try {
       // The job's own program: node's installation and the bundle's folder, nothing else of the action's checkout.
       const tool = [installPrefix(this.opts.nodePath), dirname(this.opts.cliPath)];
@@ -105,6 +125,7 @@ export class VmTargetRunner implements TargetRunner {
           memoryMb: this.launch.vm.memoryMb,
           cpus: this.launch.vm.cpus,
           bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+          accel,
           onConsole: this.opts.onOutput,
           onControlDir: this.opts.onTempDir,
         },

@@ -158,6 +158,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? [])];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
+  if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
+import { hostAccel } from '../../src/lab/kvm-host.js';
+import { accelText } from '../../src/report/labels.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
@@ -55,6 +57,13 @@ describe('the action in a VM against the kni_like fixture', () => {
     expect(r.outputs.report).toBe(join(work, 'fix', 'out', 'report.json'));
     expect(r.summary).toMatch(/✅ pass/);
     expect(r.summary).toContain('| ✅ fixed | **alloc_netdev_mqs:free_netdev** (module) | 12/6 | 12/12 | 2 → 0 | -2 |');
+
+    // This machine's accelerator, as the action (root: /dev/kvm opens if it exists, so no udev change) chose it.
+    const accel = hostAccel(false);
+    expect(r.report?.base.accel).toEqual(accel);
+    expect(r.report?.pr.accel).toEqual(accel);
+    expect(r.stdout).toContain(`base: running 3 cycles on a VM running ${r.report?.runner.kernel} under ${accelText(accel)}`);
+    expect(r.summary).toContain(`target vm · ${accelText(accel)} · runner e2e`);
 
     const worktrees = spawnSync('git', ['worktree', 'list', '--porcelain'], { cwd: repo.dir, encoding: 'utf8' }).stdout;
     expect(worktrees.match(/^worktree /gm)).toHaveLength(1);

@@ -140,7 +140,7 @@ beforeAll(async () => {
   );
   console.log(
     `target scenarios: build 2 modules + app + cli ${((t1 - t0) / 1000).toFixed(1)} s, boot ${guest.seconds.boot} s, ` +
-      `guest job ${guest.seconds.run} s (${guest.accel})`,
+      `guest job ${guest.seconds.run} s (${guest.accel.kind})`,
   );
   if (guest.exitCode !== 0 || !guest.console.includes('scenarios-done')) {
     throw new Error(`guest scenarios did not finish (exit ${guest.exitCode}, panic ${guest.kernelPanic}):\n${guest.console.slice(-3000)}`);

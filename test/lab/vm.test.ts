@@ -119,7 +119,7 @@ process.exit(3);
       expect(readFileSync(join(outDir, 'console.log'), 'utf8')).toContain('node-started');
       const jobStart = Number(/job-start (\d+\.\d+)/.exec(result.console)?.[1]);
       console.log(
-        `accel ${result.accel}: boot to /init ${result.seconds.boot} s, node first start ${(Number(facts.startedAt) - jobStart).toFixed(2)} s, ` +
+        `accel ${result.accel.kind}: boot to /init ${result.seconds.boot} s, node first start ${(Number(facts.startedAt) - jobStart).toFixed(2)} s, ` +
           `job ${result.seconds.run} s, total ${result.seconds.total} s`,
       );
     } finally {

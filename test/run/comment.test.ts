@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '../../src/core/model.js';
-import { renderComment, contextLine, trackedMarkdown } from '../../src/run/comment.js';
+import type { AccelUsed, RunReport } from '../../src/core/model.js';
+import { accelLine, renderComment, contextLine, trackedMarkdown } from '../../src/run/comment.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { plainText } from '../../src/report/plain-text.js';
@@ -79,6 +79,24 @@ describe('the comment of one report', () => {
     expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(
       `<sub>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
     );
+  });
+
+  it('names the accelerator the VMs ran under after the target; reports without it (older, target host) leave it out', async () => {
+    const tcg: AccelUsed = { kind: 'tcg', why: 'the CPU offers no vmx/svm (nested virtualization off)' };
+    const kvm: AccelUsed = { kind: 'kvm', why: '/dev/kvm read-write, CPU with vmx' };
+    const both = (accel: AccelUsed) => recordedReport({ base: { accel }, pr: { accel } });
+    const line = (r: RunReport) => contextLine({ ...r, change: undefined }, {});
+    const onKvm = await both(kvm);
+    expect(line(onKvm)).toBe(`base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${onKvm.runner.kernel} · target vm · kvm · runner nic-runner-1`);
+    expect(line(await both(tcg))).toContain(
+      ' · target vm · tcg (software emulation: the CPU offers no vmx/svm (nested virtualization off)) · runner nic-runner-1',
+    );
+    expect(renderComment([await both(tcg)], { checkName: 'alloc-balance' })).toContain('target vm · tcg (software emulation: the CPU offers no vmx/svm');
+    const mixed = await recordedReport({ base: { accel: kvm }, pr: { accel: tcg } });
+    expect(accelLine(mixed)).toBe('base kvm, PR tcg (software emulation: the CPU offers no vmx/svm (nested virtualization off))');
+    expect(accelLine(await recordedReport({ pr: { accel: kvm } }))).toBe('kvm');
+    expect(accelLine(await recordedReport())).toBe('');
+    expect(line(await recordedReport())).toContain(' · target vm · runner nic-runner-1');
   });
 
   it('a matrix: the worst verdict on top, then each runner with its own table and details', async () => {

@@ -1,0 +1,50 @@
+// The real probes and effects behind chooseAccel: /dev/kvm, /proc/cpuinfo, sudo and udevadm.
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import type { AccelUsed } from '../core/model.js';
+import { type Identity, currentIdentity } from './as-root.js';
+import { KVM_DEVICE, chooseAccel, cpuFlags, kvmUdevCommands, type KvmIo } from './kvm-access.js';
+
+const COMMAND_TIMEOUT_MS = 30_000;
+
+function opensReadWrite(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'r+'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function runAll(who: Identity): string | null {
+  for (const c of kvmUdevCommands(who)) {
+    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? '', encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, stdio: ['pipe', 'ignore', 'pipe'] });
+    if (r.error) return `${c.argv.join(' ')}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
+    if (r.status !== 0) return `${c.argv.join(' ')}: ${r.stderr.trim().split('\n').pop() || `exit ${r.status ?? r.signal}`}`;
+  }
+  return null;
+}
+
+export function hostKvmIo(who: Identity, log: (line: string) => void): KvmIo {
+  return {
+    exists: () => existsSync(KVM_DEVICE),
+    writable: () => opensReadWrite(KVM_DEVICE),
+    cpuFlags: () => cpuFlags(readCpuinfo()),
+    canEscalate: () => who.uid === 0 || spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    openWithUdev: () => runAll(who),
+    log,
+  };
+}
+
+/** This machine's accelerator for a lab VM; the udev rule is written only when `mayChangeUdev` (udevChangeAllowed). */
+export function hostAccel(mayChangeUdev: boolean, log: (line: string) => void = () => {}): AccelUsed {
+  return chooseAccel(hostKvmIo(currentIdentity(), log), mayChangeUdev);
+}
