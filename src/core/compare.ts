@@ -4,6 +4,7 @@ import type { AnalysisResult, CallerCounts, Comparison, ComparisonRow, CycleCoun
 import { callerKey } from './frames.js';
 import { leakRate, round2 } from './leak-rate.js';
 import { pairName } from './pair-spec.js';
+import { problemText } from './analysis-problems.js';
 
 /** The caller shown on a pair's total row. */
 export const MODULE_TOTAL = 'all module call sites';
@@ -75,8 +76,8 @@ export function traced(p: PairResult): boolean {
 
 /** Why a side has no figures for a pair, or null when it has them. */
 function notMeasured(side: 'base' | 'PR', name: string, p: PairResult | null): string | null {
-  if (p === null) return `${name}: not measured on ${side} (the ${side} analysis has no such pair)`;
-  if (!traced(p)) return `${name}: never traced on ${side} (no ${p.alloc} or ${p.free} event in the trace: check that the pair is traced)`;
+  if (p === null) return problemText.pairMissing(name, side);
+  if (!traced(p)) return problemText.noEvents(name, p.alloc, p.free, `the ${side} trace`);
   return null;
 }
 
@@ -234,7 +235,7 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
     const asked = (x: PairResult | null) => x !== null && !x.auto;
     if (!asked(b) && !asked(p)) continue;
     if (p !== null && b !== null && !traced(p) && !traced(b)) {
-      unmeasured.push(`${total.pair}: never traced (no ${p.alloc} or ${p.free} event in either trace: check that the pair is traced)`);
+      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, 'either trace'));
       continue;
     }
     const why = [notMeasured('PR', total.pair, p), b === null ? null : notMeasured('base', total.pair, b)].filter((w): w is string => w !== null);
