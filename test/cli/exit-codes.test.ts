@@ -114,6 +114,11 @@ describe('demo', () => {
     const r = cli(['demo', `--cycles=${value}`]);
     expect(r).toEqual({ code: 64, stdout: '', stderr: `alloc-balance: ${message}\n` });
   });
+
+  it('--out without a folder is refused before any lab set-up; the default is a new folder under the temporary folder', () => {
+    expect(cli(['demo', '--out='])).toEqual({ code: 64, stdout: '', stderr: 'alloc-balance: demo: --out needs a folder\n' });
+    expect(cli(['demo', '--help']).stdout).toContain("(default: a new folder under the system's temporary folder)");
+  });
 });
 
 describe('analyze', () => {
