@@ -75,6 +75,29 @@ var init_errors = __esm({
   }
 });
 
+// src/cli/exit-codes.ts
+var EXIT, VERDICT_EXIT;
+var init_exit_codes = __esm({
+  "src/cli/exit-codes.ts"() {
+    "use strict";
+    EXIT = {
+      /** The command did what was asked; for compare and demo: the verdict passed (demo: the leak was caught). */
+      ok: 0,
+      /** compare: the verdict is fail; target: the run or its restore failed; demo: the leak was not caught. */
+      fail: 1,
+      /** compare: the verdict is inconclusive (a trace that cannot be trusted, a pair not measured). */
+      inconclusive: 2,
+      /** Bad input: an unknown command or option, a missing or unreadable file, a malformed value. */
+      usage: 64,
+      /** An unexpected exception: a bug or the machine, not the input. */
+      internal: 70,
+      /** demo: stopped by Ctrl-C or SIGTERM (target run: 128 + the signal's number). */
+      cancelled: 130
+    };
+    VERDICT_EXIT = { pass: EXIT.ok, fail: EXIT.fail, inconclusive: EXIT.inconclusive };
+  }
+});
+
 // src/cli/help.ts
 function usageLine(command) {
   return `usage: alloc-balance ${HELP[command].usage}`;
@@ -107,6 +130,9 @@ function mainHelp(version) {
     "",
     "commands:",
     ...names.map((n) => `  ${n.padEnd(width)}  ${HELP[n].summary}`),
+    "",
+    "exit status:",
+    `  ${EXIT.ok} pass (or done), ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input (the error names it), ${EXIT.internal} internal error`,
     ""
   ].join("\n");
 }
@@ -114,6 +140,7 @@ var HELP;
 var init_help = __esm({
   "src/cli/help.ts"() {
     "use strict";
+    init_exit_codes();
     HELP = {
       analyze: {
         summary: "count allocations and frees in trace files",
@@ -127,9 +154,9 @@ var init_help = __esm({
           ["--pair ALLOC:FREE", "an allocator/releaser pair, e.g. alloc_netdev_mqs:free_netdev (repeatable, or comma-separated)"],
           ["--stats FILE", "per_cpu/cpuN/stats of the trace instance: lost events make the result incomplete"],
           ["--slabinfo FILE", "/proc/slabinfo before and after (two files, or one holding both): the slab cross-check"],
-          ["--module NAME", "the module under test: call sites outside it are shown, never counted against it"],
+          ["--module NAME", "the module under test: call sites outside it are shown, never counted against it (without it, the leak is read over all)"],
           ["--ko FILE.ko", "the module built with debug info: symbols, and file:line of its call sites"],
-          ["--nm FILE, --sections FILE.json", "instead of --ko: `nm -f sysv` output and the loaded section addresses"],
+          ["--nm FILE, --sections FILE.json", "instead of --ko, given together: `nm -f sysv` output and the loaded section addresses"],
           ["--json", "the analysis as JSON, for `compare`"]
         ],
         examples: [
@@ -140,14 +167,22 @@ var init_help = __esm({
       },
       compare: {
         summary: "compare a base and a PR analysis: verdict and balance table",
-        usage: "compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]",
-        description: ["Compares two outputs of `analyze --json`. Exit status: 0 pass, 1 fail, 2 inconclusive, 64 bad input."],
+        usage: "compare BASE.json PR.json | compare REPORT.json [--fail-on new-leak|any-leak|never] [--json|--markdown]",
+        description: [
+          "Compares two outputs of `analyze --json`, base then PR, or the two sides of the report.json the action",
+          "wrote. A trace that lost events or a pair a side never traced makes the verdict inconclusive.",
+          `Exit status: ${EXIT.ok} pass, ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input.`
+        ],
         options: [
           ["--fail-on POLICY", "new-leak (default): the PR leaks where the base did not, or more; any-leak: the PR leaks at all; never"],
           ["--json", "the comparison as JSON"],
           ["--markdown", "the table as the PR comment shows it"]
         ],
-        examples: ["alloc-balance compare base.json pr.json", "alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md"]
+        examples: [
+          "alloc-balance compare base.json pr.json",
+          "alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md",
+          "alloc-balance compare alloc-balance-out/report.json"
+        ]
       },
       lab: {
         summary: "lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)",
@@ -189,7 +224,7 @@ var init_help = __esm({
           "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."
         ],
         options: [
-          ["--out DIR", "where the report and the PR comment go (default: alloc-balance-demo)"],
+          ["--out DIR", "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
           ["--cycles N", "workload cycles per side (default: 3)"],
           ["--keep", "keep the temporary repository and worktrees"]
         ],
@@ -251,11 +286,11 @@ function autoTrack(imports) {
     const allocs = /* @__PURE__ */ new Set();
     const frees = /* @__PURE__ */ new Set();
     for (const name of used) {
-      const traced = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
-      if (!traced) continue;
+      const traced2 = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
+      if (!traced2) continue;
       seen.push(name);
-      if (family.allocators.includes(traced)) allocs.add(traced);
-      else frees.add(traced);
+      if (family.allocators.includes(traced2)) allocs.add(traced2);
+      else frees.add(traced2);
     }
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
@@ -973,7 +1008,9 @@ var init_analysis_problems = __esm({
         return `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ${why}; those ${role === "free" ? "releases" : "allocations"} are not in the trace`;
       },
       countsDisagree: (pair, alloc, functionAllocs, probeAllocs) => `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
-      noEvents: (pair, alloc, free) => `${pair}: no ${alloc} or ${free} event in the trace: check that the pair is traced`,
+      noEvents: (pair, alloc, free, trace = "the trace") => `${pair}: no ${alloc} or ${free} event in ${trace}: check that the pair is traced`,
+      /** Comparing: one side's analysis was made without the pair. */
+      pairMissing: (pair, side2) => `${pair}: not measured on ${side2} (the ${side2} analysis has no such pair)`,
       outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
       moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
       objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
@@ -1078,7 +1115,8 @@ function assembleResult(states, t) {
       leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
       unmatchedFrees: ledger.unmatchedFrees,
       objects: objects2,
-      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
+      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
+      ...p.spec.auto ? { auto: true } : {}
     };
   });
   return {
@@ -1994,6 +2032,14 @@ function mergeCallers(callers) {
   for (const m of merged.values()) m.cycles.sort((a, b) => a.cycle - b.cycle);
   return merged;
 }
+function traced(p) {
+  return p.allocs + p.frees + p.unmatchedFrees + (p.ignoredAllocs ?? 0) > 0;
+}
+function notMeasured(side2, name, p) {
+  if (p === null) return problemText.pairMissing(name, side2);
+  if (!traced(p)) return problemText.noEvents(name, p.alloc, p.free, `the ${side2} trace`);
+  return null;
+}
 function leaks(f) {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
@@ -2023,6 +2069,7 @@ function rows(base2, pr) {
     const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base2.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
+    const unmeasured = p === null || !traced(p);
     out.push({
       pair: name,
       caller: MODULE_TOTAL,
@@ -2030,7 +2077,7 @@ function rows(base2, pr) {
       base: bf,
       pr: pf,
       change: round2((pf?.leakedPerCycle ?? 0) - (bf?.leakedPerCycle ?? 0)),
-      status: rowStatus(bf, pf),
+      status: unmeasured ? "not-measured" : rowStatus(bf, pf),
       total: true
     });
     const bc = b ? mergeCallers(b.callers) : /* @__PURE__ */ new Map();
@@ -2053,7 +2100,7 @@ function rows(base2, pr) {
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
         // Other code paths never count against the module: their rows are shown, not judged.
-        status: countedOnly ? "unknown" : inModule === false ? "outside" : rowStatus(bfig, pfig),
+        status: countedOnly ? "unknown" : inModule === false ? "outside" : p === null ? "not-measured" : rowStatus(bfig, pfig),
         ...countedOnly ? { countedOnly: true } : {}
       });
     }
@@ -2110,11 +2157,25 @@ function compare(base2, pr, failOn = "new-leak") {
     details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
   }
-  if (!base2.complete || !pr.complete) {
+  const unmeasured = [];
+  for (const total of totals) {
+    const b = base2.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const asked = (x) => x !== null && !x.auto;
+    if (!asked(b) && !asked(p)) continue;
+    if (p !== null && b !== null && !traced(p) && !traced(b)) {
+      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, "either trace"));
+      continue;
+    }
+    const why = [notMeasured("PR", total.pair, p), b === null ? null : notMeasured("base", total.pair, b)].filter((w) => w !== null);
+    unmeasured.push(...why);
+  }
+  if (!base2.complete || !pr.complete || unmeasured.length > 0) {
     verdict = "inconclusive";
     const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s) => s !== "");
-    headline = `\u26A0\uFE0F inconclusive: ${why.join("; ")}`;
-    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`));
+    const first = [...why, ...unmeasured.slice(0, 1)];
+    headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
+    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
   } else if (failing.length > 0) {
     verdict = "fail";
     headline = `\u274C fail: ${details2[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? "s" : ""})` : ""}`;
@@ -2134,19 +2195,23 @@ var init_compare = __esm({
     init_frames();
     init_leak_rate();
     init_pair_spec();
+    init_analysis_problems();
     MODULE_TOTAL = "all module call sites";
     EPSILON = 5e-3;
   }
 });
 
 // src/report/labels.ts
+function statusLabel(status, verdict) {
+  return (verdict === "inconclusive" ? UNPROVEN[status] : void 0) ?? STATUS_LABEL[status];
+}
 function signed2(n) {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
 }
 function accelText(accel) {
   return accel.kind === "kvm" ? "kvm" : `tcg (software emulation: ${accel.why})`;
 }
-var STATUS_LABEL;
+var STATUS_LABEL, UNPROVEN;
 var init_labels = __esm({
   "src/report/labels.ts"() {
     "use strict";
@@ -2159,7 +2224,12 @@ var init_labels = __esm({
       better: "\u2B07\uFE0F better",
       fixed: "\u2705 fixed",
       unknown: "\xB7",
-      outside: "\xB7 not the module"
+      outside: "\xB7 not the module",
+      "not-measured": "\u26A0\uFE0F not measured"
+    };
+    UNPROVEN = {
+      balanced: "\xB7 balanced (unproven)",
+      fixed: "\xB7 fixed (unproven)"
     };
   }
 });
@@ -2177,14 +2247,14 @@ function side(f, row) {
 function where(inModule) {
   return inModule === true ? "yes" : inModule === false ? "no" : "?";
 }
-function renderText(c) {
+function renderText(c, analyses = {}) {
   const header = ["pair / call site", "base allocs", "frees", "leaked/cycle", "PR allocs", "frees", "leaked/cycle", "change", "status"];
   const rows2 = c.rows.map((r) => [
     r.total ? r.pair : `  ${r.caller}${r.inModule === false ? " (outside)" : ""}`,
     ...side(r.base, r),
     ...side(r.pr, r),
     r.countedOnly ? "." : signed2(r.change),
-    STATUS_LABEL[r.status]
+    statusLabel(r.status, c.verdict)
   ]);
   const out = [c.headline, "", ...table(header, rows2, (col) => col >= 1 && col <= 7)];
   out.push(
@@ -2192,6 +2262,8 @@ function renderText(c) {
     `base: ${c.base.cycles} cycle(s)${c.base.complete ? "" : ", INCOMPLETE"} \xB7 PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? "" : ", INCOMPLETE"} \xB7 fail-on: ${c.failOn}`
   );
   if (c.reasons.length) out.push("", ...c.reasons.map((r) => `- ${r}`));
+  const problems = [...(analyses.pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(analyses.base?.problems ?? []).map((p) => `- base: ${p}`)];
+  if (problems.length) out.push("", "problems:", ...problems);
   return `${out.join("\n")}
 `;
 }
@@ -2201,12 +2273,16 @@ function renderAnalysisText(a) {
   out.push(`${a.cycles} cycle${a.cycles === 1 ? "" : "s"}, trace ${state}`);
   for (const p of a.pairs) {
     out.push("", `${pairName(p)} (${p.method === "function" ? "function tracer: calls counted" : `${p.method}: objects paired by address`})`);
+    const attributed = p.callers.some((c) => c.inModule !== null);
     const rows2 = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
     rows2.push(["  all call sites", "", String(p.allocs), String(p.frees), String(p.outstanding)]);
-    rows2.push(["  module call sites", "", String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
+    if (attributed) rows2.push(["  module call sites", "", String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
     out.push(...table(["  call site", "in module", "allocs", "frees", "outstanding"], rows2, (col) => col >= 2));
+    if (!attributed) out.push(`  module call sites: ${MODULE_UNKNOWN}`);
     const growth = (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
-    out.push(`  leaked per cycle (module): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(" ")}` : ""}`);
+    out.push(
+      `  leaked per cycle (${attributed ? "module" : "all call sites"}): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(" ")}` : ""}`
+    );
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
       out.push(
@@ -2226,12 +2302,14 @@ function renderAnalysisText(a) {
   return `${out.join("\n")}
 `;
 }
+var MODULE_UNKNOWN;
 var init_text = __esm({
   "src/report/text.ts"() {
     "use strict";
     init_pair_spec();
     init_compare();
     init_labels();
+    MODULE_UNKNOWN = "unknown (give --module NAME with --nm/--sections)";
   }
 });
 
@@ -2447,35 +2525,30 @@ var init_module_info = __esm({
 });
 
 // src/cli/args.ts
-function parseArgs(command, args, spec2) {
-  const values = /* @__PURE__ */ new Map();
-  const flags = /* @__PURE__ */ new Set();
-  const positional = [];
-  for (let k = 0; k < args.length; k++) {
-    const arg = args[k];
-    if (!arg.startsWith("--") || arg === "-") {
-      positional.push(arg);
-      continue;
+import { parseArgs } from "node:util";
+function readArgs(command, args, options2, positionals = 0) {
+  const known = Object.keys(options2).map((o) => `--${o}`).join(", ");
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: options2, strict: true, allowPositionals: true });
+  } catch (e) {
+    const error = e;
+    const option = /'(-[^' ]*)/.exec(error.message)?.[1] ?? "";
+    if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      throw new UsageError(`${command}: unknown option ${option}${known ? ` (known: ${known})` : " (it takes none)"}`);
     }
-    const eq = arg.indexOf("=");
-    const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).trim();
-    if (spec2.flags.includes(name)) {
-      if (eq > 0) throw new UsageError(`${command}: --${name} takes no value`);
-      flags.add(name);
-    } else if (spec2.values.includes(name)) {
-      let value;
-      if (eq > 0) value = arg.slice(eq + 1);
-      else {
-        value = args[++k];
-        if (value === void 0 || value.startsWith("--") && value.length > 2) throw new UsageError(`${command}: --${name} needs a value`);
-      }
-      values.set(name, [...values.get(name) ?? [], value]);
-    } else {
-      const known = [...spec2.values, ...spec2.flags].map((o) => `--${o}`).join(", ");
-      throw new UsageError(`${command}: unknown option --${name} (known: ${known})`);
+    if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      const name = option.replace(/^-+/, "");
+      if (options2[name]?.type === "boolean") throw new UsageError(`${command}: ${option} takes no value`);
+      throw new UsageError(`${command}: ${option} needs a value (write ${option}=VALUE for a value that starts with a dash)`);
     }
+    throw new UsageError(`${command}: ${error.message.split("\n")[0]}`);
   }
-  return { values, flags, positional };
+  if (parsed.positionals.length > positionals) {
+    const extra = parsed.positionals[positionals];
+    throw new UsageError(`${command}: unexpected argument "${extra}"${positionals === 0 ? " (it takes options only)" : ""}`);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 var init_args = __esm({
   "src/cli/args.ts"() {
@@ -2507,12 +2580,21 @@ function readSectionsFile(path2) {
   return parsed;
 }
 async function analyzeCommand(args) {
-  const a = parseArgs("analyze", args, { values: ["trace", "pair", "stats", "slabinfo", "module", "ko", "nm", "sections"], flags: ["json"] });
-  if (a.positional.length > 0) throw new UsageError(`analyze: unexpected argument "${a.positional[0]}"; give traces with --trace FILE`);
-  const traces = a.values.get("trace") ?? [];
+  const { values: v } = readArgs("analyze", args, {
+    trace: { type: "string", multiple: true },
+    pair: { type: "string", multiple: true },
+    stats: { type: "string", multiple: true },
+    slabinfo: { type: "string", multiple: true },
+    module: { type: "string" },
+    ko: { type: "string" },
+    nm: { type: "string" },
+    sections: { type: "string" },
+    json: { type: "boolean" }
+  });
+  const traces = v.trace ?? [];
   if (traces.length === 0) throw new UsageError(`analyze: no trace given; ${ANALYZE_USAGE}`);
   if (traces.filter((t) => t === "-").length > 1) throw new UsageError("analyze: --trace - (standard input) can be given once");
-  const pairTexts = a.values.get("pair") ?? [];
+  const pairTexts = v.pair ?? [];
   if (pairTexts.length === 0) throw new UsageError("analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev");
   let pairs;
   try {
@@ -2520,14 +2602,14 @@ async function analyzeCommand(args) {
   } catch (e) {
     throw new UsageError(`analyze: --pair ${e.message}`);
   }
-  const last = (name) => {
-    const v = a.values.get(name);
-    return v ? v[v.length - 1] : void 0;
-  };
-  const module2 = last("module") ?? "";
-  const ko = last("ko");
-  const nmFile = last("nm");
-  const sections = last("sections") ? readSectionsFile(last("sections")) : {};
+  const module2 = v.module ?? "";
+  const ko = v.ko;
+  const nmFile = v.nm;
+  if (nmFile !== void 0 && v.sections === void 0)
+    throw new UsageError("analyze: --nm needs --sections FILE.json too: the section addresses of the loaded module (/sys/module/NAME/sections)");
+  if (v.sections !== void 0 && nmFile === void 0 && ko === void 0)
+    throw new UsageError("analyze: --sections needs --nm FILE too (`nm -f sysv` of the module's .ko), or --ko FILE.ko");
+  const sections = v.sections ? readSectionsFile(v.sections) : {};
   let nmText = "";
   if (nmFile) {
     try {
@@ -2556,14 +2638,14 @@ async function analyzeCommand(args) {
   const result = await analyzeTraces({
     traces,
     pairs,
-    stats: a.values.get("stats"),
-    slabinfo: a.values.get("slabinfo"),
+    stats: v.stats,
+    slabinfo: v.slabinfo,
     moduleMap: map
   });
   if (ko) await locateCallers(result, map, ko, dirname(ko));
-  process.stdout.write(a.flags.has("json") ? `${JSON.stringify(result, null, 2)}
+  process.stdout.write(v.json ? `${JSON.stringify(result, null, 2)}
 ` : renderAnalysisText(result));
-  return 0;
+  return EXIT.ok;
 }
 var ANALYZE_USAGE;
 var init_analyze = __esm({
@@ -2576,6 +2658,7 @@ var init_analyze = __esm({
     init_text();
     init_module_info();
     init_args();
+    init_exit_codes();
     init_help();
     ANALYZE_USAGE = usageLine("analyze");
   }
@@ -2613,4289 +2696,99 @@ var init_analysis_check = __esm({
   }
 });
 
-// src/github/truncate.ts
-var COMMENT_MAX_CHARS, STEP_SUMMARY_MAX_BYTES;
-var init_truncate = __esm({
-  "src/github/truncate.ts"() {
+// src/run/verdict.ts
+function describeStatus(run2) {
+  const what = STATUS_TEXT[run2.status];
+  return run2.reason ? `${what}: ${run2.reason}` : what;
+}
+function emptyComparison(failOn, base2, pr) {
+  const side2 = (r) => ({
+    complete: r.analysis?.complete ?? false,
+    lostEvents: r.analysis?.lostEvents ?? 0,
+    cycles: r.analysis?.cycles ?? 0
+  });
+  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base2), pr: side2(pr) };
+}
+function decideVerdict(base2, pr, failOn, compare2) {
+  const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
+  if (base2.status === "cancelled" || pr.status === "cancelled") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
+    result.reasons = [side2("base", base2), side2("PR", pr)];
+    return result;
+  }
+  if (pr.status !== "ok" && base2.status !== "ok") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
+    result.reasons = [side2("base", base2), side2("PR", pr)];
+    return result;
+  }
+  if (pr.status !== "ok") {
+    const result = emptyComparison(failOn, base2, pr);
+    result.verdict = "fail";
+    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
+    result.reasons = [side2("PR", pr)];
+    if (base2.status !== "ok") result.reasons.push(side2("base", base2));
+    return result;
+  }
+  if (base2.status !== "ok" || !base2.analysis) {
+    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
+    result.verdict = "inconclusive";
+    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base2)})`;
+    result.reasons = [side2("base", base2), ...result.reasons];
+    return result;
+  }
+  if (!pr.analysis) {
+    const result = emptyComparison(failOn, base2, pr);
+    result.verdict = "fail";
+    result.headline = "\u274C fail: the PR run produced no trace to analyze";
+    result.reasons = ["PR: no trace was collected"];
+    return result;
+  }
+  return compare2(base2.analysis, pr.analysis, failOn);
+}
+var STATUS_TEXT;
+var init_verdict = __esm({
+  "src/run/verdict.ts"() {
     "use strict";
-    COMMENT_MAX_CHARS = 65536;
-    STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
+    STATUS_TEXT = {
+      ok: "ran cleanly",
+      "build-failed": "the module did not build",
+      "load-failed": "the module failed to load",
+      "unload-failed": "the module failed to unload",
+      "workload-not-ready": "the workload never became ready",
+      "workload-failed": "the workload failed",
+      "kernel-splat": "the kernel reported an error",
+      timeout: "the run timed out",
+      cancelled: "the run was cancelled",
+      "setup-failed": "the run could not be set up"
+    };
   }
 });
 
-// src/report/chart.ts
-function series(values, length) {
-  if (values.length === 0) return new Array(length).fill(0);
-  const out = values.slice(0, length);
-  while (out.length < length) out.push(values[values.length - 1]);
-  return out;
-}
-function yRange(values) {
-  const low = Math.floor(Math.min(0, ...values)) - 1;
-  const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
-  return [low, high];
-}
-function growthChart(row) {
-  const base2 = row.base?.growth ?? [];
-  const pr = row.pr?.growth ?? [];
-  const n = Math.max(base2.length, pr.length);
-  if (n < 2) return "";
-  const b = series(base2, n);
-  const p = series(pr, n);
-  const [low, high] = yRange([...b, ...p]);
-  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
-  const padNote = base2.length !== pr.length ? `
-
-The shorter run is drawn flat after its last cycle (base ${base2.length} cycles, PR ${pr.length}).` : "";
-  return [
-    "```mermaid",
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    "xychart-beta",
-    `    title "${row.pair}: base (blue) vs PR (orange)"`,
-    `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(", ")}]`,
-    `    y-axis "outstanding objects" ${low} --> ${high}`,
-    `    line [${b.join(", ")}]`,
-    `    line [${p.join(", ")}]`,
-    "```"
-  ].join("\n") + padNote;
-}
-var LINE_COLOURS, MIN_SPAN;
-var init_chart = __esm({
-  "src/report/chart.ts"() {
-    "use strict";
-    LINE_COLOURS = { base: "#2f81f7", pr: "#e16f24" };
-    MIN_SPAN = 10;
+// node_modules/@actions/core/lib/utils.js
+var init_utils = __esm({
+  "node_modules/@actions/core/lib/utils.js"() {
   }
 });
 
-// src/report/source-links.ts
-function base(ref) {
-  return `${ref.serverUrl.replace(/\/+$/, "")}/${ref.repo}`;
-}
-function encodePath(path2) {
-  return path2.split("/").map(encodeURIComponent).join("/");
-}
-function sourceUrl(location, ref) {
-  const m = /^(.+):(\d+)$/.exec(location);
-  if (!m || m[1].startsWith("/") || m[1].split("/").includes("..")) return null;
-  return `${base(ref)}/blob/${ref.sha}/${encodePath(m[1].replace(/^\.\//, ""))}#L${m[2]}`;
-}
-function commitUrl(sha, ref) {
-  return `${base(ref)}/commit/${sha}`;
-}
-var DEFAULT_SERVER_URL;
-var init_source_links = __esm({
-  "src/report/source-links.ts"() {
-    "use strict";
-    DEFAULT_SERVER_URL = "https://github.com";
-  }
-});
-
-// src/report/markdown.ts
-function escapeCell(text2) {
-  return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
-}
-function pairCell(f) {
-  return f ? `${f.allocs}/${f.frees}` : "\u2014";
-}
-function leakedCell(row) {
-  if (row.countedOnly) return "\xB7";
-  const side2 = (f) => f ? fmt(f.leakedPerCycle) : "\u2014";
-  return `${side2(row.base)} \u2192 ${side2(row.pr)}`;
-}
-function locationText(location, source) {
-  const url = source ? sourceUrl(location, source) : null;
-  if (!url) return escapeCell(location);
-  return `[${escapeCell(location.split("/").pop() ?? location)}](${url})`;
-}
-function siteCell(row, source) {
-  if (row.total) return `**${row.pair}** (module)`;
-  const where2 = row.inModule === false ? " (outside the module)" : "";
-  const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
-  return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
-}
-function tableRow(row, source) {
-  const change = row.countedOnly ? "\xB7" : signed2(row.change);
-  const cells = [STATUS_LABEL[row.status], siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
-  return `| ${cells.join(" | ")} |`;
-}
-function details(summary2, body) {
-  return `<details><summary>${summary2}</summary>
-
-${body}
-
-</details>`;
-}
-function objectsBlock(side2, pairs, source) {
-  const lines = [];
-  for (const p of pairs) {
-    const objs = p.objects.filter((o) => o.inModule !== false);
-    if (objs.length === 0) continue;
-    lines.push(`**${pairName(p)}**`, "");
-    for (const o of objs) {
-      const loc = o.location ? ` (${locationText(o.location, source)})` : "";
-      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
-      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
-    }
-    lines.push("");
-  }
-  if (lines.length === 0) return null;
-  return details(`Outstanding objects (${side2})`, lines.join("\n").trimEnd());
-}
-function growthBlock(c) {
-  const totals = c.rows.filter((r) => r.total);
-  const parts = [];
-  for (const r of totals) {
-    const chart = growthChart(r);
-    const b = r.base?.growth ?? [];
-    const p = r.pr?.growth ?? [];
-    if (b.length < 2 && p.length < 2) continue;
-    parts.push(`**${r.pair}** \u2014 outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
-    if (chart) parts.push("", chart);
-    parts.push("");
-  }
-  if (parts.length === 0) return null;
-  return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
-}
-function problemsBlock(c, base2, pr) {
-  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
-  const unmatched = [
-    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
-    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
-  ];
-  const all = [...lines, ...unmatched];
-  if (all.length === 0) return null;
-  return details("Reasons and problems", all.join("\n"));
-}
-function crossCheckBlock(base2, pr) {
-  const lines = [];
-  for (const [side2, a] of [
-    ["PR", pr],
-    ["base", base2]
-  ]) {
-    for (const x of a?.crossCheck ?? []) {
-      const agree = x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ";
-      lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${agree}`);
-    }
-    for (const x of a?.slabCheck ?? []) lines.push(`- ${side2} /proc/slabinfo, ${x.text}`);
-    const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
-    if (slab.length) {
-      lines.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
-    }
-  }
-  if (lines.length === 0) return null;
-  return details("Cross-checks", lines.join("\n"));
-}
-function sides(c, context3) {
-  const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
-  return `<sub>${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
-}
-function cutNote(rows2, blocks, limit) {
-  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
-  return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
-}
-function renderMarkdown(c, opts = {}) {
-  const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const head = [
-    ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
-    `**${c.headline}**`,
-    "",
-    ...opts.whatToDo ? [opts.whatToDo, ""] : []
-  ];
-  const rows2 = c.rows;
-  const blocks = [
-    growthBlock(c),
-    objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
-    objectsBlock("base", opts.base?.pairs ?? []),
-    problemsBlock(c, opts.base, opts.pr),
-    crossCheckBlock(opts.base, opts.pr)
-  ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, opts.source));
-  const footer = ["", sides(c, opts.context)];
-  const assemble = (keptRows, keptBlocks2, note) => {
-    const lines = [...head];
-    if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
-    else lines.push("_No pair was traced._");
-    lines.push(...footer);
-    if (note) lines.push("", note);
-    for (let k = 0; k < keptBlocks2; k++) lines.push("", blocks[k]);
-    return `${lines.join("\n")}
-`;
-  };
-  const kept = rows2.map(() => true);
-  let keptBlocks = blocks.length;
-  let text2 = assemble(kept, keptBlocks, "");
-  if (text2.length <= limit) return text2;
-  const noteFor = () => cutNote(kept.filter((k) => !k).length, blocks.length - keptBlocks, limit);
-  while (keptBlocks > 0) {
-    keptBlocks--;
-    text2 = assemble(kept, keptBlocks, noteFor());
-    if (text2.length <= limit) return text2;
-  }
-  let length = text2.length;
-  for (const totalPass of [false, true]) {
-    for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
-      if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
-      const before = noteFor().length;
-      kept[k] = false;
-      length -= rowLines[k].length + 1;
-      length += noteFor().length - before;
-    }
-  }
-  text2 = assemble(kept, 0, noteFor());
-  if (text2.length <= limit) return text2;
-  const verdict = `**${c.headline}**
-
-${cutNote(rows2.length, blocks.length, limit)}
-`;
-  return verdict.length <= limit ? verdict : verdict.slice(0, limit);
-}
-var TABLE_HEAD;
-var init_markdown = __esm({
-  "src/report/markdown.ts"() {
-    "use strict";
-    init_truncate();
-    init_pair_spec();
-    init_compare();
-    init_chart();
-    init_labels();
-    init_source_links();
-    TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
-  }
-});
-
-// src/report/what-to-do.ts
-function inconclusiveActions(run2) {
-  const { comparison: c, base: base2, pr, canary } = run2;
-  if (c.verdict !== "inconclusive") return [];
-  const actions = [];
-  if (canary && !canary.caught) {
-    actions.push("run on a kernel where the canary is caught (e.g. `target: vm`, another `vm-kernel`): until then no table of this machine is evidence");
-  }
-  if (base2?.status === "cancelled" || pr?.status === "cancelled") {
-    actions.push("re-run the job: it was cancelled before both sides were measured");
-  } else if (base2 && base2.status !== "ok") {
-    actions.push(
-      pr && pr.status === base2.status ? "base and PR fail the same way, so fix the runner or its kernel (the log excerpts below show the failure), then re-run" : "fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run"
-    );
-  }
-  const lostBy = [base2?.analysis?.lostBy, pr?.analysis?.lostBy];
-  const lost = c.base.lostEvents + c.pr.lostEvents;
-  const probes = lostBy.reduce((n, by) => n + (by?.probes ?? 0), 0);
-  if (lost > probes) actions.push("raise `trace-buffer-kb` (per CPU; double it), then re-run");
-  if (probes > 0) actions.push("give the target more CPUs (`vm-cpus`: each adds return-probe instances) or a quieter machine, then re-run");
-  const incomplete = !c.base.complete && c.base.lostEvents === 0 || !c.pr.complete && c.pr.lostEvents === 0;
-  if (incomplete && actions.length === 0) actions.push('fix what "Reasons and problems" below names, then re-run');
-  if (actions.length === 0) actions.push('see "Reasons and problems" below, then re-run');
-  return actions;
-}
-function whatToDoMarkdown(run2) {
-  const actions = inconclusiveActions(run2);
-  if (actions.length === 0) return "";
-  return `Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ${actions.join("; ")}.`;
-}
-var init_what_to_do = __esm({
-  "src/report/what-to-do.ts"() {
-    "use strict";
-  }
-});
-
-// src/cli/compare.ts
-var compare_exports = {};
-__export(compare_exports, {
-  COMPARE_USAGE: () => COMPARE_USAGE,
-  EXIT_CODES: () => EXIT_CODES,
-  compareCommand: () => compareCommand
-});
-import { readFileSync as readFileSync3 } from "node:fs";
-function load(path2, side2) {
-  let text2;
-  try {
-    text2 = readFileSync3(path2, "utf8");
-  } catch (e) {
-    throw new UsageError(`compare: ${side2} ${path2}: cannot be read (${e.code ?? e.message})`);
-  }
-  let parsed;
-  try {
-    parsed = JSON.parse(text2);
-  } catch {
-    throw new UsageError(`compare: ${side2} ${path2}: not JSON; expected the output of "alloc-balance analyze --json"`);
-  }
-  const problem = checkAnalysis(parsed);
-  if (problem) throw new UsageError(`compare: ${side2} ${path2}: not an analysis (${problem}); expected the output of "alloc-balance analyze --json"`);
-  return parsed;
-}
-async function compareCommand(args) {
-  const a = parseArgs("compare", args, { values: ["fail-on"], flags: ["json", "markdown"] });
-  if (a.positional.length !== 2) throw new UsageError(`compare: expected two analyses, base then PR; ${COMPARE_USAGE}`);
-  const policies = a.values.get("fail-on") ?? ["new-leak"];
-  const failOn = policies[policies.length - 1];
-  if (!POLICIES.includes(failOn)) throw new UsageError(`compare: --fail-on "${failOn}" is not a policy; use one of ${POLICIES.join(", ")}`);
-  if (a.flags.has("json") && a.flags.has("markdown")) throw new UsageError("compare: choose one of --json and --markdown");
-  const base2 = load(a.positional[0], "base");
-  const pr = load(a.positional[1], "PR");
-  const c = compare(base2, pr, failOn);
-  if (a.flags.has("json")) process.stdout.write(`${JSON.stringify(c, null, 2)}
-`);
-  else if (a.flags.has("markdown"))
-    process.stdout.write(
-      renderMarkdown(c, {
-        base: base2,
-        pr,
-        whatToDo: whatToDoMarkdown({ comparison: c, base: { status: "ok", analysis: base2 }, pr: { status: "ok", analysis: pr } })
-      })
-    );
-  else process.stdout.write(renderText(c));
-  return EXIT_CODES[c.verdict];
-}
-var COMPARE_USAGE, POLICIES, EXIT_CODES;
-var init_compare2 = __esm({
-  "src/cli/compare.ts"() {
-    "use strict";
-    init_compare();
-    init_analysis_check();
-    init_markdown();
-    init_what_to_do();
-    init_text();
-    init_errors();
-    init_args();
-    init_help();
-    COMPARE_USAGE = usageLine("compare");
-    POLICIES = ["new-leak", "any-leak", "never"];
-    EXIT_CODES = { pass: 0, fail: 1, inconclusive: 2 };
-  }
-});
-
-// src/lab/command.ts
-import { spawn as spawn2 } from "node:child_process";
-async function mustRun(runner, cmd, args, opts) {
-  const r = await runner.run(cmd, args, opts);
-  if (r.code !== 0) {
-    const tail2 = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ");
-    throw new UsageError(`\`${[cmd, ...args].join(" ")}\` failed (exit ${r.code}): ${tail2}`);
-  }
-  return r.stdout;
-}
-var spawnRunner;
+// node_modules/@actions/core/lib/command.js
 var init_command = __esm({
-  "src/lab/command.ts"() {
-    "use strict";
-    init_errors();
-    spawnRunner = {
-      run(cmd, args, opts = {}) {
-        return new Promise((resolve8, reject) => {
-          const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
-          const out = [];
-          const err = [];
-          child.stdout.on("data", (b) => out.push(b));
-          child.stderr.on("data", (b) => err.push(b));
-          child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
-          child.on("close", (code) => resolve8({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-        });
-      }
-    };
+  "node_modules/@actions/core/lib/command.js"() {
+    init_utils();
   }
 });
 
-// src/lab/cpio.ts
-function hex8(n) {
-  return n.toString(16).padStart(8, "0");
-}
-function pad4(n) {
-  return Buffer.alloc((4 - n % 4) % 4);
-}
-function record(ino, name, mode, data, rdev = [0, 0]) {
-  const nameBuf = Buffer.from(`${name}\0`, "utf8");
-  const header = `070701${[ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join("")}`;
-  const head = Buffer.concat([Buffer.from(header, "ascii"), nameBuf]);
-  return [head, pad4(head.length), data, pad4(data.length)];
-}
-function cpioArchive(entries) {
-  const parts = [];
-  let ino = 1;
-  for (const e of entries) {
-    const name = e.path.replace(/^\/+/, "");
-    switch (e.kind) {
-      case "dir":
-        parts.push(...record(ino++, name, S_IFDIR | (e.mode ?? 493), Buffer.alloc(0)));
-        break;
-      case "file":
-        parts.push(...record(ino++, name, S_IFREG | (e.mode ?? 420), e.data));
-        break;
-      case "symlink":
-        parts.push(...record(ino++, name, S_IFLNK | 511, Buffer.from(e.target, "utf8")));
-        break;
-      case "chardev":
-        parts.push(...record(ino++, name, S_IFCHR | (e.mode ?? 384), Buffer.alloc(0), [e.major, e.minor]));
-        break;
-    }
-  }
-  parts.push(...record(0, "TRAILER!!!", 0, Buffer.alloc(0)));
-  return Buffer.concat(parts);
-}
-var S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR;
-var init_cpio = __esm({
-  "src/lab/cpio.ts"() {
-    "use strict";
-    S_IFDIR = 16384;
-    S_IFREG = 32768;
-    S_IFLNK = 40960;
-    S_IFCHR = 8192;
+// node_modules/@actions/core/lib/file-command.js
+var init_file_command = __esm({
+  "node_modules/@actions/core/lib/file-command.js"() {
+    init_utils();
   }
 });
 
-// src/lab/guest-scripts.ts
-import { createHash } from "node:crypto";
-function shQuote(s) {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-function initScript(modules) {
-  const opts9p = `trans=virtio,version=9p2000.L,msize=${NINEP_MSIZE}`;
-  return `#!/bin/sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox --install -s /bin
-export PATH=/bin
-halt_now() { sync; poweroff -f; reboot -f; echo o > /proc/sysrq-trigger; sleep 60; }
-fail() { echo "${MARKER2} setup-failed $*"; halt_now; }
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-echo "${MARKER2} init $(cut -d' ' -f1 /proc/uptime)"
-for m in ${modules.join(" ")}; do insmod "$m" || fail "insmod $m"; done
-mkdir -p /mnt/ctl /mnt/ro /mnt/rw /newroot
-mount -t 9p -o ${opts9p},ro ${CTL_TAG} /mnt/ctl || fail "mount of the control folder over 9p"
-. /mnt/ctl/guest.env || fail "cannot read guest.env"
-R=/newroot
-mount -t tmpfs -o mode=0755 tmpfs $R || fail "tmpfs root"
-mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
-for l in $LINKS; do ln -s "\${l#*:}" "$R\${l%%:*}" || fail "link \${l%%:*}"; done
-i=0
-while [ "$i" -lt "$SHARE_COUNT" ]; do
-  eval "p=\\$SHARE_$i"
-  mkdir -p "/mnt/ro/$i" "/mnt/rw/u$i" "/mnt/rw/w$i" "$R$p"
-  mount -t 9p -o ${opts9p},cache=loose,ro ${SHARE_TAG_PREFIX}$i "/mnt/ro/$i" || fail "mount of $p over 9p"
-  mount -t overlay overlay -o "lowerdir=/mnt/ro/$i,upperdir=/mnt/rw/u$i,workdir=/mnt/rw/w$i" "$R$p" || fail "overlay over $p"
-  i=$((i + 1))
-done
-mkdir -p $R/etc $R/tmp $R/var/tmp $R/root $R/proc $R/sys $R/dev $R/run $R/mnt
-chmod 1777 $R/tmp $R/var/tmp
-ln -s /run $R/var/run
-cp -a /mnt/ctl/etc/. $R/etc/ || fail "copy of /etc"
-cp /mnt/ctl/job.sh $R${GUEST_JOB} || fail "copy of the job"
-mkdir -p "$R$OUT" && mount -t 9p -o ${opts9p} ${OUT_TAG} "$R$OUT" || fail "mount of $OUT over 9p"
-mount -t proc proc $R/proc || fail "proc"
-mount -t sysfs sysfs $R/sys || fail "sysfs"
-mount -t devtmpfs devtmpfs $R/dev || fail "devtmpfs"
-mkdir -p $R/dev/pts $R/dev/shm
-mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts || fail "devpts"
-mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
-mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
-mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
-mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
-# The image's in-tree modules beside the headers' build link of /lib/modules/<release>: modprobe works.
-if [ -n "$MODULES" ] && [ -d "$R$MODULES" ]; then
-  rel=$(uname -r)
-  mkdir -p "$R/lib/modules/$rel"
-  for f in "$R$MODULES"/*; do
-    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#$R}" "$R/lib/modules/$rel/\${f##*/}"
-  done
-fi
-echo "${MARKER2} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
-chroot $R /bin/sh ${GUEST_JOB} </dev/null
-rc=$?
-echo "$rc" > "$R$OUT/${EXIT_CODE_FILE}"
-sync
-echo "${MARKER2} $NONCE job-exit $rc $(cut -d' ' -f1 /proc/uptime)"
-halt_now
-`;
-}
-function initFingerprint() {
-  return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
-}
-function guestEnvFile(outDir, nonce, root, modulesDir = "") {
-  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
-  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
-  lines.push(`SHARE_COUNT=${root.shares.length}`);
-  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
-  return `${lines.join("\n")}
-`;
-}
-function jobScript(job) {
-  const env = { PATH: DEFAULT_GUEST_PATH, HOME: "/root", LANG: "C.UTF-8", ...job.env };
-  const assignments = Object.entries(env).map(([k, v]) => shQuote(`${k}=${v}`));
-  return `cd ${shQuote(job.cwd)} || exit 126
-exec env -i ${assignments.join(" ")} ${job.argv.map(shQuote).join(" ")}
-`;
-}
-var MARKER2, EXIT_CODE_FILE, CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX, NINEP_MSIZE, GUEST_JOB, DEFAULT_GUEST_PATH;
-var init_guest_scripts = __esm({
-  "src/lab/guest-scripts.ts"() {
-    "use strict";
-    MARKER2 = "alloc-balance-guest:";
-    EXIT_CODE_FILE = "guest-exit-code";
-    CTL_TAG = "ctl";
-    OUT_TAG = "out";
-    SHARE_TAG_PREFIX = "s";
-    NINEP_MSIZE = 262144;
-    GUEST_JOB = "/.alloc-balance-job.sh";
-    DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  }
-});
-
-// src/lab/lab-kernel.ts
-import { existsSync, readFileSync as readFileSync4 } from "node:fs";
-import { join } from "node:path";
-function defaultLabDir(env = process.env) {
-  return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
-}
-function manifestPath(labDir) {
-  return join(labDir, "manifest.json");
-}
-function readManifest(labDir) {
-  const file = manifestPath(labDir);
-  if (!existsSync(file)) return { version: 1, kernels: {} };
-  let parsed;
-  try {
-    parsed = JSON.parse(readFileSync4(file, "utf8"));
-  } catch (error) {
-    throw new UsageError(`lab manifest ${file} is not valid JSON (${error.message}); delete it and ${SETUP_HINT}`);
-  }
-  const m = parsed;
-  if (m?.version !== 1 || typeof m.kernels !== "object" || m.kernels === null) {
-    throw new UsageError(`lab manifest ${file} has an unknown format; delete it and ${SETUP_HINT}`);
-  }
-  return m;
-}
-function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
-}
-function inspectLab(release = "", labDir = defaultLabDir()) {
-  const manifest = readManifest(labDir);
-  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : "no kernel"} prepared` };
-  const missing = missingFiles(entry);
-  if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")})` };
-  return { kernel: entry };
-}
-function findLabKernel(release = "", labDir = defaultLabDir()) {
-  const found = inspectLab(release, labDir);
-  if ("kernel" in found) return found.kernel;
-  const absent = found.problem.endsWith(" prepared");
-  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ""}`);
-}
-function compareReleases(a, b) {
-  return a.localeCompare(b, "en", { numeric: true });
-}
-var LAB_DIR_ENV, SETUP_HINT;
-var init_lab_kernel = __esm({
-  "src/lab/lab-kernel.ts"() {
-    "use strict";
-    init_errors();
-    LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
-    SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
-  }
-});
-
-// src/lab/platform.ts
-import { existsSync as existsSync2, readFileSync as readFileSync5 } from "node:fs";
-function distroFromOsRelease(text2) {
-  const field = (k) => new RegExp(`^${k}="?([^"\\n]*)"?`, "m").exec(text2)?.[1]?.toLowerCase() ?? "";
-  const ids = [field("ID"), ...field("ID_LIKE").split(/\s+/)];
-  if (ids.includes("ubuntu")) return "ubuntu";
-  if (ids.includes("debian")) return "debian";
-  return null;
-}
-function detectPlatform(opts = {}) {
-  const uid = opts.uid ?? process.getuid?.() ?? 0;
-  if (uid !== 0) {
-    throw new UsageError("lab setup installs packages and writes /var/cache: run it as root (sudo alloc-balance lab setup)");
-  }
-  const arch2 = opts.arch ?? process.arch;
-  if (arch2 !== "x64") {
-    throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch2})`);
-  }
-  const osRelease2 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
-  const distro = distroFromOsRelease(osRelease2);
-  if (!distro || opts.osRelease === void 0 && !existsSync2("/usr/bin/apt-get")) {
-    throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
-  }
-  return distro === "debian" ? { distro, headersMeta: "linux-headers-amd64", flavour: "-amd64" } : { distro, headersMeta: "linux-headers-generic", flavour: "-generic" };
-}
-var TOOL_PACKAGES;
-var init_platform = __esm({
-  "src/lab/platform.ts"() {
-    "use strict";
-    init_errors();
-    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod", "bubblewrap"];
-  }
-});
-
-// src/lab/vmlinux.ts
-import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2, rmSync, writeFileSync } from "node:fs";
-function findAll(data, magic, limit = 8) {
-  const found = [];
-  for (let at = data.indexOf(magic); at >= 0 && found.length < limit; at = data.indexOf(magic, at + 1)) found.push(at);
-  return found;
-}
-function startsWithElf(file) {
-  const fd = openSync2(file, "r");
-  try {
-    const head = Buffer.alloc(4);
-    return readSync2(fd, head, 0, 4, 0) === 4 && head.equals(ELF_MAGIC);
-  } catch {
-    return false;
-  } finally {
-    closeSync2(fd);
-  }
-}
-async function extractVmlinux(runner, bzImage, out) {
-  const data = readFileSync6(bzImage);
-  const tail2 = `${out}.payload`;
-  try {
-    for (const codec of CODECS) {
-      for (const offset of findAll(data, codec.magic)) {
-        writeFileSync(tail2, data.subarray(offset));
-        await runner.run("sh", ["-c", `${codec.command} > "$2" 2>/dev/null`, "sh", tail2, out]);
-        if (startsWithElf(out)) return codec.name;
-      }
-    }
-    rmSync(out, { force: true });
-    return null;
-  } finally {
-    rmSync(tail2, { force: true });
-  }
-}
-var CODECS, ELF_MAGIC;
-var init_vmlinux = __esm({
-  "src/lab/vmlinux.ts"() {
-    "use strict";
-    CODECS = [
-      { name: "xz", magic: Buffer.from([253, 55, 122, 88, 90, 0]), command: 'xz -dc --single-stream "$1"' },
-      { name: "zstd", magic: Buffer.from([40, 181, 47, 253]), command: 'zstd -dc "$1"' },
-      { name: "lz4", magic: Buffer.from([2, 33, 76, 24]), command: 'lz4 -dc "$1"' },
-      { name: "gzip", magic: Buffer.from([31, 139, 8]), command: 'gzip -dc "$1"' }
-    ];
-    ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
-  }
-});
-
-// src/lab/setup.ts
-import { existsSync as existsSync3, mkdirSync, readdirSync, readFileSync as readFileSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join2 } from "node:path";
-function setupContext(opts) {
-  const runner = opts.runner ?? spawnRunner;
-  const log = opts.log ?? (() => {
-  });
-  const platform2 = opts.platform ?? detectPlatform();
-  const steps = [];
-  const step = async (name, fn) => {
-    const t0 = performance.now();
-    const value = await fn();
-    const seconds4 = round((performance.now() - t0) / 1e3);
-    steps.push({ name, seconds: seconds4 });
-    log(`${name}: ${seconds4} s`);
-    return value;
-  };
-  return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
-}
-async function planLab(opts = {}) {
-  return chooseRelease(setupContext(opts), opts.release ?? "", () => false);
-}
-async function setupLab(opts = {}) {
-  const ctx = setupContext(opts);
-  const labDir = opts.labDir ?? defaultLabDir();
-  const entry = await prepareKernel(ctx, labDir, opts.release ?? "");
-  if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
-  return entry;
-}
-async function chooseRelease(ctx, wanted, isPrepared) {
-  const { apt, platform: platform2, step } = ctx;
-  if (wanted) {
-    const headers = `linux-headers-${wanted}`;
-    if ((await apt.missing([headers])).length && !await apt.candidate(headers, true)) {
-      const have = headerReleases(await apt.installedHeaders(platform2), platform2);
-      throw new UsageError(
-        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
-      );
-    }
-    await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
-    return wanted;
-  }
-  await step("packages", () => apt.ensureInstalled(TOOL_PACKAGES));
-  let installed = headerReleases(await apt.installedHeaders(platform2), platform2);
-  if (installed[0] && isPrepared(installed[0])) return installed[0];
-  if (!installed.length) {
-    await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
-    installed = headerReleases(await apt.installedHeaders(platform2), platform2);
-  }
-  for (const r of installed) {
-    if (await apt.imagePackage(r)) return r;
-  }
-  throw new UsageError(
-    installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
-  );
-}
-async function prepareKernel(ctx, labDir, wanted) {
-  const { runner, log, apt, steps, step } = ctx;
-  const manifest = readManifest(labDir);
-  const prepared = (r) => {
-    const k = manifest.kernels[r];
-    return k && missingFiles(k).length === 0 ? k : void 0;
-  };
-  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== void 0);
-  const known = prepared(release);
-  if (known) {
-    if (known.initFingerprint === initFingerprint()) {
-      log(`kernel ${known.release} already prepared in ${labDir}`);
-      return known;
-    }
-    await step("initramfs", () => buildInitramfs(runner, join2(labDir, known.release, "image"), known.release, known.initrd));
-    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
-    writeManifestEntry(labDir, updated);
-    return updated;
-  }
-  const buildDir = `/lib/modules/${release}/build`;
-  if (!existsSync3(join2(buildDir, "Makefile"))) {
-    throw new UsageError(`headers of ${release} are installed but ${buildDir}/Makefile is missing; reinstall linux-headers-${release}`);
-  }
-  const kernelDir = join2(labDir, release);
-  const imageDir = join2(kernelDir, "image");
-  const image = await step("download image", async () => {
-    rmSync2(kernelDir, { recursive: true, force: true });
-    mkdirSync(kernelDir, { recursive: true });
-    return apt.downloadImage(release, await apt.installedVersion(`linux-headers-${release}`), kernelDir);
-  });
-  await step("extract image", async () => {
-    for (const deb of image.debs) {
-      await mustRun(runner, "dpkg-deb", ["-x", deb, imageDir]);
-      rmSync2(deb, { force: true });
-    }
-  });
-  const modulesDir = join2(imageDir, "lib/modules", release);
-  const bzImage = join2(imageDir, "boot", `vmlinuz-${release}`);
-  if (!existsSync3(bzImage) || !existsSync3(modulesDir)) {
-    throw new UsageError(`${image.name} ${image.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
-  }
-  const vmlinux = join2(kernelDir, "vmlinux");
-  const bootMode = await step("extract vmlinux", async () => {
-    const config = join2(imageDir, "boot", `config-${release}`);
-    const pvh = existsSync3(config) && /^CONFIG_PVH=y$/m.test(readFileSync7(config, "utf8"));
-    if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
-    log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
-    renameSync(bzImage, vmlinux);
-    return "bzimage";
-  });
-  const initrd = join2(kernelDir, "initrd.cpio");
-  await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
-  const entry = {
-    release,
-    vmlinux,
-    initrd,
-    buildDir,
-    modulesDir,
-    imagePackage: image.name,
-    imageVersion: image.version,
-    bootMode,
-    initFingerprint: initFingerprint(),
-    preparedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    steps
-  };
-  writeManifestEntry(labDir, entry);
-  return entry;
-}
-function round(n) {
-  return Math.round(n * 100) / 100;
-}
-function headerReleases(installed, platform2) {
-  return installed.filter((p) => p.endsWith(platform2.flavour) && /^linux-headers-\d/.test(p)).map((p) => p.slice("linux-headers-".length)).sort((a, b) => compareReleases(b, a));
-}
-function writeManifestEntry(labDir, entry) {
-  const manifest = readManifest(labDir);
-  manifest.kernels[entry.release] = entry;
-  const file = manifestPath(labDir);
-  writeFileSync2(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
-`);
-  renameSync(`${file}.${process.pid}.tmp`, file);
-}
-async function buildInitramfs(runner, imageDir, release, initrd) {
-  await mustRun(runner, "depmod", ["-b", imageDir, release]);
-  const modules = await moduleLoadOrder(runner, imageDir, release);
-  const entries = await initramfsEntries(runner, modules);
-  writeFileSync2(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
-  renameSync(`${initrd}.${process.pid}.tmp`, initrd);
-}
-async function moduleLoadOrder(runner, imageDir, release) {
-  const order = [];
-  for (const name of GUEST_MODULES) {
-    const out = await mustRun(runner, "modprobe", ["-d", imageDir, "-S", release, "--show-depends", name]);
-    for (const line of out.split("\n")) {
-      const m = /^insmod (\S+)/.exec(line.trim());
-      if (m && !order.includes(m[1])) order.push(m[1]);
-    }
-  }
-  return order;
-}
-async function initramfsEntries(runner, modules) {
-  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync3(f));
-  if (!busybox) throw new UsageError("busybox-static is installed but /bin/busybox is missing");
-  const entries = ["bin", "dev", "proc", "sys", "mnt", "newroot", "lib", "lib/modules"].map((path2) => ({
-    kind: "dir",
-    path: path2
-  }));
-  entries.push(
-    { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
-    { kind: "chardev", path: "dev/null", major: 1, minor: 3, mode: 438 },
-    { kind: "file", path: "bin/busybox", data: readFileSync7(busybox), mode: 493 },
-    { kind: "symlink", path: "bin/sh", target: "busybox" }
-  );
-  const inGuest = [];
-  for (const [i, path2] of modules.entries()) {
-    const ext2 = Object.keys(DECOMPRESS).find((e) => path2.endsWith(`.ko${e}`));
-    const base2 = path2.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
-    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync7(path2);
-    const target = `lib/modules/${String(i).padStart(2, "0")}-${base2}.ko`;
-    entries.push({ kind: "file", path: target, data });
-    inGuest.push(`/${target}`);
-  }
-  entries.push({ kind: "file", path: "init", data: Buffer.from(initScript(inGuest)), mode: 493 });
-  return entries;
-}
-function imagePackageNames(release) {
-  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
-}
-var GUEST_MODULES, APT_ENV, DECOMPRESS, Apt;
-var init_setup = __esm({
-  "src/lab/setup.ts"() {
-    "use strict";
-    init_errors();
-    init_command();
-    init_cpio();
-    init_guest_scripts();
-    init_lab_kernel();
-    init_platform();
-    init_vmlinux();
-    GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
-    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
-    Apt = class {
-      constructor(runner, log) {
-        this.runner = runner;
-        this.log = log;
-      }
-      runner;
-      log;
-      updated = false;
-      async missing(packages) {
-        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", ...packages]);
-        const installed = new Set(
-          r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0])
-        );
-        return packages.filter((p) => !installed.has(p));
-      }
-      async update() {
-        if (this.updated) return;
-        this.log("apt-get update");
-        await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV });
-        this.updated = true;
-      }
-      async ensureInstalled(packages) {
-        const missing = await this.missing(packages);
-        if (!missing.length) return;
-        await this.update();
-        this.log(`apt-get install ${missing.join(" ")}`);
-        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV });
-      }
-      async installedHeaders(platform2) {
-        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", `linux-headers-*${platform2.flavour}`]);
-        return r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]);
-      }
-      /** The candidate version apt would download, or '' when apt does not know the package. */
-      async candidate(pkg, updateIfUnknown = false) {
-        const v = await this.policy(pkg);
-        if (v || !updateIfUnknown || this.updated) return v;
-        await this.update();
-        return this.policy(pkg);
-      }
-      async policy(pkg) {
-        const r = await this.runner.run("apt-cache", ["policy", pkg]);
-        const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? "";
-        return v === "(none)" ? "" : v;
-      }
-      async installedVersion(pkg) {
-        return (await mustRun(this.runner, "dpkg-query", ["-W", "-f", "${Version}", pkg])).trim();
-      }
-      /**
-       * Downloads the image of `release` (and, on Ubuntu, its modules packages) into `dir`, at the
-       * version of the installed headers so that modules built against them load in the guest.
-       */
-      async downloadImage(release, version, dir) {
-        const found = await this.imagePackage(release);
-        if (!found) {
-          throw new UsageError(
-            `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(", ")}); choose another release with --kernel`
-          );
-        }
-        const wanted = [found.name];
-        for (const p of [`linux-modules-${release}`, `linux-modules-extra-${release}`]) {
-          if (await this.candidate(p)) wanted.push(p);
-        }
-        const r = await this.runner.run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", ...wanted.map((p) => `${p}=${version}`)], {
-          env: APT_ENV,
-          cwd: dir
-        });
-        if (r.code !== 0) {
-          throw new UsageError(
-            `cannot download ${wanted.join(", ")} at version ${version}, the version of the installed linux-headers-${release} (apt offers ${found.version}): upgrade the headers (apt-get install linux-headers-${release}) or choose another release with --kernel (${r.stderr.trim().split("\n").at(-1)})`
-          );
-        }
-        found.version = version;
-        const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
-        return { ...found, debs };
-      }
-      /** The image package of `release` apt can download (updating the lists once if none is known). */
-      async imagePackage(release) {
-        const found = await this.firstKnown(imagePackageNames(release));
-        if (found || this.updated) return found;
-        await this.update();
-        return this.firstKnown(imagePackageNames(release));
-      }
-      async firstKnown(names) {
-        for (const name of names) {
-          const version = await this.candidate(name);
-          if (version) return { name, version };
-        }
-        return null;
-      }
-    };
-  }
-});
-
-// src/cli/lab.ts
-var lab_exports = {};
-__export(lab_exports, {
-  labCommand: () => labCommand
-});
-import { parseArgs as parseArgs2 } from "node:util";
-async function labCommand(args) {
-  const [sub, ...rest] = args;
-  if (sub !== "setup" && sub !== "plan") throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
-  let values;
-  try {
-    ({ values } = parseArgs2({
-      args: rest,
-      options: { kernel: { type: "string" }, dir: { type: "string" }, owner: { type: "string" }, json: { type: "boolean" } },
-      strict: true,
-      allowPositionals: false
-    }));
-  } catch (error) {
-    throw new UsageError(`lab ${sub}: ${error.message}; ${USAGE}`);
-  }
-  if (values.kernel !== void 0 && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
-    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
-  }
-  const owner = values.owner === void 0 ? void 0 : parseOwner(values.owner);
-  const labDir = values.dir ?? defaultLabDir();
-  const log = (l) => console.error(`lab: ${l}`);
-  if (sub === "plan") {
-    const release = await planLab({ release: values.kernel, labDir, log });
-    console.log(values.json ? JSON.stringify({ release }) : release);
-    return 0;
-  }
-  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
-  if (values.json) console.log(JSON.stringify(entry, null, 2));
-  else {
-    console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
-    console.log(`  vmlinux   ${entry.vmlinux}
-  initrd    ${entry.initrd}
-  buildDir  ${entry.buildDir}
-  modules   ${entry.modulesDir}`);
-  }
-  return 0;
-}
-function parseOwner(text2) {
-  const m = /^(\d+):(\d+)$/.exec(text2);
-  if (!m) throw new UsageError(`lab setup: --owner "${text2}" is not UID:GID (like 1001:118)`);
-  return { uid: Number(m[1]), gid: Number(m[2]) };
-}
-var USAGE;
-var init_lab = __esm({
-  "src/cli/lab.ts"() {
-    "use strict";
-    init_setup();
-    init_lab_kernel();
-    init_errors();
-    init_help();
-    USAGE = usageLine("lab");
-  }
-});
-
-// src/settings/inputs.ts
-function spec(name, kind) {
-  const s = INPUTS[name];
-  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
-  return s;
-}
-function readChoice(read, name, fallback) {
-  const s = spec(name, "choice");
-  const raw = read(name).trim();
-  if (raw === "") return fallback ?? s.default;
-  if (s.choices.includes(raw)) return raw;
-  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
-}
-function readNumber(read, name) {
-  const value = readOptionalNumber(read, name);
-  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
-  return value;
-}
-function readOptionalNumber(read, name) {
-  const s = spec(name, "number");
-  const raw = read(name).trim();
-  if (raw === "") return s.default === "" ? null : s.default;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
-    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
-  }
-  return value;
-}
-function readBool(read, name) {
-  const s = spec(name, "bool");
-  const raw = read(name).trim().toLowerCase();
-  if (raw === "") return s.default;
-  if (["true", "yes", "1", "on"].includes(raw)) return true;
-  if (["false", "no", "0", "off"].includes(raw)) return false;
-  throw new InputError(name, raw, "true or false");
-}
-function readText2(read, name) {
-  const s = spec(name, "text");
-  return read(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
-}
-var choice, whole, seconds, flag, text, MAX_CYCLES, SIGNALS, INPUTS, INPUT_NAMES;
-var init_inputs = __esm({
-  "src/settings/inputs.ts"() {
-    "use strict";
-    init_errors();
-    choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
-    whole = (def, min, max, expected) => ({
-      kind: "number",
-      default: def,
-      min,
-      max,
-      integer: true,
-      expected
-    });
-    seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
-    flag = (def) => ({ kind: "bool", default: def });
-    text = (def = "") => ({ kind: "text", default: def });
-    MAX_CYCLES = 1e3;
-    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-    INPUTS = {
-      mode: choice("full", ["full", "collect", "report"]),
-      target: choice("vm", ["host", "vm"]),
-      preset: choice("none", ["none", "dpdk-kni"]),
-      "module-dir": text("."),
-      module: text(),
-      "build-command": text(),
-      "module-args": text(),
-      workload: text(),
-      "ready-pattern": text(),
-      "ready-delay": seconds(1, 0, 3600),
-      "ready-timeout": seconds(60, 1, 3600),
-      hold: seconds(1, 0, 3600),
-      "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
-      grace: seconds(10, 0, 600),
-      cycles: whole(3, 1, MAX_CYCLES),
-      track: text(),
-      "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
-      inconclusive: choice("fail", ["fail", "neutral"]),
-      "github-token": text("${{ github.token }}"),
-      "check-name": text("alloc-balance"),
-      reports: text(),
-      "base-ref": text(),
-      "head-ref": text(),
-      "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
-      "allow-fork-code": flag(false),
-      "approval-label": text(),
-      "vm-kernel": text(),
-      "vm-memory": whole(1024, 256, 65536),
-      "vm-cpus": whole(2, 1, 64),
-      "boot-timeout": whole(120, 5, 3600),
-      "vm-folders": text(),
-      "trace-buffer-kb": whole(8192, 64, 1048576),
-      stacks: flag(true),
-      "timeout-minutes": whole(30, 1, 720),
-      "output-dir": text("alloc-balance-out"),
-      canary: flag(false),
-      "dpdk-portmask": text(),
-      "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
-      "kni-kthread-mode": choice("single", ["single", "multiple"]),
-      "kni-carrier": choice("off", ["off", "on"]),
-      "dpdk-ports": choice("", ["null", "nic"]),
-      "dpdk-eal-args": text(),
-      "dpdk-app-args": text(),
-      "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
-      "dpdk-drivers": text()
-    };
-    INPUT_NAMES = Object.keys(INPUTS);
-  }
-});
-
-// src/kernel-side/job.ts
-function parseTargetJob(text2, source = "file") {
-  const r = new JobReader(source);
-  let root;
-  try {
-    root = JSON.parse(text2);
-  } catch (e) {
-    throw new UsageError(`job ${source} is not valid JSON (${e.message})`);
-  }
-  if (typeof root !== "object" || root === null || Array.isArray(root)) r.fail("(top level)", "an object", root);
-  const j = root;
-  const m = r.object(j, "module", "module");
-  const module2 = {
-    path: r.string(m, "path", "module.path"),
-    name: r.string(m, "name", "module.name").replace(/-/g, "_"),
-    args: r.string(m, "args", "module.args", "")
-  };
-  if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
-  if (!isKernelSymbol(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
-  const w = r.object(j, "workload", "workload");
-  const workload = {
-    command: r.string(w, "command", "workload.command"),
-    readyPattern: r.string(w, "readyPattern", "workload.readyPattern", ""),
-    readyCommand: r.string(w, "readyCommand", "workload.readyCommand", ""),
-    readyDelaySeconds: r.number(w, "readyDelaySeconds", "workload.readyDelaySeconds", 0, 3600, 1),
-    readyTimeoutSeconds: r.number(w, "readyTimeoutSeconds", "workload.readyTimeoutSeconds", 0.1, 86400, 60),
-    holdSeconds: r.number(w, "holdSeconds", "workload.holdSeconds", 0, 86400, 1),
-    stopSignal: r.string(w, "stopSignal", "workload.stopSignal", "SIGTERM").toUpperCase(),
-    graceSeconds: r.number(w, "graceSeconds", "workload.graceSeconds", 0, 3600, 10),
-    cwd: r.string(w, "cwd", "workload.cwd", ""),
-    env: {}
-  };
-  if (workload.command.trim() === "") r.fail("workload.command", "a shell command", workload.command);
-  if (!SIGNALS2.includes(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS2.join(", ")}`, w.stopSignal);
-  if (workload.readyPattern !== "") {
-    try {
-      new RegExp(workload.readyPattern);
-    } catch (e) {
-      r.fail("workload.readyPattern", `a valid regular expression (${e.message})`, workload.readyPattern);
-    }
-  }
-  if (w.env !== void 0) {
-    const env = r.object(w, "env", "workload.env");
-    for (const [k, v] of Object.entries(env)) {
-      if (typeof v !== "string") r.fail(`workload.env.${k}`, "a string", v);
-      workload.env[k] = v;
-    }
-  }
-  const trackRaw = j.track;
-  if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail("track", "a non-empty list of {alloc, free}", trackRaw);
-  const track = trackRaw.map((p, i) => {
-    if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
-    const alloc = r.string(p, "alloc", `track[${i}].alloc`);
-    const free = r.string(p, "free", `track[${i}].free`);
-    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
-    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
-    const pair = { alloc, free };
-    for (const key of ["moreAllocs", "moreFrees"]) {
-      const list = p[key];
-      if (list === void 0) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n)))
-        r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
-      pair[key] = list;
-    }
-    const auto = p.auto;
-    if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
-    if (auto === true) pair.auto = true;
-    return pair;
-  });
-  const runId2 = r.string(j, "runId", "runId");
-  if (!/^[A-Za-z0-9_]{1,24}$/.test(runId2)) r.fail("runId", "letters, digits and _ (at most 24)", runId2);
-  const job = {
-    module: module2,
-    workload,
-    cycles: r.number(j, "cycles", "cycles", 1, MAX_CYCLES, void 0, true),
-    track,
-    traceBufferKb: r.number(j, "traceBufferKb", "traceBufferKb", 64, 4 * 1024 * 1024, 8192, true),
-    stacks: r.bool(j, "stacks", "stacks", true),
-    outDir: r.string(j, "outDir", "outDir"),
-    runId: runId2
-  };
-  if (job.outDir === "") r.fail("outDir", "a directory for the trace and logs", job.outDir);
-  if (j.hugepages !== void 0) job.hugepages = r.number(j, "hugepages", "hugepages", 0, 1 << 20, void 0, true);
-  if (j.timeoutSeconds !== void 0) job.timeoutSeconds = r.number(j, "timeoutSeconds", "timeoutSeconds", 0, 7 * 86400);
-  if (j.lockFile !== void 0) job.lockFile = r.string(j, "lockFile", "lockFile");
-  if (j.stateFile !== void 0) job.stateFile = r.string(j, "stateFile", "stateFile");
-  if (j.tracing !== void 0) job.tracing = r.bool(j, "tracing", "tracing", true);
-  if (j.background !== void 0) {
-    const b = r.object(j, "background", "background");
-    const background = {
-      command: r.string(b, "command", "background.command"),
-      cwd: r.string(b, "cwd", "background.cwd", ""),
-      env: {},
-      settleSeconds: r.number(b, "settleSeconds", "background.settleSeconds", 0, 3600, 1),
-      stopSignal: r.string(b, "stopSignal", "background.stopSignal", "SIGTERM").toUpperCase(),
-      graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", 0, 3600, 10)
-    };
-    if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
-    if (!SIGNALS2.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS2.join(", ")}`, b.stopSignal);
-    if (b.env !== void 0) {
-      for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
-        if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
-        background.env[k] = v;
-      }
-    }
-    job.background = background;
-  }
-  return job;
-}
-var DEFAULT_LOCK_FILE, SIGNALS2, JobReader;
-var init_job = __esm({
-  "src/kernel-side/job.ts"() {
-    "use strict";
-    init_inputs();
-    init_pair_spec();
-    init_errors();
-    DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
-    SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-    JobReader = class {
-      constructor(source) {
-        this.source = source;
-      }
-      source;
-      fail(field, expected, value) {
-        const shown = value === void 0 ? "missing" : `${JSON.stringify(value)} is not valid`;
-        throw new UsageError(`job ${this.source}: ${field}: ${shown}; expected ${expected}`);
-      }
-      object(obj, field, path2) {
-        const v = obj[field];
-        if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(path2, "an object", v);
-        return v;
-      }
-      string(obj, field, path2, fallback) {
-        const v = obj[field];
-        if (v === void 0 && fallback !== void 0) return fallback;
-        if (typeof v !== "string") this.fail(path2, "a string", v);
-        return v;
-      }
-      number(obj, field, path2, min, max, fallback, integer = false) {
-        const v = obj[field];
-        if (v === void 0 && fallback !== void 0) return fallback;
-        if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || integer && !Number.isInteger(v)) {
-          this.fail(path2, `${integer ? "a whole number" : "a number"} from ${min} to ${max}`, v);
-        }
-        return v;
-      }
-      bool(obj, field, path2, fallback) {
-        const v = obj[field];
-        if (v === void 0) return fallback;
-        if (typeof v !== "boolean") this.fail(path2, "true or false", v);
-        return v;
-      }
-    };
-  }
-});
-
-// src/kernel-side/abortable.ts
-function throwIfAborted(signal) {
-  if (signal.aborted) throw abortError(signal);
-}
-function abortError(signal) {
-  return signal.reason instanceof Error ? signal.reason : new RunAborted("cancelled", "the run was cancelled");
-}
-function sleep(ms, signal) {
-  return new Promise((resolve8, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve8();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError(signal));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-var RunAborted;
-var init_abortable = __esm({
-  "src/kernel-side/abortable.ts"() {
-    "use strict";
-    RunAborted = class extends Error {
-      constructor(why, message) {
-        super(message);
-        this.why = why;
-        this.name = "RunAborted";
-      }
-      why;
-    };
-  }
-});
-
-// src/kernel-side/process-group.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
-function parseProcStat(text2) {
-  const open2 = text2.indexOf("(");
-  const close = text2.lastIndexOf(")");
-  if (open2 < 0 || close < open2) return null;
-  const rest = text2.slice(close + 2).split(" ");
-  return { pid: Number(text2.slice(0, open2).trim()), comm: text2.slice(open2 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
-}
-function listProcesses() {
-  const out = [];
-  for (const name of readdirSync2("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const p = parseProcStat(readFileSync8(`/proc/${name}/stat`, "utf8"));
-      if (p) out.push(p);
-    } catch {
-    }
-  }
-  return out;
-}
-function groupMembers(pgid) {
-  return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z" && p.state !== "X");
-}
-function groupAlive(pgid) {
-  return groupMembers(pgid).length > 0;
-}
-function signalGroup(pgid, signal) {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-var init_process_group = __esm({
-  "src/kernel-side/process-group.ts"() {
-    "use strict";
-  }
-});
-
-// src/kernel-side/background.ts
-import { spawn as spawn3 } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { join as join3 } from "node:path";
-async function startBackground(b, outDir, undo, abort) {
-  const log = createWriteStream(join3(outDir, BACKGROUND_LOG));
-  let exit = null;
-  let stopping = false;
-  const child = spawn3("sh", ["-c", b.command], {
-    cwd: b.cwd || void 0,
-    env: { ...process.env, ...b.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  const pgid = child.pid;
-  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
-  child.stdout.pipe(log, { end: false });
-  child.stderr.pipe(log, { end: false });
-  child.on("error", (e) => {
-    exit = { code: null, signal: null };
-    log.write(`
-[could not start sh: ${e.message}]
-`);
-  });
-  child.on("exit", (code, signal) => {
-    exit = { code, signal };
-    if (!stopping) log.write(`
-[background command ended by itself: ${signal ? `signal ${signal}` : `exit ${code}`}]
-`);
-  });
-  const settleEnd = Date.now() + b.settleSeconds * 1e3;
-  while (Date.now() < settleEnd && !exit && !abort.aborted) await sleep(Math.min(100, settleEnd - Date.now()));
-  return {
-    get exit() {
-      return exit;
-    },
-    async stop() {
-      const exitedEarly = exit !== null;
-      stopping = true;
-      let killed = false;
-      if (pgid !== void 0 && groupAlive(pgid)) {
-        signalGroup(pgid, b.stopSignal);
-        const graceEnd = Date.now() + b.graceSeconds * 1e3;
-        while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-        if (groupAlive(pgid)) {
-          killed = true;
-          signalGroup(pgid, "SIGKILL");
-          const killEnd = Date.now() + 1e4;
-          while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-        }
-      }
-      await Promise.race([closed, sleep(2e3)]);
-      await new Promise((r) => log.end(r));
-      const survived = pgid !== void 0 && groupAlive(pgid);
-      if (pgid !== void 0 && !survived) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
-      const e = exit;
-      return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };
-    }
-  };
-}
-var BACKGROUND_LOG;
-var init_background = __esm({
-  "src/kernel-side/background.ts"() {
-    "use strict";
-    init_abortable();
-    init_process_group();
-    BACKGROUND_LOG = "background.log";
-  }
-});
-
-// src/kernel-side/kernel-module.ts
-import { existsSync as existsSync4, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
-import { join as join4 } from "node:path";
-function modulesListHas(procModules, name) {
-  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
-}
-function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync9(procModules, "utf8"), name);
-}
-function splitModuleArgs(args) {
-  const out = [];
-  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
-  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
-  return out;
-}
-function insmod(path2, args, timeoutSeconds = 120) {
-  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
-}
-function rmmod(name, timeoutSeconds = 120) {
-  return runCommand("rmmod", [name], { timeoutSeconds });
-}
-function readSections(name, sysModule = "/sys/module") {
-  const dir = join4(sysModule, name, "sections");
-  const out = {};
-  if (!existsSync4(dir)) return out;
-  for (const entry of readdirSync3(dir).sort()) {
-    try {
-      out[entry] = readFileSync9(join4(dir, entry), "utf8").trim();
-    } catch {
-    }
-  }
-  return out;
-}
-function moduleCoreRange(procModules, name) {
-  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
-  const f = line?.split(/\s+/) ?? [];
-  const size = Number(f[1]);
-  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
-  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
-  const start = BigInt(address);
-  return { start, end: start + BigInt(size) };
-}
-function symbolRanges(kallsyms, names) {
-  const out = [];
-  for (const name of names) {
-    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, "m").exec(kallsyms);
-    if (!m) continue;
-    const start = BigInt(`0x${m[1]}`);
-    const end = BigInt(`0x${m[2]}`);
-    if (start > 0n && end > start) out.push({ name, start, end });
-  }
-  return out;
-}
-var init_kernel_module = __esm({
-  "src/kernel-side/kernel-module.ts"() {
-    "use strict";
-    init_exec();
-  }
-});
-
-// src/kernel-side/function-names.ts
-import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
-function editDistance(a, b, limit = Infinity) {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > limit) return limit + 1;
-    prev = cur;
-  }
-  return prev[b.length];
-}
-function filterFunctionName(line) {
-  return line.trim().split(/\s+/)[0] ?? "";
-}
-function listed(text2, name) {
-  for (let i = text2.indexOf(name); i >= 0; i = text2.indexOf(name, i + 1)) {
-    const before = i === 0 ? "\n" : text2[i - 1];
-    const after = text2[i + name.length] ?? "\n";
-    if (before === "\n" && (after === "\n" || after === " ")) return true;
-  }
-  return false;
-}
-function findUnknownNames(pairs, functionsText, blacklistText = "") {
-  const wanted = /* @__PURE__ */ new Map();
-  for (const p of pairs) {
-    if (p.auto) continue;
-    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, "alloc");
-    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, "free");
-  }
-  const blacklisted = new Set(
-    blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
-  );
-  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
-  if (missing.length === 0) return [];
-  const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
-  for (const line of functionsText.split("\n")) {
-    const fn = filterFunctionName(line);
-    if (fn === "" || blacklisted.has(fn)) continue;
-    for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
-  }
-  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
-}
-function describeUnknownNames(unknown) {
-  return unknown.map((u) => {
-    const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(", ")}?` : "no similar traceable function";
-    const why = u.blacklisted ? "cannot be probed (kprobe blacklist)" : "is not a traceable kernel function on this kernel";
-    return `"${u.name}" (${u.role}) ${why}: ${hint}`;
-  }).join("; ");
-}
-function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync5(path2) ? readFileSync10(path2, "utf8") : "";
-}
-var CloseMatches;
-var init_function_names = __esm({
-  "src/kernel-side/function-names.ts"() {
-    "use strict";
-    init_allocator_families();
-    CloseMatches = class {
-      constructor(wanted, keep = 3) {
-        this.wanted = wanted;
-        this.keep = keep;
-        this.limit = Math.max(2, Math.floor(wanted.length / 3));
-      }
-      wanted;
-      keep;
-      best = [];
-      limit;
-      offer(candidate) {
-        let score;
-        if (candidate.includes(this.wanted) || this.wanted.includes(candidate)) {
-          score = Math.abs(candidate.length - this.wanted.length) / 100;
-          if (candidate.length < 4) return;
-        } else {
-          const d = editDistance(this.wanted, candidate, this.limit);
-          if (d > this.limit) return;
-          score = d;
-        }
-        if (this.best.some((b) => b.name === candidate)) return;
-        this.best.push({ name: candidate, score });
-        this.best.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
-        if (this.best.length > this.keep) this.best.pop();
-      }
-      get matches() {
-        return this.best.map((b) => b.name);
-      }
-    };
-  }
-});
-
-// src/kernel-side/kmsg.ts
-import { closeSync as closeSync3, constants, openSync as openSync3, readSync as readSync3 } from "node:fs";
-function parseKmsgRecord(raw) {
-  const semi = raw.indexOf(";");
-  if (semi < 0) return null;
-  const [pri, seq, usec] = raw.slice(0, semi).split(",");
-  const text2 = raw.slice(semi + 1).split("\n")[0] ?? "";
-  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
-}
-function formatKmsg(r) {
-  const s = Math.floor(r.usec / 1e6);
-  const us = String(r.usec % 1e6).padStart(6, "0");
-  return `[${String(s).padStart(5)}.${us}] ${r.text}`;
-}
-function readKmsg(after = -1, device = "/dev/kmsg") {
-  const fd = openSync3(device, constants.O_RDONLY | constants.O_NONBLOCK);
-  const buf = Buffer.alloc(16384);
-  const out = [];
-  try {
-    for (; ; ) {
-      let n;
-      try {
-        n = readSync3(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        const code = e.code;
-        if (code === "EAGAIN") break;
-        if (code === "EPIPE") continue;
-        throw e;
-      }
-      if (n === 0) break;
-      const rec = parseKmsgRecord(buf.toString("utf8", 0, n));
-      if (rec && rec.seq > after) out.push(rec);
-    }
-  } finally {
-    closeSync3(fd);
-  }
-  return out;
-}
-function kmsgMark(device = "/dev/kmsg") {
-  const all = readKmsg(-1, device);
-  return all.length ? all[all.length - 1].seq : -1;
-}
-var init_kmsg = __esm({
-  "src/kernel-side/kmsg.ts"() {
-    "use strict";
-  }
-});
-
-// src/kernel-side/lock.ts
-import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync4 } from "node:fs";
-import { dirname as dirname2 } from "node:path";
-function processAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
-function readOwner(path2) {
-  try {
-    const [pid, runId2] = readFileSync11(path2, "utf8").trim().split(/\s+/);
-    return { pid: Number(pid), runId: runId2 ?? "?" };
-  } catch {
-    return null;
-  }
-}
-function acquireLock(path2, runId2, pid = process.pid) {
-  mkdirSync2(dirname2(path2), { recursive: true });
-  let stale;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync4(path2, "wx", 420);
-      writeSync(fd, `${pid} ${runId2}
-`);
-      closeSync4(fd);
-      return stale ? { staleTakenOver: stale } : {};
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-    }
-    const owner = readOwner(path2);
-    if (owner && processAlive(owner.pid) && owner.pid !== pid) {
-      throw new LockBusyError(
-        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path2}: runs on one kernel must not overlap; wait for it, or remove ${path2} if that process is not alloc-balance`
-      );
-    }
-    stale = owner ?? void 0;
-    rmSync3(path2, { force: true });
-  }
-  throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
-}
-function releaseLock(path2, pid = process.pid) {
-  const owner = readOwner(path2);
-  if (owner && owner.pid === pid) rmSync3(path2, { force: true });
-}
-var LockBusyError;
-var init_lock = __esm({
-  "src/kernel-side/lock.ts"() {
-    "use strict";
-    LockBusyError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "LockBusyError";
-      }
-    };
-  }
-});
-
-// src/kernel-side/hugepages.ts
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readFileSync as readFileSync12, writeFileSync as writeFileSync3 } from "node:fs";
-function hugetlbfsMounts(procMounts) {
-  const found = [];
-  for (const line of procMounts.split("\n")) {
-    const [, dir, type, options2] = line.split(" ");
-    if (type !== "hugetlbfs") continue;
-    const size = /(?:^|,)pagesize=([^,]+)/.exec(options2 ?? "")?.[1] ?? "2M";
-    if (size === "2M" || size === "2048k") found.push(dir.replace(/\\040/g, " "));
-  }
-  return found;
-}
-function reserve(pages, undo) {
-  const before = readFileSync12(NR_HUGEPAGES, "utf8").trim();
-  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
-  undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync3(NR_HUGEPAGES, String(pages));
-  const got = Number(readFileSync12(NR_HUGEPAGES, "utf8").trim());
-  if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
-  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
-}
-async function mountHugetlbfs(runId2, undo) {
-  const existing = hugetlbfsMounts(readFileSync12("/proc/mounts", "utf8"));
-  if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
-  const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
-  if (!existsSync6(dir)) {
-    undo.push({ kind: "rmdir", path: dir });
-    mkdirSync3(dir, { recursive: true });
-  }
-  undo.push({ kind: "umount", path: dir });
-  const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
-  if (r.code !== 0) throw new HugepageError(`hugetlbfs: mount on ${dir} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-  return `mounted hugetlbfs (2 MiB pages) at ${dir} for the run (unmounted after)`;
-}
-async function prepareHugepages(pages, runId2, undo) {
-  const notes = [reserve(pages, undo)];
-  if (pages > 0) notes.push(await mountHugetlbfs(runId2, undo));
-  return notes;
-}
-var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
-var init_hugepages = __esm({
-  "src/kernel-side/hugepages.ts"() {
-    "use strict";
-    init_exec();
-    NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
-    MOUNT_ROOT = "/run/alloc-balance";
-    HugepageError = class extends Error {
-    };
-  }
-});
-
-// src/kernel-side/splats.ts
-function findSplats(dmesg, max = 3, maxLines = 30) {
-  const lines = dmesg.split("\n");
-  const out = [];
-  let consumed = 0;
-  for (let i = 0; i < lines.length && out.length < max; i++) {
-    const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
-    if (!p) continue;
-    const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
-    let j = i;
-    for (; j < lines.length && excerpt.length < maxLines; j++) {
-      excerpt.push(lines[j]);
-      if (END.test(lines[j])) break;
-    }
-    out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
-    i = j;
-    consumed = j + 1;
-  }
-  return out;
-}
-var PATTERNS, END;
-var init_splats = __esm({
-  "src/kernel-side/splats.ts"() {
-    "use strict";
-    PATTERNS = [
-      { kind: "kernel panic", re: /Kernel panic - not syncing/ },
-      { kind: "oops", re: /\bOops\b/ },
-      { kind: "general protection fault", re: /general protection fault/ },
-      { kind: "BUG", re: /\bBUG:|kernel BUG at/ },
-      { kind: "KASAN", re: /\bKASAN\b/ },
-      { kind: "WARNING", re: /\bWARNING:/ },
-      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/ },
-      { kind: "hung task", re: /blocked for more than \d+ seconds/ }
-    ];
-    END = /---\[ end (trace|Kernel panic)/;
-  }
-});
-
-// src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
-import { availableParallelism } from "node:os";
-import { join as join5 } from "node:path";
-import { pipeline } from "node:stream/promises";
-function kretprobeMaxactive(cpus = availableParallelism()) {
-  return Math.min(4096, Math.max(128, 64 * cpus));
-}
-function instanceName(runId2) {
-  return `alloc-balance-${runId2}`;
-}
-function kprobeGroup(runId2) {
-  return `ab${runId2}`;
-}
-function probed(p, names) {
-  if (isCountedAllocator(p.alloc)) return names.map(() => null);
-  return names.map((n) => isKmemPair(p) && isSlabEvent(n) ? null : n);
-}
-function probeEvent(group, role, pair, index) {
-  return `${group}/${role}${pair}${index === 0 ? "" : `_${index}`}`;
-}
-function kprobeDefinitions(pairs, group, deferredFrees = false, maxactive = kretprobeMaxactive()) {
-  const out = [];
-  pairs.forEach((p, i) => {
-    probed(p, allocatorsOf(p)).forEach((fn, j) => {
-      if (fn === null) return;
-      const event = probeEvent(group, "a", i, j);
-      out.push({ event, line: `r${maxactive}:${event} ${fn} ret=$retval:x64` });
-    });
-    probed(p, releasersOf(p)).forEach((fn, j) => {
-      if (fn === null) return;
-      const event = probeEvent(group, "f", i, j);
-      out.push({ event, line: `p:${event} ${fn} ptr=${ARG_REGISTER[objectArg(fn)]}:x64` });
-    });
-  });
-  if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
-  return out;
-}
-function kmemEventNames(pairs) {
-  const names = pairs.filter(isKmemPair).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)].filter(isSlabEvent));
-  return [...new Set(names.flatMap((n) => n.startsWith("kmem_cache_free") || n === "kfree" ? [n] : [n, `${n}_node`]))];
-}
-function traceablePairs(pairs, canTrace) {
-  const notes = [];
-  const track = [];
-  const stackAttributed = [];
-  for (const p of pairs) {
-    if (!p.auto) {
-      track.push(p);
-      continue;
-    }
-    const keep = (names) => names.filter((n) => canTrace(n, isKmemPair(p) && isSlabEvent(n)));
-    const allocs = keep(allocatorsOf(p));
-    const frees = keep(releasersOf(p));
-    let lost = [...allocatorsOf(p), ...releasersOf(p)].filter((n) => !allocs.includes(n) && !frees.includes(n));
-    if (isKmemPair(p)) {
-      const helpers2 = lost.filter((n) => allocatorsOf(p).includes(n));
-      stackAttributed.push(...helpers2);
-      lost = lost.filter((n) => !helpers2.includes(n));
-    }
-    if (allocs.length === 0 || frees.length === 0) {
-      notes.push(`track auto: ${pairName(p)} is not traced: this kernel cannot trace ${lost.join(", ")}; its objects are not counted`);
-      continue;
-    }
-    if (lost.length > 0) notes.push(`track auto: ${pairName(p)} is traced without ${lost.join(", ")}, which this kernel cannot trace`);
-    const helpers = stackAttributed.filter((n) => allocatorsOf(p).includes(n));
-    if (helpers.length > 0) notes.push(`track auto: ${helpers.join(", ")} cannot be probed on this kernel: its allocations are attributed by their stack`);
-    const q = { alloc: allocs[0], free: frees[0], auto: true };
-    if (allocs.length > 1) q.moreAllocs = allocs.slice(1);
-    if (frees.length > 1) q.moreFrees = frees.slice(1);
-    track.push(q);
-  }
-  return { track, notes, stackAttributed };
-}
-function setupTracing(tfs, opts, undo) {
-  const instance = `instances/${instanceName(opts.runId)}`;
-  const group = kprobeGroup(opts.runId);
-  const inst = (rel) => `${instance}/${rel}`;
-  undo.push({ kind: "rmdir", path: tfs.path(instance) });
-  tfs.mkdir(instance);
-  tfs.write(inst("tracing_on"), "0");
-  tfs.write(inst("buffer_size_kb"), String(opts.traceBufferKb));
-  if (tfs.exists(inst("options/sym-addr"))) {
-    undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
-    tfs.write(inst("options/sym-addr"), "1");
-  }
-  const { track, notes, stackAttributed } = traceablePairs(
-    opts.track,
-    (fn, asTracepoint) => asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
-  );
-  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
-  for (const d of defs) {
-    undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
-    tfs.append("kprobe_events", `${d.line}
-`);
-  }
-  const defined = new Set(defs.map((d) => d.event));
-  const pairs = track.map((p, i) => ({
-    pair: pairName(p),
-    allocEvents: allocatorsOf(p).map((_, j) => probeEvent(group, "a", i, j)).filter((e) => defined.has(e)),
-    freeEvents: releasersOf(p).map((_, j) => probeEvent(group, "f", i, j)).filter((e) => defined.has(e)),
-    kmem: isKmemPair(p)
-  }));
-  if (defs.length > 0) {
-    if (opts.stacks) {
-      for (const event of pairs.flatMap((p) => p.allocEvents)) {
-        const trigger = tfs.path(inst(`events/${event}/trigger`));
-        undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-        tfs.write(trigger, "stacktrace");
-      }
-    }
-    undo.push({ kind: "restore-file", path: tfs.path(inst(`events/${group}/enable`)), value: "0" });
-    tfs.write(inst(`events/${group}/enable`), "1");
-  }
-  const kmemEvents = [];
-  if (track.some(isKmemPair)) {
-    for (const ev of kmemEventNames(track)) {
-      const rel = inst(`events/kmem/${ev}/enable`);
-      if (!tfs.exists(rel)) continue;
-      undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
-      tfs.write(rel, "1");
-      kmemEvents.push(`kmem/${ev}`);
-    }
-  }
-  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
-  let functionTracer = false;
-  if (functions.length > 0) {
-    undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
-    tfs.write(inst("set_ftrace_filter"), functions.join(" "));
-    undo.push({ kind: "restore-file", path: tfs.path(inst("current_tracer")), value: "nop" });
-    tfs.write(inst("current_tracer"), "function");
-    functionTracer = true;
-  }
-  undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
-  tfs.write(inst("tracing_on"), "1");
-  const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return {
-    instance,
-    group,
-    pairs,
-    functions,
-    functionTracer,
-    kmemEvents,
-    track,
-    notes,
-    stackAttributed,
-    ...deferred ? { deferredFreeEvent: deferred.event } : {}
-  };
-}
-function mark(tfs, setup, marker) {
-  tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
-}
-function perCpuDirs(tfs, setup) {
-  return tfs.list(`${setup.instance}/per_cpu`).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
-}
-async function collectTrace(tfs, setup, outDir) {
-  const files = [];
-  tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join5(outDir, "trace.txt")));
-  files.push("trace.txt");
-  for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync4(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
-    files.push(`stats-${cpu}.txt`);
-  }
-  if (tfs.exists("kprobe_profile")) {
-    const ours = new Set(
-      [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
-    );
-    const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
-`).join(""));
-    files.push("kprobe-profile.txt");
-  }
-  return files;
-}
-var ARG_REGISTER;
-var init_trace_setup = __esm({
-  "src/kernel-side/trace-setup.ts"() {
-    "use strict";
-    init_allocator_families();
-    init_pair_spec();
-    init_trace_protocol();
-    ARG_REGISTER = { 1: "%di", 2: "%si", 3: "%dx" };
-  }
-});
-
-// src/kernel-side/tracefs.ts
-import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
-import { join as join6 } from "node:path";
-function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
-  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
-}
-var TRACEFS_CANDIDATES, TracefsError, Tracefs;
-var init_tracefs = __esm({
-  "src/kernel-side/tracefs.ts"() {
-    "use strict";
-    TRACEFS_CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
-    TracefsError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "TracefsError";
-      }
-    };
-    Tracefs = class {
-      constructor(root) {
-        this.root = root;
-      }
-      root;
-      path(rel) {
-        return rel.startsWith("/") ? rel : join6(this.root, rel);
-      }
-      exists(rel) {
-        return existsSync7(this.path(rel));
-      }
-      read(rel) {
-        return readFileSync13(this.path(rel), "utf8");
-      }
-      list(rel) {
-        return readdirSync4(this.path(rel));
-      }
-      /** Replaces the file's content (`echo X > file`). */
-      write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync5(this.path(rel), text2));
-      }
-      /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
-      append(rel, text2) {
-        this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
-      }
-      mkdir(rel) {
-        this.guard(rel, "(mkdir)", () => mkdirSync4(this.path(rel)));
-      }
-      rmdir(rel) {
-        this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
-      }
-      stream(rel) {
-        return createReadStream2(this.path(rel));
-      }
-      errorLog() {
-        try {
-          return this.read("error_log").split("\n").filter((l) => l.trim() !== "");
-        } catch {
-          return [];
-        }
-      }
-      guard(rel, text2, op) {
-        const before = this.errorLog().length;
-        try {
-          op();
-        } catch (e) {
-          const err = e;
-          const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
-          throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`);
-        }
-      }
-    };
-  }
-});
-
-// src/kernel-side/undo-executor.ts
-import { existsSync as existsSync8, readFileSync as readFileSync14, rmdirSync as rmdirSync2, writeFileSync as writeFileSync6, appendFileSync as appendFileSync2 } from "node:fs";
-async function retry(what, attempts = 10, delayMs = 300) {
-  for (let i = 1; ; i++) {
-    try {
-      await what();
-      return;
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await sleep2(delayMs);
-    }
-  }
-}
-var sleep2, machineUndo;
-var init_undo_executor = __esm({
-  "src/kernel-side/undo-executor.ts"() {
-    "use strict";
-    init_exec();
-    init_lock();
-    init_kernel_module();
-    init_process_group();
-    sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
-    machineUndo = {
-      async run(step) {
-        switch (step.kind) {
-          case "restore-file":
-            if (existsSync8(step.path)) writeFileSync6(step.path, step.value);
-            return;
-          case "rmdir":
-            if (existsSync8(step.path)) await retry(() => rmdirSync2(step.path));
-            return;
-          case "remove-kprobe": {
-            const defined = readFileSync14(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
-            if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
-`));
-            return;
-          }
-          case "remove-trigger":
-            if (existsSync8(step.path) && readFileSync14(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync6(step.path, `!${step.trigger}
-`);
-            }
-            return;
-          case "kill-group":
-            try {
-              process.kill(-step.pgid, "SIGKILL");
-            } catch {
-              return;
-            }
-            await retry(
-              () => {
-                if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
-              },
-              50,
-              100
-            );
-            return;
-          case "rmmod":
-            await retry(async () => {
-              if (!isModuleLoaded(step.name)) return;
-              const r = await runCommand("rmmod", [step.name]);
-              if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-            });
-            return;
-          case "umount":
-            await retry(async () => {
-              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
-                return;
-              const r = await runCommand("umount", [step.path]);
-              if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-            });
-            return;
-          case "unlock":
-            releaseLock(step.path, step.pid);
-            return;
-        }
-      }
-    };
-  }
-});
-
-// src/kernel-side/undo.ts
-import { existsSync as existsSync9, readFileSync as readFileSync15, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync7, mkdirSync as mkdirSync5 } from "node:fs";
-import { dirname as dirname3 } from "node:path";
-async function undoStepsReporting(steps, exec) {
-  const problems = [];
-  const failed = [];
-  for (const step of steps.slice().reverse()) {
-    try {
-      await exec.run(step);
-    } catch (e) {
-      problems.push(`${describeStep(step)}: ${e.message}`);
-      failed.unshift(step);
-    }
-  }
-  return { problems, failed };
-}
-function describeStep(step) {
-  switch (step.kind) {
-    case "restore-file":
-      return `restore ${step.path}`;
-    case "rmdir":
-      return `remove ${step.path}`;
-    case "remove-kprobe":
-      return `remove kprobe event ${step.event}`;
-    case "remove-trigger":
-      return `remove trigger ${step.trigger} from ${step.path}`;
-    case "kill-group":
-      return `kill process group ${step.pgid}`;
-    case "rmmod":
-      return `unload module ${step.name}`;
-    case "umount":
-      return `unmount ${step.path}`;
-    case "unlock":
-      return `release lock ${step.path}`;
-  }
-}
-function readUndoState(file) {
-  if (!existsSync9(file)) return null;
-  let parsed;
-  try {
-    parsed = JSON.parse(readFileSync15(file, "utf8"));
-  } catch (e) {
-    throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
-  }
-  const s = parsed;
-  if (s?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s.steps) || typeof s.pid !== "number") {
-    throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
-  }
-  return s;
-}
-var UndoLog;
-var init_undo = __esm({
-  "src/kernel-side/undo.ts"() {
-    "use strict";
-    init_errors();
-    UndoLog = class {
-      constructor(file, runId2, pid = process.pid) {
-        this.file = file;
-        this.runId = runId2;
-        this.pid = pid;
-      }
-      file;
-      runId;
-      pid;
-      steps = [];
-      /** Records a step before the change it undoes is made (undoing a change not made is harmless). */
-      push(step) {
-        this.steps.push(step);
-        this.save();
-      }
-      /** Forgets the latest step matching `match` (its change was undone in the normal course). */
-      drop(match3) {
-        for (let i = this.steps.length - 1; i >= 0; i--) {
-          if (match3(this.steps[i])) {
-            this.steps.splice(i, 1);
-            break;
-          }
-        }
-        this.save();
-      }
-      get pending() {
-        return this.steps;
-      }
-      save() {
-        const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
-        mkdirSync5(dirname3(this.file), { recursive: true });
-        const tmp = `${this.file}.tmp`;
-        writeFileSync7(tmp, `${JSON.stringify(state, null, 2)}
-`);
-        renameSync2(tmp, this.file);
-      }
-      /**
-       * Runs every step in reverse; returns what could not be undone. Removes the state file when
-       * all went well, else keeps the failed steps in it for `target cleanup`.
-       */
-      async undoAll(exec) {
-        const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
-        this.steps.splice(0, this.steps.length, ...failed);
-        if (failed.length === 0) rmSync4(this.file, { force: true });
-        else this.save();
-        return problems;
-      }
-    };
-  }
-});
-
-// src/kernel-side/workload.ts
-import { spawn as spawn4 } from "node:child_process";
-import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join7 } from "node:path";
-function tail(text2, lines = 20) {
-  return text2.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
-}
-function lastWords(text2) {
-  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
-  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
-}
-function saying(text2) {
-  const words = lastWords(text2);
-  return words ? ` (it said: ${words})` : " (it printed nothing)";
-}
-async function runCycle(w, cycle, outDir, undo, abort, started = () => {
-}) {
-  const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join7(outDir, logName));
-  const t0 = Date.now();
-  const seconds4 = (from) => (Date.now() - from) / 1e3;
-  const record2 = {
-    cycle,
-    startedAt: new Date(t0).toISOString(),
-    readySeconds: 0,
-    heldSeconds: 0,
-    stopSeconds: 0,
-    totalSeconds: 0,
-    exitCode: null,
-    exitSignal: null,
-    killed: false,
-    exitedDuringHold: false,
-    log: logName
-  };
-  started(record2);
-  let window = "";
-  let patternSeen = false;
-  const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
-  let exit = null;
-  let onChange = () => {
-  };
-  const child = spawn4("sh", ["-c", w.command], {
-    cwd: w.cwd || void 0,
-    env: { ...process.env, ...w.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  const pgid = child.pid;
-  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
-  child.on("error", (e) => {
-    exit = { code: null, signal: null };
-    window += `
-[could not start sh: ${e.message}]
-`;
-    onChange();
-  });
-  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const onData = (b) => {
-    log.write(b);
-    window = (window + b.toString("utf8")).slice(-WINDOW);
-    if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
-    onChange();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  child.on("exit", (code, signal) => {
-    exit = { code, signal };
-    onChange();
-  });
-  const finish = async () => {
-    if (pgid !== void 0 && groupAlive(pgid)) await stopGroup(pgid, w, record2);
-    await Promise.race([closed, sleep(2e3)]);
-    if (exit) {
-      record2.exitCode = exit.code;
-      record2.exitSignal = exit.signal;
-    }
-    await new Promise((r) => log.end(r));
-    if (pgid !== void 0) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
-    record2.totalSeconds = seconds4(t0);
-  };
-  try {
-    const readyDeadline = t0 + w.readyTimeoutSeconds * 1e3;
-    const readyByDelay = !pattern && !w.readyCommand;
-    let nextPoll = 0;
-    for (; ; ) {
-      throwIfAborted(abort);
-      if (pattern && patternSeen) break;
-      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1e3) break;
-      if (exit) {
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record2);
-      }
-      if (Date.now() >= readyDeadline) {
-        const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
-        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`, tail(window), record2);
-      }
-      if (w.readyCommand && Date.now() >= nextPoll) {
-        nextPoll = Date.now() + POLL_MS;
-        const r = await runCommand("sh", ["-c", w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
-        if (r.code === 0) break;
-        continue;
-      }
-      await Promise.race([sleep(POLL_MS, abort), new Promise((r) => onChange = r)]);
-    }
-    record2.readySeconds = seconds4(t0);
-    const held = Date.now();
-    const holdEnd = held + w.holdSeconds * 1e3;
-    while (Date.now() < holdEnd && !exit) {
-      await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise((r) => onChange = r)]);
-    }
-    throwIfAborted(abort);
-    record2.exitedDuringHold = exit !== null;
-    record2.heldSeconds = seconds4(held);
-  } catch (e) {
-    await finish();
-    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record2);
-    throw e;
-  }
-  await finish();
-  if (pgid !== void 0 && groupAlive(pgid)) {
-    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record2);
-  }
-  return record2;
-}
-async function stopGroup(pgid, w, record2) {
-  const t = Date.now();
-  signalGroup(pgid, w.stopSignal);
-  const graceEnd = t + w.graceSeconds * 1e3;
-  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-  if (groupAlive(pgid)) {
-    record2.killed = true;
-    signalGroup(pgid, "SIGKILL");
-    const killEnd = Date.now() + 1e4;
-    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-  }
-  record2.stopSeconds = (Date.now() - t) / 1e3;
-}
-var WorkloadFailure, WINDOW, POLL_MS, COMPLAINT;
-var init_workload = __esm({
-  "src/kernel-side/workload.ts"() {
-    "use strict";
-    init_exec();
-    init_abortable();
-    init_process_group();
-    WorkloadFailure = class extends Error {
-      constructor(status, message, logTail, record2) {
-        super(message);
-        this.status = status;
-        this.logTail = logTail;
-        this.record = record2;
-        this.name = "WorkloadFailure";
-      }
-      status;
-      logTail;
-      record;
-    };
-    WINDOW = 64 * 1024;
-    POLL_MS = 200;
-    COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
-  }
-});
-
-// src/kernel-side/run-job.ts
-import { existsSync as existsSync10, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
-import { release as osRelease } from "node:os";
-import { join as join8, resolve } from "node:path";
-function dmesgText(mark2) {
-  try {
-    return readKmsg(mark2).map(formatKmsg).join("\n");
-  } catch (e) {
-    return `[could not read /dev/kmsg: ${e.message}]`;
-  }
-}
-function splatExcerpt(dmesg) {
-  const splats = findSplats(dmesg);
-  if (splats.length === 0) return null;
-  return { kind: splats.map((s) => s.kind).join(", "), excerpt: splats.map((s) => s.excerpt).join("\n...\n") };
-}
-async function runTargetJob(job, opts = {}) {
-  const log = opts.log ?? (() => {
-  });
-  const outDir = resolve(job.outDir);
-  mkdirSync6(outDir, { recursive: true });
-  const statusFile = join8(outDir, "status.json");
-  const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
-  const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
-  const undo = new UndoLog(stateFile, job.runId);
-  const internal = new AbortController();
-  const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
-  const started = Date.now();
-  const status = {
-    schema: "alloc-balance/target-status@1",
-    status: "ok",
-    timings: { setup: 0, load: 0, cycles: [], unload: 0, collect: 0, total: 0 },
-    kernel: osRelease(),
-    module: { name: job.module.name, path: job.module.path, args: job.module.args, vermagic: "" },
-    sections: {},
-    tracing: null,
-    files: [],
-    notes: [],
-    restoreProblems: [],
-    startedAt: new Date(started).toISOString(),
-    finishedAt: ""
-  };
-  const fail = (s, reason, excerpt) => {
-    if (status.status !== "ok") return;
-    status.status = s;
-    status.reason = reason;
-    if (excerpt) status.logExcerpt = excerpt;
-  };
-  let timer;
-  if (job.timeoutSeconds) {
-    timer = setTimeout(() => internal.abort(new RunAborted("timeout", `the run took longer than ${job.timeoutSeconds} s`)), job.timeoutSeconds * 1e3);
-  }
-  let tfs = null;
-  let setup = null;
-  let kmsgStart = -1;
-  let kmsgMarked = false;
-  let loadedByUs = false;
-  let background = null;
-  const traced = job.tracing !== false;
-  const marker = (m) => {
-    if (tfs && setup) mark(tfs, setup, m);
-  };
-  try {
-    const t = Date.now();
-    undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
-    try {
-      const lock = acquireLock(lockFile, job.runId);
-      if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
-    } catch (e) {
-      undo.drop((s) => s.kind === "unlock");
-      throw new RunFailure("setup-failed", e.message);
-    }
-    if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
-    if (isModuleLoaded(job.module.name)) {
-      throw new RunFailure(
-        "setup-failed",
-        `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`
-      );
-    }
-    status.module.vermagic = await readVermagic(job.module.path).catch((e) => {
-      throw new RunFailure("setup-failed", e.message);
-    });
-    const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
-    if (mismatch) throw new RunFailure("setup-failed", mismatch);
-    tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
-    const traceable = tfs.read("available_filter_functions");
-    const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
-    if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
-    log(`module and tracked names checked (${seconds2(t)} s)`);
-    const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
-    if (noTracepoint.length > 0) {
-      throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
-    }
-    if (traced) {
-      try {
-        setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
-      } catch (e) {
-        throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
-      }
-      status.tracing = {
-        instance: setup.instance,
-        group: setup.group,
-        pairs: setup.pairs,
-        track: setup.track,
-        functionTracer: setup.functionTracer,
-        kmemEvents: setup.kmemEvents,
-        traceBufferKb: job.traceBufferKb,
-        stacks: job.stacks
-      };
-      status.notes.push(...setup.notes);
-      if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
-    } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
-    if (job.hugepages !== void 0) {
-      try {
-        status.notes.push(...await prepareHugepages(job.hugepages, job.runId, undo));
-      } catch (e) {
-        if (e instanceof HugepageError) throw new RunFailure("setup-failed", e.message);
-        throw e;
-      }
-    }
-    writeFileSync8(join8(outDir, "slabinfo-before.txt"), readFileSync16("/proc/slabinfo"));
-    status.files.push("slabinfo-before.txt");
-    kmsgStart = kmsgMark();
-    kmsgMarked = true;
-    status.timings.setup = seconds2(t);
-    if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
-    throwIfAborted(abort);
-    if (job.background) {
-      log(`background: ${job.background.command}`);
-      background = await startBackground(job.background, outDir, undo, abort);
-      status.files.push(BACKGROUND_LOG);
-      throwIfAborted(abort);
-      if (background.exit) {
-        const e = background.exit;
-        throw new RunFailure(
-          "setup-failed",
-          `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`
-        );
-      }
-    }
-    const tl = Date.now();
-    marker({ phase: "load" });
-    log(`insmod ${job.module.path} ${job.module.args}`.trim());
-    undo.push({ kind: "rmmod", name: job.module.name });
-    const ins = await insmod(job.module.path, job.module.args);
-    status.timings.load = seconds2(tl);
-    if (ins.code !== 0) {
-      undo.drop((s) => s.kind === "rmmod");
-      const dmesg = dmesgText(kmsgStart);
-      const splat = splatExcerpt(dmesg);
-      const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
-      if (splat) throw new RunFailure("kernel-splat", `insmod ${job.module.name}: ${why}; the kernel reported ${splat.kind}`, splat.excerpt);
-      throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
-    }
-    loadedByUs = true;
-    status.sections = readSections(job.module.name);
-    writeFileSync8(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
-`);
-    status.files.push("sections.json");
-    if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
-      status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
-    }
-    const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
-    if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
-      const range2 = moduleCoreRange(readFileSync16("/proc/modules", "utf8"), job.module.name);
-      if (range2) {
-        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync16("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
-        const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
-        for (const event of kmemAllocs) {
-          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync8(trigger, `stacktrace if ${ranges.join(" || ")}
-`);
-        }
-      } else {
-        status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
-      }
-    }
-    for (let n = 1; n <= job.cycles; n++) {
-      throwIfAborted(abort);
-      marker({ cycle: n, edge: "start" });
-      log(`cycle ${n}/${job.cycles}`);
-      try {
-        await runCycle(job.workload, n, outDir, undo, abort, (record2) => {
-          status.timings.cycles.push(record2);
-          status.files.push(record2.log);
-        });
-      } catch (e) {
-        if (e instanceof WorkloadFailure) {
-          marker({ cycle: n, edge: "end" });
-          throw new RunFailure(e.status, e.message, e.logTail);
-        }
-        throw e;
-      }
-      marker({ cycle: n, edge: "end" });
-    }
-  } catch (e) {
-    if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
-    else if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
-    else fail("setup-failed", `internal error: ${e.message}`, e.stack);
-  }
-  if (loadedByUs) {
-    const tu = Date.now();
-    try {
-      marker({ phase: "unload" });
-    } catch {
-    }
-    const r = await unloadWithRetry(job.module.name);
-    status.timings.unload = seconds2(tu);
-    if (r.ok) undo.drop((s) => s.kind === "rmmod");
-    else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
-  }
-  if (background) {
-    const b = await background.stop();
-    if (b.survived) fail("setup-failed", "processes of the background command survived SIGKILL");
-    else if (b.exitedEarly) {
-      status.notes.push(
-        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`
-      );
-    } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
-  }
-  const tc = Date.now();
-  if (tfs && setup) {
-    try {
-      status.files.push(...await collectTrace(tfs, setup, outDir));
-    } catch (e) {
-      status.notes.push(`could not collect the trace: ${e.message}`);
-    }
-  }
-  if (existsSync10(join8(outDir, "slabinfo-before.txt"))) {
-    writeFileSync8(join8(outDir, "slabinfo-after.txt"), readFileSync16("/proc/slabinfo"));
-    status.files.push("slabinfo-after.txt");
-  }
-  if (kmsgMarked) {
-    const dmesg = dmesgText(kmsgStart);
-    writeFileSync8(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
-` : "");
-    status.files.push("dmesg.txt");
-    const splat = splatExcerpt(dmesg);
-    if (splat && status.status === "ok") fail("kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
-    else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
-  }
-  status.timings.collect = seconds2(tc);
-  if (timer) clearTimeout(timer);
-  status.restoreProblems = await undo.undoAll(machineUndo);
-  status.timings.total = seconds2(started);
-  status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
-  status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
-`);
-  const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
-}
-async function unloadWithRetry(name) {
-  let why = "";
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
-    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return { ok: false, why };
-}
-var RunFailure, seconds2;
-var init_run_job = __esm({
-  "src/kernel-side/run-job.ts"() {
-    "use strict";
-    init_module_info();
-    init_exec();
-    init_abortable();
-    init_background();
-    init_allocator_families();
-    init_pair_spec();
-    init_kernel_module();
-    init_function_names();
-    init_job();
-    init_kernel_module();
-    init_kmsg();
-    init_lock();
-    init_hugepages();
-    init_splats();
-    init_trace_setup();
-    init_tracefs();
-    init_undo_executor();
-    init_undo();
-    init_workload();
-    RunFailure = class extends Error {
-      constructor(status, message, logExcerpt) {
-        super(message);
-        this.status = status;
-        this.logExcerpt = logExcerpt;
-        this.name = "RunFailure";
-      }
-      status;
-      logExcerpt;
-    };
-    seconds2 = (from) => Math.round(Date.now() - from) / 1e3;
-  }
-});
-
-// src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync5, writeFileSync as writeFileSync9 } from "node:fs";
-async function cleanupFromState(file, opts = {}) {
-  const state = readUndoState(file);
-  if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
-  const notes = [];
-  if (state.pid !== process.pid && processAlive(state.pid)) {
-    notes.push(`runner pid ${state.pid} was still running: sent SIGTERM`);
-    try {
-      process.kill(state.pid, "SIGTERM");
-    } catch {
-    }
-    const end = Date.now() + (opts.waitSeconds ?? 60) * 1e3;
-    while (Date.now() < end && processAlive(state.pid)) await sleep(200);
-    if (processAlive(state.pid)) {
-      notes.push(`runner pid ${state.pid} did not stop: sent SIGKILL`);
-      try {
-        process.kill(state.pid, "SIGKILL");
-      } catch {
-      }
-      await sleep(500);
-    }
-    const again = readUndoState(file);
-    if (!again) return { nothingToDo: false, undone: 0, problems: [], notes: [...notes, "the runner restored everything itself"] };
-    state.steps = again.steps;
-  }
-  const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
-  if (failed.length === 0) rmSync5(file, { force: true });
-  else writeFileSync9(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
-`);
-  return { nothingToDo: false, undone: state.steps.length, problems, notes };
-}
-var init_cleanup_state = __esm({
-  "src/kernel-side/cleanup-state.ts"() {
-    "use strict";
-    init_abortable();
-    init_lock();
-    init_undo_executor();
-    init_undo();
-  }
-});
-
-// src/cli/target.ts
-var target_exports = {};
-__export(target_exports, {
-  targetCommand: () => targetCommand
-});
-import { readFileSync as readFileSync17 } from "node:fs";
-function option(args, name) {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? args[i + 1] : void 0;
-  if (v === void 0 || v.startsWith("--")) throw new UsageError(`target: ${name} FILE is required (${USAGE2})`);
-  return v;
-}
-function requireRoot(what) {
-  if (typeof process.getuid === "function" && process.getuid() !== 0) {
-    throw new UsageError(`target ${what} must run as root (it loads modules and writes tracefs): run it with sudo`);
-  }
-}
-async function run(args) {
-  const jobFile = option(args, "--job");
-  let text2;
-  try {
-    text2 = readFileSync17(jobFile, "utf8");
-  } catch (e) {
-    throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
-  }
-  const job = parseTargetJob(text2, jobFile);
-  requireRoot("run");
-  const controller = new AbortController();
-  let received = null;
-  const onSignal = (sig) => {
-    if (received) {
-      console.error(`alloc-balance target: ${sig} again; still restoring the kernel's state, please wait`);
-      return;
-    }
-    received = sig;
-    console.error(`alloc-balance target: ${sig}: stopping the workload, unloading the module and restoring tracing`);
-    controller.abort(new RunAborted("cancelled", `the run was cancelled by ${sig}`));
-  };
-  const signals = ["SIGTERM", "SIGINT", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
-  try {
-    const result = await runTargetJob(job, { signal: controller.signal, log: (l) => console.error(`alloc-balance target: ${l}`) });
-    const s = result.status;
-    console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ""}`);
-    console.log(`written: ${result.statusFile}`);
-    for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
-    if (s.restoreProblems.length)
-      console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
-    if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
-    return result.exitCode;
-  } finally {
-    for (const s of signals) process.off(s, onSignal);
-  }
-}
-async function cleanup(args) {
-  const stateFile = option(args, "--state");
-  requireRoot("cleanup");
-  const r = await cleanupFromState(stateFile);
-  for (const n of r.notes) console.error(`alloc-balance target cleanup: ${n}`);
-  if (r.nothingToDo) {
-    console.log("cleanup: nothing to do (the run restored everything)");
-    return 0;
-  }
-  for (const p of r.problems) console.error(`alloc-balance target cleanup: could not restore: ${p}`);
-  console.log(`cleanup: ${r.undone} step(s), ${r.problems.length} problem(s)`);
-  return r.problems.length ? 1 : 0;
-}
-async function targetCommand(args) {
-  const [sub, ...rest] = args;
-  if (sub === "run") return run(rest);
-  if (sub === "cleanup") return cleanup(rest);
-  throw new UsageError(`target: ${sub ? `unknown subcommand "${sub}"` : "missing subcommand"} (${USAGE2})`);
-}
-var USAGE2, SIGNAL_NUMBERS;
-var init_target = __esm({
-  "src/cli/target.ts"() {
-    "use strict";
-    init_errors();
-    init_job();
-    init_run_job();
-    init_cleanup_state();
-    init_abortable();
-    init_help();
-    USAGE2 = usageLine("target");
-    SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-  }
-});
-
-// src/bundle-paths.ts
-import { existsSync as existsSync11, readFileSync as readFileSync18 } from "node:fs";
-import { dirname as dirname4, join as join9 } from "node:path";
-import { fileURLToPath } from "node:url";
-function packageRoot(from = dirname4(fileURLToPath(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 6; i++) {
-    const manifest = join9(dir, "package.json");
-    if (existsSync11(manifest)) {
-      try {
-        if (JSON.parse(readFileSync18(manifest, "utf8")).name === NAME) return dir;
-      } catch {
-      }
-    }
-    const up = dirname4(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
-}
-function cliPath(from = dirname4(fileURLToPath(import.meta.url))) {
-  const beside = join9(from, "cli.js");
-  return existsSync11(beside) ? beside : join9(packageRoot(from), "dist", "cli.js");
-}
-var NAME;
-var init_bundle_paths = __esm({
-  "src/bundle-paths.ts"() {
-    "use strict";
-    NAME = "alloc-balance";
-  }
-});
-
-// src/module-build/build-plan.ts
-import { spawn as spawn5 } from "node:child_process";
-import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync10 } from "node:fs";
-import { dirname as dirname5 } from "node:path";
-function shellQuote(word) {
-  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-function shellCommand(argv) {
-  return argv.map(shellQuote).join(" ");
-}
-function progressLine(line) {
-  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
-  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
-  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
-  return null;
-}
-function writeCommand(path2, content) {
-  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
-}
-function runStep(argv, cwd, env, wrap, onOutput) {
-  return new Promise((done) => {
-    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child = spawn5(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.setEncoding("utf8").on("data", onOutput);
-    child.stderr.setEncoding("utf8").on("data", onOutput);
-    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child.on("close", (code, signal) => done({ code, signal }));
-  });
-}
-async function runBuildPlan(plan, opts = {}) {
-  let log = "";
-  const append = (s) => {
-    log += s;
-    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
-  };
-  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
-  const every = (opts.progressEvery ?? 15) * 1e3;
-  const outcomes = [];
-  for (const step of plan.steps) {
-    const started = Date.now();
-    if (step.kind === "write" && !opts.wrap) {
-      try {
-        mkdirSync7(dirname5(step.path), { recursive: true });
-        writeFileSync10(step.path, step.content);
-      } catch (e) {
-        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
-      }
-      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
-      continue;
-    }
-    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
-    const cwd = step.kind === "write" ? void 0 : step.cwd;
-    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
-    append(`$ ${command}
-`);
-    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = "";
-    let partial = "";
-    let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
-      append(text2);
-      output = (output + text2).slice(-MAX_STEP_OUTPUT);
-      if (!opts.log) return;
-      const lines = (partial + text2).split("\n");
-      partial = lines.pop() ?? "";
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
-          lastProgress = Date.now();
-          break;
-        }
-      }
-    });
-    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
-    if (r.code !== 0) {
-      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return {
-        ok: false,
-        log: log.slice(-MAX_LOG),
-        steps: outcomes,
-        reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output
-      };
-    }
-  }
-  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
-}
-var MAX_LOG, MAX_STEP_OUTPUT;
-var init_build_plan = __esm({
-  "src/module-build/build-plan.ts"() {
-    "use strict";
-    MAX_LOG = 4 * 1024 * 1024;
-    MAX_STEP_OUTPUT = 256 * 1024;
-  }
-});
-
-// src/presets/kni-workload.ts
-function portsFromMask(mask) {
-  const m = /^(0x)?([0-9a-f]+)$/i.exec(mask.trim());
-  if (!m) return null;
-  const value = Number.parseInt(m[2], 16);
-  if (!Number.isSafeInteger(value) || value <= 0 || value >= 2 ** 32) return null;
-  const ports = [];
-  for (let p = 0; p < 32; p++) if (value & 2 ** p) ports.push(p);
-  return ports;
-}
-var init_kni_workload = __esm({
-  "src/presets/kni-workload.ts"() {
-    "use strict";
-    init_build_plan();
-  }
-});
-
-// src/presets/kni-options.ts
-function parseDpdkKniOptions(read, target) {
-  const portmask = read("dpdk-portmask").trim();
-  if (portmask === "") {
-    throw new InputError("dpdk-portmask", "", "the hex mask of the DPDK ports KNI attaches to, e.g. 0x3 for ports 0 and 1 (preset dpdk-kni needs it)");
-  }
-  const ports = portsFromMask(portmask);
-  if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
-  const hugepages = readOptionalNumber(read, "dpdk-hugepages");
-  const driversRaw = read("dpdk-drivers").trim();
-  const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
-  for (const d of drivers) {
-    if (!/^[a-z]+\/[a-z0-9_]+$/.test(d)) throw new InputError("dpdk-drivers", driversRaw, "meson driver names separated by commas, e.g. net/ixgbe,net/i40e");
-  }
-  return {
-    ports,
-    portmask,
-    build: readChoice(read, "dpdk-build"),
-    kthreadMode: readChoice(read, "kni-kthread-mode"),
-    carrier: readChoice(read, "kni-carrier"),
-    portSource: readChoice(read, "dpdk-ports", target === "vm" ? "null" : "nic"),
-    ealArgs: read("dpdk-eal-args").trim(),
-    appArgs: read("dpdk-app-args").trim(),
-    hugepages,
-    drivers
-  };
-}
-var init_kni_options = __esm({
-  "src/presets/kni-options.ts"() {
-    "use strict";
-    init_inputs();
-    init_errors();
-    init_kni_workload();
-  }
-});
-
-// src/presets/kni-pairs.ts
-function defaultKniTrack() {
-  return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
-}
-var KNI_PAIRS;
-var init_kni_pairs = __esm({
-  "src/presets/kni-pairs.ts"() {
-    "use strict";
-    KNI_PAIRS = [
-      {
-        alloc: "alloc_netdev_mqs",
-        free: "free_netdev",
-        exact: true,
-        byDefault: true,
-        note: "kni_ioctl_create allocates the netdev (alloc_netdev -> alloc_netdev_mqs returns it); kni_dev_remove frees it (often inlined or .isra, tail call: the caller shows as kni_ioctl_release or kni_release). On a registered netdev free_netdev only drops a reference: calls are paired, not slab frees. The old ethtool path (igb/ixgbe_kni_probe, lad_dev, up to v19.05) allocates a second netdev through alloc_etherdev_mqs."
-      },
-      {
-        alloc: "kthread_create_on_node",
-        free: "kthread_stop",
-        exact: true,
-        byDefault: true,
-        note: "kthread_create/kthread_run expand to kthread_create_on_node, which returns the task; kthread_stop takes it. kthread_mode=single: one thread at the first interface, stopped on close of /dev/kni; multiple: one per interface, stopped on its release. Other kernel code (workqueues) also creates kthreads: only call sites in rte_kni count."
-      },
-      {
-        alloc: "register_netdev",
-        free: "unregister_netdev",
-        exact: false,
-        byDefault: false,
-        note: "register_netdev returns an int, not the netdev: its return value cannot be paired with unregister_netdev(dev). Both take the netdev as first argument, so calls can be counted (function tracer), not paired per object. Opt in with track: register_netdev:unregister_netdev only with a counting method."
-      },
-      {
-        alloc: "get_user_pages_remote",
-        free: "put_page",
-        exact: false,
-        byDefault: false,
-        note: "IOVA=VA mode: iova_to_phys pins one page with get_user_pages_remote (returns a count; the page comes back through an output array) and drops it with put_page in the same call. put_page is a static inline in <linux/mm.h>: no function to trace. Not traceable as a pair; page references show up in the kmem/slab cross-checks at most."
-      }
-    ];
-  }
-});
-
-// src/settings/settings.ts
-function regex(read, name) {
-  const raw = read(name);
-  if (raw === "") return "";
-  try {
-    new RegExp(raw);
-  } catch (e) {
-    throw new InputError(name, raw, `a valid regular expression (${e.message})`);
-  }
-  return raw;
-}
-function signalSpelling(read) {
-  return (name) => {
-    const raw = read(name).trim().toUpperCase();
-    return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
-  };
-}
-function readFolders(read, name) {
-  const raw = read(name);
-  const folders = raw.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  for (const f of folders) {
-    if (/^\/+$/.test(f) || f.includes("\0")) {
-      throw new InputError(name, raw, "folders of this machine, one a line (absolute, or relative to the workspace), never / itself");
-    }
-  }
-  return folders;
-}
-function parseSettings(read) {
-  const mode = readChoice(read, "mode");
-  const preset = readChoice(read, "preset");
-  const trackRaw = read("track").trim();
-  let track;
-  try {
-    track = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
-  } catch (e) {
-    throw new InputError("track", trackRaw, e.message);
-  }
-  const target = readChoice(read, "target");
-  const settings = {
-    mode,
-    target,
-    preset,
-    moduleDir: readText2(read, "module-dir"),
-    moduleName: readText2(read, "module"),
-    buildCommand: readText2(read, "build-command"),
-    moduleArgs: readText2(read, "module-args"),
-    workload: {
-      command: readText2(read, "workload"),
-      readyPattern: regex(read, "ready-pattern"),
-      readyDelaySeconds: readNumber(read, "ready-delay"),
-      readyTimeoutSeconds: readNumber(read, "ready-timeout"),
-      holdSeconds: readNumber(read, "hold"),
-      stopSignal: readChoice(signalSpelling(read), "stop-signal"),
-      graceSeconds: readNumber(read, "grace")
-    },
-    cycles: readNumber(read, "cycles"),
-    track,
-    failOn: readChoice(read, "fail-on"),
-    inconclusive: readChoice(read, "inconclusive"),
-    githubToken: readText2(read, "github-token"),
-    checkName: readText2(read, "check-name"),
-    reports: readText2(read, "reports"),
-    baseRef: readText2(read, "base-ref"),
-    headRef: readText2(read, "head-ref"),
-    prNumber: readOptionalNumber(read, "pr-number"),
-    allowForkCode: readBool(read, "allow-fork-code"),
-    approvalLabel: readText2(read, "approval-label"),
-    vm: {
-      kernel: readText2(read, "vm-kernel"),
-      memoryMb: readNumber(read, "vm-memory"),
-      cpus: readNumber(read, "vm-cpus"),
-      bootTimeoutSeconds: readNumber(read, "boot-timeout"),
-      folders: readFolders(read, "vm-folders")
-    },
-    traceBufferKb: readNumber(read, "trace-buffer-kb"),
-    stacks: readBool(read, "stacks"),
-    timeoutMinutes: readNumber(read, "timeout-minutes"),
-    outputDir: readText2(read, "output-dir"),
-    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
-    canary: readBool(read, "canary")
-  };
-  if (mode === "report" && settings.reports === "") {
-    throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
-  }
-  if (mode !== "report" && settings.workload.command === "" && preset === "none") {
-    throw new InputError("workload", "", "a shell command to start and stop each cycle (or preset: dpdk-kni)");
-  }
-  return settings;
-}
-var DEFAULT_TRACK;
-var init_settings = __esm({
-  "src/settings/settings.ts"() {
-    "use strict";
-    init_pair_spec();
-    init_errors();
-    init_inputs();
-    init_kni_options();
-    init_kni_pairs();
-    init_inputs();
-    DEFAULT_TRACK = "auto";
-  }
-});
-
-// src/demo/fixture-repo.ts
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync19, writeFileSync as writeFileSync11 } from "node:fs";
-import { join as join10 } from "node:path";
-function replaceOnce(text2, from, to, what) {
-  if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
-  return text2.replace(from, to);
-}
-function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync19(join10(fixtureDir, "kni_like.c"), "utf8");
-  if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
-  switch (variant) {
-    case "fixed":
-      return fixed;
-    case "leaky":
-      return fixed.replace(FIX_LINES, "");
-    case "moved":
-      return replaceOnce(fixed, NET_DEV_FREE, "}\n", "the free_netdev of net_dev");
-    case "oops":
-      return replaceOnce(fixed, "static bool oops_on_load;", "static bool oops_on_load = true;", "oops_on_load");
-    case "warn":
-      return replaceOnce(fixed, "static bool warn_on_release;", "static bool warn_on_release = true;", "warn_on_release");
-    case "broken":
-      return fixed.replace("static int __init kni_like_init(void)\n{", "static int __init kni_like_init(void)\n{\n	undeclared_thing = 1 +;");
-  }
-}
-function git(repo, args) {
-  return execFileSync("git", args, {
-    cwd: repo,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "kni_like",
-      GIT_AUTHOR_EMAIL: "kni_like@example.invalid",
-      GIT_COMMITTER_NAME: "kni_like",
-      GIT_COMMITTER_EMAIL: "kni_like@example.invalid"
-    }
-  }).trim();
-}
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
-  mkdirSync8(dir, { recursive: true });
-  git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
-  copyFileSync(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
-  writeFileSync11(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
-  const shas = [];
-  for (const v of variants) {
-    writeFileSync11(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
-    shas.push(git(dir, ["rev-parse", "HEAD"]));
-  }
-  return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
-}
-function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync8(appDir, { recursive: true });
-  const app = join10(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  return app;
-}
-var NET_DEV_FREE, FIX_LINES;
-var init_fixture_repo = __esm({
-  "src/demo/fixture-repo.ts"() {
-    "use strict";
-    NET_DEV_FREE = "	free_netdev(kdev->net_dev);\n}\n";
-    FIX_LINES = "	if (kdev->lad_dev)\n		free_netdev(kdev->lad_dev);\n";
-  }
-});
-
-// src/sources/git.ts
-import { execFile } from "node:child_process";
-var GitError, git2;
-var init_git = __esm({
-  "src/sources/git.ts"() {
-    "use strict";
-    GitError = class extends Error {
-      constructor(args, code, stderr) {
-        super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no message"}`);
-        this.args = args;
-        this.code = code;
-        this.stderr = stderr;
-        this.name = "GitError";
-      }
-      args;
-      code;
-      stderr;
-    };
-    git2 = (args, cwd) => new Promise((resolve8, reject) => {
-      execFile(
-        "git",
-        args,
-        {
-          cwd,
-          maxBuffer: 64 * 1024 * 1024,
-          env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }
-        },
-        (error, stdout, stderr) => {
-          if (error) {
-            const code = typeof error.code === "number" ? error.code : null;
-            reject(new GitError(args, code, stderr || error.message));
-          } else {
-            resolve8(stdout.trim());
-          }
-        }
-      );
-    });
-  }
-});
-
-// src/sources/worktrees.ts
-import { existsSync as existsSync12 } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import { join as join11, resolve as resolve2 } from "node:path";
-async function hasCommit(git3, repoDir, sha) {
-  try {
-    await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function resolveLocal(git3, repoDir, ref) {
-  try {
-    return await git3(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repoDir);
-  } catch {
-    return null;
-  }
-}
-async function obtain(git3, repoDir, rev, side2, change, options2) {
-  const shallow = await git3(["rev-parse", "--is-shallow-repository"], repoDir) === "true";
-  const fetch2 = async (what) => {
-    const args = ["fetch", "--no-tags", "--no-write-fetch-head", "--quiet", ...shallow ? [`--depth=${options2.depth}`] : [], options2.remote, what];
-    options2.log(`git ${args.join(" ")}`);
-    await git3(args, repoDir);
-  };
-  const tries = [];
-  const attempt = async (what, dst) => {
-    try {
-      await fetch2(`+${what}:${dst}`);
-      return true;
-    } catch (e) {
-      tries.push(`${what}: ${e.message}`);
-      return false;
-    }
-  };
-  const holder = `refs/alloc-balance/${side2}`;
-  if (rev.sha !== "") {
-    if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
-    if (await attempt(rev.sha, holder)) {
-      if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
-    }
-    if (side2 === "head" && change.prNumber !== null && await attempt(`refs/pull/${change.prNumber}/head`, holder)) {
-      if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
-      tries.push(`refs/pull/${change.prNumber}/head does not contain ${rev.sha} (the PR moved on)`);
-    }
-    throw new UsageError(`the ${side2} commit ${rev.sha} cannot be fetched from ${options2.remote}: ${tries.join("; ")}`);
-  }
-  const local = await resolveLocal(git3, repoDir, rev.ref);
-  if (local) return local;
-  const name = rev.ref.startsWith("refs/") ? rev.ref : `refs/heads/${rev.ref}`;
-  for (const candidate of rev.ref.startsWith("refs/") ? [rev.ref] : [name, `refs/tags/${rev.ref}`]) {
-    if (await attempt(candidate, holder)) {
-      const sha = await resolveLocal(git3, repoDir, holder);
-      if (sha) return sha;
-    }
-  }
-  throw new UsageError(`the ${side2} ref "${rev.ref}" is neither a local commit nor a branch or tag of ${options2.remote}: ${tries.join("; ")}`);
-}
-async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
-  const git3 = options2.git ?? git2;
-  const opts = { remote: options2.remote ?? "origin", depth: options2.depth ?? 1, log: options2.log ?? (() => {
-  }) };
-  const repo = resolve2(repoDir);
-  const made = [];
-  const holders = [];
-  let disposed = false;
-  const dispose = async () => {
-    if (disposed) return;
-    disposed = true;
-    await removeWorktrees(repo, made.reverse(), holders, git3);
-  };
-  try {
-    await mkdir(workDir, { recursive: true });
-    const result = { base: { dir: "", sha: "" }, head: { dir: "", sha: "" } };
-    for (const side2 of ["base", "head"]) {
-      holders.push(`refs/alloc-balance/${side2}`);
-      const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join11(workDir, side2));
-      await rm(dir, { recursive: true, force: true });
-      await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
-      made.push(dir);
-      result[side2] = { dir, sha };
-    }
-    return { base: result.base.dir, head: result.head.dir, baseSha: result.base.sha, headSha: result.head.sha, dispose };
-  } catch (error) {
-    await dispose().catch(() => {
-    });
-    throw error;
-  }
-}
-async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base", "refs/alloc-balance/head"], git3 = git2) {
-  const errors = [];
-  for (const dir of dirs) {
-    try {
-      await git3(["worktree", "remove", "--force", dir], repoDir);
-    } catch (e) {
-      if (existsSync12(dir)) errors.push(e.message);
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
-  for (const ref of refs) await git3(["update-ref", "-d", ref], repoDir).catch(() => {
-  });
-  await git3(["worktree", "prune"], repoDir).catch((e) => errors.push(e.message));
-  if (errors.length > 0) throw new Error(`removing the worktrees: ${errors.join("; ")}`);
-}
-var init_worktrees = __esm({
-  "src/sources/worktrees.ts"() {
-    "use strict";
-    init_errors();
-    init_git();
-  }
-});
-
-// src/lab/as-root.ts
-function currentIdentity() {
-  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
-}
-function asRoot(argv, who) {
-  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
-}
-var init_as_root = __esm({
-  "src/lab/as-root.ts"() {
-    "use strict";
-  }
-});
-
-// src/lab/kvm-access.ts
-function udevChangeAllowed(env) {
-  return env.GITHUB_ACTIONS === "true";
-}
-function cpuFlags(cpuinfo) {
-  const m = /^flags\s*:(.*)$/m.exec(cpuinfo);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
-}
-function tcg(why) {
-  return { accel: { kind: "tcg", why } };
-}
-function decideAccel(f) {
-  if (!f.exists) return tcg(TCG_NO_DEVICE);
-  if (!f.cpuFlags.includes("vmx") && !f.cpuFlags.includes("svm")) return tcg(TCG_NO_VIRTUALIZATION);
-  if (f.writable) return { accel: { kind: "kvm", why: `${KVM_DEVICE} read-write, CPU with ${f.cpuFlags.includes("vmx") ? "vmx" : "svm"}` } };
-  if (!f.mayChangeUdev) return tcg(TCG_NOT_ON_ACTIONS);
-  if (!f.canEscalate) return tcg(TCG_NO_ESCALATION);
-  return { openWithUdev: true };
-}
-function decideAfterUdev(writable, failure) {
-  if (failure) return { kind: "tcg", why: `${KVM_DEVICE} not writable and the udev rule to open it failed: ${failure}` };
-  if (!writable) return { kind: "tcg", why: `${KVM_DEVICE} still not writable after the udev rule ${KVM_UDEV_RULE_FILE}` };
-  return { kind: "kvm", why: `${KVM_DEVICE} opened to this user by the udev rule ${KVM_UDEV_RULE_FILE}` };
-}
-function kvmUdevCommands(who) {
-  return [
-    { argv: asRoot(["tee", KVM_UDEV_RULE_FILE], who), input: `${KVM_UDEV_RULE}
-` },
-    { argv: asRoot(["udevadm", "control", "--reload-rules"], who) },
-    { argv: asRoot(["udevadm", "trigger", "--name-match=kvm"], who) },
-    { argv: asRoot(["udevadm", "settle", "--timeout=10"], who) }
-  ];
-}
-function chooseAccel(io, mayChangeUdev) {
-  const exists2 = io.exists();
-  const facts = {
-    exists: exists2,
-    writable: exists2 && io.writable(),
-    cpuFlags: io.cpuFlags(),
-    canEscalate: mayChangeUdev && io.canEscalate(),
-    mayChangeUdev
-  };
-  const first = decideAccel(facts);
-  if ("accel" in first) return first.accel;
-  const failure = io.openWithUdev();
-  const accel = decideAfterUdev(!failure && io.writable(), failure);
-  io.log(
-    accel.kind === "kvm" ? `KVM: ${KVM_DEVICE} was not writable by this user; wrote ${KVM_UDEV_RULE_FILE} (mode 0666) and reloaded udev: VMs run under KVM` : `KVM: ${accel.why}: VMs run under software emulation (TCG)`
-  );
-  return accel;
-}
-var KVM_DEVICE, KVM_UDEV_RULE_FILE, KVM_UDEV_RULE, TCG_NO_DEVICE, TCG_NO_VIRTUALIZATION, TCG_NO_ESCALATION, TCG_NOT_ON_ACTIONS;
-var init_kvm_access = __esm({
-  "src/lab/kvm-access.ts"() {
-    "use strict";
-    init_as_root();
-    KVM_DEVICE = "/dev/kvm";
-    KVM_UDEV_RULE_FILE = "/etc/udev/rules.d/99-alloc-balance-kvm.rules";
-    KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"';
-    TCG_NO_DEVICE = `no ${KVM_DEVICE}`;
-    TCG_NO_VIRTUALIZATION = "the CPU offers no vmx/svm (nested virtualization off)";
-    TCG_NO_ESCALATION = `${KVM_DEVICE} not writable and no root or passwordless sudo to open it`;
-    TCG_NOT_ON_ACTIONS = `${KVM_DEVICE} not writable by this user, and udev is changed only under GitHub Actions (give this user read-write access to ${KVM_DEVICE}, e.g. its group)`;
-  }
-});
-
-// src/lab/kvm-host.ts
-import { spawnSync } from "node:child_process";
-import { closeSync as closeSync5, existsSync as existsSync13, openSync as openSync5, readFileSync as readFileSync20 } from "node:fs";
-function opensReadWrite(path2) {
-  try {
-    closeSync5(openSync5(path2, "r+"));
-    return true;
-  } catch {
-    return false;
-  }
-}
-function readCpuinfo() {
-  try {
-    return readFileSync20("/proc/cpuinfo", "utf8");
-  } catch {
-    return "";
-  }
-}
-function runAll(who) {
-  for (const c of kvmUdevCommands(who)) {
-    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
-    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
-    if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
-  }
-  return null;
-}
-function hostKvmIo(who, log) {
-  return {
-    exists: () => existsSync13(KVM_DEVICE),
-    writable: () => opensReadWrite(KVM_DEVICE),
-    cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
-    openWithUdev: () => runAll(who),
-    log
-  };
-}
-function hostAccel(mayChangeUdev, log = () => {
-}) {
-  return chooseAccel(hostKvmIo(currentIdentity(), log), mayChangeUdev);
-}
-var COMMAND_TIMEOUT_MS;
-var init_kvm_host = __esm({
-  "src/lab/kvm-host.ts"() {
-    "use strict";
-    init_as_root();
-    init_kvm_access();
-    COMMAND_TIMEOUT_MS = 3e4;
-  }
-});
-
-// src/lab/console-watch.ts
-var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
-var init_console_watch = __esm({
-  "src/lab/console-watch.ts"() {
-    "use strict";
-    init_guest_scripts();
-    SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|sysrq: Trigger a crash|Unable to handle kernel/;
-    PANIC = /Kernel panic - not syncing/;
-    SPLAT_END = /---\[ end Kernel panic/;
-    CONTEXT_BEFORE = 5;
-    TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
-    RECENT_LINES = 40;
-    EXCERPT_MAX_LINES = 200;
-    ConsoleWatch = class {
-      constructor(nonce, events = {}, headMax = 32 * 1024, tailMax = 224 * 1024) {
-        this.nonce = nonce;
-        this.events = events;
-        this.headMax = headMax;
-        this.tailMax = tailMax;
-      }
-      nonce;
-      events;
-      headMax;
-      tailMax;
-      partial = "";
-      recent = [];
-      excerptLines = null;
-      excerptDone = false;
-      head = "";
-      tail = [];
-      tailBytes = 0;
-      omitted = 0;
-      initSeen = false;
-      jobStarted = false;
-      exitCode = null;
-      setupFailure = null;
-      kernelPanic = false;
-      push(chunk) {
-        this.keep(chunk);
-        const lines = (this.partial + chunk).split("\n");
-        this.partial = lines.pop() ?? "";
-        if (this.partial.length > 64 * 1024) {
-          lines.push(this.partial);
-          this.partial = "";
-        }
-        for (const line of lines) this.line(line.replace(/\r$/, ""));
-      }
-      /** Call once the stream ended: the last line may have no newline. */
-      end() {
-        if (this.partial) this.line(this.partial.replace(/\r$/, ""));
-        this.partial = "";
-      }
-      /** The console text, capped: its beginning and its end, with the size of what was left out. */
-      text() {
-        const gap = this.omitted ? `
-[... ${this.omitted} bytes of console output omitted ...]
-` : "";
-        return this.head + gap + this.tail.join("");
-      }
-      /** The kernel splat (a few lines before it to its end), or '' when there was none. */
-      excerpt() {
-        return this.excerptLines?.map((l) => l.replace(TERMINAL_CONTROL, "")).join("\n") ?? "";
-      }
-      keep(chunk) {
-        if (this.head.length < this.headMax) {
-          const room = this.headMax - this.head.length;
-          this.head += chunk.slice(0, room);
-          chunk = chunk.slice(room);
-          if (!chunk) return;
-        }
-        this.tail.push(chunk);
-        this.tailBytes += chunk.length;
-        while (this.tailBytes > this.tailMax && this.tail.length > 1) {
-          const dropped = this.tail.shift();
-          this.tailBytes -= dropped.length;
-          this.omitted += dropped.length;
-        }
-      }
-      line(line) {
-        const at = line.indexOf(MARKER2);
-        if (at >= 0)
-          this.marker(
-            line.slice(at + MARKER2.length).trim().split(/\s+/)
-          );
-        const panic = PANIC.test(line) && !this.kernelPanic;
-        if (this.excerptLines && !this.excerptDone) {
-          this.excerptLines.push(line);
-          if (SPLAT_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
-        } else if (!this.excerptLines && SPLAT_START.test(line)) {
-          this.excerptLines = [...this.recent.slice(-CONTEXT_BEFORE), line];
-        } else if (panic) {
-          this.excerptLines = [...this.recent, line];
-          this.excerptDone = false;
-        }
-        if (panic) {
-          this.kernelPanic = true;
-          this.events.panic?.();
-        }
-        this.recent.push(line);
-        if (this.recent.length > RECENT_LINES) this.recent.shift();
-      }
-      marker(words) {
-        if (words[0] === "init" && !this.initSeen) {
-          this.initSeen = true;
-          this.events.init?.(Number(words[1]));
-        } else if (words[0] === "setup-failed") {
-          this.setupFailure = words.slice(1).join(" ");
-          this.events.setupFailed?.(this.setupFailure);
-        } else if (words[0] === this.nonce && words[1] === "job-start" && !this.jobStarted) {
-          this.jobStarted = true;
-          this.events.jobStart?.();
-        } else if (words[0] === this.nonce && words[1] === "job-exit" && /^\d+$/.test(words[2] ?? "")) {
-          this.exitCode = Number(words[2]);
-          this.events.jobExit?.(this.exitCode);
-        }
-      }
-    };
-  }
-});
-
-// src/sandbox/system-view.ts
-import { existsSync as existsSync14, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
-import { dirname as dirname6, sep } from "node:path";
-function systemView(fs2 = hostFs) {
-  const folders = ["/usr"];
-  const links = [];
-  for (const name of SYSTEM_TOP) {
-    const path2 = `/${name}`;
-    const kind = fs2.kind(path2);
-    if (kind === "dir") folders.push(path2);
-    else if (kind === "link") links.push({ path: path2, target: fs2.readlink(path2) });
-  }
-  const names = [...ETC_ALLOW, ...fs2.list("/etc").filter((n) => ETC_PYTHON.test(n))];
-  const etc = [...new Set(names)].map((n) => `/etc/${n}`).filter((p) => fs2.kind(p) !== "none");
-  return { folders, links, etc };
-}
-function isWithin(path2, folder) {
-  return path2 === folder || path2.startsWith(folder.endsWith(sep) ? folder : folder + sep);
-}
-function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync14(p)).map((p) => realpathSync(p));
-  const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
-  const kept = [];
-  for (const p of sorted) {
-    if (p === "/") throw new Error("the whole host root cannot be shared with PR code");
-    if (![...covered, ...kept].some((c) => isWithin(p, c))) kept.push(p);
-  }
-  return kept;
-}
-function installPrefix(program) {
-  const real = existsSync14(program) ? realpathSync(program) : program;
-  const bin = dirname6(real);
-  return bin.endsWith(`${sep}bin`) ? dirname6(bin) : bin;
-}
-var ETC_ALLOW, ETC_PYTHON, SYSTEM_TOP, hostFs;
-var init_system_view = __esm({
-  "src/sandbox/system-view.ts"() {
-    "use strict";
-    ETC_ALLOW = [
-      "passwd",
-      "group",
-      "nsswitch.conf",
-      "ld.so.cache",
-      "ld.so.conf",
-      "ld.so.conf.d",
-      "alternatives",
-      "localtime",
-      "timezone",
-      "os-release",
-      "debian_version",
-      "lsb-release",
-      "hosts",
-      "host.conf",
-      "protocols",
-      "services",
-      "mime.types",
-      "perl"
-    ];
-    ETC_PYTHON = /^python3(\.\d+)?$/;
-    SYSTEM_TOP = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
-    hostFs = {
-      kind(path2) {
-        try {
-          const st = lstatSync(path2);
-          return st.isSymbolicLink() ? "link" : st.isDirectory() ? "dir" : "file";
-        } catch {
-          return "none";
-        }
-      },
-      readlink: (path2) => readlinkSync(path2),
-      list: (dir) => {
-        try {
-          return readdirSync5(dir);
-        } catch {
-          return [];
-        }
-      }
-    };
-  }
-});
-
-// src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync6 } from "node:fs";
-import { join as join12 } from "node:path";
-function scrubGuestOutput(dir, rel = "") {
-  const changed = [];
-  let names;
-  try {
-    names = readdirSync6(join12(dir, rel));
-  } catch {
-    return changed;
-  }
-  for (const name of names) {
-    const path2 = join12(rel, name);
-    const full = join12(dir, path2);
-    const st = lstatSync2(full);
-    if (st.isDirectory()) {
-      if (st.mode & SET_ID_BITS) {
-        chmodSync(full, st.mode & 511);
-        changed.push(`${path2}/ (set-ID bits)`);
-      }
-      changed.push(...scrubGuestOutput(dir, path2));
-    } else if (st.isFile()) {
-      if (st.mode & SET_ID_BITS) {
-        chmodSync(full, st.mode & 511);
-        changed.push(`${path2} (set-ID bits)`);
-      }
-    } else {
-      rmSync6(full, { force: true });
-      changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
-    }
-  }
-  return changed;
-}
-var SET_ID_BITS;
-var init_guest_output = __esm({
-  "src/lab/guest-output.ts"() {
-    "use strict";
-    SET_ID_BITS = 3072;
-  }
-});
-
-// src/lab/qemu-args.ts
-function optValue(s) {
-  return s.replace(/,/g, ",,");
-}
-function qemuArgs(c) {
-  const append = [...BASE_APPEND, ...c.extraAppend ?? []];
-  const readOnly = (path2, tag) => ["-virtfs", `local,path=${optValue(path2)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
-  return [
-    "-accel",
-    c.accel === "tcg" ? TCG_ACCEL : c.accel,
-    "-cpu",
-    c.accel === "kvm" ? "host" : "max",
-    "-m",
-    String(c.memoryMb),
-    "-smp",
-    String(c.cpus),
-    "-kernel",
-    c.vmlinux,
-    "-initrd",
-    c.initrd,
-    "-append",
-    append.join(" "),
-    "-nographic",
-    "-serial",
-    "mon:stdio",
-    "-no-reboot",
-    "-nic",
-    "none",
-    ...readOnly(c.ctlDir, CTL_TAG),
-    ...c.shares.flatMap((path2, i) => readOnly(path2, `${SHARE_TAG_PREFIX}${i}`)),
-    "-virtfs",
-    `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
-  ];
-}
-var BASE_APPEND, TCG_ACCEL;
-var init_qemu_args = __esm({
-  "src/lab/qemu-args.ts"() {
-    "use strict";
-    init_guest_scripts();
-    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
-    TCG_ACCEL = "tcg,thread=single";
-  }
-});
-
-// src/lab/run-in-guest.ts
-import { spawn as spawn6 } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync15, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
-import { tmpdir } from "node:os";
-import { isAbsolute, join as join13 } from "node:path";
-import { StringDecoder } from "node:string_decoder";
-function validateJob(job) {
-  if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
-    throw new UsageError("guest job: argv must be a non-empty list of strings without NUL characters");
-  }
-  if (job.argv[0].includes("=")) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
-  for (const [name, value] of [
-    ["cwd", job.cwd],
-    ["outDir", job.outDir]
-  ]) {
-    if (typeof value !== "string" || !isAbsolute(value) || /[\0\n]/.test(value)) {
-      throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
-    }
-  }
-  if (job.outDir === "/") throw new UsageError("guest job: outDir must not be /");
-  if (!(job.timeoutSeconds > 0) || !Number.isFinite(job.timeoutSeconds)) {
-    throw new UsageError(`guest job: timeoutSeconds ${job.timeoutSeconds} must be a positive number`);
-  }
-  for (const [k, v] of Object.entries(job.env ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== "string" || v.includes("\0")) {
-      throw new UsageError(`guest job: environment variable "${k}" must be a name (letters, digits, _) with a string value`);
-    }
-  }
-}
-async function runInGuest(kernel, job, opts = {}) {
-  validateJob(job);
-  opts.signal?.throwIfAborted();
-  for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync15(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
-  }
-  const accel = opts.accel ?? hostAccel(false);
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync9(job.outDir, { recursive: true });
-  rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
-  let base2 = tmpdir();
-  if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
-  opts.onControlDir?.(ctlDir);
-  const nonce = randomBytes(8).toString("hex");
-  const view = systemView();
-  const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join13(ctlDir, "etc"));
-  writeFileSync12(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync12(join13(ctlDir, "job.sh"), jobScript(job));
-  const args = qemuArgs({
-    vmlinux: kernel.vmlinux,
-    initrd: kernel.initrd,
-    accel: accel.kind,
-    memoryMb: opts.memoryMb ?? 1024,
-    cpus: opts.cpus ?? 2,
-    outDir: job.outDir,
-    ctlDir,
-    shares: root.shares,
-    extraAppend: opts.extraAppend
-  });
-  const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync15(p));
-  const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
-  const t0 = performance.now();
-  const since = () => (performance.now() - t0) / 1e3;
-  let initAt = null;
-  let jobStartAt = null;
-  let jobEndAt = null;
-  let timedOut = false;
-  let bootTimedOut = false;
-  let aborted = false;
-  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
-  const child = spawn6(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
-  const timers = /* @__PURE__ */ new Set();
-  const later = (ms, fn) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, ms);
-    timers.add(t);
-    return t;
-  };
-  let exited = false;
-  live++;
-  let killing = false;
-  const stop = () => {
-    if (killing || exited) return;
-    killing = true;
-    child.kill("SIGTERM");
-    later(KILL_GRACE_MS, () => {
-      if (!exited) child.kill("SIGKILL");
-    });
-  };
-  const watch = new ConsoleWatch(nonce, {
-    init: () => {
-      initAt = since();
-    },
-    jobStart: () => {
-      jobStartAt = since();
-      clearTimeout(bootTimer);
-      later(job.timeoutSeconds * 1e3, () => {
-        if (watch.exitCode === null && !watch.kernelPanic) {
-          timedOut = true;
-          stop();
-        }
-      });
-    },
-    jobExit: () => {
-      jobEndAt = since();
-      later(POWEROFF_GRACE_MS, stop);
-    },
-    setupFailed: () => later(POWEROFF_GRACE_MS, stop),
-    panic: () => later(POWEROFF_GRACE_MS, stop)
-  });
-  const bootTimer = later(bootTimeoutMs, () => {
-    bootTimedOut = true;
-    stop();
-  });
-  const onAbort = () => {
-    aborted = true;
-    stop();
-  };
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const decoder = new StringDecoder("utf8");
-  const feed = (text2) => {
-    if (!text2) return;
-    watch.push(text2);
-    consoleLog.write(text2);
-    opts.onConsole?.(text2);
-  };
-  child.stdout.on("data", (b) => feed(decoder.write(b)));
-  let stderr = "";
-  child.stderr.on("data", (b) => {
-    if (stderr.length < 16384) stderr += b.toString("utf8");
-  });
-  let spawnError = null;
-  const exitCode = await new Promise((resolve8) => {
-    child.on("error", (e) => {
-      spawnError = e;
-    });
-    child.on("close", (code2) => resolve8(code2));
-  });
-  exited = true;
-  feed(decoder.end());
-  watch.end();
-  for (const t of timers) clearTimeout(t);
-  opts.signal?.removeEventListener("abort", onAbort);
-  live--;
-  rmSync7(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve8) => consoleLog.end(resolve8));
-  const removedFromOut = scrubGuestOutput(job.outDir);
-  const total = since();
-  const consoleText = watch.text();
-  if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
-  let code = watch.exitCode;
-  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join13(job.outDir, EXIT_CODE_FILE);
-    if (existsSync15(file)) code = Number(readFileSync21(file, "utf8").trim());
-  }
-  if (!watch.initSeen && watch.kernelPanic) {
-    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
-  }
-  if (!watch.kernelPanic) {
-    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
-    if (!watch.initSeen) {
-      const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      const seen = tailLines(consoleText, 5);
-      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
-    }
-    if (jobStartAt === null) {
-      throw new GuestError(
-        bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1e3} s` : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
-        consoleText
-      );
-    }
-  }
-  const runEnd = jobEndAt ?? total;
-  return {
-    exitCode: timedOut || watch.kernelPanic ? null : code,
-    timedOut,
-    kernelPanic: watch.kernelPanic,
-    panicExcerpt: watch.excerpt(),
-    console: consoleText,
-    accel,
-    shared: [...root.shares.slice(view.folders.length), job.outDir],
-    removedFromOut,
-    seconds: {
-      boot: round3(initAt ?? total),
-      run: round3(jobStartAt === null ? 0 : runEnd - jobStartAt),
-      total: round3(total)
-    }
-  };
-}
-function guestRoot(view, job, modulesDir = "") {
-  const wanted = [...job.shares ?? [], modulesDir].filter((p) => p !== "" && !isWithin(p, job.outDir));
-  return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
-}
-function stageEtc(view, dir) {
-  mkdirSync9(dir, { recursive: true });
-  for (const entry of view.etc) {
-    try {
-      cpSync(entry, join13(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
-    } catch {
-    }
-  }
-}
-function round3(n) {
-  return Math.round(n * 1e3) / 1e3;
-}
-function firstLine(text2, re) {
-  return re.exec(text2)?.[0] ?? tailLines(text2, 1);
-}
-function tailLines(text2, n) {
-  return text2.trim().split("\n").slice(-n).join(" | ");
-}
-var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live;
-var init_run_in_guest = __esm({
-  "src/lab/run-in-guest.ts"() {
-    "use strict";
-    init_errors();
-    init_console_watch();
-    init_guest_scripts();
-    init_system_view();
-    init_guest_output();
-    init_kvm_host();
-    init_qemu_args();
-    GuestError = class extends Error {
-      constructor(message, console2) {
-        super(message);
-        this.console = console2;
-        this.name = "GuestError";
-      }
-      console;
-    };
-    KILL_GRACE_MS = 2e3;
-    POWEROFF_GRACE_MS = 15e3;
-    live = 0;
-  }
-});
-
-// src/run/launcher.ts
-import { existsSync as existsSync16 } from "node:fs";
-import { dirname as dirname7, resolve as resolve3 } from "node:path";
-function cap(text2, max = 64 * 1024) {
-  return text2.length > max ? text2.slice(-max) : text2;
-}
-var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner;
-var init_launcher = __esm({
-  "src/run/launcher.ts"() {
-    "use strict";
-    init_kvm_access();
-    init_kvm_host();
-    init_lab_kernel();
-    init_labels();
-    init_run_in_guest();
-    init_errors();
-    init_system_view();
-    VM_DEADLINE_GRACE_SECONDS = 30;
-    VmTargetRunner = class {
-      constructor(lab, launch, opts) {
-        this.lab = lab;
-        this.launch = launch;
-        this.opts = opts;
-        this.kernel = { release: lab.release, buildDir: lab.buildDir };
-      }
-      lab;
-      launch;
-      opts;
-      kernel;
-      chosen;
-      /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
-      accel() {
-        this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
-        return this.chosen;
-      }
-      describe() {
-        return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
-      }
-      async run(jobFile, outDir, cwd, shares) {
-        const accel = this.accel();
-        const outcome = await this.runWith(accel, jobFile, outDir, cwd, shares);
-        return { ...outcome, accel };
-      }
-      async runWith(accel, jobFile, outDir, cwd, shares) {
-        try {
-          const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
-          const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
-          const missing = asked.filter((f) => !existsSync16(f));
-          if (missing.length > 0) {
-            return {
-              exitCode: null,
-              timings: {},
-              output: "",
-              failure: {
-                status: "setup-failed",
-                reason: `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`
-              }
-            };
-          }
-          const r = await runInGuest(
-            this.lab,
-            {
-              argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
-              cwd,
-              outDir,
-              shares: [...shares, ...asked, ...tool, dirname7(jobFile)],
-              timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
-            },
-            {
-              signal: this.opts.signal,
-              memoryMb: this.launch.vm.memoryMb,
-              cpus: this.launch.vm.cpus,
-              bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
-              accel,
-              onConsole: this.opts.onOutput,
-              onControlDir: this.opts.onTempDir
-            }
-          );
-          this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
-          if (r.removedFromOut.length > 0) {
-            this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
-          }
-          const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
-          if (r.kernelPanic) {
-            return {
-              exitCode: r.exitCode,
-              timings: timings2,
-              output: cap(r.console),
-              failure: {
-                status: "kernel-splat",
-                reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
-                excerpt: r.panicExcerpt
-              }
-            };
-          }
-          if (r.timedOut) {
-            const aborted = this.opts.signal?.aborted ?? false;
-            return {
-              exitCode: null,
-              timings: timings2,
-              output: cap(r.console),
-              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
-            };
-          }
-          return { exitCode: r.exitCode, timings: timings2, output: cap(r.console) };
-        } catch (e) {
-          if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
-          if (e instanceof GuestError) {
-            return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
-          }
-          throw e;
-        }
-      }
-    };
-  }
-});
-
-// node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync22, existsSync as existsSync17 } from "fs";
-import { EOL } from "os";
-var Context;
-var init_context = __esm({
-  "node_modules/@actions/github/lib/context.js"() {
-    Context = class {
-      /**
-       * Hydrate the context from the environment
-       */
-      constructor() {
-        var _a2, _b, _c;
-        this.payload = {};
-        if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync17(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
-          } else {
-            const path2 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL}`);
-          }
-        }
-        this.eventName = process.env.GITHUB_EVENT_NAME;
-        this.sha = process.env.GITHUB_SHA;
-        this.ref = process.env.GITHUB_REF;
-        this.workflow = process.env.GITHUB_WORKFLOW;
-        this.action = process.env.GITHUB_ACTION;
-        this.actor = process.env.GITHUB_ACTOR;
-        this.job = process.env.GITHUB_JOB;
-        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
-        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
-        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-        this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
-        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
-        this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
-      }
-      get issue() {
-        const payload = this.payload;
-        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
-      }
-      get repo() {
-        if (process.env.GITHUB_REPOSITORY) {
-          const [owner, repo] = process.env.GITHUB_REPOSITORY.split("/");
-          return { owner, repo };
-        }
-        if (this.payload.repository) {
-          return {
-            owner: this.payload.repository.owner.login,
-            repo: this.payload.repository.name
-          };
-        }
-        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
-      }
-    };
-  }
-});
-
-// node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
-var require_proxy = __commonJS({
-  "node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getProxyUrl = getProxyUrl2;
-    exports2.checkBypass = checkBypass;
-    function getProxyUrl2(reqUrl) {
-      const usingSsl = reqUrl.protocol === "https:";
-      if (checkBypass(reqUrl)) {
-        return void 0;
-      }
-      const proxyVar = (() => {
-        if (usingSsl) {
-          return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
-        } else {
-          return process.env["http_proxy"] || process.env["HTTP_PROXY"];
-        }
-      })();
-      if (proxyVar) {
-        try {
-          return new DecodedURL(proxyVar);
-        } catch (_a2) {
-          if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
-            return new DecodedURL(`http://${proxyVar}`);
-        }
-      } else {
-        return void 0;
-      }
-    }
-    function checkBypass(reqUrl) {
-      if (!reqUrl.hostname) {
-        return false;
-      }
-      const reqHost = reqUrl.hostname;
-      if (isLoopbackAddress(reqHost)) {
-        return true;
-      }
-      const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
-      if (!noProxy) {
-        return false;
-      }
-      let reqPort;
-      if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-      } else if (reqUrl.protocol === "http:") {
-        reqPort = 80;
-      } else if (reqUrl.protocol === "https:") {
-        reqPort = 443;
-      }
-      const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-      if (typeof reqPort === "number") {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-      }
-      for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
-        if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
-          return true;
-        }
-      }
-      return false;
-    }
-    function isLoopbackAddress(host) {
-      const hostLower = host.toLowerCase();
-      return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
-    }
-    var DecodedURL = class extends URL {
-      constructor(url, base2) {
-        super(url, base2);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-      }
-      get username() {
-        return this._decodedUsername;
-      }
-      get password() {
-        return this._decodedPassword;
-      }
-    };
+// node_modules/@actions/http-client/lib/proxy.js
+var init_proxy = __esm({
+  "node_modules/@actions/http-client/lib/proxy.js"() {
   }
 });
 
@@ -26013,6 +21906,6955 @@ var require_undici = __commonJS({
   }
 });
 
+// node_modules/@actions/http-client/lib/index.js
+var tunnel, import_undici, HttpCodes, Headers, MediaTypes, HttpRedirectCodes, HttpResponseRetryCodes;
+var init_lib = __esm({
+  "node_modules/@actions/http-client/lib/index.js"() {
+    init_proxy();
+    tunnel = __toESM(require_tunnel2(), 1);
+    import_undici = __toESM(require_undici(), 1);
+    (function(HttpCodes2) {
+      HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
+      HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
+      HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
+      HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
+      HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
+      HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
+      HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
+      HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
+      HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+      HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
+      HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
+      HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
+      HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
+      HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
+      HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
+      HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+      HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
+      HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+      HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
+      HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
+      HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
+      HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
+      HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
+      HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
+      HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
+      HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+      HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
+    })(HttpCodes || (HttpCodes = {}));
+    (function(Headers2) {
+      Headers2["Accept"] = "accept";
+      Headers2["ContentType"] = "content-type";
+    })(Headers || (Headers = {}));
+    (function(MediaTypes2) {
+      MediaTypes2["ApplicationJson"] = "application/json";
+    })(MediaTypes || (MediaTypes = {}));
+    HttpRedirectCodes = [
+      HttpCodes.MovedPermanently,
+      HttpCodes.ResourceMoved,
+      HttpCodes.SeeOther,
+      HttpCodes.TemporaryRedirect,
+      HttpCodes.PermanentRedirect
+    ];
+    HttpResponseRetryCodes = [
+      HttpCodes.BadGateway,
+      HttpCodes.ServiceUnavailable,
+      HttpCodes.GatewayTimeout
+    ];
+  }
+});
+
+// node_modules/@actions/http-client/lib/auth.js
+var init_auth = __esm({
+  "node_modules/@actions/http-client/lib/auth.js"() {
+  }
+});
+
+// node_modules/@actions/core/lib/oidc-utils.js
+var init_oidc_utils = __esm({
+  "node_modules/@actions/core/lib/oidc-utils.js"() {
+    init_lib();
+    init_auth();
+    init_core();
+  }
+});
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL } from "os";
+import { constants, promises } from "fs";
+var __awaiter, access, appendFile, writeFile, SUMMARY_ENV_VAR, Summary, _summary;
+var init_summary = __esm({
+  "node_modules/@actions/core/lib/summary.js"() {
+    __awaiter = function(thisArg, _arguments, P, generator) {
+      function adopt(value) {
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
+        });
+      }
+      return new (P || (P = Promise))(function(resolve8, reject) {
+        function fulfilled(value) {
+          try {
+            step(generator.next(value));
+          } catch (e) {
+            reject(e);
+          }
+        }
+        function rejected(value) {
+          try {
+            step(generator["throw"](value));
+          } catch (e) {
+            reject(e);
+          }
+        }
+        function step(result) {
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+        }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+      });
+    };
+    ({ access, appendFile, writeFile } = promises);
+    SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+    Summary = class {
+      constructor() {
+        this._buffer = "";
+      }
+      /**
+       * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+       * Also checks r/w permissions.
+       *
+       * @returns step summary file path
+       */
+      filePath() {
+        return __awaiter(this, void 0, void 0, function* () {
+          if (this._filePath) {
+            return this._filePath;
+          }
+          const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+          if (!pathFromEnv) {
+            throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+          }
+          try {
+            yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+          } catch (_a2) {
+            throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+          }
+          this._filePath = pathFromEnv;
+          return this._filePath;
+        });
+      }
+      /**
+       * Wraps content in an HTML tag, adding any HTML attributes
+       *
+       * @param {string} tag HTML tag to wrap
+       * @param {string | null} content content within the tag
+       * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+       *
+       * @returns {string} content wrapped in HTML element
+       */
+      wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+        if (!content) {
+          return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+      }
+      /**
+       * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+       *
+       * @param {SummaryWriteOptions} [options] (optional) options for write operation
+       *
+       * @returns {Promise<Summary>} summary instance
+       */
+      write(options2) {
+        return __awaiter(this, void 0, void 0, function* () {
+          const overwrite = !!(options2 === null || options2 === void 0 ? void 0 : options2.overwrite);
+          const filePath = yield this.filePath();
+          const writeFunc = overwrite ? writeFile : appendFile;
+          yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+          return this.emptyBuffer();
+        });
+      }
+      /**
+       * Clears the summary buffer and wipes the summary file
+       *
+       * @returns {Summary} summary instance
+       */
+      clear() {
+        return __awaiter(this, void 0, void 0, function* () {
+          return this.emptyBuffer().write({ overwrite: true });
+        });
+      }
+      /**
+       * Returns the current summary buffer as a string
+       *
+       * @returns {string} string of summary buffer
+       */
+      stringify() {
+        return this._buffer;
+      }
+      /**
+       * If the summary buffer is empty
+       *
+       * @returns {boolen} true if the buffer is empty
+       */
+      isEmptyBuffer() {
+        return this._buffer.length === 0;
+      }
+      /**
+       * Resets the summary buffer without writing to summary file
+       *
+       * @returns {Summary} summary instance
+       */
+      emptyBuffer() {
+        this._buffer = "";
+        return this;
+      }
+      /**
+       * Adds raw text to the summary buffer
+       *
+       * @param {string} text content to add
+       * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+       *
+       * @returns {Summary} summary instance
+       */
+      addRaw(text2, addEOL = false) {
+        this._buffer += text2;
+        return addEOL ? this.addEOL() : this;
+      }
+      /**
+       * Adds the operating system-specific end-of-line marker to the buffer
+       *
+       * @returns {Summary} summary instance
+       */
+      addEOL() {
+        return this.addRaw(EOL);
+      }
+      /**
+       * Adds an HTML codeblock to the summary buffer
+       *
+       * @param {string} code content to render within fenced code block
+       * @param {string} lang (optional) language to syntax highlight code
+       *
+       * @returns {Summary} summary instance
+       */
+      addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, lang && { lang });
+        const element = this.wrap("pre", this.wrap("code", code), attrs);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML list to the summary buffer
+       *
+       * @param {string[]} items list of items to render
+       * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+       *
+       * @returns {Summary} summary instance
+       */
+      addList(items, ordered = false) {
+        const tag = ordered ? "ol" : "ul";
+        const listItems = items.map((item) => this.wrap("li", item)).join("");
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML table to the summary buffer
+       *
+       * @param {SummaryTableCell[]} rows table rows
+       *
+       * @returns {Summary} summary instance
+       */
+      addTable(rows2) {
+        const tableBody = rows2.map((row) => {
+          const cells = row.map((cell) => {
+            if (typeof cell === "string") {
+              return this.wrap("td", cell);
+            }
+            const { header, data, colspan, rowspan } = cell;
+            const tag = header ? "th" : "td";
+            const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+            return this.wrap(tag, data, attrs);
+          }).join("");
+          return this.wrap("tr", cells);
+        }).join("");
+        const element = this.wrap("table", tableBody);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds a collapsable HTML details element to the summary buffer
+       *
+       * @param {string} label text for the closed state
+       * @param {string} content collapsable content
+       *
+       * @returns {Summary} summary instance
+       */
+      addDetails(label, content) {
+        const element = this.wrap("details", this.wrap("summary", label) + content);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML image tag to the summary buffer
+       *
+       * @param {string} src path to the image you to embed
+       * @param {string} alt text description of the image
+       * @param {SummaryImageOptions} options (optional) addition image attributes
+       *
+       * @returns {Summary} summary instance
+       */
+      addImage(src, alt, options2) {
+        const { width, height } = options2 || {};
+        const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+        const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML section heading element
+       *
+       * @param {string} text heading text
+       * @param {number | string} [level=1] (optional) the heading level, default: 1
+       *
+       * @returns {Summary} summary instance
+       */
+      addHeading(text2, level) {
+        const tag = `h${level}`;
+        const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+        const element = this.wrap(allowedTag, text2);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML thematic break (<hr>) to the summary buffer
+       *
+       * @returns {Summary} summary instance
+       */
+      addSeparator() {
+        const element = this.wrap("hr", null);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML line break (<br>) to the summary buffer
+       *
+       * @returns {Summary} summary instance
+       */
+      addBreak() {
+        const element = this.wrap("br", null);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML blockquote to the summary buffer
+       *
+       * @param {string} text quote text
+       * @param {string} cite (optional) citation url
+       *
+       * @returns {Summary} summary instance
+       */
+      addQuote(text2, cite) {
+        const attrs = Object.assign({}, cite && { cite });
+        const element = this.wrap("blockquote", text2, attrs);
+        return this.addRaw(element).addEOL();
+      }
+      /**
+       * Adds an HTML anchor tag to the summary buffer
+       *
+       * @param {string} text link text/content
+       * @param {string} href hyperlink
+       *
+       * @returns {Summary} summary instance
+       */
+      addLink(text2, href) {
+        const element = this.wrap("a", text2, { href });
+        return this.addRaw(element).addEOL();
+      }
+    };
+    _summary = new Summary();
+  }
+});
+
+// node_modules/@actions/core/lib/path-utils.js
+var init_path_utils = __esm({
+  "node_modules/@actions/core/lib/path-utils.js"() {
+  }
+});
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+var chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
+var init_io_util = __esm({
+  "node_modules/@actions/io/lib/io-util.js"() {
+    ({ chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs.promises);
+    IS_WINDOWS = process.platform === "win32";
+    READONLY = fs.constants.O_RDONLY;
+  }
+});
+
+// node_modules/@actions/io/lib/io.js
+var init_io = __esm({
+  "node_modules/@actions/io/lib/io.js"() {
+    init_io_util();
+  }
+});
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2;
+var init_toolrunner = __esm({
+  "node_modules/@actions/exec/lib/toolrunner.js"() {
+    init_io();
+    init_io_util();
+    IS_WINDOWS2 = process.platform === "win32";
+  }
+});
+
+// node_modules/@actions/exec/lib/exec.js
+var init_exec2 = __esm({
+  "node_modules/@actions/exec/lib/exec.js"() {
+    init_toolrunner();
+  }
+});
+
+// node_modules/@actions/core/lib/platform.js
+import os from "os";
+var platform, arch;
+var init_platform = __esm({
+  "node_modules/@actions/core/lib/platform.js"() {
+    init_exec2();
+    platform = os.platform();
+    arch = os.arch();
+  }
+});
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+var init_core = __esm({
+  "node_modules/@actions/core/lib/core.js"() {
+    init_command();
+    init_file_command();
+    init_utils();
+    init_oidc_utils();
+    init_summary();
+    init_summary();
+    init_path_utils();
+    init_platform();
+    (function(ExitCode2) {
+      ExitCode2[ExitCode2["Success"] = 0] = "Success";
+      ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+    })(ExitCode || (ExitCode = {}));
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-glob-options-helper.js
+var init_internal_glob_options_helper = __esm({
+  "node_modules/@actions/glob/lib/internal-glob-options-helper.js"() {
+    init_core();
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-path-helper.js
+var IS_WINDOWS3;
+var init_internal_path_helper = __esm({
+  "node_modules/@actions/glob/lib/internal-path-helper.js"() {
+    IS_WINDOWS3 = process.platform === "win32";
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-match-kind.js
+var MatchKind;
+var init_internal_match_kind = __esm({
+  "node_modules/@actions/glob/lib/internal-match-kind.js"() {
+    (function(MatchKind2) {
+      MatchKind2[MatchKind2["None"] = 0] = "None";
+      MatchKind2[MatchKind2["Directory"] = 1] = "Directory";
+      MatchKind2[MatchKind2["File"] = 2] = "File";
+      MatchKind2[MatchKind2["All"] = 3] = "All";
+    })(MatchKind || (MatchKind = {}));
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-pattern-helper.js
+var IS_WINDOWS4;
+var init_internal_pattern_helper = __esm({
+  "node_modules/@actions/glob/lib/internal-pattern-helper.js"() {
+    init_internal_path_helper();
+    init_internal_match_kind();
+    IS_WINDOWS4 = process.platform === "win32";
+  }
+});
+
+// node_modules/balanced-match/dist/esm/index.js
+var range;
+var init_esm = __esm({
+  "node_modules/balanced-match/dist/esm/index.js"() {
+    range = (a, b, str) => {
+      let begs, beg, left, right = void 0, result;
+      let ai = str.indexOf(a);
+      let bi = str.indexOf(b, ai + 1);
+      let i = ai;
+      if (ai >= 0 && bi > 0) {
+        if (a === b) {
+          return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+          if (i === ai) {
+            begs.push(i);
+            ai = str.indexOf(a, i + 1);
+          } else if (begs.length === 1) {
+            const r = begs.pop();
+            if (r !== void 0)
+              result = [r, bi];
+          } else {
+            beg = begs.pop();
+            if (beg !== void 0 && beg < left) {
+              left = beg;
+              right = bi;
+            }
+            bi = str.indexOf(b, i + 1);
+          }
+          i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== void 0) {
+          result = [left, right];
+        }
+      }
+      return result;
+    };
+  }
+});
+
+// node_modules/brace-expansion/dist/esm/index.js
+function numeric(str) {
+  return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+}
+function escapeBraces(str) {
+  if (str.indexOf("\\") === -1) {
+    return str;
+  }
+  return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+}
+function unescapeBraces(str) {
+  if (str.indexOf("\0") === -1) {
+    return str;
+  }
+  return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+}
+function pushAll(target, items) {
+  for (let i = 0; i < items.length; i++) {
+    target.push(items[i]);
+  }
+}
+function balancedWithBudget(str, masked, budget) {
+  if (budget.remaining < 0) {
+    return void 0;
+  }
+  const r = range("{", "}", masked);
+  const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
+  budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+  if (!r || budget.remaining < 0) {
+    return void 0;
+  }
+  return {
+    end: r[1],
+    pre: str.slice(0, r[0]),
+    body: str.slice(r[0] + 1, r[1]),
+    post: str.slice(r[1] + 1),
+    unmatched
+  };
+}
+function maskUnmatchedOpens(masked, budget) {
+  budget.remaining -= masked.length;
+  const open2 = [];
+  for (let i = 0; i < masked.length; i++) {
+    const c = masked.charCodeAt(i);
+    if (c === 123) {
+      open2.push(i);
+    } else if (c === 125 && open2.length) {
+      open2.pop();
+    }
+  }
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < open2.length; i++) {
+    const at = open2[i];
+    out += masked.slice(last, at) + "\0";
+    last = at + 1;
+  }
+  return out + masked.slice(last);
+}
+function commaSetFollows(str, budget) {
+  budget.remaining -= str.length;
+  if (budget.remaining < 0) {
+    return false;
+  }
+  let close = false;
+  for (let i = str.length - 1; i >= 0; i--) {
+    const c = str.charCodeAt(i);
+    if (c === 125) {
+      close = true;
+    } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
+      close = false;
+    } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
+      return true;
+    }
+  }
+  return false;
+}
+function parseCommaParts(str, budget) {
+  const parts = [];
+  let carry = "";
+  for (; ; ) {
+    const m = balancedWithBudget(str, str, budget);
+    if (budget.remaining < 0) {
+      return void 0;
+    }
+    if (!m) {
+      const tail2 = str.split(",");
+      tail2[0] = carry + tail2[0];
+      pushAll(parts, tail2);
+      return parts;
+    }
+    const { pre, body, post } = m;
+    const p = pre.split(",");
+    p[0] = carry + p[0];
+    p[p.length - 1] += "{" + body + "}";
+    if (!post.length) {
+      pushAll(parts, p);
+      return parts;
+    }
+    carry = p.pop();
+    pushAll(parts, p);
+    str = post;
+  }
+}
+function bound(value, fallback) {
+  return value === void 0 || isNaN(value) ? fallback : value;
+}
+function expand(str, options2 = {}) {
+  if (!str) {
+    return [];
+  }
+  const max = bound(options2.max, EXPANSION_MAX);
+  const maxLength = bound(options2.maxLength, EXPANSION_MAX_LENGTH);
+  const maxDepth = bound(options2.maxDepth, EXPANSION_MAX_DEPTH);
+  const maxRewrites = bound(options2.maxRewrites, EXPANSION_MAX_REWRITES);
+  const maxSteps = bound(options2.maxSteps, EXPANSION_MAX_STEPS);
+  if (str.slice(0, 2) === "{}") {
+    str = "\\{\\}" + str.slice(2);
+  }
+  return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+}
+function embrace(str) {
+  return "{" + str + "}";
+}
+function isPadded(el) {
+  return /^-?0\d/.test(el);
+}
+function lte(i, y) {
+  return i <= y;
+}
+function gte(i, y) {
+  return i >= y;
+}
+function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+  const out = [];
+  let length = 0;
+  let nonEmpty;
+  outer: for (let a = 0; a < acc.length; a++) {
+    const prefix = acc[a] + pre;
+    let vs = values;
+    if (dropEmpties && !prefix) {
+      if (!nonEmpty)
+        nonEmpty = values.filter((v) => v);
+      vs = nonEmpty;
+    }
+    for (let v = 0; v < vs.length; v++) {
+      if (out.length >= max)
+        break outer;
+      const expansion = prefix + vs[v];
+      if (length + expansion.length > maxLength)
+        break outer;
+      out.push(expansion);
+      length += expansion.length;
+    }
+  }
+  budget.remaining -= out.length;
+  return out;
+}
+function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+  const n = body.split(/\.\./);
+  const N = [];
+  if (n[0] === void 0 || n[1] === void 0) {
+    return N;
+  }
+  const x = numeric(n[0]);
+  const y = numeric(n[1]);
+  const width = Math.max(n[0].length, n[1].length);
+  let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
+  let test = lte;
+  const reverse = y < x;
+  if (reverse) {
+    incr *= -1;
+    test = gte;
+  }
+  const pad = isPadded(n[0]) || isPadded(n[1]);
+  const cost = pad ? width : 1;
+  let length = 0;
+  for (let i = x; test(i, y) && N.length < max; i += incr) {
+    budget.remaining -= cost;
+    if (budget.remaining < 0) {
+      return void 0;
+    }
+    let c;
+    if (isAlphaSequence) {
+      c = String.fromCharCode(i);
+      if (c === "\\") {
+        c = "";
+      }
+    } else {
+      c = String(i);
+      if (pad) {
+        const need = width - c.length;
+        if (need > 0) {
+          const z = new Array(need + 1).join("0");
+          if (i < 0) {
+            c = "-" + z + c.slice(1);
+          } else {
+            c = z + c;
+          }
+        }
+      }
+    }
+    if (length + c.length > maxLength)
+      break;
+    N.push(c);
+    length += c.length;
+  }
+  return N;
+}
+function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+  budget.remaining -= CALL_STEPS;
+  if (depth > maxDepth) {
+    return [str];
+  }
+  let acc = [""];
+  let rewrites = 0;
+  let dropEmpties = false;
+  let firstGroup = true;
+  let masked = str;
+  for (; ; ) {
+    const m = balancedWithBudget(str, masked, budget);
+    if (!m) {
+      return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
+    }
+    if (m.unmatched) {
+      masked = maskUnmatchedOpens(masked, budget);
+    }
+    const pre = m.pre;
+    const literal = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget);
+    if (/\$$/.test(pre)) {
+      acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
+      firstGroup = false;
+      if (!m.post.length)
+        break;
+      str = m.post;
+      masked = masked.slice(m.end + 1);
+      continue;
+    }
+    const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+    const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+    const isSequence = isNumericSequence || isAlphaSequence;
+    const isOptions = m.body.indexOf(",") >= 0;
+    if (!isSequence && !isOptions) {
+      if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+        rewrites++;
+        str = m.pre + "{" + m.body + escClose + m.post;
+        masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+        isTop = true;
+        continue;
+      }
+      return literal();
+    }
+    if (firstGroup) {
+      dropEmpties = isTop && !isSequence;
+      firstGroup = false;
+    }
+    let values;
+    if (isSequence) {
+      values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+      if (!values) {
+        return literal();
+      }
+    } else {
+      let n = parseCommaParts(m.body, budget);
+      if (!n) {
+        return literal();
+      }
+      if (n.length === 1 && n[0] !== void 0) {
+        n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+        if (budget.remaining < 0) {
+          return literal();
+        }
+        if (n.length === 1) {
+          const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
+          if (budget.remaining < 0) {
+            return literal();
+          }
+          acc = next2;
+          if (!m.post.length)
+            break;
+          str = m.post;
+          masked = masked.slice(m.end + 1);
+          continue;
+        }
+      }
+      let dropsEmpties = dropEmpties && !m.post.length && !pre;
+      for (let d = 0; dropsEmpties && d < acc.length; d++) {
+        if (acc[d]) {
+          dropsEmpties = false;
+        }
+      }
+      values = [];
+      let valuesLength = 0;
+      outer: for (let j = 0; j < n.length; j++) {
+        const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+        if (budget.remaining < 0) {
+          return literal();
+        }
+        for (let k = 0; k < expanded.length; k++) {
+          const v = expanded[k];
+          if (dropsEmpties && !v)
+            continue;
+          if (values.length >= max || valuesLength + v.length > maxLength) {
+            break outer;
+          }
+          values.push(v);
+          valuesLength += v.length;
+        }
+      }
+    }
+    const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+    if (budget.remaining < 0) {
+      return literal();
+    }
+    acc = next;
+    if (!m.post.length)
+      break;
+    str = m.post;
+    masked = masked.slice(m.end + 1);
+  }
+  return acc;
+}
+var escSlash, escOpen, escClose, escComma, escPeriod, escSlashPattern, escOpenPattern, escClosePattern, escCommaPattern, escPeriodPattern, slashPattern, openPattern, closePattern, commaPattern, periodPattern, EXPANSION_MAX, EXPANSION_MAX_LENGTH, EXPANSION_MAX_DEPTH, EXPANSION_MAX_REWRITES, EXPANSION_MAX_STEPS, CALL_STEPS;
+var init_esm2 = __esm({
+  "node_modules/brace-expansion/dist/esm/index.js"() {
+    init_esm();
+    escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
+    escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
+    escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
+    escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
+    escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
+    escSlashPattern = new RegExp(escSlash, "g");
+    escOpenPattern = new RegExp(escOpen, "g");
+    escClosePattern = new RegExp(escClose, "g");
+    escCommaPattern = new RegExp(escComma, "g");
+    escPeriodPattern = new RegExp(escPeriod, "g");
+    slashPattern = /\\\\/g;
+    openPattern = /\\{/g;
+    closePattern = /\\}/g;
+    commaPattern = /\\,/g;
+    periodPattern = /\\\./g;
+    EXPANSION_MAX = 1e5;
+    EXPANSION_MAX_LENGTH = 4e6;
+    EXPANSION_MAX_DEPTH = 1e3;
+    EXPANSION_MAX_REWRITES = 1e3;
+    EXPANSION_MAX_STEPS = 2e7;
+    CALL_STEPS = 16;
+  }
+});
+
+// node_modules/minimatch/dist/esm/assert-valid-pattern.js
+var MAX_PATTERN_LENGTH, assertValidPattern;
+var init_assert_valid_pattern = __esm({
+  "node_modules/minimatch/dist/esm/assert-valid-pattern.js"() {
+    MAX_PATTERN_LENGTH = 1024 * 64;
+    assertValidPattern = (pattern) => {
+      if (typeof pattern !== "string") {
+        throw new TypeError("invalid pattern");
+      }
+      if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError("pattern is too long");
+      }
+    };
+  }
+});
+
+// node_modules/minimatch/dist/esm/brace-expressions.js
+var posixClasses, braceEscape, regexpEscape, rangesToString, parseClass;
+var init_brace_expressions = __esm({
+  "node_modules/minimatch/dist/esm/brace-expressions.js"() {
+    posixClasses = {
+      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
+      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
+      "[:ascii:]": ["\\x00-\\x7f", false],
+      "[:blank:]": ["\\p{Zs}\\t", true],
+      "[:cntrl:]": ["\\p{Cc}", true],
+      "[:digit:]": ["\\p{Nd}", true],
+      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
+      "[:lower:]": ["\\p{Ll}", true],
+      "[:print:]": ["\\p{C}", true],
+      "[:punct:]": ["\\p{P}", true],
+      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
+      "[:upper:]": ["\\p{Lu}", true],
+      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
+      "[:xdigit:]": ["A-Fa-f0-9", false]
+    };
+    braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
+    regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    rangesToString = (ranges) => ranges.join("");
+    parseClass = (glob, position) => {
+      const pos = position;
+      if (glob.charAt(pos) !== "[") {
+        throw new Error("not in a brace expression");
+      }
+      const ranges = [];
+      const negs = [];
+      let i = pos + 1;
+      let sawStart = false;
+      let uflag = false;
+      let escaping = false;
+      let negate = false;
+      let endPos = pos;
+      let rangeStart = "";
+      WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === "!" || c === "^") && i === pos + 1) {
+          negate = true;
+          i++;
+          continue;
+        }
+        if (c === "]" && sawStart && !escaping) {
+          endPos = i + 1;
+          break;
+        }
+        sawStart = true;
+        if (c === "\\") {
+          if (!escaping) {
+            escaping = true;
+            i++;
+            continue;
+          }
+        }
+        if (c === "[" && !escaping) {
+          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+            if (glob.startsWith(cls, i)) {
+              if (rangeStart) {
+                return ["$.", false, glob.length - pos, true];
+              }
+              i += cls.length;
+              if (neg)
+                negs.push(unip);
+              else
+                ranges.push(unip);
+              uflag = uflag || u;
+              continue WHILE;
+            }
+          }
+        }
+        escaping = false;
+        if (rangeStart) {
+          if (c > rangeStart) {
+            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
+          } else if (c === rangeStart) {
+            ranges.push(braceEscape(c));
+          }
+          rangeStart = "";
+          i++;
+          continue;
+        }
+        if (glob.startsWith("-]", i + 1)) {
+          ranges.push(braceEscape(c + "-"));
+          i += 2;
+          continue;
+        }
+        if (glob.startsWith("-", i + 1)) {
+          rangeStart = c;
+          i += 2;
+          continue;
+        }
+        ranges.push(braceEscape(c));
+        i++;
+      }
+      if (endPos < i) {
+        return ["", false, 0, false];
+      }
+      if (!ranges.length && !negs.length) {
+        return ["$.", false, glob.length - pos, true];
+      }
+      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+      }
+      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
+      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
+      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
+      return [comb, uflag, endPos - pos, true];
+    };
+  }
+});
+
+// node_modules/minimatch/dist/esm/unescape.js
+var unescape;
+var init_unescape = __esm({
+  "node_modules/minimatch/dist/esm/unescape.js"() {
+    unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+      }
+      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+    };
+  }
+});
+
+// node_modules/minimatch/dist/esm/ast.js
+var _a, types, isExtglobType, isExtglobAST, adoptionMap, adoptionWithSpaceMap, adoptionAnyMap, usurpMap, startNoTraversal, startNoDot, addPatternStart, justDots, reSpecials, regExpEscape, qmark, star, starNoEmpty, ID, AST;
+var init_ast = __esm({
+  "node_modules/minimatch/dist/esm/ast.js"() {
+    init_brace_expressions();
+    init_unescape();
+    types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
+    isExtglobType = (c) => types.has(c);
+    isExtglobAST = (c) => isExtglobType(c.type);
+    adoptionMap = /* @__PURE__ */ new Map([
+      ["!", ["@"]],
+      ["?", ["?", "@"]],
+      ["@", ["@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@"]]
+    ]);
+    adoptionWithSpaceMap = /* @__PURE__ */ new Map([
+      ["!", ["?"]],
+      ["@", ["?"]],
+      ["+", ["?", "*"]]
+    ]);
+    adoptionAnyMap = /* @__PURE__ */ new Map([
+      ["!", ["?", "@"]],
+      ["?", ["?", "@"]],
+      ["@", ["?", "@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@", "?", "*"]]
+    ]);
+    usurpMap = /* @__PURE__ */ new Map([
+      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
+      [
+        "?",
+        /* @__PURE__ */ new Map([
+          ["*", "*"],
+          ["+", "*"]
+        ])
+      ],
+      [
+        "@",
+        /* @__PURE__ */ new Map([
+          ["!", "!"],
+          ["?", "?"],
+          ["@", "@"],
+          ["*", "*"],
+          ["+", "+"]
+        ])
+      ],
+      [
+        "+",
+        /* @__PURE__ */ new Map([
+          ["?", "*"],
+          ["*", "*"]
+        ])
+      ]
+    ]);
+    startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
+    startNoDot = "(?!\\.)";
+    addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
+    justDots = /* @__PURE__ */ new Set(["..", "."]);
+    reSpecials = new Set("().*{}+?[]^$\\!");
+    regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    qmark = "[^/]";
+    star = qmark + "*?";
+    starNoEmpty = qmark + "+?";
+    ID = 0;
+    AST = class {
+      type;
+      #root;
+      #hasMagic;
+      #uflag = false;
+      #parts = [];
+      #parent;
+      #parentIndex;
+      #negs;
+      #filledNegs = false;
+      #options;
+      #toString;
+      // set to true if it's an extglob with no children
+      // (which really means one child of '')
+      #emptyExt = false;
+      id = ++ID;
+      get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+      }
+      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+        return {
+          "@@type": "AST",
+          id: this.id,
+          type: this.type,
+          root: this.#root.id,
+          parent: this.#parent?.id,
+          depth: this.depth,
+          partsLength: this.#parts.length,
+          parts: this.#parts
+        };
+      }
+      constructor(type, parent, options2 = {}) {
+        this.type = type;
+        if (type)
+          this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options2 : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === "!" && !this.#root.#filledNegs)
+          this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+      }
+      get hasMagic() {
+        if (this.#hasMagic !== void 0)
+          return this.#hasMagic;
+        for (const p of this.#parts) {
+          if (typeof p === "string")
+            continue;
+          if (p.type || p.hasMagic)
+            return this.#hasMagic = true;
+        }
+        return this.#hasMagic;
+      }
+      // reconstructs the pattern
+      toString() {
+        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
+      }
+      #fillNegs() {
+        if (this !== this.#root)
+          throw new Error("should only call on root");
+        if (this.#filledNegs)
+          return this;
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while (n = this.#negs.pop()) {
+          if (n.type !== "!")
+            continue;
+          let p = n;
+          let pp = p.#parent;
+          while (pp) {
+            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+              for (const part of n.#parts) {
+                if (typeof part === "string") {
+                  throw new Error("string part in extglob AST??");
+                }
+                part.copyIn(pp.#parts[i]);
+              }
+            }
+            p = pp;
+            pp = p.#parent;
+          }
+        }
+        return this;
+      }
+      push(...parts) {
+        for (const p of parts) {
+          if (p === "")
+            continue;
+          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
+            throw new Error("invalid part: " + p);
+          }
+          this.#parts.push(p);
+        }
+      }
+      toJSON() {
+        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
+        if (this.isStart() && !this.type)
+          ret.unshift([]);
+        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
+          ret.push({});
+        }
+        return ret;
+      }
+      isStart() {
+        if (this.#root === this)
+          return true;
+        if (!this.#parent?.isStart())
+          return false;
+        if (this.#parentIndex === 0)
+          return true;
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+          const pp = p.#parts[i];
+          if (!(pp instanceof _a && pp.type === "!")) {
+            return false;
+          }
+        }
+        return true;
+      }
+      isEnd() {
+        if (this.#root === this)
+          return true;
+        if (this.#parent?.type === "!")
+          return true;
+        if (!this.#parent?.isEnd())
+          return false;
+        if (!this.type)
+          return this.#parent?.isEnd();
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        return this.#parentIndex === pl - 1;
+      }
+      copyIn(part) {
+        if (typeof part === "string")
+          this.push(part);
+        else
+          this.push(part.clone(this));
+      }
+      clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+          c.copyIn(p);
+        }
+        return c;
+      }
+      static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+          let i2 = pos;
+          let acc2 = "";
+          while (i2 < str.length) {
+            const c = str.charAt(i2++);
+            if (escaping || c === "\\") {
+              escaping = !escaping;
+              acc2 += c;
+              continue;
+            }
+            if (inBrace) {
+              if (i2 === braceStart + 1) {
+                if (c === "^" || c === "!") {
+                  braceNeg = true;
+                }
+              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
+                inBrace = false;
+              }
+              acc2 += c;
+              continue;
+            } else if (c === "[") {
+              inBrace = true;
+              braceStart = i2;
+              braceNeg = false;
+              acc2 += c;
+              continue;
+            }
+            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
+            if (doRecurse) {
+              ast.push(acc2);
+              acc2 = "";
+              const ext2 = new _a(c, ast);
+              i2 = _a.#parseAST(str, ext2, i2, opt, extDepth + 1);
+              ast.push(ext2);
+              continue;
+            }
+            acc2 += c;
+          }
+          ast.push(acc2);
+          return i2;
+        }
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = "";
+        while (i < str.length) {
+          const c = str.charAt(i++);
+          if (escaping || c === "\\") {
+            escaping = !escaping;
+            acc += c;
+            continue;
+          }
+          if (inBrace) {
+            if (i === braceStart + 1) {
+              if (c === "^" || c === "!") {
+                braceNeg = true;
+              }
+            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
+              inBrace = false;
+            }
+            acc += c;
+            continue;
+          } else if (c === "[") {
+            inBrace = true;
+            braceStart = i;
+            braceNeg = false;
+            acc += c;
+            continue;
+          }
+          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
+          if (doRecurse) {
+            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+            part.push(acc);
+            acc = "";
+            const ext2 = new _a(c, part);
+            part.push(ext2);
+            i = _a.#parseAST(str, ext2, i, opt, extDepth + depthAdd);
+            continue;
+          }
+          if (c === "|") {
+            part.push(acc);
+            acc = "";
+            parts.push(part);
+            part = new _a(null, ast);
+            continue;
+          }
+          if (c === ")") {
+            if (acc === "" && ast.#parts.length === 0) {
+              ast.#emptyExt = true;
+            }
+            part.push(acc);
+            acc = "";
+            ast.push(...parts, part);
+            return i;
+          }
+          acc += c;
+        }
+        ast.type = null;
+        ast.#hasMagic = void 0;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+      }
+      #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+      }
+      #canAdopt(child, map = adoptionMap) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+      }
+      #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+      }
+      #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push("");
+        gc.push(blank);
+        this.#adopt(child, index);
+      }
+      #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+          if (typeof p === "object")
+            p.#parent = this;
+        }
+        this.#toString = void 0;
+      }
+      #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+      }
+      #canUsurp(child) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canUsurpType(gc.type);
+      }
+      #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        if (!nt)
+          return false;
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+          if (typeof p === "object") {
+            p.#parent = this;
+          }
+        }
+        this.type = nt;
+        this.#toString = void 0;
+        this.#emptyExt = false;
+      }
+      static fromGlob(pattern, options2 = {}) {
+        const ast = new _a(null, void 0, options2);
+        _a.#parseAST(pattern, ast, 0, options2, 0);
+        return ast;
+      }
+      // returns the regular expression if there's magic, or the unescaped
+      // string if not.
+      toMMPattern() {
+        if (this !== this.#root)
+          return this.#root.toMMPattern();
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
+        if (!anyMagic) {
+          return body;
+        }
+        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+          _src: re,
+          _glob: glob
+        });
+      }
+      get options() {
+        return this.#options;
+      }
+      // returns the string match, the regexp source, whether there's magic
+      // in the regexp (so a regular expression is required) and whether or
+      // not the uflag is needed for the regular expression (for posix classes)
+      // TODO: instead of injecting the start/end at this point, just return
+      // the BODY of the regexp, along with the start/end portions suitable
+      // for binding the start/end in either a joined full-path makeRe context
+      // (where we bind to (^|/), or a standalone matchPart context (where
+      // we bind to ^, and not /).  Otherwise slashes get duped!
+      //
+      // In part-matching mode, the start is:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: ^(?!\.\.?$)
+      // - if dots allowed or not possible: ^
+      // - if dots possible and not allowed: ^(?!\.)
+      // end is:
+      // - if not isEnd(): nothing
+      // - else: $
+      //
+      // In full-path matching mode, we put the slash at the START of the
+      // pattern, so start is:
+      // - if first pattern: same as part-matching mode
+      // - if not isStart(): nothing
+      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+      // - if dots allowed or not possible: /
+      // - if dots possible and not allowed: /(?!\.)
+      // end is:
+      // - if last pattern, same as part-matching mode
+      // - else nothing
+      //
+      // Always put the (?:$|/) on negated tails, though, because that has to be
+      // there to bind the end of the negated pattern portion, and it's easier to
+      // just stick it in now rather than try to inject it later in the middle of
+      // the pattern.
+      //
+      // We can just always return the same end, and leave it up to the caller
+      // to know whether it's going to be used joined or in parts.
+      // And, if the start is adjusted slightly, can do the same there:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+      // - if dots allowed or not possible: (?:/|^)
+      // - if dots possible and not allowed: (?:/|^)(?!\.)
+      //
+      // But it's better to have a simpler binding without a conditional, for
+      // performance, so probably better to return both start options.
+      //
+      // Then the caller just ignores the end if it's not the first pattern,
+      // and the start always gets applied.
+      //
+      // But that's always going to be $ if it's the ending pattern, or nothing,
+      // so the caller can just attach $ at the end of the pattern when building.
+      //
+      // So the todo is:
+      // - better detect what kind of start is needed
+      // - return both flavors of starting pattern
+      // - attach $ at the end of the pattern when creating the actual RegExp
+      //
+      // Ah, but wait, no, that all only applies to the root when the first pattern
+      // is not an extglob. If the first pattern IS an extglob, then we need all
+      // that dot prevention biz to live in the extglob portions, because eg
+      // +(*|.x*) can match .xy but not .yx.
+      //
+      // So, return the two flavors if it's #root and the first child is not an
+      // AST, otherwise leave it to the child AST to handle it, and there,
+      // use the (?:^|/) style of start binding.
+      //
+      // Even simplified further:
+      // - Since the start for a join is eg /(?!\.) and the start for a part
+      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+      // or start or whatever) and prepend ^ or / at the Regexp construction.
+      toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+          this.#flatten();
+          this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+          const src = this.#parts.map((p) => {
+            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
+            this.#hasMagic = this.#hasMagic || hasMagic;
+            this.#uflag = this.#uflag || uflag;
+            return re;
+          }).join("");
+          let start2 = "";
+          if (this.isStart()) {
+            if (typeof this.#parts[0] === "string") {
+              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+              if (!dotTravAllowed) {
+                const aps = addPatternStart;
+                const needNoTrav = (
+                  // dots are allowed, and the pattern starts with [ or .
+                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
+                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
+                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
+                );
+                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
+              }
+            }
+          }
+          let end = "";
+          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
+            end = "(?:$|\\/)";
+          }
+          const final2 = start2 + src + end;
+          return [
+            final2,
+            unescape(src),
+            this.#hasMagic = !!this.#hasMagic,
+            this.#uflag
+          ];
+        }
+        const repeated = this.type === "*" || this.type === "+";
+        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
+          const s = this.toString();
+          const me = this;
+          me.#parts = [s];
+          me.type = null;
+          me.#hasMagic = void 0;
+          return [s, unescape(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+          bodyDotAllowed = "";
+        }
+        if (bodyDotAllowed) {
+          body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        let final = "";
+        if (this.type === "!" && this.#emptyExt) {
+          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
+        } else {
+          const close = this.type === "!" ? (
+            // !() must match something,but !(x) can match ''
+            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
+          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
+          final = start + body + close;
+        }
+        return [
+          final,
+          unescape(body),
+          this.#hasMagic = !!this.#hasMagic,
+          this.#uflag
+        ];
+      }
+      #flatten() {
+        if (!isExtglobAST(this)) {
+          for (const p of this.#parts) {
+            if (typeof p === "object") {
+              p.#flatten();
+            }
+          }
+        } else {
+          let iterations = 0;
+          let done = false;
+          do {
+            done = true;
+            for (let i = 0; i < this.#parts.length; i++) {
+              const c = this.#parts[i];
+              if (typeof c === "object") {
+                c.#flatten();
+                if (this.#canAdopt(c)) {
+                  done = false;
+                  this.#adopt(c, i);
+                } else if (this.#canAdoptWithSpace(c)) {
+                  done = false;
+                  this.#adoptWithSpace(c, i);
+                } else if (this.#canUsurp(c)) {
+                  done = false;
+                  this.#usurp(c);
+                }
+              }
+            }
+          } while (!done && ++iterations < 10);
+        }
+        this.#toString = void 0;
+      }
+      #partsToRegExp(dot) {
+        return this.#parts.map((p) => {
+          if (typeof p === "string") {
+            throw new Error("string type in extglob ast??");
+          }
+          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+          this.#uflag = this.#uflag || uflag;
+          return re;
+        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
+      }
+      static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = "";
+        let uflag = false;
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+          const c = glob.charAt(i);
+          if (escaping) {
+            escaping = false;
+            re += (reSpecials.has(c) ? "\\" : "") + c;
+            continue;
+          }
+          if (c === "*") {
+            if (inStar)
+              continue;
+            inStar = true;
+            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+            hasMagic = true;
+            continue;
+          } else {
+            inStar = false;
+          }
+          if (c === "\\") {
+            if (i === glob.length - 1) {
+              re += "\\\\";
+            } else {
+              escaping = true;
+            }
+            continue;
+          }
+          if (c === "[") {
+            const [src, needUflag, consumed, magic] = parseClass(glob, i);
+            if (consumed) {
+              re += src;
+              uflag = uflag || needUflag;
+              i += consumed - 1;
+              hasMagic = hasMagic || magic;
+              continue;
+            }
+          }
+          if (c === "?") {
+            re += qmark;
+            hasMagic = true;
+            continue;
+          }
+          re += regExpEscape(c);
+        }
+        return [re, unescape(glob), !!hasMagic, uflag];
+      }
+    };
+    _a = AST;
+  }
+});
+
+// node_modules/minimatch/dist/esm/escape.js
+var escape;
+var init_escape = __esm({
+  "node_modules/minimatch/dist/esm/escape.js"() {
+    escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+      }
+      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+    };
+  }
+});
+
+// node_modules/minimatch/dist/esm/index.js
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var init_esm3 = __esm({
+  "node_modules/minimatch/dist/esm/index.js"() {
+    init_esm2();
+    init_assert_valid_pattern();
+    init_ast();
+    init_escape();
+    init_unescape();
+    init_ast();
+    init_escape();
+    init_unescape();
+    minimatch = (p, pattern, options2 = {}) => {
+      assertValidPattern(pattern);
+      if (!options2.nocomment && pattern.charAt(0) === "#") {
+        return false;
+      }
+      return new Minimatch(pattern, options2).match(p);
+    };
+    starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+    starDotExtTest = (ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2);
+    starDotExtTestDot = (ext2) => (f) => f.endsWith(ext2);
+    starDotExtTestNocase = (ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
+    };
+    starDotExtTestNocaseDot = (ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => f.toLowerCase().endsWith(ext2);
+    };
+    starDotStarRE = /^\*+\.\*+$/;
+    starDotStarTest = (f) => !f.startsWith(".") && f.includes(".");
+    starDotStarTestDot = (f) => f !== "." && f !== ".." && f.includes(".");
+    dotStarRE = /^\.\*+$/;
+    dotStarTest = (f) => f !== "." && f !== ".." && f.startsWith(".");
+    starRE = /^\*+$/;
+    starTest = (f) => f.length !== 0 && !f.startsWith(".");
+    starTestDot = (f) => f.length !== 0 && f !== "." && f !== "..";
+    qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+    qmarksTestNocase = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    };
+    qmarksTestNocaseDot = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    };
+    qmarksTestDot = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    };
+    qmarksTest = ([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    };
+    qmarksTestNoExt = ([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && !f.startsWith(".");
+    };
+    qmarksTestNoExtDot = ([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && f !== "." && f !== "..";
+    };
+    defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
+    path = {
+      win32: { sep: "\\" },
+      posix: { sep: "/" }
+    };
+    sep = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
+    minimatch.sep = sep;
+    GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
+    minimatch.GLOBSTAR = GLOBSTAR;
+    qmark2 = "[^/]";
+    star2 = qmark2 + "*?";
+    twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
+    twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
+    filter = (pattern, options2 = {}) => (p) => minimatch(p, pattern, options2);
+    minimatch.filter = filter;
+    ext = (a, b = {}) => Object.assign({}, a, b);
+    defaults = (def) => {
+      if (!def || typeof def !== "object" || !Object.keys(def).length) {
+        return minimatch;
+      }
+      const orig = minimatch;
+      const m = (p, pattern, options2 = {}) => orig(p, pattern, ext(def, options2));
+      return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+          constructor(pattern, options2 = {}) {
+            super(pattern, ext(def, options2));
+          }
+          static defaults(options2) {
+            return orig.defaults(ext(def, options2)).Minimatch;
+          }
+        },
+        AST: class AST extends orig.AST {
+          /* c8 ignore start */
+          constructor(type, parent, options2 = {}) {
+            super(type, parent, ext(def, options2));
+          }
+          /* c8 ignore stop */
+          static fromGlob(pattern, options2 = {}) {
+            return orig.AST.fromGlob(pattern, ext(def, options2));
+          }
+        },
+        unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
+        escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
+        filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
+        defaults: (options2) => orig.defaults(ext(def, options2)),
+        makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
+        braceExpand: (pattern, options2 = {}) => orig.braceExpand(pattern, ext(def, options2)),
+        match: (list, pattern, options2 = {}) => orig.match(list, pattern, ext(def, options2)),
+        sep: orig.sep,
+        GLOBSTAR
+      });
+    };
+    minimatch.defaults = defaults;
+    braceExpand = (pattern, options2 = {}) => {
+      assertValidPattern(pattern);
+      if (options2.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        return [pattern];
+      }
+      return expand(pattern, { max: options2.braceExpandMax });
+    };
+    minimatch.braceExpand = braceExpand;
+    makeRe = (pattern, options2 = {}) => new Minimatch(pattern, options2).makeRe();
+    minimatch.makeRe = makeRe;
+    match = (list, pattern, options2 = {}) => {
+      const mm = new Minimatch(pattern, options2);
+      list = list.filter((f) => mm.match(f));
+      if (mm.options.nonull && !list.length) {
+        list.push(pattern);
+      }
+      return list;
+    };
+    minimatch.match = match;
+    globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+    regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    Minimatch = class {
+      options;
+      set;
+      pattern;
+      windowsPathsNoEscape;
+      nonegate;
+      negate;
+      comment;
+      empty;
+      preserveMultipleSlashes;
+      partial;
+      globSet;
+      globParts;
+      nocase;
+      isWindows;
+      platform;
+      windowsNoMagicRoot;
+      maxGlobstarRecursion;
+      regexp;
+      constructor(pattern, options2 = {}) {
+        assertValidPattern(pattern);
+        options2 = options2 || {};
+        this.options = options2;
+        this.maxGlobstarRecursion = options2.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options2.platform || defaultPlatform;
+        this.isWindows = this.platform === "win32";
+        const awe = "allowWindowsEscape";
+        this.windowsPathsNoEscape = !!options2.windowsPathsNoEscape || options2[awe] === false;
+        if (this.windowsPathsNoEscape) {
+          this.pattern = this.pattern.replace(/\\/g, "/");
+        }
+        this.preserveMultipleSlashes = !!options2.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options2.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options2.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot = options2.windowsNoMagicRoot !== void 0 ? options2.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        this.make();
+      }
+      hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+          return true;
+        }
+        for (const pattern of this.set) {
+          for (const part of pattern) {
+            if (typeof part !== "string")
+              return true;
+          }
+        }
+        return false;
+      }
+      debug(..._) {
+      }
+      make() {
+        const pattern = this.pattern;
+        const options2 = this.options;
+        if (!options2.nocomment && pattern.charAt(0) === "#") {
+          this.comment = true;
+          return;
+        }
+        if (!pattern) {
+          this.empty = true;
+          return;
+        }
+        this.parseNegate();
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options2.debug) {
+          this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        let set = this.globParts.map((s, _, __) => {
+          if (this.isWindows && this.windowsNoMagicRoot) {
+            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
+            const isDrive = /^[a-z]:/i.test(s[0]);
+            if (isUNC) {
+              return [
+                ...s.slice(0, 4),
+                ...s.slice(4).map((ss) => this.parse(ss))
+              ];
+            } else if (isDrive) {
+              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+            }
+          }
+          return s.map((ss) => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        this.set = set.filter((s) => s.indexOf(false) === -1);
+        if (this.isWindows) {
+          for (let i = 0; i < this.set.length; i++) {
+            const p = this.set[i];
+            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
+              p[2] = "?";
+            }
+          }
+        }
+        this.debug(this.pattern, this.set);
+      }
+      // various transforms to equivalent pattern sets that are
+      // faster to process in a filesystem walk.  The goal is to
+      // eliminate what we can, and push all ** patterns as far
+      // to the right as possible, even if it increases the number
+      // of patterns that we have to process.
+      preprocess(globParts) {
+        if (this.options.noglobstar) {
+          for (const partset of globParts) {
+            for (let j = 0; j < partset.length; j++) {
+              if (partset[j] === "**") {
+                partset[j] = "*";
+              }
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          globParts = this.firstPhasePreProcess(globParts);
+          globParts = this.secondPhasePreProcess(globParts);
+        } else if (optimizationLevel >= 1) {
+          globParts = this.levelOneOptimize(globParts);
+        } else {
+          globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+      }
+      // just get rid of adjascent ** portions
+      adjascentGlobstarOptimize(globParts) {
+        return globParts.map((parts) => {
+          let gs = -1;
+          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            let i = gs;
+            while (parts[i + 1] === "**") {
+              i++;
+            }
+            if (i !== gs) {
+              parts.splice(gs, i - gs);
+            }
+          }
+          return parts;
+        });
+      }
+      // get rid of adjascent ** and resolve .. portions
+      levelOneOptimize(globParts) {
+        return globParts.map((parts) => {
+          parts = parts.reduce((set, part) => {
+            const prev = set[set.length - 1];
+            if (part === "**" && prev === "**") {
+              return set;
+            }
+            if (part === "..") {
+              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
+                set.pop();
+                return set;
+              }
+            }
+            set.push(part);
+            return set;
+          }, []);
+          return parts.length === 0 ? [""] : parts;
+        });
+      }
+      levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+          parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+          didSomething = false;
+          if (!this.preserveMultipleSlashes) {
+            for (let i = 1; i < parts.length - 1; i++) {
+              const p = parts[i];
+              if (i === 1 && p === "" && parts[0] === "")
+                continue;
+              if (p === "." || p === "") {
+                didSomething = true;
+                parts.splice(i, 1);
+                i--;
+              }
+            }
+            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              didSomething = true;
+              parts.pop();
+            }
+          }
+          let dd = 0;
+          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+            const p = parts[dd - 1];
+            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
+              didSomething = true;
+              parts.splice(dd - 1, 2);
+              dd -= 2;
+            }
+          }
+        } while (didSomething);
+        return parts.length === 0 ? [""] : parts;
+      }
+      // First phase: single-pattern processing
+      // <pre> is 1 or more portions
+      // <rest> is 1 or more portions
+      // <p> is any portion other than ., .., '', or **
+      // <e> is . or ''
+      //
+      // **/.. is *brutal* for filesystem walking performance, because
+      // it effectively resets the recursive walk each time it occurs,
+      // and ** cannot be reduced out by a .. pattern part like a regexp
+      // or most strings (other than .., ., and '') can be.
+      //
+      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+      // <pre>/<e>/<rest> -> <pre>/<rest>
+      // <pre>/<p>/../<rest> -> <pre>/<rest>
+      // **/**/<rest> -> **/<rest>
+      //
+      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+      // this WOULD be allowed if ** did follow symlinks, or * didn't
+      firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+          didSomething = false;
+          for (let parts of globParts) {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+              let gss = gs;
+              while (parts[gss + 1] === "**") {
+                gss++;
+              }
+              if (gss > gs) {
+                parts.splice(gs + 1, gss - gs);
+              }
+              let next = parts[gs + 1];
+              const p = parts[gs + 2];
+              const p2 = parts[gs + 3];
+              if (next !== "..")
+                continue;
+              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
+                continue;
+              }
+              didSomething = true;
+              parts.splice(gs, 1);
+              const other = parts.slice(0);
+              other[gs] = "**";
+              globParts.push(other);
+              gs--;
+            }
+            if (!this.preserveMultipleSlashes) {
+              for (let i = 1; i < parts.length - 1; i++) {
+                const p = parts[i];
+                if (i === 1 && p === "" && parts[0] === "")
+                  continue;
+                if (p === "." || p === "") {
+                  didSomething = true;
+                  parts.splice(i, 1);
+                  i--;
+                }
+              }
+              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+                didSomething = true;
+                parts.pop();
+              }
+            }
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+              const p = parts[dd - 1];
+              if (p && p !== "." && p !== ".." && p !== "**") {
+                didSomething = true;
+                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const splin = needDot ? ["."] : [];
+                parts.splice(dd - 1, 2, ...splin);
+                if (parts.length === 0)
+                  parts.push("");
+                dd -= 2;
+              }
+            }
+          }
+        } while (didSomething);
+        return globParts;
+      }
+      // second phase: multi-pattern dedupes
+      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+      //
+      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+      // ^-- not valid because ** doens't follow symlinks
+      secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+          for (let j = i + 1; j < globParts.length; j++) {
+            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+            if (matched) {
+              globParts[i] = [];
+              globParts[j] = matched;
+              break;
+            }
+          }
+        }
+        return globParts.filter((gs) => gs.length);
+      }
+      partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which2 = "";
+        while (ai < a.length && bi < b.length) {
+          if (a[ai] === b[bi]) {
+            result.push(which2 === "b" ? b[bi] : a[ai]);
+            ai++;
+            bi++;
+          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
+            result.push(a[ai]);
+            ai++;
+          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
+            result.push(b[bi]);
+            bi++;
+          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
+            if (which2 === "b")
+              return false;
+            which2 = "a";
+            result.push(a[ai]);
+            ai++;
+            bi++;
+          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
+            if (which2 === "a")
+              return false;
+            which2 = "b";
+            result.push(b[bi]);
+            ai++;
+            bi++;
+          } else {
+            return false;
+          }
+        }
+        return a.length === b.length && result;
+      }
+      parseNegate() {
+        if (this.nonegate)
+          return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
+          negate = !negate;
+          negateOffset++;
+        }
+        if (negateOffset)
+          this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+      }
+      // set partial to true to test if, for example,
+      // "/a/b" matches the start of "/*/b/*/d"
+      // Partial means, if you run out of file before you run
+      // out of pattern, then that's fine, as long as all
+      // the parts match.
+      matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        if (this.isWindows) {
+          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
+          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
+          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
+          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
+          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
+          if (typeof fdi === "number" && typeof pdi === "number") {
+            const [fd, pd] = [
+              file[fdi],
+              pattern[pdi]
+            ];
+            if (fd.toLowerCase() === pd.toLowerCase()) {
+              pattern[pdi] = fd;
+              patternStartIndex = pdi;
+              fileStartIndex = fdi;
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(GLOBSTAR)) {
+          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+      }
+      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(GLOBSTAR);
+        const [head, body, tail2] = partial ? [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1),
+          []
+        ] : [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1, lastgs),
+          pattern.slice(lastgs + 1)
+        ];
+        if (head.length) {
+          const fileHead = file.slice(fileIndex, fileIndex + head.length);
+          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+            return false;
+          }
+          fileIndex += head.length;
+          patternIndex += head.length;
+        }
+        let fileTailMatch = 0;
+        if (tail2.length) {
+          if (tail2.length + fileIndex > file.length)
+            return false;
+          let tailStart = file.length - tail2.length;
+          if (this.#matchOne(file, tail2, partial, tailStart, 0)) {
+            fileTailMatch = tail2.length;
+          } else {
+            if (file[file.length - 1] !== "" || fileIndex + tail2.length === file.length) {
+              return false;
+            }
+            tailStart--;
+            if (!this.#matchOne(file, tail2, partial, tailStart, 0)) {
+              return false;
+            }
+            fileTailMatch = tail2.length + 1;
+          }
+        }
+        if (!body.length) {
+          let sawSome = !!fileTailMatch;
+          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
+            const f = String(file[i2]);
+            sawSome = true;
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return partial || sawSome;
+        }
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+          if (b === GLOBSTAR) {
+            nonGsPartsSums.push(nonGsParts);
+            currentBody = [[], 0];
+            bodySegments.push(currentBody);
+          } else {
+            currentBody[0].push(b);
+            nonGsParts++;
+          }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+      }
+      // return false for "nope, not matching"
+      // return null for "not matching, cannot keep trying"
+      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+          for (let i = fileIndex; i < file.length; i++) {
+            sawTail = true;
+            const f = file[i];
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return sawTail;
+        }
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+          if (m && globStarDepth < this.maxGlobstarRecursion) {
+            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+            if (sub !== false) {
+              return sub;
+            }
+          }
+          const f = file[fileIndex];
+          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+            return false;
+          }
+          fileIndex++;
+        }
+        return partial || null;
+      }
+      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+          this.debug("matchOne loop");
+          let p = pattern[pi];
+          let f = file[fi];
+          this.debug(pattern, p, f);
+          if (p === false || p === GLOBSTAR) {
+            return false;
+          }
+          let hit;
+          if (typeof p === "string") {
+            hit = f === p;
+            this.debug("string match", p, f, hit);
+          } else {
+            hit = p.test(f);
+            this.debug("pattern match", p, f, hit);
+          }
+          if (!hit)
+            return false;
+        }
+        if (fi === fl && pi === pl) {
+          return true;
+        } else if (fi === fl) {
+          return partial;
+        } else if (pi === pl) {
+          return fi === fl - 1 && file[fi] === "";
+        } else {
+          throw new Error("wtf?");
+        }
+      }
+      braceExpand() {
+        return braceExpand(this.pattern, this.options);
+      }
+      parse(pattern) {
+        assertValidPattern(pattern);
+        const options2 = this.options;
+        if (pattern === "**")
+          return GLOBSTAR;
+        if (pattern === "")
+          return "";
+        let m;
+        let fastTest = null;
+        if (m = pattern.match(starRE)) {
+          fastTest = options2.dot ? starTestDot : starTest;
+        } else if (m = pattern.match(starDotExtRE)) {
+          fastTest = (options2.nocase ? options2.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options2.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
+        } else if (m = pattern.match(qmarksRE)) {
+          fastTest = (options2.nocase ? options2.dot ? qmarksTestNocaseDot : qmarksTestNocase : options2.dot ? qmarksTestDot : qmarksTest)(m);
+        } else if (m = pattern.match(starDotStarRE)) {
+          fastTest = options2.dot ? starDotStarTestDot : starDotStarTest;
+        } else if (m = pattern.match(dotStarRE)) {
+          fastTest = dotStarTest;
+        }
+        const re = AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === "object") {
+          Reflect.defineProperty(re, "test", { value: fastTest });
+        }
+        return re;
+      }
+      makeRe() {
+        if (this.regexp || this.regexp === false)
+          return this.regexp;
+        const set = this.set;
+        if (!set.length) {
+          this.regexp = false;
+          return this.regexp;
+        }
+        const options2 = this.options;
+        const twoStar = options2.noglobstar ? star2 : options2.dot ? twoStarDot : twoStarNoDot;
+        const flags = new Set(options2.nocase ? ["i"] : []);
+        let re = set.map((pattern) => {
+          const pp = pattern.map((p) => {
+            if (p instanceof RegExp) {
+              for (const f of p.flags.split(""))
+                flags.add(f);
+            }
+            return typeof p === "string" ? regExpEscape2(p) : p === GLOBSTAR ? GLOBSTAR : p._src;
+          });
+          pp.forEach((p, i) => {
+            const next = pp[i + 1];
+            const prev = pp[i - 1];
+            if (p !== GLOBSTAR || prev === GLOBSTAR) {
+              return;
+            }
+            if (prev === void 0) {
+              if (next !== void 0 && next !== GLOBSTAR) {
+                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
+              } else {
+                pp[i] = twoStar;
+              }
+            } else if (next === void 0) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
+            } else if (next !== GLOBSTAR) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
+              pp[i + 1] = GLOBSTAR;
+            }
+          });
+          const filtered = pp.filter((p) => p !== GLOBSTAR);
+          if (this.partial && filtered.length >= 1) {
+            const prefixes = [];
+            for (let i = 1; i <= filtered.length; i++) {
+              prefixes.push(filtered.slice(0, i).join("/"));
+            }
+            return "(?:" + prefixes.join("|") + ")";
+          }
+          return filtered.join("/");
+        }).join("|");
+        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open2 + re + close + "$";
+        if (this.partial) {
+          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
+        }
+        if (this.negate)
+          re = "^(?!" + re + ").+$";
+        try {
+          this.regexp = new RegExp(re, [...flags].join(""));
+        } catch {
+          this.regexp = false;
+        }
+        return this.regexp;
+      }
+      slashSplit(p) {
+        if (this.preserveMultipleSlashes) {
+          return p.split("/");
+        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+          return ["", ...p.split(/\/+/)];
+        } else {
+          return p.split(/\/+/);
+        }
+      }
+      match(f, partial = this.partial) {
+        this.debug("match", f, this.pattern);
+        if (this.comment) {
+          return false;
+        }
+        if (this.empty) {
+          return f === "";
+        }
+        if (f === "/" && partial) {
+          return true;
+        }
+        const options2 = this.options;
+        if (this.isWindows) {
+          f = f.split("\\").join("/");
+        }
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, "split", ff);
+        const set = this.set;
+        this.debug(this.pattern, "set", set);
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+          for (let i = ff.length - 2; !filename && i >= 0; i--) {
+            filename = ff[i];
+          }
+        }
+        for (const pattern of set) {
+          let file = ff;
+          if (options2.matchBase && pattern.length === 1) {
+            file = [filename];
+          }
+          const hit = this.matchOne(file, pattern, partial);
+          if (hit) {
+            if (options2.flipNegate) {
+              return true;
+            }
+            return !this.negate;
+          }
+        }
+        if (options2.flipNegate) {
+          return false;
+        }
+        return this.negate;
+      }
+      static defaults(def) {
+        return minimatch.defaults(def).Minimatch;
+      }
+    };
+    minimatch.AST = AST;
+    minimatch.Minimatch = Minimatch;
+    minimatch.escape = escape;
+    minimatch.unescape = unescape;
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-path.js
+var IS_WINDOWS5;
+var init_internal_path = __esm({
+  "node_modules/@actions/glob/lib/internal-path.js"() {
+    init_internal_path_helper();
+    IS_WINDOWS5 = process.platform === "win32";
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-pattern.js
+var IS_WINDOWS6;
+var init_internal_pattern = __esm({
+  "node_modules/@actions/glob/lib/internal-pattern.js"() {
+    init_internal_path_helper();
+    init_esm3();
+    init_internal_match_kind();
+    init_internal_path();
+    IS_WINDOWS6 = process.platform === "win32";
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-search-state.js
+var init_internal_search_state = __esm({
+  "node_modules/@actions/glob/lib/internal-search-state.js"() {
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-globber.js
+var IS_WINDOWS7;
+var init_internal_globber = __esm({
+  "node_modules/@actions/glob/lib/internal-globber.js"() {
+    init_core();
+    init_internal_glob_options_helper();
+    init_internal_pattern_helper();
+    init_internal_match_kind();
+    init_internal_pattern();
+    init_internal_search_state();
+    IS_WINDOWS7 = process.platform === "win32";
+  }
+});
+
+// node_modules/@actions/glob/lib/internal-hash-files.js
+var init_internal_hash_files = __esm({
+  "node_modules/@actions/glob/lib/internal-hash-files.js"() {
+    init_core();
+  }
+});
+
+// node_modules/@actions/glob/lib/glob.js
+var init_glob = __esm({
+  "node_modules/@actions/glob/lib/glob.js"() {
+    init_internal_globber();
+    init_internal_hash_files();
+  }
+});
+
+// src/github/glob.ts
+var init_glob2 = __esm({
+  "src/github/glob.ts"() {
+    "use strict";
+    init_glob();
+  }
+});
+
+// src/github/reports.ts
+function worstVerdict(verdicts) {
+  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
+}
+function isObj(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+function validateReport(value, file) {
+  const bad = (what) => new UsageError(`${file} is not an alloc-balance report: ${what}`);
+  if (!isObj(value)) throw bad("expected a JSON object");
+  if (value.schema !== REPORT_SCHEMA) {
+    throw bad(`"schema" is ${JSON.stringify(value.schema)}, expected "${REPORT_SCHEMA}" (write reports with mode: collect of the same major version)`);
+  }
+  const runner = value.runner;
+  if (!isObj(runner) || typeof runner.name !== "string" || runner.name === "") throw bad('"runner.name" is missing');
+  for (const side2 of ["base", "pr"]) {
+    const s = value[side2];
+    if (!isObj(s) || typeof s.status !== "string") throw bad(`"${side2}.status" is missing`);
+  }
+  const c = value.comparison;
+  if (!isObj(c)) throw bad('"comparison" is missing');
+  if (!VERDICTS.includes(c.verdict)) throw bad(`"comparison.verdict" is ${JSON.stringify(c.verdict)}, expected pass, fail or inconclusive`);
+  if (typeof c.headline !== "string") throw bad('"comparison.headline" is missing');
+  if (!Array.isArray(c.rows)) throw bad('"comparison.rows" is not a list');
+  if (!Array.isArray(c.reasons)) throw bad('"comparison.reasons" is not a list');
+  for (const [i, row] of c.rows.entries()) {
+    if (!isObj(row) || typeof row.pair !== "string" || typeof row.caller !== "string" || typeof row.status !== "string") {
+      throw bad(`"comparison.rows[${i}]" needs pair, caller and status`);
+    }
+  }
+  if (!isObj(c.base) || !isObj(c.pr)) throw bad('"comparison.base" and "comparison.pr" are missing');
+  return value;
+}
+function mergeReports(loaded) {
+  if (loaded.length === 0) throw new UsageError("no report to merge");
+  const seen = /* @__PURE__ */ new Map();
+  const runners = loaded.map(({ file, report }) => {
+    const base2 = report.runner.name;
+    const n = (seen.get(base2) ?? 0) + 1;
+    seen.set(base2, n);
+    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
+  });
+  const verdict = worstVerdict(runners.map((r) => r.verdict));
+  const single = loaded.length === 1;
+  const rows2 = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
+  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
+  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
+  const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
+  const side2 = (key) => ({
+    complete: loaded.every(({ report }) => report.comparison[key].complete),
+    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key].lostEvents, 0),
+    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
+  });
+  const comparison = {
+    verdict,
+    failOn: loaded[0].report.comparison.failOn,
+    headline,
+    reasons,
+    rows: rows2,
+    base: side2("base"),
+    pr: side2("pr")
+  };
+  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
+}
+var REPORT_SCHEMA, VERDICTS, RANK;
+var init_reports = __esm({
+  "src/github/reports.ts"() {
+    "use strict";
+    init_errors();
+    init_glob2();
+    REPORT_SCHEMA = "alloc-balance/report@1";
+    VERDICTS = ["pass", "fail", "inconclusive"];
+    RANK = { pass: 0, inconclusive: 1, fail: 2 };
+  }
+});
+
+// src/github/truncate.ts
+var COMMENT_MAX_CHARS, STEP_SUMMARY_MAX_BYTES;
+var init_truncate = __esm({
+  "src/github/truncate.ts"() {
+    "use strict";
+    COMMENT_MAX_CHARS = 65536;
+    STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
+  }
+});
+
+// src/report/chart.ts
+function series(values, length) {
+  if (values.length === 0) return new Array(length).fill(0);
+  const out = values.slice(0, length);
+  while (out.length < length) out.push(values[values.length - 1]);
+  return out;
+}
+function yRange(values) {
+  const low = Math.floor(Math.min(0, ...values)) - 1;
+  const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
+  return [low, high];
+}
+function growthChart(row) {
+  const base2 = row.base?.growth ?? [];
+  const pr = row.pr?.growth ?? [];
+  const n = Math.max(base2.length, pr.length);
+  if (n < 2) return "";
+  const b = series(base2, n);
+  const p = series(pr, n);
+  const [low, high] = yRange([...b, ...p]);
+  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
+  const padNote = base2.length !== pr.length ? `
+
+The shorter run is drawn flat after its last cycle (base ${base2.length} cycles, PR ${pr.length}).` : "";
+  return [
+    "```mermaid",
+    `%%{init: ${JSON.stringify(init)}}%%`,
+    "xychart-beta",
+    `    title "${row.pair}: base (blue) vs PR (orange)"`,
+    `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(", ")}]`,
+    `    y-axis "outstanding objects" ${low} --> ${high}`,
+    `    line [${b.join(", ")}]`,
+    `    line [${p.join(", ")}]`,
+    "```"
+  ].join("\n") + padNote;
+}
+var LINE_COLOURS, MIN_SPAN;
+var init_chart = __esm({
+  "src/report/chart.ts"() {
+    "use strict";
+    LINE_COLOURS = { base: "#2f81f7", pr: "#e16f24" };
+    MIN_SPAN = 10;
+  }
+});
+
+// src/report/source-links.ts
+function base(ref) {
+  return `${ref.serverUrl.replace(/\/+$/, "")}/${ref.repo}`;
+}
+function encodePath(path2) {
+  return path2.split("/").map(encodeURIComponent).join("/");
+}
+function sourceUrl(location, ref) {
+  const m = /^(.+):(\d+)$/.exec(location);
+  if (!m || m[1].startsWith("/") || m[1].split("/").includes("..")) return null;
+  return `${base(ref)}/blob/${ref.sha}/${encodePath(m[1].replace(/^\.\//, ""))}#L${m[2]}`;
+}
+function commitUrl(sha, ref) {
+  return `${base(ref)}/commit/${sha}`;
+}
+var DEFAULT_SERVER_URL;
+var init_source_links = __esm({
+  "src/report/source-links.ts"() {
+    "use strict";
+    DEFAULT_SERVER_URL = "https://github.com";
+  }
+});
+
+// src/report/markdown.ts
+function escapeCell(text2) {
+  return text2.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+}
+function pairCell(f) {
+  return f ? `${f.allocs}/${f.frees}` : "\u2014";
+}
+function leakedCell(row) {
+  if (row.countedOnly) return "\xB7";
+  const side2 = (f) => f ? fmt(f.leakedPerCycle) : "\u2014";
+  return `${side2(row.base)} \u2192 ${side2(row.pr)}`;
+}
+function locationText(location, source) {
+  const url = source ? sourceUrl(location, source) : null;
+  if (!url) return escapeCell(location);
+  return `[${escapeCell(location.split("/").pop() ?? location)}](${url})`;
+}
+function siteCell(row, source) {
+  if (row.total) return `**${row.pair}** (module)`;
+  const where2 = row.inModule === false ? " (outside the module)" : "";
+  const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
+  return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
+}
+function tableRow(row, verdict, source) {
+  const change = row.countedOnly ? "\xB7" : signed2(row.change);
+  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  return `| ${cells.join(" | ")} |`;
+}
+function details(summary2, body) {
+  return `<details><summary>${summary2}</summary>
+
+${body}
+
+</details>`;
+}
+function objectsBlock(side2, pairs, source) {
+  const lines = [];
+  for (const p of pairs) {
+    const objs = p.objects.filter((o) => o.inModule !== false);
+    if (objs.length === 0) continue;
+    lines.push(`**${pairName(p)}**`, "");
+    for (const o of objs) {
+      const loc = o.location ? ` (${locationText(o.location, source)})` : "";
+      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
+      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+    }
+    lines.push("");
+  }
+  if (lines.length === 0) return null;
+  return details(`Outstanding objects (${side2})`, lines.join("\n").trimEnd());
+}
+function growthBlock(c) {
+  const totals = c.rows.filter((r) => r.total);
+  const parts = [];
+  for (const r of totals) {
+    const chart = growthChart(r);
+    const b = r.base?.growth ?? [];
+    const p = r.pr?.growth ?? [];
+    if (b.length < 2 && p.length < 2) continue;
+    parts.push(`**${r.pair}** \u2014 outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
+    if (chart) parts.push("", chart);
+    parts.push("");
+  }
+  if (parts.length === 0) return null;
+  return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
+}
+function problemsBlock(c, base2, pr) {
+  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
+  const unmatched = [
+    ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
+    ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
+  ];
+  const all = [...lines, ...unmatched];
+  if (all.length === 0) return null;
+  return details("Reasons and problems", all.join("\n"));
+}
+function crossCheckBlock(base2, pr) {
+  const lines = [];
+  for (const [side2, a] of [
+    ["PR", pr],
+    ["base", base2]
+  ]) {
+    for (const x of a?.crossCheck ?? []) {
+      const agree = x.agree ? "\u2705 agree" : "\u26A0\uFE0F differ";
+      lines.push(`- ${side2} ${x.pair}: probes ${x.kprobeAllocs} allocations, function tracer ${x.functionAllocs} calls ${agree}`);
+    }
+    for (const x of a?.slabCheck ?? []) lines.push(`- ${side2} /proc/slabinfo, ${x.text}`);
+    const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
+    if (slab.length) {
+      lines.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+    }
+  }
+  if (lines.length === 0) return null;
+  return details("Cross-checks", lines.join("\n"));
+}
+function sides(c, context3) {
+  const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
+  return `<sub>${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
+}
+function cutNote(rows2, blocks, limit) {
+  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
+  return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
+}
+function renderMarkdown(c, opts = {}) {
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
+  const head = [
+    ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
+    `**${c.headline}**`,
+    "",
+    ...opts.whatToDo ? [opts.whatToDo, ""] : []
+  ];
+  const rows2 = c.rows;
+  const blocks = [
+    growthBlock(c),
+    objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
+    objectsBlock("base", opts.base?.pairs ?? []),
+    problemsBlock(c, opts.base, opts.pr),
+    crossCheckBlock(opts.base, opts.pr)
+  ].filter((b) => b !== null);
+  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source));
+  const footer = ["", sides(c, opts.context)];
+  const assemble = (keptRows, keptBlocks2, note) => {
+    const lines = [...head];
+    if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
+    else lines.push("_No pair was traced._");
+    lines.push(...footer);
+    if (note) lines.push("", note);
+    for (let k = 0; k < keptBlocks2; k++) lines.push("", blocks[k]);
+    return `${lines.join("\n")}
+`;
+  };
+  const kept = rows2.map(() => true);
+  let keptBlocks = blocks.length;
+  let text2 = assemble(kept, keptBlocks, "");
+  if (text2.length <= limit) return text2;
+  const noteFor = () => cutNote(kept.filter((k) => !k).length, blocks.length - keptBlocks, limit);
+  while (keptBlocks > 0) {
+    keptBlocks--;
+    text2 = assemble(kept, keptBlocks, noteFor());
+    if (text2.length <= limit) return text2;
+  }
+  let length = text2.length;
+  for (const totalPass of [false, true]) {
+    for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
+      if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
+      const before = noteFor().length;
+      kept[k] = false;
+      length -= rowLines[k].length + 1;
+      length += noteFor().length - before;
+    }
+  }
+  text2 = assemble(kept, 0, noteFor());
+  if (text2.length <= limit) return text2;
+  const verdict = `**${c.headline}**
+
+${cutNote(rows2.length, blocks.length, limit)}
+`;
+  return verdict.length <= limit ? verdict : verdict.slice(0, limit);
+}
+var TABLE_HEAD;
+var init_markdown = __esm({
+  "src/report/markdown.ts"() {
+    "use strict";
+    init_truncate();
+    init_pair_spec();
+    init_compare();
+    init_chart();
+    init_labels();
+    init_source_links();
+    TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
+  }
+});
+
+// src/report/what-to-do.ts
+function inconclusiveActions(run2) {
+  const { comparison: c, base: base2, pr, canary } = run2;
+  if (c.verdict !== "inconclusive") return [];
+  const actions = [];
+  if (canary && !canary.caught) {
+    actions.push("run on a kernel where the canary is caught (e.g. `target: vm`, another `vm-kernel`): until then no table of this machine is evidence");
+  }
+  if (base2?.status === "cancelled" || pr?.status === "cancelled") {
+    actions.push("re-run the job: it was cancelled before both sides were measured");
+  } else if (base2 && base2.status !== "ok") {
+    actions.push(
+      pr && pr.status === base2.status ? "base and PR fail the same way, so fix the runner or its kernel (the log excerpts below show the failure), then re-run" : "fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run"
+    );
+  }
+  const lostBy = [base2?.analysis?.lostBy, pr?.analysis?.lostBy];
+  const lost = c.base.lostEvents + c.pr.lostEvents;
+  const probes = lostBy.reduce((n, by) => n + (by?.probes ?? 0), 0);
+  if (lost > probes) actions.push("raise `trace-buffer-kb` (per CPU; double it), then re-run");
+  if (probes > 0) actions.push("give the target more CPUs (`vm-cpus`: each adds return-probe instances) or a quieter machine, then re-run");
+  const incomplete = !c.base.complete && c.base.lostEvents === 0 || !c.pr.complete && c.pr.lostEvents === 0;
+  if (incomplete && actions.length === 0) actions.push('fix what "Reasons and problems" below names, then re-run');
+  if (actions.length === 0) actions.push('see "Reasons and problems" below, then re-run');
+  return actions;
+}
+function whatToDoMarkdown(run2) {
+  const actions = inconclusiveActions(run2);
+  if (actions.length === 0) return "";
+  return `Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ${actions.join("; ")}.`;
+}
+var init_what_to_do = __esm({
+  "src/report/what-to-do.ts"() {
+    "use strict";
+  }
+});
+
+// src/cli/compare.ts
+var compare_exports = {};
+__export(compare_exports, {
+  COMPARE_USAGE: () => COMPARE_USAGE,
+  compareCommand: () => compareCommand
+});
+import { readFileSync as readFileSync3 } from "node:fs";
+function load(path2, what) {
+  let text2;
+  try {
+    text2 = readFileSync3(path2, "utf8");
+  } catch (e) {
+    throw new UsageError(`compare: ${what} ${path2}: cannot be read (${e.code ?? e.message})`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text2);
+  } catch {
+    throw new UsageError(`compare: ${what} ${path2}: not JSON; ${EXPECTED}`);
+  }
+  const schema = parsed?.schema;
+  if (typeof schema === "string" && schema.startsWith("alloc-balance/report")) {
+    let report;
+    try {
+      report = validateReport(parsed, path2);
+    } catch (e) {
+      throw new UsageError(`compare: ${e.message}`);
+    }
+    for (const side2 of ["base", "pr"]) {
+      const analysis = report[side2].analysis;
+      const problem2 = analysis === void 0 ? null : checkAnalysis(analysis);
+      if (problem2) throw new UsageError(`compare: ${path2}: "${side2}.analysis" is not an analysis (${problem2}); ${EXPECTED}`);
+    }
+    return { kind: "report", report };
+  }
+  const problem = checkAnalysis(parsed);
+  if (problem) throw new UsageError(`compare: ${what} ${path2}: not an analysis (${problem}); ${EXPECTED}`);
+  return { kind: "analysis", analysis: parsed };
+}
+async function compareCommand(args) {
+  const { values, positionals } = readArgs("compare", args, { "fail-on": { type: "string" }, json: { type: "boolean" }, markdown: { type: "boolean" } }, 2);
+  if (positionals.length === 0) throw new UsageError(`compare: expected two analyses (base then PR) or one report.json; ${COMPARE_USAGE}`);
+  const failOn = values["fail-on"] ?? "new-leak";
+  if (!POLICIES.includes(failOn)) throw new UsageError(`compare: --fail-on "${failOn}" is not a policy; use one of ${POLICIES.join(", ")}`);
+  if (values.json && values.markdown) throw new UsageError("compare: choose one of --json and --markdown");
+  let c;
+  let base2;
+  let pr;
+  let sides2;
+  if (positionals.length === 1) {
+    const one = load(positionals[0], "report");
+    if (one.kind !== "report") {
+      throw new UsageError(`compare: ${positionals[0]} is one analysis: give the base's and the PR's (compare BASE.json PR.json), or the action's report.json`);
+    }
+    const { report } = one;
+    c = decideVerdict(report.base, report.pr, failOn, compare);
+    base2 = report.base.analysis;
+    pr = report.pr.analysis;
+    sides2 = { base: report.base, pr: report.pr };
+  } else {
+    const loaded = [load(positionals[0], "base"), load(positionals[1], "PR")];
+    for (const [k, side2] of loaded.entries()) {
+      if (side2.kind === "report") {
+        throw new UsageError(`compare: ${positionals[k]} is a report of both sides (${REPORT_SCHEMA}): compare it alone (compare ${positionals[k]})`);
+      }
+    }
+    [base2, pr] = loaded.map((s) => s.analysis);
+    c = compare(base2, pr, failOn);
+    sides2 = { base: { status: "ok", analysis: base2 }, pr: { status: "ok", analysis: pr } };
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(c, null, 2)}
+`);
+  else if (values.markdown) process.stdout.write(renderMarkdown(c, { base: base2, pr, whatToDo: whatToDoMarkdown({ comparison: c, ...sides2 }) }));
+  else process.stdout.write(renderText(c, { base: base2, pr }));
+  return VERDICT_EXIT[c.verdict];
+}
+var COMPARE_USAGE, POLICIES, EXPECTED;
+var init_compare2 = __esm({
+  "src/cli/compare.ts"() {
+    "use strict";
+    init_compare();
+    init_analysis_check();
+    init_verdict();
+    init_reports();
+    init_markdown();
+    init_what_to_do();
+    init_text();
+    init_errors();
+    init_args();
+    init_help();
+    init_exit_codes();
+    COMPARE_USAGE = usageLine("compare");
+    POLICIES = ["new-leak", "any-leak", "never"];
+    EXPECTED = `expected the output of "alloc-balance analyze --json" or the action's report.json`;
+  }
+});
+
+// src/lab/command.ts
+import { spawn as spawn2 } from "node:child_process";
+async function mustRun(runner, cmd, args, opts) {
+  const r = await runner.run(cmd, args, opts);
+  if (r.code !== 0) {
+    const tail2 = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ");
+    throw new UsageError(`\`${[cmd, ...args].join(" ")}\` failed (exit ${r.code}): ${tail2}`);
+  }
+  return r.stdout;
+}
+var spawnRunner;
+var init_command2 = __esm({
+  "src/lab/command.ts"() {
+    "use strict";
+    init_errors();
+    spawnRunner = {
+      run(cmd, args, opts = {}) {
+        return new Promise((resolve8, reject) => {
+          const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
+          const out = [];
+          const err = [];
+          child.stdout.on("data", (b) => out.push(b));
+          child.stderr.on("data", (b) => err.push(b));
+          child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
+          child.on("close", (code) => resolve8({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        });
+      }
+    };
+  }
+});
+
+// src/lab/cpio.ts
+function hex8(n) {
+  return n.toString(16).padStart(8, "0");
+}
+function pad4(n) {
+  return Buffer.alloc((4 - n % 4) % 4);
+}
+function record(ino, name, mode, data, rdev = [0, 0]) {
+  const nameBuf = Buffer.from(`${name}\0`, "utf8");
+  const header = `070701${[ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join("")}`;
+  const head = Buffer.concat([Buffer.from(header, "ascii"), nameBuf]);
+  return [head, pad4(head.length), data, pad4(data.length)];
+}
+function cpioArchive(entries) {
+  const parts = [];
+  let ino = 1;
+  for (const e of entries) {
+    const name = e.path.replace(/^\/+/, "");
+    switch (e.kind) {
+      case "dir":
+        parts.push(...record(ino++, name, S_IFDIR | (e.mode ?? 493), Buffer.alloc(0)));
+        break;
+      case "file":
+        parts.push(...record(ino++, name, S_IFREG | (e.mode ?? 420), e.data));
+        break;
+      case "symlink":
+        parts.push(...record(ino++, name, S_IFLNK | 511, Buffer.from(e.target, "utf8")));
+        break;
+      case "chardev":
+        parts.push(...record(ino++, name, S_IFCHR | (e.mode ?? 384), Buffer.alloc(0), [e.major, e.minor]));
+        break;
+    }
+  }
+  parts.push(...record(0, "TRAILER!!!", 0, Buffer.alloc(0)));
+  return Buffer.concat(parts);
+}
+var S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR;
+var init_cpio = __esm({
+  "src/lab/cpio.ts"() {
+    "use strict";
+    S_IFDIR = 16384;
+    S_IFREG = 32768;
+    S_IFLNK = 40960;
+    S_IFCHR = 8192;
+  }
+});
+
+// src/lab/guest-scripts.ts
+import { createHash } from "node:crypto";
+function shQuote(s) {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function initScript(modules) {
+  const opts9p = `trans=virtio,version=9p2000.L,msize=${NINEP_MSIZE}`;
+  return `#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+export PATH=/bin
+halt_now() { sync; poweroff -f; reboot -f; echo o > /proc/sysrq-trigger; sleep 60; }
+fail() { echo "${MARKER2} setup-failed $*"; halt_now; }
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "${MARKER2} init $(cut -d' ' -f1 /proc/uptime)"
+for m in ${modules.join(" ")}; do insmod "$m" || fail "insmod $m"; done
+mkdir -p /mnt/ctl /mnt/ro /mnt/rw /newroot
+mount -t 9p -o ${opts9p},ro ${CTL_TAG} /mnt/ctl || fail "mount of the control folder over 9p"
+. /mnt/ctl/guest.env || fail "cannot read guest.env"
+R=/newroot
+mount -t tmpfs -o mode=0755 tmpfs $R || fail "tmpfs root"
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "tmpfs"
+for l in $LINKS; do ln -s "\${l#*:}" "$R\${l%%:*}" || fail "link \${l%%:*}"; done
+i=0
+while [ "$i" -lt "$SHARE_COUNT" ]; do
+  eval "p=\\$SHARE_$i"
+  mkdir -p "/mnt/ro/$i" "/mnt/rw/u$i" "/mnt/rw/w$i" "$R$p"
+  mount -t 9p -o ${opts9p},cache=loose,ro ${SHARE_TAG_PREFIX}$i "/mnt/ro/$i" || fail "mount of $p over 9p"
+  mount -t overlay overlay -o "lowerdir=/mnt/ro/$i,upperdir=/mnt/rw/u$i,workdir=/mnt/rw/w$i" "$R$p" || fail "overlay over $p"
+  i=$((i + 1))
+done
+mkdir -p $R/etc $R/tmp $R/var/tmp $R/root $R/proc $R/sys $R/dev $R/run $R/mnt
+chmod 1777 $R/tmp $R/var/tmp
+ln -s /run $R/var/run
+cp -a /mnt/ctl/etc/. $R/etc/ || fail "copy of /etc"
+cp /mnt/ctl/job.sh $R${GUEST_JOB} || fail "copy of the job"
+mkdir -p "$R$OUT" && mount -t 9p -o ${opts9p} ${OUT_TAG} "$R$OUT" || fail "mount of $OUT over 9p"
+mount -t proc proc $R/proc || fail "proc"
+mount -t sysfs sysfs $R/sys || fail "sysfs"
+mount -t devtmpfs devtmpfs $R/dev || fail "devtmpfs"
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts || fail "devpts"
+mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || fail "/dev/shm"
+mount -t tracefs tracefs $R/sys/kernel/tracing || fail "tracefs"
+mount -t debugfs debugfs $R/sys/kernel/debug || fail "debugfs"
+mount -t tmpfs -o mode=0755 tmpfs $R/run || fail "/run"
+# The image's in-tree modules beside the headers' build link of /lib/modules/<release>: modprobe works.
+if [ -n "$MODULES" ] && [ -d "$R$MODULES" ]; then
+  rel=$(uname -r)
+  mkdir -p "$R/lib/modules/$rel"
+  for f in "$R$MODULES"/*; do
+    [ -e "$R/lib/modules/$rel/\${f##*/}" ] || ln -s "\${f#$R}" "$R/lib/modules/$rel/\${f##*/}"
+  done
+fi
+echo "${MARKER2} $NONCE job-start $(cut -d' ' -f1 /proc/uptime)"
+chroot $R /bin/sh ${GUEST_JOB} </dev/null
+rc=$?
+echo "$rc" > "$R$OUT/${EXIT_CODE_FILE}"
+sync
+echo "${MARKER2} $NONCE job-exit $rc $(cut -d' ' -f1 /proc/uptime)"
+halt_now
+`;
+}
+function initFingerprint() {
+  return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+}
+function guestEnvFile(outDir, nonce, root, modulesDir = "") {
+  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
+  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
+  lines.push(`SHARE_COUNT=${root.shares.length}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  return `${lines.join("\n")}
+`;
+}
+function jobScript(job) {
+  const env = { PATH: DEFAULT_GUEST_PATH, HOME: "/root", LANG: "C.UTF-8", ...job.env };
+  const assignments = Object.entries(env).map(([k, v]) => shQuote(`${k}=${v}`));
+  return `cd ${shQuote(job.cwd)} || exit 126
+exec env -i ${assignments.join(" ")} ${job.argv.map(shQuote).join(" ")}
+`;
+}
+var MARKER2, EXIT_CODE_FILE, CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX, NINEP_MSIZE, GUEST_JOB, DEFAULT_GUEST_PATH;
+var init_guest_scripts = __esm({
+  "src/lab/guest-scripts.ts"() {
+    "use strict";
+    MARKER2 = "alloc-balance-guest:";
+    EXIT_CODE_FILE = "guest-exit-code";
+    CTL_TAG = "ctl";
+    OUT_TAG = "out";
+    SHARE_TAG_PREFIX = "s";
+    NINEP_MSIZE = 262144;
+    GUEST_JOB = "/.alloc-balance-job.sh";
+    DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  }
+});
+
+// src/lab/lab-kernel.ts
+import { existsSync, readFileSync as readFileSync4 } from "node:fs";
+import { join } from "node:path";
+function defaultLabDir(env = process.env) {
+  return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
+}
+function manifestPath(labDir) {
+  return join(labDir, "manifest.json");
+}
+function readManifest(labDir) {
+  const file = manifestPath(labDir);
+  if (!existsSync(file)) return { version: 1, kernels: {} };
+  let parsed;
+  try {
+    parsed = JSON.parse(readFileSync4(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`lab manifest ${file} is not valid JSON (${error.message}); delete it and ${SETUP_HINT}`);
+  }
+  const m = parsed;
+  if (m?.version !== 1 || typeof m.kernels !== "object" || m.kernels === null) {
+    throw new UsageError(`lab manifest ${file} has an unknown format; delete it and ${SETUP_HINT}`);
+  }
+  return m;
+}
+function missingFiles(entry) {
+  return [entry.vmlinux, entry.initrd, join(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
+}
+function inspectLab(release = "", labDir = defaultLabDir()) {
+  const manifest = readManifest(labDir);
+  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
+  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : "no kernel"} prepared` };
+  const missing = missingFiles(entry);
+  if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")})` };
+  return { kernel: entry };
+}
+function findLabKernel(release = "", labDir = defaultLabDir()) {
+  const found = inspectLab(release, labDir);
+  if ("kernel" in found) return found.kernel;
+  const absent = found.problem.endsWith(" prepared");
+  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ""}`);
+}
+function compareReleases(a, b) {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+var LAB_DIR_ENV, SETUP_HINT;
+var init_lab_kernel = __esm({
+  "src/lab/lab-kernel.ts"() {
+    "use strict";
+    init_errors();
+    LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
+    SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
+  }
+});
+
+// src/lab/platform.ts
+import { existsSync as existsSync2, readFileSync as readFileSync5 } from "node:fs";
+function distroFromOsRelease(text2) {
+  const field = (k) => new RegExp(`^${k}="?([^"\\n]*)"?`, "m").exec(text2)?.[1]?.toLowerCase() ?? "";
+  const ids = [field("ID"), ...field("ID_LIKE").split(/\s+/)];
+  if (ids.includes("ubuntu")) return "ubuntu";
+  if (ids.includes("debian")) return "debian";
+  return null;
+}
+function detectPlatform(opts = {}) {
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  if (uid !== 0) {
+    throw new UsageError("lab setup installs packages and writes /var/cache: run it as root (sudo alloc-balance lab setup)");
+  }
+  const arch2 = opts.arch ?? process.arch;
+  if (arch2 !== "x64") {
+    throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch2})`);
+  }
+  const osRelease2 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
+  const distro = distroFromOsRelease(osRelease2);
+  if (!distro || opts.osRelease === void 0 && !existsSync2("/usr/bin/apt-get")) {
+    throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
+  }
+  return distro === "debian" ? { distro, headersMeta: "linux-headers-amd64", flavour: "-amd64" } : { distro, headersMeta: "linux-headers-generic", flavour: "-generic" };
+}
+var TOOL_PACKAGES;
+var init_platform2 = __esm({
+  "src/lab/platform.ts"() {
+    "use strict";
+    init_errors();
+    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod", "bubblewrap"];
+  }
+});
+
+// src/lab/vmlinux.ts
+import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2, rmSync, writeFileSync } from "node:fs";
+function findAll(data, magic, limit = 8) {
+  const found = [];
+  for (let at = data.indexOf(magic); at >= 0 && found.length < limit; at = data.indexOf(magic, at + 1)) found.push(at);
+  return found;
+}
+function startsWithElf(file) {
+  const fd = openSync2(file, "r");
+  try {
+    const head = Buffer.alloc(4);
+    return readSync2(fd, head, 0, 4, 0) === 4 && head.equals(ELF_MAGIC);
+  } catch {
+    return false;
+  } finally {
+    closeSync2(fd);
+  }
+}
+async function extractVmlinux(runner, bzImage, out) {
+  const data = readFileSync6(bzImage);
+  const tail2 = `${out}.payload`;
+  try {
+    for (const codec of CODECS) {
+      for (const offset of findAll(data, codec.magic)) {
+        writeFileSync(tail2, data.subarray(offset));
+        await runner.run("sh", ["-c", `${codec.command} > "$2" 2>/dev/null`, "sh", tail2, out]);
+        if (startsWithElf(out)) return codec.name;
+      }
+    }
+    rmSync(out, { force: true });
+    return null;
+  } finally {
+    rmSync(tail2, { force: true });
+  }
+}
+var CODECS, ELF_MAGIC;
+var init_vmlinux = __esm({
+  "src/lab/vmlinux.ts"() {
+    "use strict";
+    CODECS = [
+      { name: "xz", magic: Buffer.from([253, 55, 122, 88, 90, 0]), command: 'xz -dc --single-stream "$1"' },
+      { name: "zstd", magic: Buffer.from([40, 181, 47, 253]), command: 'zstd -dc "$1"' },
+      { name: "lz4", magic: Buffer.from([2, 33, 76, 24]), command: 'lz4 -dc "$1"' },
+      { name: "gzip", magic: Buffer.from([31, 139, 8]), command: 'gzip -dc "$1"' }
+    ];
+    ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
+  }
+});
+
+// src/lab/setup.ts
+import { existsSync as existsSync3, mkdirSync, readdirSync, readFileSync as readFileSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join2 } from "node:path";
+function setupContext(opts) {
+  const runner = opts.runner ?? spawnRunner;
+  const log = opts.log ?? (() => {
+  });
+  const platform2 = opts.platform ?? detectPlatform();
+  const steps = [];
+  const step = async (name, fn) => {
+    const t0 = performance.now();
+    const value = await fn();
+    const seconds4 = round((performance.now() - t0) / 1e3);
+    steps.push({ name, seconds: seconds4 });
+    log(`${name}: ${seconds4} s`);
+    return value;
+  };
+  return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
+}
+async function planLab(opts = {}) {
+  return chooseRelease(setupContext(opts), opts.release ?? "", () => false);
+}
+async function setupLab(opts = {}) {
+  const ctx = setupContext(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const entry = await prepareKernel(ctx, labDir, opts.release ?? "");
+  if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
+  return entry;
+}
+async function chooseRelease(ctx, wanted, isPrepared) {
+  const { apt, platform: platform2, step } = ctx;
+  if (wanted) {
+    const headers = `linux-headers-${wanted}`;
+    if ((await apt.missing([headers])).length && !await apt.candidate(headers, true)) {
+      const have = headerReleases(await apt.installedHeaders(platform2), platform2);
+      throw new UsageError(
+        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
+      );
+    }
+    await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
+    return wanted;
+  }
+  await step("packages", () => apt.ensureInstalled(TOOL_PACKAGES));
+  let installed = headerReleases(await apt.installedHeaders(platform2), platform2);
+  if (installed[0] && isPrepared(installed[0])) return installed[0];
+  if (!installed.length) {
+    await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
+    installed = headerReleases(await apt.installedHeaders(platform2), platform2);
+  }
+  for (const r of installed) {
+    if (await apt.imagePackage(r)) return r;
+  }
+  throw new UsageError(
+    installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
+  );
+}
+async function prepareKernel(ctx, labDir, wanted) {
+  const { runner, log, apt, steps, step } = ctx;
+  const manifest = readManifest(labDir);
+  const prepared = (r) => {
+    const k = manifest.kernels[r];
+    return k && missingFiles(k).length === 0 ? k : void 0;
+  };
+  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== void 0);
+  const known = prepared(release);
+  if (known) {
+    if (known.initFingerprint === initFingerprint()) {
+      log(`kernel ${known.release} already prepared in ${labDir}`);
+      return known;
+    }
+    await step("initramfs", () => buildInitramfs(runner, join2(labDir, known.release, "image"), known.release, known.initrd));
+    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
+    writeManifestEntry(labDir, updated);
+    return updated;
+  }
+  const buildDir = `/lib/modules/${release}/build`;
+  if (!existsSync3(join2(buildDir, "Makefile"))) {
+    throw new UsageError(`headers of ${release} are installed but ${buildDir}/Makefile is missing; reinstall linux-headers-${release}`);
+  }
+  const kernelDir = join2(labDir, release);
+  const imageDir = join2(kernelDir, "image");
+  const image = await step("download image", async () => {
+    rmSync2(kernelDir, { recursive: true, force: true });
+    mkdirSync(kernelDir, { recursive: true });
+    return apt.downloadImage(release, await apt.installedVersion(`linux-headers-${release}`), kernelDir);
+  });
+  await step("extract image", async () => {
+    for (const deb of image.debs) {
+      await mustRun(runner, "dpkg-deb", ["-x", deb, imageDir]);
+      rmSync2(deb, { force: true });
+    }
+  });
+  const modulesDir = join2(imageDir, "lib/modules", release);
+  const bzImage = join2(imageDir, "boot", `vmlinuz-${release}`);
+  if (!existsSync3(bzImage) || !existsSync3(modulesDir)) {
+    throw new UsageError(`${image.name} ${image.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
+  }
+  const vmlinux = join2(kernelDir, "vmlinux");
+  const bootMode = await step("extract vmlinux", async () => {
+    const config = join2(imageDir, "boot", `config-${release}`);
+    const pvh = existsSync3(config) && /^CONFIG_PVH=y$/m.test(readFileSync7(config, "utf8"));
+    if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
+    log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
+    renameSync(bzImage, vmlinux);
+    return "bzimage";
+  });
+  const initrd = join2(kernelDir, "initrd.cpio");
+  await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
+  const entry = {
+    release,
+    vmlinux,
+    initrd,
+    buildDir,
+    modulesDir,
+    imagePackage: image.name,
+    imageVersion: image.version,
+    bootMode,
+    initFingerprint: initFingerprint(),
+    preparedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    steps
+  };
+  writeManifestEntry(labDir, entry);
+  return entry;
+}
+function round(n) {
+  return Math.round(n * 100) / 100;
+}
+function headerReleases(installed, platform2) {
+  return installed.filter((p) => p.endsWith(platform2.flavour) && /^linux-headers-\d/.test(p)).map((p) => p.slice("linux-headers-".length)).sort((a, b) => compareReleases(b, a));
+}
+function writeManifestEntry(labDir, entry) {
+  const manifest = readManifest(labDir);
+  manifest.kernels[entry.release] = entry;
+  const file = manifestPath(labDir);
+  writeFileSync2(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
+`);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+}
+async function buildInitramfs(runner, imageDir, release, initrd) {
+  await mustRun(runner, "depmod", ["-b", imageDir, release]);
+  const modules = await moduleLoadOrder(runner, imageDir, release);
+  const entries = await initramfsEntries(runner, modules);
+  writeFileSync2(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
+  renameSync(`${initrd}.${process.pid}.tmp`, initrd);
+}
+async function moduleLoadOrder(runner, imageDir, release) {
+  const order = [];
+  for (const name of GUEST_MODULES) {
+    const out = await mustRun(runner, "modprobe", ["-d", imageDir, "-S", release, "--show-depends", name]);
+    for (const line of out.split("\n")) {
+      const m = /^insmod (\S+)/.exec(line.trim());
+      if (m && !order.includes(m[1])) order.push(m[1]);
+    }
+  }
+  return order;
+}
+async function initramfsEntries(runner, modules) {
+  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync3(f));
+  if (!busybox) throw new UsageError("busybox-static is installed but /bin/busybox is missing");
+  const entries = ["bin", "dev", "proc", "sys", "mnt", "newroot", "lib", "lib/modules"].map((path2) => ({
+    kind: "dir",
+    path: path2
+  }));
+  entries.push(
+    { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
+    { kind: "chardev", path: "dev/null", major: 1, minor: 3, mode: 438 },
+    { kind: "file", path: "bin/busybox", data: readFileSync7(busybox), mode: 493 },
+    { kind: "symlink", path: "bin/sh", target: "busybox" }
+  );
+  const inGuest = [];
+  for (const [i, path2] of modules.entries()) {
+    const ext2 = Object.keys(DECOMPRESS).find((e) => path2.endsWith(`.ko${e}`));
+    const base2 = path2.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
+    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync7(path2);
+    const target = `lib/modules/${String(i).padStart(2, "0")}-${base2}.ko`;
+    entries.push({ kind: "file", path: target, data });
+    inGuest.push(`/${target}`);
+  }
+  entries.push({ kind: "file", path: "init", data: Buffer.from(initScript(inGuest)), mode: 493 });
+  return entries;
+}
+function imagePackageNames(release) {
+  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
+}
+var GUEST_MODULES, APT_ENV, DECOMPRESS, Apt;
+var init_setup = __esm({
+  "src/lab/setup.ts"() {
+    "use strict";
+    init_errors();
+    init_command2();
+    init_cpio();
+    init_guest_scripts();
+    init_lab_kernel();
+    init_platform2();
+    init_vmlinux();
+    GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
+    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
+    Apt = class {
+      constructor(runner, log) {
+        this.runner = runner;
+        this.log = log;
+      }
+      runner;
+      log;
+      updated = false;
+      async missing(packages) {
+        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", ...packages]);
+        const installed = new Set(
+          r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0])
+        );
+        return packages.filter((p) => !installed.has(p));
+      }
+      async update() {
+        if (this.updated) return;
+        this.log("apt-get update");
+        await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV });
+        this.updated = true;
+      }
+      async ensureInstalled(packages) {
+        const missing = await this.missing(packages);
+        if (!missing.length) return;
+        await this.update();
+        this.log(`apt-get install ${missing.join(" ")}`);
+        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV });
+      }
+      async installedHeaders(platform2) {
+        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", `linux-headers-*${platform2.flavour}`]);
+        return r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]);
+      }
+      /** The candidate version apt would download, or '' when apt does not know the package. */
+      async candidate(pkg, updateIfUnknown = false) {
+        const v = await this.policy(pkg);
+        if (v || !updateIfUnknown || this.updated) return v;
+        await this.update();
+        return this.policy(pkg);
+      }
+      async policy(pkg) {
+        const r = await this.runner.run("apt-cache", ["policy", pkg]);
+        const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? "";
+        return v === "(none)" ? "" : v;
+      }
+      async installedVersion(pkg) {
+        return (await mustRun(this.runner, "dpkg-query", ["-W", "-f", "${Version}", pkg])).trim();
+      }
+      /**
+       * Downloads the image of `release` (and, on Ubuntu, its modules packages) into `dir`, at the
+       * version of the installed headers so that modules built against them load in the guest.
+       */
+      async downloadImage(release, version, dir) {
+        const found = await this.imagePackage(release);
+        if (!found) {
+          throw new UsageError(
+            `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(", ")}); choose another release with --kernel`
+          );
+        }
+        const wanted = [found.name];
+        for (const p of [`linux-modules-${release}`, `linux-modules-extra-${release}`]) {
+          if (await this.candidate(p)) wanted.push(p);
+        }
+        const r = await this.runner.run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", ...wanted.map((p) => `${p}=${version}`)], {
+          env: APT_ENV,
+          cwd: dir
+        });
+        if (r.code !== 0) {
+          throw new UsageError(
+            `cannot download ${wanted.join(", ")} at version ${version}, the version of the installed linux-headers-${release} (apt offers ${found.version}): upgrade the headers (apt-get install linux-headers-${release}) or choose another release with --kernel (${r.stderr.trim().split("\n").at(-1)})`
+          );
+        }
+        found.version = version;
+        const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
+        return { ...found, debs };
+      }
+      /** The image package of `release` apt can download (updating the lists once if none is known). */
+      async imagePackage(release) {
+        const found = await this.firstKnown(imagePackageNames(release));
+        if (found || this.updated) return found;
+        await this.update();
+        return this.firstKnown(imagePackageNames(release));
+      }
+      async firstKnown(names) {
+        for (const name of names) {
+          const version = await this.candidate(name);
+          if (version) return { name, version };
+        }
+        return null;
+      }
+    };
+  }
+});
+
+// src/cli/lab.ts
+var lab_exports = {};
+__export(lab_exports, {
+  labCommand: () => labCommand
+});
+async function labCommand(args) {
+  const [sub, ...rest] = args;
+  if (sub !== "setup" && sub !== "plan") throw new UsageError(`lab: ${sub ? `unknown subcommand "${sub}"` : "missing subcommand"}; ${USAGE}`);
+  const { values } = readArgs(`lab ${sub}`, rest, {
+    kernel: { type: "string" },
+    dir: { type: "string" },
+    owner: { type: "string" },
+    json: { type: "boolean" }
+  });
+  if (values.kernel !== void 0 && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
+    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
+  }
+  const owner = values.owner === void 0 ? void 0 : parseOwner(values.owner);
+  const labDir = values.dir ?? defaultLabDir();
+  const log = (l) => console.error(`lab: ${l}`);
+  if (sub === "plan") {
+    const release = await planLab({ release: values.kernel, labDir, log });
+    console.log(values.json ? JSON.stringify({ release }) : release);
+    return EXIT.ok;
+  }
+  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
+  if (values.json) console.log(JSON.stringify(entry, null, 2));
+  else {
+    console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
+    console.log(`  vmlinux   ${entry.vmlinux}
+  initrd    ${entry.initrd}
+  buildDir  ${entry.buildDir}
+  modules   ${entry.modulesDir}`);
+  }
+  return EXIT.ok;
+}
+function parseOwner(text2) {
+  const m = /^(\d+):(\d+)$/.exec(text2);
+  if (!m) throw new UsageError(`lab setup: --owner "${text2}" is not UID:GID (like 1001:118)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+var USAGE;
+var init_lab = __esm({
+  "src/cli/lab.ts"() {
+    "use strict";
+    init_setup();
+    init_lab_kernel();
+    init_errors();
+    init_help();
+    init_args();
+    init_exit_codes();
+    USAGE = usageLine("lab");
+  }
+});
+
+// src/settings/inputs.ts
+function spec(name, kind) {
+  const s = INPUTS[name];
+  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
+  return s;
+}
+function readChoice(read, name, fallback) {
+  const s = spec(name, "choice");
+  const raw = read(name).trim();
+  if (raw === "") return fallback ?? s.default;
+  if (s.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
+}
+function readNumber(read, name) {
+  const value = readOptionalNumber(read, name);
+  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
+  return value;
+}
+function readOptionalNumber(read, name) {
+  const s = spec(name, "number");
+  const raw = read(name).trim();
+  if (raw === "") return s.default === "" ? null : s.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
+    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
+  }
+  return value;
+}
+function readBool(read, name) {
+  const s = spec(name, "bool");
+  const raw = read(name).trim().toLowerCase();
+  if (raw === "") return s.default;
+  if (["true", "yes", "1", "on"].includes(raw)) return true;
+  if (["false", "no", "0", "off"].includes(raw)) return false;
+  throw new InputError(name, raw, "true or false");
+}
+function readText2(read, name) {
+  const s = spec(name, "text");
+  return read(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
+}
+var choice, whole, seconds, flag, text, MAX_CYCLES, SIGNALS, INPUTS, INPUT_NAMES;
+var init_inputs = __esm({
+  "src/settings/inputs.ts"() {
+    "use strict";
+    init_errors();
+    choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
+    whole = (def, min, max, expected) => ({
+      kind: "number",
+      default: def,
+      min,
+      max,
+      integer: true,
+      expected
+    });
+    seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
+    flag = (def) => ({ kind: "bool", default: def });
+    text = (def = "") => ({ kind: "text", default: def });
+    MAX_CYCLES = 1e3;
+    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    INPUTS = {
+      mode: choice("full", ["full", "collect", "report"]),
+      target: choice("vm", ["host", "vm"]),
+      preset: choice("none", ["none", "dpdk-kni"]),
+      "module-dir": text("."),
+      module: text(),
+      "build-command": text(),
+      "module-args": text(),
+      workload: text(),
+      "ready-pattern": text(),
+      "ready-delay": seconds(1, 0, 3600),
+      "ready-timeout": seconds(60, 1, 3600),
+      hold: seconds(1, 0, 3600),
+      "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
+      grace: seconds(10, 0, 600),
+      cycles: whole(3, 1, MAX_CYCLES),
+      track: text(),
+      "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+      inconclusive: choice("fail", ["fail", "neutral"]),
+      "github-token": text("${{ github.token }}"),
+      "check-name": text("alloc-balance"),
+      reports: text(),
+      "base-ref": text(),
+      "head-ref": text(),
+      "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
+      "allow-fork-code": flag(false),
+      "approval-label": text(),
+      "vm-kernel": text(),
+      "vm-memory": whole(1024, 256, 65536),
+      "vm-cpus": whole(2, 1, 64),
+      "boot-timeout": whole(120, 5, 3600),
+      "vm-folders": text(),
+      "trace-buffer-kb": whole(8192, 64, 1048576),
+      stacks: flag(true),
+      "timeout-minutes": whole(30, 1, 720),
+      "output-dir": text("alloc-balance-out"),
+      canary: flag(false),
+      "dpdk-portmask": text(),
+      "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
+      "kni-kthread-mode": choice("single", ["single", "multiple"]),
+      "kni-carrier": choice("off", ["off", "on"]),
+      "dpdk-ports": choice("", ["null", "nic"]),
+      "dpdk-eal-args": text(),
+      "dpdk-app-args": text(),
+      "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
+      "dpdk-drivers": text()
+    };
+    INPUT_NAMES = Object.keys(INPUTS);
+  }
+});
+
+// src/kernel-side/job.ts
+function parseTargetJob(text2, source = "file") {
+  const r = new JobReader(source);
+  let root;
+  try {
+    root = JSON.parse(text2);
+  } catch (e) {
+    throw new UsageError(`job ${source} is not valid JSON (${e.message})`);
+  }
+  if (typeof root !== "object" || root === null || Array.isArray(root)) r.fail("(top level)", "an object", root);
+  const j = root;
+  const m = r.object(j, "module", "module");
+  const module2 = {
+    path: r.string(m, "path", "module.path"),
+    name: r.string(m, "name", "module.name").replace(/-/g, "_"),
+    args: r.string(m, "args", "module.args", "")
+  };
+  if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
+  if (!isKernelSymbol(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
+  const w = r.object(j, "workload", "workload");
+  const workload = {
+    command: r.string(w, "command", "workload.command"),
+    readyPattern: r.string(w, "readyPattern", "workload.readyPattern", ""),
+    readyCommand: r.string(w, "readyCommand", "workload.readyCommand", ""),
+    readyDelaySeconds: r.number(w, "readyDelaySeconds", "workload.readyDelaySeconds", 0, 3600, 1),
+    readyTimeoutSeconds: r.number(w, "readyTimeoutSeconds", "workload.readyTimeoutSeconds", 0.1, 86400, 60),
+    holdSeconds: r.number(w, "holdSeconds", "workload.holdSeconds", 0, 86400, 1),
+    stopSignal: r.string(w, "stopSignal", "workload.stopSignal", "SIGTERM").toUpperCase(),
+    graceSeconds: r.number(w, "graceSeconds", "workload.graceSeconds", 0, 3600, 10),
+    cwd: r.string(w, "cwd", "workload.cwd", ""),
+    env: {}
+  };
+  if (workload.command.trim() === "") r.fail("workload.command", "a shell command", workload.command);
+  if (!SIGNALS2.includes(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS2.join(", ")}`, w.stopSignal);
+  if (workload.readyPattern !== "") {
+    try {
+      new RegExp(workload.readyPattern);
+    } catch (e) {
+      r.fail("workload.readyPattern", `a valid regular expression (${e.message})`, workload.readyPattern);
+    }
+  }
+  if (w.env !== void 0) {
+    const env = r.object(w, "env", "workload.env");
+    for (const [k, v] of Object.entries(env)) {
+      if (typeof v !== "string") r.fail(`workload.env.${k}`, "a string", v);
+      workload.env[k] = v;
+    }
+  }
+  const trackRaw = j.track;
+  if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail("track", "a non-empty list of {alloc, free}", trackRaw);
+  const track = trackRaw.map((p, i) => {
+    if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
+    const alloc = r.string(p, "alloc", `track[${i}].alloc`);
+    const free = r.string(p, "free", `track[${i}].free`);
+    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
+    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
+    const pair = { alloc, free };
+    for (const key of ["moreAllocs", "moreFrees"]) {
+      const list = p[key];
+      if (list === void 0) continue;
+      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n)))
+        r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
+      pair[key] = list;
+    }
+    const auto = p.auto;
+    if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
+    if (auto === true) pair.auto = true;
+    return pair;
+  });
+  const runId2 = r.string(j, "runId", "runId");
+  if (!/^[A-Za-z0-9_]{1,24}$/.test(runId2)) r.fail("runId", "letters, digits and _ (at most 24)", runId2);
+  const job = {
+    module: module2,
+    workload,
+    cycles: r.number(j, "cycles", "cycles", 1, MAX_CYCLES, void 0, true),
+    track,
+    traceBufferKb: r.number(j, "traceBufferKb", "traceBufferKb", 64, 4 * 1024 * 1024, 8192, true),
+    stacks: r.bool(j, "stacks", "stacks", true),
+    outDir: r.string(j, "outDir", "outDir"),
+    runId: runId2
+  };
+  if (job.outDir === "") r.fail("outDir", "a directory for the trace and logs", job.outDir);
+  if (j.hugepages !== void 0) job.hugepages = r.number(j, "hugepages", "hugepages", 0, 1 << 20, void 0, true);
+  if (j.timeoutSeconds !== void 0) job.timeoutSeconds = r.number(j, "timeoutSeconds", "timeoutSeconds", 0, 7 * 86400);
+  if (j.lockFile !== void 0) job.lockFile = r.string(j, "lockFile", "lockFile");
+  if (j.stateFile !== void 0) job.stateFile = r.string(j, "stateFile", "stateFile");
+  if (j.tracing !== void 0) job.tracing = r.bool(j, "tracing", "tracing", true);
+  if (j.background !== void 0) {
+    const b = r.object(j, "background", "background");
+    const background = {
+      command: r.string(b, "command", "background.command"),
+      cwd: r.string(b, "cwd", "background.cwd", ""),
+      env: {},
+      settleSeconds: r.number(b, "settleSeconds", "background.settleSeconds", 0, 3600, 1),
+      stopSignal: r.string(b, "stopSignal", "background.stopSignal", "SIGTERM").toUpperCase(),
+      graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", 0, 3600, 10)
+    };
+    if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
+    if (!SIGNALS2.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS2.join(", ")}`, b.stopSignal);
+    if (b.env !== void 0) {
+      for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
+        if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
+        background.env[k] = v;
+      }
+    }
+    job.background = background;
+  }
+  return job;
+}
+var DEFAULT_LOCK_FILE, SIGNALS2, JobReader;
+var init_job = __esm({
+  "src/kernel-side/job.ts"() {
+    "use strict";
+    init_inputs();
+    init_pair_spec();
+    init_errors();
+    DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
+    SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    JobReader = class {
+      constructor(source) {
+        this.source = source;
+      }
+      source;
+      fail(field, expected, value) {
+        const shown = value === void 0 ? "missing" : `${JSON.stringify(value)} is not valid`;
+        throw new UsageError(`job ${this.source}: ${field}: ${shown}; expected ${expected}`);
+      }
+      object(obj, field, path2) {
+        const v = obj[field];
+        if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(path2, "an object", v);
+        return v;
+      }
+      string(obj, field, path2, fallback) {
+        const v = obj[field];
+        if (v === void 0 && fallback !== void 0) return fallback;
+        if (typeof v !== "string") this.fail(path2, "a string", v);
+        return v;
+      }
+      number(obj, field, path2, min, max, fallback, integer = false) {
+        const v = obj[field];
+        if (v === void 0 && fallback !== void 0) return fallback;
+        if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || integer && !Number.isInteger(v)) {
+          this.fail(path2, `${integer ? "a whole number" : "a number"} from ${min} to ${max}`, v);
+        }
+        return v;
+      }
+      bool(obj, field, path2, fallback) {
+        const v = obj[field];
+        if (v === void 0) return fallback;
+        if (typeof v !== "boolean") this.fail(path2, "true or false", v);
+        return v;
+      }
+    };
+  }
+});
+
+// src/kernel-side/abortable.ts
+function throwIfAborted(signal) {
+  if (signal.aborted) throw abortError(signal);
+}
+function abortError(signal) {
+  return signal.reason instanceof Error ? signal.reason : new RunAborted("cancelled", "the run was cancelled");
+}
+function sleep(ms, signal) {
+  return new Promise((resolve8, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve8();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError(signal));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+var RunAborted;
+var init_abortable = __esm({
+  "src/kernel-side/abortable.ts"() {
+    "use strict";
+    RunAborted = class extends Error {
+      constructor(why, message) {
+        super(message);
+        this.why = why;
+        this.name = "RunAborted";
+      }
+      why;
+    };
+  }
+});
+
+// src/kernel-side/process-group.ts
+import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
+function parseProcStat(text2) {
+  const open2 = text2.indexOf("(");
+  const close = text2.lastIndexOf(")");
+  if (open2 < 0 || close < open2) return null;
+  const rest = text2.slice(close + 2).split(" ");
+  return { pid: Number(text2.slice(0, open2).trim()), comm: text2.slice(open2 + 1, close), state: rest[0] ?? "?", pgid: Number(rest[2]) };
+}
+function listProcesses() {
+  const out = [];
+  for (const name of readdirSync2("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const p = parseProcStat(readFileSync8(`/proc/${name}/stat`, "utf8"));
+      if (p) out.push(p);
+    } catch {
+    }
+  }
+  return out;
+}
+function groupMembers(pgid) {
+  return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z" && p.state !== "X");
+}
+function groupAlive(pgid) {
+  return groupMembers(pgid).length > 0;
+}
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+var init_process_group = __esm({
+  "src/kernel-side/process-group.ts"() {
+    "use strict";
+  }
+});
+
+// src/kernel-side/background.ts
+import { spawn as spawn3 } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { join as join3 } from "node:path";
+async function startBackground(b, outDir, undo, abort) {
+  const log = createWriteStream(join3(outDir, BACKGROUND_LOG));
+  let exit = null;
+  let stopping = false;
+  const child = spawn3("sh", ["-c", b.command], {
+    cwd: b.cwd || void 0,
+    env: { ...process.env, ...b.env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  const pgid = child.pid;
+  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
+  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  child.on("error", (e) => {
+    exit = { code: null, signal: null };
+    log.write(`
+[could not start sh: ${e.message}]
+`);
+  });
+  child.on("exit", (code, signal) => {
+    exit = { code, signal };
+    if (!stopping) log.write(`
+[background command ended by itself: ${signal ? `signal ${signal}` : `exit ${code}`}]
+`);
+  });
+  const settleEnd = Date.now() + b.settleSeconds * 1e3;
+  while (Date.now() < settleEnd && !exit && !abort.aborted) await sleep(Math.min(100, settleEnd - Date.now()));
+  return {
+    get exit() {
+      return exit;
+    },
+    async stop() {
+      const exitedEarly = exit !== null;
+      stopping = true;
+      let killed = false;
+      if (pgid !== void 0 && groupAlive(pgid)) {
+        signalGroup(pgid, b.stopSignal);
+        const graceEnd = Date.now() + b.graceSeconds * 1e3;
+        while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+        if (groupAlive(pgid)) {
+          killed = true;
+          signalGroup(pgid, "SIGKILL");
+          const killEnd = Date.now() + 1e4;
+          while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+        }
+      }
+      await Promise.race([closed, sleep(2e3)]);
+      await new Promise((r) => log.end(r));
+      const survived = pgid !== void 0 && groupAlive(pgid);
+      if (pgid !== void 0 && !survived) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
+      const e = exit;
+      return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };
+    }
+  };
+}
+var BACKGROUND_LOG;
+var init_background = __esm({
+  "src/kernel-side/background.ts"() {
+    "use strict";
+    init_abortable();
+    init_process_group();
+    BACKGROUND_LOG = "background.log";
+  }
+});
+
+// src/kernel-side/kernel-module.ts
+import { existsSync as existsSync4, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
+import { join as join4 } from "node:path";
+function modulesListHas(procModules, name) {
+  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
+}
+function isModuleLoaded(name, procModules = "/proc/modules") {
+  return modulesListHas(readFileSync9(procModules, "utf8"), name);
+}
+function splitModuleArgs(args) {
+  const out = [];
+  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
+  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
+  return out;
+}
+function insmod(path2, args, timeoutSeconds = 120) {
+  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
+}
+function rmmod(name, timeoutSeconds = 120) {
+  return runCommand("rmmod", [name], { timeoutSeconds });
+}
+function readSections(name, sysModule = "/sys/module") {
+  const dir = join4(sysModule, name, "sections");
+  const out = {};
+  if (!existsSync4(dir)) return out;
+  for (const entry of readdirSync3(dir).sort()) {
+    try {
+      out[entry] = readFileSync9(join4(dir, entry), "utf8").trim();
+    } catch {
+    }
+  }
+  return out;
+}
+function moduleCoreRange(procModules, name) {
+  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
+  const f = line?.split(/\s+/) ?? [];
+  const size = Number(f[1]);
+  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
+  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
+  const start = BigInt(address);
+  return { start, end: start + BigInt(size) };
+}
+function symbolRanges(kallsyms, names) {
+  const out = [];
+  for (const name of names) {
+    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, "m").exec(kallsyms);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    const end = BigInt(`0x${m[2]}`);
+    if (start > 0n && end > start) out.push({ name, start, end });
+  }
+  return out;
+}
+var init_kernel_module = __esm({
+  "src/kernel-side/kernel-module.ts"() {
+    "use strict";
+    init_exec();
+  }
+});
+
+// src/kernel-side/function-names.ts
+import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
+function editDistance(a, b, limit = Infinity) {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+function filterFunctionName(line) {
+  return line.trim().split(/\s+/)[0] ?? "";
+}
+function listed(text2, name) {
+  for (let i = text2.indexOf(name); i >= 0; i = text2.indexOf(name, i + 1)) {
+    const before = i === 0 ? "\n" : text2[i - 1];
+    const after = text2[i + name.length] ?? "\n";
+    if (before === "\n" && (after === "\n" || after === " ")) return true;
+  }
+  return false;
+}
+function findUnknownNames(pairs, functionsText, blacklistText = "") {
+  const wanted = /* @__PURE__ */ new Map();
+  for (const p of pairs) {
+    if (p.auto) continue;
+    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, "alloc");
+    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, "free");
+  }
+  const blacklisted = new Set(
+    blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
+  );
+  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
+  if (missing.length === 0) return [];
+  const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
+  for (const line of functionsText.split("\n")) {
+    const fn = filterFunctionName(line);
+    if (fn === "" || blacklisted.has(fn)) continue;
+    for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
+  }
+  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
+}
+function describeUnknownNames(unknown) {
+  return unknown.map((u) => {
+    const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(", ")}?` : "no similar traceable function";
+    const why = u.blacklisted ? "cannot be probed (kprobe blacklist)" : "is not a traceable kernel function on this kernel";
+    return `"${u.name}" (${u.role}) ${why}: ${hint}`;
+  }).join("; ");
+}
+function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
+  return existsSync5(path2) ? readFileSync10(path2, "utf8") : "";
+}
+var CloseMatches;
+var init_function_names = __esm({
+  "src/kernel-side/function-names.ts"() {
+    "use strict";
+    init_allocator_families();
+    CloseMatches = class {
+      constructor(wanted, keep = 3) {
+        this.wanted = wanted;
+        this.keep = keep;
+        this.limit = Math.max(2, Math.floor(wanted.length / 3));
+      }
+      wanted;
+      keep;
+      best = [];
+      limit;
+      offer(candidate) {
+        let score;
+        if (candidate.includes(this.wanted) || this.wanted.includes(candidate)) {
+          score = Math.abs(candidate.length - this.wanted.length) / 100;
+          if (candidate.length < 4) return;
+        } else {
+          const d = editDistance(this.wanted, candidate, this.limit);
+          if (d > this.limit) return;
+          score = d;
+        }
+        if (this.best.some((b) => b.name === candidate)) return;
+        this.best.push({ name: candidate, score });
+        this.best.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
+        if (this.best.length > this.keep) this.best.pop();
+      }
+      get matches() {
+        return this.best.map((b) => b.name);
+      }
+    };
+  }
+});
+
+// src/kernel-side/kmsg.ts
+import { closeSync as closeSync3, constants as constants3, openSync as openSync3, readSync as readSync3 } from "node:fs";
+function parseKmsgRecord(raw) {
+  const semi = raw.indexOf(";");
+  if (semi < 0) return null;
+  const [pri, seq, usec] = raw.slice(0, semi).split(",");
+  const text2 = raw.slice(semi + 1).split("\n")[0] ?? "";
+  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
+}
+function formatKmsg(r) {
+  const s = Math.floor(r.usec / 1e6);
+  const us = String(r.usec % 1e6).padStart(6, "0");
+  return `[${String(s).padStart(5)}.${us}] ${r.text}`;
+}
+function readKmsg(after = -1, device = "/dev/kmsg") {
+  const fd = openSync3(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  const buf = Buffer.alloc(16384);
+  const out = [];
+  try {
+    for (; ; ) {
+      let n;
+      try {
+        n = readSync3(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = e.code;
+        if (code === "EAGAIN") break;
+        if (code === "EPIPE") continue;
+        throw e;
+      }
+      if (n === 0) break;
+      const rec = parseKmsgRecord(buf.toString("utf8", 0, n));
+      if (rec && rec.seq > after) out.push(rec);
+    }
+  } finally {
+    closeSync3(fd);
+  }
+  return out;
+}
+function kmsgMark(device = "/dev/kmsg") {
+  const all = readKmsg(-1, device);
+  return all.length ? all[all.length - 1].seq : -1;
+}
+var init_kmsg = __esm({
+  "src/kernel-side/kmsg.ts"() {
+    "use strict";
+  }
+});
+
+// src/kernel-side/lock.ts
+import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync4 } from "node:fs";
+import { dirname as dirname3 } from "node:path";
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function readOwner(path2) {
+  try {
+    const [pid, runId2] = readFileSync11(path2, "utf8").trim().split(/\s+/);
+    return { pid: Number(pid), runId: runId2 ?? "?" };
+  } catch {
+    return null;
+  }
+}
+function acquireLock(path2, runId2, pid = process.pid) {
+  mkdirSync2(dirname3(path2), { recursive: true });
+  let stale;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync4(path2, "wx", 420);
+      writeSync(fd, `${pid} ${runId2}
+`);
+      closeSync4(fd);
+      return stale ? { staleTakenOver: stale } : {};
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    const owner = readOwner(path2);
+    if (owner && processAlive(owner.pid) && owner.pid !== pid) {
+      throw new LockBusyError(
+        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path2}: runs on one kernel must not overlap; wait for it, or remove ${path2} if that process is not alloc-balance`
+      );
+    }
+    stale = owner ?? void 0;
+    rmSync3(path2, { force: true });
+  }
+  throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
+}
+function releaseLock(path2, pid = process.pid) {
+  const owner = readOwner(path2);
+  if (owner && owner.pid === pid) rmSync3(path2, { force: true });
+}
+var LockBusyError;
+var init_lock = __esm({
+  "src/kernel-side/lock.ts"() {
+    "use strict";
+    LockBusyError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "LockBusyError";
+      }
+    };
+  }
+});
+
+// src/kernel-side/hugepages.ts
+import { existsSync as existsSync6, mkdirSync as mkdirSync3, readFileSync as readFileSync12, writeFileSync as writeFileSync3 } from "node:fs";
+function hugetlbfsMounts(procMounts) {
+  const found = [];
+  for (const line of procMounts.split("\n")) {
+    const [, dir, type, options2] = line.split(" ");
+    if (type !== "hugetlbfs") continue;
+    const size = /(?:^|,)pagesize=([^,]+)/.exec(options2 ?? "")?.[1] ?? "2M";
+    if (size === "2M" || size === "2048k") found.push(dir.replace(/\\040/g, " "));
+  }
+  return found;
+}
+function reserve(pages, undo) {
+  const before = readFileSync12(NR_HUGEPAGES, "utf8").trim();
+  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
+  undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
+  writeFileSync3(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync12(NR_HUGEPAGES, "utf8").trim());
+  if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
+}
+async function mountHugetlbfs(runId2, undo) {
+  const existing = hugetlbfsMounts(readFileSync12("/proc/mounts", "utf8"));
+  if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
+  const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
+  if (!existsSync6(dir)) {
+    undo.push({ kind: "rmdir", path: dir });
+    mkdirSync3(dir, { recursive: true });
+  }
+  undo.push({ kind: "umount", path: dir });
+  const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
+  if (r.code !== 0) throw new HugepageError(`hugetlbfs: mount on ${dir} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+  return `mounted hugetlbfs (2 MiB pages) at ${dir} for the run (unmounted after)`;
+}
+async function prepareHugepages(pages, runId2, undo) {
+  const notes = [reserve(pages, undo)];
+  if (pages > 0) notes.push(await mountHugetlbfs(runId2, undo));
+  return notes;
+}
+var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
+var init_hugepages = __esm({
+  "src/kernel-side/hugepages.ts"() {
+    "use strict";
+    init_exec();
+    NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
+    MOUNT_ROOT = "/run/alloc-balance";
+    HugepageError = class extends Error {
+    };
+  }
+});
+
+// src/kernel-side/splats.ts
+function findSplats(dmesg, max = 3, maxLines = 30) {
+  const lines = dmesg.split("\n");
+  const out = [];
+  let consumed = 0;
+  for (let i = 0; i < lines.length && out.length < max; i++) {
+    const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
+    if (!p) continue;
+    const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
+    let j = i;
+    for (; j < lines.length && excerpt.length < maxLines; j++) {
+      excerpt.push(lines[j]);
+      if (END.test(lines[j])) break;
+    }
+    out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
+    i = j;
+    consumed = j + 1;
+  }
+  return out;
+}
+var PATTERNS, END;
+var init_splats = __esm({
+  "src/kernel-side/splats.ts"() {
+    "use strict";
+    PATTERNS = [
+      { kind: "kernel panic", re: /Kernel panic - not syncing/ },
+      { kind: "oops", re: /\bOops\b/ },
+      { kind: "general protection fault", re: /general protection fault/ },
+      { kind: "BUG", re: /\bBUG:|kernel BUG at/ },
+      { kind: "KASAN", re: /\bKASAN\b/ },
+      { kind: "WARNING", re: /\bWARNING:/ },
+      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/ },
+      { kind: "hung task", re: /blocked for more than \d+ seconds/ }
+    ];
+    END = /---\[ end (trace|Kernel panic)/;
+  }
+});
+
+// src/kernel-side/trace-setup.ts
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join as join5 } from "node:path";
+import { pipeline } from "node:stream/promises";
+function kretprobeMaxactive(cpus = availableParallelism()) {
+  return Math.min(4096, Math.max(128, 64 * cpus));
+}
+function instanceName(runId2) {
+  return `alloc-balance-${runId2}`;
+}
+function kprobeGroup(runId2) {
+  return `ab${runId2}`;
+}
+function probed(p, names) {
+  if (isCountedAllocator(p.alloc)) return names.map(() => null);
+  return names.map((n) => isKmemPair(p) && isSlabEvent(n) ? null : n);
+}
+function probeEvent(group, role, pair, index) {
+  return `${group}/${role}${pair}${index === 0 ? "" : `_${index}`}`;
+}
+function kprobeDefinitions(pairs, group, deferredFrees = false, maxactive = kretprobeMaxactive()) {
+  const out = [];
+  pairs.forEach((p, i) => {
+    probed(p, allocatorsOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, "a", i, j);
+      out.push({ event, line: `r${maxactive}:${event} ${fn} ret=$retval:x64` });
+    });
+    probed(p, releasersOf(p)).forEach((fn, j) => {
+      if (fn === null) return;
+      const event = probeEvent(group, "f", i, j);
+      out.push({ event, line: `p:${event} ${fn} ptr=${ARG_REGISTER[objectArg(fn)]}:x64` });
+    });
+  });
+  if (deferredFrees && pairs.some(isKmemPair)) out.push({ event: `${group}/rcu`, line: `p:${group}/rcu ${DEFERRED_FREE} head=%di:x64 func=%si:x64` });
+  return out;
+}
+function kmemEventNames(pairs) {
+  const names = pairs.filter(isKmemPair).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)].filter(isSlabEvent));
+  return [...new Set(names.flatMap((n) => n.startsWith("kmem_cache_free") || n === "kfree" ? [n] : [n, `${n}_node`]))];
+}
+function traceablePairs(pairs, canTrace) {
+  const notes = [];
+  const track = [];
+  const stackAttributed = [];
+  for (const p of pairs) {
+    if (!p.auto) {
+      track.push(p);
+      continue;
+    }
+    const keep = (names) => names.filter((n) => canTrace(n, isKmemPair(p) && isSlabEvent(n)));
+    const allocs = keep(allocatorsOf(p));
+    const frees = keep(releasersOf(p));
+    let lost = [...allocatorsOf(p), ...releasersOf(p)].filter((n) => !allocs.includes(n) && !frees.includes(n));
+    if (isKmemPair(p)) {
+      const helpers2 = lost.filter((n) => allocatorsOf(p).includes(n));
+      stackAttributed.push(...helpers2);
+      lost = lost.filter((n) => !helpers2.includes(n));
+    }
+    if (allocs.length === 0 || frees.length === 0) {
+      notes.push(`track auto: ${pairName(p)} is not traced: this kernel cannot trace ${lost.join(", ")}; its objects are not counted`);
+      continue;
+    }
+    if (lost.length > 0) notes.push(`track auto: ${pairName(p)} is traced without ${lost.join(", ")}, which this kernel cannot trace`);
+    const helpers = stackAttributed.filter((n) => allocatorsOf(p).includes(n));
+    if (helpers.length > 0) notes.push(`track auto: ${helpers.join(", ")} cannot be probed on this kernel: its allocations are attributed by their stack`);
+    const q = { alloc: allocs[0], free: frees[0], auto: true };
+    if (allocs.length > 1) q.moreAllocs = allocs.slice(1);
+    if (frees.length > 1) q.moreFrees = frees.slice(1);
+    track.push(q);
+  }
+  return { track, notes, stackAttributed };
+}
+function setupTracing(tfs, opts, undo) {
+  const instance = `instances/${instanceName(opts.runId)}`;
+  const group = kprobeGroup(opts.runId);
+  const inst = (rel) => `${instance}/${rel}`;
+  undo.push({ kind: "rmdir", path: tfs.path(instance) });
+  tfs.mkdir(instance);
+  tfs.write(inst("tracing_on"), "0");
+  tfs.write(inst("buffer_size_kb"), String(opts.traceBufferKb));
+  if (tfs.exists(inst("options/sym-addr"))) {
+    undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
+    tfs.write(inst("options/sym-addr"), "1");
+  }
+  const { track, notes, stackAttributed } = traceablePairs(
+    opts.track,
+    (fn, asTracepoint) => asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
+  );
+  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  for (const d of defs) {
+    undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
+    tfs.append("kprobe_events", `${d.line}
+`);
+  }
+  const defined = new Set(defs.map((d) => d.event));
+  const pairs = track.map((p, i) => ({
+    pair: pairName(p),
+    allocEvents: allocatorsOf(p).map((_, j) => probeEvent(group, "a", i, j)).filter((e) => defined.has(e)),
+    freeEvents: releasersOf(p).map((_, j) => probeEvent(group, "f", i, j)).filter((e) => defined.has(e)),
+    kmem: isKmemPair(p)
+  }));
+  if (defs.length > 0) {
+    if (opts.stacks) {
+      for (const event of pairs.flatMap((p) => p.allocEvents)) {
+        const trigger = tfs.path(inst(`events/${event}/trigger`));
+        undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+        tfs.write(trigger, "stacktrace");
+      }
+    }
+    undo.push({ kind: "restore-file", path: tfs.path(inst(`events/${group}/enable`)), value: "0" });
+    tfs.write(inst(`events/${group}/enable`), "1");
+  }
+  const kmemEvents = [];
+  if (track.some(isKmemPair)) {
+    for (const ev of kmemEventNames(track)) {
+      const rel = inst(`events/kmem/${ev}/enable`);
+      if (!tfs.exists(rel)) continue;
+      undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
+      tfs.write(rel, "1");
+      kmemEvents.push(`kmem/${ev}`);
+    }
+  }
+  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
+  let functionTracer = false;
+  if (functions.length > 0) {
+    undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
+    tfs.write(inst("set_ftrace_filter"), functions.join(" "));
+    undo.push({ kind: "restore-file", path: tfs.path(inst("current_tracer")), value: "nop" });
+    tfs.write(inst("current_tracer"), "function");
+    functionTracer = true;
+  }
+  undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
+  tfs.write(inst("tracing_on"), "1");
+  const deferred = defs.find((d) => d.event === `${group}/rcu`);
+  return {
+    instance,
+    group,
+    pairs,
+    functions,
+    functionTracer,
+    kmemEvents,
+    track,
+    notes,
+    stackAttributed,
+    ...deferred ? { deferredFreeEvent: deferred.event } : {}
+  };
+}
+function mark(tfs, setup, marker) {
+  tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
+}
+function perCpuDirs(tfs, setup) {
+  return tfs.list(`${setup.instance}/per_cpu`).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+}
+async function collectTrace(tfs, setup, outDir) {
+  const files = [];
+  tfs.write(`${setup.instance}/tracing_on`, "0");
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join5(outDir, "trace.txt")));
+  files.push("trace.txt");
+  for (const cpu of perCpuDirs(tfs, setup)) {
+    writeFileSync4(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    files.push(`stats-${cpu}.txt`);
+  }
+  if (tfs.exists("kprobe_profile")) {
+    const ours = new Set(
+      [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
+    );
+    const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
+    writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+`).join(""));
+    files.push("kprobe-profile.txt");
+  }
+  return files;
+}
+var ARG_REGISTER;
+var init_trace_setup = __esm({
+  "src/kernel-side/trace-setup.ts"() {
+    "use strict";
+    init_allocator_families();
+    init_pair_spec();
+    init_trace_protocol();
+    ARG_REGISTER = { 1: "%di", 2: "%si", 3: "%dx" };
+  }
+});
+
+// src/kernel-side/tracefs.ts
+import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
+import { join as join6 } from "node:path";
+function findTracefs(candidates = TRACEFS_CANDIDATES) {
+  for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
+  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
+}
+var TRACEFS_CANDIDATES, TracefsError, Tracefs;
+var init_tracefs = __esm({
+  "src/kernel-side/tracefs.ts"() {
+    "use strict";
+    TRACEFS_CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    TracefsError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "TracefsError";
+      }
+    };
+    Tracefs = class {
+      constructor(root) {
+        this.root = root;
+      }
+      root;
+      path(rel) {
+        return rel.startsWith("/") ? rel : join6(this.root, rel);
+      }
+      exists(rel) {
+        return existsSync7(this.path(rel));
+      }
+      read(rel) {
+        return readFileSync13(this.path(rel), "utf8");
+      }
+      list(rel) {
+        return readdirSync4(this.path(rel));
+      }
+      /** Replaces the file's content (`echo X > file`). */
+      write(rel, text2) {
+        this.guard(rel, text2, () => writeFileSync5(this.path(rel), text2));
+      }
+      /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
+      append(rel, text2) {
+        this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
+      }
+      mkdir(rel) {
+        this.guard(rel, "(mkdir)", () => mkdirSync4(this.path(rel)));
+      }
+      rmdir(rel) {
+        this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
+      }
+      stream(rel) {
+        return createReadStream2(this.path(rel));
+      }
+      errorLog() {
+        try {
+          return this.read("error_log").split("\n").filter((l) => l.trim() !== "");
+        } catch {
+          return [];
+        }
+      }
+      guard(rel, text2, op) {
+        const before = this.errorLog().length;
+        try {
+          op();
+        } catch (e) {
+          const err = e;
+          const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
+          throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`);
+        }
+      }
+    };
+  }
+});
+
+// src/kernel-side/undo-executor.ts
+import { existsSync as existsSync8, readFileSync as readFileSync14, rmdirSync as rmdirSync2, writeFileSync as writeFileSync6, appendFileSync as appendFileSync2 } from "node:fs";
+async function retry(what, attempts = 10, delayMs = 300) {
+  for (let i = 1; ; i++) {
+    try {
+      await what();
+      return;
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await sleep2(delayMs);
+    }
+  }
+}
+var sleep2, machineUndo;
+var init_undo_executor = __esm({
+  "src/kernel-side/undo-executor.ts"() {
+    "use strict";
+    init_exec();
+    init_lock();
+    init_kernel_module();
+    init_process_group();
+    sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
+    machineUndo = {
+      async run(step) {
+        switch (step.kind) {
+          case "restore-file":
+            if (existsSync8(step.path)) writeFileSync6(step.path, step.value);
+            return;
+          case "rmdir":
+            if (existsSync8(step.path)) await retry(() => rmdirSync2(step.path));
+            return;
+          case "remove-kprobe": {
+            const defined = readFileSync14(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
+`));
+            return;
+          }
+          case "remove-trigger":
+            if (existsSync8(step.path) && readFileSync14(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync6(step.path, `!${step.trigger}
+`);
+            }
+            return;
+          case "kill-group":
+            try {
+              process.kill(-step.pgid, "SIGKILL");
+            } catch {
+              return;
+            }
+            await retry(
+              () => {
+                if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
+              },
+              50,
+              100
+            );
+            return;
+          case "rmmod":
+            await retry(async () => {
+              if (!isModuleLoaded(step.name)) return;
+              const r = await runCommand("rmmod", [step.name]);
+              if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+            });
+            return;
+          case "umount":
+            await retry(async () => {
+              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+                return;
+              const r = await runCommand("umount", [step.path]);
+              if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+            });
+            return;
+          case "unlock":
+            releaseLock(step.path, step.pid);
+            return;
+        }
+      }
+    };
+  }
+});
+
+// src/kernel-side/undo.ts
+import { existsSync as existsSync9, readFileSync as readFileSync15, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync7, mkdirSync as mkdirSync5 } from "node:fs";
+import { dirname as dirname4 } from "node:path";
+async function undoStepsReporting(steps, exec) {
+  const problems = [];
+  const failed = [];
+  for (const step of steps.slice().reverse()) {
+    try {
+      await exec.run(step);
+    } catch (e) {
+      problems.push(`${describeStep(step)}: ${e.message}`);
+      failed.unshift(step);
+    }
+  }
+  return { problems, failed };
+}
+function describeStep(step) {
+  switch (step.kind) {
+    case "restore-file":
+      return `restore ${step.path}`;
+    case "rmdir":
+      return `remove ${step.path}`;
+    case "remove-kprobe":
+      return `remove kprobe event ${step.event}`;
+    case "remove-trigger":
+      return `remove trigger ${step.trigger} from ${step.path}`;
+    case "kill-group":
+      return `kill process group ${step.pgid}`;
+    case "rmmod":
+      return `unload module ${step.name}`;
+    case "umount":
+      return `unmount ${step.path}`;
+    case "unlock":
+      return `release lock ${step.path}`;
+  }
+}
+function readUndoState(file) {
+  if (!existsSync9(file)) return null;
+  let parsed;
+  try {
+    parsed = JSON.parse(readFileSync15(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
+  }
+  const s = parsed;
+  if (s?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s.steps) || typeof s.pid !== "number") {
+    throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
+  }
+  return s;
+}
+var UndoLog;
+var init_undo = __esm({
+  "src/kernel-side/undo.ts"() {
+    "use strict";
+    init_errors();
+    UndoLog = class {
+      constructor(file, runId2, pid = process.pid) {
+        this.file = file;
+        this.runId = runId2;
+        this.pid = pid;
+      }
+      file;
+      runId;
+      pid;
+      steps = [];
+      /** Records a step before the change it undoes is made (undoing a change not made is harmless). */
+      push(step) {
+        this.steps.push(step);
+        this.save();
+      }
+      /** Forgets the latest step matching `match` (its change was undone in the normal course). */
+      drop(match3) {
+        for (let i = this.steps.length - 1; i >= 0; i--) {
+          if (match3(this.steps[i])) {
+            this.steps.splice(i, 1);
+            break;
+          }
+        }
+        this.save();
+      }
+      get pending() {
+        return this.steps;
+      }
+      save() {
+        const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
+        mkdirSync5(dirname4(this.file), { recursive: true });
+        const tmp = `${this.file}.tmp`;
+        writeFileSync7(tmp, `${JSON.stringify(state, null, 2)}
+`);
+        renameSync2(tmp, this.file);
+      }
+      /**
+       * Runs every step in reverse; returns what could not be undone. Removes the state file when
+       * all went well, else keeps the failed steps in it for `target cleanup`.
+       */
+      async undoAll(exec) {
+        const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
+        this.steps.splice(0, this.steps.length, ...failed);
+        if (failed.length === 0) rmSync4(this.file, { force: true });
+        else this.save();
+        return problems;
+      }
+    };
+  }
+});
+
+// src/kernel-side/workload.ts
+import { spawn as spawn4 } from "node:child_process";
+import { createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join7 } from "node:path";
+function tail(text2, lines = 20) {
+  return text2.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
+}
+function lastWords(text2) {
+  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
+  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
+}
+function saying(text2) {
+  const words = lastWords(text2);
+  return words ? ` (it said: ${words})` : " (it printed nothing)";
+}
+async function runCycle(w, cycle, outDir, undo, abort, started = () => {
+}) {
+  const logName = `workload-${cycle}.log`;
+  const log = createWriteStream3(join7(outDir, logName));
+  const t0 = Date.now();
+  const seconds4 = (from) => (Date.now() - from) / 1e3;
+  const record2 = {
+    cycle,
+    startedAt: new Date(t0).toISOString(),
+    readySeconds: 0,
+    heldSeconds: 0,
+    stopSeconds: 0,
+    totalSeconds: 0,
+    exitCode: null,
+    exitSignal: null,
+    killed: false,
+    exitedDuringHold: false,
+    log: logName
+  };
+  started(record2);
+  let window = "";
+  let patternSeen = false;
+  const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
+  let exit = null;
+  let onChange = () => {
+  };
+  const child = spawn4("sh", ["-c", w.command], {
+    cwd: w.cwd || void 0,
+    env: { ...process.env, ...w.env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  const pgid = child.pid;
+  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
+  child.on("error", (e) => {
+    exit = { code: null, signal: null };
+    window += `
+[could not start sh: ${e.message}]
+`;
+    onChange();
+  });
+  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
+  const onData = (b) => {
+    log.write(b);
+    window = (window + b.toString("utf8")).slice(-WINDOW);
+    if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
+    onChange();
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  child.on("exit", (code, signal) => {
+    exit = { code, signal };
+    onChange();
+  });
+  const finish = async () => {
+    if (pgid !== void 0 && groupAlive(pgid)) await stopGroup(pgid, w, record2);
+    await Promise.race([closed, sleep(2e3)]);
+    if (exit) {
+      record2.exitCode = exit.code;
+      record2.exitSignal = exit.signal;
+    }
+    await new Promise((r) => log.end(r));
+    if (pgid !== void 0) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
+    record2.totalSeconds = seconds4(t0);
+  };
+  try {
+    const readyDeadline = t0 + w.readyTimeoutSeconds * 1e3;
+    const readyByDelay = !pattern && !w.readyCommand;
+    let nextPoll = 0;
+    for (; ; ) {
+      throwIfAborted(abort);
+      if (pattern && patternSeen) break;
+      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1e3) break;
+      if (exit) {
+        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record2);
+      }
+      if (Date.now() >= readyDeadline) {
+        const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
+        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`, tail(window), record2);
+      }
+      if (w.readyCommand && Date.now() >= nextPoll) {
+        nextPoll = Date.now() + POLL_MS;
+        const r = await runCommand("sh", ["-c", w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
+        if (r.code === 0) break;
+        continue;
+      }
+      await Promise.race([sleep(POLL_MS, abort), new Promise((r) => onChange = r)]);
+    }
+    record2.readySeconds = seconds4(t0);
+    const held = Date.now();
+    const holdEnd = held + w.holdSeconds * 1e3;
+    while (Date.now() < holdEnd && !exit) {
+      await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise((r) => onChange = r)]);
+    }
+    throwIfAborted(abort);
+    record2.exitedDuringHold = exit !== null;
+    record2.heldSeconds = seconds4(held);
+  } catch (e) {
+    await finish();
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record2);
+    throw e;
+  }
+  await finish();
+  if (pgid !== void 0 && groupAlive(pgid)) {
+    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record2);
+  }
+  return record2;
+}
+async function stopGroup(pgid, w, record2) {
+  const t = Date.now();
+  signalGroup(pgid, w.stopSignal);
+  const graceEnd = t + w.graceSeconds * 1e3;
+  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+  if (groupAlive(pgid)) {
+    record2.killed = true;
+    signalGroup(pgid, "SIGKILL");
+    const killEnd = Date.now() + 1e4;
+    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+  }
+  record2.stopSeconds = (Date.now() - t) / 1e3;
+}
+var WorkloadFailure, WINDOW, POLL_MS, COMPLAINT;
+var init_workload = __esm({
+  "src/kernel-side/workload.ts"() {
+    "use strict";
+    init_exec();
+    init_abortable();
+    init_process_group();
+    WorkloadFailure = class extends Error {
+      constructor(status, message, logTail, record2) {
+        super(message);
+        this.status = status;
+        this.logTail = logTail;
+        this.record = record2;
+        this.name = "WorkloadFailure";
+      }
+      status;
+      logTail;
+      record;
+    };
+    WINDOW = 64 * 1024;
+    POLL_MS = 200;
+    COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
+  }
+});
+
+// src/kernel-side/run-job.ts
+import { existsSync as existsSync10, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
+import { release as osRelease } from "node:os";
+import { join as join8, resolve } from "node:path";
+function dmesgText(mark2) {
+  try {
+    return readKmsg(mark2).map(formatKmsg).join("\n");
+  } catch (e) {
+    return `[could not read /dev/kmsg: ${e.message}]`;
+  }
+}
+function splatExcerpt(dmesg) {
+  const splats = findSplats(dmesg);
+  if (splats.length === 0) return null;
+  return { kind: splats.map((s) => s.kind).join(", "), excerpt: splats.map((s) => s.excerpt).join("\n...\n") };
+}
+async function runTargetJob(job, opts = {}) {
+  const log = opts.log ?? (() => {
+  });
+  const outDir = resolve(job.outDir);
+  mkdirSync6(outDir, { recursive: true });
+  const statusFile = join8(outDir, "status.json");
+  const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
+  const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
+  const undo = new UndoLog(stateFile, job.runId);
+  const internal = new AbortController();
+  const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
+  const started = Date.now();
+  const status = {
+    schema: "alloc-balance/target-status@1",
+    status: "ok",
+    timings: { setup: 0, load: 0, cycles: [], unload: 0, collect: 0, total: 0 },
+    kernel: osRelease(),
+    module: { name: job.module.name, path: job.module.path, args: job.module.args, vermagic: "" },
+    sections: {},
+    tracing: null,
+    files: [],
+    notes: [],
+    restoreProblems: [],
+    startedAt: new Date(started).toISOString(),
+    finishedAt: ""
+  };
+  const fail = (s, reason, excerpt) => {
+    if (status.status !== "ok") return;
+    status.status = s;
+    status.reason = reason;
+    if (excerpt) status.logExcerpt = excerpt;
+  };
+  let timer;
+  if (job.timeoutSeconds) {
+    timer = setTimeout(() => internal.abort(new RunAborted("timeout", `the run took longer than ${job.timeoutSeconds} s`)), job.timeoutSeconds * 1e3);
+  }
+  let tfs = null;
+  let setup = null;
+  let kmsgStart = -1;
+  let kmsgMarked = false;
+  let loadedByUs = false;
+  let background = null;
+  const traced2 = job.tracing !== false;
+  const marker = (m) => {
+    if (tfs && setup) mark(tfs, setup, m);
+  };
+  try {
+    const t = Date.now();
+    undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
+    try {
+      const lock = acquireLock(lockFile, job.runId);
+      if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
+    } catch (e) {
+      undo.drop((s) => s.kind === "unlock");
+      throw new RunFailure("setup-failed", e.message);
+    }
+    if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
+    if (isModuleLoaded(job.module.name)) {
+      throw new RunFailure(
+        "setup-failed",
+        `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`
+      );
+    }
+    status.module.vermagic = await readVermagic(job.module.path).catch((e) => {
+      throw new RunFailure("setup-failed", e.message);
+    });
+    const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
+    if (mismatch) throw new RunFailure("setup-failed", mismatch);
+    tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
+    const traceable = tfs.read("available_filter_functions");
+    const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
+    if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
+    log(`module and tracked names checked (${seconds2(t)} s)`);
+    const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
+    if (noTracepoint.length > 0) {
+      throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
+    }
+    if (traced2) {
+      try {
+        setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
+      } catch (e) {
+        throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
+      }
+      status.tracing = {
+        instance: setup.instance,
+        group: setup.group,
+        pairs: setup.pairs,
+        track: setup.track,
+        functionTracer: setup.functionTracer,
+        kmemEvents: setup.kmemEvents,
+        traceBufferKb: job.traceBufferKb,
+        stacks: job.stacks
+      };
+      status.notes.push(...setup.notes);
+      if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
+    } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
+    if (job.hugepages !== void 0) {
+      try {
+        status.notes.push(...await prepareHugepages(job.hugepages, job.runId, undo));
+      } catch (e) {
+        if (e instanceof HugepageError) throw new RunFailure("setup-failed", e.message);
+        throw e;
+      }
+    }
+    writeFileSync8(join8(outDir, "slabinfo-before.txt"), readFileSync16("/proc/slabinfo"));
+    status.files.push("slabinfo-before.txt");
+    kmsgStart = kmsgMark();
+    kmsgMarked = true;
+    status.timings.setup = seconds2(t);
+    if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
+    throwIfAborted(abort);
+    if (job.background) {
+      log(`background: ${job.background.command}`);
+      background = await startBackground(job.background, outDir, undo, abort);
+      status.files.push(BACKGROUND_LOG);
+      throwIfAborted(abort);
+      if (background.exit) {
+        const e = background.exit;
+        throw new RunFailure(
+          "setup-failed",
+          `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`
+        );
+      }
+    }
+    const tl = Date.now();
+    marker({ phase: "load" });
+    log(`insmod ${job.module.path} ${job.module.args}`.trim());
+    undo.push({ kind: "rmmod", name: job.module.name });
+    const ins = await insmod(job.module.path, job.module.args);
+    status.timings.load = seconds2(tl);
+    if (ins.code !== 0) {
+      undo.drop((s) => s.kind === "rmmod");
+      const dmesg = dmesgText(kmsgStart);
+      const splat = splatExcerpt(dmesg);
+      const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
+      if (splat) throw new RunFailure("kernel-splat", `insmod ${job.module.name}: ${why}; the kernel reported ${splat.kind}`, splat.excerpt);
+      throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
+    }
+    loadedByUs = true;
+    status.sections = readSections(job.module.name);
+    writeFileSync8(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+`);
+    status.files.push("sections.json");
+    if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
+      status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
+    }
+    const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
+    if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
+      const range2 = moduleCoreRange(readFileSync16("/proc/modules", "utf8"), job.module.name);
+      if (range2) {
+        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync16("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+        const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
+        for (const event of kmemAllocs) {
+          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+          writeFileSync8(trigger, `stacktrace if ${ranges.join(" || ")}
+`);
+        }
+      } else {
+        status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
+      }
+    }
+    for (let n = 1; n <= job.cycles; n++) {
+      throwIfAborted(abort);
+      marker({ cycle: n, edge: "start" });
+      log(`cycle ${n}/${job.cycles}`);
+      try {
+        await runCycle(job.workload, n, outDir, undo, abort, (record2) => {
+          status.timings.cycles.push(record2);
+          status.files.push(record2.log);
+        });
+      } catch (e) {
+        if (e instanceof WorkloadFailure) {
+          marker({ cycle: n, edge: "end" });
+          throw new RunFailure(e.status, e.message, e.logTail);
+        }
+        throw e;
+      }
+      marker({ cycle: n, edge: "end" });
+    }
+  } catch (e) {
+    if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
+    else if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
+    else fail("setup-failed", `internal error: ${e.message}`, e.stack);
+  }
+  if (loadedByUs) {
+    const tu = Date.now();
+    try {
+      marker({ phase: "unload" });
+    } catch {
+    }
+    const r = await unloadWithRetry(job.module.name);
+    status.timings.unload = seconds2(tu);
+    if (r.ok) undo.drop((s) => s.kind === "rmmod");
+    else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
+  }
+  if (background) {
+    const b = await background.stop();
+    if (b.survived) fail("setup-failed", "processes of the background command survived SIGKILL");
+    else if (b.exitedEarly) {
+      status.notes.push(
+        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`
+      );
+    } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
+  }
+  const tc = Date.now();
+  if (tfs && setup) {
+    try {
+      status.files.push(...await collectTrace(tfs, setup, outDir));
+    } catch (e) {
+      status.notes.push(`could not collect the trace: ${e.message}`);
+    }
+  }
+  if (existsSync10(join8(outDir, "slabinfo-before.txt"))) {
+    writeFileSync8(join8(outDir, "slabinfo-after.txt"), readFileSync16("/proc/slabinfo"));
+    status.files.push("slabinfo-after.txt");
+  }
+  if (kmsgMarked) {
+    const dmesg = dmesgText(kmsgStart);
+    writeFileSync8(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+` : "");
+    status.files.push("dmesg.txt");
+    const splat = splatExcerpt(dmesg);
+    if (splat && status.status === "ok") fail("kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
+    else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
+  }
+  status.timings.collect = seconds2(tc);
+  if (timer) clearTimeout(timer);
+  status.restoreProblems = await undo.undoAll(machineUndo);
+  status.timings.total = seconds2(started);
+  status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
+  status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
+  writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
+`);
+  const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
+}
+async function unloadWithRetry(name) {
+  let why = "";
+  for (let i = 0; i < 10; i++) {
+    const r = await rmmod(name);
+    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
+    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  return { ok: false, why };
+}
+var RunFailure, seconds2;
+var init_run_job = __esm({
+  "src/kernel-side/run-job.ts"() {
+    "use strict";
+    init_module_info();
+    init_exec();
+    init_abortable();
+    init_background();
+    init_allocator_families();
+    init_pair_spec();
+    init_kernel_module();
+    init_function_names();
+    init_job();
+    init_kernel_module();
+    init_kmsg();
+    init_lock();
+    init_hugepages();
+    init_splats();
+    init_trace_setup();
+    init_tracefs();
+    init_undo_executor();
+    init_undo();
+    init_workload();
+    RunFailure = class extends Error {
+      constructor(status, message, logExcerpt) {
+        super(message);
+        this.status = status;
+        this.logExcerpt = logExcerpt;
+        this.name = "RunFailure";
+      }
+      status;
+      logExcerpt;
+    };
+    seconds2 = (from) => Math.round(Date.now() - from) / 1e3;
+  }
+});
+
+// src/kernel-side/cleanup-state.ts
+import { rmSync as rmSync5, writeFileSync as writeFileSync9 } from "node:fs";
+async function cleanupFromState(file, opts = {}) {
+  const state = readUndoState(file);
+  if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
+  const notes = [];
+  if (state.pid !== process.pid && processAlive(state.pid)) {
+    notes.push(`runner pid ${state.pid} was still running: sent SIGTERM`);
+    try {
+      process.kill(state.pid, "SIGTERM");
+    } catch {
+    }
+    const end = Date.now() + (opts.waitSeconds ?? 60) * 1e3;
+    while (Date.now() < end && processAlive(state.pid)) await sleep(200);
+    if (processAlive(state.pid)) {
+      notes.push(`runner pid ${state.pid} did not stop: sent SIGKILL`);
+      try {
+        process.kill(state.pid, "SIGKILL");
+      } catch {
+      }
+      await sleep(500);
+    }
+    const again = readUndoState(file);
+    if (!again) return { nothingToDo: false, undone: 0, problems: [], notes: [...notes, "the runner restored everything itself"] };
+    state.steps = again.steps;
+  }
+  const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
+  if (failed.length === 0) rmSync5(file, { force: true });
+  else writeFileSync9(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+`);
+  return { nothingToDo: false, undone: state.steps.length, problems, notes };
+}
+var init_cleanup_state = __esm({
+  "src/kernel-side/cleanup-state.ts"() {
+    "use strict";
+    init_abortable();
+    init_lock();
+    init_undo_executor();
+    init_undo();
+  }
+});
+
+// src/cli/target.ts
+var target_exports = {};
+__export(target_exports, {
+  targetCommand: () => targetCommand
+});
+import { existsSync as existsSync11, readFileSync as readFileSync17 } from "node:fs";
+function fileOption(sub, name, args) {
+  const { values } = readArgs(`target ${sub}`, args, { [name]: { type: "string" } });
+  const file = values[name];
+  if (file === void 0 || file === "") throw new UsageError(`target ${sub}: --${name} FILE is required (${USAGE2})`);
+  return file;
+}
+function requireRoot(what) {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new UsageError(`target ${what} must run as root (it loads modules and writes tracefs): run it with sudo`);
+  }
+}
+async function run(args) {
+  const jobFile = fileOption("run", "job", args);
+  let text2;
+  try {
+    text2 = readFileSync17(jobFile, "utf8");
+  } catch (e) {
+    throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
+  }
+  const job = parseTargetJob(text2, jobFile);
+  requireRoot("run");
+  const controller = new AbortController();
+  let received = null;
+  const onSignal = (sig) => {
+    if (received) {
+      console.error(`alloc-balance target: ${sig} again; still restoring the kernel's state, please wait`);
+      return;
+    }
+    received = sig;
+    console.error(`alloc-balance target: ${sig}: stopping the workload, unloading the module and restoring tracing`);
+    controller.abort(new RunAborted("cancelled", `the run was cancelled by ${sig}`));
+  };
+  const signals = ["SIGTERM", "SIGINT", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    const result = await runTargetJob(job, { signal: controller.signal, log: (l) => console.error(`alloc-balance target: ${l}`) });
+    const s = result.status;
+    console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ""}`);
+    console.log(`written: ${result.statusFile}`);
+    for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
+    if (s.restoreProblems.length)
+      console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
+    if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
+    return result.exitCode;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+async function cleanup(args) {
+  const stateFile = fileOption("cleanup", "state", args);
+  if (!existsSync11(stateFile)) {
+    throw new UsageError(`target cleanup: --state ${stateFile}: no such file; give the cleanup-state.json a run wrote in its out dir`);
+  }
+  requireRoot("cleanup");
+  const r = await cleanupFromState(stateFile);
+  for (const n of r.notes) console.error(`alloc-balance target cleanup: ${n}`);
+  if (r.nothingToDo) {
+    console.log("cleanup: nothing to do (the run restored everything)");
+    return EXIT.ok;
+  }
+  for (const p of r.problems) console.error(`alloc-balance target cleanup: could not restore: ${p}`);
+  console.log(`cleanup: ${r.undone} step(s), ${r.problems.length} problem(s)`);
+  return r.problems.length ? EXIT.fail : EXIT.ok;
+}
+async function targetCommand(args) {
+  const [sub, ...rest] = args;
+  if (sub === "run") return run(rest);
+  if (sub === "cleanup") return cleanup(rest);
+  throw new UsageError(`target: ${sub ? `unknown subcommand "${sub}"` : "missing subcommand"} (${USAGE2})`);
+}
+var USAGE2, SIGNAL_NUMBERS;
+var init_target = __esm({
+  "src/cli/target.ts"() {
+    "use strict";
+    init_errors();
+    init_job();
+    init_run_job();
+    init_cleanup_state();
+    init_abortable();
+    init_help();
+    init_args();
+    init_exit_codes();
+    USAGE2 = usageLine("target");
+    SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+  }
+});
+
+// src/bundle-paths.ts
+import { existsSync as existsSync12, readFileSync as readFileSync18 } from "node:fs";
+import { dirname as dirname5, join as join9 } from "node:path";
+import { fileURLToPath } from "node:url";
+function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const manifest = join9(dir, "package.json");
+    if (existsSync12(manifest)) {
+      try {
+        if (JSON.parse(readFileSync18(manifest, "utf8")).name === NAME) return dir;
+      } catch {
+      }
+    }
+    const up = dirname5(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
+}
+function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
+  const beside = join9(from, "cli.js");
+  return existsSync12(beside) ? beside : join9(packageRoot(from), "dist", "cli.js");
+}
+var NAME;
+var init_bundle_paths = __esm({
+  "src/bundle-paths.ts"() {
+    "use strict";
+    NAME = "alloc-balance";
+  }
+});
+
+// src/module-build/build-plan.ts
+import { spawn as spawn5 } from "node:child_process";
+import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync10 } from "node:fs";
+import { dirname as dirname6 } from "node:path";
+function shellQuote(word) {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+function progressLine(line) {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
+function writeCommand(path2, content) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
+}
+function runStep(argv, cwd, env, wrap, onOutput) {
+  return new Promise((done) => {
+    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child = spawn5(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", onOutput);
+    child.stderr.setEncoding("utf8").on("data", onOutput);
+    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
+    child.on("close", (code, signal) => done({ code, signal }));
+  });
+}
+async function runBuildPlan(plan, opts = {}) {
+  let log = "";
+  const append = (s) => {
+    log += s;
+    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
+  };
+  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1e3;
+  const outcomes = [];
+  for (const step of plan.steps) {
+    const started = Date.now();
+    if (step.kind === "write" && !opts.wrap) {
+      try {
+        mkdirSync7(dirname6(step.path), { recursive: true });
+        writeFileSync10(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === "write" ? void 0 : step.cwd;
+    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
+    append(`$ ${command}
+`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = "";
+    let partial = "";
+    let lastProgress = Date.now();
+    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
+      append(text2);
+      output = (output + text2).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text2).split("\n");
+      partial = lines.pop() ?? "";
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return {
+        ok: false,
+        log: log.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output
+      };
+    }
+  }
+  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
+}
+var MAX_LOG, MAX_STEP_OUTPUT;
+var init_build_plan = __esm({
+  "src/module-build/build-plan.ts"() {
+    "use strict";
+    MAX_LOG = 4 * 1024 * 1024;
+    MAX_STEP_OUTPUT = 256 * 1024;
+  }
+});
+
+// src/presets/kni-workload.ts
+function portsFromMask(mask) {
+  const m = /^(0x)?([0-9a-f]+)$/i.exec(mask.trim());
+  if (!m) return null;
+  const value = Number.parseInt(m[2], 16);
+  if (!Number.isSafeInteger(value) || value <= 0 || value >= 2 ** 32) return null;
+  const ports = [];
+  for (let p = 0; p < 32; p++) if (value & 2 ** p) ports.push(p);
+  return ports;
+}
+var init_kni_workload = __esm({
+  "src/presets/kni-workload.ts"() {
+    "use strict";
+    init_build_plan();
+  }
+});
+
+// src/presets/kni-options.ts
+function parseDpdkKniOptions(read, target) {
+  const portmask = read("dpdk-portmask").trim();
+  if (portmask === "") {
+    throw new InputError("dpdk-portmask", "", "the hex mask of the DPDK ports KNI attaches to, e.g. 0x3 for ports 0 and 1 (preset dpdk-kni needs it)");
+  }
+  const ports = portsFromMask(portmask);
+  if (!ports) throw new InputError("dpdk-portmask", portmask, "a non-zero hex mask of ports 0..31, e.g. 0x3");
+  const hugepages = readOptionalNumber(read, "dpdk-hugepages");
+  const driversRaw = read("dpdk-drivers").trim();
+  const drivers = driversRaw === "" ? [] : driversRaw.split(/[\s,]+/).filter((d) => d !== "");
+  for (const d of drivers) {
+    if (!/^[a-z]+\/[a-z0-9_]+$/.test(d)) throw new InputError("dpdk-drivers", driversRaw, "meson driver names separated by commas, e.g. net/ixgbe,net/i40e");
+  }
+  return {
+    ports,
+    portmask,
+    build: readChoice(read, "dpdk-build"),
+    kthreadMode: readChoice(read, "kni-kthread-mode"),
+    carrier: readChoice(read, "kni-carrier"),
+    portSource: readChoice(read, "dpdk-ports", target === "vm" ? "null" : "nic"),
+    ealArgs: read("dpdk-eal-args").trim(),
+    appArgs: read("dpdk-app-args").trim(),
+    hugepages,
+    drivers
+  };
+}
+var init_kni_options = __esm({
+  "src/presets/kni-options.ts"() {
+    "use strict";
+    init_inputs();
+    init_errors();
+    init_kni_workload();
+  }
+});
+
+// src/presets/kni-pairs.ts
+function defaultKniTrack() {
+  return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
+}
+var KNI_PAIRS;
+var init_kni_pairs = __esm({
+  "src/presets/kni-pairs.ts"() {
+    "use strict";
+    KNI_PAIRS = [
+      {
+        alloc: "alloc_netdev_mqs",
+        free: "free_netdev",
+        exact: true,
+        byDefault: true,
+        note: "kni_ioctl_create allocates the netdev (alloc_netdev -> alloc_netdev_mqs returns it); kni_dev_remove frees it (often inlined or .isra, tail call: the caller shows as kni_ioctl_release or kni_release). On a registered netdev free_netdev only drops a reference: calls are paired, not slab frees. The old ethtool path (igb/ixgbe_kni_probe, lad_dev, up to v19.05) allocates a second netdev through alloc_etherdev_mqs."
+      },
+      {
+        alloc: "kthread_create_on_node",
+        free: "kthread_stop",
+        exact: true,
+        byDefault: true,
+        note: "kthread_create/kthread_run expand to kthread_create_on_node, which returns the task; kthread_stop takes it. kthread_mode=single: one thread at the first interface, stopped on close of /dev/kni; multiple: one per interface, stopped on its release. Other kernel code (workqueues) also creates kthreads: only call sites in rte_kni count."
+      },
+      {
+        alloc: "register_netdev",
+        free: "unregister_netdev",
+        exact: false,
+        byDefault: false,
+        note: "register_netdev returns an int, not the netdev: its return value cannot be paired with unregister_netdev(dev). Both take the netdev as first argument, so calls can be counted (function tracer), not paired per object. Opt in with track: register_netdev:unregister_netdev only with a counting method."
+      },
+      {
+        alloc: "get_user_pages_remote",
+        free: "put_page",
+        exact: false,
+        byDefault: false,
+        note: "IOVA=VA mode: iova_to_phys pins one page with get_user_pages_remote (returns a count; the page comes back through an output array) and drops it with put_page in the same call. put_page is a static inline in <linux/mm.h>: no function to trace. Not traceable as a pair; page references show up in the kmem/slab cross-checks at most."
+      }
+    ];
+  }
+});
+
+// src/settings/settings.ts
+function regex(read, name) {
+  const raw = read(name);
+  if (raw === "") return "";
+  try {
+    new RegExp(raw);
+  } catch (e) {
+    throw new InputError(name, raw, `a valid regular expression (${e.message})`);
+  }
+  return raw;
+}
+function signalSpelling(read) {
+  return (name) => {
+    const raw = read(name).trim().toUpperCase();
+    return raw === "" || raw.startsWith("SIG") ? raw : `SIG${raw}`;
+  };
+}
+function readFolders(read, name) {
+  const raw = read(name);
+  const folders = raw.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const f of folders) {
+    if (/^\/+$/.test(f) || f.includes("\0")) {
+      throw new InputError(name, raw, "folders of this machine, one a line (absolute, or relative to the workspace), never / itself");
+    }
+  }
+  return folders;
+}
+function parseSettings(read) {
+  const mode = readChoice(read, "mode");
+  const preset = readChoice(read, "preset");
+  const trackRaw = read("track").trim();
+  let track;
+  try {
+    track = trackRaw === "" && preset === "dpdk-kni" ? defaultKniTrack() : parseTrack(trackRaw || DEFAULT_TRACK);
+  } catch (e) {
+    throw new InputError("track", trackRaw, e.message);
+  }
+  const target = readChoice(read, "target");
+  const settings = {
+    mode,
+    target,
+    preset,
+    moduleDir: readText2(read, "module-dir"),
+    moduleName: readText2(read, "module"),
+    buildCommand: readText2(read, "build-command"),
+    moduleArgs: readText2(read, "module-args"),
+    workload: {
+      command: readText2(read, "workload"),
+      readyPattern: regex(read, "ready-pattern"),
+      readyDelaySeconds: readNumber(read, "ready-delay"),
+      readyTimeoutSeconds: readNumber(read, "ready-timeout"),
+      holdSeconds: readNumber(read, "hold"),
+      stopSignal: readChoice(signalSpelling(read), "stop-signal"),
+      graceSeconds: readNumber(read, "grace")
+    },
+    cycles: readNumber(read, "cycles"),
+    track,
+    failOn: readChoice(read, "fail-on"),
+    inconclusive: readChoice(read, "inconclusive"),
+    githubToken: readText2(read, "github-token"),
+    checkName: readText2(read, "check-name"),
+    reports: readText2(read, "reports"),
+    baseRef: readText2(read, "base-ref"),
+    headRef: readText2(read, "head-ref"),
+    prNumber: readOptionalNumber(read, "pr-number"),
+    allowForkCode: readBool(read, "allow-fork-code"),
+    approvalLabel: readText2(read, "approval-label"),
+    vm: {
+      kernel: readText2(read, "vm-kernel"),
+      memoryMb: readNumber(read, "vm-memory"),
+      cpus: readNumber(read, "vm-cpus"),
+      bootTimeoutSeconds: readNumber(read, "boot-timeout"),
+      folders: readFolders(read, "vm-folders")
+    },
+    traceBufferKb: readNumber(read, "trace-buffer-kb"),
+    stacks: readBool(read, "stacks"),
+    timeoutMinutes: readNumber(read, "timeout-minutes"),
+    outputDir: readText2(read, "output-dir"),
+    dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
+    canary: readBool(read, "canary")
+  };
+  if (mode === "report" && settings.reports === "") {
+    throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
+  }
+  if (mode !== "report" && settings.workload.command === "" && preset === "none") {
+    throw new InputError("workload", "", "a shell command to start and stop each cycle (or preset: dpdk-kni)");
+  }
+  return settings;
+}
+var DEFAULT_TRACK;
+var init_settings = __esm({
+  "src/settings/settings.ts"() {
+    "use strict";
+    init_pair_spec();
+    init_errors();
+    init_inputs();
+    init_kni_options();
+    init_kni_pairs();
+    init_inputs();
+    DEFAULT_TRACK = "auto";
+  }
+});
+
+// src/demo/fixture-repo.ts
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync19, writeFileSync as writeFileSync11 } from "node:fs";
+import { join as join10 } from "node:path";
+function replaceOnce(text2, from, to, what) {
+  if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
+  return text2.replace(from, to);
+}
+function fixtureSource(fixtureDir, variant) {
+  const fixed = readFileSync19(join10(fixtureDir, "kni_like.c"), "utf8");
+  if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
+  switch (variant) {
+    case "fixed":
+      return fixed;
+    case "leaky":
+      return fixed.replace(FIX_LINES, "");
+    case "moved":
+      return replaceOnce(fixed, NET_DEV_FREE, "}\n", "the free_netdev of net_dev");
+    case "oops":
+      return replaceOnce(fixed, "static bool oops_on_load;", "static bool oops_on_load = true;", "oops_on_load");
+    case "warn":
+      return replaceOnce(fixed, "static bool warn_on_release;", "static bool warn_on_release = true;", "warn_on_release");
+    case "broken":
+      return fixed.replace("static int __init kni_like_init(void)\n{", "static int __init kni_like_init(void)\n{\n	undeclared_thing = 1 +;");
+  }
+}
+function git(repo, args) {
+  return execFileSync("git", args, {
+    cwd: repo,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "kni_like",
+      GIT_AUTHOR_EMAIL: "kni_like@example.invalid",
+      GIT_COMMITTER_NAME: "kni_like",
+      GIT_COMMITTER_EMAIL: "kni_like@example.invalid"
+    }
+  }).trim();
+}
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
+  mkdirSync8(dir, { recursive: true });
+  git(dir, ["init", "-q", "-b", "main"]);
+  copyFileSync(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
+  copyFileSync(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
+  writeFileSync11(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  const shas = [];
+  for (const v of variants) {
+    writeFileSync11(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
+    shas.push(git(dir, ["rev-parse", "HEAD"]));
+  }
+  return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
+}
+function buildFixtureApp(fixtureDir, appDir) {
+  mkdirSync8(appDir, { recursive: true });
+  const app = join10(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  return app;
+}
+var NET_DEV_FREE, FIX_LINES;
+var init_fixture_repo = __esm({
+  "src/demo/fixture-repo.ts"() {
+    "use strict";
+    NET_DEV_FREE = "	free_netdev(kdev->net_dev);\n}\n";
+    FIX_LINES = "	if (kdev->lad_dev)\n		free_netdev(kdev->lad_dev);\n";
+  }
+});
+
+// src/sources/git.ts
+import { execFile } from "node:child_process";
+var GitError, git2;
+var init_git = __esm({
+  "src/sources/git.ts"() {
+    "use strict";
+    GitError = class extends Error {
+      constructor(args, code, stderr) {
+        super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no message"}`);
+        this.args = args;
+        this.code = code;
+        this.stderr = stderr;
+        this.name = "GitError";
+      }
+      args;
+      code;
+      stderr;
+    };
+    git2 = (args, cwd) => new Promise((resolve8, reject) => {
+      execFile(
+        "git",
+        args,
+        {
+          cwd,
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }
+        },
+        (error, stdout, stderr) => {
+          if (error) {
+            const code = typeof error.code === "number" ? error.code : null;
+            reject(new GitError(args, code, stderr || error.message));
+          } else {
+            resolve8(stdout.trim());
+          }
+        }
+      );
+    });
+  }
+});
+
+// src/sources/worktrees.ts
+import { existsSync as existsSync13 } from "node:fs";
+import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
+import { join as join11, resolve as resolve2 } from "node:path";
+async function hasCommit(git3, repoDir, sha) {
+  try {
+    await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function resolveLocal(git3, repoDir, ref) {
+  try {
+    return await git3(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repoDir);
+  } catch {
+    return null;
+  }
+}
+async function obtain(git3, repoDir, rev, side2, change, options2) {
+  const shallow = await git3(["rev-parse", "--is-shallow-repository"], repoDir) === "true";
+  const fetch2 = async (what) => {
+    const args = ["fetch", "--no-tags", "--no-write-fetch-head", "--quiet", ...shallow ? [`--depth=${options2.depth}`] : [], options2.remote, what];
+    options2.log(`git ${args.join(" ")}`);
+    await git3(args, repoDir);
+  };
+  const tries = [];
+  const attempt = async (what, dst) => {
+    try {
+      await fetch2(`+${what}:${dst}`);
+      return true;
+    } catch (e) {
+      tries.push(`${what}: ${e.message}`);
+      return false;
+    }
+  };
+  const holder = `refs/alloc-balance/${side2}`;
+  if (rev.sha !== "") {
+    if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
+    if (await attempt(rev.sha, holder)) {
+      if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
+    }
+    if (side2 === "head" && change.prNumber !== null && await attempt(`refs/pull/${change.prNumber}/head`, holder)) {
+      if (await hasCommit(git3, repoDir, rev.sha)) return rev.sha;
+      tries.push(`refs/pull/${change.prNumber}/head does not contain ${rev.sha} (the PR moved on)`);
+    }
+    throw new UsageError(`the ${side2} commit ${rev.sha} cannot be fetched from ${options2.remote}: ${tries.join("; ")}`);
+  }
+  const local = await resolveLocal(git3, repoDir, rev.ref);
+  if (local) return local;
+  const name = rev.ref.startsWith("refs/") ? rev.ref : `refs/heads/${rev.ref}`;
+  for (const candidate of rev.ref.startsWith("refs/") ? [rev.ref] : [name, `refs/tags/${rev.ref}`]) {
+    if (await attempt(candidate, holder)) {
+      const sha = await resolveLocal(git3, repoDir, holder);
+      if (sha) return sha;
+    }
+  }
+  throw new UsageError(`the ${side2} ref "${rev.ref}" is neither a local commit nor a branch or tag of ${options2.remote}: ${tries.join("; ")}`);
+}
+async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
+  const git3 = options2.git ?? git2;
+  const opts = { remote: options2.remote ?? "origin", depth: options2.depth ?? 1, log: options2.log ?? (() => {
+  }) };
+  const repo = resolve2(repoDir);
+  const made = [];
+  const holders = [];
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await removeWorktrees(repo, made.reverse(), holders, git3);
+  };
+  try {
+    await mkdir2(workDir, { recursive: true });
+    const result = { base: { dir: "", sha: "" }, head: { dir: "", sha: "" } };
+    for (const side2 of ["base", "head"]) {
+      holders.push(`refs/alloc-balance/${side2}`);
+      const sha = await obtain(git3, repo, change[side2], side2, change, opts);
+      const dir = resolve2(join11(workDir, side2));
+      await rm2(dir, { recursive: true, force: true });
+      await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
+      made.push(dir);
+      result[side2] = { dir, sha };
+    }
+    return { base: result.base.dir, head: result.head.dir, baseSha: result.base.sha, headSha: result.head.sha, dispose };
+  } catch (error) {
+    await dispose().catch(() => {
+    });
+    throw error;
+  }
+}
+async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base", "refs/alloc-balance/head"], git3 = git2) {
+  const errors = [];
+  for (const dir of dirs) {
+    try {
+      await git3(["worktree", "remove", "--force", dir], repoDir);
+    } catch (e) {
+      if (existsSync13(dir)) errors.push(e.message);
+    }
+    await rm2(dir, { recursive: true, force: true });
+  }
+  for (const ref of refs) await git3(["update-ref", "-d", ref], repoDir).catch(() => {
+  });
+  await git3(["worktree", "prune"], repoDir).catch((e) => errors.push(e.message));
+  if (errors.length > 0) throw new Error(`removing the worktrees: ${errors.join("; ")}`);
+}
+var init_worktrees = __esm({
+  "src/sources/worktrees.ts"() {
+    "use strict";
+    init_errors();
+    init_git();
+  }
+});
+
+// src/lab/as-root.ts
+function currentIdentity() {
+  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
+}
+function asRoot(argv, who) {
+  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+}
+var init_as_root = __esm({
+  "src/lab/as-root.ts"() {
+    "use strict";
+  }
+});
+
+// src/lab/kvm-access.ts
+function udevChangeAllowed(env) {
+  return env.GITHUB_ACTIONS === "true";
+}
+function cpuFlags(cpuinfo) {
+  const m = /^flags\s*:(.*)$/m.exec(cpuinfo);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+function tcg(why) {
+  return { accel: { kind: "tcg", why } };
+}
+function decideAccel(f) {
+  if (!f.exists) return tcg(TCG_NO_DEVICE);
+  if (!f.cpuFlags.includes("vmx") && !f.cpuFlags.includes("svm")) return tcg(TCG_NO_VIRTUALIZATION);
+  if (f.writable) return { accel: { kind: "kvm", why: `${KVM_DEVICE} read-write, CPU with ${f.cpuFlags.includes("vmx") ? "vmx" : "svm"}` } };
+  if (!f.mayChangeUdev) return tcg(TCG_NOT_ON_ACTIONS);
+  if (!f.canEscalate) return tcg(TCG_NO_ESCALATION);
+  return { openWithUdev: true };
+}
+function decideAfterUdev(writable, failure) {
+  if (failure) return { kind: "tcg", why: `${KVM_DEVICE} not writable and the udev rule to open it failed: ${failure}` };
+  if (!writable) return { kind: "tcg", why: `${KVM_DEVICE} still not writable after the udev rule ${KVM_UDEV_RULE_FILE}` };
+  return { kind: "kvm", why: `${KVM_DEVICE} opened to this user by the udev rule ${KVM_UDEV_RULE_FILE}` };
+}
+function kvmUdevCommands(who) {
+  return [
+    { argv: asRoot(["tee", KVM_UDEV_RULE_FILE], who), input: `${KVM_UDEV_RULE}
+` },
+    { argv: asRoot(["udevadm", "control", "--reload-rules"], who) },
+    { argv: asRoot(["udevadm", "trigger", "--name-match=kvm"], who) },
+    { argv: asRoot(["udevadm", "settle", "--timeout=10"], who) }
+  ];
+}
+function chooseAccel(io, mayChangeUdev) {
+  const exists2 = io.exists();
+  const facts = {
+    exists: exists2,
+    writable: exists2 && io.writable(),
+    cpuFlags: io.cpuFlags(),
+    canEscalate: mayChangeUdev && io.canEscalate(),
+    mayChangeUdev
+  };
+  const first = decideAccel(facts);
+  if ("accel" in first) return first.accel;
+  const failure = io.openWithUdev();
+  const accel = decideAfterUdev(!failure && io.writable(), failure);
+  io.log(
+    accel.kind === "kvm" ? `KVM: ${KVM_DEVICE} was not writable by this user; wrote ${KVM_UDEV_RULE_FILE} (mode 0666) and reloaded udev: VMs run under KVM` : `KVM: ${accel.why}: VMs run under software emulation (TCG)`
+  );
+  return accel;
+}
+var KVM_DEVICE, KVM_UDEV_RULE_FILE, KVM_UDEV_RULE, TCG_NO_DEVICE, TCG_NO_VIRTUALIZATION, TCG_NO_ESCALATION, TCG_NOT_ON_ACTIONS;
+var init_kvm_access = __esm({
+  "src/lab/kvm-access.ts"() {
+    "use strict";
+    init_as_root();
+    KVM_DEVICE = "/dev/kvm";
+    KVM_UDEV_RULE_FILE = "/etc/udev/rules.d/99-alloc-balance-kvm.rules";
+    KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"';
+    TCG_NO_DEVICE = `no ${KVM_DEVICE}`;
+    TCG_NO_VIRTUALIZATION = "the CPU offers no vmx/svm (nested virtualization off)";
+    TCG_NO_ESCALATION = `${KVM_DEVICE} not writable and no root or passwordless sudo to open it`;
+    TCG_NOT_ON_ACTIONS = `${KVM_DEVICE} not writable by this user, and udev is changed only under GitHub Actions (give this user read-write access to ${KVM_DEVICE}, e.g. its group)`;
+  }
+});
+
+// src/lab/kvm-host.ts
+import { spawnSync } from "node:child_process";
+import { closeSync as closeSync5, existsSync as existsSync14, openSync as openSync5, readFileSync as readFileSync20 } from "node:fs";
+function opensReadWrite(path2) {
+  try {
+    closeSync5(openSync5(path2, "r+"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+function readCpuinfo() {
+  try {
+    return readFileSync20("/proc/cpuinfo", "utf8");
+  } catch {
+    return "";
+  }
+}
+function runAll(who) {
+  for (const c of kvmUdevCommands(who)) {
+    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
+    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
+    if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
+  }
+  return null;
+}
+function hostKvmIo(who, log) {
+  return {
+    exists: () => existsSync14(KVM_DEVICE),
+    writable: () => opensReadWrite(KVM_DEVICE),
+    cpuFlags: () => cpuFlags(readCpuinfo()),
+    canEscalate: () => who.uid === 0 || spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    openWithUdev: () => runAll(who),
+    log
+  };
+}
+function hostAccel(mayChangeUdev, log = () => {
+}) {
+  return chooseAccel(hostKvmIo(currentIdentity(), log), mayChangeUdev);
+}
+var COMMAND_TIMEOUT_MS;
+var init_kvm_host = __esm({
+  "src/lab/kvm-host.ts"() {
+    "use strict";
+    init_as_root();
+    init_kvm_access();
+    COMMAND_TIMEOUT_MS = 3e4;
+  }
+});
+
+// src/lab/console-watch.ts
+var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
+var init_console_watch = __esm({
+  "src/lab/console-watch.ts"() {
+    "use strict";
+    init_guest_scripts();
+    SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|sysrq: Trigger a crash|Unable to handle kernel/;
+    PANIC = /Kernel panic - not syncing/;
+    SPLAT_END = /---\[ end Kernel panic/;
+    CONTEXT_BEFORE = 5;
+    TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
+    RECENT_LINES = 40;
+    EXCERPT_MAX_LINES = 200;
+    ConsoleWatch = class {
+      constructor(nonce, events = {}, headMax = 32 * 1024, tailMax = 224 * 1024) {
+        this.nonce = nonce;
+        this.events = events;
+        this.headMax = headMax;
+        this.tailMax = tailMax;
+      }
+      nonce;
+      events;
+      headMax;
+      tailMax;
+      partial = "";
+      recent = [];
+      excerptLines = null;
+      excerptDone = false;
+      head = "";
+      tail = [];
+      tailBytes = 0;
+      omitted = 0;
+      initSeen = false;
+      jobStarted = false;
+      exitCode = null;
+      setupFailure = null;
+      kernelPanic = false;
+      push(chunk) {
+        this.keep(chunk);
+        const lines = (this.partial + chunk).split("\n");
+        this.partial = lines.pop() ?? "";
+        if (this.partial.length > 64 * 1024) {
+          lines.push(this.partial);
+          this.partial = "";
+        }
+        for (const line of lines) this.line(line.replace(/\r$/, ""));
+      }
+      /** Call once the stream ended: the last line may have no newline. */
+      end() {
+        if (this.partial) this.line(this.partial.replace(/\r$/, ""));
+        this.partial = "";
+      }
+      /** The console text, capped: its beginning and its end, with the size of what was left out. */
+      text() {
+        const gap = this.omitted ? `
+[... ${this.omitted} bytes of console output omitted ...]
+` : "";
+        return this.head + gap + this.tail.join("");
+      }
+      /** The kernel splat (a few lines before it to its end), or '' when there was none. */
+      excerpt() {
+        return this.excerptLines?.map((l) => l.replace(TERMINAL_CONTROL, "")).join("\n") ?? "";
+      }
+      keep(chunk) {
+        if (this.head.length < this.headMax) {
+          const room = this.headMax - this.head.length;
+          this.head += chunk.slice(0, room);
+          chunk = chunk.slice(room);
+          if (!chunk) return;
+        }
+        this.tail.push(chunk);
+        this.tailBytes += chunk.length;
+        while (this.tailBytes > this.tailMax && this.tail.length > 1) {
+          const dropped = this.tail.shift();
+          this.tailBytes -= dropped.length;
+          this.omitted += dropped.length;
+        }
+      }
+      line(line) {
+        const at = line.indexOf(MARKER2);
+        if (at >= 0)
+          this.marker(
+            line.slice(at + MARKER2.length).trim().split(/\s+/)
+          );
+        const panic = PANIC.test(line) && !this.kernelPanic;
+        if (this.excerptLines && !this.excerptDone) {
+          this.excerptLines.push(line);
+          if (SPLAT_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
+        } else if (!this.excerptLines && SPLAT_START.test(line)) {
+          this.excerptLines = [...this.recent.slice(-CONTEXT_BEFORE), line];
+        } else if (panic) {
+          this.excerptLines = [...this.recent, line];
+          this.excerptDone = false;
+        }
+        if (panic) {
+          this.kernelPanic = true;
+          this.events.panic?.();
+        }
+        this.recent.push(line);
+        if (this.recent.length > RECENT_LINES) this.recent.shift();
+      }
+      marker(words) {
+        if (words[0] === "init" && !this.initSeen) {
+          this.initSeen = true;
+          this.events.init?.(Number(words[1]));
+        } else if (words[0] === "setup-failed") {
+          this.setupFailure = words.slice(1).join(" ");
+          this.events.setupFailed?.(this.setupFailure);
+        } else if (words[0] === this.nonce && words[1] === "job-start" && !this.jobStarted) {
+          this.jobStarted = true;
+          this.events.jobStart?.();
+        } else if (words[0] === this.nonce && words[1] === "job-exit" && /^\d+$/.test(words[2] ?? "")) {
+          this.exitCode = Number(words[2]);
+          this.events.jobExit?.(this.exitCode);
+        }
+      }
+    };
+  }
+});
+
+// src/sandbox/system-view.ts
+import { existsSync as existsSync15, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
+import { dirname as dirname7, sep as sep2 } from "node:path";
+function systemView(fs2 = hostFs) {
+  const folders = ["/usr"];
+  const links = [];
+  for (const name of SYSTEM_TOP) {
+    const path2 = `/${name}`;
+    const kind = fs2.kind(path2);
+    if (kind === "dir") folders.push(path2);
+    else if (kind === "link") links.push({ path: path2, target: fs2.readlink(path2) });
+  }
+  const names = [...ETC_ALLOW, ...fs2.list("/etc").filter((n) => ETC_PYTHON.test(n))];
+  const etc = [...new Set(names)].map((n) => `/etc/${n}`).filter((p) => fs2.kind(p) !== "none");
+  return { folders, links, etc };
+}
+function isWithin(path2, folder) {
+  return path2 === folder || path2.startsWith(folder.endsWith(sep2) ? folder : folder + sep2);
+}
+function distinctFolders(paths, covered = []) {
+  const real = paths.filter((p) => p !== "" && existsSync15(p)).map((p) => realpathSync(p));
+  const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
+  const kept = [];
+  for (const p of sorted) {
+    if (p === "/") throw new Error("the whole host root cannot be shared with PR code");
+    if (![...covered, ...kept].some((c) => isWithin(p, c))) kept.push(p);
+  }
+  return kept;
+}
+function installPrefix(program) {
+  const real = existsSync15(program) ? realpathSync(program) : program;
+  const bin = dirname7(real);
+  return bin.endsWith(`${sep2}bin`) ? dirname7(bin) : bin;
+}
+var ETC_ALLOW, ETC_PYTHON, SYSTEM_TOP, hostFs;
+var init_system_view = __esm({
+  "src/sandbox/system-view.ts"() {
+    "use strict";
+    ETC_ALLOW = [
+      "passwd",
+      "group",
+      "nsswitch.conf",
+      "ld.so.cache",
+      "ld.so.conf",
+      "ld.so.conf.d",
+      "alternatives",
+      "localtime",
+      "timezone",
+      "os-release",
+      "debian_version",
+      "lsb-release",
+      "hosts",
+      "host.conf",
+      "protocols",
+      "services",
+      "mime.types",
+      "perl"
+    ];
+    ETC_PYTHON = /^python3(\.\d+)?$/;
+    SYSTEM_TOP = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+    hostFs = {
+      kind(path2) {
+        try {
+          const st = lstatSync(path2);
+          return st.isSymbolicLink() ? "link" : st.isDirectory() ? "dir" : "file";
+        } catch {
+          return "none";
+        }
+      },
+      readlink: (path2) => readlinkSync(path2),
+      list: (dir) => {
+        try {
+          return readdirSync5(dir);
+        } catch {
+          return [];
+        }
+      }
+    };
+  }
+});
+
+// src/lab/guest-output.ts
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync6 } from "node:fs";
+import { join as join12 } from "node:path";
+function scrubGuestOutput(dir, rel = "") {
+  const changed = [];
+  let names;
+  try {
+    names = readdirSync6(join12(dir, rel));
+  } catch {
+    return changed;
+  }
+  for (const name of names) {
+    const path2 = join12(rel, name);
+    const full = join12(dir, path2);
+    const st = lstatSync2(full);
+    if (st.isDirectory()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path2}/ (set-ID bits)`);
+      }
+      changed.push(...scrubGuestOutput(dir, path2));
+    } else if (st.isFile()) {
+      if (st.mode & SET_ID_BITS) {
+        chmodSync(full, st.mode & 511);
+        changed.push(`${path2} (set-ID bits)`);
+      }
+    } else {
+      rmSync6(full, { force: true });
+      changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
+    }
+  }
+  return changed;
+}
+var SET_ID_BITS;
+var init_guest_output = __esm({
+  "src/lab/guest-output.ts"() {
+    "use strict";
+    SET_ID_BITS = 3072;
+  }
+});
+
+// src/lab/qemu-args.ts
+function optValue(s) {
+  return s.replace(/,/g, ",,");
+}
+function qemuArgs(c) {
+  const append = [...BASE_APPEND, ...c.extraAppend ?? []];
+  const readOnly = (path2, tag) => ["-virtfs", `local,path=${optValue(path2)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
+  return [
+    "-accel",
+    c.accel === "tcg" ? TCG_ACCEL : c.accel,
+    "-cpu",
+    c.accel === "kvm" ? "host" : "max",
+    "-m",
+    String(c.memoryMb),
+    "-smp",
+    String(c.cpus),
+    "-kernel",
+    c.vmlinux,
+    "-initrd",
+    c.initrd,
+    "-append",
+    append.join(" "),
+    "-nographic",
+    "-serial",
+    "mon:stdio",
+    "-no-reboot",
+    "-nic",
+    "none",
+    ...readOnly(c.ctlDir, CTL_TAG),
+    ...c.shares.flatMap((path2, i) => readOnly(path2, `${SHARE_TAG_PREFIX}${i}`)),
+    "-virtfs",
+    `local,path=${optValue(c.outDir)},mount_tag=${OUT_TAG},security_model=none,multidevs=remap`
+  ];
+}
+var BASE_APPEND, TCG_ACCEL;
+var init_qemu_args = __esm({
+  "src/lab/qemu-args.ts"() {
+    "use strict";
+    init_guest_scripts();
+    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
+    TCG_ACCEL = "tcg,thread=single";
+  }
+});
+
+// src/lab/run-in-guest.ts
+import { spawn as spawn6 } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync16, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join as join13 } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+function validateJob(job) {
+  if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
+    throw new UsageError("guest job: argv must be a non-empty list of strings without NUL characters");
+  }
+  if (job.argv[0].includes("=")) throw new UsageError(`guest job: program "${job.argv[0]}" must not contain "="`);
+  for (const [name, value] of [
+    ["cwd", job.cwd],
+    ["outDir", job.outDir]
+  ]) {
+    if (typeof value !== "string" || !isAbsolute(value) || /[\0\n]/.test(value)) {
+      throw new UsageError(`guest job: ${name} "${value}" must be an absolute host path`);
+    }
+  }
+  if (job.outDir === "/") throw new UsageError("guest job: outDir must not be /");
+  if (!(job.timeoutSeconds > 0) || !Number.isFinite(job.timeoutSeconds)) {
+    throw new UsageError(`guest job: timeoutSeconds ${job.timeoutSeconds} must be a positive number`);
+  }
+  for (const [k, v] of Object.entries(job.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== "string" || v.includes("\0")) {
+      throw new UsageError(`guest job: environment variable "${k}" must be a name (letters, digits, _) with a string value`);
+    }
+  }
+}
+async function runInGuest(kernel, job, opts = {}) {
+  validateJob(job);
+  opts.signal?.throwIfAborted();
+  for (const f of [kernel.vmlinux, kernel.initrd]) {
+    if (!existsSync16(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+  }
+  const accel = opts.accel ?? hostAccel(false);
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
+  mkdirSync9(job.outDir, { recursive: true });
+  rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
+  let base2 = tmpdir();
+  if (/\s/.test(base2)) base2 = "/tmp";
+  const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
+  opts.onControlDir?.(ctlDir);
+  const nonce = randomBytes(8).toString("hex");
+  const view = systemView();
+  const root = guestRoot(view, job, kernel.modulesDir);
+  stageEtc(view, join13(ctlDir, "etc"));
+  writeFileSync12(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync12(join13(ctlDir, "job.sh"), jobScript(job));
+  const args = qemuArgs({
+    vmlinux: kernel.vmlinux,
+    initrd: kernel.initrd,
+    accel: accel.kind,
+    memoryMb: opts.memoryMb ?? 1024,
+    cpus: opts.cpus ?? 2,
+    outDir: job.outDir,
+    ctlDir,
+    shares: root.shares,
+    extraAppend: opts.extraAppend
+  });
+  const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync16(p));
+  const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
+  const t0 = performance.now();
+  const since = () => (performance.now() - t0) / 1e3;
+  let initAt = null;
+  let jobStartAt = null;
+  let jobEndAt = null;
+  let timedOut = false;
+  let bootTimedOut = false;
+  let aborted = false;
+  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
+  const child = spawn6(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const timers = /* @__PURE__ */ new Set();
+  const later = (ms, fn) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+  let exited = false;
+  live++;
+  let killing = false;
+  const stop = () => {
+    if (killing || exited) return;
+    killing = true;
+    child.kill("SIGTERM");
+    later(KILL_GRACE_MS, () => {
+      if (!exited) child.kill("SIGKILL");
+    });
+  };
+  const watch = new ConsoleWatch(nonce, {
+    init: () => {
+      initAt = since();
+    },
+    jobStart: () => {
+      jobStartAt = since();
+      clearTimeout(bootTimer);
+      later(job.timeoutSeconds * 1e3, () => {
+        if (watch.exitCode === null && !watch.kernelPanic) {
+          timedOut = true;
+          stop();
+        }
+      });
+    },
+    jobExit: () => {
+      jobEndAt = since();
+      later(POWEROFF_GRACE_MS, stop);
+    },
+    setupFailed: () => later(POWEROFF_GRACE_MS, stop),
+    panic: () => later(POWEROFF_GRACE_MS, stop)
+  });
+  const bootTimer = later(bootTimeoutMs, () => {
+    bootTimedOut = true;
+    stop();
+  });
+  const onAbort = () => {
+    aborted = true;
+    stop();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const decoder = new StringDecoder("utf8");
+  const feed = (text2) => {
+    if (!text2) return;
+    watch.push(text2);
+    consoleLog.write(text2);
+    opts.onConsole?.(text2);
+  };
+  child.stdout.on("data", (b) => feed(decoder.write(b)));
+  let stderr = "";
+  child.stderr.on("data", (b) => {
+    if (stderr.length < 16384) stderr += b.toString("utf8");
+  });
+  let spawnError = null;
+  const exitCode = await new Promise((resolve8) => {
+    child.on("error", (e) => {
+      spawnError = e;
+    });
+    child.on("close", (code2) => resolve8(code2));
+  });
+  exited = true;
+  feed(decoder.end());
+  watch.end();
+  for (const t of timers) clearTimeout(t);
+  opts.signal?.removeEventListener("abort", onAbort);
+  live--;
+  rmSync7(ctlDir, { recursive: true, force: true });
+  await new Promise((resolve8) => consoleLog.end(resolve8));
+  const removedFromOut = scrubGuestOutput(job.outDir);
+  const total = since();
+  const consoleText = watch.text();
+  if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
+  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
+  let code = watch.exitCode;
+  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
+    const file = join13(job.outDir, EXIT_CODE_FILE);
+    if (existsSync16(file)) code = Number(readFileSync21(file, "utf8").trim());
+  }
+  if (!watch.initSeen && watch.kernelPanic) {
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
+  }
+  if (!watch.kernelPanic) {
+    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
+    if (!watch.initSeen) {
+      const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
+      const seen = tailLines(consoleText, 5);
+      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
+    }
+    if (jobStartAt === null) {
+      throw new GuestError(
+        bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1e3} s` : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
+        consoleText
+      );
+    }
+  }
+  const runEnd = jobEndAt ?? total;
+  return {
+    exitCode: timedOut || watch.kernelPanic ? null : code,
+    timedOut,
+    kernelPanic: watch.kernelPanic,
+    panicExcerpt: watch.excerpt(),
+    console: consoleText,
+    accel,
+    shared: [...root.shares.slice(view.folders.length), job.outDir],
+    removedFromOut,
+    seconds: {
+      boot: round3(initAt ?? total),
+      run: round3(jobStartAt === null ? 0 : runEnd - jobStartAt),
+      total: round3(total)
+    }
+  };
+}
+function guestRoot(view, job, modulesDir = "") {
+  const wanted = [...job.shares ?? [], modulesDir].filter((p) => p !== "" && !isWithin(p, job.outDir));
+  return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
+}
+function stageEtc(view, dir) {
+  mkdirSync9(dir, { recursive: true });
+  for (const entry of view.etc) {
+    try {
+      cpSync(entry, join13(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+    } catch {
+    }
+  }
+}
+function round3(n) {
+  return Math.round(n * 1e3) / 1e3;
+}
+function firstLine(text2, re) {
+  return re.exec(text2)?.[0] ?? tailLines(text2, 1);
+}
+function tailLines(text2, n) {
+  return text2.trim().split("\n").slice(-n).join(" | ");
+}
+var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live;
+var init_run_in_guest = __esm({
+  "src/lab/run-in-guest.ts"() {
+    "use strict";
+    init_errors();
+    init_console_watch();
+    init_guest_scripts();
+    init_system_view();
+    init_guest_output();
+    init_kvm_host();
+    init_qemu_args();
+    GuestError = class extends Error {
+      constructor(message, console2) {
+        super(message);
+        this.console = console2;
+        this.name = "GuestError";
+      }
+      console;
+    };
+    KILL_GRACE_MS = 2e3;
+    POWEROFF_GRACE_MS = 15e3;
+    live = 0;
+  }
+});
+
+// src/run/launcher.ts
+import { existsSync as existsSync17 } from "node:fs";
+import { dirname as dirname8, resolve as resolve3 } from "node:path";
+function cap(text2, max = 64 * 1024) {
+  return text2.length > max ? text2.slice(-max) : text2;
+}
+var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner;
+var init_launcher = __esm({
+  "src/run/launcher.ts"() {
+    "use strict";
+    init_kvm_access();
+    init_kvm_host();
+    init_lab_kernel();
+    init_labels();
+    init_run_in_guest();
+    init_errors();
+    init_system_view();
+    VM_DEADLINE_GRACE_SECONDS = 30;
+    VmTargetRunner = class {
+      constructor(lab, launch, opts) {
+        this.lab = lab;
+        this.launch = launch;
+        this.opts = opts;
+        this.kernel = { release: lab.release, buildDir: lab.buildDir };
+      }
+      lab;
+      launch;
+      opts;
+      kernel;
+      chosen;
+      /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
+      accel() {
+        this.chosen ??= hostAccel(udevChangeAllowed(this.opts.env ?? {}), (line) => this.opts.log?.(line));
+        return this.chosen;
+      }
+      describe() {
+        return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
+      }
+      async run(jobFile, outDir, cwd, shares) {
+        const accel = this.accel();
+        const outcome = await this.runWith(accel, jobFile, outDir, cwd, shares);
+        return { ...outcome, accel };
+      }
+      async runWith(accel, jobFile, outDir, cwd, shares) {
+        try {
+          const tool = [installPrefix(this.opts.nodePath), dirname8(this.opts.cliPath)];
+          const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
+          const missing = asked.filter((f) => !existsSync17(f));
+          if (missing.length > 0) {
+            return {
+              exitCode: null,
+              timings: {},
+              output: "",
+              failure: {
+                status: "setup-failed",
+                reason: `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`
+              }
+            };
+          }
+          const r = await runInGuest(
+            this.lab,
+            {
+              argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
+              cwd,
+              outDir,
+              shares: [...shares, ...asked, ...tool, dirname8(jobFile)],
+              timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
+            },
+            {
+              signal: this.opts.signal,
+              memoryMb: this.launch.vm.memoryMb,
+              cpus: this.launch.vm.cpus,
+              bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
+              accel,
+              onConsole: this.opts.onOutput,
+              onControlDir: this.opts.onTempDir
+            }
+          );
+          this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
+          if (r.removedFromOut.length > 0) {
+            this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
+          }
+          const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
+          if (r.kernelPanic) {
+            return {
+              exitCode: r.exitCode,
+              timings: timings2,
+              output: cap(r.console),
+              failure: {
+                status: "kernel-splat",
+                reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
+                excerpt: r.panicExcerpt
+              }
+            };
+          }
+          if (r.timedOut) {
+            const aborted = this.opts.signal?.aborted ?? false;
+            return {
+              exitCode: null,
+              timings: timings2,
+              output: cap(r.console),
+              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
+            };
+          }
+          return { exitCode: r.exitCode, timings: timings2, output: cap(r.console) };
+        } catch (e) {
+          if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
+          if (e instanceof GuestError) {
+            return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
+          }
+          throw e;
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@actions/github/lib/context.js
+import { readFileSync as readFileSync22, existsSync as existsSync18 } from "fs";
+import { EOL as EOL2 } from "os";
+var Context;
+var init_context = __esm({
+  "node_modules/@actions/github/lib/context.js"() {
+    Context = class {
+      /**
+       * Hydrate the context from the environment
+       */
+      constructor() {
+        var _a2, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+          if (existsSync18(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          } else {
+            const path2 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL2}`);
+          }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+      }
+      get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+      }
+      get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+          const [owner, repo] = process.env.GITHUB_REPOSITORY.split("/");
+          return { owner, repo };
+        }
+        if (this.payload.repository) {
+          return {
+            owner: this.payload.repository.owner.login,
+            repo: this.payload.repository.name
+          };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+      }
+    };
+  }
+});
+
+// node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
+var require_proxy = __commonJS({
+  "node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getProxyUrl = getProxyUrl2;
+    exports2.checkBypass = checkBypass;
+    function getProxyUrl2(reqUrl) {
+      const usingSsl = reqUrl.protocol === "https:";
+      if (checkBypass(reqUrl)) {
+        return void 0;
+      }
+      const proxyVar = (() => {
+        if (usingSsl) {
+          return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
+        } else {
+          return process.env["http_proxy"] || process.env["HTTP_PROXY"];
+        }
+      })();
+      if (proxyVar) {
+        try {
+          return new DecodedURL(proxyVar);
+        } catch (_a2) {
+          if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
+            return new DecodedURL(`http://${proxyVar}`);
+        }
+      } else {
+        return void 0;
+      }
+    }
+    function checkBypass(reqUrl) {
+      if (!reqUrl.hostname) {
+        return false;
+      }
+      const reqHost = reqUrl.hostname;
+      if (isLoopbackAddress(reqHost)) {
+        return true;
+      }
+      const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
+      if (!noProxy) {
+        return false;
+      }
+      let reqPort;
+      if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+      } else if (reqUrl.protocol === "http:") {
+        reqPort = 80;
+      } else if (reqUrl.protocol === "https:") {
+        reqPort = 443;
+      }
+      const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+      if (typeof reqPort === "number") {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+      }
+      for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
+        if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
+          return true;
+        }
+      }
+      return false;
+    }
+    function isLoopbackAddress(host) {
+      const hostLower = host.toLowerCase();
+      return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
+    }
+    var DecodedURL = class extends URL {
+      constructor(url, base2) {
+        super(url, base2);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+      }
+      get username() {
+        return this._decodedUsername;
+      }
+      get password() {
+        return this._decodedPassword;
+      }
+    };
+  }
+});
+
 // node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var require_lib = __commonJS({
   "node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js"(exports2) {
@@ -26715,20 +29557,20 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
-    return (0, import_undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+  const proxyFetch = (url, opts) => __awaiter2(this, void 0, void 0, function* () {
+    return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
   });
   return proxyFetch;
 }
 function getApiBaseUrl() {
   return process.env["GITHUB_API_URL"] || "https://api.github.com";
 }
-var httpClient, import_undici, __awaiter;
-var init_utils = __esm({
+var httpClient, import_undici2, __awaiter2;
+var init_utils2 = __esm({
   "node_modules/@actions/github/lib/internal/utils.js"() {
     httpClient = __toESM(require_lib(), 1);
-    import_undici = __toESM(require_undici(), 1);
-    __awaiter = function(thisArg, _arguments, P, generator) {
+    import_undici2 = __toESM(require_undici(), 1);
+    __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve8) {
           resolve8(value);
@@ -27079,10 +29921,10 @@ function getValues(context3, operator, key, modifier) {
 }
 function parseUrl(template) {
   return {
-    expand: expand.bind(null, template)
+    expand: expand2.bind(null, template)
   };
 }
-function expand(template, context3) {
+function expand2(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
@@ -27138,7 +29980,7 @@ function parse(options2) {
   if (!/^http/.test(url)) {
     url = options2.baseUrl + url;
   }
-  const omittedParameters = Object.keys(options2).filter((option2) => urlVariableNames.includes(option2)).concat("baseUrl");
+  const omittedParameters = Object.keys(options2).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
   const remainingParameters = omit(parameters, omittedParameters);
   const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
   if (!isBinaryRequest) {
@@ -28126,12 +30968,12 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep2, jwtRE, isJWT, createTokenAuth;
+var b64url, sep3, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep2 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
+    sep3 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -30882,25 +33724,25 @@ var init_dist_bundle5 = __esm({
 });
 
 // node_modules/@actions/github/lib/utils.js
-var context, baseUrl, defaults, GitHub;
-var init_utils2 = __esm({
+var context, baseUrl, defaults2, GitHub;
+var init_utils3 = __esm({
   "node_modules/@actions/github/lib/utils.js"() {
     init_context();
-    init_utils();
+    init_utils2();
     init_dist_src2();
     init_dist_src3();
     init_dist_bundle5();
-    init_utils();
+    init_utils2();
     context = new Context();
     baseUrl = getApiBaseUrl();
-    defaults = {
+    defaults2 = {
       baseUrl,
       request: {
         agent: getProxyAgent(baseUrl),
         fetch: getProxyFetch(baseUrl)
       }
     };
-    GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+    GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults2);
   }
 });
 
@@ -30909,7 +33751,7 @@ var context2;
 var init_github = __esm({
   "node_modules/@actions/github/lib/github.js"() {
     init_context();
-    init_utils2();
+    init_utils3();
     context2 = new Context();
   }
 });
@@ -33846,465 +36688,6 @@ var init_permissions = __esm({
   }
 });
 
-// node_modules/@actions/core/lib/utils.js
-var init_utils3 = __esm({
-  "node_modules/@actions/core/lib/utils.js"() {
-  }
-});
-
-// node_modules/@actions/core/lib/command.js
-var init_command2 = __esm({
-  "node_modules/@actions/core/lib/command.js"() {
-    init_utils3();
-  }
-});
-
-// node_modules/@actions/core/lib/file-command.js
-var init_file_command = __esm({
-  "node_modules/@actions/core/lib/file-command.js"() {
-    init_utils3();
-  }
-});
-
-// node_modules/@actions/http-client/lib/proxy.js
-var init_proxy = __esm({
-  "node_modules/@actions/http-client/lib/proxy.js"() {
-  }
-});
-
-// node_modules/@actions/http-client/lib/index.js
-var tunnel, import_undici2, HttpCodes, Headers, MediaTypes, HttpRedirectCodes, HttpResponseRetryCodes;
-var init_lib = __esm({
-  "node_modules/@actions/http-client/lib/index.js"() {
-    init_proxy();
-    tunnel = __toESM(require_tunnel2(), 1);
-    import_undici2 = __toESM(require_undici(), 1);
-    (function(HttpCodes2) {
-      HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
-      HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
-      HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
-      HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
-      HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
-      HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
-      HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
-      HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
-      HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-      HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
-      HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
-      HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
-      HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
-      HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
-      HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
-      HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-      HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
-      HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-      HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
-      HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
-      HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
-      HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
-      HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
-      HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
-      HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
-      HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-      HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
-    })(HttpCodes || (HttpCodes = {}));
-    (function(Headers2) {
-      Headers2["Accept"] = "accept";
-      Headers2["ContentType"] = "content-type";
-    })(Headers || (Headers = {}));
-    (function(MediaTypes2) {
-      MediaTypes2["ApplicationJson"] = "application/json";
-    })(MediaTypes || (MediaTypes = {}));
-    HttpRedirectCodes = [
-      HttpCodes.MovedPermanently,
-      HttpCodes.ResourceMoved,
-      HttpCodes.SeeOther,
-      HttpCodes.TemporaryRedirect,
-      HttpCodes.PermanentRedirect
-    ];
-    HttpResponseRetryCodes = [
-      HttpCodes.BadGateway,
-      HttpCodes.ServiceUnavailable,
-      HttpCodes.GatewayTimeout
-    ];
-  }
-});
-
-// node_modules/@actions/http-client/lib/auth.js
-var init_auth = __esm({
-  "node_modules/@actions/http-client/lib/auth.js"() {
-  }
-});
-
-// node_modules/@actions/core/lib/oidc-utils.js
-var init_oidc_utils = __esm({
-  "node_modules/@actions/core/lib/oidc-utils.js"() {
-    init_lib();
-    init_auth();
-    init_core();
-  }
-});
-
-// node_modules/@actions/core/lib/summary.js
-import { EOL as EOL2 } from "os";
-import { constants as constants2, promises } from "fs";
-var __awaiter2, access, appendFile, writeFile, SUMMARY_ENV_VAR, Summary, _summary;
-var init_summary = __esm({
-  "node_modules/@actions/core/lib/summary.js"() {
-    __awaiter2 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve8, reject) {
-        function fulfilled(value) {
-          try {
-            step(generator.next(value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value) {
-          try {
-            step(generator["throw"](value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
-    ({ access, appendFile, writeFile } = promises);
-    SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
-    Summary = class {
-      constructor() {
-        this._buffer = "";
-      }
-      /**
-       * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-       * Also checks r/w permissions.
-       *
-       * @returns step summary file path
-       */
-      filePath() {
-        return __awaiter2(this, void 0, void 0, function* () {
-          if (this._filePath) {
-            return this._filePath;
-          }
-          const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-          if (!pathFromEnv) {
-            throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-          }
-          try {
-            yield access(pathFromEnv, constants2.R_OK | constants2.W_OK);
-          } catch (_a2) {
-            throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-          }
-          this._filePath = pathFromEnv;
-          return this._filePath;
-        });
-      }
-      /**
-       * Wraps content in an HTML tag, adding any HTML attributes
-       *
-       * @param {string} tag HTML tag to wrap
-       * @param {string | null} content content within the tag
-       * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-       *
-       * @returns {string} content wrapped in HTML element
-       */
-      wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
-        if (!content) {
-          return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-      }
-      /**
-       * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-       *
-       * @param {SummaryWriteOptions} [options] (optional) options for write operation
-       *
-       * @returns {Promise<Summary>} summary instance
-       */
-      write(options2) {
-        return __awaiter2(this, void 0, void 0, function* () {
-          const overwrite = !!(options2 === null || options2 === void 0 ? void 0 : options2.overwrite);
-          const filePath = yield this.filePath();
-          const writeFunc = overwrite ? writeFile : appendFile;
-          yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
-          return this.emptyBuffer();
-        });
-      }
-      /**
-       * Clears the summary buffer and wipes the summary file
-       *
-       * @returns {Summary} summary instance
-       */
-      clear() {
-        return __awaiter2(this, void 0, void 0, function* () {
-          return this.emptyBuffer().write({ overwrite: true });
-        });
-      }
-      /**
-       * Returns the current summary buffer as a string
-       *
-       * @returns {string} string of summary buffer
-       */
-      stringify() {
-        return this._buffer;
-      }
-      /**
-       * If the summary buffer is empty
-       *
-       * @returns {boolen} true if the buffer is empty
-       */
-      isEmptyBuffer() {
-        return this._buffer.length === 0;
-      }
-      /**
-       * Resets the summary buffer without writing to summary file
-       *
-       * @returns {Summary} summary instance
-       */
-      emptyBuffer() {
-        this._buffer = "";
-        return this;
-      }
-      /**
-       * Adds raw text to the summary buffer
-       *
-       * @param {string} text content to add
-       * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-       *
-       * @returns {Summary} summary instance
-       */
-      addRaw(text2, addEOL = false) {
-        this._buffer += text2;
-        return addEOL ? this.addEOL() : this;
-      }
-      /**
-       * Adds the operating system-specific end-of-line marker to the buffer
-       *
-       * @returns {Summary} summary instance
-       */
-      addEOL() {
-        return this.addRaw(EOL2);
-      }
-      /**
-       * Adds an HTML codeblock to the summary buffer
-       *
-       * @param {string} code content to render within fenced code block
-       * @param {string} lang (optional) language to syntax highlight code
-       *
-       * @returns {Summary} summary instance
-       */
-      addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, lang && { lang });
-        const element = this.wrap("pre", this.wrap("code", code), attrs);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML list to the summary buffer
-       *
-       * @param {string[]} items list of items to render
-       * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-       *
-       * @returns {Summary} summary instance
-       */
-      addList(items, ordered = false) {
-        const tag = ordered ? "ol" : "ul";
-        const listItems = items.map((item) => this.wrap("li", item)).join("");
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML table to the summary buffer
-       *
-       * @param {SummaryTableCell[]} rows table rows
-       *
-       * @returns {Summary} summary instance
-       */
-      addTable(rows2) {
-        const tableBody = rows2.map((row) => {
-          const cells = row.map((cell) => {
-            if (typeof cell === "string") {
-              return this.wrap("td", cell);
-            }
-            const { header, data, colspan, rowspan } = cell;
-            const tag = header ? "th" : "td";
-            const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-            return this.wrap(tag, data, attrs);
-          }).join("");
-          return this.wrap("tr", cells);
-        }).join("");
-        const element = this.wrap("table", tableBody);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds a collapsable HTML details element to the summary buffer
-       *
-       * @param {string} label text for the closed state
-       * @param {string} content collapsable content
-       *
-       * @returns {Summary} summary instance
-       */
-      addDetails(label, content) {
-        const element = this.wrap("details", this.wrap("summary", label) + content);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML image tag to the summary buffer
-       *
-       * @param {string} src path to the image you to embed
-       * @param {string} alt text description of the image
-       * @param {SummaryImageOptions} options (optional) addition image attributes
-       *
-       * @returns {Summary} summary instance
-       */
-      addImage(src, alt, options2) {
-        const { width, height } = options2 || {};
-        const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
-        const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML section heading element
-       *
-       * @param {string} text heading text
-       * @param {number | string} [level=1] (optional) the heading level, default: 1
-       *
-       * @returns {Summary} summary instance
-       */
-      addHeading(text2, level) {
-        const tag = `h${level}`;
-        const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-        const element = this.wrap(allowedTag, text2);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML thematic break (<hr>) to the summary buffer
-       *
-       * @returns {Summary} summary instance
-       */
-      addSeparator() {
-        const element = this.wrap("hr", null);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML line break (<br>) to the summary buffer
-       *
-       * @returns {Summary} summary instance
-       */
-      addBreak() {
-        const element = this.wrap("br", null);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML blockquote to the summary buffer
-       *
-       * @param {string} text quote text
-       * @param {string} cite (optional) citation url
-       *
-       * @returns {Summary} summary instance
-       */
-      addQuote(text2, cite) {
-        const attrs = Object.assign({}, cite && { cite });
-        const element = this.wrap("blockquote", text2, attrs);
-        return this.addRaw(element).addEOL();
-      }
-      /**
-       * Adds an HTML anchor tag to the summary buffer
-       *
-       * @param {string} text link text/content
-       * @param {string} href hyperlink
-       *
-       * @returns {Summary} summary instance
-       */
-      addLink(text2, href) {
-        const element = this.wrap("a", text2, { href });
-        return this.addRaw(element).addEOL();
-      }
-    };
-    _summary = new Summary();
-  }
-});
-
-// node_modules/@actions/core/lib/path-utils.js
-var init_path_utils = __esm({
-  "node_modules/@actions/core/lib/path-utils.js"() {
-  }
-});
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs from "fs";
-var chmod, copyFile, lstat, mkdir2, open, readdir, rename, rm2, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
-var init_io_util = __esm({
-  "node_modules/@actions/io/lib/io-util.js"() {
-    ({ chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises);
-    IS_WINDOWS = process.platform === "win32";
-    READONLY = fs.constants.O_RDONLY;
-  }
-});
-
-// node_modules/@actions/io/lib/io.js
-var init_io = __esm({
-  "node_modules/@actions/io/lib/io.js"() {
-    init_io_util();
-  }
-});
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2;
-var init_toolrunner = __esm({
-  "node_modules/@actions/exec/lib/toolrunner.js"() {
-    init_io();
-    init_io_util();
-    IS_WINDOWS2 = process.platform === "win32";
-  }
-});
-
-// node_modules/@actions/exec/lib/exec.js
-var init_exec2 = __esm({
-  "node_modules/@actions/exec/lib/exec.js"() {
-    init_toolrunner();
-  }
-});
-
-// node_modules/@actions/core/lib/platform.js
-import os from "os";
-var platform, arch;
-var init_platform2 = __esm({
-  "node_modules/@actions/core/lib/platform.js"() {
-    init_exec2();
-    platform = os.platform();
-    arch = os.arch();
-  }
-});
-
-// node_modules/@actions/core/lib/core.js
-var ExitCode;
-var init_core = __esm({
-  "node_modules/@actions/core/lib/core.js"() {
-    init_command2();
-    init_file_command();
-    init_utils3();
-    init_oidc_utils();
-    init_summary();
-    init_summary();
-    init_path_utils();
-    init_platform2();
-    (function(ExitCode2) {
-      ExitCode2[ExitCode2["Success"] = 0] = "Success";
-      ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
-    })(ExitCode || (ExitCode = {}));
-  }
-});
-
 // src/github/summary.ts
 var init_summary2 = __esm({
   "src/github/summary.ts"() {
@@ -34322,2173 +36705,6 @@ var init_publish = __esm({
     init_comment();
     init_permissions();
     init_summary2();
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-glob-options-helper.js
-var init_internal_glob_options_helper = __esm({
-  "node_modules/@actions/glob/lib/internal-glob-options-helper.js"() {
-    init_core();
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-path-helper.js
-var IS_WINDOWS3;
-var init_internal_path_helper = __esm({
-  "node_modules/@actions/glob/lib/internal-path-helper.js"() {
-    IS_WINDOWS3 = process.platform === "win32";
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-match-kind.js
-var MatchKind;
-var init_internal_match_kind = __esm({
-  "node_modules/@actions/glob/lib/internal-match-kind.js"() {
-    (function(MatchKind2) {
-      MatchKind2[MatchKind2["None"] = 0] = "None";
-      MatchKind2[MatchKind2["Directory"] = 1] = "Directory";
-      MatchKind2[MatchKind2["File"] = 2] = "File";
-      MatchKind2[MatchKind2["All"] = 3] = "All";
-    })(MatchKind || (MatchKind = {}));
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-pattern-helper.js
-var IS_WINDOWS4;
-var init_internal_pattern_helper = __esm({
-  "node_modules/@actions/glob/lib/internal-pattern-helper.js"() {
-    init_internal_path_helper();
-    init_internal_match_kind();
-    IS_WINDOWS4 = process.platform === "win32";
-  }
-});
-
-// node_modules/balanced-match/dist/esm/index.js
-var range;
-var init_esm = __esm({
-  "node_modules/balanced-match/dist/esm/index.js"() {
-    range = (a, b, str) => {
-      let begs, beg, left, right = void 0, result;
-      let ai = str.indexOf(a);
-      let bi = str.indexOf(b, ai + 1);
-      let i = ai;
-      if (ai >= 0 && bi > 0) {
-        if (a === b) {
-          return [ai, bi];
-        }
-        begs = [];
-        left = str.length;
-        while (i >= 0 && !result) {
-          if (i === ai) {
-            begs.push(i);
-            ai = str.indexOf(a, i + 1);
-          } else if (begs.length === 1) {
-            const r = begs.pop();
-            if (r !== void 0)
-              result = [r, bi];
-          } else {
-            beg = begs.pop();
-            if (beg !== void 0 && beg < left) {
-              left = beg;
-              right = bi;
-            }
-            bi = str.indexOf(b, i + 1);
-          }
-          i = ai < bi && ai >= 0 ? ai : bi;
-        }
-        if (begs.length && right !== void 0) {
-          result = [left, right];
-        }
-      }
-      return result;
-    };
-  }
-});
-
-// node_modules/brace-expansion/dist/esm/index.js
-function numeric(str) {
-  return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
-}
-function escapeBraces(str) {
-  if (str.indexOf("\\") === -1) {
-    return str;
-  }
-  return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
-}
-function unescapeBraces(str) {
-  if (str.indexOf("\0") === -1) {
-    return str;
-  }
-  return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
-}
-function pushAll(target, items) {
-  for (let i = 0; i < items.length; i++) {
-    target.push(items[i]);
-  }
-}
-function balancedWithBudget(str, masked, budget) {
-  if (budget.remaining < 0) {
-    return void 0;
-  }
-  const r = range("{", "}", masked);
-  const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-  budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
-  if (!r || budget.remaining < 0) {
-    return void 0;
-  }
-  return {
-    end: r[1],
-    pre: str.slice(0, r[0]),
-    body: str.slice(r[0] + 1, r[1]),
-    post: str.slice(r[1] + 1),
-    unmatched
-  };
-}
-function maskUnmatchedOpens(masked, budget) {
-  budget.remaining -= masked.length;
-  const open2 = [];
-  for (let i = 0; i < masked.length; i++) {
-    const c = masked.charCodeAt(i);
-    if (c === 123) {
-      open2.push(i);
-    } else if (c === 125 && open2.length) {
-      open2.pop();
-    }
-  }
-  let out = "";
-  let last = 0;
-  for (let i = 0; i < open2.length; i++) {
-    const at = open2[i];
-    out += masked.slice(last, at) + "\0";
-    last = at + 1;
-  }
-  return out + masked.slice(last);
-}
-function commaSetFollows(str, budget) {
-  budget.remaining -= str.length;
-  if (budget.remaining < 0) {
-    return false;
-  }
-  let close = false;
-  for (let i = str.length - 1; i >= 0; i--) {
-    const c = str.charCodeAt(i);
-    if (c === 125) {
-      close = true;
-    } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
-      close = false;
-    } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
-      return true;
-    }
-  }
-  return false;
-}
-function parseCommaParts(str, budget) {
-  const parts = [];
-  let carry = "";
-  for (; ; ) {
-    const m = balancedWithBudget(str, str, budget);
-    if (budget.remaining < 0) {
-      return void 0;
-    }
-    if (!m) {
-      const tail2 = str.split(",");
-      tail2[0] = carry + tail2[0];
-      pushAll(parts, tail2);
-      return parts;
-    }
-    const { pre, body, post } = m;
-    const p = pre.split(",");
-    p[0] = carry + p[0];
-    p[p.length - 1] += "{" + body + "}";
-    if (!post.length) {
-      pushAll(parts, p);
-      return parts;
-    }
-    carry = p.pop();
-    pushAll(parts, p);
-    str = post;
-  }
-}
-function bound(value, fallback) {
-  return value === void 0 || isNaN(value) ? fallback : value;
-}
-function expand2(str, options2 = {}) {
-  if (!str) {
-    return [];
-  }
-  const max = bound(options2.max, EXPANSION_MAX);
-  const maxLength = bound(options2.maxLength, EXPANSION_MAX_LENGTH);
-  const maxDepth = bound(options2.maxDepth, EXPANSION_MAX_DEPTH);
-  const maxRewrites = bound(options2.maxRewrites, EXPANSION_MAX_REWRITES);
-  const maxSteps = bound(options2.maxSteps, EXPANSION_MAX_STEPS);
-  if (str.slice(0, 2) === "{}") {
-    str = "\\{\\}" + str.slice(2);
-  }
-  return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
-}
-function embrace(str) {
-  return "{" + str + "}";
-}
-function isPadded(el) {
-  return /^-?0\d/.test(el);
-}
-function lte(i, y) {
-  return i <= y;
-}
-function gte(i, y) {
-  return i >= y;
-}
-function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
-  const out = [];
-  let length = 0;
-  let nonEmpty;
-  outer: for (let a = 0; a < acc.length; a++) {
-    const prefix = acc[a] + pre;
-    let vs = values;
-    if (dropEmpties && !prefix) {
-      if (!nonEmpty)
-        nonEmpty = values.filter((v) => v);
-      vs = nonEmpty;
-    }
-    for (let v = 0; v < vs.length; v++) {
-      if (out.length >= max)
-        break outer;
-      const expansion = prefix + vs[v];
-      if (length + expansion.length > maxLength)
-        break outer;
-      out.push(expansion);
-      length += expansion.length;
-    }
-  }
-  budget.remaining -= out.length;
-  return out;
-}
-function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
-  const n = body.split(/\.\./);
-  const N = [];
-  if (n[0] === void 0 || n[1] === void 0) {
-    return N;
-  }
-  const x = numeric(n[0]);
-  const y = numeric(n[1]);
-  const width = Math.max(n[0].length, n[1].length);
-  let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
-  let test = lte;
-  const reverse = y < x;
-  if (reverse) {
-    incr *= -1;
-    test = gte;
-  }
-  const pad = isPadded(n[0]) || isPadded(n[1]);
-  const cost = pad ? width : 1;
-  let length = 0;
-  for (let i = x; test(i, y) && N.length < max; i += incr) {
-    budget.remaining -= cost;
-    if (budget.remaining < 0) {
-      return void 0;
-    }
-    let c;
-    if (isAlphaSequence) {
-      c = String.fromCharCode(i);
-      if (c === "\\") {
-        c = "";
-      }
-    } else {
-      c = String(i);
-      if (pad) {
-        const need = width - c.length;
-        if (need > 0) {
-          const z = new Array(need + 1).join("0");
-          if (i < 0) {
-            c = "-" + z + c.slice(1);
-          } else {
-            c = z + c;
-          }
-        }
-      }
-    }
-    if (length + c.length > maxLength)
-      break;
-    N.push(c);
-    length += c.length;
-  }
-  return N;
-}
-function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
-  budget.remaining -= CALL_STEPS;
-  if (depth > maxDepth) {
-    return [str];
-  }
-  let acc = [""];
-  let rewrites = 0;
-  let dropEmpties = false;
-  let firstGroup = true;
-  let masked = str;
-  for (; ; ) {
-    const m = balancedWithBudget(str, masked, budget);
-    if (!m) {
-      return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
-    }
-    if (m.unmatched) {
-      masked = maskUnmatchedOpens(masked, budget);
-    }
-    const pre = m.pre;
-    const literal = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget);
-    if (/\$$/.test(pre)) {
-      acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
-      firstGroup = false;
-      if (!m.post.length)
-        break;
-      str = m.post;
-      masked = masked.slice(m.end + 1);
-      continue;
-    }
-    const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
-    const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
-    const isSequence = isNumericSequence || isAlphaSequence;
-    const isOptions = m.body.indexOf(",") >= 0;
-    if (!isSequence && !isOptions) {
-      if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
-        rewrites++;
-        str = m.pre + "{" + m.body + escClose + m.post;
-        masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
-        isTop = true;
-        continue;
-      }
-      return literal();
-    }
-    if (firstGroup) {
-      dropEmpties = isTop && !isSequence;
-      firstGroup = false;
-    }
-    let values;
-    if (isSequence) {
-      values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
-      if (!values) {
-        return literal();
-      }
-    } else {
-      let n = parseCommaParts(m.body, budget);
-      if (!n) {
-        return literal();
-      }
-      if (n.length === 1 && n[0] !== void 0) {
-        n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
-        if (budget.remaining < 0) {
-          return literal();
-        }
-        if (n.length === 1) {
-          const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
-          if (budget.remaining < 0) {
-            return literal();
-          }
-          acc = next2;
-          if (!m.post.length)
-            break;
-          str = m.post;
-          masked = masked.slice(m.end + 1);
-          continue;
-        }
-      }
-      let dropsEmpties = dropEmpties && !m.post.length && !pre;
-      for (let d = 0; dropsEmpties && d < acc.length; d++) {
-        if (acc[d]) {
-          dropsEmpties = false;
-        }
-      }
-      values = [];
-      let valuesLength = 0;
-      outer: for (let j = 0; j < n.length; j++) {
-        const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
-        if (budget.remaining < 0) {
-          return literal();
-        }
-        for (let k = 0; k < expanded.length; k++) {
-          const v = expanded[k];
-          if (dropsEmpties && !v)
-            continue;
-          if (values.length >= max || valuesLength + v.length > maxLength) {
-            break outer;
-          }
-          values.push(v);
-          valuesLength += v.length;
-        }
-      }
-    }
-    const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
-    if (budget.remaining < 0) {
-      return literal();
-    }
-    acc = next;
-    if (!m.post.length)
-      break;
-    str = m.post;
-    masked = masked.slice(m.end + 1);
-  }
-  return acc;
-}
-var escSlash, escOpen, escClose, escComma, escPeriod, escSlashPattern, escOpenPattern, escClosePattern, escCommaPattern, escPeriodPattern, slashPattern, openPattern, closePattern, commaPattern, periodPattern, EXPANSION_MAX, EXPANSION_MAX_LENGTH, EXPANSION_MAX_DEPTH, EXPANSION_MAX_REWRITES, EXPANSION_MAX_STEPS, CALL_STEPS;
-var init_esm2 = __esm({
-  "node_modules/brace-expansion/dist/esm/index.js"() {
-    init_esm();
-    escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
-    escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
-    escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
-    escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
-    escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
-    escSlashPattern = new RegExp(escSlash, "g");
-    escOpenPattern = new RegExp(escOpen, "g");
-    escClosePattern = new RegExp(escClose, "g");
-    escCommaPattern = new RegExp(escComma, "g");
-    escPeriodPattern = new RegExp(escPeriod, "g");
-    slashPattern = /\\\\/g;
-    openPattern = /\\{/g;
-    closePattern = /\\}/g;
-    commaPattern = /\\,/g;
-    periodPattern = /\\\./g;
-    EXPANSION_MAX = 1e5;
-    EXPANSION_MAX_LENGTH = 4e6;
-    EXPANSION_MAX_DEPTH = 1e3;
-    EXPANSION_MAX_REWRITES = 1e3;
-    EXPANSION_MAX_STEPS = 2e7;
-    CALL_STEPS = 16;
-  }
-});
-
-// node_modules/minimatch/dist/esm/assert-valid-pattern.js
-var MAX_PATTERN_LENGTH, assertValidPattern;
-var init_assert_valid_pattern = __esm({
-  "node_modules/minimatch/dist/esm/assert-valid-pattern.js"() {
-    MAX_PATTERN_LENGTH = 1024 * 64;
-    assertValidPattern = (pattern) => {
-      if (typeof pattern !== "string") {
-        throw new TypeError("invalid pattern");
-      }
-      if (pattern.length > MAX_PATTERN_LENGTH) {
-        throw new TypeError("pattern is too long");
-      }
-    };
-  }
-});
-
-// node_modules/minimatch/dist/esm/brace-expressions.js
-var posixClasses, braceEscape, regexpEscape, rangesToString, parseClass;
-var init_brace_expressions = __esm({
-  "node_modules/minimatch/dist/esm/brace-expressions.js"() {
-    posixClasses = {
-      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
-      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
-      "[:ascii:]": ["\\x00-\\x7f", false],
-      "[:blank:]": ["\\p{Zs}\\t", true],
-      "[:cntrl:]": ["\\p{Cc}", true],
-      "[:digit:]": ["\\p{Nd}", true],
-      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
-      "[:lower:]": ["\\p{Ll}", true],
-      "[:print:]": ["\\p{C}", true],
-      "[:punct:]": ["\\p{P}", true],
-      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
-      "[:upper:]": ["\\p{Lu}", true],
-      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
-      "[:xdigit:]": ["A-Fa-f0-9", false]
-    };
-    braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
-    regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    rangesToString = (ranges) => ranges.join("");
-    parseClass = (glob, position) => {
-      const pos = position;
-      if (glob.charAt(pos) !== "[") {
-        throw new Error("not in a brace expression");
-      }
-      const ranges = [];
-      const negs = [];
-      let i = pos + 1;
-      let sawStart = false;
-      let uflag = false;
-      let escaping = false;
-      let negate = false;
-      let endPos = pos;
-      let rangeStart = "";
-      WHILE: while (i < glob.length) {
-        const c = glob.charAt(i);
-        if ((c === "!" || c === "^") && i === pos + 1) {
-          negate = true;
-          i++;
-          continue;
-        }
-        if (c === "]" && sawStart && !escaping) {
-          endPos = i + 1;
-          break;
-        }
-        sawStart = true;
-        if (c === "\\") {
-          if (!escaping) {
-            escaping = true;
-            i++;
-            continue;
-          }
-        }
-        if (c === "[" && !escaping) {
-          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
-            if (glob.startsWith(cls, i)) {
-              if (rangeStart) {
-                return ["$.", false, glob.length - pos, true];
-              }
-              i += cls.length;
-              if (neg)
-                negs.push(unip);
-              else
-                ranges.push(unip);
-              uflag = uflag || u;
-              continue WHILE;
-            }
-          }
-        }
-        escaping = false;
-        if (rangeStart) {
-          if (c > rangeStart) {
-            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
-          } else if (c === rangeStart) {
-            ranges.push(braceEscape(c));
-          }
-          rangeStart = "";
-          i++;
-          continue;
-        }
-        if (glob.startsWith("-]", i + 1)) {
-          ranges.push(braceEscape(c + "-"));
-          i += 2;
-          continue;
-        }
-        if (glob.startsWith("-", i + 1)) {
-          rangeStart = c;
-          i += 2;
-          continue;
-        }
-        ranges.push(braceEscape(c));
-        i++;
-      }
-      if (endPos < i) {
-        return ["", false, 0, false];
-      }
-      if (!ranges.length && !negs.length) {
-        return ["$.", false, glob.length - pos, true];
-      }
-      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
-        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
-        return [regexpEscape(r), false, endPos - pos, false];
-      }
-      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
-      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
-      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
-      return [comb, uflag, endPos - pos, true];
-    };
-  }
-});
-
-// node_modules/minimatch/dist/esm/unescape.js
-var unescape;
-var init_unescape = __esm({
-  "node_modules/minimatch/dist/esm/unescape.js"() {
-    unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
-      }
-      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
-    };
-  }
-});
-
-// node_modules/minimatch/dist/esm/ast.js
-var _a, types, isExtglobType, isExtglobAST, adoptionMap, adoptionWithSpaceMap, adoptionAnyMap, usurpMap, startNoTraversal, startNoDot, addPatternStart, justDots, reSpecials, regExpEscape, qmark, star, starNoEmpty, ID, AST;
-var init_ast = __esm({
-  "node_modules/minimatch/dist/esm/ast.js"() {
-    init_brace_expressions();
-    init_unescape();
-    types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
-    isExtglobType = (c) => types.has(c);
-    isExtglobAST = (c) => isExtglobType(c.type);
-    adoptionMap = /* @__PURE__ */ new Map([
-      ["!", ["@"]],
-      ["?", ["?", "@"]],
-      ["@", ["@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@"]]
-    ]);
-    adoptionWithSpaceMap = /* @__PURE__ */ new Map([
-      ["!", ["?"]],
-      ["@", ["?"]],
-      ["+", ["?", "*"]]
-    ]);
-    adoptionAnyMap = /* @__PURE__ */ new Map([
-      ["!", ["?", "@"]],
-      ["?", ["?", "@"]],
-      ["@", ["?", "@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@", "?", "*"]]
-    ]);
-    usurpMap = /* @__PURE__ */ new Map([
-      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
-      [
-        "?",
-        /* @__PURE__ */ new Map([
-          ["*", "*"],
-          ["+", "*"]
-        ])
-      ],
-      [
-        "@",
-        /* @__PURE__ */ new Map([
-          ["!", "!"],
-          ["?", "?"],
-          ["@", "@"],
-          ["*", "*"],
-          ["+", "+"]
-        ])
-      ],
-      [
-        "+",
-        /* @__PURE__ */ new Map([
-          ["?", "*"],
-          ["*", "*"]
-        ])
-      ]
-    ]);
-    startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
-    startNoDot = "(?!\\.)";
-    addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
-    justDots = /* @__PURE__ */ new Set(["..", "."]);
-    reSpecials = new Set("().*{}+?[]^$\\!");
-    regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    qmark = "[^/]";
-    star = qmark + "*?";
-    starNoEmpty = qmark + "+?";
-    ID = 0;
-    AST = class {
-      type;
-      #root;
-      #hasMagic;
-      #uflag = false;
-      #parts = [];
-      #parent;
-      #parentIndex;
-      #negs;
-      #filledNegs = false;
-      #options;
-      #toString;
-      // set to true if it's an extglob with no children
-      // (which really means one child of '')
-      #emptyExt = false;
-      id = ++ID;
-      get depth() {
-        return (this.#parent?.depth ?? -1) + 1;
-      }
-      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
-        return {
-          "@@type": "AST",
-          id: this.id,
-          type: this.type,
-          root: this.#root.id,
-          parent: this.#parent?.id,
-          depth: this.depth,
-          partsLength: this.#parts.length,
-          parts: this.#parts
-        };
-      }
-      constructor(type, parent, options2 = {}) {
-        this.type = type;
-        if (type)
-          this.#hasMagic = true;
-        this.#parent = parent;
-        this.#root = this.#parent ? this.#parent.#root : this;
-        this.#options = this.#root === this ? options2 : this.#root.#options;
-        this.#negs = this.#root === this ? [] : this.#root.#negs;
-        if (type === "!" && !this.#root.#filledNegs)
-          this.#negs.push(this);
-        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
-      }
-      get hasMagic() {
-        if (this.#hasMagic !== void 0)
-          return this.#hasMagic;
-        for (const p of this.#parts) {
-          if (typeof p === "string")
-            continue;
-          if (p.type || p.hasMagic)
-            return this.#hasMagic = true;
-        }
-        return this.#hasMagic;
-      }
-      // reconstructs the pattern
-      toString() {
-        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
-      }
-      #fillNegs() {
-        if (this !== this.#root)
-          throw new Error("should only call on root");
-        if (this.#filledNegs)
-          return this;
-        this.toString();
-        this.#filledNegs = true;
-        let n;
-        while (n = this.#negs.pop()) {
-          if (n.type !== "!")
-            continue;
-          let p = n;
-          let pp = p.#parent;
-          while (pp) {
-            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
-              for (const part of n.#parts) {
-                if (typeof part === "string") {
-                  throw new Error("string part in extglob AST??");
-                }
-                part.copyIn(pp.#parts[i]);
-              }
-            }
-            p = pp;
-            pp = p.#parent;
-          }
-        }
-        return this;
-      }
-      push(...parts) {
-        for (const p of parts) {
-          if (p === "")
-            continue;
-          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
-            throw new Error("invalid part: " + p);
-          }
-          this.#parts.push(p);
-        }
-      }
-      toJSON() {
-        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
-        if (this.isStart() && !this.type)
-          ret.unshift([]);
-        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
-          ret.push({});
-        }
-        return ret;
-      }
-      isStart() {
-        if (this.#root === this)
-          return true;
-        if (!this.#parent?.isStart())
-          return false;
-        if (this.#parentIndex === 0)
-          return true;
-        const p = this.#parent;
-        for (let i = 0; i < this.#parentIndex; i++) {
-          const pp = p.#parts[i];
-          if (!(pp instanceof _a && pp.type === "!")) {
-            return false;
-          }
-        }
-        return true;
-      }
-      isEnd() {
-        if (this.#root === this)
-          return true;
-        if (this.#parent?.type === "!")
-          return true;
-        if (!this.#parent?.isEnd())
-          return false;
-        if (!this.type)
-          return this.#parent?.isEnd();
-        const pl = this.#parent ? this.#parent.#parts.length : 0;
-        return this.#parentIndex === pl - 1;
-      }
-      copyIn(part) {
-        if (typeof part === "string")
-          this.push(part);
-        else
-          this.push(part.clone(this));
-      }
-      clone(parent) {
-        const c = new _a(this.type, parent);
-        for (const p of this.#parts) {
-          c.copyIn(p);
-        }
-        return c;
-      }
-      static #parseAST(str, ast, pos, opt, extDepth) {
-        const maxDepth = opt.maxExtglobRecursion ?? 2;
-        let escaping = false;
-        let inBrace = false;
-        let braceStart = -1;
-        let braceNeg = false;
-        if (ast.type === null) {
-          let i2 = pos;
-          let acc2 = "";
-          while (i2 < str.length) {
-            const c = str.charAt(i2++);
-            if (escaping || c === "\\") {
-              escaping = !escaping;
-              acc2 += c;
-              continue;
-            }
-            if (inBrace) {
-              if (i2 === braceStart + 1) {
-                if (c === "^" || c === "!") {
-                  braceNeg = true;
-                }
-              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
-                inBrace = false;
-              }
-              acc2 += c;
-              continue;
-            } else if (c === "[") {
-              inBrace = true;
-              braceStart = i2;
-              braceNeg = false;
-              acc2 += c;
-              continue;
-            }
-            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
-            if (doRecurse) {
-              ast.push(acc2);
-              acc2 = "";
-              const ext2 = new _a(c, ast);
-              i2 = _a.#parseAST(str, ext2, i2, opt, extDepth + 1);
-              ast.push(ext2);
-              continue;
-            }
-            acc2 += c;
-          }
-          ast.push(acc2);
-          return i2;
-        }
-        let i = pos + 1;
-        let part = new _a(null, ast);
-        const parts = [];
-        let acc = "";
-        while (i < str.length) {
-          const c = str.charAt(i++);
-          if (escaping || c === "\\") {
-            escaping = !escaping;
-            acc += c;
-            continue;
-          }
-          if (inBrace) {
-            if (i === braceStart + 1) {
-              if (c === "^" || c === "!") {
-                braceNeg = true;
-              }
-            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
-              inBrace = false;
-            }
-            acc += c;
-            continue;
-          } else if (c === "[") {
-            inBrace = true;
-            braceStart = i;
-            braceNeg = false;
-            acc += c;
-            continue;
-          }
-          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
-          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
-          if (doRecurse) {
-            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
-            part.push(acc);
-            acc = "";
-            const ext2 = new _a(c, part);
-            part.push(ext2);
-            i = _a.#parseAST(str, ext2, i, opt, extDepth + depthAdd);
-            continue;
-          }
-          if (c === "|") {
-            part.push(acc);
-            acc = "";
-            parts.push(part);
-            part = new _a(null, ast);
-            continue;
-          }
-          if (c === ")") {
-            if (acc === "" && ast.#parts.length === 0) {
-              ast.#emptyExt = true;
-            }
-            part.push(acc);
-            acc = "";
-            ast.push(...parts, part);
-            return i;
-          }
-          acc += c;
-        }
-        ast.type = null;
-        ast.#hasMagic = void 0;
-        ast.#parts = [str.substring(pos - 1)];
-        return i;
-      }
-      #canAdoptWithSpace(child) {
-        return this.#canAdopt(child, adoptionWithSpaceMap);
-      }
-      #canAdopt(child, map = adoptionMap) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canAdoptType(gc.type, map);
-      }
-      #canAdoptType(c, map = adoptionAnyMap) {
-        return !!map.get(this.type)?.includes(c);
-      }
-      #adoptWithSpace(child, index) {
-        const gc = child.#parts[0];
-        const blank = new _a(null, gc, this.options);
-        blank.#parts.push("");
-        gc.push(blank);
-        this.#adopt(child, index);
-      }
-      #adopt(child, index) {
-        const gc = child.#parts[0];
-        this.#parts.splice(index, 1, ...gc.#parts);
-        for (const p of gc.#parts) {
-          if (typeof p === "object")
-            p.#parent = this;
-        }
-        this.#toString = void 0;
-      }
-      #canUsurpType(c) {
-        const m = usurpMap.get(this.type);
-        return !!m?.has(c);
-      }
-      #canUsurp(child) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canUsurpType(gc.type);
-      }
-      #usurp(child) {
-        const m = usurpMap.get(this.type);
-        const gc = child.#parts[0];
-        const nt = m?.get(gc.type);
-        if (!nt)
-          return false;
-        this.#parts = gc.#parts;
-        for (const p of this.#parts) {
-          if (typeof p === "object") {
-            p.#parent = this;
-          }
-        }
-        this.type = nt;
-        this.#toString = void 0;
-        this.#emptyExt = false;
-      }
-      static fromGlob(pattern, options2 = {}) {
-        const ast = new _a(null, void 0, options2);
-        _a.#parseAST(pattern, ast, 0, options2, 0);
-        return ast;
-      }
-      // returns the regular expression if there's magic, or the unescaped
-      // string if not.
-      toMMPattern() {
-        if (this !== this.#root)
-          return this.#root.toMMPattern();
-        const glob = this.toString();
-        const [re, body, hasMagic, uflag] = this.toRegExpSource();
-        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
-        if (!anyMagic) {
-          return body;
-        }
-        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
-        return Object.assign(new RegExp(`^${re}$`, flags), {
-          _src: re,
-          _glob: glob
-        });
-      }
-      get options() {
-        return this.#options;
-      }
-      // returns the string match, the regexp source, whether there's magic
-      // in the regexp (so a regular expression is required) and whether or
-      // not the uflag is needed for the regular expression (for posix classes)
-      // TODO: instead of injecting the start/end at this point, just return
-      // the BODY of the regexp, along with the start/end portions suitable
-      // for binding the start/end in either a joined full-path makeRe context
-      // (where we bind to (^|/), or a standalone matchPart context (where
-      // we bind to ^, and not /).  Otherwise slashes get duped!
-      //
-      // In part-matching mode, the start is:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: ^(?!\.\.?$)
-      // - if dots allowed or not possible: ^
-      // - if dots possible and not allowed: ^(?!\.)
-      // end is:
-      // - if not isEnd(): nothing
-      // - else: $
-      //
-      // In full-path matching mode, we put the slash at the START of the
-      // pattern, so start is:
-      // - if first pattern: same as part-matching mode
-      // - if not isStart(): nothing
-      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
-      // - if dots allowed or not possible: /
-      // - if dots possible and not allowed: /(?!\.)
-      // end is:
-      // - if last pattern, same as part-matching mode
-      // - else nothing
-      //
-      // Always put the (?:$|/) on negated tails, though, because that has to be
-      // there to bind the end of the negated pattern portion, and it's easier to
-      // just stick it in now rather than try to inject it later in the middle of
-      // the pattern.
-      //
-      // We can just always return the same end, and leave it up to the caller
-      // to know whether it's going to be used joined or in parts.
-      // And, if the start is adjusted slightly, can do the same there:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
-      // - if dots allowed or not possible: (?:/|^)
-      // - if dots possible and not allowed: (?:/|^)(?!\.)
-      //
-      // But it's better to have a simpler binding without a conditional, for
-      // performance, so probably better to return both start options.
-      //
-      // Then the caller just ignores the end if it's not the first pattern,
-      // and the start always gets applied.
-      //
-      // But that's always going to be $ if it's the ending pattern, or nothing,
-      // so the caller can just attach $ at the end of the pattern when building.
-      //
-      // So the todo is:
-      // - better detect what kind of start is needed
-      // - return both flavors of starting pattern
-      // - attach $ at the end of the pattern when creating the actual RegExp
-      //
-      // Ah, but wait, no, that all only applies to the root when the first pattern
-      // is not an extglob. If the first pattern IS an extglob, then we need all
-      // that dot prevention biz to live in the extglob portions, because eg
-      // +(*|.x*) can match .xy but not .yx.
-      //
-      // So, return the two flavors if it's #root and the first child is not an
-      // AST, otherwise leave it to the child AST to handle it, and there,
-      // use the (?:^|/) style of start binding.
-      //
-      // Even simplified further:
-      // - Since the start for a join is eg /(?!\.) and the start for a part
-      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
-      // or start or whatever) and prepend ^ or / at the Regexp construction.
-      toRegExpSource(allowDot) {
-        const dot = allowDot ?? !!this.#options.dot;
-        if (this.#root === this) {
-          this.#flatten();
-          this.#fillNegs();
-        }
-        if (!isExtglobAST(this)) {
-          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
-          const src = this.#parts.map((p) => {
-            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
-            this.#hasMagic = this.#hasMagic || hasMagic;
-            this.#uflag = this.#uflag || uflag;
-            return re;
-          }).join("");
-          let start2 = "";
-          if (this.isStart()) {
-            if (typeof this.#parts[0] === "string") {
-              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
-              if (!dotTravAllowed) {
-                const aps = addPatternStart;
-                const needNoTrav = (
-                  // dots are allowed, and the pattern starts with [ or .
-                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
-                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
-                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
-                );
-                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
-                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
-              }
-            }
-          }
-          let end = "";
-          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
-            end = "(?:$|\\/)";
-          }
-          const final2 = start2 + src + end;
-          return [
-            final2,
-            unescape(src),
-            this.#hasMagic = !!this.#hasMagic,
-            this.#uflag
-          ];
-        }
-        const repeated = this.type === "*" || this.type === "+";
-        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
-        let body = this.#partsToRegExp(dot);
-        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
-          const s = this.toString();
-          const me = this;
-          me.#parts = [s];
-          me.type = null;
-          me.#hasMagic = void 0;
-          return [s, unescape(this.toString()), false, false];
-        }
-        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
-        if (bodyDotAllowed === body) {
-          bodyDotAllowed = "";
-        }
-        if (bodyDotAllowed) {
-          body = `(?:${body})(?:${bodyDotAllowed})*?`;
-        }
-        let final = "";
-        if (this.type === "!" && this.#emptyExt) {
-          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
-        } else {
-          const close = this.type === "!" ? (
-            // !() must match something,but !(x) can match ''
-            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
-          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
-          final = start + body + close;
-        }
-        return [
-          final,
-          unescape(body),
-          this.#hasMagic = !!this.#hasMagic,
-          this.#uflag
-        ];
-      }
-      #flatten() {
-        if (!isExtglobAST(this)) {
-          for (const p of this.#parts) {
-            if (typeof p === "object") {
-              p.#flatten();
-            }
-          }
-        } else {
-          let iterations = 0;
-          let done = false;
-          do {
-            done = true;
-            for (let i = 0; i < this.#parts.length; i++) {
-              const c = this.#parts[i];
-              if (typeof c === "object") {
-                c.#flatten();
-                if (this.#canAdopt(c)) {
-                  done = false;
-                  this.#adopt(c, i);
-                } else if (this.#canAdoptWithSpace(c)) {
-                  done = false;
-                  this.#adoptWithSpace(c, i);
-                } else if (this.#canUsurp(c)) {
-                  done = false;
-                  this.#usurp(c);
-                }
-              }
-            }
-          } while (!done && ++iterations < 10);
-        }
-        this.#toString = void 0;
-      }
-      #partsToRegExp(dot) {
-        return this.#parts.map((p) => {
-          if (typeof p === "string") {
-            throw new Error("string type in extglob ast??");
-          }
-          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
-          this.#uflag = this.#uflag || uflag;
-          return re;
-        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
-      }
-      static #parseGlob(glob, hasMagic, noEmpty = false) {
-        let escaping = false;
-        let re = "";
-        let uflag = false;
-        let inStar = false;
-        for (let i = 0; i < glob.length; i++) {
-          const c = glob.charAt(i);
-          if (escaping) {
-            escaping = false;
-            re += (reSpecials.has(c) ? "\\" : "") + c;
-            continue;
-          }
-          if (c === "*") {
-            if (inStar)
-              continue;
-            inStar = true;
-            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
-            hasMagic = true;
-            continue;
-          } else {
-            inStar = false;
-          }
-          if (c === "\\") {
-            if (i === glob.length - 1) {
-              re += "\\\\";
-            } else {
-              escaping = true;
-            }
-            continue;
-          }
-          if (c === "[") {
-            const [src, needUflag, consumed, magic] = parseClass(glob, i);
-            if (consumed) {
-              re += src;
-              uflag = uflag || needUflag;
-              i += consumed - 1;
-              hasMagic = hasMagic || magic;
-              continue;
-            }
-          }
-          if (c === "?") {
-            re += qmark;
-            hasMagic = true;
-            continue;
-          }
-          re += regExpEscape(c);
-        }
-        return [re, unescape(glob), !!hasMagic, uflag];
-      }
-    };
-    _a = AST;
-  }
-});
-
-// node_modules/minimatch/dist/esm/escape.js
-var escape;
-var init_escape = __esm({
-  "node_modules/minimatch/dist/esm/escape.js"() {
-    escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
-      }
-      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
-    };
-  }
-});
-
-// node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
-var init_esm3 = __esm({
-  "node_modules/minimatch/dist/esm/index.js"() {
-    init_esm2();
-    init_assert_valid_pattern();
-    init_ast();
-    init_escape();
-    init_unescape();
-    init_ast();
-    init_escape();
-    init_unescape();
-    minimatch = (p, pattern, options2 = {}) => {
-      assertValidPattern(pattern);
-      if (!options2.nocomment && pattern.charAt(0) === "#") {
-        return false;
-      }
-      return new Minimatch(pattern, options2).match(p);
-    };
-    starDotExtRE = /^\*+([^+@!?*[(]*)$/;
-    starDotExtTest = (ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2);
-    starDotExtTestDot = (ext2) => (f) => f.endsWith(ext2);
-    starDotExtTestNocase = (ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
-    };
-    starDotExtTestNocaseDot = (ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => f.toLowerCase().endsWith(ext2);
-    };
-    starDotStarRE = /^\*+\.\*+$/;
-    starDotStarTest = (f) => !f.startsWith(".") && f.includes(".");
-    starDotStarTestDot = (f) => f !== "." && f !== ".." && f.includes(".");
-    dotStarRE = /^\.\*+$/;
-    dotStarTest = (f) => f !== "." && f !== ".." && f.startsWith(".");
-    starRE = /^\*+$/;
-    starTest = (f) => f.length !== 0 && !f.startsWith(".");
-    starTestDot = (f) => f.length !== 0 && f !== "." && f !== "..";
-    qmarksRE = /^\?+([^+@!?*[(]*)?$/;
-    qmarksTestNocase = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    };
-    qmarksTestNocaseDot = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    };
-    qmarksTestDot = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    };
-    qmarksTest = ([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    };
-    qmarksTestNoExt = ([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && !f.startsWith(".");
-    };
-    qmarksTestNoExtDot = ([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && f !== "." && f !== "..";
-    };
-    defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path = {
-      win32: { sep: "\\" },
-      posix: { sep: "/" }
-    };
-    sep3 = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
-    minimatch.sep = sep3;
-    GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
-    minimatch.GLOBSTAR = GLOBSTAR;
-    qmark2 = "[^/]";
-    star2 = qmark2 + "*?";
-    twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
-    twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
-    filter = (pattern, options2 = {}) => (p) => minimatch(p, pattern, options2);
-    minimatch.filter = filter;
-    ext = (a, b = {}) => Object.assign({}, a, b);
-    defaults2 = (def) => {
-      if (!def || typeof def !== "object" || !Object.keys(def).length) {
-        return minimatch;
-      }
-      const orig = minimatch;
-      const m = (p, pattern, options2 = {}) => orig(p, pattern, ext(def, options2));
-      return Object.assign(m, {
-        Minimatch: class Minimatch extends orig.Minimatch {
-          constructor(pattern, options2 = {}) {
-            super(pattern, ext(def, options2));
-          }
-          static defaults(options2) {
-            return orig.defaults(ext(def, options2)).Minimatch;
-          }
-        },
-        AST: class AST extends orig.AST {
-          /* c8 ignore start */
-          constructor(type, parent, options2 = {}) {
-            super(type, parent, ext(def, options2));
-          }
-          /* c8 ignore stop */
-          static fromGlob(pattern, options2 = {}) {
-            return orig.AST.fromGlob(pattern, ext(def, options2));
-          }
-        },
-        unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
-        escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
-        filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
-        defaults: (options2) => orig.defaults(ext(def, options2)),
-        makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
-        braceExpand: (pattern, options2 = {}) => orig.braceExpand(pattern, ext(def, options2)),
-        match: (list, pattern, options2 = {}) => orig.match(list, pattern, ext(def, options2)),
-        sep: orig.sep,
-        GLOBSTAR
-      });
-    };
-    minimatch.defaults = defaults2;
-    braceExpand = (pattern, options2 = {}) => {
-      assertValidPattern(pattern);
-      if (options2.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
-        return [pattern];
-      }
-      return expand2(pattern, { max: options2.braceExpandMax });
-    };
-    minimatch.braceExpand = braceExpand;
-    makeRe = (pattern, options2 = {}) => new Minimatch(pattern, options2).makeRe();
-    minimatch.makeRe = makeRe;
-    match = (list, pattern, options2 = {}) => {
-      const mm = new Minimatch(pattern, options2);
-      list = list.filter((f) => mm.match(f));
-      if (mm.options.nonull && !list.length) {
-        list.push(pattern);
-      }
-      return list;
-    };
-    minimatch.match = match;
-    globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-    regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
-    Minimatch = class {
-      options;
-      set;
-      pattern;
-      windowsPathsNoEscape;
-      nonegate;
-      negate;
-      comment;
-      empty;
-      preserveMultipleSlashes;
-      partial;
-      globSet;
-      globParts;
-      nocase;
-      isWindows;
-      platform;
-      windowsNoMagicRoot;
-      maxGlobstarRecursion;
-      regexp;
-      constructor(pattern, options2 = {}) {
-        assertValidPattern(pattern);
-        options2 = options2 || {};
-        this.options = options2;
-        this.maxGlobstarRecursion = options2.maxGlobstarRecursion ?? 200;
-        this.pattern = pattern;
-        this.platform = options2.platform || defaultPlatform;
-        this.isWindows = this.platform === "win32";
-        const awe = "allowWindowsEscape";
-        this.windowsPathsNoEscape = !!options2.windowsPathsNoEscape || options2[awe] === false;
-        if (this.windowsPathsNoEscape) {
-          this.pattern = this.pattern.replace(/\\/g, "/");
-        }
-        this.preserveMultipleSlashes = !!options2.preserveMultipleSlashes;
-        this.regexp = null;
-        this.negate = false;
-        this.nonegate = !!options2.nonegate;
-        this.comment = false;
-        this.empty = false;
-        this.partial = !!options2.partial;
-        this.nocase = !!this.options.nocase;
-        this.windowsNoMagicRoot = options2.windowsNoMagicRoot !== void 0 ? options2.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
-        this.globSet = [];
-        this.globParts = [];
-        this.set = [];
-        this.make();
-      }
-      hasMagic() {
-        if (this.options.magicalBraces && this.set.length > 1) {
-          return true;
-        }
-        for (const pattern of this.set) {
-          for (const part of pattern) {
-            if (typeof part !== "string")
-              return true;
-          }
-        }
-        return false;
-      }
-      debug(..._) {
-      }
-      make() {
-        const pattern = this.pattern;
-        const options2 = this.options;
-        if (!options2.nocomment && pattern.charAt(0) === "#") {
-          this.comment = true;
-          return;
-        }
-        if (!pattern) {
-          this.empty = true;
-          return;
-        }
-        this.parseNegate();
-        this.globSet = [...new Set(this.braceExpand())];
-        if (options2.debug) {
-          this.debug = (...args) => console.error(...args);
-        }
-        this.debug(this.pattern, this.globSet);
-        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
-        this.globParts = this.preprocess(rawGlobParts);
-        this.debug(this.pattern, this.globParts);
-        let set = this.globParts.map((s, _, __) => {
-          if (this.isWindows && this.windowsNoMagicRoot) {
-            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-            const isDrive = /^[a-z]:/i.test(s[0]);
-            if (isUNC) {
-              return [
-                ...s.slice(0, 4),
-                ...s.slice(4).map((ss) => this.parse(ss))
-              ];
-            } else if (isDrive) {
-              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
-            }
-          }
-          return s.map((ss) => this.parse(ss));
-        });
-        this.debug(this.pattern, set);
-        this.set = set.filter((s) => s.indexOf(false) === -1);
-        if (this.isWindows) {
-          for (let i = 0; i < this.set.length; i++) {
-            const p = this.set[i];
-            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
-              p[2] = "?";
-            }
-          }
-        }
-        this.debug(this.pattern, this.set);
-      }
-      // various transforms to equivalent pattern sets that are
-      // faster to process in a filesystem walk.  The goal is to
-      // eliminate what we can, and push all ** patterns as far
-      // to the right as possible, even if it increases the number
-      // of patterns that we have to process.
-      preprocess(globParts) {
-        if (this.options.noglobstar) {
-          for (const partset of globParts) {
-            for (let j = 0; j < partset.length; j++) {
-              if (partset[j] === "**") {
-                partset[j] = "*";
-              }
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          globParts = this.firstPhasePreProcess(globParts);
-          globParts = this.secondPhasePreProcess(globParts);
-        } else if (optimizationLevel >= 1) {
-          globParts = this.levelOneOptimize(globParts);
-        } else {
-          globParts = this.adjascentGlobstarOptimize(globParts);
-        }
-        return globParts;
-      }
-      // just get rid of adjascent ** portions
-      adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
-          let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-            let i = gs;
-            while (parts[i + 1] === "**") {
-              i++;
-            }
-            if (i !== gs) {
-              parts.splice(gs, i - gs);
-            }
-          }
-          return parts;
-        });
-      }
-      // get rid of adjascent ** and resolve .. portions
-      levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
-            const prev = set[set.length - 1];
-            if (part === "**" && prev === "**") {
-              return set;
-            }
-            if (part === "..") {
-              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
-                set.pop();
-                return set;
-              }
-            }
-            set.push(part);
-            return set;
-          }, []);
-          return parts.length === 0 ? [""] : parts;
-        });
-      }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
-        }
-        let didSomething = false;
-        do {
-          didSomething = false;
-          if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
-                continue;
-              if (p === "." || p === "") {
-                didSomething = true;
-                parts.splice(i, 1);
-                i--;
-              }
-            }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-              didSomething = true;
-              parts.pop();
-            }
-          }
-          let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
-            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
-              didSomething = true;
-              parts.splice(dd - 1, 2);
-              dd -= 2;
-            }
-          }
-        } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
-      }
-      // First phase: single-pattern processing
-      // <pre> is 1 or more portions
-      // <rest> is 1 or more portions
-      // <p> is any portion other than ., .., '', or **
-      // <e> is . or ''
-      //
-      // **/.. is *brutal* for filesystem walking performance, because
-      // it effectively resets the recursive walk each time it occurs,
-      // and ** cannot be reduced out by a .. pattern part like a regexp
-      // or most strings (other than .., ., and '') can be.
-      //
-      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
-      // <pre>/<e>/<rest> -> <pre>/<rest>
-      // <pre>/<p>/../<rest> -> <pre>/<rest>
-      // **/**/<rest> -> **/<rest>
-      //
-      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
-      // this WOULD be allowed if ** did follow symlinks, or * didn't
-      firstPhasePreProcess(globParts) {
-        let didSomething = false;
-        do {
-          didSomething = false;
-          for (let parts of globParts) {
-            let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-              let gss = gs;
-              while (parts[gss + 1] === "**") {
-                gss++;
-              }
-              if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
-              }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
-              if (next !== "..")
-                continue;
-              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
-                continue;
-              }
-              didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
-              other[gs] = "**";
-              globParts.push(other);
-              gs--;
-            }
-            if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
-                  continue;
-                if (p === "." || p === "") {
-                  didSomething = true;
-                  parts.splice(i, 1);
-                  i--;
-                }
-              }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-                didSomething = true;
-                parts.pop();
-              }
-            }
-            let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
-              if (p && p !== "." && p !== ".." && p !== "**") {
-                didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
-                const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
-                dd -= 2;
-              }
-            }
-          }
-        } while (didSomething);
-        return globParts;
-      }
-      // second phase: multi-pattern dedupes
-      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
-      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
-      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
-      //
-      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
-      // ^-- not valid because ** doens't follow symlinks
-      secondPhasePreProcess(globParts) {
-        for (let i = 0; i < globParts.length - 1; i++) {
-          for (let j = i + 1; j < globParts.length; j++) {
-            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
-            if (matched) {
-              globParts[i] = [];
-              globParts[j] = matched;
-              break;
-            }
-          }
-        }
-        return globParts.filter((gs) => gs.length);
-      }
-      partsMatch(a, b, emptyGSMatch = false) {
-        let ai = 0;
-        let bi = 0;
-        let result = [];
-        let which2 = "";
-        while (ai < a.length && bi < b.length) {
-          if (a[ai] === b[bi]) {
-            result.push(which2 === "b" ? b[bi] : a[ai]);
-            ai++;
-            bi++;
-          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
-            result.push(a[ai]);
-            ai++;
-          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
-            result.push(b[bi]);
-            bi++;
-          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
-            if (which2 === "b")
-              return false;
-            which2 = "a";
-            result.push(a[ai]);
-            ai++;
-            bi++;
-          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
-            if (which2 === "a")
-              return false;
-            which2 = "b";
-            result.push(b[bi]);
-            ai++;
-            bi++;
-          } else {
-            return false;
-          }
-        }
-        return a.length === b.length && result;
-      }
-      parseNegate() {
-        if (this.nonegate)
-          return;
-        const pattern = this.pattern;
-        let negate = false;
-        let negateOffset = 0;
-        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
-          negate = !negate;
-          negateOffset++;
-        }
-        if (negateOffset)
-          this.pattern = pattern.slice(negateOffset);
-        this.negate = negate;
-      }
-      // set partial to true to test if, for example,
-      // "/a/b" matches the start of "/*/b/*/d"
-      // Partial means, if you run out of file before you run
-      // out of pattern, then that's fine, as long as all
-      // the parts match.
-      matchOne(file, pattern, partial = false) {
-        let fileStartIndex = 0;
-        let patternStartIndex = 0;
-        if (this.isWindows) {
-          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
-          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
-          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
-          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
-          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
-          if (typeof fdi === "number" && typeof pdi === "number") {
-            const [fd, pd] = [
-              file[fdi],
-              pattern[pdi]
-            ];
-            if (fd.toLowerCase() === pd.toLowerCase()) {
-              pattern[pdi] = fd;
-              patternStartIndex = pdi;
-              fileStartIndex = fdi;
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          file = this.levelTwoFileOptimize(file);
-        }
-        if (pattern.includes(GLOBSTAR)) {
-          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
-        }
-        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
-      }
-      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
-        const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
-        const lastgs = pattern.lastIndexOf(GLOBSTAR);
-        const [head, body, tail2] = partial ? [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1),
-          []
-        ] : [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1, lastgs),
-          pattern.slice(lastgs + 1)
-        ];
-        if (head.length) {
-          const fileHead = file.slice(fileIndex, fileIndex + head.length);
-          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
-            return false;
-          }
-          fileIndex += head.length;
-          patternIndex += head.length;
-        }
-        let fileTailMatch = 0;
-        if (tail2.length) {
-          if (tail2.length + fileIndex > file.length)
-            return false;
-          let tailStart = file.length - tail2.length;
-          if (this.#matchOne(file, tail2, partial, tailStart, 0)) {
-            fileTailMatch = tail2.length;
-          } else {
-            if (file[file.length - 1] !== "" || fileIndex + tail2.length === file.length) {
-              return false;
-            }
-            tailStart--;
-            if (!this.#matchOne(file, tail2, partial, tailStart, 0)) {
-              return false;
-            }
-            fileTailMatch = tail2.length + 1;
-          }
-        }
-        if (!body.length) {
-          let sawSome = !!fileTailMatch;
-          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-            const f = String(file[i2]);
-            sawSome = true;
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return partial || sawSome;
-        }
-        const bodySegments = [[[], 0]];
-        let currentBody = bodySegments[0];
-        let nonGsParts = 0;
-        const nonGsPartsSums = [0];
-        for (const b of body) {
-          if (b === GLOBSTAR) {
-            nonGsPartsSums.push(nonGsParts);
-            currentBody = [[], 0];
-            bodySegments.push(currentBody);
-          } else {
-            currentBody[0].push(b);
-            nonGsParts++;
-          }
-        }
-        let i = bodySegments.length - 1;
-        const fileLength = file.length - fileTailMatch;
-        for (const b of bodySegments) {
-          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
-        }
-        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
-      }
-      // return false for "nope, not matching"
-      // return null for "not matching, cannot keep trying"
-      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
-        const bs = bodySegments[bodyIndex];
-        if (!bs) {
-          for (let i = fileIndex; i < file.length; i++) {
-            sawTail = true;
-            const f = file[i];
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return sawTail;
-        }
-        const [body, after] = bs;
-        while (fileIndex <= after) {
-          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
-          if (m && globStarDepth < this.maxGlobstarRecursion) {
-            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
-            if (sub !== false) {
-              return sub;
-            }
-          }
-          const f = file[fileIndex];
-          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-            return false;
-          }
-          fileIndex++;
-        }
-        return partial || null;
-      }
-      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
-        let fi;
-        let pi;
-        let pl;
-        let fl;
-        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
-          this.debug("matchOne loop");
-          let p = pattern[pi];
-          let f = file[fi];
-          this.debug(pattern, p, f);
-          if (p === false || p === GLOBSTAR) {
-            return false;
-          }
-          let hit;
-          if (typeof p === "string") {
-            hit = f === p;
-            this.debug("string match", p, f, hit);
-          } else {
-            hit = p.test(f);
-            this.debug("pattern match", p, f, hit);
-          }
-          if (!hit)
-            return false;
-        }
-        if (fi === fl && pi === pl) {
-          return true;
-        } else if (fi === fl) {
-          return partial;
-        } else if (pi === pl) {
-          return fi === fl - 1 && file[fi] === "";
-        } else {
-          throw new Error("wtf?");
-        }
-      }
-      braceExpand() {
-        return braceExpand(this.pattern, this.options);
-      }
-      parse(pattern) {
-        assertValidPattern(pattern);
-        const options2 = this.options;
-        if (pattern === "**")
-          return GLOBSTAR;
-        if (pattern === "")
-          return "";
-        let m;
-        let fastTest = null;
-        if (m = pattern.match(starRE)) {
-          fastTest = options2.dot ? starTestDot : starTest;
-        } else if (m = pattern.match(starDotExtRE)) {
-          fastTest = (options2.nocase ? options2.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options2.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
-        } else if (m = pattern.match(qmarksRE)) {
-          fastTest = (options2.nocase ? options2.dot ? qmarksTestNocaseDot : qmarksTestNocase : options2.dot ? qmarksTestDot : qmarksTest)(m);
-        } else if (m = pattern.match(starDotStarRE)) {
-          fastTest = options2.dot ? starDotStarTestDot : starDotStarTest;
-        } else if (m = pattern.match(dotStarRE)) {
-          fastTest = dotStarTest;
-        }
-        const re = AST.fromGlob(pattern, this.options).toMMPattern();
-        if (fastTest && typeof re === "object") {
-          Reflect.defineProperty(re, "test", { value: fastTest });
-        }
-        return re;
-      }
-      makeRe() {
-        if (this.regexp || this.regexp === false)
-          return this.regexp;
-        const set = this.set;
-        if (!set.length) {
-          this.regexp = false;
-          return this.regexp;
-        }
-        const options2 = this.options;
-        const twoStar = options2.noglobstar ? star2 : options2.dot ? twoStarDot : twoStarNoDot;
-        const flags = new Set(options2.nocase ? ["i"] : []);
-        let re = set.map((pattern) => {
-          const pp = pattern.map((p) => {
-            if (p instanceof RegExp) {
-              for (const f of p.flags.split(""))
-                flags.add(f);
-            }
-            return typeof p === "string" ? regExpEscape2(p) : p === GLOBSTAR ? GLOBSTAR : p._src;
-          });
-          pp.forEach((p, i) => {
-            const next = pp[i + 1];
-            const prev = pp[i - 1];
-            if (p !== GLOBSTAR || prev === GLOBSTAR) {
-              return;
-            }
-            if (prev === void 0) {
-              if (next !== void 0 && next !== GLOBSTAR) {
-                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
-              } else {
-                pp[i] = twoStar;
-              }
-            } else if (next === void 0) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
-            } else if (next !== GLOBSTAR) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
-              pp[i + 1] = GLOBSTAR;
-            }
-          });
-          const filtered = pp.filter((p) => p !== GLOBSTAR);
-          if (this.partial && filtered.length >= 1) {
-            const prefixes = [];
-            for (let i = 1; i <= filtered.length; i++) {
-              prefixes.push(filtered.slice(0, i).join("/"));
-            }
-            return "(?:" + prefixes.join("|") + ")";
-          }
-          return filtered.join("/");
-        }).join("|");
-        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open2 + re + close + "$";
-        if (this.partial) {
-          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
-        }
-        if (this.negate)
-          re = "^(?!" + re + ").+$";
-        try {
-          this.regexp = new RegExp(re, [...flags].join(""));
-        } catch {
-          this.regexp = false;
-        }
-        return this.regexp;
-      }
-      slashSplit(p) {
-        if (this.preserveMultipleSlashes) {
-          return p.split("/");
-        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
-          return ["", ...p.split(/\/+/)];
-        } else {
-          return p.split(/\/+/);
-        }
-      }
-      match(f, partial = this.partial) {
-        this.debug("match", f, this.pattern);
-        if (this.comment) {
-          return false;
-        }
-        if (this.empty) {
-          return f === "";
-        }
-        if (f === "/" && partial) {
-          return true;
-        }
-        const options2 = this.options;
-        if (this.isWindows) {
-          f = f.split("\\").join("/");
-        }
-        const ff = this.slashSplit(f);
-        this.debug(this.pattern, "split", ff);
-        const set = this.set;
-        this.debug(this.pattern, "set", set);
-        let filename = ff[ff.length - 1];
-        if (!filename) {
-          for (let i = ff.length - 2; !filename && i >= 0; i--) {
-            filename = ff[i];
-          }
-        }
-        for (const pattern of set) {
-          let file = ff;
-          if (options2.matchBase && pattern.length === 1) {
-            file = [filename];
-          }
-          const hit = this.matchOne(file, pattern, partial);
-          if (hit) {
-            if (options2.flipNegate) {
-              return true;
-            }
-            return !this.negate;
-          }
-        }
-        if (options2.flipNegate) {
-          return false;
-        }
-        return this.negate;
-      }
-      static defaults(def) {
-        return minimatch.defaults(def).Minimatch;
-      }
-    };
-    minimatch.AST = AST;
-    minimatch.Minimatch = Minimatch;
-    minimatch.escape = escape;
-    minimatch.unescape = unescape;
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-path.js
-var IS_WINDOWS5;
-var init_internal_path = __esm({
-  "node_modules/@actions/glob/lib/internal-path.js"() {
-    init_internal_path_helper();
-    IS_WINDOWS5 = process.platform === "win32";
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-pattern.js
-var IS_WINDOWS6;
-var init_internal_pattern = __esm({
-  "node_modules/@actions/glob/lib/internal-pattern.js"() {
-    init_internal_path_helper();
-    init_esm3();
-    init_internal_match_kind();
-    init_internal_path();
-    IS_WINDOWS6 = process.platform === "win32";
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-search-state.js
-var init_internal_search_state = __esm({
-  "node_modules/@actions/glob/lib/internal-search-state.js"() {
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-globber.js
-var IS_WINDOWS7;
-var init_internal_globber = __esm({
-  "node_modules/@actions/glob/lib/internal-globber.js"() {
-    init_core();
-    init_internal_glob_options_helper();
-    init_internal_pattern_helper();
-    init_internal_match_kind();
-    init_internal_pattern();
-    init_internal_search_state();
-    IS_WINDOWS7 = process.platform === "win32";
-  }
-});
-
-// node_modules/@actions/glob/lib/internal-hash-files.js
-var init_internal_hash_files = __esm({
-  "node_modules/@actions/glob/lib/internal-hash-files.js"() {
-    init_core();
-  }
-});
-
-// node_modules/@actions/glob/lib/glob.js
-var init_glob = __esm({
-  "node_modules/@actions/glob/lib/glob.js"() {
-    init_internal_globber();
-    init_internal_hash_files();
-  }
-});
-
-// src/github/glob.ts
-var init_glob2 = __esm({
-  "src/github/glob.ts"() {
-    "use strict";
-    init_glob();
-  }
-});
-
-// src/github/reports.ts
-function worstVerdict(verdicts) {
-  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
-}
-function mergeReports(loaded) {
-  if (loaded.length === 0) throw new UsageError("no report to merge");
-  const seen = /* @__PURE__ */ new Map();
-  const runners = loaded.map(({ file, report }) => {
-    const base2 = report.runner.name;
-    const n = (seen.get(base2) ?? 0) + 1;
-    seen.set(base2, n);
-    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
-  });
-  const verdict = worstVerdict(runners.map((r) => r.verdict));
-  const single = loaded.length === 1;
-  const rows2 = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
-  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
-  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
-  const side2 = (key) => ({
-    complete: loaded.every(({ report }) => report.comparison[key].complete),
-    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
-  });
-  const comparison = {
-    verdict,
-    failOn: loaded[0].report.comparison.failOn,
-    headline,
-    reasons,
-    rows: rows2,
-    base: side2("base"),
-    pr: side2("pr")
-  };
-  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
-}
-var RANK;
-var init_reports = __esm({
-  "src/github/reports.ts"() {
-    "use strict";
-    init_errors();
-    init_glob2();
-    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -36536,7 +36752,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync18, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync19, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { basename, join as join14, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
@@ -36558,10 +36774,10 @@ function moduleNameOf(koPath) {
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
-  if (!existsSync18(moduleDir)) {
+  if (!existsSync19(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync18(join14(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync19(join14(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -36584,7 +36800,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync18(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync19(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -36603,7 +36819,7 @@ async function runPlans(req, plans, since) {
   const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync18(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync19(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -36614,7 +36830,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync18(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync19(output) || statSync2(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
@@ -36633,7 +36849,7 @@ var init_build_module = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync19, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
+import { existsSync as existsSync20, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
@@ -36651,7 +36867,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync10(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync19(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync20(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -36668,7 +36884,7 @@ function tryRun(cmd, args) {
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync19(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync20(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -36708,7 +36924,7 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync20, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
+import { existsSync as existsSync21, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { dirname as dirname9, join as join15, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -36752,7 +36968,7 @@ function targetJob(ctx, module2, moduleDir, track) {
 }
 function readStatus(outDir) {
   const file = join15(outDir, "status.json");
-  if (!existsSync20(file)) return null;
+  if (!existsSync21(file)) return null;
   try {
     return JSON.parse(readFileSync23(file, "utf8"));
   } catch {
@@ -36766,7 +36982,7 @@ async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync11(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync20(moduleDir)) {
+  if (!existsSync21(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -36836,18 +37052,18 @@ async function runSide(source, ctx) {
   run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
   const trace = join15(ctx.outDir, "trace.txt");
-  if (existsSync20(trace) && status.status !== "load-failed") {
+  if (existsSync21(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync20(f) && statSync3(f).size > 0);
+    const slabUsable = slab.every((f) => existsSync21(f) && statSync3(f).size > 0);
     const profile = join15(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync20(profile) ? profile : void 0,
+      kprobeProfile: existsSync21(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
@@ -36891,7 +37107,7 @@ var init_side_plan = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync21 } from "node:fs";
+import { existsSync as existsSync22 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -36910,7 +37126,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync21(b.program)) {
+        if (existsSync22(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -36919,13 +37135,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync21(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync22(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync21(b.program)) return;
+        if (this.had.has(b.key) || !existsSync22(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -36938,76 +37154,6 @@ var init_userspace_caching = __esm({
 var init_action_state = __esm({
   "src/run/action-state.ts"() {
     "use strict";
-  }
-});
-
-// src/run/verdict.ts
-function describeStatus(run2) {
-  const what = STATUS_TEXT[run2.status];
-  return run2.reason ? `${what}: ${run2.reason}` : what;
-}
-function emptyComparison(failOn, base2, pr) {
-  const side2 = (r) => ({
-    complete: r.analysis?.complete ?? false,
-    lostEvents: r.analysis?.lostEvents ?? 0,
-    cycles: r.analysis?.cycles ?? 0
-  });
-  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base2), pr: side2(pr) };
-}
-function decideVerdict(base2, pr, failOn, compare2) {
-  const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (base2.status === "cancelled" || pr.status === "cancelled") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
-    result.reasons = [side2("base", base2), side2("PR", pr)];
-    return result;
-  }
-  if (pr.status !== "ok" && base2.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
-    result.reasons = [side2("base", base2), side2("PR", pr)];
-    return result;
-  }
-  if (pr.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [side2("PR", pr)];
-    if (base2.status !== "ok") result.reasons.push(side2("base", base2));
-    return result;
-  }
-  if (base2.status !== "ok" || !base2.analysis) {
-    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
-    result.verdict = "inconclusive";
-    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base2)})`;
-    result.reasons = [side2("base", base2), ...result.reasons];
-    return result;
-  }
-  if (!pr.analysis) {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = "\u274C fail: the PR run produced no trace to analyze";
-    result.reasons = ["PR: no trace was collected"];
-    return result;
-  }
-  return compare2(base2.analysis, pr.analysis, failOn);
-}
-var STATUS_TEXT;
-var init_verdict = __esm({
-  "src/run/verdict.ts"() {
-    "use strict";
-    STATUS_TEXT = {
-      ok: "ran cleanly",
-      "build-failed": "the module did not build",
-      "load-failed": "the module failed to load",
-      "unload-failed": "the module failed to unload",
-      "workload-not-ready": "the workload never became ready",
-      "workload-failed": "the workload failed",
-      "kernel-splat": "the kernel reported an error",
-      timeout: "the run timed out",
-      cancelled: "the run was cancelled",
-      "setup-failed": "the run could not be set up"
-    };
   }
 });
 
@@ -37378,31 +37524,35 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync22, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
+import { existsSync as existsSync23, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join17, resolve as resolve7 } from "node:path";
-import { parseArgs as parseArgs3 } from "node:util";
 function timings(run2) {
   const t = run2.timings;
   const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
   return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
 async function demoCommand(args) {
-  let values;
+  const { values } = readArgs("demo", args, { out: { type: "string" }, cycles: { type: "string" }, keep: { type: "boolean" } });
+  const cycles = values.cycles ?? "3";
+  if (cycles.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
   try {
-    ({ values } = parseArgs3({ args, options: { out: { type: "string" }, cycles: { type: "string" }, keep: { type: "boolean" } }, strict: true }));
+    readNumber(() => cycles, "cycles");
   } catch (e) {
-    throw new UsageError(`demo: ${e.message}; ${USAGE3}`);
+    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles}" is not valid; expected ${e.expected}`);
+    throw e;
   }
+  if (values.out === "") throw new UsageError("demo: --out needs a folder");
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo");
   }
   const started = Date.now();
   const repoRoot = packageRoot();
   const fixtureDir = join17(repoRoot, "demo", "kni-like");
-  if (!existsSync22(join17(fixtureDir, "kni_like.c")))
+  if (!existsSync23(join17(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = resolve7(values.out ?? "alloc-balance-demo");
+  const outDir = values.out !== void 0 ? resolve7(values.out) : mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-out-"));
+  console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   await setupLab({ log: (l) => console.log(`   ${l}`) });
@@ -37420,7 +37570,7 @@ async function demoCommand(args) {
         "vm-folders": dirname10(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
-        cycles: values.cycles ?? "3",
+        cycles,
         "stop-signal": "SIGTERM",
         "output-dir": outDir,
         "github-token": ""
@@ -37472,7 +37622,7 @@ async function demoCommand(args) {
     }
     if (signal.aborted) {
       console.log(`demo: cancelled (${signal.reason.message})`);
-      return 130;
+      return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync12(outDir, { recursive: true });
@@ -37488,13 +37638,12 @@ async function demoCommand(args) {
     console.log(`report: ${join17(outDir, "report.json")}; PR comment as markdown: ${join17(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
-    return caught ? 0 : 1;
+    return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
     if (!values.keep) rmSync8(work, { recursive: true, force: true });
   }
 }
-var USAGE3;
 var init_demo = __esm({
   "src/cli/demo.ts"() {
     "use strict";
@@ -37503,6 +37652,7 @@ var init_demo = __esm({
     init_lab_kernel();
     init_settings();
     init_errors();
+    init_inputs();
     init_fixture_repo();
     init_worktrees();
     init_launcher();
@@ -37510,8 +37660,8 @@ var init_demo = __esm({
     init_cancellation();
     init_comment2();
     init_text();
-    init_help();
-    USAGE3 = usageLine("demo");
+    init_args();
+    init_exit_codes();
   }
 });
 
@@ -37571,6 +37721,7 @@ var package_default = {
 // src/cli.ts
 init_errors();
 init_help();
+init_exit_codes();
 var COMMANDS = {
   analyze: async () => (await Promise.resolve().then(() => (init_analyze(), analyze_exports))).analyzeCommand,
   compare: async () => (await Promise.resolve().then(() => (init_compare2(), compare_exports))).compareCommand,
@@ -37583,23 +37734,29 @@ async function main(argv) {
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V") {
     console.log(package_default.version);
-    return 0;
+    return EXIT.ok;
   }
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" ? rest[0] : void 0;
-    if (topic && COMMANDS[topic]) console.log(commandHelp(topic));
-    else console.log(mainHelp(package_default.version));
-    return name ? 0 : 64;
+  if (!name || name === "--help" || name === "-h") {
+    console.log(mainHelp(package_default.version));
+    return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  if (name === "help") {
+    const [topic, ...more] = rest;
+    if (topic === void 0) console.log(mainHelp(package_default.version));
+    else if (!Object.hasOwn(COMMANDS, topic)) throw new UsageError(`help: unknown command "${topic}"; the commands are ${Object.keys(COMMANDS).join(", ")}`);
+    else if (more.length > 0) throw new UsageError(`help: give one command, not "${rest.join(" ")}"`);
+    else console.log(commandHelp(topic));
+    return EXIT.ok;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : void 0;
   if (!command) {
-    console.error(`alloc-balance: unknown command "${name}"
-${mainHelp(package_default.version)}`);
-    return 64;
+    throw new UsageError(
+      `unknown ${name.startsWith("-") ? "option" : "command"} "${name}"; the commands are ${Object.keys(COMMANDS).join(", ")} (alloc-balance --help)`
+    );
   }
   if (wantsHelp(rest)) {
     console.log(commandHelp(name));
-    return 0;
+    return EXIT.ok;
   }
   return (await command())(rest);
 }
@@ -37610,10 +37767,11 @@ main(process.argv.slice(2)).then(
   (error) => {
     if (error instanceof UsageError || error instanceof InputError) {
       console.error(`alloc-balance: ${error.message}`);
-    } else {
-      const detail = error instanceof Error ? process.env.ALLOC_BALANCE_DEBUG ? error.stack ?? error.message : error.message : String(error);
-      console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
+      process.exitCode = EXIT.usage;
+      return;
     }
-    process.exitCode = 64;
+    const detail = error instanceof Error ? process.env.ALLOC_BALANCE_DEBUG ? error.stack ?? error.message : error.message : String(error);
+    console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
+    process.exitCode = EXIT.internal;
   }
 );

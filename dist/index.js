@@ -73918,11 +73918,11 @@ function autoTrack(imports) {
     const allocs = /* @__PURE__ */ new Set();
     const frees = /* @__PURE__ */ new Set();
     for (const name of used) {
-      const traced = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
-      if (!traced) continue;
+      const traced2 = family.allocators.includes(name) || family.releasers.some((r) => r.name === name) ? name : family.via?.[name];
+      if (!traced2) continue;
       seen.push(name);
-      if (family.allocators.includes(traced)) allocs.add(traced);
-      else frees.add(traced);
+      if (family.allocators.includes(traced2)) allocs.add(traced2);
+      else frees.add(traced2);
     }
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
@@ -74562,6 +74562,26 @@ function leakRate(afterEachCycle, finalOutstanding) {
   return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
 }
 
+// src/core/analysis-problems.ts
+var problemText = {
+  bufferOverwrote: (n) => `the trace buffer overwrote ${n} events (entries-in-buffer < entries-written): raise trace-buffer-kb`,
+  lostNotes: (n) => `the trace reports ${n} lost events ([LOST n EVENTS]): raise trace-buffer-kb`,
+  statsLost: (n) => `the per-CPU buffer stats count ${n} overrun or dropped events: raise trace-buffer-kb`,
+  missingEnds: (n) => `${n} cycle(s) started without an end marker: the workload cycle did not finish`,
+  strayEnds: (n) => `${n} cycle end marker(s) without a start marker`,
+  probeMissed(pair, what, role, misses, hits) {
+    const why = role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
+    return `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ${why}; those ${role === "free" ? "releases" : "allocations"} are not in the trace`;
+  },
+  countsDisagree: (pair, alloc, functionAllocs, probeAllocs) => `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
+  noEvents: (pair, alloc, free, trace = "the trace") => `${pair}: no ${alloc} or ${free} event in ${trace}: check that the pair is traced`,
+  /** Comparing: one side's analysis was made without the pair. */
+  pairMissing: (pair, side) => `${pair}: not measured on ${side} (the ${side} analysis has no such pair)`,
+  outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
+  moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
+  objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
+};
+
 // src/core/compare.ts
 var MODULE_TOTAL = "all module call sites";
 var EPSILON = 5e-3;
@@ -74608,6 +74628,14 @@ function mergeCallers(callers) {
   for (const m of merged.values()) m.cycles.sort((a, b) => a.cycle - b.cycle);
   return merged;
 }
+function traced(p) {
+  return p.allocs + p.frees + p.unmatchedFrees + (p.ignoredAllocs ?? 0) > 0;
+}
+function notMeasured(side, name, p) {
+  if (p === null) return problemText.pairMissing(name, side);
+  if (!traced(p)) return problemText.noEvents(name, p.alloc, p.free, `the ${side} trace`);
+  return null;
+}
 function leaks(f) {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
@@ -74637,6 +74665,7 @@ function rows(base2, pr) {
     const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base2.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
+    const unmeasured = p === null || !traced(p);
     out.push({
       pair: name,
       caller: MODULE_TOTAL,
@@ -74644,7 +74673,7 @@ function rows(base2, pr) {
       base: bf,
       pr: pf,
       change: round2((pf?.leakedPerCycle ?? 0) - (bf?.leakedPerCycle ?? 0)),
-      status: rowStatus(bf, pf),
+      status: unmeasured ? "not-measured" : rowStatus(bf, pf),
       total: true
     });
     const bc = b ? mergeCallers(b.callers) : /* @__PURE__ */ new Map();
@@ -74667,7 +74696,7 @@ function rows(base2, pr) {
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
         // Other code paths never count against the module: their rows are shown, not judged.
-        status: countedOnly ? "unknown" : inModule === false ? "outside" : rowStatus(bfig, pfig),
+        status: countedOnly ? "unknown" : inModule === false ? "outside" : p === null ? "not-measured" : rowStatus(bfig, pfig),
         ...countedOnly ? { countedOnly: true } : {}
       });
     }
@@ -74724,11 +74753,25 @@ function compare(base2, pr, failOn = "new-leak") {
     details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
   }
-  if (!base2.complete || !pr.complete) {
+  const unmeasured = [];
+  for (const total of totals) {
+    const b = base2.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const asked = (x) => x !== null && !x.auto;
+    if (!asked(b) && !asked(p)) continue;
+    if (p !== null && b !== null && !traced(p) && !traced(b)) {
+      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, "either trace"));
+      continue;
+    }
+    const why = [notMeasured("PR", total.pair, p), b === null ? null : notMeasured("base", total.pair, b)].filter((w) => w !== null);
+    unmeasured.push(...why);
+  }
+  if (!base2.complete || !pr.complete || unmeasured.length > 0) {
     verdict = "inconclusive";
     const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s) => s !== "");
-    headline = `\u26A0\uFE0F inconclusive: ${why.join("; ")}`;
-    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`));
+    const first = [...why, ...unmeasured.slice(0, 1)];
+    headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
+    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
   } else if (failing.length > 0) {
     verdict = "fail";
     headline = `\u274C fail: ${details2[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? "s" : ""})` : ""}`;
@@ -80507,24 +80550,6 @@ var CycleMarks = class {
   }
 };
 
-// src/core/analysis-problems.ts
-var problemText = {
-  bufferOverwrote: (n) => `the trace buffer overwrote ${n} events (entries-in-buffer < entries-written): raise trace-buffer-kb`,
-  lostNotes: (n) => `the trace reports ${n} lost events ([LOST n EVENTS]): raise trace-buffer-kb`,
-  statsLost: (n) => `the per-CPU buffer stats count ${n} overrun or dropped events: raise trace-buffer-kb`,
-  missingEnds: (n) => `${n} cycle(s) started without an end marker: the workload cycle did not finish`,
-  strayEnds: (n) => `${n} cycle end marker(s) without a start marker`,
-  probeMissed(pair, what, role, misses, hits) {
-    const why = role === "alloc" ? "more calls were in flight at once than the probe has kretprobe instances (maxactive): raise maxactive" : "the probe fired while another probe handler ran";
-    return `${pair}: ${what} missed ${misses} of ${hits + misses} hits (kprobe_profile): ${why}; those ${role === "free" ? "releases" : "allocations"} are not in the trace`;
-  },
-  countsDisagree: (pair, alloc, functionAllocs, probeAllocs) => `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
-  noEvents: (pair, alloc, free) => `${pair}: no ${alloc} or ${free} event in the trace: check that the pair is traced`,
-  outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
-  moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
-  objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
-};
-
 // src/core/analysis-result.ts
 function sum(accs) {
   let allocs = 0;
@@ -80622,7 +80647,8 @@ function assembleResult(states, t) {
       leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
       unmatchedFrees: ledger.unmatchedFrees,
       objects: objects2,
-      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}
+      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
+      ...p.spec.auto ? { auto: true } : {}
     };
   });
   return {
@@ -82271,8 +82297,16 @@ var STATUS_LABEL = {
   better: "\u2B07\uFE0F better",
   fixed: "\u2705 fixed",
   unknown: "\xB7",
-  outside: "\xB7 not the module"
+  outside: "\xB7 not the module",
+  "not-measured": "\u26A0\uFE0F not measured"
 };
+var UNPROVEN = {
+  balanced: "\xB7 balanced (unproven)",
+  fixed: "\xB7 fixed (unproven)"
+};
+function statusLabel(status, verdict) {
+  return (verdict === "inconclusive" ? UNPROVEN[status] : void 0) ?? STATUS_LABEL[status];
+}
 function signed2(n) {
   return n > 0 ? `+${fmt(n)}` : fmt(n);
 }
@@ -83127,9 +83161,9 @@ function siteCell(row, source) {
   const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
 }
-function tableRow(row, source) {
+function tableRow(row, verdict, source) {
   const change = row.countedOnly ? "\xB7" : signed2(row.change);
-  const cells = [STATUS_LABEL[row.status], siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
   return `| ${cells.join(" | ")} |`;
 }
 var TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
@@ -83224,7 +83258,7 @@ function renderMarkdown(c, opts = {}) {
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr)
   ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, opts.source));
+  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source));
   const footer = ["", sides(c, opts.context)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];

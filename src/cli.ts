@@ -3,6 +3,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { UsageError, InputError } from './errors.js';
 import { commandHelp, mainHelp } from './cli/help.js';
+import { EXIT } from './cli/exit-codes.js';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -20,22 +21,29 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V') {
     console.log(pkg.version);
-    return 0;
+    return EXIT.ok;
   }
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? rest[0] : undefined;
-    if (topic && COMMANDS[topic]) console.log(commandHelp(topic));
-    else console.log(mainHelp(pkg.version));
-    return name ? 0 : 64;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(mainHelp(pkg.version));
+    return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  if (name === 'help') {
+    const [topic, ...more] = rest;
+    if (topic === undefined) console.log(mainHelp(pkg.version));
+    else if (!Object.hasOwn(COMMANDS, topic)) throw new UsageError(`help: unknown command "${topic}"; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+    else if (more.length > 0) throw new UsageError(`help: give one command, not "${rest.join(' ')}"`);
+    else console.log(commandHelp(topic));
+    return EXIT.ok;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    console.error(`alloc-balance: unknown command "${name}"\n${mainHelp(pkg.version)}`);
-    return 64;
+    throw new UsageError(
+      `unknown ${name.startsWith('-') ? 'option' : 'command'} "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (alloc-balance --help)`,
+    );
   }
   if (wantsHelp(rest)) {
     console.log(commandHelp(name));
-    return 0;
+    return EXIT.ok;
   }
   return (await command())(rest);
 }
@@ -47,11 +55,12 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError || error instanceof InputError) {
       console.error(`alloc-balance: ${error.message}`);
-    } else {
-      // Not the user's input: say what broke; the stack only on request.
-      const detail = error instanceof Error ? (process.env.ALLOC_BALANCE_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
-      console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
+      process.exitCode = EXIT.usage;
+      return;
     }
-    process.exitCode = 64;
+    // Not the user's input: say what broke; the stack only on request.
+    const detail = error instanceof Error ? (process.env.ALLOC_BALANCE_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
+    console.error(`alloc-balance: internal error: ${detail} (set ALLOC_BALANCE_DEBUG=1 for the stack)`);
+    process.exitCode = EXIT.internal;
   },
 );

@@ -9,7 +9,8 @@ import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { renderAnalysisText } from '../report/text.js';
 import { locateCallers, moduleSymbols } from '../module-build/module-info.js';
-import { parseArgs } from './args.js';
+import { readArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
 import { usageLine } from './help.js';
 
 export const ANALYZE_USAGE = usageLine('analyze');
@@ -30,12 +31,21 @@ function readSectionsFile(path: string): Record<string, string> {
 }
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const a = parseArgs('analyze', args, { values: ['trace', 'pair', 'stats', 'slabinfo', 'module', 'ko', 'nm', 'sections'], flags: ['json'] });
-  if (a.positional.length > 0) throw new UsageError(`analyze: unexpected argument "${a.positional[0]}"; give traces with --trace FILE`);
-  const traces = a.values.get('trace') ?? [];
+  const { values: v } = readArgs('analyze', args, {
+    trace: { type: 'string', multiple: true },
+    pair: { type: 'string', multiple: true },
+    stats: { type: 'string', multiple: true },
+    slabinfo: { type: 'string', multiple: true },
+    module: { type: 'string' },
+    ko: { type: 'string' },
+    nm: { type: 'string' },
+    sections: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const traces = v.trace ?? [];
   if (traces.length === 0) throw new UsageError(`analyze: no trace given; ${ANALYZE_USAGE}`);
   if (traces.filter((t) => t === '-').length > 1) throw new UsageError('analyze: --trace - (standard input) can be given once');
-  const pairTexts = a.values.get('pair') ?? [];
+  const pairTexts = v.pair ?? [];
   if (pairTexts.length === 0) throw new UsageError('analyze: no pair given; add --pair ALLOC:FREE, e.g. --pair alloc_netdev_mqs:free_netdev');
   let pairs;
   try {
@@ -43,14 +53,15 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`analyze: --pair ${(e as Error).message}`);
   }
-  const last = (name: string) => {
-    const v = a.values.get(name);
-    return v ? v[v.length - 1] : undefined;
-  };
-  const module = last('module') ?? '';
-  const ko = last('ko');
-  const nmFile = last('nm');
-  const sections = last('sections') ? readSectionsFile(last('sections')!) : {};
+  const module = v.module ?? '';
+  const ko = v.ko;
+  const nmFile = v.nm;
+  // Raw addresses are resolved with both: the symbols and where the module's sections were loaded.
+  if (nmFile !== undefined && v.sections === undefined)
+    throw new UsageError('analyze: --nm needs --sections FILE.json too: the section addresses of the loaded module (/sys/module/NAME/sections)');
+  if (v.sections !== undefined && nmFile === undefined && ko === undefined)
+    throw new UsageError("analyze: --sections needs --nm FILE too (`nm -f sysv` of the module's .ko), or --ko FILE.ko");
+  const sections = v.sections ? readSectionsFile(v.sections) : {};
   let nmText = '';
   if (nmFile) {
     try {
@@ -79,11 +90,11 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const result = await analyzeTraces({
     traces,
     pairs,
-    stats: a.values.get('stats'),
-    slabinfo: a.values.get('slabinfo'),
+    stats: v.stats,
+    slabinfo: v.slabinfo,
     moduleMap: map,
   });
   if (ko) await locateCallers(result, map, ko, dirname(ko));
-  process.stdout.write(a.flags.has('json') ? `${JSON.stringify(result, null, 2)}\n` : renderAnalysisText(result));
-  return 0;
+  process.stdout.write(v.json ? `${JSON.stringify(result, null, 2)}\n` : renderAnalysisText(result));
+  return EXIT.ok;
 }

@@ -1,47 +1,49 @@
-// A small option reader for the subcommands: `--name value`, `--name=value`, repeated options,
-// flags, positional arguments; every mistake is a UsageError naming the option.
+// The one option reader of the subcommands: node:util's parseArgs (strict: `--name value`,
+// `--name=value`, repeated options, flags), its errors turned into one UsageError line naming the
+// option and the fix.
+import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 
-export interface ArgSpec {
-  /** Options that take a value (may repeat). */
-  values: string[];
-  /** Options without a value. */
-  flags: string[];
+/** An option that takes a value ('string', repeatable when `multiple`) or a flag ('boolean'). */
+export type OptionSpec = Record<string, { type: 'string'; multiple?: boolean } | { type: 'boolean' }>;
+
+type Values<O extends OptionSpec> = {
+  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
+};
+
+export interface ParsedArgs<O extends OptionSpec> {
+  values: Values<O>;
+  positionals: string[];
 }
 
-export interface ParsedArgs {
-  values: Map<string, string[]>;
-  flags: Set<string>;
-  positional: string[];
-}
-
-export function parseArgs(command: string, args: string[], spec: ArgSpec): ParsedArgs {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const positional: string[] = [];
-  for (let k = 0; k < args.length; k++) {
-    const arg = args[k];
-    if (!arg.startsWith('--') || arg === '-') {
-      positional.push(arg);
-      continue;
+/**
+ * Reads `args` of `command` (e.g. "analyze", "lab setup"). `positionals`: how many arguments
+ * without an option the command takes at most (default none). A single-valued option given twice
+ * keeps the last value.
+ */
+export function readArgs<O extends OptionSpec>(command: string, args: string[], options: O, positionals = 0): ParsedArgs<O> {
+  const known = Object.keys(options)
+    .map((o) => `--${o}`)
+    .join(', ');
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    const error = e as Error & { code?: string };
+    const option = /'(-[^' ]*)/.exec(error.message)?.[1] ?? '';
+    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UsageError(`${command}: unknown option ${option}${known ? ` (known: ${known})` : ' (it takes none)'}`);
     }
-    const eq = arg.indexOf('=');
-    const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).trim();
-    if (spec.flags.includes(name)) {
-      if (eq > 0) throw new UsageError(`${command}: --${name} takes no value`);
-      flags.add(name);
-    } else if (spec.values.includes(name)) {
-      let value: string | undefined;
-      if (eq > 0) value = arg.slice(eq + 1);
-      else {
-        value = args[++k];
-        if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`${command}: --${name} needs a value`);
-      }
-      values.set(name, [...(values.get(name) ?? []), value]);
-    } else {
-      const known = [...spec.values, ...spec.flags].map((o) => `--${o}`).join(', ');
-      throw new UsageError(`${command}: unknown option --${name} (known: ${known})`);
+    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = option.replace(/^-+/, '');
+      if (options[name]?.type === 'boolean') throw new UsageError(`${command}: ${option} takes no value`);
+      throw new UsageError(`${command}: ${option} needs a value (write ${option}=VALUE for a value that starts with a dash)`);
     }
+    throw new UsageError(`${command}: ${error.message.split('\n')[0]}`);
   }
-  return { values, flags, positional };
+  if (parsed.positionals.length > positionals) {
+    const extra = parsed.positionals[positionals];
+    throw new UsageError(`${command}: unexpected argument "${extra}"${positionals === 0 ? ' (it takes options only)' : ''}`);
+  }
+  return { values: parsed.values as Values<O>, positionals: parsed.positionals };
 }

@@ -5,12 +5,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageRoot, cliPath } from '../bundle-paths.js';
 import { setupLab } from '../lab/setup.js';
 import { findLabKernel } from '../lab/lab-kernel.js';
 import { parseSettings } from '../settings/settings.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { readNumber } from '../settings/inputs.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
@@ -19,9 +19,8 @@ import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../run/comment.js';
 import { renderText } from '../report/text.js';
 import type { SideRun } from '../core/model.js';
-import { usageLine } from './help.js';
-
-const USAGE = usageLine('demo');
+import { readArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
 
 function timings(run: SideRun): string {
   const t = run.timings;
@@ -32,12 +31,17 @@ function timings(run: SideRun): string {
 }
 
 export async function demoCommand(args: string[]): Promise<number> {
-  let values: { out?: string; cycles?: string; keep?: boolean };
+  const { values } = readArgs('demo', args, { out: { type: 'string' }, cycles: { type: 'string' }, keep: { type: 'boolean' } });
+  // The same limits as the action's input, checked before anything is set up.
+  const cycles = values.cycles ?? '3';
+  if (cycles.trim() === '') throw new UsageError('demo: --cycles needs a number, e.g. --cycles 3');
   try {
-    ({ values } = parseArgs({ args, options: { out: { type: 'string' }, cycles: { type: 'string' }, keep: { type: 'boolean' } }, strict: true }));
+    readNumber(() => cycles, 'cycles');
   } catch (e) {
-    throw new UsageError(`demo: ${(e as Error).message}; ${USAGE}`);
+    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles}" is not valid; expected ${e.expected}`);
+    throw e;
   }
+  if (values.out === '') throw new UsageError('demo: --out needs a folder');
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError('demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo');
   }
@@ -46,7 +50,9 @@ export async function demoCommand(args: string[]): Promise<number> {
   const fixtureDir = join(repoRoot, 'demo', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c')))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = resolve(values.out ?? 'alloc-balance-demo');
+  // The report, the PR comment and the traces: under the system's temporary folder unless --out says where.
+  const outDir = values.out !== undefined ? resolve(values.out) : mkdtempSync(join(tmpdir(), 'alloc-balance-demo-out-'));
+  console.log(`== output: ${outDir}`);
 
   console.log('== lab: QEMU, kernel image and matching headers');
   const labStarted = Date.now();
@@ -67,7 +73,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         'vm-folders': dirname(repo.app),
         'ready-pattern': '^ready',
         hold: '0.5',
-        cycles: values.cycles ?? '3',
+        cycles,
         'stop-signal': 'SIGTERM',
         'output-dir': outDir,
         'github-token': '',
@@ -120,7 +126,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     }
     if (signal.aborted) {
       console.log(`demo: cancelled (${(signal.reason as Error).message})`);
-      return 130;
+      return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: 'demo' }, measured);
     mkdirSync(outDir, { recursive: true });
@@ -136,7 +142,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     console.log(`report: ${join(outDir, 'report.json')}; PR comment as markdown: ${join(outDir, 'comment.md')}`);
     const caught = report.comparison.verdict === 'fail';
     console.log(caught ? 'demo: the leak was caught.' : 'demo: the leak was NOT caught - something is wrong on this machine.');
-    return caught ? 0 : 1;
+    return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
     if (!values.keep) rmSync(work, { recursive: true, force: true });

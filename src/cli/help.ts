@@ -1,5 +1,6 @@
 // What `alloc-balance <command> --help` prints: usage, what the command does, its options, and
 // examples that run as written from a checkout of alloc-balance.
+import { EXIT } from './exit-codes.js';
 
 export interface CommandHelp {
   /** One line for the command list. */
@@ -26,9 +27,9 @@ export const HELP: Record<string, CommandHelp> = {
       ['--pair ALLOC:FREE', 'an allocator/releaser pair, e.g. alloc_netdev_mqs:free_netdev (repeatable, or comma-separated)'],
       ['--stats FILE', 'per_cpu/cpuN/stats of the trace instance: lost events make the result incomplete'],
       ['--slabinfo FILE', '/proc/slabinfo before and after (two files, or one holding both): the slab cross-check'],
-      ['--module NAME', 'the module under test: call sites outside it are shown, never counted against it'],
+      ['--module NAME', 'the module under test: call sites outside it are shown, never counted against it (without it, the leak is read over all)'],
       ['--ko FILE.ko', 'the module built with debug info: symbols, and file:line of its call sites'],
-      ['--nm FILE, --sections FILE.json', 'instead of --ko: `nm -f sysv` output and the loaded section addresses'],
+      ['--nm FILE, --sections FILE.json', 'instead of --ko, given together: `nm -f sysv` output and the loaded section addresses'],
       ['--json', 'the analysis as JSON, for `compare`'],
     ],
     examples: [
@@ -39,14 +40,22 @@ export const HELP: Record<string, CommandHelp> = {
   },
   compare: {
     summary: 'compare a base and a PR analysis: verdict and balance table',
-    usage: 'compare BASE.json PR.json [--fail-on new-leak|any-leak|never] [--json|--markdown]',
-    description: ['Compares two outputs of `analyze --json`. Exit status: 0 pass, 1 fail, 2 inconclusive, 64 bad input.'],
+    usage: 'compare BASE.json PR.json | compare REPORT.json [--fail-on new-leak|any-leak|never] [--json|--markdown]',
+    description: [
+      'Compares two outputs of `analyze --json`, base then PR, or the two sides of the report.json the action',
+      'wrote. A trace that lost events or a pair a side never traced makes the verdict inconclusive.',
+      `Exit status: ${EXIT.ok} pass, ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input.`,
+    ],
     options: [
       ['--fail-on POLICY', 'new-leak (default): the PR leaks where the base did not, or more; any-leak: the PR leaks at all; never'],
       ['--json', 'the comparison as JSON'],
       ['--markdown', 'the table as the PR comment shows it'],
     ],
-    examples: ['alloc-balance compare base.json pr.json', 'alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md'],
+    examples: [
+      'alloc-balance compare base.json pr.json',
+      'alloc-balance compare base.json pr.json --fail-on any-leak --markdown > comment.md',
+      'alloc-balance compare alloc-balance-out/report.json',
+    ],
   },
   lab: {
     summary: 'lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)',
@@ -88,7 +97,7 @@ export const HELP: Record<string, CommandHelp> = {
       'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.',
     ],
     options: [
-      ['--out DIR', 'where the report and the PR comment go (default: alloc-balance-demo)'],
+      ['--out DIR', "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
       ['--cycles N', 'workload cycles per side (default: 3)'],
       ['--keep', 'keep the temporary repository and worktrees'],
     ],
@@ -129,6 +138,9 @@ export function mainHelp(version: string): string {
     '',
     'commands:',
     ...names.map((n) => `  ${n.padEnd(width)}  ${HELP[n].summary}`),
+    '',
+    'exit status:',
+    `  ${EXIT.ok} pass (or done), ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input (the error names it), ${EXIT.internal} internal error`,
     '',
   ].join('\n');
 }

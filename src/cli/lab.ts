@@ -1,27 +1,23 @@
 // `alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]`:
 // prepares the VM target's kernel; `plan` installs the packages and names the release only.
-import { parseArgs } from 'node:util';
 import { planLab, setupLab } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
 import { UsageError } from '../errors.js';
 import { usageLine } from './help.js';
+import { readArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = usageLine('lab');
 
 export async function labCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'setup' && sub !== 'plan') throw new UsageError(sub ? `lab: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
-  let values: { kernel?: string; dir?: string; owner?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: { kernel: { type: 'string' }, dir: { type: 'string' }, owner: { type: 'string' }, json: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`lab ${sub}: ${(error as Error).message}; ${USAGE}`);
-  }
+  if (sub !== 'setup' && sub !== 'plan') throw new UsageError(`lab: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'}; ${USAGE}`);
+  const { values } = readArgs(`lab ${sub}`, rest, {
+    kernel: { type: 'string' },
+    dir: { type: 'string' },
+    owner: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (values.kernel !== undefined && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
     throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
   }
@@ -31,7 +27,7 @@ export async function labCommand(args: string[]): Promise<number> {
   if (sub === 'plan') {
     const release = await planLab({ release: values.kernel, labDir, log });
     console.log(values.json ? JSON.stringify({ release }) : release);
-    return 0;
+    return EXIT.ok;
   }
   const entry = await setupLab({ release: values.kernel, labDir, log, owner });
   if (values.json) console.log(JSON.stringify(entry, null, 2));
@@ -39,7 +35,7 @@ export async function labCommand(args: string[]): Promise<number> {
     console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
     console.log(`  vmlinux   ${entry.vmlinux}\n  initrd    ${entry.initrd}\n  buildDir  ${entry.buildDir}\n  modules   ${entry.modulesDir}`);
   }
-  return 0;
+  return EXIT.ok;
 }
 
 function parseOwner(text: string): { uid: number; gid: number } {

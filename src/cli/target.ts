@@ -1,19 +1,22 @@
 // `alloc-balance target run --job FILE` and `alloc-balance target cleanup --state FILE`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseTargetJob } from '../kernel-side/job.js';
 import { runTargetJob } from '../kernel-side/run-job.js';
 import { cleanupFromState } from '../kernel-side/cleanup-state.js';
 import { RunAborted } from '../kernel-side/abortable.js';
 import { usageLine } from './help.js';
+import { readArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = usageLine('target');
 
-function option(args: string[], name: string): string {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? args[i + 1] : undefined;
-  if (v === undefined || v.startsWith('--')) throw new UsageError(`target: ${name} FILE is required (${USAGE})`);
-  return v;
+/** The file the subcommand takes: `--job FILE` for run, `--state FILE` for cleanup. */
+function fileOption(sub: 'run' | 'cleanup', name: 'job' | 'state', args: string[]): string {
+  const { values } = readArgs(`target ${sub}`, args, { [name]: { type: 'string' } });
+  const file = values[name];
+  if (file === undefined || file === '') throw new UsageError(`target ${sub}: --${name} FILE is required (${USAGE})`);
+  return file;
 }
 
 function requireRoot(what: string): void {
@@ -25,7 +28,7 @@ function requireRoot(what: string): void {
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 async function run(args: string[]): Promise<number> {
-  const jobFile = option(args, '--job');
+  const jobFile = fileOption('run', 'job', args);
   let text: string;
   try {
     text = readFileSync(jobFile, 'utf8');
@@ -64,17 +67,20 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function cleanup(args: string[]): Promise<number> {
-  const stateFile = option(args, '--state');
+  const stateFile = fileOption('cleanup', 'state', args);
+  if (!existsSync(stateFile)) {
+    throw new UsageError(`target cleanup: --state ${stateFile}: no such file; give the cleanup-state.json a run wrote in its out dir`);
+  }
   requireRoot('cleanup');
   const r = await cleanupFromState(stateFile);
   for (const n of r.notes) console.error(`alloc-balance target cleanup: ${n}`);
   if (r.nothingToDo) {
     console.log('cleanup: nothing to do (the run restored everything)');
-    return 0;
+    return EXIT.ok;
   }
   for (const p of r.problems) console.error(`alloc-balance target cleanup: could not restore: ${p}`);
   console.log(`cleanup: ${r.undone} step(s), ${r.problems.length} problem(s)`);
-  return r.problems.length ? 1 : 0;
+  return r.problems.length ? EXIT.fail : EXIT.ok;
 }
 
 export async function targetCommand(args: string[]): Promise<number> {

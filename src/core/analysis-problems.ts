@@ -19,7 +19,10 @@ export const problemText = {
   },
   countsDisagree: (pair: string, alloc: string, functionAllocs: number, probeAllocs: number) =>
     `${pair}: the function tracer counted ${functionAllocs} calls of ${alloc}, the probes ${probeAllocs} allocations`,
-  noEvents: (pair: string, alloc: string, free: string) => `${pair}: no ${alloc} or ${free} event in the trace: check that the pair is traced`,
+  noEvents: (pair: string, alloc: string, free: string, trace = 'the trace') =>
+    `${pair}: no ${alloc} or ${free} event in ${trace}: check that the pair is traced`,
+  /** Comparing: one side's analysis was made without the pair. */
+  pairMissing: (pair: string, side: string) => `${pair}: not measured on ${side} (the ${side} analysis has no such pair)`,
   outsideWithoutStack: (pair: string, n: number, example: string) =>
     `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: ` +
     `if the module reaches them, record stacks to attribute them`,

@@ -133,6 +133,7 @@ export function assembleResult(states: readonly PairState[], t: TraceTotals): An
       unmatchedFrees: ledger.unmatchedFrees,
       objects,
       ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}),
+      ...(p.spec.auto ? { auto: true } : {}),
     };
   });
 

@@ -4,6 +4,7 @@ import type { AnalysisResult, CallerCounts, Comparison, ComparisonRow, CycleCoun
 import { callerKey } from './frames.js';
 import { leakRate, round2 } from './leak-rate.js';
 import { pairName } from './pair-spec.js';
+import { problemText } from './analysis-problems.js';
 
 /** The caller shown on a pair's total row. */
 export const MODULE_TOTAL = 'all module call sites';
@@ -65,6 +66,21 @@ function mergeCallers(callers: CallerCounts[]): Map<string, MergedCaller> {
   return merged;
 }
 
+/**
+ * Did the trace see the pair at all? A pair without a single event (its functions not traced, or
+ * never called) has zero counts that measure nothing.
+ */
+export function traced(p: PairResult): boolean {
+  return p.allocs + p.frees + p.unmatchedFrees + (p.ignoredAllocs ?? 0) > 0;
+}
+
+/** Why a side has no figures for a pair, or null when it has them. */
+function notMeasured(side: 'base' | 'PR', name: string, p: PairResult | null): string | null {
+  if (p === null) return problemText.pairMissing(name, side);
+  if (!traced(p)) return problemText.noEvents(name, p.alloc, p.free, `the ${side} trace`);
+  return null;
+}
+
 function leaks(f: SideFigures | null): boolean {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
@@ -99,6 +115,9 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
     const p = pr.pairs.find((x) => pairName(x) === name) ?? null;
     const bf = b ? totalFigures(b, base.cycles) : null;
     const pf = p ? totalFigures(p, pr.cycles) : null;
+    // Nothing to judge on the PR. (A base that lacks the pair or never saw it leaves the PR
+    // judged on its own figures.)
+    const unmeasured = p === null || !traced(p);
     out.push({
       pair: name,
       caller: MODULE_TOTAL,
@@ -106,7 +125,7 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
       base: bf,
       pr: pf,
       change: round2((pf?.leakedPerCycle ?? 0) - (bf?.leakedPerCycle ?? 0)),
-      status: rowStatus(bf, pf),
+      status: unmeasured ? 'not-measured' : rowStatus(bf, pf),
       total: true,
     });
     const bc = b ? mergeCallers(b.callers) : new Map<string, MergedCaller>();
@@ -130,7 +149,7 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
         pr: pfig,
         change: round2((pfig?.leakedPerCycle ?? 0) - (bfig?.leakedPerCycle ?? 0)),
         // Other code paths never count against the module: their rows are shown, not judged.
-        status: countedOnly ? 'unknown' : inModule === false ? 'outside' : rowStatus(bfig, pfig),
+        status: countedOnly ? 'unknown' : inModule === false ? 'outside' : p === null ? 'not-measured' : rowStatus(bfig, pfig),
         ...(countedOnly ? { countedOnly: true } : {}),
       });
     }
@@ -207,11 +226,28 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
     reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ''} (base ${b})`);
   }
 
-  if (!base.complete || !pr.complete) {
+  // Pairs asked for and not measured on a side; a pair track: auto found in the imports may
+  // never be reached by the workload, and is only marked in its row.
+  const unmeasured: string[] = [];
+  for (const total of totals) {
+    const b = base.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const asked = (x: PairResult | null) => x !== null && !x.auto;
+    if (!asked(b) && !asked(p)) continue;
+    if (p !== null && b !== null && !traced(p) && !traced(b)) {
+      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, 'either trace'));
+      continue;
+    }
+    const why = [notMeasured('PR', total.pair, p), b === null ? null : notMeasured('base', total.pair, b)].filter((w): w is string => w !== null);
+    unmeasured.push(...why);
+  }
+
+  if (!base.complete || !pr.complete || unmeasured.length > 0) {
     verdict = 'inconclusive';
     const why = [!pr.complete ? incompleteReason('PR', pr) : '', !base.complete ? incompleteReason('base', base) : ''].filter((s) => s !== '');
-    headline = `⚠️ inconclusive: ${why.join('; ')}`;
-    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`));
+    const first = [...why, ...unmeasured.slice(0, 1)];
+    headline = `⚠️ inconclusive: ${first.join('; ')}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ''}`;
+    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
   } else if (failing.length > 0) {
     verdict = 'fail';
     headline = `❌ fail: ${details[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? 's' : ''})` : ''}`;

@@ -71,6 +71,8 @@ export interface PairResult extends Counts {
   caches?: { cache: string; allocs: number; outstanding: number }[];
   /** kmem pairs and pairs found by track: auto: allocations by call sites outside the module, not tracked (nor their frees). */
   ignoredAllocs?: number;
+  /** Found by track: auto in the module's imports, not asked for: a workload may never reach it. */
+  auto?: boolean;
 }
 
 export interface SlabDelta {
@@ -128,7 +130,8 @@ export interface SideFigures extends Counts {
   growth: number[];
 }
 
-export type RowStatus = 'balanced' | 'new-leak' | 'worse' | 'same-leak' | 'better' | 'fixed' | 'unknown' | 'outside';
+/** 'not-measured': the PR analysis lacks the pair, or a side saw no event of it: no figure to judge. */
+export type RowStatus = 'balanced' | 'new-leak' | 'worse' | 'same-leak' | 'better' | 'fixed' | 'unknown' | 'outside' | 'not-measured';
 
 export interface ComparisonRow {
   pair: string;

@@ -1,7 +1,7 @@
-import type { AccelUsed, RowStatus } from '../core/model.js';
+import type { AccelUsed, RowStatus, Verdict } from '../core/model.js';
 import { fmt } from '../core/compare.js';
 
-export const STATUS_LABEL: Record<RowStatus, string> = {
+const STATUS_LABEL: Record<RowStatus, string> = {
   balanced: '✅ balanced',
   'new-leak': '❌ new leak',
   worse: '❌ worse',
@@ -10,7 +10,19 @@ export const STATUS_LABEL: Record<RowStatus, string> = {
   fixed: '✅ fixed',
   unknown: '·',
   outside: '· not the module',
+  'not-measured': '⚠️ not measured',
 };
+
+/** Under an inconclusive verdict no row reads as passed: what it shows is no evidence yet. */
+const UNPROVEN: Partial<Record<RowStatus, string>> = {
+  balanced: '· balanced (unproven)',
+  fixed: '· fixed (unproven)',
+};
+
+/** The status cell of a row of a comparison with this verdict. */
+export function statusLabel(status: RowStatus, verdict: Verdict): string {
+  return (verdict === 'inconclusive' ? UNPROVEN[status] : undefined) ?? STATUS_LABEL[status];
+}
 
 /** `+2`, `-0.5`, `0`. */
 export function signed(n: number): string {

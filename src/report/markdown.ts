@@ -3,10 +3,10 @@
 // first, then call-site rows, never the verdict.
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import { pairName } from '../core/pair-spec.js';
-import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures } from '../core/model.js';
+import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
 import { fmt } from '../core/compare.js';
 import { growthChart } from './chart.js';
-import { STATUS_LABEL, signed } from './labels.js';
+import { statusLabel, signed } from './labels.js';
 import { sourceUrl, type SourceRef } from './source-links.js';
 
 export interface MarkdownOptions {
@@ -54,9 +54,9 @@ function siteCell(row: ComparisonRow, source?: SourceRef): string {
 }
 
 /** Status first: on a narrow screen the columns on the right are the ones cut off. */
-export function tableRow(row: ComparisonRow, source?: SourceRef): string {
+export function tableRow(row: ComparisonRow, verdict: Verdict, source?: SourceRef): string {
   const change = row.countedOnly ? '·' : signed(row.change);
-  const cells = [STATUS_LABEL[row.status], siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
   return `| ${cells.join(' | ')} |`;
 }
 
@@ -163,7 +163,7 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr),
   ].filter((b): b is string => b !== null);
-  const rowLines = rows.map((r) => tableRow(r, opts.source));
+  const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source));
   const footer = ['', sides(c, opts.context)];
 
   const assemble = (keptRows: boolean[], keptBlocks: number, note: string): string => {

@@ -2,7 +2,7 @@
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, SideFigures } from '../core/model.js';
 import { fmt } from '../core/compare.js';
-import { STATUS_LABEL, signed } from './labels.js';
+import { statusLabel, signed } from './labels.js';
 
 function table(header: string[], rows: string[][], rightAligned: (col: number) => boolean): string[] {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
@@ -23,14 +23,15 @@ function where(inModule: boolean | null): string {
   return inModule === true ? 'yes' : inModule === false ? 'no' : '?';
 }
 
-export function renderText(c: Comparison): string {
+/** The comparison for a terminal; with the analyses it came from, their problems follow the reasons. */
+export function renderText(c: Comparison, analyses: { base?: AnalysisResult; pr?: AnalysisResult } = {}): string {
   const header = ['pair / call site', 'base allocs', 'frees', 'leaked/cycle', 'PR allocs', 'frees', 'leaked/cycle', 'change', 'status'];
   const rows = c.rows.map((r) => [
     r.total ? r.pair : `  ${r.caller}${r.inModule === false ? ' (outside)' : ''}`,
     ...side(r.base, r),
     ...side(r.pr, r),
     r.countedOnly ? '.' : signed(r.change),
-    STATUS_LABEL[r.status],
+    statusLabel(r.status, c.verdict),
   ]);
   const out = [c.headline, '', ...table(header, rows, (col) => col >= 1 && col <= 7)];
   out.push(
@@ -39,8 +40,13 @@ export function renderText(c: Comparison): string {
       `PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`,
   );
   if (c.reasons.length) out.push('', ...c.reasons.map((r) => `- ${r}`));
+  const problems = [...(analyses.pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(analyses.base?.problems ?? []).map((p) => `- base: ${p}`)];
+  if (problems.length) out.push('', 'problems:', ...problems);
   return `${out.join('\n')}\n`;
 }
+
+/** What the analysis says of the module's call sites when no call site could be attributed. */
+export const MODULE_UNKNOWN = 'unknown (give --module NAME with --nm/--sections)';
 
 export function renderAnalysisText(a: AnalysisResult): string {
   const out: string[] = [];
@@ -48,12 +54,18 @@ export function renderAnalysisText(a: AnalysisResult): string {
   out.push(`${a.cycles} cycle${a.cycles === 1 ? '' : 's'}, trace ${state}`);
   for (const p of a.pairs) {
     out.push('', `${pairName(p)} (${p.method === 'function' ? 'function tracer: calls counted' : `${p.method}: objects paired by address`})`);
+    // No call site known to be the module's or not: the module's figures would be everyone's.
+    const attributed = p.callers.some((c) => c.inModule !== null);
     const rows = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
     rows.push(['  all call sites', '', String(p.allocs), String(p.frees), String(p.outstanding)]);
-    rows.push(['  module call sites', '', String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
+    if (attributed) rows.push(['  module call sites', '', String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
     out.push(...table(['  call site', 'in module', 'allocs', 'frees', 'outstanding'], rows, (col) => col >= 2));
+    if (!attributed) out.push(`  module call sites: ${MODULE_UNKNOWN}`);
     const growth = (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
-    out.push(`  leaked per cycle (module): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(' ')}` : ''}`);
+    out.push(
+      `  leaked per cycle (${attributed ? 'module' : 'all call sites'}): ${fmt(p.leakedPerCycle)}` +
+        `${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(' ')}` : ''}`,
+    );
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
       out.push(

@@ -33,7 +33,13 @@ describe('analyze', () => {
     const r = cli(['analyze', '--trace', data('case-rte-kni-before-fix.trace'), '--pair', 'alloc_netdev_mqs:free_netdev']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('  module call sites                   4      2            2\n  leaked per cycle (module): 2\n');
+    // No module named: which call sites are the module's is unknown, the leak is read over all.
+    expect(r.stdout).toContain(
+      '  all call sites                      4      2            2\n' +
+        '  module call sites: unknown (give --module NAME with --nm/--sections)\n' +
+        '  leaked per cycle (all call sites): 2\n',
+    );
+    expect(r.stdout).not.toMatch(/module call sites +\d/);
   });
 
   it('--json is one AnalysisResult document', () => {
@@ -113,9 +119,37 @@ describe('analyze', () => {
       /^alloc-balance: stats file test\/data\/not-a-trace.txt: no "entries:"/,
     ],
     [
-      ['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', '--nm', 'test/data/not-a-trace.txt'],
+      [
+        '--trace',
+        'test/data/case-rte-kni-before-fix.trace',
+        '--pair',
+        'a:b',
+        '--nm',
+        'test/data/not-a-trace.txt',
+        '--sections',
+        'test/data/leaky.sections.json',
+      ],
       /^alloc-balance: --nm test\/data\/not-a-trace.txt: no function symbol found/,
     ],
+    [
+      ['--trace', 'test/data/leaky-kprobe-6.1.trace', '--pair', 'alloc_netdev_mqs:free_netdev', '--module', 'leaky', '--nm', 'test/data/leaky.nm.txt'],
+      /^alloc-balance: analyze: --nm needs --sections FILE.json too: the section addresses of the loaded module/,
+    ],
+    [
+      [
+        '--trace',
+        'test/data/leaky-kprobe-6.1.trace',
+        '--pair',
+        'alloc_netdev_mqs:free_netdev',
+        '--module',
+        'leaky',
+        '--sections',
+        'test/data/leaky.sections.json',
+      ],
+      /^alloc-balance: analyze: --sections needs --nm FILE too/,
+    ],
+    [['--trace'], /^alloc-balance: analyze: --trace needs a value/],
+    [['--trace', 'test/data/case-rte-kni-before-fix.trace', '--pair', 'a:b', 'extra'], /^alloc-balance: analyze: unexpected argument "extra"/],
   ])('bad input %j: one line on stderr, exit 64', (args, message) => {
     const r = cli(['analyze', ...args]);
     expect(r.code).toBe(64);
@@ -156,15 +190,17 @@ describe('compare', () => {
   });
 
   it.each([
-    [['only-one.json'], /^alloc-balance: compare: expected two analyses, base then PR; usage:/],
+    [[], /^alloc-balance: compare: expected two analyses \(base then PR\) or one report.json; usage:/],
+    [['a.json', 'b.json', 'c.json'], /^alloc-balance: compare: unexpected argument "c.json"$/],
+    [['/nonexistent/report.json'], /^alloc-balance: compare: report \/nonexistent\/report.json: cannot be read \(ENOENT\)$/],
     [['/nonexistent/a.json', '/nonexistent/b.json'], /^alloc-balance: compare: base \/nonexistent\/a.json: cannot be read \(ENOENT\)$/],
     [
       ['test/data/not-a-trace.txt', 'test/data/not-a-trace.txt'],
-      /^alloc-balance: compare: base test\/data\/not-a-trace.txt: not JSON; expected the output of "alloc-balance analyze --json"$/,
+      /^alloc-balance: compare: base test\/data\/not-a-trace.txt: not JSON; expected the output of "alloc-balance analyze --json" or the action's report.json$/,
     ],
     [
       ['package.json', 'package.json'],
-      /^alloc-balance: compare: base package.json: not an analysis \("complete" is missing\); expected the output of "alloc-balance analyze --json"$/,
+      /^alloc-balance: compare: base package.json: not an analysis \("complete" is missing\); expected the output of "alloc-balance analyze --json" or the action's report.json$/,
     ],
     [['a.json', 'b.json', '--fail-on', 'sometimes'], /^alloc-balance: compare: --fail-on "sometimes" is not a policy; use one of new-leak, any-leak, never$/],
   ])('bad input %j: one line on stderr, exit 64', (args, message) => {
@@ -206,7 +242,7 @@ describe('--help and --version', () => {
     const [table, toJson] = HELP.analyze.examples;
     const first = sh(table);
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toContain('leaked per cycle (module): 2');
+    expect(first.stdout).toContain('leaked per cycle (all call sites): 2');
     expect(sh(toJson).status).toBe(0);
     expect(sh(table.replace(/$/, ' --json > base.json')).status).toBe(0);
     const [plain, markdown] = HELP.compare.examples;

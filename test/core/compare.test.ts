@@ -41,6 +41,34 @@ describe('compare', () => {
     expect(prLeakedPerCycle(leak)).toBe(2);
   });
 
+  it('a pair asked for and never traced is not measured: inconclusive; one track: auto found is only marked', () => {
+    const both = { pairs: [NETDEV, { alloc: 'vzalloc', free: 'vfree' }] };
+    const c = compare(analyzeText(fixture('case-rte-kni-before-fix.trace'), both), analyzeText(fixture('case-rte-kni-after-fix.trace'), both));
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.headline).toBe('⚠️ inconclusive: vzalloc:vfree: no vzalloc or vfree event in either trace: check that the pair is traced');
+    expect(c.rows.find((r) => r.pair === 'vzalloc:vfree')).toMatchObject({ total: true, status: 'not-measured' });
+    const auto = { pairs: [NETDEV, { alloc: 'vzalloc', free: 'vfree', auto: true }] };
+    const found = compare(analyzeText(fixture('case-rte-kni-before-fix.trace'), auto), analyzeText(fixture('case-rte-kni-after-fix.trace'), auto));
+    expect(found.verdict).toBe('pass');
+    expect(found.rows.find((r) => r.pair === 'vzalloc:vfree')).toMatchObject({ total: true, status: 'not-measured' });
+  });
+
+  it('a pair the PR trace never saw is not measured on PR, never fixed', () => {
+    const c = compare(before(), analyzeText(fixture('kmem-6.1.trace'), { pairs: [NETDEV] }));
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.headline).toBe(
+      '⚠️ inconclusive: alloc_netdev_mqs:free_netdev: no alloc_netdev_mqs or free_netdev event in the PR trace: check that the pair is traced',
+    );
+    expect(c.rows[0]).toMatchObject({ total: true, status: 'not-measured' });
+  });
+
+  it('a pair the PR analysis lacks is not measured on PR, never fixed', () => {
+    const c = compare(before(), { ...after(), pairs: [] });
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.headline).toBe('⚠️ inconclusive: alloc_netdev_mqs:free_netdev: not measured on PR (the PR analysis has no such pair)');
+    expect(c.rows.map((r) => r.status)).toEqual(['not-measured', 'unknown', 'unknown', 'unknown']);
+  });
+
   it('function-tracer caller rows carry counts only', () => {
     const c = compare(after(), before());
     expect(c.rows.slice(1).map((r) => [r.caller, r.countedOnly, r.status, r.pr?.allocs, r.pr?.frees])).toEqual([

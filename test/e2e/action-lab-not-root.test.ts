@@ -1,9 +1,9 @@
 // The bundled action as a user who is neither root nor allowed passwordless sudo (here: nobody),
 // with target: vm and an empty lab: it stops before anything else with an error naming the fixes.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NODE24, ROOT, assertActionReady, prepareAction } from './action-harness.js';
 
@@ -20,6 +20,32 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** Everyone may enter the folders and read the files under `dir`; executables stay executable. */
+function openToAll(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) openToAll(path);
+    else chmodSync(path, statSync(path).mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+/**
+ * What the action needs to run as nobody - Node 24, the bundle and the package files beside it -
+ * copied into a folder of its own under the temporary folder: the checkout may sit under a folder
+ * only root can enter (a 0700 home), which nobody could not pass to reach them there.
+ */
+function stageForNobody(bundle: string): { node: string; script: string } {
+  const pkg = join(work, 'pkg');
+  mkdirSync(pkg);
+  cpSync(dirname(bundle), join(pkg, 'dist'), { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+  cpSync(join(ROOT, 'canary'), join(pkg, 'canary'), { recursive: true });
+  copyFileSync(NODE24, join(pkg, 'node'));
+  openToAll(pkg);
+  return { node: join(pkg, 'node'), script: join(pkg, 'dist', basename(bundle)) };
+}
+
 test('no root and no passwordless sudo: one error naming root, passwordless sudo and a lab prepared by hand', () => {
   const lab = mkdtempSync(join(work, 'lab-'));
   const payload = JSON.parse(readFileSync(join(ROOT, 'test/data/events/pull_request.json'), 'utf8'));
@@ -30,11 +56,10 @@ test('no root and no passwordless sudo: one error naming root, passwordless sudo
     event: { name: 'pull_request', payload },
     env: { GITHUB_REPOSITORY: 'nic-lab/kni-driver', ALLOC_BALANCE_LAB: lab, HOME: work },
   });
-  // The private bundle dir is made 0700: nobody must be able to read the bundle.
-  chmodSync(dirname(p.argv[0]), 0o755);
+  const { node, script } = stageForNobody(p.argv[0]);
   for (const dir of [work, lab, join(work, 'step')]) chmodSync(dir, 0o777);
   for (const f of readdirSync(join(work, 'step'))) chmodSync(join(work, 'step', f), 0o666);
-  const r = spawnSync(NODE24, p.argv, { env: p.env, cwd: work, encoding: 'utf8', uid: NOBODY, gid: NOBODY, timeout: 120_000 });
+  const r = spawnSync(node, [script], { env: p.env, cwd: work, encoding: 'utf8', uid: NOBODY, gid: NOBODY, timeout: 120_000 });
   const out = `${r.stdout}\n${r.stderr}`;
   expect(r.status, out).toBe(1);
   expect(out).toMatch(

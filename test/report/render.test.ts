@@ -52,8 +52,8 @@ alloc_netdev_mqs:free_netdev (function tracer: calls counted)
   kni_ioctl_create    ?               2      0            2
   kni_dev_remove      ?               0      2           -2
   all call sites                      4      2            2
-  module call sites                   4      2            2
-  leaked per cycle (module): 2
+  module call sites: unknown (give --module NAME with --nm/--sections)
+  leaked per cycle (all call sites): 2
 `;
 
 /** Three cycles, address pairing, `perCycle` objects leaked each cycle at leaky_create_port. */
@@ -168,5 +168,15 @@ describe('text', () => {
 
   it('renders one analysis exactly', () => {
     expect(renderAnalysisText(before())).toBe(CASE_ANALYSIS);
+  });
+
+  it('shows the module call sites only when call sites were attributed to the module', () => {
+    const a = before();
+    a.pairs[0].callers[1].inModule = true;
+    a.pairs[0].callers[0].inModule = false;
+    const text = renderAnalysisText(a);
+    expect(text).toMatch(/\n {2}module call sites {2,}\d/);
+    expect(text).toContain('  leaked per cycle (module): ');
+    expect(text).not.toContain('unknown (give --module');
   });
 });
