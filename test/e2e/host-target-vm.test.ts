@@ -1,9 +1,12 @@
 // `target: host` - the self-hosted runner's own kernel - exercised for real: the whole action
 // runs INSIDE a lab VM as if the VM were the runner, building with the kernel headers of the
 // kernel it runs on and loading the module into that kernel, as a root runner does. The three
-// scenarios run one after the other in one VM (one boot, and the second and third find node and
-// the compiler in the guest's page cache); each test reads what its scenario left.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// scenarios run one after the other in one VM (one boot, and the later ones find node and the
+// compiler in the guest's page cache); each test reads what its scenario left. The fourth is a
+// hostile PR whose Makefile tries to read the machine's secrets, reach the network and write
+// outside its folders: on target: host the module and workload run as root by design, the build
+// is what must stay confined.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +14,8 @@ import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../src/sandbox/system-view.js';
-import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction } from './action-harness.js';
+import { createHostileRepo, filesBelow, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
+import { NODE24, ROOT, assertActionReady, collectAction, git, kniLikeInputs, prepareAction, type PreparedAction } from './action-harness.js';
 
 let kernel: LabManifestEntry;
 let work: string;
@@ -126,6 +130,78 @@ exit 0
     return { script, state, read: (f: string) => readFileSync(join(out, f), 'utf8').trim() };
   }
 
+  /** A PR whose Makefile steals; the secrets are planted inside the guest, which plays the runner. */
+  function hostileBuildScenario() {
+    const out = join(work, 'hostile');
+    mkdirSync(out, { recursive: true });
+    const secrets = plantedSecrets();
+    const rootSecret = '/root/.ab-hostile-planted';
+    const runnerDir = join(out, 'actions-runner');
+    mkdirSync(runnerDir);
+    writeFileSync(join(runnerDir, '.credentials'), JSON.stringify({ data: { token: secrets.runner } }));
+    const port = 47_123;
+    const outsideWrite = join(out, 'outside-write');
+    const workspace = join(out, 'workspace');
+    const hostile = createHostileRepo(
+      join(ROOT, 'demo/kni-like'),
+      workspace,
+      { secretFiles: [rootSecret, join(runnerDir, '.credentials'), join(workspace, '.git', 'config')], port, writes: ['/tmp/ab-hostile-write', outsideWrite] },
+      ['build'],
+    );
+    git(workspace, ['config', 'http.https://github.com/.extraheader', secrets.checkoutHeader]);
+    const p: PreparedAction = prepareAction({
+      dir: out,
+      workspace,
+      inputs: kniLikeInputs(hostile.app, join(out, 'out'), {
+        target: 'host',
+        mode: 'collect',
+        workload: hostile.workload,
+        cycles: '2',
+        'base-ref': hostile.base,
+        'head-ref': hostile.head,
+        'github-token': secrets.env,
+      }),
+      env: { GITHUB_TOKEN: secrets.env, ACTIONS_RUNTIME_TOKEN: secrets.runtime },
+    });
+    const env = `env -i ${Object.entries(p.env)
+      .map(([k, v]) => `'${k}=${v.replace(/'/g, `'\\''`)}'`)
+      .join(' ')}`;
+    const listener = join(out, 'listener.py');
+    writeFileSync(
+      listener,
+      `import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", ${port}))
+s.listen(5)
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    open(sys.argv[1], "w").write(str(n))
+    c.close()
+`,
+    );
+    const script = join(out, 'job.sh');
+    // The control connection after the run proves the listener was reachable from outside the sandbox.
+    writeFileSync(
+      script,
+      `ip link set lo up
+printf '%s' '${secrets.root}' > ${rootSecret}
+python3 '${listener}' '${out}/connections.txt' & lpid=$!
+sleep 1
+cd '${workspace}'
+${env} '${NODE24}' '${p.argv[0]}' > '${out}/main.log' 2>&1; echo $? > '${out}/main.code'
+python3 -c 'import socket; socket.create_connection(("127.0.0.1", ${port}), 3)' && sleep 1
+kill $lpid
+[ -e /tmp/ab-hostile-write ] && echo present > '${out}/tmp-write.txt' || echo absent > '${out}/tmp-write.txt'
+exit 0
+`,
+    );
+    const read = (f: string) => readFileSync(join(out, f), 'utf8').trim();
+    return { script, p, secrets, outsideWrite, read, outDir: join(out, 'out') };
+  }
+
   const CLEAN = {
     kprobe_events_total: '0',
     instances_total: '0',
@@ -140,16 +216,19 @@ exit 0
   let full: ReturnType<typeof fullScenario>;
   let term: ReturnType<typeof interruptedScenario>;
   let kill: ReturnType<typeof interruptedScenario>;
+  let hostile: ReturnType<typeof hostileBuildScenario>;
   let guest: Awaited<ReturnType<typeof runInGuest>>;
 
   beforeAll(async () => {
     full = fullScenario();
     term = interruptedScenario('sigterm', 'term');
     kill = interruptedScenario('sigkill', 'kill');
+    hostile = hostileBuildScenario();
     // Each scenario is bounded on its own, so that one that hangs leaves the next its time.
     const script = join(work, 'scenarios.sh');
-    writeFileSync(script, `${[full, term, kill].map((x) => `timeout 420 /bin/sh '${x.script}'`).join('\n')}\nexit 0\n`);
-    const tool = [join(ROOT, 'dist'), installPrefix(NODE24)];
+    writeFileSync(script, `${[full, term, kill, hostile].map((x) => `timeout 420 /bin/sh '${x.script}'`).join('\n')}\nexit 0\n`);
+    // The guest plays the runner: it sees the action's bundle, node and the state checker, besides `work`.
+    const tool = [join(ROOT, 'dist'), installPrefix(NODE24), join(ROOT, 'test/kernel-side/guest')];
     guest = await runInGuest(
       kernel,
       { argv: ['/bin/sh', script], cwd: repo.dir, outDir: work, shares: tool, timeoutSeconds: 1300 },
@@ -157,7 +236,7 @@ exit 0
     );
   }, 1_400_000);
 
-  test('the VM ran the three scenarios', () => {
+  test('the VM ran the four scenarios', () => {
     expect(guest.kernelPanic, guest.console.slice(-3000)).toBe(false);
     expect(guest.exitCode, guest.console.slice(-3000)).toBe(0);
   });
@@ -184,5 +263,27 @@ exit 0
     expect(read('post.log')).toMatch(/restored the kernel state left by .*\/out\/base\/cleanup-state\.json/);
     expect(state('after-post.txt')).toMatchObject(CLEAN);
     expect(read('worktrees.txt')).toBe('1');
+  });
+
+  test('a hostile Makefile on target: host: no secret, no network, no write outside, nothing in the report', () => {
+    const { p, secrets, read } = hostile;
+    const mainLog = read('main.log');
+    expect(read('main.code'), mainLog).toBe('0');
+    const run = collectAction(p, 0, mainLog);
+    expect(run.report?.pr.status, mainLog).toBe('ok');
+    const log = readFileSync(join(hostile.outDir, 'pr', 'build.log'), 'utf8');
+    const files = log.split('\n').filter((l) => l.startsWith('steal-file: '));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const line of files) expect(line).toMatch(/No such file or directory/);
+    expect(log).not.toMatch(/^steal-env: (GITHUB_|ACTIONS_|INPUT_|RUNNER_)/m);
+    expect(log).toMatch(/^steal-net: .*(Network is unreachable|Connection refused)/m);
+    // Only the control connection made outside the sandbox reached the listener.
+    expect(read('connections.txt')).toBe('1');
+    expect(read('tmp-write.txt')).toBe('absent');
+    expect(existsSync(hostile.outsideWrite)).toBe(false);
+    const leaks = filesBelow(hostile.outDir).flatMap((f) => secretsIn(f.text, secrets).map((x) => `${f.path}: ${x}`));
+    expect(leaks).toEqual([]);
+    expect(secretsIn(run.summary, secrets)).toEqual([]);
+    expect(secretsIn(mainLog, secrets)).toEqual([]);
   });
 });

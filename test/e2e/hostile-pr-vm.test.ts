@@ -3,26 +3,16 @@
 // credentials, the token actions/checkout persists in the workspace's .git/config, GITHUB_TOKEN and
 // ACTIONS_RUNTIME_TOKEN in the environment), to reach a listener on 127.0.0.1 and to write outside
 // their folders. None of the secrets may appear anywhere the run writes, and every attempt must fail.
-import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { createHostileRepo, type HostileRepo } from '../support/hostile-pr.js';
+import { createHostileRepo, filesBelow, type HostileRepo, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
 import { type ActionRun, ROOT, assertActionReady, git, kniLikeInputs, runActionAsync } from './action-harness.js';
 
-const token = (what: string) => `${what}-${randomBytes(12).toString('hex')}`;
-const SECRET = {
-  root: token('root-secret'),
-  runner: token('runner-credentials'),
-  checkout: token('ghs_checkout'),
-  env: token('ghs_env'),
-  runtime: token('actions-runtime'),
-};
-/** How actions/checkout persists its token: an http extraheader with the token in base64. */
-const CHECKOUT_HEADER = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${SECRET.checkout}`).toString('base64')}`;
+const SECRET = plantedSecrets();
 
 let work: string;
 let repo: HostileRepo;
@@ -32,23 +22,6 @@ let rootSecret: string;
 let writes: string[];
 let run: ActionRun;
 let outDir: string;
-
-/** Every file below dir, with its text (links are listed, never followed). */
-function filesBelow(dir: string): { path: string; link: boolean; text: string }[] {
-  const found: { path: string; link: boolean; text: string }[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const st = lstatSync(path);
-    if (st.isDirectory()) found.push(...filesBelow(path));
-    else found.push({ path, link: st.isSymbolicLink(), text: st.isFile() ? readFileSync(path, 'latin1') : '' });
-  }
-  return found;
-}
-
-function secretsIn(text: string): string[] {
-  const forms = [...Object.values(SECRET), CHECKOUT_HEADER, Buffer.from(SECRET.checkout).toString('base64')];
-  return forms.filter((s) => text.includes(s));
-}
 
 beforeAll(async () => {
   findLabKernel();
@@ -72,7 +45,7 @@ beforeAll(async () => {
     port,
     writes,
   });
-  git(workspace, ['config', 'http.https://github.com/.extraheader', CHECKOUT_HEADER]);
+  git(workspace, ['config', 'http.https://github.com/.extraheader', SECRET.checkoutHeader]);
   outDir = join(work, 'run', 'out');
   run = await runActionAsync({
     dir: join(work, 'run'),
@@ -144,10 +117,10 @@ describe('a hostile PR, collect mode, target: vm', () => {
   });
 
   test('no secret appears in any file of the out folder, the job summary or the log', () => {
-    const leaks = filesBelow(outDir).flatMap((f) => secretsIn(f.text).map((s) => `${f.path}: ${s}`));
+    const leaks = filesBelow(outDir).flatMap((f) => secretsIn(f.text, SECRET).map((s) => `${f.path}: ${s}`));
     expect(leaks).toEqual([]);
-    expect(secretsIn(run.summary)).toEqual([]);
-    expect(secretsIn(run.stdout)).toEqual([]);
-    expect(secretsIn(JSON.stringify(run.outputs))).toEqual([]);
+    expect(secretsIn(run.summary, SECRET)).toEqual([]);
+    expect(secretsIn(run.stdout, SECRET)).toEqual([]);
+    expect(secretsIn(JSON.stringify(run.outputs), SECRET)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
 // reach the network and write outside its folders, and to hand what it found to the report (the
 // build log, a kernel WARNING, the workload's output, links left in the out folder).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixtureApp, fixtureSource } from '../../src/demo/fixture-repo.js';
 
@@ -100,8 +101,19 @@ exec "$1" -n 2
 `;
 }
 
-/** Base: the fixed module with a plain workload script; head: the same, turned hostile. */
-export function createHostileRepo(fixtureDir: string, dir: string, targets: HostileTargets): HostileRepo {
+export type HostilePart = 'build' | 'module' | 'workload';
+
+/**
+ * Base: the fixed module with a plain workload script; head: the same with the given parts turned
+ * hostile (on `target: host` the module and the workload run as root on the machine by design:
+ * only the build is confined there).
+ */
+export function createHostileRepo(
+  fixtureDir: string,
+  dir: string,
+  targets: HostileTargets,
+  parts: HostilePart[] = ['build', 'module', 'workload'],
+): HostileRepo {
   mkdirSync(dir, { recursive: true });
   git(dir, ['init', '-q', '-b', 'main']);
   copyFileSync(join(fixtureDir, 'kni_like_ioctl.h'), join(dir, 'kni_like_ioctl.h'));
@@ -113,13 +125,55 @@ export function createHostileRepo(fixtureDir: string, dir: string, targets: Host
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', 'base']);
   const base = git(dir, ['rev-parse', 'HEAD']);
-  writeFileSync(join(dir, 'Makefile'), MAKEFILE);
   writeFileSync(join(dir, 'steal.sh'), `${attempts(targets).join('\n')}\n`);
-  writeFileSync(join(dir, 'kni_like.c'), hostileModule(fixtureDir, targets));
-  writeFileSync(join(dir, 'exercise.sh'), hostileWorkload(targets));
+  if (parts.includes('build')) writeFileSync(join(dir, 'Makefile'), MAKEFILE);
+  if (parts.includes('module')) writeFileSync(join(dir, 'kni_like.c'), hostileModule(fixtureDir, targets));
+  if (parts.includes('workload')) writeFileSync(join(dir, 'exercise.sh'), hostileWorkload(targets));
   git(dir, ['add', '-A']);
   git(dir, ['commit', '-q', '-m', 'an innocent-looking change']);
   const head = git(dir, ['rev-parse', 'HEAD']);
   const app = buildFixtureApp(fixtureDir, join(dir, '..', 'app'));
   return { dir, base, head, app, workload: `sh ./exercise.sh ${app}` };
+}
+
+/** Secrets to plant: unique strings that must never appear in anything the run writes. */
+export interface PlantedSecrets {
+  root: string;
+  runner: string;
+  checkout: string;
+  env: string;
+  runtime: string;
+  /** How actions/checkout persists its token in .git/config: an http extraheader, the token in base64. */
+  checkoutHeader: string;
+}
+
+export function plantedSecrets(): PlantedSecrets {
+  const token = (what: string) => `${what}-${randomBytes(12).toString('hex')}`;
+  const checkout = token('ghs_checkout');
+  return {
+    root: token('root-secret'),
+    runner: token('runner-credentials'),
+    checkout,
+    env: token('ghs_env'),
+    runtime: token('actions-runtime'),
+    checkoutHeader: `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${checkout}`).toString('base64')}`,
+  };
+}
+
+/** Which secrets (in any of their forms) a text holds. */
+export function secretsIn(text: string, s: PlantedSecrets): string[] {
+  const forms = [s.root, s.runner, s.checkout, s.env, s.runtime, s.checkoutHeader, Buffer.from(s.checkout).toString('base64')];
+  return forms.filter((f) => text.includes(f));
+}
+
+/** Every file below dir, with its text (links are listed, never followed). */
+export function filesBelow(dir: string): { path: string; link: boolean; text: string }[] {
+  const found: { path: string; link: boolean; text: string }[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = lstatSync(path);
+    if (st.isDirectory()) found.push(...filesBelow(path));
+    else found.push({ path, link: st.isSymbolicLink(), text: st.isFile() ? readFileSync(path, 'latin1') : '' });
+  }
+  return found;
 }
