@@ -81953,6 +81953,8 @@ async function runSide(source, ctx) {
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
   const built = await buildModule({
     wrap: sandboxWrapper(folders, launcher),
+    // A build that hangs (or a Makefile that waits on purpose) ends at the same limit as the run.
+    timeoutSeconds: ctx.plan.timeoutSeconds,
     moduleDir,
     buildCommand: ctx.plan.build.buildCommand,
     kernelBuildDir: ctx.runner.kernel.buildDir,
