@@ -1,20 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that need the kernel lab (`lab setup`): they build modules against its headers, boot it in
- * QEMU or run the bundled action on it, as root.
+ * Tests that need the kernel lab (`lab setup`) end in `.vm.test.ts`: they build modules against its
+ * headers, boot it in QEMU or run the bundled action on it, as root. Every other test is a unit test.
  */
-const KERNEL = [
-  'test/e2e/**/*.test.ts',
-  'test/lab/vm.test.ts',
-  'test/lab/image.test.ts',
-  'test/presets/kni-build.test.ts',
-  'test/presets/kni-preset-vm.test.ts',
-  'test/kernel-side/build.test.ts',
-  'test/kernel-side/runner-vm.test.ts',
-];
+const KERNEL = ['test/**/*.vm.test.ts'];
 /** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
-const REAL_DPDK = ['test/e2e/dpdk-debian-vm.test.ts'];
+const REAL_DPDK = ['test/e2e/dpdk-debian.vm.test.ts'];
 
 export default defineConfig({
   test: {
