@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { stopwatch } from '../elapsed.js';
 import { runCommand } from '../exec.js';
 import { sleep, throwIfAborted } from './abortable.js';
 import type { TargetWorkload } from './job.js';
@@ -89,7 +90,7 @@ export async function runCycle(
   const logName = `workload-${cycle}.log`;
   const log = createWriteStream(join(outDir, logName));
   const t0 = Date.now();
-  const seconds = (from: number) => (Date.now() - from) / 1000;
+  const sinceStart = stopwatch();
   const record: CycleRecord = {
     cycle,
     startedAt: new Date(t0).toISOString(),
@@ -147,7 +148,7 @@ export async function runCycle(
     }
     await new Promise<void>((r) => log.end(r));
     if (pgid !== undefined) undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
-    record.totalSeconds = seconds(t0);
+    record.totalSeconds = sinceStart();
   };
 
   try {
@@ -158,7 +159,7 @@ export async function runCycle(
     for (;;) {
       throwIfAborted(abort);
       if (pattern && patternSeen) break;
-      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1000) break;
+      if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
       if (exit) {
         const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
         throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record);
@@ -175,16 +176,16 @@ export async function runCycle(
       }
       await Promise.race([sleep(POLL_MS, abort), new Promise<void>((r) => (onChange = r))]);
     }
-    record.readySeconds = seconds(t0);
+    record.readySeconds = sinceStart();
 
-    const held = Date.now();
-    const holdEnd = held + w.holdSeconds * 1000;
+    const held = stopwatch();
+    const holdEnd = Date.now() + w.holdSeconds * 1000;
     while (Date.now() < holdEnd && !exit) {
       await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise<void>((r) => (onChange = r))]);
     }
     throwIfAborted(abort);
     record.exitedDuringHold = exit !== null;
-    record.heldSeconds = seconds(held);
+    record.heldSeconds = held();
   } catch (e) {
     await finish();
     if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record);
@@ -199,9 +200,9 @@ export async function runCycle(
 
 /** Stop signal to the group; SIGKILL after the grace time; waits until no member is left. */
 async function stopGroup(pgid: number, w: TargetWorkload, record: CycleRecord): Promise<void> {
-  const t = Date.now();
+  const stopping = stopwatch();
   signalGroup(pgid, w.stopSignal);
-  const graceEnd = t + w.graceSeconds * 1000;
+  const graceEnd = Date.now() + w.graceSeconds * 1000;
   while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
   if (groupAlive(pgid)) {
     record.killed = true;
@@ -209,5 +210,5 @@ async function stopGroup(pgid: number, w: TargetWorkload, record: CycleRecord): 
     const killEnd = Date.now() + 10_000;
     while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
   }
-  record.stopSeconds = (Date.now() - t) / 1000;
+  record.stopSeconds = stopping();
 }

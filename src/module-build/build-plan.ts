@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
+import { stopwatch } from '../elapsed.js';
 
 export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
@@ -111,7 +112,7 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
   const every = (opts.progressEvery ?? 15) * 1000;
   const outcomes: StepOutcome[] = [];
   for (const step of plan.steps) {
-    const started = Date.now();
+    const elapsed = stopwatch();
     if (step.kind === 'write' && !opts.wrap) {
       try {
         mkdirSync(dirname(step.path), { recursive: true });
@@ -140,13 +141,13 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
       for (let i = lines.length - 1; i >= 0; i--) {
         const p = progressLine(lines[i]);
         if (p) {
-          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1000)} s)`);
+          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
           lastProgress = Date.now();
           break;
         }
       }
     });
-    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1000 });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
       return {
