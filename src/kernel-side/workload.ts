@@ -4,10 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stopwatch } from '../elapsed.js';
-import { runCommand } from '../exec.js';
+import { lastLines, runCommand } from '../exec.js';
 import { sleep, throwIfAborted } from './abortable.js';
 import type { TargetWorkload } from './job.js';
-import { groupAlive, signalGroup } from './process-group.js';
+import { groupAlive, stopGroup } from './process-group.js';
 import type { UndoLog } from './undo.js';
 
 export interface CycleRecord {
@@ -45,13 +45,8 @@ export class WorkloadFailure extends Error {
 const WINDOW = 64 * 1024;
 const POLL_MS = 200;
 
-function tail(text: string, lines = 20): string {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-lines)
-    .join('\n');
-}
+/** The end of the output a failure shows. */
+const tail = (text: string) => lastLines(text, 20);
 
 const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
 
@@ -140,7 +135,11 @@ export async function runCycle(
   });
 
   const finish = async (): Promise<void> => {
-    if (pgid !== undefined && groupAlive(pgid)) await stopGroup(pgid, w, record);
+    if (pgid !== undefined && groupAlive(pgid)) {
+      const stopping = stopwatch();
+      record.killed = (await stopGroup(pgid, w.stopSignal, w.graceSeconds)).killed;
+      record.stopSeconds = stopping();
+    }
     await Promise.race([closed, sleep(2000)]);
     if (exit) {
       record.exitCode = (exit as Exit).code;
@@ -196,19 +195,4 @@ export async function runCycle(
     throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record);
   }
   return record;
-}
-
-/** Stop signal to the group; SIGKILL after the grace time; waits until no member is left. */
-async function stopGroup(pgid: number, w: TargetWorkload, record: CycleRecord): Promise<void> {
-  const stopping = stopwatch();
-  signalGroup(pgid, w.stopSignal);
-  const graceEnd = Date.now() + w.graceSeconds * 1000;
-  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-  if (groupAlive(pgid)) {
-    record.killed = true;
-    signalGroup(pgid, 'SIGKILL');
-    const killEnd = Date.now() + 10_000;
-    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-  }
-  record.stopSeconds = stopping();
 }
