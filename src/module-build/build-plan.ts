@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
 import { stopwatch } from '../elapsed.js';
+import { shellCommand, shellQuote } from '../shell-quote.js';
 
 export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
@@ -18,16 +19,6 @@ export interface BuildPlan {
   env: Record<string, string>;
   /** What the plan produces (a .ko or a program): absent after the plan ran means it failed. */
   output: string;
-}
-
-/** Quotes one word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-export function shellCommand(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(' ');
 }
 
 /** The plan as one POSIX shell script (`set -e`, each step on its own line). */
