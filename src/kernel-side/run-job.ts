@@ -16,7 +16,7 @@ import { symbolRanges } from './kernel-module.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { describeUnknownNames, findUnknownNames, listed, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
-import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
+import { insmod, isModuleLoaded, moduleCoreRange, readSections, unloadModule } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { acquireLock } from './lock.js';
 import { HugepageError, prepareHugepages } from './hugepages.js';
@@ -281,7 +281,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     } catch {
       /* the instance may be gone after a failure; the unload matters more */
     }
-    const r = await unloadWithRetry(job.module.name);
+    const r = await unloadModule(job.module.name);
     status.timings.unload = tu();
     if (r.ok) undo.drop((s) => s.kind === 'rmmod');
     else fail('unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
@@ -329,16 +329,4 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
 
   const runnerFailed = ['setup-failed', 'timeout', 'cancelled'].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
-}
-
-async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false; why: string }> {
-  let why = '';
-  // The module stays in use for a moment while the killed workload's files are closed.
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
-    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return { ok: false, why };
 }
