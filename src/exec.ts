@@ -107,8 +107,8 @@ export function describeExit(r: CommandResult): string {
   return `exit ${r.code}`;
 }
 
-/** The last `n` non-empty lines of a text. */
-export function lastLines(text: string, n: number): string {
+/** The last `n` non-empty lines of a text, joined by `separator` (' | ' puts them on one line). */
+export function lastLines(text: string, n: number, separator = '\n'): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n).join('\n');
+  return lines.slice(-n).join(separator);
 }
