@@ -24,9 +24,10 @@ apt_ensure() {
   fi
 }
 
-# The unit tier: git (worktree tests), cpio (archives listed by the real cpio); chromium and two font
-# packages (Arial's metrics, colour emoji): the PR comment rendered in a browser.
-apt_ensure git cpio chromium fonts-liberation2 fonts-noto-color-emoji
+# The unit tier: git (worktree tests), cpio (archives listed by the real cpio), bubblewrap and python3
+# (the build sandbox, probed from inside); chromium and two font packages (Arial's metrics, colour
+# emoji): the PR comment rendered in a browser.
+apt_ensure git cpio bubblewrap python3 chromium fonts-liberation2 fonts-noto-color-emoji
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
@@ -35,9 +36,8 @@ npx biome ci
 node scripts/build.mjs --check
 if [ $# -eq 0 ]; then npx vitest run --project unit; fi
 
-# The kernel tier: bubblewrap, the sandbox of every module build; make, gcc and libc6-dev, the
-# module builds; meson, ninja, pkg-config, pyelftools and libnuma, the DPDK builds of the real-DPDK tests.
-apt_ensure make gcc libc6-dev bubblewrap meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils
+# The kernel tier: make, gcc and libc6-dev, the module builds; meson, ninja, pkg-config, pyelftools and libnuma, the DPDK builds of the real-DPDK tests.
+apt_ensure make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils
 $SUDO node dist/cli.js lab setup
 # Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
 bash scripts/debian-dpdk.sh >/dev/null
