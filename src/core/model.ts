@@ -48,6 +48,8 @@ export interface OutstandingObject {
   cycle: number;
   /** Innermost first, symbolized, when stacks were recorded. */
   stack?: string[];
+  /** kmem pairs: the bytes the allocator gave it (bytes_alloc); absent when the trace does not say (kprobe pairs). */
+  bytes?: number;
 }
 
 export type PairingMethod = 'function' | 'kprobe' | 'kmem';

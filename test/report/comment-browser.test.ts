@@ -36,6 +36,8 @@ interface Measured {
   lines: { stroke: string; rgb: string; width: number; points: number }[];
   background: string;
   yTicks: string[];
+  xLabels: { text: string; left: number; right: number }[];
+  chart: { left: number; right: number; height: number };
 }
 
 /** Contrast ratio (WCAG) of two rgb() colours. */
@@ -98,6 +100,14 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
           })),
           background: rgb(svg.querySelector('rect.background')?.getAttribute('fill') ?? ''),
           yTicks: [...svg.querySelectorAll('g.left-axis g.label text')].map((t) => t.textContent ?? ''),
+          xLabels: [...svg.querySelectorAll('g.bottom-axis g.label text')].map((t) => {
+            const r = t.getBoundingClientRect();
+            return { text: t.textContent ?? '', left: r.left, right: r.right };
+          }),
+          chart: (() => {
+            const r = (svg.querySelector('rect.background') ?? svg).getBoundingClientRect();
+            return { left: r.left, right: r.right, height: r.height };
+          })(),
         };
       });
       mkdirSync(DOCS, { recursive: true });
@@ -144,10 +154,18 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
     }
   });
 
-  it('puts integer ticks on the y axis, zero above the x axis', () => {
+  it('puts integer ticks on the y axis, from 0', () => {
     expect(measured.yTicks.length).toBeGreaterThanOrEqual(3);
-    for (const t of measured.yTicks) expect(t).toMatch(/^-?\d+$/);
-    expect(measured.yTicks).toContain('0');
-    expect(Math.min(...measured.yTicks.map(Number))).toBeLessThan(0);
+    for (const t of measured.yTicks) expect(t).toMatch(/^\d+$/);
+    expect(Math.min(...measured.yTicks.map(Number))).toBe(0);
+  });
+
+  it('keeps the chart low (three points need no screenful) and every cycle label inside its panel', () => {
+    expect(measured.chart.height).toBeLessThanOrEqual(300);
+    expect(measured.xLabels.map((l) => l.text)).toEqual(['1', '2', '3']);
+    for (const l of measured.xLabels) {
+      expect(l.left, `cycle ${l.text}`).toBeGreaterThanOrEqual(measured.chart.left);
+      expect(l.right, `cycle ${l.text}`).toBeLessThanOrEqual(measured.chart.right);
+    }
   });
 });
