@@ -244,4 +244,15 @@ export interface RunReport {
   comparison: Comparison;
   change?: ChangeRef;
   canary?: CanaryResult;
+  /** What repeats this run outside Actions (`alloc-balance run`): the repository, this action as the workflow named it ('' for a checkout's own), the inputs it set. */
+  localRun?: LocalRun;
+}
+
+export interface LocalRun {
+  /** owner/name of the repository under test. */
+  repository: string;
+  /** owner/name@ref of the action ('' when it ran from a checkout: uses: ./). */
+  tool: string;
+  /** The inputs `alloc-balance run` takes as options that the workflow set to other values than their defaults. */
+  inputs: Record<string, string>;
 }

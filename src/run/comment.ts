@@ -9,6 +9,7 @@ import { mergeReports } from '../github/reports.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
 import { whatToDoMarkdown } from '../report/what-to-do.js';
+import { reproduceMarkdown } from '../report/reproduce.js';
 
 export interface CommentOptions {
   checkName: string;
@@ -69,8 +70,9 @@ function escapeHtml(text: string): string {
 }
 
 function section(report: RunReport, title: string, limit: number, opts: CommentOptions): string {
-  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const logs =
+    canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report) + reproduceMarkdown(report, { serverUrl, runUrl: opts.runUrl });
   return (
     renderMarkdown(report.comparison, {
       limit: limit - logs.length,

@@ -44,6 +44,8 @@ export interface PipelineIo extends RunnerOptions {
   prepareLab?: (release: string) => Promise<LabKernel>;
   /** The Actions cache, for a preset's user-space build (absent or unavailable: local cache only). */
   cache?: DirCache;
+  /** The inputs the workflow set that `alloc-balance run` takes too (settings/local-run.ts): the report's reproduce command. */
+  runInputs?: Record<string, string>;
 }
 
 export interface PipelineResult {
@@ -117,6 +119,7 @@ export function buildReport(
   env: NodeJS.ProcessEnv,
   measured: { base: SideRun; pr: SideRun; comparison: Comparison },
   change?: ChangeUnderTest,
+  runInputs?: Record<string, string>,
 ): RunReport {
   const report: RunReport = {
     schema: 'alloc-balance/report@1',
@@ -136,8 +139,15 @@ export function buildReport(
       headRepo: change.headRepo,
       isFork: change.isFork,
     };
+    if (runInputs) report.localRun = { repository: change.repository, tool: actionSource(env), inputs: runInputs };
   }
   return report;
+}
+
+/** `owner/name@ref` of this action as the workflow named it; '' for `uses: ./` (a checkout) and outside Actions. */
+function actionSource(env: NodeJS.ProcessEnv): string {
+  const repo = env.GITHUB_ACTION_REPOSITORY ?? '';
+  return repo ? `${repo}${env.GITHUB_ACTION_REF ? `@${env.GITHUB_ACTION_REF}` : ''}` : '';
 }
 
 /** The pairs the report covers: those asked for, or with track: auto those either side traced. */
@@ -163,23 +173,17 @@ function client(settings: Settings, io: PipelineIo): GitHubClient | null {
   return createClient({ token: settings.githubToken, baseUrl: io.env.GITHUB_API_URL, log: io.log });
 }
 
-async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
-  const gh = client(settings, io);
-  const ctx = readEventContext(io.env);
-  const change = await resolveChange(ctx, settings, gh);
-  const repo = parseRepo(change.repository);
-  const safety = await assertSafeToRun(gh, repo, {
-    mode: settings.mode as 'full' | 'collect',
-    runnerEnvironment: io.env.RUNNER_ENVIRONMENT ?? '',
-    allowForkCode: settings.allowForkCode,
-    approvalLabel: settings.approvalLabel,
-    change,
-  });
-  for (const w of safety.warnings) io.warn(w);
-  // The PR's code is built only in the sandbox: without one, stop before anything is checked out.
-  findSandboxLauncher();
-
-  const outDir = resolve(io.workspace, settings.outputDir);
+/**
+ * The check itself, on any machine: base and head of `change` in worktrees of `io.workspace`, the
+ * canary when asked, both sides on the target, the verdict, the report written to outDir. The
+ * action runs it after resolving the event; `alloc-balance run` with refs given on its command line.
+ */
+export async function checkChange(
+  settings: Settings,
+  io: Omit<PipelineIo, 'warn'>,
+  change: ChangeUnderTest,
+  outDir: string,
+): Promise<{ report: RunReport; reportPath: string }> {
   const state = new StateRecorder(io.saveState);
   // Only this machine's kernel outlives a killed run; a VM's kernel state ends with the VM.
   const onTempDir = (dir: string) => state.tempDir(dir);
@@ -217,9 +221,28 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     rmSync(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
-  const report = buildReport(settings, runner, io.env, measured, change);
+  const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
   if (canary) report.canary = canary;
-  const reportPath = writeReport(outDir, report);
+  return { report, reportPath: writeReport(outDir, report) };
+}
+
+async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
+  const gh = client(settings, io);
+  const ctx = readEventContext(io.env);
+  const change = await resolveChange(ctx, settings, gh);
+  const repo = parseRepo(change.repository);
+  const safety = await assertSafeToRun(gh, repo, {
+    mode: settings.mode as 'full' | 'collect',
+    runnerEnvironment: io.env.RUNNER_ENVIRONMENT ?? '',
+    allowForkCode: settings.allowForkCode,
+    approvalLabel: settings.approvalLabel,
+    change,
+  });
+  for (const w of safety.warnings) io.warn(w);
+  // The PR's code is built only in the sandbox: without one, stop before anything is checked out.
+  findSandboxLauncher();
+
+  const { report, reportPath } = await checkChange(settings, io, change, resolve(io.workspace, settings.outputDir));
   const markdown = renderComment([report], commentOptions(settings, io.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl: string | null = null;
@@ -230,7 +253,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         repo,
         checkName: settings.checkName,
         prNumber: change.prNumber,
-        headSha: trees.headSha,
+        headSha: report.pr.sha,
         verdict: report.comparison.verdict,
         inconclusive: settings.inconclusive,
         headline: report.comparison.headline,

@@ -33,7 +33,8 @@ export function givenRunInputs(read: InputReader): Record<string, string> {
 
 /** A word for a POSIX shell: as is when safe, else single-quoted. */
 export function shellWord(text: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(text)) return text;
+  // '#' starts a comment only at the start of a word.
+  if (/^[A-Za-z0-9_./:=@%+,-][A-Za-z0-9_./:=@%+,#-]*$/.test(text)) return text;
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
