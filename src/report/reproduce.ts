@@ -27,7 +27,7 @@ export function reproduceCommands(report: RunReport, serverUrl = DEFAULT_SERVER_
 }
 
 /** The collapsed block, or '' when there is nothing to give. */
-export function reproduceMarkdown(report: RunReport, opts: { serverUrl?: string; runUrl?: string | null } = {}): string {
+export function reproduceMarkdown(report: RunReport, opts: { serverUrl?: string; artifactsUrl?: string | null } = {}): string {
   const commands = reproduceCommands(report, opts.serverUrl || DEFAULT_SERVER_URL);
   if (commands === null) return '';
   const fromCheckout =
@@ -42,8 +42,8 @@ export function reproduceMarkdown(report: RunReport, opts: { serverUrl?: string;
     ...commands,
     '```',
   ];
-  if (opts.runUrl) {
-    lines.push('', `This run's report, traces and logs: the [run's artifacts](${opts.runUrl}#artifacts), when the workflow uploads its \`output-dir\`.`);
+  if (opts.artifactsUrl) {
+    lines.push('', `This run's report, traces and logs: the [run's artifacts](${opts.artifactsUrl}), when the workflow uploads its \`output-dir\`.`);
   }
   lines.push('', '</details>', '');
   return lines.join('\n');

@@ -157,8 +157,12 @@ function trackedPairs(settings: Settings, measured: { base: SideRun; pr: SideRun
   return [...new Set(names)];
 }
 
-function commentOptions(settings: Settings, env: NodeJS.ProcessEnv): CommentOptions {
-  return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+function commentOptions(settings: Settings, env: NodeJS.ProcessEnv, change?: ChangeUnderTest): CommentOptions {
+  const options: CommentOptions = { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+  // Reports a workflow_run report job posts were uploaded by the collect run: its artifacts hold the traces.
+  const collect = change?.workflowRun;
+  if (collect) options.artifactsUrl = `${env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL}/${change.repository}/actions/runs/${collect.id}#artifacts`;
+  return options;
 }
 
 function writeReport(outDir: string, report: RunReport): string {
@@ -292,7 +296,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
   const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io.warn(w);
-  const markdown = renderComment(merged.reports, commentOptions(settings, io.env));
+  const markdown = renderComment(merged.reports, commentOptions(settings, io.env, change));
   const outcome = await publishResults(
     gh,
     {

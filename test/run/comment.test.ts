@@ -187,9 +187,20 @@ describe('report mode posts what full mode renders', () => {
     const io: PipelineIo = { log: () => {}, warn: () => {}, group: (_, fn) => fn(), workspace: dir, saveState: () => {}, env, cliPath: '', nodePath: '' };
     const result = await runPipeline(settings, io);
 
-    // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect).
-    const full = renderComment([report], { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) });
+    // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect), but for
+    // where the traces are: the collect run uploaded them, not this report run.
+    const collectArtifacts = 'https://github.com/nic-lab/kni-driver/actions/runs/13800000002#artifacts';
+    const full = renderComment([report], {
+      checkName: settings.checkName,
+      serverUrl: env.GITHUB_SERVER_URL,
+      runUrl: runUrl(env),
+      artifactsUrl: collectArtifacts,
+    });
     expect(result.markdown).toBe(full);
+    expect(full).toContain(`the [run's artifacts](${collectArtifacts})`);
+    expect(renderComment([report], { checkName: settings.checkName, runUrl: runUrl(env) })).toContain(
+      "the [run's artifacts](https://github.com/nic-lab/kni-driver/actions/runs/14120386231#artifacts)",
+    );
     expect(full).toContain('🐤 Canary caught: the planted leak of ab_canary (1 netdev per cycle at ab_canary_open (ab_canary.c:31))');
     expect(full).toContain('<details><summary>Outstanding objects (PR)</summary>');
     expect(full).toContain('[workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231)');
