@@ -70,7 +70,7 @@ function siteCell(row: ComparisonRow, source?: SourceRef): string {
 /** Status first: on a narrow screen the columns on the right are the ones cut off. */
 function tableRow(row: ComparisonRow, verdict: Verdict, source?: SourceRef, pr?: AnalysisResult): string {
   const change = row.countedOnly ? '·' : signed(row.change);
-  const pair = row.total ? pr?.pairs.find((p) => pairName(p) === row.pair) : undefined;
+  const pair = showsBytes(row, pr) ? pr?.pairs.find((p) => pairName(p) === row.pair) : undefined;
   const cells = [
     statusLabel(row.status, verdict),
     siteCell(row, source),
@@ -216,10 +216,19 @@ function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | n
 /** What a pair's own row counts: said once under the table, where "(module)" is used. */
 export const MODULE_ROW_NOTE = "(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites";
 
-function sides(c: Comparison, context?: string): string {
+/** Said once under the table when a row shows bytes: where they come from, and what '?' means. */
+export const BYTES_NOTE = 'bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)';
+
+/** The PR side leaks on a pair's row: its leaked cell gives bytes too. */
+function showsBytes(row: ComparisonRow, pr?: AnalysisResult): boolean {
+  return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
+}
+
+function sides(c: Comparison, context?: string, pr?: AnalysisResult): string {
   const side = (name: string, s: Comparison['base']) =>
     `${name}: ${s.cycles} cycle${s.cycles === 1 ? '' : 's'}${s.complete ? '' : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`}`;
-  const note = c.rows.some((r) => r.total) ? `${MODULE_ROW_NOTE}<br>` : '';
+  const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : '', c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ''].filter((n) => n !== '');
+  const note = notes.map((n) => `${n}<br>`).join('');
   return `<sub>${note}${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}${context ? `<br>${context}` : ''}</sub>`;
 }
 
@@ -247,7 +256,7 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     crossCheckBlock(opts.base, opts.pr),
   ].filter((b): b is string => b !== null);
   const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
-  const footer = ['', sides(c, opts.context)];
+  const footer = ['', sides(c, opts.context, opts.pr)];
 
   const assemble = (keptRows: boolean[], keptBlocks: number, note: string): string => {
     const lines = [...head];

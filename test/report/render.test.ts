@@ -22,7 +22,7 @@ const CASE_MARKDOWN = `### alloc-balance
 | · | &nbsp;&nbsp;\`kni_ioctl_create\` | 2/0 | 2/0 | · | · |
 | · | &nbsp;&nbsp;\`kni_dev_remove\` | 0/4 | 0/2 | · | · |
 
-<sub>(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites<br>base: 1 cycle · PR: 1 cycle · fail-on: new-leak</sub>
+<sub>(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites<br>bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)<br>base: 1 cycle · PR: 1 cycle · fail-on: new-leak</sub>
 `;
 
 const CASE_TEXT = `❌ fail: PR leaks 2 objects/cycle on alloc_netdev_mqs:free_netdev (base 0)

@@ -13,7 +13,7 @@ import { plainText } from '../../src/report/plain-text.js';
 import { runUrl } from '../../src/report/source-links.js';
 import { whatToDoMarkdown } from '../../src/report/what-to-do.js';
 import { compare } from '../../src/core/compare.js';
-import { MODULE_ROW_NOTE } from '../../src/report/markdown.js';
+import { BYTES_NOTE, MODULE_ROW_NOTE } from '../../src/report/markdown.js';
 import { decideVerdict } from '../../src/run/verdict.js';
 import { applyCanary } from '../../src/run/canary.js';
 import { useGitHubServer } from '../support/github-server.js';
@@ -78,7 +78,7 @@ describe('the comment of one report', () => {
     const demo = { ...report, change: undefined };
     expect(contextLine(demo, {})).toBe(`base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1`);
     expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(
-      `<sub>${MODULE_ROW_NOTE}<br>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
+      `<sub>${MODULE_ROW_NOTE}<br>${BYTES_NOTE}<br>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
     );
   });
 
