@@ -229,6 +229,28 @@ var init_help = __esm({
           ["--keep", "keep the temporary repository and worktrees"]
         ],
         examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo"]
+      },
+      run: {
+        summary: "the action's check on your own repository, base against head, outside GitHub Actions",
+        usage: "run --base REF [--head REF] [--repo DIR] [--out DIR] [--INPUT VALUE ...]",
+        description: [
+          "Builds the module at both commits of the git repository in the current folder, runs each on the target",
+          "(a VM by default, set up with apt on first use) and prints the balance table, as the action does on a PR.",
+          "Every input of the action that is not about GitHub is an option of the same name (--module-dir, --workload,",
+          "--cycles, --track, --target, --preset, --dpdk-portmask, ...), with the same default. Run it as root.",
+          `Exit status: ${EXIT.ok} pass, ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input.`
+        ],
+        options: [
+          ["--base REF", "the commit to compare against (required), e.g. origin/main"],
+          ["--head REF", "the commit under test (default: HEAD)"],
+          ["--repo DIR", "the git repository (default: the current folder)"],
+          ["--out DIR", "report.json, comment.md, traces and logs (default: a new folder under the system's temporary folder)"],
+          ["--INPUT VALUE", "any input of action.yml but mode, output-dir, the refs and GitHub's (token, check name, comment, forks)"]
+        ],
+        examples: [
+          'sudo alloc-balance run --base origin/main --module-dir driver --workload "./tools/exercise-driver 2" --ready-pattern "^ready"',
+          "sudo alloc-balance run --base v22.07 --head my-fix --preset dpdk-kni --dpdk-portmask 0x3"
+        ]
       }
     };
   }
@@ -833,6 +855,8 @@ var init_awaiting_stacks = __esm({
       cycle = 0;
       method = "function";
       cache = "";
+      /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
+      bytes = void 0;
       frames = [];
       /** lineContext() of the event's line. */
       context = 0;
@@ -986,6 +1010,13 @@ function leakRate(afterEachCycle, finalOutstanding) {
   if (afterEachCycle.length >= 2) return round2(slope(afterEachCycle));
   return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
 }
+function leakedBytesPerCycle(pair) {
+  if (pair.leakedPerCycle <= 0) return 0;
+  const objects2 = pair.objects.filter((o) => o.inModule !== false);
+  if (objects2.length === 0 || objects2.some((o) => o.bytes === void 0)) return null;
+  const mean = objects2.reduce((sum2, o) => sum2 + (o.bytes ?? 0), 0) / objects2.length;
+  return Math.round(pair.leakedPerCycle * mean);
+}
 var init_leak_rate = __esm({
   "src/core/leak-rate.ts"() {
     "use strict";
@@ -1101,7 +1132,8 @@ function assembleResult(states, t) {
       caller: o.acc.caller,
       inModule: o.acc.inModule,
       cycle: index(o.cycle),
-      ...o.stack ? { stack: o.stack } : {}
+      ...o.stack ? { stack: o.stack } : {},
+      ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
     }));
     return {
       alloc: p.spec.alloc,
@@ -1163,12 +1195,16 @@ function kmemFields(line, args) {
   const csEnd = cs < ptrAt ? ptrAt : line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs);
   return { callSite: line.slice(cs + 10, csEnd).trim(), ptr, ptrAt };
 }
-function kmemCache(line, from) {
+function kmemBytes(line, from) {
   const at = line.indexOf(" bytes_alloc=", from);
-  if (at < 0) return "";
+  if (at < 0) return void 0;
   const end = line.indexOf(" ", at + 13);
   const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
-  return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
+  return Number.isInteger(bytes) ? bytes : void 0;
+}
+function kmemCache(line, from) {
+  const bytes = kmemBytes(line, from);
+  return bytes === void 0 ? "" : kmallocCache(bytes, line.includes(" accounted=true", line.indexOf(" bytes_alloc=", from)));
 }
 function parseProbeLine(line, args) {
   const close = line.indexOf(")", args);
@@ -1301,6 +1337,7 @@ var init_trace_analyzer = __esm({
         p.address = "";
         p.method = "function";
         p.cache = "";
+        p.bytes = void 0;
         return p;
       }
       /** A stack block, if one was open, has ended: its owner is complete. */
@@ -1480,7 +1517,10 @@ var init_trace_analyzer = __esm({
         const f = kmemFields(line, args);
         if (f === null) return;
         const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context3);
-        if (p !== null) p.cache = kmemCache(line, f.ptrAt);
+        if (p !== null) {
+          p.cache = kmemCache(line, f.ptrAt);
+          p.bytes = kmemBytes(line, f.ptrAt);
+        }
       }
       /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
       probe(line, args, context3) {
@@ -1607,7 +1647,7 @@ var init_trace_analyzer = __esm({
           if (old !== void 0) ledger.shadowed.push(old);
           const cache = p.cache;
           if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-          ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, fn: t.fn });
+          ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
         }
       }
       marker(text2) {
@@ -2329,7 +2369,7 @@ import { spawn } from "node:child_process";
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const elapsed = stopwatch();
-  return new Promise((resolve8) => {
+  return new Promise((resolve12) => {
     const out = new Tail(max);
     const err = new Tail(max);
     const both = new Tail(max);
@@ -2365,7 +2405,7 @@ function runCommand(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve8({
+      resolve12({
         code,
         signal,
         stdout: out.text(),
@@ -4929,9 +4969,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve12, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve8(data);
+              return err ? reject(err) : resolve12(data);
             });
           });
         }
@@ -4969,12 +5009,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve12, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve8(data);
+              ) : resolve12(data);
             });
           });
         }
@@ -7241,8 +7281,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve8, reject) => {
-        res = resolve8;
+      const promise = new Promise((resolve12, reject) => {
+        res = resolve12;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -8554,7 +8594,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -8629,7 +8669,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -8724,11 +8764,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -8751,10 +8791,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -8771,7 +8811,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -8951,7 +8991,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -8973,7 +9013,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -9009,13 +9049,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -9493,12 +9533,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve12;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -10168,12 +10208,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve12;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -10652,16 +10692,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve8) => {
+        return new Promise((resolve12) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve8;
+            this[kClosedResolve] = resolve12;
           } else {
-            resolve8(null);
+            resolve12(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve8) => {
+        return new Promise((resolve12) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -10672,7 +10712,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve8(null);
+            resolve12(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -10723,7 +10763,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve8, reject) => {
+        const socket = await new Promise((resolve12, reject) => {
           client[kConnector]({
             host,
             hostname: hostname2,
@@ -10735,7 +10775,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve8(socket2);
+              resolve12(socket2);
             }
           });
         });
@@ -11071,8 +11111,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve8) => {
-            this[kClosedResolve] = resolve8;
+          await new Promise((resolve12) => {
+            this[kClosedResolve] = resolve12;
           });
         }
       }
@@ -12341,7 +12381,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve8, reject) => {
+        return await new Promise((resolve12, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -12354,7 +12394,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve8(null);
+              resolve12(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -12373,7 +12413,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve12, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -12390,7 +12430,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve8,
+              resolve: resolve12,
               reject,
               length: 0,
               body: []
@@ -12460,18 +12500,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve8, stream, length } = consume2;
+      const { type, body, resolve: resolve12, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve8(chunksDecode(body, length));
+          resolve12(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve8(JSON.parse(chunksDecode(body, length)));
+          resolve12(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve8(chunksConcat(body, length).buffer);
+          resolve12(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve8(new Blob(body, { type: stream[kContentType] }));
+          resolve12(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve8(chunksConcat(body, length));
+          resolve12(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -12728,9 +12768,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve12, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -12953,9 +12993,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve12, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -13240,9 +13280,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve12, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -13334,9 +13374,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve12, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -14805,10 +14845,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -17199,7 +17239,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve8, reject) => agent.dispatch(
+        return new Promise((resolve12, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -17275,7 +17315,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve8({
+              resolve12({
                 status,
                 statusText,
                 headersList,
@@ -17318,7 +17358,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve8({
+              resolve12({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -21059,8 +21099,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve8) => {
-        setTimeout(resolve8, ms).unref();
+      return new Promise((resolve12) => {
+        setTimeout(resolve12, ms).unref();
       });
     }
     module2.exports = {
@@ -21999,11 +22039,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22019,7 +22059,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -24567,7 +24607,7 @@ function series(values, length) {
   return out;
 }
 function yRange(values) {
-  const low = Math.floor(Math.min(0, ...values)) - 1;
+  const low = Math.floor(Math.min(0, ...values));
   const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
   return [low, high];
 }
@@ -24579,7 +24619,10 @@ function growthChart(row) {
   const b = series(base2, n);
   const p = series(pr, n);
   const [low, high] = yRange([...b, ...p]);
-  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
+  const init = {
+    xyChart: CHART_SIZE,
+    themeVariables: { xyChart: { plotColorPalette: `transparent, ${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } }
+  };
   const padNote = base2.length !== pr.length ? `
 
 The shorter run is drawn flat after its last cycle (base ${base2.length} cycles, PR ${pr.length}).` : "";
@@ -24590,17 +24633,19 @@ The shorter run is drawn flat after its last cycle (base ${base2.length} cycles,
     `    title "${row.pair}: base (blue) vs PR (orange)"`,
     `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(", ")}]`,
     `    y-axis "outstanding objects" ${low} --> ${high}`,
+    `    bar [${new Array(n).fill(0).join(", ")}]`,
     `    line [${b.join(", ")}]`,
     `    line [${p.join(", ")}]`,
     "```"
   ].join("\n") + padNote;
 }
-var LINE_COLOURS, MIN_SPAN;
+var LINE_COLOURS, MIN_SPAN, CHART_SIZE;
 var init_chart = __esm({
   "src/report/chart.ts"() {
     "use strict";
     LINE_COLOURS = { base: "#2f81f7", pr: "#e16f24" };
     MIN_SPAN = 10;
+    CHART_SIZE = { width: 700, height: 280 };
   }
 });
 
@@ -24634,10 +24679,19 @@ function escapeCell(text2) {
 function pairCell(f) {
   return f ? `${f.allocs}/${f.frees}` : "\u2014";
 }
-function leakedCell(row) {
+function bytesText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, "KiB"] : [bytes / (1024 * 1024), "MiB"];
+  return `${round1(value)} ${unit}`;
+}
+function round1(n) {
+  return String(Math.round(n * 10) / 10);
+}
+function leakedCell(row, prBytes) {
   if (row.countedOnly) return "\xB7";
   const side2 = (f) => f ? fmt(f.leakedPerCycle) : "\u2014";
-  return `${side2(row.base)} \u2192 ${side2(row.pr)}`;
+  const bytes = prBytes === void 0 || !row.pr || row.pr.leakedPerCycle <= 0 ? "" : `<br>${prBytes === null ? "? B" : bytesText(prBytes)}`;
+  return `${side2(row.base)} \u2192 ${side2(row.pr)}${bytes}`;
 }
 function locationText(location, source) {
   const url = source ? sourceUrl(location, source) : null;
@@ -24650,9 +24704,17 @@ function siteCell(row, source) {
   const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
 }
-function tableRow(row, verdict, source) {
+function tableRow(row, verdict, source, pr) {
   const change = row.countedOnly ? "\xB7" : signed2(row.change);
-  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  const pair = showsBytes(row, pr) ? pr?.pairs.find((p) => pairName(p) === row.pair) : void 0;
+  const cells = [
+    statusLabel(row.status, verdict),
+    siteCell(row, source),
+    pairCell(row.base),
+    pairCell(row.pr),
+    leakedCell(row, pair && leakedBytesPerCycle(pair)),
+    change
+  ];
   return `| ${cells.join(" | ")} |`;
 }
 function details(summary2, body) {
@@ -24662,16 +24724,43 @@ ${body}
 
 </details>`;
 }
+function groupObjects(objects2) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const o of objects2) {
+    const key = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
+    let g = groups.get(key);
+    if (g === void 0) {
+      g = { caller: o.caller, location: o.location, stack: o.stack, cycles: [], addresses: [], bytes: 0 };
+      groups.set(key, g);
+    }
+    if (!g.cycles.includes(o.cycle)) g.cycles.push(o.cycle);
+    g.addresses.push(o.address);
+    g.bytes = g.bytes === void 0 || o.bytes === void 0 ? void 0 : g.bytes + o.bytes;
+  }
+  for (const g of groups.values()) g.cycles.sort((a, b) => a - b);
+  return [...groups.values()].sort((a, b) => b.addresses.length - a.addresses.length);
+}
+function cyclesText(cycles) {
+  const name = (c) => c === 0 ? "load" : String(c);
+  if (cycles.length === 1) return cycles[0] === 0 ? "at load" : `cycle ${cycles[0]}`;
+  const consecutive = cycles.every((c, k) => k === 0 || c === cycles[k - 1] + 1);
+  return consecutive ? `cycles ${name(cycles[0])}\u2013${cycles[cycles.length - 1]}` : `cycles ${cycles.map(name).join(", ")}`;
+}
 function objectsBlock(side2, pairs, source) {
   const lines = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
     lines.push(`**${pairName(p)}**`, "");
-    for (const o of objs) {
-      const loc = o.location ? ` (${locationText(o.location, source)})` : "";
-      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
-      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+    for (const g of groupObjects(objs)) {
+      const n = g.addresses.length;
+      const loc = g.location ? ` (${locationText(g.location, source)})` : "";
+      const size = g.bytes !== void 0 ? `, ${bytesText(g.bytes)}` : "";
+      const shown = g.addresses.slice(0, ADDRESSES_SHOWN).map((a) => `\`${a}\``);
+      const more = n > ADDRESSES_SHOWN ? ` and ${n - ADDRESSES_SHOWN} more` : "";
+      const stack = g.stack?.length ? `<br>stack: \`${escapeCell(g.stack.join(" \u2190 "))}\`` : "";
+      const count = n === 1 ? "1 object" : `${n} objects`;
+      lines.push(`- **${count}** from \`${escapeCell(g.caller)}\`${loc}, ${cyclesText(g.cycles)}${size}${stack}<br>at ${shown.join(", ")}${more}`);
     }
     lines.push("");
   }
@@ -24693,8 +24782,19 @@ function growthBlock(c) {
   if (parts.length === 0) return null;
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
+function repeatsHeadline(reason, headline) {
+  if (headline.includes(reason)) return true;
+  const colon = reason.indexOf(": ");
+  if (colon <= 0) return false;
+  const pair = reason.slice(0, colon);
+  return headline.replace(` on ${pair}`, "").includes(reason.slice(colon + 2));
+}
 function problemsBlock(c, base2, pr) {
-  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
+  const lines = [
+    ...c.reasons.filter((r) => !repeatsHeadline(r, c.headline)).map((r) => `- ${r}`),
+    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
+    ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
+  ];
   const unmatched = [
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
     ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
@@ -24722,9 +24822,14 @@ function crossCheckBlock(base2, pr) {
   if (lines.length === 0) return null;
   return details("Cross-checks", lines.join("\n"));
 }
-function sides(c, context3) {
+function showsBytes(row, pr) {
+  return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
+}
+function sides(c, context3, pr) {
   const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
-  return `<sub>${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
+  const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : "", c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ""].filter((n) => n !== "");
+  const note = notes.map((n) => `${n}<br>`).join("");
+  return `<sub>${note}${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
 }
 function cutNote(rows2, blocks, limit) {
   const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
@@ -24746,8 +24851,8 @@ function renderMarkdown(c, opts = {}) {
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr)
   ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source));
-  const footer = ["", sides(c, opts.context)];
+  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
+  const footer = ["", sides(c, opts.context, opts.pr)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];
     if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
@@ -24786,17 +24891,21 @@ ${cutNote(rows2.length, blocks.length, limit)}
 `;
   return verdict.length <= limit ? verdict : verdict.slice(0, limit);
 }
-var TABLE_HEAD;
+var TABLE_HEAD, ADDRESSES_SHOWN, MODULE_ROW_NOTE, BYTES_NOTE;
 var init_markdown = __esm({
   "src/report/markdown.ts"() {
     "use strict";
     init_truncate();
     init_pair_spec();
     init_compare();
+    init_leak_rate();
     init_chart();
     init_labels();
     init_source_links();
     TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
+    ADDRESSES_SHOWN = 3;
+    MODULE_ROW_NOTE = "(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites";
+    BYTES_NOTE = "bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)";
   }
 });
 
@@ -24951,14 +25060,14 @@ var init_command2 = __esm({
     init_exec();
     spawnRunner = {
       run(cmd, args, opts = {}) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve12, reject) => {
           const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
           const out = [];
           const err = [];
           child.stdout.on("data", (b) => out.push(b));
           child.stderr.on("data", (b) => err.push(b));
           child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
-          child.on("close", (code) => resolve8({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+          child.on("close", (code) => resolve12({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
         });
       }
     };
@@ -25193,8 +25302,8 @@ function detectPlatform(opts = {}) {
   if (arch2 !== "x64") {
     throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch2})`);
   }
-  const osRelease2 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
-  const distro = distroFromOsRelease(osRelease2);
+  const osRelease3 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
+  const distro = distroFromOsRelease(osRelease3);
   if (!distro || opts.osRelease === void 0 && !existsSync2("/usr/bin/apt-get")) {
     throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
   }
@@ -25687,6 +25796,7 @@ var init_inputs = __esm({
       inconclusive: choice("fail", ["fail", "neutral"]),
       "github-token": text("${{ github.token }}"),
       "check-name": text("alloc-balance"),
+      comment: choice("always", ["always", "on-change", "on-failure"]),
       reports: text(),
       "base-ref": text(),
       "head-ref": text(),
@@ -25880,11 +25990,11 @@ function abortError(signal) {
   return signal.reason instanceof Error ? signal.reason : new RunAborted("cancelled", "the run was cancelled");
 }
 function sleep(ms, signal) {
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve12, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve8();
+      resolve12();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
@@ -25978,7 +26088,7 @@ async function startBackground(b, outDir, undo, abort) {
   });
   const pgid = child.pid;
   if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
+  const closed = new Promise((resolve12) => child.on("close", () => resolve12()));
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   child.on("error", (e) => {
@@ -26895,7 +27005,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     stdio: ["ignore", "pipe", "pipe"]
   });
   const pgid = child.pid;
-  const closed = new Promise((resolve8) => child.on("close", () => resolve8()));
+  const closed = new Promise((resolve12) => child.on("close", () => resolve12()));
   child.on("error", (e) => {
     exit = { code: null, signal: null };
     window += `
@@ -27470,6 +27580,75 @@ function portsFromMask(mask) {
   for (let p = 0; p < 32; p++) if (value & 2 ** p) ports.push(p);
   return ports;
 }
+function maskText(ports) {
+  return `0x${ports.reduce((m, p) => m + 2 ** p, 0).toString(16)}`;
+}
+function lcoreList(lcores) {
+  const sorted = [...new Set(lcores)].sort((a, b) => a - b);
+  const contiguous = sorted.every((l, i) => l === sorted[0] + i);
+  return contiguous && sorted.length > 1 ? `${sorted[0]}-${sorted[sorted.length - 1]}` : sorted.join(",");
+}
+function kniLcorePlan(ports, cpus) {
+  const n = Math.max(1, Math.min(cpus, 2 * ports.length));
+  const parts = [];
+  const used = [];
+  ports.forEach((port, i) => {
+    const rx = 2 * i % n;
+    const tx = (2 * i + 1) % n;
+    parts.push(`(${port},${rx},${tx})`);
+    used.push(rx, tx);
+  });
+  return { config: parts.join(","), lcores: [...new Set(used)].sort((a, b) => a - b) };
+}
+function nullVdevs(ports, driver) {
+  const highest = Math.max(...ports);
+  const args = [];
+  for (let i = 0; i <= highest; i++) args.push(`--vdev=${driver}${i}`);
+  return args;
+}
+function kniInterfaceNames(app, ports) {
+  return ports.map((p) => app === "kni-example" ? `vEth${p}` : `kni${p}`);
+}
+function readyCommandFor(names) {
+  return names.map((n) => `[ -e /sys/class/net/${n} ]`).join(" && ");
+}
+function kniWorkload(o) {
+  const words = [shellQuote(o.program)];
+  let interfaces;
+  if (o.app === "kni-example") {
+    const plan = kniLcorePlan(o.ports, o.cpus);
+    words.push("-l", lcoreList(plan.lcores), "-n", "4");
+    if (o.portSource === "null") words.push(...nullVdevs(o.ports, "net_null"));
+    if (o.ealArgs) words.push(o.ealArgs);
+    words.push("--", "-p", maskText(o.ports), "-P");
+    if (!/--config\b/.test(o.appArgs)) words.push(`--config=${shellQuote(plan.config)}`);
+    if (o.appArgs) words.push(o.appArgs);
+    interfaces = kniInterfaceNames(o.app, o.ports);
+  } else {
+    const ids = o.ports.map((_, i) => i);
+    const lcores = Math.max(2, Math.min(o.cpus, ids.length + 1));
+    words.push("-l", lcoreList([...Array(lcores).keys()]), "-n", "4", "--no-pci", ...nullVdevs(ids, "net_kni"));
+    if (o.ealArgs) words.push(o.ealArgs);
+    words.push("--", `--portmask=${maskText(ids)}`, "--stats-period=10");
+    if (o.appArgs) words.push(o.appArgs);
+    interfaces = kniInterfaceNames(o.app, ids);
+  }
+  return {
+    command: words.join(" "),
+    readyPattern: "",
+    readyCommand: readyCommandFor(interfaces),
+    readyDelaySeconds: 0,
+    readyTimeoutSeconds: o.readyTimeoutSeconds,
+    holdSeconds: o.holdSeconds,
+    // Both apps release their KNI interfaces on SIGINT; a kill would leave that to /dev/kni's close.
+    stopSignal: "SIGINT",
+    graceSeconds: 15,
+    env: {}
+  };
+}
+function kniHugepages(portCount) {
+  return 192 + 32 * Math.max(1, portCount);
+}
 var init_kni_workload = __esm({
   "src/presets/kni-workload.ts"() {
     "use strict";
@@ -27503,6 +27682,9 @@ function parseDpdkKniOptions(read, target) {
     hugepages,
     drivers
   };
+}
+function kniModuleArgs(o) {
+  return `kthread_mode=${o.kthreadMode} carrier=${o.carrier}`;
 }
 var init_kni_options = __esm({
   "src/presets/kni-options.ts"() {
@@ -27615,6 +27797,7 @@ function parseSettings(read) {
     inconclusive: readChoice(read, "inconclusive"),
     githubToken: readText2(read, "github-token"),
     checkName: readText2(read, "check-name"),
+    comment: readChoice(read, "comment"),
     reports: readText2(read, "reports"),
     baseRef: readText2(read, "base-ref"),
     headRef: readText2(read, "head-ref"),
@@ -27747,7 +27930,7 @@ var init_git = __esm({
       code;
       stderr;
     };
-    git2 = (args, cwd) => new Promise((resolve8, reject) => {
+    git2 = (args, cwd) => new Promise((resolve12, reject) => {
       execFile(
         "git",
         args,
@@ -27761,7 +27944,7 @@ var init_git = __esm({
             const code = typeof error.code === "number" ? error.code : null;
             reject(new GitError(args, code, stderr || error.message));
           } else {
-            resolve8(stdout.trim());
+            resolve12(stdout.trim());
           }
         }
       );
@@ -28433,11 +28616,11 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve8) => {
+  const exitCode = await new Promise((resolve12) => {
     child.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code2) => resolve8(code2));
+    child.on("close", (code2) => resolve12(code2));
   });
   exited = true;
   feed(decoder.end());
@@ -28446,7 +28629,7 @@ async function runInGuest(kernel, job, opts = {}) {
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
   rmSync7(ctlDir, { recursive: true, force: true });
-  await new Promise((resolve8) => consoleLog.end(resolve8));
+  await new Promise((resolve12) => consoleLog.end(resolve12));
   const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
   const consoleText = watch.text();
@@ -28539,12 +28722,25 @@ var init_run_in_guest = __esm({
 });
 
 // src/run/launcher.ts
+import { spawn as spawn6 } from "node:child_process";
 import { existsSync as existsSync17 } from "node:fs";
 import { dirname as dirname7, resolve as resolve3 } from "node:path";
+import { release as osRelease2 } from "node:os";
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
-var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner;
+function hostBuildDir(release) {
+  const dir = `/lib/modules/${release}/build`;
+  if (!existsSync17(dir)) {
+    throw new UsageError(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
+  }
+  return dir;
+}
+function createTargetRunner(launch, opts, lab) {
+  if (launch.target === "host") return new HostTargetRunner(opts);
+  return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
+}
+var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner, HostTargetRunner;
 var init_launcher = __esm({
   "src/run/launcher.ts"() {
     "use strict";
@@ -28650,6 +28846,55 @@ var init_launcher = __esm({
           }
           throw e;
         }
+      }
+    };
+    HostTargetRunner = class {
+      constructor(opts, release = osRelease2()) {
+        this.opts = opts;
+        this.kernel = { release, buildDir: hostBuildDir(release) };
+      }
+      opts;
+      kernel;
+      describe() {
+        return `this machine's kernel ${this.kernel.release}`;
+      }
+      run(jobFile, _outDir, cwd, _shares) {
+        const root = typeof process.getuid !== "function" || process.getuid() === 0;
+        const argv = [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile];
+        const [cmd, ...args] = root ? argv : ["sudo", "-n", ...argv];
+        return new Promise((resolveRun) => {
+          const child = spawn6(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+          let output = "";
+          const onData = (b) => {
+            const text2 = b.toString();
+            output = cap(output + text2);
+            this.opts.onOutput?.(text2);
+          };
+          child.stdout.on("data", onData);
+          child.stderr.on("data", onData);
+          const abort = () => child.kill("SIGTERM");
+          this.opts.signal?.addEventListener("abort", abort, { once: true });
+          child.on("error", (e) => {
+            this.opts.signal?.removeEventListener("abort", abort);
+            resolveRun({ exitCode: null, output, timings: {}, failure: { status: "setup-failed", reason: `could not start the kernel-side run: ${e.message}` } });
+          });
+          child.on("close", (code) => {
+            this.opts.signal?.removeEventListener("abort", abort);
+            if (!root && code === 1 && /sudo: a password is required/.test(output)) {
+              resolveRun({
+                exitCode: code,
+                output,
+                timings: {},
+                failure: {
+                  status: "setup-failed",
+                  reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
+                }
+              });
+              return;
+            }
+            resolveRun({ exitCode: code, output, timings: {} });
+          });
+        });
       }
     };
   }
@@ -28835,11 +29080,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter3 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -28855,7 +29100,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -28942,26 +29187,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter3(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve8(output.toString());
+              resolve12(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter3(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve8(Buffer.concat(chunks));
+              resolve12(Buffer.concat(chunks));
             });
           }));
         });
@@ -29169,14 +29414,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve12, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve8(res);
+                resolve12(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -29420,12 +29665,12 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+          return new Promise((resolve12) => setTimeout(() => resolve12(), ms));
         });
       }
       _processResponse(res, options2) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve12, reject) => __awaiter3(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -29433,7 +29678,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve8(response);
+              resolve12(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -29472,7 +29717,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve8(response);
+              resolve12(response);
             }
           }));
         });
@@ -29509,11 +29754,11 @@ var init_utils2 = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29529,7 +29774,7 @@ var init_utils2 = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -33812,7 +34057,7 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -33821,7 +34066,7 @@ var require_Events = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -33829,13 +34074,13 @@ var require_Events = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -34027,7 +34272,7 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -34036,7 +34281,7 @@ var require_Job = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -34044,13 +34289,13 @@ var require_Job = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -34231,7 +34476,7 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -34240,7 +34485,7 @@ var require_LocalDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -34248,13 +34493,13 @@ var require_LocalDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -34323,8 +34568,8 @@ var require_LocalDatastore = __commonJS({
         })();
       }
       yieldLoop(t = 0) {
-        return new this.Promise(function(resolve8, reject) {
-          return setTimeout(resolve8, t);
+        return new this.Promise(function(resolve12, reject) {
+          return setTimeout(resolve12, t);
         });
       }
       computePenalty() {
@@ -34794,7 +35039,7 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -34803,7 +35048,7 @@ var require_RedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -34811,13 +35056,13 @@ var require_RedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -34858,7 +35103,7 @@ var require_RedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve8, reject) => {
+          return new this.Promise((resolve12, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -34869,14 +35114,14 @@ var require_RedisConnection = __commonJS({
               });
             }
             if (client.ready) {
-              return resolve8();
+              return resolve12();
             } else {
-              return client.once("ready", resolve8);
+              return client.once("ready", resolve12);
             }
           });
         }
         _loadScript(name) {
-          return new this.Promise((resolve8, reject) => {
+          return new this.Promise((resolve12, reject) => {
             var payload;
             payload = Scripts.payload(name);
             return this.client.multi([["script", "load", payload]]).exec((err, replies) => {
@@ -34884,7 +35129,7 @@ var require_RedisConnection = __commonJS({
                 return reject(err);
               }
               this.shas[name] = replies[0];
-              return resolve8(replies[0]);
+              return resolve12(replies[0]);
             });
           });
         }
@@ -34897,12 +35142,12 @@ var require_RedisConnection = __commonJS({
           var _this = this;
           return _asyncToGenerator(function* () {
             yield _this.ready;
-            return new _this.Promise((resolve8, reject) => {
+            return new _this.Promise((resolve12, reject) => {
               return _this.client.multi([cmd]).exec_atomic(function(err, replies) {
                 if (err != null) {
                   return reject(err);
                 } else {
-                  return resolve8(replies[0]);
+                  return resolve12(replies[0]);
                 }
               });
             });
@@ -34910,13 +35155,13 @@ var require_RedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve8, reject) => {
+            return new this.Promise((resolve12, reject) => {
               var handler2;
               handler2 = (chan) => {
                 if (chan === channel) {
                   this.subscriber.removeListener("subscribe", handler2);
                   this.limiters[channel] = instance;
-                  return resolve8();
+                  return resolve12();
                 }
               };
               this.subscriber.on("subscribe", handler2);
@@ -34930,13 +35175,13 @@ var require_RedisConnection = __commonJS({
             /* @__PURE__ */ (function() {
               var _ref = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
-                  yield new _this2.Promise((resolve8, reject) => {
+                  yield new _this2.Promise((resolve12, reject) => {
                     return _this2.subscriber.unsubscribe(channel, function(err, chan) {
                       if (err != null) {
                         return reject(err);
                       }
                       if (chan === channel) {
-                        return resolve8();
+                        return resolve12();
                       }
                     });
                   });
@@ -35021,7 +35266,7 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -35030,7 +35275,7 @@ var require_IORedisConnection = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -35038,13 +35283,13 @@ var require_IORedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -35090,7 +35335,7 @@ var require_IORedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve8, reject) => {
+          return new this.Promise((resolve12, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -35101,9 +35346,9 @@ var require_IORedisConnection = __commonJS({
               });
             }
             if (client.status === "ready") {
-              return resolve8();
+              return resolve12();
             } else {
-              return client.once("ready", resolve8);
+              return client.once("ready", resolve12);
             }
           });
         }
@@ -35129,10 +35374,10 @@ var require_IORedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve8, reject) => {
+            return new this.Promise((resolve12, reject) => {
               return this.subscriber.subscribe(channel, () => {
                 this.limiters[channel] = instance;
-                return resolve8();
+                return resolve12();
               });
             });
           }));
@@ -35230,7 +35475,7 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -35239,7 +35484,7 @@ var require_RedisDatastore = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -35247,13 +35492,13 @@ var require_RedisDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -35389,7 +35634,7 @@ var require_RedisDatastore = __commonJS({
           if (!(name === "init" || name === "register_client")) {
             yield _this3.ready;
           }
-          return new _this3.Promise((resolve8, reject) => {
+          return new _this3.Promise((resolve12, reject) => {
             var all_args, arr;
             all_args = [Date.now(), _this3.clientId].concat(args);
             _this3.instance.Events.trigger("debug", `Calling Redis script: ${name}.lua`, all_args);
@@ -35397,7 +35642,7 @@ var require_RedisDatastore = __commonJS({
               if (err != null) {
                 return reject(err);
               }
-              return resolve8(replies);
+              return resolve12(replies);
             });
             return _this3.connection.__scriptFn__(name)(...arr);
           }).catch((e) => {
@@ -35628,7 +35873,7 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -35637,7 +35882,7 @@ var require_Sync = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -35645,13 +35890,13 @@ var require_Sync = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -35674,19 +35919,19 @@ var require_Sync = __commonJS({
       _tryToRun() {
         var _this = this;
         return _asyncToGenerator2(function* () {
-          var args, cb, error, reject, resolve8, returned, task;
+          var args, cb, error, reject, resolve12, returned, task;
           if (_this._running < 1 && _this._queue.length > 0) {
             _this._running++;
             var _this$_queue$shift = _this._queue.shift();
             task = _this$_queue$shift.task;
             args = _this$_queue$shift.args;
-            resolve8 = _this$_queue$shift.resolve;
+            resolve12 = _this$_queue$shift.resolve;
             reject = _this$_queue$shift.reject;
             cb = yield _asyncToGenerator2(function* () {
               try {
                 returned = yield task(...args);
                 return function() {
-                  return resolve8(returned);
+                  return resolve12(returned);
                 };
               } catch (error1) {
                 error = error1;
@@ -35702,16 +35947,16 @@ var require_Sync = __commonJS({
         })();
       }
       schedule(task, ...args) {
-        var promise, reject, resolve8;
-        resolve8 = reject = null;
+        var promise, reject, resolve12;
+        resolve12 = reject = null;
         promise = new this.Promise(function(_resolve, _reject) {
-          resolve8 = _resolve;
+          resolve12 = _resolve;
           return reject = _reject;
         });
         this._queue.push({
           task,
           args,
-          resolve: resolve8,
+          resolve: resolve12,
           reject
         });
         this._tryToRun();
@@ -35764,7 +36009,7 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -35773,7 +36018,7 @@ var require_Group = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -35781,13 +36026,13 @@ var require_Group = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -36050,7 +36295,7 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -36059,7 +36304,7 @@ var require_Bottleneck = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve8(value);
+        resolve12(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -36067,13 +36312,13 @@ var require_Bottleneck = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self = this, args = arguments;
-        return new Promise(function(resolve8, reject) {
+        return new Promise(function(resolve12, reject) {
           var gen = fn.apply(self, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve8, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -36311,14 +36556,14 @@ var require_Bottleneck = __commonJS({
               counts = this._states.counts;
               return counts[0] + counts[1] + counts[2] + counts[3] === at;
             };
-            return new this.Promise((resolve8, reject) => {
+            return new this.Promise((resolve12, reject) => {
               if (finished()) {
-                return resolve8();
+                return resolve12();
               } else {
                 return this.on("done", () => {
                   if (finished()) {
                     this.removeAllListeners("done");
-                    return resolve8();
+                    return resolve12();
                   }
                 });
               }
@@ -36426,9 +36671,9 @@ var require_Bottleneck = __commonJS({
             options2 = parser2.load(options2, this.jobDefaults);
           }
           task = (...args2) => {
-            return new this.Promise(function(resolve8, reject) {
+            return new this.Promise(function(resolve12, reject) {
               return fn(...args2, function(...args3) {
-                return (args3[0] != null ? reject : resolve8)(args3);
+                return (args3[0] != null ? reject : resolve12)(args3);
               });
             });
           };
@@ -36689,7 +36934,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { spawn as spawn6 } from "node:child_process";
+import { spawn as spawn7 } from "node:child_process";
 import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync12 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
@@ -36704,7 +36949,7 @@ function writeCommand(path2, content) {
 function runStep(argv, cwd, env, wrap, onOutput) {
   return new Promise((done) => {
     const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child = spawn6(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn7(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.setEncoding("utf8").on("data", onOutput);
     child.stderr.setEncoding("utf8").on("data", onOutput);
     child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
@@ -37184,9 +37429,33 @@ var init_userspace_caching = __esm({
 });
 
 // src/run/action-state.ts
+var KEYS, StateRecorder;
 var init_action_state = __esm({
   "src/run/action-state.ts"() {
     "use strict";
+    KEYS = { worktrees: "worktrees", undoFiles: "undo-files", tempDirs: "temp-dirs" };
+    StateRecorder = class {
+      constructor(save) {
+        this.save = save;
+      }
+      save;
+      undoFiles = [];
+      tempDirs = [];
+      worktrees(value) {
+        this.save(KEYS.worktrees, JSON.stringify(value));
+      }
+      undoFile(file) {
+        this.append(this.undoFiles, KEYS.undoFiles, file);
+      }
+      tempDir(dir) {
+        this.append(this.tempDirs, KEYS.tempDirs, dir);
+      }
+      append(list, key, item) {
+        if (list.includes(item)) return;
+        list.push(item);
+        this.save(key, JSON.stringify(list));
+      }
+    };
   }
 });
 
@@ -37236,6 +37505,65 @@ var init_annotations = __esm({
 });
 
 // src/run/canary.ts
+import { cpSync as cpSync2, existsSync as existsSync23, mkdtempSync as mkdtempSync2, rmSync as rmSync8 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { dirname as dirname10, join as join16, resolve as resolve6 } from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+function findCanaryDir(from = dirname10(fileURLToPath2(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join16(dir, "canary");
+    if (existsSync23(join16(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname10(dir);
+  }
+  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+function judgeCanary(run2, kernel) {
+  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
+  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
+  const a = run2.analysis;
+  if (!a) return { ...result, reason: "the canary run produced no trace" };
+  result.cycles = a.cycles;
+  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
+  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
+  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
+  const growth = /* @__PURE__ */ new Map();
+  let outstanding = 0;
+  for (const c of site) {
+    outstanding += c.outstanding;
+    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
+  }
+  const rate = site.length === 0 ? 0 : leakRate(
+    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
+    outstanding
+  );
+  result.leakedPerCycle = rate;
+  const location = site.find((c) => c.location)?.location;
+  if (location) result.location = location;
+  if (!a.complete) {
+    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
+  }
+  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
+  if (site.length === 0) {
+    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
+  }
+  if (rate !== 1 || pair.leakedPerCycle !== 1) {
+    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
+  }
+  return { ...result, caught: true };
+}
+function applyCanary(comparison, canary, pr) {
+  if (canary.caught) return comparison;
+  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return {
+    ...comparison,
+    verdict: "inconclusive",
+    headline: `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
+    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons]
+  };
+}
 function canaryMarkdown(canary) {
   if (!canary) return "";
   const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
@@ -37248,7 +37576,52 @@ function canaryMarkdown(canary) {
 \u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
 `;
 }
-var CANARY_MODULE, CANARY_SITE;
+function canaryRunId() {
+  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
+}
+function canaryPlan(tracing, dir) {
+  return {
+    ...tracing,
+    cycles: CANARY_CYCLES,
+    track: [CANARY_PAIR],
+    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
+    workload: {
+      command: `sh ${resolve6(dir, "workload.sh")}`,
+      readyPattern: "^ready",
+      readyCommand: "",
+      readyDelaySeconds: 1,
+      readyTimeoutSeconds: 30,
+      holdSeconds: 0.2,
+      stopSignal: "SIGTERM",
+      graceSeconds: 5,
+      env: {}
+    }
+  };
+}
+async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
+  const work = mkdtempSync2(join16(tmpdir2(), "alloc-balance-canary-"));
+  io.onTempDir?.(work);
+  try {
+    cpSync2(canaryDir, work, { recursive: true });
+    const run2 = await runSide(
+      { side: "pr", ref: "canary", sha: "", dir: work },
+      {
+        plan: canaryPlan(tracing, work),
+        runner,
+        outDir,
+        runId: canaryRunId(),
+        log: (line) => io.log(line.replace(/^pr: /, "canary: ")),
+        onUndoFile: io.onUndoFile
+      }
+    );
+    const result = judgeCanary(run2, runner.kernel.release);
+    io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
+    return result;
+  } finally {
+    rmSync8(work, { recursive: true, force: true });
+  }
+}
+var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES, CANARY_SOURCE;
 var init_canary = __esm({
   "src/run/canary.ts"() {
     "use strict";
@@ -37258,6 +37631,89 @@ var init_canary = __esm({
     init_verdict();
     CANARY_MODULE = "ab_canary";
     CANARY_SITE = "ab_canary_open";
+    CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
+    CANARY_CYCLES = 2;
+    CANARY_SOURCE = "ab_canary.c";
+  }
+});
+
+// src/settings/local-run.ts
+function shellWord(text2) {
+  if (/^[A-Za-z0-9_./:=@%+,-][A-Za-z0-9_./:=@%+,#-]*$/.test(text2)) return text2;
+  return `'${text2.replace(/'/g, `'\\''`)}'`;
+}
+function runOptions(given) {
+  return Object.entries(given).map(([name, value]) => {
+    const oneLine = name === "track" ? value.split(/\s*[\n,]\s*/).filter(Boolean).join(",") : value;
+    return `--${name} ${shellWord(oneLine)}`;
+  });
+}
+var GITHUB_ONLY, LOCAL_RUN_INPUTS;
+var init_local_run = __esm({
+  "src/settings/local-run.ts"() {
+    "use strict";
+    init_inputs();
+    GITHUB_ONLY = /* @__PURE__ */ new Set([
+      "mode",
+      "inconclusive",
+      "comment",
+      "github-token",
+      "check-name",
+      "reports",
+      "base-ref",
+      "head-ref",
+      "pr-number",
+      "allow-fork-code",
+      "approval-label",
+      "output-dir"
+    ]);
+    LOCAL_RUN_INPUTS = INPUT_NAMES.filter((name) => !GITHUB_ONLY.has(name));
+  }
+});
+
+// src/report/reproduce.ts
+function toolCommand(tool) {
+  const at = tool.indexOf("@");
+  if (tool === "") return "node dist/cli.js";
+  const spec2 = at < 0 ? `github:${tool}` : `github:${tool.slice(0, at)}#${tool.slice(at + 1)}`;
+  return `npx --yes ${shellWord(spec2)}`;
+}
+function reproduceCommands(report, serverUrl = DEFAULT_SERVER_URL) {
+  const local = report.localRun;
+  const change = report.change;
+  const base2 = change?.baseSha || report.base.sha;
+  const head = change?.headSha || report.pr.sha;
+  if (!local || !change || !base2 || !head || !local.repository) return null;
+  const name = local.repository.split("/").pop() ?? "repo";
+  const fetch2 = change.prNumber !== null ? `git fetch origin pull/${change.prNumber}/head ${base2}` : `git fetch origin ${head} ${base2}`;
+  const run2 = ["sudo", toolCommand(local.tool), "run", "--base", base2, "--head", head, ...runOptions(local.inputs)].join(" ");
+  return [`git clone ${serverUrl}/${local.repository}.git && cd ${shellWord(name)}`, fetch2, run2];
+}
+function reproduceMarkdown(report, opts = {}) {
+  const commands = reproduceCommands(report, opts.serverUrl || DEFAULT_SERVER_URL);
+  if (commands === null) return "";
+  const fromCheckout = report.localRun?.tool === "" ? " (`node dist/cli.js`: from a checkout of alloc-balance, the action this workflow ran with `uses: ./`)" : "";
+  const lines = [
+    "",
+    "<details><summary>Reproduce locally</summary>",
+    "",
+    `On Debian 12 or Ubuntu, as root: the same check, base against PR${fromCheckout}. It prints the table and writes the report, the comment and the traces to a new folder under /tmp (\`--out DIR\` to choose); with \`target: vm\` it first installs QEMU and a kernel with apt. Build what the workflow built before this step (a workload outside the module's tree) first.`,
+    "",
+    "```sh",
+    ...commands,
+    "```"
+  ];
+  if (opts.artifactsUrl) {
+    lines.push("", `This run's report, traces and logs: the [run's artifacts](${opts.artifactsUrl}), when the workflow uploads its \`output-dir\`.`);
+  }
+  lines.push("", "</details>", "");
+  return lines.join("\n");
+}
+var init_reproduce = __esm({
+  "src/report/reproduce.ts"() {
+    "use strict";
+    init_local_run();
+    init_source_links();
   }
 });
 
@@ -37309,8 +37765,8 @@ function escapeHtml(text2) {
   return text2.replace(/</g, "&lt;");
 }
 function section(report, title, limit, opts) {
-  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report) + reproduceMarkdown(report, { serverUrl, artifactsUrl: opts.artifactsUrl ?? (opts.runUrl ? `${opts.runUrl}#artifacts` : null) });
   return renderMarkdown(report.comparison, {
     limit: limit - logs.length,
     title,
@@ -37352,26 +37808,302 @@ var init_comment2 = __esm({
     init_annotations();
     init_canary();
     init_what_to_do();
+    init_reproduce();
   }
 });
 
 // src/presets/dpdk-version.ts
+function parseDpdkVersion(text2) {
+  const trimmed = text2.trim();
+  const m = VERSION_RE.exec(trimmed);
+  if (!m) return null;
+  const month = Number(m[2]);
+  if (month < 1 || month > 12) return null;
+  return { year: Number(m[1]), month, patch: m[3] === void 0 ? 0 : Number(m[3]), text: trimmed };
+}
+function compareDpdkVersions(a, b) {
+  return a.year - b.year || a.month - b.month || a.patch - b.patch;
+}
+function versionAtLeast(v, release) {
+  const r = parseDpdkVersion(release);
+  if (!r) throw new Error(`not a DPDK release: ${release}`);
+  return compareDpdkVersions(v, r) >= 0;
+}
+function versionFromMesonBuild(text2) {
+  const project = /project\s*\(\s*'DPDK'[\s\S]*?\)/i.exec(text2);
+  if (!project) return null;
+  const v = /version\s*:\s*'([^']+)'/.exec(project[0]);
+  return v ? v[1] : null;
+}
+function versionFromRteVersionHeader(text2) {
+  const num = (name) => {
+    const m = new RegExp(`#define\\s+${name}\\s+(\\d+)`).exec(text2);
+    return m ? Number(m[1]) : null;
+  };
+  const year = num("RTE_VER_YEAR");
+  const month = num("RTE_VER_MONTH");
+  if (year === null || month === null) return null;
+  const minor = num("RTE_VER_MINOR") ?? 0;
+  return `${String(year).padStart(2, "0")}.${String(month).padStart(2, "0")}.${minor}`;
+}
+var KNI_EXAMPLE_UNTIL, KNI_REMOVED_IN, VERSION_RE;
 var init_dpdk_version = __esm({
   "src/presets/dpdk-version.ts"() {
     "use strict";
+    KNI_EXAMPLE_UNTIL = "22.07";
+    KNI_REMOVED_IN = "23.11";
+    VERSION_RE = /^(\d{2})\.(\d{2})(?:\.(\d+))?/;
   }
 });
 
 // src/presets/dpdk-tree.ts
+import { existsSync as existsSync24, readFileSync as readFileSync24, statSync as statSync4 } from "node:fs";
+import { join as join17, resolve as resolve7 } from "node:path";
+function isDir(p) {
+  try {
+    return statSync4(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function readIfExists(p) {
+  try {
+    return readFileSync24(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+function mesonOptionNames(text2) {
+  const names = [];
+  for (const m of text2.matchAll(/^\s*option\s*\(\s*'([^']+)'/gm)) names.push(m[1]);
+  return names;
+}
+function mesonKernelDirStyle(kernelLinuxMeson) {
+  if (kernelLinuxMeson && /kernel_build_dir/.test(kernelLinuxMeson)) return "build-dir";
+  return "parent-of-build";
+}
+function legacyMakeSources(makefile, enabled) {
+  const sources = [];
+  const text2 = makefile.replace(/\\\n/g, " ");
+  for (const m of text2.matchAll(/^\s*SRCS-(y|\$\((CONFIG_[A-Z0-9_]+)\))\s*[:+]?=\s*(.*)$/gm)) {
+    if (m[1] !== "y" && !enabled.includes(m[2])) continue;
+    for (const f of m[3].trim().split(/\s+/)) if (f.endsWith(".c")) sources.push(f);
+  }
+  return [...new Set(sources)];
+}
+function detectVersion(root) {
+  const file = readIfExists(join17(root, "VERSION"));
+  if (file !== null) {
+    const v = parseDpdkVersion(file);
+    if (v) return { version: v, source: "VERSION" };
+  }
+  const meson = readIfExists(join17(root, "meson.build"));
+  const fromMeson = meson ? versionFromMesonBuild(meson) : null;
+  if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
+  for (const h of VERSION_HEADERS) {
+    const text2 = readIfExists(join17(root, h));
+    const v = text2 ? versionFromRteVersionHeader(text2) : null;
+    if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
+  }
+  return { version: null, source: null };
+}
+function detectDpdkTree(dir) {
+  const root = resolve7(dir);
+  if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
+  const { version, source } = detectVersion(root);
+  const layout = isDir(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join17(root, "lib/eal")) || isDir(join17(root, "lib/librte_eal"));
+  if (!looksLikeDpdk) {
+    throw new UsageError(
+      `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
+    );
+  }
+  const kniDir = layout;
+  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync24(join17(root, kniDir, "Kbuild"));
+  return {
+    root,
+    version,
+    versionSource: source,
+    kniDir,
+    layout,
+    hasMeson: existsSync24(join17(root, "meson.build")),
+    hasKniMesonBuild: existsSync24(join17(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
+    mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
+    hasKbuildFile,
+    hasLegacyMake: existsSync24(join17(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join17(root, "examples/kni")),
+    hasNetKniPmd: isDir(join17(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join17(root, "app/test-pmd")),
+    hasConfigHeader: existsSync24(join17(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join17(root, d))),
+    legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
+    removed: layout === null
+  };
+}
+function requireKni(tree) {
+  if (tree.kniDir === null || tree.layout === null) {
+    const v = tree.version;
+    if (v && versionAtLeast(v, KNI_REMOVED_IN)) {
+      throw new UsageError(
+        `DPDK ${v.text} in ${tree.root} has no KNI: it was removed in DPDK ${KNI_REMOVED_IN}. Test a tree up to v23.07 with preset: dpdk-kni, or your own module with preset: none`
+      );
+    }
+    throw new UsageError(
+      `DPDK tree ${tree.root}${v ? ` (${v.text})` : ""} has no KNI module: neither kernel/linux/kni (v18.05..v23.07) nor lib/librte_eal/linuxapp/kni (up to v18.02) exists`
+    );
+  }
+  if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
+    throw new UsageError(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+  }
+  return tree;
+}
+var INCLUDE_CANDIDATES, VERSION_HEADERS, LEGACY_DEFAULT_CONFIG;
 var init_dpdk_tree = __esm({
   "src/presets/dpdk-tree.ts"() {
     "use strict";
     init_errors();
     init_dpdk_version();
+    INCLUDE_CANDIDATES = [
+      "lib/eal/include",
+      "lib/kni",
+      "lib/librte_eal/include",
+      "lib/librte_kni",
+      "lib/librte_eal/linux/include",
+      "lib/librte_eal/linux/eal/include",
+      "lib/librte_eal/linuxapp/eal/include",
+      "lib/librte_eal/common/include"
+    ];
+    VERSION_HEADERS = ["lib/eal/include/rte_version.h", "lib/librte_eal/include/rte_version.h", "lib/librte_eal/common/include/rte_version.h"];
+    LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
   }
 });
 
 // src/presets/kni-module-build.ts
+import { basename as basename2, dirname as dirname11, join as join18 } from "node:path";
+function renderBuildConfigHeader(v) {
+  const defines = [
+    ["RTE_ARCH", '"x86_64"'],
+    ["RTE_ARCH_64", 1],
+    ["RTE_ARCH_X86", 1],
+    ["RTE_ARCH_X86_64", 1],
+    ["RTE_CACHE_LINE_SIZE", 64],
+    ["RTE_EXEC_ENV_LINUX", 1],
+    ["RTE_MACHINE", '"default"'],
+    ["RTE_MAX_LCORE", v.maxLcores],
+    ["RTE_MAX_NUMA_NODES", v.maxNumaNodes],
+    ["RTE_MAX_ETHPORTS", 32],
+    ["RTE_LIB_KNI", 1],
+    ["RTE_LIBRTE_KNI", 1],
+    ["RTE_TOOLCHAIN_GCC", 1]
+  ];
+  if (v.legacy) {
+    defines.push(["RTE_KNI_KMOD", 1], ["RTE_KNI_KMOD_ETHTOOL", 1], ["RTE_KNI_PREEMPT_DEFAULT", 1], ["RTE_EXEC_ENV_LINUXAPP", 1]);
+  }
+  const lines = [
+    "/* Generated by alloc-balance (preset dpdk-kni): the values DPDK's meson build would write. */",
+    "#ifndef _RTE_BUILD_CONFIG_H_",
+    "#define _RTE_BUILD_CONFIG_H_",
+    "",
+    ...defines.map(([k, val]) => `#ifndef ${k}
+#define ${k} ${val}
+#endif`),
+    "",
+    "#endif /* _RTE_BUILD_CONFIG_H_ */",
+    ""
+  ];
+  return lines.join("\n");
+}
+function renderLegacyKbuild(sources) {
+  const objs = sources.map((s) => s.replace(/\.c$/, ".o"));
+  return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
+}
+function legacyIncludeSubdirs(sources) {
+  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname11(s)))];
+}
+function chooseBuildWay(tree, way, mesonAvailable) {
+  const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
+  if (way === "meson") {
+    if (!mesonPossible) {
+      throw new UsageError(
+        `dpdk-build: meson is not possible for ${tree.root}: its meson build has no kernel/linux/kni/meson.build (DPDK before v18.11). Use dpdk-build: kbuild or auto`
+      );
+    }
+    return "meson";
+  }
+  if (way === "kbuild") return "kbuild";
+  return mesonPossible && mesonAvailable ? "meson" : "kbuild";
+}
+function planKniModuleBuild(tree, o) {
+  for (const [what, p] of [
+    ["build dir", o.outDir],
+    ["DPDK tree", tree.root],
+    ["kernel build dir", o.kernelBuildDir]
+  ]) {
+    if (/\s/.test(p)) throw new UsageError(`the ${what} "${p}" contains white space, which Kbuild cannot build in: move it to a path without spaces`);
+  }
+  const way = chooseBuildWay(tree, o.way, o.mesonAvailable);
+  return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
+}
+function mesonPlan(tree, o) {
+  const builddir = join18(o.outDir, "meson");
+  const steps = [];
+  let kernelDirArg = o.kernelBuildDir;
+  if (tree.mesonKernelDir === "parent-of-build") {
+    if (basename2(o.kernelBuildDir) === "build") {
+      kernelDirArg = dirname11(o.kernelBuildDir);
+    } else {
+      kernelDirArg = join18(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
+    }
+  }
+  const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
+  if (tree.mesonOptions.includes("tests")) setup.push("-Dtests=false");
+  steps.push(
+    { kind: "run", argv: ["rm", "-rf", builddir] },
+    { kind: "run", argv: setup },
+    { kind: "run", argv: ["ninja", "-C", builddir, "kernel/linux/kni/rte_kni.ko"] }
+  );
+  return {
+    kind: "meson",
+    description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
+    steps,
+    env: {},
+    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
+  };
+}
+function kbuildPlan(tree, o) {
+  const src = join18(o.outDir, "kni");
+  const inc = join18(o.outDir, "include");
+  const legacy = !tree.hasKbuildFile;
+  const header = join18(inc, "rte_build_config.h");
+  const cflags = [];
+  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
+  cflags.push(`-I${inc}`, `-I${src}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", src] },
+    { kind: "run", argv: ["mkdir", "-p", src] },
+    // A copy keeps the tree clean and lets base and PR build side by side.
+    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
+  ];
+  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  steps.push({
+    kind: "run",
+    argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
+  });
+  return {
+    kind: "kbuild",
+    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
+    steps,
+    env: {},
+    output: join18(src, "rte_kni.ko")
+  };
+}
 var init_kni_module_build = __esm({
   "src/presets/kni-module-build.ts"() {
     "use strict";
@@ -37380,30 +38112,280 @@ var init_kni_module_build = __esm({
 });
 
 // src/presets/prerequisites.ts
+import { spawnSync as spawnSync3 } from "node:child_process";
+import { accessSync, constants as constants4 } from "node:fs";
+import { delimiter, join as join19 } from "node:path";
+function requirementsOf(plans) {
+  const out = /* @__PURE__ */ new Map();
+  const add = (rs) => {
+    for (const r of rs) out.set(`${r.kind}:${r.name}`, r);
+  };
+  for (const { plan, userspace } of plans) {
+    add(COMPILER);
+    if (plan.kind === "meson") add(MESON);
+    if (userspace) add([LIBNUMA]);
+  }
+  return [...out.values()];
+}
+function missingRequirements(reqs, probe) {
+  return reqs.filter((r) => !(r.kind === "program" ? probe.program(r.name) : r.kind === "header" ? probe.header(r.name) : probe.pythonModule(r.name)));
+}
+function describeMissing(missing) {
+  const packages = [...new Set(missing.map((r) => r.debianPackage))];
+  return `the DPDK build needs ${missing.map((r) => r.what).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed: sudo apt-get install -y ${packages.join(" ")}`;
+}
+function onPath(program, env) {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      accessSync(join19(dir, program), constants4.X_OK);
+      return true;
+    } catch {
+    }
+  }
+  return false;
+}
+function machineProbe(env = process.env) {
+  return {
+    program: (name) => onPath(name, env),
+    pythonModule: (name) => succeeds("python3", ["-c", `import ${name}`]) || onPath("meson", env) && succeeds("meson", ["runpython", "-c", `import ${name}`]),
+    header: (name) => succeeds("cc", ["-E", "-x", "c", "-o", "/dev/null", "-"], `#include <${name}>
+`)
+  };
+}
+var MESON, COMPILER, LIBNUMA, succeeds;
 var init_prerequisites = __esm({
   "src/presets/prerequisites.ts"() {
     "use strict";
+    MESON = [
+      { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
+      { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
+      { what: "pkg-config", kind: "program", name: "pkg-config", debianPackage: "pkg-config" },
+      { what: "pyelftools (the python3 module elftools)", kind: "python-module", name: "elftools", debianPackage: "python3-pyelftools" }
+    ];
+    COMPILER = [
+      { what: "make", kind: "program", name: "make", debianPackage: "make" },
+      { what: "a C compiler (cc)", kind: "program", name: "cc", debianPackage: "gcc" }
+    ];
+    LIBNUMA = { what: "libnuma headers (numaif.h)", kind: "header", name: "numaif.h", debianPackage: "libnuma-dev" };
+    succeeds = (cmd, args, input) => spawnSync3(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
   }
 });
 
 // src/presets/userspace-build.ts
+import { join as join20, relative as relative2 } from "node:path";
+function legacyMakeTarget(tree) {
+  return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
+}
+function chooseUserspaceWay(tree, o) {
+  if (o.way === "meson") {
+    if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
+    return "meson";
+  }
+  if (o.way === "make") return "make";
+  return tree.hasMeson && (o.mesonAvailable || !tree.hasLegacyMake) ? "meson" : "make";
+}
+function planUserspaceBuild(tree, o) {
+  if (o.app === "kni-example" && !tree.hasKniExample) {
+    throw new UsageError(`${tree.root} has no examples/kni (DPDK after v22.07): the workload runs testpmd with net_kni ports instead`);
+  }
+  if (o.app === "testpmd" && !tree.hasTestpmd) throw new UsageError(`${tree.root} has no app/test-pmd: cannot run a net_kni workload`);
+  const way = chooseUserspaceWay(tree, o);
+  return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
+}
+function mesonPlan2(tree, o) {
+  const builddir = join20(o.cacheDir, "meson");
+  const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
+  const has = (name) => tree.mesonOptions.includes(name);
+  if (has("enable_kmods")) setup.push("-Denable_kmods=false");
+  if (has("tests")) setup.push("-Dtests=false");
+  if (has("enable_docs")) setup.push("-Denable_docs=false");
+  if (o.app === "kni-example" && has("examples")) setup.push("-Dexamples=kni");
+  if (o.app === "testpmd" && has("enable_apps")) setup.push("-Denable_apps=test-pmd");
+  if (has("disable_libs")) setup.push(`-Ddisable_libs=${UNUSED_OPTIONAL_LIBS.join(",")}`);
+  if (o.instructionSet === "generic") {
+    if (has("cpu_instruction_set")) setup.push("-Dcpu_instruction_set=generic");
+    else if (has("machine")) setup.push("-Dmachine=default");
+  }
+  if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
+  const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
+  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", builddir] },
+    { kind: "run", argv: setup },
+    { kind: "run", argv: ["ninja", "-C", builddir, target] },
+    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join20(builddir, target), program] },
+    { kind: "run", argv: ["rm", "-rf", builddir] }
+  ];
+  return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
+}
+function makePlan(tree, o) {
+  const bin = join20(o.cacheDir, "bin");
+  const jobs = `-j${o.jobs ?? 2}`;
+  if (o.app === "testpmd")
+    throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
+  const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
+  let built;
+  if (tree.hasLegacyMake) {
+    const target = legacyMakeTarget(tree);
+    const sdk = join20(o.cacheDir, target);
+    const exampleOut = join20(o.cacheDir, "kni-example");
+    steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
+    if (o.instructionSet === "generic") {
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
+    }
+    steps.push(
+      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
+      {
+        kind: "run",
+        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
+      }
+    );
+    built = join20(exampleOut, "kni");
+  } else {
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
+    built = join20(tree.root, "examples/kni/build/kni");
+  }
+  const program = join20(bin, "dpdk-kni");
+  steps.push({ kind: "run", argv: ["cp", built, program] });
+  return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
+}
+var UNUSED_OPTIONAL_LIBS, VIRTUAL_PORT_DRIVERS;
 var init_userspace_build = __esm({
   "src/presets/userspace-build.ts"() {
     "use strict";
     init_errors();
+    UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
+    VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
   }
 });
 
 // src/presets/userspace-cache.ts
-var CHUNK2;
+import { createHash as createHash2 } from "node:crypto";
+import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync9 } from "node:fs";
+import { homedir } from "node:os";
+import { join as join21 } from "node:path";
+function hashedPaths(app) {
+  const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
+  return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
+}
+function hashFile(hash, path2, buf) {
+  const fd = openSync6(path2, "r");
+  try {
+    for (; ; ) {
+      const n = readSync4(fd, buf, 0, CHUNK2, null);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync6(fd);
+  }
+}
+function hashTreeFiles(root, paths) {
+  const hash = createHash2("sha256");
+  const buf = Buffer.alloc(CHUNK2);
+  const visit = (rel) => {
+    let entries;
+    try {
+      entries = readdirSync9(join21(root, rel), { withFileTypes: true });
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOTDIR") {
+        hash.update(`F ${rel}\0`);
+        hashFile(hash, join21(root, rel), buf);
+        hash.update("\0");
+      }
+      return;
+    }
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      if (SKIP.has(e.name)) continue;
+      const child = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) visit(child);
+      else if (e.isFile()) {
+        hash.update(`F ${child}\0`);
+        hashFile(hash, join21(root, child), buf);
+        hash.update("\0");
+      } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
+    }
+  };
+  for (const p of [...paths].sort()) visit(p);
+  return hash.digest("hex");
+}
+function defaultCacheRoot(env = process.env) {
+  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join21(env.XDG_CACHE_HOME || join21(homedir(), ".cache"), "alloc-balance", "dpdk");
+}
+function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
+  const files = hashTreeFiles(tree.root, hashedPaths(app));
+  const digest = createHash2("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
+  const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
+  const key = `${restorePrefix}${digest}`;
+  return { key, restorePrefix, dir: join21(root, key), root };
+}
+var SKIP, CHUNK2;
 var init_userspace_cache = __esm({
   "src/presets/userspace-cache.ts"() {
     "use strict";
+    SKIP = /* @__PURE__ */ new Set([".git", "build", "__pycache__"]);
     CHUNK2 = 1 << 16;
   }
 });
 
 // src/presets/dpdk-kni.ts
+import { createHash as createHash3 } from "node:crypto";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join22 } from "node:path";
+function mesonOnPath(probe = machineProbe()) {
+  return probe.program("meson") && probe.program("ninja");
+}
+function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
+  const tree = requireKni(detectDpdkTree(treeDir));
+  const mesonAvailable = env.mesonAvailable ?? mesonOnPath();
+  const notes = [];
+  const app = tree.hasKniExample ? "kni-example" : "testpmd";
+  if (app === "testpmd") {
+    notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
+  }
+  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir3(), `alloc-balance-kni-${createHash3("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
+  notes.push(`module: ${moduleBuild.description}`);
+  const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
+  const way = options2.build === "kbuild" ? "auto" : options2.build;
+  const instructionSet = env.instructionSet ?? "native";
+  const cache = userspaceCache(tree, app, [way, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers, instructionSet });
+  notes.push(`workload program: ${userspaceBuild.description} for the ${instructionSet} instruction set, cached as ${cache.key}`);
+  const workload = kniWorkload({
+    app,
+    program: userspaceBuild.program,
+    ports: options2.ports,
+    portSource: app === "testpmd" ? "null" : options2.portSource,
+    cpus: env.cpus ?? 2,
+    ealArgs: options2.ealArgs,
+    appArgs: options2.appArgs,
+    holdSeconds: env.holdSeconds ?? 1,
+    readyTimeoutSeconds: env.readyTimeoutSeconds ?? 120
+  });
+  const interfaces = kniInterfaceNames(app, app === "testpmd" ? options2.ports.map((_, i) => i) : options2.ports);
+  return {
+    tree,
+    moduleBuild,
+    userspaceBuild,
+    cache,
+    app,
+    workload,
+    interfaces,
+    moduleName: "rte_kni",
+    moduleArgs: kniModuleArgs(options2),
+    track: defaultKniTrack(),
+    pairs: KNI_PAIRS,
+    hugepages: options2.hugepages ?? kniHugepages(options2.ports.length),
+    notes
+  };
+}
 var init_dpdk_kni = __esm({
   "src/presets/dpdk-kni.ts"() {
     "use strict";
@@ -37420,6 +38402,53 @@ var init_dpdk_kni = __esm({
 });
 
 // src/run/preset.ts
+import { join as join23, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync25 } from "node:fs";
+function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
+  if (settings.preset === "none" || !settings.dpdk) return null;
+  const options2 = settings.dpdk;
+  return {
+    prepare(treeDir, side2, workDir) {
+      const dpdkDir = resolve8(treeDir, settings.moduleDir);
+      const moduleOutDir = join23(workDir, `rte_kni-${side2}`);
+      const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
+        mesonAvailable: mesonOnPath(probe),
+        moduleOutDir,
+        cpus: settings.target === "vm" ? settings.vm.cpus : void 0,
+        holdSeconds: settings.workload.holdSeconds,
+        readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
+        // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
+        instructionSet: settings.target === "vm" ? "generic" : "native"
+      });
+      const checkPrerequisites = () => {
+        const cached = existsSync25(preset.userspaceBuild.program);
+        const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
+        const missing = missingRequirements(needed, probe);
+        if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
+      };
+      const { readyCommand, env, ...workload } = preset.workload;
+      return {
+        build: {
+          moduleDir: dpdkDir,
+          buildCommand: "",
+          // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
+          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
+          moduleName: preset.moduleName,
+          moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
+          output: preset.moduleBuild.output,
+          writable: [moduleOutDir, preset.cache.dir]
+        },
+        userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
+        checkPrerequisites,
+        workload,
+        readyCommand,
+        env,
+        hugepages: preset.hugepages,
+        notes: preset.notes
+      };
+    }
+  };
+}
 var init_preset = __esm({
   "src/run/preset.ts"() {
     "use strict";
@@ -37430,8 +38459,9 @@ var init_preset = __esm({
 });
 
 // src/run/pipeline.ts
-import { tmpdir as tmpdir2, hostname } from "node:os";
-import { join as join16, resolve as resolve6 } from "node:path";
+import { mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync3, rmSync as rmSync9, writeFileSync as writeFileSync14 } from "node:fs";
+import { tmpdir as tmpdir4, hostname } from "node:os";
+import { join as join24, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -37454,7 +38484,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join16(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join24(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -37463,7 +38493,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join16(outDir, source.side),
+      outDir: join24(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile
@@ -37476,7 +38506,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
   return { base: sides2.base, pr: sides2.pr, comparison };
 }
-function buildReport(settings, runner, env, measured, change) {
+function buildReport(settings, runner, env, measured, change, runInputs) {
   const report = {
     schema: "alloc-balance/report@1",
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
@@ -37495,13 +38525,66 @@ function buildReport(settings, runner, env, measured, change) {
       headRepo: change.headRepo,
       isFork: change.isFork
     };
+    if (runInputs) report.localRun = { repository: change.repository, tool: actionSource(env), inputs: runInputs };
   }
   return report;
+}
+function actionSource(env) {
+  const repo = env.GITHUB_ACTION_REPOSITORY ?? "";
+  return repo ? `${repo}${env.GITHUB_ACTION_REF ? `@${env.GITHUB_ACTION_REF}` : ""}` : "";
 }
 function trackedPairs(settings, measured) {
   if (settings.track !== "auto") return settings.track.map(pairName);
   const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
   return [...new Set(names)];
+}
+function writeReport(outDir, report) {
+  mkdirSync12(outDir, { recursive: true });
+  const file = join24(outDir, "report.json");
+  writeFileSync14(file, `${JSON.stringify(report, null, 2)}
+`);
+  return file;
+}
+async function checkChange(settings, io, change, outDir) {
+  const state = new StateRecorder(io.saveState);
+  const onTempDir = (dir) => state.tempDir(dir);
+  const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
+  const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
+  const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
+  const workDir = mkdtempSync3(join24(tmpdir4(), "alloc-balance-src-"));
+  state.tempDir(workDir);
+  let trees;
+  try {
+    trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
+  } catch (e) {
+    rmSync9(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
+  let measured;
+  let canary;
+  try {
+    const preset = expandPreset(settings, runner.kernel.buildDir);
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join24(outDir, "canary")));
+    measured = await measure(
+      settings,
+      {
+        base: { side: "base", ref: change.base.ref, sha: trees.baseSha, dir: trees.base },
+        pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
+      },
+      runner,
+      measureIo,
+      outDir,
+      preset
+    );
+  } finally {
+    await trees.dispose();
+    rmSync9(workDir, { recursive: true, force: true });
+  }
+  if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
+  const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
+  if (canary) report.canary = canary;
+  return { report, reportPath: writeReport(outDir, report) };
 }
 var init_pipeline = __esm({
   "src/run/pipeline.ts"() {
@@ -37557,9 +38640,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync23, mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync2, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname10, join as join17, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync26, mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync10, writeFileSync as writeFileSync15 } from "node:fs";
+import { tmpdir as tmpdir5 } from "node:os";
+import { dirname as dirname12, join as join25, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
@@ -37581,26 +38664,26 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join17(repoRoot, "demo", "kni-like");
-  if (!existsSync23(join17(fixtureDir, "kni_like.c")))
+  const fixtureDir = join25(repoRoot, "demo", "kni-like");
+  if (!existsSync26(join25(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve7(values.out) : mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync4(join25(tmpdir5(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   await setupLab({ log: (l) => console.log(`   ${l}`) });
   const lab = findLabKernel();
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync2(join17(tmpdir3(), "alloc-balance-demo-"));
+  const work = mkdtempSync4(join25(tmpdir5(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join17(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join25(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
         workload: `${repo.app} -n 2`,
-        "vm-folders": dirname10(repo.app),
+        "vm-folders": dirname12(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
         cycles,
@@ -37622,7 +38705,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join17(work, "trees")
+      join25(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -37658,23 +38741,23 @@ async function demoCommand(args) {
       return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync12(outDir, { recursive: true });
-    writeFileSync14(join17(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync13(outDir, { recursive: true });
+    writeFileSync15(join25(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync14(join17(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync15(join25(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join17(outDir, "report.json")}; PR comment as markdown: ${join17(outDir, "comment.md")}`);
+    console.log(`report: ${join25(outDir, "report.json")}; PR comment as markdown: ${join25(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync8(work, { recursive: true, force: true });
+    if (!values.keep) rmSync10(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -37698,17 +38781,163 @@ var init_demo = __esm({
   }
 });
 
+// src/cli/run.ts
+var run_exports = {};
+__export(run_exports, {
+  RUN_OPTIONS: () => RUN_OPTIONS,
+  runCommand: () => runCommand2
+});
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, writeFileSync as writeFileSync16 } from "node:fs";
+import { tmpdir as tmpdir6 } from "node:os";
+import { join as join26, resolve as resolve11 } from "node:path";
+function revParse(repo, ref, option) {
+  try {
+    return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
+      cwd: repo,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"]
+    }).trim();
+  } catch {
+    throw new UsageError(`run: ${option} ${ref} is no commit of the repository in ${repo}; fetch it first (git fetch origin ${ref})`);
+  }
+}
+async function runCommand2(args) {
+  const { values } = readArgs("run", args, RUN_OPTIONS);
+  const text2 = (name) => {
+    const v = values[name];
+    return v === void 0 ? "" : v;
+  };
+  if (!text2("base")) throw new UsageError("run: --base REF is required: the commit or ref to compare against, e.g. --base origin/main");
+  if (values.out === "") throw new UsageError("run: --out needs a folder");
+  const repo = resolve11(text2("repo") || ".");
+  try {
+    execFileSync2("git", ["rev-parse", "--git-dir"], { cwd: repo, stdio: "ignore" });
+  } catch {
+    throw new UsageError(`run: ${repo} is not a git repository: run it in a clone of the module's repository, or give --repo DIR`);
+  }
+  const baseSha = revParse(repo, text2("base"), "--base");
+  const headRef = text2("head") || "HEAD";
+  const headSha = revParse(repo, headRef, "--head");
+  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync5(join26(tmpdir6(), "alloc-balance-run-"));
+  const settings = parseSettings((name) => {
+    if (name === "mode") return "collect";
+    if (name === "output-dir") return outDir;
+    return LOCAL_RUN_INPUTS.includes(name) ? text2(name) : "";
+  });
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new UsageError(
+      "run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ..."
+    );
+  }
+  findSandboxLauncher();
+  console.log(`== output: ${outDir}`);
+  console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
+  const change = {
+    event: "workflow_dispatch",
+    action: "",
+    repository: "local/repository",
+    base: { ref: text2("base"), sha: baseSha },
+    head: { ref: headRef, sha: headSha },
+    prNumber: null,
+    isFork: false,
+    headRepo: ""
+  };
+  const cancellation = cancelOnSignals();
+  const log = (line) => console.log(`   ${line}`);
+  try {
+    const { report, reportPath } = await checkChange(
+      settings,
+      {
+        log,
+        group: async (name, fn) => {
+          console.log(`== ${name}`);
+          return fn();
+        },
+        workspace: repo,
+        saveState: () => {
+        },
+        env: process.env,
+        cliPath: cliPath(),
+        nodePath: process.execPath,
+        signal: cancellation.signal,
+        prepareLab: async (release) => {
+          console.log("== lab: QEMU, kernel image and matching headers");
+          await setupLab({ release, log });
+          return findLabKernel(release);
+        }
+      },
+      change,
+      outDir
+    );
+    if (cancellation.signal.aborted) {
+      console.log(`run: cancelled (${cancellation.signal.reason.message})`);
+      return EXIT.cancelled;
+    }
+    mkdirSync14(outDir, { recursive: true });
+    const commentFile = join26(outDir, "comment.md");
+    writeFileSync16(commentFile, renderComment([report], { checkName: settings.checkName }));
+    console.log("");
+    console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
+    console.log("");
+    console.log(`report: ${reportPath}; PR comment as markdown: ${commentFile}`);
+    const verdict = report.comparison.verdict;
+    return verdict === "fail" && settings.failOn === "never" ? EXIT.ok : VERDICT_EXIT[verdict];
+  } finally {
+    cancellation.dispose();
+  }
+}
+var OWN_OPTIONS, RUN_OPTIONS;
+var init_run = __esm({
+  "src/cli/run.ts"() {
+    "use strict";
+    init_bundle_paths();
+    init_errors();
+    init_lab_kernel();
+    init_setup();
+    init_text();
+    init_cancellation();
+    init_comment2();
+    init_pipeline();
+    init_build_sandbox();
+    init_local_run();
+    init_settings();
+    init_args();
+    init_exit_codes();
+    OWN_OPTIONS = {
+      base: { type: "string" },
+      head: { type: "string" },
+      repo: { type: "string" },
+      out: { type: "string" }
+    };
+    RUN_OPTIONS = {
+      ...OWN_OPTIONS,
+      ...Object.fromEntries(LOCAL_RUN_INPUTS.map((name) => [name, { type: "string" }]))
+    };
+  }
+});
+
 // package.json
 var package_default = {
   name: "alloc-balance",
   version: "0.1.0",
   description: "Proves on every pull request that a kernel module patch does not leak kernel memory: traces allocator/releaser pairs across workload cycles on a real kernel and compares base with PR.",
   license: "MIT",
+  author: "alloc-balance contributors",
   type: "module",
   private: true,
   bin: {
     "alloc-balance": "dist/cli.js"
   },
+  files: [
+    "dist/",
+    "action.yml",
+    "canary/",
+    "demo/",
+    "LICENSE",
+    "README.md",
+    "CHANGELOG.md"
+  ],
   engines: {
     node: ">=20"
   },
@@ -37721,24 +38950,23 @@ var package_default = {
     demo: "node dist/cli.js demo",
     "test:unit": "vitest run --project unit",
     lint: "biome ci",
-    format: "biome format --write && biome lint --write"
+    format: "biome format --write && biome lint --write",
+    "release-check": "node scripts/release-check.mjs"
   },
-  dependencies: {
+  devDependencies: {
+    "@action-validator/core": "^0.6.0",
     "@actions/cache": "^6.3.0",
     "@actions/core": "^3.0.1",
     "@actions/github": "^9.1.1",
     "@actions/glob": "^0.7.0",
-    "@octokit/plugin-retry": "^8.1.1",
-    "@octokit/plugin-throttling": "^11.0.5",
-    bottleneck: "^2.19.5"
-  },
-  devDependencies: {
-    "@action-validator/core": "^0.6.0",
     "@biomejs/biome": "^2.6.9",
     "@octokit/openapi": "^23.0.2",
+    "@octokit/plugin-retry": "^8.1.1",
+    "@octokit/plugin-throttling": "^11.0.5",
     "@types/node": "^20.19.43",
     ajv: "^8.20.0",
     "ajv-formats": "^3.0.1",
+    bottleneck: "^2.19.5",
     esbuild: "^0.28.2",
     "github-markdown-css": "^5.9.0",
     marked: "^18.2.1",
@@ -37760,7 +38988,8 @@ var COMMANDS = {
   compare: async () => (await Promise.resolve().then(() => (init_compare2(), compare_exports))).compareCommand,
   lab: async () => (await Promise.resolve().then(() => (init_lab(), lab_exports))).labCommand,
   target: async () => (await Promise.resolve().then(() => (init_target(), target_exports))).targetCommand,
-  demo: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand
+  demo: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand,
+  run: async () => (await Promise.resolve().then(() => (init_run(), run_exports))).runCommand
 };
 var wantsHelp = (args) => args.includes("--help") || args.includes("-h");
 async function main(argv) {

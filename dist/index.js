@@ -74043,6 +74043,7 @@ var INPUTS = {
   inconclusive: choice("fail", ["fail", "neutral"]),
   "github-token": text("${{ github.token }}"),
   "check-name": text("alloc-balance"),
+  comment: choice("always", ["always", "on-change", "on-failure"]),
   reports: text(),
   "base-ref": text(),
   "head-ref": text(),
@@ -74070,6 +74071,9 @@ var INPUTS = {
   "dpdk-drivers": text()
 };
 var INPUT_NAMES = Object.keys(INPUTS);
+function actionYmlDefault(spec2) {
+  return String(spec2.default);
+}
 function spec(name, kind) {
   const s = INPUTS[name];
   if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
@@ -74327,6 +74331,7 @@ function parseSettings(read2) {
     inconclusive: readChoice(read2, "inconclusive"),
     githubToken: readText(read2, "github-token"),
     checkName: readText(read2, "check-name"),
+    comment: readChoice(read2, "comment"),
     reports: readText(read2, "reports"),
     baseRef: readText(read2, "base-ref"),
     headRef: readText(read2, "head-ref"),
@@ -74354,6 +74359,41 @@ function parseSettings(read2) {
     throw new InputError("workload", "", "a shell command to start and stop each cycle (or preset: dpdk-kni)");
   }
   return settings;
+}
+
+// src/settings/local-run.ts
+var GITHUB_ONLY = /* @__PURE__ */ new Set([
+  "mode",
+  "inconclusive",
+  "comment",
+  "github-token",
+  "check-name",
+  "reports",
+  "base-ref",
+  "head-ref",
+  "pr-number",
+  "allow-fork-code",
+  "approval-label",
+  "output-dir"
+]);
+var LOCAL_RUN_INPUTS = INPUT_NAMES.filter((name) => !GITHUB_ONLY.has(name));
+function givenRunInputs(read2) {
+  const given = {};
+  for (const name of LOCAL_RUN_INPUTS) {
+    const value = read2(name).trim();
+    if (value !== "" && value !== actionYmlDefault(INPUTS[name])) given[name] = value;
+  }
+  return given;
+}
+function shellWord(text2) {
+  if (/^[A-Za-z0-9_./:=@%+,-][A-Za-z0-9_./:=@%+,#-]*$/.test(text2)) return text2;
+  return `'${text2.replace(/'/g, `'\\''`)}'`;
+}
+function runOptions(given) {
+  return Object.entries(given).map(([name, value]) => {
+    const oneLine = name === "track" ? value.split(/\s*[\n,]\s*/).filter(Boolean).join(",") : value;
+    return `--${name} ${shellWord(oneLine)}`;
+  });
 }
 
 // src/run/pipeline.ts
@@ -74476,6 +74516,13 @@ function slope(values) {
 function leakRate(afterEachCycle, finalOutstanding) {
   if (afterEachCycle.length >= 2) return round2(slope(afterEachCycle));
   return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
+}
+function leakedBytesPerCycle(pair) {
+  if (pair.leakedPerCycle <= 0) return 0;
+  const objects2 = pair.objects.filter((o) => o.inModule !== false);
+  if (objects2.length === 0 || objects2.some((o) => o.bytes === void 0)) return null;
+  const mean = objects2.reduce((sum2, o) => sum2 + (o.bytes ?? 0), 0) / objects2.length;
+  return Math.round(pair.leakedPerCycle * mean);
 }
 
 // src/core/analysis-problems.ts
@@ -79627,14 +79674,20 @@ async function findOpenCheckRun(client2, where2) {
 }
 
 // src/github/comment.ts
+import { createHash as createHash2 } from "node:crypto";
 function commentMarker(checkName) {
   const name = checkName.replace(/--+/g, "-").replace(/[<>]/g, "").trim();
   return `<!-- alloc-balance:${name} -->`;
 }
-function commentBody(checkName, markdown) {
-  const marker2 = commentMarker(checkName);
-  return `${marker2}
-${truncateText(markdown, COMMENT_MAX_CHARS - marker2.length - 1)}`;
+function digestLine(verdict, headline) {
+  return `<!-- alloc-balance-digest:${createHash2("sha256").update(`${verdict}
+${headline}`).digest("hex").slice(0, 16)} -->`;
+}
+function commentBody(checkName, markdown, digest = "") {
+  const head = digest ? `${commentMarker(checkName)}
+${digest}` : commentMarker(checkName);
+  return `${head}
+${truncateText(markdown, COMMENT_MAX_CHARS - head.length - 1)}`;
 }
 async function findComment(client2, target) {
   const marker2 = commentMarker(target.checkName);
@@ -79646,14 +79699,19 @@ async function findComment(client2, target) {
   });
   for await (const page of pages) {
     for (const comment of page.data) {
-      if (comment.body?.includes(marker2)) return { id: comment.id, url: comment.html_url };
+      if (comment.body?.includes(marker2)) return { id: comment.id, url: comment.html_url, body: comment.body };
     }
   }
   return null;
 }
-async function upsertComment(client2, target, markdown) {
-  const body2 = commentBody(target.checkName, markdown);
+async function writeComment(client2, target, markdown, policy) {
+  const digest = digestLine(policy.verdict, policy.headline);
   const existing = await findComment(client2, target);
+  if (!existing && policy.when === "on-failure" && policy.verdict === "pass") return null;
+  if (existing && policy.when === "on-change" && existing.body.includes(digest)) return { id: existing.id, url: existing.url, action: "unchanged" };
+  return put(client2, target, commentBody(target.checkName, markdown, digest), existing);
+}
+async function put(client2, target, body2, existing) {
   if (existing) {
     const { data: data2 } = await client2.rest.issues.updateComment({
       owner: target.owner,
@@ -79728,9 +79786,15 @@ async function publishResults(client2, request2, log2) {
   };
   if (client2 && request2.prNumber !== null) {
     try {
-      const posted = await upsertComment(client2, { ...request2.repo, issueNumber: request2.prNumber, checkName: request2.checkName }, request2.markdown);
-      outcome.commentUrl = posted.url;
-      log2.info(`PR comment ${posted.action}: ${posted.url}`);
+      const target = { ...request2.repo, issueNumber: request2.prNumber, checkName: request2.checkName };
+      const when = request2.comment ?? "always";
+      const posted = await writeComment(client2, target, request2.markdown, { when, verdict: request2.verdict, headline: request2.headline });
+      if (posted === null) log2.info(`PR comment: none written (comment: ${when}, verdict ${request2.verdict}, no earlier comment)`);
+      else {
+        outcome.commentUrl = posted.url;
+        const how = posted.action === "unchanged" ? "left as it was (comment: on-change, the same verdict and figures)" : posted.action;
+        log2.info(`PR comment ${how}: ${posted.url}`);
+      }
     } catch (error2) {
       warn(describeApiError(error2, `Commenting on pull request #${request2.prNumber}`, "comment"));
     }
@@ -80418,6 +80482,8 @@ var PendingEvent = class {
   cycle = 0;
   method = "function";
   cache = "";
+  /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
+  bytes = void 0;
   frames = [];
   /** lineContext() of the event's line. */
   context = 0;
@@ -80645,7 +80711,8 @@ function assembleResult(states, t) {
       caller: o.acc.caller,
       inModule: o.acc.inModule,
       cycle: index(o.cycle),
-      ...o.stack ? { stack: o.stack } : {}
+      ...o.stack ? { stack: o.stack } : {},
+      ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
     }));
     return {
       alloc: p.spec.alloc,
@@ -80692,12 +80759,16 @@ function kmemFields(line, args) {
   const csEnd = cs < ptrAt ? ptrAt : line.indexOf(" ", cs) < 0 ? void 0 : line.indexOf(" ", cs);
   return { callSite: line.slice(cs + 10, csEnd).trim(), ptr, ptrAt };
 }
-function kmemCache(line, from) {
+function kmemBytes(line, from) {
   const at = line.indexOf(" bytes_alloc=", from);
-  if (at < 0) return "";
+  if (at < 0) return void 0;
   const end = line.indexOf(" ", at + 13);
   const bytes = Number(line.slice(at + 13, end < 0 ? void 0 : end));
-  return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(" accounted=true", at)) : "";
+  return Number.isInteger(bytes) ? bytes : void 0;
+}
+function kmemCache(line, from) {
+  const bytes = kmemBytes(line, from);
+  return bytes === void 0 ? "" : kmallocCache(bytes, line.includes(" accounted=true", line.indexOf(" bytes_alloc=", from)));
 }
 function parseProbeLine(line, args) {
   const close = line.indexOf(")", args);
@@ -80807,6 +80878,7 @@ var TraceAnalyzer = class {
     p.address = "";
     p.method = "function";
     p.cache = "";
+    p.bytes = void 0;
     return p;
   }
   /** A stack block, if one was open, has ended: its owner is complete. */
@@ -80986,7 +81058,10 @@ var TraceAnalyzer = class {
     const f = kmemFields(line, args);
     if (f === null) return;
     const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context5);
-    if (p !== null) p.cache = kmemCache(line, f.ptrAt);
+    if (p !== null) {
+      p.cache = kmemCache(line, f.ptrAt);
+      p.bytes = kmemBytes(line, f.ptrAt);
+    }
   }
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
   probe(line, args, context5) {
@@ -81113,7 +81188,7 @@ var TraceAnalyzer = class {
       if (old !== void 0) ledger.shadowed.push(old);
       const cache = p.cache;
       if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, fn: t.fn });
+      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
     }
   }
   marker(text2) {
@@ -82359,7 +82434,7 @@ function splatOf(line, crashOnly = false) {
 }
 
 // src/lab/guest-scripts.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 var MARKER2 = "alloc-balance-guest:";
 var EXIT_CODE_FILE = "guest-exit-code";
 var CTL_TAG = "ctl";
@@ -82428,7 +82503,7 @@ halt_now
 }
 var DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function initFingerprint() {
-  return createHash2("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+  return createHash3("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
   const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
@@ -83138,8 +83213,9 @@ function series(values, length) {
   while (out.length < length) out.push(values[values.length - 1]);
   return out;
 }
+var CHART_SIZE = { width: 700, height: 280 };
 function yRange(values) {
-  const low = Math.floor(Math.min(0, ...values)) - 1;
+  const low = Math.floor(Math.min(0, ...values));
   const high = Math.max(Math.ceil(Math.max(...values)), low + MIN_SPAN);
   return [low, high];
 }
@@ -83151,7 +83227,10 @@ function growthChart(row) {
   const b = series(base2, n);
   const p = series(pr, n);
   const [low, high] = yRange([...b, ...p]);
-  const init = { themeVariables: { xyChart: { plotColorPalette: `${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } } };
+  const init = {
+    xyChart: CHART_SIZE,
+    themeVariables: { xyChart: { plotColorPalette: `transparent, ${LINE_COLOURS.base}, ${LINE_COLOURS.pr}` } }
+  };
   const padNote = base2.length !== pr.length ? `
 
 The shorter run is drawn flat after its last cycle (base ${base2.length} cycles, PR ${pr.length}).` : "";
@@ -83162,6 +83241,7 @@ The shorter run is drawn flat after its last cycle (base ${base2.length} cycles,
     `    title "${row.pair}: base (blue) vs PR (orange)"`,
     `    x-axis "cycle" [${Array.from({ length: n }, (_, k) => k + 1).join(", ")}]`,
     `    y-axis "outstanding objects" ${low} --> ${high}`,
+    `    bar [${new Array(n).fill(0).join(", ")}]`,
     `    line [${b.join(", ")}]`,
     `    line [${p.join(", ")}]`,
     "```"
@@ -83175,10 +83255,19 @@ function escapeCell(text2) {
 function pairCell(f) {
   return f ? `${f.allocs}/${f.frees}` : "\u2014";
 }
-function leakedCell(row) {
+function bytesText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, "KiB"] : [bytes / (1024 * 1024), "MiB"];
+  return `${round1(value)} ${unit}`;
+}
+function round1(n) {
+  return String(Math.round(n * 10) / 10);
+}
+function leakedCell(row, prBytes) {
   if (row.countedOnly) return "\xB7";
   const side = (f) => f ? fmt(f.leakedPerCycle) : "\u2014";
-  return `${side(row.base)} \u2192 ${side(row.pr)}`;
+  const bytes = prBytes === void 0 || !row.pr || row.pr.leakedPerCycle <= 0 ? "" : `<br>${prBytes === null ? "? B" : bytesText(prBytes)}`;
+  return `${side(row.base)} \u2192 ${side(row.pr)}${bytes}`;
 }
 function locationText(location, source) {
   const url2 = source ? sourceUrl2(location, source) : null;
@@ -83191,9 +83280,17 @@ function siteCell(row, source) {
   const loc = row.location ? ` ${locationText(row.location, row.pr ? source : void 0)}` : "";
   return `&nbsp;&nbsp;\`${escapeCell(row.caller)}\`${loc}${where2}`;
 }
-function tableRow(row, verdict, source) {
+function tableRow(row, verdict, source, pr) {
   const change = row.countedOnly ? "\xB7" : signed2(row.change);
-  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  const pair = showsBytes(row, pr) ? pr?.pairs.find((p) => pairName(p) === row.pair) : void 0;
+  const cells = [
+    statusLabel(row.status, verdict),
+    siteCell(row, source),
+    pairCell(row.base),
+    pairCell(row.pr),
+    leakedCell(row, pair && leakedBytesPerCycle(pair)),
+    change
+  ];
   return `| ${cells.join(" | ")} |`;
 }
 var TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
@@ -83204,16 +83301,44 @@ ${body2}
 
 </details>`;
 }
+function groupObjects(objects2) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const o of objects2) {
+    const key = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
+    let g = groups2.get(key);
+    if (g === void 0) {
+      g = { caller: o.caller, location: o.location, stack: o.stack, cycles: [], addresses: [], bytes: 0 };
+      groups2.set(key, g);
+    }
+    if (!g.cycles.includes(o.cycle)) g.cycles.push(o.cycle);
+    g.addresses.push(o.address);
+    g.bytes = g.bytes === void 0 || o.bytes === void 0 ? void 0 : g.bytes + o.bytes;
+  }
+  for (const g of groups2.values()) g.cycles.sort((a, b) => a - b);
+  return [...groups2.values()].sort((a, b) => b.addresses.length - a.addresses.length);
+}
+var ADDRESSES_SHOWN = 3;
+function cyclesText(cycles) {
+  const name = (c) => c === 0 ? "load" : String(c);
+  if (cycles.length === 1) return cycles[0] === 0 ? "at load" : `cycle ${cycles[0]}`;
+  const consecutive = cycles.every((c, k) => k === 0 || c === cycles[k - 1] + 1);
+  return consecutive ? `cycles ${name(cycles[0])}\u2013${cycles[cycles.length - 1]}` : `cycles ${cycles.map(name).join(", ")}`;
+}
 function objectsBlock(side, pairs, source) {
   const lines = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
     lines.push(`**${pairName(p)}**`, "");
-    for (const o of objs) {
-      const loc = o.location ? ` (${locationText(o.location, source)})` : "";
-      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(" \u2190 "))}\`` : "";
-      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+    for (const g of groupObjects(objs)) {
+      const n = g.addresses.length;
+      const loc = g.location ? ` (${locationText(g.location, source)})` : "";
+      const size = g.bytes !== void 0 ? `, ${bytesText(g.bytes)}` : "";
+      const shown = g.addresses.slice(0, ADDRESSES_SHOWN).map((a) => `\`${a}\``);
+      const more = n > ADDRESSES_SHOWN ? ` and ${n - ADDRESSES_SHOWN} more` : "";
+      const stack = g.stack?.length ? `<br>stack: \`${escapeCell(g.stack.join(" \u2190 "))}\`` : "";
+      const count = n === 1 ? "1 object" : `${n} objects`;
+      lines.push(`- **${count}** from \`${escapeCell(g.caller)}\`${loc}, ${cyclesText(g.cycles)}${size}${stack}<br>at ${shown.join(", ")}${more}`);
     }
     lines.push("");
   }
@@ -83235,8 +83360,19 @@ function growthBlock(c) {
   if (parts.length === 0) return null;
   return details("Outstanding objects after each cycle", parts.join("\n").trimEnd());
 }
+function repeatsHeadline(reason, headline) {
+  if (headline.includes(reason)) return true;
+  const colon = reason.indexOf(": ");
+  if (colon <= 0) return false;
+  const pair = reason.slice(0, colon);
+  return headline.replace(` on ${pair}`, "").includes(reason.slice(colon + 2));
+}
 function problemsBlock(c, base2, pr) {
-  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base2?.problems ?? []).map((p) => `- base: ${p}`)];
+  const lines = [
+    ...c.reasons.filter((r) => !repeatsHeadline(r, c.headline)).map((r) => `- ${r}`),
+    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
+    ...(base2?.problems ?? []).map((p) => `- base: ${p}`)
+  ];
   const unmatched = [
     ...(pr?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- PR: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`),
     ...(base2?.pairs ?? []).filter((p) => p.unmatchedFrees > 0).map((p) => `- base: ${pairName(p)}: ${p.unmatchedFrees} free(s) of objects allocated before the trace began`)
@@ -83264,9 +83400,16 @@ function crossCheckBlock(base2, pr) {
   if (lines.length === 0) return null;
   return details("Cross-checks", lines.join("\n"));
 }
-function sides(c, context5) {
+var MODULE_ROW_NOTE = "(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites";
+var BYTES_NOTE = "bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)";
+function showsBytes(row, pr) {
+  return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
+}
+function sides(c, context5, pr) {
   const side = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
-  return `<sub>${side("base", c.base)} \xB7 ${side("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context5 ? `<br>${context5}` : ""}</sub>`;
+  const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : "", c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ""].filter((n) => n !== "");
+  const note = notes.map((n) => `${n}<br>`).join("");
+  return `<sub>${note}${side("base", c.base)} \xB7 ${side("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context5 ? `<br>${context5}` : ""}</sub>`;
 }
 function cutNote(rows2, blocks2, limit) {
   const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks2 ? `${blocks2} detail section${blocks2 === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
@@ -83288,8 +83431,8 @@ function renderMarkdown(c, opts = {}) {
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr)
   ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source));
-  const footer = ["", sides(c, opts.context)];
+  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
+  const footer = ["", sides(c, opts.context, opts.pr)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];
     if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
@@ -83483,6 +83626,45 @@ function whatToDoMarkdown(run2) {
   return `Not a pass: an inconclusive run is evidence neither of balance nor of a leak. **What to do:** ${actions.join("; ")}.`;
 }
 
+// src/report/reproduce.ts
+function toolCommand(tool) {
+  const at = tool.indexOf("@");
+  if (tool === "") return "node dist/cli.js";
+  const spec2 = at < 0 ? `github:${tool}` : `github:${tool.slice(0, at)}#${tool.slice(at + 1)}`;
+  return `npx --yes ${shellWord(spec2)}`;
+}
+function reproduceCommands(report, serverUrl = DEFAULT_SERVER_URL) {
+  const local = report.localRun;
+  const change = report.change;
+  const base2 = change?.baseSha || report.base.sha;
+  const head = change?.headSha || report.pr.sha;
+  if (!local || !change || !base2 || !head || !local.repository) return null;
+  const name = local.repository.split("/").pop() ?? "repo";
+  const fetch2 = change.prNumber !== null ? `git fetch origin pull/${change.prNumber}/head ${base2}` : `git fetch origin ${head} ${base2}`;
+  const run2 = ["sudo", toolCommand(local.tool), "run", "--base", base2, "--head", head, ...runOptions(local.inputs)].join(" ");
+  return [`git clone ${serverUrl}/${local.repository}.git && cd ${shellWord(name)}`, fetch2, run2];
+}
+function reproduceMarkdown(report, opts = {}) {
+  const commands = reproduceCommands(report, opts.serverUrl || DEFAULT_SERVER_URL);
+  if (commands === null) return "";
+  const fromCheckout = report.localRun?.tool === "" ? " (`node dist/cli.js`: from a checkout of alloc-balance, the action this workflow ran with `uses: ./`)" : "";
+  const lines = [
+    "",
+    "<details><summary>Reproduce locally</summary>",
+    "",
+    `On Debian 12 or Ubuntu, as root: the same check, base against PR${fromCheckout}. It prints the table and writes the report, the comment and the traces to a new folder under /tmp (\`--out DIR\` to choose); with \`target: vm\` it first installs QEMU and a kernel with apt. Build what the workflow built before this step (a workload outside the module's tree) first.`,
+    "",
+    "```sh",
+    ...commands,
+    "```"
+  ];
+  if (opts.artifactsUrl) {
+    lines.push("", `This run's report, traces and logs: the [run's artifacts](${opts.artifactsUrl}), when the workflow uploads its \`output-dir\`.`);
+  }
+  lines.push("", "</details>", "");
+  return lines.join("\n");
+}
+
 // src/run/comment.ts
 function headSource(report, serverUrl) {
   const sha = report.change?.headSha || report.pr.sha;
@@ -83531,8 +83713,8 @@ function escapeHtml(text2) {
   return text2.replace(/</g, "&lt;");
 }
 function section(report, title, limit, opts) {
-  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report) + reproduceMarkdown(report, { serverUrl, artifactsUrl: opts.artifactsUrl ?? (opts.runUrl ? `${opts.runUrl}#artifacts` : null) });
   return renderMarkdown(report.comparison, {
     limit: limit - logs.length,
     title,
@@ -83569,7 +83751,7 @@ import { join as join22, resolve as resolve10 } from "node:path";
 import { existsSync as existsSync18 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join21 } from "node:path";
 
@@ -83992,7 +84174,7 @@ function makePlan(tree, o) {
 }
 
 // src/presets/userspace-cache.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join20 } from "node:path";
@@ -84015,7 +84197,7 @@ function hashFile(hash, path12, buf) {
   }
 }
 function hashTreeFiles(root, paths) {
-  const hash = createHash3("sha256");
+  const hash = createHash4("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
     let entries;
@@ -84051,7 +84233,7 @@ function defaultCacheRoot(env = process.env) {
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash3("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const digest = createHash4("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
   const key = `${restorePrefix}${digest}`;
@@ -84070,7 +84252,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join21(tmpdir3(), `alloc-balance-kni-${createHash4("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join21(tmpdir3(), `alloc-balance-kni-${createHash5("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -84200,7 +84382,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
   return { base: sides2.base, pr: sides2.pr, comparison };
 }
-function buildReport(settings, runner, env, measured, change) {
+function buildReport(settings, runner, env, measured, change, runInputs) {
   const report = {
     schema: "alloc-balance/report@1",
     runner: { name: runnerName(env), kernel: runner.kernel.release, target: settings.target },
@@ -84219,16 +84401,24 @@ function buildReport(settings, runner, env, measured, change) {
       headRepo: change.headRepo,
       isFork: change.isFork
     };
+    if (runInputs) report.localRun = { repository: change.repository, tool: actionSource(env), inputs: runInputs };
   }
   return report;
+}
+function actionSource(env) {
+  const repo = env.GITHUB_ACTION_REPOSITORY ?? "";
+  return repo ? `${repo}${env.GITHUB_ACTION_REF ? `@${env.GITHUB_ACTION_REF}` : ""}` : "";
 }
 function trackedPairs(settings, measured) {
   if (settings.track !== "auto") return settings.track.map(pairName);
   const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
   return [...new Set(names)];
 }
-function commentOptions(settings, env) {
-  return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+function commentOptions(settings, env, change) {
+  const options2 = { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+  const collect = change?.workflowRun;
+  if (collect) options2.artifactsUrl = `${env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL}/${change.repository}/actions/runs/${collect.id}#artifacts`;
+  return options2;
 }
 function writeReport(outDir, report) {
   mkdirSync5(outDir, { recursive: true });
@@ -84241,21 +84431,7 @@ function client(settings, io2) {
   if (!settings.githubToken) return null;
   return createClient({ token: settings.githubToken, baseUrl: io2.env.GITHUB_API_URL, log: io2.log });
 }
-async function runFullOrCollect(settings, io2) {
-  const gh = client(settings, io2);
-  const ctx = readEventContext(io2.env);
-  const change = await resolveChange(ctx, settings, gh);
-  const repo = parseRepo(change.repository);
-  const safety = await assertSafeToRun(gh, repo, {
-    mode: settings.mode,
-    runnerEnvironment: io2.env.RUNNER_ENVIRONMENT ?? "",
-    allowForkCode: settings.allowForkCode,
-    approvalLabel: settings.approvalLabel,
-    change
-  });
-  for (const w of safety.warnings) io2.warn(w);
-  findSandboxLauncher();
-  const outDir = resolve11(io2.workspace, settings.outputDir);
+async function checkChange(settings, io2, change, outDir) {
   const state3 = new StateRecorder(io2.saveState);
   const onTempDir = (dir) => state3.tempDir(dir);
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
@@ -84292,9 +84468,25 @@ async function runFullOrCollect(settings, io2) {
     rmSync4(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
-  const report = buildReport(settings, runner, io2.env, measured, change);
+  const report = buildReport(settings, runner, io2.env, measured, change, io2.runInputs);
   if (canary) report.canary = canary;
-  const reportPath = writeReport(outDir, report);
+  return { report, reportPath: writeReport(outDir, report) };
+}
+async function runFullOrCollect(settings, io2) {
+  const gh = client(settings, io2);
+  const ctx = readEventContext(io2.env);
+  const change = await resolveChange(ctx, settings, gh);
+  const repo = parseRepo(change.repository);
+  const safety = await assertSafeToRun(gh, repo, {
+    mode: settings.mode,
+    runnerEnvironment: io2.env.RUNNER_ENVIRONMENT ?? "",
+    allowForkCode: settings.allowForkCode,
+    approvalLabel: settings.approvalLabel,
+    change
+  });
+  for (const w of safety.warnings) io2.warn(w);
+  findSandboxLauncher();
+  const { report, reportPath } = await checkChange(settings, io2, change, resolve11(io2.workspace, settings.outputDir));
   const markdown = renderComment([report], commentOptions(settings, io2.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl = null;
@@ -84305,11 +84497,12 @@ async function runFullOrCollect(settings, io2) {
         repo,
         checkName: settings.checkName,
         prNumber: change.prNumber,
-        headSha: trees.headSha,
+        headSha: report.pr.sha,
         verdict: report.comparison.verdict,
         inconclusive: settings.inconclusive,
         headline: report.comparison.headline,
         markdown,
+        comment: settings.comment,
         annotations: annotationsFor(report)
       },
       { info: io2.log, warning: io2.warn }
@@ -84339,7 +84532,7 @@ async function runReport(settings, io2) {
   const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io2.warn(w);
-  const markdown = renderComment(merged.reports, commentOptions(settings, io2.env));
+  const markdown = renderComment(merged.reports, commentOptions(settings, io2.env, change));
   const outcome = await publishResults(
     gh,
     {
@@ -84351,6 +84544,7 @@ async function runReport(settings, io2) {
       inconclusive: settings.inconclusive,
       headline: merged.headline,
       markdown,
+      comment: settings.comment,
       annotations: merged.reports.flatMap((r) => annotationsFor(r)),
       completeOpenCheckRun
     },
@@ -84543,6 +84737,7 @@ function io(settings, signal) {
     signal,
     onOutput: settings.mode === "report" ? void 0 : lineWise((line) => debug(line)),
     cache: actionsDirCache(),
+    runInputs: givenRunInputs((name) => getInput(name)),
     prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log: log2, warn, group: group2 })
   };
 }

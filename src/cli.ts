@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lab: async () => (await import('./cli/lab.js')).labCommand,
   target: async () => (await import('./cli/target.js')).targetCommand,
   demo: async () => (await import('./cli/demo.js')).demoCommand,
+  run: async () => (await import('./cli/run.js')).runCommand,
 };
 
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');

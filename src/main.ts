@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { actionsDirCache } from './github/dir-cache.js';
 import { cliPath } from './bundle-paths.js';
 import { parseSettings, type Settings } from './settings/settings.js';
+import { givenRunInputs } from './settings/local-run.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
 import { prepareActionLab } from './run/action-lab.js';
@@ -34,6 +35,7 @@ function io(settings: Settings, signal: AbortSignal): PipelineIo {
     signal,
     onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
     cache: actionsDirCache(),
+    runInputs: givenRunInputs((name) => core.getInput(name)),
     prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }),
   };
 }

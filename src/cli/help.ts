@@ -103,6 +103,28 @@ export const HELP: Record<string, CommandHelp> = {
     ],
     examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo'],
   },
+  run: {
+    summary: "the action's check on your own repository, base against head, outside GitHub Actions",
+    usage: 'run --base REF [--head REF] [--repo DIR] [--out DIR] [--INPUT VALUE ...]',
+    description: [
+      'Builds the module at both commits of the git repository in the current folder, runs each on the target',
+      '(a VM by default, set up with apt on first use) and prints the balance table, as the action does on a PR.',
+      'Every input of the action that is not about GitHub is an option of the same name (--module-dir, --workload,',
+      '--cycles, --track, --target, --preset, --dpdk-portmask, ...), with the same default. Run it as root.',
+      `Exit status: ${EXIT.ok} pass, ${EXIT.fail} fail, ${EXIT.inconclusive} inconclusive, ${EXIT.usage} bad input.`,
+    ],
+    options: [
+      ['--base REF', 'the commit to compare against (required), e.g. origin/main'],
+      ['--head REF', 'the commit under test (default: HEAD)'],
+      ['--repo DIR', 'the git repository (default: the current folder)'],
+      ['--out DIR', "report.json, comment.md, traces and logs (default: a new folder under the system's temporary folder)"],
+      ['--INPUT VALUE', "any input of action.yml but mode, output-dir, the refs and GitHub's (token, check name, comment, forks)"],
+    ],
+    examples: [
+      'sudo alloc-balance run --base origin/main --module-dir driver --workload "./tools/exercise-driver 2" --ready-pattern "^ready"',
+      'sudo alloc-balance run --base v22.07 --head my-fix --preset dpdk-kni --dpdk-portmask 0x3',
+    ],
+  },
 };
 
 export function usageLine(command: string): string {

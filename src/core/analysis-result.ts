@@ -119,6 +119,7 @@ export function assembleResult(states: readonly PairState[], t: TraceTotals): An
       inModule: o.acc.inModule,
       cycle: index(o.cycle),
       ...(o.stack ? { stack: o.stack } : {}),
+      ...(o.bytes !== undefined ? { bytes: o.bytes } : {}),
     }));
     return {
       alloc: p.spec.alloc,

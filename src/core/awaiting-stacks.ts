@@ -24,6 +24,8 @@ export class PendingEvent {
   cycle = 0;
   method: PairingMethod = 'function';
   cache = '';
+  /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
+  bytes: number | undefined = undefined;
   readonly frames: string[] = [];
   /** lineContext() of the event's line. */
   context = 0;

@@ -32,3 +32,16 @@ export function leakRate(afterEachCycle: readonly number[], finalOutstanding: nu
   if (afterEachCycle.length >= 2) return round2(slope(afterEachCycle));
   return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
 }
+
+/**
+ * A pair's leak per cycle in bytes: leakedPerCycle times the mean size of the module's outstanding
+ * objects, when the trace gave every one's size (kmem events carry bytes_alloc); 0 when nothing
+ * leaks; null when the sizes are unknown (kprobe pairs: a return value is an address, not a size).
+ */
+export function leakedBytesPerCycle(pair: { leakedPerCycle: number; objects: { inModule: boolean | null; bytes?: number }[] }): number | null {
+  if (pair.leakedPerCycle <= 0) return 0;
+  const objects = pair.objects.filter((o) => o.inModule !== false);
+  if (objects.length === 0 || objects.some((o) => o.bytes === undefined)) return null;
+  const mean = objects.reduce((sum, o) => sum + (o.bytes ?? 0), 0) / objects.length;
+  return Math.round(pair.leakedPerCycle * mean);
+}

@@ -41,6 +41,8 @@ export interface LiveObject {
   stack?: string[];
   /** kmem: the slab cache it came from ('' when unknown). */
   cache: string;
+  /** kmem: bytes_alloc; undefined when the event does not say. */
+  bytes?: number;
   /** The allocator that returned it. */
   fn: string;
 }

@@ -48,6 +48,8 @@ export interface OutstandingObject {
   cycle: number;
   /** Innermost first, symbolized, when stacks were recorded. */
   stack?: string[];
+  /** kmem pairs: the bytes the allocator gave it (bytes_alloc); absent when the trace does not say (kprobe pairs). */
+  bytes?: number;
 }
 
 export type PairingMethod = 'function' | 'kprobe' | 'kmem';
@@ -242,4 +244,15 @@ export interface RunReport {
   comparison: Comparison;
   change?: ChangeRef;
   canary?: CanaryResult;
+  /** What repeats this run outside Actions (`alloc-balance run`): the repository, this action as the workflow named it ('' for a checkout's own), the inputs it set. */
+  localRun?: LocalRun;
+}
+
+export interface LocalRun {
+  /** owner/name of the repository under test. */
+  repository: string;
+  /** owner/name@ref of the action ('' when it ran from a checkout: uses: ./). */
+  tool: string;
+  /** The inputs `alloc-balance run` takes as options that the workflow set to other values than their defaults. */
+  inputs: Record<string, string>;
 }

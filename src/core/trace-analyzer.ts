@@ -16,7 +16,7 @@ import { ALLOC_OBJECT, AwaitingStacks, COUNT, FREE_OBJECT, lineContext, PendingE
 import { CycleMarks } from './cycle-marks.js';
 import { assembleResult } from './analysis-result.js';
 import { problemText } from './analysis-problems.js';
-import { kmemCache, kmemFields, objectAddress, parseProbeLine, probeValue } from './trace-lines.js';
+import { kmemBytes, kmemCache, kmemFields, objectAddress, parseProbeLine, probeValue } from './trace-lines.js';
 
 export interface AnalyzerOptions {
   pairs: PairSpec[];
@@ -117,6 +117,7 @@ export class TraceAnalyzer {
     p.address = '';
     p.method = 'function';
     p.cache = '';
+    p.bytes = undefined;
     return p;
   }
 
@@ -315,7 +316,10 @@ export class TraceAnalyzer {
     const f = kmemFields(line, args);
     if (f === null) return;
     const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, 'kmem', context);
-    if (p !== null) p.cache = kmemCache(line, f.ptrAt);
+    if (p !== null) {
+      p.cache = kmemCache(line, f.ptrAt);
+      p.bytes = kmemBytes(line, f.ptrAt);
+    }
   }
 
   /** `(callsite <- func) ret=0x..` (return probe) or `(func+0x0/0x1e0) dev=0x..` (entry probe). */
@@ -454,7 +458,7 @@ export class TraceAnalyzer {
       if (old !== undefined) ledger.shadowed.push(old);
       const cache = p.cache;
       if (cache !== '') ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, fn: t.fn });
+      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
     }
   }
 

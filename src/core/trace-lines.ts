@@ -14,13 +14,19 @@ export function kmemFields(line: string, args: number): { callSite: string; ptr:
   return { callSite: line.slice(cs + 10, csEnd).trim(), ptr, ptrAt };
 }
 
-/** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
-export function kmemCache(line: string, from: number): string {
+/** `bytes_alloc=64`: the size the allocator gave the object; undefined when not printed. */
+export function kmemBytes(line: string, from: number): number | undefined {
   const at = line.indexOf(' bytes_alloc=', from);
-  if (at < 0) return '';
+  if (at < 0) return undefined;
   const end = line.indexOf(' ', at + 13);
   const bytes = Number(line.slice(at + 13, end < 0 ? undefined : end));
-  return Number.isInteger(bytes) ? kmallocCache(bytes, line.includes(' accounted=true', at)) : '';
+  return Number.isInteger(bytes) ? bytes : undefined;
+}
+
+/** `bytes_alloc=64 ... accounted=true` -> `kmalloc-cg-64`; '' when not printed or no kmalloc size. */
+export function kmemCache(line: string, from: number): string {
+  const bytes = kmemBytes(line, from);
+  return bytes === undefined ? '' : kmallocCache(bytes, line.includes(' accounted=true', line.indexOf(' bytes_alloc=', from)));
 }
 
 export interface ProbeLine {

@@ -2,10 +2,10 @@
 // failed post (read-only token on a fork PR, GitHub down) becomes a warning and a note in the
 // job summary; it never changes or hides the verdict.
 import type { Verdict } from '../core/model.js';
-import type { InconclusiveConclusion } from '../settings/settings.js';
+import type { CommentWhen, InconclusiveConclusion } from '../settings/settings.js';
 import { findOpenCheckRun, publishCheckRun, type AnnotationInput } from './check-run.js';
 import type { GitHubClient, RepoRef } from './client.js';
-import { upsertComment } from './comment.js';
+import { writeComment } from './comment.js';
 import { describeApiError } from './permissions.js';
 import { writeJobSummary } from './summary.js';
 
@@ -28,6 +28,8 @@ export interface PublishRequest {
   headline: string;
   /** The rendered report (comment body, check summary, job summary). */
   markdown: string;
+  /** Input `comment`: always (default), on-change, on-failure. */
+  comment?: CommentWhen;
   annotations: AnnotationInput[];
   /** Details link of the check run (the workflow run). */
   detailsUrl?: string;
@@ -54,9 +56,15 @@ export async function publishResults(client: GitHubClient | null, request: Publi
   };
   if (client && request.prNumber !== null) {
     try {
-      const posted = await upsertComment(client, { ...request.repo, issueNumber: request.prNumber, checkName: request.checkName }, request.markdown);
-      outcome.commentUrl = posted.url;
-      log.info(`PR comment ${posted.action}: ${posted.url}`);
+      const target = { ...request.repo, issueNumber: request.prNumber, checkName: request.checkName };
+      const when = request.comment ?? 'always';
+      const posted = await writeComment(client, target, request.markdown, { when, verdict: request.verdict, headline: request.headline });
+      if (posted === null) log.info(`PR comment: none written (comment: ${when}, verdict ${request.verdict}, no earlier comment)`);
+      else {
+        outcome.commentUrl = posted.url;
+        const how = posted.action === 'unchanged' ? 'left as it was (comment: on-change, the same verdict and figures)' : posted.action;
+        log.info(`PR comment ${how}: ${posted.url}`);
+      }
     } catch (error) {
       warn(describeApiError(error, `Commenting on pull request #${request.prNumber}`, 'comment'));
     }

@@ -5,6 +5,7 @@ import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
 import { fmt } from '../core/compare.js';
+import { leakedBytesPerCycle } from '../core/leak-rate.js';
 import { growthChart } from './chart.js';
 import { statusLabel, signed } from './labels.js';
 import { sourceUrl, type SourceRef } from './source-links.js';
@@ -33,10 +34,23 @@ function pairCell(f: SideFigures | null): string {
   return f ? `${f.allocs}/${f.frees}` : '—';
 }
 
-function leakedCell(row: ComparisonRow): string {
+/** 512 B, 1.5 KiB, 2 MiB. */
+export function bytesText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KiB'] : [bytes / (1024 * 1024), 'MiB'];
+  return `${round1(value)} ${unit}`;
+}
+
+function round1(n: number): string {
+  return String(Math.round(n * 10) / 10);
+}
+
+/** Objects per cycle; on a pair's row where the PR leaks, the bytes too ('? B' when the trace gives no sizes). */
+function leakedCell(row: ComparisonRow, prBytes?: number | null): string {
   if (row.countedOnly) return '·';
   const side = (f: SideFigures | null) => (f ? fmt(f.leakedPerCycle) : '—');
-  return `${side(row.base)} → ${side(row.pr)}`;
+  const bytes = prBytes === undefined || !row.pr || row.pr.leakedPerCycle <= 0 ? '' : `<br>${prBytes === null ? '? B' : bytesText(prBytes)}`;
+  return `${side(row.base)} → ${side(row.pr)}${bytes}`;
 }
 
 function locationText(location: string, source?: SourceRef): string {
@@ -54,9 +68,17 @@ function siteCell(row: ComparisonRow, source?: SourceRef): string {
 }
 
 /** Status first: on a narrow screen the columns on the right are the ones cut off. */
-export function tableRow(row: ComparisonRow, verdict: Verdict, source?: SourceRef): string {
+function tableRow(row: ComparisonRow, verdict: Verdict, source?: SourceRef, pr?: AnalysisResult): string {
   const change = row.countedOnly ? '·' : signed(row.change);
-  const cells = [statusLabel(row.status, verdict), siteCell(row, source), pairCell(row.base), pairCell(row.pr), leakedCell(row), change];
+  const pair = showsBytes(row, pr) ? pr?.pairs.find((p) => pairName(p) === row.pair) : undefined;
+  const cells = [
+    statusLabel(row.status, verdict),
+    siteCell(row, source),
+    pairCell(row.base),
+    pairCell(row.pr),
+    leakedCell(row, pair && leakedBytesPerCycle(pair)),
+    change,
+  ];
   return `| ${cells.join(' | ')} |`;
 }
 
@@ -66,16 +88,60 @@ function details(summary: string, body: string): string {
   return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 }
 
+/** Outstanding objects with the same call site and stack, one entry each with how many. */
+export interface ObjectGroup {
+  caller: string;
+  location?: string;
+  stack?: string[];
+  /** The cycles whose events allocated them, ascending, without repeats. */
+  cycles: number[];
+  addresses: string[];
+  /** Bytes of each object when the trace gave them (kmem events), else undefined. */
+  bytes?: number;
+}
+
+export function groupObjects(objects: PairResult['objects']): ObjectGroup[] {
+  const groups = new Map<string, ObjectGroup>();
+  for (const o of objects) {
+    const key = [o.caller, o.location ?? '', ...(o.stack ?? [])].join('\n');
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = { caller: o.caller, location: o.location, stack: o.stack, cycles: [], addresses: [], bytes: 0 };
+      groups.set(key, g);
+    }
+    if (!g.cycles.includes(o.cycle)) g.cycles.push(o.cycle);
+    g.addresses.push(o.address);
+    g.bytes = g.bytes === undefined || o.bytes === undefined ? undefined : g.bytes + o.bytes;
+  }
+  for (const g of groups.values()) g.cycles.sort((a, b) => a - b);
+  return [...groups.values()].sort((a, b) => b.addresses.length - a.addresses.length);
+}
+
+/** Addresses shown per group: enough to look one up in a crash dump, not a wall of hex. */
+const ADDRESSES_SHOWN = 3;
+
+function cyclesText(cycles: number[]): string {
+  const name = (c: number) => (c === 0 ? 'load' : String(c));
+  if (cycles.length === 1) return cycles[0] === 0 ? 'at load' : `cycle ${cycles[0]}`;
+  const consecutive = cycles.every((c, k) => k === 0 || c === cycles[k - 1] + 1);
+  return consecutive ? `cycles ${name(cycles[0])}–${cycles[cycles.length - 1]}` : `cycles ${cycles.map(name).join(', ')}`;
+}
+
 function objectsBlock(side: string, pairs: PairResult[], source?: SourceRef): string | null {
   const lines: string[] = [];
   for (const p of pairs) {
     const objs = p.objects.filter((o) => o.inModule !== false);
     if (objs.length === 0) continue;
     lines.push(`**${pairName(p)}**`, '');
-    for (const o of objs) {
-      const loc = o.location ? ` (${locationText(o.location, source)})` : '';
-      const stack = o.stack?.length ? `<br>stack: \`${escapeCell(o.stack.join(' ← '))}\`` : '';
-      lines.push(`- \`${o.address}\` from \`${escapeCell(o.caller)}\`${loc}, cycle ${o.cycle}${stack}`);
+    for (const g of groupObjects(objs)) {
+      const n = g.addresses.length;
+      const loc = g.location ? ` (${locationText(g.location, source)})` : '';
+      const size = g.bytes !== undefined ? `, ${bytesText(g.bytes)}` : '';
+      const shown = g.addresses.slice(0, ADDRESSES_SHOWN).map((a) => `\`${a}\``);
+      const more = n > ADDRESSES_SHOWN ? ` and ${n - ADDRESSES_SHOWN} more` : '';
+      const stack = g.stack?.length ? `<br>stack: \`${escapeCell(g.stack.join(' ← '))}\`` : '';
+      const count = n === 1 ? '1 object' : `${n} objects`;
+      lines.push(`- **${count}** from \`${escapeCell(g.caller)}\`${loc}, ${cyclesText(g.cycles)}${size}${stack}<br>at ${shown.join(', ')}${more}`);
     }
     lines.push('');
   }
@@ -99,8 +165,21 @@ function growthBlock(c: Comparison): string | null {
   return details('Outstanding objects after each cycle', parts.join('\n').trimEnd());
 }
 
+/** A reason the headline already says: "pair: PR leaks …" against "PR leaks … on pair …" or "PR leaks … at site …". */
+function repeatsHeadline(reason: string, headline: string): boolean {
+  if (headline.includes(reason)) return true;
+  const colon = reason.indexOf(': ');
+  if (colon <= 0) return false;
+  const pair = reason.slice(0, colon);
+  return headline.replace(` on ${pair}`, '').includes(reason.slice(colon + 2));
+}
+
 function problemsBlock(c: Comparison, base?: AnalysisResult, pr?: AnalysisResult): string | null {
-  const lines = [...c.reasons.map((r) => `- ${r}`), ...(pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(base?.problems ?? []).map((p) => `- base: ${p}`)];
+  const lines = [
+    ...c.reasons.filter((r) => !repeatsHeadline(r, c.headline)).map((r) => `- ${r}`),
+    ...(pr?.problems ?? []).map((p) => `- PR: ${p}`),
+    ...(base?.problems ?? []).map((p) => `- base: ${p}`),
+  ];
   const unmatched = [
     ...(pr?.pairs ?? [])
       .filter((p) => p.unmatchedFrees > 0)
@@ -134,10 +213,23 @@ function crossCheckBlock(base?: AnalysisResult, pr?: AnalysisResult): string | n
   return details('Cross-checks', lines.join('\n'));
 }
 
-function sides(c: Comparison, context?: string): string {
+/** What a pair's own row counts: said once under the table, where "(module)" is used. */
+export const MODULE_ROW_NOTE = "(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites";
+
+/** Said once under the table when a row shows bytes: where they come from, and what '?' means. */
+export const BYTES_NOTE = 'bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)';
+
+/** The PR side leaks on a pair's row: its leaked cell gives bytes too. */
+function showsBytes(row: ComparisonRow, pr?: AnalysisResult): boolean {
+  return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
+}
+
+function sides(c: Comparison, context?: string, pr?: AnalysisResult): string {
   const side = (name: string, s: Comparison['base']) =>
     `${name}: ${s.cycles} cycle${s.cycles === 1 ? '' : 's'}${s.complete ? '' : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`}`;
-  return `<sub>${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}${context ? `<br>${context}` : ''}</sub>`;
+  const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : '', c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ''].filter((n) => n !== '');
+  const note = notes.map((n) => `${n}<br>`).join('');
+  return `<sub>${note}${side('base', c.base)} · ${side('PR', c.pr)} · fail-on: ${c.failOn}${context ? `<br>${context}` : ''}</sub>`;
 }
 
 function cutNote(rows: number, blocks: number, limit: number): string {
@@ -163,8 +255,8 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr),
   ].filter((b): b is string => b !== null);
-  const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source));
-  const footer = ['', sides(c, opts.context)];
+  const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
+  const footer = ['', sides(c, opts.context, opts.pr)];
 
   const assemble = (keptRows: boolean[], keptBlocks: number, note: string): string => {
     const lines = [...head];

@@ -9,6 +9,7 @@ import { mergeReports } from '../github/reports.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
 import { whatToDoMarkdown } from '../report/what-to-do.js';
+import { reproduceMarkdown } from '../report/reproduce.js';
 
 export interface CommentOptions {
   checkName: string;
@@ -17,6 +18,8 @@ export interface CommentOptions {
   serverUrl?: string;
   /** The workflow run that posts the comment. */
   runUrl?: string | null;
+  /** Where the run's uploaded output is: default the run's own artifacts; report mode on workflow_run: the collect run's. */
+  artifactsUrl?: string | null;
 }
 
 function headSource(report: RunReport, serverUrl: string): SourceRef | undefined {
@@ -69,8 +72,12 @@ function escapeHtml(text: string): string {
 }
 
 function section(report: RunReport, title: string, limit: number, opts: CommentOptions): string {
-  const logs = canaryMarkdown(report.canary) + trackedMarkdown(report) + runLogsMarkdown(report);
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
+  const logs =
+    canaryMarkdown(report.canary) +
+    trackedMarkdown(report) +
+    runLogsMarkdown(report) +
+    reproduceMarkdown(report, { serverUrl, artifactsUrl: opts.artifactsUrl ?? (opts.runUrl ? `${opts.runUrl}#artifacts` : null) });
   return (
     renderMarkdown(report.comparison, {
       limit: limit - logs.length,

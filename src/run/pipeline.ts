@@ -44,6 +44,8 @@ export interface PipelineIo extends RunnerOptions {
   prepareLab?: (release: string) => Promise<LabKernel>;
   /** The Actions cache, for a preset's user-space build (absent or unavailable: local cache only). */
   cache?: DirCache;
+  /** The inputs the workflow set that `alloc-balance run` takes too (settings/local-run.ts): the report's reproduce command. */
+  runInputs?: Record<string, string>;
 }
 
 export interface PipelineResult {
@@ -117,6 +119,7 @@ export function buildReport(
   env: NodeJS.ProcessEnv,
   measured: { base: SideRun; pr: SideRun; comparison: Comparison },
   change?: ChangeUnderTest,
+  runInputs?: Record<string, string>,
 ): RunReport {
   const report: RunReport = {
     schema: 'alloc-balance/report@1',
@@ -136,8 +139,15 @@ export function buildReport(
       headRepo: change.headRepo,
       isFork: change.isFork,
     };
+    if (runInputs) report.localRun = { repository: change.repository, tool: actionSource(env), inputs: runInputs };
   }
   return report;
+}
+
+/** `owner/name@ref` of this action as the workflow named it; '' for `uses: ./` (a checkout) and outside Actions. */
+function actionSource(env: NodeJS.ProcessEnv): string {
+  const repo = env.GITHUB_ACTION_REPOSITORY ?? '';
+  return repo ? `${repo}${env.GITHUB_ACTION_REF ? `@${env.GITHUB_ACTION_REF}` : ''}` : '';
 }
 
 /** The pairs the report covers: those asked for, or with track: auto those either side traced. */
@@ -147,8 +157,12 @@ function trackedPairs(settings: Settings, measured: { base: SideRun; pr: SideRun
   return [...new Set(names)];
 }
 
-function commentOptions(settings: Settings, env: NodeJS.ProcessEnv): CommentOptions {
-  return { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+function commentOptions(settings: Settings, env: NodeJS.ProcessEnv, change?: ChangeUnderTest): CommentOptions {
+  const options: CommentOptions = { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) };
+  // Reports a workflow_run report job posts were uploaded by the collect run: its artifacts hold the traces.
+  const collect = change?.workflowRun;
+  if (collect) options.artifactsUrl = `${env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL}/${change.repository}/actions/runs/${collect.id}#artifacts`;
+  return options;
 }
 
 function writeReport(outDir: string, report: RunReport): string {
@@ -163,23 +177,17 @@ function client(settings: Settings, io: PipelineIo): GitHubClient | null {
   return createClient({ token: settings.githubToken, baseUrl: io.env.GITHUB_API_URL, log: io.log });
 }
 
-async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
-  const gh = client(settings, io);
-  const ctx = readEventContext(io.env);
-  const change = await resolveChange(ctx, settings, gh);
-  const repo = parseRepo(change.repository);
-  const safety = await assertSafeToRun(gh, repo, {
-    mode: settings.mode as 'full' | 'collect',
-    runnerEnvironment: io.env.RUNNER_ENVIRONMENT ?? '',
-    allowForkCode: settings.allowForkCode,
-    approvalLabel: settings.approvalLabel,
-    change,
-  });
-  for (const w of safety.warnings) io.warn(w);
-  // The PR's code is built only in the sandbox: without one, stop before anything is checked out.
-  findSandboxLauncher();
-
-  const outDir = resolve(io.workspace, settings.outputDir);
+/**
+ * The check itself, on any machine: base and head of `change` in worktrees of `io.workspace`, the
+ * canary when asked, both sides on the target, the verdict, the report written to outDir. The
+ * action runs it after resolving the event; `alloc-balance run` with refs given on its command line.
+ */
+export async function checkChange(
+  settings: Settings,
+  io: Omit<PipelineIo, 'warn'>,
+  change: ChangeUnderTest,
+  outDir: string,
+): Promise<{ report: RunReport; reportPath: string }> {
   const state = new StateRecorder(io.saveState);
   // Only this machine's kernel outlives a killed run; a VM's kernel state ends with the VM.
   const onTempDir = (dir: string) => state.tempDir(dir);
@@ -217,9 +225,28 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     rmSync(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
-  const report = buildReport(settings, runner, io.env, measured, change);
+  const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
   if (canary) report.canary = canary;
-  const reportPath = writeReport(outDir, report);
+  return { report, reportPath: writeReport(outDir, report) };
+}
+
+async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<PipelineResult> {
+  const gh = client(settings, io);
+  const ctx = readEventContext(io.env);
+  const change = await resolveChange(ctx, settings, gh);
+  const repo = parseRepo(change.repository);
+  const safety = await assertSafeToRun(gh, repo, {
+    mode: settings.mode as 'full' | 'collect',
+    runnerEnvironment: io.env.RUNNER_ENVIRONMENT ?? '',
+    allowForkCode: settings.allowForkCode,
+    approvalLabel: settings.approvalLabel,
+    change,
+  });
+  for (const w of safety.warnings) io.warn(w);
+  // The PR's code is built only in the sandbox: without one, stop before anything is checked out.
+  findSandboxLauncher();
+
+  const { report, reportPath } = await checkChange(settings, io, change, resolve(io.workspace, settings.outputDir));
   const markdown = renderComment([report], commentOptions(settings, io.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl: string | null = null;
@@ -230,11 +257,12 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         repo,
         checkName: settings.checkName,
         prNumber: change.prNumber,
-        headSha: trees.headSha,
+        headSha: report.pr.sha,
         verdict: report.comparison.verdict,
         inconclusive: settings.inconclusive,
         headline: report.comparison.headline,
         markdown,
+        comment: settings.comment,
         annotations: annotationsFor(report),
       },
       { info: io.log, warning: io.warn },
@@ -268,7 +296,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
   const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io.warn(w);
-  const markdown = renderComment(merged.reports, commentOptions(settings, io.env));
+  const markdown = renderComment(merged.reports, commentOptions(settings, io.env, change));
   const outcome = await publishResults(
     gh,
     {
@@ -280,6 +308,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
       inconclusive: settings.inconclusive,
       headline: merged.headline,
       markdown,
+      comment: settings.comment,
       annotations: merged.reports.flatMap((r) => annotationsFor(r)),
       completeOpenCheckRun,
     },

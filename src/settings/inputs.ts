@@ -54,6 +54,7 @@ export const INPUTS = {
   inconclusive: choice('fail', ['fail', 'neutral']),
   'github-token': text('${{ github.token }}'),
   'check-name': text('alloc-balance'),
+  comment: choice('always', ['always', 'on-change', 'on-failure']),
   reports: text(),
   'base-ref': text(),
   'head-ref': text(),

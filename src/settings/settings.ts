@@ -11,6 +11,7 @@ export type Mode = 'full' | 'collect' | 'report';
 export type InconclusiveConclusion = 'fail' | 'neutral';
 export type Target = 'host' | 'vm';
 export type Preset = 'none' | 'dpdk-kni';
+export type CommentWhen = 'always' | 'on-change' | 'on-failure';
 
 export interface WorkloadSettings {
   /** Shell command started once per cycle (its own process group). */
@@ -56,6 +57,8 @@ export interface Settings {
   inconclusive: InconclusiveConclusion;
   githubToken: string;
   checkName: string;
+  /** When the PR comment is written: every run, when its content changes, or on fail/inconclusive only. */
+  comment: CommentWhen;
   /** Path or glob of JSON reports (report mode). */
   reports: string;
   /** Explicit refs (workflow_dispatch, push); empty: from the event. */
@@ -153,6 +156,7 @@ export function parseSettings(read: InputReader): Settings {
     inconclusive: readChoice<InconclusiveConclusion>(read, 'inconclusive'),
     githubToken: readText(read, 'github-token'),
     checkName: readText(read, 'check-name'),
+    comment: readChoice<CommentWhen>(read, 'comment'),
     reports: readText(read, 'reports'),
     baseRef: readText(read, 'base-ref'),
     headRef: readText(read, 'head-ref'),

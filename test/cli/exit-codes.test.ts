@@ -63,10 +63,10 @@ describe('help', () => {
   });
 
   it.each([
-    [['help', 'bogus'], 'alloc-balance: help: unknown command "bogus"; the commands are analyze, compare, lab, target, demo'],
-    [['help', 'toString'], 'alloc-balance: help: unknown command "toString"; the commands are analyze, compare, lab, target, demo'],
-    [['bogus'], 'alloc-balance: unknown command "bogus"; the commands are analyze, compare, lab, target, demo (alloc-balance --help)'],
-    [['--bogus'], 'alloc-balance: unknown option "--bogus"; the commands are analyze, compare, lab, target, demo (alloc-balance --help)'],
+    [['help', 'bogus'], 'alloc-balance: help: unknown command "bogus"; the commands are analyze, compare, lab, target, demo, run'],
+    [['help', 'toString'], 'alloc-balance: help: unknown command "toString"; the commands are analyze, compare, lab, target, demo, run'],
+    [['bogus'], 'alloc-balance: unknown command "bogus"; the commands are analyze, compare, lab, target, demo, run (alloc-balance --help)'],
+    [['--bogus'], 'alloc-balance: unknown option "--bogus"; the commands are analyze, compare, lab, target, demo, run (alloc-balance --help)'],
   ])('%j: one line naming it, exit 64', (args, line) => {
     expect(cli(args)).toEqual({ code: 64, stdout: '', stderr: `${line}\n` });
   });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { compare } from '../../src/core/compare.js';
+import { leakedBytesPerCycle } from '../../src/core/leak-rate.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { deferredObject } from '../../src/core/trace-protocol.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { parseKprobeProfile } from '../../src/core/kprobe-profile.js';
@@ -88,6 +90,17 @@ describe('kmalloc:kfree on a real 6.1 run: leak_stats=1, 3 cycles of 2 ports, th
     expect(p.leakedPerCycle).toBe(2);
     expect((p.moduleCycles ?? []).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter)).toEqual([2, 4, 6]);
     expect(p.objects.map((o) => o.caller)).toEqual(Array(6).fill('kni_like_stats_create+0x1f'));
+  });
+
+  it('gives each object its size from bytes_alloc: 2 blocks of 32 bytes leak per cycle, 64 bytes; the comment says so', async () => {
+    const a = await analyze();
+    const p = a.pairs[0];
+    expect(p.objects.map((o) => o.bytes)).toEqual(Array(6).fill(32));
+    expect(leakedBytesPerCycle(p)).toBe(64);
+    const md = renderMarkdown(compare(a, a), { base: a, pr: a });
+    expect(md).toContain('| **kmalloc:kfree** (module) | 9/3 | 9/3 | 2 → 2<br>64 B | 0 |');
+    expect(md).toContain('- **6 objects** from `kni_like_stats_create+0x1f`');
+    expect(md).toContain(', cycles 1–3, 192 B<br>');
   });
 
   it('every other kmalloc of the trace is left out, and no kfree counts as unmatched', async () => {

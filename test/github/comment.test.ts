@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commentBody, commentMarker, upsertComment } from '../../src/github/comment.js';
+import { commentBody, commentMarker, digestLine, upsertComment } from '../../src/github/comment.js';
 import { publishResults } from '../../src/github/publish.js';
 import { COMMENT_MAX_CHARS } from '../../src/github/truncate.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
@@ -86,6 +86,56 @@ describe('the PR comment', () => {
 
   it('a marker cannot be closed early by the check name', () => {
     expect(commentMarker('evil --> <b>x</b>')).toBe('<!-- alloc-balance:evil - bx/b -->');
+  });
+});
+
+describe('input comment: when the comment is written', () => {
+  const publish = (verdict: 'pass' | 'fail' | 'inconclusive', headline: string, markdown: string, comment: 'always' | 'on-change' | 'on-failure') =>
+    publishResults(
+      testClient(server.url),
+      {
+        repo: { owner: 'nic-lab', repo: 'kni-driver' },
+        checkName: 'alloc-balance',
+        prNumber: 42,
+        headSha: null,
+        verdict,
+        headline,
+        markdown,
+        annotations: [],
+        comment,
+      },
+      recordingLog(),
+    );
+  const ours = () => (server.state.comments.get('nic-lab/kni-driver#42') ?? []).filter((c) => c.body.includes(commentMarker('alloc-balance')));
+
+  it('on-failure: a pass writes nothing on a PR without the comment; a failure does; a later pass updates it', async () => {
+    const pass = await publish('pass', '✅ pass: no new leak', 'run 1', 'on-failure');
+    expect(pass.commentUrl).toBeNull();
+    expect(ours()).toHaveLength(0);
+    expect(summary.read()).toBe('run 1\n');
+    await publish('fail', '❌ fail: PR leaks 2 objects/cycle', 'run 2', 'on-failure');
+    await publish('pass', '✅ pass: no new leak', 'run 3', 'on-failure');
+    expect(ours().map((c) => c.body.split('\n').pop())).toEqual(['run 3']);
+    expect(server.calls('issues/create-comment')).toHaveLength(1);
+  });
+
+  it('on-change: the same verdict line leaves the comment as it was; other figures update it', async () => {
+    const first = await publish('fail', '❌ fail: PR leaks 2 objects/cycle at igb_like_probe (base 0)', 'run 1', 'on-change');
+    const same = await publish('fail', '❌ fail: PR leaks 2 objects/cycle at igb_like_probe (base 0)', 'run 2', 'on-change');
+    expect(same.commentUrl).toBe(first.commentUrl);
+    expect(ours()[0].body).toContain('\nrun 1');
+    expect(server.calls('issues/update-comment')).toHaveLength(0);
+    await publish('fail', '❌ fail: PR leaks 1 object/cycle at igb_like_probe (base 0)', 'run 3', 'on-change');
+    expect(ours()[0].body).toContain('\nrun 3');
+    expect(ours()[0].body).toContain(digestLine('fail', '❌ fail: PR leaks 1 object/cycle at igb_like_probe (base 0)'));
+    expect(server.calls('issues/update-comment')).toHaveLength(1);
+  });
+
+  it('always (the default) updates the one comment on every run: no older comment is left to hide', async () => {
+    for (const run of ['run 1', 'run 2', 'run 3']) await publish('pass', '✅ pass', run, 'always');
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0].body).toContain('\nrun 3');
+    expect(server.calls('issues/update-comment')).toHaveLength(2);
   });
 });
 

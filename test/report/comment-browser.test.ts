@@ -36,6 +36,13 @@ interface Measured {
   lines: { stroke: string; rgb: string; width: number; points: number }[];
   background: string;
   yTicks: string[];
+  xLabels: { text: string; left: number; right: number }[];
+  chart: { left: number; right: number; height: number };
+  /** The opened "Reproduce locally" block: its commands and how far its code box reaches. */
+  reproduce: { commands: string; right: number; scrollWidth: number; clientWidth: number };
+  /** The opened "Outstanding objects (PR)" block's entries. */
+  objects: string[];
+  leakedCells: string[];
 }
 
 /** Contrast ratio (WCAG) of two rgb() colours. */
@@ -65,6 +72,12 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
     refused = rendered.refused;
     try {
       measured = await rendered.page.evaluate(() => {
+        // Opened as a reader who acts on the comment opens them; the screenshots show them too.
+        const summaryOf = (d: Element) => d.querySelector('summary')?.textContent ?? '';
+        const opened = [...document.querySelectorAll('details')].filter((d) => ['Reproduce locally', 'Outstanding objects (PR)'].includes(summaryOf(d)));
+        for (const d of opened) (d as HTMLDetailsElement).open = true;
+        const reproduce = opened.find((d) => summaryOf(d) === 'Reproduce locally')!.querySelector('pre')!;
+        const objectsBlock = opened.find((d) => summaryOf(d) === 'Outstanding objects (PR)')!;
         const box = document.querySelector('#comment')!;
         const body = box.querySelector('.markdown-body')!;
         const style = getComputedStyle(body);
@@ -98,6 +111,22 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
           })),
           background: rgb(svg.querySelector('rect.background')?.getAttribute('fill') ?? ''),
           yTicks: [...svg.querySelectorAll('g.left-axis g.label text')].map((t) => t.textContent ?? ''),
+          xLabels: [...svg.querySelectorAll('g.bottom-axis g.label text')].map((t) => {
+            const r = t.getBoundingClientRect();
+            return { text: t.textContent ?? '', left: r.left, right: r.right };
+          }),
+          chart: (() => {
+            const r = (svg.querySelector('rect.background') ?? svg).getBoundingClientRect();
+            return { left: r.left, right: r.right, height: r.height };
+          })(),
+          reproduce: {
+            commands: reproduce.textContent ?? '',
+            right: right(reproduce),
+            scrollWidth: reproduce.scrollWidth,
+            clientWidth: reproduce.clientWidth,
+          },
+          objects: [...objectsBlock.querySelectorAll('li')].map((li) => li.textContent ?? ''),
+          leakedCells: [...table.querySelectorAll('tbody tr td:nth-child(5)')].map((td) => td.innerHTML),
         };
       });
       mkdirSync(DOCS, { recursive: true });
@@ -144,10 +173,33 @@ describe.each<Scheme>(['light', 'dark'])(`the demo comment on GitHub at ${COMMEN
     }
   });
 
-  it('puts integer ticks on the y axis, zero above the x axis', () => {
+  it('shows the reproduce commands inside the comment box, the run line scrolling within its code box', () => {
+    expect(measured.reproduce.commands).toContain('git clone https://github.com/nic-lab/kni-driver.git && cd kni-driver');
+    expect(measured.reproduce.commands).toContain('sudo npx --yes github:nic-lab/alloc-balance#v1 run --base 9f2c1e0b7d4a');
+    expect(measured.reproduce.right).toBeLessThanOrEqual(measured.contentRight + 0.5);
+    // A command line is never wrapped (copying it must give one line): longer ones scroll.
+    expect(measured.reproduce.scrollWidth).toBeGreaterThanOrEqual(measured.reproduce.clientWidth);
+  });
+
+  it('groups the six leaked netdevs of one stack in one entry with its count, and gives bytes per cycle (? for kprobe pairs)', () => {
+    expect(measured.objects).toHaveLength(1);
+    expect(measured.objects[0]).toMatch(/^6 objects from igb_like_probe\+0x1a \(kni_like\.c:59\), cycles 1–3/);
+    expect(measured.objects[0]).toContain('and 3 more');
+    expect(measured.leakedCells[0]).toBe('0 → 2<br>? B');
+  });
+
+  it('puts integer ticks on the y axis, from 0', () => {
     expect(measured.yTicks.length).toBeGreaterThanOrEqual(3);
-    for (const t of measured.yTicks) expect(t).toMatch(/^-?\d+$/);
-    expect(measured.yTicks).toContain('0');
-    expect(Math.min(...measured.yTicks.map(Number))).toBeLessThan(0);
+    for (const t of measured.yTicks) expect(t).toMatch(/^\d+$/);
+    expect(Math.min(...measured.yTicks.map(Number))).toBe(0);
+  });
+
+  it('keeps the chart low (three points need no screenful) and every cycle label inside its panel', () => {
+    expect(measured.chart.height).toBeLessThanOrEqual(300);
+    expect(measured.xLabels.map((l) => l.text)).toEqual(['1', '2', '3']);
+    for (const l of measured.xLabels) {
+      expect(l.left, `cycle ${l.text}`).toBeGreaterThanOrEqual(measured.chart.left);
+      expect(l.right, `cycle ${l.text}`).toBeLessThanOrEqual(measured.chart.right);
+    }
   });
 });

@@ -13,6 +13,13 @@ export const BASE_SHA = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
 export const HEAD_SHA = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 export const HEAD_REPO = 'eve-contrib/kni-driver';
 
+/** As the action records it for the comment's reproduce block: the repository, the action as the workflow named it, the inputs it set. */
+export const LOCAL_RUN = {
+  repository: 'nic-lab/kni-driver',
+  tool: 'nic-lab/alloc-balance@v1',
+  inputs: { workload: './tools/kni_like_app -n 2', 'ready-pattern': '^ready', hold: '0.5' },
+};
+
 async function recordedAnalysis(name: string): Promise<{ analysis: AnalysisResult; kernel: string }> {
   const { file, map, stats, slabinfo } = recorded(name);
   const analysis = await analyzeTraces({
@@ -47,5 +54,6 @@ export async function recordedReport(patch: { base?: Partial<SideRun>; pr?: Part
     pr: prRun,
     comparison: decideVerdict(baseRun, prRun, 'new-leak', compare),
     change: { event: 'pull_request', prNumber: 57, baseSha: BASE_SHA, headSha: HEAD_SHA, headRepo: HEAD_REPO, isFork: true },
+    localRun: LOCAL_RUN,
   };
 }

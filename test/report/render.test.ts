@@ -17,18 +17,12 @@ const CASE_MARKDOWN = `### alloc-balance
 
 | Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base → PR | Change |
 |:--|:--|--:|--:|--:|--:|
-| ❌ new leak | **alloc_netdev_mqs:free_netdev** (module) | 4/4 | 4/2 | 0 → 2 | +2 |
+| ❌ new leak | **alloc_netdev_mqs:free_netdev** (module) | 4/4 | 4/2 | 0 → 2<br>? B | +2 |
 | · | &nbsp;&nbsp;\`alloc_etherdev_mqs\` | 2/0 | 2/0 | · | · |
 | · | &nbsp;&nbsp;\`kni_ioctl_create\` | 2/0 | 2/0 | · | · |
 | · | &nbsp;&nbsp;\`kni_dev_remove\` | 0/4 | 0/2 | · | · |
 
-<sub>base: 1 cycle · PR: 1 cycle · fail-on: new-leak</sub>
-
-<details><summary>Reasons and problems</summary>
-
-- alloc_netdev_mqs:free_netdev: PR leaks 2 objects/cycle (base 0)
-
-</details>
+<sub>(module): the pair over all the module's call sites, the row the verdict reads; the rows under it are its call sites<br>bytes per cycle: the sizes the kmem events give; ? where the trace has none (kprobe pairs)<br>base: 1 cycle · PR: 1 cycle · fail-on: new-leak</sub>
 `;
 
 const CASE_TEXT = `❌ fail: PR leaks 2 objects/cycle on alloc_netdev_mqs:free_netdev (base 0)
@@ -87,24 +81,30 @@ describe('markdown', () => {
     expect(md).toContain(
       [
         '```mermaid',
-        '%%{init: {"themeVariables":{"xyChart":{"plotColorPalette":"#2f81f7, #e16f24"}}}}%%',
+        '%%{init: {"xyChart":{"width":700,"height":280},"themeVariables":{"xyChart":{"plotColorPalette":"transparent, #2f81f7, #e16f24"}}}}%%',
         'xychart-beta',
         '    title "alloc_netdev_mqs:free_netdev: base (blue) vs PR (orange)"',
         '    x-axis "cycle" [1, 2, 3]',
-        '    y-axis "outstanding objects" -1 --> 9',
+        '    y-axis "outstanding objects" 0 --> 10',
+        '    bar [0, 0, 0]',
         '    line [0, 0, 0]',
         '    line [2, 4, 6]',
         '```',
       ].join('\n'),
     );
     expect(md).toContain('<details><summary>Outstanding objects (PR)</summary>');
-    expect(md).toContain('- `0xffff88800bc2b000` from `igb_like_probe+0x1a` (kni_like.c:59), cycle 1');
+    // The six leaked netdevs share one stack: one entry with its count, three addresses shown.
+    expect(md).toContain(
+      '- **6 objects** from `igb_like_probe+0x1a` (kni_like.c:59), cycles 1–3<br>stack: `igb_like_probe+0x1a ← kni_like_ioctl_create+0x6f ← ',
+    );
+    expect(md).toContain('<br>at `0xffff88800bc2b000`, `0xffff88800bc2d000`, `0xffff888005269000` and 3 more');
+    expect(md.match(/from `igb_like_probe/g)).toHaveLength(1);
   });
 
-  it('spans at least ten objects on the y axis (d3 ticks at integers), one below the lowest value', () => {
-    expect(yRange([0, 0, 0, 2, 4, 6])).toEqual([-1, 9]);
-    expect(yRange([0, 5, 10, 15, 20, 25])).toEqual([-1, 25]);
-    expect(yRange([-2, 0, 1])).toEqual([-3, 7]);
+  it('spans at least ten objects on the y axis (d3 ticks at integers), from 0 or the lowest value below it', () => {
+    expect(yRange([0, 0, 0, 2, 4, 6])).toEqual([0, 10]);
+    expect(yRange([0, 5, 10, 15, 20, 25])).toEqual([0, 25]);
+    expect(yRange([-2, 0, 1])).toEqual([-2, 8]);
   });
 
   it('links call sites to the PR head on GitHub when the repository is known; the table stays six columns', async () => {

@@ -12,6 +12,7 @@ import { plainText } from '../../src/report/plain-text.js';
 import { runUrl } from '../../src/report/source-links.js';
 import { whatToDoMarkdown } from '../../src/report/what-to-do.js';
 import { compare } from '../../src/core/compare.js';
+import { BYTES_NOTE, MODULE_ROW_NOTE } from '../../src/report/markdown.js';
 import { decideVerdict } from '../../src/run/verdict.js';
 import { applyCanary } from '../../src/run/canary.js';
 import { useGitHubServer } from '../support/github-server.js';
@@ -74,7 +75,7 @@ describe('the comment of one report', () => {
     const demo = { ...report, change: undefined };
     expect(contextLine(demo, {})).toBe(`base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1`);
     expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(
-      `<sub>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
+      `<sub>${MODULE_ROW_NOTE}<br>${BYTES_NOTE}<br>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
     );
   });
 
@@ -183,9 +184,20 @@ describe('report mode posts what full mode renders', () => {
     const io: PipelineIo = { log: () => {}, warn: () => {}, group: (_, fn) => fn(), workspace: dir, saveState: () => {}, env, cliPath: '', nodePath: '' };
     const result = await runPipeline(settings, io);
 
-    // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect).
-    const full = renderComment([report], { checkName: settings.checkName, serverUrl: env.GITHUB_SERVER_URL, runUrl: runUrl(env) });
+    // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect), but for
+    // where the traces are: the collect run uploaded them, not this report run.
+    const collectArtifacts = 'https://github.com/nic-lab/kni-driver/actions/runs/13800000002#artifacts';
+    const full = renderComment([report], {
+      checkName: settings.checkName,
+      serverUrl: env.GITHUB_SERVER_URL,
+      runUrl: runUrl(env),
+      artifactsUrl: collectArtifacts,
+    });
     expect(result.markdown).toBe(full);
+    expect(full).toContain(`the [run's artifacts](${collectArtifacts})`);
+    expect(renderComment([report], { checkName: settings.checkName, runUrl: runUrl(env) })).toContain(
+      "the [run's artifacts](https://github.com/nic-lab/kni-driver/actions/runs/14120386231#artifacts)",
+    );
     expect(full).toContain('🐤 Canary caught: the planted leak of ab_canary (1 netdev per cycle at ab_canary_open (ab_canary.c:31))');
     expect(full).toContain('<details><summary>Outstanding objects (PR)</summary>');
     expect(full).toContain('[workflow run](https://github.com/nic-lab/kni-driver/actions/runs/14120386231)');

@@ -86,3 +86,29 @@ describe('the workflows in README.md and docs/', () => {
     expect(errors(validateWorkflow('on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n')).length).toBeGreaterThan(0);
   });
 });
+
+describe("this repository's own workflows", () => {
+  const dir = join(ROOT, '.github', 'workflows');
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+
+  test('ci, check-dist, release and self-test are there', () => {
+    expect(files.sort()).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'release.yml', 'self-test.yml']));
+  });
+
+  test.each(files)('.github/workflows/%s is a valid workflow', (file) => {
+    expect(errors(validateWorkflow(readFileSync(join(dir, file), 'utf8')))).toEqual([]);
+  });
+
+  test('dependabot keeps npm and the workflow actions current', () => {
+    const config = parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { version: number; updates: { 'package-ecosystem': string }[] };
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
+  });
+
+  test("self-test runs this checkout's action on the demo module", () => {
+    const workflow = parse(readFileSync(join(dir, 'self-test.yml'), 'utf8'));
+    const steps = Object.values(workflow.jobs as Record<string, { steps: { uses?: string; with?: Record<string, string> }[] }>).flatMap((j) => j.steps);
+    const action = steps.find((s) => s.uses === './');
+    expect(action?.with?.['module-dir']).toBe('demo/kni-like');
+  });
+});

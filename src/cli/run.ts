@@ -1,0 +1,133 @@
+// `alloc-balance run --base REF [--head REF]`: the action's check on one's own repository, outside
+// GitHub Actions: base and head from the git repository in the current folder (or --repo), the
+// action's inputs as options (--module-dir, --workload, --cycles, ...), the table printed and the
+// report, the comment and the traces written. The command the PR comment's "Reproduce locally" gives.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cliPath } from '../bundle-paths.js';
+import { UsageError } from '../errors.js';
+import type { ChangeUnderTest } from '../github/event.js';
+import { findLabKernel } from '../lab/lab-kernel.js';
+import { setupLab } from '../lab/setup.js';
+import { renderText } from '../report/text.js';
+import { cancelOnSignals } from '../run/cancellation.js';
+import { renderComment } from '../run/comment.js';
+import { checkChange } from '../run/pipeline.js';
+import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
+import { LOCAL_RUN_INPUTS } from '../settings/local-run.js';
+import { parseSettings } from '../settings/settings.js';
+import { readArgs, type OptionSpec } from './args.js';
+import { EXIT, VERDICT_EXIT } from './exit-codes.js';
+
+const OWN_OPTIONS = {
+  base: { type: 'string' },
+  head: { type: 'string' },
+  repo: { type: 'string' },
+  out: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export const RUN_OPTIONS: OptionSpec = {
+  ...OWN_OPTIONS,
+  ...Object.fromEntries(LOCAL_RUN_INPUTS.map((name) => [name, { type: 'string' } as const])),
+};
+
+function revParse(repo: string, ref: string, option: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+  } catch {
+    throw new UsageError(`run: ${option} ${ref} is no commit of the repository in ${repo}; fetch it first (git fetch origin ${ref})`);
+  }
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = readArgs('run', args, RUN_OPTIONS);
+  const text = (name: string) => {
+    const v = (values as Record<string, string | undefined>)[name];
+    return v === undefined ? '' : v;
+  };
+  if (!text('base')) throw new UsageError('run: --base REF is required: the commit or ref to compare against, e.g. --base origin/main');
+  if (values.out === '') throw new UsageError('run: --out needs a folder');
+  const repo = resolve(text('repo') || '.');
+  try {
+    execFileSync('git', ['rev-parse', '--git-dir'], { cwd: repo, stdio: 'ignore' });
+  } catch {
+    throw new UsageError(`run: ${repo} is not a git repository: run it in a clone of the module's repository, or give --repo DIR`);
+  }
+  const baseSha = revParse(repo, text('base'), '--base');
+  const headRef = text('head') || 'HEAD';
+  const headSha = revParse(repo, headRef, '--head');
+  const outDir = text('out') ? resolve(text('out')) : mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
+  // Every input checked before anything is set up: a bad one is one line naming it.
+  const settings = parseSettings((name) => {
+    if (name === 'mode') return 'collect';
+    if (name === 'output-dir') return outDir;
+    return (LOCAL_RUN_INPUTS as readonly string[]).includes(name) ? text(name) : '';
+  });
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UsageError(
+      'run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ...',
+    );
+  }
+  findSandboxLauncher();
+  console.log(`== output: ${outDir}`);
+  console.log(`== base ${baseSha.slice(0, 12)} (${text('base')}) → head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
+
+  const change: ChangeUnderTest = {
+    event: 'workflow_dispatch',
+    action: '',
+    repository: 'local/repository',
+    base: { ref: text('base'), sha: baseSha },
+    head: { ref: headRef, sha: headSha },
+    prNumber: null,
+    isFork: false,
+    headRepo: '',
+  };
+  const cancellation = cancelOnSignals();
+  const log = (line: string) => console.log(`   ${line}`);
+  try {
+    const { report, reportPath } = await checkChange(
+      settings,
+      {
+        log,
+        group: async (name, fn) => {
+          console.log(`== ${name}`);
+          return fn();
+        },
+        workspace: repo,
+        saveState: () => {},
+        env: process.env,
+        cliPath: cliPath(),
+        nodePath: process.execPath,
+        signal: cancellation.signal,
+        prepareLab: async (release) => {
+          console.log('== lab: QEMU, kernel image and matching headers');
+          await setupLab({ release, log });
+          return findLabKernel(release);
+        },
+      },
+      change,
+      outDir,
+    );
+    if (cancellation.signal.aborted) {
+      console.log(`run: cancelled (${(cancellation.signal.reason as Error).message})`);
+      return EXIT.cancelled;
+    }
+    mkdirSync(outDir, { recursive: true });
+    const commentFile = join(outDir, 'comment.md');
+    writeFileSync(commentFile, renderComment([report], { checkName: settings.checkName }));
+    console.log('');
+    console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
+    console.log('');
+    console.log(`report: ${reportPath}; PR comment as markdown: ${commentFile}`);
+    const verdict = report.comparison.verdict;
+    return verdict === 'fail' && settings.failOn === 'never' ? EXIT.ok : VERDICT_EXIT[verdict];
+  } finally {
+    cancellation.dispose();
+  }
+}
