@@ -75,7 +75,9 @@ describe('what a leak is, on the leak_shapes module (3 cycles, no track input)',
     const r = run('double-free', sha[''], sha['-DDOUBLE_FREE']);
     expect(r.outputs.verdict, r.stdout).toBe('fail');
     expect(r.report!.pr.status).toBe('ok');
-    expect(r.report!.comparison.headline).toMatch(/^❌ fail: PR frees an object a second time \(double free\) at leak_shapes_release \(3 on the PR, base none\)/);
+    expect(r.report!.comparison.headline).toMatch(
+      /^❌ fail: PR frees an object a second time \(double free\) at leak_shapes_release \(3 on the PR, base none\)/,
+    );
     const bad = r.report!.pr.analysis!.pairs[0].badFrees ?? [];
     expect(bad).toHaveLength(3);
     for (const b of bad) {
