@@ -93,12 +93,6 @@ const CASES = [
     expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'shape_ring_push', rate: 1 },
   },
   {
-    name: 'double kmem_cache_free (cache with checked frees)',
-    base: '',
-    pr: '-DDOUBLE_FREE',
-    expect: { verdict: 'fail', badFree: 'double-free', site: 'leak_shapes_release' },
-  },
-  {
     name: 'only kasprintf, its label never freed',
     base: '-DMINIMAL',
     pr: '-DMINIMAL -DLEAK_LABEL',

@@ -198,13 +198,6 @@ static int leak_shapes_release(struct inode *inode, struct file *file)
 #if !defined(LEAK_OTHER)
 	kmem_cache_free(item_cache, ctx->other);
 #endif
-#if defined(DOUBLE_FREE)
-	/*
-	 * The bug under test: the item again. The cache checks its frees (SLAB_CONSISTENCY_CHECKS),
-	 * so SLUB reports "Object already free" and leaves the slab as it was instead of corrupting it.
-	 */
-	kmem_cache_free(item_cache, ctx->item);
-#endif
 #if defined(SHAPE_VMALLOC) && !defined(LEAK_AREA)
 	vfree(ctx->area);
 #endif
@@ -242,13 +235,7 @@ static int __init leak_shapes_init(void)
 {
 	int err;
 
-#if defined(DOUBLE_FREE)
-	/* Checked frees; red zone and poison keep the cache from being merged with an unchecked one. */
-	item_cache = kmem_cache_create("leak_shapes_item", sizeof(struct shape_item), 0,
-				       SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON, NULL);
-#else
 	item_cache = kmem_cache_create("leak_shapes_item", sizeof(struct shape_item), 0, 0, NULL);
-#endif
 	if (!item_cache)
 		return -ENOMEM;
 	init_buffer = kmalloc(512, GFP_KERNEL);
@@ -269,12 +256,8 @@ static void __exit leak_shapes_exit(void)
 #if defined(RING_OF_2) || defined(KEEP_ALL)
 	shape_ring_free();
 #endif
-	/*
-	 * With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point).
-	 * After a double free its freelist may have lost objects (SLUB rewrites the free pointer
-	 * before its check refuses the free): leave it too.
-	 */
-#if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD) && !defined(DOUBLE_FREE)
+	/* With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point). */
+#if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD)
 	kmem_cache_destroy(item_cache);
 #endif
 }
