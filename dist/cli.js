@@ -314,6 +314,7 @@ function autoTrack(imports) {
       if (family.allocators.includes(traced2)) allocs.add(traced2);
       else frees.add(traced2);
     }
+    if (family.pairing === "kmem") allocs.add(SLAB_ALLOC_EVENTS[0]);
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
@@ -322,7 +323,8 @@ function autoTrack(imports) {
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
     pairs.push(pair);
-    found.push(`${family.what}: ${seen.sort().join(", ")} -> ${pair.alloc}:${pair.free}`);
+    const names = seen.length > 0 ? seen.sort().join(", ") : "none imported, traced whatever the module imports";
+    found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
 }
@@ -445,9 +447,9 @@ function parsePair(text2) {
   return { alloc: parts[0], free: parts[1] };
 }
 function parsePairList(text2) {
-  const items = text2.split(/[\s,]+/).filter((s) => s !== "");
+  const items = text2.split(/[\s,]+/).filter((s2) => s2 !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
-  if (items.some((s) => s === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
+  if (items.some((s2) => s2 === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
   for (const p of pairs) {
@@ -536,6 +538,13 @@ var init_ledger = __esm({
       cacheAllocs = /* @__PURE__ */ new Map();
       /** kmem: allocations by call sites outside the module, left out. */
       ignored = 0;
+      /** kmem: the module's objects released and not allocated again since: address -> who allocated and who freed it. */
+      freed = /* @__PURE__ */ new Map();
+      /** kmem: live objects allocated outside the module (a module may free what the kernel hands it). */
+      outsideLive = /* @__PURE__ */ new Set();
+      /** outsideLive outgrew its bound: frees of addresses never seen allocated are no longer judged. */
+      outsideOverflow = false;
+      badFrees = [];
       acc(r) {
         let a = this.callers.get(r.caller);
         if (a === void 0) {
@@ -684,7 +693,7 @@ function parseNm(text2) {
     const line = rawLine.trim();
     if (line === "") continue;
     if (line.includes("|")) {
-      const f2 = line.split("|").map((s) => s.trim());
+      const f2 = line.split("|").map((s2) => s2.trim());
       if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
       symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
       continue;
@@ -719,11 +728,11 @@ var init_module_map = __esm({
        */
       constructor(module2, nmText = "", sections = {}) {
         this.module = normalizeModuleName(module2);
-        for (const s of parseNm(nmText)) {
-          if (!this.byName.has(s.name)) this.byName.set(s.name, s);
-          const list = this.bySection.get(s.section) ?? [];
-          list.push(s);
-          this.bySection.set(s.section, list);
+        for (const s2 of parseNm(nmText)) {
+          if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
+          const list = this.bySection.get(s2.section) ?? [];
+          list.push(s2);
+          this.bySection.set(s2.section, list);
         }
         for (const list of this.bySection.values())
           list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
@@ -768,9 +777,9 @@ var init_module_map = __esm({
           const off = a - start;
           const list = this.bySection.get(name) ?? [];
           let best;
-          for (const s of list) {
-            if (s.value > off) break;
-            best = s;
+          for (const s2 of list) {
+            if (s2.value > off) break;
+            best = s2;
           }
           if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
           break;
@@ -799,8 +808,8 @@ var init_module_map = __esm({
 });
 
 // src/core/trace-targets.ts
-function ownCopy(s) {
-  const key = { [s]: true };
+function ownCopy(s2) {
+  const key = { [s2]: true };
   return Object.keys(key)[0];
 }
 var MAX_TAILS;
@@ -836,13 +845,14 @@ function lineContext(text2, start, end) {
   }
   return (cpu + 1) * 8 + level;
 }
-var COUNT, ALLOC_OBJECT, FREE_OBJECT, PendingEvent, LEVEL, AwaitingStacks;
+var COUNT, ALLOC_OBJECT, FREE_OBJECT, STACK_ONLY, PendingEvent, LEVEL, AwaitingStacks;
 var init_awaiting_stacks = __esm({
   "src/core/awaiting-stacks.ts"() {
     "use strict";
     COUNT = 1;
     ALLOC_OBJECT = 2;
     FREE_OBJECT = 3;
+    STACK_ONLY = 4;
     PendingEvent = class {
       kind = COUNT;
       targets = [];
@@ -857,6 +867,8 @@ var init_awaiting_stacks = __esm({
       cache = "";
       /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
       bytes = void 0;
+      /** STACK_ONLY: the bad free its stack goes to. */
+      badFree = null;
       frames = [];
       /** lineContext() of the event's line. */
       context = 0;
@@ -1006,9 +1018,36 @@ function slope(values) {
   }
   return num / den;
 }
+function rateWindow(cycles) {
+  return cycles <= 3 ? cycles : Math.ceil(cycles / 2) + 1;
+}
+function judgeGrowth(afterEachCycle, finalOutstanding) {
+  const n = afterEachCycle.length;
+  if (n < 2) {
+    const rate2 = round2(finalOutstanding / Math.max(n, 1));
+    return { shape: "end", rate: rate2, text: n === 1 ? "one cycle: the objects left at the end" : "no cycle markers: the objects left at the end" };
+  }
+  let peak = 0;
+  for (let i = 1; i < n; i++) if (afterEachCycle[i] > afterEachCycle[peak]) peak = i;
+  if (peak < n - 1) {
+    const level = afterEachCycle[peak];
+    if (peak === 0) return { shape: "flat", rate: 0, text: `no growth after cycle 1 (${n} cycles)` };
+    const flat = n - 1 - peak;
+    return {
+      shape: "plateau",
+      rate: 0,
+      from: peak + 1,
+      text: `plateau from cycle ${peak + 1}: ${level} object${s(level)}, not exceeded in the ${flat} cycle${s(flat)} after`
+    };
+  }
+  const w = rateWindow(n);
+  const rate = round2(Math.max(slope(afterEachCycle.slice(n - w)), 0));
+  const where2 = w === n ? `slope over all ${n} cycles` : `slope over the last ${w} cycles (${n - w + 1}\u2013${n})`;
+  const two = n === 2 ? "; with 2 cycles a cache filling up cannot be told from a leak: run 3 or more to see a plateau" : "";
+  return { shape: "growing", rate, window: [n - w + 1, n], text: `grows through the last cycle: ${where2}${two}` };
+}
 function leakRate(afterEachCycle, finalOutstanding) {
-  if (afterEachCycle.length >= 2) return round2(slope(afterEachCycle));
-  return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
+  return judgeGrowth(afterEachCycle, finalOutstanding).rate;
 }
 function leakedBytesPerCycle(pair) {
   if (pair.leakedPerCycle <= 0) return 0;
@@ -1017,9 +1056,11 @@ function leakedBytesPerCycle(pair) {
   const mean = objects2.reduce((sum2, o) => sum2 + (o.bytes ?? 0), 0) / objects2.length;
   return Math.round(pair.leakedPerCycle * mean);
 }
+var s;
 var init_leak_rate = __esm({
   "src/core/leak-rate.ts"() {
     "use strict";
+    s = (n) => n === 1 ? "" : "s";
   }
 });
 
@@ -1044,6 +1085,8 @@ var init_analysis_problems = __esm({
       pairMissing: (pair, side2) => `${pair}: not measured on ${side2} (the ${side2} analysis has no such pair)`,
       outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
       moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
+      badFreesCapped: (pair, n, max) => `${pair}: ${n} bad frees, the first ${max} listed`,
+      freedKeptCapped: (pair, max) => `${pair}: more than ${max} objects allocated outside the module were live at once: frees of addresses never seen allocated were not judged after that`,
       objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
     };
   }
@@ -1075,14 +1118,14 @@ function assembleResult(states, t) {
   if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
   if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
   const cyclesOf = (accs) => cycleIds.map((c) => {
-    const s = sourceOf(c);
+    const s2 = sourceOf(c);
     let allocs = 0;
     let frees = 0;
     let after = 0;
     for (const a of accs) {
-      allocs += a.allocsIn[s] ?? 0;
-      frees += a.freesIn[s] ?? 0;
-      after += a.after[s] ?? 0;
+      allocs += a.allocsIn[s2] ?? 0;
+      frees += a.freesIn[s2] ?? 0;
+      after += a.after[s2] ?? 0;
     }
     return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
   });
@@ -1135,6 +1178,8 @@ function assembleResult(states, t) {
       ...o.stack ? { stack: o.stack } : {},
       ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
     }));
+    const growth = judgeGrowth(marked ? workload(moduleCycles) : [], module2.outstanding);
+    if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
     return {
       alloc: p.spec.alloc,
       free: p.spec.free,
@@ -1144,9 +1189,11 @@ function assembleResult(states, t) {
       callers: callerRows,
       cycles: cyclesOf(callers),
       moduleCycles,
-      leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
+      leakedPerCycle: growth.rate,
+      growth,
       unmatchedFrees: ledger.unmatchedFrees,
       objects: objects2,
+      ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
       ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
       ...p.spec.auto ? { auto: true } : {}
     };
@@ -1228,7 +1275,7 @@ function objectAddress(text2) {
   if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
   if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
   const a = normalizeAddress(t);
-  return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
+  return a.length <= 4 && Number.parseInt(a, 16) <= 16 || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
 }
 var init_trace_lines = __esm({
   "src/core/trace-lines.ts"() {
@@ -1239,7 +1286,7 @@ var init_trace_lines = __esm({
 });
 
 // src/core/trace-analyzer.ts
-var TraceAnalyzer;
+var MAX_FREED, MAX_OUTSIDE_LIVE, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
     "use strict";
@@ -1255,6 +1302,8 @@ var init_trace_analyzer = __esm({
     init_analysis_result();
     init_analysis_problems();
     init_trace_lines();
+    MAX_FREED = 1 << 16;
+    MAX_OUTSIDE_LIVE = 1 << 20;
     TraceAnalyzer = class {
       pairs;
       /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -1276,6 +1325,8 @@ var init_trace_analyzer = __esm({
       /** The event whose `<stack trace>` block is being read. */
       stackOwner = null;
       spare = [];
+      /** A bad free just counted, whose stack may follow. */
+      lastBadFree = null;
       /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
       done = (p) => {
         this.count(p);
@@ -1338,6 +1389,7 @@ var init_trace_analyzer = __esm({
         p.method = "function";
         p.cache = "";
         p.bytes = void 0;
+        p.badFree = null;
         return p;
       }
       /** A stack block, if one was open, has ended: its owner is complete. */
@@ -1551,7 +1603,54 @@ var init_trace_analyzer = __esm({
         }
         if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
         this.done(p);
+        const bad = this.lastBadFree;
+        if (bad !== null) {
+          this.lastBadFree = null;
+          const q = this.pending([], line, 0, context3);
+          q.kind = STACK_ONLY;
+          q.badFree = bad;
+          this.awaiting.add(q);
+        }
         return null;
+      }
+      /** A module object released: remembered until its address is allocated again. */
+      released(ledger, obj, freedBy) {
+        if (ledger.freed.size >= MAX_FREED) ledger.freed.delete(ledger.freed.keys().next().value);
+        ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === "" ? "kfree_rcu" : this.map.resolve(freedBy).caller });
+      }
+      /**
+       * A kmem free of an address the module does not hold. By module code (its call site), it is a
+       * bad free unless the address belongs to a live object of other code (handed to the module).
+       */
+      strayFree(ledger, p, fn, cycle) {
+        const address = p.address;
+        const r = p.caller === "" ? null : this.map.resolve(p.caller);
+        if (r !== null && r.inModule === true) {
+          const first = ledger.freed.get(address);
+          let bad = null;
+          if (first !== void 0) {
+            bad = { kind: "double-free", address, caller: r.caller, inModule: true, fn, cycle, allocatedBy: first.allocatedBy, firstFreedBy: first.freedBy };
+          } else if (!ledger.outsideLive.has(address) && !ledger.outsideOverflow) {
+            bad = { kind: "never-allocated", address, caller: r.caller, inModule: true, fn, cycle };
+          }
+          if (bad !== null) {
+            ledger.badFrees.push(bad);
+            this.lastBadFree = bad;
+          }
+        }
+        ledger.outsideLive.delete(address);
+      }
+      /** An allocation of `address` by other code: its address is no module object's any more. */
+      outsideAllocation(pair, address) {
+        const ledger = pair.addr;
+        ledger.freed.delete(address);
+        if (ledger.outsideOverflow) return;
+        ledger.outsideLive.add(address);
+        if (ledger.outsideLive.size > MAX_OUTSIDE_LIVE) {
+          ledger.outsideOverflow = true;
+          ledger.outsideLive.clear();
+          this.problems.push(problemText.freedKeptCapped(pairName(pair.spec), MAX_OUTSIDE_LIVE));
+        }
       }
       /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
       attribute(p, skip) {
@@ -1582,6 +1681,12 @@ var init_trace_analyzer = __esm({
       }
       /** Enters one event into the ledgers of every pair it belongs to. */
       count(p) {
+        if (p.kind === STACK_ONLY) {
+          const bad = p.badFree;
+          const stack = this.stack(p, bad.fn);
+          if (stack !== void 0) bad.stack = stack;
+          return;
+        }
         const cycle = p.cycle;
         const targets = p.targets;
         const noStack = p.frames.length === 0;
@@ -1624,17 +1729,22 @@ var init_trace_analyzer = __esm({
             const obj = ledger.live.get(address);
             if (obj === void 0) {
               if (p.method !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
+              else if (p.method === "kmem") this.strayFree(ledger, p, t.fn, cycle);
             } else {
               ledger.live.delete(address);
               obj.acc.free(cycle);
+              if (p.method === "kmem") this.released(ledger, obj, p.caller);
             }
             continue;
           }
           const r = this.attribute(p, skip);
           if ((p.method === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
             ledger.ignored++;
+            if (p.method === "kmem") this.outsideAllocation(t.pair, address);
             continue;
           }
+          ledger.freed.delete(address);
+          ledger.outsideLive.delete(address);
           if (r.inModule === false && noStack && p.method === "kprobe") {
             ledger.outsideWithoutStack++;
             ledger.outsideExample ||= r.caller;
@@ -2029,19 +2139,60 @@ var init_analyze_traces = __esm({
 });
 
 // src/core/compare.ts
-function figures(counts, cycles, sideCycles, rate) {
+function figures(counts, cycles, sideCycles, judgement) {
   const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  const judged = judgement ?? judgeGrowth(growth, counts.outstanding);
   return {
     allocs: counts.allocs,
     frees: counts.frees,
     outstanding: counts.outstanding,
     cycles: sideCycles,
-    leakedPerCycle: rate ?? leakRate(growth, counts.outstanding),
-    growth
+    leakedPerCycle: judged.rate,
+    growth,
+    judged
   };
 }
 function totalFigures(p, sideCycles) {
-  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.leakedPerCycle);
+  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.growth);
+}
+function freedAtUnload(f) {
+  return f.leakedPerCycle > EPSILON && f.judged?.shape === "growing" && f.outstanding <= 0;
+}
+function leakText(f) {
+  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
+  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
+  return `leaves ${objects(f.outstanding)} after unload`;
+}
+function badFreeRows(base2, pr) {
+  const rows2 = /* @__PURE__ */ new Map();
+  for (const [side2, a] of [
+    ["pr", pr],
+    ["base", base2]
+  ]) {
+    for (const p of a.pairs) {
+      for (const b of p.badFrees ?? []) {
+        const caller = callerKey(b.caller);
+        const key = `${pairName(p)}\0${b.kind}\0${caller}`;
+        let row = rows2.get(key);
+        if (row === void 0) {
+          row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
+          rows2.set(key, row);
+        }
+        row[side2]++;
+        if (b.location && !row.location) row.location = b.location;
+      }
+    }
+  }
+  const out = [...rows2.values()];
+  for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
+  return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
+}
+function badFreeText(r) {
+  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
+}
+function allocatedNothing(a) {
+  if (a.cycles < 1 || a.pairs.length === 0) return false;
+  return a.pairs.every((p) => (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).every((c) => c.allocs === 0));
 }
 function mergeCallers(callers) {
   const merged = /* @__PURE__ */ new Map();
@@ -2166,7 +2317,7 @@ function incompleteReason(side2, a) {
   return `the ${side2} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
 }
 function sumRate(rs, side2) {
-  return round2(rs.reduce((s, r) => s + (r[side2]?.leakedPerCycle ?? 0), 0));
+  return round2(rs.reduce((s2, r) => s2 + (r[side2]?.leakedPerCycle ?? 0), 0));
 }
 function leakSite(all, pair) {
   const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
@@ -2176,6 +2327,7 @@ function leakSite(all, pair) {
 function compare(base2, pr, failOn = "new-leak") {
   const all = rows(base2, pr);
   const totals = all.filter((r) => r.total);
+  const noAllocations = allocatedNothing(pr);
   const reasons = [];
   const prRate = sumRate(totals, "pr");
   const baseRate = sumRate(totals, "base");
@@ -2190,12 +2342,18 @@ function compare(base2, pr, failOn = "new-leak") {
     else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
   }
   const details2 = [];
+  const badFrees = badFreeRows(base2, pr);
+  const failingFrees = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false);
+  for (const r of failingFrees) {
+    details2.push(`PR ${badFreeText(r)}`);
+    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
+  }
   for (const { row: r, site } of failing) {
     const pf = r.pr;
-    const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
+    const what = leakText(pf);
     const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
-    details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
+    details2.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
+    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ""} (base ${b})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`);
   }
   const unmeasured = [];
   for (const total of totals) {
@@ -2212,23 +2370,35 @@ function compare(base2, pr, failOn = "new-leak") {
   }
   if (!base2.complete || !pr.complete || unmeasured.length > 0) {
     verdict = "inconclusive";
-    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s) => s !== "");
+    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s2) => s2 !== "");
     const first = [...why, ...unmeasured.slice(0, 1)];
     headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (failing.length > 0) {
+  } else if (details2.length > 0) {
     verdict = "fail";
-    headline = `\u274C fail: ${details2[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? "s" : ""})` : ""}`;
+    const more = details2.length - 1;
+    headline = `\u274C fail: ${details2[0]}${more > 0 ? ` (+${more} more)` : ""}`;
   } else {
     verdict = "pass";
-    const figures2 = `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
+    const figures2 = noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
     if (failOn === "never") headline = `\u2705 pass (fail-on: never): ${figures2}`;
     else if (failOn === "any-leak") headline = `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
     else headline = `\u2705 pass: no new leak \u2014 ${figures2}`;
   }
-  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base2), pr: sideSummary(pr) };
+  if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
+  return {
+    verdict,
+    failOn,
+    headline,
+    reasons,
+    rows: all,
+    ...badFrees.length > 0 ? { badFrees } : {},
+    ...noAllocations ? { noAllocations: true } : {},
+    base: sideSummary(base2),
+    pr: sideSummary(pr)
+  };
 }
-var MODULE_TOTAL, EPSILON;
+var MODULE_TOTAL, EPSILON, BAD_FREE_TEXT;
 var init_compare = __esm({
   "src/core/compare.ts"() {
     "use strict";
@@ -2238,6 +2408,10 @@ var init_compare = __esm({
     init_analysis_problems();
     MODULE_TOTAL = "all module call sites";
     EPSILON = 5e-3;
+    BAD_FREE_TEXT = {
+      "double-free": "frees an object a second time (double free)",
+      "never-allocated": "frees an address never allocated"
+    };
   }
 });
 
@@ -2321,8 +2495,13 @@ function renderAnalysisText(a) {
     if (!attributed) out.push(`  module call sites: ${MODULE_UNKNOWN}`);
     const growth = (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
     out.push(
-      `  leaked per cycle (${attributed ? "module" : "all call sites"}): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(" ")}` : ""}`
+      `  leaked per cycle (${attributed ? "module" : "all call sites"}): ${fmt(p.leakedPerCycle)}${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(" ")}${p.growth ? ` (${p.growth.text})` : ""}` : ""}`
     );
+    for (const b of p.badFrees ?? []) {
+      out.push(
+        `  bad free: ${b.kind} of ${b.address} by ${b.caller}${b.location ? ` (${b.location})` : ""}, cycle ${b.cycle}${b.stack?.length ? ` [${b.stack.join(" <- ")}]` : ""}`
+      );
+    }
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
       out.push(
@@ -2336,7 +2515,7 @@ function renderAnalysisText(a) {
   else if (a.slab?.length)
     out.push(
       "",
-      `slabinfo: ${a.slab.slice(0, 10).map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`
+      `slabinfo: ${a.slab.slice(0, 10).map((s2) => `${s2.cache} ${s2.delta > 0 ? "+" : ""}${s2.delta}`).join(", ")}`
     );
   if (a.problems.length) out.push("", "problems:", ...a.problems.map((p) => `- ${p}`));
   return `${out.join("\n")}
@@ -2383,13 +2562,13 @@ function runCommand(cmd, args, opts = {}) {
     });
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (s) => {
-      out.push(s);
-      both.push(s);
+    child.stdout.on("data", (s2) => {
+      out.push(s2);
+      both.push(s2);
     });
-    child.stderr.on("data", (s) => {
-      err.push(s);
-      both.push(s);
+    child.stderr.on("data", (s2) => {
+      err.push(s2);
+      both.push(s2);
     });
     if (opts.timeoutSeconds !== void 0) {
       timer = setTimeout(() => {
@@ -2438,9 +2617,9 @@ var init_exec = __esm({
       max;
       parts = [];
       size = 0;
-      push(s) {
-        this.parts.push(s);
-        this.size += s.length;
+      push(s2) {
+        this.parts.push(s2);
+        this.size += s2.length;
         if (this.size > this.max * 2) this.compact();
       }
       compact() {
@@ -2465,6 +2644,7 @@ function moduleCallers(result) {
     for (const o of p.objects) {
       if (o.inModule !== false) out.add(o.caller);
     }
+    for (const b of p.badFrees ?? []) out.add(b.caller);
   }
   return [...out];
 }
@@ -2474,7 +2654,7 @@ function applyLocations(result, locations) {
       const loc = locations.get(c.caller);
       if (loc) c.location = loc;
     }
-    for (const o of p.objects) {
+    for (const o of [...p.objects, ...p.badFrees ?? []]) {
       const loc = locations.get(o.caller);
       if (loc) o.location = loc;
     }
@@ -22857,8 +23037,8 @@ var init_brace_expressions = __esm({
       "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
       "[:xdigit:]": ["A-Fa-f0-9", false]
     };
-    braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
-    regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    braceEscape = (s2) => s2.replace(/[[\]\\-]/g, "\\$&");
+    regexpEscape = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
     rangesToString = (ranges) => ranges.join("");
     parseClass = (glob, position) => {
       const pos = position;
@@ -22955,11 +23135,11 @@ var init_brace_expressions = __esm({
 var unescape;
 var init_unescape = __esm({
   "node_modules/minimatch/dist/esm/unescape.js"() {
-    unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+    unescape = (s2, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
       if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+        return windowsPathsNoEscape ? s2.replace(/\[([^/\\])\]/g, "$1") : s2.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
       }
-      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+      return windowsPathsNoEscape ? s2.replace(/\[([^/\\{}])\]/g, "$1") : s2.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
     };
   }
 });
@@ -23024,7 +23204,7 @@ var init_ast = __esm({
     addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
     justDots = /* @__PURE__ */ new Set(["..", "."]);
     reSpecials = new Set("().*{}+?[]^$\\!");
-    regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    regExpEscape = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
     qmark = "[^/]";
     star = qmark + "*?";
     starNoEmpty = qmark + "+?";
@@ -23447,7 +23627,7 @@ var init_ast = __esm({
           this.#fillNegs();
         }
         if (!isExtglobAST(this)) {
-          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s2) => typeof s2 !== "string");
           const src = this.#parts.map((p) => {
             const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
             this.#hasMagic = this.#hasMagic || hasMagic;
@@ -23487,12 +23667,12 @@ var init_ast = __esm({
         const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
         let body = this.#partsToRegExp(dot);
         if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
-          const s = this.toString();
+          const s2 = this.toString();
           const me = this;
-          me.#parts = [s];
+          me.#parts = [s2];
           me.type = null;
           me.#hasMagic = void 0;
-          return [s, unescape(this.toString()), false, false];
+          return [s2, unescape(this.toString()), false, false];
         }
         let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
         if (bodyDotAllowed === body) {
@@ -23618,11 +23798,11 @@ var init_ast = __esm({
 var escape;
 var init_escape = __esm({
   "node_modules/minimatch/dist/esm/escape.js"() {
-    escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+    escape = (s2, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
       if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+        return windowsPathsNoEscape ? s2.replace(/[?*()[\]{}]/g, "[$&]") : s2.replace(/[?*()[\]\\{}]/g, "\\$&");
       }
-      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+      return windowsPathsNoEscape ? s2.replace(/[?*()[\]]/g, "[$&]") : s2.replace(/[?*()[\]\\]/g, "\\$&");
     };
   }
 });
@@ -23737,8 +23917,8 @@ var init_esm3 = __esm({
             return orig.AST.fromGlob(pattern, ext(def, options2));
           }
         },
-        unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
-        escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
+        unescape: (s2, options2 = {}) => orig.unescape(s2, ext(def, options2)),
+        escape: (s2, options2 = {}) => orig.escape(s2, ext(def, options2)),
         filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
         defaults: (options2) => orig.defaults(ext(def, options2)),
         makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
@@ -23769,7 +23949,7 @@ var init_esm3 = __esm({
     };
     minimatch.match = match;
     globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-    regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+    regExpEscape2 = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
     Minimatch = class {
       options;
       set;
@@ -23847,26 +24027,26 @@ var init_esm3 = __esm({
           this.debug = (...args) => console.error(...args);
         }
         this.debug(this.pattern, this.globSet);
-        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+        const rawGlobParts = this.globSet.map((s2) => this.slashSplit(s2));
         this.globParts = this.preprocess(rawGlobParts);
         this.debug(this.pattern, this.globParts);
-        let set = this.globParts.map((s, _, __) => {
+        let set = this.globParts.map((s2, _, __) => {
           if (this.isWindows && this.windowsNoMagicRoot) {
-            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-            const isDrive = /^[a-z]:/i.test(s[0]);
+            const isUNC = s2[0] === "" && s2[1] === "" && (s2[2] === "?" || !globMagic.test(s2[2])) && !globMagic.test(s2[3]);
+            const isDrive = /^[a-z]:/i.test(s2[0]);
             if (isUNC) {
               return [
-                ...s.slice(0, 4),
-                ...s.slice(4).map((ss) => this.parse(ss))
+                ...s2.slice(0, 4),
+                ...s2.slice(4).map((ss) => this.parse(ss))
               ];
             } else if (isDrive) {
-              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+              return [s2[0], ...s2.slice(1).map((ss) => this.parse(ss))];
             }
           }
-          return s.map((ss) => this.parse(ss));
+          return s2.map((ss) => this.parse(ss));
         });
         this.debug(this.pattern, set);
-        this.set = set.filter((s) => s.indexOf(false) === -1);
+        this.set = set.filter((s2) => s2.indexOf(false) === -1);
         if (this.isWindows) {
           for (let i = 0; i < this.set.length; i++) {
             const p = this.set[i];
@@ -24529,8 +24709,8 @@ function validateReport(value, file) {
   const runner = value.runner;
   if (!isObj(runner) || typeof runner.name !== "string" || runner.name === "") throw bad('"runner.name" is missing');
   for (const side2 of ["base", "pr"]) {
-    const s = value[side2];
-    if (!isObj(s) || typeof s.status !== "string") throw bad(`"${side2}.status" is missing`);
+    const s2 = value[side2];
+    if (!isObj(s2) || typeof s2.status !== "string") throw bad(`"${side2}.status" is missing`);
   }
   const c = value.comparison;
   if (!isObj(c)) throw bad('"comparison" is missing');
@@ -24767,6 +24947,24 @@ function objectsBlock(side2, pairs, source) {
   if (lines.length === 0) return null;
   return details(`Outstanding objects (${side2})`, lines.join("\n").trimEnd());
 }
+function badFreesBlock(side2, pairs, source) {
+  const lines = [];
+  for (const p of pairs) {
+    const bad = p.badFrees ?? [];
+    if (bad.length === 0) continue;
+    lines.push(`**${pairName(p)}**`, "");
+    for (const b of bad) {
+      const loc = b.location ? ` (${locationText(b.location, source)})` : "";
+      const what = b.kind === "double-free" ? "double free" : "free of an address never allocated";
+      const first = b.kind === "double-free" ? ` (allocated by \`${escapeCell(b.allocatedBy ?? "?")}\`, first freed by \`${escapeCell(b.firstFreedBy ?? "?")}\`)` : "";
+      const stack = b.stack?.length ? `<br>stack: \`${escapeCell(b.stack.join(" \u2190 "))}\`` : "";
+      lines.push(`- ${what} of \`${b.address}\` by \`${escapeCell(b.caller)}\`${loc}, cycle ${b.cycle}, ${b.fn}${first}${stack}`);
+    }
+    lines.push("");
+  }
+  if (lines.length === 0) return null;
+  return details(`Bad frees (${side2})`, lines.join("\n").trimEnd());
+}
 function growthBlock(c) {
   const totals = c.rows.filter((r) => r.total);
   const parts = [];
@@ -24776,6 +24974,9 @@ function growthBlock(c) {
     const p = r.pr?.growth ?? [];
     if (b.length < 2 && p.length < 2) continue;
     parts.push(`**${r.pair}** \u2014 outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
+    const judged = (name, f) => f?.judged ? `${name}: ${f.judged.text}${freedAtUnload(f) ? ", all freed at unload" : f.outstanding > 0 ? `, ${f.outstanding} left after unload` : ""}` : "";
+    const how = [judged("base", r.base), judged("PR", r.pr)].filter((x) => x !== "");
+    if (how.length > 0) parts.push("", `Rate judged \u2014 ${escapeCell(how.join("; "))}`);
     if (chart) parts.push("", chart);
     parts.push("");
   }
@@ -24816,7 +25017,7 @@ function crossCheckBlock(base2, pr) {
     for (const x of a?.slabCheck ?? []) lines.push(`- ${side2} /proc/slabinfo, ${x.text}`);
     const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
     if (slab.length) {
-      lines.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+      lines.push(`- ${side2} /proc/slabinfo (active objects): ${slab.map((s2) => `${s2.cache} ${s2.delta > 0 ? "+" : ""}${s2.delta}`).join(", ")}`);
     }
   }
   if (lines.length === 0) return null;
@@ -24826,13 +25027,13 @@ function showsBytes(row, pr) {
   return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
 }
 function sides(c, context3, pr) {
-  const side2 = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
+  const side2 = (name, s2) => `${name}: ${s2.cycles} cycle${s2.cycles === 1 ? "" : "s"}${s2.complete ? "" : `, incomplete${s2.lostEvents ? ` (${s2.lostEvents} events lost)` : ""}`}`;
   const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : "", c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ""].filter((n) => n !== "");
   const note = notes.map((n) => `${n}<br>`).join("");
   return `<sub>${note}${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
 }
 function cutNote(rows2, blocks, limit) {
-  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
+  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
@@ -24845,6 +25046,8 @@ function renderMarkdown(c, opts = {}) {
   ];
   const rows2 = c.rows;
   const blocks = [
+    badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
+    badFreesBlock("base", opts.base?.pairs ?? []),
     growthBlock(c),
     objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
     objectsBlock("base", opts.base?.pairs ?? []),
@@ -25011,7 +25214,7 @@ async function compareCommand(args) {
         throw new UsageError(`compare: ${positionals[k]} is a report of both sides (${REPORT_SCHEMA}): compare it alone (compare ${positionals[k]})`);
       }
     }
-    [base2, pr] = loaded.map((s) => s.analysis);
+    [base2, pr] = loaded.map((s2) => s2.analysis);
     c = compare(base2, pr, failOn);
     sides2 = { base: { status: "ok", analysis: base2 }, pr: { status: "ok", analysis: pr } };
   }
@@ -25718,16 +25921,16 @@ function isStopSignal(name) {
   return SIGNALS.includes(name);
 }
 function spec(name, kind) {
-  const s = INPUTS[name];
-  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
-  return s;
+  const s2 = INPUTS[name];
+  if (s2.kind !== kind) throw new Error(`input ${name} is a ${s2.kind} input, not ${kind}`);
+  return s2;
 }
 function readChoice(read, name, fallback) {
-  const s = spec(name, "choice");
+  const s2 = spec(name, "choice");
   const raw = read(name).trim();
-  if (raw === "") return fallback ?? s.default;
-  if (s.choices.includes(raw)) return raw;
-  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
+  if (raw === "") return fallback ?? s2.default;
+  if (s2.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s2.expected ?? `one of ${s2.choices.join(", ")}`);
 }
 function readNumber(read, name) {
   const value = readOptionalNumber(read, name);
@@ -25735,26 +25938,26 @@ function readNumber(read, name) {
   return value;
 }
 function readOptionalNumber(read, name) {
-  const s = spec(name, "number");
+  const s2 = spec(name, "number");
   const raw = read(name).trim();
-  if (raw === "") return s.default === "" ? null : s.default;
+  if (raw === "") return s2.default === "" ? null : s2.default;
   const value = Number(raw);
-  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
-    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
+  if (!Number.isFinite(value) || s2.integer && !Number.isInteger(value) || value < s2.min || value > s2.max) {
+    throw new InputError(name, raw, s2.expected ?? `${s2.integer ? "a whole number" : "a number"} from ${s2.min} to ${s2.max}`);
   }
   return value;
 }
 function readBool(read, name) {
-  const s = spec(name, "bool");
+  const s2 = spec(name, "bool");
   const raw = read(name).trim().toLowerCase();
-  if (raw === "") return s.default;
+  if (raw === "") return s2.default;
   if (["true", "yes", "1", "on"].includes(raw)) return true;
   if (["false", "no", "0", "off"].includes(raw)) return false;
   throw new InputError(name, raw, "true or false");
 }
 function readText2(read, name) {
-  const s = spec(name, "text");
-  return read(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
+  const s2 = spec(name, "text");
+  return read(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
 }
 var choice, whole, seconds, flag, text, MAX_CYCLES, SIGNALS, INPUTS, INPUT_NAMES;
 var init_inputs = __esm({
@@ -26117,7 +26320,7 @@ async function startBackground(b, outDir, undo, abort) {
       await Promise.race([closed, sleep(2e3)]);
       await new Promise((r) => log.end(r));
       const survived = pgid !== void 0 && groupAlive(pgid);
-      if (pgid !== void 0 && !survived) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
+      if (pgid !== void 0 && !survived) undo.drop((s2) => s2.kind === "kill-group" && s2.pgid === pgid);
       const e = exit;
       return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };
     }
@@ -26312,9 +26515,9 @@ function parseKmsgRecord(raw) {
   return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
 }
 function formatKmsg(r) {
-  const s = Math.floor(r.usec / 1e6);
+  const s2 = Math.floor(r.usec / 1e6);
   const us = String(r.usec % 1e6).padStart(6, "0");
-  return `[${String(s).padStart(5)}.${us}] ${r.text}`;
+  return `[${String(s2).padStart(5)}.${us}] ${r.text}`;
 }
 function readKmsg(after = -1, device = "/dev/kmsg") {
   const fd = openSync3(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
@@ -26897,11 +27100,11 @@ function readUndoState(file) {
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
-  const s = parsed;
-  if (s?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s.steps) || typeof s.pid !== "number") {
+  const s2 = parsed;
+  if (s2?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s2.steps) || typeof s2.pid !== "number") {
     throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
   }
-  return s;
+  return s2;
 }
 var UndoLog;
 var init_undo = __esm({
@@ -27038,7 +27241,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
       record2.exitSignal = exit.signal;
     }
     await new Promise((r) => log.end(r));
-    if (pgid !== void 0) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
+    if (pgid !== void 0) undo.drop((s2) => s2.kind === "kill-group" && s2.pgid === pgid);
     record2.totalSeconds = sinceStart();
   };
   try {
@@ -27126,7 +27329,7 @@ function dmesgText(mark2) {
 function splatExcerpt(dmesg) {
   const splats = findSplats(dmesg);
   if (splats.length === 0) return null;
-  return { kind: splats.map((s) => s.kind).join(", "), excerpt: splats.map((s) => s.excerpt).join("\n...\n") };
+  return { kind: splats.map((s2) => s2.kind).join(", "), excerpt: splats.map((s2) => s2.excerpt).join("\n...\n") };
 }
 async function runTargetJob(job, opts = {}) {
   const log = opts.log ?? (() => {
@@ -27155,9 +27358,9 @@ async function runTargetJob(job, opts = {}) {
     startedAt: new Date(started).toISOString(),
     finishedAt: ""
   };
-  const fail = (s, reason, excerpt) => {
+  const fail = (s2, reason, excerpt) => {
     if (status.status !== "ok") return;
-    status.status = s;
+    status.status = s2;
     status.reason = reason;
     if (excerpt) status.logExcerpt = excerpt;
   };
@@ -27182,7 +27385,7 @@ async function runTargetJob(job, opts = {}) {
       const lock = acquireLock(lockFile, job.runId);
       if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
     } catch (e) {
-      undo.drop((s) => s.kind === "unlock");
+      undo.drop((s2) => s2.kind === "unlock");
       throw new RunFailure("setup-failed", e.message);
     }
     if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
@@ -27260,7 +27463,7 @@ async function runTargetJob(job, opts = {}) {
     const ins = await insmod(job.module.path, job.module.args);
     status.timings.load = tl();
     if (ins.code !== 0) {
-      undo.drop((s) => s.kind === "rmmod");
+      undo.drop((s2) => s2.kind === "rmmod");
       const dmesg = dmesgText(kmsgStart);
       const splat = splatExcerpt(dmesg);
       const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
@@ -27285,6 +27488,12 @@ async function runTargetJob(job, opts = {}) {
           const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
           undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
           writeFileSync8(trigger, `stacktrace if ${ranges.join(" || ")}
+`);
+        }
+        for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) {
+          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+          writeFileSync8(trigger, `stacktrace if ${ranges[0]}
 `);
         }
       } else {
@@ -27322,7 +27531,7 @@ async function runTargetJob(job, opts = {}) {
     }
     const r = await unloadModule(job.module.name);
     status.timings.unload = tu();
-    if (r.ok) undo.drop((s) => s.kind === "rmmod");
+    if (r.ok) undo.drop((s2) => s2.kind === "rmmod");
     else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
   }
   if (background) {
@@ -27484,19 +27693,19 @@ async function run(args) {
     controller.abort(new RunAborted("cancelled", `the run was cancelled by ${sig}`));
   };
   const signals = ["SIGTERM", "SIGINT", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
+  for (const s2 of signals) process.on(s2, onSignal);
   try {
     const result = await runTargetJob(job, { signal: controller.signal, log: (l) => console.error(`alloc-balance target: ${l}`) });
-    const s = result.status;
-    console.log(`status: ${s.status}${s.reason ? ` (${s.reason})` : ""}`);
+    const s2 = result.status;
+    console.log(`status: ${s2.status}${s2.reason ? ` (${s2.reason})` : ""}`);
     console.log(`written: ${result.statusFile}`);
-    for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
-    if (s.restoreProblems.length)
+    for (const p of s2.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
+    if (s2.restoreProblems.length)
       console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    for (const s2 of signals) process.off(s2, onSignal);
   }
 }
 async function cleanup(args) {
@@ -28436,8 +28645,8 @@ var init_guest_output = __esm({
 });
 
 // src/lab/qemu-args.ts
-function optValue(s) {
-  return s.replace(/,/g, ",,");
+function optValue(s2) {
+  return s2.replace(/,/g, ",,");
 }
 function qemuArgs(c) {
   const append = [...BASE_APPEND, ...c.extraAppend ?? []];
@@ -36958,8 +37167,8 @@ function runStep(argv, cwd, env, wrap, onOutput) {
 }
 async function runBuildPlan(plan, opts = {}) {
   let log = "";
-  const append = (s) => {
-    log += s;
+  const append = (s2) => {
+    log += s2;
     if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
   };
   const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
@@ -37291,13 +37500,6 @@ async function runSide(source, ctx) {
   let track;
   if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
-    if (found.pairs.length === 0) {
-      return {
-        ...run2,
-        status: "setup-failed",
-        reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
-      };
-    }
     track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
@@ -37325,7 +37527,7 @@ async function runSide(source, ctx) {
   if (status.reason) run2.reason = status.reason;
   if (status.logExcerpt) run2.logExcerpt = status.logExcerpt;
   run2.timings.load = status.timings.load;
-  run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
+  run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
@@ -38017,11 +38219,11 @@ function renderBuildConfigHeader(v) {
   return lines.join("\n");
 }
 function renderLegacyKbuild(sources) {
-  const objs = sources.map((s) => s.replace(/\.c$/, ".o"));
+  const objs = sources.map((s2) => s2.replace(/\.c$/, ".o"));
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname11(s)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname11(s2)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -38500,8 +38702,8 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s = sides2[source.side];
-    io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ""}`);
+    const s2 = sides2[source.side];
+    io.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
   }
   const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
   return { base: sides2.base, pr: sides2.pr, comparison };
@@ -38535,7 +38737,7 @@ function actionSource(env) {
 }
 function trackedPairs(settings, measured) {
   if (settings.track !== "auto") return settings.track.map(pairName);
-  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  const names = [measured.base, measured.pr].flatMap((s2) => s2.analysis?.pairs.map(pairName) ?? []);
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
@@ -38621,11 +38823,11 @@ function cancelOnSignals(signals = ["SIGINT", "SIGTERM"]) {
   const onSignal = (name) => {
     if (!controller.signal.aborted) controller.abort(new Error(`the run was cancelled by ${name}`));
   };
-  for (const s of signals) process.on(s, onSignal);
+  for (const s2 of signals) process.on(s2, onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      for (const s of signals) process.removeListener(s, onSignal);
+      for (const s2 of signals) process.removeListener(s2, onSignal);
     }
   };
 }

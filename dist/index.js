@@ -19690,8 +19690,8 @@ var require_clean = __commonJS({
     "use strict";
     var parse4 = require_parse2();
     var clean2 = (version3, options2) => {
-      const s = parse4(version3.trim().replace(/^[=v]+/, ""), options2);
-      return s ? s.version : null;
+      const s2 = parse4(version3.trim().replace(/^[=v]+/, ""), options2);
+      return s2 ? s2.version : null;
     };
     module2.exports = clean2;
   }
@@ -21371,8 +21371,8 @@ var require_semver2 = __commonJS({
 // node_modules/ms/index.js
 var require_ms = __commonJS({
   "node_modules/ms/index.js"(exports2, module2) {
-    var s = 1e3;
-    var m = s * 60;
+    var s2 = 1e3;
+    var m = s2 * 60;
     var h = m * 60;
     var d = h * 24;
     var w = d * 7;
@@ -21434,7 +21434,7 @@ var require_ms = __commonJS({
         case "secs":
         case "sec":
         case "s":
-          return n * s;
+          return n * s2;
         case "milliseconds":
         case "millisecond":
         case "msecs":
@@ -21456,8 +21456,8 @@ var require_ms = __commonJS({
       if (msAbs >= m) {
         return Math.round(ms / m) + "m";
       }
-      if (msAbs >= s) {
-        return Math.round(ms / s) + "s";
+      if (msAbs >= s2) {
+        return Math.round(ms / s2) + "s";
       }
       return ms + "ms";
     }
@@ -21472,8 +21472,8 @@ var require_ms = __commonJS({
       if (msAbs >= m) {
         return plural(ms, msAbs, m, "minute");
       }
-      if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
+      if (msAbs >= s2) {
+        return plural(ms, msAbs, s2, "second");
       }
       return ms + " ms";
     }
@@ -22461,11 +22461,11 @@ var require_dist2 = __commonJS({
         socket.destroy();
         const fakeSocket = new net.Socket({ writable: false });
         fakeSocket.readable = true;
-        req.once("socket", (s) => {
+        req.once("socket", (s2) => {
           debug2("Replaying proxy buffer for failed request");
-          (0, assert_1.default)(s.listenerCount("data") > 0);
-          s.push(buffered);
-          s.push(null);
+          (0, assert_1.default)(s2.listenerCount("data") > 0);
+          s2.push(buffered);
+          s2.push(null);
         });
         return fakeSocket;
       }
@@ -23435,9 +23435,9 @@ var require_binary_reader = __commonJS({
        */
       sint64() {
         let [lo, hi] = this.varint64();
-        let s = -(lo & 1);
-        lo = (lo >>> 1 | (hi & 1) << 31) ^ s;
-        hi = hi >>> 1 ^ s;
+        let s2 = -(lo & 1);
+        lo = (lo >>> 1 | (hi & 1) << 31) ^ s2;
+        hi = hi >>> 1 ^ s2;
         return new pb_long_1.PbLong(lo, hi);
       }
       /**
@@ -31979,11 +31979,11 @@ var Command = class {
     return cmdStr;
   }
 };
-function escapeData(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+function escapeData(s2) {
+  return toCommandValue(s2).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
-function escapeProperty(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
+function escapeProperty(s2) {
+  return toCommandValue(s2).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
 // node_modules/@actions/core/lib/file-command.js
@@ -33394,15 +33394,15 @@ var ToolRunner = class extends events.EventEmitter {
   }
   _processLineBuffer(data, strBuffer, onLine) {
     try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
+      let s2 = strBuffer + data.toString();
+      let n = s2.indexOf(os3.EOL);
       while (n > -1) {
-        const line = s.substring(0, n);
+        const line = s2.substring(0, n);
         onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
+        s2 = s2.substring(n + os3.EOL.length);
+        n = s2.indexOf(os3.EOL);
       }
-      return s;
+      return s2;
     } catch (err) {
       this._debug(`error processing line. Failed with error ${err}`);
       return "";
@@ -33604,8 +33604,8 @@ var ToolRunner = class extends events.EventEmitter {
               this.options.listeners.stderr(data);
             }
             if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
+              const s2 = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s2.write(data);
             }
             errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
               if (this.options.listeners && this.options.listeners.errline) {
@@ -34514,8 +34514,8 @@ var posixClasses = {
   "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
   "[:xdigit:]": ["A-Fa-f0-9", false]
 };
-var braceEscape = (s) => s.replace(/[[\]\\-]/g, "\\$&");
-var regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+var braceEscape = (s2) => s2.replace(/[[\]\\-]/g, "\\$&");
+var regexpEscape = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
 var rangesToString = (ranges) => ranges.join("");
 var parseClass = (glob, position) => {
   const pos = position;
@@ -34607,11 +34607,11 @@ var parseClass = (glob, position) => {
 };
 
 // node_modules/minimatch/dist/esm/unescape.js
-var unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+var unescape = (s2, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
   if (magicalBraces) {
-    return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+    return windowsPathsNoEscape ? s2.replace(/\[([^/\\])\]/g, "$1") : s2.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
   }
-  return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+  return windowsPathsNoEscape ? s2.replace(/\[([^/\\{}])\]/g, "$1") : s2.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
 };
 
 // node_modules/minimatch/dist/esm/ast.js
@@ -34670,7 +34670,7 @@ var startNoDot = "(?!\\.)";
 var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
 var justDots = /* @__PURE__ */ new Set(["..", "."]);
 var reSpecials = new Set("().*{}+?[]^$\\!");
-var regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+var regExpEscape = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
 var qmark = "[^/]";
 var star = qmark + "*?";
 var starNoEmpty = qmark + "+?";
@@ -35093,7 +35093,7 @@ var AST = class {
       this.#fillNegs();
     }
     if (!isExtglobAST(this)) {
-      const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+      const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s2) => typeof s2 !== "string");
       const src = this.#parts.map((p) => {
         const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
         this.#hasMagic = this.#hasMagic || hasMagic;
@@ -35133,12 +35133,12 @@ var AST = class {
     const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
     let body2 = this.#partsToRegExp(dot);
     if (this.isStart() && this.isEnd() && !body2 && this.type !== "!") {
-      const s = this.toString();
+      const s2 = this.toString();
       const me = this;
-      me.#parts = [s];
+      me.#parts = [s2];
       me.type = null;
       me.#hasMagic = void 0;
-      return [s, unescape(this.toString()), false, false];
+      return [s2, unescape(this.toString()), false, false];
     }
     let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
     if (bodyDotAllowed === body2) {
@@ -35259,11 +35259,11 @@ var AST = class {
 _a = AST;
 
 // node_modules/minimatch/dist/esm/escape.js
-var escape = (s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+var escape = (s2, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
   if (magicalBraces) {
-    return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+    return windowsPathsNoEscape ? s2.replace(/[?*()[\]{}]/g, "[$&]") : s2.replace(/[?*()[\]\\{}]/g, "\\$&");
   }
-  return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+  return windowsPathsNoEscape ? s2.replace(/[?*()[\]]/g, "[$&]") : s2.replace(/[?*()[\]\\]/g, "\\$&");
 };
 
 // node_modules/minimatch/dist/esm/index.js
@@ -35365,8 +35365,8 @@ var defaults = (def) => {
         return orig.AST.fromGlob(pattern, ext(def, options2));
       }
     },
-    unescape: (s, options2 = {}) => orig.unescape(s, ext(def, options2)),
-    escape: (s, options2 = {}) => orig.escape(s, ext(def, options2)),
+    unescape: (s2, options2 = {}) => orig.unescape(s2, ext(def, options2)),
+    escape: (s2, options2 = {}) => orig.escape(s2, ext(def, options2)),
     filter: (pattern, options2 = {}) => orig.filter(pattern, ext(def, options2)),
     defaults: (options2) => orig.defaults(ext(def, options2)),
     makeRe: (pattern, options2 = {}) => orig.makeRe(pattern, ext(def, options2)),
@@ -35397,7 +35397,7 @@ var match2 = (list, pattern, options2 = {}) => {
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-var regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+var regExpEscape2 = (s2) => s2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
 var Minimatch = class {
   options;
   set;
@@ -35475,26 +35475,26 @@ var Minimatch = class {
       this.debug = (...args) => console.error(...args);
     }
     this.debug(this.pattern, this.globSet);
-    const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+    const rawGlobParts = this.globSet.map((s2) => this.slashSplit(s2));
     this.globParts = this.preprocess(rawGlobParts);
     this.debug(this.pattern, this.globParts);
-    let set = this.globParts.map((s, _, __) => {
+    let set = this.globParts.map((s2, _, __) => {
       if (this.isWindows && this.windowsNoMagicRoot) {
-        const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-        const isDrive = /^[a-z]:/i.test(s[0]);
+        const isUNC = s2[0] === "" && s2[1] === "" && (s2[2] === "?" || !globMagic.test(s2[2])) && !globMagic.test(s2[3]);
+        const isDrive = /^[a-z]:/i.test(s2[0]);
         if (isUNC) {
           return [
-            ...s.slice(0, 4),
-            ...s.slice(4).map((ss) => this.parse(ss))
+            ...s2.slice(0, 4),
+            ...s2.slice(4).map((ss) => this.parse(ss))
           ];
         } else if (isDrive) {
-          return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+          return [s2[0], ...s2.slice(1).map((ss) => this.parse(ss))];
         }
       }
-      return s.map((ss) => this.parse(ss));
+      return s2.map((ss) => this.parse(ss));
     });
     this.debug(this.pattern, set);
-    this.set = set.filter((s) => s.indexOf(false) === -1);
+    this.set = set.filter((s2) => s2.indexOf(false) === -1);
     if (this.isWindows) {
       for (let i = 0; i < this.set.length; i++) {
         const p = this.set[i];
@@ -36209,8 +36209,8 @@ var Pattern = class _Pattern {
   /**
    * Escapes glob patterns within a path
    */
-  static globEscape(s) {
-    return (IS_WINDOWS6 ? s : s.replace(/\\/g, "\\\\")).replace(/(\[)(?=[^/]+\])/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
+  static globEscape(s2) {
+    return (IS_WINDOWS6 ? s2 : s2.replace(/\\/g, "\\\\")).replace(/(\[)(?=[^/]+\])/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
   }
   /**
    * Normalizes slashes and ensures absolute root
@@ -36292,8 +36292,8 @@ var Pattern = class _Pattern {
    * Escapes regexp special characters
    * https://javascript.info/regexp-escaping
    */
-  static regExpEscape(s) {
-    return s.replace(/[[\\^$.|?*+()]/g, "\\$&");
+  static regExpEscape(s2) {
+    return s2.replace(/[[\\^$.|?*+()]/g, "\\$&");
   }
 };
 
@@ -67077,8 +67077,8 @@ var AvroParser = class _AvroParser {
     return { key, value };
   }
   static async readMap(stream2, readItemMethod, options2 = {}) {
-    const readPairMethod = (s, opts = {}) => {
-      return _AvroParser.readMapPair(s, readItemMethod, opts);
+    const readPairMethod = (s2, opts = {}) => {
+      return _AvroParser.readMapPair(s2, readItemMethod, opts);
     };
     const pairs = await _AvroParser.readArray(stream2, readPairMethod, options2);
     const dict = {};
@@ -67259,8 +67259,8 @@ var AvroMapType = class extends AvroType {
   }
   // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
   read(stream2, options2 = {}) {
-    const readItemMethod = (s, opts) => {
-      return this._itemType.read(s, opts);
+    const readItemMethod = (s2, opts) => {
+      return this._itemType.read(s2, opts);
     };
     return AvroParser.readMap(stream2, readItemMethod, options2);
   }
@@ -73924,6 +73924,7 @@ function autoTrack(imports) {
       if (family.allocators.includes(traced2)) allocs.add(traced2);
       else frees.add(traced2);
     }
+    if (family.pairing === "kmem") allocs.add(SLAB_ALLOC_EVENTS[0]);
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
@@ -73932,7 +73933,8 @@ function autoTrack(imports) {
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
     pairs.push(pair);
-    found.push(`${family.what}: ${seen.sort().join(", ")} -> ${pair.alloc}:${pair.free}`);
+    const names = seen.length > 0 ? seen.sort().join(", ") : "none imported, traced whatever the module imports";
+    found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
 }
@@ -73950,9 +73952,9 @@ function parsePair(text2) {
   return { alloc: parts[0], free: parts[1] };
 }
 function parsePairList(text2) {
-  const items = text2.split(/[\s,]+/).filter((s) => s !== "");
+  const items = text2.split(/[\s,]+/).filter((s2) => s2 !== "");
   if (items.length === 0) throw new Error("no pair given: write ALLOC:FREE, e.g. alloc_netdev_mqs:free_netdev");
-  if (items.some((s) => s === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
+  if (items.some((s2) => s2 === "auto")) throw new Error("auto stands alone: write either auto or ALLOC:FREE pairs");
   const pairs = items.map(parsePair);
   refuseSharedNames(pairs);
   for (const p of pairs) {
@@ -74075,16 +74077,16 @@ function actionYmlDefault(spec2) {
   return String(spec2.default);
 }
 function spec(name, kind) {
-  const s = INPUTS[name];
-  if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
-  return s;
+  const s2 = INPUTS[name];
+  if (s2.kind !== kind) throw new Error(`input ${name} is a ${s2.kind} input, not ${kind}`);
+  return s2;
 }
 function readChoice(read2, name, fallback) {
-  const s = spec(name, "choice");
+  const s2 = spec(name, "choice");
   const raw = read2(name).trim();
-  if (raw === "") return fallback ?? s.default;
-  if (s.choices.includes(raw)) return raw;
-  throw new InputError(name, raw, s.expected ?? `one of ${s.choices.join(", ")}`);
+  if (raw === "") return fallback ?? s2.default;
+  if (s2.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s2.expected ?? `one of ${s2.choices.join(", ")}`);
 }
 function readNumber(read2, name) {
   const value = readOptionalNumber(read2, name);
@@ -74092,26 +74094,26 @@ function readNumber(read2, name) {
   return value;
 }
 function readOptionalNumber(read2, name) {
-  const s = spec(name, "number");
+  const s2 = spec(name, "number");
   const raw = read2(name).trim();
-  if (raw === "") return s.default === "" ? null : s.default;
+  if (raw === "") return s2.default === "" ? null : s2.default;
   const value = Number(raw);
-  if (!Number.isFinite(value) || s.integer && !Number.isInteger(value) || value < s.min || value > s.max) {
-    throw new InputError(name, raw, s.expected ?? `${s.integer ? "a whole number" : "a number"} from ${s.min} to ${s.max}`);
+  if (!Number.isFinite(value) || s2.integer && !Number.isInteger(value) || value < s2.min || value > s2.max) {
+    throw new InputError(name, raw, s2.expected ?? `${s2.integer ? "a whole number" : "a number"} from ${s2.min} to ${s2.max}`);
   }
   return value;
 }
 function readBool(read2, name) {
-  const s = spec(name, "bool");
+  const s2 = spec(name, "bool");
   const raw = read2(name).trim().toLowerCase();
-  if (raw === "") return s.default;
+  if (raw === "") return s2.default;
   if (["true", "yes", "1", "on"].includes(raw)) return true;
   if (["false", "no", "0", "off"].includes(raw)) return false;
   throw new InputError(name, raw, "true or false");
 }
 function readText(read2, name) {
-  const s = spec(name, "text");
-  return read2(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
+  const s2 = spec(name, "text");
+  return read2(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
 }
 
 // src/shell-quote.ts
@@ -74513,9 +74515,37 @@ function slope(values) {
   }
   return num / den;
 }
+function rateWindow(cycles) {
+  return cycles <= 3 ? cycles : Math.ceil(cycles / 2) + 1;
+}
+var s = (n) => n === 1 ? "" : "s";
+function judgeGrowth(afterEachCycle, finalOutstanding) {
+  const n = afterEachCycle.length;
+  if (n < 2) {
+    const rate2 = round2(finalOutstanding / Math.max(n, 1));
+    return { shape: "end", rate: rate2, text: n === 1 ? "one cycle: the objects left at the end" : "no cycle markers: the objects left at the end" };
+  }
+  let peak = 0;
+  for (let i = 1; i < n; i++) if (afterEachCycle[i] > afterEachCycle[peak]) peak = i;
+  if (peak < n - 1) {
+    const level = afterEachCycle[peak];
+    if (peak === 0) return { shape: "flat", rate: 0, text: `no growth after cycle 1 (${n} cycles)` };
+    const flat = n - 1 - peak;
+    return {
+      shape: "plateau",
+      rate: 0,
+      from: peak + 1,
+      text: `plateau from cycle ${peak + 1}: ${level} object${s(level)}, not exceeded in the ${flat} cycle${s(flat)} after`
+    };
+  }
+  const w = rateWindow(n);
+  const rate = round2(Math.max(slope(afterEachCycle.slice(n - w)), 0));
+  const where2 = w === n ? `slope over all ${n} cycles` : `slope over the last ${w} cycles (${n - w + 1}\u2013${n})`;
+  const two = n === 2 ? "; with 2 cycles a cache filling up cannot be told from a leak: run 3 or more to see a plateau" : "";
+  return { shape: "growing", rate, window: [n - w + 1, n], text: `grows through the last cycle: ${where2}${two}` };
+}
 function leakRate(afterEachCycle, finalOutstanding) {
-  if (afterEachCycle.length >= 2) return round2(slope(afterEachCycle));
-  return round2(finalOutstanding / Math.max(afterEachCycle.length, 1));
+  return judgeGrowth(afterEachCycle, finalOutstanding).rate;
 }
 function leakedBytesPerCycle(pair) {
   if (pair.leakedPerCycle <= 0) return 0;
@@ -74542,25 +74572,72 @@ var problemText = {
   pairMissing: (pair, side) => `${pair}: not measured on ${side} (the ${side} analysis has no such pair)`,
   outsideWithoutStack: (pair, n, example) => `${pair}: ${n} allocation(s) attributed to call sites outside the module (e.g. ${example}) with no stack: if the module reaches them, record stacks to attribute them`,
   moreReleases: (pair, alloc, free, allocs, frees) => `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
+  badFreesCapped: (pair, n, max) => `${pair}: ${n} bad frees, the first ${max} listed`,
+  freedKeptCapped: (pair, max) => `${pair}: more than ${max} objects allocated outside the module were live at once: frees of addresses never seen allocated were not judged after that`,
   objectsCapped: (pair, n, max) => `${pair}: ${n} objects outstanding, the first ${max} listed`
 };
 
 // src/core/compare.ts
 var MODULE_TOTAL = "all module call sites";
 var EPSILON = 5e-3;
-function figures(counts, cycles, sideCycles, rate) {
+function figures(counts, cycles, sideCycles, judgement) {
   const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  const judged = judgement ?? judgeGrowth(growth, counts.outstanding);
   return {
     allocs: counts.allocs,
     frees: counts.frees,
     outstanding: counts.outstanding,
     cycles: sideCycles,
-    leakedPerCycle: rate ?? leakRate(growth, counts.outstanding),
-    growth
+    leakedPerCycle: judged.rate,
+    growth,
+    judged
   };
 }
 function totalFigures(p, sideCycles) {
-  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.leakedPerCycle);
+  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.growth);
+}
+function freedAtUnload(f) {
+  return f.leakedPerCycle > EPSILON && f.judged?.shape === "growing" && f.outstanding <= 0;
+}
+function leakText(f) {
+  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
+  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
+  return `leaves ${objects(f.outstanding)} after unload`;
+}
+var BAD_FREE_TEXT = {
+  "double-free": "frees an object a second time (double free)",
+  "never-allocated": "frees an address never allocated"
+};
+function badFreeRows(base2, pr) {
+  const rows2 = /* @__PURE__ */ new Map();
+  for (const [side, a] of [
+    ["pr", pr],
+    ["base", base2]
+  ]) {
+    for (const p of a.pairs) {
+      for (const b of p.badFrees ?? []) {
+        const caller = callerKey(b.caller);
+        const key = `${pairName(p)}\0${b.kind}\0${caller}`;
+        let row = rows2.get(key);
+        if (row === void 0) {
+          row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
+          rows2.set(key, row);
+        }
+        row[side]++;
+        if (b.location && !row.location) row.location = b.location;
+      }
+    }
+  }
+  const out = [...rows2.values()];
+  for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
+  return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
+}
+function badFreeText(r) {
+  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
+}
+function allocatedNothing(a) {
+  if (a.cycles < 1 || a.pairs.length === 0) return false;
+  return a.pairs.every((p) => (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).every((c) => c.allocs === 0));
 }
 function mergeCallers(callers) {
   const merged = /* @__PURE__ */ new Map();
@@ -74685,7 +74762,7 @@ function incompleteReason(side, a) {
   return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
 }
 function sumRate(rs, side) {
-  return round2(rs.reduce((s, r) => s + (r[side]?.leakedPerCycle ?? 0), 0));
+  return round2(rs.reduce((s2, r) => s2 + (r[side]?.leakedPerCycle ?? 0), 0));
 }
 function leakSite(all, pair) {
   const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
@@ -74695,6 +74772,7 @@ function leakSite(all, pair) {
 function compare(base2, pr, failOn = "new-leak") {
   const all = rows(base2, pr);
   const totals = all.filter((r) => r.total);
+  const noAllocations = allocatedNothing(pr);
   const reasons = [];
   const prRate = sumRate(totals, "pr");
   const baseRate = sumRate(totals, "base");
@@ -74709,12 +74787,18 @@ function compare(base2, pr, failOn = "new-leak") {
     else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
   }
   const details2 = [];
+  const badFrees = badFreeRows(base2, pr);
+  const failingFrees = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false);
+  for (const r of failingFrees) {
+    details2.push(`PR ${badFreeText(r)}`);
+    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
+  }
   for (const { row: r, site } of failing) {
     const pf = r.pr;
-    const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
+    const what = leakText(pf);
     const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
-    details2.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ""} (base ${b})`);
+    details2.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
+    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ""} (base ${b})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`);
   }
   const unmeasured = [];
   for (const total of totals) {
@@ -74731,21 +74815,33 @@ function compare(base2, pr, failOn = "new-leak") {
   }
   if (!base2.complete || !pr.complete || unmeasured.length > 0) {
     verdict = "inconclusive";
-    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s) => s !== "");
+    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s2) => s2 !== "");
     const first = [...why, ...unmeasured.slice(0, 1)];
     headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (failing.length > 0) {
+  } else if (details2.length > 0) {
     verdict = "fail";
-    headline = `\u274C fail: ${details2[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? "s" : ""})` : ""}`;
+    const more = details2.length - 1;
+    headline = `\u274C fail: ${details2[0]}${more > 0 ? ` (+${more} more)` : ""}`;
   } else {
     verdict = "pass";
-    const figures2 = `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
+    const figures2 = noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
     if (failOn === "never") headline = `\u2705 pass (fail-on: never): ${figures2}`;
     else if (failOn === "any-leak") headline = `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
     else headline = `\u2705 pass: no new leak \u2014 ${figures2}`;
   }
-  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base2), pr: sideSummary(pr) };
+  if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
+  return {
+    verdict,
+    failOn,
+    headline,
+    reasons,
+    rows: all,
+    ...badFrees.length > 0 ? { badFrees } : {},
+    ...noAllocations ? { noAllocations: true } : {},
+    base: sideSummary(base2),
+    pr: sideSummary(pr)
+  };
 }
 function prLeakedPerCycle(c) {
   const totals = c.rows.filter((r) => r.total);
@@ -79842,7 +79938,7 @@ function isDir(path12) {
   }
 }
 async function expandGlob(pattern, cwd) {
-  const patterns = pattern.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "").map((raw) => {
+  const patterns = pattern.split(/[\n,]/).map((s2) => s2.trim()).filter((s2) => s2 !== "").map((raw) => {
     const negate = raw.startsWith("!");
     const body2 = negate ? raw.slice(1) : raw;
     const abs = isAbsolute(body2) ? body2 : resolve3(cwd, body2);
@@ -79874,8 +79970,8 @@ function validateReport(value, file) {
   const runner = value.runner;
   if (!isObj(runner) || typeof runner.name !== "string" || runner.name === "") throw bad('"runner.name" is missing');
   for (const side of ["base", "pr"]) {
-    const s = value[side];
-    if (!isObj(s) || typeof s.status !== "string") throw bad(`"${side}.status" is missing`);
+    const s2 = value[side];
+    if (!isObj(s2) || typeof s2.status !== "string") throw bad(`"${side}.status" is missing`);
   }
   const c = value.comparison;
   if (!isObj(c)) throw bad('"comparison" is missing');
@@ -80046,9 +80142,9 @@ var Tail = class {
   max;
   parts = [];
   size = 0;
-  push(s) {
-    this.parts.push(s);
-    this.size += s.length;
+  push(s2) {
+    this.parts.push(s2);
+    this.size += s2.length;
     if (this.size > this.max * 2) this.compact();
   }
   compact() {
@@ -80079,13 +80175,13 @@ function runCommand(cmd, args, opts = {}) {
     });
     child2.stdout.setEncoding("utf8");
     child2.stderr.setEncoding("utf8");
-    child2.stdout.on("data", (s) => {
-      out.push(s);
-      both.push(s);
+    child2.stdout.on("data", (s2) => {
+      out.push(s2);
+      both.push(s2);
     });
-    child2.stderr.on("data", (s) => {
-      err.push(s);
-      both.push(s);
+    child2.stderr.on("data", (s2) => {
+      err.push(s2);
+      both.push(s2);
     });
     if (opts.timeoutSeconds !== void 0) {
       timer = setTimeout(() => {
@@ -80312,6 +80408,13 @@ var Ledger = class {
   cacheAllocs = /* @__PURE__ */ new Map();
   /** kmem: allocations by call sites outside the module, left out. */
   ignored = 0;
+  /** kmem: the module's objects released and not allocated again since: address -> who allocated and who freed it. */
+  freed = /* @__PURE__ */ new Map();
+  /** kmem: live objects allocated outside the module (a module may free what the kernel hands it). */
+  outsideLive = /* @__PURE__ */ new Set();
+  /** outsideLive outgrew its bound: frees of addresses never seen allocated are no longer judged. */
+  outsideOverflow = false;
+  badFrees = [];
   acc(r) {
     let a = this.callers.get(r.caller);
     if (a === void 0) {
@@ -80355,7 +80458,7 @@ function parseNm(text2) {
     const line = rawLine.trim();
     if (line === "") continue;
     if (line.includes("|")) {
-      const f2 = line.split("|").map((s) => s.trim());
+      const f2 = line.split("|").map((s2) => s2.trim());
       if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
       symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
       continue;
@@ -80382,11 +80485,11 @@ var ModuleMap = class {
    */
   constructor(module2, nmText = "", sections = {}) {
     this.module = normalizeModuleName(module2);
-    for (const s of parseNm(nmText)) {
-      if (!this.byName.has(s.name)) this.byName.set(s.name, s);
-      const list = this.bySection.get(s.section) ?? [];
-      list.push(s);
-      this.bySection.set(s.section, list);
+    for (const s2 of parseNm(nmText)) {
+      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
+      const list = this.bySection.get(s2.section) ?? [];
+      list.push(s2);
+      this.bySection.set(s2.section, list);
     }
     for (const list of this.bySection.values())
       list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
@@ -80431,9 +80534,9 @@ var ModuleMap = class {
       const off = a - start;
       const list = this.bySection.get(name) ?? [];
       let best;
-      for (const s of list) {
-        if (s.value > off) break;
-        best = s;
+      for (const s2 of list) {
+        if (s2.value > off) break;
+        best = s2;
       }
       if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
       break;
@@ -80461,8 +80564,8 @@ var ModuleMap = class {
 
 // src/core/trace-targets.ts
 var MAX_TAILS = 64;
-function ownCopy(s) {
-  const key = { [s]: true };
+function ownCopy(s2) {
+  const key = { [s2]: true };
   return Object.keys(key)[0];
 }
 
@@ -80470,6 +80573,7 @@ function ownCopy(s) {
 var COUNT = 1;
 var ALLOC_OBJECT = 2;
 var FREE_OBJECT = 3;
+var STACK_ONLY = 4;
 var PendingEvent = class {
   kind = COUNT;
   targets = [];
@@ -80484,6 +80588,8 @@ var PendingEvent = class {
   cache = "";
   /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
   bytes = void 0;
+  /** STACK_ONLY: the bad free its stack goes to. */
+  badFree = null;
   frames = [];
   /** lineContext() of the event's line. */
   context = 0;
@@ -80654,14 +80760,14 @@ function assembleResult(states, t) {
   if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
   if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
   const cyclesOf = (accs) => cycleIds.map((c) => {
-    const s = sourceOf(c);
+    const s2 = sourceOf(c);
     let allocs = 0;
     let frees = 0;
     let after = 0;
     for (const a of accs) {
-      allocs += a.allocsIn[s] ?? 0;
-      frees += a.freesIn[s] ?? 0;
-      after += a.after[s] ?? 0;
+      allocs += a.allocsIn[s2] ?? 0;
+      frees += a.freesIn[s2] ?? 0;
+      after += a.after[s2] ?? 0;
     }
     return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
   });
@@ -80714,6 +80820,8 @@ function assembleResult(states, t) {
       ...o.stack ? { stack: o.stack } : {},
       ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
     }));
+    const growth = judgeGrowth(marked ? workload(moduleCycles) : [], module2.outstanding);
+    if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
     return {
       alloc: p.spec.alloc,
       free: p.spec.free,
@@ -80723,9 +80831,11 @@ function assembleResult(states, t) {
       callers: callerRows,
       cycles: cyclesOf(callers),
       moduleCycles,
-      leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module2.outstanding),
+      leakedPerCycle: growth.rate,
+      growth,
       unmatchedFrees: ledger.unmatchedFrees,
       objects: objects2,
+      ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
       ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
       ...p.spec.auto ? { auto: true } : {}
     };
@@ -80792,10 +80902,12 @@ function objectAddress(text2) {
   if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
   if (!isRawAddress(t) && !(t.startsWith("0x") && t.length > 2)) return "";
   const a = normalizeAddress(t);
-  return a === "0x0" || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
+  return a.length <= 4 && Number.parseInt(a, 16) <= 16 || a.length === 18 && a >= "0xfffffffffffff001" ? "" : a;
 }
 
 // src/core/trace-analyzer.ts
+var MAX_FREED = 1 << 16;
+var MAX_OUTSIDE_LIVE = 1 << 20;
 var TraceAnalyzer = class {
   pairs;
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
@@ -80817,6 +80929,8 @@ var TraceAnalyzer = class {
   /** The event whose `<stack trace>` block is being read. */
   stackOwner = null;
   spare = [];
+  /** A bad free just counted, whose stack may follow. */
+  lastBadFree = null;
   /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
   done = (p) => {
     this.count(p);
@@ -80879,6 +80993,7 @@ var TraceAnalyzer = class {
     p.method = "function";
     p.cache = "";
     p.bytes = void 0;
+    p.badFree = null;
     return p;
   }
   /** A stack block, if one was open, has ended: its owner is complete. */
@@ -81092,7 +81207,54 @@ var TraceAnalyzer = class {
     }
     if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
     this.done(p);
+    const bad = this.lastBadFree;
+    if (bad !== null) {
+      this.lastBadFree = null;
+      const q = this.pending([], line, 0, context5);
+      q.kind = STACK_ONLY;
+      q.badFree = bad;
+      this.awaiting.add(q);
+    }
     return null;
+  }
+  /** A module object released: remembered until its address is allocated again. */
+  released(ledger, obj2, freedBy) {
+    if (ledger.freed.size >= MAX_FREED) ledger.freed.delete(ledger.freed.keys().next().value);
+    ledger.freed.set(obj2.address, { allocatedBy: obj2.acc.caller, freedBy: freedBy === "" ? "kfree_rcu" : this.map.resolve(freedBy).caller });
+  }
+  /**
+   * A kmem free of an address the module does not hold. By module code (its call site), it is a
+   * bad free unless the address belongs to a live object of other code (handed to the module).
+   */
+  strayFree(ledger, p, fn, cycle) {
+    const address = p.address;
+    const r = p.caller === "" ? null : this.map.resolve(p.caller);
+    if (r !== null && r.inModule === true) {
+      const first = ledger.freed.get(address);
+      let bad = null;
+      if (first !== void 0) {
+        bad = { kind: "double-free", address, caller: r.caller, inModule: true, fn, cycle, allocatedBy: first.allocatedBy, firstFreedBy: first.freedBy };
+      } else if (!ledger.outsideLive.has(address) && !ledger.outsideOverflow) {
+        bad = { kind: "never-allocated", address, caller: r.caller, inModule: true, fn, cycle };
+      }
+      if (bad !== null) {
+        ledger.badFrees.push(bad);
+        this.lastBadFree = bad;
+      }
+    }
+    ledger.outsideLive.delete(address);
+  }
+  /** An allocation of `address` by other code: its address is no module object's any more. */
+  outsideAllocation(pair, address) {
+    const ledger = pair.addr;
+    ledger.freed.delete(address);
+    if (ledger.outsideOverflow) return;
+    ledger.outsideLive.add(address);
+    if (ledger.outsideLive.size > MAX_OUTSIDE_LIVE) {
+      ledger.outsideOverflow = true;
+      ledger.outsideLive.clear();
+      this.problems.push(problemText.freedKeptCapped(pairName(pair.spec), MAX_OUTSIDE_LIVE));
+    }
   }
   /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
   attribute(p, skip) {
@@ -81123,6 +81285,12 @@ var TraceAnalyzer = class {
   }
   /** Enters one event into the ledgers of every pair it belongs to. */
   count(p) {
+    if (p.kind === STACK_ONLY) {
+      const bad = p.badFree;
+      const stack = this.stack(p, bad.fn);
+      if (stack !== void 0) bad.stack = stack;
+      return;
+    }
     const cycle = p.cycle;
     const targets = p.targets;
     const noStack = p.frames.length === 0;
@@ -81165,17 +81333,22 @@ var TraceAnalyzer = class {
         const obj2 = ledger.live.get(address);
         if (obj2 === void 0) {
           if (p.method !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
+          else if (p.method === "kmem") this.strayFree(ledger, p, t.fn, cycle);
         } else {
           ledger.live.delete(address);
           obj2.acc.free(cycle);
+          if (p.method === "kmem") this.released(ledger, obj2, p.caller);
         }
         continue;
       }
       const r = this.attribute(p, skip);
       if ((p.method === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
         ledger.ignored++;
+        if (p.method === "kmem") this.outsideAllocation(t.pair, address);
         continue;
       }
+      ledger.freed.delete(address);
+      ledger.outsideLive.delete(address);
       if (r.inModule === false && noStack && p.method === "kprobe") {
         ledger.outsideWithoutStack++;
         ledger.outsideExample ||= r.caller;
@@ -81577,8 +81750,8 @@ function runStep(argv, cwd, env, wrap, onOutput) {
 }
 async function runBuildPlan(plan, opts = {}) {
   let log2 = "";
-  const append = (s) => {
-    log2 += s;
+  const append = (s2) => {
+    log2 += s2;
     if (log2.length > MAX_LOG * 2) log2 = log2.slice(-MAX_LOG);
   };
   const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
@@ -81731,6 +81904,7 @@ function moduleCallers(result) {
     for (const o of p.objects) {
       if (o.inModule !== false) out.add(o.caller);
     }
+    for (const b of p.badFrees ?? []) out.add(b.caller);
   }
   return [...out];
 }
@@ -81740,7 +81914,7 @@ function applyLocations(result, locations) {
       const loc = locations.get(c.caller);
       if (loc) c.location = loc;
     }
-    for (const o of p.objects) {
+    for (const o of [...p.objects, ...p.badFrees ?? []]) {
       const loc = locations.get(o.caller);
       if (loc) o.location = loc;
     }
@@ -82063,13 +82237,6 @@ async function runSide(source, ctx) {
   let track;
   if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
-    if (found.pairs.length === 0) {
-      return {
-        ...run2,
-        status: "setup-failed",
-        reason: `track: auto found no allocator the tracker knows among the imports of ${module2.name}.ko: name the pairs to trace in the track input (ALLOC:FREE)`
-      };
-    }
     track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
@@ -82097,7 +82264,7 @@ async function runSide(source, ctx) {
   if (status.reason) run2.reason = status.reason;
   if (status.logExcerpt) run2.logExcerpt = status.logExcerpt;
   run2.timings.load = status.timings.load;
-  run2.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
+  run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.artifacts = status.files.map((f) => join11(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
@@ -82668,8 +82835,8 @@ function scrubGuestOutput(dir, rel = "") {
 
 // src/lab/qemu-args.ts
 var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
-function optValue(s) {
-  return s.replace(/,/g, ",,");
+function optValue(s2) {
+  return s2.replace(/,/g, ",,");
 }
 var TCG_ACCEL = "tcg,thread=single";
 function qemuArgs(c) {
@@ -83345,6 +83512,24 @@ function objectsBlock(side, pairs, source) {
   if (lines.length === 0) return null;
   return details(`Outstanding objects (${side})`, lines.join("\n").trimEnd());
 }
+function badFreesBlock(side, pairs, source) {
+  const lines = [];
+  for (const p of pairs) {
+    const bad = p.badFrees ?? [];
+    if (bad.length === 0) continue;
+    lines.push(`**${pairName(p)}**`, "");
+    for (const b of bad) {
+      const loc = b.location ? ` (${locationText(b.location, source)})` : "";
+      const what = b.kind === "double-free" ? "double free" : "free of an address never allocated";
+      const first = b.kind === "double-free" ? ` (allocated by \`${escapeCell(b.allocatedBy ?? "?")}\`, first freed by \`${escapeCell(b.firstFreedBy ?? "?")}\`)` : "";
+      const stack = b.stack?.length ? `<br>stack: \`${escapeCell(b.stack.join(" \u2190 "))}\`` : "";
+      lines.push(`- ${what} of \`${b.address}\` by \`${escapeCell(b.caller)}\`${loc}, cycle ${b.cycle}, ${b.fn}${first}${stack}`);
+    }
+    lines.push("");
+  }
+  if (lines.length === 0) return null;
+  return details(`Bad frees (${side})`, lines.join("\n").trimEnd());
+}
 function growthBlock(c) {
   const totals = c.rows.filter((r) => r.total);
   const parts = [];
@@ -83354,6 +83539,9 @@ function growthBlock(c) {
     const p = r.pr?.growth ?? [];
     if (b.length < 2 && p.length < 2) continue;
     parts.push(`**${r.pair}** \u2014 outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
+    const judged = (name, f) => f?.judged ? `${name}: ${f.judged.text}${freedAtUnload(f) ? ", all freed at unload" : f.outstanding > 0 ? `, ${f.outstanding} left after unload` : ""}` : "";
+    const how = [judged("base", r.base), judged("PR", r.pr)].filter((x) => x !== "");
+    if (how.length > 0) parts.push("", `Rate judged \u2014 ${escapeCell(how.join("; "))}`);
     if (chart) parts.push("", chart);
     parts.push("");
   }
@@ -83394,7 +83582,7 @@ function crossCheckBlock(base2, pr) {
     for (const x of a?.slabCheck ?? []) lines.push(`- ${side} /proc/slabinfo, ${x.text}`);
     const slab = a?.slabCheck ? [] : (a?.slab ?? []).slice(0, 10);
     if (slab.length) {
-      lines.push(`- ${side} /proc/slabinfo (active objects): ${slab.map((s) => `${s.cache} ${s.delta > 0 ? "+" : ""}${s.delta}`).join(", ")}`);
+      lines.push(`- ${side} /proc/slabinfo (active objects): ${slab.map((s2) => `${s2.cache} ${s2.delta > 0 ? "+" : ""}${s2.delta}`).join(", ")}`);
     }
   }
   if (lines.length === 0) return null;
@@ -83406,13 +83594,13 @@ function showsBytes(row, pr) {
   return Boolean(row.total && !row.countedOnly && pr && row.pr && row.pr.leakedPerCycle > 0);
 }
 function sides(c, context5, pr) {
-  const side = (name, s) => `${name}: ${s.cycles} cycle${s.cycles === 1 ? "" : "s"}${s.complete ? "" : `, incomplete${s.lostEvents ? ` (${s.lostEvents} events lost)` : ""}`}`;
+  const side = (name, s2) => `${name}: ${s2.cycles} cycle${s2.cycles === 1 ? "" : "s"}${s2.complete ? "" : `, incomplete${s2.lostEvents ? ` (${s2.lostEvents} events lost)` : ""}`}`;
   const notes = [c.rows.some((r) => r.total) ? MODULE_ROW_NOTE : "", c.rows.some((r) => showsBytes(r, pr)) ? BYTES_NOTE : ""].filter((n) => n !== "");
   const note = notes.map((n) => `${n}<br>`).join("");
   return `<sub>${note}${side("base", c.base)} \xB7 ${side("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context5 ? `<br>${context5}` : ""}</sub>`;
 }
 function cutNote(rows2, blocks2, limit) {
-  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks2 ? `${blocks2} detail section${blocks2 === 1 ? "" : "s"}` : ""].filter((s) => s !== "").join(" and ");
+  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks2 ? `${blocks2} detail section${blocks2 === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
@@ -83425,6 +83613,8 @@ function renderMarkdown(c, opts = {}) {
   ];
   const rows2 = c.rows;
   const blocks2 = [
+    badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
+    badFreesBlock("base", opts.base?.pairs ?? []),
     growthBlock(c),
     objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
     objectsBlock("base", opts.base?.pairs ?? []),
@@ -83948,11 +84138,11 @@ function renderBuildConfigHeader(v) {
   return lines.join("\n");
 }
 function renderLegacyKbuild(sources) {
-  const objs = sources.map((s) => s.replace(/\.c$/, ".o"));
+  const objs = sources.map((s2) => s2.replace(/\.c$/, ".o"));
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s) => s.includes("/")).map((s) => dirname12(s)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -84376,8 +84566,8 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     };
     sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s = sides2[source.side];
-    io2.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ""}`);
+    const s2 = sides2[source.side];
+    io2.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
   }
   const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
   return { base: sides2.base, pr: sides2.pr, comparison };
@@ -84411,7 +84601,7 @@ function actionSource(env) {
 }
 function trackedPairs(settings, measured) {
   if (settings.track !== "auto") return settings.track.map(pairName);
-  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  const names = [measured.base, measured.pr].flatMap((s2) => s2.analysis?.pairs.map(pairName) ?? []);
   return [...new Set(names)];
 }
 function commentOptions(settings, env, change) {
@@ -84703,11 +84893,11 @@ function cancelOnSignals(signals = ["SIGINT", "SIGTERM"]) {
   const onSignal = (name) => {
     if (!controller.signal.aborted) controller.abort(new Error(`the run was cancelled by ${name}`));
   };
-  for (const s of signals) process.on(s, onSignal);
+  for (const s2 of signals) process.on(s2, onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      for (const s of signals) process.removeListener(s, onSignal);
+      for (const s2 of signals) process.removeListener(s2, onSignal);
     }
   };
 }

@@ -85,6 +85,20 @@ const CASES = [
     expect: { verdict: 'fail', pair: 'request_threaded_irq:free_irq', rate: 1 },
   },
   { name: 'every shape, balanced', base: ALL, pr: `${ALL} -DKFREE_RCU`, expect: { verdict: 'pass' } },
+  { name: 'ring of the last 2 buffers, evicted one freed (6 cycles)', base: '', pr: '-DRING_OF_2', cycles: 6, expect: { verdict: 'pass' } },
+  {
+    name: 'buffers kept until unload frees them',
+    base: '',
+    pr: '-DKEEP_ALL',
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'shape_ring_push', rate: 1 },
+  },
+  {
+    name: 'only kasprintf, its label never freed',
+    base: '-DMINIMAL',
+    pr: '-DMINIMAL -DLEAK_LABEL',
+    expect: { verdict: 'fail', pair: 'kmalloc:kfree', site: 'leak_shapes_open', rate: 1 },
+  },
+  { name: 'allocates nothing', base: '-DMINIMAL -DMINIMAL_NOTHING', pr: '-DMINIMAL -DMINIMAL_NOTHING', expect: { verdict: 'pass' } },
   { name: 'nonsense pair kmalloc:free_netdev', input: 'kmalloc:free_netdev', expect: { refused: /write kmalloc:kfree/ } },
   { name: 'the same pair twice', input: 'kmalloc:kfree,kmalloc:kfree', expect: { refused: /listed twice/ } },
 ];
@@ -142,6 +156,12 @@ function judge(c, got) {
   if (e.refused) return got.refused && e.refused.test(got.refused) ? 'ok' : `expected a refusal matching ${e.refused}`;
   if (got.verdict !== e.verdict) return `verdict ${got.verdict}, expected ${e.verdict}`;
   if (e.verdict !== 'fail') return got.leaks.length === 0 ? 'ok' : `leaks on a side: ${got.leaks.join('; ')}`;
+  if (e.badFree) {
+    const b = got.badFree;
+    return b?.kind === e.badFree && b.caller.startsWith(e.site)
+      ? 'ok'
+      : `bad free ${b ? `${b.kind} at ${b.caller}` : 'none'}, expected ${e.badFree} at ${e.site}`;
+  }
   if (got.pair !== e.pair) return `pair ${got.pair}, expected ${e.pair}`;
   if (e.site !== undefined && !got.site?.startsWith(e.site)) return `site ${got.site}, expected ${e.site}`;
   if (e.rate !== undefined && Math.abs(got.rate - e.rate) > 0.05) return `rate ${got.rate}, expected ${e.rate}`;
@@ -195,6 +215,7 @@ try {
         got.site = row?.caller;
         got.location = row?.location;
         got.rate = row?.pr?.leakedPerCycle ?? 0;
+        got.badFree = (m.comparison.badFrees ?? []).find((b) => b.isNew);
         got.misses = [m.base, m.pr].map((s) => s.analysis?.lostBy?.probes ?? 0).reduce((a, b) => a + b, 0);
         for (const s of [m.base, m.pr]) {
           if (s.status !== 'ok') got.leaks.push(`${s.side}: ${s.status} ${s.reason ?? ''}`);
@@ -217,16 +238,20 @@ try {
 const expectText = (e) =>
   e.refused
     ? 'input refused'
-    : e.verdict === 'fail'
-      ? `fail: ${e.pair}${e.site ? ` at ${e.site}` : ''}${e.rate !== undefined ? `, ${e.rate}/cycle` : ''}`
-      : e.verdict;
+    : e.badFree
+      ? `fail: ${e.badFree} at ${e.site}`
+      : e.verdict === 'fail'
+        ? `fail: ${e.pair}${e.site ? ` at ${e.site}` : ''}${e.rate !== undefined ? `, ${e.rate}/cycle` : ''}`
+        : e.verdict;
 const gotText = (g) =>
   g.refused
     ? `refused: ${g.refused.replace(/^input "track": /, '')}`
-    : g.verdict === 'fail'
-      ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}` +
-        `${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
-      : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
+    : g.verdict === 'fail' && g.badFree
+      ? `fail: ${g.badFree.kind} at ${g.badFree.caller}${g.badFree.location ? ` (${g.badFree.location})` : ''}, ${g.badFree.pr} on the PR`
+      : g.verdict === 'fail'
+        ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}` +
+          `${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
+        : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
 const right = results.filter((r) => r.outcome === 'ok').length;
 const table = [
   '| # | shape | expected | measured | right | s |',

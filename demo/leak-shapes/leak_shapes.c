@@ -4,6 +4,9 @@
  * back. Which resources it takes, and which it forgets to give back, is chosen at build time
  * (-DBASE_* / -DPR_* through the Makefile's SHAPE): the accuracy benchmark builds a base and
  * a PR of each shape and checks the verdict and the call site named.
+ *
+ * MINIMAL builds a module whose only allocation is a kasprintf() label per open (with
+ * -DMINIMAL_NOTHING not even that): it imports no allocator but kasprintf, or none at all.
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -16,6 +19,28 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
+#if defined(MINIMAL)
+static unsigned int opens;
+
+static int leak_shapes_open(struct inode *inode, struct file *file)
+{
+	opens++;
+#if !defined(MINIMAL_NOTHING)
+	file->private_data = kasprintf(GFP_KERNEL, "open-%u", opens);
+	if (!file->private_data)
+		return -ENOMEM;
+#endif
+	return 0;
+}
+
+static int leak_shapes_release(struct inode *inode, struct file *file)
+{
+#if !defined(MINIMAL_NOTHING) && !defined(LEAK_LABEL)
+	kfree(file->private_data);
+#endif
+	return 0;
+}
+#else
 struct shape_ctx {
 	struct rcu_head rcu;
 	char *name;
@@ -38,6 +63,40 @@ static unsigned int opens;
 
 #ifndef SHAPE_IRQ_LINE
 #define SHAPE_IRQ_LINE 5
+#endif
+
+#if defined(RING_OF_2) || defined(KEEP_ALL)
+/*
+ * A cache of the last buffers for reuse: each open pushes one, the oldest is freed once the ring
+ * is full, and module exit frees the ring. RING_OF_2 holds 2 (a bounded cache: no leak);
+ * KEEP_ALL holds 64, more than any run opens (it grows while loaded and unload frees it).
+ */
+#if defined(RING_OF_2)
+#define RING_SLOTS 2
+#else
+#define RING_SLOTS 64
+#endif
+static void *ring[RING_SLOTS];
+static unsigned int ring_next;
+
+static noinline void shape_ring_push(void)
+{
+	void *buf = kmalloc(256, GFP_KERNEL);
+
+	if (!buf)
+		return;
+	kfree(ring[ring_next]);
+	ring[ring_next] = buf;
+	ring_next = (ring_next + 1) % RING_SLOTS;
+}
+
+static void shape_ring_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < RING_SLOTS; i++)
+		kfree(ring[i]);
+}
 #endif
 
 static irqreturn_t __maybe_unused shape_irq(int irq, void *dev)
@@ -83,6 +142,9 @@ static int leak_shapes_open(struct inode *inode, struct file *file)
 	ctx->label = kasprintf(GFP_KERNEL, "open-%u", opens);
 	ctx->item = shape_take_item();
 	ctx->other = shape_take_other();
+#if defined(RING_OF_2) || defined(KEEP_ALL)
+	shape_ring_push();
+#endif
 #if defined(SHAPE_VMALLOC)
 	ctx->area = vzalloc(64 * 1024);
 #endif
@@ -191,11 +253,39 @@ static void __exit leak_shapes_exit(void)
 #if !defined(LEAK_AT_INIT)
 	kfree(init_buffer);
 #endif
+#if defined(RING_OF_2) || defined(KEEP_ALL)
+	shape_ring_free();
+#endif
 	/* With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point). */
 #if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD)
 	kmem_cache_destroy(item_cache);
 #endif
 }
+#endif /* MINIMAL */
+
+#if defined(MINIMAL)
+static const struct file_operations leak_shapes_fops = {
+	.owner = THIS_MODULE,
+	.open = leak_shapes_open,
+	.release = leak_shapes_release,
+};
+
+static struct miscdevice leak_shapes_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "leak_shapes",
+	.fops = &leak_shapes_fops,
+};
+
+static int __init leak_shapes_init(void)
+{
+	return misc_register(&leak_shapes_dev);
+}
+
+static void __exit leak_shapes_exit(void)
+{
+	misc_deregister(&leak_shapes_dev);
+}
+#endif
 
 module_init(leak_shapes_init);
 module_exit(leak_shapes_exit);

@@ -197,7 +197,8 @@ export interface AutoTrack {
 }
 
 /**
- * track: auto: the pairs for the families the module's undefined symbols (`nm -u`) use. Each
+ * track: auto: the slab pair (kmem tracepoints, always), then the pairs for the other families
+ * the module's undefined symbols (`nm -u`) use. Each
  * pair's allocators are the family's functions the module calls (a tracepoint standing for the
  * flavours that end in it); its releasers are those it calls plus the ones anybody may free with.
  */
@@ -216,6 +217,9 @@ export function autoTrack(imports: Iterable<string>): AutoTrack {
       if (family.allocators.includes(traced)) allocs.add(traced);
       else frees.add(traced);
     }
+    // The slab allocator is traced whatever the module imports: kernel APIs (kasprintf, device
+    // and network code) allocate for it, and the kmem tracepoints see every such object.
+    if (family.pairing === 'kmem') allocs.add(SLAB_ALLOC_EVENTS[0]);
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
@@ -225,7 +229,8 @@ export function autoTrack(imports: Iterable<string>): AutoTrack {
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
     pairs.push(pair);
-    found.push(`${family.what}: ${seen.sort().join(', ')} -> ${pair.alloc}:${pair.free}`);
+    const names = seen.length > 0 ? seen.sort().join(', ') : 'none imported, traced whatever the module imports';
+    found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
 }

@@ -29,5 +29,8 @@ export const problemText = {
   moreReleases: (pair: string, alloc: string, free: string, allocs: number, frees: number) =>
     `${pair}: ${frees} call(s) of ${free} against ${allocs} of ${alloc}: more releases than allocations, ` +
     `so ${free} does not release what ${alloc} allocates (or the trace began after the allocations): check the pair`,
+  badFreesCapped: (pair: string, n: number, max: number) => `${pair}: ${n} bad frees, the first ${max} listed`,
+  freedKeptCapped: (pair: string, max: number) =>
+    `${pair}: more than ${max} objects allocated outside the module were live at once: frees of addresses never seen allocated were not judged after that`,
   objectsCapped: (pair: string, n: number, max: number) => `${pair}: ${n} objects outstanding, the first ${max} listed`,
 };

@@ -5,7 +5,7 @@ import type { AnalysisResult, CallerCounts, CycleCounts, OutstandingObject, Pair
 import { pairName } from './pair-spec.js';
 import { allocatorsOf } from './allocator-families.js';
 import type { CallerAcc } from './ledger.js';
-import { leakRate } from './leak-rate.js';
+import { judgeGrowth } from './leak-rate.js';
 import type { CycleMarks } from './cycle-marks.js';
 import type { PairState } from './trace-targets.js';
 import { problemText } from './analysis-problems.js';
@@ -121,6 +121,8 @@ export function assembleResult(states: readonly PairState[], t: TraceTotals): An
       ...(o.stack ? { stack: o.stack } : {}),
       ...(o.bytes !== undefined ? { bytes: o.bytes } : {}),
     }));
+    const growth = judgeGrowth(marked ? workload(moduleCycles) : [], module.outstanding);
+    if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
     return {
       alloc: p.spec.alloc,
       free: p.spec.free,
@@ -130,9 +132,11 @@ export function assembleResult(states: readonly PairState[], t: TraceTotals): An
       callers: callerRows,
       cycles: cyclesOf(callers),
       moduleCycles,
-      leakedPerCycle: leakRate(marked ? workload(moduleCycles) : [], module.outstanding),
+      leakedPerCycle: growth.rate,
+      growth,
       unmatchedFrees: ledger.unmatchedFrees,
       objects,
+      ...(ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {}),
       ...(ledger.method === 'kmem' && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {}),
       ...(p.spec.auto ? { auto: true } : {}),
     };

@@ -3,13 +3,15 @@
 // trace merges the per-CPU buffers by time) and, on the same CPU, the events of an interrupt or
 // softirq that ran between the two writes. The stack's own line names its CPU and context (the
 // hardirq/softirq flag), so it belongs to the last event awaiting one on that CPU at that level.
-import type { PairingMethod } from './model.js';
+import type { BadFree, PairingMethod } from './model.js';
 import type { Tail, Target } from './trace-targets.js';
 
 export const COUNT = 1;
 export const ALLOC_OBJECT = 2;
 export const FREE_OBJECT = 3;
-export type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJECT;
+/** A bad free, already counted, that waits only for its stack. */
+export const STACK_ONLY = 4;
+export type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJECT | typeof STACK_ONLY;
 
 /** A tracked event read from the trace and not yet counted: it may still receive its stack. */
 export class PendingEvent {
@@ -26,6 +28,8 @@ export class PendingEvent {
   cache = '';
   /** kmem: bytes_alloc, the size the allocator gave it; undefined when not printed (kprobe pairs). */
   bytes: number | undefined = undefined;
+  /** STACK_ONLY: the bad free its stack goes to. */
+  badFree: BadFree | null = null;
   readonly frames: string[] = [];
   /** lineContext() of the event's line. */
   context = 0;

@@ -1,8 +1,22 @@
 // Base against PR: per pair and call site, objects leaked per cycle on each side, and the
 // verdict under the fail-on policy. An incomplete trace on either side is never a pass.
-import type { AnalysisResult, CallerCounts, Comparison, ComparisonRow, CycleCounts, FailOn, PairResult, RowStatus, SideFigures, Verdict } from './model.js';
+import type {
+  AnalysisResult,
+  BadFree,
+  BadFreeRow,
+  CallerCounts,
+  Comparison,
+  ComparisonRow,
+  CycleCounts,
+  FailOn,
+  GrowthJudgement,
+  PairResult,
+  RowStatus,
+  SideFigures,
+  Verdict,
+} from './model.js';
 import { callerKey } from './frames.js';
-import { leakRate, round2 } from './leak-rate.js';
+import { judgeGrowth, round2 } from './leak-rate.js';
 import { pairName } from './pair-spec.js';
 import { problemText } from './analysis-problems.js';
 
@@ -11,20 +25,81 @@ export const MODULE_TOTAL = 'all module call sites';
 
 const EPSILON = 0.005;
 
-function figures(counts: { allocs: number; frees: number; outstanding: number }, cycles: CycleCounts[], sideCycles: number, rate?: number): SideFigures {
+function figures(
+  counts: { allocs: number; frees: number; outstanding: number },
+  cycles: CycleCounts[],
+  sideCycles: number,
+  judgement?: GrowthJudgement,
+): SideFigures {
   const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  const judged = judgement ?? judgeGrowth(growth, counts.outstanding);
   return {
     allocs: counts.allocs,
     frees: counts.frees,
     outstanding: counts.outstanding,
     cycles: sideCycles,
-    leakedPerCycle: rate ?? leakRate(growth, counts.outstanding),
+    leakedPerCycle: judged.rate,
     growth,
+    judged,
   };
 }
 
 function totalFigures(p: PairResult, sideCycles: number): SideFigures {
-  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.leakedPerCycle);
+  return figures(p.module, p.moduleCycles ?? p.cycles, sideCycles, p.growth);
+}
+
+/** Grows through the last cycle, and unload freed it all: a leak while loaded only. */
+export function freedAtUnload(f: SideFigures): boolean {
+  return f.leakedPerCycle > EPSILON && f.judged?.shape === 'growing' && f.outstanding <= 0;
+}
+
+/** What a side leaks, for the headline: `leaks 2 objects/cycle`, `grows 1 object/cycle while loaded, freed at unload`. */
+export function leakText(f: SideFigures): string {
+  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
+  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
+  return `leaves ${objects(f.outstanding)} after unload`;
+}
+
+const BAD_FREE_TEXT: Record<BadFree['kind'], string> = {
+  'double-free': 'frees an object a second time (double free)',
+  'never-allocated': 'frees an address never allocated',
+};
+
+/** The bad frees of both sides by pair, kind and module call site; new ones (not on the base) first. */
+export function badFreeRows(base: AnalysisResult, pr: AnalysisResult): BadFreeRow[] {
+  const rows = new Map<string, BadFreeRow>();
+  for (const [side, a] of [
+    ['pr', pr],
+    ['base', base],
+  ] as const) {
+    for (const p of a.pairs) {
+      for (const b of p.badFrees ?? []) {
+        const caller = callerKey(b.caller);
+        const key = `${pairName(p)}\0${b.kind}\0${caller}`;
+        let row = rows.get(key);
+        if (row === undefined) {
+          row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
+          rows.set(key, row);
+        }
+        row[side]++;
+        if (b.location && !row.location) row.location = b.location;
+      }
+    }
+  }
+  const out = [...rows.values()];
+  for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
+  return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
+}
+
+/** One bad-free row as a sentence: `frees an object a second time (double free) at f (2 on the PR, base none)`. */
+export function badFreeText(r: BadFreeRow): string {
+  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? 'none' : r.base})`;
+}
+
+/** No allocation by the module in any cycle of the analysis (a load with nothing to track is still measured). */
+export function allocatedNothing(a: AnalysisResult): boolean {
+  if (a.cycles < 1 || a.pairs.length === 0) return false;
+  return a.pairs.every((p) => (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).every((c) => c.allocs === 0));
 }
 
 interface MergedCaller {
@@ -195,6 +270,7 @@ function leakSite(all: ComparisonRow[], pair: string): string | null {
 export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn = 'new-leak'): Comparison {
   const all = rows(base, pr);
   const totals = all.filter((r) => r.total);
+  const noAllocations = allocatedNothing(pr);
   const reasons: string[] = [];
   const prRate = sumRate(totals, 'pr');
   const baseRate = sumRate(totals, 'base');
@@ -218,12 +294,18 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
     else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
   }
   const details: string[] = [];
+  const badFrees = badFreeRows(base, pr);
+  const failingFrees = badFrees.filter((r) => (failOn === 'new-leak' ? r.isNew : failOn === 'any-leak' ? r.pr > 0 : false));
+  for (const r of failingFrees) {
+    details.push(`PR ${badFreeText(r)}`);
+    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
+  }
   for (const { row: r, site } of failing) {
     const pf = r.pr!;
-    const what = pf.leakedPerCycle > EPSILON ? `${objects(pf.leakedPerCycle)}/cycle` : `${objects(pf.outstanding)} outstanding`;
+    const what = leakText(pf);
     const b = r.base ? (pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0))) : r.total ? 'not traced' : '0';
-    details.push(`PR leaks ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR leaks ${what}${site ? ` at ${site}` : ''} (base ${b})`);
+    details.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
+    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ''} (base ${b})${pf.judged && pf.judged.shape !== 'end' ? `: ${pf.judged.text}` : ''}`);
   }
 
   // Pairs asked for and not measured on a side; a pair track: auto found in the imports may
@@ -248,17 +330,29 @@ export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn
     const first = [...why, ...unmeasured.slice(0, 1)];
     headline = `⚠️ inconclusive: ${first.join('; ')}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ''}`;
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (failing.length > 0) {
+  } else if (details.length > 0) {
     verdict = 'fail';
-    headline = `❌ fail: ${details[0]}${failing.length > 1 ? ` (+${failing.length - 1} more pair${failing.length > 2 ? 's' : ''})` : ''}`;
+    const more = details.length - 1;
+    headline = `❌ fail: ${details[0]}${more > 0 ? ` (+${more} more)` : ''}`;
   } else {
     verdict = 'pass';
-    const figures = `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
+    const figures = noAllocations ? 'the module allocated nothing during the cycles' : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
     if (failOn === 'never') headline = `✅ pass (fail-on: never): ${figures}`;
     else if (failOn === 'any-leak') headline = `✅ pass: the PR leaks nothing — ${figures}`;
     else headline = `✅ pass: no new leak — ${figures}`;
   }
-  return { verdict, failOn, headline, reasons, rows: all, base: sideSummary(base), pr: sideSummary(pr) };
+  if (noAllocations) reasons.push('the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)');
+  return {
+    verdict,
+    failOn,
+    headline,
+    reasons,
+    rows: all,
+    ...(badFrees.length > 0 ? { badFrees } : {}),
+    ...(noAllocations ? { noAllocations: true } : {}),
+    base: sideSummary(base),
+    pr: sideSummary(pr),
+  };
 }
 
 /**

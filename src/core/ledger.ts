@@ -1,6 +1,6 @@
 // The counts of one tracked pair as the analysis reads a trace: per call site, per cycle, and
 // the objects still live (per-object pairing).
-import type { PairingMethod } from './model.js';
+import type { BadFree, PairingMethod } from './model.js';
 import type { Resolved } from './module-map.js';
 
 export const ALLOC = 0;
@@ -65,6 +65,13 @@ export class Ledger {
   readonly cacheAllocs = new Map<string, number>();
   /** kmem: allocations by call sites outside the module, left out. */
   ignored = 0;
+  /** kmem: the module's objects released and not allocated again since: address -> who allocated and who freed it. */
+  readonly freed = new Map<string, { allocatedBy: string; freedBy: string }>();
+  /** kmem: live objects allocated outside the module (a module may free what the kernel hands it). */
+  readonly outsideLive = new Set<string>();
+  /** outsideLive outgrew its bound: frees of addresses never seen allocated are no longer judged. */
+  outsideOverflow = false;
+  readonly badFrees: BadFree[] = [];
 
   acc(r: Resolved): CallerAcc {
     let a = this.callers.get(r.caller);

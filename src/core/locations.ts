@@ -10,18 +10,19 @@ export function moduleCallers(result: AnalysisResult): string[] {
     for (const o of p.objects) {
       if (o.inModule !== false) out.add(o.caller);
     }
+    for (const b of p.badFrees ?? []) out.add(b.caller);
   }
   return [...out];
 }
 
-/** Sets `location` on callers and objects whose caller has one in `locations`. */
+/** Sets `location` on callers, objects and bad frees whose caller has one in `locations`. */
 export function applyLocations(result: AnalysisResult, locations: ReadonlyMap<string, string>): void {
   for (const p of result.pairs) {
     for (const c of p.callers) {
       const loc = locations.get(c.caller);
       if (loc) c.location = loc;
     }
-    for (const o of p.objects) {
+    for (const o of [...p.objects, ...(p.badFrees ?? [])]) {
       const loc = locations.get(o.caller);
       if (loc) o.location = loc;
     }

@@ -54,6 +54,45 @@ export interface OutstandingObject {
 
 export type PairingMethod = 'function' | 'kprobe' | 'kmem';
 
+/**
+ * How the leak rate was read from the outstanding objects after each cycle (see leak-rate.ts):
+ * `growing` (the last cycle left more than any before: a leak while loaded), `plateau` (growth
+ * stopped at cycle `from`: a bounded cache), `flat` (no growth after cycle 1), `end` (one cycle
+ * or no markers: what was left at the end).
+ */
+export interface GrowthJudgement {
+  shape: 'growing' | 'plateau' | 'flat' | 'end';
+  rate: number;
+  /** growing: the first and last cycle the slope was taken over. */
+  window?: [number, number];
+  /** plateau: the cycle whose level was never exceeded after it. */
+  from?: number;
+  /** The judgement in words, for the report: `grows through the last cycle: slope over all 3 cycles`. */
+  text: string;
+}
+
+/**
+ * A free by module code (kmem events: the call site is known) that released nothing: a second
+ * free of an address with no allocation of it in between, or a free of an address the trace
+ * never saw allocated, by anyone.
+ */
+export interface BadFree {
+  kind: 'double-free' | 'never-allocated';
+  address: string;
+  /** The module call site of the bad free. */
+  caller: string;
+  inModule: boolean | null;
+  location?: string;
+  /** The releaser: kfree, kmem_cache_free. */
+  fn: string;
+  cycle: number;
+  /** double-free: where the object was allocated and who freed it first. */
+  allocatedBy?: string;
+  firstFreedBy?: string;
+  /** Innermost first, when the kernel side recorded a stack for the module's frees. */
+  stack?: string[];
+}
+
 export interface PairResult extends Counts {
   alloc: string;
   free: string;
@@ -64,8 +103,12 @@ export interface PairResult extends Counts {
   cycles: CycleCounts[];
   /** Like `cycles`, counting only the module's call sites (in-module or unknown): what `leakedPerCycle` reads. */
   moduleCycles?: CycleCounts[];
-  /** Slope of the module's outstanding objects over the workload cycles (least squares). */
+  /** The module's objects leaked per cycle, as `growth` judged them. */
   leakedPerCycle: number;
+  /** How leakedPerCycle was read from the module's outstanding objects after each cycle. */
+  growth?: GrowthJudgement;
+  /** Bad frees by module code (kmem pairs), the first `maxObjects`. */
+  badFrees?: BadFree[];
   /** Frees of objects whose allocation the trace did not see (address pairing only). */
   unmatchedFrees: number;
   objects: OutstandingObject[];
@@ -130,6 +173,22 @@ export interface SideFigures extends Counts {
   leakedPerCycle: number;
   /** Outstanding (cumulative) after each workload cycle. */
   growth: number[];
+  /** How leakedPerCycle was judged from `growth` (absent in older reports). */
+  judged?: GrowthJudgement;
+}
+
+/** Bad frees at one call site of the module, on each side, for the verdict and the comment. */
+export interface BadFreeRow {
+  pair: string;
+  kind: BadFree['kind'];
+  caller: string;
+  location?: string;
+  base: number;
+  pr: number;
+  /** On the PR and not on the base: fails under new-leak. */
+  isNew: boolean;
+  /** One of the PR's (or, when the PR has none, the base's), with its stack. */
+  example: BadFree;
 }
 
 /** 'not-measured': the PR analysis lacks the pair, or a side saw no event of it: no figure to judge. */
@@ -163,6 +222,10 @@ export interface Comparison {
   headline: string;
   reasons: string[];
   rows: ComparisonRow[];
+  /** Bad frees by module code on either side (absent when none). */
+  badFrees?: BadFreeRow[];
+  /** The module allocated nothing during the PR's cycles (track: auto still traced the slab allocator). */
+  noAllocations?: boolean;
   base: { complete: boolean; lostEvents: number; cycles: number };
   pr: { complete: boolean; lostEvents: number; cycles: number };
 }

@@ -2,21 +2,26 @@
 // shape the kernel prints (function tracer, kprobe/kretprobe events, kmem tracepoints, stack
 // blocks, markers, lost-event notes); what it keeps grows with call sites, cycles and live
 // objects only, never with the length of the trace.
-import type { AnalysisResult, PairSpec, PairingMethod } from './model.js';
+import type { AnalysisResult, BadFree, PairSpec, PairingMethod } from './model.js';
 import { pairName } from './pair-spec.js';
 import { allocatorsOf, isKmemPair, releasersOf } from './allocator-families.js';
-import { ALLOC, FREE, Ledger } from './ledger.js';
+import { ALLOC, FREE, Ledger, type LiveObject } from './ledger.js';
 import { DEFERRED_FREE, deferredObject, parseMarker } from './trace-protocol.js';
 import { isRawAddress, isTracingFrame, parseFrame, skipAddressSuffix } from './frames.js';
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
 import type { BufferStats } from './buffer-stats.js';
 import { MAX_TAILS, ownCopy, type PairState, type Tail, type Target } from './trace-targets.js';
-import { ALLOC_OBJECT, AwaitingStacks, COUNT, FREE_OBJECT, lineContext, PendingEvent } from './awaiting-stacks.js';
+import { ALLOC_OBJECT, AwaitingStacks, COUNT, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
 import { CycleMarks } from './cycle-marks.js';
 import { assembleResult } from './analysis-result.js';
 import { problemText } from './analysis-problems.js';
 import { kmemBytes, kmemCache, kmemFields, objectAddress, parseProbeLine, probeValue } from './trace-lines.js';
+
+/** Module objects remembered after their release, to tell a second free (oldest forgotten first). */
+const MAX_FREED = 1 << 16;
+/** Live objects of other code remembered, to tell a handed-over object from one never allocated. */
+const MAX_OUTSIDE_LIVE = 1 << 20;
 
 export interface AnalyzerOptions {
   pairs: PairSpec[];
@@ -51,6 +56,8 @@ export class TraceAnalyzer {
   /** The event whose `<stack trace>` block is being read. */
   private stackOwner: PendingEvent | null = null;
   private readonly spare: PendingEvent[] = [];
+  /** A bad free just counted, whose stack may follow. */
+  private lastBadFree: BadFree | null = null;
   /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
   private readonly done = (p: PendingEvent): void => {
     this.count(p);
@@ -118,6 +125,7 @@ export class TraceAnalyzer {
     p.method = 'function';
     p.cache = '';
     p.bytes = undefined;
+    p.badFree = null;
     return p;
   }
 
@@ -352,7 +360,58 @@ export class TraceAnalyzer {
     }
     if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
     this.done(p);
+    const bad = this.lastBadFree;
+    if (bad !== null) {
+      // The kernel side records a stack for each free by module code: it goes to the report.
+      this.lastBadFree = null;
+      const q = this.pending([], line, 0, context);
+      q.kind = STACK_ONLY;
+      q.badFree = bad;
+      this.awaiting.add(q);
+    }
     return null;
+  }
+
+  /** A module object released: remembered until its address is allocated again. */
+  private released(ledger: Ledger, obj: LiveObject, freedBy: string): void {
+    if (ledger.freed.size >= MAX_FREED) ledger.freed.delete(ledger.freed.keys().next().value as string);
+    ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === '' ? 'kfree_rcu' : this.map.resolve(freedBy).caller });
+  }
+
+  /**
+   * A kmem free of an address the module does not hold. By module code (its call site), it is a
+   * bad free unless the address belongs to a live object of other code (handed to the module).
+   */
+  private strayFree(ledger: Ledger, p: PendingEvent, fn: string, cycle: number): void {
+    const address = p.address;
+    const r = p.caller === '' ? null : this.map.resolve(p.caller);
+    if (r !== null && r.inModule === true) {
+      const first = ledger.freed.get(address);
+      let bad: BadFree | null = null;
+      if (first !== undefined) {
+        bad = { kind: 'double-free', address, caller: r.caller, inModule: true, fn, cycle, allocatedBy: first.allocatedBy, firstFreedBy: first.freedBy };
+      } else if (!ledger.outsideLive.has(address) && !ledger.outsideOverflow) {
+        bad = { kind: 'never-allocated', address, caller: r.caller, inModule: true, fn, cycle };
+      }
+      if (bad !== null) {
+        ledger.badFrees.push(bad);
+        this.lastBadFree = bad;
+      }
+    }
+    ledger.outsideLive.delete(address);
+  }
+
+  /** An allocation of `address` by other code: its address is no module object's any more. */
+  private outsideAllocation(pair: PairState, address: string): void {
+    const ledger = pair.addr;
+    ledger.freed.delete(address);
+    if (ledger.outsideOverflow) return;
+    ledger.outsideLive.add(address);
+    if (ledger.outsideLive.size > MAX_OUTSIDE_LIVE) {
+      ledger.outsideOverflow = true;
+      ledger.outsideLive.clear();
+      this.problems.push(problemText.freedKeptCapped(pairName(pair.spec), MAX_OUTSIDE_LIVE));
+    }
   }
 
   /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
@@ -387,6 +446,12 @@ export class TraceAnalyzer {
 
   /** Enters one event into the ledgers of every pair it belongs to. */
   private count(p: PendingEvent): void {
+    if (p.kind === STACK_ONLY) {
+      const bad = p.badFree as BadFree;
+      const stack = this.stack(p, bad.fn);
+      if (stack !== undefined) bad.stack = stack;
+      return;
+    }
     const cycle = p.cycle;
     const targets = p.targets;
     const noStack = p.frames.length === 0;
@@ -431,9 +496,11 @@ export class TraceAnalyzer {
         // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
         if (obj === undefined) {
           if ((p.method !== 'kmem' && !t.pair.moduleOnly) || this.map.module === '') ledger.unmatchedFrees++;
+          else if (p.method === 'kmem') this.strayFree(ledger, p, t.fn, cycle);
         } else {
           ledger.live.delete(address);
           obj.acc.free(cycle);
+          if (p.method === 'kmem') this.released(ledger, obj, p.caller);
         }
         continue;
       }
@@ -442,8 +509,11 @@ export class TraceAnalyzer {
       // module's own call sites are its objects.
       if ((p.method === 'kmem' || t.pair.moduleOnly) && r.inModule === false) {
         ledger.ignored++;
+        if (p.method === 'kmem') this.outsideAllocation(t.pair, address);
         continue;
       }
+      ledger.freed.delete(address);
+      ledger.outsideLive.delete(address);
       if (r.inModule === false && noStack && p.method === 'kprobe') {
         ledger.outsideWithoutStack++;
         ledger.outsideExample ||= r.caller;

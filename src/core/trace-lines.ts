@@ -67,6 +67,7 @@ export function objectAddress(text: string): string {
   if (/^\d+$/.test(t) && !/^0[0-9]/.test(t)) t = `0x${BigInt(t).toString(16)}`;
   if (!isRawAddress(t) && !(t.startsWith('0x') && t.length > 2)) return '';
   const a = normalizeAddress(t);
-  // NULL, or an ERR_PTR (-4095..-1) from an allocator that failed: no object.
-  return a === '0x0' || (a.length === 18 && a >= '0xfffffffffffff001') ? '' : a;
+  // NULL or ZERO_SIZE_PTR (kfree(NULL) and kfree of a kmalloc(0) emit kfree events), or an
+  // ERR_PTR (-4095..-1) from an allocator that failed: no object.
+  return (a.length <= 4 && Number.parseInt(a, 16) <= 16) || (a.length === 18 && a >= '0xfffffffffffff001') ? '' : a;
 }

@@ -243,6 +243,12 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
           undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
           writeFileSync(trigger, `stacktrace if ${ranges.join(' || ')}\n`);
         }
+        // The module's own frees too: a bad free is reported with its stack.
+        for (const event of setup.kmemEvents.filter((e) => e === 'kmem/kfree' || e === 'kmem/kmem_cache_free')) {
+          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+          undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+          writeFileSync(trigger, `stacktrace if ${ranges[0]}\n`);
+        }
       } else {
         status.notes.push('module address range not readable in /proc/modules: kmalloc call sites are attributed by name only');
       }

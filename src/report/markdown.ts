@@ -4,7 +4,7 @@
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
-import { fmt } from '../core/compare.js';
+import { fmt, freedAtUnload } from '../core/compare.js';
 import { leakedBytesPerCycle } from '../core/leak-rate.js';
 import { growthChart } from './chart.js';
 import { statusLabel, signed } from './labels.js';
@@ -149,6 +149,26 @@ function objectsBlock(side: string, pairs: PairResult[], source?: SourceRef): st
   return details(`Outstanding objects (${side})`, lines.join('\n').trimEnd());
 }
 
+function badFreesBlock(side: string, pairs: PairResult[], source?: SourceRef): string | null {
+  const lines: string[] = [];
+  for (const p of pairs) {
+    const bad = p.badFrees ?? [];
+    if (bad.length === 0) continue;
+    lines.push(`**${pairName(p)}**`, '');
+    for (const b of bad) {
+      const loc = b.location ? ` (${locationText(b.location, source)})` : '';
+      const what = b.kind === 'double-free' ? 'double free' : 'free of an address never allocated';
+      const first =
+        b.kind === 'double-free' ? ` (allocated by \`${escapeCell(b.allocatedBy ?? '?')}\`, first freed by \`${escapeCell(b.firstFreedBy ?? '?')}\`)` : '';
+      const stack = b.stack?.length ? `<br>stack: \`${escapeCell(b.stack.join(' ← '))}\`` : '';
+      lines.push(`- ${what} of \`${b.address}\` by \`${escapeCell(b.caller)}\`${loc}, cycle ${b.cycle}, ${b.fn}${first}${stack}`);
+    }
+    lines.push('');
+  }
+  if (lines.length === 0) return null;
+  return details(`Bad frees (${side})`, lines.join('\n').trimEnd());
+}
+
 function growthBlock(c: Comparison): string | null {
   const totals = c.rows.filter((r) => r.total);
   const parts: string[] = [];
@@ -158,6 +178,12 @@ function growthBlock(c: Comparison): string | null {
     const p = r.pr?.growth ?? [];
     if (b.length < 2 && p.length < 2) continue;
     parts.push(`**${r.pair}** — outstanding (module call sites) after each cycle: base ${JSON.stringify(b)}, PR ${JSON.stringify(p)}`);
+    const judged = (name: string, f: SideFigures | null) =>
+      f?.judged
+        ? `${name}: ${f.judged.text}${freedAtUnload(f) ? ', all freed at unload' : f.outstanding > 0 ? `, ${f.outstanding} left after unload` : ''}`
+        : '';
+    const how = [judged('base', r.base), judged('PR', r.pr)].filter((x) => x !== '');
+    if (how.length > 0) parts.push('', `Rate judged — ${escapeCell(how.join('; '))}`);
     if (chart) parts.push('', chart);
     parts.push('');
   }
@@ -249,6 +275,8 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
   ];
   const rows = c.rows;
   const blocks = [
+    badFreesBlock('PR', opts.pr?.pairs ?? [], opts.source),
+    badFreesBlock('base', opts.base?.pairs ?? []),
     growthBlock(c),
     objectsBlock('PR', opts.pr?.pairs ?? [], opts.source),
     objectsBlock('base', opts.base?.pairs ?? []),

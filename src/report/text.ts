@@ -64,8 +64,14 @@ export function renderAnalysisText(a: AnalysisResult): string {
     const growth = (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
     out.push(
       `  leaked per cycle (${attributed ? 'module' : 'all call sites'}): ${fmt(p.leakedPerCycle)}` +
-        `${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(' ')}` : ''}`,
+        `${a.cycles >= 2 ? `; outstanding after each cycle: ${growth.join(' ')}${p.growth ? ` (${p.growth.text})` : ''}` : ''}`,
     );
+    for (const b of p.badFrees ?? []) {
+      out.push(
+        `  bad free: ${b.kind} of ${b.address} by ${b.caller}${b.location ? ` (${b.location})` : ''}, cycle ${b.cycle}` +
+          `${b.stack?.length ? ` [${b.stack.join(' <- ')}]` : ''}`,
+      );
+    }
     if (p.unmatchedFrees > 0) out.push(`  frees of objects allocated before the trace: ${p.unmatchedFrees}`);
     for (const o of p.objects.filter((x) => x.inModule !== false).slice(0, 20)) {
       out.push(

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { autoTrack, familyOf, objectArg, pairMismatch } from '../../src/core/allocator-families.js';
+import { autoTrack, familyOf, isKmemPair, objectArg, pairMismatch } from '../../src/core/allocator-families.js';
 import { fixture } from './helpers.js';
 
 /** `nm -u` of a real .ko: the symbol names, one a line. */
@@ -40,7 +40,13 @@ describe('track: auto', () => {
       'printk',
     ]);
     expect(found.pairs).toEqual([
-      { alloc: 'kmem_cache_alloc', free: 'kfree', moreAllocs: ['kasprintf', 'kvmalloc_node'], moreFrees: ['kmem_cache_free', 'kvfree'], auto: true },
+      {
+        alloc: 'kmalloc',
+        free: 'kfree',
+        moreAllocs: ['kmem_cache_alloc', 'kasprintf', 'kvmalloc_node'],
+        moreFrees: ['kmem_cache_free', 'kvfree'],
+        auto: true,
+      },
       { alloc: 'vzalloc', free: 'vfree', auto: true },
       { alloc: '__get_free_pages', free: 'free_pages', auto: true },
       { alloc: 'ioremap', free: 'iounmap', auto: true },
@@ -48,8 +54,19 @@ describe('track: auto', () => {
     ]);
   });
 
-  test('a module that only frees (or allocates nothing the table knows) gets no pair', () => {
-    expect(autoTrack(['kfree', 'printk', 'misc_register']).pairs).toEqual([]);
+  test('a module that allocates nothing the table knows still gets the slab pair, by the kmem tracepoints', () => {
+    const found = autoTrack(['kfree', 'printk', 'misc_register']);
+    expect(found.pairs).toEqual([{ alloc: 'kmalloc', free: 'kfree', auto: true }]);
+    expect(autoTrack(['printk', 'alloc_skb', 'kobject_create_and_add']).found).toEqual([
+      'slab objects (kmalloc, kmem_cache): none imported, traced whatever the module imports -> kmalloc:kfree',
+    ]);
+    expect(isKmemPair(found.pairs[0])).toBe(true);
+  });
+
+  test('a module that allocates only with kasprintf: the kmem pair, kasprintf probed beside the tracepoints', () => {
+    const found = autoTrack(['kasprintf', 'kfree', 'misc_register']);
+    expect(found.pairs).toEqual([{ alloc: 'kmalloc', free: 'kfree', moreAllocs: ['kasprintf'], auto: true }]);
+    expect(isKmemPair(found.pairs[0])).toBe(true);
   });
 });
 

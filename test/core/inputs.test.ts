@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import { parseBufferStats } from '../../src/core/buffer-stats.js';
 import { parseSlabinfo, slabDelta } from '../../src/core/slabinfo.js';
 import { forEachLineRange } from '../../src/core/trace-source.js';
-import { leakRate, slope } from '../../src/core/leak-rate.js';
 import { checkAnalysis } from '../../src/core/analysis-check.js';
 import { fixture, analyzeText, NETDEV } from './helpers.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -33,19 +32,6 @@ describe('line sources', () => {
     const n = await forEachLineRange(Readable.from(['ab', 'c\r\nde', 'f\n\ng']), (t, s, e) => got.push(t.slice(s, e)));
     expect(got).toEqual(['abc', 'def', '', 'g']);
     expect(n).toBe(4);
-  });
-});
-
-describe('leak rate', () => {
-  it('is the least-squares slope over two cycles or more, else what stays per cycle', () => {
-    expect(slope([1, 2, 3])).toBe(1);
-    expect(leakRate([2, 3, 4], 3)).toBe(1);
-    expect(leakRate([1, 1, 2], 2)).toBe(0.5);
-    expect(leakRate([0, 1, 1], 0)).toBe(0.5);
-    expect(leakRate([], 2)).toBe(2);
-    expect(leakRate([1], 3)).toBe(3);
-    expect(leakRate([1, 2, 2], 0)).toBe(0.5);
-    expect(leakRate([0, 1, 1, 2, 2, 3, 4], 0)).toBe(0.61);
   });
 });
 
