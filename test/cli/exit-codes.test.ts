@@ -87,7 +87,7 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['lab', 'plan', 'extra'], 'lab plan: unexpected argument "extra" (it takes options only)'],
     [['target', 'run'], 'target run: --job FILE is required (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
     [['target', 'bogus'], 'target: unknown subcommand "bogus" (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
-    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]'],
+    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]'],
   ])('%j', (args, message) => {
     expect(cli(args)).toEqual({ code: 64, stdout: '', stderr: `alloc-balance: ${message}\n` });
   });
