@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 const KERNEL = [
   'test/e2e/**/*.test.ts',
   'test/lab/vm.test.ts',
+  'test/lab/debian-kernel.test.ts',
   'test/lab/image.test.ts',
   'test/presets/kni-build.test.ts',
   'test/presets/kni-preset-vm.test.ts',
