@@ -26,6 +26,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 $SUDO node dist/cli.js lab setup
+# Debian's 5.10 and 6.12 beside the default 6.1, from Debian's archive: the kernel tests of vm-kernel.
+$SUDO node dist/cli.js lab setup --kernel 5.10
+$SUDO node dist/cli.js lab setup --kernel 6.12
 # Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
 bash scripts/debian-dpdk.sh >/dev/null
 npx tsc --noEmit
