@@ -330,11 +330,12 @@ export class TraceAnalyzer {
     const role = probe.isReturn ? ALLOC : FREE;
     const targets = all.filter((t) => t.role === role);
     if (targets.length === 0) return;
-    if (probe.func === DEFERRED_FREE) {
-      const object = deferredObject(probe.rest);
-      // The kmem events of a kernel before 5.12 name objects by their printed hash.
-      this.object(targets, line, objectAddress(this.hashedPointers ? weakPointerHash(object) : object), '', 'kmem', context);
-    } else this.object(targets, line, objectAddress(probeValue(probe)), probe.caller, 'kprobe', context);
+    // The kmem events of a kernel before 5.12 name objects by their printed hash: a probe's raw
+    // address in a kmem pair (kvfree_call_rcu, kasprintf, kvfree) is hashed the same way.
+    const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
+    const address = raw !== '' && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
+    if (probe.func === DEFERRED_FREE) this.object(targets, line, address, '', 'kmem', context);
+    else this.object(targets, line, address, probe.caller, 'kprobe', context);
   }
 
   /**

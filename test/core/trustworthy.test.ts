@@ -79,6 +79,10 @@ describe('deferredObject', () => {
       '          insmod-90      [000] ....     5.100000: tracing_mark_write: alloc-balance cycle=1 start',
       '          cat-95      [000] ....     5.200000: kmalloc: call_site=kni_like_open+0x20/0x80 [kni_like] ptr=0000000077bff6c6 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL',
       '          cat-95      [000] ....     5.300000: rcu: (kvfree_call_rcu+0x0/0x3a0) head=0xffff8880057a4610 func=0x10',
+      // kasprintf: its own kmalloc (a kernel call site), its return probe (raw), the module's kfree (hashed).
+      '          cat-95      [000] ....     5.310000: kmalloc: call_site=kvasprintf+0x5a/0x90 ptr=00000000d1aab7fb bytes_req=12 bytes_alloc=16 gfp_flags=GFP_KERNEL',
+      '          cat-95      [000] ....     5.320000: alloc_ret: (kni_like_open+0x40/0x80 [kni_like] <- kasprintf) ret=0xffff888005123400',
+      '          cat-95      [000] ....     5.330000: kfree: call_site=kni_like_release+0x10/0x30 [kni_like] ptr=00000000d1aab7fb',
       '          insmod-90      [000] ....     5.400000: tracing_mark_write: alloc-balance cycle=1 end',
     ].join('\n');
     const p = analyzeText(trace, { pairs: [{ alloc: 'kmalloc', free: 'kfree', moreFrees: ['kvfree_call_rcu'] }], moduleMap: new ModuleMap('kni_like') })
