@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { compilerFromDepends, parseKernelSpec, releaseLine, releaseUpstream } from '../../src/lab/kernel-spec.js';
-import { prepareHeadersTree, relocateKernelVariables, relocateMakefile } from '../../src/lab/lab-headers.js';
+import { checkKbuildTools, prepareHeadersTree, relocateKernelVariables, relocateMakefile } from '../../src/lab/lab-headers.js';
+import type { CommandRunner } from '../../src/lab/command.js';
 import { sourcesList } from '../../src/lab/debian-archive.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ab-kernel-spec-'));
@@ -67,5 +68,22 @@ describe('extracted headers', () => {
     expect(readFileSync(join(dir, '.kernelvariables'), 'utf8')).toContain('command -v $(CROSS_COMPILE)gcc-12 gcc-12 gcc');
     expect(existsSync(join(dir, 'vmlinux'))).toBe(false);
     expect(existsSync(join(root, 'lib'))).toBe(false);
+  });
+
+  test("kbuild tools built for a newer C library than this machine's (trixie's: glibc 2.38) stop the set-up, naming the way out", async () => {
+    const dir = join(scratch, 'kbuild');
+    mkdirSync(join(dir, 'scripts/basic'), { recursive: true });
+    mkdirSync(join(dir, 'scripts/mod'), { recursive: true });
+    for (const t of ['scripts/basic/fixdep', 'scripts/mod/modpost.real-lsb-64']) writeFileSync(join(dir, t), '');
+    // As bookworm's glibc 2.36 answers trixie's modpost (measured on 6.12.118+deb13's linux-kbuild).
+    const runner = (stderr: string): CommandRunner => ({
+      run: async (cmd) =>
+        cmd.endsWith('fixdep') ? { code: 1, stdout: '', stderr: 'Usage: fixdep <depfile> <target> <cmdline>\n' } : { code: 1, stdout: '', stderr },
+    });
+    const glibc = `${dir}/scripts/mod/modpost.real-lsb-64: /lib/x86_64-linux-gnu/libc.so.6: version \`GLIBC_2.38' not found (required by ${dir}/scripts/mod/modpost.real-lsb-64)`;
+    await expect(checkKbuildTools(runner(glibc), dir, '6.12.118+deb13-amd64')).rejects.toThrow(
+      /the kbuild tools of 6\.12\.118\+deb13-amd64 do not run on this machine \(scripts\/mod\/modpost\.real-lsb-64: GLIBC_2\.38' not found\): choose a build of that kernel made for an older Debian/,
+    );
+    await expect(checkKbuildTools(runner(''), dir, '6.12.118+deb12-amd64')).resolves.toBeUndefined();
   });
 });
