@@ -81,7 +81,7 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['lab', 'setup', '--bogus'], 'lab setup: unknown option --bogus (known: --kernel, --dir, --owner, --json)'],
     [['target', 'run', '--bogus'], 'target run: unknown option --bogus (known: --job)'],
     [['target', 'cleanup', '--bogus', 'x'], 'target cleanup: unknown option --bogus (known: --state)'],
-    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --keep)'],
+    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --keep)'],
     [['compare', 'a.json', 'b.json', '--fail-on'], 'compare: --fail-on needs a value (write --fail-on=VALUE for a value that starts with a dash)'],
     [['compare', 'a.json', 'b.json', '--json=yes'], 'compare: --json takes no value'],
     [['lab', 'plan', 'extra'], 'lab plan: unexpected argument "extra" (it takes options only)'],
