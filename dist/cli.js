@@ -185,20 +185,29 @@ var init_help = __esm({
         ]
       },
       lab: {
-        summary: "lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)",
-        usage: "lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]",
+        summary: "lab setup: QEMU and a kernel from Debian's archive for the VM target (lab plan: name the release only)",
+        usage: "lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]",
         description: [
-          "Installs QEMU and a Debian kernel image with its matching headers (apt, as root), and prepares",
-          "the kernel and initramfs the VM target boots. A second call finds them ready. `plan` installs the",
-          "packages and names the release a set-up would prepare, without preparing it."
+          "Installs QEMU and the tools (apt, as root), downloads a kernel's image, headers and kbuild",
+          "packages from Debian's archive (verified against its signed indexes, never installed) into the",
+          "lab, and prepares the kernel and initramfs the VM target boots. A second call finds them ready.",
+          "`plan` installs the tools and names the release a set-up would prepare, without preparing it."
         ],
         options: [
-          ["--kernel RELEASE", "a kernel release as apt names its headers, e.g. 6.1.0-NN-amd64 (default: the newest installed headers with an image available)"],
+          [
+            "--kernel LINE|RELEASE",
+            "5.10, 6.1 or 6.12 (the newest of that line in the archive, or the newest the lab holds), or an exact release like 6.12.118+deb12-amd64 (default: 6.1)"
+          ],
           ["--dir DIR", "where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)"],
           ["--owner UID:GID", "hand the lab directory to this user afterwards (a runner user that caches it)"],
           ["--json", "what was set up (or planned), as JSON"]
         ],
-        examples: ["sudo alloc-balance lab setup", "sudo alloc-balance lab plan --json", 'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"']
+        examples: [
+          "sudo alloc-balance lab setup",
+          "sudo alloc-balance lab setup --kernel 5.10",
+          "sudo alloc-balance lab plan --kernel 6.12 --json",
+          'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"'
+        ]
       },
       target: {
         summary: "target run --job FILE: the kernel-side part of a run (as root)",
@@ -218,7 +227,7 @@ var init_help = __esm({
       },
       demo: {
         summary: "base vs PR of a small leaky module in a VM, table printed",
-        usage: "demo [--out DIR] [--cycles N] [--keep]",
+        usage: "demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--keep]",
         description: [
           "Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints",
           "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."
@@ -226,9 +235,10 @@ var init_help = __esm({
         options: [
           ["--out DIR", "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
           ["--cycles N", "workload cycles per side (default: 3)"],
+          ["--kernel LINE|RELEASE", "the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)"],
           ["--keep", "keep the temporary repository and worktrees"]
         ],
-        examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo"]
+        examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo", "sudo alloc-balance demo --kernel 5.10"]
       },
       run: {
         summary: "the action's check on your own repository, base against head, outside GitHub Actions",
@@ -318,7 +328,7 @@ function autoTrack(imports) {
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
-    if (allocs.has("kvmalloc_node") && !releasers.includes("kvfree")) releasers.push("kvfree");
+    if ((allocs.has("kvmalloc_node") || allocs.has("__kvmalloc_node_noprof")) && !releasers.includes("kvfree")) releasers.push("kvfree");
     const pair = { alloc: allocators[0], free: releasers[0], auto: true };
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
@@ -338,8 +348,9 @@ var init_allocator_families = __esm({
       {
         what: "slab objects (kmalloc, kmem_cache)",
         // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
-        // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed.
-        allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node"],
+        // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed
+        // (kvmalloc_node is __kvmalloc_node_noprof from 6.10, where allocation profiling renamed the allocators).
+        allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node", "__kvmalloc_node_noprof"],
         releasers: [
           { name: "kfree", arg: 1 },
           { name: "kmem_cache_free", arg: 2 },
@@ -347,7 +358,25 @@ var init_allocator_families = __esm({
         ],
         alwaysReleasers: ["kfree"],
         pairing: "kmem",
+        // What modules import, by kernel: 5.10 (kmem_cache_alloc_trace, kmalloc_order_trace), 6.1
+        // (kmalloc_trace, kmalloc_large; 6.1 to 6.9), 6.12 (the _noprof names of 6.10 on).
         via: {
+          kmem_cache_alloc_trace: "kmalloc",
+          kmem_cache_alloc_node_trace: "kmalloc",
+          kmalloc_order_trace: "kmalloc",
+          __kmalloc_cache_noprof: "kmalloc",
+          __kmalloc_cache_node_noprof: "kmalloc",
+          __kmalloc_noprof: "kmalloc",
+          __kmalloc_node_noprof: "kmalloc",
+          __kmalloc_large_noprof: "kmalloc",
+          __kmalloc_large_node_noprof: "kmalloc",
+          __kmalloc_node_track_caller_noprof: "kmalloc",
+          krealloc_noprof: "kmalloc",
+          kmemdup_noprof: "kmalloc",
+          kmemdup_array: "kmalloc",
+          kmem_cache_alloc_noprof: "kmem_cache_alloc",
+          kmem_cache_alloc_node_noprof: "kmem_cache_alloc",
+          kmem_cache_alloc_lru_noprof: "kmem_cache_alloc",
           kmalloc_trace: "kmalloc",
           kmalloc_node_trace: "kmalloc",
           __kmalloc: "kmalloc",
@@ -370,21 +399,31 @@ var init_allocator_families = __esm({
       },
       {
         what: "vmalloc areas",
-        allocators: ["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"],
+        allocators: [
+          "vmalloc",
+          "vzalloc",
+          "__vmalloc",
+          "vmalloc_node",
+          "vzalloc_node",
+          "vmalloc_user",
+          "vmalloc_32",
+          ...["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"].map((n) => `${n}_noprof`)
+        ],
         releasers: [{ name: "vfree", arg: 1 }],
         alwaysReleasers: ["vfree"],
         pairing: "object"
       },
       {
         what: "pages (struct page)",
-        allocators: ["alloc_pages", "__alloc_pages"],
+        // 5.10: alloc_pages_current, __alloc_pages_nodemask; 6.12: the _noprof names.
+        allocators: ["alloc_pages", "__alloc_pages", "alloc_pages_current", "__alloc_pages_nodemask", "alloc_pages_noprof", "__alloc_pages_noprof"],
         releasers: [{ name: "__free_pages", arg: 1 }],
         alwaysReleasers: ["__free_pages"],
         pairing: "object"
       },
       {
         what: "pages (by address)",
-        allocators: ["__get_free_pages", "get_zeroed_page"],
+        allocators: ["__get_free_pages", "get_zeroed_page", "get_free_pages_noprof", "get_zeroed_page_noprof"],
         releasers: [{ name: "free_pages", arg: 1 }],
         alwaysReleasers: ["free_pages"],
         pairing: "object"
@@ -412,7 +451,7 @@ var init_allocator_families = __esm({
       },
       {
         what: "per-CPU areas",
-        allocators: ["__alloc_percpu", "__alloc_percpu_gfp"],
+        allocators: ["__alloc_percpu", "__alloc_percpu_gfp", "pcpu_alloc_noprof"],
         releasers: [{ name: "free_percpu", arg: 1 }],
         alwaysReleasers: ["free_percpu"],
         pairing: "object"
@@ -567,6 +606,14 @@ function parseMarker(text2) {
   if (m[3] !== void 0) return { phase: m[3] };
   return { cycle: Number(m[1]), edge: m[2] };
 }
+function weakPointerHash(address) {
+  if (!address.startsWith("0x")) return "";
+  const hash = (BigInt(address) * GOLDEN_RATIO_64 & U64) >> 32n;
+  return `0x${hash.toString(16)}`;
+}
+function isHashedPointer(ptr) {
+  return ptr.length === 16 && ptr.startsWith("00000000") && /^[0-9a-f]+$/.test(ptr) && Number.parseInt(ptr.slice(8), 16) >= 65536;
+}
 function deferredObject(args) {
   const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
   const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
@@ -576,13 +623,15 @@ function deferredObject(args) {
   const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
   return object === 0n ? "" : `0x${object.toString(16)}`;
 }
-var MARKER, DEFERRED_FREE, KERNEL_SPACE;
+var MARKER, DEFERRED_FREE, KERNEL_SPACE, GOLDEN_RATIO_64, U64;
 var init_trace_protocol = __esm({
   "src/core/trace-protocol.ts"() {
     "use strict";
     MARKER = /^(?:alloc-balance\s+)?(?:cycle[= ]?(\d+)\s+(start|end)|phase=(\w+))\s*$/;
     DEFERRED_FREE = "kvfree_call_rcu";
     KERNEL_SPACE = 0xffff000000000000n;
+    GOLDEN_RATIO_64 = 0x61c8864680b583ebn;
+    U64 = (1n << 64n) - 1n;
   }
 });
 
@@ -1316,6 +1365,8 @@ var init_trace_analyzer = __esm({
       recognizedLines = 0;
       headerLost = 0;
       markerLost = 0;
+      /** kmem pointers printed hashed (a kernel before 5.12): deferred frees are matched by the same hash. */
+      hashedPointers = false;
       statsLost = 0;
       probeMisses = 0;
       problems = [];
@@ -1568,6 +1619,7 @@ var init_trace_analyzer = __esm({
         if (targets === void 0) return;
         const f = kmemFields(line, args);
         if (f === null) return;
+        if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
         const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context3);
         if (p !== null) {
           p.cache = kmemCache(line, f.ptrAt);
@@ -1583,8 +1635,10 @@ var init_trace_analyzer = __esm({
         const role = probe.isReturn ? ALLOC : FREE;
         const targets = all.filter((t) => t.role === role);
         if (targets.length === 0) return;
-        if (probe.func === DEFERRED_FREE) this.object(targets, line, objectAddress(deferredObject(probe.rest)), "", "kmem", context3);
-        else this.object(targets, line, objectAddress(probeValue(probe)), probe.caller, "kprobe", context3);
+        const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
+        const address = raw !== "" && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
+        if (probe.func === DEFERRED_FREE) this.object(targets, line, address, "", "kmem", context3);
+        else this.object(targets, line, address, probe.caller, "kprobe", context3);
       }
       /**
        * An allocation waits for its stack; a release is counted at once (no stack is recorded for
@@ -25433,6 +25487,51 @@ var init_guest_scripts = __esm({
   }
 });
 
+// src/lab/kernel-spec.ts
+function compareReleases(a, b) {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+function parseKernelSpec(text2) {
+  const t = text2.trim();
+  if (t === "") return { line: DEFAULT_KERNEL_LINE };
+  if (LINE2.test(t)) return { line: t };
+  if (RELEASE.test(t)) return { release: t };
+  return null;
+}
+function releaseLine(release) {
+  return RELEASE.exec(release)?.[1] ?? "";
+}
+function isDebianRelease(name) {
+  return RELEASE.test(name);
+}
+function releaseUpstream(release) {
+  return release.replace(/-amd64$/, "").replace(/\+deb\d+(\.\d+)?$/, "");
+}
+function specMatches(spec2, release) {
+  return "line" in spec2 ? releaseLine(release) === spec2.line : release === spec2.release;
+}
+function chooseArchiveKernel(spec2, offered, hasCompiler) {
+  const matching = offered.filter((k) => specMatches(spec2, k.release)).sort((a, b) => compareReleases(b.release, a.release));
+  if (!matching.length) return null;
+  const newest = releaseUpstream(matching[0].release);
+  const builds = matching.filter((k) => releaseUpstream(k.release) === newest);
+  return builds.find((k) => k.compiler === "" || hasCompiler(k.compiler)) ?? builds[0];
+}
+function compilerFromDepends(depends) {
+  const m = /(?:^|[,|]\s*)(?:linux-compiler-)?(gcc-\d+)(?:-x86)?(?:\s|,|$)/.exec(depends);
+  return m?.[1] ?? "";
+}
+var DEFAULT_KERNEL_LINE, LINE2, RELEASE, KERNEL_SPEC_HINT;
+var init_kernel_spec = __esm({
+  "src/lab/kernel-spec.ts"() {
+    "use strict";
+    DEFAULT_KERNEL_LINE = "6.1";
+    LINE2 = /^\d+\.\d+$/;
+    RELEASE = /^(\d+\.\d+)\.\d+(?:-\d+|\+deb\d+(?:\.\d+)?)-amd64$/;
+    KERNEL_SPEC_HINT = "a Debian kernel line (5.10, 6.1, 6.12) or an exact release (like 6.1.0-57-amd64 or 6.12.118+deb12-amd64)";
+  }
+});
+
 // src/lab/lab-kernel.ts
 import { existsSync, readFileSync as readFileSync4 } from "node:fs";
 import { join } from "node:path";
@@ -25460,35 +25559,219 @@ function readManifest(labDir) {
 function missingFiles(entry) {
   return [entry.vmlinux, entry.initrd, join(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync(f));
 }
-function inspectLab(release = "", labDir = defaultLabDir()) {
+function inspectLab(kernel = "", labDir = defaultLabDir()) {
+  const spec2 = parseKernelSpec(kernel);
+  if (!spec2) return { problem: `kernel "${kernel}" is not ${KERNEL_SPEC_HINT}` };
   const manifest = readManifest(labDir);
-  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : "no kernel"} prepared` };
+  const entry = Object.values(manifest.kernels).filter((k) => specMatches(spec2, k.release)).sort((a, b) => compareReleases(b.release, a.release))[0];
+  const named = "line" in spec2 ? `kernel of line ${spec2.line}` : `kernel ${spec2.release}`;
+  if (!entry) return { problem: `VM lab in ${labDir} has no ${named} prepared` };
   const missing = missingFiles(entry);
   if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")})` };
   return { kernel: entry };
 }
-function findLabKernel(release = "", labDir = defaultLabDir()) {
-  const found = inspectLab(release, labDir);
+function findLabKernel(kernel = "", labDir = defaultLabDir()) {
+  const found = inspectLab(kernel, labDir);
   if ("kernel" in found) return found.kernel;
   const absent = found.problem.endsWith(" prepared");
-  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ""}`);
-}
-function compareReleases(a, b) {
-  return a.localeCompare(b, "en", { numeric: true });
+  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ""}`);
 }
 var LAB_DIR_ENV, SETUP_HINT;
 var init_lab_kernel = __esm({
   "src/lab/lab-kernel.ts"() {
     "use strict";
     init_errors();
+    init_kernel_spec();
     LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
     SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
   }
 });
 
+// src/lab/debian-archive.ts
+import { existsSync as existsSync2, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as join2 } from "node:path";
+function sourcesList(keyring = DEBIAN_KEYRING) {
+  return DEBIAN_SUITES.map((s2) => `deb [arch=amd64 signed-by=${keyring}] ${s2.uri} ${s2.suite} main
+`).join("");
+}
+function privateAptOptions(stateDir) {
+  const o = (k, v) => ["-o", `${k}=${v}`];
+  return [
+    ...o("Dir::Etc::SourceList", join2(stateDir, "sources.list")),
+    ...o("Dir::Etc::SourceParts", join2(stateDir, "empty")),
+    ...o("Dir::Etc::Preferences", join2(stateDir, "empty", "none")),
+    ...o("Dir::Etc::PreferencesParts", join2(stateDir, "empty")),
+    ...o("Dir::State::Lists", join2(stateDir, "lists")),
+    ...o("Dir::State::Status", join2(stateDir, "status")),
+    ...o("Dir::Cache", join2(stateDir, "cache")),
+    // Docker images switch apt's binary caches off; without them each apt-cache call re-reads every list.
+    ...o("Dir::Cache::pkgcache", "pkgcache.bin"),
+    ...o("Dir::Cache::srcpkgcache", "srcpkgcache.bin"),
+    ...o("APT::Architecture", "amd64"),
+    ...o("APT::Architectures", "amd64"),
+    ...o("Acquire::Languages", "none"),
+    // Downloads go to root-owned lab folders: apt's sandbox user could not write there.
+    ...o("APT::Sandbox::User", "root")
+  ];
+}
+function defaultArchiveStateDir() {
+  return join2(tmpdir(), "alloc-balance-debian-apt");
+}
+var DEBIAN_KEYRING, DEBIAN_SUITES, APT_ENV, DebianArchive;
+var init_debian_archive = __esm({
+  "src/lab/debian-archive.ts"() {
+    "use strict";
+    init_errors();
+    init_command2();
+    init_kernel_spec();
+    DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    DEBIAN_SUITES = [
+      { uri: "http://deb.debian.org/debian", suite: "bullseye" },
+      { uri: "http://deb.debian.org/debian-security", suite: "bullseye-security" },
+      { uri: "http://deb.debian.org/debian", suite: "bookworm" },
+      { uri: "http://deb.debian.org/debian-security", suite: "bookworm-security" },
+      { uri: "http://deb.debian.org/debian", suite: "bookworm-backports" },
+      { uri: "http://deb.debian.org/debian", suite: "trixie" },
+      { uri: "http://deb.debian.org/debian-security", suite: "trixie-security" }
+    ];
+    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
+    DebianArchive = class {
+      constructor(runner, log, stateDir = defaultArchiveStateDir()) {
+        this.runner = runner;
+        this.log = log;
+        this.stateDir = stateDir;
+        this.options = privateAptOptions(stateDir);
+      }
+      runner;
+      log;
+      stateDir;
+      updated = false;
+      options;
+      /** Fetches the suites' signed indexes into the private lists (once per instance). */
+      async update() {
+        if (this.updated) return;
+        if (!existsSync2(DEBIAN_KEYRING)) {
+          throw new UsageError(`${DEBIAN_KEYRING} is missing: install debian-archive-keyring (it verifies the kernels downloaded from Debian's archive)`);
+        }
+        for (const d of ["lists/partial", "cache/archives/partial", "empty"]) mkdirSync(join2(this.stateDir, d), { recursive: true });
+        writeFileSync(join2(this.stateDir, "sources.list"), sourcesList());
+        writeFileSync(join2(this.stateDir, "status"), "");
+        this.log(`apt-get update (Debian's archive: ${DEBIAN_SUITES.map((s2) => s2.suite).join(", ")})`);
+        const r = await this.runner.run("apt-get", [...this.options, "update", "-q"], { env: APT_ENV });
+        const problems = r.stderr.split("\n").filter((l) => /^(E|W):/.test(l)).slice(0, 3);
+        if (r.code !== 0 || problems.length) this.log(`apt-get update: ${problems.join(" | ") || `exit ${r.code}`}`);
+        if (!readdirSync(join2(this.stateDir, "lists")).some((f) => /_Packages(\.\w+)?$/.test(f))) {
+          throw new UsageError(
+            `cannot read Debian's archive (apt-get update: ${problems.join(" | ") || `exit ${r.code}`}): the VM lab downloads its kernels from deb.debian.org`
+          );
+        }
+        this.updated = true;
+      }
+      /** The kernel to prepare for `spec`, with its packages at one version. */
+      async resolve(spec2, hasCompiler) {
+        await this.update();
+        const names = (await mustRun(this.runner, "apt-cache", [...this.options, "pkgnames", "linux-headers-"])).split("\n");
+        const releases = names.map((n) => n.trim().slice("linux-headers-".length)).filter((r) => isDebianRelease(r) && specMatches(spec2, r)).sort((a, b) => compareReleases(b, a));
+        if (!releases.length) {
+          const lines = [
+            ...new Set(
+              names.map((n) => n.trim().slice("linux-headers-".length)).filter(isDebianRelease).map((r) => r.split(".").slice(0, 2).join("."))
+            )
+          ].sort();
+          throw new UsageError(
+            `Debian's archive offers no kernel ${"line" in spec2 ? `of line ${spec2.line}` : spec2.release}; it offers the lines ${lines.join(", ")} (name one, or an exact release)`
+          );
+        }
+        const builds = releases.filter((r) => releaseUpstream(r) === releaseUpstream(releases[0]));
+        const offered = [];
+        for (const release of builds) {
+          const show = await mustRun(this.runner, "apt-cache", [...this.options, "show", "--no-all-versions", `linux-headers-${release}`]);
+          const field = (k) => new RegExp(`^${k}: (.*)$`, "m").exec(show)?.[1] ?? "";
+          offered.push({ release, version: field("Version"), compiler: compilerFromDepends(field("Depends")), depends: field("Depends") });
+        }
+        const chosen = chooseArchiveKernel(spec2, offered, hasCompiler);
+        const dep = (re, what) => {
+          const m = re.exec(chosen.depends);
+          if (!m) throw new UsageError(`linux-headers-${chosen.release} ${chosen.version} names no ${what} package in its Depends (${chosen.depends})`);
+          return m[1];
+        };
+        const image = await this.imagePackage(chosen.release, chosen.version);
+        return {
+          release: chosen.release,
+          version: chosen.version,
+          compiler: chosen.compiler,
+          image,
+          headers: `linux-headers-${chosen.release}`,
+          headersCommon: dep(/(linux-headers-[^\s,]+-common)\b/, "common headers"),
+          kbuild: dep(/(linux-kbuild-[^\s,]+)/, "linux-kbuild")
+        };
+      }
+      /** The unsigned image when the archive has it at `version` (the same kernel without the Secure Boot signature), else the signed one. */
+      async imagePackage(release, version) {
+        for (const name of [`linux-image-${release}-unsigned`, `linux-image-${release}`]) {
+          const r = await this.runner.run("apt-cache", [...this.options, "show", `${name}=${version}`]);
+          if (r.code === 0 && r.stdout.includes(`Version: ${version}`)) return name;
+        }
+        throw new UsageError(`Debian's archive has linux-headers-${release} ${version} but no linux-image-${release} at that version`);
+      }
+      /** Downloads the packages into `dir` (apt checks each against the signed indexes) and returns the .deb paths. */
+      async download(k, dir) {
+        await this.update();
+        mkdirSync(dir, { recursive: true });
+        const wanted = [k.image, k.headers, k.headersCommon, k.kbuild].map((p) => `${p}=${k.version}`);
+        this.log(`apt-get download ${wanted.join(" ")}`);
+        await mustRun(this.runner, "apt-get", [...this.options, "download", "-q", ...wanted], { env: APT_ENV, cwd: dir });
+        return readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
+      }
+    };
+  }
+});
+
+// src/lab/lab-headers.ts
+import { existsSync as existsSync3, readFileSync as readFileSync5, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join3 } from "node:path";
+function headersBuildDir(root, release) {
+  return join3(root, "usr/src", `linux-headers-${release}`);
+}
+function relocateMakefile(text2, root) {
+  return text2.replace(/^(\s*include\s+)\/usr\/src\//gm, `$1${root}/usr/src/`);
+}
+function relocateKernelVariables(text2) {
+  return text2.replace(/^CC = .*?\b(gcc-\d+)[ \t]*$/m, (_all, cc) => `CC := $(firstword $(shell command -v $(CROSS_COMPILE)${cc} ${cc} gcc) gcc)`);
+}
+function prepareHeadersTree(root, release) {
+  const buildDir = headersBuildDir(root, release);
+  const makefile = join3(buildDir, "Makefile");
+  if (!existsSync3(makefile)) throw new UsageError(`linux-headers-${release} has no usr/src/linux-headers-${release}/Makefile`);
+  writeFileSync2(makefile, relocateMakefile(readFileSync5(makefile, "utf8"), root));
+  const vars = join3(buildDir, ".kernelvariables");
+  if (existsSync3(vars)) writeFileSync2(vars, relocateKernelVariables(readFileSync5(vars, "utf8")));
+  rmSync(join3(buildDir, "vmlinux"), { force: true });
+  rmSync(join3(root, "lib"), { recursive: true, force: true });
+  return buildDir;
+}
+async function checkKbuildTools(runner, buildDir, release) {
+  const tools = ["scripts/basic/fixdep", "scripts/mod/modpost.real-lsb-64", "scripts/mod/modpost"].map((t) => join3(buildDir, t)).filter((t) => existsSync3(t));
+  for (const tool of tools) {
+    const r = await runner.run(tool, []);
+    const broken = /GLIBC_[\d.]+'? not found|cannot execute|No such file or directory/.exec(r.stderr);
+    if (r.code === 126 || r.code === 127 || broken) {
+      throw new UsageError(
+        `the kbuild tools of ${release} do not run on this machine (${tool.slice(buildDir.length + 1)}: ${(broken?.[0] ?? r.stderr.trim()).slice(0, 200)}): choose a build of that kernel made for an older Debian (bookworm's "+deb12" 6.12, like --kernel 6.12.118+deb12-amd64) or run on a newer runner image`
+      );
+    }
+  }
+}
+var init_lab_headers = __esm({
+  "src/lab/lab-headers.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // src/lab/platform.ts
-import { existsSync as existsSync2, readFileSync as readFileSync5 } from "node:fs";
+import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
 function distroFromOsRelease(text2) {
   const field = (k) => new RegExp(`^${k}="?([^"\\n]*)"?`, "m").exec(text2)?.[1]?.toLowerCase() ?? "";
   const ids = [field("ID"), ...field("ID_LIKE").split(/\s+/)];
@@ -25505,24 +25788,24 @@ function detectPlatform(opts = {}) {
   if (arch2 !== "x64") {
     throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch2})`);
   }
-  const osRelease3 = opts.osRelease ?? (existsSync2("/etc/os-release") ? readFileSync5("/etc/os-release", "utf8") : "");
+  const osRelease3 = opts.osRelease ?? (existsSync4("/etc/os-release") ? readFileSync6("/etc/os-release", "utf8") : "");
   const distro = distroFromOsRelease(osRelease3);
-  if (!distro || opts.osRelease === void 0 && !existsSync2("/usr/bin/apt-get")) {
+  if (!distro || opts.osRelease === void 0 && !existsSync4("/usr/bin/apt-get")) {
     throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
   }
-  return distro === "debian" ? { distro, headersMeta: "linux-headers-amd64", flavour: "-amd64" } : { distro, headersMeta: "linux-headers-generic", flavour: "-generic" };
+  return { distro };
 }
 var TOOL_PACKAGES;
 var init_platform2 = __esm({
   "src/lab/platform.ts"() {
     "use strict";
     init_errors();
-    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "kmod", "bubblewrap"];
+    TOOL_PACKAGES = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "zstd", "kmod", "bubblewrap", "debian-archive-keyring"];
   }
 });
 
 // src/lab/vmlinux.ts
-import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2, rmSync, writeFileSync } from "node:fs";
+import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync7, readSync as readSync2, rmSync as rmSync2, writeFileSync as writeFileSync3 } from "node:fs";
 function findAll(data, magic, limit = 8) {
   const found = [];
   for (let at = data.indexOf(magic); at >= 0 && found.length < limit; at = data.indexOf(magic, at + 1)) found.push(at);
@@ -25540,20 +25823,20 @@ function startsWithElf(file) {
   }
 }
 async function extractVmlinux(runner, bzImage, out) {
-  const data = readFileSync6(bzImage);
+  const data = readFileSync7(bzImage);
   const tail2 = `${out}.payload`;
   try {
     for (const codec of CODECS) {
       for (const offset of findAll(data, codec.magic)) {
-        writeFileSync(tail2, data.subarray(offset));
+        writeFileSync3(tail2, data.subarray(offset));
         await runner.run("sh", ["-c", `${codec.command} > "$2" 2>/dev/null`, "sh", tail2, out]);
         if (startsWithElf(out)) return codec.name;
       }
     }
-    rmSync(out, { force: true });
+    rmSync2(out, { force: true });
     return null;
   } finally {
-    rmSync(tail2, { force: true });
+    rmSync2(tail2, { force: true });
   }
 }
 var CODECS, ELF_MAGIC;
@@ -25571,13 +25854,13 @@ var init_vmlinux = __esm({
 });
 
 // src/lab/setup.ts
-import { existsSync as existsSync3, mkdirSync, readdirSync, readFileSync as readFileSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join2 } from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync8, realpathSync, renameSync, rmSync as rmSync3, symlinkSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { basename, join as join4 } from "node:path";
 function setupContext(opts) {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {
   });
-  const platform2 = opts.platform ?? detectPlatform();
+  opts.platform ?? detectPlatform();
   const steps = [];
   const step = async (name, fn) => {
     const t0 = performance.now();
@@ -25587,105 +25870,99 @@ function setupContext(opts) {
     log(`${name}: ${seconds3} s`);
     return value;
   };
-  return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
+  const archive = new DebianArchive(runner, log, opts.archiveStateDir);
+  return { runner, log, apt: new Apt(runner, log), archive, hasCompiler: opts.hasCompiler ?? onPath, steps, step };
+}
+function readSpec(text2) {
+  const spec2 = parseKernelSpec(text2);
+  if (!spec2) throw new UsageError(`kernel "${text2}" is not ${KERNEL_SPEC_HINT}`);
+  return spec2;
 }
 async function planLab(opts = {}) {
-  return chooseRelease(setupContext(opts), opts.release ?? "", () => false);
+  const ctx = setupContext(opts);
+  const spec2 = readSpec(opts.kernel ?? "");
+  await ctx.step("packages", () => ctx.apt.ensureInstalled(TOOL_PACKAGES));
+  return (await ctx.step("archive", () => ctx.archive.resolve(spec2, ctx.hasCompiler))).release;
 }
 async function setupLab(opts = {}) {
   const ctx = setupContext(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const entry = await prepareKernel(ctx, labDir, opts.release ?? "");
+  const entry = await prepareKernel(ctx, labDir, readSpec(opts.kernel ?? ""));
   if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
   return entry;
 }
-async function chooseRelease(ctx, wanted, isPrepared) {
-  const { apt, platform: platform2, step } = ctx;
-  if (wanted) {
-    const headers = `linux-headers-${wanted}`;
-    if ((await apt.missing([headers])).length && !await apt.candidate(headers, true)) {
-      const have = headerReleases(await apt.installedHeaders(platform2), platform2);
-      throw new UsageError(
-        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` + (have.length ? ` or an installed one: ${have.join(", ")}` : "")
-      );
-    }
-    await step("packages", () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
-    return wanted;
-  }
-  await step("packages", () => apt.ensureInstalled(TOOL_PACKAGES));
-  let installed = headerReleases(await apt.installedHeaders(platform2), platform2);
-  if (installed[0] && isPrepared(installed[0])) return installed[0];
-  if (!installed.length) {
-    await step("headers", () => apt.ensureInstalled([platform2.headersMeta]));
-    installed = headerReleases(await apt.installedHeaders(platform2), platform2);
-  }
-  for (const r of installed) {
-    if (await apt.imagePackage(r)) return r;
-  }
-  throw new UsageError(
-    installed.length ? `no kernel image package in apt's sources matches the installed headers (${installed.join(", ")}): run apt-get update, or install the headers of an available release and pass --kernel` : `${platform2.headersMeta} is installed but no linux-headers-*${platform2.flavour} package is`
-  );
+function onPath(program) {
+  return (process.env.PATH ?? "/usr/bin:/bin").split(":").some((d) => d !== "" && existsSync5(join4(d, program)));
 }
-async function prepareKernel(ctx, labDir, wanted) {
-  const { runner, log, apt, steps, step } = ctx;
+async function prepareKernel(ctx, labDir, spec2) {
+  const { runner, log, steps, step } = ctx;
   const manifest = readManifest(labDir);
-  const prepared = (r) => {
-    const k = manifest.kernels[r];
-    return k && missingFiles(k).length === 0 ? k : void 0;
-  };
-  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== void 0);
-  const known = prepared(release);
+  const prepared = Object.values(manifest.kernels).filter((k) => specMatches(spec2, k.release) && missingFiles(k).length === 0).sort((a, b) => compareReleases(b.release, a.release));
+  let known = prepared[0];
+  let chosen;
+  if (!known) {
+    await step("packages", () => ctx.apt.ensureInstalled(TOOL_PACKAGES));
+    chosen = await step("archive", () => ctx.archive.resolve(spec2, ctx.hasCompiler));
+    known = prepared.find((k) => k.release === chosen?.release);
+  }
   if (known) {
     if (known.initFingerprint === initFingerprint()) {
       log(`kernel ${known.release} already prepared in ${labDir}`);
       return known;
     }
-    await step("initramfs", () => buildInitramfs(runner, join2(labDir, known.release, "image"), known.release, known.initrd));
-    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
+    const k = known;
+    await step("initramfs", () => buildInitramfs(runner, join4(labDir, k.release, "image"), k.release, k.initrd));
+    const updated = { ...k, initFingerprint: initFingerprint(), steps: [...k.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
   }
-  const buildDir = `/lib/modules/${release}/build`;
-  if (!existsSync3(join2(buildDir, "Makefile"))) {
-    throw new UsageError(`headers of ${release} are installed but ${buildDir}/Makefile is missing; reinstall linux-headers-${release}`);
-  }
-  const kernelDir = join2(labDir, release);
-  const imageDir = join2(kernelDir, "image");
-  const image = await step("download image", async () => {
-    rmSync2(kernelDir, { recursive: true, force: true });
-    mkdirSync(kernelDir, { recursive: true });
-    return apt.downloadImage(release, await apt.installedVersion(`linux-headers-${release}`), kernelDir);
+  const pkgs = chosen;
+  const release = pkgs.release;
+  log(`kernel ${release} (${pkgs.image} ${pkgs.version}${pkgs.compiler ? `, built with ${pkgs.compiler}` : ""}) from Debian's archive`);
+  const kernelDir = join4(labDir, release);
+  const imageDir = join4(kernelDir, "image");
+  const headersRoot = join4(kernelDir, "headers");
+  const debs = await step("download", async () => {
+    rmSync3(kernelDir, { recursive: true, force: true });
+    return ctx.archive.download(pkgs, join4(kernelDir, "debs"));
   });
-  await step("extract image", async () => {
-    for (const deb of image.debs) {
-      await mustRun(runner, "dpkg-deb", ["-x", deb, imageDir]);
-      rmSync2(deb, { force: true });
+  await step("extract", async () => {
+    for (const deb of debs) {
+      await mustRun(runner, "dpkg-deb", ["-x", deb, basename(deb).startsWith("linux-image-") ? imageDir : headersRoot]);
     }
+    rmSync3(join4(kernelDir, "debs"), { recursive: true, force: true });
   });
-  const modulesDir = join2(imageDir, "lib/modules", release);
-  const bzImage = join2(imageDir, "boot", `vmlinuz-${release}`);
-  if (!existsSync3(bzImage) || !existsSync3(modulesDir)) {
-    throw new UsageError(`${image.name} ${image.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
+  const buildDir = await step("headers", async () => {
+    const dir = prepareHeadersTree(headersRoot, release);
+    await checkKbuildTools(runner, dir, release);
+    return dir;
+  });
+  if (!existsSync5(join4(imageDir, "lib")) && existsSync5(join4(imageDir, "usr/lib/modules"))) symlinkSync("usr/lib", join4(imageDir, "lib"));
+  const modulesDir = join4(imageDir, "lib/modules", release);
+  const bzImage = join4(imageDir, "boot", `vmlinuz-${release}`);
+  if (!existsSync5(bzImage) || !existsSync5(modulesDir)) {
+    throw new UsageError(`${pkgs.image} ${pkgs.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
   }
-  const vmlinux = join2(kernelDir, "vmlinux");
+  const vmlinux = join4(kernelDir, "vmlinux");
   const bootMode = await step("extract vmlinux", async () => {
-    const config = join2(imageDir, "boot", `config-${release}`);
-    const pvh = existsSync3(config) && /^CONFIG_PVH=y$/m.test(readFileSync7(config, "utf8"));
+    const config = join4(imageDir, "boot", `config-${release}`);
+    const pvh = existsSync5(config) && /^CONFIG_PVH=y$/m.test(readFileSync8(config, "utf8"));
     if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
     log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
     renameSync(bzImage, vmlinux);
     return "bzimage";
   });
-  const initrd = join2(kernelDir, "initrd.cpio");
+  const initrd = join4(kernelDir, "initrd.cpio");
   await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
   const entry = {
     release,
     vmlinux,
     initrd,
     buildDir,
-    modulesDir,
-    imagePackage: image.name,
-    imageVersion: image.version,
+    buildTree: headersRoot,
+    modulesDir: realpathSync(modulesDir),
+    imagePackage: pkgs.image,
+    imageVersion: pkgs.version,
     bootMode,
     initFingerprint: initFingerprint(),
     preparedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -25697,14 +25974,11 @@ async function prepareKernel(ctx, labDir, wanted) {
 function round(n) {
   return Math.round(n * 100) / 100;
 }
-function headerReleases(installed, platform2) {
-  return installed.filter((p) => p.endsWith(platform2.flavour) && /^linux-headers-\d/.test(p)).map((p) => p.slice("linux-headers-".length)).sort((a, b) => compareReleases(b, a));
-}
 function writeManifestEntry(labDir, entry) {
   const manifest = readManifest(labDir);
   manifest.kernels[entry.release] = entry;
   const file = manifestPath(labDir);
-  writeFileSync2(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
+  writeFileSync4(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
 `);
   renameSync(`${file}.${process.pid}.tmp`, file);
 }
@@ -25712,7 +25986,7 @@ async function buildInitramfs(runner, imageDir, release, initrd) {
   await mustRun(runner, "depmod", ["-b", imageDir, release]);
   const modules = await moduleLoadOrder(runner, imageDir, release);
   const entries = await initramfsEntries(runner, modules);
-  writeFileSync2(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
+  writeFileSync4(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
   renameSync(`${initrd}.${process.pid}.tmp`, initrd);
 }
 async function moduleLoadOrder(runner, imageDir, release) {
@@ -25727,7 +26001,7 @@ async function moduleLoadOrder(runner, imageDir, release) {
   return order;
 }
 async function initramfsEntries(runner, modules) {
-  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync3(f));
+  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync5(f));
   if (!busybox) throw new UsageError("busybox-static is installed but /bin/busybox is missing");
   const entries = ["bin", "dev", "proc", "sys", "mnt", "newroot", "lib", "lib/modules"].map((path2) => ({
     kind: "dir",
@@ -25736,14 +26010,14 @@ async function initramfsEntries(runner, modules) {
   entries.push(
     { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
     { kind: "chardev", path: "dev/null", major: 1, minor: 3, mode: 438 },
-    { kind: "file", path: "bin/busybox", data: readFileSync7(busybox), mode: 493 },
+    { kind: "file", path: "bin/busybox", data: readFileSync8(busybox), mode: 493 },
     { kind: "symlink", path: "bin/sh", target: "busybox" }
   );
   const inGuest = [];
   for (const [i, path2] of modules.entries()) {
     const ext2 = Object.keys(DECOMPRESS).find((e) => path2.endsWith(`.ko${e}`));
     const base2 = path2.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
-    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync7(path2);
+    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync8(path2);
     const target = `lib/modules/${String(i).padStart(2, "0")}-${base2}.ko`;
     entries.push({ kind: "file", path: target, data });
     inGuest.push(`/${target}`);
@@ -25751,10 +26025,7 @@ async function initramfsEntries(runner, modules) {
   entries.push({ kind: "file", path: "init", data: Buffer.from(initScript(inGuest)), mode: 493 });
   return entries;
 }
-function imagePackageNames(release) {
-  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
-}
-var GUEST_MODULES, APT_ENV, DECOMPRESS, Apt;
+var GUEST_MODULES, APT_ENV2, DECOMPRESS, Apt;
 var init_setup = __esm({
   "src/lab/setup.ts"() {
     "use strict";
@@ -25763,10 +26034,13 @@ var init_setup = __esm({
     init_cpio();
     init_guest_scripts();
     init_lab_kernel();
+    init_debian_archive();
+    init_lab_headers();
+    init_kernel_spec();
     init_platform2();
     init_vmlinux();
     GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
-    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    APT_ENV2 = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
     Apt = class {
       constructor(runner, log) {
@@ -25783,79 +26057,16 @@ var init_setup = __esm({
         );
         return packages.filter((p) => !installed.has(p));
       }
-      async update() {
-        if (this.updated) return;
-        this.log("apt-get update");
-        await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV });
-        this.updated = true;
-      }
       async ensureInstalled(packages) {
         const missing = await this.missing(packages);
         if (!missing.length) return;
-        await this.update();
+        if (!this.updated) {
+          this.log("apt-get update");
+          await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV2 });
+          this.updated = true;
+        }
         this.log(`apt-get install ${missing.join(" ")}`);
-        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV });
-      }
-      async installedHeaders(platform2) {
-        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", `linux-headers-*${platform2.flavour}`]);
-        return r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]);
-      }
-      /** The candidate version apt would download, or '' when apt does not know the package. */
-      async candidate(pkg, updateIfUnknown = false) {
-        const v = await this.policy(pkg);
-        if (v || !updateIfUnknown || this.updated) return v;
-        await this.update();
-        return this.policy(pkg);
-      }
-      async policy(pkg) {
-        const r = await this.runner.run("apt-cache", ["policy", pkg]);
-        const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? "";
-        return v === "(none)" ? "" : v;
-      }
-      async installedVersion(pkg) {
-        return (await mustRun(this.runner, "dpkg-query", ["-W", "-f", "${Version}", pkg])).trim();
-      }
-      /**
-       * Downloads the image of `release` (and, on Ubuntu, its modules packages) into `dir`, at the
-       * version of the installed headers so that modules built against them load in the guest.
-       */
-      async downloadImage(release, version, dir) {
-        const found = await this.imagePackage(release);
-        if (!found) {
-          throw new UsageError(
-            `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(", ")}); choose another release with --kernel`
-          );
-        }
-        const wanted = [found.name];
-        for (const p of [`linux-modules-${release}`, `linux-modules-extra-${release}`]) {
-          if (await this.candidate(p)) wanted.push(p);
-        }
-        const r = await this.runner.run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", ...wanted.map((p) => `${p}=${version}`)], {
-          env: APT_ENV,
-          cwd: dir
-        });
-        if (r.code !== 0) {
-          throw new UsageError(
-            `cannot download ${wanted.join(", ")} at version ${version}, the version of the installed linux-headers-${release} (apt offers ${found.version}): upgrade the headers (apt-get install linux-headers-${release}) or choose another release with --kernel (${r.stderr.trim().split("\n").at(-1)})`
-          );
-        }
-        found.version = version;
-        const debs = readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
-        return { ...found, debs };
-      }
-      /** The image package of `release` apt can download (updating the lists once if none is known). */
-      async imagePackage(release) {
-        const found = await this.firstKnown(imagePackageNames(release));
-        if (found || this.updated) return found;
-        await this.update();
-        return this.firstKnown(imagePackageNames(release));
-      }
-      async firstKnown(names) {
-        for (const name of names) {
-          const version = await this.candidate(name);
-          if (version) return { name, version };
-        }
-        return null;
+        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV2 });
       }
     };
   }
@@ -25875,18 +26086,18 @@ async function labCommand(args) {
     owner: { type: "string" },
     json: { type: "boolean" }
   });
-  if (values.kernel !== void 0 && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
-    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
+  if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) {
+    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   }
   const owner = values.owner === void 0 ? void 0 : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
   const log = (l) => console.error(`lab: ${l}`);
   if (sub === "plan") {
-    const release = await planLab({ release: values.kernel, labDir, log });
+    const release = await planLab({ kernel: values.kernel, labDir, log });
     console.log(values.json ? JSON.stringify({ release }) : release);
     return EXIT.ok;
   }
-  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
+  const entry = await setupLab({ kernel: values.kernel, labDir, log, owner });
   if (values.json) console.log(JSON.stringify(entry, null, 2));
   else {
     console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);
@@ -25908,6 +26119,7 @@ var init_lab = __esm({
     "use strict";
     init_setup();
     init_lab_kernel();
+    init_kernel_spec();
     init_errors();
     init_help();
     init_args();
@@ -26222,7 +26434,7 @@ var init_abortable = __esm({
 });
 
 // src/kernel-side/process-group.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync8 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync9 } from "node:fs";
 function parseProcStat(text2) {
   const open2 = text2.indexOf("(");
   const close = text2.lastIndexOf(")");
@@ -26235,7 +26447,7 @@ function listProcesses() {
   for (const name of readdirSync2("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const p = parseProcStat(readFileSync8(`/proc/${name}/stat`, "utf8"));
+      const p = parseProcStat(readFileSync9(`/proc/${name}/stat`, "utf8"));
       if (p) out.push(p);
     } catch {
     }
@@ -26278,9 +26490,9 @@ var init_process_group = __esm({
 // src/kernel-side/background.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { join as join3 } from "node:path";
+import { join as join5 } from "node:path";
 async function startBackground(b, outDir, undo, abort) {
-  const log = createWriteStream(join3(outDir, BACKGROUND_LOG));
+  const log = createWriteStream(join5(outDir, BACKGROUND_LOG));
   let exit = null;
   let stopping = false;
   const child = spawn3("sh", ["-c", b.command], {
@@ -26337,13 +26549,13 @@ var init_background = __esm({
 });
 
 // src/kernel-side/kernel-module.ts
-import { existsSync as existsSync4, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
-import { join as join4 } from "node:path";
+import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
+import { join as join6 } from "node:path";
 function modulesListHas(procModules, name) {
   return procModules.split("\n").some((l) => l.split(" ")[0] === name);
 }
 function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync9(procModules, "utf8"), name);
+  return modulesListHas(readFileSync10(procModules, "utf8"), name);
 }
 function splitModuleArgs(args) {
   const out = [];
@@ -26369,12 +26581,12 @@ async function unloadModule(name, attempts = 10, io = MACHINE) {
   }
 }
 function readSections(name, sysModule = "/sys/module") {
-  const dir = join4(sysModule, name, "sections");
+  const dir = join6(sysModule, name, "sections");
   const out = {};
-  if (!existsSync4(dir)) return out;
+  if (!existsSync6(dir)) return out;
   for (const entry of readdirSync3(dir).sort()) {
     try {
-      out[entry] = readFileSync9(join4(dir, entry), "utf8").trim();
+      out[entry] = readFileSync10(join6(dir, entry), "utf8").trim();
     } catch {
     }
   }
@@ -26410,7 +26622,7 @@ var init_kernel_module = __esm({
 });
 
 // src/kernel-side/function-names.ts
-import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync11 } from "node:fs";
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -26466,7 +26678,7 @@ function describeUnknownNames(unknown) {
   }).join("; ");
 }
 function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync5(path2) ? readFileSync10(path2, "utf8") : "";
+  return existsSync7(path2) ? readFileSync11(path2, "utf8") : "";
 }
 var CloseMatches;
 var init_function_names = __esm({
@@ -26554,7 +26766,7 @@ var init_kmsg = __esm({
 });
 
 // src/kernel-side/lock.ts
-import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync11, rmSync as rmSync3, writeSync, closeSync as closeSync4 } from "node:fs";
+import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync12, rmSync as rmSync4, writeSync, closeSync as closeSync4 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -26567,7 +26779,7 @@ function processAlive(pid) {
 }
 function readOwner(path2) {
   try {
-    const [pid, runId2] = readFileSync11(path2, "utf8").trim().split(/\s+/);
+    const [pid, runId2] = readFileSync12(path2, "utf8").trim().split(/\s+/);
     return { pid: Number(pid), runId: runId2 ?? "?" };
   } catch {
     return null;
@@ -26593,13 +26805,13 @@ function acquireLock(path2, runId2, pid = process.pid) {
       );
     }
     stale = owner ?? void 0;
-    rmSync3(path2, { force: true });
+    rmSync4(path2, { force: true });
   }
   throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
 }
 function releaseLock(path2, pid = process.pid) {
   const owner = readOwner(path2);
-  if (owner && owner.pid === pid) rmSync3(path2, { force: true });
+  if (owner && owner.pid === pid) rmSync4(path2, { force: true });
 }
 var LockBusyError;
 var init_lock = __esm({
@@ -26615,7 +26827,7 @@ var init_lock = __esm({
 });
 
 // src/kernel-side/hugepages.ts
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readFileSync as readFileSync12, writeFileSync as writeFileSync3 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync5 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
   for (const line of procMounts.split("\n")) {
@@ -26627,19 +26839,19 @@ function hugetlbfsMounts(procMounts) {
   return found;
 }
 function reserve(pages, undo) {
-  const before = readFileSync12(NR_HUGEPAGES, "utf8").trim();
+  const before = readFileSync13(NR_HUGEPAGES, "utf8").trim();
   if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync3(NR_HUGEPAGES, String(pages));
-  const got = Number(readFileSync12(NR_HUGEPAGES, "utf8").trim());
+  writeFileSync5(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync13(NR_HUGEPAGES, "utf8").trim());
   if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
   return `reserved ${got} hugepages for the run (${before} before; restored after)`;
 }
 async function mountHugetlbfs(runId2, undo) {
-  const existing = hugetlbfsMounts(readFileSync12("/proc/mounts", "utf8"));
+  const existing = hugetlbfsMounts(readFileSync13("/proc/mounts", "utf8"));
   if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
   const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
-  if (!existsSync6(dir)) {
+  if (!existsSync8(dir)) {
     undo.push({ kind: "rmdir", path: dir });
     mkdirSync3(dir, { recursive: true });
   }
@@ -26719,9 +26931,9 @@ var init_splats = __esm({
 });
 
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync4 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join7 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -26876,10 +27088,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join5(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join7(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync4(join5(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync6(join7(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -26887,7 +27099,7 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync4(join5(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync6(join7(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -26905,10 +27117,10 @@ var init_trace_setup = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync9, readdirSync as readdirSync4, readFileSync as readFileSync14, writeFileSync as writeFileSync7, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream } from "node:fs";
+import { join as join8 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync9(join8(c, "trace"))) return c;
   throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
@@ -26928,20 +27140,20 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join6(this.root, rel);
+        return rel.startsWith("/") ? rel : join8(this.root, rel);
       }
       exists(rel) {
-        return existsSync7(this.path(rel));
+        return existsSync9(this.path(rel));
       }
       read(rel) {
-        return readFileSync13(this.path(rel), "utf8");
+        return readFileSync14(this.path(rel), "utf8");
       }
       list(rel) {
         return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync5(this.path(rel), text2));
+        this.guard(rel, text2, () => writeFileSync7(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text2) {
@@ -26978,7 +27190,7 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync8, readFileSync as readFileSync14, rmdirSync as rmdirSync2, writeFileSync as writeFileSync6, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync10, readFileSync as readFileSync15, rmdirSync as rmdirSync2, writeFileSync as writeFileSync8, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -27003,20 +27215,20 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync8(step.path)) writeFileSync6(step.path, step.value);
+            if (existsSync10(step.path)) writeFileSync8(step.path, step.value);
             return;
           case "rmdir":
-            if (existsSync8(step.path)) await retry(() => rmdirSync2(step.path));
+            if (existsSync10(step.path)) await retry(() => rmdirSync2(step.path));
             return;
           case "remove-kprobe": {
-            const defined = readFileSync14(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            const defined = readFileSync15(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
             if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
 `));
             return;
           }
           case "remove-trigger":
-            if (existsSync8(step.path) && readFileSync14(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync6(step.path, `!${step.trigger}
+            if (existsSync10(step.path) && readFileSync15(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync8(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -27041,7 +27253,7 @@ var init_undo_executor = __esm({
           }
           case "umount":
             await retry(async () => {
-              if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+              if (!readFileSync15("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
                 return;
               const r = await runCommand("umount", [step.path]);
               if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
@@ -27057,7 +27269,7 @@ var init_undo_executor = __esm({
 });
 
 // src/kernel-side/undo.ts
-import { existsSync as existsSync9, readFileSync as readFileSync15, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync7, mkdirSync as mkdirSync5 } from "node:fs";
+import { existsSync as existsSync11, readFileSync as readFileSync16, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync9, mkdirSync as mkdirSync5 } from "node:fs";
 import { dirname as dirname4 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -27093,10 +27305,10 @@ function describeStep(step) {
   }
 }
 function readUndoState(file) {
-  if (!existsSync9(file)) return null;
+  if (!existsSync11(file)) return null;
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync15(file, "utf8"));
+    parsed = JSON.parse(readFileSync16(file, "utf8"));
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
@@ -27143,7 +27355,7 @@ var init_undo = __esm({
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
         mkdirSync5(dirname4(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync7(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync9(tmp, `${JSON.stringify(state, null, 2)}
 `);
         renameSync2(tmp, this.file);
       }
@@ -27154,7 +27366,7 @@ var init_undo = __esm({
       async undoAll(exec) {
         const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
         this.steps.splice(0, this.steps.length, ...failed);
-        if (failed.length === 0) rmSync4(this.file, { force: true });
+        if (failed.length === 0) rmSync5(this.file, { force: true });
         else this.save();
         return problems;
       }
@@ -27165,7 +27377,7 @@ var init_undo = __esm({
 // src/kernel-side/workload.ts
 import { spawn as spawn4 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join7 } from "node:path";
+import { join as join9 } from "node:path";
 function lastWords(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -27178,7 +27390,7 @@ function saying(text2) {
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
   const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join7(outDir, logName));
+  const log = createWriteStream3(join9(outDir, logName));
   const t0 = Date.now();
   const sinceStart = stopwatch();
   const record2 = {
@@ -27316,9 +27528,9 @@ var init_workload = __esm({
 });
 
 // src/kernel-side/run-job.ts
-import { existsSync as existsSync10, mkdirSync as mkdirSync6, readFileSync as readFileSync16, writeFileSync as writeFileSync8 } from "node:fs";
+import { existsSync as existsSync12, mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync10 } from "node:fs";
 import { release as osRelease } from "node:os";
-import { join as join8, resolve } from "node:path";
+import { join as join10, resolve } from "node:path";
 function dmesgText(mark2) {
   try {
     return readKmsg(mark2).map(formatKmsg).join("\n");
@@ -27336,8 +27548,8 @@ async function runTargetJob(job, opts = {}) {
   });
   const outDir = resolve(job.outDir);
   mkdirSync6(outDir, { recursive: true });
-  const statusFile = join8(outDir, "status.json");
-  const stateFile = job.stateFile ?? join8(outDir, "cleanup-state.json");
+  const statusFile = join10(outDir, "status.json");
+  const stateFile = job.stateFile ?? join10(outDir, "cleanup-state.json");
   const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
   const undo = new UndoLog(stateFile, job.runId);
   const internal = new AbortController();
@@ -27388,7 +27600,7 @@ async function runTargetJob(job, opts = {}) {
       undo.drop((s2) => s2.kind === "unlock");
       throw new RunFailure("setup-failed", e.message);
     }
-    if (!existsSync10(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
+    if (!existsSync12(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
     if (isModuleLoaded(job.module.name)) {
       throw new RunFailure(
         "setup-failed",
@@ -27436,7 +27648,7 @@ async function runTargetJob(job, opts = {}) {
         throw e;
       }
     }
-    writeFileSync8(join8(outDir, "slabinfo-before.txt"), readFileSync16("/proc/slabinfo"));
+    writeFileSync10(join10(outDir, "slabinfo-before.txt"), readFileSync17("/proc/slabinfo"));
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
@@ -27472,7 +27684,7 @@ async function runTargetJob(job, opts = {}) {
     }
     loadedByUs = true;
     status.sections = readSections(job.module.name);
-    writeFileSync8(join8(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+    writeFileSync10(join10(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -27480,20 +27692,20 @@ async function runTargetJob(job, opts = {}) {
     }
     const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
     if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
-      const range2 = moduleCoreRange(readFileSync16("/proc/modules", "utf8"), job.module.name);
+      const range2 = moduleCoreRange(readFileSync17("/proc/modules", "utf8"), job.module.name);
       if (range2) {
-        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync16("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync17("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
         const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
         for (const event of kmemAllocs) {
           const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
           undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync8(trigger, `stacktrace if ${ranges.join(" || ")}
+          writeFileSync10(trigger, `stacktrace if ${ranges.join(" || ")}
 `);
         }
         for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) {
           const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
           undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync8(trigger, `stacktrace if ${ranges[0]}
+          writeFileSync10(trigger, `stacktrace if ${ranges[0]}
 `);
         }
       } else {
@@ -27551,13 +27763,13 @@ async function runTargetJob(job, opts = {}) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync10(join8(outDir, "slabinfo-before.txt"))) {
-    writeFileSync8(join8(outDir, "slabinfo-after.txt"), readFileSync16("/proc/slabinfo"));
+  if (existsSync12(join10(outDir, "slabinfo-before.txt"))) {
+    writeFileSync10(join10(outDir, "slabinfo-after.txt"), readFileSync17("/proc/slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (kmsgMarked) {
     const dmesg = dmesgText(kmsgStart);
-    writeFileSync8(join8(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync10(join10(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -27570,7 +27782,7 @@ async function runTargetJob(job, opts = {}) {
   status.timings.total = total();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync10(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
@@ -27613,7 +27825,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync5, writeFileSync as writeFileSync9 } from "node:fs";
+import { rmSync as rmSync6, writeFileSync as writeFileSync11 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -27639,8 +27851,8 @@ async function cleanupFromState(file, opts = {}) {
     state.steps = again.steps;
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
-  if (failed.length === 0) rmSync5(file, { force: true });
-  else writeFileSync9(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  if (failed.length === 0) rmSync6(file, { force: true });
+  else writeFileSync11(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -27659,7 +27871,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { existsSync as existsSync11, readFileSync as readFileSync17 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync18 } from "node:fs";
 function fileOption(sub, name, args) {
   const { values } = readArgs(`target ${sub}`, args, { [name]: { type: "string" } });
   const file = values[name];
@@ -27675,7 +27887,7 @@ async function run(args) {
   const jobFile = fileOption("run", "job", args);
   let text2;
   try {
-    text2 = readFileSync17(jobFile, "utf8");
+    text2 = readFileSync18(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -27710,7 +27922,7 @@ async function run(args) {
 }
 async function cleanup(args) {
   const stateFile = fileOption("cleanup", "state", args);
-  if (!existsSync11(stateFile)) {
+  if (!existsSync13(stateFile)) {
     throw new UsageError(`target cleanup: --state ${stateFile}: no such file; give the cleanup-state.json a run wrote in its out dir`);
   }
   requireRoot("cleanup");
@@ -27748,16 +27960,16 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
-import { existsSync as existsSync12, readFileSync as readFileSync18 } from "node:fs";
-import { dirname as dirname5, join as join9 } from "node:path";
+import { existsSync as existsSync14, readFileSync as readFileSync19 } from "node:fs";
+import { dirname as dirname5, join as join11 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join9(dir, "package.json");
-    if (existsSync12(manifest)) {
+    const manifest = join11(dir, "package.json");
+    if (existsSync14(manifest)) {
       try {
-        if (JSON.parse(readFileSync18(manifest, "utf8")).name === NAME) return dir;
+        if (JSON.parse(readFileSync19(manifest, "utf8")).name === NAME) return dir;
       } catch {
       }
     }
@@ -27768,8 +27980,8 @@ function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join9(from, "cli.js");
-  return existsSync12(beside) ? beside : join9(packageRoot(from), "dist", "cli.js");
+  const beside = join11(from, "cli.js");
+  return existsSync14(beside) ? beside : join11(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -27956,6 +28168,11 @@ function regex(read, name) {
   }
   return raw;
 }
+function readKernel(read, name) {
+  const raw = readText2(read, name);
+  if (parseKernelSpec(raw) === null) throw new InputError(name, raw, KERNEL_SPEC_HINT);
+  return raw;
+}
 function signalSpelling(read) {
   return (name) => {
     const raw = read(name).trim().toUpperCase();
@@ -28014,7 +28231,7 @@ function parseSettings(read) {
     allowForkCode: readBool(read, "allow-fork-code"),
     approvalLabel: readText2(read, "approval-label"),
     vm: {
-      kernel: readText2(read, "vm-kernel"),
+      kernel: readKernel(read, "vm-kernel"),
       memoryMb: readNumber(read, "vm-memory"),
       cpus: readNumber(read, "vm-cpus"),
       bootTimeoutSeconds: readNumber(read, "boot-timeout"),
@@ -28044,6 +28261,7 @@ var init_settings = __esm({
     init_inputs();
     init_kni_options();
     init_kni_pairs();
+    init_kernel_spec();
     init_inputs();
     DEFAULT_TRACK = "auto";
   }
@@ -28051,14 +28269,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync7, readFileSync as readFileSync19, writeFileSync as writeFileSync10 } from "node:fs";
-import { join as join10 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync7, readFileSync as readFileSync20, writeFileSync as writeFileSync12 } from "node:fs";
+import { join as join12 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync19(join10(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync20(join12(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -28088,15 +28306,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join12(dir, "..", "app")) {
   mkdirSync7(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
-  copyFileSync(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
-  writeFileSync10(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join12(fixtureDir, "Makefile"), join12(dir, "Makefile"));
+  copyFileSync(join12(fixtureDir, "kni_like_ioctl.h"), join12(dir, "kni_like_ioctl.h"));
+  writeFileSync12(join12(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync10(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync12(join12(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -28105,8 +28323,8 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..",
 }
 function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync7(appDir, { recursive: true });
-  const app = join10(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
+  const app = join12(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join12(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -28162,9 +28380,9 @@ var init_git = __esm({
 });
 
 // src/sources/worktrees.ts
-import { existsSync as existsSync13 } from "node:fs";
+import { existsSync as existsSync15 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join11, resolve as resolve2 } from "node:path";
+import { join as join13, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -28239,7 +28457,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join11(workDir, side2));
+      const dir = resolve2(join13(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -28258,7 +28476,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git3(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync13(dir)) errors.push(e.message);
+      if (existsSync15(dir)) errors.push(e.message);
     }
     await rm2(dir, { recursive: true, force: true });
   }
@@ -28356,7 +28574,7 @@ var init_kvm_access = __esm({
 
 // src/lab/kvm-host.ts
 import { spawnSync } from "node:child_process";
-import { closeSync as closeSync5, existsSync as existsSync14, openSync as openSync5, readFileSync as readFileSync20 } from "node:fs";
+import { closeSync as closeSync5, existsSync as existsSync16, openSync as openSync5, readFileSync as readFileSync21 } from "node:fs";
 function opensReadWrite(path2) {
   try {
     closeSync5(openSync5(path2, "r+"));
@@ -28367,7 +28585,7 @@ function opensReadWrite(path2) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync20("/proc/cpuinfo", "utf8");
+    return readFileSync21("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -28382,7 +28600,7 @@ function runAll(who) {
 }
 function hostKvmIo(who, log) {
   return {
-    exists: () => existsSync14(KVM_DEVICE),
+    exists: () => existsSync16(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -28523,7 +28741,7 @@ var init_console_watch = __esm({
 });
 
 // src/sandbox/system-view.ts
-import { existsSync as existsSync15, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
+import { existsSync as existsSync17, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname6, sep as sep2 } from "node:path";
 function systemView(fs2 = hostFs) {
   const folders = ["/usr"];
@@ -28542,7 +28760,7 @@ function isWithin(path2, folder) {
   return path2 === folder || path2.startsWith(folder.endsWith(sep2) ? folder : folder + sep2);
 }
 function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync15(p)).map((p) => realpathSync(p));
+  const real = paths.filter((p) => p !== "" && existsSync17(p)).map((p) => realpathSync2(p));
   const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
   const kept = [];
   for (const p of sorted) {
@@ -28552,7 +28770,7 @@ function distinctFolders(paths, covered = []) {
   return kept;
 }
 function installPrefix(program) {
-  const real = existsSync15(program) ? realpathSync(program) : program;
+  const real = existsSync17(program) ? realpathSync2(program) : program;
   const bin = dirname6(real);
   return bin.endsWith(`${sep2}bin`) ? dirname6(bin) : bin;
 }
@@ -28604,19 +28822,19 @@ var init_system_view = __esm({
 });
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync6 } from "node:fs";
-import { join as join12 } from "node:path";
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync7 } from "node:fs";
+import { join as join14 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join12(dir, rel));
+    names = readdirSync6(join14(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join12(rel, name);
-    const full = join12(dir, path2);
+    const path2 = join14(rel, name);
+    const full = join14(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -28630,7 +28848,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path2} (set-ID bits)`);
       }
     } else {
-      rmSync6(full, { force: true });
+      rmSync7(full, { force: true });
       changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -28683,7 +28901,7 @@ var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
     "use strict";
     init_guest_scripts();
-    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
+    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash"];
     TCG_ACCEL = "tcg,thread=single";
   }
 });
@@ -28691,9 +28909,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn5 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync16, mkdirSync as mkdirSync8, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync11 } from "node:fs";
-import { tmpdir } from "node:os";
-import { isAbsolute, join as join13 } from "node:path";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync8, mkdtempSync, readFileSync as readFileSync22, rmSync as rmSync8, writeFileSync as writeFileSync13 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { isAbsolute, join as join15 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -28722,22 +28940,22 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync16(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync18(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync8(job.outDir, { recursive: true });
-  rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
-  let base2 = tmpdir();
+  rmSync8(join15(job.outDir, EXIT_CODE_FILE), { force: true });
+  let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join13(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join15(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join13(ctlDir, "etc"));
-  writeFileSync11(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync11(join13(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join15(ctlDir, "etc"));
+  writeFileSync13(join15(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync13(join15(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -28750,7 +28968,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync16(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync18(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -28760,7 +28978,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join15(job.outDir, "console.log"));
   const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -28837,7 +29055,7 @@ async function runInGuest(kernel, job, opts = {}) {
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
-  rmSync7(ctlDir, { recursive: true, force: true });
+  rmSync8(ctlDir, { recursive: true, force: true });
   await new Promise((resolve12) => consoleLog.end(resolve12));
   const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
@@ -28846,8 +29064,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join13(job.outDir, EXIT_CODE_FILE);
-    if (existsSync16(file)) code = Number(readFileSync21(file, "utf8").trim());
+    const file = join15(job.outDir, EXIT_CODE_FILE);
+    if (existsSync18(file)) code = Number(readFileSync22(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -28891,7 +29109,7 @@ function stageEtc(view, dir) {
   mkdirSync8(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join13(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join15(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -28932,7 +29150,7 @@ var init_run_in_guest = __esm({
 
 // src/run/launcher.ts
 import { spawn as spawn6 } from "node:child_process";
-import { existsSync as existsSync17 } from "node:fs";
+import { existsSync as existsSync19 } from "node:fs";
 import { dirname as dirname7, resolve as resolve3 } from "node:path";
 import { release as osRelease2 } from "node:os";
 function cap(text2, max = 64 * 1024) {
@@ -28940,7 +29158,7 @@ function cap(text2, max = 64 * 1024) {
 }
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync17(dir)) {
+  if (!existsSync19(dir)) {
     throw new UsageError(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -28966,7 +29184,7 @@ var init_launcher = __esm({
         this.lab = lab;
         this.launch = launch;
         this.opts = opts;
-        this.kernel = { release: lab.release, buildDir: lab.buildDir };
+        this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
       }
       lab;
       launch;
@@ -28990,7 +29208,7 @@ var init_launcher = __esm({
         try {
           const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
           const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
-          const missing = asked.filter((f) => !existsSync17(f));
+          const missing = asked.filter((f) => !existsSync19(f));
           if (missing.length > 0) {
             return {
               exitCode: null,
@@ -29110,7 +29328,7 @@ var init_launcher = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync22, existsSync as existsSync18 } from "fs";
+import { readFileSync as readFileSync23, existsSync as existsSync20 } from "fs";
 import { EOL as EOL2 } from "os";
 var Context;
 var init_context = __esm({
@@ -29123,8 +29341,8 @@ var init_context = __esm({
         var _a2, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync18(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync22(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          if (existsSync20(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync23(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL2}`);
@@ -37144,7 +37362,7 @@ var init_build_log = __esm({
 
 // src/module-build/build-plan.ts
 import { spawn as spawn7 } from "node:child_process";
-import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync12 } from "node:fs";
+import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync14 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -37179,7 +37397,7 @@ async function runBuildPlan(plan, opts = {}) {
     if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync9(dirname8(step.path), { recursive: true });
-        writeFileSync12(step.path, step.content);
+        writeFileSync14(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -37237,8 +37455,8 @@ var init_build_plan = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync19, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
-import { basename, join as join14, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync2 } from "node:fs";
+import { basename as basename2, join as join16, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -37248,21 +37466,21 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join14(dir, e.name);
+    const p = join16(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
   return found.sort();
 }
 function moduleNameOf(koPath) {
-  return basename(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
+  return basename2(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
-  if (!existsSync19(moduleDir)) {
+  if (!existsSync21(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync19(join14(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync21(join16(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -37272,7 +37490,7 @@ async function buildModule(req) {
       seconds: 0
     };
   }
-  const dir = realpathSync2(moduleDir);
+  const dir = realpathSync3(moduleDir);
   const since = Date.now() - 1e3;
   if (req.plans) return runPlans(req, req.plans, since);
   const command = req.buildCommand?.trim() || DEFAULT_BUILD_COMMAND;
@@ -37285,7 +37503,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync19(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync21(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -37303,7 +37521,7 @@ async function runPlans(req, plans, since) {
   const seconds3 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync19(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync21(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -37314,7 +37532,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync19(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync21(output) || statSync2(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
@@ -37334,7 +37552,7 @@ var init_build_module = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync20, mkdirSync as mkdirSync10, realpathSync as realpathSync3 } from "node:fs";
+import { existsSync as existsSync22, mkdirSync as mkdirSync10, realpathSync as realpathSync4 } from "node:fs";
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
@@ -37352,7 +37570,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync10(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync20(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync22(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -37369,7 +37587,7 @@ function tryRun(cmd, args) {
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync20(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync22(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -37409,8 +37627,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync21, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
-import { dirname as dirname9, join as join15, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync23, mkdirSync as mkdirSync11, readFileSync as readFileSync24, readdirSync as readdirSync8, realpathSync as realpathSync5, statSync as statSync3, writeFileSync as writeFileSync15 } from "node:fs";
+import { dirname as dirname9, join as join17, resolve as resolve5 } from "node:path";
 function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -37452,29 +37670,34 @@ function targetJob(ctx, module2, moduleDir, track) {
   };
 }
 function readStatus(outDir) {
-  const file = join15(outDir, "status.json");
-  if (!existsSync21(file)) return null;
+  const file = join17(outDir, "status.json");
+  if (!existsSync23(file)) return null;
   try {
-    return JSON.parse(readFileSync23(file, "utf8"));
+    return JSON.parse(readFileSync24(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join15(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join17(dir, f));
+}
+function kernelReadable(kernel) {
+  const tree = kernel.buildTree ?? kernel.buildDir;
+  const real = existsSync23(tree) ? realpathSync5(tree) : tree;
+  return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync11(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync21(moduleDir)) {
+  if (!existsSync23(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
       reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
-  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: [ctx.runner.kernel.buildDir] };
+  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: kernelReadable(ctx.runner.kernel) };
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
@@ -37491,7 +37714,7 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync13(join15(ctx.outDir, "build.log"), built.log);
+  writeFileSync15(join17(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -37505,12 +37728,12 @@ async function runSide(source, ctx) {
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
   const job = targetJob(ctx, module2, moduleDir, track);
-  const jobFile = join15(ctx.outDir, "job.json");
-  writeFileSync13(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join17(ctx.outDir, "job.json");
+  writeFileSync15(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join15(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join17(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -37529,21 +37752,21 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
-  run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join17(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = status.notes;
-  const trace = join15(ctx.outDir, "trace.txt");
-  if (existsSync21(trace) && status.status !== "load-failed") {
+  const trace = join17(ctx.outDir, "trace.txt");
+  if (existsSync23(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync21(f) && statSync3(f).size > 0);
-    const profile = join15(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join17(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync23(f) && statSync3(f).size > 0);
+    const profile = join17(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync21(profile) ? profile : void 0,
+      kprobeProfile: existsSync23(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
@@ -37587,7 +37810,7 @@ var init_side_plan = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync22 } from "node:fs";
+import { existsSync as existsSync24 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -37606,7 +37829,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync22(b.program)) {
+        if (existsSync24(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -37615,13 +37838,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync22(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync24(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync22(b.program)) return;
+        if (this.had.has(b.key) || !existsSync24(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -37707,15 +37930,15 @@ var init_annotations = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync2, existsSync as existsSync23, mkdtempSync as mkdtempSync2, rmSync as rmSync8 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname10, join as join16, resolve as resolve6 } from "node:path";
+import { cpSync as cpSync2, existsSync as existsSync25, mkdtempSync as mkdtempSync2, rmSync as rmSync9 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { dirname as dirname10, join as join18, resolve as resolve6 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function findCanaryDir(from = dirname10(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join16(dir, "canary");
-    if (existsSync23(join16(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join18(dir, "canary");
+    if (existsSync25(join18(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname10(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -37801,7 +38024,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync2(join16(tmpdir2(), "alloc-balance-canary-"));
+  const work = mkdtempSync2(join18(tmpdir3(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync2(canaryDir, work, { recursive: true });
@@ -37820,7 +38043,7 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
     io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync8(work, { recursive: true, force: true });
+    rmSync9(work, { recursive: true, force: true });
   }
 }
 var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES, CANARY_SOURCE;
@@ -38059,8 +38282,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync24, readFileSync as readFileSync24, statSync as statSync4 } from "node:fs";
-import { join as join17, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync26, readFileSync as readFileSync25, statSync as statSync4 } from "node:fs";
+import { join as join19, resolve as resolve7 } from "node:path";
 function isDir(p) {
   try {
     return statSync4(p).isDirectory();
@@ -38070,7 +38293,7 @@ function isDir(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync24(p, "utf8");
+    return readFileSync25(p, "utf8");
   } catch {
     return null;
   }
@@ -38094,16 +38317,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join17(root, "VERSION"));
+  const file = readIfExists(join19(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join17(root, "meson.build"));
+  const meson = readIfExists(join19(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join17(root, h));
+    const text2 = readIfExists(join19(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -38113,34 +38336,34 @@ function detectDpdkTree(dir) {
   const root = resolve7(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join17(root, "lib/eal")) || isDir(join17(root, "lib/librte_eal"));
+  const layout = isDir(join19(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join19(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join19(root, "lib/eal")) || isDir(join19(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync24(join17(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join19(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join19(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync26(join19(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync24(join17(root, "meson.build")),
-    hasKniMesonBuild: existsSync24(join17(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync26(join19(root, "meson.build")),
+    hasKniMesonBuild: existsSync26(join19(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join19(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync24(join17(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join17(root, "examples/kni")),
-    hasNetKniPmd: isDir(join17(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join17(root, "app/test-pmd")),
-    hasConfigHeader: existsSync24(join17(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join17(root, d))),
+    hasLegacyMake: existsSync26(join19(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join19(root, "examples/kni")),
+    hasNetKniPmd: isDir(join19(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join19(root, "app/test-pmd")),
+    hasConfigHeader: existsSync26(join19(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join19(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -38158,7 +38381,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join19(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -38184,7 +38407,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename2, dirname as dirname11, join as join18 } from "node:path";
+import { basename as basename3, dirname as dirname11, join as join20 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -38250,15 +38473,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join18(o.outDir, "meson");
+  const builddir = join20(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
-    if (basename2(o.kernelBuildDir) === "build") {
+    if (basename3(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname11(o.kernelBuildDir);
     } else {
-      kernelDirArg = join18(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
+      kernelDirArg = join20(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join20(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -38273,27 +38496,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join20(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join18(o.outDir, "kni");
-  const inc = join18(o.outDir, "include");
+  const src = join20(o.outDir, "kni");
+  const inc = join20(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join18(inc, "rte_build_config.h");
+  const header = join20(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join20(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join20(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join20(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join20(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join20(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -38303,7 +38526,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join18(src, "rte_kni.ko")
+    output: join20(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -38316,7 +38539,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join19 } from "node:path";
+import { delimiter, join as join21 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -38336,11 +38559,11 @@ function describeMissing(missing) {
   const packages = [...new Set(missing.map((r) => r.debianPackage))];
   return `the DPDK build needs ${missing.map((r) => r.what).join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed: sudo apt-get install -y ${packages.join(" ")}`;
 }
-function onPath(program, env) {
+function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join19(dir, program), constants4.X_OK);
+      accessSync(join21(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -38349,8 +38572,8 @@ function onPath(program, env) {
 }
 function machineProbe(env = process.env) {
   return {
-    program: (name) => onPath(name, env),
-    pythonModule: (name) => succeeds("python3", ["-c", `import ${name}`]) || onPath("meson", env) && succeeds("meson", ["runpython", "-c", `import ${name}`]),
+    program: (name) => onPath2(name, env),
+    pythonModule: (name) => succeeds("python3", ["-c", `import ${name}`]) || onPath2("meson", env) && succeeds("meson", ["runpython", "-c", `import ${name}`]),
     header: (name) => succeeds("cc", ["-E", "-x", "c", "-o", "/dev/null", "-"], `#include <${name}>
 `)
   };
@@ -38375,7 +38598,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join20, relative as relative2 } from "node:path";
+import { join as join22, relative as relative2 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -38396,7 +38619,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join20(o.cacheDir, "meson");
+  const builddir = join22(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -38411,19 +38634,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join22(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join20(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join22(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join22(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join20(o.cacheDir, "bin");
+  const bin = join22(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -38431,25 +38654,25 @@ function makePlan(tree, o) {
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join20(o.cacheDir, target);
-    const exampleOut = join20(o.cacheDir, "kni-example");
+    const sdk = join22(o.cacheDir, target);
+    const exampleOut = join22(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join22(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join22(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join20(exampleOut, "kni");
+    built = join22(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
-    built = join20(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join22(tree.root, "examples/kni")] });
+    built = join22(tree.root, "examples/kni/build/kni");
   }
-  const program = join20(bin, "dpdk-kni");
+  const program = join22(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -38467,7 +38690,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync9 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join23 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -38490,12 +38713,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync9(join21(root, rel), { withFileTypes: true });
+      entries = readdirSync9(join23(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join21(root, rel), buf);
+        hashFile(hash, join23(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -38507,7 +38730,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join21(root, child), buf);
+        hashFile(hash, join23(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -38516,8 +38739,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join21(env.XDG_CACHE_HOME || join21(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join23(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join23(env.XDG_CACHE_HOME || join23(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -38525,7 +38748,7 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join21(root, key), root };
+  return { key, restorePrefix, dir: join23(root, key), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache = __esm({
@@ -38538,8 +38761,8 @@ var init_userspace_cache = __esm({
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash3 } from "node:crypto";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join22 } from "node:path";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join24 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -38551,7 +38774,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir3(), `alloc-balance-kni-${createHash3("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join24(tmpdir4(), `alloc-balance-kni-${createHash3("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -38604,15 +38827,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/run/preset.ts
-import { join as join23, resolve as resolve8 } from "node:path";
-import { existsSync as existsSync25 } from "node:fs";
+import { join as join25, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync27 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve8(treeDir, settings.moduleDir);
-      const moduleOutDir = join23(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join25(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -38623,7 +38846,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync25(preset.userspaceBuild.program);
+        const cached = existsSync27(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -38661,9 +38884,9 @@ var init_preset = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync3, rmSync as rmSync9, writeFileSync as writeFileSync14 } from "node:fs";
-import { tmpdir as tmpdir4, hostname } from "node:os";
-import { join as join24, resolve as resolve9 } from "node:path";
+import { mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync3, rmSync as rmSync10, writeFileSync as writeFileSync16 } from "node:fs";
+import { tmpdir as tmpdir5, hostname } from "node:os";
+import { join as join26, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -38686,7 +38909,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join24(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join26(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -38695,7 +38918,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join24(outDir, source.side),
+      outDir: join26(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile
@@ -38742,8 +38965,8 @@ function trackedPairs(settings, measured) {
 }
 function writeReport(outDir, report) {
   mkdirSync12(outDir, { recursive: true });
-  const file = join24(outDir, "report.json");
-  writeFileSync14(file, `${JSON.stringify(report, null, 2)}
+  const file = join26(outDir, "report.json");
+  writeFileSync16(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -38753,13 +38976,13 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync3(join24(tmpdir4(), "alloc-balance-src-"));
+  const workDir = mkdtempSync3(join26(tmpdir5(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
     trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
   } catch (e) {
-    rmSync9(workDir, { recursive: true, force: true });
+    rmSync10(workDir, { recursive: true, force: true });
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -38767,7 +38990,7 @@ async function checkChange(settings, io, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join24(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join26(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -38781,7 +39004,7 @@ async function checkChange(settings, io, change, outDir) {
     );
   } finally {
     await trees.dispose();
-    rmSync9(workDir, { recursive: true, force: true });
+    rmSync10(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
@@ -38842,16 +39065,17 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync26, mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync10, writeFileSync as writeFileSync15 } from "node:fs";
-import { tmpdir as tmpdir5 } from "node:os";
-import { dirname as dirname12, join as join25, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync28, mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync11, writeFileSync as writeFileSync17 } from "node:fs";
+import { tmpdir as tmpdir6 } from "node:os";
+import { dirname as dirname12, join as join27, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
   return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
 async function demoCommand(args) {
-  const { values } = readArgs("demo", args, { out: { type: "string" }, cycles: { type: "string" }, keep: { type: "boolean" } });
+  const { values } = readArgs("demo", args, { out: { type: "string" }, cycles: { type: "string" }, kernel: { type: "string" }, keep: { type: "boolean" } });
+  if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   const cycles = values.cycles ?? "3";
   if (cycles.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
   try {
@@ -38862,25 +39086,24 @@ async function demoCommand(args) {
   }
   if (values.out === "") throw new UsageError("demo: --out needs a folder");
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
-    throw new UsageError("demo: run it as root (it installs QEMU, a kernel image and headers with apt): sudo npm run demo");
+    throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join25(repoRoot, "demo", "kni-like");
-  if (!existsSync26(join25(fixtureDir, "kni_like.c")))
+  const fixtureDir = join27(repoRoot, "demo", "kni-like");
+  if (!existsSync28(join27(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync4(join25(tmpdir5(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync4(join27(tmpdir6(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
-  await setupLab({ log: (l) => console.log(`   ${l}`) });
-  const lab = findLabKernel();
+  const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync4(join25(tmpdir5(), "alloc-balance-demo-"));
+  const work = mkdtempSync4(join27(tmpdir6(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join25(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join27(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -38907,7 +39130,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join25(work, "trees")
+      join27(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -38944,22 +39167,22 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync13(outDir, { recursive: true });
-    writeFileSync15(join25(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync17(join27(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync15(join25(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync17(join27(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join25(outDir, "report.json")}; PR comment as markdown: ${join25(outDir, "comment.md")}`);
+    console.log(`report: ${join27(outDir, "report.json")}; PR comment as markdown: ${join27(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync10(work, { recursive: true, force: true });
+    if (!values.keep) rmSync11(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -38967,7 +39190,7 @@ var init_demo = __esm({
     "use strict";
     init_bundle_paths();
     init_setup();
-    init_lab_kernel();
+    init_kernel_spec();
     init_settings();
     init_errors();
     init_inputs();
@@ -38990,9 +39213,9 @@ __export(run_exports, {
   runCommand: () => runCommand2
 });
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, writeFileSync as writeFileSync16 } from "node:fs";
-import { tmpdir as tmpdir6 } from "node:os";
-import { join as join26, resolve as resolve11 } from "node:path";
+import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, writeFileSync as writeFileSync18 } from "node:fs";
+import { tmpdir as tmpdir7 } from "node:os";
+import { join as join28, resolve as resolve11 } from "node:path";
 function revParse(repo, ref, option) {
   try {
     return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
@@ -39021,7 +39244,7 @@ async function runCommand2(args) {
   const baseSha = revParse(repo, text2("base"), "--base");
   const headRef = text2("head") || "HEAD";
   const headSha = revParse(repo, headRef, "--head");
-  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync5(join26(tmpdir6(), "alloc-balance-run-"));
+  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync5(join28(tmpdir7(), "alloc-balance-run-"));
   const settings = parseSettings((name) => {
     if (name === "mode") return "collect";
     if (name === "output-dir") return outDir;
@@ -39065,8 +39288,7 @@ async function runCommand2(args) {
         signal: cancellation.signal,
         prepareLab: async (release) => {
           console.log("== lab: QEMU, kernel image and matching headers");
-          await setupLab({ release, log });
-          return findLabKernel(release);
+          return setupLab({ kernel: release, log });
         }
       },
       change,
@@ -39077,8 +39299,8 @@ async function runCommand2(args) {
       return EXIT.cancelled;
     }
     mkdirSync14(outDir, { recursive: true });
-    const commentFile = join26(outDir, "comment.md");
-    writeFileSync16(commentFile, renderComment([report], { checkName: settings.checkName }));
+    const commentFile = join28(outDir, "comment.md");
+    writeFileSync18(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

@@ -73784,8 +73784,9 @@ var FAMILIES = [
   {
     what: "slab objects (kmalloc, kmem_cache)",
     // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
-    // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed.
-    allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node"],
+    // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed
+    // (kvmalloc_node is __kvmalloc_node_noprof from 6.10, where allocation profiling renamed the allocators).
+    allocators: ["kmalloc", "kmem_cache_alloc", "kasprintf", "kvasprintf", "kvmalloc_node", "__kvmalloc_node_noprof"],
     releasers: [
       { name: "kfree", arg: 1 },
       { name: "kmem_cache_free", arg: 2 },
@@ -73793,7 +73794,25 @@ var FAMILIES = [
     ],
     alwaysReleasers: ["kfree"],
     pairing: "kmem",
+    // What modules import, by kernel: 5.10 (kmem_cache_alloc_trace, kmalloc_order_trace), 6.1
+    // (kmalloc_trace, kmalloc_large; 6.1 to 6.9), 6.12 (the _noprof names of 6.10 on).
     via: {
+      kmem_cache_alloc_trace: "kmalloc",
+      kmem_cache_alloc_node_trace: "kmalloc",
+      kmalloc_order_trace: "kmalloc",
+      __kmalloc_cache_noprof: "kmalloc",
+      __kmalloc_cache_node_noprof: "kmalloc",
+      __kmalloc_noprof: "kmalloc",
+      __kmalloc_node_noprof: "kmalloc",
+      __kmalloc_large_noprof: "kmalloc",
+      __kmalloc_large_node_noprof: "kmalloc",
+      __kmalloc_node_track_caller_noprof: "kmalloc",
+      krealloc_noprof: "kmalloc",
+      kmemdup_noprof: "kmalloc",
+      kmemdup_array: "kmalloc",
+      kmem_cache_alloc_noprof: "kmem_cache_alloc",
+      kmem_cache_alloc_node_noprof: "kmem_cache_alloc",
+      kmem_cache_alloc_lru_noprof: "kmem_cache_alloc",
       kmalloc_trace: "kmalloc",
       kmalloc_node_trace: "kmalloc",
       __kmalloc: "kmalloc",
@@ -73816,21 +73835,31 @@ var FAMILIES = [
   },
   {
     what: "vmalloc areas",
-    allocators: ["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"],
+    allocators: [
+      "vmalloc",
+      "vzalloc",
+      "__vmalloc",
+      "vmalloc_node",
+      "vzalloc_node",
+      "vmalloc_user",
+      "vmalloc_32",
+      ...["vmalloc", "vzalloc", "__vmalloc", "vmalloc_node", "vzalloc_node", "vmalloc_user", "vmalloc_32"].map((n) => `${n}_noprof`)
+    ],
     releasers: [{ name: "vfree", arg: 1 }],
     alwaysReleasers: ["vfree"],
     pairing: "object"
   },
   {
     what: "pages (struct page)",
-    allocators: ["alloc_pages", "__alloc_pages"],
+    // 5.10: alloc_pages_current, __alloc_pages_nodemask; 6.12: the _noprof names.
+    allocators: ["alloc_pages", "__alloc_pages", "alloc_pages_current", "__alloc_pages_nodemask", "alloc_pages_noprof", "__alloc_pages_noprof"],
     releasers: [{ name: "__free_pages", arg: 1 }],
     alwaysReleasers: ["__free_pages"],
     pairing: "object"
   },
   {
     what: "pages (by address)",
-    allocators: ["__get_free_pages", "get_zeroed_page"],
+    allocators: ["__get_free_pages", "get_zeroed_page", "get_free_pages_noprof", "get_zeroed_page_noprof"],
     releasers: [{ name: "free_pages", arg: 1 }],
     alwaysReleasers: ["free_pages"],
     pairing: "object"
@@ -73858,7 +73887,7 @@ var FAMILIES = [
   },
   {
     what: "per-CPU areas",
-    allocators: ["__alloc_percpu", "__alloc_percpu_gfp"],
+    allocators: ["__alloc_percpu", "__alloc_percpu_gfp", "pcpu_alloc_noprof"],
     releasers: [{ name: "free_percpu", arg: 1 }],
     alwaysReleasers: ["free_percpu"],
     pairing: "object"
@@ -73928,7 +73957,7 @@ function autoTrack(imports) {
     if (allocs.size === 0) continue;
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
-    if (allocs.has("kvmalloc_node") && !releasers.includes("kvfree")) releasers.push("kvfree");
+    if ((allocs.has("kvmalloc_node") || allocs.has("__kvmalloc_node_noprof")) && !releasers.includes("kvfree")) releasers.push("kvfree");
     const pair = { alloc: allocators[0], free: releasers[0], auto: true };
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);
@@ -74271,6 +74300,28 @@ function defaultKniTrack() {
   return KNI_PAIRS.filter((p) => p.byDefault).map(({ alloc, free }) => ({ alloc, free }));
 }
 
+// src/lab/kernel-spec.ts
+function compareReleases(a, b) {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+var DEFAULT_KERNEL_LINE = "6.1";
+var LINE = /^\d+\.\d+$/;
+var RELEASE = /^(\d+\.\d+)\.\d+(?:-\d+|\+deb\d+(?:\.\d+)?)-amd64$/;
+var KERNEL_SPEC_HINT = "a Debian kernel line (5.10, 6.1, 6.12) or an exact release (like 6.1.0-57-amd64 or 6.12.118+deb12-amd64)";
+function parseKernelSpec(text2) {
+  const t = text2.trim();
+  if (t === "") return { line: DEFAULT_KERNEL_LINE };
+  if (LINE.test(t)) return { line: t };
+  if (RELEASE.test(t)) return { release: t };
+  return null;
+}
+function releaseLine(release) {
+  return RELEASE.exec(release)?.[1] ?? "";
+}
+function specMatches(spec2, release) {
+  return "line" in spec2 ? releaseLine(release) === spec2.line : release === spec2.release;
+}
+
 // src/settings/settings.ts
 var DEFAULT_TRACK = "auto";
 function regex(read2, name) {
@@ -74281,6 +74332,11 @@ function regex(read2, name) {
   } catch (e) {
     throw new InputError(name, raw, `a valid regular expression (${e.message})`);
   }
+  return raw;
+}
+function readKernel(read2, name) {
+  const raw = readText(read2, name);
+  if (parseKernelSpec(raw) === null) throw new InputError(name, raw, KERNEL_SPEC_HINT);
   return raw;
 }
 function signalSpelling(read2) {
@@ -74341,7 +74397,7 @@ function parseSettings(read2) {
     allowForkCode: readBool(read2, "allow-fork-code"),
     approvalLabel: readText(read2, "approval-label"),
     vm: {
-      kernel: readText(read2, "vm-kernel"),
+      kernel: readKernel(read2, "vm-kernel"),
       memoryMb: readNumber(read2, "vm-memory"),
       cpus: readNumber(read2, "vm-cpus"),
       bootTimeoutSeconds: readNumber(read2, "boot-timeout"),
@@ -80357,7 +80413,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync10, mkdirSync as mkdirSync3, readFileSync as readFileSync5, readdirSync as readdirSync3, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync3, readFileSync as readFileSync5, readdirSync as readdirSync3, realpathSync as realpathSync4, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname9, join as join11, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
@@ -80435,6 +80491,16 @@ function parseMarker(text2) {
 }
 var DEFERRED_FREE = "kvfree_call_rcu";
 var KERNEL_SPACE = 0xffff000000000000n;
+var GOLDEN_RATIO_64 = 0x61c8864680b583ebn;
+var U64 = (1n << 64n) - 1n;
+function weakPointerHash(address) {
+  if (!address.startsWith("0x")) return "";
+  const hash = (BigInt(address) * GOLDEN_RATIO_64 & U64) >> 32n;
+  return `0x${hash.toString(16)}`;
+}
+function isHashedPointer(ptr) {
+  return ptr.length === 16 && ptr.startsWith("00000000") && /^[0-9a-f]+$/.test(ptr) && Number.parseInt(ptr.slice(8), 16) >= 65536;
+}
 function deferredObject(args) {
   const head = /(?:^|\s)head=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
   const func = /(?:^|\s)func=(0x[0-9a-fA-F]+)/.exec(args)?.[1];
@@ -80920,6 +80986,8 @@ var TraceAnalyzer = class {
   recognizedLines = 0;
   headerLost = 0;
   markerLost = 0;
+  /** kmem pointers printed hashed (a kernel before 5.12): deferred frees are matched by the same hash. */
+  hashedPointers = false;
   statsLost = 0;
   probeMisses = 0;
   problems = [];
@@ -81172,6 +81240,7 @@ var TraceAnalyzer = class {
     if (targets === void 0) return;
     const f = kmemFields(line, args);
     if (f === null) return;
+    if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
     const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context5);
     if (p !== null) {
       p.cache = kmemCache(line, f.ptrAt);
@@ -81187,8 +81256,10 @@ var TraceAnalyzer = class {
     const role = probe.isReturn ? ALLOC : FREE;
     const targets = all.filter((t) => t.role === role);
     if (targets.length === 0) return;
-    if (probe.func === DEFERRED_FREE) this.object(targets, line, objectAddress(deferredObject(probe.rest)), "", "kmem", context5);
-    else this.object(targets, line, objectAddress(probeValue(probe)), probe.caller, "kprobe", context5);
+    const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
+    const address = raw !== "" && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
+    if (probe.func === DEFERRED_FREE) this.object(targets, line, address, "", "kmem", context5);
+    else this.object(targets, line, address, probe.caller, "kprobe", context5);
   }
   /**
    * An allocation waits for its stack; a release is counted at once (no stack is recorded for
@@ -81605,14 +81676,14 @@ function slabCheck(p, before, after) {
 }
 
 // src/core/kprobe-profile.ts
-var LINE = /^\s*(\S+)\s+(?:hits=)?(\d+)\s+(?:misses=)?(\d+)\s*$/;
+var LINE2 = /^\s*(\S+)\s+(?:hits=)?(\d+)\s+(?:misses=)?(\d+)\s*$/;
 function parseKprobeProfile(text2) {
   const out = [];
   let nonEmpty = 0;
   for (const raw of text2.split("\n")) {
     if (raw.trim() === "") continue;
     nonEmpty++;
-    const m = LINE.exec(raw);
+    const m = LINE2.exec(raw);
     if (!m) continue;
     const event = m[1].slice(m[1].lastIndexOf("/") + 1);
     const own = /^([af])(\d+)(?:_(\d+))?$/.exec(event);
@@ -82200,6 +82271,11 @@ function readStatus(outDir) {
 function filesMatching(dir, re) {
   return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join11(dir, f));
 }
+function kernelReadable(kernel) {
+  const tree = kernel.buildTree ?? kernel.buildDir;
+  const real = existsSync10(tree) ? realpathSync4(tree) : tree;
+  return real === tree ? [tree] : [tree, real];
+}
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync3(ctx.outDir, { recursive: true });
@@ -82211,7 +82287,7 @@ async function runSide(source, ctx) {
       reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
     };
   }
-  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: [ctx.runner.kernel.buildDir] };
+  const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: kernelReadable(ctx.runner.kernel) };
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
@@ -82529,22 +82605,22 @@ function readManifest(labDir) {
 function missingFiles(entry) {
   return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync13(f));
 }
-function inspectLab(release = "", labDir = defaultLabDir()) {
+function inspectLab(kernel = "", labDir = defaultLabDir()) {
+  const spec2 = parseKernelSpec(kernel);
+  if (!spec2) return { problem: `kernel "${kernel}" is not ${KERNEL_SPEC_HINT}` };
   const manifest = readManifest(labDir);
-  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : "no kernel"} prepared` };
+  const entry = Object.values(manifest.kernels).filter((k) => specMatches(spec2, k.release)).sort((a, b) => compareReleases(b.release, a.release))[0];
+  const named = "line" in spec2 ? `kernel of line ${spec2.line}` : `kernel ${spec2.release}`;
+  if (!entry) return { problem: `VM lab in ${labDir} has no ${named} prepared` };
   const missing = missingFiles(entry);
   if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(", ")})` };
   return { kernel: entry };
 }
-function findLabKernel(release = "", labDir = defaultLabDir()) {
-  const found = inspectLab(release, labDir);
+function findLabKernel(kernel = "", labDir = defaultLabDir()) {
+  const found = inspectLab(kernel, labDir);
   if ("kernel" in found) return found.kernel;
   const absent = found.problem.endsWith(" prepared");
-  throw new UsageError2(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ""}`);
-}
-function compareReleases(a, b) {
-  return a.localeCompare(b, "en", { numeric: true });
+  throw new UsageError2(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ""}`);
 }
 
 // src/report/labels.ts
@@ -82834,7 +82910,7 @@ function scrubGuestOutput(dir, rel = "") {
 }
 
 // src/lab/qemu-args.ts
-var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers"];
+var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash"];
 function optValue(s2) {
   return s2.replace(/,/g, ",,");
 }
@@ -83103,7 +83179,7 @@ var VmTargetRunner = class {
     this.lab = lab;
     this.launch = launch;
     this.opts = opts;
-    this.kernel = { release: lab.release, buildDir: lab.buildDir };
+    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
   }
   lab;
   launch;
@@ -84786,8 +84862,9 @@ function actionLabDirs(env) {
 
 // src/lab/lab-cache-key.ts
 var LAB_FORMAT = 1;
+var LAB_LAYOUT = 2;
 function labCacheKey(release, fingerprint) {
-  return `alloc-balance-lab-v${LAB_FORMAT}-${release}-${fingerprint}`;
+  return `alloc-balance-lab-v${LAB_FORMAT}.${LAB_LAYOUT}-${release}-${fingerprint}`;
 }
 
 // src/run/provision-lab.ts

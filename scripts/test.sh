@@ -39,6 +39,9 @@ if [ $# -eq 0 ]; then npx vitest run --project unit; fi
 # The kernel tier: make, gcc and libc6-dev, the module builds; meson, ninja, pkg-config, pyelftools and libnuma, the DPDK builds of the real-DPDK tests.
 apt_ensure make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils
 $SUDO node dist/cli.js lab setup
+# Debian's 5.10 and 6.12 beside the default 6.1, from Debian's archive: the kernel tests of vm-kernel.
+$SUDO node dist/cli.js lab setup --kernel 5.10
+$SUDO node dist/cli.js lab setup --kernel 6.12
 # Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
 bash scripts/debian-dpdk.sh >/dev/null
 if [ $# -eq 0 ]; then

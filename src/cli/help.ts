@@ -58,20 +58,29 @@ export const HELP: Record<string, CommandHelp> = {
     ],
   },
   lab: {
-    summary: 'lab setup: install QEMU, a kernel and its headers for the VM target (lab plan: name the release only)',
-    usage: 'lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]',
+    summary: "lab setup: QEMU and a kernel from Debian's archive for the VM target (lab plan: name the release only)",
+    usage: 'lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]',
     description: [
-      'Installs QEMU and a Debian kernel image with its matching headers (apt, as root), and prepares',
-      'the kernel and initramfs the VM target boots. A second call finds them ready. `plan` installs the',
-      'packages and names the release a set-up would prepare, without preparing it.',
+      "Installs QEMU and the tools (apt, as root), downloads a kernel's image, headers and kbuild",
+      "packages from Debian's archive (verified against its signed indexes, never installed) into the",
+      'lab, and prepares the kernel and initramfs the VM target boots. A second call finds them ready.',
+      '`plan` installs the tools and names the release a set-up would prepare, without preparing it.',
     ],
     options: [
-      ['--kernel RELEASE', 'a kernel release as apt names its headers, e.g. 6.1.0-NN-amd64 (default: the newest installed headers with an image available)'],
+      [
+        '--kernel LINE|RELEASE',
+        '5.10, 6.1 or 6.12 (the newest of that line in the archive, or the newest the lab holds), or an exact release like 6.12.118+deb12-amd64 (default: 6.1)',
+      ],
       ['--dir DIR', 'where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)'],
       ['--owner UID:GID', 'hand the lab directory to this user afterwards (a runner user that caches it)'],
       ['--json', 'what was set up (or planned), as JSON'],
     ],
-    examples: ['sudo alloc-balance lab setup', 'sudo alloc-balance lab plan --json', 'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"'],
+    examples: [
+      'sudo alloc-balance lab setup',
+      'sudo alloc-balance lab setup --kernel 5.10',
+      'sudo alloc-balance lab plan --kernel 6.12 --json',
+      'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"',
+    ],
   },
   target: {
     summary: 'target run --job FILE: the kernel-side part of a run (as root)',
@@ -91,7 +100,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   demo: {
     summary: 'base vs PR of a small leaky module in a VM, table printed',
-    usage: 'demo [--out DIR] [--cycles N] [--keep]',
+    usage: 'demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--keep]',
     description: [
       'Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints',
       'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.',
@@ -99,9 +108,10 @@ export const HELP: Record<string, CommandHelp> = {
     options: [
       ['--out DIR', "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
       ['--cycles N', 'workload cycles per side (default: 3)'],
+      ['--kernel LINE|RELEASE', 'the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)'],
       ['--keep', 'keep the temporary repository and worktrees'],
     ],
-    examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo'],
+    examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo', 'sudo alloc-balance demo --kernel 5.10'],
   },
   run: {
     summary: "the action's check on your own repository, base against head, outside GitHub Actions",

@@ -1,7 +1,8 @@
-// `alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]`:
-// prepares the VM target's kernel; `plan` installs the packages and names the release only.
+// `alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]`:
+// prepares the VM target's kernel from Debian's archive; `plan` installs the tools and names the release only.
 import { planLab, setupLab } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
+import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { UsageError } from '../errors.js';
 import { usageLine } from './help.js';
 import { readArgs } from './args.js';
@@ -18,18 +19,18 @@ export async function labCommand(args: string[]): Promise<number> {
     owner: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.kernel !== undefined && !/^[0-9][\w.+~-]*$/.test(values.kernel)) {
-    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not a kernel release (like 6.1.0-56-amd64)`);
+  if (values.kernel !== undefined && !parseKernelSpec(values.kernel)) {
+    throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   }
   const owner = values.owner === undefined ? undefined : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
   const log = (l: string) => console.error(`lab: ${l}`);
   if (sub === 'plan') {
-    const release = await planLab({ release: values.kernel, labDir, log });
+    const release = await planLab({ kernel: values.kernel, labDir, log });
     console.log(values.json ? JSON.stringify({ release }) : release);
     return EXIT.ok;
   }
-  const entry = await setupLab({ release: values.kernel, labDir, log, owner });
+  const entry = await setupLab({ kernel: values.kernel, labDir, log, owner });
   if (values.json) console.log(JSON.stringify(entry, null, 2));
   else {
     console.log(`kernel ${entry.release} (${entry.imagePackage} ${entry.imageVersion}, ${entry.bootMode} boot) ready in ${labDir}`);

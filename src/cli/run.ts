@@ -107,8 +107,7 @@ export async function runCommand(args: string[]): Promise<number> {
         signal: cancellation.signal,
         prepareLab: async (release) => {
           console.log('== lab: QEMU, kernel image and matching headers');
-          await setupLab({ release, log });
-          return findLabKernel(release);
+          return setupLab({ kernel: release, log });
         },
       },
       change,

@@ -32,8 +32,9 @@ export const FAMILIES: AllocatorFamily[] = [
   {
     what: 'slab objects (kmalloc, kmem_cache)',
     // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
-    // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed.
-    allocators: ['kmalloc', 'kmem_cache_alloc', 'kasprintf', 'kvasprintf', 'kvmalloc_node'],
+    // caller as call site; kasprintf and kvmalloc allocate one call further down, so they are probed
+    // (kvmalloc_node is __kvmalloc_node_noprof from 6.10, where allocation profiling renamed the allocators).
+    allocators: ['kmalloc', 'kmem_cache_alloc', 'kasprintf', 'kvasprintf', 'kvmalloc_node', '__kvmalloc_node_noprof'],
     releasers: [
       { name: 'kfree', arg: 1 },
       { name: 'kmem_cache_free', arg: 2 },
@@ -41,7 +42,25 @@ export const FAMILIES: AllocatorFamily[] = [
     ],
     alwaysReleasers: ['kfree'],
     pairing: 'kmem',
+    // What modules import, by kernel: 5.10 (kmem_cache_alloc_trace, kmalloc_order_trace), 6.1
+    // (kmalloc_trace, kmalloc_large; 6.1 to 6.9), 6.12 (the _noprof names of 6.10 on).
     via: {
+      kmem_cache_alloc_trace: 'kmalloc',
+      kmem_cache_alloc_node_trace: 'kmalloc',
+      kmalloc_order_trace: 'kmalloc',
+      __kmalloc_cache_noprof: 'kmalloc',
+      __kmalloc_cache_node_noprof: 'kmalloc',
+      __kmalloc_noprof: 'kmalloc',
+      __kmalloc_node_noprof: 'kmalloc',
+      __kmalloc_large_noprof: 'kmalloc',
+      __kmalloc_large_node_noprof: 'kmalloc',
+      __kmalloc_node_track_caller_noprof: 'kmalloc',
+      krealloc_noprof: 'kmalloc',
+      kmemdup_noprof: 'kmalloc',
+      kmemdup_array: 'kmalloc',
+      kmem_cache_alloc_noprof: 'kmem_cache_alloc',
+      kmem_cache_alloc_node_noprof: 'kmem_cache_alloc',
+      kmem_cache_alloc_lru_noprof: 'kmem_cache_alloc',
       kmalloc_trace: 'kmalloc',
       kmalloc_node_trace: 'kmalloc',
       __kmalloc: 'kmalloc',
@@ -64,21 +83,31 @@ export const FAMILIES: AllocatorFamily[] = [
   },
   {
     what: 'vmalloc areas',
-    allocators: ['vmalloc', 'vzalloc', '__vmalloc', 'vmalloc_node', 'vzalloc_node', 'vmalloc_user', 'vmalloc_32'],
+    allocators: [
+      'vmalloc',
+      'vzalloc',
+      '__vmalloc',
+      'vmalloc_node',
+      'vzalloc_node',
+      'vmalloc_user',
+      'vmalloc_32',
+      ...['vmalloc', 'vzalloc', '__vmalloc', 'vmalloc_node', 'vzalloc_node', 'vmalloc_user', 'vmalloc_32'].map((n) => `${n}_noprof`),
+    ],
     releasers: [{ name: 'vfree', arg: 1 }],
     alwaysReleasers: ['vfree'],
     pairing: 'object',
   },
   {
     what: 'pages (struct page)',
-    allocators: ['alloc_pages', '__alloc_pages'],
+    // 5.10: alloc_pages_current, __alloc_pages_nodemask; 6.12: the _noprof names.
+    allocators: ['alloc_pages', '__alloc_pages', 'alloc_pages_current', '__alloc_pages_nodemask', 'alloc_pages_noprof', '__alloc_pages_noprof'],
     releasers: [{ name: '__free_pages', arg: 1 }],
     alwaysReleasers: ['__free_pages'],
     pairing: 'object',
   },
   {
     what: 'pages (by address)',
-    allocators: ['__get_free_pages', 'get_zeroed_page'],
+    allocators: ['__get_free_pages', 'get_zeroed_page', 'get_free_pages_noprof', 'get_zeroed_page_noprof'],
     releasers: [{ name: 'free_pages', arg: 1 }],
     alwaysReleasers: ['free_pages'],
     pairing: 'object',
@@ -106,7 +135,7 @@ export const FAMILIES: AllocatorFamily[] = [
   },
   {
     what: 'per-CPU areas',
-    allocators: ['__alloc_percpu', '__alloc_percpu_gfp'],
+    allocators: ['__alloc_percpu', '__alloc_percpu_gfp', 'pcpu_alloc_noprof'],
     releasers: [{ name: 'free_percpu', arg: 1 }],
     alwaysReleasers: ['free_percpu'],
     pairing: 'object',
@@ -224,7 +253,7 @@ export function autoTrack(imports: Iterable<string>): AutoTrack {
     const allocators = family.allocators.filter((a) => allocs.has(a));
     const releasers = family.releasers.map((r) => r.name).filter((r) => frees.has(r) || family.alwaysReleasers.includes(r));
     // A module that kvmallocs frees with kvfree; whoever frees a kvmalloc'ed object may too.
-    if (allocs.has('kvmalloc_node') && !releasers.includes('kvfree')) releasers.push('kvfree');
+    if ((allocs.has('kvmalloc_node') || allocs.has('__kvmalloc_node_noprof')) && !releasers.includes('kvfree')) releasers.push('kvfree');
     const pair: PairSpec = { alloc: allocators[0], free: releasers[0], auto: true };
     if (allocators.length > 1) pair.moreAllocs = allocators.slice(1);
     if (releasers.length > 1) pair.moreFrees = releasers.slice(1);

@@ -6,7 +6,7 @@ import type { AnalysisResult, BadFree, PairSpec, PairingMethod } from './model.j
 import { pairName } from './pair-spec.js';
 import { allocatorsOf, isKmemPair, releasersOf } from './allocator-families.js';
 import { ALLOC, FREE, Ledger, type LiveObject } from './ledger.js';
-import { DEFERRED_FREE, deferredObject, parseMarker } from './trace-protocol.js';
+import { DEFERRED_FREE, deferredObject, isHashedPointer, parseMarker, weakPointerHash } from './trace-protocol.js';
 import { isRawAddress, isTracingFrame, parseFrame, skipAddressSuffix } from './frames.js';
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
@@ -46,6 +46,8 @@ export class TraceAnalyzer {
   recognizedLines = 0;
   private headerLost = 0;
   private markerLost = 0;
+  /** kmem pointers printed hashed (a kernel before 5.12): deferred frees are matched by the same hash. */
+  private hashedPointers = false;
   private statsLost = 0;
   private probeMisses = 0;
   private readonly problems: string[] = [];
@@ -323,6 +325,7 @@ export class TraceAnalyzer {
     if (targets === undefined) return;
     const f = kmemFields(line, args);
     if (f === null) return;
+    if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
     const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, 'kmem', context);
     if (p !== null) {
       p.cache = kmemCache(line, f.ptrAt);
@@ -339,8 +342,12 @@ export class TraceAnalyzer {
     const role = probe.isReturn ? ALLOC : FREE;
     const targets = all.filter((t) => t.role === role);
     if (targets.length === 0) return;
-    if (probe.func === DEFERRED_FREE) this.object(targets, line, objectAddress(deferredObject(probe.rest)), '', 'kmem', context);
-    else this.object(targets, line, objectAddress(probeValue(probe)), probe.caller, 'kprobe', context);
+    // The kmem events of a kernel before 5.12 name objects by their printed hash: a probe's raw
+    // address in a kmem pair (kvfree_call_rcu, kasprintf, kvfree) is hashed the same way.
+    const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
+    const address = raw !== '' && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
+    if (probe.func === DEFERRED_FREE) this.object(targets, line, address, '', 'kmem', context);
+    else this.object(targets, line, address, probe.caller, 'kprobe', context);
   }
 
   /**

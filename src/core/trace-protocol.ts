@@ -25,6 +25,27 @@ export function parseMarker(text: string): Marker | { phase: string } | null {
 export const DEFERRED_FREE = 'kvfree_call_rcu';
 
 const KERNEL_SPACE = 0xffff_0000_0000_0000n;
+const GOLDEN_RATIO_64 = 0x61c8864680b583ebn;
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * How a kernel before 5.12 booted with debug_boot_weak_hash prints a pointer in trace output:
+ * hash_long(ptr, 32) (include/linux/hash.h), as 16 hex digits. Such a kernel has no
+ * no_hash_pointers; its kprobes still read raw addresses, which this maps onto the printed ones.
+ */
+export function weakPointerHash(address: string): string {
+  if (!address.startsWith('0x')) return '';
+  const hash = ((BigInt(address) * GOLDEN_RATIO_64) & U64) >> 32n;
+  return `0x${hash.toString(16)}`;
+}
+
+/**
+ * A kmem pointer printed hashed (`00000000a3f1c2d4`: 16 digits, no 0x, the top half zero) rather
+ * than as an address. NULL and ZERO_SIZE_PTR (0x10) are printed as they are on every kernel.
+ */
+export function isHashedPointer(ptr: string): boolean {
+  return ptr.length === 16 && ptr.startsWith('00000000') && /^[0-9a-f]+$/.test(ptr) && Number.parseInt(ptr.slice(8), 16) >= 0x10000;
+}
 
 /**
  * The object kvfree_call_rcu(head, func) releases. Up to 6.2 `func` is the offset of the rcu_head

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { compareReleases, KERNEL_SPEC_HINT, parseKernelSpec, specMatches } from './kernel-spec.js';
 
 /** A kernel the VM target can boot, with the headers to build modules for it. */
 export interface LabKernel {
@@ -14,7 +15,9 @@ export interface LabKernel {
   initrd: string;
   /** Kbuild directory of the matching headers: `make -C <buildDir> M=<module dir> modules`. */
   buildDir: string;
-  /** The image's `/lib/modules/<release>` (in-tree modules, System.map beside it in bootDir). */
+  /** The extracted headers' root, which buildDir's links and includes point into (the module build reads it all). */
+  buildTree?: string;
+  /** The image's `lib/modules/<release>` (in-tree modules). */
   modulesDir: string;
 }
 
@@ -24,7 +27,7 @@ export interface LabStep {
 }
 
 export interface LabManifestEntry extends LabKernel {
-  /** Debian/Ubuntu package the image came from and its version. */
+  /** Debian package the image came from and its version (the headers and kbuild are at the same version). */
   imagePackage: string;
   imageVersion: string;
   /** 'pvh': vmlinux is the ELF; 'bzimage': vmlinux is the compressed image (slower boot). */
@@ -75,28 +78,31 @@ export function missingFiles(entry: LabKernel): string[] {
 /** What a lab directory holds for a release: a usable kernel, or why there is none. */
 export type LabInspection = { kernel: LabManifestEntry } | { problem: string };
 
-/** The prepared kernel for `release` (empty: the newest prepared one) with its files present, or what is wrong. */
-export function inspectLab(release = '', labDir = defaultLabDir()): LabInspection {
+/**
+ * The prepared kernel for `kernel` (a line: its newest prepared release; empty: the default line)
+ * with its files present, or what is wrong.
+ */
+export function inspectLab(kernel = '', labDir = defaultLabDir()): LabInspection {
+  const spec = parseKernelSpec(kernel);
+  if (!spec) return { problem: `kernel "${kernel}" is not ${KERNEL_SPEC_HINT}` };
   const manifest = readManifest(labDir);
-  const entry = release ? manifest.kernels[release] : Object.values(manifest.kernels).sort((a, b) => compareReleases(b.release, a.release))[0];
-  if (!entry) return { problem: `VM lab in ${labDir} has ${release ? `no kernel ${release}` : 'no kernel'} prepared` };
+  const entry = Object.values(manifest.kernels)
+    .filter((k) => specMatches(spec, k.release))
+    .sort((a, b) => compareReleases(b.release, a.release))[0];
+  const named = 'line' in spec ? `kernel of line ${spec.line}` : `kernel ${spec.release}`;
+  if (!entry) return { problem: `VM lab in ${labDir} has no ${named} prepared` };
   const missing = missingFiles(entry);
   if (missing.length) return { problem: `VM lab kernel ${entry.release} is incomplete (missing ${missing.join(', ')})` };
   return { kernel: entry };
 }
 
 /**
- * The prepared kernel for `release` (empty: the newest prepared one), without running any setup.
+ * The prepared kernel for `kernel` (see inspectLab), without running any setup.
  * Throws a UsageError saying how to prepare it when there is none.
  */
-export function findLabKernel(release = '', labDir = defaultLabDir()): LabManifestEntry {
-  const found = inspectLab(release, labDir);
+export function findLabKernel(kernel = '', labDir = defaultLabDir()): LabManifestEntry {
+  const found = inspectLab(kernel, labDir);
   if ('kernel' in found) return found.kernel;
   const absent = found.problem.endsWith(' prepared');
-  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && release ? ` with --kernel ${release}` : ''}`);
-}
-
-/** Orders kernel releases like `6.1.0-9-amd64` < `6.1.0-56-amd64` (numeric runs compared as numbers). */
-export function compareReleases(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ''}`);
 }

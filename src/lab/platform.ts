@@ -1,4 +1,4 @@
-// Which distribution the lab is being set up on, and the package names that follow from it.
+// The machine the lab is set up on: root, x86-64, and apt to install the lab's tools with.
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 
@@ -6,14 +6,13 @@ export type Distro = 'debian' | 'ubuntu';
 
 export interface Platform {
   distro: Distro;
-  /** Meta package that pulls the newest kernel headers. */
-  headersMeta: string;
-  /** Suffix of the distribution's generic kernel flavour: `-amd64` (Debian), `-generic` (Ubuntu). */
-  flavour: string;
 }
 
-// bubblewrap: the sandbox of the module build (src/sandbox).
-export const TOOL_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'kmod', 'bubblewrap'];
+// What the runner's apt installs: never a kernel package (kernels come from Debian's archive,
+// src/lab/debian-archive.ts). bubblewrap: the sandbox of the module build (src/sandbox);
+// xz-utils and zstd: the compressed kernels and modules (6.12's); debian-archive-keyring: what
+// verifies Debian's archive (also packaged by Ubuntu).
+export const TOOL_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'zstd', 'kmod', 'bubblewrap', 'debian-archive-keyring'];
 
 /** Reads /etc/os-release text into a distro, or null when it is neither Debian nor Ubuntu (nor derived). */
 export function distroFromOsRelease(text: string): Distro | null {
@@ -38,7 +37,5 @@ export function detectPlatform(opts: { osRelease?: string; uid?: number; arch?: 
   if (!distro || (opts.osRelease === undefined && !existsSync('/usr/bin/apt-get'))) {
     throw new UsageError('lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host');
   }
-  return distro === 'debian'
-    ? { distro, headersMeta: 'linux-headers-amd64', flavour: '-amd64' }
-    : { distro, headersMeta: 'linux-headers-generic', flavour: '-generic' };
+  return { distro };
 }

@@ -20,7 +20,12 @@ export interface QemuConfig {
 
 // A soft lockup fails the run anyway (the dmesg check counts it as a splat); softlockup_panic ends
 // the VM at once with the stuck CPU's stack on the console instead of spinning until the deadline.
-export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers'];
+// no_hash_pointers: pointers as real addresses (5.12 on; trace output prints them real from 5.12,
+// and Debian's 5.10.262 has that backported). A kernel whose trace output still hashes them has no
+// no_hash_pointers: debug_boot_weak_hash makes that hash the public hash_long(ptr, 32) instead of a
+// keyed siphash, so that an address a kprobe reads raw (kvfree_call_rcu) can be matched to it.
+// Kernels with no_hash_pointers ignore the weak hash for %p.
+export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash'];
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
 function optValue(s: string): string {

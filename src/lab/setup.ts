@@ -1,19 +1,24 @@
-// `lab setup`: installs QEMU, busybox and the kernel headers, downloads the matching kernel image
-// (without installing it), extracts a PVH-bootable vmlinux and builds the lab's initramfs.
-// Idempotent: a release already in the manifest with its files present is returned at once.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `lab setup`: installs QEMU, busybox and the other tools with the runner's apt, downloads a
+// kernel's image, headers and kbuild tools from Debian's archive and extracts them into the lab
+// (no kernel package is installed, so the same code runs on Debian, Ubuntu or any x86-64 runner
+// with apt), extracts a PVH-bootable vmlinux and builds the lab's initramfs.
+// Idempotent: a kernel already in the manifest with its files present is returned at once.
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { type CommandRunner, mustRun, spawnRunner } from './command.js';
 import { type CpioEntry, cpioArchive } from './cpio.js';
 import { initFingerprint, initScript } from './guest-scripts.js';
-import { compareReleases, defaultLabDir, type LabManifestEntry, type LabStep, manifestPath, missingFiles, readManifest } from './lab-kernel.js';
+import { defaultLabDir, type LabManifestEntry, type LabStep, manifestPath, missingFiles, readManifest } from './lab-kernel.js';
+import { DebianArchive, type KernelPackages } from './debian-archive.js';
+import { checkKbuildTools, prepareHeadersTree } from './lab-headers.js';
+import { compareReleases, KERNEL_SPEC_HINT, type KernelSpec, parseKernelSpec, specMatches } from './kernel-spec.js';
 import { detectPlatform, type Platform, TOOL_PACKAGES } from './platform.js';
 import { extractVmlinux } from './vmlinux.js';
 
 export interface SetupOptions {
-  /** Kernel release, e.g. `6.1.0-56-amd64`; empty: the newest installed headers with an image available. */
-  release?: string;
+  /** A Debian kernel line (`5.10`, `6.1`, `6.12`: the newest the archive offers) or an exact release; empty: DEFAULT_KERNEL_LINE. */
+  kernel?: string;
   labDir?: string;
   runner?: CommandRunner;
   log?: (line: string) => void;
@@ -21,6 +26,10 @@ export interface SetupOptions {
   platform?: Platform;
   /** Hands the lab directory to this user when done (a set-up run through sudo for a runner user). */
   owner?: { uid: number; gid: number };
+  /** The private apt's lists and cache (default: under the temporary folder, shared by `lab plan` and `lab setup`). */
+  archiveStateDir?: string;
+  /** Whether this machine has a compiler (default: on PATH); for tests of the choice. */
+  hasCompiler?: (compiler: string) => boolean;
 }
 
 /** Modules the initramfs loads (with their dependencies) to reach the host root and the out share. */
@@ -33,8 +42,9 @@ type StepFn = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 interface SetupContext {
   runner: CommandRunner;
   log: (line: string) => void;
-  platform: Platform;
   apt: Apt;
+  archive: DebianArchive;
+  hasCompiler: (compiler: string) => boolean;
   steps: LabStep[];
   step: StepFn;
 }
@@ -42,7 +52,8 @@ interface SetupContext {
 function setupContext(opts: SetupOptions): SetupContext {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {});
-  const platform = opts.platform ?? detectPlatform();
+  // Refuses a non-root user, another architecture or a machine without apt before anything runs.
+  opts.platform ?? detectPlatform();
   const steps: LabStep[] = [];
   const step: StepFn = async (name, fn) => {
     const t0 = performance.now();
@@ -52,100 +63,98 @@ function setupContext(opts: SetupOptions): SetupContext {
     log(`${name}: ${seconds} s`);
     return value;
   };
-  return { runner, log, platform, apt: new Apt(runner, log), steps, step };
+  const archive = new DebianArchive(runner, log, opts.archiveStateDir);
+  return { runner, log, apt: new Apt(runner, log), archive, hasCompiler: opts.hasCompiler ?? onPath, steps, step };
+}
+
+function readSpec(text: string): KernelSpec {
+  const spec = parseKernelSpec(text);
+  if (!spec) throw new UsageError(`kernel "${text}" is not ${KERNEL_SPEC_HINT}`);
+  return spec;
 }
 
 /**
- * Installs the lab's apt packages (QEMU, busybox, the kernel headers) and names the release
- * `setupLab` would prepare, without preparing it: the action keys its cache by that release.
+ * Installs the lab's tools (QEMU, busybox, ...; never a kernel package) and names the release
+ * `setupLab` would prepare from Debian's archive, without preparing it: the action keys its cache
+ * by that release.
  */
 export async function planLab(opts: SetupOptions = {}): Promise<string> {
-  return chooseRelease(setupContext(opts), opts.release ?? '', () => false);
+  const ctx = setupContext(opts);
+  const spec = readSpec(opts.kernel ?? '');
+  await ctx.step('packages', () => ctx.apt.ensureInstalled(TOOL_PACKAGES));
+  return (await ctx.step('archive', () => ctx.archive.resolve(spec, ctx.hasCompiler))).release;
 }
 
 export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntry> {
   const ctx = setupContext(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const entry = await prepareKernel(ctx, labDir, opts.release ?? '');
+  const entry = await prepareKernel(ctx, labDir, readSpec(opts.kernel ?? ''));
   // Set up through sudo for a runner user, who must read, cache and restore the lab afterwards.
   if (opts.owner) await mustRun(ctx.runner, 'chown', ['-R', `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
   return entry;
 }
 
-/** The release to prepare: `wanted`, or the newest installed headers (installing the meta package when none are) with an image apt can download. */
-async function chooseRelease(ctx: SetupContext, wanted: string, isPrepared: (release: string) => boolean): Promise<string> {
-  const { apt, platform, step } = ctx;
-  if (wanted) {
-    const headers = `linux-headers-${wanted}`;
-    if ((await apt.missing([headers])).length && !(await apt.candidate(headers, true))) {
-      const have = headerReleases(await apt.installedHeaders(platform), platform);
-      throw new UsageError(
-        `--kernel ${wanted}: apt knows no ${headers}; pick a release apt offers (apt-cache search linux-headers-)` +
-          (have.length ? ` or an installed one: ${have.join(', ')}` : ''),
-      );
-    }
-    await step('packages', () => apt.ensureInstalled([...TOOL_PACKAGES, headers]));
-    return wanted;
-  }
-  await step('packages', () => apt.ensureInstalled(TOOL_PACKAGES));
-  let installed = headerReleases(await apt.installedHeaders(platform), platform);
-  if (installed[0] && isPrepared(installed[0])) return installed[0];
-  if (!installed.length) {
-    await step('headers', () => apt.ensureInstalled([platform.headersMeta]));
-    installed = headerReleases(await apt.installedHeaders(platform), platform);
-  }
-  for (const r of installed) {
-    if (await apt.imagePackage(r)) return r;
-  }
-  throw new UsageError(
-    installed.length
-      ? `no kernel image package in apt's sources matches the installed headers (${installed.join(', ')}): ` +
-          `run apt-get update, or install the headers of an available release and pass --kernel`
-      : `${platform.headersMeta} is installed but no linux-headers-*${platform.flavour} package is`,
-  );
+/** Is `program` on this machine's PATH? */
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d !== '' && existsSync(join(d, program)));
 }
 
-async function prepareKernel(ctx: SetupContext, labDir: string, wanted: string): Promise<LabManifestEntry> {
-  const { runner, log, apt, steps, step } = ctx;
+/**
+ * A kernel of `spec` the lab holds already (a line: its newest prepared release, without asking the
+ * archive; name the exact release to move to a newer one), else the archive's choice, downloaded.
+ */
+async function prepareKernel(ctx: SetupContext, labDir: string, spec: KernelSpec): Promise<LabManifestEntry> {
+  const { runner, log, steps, step } = ctx;
   const manifest = readManifest(labDir);
-  const prepared = (r: string) => {
-    const k = manifest.kernels[r];
-    return k && missingFiles(k).length === 0 ? k : undefined;
-  };
-  const release = await chooseRelease(ctx, wanted, (r) => prepared(r) !== undefined);
-  const known = prepared(release);
+  const prepared = Object.values(manifest.kernels)
+    .filter((k) => specMatches(spec, k.release) && missingFiles(k).length === 0)
+    .sort((a, b) => compareReleases(b.release, a.release));
+  let known: LabManifestEntry | undefined = prepared[0];
+  let chosen: KernelPackages | undefined;
+  if (!known) {
+    await step('packages', () => ctx.apt.ensureInstalled(TOOL_PACKAGES));
+    chosen = await step('archive', () => ctx.archive.resolve(spec, ctx.hasCompiler));
+    known = prepared.find((k) => k.release === chosen?.release);
+  }
   if (known) {
     if (known.initFingerprint === initFingerprint()) {
       log(`kernel ${known.release} already prepared in ${labDir}`);
       return known;
     }
-    await step('initramfs', () => buildInitramfs(runner, join(labDir, known.release, 'image'), known.release, known.initrd));
-    const updated = { ...known, initFingerprint: initFingerprint(), steps: [...known.steps, ...steps] };
+    const k = known;
+    await step('initramfs', () => buildInitramfs(runner, join(labDir, k.release, 'image'), k.release, k.initrd));
+    const updated = { ...k, initFingerprint: initFingerprint(), steps: [...k.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
   }
-  const buildDir = `/lib/modules/${release}/build`;
-  if (!existsSync(join(buildDir, 'Makefile'))) {
-    throw new UsageError(`headers of ${release} are installed but ${buildDir}/Makefile is missing; reinstall linux-headers-${release}`);
-  }
+  const pkgs = chosen as KernelPackages;
+  const release = pkgs.release;
+  log(`kernel ${release} (${pkgs.image} ${pkgs.version}${pkgs.compiler ? `, built with ${pkgs.compiler}` : ''}) from Debian's archive`);
 
   const kernelDir = join(labDir, release);
   const imageDir = join(kernelDir, 'image');
-  const image = await step('download image', async () => {
+  const headersRoot = join(kernelDir, 'headers');
+  const debs = await step('download', async () => {
     rmSync(kernelDir, { recursive: true, force: true });
-    mkdirSync(kernelDir, { recursive: true });
-    return apt.downloadImage(release, await apt.installedVersion(`linux-headers-${release}`), kernelDir);
+    return ctx.archive.download(pkgs, join(kernelDir, 'debs'));
   });
-  await step('extract image', async () => {
-    for (const deb of image.debs) {
-      await mustRun(runner, 'dpkg-deb', ['-x', deb, imageDir]);
-      rmSync(deb, { force: true });
+  await step('extract', async () => {
+    for (const deb of debs) {
+      await mustRun(runner, 'dpkg-deb', ['-x', deb, basename(deb).startsWith('linux-image-') ? imageDir : headersRoot]);
     }
+    rmSync(join(kernelDir, 'debs'), { recursive: true, force: true });
   });
+  const buildDir = await step('headers', async () => {
+    const dir = prepareHeadersTree(headersRoot, release);
+    await checkKbuildTools(runner, dir, release);
+    return dir;
+  });
+  // Trixie's image keeps its modules under usr/lib (merged /usr); depmod and modprobe -d look in lib/.
+  if (!existsSync(join(imageDir, 'lib')) && existsSync(join(imageDir, 'usr/lib/modules'))) symlinkSync('usr/lib', join(imageDir, 'lib'));
   const modulesDir = join(imageDir, 'lib/modules', release);
   const bzImage = join(imageDir, 'boot', `vmlinuz-${release}`);
   if (!existsSync(bzImage) || !existsSync(modulesDir)) {
-    throw new UsageError(`${image.name} ${image.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
+    throw new UsageError(`${pkgs.image} ${pkgs.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
   }
 
   const vmlinux = join(kernelDir, 'vmlinux');
@@ -166,9 +175,10 @@ async function prepareKernel(ctx: SetupContext, labDir: string, wanted: string):
     vmlinux,
     initrd,
     buildDir,
-    modulesDir,
-    imagePackage: image.name,
-    imageVersion: image.version,
+    buildTree: headersRoot,
+    modulesDir: realpathSync(modulesDir),
+    imagePackage: pkgs.image,
+    imageVersion: pkgs.version,
     bootMode,
     initFingerprint: initFingerprint(),
     preparedAt: new Date().toISOString(),
@@ -180,14 +190,6 @@ async function prepareKernel(ctx: SetupContext, labDir: string, wanted: string):
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-/** Kernel releases of the installed headers packages, newest first. */
-function headerReleases(installed: string[], platform: Platform): string[] {
-  return installed
-    .filter((p) => p.endsWith(platform.flavour) && /^linux-headers-\d/.test(p))
-    .map((p) => p.slice('linux-headers-'.length))
-    .sort((a, b) => compareReleases(b, a));
 }
 
 function writeManifestEntry(labDir: string, entry: LabManifestEntry): void {
@@ -251,12 +253,7 @@ async function initramfsEntries(runner: CommandRunner, modules: string[]): Promi
   return entries;
 }
 
-/** Debian: linux-image-<r> (signed) or -unsigned; Ubuntu: linux-image-<r> or linux-image-unsigned-<r>. */
-function imagePackageNames(release: string): string[] {
-  return [`linux-image-${release}`, `linux-image-${release}-unsigned`, `linux-image-unsigned-${release}`];
-}
-
-/** apt and dpkg, as the setup uses them. */
+/** The runner's own apt and dpkg: they install the lab's tools only, never a kernel package. */
 class Apt {
   private updated = false;
   constructor(
@@ -275,94 +272,15 @@ class Apt {
     return packages.filter((p) => !installed.has(p));
   }
 
-  async update(): Promise<void> {
-    if (this.updated) return;
-    this.log('apt-get update');
-    await mustRun(this.runner, 'apt-get', ['update', '-q'], { env: APT_ENV });
-    this.updated = true;
-  }
-
   async ensureInstalled(packages: string[]): Promise<void> {
     const missing = await this.missing(packages);
     if (!missing.length) return;
-    await this.update();
+    if (!this.updated) {
+      this.log('apt-get update');
+      await mustRun(this.runner, 'apt-get', ['update', '-q'], { env: APT_ENV });
+      this.updated = true;
+    }
     this.log(`apt-get install ${missing.join(' ')}`);
     await mustRun(this.runner, 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env: APT_ENV });
-  }
-
-  async installedHeaders(platform: Platform): Promise<string[]> {
-    const r = await this.runner.run('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Status}\n', `linux-headers-*${platform.flavour}`]);
-    return r.stdout
-      .split('\n')
-      .filter((l) => l.endsWith(' installed'))
-      .map((l) => l.split(' ')[0]);
-  }
-
-  /** The candidate version apt would download, or '' when apt does not know the package. */
-  async candidate(pkg: string, updateIfUnknown = false): Promise<string> {
-    const v = await this.policy(pkg);
-    if (v || !updateIfUnknown || this.updated) return v;
-    await this.update();
-    return this.policy(pkg);
-  }
-
-  private async policy(pkg: string): Promise<string> {
-    const r = await this.runner.run('apt-cache', ['policy', pkg]);
-    const v = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1] ?? '';
-    return v === '(none)' ? '' : v;
-  }
-
-  async installedVersion(pkg: string): Promise<string> {
-    return (await mustRun(this.runner, 'dpkg-query', ['-W', '-f', '${Version}', pkg])).trim();
-  }
-
-  /**
-   * Downloads the image of `release` (and, on Ubuntu, its modules packages) into `dir`, at the
-   * version of the installed headers so that modules built against them load in the guest.
-   */
-  async downloadImage(release: string, version: string, dir: string): Promise<{ name: string; version: string; debs: string[] }> {
-    const found = await this.imagePackage(release);
-    if (!found) {
-      throw new UsageError(
-        `no kernel image package for ${release} in apt's sources (tried ${imagePackageNames(release).join(', ')}); choose another release with --kernel`,
-      );
-    }
-    const wanted = [found.name];
-    for (const p of [`linux-modules-${release}`, `linux-modules-extra-${release}`]) {
-      if (await this.candidate(p)) wanted.push(p);
-    }
-    // Downloading into a root-owned directory: apt's sandbox user could not write there.
-    const r = await this.runner.run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...wanted.map((p) => `${p}=${version}`)], {
-      env: APT_ENV,
-      cwd: dir,
-    });
-    if (r.code !== 0) {
-      throw new UsageError(
-        `cannot download ${wanted.join(', ')} at version ${version}, the version of the installed linux-headers-${release} ` +
-          `(apt offers ${found.version}): upgrade the headers (apt-get install linux-headers-${release}) or choose another release with --kernel ` +
-          `(${r.stderr.trim().split('\n').at(-1)})`,
-      );
-    }
-    found.version = version;
-    const debs = readdirSync(dir)
-      .filter((f) => f.endsWith('.deb'))
-      .map((f) => join(dir, f));
-    return { ...found, debs };
-  }
-
-  /** The image package of `release` apt can download (updating the lists once if none is known). */
-  async imagePackage(release: string): Promise<{ name: string; version: string } | null> {
-    const found = await this.firstKnown(imagePackageNames(release));
-    if (found || this.updated) return found;
-    await this.update();
-    return this.firstKnown(imagePackageNames(release));
-  }
-
-  private async firstKnown(names: string[]): Promise<{ name: string; version: string } | null> {
-    for (const name of names) {
-      const version = await this.candidate(name);
-      if (version) return { name, version };
-    }
-    return null;
   }
 }

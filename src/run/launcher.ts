@@ -25,8 +25,15 @@ export interface TargetOutcome {
   accel?: AccelUsed;
 }
 
+/** The target kernel as a build sees it: its Kbuild dir, and the tree that dir's links and includes point into. */
+export interface TargetKernel {
+  release: string;
+  buildDir: string;
+  buildTree?: string;
+}
+
 export interface TargetRunner {
-  kernel: { release: string; buildDir: string };
+  kernel: TargetKernel;
   describe(): string;
   /** `shares`: host folders the job needs besides outDir (the tree, the module, a preset's program); a VM shows it nothing else. */
   run(jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome>;
@@ -67,7 +74,7 @@ function cap(text: string, max = 64 * 1024): string {
 }
 
 export class VmTargetRunner implements TargetRunner {
-  readonly kernel: { release: string; buildDir: string };
+  readonly kernel: TargetKernel;
   private chosen?: AccelUsed;
 
   constructor(
@@ -75,7 +82,7 @@ export class VmTargetRunner implements TargetRunner {
     private readonly launch: Pick<LaunchPlan, 'timeoutMinutes' | 'vm'>,
     private readonly opts: RunnerOptions,
   ) {
-    this.kernel = { release: lab.release, buildDir: lab.buildDir };
+    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
   }
 
   /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
@@ -181,7 +188,7 @@ export function hostBuildDir(release: string): string {
 }
 
 export class HostTargetRunner implements TargetRunner {
-  readonly kernel: { release: string; buildDir: string };
+  readonly kernel: TargetKernel;
 
   constructor(
     private readonly opts: RunnerOptions,

@@ -1,6 +1,6 @@
 // One side of a run (base or PR): build the module from its source tree, run the kernel-side
 // job on the target (this machine, or a VM booted for it), then analyze what it traced.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
@@ -12,7 +12,7 @@ import type { PairSpec } from '../core/model.js';
 import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
-import type { TargetRunner } from './launcher.js';
+import type { TargetKernel, TargetRunner } from './launcher.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
 export interface SideSource {
@@ -96,6 +96,17 @@ function filesMatching(dir: string, re: RegExp): string[] {
     .map((f) => join(dir, f));
 }
 
+/**
+ * What the module build reads of the kernel: the lab's extracted headers tree as a whole (its
+ * Makefile includes the -common tree, its scripts link into the kbuild tools), by the path the
+ * Makefile names and by its real path when a link lies on the way.
+ */
+export function kernelReadable(kernel: TargetKernel): string[] {
+  const tree = kernel.buildTree ?? kernel.buildDir;
+  const real = existsSync(tree) ? realpathSync(tree) : tree;
+  return real === tree ? [tree] : [tree, real];
+}
+
 export async function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> {
   const run: SideRun = { side: source.side, ref: source.ref, sha: source.sha, status: 'ok', timings: {} };
   mkdirSync(ctx.outDir, { recursive: true });
@@ -108,7 +119,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     };
   }
 
-  const folders = { writable: [source.dir, ...(ctx.plan.build.writable ?? [])], readable: [ctx.runner.kernel.buildDir] };
+  const folders = { writable: [source.dir, ...(ctx.plan.build.writable ?? [])], readable: kernelReadable(ctx.runner.kernel) };
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);

@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';
+import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 
 export type Mode = 'full' | 'collect' | 'report';
 export type InconclusiveConclusion = 'fail' | 'neutral';
@@ -99,6 +100,13 @@ function regex(read: InputReader, name: string): string {
   return raw;
 }
 
+/** vm-kernel: a Debian kernel line or an exact release ('' is the default line). */
+function readKernel(read: InputReader, name: 'vm-kernel'): string {
+  const raw = readText(read, name);
+  if (parseKernelSpec(raw) === null) throw new InputError(name, raw, KERNEL_SPEC_HINT);
+  return raw;
+}
+
 /** stop-signal may be written `int`, `SIGINT` or `sigint`. */
 function signalSpelling(read: InputReader): InputReader {
   return (name) => {
@@ -164,7 +172,7 @@ export function parseSettings(read: InputReader): Settings {
     allowForkCode: readBool(read, 'allow-fork-code'),
     approvalLabel: readText(read, 'approval-label'),
     vm: {
-      kernel: readText(read, 'vm-kernel'),
+      kernel: readKernel(read, 'vm-kernel'),
       memoryMb: readNumber(read, 'vm-memory'),
       cpus: readNumber(read, 'vm-cpus'),
       bootTimeoutSeconds: readNumber(read, 'boot-timeout'),

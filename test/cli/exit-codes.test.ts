@@ -79,13 +79,13 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['lab', 'setup', '--bogus'], 'lab setup: unknown option --bogus (known: --kernel, --dir, --owner, --json)'],
     [['target', 'run', '--bogus'], 'target run: unknown option --bogus (known: --job)'],
     [['target', 'cleanup', '--bogus', 'x'], 'target cleanup: unknown option --bogus (known: --state)'],
-    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --keep)'],
+    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --keep)'],
     [['compare', 'a.json', 'b.json', '--fail-on'], 'compare: --fail-on needs a value (write --fail-on=VALUE for a value that starts with a dash)'],
     [['compare', 'a.json', 'b.json', '--json=yes'], 'compare: --json takes no value'],
     [['lab', 'plan', 'extra'], 'lab plan: unexpected argument "extra" (it takes options only)'],
     [['target', 'run'], 'target run: --job FILE is required (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
     [['target', 'bogus'], 'target: unknown subcommand "bogus" (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
-    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel RELEASE] [--dir DIR] [--owner UID:GID] [--json]'],
+    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]'],
   ])('%j', (args, message) => {
     expect(cli(args)).toEqual({ code: 64, stdout: '', stderr: `alloc-balance: ${message}\n` });
   });

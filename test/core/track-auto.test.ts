@@ -65,3 +65,28 @@ describe('track: auto, recorded', () => {
     expect(slab.callers.filter((c) => c.inModule === true && c !== site).every((c) => c.allocs === c.frees)).toBe(true);
   });
 });
+
+describe('track: auto on the imports of 5.10 and 6.12', () => {
+  // `nm -u` of demo/leak-shapes built with every shape against Debian's 5.10.0-46 and 6.12.118+deb12 headers.
+  const families = (file: string) => autoTrack(imports(readFileSync(`test/data/${file}`, 'utf8'))).pairs.map((p) => [p.alloc, ...(p.moreAllocs ?? [])]);
+
+  test("5.10's kmem_cache_alloc_trace is kmalloc; its page and vmalloc allocators keep their names", () => {
+    expect(families('leak-shapes-all-5.10.imports.txt')).toEqual([
+      ['kmalloc', 'kmem_cache_alloc', 'kasprintf'],
+      ['vzalloc'],
+      ['__get_free_pages'],
+      ['ioremap'],
+      ['request_threaded_irq'],
+    ]);
+  });
+
+  test("6.12's _noprof allocators: __kmalloc_cache_noprof is kmalloc, vzalloc_noprof and get_free_pages_noprof are probed by their own name", () => {
+    expect(families('leak-shapes-all-6.12.imports.txt')).toEqual([
+      ['kmalloc', 'kmem_cache_alloc', 'kasprintf'],
+      ['vzalloc_noprof'],
+      ['get_free_pages_noprof'],
+      ['ioremap'],
+      ['request_threaded_irq'],
+    ]);
+  });
+});

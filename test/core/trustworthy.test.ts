@@ -8,7 +8,7 @@ import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { compare } from '../../src/core/compare.js';
 import { leakedBytesPerCycle } from '../../src/core/leak-rate.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { deferredObject } from '../../src/core/trace-protocol.js';
+import { deferredObject, isHashedPointer, weakPointerHash } from '../../src/core/trace-protocol.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { parseKprobeProfile } from '../../src/core/kprobe-profile.js';
 import { commonAlignment, kmallocSize } from '../../src/core/slab-check.js';
@@ -69,6 +69,26 @@ describe('deferredObject', () => {
     expect(deferredObject('head=0xffff8880057a4610 func=0xffff8880057a4600')).toBe('0xffff8880057a4600');
     expect(deferredObject('head=0x0 func=0x0')).toBe('');
     expect(deferredObject('ptr=0x1')).toBe('');
+  });
+
+  it('on a kernel before 5.12 (hashed trace pointers, debug_boot_weak_hash) matches the raw object to its printed hash', () => {
+    // hash_long(0xffff8880057a4600, 32), as the kernel's hash_64_generic computes it.
+    expect(weakPointerHash('0xffff8880057a4600')).toBe('0x77bff6c6');
+    expect(isHashedPointer('0000000077bff6c6')).toBe(true);
+    for (const raw of ['ffff8880057a4600', '0000000000000000', '0000000000000010', '0xffff8880057a4600']) expect(isHashedPointer(raw)).toBe(false);
+    const trace = [
+      '          insmod-90      [000] ....     5.100000: tracing_mark_write: alloc-balance cycle=1 start',
+      '          cat-95      [000] ....     5.200000: kmalloc: call_site=kni_like_open+0x20/0x80 [kni_like] ptr=0000000077bff6c6 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL',
+      '          cat-95      [000] ....     5.300000: rcu: (kvfree_call_rcu+0x0/0x3a0) head=0xffff8880057a4610 func=0x10',
+      // kasprintf: its own kmalloc (a kernel call site), its return probe (raw), the module's kfree (hashed).
+      '          cat-95      [000] ....     5.310000: kmalloc: call_site=kvasprintf+0x5a/0x90 ptr=00000000d1aab7fb bytes_req=12 bytes_alloc=16 gfp_flags=GFP_KERNEL',
+      '          cat-95      [000] ....     5.320000: alloc_ret: (kni_like_open+0x40/0x80 [kni_like] <- kasprintf) ret=0xffff888005123400',
+      '          cat-95      [000] ....     5.330000: kfree: call_site=kni_like_release+0x10/0x30 [kni_like] ptr=00000000d1aab7fb',
+      '          insmod-90      [000] ....     5.400000: tracing_mark_write: alloc-balance cycle=1 end',
+    ].join('\n');
+    const p = analyzeText(trace, { pairs: [{ alloc: 'kmalloc', free: 'kfree', moreFrees: ['kvfree_call_rcu'] }], moduleMap: new ModuleMap('kni_like') })
+      .pairs[0];
+    expect(p.module).toEqual({ allocs: 1, frees: 1, outstanding: 0 });
   });
 });
 

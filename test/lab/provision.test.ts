@@ -115,7 +115,7 @@ describe('the lab directories of the action', () => {
 describe('the cache key', () => {
   test('names the release, the initramfs fingerprint and the lab format', () => {
     expect(LAB_FORMAT).toBe(1);
-    expect(labCacheKey('9.9.0-77-test', FP)).toBe(`alloc-balance-lab-v1-9.9.0-77-test-${FP}`);
+    expect(labCacheKey('9.9.0-77-test', FP)).toBe(`alloc-balance-lab-v1.2-9.9.0-77-test-${FP}`);
   });
   test('changes with the release and with the fingerprint', () => {
     const keys = new Set([labCacheKey('9.9.0-77-test', FP), labCacheKey('9.9.0-78-test', FP), labCacheKey('9.9.0-77-test', 'other')]);
@@ -245,13 +245,13 @@ describe('provisionLab', () => {
   test('cache miss: restore under the planned key, set up, save under it', async () => {
     const f = fake({ planned: '9.9.0-77-test', cache: { available: true } });
     await provisionLab('', f.io);
-    const key = `alloc-balance-lab-v1-9.9.0-77-test-${FP}`;
+    const key = `alloc-balance-lab-v1.2-9.9.0-77-test-${FP}`;
     expect(f.cacheCalls).toEqual([`restore /tc/lab ${key}`, `save /tc/lab ${key}`]);
     expect(f.lines).toContainEqual(expect.stringMatching(new RegExp(`^Actions cache: saved ${key} \\([\\d.]+ s\\)$`)));
   });
 
   test('cache hit: restored, the set-up still runs (apt packages, headers) and finds it prepared; nothing saved', async () => {
-    const key = `alloc-balance-lab-v1-9.9.0-77-test-${FP}`;
+    const key = `alloc-balance-lab-v1.2-9.9.0-77-test-${FP}`;
     const f = fake({ planned: '9.9.0-77-test', cache: { available: true, has: [key] } });
     await provisionLab('', f.io);
     expect(f.cacheCalls).toEqual([`restore /tc/lab ${key}`]);

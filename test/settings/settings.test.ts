@@ -33,6 +33,15 @@ describe('parseSettings', () => {
     ]);
   });
 
+  it('vm-kernel: a Debian line or an exact release; anything else names the input and what it takes', () => {
+    expect(parseSettings(reader({ workload: 'x', 'vm-kernel': '5.10' })).vm.kernel).toBe('5.10');
+    expect(parseSettings(reader({ workload: 'x', 'vm-kernel': '6.12.118+deb12-amd64' })).vm.kernel).toBe('6.12.118+deb12-amd64');
+    expect(parseSettings(reader({ workload: 'x' })).vm.kernel).toBe('');
+    expect(() => parseSettings(reader({ workload: 'x', 'vm-kernel': '6.8.0-45-generic' }))).toThrow(
+      'input "vm-kernel": "6.8.0-45-generic" is not valid; expected a Debian kernel line (5.10, 6.1, 6.12) or an exact release',
+    );
+  });
+
   it('accepts signal names with or without SIG', () => {
     expect(parseSettings(reader({ workload: 'x', 'stop-signal': 'int' })).workload.stopSignal).toBe('SIGINT');
   });

@@ -1,0 +1,65 @@
+// The bundled action on Debian's 5.10 and 6.12 (vm-kernel), the kernels around the default 6.1:
+// their allocator names (5.10's kmem_cache_alloc_trace, 6.12's _noprof allocators), their kmem
+// events (kmalloc_node merged into kmalloc in 6.2) and kfree_rcu's kvfree_call_rcu (its second
+// argument an offset up to 6.2, the object from 6.3). Needs `lab setup --kernel 5.10` and
+// `--kernel 6.12` in the lab (ALLOC_BALANCE_LAB, or the system lab).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
+import { releaseLine } from '../../src/lab/kernel-spec.js';
+import { findLabKernel, LAB_DIR_ENV } from '../../src/lab/lab-kernel.js';
+import { ROOT, assertActionReady, runAction } from './action-harness.js';
+
+const KERNELS = ['5.10', '6.12'];
+let work: string;
+let repo: string;
+let shas: string[];
+
+beforeAll(() => {
+  for (const k of KERNELS) findLabKernel(k);
+  assertActionReady();
+  work = mkdtempSync(join(tmpdir(), 'ab-kernels-'));
+  repo = join(work, 'repo');
+  shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, ['-DKFREE_RCU', '-DKFREE_RCU -DLEAK_ITEM']);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe.each(KERNELS)('Linux %s', (kernel) => {
+  test('base frees with kfree_rcu and balances; the PR forgets kmem_cache_free: fail at shape_take_item, 1/cycle', () => {
+    const dir = join(work, kernel);
+    const lab = process.env[LAB_DIR_ENV];
+    const r = runAction({
+      dir,
+      workspace: repo,
+      env: lab ? { [LAB_DIR_ENV]: lab } : {},
+      inputs: {
+        target: 'vm',
+        'vm-kernel': kernel,
+        workload: SHAPES_WORKLOAD,
+        'ready-pattern': '^ready',
+        hold: '0.3',
+        cycles: '3',
+        'output-dir': join(dir, 'out'),
+        'github-token': '',
+        'base-ref': shas[0],
+        'head-ref': shas[1],
+      },
+    });
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const report = r.report!;
+    expect(releaseLine(report.runner.kernel)).toBe(kernel);
+    expect(report.comparison.headline).toBe('❌ fail: PR leaks 1 object/cycle at shape_take_item (base 0)');
+    expect(report.pairs).toEqual(['kmalloc:kfree']);
+    for (const side of [report.base, report.pr]) {
+      expect(side.status).toBe('ok');
+      expect(side.analysis?.lostEvents).toBe(0);
+    }
+    expect(report.base.analysis?.pairs.map((p) => p.leakedPerCycle)).toEqual([0]);
+    expect(report.comparison.rows.find((x) => x.caller === 'shape_take_item')?.pr?.growth).toEqual([1, 2, 3]);
+  });
+});
