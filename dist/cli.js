@@ -39317,7 +39317,6 @@ var init_run = __esm({
     "use strict";
     init_bundle_paths();
     init_errors();
-    init_lab_kernel();
     init_setup();
     init_text();
     init_cancellation();

@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { cliPath } from '../bundle-paths.js';
 import { UsageError } from '../errors.js';
 import type { ChangeUnderTest } from '../github/event.js';
-import { findLabKernel } from '../lab/lab-kernel.js';
 import { setupLab } from '../lab/setup.js';
 import { renderText } from '../report/text.js';
 import { cancelOnSignals } from '../run/cancellation.js';

@@ -1,8 +1,7 @@
 // `lab plan` (the release a set-up would prepare, after installing the tools) and a set-up
 // through sudo handing the lab to the calling user: setupLab/planLab over a recorded apt, the
 // runner's (dpkg-query, apt-get install) and the private one reading Debian's archive.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { CommandRunner } from '../../src/lab/command.js';
