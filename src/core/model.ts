@@ -2,6 +2,8 @@
 // an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
 // report the action writes, and both are read back by `compare` and by the `report` mode.
 
+import type { ErrorPathFinding, ErrorPaths } from './error-paths.js';
+
 /** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
 export interface PairSpec {
   alloc: string;
@@ -163,6 +165,8 @@ export interface Comparison {
   rows: ComparisonRow[];
   base: { complete: boolean; lostEvents: number; cycles: number };
   pr: { complete: boolean; lostEvents: number; cycles: number };
+  /** The PR's error-path leaks the base does not have (each also in reasons). */
+  errorPaths?: ErrorPathFinding[];
 }
 
 /** How one side (base or PR) went on the target, before any analysis. */
@@ -203,6 +207,8 @@ export interface SideRun {
   notes?: string[];
   /** target: vm: the accelerator the side's VM ran under (absent on target: host and in older reports). */
   accel?: AccelUsed;
+  /** The error-path sweep (input `error-paths`): what each call site's injected failure left. */
+  errorPaths?: ErrorPaths;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

@@ -26,6 +26,7 @@ import { findTracefs, Tracefs } from './tracefs.js';
 import { machineUndo } from './undo-executor.js';
 import { UndoLog } from './undo.js';
 import { runCycle, WorkloadFailure } from './workload.js';
+import { runErrorSweep, SWEEP_RECORD } from './error-sweep.js';
 
 /** A run that ended with a status other than ok, with what explains it. */
 class RunFailure extends Error {
@@ -319,7 +320,20 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   }
   status.timings.collect = seconds(tc);
 
-  // 7. Restore every change (module, tracing, hugepages, workload, lock).
+  // 7. The error-path sweep: after the normal run's trace and dmesg, so that neither holds it.
+  if (job.sweep && tfs && setup && status.status === 'ok' && !abort.aborted) {
+    try {
+      const sweep = await runErrorSweep({ ...job, sweep: job.sweep }, { tfs, setup, outDir, status, undo, abort, log });
+      status.files.push(SWEEP_RECORD, ...sweep.sites.map((s) => s.dir));
+      if (sweep.skipped) status.notes.push(`error paths: ${sweep.skipped}`);
+    } catch (e) {
+      const why = e instanceof RunAborted ? e.message : `internal error: ${(e as Error).message}`;
+      status.notes.push(`error paths: the sweep stopped: ${why}`);
+      if (e instanceof RunAborted) fail(e.why === 'timeout' ? 'timeout' : 'cancelled', e.message);
+    }
+  }
+
+  // 8. Restore every change (module, tracing, hugepages, workload, lock).
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
   status.timings.total = seconds(started);

@@ -1,6 +1,7 @@
 // The comparison as GitHub markdown: the one-line verdict, the balance table, then the
 // details collapsed. Kept under a size limit (a PR comment holds 65,536 characters): details go
 // first, then call-site rows, never the verdict.
+import { errorPathsMarkdown, type SweepSides } from './error-paths.js';
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
@@ -23,6 +24,8 @@ export interface MarkdownOptions {
   context?: string;
   /** Under the verdict of an inconclusive run: what to do about it (never cut). */
   whatToDo?: string;
+  /** The error-path sweeps of the sides. */
+  errorPaths?: SweepSides;
 }
 
 export function escapeCell(text: string): string {
@@ -157,6 +160,7 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
   ];
   const rows = c.rows;
   const blocks = [
+    errorPathsMarkdown(c, opts.errorPaths ?? {}),
     growthBlock(c),
     objectsBlock('PR', opts.pr?.pairs ?? [], opts.source),
     objectsBlock('base', opts.base?.pairs ?? []),

@@ -80,6 +80,7 @@ function section(report: RunReport, title: string, limit: number, opts: CommentO
       source: headSource(report, serverUrl),
       context: contextLine(report, opts),
       whatToDo: whatToDoMarkdown(report),
+      errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths },
     }) + logs
   );
 }

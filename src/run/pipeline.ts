@@ -69,7 +69,7 @@ export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void },
+  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & { onUndoFile?: (file: string) => void },
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
@@ -101,6 +101,7 @@ export async function measure(
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
+      onTempDir: io.onTempDir,
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);

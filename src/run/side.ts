@@ -13,6 +13,7 @@ import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetRunner } from './launcher.js';
+import { buildHelper, readErrorPaths, sweepJob } from './error-paths.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
 export interface SideSource {
@@ -32,6 +33,8 @@ export interface SideContext {
   log: (line: string) => void;
   /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
   onUndoFile?: (file: string) => void;
+  /** Told each temporary folder as it is made (the error-path helper's build). */
+  onTempDir?: (dir: string) => void;
   /** How the build's sandbox starts here (default: probed once). */
   sandbox?: SandboxLauncher;
 }
@@ -150,13 +153,23 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   } else track = ctx.plan.track;
 
   const job = targetJob(ctx, module, moduleDir, track);
+  let symbolsText = '';
+  if (ctx.plan.errorPaths === 'auto') {
+    try {
+      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      symbolsText = await moduleSymbols(module.path);
+      job.sweep = sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir);
+    } catch (e) {
+      run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
+    }
+  }
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
-  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? [])];
+  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? []), ...(job.sweep ? [dirname(job.sweep.helperPath)] : [])];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = seconds(started);
@@ -175,7 +188,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run.timings.unload = status.timings.unload;
   run.artifacts = status.files.map((f) => join(ctx.outDir, f));
-  if (status.notes.length > 0) run.notes = status.notes;
+  if (status.notes.length > 0) run.notes = [...(run.notes ?? []), ...status.notes];
 
   const trace = join(ctx.outDir, 'trace.txt');
   if (existsSync(trace) && status.status !== 'load-failed') {
@@ -193,6 +206,16 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
       moduleMap: map,
     });
     await locateCallers(run.analysis, map, module.path, source.dir);
+    if (job.sweep) {
+      const errorPaths = await readErrorPaths(ctx.outDir, {
+        ko: module.path,
+        moduleName: module.name,
+        symbolsText,
+        pairs: status.tracing?.track ?? track,
+        root: source.dir,
+      });
+      if (errorPaths) run.errorPaths = errorPaths;
+    }
     run.timings.analysis = seconds(analyzed);
   }
   return run;
