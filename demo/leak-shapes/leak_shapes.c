@@ -79,9 +79,15 @@ static noinline struct shape_item *shape_take_other(void)
  * context when a later allocation fails, LEAK_UNWIND_HELPER the label a helper made,
  * LEAK_UNWIND_NAME the name when either of two later allocations fails.
  */
+static unsigned int labels_made;
+
 static noinline char *shape_make_label(void)
 {
-	return kasprintf(GFP_KERNEL, "open-%u", opens);
+	char *label = kasprintf(GFP_KERNEL, "open-%u", opens);
+
+	if (label)
+		labels_made++;
+	return label;
 }
 
 static int leak_shapes_open(struct inode *inode, struct file *file)
@@ -208,10 +214,27 @@ static int leak_shapes_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+#if defined(ERROR_PATHS)
+/* No command is known; LEAK_IOCTL keeps a buffer per call. The workload never calls it. */
+static long leak_shapes_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+#if defined(LEAK_IOCTL)
+	void *scratch = kmalloc(64, GFP_KERNEL);
+
+	if (scratch)
+		memset(scratch, 0, 64);
+#endif
+	return -ENOTTY;
+}
+#endif
+
 static const struct file_operations leak_shapes_fops = {
 	.owner = THIS_MODULE,
 	.open = leak_shapes_open,
 	.release = leak_shapes_release,
+#if defined(ERROR_PATHS)
+	.unlocked_ioctl = leak_shapes_ioctl,
+#endif
 };
 
 static struct miscdevice leak_shapes_dev = {

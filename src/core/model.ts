@@ -2,6 +2,7 @@
 // an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
 // report the action writes, and both are read back by `compare` and by the `report` mode.
 
+import type { ChangedCode } from './changed-code.js';
 import type { ErrorPathFinding, ErrorPaths } from './error-paths.js';
 
 /** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
@@ -209,6 +210,8 @@ export interface SideRun {
   accel?: AccelUsed;
   /** The error-path sweep (input `error-paths`): what each call site's injected failure left. */
   errorPaths?: ErrorPaths;
+  /** PR side: the module functions the PR changed, and how often each ran. */
+  changed?: ChangedCode;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

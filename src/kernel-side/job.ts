@@ -83,6 +83,8 @@ export interface TargetJob {
   tracing?: boolean;
   background?: TargetBackground;
   sweep?: TargetSweep;
+  /** Module functions whose calls are counted (the ones the PR changed). */
+  countCalls?: string[];
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
@@ -239,6 +241,11 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
       }
     }
     job.background = background;
+  }
+  if (j.countCalls !== undefined) {
+    const list = j.countCalls;
+    if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail('countCalls', 'a list of function names', list);
+    job.countCalls = list as string[];
   }
   if (j.sweep !== undefined) {
     const s = r.object(j, 'sweep', 'sweep');

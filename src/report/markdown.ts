@@ -24,6 +24,8 @@ export interface MarkdownOptions {
   context?: string;
   /** Under the verdict of an inconclusive run: what to do about it (never cut). */
   whatToDo?: string;
+  /** The PR's changed functions and their calls, a line under the verdict. */
+  changed?: string;
   /** The error-path sweeps of the sides. */
   errorPaths?: SweepSides;
 }
@@ -156,6 +158,7 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     ...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']),
     `**${c.headline}**`,
     '',
+    ...(opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ''] : []),
     ...(opts.whatToDo ? [opts.whatToDo, ''] : []),
   ];
   const rows = c.rows;

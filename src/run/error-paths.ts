@@ -106,7 +106,8 @@ export async function readErrorPaths(
     result.sites.push(site);
     const trace = join(outDir, run.dir, 'trace.txt');
     if (!existsSync(trace)) continue;
-    const sections = run.loaded && run.sections && Object.keys(run.sections).length > 0 ? run.sections : sectionsFromSymbols(symbols, run.symbols ?? []);
+    // sysfs while the module was loaded; the helper's lines for what sysfs lacked (a failed init, freed init text).
+    const sections = { ...sectionsFromSymbols(symbols, run.symbols ?? []), ...(run.sections ?? {}) };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
     const profile = join(outDir, run.dir, 'kprobe-profile.txt');
     const analysis = await analyzeTraces({

@@ -1,5 +1,6 @@
 // The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
+import { applyChangedCode } from '../core/changed-code.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,6 +77,7 @@ export async function measure(
   const id = runId();
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
+  let baseModule: string | undefined;
   for (const source of [sources.base, sources.pr]) {
     if (io.signal?.aborted) {
       sides[source.side] = {
@@ -102,13 +104,14 @@ export async function measure(
       log: io.log,
       onUndoFile: io.onUndoFile,
       onTempDir: io.onTempDir,
+      ...(source.side === 'base' ? { onBuilt: (ko: string) => (baseModule = ko) } : baseModule ? { changedFrom: baseModule } : {}),
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
   }
-  const comparison = decideVerdict(sides.base, sides.pr, settings.failOn, compare);
+  const comparison = applyChangedCode(decideVerdict(sides.base, sides.pr, settings.failOn, compare), sides.pr.changed, settings.requireChangedCode);
   return { base: sides.base, pr: sides.pr, comparison };
 }
 

@@ -14,6 +14,9 @@ import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetRunner } from './launcher.js';
 import { buildHelper, readErrorPaths, sweepJob } from './error-paths.js';
+import { changedCalls, findChangedFunctions } from './changed-code.js';
+import { entrySymbols } from '../core/changed-code.js';
+import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
 export interface SideSource {
@@ -33,6 +36,10 @@ export interface SideContext {
   log: (line: string) => void;
   /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
   onUndoFile?: (file: string) => void;
+  /** PR side: the base build's .ko, to find the functions the PR changed and count their calls. */
+  changedFrom?: string;
+  /** Told the built .ko (the base's is the PR side's changedFrom). */
+  onBuilt?: (ko: string) => void;
   /** Told each temporary folder as it is made (the error-path helper's build). */
   onTempDir?: (dir: string) => void;
   /** How the build's sandbox starts here (default: probed once). */
@@ -152,7 +159,22 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
 
+  ctx.onBuilt?.(module.path);
   const job = targetJob(ctx, module, moduleDir, track);
+  let changed: string[] | null = null;
+  let counted: string[] = [];
+  if (ctx.changedFrom) {
+    try {
+      changed = await findChangedFunctions(ctx.changedFrom, module.path);
+      counted = entrySymbols(
+        changed,
+        parseNm(await moduleSymbols(module.path)).map((s) => s.name),
+      );
+      if (counted.length > 0) job.countCalls = counted;
+    } catch (e) {
+      run.notes = [...(run.notes ?? []), `changed code: not found: ${(e as Error).message.split('\n')[0]}`];
+    }
+  }
   let symbolsText = '';
   if (ctx.plan.errorPaths === 'auto') {
     try {
@@ -175,6 +197,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
+  if (changed && status) run.changed = changedCalls(changed, status.calls);
   if (outcome.failure) {
     return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }

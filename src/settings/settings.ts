@@ -79,6 +79,8 @@ export interface Settings {
   canary: boolean;
   /** The error-path sweep after each side's cycles (auto: when it fits the sweep's bound). */
   errorPaths: 'auto' | 'off';
+  /** A changed module function that never ran makes a pass inconclusive. */
+  requireChangedCode: boolean;
 }
 
 export type { InputReader } from './inputs.js';
@@ -175,6 +177,7 @@ export function parseSettings(read: InputReader): Settings {
     dpdk: preset === 'dpdk-kni' && mode !== 'report' ? parseDpdkKniOptions(read, target) : null,
     canary: readBool(read, 'canary'),
     errorPaths: readChoice(read, 'error-paths'),
+    requireChangedCode: readBool(read, 'require-changed-code'),
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');

@@ -17,6 +17,7 @@ const VARIANTS = [
   '-DERROR_PATHS -DLEAK_UNWIND_NAME',
   '-DERROR_PATHS -DLEAK_INIT_UNWIND',
   '-DERROR_PATHS -DKFREE_RCU',
+  '-DERROR_PATHS -DLEAK_IOCTL',
 ] as const;
 let work: string;
 let repo: string;
@@ -71,6 +72,9 @@ describe('error-paths: auto on the leak_shapes module', () => {
     for (const side of [r.report!.base, r.report!.pr]) expect(side.errorPaths?.skipped).toBeUndefined();
     expect(r.report!.base.errorPaths!.sites.every((s) => s.leaks.length === 0)).toBe(true);
     expect(r.report!.base.errorPaths!.sites.filter((s) => s.injected).length).toBeGreaterThanOrEqual(5);
+    const [open] = r.report!.pr.changed!.functions;
+    expect(open.name).toBe('leak_shapes_open');
+    expect(open.calls).toBeGreaterThanOrEqual(2);
   });
 
   test('the goto unwind no longer frees the label a helper made: fail, naming the helper as the leaked site', () => {
@@ -111,5 +115,13 @@ describe('error-paths: auto on the leak_shapes module', () => {
       expect(side.errorPaths!.sites.every((s) => s.injected)).toBe(true);
     }
     expect(r.report!.comparison.errorPaths).toBeUndefined();
+  });
+
+  test('a PR that makes the ioctl handler leak while the workload only opens and closes: pass, naming the changed function that never ran', () => {
+    const r = run('ioctl', '-DERROR_PATHS -DLEAK_IOCTL');
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    expect(r.report!.pr.changed).toEqual({ functions: [{ name: 'leak_shapes_ioctl', calls: 0 }] });
+    expect(r.report!.comparison.headline).toMatch(/ — but the changed function leak_shapes_ioctl never ran$/);
+    expect(r.summary).toContain('Changed: leak_shapes_ioctl (never ran)');
   });
 });
