@@ -34,9 +34,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -858,8 +858,8 @@ var init_module_map = __esm({
 
 // src/core/trace-targets.ts
 function ownCopy(s2) {
-  const key = { [s2]: true };
-  return Object.keys(key)[0];
+  const key2 = { [s2]: true };
+  return Object.keys(key2)[0];
 }
 var MAX_TAILS;
 var init_trace_targets = __esm({
@@ -1926,19 +1926,19 @@ function parseBufferStats(text2) {
     const line = raw.trim();
     const colon = line.indexOf(":");
     if (colon < 0) continue;
-    const key = line.slice(0, colon).trim();
+    const key2 = line.slice(0, colon).trim();
     const value = Number(line.slice(colon + 1).trim());
     if (!Number.isFinite(value)) continue;
-    if (key === "entries") {
+    if (key2 === "entries") {
       stats.cpus++;
       recognized++;
-    } else if (key === "overrun") {
+    } else if (key2 === "overrun") {
       stats.overrun += value;
       recognized++;
-    } else if (key === "dropped events") {
+    } else if (key2 === "dropped events") {
       stats.dropped += value;
       recognized++;
-    } else if (key === "commit overrun" || key === "read events" || key === "bytes") {
+    } else if (key2 === "commit overrun" || key2 === "read events" || key2 === "bytes") {
       recognized++;
     }
   }
@@ -2192,6 +2192,202 @@ var init_analyze_traces = __esm({
   }
 });
 
+// src/core/error-paths.ts
+function sweepSites(analysis) {
+  const sites = /* @__PURE__ */ new Set();
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    for (const c of p.callers) if (c.inModule === true && c.allocs > 0 && SITE.test(c.caller)) sites.add(c.caller);
+  }
+  return [...sites].sort();
+}
+function sweepBound(sites, perSiteSeconds) {
+  const estimateSeconds = Math.round(sites * perSiteSeconds * 10) / 10;
+  if (sites === 0) return { estimateSeconds, skipped: "no allocation call site of the module was seen in the cycles" };
+  if (sites > SWEEP_MAX_SITES) {
+    return { estimateSeconds, skipped: `the module has ${sites} allocation call sites, more than the ${SWEEP_MAX_SITES} error-paths: auto sweeps` };
+  }
+  if (estimateSeconds > SWEEP_BUDGET_SECONDS) {
+    return {
+      estimateSeconds,
+      skipped: `${sites} sites \xD7 ${perSiteSeconds.toFixed(1)} s (one load, cycle and unload) \u2248 ${estimateSeconds} s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows`
+    };
+  }
+  return { estimateSeconds, skipped: null };
+}
+function sweepLeaks(analysis) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    for (const c of p.callers) {
+      if (c.inModule !== true || c.outstanding <= 0) continue;
+      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+    }
+  }
+  return out;
+}
+function siteName(caller, location) {
+  const fn = callerKey(caller);
+  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
+  return line ? `${fn}:${line}` : fn;
+}
+function allocatorInLine(line) {
+  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
+    line
+  );
+  return m?.[1];
+}
+function findingText(site, leak) {
+  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
+  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
+  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+}
+function findingKey(site, leak) {
+  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+}
+function newErrorPathLeaks(base2, pr, any = false) {
+  if (!pr || pr.skipped) return [];
+  const baseCount = /* @__PURE__ */ new Map();
+  if (!any && base2 && !base2.skipped) {
+    for (const s2 of base2.sites) {
+      if (s2.incomplete) continue;
+      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
+    }
+  }
+  const out = [];
+  for (const s2 of pr.sites) {
+    if (s2.incomplete) continue;
+    for (const l of s2.leaks) {
+      const key2 = findingKey(s2.site, l);
+      const had = baseCount.get(key2) ?? 0;
+      if (l.count <= had) {
+        baseCount.set(key2, had - l.count);
+        continue;
+      }
+      const leak = had > 0 ? { ...l, count: l.count - had } : l;
+      out.push({
+        site: s2.site,
+        ...s2.location ? { siteLocation: s2.location } : {},
+        ...s2.allocator ? { allocator: s2.allocator } : {},
+        leak,
+        text: findingText(s2, leak)
+      });
+    }
+  }
+  return out;
+}
+function sectionsFromSymbols(symbols, seen) {
+  const out = {};
+  for (const s2 of seen) {
+    const sym = symbols.find((x) => x.name === s2.name);
+    if (!sym || out[sym.section]) continue;
+    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
+  }
+  return out;
+}
+function sweepAllocators(imports, isAllocator) {
+  return [...new Set([...imports].filter(isAllocator))].sort();
+}
+function applyErrorPaths(comparison, base2, pr) {
+  if (!pr.errorPaths) return comparison;
+  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  if (findings.length === 0) return comparison;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
+  const more = findings.length > 1 ? ` (+${findings.length - 1} more error path${findings.length > 2 ? "s" : ""})` : "";
+  return { ...comparison, verdict: "fail", headline: `\u274C fail: ${findings[0].text}${more}`, reasons, errorPaths: findings };
+}
+var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SITE;
+var init_error_paths = __esm({
+  "src/core/error-paths.ts"() {
+    "use strict";
+    init_frames();
+    SWEEP_MAX_SITES = 24;
+    SWEEP_BUDGET_SECONDS = 60;
+    SWEEP_SITE_OVERHEAD_SECONDS = 1;
+    SITE = /^[A-Za-z_][\w.]*\+0x[0-9a-f]+$/;
+  }
+});
+
+// src/report/error-paths.ts
+function leftText(s2) {
+  if (!s2) return "-";
+  if (!s2.injected) return "not reached";
+  if (s2.incomplete) return "trace incomplete";
+  const leaks2 = s2.leaks.map((l) => `${l.count} from ${siteName(l.caller, l.location)}`);
+  const how = [!s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "", s2.splat ? `kernel: ${s2.splat}` : ""].filter((x) => x);
+  return [leaks2.length > 0 ? leaks2.join(", ") : "nothing", ...how.map((h) => `(${h})`)].join(" ");
+}
+function key(s2, nth) {
+  return `${siteName(s2.site)}#${nth}`;
+}
+function keyed(sites) {
+  const out = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Map();
+  for (const s2 of sites) {
+    const n = (seen.get(siteName(s2.site)) ?? 0) + 1;
+    seen.set(siteName(s2.site), n);
+    out.set(key(s2, n), s2);
+  }
+  return out;
+}
+function errorPathRows(sweeps) {
+  const base2 = keyed(sweeps.base?.sites ?? []);
+  const pr = keyed(sweeps.pr?.sites ?? []);
+  const keys = [.../* @__PURE__ */ new Set([...pr.keys(), ...base2.keys()])];
+  return keys.map((k) => {
+    const s2 = pr.get(k) ?? base2.get(k);
+    const label = `${s2.allocator ? `${s2.allocator} at ` : ""}${siteName(s2.site, s2.location)}`;
+    return [label, leftText(base2.get(k)), leftText(pr.get(k))];
+  });
+}
+function summary(c, sweeps) {
+  const n = sweeps.pr?.sites.length ?? 0;
+  const found = c.errorPaths?.length ?? 0;
+  const sec = (e) => e ? `${Math.round(e.seconds)} s` : "-";
+  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${found === 0 ? "no new leak" : `${found} new leak${found === 1 ? "" : "s"}`} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
+}
+function skippedLines(sweeps) {
+  return [
+    ...sweeps.pr?.skipped ? [`PR: not swept: ${sweeps.pr.skipped}`] : [],
+    ...sweeps.base?.skipped ? [`base: not swept: ${sweeps.base.skipped}`] : [],
+    ...sweeps.pr?.notProbed?.length ? [`allocators the sweep cannot fail: ${sweeps.pr.notProbed.join(", ")}`] : []
+  ];
+}
+function errorPathsMarkdown(c, sweeps) {
+  if (!sweeps.base && !sweeps.pr) return null;
+  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
+  const rows2 = errorPathRows(sweeps);
+  if (rows2.length > 0) {
+    if (lines.length > 0) lines.push("");
+    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows2.map((r) => `| ${r.map(cell).join(" | ")} |`));
+  }
+  return `<details${(c.errorPaths?.length ?? 0) > 0 ? " open" : ""}><summary>${summary(c, sweeps)}</summary>
+
+${lines.join("\n")}
+
+</details>`;
+}
+function errorPathsText(c, sweeps) {
+  if (!sweeps.base && !sweeps.pr) return [];
+  const rows2 = [["call site failed", "base leaves", "PR leaves"], ...errorPathRows(sweeps)];
+  const widths = [0, 1].map((i) => Math.max(...rows2.map((r) => r[i].length)));
+  return [
+    "",
+    summary(c, sweeps),
+    ...rows2.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`.trimEnd()),
+    ...skippedLines(sweeps).map((l) => `  ${l}`)
+  ];
+}
+var cell;
+var init_error_paths2 = __esm({
+  "src/report/error-paths.ts"() {
+    "use strict";
+    init_error_paths();
+    cell = (t) => t.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+  }
+});
+
 // src/core/compare.ts
 function figures(counts, cycles, sideCycles, judgement) {
   const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
@@ -2226,11 +2422,11 @@ function badFreeRows(base2, pr) {
     for (const p of a.pairs) {
       for (const b of p.badFrees ?? []) {
         const caller = callerKey(b.caller);
-        const key = `${pairName(p)}\0${b.kind}\0${caller}`;
-        let row = rows2.get(key);
+        const key2 = `${pairName(p)}\0${b.kind}\0${caller}`;
+        let row = rows2.get(key2);
         if (row === void 0) {
           row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
-          rows2.set(key, row);
+          rows2.set(key2, row);
         }
         row[side2]++;
         if (b.location && !row.location) row.location = b.location;
@@ -2251,11 +2447,11 @@ function allocatedNothing(a) {
 function mergeCallers(callers) {
   const merged = /* @__PURE__ */ new Map();
   for (const c of callers) {
-    const key = callerKey(c.caller);
-    let m = merged.get(key);
+    const key2 = callerKey(c.caller);
+    let m = merged.get(key2);
     if (!m) {
-      m = { key, inModule: c.inModule, counts: { allocs: 0, frees: 0, outstanding: 0 }, cycles: [] };
-      merged.set(key, m);
+      m = { key: key2, inModule: c.inModule, counts: { allocs: 0, frees: 0, outstanding: 0 }, cycles: [] };
+      merged.set(key2, m);
     }
     if (c.inModule === true || c.inModule === null && m.inModule === false) m.inModule = c.inModule;
     if (c.location && !m.location) m.location = c.location;
@@ -2329,16 +2525,16 @@ function rows(base2, pr) {
     const pc = p ? mergeCallers(p.callers) : /* @__PURE__ */ new Map();
     const countedOnly = b?.method === "function" || p?.method === "function";
     const callerRows = [];
-    for (const key of /* @__PURE__ */ new Set([...pc.keys(), ...bc.keys()])) {
-      const bm = bc.get(key);
-      const pm = pc.get(key);
+    for (const key2 of /* @__PURE__ */ new Set([...pc.keys(), ...bc.keys()])) {
+      const bm = bc.get(key2);
+      const pm = pc.get(key2);
       const bfig = bm ? figures(bm.counts, bm.cycles, base2.cycles) : null;
       const pfig = pm ? figures(pm.counts, pm.cycles, pr.cycles) : null;
       const inModule = pm?.inModule === true || bm?.inModule === true ? true : (pm ?? bm).inModule;
       const location = pm?.location ?? bm?.location;
       callerRows.push({
         pair: name,
-        caller: key,
+        caller: key2,
         inModule,
         ...location ? { location } : {},
         base: bfig,
@@ -2529,6 +2725,7 @@ function renderText(c, analyses = {}) {
     "",
     `base: ${c.base.cycles} cycle(s)${c.base.complete ? "" : ", INCOMPLETE"} \xB7 PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? "" : ", INCOMPLETE"} \xB7 fail-on: ${c.failOn}`
   );
+  out.push(...errorPathsText(c, analyses.errorPaths ?? {}));
   if (c.reasons.length) out.push("", ...c.reasons.map((r) => `- ${r}`));
   const problems = [...(analyses.pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(analyses.base?.problems ?? []).map((p) => `- base: ${p}`)];
   if (problems.length) out.push("", "problems:", ...problems);
@@ -2579,6 +2776,7 @@ var MODULE_UNKNOWN;
 var init_text = __esm({
   "src/report/text.ts"() {
     "use strict";
+    init_error_paths2();
     init_pair_spec();
     init_compare();
     init_labels();
@@ -2733,13 +2931,18 @@ function vermagicRelease(vermagic) {
   return vermagic.trim().split(/\s+/)[0] ?? "";
 }
 function vermagicMismatch(ko, vermagic, release) {
-  const built = vermagicRelease(vermagic);
-  if (built === release.trim()) return null;
-  return `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
+  const built2 = vermagicRelease(vermagic);
+  if (built2 === release.trim()) return null;
+  return `${ko} was built for kernel ${built2} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
 }
 async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
   if (r.code !== 0) throw new UsageError(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+async function disassemble(ko) {
+  const r = await runCommand("objdump", ["-dr", "--no-show-raw-insn", ko]);
+  if (r.code !== 0) throw new UsageError(`objdump -dr ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return r.stdout;
 }
 async function moduleImports(ko) {
@@ -3031,12 +3234,13 @@ function decideVerdict(base2, pr, failOn, compare2) {
     result.reasons = ["PR: no trace was collected"];
     return result;
   }
-  return compare2(base2.analysis, pr.analysis, failOn);
+  return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
 }
 var STATUS_TEXT;
 var init_verdict = __esm({
   "src/run/verdict.ts"() {
     "use strict";
+    init_error_paths();
     STATUS_TEXT = {
       ok: "ran cleanly",
       "build-failed": "the module did not build",
@@ -3849,9 +4053,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module2.exports = {
@@ -3885,16 +4089,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -3903,15 +4107,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -3922,20 +4126,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -3944,12 +4148,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -3974,25 +4178,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key, key);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module2.exports = {
       TernarySearchTree,
@@ -4216,20 +4420,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
-        let val = obj[key];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -4243,21 +4447,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key.length;
-        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -4998,20 +5202,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request2, key, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -5021,17 +5225,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str);
           }
@@ -5039,14 +5243,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -5067,7 +5271,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -5081,7 +5285,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       }
     }
     module2.exports = Request;
@@ -5569,13 +5773,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -5739,10 +5943,10 @@ var require_utils = __commonJS({
     exports2.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj).forEach((key2) => {
+        const value = obj[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -5919,9 +6123,9 @@ var require_constants2 = __commonJS({
     ];
     exports2.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports2.H_METHOD_MAP = {};
-    Object.keys(exports2.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports2.H_METHOD_MAP[key] = exports2.METHOD_MAP[key];
+    Object.keys(exports2.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports2.H_METHOD_MAP[key2] = exports2.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -6892,19 +7096,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -6935,29 +7139,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options2 of converters) {
-          const { key, defaultValue, required, converter } = options2;
+          const { key: key2, defaultValue, required, converter } = options2;
           if (required === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = Object.hasOwn(options2, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
+            value = converter(value, prefix, `${argument}.${key2}`);
             if (options2.allowedValues && !options2.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value} is not an accepted type. Expected one of ${options2.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -7572,18 +7776,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result = key2;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key2, value];
               break;
           }
           return {
@@ -7649,8 +7853,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -9093,15 +9297,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -9599,15 +9803,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -10117,18 +10321,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream;
@@ -10623,9 +10827,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -11706,16 +11910,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler2) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler2);
       }
@@ -11954,7 +12158,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -13732,18 +13936,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -13807,41 +14011,41 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -13861,9 +14065,9 @@ var require_mock_utils = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -13885,8 +14089,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler2) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -13896,7 +14100,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler2.onError(error);
         return true;
       }
@@ -13921,7 +14125,7 @@ var require_mock_utils = __commonJS({
         handler2.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler2.onData?.(Buffer.from(responseData));
         handler2.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -15828,16 +16032,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key) {
+      unregister(key2) {
       }
     };
     module2.exports = function() {
@@ -19322,8 +19526,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -22338,7 +22542,7 @@ var init_summary = __esm({
        * @returns {string} content wrapped in HTML element
        */
       wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+        const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
         if (!content) {
           return `<${tag}${htmlAttrs}>`;
         }
@@ -22451,11 +22655,11 @@ var init_summary = __esm({
        */
       addTable(rows2) {
         const tableBody = rows2.map((row) => {
-          const cells = row.map((cell) => {
-            if (typeof cell === "string") {
-              return this.wrap("td", cell);
+          const cells = row.map((cell2) => {
+            if (typeof cell2 === "string") {
+              return this.wrap("td", cell2);
             }
-            const { header, data, colspan, rowspan } = cell;
+            const { header, data, colspan, rowspan } = cell2;
             const tag = header ? "th" : "td";
             const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
             return this.wrap(tag, data, attrs);
@@ -24795,10 +24999,10 @@ function mergeReports(loaded) {
   const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
   const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
-  const side2 = (key) => ({
-    complete: loaded.every(({ report }) => report.comparison[key].complete),
-    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
+  const side2 = (key2) => ({
+    complete: loaded.every(({ report }) => report.comparison[key2].complete),
+    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
+    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key2].cycles))
   });
   const comparison = {
     verdict,
@@ -24951,8 +25155,8 @@ function tableRow(row, verdict, source, pr) {
   ];
   return `| ${cells.join(" | ")} |`;
 }
-function details(summary2, body) {
-  return `<details><summary>${summary2}</summary>
+function details(summary3, body) {
+  return `<details><summary>${summary3}</summary>
 
 ${body}
 
@@ -24961,11 +25165,11 @@ ${body}
 function groupObjects(objects2) {
   const groups = /* @__PURE__ */ new Map();
   for (const o of objects2) {
-    const key = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
-    let g = groups.get(key);
+    const key2 = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
+    let g = groups.get(key2);
     if (g === void 0) {
       g = { caller: o.caller, location: o.location, stack: o.stack, cycles: [], addresses: [], bytes: 0 };
-      groups.set(key, g);
+      groups.set(key2, g);
     }
     if (!g.cycles.includes(o.cycle)) g.cycles.push(o.cycle);
     g.addresses.push(o.address);
@@ -25096,12 +25300,14 @@ function renderMarkdown(c, opts = {}) {
     ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
     `**${c.headline}**`,
     "",
+    ...opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ""] : [],
     ...opts.whatToDo ? [opts.whatToDo, ""] : []
   ];
   const rows2 = c.rows;
   const blocks = [
     badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
     badFreesBlock("base", opts.base?.pairs ?? []),
+    errorPathsMarkdown(c, opts.errorPaths ?? {}),
     growthBlock(c),
     objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
     objectsBlock("base", opts.base?.pairs ?? []),
@@ -25152,6 +25358,7 @@ var TABLE_HEAD, ADDRESSES_SHOWN, MODULE_ROW_NOTE, BYTES_NOTE;
 var init_markdown = __esm({
   "src/report/markdown.ts"() {
     "use strict";
+    init_error_paths2();
     init_truncate();
     init_pair_spec();
     init_compare();
@@ -25865,9 +26072,9 @@ function setupContext(opts) {
   const step = async (name, fn) => {
     const t0 = performance.now();
     const value = await fn();
-    const seconds3 = round((performance.now() - t0) / 1e3);
-    steps.push({ name, seconds: seconds3 });
-    log(`${name}: ${seconds3} s`);
+    const seconds4 = round((performance.now() - t0) / 1e3);
+    steps.push({ name, seconds: seconds4 });
+    log(`${name}: ${seconds4} s`);
     return value;
   };
   const archive = new DebianArchive(runner, log, opts.archiveStateDir);
@@ -26228,6 +26435,8 @@ var init_inputs = __esm({
       "timeout-minutes": whole(30, 1, 720),
       "output-dir": text("alloc-balance-out"),
       canary: flag(false),
+      "error-paths": choice("auto", ["auto", "off"]),
+      "require-changed-code": flag(false),
       "dpdk-portmask": text(),
       "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
       "kni-kthread-mode": choice("single", ["single", "multiple"]),
@@ -26299,12 +26508,12 @@ function parseTargetJob(text2, source = "file") {
     if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
     if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
     const pair = { alloc, free };
-    for (const key of ["moreAllocs", "moreFrees"]) {
-      const list = p[key];
+    for (const key2 of ["moreAllocs", "moreFrees"]) {
+      const list = p[key2];
       if (list === void 0) continue;
       if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n)))
-        r.fail(`track[${i}].${key}`, "a list of kernel function names", list);
-      pair[key] = list;
+        r.fail(`track[${i}].${key2}`, "a list of kernel function names", list);
+      pair[key2] = list;
     }
     const auto = p.auto;
     if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
@@ -26348,6 +26557,23 @@ function parseTargetJob(text2, source = "file") {
       }
     }
     job.background = background;
+  }
+  if (j.countCalls !== void 0) {
+    const list = j.countCalls;
+    if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail("countCalls", "a list of function names", list);
+    job.countCalls = list;
+  }
+  if (j.sweep !== void 0) {
+    const s2 = r.object(j, "sweep", "sweep");
+    const allocators = s2.allocators;
+    if (!Array.isArray(allocators) || allocators.some((n) => typeof n !== "string" || !isKernelSymbol(n))) {
+      r.fail("sweep.allocators", "a list of kernel function names", allocators);
+    }
+    job.sweep = {
+      helperPath: r.string(s2, "helperPath", "sweep.helperPath"),
+      allocators,
+      symbolsFile: r.string(s2, "symbolsFile", "sweep.symbolsFile")
+    };
   }
   return job;
 }
@@ -27527,10 +27753,200 @@ var init_workload = __esm({
   }
 });
 
+// src/kernel-side/error-sweep.ts
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync10 } from "node:fs";
+import { join as join10 } from "node:path";
+function commandError(r) {
+  return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+}
+async function unload(name) {
+  for (let i = 0; i < 10; i++) {
+    const r = await rmmod(name);
+    if (r.code === 0 || !isModuleLoaded(name)) return true;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  return false;
+}
+async function waitForReleases() {
+  for (let i = 0; i < 50 && readParam("pending") !== "0"; i++) await new Promise((res) => setTimeout(res, 100));
+}
+function moduleAreaStacks(tfs, setup, undo, stacks) {
+  if (!stacks) return;
+  for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
+    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    if (readFileSync17(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
+      writeFileSync10(trigger, "!stacktrace\n");
+    undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+    writeFileSync10(trigger, `stacktrace if call_site >= ${MODULES_VADDR}
+`);
+  }
+}
+async function runErrorSweep(job, ctx) {
+  const { tfs, setup, outDir, status, undo, abort, log } = ctx;
+  const started = Date.now();
+  mkdirSync6(join10(outDir, SWEEP_DIR), { recursive: true });
+  const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
+  const save = () => {
+    record2.seconds = seconds2(started);
+    writeFileSync10(join10(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+`);
+    return record2;
+  };
+  const map = new ModuleMap(job.module.name, readFileSync17(job.sweep.symbolsFile, "utf8"), status.sections);
+  const analysis = await analyzeTraces({ traces: [join10(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const sites = sweepSites(analysis);
+  const cycles = status.timings.cycles;
+  const cycle = cycles.length > 0 ? cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles.length : 1;
+  const bound2 = sweepBound(sites.length, status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS);
+  record2.estimateSeconds = bound2.estimateSeconds;
+  if (bound2.skipped) {
+    record2.skipped = bound2.skipped;
+    return save();
+  }
+  if (job.sweep.allocators.length === 0) {
+    record2.skipped = "the module imports no allocator the sweep can fail";
+    return save();
+  }
+  log(`error paths: ${sites.length} call sites, estimated ${bound2.estimateSeconds} s`);
+  undo.push({ kind: "rmmod", name: HELPER_MODULE });
+  const helper = await insmod(job.sweep.helperPath, `target=${job.module.name} allocators=${job.sweep.allocators.join(",")}`);
+  if (helper.code !== 0) {
+    undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
+    record2.skipped = `the sweep's helper module could not be loaded: ${commandError(helper)}`;
+    return save();
+  }
+  const notProbed = readParam("unknown");
+  if (notProbed !== "" && notProbed !== "(null)") record2.notProbed = notProbed.split(",");
+  moduleAreaStacks(tfs, setup, undo, job.stacks);
+  const marker = (m) => mark(tfs, setup, m);
+  try {
+    for (const [i, site] of sites.entries()) {
+      throwIfAborted(abort);
+      const t = Date.now();
+      const dir = join10(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync6(join10(outDir, dir), { recursive: true });
+      const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0 };
+      record2.sites.push(run2);
+      log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
+      tfs.write(`${setup.instance}/trace`, "");
+      writeFileSync10(param("site"), site);
+      writeFileSync10(param("nth"), "1");
+      writeFileSync10(param("hits"), "0");
+      writeFileSync10(param("injected"), "0");
+      tfs.write(`${setup.instance}/tracing_on`, "1");
+      const kmsgAt = kmsgMark();
+      marker({ phase: "load" });
+      undo.push({ kind: "rmmod", name: job.module.name });
+      const ins = await insmod(job.module.path, job.module.args);
+      run2.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
+      if (run2.loaded) {
+        run2.sections = readSections(job.module.name);
+        marker({ cycle: 1, edge: "start" });
+        try {
+          await runCycle(job.workload, 1, join10(outDir, dir), undo, abort);
+          run2.workload = "ok";
+        } catch (e) {
+          if (!(e instanceof WorkloadFailure)) throw e;
+          run2.workload = "failed";
+          run2.workloadError = e.message;
+        }
+        marker({ cycle: 1, edge: "end" });
+        marker({ phase: "unload" });
+        run2.unloaded = await unload(job.module.name);
+      } else {
+        run2.insmodError = commandError(ins);
+        run2.unloaded = true;
+      }
+      if (run2.unloaded) undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
+      await waitForReleases();
+      run2.injected = readParam("injected") !== "0";
+      const kmsg = readKmsg(kmsgAt);
+      run2.symbols = kmsg.map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text)).filter((m) => m !== null).map((m) => ({ name: m[1], address: `0x${m[2]}` }));
+      const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
+      if (allocator) run2.allocator = allocator;
+      const splats = findSplats(kmsg.map(formatKmsg).join("\n"));
+      if (splats.length > 0) run2.splat = splats.map((s2) => s2.kind).join(", ");
+      await collectTrace(tfs, setup, join10(outDir, dir));
+      run2.seconds = seconds2(t);
+      if (!run2.unloaded) {
+        record2.skipped = `${job.module.name} could not be unloaded after the injected failure at ${site}: the sweep stopped there`;
+        break;
+      }
+    }
+  } finally {
+    await waitForReleases().catch(() => {
+    });
+    if (await unload(HELPER_MODULE)) undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
+  }
+  return save();
+}
+var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, seconds2, param, readParam;
+var init_error_sweep = __esm({
+  "src/kernel-side/error-sweep.ts"() {
+    "use strict";
+    init_analyze_traces();
+    init_error_paths();
+    init_module_map();
+    init_abortable();
+    init_kernel_module();
+    init_kmsg();
+    init_splats();
+    init_trace_setup();
+    init_workload();
+    HELPER_MODULE = "ab_failsite";
+    SWEEP_DIR = "error-paths";
+    SWEEP_RECORD = "error-paths/sweep.json";
+    MODULES_VADDR = "0xffffffffc0000000";
+    seconds2 = (from) => Math.round((Date.now() - from) / 100) / 10;
+    param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
+    readParam = (name) => readFileSync17(param(name), "utf8").trim();
+  }
+});
+
+// src/kernel-side/call-counts.ts
+function setupCallProbes(tfs, setup, module2, functions, undo) {
+  const events = /* @__PURE__ */ new Map();
+  const refused = [];
+  functions.forEach((fn, i) => {
+    const event = `c${i}`;
+    const full = `${setup.group}/${event}`;
+    try {
+      undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: full });
+      tfs.append("kprobe_events", `p:${full} ${module2}:${fn}
+`);
+      tfs.write(`${setup.instance}/events/${full}/filter`, "common_pid < 0");
+      undo.push({ kind: "restore-file", path: tfs.path(`${setup.instance}/events/${full}/enable`), value: "0" });
+      tfs.write(`${setup.instance}/events/${full}/enable`, "1");
+      events.set(event, fn);
+    } catch (e) {
+      refused.push(`${fn} (${e.message.split("\n")[0]})`);
+    }
+  });
+  return { events, refused };
+}
+function parseCallCounts(profile, events) {
+  const out = {};
+  for (const fn of events.values()) out[fn] = 0;
+  for (const line of profile.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    const fn = f.length === 3 ? events.get(f[0]) : void 0;
+    if (fn !== void 0 && /^\d+$/.test(f[1])) out[fn] = Number(f[1]);
+  }
+  return out;
+}
+function readCallCounts(tfs, probes) {
+  return parseCallCounts(tfs.exists("kprobe_profile") ? tfs.read("kprobe_profile") : "", probes.events);
+}
+var init_call_counts = __esm({
+  "src/kernel-side/call-counts.ts"() {
+    "use strict";
+  }
+});
+
 // src/kernel-side/run-job.ts
-import { existsSync as existsSync12, mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync10 } from "node:fs";
+import { existsSync as existsSync12, mkdirSync as mkdirSync7, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
 import { release as osRelease } from "node:os";
-import { join as join10, resolve } from "node:path";
+import { join as join11, resolve } from "node:path";
 function dmesgText(mark2) {
   try {
     return readKmsg(mark2).map(formatKmsg).join("\n");
@@ -27547,9 +27963,9 @@ async function runTargetJob(job, opts = {}) {
   const log = opts.log ?? (() => {
   });
   const outDir = resolve(job.outDir);
-  mkdirSync6(outDir, { recursive: true });
-  const statusFile = join10(outDir, "status.json");
-  const stateFile = job.stateFile ?? join10(outDir, "cleanup-state.json");
+  mkdirSync7(outDir, { recursive: true });
+  const statusFile = join11(outDir, "status.json");
+  const stateFile = job.stateFile ?? join11(outDir, "cleanup-state.json");
   const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
   const undo = new UndoLog(stateFile, job.runId);
   const internal = new AbortController();
@@ -27586,6 +28002,7 @@ async function runTargetJob(job, opts = {}) {
   let kmsgMarked = false;
   let loadedByUs = false;
   let background = null;
+  let callProbes = null;
   const traced2 = job.tracing !== false;
   const marker = (m) => {
     if (tfs && setup) mark(tfs, setup, m);
@@ -27638,6 +28055,10 @@ async function runTargetJob(job, opts = {}) {
         stacks: job.stacks
       };
       status.notes.push(...setup.notes);
+      if (job.countCalls && job.countCalls.length > 0) {
+        callProbes = setupCallProbes(tfs, setup, job.module.name, job.countCalls, undo);
+        if (callProbes.refused.length > 0) status.notes.push(`calls of ${callProbes.refused.join(", ")} cannot be counted`);
+      }
       if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
     } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
     if (job.hugepages !== void 0) {
@@ -27648,7 +28069,7 @@ async function runTargetJob(job, opts = {}) {
         throw e;
       }
     }
-    writeFileSync10(join10(outDir, "slabinfo-before.txt"), readFileSync17("/proc/slabinfo"));
+    writeFileSync11(join11(outDir, "slabinfo-before.txt"), readFileSync18("/proc/slabinfo"));
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
@@ -27684,7 +28105,7 @@ async function runTargetJob(job, opts = {}) {
     }
     loadedByUs = true;
     status.sections = readSections(job.module.name);
-    writeFileSync10(join10(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+    writeFileSync11(join11(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
     status.files.push("sections.json");
     if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -27692,20 +28113,20 @@ async function runTargetJob(job, opts = {}) {
     }
     const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
     if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
-      const range2 = moduleCoreRange(readFileSync17("/proc/modules", "utf8"), job.module.name);
+      const range2 = moduleCoreRange(readFileSync18("/proc/modules", "utf8"), job.module.name);
       if (range2) {
-        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync17("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync18("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
         const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
         for (const event of kmemAllocs) {
           const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
           undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync10(trigger, `stacktrace if ${ranges.join(" || ")}
+          writeFileSync11(trigger, `stacktrace if ${ranges.join(" || ")}
 `);
         }
         for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) {
           const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
           undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync10(trigger, `stacktrace if ${ranges[0]}
+          writeFileSync11(trigger, `stacktrace if ${ranges[0]}
 `);
         }
       } else {
@@ -27763,13 +28184,13 @@ async function runTargetJob(job, opts = {}) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync12(join10(outDir, "slabinfo-before.txt"))) {
-    writeFileSync10(join10(outDir, "slabinfo-after.txt"), readFileSync17("/proc/slabinfo"));
+  if (existsSync12(join11(outDir, "slabinfo-before.txt"))) {
+    writeFileSync11(join11(outDir, "slabinfo-after.txt"), readFileSync18("/proc/slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (kmsgMarked) {
     const dmesg = dmesgText(kmsgStart);
-    writeFileSync10(join10(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync11(join11(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -27777,12 +28198,28 @@ async function runTargetJob(job, opts = {}) {
     else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
   }
   status.timings.collect = tc();
+  if (tfs && callProbes) status.calls = { cycles: readCallCounts(tfs, callProbes), refused: callProbes.refused };
+  if (job.sweep && tfs && setup && status.status === "ok" && !abort.aborted) {
+    try {
+      const sweep = await runErrorSweep({ ...job, sweep: job.sweep }, { tfs, setup, outDir, status, undo, abort, log });
+      status.files.push(SWEEP_RECORD, ...sweep.sites.map((s2) => s2.dir));
+      if (sweep.skipped) status.notes.push(`error paths: ${sweep.skipped}`);
+      if (status.calls && callProbes && sweep.sites.length > 0) {
+        const total2 = readCallCounts(tfs, callProbes);
+        status.calls.sweep = Object.fromEntries(Object.entries(total2).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
+      }
+    } catch (e) {
+      const why = e instanceof RunAborted ? e.message : `internal error: ${e.message}`;
+      status.notes.push(`error paths: the sweep stopped: ${why}`);
+      if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
+    }
+  }
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
   status.timings.total = total();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync10(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync11(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
@@ -27811,6 +28248,8 @@ var init_run_job = __esm({
     init_undo_executor();
     init_undo();
     init_workload();
+    init_error_sweep();
+    init_call_counts();
     RunFailure = class extends Error {
       constructor(status, message, logExcerpt) {
         super(message);
@@ -27825,7 +28264,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync6, writeFileSync as writeFileSync11 } from "node:fs";
+import { rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -27852,7 +28291,7 @@ async function cleanupFromState(file, opts = {}) {
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
   if (failed.length === 0) rmSync6(file, { force: true });
-  else writeFileSync11(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  else writeFileSync12(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -27871,7 +28310,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { existsSync as existsSync13, readFileSync as readFileSync18 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync19 } from "node:fs";
 function fileOption(sub, name, args) {
   const { values } = readArgs(`target ${sub}`, args, { [name]: { type: "string" } });
   const file = values[name];
@@ -27887,7 +28326,7 @@ async function run(args) {
   const jobFile = fileOption("run", "job", args);
   let text2;
   try {
-    text2 = readFileSync18(jobFile, "utf8");
+    text2 = readFileSync19(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -27960,16 +28399,16 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
-import { existsSync as existsSync14, readFileSync as readFileSync19 } from "node:fs";
-import { dirname as dirname5, join as join11 } from "node:path";
+import { existsSync as existsSync14, readFileSync as readFileSync20 } from "node:fs";
+import { dirname as dirname5, join as join12 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join11(dir, "package.json");
+    const manifest = join12(dir, "package.json");
     if (existsSync14(manifest)) {
       try {
-        if (JSON.parse(readFileSync19(manifest, "utf8")).name === NAME) return dir;
+        if (JSON.parse(readFileSync20(manifest, "utf8")).name === NAME) return dir;
       } catch {
       }
     }
@@ -27980,8 +28419,8 @@ function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join11(from, "cli.js");
-  return existsSync14(beside) ? beside : join11(packageRoot(from), "dist", "cli.js");
+  const beside = join12(from, "cli.js");
+  return existsSync14(beside) ? beside : join12(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -28242,7 +28681,9 @@ function parseSettings(read) {
     timeoutMinutes: readNumber(read, "timeout-minutes"),
     outputDir: readText2(read, "output-dir"),
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
-    canary: readBool(read, "canary")
+    canary: readBool(read, "canary"),
+    errorPaths: readChoice(read, "error-paths"),
+    requireChangedCode: readBool(read, "require-changed-code")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -28269,14 +28710,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync7, readFileSync as readFileSync20, writeFileSync as writeFileSync12 } from "node:fs";
-import { join as join12 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync21, writeFileSync as writeFileSync13 } from "node:fs";
+import { join as join13 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync20(join12(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync21(join13(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -28306,15 +28747,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join12(dir, "..", "app")) {
-  mkdirSync7(dir, { recursive: true });
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join13(dir, "..", "app")) {
+  mkdirSync8(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join12(fixtureDir, "Makefile"), join12(dir, "Makefile"));
-  copyFileSync(join12(fixtureDir, "kni_like_ioctl.h"), join12(dir, "kni_like_ioctl.h"));
-  writeFileSync12(join12(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join13(fixtureDir, "Makefile"), join13(dir, "Makefile"));
+  copyFileSync(join13(fixtureDir, "kni_like_ioctl.h"), join13(dir, "kni_like_ioctl.h"));
+  writeFileSync13(join13(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync12(join12(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync13(join13(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -28322,9 +28763,9 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join12(dir, "..",
   return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
 }
 function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync7(appDir, { recursive: true });
-  const app = join12(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join12(fixtureDir, "app", "kni_like_app.c")], {
+  mkdirSync8(appDir, { recursive: true });
+  const app = join13(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join13(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -28382,7 +28823,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync15 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join13, resolve as resolve2 } from "node:path";
+import { join as join14, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -28457,7 +28898,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join13(workDir, side2));
+      const dir = resolve2(join14(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -28574,7 +29015,7 @@ var init_kvm_access = __esm({
 
 // src/lab/kvm-host.ts
 import { spawnSync } from "node:child_process";
-import { closeSync as closeSync5, existsSync as existsSync16, openSync as openSync5, readFileSync as readFileSync21 } from "node:fs";
+import { closeSync as closeSync5, existsSync as existsSync16, openSync as openSync5, readFileSync as readFileSync22 } from "node:fs";
 function opensReadWrite(path2) {
   try {
     closeSync5(openSync5(path2, "r+"));
@@ -28585,7 +29026,7 @@ function opensReadWrite(path2) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync21("/proc/cpuinfo", "utf8");
+    return readFileSync22("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -28823,18 +29264,18 @@ var init_system_view = __esm({
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync7 } from "node:fs";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join14(dir, rel));
+    names = readdirSync6(join15(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join14(rel, name);
-    const full = join14(dir, path2);
+    const path2 = join15(rel, name);
+    const full = join15(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -28909,9 +29350,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn5 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync8, mkdtempSync, readFileSync as readFileSync22, rmSync as rmSync8, writeFileSync as writeFileSync13 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join15 } from "node:path";
+import { isAbsolute, join as join16 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -28944,18 +29385,18 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync8(job.outDir, { recursive: true });
-  rmSync8(join15(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync9(job.outDir, { recursive: true });
+  rmSync8(join16(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join15(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join16(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join15(ctlDir, "etc"));
-  writeFileSync13(join15(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync13(join15(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join16(ctlDir, "etc"));
+  writeFileSync14(join16(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync14(join16(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -28978,7 +29419,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join15(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join16(job.outDir, "console.log"));
   const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -29064,8 +29505,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join15(job.outDir, EXIT_CODE_FILE);
-    if (existsSync18(file)) code = Number(readFileSync22(file, "utf8").trim());
+    const file = join16(job.outDir, EXIT_CODE_FILE);
+    if (existsSync18(file)) code = Number(readFileSync23(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -29106,10 +29547,10 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync8(dir, { recursive: true });
+  mkdirSync9(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join15(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join16(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -29327,8 +29768,92 @@ var init_launcher = __esm({
   }
 });
 
+// src/core/changed-code.ts
+import { createHash as createHash2 } from "node:crypto";
+function normalize(line, fn) {
+  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
+}
+function aliasNames(nmText) {
+  const symbols = parseNm(nmText);
+  const out = /* @__PURE__ */ new Map();
+  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
+    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
+    if (own) out.set(alias.name, own.name);
+  }
+  return out;
+}
+function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
+  const parts = /* @__PURE__ */ new Map();
+  let current = null;
+  let fn = "";
+  for (const raw of objdump.split("\n")) {
+    const line = raw.trimEnd();
+    const h = HEADER.exec(line);
+    if (h) {
+      fn = h[1];
+      const name = aliases.get(h[1]) ?? h[1];
+      if (ALIASES.has(name)) {
+        current = null;
+        continue;
+      }
+      current = [`<${name.slice(callerKey(name).length)}>`];
+      const key2 = callerKey(name);
+      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
+      current = parts.get(key2);
+      continue;
+    }
+    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
+    if (current) current.push(normalize(line, fn));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, lines] of parts) out.set(name, createHash2("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
+  return out;
+}
+function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
+  const base2 = functionHashes(baseObjdump, aliases.base);
+  const pr = functionHashes(prObjdump, aliases.pr);
+  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
+}
+function entrySymbols(functions, symbolNames) {
+  const wanted = new Set(functions);
+  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
+}
+function changedText(c) {
+  return c.functions.map((f) => {
+    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (total === null) return `${f.name} (not counted)`;
+    if (total === 0) return `${f.name} (never ran)`;
+    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
+  }).join(", ");
+}
+function neverRan(c) {
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls).map((f) => f.name);
+}
+function applyChangedCode(comparison, changed, require2) {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
+  const which2 = `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
+  if (require2) {
+    return { ...comparison, verdict: "inconclusive", headline: `\u26A0\uFE0F inconclusive: ${which2} (require-changed-code)`, reasons };
+  }
+  return { ...comparison, headline: `${comparison.headline} \u2014 but ${which2}`, reasons };
+}
+var ALIASES, HEADER;
+var init_changed_code = __esm({
+  "src/core/changed-code.ts"() {
+    "use strict";
+    init_frames();
+    init_module_map();
+    ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+    HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync23, existsSync as existsSync20 } from "fs";
+import { readFileSync as readFileSync24, existsSync as existsSync20 } from "fs";
 import { EOL as EOL2 } from "os";
 var Context;
 var init_context = __esm({
@@ -29342,7 +29867,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync20(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync23(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync24(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL2}`);
@@ -30107,7 +30632,7 @@ var require_lib = __commonJS({
             if (statusCode === HttpCodes2.NotFound) {
               resolve12(response);
             }
-            function dateTimeDeserializer(key, value) {
+            function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
                 const a = new Date(value);
                 if (!isNaN(a.valueOf())) {
@@ -30355,8 +30880,8 @@ function lowercaseKeys(object) {
   if (!object) {
     return {};
   }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
+  return Object.keys(object).reduce((newObj, key2) => {
+    newObj[key2.toLowerCase()] = object[key2];
     return newObj;
   }, {});
 }
@@ -30370,20 +30895,20 @@ function isPlainObject(value) {
 }
 function mergeDeep(defaults3, options2) {
   const result = Object.assign({}, defaults3);
-  Object.keys(options2).forEach((key) => {
-    if (isPlainObject(options2[key])) {
-      if (!(key in defaults3)) Object.assign(result, { [key]: options2[key] });
-      else result[key] = mergeDeep(defaults3[key], options2[key]);
+  Object.keys(options2).forEach((key2) => {
+    if (isPlainObject(options2[key2])) {
+      if (!(key2 in defaults3)) Object.assign(result, { [key2]: options2[key2] });
+      else result[key2] = mergeDeep(defaults3[key2], options2[key2]);
     } else {
-      Object.assign(result, { [key]: options2[key] });
+      Object.assign(result, { [key2]: options2[key2] });
     }
   });
   return result;
 }
 function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
+  for (const key2 in obj) {
+    if (obj[key2] === void 0) {
+      delete obj[key2];
     }
   }
   return obj;
@@ -30434,9 +30959,9 @@ function extractUrlVariableNames(url) {
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
+  for (const key2 of Object.keys(object)) {
+    if (keysToOmit.indexOf(key2) === -1) {
+      result[key2] = object[key2];
     }
   }
   return result;
@@ -30454,10 +30979,10 @@ function encodeUnreserved(str) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key) {
+function encodeValue(operator, value, key2) {
   value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
+  if (key2) {
+    return encodeUnreserved(key2) + "=" + value;
   } else {
     return value;
   }
@@ -30468,8 +30993,8 @@ function isDefined(value) {
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
-function getValues(context3, operator, key, modifier) {
-  var value = context3[key], result = [];
+function getValues(context3, operator, key2, modifier) {
+  var value = context3[key2], result = [];
   if (isDefined(value) && value !== "") {
     if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
       value = value.toString();
@@ -30477,14 +31002,14 @@ function getValues(context3, operator, key, modifier) {
         value = value.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+        encodeValue(operator, value, isKeyOperator(operator) ? key2 : "")
       );
     } else {
       if (modifier === "*") {
         if (Array.isArray(value)) {
           value.filter(isDefined).forEach(function(value2) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+              encodeValue(operator, value2, isKeyOperator(operator) ? key2 : "")
             );
           });
         } else {
@@ -30509,7 +31034,7 @@ function getValues(context3, operator, key, modifier) {
           });
         }
         if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+          result.push(encodeUnreserved(key2) + "=" + tmp.join(","));
         } else if (tmp.length !== 0) {
           result.push(tmp.join(","));
         }
@@ -30518,10 +31043,10 @@ function getValues(context3, operator, key, modifier) {
   } else {
     if (operator === ";") {
       if (isDefined(value)) {
-        result.push(encodeUnreserved(key));
+        result.push(encodeUnreserved(key2));
       }
     } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
+      result.push(encodeUnreserved(key2) + "=");
     } else if (value === "") {
       result.push("");
     }
@@ -30726,7 +31251,7 @@ function parseParameters(header, type, index, len, stopFlags) {
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
         const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const key2 = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -30737,8 +31262,8 @@ function parseParameters(header, type, index, len, stopFlags) {
           while (index < len) {
             const code2 = header.charCodeAt(index);
             if (code2 === DQUOTE) {
-              if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+              if (parameters[key2] === void 0) {
+                parameters[key2] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
@@ -30782,9 +31307,9 @@ function parseParameters(header, type, index, len, stopFlags) {
           }
           index++;
         }
-        if (parameters[key] === void 0) {
+        if (parameters[key2] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
+          parameters[key2] = header.slice(valueStart, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -30880,11 +31405,11 @@ var init_json_with_bigint = __esm({
       }
       const isFunctionReplacer = typeof replacer === "function";
       const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-      const prepareVal = (parent, key, val) => {
+      const prepareVal = (parent, key2, val) => {
         const isObject = val !== null && typeof val === "object";
         const hasToJSON = isObject && typeof val.toJSON === "function";
         if (hasToJSON) {
-          val = val.toJSON(key);
+          val = val.toJSON(key2);
         }
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val + "n";
@@ -30895,7 +31420,7 @@ var init_json_with_bigint = __esm({
           return val.toString() + "n";
         }
         if (isFunctionReplacer) {
-          val = replacer.call(parent, key, val);
+          val = replacer.call(parent, key2, val);
         }
         const isPostReplacerObject = val !== null && typeof val === "object";
         if (isPostReplacerObject) {
@@ -31032,11 +31557,11 @@ var init_json_with_bigint = __esm({
         if (supportsRawJSON) {
           return originalStringify(
             value,
-            (key, val) => {
+            (key2, val) => {
               if (typeof val === "bigint") return JSON.rawJSON(val.toString());
               const hasFunctionReplacer = typeof replacer === "function";
-              if (hasFunctionReplacer) return replacer(key, val);
-              const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+              if (hasFunctionReplacer) return replacer(key2, val);
+              const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
               if (isKeyInArrayReplacer) return val;
               return val;
             },
@@ -31046,13 +31571,13 @@ var init_json_with_bigint = __esm({
         if (!value) return originalStringify(value, replacer, space);
         const convertedToCustomJSON = originalStringify(
           value,
-          (key, val) => {
+          (key2, val) => {
             const isNoise = typeof val === "string" && noiseValue.test(val);
             if (isNoise) return val.toString() + "n";
             if (typeof val === "bigint") return val.toString() + "n";
             const hasFunctionReplacer = typeof replacer === "function";
-            if (hasFunctionReplacer) return replacer(key, val);
-            const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+            if (hasFunctionReplacer) return replacer(key2, val);
+            const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
             if (isKeyInArrayReplacer) return val;
             return val;
           },
@@ -31094,17 +31619,17 @@ var init_json_with_bigint = __esm({
         return false;
       }
     };
-    convertMarkedBigIntsReviver = (key, value, context3, userReviver) => {
+    convertMarkedBigIntsReviver = (key2, value, context3, userReviver) => {
       const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
       if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
       const isNoiseValue = typeof value === "string" && noiseValue.test(value);
       if (isNoiseValue) return value.slice(0, -1);
       const hasUserReviver = typeof userReviver === "function";
       if (!hasUserReviver) return value;
-      return userReviver(key, value, context3);
+      return userReviver(key2, value, context3);
     };
     JSONParseV2 = (text2, reviver) => {
-      return JSON.parse(text2, (key, value, context3) => {
+      return JSON.parse(text2, (key2, value, context3) => {
         const isNumber = typeof value === "number";
         const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
         const isBigNumber = isNumber && isOutOfBounds;
@@ -31113,7 +31638,7 @@ var init_json_with_bigint = __esm({
         if (isBigInt) return BigInt(context3.source);
         const hasCustomReviver = typeof reviver === "function";
         if (!hasCustomReviver) return value;
-        return reviver(key, value, context3);
+        return reviver(key2, value, context3);
       });
     };
     MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -31136,8 +31661,8 @@ var init_json_with_bigint = __esm({
             }
           }
         } else {
-          const { parent, key } = node;
-          let value = parent[key];
+          const { parent, key: key2 } = node;
+          let value = parent[key2];
           if (typeof value === "string") {
             const isCustomFormatBigInt = customFormat.test(value);
             if (isCustomFormatBigInt) {
@@ -31149,13 +31674,13 @@ var init_json_with_bigint = __esm({
           }
           const hasUserReviver = typeof userReviver === "function";
           if (hasUserReviver) {
-            value = userReviver.call(parent, key, value);
+            value = userReviver.call(parent, key2, value);
           }
           const isDeleted = value === void 0;
           if (isDeleted) {
-            delete parent[key];
+            delete parent[key2];
           } else {
-            parent[key] = value;
+            parent[key2] = value;
           }
           stack.pop();
         }
@@ -31184,7 +31709,7 @@ var init_json_with_bigint = __esm({
         const serializedData = serializeBigInts(text2);
         return originalParse(
           serializedData,
-          (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
+          (key2, value, context3) => convertMarkedBigIntsReviver(key2, value, context3, reviver)
         );
       } catch (error) {
         if (error instanceof RangeError) {
@@ -31304,8 +31829,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
+  for (const [key2, value] of fetchResponse.headers) {
+    responseHeaders[key2] = value;
   }
   const octokitResponse = {
     url,
@@ -31446,11 +31971,11 @@ function graphql(request2, query, options2) {
         new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
       );
     }
-    for (const key in options2) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+    for (const key2 in options2) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key2)) continue;
       return Promise.reject(
         new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
+          `[@octokit/graphql] "${key2}" cannot be used as variable name`
         )
       );
     }
@@ -31458,15 +31983,15 @@ function graphql(request2, query, options2) {
   const parsedOptions = typeof query === "string" ? Object.assign({ query }, options2) : query;
   const requestOptions = Object.keys(
     parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
+  ).reduce((result, key2) => {
+    if (NON_VARIABLE_OPTIONS.includes(key2)) {
+      result[key2] = parsedOptions[key2];
       return result;
     }
     if (!result.variables) {
       result.variables = {};
     }
-    result.variables[key] = parsedOptions[key];
+    result.variables[key2] = parsedOptions[key2];
     return result;
   }, {});
   const baseUrl2 = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
@@ -31476,8 +32001,8 @@ function graphql(request2, query, options2) {
   return request2(requestOptions).then((response) => {
     if (response.data.errors) {
       const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
+      for (const key2 of Object.keys(response.headers)) {
+        headers[key2] = response.headers[key2];
       }
       throw new GraphqlResponseError(
         requestOptions,
@@ -34484,9 +35009,9 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -34699,9 +35224,9 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -34903,9 +35428,9 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -35466,9 +35991,9 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -35693,9 +36218,9 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -35902,9 +36427,9 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -36300,9 +36825,9 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -36436,9 +36961,9 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -36499,29 +37024,29 @@ var require_Group = __commonJS({
             }
           }
         }
-        key(key = "") {
+        key(key2 = "") {
           var ref;
-          return (ref = this.instances[key]) != null ? ref : (() => {
+          return (ref = this.instances[key2]) != null ? ref : (() => {
             var limiter;
-            limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-              id: `${this.id}-${key}`,
+            limiter = this.instances[key2] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+              id: `${this.id}-${key2}`,
               timeout: this.timeout,
               connection: this.connection
             }));
-            this.Events.trigger("created", limiter, key);
+            this.Events.trigger("created", limiter, key2);
             return limiter;
           })();
         }
-        deleteKey(key = "") {
+        deleteKey(key2 = "") {
           var _this = this;
           return _asyncToGenerator2(function* () {
             var deleted, instance;
-            instance = _this.instances[key];
+            instance = _this.instances[key2];
             if (_this.connection) {
-              deleted = yield _this.connection.__runCommand__(["del", ...Scripts2.allKeys(`${_this.id}-${key}`)]);
+              deleted = yield _this.connection.__runCommand__(["del", ...Scripts2.allKeys(`${_this.id}-${key2}`)]);
             }
             if (instance != null) {
-              delete _this.instances[key];
+              delete _this.instances[key2];
               yield instance.disconnect();
             }
             return instance != null || deleted > 0;
@@ -36722,9 +37247,9 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error) {
         reject(error);
@@ -37362,7 +37887,7 @@ var init_build_log = __esm({
 
 // src/module-build/build-plan.ts
 import { spawn as spawn7 } from "node:child_process";
-import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync14 } from "node:fs";
+import { mkdirSync as mkdirSync10, writeFileSync as writeFileSync15 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -37396,8 +37921,8 @@ async function runBuildPlan(plan, opts = {}) {
     const elapsed = stopwatch();
     if (step.kind === "write" && !opts.wrap) {
       try {
-        mkdirSync9(dirname8(step.path), { recursive: true });
-        writeFileSync14(step.path, step.content);
+        mkdirSync10(dirname8(step.path), { recursive: true });
+        writeFileSync15(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -37456,7 +37981,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync2 } from "node:fs";
-import { basename as basename2, join as join16, resolve as resolve4 } from "node:path";
+import { basename as basename2, join as join17, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -37466,7 +37991,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join16(dir, e.name);
+    const p = join17(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -37480,7 +38005,7 @@ async function buildModule(req) {
   if (!existsSync21(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync21(join16(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync21(join17(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -37518,7 +38043,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const seconds3 = stopwatch();
+  const seconds4 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync21(skipWhenPresent)) {
@@ -37529,13 +38054,13 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync21(output) || statSync2(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
@@ -37550,9 +38075,149 @@ var init_build_module = __esm({
   }
 });
 
+// src/run/error-paths.ts
+import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, writeFileSync as writeFileSync16 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { dirname as dirname9, join as join18 } from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+function findFailsiteDir(from = dirname9(fileURLToPath2(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join18(dir, "failsite");
+    if (existsSync22(join18(candidate, HELPER_SOURCE))) return candidate;
+    dir = dirname9(dir);
+  }
+  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+function buildHelper(kernelBuildDir, onTempDir) {
+  let p = built.get(kernelBuildDir);
+  if (!p) {
+    p = (async () => {
+      const work = mkdtempSync2(join18(tmpdir3(), "alloc-balance-failsite-"));
+      onTempDir?.(work);
+      cpSync2(findFailsiteDir(), work, { recursive: true });
+      const r = await buildModule({ moduleDir: work, kernelBuildDir });
+      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
+      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
+${r.excerpt}`);
+      return ko.path;
+    })();
+    built.set(kernelBuildDir, p);
+    p.catch(() => built.delete(kernelBuildDir));
+  }
+  return p;
+}
+function sweepJob(helperPath, imports, symbolsText, outDir) {
+  const symbolsFile = join18(outDir, "module-symbols.txt");
+  writeFileSync16(symbolsFile, symbolsText);
+  const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
+  return { helperPath, allocators, symbolsFile };
+}
+function sourceLine(root, location) {
+  const m = location ? /^(.*):(\d+)$/.exec(location) : null;
+  if (!m) return "";
+  const file = m[1].startsWith("/") ? m[1] : join18(root, m[1]);
+  try {
+    return readFileSync25(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+  } catch {
+    return "";
+  }
+}
+async function readErrorPaths(outDir, opts) {
+  const file = join18(outDir, SWEEP_RECORD);
+  if (!existsSync22(file)) return void 0;
+  const record2 = JSON.parse(readFileSync25(file, "utf8"));
+  const result = { sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
+  if (record2.notProbed) result.notProbed = record2.notProbed;
+  const symbols = parseNm(opts.symbolsText);
+  const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
+  const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record2.sites.map((s2) => s2.site)), opts.root);
+  for (const run2 of record2.sites) {
+    const location = siteLines.get(run2.site);
+    const allocator = allocatorInLine(sourceLine(opts.root, location)) ?? run2.allocator;
+    const site = {
+      site: run2.site,
+      ...location ? { location } : {},
+      ...allocator ? { allocator } : {},
+      injected: run2.injected,
+      loaded: run2.loaded,
+      workload: run2.workload,
+      unloaded: run2.unloaded,
+      ...run2.splat ? { splat: run2.splat } : {},
+      leaks: []
+    };
+    result.sites.push(site);
+    const trace = join18(outDir, run2.dir, "trace.txt");
+    if (!existsSync22(trace)) continue;
+    const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
+    const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
+    const profile = join18(outDir, run2.dir, "kprobe-profile.txt");
+    const analysis = await analyzeTraces({
+      traces: [trace],
+      pairs: opts.pairs,
+      ...existsSync22(profile) ? { kprobeProfile: profile } : {},
+      moduleMap: map
+    }).catch(() => null);
+    if (!analysis) {
+      site.incomplete = true;
+      continue;
+    }
+    await locateCallers(analysis, map, opts.ko, opts.root);
+    if (!analysis.complete) site.incomplete = true;
+    site.leaks = sweepLeaks(analysis);
+  }
+  return result;
+}
+var HELPER_SOURCE, built;
+var init_error_paths3 = __esm({
+  "src/run/error-paths.ts"() {
+    "use strict";
+    init_allocator_families();
+    init_analyze_traces();
+    init_error_paths();
+    init_module_map();
+    init_error_sweep();
+    init_build_module();
+    init_module_info();
+    HELPER_SOURCE = `${HELPER_MODULE}.c`;
+    built = /* @__PURE__ */ new Map();
+  }
+});
+
+// src/run/changed-code.ts
+async function findChangedFunctions(baseKo, prKo) {
+  const [baseDump, prDump, baseNm, prNm] = await Promise.all([disassemble(baseKo), disassemble(prKo), moduleSymbols(baseKo), moduleSymbols(prKo)]);
+  return changedFunctions(baseDump, prDump, { base: aliasNames(baseNm), pr: aliasNames(prNm) });
+}
+function changedCalls(functions, calls) {
+  const sum2 = (counts, fn) => {
+    if (!counts) return null;
+    const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
+    return entries.length === 0 ? null : entries.reduce((s2, [, n]) => s2 + n, 0);
+  };
+  const out = {
+    functions: functions.map((name) => {
+      const cycles = sum2(calls?.cycles, name);
+      const sweep = sum2(calls?.sweep, name);
+      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {} };
+    })
+  };
+  if (!calls) out.problem = "the kernel side counted no call";
+  else if (calls.refused?.length) out.problem = `not counted: ${calls.refused.join(", ")}`;
+  return out;
+}
+var init_changed_code2 = __esm({
+  "src/run/changed-code.ts"() {
+    "use strict";
+    init_changed_code();
+    init_frames();
+    init_module_info();
+  }
+});
+
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync22, mkdirSync as mkdirSync10, realpathSync as realpathSync4 } from "node:fs";
+import { existsSync as existsSync23, mkdirSync as mkdirSync11, realpathSync as realpathSync4 } from "node:fs";
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
@@ -37569,8 +38234,8 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   return [...args, ...argv];
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
-  for (const f of folders.writable) mkdirSync10(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync22(f)) };
+  for (const f of folders.writable) mkdirSync11(f, { recursive: true });
+  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -37587,7 +38252,7 @@ function tryRun(cmd, args) {
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync22(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync23(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -37627,9 +38292,9 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync23, mkdirSync as mkdirSync11, readFileSync as readFileSync24, readdirSync as readdirSync8, realpathSync as realpathSync5, statSync as statSync3, writeFileSync as writeFileSync15 } from "node:fs";
-import { dirname as dirname9, join as join17, resolve as resolve5 } from "node:path";
-function seconds2(since) {
+import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync5, statSync as statSync3, writeFileSync as writeFileSync17 } from "node:fs";
+import { dirname as dirname10, join as join19, resolve as resolve5 } from "node:path";
+function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
 function chooseModule(modules, wanted) {
@@ -37670,27 +38335,27 @@ function targetJob(ctx, module2, moduleDir, track) {
   };
 }
 function readStatus(outDir) {
-  const file = join17(outDir, "status.json");
-  if (!existsSync23(file)) return null;
+  const file = join19(outDir, "status.json");
+  if (!existsSync24(file)) return null;
   try {
-    return JSON.parse(readFileSync24(file, "utf8"));
+    return JSON.parse(readFileSync26(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join17(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join19(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync23(tree) ? realpathSync5(tree) : tree;
+  const real = existsSync24(tree) ? realpathSync5(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync11(ctx.outDir, { recursive: true });
+  mkdirSync12(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync23(moduleDir)) {
+  if (!existsSync24(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -37701,7 +38366,7 @@ async function runSide(source, ctx) {
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
-  const built = await buildModule({
+  const built2 = await buildModule({
     wrap: sandboxWrapper(folders, launcher),
     // A build that hangs (or a Makefile that waits on purpose) ends at the same limit as the run.
     timeoutSeconds: ctx.plan.timeoutSeconds,
@@ -37713,10 +38378,10 @@ async function runSide(source, ctx) {
     plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
-  run2.timings.build = built.seconds;
-  writeFileSync15(join17(ctx.outDir, "build.log"), built.log);
-  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
+  run2.timings.build = built2.seconds;
+  writeFileSync17(join19(ctx.outDir, "build.log"), built2.log);
+  if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
+  const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -37727,19 +38392,45 @@ async function runSide(source, ctx) {
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
+  ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track);
-  const jobFile = join17(ctx.outDir, "job.json");
-  writeFileSync15(jobFile, `${JSON.stringify(job, null, 2)}
+  let changed = null;
+  let counted = [];
+  if (ctx.changedFrom) {
+    try {
+      changed = await findChangedFunctions(ctx.changedFrom, module2.path);
+      counted = entrySymbols(
+        changed,
+        parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
+      );
+      if (counted.length > 0) job.countCalls = counted;
+    } catch (e) {
+      run2.notes = [...run2.notes ?? [], `changed code: not found: ${e.message.split("\n")[0]}`];
+    }
+  }
+  let symbolsText = "";
+  if (ctx.plan.errorPaths === "auto") {
+    try {
+      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      symbolsText = await moduleSymbols(module2.path);
+      job.sweep = sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir);
+    } catch (e) {
+      run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
+    }
+  }
+  const jobFile = join19(ctx.outDir, "job.json");
+  writeFileSync17(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join17(ctx.outDir, "cleanup-state.json"));
-  const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
+  ctx.onUndoFile?.(join19(ctx.outDir, "cleanup-state.json"));
+  const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
-  run2.timings.run = seconds2(started);
+  run2.timings.run = seconds3(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
+  if (changed && status) run2.changed = changedCalls(changed, status.calls);
   if (outcome.failure) {
     return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
@@ -37752,25 +38443,35 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
-  run2.artifacts = status.files.map((f) => join17(ctx.outDir, f));
-  if (status.notes.length > 0) run2.notes = status.notes;
-  const trace = join17(ctx.outDir, "trace.txt");
-  if (existsSync23(trace) && status.status !== "load-failed") {
+  run2.artifacts = status.files.map((f) => join19(ctx.outDir, f));
+  if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
+  const trace = join19(ctx.outDir, "trace.txt");
+  if (existsSync24(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join17(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync23(f) && statSync3(f).size > 0);
-    const profile = join17(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join19(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync24(f) && statSync3(f).size > 0);
+    const profile = join19(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync23(profile) ? profile : void 0,
+      kprobeProfile: existsSync24(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
-    run2.timings.analysis = seconds2(analyzed);
+    if (job.sweep) {
+      const errorPaths = await readErrorPaths(ctx.outDir, {
+        ko: module2.path,
+        moduleName: module2.name,
+        symbolsText,
+        pairs: status.tracing?.track ?? track,
+        root: source.dir
+      });
+      if (errorPaths) run2.errorPaths = errorPaths;
+    }
+    run2.timings.analysis = seconds3(analyzed);
   }
   return run2;
 }
@@ -37782,6 +38483,10 @@ var init_side = __esm({
     init_build_module();
     init_module_info();
     init_allocator_families();
+    init_error_paths3();
+    init_changed_code2();
+    init_changed_code();
+    init_module_map();
     init_build_sandbox();
   }
 });
@@ -37798,6 +38503,7 @@ function sidePlan(settings, prepared) {
     workload,
     cycles: settings.cycles,
     track: settings.track,
+    errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
     ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
@@ -37810,7 +38516,7 @@ var init_side_plan = __esm({
 });
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync24 } from "node:fs";
+import { existsSync as existsSync25 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/run/userspace-caching.ts"() {
@@ -37829,7 +38535,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.tried.has(b.key)) return;
         this.tried.add(b.key);
-        if (existsSync24(b.program)) {
+        if (existsSync25(b.program)) {
           this.had.add(b.key);
           return;
         }
@@ -37838,13 +38544,13 @@ var init_userspace_caching = __esm({
           this.said = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync24(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync25(b.program)) {
           this.had.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync24(b.program)) return;
+        if (this.had.has(b.key) || !existsSync25(b.program)) return;
         this.had.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -37875,10 +38581,10 @@ var init_action_state = __esm({
       tempDir(dir) {
         this.append(this.tempDirs, KEYS.tempDirs, dir);
       }
-      append(list, key, item) {
+      append(list, key2, item) {
         if (list.includes(item)) return;
         list.push(item);
-        this.save(key, JSON.stringify(list));
+        this.save(key2, JSON.stringify(list));
       }
     };
   }
@@ -37930,16 +38636,16 @@ var init_annotations = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync2, existsSync as existsSync25, mkdtempSync as mkdtempSync2, rmSync as rmSync9 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname10, join as join18, resolve as resolve6 } from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-function findCanaryDir(from = dirname10(fileURLToPath2(import.meta.url))) {
+import { cpSync as cpSync3, existsSync as existsSync26, mkdtempSync as mkdtempSync3, rmSync as rmSync9 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { dirname as dirname11, join as join20, resolve as resolve6 } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join18(dir, "canary");
-    if (existsSync25(join18(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname10(dir);
+    const candidate = join20(dir, "canary");
+    if (existsSync26(join20(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname11(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
 }
@@ -38024,10 +38730,10 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync2(join18(tmpdir3(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join20(tmpdir4(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
-    cpSync2(canaryDir, work, { recursive: true });
+    cpSync3(canaryDir, work, { recursive: true });
     const run2 = await runSide(
       { side: "pr", ref: "canary", sha: "", dir: work },
       {
@@ -38199,7 +38905,9 @@ function section(report, title, limit, opts) {
     pr: report.pr.analysis,
     source: headSource(report, serverUrl),
     context: contextLine(report, opts),
-    whatToDo: whatToDoMarkdown(report)
+    whatToDo: whatToDoMarkdown(report),
+    errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths },
+    ...report.pr.changed?.functions.length ? { changed: changedText(report.pr.changed) } : {}
   }) + logs;
 }
 function renderComment(reports, opts) {
@@ -38225,6 +38933,7 @@ function renderComment(reports, opts) {
 var init_comment2 = __esm({
   "src/run/comment.ts"() {
     "use strict";
+    init_changed_code();
     init_truncate();
     init_labels();
     init_markdown();
@@ -38282,8 +38991,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync26, readFileSync as readFileSync25, statSync as statSync4 } from "node:fs";
-import { join as join19, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync27, readFileSync as readFileSync27, statSync as statSync4 } from "node:fs";
+import { join as join21, resolve as resolve7 } from "node:path";
 function isDir(p) {
   try {
     return statSync4(p).isDirectory();
@@ -38293,7 +39002,7 @@ function isDir(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync25(p, "utf8");
+    return readFileSync27(p, "utf8");
   } catch {
     return null;
   }
@@ -38317,16 +39026,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join19(root, "VERSION"));
+  const file = readIfExists(join21(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join19(root, "meson.build"));
+  const meson = readIfExists(join21(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join19(root, h));
+    const text2 = readIfExists(join21(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -38336,34 +39045,34 @@ function detectDpdkTree(dir) {
   const root = resolve7(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join19(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join19(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join19(root, "lib/eal")) || isDir(join19(root, "lib/librte_eal"));
+  const layout = isDir(join21(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join21(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join21(root, "lib/eal")) || isDir(join21(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join19(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join19(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync26(join19(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join21(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join21(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync27(join21(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync26(join19(root, "meson.build")),
-    hasKniMesonBuild: existsSync26(join19(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join19(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync27(join21(root, "meson.build")),
+    hasKniMesonBuild: existsSync27(join21(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join21(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync26(join19(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join19(root, "examples/kni")),
-    hasNetKniPmd: isDir(join19(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join19(root, "app/test-pmd")),
-    hasConfigHeader: existsSync26(join19(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join19(root, d))),
+    hasLegacyMake: existsSync27(join21(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join21(root, "examples/kni")),
+    hasNetKniPmd: isDir(join21(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join21(root, "app/test-pmd")),
+    hasConfigHeader: existsSync27(join21(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join21(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -38381,7 +39090,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join19(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join21(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -38407,7 +39116,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname11, join as join20 } from "node:path";
+import { basename as basename3, dirname as dirname12, join as join22 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -38446,7 +39155,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname11(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -38473,15 +39182,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join20(o.outDir, "meson");
+  const builddir = join22(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname11(o.kernelBuildDir);
+      kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join20(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join20(kernelDirArg, "build")] });
+      kernelDirArg = join22(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join22(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -38496,27 +39205,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join20(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join22(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join20(o.outDir, "kni");
-  const inc = join20(o.outDir, "include");
+  const src = join22(o.outDir, "kni");
+  const inc = join22(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join20(inc, "rte_build_config.h");
+  const header = join22(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join20(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join20(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join20(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join22(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join20(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join20(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join22(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -38526,7 +39235,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join20(src, "rte_kni.ko")
+    output: join22(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -38539,7 +39248,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join21 } from "node:path";
+import { delimiter, join as join23 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -38563,7 +39272,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join21(dir, program), constants4.X_OK);
+      accessSync(join23(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -38598,7 +39307,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join22, relative as relative2 } from "node:path";
+import { join as join24, relative as relative2 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -38619,7 +39328,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join22(o.cacheDir, "meson");
+  const builddir = join24(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -38634,46 +39343,46 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join22(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join24(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join22(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join22(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join24(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join24(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join22(o.cacheDir, "bin");
+  const bin = join24(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
-  let built;
+  let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join22(o.cacheDir, target);
-    const exampleOut = join22(o.cacheDir, "kni-example");
+    const sdk = join24(o.cacheDir, target);
+    const exampleOut = join24(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join22(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join24(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join22(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join24(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join22(exampleOut, "kni");
+    built2 = join24(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join22(tree.root, "examples/kni")] });
-    built = join22(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join24(tree.root, "examples/kni")] });
+    built2 = join24(tree.root, "examples/kni/build/kni");
   }
-  const program = join22(bin, "dpdk-kni");
-  steps.push({ kind: "run", argv: ["cp", built, program] });
+  const program = join24(bin, "dpdk-kni");
+  steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 var UNUSED_OPTIONAL_LIBS, VIRTUAL_PORT_DRIVERS;
@@ -38687,10 +39396,10 @@ var init_userspace_build = __esm({
 });
 
 // src/presets/userspace-cache.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync9 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join23 } from "node:path";
+import { join as join25 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -38708,17 +39417,17 @@ function hashFile(hash, path2, buf) {
   }
 }
 function hashTreeFiles(root, paths) {
-  const hash = createHash2("sha256");
+  const hash = createHash3("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync9(join23(root, rel), { withFileTypes: true });
+      entries = readdirSync9(join25(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join23(root, rel), buf);
+        hashFile(hash, join25(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -38730,7 +39439,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join23(root, child), buf);
+        hashFile(hash, join25(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -38739,16 +39448,16 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join23(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join23(env.XDG_CACHE_HOME || join23(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join25(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join25(env.XDG_CACHE_HOME || join25(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash2("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const digest = createHash3("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
-  const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join23(root, key), root };
+  const key2 = `${restorePrefix}${digest}`;
+  return { key: key2, restorePrefix, dir: join25(root, key2), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache = __esm({
@@ -38760,9 +39469,9 @@ var init_userspace_cache = __esm({
 });
 
 // src/presets/dpdk-kni.ts
-import { createHash as createHash3 } from "node:crypto";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join24 } from "node:path";
+import { createHash as createHash4 } from "node:crypto";
+import { tmpdir as tmpdir5 } from "node:os";
+import { join as join26 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -38774,7 +39483,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join24(tmpdir4(), `alloc-balance-kni-${createHash3("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join26(tmpdir5(), `alloc-balance-kni-${createHash4("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -38827,15 +39536,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/run/preset.ts
-import { join as join25, resolve as resolve8 } from "node:path";
-import { existsSync as existsSync27 } from "node:fs";
+import { join as join27, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync28 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve8(treeDir, settings.moduleDir);
-      const moduleOutDir = join25(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join27(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -38846,7 +39555,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync27(preset.userspaceBuild.program);
+        const cached = existsSync28(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -38884,9 +39593,9 @@ var init_preset = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync12, mkdtempSync as mkdtempSync3, rmSync as rmSync10, writeFileSync as writeFileSync16 } from "node:fs";
-import { tmpdir as tmpdir5, hostname } from "node:os";
-import { join as join26, resolve as resolve9 } from "node:path";
+import { mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
+import { tmpdir as tmpdir6, hostname } from "node:os";
+import { join as join28, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -38897,6 +39606,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   const userspace = new UserspaceCaching(io.cache, io.log);
+  let baseModule;
   for (const source of [sources.base, sources.pr]) {
     if (io.signal?.aborted) {
       sides2[source.side] = {
@@ -38909,7 +39619,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join26(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join28(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -38918,17 +39628,19 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join26(outDir, source.side),
+      outDir: join28(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
-      onUndoFile: io.onUndoFile
+      onUndoFile: io.onUndoFile,
+      onTempDir: io.onTempDir,
+      ...source.side === "base" ? { onBuilt: (ko) => baseModule = ko } : baseModule ? { changedFrom: baseModule } : {}
     };
     sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s2 = sides2[source.side];
     io.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
   }
-  const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
+  const comparison = applyChangedCode(decideVerdict(sides2.base, sides2.pr, settings.failOn, compare), sides2.pr.changed, settings.requireChangedCode);
   return { base: sides2.base, pr: sides2.pr, comparison };
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -38964,9 +39676,9 @@ function trackedPairs(settings, measured) {
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
-  mkdirSync12(outDir, { recursive: true });
-  const file = join26(outDir, "report.json");
-  writeFileSync16(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync13(outDir, { recursive: true });
+  const file = join28(outDir, "report.json");
+  writeFileSync18(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -38976,7 +39688,7 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync3(join26(tmpdir5(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join28(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
@@ -38990,7 +39702,7 @@ async function checkChange(settings, io, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join26(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join28(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -39014,6 +39726,7 @@ async function checkChange(settings, io, change, outDir) {
 var init_pipeline = __esm({
   "src/run/pipeline.ts"() {
     "use strict";
+    init_changed_code();
     init_compare();
     init_pair_spec();
     init_source_links();
@@ -39065,9 +39778,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync28, mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync11, writeFileSync as writeFileSync17 } from "node:fs";
-import { tmpdir as tmpdir6 } from "node:os";
-import { dirname as dirname12, join as join27, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync29, mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, rmSync as rmSync11, writeFileSync as writeFileSync19 } from "node:fs";
+import { tmpdir as tmpdir7 } from "node:os";
+import { dirname as dirname13, join as join29, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
@@ -39090,25 +39803,25 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join27(repoRoot, "demo", "kni-like");
-  if (!existsSync28(join27(fixtureDir, "kni_like.c")))
+  const fixtureDir = join29(repoRoot, "demo", "kni-like");
+  if (!existsSync29(join29(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync4(join27(tmpdir6(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join29(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync4(join27(tmpdir6(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join29(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join27(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join29(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
         workload: `${repo.app} -n 2`,
-        "vm-folders": dirname12(repo.app),
+        "vm-folders": dirname13(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
         cycles,
@@ -39130,7 +39843,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join27(work, "trees")
+      join29(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -39166,17 +39879,17 @@ async function demoCommand(args) {
       return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync13(outDir, { recursive: true });
-    writeFileSync17(join27(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync14(outDir, { recursive: true });
+    writeFileSync19(join29(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync17(join27(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync19(join29(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
-    console.log(renderText(report.comparison));
+    console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join27(outDir, "report.json")}; PR comment as markdown: ${join27(outDir, "comment.md")}`);
+    console.log(`report: ${join29(outDir, "report.json")}; PR comment as markdown: ${join29(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
@@ -39213,9 +39926,9 @@ __export(run_exports, {
   runCommand: () => runCommand2
 });
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, writeFileSync as writeFileSync18 } from "node:fs";
-import { tmpdir as tmpdir7 } from "node:os";
-import { join as join28, resolve as resolve11 } from "node:path";
+import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync20 } from "node:fs";
+import { tmpdir as tmpdir8 } from "node:os";
+import { join as join30, resolve as resolve11 } from "node:path";
 function revParse(repo, ref, option) {
   try {
     return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
@@ -39244,7 +39957,7 @@ async function runCommand2(args) {
   const baseSha = revParse(repo, text2("base"), "--base");
   const headRef = text2("head") || "HEAD";
   const headSha = revParse(repo, headRef, "--head");
-  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync5(join28(tmpdir7(), "alloc-balance-run-"));
+  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync6(join30(tmpdir8(), "alloc-balance-run-"));
   const settings = parseSettings((name) => {
     if (name === "mode") return "collect";
     if (name === "output-dir") return outDir;
@@ -39298,9 +40011,9 @@ async function runCommand2(args) {
       console.log(`run: cancelled (${cancellation.signal.reason.message})`);
       return EXIT.cancelled;
     }
-    mkdirSync14(outDir, { recursive: true });
-    const commentFile = join28(outDir, "comment.md");
-    writeFileSync18(commentFile, renderComment([report], { checkName: settings.checkName }));
+    mkdirSync15(outDir, { recursive: true });
+    const commentFile = join30(outDir, "comment.md");
+    writeFileSync20(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

@@ -26,9 +26,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -812,9 +812,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module2.exports = {
@@ -848,16 +848,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -866,15 +866,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -885,20 +885,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -907,12 +907,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -937,25 +937,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key, key);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module2.exports = {
       TernarySearchTree,
@@ -1179,20 +1179,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj2) {
       if (obj2 === void 0) obj2 = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
-        let val = obj2[key];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj2[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj2[key] = val;
+            obj2[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj2[key] = headersValue;
+            obj2[key2] = headersValue;
           } else {
-            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1206,21 +1206,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key.length;
-        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1961,20 +1961,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request2, key, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1984,17 +1984,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str2 = `${val[i]}`;
             if (!isValidHeaderValue(str2)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str2);
           }
@@ -2002,14 +2002,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2030,7 +2030,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2044,7 +2044,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key, val);
+        request2.headers.push(key2, val);
       }
     }
     module2.exports = Request;
@@ -2532,13 +2532,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2702,10 +2702,10 @@ var require_utils = __commonJS({
     exports2.enumToMap = void 0;
     function enumToMap(obj2) {
       const res = {};
-      Object.keys(obj2).forEach((key) => {
-        const value = obj2[key];
+      Object.keys(obj2).forEach((key2) => {
+        const value = obj2[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -2882,9 +2882,9 @@ var require_constants2 = __commonJS({
     ];
     exports2.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports2.H_METHOD_MAP = {};
-    Object.keys(exports2.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports2.H_METHOD_MAP[key] = exports2.METHOD_MAP[key];
+    Object.keys(exports2.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports2.H_METHOD_MAP[key2] = exports2.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -3855,19 +3855,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3898,29 +3898,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options2 of converters) {
-          const { key, defaultValue, required, converter } = options2;
+          const { key: key2, defaultValue, required, converter } = options2;
           if (required === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix2,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = Object.hasOwn(options2, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required || hasDefault || value !== void 0) {
-            value = converter(value, prefix2, `${argument}.${key}`);
+            value = converter(value, prefix2, `${argument}.${key2}`);
             if (options2.allowedValues && !options2.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix2,
                 message: `${value} is not an accepted type. Expected one of ${options2.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -4535,18 +4535,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result = key2;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key2, value];
               break;
           }
           return {
@@ -4612,8 +4612,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -5619,7 +5619,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         source: body2.source
       };
     }
-    function throwIfAborted(state3) {
+    function throwIfAborted2(state3) {
       if (state3.aborted) {
         throw new DOMException("The operation was aborted.", "AbortError");
       }
@@ -5693,7 +5693,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       if (bodyUnusable(object)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }
-      throwIfAborted(object[kState]);
+      throwIfAborted2(object[kState]);
       const promise = createDeferredPromise();
       const errorSteps = (error2) => promise.reject(error2);
       const successSteps = (data) => {
@@ -6056,15 +6056,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util5.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util5.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util5.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util5.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6562,15 +6562,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -7080,18 +7080,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream2;
@@ -7586,9 +7586,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -8669,16 +8669,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler2) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler2);
       }
@@ -8917,7 +8917,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -10695,18 +10695,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10770,41 +10770,41 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl(path12), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -10824,9 +10824,9 @@ var require_mock_utils = __commonJS({
       const keys = Object.keys(data);
       const result = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -10848,8 +10848,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler2) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10859,7 +10859,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error2 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler2.onError(error2);
         return true;
       }
@@ -10884,7 +10884,7 @@ var require_mock_utils = __commonJS({
         handler2.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler2.onData?.(Buffer.from(responseData));
         handler2.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -12791,16 +12791,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key) {
+      unregister(key2) {
       }
     };
     module2.exports = function() {
@@ -16285,8 +16285,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -20078,27 +20078,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key) {
-        const value = this.map.get(key);
+      get(key2) {
+        const value = this.map.get(key2);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key);
-          this.map.set(key, value);
+          this.map.delete(key2);
+          this.map.set(key2, value);
           return value;
         }
       }
-      delete(key) {
-        return this.map.delete(key);
+      delete(key2) {
+        return this.map.delete(key2);
       }
-      set(key, value) {
-        const deleted = this.delete(key);
+      set(key2, value) {
+        const deleted = this.delete(key2);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key, value);
+          this.map.set(key2, value);
         }
         return this;
       }
@@ -21496,8 +21496,8 @@ var require_common = __commonJS({
       createDebug.enabled = enabled2;
       createDebug.humanize = require_ms();
       createDebug.destroy = destroy2;
-      Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
+      Object.keys(env).forEach((key2) => {
+        createDebug[key2] = env[key2];
       });
       createDebug.names = [];
       createDebug.skips = [];
@@ -21932,13 +21932,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj2, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports2.inspectOpts = Object.keys(process.env).filter((key2) => {
+      return /^debug_/i.test(key2);
+    }).reduce((obj2, key2) => {
+      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key];
+      let val = process.env[key2];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -22307,15 +22307,15 @@ var require_parse_proxy_response = __commonJS({
               socket.destroy();
               return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
             }
-            const key = header.slice(0, firstColon).toLowerCase();
+            const key2 = header.slice(0, firstColon).toLowerCase();
             const value = header.slice(firstColon + 1).trimStart();
-            const current = headers[key];
+            const current = headers[key2];
             if (typeof current === "string") {
-              headers[key] = [current, value];
+              headers[key2] = [current, value];
             } else if (Array.isArray(current)) {
               current.push(value);
             } else {
-              headers[key] = value;
+              headers[key2] = value;
             }
           }
           debug2("got proxy server response: %o %o", firstLine3, headers);
@@ -22477,10 +22477,10 @@ var require_dist2 = __commonJS({
     }
     function omit2(obj2, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj2) {
-        if (!keys.includes(key)) {
-          ret[key] = obj2[key];
+      let key2;
+      for (key2 in obj2) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj2[key2];
         }
       }
       return ret;
@@ -22607,10 +22607,10 @@ var require_dist3 = __commonJS({
     exports2.HttpProxyAgent = HttpProxyAgent2;
     function omit2(obj2, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj2) {
-        if (!keys.includes(key)) {
-          ret[key] = obj2[key];
+      let key2;
+      for (key2 in obj2) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj2[key2];
         }
       }
       return ret;
@@ -24328,11 +24328,11 @@ var require_reflection_json_reader = __commonJS({
                   break;
               }
               this.assert(val !== void 0, field2.name + " map value", jsonObjValue);
-              let key = jsonObjKey;
+              let key2 = jsonObjKey;
               if (field2.K == reflection_info_1.ScalarType.BOOL)
-                key = key == "true" ? true : key == "false" ? false : key;
-              key = this.scalar(key, field2.K, reflection_info_1.LongType.STRING, field2.name).toString();
-              fieldObj[key] = val;
+                key2 = key2 == "true" ? true : key2 == "false" ? false : key2;
+              key2 = this.scalar(key2, field2.K, reflection_info_1.LongType.STRING, field2.name).toString();
+              fieldObj[key2] = val;
             }
           } else if (field2.repeat) {
             if (jsonValue === null)
@@ -24877,16 +24877,16 @@ var require_reflection_binary_reader = __commonJS({
       mapEntry(field2, reader, options2) {
         let length = reader.uint32();
         let end = reader.pos + length;
-        let key = void 0;
+        let key2 = void 0;
         let val = void 0;
         while (reader.pos < end) {
           let [fieldNo, wireType] = reader.tag();
           switch (fieldNo) {
             case 1:
               if (field2.K == reflection_info_1.ScalarType.BOOL)
-                key = reader.bool().toString();
+                key2 = reader.bool().toString();
               else
-                key = this.scalar(reader, field2.K, reflection_info_1.LongType.STRING);
+                key2 = this.scalar(reader, field2.K, reflection_info_1.LongType.STRING);
               break;
             case 2:
               switch (field2.V.kind) {
@@ -24905,9 +24905,9 @@ var require_reflection_binary_reader = __commonJS({
               throw new Error(`Unknown field ${fieldNo} (wire type ${wireType}) in map entry for ${this.info.typeName}#${field2.name}`);
           }
         }
-        if (key === void 0) {
+        if (key2 === void 0) {
           let keyRaw = reflection_scalar_default_1.reflectionScalarDefault(field2.K);
-          key = field2.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
+          key2 = field2.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
         }
         if (val === void 0)
           switch (field2.V.kind) {
@@ -24921,7 +24921,7 @@ var require_reflection_binary_reader = __commonJS({
               val = field2.V.T().create();
               break;
           }
-        return [key, val];
+        return [key2, val];
       }
       scalar(reader, type, longType) {
         switch (type) {
@@ -25026,8 +25026,8 @@ var require_reflection_binary_writer = __commonJS({
               break;
             case "map":
               assert_1.assert(typeof value == "object" && value !== null);
-              for (const [key, val] of Object.entries(value))
-                this.mapEntry(writer, options2, field2, key, val);
+              for (const [key2, val] of Object.entries(value))
+                this.mapEntry(writer, options2, field2, key2, val);
               break;
           }
         }
@@ -25035,21 +25035,21 @@ var require_reflection_binary_writer = __commonJS({
         if (u !== false)
           (u === true ? binary_format_contract_1.UnknownFieldHandler.onWrite : u)(this.info.typeName, message, writer);
       }
-      mapEntry(writer, options2, field2, key, value) {
+      mapEntry(writer, options2, field2, key2, value) {
         writer.tag(field2.no, binary_format_contract_1.WireType.LengthDelimited);
         writer.fork();
-        let keyValue = key;
+        let keyValue = key2;
         switch (field2.K) {
           case reflection_info_1.ScalarType.INT32:
           case reflection_info_1.ScalarType.FIXED32:
           case reflection_info_1.ScalarType.UINT32:
           case reflection_info_1.ScalarType.SFIXED32:
           case reflection_info_1.ScalarType.SINT32:
-            keyValue = Number.parseInt(key);
+            keyValue = Number.parseInt(key2);
             break;
           case reflection_info_1.ScalarType.BOOL:
-            assert_1.assert(key == "true" || key == "false");
-            keyValue = key == "true";
+            assert_1.assert(key2 == "true" || key2 == "false");
+            keyValue = key2 == "true";
             break;
         }
         this.scalar(writer, field2.K, 1, keyValue, true);
@@ -25915,9 +25915,9 @@ var require_rpc_options = __commonJS({
       let o = {};
       copy(defaults3, o);
       copy(options2, o);
-      for (let key of Object.keys(options2)) {
-        let val = options2[key];
-        switch (key) {
+      for (let key2 of Object.keys(options2)) {
+        let val = options2[key2];
+        switch (key2) {
           case "jsonOptions":
             o.jsonOptions = runtime_1.mergeJsonOptions(defaults3.jsonOptions, o.jsonOptions);
             break;
@@ -27672,7 +27672,7 @@ var require_lib = __commonJS({
             if (statusCode === HttpCodes2.NotFound) {
               resolve12(response);
             }
-            function dateTimeDeserializer(key, value) {
+            function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
                 const a = new Date(value);
                 if (!isNaN(a.valueOf())) {
@@ -28456,27 +28456,27 @@ var require_light = __commonJS({
               }
             }
           }
-          key(key = "") {
+          key(key2 = "") {
             var ref;
-            return (ref = this.instances[key]) != null ? ref : (() => {
+            return (ref = this.instances[key2]) != null ? ref : (() => {
               var limiter;
-              limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-                id: `${this.id}-${key}`,
+              limiter = this.instances[key2] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+                id: `${this.id}-${key2}`,
                 timeout: this.timeout,
                 connection: this.connection
               }));
-              this.Events.trigger("created", limiter, key);
+              this.Events.trigger("created", limiter, key2);
               return limiter;
             })();
           }
-          async deleteKey(key = "") {
+          async deleteKey(key2 = "") {
             var deleted, instance;
-            instance = this.instances[key];
+            instance = this.instances[key2];
             if (this.connection) {
-              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key}`)]);
+              deleted = await this.connection.__runCommand__(["del", ...Scripts$1.allKeys(`${this.id}-${key2}`)]);
             }
             if (instance != null) {
-              delete this.instances[key];
+              delete this.instances[key2];
               await instance.disconnect();
             }
             return instance != null || deleted > 0;
@@ -29158,9 +29158,9 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -29373,9 +29373,9 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -29577,9 +29577,9 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -30140,9 +30140,9 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -30367,9 +30367,9 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -30576,9 +30576,9 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -30974,9 +30974,9 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -31110,9 +31110,9 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -31173,29 +31173,29 @@ var require_Group = __commonJS({
             }
           }
         }
-        key(key = "") {
+        key(key2 = "") {
           var ref;
-          return (ref = this.instances[key]) != null ? ref : (() => {
+          return (ref = this.instances[key2]) != null ? ref : (() => {
             var limiter;
-            limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-              id: `${this.id}-${key}`,
+            limiter = this.instances[key2] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+              id: `${this.id}-${key2}`,
               timeout: this.timeout,
               connection: this.connection
             }));
-            this.Events.trigger("created", limiter, key);
+            this.Events.trigger("created", limiter, key2);
             return limiter;
           })();
         }
-        deleteKey(key = "") {
+        deleteKey(key2 = "") {
           var _this = this;
           return _asyncToGenerator2(function* () {
             var deleted, instance;
-            instance = _this.instances[key];
+            instance = _this.instances[key2];
             if (_this.connection) {
-              deleted = yield _this.connection.__runCommand__(["del", ...Scripts2.allKeys(`${_this.id}-${key}`)]);
+              deleted = yield _this.connection.__runCommand__(["del", ...Scripts2.allKeys(`${_this.id}-${key2}`)]);
             }
             if (instance != null) {
-              delete _this.instances[key];
+              delete _this.instances[key2];
               yield instance.disconnect();
             }
             return instance != null || deleted > 0;
@@ -31396,9 +31396,9 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve12, reject, _next, _throw, key2, arg) {
       try {
-        var info2 = gen[key](arg);
+        var info2 = gen[key2](arg);
         var value = info2.value;
       } catch (error2) {
         reject(error2);
@@ -31961,16 +31961,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key in this.properties) {
-        if (this.properties.hasOwnProperty(key)) {
-          const val = this.properties[key];
+      for (const key2 in this.properties) {
+        if (this.properties.hasOwnProperty(key2)) {
+          const val = this.properties[key2];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key}=${escapeProperty(val)}`;
+            cmdStr += `${key2}=${escapeProperty(val)}`;
           }
         }
       }
@@ -32002,16 +32002,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key2, value) {
   const delimiter4 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter4)) {
+  if (key2.includes(delimiter4)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter4}"`);
   }
   if (convertedValue.includes(delimiter4)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter4}"`);
   }
-  return `${key}<<${delimiter4}${os2.EOL}${convertedValue}${os2.EOL}${delimiter4}`;
+  return `${key2}<<${delimiter4}${os2.EOL}${convertedValue}${os2.EOL}${delimiter4}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -32680,7 +32680,7 @@ var HttpClient = class {
         if (statusCode === HttpCodes.NotFound) {
           resolve12(response);
         }
-        function dateTimeDeserializer(key, value) {
+        function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
             const a = new Date(value);
             if (!isNaN(a.valueOf())) {
@@ -32846,7 +32846,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -32959,11 +32959,11 @@ var Summary = class {
    */
   addTable(rows2) {
     const tableBody = rows2.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
+      const cells = row.map((cell2) => {
+        if (typeof cell2 === "string") {
+          return this.wrap("td", cell2);
         }
-        const { header, data, colspan, rowspan } = cell;
+        const { header, data, colspan, rowspan } = cell2;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -34058,17 +34058,17 @@ function getSearchPaths(patterns) {
   patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    searchPathMap[key] = "candidate";
+    const key2 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key2] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    if (searchPathMap[key] === "included") {
+    const key2 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key2] === "included") {
       continue;
     }
     let foundAncestor = false;
-    let tempKey = key;
+    let tempKey = key2;
     let parent = dirname4(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
@@ -34080,7 +34080,7 @@ function getSearchPaths(patterns) {
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
-      searchPathMap[key] = "included";
+      searchPathMap[key2] = "included";
     }
   }
   return result;
@@ -37466,7 +37466,7 @@ var Sanitizer = class {
    */
   sanitize(obj2) {
     const seen = /* @__PURE__ */ new Set();
-    return JSON.stringify(obj2, (key, value) => {
+    return JSON.stringify(obj2, (key2, value) => {
       if (value instanceof Error) {
         return {
           ...value,
@@ -37474,17 +37474,17 @@ var Sanitizer = class {
           message: value.message
         };
       }
-      if (key === "headers" && isObject(value)) {
+      if (key2 === "headers" && isObject(value)) {
         return this.sanitizeHeaders(value);
-      } else if (key === "url" && typeof value === "string") {
+      } else if (key2 === "url" && typeof value === "string") {
         return this.sanitizeUrl(value);
-      } else if (key === "query" && isObject(value)) {
+      } else if (key2 === "query" && isObject(value)) {
         return this.sanitizeQuery(value);
-      } else if (key === "body") {
+      } else if (key2 === "body") {
         return void 0;
-      } else if (key === "response") {
+      } else if (key2 === "response") {
         return void 0;
-      } else if (key === "operationSpec") {
+      } else if (key2 === "operationSpec") {
         return void 0;
       } else if (Array.isArray(value) || isObject(value)) {
         if (seen.has(value)) {
@@ -37508,20 +37508,20 @@ var Sanitizer = class {
     if (!url2.search) {
       return value;
     }
-    for (const [key] of url2.searchParams) {
-      if (!this.allowedQueryParameters.has(key.toLowerCase())) {
-        url2.searchParams.set(key, RedactedString);
+    for (const [key2] of url2.searchParams) {
+      if (!this.allowedQueryParameters.has(key2.toLowerCase())) {
+        url2.searchParams.set(key2, RedactedString);
       }
     }
     return url2.toString();
   }
   sanitizeHeaders(obj2) {
     const sanitized = {};
-    for (const key of Object.keys(obj2)) {
-      if (this.allowedHeaderNames.has(key.toLowerCase())) {
-        sanitized[key] = obj2[key];
+    for (const key2 of Object.keys(obj2)) {
+      if (this.allowedHeaderNames.has(key2.toLowerCase())) {
+        sanitized[key2] = obj2[key2];
       } else {
-        sanitized[key] = RedactedString;
+        sanitized[key2] = RedactedString;
       }
     }
     return sanitized;
@@ -38201,12 +38201,12 @@ function defaultRetryPolicy(options2 = {}) {
 function convertBodyToFormDataMap(body2) {
   if (typeof FormData !== "undefined" && body2 instanceof FormData) {
     const formDataMap = {};
-    for (const [key, value] of body2.entries()) {
-      const existing = formDataMap[key];
+    for (const [key2, value] of body2.entries()) {
+      const existing = formDataMap[key2];
       if (Array.isArray(existing)) {
         existing.push(value);
       } else {
-        formDataMap[key] = existing !== void 0 ? [existing, value] : [value];
+        formDataMap[key2] = existing !== void 0 ? [existing, value] : [value];
       }
     }
     return formDataMap;
@@ -38240,13 +38240,13 @@ function formDataPolicy() {
 }
 function wwwFormUrlEncode(formData) {
   const urlSearchParams = new URLSearchParams();
-  for (const [key, value] of Object.entries(formData)) {
+  for (const [key2, value] of Object.entries(formData)) {
     if (Array.isArray(value)) {
       for (const subValue of value) {
-        urlSearchParams.append(key, subValue.toString());
+        urlSearchParams.append(key2, subValue.toString());
       }
     } else {
-      urlSearchParams.append(key, value.toString());
+      urlSearchParams.append(key2, value.toString());
     }
   }
   return urlSearchParams.toString();
@@ -38568,8 +38568,8 @@ function generateBoundary() {
 }
 function encodeHeaders(headers) {
   let result = "";
-  for (const [key, value] of headers) {
-    result += `${key}: ${value}\r
+  for (const [key2, value] of headers) {
+    result += `${key2}: ${value}\r
 `;
   }
   return result;
@@ -38717,8 +38717,8 @@ var SDK_VERSION2 = "1.22.3";
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
 function getUserAgentString(telemetryInfo) {
   const parts = [];
-  for (const [key, value] of telemetryInfo) {
-    const token = value ? `${key}/${value}` : key;
+  for (const [key2, value] of telemetryInfo) {
+    const token = value ? `${key2}/${value}` : key2;
     parts.push(token);
   }
   return parts.join(" ");
@@ -38940,17 +38940,17 @@ var TracingContextImpl = class _TracingContextImpl {
   constructor(initialContext) {
     this._contextMap = initialContext instanceof _TracingContextImpl ? new Map(initialContext._contextMap) : /* @__PURE__ */ new Map();
   }
-  setValue(key, value) {
+  setValue(key2, value) {
     const newContext = new _TracingContextImpl(this);
-    newContext._contextMap.set(key, value);
+    newContext._contextMap.set(key2, value);
     return newContext;
   }
-  getValue(key) {
-    return this._contextMap.get(key);
+  getValue(key2) {
+    return this._contextMap.get(key2);
   }
-  deleteValue(key) {
+  deleteValue(key2) {
     const newContext = new _TracingContextImpl(this);
-    newContext._contextMap.delete(key);
+    newContext._contextMap.delete(key2);
     return newContext;
   }
 };
@@ -39124,8 +39124,8 @@ function tryCreateSpan(tracingClient2, request2, spanAttributes) {
       return void 0;
     }
     const headers = tracingClient2.createRequestHeaders(updatedOptions.tracingOptions.tracingContext);
-    for (const [key, value] of Object.entries(headers)) {
-      request2.headers.set(key, value);
+    for (const [key2, value] of Object.entries(headers)) {
+      request2.headers.set(key2, value);
     }
     return { span, tracingContext: updatedOptions.tracingOptions.tracingContext };
   } catch (e) {
@@ -39623,14 +39623,14 @@ function flattenResponse(fullResponse, responseSpec) {
   const isPageableResponse = Object.keys(modelProperties).some((k) => modelProperties[k].serializedName === "");
   if (expectedBodyTypeName === "Sequence" || isPageableResponse) {
     const arrayResponse = fullResponse.parsedBody ?? [];
-    for (const key of Object.keys(modelProperties)) {
-      if (modelProperties[key].serializedName) {
-        arrayResponse[key] = fullResponse.parsedBody?.[key];
+    for (const key2 of Object.keys(modelProperties)) {
+      if (modelProperties[key2].serializedName) {
+        arrayResponse[key2] = fullResponse.parsedBody?.[key2];
       }
     }
     if (parsedHeaders) {
-      for (const key of Object.keys(parsedHeaders)) {
-        arrayResponse[key] = parsedHeaders[key];
+      for (const key2 of Object.keys(parsedHeaders)) {
+        arrayResponse[key2] = parsedHeaders[key2];
       }
     }
     return isNullable && !fullResponse.parsedBody && !parsedHeaders && Object.getOwnPropertyNames(modelProperties).length === 0 ? null : arrayResponse;
@@ -40040,9 +40040,9 @@ function serializeDictionaryType(serializer, mapper, object, objectName, isXml, 
     throw new Error(`"value" metadata for a Dictionary must be defined in the mapper and it must of type "object" in ${objectName}.`);
   }
   const tempDictionary = {};
-  for (const key of Object.keys(object)) {
-    const serializedValue = serializer.serialize(valueType, object[key], objectName, options2);
-    tempDictionary[key] = getXmlObjectValue(valueType, serializedValue, isXml, options2);
+  for (const key2 of Object.keys(object)) {
+    const serializedValue = serializer.serialize(valueType, object[key2], objectName, options2);
+    tempDictionary[key2] = getXmlObjectValue(valueType, serializedValue, isXml, options2);
   }
   if (isXml && mapper.xmlNamespace) {
     const xmlnsKey = mapper.xmlNamespacePrefix ? `xmlns:${mapper.xmlNamespacePrefix}` : "xmlns";
@@ -40088,8 +40088,8 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
   if (object !== void 0 && object !== null) {
     const payload = {};
     const modelProps = resolveModelProperties(serializer, mapper, objectName);
-    for (const key of Object.keys(modelProps)) {
-      const propertyMapper = modelProps[key];
+    for (const key2 of Object.keys(modelProps)) {
+      const propertyMapper = modelProps[key2];
       if (propertyMapper.readOnly) {
         continue;
       }
@@ -40106,7 +40106,7 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
         propName3 = paths.pop();
         for (const pathName of paths) {
           const childObject = parentObject[pathName];
-          if ((childObject === void 0 || childObject === null) && (object[key] !== void 0 && object[key] !== null || propertyMapper.defaultValue !== void 0)) {
+          if ((childObject === void 0 || childObject === null) && (object[key2] !== void 0 && object[key2] !== null || propertyMapper.defaultValue !== void 0)) {
             parentObject[pathName] = {};
           }
           parentObject = parentObject[pathName];
@@ -40121,9 +40121,9 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
           };
         }
         const propertyObjectName = propertyMapper.serializedName !== "" ? objectName + "." + propertyMapper.serializedName : objectName;
-        let toSerialize = object[key];
+        let toSerialize = object[key2];
         const polymorphicDiscriminator = getPolymorphicDiscriminatorRecursively(serializer, mapper);
-        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key && (toSerialize === void 0 || toSerialize === null)) {
+        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key2 && (toSerialize === void 0 || toSerialize === null)) {
           toSerialize = mapper.serializedName;
         }
         const serializedValue = serializer.serialize(propertyMapper, toSerialize, propertyObjectName, options2);
@@ -40190,9 +40190,9 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
   const modelProps = resolveModelProperties(serializer, mapper, objectName);
   let instance = {};
   const handledPropertyNames = [];
-  for (const key of Object.keys(modelProps)) {
-    const propertyMapper = modelProps[key];
-    const paths = splitSerializeName(modelProps[key].serializedName);
+  for (const key2 of Object.keys(modelProps)) {
+    const propertyMapper = modelProps[key2];
+    const paths = splitSerializeName(modelProps[key2].serializedName);
     handledPropertyNames.push(paths[0]);
     const { serializedName, xmlName, xmlElementName } = propertyMapper;
     let propertyObjectName = objectName;
@@ -40208,22 +40208,22 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         }
         handledPropertyNames.push(headerKey);
       }
-      instance[key] = dictionary;
+      instance[key2] = dictionary;
     } else if (serializer.isXML) {
       if (propertyMapper.xmlIsAttribute && responseBody[XML_ATTRKEY]) {
-        instance[key] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options2);
+        instance[key2] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options2);
       } else if (propertyMapper.xmlIsMsText) {
         if (responseBody[xmlCharKey] !== void 0) {
-          instance[key] = responseBody[xmlCharKey];
+          instance[key2] = responseBody[xmlCharKey];
         } else if (typeof responseBody === "string") {
-          instance[key] = responseBody;
+          instance[key2] = responseBody;
         }
       } else {
         const propertyName = xmlElementName || xmlName || serializedName;
         if (propertyMapper.xmlIsWrapped) {
           const wrapped = responseBody[xmlName];
           const elementList = wrapped?.[xmlElementName] ?? [];
-          Object.defineProperty(instance, key, {
+          Object.defineProperty(instance, key2, {
             value: serializer.deserialize(propertyMapper, elementList, propertyObjectName, options2),
             enumerable: true,
             configurable: true,
@@ -40232,7 +40232,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
           handledPropertyNames.push(xmlName);
         } else {
           const property = responseBody[propertyName];
-          instance[key] = serializer.deserialize(propertyMapper, property, propertyObjectName, options2);
+          instance[key2] = serializer.deserialize(propertyMapper, property, propertyObjectName, options2);
           handledPropertyNames.push(propertyName);
         }
       }
@@ -40251,12 +40251,12 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
       propertyInstance = res;
       const polymorphicDiscriminator = mapper.type.polymorphicDiscriminator;
-      if (polymorphicDiscriminator && key === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
+      if (polymorphicDiscriminator && key2 === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
         propertyInstance = mapper.serializedName;
       }
       let serializedValue;
-      if (Array.isArray(responseBody[key]) && modelProps[key].serializedName === "") {
-        propertyInstance = responseBody[key];
+      if (Array.isArray(responseBody[key2]) && modelProps[key2].serializedName === "") {
+        propertyInstance = responseBody[key2];
         const arrayInstance = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options2);
         for (const [k, v] of Object.entries(instance)) {
           if (!Object.prototype.hasOwnProperty.call(arrayInstance, k)) {
@@ -40266,7 +40266,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         instance = arrayInstance;
       } else if (propertyInstance !== void 0 || propertyMapper.defaultValue !== void 0) {
         serializedValue = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options2);
-        instance[key] = serializedValue;
+        instance[key2] = serializedValue;
       }
     }
   }
@@ -40293,10 +40293,10 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
     }
   } else if (responseBody && !options2.ignoreUnknownProperties) {
-    for (const key of Object.keys(responseBody)) {
-      if (instance[key] === void 0 && !handledPropertyNames.includes(key) && !isSpecialXmlProperty(key, options2)) {
-        Object.defineProperty(instance, key, {
-          value: responseBody[key],
+    for (const key2 of Object.keys(responseBody)) {
+      if (instance[key2] === void 0 && !handledPropertyNames.includes(key2) && !isSpecialXmlProperty(key2, options2)) {
+        Object.defineProperty(instance, key2, {
+          value: responseBody[key2],
           enumerable: true,
           configurable: true,
           writable: true
@@ -40313,8 +40313,8 @@ function deserializeDictionaryType(serializer, mapper, responseBody, objectName,
   }
   if (responseBody) {
     const tempDictionary = {};
-    for (const key of Object.keys(responseBody)) {
-      tempDictionary[key] = serializer.deserialize(value, responseBody[key], objectName, options2);
+    for (const key2 of Object.keys(responseBody)) {
+      tempDictionary[key2] = serializer.deserialize(value, responseBody[key2], objectName, options2);
     }
     return tempDictionary;
   }
@@ -40723,8 +40723,8 @@ function serializeHeaders(request2, operationArguments, operationSpec) {
         headerValue = operationSpec.serializer.serialize(headerParameter.mapper, headerValue, getPathStringFromParameter(headerParameter));
         const headerCollectionPrefix = headerParameter.mapper.headerCollectionPrefix;
         if (headerCollectionPrefix) {
-          for (const key of Object.keys(headerValue)) {
-            request2.headers.set(headerCollectionPrefix + key, headerValue[key]);
+          for (const key2 of Object.keys(headerValue)) {
+            request2.headers.set(headerCollectionPrefix + key2, headerValue[key2]);
           }
         } else {
           request2.headers.set(headerParameter.mapper.serializedName || getPathStringFromParameter(headerParameter), headerValue);
@@ -41253,7 +41253,7 @@ function getChallenge(response) {
 function parseChallenge(challenge) {
   const bearerChallenge = challenge.slice("Bearer ".length);
   const challengeParts = `${bearerChallenge.trim()} `.split(" ").filter((x) => x);
-  const keyValuePairs = challengeParts.map((keyValue) => (([key, value]) => ({ [key]: value }))(keyValue.trim().split("=")));
+  const keyValuePairs = challengeParts.map((keyValue) => (([key2, value]) => ({ [key2]: value }))(keyValue.trim().split("=")));
   return keyValuePairs.reduce((a, b) => ({ ...a, ...b }), {});
 }
 function requestToOptions(request2) {
@@ -42108,14 +42108,14 @@ function mergeEntityMaps(...maps) {
   const out = /* @__PURE__ */ Object.create(null);
   for (const map of maps) {
     if (!map) continue;
-    for (const key of Object.keys(map)) {
-      const raw = map[key];
+    for (const key2 of Object.keys(map)) {
+      const raw = map[key2];
       if (typeof raw === "string") {
-        out[key] = raw;
+        out[key2] = raw;
       } else if (raw && typeof raw === "object" && raw.val !== void 0) {
         const val = raw.val;
         if (typeof val === "string") {
-          out[key] = val;
+          out[key2] = val;
         }
       }
     }
@@ -42239,8 +42239,8 @@ var EntityDecoder = class {
    */
   setExternalEntities(map) {
     if (map) {
-      for (const key of Object.keys(map)) {
-        validateEntityName(key);
+      for (const key2 of Object.keys(map)) {
+        validateEntityName(key2);
       }
     }
     if (!this._onExternalEntity) {
@@ -42263,11 +42263,11 @@ var EntityDecoder = class {
    * @param {string} key
    * @param {string} value
    */
-  addExternalEntity(key, value) {
-    validateEntityName(key);
+  addExternalEntity(key2, value) {
+    validateEntityName(key2);
     if (typeof value === "string" && value.indexOf("&") === -1) {
-      if (this._applyRegistrationHook(this._onExternalEntity, key, value, "external")) {
-        this._externalMap[key] = value;
+      if (this._applyRegistrationHook(this._onExternalEntity, key2, value, "external")) {
+        this._externalMap[key2] = value;
       }
     }
   }
@@ -42633,33 +42633,33 @@ function normalizeProcessEntities(value, htmlEntities) {
   return normalizeProcessEntities(true);
 }
 var buildOptions = function(options2) {
-  const built = Object.assign({}, defaultOptions2, options2);
+  const built2 = Object.assign({}, defaultOptions2, options2);
   const propertyNameOptions = [
-    { value: built.attributeNamePrefix, name: "attributeNamePrefix" },
-    { value: built.attributesGroupName, name: "attributesGroupName" },
-    { value: built.textNodeName, name: "textNodeName" },
-    { value: built.cdataPropName, name: "cdataPropName" },
-    { value: built.commentPropName, name: "commentPropName" }
+    { value: built2.attributeNamePrefix, name: "attributeNamePrefix" },
+    { value: built2.attributesGroupName, name: "attributesGroupName" },
+    { value: built2.textNodeName, name: "textNodeName" },
+    { value: built2.cdataPropName, name: "cdataPropName" },
+    { value: built2.commentPropName, name: "commentPropName" }
   ];
   for (const { value, name } of propertyNameOptions) {
     if (value) {
       validatePropertyName(value, name);
     }
   }
-  if (built.onDangerousProperty === null) {
-    built.onDangerousProperty = defaultOnDangerousProperty;
+  if (built2.onDangerousProperty === null) {
+    built2.onDangerousProperty = defaultOnDangerousProperty;
   }
-  built.processEntities = normalizeProcessEntities(built.processEntities, built.htmlEntities);
-  built.unpairedTagsSet = new Set(built.unpairedTags);
-  if (built.stopNodes && Array.isArray(built.stopNodes)) {
-    built.stopNodes = built.stopNodes.map((node) => {
+  built2.processEntities = normalizeProcessEntities(built2.processEntities, built2.htmlEntities);
+  built2.unpairedTagsSet = new Set(built2.unpairedTags);
+  if (built2.stopNodes && Array.isArray(built2.stopNodes)) {
+    built2.stopNodes = built2.stopNodes.map((node) => {
       if (typeof node === "string" && node.startsWith("*.")) {
         return ".." + node.substring(2);
       }
       return node;
     });
   }
-  return built;
+  return built2;
 };
 
 // node_modules/fast-xml-parser/src/xmlparser/xmlNode.js
@@ -42675,9 +42675,9 @@ var XmlNode = class {
     this.child = [];
     this[":@"] = /* @__PURE__ */ Object.create(null);
   }
-  add(key, val) {
-    if (key === "__proto__") key = "#__proto__";
-    this.child.push({ [key]: val });
+  add(key2, val) {
+    if (key2 === "__proto__") key2 = "#__proto__";
+    this.child.push({ [key2]: val });
   }
   addChild(node, startIndex) {
     if (node.tagname === "__proto__") node.tagname = "#__proto__";
@@ -43643,9 +43643,9 @@ var ExpressionSet = class {
       if (!this._wildcardByDepth.has(depth)) this._wildcardByDepth.set(depth, []);
       this._wildcardByDepth.get(depth).push(expression);
     } else {
-      const key = `${depth}:${tag}`;
-      if (!this._byDepthAndTag.has(key)) this._byDepthAndTag.set(key, []);
-      this._byDepthAndTag.get(key).push(expression);
+      const key2 = `${depth}:${tag}`;
+      if (!this._byDepthAndTag.has(key2)) this._byDepthAndTag.set(key2, []);
+      this._byDepthAndTag.get(key2).push(expression);
     }
     return this;
   }
@@ -45036,12 +45036,12 @@ function extractRawAttributes(prefixedAttrs, options2) {
   const attrs = options2.attributesGroupName ? prefixedAttrs[options2.attributesGroupName] : prefixedAttrs;
   if (!attrs) return {};
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(options2.attributeNamePrefix)) {
-      const rawName = key.substring(options2.attributeNamePrefix.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(options2.attributeNamePrefix)) {
+      const rawName = key2.substring(options2.attributeNamePrefix.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -45675,12 +45675,12 @@ function stripAttributePrefix(attrs, prefix2) {
   if (!attrs || typeof attrs !== "object") return {};
   if (!prefix2) return attrs;
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(prefix2)) {
-      const rawName = key.substring(prefix2.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(prefix2)) {
+      const rawName = key2.substring(prefix2.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -45749,8 +45749,8 @@ function compress(arr, options2, matcher, readonlyMatcher) {
 function propName(obj2) {
   const keys = Object.keys(obj2);
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (key !== ":@") return key;
+    const key2 = keys[i];
+    if (key2 !== ":@") return key2;
   }
 }
 function assignAttributes(obj2, attrMap, readonlyMatcher, options2) {
@@ -45819,15 +45819,15 @@ var XMLParser = class {
    * @param {string} key 
    * @param {string} value 
    */
-  addEntity(key, value) {
+  addEntity(key2, value) {
     if (value.indexOf("&") !== -1) {
       throw new Error("Entity value can't have '&'");
-    } else if (key.indexOf("&") !== -1 || key.indexOf(";") !== -1) {
+    } else if (key2.indexOf("&") !== -1 || key2.indexOf(";") !== -1) {
       throw new Error("An entity must be set without '&' and ';'. Eg. use '#xD' for '&#xD;'");
     } else if (value === "&") {
       throw new Error("An entity with value '&' is not permitted");
     } else {
-      this.externalEntities[key] = value;
+      this.externalEntities[key2] = value;
     }
   }
   /**
@@ -46065,9 +46065,9 @@ function attr_to_str_raw(attrMap, options2) {
 function propName2(obj2) {
   const keys = Object.keys(obj2);
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (!Object.prototype.hasOwnProperty.call(obj2, key)) continue;
-    if (key !== ":@") return key;
+    const key2 = keys[i];
+    if (!Object.prototype.hasOwnProperty.call(obj2, key2)) continue;
+    if (key2 !== ":@") return key2;
   }
 }
 function attr_to_str(attrMap, options2, isStopNode, matcher, qNameValidator) {
@@ -46144,7 +46144,7 @@ var defaultOptions3 = {
   suppressEmptyNode: false,
   suppressUnpairedNode: true,
   suppressBooleanAttributes: true,
-  tagValueProcessor: function(key, a) {
+  tagValueProcessor: function(key2, a) {
     return a;
   },
   attributeValueProcessor: function(attrName, a) {
@@ -46253,16 +46253,16 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
   }
   const jPath = this.options.jPath ? matcher.toString() : matcher;
   const isCurrentStopNode = this.checkStopNode(matcher);
-  for (let key in jObj) {
-    if (!Object.prototype.hasOwnProperty.call(jObj, key)) continue;
-    const isSpecialKey = key === this.options.textNodeName || key === this.options.cdataPropName || key === this.options.commentPropName || this.options.attributesGroupName && key === this.options.attributesGroupName || this.isAttribute(key);
-    const resolvedKey = isSpecialKey ? key : resolveName(key, false, this.options, matcher, qNameValidator);
-    if (typeof jObj[key] === "undefined") {
-      if (this.isAttribute(key)) {
+  for (let key2 in jObj) {
+    if (!Object.prototype.hasOwnProperty.call(jObj, key2)) continue;
+    const isSpecialKey = key2 === this.options.textNodeName || key2 === this.options.cdataPropName || key2 === this.options.commentPropName || this.options.attributesGroupName && key2 === this.options.attributesGroupName || this.isAttribute(key2);
+    const resolvedKey = isSpecialKey ? key2 : resolveName(key2, false, this.options, matcher, qNameValidator);
+    if (typeof jObj[key2] === "undefined") {
+      if (this.isAttribute(key2)) {
         val += "";
       }
-    } else if (jObj[key] === null) {
-      if (this.isAttribute(key)) {
+    } else if (jObj[key2] === null) {
+      if (this.isAttribute(key2)) {
         val += "";
       } else if (resolvedKey === this.options.cdataPropName || resolvedKey === this.options.commentPropName) {
         val += "";
@@ -46271,39 +46271,39 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
       } else {
         val += this.indentate(level) + "<" + resolvedKey + "/" + this.tagEndChar;
       }
-    } else if (jObj[key] instanceof Date) {
-      val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
-    } else if (typeof jObj[key] !== "object") {
-      const attr = this.isAttribute(key);
+    } else if (jObj[key2] instanceof Date) {
+      val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
+    } else if (typeof jObj[key2] !== "object") {
+      const attr = this.isAttribute(key2);
       if (attr && !this.ignoreAttributesFn(attr, jPath)) {
         const resolvedAttr = resolveName(attr, true, this.options, matcher, qNameValidator);
-        attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key]), isCurrentStopNode);
+        attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2]), isCurrentStopNode);
       } else if (!attr) {
-        if (key === this.options.textNodeName) {
-          let newval = this.options.tagValueProcessor(key, valToStr(jObj[key]));
+        if (key2 === this.options.textNodeName) {
+          let newval = this.options.tagValueProcessor(key2, valToStr(jObj[key2]));
           val += this.replaceEntitiesValue(newval);
         } else {
           matcher.push(resolvedKey);
           const isStopNode = this.checkStopNode(matcher);
           matcher.pop();
           if (isStopNode) {
-            const textValue = valToStr(jObj[key]);
+            const textValue = valToStr(jObj[key2]);
             if (textValue === "") {
               val += this.indentate(level) + "<" + resolvedKey + this.closeTag(resolvedKey) + this.tagEndChar;
             } else {
               val += this.indentate(level) + "<" + resolvedKey + ">" + textValue + "</" + resolvedKey + this.tagEndChar;
             }
           } else {
-            val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
+            val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
           }
         }
       }
-    } else if (Array.isArray(jObj[key])) {
-      const arrLen = jObj[key].length;
+    } else if (Array.isArray(jObj[key2])) {
+      const arrLen = jObj[key2].length;
       let listTagVal = "";
       let listTagAttr = "";
       for (let j = 0; j < arrLen; j++) {
-        const item = jObj[key][j];
+        const item = jObj[key2][j];
         if (typeof item === "undefined") {
         } else if (item === null) {
           if (resolvedKey[0] === "?") val += this.indentate(level) + "<" + resolvedKey + "?" + this.tagEndChar;
@@ -46348,15 +46348,15 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
       }
       val += listTagVal;
     } else {
-      if (this.options.attributesGroupName && key === this.options.attributesGroupName) {
-        const Ks = Object.keys(jObj[key]);
+      if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) {
+        const Ks = Object.keys(jObj[key2]);
         const L = Ks.length;
         for (let j = 0; j < L; j++) {
           const resolvedAttr = resolveName(Ks[j], true, this.options, matcher, qNameValidator);
-          attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key][Ks[j]]), isCurrentStopNode);
+          attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2][Ks[j]]), isCurrentStopNode);
         }
       } else {
-        val += this.processTextOrObjNode(jObj[key], resolvedKey, level, matcher, qNameValidator);
+        val += this.processTextOrObjNode(jObj[key2], resolvedKey, level, matcher, qNameValidator);
       }
     }
   }
@@ -46371,24 +46371,24 @@ Builder.prototype.buildAttrPairStr = function(attrName, val, isStopNode) {
     return " " + attrName;
   } else return " " + attrName + '="' + escapeAttribute(val) + '"';
 };
-function processTextOrObjNode(object, key, level, matcher, qNameValidator) {
+function processTextOrObjNode(object, key2, level, matcher, qNameValidator) {
   const attrValues = this.extractAttributes(object);
-  matcher.push(key, attrValues);
+  matcher.push(key2, attrValues);
   const isStopNode = this.checkStopNode(matcher);
   if (isStopNode) {
     const rawContent2 = this.buildRawContent(object, matcher.getDepth());
     const attrStr = this.buildAttributesForStopNode(object);
     matcher.pop();
-    return this.buildObjectNode(rawContent2, key, attrStr, level);
+    return this.buildObjectNode(rawContent2, key2, attrStr, level);
   }
   const result = this.j2x(object, level + 1, matcher, qNameValidator);
   matcher.pop();
-  if (key[0] === "?") {
-    return this.buildTextValNode("", key, result.attrStr, level, matcher);
+  if (key2[0] === "?") {
+    return this.buildTextValNode("", key2, result.attrStr, level, matcher);
   } else if (object[this.options.textNodeName] !== void 0 && Object.keys(object).length === 1) {
-    return this.buildTextValNode(object[this.options.textNodeName], key, result.attrStr, level, matcher);
+    return this.buildTextValNode(object[this.options.textNodeName], key2, result.attrStr, level, matcher);
   } else {
-    return this.buildObjectNode(result.val, key, result.attrStr, level);
+    return this.buildObjectNode(result.val, key2, result.attrStr, level);
   }
 }
 Builder.prototype.extractAttributes = function(obj2) {
@@ -46404,11 +46404,11 @@ Builder.prototype.extractAttributes = function(obj2) {
       hasAttrs = true;
     }
   } else {
-    for (let key in obj2) {
-      if (!Object.prototype.hasOwnProperty.call(obj2, key)) continue;
-      const attr = this.isAttribute(key);
+    for (let key2 in obj2) {
+      if (!Object.prototype.hasOwnProperty.call(obj2, key2)) continue;
+      const attr = this.isAttribute(key2);
       if (attr) {
-        attrValues[attr] = escapeAttribute(obj2[key]);
+        attrValues[attr] = escapeAttribute(obj2[key2]);
         hasAttrs = true;
       }
     }
@@ -46429,24 +46429,24 @@ Builder.prototype.buildRawContent = function(obj2, depth = 0) {
     return obj2[this.options.textNodeName];
   }
   let content = "";
-  for (let key in obj2) {
-    if (!Object.prototype.hasOwnProperty.call(obj2, key)) continue;
-    if (this.isAttribute(key)) continue;
-    if (this.options.attributesGroupName && key === this.options.attributesGroupName) continue;
-    const value = obj2[key];
-    if (key === this.options.textNodeName) {
+  for (let key2 in obj2) {
+    if (!Object.prototype.hasOwnProperty.call(obj2, key2)) continue;
+    if (this.isAttribute(key2)) continue;
+    if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) continue;
+    const value = obj2[key2];
+    if (key2 === this.options.textNodeName) {
       content += value;
     } else if (Array.isArray(value)) {
       for (let item of value) {
         if (typeof item === "string" || typeof item === "number") {
-          content += `<${key}>${item}</${key}>`;
+          content += `<${key2}>${item}</${key2}>`;
         } else if (typeof item === "object" && item !== null) {
           const nestedContent = this.buildRawContent(item, depth + 1);
           const nestedAttrs = this.buildAttributesForStopNode(item);
           if (nestedContent === "") {
-            content += `<${key}${nestedAttrs}/>`;
+            content += `<${key2}${nestedAttrs}/>`;
           } else {
-            content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+            content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
           }
         }
       }
@@ -46454,12 +46454,12 @@ Builder.prototype.buildRawContent = function(obj2, depth = 0) {
       const nestedContent = this.buildRawContent(value, depth + 1);
       const nestedAttrs = this.buildAttributesForStopNode(value);
       if (nestedContent === "") {
-        content += `<${key}${nestedAttrs}/>`;
+        content += `<${key2}${nestedAttrs}/>`;
       } else {
-        content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+        content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
       }
     } else {
-      content += `<${key}>${value}</${key}>`;
+      content += `<${key2}>${value}</${key2}>`;
     }
   }
   return content;
@@ -46480,11 +46480,11 @@ Builder.prototype.buildAttributesForStopNode = function(obj2) {
       }
     }
   } else {
-    for (let key in obj2) {
-      if (!Object.prototype.hasOwnProperty.call(obj2, key)) continue;
-      const attr = this.isAttribute(key);
+    for (let key2 in obj2) {
+      if (!Object.prototype.hasOwnProperty.call(obj2, key2)) continue;
+      const attr = this.isAttribute(key2);
       if (attr) {
-        const val = obj2[key];
+        const val = obj2[key2];
         if (val === true && this.options.suppressBooleanAttributes) {
           attrStr += " " + attr;
         } else {
@@ -46495,38 +46495,38 @@ Builder.prototype.buildAttributesForStopNode = function(obj2) {
   }
   return attrStr;
 };
-Builder.prototype.buildObjectNode = function(val, key, attrStr, level) {
+Builder.prototype.buildObjectNode = function(val, key2, attrStr, level) {
   if (val === "") {
-    if (key[0] === "?") return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+    if (key2[0] === "?") return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
     else {
-      return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
     }
-  } else if (key[0] === "?") {
-    return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+  } else if (key2[0] === "?") {
+    return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
   } else {
-    let tagEndExp = "</" + key + this.tagEndChar;
+    let tagEndExp = "</" + key2 + this.tagEndChar;
     let piClosingChar = "";
-    if (key[0] === "?") {
+    if (key2[0] === "?") {
       piClosingChar = "?";
       tagEndExp = "";
     }
     if ((attrStr || attrStr === "") && val.indexOf("<") === -1) {
-      return this.indentate(level) + "<" + key + attrStr + piClosingChar + ">" + val + tagEndExp;
-    } else if (this.options.commentPropName !== false && key === this.options.commentPropName && piClosingChar.length === 0) {
+      return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + ">" + val + tagEndExp;
+    } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName && piClosingChar.length === 0) {
       return this.indentate(level) + `<!--${safeComment(val)}-->` + this.newLine;
     } else {
-      return this.indentate(level) + "<" + key + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
+      return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
     }
   }
 };
-Builder.prototype.closeTag = function(key) {
+Builder.prototype.closeTag = function(key2) {
   let closeTag = "";
-  if (this.options.unpairedTags.indexOf(key) !== -1) {
+  if (this.options.unpairedTags.indexOf(key2) !== -1) {
     if (!this.options.suppressUnpairedNode) closeTag = "/";
   } else if (this.options.suppressEmptyNode) {
     closeTag = "/";
   } else {
-    closeTag = `></${key}`;
+    closeTag = `></${key2}`;
   }
   return closeTag;
 };
@@ -46539,23 +46539,23 @@ Builder.prototype.checkStopNode = function(matcher) {
   }
   return false;
 };
-Builder.prototype.buildTextValNode = function(val, key, attrStr, level, matcher) {
-  if (this.options.cdataPropName !== false && key === this.options.cdataPropName) {
+Builder.prototype.buildTextValNode = function(val, key2, attrStr, level, matcher) {
+  if (this.options.cdataPropName !== false && key2 === this.options.cdataPropName) {
     const safeVal = safeCdata(val);
     return this.indentate(level) + `<![CDATA[${safeVal}]]>` + this.newLine;
-  } else if (this.options.commentPropName !== false && key === this.options.commentPropName) {
+  } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName) {
     const safeVal = safeComment(val);
     return this.indentate(level) + `<!--${safeVal}-->` + this.newLine;
-  } else if (key[0] === "?") {
-    return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+  } else if (key2[0] === "?") {
+    return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
   } else {
-    let textValue = this.options.tagValueProcessor(key, val);
+    let textValue = this.options.tagValueProcessor(key2, val);
     textValue = this.replaceEntitiesValue(textValue);
     textValue = valToStr(textValue);
     if (textValue === "") {
-      return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
     } else {
-      return this.indentate(level) + "<" + key + attrStr + ">" + textValue + "</" + key + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + ">" + textValue + "</" + key2 + this.tagEndChar;
     }
   }
 };
@@ -46643,8 +46643,8 @@ async function parseXML(str2, opts = {}) {
     delete parsedXml["?xml"];
   }
   if (!opts.includeRoot) {
-    for (const key of Object.keys(parsedXml)) {
-      const value = parsedXml[key];
+    for (const key2 of Object.keys(parsedXml)) {
+      const value = parsedXml[key2];
       return typeof value === "object" ? { ...value } : value;
     }
   }
@@ -49609,8 +49609,8 @@ function setURLParameter(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -49650,9 +49650,9 @@ function getURLQueries(url2) {
   const queries = {};
   for (const querySubString of querySubStrings) {
     const splitResults = querySubString.split("=");
-    const key = splitResults[0];
+    const key2 = splitResults[0];
     const value = splitResults[1];
-    queries[key] = value;
+    queries[key2] = value;
   }
   return queries;
 }
@@ -50210,17 +50210,17 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
     const lowercaseQueries = {};
     if (queries) {
       const queryKeys = [];
-      for (const key in queries) {
-        if (Object.prototype.hasOwnProperty.call(queries, key)) {
-          const lowercaseKey = key.toLowerCase();
-          lowercaseQueries[lowercaseKey] = queries[key];
+      for (const key2 in queries) {
+        if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+          const lowercaseKey = key2.toLowerCase();
+          lowercaseQueries[lowercaseKey] = queries[key2];
           queryKeys.push(lowercaseKey);
         }
       }
       queryKeys.sort();
-      for (const key of queryKeys) {
+      for (const key2 of queryKeys) {
         canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
       }
     }
     return canonicalizedResourceString;
@@ -50694,17 +50694,17 @@ function storageSharedKeyCredentialPolicy(options2) {
     const lowercaseQueries = {};
     if (queries) {
       const queryKeys = [];
-      for (const key in queries) {
-        if (Object.prototype.hasOwnProperty.call(queries, key)) {
-          const lowercaseKey = key.toLowerCase();
-          lowercaseQueries[lowercaseKey] = queries[key];
+      for (const key2 in queries) {
+        if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+          const lowercaseKey = key2.toLowerCase();
+          lowercaseQueries[lowercaseKey] = queries[key2];
           queryKeys.push(lowercaseKey);
         }
       }
       queryKeys.sort();
-      for (const key of queryKeys) {
+      for (const key2 of queryKeys) {
         canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
       }
     }
     return canonicalizedResourceString;
@@ -64731,8 +64731,8 @@ function setURLParameter2(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -64826,10 +64826,10 @@ function toBlobTagsString(tags2) {
     return void 0;
   }
   const tagPairs = [];
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
-      tagPairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
+      tagPairs.push(`${encodeURIComponent(key2)}=${encodeURIComponent(value)}`);
     }
   }
   return tagPairs.join("&");
@@ -64841,11 +64841,11 @@ function toBlobTags(tags2) {
   const res = {
     blobTagSet: []
   };
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
       res.blobTagSet.push({
-        key,
+        key: key2,
         value
       });
     }
@@ -64916,15 +64916,15 @@ function parseObjectReplicationRecord(objectReplicationRecord) {
     return void 0;
   }
   const orProperties = [];
-  for (const key in objectReplicationRecord) {
-    const ids = key.split("_");
+  for (const key2 in objectReplicationRecord) {
+    const ids = key2.split("_");
     const policyPrefix = "or-";
     if (ids[0].startsWith(policyPrefix)) {
       ids[0] = ids[0].substring(policyPrefix.length);
     }
     const rule = {
       ruleId: ids[1],
-      replicationStatus: objectReplicationRecord[key]
+      replicationStatus: objectReplicationRecord[key2]
     };
     const policyIndex = orProperties.findIndex((policy) => policy.policyId === ids[0]);
     if (policyIndex > -1) {
@@ -65772,14 +65772,14 @@ var SASQueryParameters = class {
    * @param key -
    * @param value -
    */
-  tryAppendQueryParameter(queries, key, value) {
+  tryAppendQueryParameter(queries, key2, value) {
     if (!value) {
       return;
     }
-    key = encodeURIComponent(key);
+    key2 = encodeURIComponent(key2);
     value = encodeURIComponent(value);
-    if (key.length > 0 && value.length > 0) {
-      queries.push(`${key}=${value}`);
+    if (key2.length > 0 && value.length > 0) {
+      queries.push(`${key2}=${value}`);
     }
   }
 };
@@ -67072,9 +67072,9 @@ var AvroParser = class _AvroParser {
     return utf8decoder.decode(u8arr);
   }
   static async readMapPair(stream2, readItemMethod, options2 = {}) {
-    const key = await _AvroParser.readString(stream2, options2);
+    const key2 = await _AvroParser.readString(stream2, options2);
     const value = await readItemMethod(stream2, options2);
-    return { key, value };
+    return { key: key2, value };
   }
   static async readMap(stream2, readItemMethod, options2 = {}) {
     const readPairMethod = (s2, opts = {}) => {
@@ -67277,9 +67277,9 @@ var AvroRecordType = class extends AvroType {
   async read(stream2, options2 = {}) {
     const record = {};
     record["$schema"] = this._name;
-    for (const key in this._fields) {
-      if (Object.prototype.hasOwnProperty.call(this._fields, key)) {
-        record[key] = await this._fields[key].read(stream2, options2);
+    for (const key2 in this._fields) {
+      if (Object.prototype.hasOwnProperty.call(this._fields, key2)) {
+        record[key2] = await this._fields[key2].read(stream2, options2);
       }
     }
     return record;
@@ -68409,8 +68409,8 @@ var update = async function update2(options2 = {}) {
   return makeBlobBeginCopyFromURLPollOperation(state3);
 };
 var toString = function toString2() {
-  return JSON.stringify({ state: this.state }, (key, value) => {
-    if (key === "blobClient") {
+  return JSON.stringify({ state: this.state }, (key2, value) => {
+    if (key2 === "blobClient") {
       return void 0;
     }
     return value;
@@ -72103,9 +72103,9 @@ function getCacheEntry(keys, paths, options2) {
     return cacheResult;
   });
 }
-function printCachesListForDiagnostics(key, httpClient2, version3) {
+function printCachesListForDiagnostics(key2, httpClient2, version3) {
   return __awaiter15(this, void 0, void 0, function* () {
-    const resource = `caches?key=${encodeURIComponent(key)}`;
+    const resource = `caches?key=${encodeURIComponent(key2)}`;
     const response = yield retryTypedResponse("listCache", () => __awaiter15(this, void 0, void 0, function* () {
       return httpClient2.getJson(getCacheApiUrl(resource));
     }));
@@ -72113,7 +72113,7 @@ function printCachesListForDiagnostics(key, httpClient2, version3) {
       const cacheListResult = response.result;
       const totalCount = cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.totalCount;
       if (totalCount && totalCount > 0) {
-        debug(`No matching cache found for cache key '${key}', version '${version3} and scope ${process.env["GITHUB_REF"]}. There exist one or more cache(s) with similar key but they have different version or scope. See more info on cache matching here: https://docs.github.com/en/actions/using-workflows/caching-dependencies-to-speed-up-workflows#matching-a-cache-key 
+        debug(`No matching cache found for cache key '${key2}', version '${version3} and scope ${process.env["GITHUB_REF"]}. There exist one or more cache(s) with similar key but they have different version or scope. See more info on cache matching here: https://docs.github.com/en/actions/using-workflows/caching-dependencies-to-speed-up-workflows#matching-a-cache-key 
 Other caches with similar key:`);
         for (const cacheEntry of (cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.artifactCaches) || []) {
           debug(`Cache Key: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheKey}, Cache Version: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheVersion}, Cache Scope: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.scope}, Cache Created: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.creationTime}`);
@@ -72139,12 +72139,12 @@ function downloadCache(archiveLocation, archivePath, options2) {
     }
   });
 }
-function reserveCache(key, paths, options2) {
+function reserveCache(key2, paths, options2) {
   return __awaiter15(this, void 0, void 0, function* () {
     const httpClient2 = createHttpClient();
     const version3 = getCacheVersion(paths, options2 === null || options2 === void 0 ? void 0 : options2.compressionMethod, options2 === null || options2 === void 0 ? void 0 : options2.enableCrossOsArchive);
     const reserveCacheRequest = {
-      key,
+      key: key2,
       version: version3,
       cacheSize: options2 === null || options2 === void 0 ? void 0 : options2.cacheSize
     };
@@ -73372,13 +73372,13 @@ function checkPaths(paths) {
     throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
   }
 }
-function checkKey(key) {
-  if (key.length > 512) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
+function checkKey(key2) {
+  if (key2.length > 512) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot be larger than 512 characters.`);
   }
   const regex3 = /^[^,]*$/;
-  if (!regex3.test(key)) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot contain commas.`);
+  if (!regex3.test(key2)) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot contain commas.`);
   }
 }
 function isFeatureAvailable() {
@@ -73421,8 +73421,8 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     if (keys.length > 10) {
       throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
-    for (const key of keys) {
-      checkKey(key);
+    for (const key2 of keys) {
+      checkKey(key2);
     }
     const compressionMethod = yield getCompressionMethod();
     let archivePath = "";
@@ -73490,8 +73490,8 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     if (keys.length > 10) {
       throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
-    for (const key of keys) {
-      checkKey(key);
+    for (const key2 of keys) {
+      checkKey(key2);
     }
     let archivePath = "";
     try {
@@ -73562,28 +73562,28 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function saveCache2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options2, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key2, options2, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
-    checkKey(key);
+    checkKey(key2);
     const cacheMode = getCacheMode();
     if (!isCacheWritable(cacheMode)) {
       info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
-      debug(`Skipped save for paths [${paths.join(", ")}] with key '${key}'.`);
+      debug(`Skipped save for paths [${paths.join(", ")}] with key '${key2}'.`);
       return -1;
     }
     switch (cacheServiceVersion) {
       case "v2":
-        return yield saveCacheV2(paths, key, options2, enableCrossOsArchive);
+        return yield saveCacheV2(paths, key2, options2, enableCrossOsArchive);
       case "v1":
       default:
-        return yield saveCacheV1(paths, key, options2, enableCrossOsArchive);
+        return yield saveCacheV1(paths, key2, options2, enableCrossOsArchive);
     }
   });
 }
 function saveCacheV1(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options2, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key2, options2, enableCrossOsArchive = false) {
     var _a2, _b, _c, _d, _e, _f;
     const compressionMethod = yield getCompressionMethod();
     let cacheId = -1;
@@ -73608,7 +73608,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
         throw new Error(`Cache size of ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B) is over the 10GB limit, not saving cache.`);
       }
       debug("Reserving Cache");
-      const reserveCacheResponse = yield reserveCache(key, paths, {
+      const reserveCacheResponse = yield reserveCache(key2, paths, {
         compressionMethod,
         enableCrossOsArchive,
         cacheSize: archiveFileSize
@@ -73620,9 +73620,9 @@ function saveCacheV1(paths_1, key_1, options_1) {
       } else {
         const detailMessage = (_e = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _e === void 0 ? void 0 : _e.message;
         if (detailMessage === null || detailMessage === void 0 ? void 0 : detailMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
-          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${detailMessage}`);
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key2}. More details: ${detailMessage}`);
         }
-        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache. More details: ${(_f = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _f === void 0 ? void 0 : _f.message}`);
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key2}, another job may be creating this cache. More details: ${(_f = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _f === void 0 ? void 0 : _f.message}`);
       }
       debug(`Saving Cache (ID: ${cacheId})`);
       yield saveCache(cacheId, archivePath, "", options2);
@@ -73650,7 +73650,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options2, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key2, options2, enableCrossOsArchive = false) {
     var _a2;
     options2 = Object.assign(Object.assign({}, options2), { uploadChunkSize: 64 * 1024 * 1024, uploadConcurrency: 8, useAzureSdk: true });
     const compressionMethod = yield getCompressionMethod();
@@ -73676,7 +73676,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       debug("Reserving Cache");
       const version3 = getCacheVersion(paths, compressionMethod, enableCrossOsArchive);
       const request2 = {
-        key,
+        key: key2,
         version: version3
       };
       let signedUploadUrl;
@@ -73693,14 +73693,14 @@ function saveCacheV2(paths_1, key_1, options_1) {
         debug(`Failed to reserve cache: ${error2}`);
         const errorMessage = (_a2 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a2 !== void 0 ? _a2 : "";
         if (errorMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
-          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${errorMessage}`);
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key2}. More details: ${errorMessage}`);
         }
-        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache.`);
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key2}, another job may be creating this cache.`);
       }
       debug(`Attempting to upload cache located at: ${archivePath}`);
       yield saveCache(cacheId, archivePath, signedUploadUrl, options2);
       const finalizeRequest = {
-        key,
+        key: key2,
         version: version3,
         sizeBytes: `${archiveFileSize}`
       };
@@ -73710,7 +73710,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
         if (finalizeResponse.message) {
           throw new FinalizeCacheError(finalizeResponse.message);
         }
-        throw new Error(`Unable to finalize cache with key ${key}, another job may be finalizing this cache.`);
+        throw new Error(`Unable to finalize cache with key ${key2}, another job may be finalizing this cache.`);
       }
       cacheId = parseInt(finalizeResponse.entryId);
     } catch (error2) {
@@ -73743,11 +73743,11 @@ function saveCacheV2(paths_1, key_1, options_1) {
 function actionsDirCache() {
   return {
     available: isFeatureAvailable(),
-    async restore(dir, key) {
-      return await restoreCache([dir], key) === key;
+    async restore(dir, key2) {
+      return await restoreCache([dir], key2) === key2;
     },
-    async save(dir, key) {
-      return await saveCache2([dir], key) !== -1;
+    async save(dir, key2) {
+      return await saveCache2([dir], key2) !== -1;
     }
   };
 }
@@ -73916,6 +73916,10 @@ function familyOf(fn) {
     if (via) return familyOf(via);
   }
   return null;
+}
+function isCountedAllocator(fn) {
+  const f = familyOf(fn);
+  return f?.role === "alloc" && f.family.pairing === "counted";
 }
 function allocatorsOf(p) {
   return [p.alloc, ...p.moreAllocs ?? []];
@@ -74091,6 +74095,8 @@ var INPUTS = {
   "timeout-minutes": whole(30, 1, 720),
   "output-dir": text("alloc-balance-out"),
   canary: flag(false),
+  "error-paths": choice("auto", ["auto", "off"]),
+  "require-changed-code": flag(false),
   "dpdk-portmask": text(),
   "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
   "kni-kthread-mode": choice("single", ["single", "multiple"]),
@@ -74408,7 +74414,9 @@ function parseSettings(read2) {
     timeoutMinutes: readNumber(read2, "timeout-minutes"),
     outputDir: readText(read2, "output-dir"),
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read2, target) : null,
-    canary: readBool(read2, "canary")
+    canary: readBool(read2, "canary"),
+    errorPaths: readChoice(read2, "error-paths"),
+    requireChangedCode: readBool(read2, "require-changed-code")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -74454,10 +74462,8 @@ function runOptions(given) {
   });
 }
 
-// src/run/pipeline.ts
-import { mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync3, rmSync as rmSync4, writeFileSync as writeFileSync6 } from "node:fs";
-import { tmpdir as tmpdir4, hostname } from "node:os";
-import { join as join23, resolve as resolve11 } from "node:path";
+// src/core/changed-code.ts
+import { createHash as createHash2 } from "node:crypto";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -74549,6 +74555,203 @@ function isTracingFrame(frame) {
   const symbol = end < 0 ? frame : frame.slice(0, end);
   return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_") || symbol.startsWith("trace_event_raw_event_");
 }
+
+// src/core/module-map.ts
+function normalizeModuleName(name) {
+  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
+}
+var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
+var UNKNOWN_SIZE_REACH = 0x10000n;
+var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+function parseNm(text2) {
+  const symbols = [];
+  for (const rawLine of text2.split("\n")) {
+    const line = rawLine.trim();
+    if (line === "") continue;
+    if (line.includes("|")) {
+      const f2 = line.split("|").map((s2) => s2.trim());
+      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
+      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
+      continue;
+    }
+    const f = line.split(/\s+/);
+    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
+      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
+    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
+      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
+    }
+  }
+  return symbols;
+}
+var ModuleMap = class {
+  byName = /* @__PURE__ */ new Map();
+  bySection = /* @__PURE__ */ new Map();
+  sectionStarts = [];
+  cache = /* @__PURE__ */ new Map();
+  module;
+  /**
+   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
+   * @param nmText `nm` output of the built .ko; '' when not available.
+   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
+   */
+  constructor(module2, nmText = "", sections = {}) {
+    this.module = normalizeModuleName(module2);
+    for (const s2 of parseNm(nmText)) {
+      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
+      const list = this.bySection.get(s2.section) ?? [];
+      list.push(s2);
+      this.bySection.set(s2.section, list);
+    }
+    for (const list of this.bySection.values())
+      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
+    for (const [name, start] of Object.entries(sections)) {
+      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
+      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
+    }
+    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
+  }
+  /** True when nm symbols were given: bare symbols can then be told apart. */
+  get hasSymbols() {
+    return this.byName.size > 0;
+  }
+  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
+  resolve(text2) {
+    let r = this.cache.get(text2);
+    if (r === void 0) {
+      r = this.resolveFrame(parseFrame(text2));
+      if (this.cache.size < 1e5) this.cache.set(text2, r);
+    }
+    return r;
+  }
+  resolveFrame(frame) {
+    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
+      const own = this.symbolAt(frame.address);
+      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+    }
+    if (frame.symbol === "") return { caller: frame.address, inModule: null };
+    const caller = frameCaller(frame);
+    if (frame.module !== "") {
+      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
+    }
+    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
+    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
+    return { caller, inModule: null };
+  }
+  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+  symbolAt(address) {
+    const a = BigInt(address);
+    for (const { name, start } of this.sectionStarts) {
+      if (a < start) continue;
+      const off = a - start;
+      const list = this.bySection.get(name) ?? [];
+      let best;
+      for (const s2 of list) {
+        if (s2.value > off) break;
+        best = s2;
+      }
+      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
+      break;
+    }
+    return null;
+  }
+  /**
+   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
+   * Call sites are return addresses: the call instruction is the byte before.
+   */
+  offsets(callers) {
+    const out = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const caller of callers) {
+      if (seen.has(caller)) continue;
+      seen.add(caller);
+      const frame = parseFrame(caller);
+      const sym = this.byName.get(frame.symbol);
+      if (!sym || frame.offset < 0) continue;
+      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
+    }
+    return out;
+  }
+};
+
+// src/core/changed-code.ts
+var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+function normalize(line, fn) {
+  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
+}
+function aliasNames(nmText) {
+  const symbols = parseNm(nmText);
+  const out = /* @__PURE__ */ new Map();
+  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
+    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
+    if (own) out.set(alias.name, own.name);
+  }
+  return out;
+}
+function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
+  const parts = /* @__PURE__ */ new Map();
+  let current = null;
+  let fn = "";
+  for (const raw of objdump.split("\n")) {
+    const line = raw.trimEnd();
+    const h = HEADER.exec(line);
+    if (h) {
+      fn = h[1];
+      const name = aliases.get(h[1]) ?? h[1];
+      if (ALIASES.has(name)) {
+        current = null;
+        continue;
+      }
+      current = [`<${name.slice(callerKey(name).length)}>`];
+      const key2 = callerKey(name);
+      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
+      current = parts.get(key2);
+      continue;
+    }
+    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
+    if (current) current.push(normalize(line, fn));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, lines] of parts) out.set(name, createHash2("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
+  return out;
+}
+function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
+  const base2 = functionHashes(baseObjdump, aliases.base);
+  const pr = functionHashes(prObjdump, aliases.pr);
+  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
+}
+function entrySymbols(functions, symbolNames) {
+  const wanted = new Set(functions);
+  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
+}
+function changedText(c) {
+  return c.functions.map((f) => {
+    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (total === null) return `${f.name} (not counted)`;
+    if (total === 0) return `${f.name} (never ran)`;
+    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
+  }).join(", ");
+}
+function neverRan(c) {
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls).map((f) => f.name);
+}
+function applyChangedCode(comparison, changed, require3) {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
+  const which2 = `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
+  if (require3) {
+    return { ...comparison, verdict: "inconclusive", headline: `\u26A0\uFE0F inconclusive: ${which2} (require-changed-code)`, reasons };
+  }
+  return { ...comparison, headline: `${comparison.headline} \u2014 but ${which2}`, reasons };
+}
+
+// src/run/pipeline.ts
+import { mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync4, rmSync as rmSync4, writeFileSync as writeFileSync7 } from "node:fs";
+import { tmpdir as tmpdir5, hostname } from "node:os";
+import { join as join24, resolve as resolve11 } from "node:path";
 
 // src/core/leak-rate.ts
 function round2(n) {
@@ -74673,11 +74876,11 @@ function badFreeRows(base2, pr) {
     for (const p of a.pairs) {
       for (const b of p.badFrees ?? []) {
         const caller = callerKey(b.caller);
-        const key = `${pairName(p)}\0${b.kind}\0${caller}`;
-        let row = rows2.get(key);
+        const key2 = `${pairName(p)}\0${b.kind}\0${caller}`;
+        let row = rows2.get(key2);
         if (row === void 0) {
           row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
-          rows2.set(key, row);
+          rows2.set(key2, row);
         }
         row[side]++;
         if (b.location && !row.location) row.location = b.location;
@@ -74698,11 +74901,11 @@ function allocatedNothing(a) {
 function mergeCallers(callers) {
   const merged = /* @__PURE__ */ new Map();
   for (const c of callers) {
-    const key = callerKey(c.caller);
-    let m = merged.get(key);
+    const key2 = callerKey(c.caller);
+    let m = merged.get(key2);
     if (!m) {
-      m = { key, inModule: c.inModule, counts: { allocs: 0, frees: 0, outstanding: 0 }, cycles: [] };
-      merged.set(key, m);
+      m = { key: key2, inModule: c.inModule, counts: { allocs: 0, frees: 0, outstanding: 0 }, cycles: [] };
+      merged.set(key2, m);
     }
     if (c.inModule === true || c.inModule === null && m.inModule === false) m.inModule = c.inModule;
     if (c.location && !m.location) m.location = c.location;
@@ -74776,16 +74979,16 @@ function rows(base2, pr) {
     const pc = p ? mergeCallers(p.callers) : /* @__PURE__ */ new Map();
     const countedOnly = b?.method === "function" || p?.method === "function";
     const callerRows = [];
-    for (const key of /* @__PURE__ */ new Set([...pc.keys(), ...bc.keys()])) {
-      const bm = bc.get(key);
-      const pm = pc.get(key);
+    for (const key2 of /* @__PURE__ */ new Set([...pc.keys(), ...bc.keys()])) {
+      const bm = bc.get(key2);
+      const pm = pc.get(key2);
       const bfig = bm ? figures(bm.counts, bm.cycles, base2.cycles) : null;
       const pfig = pm ? figures(pm.counts, pm.cycles, pr.cycles) : null;
       const inModule = pm?.inModule === true || bm?.inModule === true ? true : (pm ?? bm).inModule;
       const location = pm?.location ?? bm?.location;
       callerRows.push({
         pair: name,
-        caller: key,
+        caller: key2,
         inModule,
         ...location ? { location } : {},
         base: bfig,
@@ -75186,8 +75389,8 @@ function lowercaseKeys2(object) {
   if (!object) {
     return {};
   }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
+  return Object.keys(object).reduce((newObj, key2) => {
+    newObj[key2.toLowerCase()] = object[key2];
     return newObj;
   }, {});
 }
@@ -75201,20 +75404,20 @@ function isPlainObject(value) {
 }
 function mergeDeep(defaults3, options2) {
   const result = Object.assign({}, defaults3);
-  Object.keys(options2).forEach((key) => {
-    if (isPlainObject(options2[key])) {
-      if (!(key in defaults3)) Object.assign(result, { [key]: options2[key] });
-      else result[key] = mergeDeep(defaults3[key], options2[key]);
+  Object.keys(options2).forEach((key2) => {
+    if (isPlainObject(options2[key2])) {
+      if (!(key2 in defaults3)) Object.assign(result, { [key2]: options2[key2] });
+      else result[key2] = mergeDeep(defaults3[key2], options2[key2]);
     } else {
-      Object.assign(result, { [key]: options2[key] });
+      Object.assign(result, { [key2]: options2[key2] });
     }
   });
   return result;
 }
 function removeUndefinedProperties(obj2) {
-  for (const key in obj2) {
-    if (obj2[key] === void 0) {
-      delete obj2[key];
+  for (const key2 in obj2) {
+    if (obj2[key2] === void 0) {
+      delete obj2[key2];
     }
   }
   return obj2;
@@ -75266,9 +75469,9 @@ function extractUrlVariableNames(url2) {
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
+  for (const key2 of Object.keys(object)) {
+    if (keysToOmit.indexOf(key2) === -1) {
+      result[key2] = object[key2];
     }
   }
   return result;
@@ -75286,10 +75489,10 @@ function encodeUnreserved(str2) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key) {
+function encodeValue(operator, value, key2) {
   value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
+  if (key2) {
+    return encodeUnreserved(key2) + "=" + value;
   } else {
     return value;
   }
@@ -75300,8 +75503,8 @@ function isDefined2(value) {
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
-function getValues(context5, operator, key, modifier) {
-  var value = context5[key], result = [];
+function getValues(context5, operator, key2, modifier) {
+  var value = context5[key2], result = [];
   if (isDefined2(value) && value !== "") {
     if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
       value = value.toString();
@@ -75309,14 +75512,14 @@ function getValues(context5, operator, key, modifier) {
         value = value.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+        encodeValue(operator, value, isKeyOperator(operator) ? key2 : "")
       );
     } else {
       if (modifier === "*") {
         if (Array.isArray(value)) {
           value.filter(isDefined2).forEach(function(value2) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+              encodeValue(operator, value2, isKeyOperator(operator) ? key2 : "")
             );
           });
         } else {
@@ -75341,7 +75544,7 @@ function getValues(context5, operator, key, modifier) {
           });
         }
         if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+          result.push(encodeUnreserved(key2) + "=" + tmp.join(","));
         } else if (tmp.length !== 0) {
           result.push(tmp.join(","));
         }
@@ -75350,10 +75553,10 @@ function getValues(context5, operator, key, modifier) {
   } else {
     if (operator === ";") {
       if (isDefined2(value)) {
-        result.push(encodeUnreserved(key));
+        result.push(encodeUnreserved(key2));
       }
     } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
+      result.push(encodeUnreserved(key2) + "=");
     } else if (value === "") {
       result.push("");
     }
@@ -75578,7 +75781,7 @@ function parseParameters(header, type, index, len, stopFlags) {
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
         const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const key2 = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -75589,8 +75792,8 @@ function parseParameters(header, type, index, len, stopFlags) {
           while (index < len) {
             const code2 = header.charCodeAt(index);
             if (code2 === DQUOTE) {
-              if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+              if (parameters[key2] === void 0) {
+                parameters[key2] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
@@ -75634,9 +75837,9 @@ function parseParameters(header, type, index, len, stopFlags) {
           }
           index++;
         }
-        if (parameters[key] === void 0) {
+        if (parameters[key2] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
+          parameters[key2] = header.slice(valueStart, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -75684,11 +75887,11 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-  const prepareVal = (parent, key, val) => {
+  const prepareVal = (parent, key2, val) => {
     const isObject2 = val !== null && typeof val === "object";
     const hasToJSON = isObject2 && typeof val.toJSON === "function";
     if (hasToJSON) {
-      val = val.toJSON(key);
+      val = val.toJSON(key2);
     }
     const isNoise = typeof val === "string" && noiseValue.test(val);
     if (isNoise) return val + "n";
@@ -75699,7 +75902,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
       return val.toString() + "n";
     }
     if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
+      val = replacer.call(parent, key2, val);
     }
     const isPostReplacerObject = val !== null && typeof val === "object";
     if (isPostReplacerObject) {
@@ -75836,11 +76039,11 @@ var JSONStringify = (value, replacer, space) => {
     if (supportsRawJSON) {
       return originalStringify(
         value,
-        (key, val) => {
+        (key2, val) => {
           if (typeof val === "bigint") return JSON.rawJSON(val.toString());
           const hasFunctionReplacer = typeof replacer === "function";
-          if (hasFunctionReplacer) return replacer(key, val);
-          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+          if (hasFunctionReplacer) return replacer(key2, val);
+          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
           if (isKeyInArrayReplacer) return val;
           return val;
         },
@@ -75850,13 +76053,13 @@ var JSONStringify = (value, replacer, space) => {
     if (!value) return originalStringify(value, replacer, space);
     const convertedToCustomJSON = originalStringify(
       value,
-      (key, val) => {
+      (key2, val) => {
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val.toString() + "n";
         if (typeof val === "bigint") return val.toString() + "n";
         const hasFunctionReplacer = typeof replacer === "function";
-        if (hasFunctionReplacer) return replacer(key, val);
-        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+        if (hasFunctionReplacer) return replacer(key2, val);
+        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key2);
         if (isKeyInArrayReplacer) return val;
         return val;
       },
@@ -75898,17 +76101,17 @@ var isContextSourceSupported = () => {
     return false;
   }
 };
-var convertMarkedBigIntsReviver = (key, value, context5, userReviver) => {
+var convertMarkedBigIntsReviver = (key2, value, context5, userReviver) => {
   const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
   if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
   const isNoiseValue = typeof value === "string" && noiseValue.test(value);
   if (isNoiseValue) return value.slice(0, -1);
   const hasUserReviver = typeof userReviver === "function";
   if (!hasUserReviver) return value;
-  return userReviver(key, value, context5);
+  return userReviver(key2, value, context5);
 };
 var JSONParseV2 = (text2, reviver) => {
-  return JSON.parse(text2, (key, value, context5) => {
+  return JSON.parse(text2, (key2, value, context5) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -75917,7 +76120,7 @@ var JSONParseV2 = (text2, reviver) => {
     if (isBigInt) return BigInt(context5.source);
     const hasCustomReviver = typeof reviver === "function";
     if (!hasCustomReviver) return value;
-    return reviver(key, value, context5);
+    return reviver(key2, value, context5);
   });
 };
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -75940,8 +76143,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
         }
       }
     } else {
-      const { parent, key } = node;
-      let value = parent[key];
+      const { parent, key: key2 } = node;
+      let value = parent[key2];
       if (typeof value === "string") {
         const isCustomFormatBigInt = customFormat.test(value);
         if (isCustomFormatBigInt) {
@@ -75953,13 +76156,13 @@ var applyReviverIteratively = (parsed, userReviver) => {
       }
       const hasUserReviver = typeof userReviver === "function";
       if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
+        value = userReviver.call(parent, key2, value);
       }
       const isDeleted = value === void 0;
       if (isDeleted) {
-        delete parent[key];
+        delete parent[key2];
       } else {
-        parent[key] = value;
+        parent[key2] = value;
       }
       stack.pop();
     }
@@ -75988,7 +76191,7 @@ var JSONParse = (text2, reviver) => {
     const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
-      (key, value, context5) => convertMarkedBigIntsReviver(key, value, context5, reviver)
+      (key2, value, context5) => convertMarkedBigIntsReviver(key2, value, context5, reviver)
     );
   } catch (error2) {
     if (error2 instanceof RangeError) {
@@ -76108,8 +76311,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
+  for (const [key2, value] of fetchResponse.headers) {
+    responseHeaders[key2] = value;
   }
   const octokitResponse = {
     url: url2,
@@ -76265,11 +76468,11 @@ function graphql(request2, query, options2) {
         new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
       );
     }
-    for (const key in options2) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+    for (const key2 in options2) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key2)) continue;
       return Promise.reject(
         new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
+          `[@octokit/graphql] "${key2}" cannot be used as variable name`
         )
       );
     }
@@ -76277,15 +76480,15 @@ function graphql(request2, query, options2) {
   const parsedOptions = typeof query === "string" ? Object.assign({ query }, options2) : query;
   const requestOptions = Object.keys(
     parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
+  ).reduce((result, key2) => {
+    if (NON_VARIABLE_OPTIONS.includes(key2)) {
+      result[key2] = parsedOptions[key2];
       return result;
     }
     if (!result.variables) {
       result.variables = {};
     }
-    result.variables[key] = parsedOptions[key];
+    result.variables[key2] = parsedOptions[key2];
     return result;
   }, {});
   const baseUrl2 = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
@@ -76295,8 +76498,8 @@ function graphql(request2, query, options2) {
   return request2(requestOptions).then((response) => {
     if (response.data.errors) {
       const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
+      for (const key2 of Object.keys(response.headers)) {
+        headers[key2] = response.headers[key2];
       }
       throw new GraphqlResponseError(
         requestOptions,
@@ -79527,7 +79730,7 @@ function str(value) {
 }
 function field(payload, event, path12) {
   let value = payload;
-  for (const key of path12.split(".")) value = obj(value)?.[key];
+  for (const key2 of path12.split(".")) value = obj(value)?.[key2];
   if (typeof value === "number") return String(value);
   if (typeof value !== "string" || value === "") {
     throw new UsageError2(`the ${event} event payload has no ${path12}: is GITHUB_EVENT_PATH the payload of this event?`);
@@ -79789,7 +79992,7 @@ async function publishCheckRun(client2, input) {
   const batches = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const title = input.title.split("\n")[0].slice(0, 1e3);
-  const summary2 = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, "the job summary and the JSON report");
+  const summary3 = truncateText(input.summary, CHECK_SUMMARY_MAX_CHARS, "the job summary and the JSON report");
   const conclusion = conclusionFor(input.verdict, input.inconclusive);
   const completion = {
     owner: input.owner,
@@ -79798,7 +80001,7 @@ async function publishCheckRun(client2, input) {
     conclusion,
     completed_at: (/* @__PURE__ */ new Date()).toISOString(),
     ...input.detailsUrl ? { details_url: input.detailsUrl } : {},
-    output: { title, summary: summary2, ...batches[0] ? { annotations: batches[0] } : {} }
+    output: { title, summary: summary3, ...batches[0] ? { annotations: batches[0] } : {} }
   };
   const { data } = input.existingId === void 0 ? await client2.rest.checks.create({ ...completion, name: input.name, head_sha: input.headSha }) : await client2.rest.checks.update({ ...completion, check_run_id: input.existingId });
   for (const batch of batches.slice(1)) {
@@ -79806,7 +80009,7 @@ async function publishCheckRun(client2, input) {
       owner: input.owner,
       repo: input.repo,
       check_run_id: data.id,
-      output: { title, summary: summary2, annotations: batch }
+      output: { title, summary: summary3, annotations: batch }
     });
   }
   return { id: data.id, url: data.html_url ?? "", conclusion, annotationRequests: batches.length };
@@ -79826,13 +80029,13 @@ async function findOpenCheckRun(client2, where2) {
 }
 
 // src/github/comment.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function commentMarker(checkName) {
   const name = checkName.replace(/--+/g, "-").replace(/[<>]/g, "").trim();
   return `<!-- alloc-balance:${name} -->`;
 }
 function digestLine(verdict, headline) {
-  return `<!-- alloc-balance-digest:${createHash2("sha256").update(`${verdict}
+  return `<!-- alloc-balance-digest:${createHash3("sha256").update(`${verdict}
 ${headline}`).digest("hex").slice(0, 16)} -->`;
 }
 function commentBody(checkName, markdown, digest = "") {
@@ -80105,10 +80308,10 @@ function mergeReports(loaded) {
   const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
   const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
-  const side = (key) => ({
-    complete: loaded.every(({ report }) => report.comparison[key].complete),
-    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles))
+  const side = (key2) => ({
+    complete: loaded.every(({ report }) => report.comparison[key2].complete),
+    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
+    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key2].cycles))
   });
   const comparison = {
     verdict,
@@ -80413,8 +80616,8 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync10, mkdirSync as mkdirSync3, readFileSync as readFileSync5, readdirSync as readdirSync3, realpathSync as realpathSync4, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname9, join as join11, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync6, readdirSync as readdirSync3, realpathSync as realpathSync4, statSync as statSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { dirname as dirname10, join as join12, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
@@ -80511,128 +80714,11 @@ function deferredObject(args) {
   return object === 0n ? "" : `0x${object.toString(16)}`;
 }
 
-// src/core/module-map.ts
-function normalizeModuleName(name) {
-  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
-}
-var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
-var UNKNOWN_SIZE_REACH = 0x10000n;
-var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-function parseNm(text2) {
-  const symbols = [];
-  for (const rawLine of text2.split("\n")) {
-    const line = rawLine.trim();
-    if (line === "") continue;
-    if (line.includes("|")) {
-      const f2 = line.split("|").map((s2) => s2.trim());
-      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
-      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
-      continue;
-    }
-    const f = line.split(/\s+/);
-    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
-      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
-    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
-      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
-    }
-  }
-  return symbols;
-}
-var ModuleMap = class {
-  byName = /* @__PURE__ */ new Map();
-  bySection = /* @__PURE__ */ new Map();
-  sectionStarts = [];
-  cache = /* @__PURE__ */ new Map();
-  module;
-  /**
-   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
-   * @param nmText `nm` output of the built .ko; '' when not available.
-   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
-   */
-  constructor(module2, nmText = "", sections = {}) {
-    this.module = normalizeModuleName(module2);
-    for (const s2 of parseNm(nmText)) {
-      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
-      const list = this.bySection.get(s2.section) ?? [];
-      list.push(s2);
-      this.bySection.set(s2.section, list);
-    }
-    for (const list of this.bySection.values())
-      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
-    for (const [name, start] of Object.entries(sections)) {
-      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
-      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
-    }
-    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
-  }
-  /** True when nm symbols were given: bare symbols can then be told apart. */
-  get hasSymbols() {
-    return this.byName.size > 0;
-  }
-  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-  resolve(text2) {
-    let r = this.cache.get(text2);
-    if (r === void 0) {
-      r = this.resolveFrame(parseFrame(text2));
-      if (this.cache.size < 1e5) this.cache.set(text2, r);
-    }
-    return r;
-  }
-  resolveFrame(frame) {
-    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
-      const own = this.symbolAt(frame.address);
-      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
-    }
-    if (frame.symbol === "") return { caller: frame.address, inModule: null };
-    const caller = frameCaller(frame);
-    if (frame.module !== "") {
-      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
-    }
-    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
-    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
-    return { caller, inModule: null };
-  }
-  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
-  symbolAt(address) {
-    const a = BigInt(address);
-    for (const { name, start } of this.sectionStarts) {
-      if (a < start) continue;
-      const off = a - start;
-      const list = this.bySection.get(name) ?? [];
-      let best;
-      for (const s2 of list) {
-        if (s2.value > off) break;
-        best = s2;
-      }
-      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
-      break;
-    }
-    return null;
-  }
-  /**
-   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
-   * Call sites are return addresses: the call instruction is the byte before.
-   */
-  offsets(callers) {
-    const out = [];
-    const seen = /* @__PURE__ */ new Set();
-    for (const caller of callers) {
-      if (seen.has(caller)) continue;
-      seen.add(caller);
-      const frame = parseFrame(caller);
-      const sym = this.byName.get(frame.symbol);
-      if (!sym || frame.offset < 0) continue;
-      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
-    }
-    return out;
-  }
-};
-
 // src/core/trace-targets.ts
 var MAX_TAILS = 64;
 function ownCopy(s2) {
-  const key = { [s2]: true };
-  return Object.keys(key)[0];
+  const key2 = { [s2]: true };
+  return Object.keys(key2)[0];
 }
 
 // src/core/awaiting-stacks.ts
@@ -81539,19 +81625,19 @@ function parseBufferStats(text2) {
     const line = raw.trim();
     const colon = line.indexOf(":");
     if (colon < 0) continue;
-    const key = line.slice(0, colon).trim();
+    const key2 = line.slice(0, colon).trim();
     const value = Number(line.slice(colon + 1).trim());
     if (!Number.isFinite(value)) continue;
-    if (key === "entries") {
+    if (key2 === "entries") {
       stats.cpus++;
       recognized++;
-    } else if (key === "overrun") {
+    } else if (key2 === "overrun") {
       stats.overrun += value;
       recognized++;
-    } else if (key === "dropped events") {
+    } else if (key2 === "dropped events") {
       stats.dropped += value;
       recognized++;
-    } else if (key === "commit overrun" || key === "read events" || key === "bytes") {
+    } else if (key2 === "commit overrun" || key2 === "read events" || key2 === "bytes") {
       recognized++;
     }
   }
@@ -82004,13 +82090,18 @@ function vermagicRelease(vermagic) {
   return vermagic.trim().split(/\s+/)[0] ?? "";
 }
 function vermagicMismatch(ko, vermagic, release) {
-  const built = vermagicRelease(vermagic);
-  if (built === release.trim()) return null;
-  return `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
+  const built2 = vermagicRelease(vermagic);
+  if (built2 === release.trim()) return null;
+  return `${ko} was built for kernel ${built2} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
 }
 async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
   if (r.code !== 0) throw new UsageError2(`nm ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+async function disassemble(ko) {
+  const r = await runCommand("objdump", ["-dr", "--no-show-raw-insn", ko]);
+  if (r.code !== 0) throw new UsageError2(`objdump -dr ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
   return r.stdout;
 }
 async function moduleImports(ko) {
@@ -82073,13 +82164,244 @@ async function locateCallers(result, map, ko, root) {
   if (offsets.length > 0) applyLocations(result, await lookUpLines(ko, offsets, root));
 }
 
+// src/run/error-paths.ts
+import { cpSync, existsSync as existsSync8, mkdtempSync, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname as dirname8, join as join11 } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// src/core/error-paths.ts
+function sweepLeaks(analysis) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    for (const c of p.callers) {
+      if (c.inModule !== true || c.outstanding <= 0) continue;
+      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+    }
+  }
+  return out;
+}
+function siteName(caller, location) {
+  const fn = callerKey(caller);
+  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
+  return line ? `${fn}:${line}` : fn;
+}
+function allocatorInLine(line) {
+  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
+    line
+  );
+  return m?.[1];
+}
+function findingText(site, leak) {
+  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
+  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
+  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+}
+function findingKey(site, leak) {
+  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+}
+function newErrorPathLeaks(base2, pr, any = false) {
+  if (!pr || pr.skipped) return [];
+  const baseCount = /* @__PURE__ */ new Map();
+  if (!any && base2 && !base2.skipped) {
+    for (const s2 of base2.sites) {
+      if (s2.incomplete) continue;
+      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
+    }
+  }
+  const out = [];
+  for (const s2 of pr.sites) {
+    if (s2.incomplete) continue;
+    for (const l of s2.leaks) {
+      const key2 = findingKey(s2.site, l);
+      const had = baseCount.get(key2) ?? 0;
+      if (l.count <= had) {
+        baseCount.set(key2, had - l.count);
+        continue;
+      }
+      const leak = had > 0 ? { ...l, count: l.count - had } : l;
+      out.push({
+        site: s2.site,
+        ...s2.location ? { siteLocation: s2.location } : {},
+        ...s2.allocator ? { allocator: s2.allocator } : {},
+        leak,
+        text: findingText(s2, leak)
+      });
+    }
+  }
+  return out;
+}
+function sectionsFromSymbols(symbols, seen) {
+  const out = {};
+  for (const s2 of seen) {
+    const sym = symbols.find((x) => x.name === s2.name);
+    if (!sym || out[sym.section]) continue;
+    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
+  }
+  return out;
+}
+function sweepAllocators(imports, isAllocator) {
+  return [...new Set([...imports].filter(isAllocator))].sort();
+}
+function applyErrorPaths(comparison, base2, pr) {
+  if (!pr.errorPaths) return comparison;
+  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  if (findings.length === 0) return comparison;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
+  const more = findings.length > 1 ? ` (+${findings.length - 1} more error path${findings.length > 2 ? "s" : ""})` : "";
+  return { ...comparison, verdict: "fail", headline: `\u274C fail: ${findings[0].text}${more}`, reasons, errorPaths: findings };
+}
+
+// src/kernel-splats.ts
+var PANIC = /Kernel panic - not syncing/;
+var SPLAT_PATTERNS = [
+  { kind: "kernel panic", re: PANIC, crash: true },
+  { kind: "oops", re: /\bOops\b/, crash: true },
+  { kind: "general protection fault", re: /general protection fault/, crash: true },
+  { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
+  { kind: "page fault", re: /Unable to handle kernel/, crash: true },
+  { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
+  { kind: "KASAN", re: /\bKASAN\b/, crash: false },
+  { kind: "WARNING", re: /\bWARNING:/, crash: false },
+  { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
+  { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
+];
+var PANIC_END = /---\[ end Kernel panic/;
+function splatOf(line, crashOnly = false) {
+  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+
+// src/kernel-side/workload.ts
+var WINDOW = 64 * 1024;
+
+// src/kernel-side/error-sweep.ts
+var HELPER_MODULE = "ab_failsite";
+var SWEEP_RECORD = "error-paths/sweep.json";
+
+// src/run/error-paths.ts
+var HELPER_SOURCE = `${HELPER_MODULE}.c`;
+function findFailsiteDir(from = dirname8(fileURLToPath3(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join11(dir, "failsite");
+    if (existsSync8(join11(candidate, HELPER_SOURCE))) return candidate;
+    dir = dirname8(dir);
+  }
+  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+var built = /* @__PURE__ */ new Map();
+function buildHelper(kernelBuildDir, onTempDir) {
+  let p = built.get(kernelBuildDir);
+  if (!p) {
+    p = (async () => {
+      const work = mkdtempSync(join11(tmpdir(), "alloc-balance-failsite-"));
+      onTempDir?.(work);
+      cpSync(findFailsiteDir(), work, { recursive: true });
+      const r = await buildModule({ moduleDir: work, kernelBuildDir });
+      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
+      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
+${r.excerpt}`);
+      return ko.path;
+    })();
+    built.set(kernelBuildDir, p);
+    p.catch(() => built.delete(kernelBuildDir));
+  }
+  return p;
+}
+function sweepJob(helperPath, imports, symbolsText, outDir) {
+  const symbolsFile = join11(outDir, "module-symbols.txt");
+  writeFileSync4(symbolsFile, symbolsText);
+  const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
+  return { helperPath, allocators, symbolsFile };
+}
+function sourceLine(root, location) {
+  const m = location ? /^(.*):(\d+)$/.exec(location) : null;
+  if (!m) return "";
+  const file = m[1].startsWith("/") ? m[1] : join11(root, m[1]);
+  try {
+    return readFileSync5(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+  } catch {
+    return "";
+  }
+}
+async function readErrorPaths(outDir, opts) {
+  const file = join11(outDir, SWEEP_RECORD);
+  if (!existsSync8(file)) return void 0;
+  const record = JSON.parse(readFileSync5(file, "utf8"));
+  const result = { sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
+  if (record.notProbed) result.notProbed = record.notProbed;
+  const symbols = parseNm(opts.symbolsText);
+  const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
+  const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s2) => s2.site)), opts.root);
+  for (const run2 of record.sites) {
+    const location = siteLines.get(run2.site);
+    const allocator = allocatorInLine(sourceLine(opts.root, location)) ?? run2.allocator;
+    const site = {
+      site: run2.site,
+      ...location ? { location } : {},
+      ...allocator ? { allocator } : {},
+      injected: run2.injected,
+      loaded: run2.loaded,
+      workload: run2.workload,
+      unloaded: run2.unloaded,
+      ...run2.splat ? { splat: run2.splat } : {},
+      leaks: []
+    };
+    result.sites.push(site);
+    const trace = join11(outDir, run2.dir, "trace.txt");
+    if (!existsSync8(trace)) continue;
+    const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
+    const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
+    const profile = join11(outDir, run2.dir, "kprobe-profile.txt");
+    const analysis = await analyzeTraces({
+      traces: [trace],
+      pairs: opts.pairs,
+      ...existsSync8(profile) ? { kprobeProfile: profile } : {},
+      moduleMap: map
+    }).catch(() => null);
+    if (!analysis) {
+      site.incomplete = true;
+      continue;
+    }
+    await locateCallers(analysis, map, opts.ko, opts.root);
+    if (!analysis.complete) site.incomplete = true;
+    site.leaks = sweepLeaks(analysis);
+  }
+  return result;
+}
+
+// src/run/changed-code.ts
+async function findChangedFunctions(baseKo, prKo) {
+  const [baseDump, prDump, baseNm, prNm] = await Promise.all([disassemble(baseKo), disassemble(prKo), moduleSymbols(baseKo), moduleSymbols(prKo)]);
+  return changedFunctions(baseDump, prDump, { base: aliasNames(baseNm), pr: aliasNames(prNm) });
+}
+function changedCalls(functions, calls) {
+  const sum2 = (counts, fn) => {
+    if (!counts) return null;
+    const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
+    return entries.length === 0 ? null : entries.reduce((s2, [, n]) => s2 + n, 0);
+  };
+  const out = {
+    functions: functions.map((name) => {
+      const cycles = sum2(calls?.cycles, name);
+      const sweep = sum2(calls?.sweep, name);
+      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {} };
+    })
+  };
+  if (!calls) out.problem = "the kernel side counted no call";
+  else if (calls.refused?.length) out.problem = `not counted: ${calls.refused.join(", ")}`;
+  return out;
+}
+
 // src/sandbox/build-sandbox.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync9, mkdirSync as mkdirSync2, realpathSync as realpathSync3 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync2, realpathSync as realpathSync3 } from "node:fs";
 
 // src/sandbox/system-view.ts
-import { existsSync as existsSync8, lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
-import { dirname as dirname8, sep as sep10 } from "node:path";
+import { existsSync as existsSync9, lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
+import { dirname as dirname9, sep as sep10 } from "node:path";
 var ETC_ALLOW = [
   "passwd",
   "group",
@@ -82137,7 +82459,7 @@ function isWithin(path12, folder) {
   return path12 === folder || path12.startsWith(folder.endsWith(sep10) ? folder : folder + sep10);
 }
 function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync8(p)).map((p) => realpathSync2(p));
+  const real = paths.filter((p) => p !== "" && existsSync9(p)).map((p) => realpathSync2(p));
   const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
   const kept = [];
   for (const p of sorted) {
@@ -82147,9 +82469,9 @@ function distinctFolders(paths, covered = []) {
   return kept;
 }
 function installPrefix(program) {
-  const real = existsSync8(program) ? realpathSync2(program) : program;
-  const bin = dirname8(real);
-  return bin.endsWith(`${sep10}bin`) ? dirname8(bin) : bin;
+  const real = existsSync9(program) ? realpathSync2(program) : program;
+  const bin = dirname9(real);
+  return bin.endsWith(`${sep10}bin`) ? dirname9(bin) : bin;
 }
 
 // src/sandbox/build-sandbox.ts
@@ -82172,7 +82494,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync2(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync9(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync10(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -82190,7 +82512,7 @@ function tryRun(cmd, args) {
 var probed = null;
 function findSandboxLauncher() {
   if (probed) return probed;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync9(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync10(p));
   if (!bwrap) throw new UsageError2(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -82260,27 +82582,27 @@ function targetJob(ctx, module2, moduleDir, track) {
   };
 }
 function readStatus(outDir) {
-  const file = join11(outDir, "status.json");
-  if (!existsSync10(file)) return null;
+  const file = join12(outDir, "status.json");
+  if (!existsSync11(file)) return null;
   try {
-    return JSON.parse(readFileSync5(file, "utf8"));
+    return JSON.parse(readFileSync6(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join11(dir, f));
+  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join12(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync10(tree) ? realpathSync4(tree) : tree;
+  const real = existsSync11(tree) ? realpathSync4(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync3(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync10(moduleDir)) {
+  if (!existsSync11(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -82291,7 +82613,7 @@ async function runSide(source, ctx) {
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
-  const built = await buildModule({
+  const built2 = await buildModule({
     wrap: sandboxWrapper(folders, launcher),
     // A build that hangs (or a Makefile that waits on purpose) ends at the same limit as the run.
     timeoutSeconds: ctx.plan.timeoutSeconds,
@@ -82303,10 +82625,10 @@ async function runSide(source, ctx) {
     plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
-  run2.timings.build = built.seconds;
-  writeFileSync4(join11(ctx.outDir, "build.log"), built.log);
-  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
-  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
+  run2.timings.build = built2.seconds;
+  writeFileSync5(join12(ctx.outDir, "build.log"), built2.log);
+  if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
+  const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -82317,19 +82639,45 @@ async function runSide(source, ctx) {
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
+  ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track);
-  const jobFile = join11(ctx.outDir, "job.json");
-  writeFileSync4(jobFile, `${JSON.stringify(job, null, 2)}
+  let changed = null;
+  let counted = [];
+  if (ctx.changedFrom) {
+    try {
+      changed = await findChangedFunctions(ctx.changedFrom, module2.path);
+      counted = entrySymbols(
+        changed,
+        parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
+      );
+      if (counted.length > 0) job.countCalls = counted;
+    } catch (e) {
+      run2.notes = [...run2.notes ?? [], `changed code: not found: ${e.message.split("\n")[0]}`];
+    }
+  }
+  let symbolsText = "";
+  if (ctx.plan.errorPaths === "auto") {
+    try {
+      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      symbolsText = await moduleSymbols(module2.path);
+      job.sweep = sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir);
+    } catch (e) {
+      run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
+    }
+  }
+  const jobFile = join12(ctx.outDir, "job.json");
+  writeFileSync5(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join11(ctx.outDir, "cleanup-state.json"));
-  const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
+  ctx.onUndoFile?.(join12(ctx.outDir, "cleanup-state.json"));
+  const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
+  if (changed && status) run2.changed = changedCalls(changed, status.calls);
   if (outcome.failure) {
     return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
@@ -82342,24 +82690,34 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
-  run2.artifacts = status.files.map((f) => join11(ctx.outDir, f));
-  if (status.notes.length > 0) run2.notes = status.notes;
-  const trace = join11(ctx.outDir, "trace.txt");
-  if (existsSync10(trace) && status.status !== "load-failed") {
+  run2.artifacts = status.files.map((f) => join12(ctx.outDir, f));
+  if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
+  const trace = join12(ctx.outDir, "trace.txt");
+  if (existsSync11(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join11(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync10(f) && statSync5(f).size > 0);
-    const profile = join11(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join12(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync11(f) && statSync5(f).size > 0);
+    const profile = join12(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync10(profile) ? profile : void 0,
+      kprobeProfile: existsSync11(profile) ? profile : void 0,
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
+    if (job.sweep) {
+      const errorPaths = await readErrorPaths(ctx.outDir, {
+        ko: module2.path,
+        moduleName: module2.name,
+        symbolsText,
+        pairs: status.tracing?.track ?? track,
+        root: source.dir
+      });
+      if (errorPaths) run2.errorPaths = errorPaths;
+    }
     run2.timings.analysis = seconds2(analyzed);
   }
   return run2;
@@ -82377,6 +82735,7 @@ function sidePlan(settings, prepared) {
     workload,
     cycles: settings.cycles,
     track: settings.track,
+    errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
     ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
@@ -82384,7 +82743,7 @@ function sidePlan(settings, prepared) {
 }
 
 // src/run/userspace-caching.ts
-import { existsSync as existsSync11 } from "node:fs";
+import { existsSync as existsSync12 } from "node:fs";
 var UserspaceCaching = class {
   constructor(cache, log2) {
     this.cache = cache;
@@ -82399,7 +82758,7 @@ var UserspaceCaching = class {
   async restore(b) {
     if (this.tried.has(b.key)) return;
     this.tried.add(b.key);
-    if (existsSync11(b.program)) {
+    if (existsSync12(b.program)) {
       this.had.add(b.key);
       return;
     }
@@ -82408,13 +82767,13 @@ var UserspaceCaching = class {
       this.said = true;
       return;
     }
-    if (await this.cache.restore(b.dir, b.key) && existsSync11(b.program)) {
+    if (await this.cache.restore(b.dir, b.key) && existsSync12(b.program)) {
       this.had.add(b.key);
       this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
     } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
   }
   async saveBuilt(b) {
-    if (this.had.has(b.key) || !existsSync11(b.program)) return;
+    if (this.had.has(b.key) || !existsSync12(b.program)) return;
     this.had.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -82439,17 +82798,17 @@ var StateRecorder = class {
   tempDir(dir) {
     this.append(this.tempDirs, KEYS.tempDirs, dir);
   }
-  append(list, key, item) {
+  append(list, key2, item) {
     if (list.includes(item)) return;
     list.push(item);
-    this.save(key, JSON.stringify(list));
+    this.save(key2, JSON.stringify(list));
   }
 };
 
 // src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
-import { existsSync as existsSync15 } from "node:fs";
-import { dirname as dirname10, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync16 } from "node:fs";
+import { dirname as dirname11, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
 // src/lab/as-root.ts
@@ -82536,7 +82895,7 @@ function chooseAccel(io2, mayChangeUdev) {
 
 // src/lab/kvm-host.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync as closeSync4, existsSync as existsSync12, openSync as openSync4, readFileSync as readFileSync6 } from "node:fs";
+import { closeSync as closeSync4, existsSync as existsSync13, openSync as openSync4, readFileSync as readFileSync7 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
   try {
@@ -82548,7 +82907,7 @@ function opensReadWrite(path12) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync6("/proc/cpuinfo", "utf8");
+    return readFileSync7("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -82563,7 +82922,7 @@ function runAll(who) {
 }
 function hostKvmIo(who, log2) {
   return {
-    exists: () => existsSync12(KVM_DEVICE),
+    exists: () => existsSync13(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync2("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -82577,22 +82936,22 @@ function hostAccel(mayChangeUdev, log2 = () => {
 }
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync13, readFileSync as readFileSync7 } from "node:fs";
-import { join as join12 } from "node:path";
+import { existsSync as existsSync14, readFileSync as readFileSync8 } from "node:fs";
+import { join as join13 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join12(labDir, "manifest.json");
+  return join13(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync13(file)) return { version: 1, kernels: {} };
+  if (!existsSync14(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync7(file, "utf8"));
+    parsed = JSON.parse(readFileSync8(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -82603,7 +82962,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join12(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync13(f));
+  return [entry.vmlinux, entry.initrd, join13(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync14(f));
 }
 function inspectLab(kernel = "", labDir = defaultLabDir()) {
   const spec2 = parseKernelSpec(kernel);
@@ -82652,32 +83011,13 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream2, existsSync as existsSync14, mkdirSync as mkdirSync4, mkdtempSync, readFileSync as readFileSync8, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
-import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync15, mkdirSync as mkdirSync4, mkdtempSync as mkdtempSync2, readFileSync as readFileSync9, rmSync as rmSync2, writeFileSync as writeFileSync6 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { isAbsolute as isAbsolute2, join as join15 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
-// src/kernel-splats.ts
-var PANIC = /Kernel panic - not syncing/;
-var SPLAT_PATTERNS = [
-  { kind: "kernel panic", re: PANIC, crash: true },
-  { kind: "oops", re: /\bOops\b/, crash: true },
-  { kind: "general protection fault", re: /general protection fault/, crash: true },
-  { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
-  { kind: "page fault", re: /Unable to handle kernel/, crash: true },
-  { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
-  { kind: "KASAN", re: /\bKASAN\b/, crash: false },
-  { kind: "WARNING", re: /\bWARNING:/, crash: false },
-  { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
-  { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
-];
-var PANIC_END = /---\[ end Kernel panic/;
-function splatOf(line, crashOnly = false) {
-  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
-}
-
 // src/lab/guest-scripts.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var MARKER2 = "alloc-balance-guest:";
 var EXIT_CODE_FILE = "guest-exit-code";
 var CTL_TAG = "ctl";
@@ -82746,7 +83086,7 @@ halt_now
 }
 var DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function initFingerprint() {
-  return createHash3("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+  return createHash4("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
   const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
@@ -82876,19 +83216,19 @@ var ConsoleWatch = class {
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync4, rmSync } from "node:fs";
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync4(join13(dir, rel));
+    names = readdirSync4(join14(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path12 = join13(rel, name);
-    const full = join13(dir, path12);
+    const path12 = join14(rel, name);
+    const full = join14(dir, path12);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -82985,22 +83325,22 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync14(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync15(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync4(job.outDir, { recursive: true });
-  rmSync2(join14(job.outDir, EXIT_CODE_FILE), { force: true });
-  let base2 = tmpdir();
+  rmSync2(join15(job.outDir, EXIT_CODE_FILE), { force: true });
+  let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join14(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync2(join15(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join14(ctlDir, "etc"));
-  writeFileSync5(join14(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync5(join14(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join15(ctlDir, "etc"));
+  writeFileSync6(join15(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync6(join15(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -83013,7 +83353,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync14(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync15(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -83023,7 +83363,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join14(job.outDir, "console.log"));
+  const consoleLog = createWriteStream2(join15(job.outDir, "console.log"));
   const child2 = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -83109,8 +83449,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join14(job.outDir, EXIT_CODE_FILE);
-    if (existsSync14(file)) code = Number(readFileSync8(file, "utf8").trim());
+    const file = join15(job.outDir, EXIT_CODE_FILE);
+    if (existsSync15(file)) code = Number(readFileSync9(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -83154,7 +83494,7 @@ function stageEtc(view, dir) {
   mkdirSync4(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join14(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync2(entry, join15(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -83201,9 +83541,9 @@ var VmTargetRunner = class {
   }
   async runWith(accel, jobFile, outDir, cwd, shares) {
     try {
-      const tool = [installPrefix(this.opts.nodePath), dirname10(this.opts.cliPath)];
+      const tool = [installPrefix(this.opts.nodePath), dirname11(this.opts.cliPath)];
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
-      const missing = asked.filter((f) => !existsSync15(f));
+      const missing = asked.filter((f) => !existsSync16(f));
       if (missing.length > 0) {
         return {
           exitCode: null,
@@ -83221,7 +83561,7 @@ var VmTargetRunner = class {
           argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
           cwd,
           outDir,
-          shares: [...shares, ...asked, ...tool, dirname10(jobFile)],
+          shares: [...shares, ...asked, ...tool, dirname11(jobFile)],
           timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
         },
         {
@@ -83272,7 +83612,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync15(dir)) {
+  if (!existsSync16(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -83392,7 +83732,7 @@ function decideVerdict(base2, pr, failOn, compare2) {
     result.reasons = ["PR: no trace was collected"];
     return result;
   }
-  return compare2(base2.analysis, pr.analysis, failOn);
+  return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
 }
 
 // src/report/plain-text.ts
@@ -83445,6 +83785,67 @@ ${excerpt}</details>
 }
 function runLogsMarkdown(report) {
   return sideLog("PR", report.pr) + sideLog("base", report.base);
+}
+
+// src/report/error-paths.ts
+function leftText(s2) {
+  if (!s2) return "-";
+  if (!s2.injected) return "not reached";
+  if (s2.incomplete) return "trace incomplete";
+  const leaks2 = s2.leaks.map((l) => `${l.count} from ${siteName(l.caller, l.location)}`);
+  const how = [!s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "", s2.splat ? `kernel: ${s2.splat}` : ""].filter((x) => x);
+  return [leaks2.length > 0 ? leaks2.join(", ") : "nothing", ...how.map((h) => `(${h})`)].join(" ");
+}
+function key(s2, nth) {
+  return `${siteName(s2.site)}#${nth}`;
+}
+function keyed(sites) {
+  const out = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Map();
+  for (const s2 of sites) {
+    const n = (seen.get(siteName(s2.site)) ?? 0) + 1;
+    seen.set(siteName(s2.site), n);
+    out.set(key(s2, n), s2);
+  }
+  return out;
+}
+function errorPathRows(sweeps) {
+  const base2 = keyed(sweeps.base?.sites ?? []);
+  const pr = keyed(sweeps.pr?.sites ?? []);
+  const keys = [.../* @__PURE__ */ new Set([...pr.keys(), ...base2.keys()])];
+  return keys.map((k) => {
+    const s2 = pr.get(k) ?? base2.get(k);
+    const label = `${s2.allocator ? `${s2.allocator} at ` : ""}${siteName(s2.site, s2.location)}`;
+    return [label, leftText(base2.get(k)), leftText(pr.get(k))];
+  });
+}
+function summary2(c, sweeps) {
+  const n = sweeps.pr?.sites.length ?? 0;
+  const found = c.errorPaths?.length ?? 0;
+  const sec = (e) => e ? `${Math.round(e.seconds)} s` : "-";
+  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${found === 0 ? "no new leak" : `${found} new leak${found === 1 ? "" : "s"}`} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
+}
+function skippedLines(sweeps) {
+  return [
+    ...sweeps.pr?.skipped ? [`PR: not swept: ${sweeps.pr.skipped}`] : [],
+    ...sweeps.base?.skipped ? [`base: not swept: ${sweeps.base.skipped}`] : [],
+    ...sweeps.pr?.notProbed?.length ? [`allocators the sweep cannot fail: ${sweeps.pr.notProbed.join(", ")}`] : []
+  ];
+}
+var cell = (t) => t.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+function errorPathsMarkdown(c, sweeps) {
+  if (!sweeps.base && !sweeps.pr) return null;
+  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
+  const rows2 = errorPathRows(sweeps);
+  if (rows2.length > 0) {
+    if (lines.length > 0) lines.push("");
+    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows2.map((r) => `| ${r.map(cell).join(" | ")} |`));
+  }
+  return `<details${(c.errorPaths?.length ?? 0) > 0 ? " open" : ""}><summary>${summary2(c, sweeps)}</summary>
+
+${lines.join("\n")}
+
+</details>`;
 }
 
 // src/report/chart.ts
@@ -83537,8 +83938,8 @@ function tableRow(row, verdict, source, pr) {
   return `| ${cells.join(" | ")} |`;
 }
 var TABLE_HEAD = ["| Status | Pair / call site | Base allocs/frees | PR allocs/frees | Leaked/cycle base \u2192 PR | Change |", "|:--|:--|--:|--:|--:|--:|"];
-function details(summary2, body2) {
-  return `<details><summary>${summary2}</summary>
+function details(summary3, body2) {
+  return `<details><summary>${summary3}</summary>
 
 ${body2}
 
@@ -83547,11 +83948,11 @@ ${body2}
 function groupObjects(objects2) {
   const groups2 = /* @__PURE__ */ new Map();
   for (const o of objects2) {
-    const key = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
-    let g = groups2.get(key);
+    const key2 = [o.caller, o.location ?? "", ...o.stack ?? []].join("\n");
+    let g = groups2.get(key2);
     if (g === void 0) {
       g = { caller: o.caller, location: o.location, stack: o.stack, cycles: [], addresses: [], bytes: 0 };
-      groups2.set(key, g);
+      groups2.set(key2, g);
     }
     if (!g.cycles.includes(o.cycle)) g.cycles.push(o.cycle);
     g.addresses.push(o.address);
@@ -83685,12 +84086,14 @@ function renderMarkdown(c, opts = {}) {
     ...opts.title === "" ? [] : [`### ${opts.title ?? "alloc-balance"}`, ""],
     `**${c.headline}**`,
     "",
+    ...opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ""] : [],
     ...opts.whatToDo ? [opts.whatToDo, ""] : []
   ];
   const rows2 = c.rows;
   const blocks2 = [
     badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
     badFreesBlock("base", opts.base?.pairs ?? []),
+    errorPathsMarkdown(c, opts.errorPaths ?? {}),
     growthBlock(c),
     objectsBlock("PR", opts.pr?.pairs ?? [], opts.source),
     objectsBlock("base", opts.base?.pairs ?? []),
@@ -83739,21 +84142,21 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync2, existsSync as existsSync16, mkdtempSync as mkdtempSync2, rmSync as rmSync3 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname11, join as join15, resolve as resolve8 } from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
+import { cpSync as cpSync3, existsSync as existsSync17, mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { dirname as dirname12, join as join16, resolve as resolve8 } from "node:path";
+import { fileURLToPath as fileURLToPath4 } from "node:url";
 var CANARY_MODULE = "ab_canary";
 var CANARY_SITE = "ab_canary_open";
 var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
 var CANARY_CYCLES = 2;
 var CANARY_SOURCE = "ab_canary.c";
-function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
+function findCanaryDir(from = dirname12(fileURLToPath4(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join15(dir, "canary");
-    if (existsSync16(join15(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname11(dir);
+    const candidate = join16(dir, "canary");
+    if (existsSync17(join16(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname12(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
 }
@@ -83838,10 +84241,10 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync2(join15(tmpdir2(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join16(tmpdir3(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
-    cpSync2(canaryDir, work, { recursive: true });
+    cpSync3(canaryDir, work, { recursive: true });
     const run2 = await runSide(
       { side: "pr", ref: "canary", sha: "", dir: work },
       {
@@ -83988,7 +84391,9 @@ function section(report, title, limit, opts) {
     pr: report.pr.analysis,
     source: headSource(report, serverUrl),
     context: contextLine(report, opts),
-    whatToDo: whatToDoMarkdown(report)
+    whatToDo: whatToDoMarkdown(report),
+    errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths },
+    ...report.pr.changed?.functions.length ? { changed: changedText(report.pr.changed) } : {}
   }) + logs;
 }
 function renderComment(reports, opts) {
@@ -84013,17 +84418,17 @@ function renderComment(reports, opts) {
 }
 
 // src/run/preset.ts
-import { join as join22, resolve as resolve10 } from "node:path";
-import { existsSync as existsSync18 } from "node:fs";
+import { join as join23, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync19 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
-import { createHash as createHash5 } from "node:crypto";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join21 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join22 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync17, readFileSync as readFileSync9, statSync as statSync6 } from "node:fs";
-import { join as join16, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync18, readFileSync as readFileSync10, statSync as statSync6 } from "node:fs";
+import { join as join17, resolve as resolve9 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -84084,7 +84489,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync9(p, "utf8");
+    return readFileSync10(p, "utf8");
   } catch {
     return null;
   }
@@ -84109,16 +84514,16 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join16(root, "VERSION"));
+  const file = readIfExists(join17(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join16(root, "meson.build"));
+  const meson = readIfExists(join17(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join16(root, h));
+    const text2 = readIfExists(join17(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -84128,34 +84533,34 @@ function detectDpdkTree(dir) {
   const root = resolve9(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join16(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join16(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join16(root, "lib/eal")) || isDir2(join16(root, "lib/librte_eal"));
+  const layout = isDir2(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join17(root, "lib/eal")) || isDir2(join17(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join16(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join16(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync17(join16(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync18(join17(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync17(join16(root, "meson.build")),
-    hasKniMesonBuild: existsSync17(join16(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join16(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync18(join17(root, "meson.build")),
+    hasKniMesonBuild: existsSync18(join17(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync17(join16(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join16(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join16(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join16(root, "app/test-pmd")),
-    hasConfigHeader: existsSync17(join16(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join16(root, d))),
+    hasLegacyMake: existsSync18(join17(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join17(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join17(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join17(root, "app/test-pmd")),
+    hasConfigHeader: existsSync18(join17(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join17(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -84173,13 +84578,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join16(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname12, join as join17 } from "node:path";
+import { basename as basename6, dirname as dirname13, join as join18 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -84218,7 +84623,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname13(s2)))];
 }
 function chooseBuildWay(tree, way, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -84245,15 +84650,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join17(o.outDir, "meson");
+  const builddir = join18(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname12(o.kernelBuildDir);
+      kernelDirArg = dirname13(o.kernelBuildDir);
     } else {
-      kernelDirArg = join17(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join17(kernelDirArg, "build")] });
+      kernelDirArg = join18(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -84268,27 +84673,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join17(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join17(o.outDir, "kni");
-  const inc = join17(o.outDir, "include");
+  const src = join18(o.outDir, "kni");
+  const inc = join18(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join17(inc, "rte_build_config.h");
+  const header = join18(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join17(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join17(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join17(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join17(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join17(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -84298,14 +84703,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join17(src, "rte_kni.ko")
+    output: join18(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join18 } from "node:path";
+import { delimiter as delimiter3, join as join19 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -84340,7 +84745,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join18(dir, program), constants4.X_OK);
+      accessSync(join19(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -84358,7 +84763,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join19, relative as relative6 } from "node:path";
+import { join as join20, relative as relative6 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -84381,7 +84786,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join19(o.cacheDir, "meson");
+  const builddir = join20(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -84396,54 +84801,54 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join19(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join19(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join19(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join20(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join19(o.cacheDir, "bin");
+  const bin = join20(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
-  let built;
+  let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join19(o.cacheDir, target);
-    const exampleOut = join19(o.cacheDir, "kni-example");
+    const sdk = join20(o.cacheDir, target);
+    const exampleOut = join20(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join19(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join19(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative6(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative6(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built = join19(exampleOut, "kni");
+    built2 = join20(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join19(tree.root, "examples/kni")] });
-    built = join19(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
+    built2 = join20(tree.root, "examples/kni/build/kni");
   }
-  const program = join19(bin, "dpdk-kni");
-  steps.push({ kind: "run", argv: ["cp", built, program] });
+  const program = join20(bin, "dpdk-kni");
+  steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 
 // src/presets/userspace-cache.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -84463,17 +84868,17 @@ function hashFile(hash, path12, buf) {
   }
 }
 function hashTreeFiles(root, paths) {
-  const hash = createHash4("sha256");
+  const hash = createHash5("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync5(join20(root, rel), { withFileTypes: true });
+      entries = readdirSync5(join21(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join20(root, rel), buf);
+        hashFile(hash, join21(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -84485,7 +84890,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join20(root, child2), buf);
+        hashFile(hash, join21(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -84494,16 +84899,16 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join20(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join20(env.XDG_CACHE_HOME || join20(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join21(env.XDG_CACHE_HOME || join21(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash4("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const digest = createHash5("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
-  const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join20(root, key), root };
+  const key2 = `${restorePrefix}${digest}`;
+  return { key: key2, restorePrefix, dir: join21(root, key2), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -84518,7 +84923,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join21(tmpdir3(), `alloc-balance-kni-${createHash5("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -84563,7 +84968,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve10(treeDir, settings.moduleDir);
-      const moduleOutDir = join22(workDir, `rte_kni-${side}`);
+      const moduleOutDir = join23(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -84574,7 +84979,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync18(preset.userspaceBuild.program);
+        const cached = existsSync19(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -84614,6 +85019,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const id = runId();
   const sides2 = {};
   const userspace = new UserspaceCaching(io2.cache, io2.log);
+  let baseModule;
   for (const source of [sources.base, sources.pr]) {
     if (io2.signal?.aborted) {
       sides2[source.side] = {
@@ -84626,7 +85032,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
       };
       continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join23(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join24(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -84635,17 +85041,19 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join23(outDir, source.side),
+      outDir: join24(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
-      onUndoFile: io2.onUndoFile
+      onUndoFile: io2.onUndoFile,
+      onTempDir: io2.onTempDir,
+      ...source.side === "base" ? { onBuilt: (ko) => baseModule = ko } : baseModule ? { changedFrom: baseModule } : {}
     };
     sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s2 = sides2[source.side];
     io2.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
   }
-  const comparison = decideVerdict(sides2.base, sides2.pr, settings.failOn, compare);
+  const comparison = applyChangedCode(decideVerdict(sides2.base, sides2.pr, settings.failOn, compare), sides2.pr.changed, settings.requireChangedCode);
   return { base: sides2.base, pr: sides2.pr, comparison };
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -84688,8 +85096,8 @@ function commentOptions(settings, env, change) {
 }
 function writeReport(outDir, report) {
   mkdirSync5(outDir, { recursive: true });
-  const file = join23(outDir, "report.json");
-  writeFileSync6(file, `${JSON.stringify(report, null, 2)}
+  const file = join24(outDir, "report.json");
+  writeFileSync7(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -84703,7 +85111,7 @@ async function checkChange(settings, io2, change, outDir) {
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync3(join23(tmpdir4(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join24(tmpdir5(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
@@ -84717,7 +85125,7 @@ async function checkChange(settings, io2, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join23(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join24(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -84851,12 +85259,12 @@ function runPipeline(settings, io2) {
 import { spawn as spawn6 } from "node:child_process";
 
 // src/lab/lab-dirs.ts
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join24(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join25(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 
@@ -84889,18 +85297,18 @@ async function provisionLab(release, io2) {
   return io2.group("Kernel lab", async () => {
     io2.log(`${choice2.reason}; setting it up in ${labDir}`);
     const planned = parseJson(await runLabCli(io2, "plan", labDir, release), "lab plan").release;
-    const key = labCacheKey(planned, io2.fingerprint);
+    const key2 = labCacheKey(planned, io2.fingerprint);
     let restored = false;
     if (!io2.cache.available) io2.log("Actions cache: not available here; the lab is set up without it");
     else {
       const restoring = stopwatch();
-      restored = await io2.cache.restore(labDir, key);
-      io2.log(restored ? `Actions cache: restored ${key} (${restoring().toFixed(1)} s)` : `Actions cache: no entry ${key}`);
+      restored = await io2.cache.restore(labDir, key2);
+      io2.log(restored ? `Actions cache: restored ${key2} (${restoring().toFixed(1)} s)` : `Actions cache: no entry ${key2}`);
     }
     const entry = parseJson(await runLabCli(io2, "setup", labDir, planned), "lab setup");
     if (io2.cache.available && !restored) {
       const saving = stopwatch();
-      io2.log(await io2.cache.save(labDir, key) ? `Actions cache: saved ${key} (${saving().toFixed(1)} s)` : `Actions cache: ${key} not saved`);
+      io2.log(await io2.cache.save(labDir, key2) ? `Actions cache: saved ${key2} (${saving().toFixed(1)} s)` : `Actions cache: ${key2} not saved`);
     }
     const ready = io2.inspect(labDir, entry.release);
     if ("problem" in ready) throw new UsageError2(`VM lab set-up finished but ${ready.problem}`);

@@ -59,6 +59,7 @@ struct shape_item {
 
 static struct kmem_cache *item_cache;
 static void *init_buffer;
+static void **init_table;
 static unsigned int opens;
 
 #ifndef SHAPE_IRQ_LINE
@@ -131,6 +132,61 @@ static noinline struct shape_item *shape_take_other(void)
 	return item;
 }
 
+#if defined(ERROR_PATHS)
+/*
+ * An open() that checks every allocation and unwinds with gotos. LEAK_UNWIND_CTX forgets the
+ * context when a later allocation fails, LEAK_UNWIND_HELPER the label a helper made,
+ * LEAK_UNWIND_NAME the name when either of two later allocations fails.
+ */
+static unsigned int labels_made;
+
+static noinline char *shape_make_label(void)
+{
+	char *label = kasprintf(GFP_KERNEL, "open-%u", opens);
+
+	if (label)
+		labels_made++;
+	return label;
+}
+
+static int leak_shapes_open(struct inode *inode, struct file *file)
+{
+	struct shape_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	opens++;
+	ctx->label = shape_make_label();
+	if (!ctx->label)
+		goto free_ctx;
+	ctx->name = kstrdup("leak_shapes", GFP_KERNEL);
+	if (!ctx->name)
+		goto free_label;
+	ctx->item = shape_take_item();
+	if (!ctx->item)
+		goto free_name;
+	ctx->other = shape_take_other();
+	if (!ctx->other)
+		goto free_item;
+	file->private_data = ctx;
+	return 0;
+free_item:
+	kmem_cache_free(item_cache, ctx->item);
+free_name:
+#if !defined(LEAK_UNWIND_NAME)
+	kfree(ctx->name);
+#endif
+free_label:
+#if !defined(LEAK_UNWIND_HELPER)
+	kfree(ctx->label);
+#endif
+free_ctx:
+#if !defined(LEAK_UNWIND_CTX)
+	kfree(ctx);
+#endif
+	return -ENOMEM;
+}
+#else
 static int leak_shapes_open(struct inode *inode, struct file *file)
 {
 	struct shape_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
@@ -171,6 +227,7 @@ static int leak_shapes_open(struct inode *inode, struct file *file)
 	file->private_data = ctx;
 	return 0;
 }
+#endif
 
 static void shape_free_ctx(struct shape_ctx *ctx)
 {
@@ -219,10 +276,27 @@ static int leak_shapes_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+#if defined(ERROR_PATHS)
+/* No command is known; LEAK_IOCTL keeps a buffer per call. The workload never calls it. */
+static long leak_shapes_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+#if defined(LEAK_IOCTL)
+	void *scratch = kmalloc(64, GFP_KERNEL);
+
+	if (scratch)
+		memset(scratch, 0, 64);
+#endif
+	return -ENOTTY;
+}
+#endif
+
 static const struct file_operations leak_shapes_fops = {
 	.owner = THIS_MODULE,
 	.open = leak_shapes_open,
 	.release = leak_shapes_release,
+#if defined(ERROR_PATHS)
+	.unlocked_ioctl = leak_shapes_ioctl,
+#endif
 };
 
 static struct miscdevice leak_shapes_dev = {
@@ -238,10 +312,28 @@ static int __init leak_shapes_init(void)
 	item_cache = kmem_cache_create("leak_shapes_item", sizeof(struct shape_item), 0, 0, NULL);
 	if (!item_cache)
 		return -ENOMEM;
+#if defined(ERROR_PATHS)
+	/* Two allocations at init; LEAK_INIT_UNWIND forgets the first when the second fails. */
+	init_table = kcalloc(16, sizeof(void *), GFP_KERNEL);
+	if (!init_table) {
+		kmem_cache_destroy(item_cache);
+		return -ENOMEM;
+	}
 	init_buffer = kmalloc(512, GFP_KERNEL);
+	if (!init_buffer) {
+#if !defined(LEAK_INIT_UNWIND)
+		kfree(init_table);
+#endif
+		kmem_cache_destroy(item_cache);
+		return -ENOMEM;
+	}
+#else
+	init_buffer = kmalloc(512, GFP_KERNEL);
+#endif
 	err = misc_register(&leak_shapes_dev);
 	if (err) {
 		kfree(init_buffer);
+		kfree(init_table);
 		kmem_cache_destroy(item_cache);
 	}
 	return err;
@@ -256,6 +348,7 @@ static void __exit leak_shapes_exit(void)
 #if defined(RING_OF_2) || defined(KEEP_ALL)
 	shape_ring_free();
 #endif
+	kfree(init_table);
 	/* With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point). */
 #if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD)
 	kmem_cache_destroy(item_cache);

@@ -134,7 +134,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     writeFileSync(join(outDir, 'comment.md'), renderComment([report], { checkName: 'alloc-balance' }));
 
     console.log('');
-    console.log(renderText(report.comparison));
+    console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log('');
     console.log(timings(report.base));
     console.log(timings(report.pr));

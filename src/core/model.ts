@@ -2,6 +2,9 @@
 // an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
 // report the action writes, and both are read back by `compare` and by the `report` mode.
 
+import type { ChangedCode } from './changed-code.js';
+import type { ErrorPathFinding, ErrorPaths } from './error-paths.js';
+
 /** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
 export interface PairSpec {
   alloc: string;
@@ -228,6 +231,8 @@ export interface Comparison {
   noAllocations?: boolean;
   base: { complete: boolean; lostEvents: number; cycles: number };
   pr: { complete: boolean; lostEvents: number; cycles: number };
+  /** The PR's error-path leaks the base does not have (each also in reasons). */
+  errorPaths?: ErrorPathFinding[];
 }
 
 /** How one side (base or PR) went on the target, before any analysis. */
@@ -268,6 +273,10 @@ export interface SideRun {
   notes?: string[];
   /** target: vm: the accelerator the side's VM ran under (absent on target: host and in older reports). */
   accel?: AccelUsed;
+  /** The error-path sweep (input `error-paths`): what each call site's injected failure left. */
+  errorPaths?: ErrorPaths;
+  /** PR side: the module functions the PR changed, and how often each ran. */
+  changed?: ChangedCode;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

@@ -48,6 +48,16 @@ export interface TargetBackground {
   graceSeconds: number;
 }
 
+/** The error-path sweep after the cycles (core/error-paths.ts). */
+export interface TargetSweep {
+  /** The helper module that fails one allocation (failsite/ab_failsite.ko, built for this kernel). */
+  helperPath: string;
+  /** The allocators the module imports, each probed by the helper. */
+  allocators: string[];
+  /** `nm -f sysv` of the module under test: finds its call sites in the trace. */
+  symbolsFile: string;
+}
+
 export interface TargetJob {
   module: TargetModule;
   workload: TargetWorkload;
@@ -72,6 +82,9 @@ export interface TargetJob {
   /** false: the same load, cycles and unload with no tracing at all (overhead measurements). Default true. */
   tracing?: boolean;
   background?: TargetBackground;
+  sweep?: TargetSweep;
+  /** Module functions whose calls are counted (the ones the PR changed). */
+  countCalls?: string[];
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
@@ -227,6 +240,23 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
       }
     }
     job.background = background;
+  }
+  if (j.countCalls !== undefined) {
+    const list = j.countCalls;
+    if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail('countCalls', 'a list of function names', list);
+    job.countCalls = list as string[];
+  }
+  if (j.sweep !== undefined) {
+    const s = r.object(j, 'sweep', 'sweep');
+    const allocators = s.allocators;
+    if (!Array.isArray(allocators) || allocators.some((n) => typeof n !== 'string' || !isKernelSymbol(n))) {
+      r.fail('sweep.allocators', 'a list of kernel function names', allocators);
+    }
+    job.sweep = {
+      helperPath: r.string(s, 'helperPath', 'sweep.helperPath'),
+      allocators: allocators as string[],
+      symbolsFile: r.string(s, 'symbolsFile', 'sweep.symbolsFile'),
+    };
   }
   return job;
 }

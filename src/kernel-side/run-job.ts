@@ -27,6 +27,8 @@ import { findTracefs, Tracefs } from './tracefs.js';
 import { machineUndo } from './undo-executor.js';
 import { UndoLog } from './undo.js';
 import { runCycle, WorkloadFailure } from './workload.js';
+import { runErrorSweep, SWEEP_RECORD } from './error-sweep.js';
+import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
 
 /** A run that ended with a status other than ok, with what explains it. */
 class RunFailure extends Error {
@@ -114,6 +116,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   let kmsgMarked = false;
   let loadedByUs = false;
   let background: Background | null = null;
+  let callProbes: CallProbes | null = null;
   const traced = job.tracing !== false;
   const marker = (m: Marker) => {
     if (tfs && setup) mark(tfs, setup, m);
@@ -173,6 +176,10 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
         stacks: job.stacks,
       };
       status.notes.push(...setup.notes);
+      if (job.countCalls && job.countCalls.length > 0) {
+        callProbes = setupCallProbes(tfs, setup, job.module.name, job.countCalls, undo);
+        if (callProbes.refused.length > 0) status.notes.push(`calls of ${callProbes.refused.join(', ')} cannot be counted`);
+      }
       if (setup.deferredFreeEvent) status.notes.push('kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued');
     } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
     if (job.hugepages !== undefined) {
@@ -325,7 +332,26 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   }
   status.timings.collect = tc();
 
-  // 7. Restore every change (module, tracing, hugepages, workload, lock).
+  if (tfs && callProbes) status.calls = { cycles: readCallCounts(tfs, callProbes), refused: callProbes.refused };
+
+  // 7. The error-path sweep: after the normal run's trace and dmesg, so that neither holds it.
+  if (job.sweep && tfs && setup && status.status === 'ok' && !abort.aborted) {
+    try {
+      const sweep = await runErrorSweep({ ...job, sweep: job.sweep }, { tfs, setup, outDir, status, undo, abort, log });
+      status.files.push(SWEEP_RECORD, ...sweep.sites.map((s) => s.dir));
+      if (sweep.skipped) status.notes.push(`error paths: ${sweep.skipped}`);
+      if (status.calls && callProbes && sweep.sites.length > 0) {
+        const total = readCallCounts(tfs, callProbes);
+        status.calls.sweep = Object.fromEntries(Object.entries(total).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
+      }
+    } catch (e) {
+      const why = e instanceof RunAborted ? e.message : `internal error: ${(e as Error).message}`;
+      status.notes.push(`error paths: the sweep stopped: ${why}`);
+      if (e instanceof RunAborted) fail(e.why === 'timeout' ? 'timeout' : 'cancelled', e.message);
+    }
+  }
+
+  // 8. Restore every change (module, tracing, hugepages, workload, lock).
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
   status.timings.total = total();

@@ -36,6 +36,8 @@ export interface TargetStatus {
   } | null;
   /** Files written in outDir (names relative to it). */
   files: string[];
+  /** The job's countCalls: calls of each function during load, cycles and unload, and during the error-path sweep. */
+  calls?: { cycles: Record<string, number>; sweep?: Record<string, number>; refused?: string[] };
   /** Things worth knowing that did not change the status (stale lock taken over, hidden addresses). */
   notes: string[];
   /** Changes the run could not undo; non-empty means `target cleanup --state` must be run. */

@@ -42,6 +42,13 @@ export async function moduleSymbols(ko: string): Promise<string> {
   return r.stdout;
 }
 
+/** `objdump -dr` of the .ko: each function's code with its relocations, for changed-code.ts. */
+export async function disassemble(ko: string): Promise<string> {
+  const r = await runCommand('objdump', ['-dr', '--no-show-raw-insn', ko]);
+  if (r.code !== 0) throw new UsageError(`objdump -dr ${ko} failed (${describeExit(r)}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
 /** The kernel functions the .ko calls (`nm -u`): what track: auto reads the allocator families from. */
 export async function moduleImports(ko: string): Promise<string[]> {
   const r = await runCommand('nm', ['-u', ko]);

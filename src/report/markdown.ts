@@ -1,6 +1,7 @@
 // The comparison as GitHub markdown: the one-line verdict, the balance table, then the
 // details collapsed. Kept under a size limit (a PR comment holds 65,536 characters): details go
 // first, then call-site rows, never the verdict.
+import { errorPathsMarkdown, type SweepSides } from './error-paths.js';
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
@@ -24,6 +25,10 @@ export interface MarkdownOptions {
   context?: string;
   /** Under the verdict of an inconclusive run: what to do about it (never cut). */
   whatToDo?: string;
+  /** The PR's changed functions and their calls, a line under the verdict. */
+  changed?: string;
+  /** The error-path sweeps of the sides. */
+  errorPaths?: SweepSides;
 }
 
 export function escapeCell(text: string): string {
@@ -271,12 +276,14 @@ export function renderMarkdown(c: Comparison, opts: MarkdownOptions = {}): strin
     ...(opts.title === '' ? [] : [`### ${opts.title ?? 'alloc-balance'}`, '']),
     `**${c.headline}**`,
     '',
+    ...(opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ''] : []),
     ...(opts.whatToDo ? [opts.whatToDo, ''] : []),
   ];
   const rows = c.rows;
   const blocks = [
     badFreesBlock('PR', opts.pr?.pairs ?? [], opts.source),
     badFreesBlock('base', opts.base?.pairs ?? []),
+    errorPathsMarkdown(c, opts.errorPaths ?? {}),
     growthBlock(c),
     objectsBlock('PR', opts.pr?.pairs ?? [], opts.source),
     objectsBlock('base', opts.base?.pairs ?? []),

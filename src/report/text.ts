@@ -1,4 +1,5 @@
 // Plain-text renderings for a terminal: the comparison and a single analysis.
+import { errorPathsText, type SweepSides } from './error-paths.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, SideFigures } from '../core/model.js';
 import { fmt } from '../core/compare.js';
@@ -24,7 +25,7 @@ function where(inModule: boolean | null): string {
 }
 
 /** The comparison for a terminal; with the analyses it came from, their problems follow the reasons. */
-export function renderText(c: Comparison, analyses: { base?: AnalysisResult; pr?: AnalysisResult } = {}): string {
+export function renderText(c: Comparison, analyses: { base?: AnalysisResult; pr?: AnalysisResult; errorPaths?: SweepSides } = {}): string {
   const header = ['pair / call site', 'base allocs', 'frees', 'leaked/cycle', 'PR allocs', 'frees', 'leaked/cycle', 'change', 'status'];
   const rows = c.rows.map((r) => [
     r.total ? r.pair : `  ${r.caller}${r.inModule === false ? ' (outside)' : ''}`,
@@ -39,6 +40,7 @@ export function renderText(c: Comparison, analyses: { base?: AnalysisResult; pr?
     `base: ${c.base.cycles} cycle(s)${c.base.complete ? '' : ', INCOMPLETE'} · ` +
       `PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? '' : ', INCOMPLETE'} · fail-on: ${c.failOn}`,
   );
+  out.push(...errorPathsText(c, analyses.errorPaths ?? {}));
   if (c.reasons.length) out.push('', ...c.reasons.map((r) => `- ${r}`));
   const problems = [...(analyses.pr?.problems ?? []).map((p) => `- PR: ${p}`), ...(analyses.base?.problems ?? []).map((p) => `- base: ${p}`)];
   if (problems.length) out.push('', 'problems:', ...problems);

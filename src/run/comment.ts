@@ -1,5 +1,6 @@
 // The PR comment (and job summary) for one or more RunReports: the same text whether the run
 // posts its own report (full mode) or a report job posts collected ones (report mode).
+import { changedText } from '../core/changed-code.js';
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import type { RunReport } from '../core/model.js';
 import { accelText } from '../report/labels.js';
@@ -87,6 +88,8 @@ function section(report: RunReport, title: string, limit: number, opts: CommentO
       source: headSource(report, serverUrl),
       context: contextLine(report, opts),
       whatToDo: whatToDoMarkdown(report),
+      errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths },
+      ...(report.pr.changed?.functions.length ? { changed: changedText(report.pr.changed) } : {}),
     }) + logs
   );
 }

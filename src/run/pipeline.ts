@@ -1,5 +1,6 @@
 // The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
+import { applyChangedCode } from '../core/changed-code.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,13 +72,14 @@ export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void },
+  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & { onUndoFile?: (file: string) => void },
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
+  let baseModule: string | undefined;
   for (const source of [sources.base, sources.pr]) {
     if (io.signal?.aborted) {
       sides[source.side] = {
@@ -103,13 +105,15 @@ export async function measure(
       runId: `ab${id}${source.side === 'base' ? 'b' : 'p'}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
+      onTempDir: io.onTempDir,
+      ...(source.side === 'base' ? { onBuilt: (ko: string) => (baseModule = ko) } : baseModule ? { changedFrom: baseModule } : {}),
     };
     sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
   }
-  const comparison = decideVerdict(sides.base, sides.pr, settings.failOn, compare);
+  const comparison = applyChangedCode(decideVerdict(sides.base, sides.pr, settings.failOn, compare), sides.pr.changed, settings.requireChangedCode);
   return { base: sides.base, pr: sides.pr, comparison };
 }
 

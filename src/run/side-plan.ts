@@ -42,6 +42,8 @@ export interface SidePlan {
   background?: TargetBackground;
   /** Folders outside the tree the workload needs on the target (a preset's cached program). */
   guestFolders?: string[];
+  /** The error-path sweep after the cycles (absent: off). */
+  errorPaths?: 'auto' | 'off';
 }
 
 /** The tracing every run of this job shares (the sides and the canary). */
@@ -64,6 +66,7 @@ export function sidePlan(settings: Settings, prepared?: SidePreparation): SidePl
     workload,
     cycles: settings.cycles,
     track: settings.track,
+    errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...(prepared?.hugepages !== undefined ? { hugepages: prepared.hugepages } : {}),
     ...(prepared ? { guestFolders: [prepared.userspace.dir] } : {}),

@@ -13,6 +13,10 @@ import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetRunner } from './launcher.js';
+import { buildHelper, readErrorPaths, sweepJob } from './error-paths.js';
+import { changedCalls, findChangedFunctions } from './changed-code.js';
+import { entrySymbols } from '../core/changed-code.js';
+import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
 export interface SideSource {
@@ -32,6 +36,12 @@ export interface SideContext {
   log: (line: string) => void;
   /** Told the kernel-side undo file before the job starts, when the job runs on this machine's kernel. */
   onUndoFile?: (file: string) => void;
+  /** PR side: the base build's .ko, to find the functions the PR changed and count their calls. */
+  changedFrom?: string;
+  /** Told the built .ko (the base's is the PR side's changedFrom). */
+  onBuilt?: (ko: string) => void;
+  /** Told each temporary folder as it is made (the error-path helper's build). */
+  onTempDir?: (dir: string) => void;
   /** How the build's sandbox starts here (default: probed once). */
   sandbox?: SandboxLauncher;
 }
@@ -153,19 +163,45 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
   } else track = ctx.plan.track;
 
+  ctx.onBuilt?.(module.path);
   const job = targetJob(ctx, module, moduleDir, track);
+  let changed: string[] | null = null;
+  let counted: string[] = [];
+  if (ctx.changedFrom) {
+    try {
+      changed = await findChangedFunctions(ctx.changedFrom, module.path);
+      counted = entrySymbols(
+        changed,
+        parseNm(await moduleSymbols(module.path)).map((s) => s.name),
+      );
+      if (counted.length > 0) job.countCalls = counted;
+    } catch (e) {
+      run.notes = [...(run.notes ?? []), `changed code: not found: ${(e as Error).message.split('\n')[0]}`];
+    }
+  }
+  let symbolsText = '';
+  if (ctx.plan.errorPaths === 'auto') {
+    try {
+      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      symbolsText = await moduleSymbols(module.path);
+      job.sweep = sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir);
+    } catch (e) {
+      run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
+    }
+  }
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
-  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? [])];
+  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? []), ...(job.sweep ? [dirname(job.sweep.helperPath)] : [])];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
+  if (changed && status) run.changed = changedCalls(changed, status.calls);
   if (outcome.failure) {
     return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
@@ -179,7 +215,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.cycles = Math.round(status.timings.cycles.reduce((s, c) => s + c.totalSeconds, 0) * 100) / 100;
   run.timings.unload = status.timings.unload;
   run.artifacts = status.files.map((f) => join(ctx.outDir, f));
-  if (status.notes.length > 0) run.notes = status.notes;
+  if (status.notes.length > 0) run.notes = [...(run.notes ?? []), ...status.notes];
 
   const trace = join(ctx.outDir, 'trace.txt');
   if (existsSync(trace) && status.status !== 'load-failed') {
@@ -197,6 +233,16 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
       moduleMap: map,
     });
     await locateCallers(run.analysis, map, module.path, source.dir);
+    if (job.sweep) {
+      const errorPaths = await readErrorPaths(ctx.outDir, {
+        ko: module.path,
+        moduleName: module.name,
+        symbolsText,
+        pairs: status.tracing?.track ?? track,
+        root: source.dir,
+      });
+      if (errorPaths) run.errorPaths = errorPaths;
+    }
     run.timings.analysis = seconds(analyzed);
   }
   return run;

@@ -1,4 +1,5 @@
 // The final verdict of a run: a side that did not run cleanly decides before any table does.
+import { applyErrorPaths } from '../core/error-paths.js';
 import type { AnalysisResult, Comparison, FailOn, RunStatus, SideRun } from '../core/model.js';
 
 export type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
@@ -75,5 +76,5 @@ export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compar
     result.reasons = ['PR: no trace was collected'];
     return result;
   }
-  return compare(base.analysis, pr.analysis, failOn);
+  return applyErrorPaths(compare(base.analysis, pr.analysis, failOn), base, pr);
 }

@@ -71,6 +71,8 @@ export const INPUTS = {
   'timeout-minutes': whole(30, 1, 720),
   'output-dir': text('alloc-balance-out'),
   canary: flag(false),
+  'error-paths': choice('auto', ['auto', 'off']),
+  'require-changed-code': flag(false),
   'dpdk-portmask': text(),
   'dpdk-build': choice('auto', ['auto', 'meson', 'kbuild']),
   'kni-kthread-mode': choice('single', ['single', 'multiple']),

@@ -81,6 +81,10 @@ export interface Settings {
   dpdk: DpdkKniOptions | null;
   /** Run the shipped canary (a known leak of 1 netdev per cycle) first; not caught: inconclusive. */
   canary: boolean;
+  /** The error-path sweep after each side's cycles (auto: when it fits the sweep's bound). */
+  errorPaths: 'auto' | 'off';
+  /** A changed module function that never ran makes a pass inconclusive. */
+  requireChangedCode: boolean;
 }
 
 export type { InputReader } from './inputs.js';
@@ -184,6 +188,8 @@ export function parseSettings(read: InputReader): Settings {
     outputDir: readText(read, 'output-dir'),
     dpdk: preset === 'dpdk-kni' && mode !== 'report' ? parseDpdkKniOptions(read, target) : null,
     canary: readBool(read, 'canary'),
+    errorPaths: readChoice(read, 'error-paths'),
+    requireChangedCode: readBool(read, 'require-changed-code'),
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');

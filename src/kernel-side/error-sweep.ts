@@ -1,0 +1,176 @@
+// The error-path sweep on the target kernel, after the normal cycles and their trace: the
+// helper module (failsite/) is loaded once, then for each allocation call site of the module
+// seen in the trace: arm the helper for that site, load the module, run one cycle, unload,
+// and collect that run's trace into its own folder. An insmod or workload that fails because
+// of the injected failure is expected and recorded, not an error of the run.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeTraces } from '../core/analyze-traces.js';
+import { SWEEP_SITE_OVERHEAD_SECONDS, sweepBound, sweepSites, type SweepRecord, type SweepSiteRun } from '../core/error-paths.js';
+import { ModuleMap } from '../core/module-map.js';
+import type { Marker } from '../core/trace-protocol.js';
+import { throwIfAborted } from './abortable.js';
+import type { TargetJob, TargetSweep } from './job.js';
+import { insmod, isModuleLoaded, readSections, rmmod } from './kernel-module.js';
+import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
+import { findSplats } from './splats.js';
+import type { TargetStatus } from './status.js';
+import { collectTrace, mark, type TraceSetup } from './trace-setup.js';
+import type { Tracefs } from './tracefs.js';
+import type { UndoLog } from './undo.js';
+import { runCycle, WorkloadFailure } from './workload.js';
+
+export const HELPER_MODULE = 'ab_failsite';
+export const SWEEP_DIR = 'error-paths';
+export const SWEEP_RECORD = 'error-paths/sweep.json';
+/** x86-64's module area: every module's code lies above it, the kernel's below. */
+const MODULES_VADDR = '0xffffffffc0000000';
+
+const seconds = (from: number) => Math.round((Date.now() - from) / 100) / 10;
+const param = (name: string) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
+const readParam = (name: string) => readFileSync(param(name), 'utf8').trim();
+
+function commandError(r: { stderr: string; stdout: string; error?: string; code: number | null }): string {
+  return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+}
+
+async function unload(name: string): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    const r = await rmmod(name);
+    if (r.code === 0 || !isModuleLoaded(name)) return true;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  return false;
+}
+
+async function waitForReleases(): Promise<void> {
+  for (let i = 0; i < 50 && readParam('pending') !== '0'; i++) await new Promise((res) => setTimeout(res, 100));
+}
+
+/** kmem allocations get a stack when their call site is in any module: the reloads' addresses are not known in advance. */
+function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks: boolean): void {
+  if (!stacks) return;
+  for (const event of setup.kmemEvents.filter((e) => e.startsWith('kmem/kmalloc') || e.startsWith('kmem/kmem_cache_alloc'))) {
+    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    if (
+      readFileSync(trigger, 'utf8')
+        .split('\n')
+        .some((l) => l.startsWith('stacktrace'))
+    )
+      writeFileSync(trigger, '!stacktrace\n');
+    undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+    writeFileSync(trigger, `stacktrace if call_site >= ${MODULES_VADDR}\n`);
+  }
+}
+
+/**
+ * Runs the sweep and writes error-paths/sweep.json (and a folder per site) under outDir.
+ * `status` is the normal run's, whose timings set the estimate the bound is read on.
+ */
+export async function runErrorSweep(
+  job: TargetJob & { sweep: TargetSweep },
+  ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; status: TargetStatus; undo: UndoLog; abort: AbortSignal; log: (line: string) => void },
+): Promise<SweepRecord> {
+  const { tfs, setup, outDir, status, undo, abort, log } = ctx;
+  const started = Date.now();
+  mkdirSync(join(outDir, SWEEP_DIR), { recursive: true });
+  const record: SweepRecord = { sites: [], estimateSeconds: 0, seconds: 0 };
+  const save = () => {
+    record.seconds = seconds(started);
+    writeFileSync(join(outDir, SWEEP_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    return record;
+  };
+
+  const map = new ModuleMap(job.module.name, readFileSync(job.sweep.symbolsFile, 'utf8'), status.sections);
+  const analysis = await analyzeTraces({ traces: [join(outDir, 'trace.txt')], pairs: setup.track, moduleMap: map });
+  const sites = sweepSites(analysis);
+  const cycles = status.timings.cycles;
+  const cycle = cycles.length > 0 ? cycles.reduce((s, c) => s + c.totalSeconds, 0) / cycles.length : 1;
+  const bound = sweepBound(sites.length, status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS);
+  record.estimateSeconds = bound.estimateSeconds;
+  if (bound.skipped) {
+    record.skipped = bound.skipped;
+    return save();
+  }
+  if (job.sweep.allocators.length === 0) {
+    record.skipped = 'the module imports no allocator the sweep can fail';
+    return save();
+  }
+
+  log(`error paths: ${sites.length} call sites, estimated ${bound.estimateSeconds} s`);
+  undo.push({ kind: 'rmmod', name: HELPER_MODULE });
+  const helper = await insmod(job.sweep.helperPath, `target=${job.module.name} allocators=${job.sweep.allocators.join(',')}`);
+  if (helper.code !== 0) {
+    undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
+    record.skipped = `the sweep's helper module could not be loaded: ${commandError(helper)}`;
+    return save();
+  }
+  const notProbed = readParam('unknown');
+  if (notProbed !== '' && notProbed !== '(null)') record.notProbed = notProbed.split(',');
+  moduleAreaStacks(tfs, setup, undo, job.stacks);
+  const marker = (m: Marker) => mark(tfs, setup, m);
+
+  try {
+    for (const [i, site] of sites.entries()) {
+      throwIfAborted(abort);
+      const t = Date.now();
+      const dir = join(SWEEP_DIR, String(i + 1).padStart(2, '0'));
+      mkdirSync(join(outDir, dir), { recursive: true });
+      const run: SweepSiteRun = { site, dir, injected: false, loaded: false, workload: 'not-run', unloaded: false, seconds: 0 };
+      record.sites.push(run);
+      log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
+
+      tfs.write(`${setup.instance}/trace`, '');
+      writeFileSync(param('site'), site);
+      writeFileSync(param('nth'), '1');
+      writeFileSync(param('hits'), '0');
+      writeFileSync(param('injected'), '0');
+      tfs.write(`${setup.instance}/tracing_on`, '1');
+      const kmsgAt = kmsgMark();
+      marker({ phase: 'load' });
+      undo.push({ kind: 'rmmod', name: job.module.name });
+      const ins = await insmod(job.module.path, job.module.args);
+      run.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
+      if (run.loaded) {
+        run.sections = readSections(job.module.name);
+        marker({ cycle: 1, edge: 'start' });
+        try {
+          await runCycle(job.workload, 1, join(outDir, dir), undo, abort);
+          run.workload = 'ok';
+        } catch (e) {
+          if (!(e instanceof WorkloadFailure)) throw e;
+          run.workload = 'failed';
+          run.workloadError = e.message;
+        }
+        marker({ cycle: 1, edge: 'end' });
+        marker({ phase: 'unload' });
+        run.unloaded = await unload(job.module.name);
+      } else {
+        run.insmodError = commandError(ins);
+        run.unloaded = true;
+      }
+      if (run.unloaded) undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
+      await waitForReleases();
+      run.injected = readParam('injected') !== '0';
+      const kmsg = readKmsg(kmsgAt);
+      run.symbols = kmsg
+        .map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ name: m[1], address: `0x${m[2]}` }));
+      const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
+      if (allocator) run.allocator = allocator;
+      const splats = findSplats(kmsg.map(formatKmsg).join('\n'));
+      if (splats.length > 0) run.splat = splats.map((s) => s.kind).join(', ');
+      await collectTrace(tfs, setup, join(outDir, dir));
+      run.seconds = seconds(t);
+      if (!run.unloaded) {
+        record.skipped = `${job.module.name} could not be unloaded after the injected failure at ${site}: the sweep stopped there`;
+        break;
+      }
+    }
+  } finally {
+    await waitForReleases().catch(() => {});
+    if (await unload(HELPER_MODULE)) undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
+  }
+  return save();
+}

@@ -1,0 +1,128 @@
+// The host's part of the error-path sweep (input `error-paths`): builds the helper module
+// (failsite/) for the target kernel, gives the kernel-side job what the sweep needs, and
+// analyzes each injected run's trace once the job is back.
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { familyOf, isCountedAllocator } from '../core/allocator-families.js';
+import { analyzeTraces } from '../core/analyze-traces.js';
+import {
+  allocatorInLine,
+  sectionsFromSymbols,
+  sweepAllocators,
+  sweepLeaks,
+  type ErrorPathSite,
+  type ErrorPaths,
+  type SweepRecord,
+} from '../core/error-paths.js';
+import type { PairSpec } from '../core/model.js';
+import { ModuleMap, parseNm } from '../core/module-map.js';
+import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
+import type { TargetSweep } from '../kernel-side/job.js';
+import { buildModule } from '../module-build/build-module.js';
+import { locateCallers, lookUpLines } from '../module-build/module-info.js';
+
+const HELPER_SOURCE = `${HELPER_MODULE}.c`;
+
+/** failsite/ of the action: beside dist/ in the bundle, at the repository root from src/run/. */
+export function findFailsiteDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'failsite');
+    if (existsSync(join(candidate, HELPER_SOURCE))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+
+const built = new Map<string, Promise<string>>();
+
+/** The helper built for a kernel (once per kernel build dir and process); its .ko path. */
+export function buildHelper(kernelBuildDir: string, onTempDir?: (dir: string) => void): Promise<string> {
+  let p = built.get(kernelBuildDir);
+  if (!p) {
+    p = (async () => {
+      const work = mkdtempSync(join(tmpdir(), 'alloc-balance-failsite-'));
+      onTempDir?.(work);
+      cpSync(findFailsiteDir(), work, { recursive: true });
+      const r = await buildModule({ moduleDir: work, kernelBuildDir });
+      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
+      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? 'no .ko'}\n${r.excerpt}`);
+      return ko.path;
+    })();
+    built.set(kernelBuildDir, p);
+    p.catch(() => built.delete(kernelBuildDir));
+  }
+  return p;
+}
+
+/** The job's sweep part: the helper, the allocators to probe, the module's symbols (written to outDir). */
+export function sweepJob(helperPath: string, imports: string[], symbolsText: string, outDir: string): TargetSweep {
+  const symbolsFile = join(outDir, 'module-symbols.txt');
+  writeFileSync(symbolsFile, symbolsText);
+  const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === 'alloc' && !isCountedAllocator(n));
+  return { helperPath, allocators, symbolsFile };
+}
+
+function sourceLine(root: string, location: string | undefined): string {
+  const m = location ? /^(.*):(\d+)$/.exec(location) : null;
+  if (!m) return '';
+  const file = m[1].startsWith('/') ? m[1] : join(root, m[1]);
+  try {
+    return readFileSync(file, 'utf8').split('\n')[Number(m[2]) - 1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Reads error-paths/sweep.json and analyzes each site's trace; undefined when the job ran no sweep. */
+export async function readErrorPaths(
+  outDir: string,
+  opts: { ko: string; moduleName: string; symbolsText: string; pairs: PairSpec[]; root: string },
+): Promise<ErrorPaths | undefined> {
+  const file = join(outDir, SWEEP_RECORD);
+  if (!existsSync(file)) return undefined;
+  const record = JSON.parse(readFileSync(file, 'utf8')) as SweepRecord;
+  const result: ErrorPaths = { sites: [], seconds: record.seconds, ...(record.skipped ? { skipped: record.skipped } : {}) };
+  if (record.notProbed) result.notProbed = record.notProbed;
+  const symbols = parseNm(opts.symbolsText);
+  const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
+  const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s) => s.site)), opts.root);
+  for (const run of record.sites) {
+    const location = siteLines.get(run.site);
+    const allocator = allocatorInLine(sourceLine(opts.root, location)) ?? run.allocator;
+    const site: ErrorPathSite = {
+      site: run.site,
+      ...(location ? { location } : {}),
+      ...(allocator ? { allocator } : {}),
+      injected: run.injected,
+      loaded: run.loaded,
+      workload: run.workload,
+      unloaded: run.unloaded,
+      ...(run.splat ? { splat: run.splat } : {}),
+      leaks: [],
+    };
+    result.sites.push(site);
+    const trace = join(outDir, run.dir, 'trace.txt');
+    if (!existsSync(trace)) continue;
+    // sysfs while the module was loaded; the helper's lines for what sysfs lacked (a failed init, freed init text).
+    const sections = { ...sectionsFromSymbols(symbols, run.symbols ?? []), ...(run.sections ?? {}) };
+    const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
+    const profile = join(outDir, run.dir, 'kprobe-profile.txt');
+    const analysis = await analyzeTraces({
+      traces: [trace],
+      pairs: opts.pairs,
+      ...(existsSync(profile) ? { kprobeProfile: profile } : {}),
+      moduleMap: map,
+    }).catch(() => null);
+    if (!analysis) {
+      site.incomplete = true;
+      continue;
+    }
+    await locateCallers(analysis, map, opts.ko, opts.root);
+    if (!analysis.complete) site.incomplete = true;
+    site.leaks = sweepLeaks(analysis);
+  }
+  return result;
+}

@@ -1,0 +1,127 @@
+// The error-path sweep on real modules: the bundled action in the VM against demo/leak-shapes
+// built with its checked open() and init (-DERROR_PATHS), no track input. Each PR forgets one
+// release on an unwind; the sweep must fail the check naming the site that failed and the
+// site that leaked, and must find nothing on the balanced builds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
+import { findLabKernel } from '../../src/lab/lab-kernel.js';
+import { ROOT, assertActionReady, runAction } from './action-harness.js';
+
+const VARIANTS = [
+  '-DERROR_PATHS',
+  '-DERROR_PATHS -DLEAK_UNWIND_CTX',
+  '-DERROR_PATHS -DLEAK_UNWIND_HELPER',
+  '-DERROR_PATHS -DLEAK_UNWIND_NAME',
+  '-DERROR_PATHS -DLEAK_INIT_UNWIND',
+  '-DERROR_PATHS -DKFREE_RCU',
+  '-DERROR_PATHS -DLEAK_IOCTL',
+] as const;
+let work: string;
+let repo: string;
+let sha: Record<(typeof VARIANTS)[number], string>;
+
+beforeAll(() => {
+  findLabKernel();
+  assertActionReady();
+  work = mkdtempSync(join(tmpdir(), 'ab-error-paths-'));
+  repo = join(work, 'repo');
+  const shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, [...VARIANTS]);
+  sha = Object.fromEntries(VARIANTS.map((v, i) => [v, shas[i]])) as typeof sha;
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function run(name: string, head: (typeof VARIANTS)[number]) {
+  const dir = join(work, name);
+  return runAction({
+    dir,
+    workspace: repo,
+    inputs: {
+      target: 'vm',
+      workload: SHAPES_WORKLOAD,
+      'ready-pattern': '^ready',
+      hold: '0.3',
+      cycles: '2',
+      'output-dir': join(dir, 'out'),
+      'github-token': '',
+      'base-ref': sha['-DERROR_PATHS'],
+      'head-ref': sha[head],
+    },
+  });
+}
+
+const LINE = '\\d+';
+
+describe('error-paths: auto on the leak_shapes module', () => {
+  test('open() forgets its context when a later allocation fails: fail, naming the failed site and the leaked one', () => {
+    const r = run('ctx', '-DERROR_PATHS -DLEAK_UNWIND_CTX');
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const texts = r.report!.comparison.errorPaths!.map((f) => f.text);
+    expect(texts).toContainEqual(
+      expect.stringMatching(new RegExp(`^when the kasprintf at shape_make_label:${LINE} fails, the object from leak_shapes_open:${LINE} is never freed$`)),
+    );
+    expect(texts).toContainEqual(
+      expect.stringMatching(new RegExp(`^when the kstrdup at leak_shapes_open:${LINE} fails, the object from leak_shapes_open:${LINE} is never freed$`)),
+    );
+    expect(r.report!.comparison.headline).toMatch(/^❌ fail: when the /);
+    for (const side of [r.report!.base, r.report!.pr]) expect(side.errorPaths?.skipped).toBeUndefined();
+    expect(r.report!.base.errorPaths!.sites.every((s) => s.leaks.length === 0)).toBe(true);
+    expect(r.report!.base.errorPaths!.sites.filter((s) => s.injected).length).toBeGreaterThanOrEqual(5);
+    const [open] = r.report!.pr.changed!.functions;
+    expect(open.name).toBe('leak_shapes_open');
+    expect(open.calls).toBeGreaterThanOrEqual(2);
+  });
+
+  test('the goto unwind no longer frees the label a helper made: fail, naming the helper as the leaked site', () => {
+    const r = run('helper', '-DERROR_PATHS -DLEAK_UNWIND_HELPER');
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const texts = r.report!.comparison.errorPaths!.map((f) => f.text);
+    expect(texts).toContainEqual(
+      expect.stringMatching(new RegExp(`^when the kstrdup at leak_shapes_open:${LINE} fails, the object from shape_make_label:${LINE} is never freed$`)),
+    );
+    expect(texts.every((t) => /from shape_make_label:/.test(t))).toBe(true);
+  });
+
+  test('several failure points in one function forget the same name: one finding per failed site', () => {
+    const r = run('name', '-DERROR_PATHS -DLEAK_UNWIND_NAME');
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const failed = r.report!.comparison.errorPaths!.map((f) => f.site.split('+')[0]).sort();
+    expect(failed).toEqual(['shape_take_item', 'shape_take_other']);
+    for (const f of r.report!.comparison.errorPaths!) expect(f.text).toMatch(new RegExp(`the object from leak_shapes_open:${LINE} is never freed$`));
+  });
+
+  test('module_init returns -ENOMEM without freeing its table when its second allocation fails: fail, insmod failure expected', () => {
+    const r = run('init', '-DERROR_PATHS -DLEAK_INIT_UNWIND');
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const [f, ...rest] = r.report!.comparison.errorPaths!;
+    expect(rest).toEqual([]);
+    expect(f.text).toMatch(new RegExp(`^when the kmalloc at leak_shapes_init:${LINE} fails, the object from leak_shapes_init:${LINE} is never freed$`));
+    const site = r.report!.pr.errorPaths!.sites.find((s) => s.site === f.site)!;
+    expect(site.loaded).toBe(false);
+    expect(r.report!.pr.status).toBe('ok');
+  });
+
+  test('balanced code with kfree_rcu: pass, no leak from the sweep on either side', () => {
+    const r = run('balanced', '-DERROR_PATHS -DKFREE_RCU');
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    for (const side of [r.report!.base, r.report!.pr]) {
+      expect(side.errorPaths!.sites.length).toBeGreaterThanOrEqual(6);
+      expect(side.errorPaths!.sites.flatMap((s) => s.leaks)).toEqual([]);
+      expect(side.errorPaths!.sites.every((s) => s.injected)).toBe(true);
+    }
+    expect(r.report!.comparison.errorPaths).toBeUndefined();
+  });
+
+  test('a PR that makes the ioctl handler leak while the workload only opens and closes: pass, naming the changed function that never ran', () => {
+    const r = run('ioctl', '-DERROR_PATHS -DLEAK_IOCTL');
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    expect(r.report!.pr.changed).toEqual({ functions: [{ name: 'leak_shapes_ioctl', calls: 0 }] });
+    expect(r.report!.comparison.headline).toMatch(/ — but the changed function leak_shapes_ioctl never ran$/);
+    expect(r.summary).toContain('Changed: leak_shapes_ioctl (never ran)');
+  });
+});
