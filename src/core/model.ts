@@ -203,6 +203,20 @@ export interface SideRun {
   notes?: string[];
   /** target: vm: the accelerator the side's VM ran under (absent on target: host and in older reports). */
   accel?: AccelUsed;
+  /** The base came from the Actions cache: measured by an earlier run of the same key, not by this one. */
+  cached?: CachedSideOrigin;
+}
+
+/** Where a cached side's result was measured. */
+export interface CachedSideOrigin {
+  /** The Actions cache key (base SHA, kernel, measurement settings, action version). */
+  key: string;
+  /** GITHUB_RUN_ID of the run that measured it ('' outside Actions). */
+  runId: string;
+  /** That run's page, when known. */
+  runUrl: string | null;
+  /** When it was saved (ISO 8601). */
+  savedAt: string;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

@@ -20,6 +20,9 @@ import type { Settings } from '../settings/settings.js';
 import { runSide, type SideContext, type SideSource } from './side.js';
 import { sidePlan, tracingPlan } from './side-plan.js';
 import { UserspaceCaching } from './userspace-caching.js';
+import { BaseCaching, actionFingerprint, foldersDigest } from './base-caching.js';
+import { baseCacheKey } from './base-cache-key.js';
+import pkg from '../../package.json' with { type: 'json' };
 import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
@@ -69,14 +72,19 @@ export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void },
+  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void; baseCache?: BaseCaching },
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
   const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
+  const cachedBase = io.baseCache ? await io.baseCache.restore(sources.base) : null;
   for (const source of [sources.base, sources.pr]) {
+    if (source.side === 'base' && cachedBase) {
+      sides.base = cachedBase;
+      continue;
+    }
     if (io.signal?.aborted) {
       sides[source.side] = {
         side: source.side,
@@ -106,9 +114,24 @@ export async function measure(
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
+    if (source.side === 'base' && io.baseCache && !io.signal?.aborted) await io.baseCache.save(s);
   }
   const comparison = decideVerdict(sides.base, sides.pr, settings.failOn, compare);
   return { base: sides.base, pr: sides.pr, comparison };
+}
+
+/** The base's entry in the Actions cache: keyed by the base, the kernel, the measurement's settings and this action. */
+function baseCaching(settings: Settings, io: PipelineIo, runner: TargetRunner, baseSha: string): BaseCaching | undefined {
+  if (!io.cache) return undefined;
+  const folders = settings.target === 'vm' ? settings.vm.folders.map((f) => resolve(io.workspace, f)) : [];
+  const key = baseCacheKey(settings, {
+    baseSha,
+    kernel: runner.kernel.release,
+    actionVersion: actionFingerprint(pkg.version, io.cliPath),
+    foldersDigest: foldersDigest(folders),
+  });
+  const dir = join(io.env.RUNNER_TEMP || tmpdir(), 'alloc-balance-base-cache');
+  return new BaseCaching(io.cache, key, dir, { runId: io.env.GITHUB_RUN_ID ?? '', runUrl: runUrl(io.env) }, io.log);
 }
 
 export function buildReport(
@@ -196,6 +219,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
+  const baseCache = settings.baseCache && io.cache ? baseCaching(settings, io, runner, trees.baseSha) : undefined;
   let measured;
   let canary;
   try {
@@ -208,7 +232,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
         pr: { side: 'pr', ref: change.head.ref, sha: trees.headSha, dir: trees.head },
       },
       runner,
-      measureIo,
+      { ...measureIo, baseCache },
       outDir,
       preset,
     );

@@ -65,6 +65,7 @@ export const INPUTS = {
   'timeout-minutes': whole(30, 1, 720),
   'output-dir': text('alloc-balance-out'),
   canary: flag(false),
+  'base-cache': flag(true),
   'dpdk-portmask': text(),
   'dpdk-build': choice('auto', ['auto', 'meson', 'kbuild']),
   'kni-kthread-mode': choice('single', ['single', 'multiple']),

@@ -77,6 +77,8 @@ export interface Settings {
   dpdk: DpdkKniOptions | null;
   /** Run the shipped canary (a known leak of 1 netdev per cycle) first; not caught: inconclusive. */
   canary: boolean;
+  /** Reuse the base side's result from the Actions cache (and save a clean one). */
+  baseCache: boolean;
 }
 
 export type { InputReader } from './inputs.js';
@@ -172,6 +174,7 @@ export function parseSettings(read: InputReader): Settings {
     outputDir: readText(read, 'output-dir'),
     dpdk: preset === 'dpdk-kni' && mode !== 'report' ? parseDpdkKniOptions(read, target) : null,
     canary: readBool(read, 'canary'),
+    baseCache: readBool(read, 'base-cache'),
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');
