@@ -130,7 +130,8 @@ function baseCaching(settings: Settings, io: PipelineIo, runner: TargetRunner, b
     actionVersion: actionFingerprint(pkg.version, io.cliPath),
     foldersDigest: foldersDigest(folders),
   });
-  const dir = join(io.env.RUNNER_TEMP || tmpdir(), 'alloc-balance-base-cache');
+  // The same path on every runner: the Actions cache's version covers the paths an entry was saved from.
+  const dir = join(tmpdir(), 'alloc-balance-base-cache', key);
   return new BaseCaching(io.cache, key, dir, { runId: io.env.GITHUB_RUN_ID ?? '', runUrl: runUrl(io.env) }, io.log);
 }
 
