@@ -1,7 +1,7 @@
 // The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { availableParallelism, freemem, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
 import { compare, prLeakedPerCycle } from '../core/compare.js';
@@ -20,6 +20,7 @@ import type { Settings } from '../settings/settings.js';
 import { runSide, type SideContext, type SideSource } from './side.js';
 import { sidePlan, tracingPlan } from './side-plan.js';
 import { UserspaceCaching } from './userspace-caching.js';
+import { sideConcurrency } from './side-concurrency.js';
 import { BaseCaching, actionFingerprint, foldersDigest } from './base-caching.js';
 import { baseCacheKey } from './base-cache-key.js';
 import pkg from '../../package.json' with { type: 'json' };
@@ -67,26 +68,43 @@ function runId(): string {
   return `${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12);
 }
 
-/** Runs base then PR with the same runner and settings: the only difference is the tree. */
+/** What measure() needs of the job's I/O. */
+export type MeasureIo = Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & {
+  onUndoFile?: (file: string) => void;
+  baseCache?: BaseCaching;
+  /** This runner's cores and free memory (default: this machine's), for running the sides at once. */
+  machine?: { cores: number; freeMemoryMb: number };
+};
+
+function thisMachine(): { cores: number; freeMemoryMb: number } {
+  return { cores: availableParallelism(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
+}
+
+/** Runs base and PR with the same runner and settings (the only difference is the tree): one after the other, or at once where the runner holds two VMs. */
 export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal'> & { onUndoFile?: (file: string) => void; baseCache?: BaseCaching },
+  io: MeasureIo,
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
-  const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
   const cachedBase = io.baseCache ? await io.baseCache.restore(sources.base) : null;
-  for (const source of [sources.base, sources.pr]) {
-    if (source.side === 'base' && cachedBase) {
-      sides.base = cachedBase;
-      continue;
-    }
+  const toRun = cachedBase ? [sources.pr] : [sources.base, sources.pr];
+  const concurrency = sideConcurrency({
+    target: settings.target,
+    sidesToRun: toRun.length,
+    preset: preset !== null,
+    ...(io.machine ?? thisMachine()),
+    vm: settings.vm,
+  });
+  io.log(concurrency.why);
+
+  const runOne = async (source: SideSource, grouped: boolean): Promise<SideRun> => {
     if (io.signal?.aborted) {
-      sides[source.side] = {
+      return {
         side: source.side,
         ref: source.ref,
         sha: source.sha,
@@ -94,7 +112,6 @@ export async function measure(
         reason: 'the run was cancelled before this side started',
         timings: {},
       };
-      continue;
     }
     const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
@@ -110,14 +127,28 @@ export async function measure(
       log: io.log,
       onUndoFile: io.onUndoFile,
     };
-    sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    const title = `${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`;
+    const s = grouped ? await io.group(title, () => runSide(source, ctx)) : await runSide(source, ctx);
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
+    // Saved before the PR side starts when the sides take turns; at once, the PR's code is in its own VM.
     if (source.side === 'base' && io.baseCache && !io.signal?.aborted) await io.baseCache.save(s);
+    return s;
+  };
+
+  const sides: Partial<Record<'base' | 'pr', SideRun>> = cachedBase ? { base: cachedBase } : {};
+  if (concurrency.atOnce) {
+    // One log group for both: the lines of each side carry its name.
+    const both = await io.group(`Base and PR at once (${toRun.map((s) => s.sha.slice(0, 12) || s.ref).join(', ')})`, () =>
+      Promise.all(toRun.map((source) => runOne(source, false))),
+    );
+    for (const s of both) sides[s.side] = s;
+  } else {
+    for (const source of toRun) sides[source.side] = await runOne(source, true);
   }
-  const comparison = decideVerdict(sides.base, sides.pr, settings.failOn, compare);
-  return { base: sides.base, pr: sides.pr, comparison };
+  const base = sides.base as SideRun;
+  const pr = sides.pr as SideRun;
+  return { base, pr, comparison: decideVerdict(base, pr, settings.failOn, compare) };
 }
 
 /** The base's entry in the Actions cache: keyed by the base, the kernel, the measurement's settings and this action. */
