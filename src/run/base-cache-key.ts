@@ -16,6 +16,8 @@ export interface BaseCacheKeyInput {
   actionVersion: string;
   /** Digest of the vm-folders' contents (a workload built outside the tree), '' without any. */
   foldersDigest: string;
+  /** target: host: the runner's name (its devices are part of the measurement); '' for a VM, the same on every runner. */
+  machine: string;
 }
 
 /**

@@ -160,6 +160,7 @@ function baseCaching(settings: Settings, io: PipelineIo, runner: TargetRunner, b
     kernel: runner.kernel.release,
     actionVersion: actionFingerprint(pkg.version, io.cliPath),
     foldersDigest: foldersDigest(folders),
+    machine: settings.target === 'host' ? runnerName(io.env) : '',
   });
   // The same path on every runner: the Actions cache's version covers the paths an entry was saved from.
   const dir = join(tmpdir(), 'alloc-balance-base-cache', key);

@@ -11,6 +11,7 @@ const INPUT: BaseCacheKeyInput = {
   kernel: '6.1.0-57-amd64',
   actionVersion: '0.1.0+0123456789abcdef',
   foldersDigest: '',
+  machine: '',
 };
 const keyOf = (inputs: Record<string, string>, input: Partial<BaseCacheKeyInput> = {}) => baseCacheKey(settingsOf(inputs), { ...INPUT, ...input });
 
@@ -66,6 +67,10 @@ describe('baseCacheKey', () => {
     ['mode', { mode: 'collect' }],
   ])('stays with the %s (it judges or publishes, the measurement is the same)', (_what, inputs: Record<string, string>) => {
     expect(keyOf(inputs)).toBe(keyOf({}));
+  });
+
+  test('on target host the runner counts: its devices are part of the measurement', () => {
+    expect(keyOf({ target: 'host' }, { machine: 'nic-runner-1' })).not.toBe(keyOf({ target: 'host' }, { machine: 'nic-runner-2' }));
   });
 
   test('on target host the VM settings do not count', () => {
