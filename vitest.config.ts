@@ -1,20 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that need the kernel lab (`lab setup`): they build modules against its headers, boot it in
- * QEMU or run the bundled action on it, as root.
+ * Tests that need the kernel lab (`lab setup`) end in `.vm.test.ts`: they build modules against its
+ * headers, boot it in QEMU or run the bundled action on it, as root. Every other test is a unit test
+ * (test/test-names.test.ts fails on a test under test/e2e, or named `-vm`, that breaks this rule).
  */
-const KERNEL = [
-  'test/e2e/**/*.test.ts',
-  'test/lab/vm.test.ts',
-  'test/lab/image.test.ts',
-  'test/presets/kni-build.test.ts',
-  'test/presets/kni-preset-vm.test.ts',
-  'test/kernel-side/build.test.ts',
-  'test/kernel-side/runner-vm.test.ts',
-];
+const KERNEL = ['test/**/*.vm.test.ts'];
 /** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
-const REAL_DPDK = ['test/e2e/dpdk-debian-vm.test.ts'];
+const REAL_DPDK = ['test/e2e/dpdk-debian.vm.test.ts'];
 
 export default defineConfig({
   test: {
@@ -24,7 +17,7 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: KERNEL, testTimeout: 60_000 } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...KERNEL, 'test/e2e/**'], testTimeout: 60_000 } },
       { extends: true, test: { name: 'kernel', include: KERNEL, exclude: REAL_DPDK } },
       { extends: true, test: { name: 'real-dpdk', include: REAL_DPDK, sequence: { groupOrder: 1 } } },
     ],

@@ -1644,7 +1644,7 @@ var init_trace_analyzer = __esm({
 });
 
 // src/core/trace-source.ts
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 async function forEachLineRange(source, onLine) {
   const splitter = new LineSplitter(onLine);
   if (typeof source === "string") {
@@ -2313,11 +2313,22 @@ var init_text = __esm({
   }
 });
 
+// src/elapsed.ts
+function stopwatch() {
+  const t0 = performance.now();
+  return () => Math.round(performance.now() - t0) / 1e3;
+}
+var init_elapsed = __esm({
+  "src/elapsed.ts"() {
+    "use strict";
+  }
+});
+
 // src/exec.ts
 import { spawn } from "node:child_process";
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  const started = Date.now();
+  const elapsed = stopwatch();
   return new Promise((resolve8) => {
     const out = new Tail(max);
     const err = new Tail(max);
@@ -2361,7 +2372,7 @@ function runCommand(cmd, args, opts = {}) {
         stderr: err.text(),
         output: both.text(),
         error,
-        seconds: (Date.now() - started) / 1e3
+        seconds: elapsed()
       });
     });
   });
@@ -2371,14 +2382,15 @@ function describeExit(r) {
   if (r.signal) return `killed by ${r.signal}`;
   return `exit ${r.code}`;
 }
-function lastLines(text2, n) {
+function lastLines(text2, n, separator = "\n") {
   const lines = text2.split("\n").filter((l) => l.trim() !== "");
-  return lines.slice(-n).join("\n");
+  return lines.slice(-n).join(separator);
 }
 var Tail;
 var init_exec = __esm({
   "src/exec.ts"() {
     "use strict";
+    init_elapsed();
     Tail = class {
       constructor(max) {
         this.max = max;
@@ -24926,7 +24938,7 @@ import { spawn as spawn2 } from "node:child_process";
 async function mustRun(runner, cmd, args, opts) {
   const r = await runner.run(cmd, args, opts);
   if (r.code !== 0) {
-    const tail2 = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ");
+    const tail2 = lastLines(r.stderr || r.stdout, 3, " | ");
     throw new UsageError(`\`${[cmd, ...args].join(" ")}\` failed (exit ${r.code}): ${tail2}`);
   }
   return r.stdout;
@@ -24936,6 +24948,7 @@ var init_command2 = __esm({
   "src/lab/command.ts"() {
     "use strict";
     init_errors();
+    init_exec();
     spawnRunner = {
       run(cmd, args, opts = {}) {
         return new Promise((resolve8, reject) => {
@@ -24999,11 +25012,22 @@ var init_cpio = __esm({
   }
 });
 
+// src/shell-quote.ts
+function shellQuote(word) {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+var init_shell_quote = __esm({
+  "src/shell-quote.ts"() {
+    "use strict";
+  }
+});
+
 // src/lab/guest-scripts.ts
 import { createHash } from "node:crypto";
-function shQuote(s) {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 function initScript(modules) {
   const opts9p = `trans=virtio,version=9p2000.L,msize=${NINEP_MSIZE}`;
   return `#!/bin/sh
@@ -25067,24 +25091,25 @@ function initFingerprint() {
   return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
-  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
-  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
+  const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
+  lines.push(`LINKS=${shellQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
   lines.push(`SHARE_COUNT=${root.shares.length}`);
-  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shellQuote(p)}`);
   return `${lines.join("\n")}
 `;
 }
 function jobScript(job) {
   const env = { PATH: DEFAULT_GUEST_PATH, HOME: "/root", LANG: "C.UTF-8", ...job.env };
-  const assignments = Object.entries(env).map(([k, v]) => shQuote(`${k}=${v}`));
-  return `cd ${shQuote(job.cwd)} || exit 126
-exec env -i ${assignments.join(" ")} ${job.argv.map(shQuote).join(" ")}
+  const assignments = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`));
+  return `cd ${shellQuote(job.cwd)} || exit 126
+exec env -i ${assignments.join(" ")} ${job.argv.map(shellQuote).join(" ")}
 `;
 }
 var MARKER2, EXIT_CODE_FILE, CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX, NINEP_MSIZE, GUEST_JOB, DEFAULT_GUEST_PATH;
 var init_guest_scripts = __esm({
   "src/lab/guest-scripts.ts"() {
     "use strict";
+    init_shell_quote();
     MARKER2 = "alloc-balance-guest:";
     EXIT_CODE_FILE = "guest-exit-code";
     CTL_TAG = "ctl";
@@ -25245,9 +25270,9 @@ function setupContext(opts) {
   const step = async (name, fn) => {
     const t0 = performance.now();
     const value = await fn();
-    const seconds4 = round((performance.now() - t0) / 1e3);
-    steps.push({ name, seconds: seconds4 });
-    log(`${name}: ${seconds4} s`);
+    const seconds3 = round((performance.now() - t0) / 1e3);
+    steps.push({ name, seconds: seconds3 });
+    log(`${name}: ${seconds3} s`);
     return value;
   };
   return { runner, log, platform: platform2, apt: new Apt(runner, log), steps, step };
@@ -25580,6 +25605,9 @@ var init_lab = __esm({
 });
 
 // src/settings/inputs.ts
+function isStopSignal(name) {
+  return SIGNALS.includes(name);
+}
 function spec(name, kind) {
   const s = INPUTS[name];
   if (s.kind !== kind) throw new Error(`input ${name} is a ${s.kind} input, not ${kind}`);
@@ -25722,7 +25750,7 @@ function parseTargetJob(text2, source = "file") {
     env: {}
   };
   if (workload.command.trim() === "") r.fail("workload.command", "a shell command", workload.command);
-  if (!SIGNALS2.includes(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS2.join(", ")}`, w.stopSignal);
+  if (!isStopSignal(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS.join(", ")}`, w.stopSignal);
   if (workload.readyPattern !== "") {
     try {
       new RegExp(workload.readyPattern);
@@ -25787,7 +25815,7 @@ function parseTargetJob(text2, source = "file") {
       graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", 0, 3600, 10)
     };
     if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
-    if (!SIGNALS2.includes(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS2.join(", ")}`, b.stopSignal);
+    if (!isStopSignal(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS.join(", ")}`, b.stopSignal);
     if (b.env !== void 0) {
       for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
         if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
@@ -25798,7 +25826,7 @@ function parseTargetJob(text2, source = "file") {
   }
   return job;
 }
-var DEFAULT_LOCK_FILE, SIGNALS2, JobReader;
+var DEFAULT_LOCK_FILE, JobReader;
 var init_job = __esm({
   "src/kernel-side/job.ts"() {
     "use strict";
@@ -25806,7 +25834,6 @@ var init_job = __esm({
     init_pair_spec();
     init_errors();
     DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
-    SIGNALS2 = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
     JobReader = class {
       constructor(source) {
         this.source = source;
@@ -25916,9 +25943,22 @@ function signalGroup(pgid, signal) {
     return false;
   }
 }
+async function stopGroup(pgid, signal, graceSeconds) {
+  signalGroup(pgid, signal);
+  const graceEnd = Date.now() + graceSeconds * 1e3;
+  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+  if (!groupAlive(pgid)) return { killed: false };
+  signalGroup(pgid, "SIGKILL");
+  const killEnd = Date.now() + KILL_WAIT_MS;
+  while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+  return { killed: true };
+}
+var KILL_WAIT_MS;
 var init_process_group = __esm({
   "src/kernel-side/process-group.ts"() {
     "use strict";
+    init_abortable();
+    KILL_WAIT_MS = 1e4;
   }
 });
 
@@ -25963,17 +26003,7 @@ async function startBackground(b, outDir, undo, abort) {
       const exitedEarly = exit !== null;
       stopping = true;
       let killed = false;
-      if (pgid !== void 0 && groupAlive(pgid)) {
-        signalGroup(pgid, b.stopSignal);
-        const graceEnd = Date.now() + b.graceSeconds * 1e3;
-        while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-        if (groupAlive(pgid)) {
-          killed = true;
-          signalGroup(pgid, "SIGKILL");
-          const killEnd = Date.now() + 1e4;
-          while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-        }
-      }
+      if (pgid !== void 0 && groupAlive(pgid)) ({ killed } = await stopGroup(pgid, b.stopSignal, b.graceSeconds));
       await Promise.race([closed, sleep(2e3)]);
       await new Promise((r) => log.end(r));
       const survived = pgid !== void 0 && groupAlive(pgid);
@@ -26014,6 +26044,17 @@ function insmod(path2, args, timeoutSeconds = 120) {
 function rmmod(name, timeoutSeconds = 120) {
   return runCommand("rmmod", [name], { timeoutSeconds });
 }
+async function unloadModule(name, attempts = 10, io = MACHINE) {
+  let why = "";
+  for (let i = 1; ; i++) {
+    if (!io.isLoaded(name)) return { ok: true };
+    const r = await io.rmmod(name);
+    if (r.code === 0 || !io.isLoaded(name)) return { ok: true };
+    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+    if (i >= attempts) return { ok: false, why };
+    await new Promise((res) => setTimeout(res, io.delayMs));
+  }
+}
 function readSections(name, sysModule = "/sys/module") {
   const dir = join4(sysModule, name, "sections");
   const out = {};
@@ -26046,10 +26087,12 @@ function symbolRanges(kallsyms, names) {
   }
   return out;
 }
+var MACHINE;
 var init_kernel_module = __esm({
   "src/kernel-side/kernel-module.ts"() {
     "use strict";
     init_exec();
+    MACHINE = { rmmod: (name) => rmmod(name), isLoaded: (name) => isModuleLoaded(name), delayMs: 300 };
   }
 });
 
@@ -26309,19 +26352,45 @@ var init_hugepages = __esm({
   }
 });
 
+// src/kernel-splats.ts
+function splatOf(line, crashOnly = false) {
+  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+var PANIC, SPLAT_PATTERNS, REPORT_END, PANIC_END;
+var init_kernel_splats = __esm({
+  "src/kernel-splats.ts"() {
+    "use strict";
+    PANIC = /Kernel panic - not syncing/;
+    SPLAT_PATTERNS = [
+      { kind: "kernel panic", re: PANIC, crash: true },
+      { kind: "oops", re: /\bOops\b/, crash: true },
+      { kind: "general protection fault", re: /general protection fault/, crash: true },
+      { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
+      { kind: "page fault", re: /Unable to handle kernel/, crash: true },
+      { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
+      { kind: "KASAN", re: /\bKASAN\b/, crash: false },
+      { kind: "WARNING", re: /\bWARNING:/, crash: false },
+      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
+      { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
+    ];
+    REPORT_END = /---\[ end (trace|Kernel panic)/;
+    PANIC_END = /---\[ end Kernel panic/;
+  }
+});
+
 // src/kernel-side/splats.ts
 function findSplats(dmesg, max = 3, maxLines = 30) {
   const lines = dmesg.split("\n");
   const out = [];
   let consumed = 0;
   for (let i = 0; i < lines.length && out.length < max; i++) {
-    const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
+    const p = splatOf(lines[i]);
     if (!p) continue;
     const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
     let j = i;
     for (; j < lines.length && excerpt.length < maxLines; j++) {
       excerpt.push(lines[j]);
-      if (END.test(lines[j])) break;
+      if (REPORT_END.test(lines[j])) break;
     }
     out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
     i = j;
@@ -26329,21 +26398,10 @@ function findSplats(dmesg, max = 3, maxLines = 30) {
   }
   return out;
 }
-var PATTERNS, END;
 var init_splats = __esm({
   "src/kernel-side/splats.ts"() {
     "use strict";
-    PATTERNS = [
-      { kind: "kernel panic", re: /Kernel panic - not syncing/ },
-      { kind: "oops", re: /\bOops\b/ },
-      { kind: "general protection fault", re: /general protection fault/ },
-      { kind: "BUG", re: /\bBUG:|kernel BUG at/ },
-      { kind: "KASAN", re: /\bKASAN\b/ },
-      { kind: "WARNING", re: /\bWARNING:/ },
-      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/ },
-      { kind: "hung task", re: /blocked for more than \d+ seconds/ }
-    ];
-    END = /---\[ end (trace|Kernel panic)/;
+    init_kernel_splats();
   }
 });
 
@@ -26534,7 +26592,7 @@ var init_trace_setup = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream as createReadStream2 } from "node:fs";
+import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync13, writeFileSync as writeFileSync5, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream } from "node:fs";
 import { join as join6 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
   for (const c of candidates) if (existsSync7(join6(c, "trace"))) return c;
@@ -26583,7 +26641,7 @@ var init_tracefs = __esm({
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
       }
       stream(rel) {
-        return createReadStream2(this.path(rel));
+        return createReadStream(this.path(rel));
       }
       errorLog() {
         try {
@@ -26663,13 +26721,11 @@ var init_undo_executor = __esm({
               100
             );
             return;
-          case "rmmod":
-            await retry(async () => {
-              if (!isModuleLoaded(step.name)) return;
-              const r = await runCommand("rmmod", [step.name]);
-              if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-            });
+          case "rmmod": {
+            const r = await unloadModule(step.name);
+            if (!r.ok) throw new Error(`rmmod ${step.name}: ${r.why}`);
             return;
+          }
           case "umount":
             await retry(async () => {
               if (!readFileSync14("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
@@ -26797,9 +26853,6 @@ var init_undo = __esm({
 import { spawn as spawn4 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join7 } from "node:path";
-function tail(text2, lines = 20) {
-  return text2.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
-}
 function lastWords(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -26814,7 +26867,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   const logName = `workload-${cycle}.log`;
   const log = createWriteStream3(join7(outDir, logName));
   const t0 = Date.now();
-  const seconds4 = (from) => (Date.now() - from) / 1e3;
+  const sinceStart = stopwatch();
   const record2 = {
     cycle,
     startedAt: new Date(t0).toISOString(),
@@ -26864,7 +26917,11 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     onChange();
   });
   const finish = async () => {
-    if (pgid !== void 0 && groupAlive(pgid)) await stopGroup(pgid, w, record2);
+    if (pgid !== void 0 && groupAlive(pgid)) {
+      const stopping = stopwatch();
+      record2.killed = (await stopGroup(pgid, w.stopSignal, w.graceSeconds)).killed;
+      record2.stopSeconds = stopping();
+    }
     await Promise.race([closed, sleep(2e3)]);
     if (exit) {
       record2.exitCode = exit.code;
@@ -26872,7 +26929,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     }
     await new Promise((r) => log.end(r));
     if (pgid !== void 0) undo.drop((s) => s.kind === "kill-group" && s.pgid === pgid);
-    record2.totalSeconds = seconds4(t0);
+    record2.totalSeconds = sinceStart();
   };
   try {
     const readyDeadline = t0 + w.readyTimeoutSeconds * 1e3;
@@ -26881,7 +26938,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     for (; ; ) {
       throwIfAborted(abort);
       if (pattern && patternSeen) break;
-      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1e3) break;
+      if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
       if (exit) {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
         throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record2);
@@ -26898,15 +26955,15 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
       }
       await Promise.race([sleep(POLL_MS, abort), new Promise((r) => onChange = r)]);
     }
-    record2.readySeconds = seconds4(t0);
-    const held = Date.now();
-    const holdEnd = held + w.holdSeconds * 1e3;
+    record2.readySeconds = sinceStart();
+    const held = stopwatch();
+    const holdEnd = Date.now() + w.holdSeconds * 1e3;
     while (Date.now() < holdEnd && !exit) {
       await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise((r) => onChange = r)]);
     }
     throwIfAborted(abort);
     record2.exitedDuringHold = exit !== null;
-    record2.heldSeconds = seconds4(held);
+    record2.heldSeconds = held();
   } catch (e) {
     await finish();
     if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record2);
@@ -26918,23 +26975,11 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   }
   return record2;
 }
-async function stopGroup(pgid, w, record2) {
-  const t = Date.now();
-  signalGroup(pgid, w.stopSignal);
-  const graceEnd = t + w.graceSeconds * 1e3;
-  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-  if (groupAlive(pgid)) {
-    record2.killed = true;
-    signalGroup(pgid, "SIGKILL");
-    const killEnd = Date.now() + 1e4;
-    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-  }
-  record2.stopSeconds = (Date.now() - t) / 1e3;
-}
-var WorkloadFailure, WINDOW, POLL_MS, COMPLAINT;
+var WorkloadFailure, WINDOW, POLL_MS, tail, COMPLAINT;
 var init_workload = __esm({
   "src/kernel-side/workload.ts"() {
     "use strict";
+    init_elapsed();
     init_exec();
     init_abortable();
     init_process_group();
@@ -26952,6 +26997,7 @@ var init_workload = __esm({
     };
     WINDOW = 64 * 1024;
     POLL_MS = 200;
+    tail = (text2) => lastLines(text2, 20);
     COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
   }
 });
@@ -26984,6 +27030,7 @@ async function runTargetJob(job, opts = {}) {
   const internal = new AbortController();
   const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
   const started = Date.now();
+  const total = stopwatch();
   const status = {
     schema: "alloc-balance/target-status@1",
     status: "ok",
@@ -27019,7 +27066,7 @@ async function runTargetJob(job, opts = {}) {
     if (tfs && setup) mark(tfs, setup, m);
   };
   try {
-    const t = Date.now();
+    const t = stopwatch();
     undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
     try {
       const lock = acquireLock(lockFile, job.runId);
@@ -27044,7 +27091,7 @@ async function runTargetJob(job, opts = {}) {
     const traceable = tfs.read("available_filter_functions");
     const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
-    log(`module and tracked names checked (${seconds2(t)} s)`);
+    log(`module and tracked names checked (${t()} s)`);
     const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
     if (noTracepoint.length > 0) {
       throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
@@ -27080,7 +27127,7 @@ async function runTargetJob(job, opts = {}) {
     status.files.push("slabinfo-before.txt");
     kmsgStart = kmsgMark();
     kmsgMarked = true;
-    status.timings.setup = seconds2(t);
+    status.timings.setup = t();
     if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
     if (job.background) {
@@ -27096,12 +27143,12 @@ async function runTargetJob(job, opts = {}) {
         );
       }
     }
-    const tl = Date.now();
+    const tl = stopwatch();
     marker({ phase: "load" });
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: "rmmod", name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
-    status.timings.load = seconds2(tl);
+    status.timings.load = tl();
     if (ins.code !== 0) {
       undo.drop((s) => s.kind === "rmmod");
       const dmesg = dmesgText(kmsgStart);
@@ -27158,13 +27205,13 @@ async function runTargetJob(job, opts = {}) {
     else fail("setup-failed", `internal error: ${e.message}`, e.stack);
   }
   if (loadedByUs) {
-    const tu = Date.now();
+    const tu = stopwatch();
     try {
       marker({ phase: "unload" });
     } catch {
     }
-    const r = await unloadWithRetry(job.module.name);
-    status.timings.unload = seconds2(tu);
+    const r = await unloadModule(job.module.name);
+    status.timings.unload = tu();
     if (r.ok) undo.drop((s) => s.kind === "rmmod");
     else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
   }
@@ -27177,7 +27224,7 @@ async function runTargetJob(job, opts = {}) {
       );
     } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
   }
-  const tc = Date.now();
+  const tc = stopwatch();
   if (tfs && setup) {
     try {
       status.files.push(...await collectTrace(tfs, setup, outDir));
@@ -27198,10 +27245,10 @@ async function runTargetJob(job, opts = {}) {
     if (splat && status.status === "ok") fail("kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
     else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
   }
-  status.timings.collect = seconds2(tc);
+  status.timings.collect = tc();
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
-  status.timings.total = seconds2(started);
+  status.timings.total = total();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
   writeFileSync8(statusFile, `${JSON.stringify(status, null, 2)}
@@ -27209,21 +27256,12 @@ async function runTargetJob(job, opts = {}) {
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
 }
-async function unloadWithRetry(name) {
-  let why = "";
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
-    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return { ok: false, why };
-}
-var RunFailure, seconds2;
+var RunFailure;
 var init_run_job = __esm({
   "src/kernel-side/run-job.ts"() {
     "use strict";
     init_module_info();
+    init_elapsed();
     init_exec();
     init_abortable();
     init_background();
@@ -27252,7 +27290,6 @@ var init_run_job = __esm({
       status;
       logExcerpt;
     };
-    seconds2 = (from) => Math.round(Date.now() - from) / 1e3;
   }
 });
 
@@ -27423,105 +27460,6 @@ var init_bundle_paths = __esm({
   }
 });
 
-// src/module-build/build-plan.ts
-import { spawn as spawn5 } from "node:child_process";
-import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync10 } from "node:fs";
-import { dirname as dirname6 } from "node:path";
-function shellQuote(word) {
-  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-function shellCommand(argv) {
-  return argv.map(shellQuote).join(" ");
-}
-function progressLine(line) {
-  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
-  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
-  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
-  return null;
-}
-function writeCommand(path2, content) {
-  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
-}
-function runStep(argv, cwd, env, wrap, onOutput) {
-  return new Promise((done) => {
-    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child = spawn5(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.setEncoding("utf8").on("data", onOutput);
-    child.stderr.setEncoding("utf8").on("data", onOutput);
-    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child.on("close", (code, signal) => done({ code, signal }));
-  });
-}
-async function runBuildPlan(plan, opts = {}) {
-  let log = "";
-  const append = (s) => {
-    log += s;
-    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
-  };
-  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
-  const every = (opts.progressEvery ?? 15) * 1e3;
-  const outcomes = [];
-  for (const step of plan.steps) {
-    const started = Date.now();
-    if (step.kind === "write" && !opts.wrap) {
-      try {
-        mkdirSync7(dirname6(step.path), { recursive: true });
-        writeFileSync10(step.path, step.content);
-      } catch (e) {
-        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
-      }
-      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
-      continue;
-    }
-    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
-    const cwd = step.kind === "write" ? void 0 : step.cwd;
-    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
-    append(`$ ${command}
-`);
-    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = "";
-    let partial = "";
-    let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
-      append(text2);
-      output = (output + text2).slice(-MAX_STEP_OUTPUT);
-      if (!opts.log) return;
-      const lines = (partial + text2).split("\n");
-      partial = lines.pop() ?? "";
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
-          lastProgress = Date.now();
-          break;
-        }
-      }
-    });
-    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
-    if (r.code !== 0) {
-      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return {
-        ok: false,
-        log: log.slice(-MAX_LOG),
-        steps: outcomes,
-        reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output
-      };
-    }
-  }
-  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
-}
-var MAX_LOG, MAX_STEP_OUTPUT;
-var init_build_plan = __esm({
-  "src/module-build/build-plan.ts"() {
-    "use strict";
-    MAX_LOG = 4 * 1024 * 1024;
-    MAX_STEP_OUTPUT = 256 * 1024;
-  }
-});
-
 // src/presets/kni-workload.ts
 function portsFromMask(mask) {
   const m = /^(0x)?([0-9a-f]+)$/i.exec(mask.trim());
@@ -27535,7 +27473,7 @@ function portsFromMask(mask) {
 var init_kni_workload = __esm({
   "src/presets/kni-workload.ts"() {
     "use strict";
-    init_build_plan();
+    init_shell_quote();
   }
 });
 
@@ -27721,7 +27659,7 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync19, writeFileSync as writeFileSync11 } from "node:fs";
+import { copyFileSync, mkdirSync as mkdirSync7, readFileSync as readFileSync19, writeFileSync as writeFileSync10 } from "node:fs";
 import { join as join10 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
@@ -27759,14 +27697,14 @@ function git(repo, args) {
   }).trim();
 }
 function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..", "app")) {
-  mkdirSync8(dir, { recursive: true });
+  mkdirSync7(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
   copyFileSync(join10(fixtureDir, "Makefile"), join10(dir, "Makefile"));
   copyFileSync(join10(fixtureDir, "kni_like_ioctl.h"), join10(dir, "kni_like_ioctl.h"));
-  writeFileSync11(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  writeFileSync10(join10(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync11(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync10(join10(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -27774,7 +27712,7 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join10(dir, "..",
   return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
 }
 function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync8(appDir, { recursive: true });
+  mkdirSync7(appDir, { recursive: true });
   const app = join10(appDir, "kni_like_app");
   execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join10(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
@@ -27796,9 +27734,10 @@ var GitError, git2;
 var init_git = __esm({
   "src/sources/git.ts"() {
     "use strict";
+    init_exec();
     GitError = class extends Error {
       constructor(args, code, stderr) {
-        super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no message"}`);
+        super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${lastLines(stderr, 3, " | ") || "no message"}`);
         this.args = args;
         this.code = code;
         this.stderr = stderr;
@@ -28074,14 +28013,12 @@ var init_kvm_host = __esm({
 });
 
 // src/lab/console-watch.ts
-var SPLAT_START, PANIC, SPLAT_END, CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
+var CONTEXT_BEFORE, TERMINAL_CONTROL, RECENT_LINES, EXCERPT_MAX_LINES, ConsoleWatch;
 var init_console_watch = __esm({
   "src/lab/console-watch.ts"() {
     "use strict";
+    init_kernel_splats();
     init_guest_scripts();
-    SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|sysrq: Trigger a crash|Unable to handle kernel/;
-    PANIC = /Kernel panic - not syncing/;
-    SPLAT_END = /---\[ end Kernel panic/;
     CONTEXT_BEFORE = 5;
     TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
     RECENT_LINES = 40;
@@ -28160,8 +28097,8 @@ var init_console_watch = __esm({
         const panic = PANIC.test(line) && !this.kernelPanic;
         if (this.excerptLines && !this.excerptDone) {
           this.excerptLines.push(line);
-          if (SPLAT_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
-        } else if (!this.excerptLines && SPLAT_START.test(line)) {
+          if (PANIC_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
+        } else if (!this.excerptLines && splatOf(line, true)) {
           this.excerptLines = [...this.recent.slice(-CONTEXT_BEFORE), line];
         } else if (panic) {
           this.excerptLines = [...this.recent, line];
@@ -28195,7 +28132,7 @@ var init_console_watch = __esm({
 
 // src/sandbox/system-view.ts
 import { existsSync as existsSync15, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync } from "node:fs";
-import { dirname as dirname7, sep as sep2 } from "node:path";
+import { dirname as dirname6, sep as sep2 } from "node:path";
 function systemView(fs2 = hostFs) {
   const folders = ["/usr"];
   const links = [];
@@ -28224,8 +28161,8 @@ function distinctFolders(paths, covered = []) {
 }
 function installPrefix(program) {
   const real = existsSync15(program) ? realpathSync(program) : program;
-  const bin = dirname7(real);
-  return bin.endsWith(`${sep2}bin`) ? dirname7(bin) : bin;
+  const bin = dirname6(real);
+  return bin.endsWith(`${sep2}bin`) ? dirname6(bin) : bin;
 }
 var ETC_ALLOW, ETC_PYTHON, SYSTEM_TOP, hostFs;
 var init_system_view = __esm({
@@ -28360,9 +28297,9 @@ var init_qemu_args = __esm({
 });
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn6 } from "node:child_process";
+import { spawn as spawn5 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync16, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync12 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync16, mkdirSync as mkdirSync8, mkdtempSync, readFileSync as readFileSync21, rmSync as rmSync7, writeFileSync as writeFileSync11 } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join as join13 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -28397,7 +28334,7 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync9(job.outDir, { recursive: true });
+  mkdirSync8(job.outDir, { recursive: true });
   rmSync7(join13(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir();
   if (/\s/.test(base2)) base2 = "/tmp";
@@ -28407,8 +28344,8 @@ async function runInGuest(kernel, job, opts = {}) {
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
   stageEtc(view, join13(ctlDir, "etc"));
-  writeFileSync12(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync12(join13(ctlDir, "job.sh"), jobScript(job));
+  writeFileSync11(join13(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync11(join13(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -28432,7 +28369,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream4(join13(job.outDir, "console.log"));
-  const child = spawn6(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -28559,7 +28496,7 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync9(dir, { recursive: true });
+  mkdirSync8(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
       cpSync(entry, join13(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
@@ -28603,7 +28540,7 @@ var init_run_in_guest = __esm({
 
 // src/run/launcher.ts
 import { existsSync as existsSync17 } from "node:fs";
-import { dirname as dirname8, resolve as resolve3 } from "node:path";
+import { dirname as dirname7, resolve as resolve3 } from "node:path";
 function cap(text2, max = 64 * 1024) {
   return text2.length > max ? text2.slice(-max) : text2;
 }
@@ -28646,7 +28583,7 @@ var init_launcher = __esm({
       }
       async runWith(accel, jobFile, outDir, cwd, shares) {
         try {
-          const tool = [installPrefix(this.opts.nodePath), dirname8(this.opts.cliPath)];
+          const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
           const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
           const missing = asked.filter((f) => !existsSync17(f));
           if (missing.length > 0) {
@@ -28666,7 +28603,7 @@ var init_launcher = __esm({
               argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
               cwd,
               outDir,
-              shares: [...shares, ...asked, ...tool, dirname8(jobFile)],
+              shares: [...shares, ...asked, ...tool, dirname7(jobFile)],
               timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
             },
             {
@@ -36751,6 +36688,100 @@ var init_build_log = __esm({
   }
 });
 
+// src/module-build/build-plan.ts
+import { spawn as spawn6 } from "node:child_process";
+import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync12 } from "node:fs";
+import { dirname as dirname8 } from "node:path";
+function progressLine(line) {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
+function writeCommand(path2, content) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
+}
+function runStep(argv, cwd, env, wrap, onOutput) {
+  return new Promise((done) => {
+    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child = spawn6(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", onOutput);
+    child.stderr.setEncoding("utf8").on("data", onOutput);
+    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
+    child.on("close", (code, signal) => done({ code, signal }));
+  });
+}
+async function runBuildPlan(plan, opts = {}) {
+  let log = "";
+  const append = (s) => {
+    log += s;
+    if (log.length > MAX_LOG * 2) log = log.slice(-MAX_LOG);
+  };
+  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1e3;
+  const outcomes = [];
+  for (const step of plan.steps) {
+    const elapsed = stopwatch();
+    if (step.kind === "write" && !opts.wrap) {
+      try {
+        mkdirSync9(dirname8(step.path), { recursive: true });
+        writeFileSync12(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === "write" ? void 0 : step.cwd;
+    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
+    append(`$ ${command}
+`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = "";
+    let partial = "";
+    let lastProgress = Date.now();
+    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
+      append(text2);
+      output = (output + text2).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text2).split("\n");
+      partial = lines.pop() ?? "";
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return {
+        ok: false,
+        log: log.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output
+      };
+    }
+  }
+  return { ok: true, log: log.slice(-MAX_LOG), steps: outcomes };
+}
+var MAX_LOG, MAX_STEP_OUTPUT;
+var init_build_plan = __esm({
+  "src/module-build/build-plan.ts"() {
+    "use strict";
+    init_elapsed();
+    init_shell_quote();
+    MAX_LOG = 4 * 1024 * 1024;
+    MAX_STEP_OUTPUT = 256 * 1024;
+  }
+});
+
 // src/module-build/build-module.ts
 import { existsSync as existsSync19, readdirSync as readdirSync7, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { basename, join as join14, resolve as resolve4 } from "node:path";
@@ -36815,8 +36846,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const started = Date.now();
-  const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
+  const seconds3 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync19(skipWhenPresent)) {
@@ -36827,19 +36857,20 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync19(output) || statSync2(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
   "src/module-build/build-module.ts"() {
     "use strict";
     init_exec();
+    init_elapsed();
     init_build_log();
     init_build_plan();
     DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
@@ -36926,7 +36957,7 @@ var init_build_sandbox = __esm({
 // src/run/side.ts
 import { existsSync as existsSync21, mkdirSync as mkdirSync11, readFileSync as readFileSync23, readdirSync as readdirSync8, statSync as statSync3, writeFileSync as writeFileSync13 } from "node:fs";
 import { dirname as dirname9, join as join15, resolve as resolve5 } from "node:path";
-function seconds3(since) {
+function seconds2(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
 function chooseModule(modules, wanted) {
@@ -37036,7 +37067,7 @@ async function runSide(source, ctx) {
   const shares = [source.dir, dirname9(module2.path), ...ctx.plan.guestFolders ?? []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
-  run2.timings.run = seconds3(started);
+  run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (outcome.failure) {
@@ -37069,7 +37100,7 @@ async function runSide(source, ctx) {
       moduleMap: map
     });
     await locateCallers(run2.analysis, map, module2.path, source.dir);
-    run2.timings.analysis = seconds3(analyzed);
+    run2.timings.analysis = seconds2(analyzed);
   }
   return run2;
 }

@@ -74110,97 +74110,13 @@ function readText(read2, name) {
   return read2(name).trim() || (s.default.startsWith("${{") ? "" : s.default);
 }
 
-// src/module-build/build-plan.ts
-import { spawn as spawn2 } from "node:child_process";
-import { mkdirSync, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname7 } from "node:path";
+// src/shell-quote.ts
 function shellQuote(word) {
   if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function shellCommand(argv) {
   return argv.map(shellQuote).join(" ");
-}
-var MAX_LOG = 4 * 1024 * 1024;
-var MAX_STEP_OUTPUT = 256 * 1024;
-function progressLine(line) {
-  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
-  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
-  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
-  return null;
-}
-function writeCommand(path12, content) {
-  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path12, content];
-}
-function runStep(argv, cwd, env, wrap, onOutput) {
-  return new Promise((done) => {
-    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child2 = spawn2(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
-    child2.stdout.setEncoding("utf8").on("data", onOutput);
-    child2.stderr.setEncoding("utf8").on("data", onOutput);
-    child2.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child2.on("close", (code, signal) => done({ code, signal }));
-  });
-}
-async function runBuildPlan(plan, opts = {}) {
-  let log2 = "";
-  const append = (s) => {
-    log2 += s;
-    if (log2.length > MAX_LOG * 2) log2 = log2.slice(-MAX_LOG);
-  };
-  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
-  const every = (opts.progressEvery ?? 15) * 1e3;
-  const outcomes = [];
-  for (const step of plan.steps) {
-    const started = Date.now();
-    if (step.kind === "write" && !opts.wrap) {
-      try {
-        mkdirSync(dirname7(step.path), { recursive: true });
-        writeFileSync3(step.path, step.content);
-      } catch (e) {
-        return { ok: false, log: log2, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
-      }
-      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
-      continue;
-    }
-    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
-    const cwd = step.kind === "write" ? void 0 : step.cwd;
-    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
-    append(`$ ${command}
-`);
-    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = "";
-    let partial = "";
-    let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
-      append(text2);
-      output = (output + text2).slice(-MAX_STEP_OUTPUT);
-      if (!opts.log) return;
-      const lines = (partial + text2).split("\n");
-      partial = lines.pop() ?? "";
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1e3)} s)`);
-          lastProgress = Date.now();
-          break;
-        }
-      }
-    });
-    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1e3 });
-    if (r.code !== 0) {
-      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-      return {
-        ok: false,
-        log: log2.slice(-MAX_LOG),
-        steps: outcomes,
-        reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output
-      };
-    }
-  }
-  return { ok: true, log: log2.slice(-MAX_LOG), steps: outcomes };
 }
 
 // src/presets/kni-workload.ts
@@ -80048,9 +79964,105 @@ import { join as join9, resolve as resolve4 } from "node:path";
 
 // src/sources/git.ts
 import { execFile } from "node:child_process";
+
+// src/exec.ts
+import { spawn as spawn2 } from "node:child_process";
+
+// src/elapsed.ts
+function stopwatch() {
+  const t0 = performance.now();
+  return () => Math.round(performance.now() - t0) / 1e3;
+}
+
+// src/exec.ts
+var Tail = class {
+  constructor(max) {
+    this.max = max;
+  }
+  max;
+  parts = [];
+  size = 0;
+  push(s) {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size > this.max * 2) this.compact();
+  }
+  compact() {
+    const all = this.parts.join("");
+    const kept = all.slice(-this.max);
+    this.parts = [kept];
+    this.size = kept.length;
+  }
+  text() {
+    this.compact();
+    return this.parts.join("");
+  }
+};
+function runCommand(cmd, args, opts = {}) {
+  const max = opts.maxOutput ?? 4 * 1024 * 1024;
+  const elapsed = stopwatch();
+  return new Promise((resolve12) => {
+    const out = new Tail(max);
+    const err = new Tail(max);
+    const both = new Tail(max);
+    let error2;
+    let timer;
+    const child2 = spawn2(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: opts.timeoutSeconds !== void 0
+    });
+    child2.stdout.setEncoding("utf8");
+    child2.stderr.setEncoding("utf8");
+    child2.stdout.on("data", (s) => {
+      out.push(s);
+      both.push(s);
+    });
+    child2.stderr.on("data", (s) => {
+      err.push(s);
+      both.push(s);
+    });
+    if (opts.timeoutSeconds !== void 0) {
+      timer = setTimeout(() => {
+        error2 = `timed out after ${opts.timeoutSeconds} s`;
+        try {
+          if (child2.pid) process.kill(-child2.pid, "SIGKILL");
+        } catch {
+        }
+      }, opts.timeoutSeconds * 1e3);
+    }
+    child2.on("error", (e) => {
+      error2 = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
+    });
+    child2.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve12({
+        code,
+        signal,
+        stdout: out.text(),
+        stderr: err.text(),
+        output: both.text(),
+        error: error2,
+        seconds: elapsed()
+      });
+    });
+  });
+}
+function describeExit(r) {
+  if (r.error) return r.error;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit ${r.code}`;
+}
+function lastLines(text2, n, separator = "\n") {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join(separator);
+}
+
+// src/sources/git.ts
 var GitError = class extends Error {
   constructor(args, code, stderr) {
-    super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no message"}`);
+    super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${lastLines(stderr, 3, " | ") || "no message"}`);
     this.args = args;
     this.code = code;
     this.stderr = stderr;
@@ -81136,7 +81148,7 @@ var TraceAnalyzer = class {
 };
 
 // src/core/trace-source.ts
-import { closeSync as closeSync3, createReadStream as createReadStream2, openSync as openSync3, readSync } from "node:fs";
+import { closeSync as closeSync3, openSync as openSync3, readSync } from "node:fs";
 var CHUNK = 1 << 16;
 async function forEachLineRange(source, onLine) {
   const splitter = new LineSplitter(onLine);
@@ -81442,88 +81454,6 @@ async function analyzeTraces(options2) {
 import { existsSync as existsSync7, readdirSync, realpathSync, statSync as statSync4 } from "node:fs";
 import { basename as basename5, join as join10, resolve as resolve5 } from "node:path";
 
-// src/exec.ts
-import { spawn as spawn3 } from "node:child_process";
-var Tail = class {
-  constructor(max) {
-    this.max = max;
-  }
-  max;
-  parts = [];
-  size = 0;
-  push(s) {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size > this.max * 2) this.compact();
-  }
-  compact() {
-    const all = this.parts.join("");
-    const kept = all.slice(-this.max);
-    this.parts = [kept];
-    this.size = kept.length;
-  }
-  text() {
-    this.compact();
-    return this.parts.join("");
-  }
-};
-function runCommand(cmd, args, opts = {}) {
-  const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  const started = Date.now();
-  return new Promise((resolve12) => {
-    const out = new Tail(max);
-    const err = new Tail(max);
-    const both = new Tail(max);
-    let error2;
-    let timer;
-    const child2 = spawn3(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: opts.timeoutSeconds !== void 0
-    });
-    child2.stdout.setEncoding("utf8");
-    child2.stderr.setEncoding("utf8");
-    child2.stdout.on("data", (s) => {
-      out.push(s);
-      both.push(s);
-    });
-    child2.stderr.on("data", (s) => {
-      err.push(s);
-      both.push(s);
-    });
-    if (opts.timeoutSeconds !== void 0) {
-      timer = setTimeout(() => {
-        error2 = `timed out after ${opts.timeoutSeconds} s`;
-        try {
-          if (child2.pid) process.kill(-child2.pid, "SIGKILL");
-        } catch {
-        }
-      }, opts.timeoutSeconds * 1e3);
-    }
-    child2.on("error", (e) => {
-      error2 = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
-    });
-    child2.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve12({
-        code,
-        signal,
-        stdout: out.text(),
-        stderr: err.text(),
-        output: both.text(),
-        error: error2,
-        seconds: (Date.now() - started) / 1e3
-      });
-    });
-  });
-}
-function describeExit(r) {
-  if (r.error) return r.error;
-  if (r.signal) return `killed by ${r.signal}`;
-  return `exit ${r.code}`;
-}
-
 // src/module-build/build-log.ts
 var ERROR_LINE = /(\berror:|\bError \d+|fatal error|undefined reference|No such file or directory|\*\*\* |^ERROR: )/;
 function buildExcerpt(log2, maxLines = 40) {
@@ -81543,6 +81473,92 @@ function buildExcerpt(log2, maxLines = 40) {
   if (head.length > 0) out.push("...");
   for (let i = tailStart; i < lines.length; i++) out.push(lines[i]);
   return out.join("\n");
+}
+
+// src/module-build/build-plan.ts
+import { spawn as spawn3 } from "node:child_process";
+import { mkdirSync, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname7 } from "node:path";
+var MAX_LOG = 4 * 1024 * 1024;
+var MAX_STEP_OUTPUT = 256 * 1024;
+function progressLine(line) {
+  const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
+  if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
+  if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
+  return null;
+}
+function writeCommand(path12, content) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path12, content];
+}
+function runStep(argv, cwd, env, wrap, onOutput) {
+  return new Promise((done) => {
+    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+    const child2 = spawn3(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
+    child2.stdout.setEncoding("utf8").on("data", onOutput);
+    child2.stderr.setEncoding("utf8").on("data", onOutput);
+    child2.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
+    child2.on("close", (code, signal) => done({ code, signal }));
+  });
+}
+async function runBuildPlan(plan, opts = {}) {
+  let log2 = "";
+  const append = (s) => {
+    log2 += s;
+    if (log2.length > MAX_LOG * 2) log2 = log2.slice(-MAX_LOG);
+  };
+  const env = { LANG: "C", LC_ALL: "C", ...plan.env, ...opts.env };
+  const every = (opts.progressEvery ?? 15) * 1e3;
+  const outcomes = [];
+  for (const step of plan.steps) {
+    const elapsed = stopwatch();
+    if (step.kind === "write" && !opts.wrap) {
+      try {
+        mkdirSync(dirname7(step.path), { recursive: true });
+        writeFileSync3(step.path, step.content);
+      } catch (e) {
+        return { ok: false, log: log2, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
+      }
+      outcomes.push({ step, code: 0, signal: null, seconds: 0 });
+      continue;
+    }
+    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const cwd = step.kind === "write" ? void 0 : step.cwd;
+    const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
+    append(`$ ${command}
+`);
+    opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
+    let output = "";
+    let partial = "";
+    let lastProgress = Date.now();
+    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
+      append(text2);
+      output = (output + text2).slice(-MAX_STEP_OUTPUT);
+      if (!opts.log) return;
+      const lines = (partial + text2).split("\n");
+      partial = lines.pop() ?? "";
+      if (Date.now() - lastProgress < every) return;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const p = progressLine(lines[i]);
+        if (p) {
+          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
+          lastProgress = Date.now();
+          break;
+        }
+      }
+    });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
+    if (r.code !== 0) {
+      const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+      return {
+        ok: false,
+        log: log2.slice(-MAX_LOG),
+        steps: outcomes,
+        reason: `${argv[0]} failed (${how}): ${command}`,
+        failedOutput: r.error && !output ? r.error : output
+      };
+    }
+  }
+  return { ok: true, log: log2.slice(-MAX_LOG), steps: outcomes };
 }
 
 // src/module-build/build-module.ts
@@ -81609,8 +81625,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log: log2, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const started = Date.now();
-  const seconds4 = () => Math.round((Date.now() - started) / 10) / 100;
+  const seconds3 = stopwatch();
   let log2 = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync7(skipWhenPresent)) {
@@ -81621,13 +81636,13 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log2 += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
+      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync7(output) || statSync4(output).mtimeMs < since) {
-    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
+    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds4() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds3() };
 }
 
 // src/module-build/module-info.ts
@@ -82324,6 +82339,25 @@ import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
+// src/kernel-splats.ts
+var PANIC = /Kernel panic - not syncing/;
+var SPLAT_PATTERNS = [
+  { kind: "kernel panic", re: PANIC, crash: true },
+  { kind: "oops", re: /\bOops\b/, crash: true },
+  { kind: "general protection fault", re: /general protection fault/, crash: true },
+  { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
+  { kind: "page fault", re: /Unable to handle kernel/, crash: true },
+  { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
+  { kind: "KASAN", re: /\bKASAN\b/, crash: false },
+  { kind: "WARNING", re: /\bWARNING:/, crash: false },
+  { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
+  { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
+];
+var PANIC_END = /---\[ end Kernel panic/;
+function splatOf(line, crashOnly = false) {
+  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+
 // src/lab/guest-scripts.ts
 import { createHash as createHash2 } from "node:crypto";
 var MARKER2 = "alloc-balance-guest:";
@@ -82333,9 +82367,6 @@ var OUT_TAG = "out";
 var SHARE_TAG_PREFIX = "s";
 var NINEP_MSIZE = 262144;
 var GUEST_JOB = "/.alloc-balance-job.sh";
-function shQuote(s) {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 function initScript(modules) {
   const opts9p = `trans=virtio,version=9p2000.L,msize=${NINEP_MSIZE}`;
   return `#!/bin/sh
@@ -82400,25 +82431,22 @@ function initFingerprint() {
   return createHash2("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
-  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
-  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
+  const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
+  lines.push(`LINKS=${shellQuote(root.links.map((l) => `${l.path}:${l.target}`).join(" "))}`);
   lines.push(`SHARE_COUNT=${root.shares.length}`);
-  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shellQuote(p)}`);
   return `${lines.join("\n")}
 `;
 }
 function jobScript(job) {
   const env = { PATH: DEFAULT_GUEST_PATH, HOME: "/root", LANG: "C.UTF-8", ...job.env };
-  const assignments = Object.entries(env).map(([k, v]) => shQuote(`${k}=${v}`));
-  return `cd ${shQuote(job.cwd)} || exit 126
-exec env -i ${assignments.join(" ")} ${job.argv.map(shQuote).join(" ")}
+  const assignments = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`));
+  return `cd ${shellQuote(job.cwd)} || exit 126
+exec env -i ${assignments.join(" ")} ${job.argv.map(shellQuote).join(" ")}
 `;
 }
 
 // src/lab/console-watch.ts
-var SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|sysrq: Trigger a crash|Unable to handle kernel/;
-var PANIC = /Kernel panic - not syncing/;
-var SPLAT_END = /---\[ end Kernel panic/;
 var CONTEXT_BEFORE = 5;
 var TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
 var RECENT_LINES = 40;
@@ -82497,8 +82525,8 @@ var ConsoleWatch = class {
     const panic = PANIC.test(line) && !this.kernelPanic;
     if (this.excerptLines && !this.excerptDone) {
       this.excerptLines.push(line);
-      if (SPLAT_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
-    } else if (!this.excerptLines && SPLAT_START.test(line)) {
+      if (PANIC_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
+    } else if (!this.excerptLines && splatOf(line, true)) {
       this.excerptLines = [...this.recent.slice(-CONTEXT_BEFORE), line];
     } else if (panic) {
       this.excerptLines = [...this.recent, line];
@@ -84404,14 +84432,14 @@ async function provisionLab(release, io2) {
     let restored = false;
     if (!io2.cache.available) io2.log("Actions cache: not available here; the lab is set up without it");
     else {
-      const t0 = performance.now();
+      const restoring = stopwatch();
       restored = await io2.cache.restore(labDir, key);
-      io2.log(restored ? `Actions cache: restored ${key} (${seconds3(t0)} s)` : `Actions cache: no entry ${key}`);
+      io2.log(restored ? `Actions cache: restored ${key} (${restoring().toFixed(1)} s)` : `Actions cache: no entry ${key}`);
     }
     const entry = parseJson(await runLabCli(io2, "setup", labDir, planned), "lab setup");
     if (io2.cache.available && !restored) {
-      const t0 = performance.now();
-      io2.log(await io2.cache.save(labDir, key) ? `Actions cache: saved ${key} (${seconds3(t0)} s)` : `Actions cache: ${key} not saved`);
+      const saving = stopwatch();
+      io2.log(await io2.cache.save(labDir, key) ? `Actions cache: saved ${key} (${saving().toFixed(1)} s)` : `Actions cache: ${key} not saved`);
     }
     const ready = io2.inspect(labDir, entry.release);
     if ("problem" in ready) throw new UsageError2(`VM lab set-up finished but ${ready.problem}`);
@@ -84427,9 +84455,6 @@ async function runLabCli(io2, sub, labDir, release) {
   if (refusal) throw new UsageError2(rootNeeded(io2.who, refusal, labDir));
   const last = (r.stderr.trim().split("\n").at(-1) ?? "").replace(/^alloc-balance: /, "");
   throw new UsageError2(`VM lab set-up failed (\`lab ${sub}\`, ${r.spawnError ?? `exit ${r.code}`}): ${last || "no message"}`);
-}
-function seconds3(since) {
-  return ((performance.now() - since) / 1e3).toFixed(1);
 }
 function parseJson(text2, what) {
   try {

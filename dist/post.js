@@ -19632,9 +19632,17 @@ import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
 
 // src/sources/git.ts
 import { execFile } from "node:child_process";
+
+// src/exec.ts
+function lastLines(text, n, separator = "\n") {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join(separator);
+}
+
+// src/sources/git.ts
 var GitError = class extends Error {
   constructor(args, code, stderr) {
-    super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no message"}`);
+    super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${lastLines(stderr, 3, " | ") || "no message"}`);
     this.args = args;
     this.code = code;
     this.stderr = stderr;

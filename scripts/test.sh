@@ -1,34 +1,48 @@
 #!/usr/bin/env bash
-# The test command. On a fresh Debian machine (as root, or with sudo) it installs what
-# the tests need - npm packages, a compiler, QEMU, a kernel image and its matching headers, DPDK's
-# build tools and Debian's dpdk source - then typechecks, checks that dist/ is fresh and runs every
-# test, the kernel tests in a VM included.
+# The test command. On a fresh Debian machine (as root, or with sudo) it installs what the tests
+# need, then runs them in two tiers so that a mistake the fast checks catch stops it in about a minute:
+#   1. npm packages; typecheck, lint, dist/ freshness and the unit tests (no kernel lab, no root);
+#   2. a compiler, QEMU, a kernel image and its matching headers, DPDK's build tools and Debian's
+#      dpdk source; then the kernel tests (*.vm.test.ts, in a VM) and the real-DPDK tests, last and alone.
+# With arguments (`npm test -- test/lab/run-in-guest.vm.test.ts`, `-t name`), the same set-up and
+# checks, then `vitest run` with those arguments instead of the two tiers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-need_apt=()
-# bubblewrap: the sandbox of every module build. meson, ninja, pkg-config, pyelftools and libnuma: the DPDK builds of the real-DPDK tests.
-# chromium and two font packages (Arial's metrics, colour emoji): the PR comment rendered in a browser.
-for pkg in git make gcc libc6-dev bubblewrap meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils chromium fonts-liberation2 fonts-noto-color-emoji; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "installing ${need_apt[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+apt_ensure() {
+  local need=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+}
 
+# The unit tier: git (worktree tests), cpio (archives listed by the real cpio), bubblewrap and python3
+# (the build sandbox, probed from inside); chromium and two font packages (Arial's metrics, colour
+# emoji): the PR comment rendered in a browser.
+apt_ensure git cpio bubblewrap python3 chromium fonts-liberation2 fonts-noto-color-emoji
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-
-$SUDO node dist/cli.js lab setup
-# Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
-bash scripts/debian-dpdk.sh >/dev/null
 npx tsc --noEmit
 npx biome ci
 node scripts/build.mjs --check
-npx vitest run "$@"
+if [ $# -eq 0 ]; then npx vitest run --project unit; fi
+
+# The kernel tier: make, gcc and libc6-dev, the module builds; meson, ninja, pkg-config, pyelftools and libnuma, the DPDK builds of the real-DPDK tests.
+apt_ensure make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils
+$SUDO node dist/cli.js lab setup
+# Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
+bash scripts/debian-dpdk.sh >/dev/null
+if [ $# -eq 0 ]; then
+  npx vitest run --project kernel --project real-dpdk
+else
+  npx vitest run "$@"
+fi

@@ -1,6 +1,7 @@
 // Runs a program and collects its output (bounded): how the module build and the kernel side
 // start helper programs (make, modinfo, nm, insmod, rmmod).
 import { spawn } from 'node:child_process';
+import { stopwatch } from './elapsed.js';
 
 export interface CommandResult {
   /** Exit code; null when killed by a signal (see `signal`) or not started (see `error`). */
@@ -48,7 +49,7 @@ class Tail {
 
 export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  const started = Date.now();
+  const elapsed = stopwatch();
   return new Promise((resolve) => {
     const out = new Tail(max);
     const err = new Tail(max);
@@ -93,7 +94,7 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
         stderr: err.text(),
         output: both.text(),
         error,
-        seconds: (Date.now() - started) / 1000,
+        seconds: elapsed(),
       });
     });
   });
@@ -106,8 +107,8 @@ export function describeExit(r: CommandResult): string {
   return `exit ${r.code}`;
 }
 
-/** The last `n` non-empty lines of a text. */
-export function lastLines(text: string, n: number): string {
+/** The last `n` non-empty lines of a text, joined by `separator` (' | ' puts them on one line). */
+export function lastLines(text: string, n: number, separator = '\n'): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n).join('\n');
+  return lines.slice(-n).join(separator);
 }

@@ -1,16 +1,15 @@
 // The main step as the runner starts it (inputs in INPUT_* variables, outputs in GITHUB_OUTPUT):
 // a step that ends in an error, not a verdict, says `error`, never `fail`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError, UsageError, verdictOnError } from '../src/errors.js';
 import { SafetyRefusal } from '../src/github/safety.js';
 import { run } from '../src/main.js';
 import { eventPath } from './support/github-env.js';
+import { useTempDir } from './support/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-main-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('alloc-balance-main-');
 
 const saved = { ...process.env };
 let stdout: string[] = [];

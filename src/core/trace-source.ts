@@ -1,17 +1,12 @@
 // Reading trace text as lines from a file or a stream (stdin). The edge between files and the
 // pure analyzer: chunks are split by hand, lines handed over synchronously, nothing kept.
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 export type TraceSource = string | Readable;
 
 // 64 KiB chunks: large strings would grow the heap (and peak RSS) for no speed gain.
 const CHUNK = 1 << 16;
-
-function _openStream(source: TraceSource): Readable {
-  if (typeof source !== 'string') return source;
-  return createReadStream(source, { highWaterMark: CHUNK });
-}
 
 /**
  * The lines of a source, in order, without cutting them out: `onLine(text, start, end)` gets the

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './abortable.js';
 import type { TargetBackground } from './job.js';
-import { groupAlive, signalGroup } from './process-group.js';
+import { groupAlive, stopGroup } from './process-group.js';
 import type { UndoLog } from './undo.js';
 
 export const BACKGROUND_LOG = 'background.log';
@@ -64,17 +64,7 @@ export async function startBackground(b: TargetBackground, outDir: string, undo:
       const exitedEarly = exit !== null;
       stopping = true;
       let killed = false;
-      if (pgid !== undefined && groupAlive(pgid)) {
-        signalGroup(pgid, b.stopSignal);
-        const graceEnd = Date.now() + b.graceSeconds * 1000;
-        while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-        if (groupAlive(pgid)) {
-          killed = true;
-          signalGroup(pgid, 'SIGKILL');
-          const killEnd = Date.now() + 10_000;
-          while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-        }
-      }
+      if (pgid !== undefined && groupAlive(pgid)) ({ killed } = await stopGroup(pgid, b.stopSignal, b.graceSeconds));
       await Promise.race([closed, sleep(2000)]);
       await new Promise<void>((r) => log.end(r));
       const survived = pgid !== undefined && groupAlive(pgid);

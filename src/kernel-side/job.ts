@@ -1,6 +1,6 @@
 // The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
 // needs, written by the action (host target) or by the VM driver (vm target).
-import { MAX_CYCLES } from '../settings/inputs.js';
+import { isStopSignal, MAX_CYCLES, SIGNALS } from '../settings/inputs.js';
 import type { PairSpec } from '../core/model.js';
 import { isKernelSymbol } from '../core/pair-spec.js';
 import { UsageError } from '../errors.js';
@@ -75,7 +75,6 @@ export interface TargetJob {
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 type Json = Record<string, unknown>;
 
@@ -152,7 +151,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     env: {},
   };
   if (workload.command.trim() === '') r.fail('workload.command', 'a shell command', workload.command);
-  if (!SIGNALS.includes(workload.stopSignal)) r.fail('workload.stopSignal', `one of ${SIGNALS.join(', ')}`, w.stopSignal);
+  if (!isStopSignal(workload.stopSignal)) r.fail('workload.stopSignal', `one of ${SIGNALS.join(', ')}`, w.stopSignal);
   if (workload.readyPattern !== '') {
     try {
       new RegExp(workload.readyPattern);
@@ -220,7 +219,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
       graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', 0, 3600, 10),
     };
     if (background.command.trim() === '') r.fail('background.command', 'a shell command', background.command);
-    if (!SIGNALS.includes(background.stopSignal)) r.fail('background.stopSignal', `one of ${SIGNALS.join(', ')}`, b.stopSignal);
+    if (!isStopSignal(background.stopSignal)) r.fail('background.stopSignal', `one of ${SIGNALS.join(', ')}`, b.stopSignal);
     if (b.env !== undefined) {
       for (const [k, v] of Object.entries(r.object(b, 'env', 'background.env'))) {
         if (typeof v !== 'string') r.fail(`background.env.${k}`, 'a string', v);

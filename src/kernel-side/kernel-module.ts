@@ -28,6 +28,30 @@ export function rmmod(name: string, timeoutSeconds = 120): Promise<CommandResult
   return runCommand('rmmod', [name], { timeoutSeconds });
 }
 
+export interface UnloadIo {
+  rmmod(name: string): Promise<CommandResult>;
+  isLoaded(name: string): boolean;
+  delayMs: number;
+}
+
+const MACHINE: UnloadIo = { rmmod: (name) => rmmod(name), isLoaded: (name) => isModuleLoaded(name), delayMs: 300 };
+
+/**
+ * Unloads `name`, retrying while it is busy: the module stays in use for a moment while a killed
+ * workload's files are closed. Done when it is no longer loaded, whoever unloaded it.
+ */
+export async function unloadModule(name: string, attempts = 10, io: UnloadIo = MACHINE): Promise<{ ok: true } | { ok: false; why: string }> {
+  let why = '';
+  for (let i = 1; ; i++) {
+    if (!io.isLoaded(name)) return { ok: true };
+    const r = await io.rmmod(name);
+    if (r.code === 0 || !io.isLoaded(name)) return { ok: true };
+    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+    if (i >= attempts) return { ok: false, why };
+    await new Promise((res) => setTimeout(res, io.delayMs));
+  }
+}
+
 /**
  * Section start addresses of a loaded module (`/sys/module/NAME/sections/*`). .init.text is
  * gone once init returned on most kernels; what exists is recorded as it is.

@@ -1,5 +1,7 @@
-// Process groups of workloads: who is still in one (zombies do not count, they hold nothing).
+// Process groups of workloads: who is still in one (zombies do not count, they hold nothing),
+// and how one is stopped.
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from './abortable.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -47,4 +49,22 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/** How long members may take to go after SIGKILL (a process in uninterruptible sleep). */
+const KILL_WAIT_MS = 10_000;
+
+/**
+ * Stops a group: `signal`, SIGKILL when members remain after `graceSeconds`, then waits until none
+ * is left (at most KILL_WAIT_MS). `killed`: SIGKILL was needed. The caller checks `groupAlive` for survivors.
+ */
+export async function stopGroup(pgid: number, signal: NodeJS.Signals, graceSeconds: number): Promise<{ killed: boolean }> {
+  signalGroup(pgid, signal);
+  const graceEnd = Date.now() + graceSeconds * 1000;
+  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+  if (!groupAlive(pgid)) return { killed: false };
+  signalGroup(pgid, 'SIGKILL');
+  const killEnd = Date.now() + KILL_WAIT_MS;
+  while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+  return { killed: true };
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readVermagic, vermagicMismatch } from '../module-build/module-info.js';
+import { stopwatch } from '../elapsed.js';
 import { lastLines } from '../exec.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
@@ -15,7 +16,7 @@ import { symbolRanges } from './kernel-module.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { describeUnknownNames, findUnknownNames, listed, readKprobeBlacklist } from './function-names.js';
 import { DEFAULT_LOCK_FILE, type TargetJob } from './job.js';
-import { insmod, isModuleLoaded, moduleCoreRange, readSections, rmmod } from './kernel-module.js';
+import { insmod, isModuleLoaded, moduleCoreRange, readSections, unloadModule } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { acquireLock } from './lock.js';
 import { HugepageError, prepareHugepages } from './hugepages.js';
@@ -54,8 +55,6 @@ export interface TargetRunResult {
   exitCode: number;
 }
 
-const seconds = (from: number) => Math.round(Date.now() - from) / 1000;
-
 function dmesgText(mark: number): string {
   try {
     return readKmsg(mark).map(formatKmsg).join('\n');
@@ -81,6 +80,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   const internal = new AbortController();
   const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
   const started = Date.now();
+  const total = stopwatch();
 
   const status: TargetStatus = {
     schema: 'alloc-balance/target-status@1',
@@ -121,7 +121,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
 
   try {
     // 1. Exclusive use of the kernel, and a module that fits it.
-    const t = Date.now();
+    const t = stopwatch();
     undo.push({ kind: 'unlock', path: lockFile, pid: process.pid });
     try {
       const lock = acquireLock(lockFile, job.runId);
@@ -149,7 +149,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     const traceable = tfs.read('available_filter_functions');
     const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
     if (unknown.length) throw new RunFailure('setup-failed', `track: ${describeUnknownNames(unknown)}`);
-    log(`module and tracked names checked (${seconds(t)} s)`);
+    log(`module and tracked names checked (${t()} s)`);
     const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
     if (noTracepoint.length > 0) {
       throw new RunFailure('setup-failed', `track: ${noTracepoint.map(pairName).join(', ')} needs the kmem tracepoints, which this kernel does not have`);
@@ -187,7 +187,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     status.files.push('slabinfo-before.txt');
     kmsgStart = kmsgMark();
     kmsgMarked = true;
-    status.timings.setup = seconds(t);
+    status.timings.setup = t();
     if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
     throwIfAborted(abort);
 
@@ -207,12 +207,12 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     }
 
     // 4. Load; record where the sections landed while they are there to read.
-    const tl = Date.now();
+    const tl = stopwatch();
     marker({ phase: 'load' });
     log(`insmod ${job.module.path} ${job.module.args}`.trim());
     undo.push({ kind: 'rmmod', name: job.module.name });
     const ins = await insmod(job.module.path, job.module.args);
-    status.timings.load = seconds(tl);
+    status.timings.load = tl();
     if (ins.code !== 0) {
       undo.drop((s) => s.kind === 'rmmod');
       const dmesg = dmesgText(kmsgStart);
@@ -275,14 +275,14 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
 
   // 6. Unload (also after a failure, so the trace holds the releases), then collect.
   if (loadedByUs) {
-    const tu = Date.now();
+    const tu = stopwatch();
     try {
       marker({ phase: 'unload' });
     } catch {
       /* the instance may be gone after a failure; the unload matters more */
     }
-    const r = await unloadWithRetry(job.module.name);
-    status.timings.unload = seconds(tu);
+    const r = await unloadModule(job.module.name);
+    status.timings.unload = tu();
     if (r.ok) undo.drop((s) => s.kind === 'rmmod');
     else fail('unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
   }
@@ -297,7 +297,7 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
       );
     } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background!.graceSeconds} s`);
   }
-  const tc = Date.now();
+  const tc = stopwatch();
   if (tfs && setup) {
     try {
       status.files.push(...(await collectTrace(tfs, setup, outDir)));
@@ -317,28 +317,16 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
     if (splat && status.status === 'ok') fail('kernel-splat', `the kernel reported ${splat.kind} during the run`, splat.excerpt);
     else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
   }
-  status.timings.collect = seconds(tc);
+  status.timings.collect = tc();
 
   // 7. Restore every change (module, tracing, hugepages, workload, lock).
   if (timer) clearTimeout(timer);
   status.restoreProblems = await undo.undoAll(machineUndo);
-  status.timings.total = seconds(started);
+  status.timings.total = total();
   status.finishedAt = new Date().toISOString();
   status.files = [...new Set(['status.json', ...status.files])];
   writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
 
   const runnerFailed = ['setup-failed', 'timeout', 'cancelled'].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
-}
-
-async function unloadWithRetry(name: string): Promise<{ ok: true } | { ok: false; why: string }> {
-  let why = '';
-  // The module stays in use for a moment while the killed workload's files are closed.
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return { ok: true };
-    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return { ok: false, why };
 }

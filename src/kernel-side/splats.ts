@@ -1,24 +1,12 @@
 // Kernel splats in a dmesg text: oopses, BUGs, WARNINGs, KASAN reports, RCU stalls, hung
-// tasks, general protection faults. Pure.
+// tasks, general protection faults (the list: kernel-splats.ts). Pure.
+import { REPORT_END, splatOf } from '../kernel-splats.js';
 
 export interface Splat {
   kind: string;
   /** The line that matched, then the lines after it up to the end of the report. */
   excerpt: string;
 }
-
-const PATTERNS: { kind: string; re: RegExp }[] = [
-  { kind: 'kernel panic', re: /Kernel panic - not syncing/ },
-  { kind: 'oops', re: /\bOops\b/ },
-  { kind: 'general protection fault', re: /general protection fault/ },
-  { kind: 'BUG', re: /\bBUG:|kernel BUG at/ },
-  { kind: 'KASAN', re: /\bKASAN\b/ },
-  { kind: 'WARNING', re: /\bWARNING:/ },
-  { kind: 'RCU stall', re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/ },
-  { kind: 'hung task', re: /blocked for more than \d+ seconds/ },
-];
-
-const END = /---\[ end (trace|Kernel panic)/;
 
 /**
  * At most `max` splats, each excerpt at most `maxLines` lines: up to two lines before the match
@@ -29,13 +17,13 @@ export function findSplats(dmesg: string, max = 3, maxLines = 30): Splat[] {
   const out: Splat[] = [];
   let consumed = 0;
   for (let i = 0; i < lines.length && out.length < max; i++) {
-    const p = PATTERNS.find((pat) => pat.re.test(lines[i]));
+    const p = splatOf(lines[i]);
     if (!p) continue;
     const excerpt: string[] = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== '');
     let j = i;
     for (; j < lines.length && excerpt.length < maxLines; j++) {
       excerpt.push(lines[j]);
-      if (END.test(lines[j])) break;
+      if (REPORT_END.test(lines[j])) break;
     }
     out.push({ kind: p.kind, excerpt: excerpt.join('\n') });
     i = j;

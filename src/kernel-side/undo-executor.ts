@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { runCommand } from '../exec.js';
 import { releaseLock } from './lock.js';
-import { isModuleLoaded } from './kernel-module.js';
+import { unloadModule } from './kernel-module.js';
 import { groupAlive } from './process-group.js';
 import type { UndoExecutor, UndoStep } from './undo.js';
 
@@ -62,14 +62,11 @@ export const machineUndo: UndoExecutor = {
           100,
         );
         return;
-      case 'rmmod':
-        // The module stays busy until the killed workload's files are closed.
-        await retry(async () => {
-          if (!isModuleLoaded(step.name)) return;
-          const r = await runCommand('rmmod', [step.name]);
-          if (r.code !== 0) throw new Error(`rmmod ${step.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-        });
+      case 'rmmod': {
+        const r = await unloadModule(step.name);
+        if (!r.ok) throw new Error(`rmmod ${step.name}: ${r.why}`);
         return;
+      }
       case 'umount':
         // Busy until the stopped workload's hugepage files are closed.
         await retry(async () => {

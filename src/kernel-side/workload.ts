@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from '../exec.js';
+import { stopwatch } from '../elapsed.js';
+import { lastLines, runCommand } from '../exec.js';
 import { sleep, throwIfAborted } from './abortable.js';
 import type { TargetWorkload } from './job.js';
-import { groupAlive, signalGroup } from './process-group.js';
+import { groupAlive, stopGroup } from './process-group.js';
 import type { UndoLog } from './undo.js';
 
 export interface CycleRecord {
@@ -44,13 +45,8 @@ export class WorkloadFailure extends Error {
 const WINDOW = 64 * 1024;
 const POLL_MS = 200;
 
-function tail(text: string, lines = 20): string {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-lines)
-    .join('\n');
-}
+/** The end of the output a failure shows. */
+const tail = (text: string) => lastLines(text, 20);
 
 const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
 
@@ -89,7 +85,7 @@ export async function runCycle(
   const logName = `workload-${cycle}.log`;
   const log = createWriteStream(join(outDir, logName));
   const t0 = Date.now();
-  const seconds = (from: number) => (Date.now() - from) / 1000;
+  const sinceStart = stopwatch();
   const record: CycleRecord = {
     cycle,
     startedAt: new Date(t0).toISOString(),
@@ -139,7 +135,11 @@ export async function runCycle(
   });
 
   const finish = async (): Promise<void> => {
-    if (pgid !== undefined && groupAlive(pgid)) await stopGroup(pgid, w, record);
+    if (pgid !== undefined && groupAlive(pgid)) {
+      const stopping = stopwatch();
+      record.killed = (await stopGroup(pgid, w.stopSignal, w.graceSeconds)).killed;
+      record.stopSeconds = stopping();
+    }
     await Promise.race([closed, sleep(2000)]);
     if (exit) {
       record.exitCode = (exit as Exit).code;
@@ -147,7 +147,7 @@ export async function runCycle(
     }
     await new Promise<void>((r) => log.end(r));
     if (pgid !== undefined) undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
-    record.totalSeconds = seconds(t0);
+    record.totalSeconds = sinceStart();
   };
 
   try {
@@ -158,7 +158,7 @@ export async function runCycle(
     for (;;) {
       throwIfAborted(abort);
       if (pattern && patternSeen) break;
-      if (readyByDelay && Date.now() - t0 >= w.readyDelaySeconds * 1000) break;
+      if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
       if (exit) {
         const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
         throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record);
@@ -175,16 +175,16 @@ export async function runCycle(
       }
       await Promise.race([sleep(POLL_MS, abort), new Promise<void>((r) => (onChange = r))]);
     }
-    record.readySeconds = seconds(t0);
+    record.readySeconds = sinceStart();
 
-    const held = Date.now();
-    const holdEnd = held + w.holdSeconds * 1000;
+    const held = stopwatch();
+    const holdEnd = Date.now() + w.holdSeconds * 1000;
     while (Date.now() < holdEnd && !exit) {
       await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise<void>((r) => (onChange = r))]);
     }
     throwIfAborted(abort);
     record.exitedDuringHold = exit !== null;
-    record.heldSeconds = seconds(held);
+    record.heldSeconds = held();
   } catch (e) {
     await finish();
     if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record);
@@ -195,19 +195,4 @@ export async function runCycle(
     throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record);
   }
   return record;
-}
-
-/** Stop signal to the group; SIGKILL after the grace time; waits until no member is left. */
-async function stopGroup(pgid: number, w: TargetWorkload, record: CycleRecord): Promise<void> {
-  const t = Date.now();
-  signalGroup(pgid, w.stopSignal);
-  const graceEnd = t + w.graceSeconds * 1000;
-  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
-  if (groupAlive(pgid)) {
-    record.killed = true;
-    signalGroup(pgid, 'SIGKILL');
-    const killEnd = Date.now() + 10_000;
-    while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
-  }
-  record.stopSeconds = (Date.now() - t) / 1000;
 }

@@ -1,6 +1,7 @@
 // Runs the lab's helper programs (apt, dpkg, modprobe, xz) and collects their output.
 import { spawn } from 'node:child_process';
 import { UsageError } from '../errors.js';
+import { lastLines } from '../exec.js';
 
 export interface CommandResult {
   code: number | null;
@@ -30,7 +31,7 @@ export const spawnRunner: CommandRunner = {
 export async function mustRun(runner: CommandRunner, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<string> {
   const r = await runner.run(cmd, args, opts);
   if (r.code !== 0) {
-    const tail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+    const tail = lastLines(r.stderr || r.stdout, 3, ' | ');
     throw new UsageError(`\`${[cmd, ...args].join(' ')}\` failed (exit ${r.code}): ${tail}`);
   }
   return r.stdout;

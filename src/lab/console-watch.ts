@@ -1,12 +1,9 @@
 // Reads the guest's serial console as it streams: the markers /init prints, kernel panics and
 // oopses (with an excerpt), and a size-capped copy of the text. Memory stays bounded whatever the
 // guest prints.
+import { PANIC, PANIC_END, splatOf } from '../kernel-splats.js';
 import { MARKER } from './guest-scripts.js';
 
-/** Lines that start a kernel splat (an oops ends in a panic under oops=panic; a BUG may not). */
-const SPLAT_START = /Kernel panic - not syncing|\bOops\b|\bBUG: |general protection fault|sysrq: Trigger a crash|Unable to handle kernel/;
-const PANIC = /Kernel panic - not syncing/;
-const SPLAT_END = /---\[ end Kernel panic/;
 const CONTEXT_BEFORE = 5;
 /** The firmware's terminal resets and colour codes (SeaBIOS prints some before the kernel starts). */
 const TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
@@ -100,8 +97,9 @@ export class ConsoleWatch {
     const panic = PANIC.test(line) && !this.kernelPanic;
     if (this.excerptLines && !this.excerptDone) {
       this.excerptLines.push(line);
-      if (SPLAT_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
-    } else if (!this.excerptLines && SPLAT_START.test(line)) {
+      if (PANIC_END.test(line) || this.excerptLines.length >= EXCERPT_MAX_LINES) this.excerptDone = true;
+    } else if (!this.excerptLines && splatOf(line, true)) {
+      // A crash starts the excerpt (an oops ends in a panic under oops=panic; a BUG may not).
       this.excerptLines = [...this.recent.slice(-CONTEXT_BEFORE), line];
     } else if (panic) {
       // The first splat's excerpt was closed long before: show what led to the panic instead.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { shellQuote } from '../shell-quote.js';
 
 // The shell scripts the VM runs: the initramfs's /init (fixed per kernel, written by `lab setup`)
 // and, per run, the job's environment, its view of the host and its command line (read by /init
@@ -15,11 +16,6 @@ export const SHARE_TAG_PREFIX = 's';
 export const NINEP_MSIZE = 262144;
 /** Where the job script lies in the guest's root. */
 const GUEST_JOB = '/.alloc-balance-job.sh';
-
-/** Quotes a string for POSIX sh. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * /init of the lab's initramfs. The guest sees no more of the host than the run shares: it builds
@@ -107,16 +103,16 @@ export interface GuestRoot {
 
 /** The per-run variables /init sources. */
 export function guestEnvFile(outDir: string, nonce: string, root: GuestRoot, modulesDir = ''): string {
-  const lines = [`OUT=${shQuote(outDir)}`, `NONCE=${shQuote(nonce)}`, `MODULES=${shQuote(modulesDir)}`];
-  lines.push(`LINKS=${shQuote(root.links.map((l) => `${l.path}:${l.target}`).join(' '))}`);
+  const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
+  lines.push(`LINKS=${shellQuote(root.links.map((l) => `${l.path}:${l.target}`).join(' '))}`);
   lines.push(`SHARE_COUNT=${root.shares.length}`);
-  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shQuote(p)}`);
+  for (const [i, p] of root.shares.entries()) lines.push(`SHARE_${i}=${shellQuote(p)}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The job, run by the host's /bin/sh inside the chroot: a clean environment, then exec. */
 export function jobScript(job: { argv: string[]; cwd: string; env?: Record<string, string> }): string {
   const env: Record<string, string> = { PATH: DEFAULT_GUEST_PATH, HOME: '/root', LANG: 'C.UTF-8', ...job.env };
-  const assignments = Object.entries(env).map(([k, v]) => shQuote(`${k}=${v}`));
-  return `cd ${shQuote(job.cwd)} || exit 126\nexec env -i ${assignments.join(' ')} ${job.argv.map(shQuote).join(' ')}\n`;
+  const assignments = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`));
+  return `cd ${shellQuote(job.cwd)} || exit 126\nexec env -i ${assignments.join(' ')} ${job.argv.map(shellQuote).join(' ')}\n`;
 }

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { runCommand } from '../exec.js';
+import { stopwatch } from '../elapsed.js';
 import { buildExcerpt } from './build-log.js';
 import { runBuildPlan, type BuildPlan } from './build-plan.js';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
@@ -121,8 +122,7 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
 }
 
 async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number): Promise<BuildResult> {
-  const started = Date.now();
-  const seconds = () => Math.round((Date.now() - started) / 10) / 100;
+  const seconds = stopwatch();
   let log = '';
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync(skipWhenPresent)) {

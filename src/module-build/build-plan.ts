@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
+import { stopwatch } from '../elapsed.js';
+import { shellCommand, shellQuote } from '../shell-quote.js';
 
 export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
@@ -17,16 +19,6 @@ export interface BuildPlan {
   env: Record<string, string>;
   /** What the plan produces (a .ko or a program): absent after the plan ran means it failed. */
   output: string;
-}
-
-/** Quotes one word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-export function shellCommand(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(' ');
 }
 
 /** The plan as one POSIX shell script (`set -e`, each step on its own line). */
@@ -111,7 +103,7 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
   const every = (opts.progressEvery ?? 15) * 1000;
   const outcomes: StepOutcome[] = [];
   for (const step of plan.steps) {
-    const started = Date.now();
+    const elapsed = stopwatch();
     if (step.kind === 'write' && !opts.wrap) {
       try {
         mkdirSync(dirname(step.path), { recursive: true });
@@ -140,13 +132,13 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
       for (let i = lines.length - 1; i >= 0; i--) {
         const p = progressLine(lines[i]);
         if (p) {
-          opts.log(`  ${p} (${Math.round((Date.now() - started) / 1000)} s)`);
+          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
           lastProgress = Date.now();
           break;
         }
       }
     });
-    outcomes.push({ step, code: r.code, signal: r.signal, seconds: (Date.now() - started) / 1000 });
+    outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
       return {

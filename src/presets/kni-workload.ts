@@ -1,7 +1,7 @@
 // The reference workload of the KNI preset: the KNI example app (examples/kni, up to v22.07)
 // or, for trees without it (v22.11..v23.07), testpmd on net_kni ports. Pure.
 import type { WorkloadSettings } from '../settings/settings.js';
-import { shellQuote } from '../module-build/build-plan.js';
+import { shellQuote } from '../shell-quote.js';
 import type { KniApp } from './userspace-build.js';
 
 export interface PresetWorkload extends WorkloadSettings {

@@ -6,6 +6,7 @@ import type { DirCache } from '../github/dir-cache.js';
 import { labCacheKey } from '../lab/lab-cache-key.js';
 import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
 import { UsageError } from '../errors.js';
+import { stopwatch } from '../elapsed.js';
 
 export interface ExecResult {
   code: number | null;
@@ -64,14 +65,14 @@ export async function provisionLab(release: string, io: LabProvisionIo): Promise
     let restored = false;
     if (!io.cache.available) io.log('Actions cache: not available here; the lab is set up without it');
     else {
-      const t0 = performance.now();
+      const restoring = stopwatch();
       restored = await io.cache.restore(labDir, key);
-      io.log(restored ? `Actions cache: restored ${key} (${seconds(t0)} s)` : `Actions cache: no entry ${key}`);
+      io.log(restored ? `Actions cache: restored ${key} (${restoring().toFixed(1)} s)` : `Actions cache: no entry ${key}`);
     }
     const entry = parseJson<LabManifestEntry>(await runLabCli(io, 'setup', labDir, planned), 'lab setup');
     if (io.cache.available && !restored) {
-      const t0 = performance.now();
-      io.log((await io.cache.save(labDir, key)) ? `Actions cache: saved ${key} (${seconds(t0)} s)` : `Actions cache: ${key} not saved`);
+      const saving = stopwatch();
+      io.log((await io.cache.save(labDir, key)) ? `Actions cache: saved ${key} (${saving().toFixed(1)} s)` : `Actions cache: ${key} not saved`);
     }
     const ready = io.inspect(labDir, entry.release);
     if ('problem' in ready) throw new UsageError(`VM lab set-up finished but ${ready.problem}`);
@@ -88,10 +89,6 @@ async function runLabCli(io: LabProvisionIo, sub: 'plan' | 'setup', labDir: stri
   if (refusal) throw new UsageError(rootNeeded(io.who, refusal, labDir));
   const last = (r.stderr.trim().split('\n').at(-1) ?? '').replace(/^alloc-balance: /, '');
   throw new UsageError(`VM lab set-up failed (\`lab ${sub}\`, ${r.spawnError ?? `exit ${r.code}`}): ${last || 'no message'}`);
-}
-
-function seconds(since: number): string {
-  return ((performance.now() - since) / 1000).toFixed(1);
 }
 
 function parseJson<T>(text: string, what: string): T {

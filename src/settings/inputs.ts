@@ -26,7 +26,12 @@ const text = (def = ''): InputSpec => ({ kind: 'text', default: def });
 /** Workload cycles per side: the input's limit, and the kernel-side job's. */
 export const MAX_CYCLES = 1000;
 
+/** The signals a workload or background command may be stopped with: the input's and the kernel-side job's. */
 export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+export function isStopSignal(name: string): name is (typeof SIGNALS)[number] {
+  return (SIGNALS as readonly string[]).includes(name);
+}
 
 export const INPUTS = {
   mode: choice('full', ['full', 'collect', 'report']),

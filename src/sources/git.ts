@@ -1,6 +1,7 @@
 // One wrapper over the git command line: runs it, collects stdout and stderr, and turns a
 // failure into an error that shows the command and git's own message.
 import { execFile } from 'node:child_process';
+import { lastLines } from '../exec.js';
 
 export class GitError extends Error {
   constructor(
@@ -8,7 +9,7 @@ export class GitError extends Error {
     readonly code: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args.join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    super(`git ${args.join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${lastLines(stderr, 3, ' | ') || 'no message'}`);
     this.name = 'GitError';
   }
 }

@@ -1,18 +1,18 @@
 // Runs the bundled command line (built by scripts/build.mjs, as dist/cli.js) on real files.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { buildCli, ROOT } from './bundle.js';
 import { HELP } from '../../src/cli/help.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let CLI = '';
 let removeBundle = () => {};
 const DATA = join(ROOT, 'test', 'data');
 const data = (name: string) => join(DATA, name);
-let tmp = '';
+const tmp = useTempDir('alloc-balance-cli-');
 
 function cli(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, cwd: ROOT });
@@ -21,10 +21,8 @@ function cli(args: string[], input?: string) {
 
 beforeAll(() => {
   ({ cli: CLI, remove: removeBundle } = buildCli());
-  tmp = mkdtempSync(join(tmpdir(), 'alloc-balance-cli-'));
 }, 60_000);
 afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
   removeBundle();
 });
 

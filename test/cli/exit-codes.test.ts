@@ -2,17 +2,17 @@
 // 2 inconclusive, 64 bad input, 70 internal error), one error line in one style from every
 // command, and a comparison that never reads as passed when something was not measured.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult, RunReport } from '../../src/core/model.js';
 import { recordedReport } from '../report/recorded-report.js';
 import { buildCli, ROOT } from './bundle.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let CLI = '';
 let removeBundle = () => {};
-let tmp = '';
+const tmp = useTempDir('alloc-balance-cli-exit-');
 const data = (name: string) => join(ROOT, 'test', 'data', name);
 const NETDEV = 'alloc_netdev_mqs:free_netdev';
 
@@ -47,10 +47,8 @@ const statuses = (stdout: string) =>
 
 beforeAll(() => {
   ({ cli: CLI, remove: removeBundle } = buildCli());
-  tmp = mkdtempSync(join(tmpdir(), 'alloc-balance-cli-exit-'));
 }, 60_000);
 afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
   removeBundle();
 });
 

@@ -6,6 +6,7 @@ import { forEachLineRange } from '../../src/core/trace-source.js';
 import { leakRate, slope } from '../../src/core/leak-rate.js';
 import { checkAnalysis } from '../../src/core/analysis-check.js';
 import { fixture, analyzeText, NETDEV } from './helpers.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 describe('per_cpu stats', () => {
   it('adds overrun and dropped events over CPUs', () => {
@@ -58,32 +59,25 @@ describe('checkAnalysis', () => {
 });
 
 describe('analyzeTraces on a file larger than one read', () => {
+  const dir = useTempDir('alloc-balance-big-trace-');
   it('gives the same result as line-by-line analysis, CRLF line ends included', async () => {
     const { analyzeTraces } = await import('../../src/core/analyze-traces.js');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-big-trace-'));
-    try {
-      const lines: string[] = [];
-      for (let k = 0; k < 5000; k++) {
-        const ts = (1000 + k / 1000).toFixed(6);
-        if (k % 1000 === 0) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${k / 1000 + 1} start`);
-        lines.push(
-          `    kni worker-${k}     [00${k % 2}] .....  ${ts}: ${k % 3 === 2 ? 'free_netdev <-kni_dev_remove' : 'alloc_netdev_mqs <-kni_ioctl_create'}`,
-        );
-        if (k % 1000 === 999) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${(k + 1) / 1000} end`);
-      }
-      const text = lines.join('\r\n');
-      expect(text.length).toBeGreaterThan(3 * 65536);
-      const path = join(dir, 'big.trace');
-      writeFileSync(path, text);
-      const fromFile = await analyzeTraces({ traces: [path], pairs: [NETDEV] });
-      expect(fromFile).toEqual(analyzeText(lines.join('\n'), { pairs: [NETDEV] }));
-      expect(fromFile.cycles).toBe(5);
-      expect(fromFile.pairs[0]).toMatchObject({ allocs: 3334, frees: 1666 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const lines: string[] = [];
+    for (let k = 0; k < 5000; k++) {
+      const ts = (1000 + k / 1000).toFixed(6);
+      if (k % 1000 === 0) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${k / 1000 + 1} start`);
+      lines.push(`    kni worker-${k}     [00${k % 2}] .....  ${ts}: ${k % 3 === 2 ? 'free_netdev <-kni_dev_remove' : 'alloc_netdev_mqs <-kni_ioctl_create'}`);
+      if (k % 1000 === 999) lines.push(`           <...>-120     [000] .....  ${ts}: tracing_mark_write: alloc-balance cycle=${(k + 1) / 1000} end`);
     }
+    const text = lines.join('\r\n');
+    expect(text.length).toBeGreaterThan(3 * 65536);
+    const path = join(dir, 'big.trace');
+    writeFileSync(path, text);
+    const fromFile = await analyzeTraces({ traces: [path], pairs: [NETDEV] });
+    expect(fromFile).toEqual(analyzeText(lines.join('\n'), { pairs: [NETDEV] }));
+    expect(fromFile.cycles).toBe(5);
+    expect(fromFile.pairs[0]).toMatchObject({ allocs: 3334, frees: 1666 });
   });
 });

@@ -1,10 +1,9 @@
 // Verdict-bearing details of the analysis on real runs (test/data/recorded): kmalloc tracking
 // among the whole kernel's kmem events, lost buffer events and missed kretprobes, stacks without
 // the tracer's own frames, and the slabinfo cross-check narrowed to the objects' caches.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { compare } from '../../src/core/compare.js';
 import { deferredObject } from '../../src/core/trace-protocol.js';
@@ -15,10 +14,10 @@ import { kmallocCache } from '../../src/core/slab-caches.js';
 import { isTracingFrame } from '../../src/core/frames.js';
 import { UsageError } from '../../src/errors.js';
 import { NETDEV, analyzeText, recorded } from './helpers.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const KMEM = { alloc: 'kmalloc', free: 'kfree' };
-const tmp = mkdtempSync(join(tmpdir(), 'ab-trust-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = useTempDir('ab-trust-');
 
 function write(name: string, text: string): string {
   const path = join(tmp, name);

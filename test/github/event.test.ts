@@ -1,17 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readEventContext, resolveChange } from '../../src/github/event.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, eventPath, loadEvent, testClient } from '../support/github-env.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const BASE = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 const none = { baseRef: '', headRef: '', prNumber: null };
 
 const server = useGitHubServer();
+const scratch = useTempDir('alloc-balance-event-');
 
 describe('resolving what to compare', () => {
   it('pull_request from a branch of this repository', async () => {
@@ -144,13 +145,8 @@ describe('resolving what to compare', () => {
     });
     expect(ctx).toMatchObject({ eventName: 'push', sha: HEAD, repository: 'nic-lab/kni-driver' });
     expect(ctx.payload.after).toBe(HEAD);
-    const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-event-'));
-    try {
-      writeFileSync(join(dir, 'event.json'), '{ not json');
-      expect(() => readEventContext({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: join(dir, 'event.json') })).toThrow(/is not JSON/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    writeFileSync(join(scratch, 'event.json'), '{ not json');
+    expect(() => readEventContext({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: join(scratch, 'event.json') })).toThrow(/is not JSON/);
     expect(() => readEventContext({})).toThrow(/GITHUB_EVENT_NAME is not set/);
   });
 });

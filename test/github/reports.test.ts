@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ComparisonRow, RunReport, Verdict } from '../../src/core/model.js';
 import { resolveChange } from '../../src/github/event.js';
 import { expandGlob } from '../../src/github/glob.js';
@@ -9,6 +8,7 @@ import { resolveReportTarget } from '../../src/github/report-target.js';
 import { mergeReports, NoReportError, readReports, worstVerdict } from '../../src/github/reports.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, loadEvent, testClient } from '../support/github-env.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const HEAD = '4e7d2c9a1b0f8e3d6c5b4a39281706f5e4d3c2b1';
 const BASE = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';
@@ -72,8 +72,7 @@ function report(runner: string, verdict: Verdict, rows: ComparisonRow[], extra: 
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-reports-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('alloc-balance-reports-');
 
 function write(rel: string, value: unknown): string {
   const path = join(dir, rel);

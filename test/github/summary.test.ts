@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
@@ -8,13 +7,11 @@ import { stepSummaryFile } from '../support/github-env.js';
 import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
 import { decideVerdict } from '../../src/run/verdict.js';
 import { recordedReport } from '../report/recorded-report.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const summary = stepSummaryFile();
-const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-outputs-'));
-afterAll(() => {
-  summary.remove();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('alloc-balance-outputs-');
+afterAll(() => summary.remove());
 
 describe('job summary and outputs', () => {
   it('puts warnings above the table', async () => {

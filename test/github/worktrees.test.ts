@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeUnderTest } from '../../src/github/event.js';
 import { prepareWorktrees } from '../../src/sources/worktrees.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 // A bare "origin" with main (3 commits), a tag on the first, a PR branch, and a fork PR head that
 // exists only under refs/pull/7/head, as GitHub keeps it; then a depth-1 clone of main.
-const root = mkdtempSync(join(tmpdir(), 'alloc-balance-git-'));
+const root = useTempDir('alloc-balance-git-');
 const origin = join(root, 'origin.git');
 const seed = join(root, 'seed');
 const clone = join(root, 'clone');
@@ -52,7 +52,6 @@ beforeAll(() => {
   // the strictest a server can be.
   git(clone, 'config', 'protocol.version', '0');
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function change(base: { ref: string; sha: string }, head: { ref: string; sha: string }, prNumber: number | null = null): ChangeUnderTest {
   return { event: 'pull_request', action: 'opened', repository: 'nic-lab/kni-driver', base, head, prNumber, isFork: false, headRepo: 'nic-lab/kni-driver' };

@@ -1,21 +1,17 @@
 // The undo log and `target cleanup` on real files and real processes (no kernel needed), and
 // the run lock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cleanupFromState } from '../../src/kernel-side/cleanup-state.js';
 import { acquireLock, LockBusyError, releaseLock } from '../../src/kernel-side/lock.js';
 import { groupAlive } from '../../src/kernel-side/process-group.js';
 import { machineUndo } from '../../src/kernel-side/undo-executor.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'ab-undo-test-'));
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('ab-undo-test-');
 
 /** A detached `sleep` in its own process group, like a workload. */
 function detachedSleep(): number {

@@ -1,21 +1,17 @@
 // Workload cycles with real processes (no kernel needed): readiness by pattern, command and
 // delay; not-ready when it exits or times out; the whole process group stopped, SIGKILL after
 // the grace time; an abort during the hold.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TargetWorkload } from '../../src/kernel-side/job.js';
 import { groupAlive, listProcesses } from '../../src/kernel-side/process-group.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
 import { lastWords, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
 import { RunAborted } from '../../src/kernel-side/abortable.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'ab-workload-test-'));
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('ab-workload-test-');
 
 function workload(over: Partial<TargetWorkload>): TargetWorkload {
   return {

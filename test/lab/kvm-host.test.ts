@@ -1,14 +1,14 @@
 // The udev change as it is run: each command through sudo -n, the rule on tee's standard input,
 // the first failing command named with its error. A stand-in sudo on PATH records the calls, so
 // nothing on this machine changes.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 import { KVM_UDEV_RULE, KVM_UDEV_RULE_FILE } from '../../src/lab/kvm-access.js';
 import { hostKvmIo } from '../../src/lab/kvm-host.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-kvm-'));
+const dir = useTempDir('alloc-balance-kvm-');
 const calls = join(dir, 'calls');
 const input = join(dir, 'input');
 const path = process.env.PATH;
@@ -17,7 +17,6 @@ afterEach(() => {
   rmSync(calls, { force: true });
   rmSync(input, { force: true });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A sudo that records its arguments and tee's input, and fails on `failOn` with a udevadm-like error. */
 function fakeSudo(failOn = ''): void {

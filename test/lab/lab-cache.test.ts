@@ -1,14 +1,14 @@
 // The lab's Actions cache adapter (@actions/cache) against a cache service on 127.0.0.1 that
 // speaks the routes @actions/cache uses on github.com: a real tar, a real upload and download.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-lab-cache-');
 let server: CacheServer;
 const saved: Record<string, string | undefined> = {};
 
@@ -21,7 +21,6 @@ function setEnv(vars: Record<string, string | undefined>) {
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'ab-lab-cache-'));
   server = await startCacheServer(join(work, 'service'));
 });
 
@@ -35,7 +34,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function useServer(name: string) {

@@ -1,17 +1,16 @@
 // `lab plan` (the release a set-up would prepare, after installing the packages) and a set-up
 // through sudo handing the lab to the calling user: setupLab/planLab over a recorded apt.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { CommandRunner } from '../../src/lab/command.js';
 import { initFingerprint } from '../../src/lab/guest-scripts.js';
 import type { Platform } from '../../src/lab/platform.js';
 import { planLab, setupLab } from '../../src/lab/setup.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const DEBIAN: Platform = { distro: 'debian', headersMeta: 'linux-headers-amd64', flavour: '-amd64' };
-const scratch = mkdtempSync(join(tmpdir(), 'ab-setup-plan-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-setup-plan-');
 
 /** dpkg/apt as a machine with `installed` packages and `images` apt can download; records each call. */
 function apt(installed: string[], images: string[]) {

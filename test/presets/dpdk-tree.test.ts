@@ -1,14 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectDpdkTree, legacyMakeSources, LEGACY_DEFAULT_CONFIG, requireKni } from '../../src/presets/dpdk-tree.js';
 import { compareDpdkVersions, parseDpdkVersion, versionFromMesonBuild, versionFromRteVersionHeader } from '../../src/presets/dpdk-version.js';
 import { UsageError } from '../../src/errors.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
-const scratch = mkdtempSync(join(tmpdir(), 'ab-dpdk-tree-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-dpdk-tree-');
 
 /** A tree made of the given files (path -> content; a path ending in / is an empty dir). */
 function tree(name: string, files: Record<string, string>): string {

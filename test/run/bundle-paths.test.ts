@@ -1,14 +1,13 @@
 // The action's own files from wherever its code runs: the bundle in dist/, a private bundle beside
 // it (the tests'), or the TypeScript sources (@github/local-action).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cliPath, packageRoot } from '../../src/bundle-paths.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const scratch = mkdtempSync(join(tmpdir(), 'ab-bundle-paths-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-bundle-paths-');
 
 describe('bundle paths', () => {
   test('from the sources and from dist/: the package root, and dist/cli.js', () => {

@@ -1,8 +1,7 @@
 // The PR comment of a run: the same text in full mode and in report mode (the fork-safe flow),
 // with the canary line, the failed side's log excerpt (no terminal control characters), the
 // outstanding objects, and one line of commits, kernel, target, runner and run.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccelUsed, RunReport } from '../../src/core/model.js';
@@ -18,15 +17,13 @@ import { applyCanary } from '../../src/run/canary.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventPath, loadEvent, stepSummaryFile } from '../support/github-env.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const CONSOLE = readFileSync(join(import.meta.dirname, '..', 'lab', 'data', 'oops-insmod.console.txt'), 'utf8');
 const TOKEN = 'ghs_test0000000000000000000000000000000';
-const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-comment-'));
+const dir = useTempDir('alloc-balance-comment-');
 const summary = stepSummaryFile();
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  summary.remove();
-});
+afterAll(() => summary.remove());
 
 const server = useGitHubServer();
 

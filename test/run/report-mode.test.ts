@@ -2,7 +2,6 @@
 // lands on the commit the collect run tested, completes one that is already waiting there, and is
 // completed even when the collect run left no report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
@@ -12,23 +11,21 @@ import { parseSettings } from '../../src/settings/settings.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventPath, loadEvent, stepSummaryFile, testClient } from '../support/github-env.js';
 import { HEAD_SHA, recordedReport } from '../report/recorded-report.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const TOKEN = 'ghs_test0000000000000000000000000000000';
 const REPO = { owner: 'nic-lab', repo: 'kni-driver' };
 const RUN_ID = '14120386231';
 const COLLECT_RUN = 13800000002; // workflow_run_fork's workflow_run.id
 const summary = stepSummaryFile();
+const scratch = useTempDir('alloc-balance-report-mode-');
 let dir = '';
-afterAll(() => {
-  summary.remove();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => summary.remove());
 
 const server = useGitHubServer();
 
 beforeEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = mkdtempSync(join(tmpdir(), 'alloc-balance-report-mode-'));
+  dir = mkdtempSync(join(scratch, 'case-'));
   summary.reset();
   server.state.pulls.set('nic-lab/kni-driver#57', loadEvent('pull_request_fork').pull_request);
 });

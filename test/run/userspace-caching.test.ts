@@ -1,19 +1,18 @@
 // The DPDK user-space build in the Actions cache, against a cache service on 127.0.0.1 that speaks
 // the routes @actions/cache uses: built on one run and saved, restored on the next, never saved twice.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
 import { UserspaceCaching } from '../../src/run/userspace-caching.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-userspace-cache-');
 let server: CacheServer;
 const before: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'ab-userspace-cache-'));
   server = await startCacheServer(join(work, 'service'));
   const env = { ...server.env, RUNNER_TEMP: join(work, 'runner-temp'), GITHUB_WORKSPACE: join(work, 'workspace'), ACTIONS_CACHE_URL: undefined };
   mkdirSync(env.RUNNER_TEMP, { recursive: true });
@@ -31,7 +30,6 @@ afterAll(async () => {
     else process.env[k] = v;
   }
   await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const build = (root: string) => {

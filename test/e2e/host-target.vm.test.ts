@@ -8,7 +8,7 @@
 // is what must stay confined.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
@@ -228,7 +228,7 @@ exit 0
     const script = join(work, 'scenarios.sh');
     writeFileSync(script, `${[full, term, kill, hostile].map((x) => `timeout 420 /bin/sh '${x.script}'`).join('\n')}\nexit 0\n`);
     // The guest plays the runner: it sees the action's bundle, node and the state checker, besides `work`.
-    const tool = [join(ROOT, 'dist'), installPrefix(NODE24), join(ROOT, 'test/kernel-side/guest')];
+    const tool = [dirname(hostile.p.argv[0]), installPrefix(NODE24), join(ROOT, 'test/kernel-side/guest')];
     guest = await runInGuest(
       kernel,
       { argv: ['/bin/sh', script], cwd: repo.dir, outDir: work, shares: tool, timeoutSeconds: 1300 },

@@ -1,0 +1,31 @@
+// Stopping a workload's process group with real processes: the stop signal, SIGKILL after the grace time.
+import { spawn } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { stopwatch } from '../../src/elapsed.js';
+import { groupAlive, groupMembers, stopGroup } from '../../src/kernel-side/process-group.js';
+
+/** A shell leading its own group; returns once its `sleep` runs (a signal before the exec would be lost). */
+async function group(script: string): Promise<number> {
+  const child = spawn('sh', ['-c', `${script}\nwait`], { detached: true, stdio: 'ignore' });
+  const pgid = child.pid!;
+  while (!groupMembers(pgid).some((p) => p.comm === 'sleep')) await new Promise((r) => setTimeout(r, 20));
+  return pgid;
+}
+
+describe('stopGroup', () => {
+  test('a group that obeys the stop signal is gone without SIGKILL', async () => {
+    const pgid = await group(`trap 'exit 0' TERM; sleep 30 &`);
+    const elapsed = stopwatch();
+    expect(await stopGroup(pgid, 'SIGTERM', 5)).toEqual({ killed: false });
+    expect(groupAlive(pgid)).toBe(false);
+    expect(elapsed()).toBeLessThan(4);
+  });
+
+  test('a group that ignores it, children included, is SIGKILLed after the grace time', async () => {
+    const pgid = await group(`trap '' TERM; sh -c "trap '' TERM; sleep 30" &`);
+    const elapsed = stopwatch();
+    expect(await stopGroup(pgid, 'SIGTERM', 0.5)).toEqual({ killed: true });
+    expect(groupAlive(pgid)).toBe(false);
+    expect(elapsed()).toBeGreaterThanOrEqual(0.5);
+  });
+});
