@@ -154,6 +154,11 @@ export async function measure(
 /** The base's entry in the Actions cache: keyed by the base, the kernel, the measurement's settings and this action. */
 function baseCaching(settings: Settings, io: PipelineIo, runner: TargetRunner, baseSha: string): BaseCaching | undefined {
   if (!io.cache) return undefined;
+  if (!io.cache.available) {
+    // Said here, before the vm-folders are read for a key nothing would use.
+    io.log('base cache: the Actions cache is not available here; the base side runs');
+    return undefined;
+  }
   const folders = settings.target === 'vm' ? settings.vm.folders.map((f) => resolve(io.workspace, f)) : [];
   const key = baseCacheKey(settings, {
     baseSha,
