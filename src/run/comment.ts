@@ -42,6 +42,17 @@ export function accelLine(report: RunReport): string {
   return escapeCell(`base ${texts[0]}, PR ${texts[1]}`);
 }
 
+/** A base from the Actions cache: which run measured it. */
+function cachedBaseText(cached: RunReport['base']['cached']): string {
+  if (!cached) return '';
+  const run = cached.runUrl
+    ? `[run ${escapeCell(cached.runId || 'earlier')}](${cached.runUrl})`
+    : cached.runId
+      ? `run ${escapeCell(cached.runId)}`
+      : 'an earlier run';
+  return `base from the Actions cache (measured by ${run})`;
+}
+
 /** Commits, kernel, target (and its accelerator), runner and the run: what a reader needs to reproduce or find the logs. */
 export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serverUrl' | 'runUrl'>): string {
   const serverUrl = opts.serverUrl || DEFAULT_SERVER_URL;
@@ -52,6 +63,7 @@ export function contextLine(report: RunReport, opts: Pick<CommentOptions, 'serve
     `target ${report.runner.target}`,
     accelLine(report),
     `runner ${escapeCell(report.runner.name)}`,
+    cachedBaseText(report.base.cached),
   ].filter((part) => part !== '');
   if (opts.runUrl) parts.push(`[workflow run](${opts.runUrl})`);
   return parts.join(' · ');

@@ -141,7 +141,7 @@ export class VmTargetRunner implements TargetRunner {
       if (r.removedFromOut.length > 0) {
         this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(', ')}`);
       }
-      const timings = { boot: r.seconds.boot, vm: r.seconds.total };
+      const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
       if (r.kernelPanic) {
         return {
           exitCode: r.exitCode,

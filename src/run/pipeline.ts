@@ -2,7 +2,7 @@
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
 import { applyChangedCode } from '../core/changed-code.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { availableParallelism, freemem, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
 import { compare, prLeakedPerCycle } from '../core/compare.js';
@@ -21,6 +21,10 @@ import type { Settings } from '../settings/settings.js';
 import { runSide, type SideContext, type SideSource } from './side.js';
 import { sidePlan, tracingPlan } from './side-plan.js';
 import { UserspaceCaching } from './userspace-caching.js';
+import { sideConcurrency } from './side-concurrency.js';
+import { BaseCaching, actionFingerprint, foldersDigest } from './base-caching.js';
+import { baseCacheKey } from './base-cache-key.js';
+import pkg from '../../package.json' with { type: 'json' };
 import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
@@ -67,22 +71,50 @@ function runId(): string {
   return `${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12);
 }
 
-/** Runs base then PR with the same runner and settings: the only difference is the tree. */
+/** What measure() needs of the job's I/O. */
+export type MeasureIo = Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & {
+  onUndoFile?: (file: string) => void;
+  baseCache?: BaseCaching;
+  /** This runner's cores and free memory (default: this machine's), for running the sides at once. */
+  machine?: { cores: number; freeMemoryMb: number };
+};
+
+function thisMachine(): { cores: number; freeMemoryMb: number } {
+  return { cores: availableParallelism(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
+}
+
+/** Runs base and PR with the same runner and settings (the only difference is the tree): one after the other, or at once where the runner holds two VMs. */
 export async function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
-  io: Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & { onUndoFile?: (file: string) => void },
+  io: MeasureIo,
   outDir: string,
   preset: PresetExpansion | null = null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
-  const sides: Record<'base' | 'pr', SideRun> = {} as Record<'base' | 'pr', SideRun>;
   const userspace = new UserspaceCaching(io.cache, io.log);
-  let baseModule: string | undefined;
-  for (const source of [sources.base, sources.pr]) {
+  const cachedBase = io.baseCache ? await io.baseCache.restore(sources.base) : null;
+  const toRun = cachedBase ? [sources.pr] : [sources.base, sources.pr];
+  const concurrency = sideConcurrency({
+    target: settings.target,
+    sidesToRun: toRun.length,
+    preset: preset !== null,
+    ...(io.machine ?? thisMachine()),
+    vm: settings.vm,
+  });
+  io.log(concurrency.why);
+
+  // The PR side compares its build with the base's to find the functions the PR changed; the sides
+  // may run at once, so the base's .ko comes as a promise (undefined when the base built none).
+  let baseBuilt: (ko: string | undefined) => void = () => {};
+  const baseModule = new Promise<string | undefined>((resolveKo) => {
+    baseBuilt = resolveKo;
+  });
+
+  const runOne = async (source: SideSource, grouped: boolean): Promise<SideRun> => {
     if (io.signal?.aborted) {
-      sides[source.side] = {
+      return {
         side: source.side,
         ref: source.ref,
         sha: source.sha,
@@ -90,7 +122,6 @@ export async function measure(
         reason: 'the run was cancelled before this side started',
         timings: {},
       };
-      continue;
     }
     const prepared = preset?.prepare(source.dir, source.side, join(outDir, 'work'));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
@@ -106,15 +137,59 @@ export async function measure(
       log: io.log,
       onUndoFile: io.onUndoFile,
       onTempDir: io.onTempDir,
-      ...(source.side === 'base' ? { onBuilt: (ko: string) => (baseModule = ko) } : baseModule ? { changedFrom: baseModule } : {}),
+      ...(source.side === 'base' ? { onBuilt: (ko: string) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }),
     };
-    sides[source.side] = await io.group(`${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`, () => runSide(source, ctx));
+    const title = `${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`;
+    const s = await (grouped ? io.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
+      if (source.side === 'base') baseBuilt(undefined);
+    });
     if (prepared) await userspace.saveBuilt(prepared.userspace);
-    const s = sides[source.side];
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
+    // Saved before the PR side starts when the sides take turns; at once, the PR's code is in its own VM.
+    if (source.side === 'base' && io.baseCache && !io.signal?.aborted) await io.baseCache.save(s);
+    return s;
+  };
+
+  const sides: Partial<Record<'base' | 'pr', SideRun>> = cachedBase ? { base: cachedBase } : {};
+  if (concurrency.atOnce) {
+    // One log group for both: the lines of each side carry its name.
+    const both = await io.group(`Base and PR at once (${toRun.map((s) => s.sha.slice(0, 12) || s.ref).join(', ')})`, () =>
+      Promise.all(toRun.map((source) => runOne(source, false))),
+    );
+    for (const s of both) sides[s.side] = s;
+  } else {
+    for (const source of toRun) sides[source.side] = await runOne(source, true);
   }
-  const comparison = applyChangedCode(decideVerdict(sides.base, sides.pr, settings.failOn, compare), sides.pr.changed, settings.requireChangedCode);
-  return { base: sides.base, pr: sides.pr, comparison };
+  const base = sides.base as SideRun;
+  const pr = sides.pr as SideRun;
+  const comparison = applyChangedCode(decideVerdict(base, pr, settings.failOn, compare), pr.changed, settings.requireChangedCode);
+  return { base, pr, comparison };
+}
+
+/** The base's entry in the Actions cache: keyed by the base, the kernel, the measurement's settings and this action. */
+function baseCaching(settings: Settings, io: Omit<PipelineIo, 'warn'>, runner: TargetRunner, baseSha: string): BaseCaching | undefined {
+  if (!io.cache) return undefined;
+  if (settings.requireChangedCode) {
+    // The changed functions are found by comparing the PR's build with the base's, which a cached base does not have.
+    io.log('base cache: not used with require-changed-code (the base must be built to find the changed functions)');
+    return undefined;
+  }
+  if (!io.cache.available) {
+    // Said here, before the vm-folders are read for a key nothing would use.
+    io.log('base cache: the Actions cache is not available here; the base side runs');
+    return undefined;
+  }
+  const folders = settings.target === 'vm' ? settings.vm.folders.map((f) => resolve(io.workspace, f)) : [];
+  const key = baseCacheKey(settings, {
+    baseSha,
+    kernel: runner.kernel.release,
+    actionVersion: actionFingerprint(pkg.version, io.cliPath),
+    foldersDigest: foldersDigest(folders),
+    machine: settings.target === 'host' ? runnerName(io.env) : '',
+  });
+  // The same path on every runner: the Actions cache's version covers the paths an entry was saved from.
+  const dir = join(tmpdir(), 'alloc-balance-base-cache', key);
+  return new BaseCaching(io.cache, key, dir, { runId: io.env.GITHUB_RUN_ID ?? '', runUrl: runUrl(io.env) }, io.log);
 }
 
 export function buildReport(
@@ -208,6 +283,7 @@ export async function checkChange(
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
+  const baseCache = settings.baseCache && io.cache ? baseCaching(settings, io, runner, trees.baseSha) : undefined;
   let measured;
   let canary;
   try {
@@ -220,7 +296,7 @@ export async function checkChange(
         pr: { side: 'pr', ref: change.head.ref, sha: trees.headSha, dir: trees.head },
       },
       runner,
-      measureIo,
+      { ...measureIo, baseCache },
       outDir,
       preset,
     );

@@ -73,6 +73,7 @@ export const INPUTS = {
   canary: flag(false),
   'error-paths': choice('auto', ['auto', 'off']),
   'require-changed-code': flag(false),
+  'base-cache': flag(true),
   'dpdk-portmask': text(),
   'dpdk-build': choice('auto', ['auto', 'meson', 'kbuild']),
   'kni-kthread-mode': choice('single', ['single', 'multiple']),

@@ -85,6 +85,8 @@ export interface Settings {
   errorPaths: 'auto' | 'off';
   /** A changed module function that never ran makes a pass inconclusive. */
   requireChangedCode: boolean;
+  /** Reuse the base side's result from the Actions cache (and save a clean one). */
+  baseCache: boolean;
 }
 
 export type { InputReader } from './inputs.js';
@@ -190,6 +192,7 @@ export function parseSettings(read: InputReader): Settings {
     canary: readBool(read, 'canary'),
     errorPaths: readChoice(read, 'error-paths'),
     requireChangedCode: readBool(read, 'require-changed-code'),
+    baseCache: readBool(read, 'base-cache'),
   };
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');

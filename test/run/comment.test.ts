@@ -79,6 +79,20 @@ describe('the comment of one report', () => {
     );
   });
 
+  it('says when the base came from the Actions cache and which run measured it', async () => {
+    const url = 'https://github.com/nic-lab/kni-driver/actions/runs/14120380000';
+    const cached = { key: 'alloc-balance-base-v1-6.1.0-57-amd64-9f2c1e0b7d4a-0123', runId: '14120380000', runUrl: url, savedAt: '2026-12-06T13:00:00.000Z' };
+    const report = await recordedReport({ base: { cached } });
+    const line = contextLine({ ...report, change: undefined }, {});
+    expect(line).toBe(
+      `base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1 · base from the Actions cache (measured by [run 14120380000](${url}))`,
+    );
+    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(`base from the Actions cache (measured by [run 14120380000](${url}))`);
+    const local = await recordedReport({ base: { cached: { ...cached, runId: '', runUrl: null } } });
+    expect(contextLine(local, {})).toContain(' · base from the Actions cache (measured by an earlier run)');
+    expect(contextLine(await recordedReport(), {})).not.toContain('Actions cache');
+  });
+
   it('names the accelerator the VMs ran under after the target; reports without it (older, target host) leave it out', async () => {
     const tcg: AccelUsed = { kind: 'tcg', why: 'the CPU offers no vmx/svm (nested virtualization off)' };
     const kvm: AccelUsed = { kind: 'kvm', why: '/dev/kvm read-write, CPU with vmx' };
