@@ -125,9 +125,9 @@ export function evaluate(source: string, ctx: ExpressionContext): Value {
     if (t.text === 'true' || t.text === 'false') return t.text === 'true';
     if (t.text === 'null') return null;
     if (peek()?.text === '(') {
+      if (!STATUS_FUNCTIONS.includes(t.text)) throw new ExpressionError(`the emulation cannot evaluate the function ${t.text}() in \${{ ${source} }}`);
       take('(');
       take(')');
-      if (!STATUS_FUNCTIONS.includes(t.text)) throw new ExpressionError(`the emulation cannot evaluate the function ${t.text}() in \${{ ${source} }}`);
       if (t.text === 'always') return true;
       return ctx.status === t.text;
     }

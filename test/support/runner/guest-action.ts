@@ -6,10 +6,11 @@
 // through files in the shared folder to the GitHub server in this process.
 // One VM per step: the post step runs in the same VM right after the main step, not at the job's
 // end (the only difference to the runner's order; the steps between do not touch what it undoes).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LabKernel } from '../../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../../src/lab/run-in-guest.js';
+import { installPrefix } from '../../../src/sandbox/system-view.js';
 
 const RELAY_PORT = 18_080;
 
@@ -73,6 +74,8 @@ export interface GuestActionCall {
   /** A folder of its own for this step, inside `shared`. */
   dir: string;
   workspace: string;
+  /** Host folders the VM shows read-only besides the system and `shared` (the repository the workspace fetches from). */
+  shares: string[];
   env: Record<string, string>;
   stateFile: string;
   apiUrl: string;
@@ -84,10 +87,12 @@ export interface GuestActionResult {
   postCode: number | null;
   log: string;
   postLog: string;
-  vm: { exitCode: number | null; timedOut: boolean; kernelPanic: boolean; console: string; seconds: number };
+  vm: { exitCode: number | null; timedOut: boolean; kernelPanic: boolean; console: string; shared: string[]; seconds: number };
 }
 
 export async function runActionInGuest(c: GuestActionCall): Promise<GuestActionResult> {
+  // The VM sees node's install folder, not the links that lead to it.
+  c = { ...c, node: realpathSync(c.node) };
   const relay = join(c.dir, 'relay');
   mkdirSync(relay, { recursive: true });
   writeFileSync(join(c.dir, 'relay.mjs'), GUEST_RELAY);
@@ -110,7 +115,7 @@ process.exitCode = spawnSync(process.execPath, [${JSON.stringify(c.bundle.post)}
     `ip link set lo up
 ${sh(c.node)} ${sh(join(c.dir, 'relay.mjs'))} ${sh(relay)} ${RELAY_PORT} > ${sh(join(c.dir, 'relay.log'))} 2>&1 &
 relay=$!
-i=0; while [ ! -e ${sh(join(relay, 'listening'))} ]; do i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.1; done
+i=0; while [ ! -e ${sh(join(relay, 'listening'))} ]; do i=$((i + 1)); [ $i -gt 600 ] && echo 'the GitHub relay did not start' > ${sh(join(c.dir, 'main.log'))} && exit 0; sleep 0.1; done
 cd ${sh(c.workspace)}
 ${envLine} ${sh(c.node)} ${sh(c.bundle.index)} > ${sh(join(c.dir, 'main.log'))} 2>&1; echo $? > ${sh(join(c.dir, 'main.code'))}
 ${envLine} ${sh(c.node)} ${sh(join(c.dir, 'post.mjs'))} > ${sh(join(c.dir, 'post.log'))} 2>&1; echo $? > ${sh(join(c.dir, 'post.code'))}
@@ -122,9 +127,11 @@ exit 0
   const start = Date.now();
   let vm: Awaited<ReturnType<typeof runInGuest>>;
   try {
+    // The tool (node and the bundle) is shown to the VM as the runner's own files are.
+    const shares = [dirname(c.bundle.index), installPrefix(c.node), ...c.shares];
     vm = await runInGuest(
       c.kernel,
-      { argv: ['/bin/sh', script], cwd: c.workspace, outDir: c.shared, timeoutSeconds: c.timeoutSeconds },
+      { argv: ['/bin/sh', script], cwd: c.workspace, outDir: c.shared, shares, timeoutSeconds: c.timeoutSeconds },
       { bootTimeoutSeconds: 180 },
     );
   } finally {
@@ -135,8 +142,15 @@ exit 0
   return {
     mainCode: code('main.code'),
     postCode: code('post.code'),
-    log: read('main.log'),
+    log: read('main.log') + (read('relay.log') ? `\n[GitHub relay]\n${read('relay.log')}` : ''),
     postLog: read('post.log'),
-    vm: { exitCode: vm.exitCode, timedOut: vm.timedOut, kernelPanic: vm.kernelPanic, console: vm.console.slice(-3000), seconds: (Date.now() - start) / 1000 },
+    vm: {
+      exitCode: vm.exitCode,
+      timedOut: vm.timedOut,
+      kernelPanic: vm.kernelPanic,
+      console: vm.console.slice(-3000),
+      shared: vm.shared,
+      seconds: (Date.now() - start) / 1000,
+    },
   };
 }

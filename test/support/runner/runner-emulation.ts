@@ -476,6 +476,7 @@ export class RunnerEmulation {
         shared: this.setup.work,
         dir: stepDir,
         workspace,
+        shares: [this.setup.fixtureRepo],
         env: stepEnv,
         stateFile: stepEnv.GITHUB_STATE,
         apiUrl: this.setup.apiUrl,
