@@ -27,6 +27,18 @@ function commonAncestor(paths: string[]): string {
   return first.slice(0, n).join(sep) || sep;
 }
 
+/** Runs `f` without the ::debug:: workflow commands @actions/glob prints to this process's stdout. */
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    String(chunk).startsWith('::debug::') ? true : (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
 export async function uploadArtifact(workspace: string, runArtifacts: string, given: Record<string, string>): Promise<string> {
   checkInputs('actions/upload-artifact', given, UPLOAD_INPUTS);
   const name = given.name || 'artifact';
@@ -42,12 +54,11 @@ export async function uploadArtifact(workspace: string, runArtifacts: string, gi
     .filter((l) => l !== '')
     .map((l) => (l.startsWith('!') ? `!${resolve(workspace, l.slice(1))}` : isAbsolute(l) ? l : resolve(workspace, l)))
     .join('\n');
-  const globber = await glob.create(patterns, {
-    implicitDescendants: true,
-    matchDirectories: false,
-    excludeHiddenFiles: given['include-hidden-files'] !== 'true',
+  const { globber, matched } = await quietly(async () => {
+    const g = await glob.create(patterns, { implicitDescendants: true, matchDirectories: false, excludeHiddenFiles: given['include-hidden-files'] !== 'true' });
+    return { globber: g, matched: await g.glob() };
   });
-  const files = (await globber.glob()).filter((f) => statSync(f).isFile());
+  const files = matched.filter((f) => statSync(f).isFile());
   if (files.length === 0) {
     const how = given['if-no-files-found'] ?? 'warn';
     if (how === 'error') throw new Error(`actions/upload-artifact: No files were found with the provided path: ${given.path}. No artifacts will be uploaded.`);
