@@ -13,8 +13,8 @@ const KERNEL = [
   'test/kernel-side/build.test.ts',
   'test/kernel-side/runner-vm.test.ts',
 ];
-/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
-const REAL_DPDK = ['test/e2e/dpdk-debian-vm.test.ts'];
+/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone, one file at a time. */
+const REAL_DPDK = ['test/e2e/dpdk-debian-vm.test.ts', 'test/e2e/documented-dpdk-workflow.test.ts'];
 
 export default defineConfig({
   test: {
@@ -26,7 +26,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: KERNEL, testTimeout: 60_000 } },
       { extends: true, test: { name: 'kernel', include: KERNEL, exclude: REAL_DPDK } },
-      { extends: true, test: { name: 'real-dpdk', include: REAL_DPDK, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'real-dpdk', include: REAL_DPDK, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
