@@ -6,8 +6,8 @@ import { defineConfig } from 'vitest/config';
  * (test/test-names.test.ts fails on a test under test/e2e, or named `-vm`, that breaks this rule).
  */
 const KERNEL = ['test/**/*.vm.test.ts'];
-/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
-const REAL_DPDK = ['test/e2e/dpdk-debian.vm.test.ts'];
+/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone, one file at a time. */
+const REAL_DPDK = ['test/e2e/dpdk-debian.vm.test.ts', 'test/e2e/documented-dpdk-workflow.vm.test.ts'];
 
 export default defineConfig({
   test: {
@@ -19,7 +19,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...KERNEL, 'test/e2e/**'], testTimeout: 60_000 } },
       { extends: true, test: { name: 'kernel', include: KERNEL, exclude: REAL_DPDK } },
-      { extends: true, test: { name: 'real-dpdk', include: REAL_DPDK, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'real-dpdk', include: REAL_DPDK, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

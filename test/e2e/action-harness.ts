@@ -112,6 +112,12 @@ export function assertActionReady(): void {
   bundleDir = dir;
 }
 
+/** The bundle's main and post entry points (bundled on first use). */
+export function actionBundle(): { index: string; post: string } {
+  assertActionReady();
+  return { index: join(bundleDir, 'index.js'), post: join(bundleDir, 'post.js') };
+}
+
 // Test files import this module while vitest collects them: the hook belongs to each such file.
 afterAll(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
