@@ -18,7 +18,7 @@ import { yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { RunnerEmulation } from '../support/runner/runner-emulation.js';
 import { ROOT, assertActionReady } from './action-harness.js';
 
-const DPDK_BLOCK = 'README.md › A minimal workflow #2';
+const DPDK_BLOCK = 'README.md › Add it #2';
 const REPO = 'nic-lab/kni-driver';
 const DEBIAN_RELEASE: KniRelease = {
   file: 'kernel/linux/kni/kni_misc.c',
@@ -49,7 +49,7 @@ afterAll(async () => {
 /** The README's minimal workflow with the preset step in place of its alloc-balance step: the block is written for that place. */
 function presetWorkflow(): string {
   const blocks = yamlBlocks(ROOT, 'README.md');
-  const minimal = blocks.find((b) => b.key === 'README.md › A minimal workflow');
+  const minimal = blocks.find((b) => b.key === 'README.md › Add it');
   const preset = blocks.find((b) => b.key === DPDK_BLOCK);
   if (!minimal || !preset) throw new Error(`README.md lacks ${minimal ? DPDK_BLOCK : 'its minimal workflow'}`);
   const step = /^ {6}- uses: <owner>\/alloc-balance@v1\n(?: {8}.*\n)+/m;
