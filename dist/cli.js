@@ -86,7 +86,8 @@ var init_package = __esm({
         "test:unit": "vitest run --project unit",
         lint: "biome ci",
         format: "biome format --write && biome lint --write",
-        "release-check": "node scripts/release-check.mjs"
+        "release-check": "node scripts/release-check.mjs",
+        docs: "node scripts/inputs-table.mjs"
       },
       devDependencies: {
         "@action-validator/core": "^0.6.0",
@@ -38293,8 +38294,12 @@ var init_changed_code2 = __esm({
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
 import { existsSync as existsSync23, mkdirSync as mkdirSync11, realpathSync as realpathSync4 } from "node:fs";
+function namespaces(launcher) {
+  if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
+  return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
+}
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
-  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
+  const args = [...namespaces(launcher), "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
   for (const l of view.links) args.push("--symlink", l.target, l.path);
   for (const e of view.etc) args.push("--ro-bind", e, e);

@@ -21582,12 +21582,12 @@ var require_common = __commonJS({
         newDebug.log = this.log;
         return newDebug;
       }
-      function enable2(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
+      function enable2(namespaces2) {
+        createDebug.save(namespaces2);
+        createDebug.namespaces = namespaces2;
         createDebug.names = [];
         createDebug.skips = [];
-        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        const split = (typeof namespaces2 === "string" ? namespaces2 : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
         for (const ns of split) {
           if (ns[0] === "-") {
             createDebug.skips.push(ns.slice(1));
@@ -21625,12 +21625,12 @@ var require_common = __commonJS({
         return templateIndex === template.length;
       }
       function disable2() {
-        const namespaces = [
+        const namespaces2 = [
           ...createDebug.names,
           ...createDebug.skips.map((namespace) => "-" + namespace)
         ].join(",");
         createDebug.enable("");
-        return namespaces;
+        return namespaces2;
       }
       function enabled2(name) {
         for (const skip of createDebug.skips) {
@@ -21792,10 +21792,10 @@ var require_browser = __commonJS({
     }
     exports2.log = console.debug || console.log || (() => {
     });
-    function save(namespaces) {
+    function save(namespaces2) {
       try {
-        if (namespaces) {
-          exports2.storage.setItem("debug", namespaces);
+        if (namespaces2) {
+          exports2.storage.setItem("debug", namespaces2);
         } else {
           exports2.storage.removeItem("debug");
         }
@@ -21975,9 +21975,9 @@ var require_node = __commonJS({
     function log2(...args) {
       return process.stderr.write(util5.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
     }
-    function save(namespaces) {
-      if (namespaces) {
-        process.env.DEBUG = namespaces;
+    function save(namespaces2) {
+      if (namespaces2) {
+        process.env.DEBUG = namespaces2;
       } else {
         delete process.env.DEBUG;
       }
@@ -36839,11 +36839,11 @@ var debugObj = Object.assign((namespace) => {
   disable,
   log
 });
-function enable(namespaces) {
-  enabledString = namespaces;
+function enable(namespaces2) {
+  enabledString = namespaces2;
   enabledNamespaces = [];
   skippedNamespaces = [];
-  const namespaceList = namespaces.split(",").map((ns) => ns.trim());
+  const namespaceList = namespaces2.split(",").map((ns) => ns.trim());
   for (const ns of namespaceList) {
     if (ns.startsWith("-")) {
       skippedNamespaces.push(ns.substring(1));
@@ -82479,8 +82479,12 @@ function installPrefix(program) {
 // src/sandbox/build-sandbox.ts
 var SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 var INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
+function namespaces(launcher) {
+  if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
+  return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
+}
 function bwrapArgs(argv, cwd, env, folders, view, launcher) {
-  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"];
+  const args = [...namespaces(launcher), "--die-with-parent", "--new-session", "--clearenv"];
   for (const f of view.folders) args.push("--ro-bind", f, f);
   for (const l of view.links) args.push("--symlink", l.target, l.path);
   for (const e of view.etc) args.push("--ro-bind", e, e);
@@ -82975,7 +82979,8 @@ var package_default = {
     "test:unit": "vitest run --project unit",
     lint: "biome ci",
     format: "biome format --write && biome lint --write",
-    "release-check": "node scripts/release-check.mjs"
+    "release-check": "node scripts/release-check.mjs",
+    docs: "node scripts/inputs-table.mjs"
   },
   devDependencies: {
     "@action-validator/core": "^0.6.0",

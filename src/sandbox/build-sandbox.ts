@@ -37,6 +37,16 @@ export type CommandWrapper = (argv: string[], cwd: string, env: Record<string, s
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const INSTALL_HINT = 'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)';
 
+/**
+ * New namespaces for everything. An unprivileged caller gets a user namespace too; bubblewrap run by
+ * root (directly or through sudo) keeps uid 0 with every capability dropped instead, because the
+ * kernel refuses a user namespace to a chrooted process (a VM guest's job runs chrooted).
+ */
+function namespaces(launcher: SandboxLauncher): string[] {
+  if (!launcher.sudo && launcher.uid !== 0) return ['--unshare-all'];
+  return ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try', '--cap-drop', 'ALL'];
+}
+
 /** The bubblewrap arguments of one command (pure). */
 export function bwrapArgs(
   argv: string[],
@@ -46,7 +56,7 @@ export function bwrapArgs(
   view: SystemView,
   launcher: SandboxLauncher,
 ): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
+  const args = [...namespaces(launcher), '--die-with-parent', '--new-session', '--clearenv'];
   for (const f of view.folders) args.push('--ro-bind', f, f);
   for (const l of view.links) args.push('--symlink', l.target, l.path);
   for (const e of view.etc) args.push('--ro-bind', e, e);

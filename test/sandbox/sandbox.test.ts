@@ -91,10 +91,22 @@ describe('the build sandbox', () => {
     const args = bwrapArgs(['make'], tree, { KDIR: '/k' }, { writable: [tree], readable: ['/usr/src/x'] }, view, {
       bwrap: 'bwrap',
       sudo: false,
-      uid: 0,
-      gid: 0,
+      uid: 1000,
+      gid: 1000,
     });
     expect(args.slice(0, 4)).toEqual(['--unshare-all', '--die-with-parent', '--new-session', '--clearenv']);
+    // As root: no user namespace (the kernel refuses one to a chrooted caller), every capability dropped instead.
+    const asRoot = bwrapArgs(['make'], tree, {}, { writable: [tree], readable: [] }, view, { bwrap: 'bwrap', sudo: false, uid: 0, gid: 0 });
+    expect(asRoot.slice(0, 8)).toEqual([
+      '--unshare-ipc',
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-uts',
+      '--unshare-cgroup-try',
+      '--cap-drop',
+      'ALL',
+      '--die-with-parent',
+    ]);
     expect(args.join(' ')).toContain('--ro-bind /usr /usr --symlink usr/bin /bin --ro-bind /etc/passwd /etc/passwd');
     expect(args.join(' ')).toContain(`--bind ${tree} ${tree}`);
     // /usr/src/x lies inside /usr: no second bind
