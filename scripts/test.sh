@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian machine (as root, or with sudo) it installs what
-# the tests need - npm packages, a compiler, QEMU, a kernel image and its matching headers, DPDK's
-# build tools and Debian's dpdk source - then typechecks, checks that dist/ is fresh and runs every
+# the tests need - npm packages, a compiler, QEMU, Debian's 6.1, 5.10 and 6.12 kernels with their
+# headers in the lab (from Debian's archive, not installed), DPDK's build tools and Debian's dpdk
+# source - then typechecks, checks that dist/ is fresh and runs every
 # test, the kernel tests in a VM included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
