@@ -25956,7 +25956,7 @@ var init_debian_archive = __esm({
         if (!releases.length) {
           const lines = [
             ...new Set(
-              names.map((n) => n.trim().slice("linux-headers-".length)).filter(isDebianRelease).map((r) => r.split(".").slice(0, 2).join("."))
+              names.map((n) => n.trim().slice("linux-headers-".length)).filter(isDebianRelease).map(releaseLine)
             )
           ].sort();
           throw new UsageError(

@@ -2,8 +2,8 @@
 # The test command. On a fresh Debian machine (as root, or with sudo) it installs what the tests
 # need, then runs them in two tiers so that a mistake the fast checks catch stops it in about a minute:
 #   1. npm packages; typecheck, lint, dist/ freshness and the unit tests (no kernel lab, no root);
-#   2. a compiler, QEMU, a kernel image and its matching headers, DPDK's build tools and Debian's
-#      dpdk source; then the kernel tests (*.vm.test.ts, in a VM) and the real-DPDK tests, last and alone.
+#   2. a compiler, QEMU, Debian's 6.1, 5.10 and 6.12 kernels with their headers in the lab (from
+#      Debian's archive, not installed), DPDK's build tools and Debian's dpdk source; then the kernel tests (*.vm.test.ts, in a VM) and the real-DPDK tests, last and alone.
 # With arguments (`npm test -- test/lab/run-in-guest.vm.test.ts`, `-t name`), the same set-up and
 # checks, then `vitest run` with those arguments instead of the two tiers.
 set -euo pipefail

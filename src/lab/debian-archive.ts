@@ -14,6 +14,7 @@ import {
   compilerFromDepends,
   isDebianRelease,
   type KernelSpec,
+  releaseLine,
   releaseUpstream,
   specMatches,
 } from './kernel-spec.js';
@@ -126,7 +127,7 @@ export class DebianArchive {
           names
             .map((n) => n.trim().slice('linux-headers-'.length))
             .filter(isDebianRelease)
-            .map((r) => r.split('.').slice(0, 2).join('.')),
+            .map(releaseLine),
         ),
       ].sort();
       throw new UsageError(

@@ -80,6 +80,10 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['target', 'run', '--bogus'], 'target run: unknown option --bogus (known: --job)'],
     [['target', 'cleanup', '--bogus', 'x'], 'target cleanup: unknown option --bogus (known: --state)'],
     [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --keep)'],
+    [
+      ['demo', '--kernel', '6.8.0-45-generic'],
+      'demo: --kernel "6.8.0-45-generic" is not a Debian kernel line (5.10, 6.1, 6.12) or an exact release (like 6.1.0-57-amd64 or 6.12.118+deb12-amd64)',
+    ],
     [['compare', 'a.json', 'b.json', '--fail-on'], 'compare: --fail-on needs a value (write --fail-on=VALUE for a value that starts with a dash)'],
     [['compare', 'a.json', 'b.json', '--json=yes'], 'compare: --json takes no value'],
     [['lab', 'plan', 'extra'], 'lab plan: unexpected argument "extra" (it takes options only)'],

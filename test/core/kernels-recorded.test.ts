@@ -29,6 +29,12 @@ describe.each([
     'shapes-every-family-balanced-5.10',
     ['kmalloc:kfree', 'vzalloc:vfree', '__get_free_pages:free_pages', 'ioremap:iounmap', 'request_threaded_irq:free_irq'],
   ],
+  // 6.12: kvfree_call_rcu(head, object); the probed allocators are the _noprof functions a module calls.
+  [
+    '6.12',
+    'shapes-every-family-balanced-6.12',
+    ['kmalloc:kfree', 'vzalloc_noprof:vfree', 'get_free_pages_noprof:free_pages', 'ioremap:iounmap', 'request_threaded_irq:free_irq'],
+  ],
 ])('Linux %s: every allocator family, balanced, kfree_rcu', (_kernel, name, pairs) => {
   test('track auto from the imports; each pair complete and balanced, the probed ones at leak_shapes_open', async () => {
     const { track, analysis, imports, status } = await everyFamily(name);
