@@ -27846,12 +27846,15 @@ async function waitForReleases() {
 }
 function moduleAreaStacks(tfs, setup, undo, stacks) {
   if (!stacks) return;
+  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync17("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
+    (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`
+  );
   for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
     const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
     if (readFileSync17(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
       writeFileSync10(trigger, "!stacktrace\n");
     undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-    writeFileSync10(trigger, `stacktrace if call_site >= ${MODULES_VADDR}
+    writeFileSync10(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
 `);
   }
 }

@@ -11,7 +11,7 @@ import { ModuleMap } from '../core/module-map.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { throwIfAborted } from './abortable.js';
 import type { TargetJob, TargetSweep } from './job.js';
-import { insmod, isModuleLoaded, readSections, rmmod } from './kernel-module.js';
+import { insmod, isModuleLoaded, readSections, rmmod, symbolRanges } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { findSplats } from './splats.js';
 import type { TargetStatus } from './status.js';
@@ -47,9 +47,16 @@ async function waitForReleases(): Promise<void> {
   for (let i = 0; i < 50 && readParam('pending') !== '0'; i++) await new Promise((res) => setTimeout(res, 100));
 }
 
-/** kmem allocations get a stack when their call site is in any module: the reloads' addresses are not known in advance. */
+/**
+ * kmem allocations get a stack when their call site is in any module (the reloads' addresses are
+ * not known in advance) or in a helper the module's objects are attributed through by stack.
+ */
 function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks: boolean): void {
   if (!stacks) return;
+  // As in the cycles: the kmallocs of helpers that could not be probed (kasprintf) are the module's by their stack.
+  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync('/proc/kallsyms', 'utf8'), setup.stackAttributed) : []).map(
+    (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`,
+  );
   for (const event of setup.kmemEvents.filter((e) => e.startsWith('kmem/kmalloc') || e.startsWith('kmem/kmem_cache_alloc'))) {
     const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
     if (
@@ -59,7 +66,7 @@ function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks
     )
       writeFileSync(trigger, '!stacktrace\n');
     undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
-    writeFileSync(trigger, `stacktrace if call_site >= ${MODULES_VADDR}\n`);
+    writeFileSync(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(' || ')}\n`);
   }
 }
 

@@ -1,7 +1,7 @@
 // The error-path sweep on real modules: the bundled action in the VM against demo/leak-shapes
 // built with its checked open() and init (-DERROR_PATHS), no track input. Each PR forgets one
 // release on an unwind; the sweep must fail the check naming the site that failed and the
-// site that leaked, and must find nothing on the balanced builds.
+// site that leaked, and must find nothing on the balanced builds. AB_KEEP=1 keeps the runs' folders.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (work && !process.env.AB_KEEP) rmSync(work, { recursive: true, force: true });
+  if (work && process.env.AB_KEEP) console.log(`kept ${work}`);
 });
 
 function run(name: string, head: (typeof VARIANTS)[number]) {
