@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
-import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
+import type { LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.js';
 import {
   createDocumentedFixture,
@@ -19,6 +19,7 @@ import {
   SYNTHETIC_DPDK,
   SYNTHETIC_RELEASE,
 } from '../support/runner/documented-fixture.js';
+import { runnerKernel } from '../support/runner/guest-action.js';
 import { reindent, type YamlBlock, yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { type JobRun, RunnerEmulation, type Trigger, type WorkflowRun } from '../support/runner/runner-emulation.js';
 import { ROOT, assertActionReady } from './action-harness.js';
@@ -44,7 +45,7 @@ let server: GitHubServer | null = null;
 const timings: Record<string, number> = {};
 
 beforeAll(() => {
-  kernel = findLabKernel();
+  kernel = runnerKernel();
   assertActionReady();
   work = mkdtempSync(join(tmpdir(), 'ab-documented-'));
   fixture = createDocumentedFixture(work);

@@ -8,11 +8,24 @@
 // end (the only difference to the runner's order; the steps between do not touch what it undoes).
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LabKernel } from '../../../src/lab/lab-kernel.js';
+import { compareReleases, defaultLabDir, findLabKernel, type LabKernel, type LabManifestEntry, readManifest } from '../../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../../src/sandbox/system-view.js';
 
 const RELAY_PORT = 18_080;
+
+/**
+ * The lab kernel that stands for a self-hosted runner's: one whose headers are installed where a
+ * runner has them (/lib/modules/<release>/build), as `target: host` builds against them. Throws
+ * when the lab has none.
+ */
+export function runnerKernel(): LabManifestEntry {
+  const releases = Object.keys(readManifest(defaultLabDir()).kernels)
+    .filter((r) => existsSync(`/lib/modules/${r}/build`))
+    .sort(compareReleases);
+  if (releases.length === 0) throw new Error(`no lab kernel has its headers in /lib/modules/<release>/build (lab ${defaultLabDir()})`);
+  return findLabKernel(releases[releases.length - 1]);
+}
 
 /** The guest's side of the relay: an HTTP server whose requests become files, answered by files. */
 const GUEST_RELAY = `import { createServer } from 'node:http';
