@@ -8,11 +8,24 @@
 // end (the only difference to the runner's order; the steps between do not touch what it undoes).
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LabKernel } from '../../../src/lab/lab-kernel.js';
+import { compareReleases, defaultLabDir, findLabKernel, type LabKernel, type LabManifestEntry, readManifest } from '../../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../../src/sandbox/system-view.js';
 
 const RELAY_PORT = 18_080;
+
+/**
+ * The lab kernel that stands for a self-hosted runner's: one whose headers are installed where a
+ * runner has them (/lib/modules/<release>/build), as `target: host` builds against them. Throws
+ * when the lab has none.
+ */
+export function runnerKernel(): LabManifestEntry {
+  const releases = Object.keys(readManifest(defaultLabDir()).kernels)
+    .filter((r) => existsSync(`/lib/modules/${r}/build`))
+    .sort(compareReleases);
+  if (releases.length === 0) throw new Error(`no lab kernel has its headers in /lib/modules/<release>/build (lab ${defaultLabDir()})`);
+  return findLabKernel(releases[releases.length - 1]);
+}
 
 /** The guest's side of the relay: an HTTP server whose requests become files, answered by files. */
 const GUEST_RELAY = `import { createServer } from 'node:http';
@@ -110,9 +123,18 @@ process.exitCode = spawnSync(process.execPath, [${JSON.stringify(c.bundle.post)}
 `,
   );
   const script = join(c.dir, 'step.sh');
+  // The lab's /init runs the job chrooted into its root, and the kernel refuses a user namespace
+  // to a chrooted process - bubblewrap, which sandboxes the action's builds, could not start.
+  // So the step first makes that root its mount namespace's root, as switch_root does: from
+  // /init's root (the initramfs), in a mount namespace of its own, the job's root is moved onto /
+  // and entered; the step then runs as on a runner's own machine.
   writeFileSync(
     script,
-    `ip link set lo up
+    `if [ -z "$AB_UNCHROOTED" ]; then
+  export AB_UNCHROOTED=1
+  exec /usr/bin/nsenter -t 1 -m -r /bin/busybox unshare -m /bin/busybox sh -c 'cd /newroot && /bin/busybox mount -o move . / && exec /bin/busybox chroot . /bin/sh "$0"' ${sh(script)}
+fi
+ip link set lo up
 ${sh(c.node)} ${sh(join(c.dir, 'relay.mjs'))} ${sh(relay)} ${RELAY_PORT} > ${sh(join(c.dir, 'relay.log'))} 2>&1 &
 relay=$!
 i=0; while [ ! -e ${sh(join(relay, 'listening'))} ]; do i=$((i + 1)); [ $i -gt 600 ] && echo 'the GitHub relay did not start' > ${sh(join(c.dir, 'main.log'))} && exit 0; sleep 0.1; done

@@ -124,6 +124,7 @@ function spawnLogged(argv: string[], opts: { cwd: string; env: Record<string, st
 export class RunnerEmulation {
   readonly runs = new Map<number, WorkflowRun>();
   private nextRunId = 14_120_386_231;
+  private jobCount = 0;
   private readonly gitConfig: string;
   private readonly home: string;
 
@@ -276,8 +277,10 @@ export class RunnerEmulation {
     const ctx0: ExpressionContext = { contexts: a.contexts, status: 'success' };
     const runsOn = labelList(job['runs-on']).map((l) => toText(interpolate(l, ctx0)));
     const hosted = runsOn.some((l) => /^ubuntu-/.test(l));
-    const runnerName = hosted ? `GitHub Actions ${run.jobs.length + 1}` : runsOn[runsOn.length - 1];
-    const jobDir = join(a.runDir, `job-${run.jobs.length + 1}-${a.jobId}`);
+    // Each job (each matrix instance) has a folder and a workspace of its own.
+    const n = ++this.jobCount;
+    const runnerName = hosted ? `GitHub Actions ${n}` : runsOn[runsOn.length - 1];
+    const jobDir = join(a.runDir, `job-${n}-${a.jobId}`);
     const workspace = join(jobDir, 'work', this.setup.repository.split('/')[1]);
     const temp = join(jobDir, 'temp');
     mkdirSync(workspace, { recursive: true });
