@@ -37,7 +37,9 @@ node scripts/build.mjs --check
 if [ $# -eq 0 ]; then npx vitest run --project unit; fi
 
 # The kernel tier: make, gcc and libc6-dev, the module builds; meson, ninja, pkg-config, pyelftools and libnuma, the DPDK builds of the real-DPDK tests.
-apt_ensure make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils
+# linux-headers-amd64: the target: host tests run the action inside a lab VM standing for a runner,
+# which builds against /lib/modules/<release>/build as a runner with the headers package does.
+apt_ensure make gcc libc6-dev meson ninja-build pkg-config python3-pyelftools libnuma-dev xz-utils linux-headers-amd64
 $SUDO node dist/cli.js lab setup
 # Debian's 5.10 and 6.12 beside the default 6.1, from Debian's archive: the kernel tests of vm-kernel.
 $SUDO node dist/cli.js lab setup --kernel 5.10

@@ -1,7 +1,7 @@
 // The runner emulation that runs the documented workflows (test/support/runner), on workflows of
 // bash steps, real git and real folders: expressions, if:, needs and the matrix, checkout's
 // credentials, the artifacts' paths. The documented workflows themselves run in
-// test/e2e/documented-workflows.test.ts.
+// test/e2e/documented-workflows.vm.test.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

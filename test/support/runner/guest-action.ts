@@ -8,7 +8,8 @@
 // end (the only difference to the runner's order; the steps between do not touch what it undoes).
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compareReleases, defaultLabDir, findLabKernel, type LabKernel, type LabManifestEntry, readManifest } from '../../../src/lab/lab-kernel.js';
+import { defaultLabDir, findLabKernel, type LabKernel, type LabManifestEntry, readManifest } from '../../../src/lab/lab-kernel.js';
+import { compareReleases } from '../../../src/lab/kernel-spec.js';
 import { runInGuest } from '../../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../../src/sandbox/system-view.js';
 

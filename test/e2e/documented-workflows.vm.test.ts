@@ -148,9 +148,9 @@ function expectPosted(s: GitHubServer, pr: number, source = 'kni_like.c', repo =
 let collected: WorkflowRun | null = null;
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
-  'README.md › A minimal workflow': async () => {
+  'README.md › Add it': async () => {
     const s = await githubServer();
-    const run = await timed('README minimal', () => runner.run(asWritten(block('README.md › A minimal workflow')), pullRequest('pull_request')));
+    const run = await timed('README minimal', () => runner.run(asWritten(block('README.md › Add it')), pullRequest('pull_request')));
     const job = only(run, 'balance');
     expect(job.runnerEnvironment).toBe('github-hosted');
     const action = step(job, /alloc-balance@v1$/);
@@ -312,7 +312,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
 
 /** Blocks run by a test file of their own: the README's preset step builds real DPDK (minutes), with the suite's other real-DPDK test. */
 const RUN_ELSEWHERE: Record<string, string> = {
-  'README.md › A minimal workflow #2': 'test/e2e/documented-dpdk-workflow.test.ts',
+  'README.md › Add it #2': 'test/e2e/documented-dpdk-workflow.vm.test.ts',
 };
 
 describe('the workflows in README.md and docs/, run as written', () => {
