@@ -62,7 +62,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   console.log(`documented workflows, seconds per block: ${JSON.stringify(timings)}`);
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (work && !process.env.AB_KEEP) rmSync(work, { recursive: true, force: true });
 });
 afterEach(async () => {
   if (!server) return;
