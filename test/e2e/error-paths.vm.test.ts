@@ -52,6 +52,7 @@ function run(name: string, head: (typeof VARIANTS)[number]) {
       'github-token': '',
       'base-ref': sha['-DERROR_PATHS'],
       'head-ref': sha[head],
+      'error-paths': 'auto',
     },
   });
 }
