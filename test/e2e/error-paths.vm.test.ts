@@ -2,13 +2,8 @@
 // built with its checked open() and init (-DERROR_PATHS), no track input. Each PR forgets one
 // release on an unwind; the sweep must fail the check naming the site that failed and the
 // site that leaked, and must find nothing on the balanced builds. AB_KEEP=1 keeps the runs' folders.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
-import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { describe, expect, test } from 'vitest';
+import { useShapesRepo } from '../support/shapes-action.js';
 
 const VARIANTS = [
   '-DERROR_PATHS',
@@ -19,42 +14,12 @@ const VARIANTS = [
   '-DERROR_PATHS -DKFREE_RCU',
   '-DERROR_PATHS -DLEAK_IOCTL',
 ] as const;
-let work: string;
-let repo: string;
-let sha: Record<(typeof VARIANTS)[number], string>;
+const shapes = useShapesRepo('ab-error-paths-', VARIANTS, 2);
+const { sha } = shapes;
 
-beforeAll(() => {
-  findLabKernel();
-  assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-error-paths-'));
-  repo = join(work, 'repo');
-  const shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, [...VARIANTS]);
-  sha = Object.fromEntries(VARIANTS.map((v, i) => [v, shas[i]])) as typeof sha;
-});
-
-afterAll(() => {
-  if (work && !process.env.AB_KEEP) rmSync(work, { recursive: true, force: true });
-  if (work && process.env.AB_KEEP) console.log(`kept ${work}`);
-});
-
+/** The base is the checked module; the sweep on. */
 function run(name: string, head: (typeof VARIANTS)[number]) {
-  const dir = join(work, name);
-  return runAction({
-    dir,
-    workspace: repo,
-    inputs: {
-      target: 'vm',
-      workload: SHAPES_WORKLOAD,
-      'ready-pattern': '^ready',
-      hold: '0.3',
-      cycles: '2',
-      'output-dir': join(dir, 'out'),
-      'github-token': '',
-      'base-ref': sha['-DERROR_PATHS'],
-      'head-ref': sha[head],
-      'error-paths': 'auto',
-    },
-  });
+  return shapes.run(name, sha['-DERROR_PATHS'], sha[head], { 'error-paths': 'auto' });
 }
 
 const LINE = '\\d+';

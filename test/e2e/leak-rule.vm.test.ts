@@ -5,50 +5,11 @@
 // on trace text (test/core/bad-frees.test.ts): a second kmem_cache_free of an object oopsed the
 // 6.1 guest even on a cache created with SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON
 // (the guest panics on oops), so no module here frees twice.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
-import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { describe, expect, test } from 'vitest';
+import { useShapesRepo } from '../support/shapes-action.js';
 
 const VARIANTS = ['', '-DRING_OF_2', '-DKEEP_ALL', '-DMINIMAL', '-DMINIMAL -DLEAK_LABEL', '-DMINIMAL -DMINIMAL_NOTHING'] as const;
-let work: string;
-let repo: string;
-let sha: Record<(typeof VARIANTS)[number], string>;
-
-beforeAll(() => {
-  findLabKernel();
-  assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-leak-rule-'));
-  repo = join(work, 'repo');
-  const shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, [...VARIANTS]);
-  sha = Object.fromEntries(VARIANTS.map((v, i) => [v, shas[i]])) as typeof sha;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-function run(name: string, base: string, head: string) {
-  const dir = join(work, name);
-  return runAction({
-    dir,
-    workspace: repo,
-    inputs: {
-      target: 'vm',
-      workload: SHAPES_WORKLOAD,
-      'ready-pattern': '^ready',
-      hold: '0.3',
-      cycles: '3',
-      'output-dir': join(dir, 'out'),
-      'github-token': '',
-      'base-ref': base,
-      'head-ref': head,
-    },
-  });
-}
+const { sha, run } = useShapesRepo('ab-leak-rule-', VARIANTS, 3);
 
 describe('what a leak is, on the leak_shapes module (3 cycles, no track input)', () => {
   test('a ring that keeps the last 2 buffers and frees the evicted one: pass, judged a plateau from cycle 2', () => {

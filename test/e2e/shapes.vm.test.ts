@@ -1,49 +1,10 @@
 // track: auto on real modules: the bundled action in the VM against demo/leak-shapes, built with
 // Kbuild in the variants under test. No track input: the families come from the .ko's imports.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
-import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { describe, expect, test } from 'vitest';
+import { useShapesRepo } from '../support/shapes-action.js';
 
 const VARIANTS = ['', '-DLEAK_ITEM', '-DLEAK_OTHER', '-DKFREE_RCU', '-DLEAK_CTX'] as const;
-let work: string;
-let repo: string;
-let sha: Record<(typeof VARIANTS)[number], string>;
-
-beforeAll(() => {
-  findLabKernel();
-  assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-shapes-'));
-  repo = join(work, 'repo');
-  const shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, [...VARIANTS]);
-  sha = Object.fromEntries(VARIANTS.map((v, i) => [v, shas[i]])) as typeof sha;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-function run(name: string, base: string, head: string) {
-  const dir = join(work, name);
-  return runAction({
-    dir,
-    workspace: repo,
-    inputs: {
-      target: 'vm',
-      workload: SHAPES_WORKLOAD,
-      'ready-pattern': '^ready',
-      hold: '0.3',
-      cycles: '3',
-      'output-dir': join(dir, 'out'),
-      'github-token': '',
-      'base-ref': base,
-      'head-ref': head,
-    },
-  });
-}
+const { sha, run } = useShapesRepo('ab-shapes-', VARIANTS, 3);
 
 describe('track: auto on the leak_shapes module', () => {
   test("a module's own kmem_cache with kmem_cache_free forgotten: fail at the allocating function, 1/cycle, no lost events", () => {
