@@ -74729,6 +74729,7 @@ function entrySymbols(functions, symbolNames) {
 function changedText(c) {
   return c.functions.map((f) => {
     const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
     if (total === null) return `${f.name} (not counted)`;
     if (total === 0) return `${f.name} (never ran)`;
     const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
@@ -74736,7 +74737,7 @@ function changedText(c) {
   }).join(", ");
 }
 function neverRan(c) {
-  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls).map((f) => f.name);
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
 }
 function applyChangedCode(comparison, changed, require3) {
   if (!changed || changed.functions.length === 0) return comparison;
@@ -82379,7 +82380,7 @@ async function findChangedFunctions(baseKo, prKo) {
   const [baseDump, prDump, baseNm, prNm] = await Promise.all([disassemble(baseKo), disassemble(prKo), moduleSymbols(baseKo), moduleSymbols(prKo)]);
   return changedFunctions(baseDump, prDump, { base: aliasNames(baseNm), pr: aliasNames(prNm) });
 }
-function changedCalls(functions, calls) {
+function changedCalls(functions, calls, lifecycle = {}) {
   const sum2 = (counts, fn) => {
     if (!counts) return null;
     const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
@@ -82389,7 +82390,8 @@ function changedCalls(functions, calls) {
     functions: functions.map((name) => {
       const cycles = sum2(calls?.cycles, name);
       const sweep = sum2(calls?.sweep, name);
-      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {} };
+      const at = name === lifecycle.load ? "load" : name === lifecycle.unload ? "unload" : void 0;
+      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {}, ...at ? { lifecycle: at } : {} };
     })
   };
   if (!calls) out.problem = "the kernel side counted no call";
@@ -82684,7 +82686,11 @@ async function runSide(source, ctx) {
   run2.timings.run = seconds2(started);
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
-  if (changed && status) run2.changed = changedCalls(changed, status.calls);
+  if (changed && status) {
+    const aliases = aliasNames(await moduleSymbols(module2.path));
+    const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
+    run2.changed = changedCalls(changed, status.calls, ranLifecycle);
+  }
   if (outcome.failure) {
     return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }

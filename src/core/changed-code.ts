@@ -91,6 +91,11 @@ export interface ChangedFunction {
   calls: number | null;
   /** Further calls during the error-path sweep. */
   sweepCalls?: number;
+  /**
+   * The module's init or exit function: the kernel runs it at every load or unload, whatever a
+   * probe counted (a probe on module code goes with the module as it unloads).
+   */
+  lifecycle?: 'load' | 'unload';
 }
 
 export interface ChangedCode {
@@ -104,6 +109,7 @@ export function changedText(c: ChangedCode): string {
   return c.functions
     .map((f) => {
       const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+      if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
       if (total === null) return `${f.name} (not counted)`;
       if (total === 0) return `${f.name} (never ran)`;
       const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : '';
@@ -114,7 +120,7 @@ export function changedText(c: ChangedCode): string {
 
 /** The changed functions that never ran (load, cycles, unload and sweep). */
 export function neverRan(c: ChangedCode | undefined): string[] {
-  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls).map((f) => f.name);
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
 }
 
 /**

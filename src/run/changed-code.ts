@@ -11,7 +11,7 @@ export async function findChangedFunctions(baseKo: string, prKo: string): Promis
 }
 
 /** Pure: each changed function with its calls, summed over its probed entries (`f`, `f.constprop.0`). */
-export function changedCalls(functions: string[], calls: TargetStatus['calls']): ChangedCode {
+export function changedCalls(functions: string[], calls: TargetStatus['calls'], lifecycle: { load?: string; unload?: string } = {}): ChangedCode {
   const sum = (counts: Record<string, number> | undefined, fn: string): number | null => {
     if (!counts) return null;
     const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
@@ -21,7 +21,8 @@ export function changedCalls(functions: string[], calls: TargetStatus['calls']):
     functions: functions.map((name) => {
       const cycles = sum(calls?.cycles, name);
       const sweep = sum(calls?.sweep, name);
-      return { name, calls: cycles, ...(sweep ? { sweepCalls: sweep } : {}) };
+      const at = name === lifecycle.load ? 'load' : name === lifecycle.unload ? 'unload' : undefined;
+      return { name, calls: cycles, ...(sweep ? { sweepCalls: sweep } : {}), ...(at ? { lifecycle: at } : {}) };
     }),
   };
   if (!calls) out.problem = 'the kernel side counted no call';

@@ -15,7 +15,7 @@ import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetRunner } from './launcher.js';
 import { buildHelper, readErrorPaths, sweepJob } from './error-paths.js';
 import { changedCalls, findChangedFunctions } from './changed-code.js';
-import { entrySymbols } from '../core/changed-code.js';
+import { aliasNames, entrySymbols } from '../core/changed-code.js';
 import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 
@@ -202,7 +202,12 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   run.timings.run = seconds(started);
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
-  if (changed && status) run.changed = changedCalls(changed, status.calls);
+  if (changed && status) {
+    // The init and exit functions ran if the module loaded and unloaded cleanly.
+    const aliases = aliasNames(await moduleSymbols(module.path));
+    const ranLifecycle = status.status === 'ok' ? { load: aliases.get('init_module'), unload: aliases.get('cleanup_module') } : {};
+    run.changed = changedCalls(changed, status.calls, ranLifecycle);
+  }
   if (outcome.failure) {
     return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }

@@ -117,3 +117,11 @@ describe('calls as the kernel side counted them', () => {
     });
   });
 });
+
+describe('the module init and exit functions', () => {
+  it('run at every load and unload: never "never ran", whatever a probe on them counted', () => {
+    const c = changedCalls(['ring_exit', 'ring_ioctl'], { cycles: { ring_exit: 0, ring_ioctl: 0 } } as never, { unload: 'ring_exit' });
+    expect(neverRan(c)).toEqual(['ring_ioctl']);
+    expect(changedText(c)).toBe('ring_exit (at every unload), ring_ioctl (never ran)');
+  });
+});
