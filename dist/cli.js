@@ -38161,7 +38161,7 @@ var init_build_module = __esm({
 });
 
 // src/run/error-paths.ts
-import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, writeFileSync as writeFileSync16 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, realpathSync as realpathSync4, rmSync as rmSync9, writeFileSync as writeFileSync16 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname9, join as join18 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
@@ -38180,6 +38180,7 @@ function buildHelper(kernelBuildDir, onTempDir) {
     p = (async () => {
       const work = mkdtempSync2(join18(tmpdir3(), "alloc-balance-failsite-"));
       onTempDir?.(work);
+      process.once("exit", () => rmSync9(work, { recursive: true, force: true }));
       cpSync2(findFailsiteDir(), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
       const ko = r.modules.find((m) => m.name === HELPER_MODULE);
@@ -38203,6 +38204,7 @@ function sourceLine(root, location) {
   if (!m) return "";
   const file = m[1].startsWith("/") ? m[1] : join18(root, m[1]);
   try {
+    if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
     return readFileSync25(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
   } catch {
     return "";
@@ -38264,6 +38266,7 @@ var init_error_paths3 = __esm({
     init_error_sweep();
     init_build_module();
     init_module_info();
+    init_system_view();
     HELPER_SOURCE = `${HELPER_MODULE}.c`;
     built = /* @__PURE__ */ new Map();
   }
@@ -38303,7 +38306,7 @@ var init_changed_code2 = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync23, mkdirSync as mkdirSync11, realpathSync as realpathSync4 } from "node:fs";
+import { existsSync as existsSync23, mkdirSync as mkdirSync11, realpathSync as realpathSync5 } from "node:fs";
 function namespaces(launcher) {
   if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
   return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
@@ -38325,7 +38328,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync11(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -38382,7 +38385,7 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync5, statSync as statSync3, writeFileSync as writeFileSync17 } from "node:fs";
+import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync3, writeFileSync as writeFileSync17 } from "node:fs";
 import { dirname as dirname10, join as join19, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
@@ -38438,7 +38441,7 @@ function filesMatching(dir, re) {
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync24(tree) ? realpathSync5(tree) : tree;
+  const real = existsSync24(tree) ? realpathSync6(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
@@ -38713,7 +38716,7 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync9, writeFileSync as writeFileSync18 } from "node:fs";
+import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
 import { join as join20, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
@@ -38783,14 +38786,14 @@ var init_base_caching = __esm({
           this.log("base cache: the Actions cache is not available here; the base side runs");
           return null;
         }
-        rmSync9(this.dir, { recursive: true, force: true });
+        rmSync10(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
           if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync27(join20(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
-          rmSync9(this.dir, { recursive: true, force: true });
+          rmSync10(this.dir, { recursive: true, force: true });
         }
         if (!entry) {
           this.log(`base cache: no entry ${this.key}; the base side runs`);
@@ -38816,14 +38819,14 @@ var init_base_caching = __esm({
         const { artifacts: _files, cached: _from, ...side2 } = run2;
         const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
-        rmSync9(this.dir, { recursive: true, force: true });
+        rmSync10(this.dir, { recursive: true, force: true });
         mkdirSync13(this.dir, { recursive: true });
         writeFileSync18(join20(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
         } finally {
-          rmSync9(this.dir, { recursive: true, force: true });
+          rmSync10(this.dir, { recursive: true, force: true });
         }
       }
     };
@@ -38907,7 +38910,7 @@ var init_annotations = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync27, mkdtempSync as mkdtempSync3, rmSync as rmSync10 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync27, mkdtempSync as mkdtempSync3, rmSync as rmSync11 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
 import { dirname as dirname11, join as join21, resolve as resolve6 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -39020,7 +39023,7 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
     io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync10(work, { recursive: true, force: true });
+    rmSync11(work, { recursive: true, force: true });
   }
 }
 var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES, CANARY_SOURCE;
@@ -39870,7 +39873,7 @@ var init_preset = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync11, writeFileSync as writeFileSync19 } from "node:fs";
+import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync12, writeFileSync as writeFileSync19 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
 import { join as join29, resolve as resolve9 } from "node:path";
 function runnerName(env) {
@@ -40023,7 +40026,7 @@ async function checkChange(settings, io, change, outDir) {
   try {
     trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
   } catch (e) {
-    rmSync11(workDir, { recursive: true, force: true });
+    rmSync12(workDir, { recursive: true, force: true });
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -40046,7 +40049,7 @@ async function checkChange(settings, io, change, outDir) {
     );
   } finally {
     await trees.dispose();
-    rmSync11(workDir, { recursive: true, force: true });
+    rmSync12(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
@@ -40112,7 +40115,7 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync12, writeFileSync as writeFileSync20 } from "node:fs";
+import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync13, writeFileSync as writeFileSync20 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
 import { dirname as dirname13, join as join30, resolve as resolve10 } from "node:path";
 function timings(run2) {
@@ -40230,7 +40233,7 @@ async function demoCommand(args) {
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync12(work, { recursive: true, force: true });
+    if (!values.keep) rmSync13(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -40292,10 +40295,10 @@ async function runCommand2(args) {
   const baseSha = revParse(repo, text2("base"), "--base");
   const headRef = text2("head") || "HEAD";
   const headSha = revParse(repo, headRef, "--head");
-  const outDir = text2("out") ? resolve11(text2("out")) : mkdtempSync6(join31(tmpdir8(), "alloc-balance-run-"));
+  const wantedOut = text2("out") ? resolve11(text2("out")) : "";
   const settings = parseSettings((name) => {
     if (name === "mode") return "collect";
-    if (name === "output-dir") return outDir;
+    if (name === "output-dir") return wantedOut || "alloc-balance-run";
     return LOCAL_RUN_INPUTS.includes(name) ? text2(name) : "";
   });
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
@@ -40304,6 +40307,8 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
+  const outDir = wantedOut || mkdtempSync6(join31(tmpdir8(), "alloc-balance-run-"));
+  settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
   const change = {

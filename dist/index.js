@@ -74752,7 +74752,7 @@ function applyChangedCode(comparison, changed, require3) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
+import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync6, writeFileSync as writeFileSync8 } from "node:fs";
 import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
 import { join as join25, resolve as resolve11 } from "node:path";
 
@@ -80619,7 +80619,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync6, readdirSync as readdirSync3, realpathSync as realpathSync4, statSync as statSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync6, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync5, writeFileSync as writeFileSync5 } from "node:fs";
 import { dirname as dirname10, join as join12, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
@@ -82168,9 +82168,9 @@ async function locateCallers(result, map, ko, root) {
 }
 
 // src/run/error-paths.ts
-import { cpSync, existsSync as existsSync8, mkdtempSync, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { cpSync, existsSync as existsSync9, mkdtempSync, readFileSync as readFileSync5, realpathSync as realpathSync3, rmSync, writeFileSync as writeFileSync4 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { dirname as dirname9, join as join11 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/core/error-paths.ts
@@ -82283,129 +82283,9 @@ var WINDOW = 64 * 1024;
 var HELPER_MODULE = "ab_failsite";
 var SWEEP_RECORD = "error-paths/sweep.json";
 
-// src/run/error-paths.ts
-var HELPER_SOURCE = `${HELPER_MODULE}.c`;
-function findFailsiteDir(from = dirname8(fileURLToPath3(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join11(dir, "failsite");
-    if (existsSync8(join11(candidate, HELPER_SOURCE))) return candidate;
-    dir = dirname8(dir);
-  }
-  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
-}
-var built = /* @__PURE__ */ new Map();
-function buildHelper(kernelBuildDir, onTempDir) {
-  let p = built.get(kernelBuildDir);
-  if (!p) {
-    p = (async () => {
-      const work = mkdtempSync(join11(tmpdir(), "alloc-balance-failsite-"));
-      onTempDir?.(work);
-      cpSync(findFailsiteDir(), work, { recursive: true });
-      const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
-      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
-${r.excerpt}`);
-      return ko.path;
-    })();
-    built.set(kernelBuildDir, p);
-    p.catch(() => built.delete(kernelBuildDir));
-  }
-  return p;
-}
-function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join11(outDir, "module-symbols.txt");
-  writeFileSync4(symbolsFile, symbolsText);
-  const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
-  return { helperPath, allocators, symbolsFile };
-}
-function sourceLine(root, location) {
-  const m = location ? /^(.*):(\d+)$/.exec(location) : null;
-  if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join11(root, m[1]);
-  try {
-    return readFileSync5(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
-  } catch {
-    return "";
-  }
-}
-async function readErrorPaths(outDir, opts) {
-  const file = join11(outDir, SWEEP_RECORD);
-  if (!existsSync8(file)) return void 0;
-  const record = JSON.parse(readFileSync5(file, "utf8"));
-  const result = { sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
-  if (record.notProbed) result.notProbed = record.notProbed;
-  const symbols = parseNm(opts.symbolsText);
-  const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
-  const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s2) => s2.site)), opts.root);
-  for (const run2 of record.sites) {
-    const location = siteLines.get(run2.site);
-    const allocator = allocatorInLine(sourceLine(opts.root, location)) ?? run2.allocator;
-    const site = {
-      site: run2.site,
-      ...location ? { location } : {},
-      ...allocator ? { allocator } : {},
-      injected: run2.injected,
-      loaded: run2.loaded,
-      workload: run2.workload,
-      unloaded: run2.unloaded,
-      ...run2.splat ? { splat: run2.splat } : {},
-      leaks: []
-    };
-    result.sites.push(site);
-    const trace = join11(outDir, run2.dir, "trace.txt");
-    if (!existsSync8(trace)) continue;
-    const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
-    const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join11(outDir, run2.dir, "kprobe-profile.txt");
-    const analysis = await analyzeTraces({
-      traces: [trace],
-      pairs: opts.pairs,
-      ...existsSync8(profile) ? { kprobeProfile: profile } : {},
-      moduleMap: map
-    }).catch(() => null);
-    if (!analysis) {
-      site.incomplete = true;
-      continue;
-    }
-    await locateCallers(analysis, map, opts.ko, opts.root);
-    if (!analysis.complete) site.incomplete = true;
-    site.leaks = sweepLeaks(analysis);
-  }
-  return result;
-}
-
-// src/run/changed-code.ts
-async function findChangedFunctions(baseKo, prKo) {
-  const [baseDump, prDump, baseNm, prNm] = await Promise.all([disassemble(baseKo), disassemble(prKo), moduleSymbols(baseKo), moduleSymbols(prKo)]);
-  return changedFunctions(baseDump, prDump, { base: aliasNames(baseNm), pr: aliasNames(prNm) });
-}
-function changedCalls(functions, calls, lifecycle = {}) {
-  const sum2 = (counts, fn) => {
-    if (!counts) return null;
-    const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
-    return entries.length === 0 ? null : entries.reduce((s2, [, n]) => s2 + n, 0);
-  };
-  const out = {
-    functions: functions.map((name) => {
-      const cycles = sum2(calls?.cycles, name);
-      const sweep = sum2(calls?.sweep, name);
-      const at = name === lifecycle.load ? "load" : name === lifecycle.unload ? "unload" : void 0;
-      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {}, ...at ? { lifecycle: at } : {} };
-    })
-  };
-  if (!calls) out.problem = "the kernel side counted no call";
-  else if (calls.refused?.length) out.problem = `not counted: ${calls.refused.join(", ")}`;
-  return out;
-}
-
-// src/sandbox/build-sandbox.ts
-import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync2, realpathSync as realpathSync3 } from "node:fs";
-
 // src/sandbox/system-view.ts
-import { existsSync as existsSync9, lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
-import { dirname as dirname9, sep as sep10 } from "node:path";
+import { existsSync as existsSync8, lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
+import { dirname as dirname8, sep as sep10 } from "node:path";
 var ETC_ALLOW = [
   "passwd",
   "group",
@@ -82463,7 +82343,7 @@ function isWithin(path12, folder) {
   return path12 === folder || path12.startsWith(folder.endsWith(sep10) ? folder : folder + sep10);
 }
 function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync9(p)).map((p) => realpathSync2(p));
+  const real = paths.filter((p) => p !== "" && existsSync8(p)).map((p) => realpathSync2(p));
   const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
   const kept = [];
   for (const p of sorted) {
@@ -82473,12 +82353,132 @@ function distinctFolders(paths, covered = []) {
   return kept;
 }
 function installPrefix(program) {
-  const real = existsSync9(program) ? realpathSync2(program) : program;
-  const bin = dirname9(real);
-  return bin.endsWith(`${sep10}bin`) ? dirname9(bin) : bin;
+  const real = existsSync8(program) ? realpathSync2(program) : program;
+  const bin = dirname8(real);
+  return bin.endsWith(`${sep10}bin`) ? dirname8(bin) : bin;
+}
+
+// src/run/error-paths.ts
+var HELPER_SOURCE = `${HELPER_MODULE}.c`;
+function findFailsiteDir(from = dirname9(fileURLToPath3(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join11(dir, "failsite");
+    if (existsSync9(join11(candidate, HELPER_SOURCE))) return candidate;
+    dir = dirname9(dir);
+  }
+  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+var built = /* @__PURE__ */ new Map();
+function buildHelper(kernelBuildDir, onTempDir) {
+  let p = built.get(kernelBuildDir);
+  if (!p) {
+    p = (async () => {
+      const work = mkdtempSync(join11(tmpdir(), "alloc-balance-failsite-"));
+      onTempDir?.(work);
+      process.once("exit", () => rmSync(work, { recursive: true, force: true }));
+      cpSync(findFailsiteDir(), work, { recursive: true });
+      const r = await buildModule({ moduleDir: work, kernelBuildDir });
+      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
+      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
+${r.excerpt}`);
+      return ko.path;
+    })();
+    built.set(kernelBuildDir, p);
+    p.catch(() => built.delete(kernelBuildDir));
+  }
+  return p;
+}
+function sweepJob(helperPath, imports, symbolsText, outDir) {
+  const symbolsFile = join11(outDir, "module-symbols.txt");
+  writeFileSync4(symbolsFile, symbolsText);
+  const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
+  return { helperPath, allocators, symbolsFile };
+}
+function sourceLine(root, location) {
+  const m = location ? /^(.*):(\d+)$/.exec(location) : null;
+  if (!m) return "";
+  const file = m[1].startsWith("/") ? m[1] : join11(root, m[1]);
+  try {
+    if (!isWithin(realpathSync3(file), realpathSync3(root))) return "";
+    return readFileSync5(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+  } catch {
+    return "";
+  }
+}
+async function readErrorPaths(outDir, opts) {
+  const file = join11(outDir, SWEEP_RECORD);
+  if (!existsSync9(file)) return void 0;
+  const record = JSON.parse(readFileSync5(file, "utf8"));
+  const result = { sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
+  if (record.notProbed) result.notProbed = record.notProbed;
+  const symbols = parseNm(opts.symbolsText);
+  const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
+  const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s2) => s2.site)), opts.root);
+  for (const run2 of record.sites) {
+    const location = siteLines.get(run2.site);
+    const allocator = allocatorInLine(sourceLine(opts.root, location)) ?? run2.allocator;
+    const site = {
+      site: run2.site,
+      ...location ? { location } : {},
+      ...allocator ? { allocator } : {},
+      injected: run2.injected,
+      loaded: run2.loaded,
+      workload: run2.workload,
+      unloaded: run2.unloaded,
+      ...run2.splat ? { splat: run2.splat } : {},
+      leaks: []
+    };
+    result.sites.push(site);
+    const trace = join11(outDir, run2.dir, "trace.txt");
+    if (!existsSync9(trace)) continue;
+    const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
+    const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
+    const profile = join11(outDir, run2.dir, "kprobe-profile.txt");
+    const analysis = await analyzeTraces({
+      traces: [trace],
+      pairs: opts.pairs,
+      ...existsSync9(profile) ? { kprobeProfile: profile } : {},
+      moduleMap: map
+    }).catch(() => null);
+    if (!analysis) {
+      site.incomplete = true;
+      continue;
+    }
+    await locateCallers(analysis, map, opts.ko, opts.root);
+    if (!analysis.complete) site.incomplete = true;
+    site.leaks = sweepLeaks(analysis);
+  }
+  return result;
+}
+
+// src/run/changed-code.ts
+async function findChangedFunctions(baseKo, prKo) {
+  const [baseDump, prDump, baseNm, prNm] = await Promise.all([disassemble(baseKo), disassemble(prKo), moduleSymbols(baseKo), moduleSymbols(prKo)]);
+  return changedFunctions(baseDump, prDump, { base: aliasNames(baseNm), pr: aliasNames(prNm) });
+}
+function changedCalls(functions, calls, lifecycle = {}) {
+  const sum2 = (counts, fn) => {
+    if (!counts) return null;
+    const entries = Object.entries(counts).filter(([sym]) => callerKey(sym) === fn);
+    return entries.length === 0 ? null : entries.reduce((s2, [, n]) => s2 + n, 0);
+  };
+  const out = {
+    functions: functions.map((name) => {
+      const cycles = sum2(calls?.cycles, name);
+      const sweep = sum2(calls?.sweep, name);
+      const at = name === lifecycle.load ? "load" : name === lifecycle.unload ? "unload" : void 0;
+      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {}, ...at ? { lifecycle: at } : {} };
+    })
+  };
+  if (!calls) out.problem = "the kernel side counted no call";
+  else if (calls.refused?.length) out.problem = `not counted: ${calls.refused.join(", ")}`;
+  return out;
 }
 
 // src/sandbox/build-sandbox.ts
+import { spawnSync } from "node:child_process";
+import { existsSync as existsSync10, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
 var SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 var INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
 function namespaces(launcher) {
@@ -82502,7 +82502,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync2(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync3(f)), readable: folders.readable.filter((f) => existsSync10(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync10(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
@@ -82603,7 +82603,7 @@ function filesMatching(dir, re) {
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync11(tree) ? realpathSync4(tree) : tree;
+  const real = existsSync11(tree) ? realpathSync5(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
@@ -82814,7 +82814,7 @@ function sideConcurrency(c) {
 
 // src/run/base-caching.ts
 import { createHash as createHash5 } from "node:crypto";
-import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync7, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync, writeFileSync as writeFileSync6 } from "node:fs";
+import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync7, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync as rmSync2, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join13, relative as relative6 } from "node:path";
 
 // src/run/base-cache-key.ts
@@ -82874,14 +82874,14 @@ var BaseCaching = class {
       this.log("base cache: the Actions cache is not available here; the base side runs");
       return null;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync2(this.dir, { recursive: true, force: true });
     let entry = null;
     try {
       if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync7(join13(this.dir, SIDE_FILE), "utf8"));
     } catch {
       entry = null;
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      rmSync2(this.dir, { recursive: true, force: true });
     }
     if (!entry) {
       this.log(`base cache: no entry ${this.key}; the base side runs`);
@@ -82907,14 +82907,14 @@ var BaseCaching = class {
     const { artifacts: _files, cached: _from, ...side } = run2;
     const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
     const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side };
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync2(this.dir, { recursive: true, force: true });
     mkdirSync4(this.dir, { recursive: true });
     writeFileSync6(join13(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
     try {
       this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      rmSync2(this.dir, { recursive: true, force: true });
     }
   }
 };
@@ -83245,7 +83245,7 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync10, rmSync as rmSync3, writeFileSync as writeFileSync7 } from "node:fs";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync10, rmSync as rmSync4, writeFileSync as writeFileSync7 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { isAbsolute as isAbsolute2, join as join16 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -83454,7 +83454,7 @@ var ConsoleWatch = class {
 };
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync2 } from "node:fs";
+import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync3 } from "node:fs";
 import { join as join15 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
@@ -83481,7 +83481,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path12} (set-ID bits)`);
       }
     } else {
-      rmSync2(full, { force: true });
+      rmSync3(full, { force: true });
       changed.push(`${path12} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -83569,7 +83569,7 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === "kvm" ? 60 : 120)) * 1e3;
   mkdirSync5(job.outDir, { recursive: true });
-  rmSync3(join16(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync4(join16(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
   const ctlDir = mkdtempSync2(join16(base2, "alloc-balance-vm-"));
@@ -83679,7 +83679,7 @@ async function runInGuest(kernel, job, opts = {}) {
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
   live--;
-  rmSync3(ctlDir, { recursive: true, force: true });
+  rmSync4(ctlDir, { recursive: true, force: true });
   await new Promise((resolve12) => consoleLog.end(resolve12));
   const removedFromOut = scrubGuestOutput(job.outDir);
   const total = since();
@@ -84382,7 +84382,7 @@ ${cutNote(rows2.length, blocks2.length, limit)}
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync18, mkdtempSync as mkdtempSync3, rmSync as rmSync4 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync18, mkdtempSync as mkdtempSync3, rmSync as rmSync5 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname12, join as join17, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
@@ -84500,7 +84500,7 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
     io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync4(work, { recursive: true, force: true });
+    rmSync5(work, { recursive: true, force: true });
   }
 }
 
@@ -85415,7 +85415,7 @@ async function checkChange(settings, io2, change, outDir) {
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   } catch (e) {
-    rmSync5(workDir, { recursive: true, force: true });
+    rmSync6(workDir, { recursive: true, force: true });
     throw e;
   }
   state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -85438,7 +85438,7 @@ async function checkChange(settings, io2, change, outDir) {
     );
   } finally {
     await trees.dispose();
-    rmSync5(workDir, { recursive: true, force: true });
+    rmSync6(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change, io2.runInputs);

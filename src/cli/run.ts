@@ -61,11 +61,11 @@ export async function runCommand(args: string[]): Promise<number> {
   const baseSha = revParse(repo, text('base'), '--base');
   const headRef = text('head') || 'HEAD';
   const headSha = revParse(repo, headRef, '--head');
-  const outDir = text('out') ? resolve(text('out')) : mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
-  // Every input checked before anything is set up: a bad one is one line naming it.
+  const wantedOut = text('out') ? resolve(text('out')) : '';
+  // Every input checked before anything is set up (or a folder made): a bad one is one line naming it.
   const settings = parseSettings((name) => {
     if (name === 'mode') return 'collect';
-    if (name === 'output-dir') return outDir;
+    if (name === 'output-dir') return wantedOut || 'alloc-balance-run';
     return (LOCAL_RUN_INPUTS as readonly string[]).includes(name) ? text(name) : '';
   });
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -74,6 +74,8 @@ export async function runCommand(args: string[]): Promise<number> {
     );
   }
   findSandboxLauncher();
+  const outDir = wantedOut || mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
+  settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text('base')}) → head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
 

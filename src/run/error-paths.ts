@@ -1,7 +1,7 @@
 // The host's part of the error-path sweep (input `error-paths`): builds the helper module
 // (failsite/) for the target kernel, gives the kernel-side job what the sweep needs, and
 // analyzes each injected run's trace once the job is back.
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
 import type { TargetSweep } from '../kernel-side/job.js';
 import { buildModule } from '../module-build/build-module.js';
 import { locateCallers, lookUpLines } from '../module-build/module-info.js';
+import { isWithin } from '../sandbox/system-view.js';
 
 const HELPER_SOURCE = `${HELPER_MODULE}.c`;
 
@@ -45,6 +46,8 @@ export function buildHelper(kernelBuildDir: string, onTempDir?: (dir: string) =>
     p = (async () => {
       const work = mkdtempSync(join(tmpdir(), 'alloc-balance-failsite-'));
       onTempDir?.(work);
+      // Built once per process and kernel, used by every side: removed when the process ends.
+      process.once('exit', () => rmSync(work, { recursive: true, force: true }));
       cpSync(findFailsiteDir(), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
       const ko = r.modules.find((m) => m.name === HELPER_MODULE);
@@ -70,6 +73,8 @@ function sourceLine(root: string, location: string | undefined): string {
   if (!m) return '';
   const file = m[1].startsWith('/') ? m[1] : join(root, m[1]);
   try {
+    // The path comes from the PR's debug info: read only the PR's own tree, never a file a link or an absolute path points to elsewhere.
+    if (!isWithin(realpathSync(file), realpathSync(root))) return '';
     return readFileSync(file, 'utf8').split('\n')[Number(m[2]) - 1] ?? '';
   } catch {
     return '';
