@@ -249,6 +249,22 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
     for (const r of ['nic-igb', 'nic-ixgbe', 'nic-virtio']) expect(body).toContain(r);
   },
 
+  'docs/workflows.md › One PR on several kernels': async () => {
+    const s = await githubServer();
+    const run = await timed('kernels', () => runner.run(asWritten(block('docs/workflows.md › One PR on several kernels')), pullRequest('pull_request')));
+    const collects = run.jobs.filter((j) => j.id === 'collect');
+    expect(collects.map((j) => j.name)).toEqual(['collect (5.10)', 'collect (6.1)', 'collect (6.12)']);
+    for (const j of collects) expect(step(j, /alloc-balance@v1$/).outputs.verdict, j.log).toBe('fail');
+    // Each collect job ran on the kernel line it asked for, from Debian's archive.
+    const names = readdirSync(run.artifacts).sort();
+    expect(names).toEqual(['alloc-balance-linux-5.10', 'alloc-balance-linux-6.1', 'alloc-balance-linux-6.12']);
+    const lines = names.map((n) => /^(\d+\.\d+)\./.exec(artifactReport(run, n).runner.kernel)?.[1]);
+    expect(lines).toEqual(['5.10', '6.1', '6.12']);
+    const report = only(run, 'report');
+    expect(step(report, /alloc-balance@v1$/).outputs.verdict, report.log).toBe('fail');
+    expectPosted(s, 42);
+  },
+
   'docs/self-hosted-runner.md › Install the runner as a service, with labels': async () => {
     const b = block('docs/self-hosted-runner.md › Install the runner as a service, with labels');
     expect(b.kind).toBe('job-keys');
@@ -318,7 +334,7 @@ const RUN_ELSEWHERE: Record<string, string> = {
 describe('the workflows in README.md and docs/, run as written', () => {
   test('every yaml block of the docs has its run here, and the docs hold every block this test runs', () => {
     expect(BLOCKS.map((b) => b.key).sort()).toEqual([...Object.keys(SCENARIOS), ...Object.keys(RUN_ELSEWHERE)].sort());
-    expect(BLOCKS).toHaveLength(9);
+    expect(BLOCKS).toHaveLength(10);
   });
 
   for (const b of BLOCKS) {
