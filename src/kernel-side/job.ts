@@ -1,27 +1,13 @@
 // The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
 // needs, written by the action (host target) or by the VM driver (vm target).
-import { isStopSignal, MAX_CYCLES, SIGNALS } from '../settings/inputs.js';
+import { defaultBool, defaultNumber, isStopSignal, numberLimits, SIGNALS } from '../settings/inputs.js';
+import { defaultWorkload, type Workload } from '../settings/workload.js';
 import type { PairSpec } from '../core/model.js';
 import { isKernelSymbol } from '../core/pair-spec.js';
 import { UsageError } from '../errors.js';
 
-export interface TargetWorkload {
-  /** Shell command (`sh -c`), started once per cycle in its own process group. */
-  command: string;
-  /** Regular expression on the workload's output (stdout and stderr) that says it is ready. */
-  readyPattern: string;
-  /** Shell command polled every 200 ms until it exits 0, e.g. `ip link show vEth0`. */
-  readyCommand: string;
-  /** With neither readyPattern nor readyCommand: ready after this many seconds. */
-  readyDelaySeconds: number;
-  readyTimeoutSeconds: number;
-  holdSeconds: number;
-  stopSignal: NodeJS.Signals;
-  /** SIGKILL to the process group this many seconds after stopSignal. */
-  graceSeconds: number;
-  cwd: string;
-  env: Record<string, string>;
-}
+/** The workload as the inputs or a preset gave it, and the folder it runs in. */
+export type TargetWorkload = Workload & { cwd: string };
 
 export interface TargetModule {
   /** The .ko to insmod. */
@@ -112,7 +98,7 @@ class JobReader {
     return v as string;
   }
 
-  number(obj: Json, field: string, path: string, min: number, max: number, fallback?: number, integer = false): number {
+  number(obj: Json, field: string, path: string, { min, max }: { min: number; max: number }, fallback?: number, integer = false): number {
     const v = obj[field];
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
@@ -151,15 +137,17 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   if (!isKernelSymbol(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
 
   const w = r.object(j, 'workload', 'workload');
+  // A field left out gets the input's default, and is held to the input's limits.
+  const d = defaultWorkload();
   const workload: TargetWorkload = {
     command: r.string(w, 'command', 'workload.command'),
     readyPattern: r.string(w, 'readyPattern', 'workload.readyPattern', ''),
     readyCommand: r.string(w, 'readyCommand', 'workload.readyCommand', ''),
-    readyDelaySeconds: r.number(w, 'readyDelaySeconds', 'workload.readyDelaySeconds', 0, 3600, 1),
-    readyTimeoutSeconds: r.number(w, 'readyTimeoutSeconds', 'workload.readyTimeoutSeconds', 0.1, 86400, 60),
-    holdSeconds: r.number(w, 'holdSeconds', 'workload.holdSeconds', 0, 86400, 1),
-    stopSignal: r.string(w, 'stopSignal', 'workload.stopSignal', 'SIGTERM').toUpperCase() as NodeJS.Signals,
-    graceSeconds: r.number(w, 'graceSeconds', 'workload.graceSeconds', 0, 3600, 10),
+    readyDelaySeconds: r.number(w, 'readyDelaySeconds', 'workload.readyDelaySeconds', numberLimits('ready-delay'), d.readyDelaySeconds),
+    readyTimeoutSeconds: r.number(w, 'readyTimeoutSeconds', 'workload.readyTimeoutSeconds', numberLimits('ready-timeout'), d.readyTimeoutSeconds),
+    holdSeconds: r.number(w, 'holdSeconds', 'workload.holdSeconds', numberLimits('hold'), d.holdSeconds),
+    stopSignal: r.string(w, 'stopSignal', 'workload.stopSignal', d.stopSignal).toUpperCase() as NodeJS.Signals,
+    graceSeconds: r.number(w, 'graceSeconds', 'workload.graceSeconds', numberLimits('grace'), d.graceSeconds),
     cwd: r.string(w, 'cwd', 'workload.cwd', ''),
     env: {},
   };
@@ -208,16 +196,16 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   const job: TargetJob = {
     module,
     workload,
-    cycles: r.number(j, 'cycles', 'cycles', 1, MAX_CYCLES, undefined, true),
+    cycles: r.number(j, 'cycles', 'cycles', numberLimits('cycles'), undefined, true),
     track,
-    traceBufferKb: r.number(j, 'traceBufferKb', 'traceBufferKb', 64, 4 * 1024 * 1024, 8192, true),
-    stacks: r.bool(j, 'stacks', 'stacks', true),
+    traceBufferKb: r.number(j, 'traceBufferKb', 'traceBufferKb', numberLimits('trace-buffer-kb'), defaultNumber('trace-buffer-kb'), true),
+    stacks: r.bool(j, 'stacks', 'stacks', defaultBool('stacks')),
     outDir: r.string(j, 'outDir', 'outDir'),
     runId,
   };
   if (job.outDir === '') r.fail('outDir', 'a directory for the trace and logs', job.outDir);
-  if (j.hugepages !== undefined) job.hugepages = r.number(j, 'hugepages', 'hugepages', 0, 1 << 20, undefined, true);
-  if (j.timeoutSeconds !== undefined) job.timeoutSeconds = r.number(j, 'timeoutSeconds', 'timeoutSeconds', 0, 7 * 86400);
+  if (j.hugepages !== undefined) job.hugepages = r.number(j, 'hugepages', 'hugepages', numberLimits('dpdk-hugepages'), undefined, true);
+  if (j.timeoutSeconds !== undefined) job.timeoutSeconds = r.number(j, 'timeoutSeconds', 'timeoutSeconds', { min: 0, max: 7 * 86400 });
   if (j.lockFile !== undefined) job.lockFile = r.string(j, 'lockFile', 'lockFile');
   if (j.stateFile !== undefined) job.stateFile = r.string(j, 'stateFile', 'stateFile');
   if (j.tracing !== undefined) job.tracing = r.bool(j, 'tracing', 'tracing', true);
@@ -227,9 +215,9 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
       command: r.string(b, 'command', 'background.command'),
       cwd: r.string(b, 'cwd', 'background.cwd', ''),
       env: {},
-      settleSeconds: r.number(b, 'settleSeconds', 'background.settleSeconds', 0, 3600, 1),
-      stopSignal: r.string(b, 'stopSignal', 'background.stopSignal', 'SIGTERM').toUpperCase() as NodeJS.Signals,
-      graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', 0, 3600, 10),
+      settleSeconds: r.number(b, 'settleSeconds', 'background.settleSeconds', { min: 0, max: 3600 }, 1),
+      stopSignal: r.string(b, 'stopSignal', 'background.stopSignal', d.stopSignal).toUpperCase() as NodeJS.Signals,
+      graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', numberLimits('grace'), d.graceSeconds),
     };
     if (background.command.trim() === '') r.fail('background.command', 'a shell command', background.command);
     if (!isStopSignal(background.stopSignal)) r.fail('background.stopSignal', `one of ${SIGNALS.join(', ')}`, b.stopSignal);

@@ -18,6 +18,7 @@ import type { LabKernel } from './lab-kernel.js';
 import type { AccelUsed } from '../core/model.js';
 import { hostAccel } from './kvm-host.js';
 import { qemuArgs } from './qemu-args.js';
+import { defaultNumber } from '../settings/inputs.js';
 
 export interface GuestJob {
   /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
@@ -64,6 +65,7 @@ export interface GuestResult {
 
 export interface GuestOptions {
   signal?: AbortSignal;
+  /** Absent: the vm-memory input's default (and so for cpus and the boot timeout). */
   memoryMb?: number;
   cpus?: number;
   /** Seconds from QEMU's start until the job starts (kernel boot, modules, mounts). */
@@ -134,7 +136,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     if (!existsSync(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? (accel.kind === 'kvm' ? 60 : 120)) * 1000;
+  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? defaultNumber('boot-timeout')) * 1000;
   mkdirSync(job.outDir, { recursive: true });
   rmSync(join(job.outDir, EXIT_CODE_FILE), { force: true });
 
@@ -153,8 +155,8 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
     accel: accel.kind,
-    memoryMb: opts.memoryMb ?? 1024,
-    cpus: opts.cpus ?? 2,
+    memoryMb: opts.memoryMb ?? defaultNumber('vm-memory'),
+    cpus: opts.cpus ?? defaultNumber('vm-cpus'),
     outDir: job.outDir,
     ctlDir,
     shares: root.shares,

@@ -10,7 +10,9 @@ import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
 import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';
 import { planKniModuleBuild } from './kni-module-build.js';
 import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
-import { kniHugepages, kniInterfaceNames, kniWorkload, type PresetWorkload } from './kni-workload.js';
+import { kniHugepages, kniInterfaceNames, kniWorkload } from './kni-workload.js';
+import { defaultNumber } from '../settings/inputs.js';
+import type { Workload } from '../settings/workload.js';
 import { machineProbe, type Probe } from './prerequisites.js';
 import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type InstructionSet, type KniApp, type UserspacePlan } from './userspace-build.js';
 import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache.js';
@@ -20,10 +22,11 @@ export interface DpdkKniEnvironment {
   moduleOutDir?: string;
   /** Root of the user-space cache. Default: defaultCacheRoot(). */
   cacheRoot?: string;
-  /** CPUs the workload may use. Default: 2 (the VM default). */
+  /** CPUs the workload may use. Default: the vm-cpus input's. */
   cpus?: number;
   /** Are meson and ninja on PATH? Default: looked up. */
   mesonAvailable?: boolean;
+  /** Default: the hold input's (and so for the ready timeout). */
   holdSeconds?: number;
   readyTimeoutSeconds?: number;
   /** The CPU the workload program is built for. Default: native (it runs on this machine). */
@@ -38,7 +41,7 @@ export interface DpdkKniPreset {
   userspaceBuild: UserspacePlan;
   cache: UserspaceCache;
   app: KniApp;
-  workload: PresetWorkload;
+  workload: Workload;
   /** KNI interfaces the workload creates each cycle. */
   interfaces: string[];
   moduleName: 'rte_kni';
@@ -80,11 +83,11 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     program: userspaceBuild.program,
     ports: options.ports,
     portSource: app === 'testpmd' ? 'null' : options.portSource,
-    cpus: env.cpus ?? 2,
+    cpus: env.cpus ?? defaultNumber('vm-cpus'),
     ealArgs: options.ealArgs,
     appArgs: options.appArgs,
-    holdSeconds: env.holdSeconds ?? 1,
-    readyTimeoutSeconds: env.readyTimeoutSeconds ?? 120,
+    holdSeconds: env.holdSeconds ?? defaultNumber('hold'),
+    readyTimeoutSeconds: env.readyTimeoutSeconds ?? defaultNumber('ready-timeout'),
   });
   const interfaces = kniInterfaceNames(app, app === 'testpmd' ? options.ports.map((_, i) => i) : options.ports);
   return {

@@ -1,14 +1,21 @@
 // The reference workload of the KNI preset: the KNI example app (examples/kni, up to v22.07)
 // or, for trees without it (v22.11..v23.07), testpmd on net_kni ports. Pure.
-import type { WorkloadSettings } from '../settings/settings.js';
+import type { Workload } from '../settings/workload.js';
 import { shellQuote } from '../shell-quote.js';
 import type { KniApp } from './userspace-build.js';
 
-export interface PresetWorkload extends WorkloadSettings {
-  /** Shell command polled until it exits 0: the KNI interfaces exist. */
-  readyCommand: string;
-  env: Record<string, string>;
-}
+/**
+ * What the preset's workload sets in place of the inputs, on purpose: it is ready when its KNI
+ * interfaces exist (a ready command, not ready-pattern or ready-delay), and is stopped with
+ * SIGINT, on which both apps release their KNI interfaces (a kill would leave that to /dev/kni's
+ * close), with 15 s before the kill for the EAL to tear down. ready-timeout and hold apply as given.
+ */
+export const KNI_WORKLOAD_OVERRIDES = {
+  readyPattern: '',
+  readyDelaySeconds: 0,
+  stopSignal: 'SIGINT',
+  graceSeconds: 15,
+} as const satisfies Partial<Workload>;
 
 /** Where the ethdev ports come from: net_null vdevs (a VM, no NIC) or the NIC ports bound to DPDK. */
 export type PortSource = 'null' | 'nic';
@@ -91,7 +98,7 @@ export function readyCommandFor(names: readonly string[]): string {
   return names.map((n) => `[ -e /sys/class/net/${n} ]`).join(' && ');
 }
 
-export function kniWorkload(o: KniWorkloadOptions): PresetWorkload {
+export function kniWorkload(o: KniWorkloadOptions): Workload {
   const words: string[] = [shellQuote(o.program)];
   let interfaces: string[];
   if (o.app === 'kni-example') {
@@ -116,15 +123,11 @@ export function kniWorkload(o: KniWorkloadOptions): PresetWorkload {
     interfaces = kniInterfaceNames(o.app, ids);
   }
   return {
+    ...KNI_WORKLOAD_OVERRIDES,
     command: words.join(' '),
-    readyPattern: '',
     readyCommand: readyCommandFor(interfaces),
-    readyDelaySeconds: 0,
     readyTimeoutSeconds: o.readyTimeoutSeconds,
     holdSeconds: o.holdSeconds,
-    // Both apps release their KNI interfaces on SIGINT; a kill would leave that to /dev/kni's close.
-    stopSignal: 'SIGINT',
-    graceSeconds: 15,
     env: {},
   };
 }

@@ -2,7 +2,8 @@
 // how to build the module and the workload program from that side's tree, the workload, and
 // what the target must prepare (hugepages).
 import { join, resolve } from 'node:path';
-import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import type { Settings } from '../settings/settings.js';
+import type { Workload } from '../settings/workload.js';
 import { existsSync } from 'node:fs';
 import { dpdkKniPreset, mesonOnPath } from '../presets/dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
@@ -15,9 +16,7 @@ export interface SidePreparation {
   userspace: { key: string; dir: string; program: string };
   /** Throws a UsageError naming what the build needs and is missing (checked once the cache had its say). */
   checkPrerequisites(): void;
-  workload: WorkloadSettings;
-  readyCommand: string;
-  env: Record<string, string>;
+  workload: Workload;
   hugepages?: number;
   notes: string[];
 }
@@ -48,7 +47,6 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
       };
-      const { readyCommand, env, ...workload } = preset.workload;
       return {
         build: {
           moduleDir: dpdkDir,
@@ -62,9 +60,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         },
         userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
         checkPrerequisites,
-        workload,
-        readyCommand,
-        env,
+        workload: preset.workload,
         hugepages: preset.hugepages,
         notes: preset.notes,
       };

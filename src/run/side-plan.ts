@@ -3,7 +3,8 @@
 import type { PairSpec } from '../core/model.js';
 import type { PlannedBuild } from '../module-build/build-module.js';
 import type { TargetBackground } from '../kernel-side/job.js';
-import type { Settings, WorkloadSettings } from '../settings/settings.js';
+import type { Settings } from '../settings/settings.js';
+import type { Workload } from '../settings/workload.js';
 import type { SidePreparation } from './preset.js';
 
 /** What a side needs to build: the module dir in the tree, its build command and environment. */
@@ -22,15 +23,9 @@ export interface BuildSpec {
   writable?: string[];
 }
 
-export interface WorkloadPlan extends WorkloadSettings {
-  /** A command that must succeed before the workload counts as ready (a preset's check). */
-  readyCommand: string;
-  env: Record<string, string>;
-}
-
 export interface SidePlan {
   build: BuildSpec;
-  workload: WorkloadPlan;
+  workload: Workload;
   cycles: number;
   /** The pairs to trace, or `auto`: those of the allocator families the built module imports. */
   track: PairSpec[] | 'auto';
@@ -58,12 +53,9 @@ export function sidePlan(settings: Settings, prepared?: SidePreparation): SidePl
   const build: BuildSpec = prepared
     ? prepared.build
     : { moduleDir: settings.moduleDir, buildCommand: settings.buildCommand, moduleArgs: settings.moduleArgs, moduleName: settings.moduleName || undefined };
-  const workload: WorkloadPlan = prepared
-    ? { ...prepared.workload, readyCommand: prepared.readyCommand, env: prepared.env }
-    : { ...settings.workload, readyCommand: '', env: {} };
   return {
     build,
-    workload,
+    workload: prepared ? prepared.workload : settings.workload,
     cycles: settings.cycles,
     track: settings.track,
     errorPaths: settings.errorPaths,

@@ -62,21 +62,9 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
 
 export function targetJob(ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>, module: BuiltModule, moduleDir: string, track: PairSpec[]): TargetJob {
   const { plan } = ctx;
-  const w = plan.workload;
   return {
     module: { path: module.path, name: module.name, args: plan.build.moduleArgs },
-    workload: {
-      command: w.command,
-      readyPattern: w.readyPattern,
-      readyCommand: w.readyCommand,
-      readyDelaySeconds: w.readyDelaySeconds,
-      readyTimeoutSeconds: w.readyTimeoutSeconds,
-      holdSeconds: w.holdSeconds,
-      stopSignal: w.stopSignal,
-      graceSeconds: w.graceSeconds,
-      cwd: moduleDir,
-      env: w.env,
-    },
+    workload: { ...plan.workload, cwd: moduleDir },
     cycles: plan.cycles,
     track,
     traceBufferKb: plan.traceBufferKb,

@@ -1,6 +1,6 @@
 // Every input of the action: its name, what action.yml declares as its default, and what it
-// accepts. The one table parseSettings, the preset's options and the kernel-side job read; a
-// test holds it against action.yml in both directions.
+// accepts. The one table parseSettings, the preset's options, the kernel-side job and the VM read
+// (defaults, limits, signals); a test holds it against action.yml in both directions.
 import { InputError } from '../errors.js';
 
 export type InputSpec =
@@ -22,9 +22,6 @@ const whole = (def: number | '', min: number, max: number, expected?: string): I
 const seconds = (def: number, min: number, max: number): InputSpec => ({ kind: 'number', default: def, min, max, integer: false });
 const flag = (def: boolean): InputSpec => ({ kind: 'bool', default: def });
 const text = (def = ''): InputSpec => ({ kind: 'text', default: def });
-
-/** Workload cycles per side: the input's limit, and the kernel-side job's. */
-export const MAX_CYCLES = 1000;
 
 /** The signals a workload or background command may be stopped with: the input's and the kernel-side job's. */
 export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -48,7 +45,7 @@ export const INPUTS = {
   hold: seconds(1, 0, 3600),
   'stop-signal': choice('SIGTERM', SIGNALS, `a signal name: ${SIGNALS.join(', ')}`),
   grace: seconds(10, 0, 600),
-  cycles: whole(3, 1, MAX_CYCLES),
+  cycles: whole(3, 1, 1000),
   track: text(),
   'fail-on': choice('new-leak', ['new-leak', 'any-leak', 'never']),
   inconclusive: choice('fail', ['fail', 'neutral']),
@@ -116,6 +113,22 @@ export function readNumber(read: InputReader, name: InputName): number {
   const value = readOptionalNumber(read, name);
   if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
   return value;
+}
+
+/** The table's default of a number input: the one fallback for the layers below the inputs (the job file, the VM). */
+export function defaultNumber(name: InputName): number {
+  return readNumber(() => '', name);
+}
+
+/** The values a number input accepts: the job file holds the same fields to the same limits. */
+export function numberLimits(name: InputName): { min: number; max: number } {
+  const { min, max } = spec(name, 'number');
+  return { min, max };
+}
+
+/** The table's default of a true/false input. */
+export function defaultBool(name: InputName): boolean {
+  return spec(name, 'bool').default;
 }
 
 /** A number input; null when empty and the table has no default. */

@@ -4,6 +4,7 @@ import type { FailOn, PairSpec } from '../core/model.js';
 import { parseTrack } from '../core/pair-spec.js';
 import { InputError } from '../errors.js';
 import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
+import { readWorkload, type Workload } from './workload.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
@@ -13,20 +14,6 @@ export type InconclusiveConclusion = 'fail' | 'neutral';
 export type Target = 'host' | 'vm';
 export type Preset = 'none' | 'dpdk-kni';
 export type CommentWhen = 'always' | 'on-change' | 'on-failure';
-
-export interface WorkloadSettings {
-  /** Shell command started once per cycle (its own process group). */
-  command: string;
-  /** Regular expression on the workload's output that says it is ready; empty: wait `readyDelay`. */
-  readyPattern: string;
-  readyDelaySeconds: number;
-  readyTimeoutSeconds: number;
-  /** How long the workload keeps running once ready. */
-  holdSeconds: number;
-  stopSignal: NodeJS.Signals;
-  /** SIGKILL to the whole process group after this many seconds. */
-  graceSeconds: number;
-}
 
 export interface VmSettings {
   /** Kernel release of the VM (Debian package version), empty: the newest installed headers. */
@@ -49,7 +36,7 @@ export interface Settings {
   buildCommand: string;
   /** Module parameters given to insmod. */
   moduleArgs: string;
-  workload: WorkloadSettings;
+  workload: Workload;
   cycles: number;
   /** auto: the allocator families the built module imports, resolved per side. */
   track: 'auto' | PairSpec[];
@@ -95,30 +82,11 @@ export { INPUT_NAMES } from './inputs.js';
 
 export const DEFAULT_TRACK = 'auto';
 
-function regex(read: InputReader, name: string): string {
-  const raw = read(name);
-  if (raw === '') return '';
-  try {
-    new RegExp(raw);
-  } catch (e) {
-    throw new InputError(name, raw, `a valid regular expression (${(e as Error).message})`);
-  }
-  return raw;
-}
-
 /** vm-kernel: a Debian kernel line or an exact release ('' is the default line). */
 function readKernel(read: InputReader, name: 'vm-kernel'): string {
   const raw = readText(read, name);
   if (parseKernelSpec(raw) === null) throw new InputError(name, raw, KERNEL_SPEC_HINT);
   return raw;
-}
-
-/** stop-signal may be written `int`, `SIGINT` or `sigint`. */
-function signalSpelling(read: InputReader): InputReader {
-  return (name) => {
-    const raw = read(name).trim().toUpperCase();
-    return raw === '' || raw.startsWith('SIG') ? raw : `SIG${raw}`;
-  };
 }
 
 /** One folder a line; the host's root is refused (the guest would see every secret on the machine). */
@@ -155,15 +123,7 @@ export function parseSettings(read: InputReader): Settings {
     moduleName: readText(read, 'module'),
     buildCommand: readText(read, 'build-command'),
     moduleArgs: readText(read, 'module-args'),
-    workload: {
-      command: readText(read, 'workload'),
-      readyPattern: regex(read, 'ready-pattern'),
-      readyDelaySeconds: readNumber(read, 'ready-delay'),
-      readyTimeoutSeconds: readNumber(read, 'ready-timeout'),
-      holdSeconds: readNumber(read, 'hold'),
-      stopSignal: readChoice<NodeJS.Signals>(signalSpelling(read), 'stop-signal'),
-      graceSeconds: readNumber(read, 'grace'),
-    },
+    workload: readWorkload(read),
     cycles: readNumber(read, 'cycles'),
     track,
     failOn: readChoice<FailOn>(read, 'fail-on'),

@@ -32,9 +32,7 @@ describe('sidePlan', () => {
     const s = settingsOf({ workload: 'ignored', cycles: '2' });
     const prepared = {
       build: { moduleDir: '/t/dpdk', buildCommand: '', moduleArgs: 'kthread_mode=single', moduleName: 'rte_kni', output: '/w/rte_kni.ko' },
-      workload: { ...s.workload, command: '/w/kni -l 0-1 -- -p 0x1' },
-      readyCommand: 'ip link show vEth0_0',
-      env: { RTE_EAL: '1' },
+      workload: { ...s.workload, command: '/w/kni -l 0-1 -- -p 0x1', readyCommand: 'ip link show vEth0_0', env: { RTE_EAL: '1' } },
       hugepages: 256,
       userspace: { key: 'k', dir: '/cache/k', program: '/cache/k/bin/dpdk-kni' },
     } as unknown as SidePreparation;
