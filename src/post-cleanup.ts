@@ -1,9 +1,10 @@
 import * as core from '@actions/core';
 import { cliPath } from './bundle-paths.js';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { removeWorktrees } from './sources/worktrees.js';
 import { readActionState } from './run/action-state.js';
+import { asRoot } from './process/as-root.js';
+import { describeExit, runCommand } from './process/run.js';
 
 /** The post step: restores the machine whatever happened in the main step. */
 export async function run(): Promise<void> {
@@ -17,10 +18,9 @@ export async function run(): Promise<void> {
       if (!existsSync(file)) continue;
       const pending = JSON.parse(readFileSync(file, 'utf8')) as { steps?: unknown[] };
       if (!pending.steps || pending.steps.length === 0) continue;
-      const root = typeof process.getuid !== 'function' || process.getuid() === 0;
-      const argv = [process.execPath, cliPath(), 'target', 'cleanup', '--state', file];
-      const r = spawnSync(root ? argv[0] : 'sudo', root ? argv.slice(1) : ['-n', ...argv], { encoding: 'utf8' });
-      if (r.status !== 0) core.warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim()}`);
+      const [cmd, ...args] = asRoot([process.execPath, cliPath(), 'target', 'cleanup', '--state', file]);
+      const r = await runCommand(cmd, args);
+      if (r.code !== 0) core.warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim() || describeExit(r)}`);
       else core.info(`restored the kernel state left by ${file}`);
     }
     for (const dir of state.tempDirs ?? []) rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './abortable.js';
 import type { TargetBackground } from './job.js';
-import { groupAlive, stopGroup } from './process-group.js';
+import { groupAlive, stopGroup } from '../process/group.js';
 import type { UndoLog } from './undo.js';
 
 export const BACKGROUND_LOG = 'background.log';

@@ -11,7 +11,7 @@ import { ModuleMap } from '../core/module-map.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { throwIfAborted } from './abortable.js';
 import type { TargetJob, TargetSweep } from './job.js';
-import { insmod, isModuleLoaded, readSections, rmmod, symbolRanges } from './kernel-module.js';
+import { insmod, isModuleLoaded, readSections, symbolRanges, unloadModule } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { findSplats } from './splats.js';
 import type { TargetStatus } from './status.js';
@@ -32,15 +32,6 @@ const readParam = (name: string) => readFileSync(param(name), 'utf8').trim();
 
 function commandError(r: { stderr: string; stdout: string; error?: string; code: number | null }): string {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-}
-
-async function unload(name: string): Promise<boolean> {
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return true;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return false;
 }
 
 async function waitForReleases(): Promise<void> {
@@ -151,7 +142,7 @@ export async function runErrorSweep(
         }
         marker({ cycle: 1, edge: 'end' });
         marker({ phase: 'unload' });
-        run.unloaded = await unload(job.module.name);
+        run.unloaded = (await unloadModule(job.module.name)).ok;
       } else {
         run.insmodError = commandError(ins);
         run.unloaded = true;
@@ -177,7 +168,7 @@ export async function runErrorSweep(
     }
   } finally {
     await waitForReleases().catch(() => {});
-    if (await unload(HELPER_MODULE)) undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
+    if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
   }
   return save();
 }

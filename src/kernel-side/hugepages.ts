@@ -1,7 +1,7 @@
 // Hugepages for a workload that needs them (DPDK): the reservation and a hugetlbfs mount of
 // 2 MiB pages, each recorded in the undo log before it is made.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { runCommand } from '../exec.js';
+import { runCommand } from '../process/run.js';
 import type { UndoLog } from './undo.js';
 
 const NR_HUGEPAGES = '/proc/sys/vm/nr_hugepages';

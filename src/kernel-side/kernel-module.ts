@@ -1,7 +1,7 @@
 // Loading and unloading the module under test, and where its sections landed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, type CommandResult } from '../exec.js';
+import { runCommand, type CommandResult } from '../process/run.js';
 
 /** Pure: is `name` listed in /proc/modules text. */
 export function modulesListHas(procModules: string, name: string): boolean {

@@ -6,7 +6,7 @@ import { release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readVermagic, vermagicMismatch } from '../module-build/module-info.js';
 import { stopwatch } from '../elapsed.js';
-import { lastLines } from '../exec.js';
+import { lastLines } from '../process/tail.js';
 import type { RunStatus } from '../core/model.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { BACKGROUND_LOG, startBackground, type Background } from './background.js';

@@ -1,10 +1,10 @@
 // Carries out undo steps on the real machine. Each step is idempotent: undoing something
 // already undone (by the runner, or by an earlier cleanup) succeeds quietly.
 import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
-import { runCommand } from '../exec.js';
+import { runCommand } from '../process/run.js';
 import { releaseLock } from './lock.js';
 import { unloadModule } from './kernel-module.js';
-import { groupAlive } from './process-group.js';
+import { groupAlive } from '../process/group.js';
 import type { UndoExecutor, UndoStep } from './undo.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

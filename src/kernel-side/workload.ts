@@ -4,10 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stopwatch } from '../elapsed.js';
-import { lastLines, runCommand } from '../exec.js';
+import { runCommand } from '../process/run.js';
+import { lastLines } from '../process/tail.js';
 import { sleep, throwIfAborted } from './abortable.js';
 import type { TargetWorkload } from './job.js';
-import { groupAlive, stopGroup } from './process-group.js';
+import { groupAlive, stopGroup } from '../process/group.js';
 import type { UndoLog } from './undo.js';
 
 export interface CycleRecord {
@@ -45,8 +46,8 @@ export class WorkloadFailure extends Error {
 const WINDOW = 64 * 1024;
 const POLL_MS = 200;
 
-/** The end of the output a failure shows. */
-const tail = (text: string) => lastLines(text, 20);
+/** Lines of the output's end a failure shows. */
+const FAILURE_LINES = 20;
 
 const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
 
@@ -161,11 +162,21 @@ export async function runCycle(
       if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
       if (exit) {
         const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
-        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record);
+        throw new WorkloadFailure(
+          'workload-not-ready',
+          `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`,
+          lastLines(window, FAILURE_LINES),
+          record,
+        );
       }
       if (Date.now() >= readyDeadline) {
         const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : 'was not ready';
-        throw new WorkloadFailure('workload-not-ready', `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`, tail(window), record);
+        throw new WorkloadFailure(
+          'workload-not-ready',
+          `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`,
+          lastLines(window, FAILURE_LINES),
+          record,
+        );
       }
       if (w.readyCommand && Date.now() >= nextPoll) {
         nextPoll = Date.now() + POLL_MS;
@@ -187,12 +198,12 @@ export async function runCycle(
     record.heldSeconds = held();
   } catch (e) {
     await finish();
-    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record);
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, lastLines(window, FAILURE_LINES), record);
     throw e;
   }
   await finish();
   if (pgid !== undefined && groupAlive(pgid)) {
-    throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record);
+    throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record);
   }
   return record;
 }

@@ -1,29 +1,22 @@
 // Runs the lab's helper programs (apt, dpkg, modprobe, xz) and collects their output.
-import { spawn } from 'node:child_process';
 import { UsageError } from '../errors.js';
-import { lastLines } from '../exec.js';
+import { type CommandResult, runCommand } from '../process/run.js';
+import { lastLines } from '../process/tail.js';
 
-export interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** What the lab reads of a command's run (test doubles give only this). */
+export type LabCommandResult = Pick<CommandResult, 'code' | 'stdout' | 'stderr'>;
 
 export interface CommandRunner {
-  run(cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<CommandResult>;
+  run(cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<LabCommandResult>;
 }
 
 export const spawnRunner: CommandRunner = {
-  run(cmd, args, opts = {}) {
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
-      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    });
+  async run(cmd, args, opts = {}) {
+    // Unbounded: some outputs are data (a decompressed file as base64).
+    const r = await runCommand(cmd, args, { env: opts.env, cwd: opts.cwd, maxOutput: Number.POSITIVE_INFINITY });
+    if (r.spawnError === 'ENOENT') throw new UsageError(`${cmd} is not installed (needed by the VM lab)`);
+    if (r.spawnError) throw new Error(r.error);
+    return r;
   },
 };
 

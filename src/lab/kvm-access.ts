@@ -4,7 +4,7 @@
 // world-usable (what virtme-ng's and libbpf/ci's workflows do); the rule is written only under
 // GitHub Actions, never on a developer's machine. The decision is pure; the probes are injected.
 import type { AccelUsed } from '../core/model.js';
-import { asRoot, type Identity } from './as-root.js';
+import { asRoot, type Identity } from '../process/as-root.js';
 
 export const KVM_DEVICE = '/dev/kvm';
 export const KVM_UDEV_RULE_FILE = '/etc/udev/rules.d/99-alloc-balance-kvm.rules';

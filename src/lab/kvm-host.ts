@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import type { AccelUsed } from '../core/model.js';
-import { type Identity, currentIdentity } from './as-root.js';
+import { type Identity, currentIdentity } from '../process/as-root.js';
 import { KVM_DEVICE, chooseAccel, cpuFlags, kvmUdevCommands, type KvmIo } from './kvm-access.js';
 
 const COMMAND_TIMEOUT_MS = 30_000;

@@ -2,7 +2,7 @@
 // .ko files it produced.
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { runCommand } from '../exec.js';
+import { runCommand } from '../process/run.js';
 import { stopwatch } from '../elapsed.js';
 import { buildExcerpt } from './build-log.js';
 import { runBuildPlan, type BuildPlan } from './build-plan.js';

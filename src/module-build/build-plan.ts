@@ -1,12 +1,12 @@
 // A build expressed as data: files to write and programs to run, in order. The planners
 // produce it without touching anything; runBuildPlan (or the shell script from planScript,
 // e.g. as buildModule's buildCommand) carries it out.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
 import { stopwatch } from '../elapsed.js';
 import { shellCommand, shellQuote } from '../shell-quote.js';
+import { runCommand } from '../process/run.js';
 
 export type BuildStep = { kind: 'run'; argv: string[]; cwd?: string } | { kind: 'write'; path: string; content: string };
 
@@ -81,15 +81,11 @@ function writeCommand(path: string, content: string): string[] {
   return ['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', 'sh', path, content];
 }
 
-function runStep(argv: string[], cwd: string | undefined, env: Record<string, string>, wrap: CommandWrapper | undefined, onOutput: (s: string) => void) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((done) => {
-    const spec = wrap ? wrap(argv, cwd ?? '/tmp', env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child = spawn(spec.cmd, spec.args, { cwd: wrap ? undefined : cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.setEncoding('utf8').on('data', onOutput);
-    child.stderr.setEncoding('utf8').on('data', onOutput);
-    child.on('error', (e: NodeJS.ErrnoException) => done({ code: null, signal: null, error: e.code === 'ENOENT' ? `${argv[0]}: not found` : e.message }));
-    child.on('close', (code, signal) => done({ code, signal }));
-  });
+async function runStep(argv: string[], cwd: string | undefined, env: Record<string, string>, wrap: CommandWrapper | undefined, onOutput: (s: string) => void) {
+  const spec = wrap ? wrap(argv, cwd ?? '/tmp', env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+  const r = await runCommand(spec.cmd, spec.args, { cwd: wrap ? undefined : cwd, env: spec.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const error = r.spawnError === undefined ? undefined : r.spawnError === 'ENOENT' ? `${argv[0]}: not found` : r.error;
+  return { code: r.code, signal: r.signal, error, output: r.output };
 }
 
 /** Carries out a plan; stops at the first failing step. */
@@ -119,12 +115,10 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
     const command = step.kind === 'write' ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}\n`);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = '';
     let partial = '';
     let lastProgress = Date.now();
     const r = await runStep(argv, cwd, env, opts.wrap, (text) => {
       append(text);
-      output = (output + text).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
@@ -146,7 +140,7 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
         log: log.slice(-MAX_LOG),
         steps: outcomes,
         reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output,
+        failedOutput: r.error && !r.output ? r.error : r.output,
       };
     }
   }

@@ -1,7 +1,7 @@
 // What a built .ko says about itself: the kernel it was built for, its symbols (for
 // symbolizing call sites) and source lines.
 import { relative } from 'node:path';
-import { describeExit, runCommand } from '../exec.js';
+import { describeExit, runCommand } from '../process/run.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisResult } from '../core/model.js';
 import type { ModuleMap, ModuleOffset } from '../core/module-map.js';

@@ -1,7 +1,8 @@
 // The action's VM lab with real effects: this process's user, the bundled CLI run as root through
 // a child process, the lab directories of this runner, the Actions cache.
-import { spawn } from 'node:child_process';
-import { currentIdentity } from '../lab/as-root.js';
+import { currentIdentity } from '../process/as-root.js';
+import { runCommand } from '../process/run.js';
+import { lineSplitter } from '../process/tail.js';
 import { initFingerprint } from '../lab/guest-scripts.js';
 import { actionsDirCache } from '../github/dir-cache.js';
 import { actionLabDirs } from '../lab/lab-dirs.js';
@@ -34,24 +35,11 @@ export function prepareActionLab(release: string, opts: ActionLabOptions): Promi
   return provisionLab(release, io);
 }
 
-function execLines(argv: string[], onLine: (line: string) => void): Promise<ExecResult> {
+/** Runs argv; each line of its stderr (the set-up's progress) goes to onLine as it comes. */
+async function execLines(argv: string[], onLine: (line: string) => void): Promise<ExecResult> {
   const [cmd, ...args] = argv;
-  return new Promise((resolveExec) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      const lines = (partial + b.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
-    child.on('error', (e: NodeJS.ErrnoException) => resolveExec({ code: null, stdout, stderr, spawnError: e.code ?? e.message }));
-    child.on('close', (code) => {
-      if (partial) onLine(partial);
-      resolveExec({ code, stdout, stderr });
-    });
-  });
+  const lines = lineSplitter(onLine);
+  const r = await runCommand(cmd, args, { onOutput: (text, stream) => stream === 'stderr' && lines.push(text) });
+  lines.flush();
+  return r;
 }

@@ -1,6 +1,5 @@
 // Where the kernel-side job runs: this machine's own kernel (`host`, root or passwordless sudo),
 // or a VM booted for the job (`vm`). Both run the same `alloc-balance target run --job FILE`.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { release as osRelease } from 'node:os';
@@ -13,6 +12,9 @@ import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
 import { installPrefix } from '../sandbox/system-view.js';
+import { asRoot, currentIdentity } from '../process/as-root.js';
+import { runCommand } from '../process/run.js';
+import { lastChars } from '../process/tail.js';
 
 export interface TargetOutcome {
   exitCode: number | null;
@@ -69,9 +71,8 @@ export interface LaunchPlan {
  */
 export const VM_DEADLINE_GRACE_SECONDS = 30;
 
-function cap(text: string, max = 64 * 1024): string {
-  return text.length > max ? text.slice(-max) : text;
-}
+/** Characters of the job's output kept (its end). */
+const OUTPUT_CAP = 64 * 1024;
 
 export class VmTargetRunner implements TargetRunner {
   readonly kernel: TargetKernel;
@@ -146,7 +147,7 @@ export class VmTargetRunner implements TargetRunner {
         return {
           exitCode: r.exitCode,
           timings,
-          output: cap(r.console),
+          output: lastChars(r.console, OUTPUT_CAP),
           failure: {
             status: 'kernel-splat',
             reason: /soft lockup/.test(r.panicExcerpt)
@@ -161,17 +162,22 @@ export class VmTargetRunner implements TargetRunner {
         return {
           exitCode: null,
           timings,
-          output: cap(r.console),
+          output: lastChars(r.console, OUTPUT_CAP),
           failure: aborted
             ? { status: 'cancelled', reason: 'the run was cancelled' }
-            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4000) },
+            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4000) },
         };
       }
-      return { exitCode: r.exitCode, timings, output: cap(r.console) };
+      return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };
     } catch (e) {
       if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: '', failure: { status: 'cancelled', reason: 'the run was cancelled' } };
       if (e instanceof GuestError) {
-        return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: 'setup-failed', reason: e.message, excerpt: cap(e.console, 4000) } };
+        return {
+          exitCode: null,
+          timings: {},
+          output: lastChars(e.console, OUTPUT_CAP),
+          failure: { status: 'setup-failed', reason: e.message, excerpt: lastChars(e.console, 4000) },
+        };
       }
       throw e;
     }
@@ -201,43 +207,27 @@ export class HostTargetRunner implements TargetRunner {
     return `this machine's kernel ${this.kernel.release}`;
   }
 
-  run(jobFile: string, _outDir: string, cwd: string, _shares: string[]): Promise<TargetOutcome> {
-    const root = typeof process.getuid !== 'function' || process.getuid() === 0;
-    const argv = [this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile];
-    const [cmd, ...args] = root ? argv : ['sudo', '-n', ...argv];
-    return new Promise((resolveRun) => {
-      const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const onData = (b: Buffer) => {
-        const text = b.toString();
-        output = cap(output + text);
-        this.opts.onOutput?.(text);
+  async run(jobFile: string, _outDir: string, cwd: string, _shares: string[]): Promise<TargetOutcome> {
+    const who = currentIdentity();
+    const [cmd, ...args] = asRoot([this.opts.nodePath, this.opts.cliPath, 'target', 'run', '--job', jobFile], who);
+    const r = await runCommand(cmd, args, { cwd, maxOutput: OUTPUT_CAP, signal: this.opts.signal, onOutput: this.opts.onOutput });
+    if (r.spawnError !== undefined) {
+      // Node's own words for a program it could not start.
+      const why = `spawn ${cmd} ${r.spawnError}`;
+      return { exitCode: null, output: r.output, timings: {}, failure: { status: 'setup-failed', reason: `could not start the kernel-side run: ${why}` } };
+    }
+    if (who.uid !== 0 && r.code === 1 && /sudo: a password is required/.test(r.output)) {
+      return {
+        exitCode: r.code,
+        output: r.output,
+        timings: {},
+        failure: {
+          status: 'setup-failed',
+          reason: 'target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)',
+        },
       };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const abort = () => child.kill('SIGTERM');
-      this.opts.signal?.addEventListener('abort', abort, { once: true });
-      child.on('error', (e) => {
-        this.opts.signal?.removeEventListener('abort', abort);
-        resolveRun({ exitCode: null, output, timings: {}, failure: { status: 'setup-failed', reason: `could not start the kernel-side run: ${e.message}` } });
-      });
-      child.on('close', (code) => {
-        this.opts.signal?.removeEventListener('abort', abort);
-        if (!root && code === 1 && /sudo: a password is required/.test(output)) {
-          resolveRun({
-            exitCode: code,
-            output,
-            timings: {},
-            failure: {
-              status: 'setup-failed',
-              reason: 'target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)',
-            },
-          });
-          return;
-        }
-        resolveRun({ exitCode: code, output, timings: {} });
-      });
-    });
+    }
+    return { exitCode: r.code, output: r.output, timings: {} };
   }
 }
 

@@ -1,20 +1,17 @@
 // target: vm needs a prepared kernel lab. Use one that is ready; otherwise set it up as root
 // (`lab plan`, restore the Actions cache under the planned release's key, `lab setup`) and save
 // what a set-up built. Every effect goes through LabProvisionIo.
-import { labCliArgv, rootNeeded, sudoRefusal, type Identity } from '../lab/as-root.js';
+import { labCliArgv, rootNeeded } from '../lab/lab-cli.js';
+import { sudoRefusal, type Identity } from '../process/as-root.js';
+import type { CommandResult } from '../process/run.js';
 import type { DirCache } from '../github/dir-cache.js';
 import { labCacheKey } from '../lab/lab-cache-key.js';
 import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
 import { UsageError } from '../errors.js';
 import { stopwatch } from '../elapsed.js';
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** errno code when the command could not be started (ENOENT: not installed). */
-  spawnError?: string;
-}
+/** What the set-up reads of a command's run; `spawnError` ENOENT: not installed. */
+export type ExecResult = Pick<CommandResult, 'code' | 'stdout' | 'stderr' | 'spawnError'>;
 
 export interface LabProvisionIo {
   /** Candidates in order (actionLabDirs); a set-up goes into the first. */

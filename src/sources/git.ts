@@ -1,7 +1,7 @@
 // One wrapper over the git command line: runs it, collects stdout and stderr, and turns a
 // failure into an error that shows the command and git's own message.
-import { execFile } from 'node:child_process';
-import { lastLines } from '../exec.js';
+import { runCommand } from '../process/run.js';
+import { lastLines } from '../process/tail.js';
 
 export class GitError extends Error {
   constructor(
@@ -16,23 +16,8 @@ export class GitError extends Error {
 
 export type Git = (args: string[], cwd: string) => Promise<string>;
 
-export const git: Git = (args, cwd) =>
-  new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd,
-        maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
-      },
-      (error, stdout, stderr) => {
-        if (error) {
-          const code = typeof error.code === 'number' ? error.code : null;
-          reject(new GitError(args, code, stderr || error.message));
-        } else {
-          resolve(stdout.trim());
-        }
-      },
-    );
-  });
+export const git: Git = async (args, cwd) => {
+  const r = await runCommand('git', args, { cwd, maxOutput: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+  if (r.code !== 0) throw new GitError(args, r.code, r.stderr || r.error || `Command failed: git ${args.join(' ')}`);
+  return r.stdout.trim();
+};

@@ -1,6 +1,6 @@
 // The unload retry: rmmod again while the module is busy, done once it is gone.
 import { describe, expect, test } from 'vitest';
-import type { CommandResult } from '../../src/exec.js';
+import type { CommandResult } from '../../src/process/run.js';
 import { unloadModule, type UnloadIo } from '../../src/kernel-side/kernel-module.js';
 
 const BUSY: CommandResult = { code: 1, signal: null, stdout: '', stderr: 'rmmod: ERROR: Module leaky is in use\n', output: '', seconds: 0 };

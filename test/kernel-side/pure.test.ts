@@ -7,7 +7,7 @@ import { describeUnknownNames, editDistance, findUnknownNames } from '../../src/
 import { parseTargetJob } from '../../src/kernel-side/job.js';
 import { formatKmsg, kmsgMark, parseKmsgRecord, readKmsg } from '../../src/kernel-side/kmsg.js';
 import { modulesListHas, splitModuleArgs } from '../../src/kernel-side/kernel-module.js';
-import { parseProcStat } from '../../src/kernel-side/process-group.js';
+import { parseProcStat } from '../../src/process/group.js';
 import { hugetlbfsMounts } from '../../src/kernel-side/hugepages.js';
 import { findSplats } from '../../src/kernel-side/splats.js';
 import { symbolRanges } from '../../src/kernel-side/kernel-module.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cleanupFromState } from '../../src/kernel-side/cleanup-state.js';
 import { acquireLock, LockBusyError, releaseLock } from '../../src/kernel-side/lock.js';
-import { groupAlive } from '../../src/kernel-side/process-group.js';
+import { groupAlive } from '../../src/process/group.js';
 import { machineUndo } from '../../src/kernel-side/undo-executor.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
 import { useTempDir } from '../support/temp-dir.js';

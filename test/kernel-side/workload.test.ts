@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { TargetWorkload } from '../../src/kernel-side/job.js';
-import { groupAlive, listProcesses } from '../../src/kernel-side/process-group.js';
+import { groupAlive, listProcesses } from '../../src/process/group.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
 import { lastWords, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
 import { RunAborted } from '../../src/kernel-side/abortable.js';

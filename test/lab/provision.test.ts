@@ -1,7 +1,8 @@
 // When the action sets up the VM lab, how (argv, sudo), under which cache key, and what it says
 // when it cannot: provisionLab with its effects recorded instead of run.
 import { describe, expect, test } from 'vitest';
-import { asRoot, labCliArgv, sudoRefusal } from '../../src/lab/as-root.js';
+import { labCliArgv } from '../../src/lab/lab-cli.js';
+import { asRoot, sudoRefusal } from '../../src/process/as-root.js';
 import { LAB_FORMAT, labCacheKey } from '../../src/lab/lab-cache-key.js';
 import type { DirCache } from '../../src/github/dir-cache.js';
 import { actionLabDirs } from '../../src/lab/lab-dirs.js';

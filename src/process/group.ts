@@ -1,7 +1,7 @@
-// Process groups of workloads: who is still in one (zombies do not count, they hold nothing),
-// and how one is stopped.
+// Process groups (a workload's, a background command's): who is still in one (zombies do not
+// count, they hold nothing), and how one is stopped: its stop signal, SIGKILL after the grace time.
 import { readdirSync, readFileSync } from 'node:fs';
-import { sleep } from './abortable.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcessInfo {
   pid: number;

@@ -1,7 +1,8 @@
-// Runs a program and collects its output (bounded): how the module build and the kernel side
-// start helper programs (make, modinfo, nm, insmod, rmmod).
+// Runs a program and collects its output (bounded), streaming it to the caller as it comes: how
+// every helper program (make, git, apt, modinfo, insmod, the kernel-side job) is started.
 import { spawn } from 'node:child_process';
-import { stopwatch } from './elapsed.js';
+import { stopwatch } from '../elapsed.js';
+import { TailBuffer } from './tail.js';
 
 export interface CommandResult {
   /** Exit code; null when killed by a signal (see `signal`) or not started (see `error`). */
@@ -11,8 +12,10 @@ export interface CommandResult {
   stderr: string;
   /** stdout and stderr interleaved as they arrived. */
   output: string;
-  /** Set when the program could not be started (ENOENT, EACCES). */
+  /** Set when the program could not be started (ENOENT, EACCES) or timed out. */
   error?: string;
+  /** The errno code (else the message) when the program could not be started. */
+  spawnError?: string;
   seconds: number;
 }
 
@@ -23,38 +26,21 @@ export interface CommandOptions {
   timeoutSeconds?: number;
   /** Characters of output kept (the tail); default 4 MiB. */
   maxOutput?: number;
-}
-
-/** Keeps the last `max` characters of a growing text. */
-class Tail {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly max: number) {}
-  push(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size > this.max * 2) this.compact();
-  }
-  private compact(): void {
-    const all = this.parts.join('');
-    const kept = all.slice(-this.max);
-    this.parts = [kept];
-    this.size = kept.length;
-  }
-  text(): string {
-    this.compact();
-    return this.parts.join('');
-  }
+  /** Each chunk of output as it arrives. */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** SIGTERM to the program when it fires. */
+  signal?: AbortSignal;
 }
 
 export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const elapsed = stopwatch();
   return new Promise((resolve) => {
-    const out = new Tail(max);
-    const err = new Tail(max);
-    const both = new Tail(max);
+    const out = new TailBuffer(max);
+    const err = new TailBuffer(max);
+    const both = new TailBuffer(max);
     let error: string | undefined;
+    let spawnError: string | undefined;
     let timer: NodeJS.Timeout | undefined;
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
@@ -67,10 +53,12 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
     child.stdout.on('data', (s: string) => {
       out.push(s);
       both.push(s);
+      opts.onOutput?.(s, 'stdout');
     });
     child.stderr.on('data', (s: string) => {
       err.push(s);
       both.push(s);
+      opts.onOutput?.(s, 'stderr');
     });
     if (opts.timeoutSeconds !== undefined) {
       timer = setTimeout(() => {
@@ -82,18 +70,24 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
         }
       }, opts.timeoutSeconds * 1000);
     }
+    const abort = () => child.kill('SIGTERM');
+    opts.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e.code ?? e.message;
       error = e.code === 'ENOENT' ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', abort);
       resolve({
-        code,
+        // Node gives a program it could not start a negative errno as its code.
+        code: spawnError === undefined ? code : null,
         signal,
         stdout: out.text(),
         stderr: err.text(),
         output: both.text(),
         error,
+        ...(spawnError === undefined ? {} : { spawnError }),
         seconds: elapsed(),
       });
     });
@@ -105,10 +99,4 @@ export function describeExit(r: CommandResult): string {
   if (r.error) return r.error;
   if (r.signal) return `killed by ${r.signal}`;
   return `exit ${r.code}`;
-}
-
-/** The last `n` non-empty lines of a text, joined by `separator` (' | ' puts them on one line). */
-export function lastLines(text: string, n: number, separator = '\n'): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n).join(separator);
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { stopwatch } from '../../src/elapsed.js';
-import { groupAlive, groupMembers, stopGroup } from '../../src/kernel-side/process-group.js';
+import { groupAlive, groupMembers, stopGroup } from '../../src/process/group.js';
 
 /** A shell leading its own group; returns once its `sleep` runs (a signal before the exec would be lost). */
 async function group(script: string): Promise<number> {
