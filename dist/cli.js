@@ -1520,10 +1520,10 @@ var init_trace_analyzer = __esm({
         }
       }
       /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
-      countLater(targets, tail2, caller, line, lineStart, context3) {
+      countLater(targets, tail, caller, line, lineStart, context3) {
         const p = this.pending(targets, line, lineStart, context3);
         p.kind = COUNT;
-        p.tail = tail2;
+        p.tail = tail;
         p.caller = caller;
         this.awaiting.add(p);
       }
@@ -1543,16 +1543,16 @@ var init_trace_analyzer = __esm({
           const n = end - body;
           const tails = this.tails;
           for (let k = 0; k < tails.length; k++) {
-            const tail2 = tails[k];
-            if (tail2.text.length !== n) continue;
-            tail2.re.lastIndex = body;
-            if (tail2.re.test(text2)) {
+            const tail = tails[k];
+            if (tail.text.length !== n) continue;
+            tail.re.lastIndex = body;
+            if (tail.re.test(text2)) {
               this.recognizedLines++;
               this.endStack();
-              if (tail2.targets === null && this.awaiting.size === 0) return;
+              if (tail.targets === null && this.awaiting.size === 0) return;
               const context3 = lineContext(text2, start, end);
               this.awaiting.passed(context3, this.done);
-              if (tail2.targets !== null) this.countLater(tail2.targets, tail2, tail2.caller, text2, start, context3);
+              if (tail.targets !== null) this.countLater(tail.targets, tail, tail.caller, text2, start, context3);
               return;
             }
           }
@@ -1580,24 +1580,24 @@ var init_trace_analyzer = __esm({
         }
         let callerEnd = end;
         while (callerEnd > arrow + 3 && text2.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-        let tail2 = null;
+        let tail = null;
         if (this.tails.length < MAX_TAILS) {
           const tailText = text2.slice(body, end);
-          tail2 = {
+          tail = {
             text: tailText,
             re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"),
             targets,
             caller: ownCopy(text2.slice(arrow + 3, callerEnd)),
             accs: []
           };
-          this.tails.push(tail2);
+          this.tails.push(tail);
         }
         this.recognizedLines++;
         this.endStack();
         const context3 = lineContext(text2, start, end);
         this.awaiting.passed(context3, this.done);
         if (targets === null) return;
-        this.countLater(targets, tail2, tail2 !== null ? tail2.caller : text2.slice(arrow + 3, callerEnd), text2, start, context3);
+        this.countLater(targets, tail, tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd), text2, start, context3);
       }
       /** Feeds one line of trace text (without its line break). */
       push(line) {
@@ -1818,9 +1818,9 @@ var init_trace_analyzer = __esm({
           if (p.kind === COUNT) {
             const ledger2 = t.pair.fn;
             ledger2.events++;
-            const tail2 = p.tail;
-            if (noStack && tail2 !== null) {
-              const known = tail2.accs[ti];
+            const tail = p.tail;
+            if (noStack && tail !== null) {
+              const known = tail.accs[ti];
               if (known !== void 0) {
                 if (t.role === ALLOC) {
                   known.alloc(cycle);
@@ -1836,7 +1836,7 @@ var init_trace_analyzer = __esm({
               ledger2.outsideExample ||= r2.caller;
             }
             const acc2 = ledger2.acc(r2);
-            if (noStack && tail2 !== null) tail2.accs[ti] = acc2;
+            if (noStack && tail !== null) tail.accs[ti] = acc2;
             if (t.role === ALLOC) {
               acc2.alloc(cycle);
               ledger2.allocs++;
@@ -2863,74 +2863,19 @@ var init_elapsed = __esm({
   }
 });
 
-// src/exec.ts
-import { spawn } from "node:child_process";
-function runCommand(cmd, args, opts = {}) {
-  const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  const elapsed = stopwatch();
-  return new Promise((resolve12) => {
-    const out = new Tail(max);
-    const err = new Tail(max);
-    const both = new Tail(max);
-    let error;
-    let timer;
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: opts.timeoutSeconds !== void 0
-    });
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (s2) => {
-      out.push(s2);
-      both.push(s2);
-    });
-    child.stderr.on("data", (s2) => {
-      err.push(s2);
-      both.push(s2);
-    });
-    if (opts.timeoutSeconds !== void 0) {
-      timer = setTimeout(() => {
-        error = `timed out after ${opts.timeoutSeconds} s`;
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {
-        }
-      }, opts.timeoutSeconds * 1e3);
-    }
-    child.on("error", (e) => {
-      error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
-    });
-    child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve12({
-        code,
-        signal,
-        stdout: out.text(),
-        stderr: err.text(),
-        output: both.text(),
-        error,
-        seconds: elapsed()
-      });
-    });
-  });
-}
-function describeExit(r) {
-  if (r.error) return r.error;
-  if (r.signal) return `killed by ${r.signal}`;
-  return `exit ${r.code}`;
-}
+// src/process/tail.ts
 function lastLines(text2, n, separator = "\n") {
   const lines = text2.split("\n").filter((l) => l.trim() !== "");
   return lines.slice(-n).join(separator);
 }
-var Tail;
-var init_exec = __esm({
-  "src/exec.ts"() {
+function lastChars(text2, max) {
+  return text2.length > max ? text2.slice(-max) : text2;
+}
+var TailBuffer;
+var init_tail = __esm({
+  "src/process/tail.ts"() {
     "use strict";
-    init_elapsed();
-    Tail = class {
+    TailBuffer = class {
       constructor(max) {
         this.max = max;
       }
@@ -2953,6 +2898,81 @@ var init_exec = __esm({
         return this.parts.join("");
       }
     };
+  }
+});
+
+// src/process/run.ts
+import { spawn } from "node:child_process";
+function runCommand(cmd, args, opts = {}) {
+  const max = opts.maxOutput ?? 4 * 1024 * 1024;
+  const elapsed = stopwatch();
+  return new Promise((resolve12) => {
+    const out = new TailBuffer(max);
+    const err = new TailBuffer(max);
+    const both = new TailBuffer(max);
+    let error;
+    let spawnError;
+    let timer;
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: opts.timeoutSeconds !== void 0
+    });
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (s2) => {
+      out.push(s2);
+      both.push(s2);
+      opts.onOutput?.(s2, "stdout");
+    });
+    child.stderr.on("data", (s2) => {
+      err.push(s2);
+      both.push(s2);
+      opts.onOutput?.(s2, "stderr");
+    });
+    if (opts.timeoutSeconds !== void 0) {
+      timer = setTimeout(() => {
+        error = `timed out after ${opts.timeoutSeconds} s`;
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+        }
+      }, opts.timeoutSeconds * 1e3);
+    }
+    const abort = () => child.kill("SIGTERM");
+    opts.signal?.addEventListener("abort", abort, { once: true });
+    child.on("error", (e) => {
+      spawnError = e.code ?? e.message;
+      error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", abort);
+      resolve12({
+        // Node gives a program it could not start a negative errno as its code.
+        code: spawnError === void 0 ? code : null,
+        signal,
+        stdout: out.text(),
+        stderr: err.text(),
+        output: both.text(),
+        error,
+        ...spawnError === void 0 ? {} : { spawnError },
+        seconds: elapsed()
+      });
+    });
+  });
+}
+function describeExit(r) {
+  if (r.error) return r.error;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit ${r.code}`;
+}
+var init_run = __esm({
+  "src/process/run.ts"() {
+    "use strict";
+    init_elapsed();
+    init_tail();
   }
 });
 
@@ -3075,7 +3095,7 @@ async function locateCallers(result, map, ko, root) {
 var init_module_info = __esm({
   "src/module-build/module-info.ts"() {
     "use strict";
-    init_exec();
+    init_run();
     init_errors();
     init_locations();
   }
@@ -11479,10 +11499,10 @@ var require_fixed_queue = __commonJS({
         this.head.push(data);
       }
       shift() {
-        const tail2 = this.tail;
-        const next = tail2.shift();
-        if (tail2.isEmpty() && tail2.next !== null) {
-          this.tail = tail2.next;
+        const tail = this.tail;
+        const next = tail.shift();
+        if (tail.isEmpty() && tail.next !== null) {
+          this.tail = tail.next;
         }
         return next;
       }
@@ -20661,7 +20681,7 @@ var require_permessage_deflate = __commonJS({
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util7();
     var { MessageSizeExceededError } = require_errors();
-    var tail2 = Buffer.from([0, 0, 255, 255]);
+    var tail = Buffer.from([0, 0, 255, 255]);
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
     var PerMessageDeflate = class {
@@ -20719,7 +20739,7 @@ var require_permessage_deflate = __commonJS({
         }
         this.#inflate.write(chunk);
         if (fin) {
-          this.#inflate.write(tail2);
+          this.#inflate.write(tail);
         }
         this.#inflate.flush(() => {
           if (!this.#inflate) {
@@ -22861,7 +22881,7 @@ var init_toolrunner = __esm({
 });
 
 // ../main/node_modules/@actions/exec/lib/exec.js
-var init_exec2 = __esm({
+var init_exec = __esm({
   "../main/node_modules/@actions/exec/lib/exec.js"() {
     init_toolrunner();
   }
@@ -22872,7 +22892,7 @@ import os from "os";
 var platform, arch;
 var init_platform = __esm({
   "../main/node_modules/@actions/core/lib/platform.js"() {
-    init_exec2();
+    init_exec();
     platform = os.platform();
     arch = os.arch();
   }
@@ -23063,9 +23083,9 @@ function parseCommaParts(str, budget) {
       return void 0;
     }
     if (!m) {
-      const tail2 = str.split(",");
-      tail2[0] = carry + tail2[0];
-      pushAll(parts, tail2);
+      const tail = str.split(",");
+      tail[0] = carry + tail[0];
+      pushAll(parts, tail);
       return parts;
     }
     const { pre, body, post } = m;
@@ -24669,7 +24689,7 @@ var init_esm3 = __esm({
       #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
         const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
         const lastgs = pattern.lastIndexOf(GLOBSTAR);
-        const [head, body, tail2] = partial ? [
+        const [head, body, tail] = partial ? [
           pattern.slice(patternIndex, firstgs),
           pattern.slice(firstgs + 1),
           []
@@ -24687,21 +24707,21 @@ var init_esm3 = __esm({
           patternIndex += head.length;
         }
         let fileTailMatch = 0;
-        if (tail2.length) {
-          if (tail2.length + fileIndex > file.length)
+        if (tail.length) {
+          if (tail.length + fileIndex > file.length)
             return false;
-          let tailStart = file.length - tail2.length;
-          if (this.#matchOne(file, tail2, partial, tailStart, 0)) {
-            fileTailMatch = tail2.length;
+          let tailStart = file.length - tail.length;
+          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+            fileTailMatch = tail.length;
           } else {
-            if (file[file.length - 1] !== "" || fileIndex + tail2.length === file.length) {
+            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
               return false;
             }
             tailStart--;
-            if (!this.#matchOne(file, tail2, partial, tailStart, 0)) {
+            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
               return false;
             }
-            fileTailMatch = tail2.length + 1;
+            fileTailMatch = tail.length + 1;
           }
         }
         if (!body.length) {
@@ -25580,12 +25600,11 @@ var init_compare2 = __esm({
 });
 
 // src/lab/command.ts
-import { spawn as spawn2 } from "node:child_process";
 async function mustRun(runner, cmd, args, opts) {
   const r = await runner.run(cmd, args, opts);
   if (r.code !== 0) {
-    const tail2 = lastLines(r.stderr || r.stdout, 3, " | ");
-    throw new UsageError(`\`${[cmd, ...args].join(" ")}\` failed (exit ${r.code}): ${tail2}`);
+    const tail = lastLines(r.stderr || r.stdout, 3, " | ");
+    throw new UsageError(`\`${[cmd, ...args].join(" ")}\` failed (exit ${r.code}): ${tail}`);
   }
   return r.stdout;
 }
@@ -25594,18 +25613,14 @@ var init_command2 = __esm({
   "src/lab/command.ts"() {
     "use strict";
     init_errors();
-    init_exec();
+    init_run();
+    init_tail();
     spawnRunner = {
-      run(cmd, args, opts = {}) {
-        return new Promise((resolve12, reject) => {
-          const child = spawn2(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd });
-          const out = [];
-          const err = [];
-          child.stdout.on("data", (b) => out.push(b));
-          child.stderr.on("data", (b) => err.push(b));
-          child.on("error", (e) => reject(e.code === "ENOENT" ? new UsageError(`${cmd} is not installed (needed by the VM lab)`) : e));
-          child.on("close", (code) => resolve12({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-        });
+      async run(cmd, args, opts = {}) {
+        const r = await runCommand(cmd, args, { env: opts.env, cwd: opts.cwd, maxOutput: Number.POSITIVE_INFINITY });
+        if (r.spawnError === "ENOENT") throw new UsageError(`${cmd} is not installed (needed by the VM lab)`);
+        if (r.spawnError) throw new Error(r.error);
+        return r;
       }
     };
   }
@@ -26109,19 +26124,19 @@ function startsWithElf(file) {
 }
 async function extractVmlinux(runner, bzImage, out) {
   const data = readFileSync7(bzImage);
-  const tail2 = `${out}.payload`;
+  const tail = `${out}.payload`;
   try {
     for (const codec of CODECS) {
       for (const offset of findAll(data, codec.magic)) {
-        writeFileSync3(tail2, data.subarray(offset));
-        await runner.run("sh", ["-c", `${codec.command} > "$2" 2>/dev/null`, "sh", tail2, out]);
+        writeFileSync3(tail, data.subarray(offset));
+        await runner.run("sh", ["-c", `${codec.command} > "$2" 2>/dev/null`, "sh", tail, out]);
         if (startsWithElf(out)) return codec.name;
       }
     }
     rmSync2(out, { force: true });
     return null;
   } finally {
-    rmSync2(tail2, { force: true });
+    rmSync2(tail, { force: true });
   }
 }
 var CODECS, ELF_MAGIC;
@@ -26790,8 +26805,9 @@ var init_abortable = __esm({
   }
 });
 
-// src/kernel-side/process-group.ts
+// src/process/group.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync9 } from "node:fs";
+import { setTimeout as sleep2 } from "node:timers/promises";
 function parseProcStat(text2) {
   const open2 = text2.indexOf("(");
   const close = text2.lastIndexOf(")");
@@ -26828,31 +26844,30 @@ function signalGroup(pgid, signal) {
 async function stopGroup(pgid, signal, graceSeconds) {
   signalGroup(pgid, signal);
   const graceEnd = Date.now() + graceSeconds * 1e3;
-  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep(100);
+  while (Date.now() < graceEnd && groupAlive(pgid)) await sleep2(100);
   if (!groupAlive(pgid)) return { killed: false };
   signalGroup(pgid, "SIGKILL");
   const killEnd = Date.now() + KILL_WAIT_MS;
-  while (Date.now() < killEnd && groupAlive(pgid)) await sleep(100);
+  while (Date.now() < killEnd && groupAlive(pgid)) await sleep2(100);
   return { killed: true };
 }
 var KILL_WAIT_MS;
-var init_process_group = __esm({
-  "src/kernel-side/process-group.ts"() {
+var init_group = __esm({
+  "src/process/group.ts"() {
     "use strict";
-    init_abortable();
     KILL_WAIT_MS = 1e4;
   }
 });
 
 // src/kernel-side/background.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join as join5 } from "node:path";
 async function startBackground(b, outDir, undo, abort) {
   const log = createWriteStream(join5(outDir, BACKGROUND_LOG));
   let exit = null;
   let stopping = false;
-  const child = spawn3("sh", ["-c", b.command], {
+  const child = spawn2("sh", ["-c", b.command], {
     cwd: b.cwd || void 0,
     env: { ...process.env, ...b.env },
     detached: true,
@@ -26900,7 +26915,7 @@ var init_background = __esm({
   "src/kernel-side/background.ts"() {
     "use strict";
     init_abortable();
-    init_process_group();
+    init_group();
     BACKGROUND_LOG = "background.log";
   }
 });
@@ -26973,7 +26988,7 @@ var MACHINE;
 var init_kernel_module = __esm({
   "src/kernel-side/kernel-module.ts"() {
     "use strict";
-    init_exec();
+    init_run();
     MACHINE = { rmmod: (name) => rmmod(name), isLoaded: (name) => isModuleLoaded(name), delayMs: 300 };
   }
 });
@@ -27226,7 +27241,7 @@ var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
 var init_hugepages = __esm({
   "src/kernel-side/hugepages.ts"() {
     "use strict";
-    init_exec();
+    init_run();
     NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
     MOUNT_ROOT = "/run/alloc-balance";
     HugepageError = class extends Error {
@@ -27555,19 +27570,19 @@ async function retry(what, attempts = 10, delayMs = 300) {
       return;
     } catch (e) {
       if (i >= attempts) throw e;
-      await sleep2(delayMs);
+      await sleep3(delayMs);
     }
   }
 }
-var sleep2, machineUndo;
+var sleep3, machineUndo;
 var init_undo_executor = __esm({
   "src/kernel-side/undo-executor.ts"() {
     "use strict";
-    init_exec();
+    init_run();
     init_lock();
     init_kernel_module();
-    init_process_group();
-    sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
+    init_group();
+    sleep3 = (ms) => new Promise((r) => setTimeout(r, ms));
     machineUndo = {
       async run(step) {
         switch (step.kind) {
@@ -27732,7 +27747,7 @@ var init_undo = __esm({
 });
 
 // src/kernel-side/workload.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join9 } from "node:path";
 function lastWords(text2) {
@@ -27770,7 +27785,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   let exit = null;
   let onChange = () => {
   };
-  const child = spawn4("sh", ["-c", w.command], {
+  const child = spawn3("sh", ["-c", w.command], {
     cwd: w.cwd || void 0,
     env: { ...process.env, ...w.env },
     detached: true,
@@ -27823,11 +27838,21 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
       if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
       if (exit) {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`, tail(window), record2);
+        throw new WorkloadFailure(
+          "workload-not-ready",
+          `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`,
+          lastLines(window, FAILURE_LINES),
+          record2
+        );
       }
       if (Date.now() >= readyDeadline) {
         const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
-        throw new WorkloadFailure("workload-not-ready", `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`, tail(window), record2);
+        throw new WorkloadFailure(
+          "workload-not-ready",
+          `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`,
+          lastLines(window, FAILURE_LINES),
+          record2
+        );
       }
       if (w.readyCommand && Date.now() >= nextPoll) {
         nextPoll = Date.now() + POLL_MS;
@@ -27848,23 +27873,24 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     record2.heldSeconds = held();
   } catch (e) {
     await finish();
-    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, tail(window), record2);
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, lastLines(window, FAILURE_LINES), record2);
     throw e;
   }
   await finish();
   if (pgid !== void 0 && groupAlive(pgid)) {
-    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, tail(window), record2);
+    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record2);
   }
   return record2;
 }
-var WorkloadFailure, WINDOW, POLL_MS, tail, COMPLAINT;
+var WorkloadFailure, WINDOW, POLL_MS, FAILURE_LINES, COMPLAINT;
 var init_workload2 = __esm({
   "src/kernel-side/workload.ts"() {
     "use strict";
     init_elapsed();
-    init_exec();
+    init_run();
+    init_tail();
     init_abortable();
-    init_process_group();
+    init_group();
     WorkloadFailure = class extends Error {
       constructor(status, message, logTail, record2) {
         super(message);
@@ -27879,7 +27905,7 @@ var init_workload2 = __esm({
     };
     WINDOW = 64 * 1024;
     POLL_MS = 200;
-    tail = (text2) => lastLines(text2, 20);
+    FAILURE_LINES = 20;
     COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
   }
 });
@@ -27889,14 +27915,6 @@ import { mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync 
 import { join as join10 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-}
-async function unload(name) {
-  for (let i = 0; i < 10; i++) {
-    const r = await rmmod(name);
-    if (r.code === 0 || !isModuleLoaded(name)) return true;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  return false;
 }
 async function waitForReleases() {
   for (let i = 0; i < 50 && readParam("pending") !== "0"; i++) await new Promise((res) => setTimeout(res, 100));
@@ -27986,7 +28004,7 @@ async function runErrorSweep(job, ctx) {
         }
         marker({ cycle: 1, edge: "end" });
         marker({ phase: "unload" });
-        run2.unloaded = await unload(job.module.name);
+        run2.unloaded = (await unloadModule(job.module.name)).ok;
       } else {
         run2.insmodError = commandError(ins);
         run2.unloaded = true;
@@ -28010,7 +28028,7 @@ async function runErrorSweep(job, ctx) {
   } finally {
     await waitForReleases().catch(() => {
     });
-    if (await unload(HELPER_MODULE)) undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
+    if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
   }
   return save();
 }
@@ -28364,7 +28382,7 @@ var init_run_job = __esm({
     "use strict";
     init_module_info();
     init_elapsed();
-    init_exec();
+    init_tail();
     init_abortable();
     init_background();
     init_allocator_families();
@@ -28895,12 +28913,12 @@ var init_fixture_repo = __esm({
 });
 
 // src/sources/git.ts
-import { execFile } from "node:child_process";
 var GitError, git2;
 var init_git = __esm({
   "src/sources/git.ts"() {
     "use strict";
-    init_exec();
+    init_run();
+    init_tail();
     GitError = class extends Error {
       constructor(args, code, stderr) {
         super(`git ${args.join(" ")} failed${code === null ? "" : ` (exit ${code})`}: ${lastLines(stderr, 3, " | ") || "no message"}`);
@@ -28913,25 +28931,11 @@ var init_git = __esm({
       code;
       stderr;
     };
-    git2 = (args, cwd) => new Promise((resolve12, reject) => {
-      execFile(
-        "git",
-        args,
-        {
-          cwd,
-          maxBuffer: 64 * 1024 * 1024,
-          env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }
-        },
-        (error, stdout, stderr) => {
-          if (error) {
-            const code = typeof error.code === "number" ? error.code : null;
-            reject(new GitError(args, code, stderr || error.message));
-          } else {
-            resolve12(stdout.trim());
-          }
-        }
-      );
-    });
+    git2 = async (args, cwd) => {
+      const r = await runCommand("git", args, { cwd, maxOutput: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
+      if (r.code !== 0) throw new GitError(args, r.code, r.stderr || r.error || `Command failed: git ${args.join(" ")}`);
+      return r.stdout.trim();
+    };
   }
 });
 
@@ -29049,15 +29053,15 @@ var init_worktrees = __esm({
   }
 });
 
-// src/lab/as-root.ts
+// src/process/as-root.ts
 function currentIdentity() {
   return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
 }
-function asRoot(argv, who) {
+function asRoot(argv, who = currentIdentity()) {
   return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
 }
 var init_as_root = __esm({
-  "src/lab/as-root.ts"() {
+  "src/process/as-root.ts"() {
     "use strict";
   }
 });
@@ -29463,7 +29467,7 @@ var init_qemu_args = __esm({
 });
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn5 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -29535,7 +29539,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream4(join16(job.outDir, "console.log"));
-  const child = spawn5(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -29707,13 +29711,9 @@ var init_run_in_guest = __esm({
 });
 
 // src/run/launcher.ts
-import { spawn as spawn6 } from "node:child_process";
 import { existsSync as existsSync19 } from "node:fs";
 import { dirname as dirname7, resolve as resolve3 } from "node:path";
 import { release as osRelease2 } from "node:os";
-function cap(text2, max = 64 * 1024) {
-  return text2.length > max ? text2.slice(-max) : text2;
-}
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
   if (!existsSync19(dir)) {
@@ -29725,7 +29725,7 @@ function createTargetRunner(launch, opts, lab) {
   if (launch.target === "host") return new HostTargetRunner(opts);
   return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
 }
-var VM_DEADLINE_GRACE_SECONDS, VmTargetRunner, HostTargetRunner;
+var VM_DEADLINE_GRACE_SECONDS, OUTPUT_CAP, VmTargetRunner, HostTargetRunner;
 var init_launcher = __esm({
   "src/run/launcher.ts"() {
     "use strict";
@@ -29736,7 +29736,11 @@ var init_launcher = __esm({
     init_run_in_guest();
     init_errors();
     init_system_view();
+    init_as_root();
+    init_run();
+    init_tail();
     VM_DEADLINE_GRACE_SECONDS = 30;
+    OUTPUT_CAP = 64 * 1024;
     VmTargetRunner = class {
       constructor(lab, launch, opts) {
         this.lab = lab;
@@ -29806,7 +29810,7 @@ var init_launcher = __esm({
             return {
               exitCode: r.exitCode,
               timings: timings2,
-              output: cap(r.console),
+              output: lastChars(r.console, OUTPUT_CAP),
               failure: {
                 status: "kernel-splat",
                 reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
@@ -29819,15 +29823,20 @@ var init_launcher = __esm({
             return {
               exitCode: null,
               timings: timings2,
-              output: cap(r.console),
-              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
+              output: lastChars(r.console, OUTPUT_CAP),
+              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
             };
           }
-          return { exitCode: r.exitCode, timings: timings2, output: cap(r.console) };
+          return { exitCode: r.exitCode, timings: timings2, output: lastChars(r.console, OUTPUT_CAP) };
         } catch (e) {
           if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
           if (e instanceof GuestError) {
-            return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
+            return {
+              exitCode: null,
+              timings: {},
+              output: lastChars(e.console, OUTPUT_CAP),
+              failure: { status: "setup-failed", reason: e.message, excerpt: lastChars(e.console, 4e3) }
+            };
           }
           throw e;
         }
@@ -29843,43 +29852,26 @@ var init_launcher = __esm({
       describe() {
         return `this machine's kernel ${this.kernel.release}`;
       }
-      run(jobFile, _outDir, cwd, _shares) {
-        const root = typeof process.getuid !== "function" || process.getuid() === 0;
-        const argv = [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile];
-        const [cmd, ...args] = root ? argv : ["sudo", "-n", ...argv];
-        return new Promise((resolveRun) => {
-          const child = spawn6(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-          let output = "";
-          const onData = (b) => {
-            const text2 = b.toString();
-            output = cap(output + text2);
-            this.opts.onOutput?.(text2);
-          };
-          child.stdout.on("data", onData);
-          child.stderr.on("data", onData);
-          const abort = () => child.kill("SIGTERM");
-          this.opts.signal?.addEventListener("abort", abort, { once: true });
-          child.on("error", (e) => {
-            this.opts.signal?.removeEventListener("abort", abort);
-            resolveRun({ exitCode: null, output, timings: {}, failure: { status: "setup-failed", reason: `could not start the kernel-side run: ${e.message}` } });
-          });
-          child.on("close", (code) => {
-            this.opts.signal?.removeEventListener("abort", abort);
-            if (!root && code === 1 && /sudo: a password is required/.test(output)) {
-              resolveRun({
-                exitCode: code,
-                output,
-                timings: {},
-                failure: {
-                  status: "setup-failed",
-                  reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
-                }
-              });
-              return;
+      async run(jobFile, _outDir, cwd, _shares) {
+        const who = currentIdentity();
+        const [cmd, ...args] = asRoot([this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile], who);
+        const r = await runCommand(cmd, args, { cwd, maxOutput: OUTPUT_CAP, signal: this.opts.signal, onOutput: this.opts.onOutput });
+        if (r.spawnError !== void 0) {
+          const why = `spawn ${cmd} ${r.spawnError}`;
+          return { exitCode: null, output: r.output, timings: {}, failure: { status: "setup-failed", reason: `could not start the kernel-side run: ${why}` } };
+        }
+        if (who.uid !== 0 && r.code === 1 && /sudo: a password is required/.test(r.output)) {
+          return {
+            exitCode: r.code,
+            output: r.output,
+            timings: {},
+            failure: {
+              status: "setup-failed",
+              reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
             }
-            resolveRun({ exitCode: code, output, timings: {} });
-          });
-        });
+          };
+        }
+        return { exitCode: r.code, output: r.output, timings: {} };
       }
     };
   }
@@ -38004,7 +37996,6 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { spawn as spawn7 } from "node:child_process";
 import { mkdirSync as mkdirSync10, writeFileSync as writeFileSync15 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
@@ -38016,15 +38007,11 @@ function progressLine(line) {
 function writeCommand(path2, content) {
   return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
 }
-function runStep(argv, cwd, env, wrap, onOutput) {
-  return new Promise((done) => {
-    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child = spawn7(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.setEncoding("utf8").on("data", onOutput);
-    child.stderr.setEncoding("utf8").on("data", onOutput);
-    child.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child.on("close", (code, signal) => done({ code, signal }));
-  });
+async function runStep(argv, cwd, env, wrap, onOutput) {
+  const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const error = r.spawnError === void 0 ? void 0 : r.spawnError === "ENOENT" ? `${argv[0]}: not found` : r.error;
+  return { code: r.code, signal: r.signal, error, output: r.output };
 }
 async function runBuildPlan(plan, opts = {}) {
   let log = "";
@@ -38053,12 +38040,10 @@ async function runBuildPlan(plan, opts = {}) {
     append(`$ ${command}
 `);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = "";
     let partial = "";
     let lastProgress = Date.now();
     const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
       append(text2);
-      output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
       const lines = (partial + text2).split("\n");
       partial = lines.pop() ?? "";
@@ -38080,7 +38065,7 @@ async function runBuildPlan(plan, opts = {}) {
         log: log.slice(-MAX_LOG),
         steps: outcomes,
         reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output
+        failedOutput: r.error && !r.output ? r.error : r.output
       };
     }
   }
@@ -38092,6 +38077,7 @@ var init_build_plan = __esm({
     "use strict";
     init_elapsed();
     init_shell_quote();
+    init_run();
     MAX_LOG = 4 * 1024 * 1024;
     MAX_STEP_OUTPUT = 256 * 1024;
   }
@@ -38184,7 +38170,7 @@ var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
   "src/module-build/build-module.ts"() {
     "use strict";
-    init_exec();
+    init_run();
     init_elapsed();
     init_build_log();
     init_build_plan();
@@ -40383,7 +40369,7 @@ async function runCommand2(args) {
   }
 }
 var OWN_OPTIONS, RUN_OPTIONS;
-var init_run = __esm({
+var init_run2 = __esm({
   "src/cli/run.ts"() {
     "use strict";
     init_bundle_paths();
@@ -40422,7 +40408,7 @@ var COMMANDS = {
   lab: async () => (await Promise.resolve().then(() => (init_lab(), lab_exports))).labCommand,
   target: async () => (await Promise.resolve().then(() => (init_target(), target_exports))).targetCommand,
   demo: async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).demoCommand,
-  run: async () => (await Promise.resolve().then(() => (init_run(), run_exports))).runCommand
+  run: async () => (await Promise.resolve().then(() => (init_run2(), run_exports))).runCommand
 };
 var wantsHelp = (args) => args.includes("--help") || args.includes("-h");
 async function main(argv) {

@@ -80395,10 +80395,7 @@ import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
 import { join as join9, resolve as resolve4 } from "node:path";
 
-// src/sources/git.ts
-import { execFile } from "node:child_process";
-
-// src/exec.ts
+// src/process/run.ts
 import { spawn as spawn2 } from "node:child_process";
 
 // src/elapsed.ts
@@ -80407,8 +80404,15 @@ function stopwatch() {
   return () => Math.round(performance.now() - t0) / 1e3;
 }
 
-// src/exec.ts
-var Tail = class {
+// src/process/tail.ts
+function lastLines(text2, n, separator = "\n") {
+  const lines = text2.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join(separator);
+}
+function lastChars(text2, max) {
+  return text2.length > max ? text2.slice(-max) : text2;
+}
+var TailBuffer = class {
   constructor(max) {
     this.max = max;
   }
@@ -80431,14 +80435,31 @@ var Tail = class {
     return this.parts.join("");
   }
 };
+function lineSplitter(onLine) {
+  let partial = "";
+  return {
+    push(chunk) {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    },
+    flush() {
+      if (partial) onLine(partial);
+      partial = "";
+    }
+  };
+}
+
+// src/process/run.ts
 function runCommand(cmd, args, opts = {}) {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   const elapsed = stopwatch();
   return new Promise((resolve12) => {
-    const out = new Tail(max);
-    const err = new Tail(max);
-    const both = new Tail(max);
+    const out = new TailBuffer(max);
+    const err = new TailBuffer(max);
+    const both = new TailBuffer(max);
     let error2;
+    let spawnError;
     let timer;
     const child2 = spawn2(cmd, args, {
       cwd: opts.cwd,
@@ -80451,10 +80472,12 @@ function runCommand(cmd, args, opts = {}) {
     child2.stdout.on("data", (s2) => {
       out.push(s2);
       both.push(s2);
+      opts.onOutput?.(s2, "stdout");
     });
     child2.stderr.on("data", (s2) => {
       err.push(s2);
       both.push(s2);
+      opts.onOutput?.(s2, "stderr");
     });
     if (opts.timeoutSeconds !== void 0) {
       timer = setTimeout(() => {
@@ -80465,18 +80488,24 @@ function runCommand(cmd, args, opts = {}) {
         }
       }, opts.timeoutSeconds * 1e3);
     }
+    const abort = () => child2.kill("SIGTERM");
+    opts.signal?.addEventListener("abort", abort, { once: true });
     child2.on("error", (e) => {
+      spawnError = e.code ?? e.message;
       error2 = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", abort);
       resolve12({
-        code,
+        // Node gives a program it could not start a negative errno as its code.
+        code: spawnError === void 0 ? code : null,
         signal,
         stdout: out.text(),
         stderr: err.text(),
         output: both.text(),
         error: error2,
+        ...spawnError === void 0 ? {} : { spawnError },
         seconds: elapsed()
       });
     });
@@ -80486,10 +80515,6 @@ function describeExit(r) {
   if (r.error) return r.error;
   if (r.signal) return `killed by ${r.signal}`;
   return `exit ${r.code}`;
-}
-function lastLines(text2, n, separator = "\n") {
-  const lines = text2.split("\n").filter((l) => l.trim() !== "");
-  return lines.slice(-n).join(separator);
 }
 
 // src/sources/git.ts
@@ -80505,25 +80530,11 @@ var GitError = class extends Error {
   code;
   stderr;
 };
-var git = (args, cwd) => new Promise((resolve12, reject) => {
-  execFile(
-    "git",
-    args,
-    {
-      cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }
-    },
-    (error2, stdout, stderr) => {
-      if (error2) {
-        const code = typeof error2.code === "number" ? error2.code : null;
-        reject(new GitError(args, code, stderr || error2.message));
-      } else {
-        resolve12(stdout.trim());
-      }
-    }
-  );
-});
+var git = async (args, cwd) => {
+  const r = await runCommand("git", args, { cwd, maxOutput: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
+  if (r.code !== 0) throw new GitError(args, r.code, r.stderr || r.error || `Command failed: git ${args.join(" ")}`);
+  return r.stdout.trim();
+};
 
 // src/sources/worktrees.ts
 async function hasCommit(git2, repoDir, sha) {
@@ -81895,7 +81906,6 @@ function buildExcerpt(log2, maxLines = 40) {
 }
 
 // src/module-build/build-plan.ts
-import { spawn as spawn3 } from "node:child_process";
 import { mkdirSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname7 } from "node:path";
 var MAX_LOG = 4 * 1024 * 1024;
@@ -81909,15 +81919,11 @@ function progressLine(line) {
 function writeCommand(path12, content) {
   return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path12, content];
 }
-function runStep(argv, cwd, env, wrap, onOutput) {
-  return new Promise((done) => {
-    const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-    const child2 = spawn3(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, stdio: ["ignore", "pipe", "pipe"] });
-    child2.stdout.setEncoding("utf8").on("data", onOutput);
-    child2.stderr.setEncoding("utf8").on("data", onOutput);
-    child2.on("error", (e) => done({ code: null, signal: null, error: e.code === "ENOENT" ? `${argv[0]}: not found` : e.message }));
-    child2.on("close", (code, signal) => done({ code, signal }));
-  });
+async function runStep(argv, cwd, env, wrap, onOutput) {
+  const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const error2 = r.spawnError === void 0 ? void 0 : r.spawnError === "ENOENT" ? `${argv[0]}: not found` : r.error;
+  return { code: r.code, signal: r.signal, error: error2, output: r.output };
 }
 async function runBuildPlan(plan, opts = {}) {
   let log2 = "";
@@ -81946,12 +81952,10 @@ async function runBuildPlan(plan, opts = {}) {
     append(`$ ${command}
 `);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
-    let output = "";
     let partial = "";
     let lastProgress = Date.now();
     const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
       append(text2);
-      output = (output + text2).slice(-MAX_STEP_OUTPUT);
       if (!opts.log) return;
       const lines = (partial + text2).split("\n");
       partial = lines.pop() ?? "";
@@ -81973,7 +81977,7 @@ async function runBuildPlan(plan, opts = {}) {
         log: log2.slice(-MAX_LOG),
         steps: outcomes,
         reason: `${argv[0]} failed (${how}): ${command}`,
-        failedOutput: r.error && !output ? r.error : output
+        failedOutput: r.error && !r.output ? r.error : r.output
       };
     }
   }
@@ -83038,32 +83042,22 @@ var StateRecorder = class {
 };
 
 // src/run/launcher.ts
-import { spawn as spawn5 } from "node:child_process";
 import { existsSync as existsSync17 } from "node:fs";
 import { dirname as dirname11, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
-// src/lab/as-root.ts
+// src/process/as-root.ts
 function currentIdentity() {
   return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
 }
-function asRoot(argv, who) {
+function asRoot(argv, who = currentIdentity()) {
   return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
-}
-function labCliArgv(sub, call) {
-  const argv = [call.nodePath, call.cliPath, "lab", sub, "--dir", call.labDir, "--json"];
-  if (call.release) argv.push("--kernel", call.release);
-  if (sub === "setup" && call.who.uid !== 0) argv.push("--owner", `${call.who.uid}:${call.who.gid}`);
-  return asRoot(argv, call.who);
 }
 function sudoRefusal(result) {
   if (result.spawnError === "ENOENT" || result.spawnError === "EACCES") return "sudo is not installed (not found on PATH)";
   if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
   const m = /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ?? /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
   return m ? `sudo -n refused: ${m[1].replace(/[.\s]+$/, "")}` : null;
-}
-function rootNeeded(who, refusal, labDir) {
-  return `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`;
 }
 
 // src/lab/kvm-access.ts
@@ -83241,7 +83235,7 @@ function accelText(accel) {
 }
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync10, rmSync as rmSync4, writeFileSync as writeFileSync7 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -83601,7 +83595,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream2(join16(job.outDir, "console.log"));
-  const child2 = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child2 = spawn3(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -83749,9 +83743,7 @@ function tailLines(text2, n) {
 
 // src/run/launcher.ts
 var VM_DEADLINE_GRACE_SECONDS = 30;
-function cap(text2, max = 64 * 1024) {
-  return text2.length > max ? text2.slice(-max) : text2;
-}
+var OUTPUT_CAP = 64 * 1024;
 var VmTargetRunner = class {
   constructor(lab, launch, opts) {
     this.lab = lab;
@@ -83821,7 +83813,7 @@ var VmTargetRunner = class {
         return {
           exitCode: r.exitCode,
           timings,
-          output: cap(r.console),
+          output: lastChars(r.console, OUTPUT_CAP),
           failure: {
             status: "kernel-splat",
             reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
@@ -83834,15 +83826,20 @@ var VmTargetRunner = class {
         return {
           exitCode: null,
           timings,
-          output: cap(r.console),
-          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: cap(r.console, 4e3) }
+          output: lastChars(r.console, OUTPUT_CAP),
+          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
         };
       }
-      return { exitCode: r.exitCode, timings, output: cap(r.console) };
+      return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };
     } catch (e) {
       if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
       if (e instanceof GuestError) {
-        return { exitCode: null, timings: {}, output: cap(e.console), failure: { status: "setup-failed", reason: e.message, excerpt: cap(e.console, 4e3) } };
+        return {
+          exitCode: null,
+          timings: {},
+          output: lastChars(e.console, OUTPUT_CAP),
+          failure: { status: "setup-failed", reason: e.message, excerpt: lastChars(e.console, 4e3) }
+        };
       }
       throw e;
     }
@@ -83865,43 +83862,26 @@ var HostTargetRunner = class {
   describe() {
     return `this machine's kernel ${this.kernel.release}`;
   }
-  run(jobFile, _outDir, cwd, _shares) {
-    const root = typeof process.getuid !== "function" || process.getuid() === 0;
-    const argv = [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile];
-    const [cmd, ...args] = root ? argv : ["sudo", "-n", ...argv];
-    return new Promise((resolveRun) => {
-      const child2 = spawn5(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      const onData = (b) => {
-        const text2 = b.toString();
-        output = cap(output + text2);
-        this.opts.onOutput?.(text2);
-      };
-      child2.stdout.on("data", onData);
-      child2.stderr.on("data", onData);
-      const abort = () => child2.kill("SIGTERM");
-      this.opts.signal?.addEventListener("abort", abort, { once: true });
-      child2.on("error", (e) => {
-        this.opts.signal?.removeEventListener("abort", abort);
-        resolveRun({ exitCode: null, output, timings: {}, failure: { status: "setup-failed", reason: `could not start the kernel-side run: ${e.message}` } });
-      });
-      child2.on("close", (code) => {
-        this.opts.signal?.removeEventListener("abort", abort);
-        if (!root && code === 1 && /sudo: a password is required/.test(output)) {
-          resolveRun({
-            exitCode: code,
-            output,
-            timings: {},
-            failure: {
-              status: "setup-failed",
-              reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
-            }
-          });
-          return;
+  async run(jobFile, _outDir, cwd, _shares) {
+    const who = currentIdentity();
+    const [cmd, ...args] = asRoot([this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile], who);
+    const r = await runCommand(cmd, args, { cwd, maxOutput: OUTPUT_CAP, signal: this.opts.signal, onOutput: this.opts.onOutput });
+    if (r.spawnError !== void 0) {
+      const why = `spawn ${cmd} ${r.spawnError}`;
+      return { exitCode: null, output: r.output, timings: {}, failure: { status: "setup-failed", reason: `could not start the kernel-side run: ${why}` } };
+    }
+    if (who.uid !== 0 && r.code === 1 && /sudo: a password is required/.test(r.output)) {
+      return {
+        exitCode: r.code,
+        output: r.output,
+        timings: {},
+        failure: {
+          status: "setup-failed",
+          reason: "target host needs root: run the runner as root or allow passwordless sudo for node (see docs/self-hosted-runner.md)"
         }
-        resolveRun({ exitCode: code, output, timings: {} });
-      });
-    });
+      };
+    }
+    return { exitCode: r.code, output: r.output, timings: {} };
   }
 };
 function createTargetRunner(launch, opts, lab) {
@@ -85549,9 +85529,6 @@ function runPipeline(settings, io2) {
   return settings.mode === "report" ? runReport(settings, io2) : runFullOrCollect(settings, io2);
 }
 
-// src/run/action-lab.ts
-import { spawn as spawn6 } from "node:child_process";
-
 // src/lab/lab-dirs.ts
 import { join as join26 } from "node:path";
 function actionLabDirs(env) {
@@ -85560,6 +85537,17 @@ function actionLabDirs(env) {
   const system = defaultLabDir({});
   if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join26(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
+}
+
+// src/lab/lab-cli.ts
+function labCliArgv(sub, call) {
+  const argv = [call.nodePath, call.cliPath, "lab", sub, "--dir", call.labDir, "--json"];
+  if (call.release) argv.push("--kernel", call.release);
+  if (sub === "setup" && call.who.uid !== 0) argv.push("--owner", `${call.who.uid}:${call.who.gid}`);
+  return asRoot(argv, call.who);
+}
+function rootNeeded(who, refusal, labDir) {
+  return `target: vm sets up its kernel lab as root (apt packages, kernel headers), but this action runs as uid ${who.uid} and ${refusal}. Run the runner as root or allow it passwordless sudo (GitHub-hosted runners have it), or prepare the lab once by hand where the action looks for it: sudo alloc-balance lab setup --dir ${labDir} --owner ${who.uid}:${who.gid} (docs/self-hosted-runner.md)`;
 }
 
 // src/lab/lab-cache-key.ts
@@ -85644,26 +85632,12 @@ function prepareActionLab(release, opts) {
   };
   return provisionLab(release, io2);
 }
-function execLines(argv, onLine) {
+async function execLines(argv, onLine) {
   const [cmd, ...args] = argv;
-  return new Promise((resolveExec) => {
-    const child2 = spawn6(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let partial = "";
-    child2.stdout.on("data", (b) => stdout += b.toString());
-    child2.stderr.on("data", (b) => {
-      stderr += b.toString();
-      const lines = (partial + b.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) onLine(line);
-    });
-    child2.on("error", (e) => resolveExec({ code: null, stdout, stderr, spawnError: e.code ?? e.message }));
-    child2.on("close", (code) => {
-      if (partial) onLine(partial);
-      resolveExec({ code, stdout, stderr });
-    });
-  });
+  const lines = lineSplitter(onLine);
+  const r = await runCommand(cmd, args, { onOutput: (text2, stream2) => stream2 === "stderr" && lines.push(text2) });
+  lines.flush();
+  return r;
 }
 
 // src/run/cancellation.ts

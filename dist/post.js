@@ -19623,20 +19623,115 @@ function cliPath(from = dirname(fileURLToPath(import.meta.url))) {
 }
 
 // src/post-cleanup.ts
-import { spawnSync } from "node:child_process";
 import { existsSync as existsSync3, readFileSync as readFileSync2, rmSync } from "node:fs";
 
 // src/sources/worktrees.ts
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
 
-// src/sources/git.ts
-import { execFile } from "node:child_process";
+// src/process/run.ts
+import { spawn } from "node:child_process";
 
-// src/exec.ts
+// src/elapsed.ts
+function stopwatch() {
+  const t0 = performance.now();
+  return () => Math.round(performance.now() - t0) / 1e3;
+}
+
+// src/process/tail.ts
 function lastLines(text, n, separator = "\n") {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   return lines.slice(-n).join(separator);
+}
+var TailBuffer = class {
+  constructor(max) {
+    this.max = max;
+  }
+  max;
+  parts = [];
+  size = 0;
+  push(s) {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size > this.max * 2) this.compact();
+  }
+  compact() {
+    const all = this.parts.join("");
+    const kept = all.slice(-this.max);
+    this.parts = [kept];
+    this.size = kept.length;
+  }
+  text() {
+    this.compact();
+    return this.parts.join("");
+  }
+};
+
+// src/process/run.ts
+function runCommand(cmd, args, opts = {}) {
+  const max = opts.maxOutput ?? 4 * 1024 * 1024;
+  const elapsed = stopwatch();
+  return new Promise((resolve) => {
+    const out = new TailBuffer(max);
+    const err = new TailBuffer(max);
+    const both = new TailBuffer(max);
+    let error;
+    let spawnError;
+    let timer;
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: opts.timeoutSeconds !== void 0
+    });
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (s) => {
+      out.push(s);
+      both.push(s);
+      opts.onOutput?.(s, "stdout");
+    });
+    child.stderr.on("data", (s) => {
+      err.push(s);
+      both.push(s);
+      opts.onOutput?.(s, "stderr");
+    });
+    if (opts.timeoutSeconds !== void 0) {
+      timer = setTimeout(() => {
+        error = `timed out after ${opts.timeoutSeconds} s`;
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+        }
+      }, opts.timeoutSeconds * 1e3);
+    }
+    const abort = () => child.kill("SIGTERM");
+    opts.signal?.addEventListener("abort", abort, { once: true });
+    child.on("error", (e) => {
+      spawnError = e.code ?? e.message;
+      error = e.code === "ENOENT" ? `${cmd}: not found (is it installed?)` : `${cmd}: ${e.message}`;
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", abort);
+      resolve({
+        // Node gives a program it could not start a negative errno as its code.
+        code: spawnError === void 0 ? code : null,
+        signal,
+        stdout: out.text(),
+        stderr: err.text(),
+        output: both.text(),
+        error,
+        ...spawnError === void 0 ? {} : { spawnError },
+        seconds: elapsed()
+      });
+    });
+  });
+}
+function describeExit(r) {
+  if (r.error) return r.error;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit ${r.code}`;
 }
 
 // src/sources/git.ts
@@ -19652,25 +19747,11 @@ var GitError = class extends Error {
   code;
   stderr;
 };
-var git = (args, cwd) => new Promise((resolve, reject) => {
-  execFile(
-    "git",
-    args,
-    {
-      cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }
-    },
-    (error, stdout, stderr) => {
-      if (error) {
-        const code = typeof error.code === "number" ? error.code : null;
-        reject(new GitError(args, code, stderr || error.message));
-      } else {
-        resolve(stdout.trim());
-      }
-    }
-  );
-});
+var git = async (args, cwd) => {
+  const r = await runCommand("git", args, { cwd, maxOutput: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
+  if (r.code !== 0) throw new GitError(args, r.code, r.stderr || r.error || `Command failed: git ${args.join(" ")}`);
+  return r.stdout.trim();
+};
 
 // src/sources/worktrees.ts
 async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base", "refs/alloc-balance/head"], git2 = git) {
@@ -19704,6 +19785,14 @@ function readActionState(get) {
   return { worktrees: parse(KEYS.worktrees), undoFiles: parse(KEYS.undoFiles), tempDirs: parse(KEYS.tempDirs) };
 }
 
+// src/process/as-root.ts
+function currentIdentity() {
+  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
+}
+function asRoot(argv, who = currentIdentity()) {
+  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+}
+
 // src/post-cleanup.ts
 async function run() {
   try {
@@ -19716,10 +19805,9 @@ async function run() {
       if (!existsSync3(file)) continue;
       const pending = JSON.parse(readFileSync2(file, "utf8"));
       if (!pending.steps || pending.steps.length === 0) continue;
-      const root = typeof process.getuid !== "function" || process.getuid() === 0;
-      const argv = [process.execPath, cliPath(), "target", "cleanup", "--state", file];
-      const r = spawnSync(root ? argv[0] : "sudo", root ? argv.slice(1) : ["-n", ...argv], { encoding: "utf8" });
-      if (r.status !== 0) warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim()}`);
+      const [cmd, ...args] = asRoot([process.execPath, cliPath(), "target", "cleanup", "--state", file]);
+      const r = await runCommand(cmd, args);
+      if (r.code !== 0) warning(`could not restore the kernel state left by ${file}: ${(r.stderr || r.stdout).trim() || describeExit(r)}`);
       else info(`restored the kernel state left by ${file}`);
     }
     for (const dir of state.tempDirs ?? []) rmSync(dir, { recursive: true, force: true });
