@@ -3,7 +3,7 @@
 // sections), base against PR. A function whose masked code differs, or that is new, changed.
 import { createHash } from 'node:crypto';
 import { callerKey } from './frames.js';
-import type { Comparison } from './model.js';
+import type { ChangedCode, Comparison } from './model.js';
 import { parseNm } from './module-map.js';
 
 /** What module_init() and module_exit() alias the module's init and exit functions as. */
@@ -85,25 +85,6 @@ export function entrySymbols(functions: string[], symbolNames: string[]): string
 }
 
 /** A changed function and how often it ran on the PR side. */
-export interface ChangedFunction {
-  name: string;
-  /** Calls during the load, cycles and unload; null when it could not be counted. */
-  calls: number | null;
-  /** Further calls during the error-path sweep. */
-  sweepCalls?: number;
-  /**
-   * The module's init or exit function: the kernel runs it at every load or unload, whatever a
-   * probe counted (a probe on module code goes with the module as it unloads).
-   */
-  lifecycle?: 'load' | 'unload';
-}
-
-export interface ChangedCode {
-  functions: ChangedFunction[];
-  /** Why the calls could not be counted, when they could not. */
-  problem?: string;
-}
-
 /** "abcase_open (3 calls), abcase_ioctl (never ran)" */
 export function changedText(c: ChangedCode): string {
   return c.functions

@@ -2,8 +2,7 @@
 // fits its bound, what one injected run left, and how base and PR compare. The kernel side
 // runs the sweep (kernel-side/error-sweep.ts); the host side analyzes each site's trace.
 import { callerKey } from './frames.js';
-import type { Comparison } from './model.js';
-import type { AnalysisResult } from './model.js';
+import type { AnalysisResult, Comparison, ErrorPathFinding, ErrorPaths, ErrorPathSite, SweepLeak } from './model.js';
 
 /** The bound of `error-paths: auto`: at most this many call sites... */
 export const SWEEP_MAX_SITES = 24;
@@ -48,48 +47,6 @@ export interface SweepRecord {
   seconds: number;
   /** Allocators the module imports that the helper could not probe. */
   notProbed?: string[];
-}
-
-/** One object the module left after an injected failure, by the call site that allocated it. */
-export interface SweepLeak {
-  caller: string;
-  location?: string;
-  pair: string;
-  count: number;
-}
-
-/** One site of the sweep as the report shows it. */
-export interface ErrorPathSite {
-  site: string;
-  location?: string;
-  /** The allocator as the source line calls it (`kzalloc`), else as probed (`kmalloc_trace`). */
-  allocator?: string;
-  injected: boolean;
-  loaded: boolean;
-  workload: 'ok' | 'failed' | 'not-run';
-  unloaded: boolean;
-  splat?: string;
-  /** What the module left after the injected cycle and its unload. */
-  leaks: SweepLeak[];
-  /** The site's trace lost events: its leaks are not evidence. */
-  incomplete?: boolean;
-}
-
-export interface ErrorPaths {
-  skipped?: string;
-  sites: ErrorPathSite[];
-  seconds: number;
-  notProbed?: string[];
-}
-
-/** One leak the PR's sweep found and the base's did not. */
-export interface ErrorPathFinding {
-  site: string;
-  siteLocation?: string;
-  allocator?: string;
-  leak: SweepLeak;
-  /** "when the kzalloc at abcase_open:18 fails, the object from abcase_alloc_ctx:9 is never freed" */
-  text: string;
 }
 
 const SITE = /^[A-Za-z_][\w.]*\+0x[0-9a-f]+$/;

@@ -2,9 +2,6 @@
 // an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
 // report the action writes, and both are read back by `compare` and by the `report` mode.
 
-import type { ChangedCode } from './changed-code.js';
-import type { ErrorPathFinding, ErrorPaths } from './error-paths.js';
-
 /** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
 export interface PairSpec {
   alloc: string;
@@ -341,4 +338,68 @@ export interface LocalRun {
   tool: string;
   /** The inputs `alloc-balance run` takes as options that the workflow set to other values than their defaults. */
   inputs: Record<string, string>;
+}
+
+/** A function the PR changed (core/changed-code.ts) and how often it ran. */
+export interface ChangedFunction {
+  name: string;
+  /** Calls during the load, cycles and unload; null when it could not be counted. */
+  calls: number | null;
+  /** Further calls during the error-path sweep. */
+  sweepCalls?: number;
+  /**
+   * The module's init or exit function: the kernel runs it at every load or unload, whatever a
+   * probe counted (a probe on module code goes with the module as it unloads).
+   */
+  lifecycle?: 'load' | 'unload';
+}
+
+export interface ChangedCode {
+  functions: ChangedFunction[];
+  /** Why the calls could not be counted, when they could not. */
+  problem?: string;
+}
+
+// The error-path sweep's findings (core/error-paths.ts).
+
+/** One object the module left after an injected failure, by the call site that allocated it. */
+export interface SweepLeak {
+  caller: string;
+  location?: string;
+  pair: string;
+  count: number;
+}
+
+/** One site of the sweep as the report shows it. */
+export interface ErrorPathSite {
+  site: string;
+  location?: string;
+  /** The allocator as the source line calls it (`kzalloc`), else as probed (`kmalloc_trace`). */
+  allocator?: string;
+  injected: boolean;
+  loaded: boolean;
+  workload: 'ok' | 'failed' | 'not-run';
+  unloaded: boolean;
+  splat?: string;
+  /** What the module left after the injected cycle and its unload. */
+  leaks: SweepLeak[];
+  /** The site's trace lost events: its leaks are not evidence. */
+  incomplete?: boolean;
+}
+
+export interface ErrorPaths {
+  skipped?: string;
+  sites: ErrorPathSite[];
+  seconds: number;
+  notProbed?: string[];
+}
+
+/** One leak the PR's sweep found and the base's did not. */
+export interface ErrorPathFinding {
+  site: string;
+  siteLocation?: string;
+  allocator?: string;
+  leak: SweepLeak;
+  /** "when the kzalloc at abcase_open:18 fails, the object from abcase_alloc_ctx:9 is never freed" */
+  text: string;
 }

@@ -15,7 +15,7 @@ import { defaultNumber } from '../settings/inputs.js';
 import type { Workload } from '../settings/workload.js';
 import { machineProbe, type Probe } from './prerequisites.js';
 import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type InstructionSet, type KniApp, type UserspacePlan } from './userspace-build.js';
-import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache.js';
+import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache-key.js';
 
 export interface DpdkKniEnvironment {
   /** Where the module build goes (one per side). Default: a dir under the OS temp dir keyed on the tree. */

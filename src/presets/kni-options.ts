@@ -1,7 +1,6 @@
 // The inputs of preset dpdk-kni, parsed once into typed options. The port mask is the one
 // input a user must give; everything else has a default that works on a VM and on a NIC runner.
-import type { Target } from '../settings/settings.js';
-import { readChoice, readOptionalNumber, type InputReader } from '../settings/inputs.js';
+import { readChoice, readOptionalNumber, type InputReader, type Target } from '../settings/inputs.js';
 import { InputError } from '../errors.js';
 import type { DpdkBuildWay } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';

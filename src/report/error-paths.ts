@@ -1,7 +1,7 @@
 // The error-path sweep in the reports: one row per call site failed, what each side's module
 // left after that failure. The same lines feed the comment (markdown) and the terminal (text).
-import { siteName, type ErrorPathSite, type ErrorPaths } from '../core/error-paths.js';
-import type { Comparison } from '../core/model.js';
+import { siteName } from '../core/error-paths.js';
+import type { Comparison, ErrorPathSite, ErrorPaths } from '../core/model.js';
 
 export interface SweepSides {
   base?: ErrorPaths;

@@ -1,6 +1,7 @@
 // The host's part of "changed code reached": the PR's changed functions from the two builds'
 // disassembly, and their calls as the kernel side counted them.
-import { aliasNames, changedFunctions, type ChangedCode } from '../core/changed-code.js';
+import { aliasNames, changedFunctions } from '../core/changed-code.js';
+import type { ChangedCode } from '../core/model.js';
 import { callerKey } from '../core/frames.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import { disassemble, moduleSymbols } from '../module-build/module-info.js';

@@ -7,16 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { familyOf, isCountedAllocator } from '../core/allocator-families.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
-import {
-  allocatorInLine,
-  sectionsFromSymbols,
-  sweepAllocators,
-  sweepLeaks,
-  type ErrorPathSite,
-  type ErrorPaths,
-  type SweepRecord,
-} from '../core/error-paths.js';
-import type { PairSpec } from '../core/model.js';
+import { allocatorInLine, sectionsFromSymbols, sweepAllocators, sweepLeaks, type SweepRecord } from '../core/error-paths.js';
+import type { ErrorPathSite, ErrorPaths, PairSpec } from '../core/model.js';
 import { ModuleMap, parseNm } from '../core/module-map.js';
 import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
 import type { TargetSweep } from '../kernel-side/job.js';

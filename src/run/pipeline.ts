@@ -20,7 +20,7 @@ import { prepareWorktrees } from '../sources/worktrees.js';
 import type { Settings } from '../settings/settings.js';
 import { runSide, type SideContext, type SideSource } from './side.js';
 import { sidePlan, tracingPlan } from './side-plan.js';
-import { UserspaceCaching } from './userspace-caching.js';
+import { UserspaceCaching } from '../presets/userspace-caching.js';
 import { sideConcurrency } from './side-concurrency.js';
 import { BaseCaching, actionFingerprint, foldersDigest } from './base-caching.js';
 import { baseCacheKey } from './base-cache-key.js';
@@ -32,7 +32,7 @@ import { createTargetRunner, type RunnerOptions, type TargetRunner } from './lau
 import { decideVerdict } from './verdict.js';
 import { annotationsFor } from './annotations.js';
 import { renderComment, type CommentOptions } from './comment.js';
-import { expandPreset, type PresetExpansion } from './preset.js';
+import { expandPreset, type PresetExpansion } from '../presets/side-preparation.js';
 import { applyCanary, runCanary } from './canary.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
 

@@ -1,27 +1,11 @@
 // What one side's run needs, derived once from the settings (and a preset's preparation of that
 // side) at the edge: the layers below take the plan, never the action's whole settings.
 import type { PairSpec } from '../core/model.js';
-import type { PlannedBuild } from '../module-build/build-module.js';
+import type { BuildSpec } from '../module-build/build-spec.js';
 import type { TargetBackground } from '../kernel-side/job.js';
 import type { Settings } from '../settings/settings.js';
 import type { Workload } from '../settings/workload.js';
-import type { SidePreparation } from './preset.js';
-
-/** What a side needs to build: the module dir in the tree, its build command and environment. */
-export interface BuildSpec {
-  moduleDir: string;
-  buildCommand: string;
-  env?: Record<string, string>;
-  /** Name of the module to load when the build makes several. */
-  moduleName?: string;
-  moduleArgs: string;
-  /** The .ko the build command produces outside moduleDir (a preset's build directory). */
-  output?: string;
-  /** A preset's build as plans, instead of buildCommand. */
-  plans?: PlannedBuild[];
-  /** Folders outside the tree the build writes (a preset's build and cache folders); the tree itself always is. */
-  writable?: string[];
-}
+import type { SidePreparation } from '../presets/side-preparation.js';
 
 export interface SidePlan {
   build: BuildSpec;

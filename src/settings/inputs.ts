@@ -30,6 +30,9 @@ export function isStopSignal(name: string): name is (typeof SIGNALS)[number] {
   return (SIGNALS as readonly string[]).includes(name);
 }
 
+/** Where the module runs (the target input): this machine's kernel, or a VM booted for the job. */
+export type Target = 'host' | 'vm';
+
 export const INPUTS = {
   mode: choice('full', ['full', 'collect', 'report']),
   target: choice('vm', ['host', 'vm']),

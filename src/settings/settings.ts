@@ -3,7 +3,7 @@
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parseTrack } from '../core/pair-spec.js';
 import { InputError } from '../errors.js';
-import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader } from './inputs.js';
+import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader, type Target } from './inputs.js';
 import { readWorkload, type Workload } from './workload.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';
@@ -11,7 +11,6 @@ import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 
 export type Mode = 'full' | 'collect' | 'report';
 export type InconclusiveConclusion = 'fail' | 'neutral';
-export type Target = 'host' | 'vm';
 export type Preset = 'none' | 'dpdk-kni';
 export type CommentWhen = 'always' | 'on-change' | 'on-failure';
 

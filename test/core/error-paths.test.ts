@@ -10,11 +10,9 @@ import {
   sweepBound,
   sweepLeaks,
   sweepSites,
-  type ErrorPathSite,
-  type ErrorPaths,
 } from '../../src/core/error-paths.js';
 import { familyOf } from '../../src/core/allocator-families.js';
-import type { AnalysisResult, CallerCounts, Comparison, PairResult } from '../../src/core/model.js';
+import type { AnalysisResult, CallerCounts, Comparison, ErrorPathSite, ErrorPaths, PairResult } from '../../src/core/model.js';
 import { parseNm } from '../../src/core/module-map.js';
 
 function caller(name: string, allocs: number, outstanding: number, inModule: boolean | null = true, location?: string): CallerCounts {

@@ -10,7 +10,7 @@ import { planScript, runBuildPlan } from '../../src/module-build/build-plan.js';
 import { detectDpdkTree, requireKni } from '../../src/presets/dpdk-tree.js';
 import { planKniModuleBuild } from '../../src/presets/kni-module-build.js';
 import { planUserspaceBuild } from '../../src/presets/userspace-build.js';
-import { userspaceCache } from '../../src/presets/userspace-cache.js';
+import { userspaceCache } from '../../src/presets/userspace-cache-key.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 // The headers `lab setup` installed: whatever release Debian's archive serves today.

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseSettings } from '../../src/settings/settings.js';
 import { sidePlan, tracingPlan } from '../../src/run/side-plan.js';
-import type { SidePreparation } from '../../src/run/preset.js';
+import type { SidePreparation } from '../../src/presets/side-preparation.js';
 
 const settingsOf = (inputs: Record<string, string>) => parseSettings((name) => inputs[name] ?? '');
 

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
-import { UserspaceCaching } from '../../src/run/userspace-caching.js';
+import { UserspaceCaching } from '../../src/presets/userspace-caching.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 import { useTempDir } from '../support/temp-dir.js';
 

@@ -5,15 +5,16 @@ import { join, resolve } from 'node:path';
 import type { Settings } from '../settings/settings.js';
 import type { Workload } from '../settings/workload.js';
 import { existsSync } from 'node:fs';
-import { dpdkKniPreset, mesonOnPath } from '../presets/dpdk-kni.js';
-import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from '../presets/prerequisites.js';
+import { dpdkKniPreset, mesonOnPath } from './dpdk-kni.js';
+import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from './prerequisites.js';
 import { UsageError } from '../errors.js';
-import type { BuildSpec } from './side-plan.js';
+import type { BuildSpec } from '../module-build/build-spec.js';
+import type { CachedBuild } from './userspace-caching.js';
 
 export interface SidePreparation {
   build: BuildSpec;
   /** The cached user-space build this side runs (Actions cache key and directory, and the program in it). */
-  userspace: { key: string; dir: string; program: string };
+  userspace: CachedBuild;
   /** Throws a UsageError naming what the build needs and is missing (checked once the cache had its say). */
   checkPrerequisites(): void;
   workload: Workload;
