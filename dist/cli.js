@@ -38620,11 +38620,11 @@ var init_side_plan = __esm({
   }
 });
 
-// src/run/userspace-caching.ts
+// src/presets/userspace-caching.ts
 import { existsSync as existsSync25 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
-  "src/run/userspace-caching.ts"() {
+  "src/presets/userspace-caching.ts"() {
     "use strict";
     UserspaceCaching = class {
       constructor(cache, log) {
@@ -39681,7 +39681,7 @@ var init_userspace_build = __esm({
   }
 });
 
-// src/presets/userspace-cache.ts
+// src/presets/userspace-cache-key.ts
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
@@ -39746,8 +39746,8 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   return { key: key2, restorePrefix, dir: join26(root, key2), root };
 }
 var SKIP, CHUNK2;
-var init_userspace_cache = __esm({
-  "src/presets/userspace-cache.ts"() {
+var init_userspace_cache_key = __esm({
+  "src/presets/userspace-cache-key.ts"() {
     "use strict";
     SKIP = /* @__PURE__ */ new Set([".git", "build", "__pycache__"]);
     CHUNK2 = 1 << 16;
@@ -39818,11 +39818,11 @@ var init_dpdk_kni = __esm({
     init_inputs();
     init_prerequisites();
     init_userspace_build();
-    init_userspace_cache();
+    init_userspace_cache_key();
   }
 });
 
-// src/run/preset.ts
+// src/presets/side-preparation.ts
 import { join as join28, resolve as resolve8 } from "node:path";
 import { existsSync as existsSync29 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
@@ -39867,8 +39867,8 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
     }
   };
 }
-var init_preset = __esm({
-  "src/run/preset.ts"() {
+var init_side_preparation = __esm({
+  "src/presets/side-preparation.ts"() {
     "use strict";
     init_dpdk_kni();
     init_prerequisites();
@@ -40088,7 +40088,7 @@ var init_pipeline = __esm({
     init_verdict();
     init_annotations();
     init_comment2();
-    init_preset();
+    init_side_preparation();
     init_canary();
     init_build_sandbox();
   }

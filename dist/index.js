@@ -82758,7 +82758,7 @@ function sidePlan(settings, prepared) {
   };
 }
 
-// src/run/userspace-caching.ts
+// src/presets/userspace-caching.ts
 import { existsSync as existsSync12 } from "node:fs";
 var UserspaceCaching = class {
   constructor(cache, log2) {
@@ -84641,7 +84641,7 @@ function renderComment(reports, opts) {
   return head + sections.join("");
 }
 
-// src/run/preset.ts
+// src/presets/side-preparation.ts
 import { join as join24, resolve as resolve10 } from "node:path";
 import { existsSync as existsSync20 } from "node:fs";
 
@@ -85068,7 +85068,7 @@ function makePlan(tree, o) {
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 
-// src/presets/userspace-cache.ts
+// src/presets/userspace-cache-key.ts
 import { createHash as createHash7 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
@@ -85185,7 +85185,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   };
 }
 
-// src/run/preset.ts
+// src/presets/side-preparation.ts
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
