@@ -20,7 +20,7 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   runId: string;
 }

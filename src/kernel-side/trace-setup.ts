@@ -243,6 +243,37 @@ export function setupTracing(
   };
 }
 
+/** A span of kernel addresses, end excluded (a module's core, a function). */
+export interface AddressRange {
+  start: bigint;
+  end: bigint;
+}
+
+const inRange = (r: AddressRange) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`;
+
+/** The kmem tracepoints of the run that allocate (kmalloc, kmem_cache_alloc and their _node forms). */
+export function kmemAllocEvents(setup: TraceSetup): string[] {
+  return setup.kmemEvents.filter((e) => e.startsWith('kmem/kmalloc') || e.startsWith('kmem/kmem_cache_alloc'));
+}
+
+/**
+ * kmem events name their call site by symbol only, and after rmmod a module address can be named
+ * after code that lay there before: a stack (whose frames carry raw addresses) with every kmalloc
+ * from the module's own range, or from a helper its objects are attributed through
+ * (`stackAttributed`), lets the analysis attribute it by address. The module's own frees get one
+ * too: a bad free is reported with its stack.
+ */
+export function addModuleStackTriggers(tfs: Tracefs, setup: TraceSetup, module: AddressRange, helpers: AddressRange[], undo: UndoLog): void {
+  const ranges = [module, ...helpers].map(inRange);
+  const trigger = (event: string, condition: string) => {
+    const path = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    undo.push({ kind: 'remove-trigger', path, trigger: 'stacktrace' });
+    tfs.write(path, `stacktrace if ${condition}\n`);
+  };
+  for (const event of kmemAllocEvents(setup)) trigger(event, ranges.join(' || '));
+  for (const event of setup.kmemEvents.filter((e) => e === 'kmem/kfree' || e === 'kmem/kmem_cache_free')) trigger(event, ranges[0]);
+}
+
 /** A line in the instance's buffer, in order with the events: `alloc-balance cycle=3 start`. */
 export function mark(tfs: Tracefs, setup: TraceSetup, marker: Marker): void {
   tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
