@@ -1135,8 +1135,8 @@ function slope(values) {
   }
   return num / den;
 }
-function rateWindow(cycles) {
-  return cycles <= 3 ? cycles : Math.ceil(cycles / 2) + 1;
+function rateWindow(cycles2) {
+  return cycles2 <= 3 ? cycles2 : Math.ceil(cycles2 / 2) + 1;
 }
 function judgeGrowth(afterEachCycle, finalOutstanding) {
   const n = afterEachCycle.length;
@@ -1222,9 +1222,9 @@ function sum(accs) {
 function assembleResult(states, t) {
   const { marks, problems } = t;
   const marked = marks.marked;
-  const cycles = marked ? marks.starts : 1;
+  const cycles2 = marked ? marks.starts : 1;
   const index = (c) => marked ? c : 1;
-  const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
+  const cycleIds = marked ? Array.from({ length: cycles2 + 1 }, (_, k) => k) : [1];
   const sourceOf = (c) => marked ? c : 0;
   const traceLost = t.headerLost + t.markerLost;
   const bufferLost = Math.max(traceLost, t.statsLost);
@@ -1319,7 +1319,7 @@ function assembleResult(states, t) {
     complete: lostEvents === 0 && marks.missingEnds === 0 && !mismatched,
     lostEvents,
     ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: t.probeMisses } } : {},
-    cycles,
+    cycles: cycles2,
     pairs,
     problems,
     ...crossCheck.length > 0 ? { crossCheck } : {}
@@ -2457,8 +2457,8 @@ var init_error_paths2 = __esm({
 });
 
 // src/core/compare.ts
-function figures(counts, cycles, sideCycles, judgement) {
-  const growth = cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+function figures(counts, cycles2, sideCycles, judgement) {
+  const growth = cycles2.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
   const judged = judgement ?? judgeGrowth(growth, counts.outstanding);
   return {
     allocs: counts.allocs,
@@ -3018,10 +3018,10 @@ async function readVermagic(ko) {
 function vermagicRelease(vermagic) {
   return vermagic.trim().split(/\s+/)[0] ?? "";
 }
-function vermagicMismatch(ko, vermagic, release) {
+function vermagicMismatch(ko, vermagic, release2) {
   const built2 = vermagicRelease(vermagic);
-  if (built2 === release.trim()) return null;
-  return `${ko} was built for kernel ${built2} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
+  if (built2 === release2.trim()) return null;
+  return `${ko} was built for kernel ${built2} but the target kernel is ${release2.trim()}: build it against /lib/modules/${release2.trim()}/build (package linux-headers-${release2.trim()}), or run on a kernel whose headers were used`;
 }
 async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
@@ -25271,11 +25271,11 @@ function groupObjects(objects2) {
   for (const g of groups.values()) g.cycles.sort((a, b) => a - b);
   return [...groups.values()].sort((a, b) => b.addresses.length - a.addresses.length);
 }
-function cyclesText(cycles) {
+function cyclesText(cycles2) {
   const name = (c) => c === 0 ? "load" : String(c);
-  if (cycles.length === 1) return cycles[0] === 0 ? "at load" : `cycle ${cycles[0]}`;
-  const consecutive = cycles.every((c, k) => k === 0 || c === cycles[k - 1] + 1);
-  return consecutive ? `cycles ${name(cycles[0])}\u2013${cycles[cycles.length - 1]}` : `cycles ${cycles.map(name).join(", ")}`;
+  if (cycles2.length === 1) return cycles2[0] === 0 ? "at load" : `cycle ${cycles2[0]}`;
+  const consecutive = cycles2.every((c, k) => k === 0 || c === cycles2[k - 1] + 1);
+  return consecutive ? `cycles ${name(cycles2[0])}\u2013${cycles2[cycles2.length - 1]}` : `cycles ${cycles2.map(name).join(", ")}`;
 }
 function objectsBlock(side2, pairs, source) {
   const lines = [];
@@ -25798,17 +25798,17 @@ function parseKernelSpec(text2) {
   if (RELEASE.test(t)) return { release: t };
   return null;
 }
-function releaseLine(release) {
-  return RELEASE.exec(release)?.[1] ?? "";
+function releaseLine(release2) {
+  return RELEASE.exec(release2)?.[1] ?? "";
 }
 function isDebianRelease(name) {
   return RELEASE.test(name);
 }
-function releaseUpstream(release) {
-  return release.replace(/-amd64$/, "").replace(/\+deb\d+(\.\d+)?$/, "");
+function releaseUpstream(release2) {
+  return release2.replace(/-amd64$/, "").replace(/\+deb\d+(\.\d+)?$/, "");
 }
-function specMatches(spec2, release) {
-  return "line" in spec2 ? releaseLine(release) === spec2.line : release === spec2.release;
+function specMatches(spec2, release2) {
+  return "line" in spec2 ? releaseLine(release2) === spec2.line : release2 === spec2.release;
 }
 function chooseArchiveKernel(spec2, offered, hasCompiler) {
   const matching = offered.filter((k) => specMatches(spec2, k.release)).sort((a, b) => compareReleases(b.release, a.release));
@@ -25985,10 +25985,10 @@ var init_debian_archive = __esm({
         }
         const builds = releases.filter((r) => releaseUpstream(r) === releaseUpstream(releases[0]));
         const offered = [];
-        for (const release of builds) {
-          const show = await mustRun(this.runner, "apt-cache", [...this.options, "show", "--no-all-versions", `linux-headers-${release}`]);
+        for (const release2 of builds) {
+          const show = await mustRun(this.runner, "apt-cache", [...this.options, "show", "--no-all-versions", `linux-headers-${release2}`]);
           const field = (k) => new RegExp(`^${k}: (.*)$`, "m").exec(show)?.[1] ?? "";
-          offered.push({ release, version: field("Version"), compiler: compilerFromDepends(field("Depends")), depends: field("Depends") });
+          offered.push({ release: release2, version: field("Version"), compiler: compilerFromDepends(field("Depends")), depends: field("Depends") });
         }
         const chosen = chooseArchiveKernel(spec2, offered, hasCompiler);
         const dep = (re, what) => {
@@ -26008,12 +26008,12 @@ var init_debian_archive = __esm({
         };
       }
       /** The unsigned image when the archive has it at `version` (the same kernel without the Secure Boot signature), else the signed one. */
-      async imagePackage(release, version) {
-        for (const name of [`linux-image-${release}-unsigned`, `linux-image-${release}`]) {
+      async imagePackage(release2, version) {
+        for (const name of [`linux-image-${release2}-unsigned`, `linux-image-${release2}`]) {
           const r = await this.runner.run("apt-cache", [...this.options, "show", `${name}=${version}`]);
           if (r.code === 0 && r.stdout.includes(`Version: ${version}`)) return name;
         }
-        throw new UsageError(`Debian's archive has linux-headers-${release} ${version} but no linux-image-${release} at that version`);
+        throw new UsageError(`Debian's archive has linux-headers-${release2} ${version} but no linux-image-${release2} at that version`);
       }
       /** Downloads the packages into `dir` (apt checks each against the signed indexes) and returns the .deb paths. */
       async download(k, dir) {
@@ -26031,8 +26031,8 @@ var init_debian_archive = __esm({
 // src/lab/lab-headers.ts
 import { existsSync as existsSync3, readFileSync as readFileSync5, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join3 } from "node:path";
-function headersBuildDir(root, release) {
-  return join3(root, "usr/src", `linux-headers-${release}`);
+function headersBuildDir(root, release2) {
+  return join3(root, "usr/src", `linux-headers-${release2}`);
 }
 function relocateMakefile(text2, root) {
   return text2.replace(/^(\s*include\s+)\/usr\/src\//gm, `$1${root}/usr/src/`);
@@ -26040,10 +26040,10 @@ function relocateMakefile(text2, root) {
 function relocateKernelVariables(text2) {
   return text2.replace(/^CC = .*?\b(gcc-\d+)[ \t]*$/m, (_all, cc) => `CC := $(firstword $(shell command -v $(CROSS_COMPILE)${cc} ${cc} gcc) gcc)`);
 }
-function prepareHeadersTree(root, release) {
-  const buildDir = headersBuildDir(root, release);
+function prepareHeadersTree(root, release2) {
+  const buildDir = headersBuildDir(root, release2);
   const makefile = join3(buildDir, "Makefile");
-  if (!existsSync3(makefile)) throw new UsageError(`linux-headers-${release} has no usr/src/linux-headers-${release}/Makefile`);
+  if (!existsSync3(makefile)) throw new UsageError(`linux-headers-${release2} has no usr/src/linux-headers-${release2}/Makefile`);
   writeFileSync2(makefile, relocateMakefile(readFileSync5(makefile, "utf8"), root));
   const vars = join3(buildDir, ".kernelvariables");
   if (existsSync3(vars)) writeFileSync2(vars, relocateKernelVariables(readFileSync5(vars, "utf8")));
@@ -26051,14 +26051,14 @@ function prepareHeadersTree(root, release) {
   rmSync(join3(root, "lib"), { recursive: true, force: true });
   return buildDir;
 }
-async function checkKbuildTools(runner, buildDir, release) {
+async function checkKbuildTools(runner, buildDir, release2) {
   const tools = ["scripts/basic/fixdep", "scripts/mod/modpost.real-lsb-64", "scripts/mod/modpost"].map((t) => join3(buildDir, t)).filter((t) => existsSync3(t));
   for (const tool of tools) {
     const r = await runner.run(tool, []);
     const broken = /GLIBC_[\d.]+'? not found|cannot execute|No such file or directory/.exec(r.stderr);
     if (r.code === 126 || r.code === 127 || broken) {
       throw new UsageError(
-        `the kbuild tools of ${release} do not run on this machine (${tool.slice(buildDir.length + 1)}: ${(broken?.[0] ?? r.stderr.trim()).slice(0, 200)}): choose a build of that kernel made for an older Debian (bookworm's "+deb12" 6.12, like --kernel 6.12.118+deb12-amd64) or run on a newer runner image`
+        `the kbuild tools of ${release2} do not run on this machine (${tool.slice(buildDir.length + 1)}: ${(broken?.[0] ?? r.stderr.trim()).slice(0, 200)}): choose a build of that kernel made for an older Debian (bookworm's "+deb12" 6.12, like --kernel 6.12.118+deb12-amd64) or run on a newer runner image`
       );
     }
   }
@@ -26088,8 +26088,8 @@ function detectPlatform(opts = {}) {
   if (arch2 !== "x64") {
     throw new UsageError(`lab setup supports x86_64 hosts only (this one is ${arch2})`);
   }
-  const osRelease3 = opts.osRelease ?? (existsSync4("/etc/os-release") ? readFileSync6("/etc/os-release", "utf8") : "");
-  const distro = distroFromOsRelease(osRelease3);
+  const osRelease2 = opts.osRelease ?? (existsSync4("/etc/os-release") ? readFileSync6("/etc/os-release", "utf8") : "");
+  const distro = distroFromOsRelease(osRelease2);
   if (!distro || opts.osRelease === void 0 && !existsSync4("/usr/bin/apt-get")) {
     throw new UsageError("lab setup supports Debian and Ubuntu (apt-get) hosts only: run the VM target on a Debian or Ubuntu runner, or use target: host");
   }
@@ -26217,9 +26217,9 @@ async function prepareKernel(ctx, labDir, spec2) {
     return updated;
   }
   const pkgs = chosen;
-  const release = pkgs.release;
-  log(`kernel ${release} (${pkgs.image} ${pkgs.version}${pkgs.compiler ? `, built with ${pkgs.compiler}` : ""}) from Debian's archive`);
-  const kernelDir = join4(labDir, release);
+  const release2 = pkgs.release;
+  log(`kernel ${release2} (${pkgs.image} ${pkgs.version}${pkgs.compiler ? `, built with ${pkgs.compiler}` : ""}) from Debian's archive`);
+  const kernelDir = join4(labDir, release2);
   const imageDir = join4(kernelDir, "image");
   const headersRoot = join4(kernelDir, "headers");
   const debs = await step("download", async () => {
@@ -26233,19 +26233,19 @@ async function prepareKernel(ctx, labDir, spec2) {
     rmSync3(join4(kernelDir, "debs"), { recursive: true, force: true });
   });
   const buildDir = await step("headers", async () => {
-    const dir = prepareHeadersTree(headersRoot, release);
-    await checkKbuildTools(runner, dir, release);
+    const dir = prepareHeadersTree(headersRoot, release2);
+    await checkKbuildTools(runner, dir, release2);
     return dir;
   });
   if (!existsSync5(join4(imageDir, "lib")) && existsSync5(join4(imageDir, "usr/lib/modules"))) symlinkSync("usr/lib", join4(imageDir, "lib"));
-  const modulesDir = join4(imageDir, "lib/modules", release);
-  const bzImage = join4(imageDir, "boot", `vmlinuz-${release}`);
+  const modulesDir = join4(imageDir, "lib/modules", release2);
+  const bzImage = join4(imageDir, "boot", `vmlinuz-${release2}`);
   if (!existsSync5(bzImage) || !existsSync5(modulesDir)) {
-    throw new UsageError(`${pkgs.image} ${pkgs.version} has no boot/vmlinuz-${release} or lib/modules/${release}`);
+    throw new UsageError(`${pkgs.image} ${pkgs.version} has no boot/vmlinuz-${release2} or lib/modules/${release2}`);
   }
   const vmlinux = join4(kernelDir, "vmlinux");
   const bootMode = await step("extract vmlinux", async () => {
-    const config = join4(imageDir, "boot", `config-${release}`);
+    const config = join4(imageDir, "boot", `config-${release2}`);
     const pvh = existsSync5(config) && /^CONFIG_PVH=y$/m.test(readFileSync8(config, "utf8"));
     if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
     log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
@@ -26253,9 +26253,9 @@ async function prepareKernel(ctx, labDir, spec2) {
     return "bzimage";
   });
   const initrd = join4(kernelDir, "initrd.cpio");
-  await step("initramfs", () => buildInitramfs(runner, imageDir, release, initrd));
+  await step("initramfs", () => buildInitramfs(runner, imageDir, release2, initrd));
   const entry = {
-    release,
+    release: release2,
     vmlinux,
     initrd,
     buildDir,
@@ -26282,17 +26282,17 @@ function writeManifestEntry(labDir, entry) {
 `);
   renameSync(`${file}.${process.pid}.tmp`, file);
 }
-async function buildInitramfs(runner, imageDir, release, initrd) {
-  await mustRun(runner, "depmod", ["-b", imageDir, release]);
-  const modules = await moduleLoadOrder(runner, imageDir, release);
+async function buildInitramfs(runner, imageDir, release2, initrd) {
+  await mustRun(runner, "depmod", ["-b", imageDir, release2]);
+  const modules = await moduleLoadOrder(runner, imageDir, release2);
   const entries = await initramfsEntries(runner, modules);
   writeFileSync4(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
   renameSync(`${initrd}.${process.pid}.tmp`, initrd);
 }
-async function moduleLoadOrder(runner, imageDir, release) {
+async function moduleLoadOrder(runner, imageDir, release2) {
   const order = [];
   for (const name of GUEST_MODULES) {
-    const out = await mustRun(runner, "modprobe", ["-d", imageDir, "-S", release, "--show-depends", name]);
+    const out = await mustRun(runner, "modprobe", ["-d", imageDir, "-S", release2, "--show-depends", name]);
     for (const line of out.split("\n")) {
       const m = /^insmod (\S+)/.exec(line.trim());
       if (m && !order.includes(m[1])) order.push(m[1]);
@@ -26393,8 +26393,8 @@ async function labCommand(args) {
   const labDir = values.dir ?? defaultLabDir();
   const log = (l) => console.error(`lab: ${l}`);
   if (sub === "plan") {
-    const release = await planLab({ kernel: values.kernel, labDir, log });
-    console.log(values.json ? JSON.stringify({ release }) : release);
+    const release2 = await planLab({ kernel: values.kernel, labDir, log });
+    console.log(values.json ? JSON.stringify({ release: release2 }) : release2);
     return EXIT.ok;
   }
   const entry = await setupLab({ kernel: values.kernel, labDir, log, owner });
@@ -26920,6 +26920,46 @@ var init_background = __esm({
   }
 });
 
+// src/kernel-side/call-counts.ts
+function setupCallProbes(tfs, setup, module2, functions, undo) {
+  const events = /* @__PURE__ */ new Map();
+  const refused = [];
+  functions.forEach((fn, i) => {
+    const event = `c${i}`;
+    const full = `${setup.group}/${event}`;
+    try {
+      undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: full });
+      tfs.append("kprobe_events", `p:${full} ${module2}:${fn}
+`);
+      tfs.write(`${setup.instance}/events/${full}/filter`, "common_pid < 0");
+      undo.push({ kind: "restore-file", path: tfs.path(`${setup.instance}/events/${full}/enable`), value: "0" });
+      tfs.write(`${setup.instance}/events/${full}/enable`, "1");
+      events.set(event, fn);
+    } catch (e) {
+      refused.push(`${fn} (${e.message.split("\n")[0]})`);
+    }
+  });
+  return { events, refused };
+}
+function parseCallCounts(profile, events) {
+  const out = {};
+  for (const fn of events.values()) out[fn] = 0;
+  for (const line of profile.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    const fn = f.length === 3 ? events.get(f[0]) : void 0;
+    if (fn !== void 0 && /^\d+$/.test(f[1])) out[fn] = Number(f[1]);
+  }
+  return out;
+}
+function readCallCounts(tfs, probes) {
+  return parseCallCounts(tfs.exists("kprobe_profile") ? tfs.read("kprobe_profile") : "", probes.events);
+}
+var init_call_counts = __esm({
+  "src/kernel-side/call-counts.ts"() {
+    "use strict";
+  }
+});
+
 // src/kernel-side/kernel-module.ts
 import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
 import { join as join6 } from "node:path";
@@ -26993,102 +27033,6 @@ var init_kernel_module = __esm({
   }
 });
 
-// src/kernel-side/function-names.ts
-import { existsSync as existsSync7, readFileSync as readFileSync11 } from "node:fs";
-function editDistance(a, b, limit = Infinity) {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > limit) return limit + 1;
-    prev = cur;
-  }
-  return prev[b.length];
-}
-function filterFunctionName(line) {
-  return line.trim().split(/\s+/)[0] ?? "";
-}
-function listed(text2, name) {
-  for (let i = text2.indexOf(name); i >= 0; i = text2.indexOf(name, i + 1)) {
-    const before = i === 0 ? "\n" : text2[i - 1];
-    const after = text2[i + name.length] ?? "\n";
-    if (before === "\n" && (after === "\n" || after === " ")) return true;
-  }
-  return false;
-}
-function findUnknownNames(pairs, functionsText, blacklistText = "") {
-  const wanted = /* @__PURE__ */ new Map();
-  for (const p of pairs) {
-    if (p.auto) continue;
-    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, "alloc");
-    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, "free");
-  }
-  const blacklisted = new Set(
-    blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
-  );
-  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
-  if (missing.length === 0) return [];
-  const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
-  for (const line of functionsText.split("\n")) {
-    const fn = filterFunctionName(line);
-    if (fn === "" || blacklisted.has(fn)) continue;
-    for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
-  }
-  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
-}
-function describeUnknownNames(unknown) {
-  return unknown.map((u) => {
-    const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(", ")}?` : "no similar traceable function";
-    const why = u.blacklisted ? "cannot be probed (kprobe blacklist)" : "is not a traceable kernel function on this kernel";
-    return `"${u.name}" (${u.role}) ${why}: ${hint}`;
-  }).join("; ");
-}
-function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync7(path2) ? readFileSync11(path2, "utf8") : "";
-}
-var CloseMatches;
-var init_function_names = __esm({
-  "src/kernel-side/function-names.ts"() {
-    "use strict";
-    init_allocator_families();
-    CloseMatches = class {
-      constructor(wanted, keep = 3) {
-        this.wanted = wanted;
-        this.keep = keep;
-        this.limit = Math.max(2, Math.floor(wanted.length / 3));
-      }
-      wanted;
-      keep;
-      best = [];
-      limit;
-      offer(candidate) {
-        let score;
-        if (candidate.includes(this.wanted) || this.wanted.includes(candidate)) {
-          score = Math.abs(candidate.length - this.wanted.length) / 100;
-          if (candidate.length < 4) return;
-        } else {
-          const d = editDistance(this.wanted, candidate, this.limit);
-          if (d > this.limit) return;
-          score = d;
-        }
-        if (this.best.some((b) => b.name === candidate)) return;
-        this.best.push({ name: candidate, score });
-        this.best.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
-        if (this.best.length > this.keep) this.best.pop();
-      }
-      get matches() {
-        return this.best.map((b) => b.name);
-      }
-    };
-  }
-});
-
 // src/kernel-side/kmsg.ts
 import { closeSync as closeSync3, constants as constants3, openSync as openSync3, readSync as readSync3 } from "node:fs";
 function parseKmsgRecord(raw) {
@@ -27134,118 +27078,6 @@ function kmsgMark(device = "/dev/kmsg") {
 var init_kmsg = __esm({
   "src/kernel-side/kmsg.ts"() {
     "use strict";
-  }
-});
-
-// src/kernel-side/lock.ts
-import { mkdirSync as mkdirSync2, openSync as openSync4, readFileSync as readFileSync12, rmSync as rmSync4, writeSync, closeSync as closeSync4 } from "node:fs";
-import { dirname as dirname3 } from "node:path";
-function processAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
-function readOwner(path2) {
-  try {
-    const [pid, runId2] = readFileSync12(path2, "utf8").trim().split(/\s+/);
-    return { pid: Number(pid), runId: runId2 ?? "?" };
-  } catch {
-    return null;
-  }
-}
-function acquireLock(path2, runId2, pid = process.pid) {
-  mkdirSync2(dirname3(path2), { recursive: true });
-  let stale;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync4(path2, "wx", 420);
-      writeSync(fd, `${pid} ${runId2}
-`);
-      closeSync4(fd);
-      return stale ? { staleTakenOver: stale } : {};
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-    }
-    const owner = readOwner(path2);
-    if (owner && processAlive(owner.pid) && owner.pid !== pid) {
-      throw new LockBusyError(
-        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path2}: runs on one kernel must not overlap; wait for it, or remove ${path2} if that process is not alloc-balance`
-      );
-    }
-    stale = owner ?? void 0;
-    rmSync4(path2, { force: true });
-  }
-  throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
-}
-function releaseLock(path2, pid = process.pid) {
-  const owner = readOwner(path2);
-  if (owner && owner.pid === pid) rmSync4(path2, { force: true });
-}
-var LockBusyError;
-var init_lock = __esm({
-  "src/kernel-side/lock.ts"() {
-    "use strict";
-    LockBusyError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "LockBusyError";
-      }
-    };
-  }
-});
-
-// src/kernel-side/hugepages.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync5 } from "node:fs";
-function hugetlbfsMounts(procMounts) {
-  const found = [];
-  for (const line of procMounts.split("\n")) {
-    const [, dir, type, options2] = line.split(" ");
-    if (type !== "hugetlbfs") continue;
-    const size = /(?:^|,)pagesize=([^,]+)/.exec(options2 ?? "")?.[1] ?? "2M";
-    if (size === "2M" || size === "2048k") found.push(dir.replace(/\\040/g, " "));
-  }
-  return found;
-}
-function reserve(pages, undo) {
-  const before = readFileSync13(NR_HUGEPAGES, "utf8").trim();
-  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
-  undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync5(NR_HUGEPAGES, String(pages));
-  const got = Number(readFileSync13(NR_HUGEPAGES, "utf8").trim());
-  if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
-  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
-}
-async function mountHugetlbfs(runId2, undo) {
-  const existing = hugetlbfsMounts(readFileSync13("/proc/mounts", "utf8"));
-  if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
-  const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
-  if (!existsSync8(dir)) {
-    undo.push({ kind: "rmdir", path: dir });
-    mkdirSync3(dir, { recursive: true });
-  }
-  undo.push({ kind: "umount", path: dir });
-  const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
-  if (r.code !== 0) throw new HugepageError(`hugetlbfs: mount on ${dir} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-  return `mounted hugetlbfs (2 MiB pages) at ${dir} for the run (unmounted after)`;
-}
-async function prepareHugepages(pages, runId2, undo) {
-  const notes = [reserve(pages, undo)];
-  if (pages > 0) notes.push(await mountHugetlbfs(runId2, undo));
-  return notes;
-}
-var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
-var init_hugepages = __esm({
-  "src/kernel-side/hugepages.ts"() {
-    "use strict";
-    init_run();
-    NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
-    MOUNT_ROOT = "/run/alloc-balance";
-    HugepageError = class extends Error {
-    };
   }
 });
 
@@ -27303,7 +27135,7 @@ var init_splats = __esm({
 });
 
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync5 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join as join7 } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -27451,8 +27283,22 @@ function setupTracing(tfs, opts, undo) {
     ...deferred ? { deferredFreeEvent: deferred.event } : {}
   };
 }
-function mark(tfs, setup, marker) {
-  tfs.write(`${setup.instance}/trace_marker`, markerText(marker));
+function kmemAllocEvents(setup) {
+  return setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"));
+}
+function addModuleStackTriggers(tfs, setup, module2, helpers, undo) {
+  const ranges = [module2, ...helpers].map(inRange);
+  const trigger = (event, condition) => {
+    const path2 = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    undo.push({ kind: "remove-trigger", path: path2, trigger: "stacktrace" });
+    tfs.write(path2, `stacktrace if ${condition}
+`);
+  };
+  for (const event of kmemAllocEvents(setup)) trigger(event, ranges.join(" || "));
+  for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) trigger(event, ranges[0]);
+}
+function mark(tfs, setup, marker2) {
+  tfs.write(`${setup.instance}/trace_marker`, markerText(marker2));
 }
 function perCpuDirs(tfs, setup) {
   return tfs.list(`${setup.instance}/per_cpu`).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
@@ -27463,7 +27309,7 @@ async function collectTrace(tfs, setup, outDir) {
   await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join7(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync6(join7(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync5(join7(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -27471,13 +27317,13 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync6(join7(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync5(join7(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
   return files;
 }
-var ARG_REGISTER;
+var ARG_REGISTER, inRange;
 var init_trace_setup = __esm({
   "src/kernel-side/trace-setup.ts"() {
     "use strict";
@@ -27485,271 +27331,14 @@ var init_trace_setup = __esm({
     init_pair_spec();
     init_trace_protocol();
     ARG_REGISTER = { 1: "%di", 2: "%si", 3: "%dx" };
-  }
-});
-
-// src/kernel-side/tracefs.ts
-import { existsSync as existsSync9, readdirSync as readdirSync4, readFileSync as readFileSync14, writeFileSync as writeFileSync7, appendFileSync, mkdirSync as mkdirSync4, rmdirSync, createReadStream } from "node:fs";
-import { join as join8 } from "node:path";
-function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync9(join8(c, "trace"))) return c;
-  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
-}
-var TRACEFS_CANDIDATES, TracefsError, Tracefs;
-var init_tracefs = __esm({
-  "src/kernel-side/tracefs.ts"() {
-    "use strict";
-    TRACEFS_CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
-    TracefsError = class extends Error {
-      constructor(message) {
-        super(message);
-        this.name = "TracefsError";
-      }
-    };
-    Tracefs = class {
-      constructor(root) {
-        this.root = root;
-      }
-      root;
-      path(rel) {
-        return rel.startsWith("/") ? rel : join8(this.root, rel);
-      }
-      exists(rel) {
-        return existsSync9(this.path(rel));
-      }
-      read(rel) {
-        return readFileSync14(this.path(rel), "utf8");
-      }
-      list(rel) {
-        return readdirSync4(this.path(rel));
-      }
-      /** Replaces the file's content (`echo X > file`). */
-      write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync7(this.path(rel), text2));
-      }
-      /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
-      append(rel, text2) {
-        this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
-      }
-      mkdir(rel) {
-        this.guard(rel, "(mkdir)", () => mkdirSync4(this.path(rel)));
-      }
-      rmdir(rel) {
-        this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
-      }
-      stream(rel) {
-        return createReadStream(this.path(rel));
-      }
-      errorLog() {
-        try {
-          return this.read("error_log").split("\n").filter((l) => l.trim() !== "");
-        } catch {
-          return [];
-        }
-      }
-      guard(rel, text2, op) {
-        const before = this.errorLog().length;
-        try {
-          op();
-        } catch (e) {
-          const err = e;
-          const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
-          throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`);
-        }
-      }
-    };
-  }
-});
-
-// src/kernel-side/undo-executor.ts
-import { existsSync as existsSync10, readFileSync as readFileSync15, rmdirSync as rmdirSync2, writeFileSync as writeFileSync8, appendFileSync as appendFileSync2 } from "node:fs";
-async function retry(what, attempts = 10, delayMs = 300) {
-  for (let i = 1; ; i++) {
-    try {
-      await what();
-      return;
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await sleep3(delayMs);
-    }
-  }
-}
-var sleep3, machineUndo;
-var init_undo_executor = __esm({
-  "src/kernel-side/undo-executor.ts"() {
-    "use strict";
-    init_run();
-    init_lock();
-    init_kernel_module();
-    init_group();
-    sleep3 = (ms) => new Promise((r) => setTimeout(r, ms));
-    machineUndo = {
-      async run(step) {
-        switch (step.kind) {
-          case "restore-file":
-            if (existsSync10(step.path)) writeFileSync8(step.path, step.value);
-            return;
-          case "rmdir":
-            if (existsSync10(step.path)) await retry(() => rmdirSync2(step.path));
-            return;
-          case "remove-kprobe": {
-            const defined = readFileSync15(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
-            if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
-`));
-            return;
-          }
-          case "remove-trigger":
-            if (existsSync10(step.path) && readFileSync15(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync8(step.path, `!${step.trigger}
-`);
-            }
-            return;
-          case "kill-group":
-            try {
-              process.kill(-step.pgid, "SIGKILL");
-            } catch {
-              return;
-            }
-            await retry(
-              () => {
-                if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
-              },
-              50,
-              100
-            );
-            return;
-          case "rmmod": {
-            const r = await unloadModule(step.name);
-            if (!r.ok) throw new Error(`rmmod ${step.name}: ${r.why}`);
-            return;
-          }
-          case "umount":
-            await retry(async () => {
-              if (!readFileSync15("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
-                return;
-              const r = await runCommand("umount", [step.path]);
-              if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
-            });
-            return;
-          case "unlock":
-            releaseLock(step.path, step.pid);
-            return;
-        }
-      }
-    };
-  }
-});
-
-// src/kernel-side/undo.ts
-import { existsSync as existsSync11, readFileSync as readFileSync16, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync9, mkdirSync as mkdirSync5 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
-async function undoStepsReporting(steps, exec) {
-  const problems = [];
-  const failed = [];
-  for (const step of steps.slice().reverse()) {
-    try {
-      await exec.run(step);
-    } catch (e) {
-      problems.push(`${describeStep(step)}: ${e.message}`);
-      failed.unshift(step);
-    }
-  }
-  return { problems, failed };
-}
-function describeStep(step) {
-  switch (step.kind) {
-    case "restore-file":
-      return `restore ${step.path}`;
-    case "rmdir":
-      return `remove ${step.path}`;
-    case "remove-kprobe":
-      return `remove kprobe event ${step.event}`;
-    case "remove-trigger":
-      return `remove trigger ${step.trigger} from ${step.path}`;
-    case "kill-group":
-      return `kill process group ${step.pgid}`;
-    case "rmmod":
-      return `unload module ${step.name}`;
-    case "umount":
-      return `unmount ${step.path}`;
-    case "unlock":
-      return `release lock ${step.path}`;
-  }
-}
-function readUndoState(file) {
-  if (!existsSync11(file)) return null;
-  let parsed;
-  try {
-    parsed = JSON.parse(readFileSync16(file, "utf8"));
-  } catch (e) {
-    throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
-  }
-  const s2 = parsed;
-  if (s2?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s2.steps) || typeof s2.pid !== "number") {
-    throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
-  }
-  return s2;
-}
-var UndoLog;
-var init_undo = __esm({
-  "src/kernel-side/undo.ts"() {
-    "use strict";
-    init_errors();
-    UndoLog = class {
-      constructor(file, runId2, pid = process.pid) {
-        this.file = file;
-        this.runId = runId2;
-        this.pid = pid;
-      }
-      file;
-      runId;
-      pid;
-      steps = [];
-      /** Records a step before the change it undoes is made (undoing a change not made is harmless). */
-      push(step) {
-        this.steps.push(step);
-        this.save();
-      }
-      /** Forgets the latest step matching `match` (its change was undone in the normal course). */
-      drop(match3) {
-        for (let i = this.steps.length - 1; i >= 0; i--) {
-          if (match3(this.steps[i])) {
-            this.steps.splice(i, 1);
-            break;
-          }
-        }
-        this.save();
-      }
-      get pending() {
-        return this.steps;
-      }
-      save() {
-        const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
-        mkdirSync5(dirname4(this.file), { recursive: true });
-        const tmp = `${this.file}.tmp`;
-        writeFileSync9(tmp, `${JSON.stringify(state, null, 2)}
-`);
-        renameSync2(tmp, this.file);
-      }
-      /**
-       * Runs every step in reverse; returns what could not be undone. Removes the state file when
-       * all went well, else keeps the failed steps in it for `target cleanup`.
-       */
-      async undoAll(exec) {
-        const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
-        this.steps.splice(0, this.steps.length, ...failed);
-        if (failed.length === 0) rmSync5(this.file, { force: true });
-        else this.save();
-        return problems;
-      }
-    };
+    inRange = (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`;
   }
 });
 
 // src/kernel-side/workload.ts
 import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join9 } from "node:path";
+import { join as join8 } from "node:path";
 function lastWords(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -27762,7 +27351,7 @@ function saying(text2) {
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
   const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join9(outDir, logName));
+  const log = createWriteStream3(join8(outDir, logName));
   const t0 = Date.now();
   const sinceStart = stopwatch();
   const record2 = {
@@ -27911,8 +27500,8 @@ var init_workload2 = __esm({
 });
 
 // src/kernel-side/error-sweep.ts
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync17, writeFileSync as writeFileSync10 } from "node:fs";
-import { join as join10 } from "node:path";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join9 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
 }
@@ -27921,34 +27510,34 @@ async function waitForReleases() {
 }
 function moduleAreaStacks(tfs, setup, undo, stacks) {
   if (!stacks) return;
-  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync17("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
+  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync11("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
     (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`
   );
   for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
     const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-    if (readFileSync17(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
-      writeFileSync10(trigger, "!stacktrace\n");
+    if (readFileSync11(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
+      writeFileSync6(trigger, "!stacktrace\n");
     undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-    writeFileSync10(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
+    writeFileSync6(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
 `);
   }
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const started = Date.now();
-  mkdirSync6(join10(outDir, SWEEP_DIR), { recursive: true });
+  mkdirSync2(join9(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record2.seconds = seconds2(started);
-    writeFileSync10(join10(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+    writeFileSync6(join9(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
   };
-  const map = new ModuleMap(job.module.name, readFileSync17(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join10(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const map = new ModuleMap(job.module.name, readFileSync11(job.sweep.symbolsFile, "utf8"), status.sections);
+  const analysis = await analyzeTraces({ traces: [join9(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
-  const cycles = status.timings.cycles;
-  const cycle = cycles.length > 0 ? cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles.length : 1;
+  const cycles2 = status.timings.cycles;
+  const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
   const bound2 = sweepBound(sites.length, status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS);
   record2.estimateSeconds = bound2.estimateSeconds;
   if (bound2.skipped) {
@@ -27970,40 +27559,40 @@ async function runErrorSweep(job, ctx) {
   const notProbed = readParam("unknown");
   if (notProbed !== "" && notProbed !== "(null)") record2.notProbed = notProbed.split(",");
   moduleAreaStacks(tfs, setup, undo, job.stacks);
-  const marker = (m) => mark(tfs, setup, m);
+  const marker2 = (m) => mark(tfs, setup, m);
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
       const t = Date.now();
-      const dir = join10(SWEEP_DIR, String(i + 1).padStart(2, "0"));
-      mkdirSync6(join10(outDir, dir), { recursive: true });
+      const dir = join9(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync2(join9(outDir, dir), { recursive: true });
       const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0 };
       record2.sites.push(run2);
       log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
       tfs.write(`${setup.instance}/trace`, "");
-      writeFileSync10(param("site"), site);
-      writeFileSync10(param("nth"), "1");
-      writeFileSync10(param("hits"), "0");
-      writeFileSync10(param("injected"), "0");
+      writeFileSync6(param("site"), site);
+      writeFileSync6(param("nth"), "1");
+      writeFileSync6(param("hits"), "0");
+      writeFileSync6(param("injected"), "0");
       tfs.write(`${setup.instance}/tracing_on`, "1");
       const kmsgAt = kmsgMark();
-      marker({ phase: "load" });
+      marker2({ phase: "load" });
       undo.push({ kind: "rmmod", name: job.module.name });
       const ins = await insmod(job.module.path, job.module.args);
       run2.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
       if (run2.loaded) {
         run2.sections = readSections(job.module.name);
-        marker({ cycle: 1, edge: "start" });
+        marker2({ cycle: 1, edge: "start" });
         try {
-          await runCycle(job.workload, 1, join10(outDir, dir), undo, abort);
+          await runCycle(job.workload, 1, join9(outDir, dir), undo, abort);
           run2.workload = "ok";
         } catch (e) {
           if (!(e instanceof WorkloadFailure)) throw e;
           run2.workload = "failed";
           run2.workloadError = e.message;
         }
-        marker({ cycle: 1, edge: "end" });
-        marker({ phase: "unload" });
+        marker2({ cycle: 1, edge: "end" });
+        marker2({ phase: "unload" });
         run2.unloaded = (await unloadModule(job.module.name)).ok;
       } else {
         run2.insmodError = commandError(ins);
@@ -28018,7 +27607,7 @@ async function runErrorSweep(job, ctx) {
       if (allocator) run2.allocator = allocator;
       const splats = findSplats(kmsg.map(formatKmsg).join("\n"));
       if (splats.length > 0) run2.splat = splats.map((s2) => s2.kind).join(", ");
-      await collectTrace(tfs, setup, join10(outDir, dir));
+      await collectTrace(tfs, setup, join9(outDir, dir));
       run2.seconds = seconds2(t);
       if (!run2.unloaded) {
         record2.skipped = `${job.module.name} could not be unloaded after the injected failure at ${site}: the sweep stopped there`;
@@ -28051,357 +27640,416 @@ var init_error_sweep = __esm({
     MODULES_VADDR = "0xffffffffc0000000";
     seconds2 = (from) => Math.round((Date.now() - from) / 100) / 10;
     param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
-    readParam = (name) => readFileSync17(param(name), "utf8").trim();
+    readParam = (name) => readFileSync11(param(name), "utf8").trim();
   }
 });
 
-// src/kernel-side/call-counts.ts
-function setupCallProbes(tfs, setup, module2, functions, undo) {
-  const events = /* @__PURE__ */ new Map();
-  const refused = [];
-  functions.forEach((fn, i) => {
-    const event = `c${i}`;
-    const full = `${setup.group}/${event}`;
-    try {
-      undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: full });
-      tfs.append("kprobe_events", `p:${full} ${module2}:${fn}
-`);
-      tfs.write(`${setup.instance}/events/${full}/filter`, "common_pid < 0");
-      undo.push({ kind: "restore-file", path: tfs.path(`${setup.instance}/events/${full}/enable`), value: "0" });
-      tfs.write(`${setup.instance}/events/${full}/enable`, "1");
-      events.set(event, fn);
-    } catch (e) {
-      refused.push(`${fn} (${e.message.split("\n")[0]})`);
+// src/kernel-side/function-names.ts
+import { existsSync as existsSync7, readFileSync as readFileSync12 } from "node:fs";
+function editDistance(a, b, limit = Infinity) {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
     }
-  });
-  return { events, refused };
-}
-function parseCallCounts(profile, events) {
-  const out = {};
-  for (const fn of events.values()) out[fn] = 0;
-  for (const line of profile.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    const fn = f.length === 3 ? events.get(f[0]) : void 0;
-    if (fn !== void 0 && /^\d+$/.test(f[1])) out[fn] = Number(f[1]);
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
   }
-  return out;
+  return prev[b.length];
 }
-function readCallCounts(tfs, probes) {
-  return parseCallCounts(tfs.exists("kprobe_profile") ? tfs.read("kprobe_profile") : "", probes.events);
+function filterFunctionName(line) {
+  return line.trim().split(/\s+/)[0] ?? "";
 }
-var init_call_counts = __esm({
-  "src/kernel-side/call-counts.ts"() {
+function listed(text2, name) {
+  for (let i = text2.indexOf(name); i >= 0; i = text2.indexOf(name, i + 1)) {
+    const before = i === 0 ? "\n" : text2[i - 1];
+    const after = text2[i + name.length] ?? "\n";
+    if (before === "\n" && (after === "\n" || after === " ")) return true;
+  }
+  return false;
+}
+function findUnknownNames(pairs, functionsText, blacklistText = "") {
+  const wanted = /* @__PURE__ */ new Map();
+  for (const p of pairs) {
+    if (p.auto) continue;
+    for (const name of allocatorsOf(p)) if (!(isKmemPair(p) && isSlabEvent(name))) wanted.set(name, "alloc");
+    for (const name of releasersOf(p)) if (!(isKmemPair(p) && isSlabEvent(name)) && !wanted.has(name)) wanted.set(name, "free");
+  }
+  const blacklisted = new Set(
+    blacklistText.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter((n) => !!n)
+  );
+  const missing = [...wanted].filter(([name]) => !listed(functionsText, name) || blacklisted.has(name));
+  if (missing.length === 0) return [];
+  const matchers = missing.map(([name, role]) => ({ name, role, m: new CloseMatches(name) }));
+  for (const line of functionsText.split("\n")) {
+    const fn = filterFunctionName(line);
+    if (fn === "" || blacklisted.has(fn)) continue;
+    for (const x of matchers) if (fn !== x.name) x.m.offer(fn);
+  }
+  return matchers.map((x) => ({ name: x.name, role: x.role, blacklisted: blacklisted.has(x.name), closeMatches: x.m.matches }));
+}
+function describeUnknownNames(unknown) {
+  return unknown.map((u) => {
+    const hint = u.closeMatches.length ? `did you mean ${u.closeMatches.join(", ")}?` : "no similar traceable function";
+    const why = u.blacklisted ? "cannot be probed (kprobe blacklist)" : "is not a traceable kernel function on this kernel";
+    return `"${u.name}" (${u.role}) ${why}: ${hint}`;
+  }).join("; ");
+}
+function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
+  return existsSync7(path2) ? readFileSync12(path2, "utf8") : "";
+}
+var CloseMatches;
+var init_function_names = __esm({
+  "src/kernel-side/function-names.ts"() {
     "use strict";
+    init_allocator_families();
+    CloseMatches = class {
+      constructor(wanted, keep = 3) {
+        this.wanted = wanted;
+        this.keep = keep;
+        this.limit = Math.max(2, Math.floor(wanted.length / 3));
+      }
+      wanted;
+      keep;
+      best = [];
+      limit;
+      offer(candidate) {
+        let score;
+        if (candidate.includes(this.wanted) || this.wanted.includes(candidate)) {
+          score = Math.abs(candidate.length - this.wanted.length) / 100;
+          if (candidate.length < 4) return;
+        } else {
+          const d = editDistance(this.wanted, candidate, this.limit);
+          if (d > this.limit) return;
+          score = d;
+        }
+        if (this.best.some((b) => b.name === candidate)) return;
+        this.best.push({ name: candidate, score });
+        this.best.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
+        if (this.best.length > this.keep) this.best.pop();
+      }
+      get matches() {
+        return this.best.map((b) => b.name);
+      }
+    };
   }
 });
 
-// src/kernel-side/run-job.ts
-import { existsSync as existsSync12, mkdirSync as mkdirSync7, readFileSync as readFileSync18, writeFileSync as writeFileSync11 } from "node:fs";
-import { release as osRelease } from "node:os";
-import { join as join11, resolve } from "node:path";
-function dmesgText(mark2) {
-  try {
-    return readKmsg(mark2).map(formatKmsg).join("\n");
-  } catch (e) {
-    return `[could not read /dev/kmsg: ${e.message}]`;
+// src/kernel-side/hugepages.ts
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync7 } from "node:fs";
+function hugetlbfsMounts(procMounts) {
+  const found = [];
+  for (const line of procMounts.split("\n")) {
+    const [, dir, type, options2] = line.split(" ");
+    if (type !== "hugetlbfs") continue;
+    const size = /(?:^|,)pagesize=([^,]+)/.exec(options2 ?? "")?.[1] ?? "2M";
+    if (size === "2M" || size === "2048k") found.push(dir.replace(/\\040/g, " "));
   }
+  return found;
+}
+function reserve(pages, undo) {
+  const before = readFileSync13(NR_HUGEPAGES, "utf8").trim();
+  if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
+  undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
+  writeFileSync7(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync13(NR_HUGEPAGES, "utf8").trim());
+  if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
+  return `reserved ${got} hugepages for the run (${before} before; restored after)`;
+}
+async function mountHugetlbfs(runId2, undo) {
+  const existing = hugetlbfsMounts(readFileSync13("/proc/mounts", "utf8"));
+  if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
+  const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
+  if (!existsSync8(dir)) {
+    undo.push({ kind: "rmdir", path: dir });
+    mkdirSync3(dir, { recursive: true });
+  }
+  undo.push({ kind: "umount", path: dir });
+  const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
+  if (r.code !== 0) throw new HugepageError(`hugetlbfs: mount on ${dir} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+  return `mounted hugetlbfs (2 MiB pages) at ${dir} for the run (unmounted after)`;
+}
+async function prepareHugepages(pages, runId2, undo) {
+  const notes = [reserve(pages, undo)];
+  if (pages > 0) notes.push(await mountHugetlbfs(runId2, undo));
+  return notes;
+}
+var NR_HUGEPAGES, MOUNT_ROOT, HugepageError;
+var init_hugepages = __esm({
+  "src/kernel-side/hugepages.ts"() {
+    "use strict";
+    init_run();
+    NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages";
+    MOUNT_ROOT = "/run/alloc-balance";
+    HugepageError = class extends Error {
+    };
+  }
+});
+
+// src/kernel-side/run-phases.ts
+import { existsSync as existsSync9, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join10 } from "node:path";
+function fail(run2, s2, reason, excerpt) {
+  if (run2.status.status !== "ok") return;
+  run2.status.status = s2;
+  run2.status.reason = reason;
+  if (excerpt) run2.status.logExcerpt = excerpt;
+}
+function failWith(run2, e) {
+  if (e instanceof RunFailure) fail(run2, e.status, e.message, e.logExcerpt);
+  else if (e instanceof RunAborted) fail(run2, e.why === "timeout" ? "timeout" : "cancelled", e.message);
+  else fail(run2, "setup-failed", `internal error: ${e.message}`, e.stack);
+}
+function marker(run2, m) {
+  if (run2.tfs && run2.trace) mark(run2.tfs, run2.trace, m);
 }
 function splatExcerpt(dmesg) {
   const splats = findSplats(dmesg);
   if (splats.length === 0) return null;
   return { kind: splats.map((s2) => s2.kind).join(", "), excerpt: splats.map((s2) => s2.excerpt).join("\n...\n") };
 }
-async function runTargetJob(job, opts = {}) {
-  const log = opts.log ?? (() => {
-  });
-  const outDir = resolve(job.outDir);
-  mkdirSync7(outDir, { recursive: true });
-  const statusFile = join11(outDir, "status.json");
-  const stateFile = job.stateFile ?? join11(outDir, "cleanup-state.json");
-  const lockFile = job.lockFile ?? DEFAULT_LOCK_FILE;
-  const undo = new UndoLog(stateFile, job.runId);
-  const internal = new AbortController();
-  const abort = opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal;
-  const started = Date.now();
-  const total = stopwatch();
-  const status = {
-    schema: "alloc-balance/target-status@1",
-    status: "ok",
-    timings: { setup: 0, load: 0, cycles: [], unload: 0, collect: 0, total: 0 },
-    kernel: osRelease(),
-    module: { name: job.module.name, path: job.module.path, args: job.module.args, vermagic: "" },
-    sections: {},
-    tracing: null,
-    files: [],
-    notes: [],
-    restoreProblems: [],
-    startedAt: new Date(started).toISOString(),
-    finishedAt: ""
-  };
-  const fail = (s2, reason, excerpt) => {
-    if (status.status !== "ok") return;
-    status.status = s2;
-    status.reason = reason;
-    if (excerpt) status.logExcerpt = excerpt;
-  };
-  let timer;
-  if (job.timeoutSeconds) {
-    timer = setTimeout(() => internal.abort(new RunAborted("timeout", `the run took longer than ${job.timeoutSeconds} s`)), job.timeoutSeconds * 1e3);
-  }
-  let tfs = null;
-  let setup = null;
-  let kmsgStart = -1;
-  let kmsgMarked = false;
-  let loadedByUs = false;
-  let background = null;
-  let callProbes = null;
-  const traced2 = job.tracing !== false;
-  const marker = (m) => {
-    if (tfs && setup) mark(tfs, setup, m);
-  };
+async function prepare(run2, lockFile) {
+  const { job, status, undo, sys } = run2;
+  undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
   try {
-    const t = stopwatch();
-    undo.push({ kind: "unlock", path: lockFile, pid: process.pid });
-    try {
-      const lock = acquireLock(lockFile, job.runId);
-      if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
-    } catch (e) {
-      undo.drop((s2) => s2.kind === "unlock");
-      throw new RunFailure("setup-failed", e.message);
-    }
-    if (!existsSync12(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
-    if (isModuleLoaded(job.module.name)) {
-      throw new RunFailure(
-        "setup-failed",
-        `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`
-      );
-    }
-    status.module.vermagic = await readVermagic(job.module.path).catch((e) => {
-      throw new RunFailure("setup-failed", e.message);
-    });
-    const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
-    if (mismatch) throw new RunFailure("setup-failed", mismatch);
-    tfs = new Tracefs(opts.tracefsRoot ?? findTracefs());
-    const traceable = tfs.read("available_filter_functions");
-    const unknown = findUnknownNames(job.track, traceable, readKprobeBlacklist());
-    if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
-    log(`module and tracked names checked (${t()} s)`);
-    const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs?.exists(`events/kmem/${p.alloc}`));
-    if (noTracepoint.length > 0) {
-      throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
-    }
-    if (traced2) {
-      try {
-        setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
-      } catch (e) {
-        throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
-      }
-      status.tracing = {
-        instance: setup.instance,
-        group: setup.group,
-        pairs: setup.pairs,
-        track: setup.track,
-        functionTracer: setup.functionTracer,
-        kmemEvents: setup.kmemEvents,
-        traceBufferKb: job.traceBufferKb,
-        stacks: job.stacks
-      };
-      status.notes.push(...setup.notes);
-      if (job.countCalls && job.countCalls.length > 0) {
-        callProbes = setupCallProbes(tfs, setup, job.module.name, job.countCalls, undo);
-        if (callProbes.refused.length > 0) status.notes.push(`calls of ${callProbes.refused.join(", ")} cannot be counted`);
-      }
-      if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
-    } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
-    if (job.hugepages !== void 0) {
-      try {
-        status.notes.push(...await prepareHugepages(job.hugepages, job.runId, undo));
-      } catch (e) {
-        if (e instanceof HugepageError) throw new RunFailure("setup-failed", e.message);
-        throw e;
-      }
-    }
-    writeFileSync11(join11(outDir, "slabinfo-before.txt"), readFileSync18("/proc/slabinfo"));
-    status.files.push("slabinfo-before.txt");
-    kmsgStart = kmsgMark();
-    kmsgMarked = true;
-    status.timings.setup = t();
-    if (setup) log(`tracing set up in ${setup.instance} (${status.timings.setup} s)`);
-    throwIfAborted(abort);
-    if (job.background) {
-      log(`background: ${job.background.command}`);
-      background = await startBackground(job.background, outDir, undo, abort);
-      status.files.push(BACKGROUND_LOG);
-      throwIfAborted(abort);
-      if (background.exit) {
-        const e = background.exit;
-        throw new RunFailure(
-          "setup-failed",
-          `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`
-        );
-      }
-    }
-    const tl = stopwatch();
-    marker({ phase: "load" });
-    log(`insmod ${job.module.path} ${job.module.args}`.trim());
-    undo.push({ kind: "rmmod", name: job.module.name });
-    const ins = await insmod(job.module.path, job.module.args);
-    status.timings.load = tl();
-    if (ins.code !== 0) {
-      undo.drop((s2) => s2.kind === "rmmod");
-      const dmesg = dmesgText(kmsgStart);
-      const splat = splatExcerpt(dmesg);
-      const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
-      if (splat) throw new RunFailure("kernel-splat", `insmod ${job.module.name}: ${why}; the kernel reported ${splat.kind}`, splat.excerpt);
-      throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
-    }
-    loadedByUs = true;
-    status.sections = readSections(job.module.name);
-    writeFileSync11(join11(outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
-`);
-    status.files.push("sections.json");
-    if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
-      status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
-    }
-    const kmemAllocs = setup?.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc")) ?? [];
-    if (job.stacks && tfs && setup && kmemAllocs.length > 0) {
-      const range2 = moduleCoreRange(readFileSync18("/proc/modules", "utf8"), job.module.name);
-      if (range2) {
-        const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync18("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
-        const ranges = [range2, ...helpers].map((r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`);
-        for (const event of kmemAllocs) {
-          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync11(trigger, `stacktrace if ${ranges.join(" || ")}
-`);
-        }
-        for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) {
-          const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-          undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-          writeFileSync11(trigger, `stacktrace if ${ranges[0]}
-`);
-        }
-      } else {
-        status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
-      }
-    }
-    for (let n = 1; n <= job.cycles; n++) {
-      throwIfAborted(abort);
-      marker({ cycle: n, edge: "start" });
-      log(`cycle ${n}/${job.cycles}`);
-      try {
-        await runCycle(job.workload, n, outDir, undo, abort, (record2) => {
-          status.timings.cycles.push(record2);
-          status.files.push(record2.log);
-        });
-      } catch (e) {
-        if (e instanceof WorkloadFailure) {
-          marker({ cycle: n, edge: "end" });
-          throw new RunFailure(e.status, e.message, e.logTail);
-        }
-        throw e;
-      }
-      marker({ cycle: n, edge: "end" });
-    }
+    const lock = sys.acquireLock(lockFile, job.runId);
+    if (lock.staleTakenOver) status.notes.push(`took over a stale lock of pid ${lock.staleTakenOver.pid} (run ${lock.staleTakenOver.runId})`);
   } catch (e) {
-    if (e instanceof RunFailure) fail(e.status, e.message, e.logExcerpt);
-    else if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
-    else fail("setup-failed", `internal error: ${e.message}`, e.stack);
+    undo.drop((s2) => s2.kind === "unlock");
+    throw new RunFailure("setup-failed", e.message);
   }
-  if (loadedByUs) {
-    const tu = stopwatch();
+  if (!existsSync9(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
+  if (sys.isModuleLoaded(job.module.name)) {
+    throw new RunFailure(
+      "setup-failed",
+      `module ${job.module.name} is already loaded: unload it first (rmmod ${job.module.name}); a run must load and unload it itself`
+    );
+  }
+  status.module.vermagic = await sys.readVermagic(job.module.path).catch((e) => {
+    throw new RunFailure("setup-failed", e.message);
+  });
+  const mismatch = vermagicMismatch(job.module.path, status.module.vermagic, status.kernel);
+  if (mismatch) throw new RunFailure("setup-failed", mismatch);
+  const tfs = sys.tracefs(run2.tracefsRoot);
+  run2.tfs = tfs;
+  const traceable = tfs.read("available_filter_functions");
+  const unknown = findUnknownNames(job.track, traceable, sys.readKprobeBlacklist());
+  if (unknown.length) throw new RunFailure("setup-failed", `track: ${describeUnknownNames(unknown)}`);
+  run2.log(`module and tracked names checked (${run2.sinceStart()} s)`);
+  const noTracepoint = job.track.filter((p) => isKmemPair(p) && !p.auto && !tfs.exists(`events/kmem/${p.alloc}`));
+  if (noTracepoint.length > 0) {
+    throw new RunFailure("setup-failed", `track: ${noTracepoint.map(pairName).join(", ")} needs the kmem tracepoints, which this kernel does not have`);
+  }
+  return { traceable };
+}
+async function traceOn(run2, traceable) {
+  const { job, status, undo, sys, tfs } = run2;
+  if (!tfs) throw new Error("traceOn before prepare");
+  if (job.tracing !== false) {
+    let setup;
     try {
-      marker({ phase: "unload" });
-    } catch {
+      setup = setupTracing(tfs, { ...job, traceable: (fn) => listed(traceable, fn) }, undo);
+    } catch (e) {
+      throw new RunFailure("setup-failed", `tracing set-up: ${e.message}`);
     }
-    const r = await unloadModule(job.module.name);
-    status.timings.unload = tu();
-    if (r.ok) undo.drop((s2) => s2.kind === "rmmod");
-    else fail("unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(dmesgText(kmsgStart), 20));
-  }
-  if (background) {
-    const b = await background.stop();
-    if (b.survived) fail("setup-failed", "processes of the background command survived SIGKILL");
-    else if (b.exitedEarly) {
-      status.notes.push(
-        `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`
-      );
-    } else if (b.killed) status.notes.push(`the background command needed SIGKILL after ${job.background.graceSeconds} s`);
-  }
-  const tc = stopwatch();
-  if (tfs && setup) {
+    run2.trace = setup;
+    status.tracing = {
+      instance: setup.instance,
+      group: setup.group,
+      pairs: setup.pairs,
+      track: setup.track,
+      functionTracer: setup.functionTracer,
+      kmemEvents: setup.kmemEvents,
+      traceBufferKb: job.traceBufferKb,
+      stacks: job.stacks
+    };
+    status.notes.push(...setup.notes);
+    if (job.countCalls && job.countCalls.length > 0) {
+      run2.callProbes = setupCallProbes(tfs, setup, job.module.name, job.countCalls, undo);
+      if (run2.callProbes.refused.length > 0) status.notes.push(`calls of ${run2.callProbes.refused.join(", ")} cannot be counted`);
+    }
+    if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
+  } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
+  if (job.hugepages !== void 0) {
     try {
-      status.files.push(...await collectTrace(tfs, setup, outDir));
+      status.notes.push(...await sys.prepareHugepages(job.hugepages, job.runId, undo));
+    } catch (e) {
+      if (e instanceof HugepageError) throw new RunFailure("setup-failed", e.message);
+      throw e;
+    }
+  }
+  writeFileSync8(join10(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
+  status.files.push("slabinfo-before.txt");
+  run2.kmsgStart = sys.kmsgMark();
+  status.timings.setup = run2.sinceStart();
+  if (run2.trace) run2.log(`tracing set up in ${run2.trace.instance} (${status.timings.setup} s)`);
+}
+async function backgroundOn(run2) {
+  const b = run2.job.background;
+  if (!b) return;
+  run2.log(`background: ${b.command}`);
+  run2.background = await run2.sys.startBackground(b, run2.outDir, run2.undo, run2.abort);
+  run2.status.files.push(BACKGROUND_LOG);
+  throwIfAborted(run2.abort);
+  const e = run2.background.exit;
+  if (e) {
+    throw new RunFailure(
+      "setup-failed",
+      `the background command ended before the run started (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); see ${BACKGROUND_LOG}`
+    );
+  }
+}
+async function load2(run2) {
+  const { job, status, undo, sys } = run2;
+  const t = stopwatch();
+  marker(run2, { phase: "load" });
+  run2.log(`insmod ${job.module.path} ${job.module.args}`.trim());
+  undo.push({ kind: "rmmod", name: job.module.name });
+  const ins = await sys.insmod(job.module.path, job.module.args);
+  status.timings.load = t();
+  if (ins.code !== 0) {
+    undo.drop((s2) => s2.kind === "rmmod");
+    const dmesg = sys.dmesg(run2.kmsgStart ?? -1);
+    const splat = splatExcerpt(dmesg);
+    const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
+    if (splat) throw new RunFailure("kernel-splat", `insmod ${job.module.name}: ${why}; the kernel reported ${splat.kind}`, splat.excerpt);
+    throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
+  }
+  run2.loaded = true;
+  status.sections = sys.readSections(job.module.name);
+  writeFileSync8(join10(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+`);
+  status.files.push("sections.json");
+  if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
+    status.notes.push("section addresses read as 0 (kernel.kptr_restrict): module call sites after rmmod cannot be symbolized");
+  }
+  const { tfs, trace } = run2;
+  if (job.stacks && tfs && trace && kmemAllocEvents(trace).length > 0) {
+    const range2 = moduleCoreRange(sys.readProc("modules"), job.module.name);
+    if (range2) {
+      const helpers = trace.stackAttributed.length > 0 ? symbolRanges(sys.readProc("kallsyms"), trace.stackAttributed) : [];
+      addModuleStackTriggers(tfs, trace, range2, helpers, undo);
+    } else {
+      status.notes.push("module address range not readable in /proc/modules: kmalloc call sites are attributed by name only");
+    }
+  }
+}
+async function cycles(run2) {
+  const { job, status } = run2;
+  for (let n = 1; n <= job.cycles; n++) {
+    throwIfAborted(run2.abort);
+    marker(run2, { cycle: n, edge: "start" });
+    run2.log(`cycle ${n}/${job.cycles}`);
+    try {
+      await run2.sys.runCycle(job.workload, n, run2.outDir, run2.undo, run2.abort, (record2) => {
+        status.timings.cycles.push(record2);
+        status.files.push(record2.log);
+      });
+    } catch (e) {
+      if (e instanceof WorkloadFailure) {
+        marker(run2, { cycle: n, edge: "end" });
+        throw new RunFailure(e.status, e.message, e.logTail);
+      }
+      throw e;
+    }
+    marker(run2, { cycle: n, edge: "end" });
+  }
+}
+async function unload(run2) {
+  if (!run2.loaded) return;
+  const { job, status } = run2;
+  const t = stopwatch();
+  try {
+    marker(run2, { phase: "unload" });
+  } catch {
+  }
+  const r = await run2.sys.unloadModule(job.module.name);
+  status.timings.unload = t();
+  if (r.ok) {
+    run2.loaded = false;
+    run2.undo.drop((s2) => s2.kind === "rmmod");
+  } else fail(run2, "unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(run2.sys.dmesg(run2.kmsgStart ?? -1), 20));
+}
+async function backgroundOff(run2) {
+  if (!run2.background) return;
+  const b = await run2.background.stop();
+  if (b.survived) fail(run2, "setup-failed", "processes of the background command survived SIGKILL");
+  else if (b.exitedEarly) {
+    run2.status.notes.push(
+      `the background command ended before the run did (${b.exitSignal ? `signal ${b.exitSignal}` : `exit ${b.exitCode}`}): its load did not cover the whole run; see ${BACKGROUND_LOG}`
+    );
+  } else if (b.killed) run2.status.notes.push(`the background command needed SIGKILL after ${run2.job.background?.graceSeconds} s`);
+}
+async function collect(run2) {
+  const { status, outDir, sys, tfs, trace } = run2;
+  const t = stopwatch();
+  if (tfs && trace) {
+    try {
+      status.files.push(...await collectTrace(tfs, trace, outDir));
     } catch (e) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync12(join11(outDir, "slabinfo-before.txt"))) {
-    writeFileSync11(join11(outDir, "slabinfo-after.txt"), readFileSync18("/proc/slabinfo"));
+  if (existsSync9(join10(outDir, "slabinfo-before.txt"))) {
+    writeFileSync8(join10(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
-  if (kmsgMarked) {
-    const dmesg = dmesgText(kmsgStart);
-    writeFileSync11(join11(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+  if (run2.kmsgStart !== void 0) {
+    const dmesg = sys.dmesg(run2.kmsgStart);
+    writeFileSync8(join10(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
-    if (splat && status.status === "ok") fail("kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
+    if (splat && status.status === "ok") fail(run2, "kernel-splat", `the kernel reported ${splat.kind} during the run`, splat.excerpt);
     else if (splat) status.notes.push(`the kernel also reported ${splat.kind}`);
   }
-  status.timings.collect = tc();
-  if (tfs && callProbes) status.calls = { cycles: readCallCounts(tfs, callProbes), refused: callProbes.refused };
-  if (job.sweep && tfs && setup && status.status === "ok" && !abort.aborted) {
-    try {
-      const sweep = await runErrorSweep({ ...job, sweep: job.sweep }, { tfs, setup, outDir, status, undo, abort, log });
-      status.files.push(SWEEP_RECORD, ...sweep.sites.map((s2) => s2.dir));
-      if (sweep.skipped) status.notes.push(`error paths: ${sweep.skipped}`);
-      if (status.calls && callProbes && sweep.sites.length > 0) {
-        const total2 = readCallCounts(tfs, callProbes);
-        status.calls.sweep = Object.fromEntries(Object.entries(total2).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
-      }
-    } catch (e) {
-      const why = e instanceof RunAborted ? e.message : `internal error: ${e.message}`;
-      status.notes.push(`error paths: the sweep stopped: ${why}`);
-      if (e instanceof RunAborted) fail(e.why === "timeout" ? "timeout" : "cancelled", e.message);
+  status.timings.collect = t();
+  if (tfs && run2.callProbes) status.calls = { cycles: readCallCounts(tfs, run2.callProbes), refused: run2.callProbes.refused };
+}
+async function sweep(run2) {
+  const { job, status, tfs, trace, callProbes } = run2;
+  if (!job.sweep || !tfs || !trace || status.status !== "ok" || run2.abort.aborted) return;
+  try {
+    const sweep2 = await runErrorSweep(
+      { ...job, sweep: job.sweep },
+      { tfs, setup: trace, outDir: run2.outDir, status, undo: run2.undo, abort: run2.abort, log: run2.log }
+    );
+    status.files.push(SWEEP_RECORD, ...sweep2.sites.map((s2) => s2.dir));
+    if (sweep2.skipped) status.notes.push(`error paths: ${sweep2.skipped}`);
+    if (status.calls && callProbes && sweep2.sites.length > 0) {
+      const total = readCallCounts(tfs, callProbes);
+      status.calls.sweep = Object.fromEntries(Object.entries(total).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
     }
+  } catch (e) {
+    const why = e instanceof RunAborted ? e.message : `internal error: ${e.message}`;
+    status.notes.push(`error paths: the sweep stopped: ${why}`);
+    if (e instanceof RunAborted) fail(run2, e.why === "timeout" ? "timeout" : "cancelled", e.message);
   }
-  if (timer) clearTimeout(timer);
-  status.restoreProblems = await undo.undoAll(machineUndo);
-  status.timings.total = total();
-  status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
-  status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync11(statusFile, `${JSON.stringify(status, null, 2)}
-`);
-  const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
 }
 var RunFailure;
-var init_run_job = __esm({
-  "src/kernel-side/run-job.ts"() {
+var init_run_phases = __esm({
+  "src/kernel-side/run-phases.ts"() {
     "use strict";
-    init_module_info();
-    init_elapsed();
-    init_tail();
-    init_abortable();
-    init_background();
     init_allocator_families();
     init_pair_spec();
-    init_kernel_module();
+    init_elapsed();
+    init_tail();
+    init_module_info();
+    init_abortable();
+    init_background();
+    init_call_counts();
+    init_error_sweep();
     init_function_names();
-    init_job();
-    init_kernel_module();
-    init_kmsg();
-    init_lock();
     init_hugepages();
+    init_kernel_module();
     init_splats();
     init_trace_setup();
-    init_tracefs();
-    init_undo_executor();
-    init_undo();
     init_workload2();
-    init_error_sweep();
-    init_call_counts();
     RunFailure = class extends Error {
       constructor(status, message, logExcerpt) {
         super(message);
@@ -28415,8 +28063,448 @@ var init_run_job = __esm({
   }
 });
 
+// src/kernel-side/lock.ts
+import { mkdirSync as mkdirSync4, openSync as openSync4, readFileSync as readFileSync14, rmSync as rmSync4, writeSync, closeSync as closeSync4 } from "node:fs";
+import { dirname as dirname3 } from "node:path";
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function readOwner(path2) {
+  try {
+    const [pid, runId2] = readFileSync14(path2, "utf8").trim().split(/\s+/);
+    return { pid: Number(pid), runId: runId2 ?? "?" };
+  } catch {
+    return null;
+  }
+}
+function acquireLock(path2, runId2, pid = process.pid) {
+  mkdirSync4(dirname3(path2), { recursive: true });
+  let stale;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync4(path2, "wx", 420);
+      writeSync(fd, `${pid} ${runId2}
+`);
+      closeSync4(fd);
+      return stale ? { staleTakenOver: stale } : {};
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    const owner = readOwner(path2);
+    if (owner && processAlive(owner.pid) && owner.pid !== pid) {
+      throw new LockBusyError(
+        `another alloc-balance run (pid ${owner.pid}, run ${owner.runId}) holds ${path2}: runs on one kernel must not overlap; wait for it, or remove ${path2} if that process is not alloc-balance`
+      );
+    }
+    stale = owner ?? void 0;
+    rmSync4(path2, { force: true });
+  }
+  throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
+}
+function releaseLock(path2, pid = process.pid) {
+  const owner = readOwner(path2);
+  if (owner && owner.pid === pid) rmSync4(path2, { force: true });
+}
+var LockBusyError;
+var init_lock = __esm({
+  "src/kernel-side/lock.ts"() {
+    "use strict";
+    LockBusyError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "LockBusyError";
+      }
+    };
+  }
+});
+
+// src/kernel-side/tracefs.ts
+import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync9, appendFileSync, mkdirSync as mkdirSync5, rmdirSync, createReadStream } from "node:fs";
+import { join as join11 } from "node:path";
+function findTracefs(candidates = TRACEFS_CANDIDATES) {
+  for (const c of candidates) if (existsSync10(join11(c, "trace"))) return c;
+  throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
+}
+var TRACEFS_CANDIDATES, TracefsError, Tracefs;
+var init_tracefs = __esm({
+  "src/kernel-side/tracefs.ts"() {
+    "use strict";
+    TRACEFS_CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    TracefsError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "TracefsError";
+      }
+    };
+    Tracefs = class {
+      constructor(root) {
+        this.root = root;
+      }
+      root;
+      path(rel) {
+        return rel.startsWith("/") ? rel : join11(this.root, rel);
+      }
+      exists(rel) {
+        return existsSync10(this.path(rel));
+      }
+      read(rel) {
+        return readFileSync15(this.path(rel), "utf8");
+      }
+      list(rel) {
+        return readdirSync4(this.path(rel));
+      }
+      /** Replaces the file's content (`echo X > file`). */
+      write(rel, text2) {
+        this.guard(rel, text2, () => writeFileSync9(this.path(rel), text2));
+      }
+      /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
+      append(rel, text2) {
+        this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
+      }
+      mkdir(rel) {
+        this.guard(rel, "(mkdir)", () => mkdirSync5(this.path(rel)));
+      }
+      rmdir(rel) {
+        this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
+      }
+      stream(rel) {
+        return createReadStream(this.path(rel));
+      }
+      errorLog() {
+        try {
+          return this.read("error_log").split("\n").filter((l) => l.trim() !== "");
+        } catch {
+          return [];
+        }
+      }
+      guard(rel, text2, op) {
+        const before = this.errorLog().length;
+        try {
+          op();
+        } catch (e) {
+          const err = e;
+          const why = this.errorLog().slice(before).map((l) => l.trim()).join(" | ");
+          throw new TracefsError(`${this.path(rel)}: writing ${JSON.stringify(text2.trim())} failed (${err.code ?? err.message})${why ? `: ${why}` : ""}`);
+        }
+      }
+    };
+  }
+});
+
+// src/kernel-side/undo-executor.ts
+import { existsSync as existsSync11, readFileSync as readFileSync16, rmdirSync as rmdirSync2, writeFileSync as writeFileSync10, appendFileSync as appendFileSync2 } from "node:fs";
+async function retry(what, attempts = 10, delayMs = 300) {
+  for (let i = 1; ; i++) {
+    try {
+      await what();
+      return;
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await sleep3(delayMs);
+    }
+  }
+}
+var sleep3, machineUndo;
+var init_undo_executor = __esm({
+  "src/kernel-side/undo-executor.ts"() {
+    "use strict";
+    init_run();
+    init_lock();
+    init_kernel_module();
+    init_group();
+    sleep3 = (ms) => new Promise((r) => setTimeout(r, ms));
+    machineUndo = {
+      async run(step) {
+        switch (step.kind) {
+          case "restore-file":
+            if (existsSync11(step.path)) writeFileSync10(step.path, step.value);
+            return;
+          case "rmdir":
+            if (existsSync11(step.path)) await retry(() => rmdirSync2(step.path));
+            return;
+          case "remove-kprobe": {
+            const defined = readFileSync16(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
+`));
+            return;
+          }
+          case "remove-trigger":
+            if (existsSync11(step.path) && readFileSync16(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync10(step.path, `!${step.trigger}
+`);
+            }
+            return;
+          case "kill-group":
+            try {
+              process.kill(-step.pgid, "SIGKILL");
+            } catch {
+              return;
+            }
+            await retry(
+              () => {
+                if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
+              },
+              50,
+              100
+            );
+            return;
+          case "rmmod": {
+            const r = await unloadModule(step.name);
+            if (!r.ok) throw new Error(`rmmod ${step.name}: ${r.why}`);
+            return;
+          }
+          case "umount":
+            await retry(async () => {
+              if (!readFileSync16("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+                return;
+              const r = await runCommand("umount", [step.path]);
+              if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+            });
+            return;
+          case "unlock":
+            releaseLock(step.path, step.pid);
+            return;
+        }
+      }
+    };
+  }
+});
+
+// src/kernel-side/target-system.ts
+import { readFileSync as readFileSync17 } from "node:fs";
+import { release } from "node:os";
+var MACHINE2;
+var init_target_system = __esm({
+  "src/kernel-side/target-system.ts"() {
+    "use strict";
+    init_module_info();
+    init_background();
+    init_function_names();
+    init_hugepages();
+    init_kernel_module();
+    init_kmsg();
+    init_lock();
+    init_tracefs();
+    init_undo_executor();
+    init_workload2();
+    MACHINE2 = {
+      kernelRelease: () => release(),
+      readProc: (file) => readFileSync17(`/proc/${file}`, "utf8"),
+      tracefs: (root) => new Tracefs(root ?? findTracefs()),
+      readKprobeBlacklist: () => readKprobeBlacklist(),
+      acquireLock: (path2, runId2) => acquireLock(path2, runId2),
+      isModuleLoaded: (name) => isModuleLoaded(name),
+      readVermagic,
+      insmod: (path2, args) => insmod(path2, args),
+      unloadModule: (name) => unloadModule(name),
+      readSections: (name) => readSections(name),
+      kmsgMark: () => kmsgMark(),
+      dmesg: (mark2) => {
+        try {
+          return readKmsg(mark2).map(formatKmsg).join("\n");
+        } catch (e) {
+          return `[could not read /dev/kmsg: ${e.message}]`;
+        }
+      },
+      prepareHugepages,
+      startBackground,
+      runCycle,
+      undo: machineUndo
+    };
+  }
+});
+
+// src/kernel-side/undo.ts
+import { existsSync as existsSync12, readFileSync as readFileSync18, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync11, mkdirSync as mkdirSync6 } from "node:fs";
+import { dirname as dirname4 } from "node:path";
+async function undoStepsReporting(steps, exec) {
+  const problems = [];
+  const failed = [];
+  for (const step of steps.slice().reverse()) {
+    try {
+      await exec.run(step);
+    } catch (e) {
+      problems.push(`${describeStep(step)}: ${e.message}`);
+      failed.unshift(step);
+    }
+  }
+  return { problems, failed };
+}
+function describeStep(step) {
+  switch (step.kind) {
+    case "restore-file":
+      return `restore ${step.path}`;
+    case "rmdir":
+      return `remove ${step.path}`;
+    case "remove-kprobe":
+      return `remove kprobe event ${step.event}`;
+    case "remove-trigger":
+      return `remove trigger ${step.trigger} from ${step.path}`;
+    case "kill-group":
+      return `kill process group ${step.pgid}`;
+    case "rmmod":
+      return `unload module ${step.name}`;
+    case "umount":
+      return `unmount ${step.path}`;
+    case "unlock":
+      return `release lock ${step.path}`;
+  }
+}
+function readUndoState(file) {
+  if (!existsSync12(file)) return null;
+  let parsed;
+  try {
+    parsed = JSON.parse(readFileSync18(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
+  }
+  const s2 = parsed;
+  if (s2?.schema !== "alloc-balance/target-undo@1" || !Array.isArray(s2.steps) || typeof s2.pid !== "number") {
+    throw new UsageError(`cleanup state ${file} is not an alloc-balance target state file`);
+  }
+  return s2;
+}
+var UndoLog;
+var init_undo = __esm({
+  "src/kernel-side/undo.ts"() {
+    "use strict";
+    init_errors();
+    UndoLog = class {
+      constructor(file, runId2, pid = process.pid) {
+        this.file = file;
+        this.runId = runId2;
+        this.pid = pid;
+      }
+      file;
+      runId;
+      pid;
+      steps = [];
+      /** Records a step before the change it undoes is made (undoing a change not made is harmless). */
+      push(step) {
+        this.steps.push(step);
+        this.save();
+      }
+      /** Forgets the latest step matching `match` (its change was undone in the normal course). */
+      drop(match3) {
+        for (let i = this.steps.length - 1; i >= 0; i--) {
+          if (match3(this.steps[i])) {
+            this.steps.splice(i, 1);
+            break;
+          }
+        }
+        this.save();
+      }
+      get pending() {
+        return this.steps;
+      }
+      save() {
+        const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
+        mkdirSync6(dirname4(this.file), { recursive: true });
+        const tmp = `${this.file}.tmp`;
+        writeFileSync11(tmp, `${JSON.stringify(state, null, 2)}
+`);
+        renameSync2(tmp, this.file);
+      }
+      /**
+       * Runs every step in reverse; returns what could not be undone. Removes the state file when
+       * all went well, else keeps the failed steps in it for `target cleanup`.
+       */
+      async undoAll(exec) {
+        const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
+        this.steps.splice(0, this.steps.length, ...failed);
+        if (failed.length === 0) rmSync5(this.file, { force: true });
+        else this.save();
+        return problems;
+      }
+    };
+  }
+});
+
+// src/kernel-side/run-job.ts
+import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync12 } from "node:fs";
+import { join as join12, resolve } from "node:path";
+function newStatus(job, kernel, started) {
+  return {
+    schema: "alloc-balance/target-status@1",
+    status: "ok",
+    timings: { setup: 0, load: 0, cycles: [], unload: 0, collect: 0, total: 0 },
+    kernel,
+    module: { name: job.module.name, path: job.module.path, args: job.module.args, vermagic: "" },
+    sections: {},
+    tracing: null,
+    files: [],
+    notes: [],
+    restoreProblems: [],
+    startedAt: new Date(started).toISOString(),
+    finishedAt: ""
+  };
+}
+async function runTargetJob(job, opts = {}) {
+  const sys = opts.system ?? MACHINE2;
+  const outDir = resolve(job.outDir);
+  mkdirSync7(outDir, { recursive: true });
+  const statusFile = join12(outDir, "status.json");
+  const internal = new AbortController();
+  const started = Date.now();
+  const run2 = {
+    job,
+    outDir,
+    status: newStatus(job, sys.kernelRelease(), started),
+    undo: new UndoLog(job.stateFile ?? join12(outDir, "cleanup-state.json"), job.runId),
+    abort: opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal,
+    log: opts.log ?? (() => {
+    }),
+    sys,
+    tracefsRoot: opts.tracefsRoot,
+    sinceStart: stopwatch(),
+    loaded: false
+  };
+  const timer = job.timeoutSeconds ? setTimeout(() => internal.abort(new RunAborted("timeout", `the run took longer than ${job.timeoutSeconds} s`)), job.timeoutSeconds * 1e3) : void 0;
+  try {
+    const { traceable } = await prepare(run2, job.lockFile ?? DEFAULT_LOCK_FILE);
+    await traceOn(run2, traceable);
+    throwIfAborted(run2.abort);
+    await backgroundOn(run2);
+    await load2(run2);
+    await cycles(run2);
+  } catch (e) {
+    failWith(run2, e);
+  }
+  await unload(run2);
+  await backgroundOff(run2);
+  await collect(run2);
+  await sweep(run2);
+  if (timer) clearTimeout(timer);
+  const { status } = run2;
+  status.restoreProblems = await run2.undo.undoAll(sys.undo);
+  status.timings.total = run2.sinceStart();
+  status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
+  status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
+  writeFileSync12(statusFile, `${JSON.stringify(status, null, 2)}
+`);
+  const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
+}
+var init_run_job = __esm({
+  "src/kernel-side/run-job.ts"() {
+    "use strict";
+    init_elapsed();
+    init_abortable();
+    init_job();
+    init_run_phases();
+    init_target_system();
+    init_undo();
+  }
+});
+
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync6, writeFileSync as writeFileSync12 } from "node:fs";
+import { rmSync as rmSync6, writeFileSync as writeFileSync13 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -28443,7 +28531,7 @@ async function cleanupFromState(file, opts = {}) {
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
   if (failed.length === 0) rmSync6(file, { force: true });
-  else writeFileSync12(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  else writeFileSync13(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -28552,12 +28640,12 @@ var init_target = __esm({
 
 // src/bundle-paths.ts
 import { existsSync as existsSync14, readFileSync as readFileSync20 } from "node:fs";
-import { dirname as dirname5, join as join12 } from "node:path";
+import { dirname as dirname5, join as join13 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join12(dir, "package.json");
+    const manifest = join13(dir, "package.json");
     if (existsSync14(manifest)) {
       try {
         if (JSON.parse(readFileSync20(manifest, "utf8")).name === NAME) return dir;
@@ -28571,8 +28659,8 @@ function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join12(from, "cli.js");
-  return existsSync14(beside) ? beside : join12(packageRoot(from), "dist", "cli.js");
+  const beside = join13(from, "cli.js");
+  return existsSync14(beside) ? beside : join13(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -28843,14 +28931,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync21, writeFileSync as writeFileSync13 } from "node:fs";
-import { join as join13 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync21, writeFileSync as writeFileSync14 } from "node:fs";
+import { join as join14 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync21(join13(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync21(join14(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -28880,15 +28968,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join13(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join14(dir, "..", "app")) {
   mkdirSync8(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join13(fixtureDir, "Makefile"), join13(dir, "Makefile"));
-  copyFileSync(join13(fixtureDir, "kni_like_ioctl.h"), join13(dir, "kni_like_ioctl.h"));
-  writeFileSync13(join13(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join14(fixtureDir, "Makefile"), join14(dir, "Makefile"));
+  copyFileSync(join14(fixtureDir, "kni_like_ioctl.h"), join14(dir, "kni_like_ioctl.h"));
+  writeFileSync14(join14(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync13(join13(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync14(join14(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -28897,8 +28985,8 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join13(dir, "..",
 }
 function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync8(appDir, { recursive: true });
-  const app = join13(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join13(fixtureDir, "app", "kni_like_app.c")], {
+  const app = join14(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join14(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -28942,7 +29030,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync15 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join14, resolve as resolve2 } from "node:path";
+import { join as join15, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -29017,7 +29105,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join14(workDir, side2));
+      const dir = resolve2(join15(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -29383,18 +29471,18 @@ var init_system_view = __esm({
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync7 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join15(dir, rel));
+    names = readdirSync6(join16(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join15(rel, name);
-    const full = join15(dir, path2);
+    const path2 = join16(rel, name);
+    const full = join16(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -29469,9 +29557,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn4 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync14 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync15 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join16 } from "node:path";
+import { isAbsolute, join as join17 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -29505,17 +29593,17 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutMs = (opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout")) * 1e3;
   mkdirSync9(job.outDir, { recursive: true });
-  rmSync8(join16(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync8(join17(job.outDir, EXIT_CODE_FILE), { force: true });
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join16(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join17(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join16(ctlDir, "etc"));
-  writeFileSync14(join16(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync14(join16(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join17(ctlDir, "etc"));
+  writeFileSync15(join17(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync15(join17(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -29538,7 +29626,7 @@ async function runInGuest(kernel, job, opts = {}) {
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join16(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join17(job.outDir, "console.log"));
   const child = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -29624,7 +29712,7 @@ async function runInGuest(kernel, job, opts = {}) {
   if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
   let code = watch.exitCode;
   if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join16(job.outDir, EXIT_CODE_FILE);
+    const file = join17(job.outDir, EXIT_CODE_FILE);
     if (existsSync18(file)) code = Number(readFileSync23(file, "utf8").trim());
   }
   if (!watch.initSeen && watch.kernelPanic) {
@@ -29670,7 +29758,7 @@ function stageEtc(view, dir) {
   mkdirSync9(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join16(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join17(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -29713,11 +29801,11 @@ var init_run_in_guest = __esm({
 // src/run/launcher.ts
 import { existsSync as existsSync19 } from "node:fs";
 import { dirname as dirname7, resolve as resolve3 } from "node:path";
-import { release as osRelease2 } from "node:os";
-function hostBuildDir(release) {
-  const dir = `/lib/modules/${release}/build`;
+import { release as osRelease } from "node:os";
+function hostBuildDir(release2) {
+  const dir = `/lib/modules/${release2}/build`;
   if (!existsSync19(dir)) {
-    throw new UsageError(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
+    throw new UsageError(`target host: no kernel headers for the running kernel ${release2} (${dir} is missing): install linux-headers-${release2}`);
   }
   return dir;
 }
@@ -29843,9 +29931,9 @@ var init_launcher = __esm({
       }
     };
     HostTargetRunner = class {
-      constructor(opts, release = osRelease2()) {
+      constructor(opts, release2 = osRelease()) {
         this.opts = opts;
-        this.kernel = { release, buildDir: hostBuildDir(release) };
+        this.kernel = { release: release2, buildDir: hostBuildDir(release2) };
       }
       opts;
       kernel;
@@ -29933,8 +30021,8 @@ function changedText(c) {
     if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
     if (total === null) return `${f.name} (not counted)`;
     if (total === 0) return `${f.name} (never ran)`;
-    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
-    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
+    const sweep2 = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep2})`;
   }).join(", ");
 }
 function neverRan(c) {
@@ -37996,7 +38084,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { mkdirSync as mkdirSync10, writeFileSync as writeFileSync15 } from "node:fs";
+import { mkdirSync as mkdirSync10, writeFileSync as writeFileSync16 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -38027,7 +38115,7 @@ async function runBuildPlan(plan, opts = {}) {
     if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync10(dirname8(step.path), { recursive: true });
-        writeFileSync15(step.path, step.content);
+        writeFileSync16(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -38085,7 +38173,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync2 } from "node:fs";
-import { basename as basename2, join as join17, resolve as resolve4 } from "node:path";
+import { basename as basename2, join as join18, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -38095,7 +38183,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join17(dir, e.name);
+    const p = join18(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
   }
@@ -38109,7 +38197,7 @@ async function buildModule(req) {
   if (!existsSync21(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync21(join17(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync21(join18(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -38180,15 +38268,15 @@ var init_build_module = __esm({
 });
 
 // src/run/error-paths.ts
-import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, realpathSync as realpathSync4, rmSync as rmSync9, writeFileSync as writeFileSync16 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, realpathSync as realpathSync4, rmSync as rmSync9, writeFileSync as writeFileSync17 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname9, join as join18 } from "node:path";
+import { dirname as dirname9, join as join19 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function findFailsiteDir(from = dirname9(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join18(dir, "failsite");
-    if (existsSync22(join18(candidate, HELPER_SOURCE))) return candidate;
+    const candidate = join19(dir, "failsite");
+    if (existsSync22(join19(candidate, HELPER_SOURCE))) return candidate;
     dir = dirname9(dir);
   }
   throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -38197,7 +38285,7 @@ function buildHelper(kernelBuildDir, onTempDir) {
   let p = built.get(kernelBuildDir);
   if (!p) {
     p = (async () => {
-      const work = mkdtempSync2(join18(tmpdir3(), "alloc-balance-failsite-"));
+      const work = mkdtempSync2(join19(tmpdir3(), "alloc-balance-failsite-"));
       onTempDir?.(work);
       process.once("exit", () => rmSync9(work, { recursive: true, force: true }));
       cpSync2(findFailsiteDir(), work, { recursive: true });
@@ -38213,15 +38301,15 @@ ${r.excerpt}`);
   return p;
 }
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join18(outDir, "module-symbols.txt");
-  writeFileSync16(symbolsFile, symbolsText);
+  const symbolsFile = join19(outDir, "module-symbols.txt");
+  writeFileSync17(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join18(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join19(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
     return readFileSync25(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -38230,7 +38318,7 @@ function sourceLine(root, location) {
   }
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join18(outDir, SWEEP_RECORD);
+  const file = join19(outDir, SWEEP_RECORD);
   if (!existsSync22(file)) return void 0;
   const record2 = JSON.parse(readFileSync25(file, "utf8"));
   const result = { sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
@@ -38253,11 +38341,11 @@ async function readErrorPaths(outDir, opts) {
       leaks: []
     };
     result.sites.push(site);
-    const trace = join18(outDir, run2.dir, "trace.txt");
+    const trace = join19(outDir, run2.dir, "trace.txt");
     if (!existsSync22(trace)) continue;
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join18(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join19(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
@@ -38304,10 +38392,10 @@ function changedCalls(functions, calls, lifecycle = {}) {
   };
   const out = {
     functions: functions.map((name) => {
-      const cycles = sum2(calls?.cycles, name);
-      const sweep = sum2(calls?.sweep, name);
+      const cycles2 = sum2(calls?.cycles, name);
+      const sweep2 = sum2(calls?.sweep, name);
       const at = name === lifecycle.load ? "load" : name === lifecycle.unload ? "unload" : void 0;
-      return { name, calls: cycles, ...sweep ? { sweepCalls: sweep } : {}, ...at ? { lifecycle: at } : {} };
+      return { name, calls: cycles2, ...sweep2 ? { sweepCalls: sweep2 } : {}, ...at ? { lifecycle: at } : {} };
     })
   };
   if (!calls) out.problem = "the kernel side counted no call";
@@ -38404,8 +38492,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync3, writeFileSync as writeFileSync17 } from "node:fs";
-import { dirname as dirname10, join as join19, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync3, writeFileSync as writeFileSync18 } from "node:fs";
+import { dirname as dirname10, join as join20, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -38435,7 +38523,7 @@ function targetJob(ctx, module2, moduleDir, track) {
   };
 }
 function readStatus(outDir) {
-  const file = join19(outDir, "status.json");
+  const file = join20(outDir, "status.json");
   if (!existsSync24(file)) return null;
   try {
     return JSON.parse(readFileSync26(file, "utf8"));
@@ -38444,7 +38532,7 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join19(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join20(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
@@ -38479,7 +38567,7 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built2.seconds;
-  writeFileSync17(join19(ctx.outDir, "build.log"), built2.log);
+  writeFileSync18(join20(ctx.outDir, "build.log"), built2.log);
   if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
   const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -38519,12 +38607,12 @@ async function runSide(source, ctx) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join19(ctx.outDir, "job.json");
-  writeFileSync17(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join20(ctx.outDir, "job.json");
+  writeFileSync18(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join19(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join20(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -38549,15 +38637,15 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join19(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join20(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join19(ctx.outDir, "trace.txt");
+  const trace = join20(ctx.outDir, "trace.txt");
   if (existsSync24(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join19(ctx.outDir, f));
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join20(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync24(f) && statSync3(f).size > 0);
-    const profile = join19(ctx.outDir, "kprobe-profile.txt");
+    const profile = join20(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
@@ -38722,8 +38810,8 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
-import { join as join20, relative as relative2 } from "node:path";
+import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync10, writeFileSync as writeFileSync19 } from "node:fs";
+import { join as join21, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
   if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
@@ -38738,7 +38826,7 @@ function foldersDigest(folders) {
   const hash = createHash4("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync9(dir).sort()) {
-      const path2 = join20(dir, name);
+      const path2 = join21(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path2)}
@@ -38795,7 +38883,7 @@ var init_base_caching = __esm({
         rmSync10(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
-          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync27(join20(this.dir, SIDE_FILE), "utf8"));
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync27(join21(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
@@ -38827,7 +38915,7 @@ var init_base_caching = __esm({
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
         rmSync10(this.dir, { recursive: true, force: true });
         mkdirSync13(this.dir, { recursive: true });
-        writeFileSync18(join20(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+        writeFileSync19(join21(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
@@ -38918,13 +39006,13 @@ var init_annotations = __esm({
 // src/run/canary.ts
 import { cpSync as cpSync3, existsSync as existsSync27, mkdtempSync as mkdtempSync3, rmSync as rmSync11 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname11, join as join21, resolve as resolve6 } from "node:path";
+import { dirname as dirname11, join as join22, resolve as resolve6 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join21(dir, "canary");
-    if (existsSync27(join21(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join22(dir, "canary");
+    if (existsSync27(join22(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname11(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -39010,7 +39098,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join21(tmpdir4(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join22(tmpdir4(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -39244,9 +39332,9 @@ function parseDpdkVersion(text2) {
 function compareDpdkVersions(a, b) {
   return a.year - b.year || a.month - b.month || a.patch - b.patch;
 }
-function versionAtLeast(v, release) {
-  const r = parseDpdkVersion(release);
-  if (!r) throw new Error(`not a DPDK release: ${release}`);
+function versionAtLeast(v, release2) {
+  const r = parseDpdkVersion(release2);
+  if (!r) throw new Error(`not a DPDK release: ${release2}`);
   return compareDpdkVersions(v, r) >= 0;
 }
 function versionFromMesonBuild(text2) {
@@ -39278,7 +39366,7 @@ var init_dpdk_version = __esm({
 
 // src/presets/dpdk-tree.ts
 import { existsSync as existsSync28, readFileSync as readFileSync28, statSync as statSync4 } from "node:fs";
-import { join as join22, resolve as resolve7 } from "node:path";
+import { join as join23, resolve as resolve7 } from "node:path";
 function isDir(p) {
   try {
     return statSync4(p).isDirectory();
@@ -39312,16 +39400,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join22(root, "VERSION"));
+  const file = readIfExists(join23(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join22(root, "meson.build"));
+  const meson = readIfExists(join23(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join22(root, h));
+    const text2 = readIfExists(join23(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -39331,34 +39419,34 @@ function detectDpdkTree(dir) {
   const root = resolve7(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join22(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join22(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join22(root, "lib/eal")) || isDir(join22(root, "lib/librte_eal"));
+  const layout = isDir(join23(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join23(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join23(root, "lib/eal")) || isDir(join23(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join22(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join22(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync28(join22(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join23(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join23(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync28(join23(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync28(join22(root, "meson.build")),
-    hasKniMesonBuild: existsSync28(join22(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join22(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync28(join23(root, "meson.build")),
+    hasKniMesonBuild: existsSync28(join23(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join23(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync28(join22(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join22(root, "examples/kni")),
-    hasNetKniPmd: isDir(join22(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join22(root, "app/test-pmd")),
-    hasConfigHeader: existsSync28(join22(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join22(root, d))),
+    hasLegacyMake: existsSync28(join23(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join23(root, "examples/kni")),
+    hasNetKniPmd: isDir(join23(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join23(root, "app/test-pmd")),
+    hasConfigHeader: existsSync28(join23(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join23(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -39376,7 +39464,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join22(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join23(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -39402,7 +39490,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname12, join as join23 } from "node:path";
+import { basename as basename3, dirname as dirname12, join as join24 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -39468,15 +39556,15 @@ function planKniModuleBuild(tree, o) {
   return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join23(o.outDir, "meson");
+  const builddir = join24(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join23(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join23(kernelDirArg, "build")] });
+      kernelDirArg = join24(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join24(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -39491,27 +39579,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join23(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join24(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join23(o.outDir, "kni");
-  const inc = join23(o.outDir, "include");
+  const src = join24(o.outDir, "kni");
+  const inc = join24(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join23(inc, "rte_build_config.h");
+  const header = join24(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join23(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join23(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join24(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join24(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join23(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join24(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join23(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join24(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join23(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join24(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -39521,7 +39609,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join23(src, "rte_kni.ko")
+    output: join24(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -39534,7 +39622,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join24 } from "node:path";
+import { delimiter, join as join25 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -39558,7 +39646,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join24(dir, program), constants4.X_OK);
+      accessSync(join25(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -39593,7 +39681,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join25, relative as relative3 } from "node:path";
+import { join as join26, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -39614,7 +39702,7 @@ function planUserspaceBuild(tree, o) {
   return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join25(o.cacheDir, "meson");
+  const builddir = join26(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -39629,19 +39717,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join25(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join26(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join25(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join25(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join26(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join26(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join25(o.cacheDir, "bin");
+  const bin = join26(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -39649,25 +39737,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join25(o.cacheDir, target);
-    const exampleOut = join25(o.cacheDir, "kni-example");
+    const sdk = join26(o.cacheDir, target);
+    const exampleOut = join26(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join25(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join26(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join25(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join26(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join25(exampleOut, "kni");
+    built2 = join26(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join25(tree.root, "examples/kni")] });
-    built2 = join25(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join26(tree.root, "examples/kni")] });
+    built2 = join26(tree.root, "examples/kni/build/kni");
   }
-  const program = join25(bin, "dpdk-kni");
+  const program = join26(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -39685,7 +39773,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -39708,12 +39796,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join26(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join27(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join26(root, rel), buf);
+        hashFile(hash, join27(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -39725,7 +39813,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join26(root, child), buf);
+        hashFile(hash, join27(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -39734,8 +39822,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join26(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join26(env.XDG_CACHE_HOME || join26(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join27(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join27(env.XDG_CACHE_HOME || join27(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -39743,7 +39831,7 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join26(root, key2), root };
+  return { key: key2, restorePrefix, dir: join27(root, key2), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -39757,7 +39845,7 @@ var init_userspace_cache_key = __esm({
 // src/presets/dpdk-kni.ts
 import { createHash as createHash6 } from "node:crypto";
 import { tmpdir as tmpdir5 } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -39769,7 +39857,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join27(tmpdir5(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join28(tmpdir5(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -39823,7 +39911,7 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join28, resolve as resolve8 } from "node:path";
+import { join as join29, resolve as resolve8 } from "node:path";
 import { existsSync as existsSync29 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
@@ -39831,7 +39919,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve8(treeDir, settings.moduleDir);
-      const moduleOutDir = join28(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join29(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -39877,9 +39965,9 @@ var init_side_preparation = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync12, writeFileSync as writeFileSync19 } from "node:fs";
+import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync12, writeFileSync as writeFileSync20 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
-import { join as join29, resolve as resolve9 } from "node:path";
+import { join as join30, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -39918,7 +40006,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join29(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join30(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -39927,7 +40015,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join29(outDir, source.side),
+      outDir: join30(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
@@ -39976,7 +40064,7 @@ function baseCaching(settings, io, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io.env) : ""
   });
-  const dir = join29(tmpdir6(), "alloc-balance-base-cache", key2);
+  const dir = join30(tmpdir6(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -40013,8 +40101,8 @@ function trackedPairs(settings, measured) {
 }
 function writeReport(outDir, report) {
   mkdirSync14(outDir, { recursive: true });
-  const file = join29(outDir, "report.json");
-  writeFileSync19(file, `${JSON.stringify(report, null, 2)}
+  const file = join30(outDir, "report.json");
+  writeFileSync20(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -40024,7 +40112,7 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join29(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join30(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
@@ -40039,7 +40127,7 @@ async function checkChange(settings, io, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join29(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join30(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -40119,9 +40207,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync13, writeFileSync as writeFileSync20 } from "node:fs";
+import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync13, writeFileSync as writeFileSync21 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname13, join as join30, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join31, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
@@ -40131,12 +40219,12 @@ function timings(run2) {
 async function demoCommand(args) {
   const { values } = readArgs("demo", args, { out: { type: "string" }, cycles: { type: "string" }, kernel: { type: "string" }, keep: { type: "boolean" } });
   if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
-  const cycles = values.cycles ?? "3";
-  if (cycles.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
+  const cycles2 = values.cycles ?? "3";
+  if (cycles2.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
   try {
-    readNumber(() => cycles, "cycles");
+    readNumber(() => cycles2, "cycles");
   } catch (e) {
-    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles}" is not valid; expected ${e.expected}`);
+    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles2}" is not valid; expected ${e.expected}`);
     throw e;
   }
   if (values.out === "") throw new UsageError("demo: --out needs a folder");
@@ -40145,20 +40233,20 @@ async function demoCommand(args) {
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join30(repoRoot, "demo", "kni-like");
-  if (!existsSync30(join30(fixtureDir, "kni_like.c")))
+  const fixtureDir = join31(repoRoot, "demo", "kni-like");
+  if (!existsSync30(join31(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join30(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join31(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync5(join30(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join31(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join30(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join31(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -40166,7 +40254,7 @@ async function demoCommand(args) {
         "vm-folders": dirname13(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
-        cycles,
+        cycles: cycles2,
         "stop-signal": "SIGTERM",
         "output-dir": outDir,
         "github-token": ""
@@ -40185,7 +40273,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join30(work, "trees")
+      join31(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -40222,16 +40310,16 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync15(outDir, { recursive: true });
-    writeFileSync20(join30(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync21(join31(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync20(join30(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync21(join31(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join30(outDir, "report.json")}; PR comment as markdown: ${join30(outDir, "comment.md")}`);
+    console.log(`report: ${join31(outDir, "report.json")}; PR comment as markdown: ${join31(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
@@ -40268,9 +40356,9 @@ __export(run_exports, {
   runCommand: () => runCommand2
 });
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync21 } from "node:fs";
+import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync22 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join31, resolve as resolve11 } from "node:path";
+import { join as join32, resolve as resolve11 } from "node:path";
 function revParse(repo, ref, option) {
   try {
     return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
@@ -40311,7 +40399,7 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join31(tmpdir8(), "alloc-balance-run-"));
+  const outDir = wantedOut || mkdtempSync6(join32(tmpdir8(), "alloc-balance-run-"));
   settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
@@ -40343,9 +40431,9 @@ async function runCommand2(args) {
         cliPath: cliPath(),
         nodePath: process.execPath,
         signal: cancellation.signal,
-        prepareLab: async (release) => {
+        prepareLab: async (release2) => {
           console.log("== lab: QEMU, kernel image and matching headers");
-          return setupLab({ kernel: release, log });
+          return setupLab({ kernel: release2, log });
         }
       },
       change,
@@ -40356,8 +40444,8 @@ async function runCommand2(args) {
       return EXIT.cancelled;
     }
     mkdirSync16(outDir, { recursive: true });
-    const commentFile = join31(outDir, "comment.md");
-    writeFileSync21(commentFile, renderComment([report], { checkName: settings.checkName }));
+    const commentFile = join32(outDir, "comment.md");
+    writeFileSync22(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");
