@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { parsePairList } from '../core/pair-spec.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
-import { renderAnalysisText } from '../report/text.js';
+import { renderAnalysisText } from '../report/terminal.js';
 import { locateCallers, moduleSymbols } from '../module-build/module-info.js';
 import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';

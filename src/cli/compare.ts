@@ -8,7 +8,7 @@ import { decideVerdict } from '../run/verdict.js';
 import { REPORT_SCHEMA, validateReport } from '../github/reports.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { type InconclusiveRun, whatToDoMarkdown } from '../report/what-to-do.js';
-import { renderText } from '../report/text.js';
+import { renderText } from '../report/terminal.js';
 import { UsageError } from '../errors.js';
 import { readArgs } from './args.js';
 import { usageLine } from './help.js';

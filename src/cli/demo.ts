@@ -17,7 +17,7 @@ import { VmTargetRunner } from '../run/launcher.js';
 import { buildReport, measure } from '../run/pipeline.js';
 import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../run/comment.js';
-import { renderText } from '../report/text.js';
+import { renderText } from '../report/terminal.js';
 import type { SideRun } from '../core/model.js';
 import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';

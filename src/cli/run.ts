@@ -10,7 +10,7 @@ import { cliPath } from '../bundle-paths.js';
 import { UsageError } from '../errors.js';
 import type { ChangeUnderTest } from '../github/event.js';
 import { setupLab } from '../lab/setup.js';
-import { renderText } from '../report/text.js';
+import { renderText } from '../report/terminal.js';
 import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../run/comment.js';
 import { checkChange } from '../run/pipeline.js';

@@ -7,7 +7,7 @@ import { allocatorsOf } from './allocator-families.js';
 import type { CallerAcc } from './ledger.js';
 import { judgeGrowth } from './leak-rate.js';
 import type { CycleMarks } from './cycle-marks.js';
-import type { PairState } from './trace-targets.js';
+import type { PairState } from './traced-functions.js';
 import { problemText } from './analysis-problems.js';
 
 export interface TraceTotals {

@@ -4,7 +4,7 @@
 // softirq that ran between the two writes. The stack's own line names its CPU and context (the
 // hardirq/softirq flag), so it belongs to the last event awaiting one on that CPU at that level.
 import type { BadFree, PairingMethod } from './model.js';
-import type { Tail, Target } from './trace-targets.js';
+import type { Tail, TracedFunction } from './traced-functions.js';
 
 export const COUNT = 1;
 export const ALLOC_OBJECT = 2;
@@ -16,7 +16,7 @@ export type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJEC
 /** A tracked event read from the trace and not yet counted: it may still receive its stack. */
 export class PendingEvent {
   kind: PendingKind = COUNT;
-  targets: Target[] = [];
+  traced: TracedFunction[] = [];
   caller = '';
   /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
   line = '';

@@ -136,12 +136,12 @@ export function newErrorPathLeaks(base: ErrorPaths | undefined, pr: ErrorPaths |
     if (s.incomplete) continue;
     for (const l of s.leaks) {
       const key = findingKey(s.site, l);
-      const had = baseCount.get(key) ?? 0;
-      if (l.count <= had) {
-        baseCount.set(key, had - l.count);
+      const inBase = baseCount.get(key) ?? 0;
+      if (l.count <= inBase) {
+        baseCount.set(key, inBase - l.count);
         continue;
       }
-      const leak = had > 0 ? { ...l, count: l.count - had } : l;
+      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
       out.push({
         site: s.site,
         ...(s.location ? { siteLocation: s.location } : {}),

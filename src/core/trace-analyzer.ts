@@ -11,7 +11,7 @@ import { isRawAddress, isTracingFrame, parseFrame, skipAddressSuffix } from './f
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
 import type { BufferStats } from './buffer-stats.js';
-import { MAX_TAILS, ownCopy, type PairState, type Tail, type Target } from './trace-targets.js';
+import { MAX_TAILS, ownCopy, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
 import { ALLOC_OBJECT, AwaitingStacks, COUNT, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
 import { CycleMarks } from './cycle-marks.js';
 import { assembleResult } from './analysis-result.js';
@@ -36,9 +36,9 @@ export interface AnalyzerOptions {
 export class TraceAnalyzer {
   private readonly pairs: PairState[];
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
-  private readonly functions = new Map<string, Target[]>();
-  /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> targets. */
-  private readonly kmemEvents = new Map<string, Target[]>();
+  private readonly functions = new Map<string, TracedFunction[]>();
+  /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> what it stands for. */
+  private readonly kmemEvents = new Map<string, TracedFunction[]>();
   private readonly map: ModuleMap;
   private readonly maxStackFrames: number;
   private readonly maxObjects: number;
@@ -57,14 +57,14 @@ export class TraceAnalyzer {
   private readonly awaiting = new AwaitingStacks();
   /** The event whose `<stack trace>` block is being read. */
   private stackOwner: PendingEvent | null = null;
-  private readonly spare: PendingEvent[] = [];
+  private readonly reusableEvents: PendingEvent[] = [];
   /** A bad free just counted, whose stack may follow. */
   private lastBadFree: BadFree | null = null;
   /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
-  private readonly done = (p: PendingEvent): void => {
+  private readonly countAndRecycle = (p: PendingEvent): void => {
     this.count(p);
     if (p.frames.length > 0) p.frames.length = 0;
-    this.spare.push(p);
+    this.reusableEvents.push(p);
   };
 
   constructor(options: AnalyzerOptions) {
@@ -75,19 +75,19 @@ export class TraceAnalyzer {
     this.pairs = options.pairs.map((spec) => ({ spec, fn: new Ledger(), addr: new Ledger(), moduleOnly: spec.auto === true && this.map.module !== '' }));
     for (const pair of this.pairs) {
       for (const fn of allocatorsOf(pair.spec)) {
-        this.addTarget(this.functions, fn, { pair, role: ALLOC, fn });
-        this.addTarget(this.kmemEvents, fn, { pair, role: ALLOC, fn });
-        this.addTarget(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
+        this.addTraced(this.functions, fn, { pair, role: ALLOC, fn });
+        this.addTraced(this.kmemEvents, fn, { pair, role: ALLOC, fn });
+        this.addTraced(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
       }
       for (const fn of releasersOf(pair.spec)) {
-        this.addTarget(this.functions, fn, { pair, role: FREE, fn });
-        this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
+        this.addTraced(this.functions, fn, { pair, role: FREE, fn });
+        this.addTraced(this.kmemEvents, fn, { pair, role: FREE, fn });
       }
-      if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
+      if (isKmemPair(pair.spec)) this.addTraced(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
     }
   }
 
-  private addTarget(map: Map<string, Target[]>, name: string, t: Target): void {
+  private addTraced(map: Map<string, TracedFunction[]>, name: string, t: TracedFunction): void {
     const list = map.get(name) ?? [];
     list.push(t);
     map.set(name, list);
@@ -113,10 +113,10 @@ export class TraceAnalyzer {
     }
   }
 
-  /** A new pending event for `targets`, read from `line` in the current cycle. */
-  private pending(targets: Target[], line: string, lineStart: number, context: number): PendingEvent {
-    const p = this.spare.pop() ?? new PendingEvent();
-    p.targets = targets;
+  /** A new pending event for `traced`, read from `line` in the current cycle. */
+  private pending(traced: TracedFunction[], line: string, lineStart: number, context: number): PendingEvent {
+    const p = this.reusableEvents.pop() ?? new PendingEvent();
+    p.traced = traced;
     p.line = line;
     p.lineStart = lineStart;
     p.context = context;
@@ -136,13 +136,13 @@ export class TraceAnalyzer {
     if (this.stackOwner !== null) {
       const p = this.stackOwner;
       this.stackOwner = null;
-      this.done(p);
+      this.countAndRecycle(p);
     }
   }
 
   /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
-  private countLater(targets: Target[], tail: Tail | null, caller: string, line: string, lineStart: number, context: number): void {
-    const p = this.pending(targets, line, lineStart, context);
+  private countLater(traced: TracedFunction[], tail: Tail | null, caller: string, line: string, lineStart: number, context: number): void {
+    const p = this.pending(traced, line, lineStart, context);
     p.kind = COUNT;
     p.tail = tail;
     p.caller = caller;
@@ -171,10 +171,10 @@ export class TraceAnalyzer {
         if (tail.re.test(text)) {
           this.recognizedLines++;
           this.endStack();
-          if (tail.targets === null && this.awaiting.size === 0) return;
+          if (tail.traced === null && this.awaiting.size === 0) return;
           const context = lineContext(text, start, end);
-          this.awaiting.passed(context, this.done);
-          if (tail.targets !== null) this.countLater(tail.targets, tail, tail.caller, text, start, context);
+          this.awaiting.passed(context, this.countAndRecycle);
+          if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, text, start, context);
           return;
         }
       }
@@ -203,8 +203,8 @@ export class TraceAnalyzer {
     let plus = body;
     while (plus < space && text.charCodeAt(plus) !== 43 /* + */) plus++;
     const func = text.slice(body, plus);
-    const targets = this.functions.get(func) ?? null;
-    if (plus < space && targets !== null) {
+    const traced = this.functions.get(func) ?? null;
+    if (plus < space && traced !== null) {
       // A tracked function printed with an offset (sym-offset): the general path, not remembered.
       this.push(text.slice(start, end));
       return;
@@ -217,7 +217,7 @@ export class TraceAnalyzer {
       tail = {
         text: tailText,
         re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'),
-        targets,
+        traced,
         caller: ownCopy(text.slice(arrow + 3, callerEnd)),
         accs: [],
       };
@@ -226,9 +226,9 @@ export class TraceAnalyzer {
     this.recognizedLines++;
     this.endStack();
     const context = lineContext(text, start, end);
-    this.awaiting.passed(context, this.done);
-    if (targets === null) return;
-    this.countLater(targets, tail, tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd), text, start, context);
+    this.awaiting.passed(context, this.countAndRecycle);
+    if (traced === null) return;
+    this.countLater(traced, tail, tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd), text, start, context);
   }
 
   /** Feeds one line of trace text (without its line break). */
@@ -267,10 +267,10 @@ export class TraceAnalyzer {
     const context = lineContext(line, 0, line.length);
     if (line.charCodeAt(body) === 60 /* < */ && line.startsWith('<stack trace>', body)) {
       this.recognizedLines++;
-      this.stackOwner = this.awaiting.owner(context, this.done) ?? null;
+      this.stackOwner = this.awaiting.owner(context, this.countAndRecycle) ?? null;
       return;
     }
-    this.awaiting.passed(context, this.done);
+    this.awaiting.passed(context, this.countAndRecycle);
     if (line.charCodeAt(space - 1) === 58 /* : */) {
       this.recognizedLines++;
       this.event(line, line.slice(body, space - 1), space + 1, context);
@@ -286,15 +286,15 @@ export class TraceAnalyzer {
     if (line.charCodeAt(arrow + 1) !== 60 /* < */ || line.charCodeAt(arrow + 2) !== 45 /* - */) return;
     this.recognizedLines++;
     let func = line.slice(body, space);
-    let targets = this.functions.get(func);
-    if (targets === undefined) {
+    let traced = this.functions.get(func);
+    if (traced === undefined) {
       const plus = func.indexOf('+');
       if (plus < 0) return;
       func = func.slice(0, plus);
-      targets = this.functions.get(func);
-      if (targets === undefined) return;
+      traced = this.functions.get(func);
+      if (traced === undefined) return;
     }
-    this.countLater(targets, null, line.slice(arrow + 3).trim(), line, 0, context);
+    this.countLater(traced, null, line.slice(arrow + 3).trim(), line, 0, context);
   }
 
   private header(line: string): void {
@@ -321,12 +321,12 @@ export class TraceAnalyzer {
       this.probe(line, args, context);
       return;
     }
-    const targets = this.kmemEvents.get(name);
-    if (targets === undefined) return;
+    const traced = this.kmemEvents.get(name);
+    if (traced === undefined) return;
     const f = kmemFields(line, args);
     if (f === null) return;
     if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
-    const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, 'kmem', context);
+    const p = this.object(traced, line, objectAddress(f.ptr), f.callSite, 'kmem', context);
     if (p !== null) {
       p.cache = kmemCache(line, f.ptrAt);
       p.bytes = kmemBytes(line, f.ptrAt);
@@ -340,24 +340,24 @@ export class TraceAnalyzer {
     const all = this.functions.get(probe.func);
     if (all === undefined) return;
     const role = probe.isReturn ? ALLOC : FREE;
-    const targets = all.filter((t) => t.role === role);
-    if (targets.length === 0) return;
+    const traced = all.filter((t) => t.role === role);
+    if (traced.length === 0) return;
     // The kmem events of a kernel before 5.12 name objects by their printed hash: a probe's raw
     // address in a kmem pair (kvfree_call_rcu, kasprintf, kvfree) is hashed the same way.
     const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
-    const address = raw !== '' && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
-    if (probe.func === DEFERRED_FREE) this.object(targets, line, address, '', 'kmem', context);
-    else this.object(targets, line, address, probe.caller, 'kprobe', context);
+    const address = raw !== '' && this.hashedPointers && isKmemPair(traced[0].pair.spec) ? weakPointerHash(raw) : raw;
+    if (probe.func === DEFERRED_FREE) this.object(traced, line, address, '', 'kmem', context);
+    else this.object(traced, line, address, probe.caller, 'kprobe', context);
   }
 
   /**
    * An allocation waits for its stack; a release is counted at once (no stack is recorded for
    * one), after any allocation of the same object still waiting. Returns the allocation.
    */
-  private object(targets: Target[], line: string, address: string, caller: string, method: PairingMethod, context: number): PendingEvent | null {
+  private object(traced: TracedFunction[], line: string, address: string, caller: string, method: PairingMethod, context: number): PendingEvent | null {
     if (address === '') return null;
-    const p = this.pending(targets, line, 0, context);
-    p.kind = targets[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
+    const p = this.pending(traced, line, 0, context);
+    p.kind = traced[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
     p.address = address;
     p.caller = caller;
     p.method = method;
@@ -365,8 +365,8 @@ export class TraceAnalyzer {
       this.awaiting.add(p);
       return p;
     }
-    if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
-    this.done(p);
+    if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.countAndRecycle);
+    this.countAndRecycle(p);
     const bad = this.lastBadFree;
     if (bad !== null) {
       // The kernel side records a stack for each free by module code: it goes to the report.
@@ -460,10 +460,10 @@ export class TraceAnalyzer {
       return;
     }
     const cycle = p.cycle;
-    const targets = p.targets;
+    const traced = p.traced;
     const noStack = p.frames.length === 0;
-    for (let ti = 0; ti < targets.length; ti++) {
-      const t = targets[ti];
+    for (let ti = 0; ti < traced.length; ti++) {
+      const t = traced[ti];
       const skip = t.fn;
       if (p.kind === COUNT) {
         const ledger = t.pair.fn;
@@ -544,7 +544,7 @@ export class TraceAnalyzer {
     if (!m) return;
     this.recognizedLines++;
     // What came before the marker belongs before it, stack or not.
-    this.awaiting.drain(this.done);
+    this.awaiting.drain(this.countAndRecycle);
     if ('phase' in m) return; // phase=unload: frees that follow stay in the last cycle's totals
     this.marks.mark(m, (cycle) => this.snapshot(cycle));
   }
@@ -558,7 +558,7 @@ export class TraceAnalyzer {
   /** Ends the trace and returns the analysis. */
   finish(): AnalysisResult {
     this.endStack();
-    this.awaiting.drain(this.done);
+    this.awaiting.drain(this.countAndRecycle);
     this.marks.finish((cycle) => this.snapshot(cycle));
     return assembleResult(this.pairs, {
       marks: this.marks,

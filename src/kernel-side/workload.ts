@@ -52,18 +52,19 @@ const FAILURE_LINES = 20;
 const COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
 
 /** The line of a workload's output that says why it ended: its first complaint, else its last line. */
-export function lastWords(text: string): string {
+export function failureLine(text: string): string {
   const lines = text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
-  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? '';
-  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
+  const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-function saying(text: string): string {
-  const words = lastWords(text);
-  return words ? ` (it said: ${words})` : ' (it printed nothing)';
+/** ` (it said: <the failure line>)`, to end a failure's reason. */
+function failureNote(text: string): string {
+  const line = failureLine(text);
+  return line ? ` (it said: ${line})` : ' (it printed nothing)';
 }
 
 interface Exit {
@@ -164,7 +165,7 @@ export async function runCycle(
         const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
         throw new WorkloadFailure(
           'workload-not-ready',
-          `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`,
+          `cycle ${cycle}: the workload ${how} before it was ready${failureNote(window)}`,
           lastLines(window, FAILURE_LINES),
           record,
         );

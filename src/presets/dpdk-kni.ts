@@ -51,7 +51,7 @@ export interface DpdkKniPreset {
   pairs: readonly KniPairInfo[];
   /** 2 MiB pages to reserve on the target. */
   hugepages: number;
-  /** Lines worth showing in the log: which way, which app, why. */
+  /** Lines worth showing in the log: which build system, which app, why. */
   notes: string[];
 }
 
@@ -68,14 +68,14 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join(tmpdir(), `alloc-balance-kni-${createHash('sha256').update(tree.root).digest('hex').slice(0, 12)}`);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options.build, mesonAvailable });
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
 
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === 'null' ? VIRTUAL_PORT_DRIVERS : [];
-  const way = options.build === 'kbuild' ? 'auto' : options.build;
+  const buildSystem = options.build === 'kbuild' ? 'auto' : options.build;
   const instructionSet = env.instructionSet ?? 'native';
-  const cache = userspaceCache(tree, app, [way, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
-  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers, instructionSet });
+  const cache = userspaceCache(tree, app, [buildSystem, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, buildSystem, mesonAvailable, drivers, instructionSet });
   notes.push(`workload program: ${userspaceBuild.description} for the ${instructionSet} instruction set, cached as ${cache.key}`);
 
   const workload = kniWorkload({

@@ -6,17 +6,17 @@ import { UsageError } from '../errors.js';
 import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree, KniLayout } from './dpdk-tree.js';
 
-export type DpdkBuildWay = 'meson' | 'kbuild' | 'auto';
+export type DpdkBuildSystem = 'meson' | 'kbuild' | 'auto';
 
 export interface KniModuleBuildOptions {
   /** The target kernel's Kbuild dir (`/lib/modules/<release>/build`). */
   kernelBuildDir: string;
   /** Empty or absent directory the build may fill (absolute). */
   outDir: string;
-  way: DpdkBuildWay;
+  buildSystem: DpdkBuildSystem;
   /** Are meson and ninja on PATH? Decides `auto`. */
   mesonAvailable: boolean;
-  /** make -j for the Kbuild way. */
+  /** make -j for the Kbuild build. */
   jobs?: number;
   /** RTE_MAX_LCORE and friends of the generated rte_build_config.h. */
   maxLcores?: number;
@@ -74,10 +74,10 @@ function legacyIncludeSubdirs(sources: readonly string[]): string[] {
   return [...new Set(sources.filter((s) => s.includes('/')).map((s) => dirname(s)))];
 }
 
-/** Which way `auto` takes, or a UsageError when the forced way is impossible for this tree. */
-export function chooseBuildWay(tree: DpdkTree, way: DpdkBuildWay, mesonAvailable: boolean): 'meson' | 'kbuild' {
+/** Which build system `auto` takes, or a UsageError when the one asked for is impossible for this tree. */
+export function chooseModuleBuildSystem(tree: DpdkTree, asked: DpdkBuildSystem, mesonAvailable: boolean): 'meson' | 'kbuild' {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
-  if (way === 'meson') {
+  if (asked === 'meson') {
     if (!mesonPossible) {
       throw new UsageError(
         `dpdk-build: meson is not possible for ${tree.root}: ` +
@@ -86,7 +86,7 @@ export function chooseBuildWay(tree: DpdkTree, way: DpdkBuildWay, mesonAvailable
     }
     return 'meson';
   }
-  if (way === 'kbuild') return 'kbuild';
+  if (asked === 'kbuild') return 'kbuild';
   return mesonPossible && mesonAvailable ? 'meson' : 'kbuild';
 }
 
@@ -99,8 +99,8 @@ export function planKniModuleBuild(tree: DpdkTree & { kniDir: string; layout: Kn
   ]) {
     if (/\s/.test(p)) throw new UsageError(`the ${what} "${p}" contains white space, which Kbuild cannot build in: move it to a path without spaces`);
   }
-  const way = chooseBuildWay(tree, o.way, o.mesonAvailable);
-  return way === 'meson' ? mesonPlan(tree, o) : kbuildPlan(tree, o);
+  const buildSystem = chooseModuleBuildSystem(tree, o.buildSystem, o.mesonAvailable);
+  return buildSystem === 'meson' ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 
 function mesonPlan(tree: DpdkTree, o: KniModuleBuildOptions): BuildPlan {

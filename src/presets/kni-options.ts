@@ -2,7 +2,7 @@
 // input a user must give; everything else has a default that works on a VM and on a NIC runner.
 import { readChoice, readOptionalNumber, type InputReader, type Target } from '../settings/inputs.js';
 import { InputError } from '../errors.js';
-import type { DpdkBuildWay } from './kni-module-build.js';
+import type { DpdkBuildSystem } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';
 
 export type KthreadMode = 'single' | 'multiple';
@@ -13,7 +13,7 @@ export interface DpdkKniOptions {
   ports: number[];
   /** As the user wrote it. */
   portmask: string;
-  build: DpdkBuildWay;
+  build: DpdkBuildSystem;
   kthreadMode: KthreadMode;
   carrier: CarrierState;
   portSource: PortSource;
@@ -42,7 +42,7 @@ export function parseDpdkKniOptions(read: InputReader, target: Target): DpdkKniO
   return {
     ports,
     portmask,
-    build: readChoice<DpdkBuildWay>(read, 'dpdk-build'),
+    build: readChoice<DpdkBuildSystem>(read, 'dpdk-build'),
     kthreadMode: readChoice<KthreadMode>(read, 'kni-kthread-mode'),
     carrier: readChoice<CarrierState>(read, 'kni-carrier'),
     portSource: readChoice<PortSource>(read, 'dpdk-ports', target === 'vm' ? 'null' : 'nic'),

@@ -6,13 +6,13 @@ import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree } from './dpdk-tree.js';
 
 export type KniApp = 'kni-example' | 'testpmd';
-export type UserspaceBuildWay = 'meson' | 'make' | 'auto';
+export type UserspaceBuildSystem = 'meson' | 'make' | 'auto';
 
 export interface UserspaceBuildOptions {
   app: KniApp;
   /** The cache entry's directory (absolute): the build goes there. */
   cacheDir: string;
-  way: UserspaceBuildWay;
+  buildSystem: UserspaceBuildSystem;
   mesonAvailable: boolean;
   /**
    * Drivers to build (meson `enable_drivers`, where the tree has it). Empty: all of them, which
@@ -47,12 +47,12 @@ export function legacyMakeTarget(tree: DpdkTree): string {
     : 'x86_64-native-linux-gcc';
 }
 
-export function chooseUserspaceWay(tree: DpdkTree, o: Pick<UserspaceBuildOptions, 'way' | 'mesonAvailable'>): 'meson' | 'make' {
-  if (o.way === 'meson') {
+export function chooseUserspaceBuildSystem(tree: DpdkTree, o: Pick<UserspaceBuildOptions, 'buildSystem' | 'mesonAvailable'>): 'meson' | 'make' {
+  if (o.buildSystem === 'meson') {
     if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
     return 'meson';
   }
-  if (o.way === 'make') return 'make';
+  if (o.buildSystem === 'make') return 'make';
   return tree.hasMeson && (o.mesonAvailable || !tree.hasLegacyMake) ? 'meson' : 'make';
 }
 
@@ -61,8 +61,8 @@ export function planUserspaceBuild(tree: DpdkTree, o: UserspaceBuildOptions): Us
     throw new UsageError(`${tree.root} has no examples/kni (DPDK after v22.07): the workload runs testpmd with net_kni ports instead`);
   }
   if (o.app === 'testpmd' && !tree.hasTestpmd) throw new UsageError(`${tree.root} has no app/test-pmd: cannot run a net_kni workload`);
-  const way = chooseUserspaceWay(tree, o);
-  return way === 'meson' ? mesonPlan(tree, o) : makePlan(tree, o);
+  const buildSystem = chooseUserspaceBuildSystem(tree, o);
+  return buildSystem === 'meson' ? mesonPlan(tree, o) : makePlan(tree, o);
 }
 
 function mesonPlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {

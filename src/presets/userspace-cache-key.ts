@@ -82,7 +82,7 @@ export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The cache entry of a tree's user-space build. `buildOptions` are the choices that change the
- * result (build way, drivers): they are part of the key.
+ * result (build system, drivers): they are part of the key.
  */
 export function userspaceCache(tree: DpdkTree, app: KniApp, buildOptions: readonly string[], root = defaultCacheRoot()): UserspaceCache {
   const files = hashTreeFiles(tree.root, hashedPaths(app));

@@ -10,10 +10,12 @@ export interface CachedBuild {
 }
 
 export class UserspaceCaching {
-  /** Keys that were present (locally or restored) before this run built anything. */
-  private readonly had = new Set<string>();
-  private readonly tried = new Set<string>();
-  private said = false;
+  /** Keys whose build is in the cache already (found here, restored, or saved by this run): never saved again. */
+  private readonly cachedKeys = new Set<string>();
+  /** Keys restore() already looked up (each side asks; one look-up a key). */
+  private readonly lookedUpKeys = new Set<string>();
+  /** The line saying there is no Actions cache here was logged (once a run). */
+  private toldNoService = false;
 
   constructor(
     private readonly cache: DirCache | undefined,
@@ -21,26 +23,26 @@ export class UserspaceCaching {
   ) {}
 
   async restore(b: CachedBuild): Promise<void> {
-    if (this.tried.has(b.key)) return;
-    this.tried.add(b.key);
+    if (this.lookedUpKeys.has(b.key)) return;
+    this.lookedUpKeys.add(b.key);
     if (existsSync(b.program)) {
-      this.had.add(b.key);
+      this.cachedKeys.add(b.key);
       return;
     }
     if (!this.cache?.available) {
-      if (!this.said) this.log('Actions cache not available here: the DPDK user-space build is kept in the local cache only');
-      this.said = true;
+      if (!this.toldNoService) this.log('Actions cache not available here: the DPDK user-space build is kept in the local cache only');
+      this.toldNoService = true;
       return;
     }
     if ((await this.cache.restore(b.dir, b.key)) && existsSync(b.program)) {
-      this.had.add(b.key);
+      this.cachedKeys.add(b.key);
       this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
     } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
   }
 
   async saveBuilt(b: CachedBuild): Promise<void> {
-    if (this.had.has(b.key) || !existsSync(b.program)) return;
-    this.had.add(b.key);
+    if (this.cachedKeys.has(b.key) || !existsSync(b.program)) return;
+    this.cachedKeys.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
   }

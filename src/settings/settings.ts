@@ -63,7 +63,7 @@ export interface Settings {
   timeoutMinutes: number;
   /** Where the JSON report and raw traces go. */
   outputDir: string;
-  /** preset dpdk-kni: the DPDK tree's options (port mask, build way, module parameters). */
+  /** preset dpdk-kni: the DPDK tree's options (port mask, build system, module parameters). */
   dpdk: DpdkKniOptions | null;
   /** Run the shipped canary (a known leak of 1 netdev per cycle) first; not caught: inconclusive. */
   canary: boolean;

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TargetWorkload } from '../../src/kernel-side/job.js';
 import { groupAlive, listProcesses } from '../../src/process/group.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
-import { lastWords, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
+import { failureLine, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
 import { RunAborted } from '../../src/kernel-side/abortable.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -131,7 +131,7 @@ describe('runCycle', () => {
   });
 });
 
-describe('lastWords', () => {
+describe('failureLine', () => {
   test('the first complaint of a real DPDK start without hugepages, else the last line', () => {
     const eal = [
       'EAL: Detected CPU lcores: 2',
@@ -145,8 +145,8 @@ describe('lastWords', () => {
       '  Cause: Could not initialise EAL (-1)',
       '',
     ].join('\n');
-    expect(lastWords(eal)).toBe('EAL: FATAL: Cannot get hugepage information.');
-    expect(lastWords('created 2 ports\nkni_like_app: --exit-now: exiting before ready\n')).toBe('kni_like_app: --exit-now: exiting before ready');
-    expect(lastWords('')).toBe('');
+    expect(failureLine(eal)).toBe('EAL: FATAL: Cannot get hugepage information.');
+    expect(failureLine('created 2 ports\nkni_like_app: --exit-now: exiting before ready\n')).toBe('kni_like_app: --exit-now: exiting before ready');
+    expect(failureLine('')).toBe('');
   });
 });

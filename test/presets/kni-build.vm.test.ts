@@ -61,7 +61,7 @@ describe('rte_kni.ko from the fixture tree', () => {
   it.each(['meson', 'kbuild'] as const)("builds with %s, for the headers' kernel", async (way) => {
     const tree = requireKni(detectDpdkTree(treeDir));
     const outDir = join(work, `module-${way}`);
-    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir, way, mesonAvailable: true });
+    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir, buildSystem: way, mesonAvailable: true });
     expect(plan.kind).toBe(way);
     const started = Date.now();
     const r = await runBuildPlan(plan);
@@ -79,7 +79,7 @@ describe('rte_kni.ko from the fixture tree', () => {
 
   it('fails the Kbuild way when the generated rte_build_config.h is missing (the module needs RTE_CACHE_LINE_SIZE)', async () => {
     const tree = requireKni(detectDpdkTree(treeDir));
-    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: join(work, 'module-broken'), way: 'kbuild', mesonAvailable: true });
+    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: join(work, 'module-broken'), buildSystem: 'kbuild', mesonAvailable: true });
     plan.steps = plan.steps.filter((s) => s.kind !== 'write');
     const r = await runBuildPlan(plan);
     expect(r.ok).toBe(false);
@@ -93,7 +93,7 @@ describe('rte_kni.ko from the fixture tree', () => {
 
   it('runs as one shell script too (for a build-command)', () => {
     const tree = requireKni(detectDpdkTree(treeDir));
-    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: join(work, 'module-script'), way: 'kbuild', mesonAvailable: false });
+    const plan = planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: join(work, 'module-script'), buildSystem: 'kbuild', mesonAvailable: false });
     execFileSync('sh', ['-c', planScript(plan)], { stdio: 'pipe' });
     expect(modinfo('vermagic', plan.output).split(' ')[0]).toBe(release);
   });
@@ -101,7 +101,7 @@ describe('rte_kni.ko from the fixture tree', () => {
 
 it('refuses build dirs with white space, which Kbuild cannot build in', () => {
   const tree = requireKni(detectDpdkTree(FIXTURE));
-  expect(() => planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: '/tmp/my builds', way: 'kbuild', mesonAvailable: false })).toThrow(
+  expect(() => planKniModuleBuild(tree, { kernelBuildDir: KDIR, outDir: '/tmp/my builds', buildSystem: 'kbuild', mesonAvailable: false })).toThrow(
     /"\/tmp\/my builds" contains white space/,
   );
 });
@@ -110,7 +110,14 @@ describe('the workload program from the fixture tree', () => {
   it.each(['meson', 'make'] as const)('builds examples/kni with %s into the cache dir', async (way) => {
     const tree = detectDpdkTree(treeDir);
     const cache = userspaceCache(tree, 'kni-example', [way], join(work, 'cache'));
-    const plan = planUserspaceBuild(tree, { app: 'kni-example', cacheDir: cache.dir, way, mesonAvailable: true, drivers: [], instructionSet: 'generic' });
+    const plan = planUserspaceBuild(tree, {
+      app: 'kni-example',
+      cacheDir: cache.dir,
+      buildSystem: way,
+      mesonAvailable: true,
+      drivers: [],
+      instructionSet: 'generic',
+    });
     const r = await runBuildPlan(plan);
     if (!r.ok) throw new Error(`${r.reason}\n${r.log.slice(-3000)}`);
     expect(plan.program).toBe(join(cache.dir, 'bin/dpdk-kni'));

@@ -84,7 +84,7 @@ describe('preset inputs', () => {
     expect(parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'host').portSource).toBe('nic');
   });
 
-  it('takes the module parameters and build way', () => {
+  it('takes the module parameters and build system', () => {
     const o = parseDpdkKniOptions(
       reader({
         'dpdk-portmask': '1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare } from '../../src/core/compare.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { renderAnalysisText, renderText } from '../../src/report/text.js';
+import { renderAnalysisText, renderText } from '../../src/report/terminal.js';
 import type { AnalysisResult } from '../../src/core/model.js';
 import { analyzeText, fixture, NETDEV } from '../core/helpers.js';
 import { yRange } from '../../src/report/chart.js';

@@ -1,3 +1,5 @@
+// The files beside the trace: per-CPU buffer stats, slabinfo, the trace read in line ranges, the
+// analysis check, and a trace larger than one read.
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { parseBufferStats } from '../../src/core/buffer-stats.js';

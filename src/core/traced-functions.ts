@@ -11,10 +11,10 @@ export interface PairState {
   moduleOnly: boolean;
 }
 
-export interface Target {
+export interface TracedFunction {
   pair: PairState;
   role: Role;
-  /** The traced function (or kmem event) this target stands for. */
+  /** The traced function (or kmem event) this entry stands for. */
   fn: string;
 }
 
@@ -27,9 +27,9 @@ export interface Tail {
   /** `text` as a sticky literal: V8 matches it in place several times faster than startsWith. */
   re: RegExp;
   /** null: an untracked function. */
-  targets: Target[] | null;
+  traced: TracedFunction[] | null;
   caller: string;
-  /** Counter per target, once known (attribution without a stack depends on the caller only). */
+  /** Counter per traced function, once known (attribution without a stack depends on the caller only). */
   accs: (CallerAcc | undefined)[];
 }
 
