@@ -924,14 +924,14 @@ var init_module_map = __esm({
   }
 });
 
-// src/core/trace-targets.ts
+// src/core/traced-functions.ts
 function ownCopy(s2) {
   const key2 = { [s2]: true };
   return Object.keys(key2)[0];
 }
 var MAX_TAILS;
-var init_trace_targets = __esm({
-  "src/core/trace-targets.ts"() {
+var init_traced_functions = __esm({
+  "src/core/traced-functions.ts"() {
     "use strict";
     MAX_TAILS = 64;
   }
@@ -972,7 +972,7 @@ var init_awaiting_stacks = __esm({
     STACK_ONLY = 4;
     PendingEvent = class {
       kind = COUNT;
-      targets = [];
+      traced = [];
       caller = "";
       /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
       line = "";
@@ -1413,7 +1413,7 @@ var init_trace_analyzer = __esm({
     init_trace_protocol();
     init_frames();
     init_module_map();
-    init_trace_targets();
+    init_traced_functions();
     init_awaiting_stacks();
     init_cycle_marks();
     init_analysis_result();
@@ -1425,7 +1425,7 @@ var init_trace_analyzer = __esm({
       pairs;
       /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
       functions = /* @__PURE__ */ new Map();
-      /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> targets. */
+      /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> what it stands for. */
       kmemEvents = /* @__PURE__ */ new Map();
       map;
       maxStackFrames;
@@ -1443,14 +1443,14 @@ var init_trace_analyzer = __esm({
       awaiting = new AwaitingStacks();
       /** The event whose `<stack trace>` block is being read. */
       stackOwner = null;
-      spare = [];
+      reusableEvents = [];
       /** A bad free just counted, whose stack may follow. */
       lastBadFree = null;
       /** Counts an event that will get no (more) stack, then keeps its object for reuse. */
-      done = (p) => {
+      countAndRecycle = (p) => {
         this.count(p);
         if (p.frames.length > 0) p.frames.length = 0;
-        this.spare.push(p);
+        this.reusableEvents.push(p);
       };
       constructor(options2) {
         if (options2.pairs.length === 0) throw new Error("no pair to track");
@@ -1460,18 +1460,18 @@ var init_trace_analyzer = __esm({
         this.pairs = options2.pairs.map((spec2) => ({ spec: spec2, fn: new Ledger(), addr: new Ledger(), moduleOnly: spec2.auto === true && this.map.module !== "" }));
         for (const pair of this.pairs) {
           for (const fn of allocatorsOf(pair.spec)) {
-            this.addTarget(this.functions, fn, { pair, role: ALLOC, fn });
-            this.addTarget(this.kmemEvents, fn, { pair, role: ALLOC, fn });
-            this.addTarget(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
+            this.addTraced(this.functions, fn, { pair, role: ALLOC, fn });
+            this.addTraced(this.kmemEvents, fn, { pair, role: ALLOC, fn });
+            this.addTraced(this.kmemEvents, `${fn}_node`, { pair, role: ALLOC, fn });
           }
           for (const fn of releasersOf(pair.spec)) {
-            this.addTarget(this.functions, fn, { pair, role: FREE, fn });
-            this.addTarget(this.kmemEvents, fn, { pair, role: FREE, fn });
+            this.addTraced(this.functions, fn, { pair, role: FREE, fn });
+            this.addTraced(this.kmemEvents, fn, { pair, role: FREE, fn });
           }
-          if (isKmemPair(pair.spec)) this.addTarget(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
+          if (isKmemPair(pair.spec)) this.addTraced(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
         }
       }
-      addTarget(map, name, t) {
+      addTraced(map, name, t) {
         const list = map.get(name) ?? [];
         list.push(t);
         map.set(name, list);
@@ -1494,10 +1494,10 @@ var init_trace_analyzer = __esm({
           this.problems.push(problemText.probeMissed(spec2 === null ? c.event : pairName(spec2), what, c.role, c.misses, c.hits));
         }
       }
-      /** A new pending event for `targets`, read from `line` in the current cycle. */
-      pending(targets, line, lineStart, context3) {
-        const p = this.spare.pop() ?? new PendingEvent();
-        p.targets = targets;
+      /** A new pending event for `traced`, read from `line` in the current cycle. */
+      pending(traced2, line, lineStart, context3) {
+        const p = this.reusableEvents.pop() ?? new PendingEvent();
+        p.traced = traced2;
         p.line = line;
         p.lineStart = lineStart;
         p.context = context3;
@@ -1516,12 +1516,12 @@ var init_trace_analyzer = __esm({
         if (this.stackOwner !== null) {
           const p = this.stackOwner;
           this.stackOwner = null;
-          this.done(p);
+          this.countAndRecycle(p);
         }
       }
       /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
-      countLater(targets, tail, caller, line, lineStart, context3) {
-        const p = this.pending(targets, line, lineStart, context3);
+      countLater(traced2, tail, caller, line, lineStart, context3) {
+        const p = this.pending(traced2, line, lineStart, context3);
         p.kind = COUNT;
         p.tail = tail;
         p.caller = caller;
@@ -1549,10 +1549,10 @@ var init_trace_analyzer = __esm({
             if (tail.re.test(text2)) {
               this.recognizedLines++;
               this.endStack();
-              if (tail.targets === null && this.awaiting.size === 0) return;
+              if (tail.traced === null && this.awaiting.size === 0) return;
               const context3 = lineContext(text2, start, end);
-              this.awaiting.passed(context3, this.done);
-              if (tail.targets !== null) this.countLater(tail.targets, tail, tail.caller, text2, start, context3);
+              this.awaiting.passed(context3, this.countAndRecycle);
+              if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, text2, start, context3);
               return;
             }
           }
@@ -1573,8 +1573,8 @@ var init_trace_analyzer = __esm({
         let plus = body;
         while (plus < space && text2.charCodeAt(plus) !== 43) plus++;
         const func = text2.slice(body, plus);
-        const targets = this.functions.get(func) ?? null;
-        if (plus < space && targets !== null) {
+        const traced2 = this.functions.get(func) ?? null;
+        if (plus < space && traced2 !== null) {
           this.push(text2.slice(start, end));
           return;
         }
@@ -1586,7 +1586,7 @@ var init_trace_analyzer = __esm({
           tail = {
             text: tailText,
             re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"),
-            targets,
+            traced: traced2,
             caller: ownCopy(text2.slice(arrow + 3, callerEnd)),
             accs: []
           };
@@ -1595,9 +1595,9 @@ var init_trace_analyzer = __esm({
         this.recognizedLines++;
         this.endStack();
         const context3 = lineContext(text2, start, end);
-        this.awaiting.passed(context3, this.done);
-        if (targets === null) return;
-        this.countLater(targets, tail, tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd), text2, start, context3);
+        this.awaiting.passed(context3, this.countAndRecycle);
+        if (traced2 === null) return;
+        this.countLater(traced2, tail, tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd), text2, start, context3);
       }
       /** Feeds one line of trace text (without its line break). */
       push(line) {
@@ -1633,10 +1633,10 @@ var init_trace_analyzer = __esm({
         const context3 = lineContext(line, 0, line.length);
         if (line.charCodeAt(body) === 60 && line.startsWith("<stack trace>", body)) {
           this.recognizedLines++;
-          this.stackOwner = this.awaiting.owner(context3, this.done) ?? null;
+          this.stackOwner = this.awaiting.owner(context3, this.countAndRecycle) ?? null;
           return;
         }
-        this.awaiting.passed(context3, this.done);
+        this.awaiting.passed(context3, this.countAndRecycle);
         if (line.charCodeAt(space - 1) === 58) {
           this.recognizedLines++;
           this.event(line, line.slice(body, space - 1), space + 1, context3);
@@ -1651,15 +1651,15 @@ var init_trace_analyzer = __esm({
         if (line.charCodeAt(arrow + 1) !== 60 || line.charCodeAt(arrow + 2) !== 45) return;
         this.recognizedLines++;
         let func = line.slice(body, space);
-        let targets = this.functions.get(func);
-        if (targets === void 0) {
+        let traced2 = this.functions.get(func);
+        if (traced2 === void 0) {
           const plus = func.indexOf("+");
           if (plus < 0) return;
           func = func.slice(0, plus);
-          targets = this.functions.get(func);
-          if (targets === void 0) return;
+          traced2 = this.functions.get(func);
+          if (traced2 === void 0) return;
         }
-        this.countLater(targets, null, line.slice(arrow + 3).trim(), line, 0, context3);
+        this.countLater(traced2, null, line.slice(arrow + 3).trim(), line, 0, context3);
       }
       header(line) {
         const at = line.indexOf("entries-in-buffer/entries-written:");
@@ -1683,12 +1683,12 @@ var init_trace_analyzer = __esm({
           this.probe(line, args, context3);
           return;
         }
-        const targets = this.kmemEvents.get(name);
-        if (targets === void 0) return;
+        const traced2 = this.kmemEvents.get(name);
+        if (traced2 === void 0) return;
         const f = kmemFields(line, args);
         if (f === null) return;
         if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
-        const p = this.object(targets, line, objectAddress(f.ptr), f.callSite, "kmem", context3);
+        const p = this.object(traced2, line, objectAddress(f.ptr), f.callSite, "kmem", context3);
         if (p !== null) {
           p.cache = kmemCache(line, f.ptrAt);
           p.bytes = kmemBytes(line, f.ptrAt);
@@ -1701,21 +1701,21 @@ var init_trace_analyzer = __esm({
         const all = this.functions.get(probe.func);
         if (all === void 0) return;
         const role = probe.isReturn ? ALLOC : FREE;
-        const targets = all.filter((t) => t.role === role);
-        if (targets.length === 0) return;
+        const traced2 = all.filter((t) => t.role === role);
+        if (traced2.length === 0) return;
         const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
-        const address = raw !== "" && this.hashedPointers && isKmemPair(targets[0].pair.spec) ? weakPointerHash(raw) : raw;
-        if (probe.func === DEFERRED_FREE) this.object(targets, line, address, "", "kmem", context3);
-        else this.object(targets, line, address, probe.caller, "kprobe", context3);
+        const address = raw !== "" && this.hashedPointers && isKmemPair(traced2[0].pair.spec) ? weakPointerHash(raw) : raw;
+        if (probe.func === DEFERRED_FREE) this.object(traced2, line, address, "", "kmem", context3);
+        else this.object(traced2, line, address, probe.caller, "kprobe", context3);
       }
       /**
        * An allocation waits for its stack; a release is counted at once (no stack is recorded for
        * one), after any allocation of the same object still waiting. Returns the allocation.
        */
-      object(targets, line, address, caller, method, context3) {
+      object(traced2, line, address, caller, method, context3) {
         if (address === "") return null;
-        const p = this.pending(targets, line, 0, context3);
-        p.kind = targets[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
+        const p = this.pending(traced2, line, 0, context3);
+        p.kind = traced2[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
         p.address = address;
         p.caller = caller;
         p.method = method;
@@ -1723,8 +1723,8 @@ var init_trace_analyzer = __esm({
           this.awaiting.add(p);
           return p;
         }
-        if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.done);
-        this.done(p);
+        if (this.awaiting.size > 0) this.awaiting.settleAddress(address, this.countAndRecycle);
+        this.countAndRecycle(p);
         const bad = this.lastBadFree;
         if (bad !== null) {
           this.lastBadFree = null;
@@ -1810,10 +1810,10 @@ var init_trace_analyzer = __esm({
           return;
         }
         const cycle = p.cycle;
-        const targets = p.targets;
+        const traced2 = p.traced;
         const noStack = p.frames.length === 0;
-        for (let ti = 0; ti < targets.length; ti++) {
-          const t = targets[ti];
+        for (let ti = 0; ti < traced2.length; ti++) {
+          const t = traced2[ti];
           const skip = t.fn;
           if (p.kind === COUNT) {
             const ledger2 = t.pair.fn;
@@ -1886,7 +1886,7 @@ var init_trace_analyzer = __esm({
         const m = parseMarker(text2);
         if (!m) return;
         this.recognizedLines++;
-        this.awaiting.drain(this.done);
+        this.awaiting.drain(this.countAndRecycle);
         if ("phase" in m) return;
         this.marks.mark(m, (cycle) => this.snapshot(cycle));
       }
@@ -1898,7 +1898,7 @@ var init_trace_analyzer = __esm({
       /** Ends the trace and returns the analysis. */
       finish() {
         this.endStack();
-        this.awaiting.drain(this.done);
+        this.awaiting.drain(this.countAndRecycle);
         this.marks.finish((cycle) => this.snapshot(cycle));
         return assembleResult(this.pairs, {
           marks: this.marks,
@@ -2327,12 +2327,12 @@ function newErrorPathLeaks(base2, pr, any = false) {
     if (s2.incomplete) continue;
     for (const l of s2.leaks) {
       const key2 = findingKey(s2.site, l);
-      const had = baseCount.get(key2) ?? 0;
-      if (l.count <= had) {
-        baseCount.set(key2, had - l.count);
+      const inBase = baseCount.get(key2) ?? 0;
+      if (l.count <= inBase) {
+        baseCount.set(key2, inBase - l.count);
         continue;
       }
-      const leak = had > 0 ? { ...l, count: l.count - had } : l;
+      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
       out.push({
         site: s2.site,
         ...s2.location ? { siteLocation: s2.location } : {},
@@ -2766,7 +2766,7 @@ var init_labels = __esm({
   }
 });
 
-// src/report/text.ts
+// src/report/terminal.ts
 function table(header, rows2, rightAligned) {
   const widths = header.map((h, c) => Math.max(h.length, ...rows2.map((r) => r[c].length)));
   const line = (cells) => cells.map((v, c) => rightAligned(c) ? v.padStart(widths[c]) : v.padEnd(widths[c])).join("  ").trimEnd();
@@ -2841,8 +2841,8 @@ function renderAnalysisText(a) {
 `;
 }
 var MODULE_UNKNOWN;
-var init_text = __esm({
-  "src/report/text.ts"() {
+var init_terminal = __esm({
+  "src/report/terminal.ts"() {
     "use strict";
     init_error_paths2();
     init_pair_spec();
@@ -3232,7 +3232,7 @@ var init_analyze = __esm({
     init_pair_spec();
     init_analyze_traces();
     init_module_map();
-    init_text();
+    init_terminal();
     init_module_info();
     init_args();
     init_exit_codes();
@@ -25588,7 +25588,7 @@ var init_compare2 = __esm({
     init_reports();
     init_markdown();
     init_what_to_do();
-    init_text();
+    init_terminal();
     init_errors();
     init_args();
     init_help();
@@ -27339,14 +27339,14 @@ var init_trace_setup = __esm({
 import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join8 } from "node:path";
-function lastWords(text2) {
+function failureLine(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const said = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
-  return said.length > 200 ? `${said.slice(0, 200)}...` : said;
+  const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
-function saying(text2) {
-  const words = lastWords(text2);
-  return words ? ` (it said: ${words})` : " (it printed nothing)";
+function failureNote(text2) {
+  const line = failureLine(text2);
+  return line ? ` (it said: ${line})` : " (it printed nothing)";
 }
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
@@ -27429,7 +27429,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
         throw new WorkloadFailure(
           "workload-not-ready",
-          `cycle ${cycle}: the workload ${how} before it was ready${saying(window)}`,
+          `cycle ${cycle}: the workload ${how} before it was ready${failureNote(window)}`,
           lastLines(window, FAILURE_LINES),
           record2
         );
@@ -38721,30 +38721,32 @@ var init_userspace_caching = __esm({
       }
       cache;
       log;
-      /** Keys that were present (locally or restored) before this run built anything. */
-      had = /* @__PURE__ */ new Set();
-      tried = /* @__PURE__ */ new Set();
-      said = false;
+      /** Keys whose build is in the cache already (found here, restored, or saved by this run): never saved again. */
+      cachedKeys = /* @__PURE__ */ new Set();
+      /** Keys restore() already looked up (each side asks; one look-up a key). */
+      lookedUpKeys = /* @__PURE__ */ new Set();
+      /** The line saying there is no Actions cache here was logged (once a run). */
+      toldNoService = false;
       async restore(b) {
-        if (this.tried.has(b.key)) return;
-        this.tried.add(b.key);
+        if (this.lookedUpKeys.has(b.key)) return;
+        this.lookedUpKeys.add(b.key);
         if (existsSync25(b.program)) {
-          this.had.add(b.key);
+          this.cachedKeys.add(b.key);
           return;
         }
         if (!this.cache?.available) {
-          if (!this.said) this.log("Actions cache not available here: the DPDK user-space build is kept in the local cache only");
-          this.said = true;
+          if (!this.toldNoService) this.log("Actions cache not available here: the DPDK user-space build is kept in the local cache only");
+          this.toldNoService = true;
           return;
         }
         if (await this.cache.restore(b.dir, b.key) && existsSync25(b.program)) {
-          this.had.add(b.key);
+          this.cachedKeys.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.had.has(b.key) || !existsSync25(b.program)) return;
-        this.had.add(b.key);
+        if (this.cachedKeys.has(b.key) || !existsSync25(b.program)) return;
+        this.cachedKeys.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
       }
@@ -39531,9 +39533,9 @@ function renderLegacyKbuild(sources) {
 function legacyIncludeSubdirs(sources) {
   return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
 }
-function chooseBuildWay(tree, way, mesonAvailable) {
+function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
-  if (way === "meson") {
+  if (asked === "meson") {
     if (!mesonPossible) {
       throw new UsageError(
         `dpdk-build: meson is not possible for ${tree.root}: its meson build has no kernel/linux/kni/meson.build (DPDK before v18.11). Use dpdk-build: kbuild or auto`
@@ -39541,7 +39543,7 @@ function chooseBuildWay(tree, way, mesonAvailable) {
     }
     return "meson";
   }
-  if (way === "kbuild") return "kbuild";
+  if (asked === "kbuild") return "kbuild";
   return mesonPossible && mesonAvailable ? "meson" : "kbuild";
 }
 function planKniModuleBuild(tree, o) {
@@ -39552,8 +39554,8 @@ function planKniModuleBuild(tree, o) {
   ]) {
     if (/\s/.test(p)) throw new UsageError(`the ${what} "${p}" contains white space, which Kbuild cannot build in: move it to a path without spaces`);
   }
-  const way = chooseBuildWay(tree, o.way, o.mesonAvailable);
-  return way === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
+  const buildSystem = chooseModuleBuildSystem(tree, o.buildSystem, o.mesonAvailable);
+  return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
   const builddir = join24(o.outDir, "meson");
@@ -39685,12 +39687,12 @@ import { join as join26, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
-function chooseUserspaceWay(tree, o) {
-  if (o.way === "meson") {
+function chooseUserspaceBuildSystem(tree, o) {
+  if (o.buildSystem === "meson") {
     if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
     return "meson";
   }
-  if (o.way === "make") return "make";
+  if (o.buildSystem === "make") return "make";
   return tree.hasMeson && (o.mesonAvailable || !tree.hasLegacyMake) ? "meson" : "make";
 }
 function planUserspaceBuild(tree, o) {
@@ -39698,8 +39700,8 @@ function planUserspaceBuild(tree, o) {
     throw new UsageError(`${tree.root} has no examples/kni (DPDK after v22.07): the workload runs testpmd with net_kni ports instead`);
   }
   if (o.app === "testpmd" && !tree.hasTestpmd) throw new UsageError(`${tree.root} has no app/test-pmd: cannot run a net_kni workload`);
-  const way = chooseUserspaceWay(tree, o);
-  return way === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
+  const buildSystem = chooseUserspaceBuildSystem(tree, o);
+  return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
   const builddir = join26(o.cacheDir, "meson");
@@ -39858,13 +39860,13 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join28(tmpdir5(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, way: options2.build, mesonAvailable });
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
-  const way = options2.build === "kbuild" ? "auto" : options2.build;
+  const buildSystem = options2.build === "kbuild" ? "auto" : options2.build;
   const instructionSet = env.instructionSet ?? "native";
-  const cache = userspaceCache(tree, app, [way, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
-  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, way, mesonAvailable, drivers, instructionSet });
+  const cache = userspaceCache(tree, app, [buildSystem, `isa=${instructionSet}`, ...drivers], env.cacheRoot ?? defaultCacheRoot());
+  const userspaceBuild = planUserspaceBuild(tree, { app, cacheDir: cache.dir, buildSystem, mesonAvailable, drivers, instructionSet });
   notes.push(`workload program: ${userspaceBuild.description} for the ${instructionSet} instruction set, cached as ${cache.key}`);
   const workload = kniWorkload({
     app,
@@ -40343,7 +40345,7 @@ var init_demo = __esm({
     init_pipeline();
     init_cancellation();
     init_comment2();
-    init_text();
+    init_terminal();
     init_args();
     init_exit_codes();
   }
@@ -40463,7 +40465,7 @@ var init_run2 = __esm({
     init_bundle_paths();
     init_errors();
     init_setup();
-    init_text();
+    init_terminal();
     init_cancellation();
     init_comment2();
     init_pipeline();
