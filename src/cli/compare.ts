@@ -2,9 +2,9 @@
 // Exit 0 pass, 1 fail, 2 inconclusive, 64 bad input.
 import { readFileSync } from 'node:fs';
 import type { AnalysisResult, Comparison, FailOn, RunReport } from '../core/model.js';
-import { compare } from '../core/compare.js';
+import { compare } from '../verdict/traces.js';
 import { checkAnalysis } from '../core/analysis-check.js';
-import { decideVerdict } from '../run/verdict.js';
+import { decideVerdict } from '../verdict/decide.js';
 import { REPORT_SCHEMA, validateReport } from '../github/reports.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { type InconclusiveRun, whatToDoMarkdown } from '../report/what-to-do.js';

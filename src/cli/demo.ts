@@ -16,7 +16,7 @@ import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
 import { buildReport, measure } from '../run/pipeline.js';
 import { cancelOnSignals } from '../run/cancellation.js';
-import { renderComment } from '../run/comment.js';
+import { renderComment } from '../report/comment.js';
 import { renderText } from '../report/terminal.js';
 import type { SideRun } from '../core/model.js';
 import { readArgs } from './args.js';

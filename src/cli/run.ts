@@ -12,7 +12,7 @@ import type { ChangeUnderTest } from '../github/event.js';
 import { setupLab } from '../lab/setup.js';
 import { renderText } from '../report/terminal.js';
 import { cancelOnSignals } from '../run/cancellation.js';
-import { renderComment } from '../run/comment.js';
+import { renderComment } from '../report/comment.js';
 import { checkChange } from '../run/pipeline.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
 import { LOCAL_RUN_INPUTS } from '../settings/local-run.js';

@@ -3,7 +3,7 @@
 // sections), base against PR. A function whose masked code differs, or that is new, changed.
 import { createHash } from 'node:crypto';
 import { callerKey } from './frames.js';
-import type { ChangedCode, Comparison } from './model.js';
+import type { ChangedCode } from './model.js';
 import { parseNm } from './module-map.js';
 
 /** What module_init() and module_exit() alias the module's init and exit functions as. */
@@ -102,20 +102,4 @@ export function changedText(c: ChangedCode): string {
 /** The changed functions that never ran (load, cycles, unload and sweep). */
 export function neverRan(c: ChangedCode | undefined): string[] {
   return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
-}
-
-/**
- * The comparison once the PR's changed functions are counted: a pass in which one never ran
- * says so in its headline; with `require` it is inconclusive instead.
- */
-export function applyChangedCode(comparison: Comparison, changed: ChangedCode | undefined, require: boolean): Comparison {
-  if (!changed || changed.functions.length === 0) return comparison;
-  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
-  const idle = neverRan(changed);
-  if (comparison.verdict !== 'pass' || idle.length === 0) return { ...comparison, reasons };
-  const which = `the changed function${idle.length === 1 ? '' : 's'} ${idle.join(', ')} never ran`;
-  if (require) {
-    return { ...comparison, verdict: 'inconclusive', headline: `⚠️ inconclusive: ${which} (require-changed-code)`, reasons };
-  }
-  return { ...comparison, headline: `${comparison.headline} — but ${which}`, reasons };
 }

@@ -1,19 +1,16 @@
-// Base against PR: per pair and call site, objects leaked per cycle on each side, and the
-// verdict under the fail-on policy. An incomplete trace on either side is never a pass.
+// Base against PR: per pair and call site, objects leaked per cycle on each side, and the bad
+// frees of both. The verdict on them is verdict/traces.ts's.
 import type {
   AnalysisResult,
-  BadFree,
   BadFreeRow,
   CallerCounts,
   Comparison,
   ComparisonRow,
   CycleCounts,
-  FailOn,
   GrowthJudgement,
   PairResult,
   RowStatus,
   SideFigures,
-  Verdict,
 } from './model.js';
 import { callerKey } from './frames.js';
 import { judgeGrowth, round2 } from './leak-rate.js';
@@ -23,7 +20,8 @@ import { problemText } from './analysis-problems.js';
 /** The caller shown on a pair's total row. */
 export const MODULE_TOTAL = 'all module call sites';
 
-const EPSILON = 0.005;
+/** Below this many objects per cycle nothing leaks (rounding of the rate). */
+export const EPSILON = 0.005;
 
 function figures(
   counts: { allocs: number; frees: number; outstanding: number },
@@ -53,18 +51,6 @@ export function freedAtUnload(f: SideFigures): boolean {
   return f.leakedPerCycle > EPSILON && f.judged?.shape === 'growing' && f.outstanding <= 0;
 }
 
-/** What a side leaks, for the headline: `leaks 2 objects/cycle`, `grows 1 object/cycle while loaded, freed at unload`. */
-export function leakText(f: SideFigures): string {
-  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
-  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
-  return `leaves ${objects(f.outstanding)} after unload`;
-}
-
-const BAD_FREE_TEXT: Record<BadFree['kind'], string> = {
-  'double-free': 'frees an object a second time (double free)',
-  'never-allocated': 'frees an address never allocated',
-};
-
 /** The bad frees of both sides by pair, kind and module call site; new ones (not on the base) first. */
 export function badFreeRows(base: AnalysisResult, pr: AnalysisResult): BadFreeRow[] {
   const rows = new Map<string, BadFreeRow>();
@@ -89,11 +75,6 @@ export function badFreeRows(base: AnalysisResult, pr: AnalysisResult): BadFreeRo
   const out = [...rows.values()];
   for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
   return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
-}
-
-/** One bad-free row as a sentence: `frees an object a second time (double free) at f (2 on the PR, base none)`. */
-export function badFreeText(r: BadFreeRow): string {
-  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? 'none' : r.base})`;
 }
 
 /** No allocation by the module in any cycle of the analysis (a load with nothing to track is still measured). */
@@ -150,13 +131,14 @@ export function traced(p: PairResult): boolean {
 }
 
 /** Why a side has no figures for a pair, or null when it has them. */
-function notMeasured(side: 'base' | 'PR', name: string, p: PairResult | null): string | null {
+export function notMeasured(side: 'base' | 'PR', name: string, p: PairResult | null): string | null {
   if (p === null) return problemText.pairMissing(name, side);
   if (!traced(p)) return problemText.noEvents(name, p.alloc, p.free, `the ${side} trace`);
   return null;
 }
 
-function leaks(f: SideFigures | null): boolean {
+/** A side's figures show a leak: objects per cycle, or objects left after unload. */
+export function leaks(f: SideFigures | null): boolean {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
 
@@ -172,16 +154,8 @@ export function rowStatus(base: SideFigures | null, pr: SideFigures | null): Row
   return 'same-leak';
 }
 
-/** A count of objects: `1 object`, `2 objects`, `1.5 objects`. */
-export function objects(n: number): string {
-  return `${fmt(n)} ${n === 1 ? 'object' : 'objects'}`;
-}
-
-export function fmt(n: number): string {
-  return String(round2(n));
-}
-
-function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
+/** The table's rows: per pair its module total, then each call site, base and PR side by side. */
+export function comparisonRows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
   const out: ComparisonRow[] = [];
   const names: string[] = [];
   for (const p of [...pr.pairs, ...base.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
@@ -240,119 +214,20 @@ function rows(base: AnalysisResult, pr: AnalysisResult): ComparisonRow[] {
   return out;
 }
 
-function sideSummary(a: AnalysisResult) {
+export function sideSummary(a: AnalysisResult) {
   return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
 }
 
-function incompleteReason(side: string, a: AnalysisResult): string {
-  if (a.lostEvents > 0) {
-    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
-    const advice = [
-      by.buffer > 0 ? 'the trace buffer overflowed: raise trace-buffer-kb' : '',
-      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : '',
-    ].filter((x) => x !== '');
-    return `the ${side} trace lost ${a.lostEvents} events (${advice.join('; ')})`;
-  }
-  return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ''}`;
-}
-
-function sumRate(rs: ComparisonRow[], side: 'base' | 'pr'): number {
+/** Objects leaked per cycle over the rows, on one side. */
+export function sumRate(rs: ComparisonRow[], side: 'base' | 'pr'): number {
   return round2(rs.reduce((s, r) => s + (r[side]?.leakedPerCycle ?? 0), 0));
 }
 
 /** Where the PR's leak on a pair is: its worst in-module call site with paired objects. */
-function leakSite(all: ComparisonRow[], pair: string): string | null {
+export function leakSite(all: ComparisonRow[], pair: string): string | null {
   const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
   sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
   return sites.length > 0 ? sites[0].caller : null;
-}
-
-export function compare(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn = 'new-leak'): Comparison {
-  const all = rows(base, pr);
-  const totals = all.filter((r) => r.total);
-  const noAllocations = allocatedNothing(pr);
-  const reasons: string[] = [];
-  const prRate = sumRate(totals, 'pr');
-  const baseRate = sumRate(totals, 'base');
-  let verdict: Verdict;
-  let headline: string;
-
-  // Under new-leak a call site in the module that leaks where the base did not (or more) fails
-  // the check even when the pair's total is unchanged: a fix at one site must not hide a leak at another.
-  const failingSites = (pair: string) =>
-    failOn !== 'new-leak'
-      ? []
-      : all
-          .filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === 'new-leak' || r.status === 'worse'))
-          .sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
-  const totalFails = (r: ComparisonRow) =>
-    failOn === 'any-leak' ? leaks(r.pr) : failOn === 'new-leak' ? r.status === 'new-leak' || r.status === 'worse' : false;
-  const failing: { row: ComparisonRow; site: string | null }[] = [];
-  for (const total of totals) {
-    const sites = failingSites(total.pair);
-    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
-    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
-  }
-  const details: string[] = [];
-  const badFrees = badFreeRows(base, pr);
-  const failingFrees = badFrees.filter((r) => (failOn === 'new-leak' ? r.isNew : failOn === 'any-leak' ? r.pr > 0 : false));
-  for (const r of failingFrees) {
-    details.push(`PR ${badFreeText(r)}`);
-    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
-  }
-  for (const { row: r, site } of failing) {
-    const pf = r.pr!;
-    const what = leakText(pf);
-    const b = r.base ? (pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0))) : r.total ? 'not traced' : '0';
-    details.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ''} (base ${b})${pf.judged && pf.judged.shape !== 'end' ? `: ${pf.judged.text}` : ''}`);
-  }
-
-  // Pairs asked for and not measured on a side; a pair track: auto found in the imports may
-  // never be reached by the workload, and is only marked in its row.
-  const unmeasured: string[] = [];
-  for (const total of totals) {
-    const b = base.pairs.find((x) => pairName(x) === total.pair) ?? null;
-    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
-    const asked = (x: PairResult | null) => x !== null && !x.auto;
-    if (!asked(b) && !asked(p)) continue;
-    if (p !== null && b !== null && !traced(p) && !traced(b)) {
-      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, 'either trace'));
-      continue;
-    }
-    const why = [notMeasured('PR', total.pair, p), b === null ? null : notMeasured('base', total.pair, b)].filter((w): w is string => w !== null);
-    unmeasured.push(...why);
-  }
-
-  if (!base.complete || !pr.complete || unmeasured.length > 0) {
-    verdict = 'inconclusive';
-    const why = [!pr.complete ? incompleteReason('PR', pr) : '', !base.complete ? incompleteReason('base', base) : ''].filter((s) => s !== '');
-    const first = [...why, ...unmeasured.slice(0, 1)];
-    headline = `⚠️ inconclusive: ${first.join('; ')}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ''}`;
-    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (details.length > 0) {
-    verdict = 'fail';
-    const more = details.length - 1;
-    headline = `❌ fail: ${details[0]}${more > 0 ? ` (+${more} more)` : ''}`;
-  } else {
-    verdict = 'pass';
-    const figures = noAllocations ? 'the module allocated nothing during the cycles' : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
-    if (failOn === 'never') headline = `✅ pass (fail-on: never): ${figures}`;
-    else if (failOn === 'any-leak') headline = `✅ pass: the PR leaks nothing — ${figures}`;
-    else headline = `✅ pass: no new leak — ${figures}`;
-  }
-  if (noAllocations) reasons.push('the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)');
-  return {
-    verdict,
-    failOn,
-    headline,
-    reasons,
-    rows: all,
-    ...(badFrees.length > 0 ? { badFrees } : {}),
-    ...(noAllocations ? { noAllocations: true } : {}),
-    base: sideSummary(base),
-    pr: sideSummary(pr),
-  };
 }
 
 /**

@@ -2,7 +2,7 @@
 // fits its bound, what one injected run left, and how base and PR compare. The kernel side
 // runs the sweep (kernel-side/error-sweep.ts); the host side analyzes each site's trace.
 import { callerKey } from './frames.js';
-import type { AnalysisResult, Comparison, ErrorPathFinding, ErrorPaths, ErrorPathSite, SweepLeak } from './model.js';
+import type { AnalysisResult, ErrorPathFinding, ErrorPaths, ErrorPathSite, SweepLeak } from './model.js';
 
 /** The bound of `error-paths: auto`: at most this many call sites... */
 export const SWEEP_MAX_SITES = 24;
@@ -174,18 +174,4 @@ export function sectionsFromSymbols(
 /** The allocators a module imports that the sweep's helper is asked to probe (it says which it could not). */
 export function sweepAllocators(imports: Iterable<string>, isAllocator: (name: string) => boolean): string[] {
   return [...new Set([...imports].filter(isAllocator))].sort();
-}
-
-/**
- * The comparison once the sweeps are known: under new-leak a PR error-path leak the base does
- * not have fails the check (any-leak: every PR error-path leak); under never it is only listed.
- */
-export function applyErrorPaths(comparison: Comparison, base: { errorPaths?: ErrorPaths }, pr: { errorPaths?: ErrorPaths }): Comparison {
-  if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base.errorPaths, pr.errorPaths, comparison.failOn === 'any-leak');
-  if (findings.length === 0) return comparison;
-  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === 'never' || comparison.verdict !== 'pass') return { ...comparison, reasons, errorPaths: findings };
-  const more = findings.length > 1 ? ` (+${findings.length - 1} more error path${findings.length > 2 ? 's' : ''})` : '';
-  return { ...comparison, verdict: 'fail', headline: `❌ fail: ${findings[0].text}${more}`, reasons, errorPaths: findings };
 }

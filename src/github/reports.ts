@@ -5,6 +5,8 @@ import { relative } from 'node:path';
 import type { Comparison, ComparisonRow, RunReport, Verdict } from '../core/model.js';
 import { UsageError } from '../errors.js';
 import { expandGlob } from './glob.js';
+import { worstVerdict } from '../verdict/decide.js';
+import { runnersHeadline } from '../report/headline.js';
 
 export const REPORT_SCHEMA = 'alloc-balance/report@1';
 
@@ -14,12 +16,6 @@ export interface LoadedReport {
 }
 
 const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'inconclusive'];
-const RANK: Record<Verdict, number> = { pass: 0, inconclusive: 1, fail: 2 };
-
-export function worstVerdict(verdicts: Verdict[]): Verdict {
-  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'pass');
-}
-
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -141,12 +137,7 @@ export function mergeReports(loaded: LoadedReport[]): MergedReport {
   const rows: ComparisonRow[] = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
   const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => (single ? r : `${runners[i].name}: ${r}`)));
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single
-    ? worst.headline
-    : `${verdict.toUpperCase()} on ${runners
-        .filter((r) => r.verdict === verdict)
-        .map((r) => r.name)
-        .join(', ')} (${runners.length} runners): ${worst.headline}`;
+  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
   const side = (key: 'base' | 'pr') => ({
     complete: loaded.every(({ report }) => report.comparison[key].complete),
     lostEvents: loaded.reduce((sum, { report }) => sum + report.comparison[key].lostEvents, 0),

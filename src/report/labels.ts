@@ -1,5 +1,5 @@
 import type { AccelUsed, RowStatus, Verdict } from '../core/model.js';
-import { fmt } from '../core/compare.js';
+import { fmt } from './leak-text.js';
 
 const STATUS_LABEL: Record<RowStatus, string> = {
   balanced: '✅ balanced',

@@ -2,7 +2,7 @@
 import { errorPathsText, type SweepSides } from './error-paths.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, SideFigures } from '../core/model.js';
-import { fmt } from '../core/compare.js';
+import { fmt } from './leak-text.js';
 import { statusLabel, signed } from './labels.js';
 
 function table(header: string[], rows: string[][], rightAligned: (col: number) => boolean): string[] {

@@ -6,18 +6,15 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CanaryResult, Comparison, SideRun } from '../core/model.js';
+import type { CanaryResult, SideRun } from '../core/model.js';
 import { callerKey } from '../core/frames.js';
 import { leakRate } from '../core/leak-rate.js';
 import type { SidePlan, TracingPlan } from './side-plan.js';
 import { runSide } from './side.js';
 import type { TargetRunner } from './launcher.js';
-import { describeStatus } from './verdict.js';
+import { describeStatus } from '../report/status-text.js';
+import { CANARY_CYCLES, CANARY_MODULE, CANARY_PAIR, CANARY_SITE } from '../core/canary-module.js';
 
-export const CANARY_MODULE = 'ab_canary';
-export const CANARY_SITE = 'ab_canary_open';
-export const CANARY_PAIR = { alloc: 'alloc_netdev_mqs', free: 'free_netdev' };
-export const CANARY_CYCLES = 2;
 const CANARY_SOURCE = 'ab_canary.c';
 
 /**
@@ -71,37 +68,6 @@ export function judgeCanary(run: SideRun, kernel: string): CanaryResult {
     return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
   }
   return { ...result, caught: true };
-}
-
-/**
- * Pure: the comparison once the canary is known. A canary that was not caught makes the run
- * inconclusive, unless the PR failed on its own account (did not build, load, run): that does
- * not depend on the detector.
- */
-export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: SideRun): Comparison {
-  if (canary.caught) return comparison;
-  if (pr.status !== 'ok' && pr.status !== 'cancelled' && comparison.verdict === 'fail') {
-    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
-  }
-  return {
-    ...comparison,
-    verdict: 'inconclusive',
-    headline: `⚠️ inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
-    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons],
-  };
-}
-
-/** The report's line about the canary. */
-export function canaryMarkdown(canary: CanaryResult | undefined): string {
-  if (!canary) return '';
-  const where = `${CANARY_SITE}${canary.location ? ` (${canary.location.split('/').pop()})` : ''}`;
-  if (canary.caught) {
-    return (
-      `\n🐤 Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where}) ` +
-      `was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.\n`
-    );
-  }
-  return `\n⚠️ Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.\n`;
 }
 
 function canaryRunId(): string {

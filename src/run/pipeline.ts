@@ -1,11 +1,11 @@
 // The whole job, per mode. full: sources -> both sides on the target -> verdict -> report and
 // GitHub outputs; collect: the same without GitHub writes; report: merge JSON reports and post.
-import { applyChangedCode } from '../core/changed-code.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, freemem, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Comparison, RunReport, SideRun, Verdict } from '../core/model.js';
-import { compare, prLeakedPerCycle } from '../core/compare.js';
+import { prLeakedPerCycle } from '../core/compare.js';
+import { compare } from '../verdict/traces.js';
 import { pairName } from '../core/pair-spec.js';
 import { DEFAULT_SERVER_URL, runUrl } from '../report/source-links.js';
 import { readEventContext, resolveChange, type ChangeUnderTest } from '../github/event.js';
@@ -29,11 +29,11 @@ import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './launcher.js';
-import { decideVerdict } from './verdict.js';
-import { annotationsFor } from './annotations.js';
-import { renderComment, type CommentOptions } from './comment.js';
+import { applyCanary, applyChangedCode, decideVerdict } from '../verdict/decide.js';
+import { annotationsFor } from '../report/annotations.js';
+import { renderComment, type CommentOptions } from '../report/comment.js';
 import { expandPreset, type PresetExpansion } from '../presets/side-preparation.js';
-import { applyCanary, runCanary } from './canary.js';
+import { runCanary } from './canary.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
 
 export interface PipelineIo extends RunnerOptions {

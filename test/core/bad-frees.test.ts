@@ -3,7 +3,7 @@
 // tell apart. The unchanged trace is the base.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compare } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
 import type { PairSpec } from '../../src/core/model.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { analyzeRanges, recorded } from './helpers.js';

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Comparison } from '../../src/core/model.js';
 import { parseCallCounts } from '../../src/kernel-side/call-counts.js';
 import { changedCalls } from '../../src/run/changed-code.js';
-import { aliasNames, applyChangedCode, changedFunctions, changedText, entrySymbols, functionHashes, neverRan } from '../../src/core/changed-code.js';
+import { aliasNames, changedFunctions, changedText, entrySymbols, functionHashes, neverRan } from '../../src/core/changed-code.js';
+import { applyChangedCode } from '../../src/verdict/decide.js';
 
 // `objdump -dr --no-show-raw-insn` of demo/leak-shapes built with -DERROR_PATHS (twice), and
 // with one more flag each: LEAK_UNWIND_CTX (open), LEAK_IOCTL (ioctl), LEAK_INIT_UNWIND (init).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
+import { prLeakedPerCycle } from '../../src/core/compare.js';
 import type { AnalysisResult } from '../../src/core/model.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { analyzeText, fixture, NETDEV } from './helpers.js';

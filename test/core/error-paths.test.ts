@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   allocatorInLine,
-  applyErrorPaths,
   newErrorPathLeaks,
   SWEEP_BUDGET_SECONDS,
   SWEEP_MAX_SITES,
@@ -11,6 +10,7 @@ import {
   sweepLeaks,
   sweepSites,
 } from '../../src/core/error-paths.js';
+import { applyErrorPaths } from '../../src/verdict/decide.js';
 import { familyOf } from '../../src/core/allocator-families.js';
 import type { AnalysisResult, CallerCounts, Comparison, ErrorPathSite, ErrorPaths, PairResult } from '../../src/core/model.js';
 import { parseNm } from '../../src/core/module-map.js';

@@ -2,7 +2,7 @@
 // format: a ring of buffers that frees the evicted one, with a capacity and an unload that frees
 // what it holds or not.
 import { describe, expect, it } from 'vitest';
-import { compare } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
 import { analyzeText } from './helpers.js';
 
 const KMALLOC = { alloc: 'kmalloc', free: 'kfree' };

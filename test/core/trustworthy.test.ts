@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
-import { compare } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
 import { leakedBytesPerCycle } from '../../src/core/leak-rate.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { deferredObject, isHashedPointer, weakPointerHash } from '../../src/core/trace-protocol.js';

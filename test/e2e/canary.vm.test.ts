@@ -14,7 +14,9 @@ import { ModuleMap } from '../../src/core/module-map.js';
 import { moduleSymbols } from '../../src/module-build/module-info.js';
 import { buildModule } from '../../src/module-build/build-module.js';
 import type { RunReport, SideRun } from '../../src/core/model.js';
-import { applyCanary, CANARY_PAIR, findCanaryDir, judgeCanary } from '../../src/run/canary.js';
+import { applyCanary } from '../../src/verdict/decide.js';
+import { CANARY_PAIR } from '../../src/core/canary-module.js';
+import { findCanaryDir, judgeCanary } from '../../src/run/canary.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

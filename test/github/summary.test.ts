@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
 import { STEP_SUMMARY_MAX_BYTES } from '../../src/github/truncate.js';
 import { stepSummaryFile } from '../support/github-env.js';
-import { compare, prLeakedPerCycle } from '../../src/core/compare.js';
-import { decideVerdict } from '../../src/run/verdict.js';
+import { compare } from '../../src/verdict/traces.js';
+import { prLeakedPerCycle } from '../../src/core/compare.js';
+import { decideVerdict } from '../../src/verdict/decide.js';
 import { recordedReport } from '../report/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'puppeteer-core';
-import { renderComment as renderCommentMarkdown } from '../../src/run/comment.js';
+import { renderComment as renderCommentMarkdown } from '../../src/report/comment.js';
 import { LINE_COLOURS } from '../../src/report/chart.js';
 import { COMMENT_WIDTH, launchChromium, renderComment, type Scheme } from '../support/github-page.js';
 import { recordedReport } from './recorded-report.js';

@@ -2,10 +2,10 @@
 // fixed module as the base, the leaky one (lad_dev never freed) as the PR, 3 cycles each.
 import { readFileSync } from 'node:fs';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
-import { compare } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
 import { applyLocations } from '../../src/core/locations.js';
 import type { AnalysisResult, RunReport, SideRun } from '../../src/core/model.js';
-import { decideVerdict } from '../../src/run/verdict.js';
+import { decideVerdict } from '../../src/verdict/decide.js';
 import { NETDEV, recorded } from '../core/helpers.js';
 
 // The commits and fork of the pull_request_fork / workflow_run_fork events in test/data/events.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare } from '../../src/core/compare.js';
+import { compare } from '../../src/verdict/traces.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderAnalysisText, renderText } from '../../src/report/terminal.js';
 import type { AnalysisResult } from '../../src/core/model.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RUN_OPTIONS } from '../../src/cli/run.js';
 import { readArgs } from '../../src/cli/args.js';
 import { reproduceCommands, reproduceMarkdown } from '../../src/report/reproduce.js';
-import { renderComment } from '../../src/run/comment.js';
+import { renderComment } from '../../src/report/comment.js';
 import { givenRunInputs, runOptions } from '../../src/settings/local-run.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from './recorded-report.js';
 

@@ -1,7 +1,10 @@
 // The canary's judgement and its effect on the verdict, on the recorded kni_like runs: a trace
 // without the canary's call site must never count as "caught".
 import { describe, expect, test } from 'vitest';
-import { applyCanary, CANARY_MODULE, canaryMarkdown, canaryPlan, judgeCanary } from '../../src/run/canary.js';
+import { applyCanary } from '../../src/verdict/decide.js';
+import { CANARY_MODULE } from '../../src/core/canary-module.js';
+import { canaryMarkdown } from '../../src/report/canary.js';
+import { canaryPlan, judgeCanary } from '../../src/run/canary.js';
 import type { CanaryResult } from '../../src/core/model.js';
 import { recordedReport } from '../report/recorded-report.js';
 

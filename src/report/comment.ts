@@ -3,14 +3,14 @@
 import { changedText } from '../core/changed-code.js';
 import { COMMENT_MAX_CHARS } from '../github/truncate.js';
 import type { RunReport } from '../core/model.js';
-import { accelText } from '../report/labels.js';
-import { escapeCell, renderMarkdown } from '../report/markdown.js';
-import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from '../report/source-links.js';
+import { accelText } from './labels.js';
+import { escapeCell, renderMarkdown } from './markdown.js';
+import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from './source-links.js';
 import { mergeReports } from '../github/reports.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
-import { whatToDoMarkdown } from '../report/what-to-do.js';
-import { reproduceMarkdown } from '../report/reproduce.js';
+import { whatToDoMarkdown } from './what-to-do.js';
+import { reproduceMarkdown } from './reproduce.js';
 
 export interface CommentOptions {
   checkName: string;

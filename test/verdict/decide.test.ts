@@ -1,7 +1,7 @@
 // The verdict from how each side ran: the PR is blamed for a run problem only when the base ran cleanly.
 import { describe, expect, test } from 'vitest';
 import type { AnalysisResult, Comparison, RunStatus, SideRun } from '../../src/core/model.js';
-import { decideVerdict } from '../../src/run/verdict.js';
+import { decideVerdict } from '../../src/verdict/decide.js';
 
 const ANALYSIS = { complete: true } as AnalysisResult;
 const COMPARED: Comparison = {

@@ -2,8 +2,8 @@
 // lines, and the log excerpt of a side that did not run cleanly.
 import type { RunReport, SideRun } from '../core/model.js';
 import type { AnnotationInput } from '../github/check-run.js';
-import { describeStatus } from './verdict.js';
-import { plainText } from '../report/plain-text.js';
+import { describeStatus } from './status-text.js';
+import { plainText } from './plain-text.js';
 
 const LEAKING = new Set(['new-leak', 'worse', 'same-leak']);
 const EXCERPT_LIMIT = 6000;

@@ -1,0 +1,93 @@
+// The verdict of a run, from everything that decides it: how each side ran (a side that did not
+// run cleanly decides before any table does), the two traces, the error-path sweep, whether the
+// PR's changed code ran, and the canary. Several runners: the worst verdict. Pure; the
+// headline of each cause is report/headline.ts's.
+import { changedText, neverRan } from '../core/changed-code.js';
+import { newErrorPathLeaks } from '../core/error-paths.js';
+import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun, Verdict } from '../core/model.js';
+import { canaryMissedReason } from '../report/canary.js';
+import { headlineText, neverRanHeadline } from '../report/headline.js';
+import { sideText } from '../report/status-text.js';
+import type { VerdictCause } from './cause.js';
+
+export type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
+
+/** The comparison with the verdict its cause decides. */
+function decided(comparison: Comparison, state: Verdict, cause: VerdictCause, reasons: string[]): Comparison {
+  return { ...comparison, verdict: state, headline: headlineText(cause), reasons };
+}
+
+function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison {
+  const side = (r: SideRun) => ({
+    complete: r.analysis?.complete ?? false,
+    lostEvents: r.analysis?.lostEvents ?? 0,
+    cycles: r.analysis?.cycles ?? 0,
+  });
+  return { verdict: 'inconclusive', failOn, headline: '', reasons: [], rows: [], base: side(base), pr: side(pr) };
+}
+
+/**
+ * Combines how each side ran with the comparison of their traces. A PR side that failed to build,
+ * load, unload, run its workload or keep the kernel healthy fails the check whatever the policy -
+ * but only when the base ran cleanly: a problem the base shows too is the environment's, not the
+ * PR's (inconclusive). A base side that could not be measured leaves nothing to compare against.
+ */
+export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
+  const empty = () => emptyComparison(failOn, base, pr);
+  const both = [sideText('base', base), sideText('PR', pr)];
+  if (base.status === 'cancelled' || pr.status === 'cancelled') return decided(empty(), 'inconclusive', { kind: 'cancelled' }, both);
+  if (pr.status !== 'ok' && base.status !== 'ok') {
+    const cause: VerdictCause = base.status === pr.status ? { kind: 'both-failed', status: pr.status } : { kind: 'base-failed-too', base };
+    return decided(empty(), 'inconclusive', cause, both);
+  }
+  if (pr.status !== 'ok') return decided(empty(), 'fail', { kind: 'pr-failed', pr }, [sideText('PR', pr)]);
+  if (base.status !== 'ok' || !base.analysis) {
+    const result = pr.analysis && base.analysis ? compare(base.analysis, pr.analysis, failOn) : empty();
+    return decided(result, 'inconclusive', { kind: 'base-not-measured', base }, [sideText('base', base), ...result.reasons]);
+  }
+  if (!pr.analysis) return decided(empty(), 'fail', { kind: 'no-pr-trace' }, ['PR: no trace was collected']);
+  return applyErrorPaths(compare(base.analysis, pr.analysis, failOn), base, pr);
+}
+
+/** The comparison once the error-path sweep is known: a leak on an error path the base does not have fails a pass. */
+export function applyErrorPaths(comparison: Comparison, base: { errorPaths?: ErrorPaths }, pr: { errorPaths?: ErrorPaths }): Comparison {
+  if (!pr.errorPaths) return comparison;
+  const findings = newErrorPathLeaks(base.errorPaths, pr.errorPaths, comparison.failOn === 'any-leak');
+  if (findings.length === 0) return comparison;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === 'never' || comparison.verdict !== 'pass') return { ...comparison, reasons, errorPaths: findings };
+  return { ...decided(comparison, 'fail', { kind: 'error-path-leak', findings }, reasons), errorPaths: findings };
+}
+
+/**
+ * The comparison once the PR's changed functions are counted: a pass in which one never ran
+ * says so in its headline; with `require` it is inconclusive instead.
+ */
+export function applyChangedCode(comparison: Comparison, changed: ChangedCode | undefined, require: boolean): Comparison {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== 'pass' || idle.length === 0) return { ...comparison, reasons };
+  if (require) return decided(comparison, 'inconclusive', { kind: 'changed-code-idle', idle }, reasons);
+  return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
+}
+
+/**
+ * The comparison once the canary is known. A canary that was not caught makes the run
+ * inconclusive, unless the PR failed on its own account (did not build, load, run): that does
+ * not depend on the detector.
+ */
+export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: SideRun): Comparison {
+  if (canary.caught) return comparison;
+  if (pr.status !== 'ok' && pr.status !== 'cancelled' && comparison.verdict === 'fail') {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return decided(comparison, 'inconclusive', { kind: 'canary-missed', canary }, [canaryMissedReason(canary), ...comparison.reasons]);
+}
+
+const RANK: Record<Verdict, number> = { pass: 0, inconclusive: 1, fail: 2 };
+
+/** Several runners' verdicts: the worst wins (fail > inconclusive > pass). */
+export function worstVerdict(verdicts: Verdict[]): Verdict {
+  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'pass');
+}
