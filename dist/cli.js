@@ -2044,13 +2044,13 @@ function parseSlabinfo(text2) {
   return snapshots;
 }
 function slabDelta(before, after) {
-  const rows2 = [];
+  const rows = [];
   for (const cache of /* @__PURE__ */ new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(cache) ?? 0;
     const a = after.get(cache) ?? 0;
-    if (a !== b) rows2.push({ cache, before: b, after: a, delta: a - b });
+    if (a !== b) rows.push({ cache, before: b, after: a, delta: a - b });
   }
-  return rows2.sort((x, y) => y.delta - x.delta || x.cache.localeCompare(y.cache));
+  return rows.sort((x, y) => y.delta - x.delta || x.cache.localeCompare(y.cache));
 }
 var init_slabinfo = __esm({
   "src/core/slabinfo.ts"() {
@@ -2356,15 +2356,6 @@ function sectionsFromSymbols(symbols, seen) {
 function sweepAllocators(imports, isAllocator) {
   return [...new Set([...imports].filter(isAllocator))].sort();
 }
-function applyErrorPaths(comparison, base2, pr) {
-  if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
-  if (findings.length === 0) return comparison;
-  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
-  const more = findings.length > 1 ? ` (+${findings.length - 1} more error path${findings.length > 2 ? "s" : ""})` : "";
-  return { ...comparison, verdict: "fail", headline: `\u274C fail: ${findings[0].text}${more}`, reasons, errorPaths: findings };
-}
 var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SITE;
 var init_error_paths = __esm({
   "src/core/error-paths.ts"() {
@@ -2425,10 +2416,10 @@ function skippedLines(sweeps) {
 function errorPathsMarkdown(c, sweeps) {
   if (!sweeps.base && !sweeps.pr) return null;
   const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
-  const rows2 = errorPathRows(sweeps);
-  if (rows2.length > 0) {
+  const rows = errorPathRows(sweeps);
+  if (rows.length > 0) {
     if (lines.length > 0) lines.push("");
-    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows2.map((r) => `| ${r.map(cell).join(" | ")} |`));
+    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`));
   }
   return `<details${(c.errorPaths?.length ?? 0) > 0 ? " open" : ""}><summary>${summary(c, sweeps)}</summary>
 
@@ -2438,12 +2429,12 @@ ${lines.join("\n")}
 }
 function errorPathsText(c, sweeps) {
   if (!sweeps.base && !sweeps.pr) return [];
-  const rows2 = [["call site failed", "base leaves", "PR leaves"], ...errorPathRows(sweeps)];
-  const widths = [0, 1].map((i) => Math.max(...rows2.map((r) => r[i].length)));
+  const rows = [["call site failed", "base leaves", "PR leaves"], ...errorPathRows(sweeps)];
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)));
   return [
     "",
     summary(c, sweeps),
-    ...rows2.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`.trimEnd()),
+    ...rows.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`.trimEnd()),
     ...skippedLines(sweeps).map((l) => `  ${l}`)
   ];
 }
@@ -2476,13 +2467,8 @@ function totalFigures(p, sideCycles) {
 function freedAtUnload(f) {
   return f.leakedPerCycle > EPSILON && f.judged?.shape === "growing" && f.outstanding <= 0;
 }
-function leakText(f) {
-  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
-  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
-  return `leaves ${objects(f.outstanding)} after unload`;
-}
 function badFreeRows(base2, pr) {
-  const rows2 = /* @__PURE__ */ new Map();
+  const rows = /* @__PURE__ */ new Map();
   for (const [side2, a] of [
     ["pr", pr],
     ["base", base2]
@@ -2491,22 +2477,19 @@ function badFreeRows(base2, pr) {
       for (const b of p.badFrees ?? []) {
         const caller = callerKey(b.caller);
         const key2 = `${pairName(p)}\0${b.kind}\0${caller}`;
-        let row = rows2.get(key2);
+        let row = rows.get(key2);
         if (row === void 0) {
           row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
-          rows2.set(key2, row);
+          rows.set(key2, row);
         }
         row[side2]++;
         if (b.location && !row.location) row.location = b.location;
       }
     }
   }
-  const out = [...rows2.values()];
+  const out = [...rows.values()];
   for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
   return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
-}
-function badFreeText(r) {
-  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
 }
 function allocatedNothing(a) {
   if (a.cycles < 1 || a.pairs.length === 0) return false;
@@ -2563,13 +2546,7 @@ function rowStatus(base2, pr) {
   if (change < -EPSILON) return "better";
   return "same-leak";
 }
-function objects(n) {
-  return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
-}
-function fmt(n) {
-  return String(round2(n));
-}
-function rows(base2, pr) {
+function comparisonRows(base2, pr) {
   const out = [];
   const names = [];
   for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
@@ -2623,17 +2600,6 @@ function rows(base2, pr) {
 function sideSummary(a) {
   return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
 }
-function incompleteReason(side2, a) {
-  if (a.lostEvents > 0) {
-    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
-    const advice = [
-      by.buffer > 0 ? "the trace buffer overflowed: raise trace-buffer-kb" : "",
-      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : ""
-    ].filter((x) => x !== "");
-    return `the ${side2} trace lost ${a.lostEvents} events (${advice.join("; ")})`;
-  }
-  return `the ${side2} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
-}
 function sumRate(rs, side2) {
   return round2(rs.reduce((s2, r) => s2 + (r[side2]?.leakedPerCycle ?? 0), 0));
 }
@@ -2642,81 +2608,7 @@ function leakSite(all, pair) {
   sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
   return sites.length > 0 ? sites[0].caller : null;
 }
-function compare(base2, pr, failOn = "new-leak") {
-  const all = rows(base2, pr);
-  const totals = all.filter((r) => r.total);
-  const noAllocations = allocatedNothing(pr);
-  const reasons = [];
-  const prRate = sumRate(totals, "pr");
-  const baseRate = sumRate(totals, "base");
-  let verdict;
-  let headline;
-  const failingSites = (pair) => failOn !== "new-leak" ? [] : all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === "new-leak" || r.status === "worse")).sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
-  const totalFails = (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false;
-  const failing = [];
-  for (const total of totals) {
-    const sites = failingSites(total.pair);
-    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
-    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
-  }
-  const details2 = [];
-  const badFrees = badFreeRows(base2, pr);
-  const failingFrees = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false);
-  for (const r of failingFrees) {
-    details2.push(`PR ${badFreeText(r)}`);
-    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
-  }
-  for (const { row: r, site } of failing) {
-    const pf = r.pr;
-    const what = leakText(pf);
-    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
-    details2.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ""} (base ${b})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`);
-  }
-  const unmeasured = [];
-  for (const total of totals) {
-    const b = base2.pairs.find((x) => pairName(x) === total.pair) ?? null;
-    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
-    const asked = (x) => x !== null && !x.auto;
-    if (!asked(b) && !asked(p)) continue;
-    if (p !== null && b !== null && !traced(p) && !traced(b)) {
-      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, "either trace"));
-      continue;
-    }
-    const why = [notMeasured("PR", total.pair, p), b === null ? null : notMeasured("base", total.pair, b)].filter((w) => w !== null);
-    unmeasured.push(...why);
-  }
-  if (!base2.complete || !pr.complete || unmeasured.length > 0) {
-    verdict = "inconclusive";
-    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s2) => s2 !== "");
-    const first = [...why, ...unmeasured.slice(0, 1)];
-    headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
-    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (details2.length > 0) {
-    verdict = "fail";
-    const more = details2.length - 1;
-    headline = `\u274C fail: ${details2[0]}${more > 0 ? ` (+${more} more)` : ""}`;
-  } else {
-    verdict = "pass";
-    const figures2 = noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
-    if (failOn === "never") headline = `\u2705 pass (fail-on: never): ${figures2}`;
-    else if (failOn === "any-leak") headline = `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
-    else headline = `\u2705 pass: no new leak \u2014 ${figures2}`;
-  }
-  if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
-  return {
-    verdict,
-    failOn,
-    headline,
-    reasons,
-    rows: all,
-    ...badFrees.length > 0 ? { badFrees } : {},
-    ...noAllocations ? { noAllocations: true } : {},
-    base: sideSummary(base2),
-    pr: sideSummary(pr)
-  };
-}
-var MODULE_TOTAL, EPSILON, BAD_FREE_TEXT;
+var MODULE_TOTAL, EPSILON;
 var init_compare = __esm({
   "src/core/compare.ts"() {
     "use strict";
@@ -2726,6 +2618,30 @@ var init_compare = __esm({
     init_analysis_problems();
     MODULE_TOTAL = "all module call sites";
     EPSILON = 5e-3;
+  }
+});
+
+// src/report/leak-text.ts
+function fmt(n) {
+  return String(round2(n));
+}
+function objects(n) {
+  return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
+}
+function leakText(f) {
+  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
+  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
+  return `leaves ${objects(f.outstanding)} after unload`;
+}
+function badFreeText(r) {
+  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
+}
+var BAD_FREE_TEXT;
+var init_leak_text = __esm({
+  "src/report/leak-text.ts"() {
+    "use strict";
+    init_compare();
+    init_leak_rate();
     BAD_FREE_TEXT = {
       "double-free": "frees an object a second time (double free)",
       "never-allocated": "frees an address never allocated"
@@ -2747,7 +2663,7 @@ var STATUS_LABEL, UNPROVEN;
 var init_labels = __esm({
   "src/report/labels.ts"() {
     "use strict";
-    init_compare();
+    init_leak_text();
     STATUS_LABEL = {
       balanced: "\u2705 balanced",
       "new-leak": "\u274C new leak",
@@ -2767,10 +2683,10 @@ var init_labels = __esm({
 });
 
 // src/report/terminal.ts
-function table(header, rows2, rightAligned) {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows2.map((r) => r[c].length)));
+function table(header, rows, rightAligned) {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells) => cells.map((v, c) => rightAligned(c) ? v.padStart(widths[c]) : v.padEnd(widths[c])).join("  ").trimEnd();
-  return [line(header), ...rows2.map(line)];
+  return [line(header), ...rows.map(line)];
 }
 function side(f, row) {
   if (!f) return ["-", "-", "-"];
@@ -2781,14 +2697,14 @@ function where(inModule) {
 }
 function renderText(c, analyses = {}) {
   const header = ["pair / call site", "base allocs", "frees", "leaked/cycle", "PR allocs", "frees", "leaked/cycle", "change", "status"];
-  const rows2 = c.rows.map((r) => [
+  const rows = c.rows.map((r) => [
     r.total ? r.pair : `  ${r.caller}${r.inModule === false ? " (outside)" : ""}`,
     ...side(r.base, r),
     ...side(r.pr, r),
     r.countedOnly ? "." : signed2(r.change),
     statusLabel(r.status, c.verdict)
   ]);
-  const out = [c.headline, "", ...table(header, rows2, (col) => col >= 1 && col <= 7)];
+  const out = [c.headline, "", ...table(header, rows, (col) => col >= 1 && col <= 7)];
   out.push(
     "",
     `base: ${c.base.cycles} cycle(s)${c.base.complete ? "" : ", INCOMPLETE"} \xB7 PR: ${c.pr.cycles} cycle(s)${c.pr.complete ? "" : ", INCOMPLETE"} \xB7 fail-on: ${c.failOn}`
@@ -2807,10 +2723,10 @@ function renderAnalysisText(a) {
   for (const p of a.pairs) {
     out.push("", `${pairName(p)} (${p.method === "function" ? "function tracer: calls counted" : `${p.method}: objects paired by address`})`);
     const attributed = p.callers.some((c) => c.inModule !== null);
-    const rows2 = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
-    rows2.push(["  all call sites", "", String(p.allocs), String(p.frees), String(p.outstanding)]);
-    if (attributed) rows2.push(["  module call sites", "", String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
-    out.push(...table(["  call site", "in module", "allocs", "frees", "outstanding"], rows2, (col) => col >= 2));
+    const rows = p.callers.map((c) => [`  ${c.caller}`, where(c.inModule), String(c.allocs), String(c.frees), String(c.outstanding)]);
+    rows.push(["  all call sites", "", String(p.allocs), String(p.frees), String(p.outstanding)]);
+    if (attributed) rows.push(["  module call sites", "", String(p.module.allocs), String(p.module.frees), String(p.module.outstanding)]);
+    out.push(...table(["  call site", "in module", "allocs", "frees", "outstanding"], rows, (col) => col >= 2));
     if (!attributed) out.push(`  module call sites: ${MODULE_UNKNOWN}`);
     const growth = (p.moduleCycles ?? p.cycles).filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
     out.push(
@@ -2846,7 +2762,7 @@ var init_terminal = __esm({
     "use strict";
     init_error_paths2();
     init_pair_spec();
-    init_compare();
+    init_leak_text();
     init_labels();
     MODULE_UNKNOWN = "unknown (give --module NAME with --nm/--sections)";
   }
@@ -3241,6 +3157,186 @@ var init_analyze = __esm({
   }
 });
 
+// src/report/status-text.ts
+function describeStatus(run2) {
+  const what = STATUS_TEXT[run2.status];
+  return run2.reason ? `${what}: ${run2.reason}` : what;
+}
+function sideText(name, run2) {
+  return `${name} (${run2.sha.slice(0, 12) || run2.ref}): ${describeStatus(run2)}`;
+}
+var STATUS_TEXT;
+var init_status_text = __esm({
+  "src/report/status-text.ts"() {
+    "use strict";
+    STATUS_TEXT = {
+      ok: "ran cleanly",
+      "build-failed": "the module did not build",
+      "load-failed": "the module failed to load",
+      "unload-failed": "the module failed to unload",
+      "workload-not-ready": "the workload never became ready",
+      "workload-failed": "the workload failed",
+      "kernel-splat": "the kernel reported an error",
+      timeout: "the run timed out",
+      cancelled: "the run was cancelled",
+      "setup-failed": "the run could not be set up"
+    };
+  }
+});
+
+// src/report/headline.ts
+function findingText2(f) {
+  if (f.kind === "bad-free") return `PR ${badFreeText(f.row)}`;
+  const pf = f.row.pr;
+  return `PR ${leakText(pf)} ${f.site ? `at ${f.site}` : `on ${f.row.pair}`} (base ${baseFigure(f)})`;
+}
+function findingReason(f) {
+  if (f.kind === "bad-free") return `${f.row.pair}: PR ${badFreeText(f.row)}`;
+  const pf = f.row.pr;
+  return `${f.row.pair}: PR ${leakText(pf)}${f.site ? ` at ${f.site}` : ""} (base ${baseFigure(f)})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`;
+}
+function baseFigure(f) {
+  const { row } = f;
+  const pf = row.pr;
+  if (!row.base) return row.total ? "not traced" : "0";
+  return pf.leakedPerCycle > EPSILON ? fmt(row.base.leakedPerCycle) : fmt(Math.max(row.base.outstanding, 0));
+}
+function incompleteTraceText(side2, a) {
+  if (a.lostEvents > 0) {
+    const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
+    const advice = [
+      by.buffer > 0 ? "the trace buffer overflowed: raise trace-buffer-kb" : "",
+      by.probes > 0 ? `${by.probes} return probe hit(s) missed: too few kretprobe instances (maxactive)` : ""
+    ].filter((x) => x !== "");
+    return `the ${side2} trace lost ${a.lostEvents} events (${advice.join("; ")})`;
+  }
+  return `the ${side2} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
+}
+function neverRanText(idle) {
+  return `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
+}
+function headlineText(cause) {
+  switch (cause.kind) {
+    case "cancelled":
+      return "\u26A0\uFE0F inconclusive: the run was cancelled";
+    case "both-failed":
+      return `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[cause.status]}): the environment, not the PR`;
+    case "base-failed-too":
+      return `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(cause.base)})`;
+    case "pr-failed":
+      return `\u274C fail: on the PR build ${describeStatus(cause.pr)}`;
+    case "base-not-measured":
+      return `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(cause.base)})`;
+    case "no-pr-trace":
+      return "\u274C fail: the PR run produced no trace to analyze";
+    case "untrusted-trace": {
+      const first = [...cause.why, ...cause.unmeasured.slice(0, 1)];
+      const more = cause.unmeasured.length > 1 ? ` (+${cause.unmeasured.length - 1} more not measured)` : "";
+      return `\u26A0\uFE0F inconclusive: ${first.join("; ")}${more}`;
+    }
+    case "leak": {
+      const more = cause.findings.length - 1;
+      return `\u274C fail: ${findingText2(cause.findings[0])}${more > 0 ? ` (+${more} more)` : ""}`;
+    }
+    case "balanced": {
+      const figures2 = cause.noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(cause.prRate)}/cycle (base ${fmt(cause.baseRate)}/cycle)`;
+      if (cause.failOn === "never") return `\u2705 pass (fail-on: never): ${figures2}`;
+      if (cause.failOn === "any-leak") return `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
+      return `\u2705 pass: no new leak \u2014 ${figures2}`;
+    }
+    case "error-path-leak": {
+      const n = cause.findings.length;
+      const more = n > 1 ? ` (+${n - 1} more error path${n > 2 ? "s" : ""})` : "";
+      return `\u274C fail: ${cause.findings[0].text}${more}`;
+    }
+    case "changed-code-idle":
+      return `\u26A0\uFE0F inconclusive: ${neverRanText(cause.idle)} (require-changed-code)`;
+    case "canary-missed":
+      return `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${cause.canary.kernel}): ${cause.canary.reason}`;
+  }
+}
+function neverRanHeadline(headline, idle) {
+  return `${headline} \u2014 but ${neverRanText(idle)}`;
+}
+function runnersHeadline(verdict, runners, worstHeadline) {
+  const where2 = runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ");
+  return `${verdict.toUpperCase()} on ${where2} (${runners.length} runners): ${worstHeadline}`;
+}
+var init_headline = __esm({
+  "src/report/headline.ts"() {
+    "use strict";
+    init_compare();
+    init_leak_text();
+    init_status_text();
+  }
+});
+
+// src/verdict/traces.ts
+function judgeTraces(base2, pr, failOn, all, badFrees) {
+  const totals = all.filter((r) => r.total);
+  const noAllocations = allocatedNothing(pr);
+  const failingSites = (pair) => failOn !== "new-leak" ? [] : all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === "new-leak" || r.status === "worse")).sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  const totalFails = (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false;
+  const findings = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false).map((row) => ({ kind: "bad-free", row }));
+  for (const total of totals) {
+    const sites = failingSites(total.pair);
+    if (totalFails(total)) findings.push({ kind: "leak", row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
+    else if (sites.length > 0) findings.push({ kind: "leak", row: sites[0], site: sites[0].caller });
+  }
+  const reasons = findings.map(findingReason);
+  const unmeasured = [];
+  for (const total of totals) {
+    const b = base2.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const p = pr.pairs.find((x) => pairName(x) === total.pair) ?? null;
+    const asked = (x) => x !== null && !x.auto;
+    if (!asked(b) && !asked(p)) continue;
+    if (p !== null && b !== null && !traced(p) && !traced(b)) {
+      unmeasured.push(problemText.noEvents(total.pair, p.alloc, p.free, "either trace"));
+      continue;
+    }
+    const why = [notMeasured("PR", total.pair, p), b === null ? null : notMeasured("base", total.pair, b)].filter((w) => w !== null);
+    unmeasured.push(...why);
+  }
+  let verdict;
+  if (!base2.complete || !pr.complete || unmeasured.length > 0) {
+    const why = [!pr.complete ? incompleteTraceText("PR", pr) : "", !base2.complete ? incompleteTraceText("base", base2) : ""].filter((s2) => s2 !== "");
+    reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
+    verdict = { state: "inconclusive", cause: { kind: "untrusted-trace", why, unmeasured }, reasons };
+  } else if (findings.length > 0) {
+    verdict = { state: "fail", cause: { kind: "leak", findings }, reasons };
+  } else {
+    const cause = { kind: "balanced", failOn, prRate: sumRate(totals, "pr"), baseRate: sumRate(totals, "base"), noAllocations };
+    verdict = { state: "pass", cause, reasons };
+  }
+  if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
+  return verdict;
+}
+function compare(base2, pr, failOn = "new-leak") {
+  const rows = comparisonRows(base2, pr);
+  const badFrees = badFreeRows(base2, pr);
+  const verdict = judgeTraces(base2, pr, failOn, rows, badFrees);
+  return {
+    verdict: verdict.state,
+    failOn,
+    headline: headlineText(verdict.cause),
+    reasons: verdict.reasons,
+    rows,
+    ...badFrees.length > 0 ? { badFrees } : {},
+    ...allocatedNothing(pr) ? { noAllocations: true } : {},
+    base: sideSummary(base2),
+    pr: sideSummary(pr)
+  };
+}
+var init_traces = __esm({
+  "src/verdict/traces.ts"() {
+    "use strict";
+    init_compare();
+    init_pair_spec();
+    init_analysis_problems();
+    init_headline();
+  }
+});
+
 // src/core/analysis-check.ts
 function isCounts(v) {
   const o = v;
@@ -3273,10 +3369,118 @@ var init_analysis_check = __esm({
   }
 });
 
-// src/run/verdict.ts
-function describeStatus(run2) {
-  const what = STATUS_TEXT[run2.status];
-  return run2.reason ? `${what}: ${run2.reason}` : what;
+// src/core/changed-code.ts
+import { createHash } from "node:crypto";
+function normalize(line, fn) {
+  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
+}
+function aliasNames(nmText) {
+  const symbols = parseNm(nmText);
+  const out = /* @__PURE__ */ new Map();
+  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
+    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
+    if (own) out.set(alias.name, own.name);
+  }
+  return out;
+}
+function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
+  const parts = /* @__PURE__ */ new Map();
+  let current = null;
+  let fn = "";
+  for (const raw of objdump.split("\n")) {
+    const line = raw.trimEnd();
+    const h = HEADER.exec(line);
+    if (h) {
+      fn = h[1];
+      const name = aliases.get(h[1]) ?? h[1];
+      if (ALIASES.has(name)) {
+        current = null;
+        continue;
+      }
+      current = [`<${name.slice(callerKey(name).length)}>`];
+      const key2 = callerKey(name);
+      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
+      current = parts.get(key2);
+      continue;
+    }
+    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
+    if (current) current.push(normalize(line, fn));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, lines] of parts) out.set(name, createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
+  return out;
+}
+function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
+  const base2 = functionHashes(baseObjdump, aliases.base);
+  const pr = functionHashes(prObjdump, aliases.pr);
+  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
+}
+function entrySymbols(functions, symbolNames) {
+  const wanted = new Set(functions);
+  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
+}
+function changedText(c) {
+  return c.functions.map((f) => {
+    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
+    if (total === null) return `${f.name} (not counted)`;
+    if (total === 0) return `${f.name} (never ran)`;
+    const sweep2 = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep2})`;
+  }).join(", ");
+}
+function neverRan(c) {
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
+}
+var ALIASES, HEADER;
+var init_changed_code = __esm({
+  "src/core/changed-code.ts"() {
+    "use strict";
+    init_frames();
+    init_module_map();
+    ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+    HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+  }
+});
+
+// src/core/canary-module.ts
+var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES;
+var init_canary_module = __esm({
+  "src/core/canary-module.ts"() {
+    "use strict";
+    CANARY_MODULE = "ab_canary";
+    CANARY_SITE = "ab_canary_open";
+    CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
+    CANARY_CYCLES = 2;
+  }
+});
+
+// src/report/canary.ts
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+function canaryMissedReason(canary) {
+  return `canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`;
+}
+var init_canary = __esm({
+  "src/report/canary.ts"() {
+    "use strict";
+    init_canary_module();
+  }
+});
+
+// src/verdict/decide.ts
+function decided(comparison, state, cause, reasons) {
+  return { ...comparison, verdict: state, headline: headlineText(cause), reasons };
 }
 function emptyComparison(failOn, base2, pr) {
   const side2 = (r) => ({
@@ -3287,60 +3491,57 @@ function emptyComparison(failOn, base2, pr) {
   return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base2), pr: side2(pr) };
 }
 function decideVerdict(base2, pr, failOn, compare2) {
-  const side2 = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (base2.status === "cancelled" || pr.status === "cancelled") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
-    result.reasons = [side2("base", base2), side2("PR", pr)];
-    return result;
-  }
+  const empty = () => emptyComparison(failOn, base2, pr);
+  const both = [sideText("base", base2), sideText("PR", pr)];
+  if (base2.status === "cancelled" || pr.status === "cancelled") return decided(empty(), "inconclusive", { kind: "cancelled" }, both);
   if (pr.status !== "ok" && base2.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
-    result.reasons = [side2("base", base2), side2("PR", pr)];
-    return result;
+    const cause = base2.status === pr.status ? { kind: "both-failed", status: pr.status } : { kind: "base-failed-too", base: base2 };
+    return decided(empty(), "inconclusive", cause, both);
   }
-  if (pr.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [side2("PR", pr)];
-    if (base2.status !== "ok") result.reasons.push(side2("base", base2));
-    return result;
-  }
+  if (pr.status !== "ok") return decided(empty(), "fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
   if (base2.status !== "ok" || !base2.analysis) {
-    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
-    result.verdict = "inconclusive";
-    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base2)})`;
-    result.reasons = [side2("base", base2), ...result.reasons];
-    return result;
+    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : empty();
+    return decided(result, "inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2), ...result.reasons]);
   }
-  if (!pr.analysis) {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = "\u274C fail: the PR run produced no trace to analyze";
-    result.reasons = ["PR: no trace was collected"];
-    return result;
-  }
+  if (!pr.analysis) return decided(empty(), "fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
   return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
 }
-var STATUS_TEXT;
-var init_verdict = __esm({
-  "src/run/verdict.ts"() {
+function applyErrorPaths(comparison, base2, pr) {
+  if (!pr.errorPaths) return comparison;
+  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  if (findings.length === 0) return comparison;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
+  return { ...decided(comparison, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
+}
+function applyChangedCode(comparison, changed, require2) {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
+  if (require2) return decided(comparison, "inconclusive", { kind: "changed-code-idle", idle }, reasons);
+  return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
+}
+function applyCanary(comparison, canary, pr) {
+  if (canary.caught) return comparison;
+  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return decided(comparison, "inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]);
+}
+function worstVerdict(verdicts) {
+  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
+}
+var RANK;
+var init_decide = __esm({
+  "src/verdict/decide.ts"() {
     "use strict";
+    init_changed_code();
     init_error_paths();
-    STATUS_TEXT = {
-      ok: "ran cleanly",
-      "build-failed": "the module did not build",
-      "load-failed": "the module failed to load",
-      "unload-failed": "the module failed to unload",
-      "workload-not-ready": "the workload never became ready",
-      "workload-failed": "the workload failed",
-      "kernel-splat": "the kernel reported an error",
-      timeout: "the run timed out",
-      cancelled: "the run was cancelled",
-      "setup-failed": "the run could not be set up"
-    };
+    init_canary();
+    init_headline();
+    init_status_text();
+    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -22741,8 +22942,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addTable(rows2) {
-        const tableBody = rows2.map((row) => {
+      addTable(rows) {
+        const tableBody = rows.map((row) => {
           const cells = row.map((cell2) => {
             if (typeof cell2 === "string") {
               return this.wrap("td", cell2);
@@ -25040,9 +25241,6 @@ var init_glob2 = __esm({
 });
 
 // src/github/reports.ts
-function worstVerdict(verdicts) {
-  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
-}
 function isObj(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -25083,10 +25281,10 @@ function mergeReports(loaded) {
   });
   const verdict = worstVerdict(runners.map((r) => r.verdict));
   const single = loaded.length === 1;
-  const rows2 = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
+  const rows = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
   const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
+  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
   const side2 = (key2) => ({
     complete: loaded.every(({ report }) => report.comparison[key2].complete),
     lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
@@ -25097,21 +25295,22 @@ function mergeReports(loaded) {
     failOn: loaded[0].report.comparison.failOn,
     headline,
     reasons,
-    rows: rows2,
+    rows,
     base: side2("base"),
     pr: side2("pr")
   };
   return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
 }
-var REPORT_SCHEMA, VERDICTS, RANK;
+var REPORT_SCHEMA, VERDICTS;
 var init_reports = __esm({
   "src/github/reports.ts"() {
     "use strict";
     init_errors();
     init_glob2();
+    init_decide();
+    init_headline();
     REPORT_SCHEMA = "alloc-balance/report@1";
     VERDICTS = ["pass", "fail", "inconclusive"];
-    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -25383,8 +25582,8 @@ function sides(c, context3, pr) {
   const note = notes.map((n) => `${n}<br>`).join("");
   return `<sub>${note}${side2("base", c.base)} \xB7 ${side2("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context3 ? `<br>${context3}` : ""}</sub>`;
 }
-function cutNote(rows2, blocks, limit) {
-  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
+function cutNote(rows, blocks, limit) {
+  const what = [rows ? `${rows} call-site row${rows === 1 ? "" : "s"}` : "", blocks ? `${blocks} detail section${blocks === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
@@ -25396,7 +25595,7 @@ function renderMarkdown(c, opts = {}) {
     ...opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ""] : [],
     ...opts.whatToDo ? [opts.whatToDo, ""] : []
   ];
-  const rows2 = c.rows;
+  const rows = c.rows;
   const blocks = [
     badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
     badFreesBlock("base", opts.base?.pairs ?? []),
@@ -25407,11 +25606,11 @@ function renderMarkdown(c, opts = {}) {
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr)
   ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
+  const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
   const footer = ["", sides(c, opts.context, opts.pr)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];
-    if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
+    if (rows.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
     else lines.push("_No pair was traced._");
     lines.push(...footer);
     if (note) lines.push("", note);
@@ -25419,7 +25618,7 @@ function renderMarkdown(c, opts = {}) {
     return `${lines.join("\n")}
 `;
   };
-  const kept = rows2.map(() => true);
+  const kept = rows.map(() => true);
   let keptBlocks = blocks.length;
   let text2 = assemble(kept, keptBlocks, "");
   if (text2.length <= limit) return text2;
@@ -25431,8 +25630,8 @@ function renderMarkdown(c, opts = {}) {
   }
   let length = text2.length;
   for (const totalPass of [false, true]) {
-    for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
-      if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
+    for (let k = rows.length - 1; k >= 0 && length > limit; k--) {
+      if (!kept[k] || Boolean(rows[k].total) !== totalPass) continue;
       const before = noteFor().length;
       kept[k] = false;
       length -= rowLines[k].length + 1;
@@ -25443,7 +25642,7 @@ function renderMarkdown(c, opts = {}) {
   if (text2.length <= limit) return text2;
   const verdict = `**${c.headline}**
 
-${cutNote(rows2.length, blocks.length, limit)}
+${cutNote(rows.length, blocks.length, limit)}
 `;
   return verdict.length <= limit ? verdict : verdict.slice(0, limit);
 }
@@ -25455,6 +25654,7 @@ var init_markdown = __esm({
     init_truncate();
     init_pair_spec();
     init_compare();
+    init_leak_text();
     init_leak_rate();
     init_chart();
     init_labels();
@@ -25582,9 +25782,9 @@ var COMPARE_USAGE, POLICIES, EXPECTED;
 var init_compare2 = __esm({
   "src/cli/compare.ts"() {
     "use strict";
-    init_compare();
+    init_traces();
     init_analysis_check();
-    init_verdict();
+    init_decide();
     init_reports();
     init_markdown();
     init_what_to_do();
@@ -25688,7 +25888,7 @@ var init_shell_quote = __esm({
 });
 
 // src/lab/guest-scripts.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function initScript(modules) {
   const opts9p = `trans=virtio,version=9p2000.L,msize=${NINEP_MSIZE}`;
   return `#!/bin/sh
@@ -25754,7 +25954,7 @@ halt_now
 `;
 }
 function initFingerprint() {
-  return createHash("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
+  return createHash2("sha256").update(initScript(["MODULE"])).digest("hex").slice(0, 16);
 }
 function guestEnvFile(outDir, nonce, root, modulesDir = "") {
   const lines = [`OUT=${shellQuote(outDir)}`, `NONCE=${shellQuote(nonce)}`, `MODULES=${shellQuote(modulesDir)}`];
@@ -29962,91 +30162,6 @@ var init_launcher = __esm({
         return { exitCode: r.code, output: r.output, timings: {} };
       }
     };
-  }
-});
-
-// src/core/changed-code.ts
-import { createHash as createHash2 } from "node:crypto";
-function normalize(line, fn) {
-  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
-}
-function aliasNames(nmText) {
-  const symbols = parseNm(nmText);
-  const out = /* @__PURE__ */ new Map();
-  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
-    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
-    if (own) out.set(alias.name, own.name);
-  }
-  return out;
-}
-function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
-  const parts = /* @__PURE__ */ new Map();
-  let current = null;
-  let fn = "";
-  for (const raw of objdump.split("\n")) {
-    const line = raw.trimEnd();
-    const h = HEADER.exec(line);
-    if (h) {
-      fn = h[1];
-      const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
-        current = null;
-        continue;
-      }
-      current = [`<${name.slice(callerKey(name).length)}>`];
-      const key2 = callerKey(name);
-      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
-      current = parts.get(key2);
-      continue;
-    }
-    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
-    if (current) current.push(normalize(line, fn));
-  }
-  const out = /* @__PURE__ */ new Map();
-  for (const [name, lines] of parts) out.set(name, createHash2("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
-  return out;
-}
-function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
-  const base2 = functionHashes(baseObjdump, aliases.base);
-  const pr = functionHashes(prObjdump, aliases.pr);
-  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
-}
-function entrySymbols(functions, symbolNames) {
-  const wanted = new Set(functions);
-  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
-}
-function changedText(c) {
-  return c.functions.map((f) => {
-    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
-    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
-    if (total === null) return `${f.name} (not counted)`;
-    if (total === 0) return `${f.name} (never ran)`;
-    const sweep2 = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
-    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep2})`;
-  }).join(", ");
-}
-function neverRan(c) {
-  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
-}
-function applyChangedCode(comparison, changed, require2) {
-  if (!changed || changed.functions.length === 0) return comparison;
-  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
-  const idle = neverRan(changed);
-  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
-  const which2 = `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
-  if (require2) {
-    return { ...comparison, verdict: "inconclusive", headline: `\u26A0\uFE0F inconclusive: ${which2} (require-changed-code)`, reasons };
-  }
-  return { ...comparison, headline: `${comparison.headline} \u2014 but ${which2}`, reasons };
-}
-var ALIASES, HEADER;
-var init_changed_code = __esm({
-  "src/core/changed-code.ts"() {
-    "use strict";
-    init_frames();
-    init_module_map();
-    ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-    HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
   }
 });
 
@@ -38973,7 +39088,7 @@ var init_plain_text = __esm({
   }
 });
 
-// src/run/annotations.ts
+// src/report/annotations.ts
 function fence(raw) {
   const text2 = plainText(raw);
   const cut = text2.length > EXCERPT_LIMIT ? `\u2026
@@ -38997,144 +39112,11 @@ function runLogsMarkdown(report) {
 }
 var EXCERPT_LIMIT;
 var init_annotations = __esm({
-  "src/run/annotations.ts"() {
+  "src/report/annotations.ts"() {
     "use strict";
-    init_verdict();
+    init_status_text();
     init_plain_text();
     EXCERPT_LIMIT = 6e3;
-  }
-});
-
-// src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync27, mkdtempSync as mkdtempSync3, rmSync as rmSync11 } from "node:fs";
-import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname11, join as join22, resolve as resolve6 } from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-function findCanaryDir(from = dirname11(fileURLToPath3(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join22(dir, "canary");
-    if (existsSync27(join22(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname11(dir);
-  }
-  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
-}
-function judgeCanary(run2, kernel) {
-  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
-  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
-  const a = run2.analysis;
-  if (!a) return { ...result, reason: "the canary run produced no trace" };
-  result.cycles = a.cycles;
-  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
-  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
-  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
-  const growth = /* @__PURE__ */ new Map();
-  let outstanding = 0;
-  for (const c of site) {
-    outstanding += c.outstanding;
-    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
-  }
-  const rate = site.length === 0 ? 0 : leakRate(
-    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
-    outstanding
-  );
-  result.leakedPerCycle = rate;
-  const location = site.find((c) => c.location)?.location;
-  if (location) result.location = location;
-  if (!a.complete) {
-    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
-  }
-  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
-  if (site.length === 0) {
-    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
-  }
-  if (rate !== 1 || pair.leakedPerCycle !== 1) {
-    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
-  }
-  return { ...result, caught: true };
-}
-function applyCanary(comparison, canary, pr) {
-  if (canary.caught) return comparison;
-  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
-    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
-  }
-  return {
-    ...comparison,
-    verdict: "inconclusive",
-    headline: `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
-    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons]
-  };
-}
-function canaryMarkdown(canary) {
-  if (!canary) return "";
-  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
-  if (canary.caught) {
-    return `
-\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
-`;
-  }
-  return `
-\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
-`;
-}
-function canaryRunId() {
-  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
-}
-function canaryPlan(tracing, dir) {
-  return {
-    ...tracing,
-    cycles: CANARY_CYCLES,
-    track: [CANARY_PAIR],
-    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
-    workload: {
-      command: `sh ${resolve6(dir, "workload.sh")}`,
-      readyPattern: "^ready",
-      readyCommand: "",
-      readyDelaySeconds: 1,
-      readyTimeoutSeconds: 30,
-      holdSeconds: 0.2,
-      stopSignal: "SIGTERM",
-      graceSeconds: 5,
-      env: {}
-    }
-  };
-}
-async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join22(tmpdir4(), "alloc-balance-canary-"));
-  io.onTempDir?.(work);
-  try {
-    cpSync3(canaryDir, work, { recursive: true });
-    const run2 = await runSide(
-      { side: "pr", ref: "canary", sha: "", dir: work },
-      {
-        plan: canaryPlan(tracing, work),
-        runner,
-        outDir,
-        runId: canaryRunId(),
-        log: (line) => io.log(line.replace(/^pr: /, "canary: ")),
-        onUndoFile: io.onUndoFile
-      }
-    );
-    const result = judgeCanary(run2, runner.kernel.release);
-    io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
-    return result;
-  } finally {
-    rmSync11(work, { recursive: true, force: true });
-  }
-}
-var CANARY_MODULE, CANARY_SITE, CANARY_PAIR, CANARY_CYCLES, CANARY_SOURCE;
-var init_canary = __esm({
-  "src/run/canary.ts"() {
-    "use strict";
-    init_frames();
-    init_leak_rate();
-    init_side();
-    init_verdict();
-    CANARY_MODULE = "ab_canary";
-    CANARY_SITE = "ab_canary_open";
-    CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
-    CANARY_CYCLES = 2;
-    CANARY_SOURCE = "ab_canary.c";
   }
 });
 
@@ -39218,7 +39200,7 @@ var init_reproduce = __esm({
   }
 });
 
-// src/run/comment.ts
+// src/report/comment.ts
 function headSource(report, serverUrl) {
   const sha = report.change?.headSha || report.pr.sha;
   if (!report.change?.headRepo || !sha) return void 0;
@@ -39307,7 +39289,7 @@ function renderComment(reports, opts) {
   return head + sections.join("");
 }
 var init_comment2 = __esm({
-  "src/run/comment.ts"() {
+  "src/report/comment.ts"() {
     "use strict";
     init_changed_code();
     init_truncate();
@@ -39367,8 +39349,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync28, readFileSync as readFileSync28, statSync as statSync4 } from "node:fs";
-import { join as join23, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync27, readFileSync as readFileSync28, statSync as statSync4 } from "node:fs";
+import { join as join22, resolve as resolve6 } from "node:path";
 function isDir(p) {
   try {
     return statSync4(p).isDirectory();
@@ -39402,53 +39384,53 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join23(root, "VERSION"));
+  const file = readIfExists(join22(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join23(root, "meson.build"));
+  const meson = readIfExists(join22(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join23(root, h));
+    const text2 = readIfExists(join22(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
   return { version: null, source: null };
 }
 function detectDpdkTree(dir) {
-  const root = resolve7(dir);
+  const root = resolve6(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join23(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join23(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join23(root, "lib/eal")) || isDir(join23(root, "lib/librte_eal"));
+  const layout = isDir(join22(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join22(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join22(root, "lib/eal")) || isDir(join22(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join23(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join23(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync28(join23(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join22(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join22(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync27(join22(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync28(join23(root, "meson.build")),
-    hasKniMesonBuild: existsSync28(join23(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join23(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync27(join22(root, "meson.build")),
+    hasKniMesonBuild: existsSync27(join22(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join22(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync28(join23(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join23(root, "examples/kni")),
-    hasNetKniPmd: isDir(join23(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join23(root, "app/test-pmd")),
-    hasConfigHeader: existsSync28(join23(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join23(root, d))),
+    hasLegacyMake: existsSync27(join22(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join22(root, "examples/kni")),
+    hasNetKniPmd: isDir(join22(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join22(root, "app/test-pmd")),
+    hasConfigHeader: existsSync27(join22(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join22(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -39466,7 +39448,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join23(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join22(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -39492,7 +39474,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname12, join as join24 } from "node:path";
+import { basename as basename3, dirname as dirname11, join as join23 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -39531,7 +39513,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname11(s2)))];
 }
 function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -39558,15 +39540,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join24(o.outDir, "meson");
+  const builddir = join23(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname12(o.kernelBuildDir);
+      kernelDirArg = dirname11(o.kernelBuildDir);
     } else {
-      kernelDirArg = join24(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join24(kernelDirArg, "build")] });
+      kernelDirArg = join23(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join23(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -39581,27 +39563,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join24(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join23(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join24(o.outDir, "kni");
-  const inc = join24(o.outDir, "include");
+  const src = join23(o.outDir, "kni");
+  const inc = join23(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join24(inc, "rte_build_config.h");
+  const header = join23(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join24(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join24(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join23(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join23(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join24(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join23(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join24(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join23(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join24(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join23(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -39611,7 +39593,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join24(src, "rte_kni.ko")
+    output: join23(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -39624,7 +39606,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join25 } from "node:path";
+import { delimiter, join as join24 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -39648,7 +39630,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join25(dir, program), constants4.X_OK);
+      accessSync(join24(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -39683,7 +39665,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join26, relative as relative3 } from "node:path";
+import { join as join25, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -39704,7 +39686,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join26(o.cacheDir, "meson");
+  const builddir = join25(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -39719,19 +39701,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join26(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join25(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join26(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join26(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join25(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join25(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join26(o.cacheDir, "bin");
+  const bin = join25(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -39739,25 +39721,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join26(o.cacheDir, target);
-    const exampleOut = join26(o.cacheDir, "kni-example");
+    const sdk = join25(o.cacheDir, target);
+    const exampleOut = join25(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join26(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join25(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join26(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join25(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join26(exampleOut, "kni");
+    built2 = join25(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join26(tree.root, "examples/kni")] });
-    built2 = join26(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join25(tree.root, "examples/kni")] });
+    built2 = join25(tree.root, "examples/kni/build/kni");
   }
-  const program = join26(bin, "dpdk-kni");
+  const program = join25(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -39775,7 +39757,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join26 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -39798,12 +39780,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join27(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join26(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join27(root, rel), buf);
+        hashFile(hash, join26(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -39815,7 +39797,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join27(root, child), buf);
+        hashFile(hash, join26(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -39824,8 +39806,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join27(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join27(env.XDG_CACHE_HOME || join27(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join26(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join26(env.XDG_CACHE_HOME || join26(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -39833,7 +39815,7 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join27(root, key2), root };
+  return { key: key2, restorePrefix, dir: join26(root, key2), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -39846,8 +39828,8 @@ var init_userspace_cache_key = __esm({
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash6 } from "node:crypto";
-import { tmpdir as tmpdir5 } from "node:os";
-import { join as join28 } from "node:path";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join27 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -39859,7 +39841,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join28(tmpdir5(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join27(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -39913,15 +39895,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join29, resolve as resolve8 } from "node:path";
-import { existsSync as existsSync29 } from "node:fs";
+import { join as join28, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync28 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
-      const dpdkDir = resolve8(treeDir, settings.moduleDir);
-      const moduleOutDir = join29(workDir, `rte_kni-${side2}`);
+      const dpdkDir = resolve7(treeDir, settings.moduleDir);
+      const moduleOutDir = join28(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -39932,7 +39914,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync29(preset.userspaceBuild.program);
+        const cached = existsSync28(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -39963,6 +39945,112 @@ var init_side_preparation = __esm({
     init_dpdk_kni();
     init_prerequisites();
     init_errors();
+  }
+});
+
+// src/run/canary.ts
+import { cpSync as cpSync3, existsSync as existsSync29, mkdtempSync as mkdtempSync3, rmSync as rmSync11 } from "node:fs";
+import { tmpdir as tmpdir5 } from "node:os";
+import { dirname as dirname12, join as join29, resolve as resolve8 } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+function findCanaryDir(from = dirname12(fileURLToPath3(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join29(dir, "canary");
+    if (existsSync29(join29(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname12(dir);
+  }
+  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+function judgeCanary(run2, kernel) {
+  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
+  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
+  const a = run2.analysis;
+  if (!a) return { ...result, reason: "the canary run produced no trace" };
+  result.cycles = a.cycles;
+  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
+  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
+  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
+  const growth = /* @__PURE__ */ new Map();
+  let outstanding = 0;
+  for (const c of site) {
+    outstanding += c.outstanding;
+    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
+  }
+  const rate = site.length === 0 ? 0 : leakRate(
+    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
+    outstanding
+  );
+  result.leakedPerCycle = rate;
+  const location = site.find((c) => c.location)?.location;
+  if (location) result.location = location;
+  if (!a.complete) {
+    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
+  }
+  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
+  if (site.length === 0) {
+    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
+  }
+  if (rate !== 1 || pair.leakedPerCycle !== 1) {
+    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
+  }
+  return { ...result, caught: true };
+}
+function canaryRunId() {
+  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
+}
+function canaryPlan(tracing, dir) {
+  return {
+    ...tracing,
+    cycles: CANARY_CYCLES,
+    track: [CANARY_PAIR],
+    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
+    workload: {
+      command: `sh ${resolve8(dir, "workload.sh")}`,
+      readyPattern: "^ready",
+      readyCommand: "",
+      readyDelaySeconds: 1,
+      readyTimeoutSeconds: 30,
+      holdSeconds: 0.2,
+      stopSignal: "SIGTERM",
+      graceSeconds: 5,
+      env: {}
+    }
+  };
+}
+async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
+  const work = mkdtempSync3(join29(tmpdir5(), "alloc-balance-canary-"));
+  io.onTempDir?.(work);
+  try {
+    cpSync3(canaryDir, work, { recursive: true });
+    const run2 = await runSide(
+      { side: "pr", ref: "canary", sha: "", dir: work },
+      {
+        plan: canaryPlan(tracing, work),
+        runner,
+        outDir,
+        runId: canaryRunId(),
+        log: (line) => io.log(line.replace(/^pr: /, "canary: ")),
+        onUndoFile: io.onUndoFile
+      }
+    );
+    const result = judgeCanary(run2, runner.kernel.release);
+    io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
+    return result;
+  } finally {
+    rmSync11(work, { recursive: true, force: true });
+  }
+}
+var CANARY_SOURCE;
+var init_canary2 = __esm({
+  "src/run/canary.ts"() {
+    "use strict";
+    init_frames();
+    init_leak_rate();
+    init_side();
+    init_status_text();
+    init_canary_module();
+    CANARY_SOURCE = "ab_canary.c";
   }
 });
 
@@ -40153,8 +40241,8 @@ async function checkChange(settings, io, change, outDir) {
 var init_pipeline = __esm({
   "src/run/pipeline.ts"() {
     "use strict";
-    init_changed_code();
     init_compare();
+    init_traces();
     init_pair_spec();
     init_source_links();
     init_event();
@@ -40175,11 +40263,11 @@ var init_pipeline = __esm({
     init_package();
     init_action_state();
     init_launcher();
-    init_verdict();
+    init_decide();
     init_annotations();
     init_comment2();
     init_side_preparation();
-    init_canary();
+    init_canary2();
     init_build_sandbox();
   }
 });

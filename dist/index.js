@@ -32957,8 +32957,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addTable(rows2) {
-    const tableBody = rows2.map((row) => {
+  addTable(rows) {
+    const tableBody = rows.map((row) => {
       const cells = row.map((cell2) => {
         if (typeof cell2 === "string") {
           return this.wrap("td", cell2);
@@ -74475,8 +74475,10 @@ function runOptions(given) {
   });
 }
 
-// src/core/changed-code.ts
-import { createHash as createHash2 } from "node:crypto";
+// src/run/pipeline.ts
+import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync6, writeFileSync as writeFileSync8 } from "node:fs";
+import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
+import { join as join25, resolve as resolve11 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -74568,204 +74570,6 @@ function isTracingFrame(frame) {
   const symbol = end < 0 ? frame : frame.slice(0, end);
   return TRACING_FRAMES.has(symbol) || symbol.startsWith("ftrace_") || symbol.startsWith("trace_event_raw_event_");
 }
-
-// src/core/module-map.ts
-function normalizeModuleName(name) {
-  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
-}
-var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
-var UNKNOWN_SIZE_REACH = 0x10000n;
-var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-function parseNm(text2) {
-  const symbols = [];
-  for (const rawLine of text2.split("\n")) {
-    const line = rawLine.trim();
-    if (line === "") continue;
-    if (line.includes("|")) {
-      const f2 = line.split("|").map((s2) => s2.trim());
-      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
-      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
-      continue;
-    }
-    const f = line.split(/\s+/);
-    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
-      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
-    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
-      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
-    }
-  }
-  return symbols;
-}
-var ModuleMap = class {
-  byName = /* @__PURE__ */ new Map();
-  bySection = /* @__PURE__ */ new Map();
-  sectionStarts = [];
-  cache = /* @__PURE__ */ new Map();
-  module;
-  /**
-   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
-   * @param nmText `nm` output of the built .ko; '' when not available.
-   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
-   */
-  constructor(module2, nmText = "", sections = {}) {
-    this.module = normalizeModuleName(module2);
-    for (const s2 of parseNm(nmText)) {
-      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
-      const list = this.bySection.get(s2.section) ?? [];
-      list.push(s2);
-      this.bySection.set(s2.section, list);
-    }
-    for (const list of this.bySection.values())
-      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
-    for (const [name, start] of Object.entries(sections)) {
-      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
-      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
-    }
-    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
-  }
-  /** True when nm symbols were given: bare symbols can then be told apart. */
-  get hasSymbols() {
-    return this.byName.size > 0;
-  }
-  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-  resolve(text2) {
-    let r = this.cache.get(text2);
-    if (r === void 0) {
-      r = this.resolveFrame(parseFrame(text2));
-      if (this.cache.size < 1e5) this.cache.set(text2, r);
-    }
-    return r;
-  }
-  resolveFrame(frame) {
-    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
-      const own = this.symbolAt(frame.address);
-      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
-    }
-    if (frame.symbol === "") return { caller: frame.address, inModule: null };
-    const caller = frameCaller(frame);
-    if (frame.module !== "") {
-      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
-    }
-    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
-    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
-    return { caller, inModule: null };
-  }
-  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
-  symbolAt(address) {
-    const a = BigInt(address);
-    for (const { name, start } of this.sectionStarts) {
-      if (a < start) continue;
-      const off = a - start;
-      const list = this.bySection.get(name) ?? [];
-      let best;
-      for (const s2 of list) {
-        if (s2.value > off) break;
-        best = s2;
-      }
-      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
-      break;
-    }
-    return null;
-  }
-  /**
-   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
-   * Call sites are return addresses: the call instruction is the byte before.
-   */
-  offsets(callers) {
-    const out = [];
-    const seen = /* @__PURE__ */ new Set();
-    for (const caller of callers) {
-      if (seen.has(caller)) continue;
-      seen.add(caller);
-      const frame = parseFrame(caller);
-      const sym = this.byName.get(frame.symbol);
-      if (!sym || frame.offset < 0) continue;
-      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
-    }
-    return out;
-  }
-};
-
-// src/core/changed-code.ts
-var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
-function normalize(line, fn) {
-  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
-}
-function aliasNames(nmText) {
-  const symbols = parseNm(nmText);
-  const out = /* @__PURE__ */ new Map();
-  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
-    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
-    if (own) out.set(alias.name, own.name);
-  }
-  return out;
-}
-function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
-  const parts = /* @__PURE__ */ new Map();
-  let current = null;
-  let fn = "";
-  for (const raw of objdump.split("\n")) {
-    const line = raw.trimEnd();
-    const h = HEADER.exec(line);
-    if (h) {
-      fn = h[1];
-      const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
-        current = null;
-        continue;
-      }
-      current = [`<${name.slice(callerKey(name).length)}>`];
-      const key2 = callerKey(name);
-      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
-      current = parts.get(key2);
-      continue;
-    }
-    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
-    if (current) current.push(normalize(line, fn));
-  }
-  const out = /* @__PURE__ */ new Map();
-  for (const [name, lines] of parts) out.set(name, createHash2("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
-  return out;
-}
-function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
-  const base2 = functionHashes(baseObjdump, aliases.base);
-  const pr = functionHashes(prObjdump, aliases.pr);
-  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
-}
-function entrySymbols(functions, symbolNames) {
-  const wanted = new Set(functions);
-  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
-}
-function changedText(c) {
-  return c.functions.map((f) => {
-    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
-    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
-    if (total === null) return `${f.name} (not counted)`;
-    if (total === 0) return `${f.name} (never ran)`;
-    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
-    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
-  }).join(", ");
-}
-function neverRan(c) {
-  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
-}
-function applyChangedCode(comparison, changed, require3) {
-  if (!changed || changed.functions.length === 0) return comparison;
-  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
-  const idle = neverRan(changed);
-  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
-  const which2 = `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
-  if (require3) {
-    return { ...comparison, verdict: "inconclusive", headline: `\u26A0\uFE0F inconclusive: ${which2} (require-changed-code)`, reasons };
-  }
-  return { ...comparison, headline: `${comparison.headline} \u2014 but ${which2}`, reasons };
-}
-
-// src/run/pipeline.ts
-import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync6, writeFileSync as writeFileSync8 } from "node:fs";
-import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
-import { join as join25, resolve as resolve11 } from "node:path";
 
 // src/core/leak-rate.ts
 function round2(n) {
@@ -74872,17 +74676,8 @@ function totalFigures(p, sideCycles) {
 function freedAtUnload(f) {
   return f.leakedPerCycle > EPSILON && f.judged?.shape === "growing" && f.outstanding <= 0;
 }
-function leakText(f) {
-  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
-  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
-  return `leaves ${objects(f.outstanding)} after unload`;
-}
-var BAD_FREE_TEXT = {
-  "double-free": "frees an object a second time (double free)",
-  "never-allocated": "frees an address never allocated"
-};
 function badFreeRows(base2, pr) {
-  const rows2 = /* @__PURE__ */ new Map();
+  const rows = /* @__PURE__ */ new Map();
   for (const [side, a] of [
     ["pr", pr],
     ["base", base2]
@@ -74891,22 +74686,19 @@ function badFreeRows(base2, pr) {
       for (const b of p.badFrees ?? []) {
         const caller = callerKey(b.caller);
         const key2 = `${pairName(p)}\0${b.kind}\0${caller}`;
-        let row = rows2.get(key2);
+        let row = rows.get(key2);
         if (row === void 0) {
           row = { pair: pairName(p), kind: b.kind, caller, base: 0, pr: 0, isNew: false, example: b };
-          rows2.set(key2, row);
+          rows.set(key2, row);
         }
         row[side]++;
         if (b.location && !row.location) row.location = b.location;
       }
     }
   }
-  const out = [...rows2.values()];
+  const out = [...rows.values()];
   for (const r of out) r.isNew = r.pr > 0 && r.base === 0;
   return out.sort((x, y) => Number(y.isNew) - Number(x.isNew) || y.pr - x.pr || x.caller.localeCompare(y.caller));
-}
-function badFreeText(r) {
-  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
 }
 function allocatedNothing(a) {
   if (a.cycles < 1 || a.pairs.length === 0) return false;
@@ -74963,13 +74755,7 @@ function rowStatus(base2, pr) {
   if (change < -EPSILON) return "better";
   return "same-leak";
 }
-function objects(n) {
-  return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
-}
-function fmt(n) {
-  return String(round2(n));
-}
-function rows(base2, pr) {
+function comparisonRows(base2, pr) {
   const out = [];
   const names = [];
   for (const p of [...pr.pairs, ...base2.pairs]) if (!names.includes(pairName(p))) names.push(pairName(p));
@@ -75023,7 +74809,79 @@ function rows(base2, pr) {
 function sideSummary(a) {
   return { complete: a.complete, lostEvents: a.lostEvents, cycles: a.cycles };
 }
-function incompleteReason(side, a) {
+function sumRate(rs, side) {
+  return round2(rs.reduce((s2, r) => s2 + (r[side]?.leakedPerCycle ?? 0), 0));
+}
+function leakSite(all, pair) {
+  const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
+  sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
+  return sites.length > 0 ? sites[0].caller : null;
+}
+function prLeakedPerCycle(c) {
+  const totals = c.rows.filter((r) => r.total);
+  if (!totals.some((r) => r.pr !== null)) return void 0;
+  return sumRate(totals, "pr");
+}
+
+// src/report/leak-text.ts
+function fmt(n) {
+  return String(round2(n));
+}
+function objects(n) {
+  return `${fmt(n)} ${n === 1 ? "object" : "objects"}`;
+}
+function leakText(f) {
+  if (freedAtUnload(f)) return `grows ${objects(f.leakedPerCycle)}/cycle while loaded, freed at unload`;
+  if (f.leakedPerCycle > EPSILON) return `leaks ${objects(f.leakedPerCycle)}/cycle`;
+  return `leaves ${objects(f.outstanding)} after unload`;
+}
+var BAD_FREE_TEXT = {
+  "double-free": "frees an object a second time (double free)",
+  "never-allocated": "frees an address never allocated"
+};
+function badFreeText(r) {
+  return `${BAD_FREE_TEXT[r.kind]} at ${r.caller} (${r.pr} on the PR, base ${r.base === 0 ? "none" : r.base})`;
+}
+
+// src/report/status-text.ts
+var STATUS_TEXT = {
+  ok: "ran cleanly",
+  "build-failed": "the module did not build",
+  "load-failed": "the module failed to load",
+  "unload-failed": "the module failed to unload",
+  "workload-not-ready": "the workload never became ready",
+  "workload-failed": "the workload failed",
+  "kernel-splat": "the kernel reported an error",
+  timeout: "the run timed out",
+  cancelled: "the run was cancelled",
+  "setup-failed": "the run could not be set up"
+};
+function describeStatus(run2) {
+  const what = STATUS_TEXT[run2.status];
+  return run2.reason ? `${what}: ${run2.reason}` : what;
+}
+function sideText(name, run2) {
+  return `${name} (${run2.sha.slice(0, 12) || run2.ref}): ${describeStatus(run2)}`;
+}
+
+// src/report/headline.ts
+function findingText(f) {
+  if (f.kind === "bad-free") return `PR ${badFreeText(f.row)}`;
+  const pf = f.row.pr;
+  return `PR ${leakText(pf)} ${f.site ? `at ${f.site}` : `on ${f.row.pair}`} (base ${baseFigure(f)})`;
+}
+function findingReason(f) {
+  if (f.kind === "bad-free") return `${f.row.pair}: PR ${badFreeText(f.row)}`;
+  const pf = f.row.pr;
+  return `${f.row.pair}: PR ${leakText(pf)}${f.site ? ` at ${f.site}` : ""} (base ${baseFigure(f)})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`;
+}
+function baseFigure(f) {
+  const { row } = f;
+  const pf = row.pr;
+  if (!row.base) return row.total ? "not traced" : "0";
+  return pf.leakedPerCycle > EPSILON ? fmt(row.base.leakedPerCycle) : fmt(Math.max(row.base.outstanding, 0));
+}
+function incompleteTraceText(side, a) {
   if (a.lostEvents > 0) {
     const by = a.lostBy ?? { buffer: a.lostEvents, probes: 0 };
     const advice = [
@@ -75034,45 +74892,70 @@ function incompleteReason(side, a) {
   }
   return `the ${side} trace is incomplete${a.problems.length ? `: ${a.problems[0]}` : ""}`;
 }
-function sumRate(rs, side) {
-  return round2(rs.reduce((s2, r) => s2 + (r[side]?.leakedPerCycle ?? 0), 0));
+function neverRanText(idle) {
+  return `the changed function${idle.length === 1 ? "" : "s"} ${idle.join(", ")} never ran`;
 }
-function leakSite(all, pair) {
-  const sites = all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && leaks(r.pr));
-  sites.sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
-  return sites.length > 0 ? sites[0].caller : null;
+function headlineText(cause) {
+  switch (cause.kind) {
+    case "cancelled":
+      return "\u26A0\uFE0F inconclusive: the run was cancelled";
+    case "both-failed":
+      return `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[cause.status]}): the environment, not the PR`;
+    case "base-failed-too":
+      return `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(cause.base)})`;
+    case "pr-failed":
+      return `\u274C fail: on the PR build ${describeStatus(cause.pr)}`;
+    case "base-not-measured":
+      return `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(cause.base)})`;
+    case "no-pr-trace":
+      return "\u274C fail: the PR run produced no trace to analyze";
+    case "untrusted-trace": {
+      const first = [...cause.why, ...cause.unmeasured.slice(0, 1)];
+      const more = cause.unmeasured.length > 1 ? ` (+${cause.unmeasured.length - 1} more not measured)` : "";
+      return `\u26A0\uFE0F inconclusive: ${first.join("; ")}${more}`;
+    }
+    case "leak": {
+      const more = cause.findings.length - 1;
+      return `\u274C fail: ${findingText(cause.findings[0])}${more > 0 ? ` (+${more} more)` : ""}`;
+    }
+    case "balanced": {
+      const figures2 = cause.noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(cause.prRate)}/cycle (base ${fmt(cause.baseRate)}/cycle)`;
+      if (cause.failOn === "never") return `\u2705 pass (fail-on: never): ${figures2}`;
+      if (cause.failOn === "any-leak") return `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
+      return `\u2705 pass: no new leak \u2014 ${figures2}`;
+    }
+    case "error-path-leak": {
+      const n = cause.findings.length;
+      const more = n > 1 ? ` (+${n - 1} more error path${n > 2 ? "s" : ""})` : "";
+      return `\u274C fail: ${cause.findings[0].text}${more}`;
+    }
+    case "changed-code-idle":
+      return `\u26A0\uFE0F inconclusive: ${neverRanText(cause.idle)} (require-changed-code)`;
+    case "canary-missed":
+      return `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${cause.canary.kernel}): ${cause.canary.reason}`;
+  }
 }
-function compare(base2, pr, failOn = "new-leak") {
-  const all = rows(base2, pr);
+function neverRanHeadline(headline, idle) {
+  return `${headline} \u2014 but ${neverRanText(idle)}`;
+}
+function runnersHeadline(verdict, runners, worstHeadline) {
+  const where2 = runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ");
+  return `${verdict.toUpperCase()} on ${where2} (${runners.length} runners): ${worstHeadline}`;
+}
+
+// src/verdict/traces.ts
+function judgeTraces(base2, pr, failOn, all, badFrees) {
   const totals = all.filter((r) => r.total);
   const noAllocations = allocatedNothing(pr);
-  const reasons = [];
-  const prRate = sumRate(totals, "pr");
-  const baseRate = sumRate(totals, "base");
-  let verdict;
-  let headline;
   const failingSites = (pair) => failOn !== "new-leak" ? [] : all.filter((r) => r.pair === pair && !r.total && !r.countedOnly && r.inModule !== false && (r.status === "new-leak" || r.status === "worse")).sort((a, b) => (b.pr?.leakedPerCycle ?? 0) - (a.pr?.leakedPerCycle ?? 0) || (b.pr?.outstanding ?? 0) - (a.pr?.outstanding ?? 0));
   const totalFails = (r) => failOn === "any-leak" ? leaks(r.pr) : failOn === "new-leak" ? r.status === "new-leak" || r.status === "worse" : false;
-  const failing = [];
+  const findings = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false).map((row) => ({ kind: "bad-free", row }));
   for (const total of totals) {
     const sites = failingSites(total.pair);
-    if (totalFails(total)) failing.push({ row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
-    else if (sites.length > 0) failing.push({ row: sites[0], site: sites[0].caller });
+    if (totalFails(total)) findings.push({ kind: "leak", row: total, site: sites[0]?.caller ?? leakSite(all, total.pair) });
+    else if (sites.length > 0) findings.push({ kind: "leak", row: sites[0], site: sites[0].caller });
   }
-  const details2 = [];
-  const badFrees = badFreeRows(base2, pr);
-  const failingFrees = badFrees.filter((r) => failOn === "new-leak" ? r.isNew : failOn === "any-leak" ? r.pr > 0 : false);
-  for (const r of failingFrees) {
-    details2.push(`PR ${badFreeText(r)}`);
-    reasons.push(`${r.pair}: PR ${badFreeText(r)}`);
-  }
-  for (const { row: r, site } of failing) {
-    const pf = r.pr;
-    const what = leakText(pf);
-    const b = r.base ? pf.leakedPerCycle > EPSILON ? fmt(r.base.leakedPerCycle) : fmt(Math.max(r.base.outstanding, 0)) : r.total ? "not traced" : "0";
-    details2.push(`PR ${what} ${site ? `at ${site}` : `on ${r.pair}`} (base ${b})`);
-    reasons.push(`${r.pair}: PR ${what}${site ? ` at ${site}` : ""} (base ${b})${pf.judged && pf.judged.shape !== "end" ? `: ${pf.judged.text}` : ""}`);
-  }
+  const reasons = findings.map(findingReason);
   const unmeasured = [];
   for (const total of totals) {
     const b = base2.pairs.find((x) => pairName(x) === total.pair) ?? null;
@@ -75086,40 +74969,35 @@ function compare(base2, pr, failOn = "new-leak") {
     const why = [notMeasured("PR", total.pair, p), b === null ? null : notMeasured("base", total.pair, b)].filter((w) => w !== null);
     unmeasured.push(...why);
   }
+  let verdict;
   if (!base2.complete || !pr.complete || unmeasured.length > 0) {
-    verdict = "inconclusive";
-    const why = [!pr.complete ? incompleteReason("PR", pr) : "", !base2.complete ? incompleteReason("base", base2) : ""].filter((s2) => s2 !== "");
-    const first = [...why, ...unmeasured.slice(0, 1)];
-    headline = `\u26A0\uFE0F inconclusive: ${first.join("; ")}${unmeasured.length > 1 ? ` (+${unmeasured.length - 1} more not measured)` : ""}`;
+    const why = [!pr.complete ? incompleteTraceText("PR", pr) : "", !base2.complete ? incompleteTraceText("base", base2) : ""].filter((s2) => s2 !== "");
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-  } else if (details2.length > 0) {
-    verdict = "fail";
-    const more = details2.length - 1;
-    headline = `\u274C fail: ${details2[0]}${more > 0 ? ` (+${more} more)` : ""}`;
+    verdict = { state: "inconclusive", cause: { kind: "untrusted-trace", why, unmeasured }, reasons };
+  } else if (findings.length > 0) {
+    verdict = { state: "fail", cause: { kind: "leak", findings }, reasons };
   } else {
-    verdict = "pass";
-    const figures2 = noAllocations ? "the module allocated nothing during the cycles" : `PR leaks ${fmt(prRate)}/cycle (base ${fmt(baseRate)}/cycle)`;
-    if (failOn === "never") headline = `\u2705 pass (fail-on: never): ${figures2}`;
-    else if (failOn === "any-leak") headline = `\u2705 pass: the PR leaks nothing \u2014 ${figures2}`;
-    else headline = `\u2705 pass: no new leak \u2014 ${figures2}`;
+    const cause = { kind: "balanced", failOn, prRate: sumRate(totals, "pr"), baseRate: sumRate(totals, "base"), noAllocations };
+    verdict = { state: "pass", cause, reasons };
   }
   if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
+  return verdict;
+}
+function compare(base2, pr, failOn = "new-leak") {
+  const rows = comparisonRows(base2, pr);
+  const badFrees = badFreeRows(base2, pr);
+  const verdict = judgeTraces(base2, pr, failOn, rows, badFrees);
   return {
-    verdict,
+    verdict: verdict.state,
     failOn,
-    headline,
-    reasons,
-    rows: all,
+    headline: headlineText(verdict.cause),
+    reasons: verdict.reasons,
+    rows,
     ...badFrees.length > 0 ? { badFrees } : {},
-    ...noAllocations ? { noAllocations: true } : {},
+    ...allocatedNothing(pr) ? { noAllocations: true } : {},
     base: sideSummary(base2),
     pr: sideSummary(pr)
   };
-}
-function prLeakedPerCycle(c) {
-  const totals = c.rows.filter((r) => r.total);
-  if (!totals.some((r) => r.pr !== null)) return void 0;
-  return sumRate(totals, "pr");
 }
 
 // src/report/source-links.ts
@@ -80043,13 +79921,13 @@ async function findOpenCheckRun(client2, where2) {
 }
 
 // src/github/comment.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function commentMarker(checkName) {
   const name = checkName.replace(/--+/g, "-").replace(/[<>]/g, "").trim();
   return `<!-- alloc-balance:${name} -->`;
 }
 function digestLine(verdict, headline) {
-  return `<!-- alloc-balance-digest:${createHash3("sha256").update(`${verdict}
+  return `<!-- alloc-balance-digest:${createHash2("sha256").update(`${verdict}
 ${headline}`).digest("hex").slice(0, 16)} -->`;
 }
 function commentBody(checkName, markdown, digest = "") {
@@ -80224,13 +80102,348 @@ async function expandGlob(pattern, cwd) {
   return files.sort((a, b) => relative3(cwd, a).localeCompare(relative3(cwd, b)));
 }
 
-// src/github/reports.ts
-var REPORT_SCHEMA = "alloc-balance/report@1";
-var VERDICTS = ["pass", "fail", "inconclusive"];
+// src/core/changed-code.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// src/core/module-map.ts
+function normalizeModuleName(name) {
+  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
+}
+var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
+var UNKNOWN_SIZE_REACH = 0x10000n;
+var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+function parseNm(text2) {
+  const symbols = [];
+  for (const rawLine of text2.split("\n")) {
+    const line = rawLine.trim();
+    if (line === "") continue;
+    if (line.includes("|")) {
+      const f2 = line.split("|").map((s2) => s2.trim());
+      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
+      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
+      continue;
+    }
+    const f = line.split(/\s+/);
+    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
+      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
+    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
+      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
+    }
+  }
+  return symbols;
+}
+var ModuleMap = class {
+  byName = /* @__PURE__ */ new Map();
+  bySection = /* @__PURE__ */ new Map();
+  sectionStarts = [];
+  cache = /* @__PURE__ */ new Map();
+  module;
+  /**
+   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
+   * @param nmText `nm` output of the built .ko; '' when not available.
+   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
+   */
+  constructor(module2, nmText = "", sections = {}) {
+    this.module = normalizeModuleName(module2);
+    for (const s2 of parseNm(nmText)) {
+      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
+      const list = this.bySection.get(s2.section) ?? [];
+      list.push(s2);
+      this.bySection.set(s2.section, list);
+    }
+    for (const list of this.bySection.values())
+      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
+    for (const [name, start] of Object.entries(sections)) {
+      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
+      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
+    }
+    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
+  }
+  /** True when nm symbols were given: bare symbols can then be told apart. */
+  get hasSymbols() {
+    return this.byName.size > 0;
+  }
+  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
+  resolve(text2) {
+    let r = this.cache.get(text2);
+    if (r === void 0) {
+      r = this.resolveFrame(parseFrame(text2));
+      if (this.cache.size < 1e5) this.cache.set(text2, r);
+    }
+    return r;
+  }
+  resolveFrame(frame) {
+    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
+      const own = this.symbolAt(frame.address);
+      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+    }
+    if (frame.symbol === "") return { caller: frame.address, inModule: null };
+    const caller = frameCaller(frame);
+    if (frame.module !== "") {
+      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
+    }
+    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
+    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
+    return { caller, inModule: null };
+  }
+  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+  symbolAt(address) {
+    const a = BigInt(address);
+    for (const { name, start } of this.sectionStarts) {
+      if (a < start) continue;
+      const off = a - start;
+      const list = this.bySection.get(name) ?? [];
+      let best;
+      for (const s2 of list) {
+        if (s2.value > off) break;
+        best = s2;
+      }
+      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
+      break;
+    }
+    return null;
+  }
+  /**
+   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
+   * Call sites are return addresses: the call instruction is the byte before.
+   */
+  offsets(callers) {
+    const out = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const caller of callers) {
+      if (seen.has(caller)) continue;
+      seen.add(caller);
+      const frame = parseFrame(caller);
+      const sym = this.byName.get(frame.symbol);
+      if (!sym || frame.offset < 0) continue;
+      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
+    }
+    return out;
+  }
+};
+
+// src/core/changed-code.ts
+var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+function normalize(line, fn) {
+  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
+}
+function aliasNames(nmText) {
+  const symbols = parseNm(nmText);
+  const out = /* @__PURE__ */ new Map();
+  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
+    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
+    if (own) out.set(alias.name, own.name);
+  }
+  return out;
+}
+function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
+  const parts = /* @__PURE__ */ new Map();
+  let current = null;
+  let fn = "";
+  for (const raw of objdump.split("\n")) {
+    const line = raw.trimEnd();
+    const h = HEADER.exec(line);
+    if (h) {
+      fn = h[1];
+      const name = aliases.get(h[1]) ?? h[1];
+      if (ALIASES.has(name)) {
+        current = null;
+        continue;
+      }
+      current = [`<${name.slice(callerKey(name).length)}>`];
+      const key2 = callerKey(name);
+      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
+      current = parts.get(key2);
+      continue;
+    }
+    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
+    if (current) current.push(normalize(line, fn));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, lines] of parts) out.set(name, createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
+  return out;
+}
+function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
+  const base2 = functionHashes(baseObjdump, aliases.base);
+  const pr = functionHashes(prObjdump, aliases.pr);
+  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
+}
+function entrySymbols(functions, symbolNames) {
+  const wanted = new Set(functions);
+  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
+}
+function changedText(c) {
+  return c.functions.map((f) => {
+    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
+    if (total === null) return `${f.name} (not counted)`;
+    if (total === 0) return `${f.name} (never ran)`;
+    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
+  }).join(", ");
+}
+function neverRan(c) {
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
+}
+
+// src/core/error-paths.ts
+function sweepLeaks(analysis) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    for (const c of p.callers) {
+      if (c.inModule !== true || c.outstanding <= 0) continue;
+      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+    }
+  }
+  return out;
+}
+function siteName(caller, location) {
+  const fn = callerKey(caller);
+  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
+  return line ? `${fn}:${line}` : fn;
+}
+function allocatorInLine(line) {
+  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
+    line
+  );
+  return m?.[1];
+}
+function findingText2(site, leak) {
+  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
+  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
+  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+}
+function findingKey(site, leak) {
+  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+}
+function newErrorPathLeaks(base2, pr, any = false) {
+  if (!pr || pr.skipped) return [];
+  const baseCount = /* @__PURE__ */ new Map();
+  if (!any && base2 && !base2.skipped) {
+    for (const s2 of base2.sites) {
+      if (s2.incomplete) continue;
+      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
+    }
+  }
+  const out = [];
+  for (const s2 of pr.sites) {
+    if (s2.incomplete) continue;
+    for (const l of s2.leaks) {
+      const key2 = findingKey(s2.site, l);
+      const inBase = baseCount.get(key2) ?? 0;
+      if (l.count <= inBase) {
+        baseCount.set(key2, inBase - l.count);
+        continue;
+      }
+      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
+      out.push({
+        site: s2.site,
+        ...s2.location ? { siteLocation: s2.location } : {},
+        ...s2.allocator ? { allocator: s2.allocator } : {},
+        leak,
+        text: findingText2(s2, leak)
+      });
+    }
+  }
+  return out;
+}
+function sectionsFromSymbols(symbols, seen) {
+  const out = {};
+  for (const s2 of seen) {
+    const sym = symbols.find((x) => x.name === s2.name);
+    if (!sym || out[sym.section]) continue;
+    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
+  }
+  return out;
+}
+function sweepAllocators(imports, isAllocator) {
+  return [...new Set([...imports].filter(isAllocator))].sort();
+}
+
+// src/core/canary-module.ts
+var CANARY_MODULE = "ab_canary";
+var CANARY_SITE = "ab_canary_open";
+var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
+var CANARY_CYCLES = 2;
+
+// src/report/canary.ts
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+function canaryMissedReason(canary) {
+  return `canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`;
+}
+
+// src/verdict/decide.ts
+function decided(comparison, state3, cause, reasons) {
+  return { ...comparison, verdict: state3, headline: headlineText(cause), reasons };
+}
+function emptyComparison(failOn, base2, pr) {
+  const side = (r) => ({
+    complete: r.analysis?.complete ?? false,
+    lostEvents: r.analysis?.lostEvents ?? 0,
+    cycles: r.analysis?.cycles ?? 0
+  });
+  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side(base2), pr: side(pr) };
+}
+function decideVerdict(base2, pr, failOn, compare2) {
+  const empty = () => emptyComparison(failOn, base2, pr);
+  const both = [sideText("base", base2), sideText("PR", pr)];
+  if (base2.status === "cancelled" || pr.status === "cancelled") return decided(empty(), "inconclusive", { kind: "cancelled" }, both);
+  if (pr.status !== "ok" && base2.status !== "ok") {
+    const cause = base2.status === pr.status ? { kind: "both-failed", status: pr.status } : { kind: "base-failed-too", base: base2 };
+    return decided(empty(), "inconclusive", cause, both);
+  }
+  if (pr.status !== "ok") return decided(empty(), "fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
+  if (base2.status !== "ok" || !base2.analysis) {
+    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : empty();
+    return decided(result, "inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2), ...result.reasons]);
+  }
+  if (!pr.analysis) return decided(empty(), "fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
+  return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
+}
+function applyErrorPaths(comparison, base2, pr) {
+  if (!pr.errorPaths) return comparison;
+  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  if (findings.length === 0) return comparison;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
+  return { ...decided(comparison, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
+}
+function applyChangedCode(comparison, changed, require3) {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
+  if (require3) return decided(comparison, "inconclusive", { kind: "changed-code-idle", idle }, reasons);
+  return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
+}
+function applyCanary(comparison, canary, pr) {
+  if (canary.caught) return comparison;
+  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return decided(comparison, "inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]);
+}
 var RANK = { pass: 0, inconclusive: 1, fail: 2 };
 function worstVerdict(verdicts) {
   return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
 }
+
+// src/github/reports.ts
+var REPORT_SCHEMA = "alloc-balance/report@1";
+var VERDICTS = ["pass", "fail", "inconclusive"];
 function isObj(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -80318,10 +80531,10 @@ function mergeReports(loaded) {
   });
   const verdict = worstVerdict(runners.map((r) => r.verdict));
   const single = loaded.length === 1;
-  const rows2 = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
+  const rows = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
   const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
   const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : `${verdict.toUpperCase()} on ${runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ")} (${runners.length} runners): ${worst.headline}`;
+  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
   const side = (key2) => ({
     complete: loaded.every(({ report }) => report.comparison[key2].complete),
     lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
@@ -80332,7 +80545,7 @@ function mergeReports(loaded) {
     failOn: loaded[0].report.comparison.failOn,
     headline,
     reasons,
-    rows: rows2,
+    rows,
     base: side("base"),
     pr: side("pr")
   };
@@ -81695,13 +81908,13 @@ function parseSlabinfo(text2) {
   return snapshots;
 }
 function slabDelta(before, after) {
-  const rows2 = [];
+  const rows = [];
   for (const cache of /* @__PURE__ */ new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(cache) ?? 0;
     const a = after.get(cache) ?? 0;
-    if (a !== b) rows2.push({ cache, before: b, after: a, delta: a - b });
+    if (a !== b) rows.push({ cache, before: b, after: a, delta: a - b });
   }
-  return rows2.sort((x, y) => y.delta - x.delta || x.cache.localeCompare(y.cache));
+  return rows.sort((x, y) => y.delta - x.delta || x.cache.localeCompare(y.cache));
 }
 
 // src/core/slab-check.ts
@@ -82187,90 +82400,6 @@ import { cpSync, existsSync as existsSync9, mkdtempSync, readFileSync as readFil
 import { tmpdir } from "node:os";
 import { dirname as dirname9, join as join11 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
-
-// src/core/error-paths.ts
-function sweepLeaks(analysis) {
-  const out = [];
-  for (const p of analysis.pairs) {
-    if (p.method === "function") continue;
-    for (const c of p.callers) {
-      if (c.inModule !== true || c.outstanding <= 0) continue;
-      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
-    }
-  }
-  return out;
-}
-function siteName(caller, location) {
-  const fn = callerKey(caller);
-  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
-  return line ? `${fn}:${line}` : fn;
-}
-function allocatorInLine(line) {
-  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
-    line
-  );
-  return m?.[1];
-}
-function findingText(site, leak) {
-  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
-  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
-  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
-}
-function findingKey(site, leak) {
-  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
-}
-function newErrorPathLeaks(base2, pr, any = false) {
-  if (!pr || pr.skipped) return [];
-  const baseCount = /* @__PURE__ */ new Map();
-  if (!any && base2 && !base2.skipped) {
-    for (const s2 of base2.sites) {
-      if (s2.incomplete) continue;
-      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
-    }
-  }
-  const out = [];
-  for (const s2 of pr.sites) {
-    if (s2.incomplete) continue;
-    for (const l of s2.leaks) {
-      const key2 = findingKey(s2.site, l);
-      const inBase = baseCount.get(key2) ?? 0;
-      if (l.count <= inBase) {
-        baseCount.set(key2, inBase - l.count);
-        continue;
-      }
-      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
-      out.push({
-        site: s2.site,
-        ...s2.location ? { siteLocation: s2.location } : {},
-        ...s2.allocator ? { allocator: s2.allocator } : {},
-        leak,
-        text: findingText(s2, leak)
-      });
-    }
-  }
-  return out;
-}
-function sectionsFromSymbols(symbols, seen) {
-  const out = {};
-  for (const s2 of seen) {
-    const sym = symbols.find((x) => x.name === s2.name);
-    if (!sym || out[sym.section]) continue;
-    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
-  }
-  return out;
-}
-function sweepAllocators(imports, isAllocator) {
-  return [...new Set([...imports].filter(isAllocator))].sort();
-}
-function applyErrorPaths(comparison, base2, pr) {
-  if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
-  if (findings.length === 0) return comparison;
-  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
-  const more = findings.length > 1 ? ` (+${findings.length - 1} more error path${findings.length > 2 ? "s" : ""})` : "";
-  return { ...comparison, verdict: "fail", headline: `\u274C fail: ${findings[0].text}${more}`, reasons, errorPaths: findings };
-}
 
 // src/kernel-splats.ts
 var PANIC = /Kernel panic - not syncing/;
@@ -83891,70 +84020,6 @@ function createTargetRunner(launch, opts, lab) {
   return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
 }
 
-// src/run/verdict.ts
-var STATUS_TEXT = {
-  ok: "ran cleanly",
-  "build-failed": "the module did not build",
-  "load-failed": "the module failed to load",
-  "unload-failed": "the module failed to unload",
-  "workload-not-ready": "the workload never became ready",
-  "workload-failed": "the workload failed",
-  "kernel-splat": "the kernel reported an error",
-  timeout: "the run timed out",
-  cancelled: "the run was cancelled",
-  "setup-failed": "the run could not be set up"
-};
-function describeStatus(run2) {
-  const what = STATUS_TEXT[run2.status];
-  return run2.reason ? `${what}: ${run2.reason}` : what;
-}
-function emptyComparison(failOn, base2, pr) {
-  const side = (r) => ({
-    complete: r.analysis?.complete ?? false,
-    lostEvents: r.analysis?.lostEvents ?? 0,
-    cycles: r.analysis?.cycles ?? 0
-  });
-  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side(base2), pr: side(pr) };
-}
-function decideVerdict(base2, pr, failOn, compare2) {
-  const side = (name, r) => `${name} (${r.sha.slice(0, 12) || r.ref}): ${describeStatus(r)}`;
-  if (base2.status === "cancelled" || pr.status === "cancelled") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = "\u26A0\uFE0F inconclusive: the run was cancelled";
-    result.reasons = [side("base", base2), side("PR", pr)];
-    return result;
-  }
-  if (pr.status !== "ok" && base2.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.headline = base2.status === pr.status ? `\u26A0\uFE0F inconclusive: base and PR both failed the same way (${STATUS_TEXT[pr.status]}): the environment, not the PR` : `\u26A0\uFE0F inconclusive: the base build could not be measured either (${describeStatus(base2)})`;
-    result.reasons = [side("base", base2), side("PR", pr)];
-    return result;
-  }
-  if (pr.status !== "ok") {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = `\u274C fail: on the PR build ${describeStatus(pr)}`;
-    result.reasons = [side("PR", pr)];
-    if (base2.status !== "ok") result.reasons.push(side("base", base2));
-    return result;
-  }
-  if (base2.status !== "ok" || !base2.analysis) {
-    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
-    result.verdict = "inconclusive";
-    result.headline = `\u26A0\uFE0F inconclusive: the base build could not be measured (${describeStatus(base2)})`;
-    result.reasons = [side("base", base2), ...result.reasons];
-    return result;
-  }
-  if (!pr.analysis) {
-    const result = emptyComparison(failOn, base2, pr);
-    result.verdict = "fail";
-    result.headline = "\u274C fail: the PR run produced no trace to analyze";
-    result.reasons = ["PR: no trace was collected"];
-    return result;
-  }
-  return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
-}
-
 // src/report/plain-text.ts
 var ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?/g;
 var CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
@@ -83962,7 +84027,7 @@ function plainText(text2) {
   return text2.replace(/\r\n/g, "\n").replace(ESCAPE_SEQUENCE, "").replace(CONTROL, "");
 }
 
-// src/run/annotations.ts
+// src/report/annotations.ts
 var LEAKING = /* @__PURE__ */ new Set(["new-leak", "worse", "same-leak"]);
 var EXCERPT_LIMIT = 6e3;
 function annotationsFor(report) {
@@ -84056,10 +84121,10 @@ var cell = (t) => t.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 function errorPathsMarkdown(c, sweeps) {
   if (!sweeps.base && !sweeps.pr) return null;
   const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
-  const rows2 = errorPathRows(sweeps);
-  if (rows2.length > 0) {
+  const rows = errorPathRows(sweeps);
+  if (rows.length > 0) {
     if (lines.length > 0) lines.push("");
-    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows2.map((r) => `| ${r.map(cell).join(" | ")} |`));
+    lines.push("| Call site failed | Base leaves | PR leaves |", "|:--|:--|:--|", ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`));
   }
   return `<details${(c.errorPaths?.length ?? 0) > 0 ? " open" : ""}><summary>${summary2(c, sweeps)}</summary>
 
@@ -84296,8 +84361,8 @@ function sides(c, context5, pr) {
   const note = notes.map((n) => `${n}<br>`).join("");
   return `<sub>${note}${side("base", c.base)} \xB7 ${side("PR", c.pr)} \xB7 fail-on: ${c.failOn}${context5 ? `<br>${context5}` : ""}</sub>`;
 }
-function cutNote(rows2, blocks2, limit) {
-  const what = [rows2 ? `${rows2} call-site row${rows2 === 1 ? "" : "s"}` : "", blocks2 ? `${blocks2} detail section${blocks2 === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
+function cutNote(rows, blocks2, limit) {
+  const what = [rows ? `${rows} call-site row${rows === 1 ? "" : "s"}` : "", blocks2 ? `${blocks2} detail section${blocks2 === 1 ? "" : "s"}` : ""].filter((s2) => s2 !== "").join(" and ");
   return `> \u2702\uFE0F Cut to fit ${limit.toLocaleString("en-US")} characters: ${what} left out. The JSON report holds everything.`;
 }
 function renderMarkdown(c, opts = {}) {
@@ -84309,7 +84374,7 @@ function renderMarkdown(c, opts = {}) {
     ...opts.changed ? [`Changed: ${escapeCell(opts.changed)}`, ""] : [],
     ...opts.whatToDo ? [opts.whatToDo, ""] : []
   ];
-  const rows2 = c.rows;
+  const rows = c.rows;
   const blocks2 = [
     badFreesBlock("PR", opts.pr?.pairs ?? [], opts.source),
     badFreesBlock("base", opts.base?.pairs ?? []),
@@ -84320,11 +84385,11 @@ function renderMarkdown(c, opts = {}) {
     problemsBlock(c, opts.base, opts.pr),
     crossCheckBlock(opts.base, opts.pr)
   ].filter((b) => b !== null);
-  const rowLines = rows2.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
+  const rowLines = rows.map((r) => tableRow(r, c.verdict, opts.source, opts.pr));
   const footer = ["", sides(c, opts.context, opts.pr)];
   const assemble = (keptRows, keptBlocks2, note) => {
     const lines = [...head];
-    if (rows2.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
+    if (rows.length > 0) lines.push(...TABLE_HEAD, ...rowLines.filter((_, k) => keptRows[k]));
     else lines.push("_No pair was traced._");
     lines.push(...footer);
     if (note) lines.push("", note);
@@ -84332,7 +84397,7 @@ function renderMarkdown(c, opts = {}) {
     return `${lines.join("\n")}
 `;
   };
-  const kept = rows2.map(() => true);
+  const kept = rows.map(() => true);
   let keptBlocks = blocks2.length;
   let text2 = assemble(kept, keptBlocks, "");
   if (text2.length <= limit) return text2;
@@ -84344,8 +84409,8 @@ function renderMarkdown(c, opts = {}) {
   }
   let length = text2.length;
   for (const totalPass of [false, true]) {
-    for (let k = rows2.length - 1; k >= 0 && length > limit; k--) {
-      if (!kept[k] || Boolean(rows2[k].total) !== totalPass) continue;
+    for (let k = rows.length - 1; k >= 0 && length > limit; k--) {
+      if (!kept[k] || Boolean(rows[k].total) !== totalPass) continue;
       const before = noteFor().length;
       kept[k] = false;
       length -= rowLines[k].length + 1;
@@ -84356,132 +84421,9 @@ function renderMarkdown(c, opts = {}) {
   if (text2.length <= limit) return text2;
   const verdict = `**${c.headline}**
 
-${cutNote(rows2.length, blocks2.length, limit)}
+${cutNote(rows.length, blocks2.length, limit)}
 `;
   return verdict.length <= limit ? verdict : verdict.slice(0, limit);
-}
-
-// src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync18, mkdtempSync as mkdtempSync3, rmSync as rmSync5 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname12, join as join17, resolve as resolve8 } from "node:path";
-import { fileURLToPath as fileURLToPath4 } from "node:url";
-var CANARY_MODULE = "ab_canary";
-var CANARY_SITE = "ab_canary_open";
-var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
-var CANARY_CYCLES = 2;
-var CANARY_SOURCE = "ab_canary.c";
-function findCanaryDir(from = dirname12(fileURLToPath4(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join17(dir, "canary");
-    if (existsSync18(join17(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname12(dir);
-  }
-  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
-}
-function judgeCanary(run2, kernel) {
-  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
-  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
-  const a = run2.analysis;
-  if (!a) return { ...result, reason: "the canary run produced no trace" };
-  result.cycles = a.cycles;
-  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
-  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
-  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
-  const growth = /* @__PURE__ */ new Map();
-  let outstanding = 0;
-  for (const c of site) {
-    outstanding += c.outstanding;
-    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
-  }
-  const rate = site.length === 0 ? 0 : leakRate(
-    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
-    outstanding
-  );
-  result.leakedPerCycle = rate;
-  const location = site.find((c) => c.location)?.location;
-  if (location) result.location = location;
-  if (!a.complete) {
-    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
-  }
-  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
-  if (site.length === 0) {
-    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
-  }
-  if (rate !== 1 || pair.leakedPerCycle !== 1) {
-    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
-  }
-  return { ...result, caught: true };
-}
-function applyCanary(comparison, canary, pr) {
-  if (canary.caught) return comparison;
-  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
-    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
-  }
-  return {
-    ...comparison,
-    verdict: "inconclusive",
-    headline: `\u26A0\uFE0F inconclusive: the canary's known leak was not detected, the detector does not work on this machine/kernel (${canary.kernel}): ${canary.reason}`,
-    reasons: [`canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`, ...comparison.reasons]
-  };
-}
-function canaryMarkdown(canary) {
-  if (!canary) return "";
-  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
-  if (canary.caught) {
-    return `
-\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
-`;
-  }
-  return `
-\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
-`;
-}
-function canaryRunId() {
-  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
-}
-function canaryPlan(tracing, dir) {
-  return {
-    ...tracing,
-    cycles: CANARY_CYCLES,
-    track: [CANARY_PAIR],
-    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
-    workload: {
-      command: `sh ${resolve8(dir, "workload.sh")}`,
-      readyPattern: "^ready",
-      readyCommand: "",
-      readyDelaySeconds: 1,
-      readyTimeoutSeconds: 30,
-      holdSeconds: 0.2,
-      stopSignal: "SIGTERM",
-      graceSeconds: 5,
-      env: {}
-    }
-  };
-}
-async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join17(tmpdir3(), "alloc-balance-canary-"));
-  io2.onTempDir?.(work);
-  try {
-    cpSync3(canaryDir, work, { recursive: true });
-    const run2 = await runSide(
-      { side: "pr", ref: "canary", sha: "", dir: work },
-      {
-        plan: canaryPlan(tracing, work),
-        runner,
-        outDir,
-        runId: canaryRunId(),
-        log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
-        onUndoFile: io2.onUndoFile
-      }
-    );
-    const result = judgeCanary(run2, runner.kernel.release);
-    io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
-    return result;
-  } finally {
-    rmSync5(work, { recursive: true, force: true });
-  }
 }
 
 // src/report/what-to-do.ts
@@ -84554,7 +84496,7 @@ function reproduceMarkdown(report, opts = {}) {
   return lines.join("\n");
 }
 
-// src/run/comment.ts
+// src/report/comment.ts
 function headSource(report, serverUrl) {
   const sha = report.change?.headSha || report.pr.sha;
   if (!report.change?.headRepo || !sha) return void 0;
@@ -84644,17 +84586,17 @@ function renderComment(reports, opts) {
 }
 
 // src/presets/side-preparation.ts
-import { join as join24, resolve as resolve10 } from "node:path";
-import { existsSync as existsSync20 } from "node:fs";
+import { join as join23, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync19 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash8 } from "node:crypto";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join23 } from "node:path";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join22 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync19, readFileSync as readFileSync11, statSync as statSync6 } from "node:fs";
-import { join as join18, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync18, readFileSync as readFileSync11, statSync as statSync6 } from "node:fs";
+import { join as join17, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -84740,53 +84682,53 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join18(root, "VERSION"));
+  const file = readIfExists(join17(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join18(root, "meson.build"));
+  const meson = readIfExists(join17(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join18(root, h));
+    const text2 = readIfExists(join17(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
   return { version: null, source: null };
 }
 function detectDpdkTree(dir) {
-  const root = resolve9(dir);
+  const root = resolve8(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join18(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join18(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join18(root, "lib/eal")) || isDir2(join18(root, "lib/librte_eal"));
+  const layout = isDir2(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join17(root, "lib/eal")) || isDir2(join17(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join18(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join18(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync19(join18(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync18(join17(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync19(join18(root, "meson.build")),
-    hasKniMesonBuild: existsSync19(join18(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join18(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync18(join17(root, "meson.build")),
+    hasKniMesonBuild: existsSync18(join17(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync19(join18(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join18(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join18(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join18(root, "app/test-pmd")),
-    hasConfigHeader: existsSync19(join18(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join18(root, d))),
+    hasLegacyMake: existsSync18(join17(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join17(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join17(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join17(root, "app/test-pmd")),
+    hasConfigHeader: existsSync18(join17(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join17(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -84804,13 +84746,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join18(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname13, join as join19 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join18 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -84849,7 +84791,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname13(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
 }
 function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -84876,15 +84818,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join19(o.outDir, "meson");
+  const builddir = join18(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname13(o.kernelBuildDir);
+      kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join19(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join19(kernelDirArg, "build")] });
+      kernelDirArg = join18(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -84899,27 +84841,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join19(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join19(o.outDir, "kni");
-  const inc = join19(o.outDir, "include");
+  const src = join18(o.outDir, "kni");
+  const inc = join18(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join19(inc, "rte_build_config.h");
+  const header = join18(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join19(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join19(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join19(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join19(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join19(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -84929,14 +84871,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join19(src, "rte_kni.ko")
+    output: join18(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join20 } from "node:path";
+import { delimiter as delimiter3, join as join19 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -84971,7 +84913,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join20(dir, program), constants4.X_OK);
+      accessSync(join19(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -84989,7 +84931,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join21, relative as relative7 } from "node:path";
+import { join as join20, relative as relative7 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -85012,7 +84954,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join21(o.cacheDir, "meson");
+  const builddir = join20(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -85027,19 +84969,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join21(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join21(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join21(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join20(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join21(o.cacheDir, "bin");
+  const bin = join20(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -85047,25 +84989,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join21(o.cacheDir, target);
-    const exampleOut = join21(o.cacheDir, "kni-example");
+    const sdk = join20(o.cacheDir, target);
+    const exampleOut = join20(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join21(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join21(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join21(exampleOut, "kni");
+    built2 = join20(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join21(tree.root, "examples/kni")] });
-    built2 = join21(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
+    built2 = join20(tree.root, "examples/kni/build/kni");
   }
-  const program = join21(bin, "dpdk-kni");
+  const program = join20(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -85074,7 +85016,7 @@ function makePlan(tree, o) {
 import { createHash as createHash7 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join21 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -85099,12 +85041,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync6(join22(root, rel), { withFileTypes: true });
+      entries = readdirSync6(join21(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join22(root, rel), buf);
+        hashFile(hash, join21(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -85116,7 +85058,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join22(root, child2), buf);
+        hashFile(hash, join21(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -85125,8 +85067,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join22(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join22(env.XDG_CACHE_HOME || join22(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join21(env.XDG_CACHE_HOME || join21(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -85134,7 +85076,7 @@ function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join22(root, key2), root };
+  return { key: key2, restorePrefix, dir: join21(root, key2), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -85149,7 +85091,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join23(tmpdir4(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -85193,8 +85135,8 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side, workDir) {
-      const dpdkDir = resolve10(treeDir, settings.moduleDir);
-      const moduleOutDir = join24(workDir, `rte_kni-${side}`);
+      const dpdkDir = resolve9(treeDir, settings.moduleDir);
+      const moduleOutDir = join23(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -85205,7 +85147,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync20(preset.userspaceBuild.program);
+        const cached = existsSync19(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -85229,6 +85171,101 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
       };
     }
   };
+}
+
+// src/run/canary.ts
+import { cpSync as cpSync3, existsSync as existsSync20, mkdtempSync as mkdtempSync3, rmSync as rmSync5 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { dirname as dirname13, join as join24, resolve as resolve10 } from "node:path";
+import { fileURLToPath as fileURLToPath4 } from "node:url";
+var CANARY_SOURCE = "ab_canary.c";
+function findCanaryDir(from = dirname13(fileURLToPath4(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join24(dir, "canary");
+    if (existsSync20(join24(candidate, CANARY_SOURCE))) return candidate;
+    dir = dirname13(dir);
+  }
+  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+}
+function judgeCanary(run2, kernel) {
+  const result = { caught: false, site: CANARY_SITE, leakedPerCycle: null, cycles: CANARY_CYCLES, status: run2.status, kernel };
+  if (run2.status !== "ok") return { ...result, reason: `the canary run failed: ${describeStatus(run2)}` };
+  const a = run2.analysis;
+  if (!a) return { ...result, reason: "the canary run produced no trace" };
+  result.cycles = a.cycles;
+  const pair = a.pairs.find((p) => p.alloc === CANARY_PAIR.alloc && p.free === CANARY_PAIR.free);
+  if (!pair) return { ...result, reason: `the canary trace holds no ${CANARY_PAIR.alloc}:${CANARY_PAIR.free} pair` };
+  const site = pair.callers.filter((c) => c.inModule === true && callerKey(c.caller) === CANARY_SITE);
+  const growth = /* @__PURE__ */ new Map();
+  let outstanding = 0;
+  for (const c of site) {
+    outstanding += c.outstanding;
+    for (const pc of c.perCycle) if (pc.cycle >= 1) growth.set(pc.cycle, (growth.get(pc.cycle) ?? 0) + pc.outstandingAfter);
+  }
+  const rate = site.length === 0 ? 0 : leakRate(
+    [...growth.entries()].sort((x, y) => x[0] - y[0]).map((e) => e[1]),
+    outstanding
+  );
+  result.leakedPerCycle = rate;
+  const location = site.find((c) => c.location)?.location;
+  if (location) result.location = location;
+  if (!a.complete) {
+    return { ...result, reason: `the canary trace is incomplete (${a.problems[0] ?? `${a.lostEvents} events lost`})` };
+  }
+  if (a.cycles !== CANARY_CYCLES) return { ...result, reason: `the canary trace shows ${a.cycles} cycles instead of ${CANARY_CYCLES}` };
+  if (site.length === 0) {
+    return { ...result, reason: `no allocation at ${CANARY_SITE} was attributed to the canary module (${pair.allocs} ${CANARY_PAIR.alloc} calls traced)` };
+  }
+  if (rate !== 1 || pair.leakedPerCycle !== 1) {
+    return { ...result, reason: `expected 1 object leaked per cycle at ${CANARY_SITE}, measured ${rate} (module total ${pair.leakedPerCycle})` };
+  }
+  return { ...result, caught: true };
+}
+function canaryRunId() {
+  return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
+}
+function canaryPlan(tracing, dir) {
+  return {
+    ...tracing,
+    cycles: CANARY_CYCLES,
+    track: [CANARY_PAIR],
+    build: { moduleDir: ".", buildCommand: "", moduleArgs: "", moduleName: CANARY_MODULE },
+    workload: {
+      command: `sh ${resolve10(dir, "workload.sh")}`,
+      readyPattern: "^ready",
+      readyCommand: "",
+      readyDelaySeconds: 1,
+      readyTimeoutSeconds: 30,
+      holdSeconds: 0.2,
+      stopSignal: "SIGTERM",
+      graceSeconds: 5,
+      env: {}
+    }
+  };
+}
+async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
+  const work = mkdtempSync3(join24(tmpdir4(), "alloc-balance-canary-"));
+  io2.onTempDir?.(work);
+  try {
+    cpSync3(canaryDir, work, { recursive: true });
+    const run2 = await runSide(
+      { side: "pr", ref: "canary", sha: "", dir: work },
+      {
+        plan: canaryPlan(tracing, work),
+        runner,
+        outDir,
+        runId: canaryRunId(),
+        log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
+        onUndoFile: io2.onUndoFile
+      }
+    );
+    const result = judgeCanary(run2, runner.kernel.release);
+    io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
+    return result;
+  } finally {
+    rmSync5(work, { recursive: true, force: true });
+  }
 }
 
 // src/run/pipeline.ts
