@@ -13,7 +13,7 @@ import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { usageLine } from './help.js';
 
-export const ANALYZE_USAGE = usageLine('analyze');
+const ANALYZE_USAGE = usageLine('analyze');
 
 function readSectionsFile(path: string): Record<string, string> {
   let parsed: unknown;

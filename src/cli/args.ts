@@ -11,7 +11,7 @@ type Values<O extends OptionSpec> = {
   [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
 };
 
-export interface ParsedArgs<O extends OptionSpec> {
+interface ParsedArgs<O extends OptionSpec> {
   values: Values<O>;
   positionals: string[];
 }

@@ -2,7 +2,7 @@
 // examples that run as written from a checkout of alloc-balance.
 import { EXIT } from './exit-codes.js';
 
-export interface CommandHelp {
+interface CommandHelp {
   /** One line for the command list. */
   summary: string;
   /** The synopsis, without "usage: alloc-balance". */

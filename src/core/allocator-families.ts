@@ -4,9 +4,9 @@
 import type { PairSpec } from './model.js';
 
 /** Where a releaser's object is: its first, second or third argument (x86-64: %di, %si, %dx). */
-export type ObjectArg = 1 | 2 | 3;
+type ObjectArg = 1 | 2 | 3;
 
-export interface AllocatorFamily {
+interface AllocatorFamily {
   /** What the family is, in the report: `slab objects`, `vmalloc areas`. */
   what: string;
   /** In the order a pair is named by: the first the module imports becomes the pair's allocator. */
@@ -25,10 +25,10 @@ export interface AllocatorFamily {
 }
 
 /** kmem tracepoints that record an allocation with its call site (`_node` variants follow them). */
-export const SLAB_ALLOC_EVENTS = ['kmalloc', 'kmem_cache_alloc'];
-export const SLAB_FREE_EVENTS = ['kfree', 'kmem_cache_free'];
+const SLAB_ALLOC_EVENTS = ['kmalloc', 'kmem_cache_alloc'];
+const SLAB_FREE_EVENTS = ['kfree', 'kmem_cache_free'];
 
-export const FAMILIES: AllocatorFamily[] = [
+const FAMILIES: AllocatorFamily[] = [
   {
     what: 'slab objects (kmalloc, kmem_cache)',
     // kmalloc and kmem_cache_alloc are tracepoints, every kmalloc flavour ends in one of them with the
@@ -219,7 +219,7 @@ export function pairMismatch(p: PairSpec): string | null {
   return null;
 }
 
-export interface AutoTrack {
+interface AutoTrack {
   pairs: PairSpec[];
   /** One line a family found: `slab objects (kmalloc, kmem_cache): kmalloc_trace, kfree -> kmalloc:kfree`. */
   found: string[];

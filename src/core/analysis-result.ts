@@ -10,7 +10,7 @@ import type { CycleMarks } from './cycle-marks.js';
 import type { PairState } from './traced-functions.js';
 import { problemText } from './analysis-problems.js';
 
-export interface TraceTotals {
+interface TraceTotals {
   marks: CycleMarks;
   /** entries-written over entries-in-buffer in the header. */
   headerLost: number;

@@ -12,7 +12,7 @@ import { parseKprobeProfile } from './kprobe-profile.js';
 import type { ModuleMap } from './module-map.js';
 import { UsageError } from '../errors.js';
 
-export interface AnalyzeTracesOptions {
+interface AnalyzeTracesOptions {
   /** Paths; '-' reads `stdin`. Analyzed in order as one trace. */
   traces: string[];
   pairs: PairSpec[];

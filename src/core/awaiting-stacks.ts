@@ -11,7 +11,7 @@ export const ALLOC_OBJECT = 2;
 export const FREE_OBJECT = 3;
 /** A bad free, already counted, that waits only for its stack. */
 export const STACK_ONLY = 4;
-export type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJECT | typeof STACK_ONLY;
+type PendingKind = typeof COUNT | typeof ALLOC_OBJECT | typeof FREE_OBJECT | typeof STACK_ONLY;
 
 /** A tracked event read from the trace and not yet counted: it may still receive its stack. */
 export class PendingEvent {

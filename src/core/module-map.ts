@@ -28,7 +28,7 @@ export interface ModuleOffset {
 }
 
 /** Module names in /sys/module and `[mod]` suffixes use `_` where a file name may use `-`. */
-export function normalizeModuleName(name: string): string {
+function normalizeModuleName(name: string): string {
   return name.trim().replace(/\.ko$/, '').replace(/-/g, '_');
 }
 

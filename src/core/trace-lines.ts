@@ -29,7 +29,7 @@ export function kmemCache(line: string, from: number): string {
   return bytes === undefined ? '' : kmallocCache(bytes, line.includes(' accounted=true', line.indexOf(' bytes_alloc=', from)));
 }
 
-export interface ProbeLine {
+interface ProbeLine {
   /** The probed function. */
   func: string;
   /** A return probe `(caller <- func) ret=..`, else an entry probe `(func+0x0/0x1e0) dev=..`. */

@@ -3,7 +3,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
-export type TraceSource = string | Readable;
+type TraceSource = string | Readable;
 
 // 64 KiB chunks: large strings would grow the heap (and peak RSS) for no speed gain.
 const CHUNK = 1 << 16;

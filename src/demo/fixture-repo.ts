@@ -19,7 +19,7 @@ function replaceOnce(text: string, from: string, to: string, what: string): stri
 }
 
 /** The two lines the fix adds to kni_like_dev_remove(): the leaky variant lacks them. */
-export const FIX_LINES = '\tif (kdev->lad_dev)\n\t\tfree_netdev(kdev->lad_dev);\n';
+const FIX_LINES = '\tif (kdev->lad_dev)\n\t\tfree_netdev(kdev->lad_dev);\n';
 
 export function fixtureSource(fixtureDir: string, variant: FixtureVariant): string {
   const fixed = readFileSync(join(fixtureDir, 'kni_like.c'), 'utf8');

@@ -5,7 +5,7 @@ import type { InconclusiveConclusion } from '../settings/settings.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { CHECK_SUMMARY_MAX_CHARS, truncateText } from './truncate.js';
 
-export const ANNOTATIONS_PER_REQUEST = 50;
+const ANNOTATIONS_PER_REQUEST = 50;
 
 /** A leaking call site at a module source line (path relative to the repository root). */
 export interface AnnotationInput {
@@ -17,7 +17,7 @@ export interface AnnotationInput {
   title?: string;
 }
 
-export interface CheckAnnotation {
+interface CheckAnnotation {
   path: string;
   start_line: number;
   end_line: number;
@@ -26,7 +26,7 @@ export interface CheckAnnotation {
   title?: string;
 }
 
-export type Conclusion = 'success' | 'failure' | 'neutral';
+type Conclusion = 'success' | 'failure' | 'neutral';
 
 /** `inconclusive`: the input of that name; neutral would let a required check pass on a run that measured nothing. */
 export function conclusionFor(verdict: Verdict, inconclusive: InconclusiveConclusion = 'fail'): Conclusion {
@@ -53,7 +53,7 @@ export function toAnnotations(inputs: AnnotationInput[]): CheckAnnotation[] {
     }));
 }
 
-export interface CheckRunInput extends RepoRef {
+interface CheckRunInput extends RepoRef {
   name: string;
   headSha: string;
   verdict: Verdict;
@@ -69,7 +69,7 @@ export interface CheckRunInput extends RepoRef {
   existingId?: number;
 }
 
-export interface PostedCheckRun {
+interface PostedCheckRun {
   id: number;
   url: string;
   conclusion: Conclusion;

@@ -20,9 +20,9 @@ export interface RetryPolicy {
   notifySpacingMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 60_000, writeSpacingMs: 1000, notifySpacingMs: 3000 };
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 60_000, writeSpacingMs: 1000, notifySpacingMs: 3000 };
 
-export interface ClientOptions {
+interface ClientOptions {
   token: string;
   /** Default: GITHUB_API_URL, else https://api.github.com. */
   baseUrl?: string;

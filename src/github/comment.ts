@@ -26,26 +26,26 @@ export function commentBody(checkName: string, markdown: string, digest = ''): s
   return `${head}\n${truncateText(markdown, COMMENT_MAX_CHARS - head.length - 1)}`;
 }
 
-export interface CommentTarget extends RepoRef {
+interface CommentTarget extends RepoRef {
   issueNumber: number;
   checkName: string;
 }
 
-export interface PostedComment {
+interface PostedComment {
   id: number;
   url: string;
   action: 'created' | 'updated' | 'unchanged';
 }
 
 /** What decides whether the comment is written (input `comment`). */
-export interface CommentPolicy {
+interface CommentPolicy {
   when: CommentWhen;
   verdict: Verdict;
   headline: string;
 }
 
 /** Finds this check's comment on the PR, following every page of the listing. */
-export async function findComment(client: GitHubClient, target: CommentTarget): Promise<{ id: number; url: string; body: string } | null> {
+async function findComment(client: GitHubClient, target: CommentTarget): Promise<{ id: number; url: string; body: string } | null> {
   const marker = commentMarker(target.checkName);
   const pages = client.paginate.iterator(client.rest.issues.listComments, {
     owner: target.owner,

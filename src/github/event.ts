@@ -6,8 +6,8 @@ import { InputError, UsageError } from '../errors.js';
 import { parseRepo, type GitHubClient } from './client.js';
 import { fetchPull } from './pulls.js';
 
-export const SUPPORTED_EVENTS = ['pull_request', 'pull_request_target', 'merge_group', 'workflow_dispatch', 'push', 'workflow_run'] as const;
-export type SupportedEvent = (typeof SUPPORTED_EVENTS)[number];
+const SUPPORTED_EVENTS = ['pull_request', 'pull_request_target', 'merge_group', 'workflow_dispatch', 'push', 'workflow_run'] as const;
+type SupportedEvent = (typeof SUPPORTED_EVENTS)[number];
 
 export interface Revision {
   /** Branch, tag or ref name as given; the SHA when nothing else is known. */
@@ -97,7 +97,7 @@ function revision(refOrSha: string): Revision {
   return SHA.test(refOrSha) ? { ref: refOrSha, sha: refOrSha.toLowerCase() } : { ref: refOrSha, sha: '' };
 }
 
-export type ChangeInputs = Pick<Settings, 'baseRef' | 'headRef' | 'prNumber'>;
+type ChangeInputs = Pick<Settings, 'baseRef' | 'headRef' | 'prNumber'>;
 
 /**
  * Resolves the base and head to compare. `client` is needed only for workflow_dispatch with a

@@ -1,7 +1,7 @@
 // Turns a failed GitHub call into one line that says what to change.
 
 /** Which write permission each output needs, as written in a workflow's `permissions:` block. */
-export const NEEDED_PERMISSION = {
+const NEEDED_PERMISSION = {
   comment: 'pull-requests: write',
   checkRun: 'checks: write',
   read: 'pull-requests: read',
@@ -14,7 +14,7 @@ interface HttpFailure {
   message?: string;
 }
 
-export function statusOf(error: unknown): number | null {
+function statusOf(error: unknown): number | null {
   const status = (error as HttpFailure | null)?.status;
   return typeof status === 'number' ? status : null;
 }

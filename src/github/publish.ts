@@ -9,12 +9,12 @@ import { writeComment } from './comment.js';
 import { describeApiError } from './permissions.js';
 import { writeJobSummary } from './summary.js';
 
-export interface PublishLog {
+interface PublishLog {
   info(message: string): void;
   warning(message: string): void;
 }
 
-export interface PublishRequest {
+interface PublishRequest {
   repo: RepoRef;
   checkName: string;
   /** null: no PR to comment on (push, dispatch without pr-number). */
@@ -40,7 +40,7 @@ export interface PublishRequest {
   completeOpenCheckRun?: { ownRunId?: string };
 }
 
-export interface PublishOutcome {
+interface PublishOutcome {
   verdict: Verdict;
   commentUrl: string | null;
   checkRunUrl: string | null;

@@ -1,7 +1,7 @@
 // The facts about a pull request that the action needs, read from the REST API.
 import type { GitHubClient, RepoRef } from './client.js';
 
-export interface PullFacts {
+interface PullFacts {
   number: number;
   state: string;
   head: { sha: string; ref: string; repo: string | null; pushedAt: string | null };

@@ -7,7 +7,7 @@ import type { GitHubClient, RepoRef } from './client.js';
 import type { ChangeUnderTest } from './event.js';
 import { fetchPull } from './pulls.js';
 
-export interface ReportTarget {
+interface ReportTarget {
   prNumber: number | null;
   /** Commit the check run goes on. */
   headSha: string;

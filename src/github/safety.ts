@@ -7,10 +7,10 @@ import type { GitHubClient, RepoRef } from './client.js';
 import type { ChangeUnderTest } from './event.js';
 import { fetchIssueEvents, fetchPull, type IssueEventFacts } from './pulls.js';
 
-export const FORK_DOCS = 'docs/workflows.md#fork-pull-requests';
+const FORK_DOCS = 'docs/workflows.md#fork-pull-requests';
 
 /** What the API says about the PR now, for the approval-label rule. */
-export interface ApprovalFacts {
+interface ApprovalFacts {
   currentHeadSha: string;
   /** `pushed_at` of the head repository: GitHub's own time of the last push to it (null: fork deleted). */
   headPushedAt: string | null;
@@ -18,7 +18,7 @@ export interface ApprovalFacts {
   events: IssueEventFacts[];
 }
 
-export interface SafetyFacts {
+interface SafetyFacts {
   mode: Mode;
   /** RUNNER_ENVIRONMENT: github-hosted or self-hosted ('' counts as self-hosted). */
   runnerEnvironment: string;
@@ -29,7 +29,7 @@ export interface SafetyFacts {
   approval?: ApprovalFacts;
 }
 
-export type SafetyDecision = { allowed: true; why: string; warnings: string[] } | { allowed: false; why: string };
+type SafetyDecision = { allowed: true; why: string; warnings: string[] } | { allowed: false; why: string };
 
 export class SafetyRefusal extends UsageError {
   constructor(message: string) {
@@ -38,7 +38,7 @@ export class SafetyRefusal extends UsageError {
   }
 }
 
-export interface Approval {
+interface Approval {
   approved: boolean;
   why: string;
 }
@@ -52,7 +52,7 @@ export interface Approval {
  *    (its server-side `pushed_at`, which a pusher cannot set) and after any force-push;
  * 3. a push (`synchronize`) always needs the label applied again.
  */
-export function approvalStatus(label: string, change: ChangeUnderTest, facts: ApprovalFacts | undefined): Approval {
+function approvalStatus(label: string, change: ChangeUnderTest, facts: ApprovalFacts | undefined): Approval {
   if (change.action === 'labeled' && change.label === label && change.event.startsWith('pull_request')) {
     return { approved: true, why: `label "${label}" was applied to ${change.head.sha.slice(0, 12)} (this run's trigger)` };
   }
@@ -121,7 +121,7 @@ export function decideSafety(facts: SafetyFacts): SafetyDecision {
 }
 
 /** True when the decision needs the PR's labels and events from the API. */
-export function needsApprovalFacts(facts: Omit<SafetyFacts, 'approval'>): boolean {
+function needsApprovalFacts(facts: Omit<SafetyFacts, 'approval'>): boolean {
   const { change } = facts;
   return (
     facts.mode !== 'report' &&
@@ -133,7 +133,7 @@ export function needsApprovalFacts(facts: Omit<SafetyFacts, 'approval'>): boolea
   );
 }
 
-export async function readApprovalFacts(client: GitHubClient, repo: RepoRef, prNumber: number): Promise<ApprovalFacts> {
+async function readApprovalFacts(client: GitHubClient, repo: RepoRef, prNumber: number): Promise<ApprovalFacts> {
   const [pull, events] = await Promise.all([fetchPull(client, repo, prNumber), fetchIssueEvents(client, repo, prNumber)]);
   return { currentHeadSha: pull.head.sha, headPushedAt: pull.head.pushedAt, labels: pull.labels, events };
 }

@@ -4,7 +4,7 @@ import type { Verdict } from '../core/model.js';
 import { STEP_SUMMARY_MAX_BYTES, truncateText } from './truncate.js';
 
 /** Markdown for the summary: warnings about outputs that could not be posted, then the report. */
-export function summaryMarkdown(markdown: string, warnings: string[]): string {
+function summaryMarkdown(markdown: string, warnings: string[]): string {
   const head = warnings.map((w) => `> [!WARNING]\n> ${w.replace(/\n/g, '\n> ')}\n`).join('\n');
   return head === '' ? markdown : `${head}\n${markdown}`;
 }
@@ -21,7 +21,7 @@ export async function writeJobSummary(markdown: string, warnings: string[] = [])
   await core.summary.addRaw(text, true).write();
 }
 
-export interface StepOutputs {
+interface StepOutputs {
   verdict: Verdict;
   /** Path of the JSON report. */
   report?: string;

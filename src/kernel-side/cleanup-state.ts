@@ -6,7 +6,7 @@ import { processAlive } from './lock.js';
 import { machineUndo } from './undo-executor.js';
 import { readUndoState, undoStepsReporting, type UndoExecutor } from './undo.js';
 
-export interface CleanupResult {
+interface CleanupResult {
   /** Nothing to do: no state file (the runner finished its own restore). */
   nothingToDo: boolean;
   undone: number;

@@ -23,7 +23,7 @@ export function editDistance(a: string, b: string, limit = Infinity): number {
 }
 
 /** Keeps the best few candidates for one unknown name while the symbol list streams past. */
-export class CloseMatches {
+class CloseMatches {
   private best: { name: string; score: number }[] = [];
   private readonly limit: number;
 
@@ -55,7 +55,7 @@ export class CloseMatches {
   }
 }
 
-export interface UnknownName {
+interface UnknownName {
   name: string;
   role: 'alloc' | 'free';
   /** Traceable by the function tracer, but kprobes refuse it. */
@@ -64,7 +64,7 @@ export interface UnknownName {
 }
 
 /** Pure: `alloc_netdev_mqs` or `rte_kni_fn [rte_kni]` -> the function name. */
-export function filterFunctionName(line: string): string {
+function filterFunctionName(line: string): string {
   return line.trim().split(/\s+/)[0] ?? '';
 }
 

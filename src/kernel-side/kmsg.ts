@@ -2,7 +2,7 @@
 // that older messages (earlier runs, boot) never count against this run.
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 
-export interface KmsgRecord {
+interface KmsgRecord {
   seq: number;
   /** Microseconds since boot. */
   usec: number;

@@ -2,7 +2,7 @@
 // tasks, general protection faults (the list: kernel-splats.ts). Pure.
 import { REPORT_END, splatOf } from '../kernel-splats.js';
 
-export interface Splat {
+interface Splat {
   kind: string;
   /** The line that matched, then the lines after it up to the end of the report. */
   excerpt: string;

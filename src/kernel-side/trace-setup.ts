@@ -51,11 +51,11 @@ export interface TraceSetup {
   stackAttributed: string[];
 }
 
-export function instanceName(runId: string): string {
+function instanceName(runId: string): string {
   return `alloc-balance-${runId}`;
 }
 
-export function kprobeGroup(runId: string): string {
+function kprobeGroup(runId: string): string {
   return `ab${runId}`;
 }
 
@@ -67,7 +67,7 @@ function probed(p: PairSpec, names: string[]): (string | null)[] {
   return names.map((n) => (isKmemPair(p) && isSlabEvent(n) ? null : n));
 }
 
-export function probeEvent(group: string, role: 'a' | 'f', pair: number, index: number): string {
+function probeEvent(group: string, role: 'a' | 'f', pair: number, index: number): string {
   return `${group}/${role}${pair}${index === 0 ? '' : `_${index}`}`;
 }
 
@@ -244,7 +244,7 @@ export function setupTracing(
 }
 
 /** A span of kernel addresses, end excluded (a module's core, a function). */
-export interface AddressRange {
+interface AddressRange {
   start: bigint;
   end: bigint;
 }

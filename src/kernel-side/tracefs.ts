@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, rmdirSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 
-export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 export class TracefsError extends Error {
   constructor(message: string) {

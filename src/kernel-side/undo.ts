@@ -24,7 +24,7 @@ export type UndoStep =
   /** Remove a lock file the run holds. */
   | { kind: 'unlock'; path: string; pid: number };
 
-export interface UndoState {
+interface UndoState {
   schema: 'alloc-balance/target-undo@1';
   /** The runner that made the changes. */
   pid: number;
@@ -103,7 +103,7 @@ export async function undoStepsReporting(steps: UndoStep[], exec: UndoExecutor):
   return { problems, failed };
 }
 
-export function describeStep(step: UndoStep): string {
+function describeStep(step: UndoStep): string {
   switch (step.kind) {
     case 'restore-file':
       return `restore ${step.path}`;

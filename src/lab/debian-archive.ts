@@ -19,10 +19,10 @@ import {
   specMatches,
 } from './kernel-spec.js';
 
-export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /** bullseye: 5.10; bookworm: 6.1 (and 6.12 built with gcc 12); bookworm-backports and trixie: 6.12. */
-export const DEBIAN_SUITES: { uri: string; suite: string }[] = [
+const DEBIAN_SUITES: { uri: string; suite: string }[] = [
   { uri: 'http://deb.debian.org/debian', suite: 'bullseye' },
   { uri: 'http://deb.debian.org/debian-security', suite: 'bullseye-security' },
   { uri: 'http://deb.debian.org/debian', suite: 'bookworm' },
@@ -37,7 +37,7 @@ export function sourcesList(keyring = DEBIAN_KEYRING): string {
 }
 
 /** apt's options for the private configuration under `stateDir`. */
-export function privateAptOptions(stateDir: string): string[] {
+function privateAptOptions(stateDir: string): string[] {
   const o = (k: string, v: string) => ['-o', `${k}=${v}`];
   return [
     ...o('Dir::Etc::SourceList', join(stateDir, 'sources.list')),
@@ -59,7 +59,7 @@ export function privateAptOptions(stateDir: string): string[] {
 }
 
 /** Where the private apt keeps its lists between `lab plan` and `lab setup` (outside the lab: the lab is cached, the lists are not). */
-export function defaultArchiveStateDir(): string {
+function defaultArchiveStateDir(): string {
   return join(tmpdir(), 'alloc-balance-debian-apt');
 }
 

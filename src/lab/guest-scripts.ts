@@ -13,7 +13,7 @@ export const EXIT_CODE_FILE = 'guest-exit-code';
 export const CTL_TAG = 'ctl';
 export const OUT_TAG = 'out';
 export const SHARE_TAG_PREFIX = 's';
-export const NINEP_MSIZE = 262144;
+const NINEP_MSIZE = 262144;
 /** Where the job script lies in the guest's root. */
 const GUEST_JOB = '/.alloc-balance-job.sh';
 
@@ -90,7 +90,7 @@ halt_now
 `;
 }
 
-export const DEFAULT_GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Changes whenever initScript changes. */
 export function initFingerprint(): string {

@@ -41,10 +41,6 @@ export function releaseUpstream(release: string): string {
   return release.replace(/-amd64$/, '').replace(/\+deb\d+(\.\d+)?$/, '');
 }
 
-export function specText(spec: KernelSpec): string {
-  return 'line' in spec ? spec.line : spec.release;
-}
-
 /** Does `release` satisfy `spec`? */
 export function specMatches(spec: KernelSpec, release: string): boolean {
   return 'line' in spec ? releaseLine(release) === spec.line : release === spec.release;

@@ -30,7 +30,7 @@ export interface KvmFacts {
 }
 
 /** Use this accelerator, or first open /dev/kvm with the udev rule and probe again. */
-export type KvmDecision = { accel: AccelUsed } | { openWithUdev: true };
+type KvmDecision = { accel: AccelUsed } | { openWithUdev: true };
 
 /** Only under GitHub Actions: a developer's machine (the test suite, `alloc-balance demo`) keeps its udev rules. */
 export function udevChangeAllowed(env: NodeJS.ProcessEnv): boolean {
@@ -65,7 +65,7 @@ export function decideAfterUdev(writable: boolean, failure: string | null): Acce
 }
 
 /** A command of the udev change: its argv (through sudo -n unless root) and its standard input. */
-export interface RootCommand {
+interface RootCommand {
   argv: string[];
   input?: string;
 }

@@ -2,7 +2,7 @@
 // `lab setup` through sudo, and what to do when sudo refuses.
 import { asRoot, type Identity } from '../process/as-root.js';
 
-export interface LabCliCall {
+interface LabCliCall {
   nodePath: string;
   cliPath: string;
   labDir: string;

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { CommandRunner } from './command.js';
 
 /** The Kbuild directory of `release` under an extracted root. */
-export function headersBuildDir(root: string, release: string): string {
+function headersBuildDir(root: string, release: string): string {
   return join(root, 'usr/src', `linux-headers-${release}`);
 }
 

@@ -44,7 +44,7 @@ export interface LabManifest {
 }
 
 export const LAB_DIR_ENV = 'ALLOC_BALANCE_LAB';
-export const SETUP_HINT = 'run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first';
+const SETUP_HINT = 'run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first';
 
 export function defaultLabDir(env: NodeJS.ProcessEnv = process.env): string {
   return env[LAB_DIR_ENV] || '/var/cache/alloc-balance/lab';

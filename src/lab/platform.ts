@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 
-export type Distro = 'debian' | 'ubuntu';
+type Distro = 'debian' | 'ubuntu';
 
 export interface Platform {
   distro: Distro;

@@ -1,9 +1,9 @@
 // The QEMU command line of a lab VM (pure: everything it needs is passed in).
 import { CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX } from './guest-scripts.js';
 
-export type Accel = 'kvm' | 'tcg';
+type Accel = 'kvm' | 'tcg';
 
-export interface QemuConfig {
+interface QemuConfig {
   vmlinux: string;
   initrd: string;
   accel: Accel;
@@ -25,7 +25,7 @@ export interface QemuConfig {
 // no_hash_pointers: debug_boot_weak_hash makes that hash the public hash_long(ptr, 32) instead of a
 // keyed siphash, so that an address a kprobe reads raw (kvfree_call_rcu) can be matched to it.
 // Kernels with no_hash_pointers ignore the weak hash for %p.
-export const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash'];
+const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash'];
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
 function optValue(s: string): string {
@@ -39,7 +39,7 @@ function optValue(s: string): string {
  * switched off). The job's guest work is light (the module is built on the host), so one thread
  * costs little, and under CI several VMs share the cores anyway.
  */
-export const TCG_ACCEL = 'tcg,thread=single';
+const TCG_ACCEL = 'tcg,thread=single';
 
 export function qemuArgs(c: QemuConfig): string[] {
   const append = [...BASE_APPEND, ...(c.extraAppend ?? [])];

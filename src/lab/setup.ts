@@ -16,7 +16,7 @@ import { compareReleases, KERNEL_SPEC_HINT, type KernelSpec, parseKernelSpec, sp
 import { detectPlatform, type Platform, TOOL_PACKAGES } from './platform.js';
 import { extractVmlinux } from './vmlinux.js';
 
-export interface SetupOptions {
+interface SetupOptions {
   /** A Debian kernel line (`5.10`, `6.1`, `6.12`: the newest the archive offers) or an exact release; empty: DEFAULT_KERNEL_LINE. */
   kernel?: string;
   labDir?: string;
@@ -33,7 +33,7 @@ export interface SetupOptions {
 }
 
 /** Modules the initramfs loads (with their dependencies) to reach the host root and the out share. */
-export const GUEST_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
+const GUEST_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 

@@ -8,9 +8,9 @@ import { buildExcerpt } from './build-log.js';
 import { runBuildPlan, type BuildPlan } from './build-plan.js';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
 
-export const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
+const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 
-export interface BuildRequest {
+interface BuildRequest {
   moduleDir: string;
   /** Shell command run in moduleDir; empty: DEFAULT_BUILD_COMMAND. $KDIR and $PWD are set. */
   buildCommand?: string;
@@ -40,7 +40,7 @@ export interface BuiltModule {
   path: string;
 }
 
-export interface BuildResult {
+interface BuildResult {
   ok: boolean;
   modules: BuiltModule[];
   /** The whole build output (its last 4 MiB). */
@@ -71,7 +71,7 @@ function findKoFiles(dir: string, since: number, depth = 6): string[] {
   return found.sort();
 }
 
-export function moduleNameOf(koPath: string): string {
+function moduleNameOf(koPath: string): string {
   return basename(koPath).replace(/\.ko$/, '').replace(/-/g, '_');
 }
 

@@ -59,7 +59,7 @@ export async function moduleImports(ko: string): Promise<string[]> {
     .filter((n) => n !== '');
 }
 
-export interface SourceLine {
+interface SourceLine {
   section: string;
   offset: number;
   function: string;
@@ -99,7 +99,7 @@ function callSiteFrame(chain: string[]): string[] {
  * each address comes first, then the chain of inlined frames, innermost first (`kmalloc` in
  * slab.h, `kzalloc`, then the module's function): callSiteFrame picks the call site.
  */
-export function parseAddr2line(text: string, section: string, offsets: number[]): SourceLine[] {
+function parseAddr2line(text: string, section: string, offsets: number[]): SourceLine[] {
   let lines = text.split('\n');
   const groups: string[][] = [];
   if (/^0x[0-9a-f]+$/.test(lines[0]?.trim() ?? '')) {

@@ -17,7 +17,7 @@ import { machineProbe, type Probe } from './prerequisites.js';
 import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type InstructionSet, type KniApp, type UserspacePlan } from './userspace-build.js';
 import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache-key.js';
 
-export interface DpdkKniEnvironment {
+interface DpdkKniEnvironment {
   /** Where the module build goes (one per side). Default: a dir under the OS temp dir keyed on the tree. */
   moduleOutDir?: string;
   /** Root of the user-space cache. Default: defaultCacheRoot(). */
@@ -33,7 +33,7 @@ export interface DpdkKniEnvironment {
   instructionSet?: InstructionSet;
 }
 
-export interface DpdkKniPreset {
+interface DpdkKniPreset {
   tree: DpdkTree;
   /** Builds rte_kni.ko; `output` is the .ko. */
   moduleBuild: BuildPlan;

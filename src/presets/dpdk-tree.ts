@@ -11,7 +11,7 @@ export type KniLayout = 'kernel/linux/kni' | 'lib/librte_eal/linuxapp/kni';
  * How the tree's meson build reads `-Dkernel_dir`: `build-dir` (v21.02+: the Kbuild dir itself,
  * or a dir whose build/ is) or `parent-of-build` (older: always `<kernel_dir>/build`).
  */
-export type MesonKernelDirStyle = 'build-dir' | 'parent-of-build';
+type MesonKernelDirStyle = 'build-dir' | 'parent-of-build';
 
 export interface DpdkTree {
   /** Absolute path of the tree. */
@@ -78,14 +78,14 @@ function readIfExists(p: string): string | null {
 }
 
 /** Option names declared in a meson_options.txt. */
-export function mesonOptionNames(text: string): string[] {
+function mesonOptionNames(text: string): string[] {
   const names: string[] = [];
   for (const m of text.matchAll(/^\s*option\s*\(\s*'([^']+)'/gm)) names.push(m[1]);
   return names;
 }
 
 /** kernel/linux/meson.build: does `-Dkernel_dir` name the Kbuild dir, or its parent? */
-export function mesonKernelDirStyle(kernelLinuxMeson: string | null): MesonKernelDirStyle {
+function mesonKernelDirStyle(kernelLinuxMeson: string | null): MesonKernelDirStyle {
   if (kernelLinuxMeson && /kernel_build_dir/.test(kernelLinuxMeson)) return 'build-dir';
   return 'parent-of-build';
 }

@@ -8,7 +8,7 @@ import type { DpdkTree, KniLayout } from './dpdk-tree.js';
 
 export type DpdkBuildSystem = 'meson' | 'kbuild' | 'auto';
 
-export interface KniModuleBuildOptions {
+interface KniModuleBuildOptions {
   /** The target kernel's Kbuild dir (`/lib/modules/<release>/build`). */
   kernelBuildDir: string;
   /** Empty or absent directory the build may fill (absolute). */
@@ -23,7 +23,7 @@ export interface KniModuleBuildOptions {
   maxNumaNodes?: number;
 }
 
-export interface BuildConfigValues {
+interface BuildConfigValues {
   maxLcores: number;
   maxNumaNodes: number;
   /** Also define the make-era options the module's old sources test (RTE_KNI_KMOD_ETHTOOL...). */
@@ -31,7 +31,7 @@ export interface BuildConfigValues {
 }
 
 /** rte_build_config.h as DPDK's meson build writes it for x86_64, limited to what the module reads. */
-export function renderBuildConfigHeader(v: BuildConfigValues): string {
+function renderBuildConfigHeader(v: BuildConfigValues): string {
   const defines: [string, string | number][] = [
     ['RTE_ARCH', '"x86_64"'],
     ['RTE_ARCH_64', 1],
@@ -64,7 +64,7 @@ export function renderBuildConfigHeader(v: BuildConfigValues): string {
 }
 
 /** A Kbuild file for a make-era KNI dir (which only has a DPDK-make Makefile). */
-export function renderLegacyKbuild(sources: readonly string[]): string {
+function renderLegacyKbuild(sources: readonly string[]): string {
   const objs = sources.map((s) => s.replace(/\.c$/, '.o'));
   return ['ccflags-y := $(MODULE_CFLAGS)', 'obj-m := rte_kni.o', `rte_kni-y := ${objs.join(' ')}`, ''].join('\n');
 }
@@ -75,7 +75,7 @@ function legacyIncludeSubdirs(sources: readonly string[]): string[] {
 }
 
 /** Which build system `auto` takes, or a UsageError when the one asked for is impossible for this tree. */
-export function chooseModuleBuildSystem(tree: DpdkTree, asked: DpdkBuildSystem, mesonAvailable: boolean): 'meson' | 'kbuild' {
+function chooseModuleBuildSystem(tree: DpdkTree, asked: DpdkBuildSystem, mesonAvailable: boolean): 'meson' | 'kbuild' {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
   if (asked === 'meson') {
     if (!mesonPossible) {

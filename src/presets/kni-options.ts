@@ -5,8 +5,8 @@ import { InputError } from '../errors.js';
 import type { DpdkBuildSystem } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';
 
-export type KthreadMode = 'single' | 'multiple';
-export type CarrierState = 'off' | 'on';
+type KthreadMode = 'single' | 'multiple';
+type CarrierState = 'off' | 'on';
 
 export interface DpdkKniOptions {
   /** Port ids from the port mask, ascending. */

@@ -10,7 +10,7 @@ import type { KniApp } from './userspace-build.js';
  * SIGINT, on which both apps release their KNI interfaces (a kill would leave that to /dev/kni's
  * close), with 15 s before the kill for the EAL to tear down. ready-timeout and hold apply as given.
  */
-export const KNI_WORKLOAD_OVERRIDES = {
+const KNI_WORKLOAD_OVERRIDES = {
   readyPattern: '',
   readyDelaySeconds: 0,
   stopSignal: 'SIGINT',
@@ -20,7 +20,7 @@ export const KNI_WORKLOAD_OVERRIDES = {
 /** Where the ethdev ports come from: net_null vdevs (a VM, no NIC) or the NIC ports bound to DPDK. */
 export type PortSource = 'null' | 'nic';
 
-export interface KniWorkloadOptions {
+interface KniWorkloadOptions {
   app: KniApp;
   program: string;
   /** Port ids (from the port mask), ascending. */
@@ -47,7 +47,7 @@ export function portsFromMask(mask: string): number[] | null {
   return ports;
 }
 
-export function maskText(ports: readonly number[]): string {
+function maskText(ports: readonly number[]): string {
   return `0x${ports.reduce((m, p) => m + 2 ** p, 0).toString(16)}`;
 }
 
@@ -58,7 +58,7 @@ function lcoreList(lcores: readonly number[]): string {
   return contiguous && sorted.length > 1 ? `${sorted[0]}-${sorted[sorted.length - 1]}` : sorted.join(',');
 }
 
-export interface KniLcorePlan {
+interface KniLcorePlan {
   /** `(port,lcore_rx,lcore_tx)` per port. */
   config: string;
   lcores: number[];

@@ -5,7 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { BuildPlan } from '../module-build/build-plan.js';
 
-export interface Requirement {
+interface Requirement {
   /** What is looked for, as a user would name it. */
   what: string;
   kind: 'program' | 'python-module' | 'header';

@@ -6,9 +6,9 @@ import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree } from './dpdk-tree.js';
 
 export type KniApp = 'kni-example' | 'testpmd';
-export type UserspaceBuildSystem = 'meson' | 'make' | 'auto';
+type UserspaceBuildSystem = 'meson' | 'make' | 'auto';
 
-export interface UserspaceBuildOptions {
+interface UserspaceBuildOptions {
   app: KniApp;
   /** The cache entry's directory (absolute): the build goes there. */
   cacheDir: string;
@@ -41,13 +41,13 @@ const UNUSED_OPTIONAL_LIBS = ['cfgfile', 'flow_classify', 'gpudev', 'jobstats', 
 export const VIRTUAL_PORT_DRIVERS = ['bus/pci', 'bus/vdev', 'mempool/ring', 'net/null', 'net/kni'];
 
 /** The x86_64 target name of DPDK's make build (`linuxapp` until v18.08). */
-export function legacyMakeTarget(tree: DpdkTree): string {
+function legacyMakeTarget(tree: DpdkTree): string {
   return tree.layout === 'lib/librte_eal/linuxapp/kni' || (tree.version !== null && tree.version.year * 100 + tree.version.month < 1811)
     ? 'x86_64-native-linuxapp-gcc'
     : 'x86_64-native-linux-gcc';
 }
 
-export function chooseUserspaceBuildSystem(tree: DpdkTree, o: Pick<UserspaceBuildOptions, 'buildSystem' | 'mesonAvailable'>): 'meson' | 'make' {
+function chooseUserspaceBuildSystem(tree: DpdkTree, o: Pick<UserspaceBuildOptions, 'buildSystem' | 'mesonAvailable'>): 'meson' | 'make' {
   if (o.buildSystem === 'meson') {
     if (!tree.hasMeson) throw new UsageError(`dpdk-build: meson is not possible for ${tree.root}: the tree has no meson.build. Use dpdk-build: auto`);
     return 'meson';

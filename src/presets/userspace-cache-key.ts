@@ -20,7 +20,7 @@ export interface UserspaceCache {
 }
 
 /** What the user-space build reads: the tree minus kernel/, docs and unrelated apps. */
-export function hashedPaths(app: KniApp): string[] {
+function hashedPaths(app: KniApp): string[] {
   const common = ['VERSION', 'meson.build', 'meson_options.txt', 'config', 'buildtools', 'lib', 'drivers', 'mk', 'usertools'];
   return app === 'kni-example' ? [...common, 'examples/kni', 'examples/meson.build'] : [...common, 'app/test-pmd', 'app/meson.build'];
 }
@@ -42,7 +42,7 @@ function hashFile(hash: ReturnType<typeof createHash>, path: string, buf: Buffer
 }
 
 /** sha256 over the relative path and content of every file under `paths` (sorted; streamed). */
-export function hashTreeFiles(root: string, paths: readonly string[]): string {
+function hashTreeFiles(root: string, paths: readonly string[]): string {
   const hash = createHash('sha256');
   const buf = Buffer.alloc(CHUNK);
   const visit = (rel: string): void => {

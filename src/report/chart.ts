@@ -22,7 +22,7 @@ function series(values: number[], length: number): number[] {
 }
 
 /** A chart of a few points: GitHub's comment is 830 px wide, the chart should not be taller than a screen's third. */
-export const CHART_SIZE = { width: 700, height: 280 } as const;
+const CHART_SIZE = { width: 700, height: 280 } as const;
 
 /** The y-axis range: from 0 (or the lowest value, when below), at least MIN_SPAN high. */
 export function yRange(values: number[]): [number, number] {

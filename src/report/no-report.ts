@@ -1,7 +1,7 @@
 // The check run and job summary of a report job that found no report to post: the check fails
 // at once instead of leaving a required check waiting for a report that will never come.
 
-export interface NoReport {
+interface NoReport {
   checkName: string;
   /** Why nothing was read (the `reports` input's error). */
   reason: string;

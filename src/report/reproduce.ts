@@ -6,7 +6,7 @@ import { runOptions, shellWord } from '../settings/local-run.js';
 import { DEFAULT_SERVER_URL } from './source-links.js';
 
 /** `npx` of the action's release from GitHub, or the CLI of a checkout of alloc-balance when the workflow ran its own (`uses: ./`). */
-export function toolCommand(tool: string): string {
+function toolCommand(tool: string): string {
   const at = tool.indexOf('@');
   if (tool === '') return 'node dist/cli.js';
   const spec = at < 0 ? `github:${tool}` : `github:${tool.slice(0, at)}#${tool.slice(at + 1)}`;

@@ -10,7 +10,7 @@ export interface InconclusiveRun {
 }
 
 /** The actions that would turn this inconclusive run into a verdict, in the order to take them. */
-export function inconclusiveActions(run: InconclusiveRun): string[] {
+function inconclusiveActions(run: InconclusiveRun): string[] {
   const { comparison: c, base, pr, canary } = run;
   if (c.verdict !== 'inconclusive') return [];
   const actions: string[] = [];

@@ -9,7 +9,7 @@ import { actionLabDirs } from '../lab/lab-dirs.js';
 import { inspectLab, type LabManifestEntry } from '../lab/lab-kernel.js';
 import { provisionLab, type ExecResult, type LabProvisionIo } from './provision-lab.js';
 
-export interface ActionLabOptions {
+interface ActionLabOptions {
   env: NodeJS.ProcessEnv;
   nodePath: string;
   cliPath: string;

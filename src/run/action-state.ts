@@ -1,7 +1,7 @@
 // What the post step must undo if the main step dies (SIGKILL, a runner that gives up): saved in
 // the Actions state as each thing is made. Typed here so that the main and the post step agree.
 
-export interface ActionState {
+interface ActionState {
   /** The git worktrees of base and head, the repository they belong to, and the temporary folder that holds them. */
   worktrees?: { repo: string; dirs: string[]; root?: string };
   /** The kernel-side undo files of every run on this machine's kernel (sides, canary), as they are created. */

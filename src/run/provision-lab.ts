@@ -30,7 +30,7 @@ export interface LabProvisionIo {
   group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 }
 
-export type LabChoice = { ready: LabManifestEntry; labDir: string } | { setupIn: string; reason: string };
+type LabChoice = { ready: LabManifestEntry; labDir: string } | { setupIn: string; reason: string };
 
 /** The first candidate with a usable kernel whose initramfs is current, else a set-up in the first candidate. */
 export function chooseLab(found: { labDir: string; inspection: LabInspection }[], fingerprint: string): LabChoice {

@@ -4,7 +4,7 @@
 /** Memory left to the runner itself (node, the builds, QEMU's own use) besides two guests. */
 export const HEADROOM_MB = 1024;
 /** Cores below which two VMs at once would only take turns on the same CPUs. */
-export const MIN_CORES = 4;
+const MIN_CORES = 4;
 
 export interface ConcurrencyInput {
   target: 'host' | 'vm';
@@ -17,7 +17,7 @@ export interface ConcurrencyInput {
   vm: { memoryMb: number; cpus: number };
 }
 
-export interface Concurrency {
+interface Concurrency {
   atOnce: boolean;
   why: string;
 }

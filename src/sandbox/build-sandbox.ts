@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { distinctFolders, type SystemView, systemView } from './system-view.js';
 
 /** The folders one build may use, besides the system. */
-export interface SandboxFolders {
+interface SandboxFolders {
   /** Read-write: the side's tree, its build and cache folders. */
   writable: string[];
   /** Read-only: the target kernel's build folder (when outside /usr), the tree of a read-only source. */
@@ -25,7 +25,7 @@ export interface SandboxLauncher {
 }
 
 /** A command as it is spawned: program, arguments and the environment bubblewrap itself gets. */
-export interface SpawnSpec {
+interface SpawnSpec {
   cmd: string;
   args: string[];
   env: NodeJS.ProcessEnv;
@@ -34,7 +34,7 @@ export interface SpawnSpec {
 /** Turns one build command into its sandboxed form. */
 export type CommandWrapper = (argv: string[], cwd: string, env: Record<string, string>) => SpawnSpec;
 
-export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const INSTALL_HINT = 'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)';
 
 /**

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from '
 import { dirname, sep } from 'node:path';
 
 /** What programs need of /etc to run: users and groups, the dynamic linker, alternatives, locale and time. */
-export const ETC_ALLOW = [
+const ETC_ALLOW = [
   'passwd',
   'group',
   'nsswitch.conf',
@@ -48,7 +48,7 @@ export interface FsProbe {
   list(dir: string): string[];
 }
 
-export const hostFs: FsProbe = {
+const hostFs: FsProbe = {
   kind(path) {
     try {
       const st = lstatSync(path);

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { ChangeUnderTest, Revision } from '../github/event.js';
 import { git as defaultGit, type Git } from './git.js';
 
-export interface Worktrees {
+interface Worktrees {
   base: string;
   head: string;
   baseSha: string;
@@ -16,7 +16,7 @@ export interface Worktrees {
   dispose(): Promise<void>;
 }
 
-export interface WorktreeOptions {
+interface WorktreeOptions {
   remote?: string;
   /** Depth of fetches into a shallow repository. */
   depth?: number;

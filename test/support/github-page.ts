@@ -25,10 +25,6 @@ const PAGE_COLOURS: Record<Scheme, { canvas: string; border: string }> = {
   dark: { canvas: '#0d1117', border: '#3d444d' },
 };
 
-function _escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** The comment's HTML: marked's GFM, ```mermaid blocks kept for Mermaid to draw. */
 export function commentHtml(markdown: string, scheme: Scheme): string {
   const body = marked.parse(markdown, { gfm: true, async: false });
