@@ -3053,7 +3053,6 @@ var init_args = __esm({
 // src/cli/analyze.ts
 var analyze_exports = {};
 __export(analyze_exports, {
-  ANALYZE_USAGE: () => ANALYZE_USAGE,
   analyzeCommand: () => analyzeCommand
 });
 import { readFileSync as readFileSync2 } from "node:fs";
