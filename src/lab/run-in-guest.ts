@@ -136,10 +136,41 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     if (!existsSync(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? defaultNumber('boot-timeout')) * 1000;
+  const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber('boot-timeout');
   mkdirSync(job.outDir, { recursive: true });
   rmSync(join(job.outDir, EXIT_CODE_FILE), { force: true });
 
+  const staged = stageGuest(kernel, job, accel, opts);
+  let seen: QemuRunSeen;
+  live++;
+  try {
+    seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
+  } finally {
+    live--;
+    rmSync(staged.ctlDir, { recursive: true, force: true });
+  }
+  const removedFromOut = scrubGuestOutput(job.outDir);
+  if (seen.aborted) throw opts.signal?.reason ?? new Error('guest run aborted');
+  const exitFile = join(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync(exitFile) ? readFileSync(exitFile, 'utf8') : null);
+  return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
+}
+
+/** A guest's control folder made and QEMU's command line, ready to start. */
+interface StagedGuest {
+  /** guest.env, job.sh and the guest's /etc; removed when the run ends. */
+  ctlDir: string;
+  /** The word /init's console markers carry: the job's output cannot fake them. */
+  nonce: string;
+  root: GuestRoot;
+  /** How many of root.shares are the system's folders (the rest are the job's). */
+  systemFolders: number;
+  qemu: string;
+  cmd: string;
+  args: string[];
+}
+
+function stageGuest(kernel: LabKernel, job: GuestJob, accel: AccelUsed, opts: GuestOptions): StagedGuest {
   let base = tmpdir();
   if (/\s/.test(base)) base = '/tmp';
   const ctlDir = mkdtempSync(join(base, 'alloc-balance-vm-'));
@@ -165,18 +196,44 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemu, ...args]] : [qemu, args];
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+}
 
+/** What one QEMU run was seen to do: how it ended, the console's state, and when things happened. */
+export interface QemuRunSeen {
+  qemu: string;
+  /** QEMU's exit code (null when killed). */
+  qemuExit: number | null;
+  /** QEMU could not be started. */
+  spawnError: string | null;
+  /** The beginning of QEMU's stderr. */
+  stderr: string;
+  console: Pick<ConsoleWatch, 'initSeen' | 'kernelPanic' | 'setupFailure' | 'exitCode'> & { text: string; excerpt: string };
+  /** Seconds since QEMU started: /init, the job's start and end (null when not seen), QEMU's exit. */
+  at: { init: number | null; jobStart: number | null; jobEnd: number | null; total: number };
+  /** The job outlived its timeout and the VM was killed. */
+  timedOut: boolean;
+  /** The job had not started within the boot timeout and the VM was killed. */
+  bootTimedOut: boolean;
+  /** The caller's signal stopped the VM. */
+  aborted: boolean;
+}
+
+/**
+ * Starts QEMU and follows its console until it exits: the boot timeout until the job starts, the
+ * job's timeout from then, a grace for QEMU to power off after the job ends or the kernel panics,
+ * and a kill (SIGTERM, then SIGKILL) for whichever runs out first or for the caller's abort.
+ */
+async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds: number, opts: GuestOptions): Promise<QemuRunSeen> {
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1000;
-  let initAt: number | null = null;
-  let jobStartAt: number | null = null;
-  let jobEndAt: number | null = null;
+  const at: QemuRunSeen['at'] = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
 
   const consoleLog = createWriteStream(join(job.outDir, 'console.log'));
-  const child: ChildProcessWithoutNullStreams = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn(staged.cmd, staged.args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -187,7 +244,6 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     return t;
   };
   let exited = false;
-  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -198,12 +254,12 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     });
   };
 
-  const watch = new ConsoleWatch(nonce, {
+  const watch = new ConsoleWatch(staged.nonce, {
     init: () => {
-      initAt = since();
+      at.init = since();
     },
     jobStart: () => {
-      jobStartAt = since();
+      at.jobStart = since();
       clearTimeout(bootTimer);
       later(job.timeoutSeconds * 1000, () => {
         if (watch.exitCode === null && !watch.kernelPanic) {
@@ -213,13 +269,13 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
       });
     },
     jobExit: () => {
-      jobEndAt = since();
+      at.jobEnd = since();
       later(POWEROFF_GRACE_MS, stop);
     },
     setupFailed: () => later(POWEROFF_GRACE_MS, stop),
     panic: () => later(POWEROFF_GRACE_MS, stop),
   });
-  const bootTimer = later(bootTimeoutMs, () => {
+  const bootTimer = later(bootTimeoutSeconds * 1000, () => {
     bootTimedOut = true;
     stop();
   });
@@ -242,10 +298,10 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
     if (stderr.length < 16384) stderr += b.toString('utf8');
   });
 
-  let spawnError: Error | null = null;
-  const exitCode = await new Promise<number | null>((resolve) => {
+  let spawnError: string | null = null;
+  const qemuExit = await new Promise<number | null>((resolve) => {
     child.on('error', (e) => {
-      spawnError = e;
+      spawnError = e.message;
     });
     child.on('close', (code) => resolve(code));
   });
@@ -254,57 +310,71 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener('abort', onAbort);
-  live--;
-  rmSync(ctlDir, { recursive: true, force: true });
   await new Promise<void>((resolve) => consoleLog.end(resolve));
-  const removedFromOut = scrubGuestOutput(job.outDir);
-  const total = since();
+  at.total = since();
+  return {
+    qemu: staged.qemu,
+    qemuExit,
+    spawnError,
+    stderr,
+    console: {
+      initSeen: watch.initSeen,
+      kernelPanic: watch.kernelPanic,
+      setupFailure: watch.setupFailure,
+      exitCode: watch.exitCode,
+      text: watch.text(),
+      excerpt: watch.excerpt(),
+    },
+    at,
+    timedOut,
+    bootTimedOut,
+    aborted,
+  };
+}
 
-  const consoleText = watch.text();
-  if (aborted) throw opts.signal?.reason ?? new Error('guest run aborted');
-  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${(spawnError as Error).message}`, consoleText);
-
-  let code = watch.exitCode;
-  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join(job.outDir, EXIT_CODE_FILE);
-    if (existsSync(file)) code = Number(readFileSync(file, 'utf8').trim());
+/**
+ * Pure: what a QEMU run comes to: the job's result, or a GuestError when the lab itself failed
+ * (QEMU did not start, the guest never reached /init or the job, /init could not set it up).
+ * `exitFile` is the exit-code file the job left in outDir (read when the console lost the marker).
+ */
+export function guestOutcome(seen: QemuRunSeen, bootTimeoutSeconds: number, exitFile: string | null): Omit<GuestResult, 'accel' | 'shared' | 'removedFromOut'> {
+  const { console: c, at } = seen;
+  if (seen.spawnError) throw new GuestError(`cannot start ${seen.qemu}: ${seen.spawnError}`, c.text);
+  let code = c.exitCode;
+  if (code === null && at.jobStart !== null && !seen.timedOut && !c.kernelPanic && exitFile !== null) code = Number(exitFile.trim());
+  if (!c.initSeen && c.kernelPanic) {
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(c.excerpt, /Kernel panic.*/)}`, c.text);
   }
-  if (!watch.initSeen && watch.kernelPanic) {
-    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
-  }
-  if (!watch.kernelPanic) {
-    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
-    if (!watch.initSeen) {
-      const why = bootTimedOut
-        ? `did not reach /init within ${bootTimeoutMs / 1000} s (raise the boot timeout for slow kernels)`
-        : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no error from QEMU'}`;
-      const seen = tailLines(consoleText, 5);
-      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ''}`, consoleText);
+  if (!c.kernelPanic) {
+    if (c.setupFailure) throw new GuestError(`the VM could not set up the job: ${c.setupFailure}`, c.text);
+    if (!c.initSeen) {
+      const why = seen.bootTimedOut
+        ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)`
+        : `exited (code ${seen.qemuExit}) before reaching /init: ${seen.stderr.trim().split('\n').slice(-3).join(' | ') || 'no error from QEMU'}`;
+      const last = tailLines(c.text, 5);
+      throw new GuestError(`the VM ${why}${last ? `; console: ${last}` : ''}`, c.text);
     }
-    if (jobStartAt === null) {
+    if (at.jobStart === null) {
       throw new GuestError(
-        bootTimedOut
-          ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1000} s`
-          : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
-        consoleText,
+        seen.bootTimedOut
+          ? `the VM reached /init but did not start the job within ${bootTimeoutSeconds} s`
+          : `the VM stopped before starting the job (QEMU exit ${seen.qemuExit})`,
+        c.text,
       );
     }
   }
-  const runEnd = jobEndAt ?? total;
+  const runEnd = at.jobEnd ?? at.total;
   return {
-    exitCode: timedOut || watch.kernelPanic ? null : code,
-    timedOut,
-    kernelPanic: watch.kernelPanic,
-    panicExcerpt: watch.excerpt(),
-    console: consoleText,
-    accel,
-    shared: [...root.shares.slice(view.folders.length), job.outDir],
-    removedFromOut,
+    exitCode: seen.timedOut || c.kernelPanic ? null : code,
+    timedOut: seen.timedOut,
+    kernelPanic: c.kernelPanic,
+    panicExcerpt: c.excerpt,
+    console: c.text,
     seconds: {
-      boot: round(initAt ?? total),
-      setup: round(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
-      run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
-      total: round(total),
+      boot: round(at.init ?? at.total),
+      setup: round(at.jobStart === null || at.init === null ? 0 : at.jobStart - at.init),
+      run: round(at.jobStart === null ? 0 : runEnd - at.jobStart),
+      total: round(at.total),
     },
   };
 }
