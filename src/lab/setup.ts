@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { Apt } from './apt.js';
 import { type CommandRunner, mustRun, spawnRunner } from './command.js';
 import { type CpioEntry, cpioArchive } from './cpio.js';
 import { initFingerprint, initScript } from './guest-scripts.js';
@@ -34,8 +35,6 @@ interface SetupOptions {
 
 /** Modules the initramfs loads (with their dependencies) to reach the host root and the out share. */
 const GUEST_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
-
-const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
 type StepFn = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
@@ -251,36 +250,4 @@ async function initramfsEntries(runner: CommandRunner, modules: string[]): Promi
   }
   entries.push({ kind: 'file', path: 'init', data: Buffer.from(initScript(inGuest)), mode: 0o755 });
   return entries;
-}
-
-/** The runner's own apt and dpkg: they install the lab's tools only, never a kernel package. */
-class Apt {
-  private updated = false;
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  async missing(packages: string[]): Promise<string[]> {
-    const r = await this.runner.run('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Status}\n', ...packages]);
-    const installed = new Set(
-      r.stdout
-        .split('\n')
-        .filter((l) => l.endsWith(' installed'))
-        .map((l) => l.split(' ')[0]),
-    );
-    return packages.filter((p) => !installed.has(p));
-  }
-
-  async ensureInstalled(packages: string[]): Promise<void> {
-    const missing = await this.missing(packages);
-    if (!missing.length) return;
-    if (!this.updated) {
-      this.log('apt-get update');
-      await mustRun(this.runner, 'apt-get', ['update', '-q'], { env: APT_ENV });
-      this.updated = true;
-    }
-    this.log(`apt-get install ${missing.join(' ')}`);
-    await mustRun(this.runner, 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env: APT_ENV });
-  }
 }
