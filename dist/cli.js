@@ -25825,6 +25825,43 @@ var init_command2 = __esm({
   }
 });
 
+// src/lab/apt.ts
+var APT_ENV, Apt;
+var init_apt = __esm({
+  "src/lab/apt.ts"() {
+    "use strict";
+    init_command2();
+    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    Apt = class {
+      constructor(runner, log) {
+        this.runner = runner;
+        this.log = log;
+      }
+      runner;
+      log;
+      updated = false;
+      async missing(packages) {
+        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", ...packages]);
+        const installed = new Set(
+          r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0])
+        );
+        return packages.filter((p) => !installed.has(p));
+      }
+      async ensureInstalled(packages) {
+        const missing = await this.missing(packages);
+        if (!missing.length) return;
+        if (!this.updated) {
+          this.log("apt-get update");
+          await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV });
+          this.updated = true;
+        }
+        this.log(`apt-get install ${missing.join(" ")}`);
+        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV });
+      }
+    };
+  }
+});
+
 // src/lab/cpio.ts
 function hex8(n) {
   return n.toString(16).padStart(8, "0");
@@ -26117,7 +26154,7 @@ function privateAptOptions(stateDir) {
 function defaultArchiveStateDir() {
   return join2(tmpdir(), "alloc-balance-debian-apt");
 }
-var DEBIAN_KEYRING, DEBIAN_SUITES, APT_ENV, DebianArchive;
+var DEBIAN_KEYRING, DEBIAN_SUITES, APT_ENV2, DebianArchive;
 var init_debian_archive = __esm({
   "src/lab/debian-archive.ts"() {
     "use strict";
@@ -26134,7 +26171,7 @@ var init_debian_archive = __esm({
       { uri: "http://deb.debian.org/debian", suite: "trixie" },
       { uri: "http://deb.debian.org/debian-security", suite: "trixie-security" }
     ];
-    APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
+    APT_ENV2 = { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
     DebianArchive = class {
       constructor(runner, log, stateDir = defaultArchiveStateDir()) {
         this.runner = runner;
@@ -26157,7 +26194,7 @@ var init_debian_archive = __esm({
         writeFileSync(join2(this.stateDir, "sources.list"), sourcesList());
         writeFileSync(join2(this.stateDir, "status"), "");
         this.log(`apt-get update (Debian's archive: ${DEBIAN_SUITES.map((s2) => s2.suite).join(", ")})`);
-        const r = await this.runner.run("apt-get", [...this.options, "update", "-q"], { env: APT_ENV });
+        const r = await this.runner.run("apt-get", [...this.options, "update", "-q"], { env: APT_ENV2 });
         const problems = r.stderr.split("\n").filter((l) => /^(E|W):/.test(l)).slice(0, 3);
         if (r.code !== 0 || problems.length) this.log(`apt-get update: ${problems.join(" | ") || `exit ${r.code}`}`);
         if (!readdirSync(join2(this.stateDir, "lists")).some((f) => /_Packages(\.\w+)?$/.test(f))) {
@@ -26220,7 +26257,7 @@ var init_debian_archive = __esm({
         mkdirSync(dir, { recursive: true });
         const wanted = [k.image, k.headers, k.headersCommon, k.kbuild].map((p) => `${p}=${k.version}`);
         this.log(`apt-get download ${wanted.join(" ")}`);
-        await mustRun(this.runner, "apt-get", [...this.options, "download", "-q", ...wanted], { env: APT_ENV, cwd: dir });
+        await mustRun(this.runner, "apt-get", [...this.options, "download", "-q", ...wanted], { env: APT_ENV2, cwd: dir });
         return readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
       }
     };
@@ -26524,11 +26561,12 @@ async function initramfsEntries(runner, modules) {
   entries.push({ kind: "file", path: "init", data: Buffer.from(initScript(inGuest)), mode: 493 });
   return entries;
 }
-var GUEST_MODULES, APT_ENV2, DECOMPRESS, Apt;
+var GUEST_MODULES, DECOMPRESS;
 var init_setup = __esm({
   "src/lab/setup.ts"() {
     "use strict";
     init_errors();
+    init_apt();
     init_command2();
     init_cpio();
     init_guest_scripts();
@@ -26539,35 +26577,7 @@ var init_setup = __esm({
     init_platform2();
     init_vmlinux();
     GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
-    APT_ENV2 = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
-    Apt = class {
-      constructor(runner, log) {
-        this.runner = runner;
-        this.log = log;
-      }
-      runner;
-      log;
-      updated = false;
-      async missing(packages) {
-        const r = await this.runner.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", ...packages]);
-        const installed = new Set(
-          r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0])
-        );
-        return packages.filter((p) => !installed.has(p));
-      }
-      async ensureInstalled(packages) {
-        const missing = await this.missing(packages);
-        if (!missing.length) return;
-        if (!this.updated) {
-          this.log("apt-get update");
-          await mustRun(this.runner, "apt-get", ["update", "-q"], { env: APT_ENV2 });
-          this.updated = true;
-        }
-        this.log(`apt-get install ${missing.join(" ")}`);
-        await mustRun(this.runner, "apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: APT_ENV2 });
-      }
-    };
   }
 });
 
@@ -29790,9 +29800,25 @@ async function runInGuest(kernel, job, opts = {}) {
     if (!existsSync18(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout")) * 1e3;
+  const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync9(job.outDir, { recursive: true });
   rmSync8(join17(job.outDir, EXIT_CODE_FILE), { force: true });
+  const staged = stageGuest(kernel, job, accel, opts);
+  let seen;
+  live++;
+  try {
+    seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
+  } finally {
+    live--;
+    rmSync8(staged.ctlDir, { recursive: true, force: true });
+  }
+  const removedFromOut = scrubGuestOutput(job.outDir);
+  if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
+  const exitFile = join17(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync23(exitFile, "utf8") : null);
+  return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
+}
+function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
   const ctlDir = mkdtempSync(join17(base2, "alloc-balance-vm-"));
@@ -29817,16 +29843,17 @@ async function runInGuest(kernel, job, opts = {}) {
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync18(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+}
+async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
-  let initAt = null;
-  let jobStartAt = null;
-  let jobEndAt = null;
+  const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream4(join17(job.outDir, "console.log"));
-  const child = spawn4(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn4(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -29837,7 +29864,6 @@ async function runInGuest(kernel, job, opts = {}) {
     return t;
   };
   let exited = false;
-  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -29847,12 +29873,12 @@ async function runInGuest(kernel, job, opts = {}) {
       if (!exited) child.kill("SIGKILL");
     });
   };
-  const watch = new ConsoleWatch(nonce, {
+  const watch = new ConsoleWatch(staged.nonce, {
     init: () => {
-      initAt = since();
+      at.init = since();
     },
     jobStart: () => {
-      jobStartAt = since();
+      at.jobStart = since();
       clearTimeout(bootTimer);
       later(job.timeoutSeconds * 1e3, () => {
         if (watch.exitCode === null && !watch.kernelPanic) {
@@ -29862,13 +29888,13 @@ async function runInGuest(kernel, job, opts = {}) {
       });
     },
     jobExit: () => {
-      jobEndAt = since();
+      at.jobEnd = since();
       later(POWEROFF_GRACE_MS, stop);
     },
     setupFailed: () => later(POWEROFF_GRACE_MS, stop),
     panic: () => later(POWEROFF_GRACE_MS, stop)
   });
-  const bootTimer = later(bootTimeoutMs, () => {
+  const bootTimer = later(bootTimeoutSeconds * 1e3, () => {
     bootTimedOut = true;
     stop();
   });
@@ -29890,62 +29916,72 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve12) => {
+  const qemuExit = await new Promise((resolve12) => {
     child.on("error", (e) => {
-      spawnError = e;
+      spawnError = e.message;
     });
-    child.on("close", (code2) => resolve12(code2));
+    child.on("close", (code) => resolve12(code));
   });
   exited = true;
   feed(decoder.end());
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
-  live--;
-  rmSync8(ctlDir, { recursive: true, force: true });
   await new Promise((resolve12) => consoleLog.end(resolve12));
-  const removedFromOut = scrubGuestOutput(job.outDir);
-  const total = since();
-  const consoleText = watch.text();
-  if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
-  let code = watch.exitCode;
-  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join17(job.outDir, EXIT_CODE_FILE);
-    if (existsSync18(file)) code = Number(readFileSync23(file, "utf8").trim());
+  at.total = since();
+  return {
+    qemu: staged.qemu,
+    qemuExit,
+    spawnError,
+    stderr,
+    console: {
+      initSeen: watch.initSeen,
+      kernelPanic: watch.kernelPanic,
+      setupFailure: watch.setupFailure,
+      exitCode: watch.exitCode,
+      text: watch.text(),
+      excerpt: watch.excerpt()
+    },
+    at,
+    timedOut,
+    bootTimedOut,
+    aborted
+  };
+}
+function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
+  const { console: c, at } = seen;
+  if (seen.spawnError) throw new GuestError(`cannot start ${seen.qemu}: ${seen.spawnError}`, c.text);
+  let code = c.exitCode;
+  if (code === null && at.jobStart !== null && !seen.timedOut && !c.kernelPanic && exitFile !== null) code = Number(exitFile.trim());
+  if (!c.initSeen && c.kernelPanic) {
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(c.excerpt, /Kernel panic.*/)}`, c.text);
   }
-  if (!watch.initSeen && watch.kernelPanic) {
-    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
-  }
-  if (!watch.kernelPanic) {
-    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
-    if (!watch.initSeen) {
-      const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      const seen = tailLines(consoleText, 5);
-      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
+  if (!c.kernelPanic) {
+    if (c.setupFailure) throw new GuestError(`the VM could not set up the job: ${c.setupFailure}`, c.text);
+    if (!c.initSeen) {
+      const why = seen.bootTimedOut ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)` : `exited (code ${seen.qemuExit}) before reaching /init: ${seen.stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
+      const last = tailLines(c.text, 5);
+      throw new GuestError(`the VM ${why}${last ? `; console: ${last}` : ""}`, c.text);
     }
-    if (jobStartAt === null) {
+    if (at.jobStart === null) {
       throw new GuestError(
-        bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1e3} s` : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
-        consoleText
+        seen.bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutSeconds} s` : `the VM stopped before starting the job (QEMU exit ${seen.qemuExit})`,
+        c.text
       );
     }
   }
-  const runEnd = jobEndAt ?? total;
+  const runEnd = at.jobEnd ?? at.total;
   return {
-    exitCode: timedOut || watch.kernelPanic ? null : code,
-    timedOut,
-    kernelPanic: watch.kernelPanic,
-    panicExcerpt: watch.excerpt(),
-    console: consoleText,
-    accel,
-    shared: [...root.shares.slice(view.folders.length), job.outDir],
-    removedFromOut,
+    exitCode: seen.timedOut || c.kernelPanic ? null : code,
+    timedOut: seen.timedOut,
+    kernelPanic: c.kernelPanic,
+    panicExcerpt: c.excerpt,
+    console: c.text,
     seconds: {
-      boot: round3(initAt ?? total),
-      setup: round3(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
-      run: round3(jobStartAt === null ? 0 : runEnd - jobStartAt),
-      total: round3(total)
+      boot: round3(at.init ?? at.total),
+      setup: round3(at.jobStart === null || at.init === null ? 0 : at.jobStart - at.init),
+      run: round3(at.jobStart === null ? 0 : runEnd - at.jobStart),
+      total: round3(at.total)
     }
   };
 }

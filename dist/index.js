@@ -83690,9 +83690,25 @@ async function runInGuest(kernel, job, opts = {}) {
     if (!existsSync16(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
-  const bootTimeoutMs = (opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout")) * 1e3;
+  const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync5(job.outDir, { recursive: true });
   rmSync4(join16(job.outDir, EXIT_CODE_FILE), { force: true });
+  const staged = stageGuest(kernel, job, accel, opts);
+  let seen;
+  live++;
+  try {
+    seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
+  } finally {
+    live--;
+    rmSync4(staged.ctlDir, { recursive: true, force: true });
+  }
+  const removedFromOut = scrubGuestOutput(job.outDir);
+  if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
+  const exitFile = join16(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync16(exitFile) ? readFileSync10(exitFile, "utf8") : null);
+  return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
+}
+function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
   const ctlDir = mkdtempSync2(join16(base2, "alloc-balance-vm-"));
@@ -83717,16 +83733,17 @@ async function runInGuest(kernel, job, opts = {}) {
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync16(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+}
+async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1e3;
-  let initAt = null;
-  let jobStartAt = null;
-  let jobEndAt = null;
+  const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream2(join16(job.outDir, "console.log"));
-  const child2 = spawn3(cmd, cmdArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const child2 = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -83737,7 +83754,6 @@ async function runInGuest(kernel, job, opts = {}) {
     return t;
   };
   let exited = false;
-  live++;
   let killing = false;
   const stop = () => {
     if (killing || exited) return;
@@ -83747,12 +83763,12 @@ async function runInGuest(kernel, job, opts = {}) {
       if (!exited) child2.kill("SIGKILL");
     });
   };
-  const watch = new ConsoleWatch(nonce, {
+  const watch = new ConsoleWatch(staged.nonce, {
     init: () => {
-      initAt = since();
+      at.init = since();
     },
     jobStart: () => {
-      jobStartAt = since();
+      at.jobStart = since();
       clearTimeout(bootTimer);
       later(job.timeoutSeconds * 1e3, () => {
         if (watch.exitCode === null && !watch.kernelPanic) {
@@ -83762,13 +83778,13 @@ async function runInGuest(kernel, job, opts = {}) {
       });
     },
     jobExit: () => {
-      jobEndAt = since();
+      at.jobEnd = since();
       later(POWEROFF_GRACE_MS, stop);
     },
     setupFailed: () => later(POWEROFF_GRACE_MS, stop),
     panic: () => later(POWEROFF_GRACE_MS, stop)
   });
-  const bootTimer = later(bootTimeoutMs, () => {
+  const bootTimer = later(bootTimeoutSeconds * 1e3, () => {
     bootTimedOut = true;
     stop();
   });
@@ -83790,62 +83806,72 @@ async function runInGuest(kernel, job, opts = {}) {
     if (stderr.length < 16384) stderr += b.toString("utf8");
   });
   let spawnError = null;
-  const exitCode = await new Promise((resolve12) => {
+  const qemuExit = await new Promise((resolve12) => {
     child2.on("error", (e) => {
-      spawnError = e;
+      spawnError = e.message;
     });
-    child2.on("close", (code2) => resolve12(code2));
+    child2.on("close", (code) => resolve12(code));
   });
   exited = true;
   feed(decoder.end());
   watch.end();
   for (const t of timers) clearTimeout(t);
   opts.signal?.removeEventListener("abort", onAbort);
-  live--;
-  rmSync4(ctlDir, { recursive: true, force: true });
   await new Promise((resolve12) => consoleLog.end(resolve12));
-  const removedFromOut = scrubGuestOutput(job.outDir);
-  const total = since();
-  const consoleText = watch.text();
-  if (aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  if (spawnError) throw new GuestError(`cannot start ${qemu}: ${spawnError.message}`, consoleText);
-  let code = watch.exitCode;
-  if (code === null && jobStartAt !== null && !timedOut && !watch.kernelPanic) {
-    const file = join16(job.outDir, EXIT_CODE_FILE);
-    if (existsSync16(file)) code = Number(readFileSync10(file, "utf8").trim());
+  at.total = since();
+  return {
+    qemu: staged.qemu,
+    qemuExit,
+    spawnError,
+    stderr,
+    console: {
+      initSeen: watch.initSeen,
+      kernelPanic: watch.kernelPanic,
+      setupFailure: watch.setupFailure,
+      exitCode: watch.exitCode,
+      text: watch.text(),
+      excerpt: watch.excerpt()
+    },
+    at,
+    timedOut,
+    bootTimedOut,
+    aborted
+  };
+}
+function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
+  const { console: c, at } = seen;
+  if (seen.spawnError) throw new GuestError(`cannot start ${seen.qemu}: ${seen.spawnError}`, c.text);
+  let code = c.exitCode;
+  if (code === null && at.jobStart !== null && !seen.timedOut && !c.kernelPanic && exitFile !== null) code = Number(exitFile.trim());
+  if (!c.initSeen && c.kernelPanic) {
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(c.excerpt, /Kernel panic.*/)}`, c.text);
   }
-  if (!watch.initSeen && watch.kernelPanic) {
-    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(watch.excerpt(), /Kernel panic.*/)}`, consoleText);
-  }
-  if (!watch.kernelPanic) {
-    if (watch.setupFailure) throw new GuestError(`the VM could not set up the job: ${watch.setupFailure}`, consoleText);
-    if (!watch.initSeen) {
-      const why = bootTimedOut ? `did not reach /init within ${bootTimeoutMs / 1e3} s (raise the boot timeout for slow kernels)` : `exited (code ${exitCode}) before reaching /init: ${stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      const seen = tailLines(consoleText, 5);
-      throw new GuestError(`the VM ${why}${seen ? `; console: ${seen}` : ""}`, consoleText);
+  if (!c.kernelPanic) {
+    if (c.setupFailure) throw new GuestError(`the VM could not set up the job: ${c.setupFailure}`, c.text);
+    if (!c.initSeen) {
+      const why = seen.bootTimedOut ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)` : `exited (code ${seen.qemuExit}) before reaching /init: ${seen.stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
+      const last = tailLines(c.text, 5);
+      throw new GuestError(`the VM ${why}${last ? `; console: ${last}` : ""}`, c.text);
     }
-    if (jobStartAt === null) {
+    if (at.jobStart === null) {
       throw new GuestError(
-        bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutMs / 1e3} s` : `the VM stopped before starting the job (QEMU exit ${exitCode})`,
-        consoleText
+        seen.bootTimedOut ? `the VM reached /init but did not start the job within ${bootTimeoutSeconds} s` : `the VM stopped before starting the job (QEMU exit ${seen.qemuExit})`,
+        c.text
       );
     }
   }
-  const runEnd = jobEndAt ?? total;
+  const runEnd = at.jobEnd ?? at.total;
   return {
-    exitCode: timedOut || watch.kernelPanic ? null : code,
-    timedOut,
-    kernelPanic: watch.kernelPanic,
-    panicExcerpt: watch.excerpt(),
-    console: consoleText,
-    accel,
-    shared: [...root.shares.slice(view.folders.length), job.outDir],
-    removedFromOut,
+    exitCode: seen.timedOut || c.kernelPanic ? null : code,
+    timedOut: seen.timedOut,
+    kernelPanic: c.kernelPanic,
+    panicExcerpt: c.excerpt,
+    console: c.text,
     seconds: {
-      boot: round(initAt ?? total),
-      setup: round(jobStartAt === null || initAt === null ? 0 : jobStartAt - initAt),
-      run: round(jobStartAt === null ? 0 : runEnd - jobStartAt),
-      total: round(total)
+      boot: round(at.init ?? at.total),
+      setup: round(at.jobStart === null || at.init === null ? 0 : at.jobStart - at.init),
+      run: round(at.jobStart === null ? 0 : runEnd - at.jobStart),
+      total: round(at.total)
     }
   };
 }
