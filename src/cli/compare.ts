@@ -14,7 +14,7 @@ import { readArgs } from './args.js';
 import { usageLine } from './help.js';
 import { VERDICT_EXIT } from './exit-codes.js';
 
-export const COMPARE_USAGE = usageLine('compare');
+const COMPARE_USAGE = usageLine('compare');
 
 const POLICIES: FailOn[] = ['new-leak', 'any-leak', 'never'];
 const EXPECTED = 'expected the output of "alloc-balance analyze --json" or the action\'s report.json';

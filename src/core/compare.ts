@@ -18,7 +18,7 @@ import { pairName } from './pair-spec.js';
 import { problemText } from './analysis-problems.js';
 
 /** The caller shown on a pair's total row. */
-export const MODULE_TOTAL = 'all module call sites';
+const MODULE_TOTAL = 'all module call sites';
 
 /** Below this many objects per cycle nothing leaks (rounding of the rate). */
 export const EPSILON = 0.005;
@@ -142,7 +142,7 @@ export function leaks(f: SideFigures | null): boolean {
   return f !== null && (f.leakedPerCycle > EPSILON || f.outstanding > 0);
 }
 
-export function rowStatus(base: SideFigures | null, pr: SideFigures | null): RowStatus {
+function rowStatus(base: SideFigures | null, pr: SideFigures | null): RowStatus {
   const b = leaks(base);
   const p = leaks(pr);
   if (!b && !p) return 'balanced';

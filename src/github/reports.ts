@@ -10,7 +10,7 @@ import { runnersHeadline } from '../report/headline.js';
 
 export const REPORT_SCHEMA = 'alloc-balance/report@1';
 
-export interface LoadedReport {
+interface LoadedReport {
   file: string;
   report: RunReport;
 }
@@ -106,14 +106,14 @@ export async function readReports(pattern: string, cwd: string = process.cwd(), 
   return loaded;
 }
 
-export interface RunnerSummary {
+interface RunnerSummary {
   name: string;
   file: string;
   verdict: Verdict;
   headline: string;
 }
 
-export interface MergedReport {
+interface MergedReport {
   verdict: Verdict;
   headline: string;
   runners: RunnerSummary[];

@@ -11,7 +11,7 @@ import type { UndoLog } from './undo.js';
 
 export const BACKGROUND_LOG = 'background.log';
 
-export interface BackgroundStop {
+interface BackgroundStop {
   /** The command ended by itself before it was stopped (its load did not cover the whole run). */
   exitedEarly: boolean;
   exitCode: number | null;

@@ -4,7 +4,7 @@ import { type CommandResult, runCommand } from '../process/run.js';
 import { lastLines } from '../process/tail.js';
 
 /** What the lab reads of a command's run (test doubles give only this). */
-export type LabCommandResult = Pick<CommandResult, 'code' | 'stdout' | 'stderr'>;
+type LabCommandResult = Pick<CommandResult, 'code' | 'stdout' | 'stderr'>;
 
 export interface CommandRunner {
   run(cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<LabCommandResult>;

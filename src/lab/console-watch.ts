@@ -11,7 +11,7 @@ const TERMINAL_CONTROL = /\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g;
 const RECENT_LINES = 40;
 const EXCERPT_MAX_LINES = 200;
 
-export interface ConsoleEvents {
+interface ConsoleEvents {
   init?: (guestUptime: number) => void;
   jobStart?: () => void;
   jobExit?: (code: number) => void;

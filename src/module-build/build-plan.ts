@@ -37,14 +37,14 @@ export function planScript(plan: BuildPlan): string {
   return lines.join('\n');
 }
 
-export interface StepOutcome {
+interface StepOutcome {
   step: BuildStep;
   code: number | null;
   signal: NodeJS.Signals | null;
   seconds: number;
 }
 
-export interface PlanRunResult {
+interface PlanRunResult {
   ok: boolean;
   /** The output of every step (its tail, bounded). */
   log: string;
@@ -55,7 +55,7 @@ export interface PlanRunResult {
   failedOutput?: string;
 }
 
-export interface PlanRunOptions {
+interface PlanRunOptions {
   /** Progress lines: each step as it starts, ninja/make progress now and then. */
   log?: (line: string) => void;
   env?: Record<string, string>;
@@ -69,7 +69,7 @@ const MAX_LOG = 4 * 1024 * 1024;
 const MAX_STEP_OUTPUT = 256 * 1024;
 
 /** A ninja (`[12/392] ...`) or make (`  CC [M] ...`) progress line, shortened for a log. */
-export function progressLine(line: string): string | null {
+function progressLine(line: string): string | null {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
   if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
   if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();

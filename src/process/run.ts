@@ -19,7 +19,7 @@ export interface CommandResult {
   seconds: number;
 }
 
-export interface CommandOptions {
+interface CommandOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Kills the program (SIGKILL to its process group) after this many seconds. */

@@ -12,7 +12,7 @@ import { growthChart } from './chart.js';
 import { statusLabel, signed } from './labels.js';
 import { sourceUrl, type SourceRef } from './source-links.js';
 
-export interface MarkdownOptions {
+interface MarkdownOptions {
   /** Maximum length of the whole text. */
   limit?: number;
   /** Heading above the verdict; '' for none. */
@@ -41,7 +41,7 @@ function pairCell(f: SideFigures | null): string {
 }
 
 /** 512 B, 1.5 KiB, 2 MiB. */
-export function bytesText(bytes: number): string {
+function bytesText(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KiB'] : [bytes / (1024 * 1024), 'MiB'];
   return `${round1(value)} ${unit}`;
@@ -95,7 +95,7 @@ function details(summary: string, body: string): string {
 }
 
 /** Outstanding objects with the same call site and stack, one entry each with how many. */
-export interface ObjectGroup {
+interface ObjectGroup {
   caller: string;
   location?: string;
   stack?: string[];
@@ -106,7 +106,7 @@ export interface ObjectGroup {
   bytes?: number;
 }
 
-export function groupObjects(objects: PairResult['objects']): ObjectGroup[] {
+function groupObjects(objects: PairResult['objects']): ObjectGroup[] {
   const groups = new Map<string, ObjectGroup>();
   for (const o of objects) {
     const key = [o.caller, o.location ?? '', ...(o.stack ?? [])].join('\n');

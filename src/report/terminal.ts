@@ -48,7 +48,7 @@ export function renderText(c: Comparison, analyses: { base?: AnalysisResult; pr?
 }
 
 /** What the analysis says of the module's call sites when no call site could be attributed. */
-export const MODULE_UNKNOWN = 'unknown (give --module NAME with --nm/--sections)';
+const MODULE_UNKNOWN = 'unknown (give --module NAME with --nm/--sections)';
 
 export function renderAnalysisText(a: AnalysisResult): string {
   const out: string[] = [];

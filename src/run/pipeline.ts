@@ -53,7 +53,7 @@ export interface PipelineIo extends RunnerOptions {
   runInputs?: Record<string, string>;
 }
 
-export interface PipelineResult {
+interface PipelineResult {
   verdict: Verdict;
   headline: string;
   reportPath?: string;
@@ -72,7 +72,7 @@ function runId(): string {
 }
 
 /** What measure() needs of the job's I/O. */
-export type MeasureIo = Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & {
+type MeasureIo = Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & {
   onUndoFile?: (file: string) => void;
   baseCache?: BaseCaching;
   /** This runner's cores and free memory (default: this machine's), for running the sides at once. */

@@ -3,7 +3,7 @@
 import { runCommand } from '../process/run.js';
 import { lastLines } from '../process/tail.js';
 
-export class GitError extends Error {
+class GitError extends Error {
   constructor(
     readonly args: string[],
     readonly code: number | null,

@@ -10,7 +10,7 @@ import { headlineText, neverRanHeadline } from '../report/headline.js';
 import { sideText } from '../report/status-text.js';
 import type { VerdictCause } from './cause.js';
 
-export type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
+type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
 
 /** The comparison with the verdict its cause decides. */
 function decided(comparison: Comparison, state: Verdict, cause: VerdictCause, reasons: string[]): Comparison {
