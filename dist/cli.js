@@ -25704,7 +25704,6 @@ var init_what_to_do = __esm({
 // src/cli/compare.ts
 var compare_exports = {};
 __export(compare_exports, {
-  COMPARE_USAGE: () => COMPARE_USAGE,
   compareCommand: () => compareCommand
 });
 import { readFileSync as readFileSync3 } from "node:fs";
