@@ -3,28 +3,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { buildCli, ROOT } from './bundle.js';
+import { cliBundle, ROOT, runCli } from '../support/cli.js';
 import { HELP } from '../../src/cli/help.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 let CLI = '';
-let removeBundle = () => {};
 const DATA = join(ROOT, 'test', 'data');
 const data = (name: string) => join(DATA, name);
 const tmp = useTempDir('alloc-balance-cli-');
 
-function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, cwd: ROOT });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string) => runCli(args, { input });
 
 beforeAll(() => {
-  ({ cli: CLI, remove: removeBundle } = buildCli());
+  CLI = cliBundle();
 }, 60_000);
-afterAll(() => {
-  removeBundle();
-});
 
 describe('analyze', () => {
   it('prints the table of the case', () => {

@@ -1,26 +1,19 @@
 // The command line's promises, run as a process on the bundle: its exit status (0 pass, 1 fail,
 // 2 inconclusive, 64 bad input, 70 internal error), one error line in one style from every
 // command, and a comparison that never reads as passed when something was not measured.
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult, RunReport } from '../../src/core/model.js';
 import { recordedReport } from '../report/recorded-report.js';
-import { buildCli, ROOT } from './bundle.js';
+import { cliBundle, ROOT, runCli } from '../support/cli.js';
 import { useTempDir } from '../support/temp-dir.js';
 
-let CLI = '';
-let removeBundle = () => {};
 const tmp = useTempDir('alloc-balance-cli-exit-');
 const data = (name: string) => join(ROOT, 'test', 'data', name);
 const NETDEV = 'alloc_netdev_mqs:free_netdev';
 
-function cli(args: string[]) {
-  // A command that wrongly went ahead (a lab set-up, a VM) is cut short rather than left running.
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 /** `analyze --json` of a recorded trace, as a file. */
 function analysis(trace: string, name: string, pairs = [NETDEV]): string {
@@ -46,11 +39,8 @@ const statuses = (stdout: string) =>
     .map((l) => l.split(/ {2,}/).pop());
 
 beforeAll(() => {
-  ({ cli: CLI, remove: removeBundle } = buildCli());
+  cliBundle();
 }, 60_000);
-afterAll(() => {
-  removeBundle();
-});
 
 describe('help', () => {
   it('no arguments: the help on stdout, exit 0', () => {

@@ -4,14 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from './bundle.js';
+import { cliBundle } from '../support/cli.js';
 
 let cli = '';
-let removeBundle = () => {};
 let repo = '';
 
 beforeAll(() => {
-  ({ cli, remove: removeBundle } = buildCli());
+  cli = cliBundle();
   repo = mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
   const git = (args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, stdio: 'pipe' });
   git(['init', '-q', '-b', 'main']);
@@ -21,7 +20,6 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => {
   rmSync(repo, { recursive: true, force: true });
-  removeBundle();
 });
 
 function run(args: string[], cwd = repo) {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { locateCallers, lookUpLines, moduleSymbols } from '../../src/module-build/module-info.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
-import { buildCli } from '../cli/bundle.js';
+import { cliBundle } from '../support/cli.js';
 
 const SOURCE = `#include <linux/module.h>
 #include <linux/slab.h>
@@ -82,13 +82,9 @@ describe('symbols of a real .ko', () => {
       '          insmod-104     [001] .....     5.100100: kmalloc: call_site=leaky_init+0x5/0x20 [leaky] ' +
         'ptr=0xffff888003a1c000 bytes_req=64 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n',
     );
-    const bundle = buildCli();
-    let out: string;
-    try {
-      out = execFileSync(process.execPath, [bundle.cli, 'analyze', '--trace', trace, '--pair', 'kmalloc:kfree', '--ko', ko, '--json'], { encoding: 'utf8' });
-    } finally {
-      bundle.remove();
-    }
+    const out = execFileSync(process.execPath, [cliBundle(), 'analyze', '--trace', trace, '--pair', 'kmalloc:kfree', '--ko', ko, '--json'], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out).pairs[0].callers[0]).toMatchObject({ caller: 'leaky_init+0x5', inModule: true, location: 'leaky.c:5' });
   });
 });

@@ -9,23 +9,21 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { buildCli } from '../cli/bundle.js';
+import { cliBundle } from '../support/cli.js';
 import { ROOT } from './action-harness.js';
 
 let work = '';
 let repo: FixtureRepo;
 let cli = '';
-let removeBundle = () => {};
 
 beforeAll(() => {
   findLabKernel();
-  ({ cli, remove: removeBundle } = buildCli());
+  cli = cliBundle();
   work = mkdtempSync(join(tmpdir(), 'ab-cli-run-'));
   repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'origin'), ['fixed', 'leaky']);
 }, 120_000);
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
-  removeBundle();
 });
 
 test('run in a plain clone: the demo verdict, the table printed, report and comment written, exit 1', () => {

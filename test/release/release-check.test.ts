@@ -103,8 +103,9 @@ describe('the release workflow', () => {
     const origin = join(work, 'origin.git');
     const clone = join(work, 'clone');
     const git = (args: string[], cwd = clone) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
-    git(['init', '-q', '--bare', origin], work);
-    git(['clone', '-q', '--no-local', ROOT, clone], work);
+    git(['clone', '-q', ROOT, clone], work);
+    // The remote holds the commit under test already: the pushes below carry only the release commit.
+    git(['clone', '-q', '--bare', '--no-tags', clone, origin], work);
     symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
     for (const f of ['action.yml', 'package.json', 'CHANGELOG.md', 'scripts/build.mjs', 'scripts/release-check.mjs']) {
       writeFileSync(join(clone, f), readFileSync(join(ROOT, f)));

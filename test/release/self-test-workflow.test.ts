@@ -20,7 +20,7 @@ test('the leaky base is the demo leaky variant, the workload is built, HEAD is b
   const fixture = steps.find((s) => s.id === 'fixture');
   expect(fixture?.run).toBeDefined();
   const clone = join(work, 'clone');
-  execFileSync('git', ['clone', '-q', '--no-local', ROOT, clone]);
+  execFileSync('git', ['clone', '-q', ROOT, clone]);
   const git = (args: string[]) => execFileSync('git', args, { cwd: clone, encoding: 'utf8' }).trim();
   const head = git(['rev-parse', 'HEAD']);
   const output = join(work, 'output');
