@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commentBody, commentMarker, digestLine, upsertComment } from '../../src/github/comment.js';
 import { publishResults } from '../../src/github/publish.js';
 import { COMMENT_MAX_CHARS } from '../../src/github/truncate.js';
@@ -17,7 +17,6 @@ afterEach(async () => {
   expect(server.violations).toEqual([]);
   await server.close();
 });
-afterAll(() => summary.remove());
 
 describe('the PR comment', () => {
   it('is created once, then found on page 2 of the listing and updated in place', async () => {

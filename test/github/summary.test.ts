@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
 import { STEP_SUMMARY_MAX_BYTES } from '../../src/github/truncate.js';
 import { stepSummaryFile } from '../support/github-env.js';
@@ -12,7 +12,6 @@ import { useTempDir } from '../support/temp-dir.js';
 
 const summary = stepSummaryFile();
 const dir = useTempDir('alloc-balance-outputs-');
-afterAll(() => summary.remove());
 
 describe('job summary and outputs', () => {
   it('puts warnings above the table', async () => {

@@ -3,7 +3,7 @@
 // outstanding objects, and one line of commits, kernel, target, runner and run.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AccelUsed, RunReport } from '../../src/core/model.js';
 import { accelLine, renderComment, contextLine, trackedMarkdown } from '../../src/report/comment.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
@@ -23,8 +23,7 @@ import { useTempDir } from '../support/temp-dir.js';
 const CONSOLE = readFileSync(join(import.meta.dirname, '..', 'lab', 'data', 'oops-insmod.console.txt'), 'utf8');
 const TOKEN = 'ghs_test0000000000000000000000000000000';
 const dir = useTempDir('alloc-balance-comment-');
-const summary = stepSummaryFile();
-afterAll(() => summary.remove());
+stepSummaryFile();
 
 const server = useGitHubServer();
 

@@ -3,7 +3,7 @@
 // completed even when the collect run left no report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { NoReportError } from '../../src/github/reports.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
@@ -20,7 +20,6 @@ const COLLECT_RUN = 13800000002; // workflow_run_fork's workflow_run.id
 const summary = stepSummaryFile();
 const scratch = useTempDir('alloc-balance-report-mode-');
 let dir = '';
-afterAll(() => summary.remove());
 
 const server = useGitHubServer();
 

@@ -1,6 +1,6 @@
 // Helpers for GitHub tests: event fixtures, a job-summary file, and a client that talks to the
 // test server with short back-offs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,20 +36,26 @@ export function testClient(url: string, log: string[] = [], retry: RetryPolicy =
   return createClient({ token: 'ghs_test0000000000000000000000000000000', baseUrl: url, retry, log: (m) => log.push(m) });
 }
 
+let summaryDir = '';
+
 /**
- * A GITHUB_STEP_SUMMARY file for this test file. @actions/core remembers the first path it
- * sees, so one file serves every test of a file; `reset()` empties it.
+ * The GITHUB_STEP_SUMMARY file, emptied. @actions/core remembers the first path it sees for the
+ * life of the process, and test files share their process (and their modules): one file serves
+ * every test file of the process, and is removed when the process exits.
  */
-export function stepSummaryFile(): { path: string; read(): string; reset(): void; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-summary-'));
-  const path = join(dir, 'step-summary.md');
+export function stepSummaryFile(): { path: string; read(): string; reset(): void } {
+  if (!summaryDir || !existsSync(summaryDir)) {
+    const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-summary-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    summaryDir = dir;
+  }
+  const path = join(summaryDir, 'step-summary.md');
   writeFileSync(path, '');
   process.env.GITHUB_STEP_SUMMARY = path;
   return {
     path,
     read: () => readFileSync(path, 'utf8'),
     reset: () => writeFileSync(path, ''),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
