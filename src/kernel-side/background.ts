@@ -1,12 +1,11 @@
 // The job's background command: other load on the same kernel while the module is measured
 // (another module allocating from the same allocator, network-stack churn). It runs in its own
 // process group from before the load until after the unload, and is stopped like a workload.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './abortable.js';
 import type { TargetBackground } from './job.js';
-import { groupAlive, stopGroup } from '../process/group.js';
+import { startShellGroup, stopShellGroup } from '../process/group.js';
 import type { UndoLog } from './undo.js';
 
 export const BACKGROUND_LOG = 'background.log';
@@ -33,15 +32,9 @@ export async function startBackground(b: TargetBackground, outDir: string, undo:
   const log = createWriteStream(join(outDir, BACKGROUND_LOG));
   let exit: { code: number | null; signal: string | null } | null = null;
   let stopping = false;
-  const child = spawn('sh', ['-c', b.command], {
-    cwd: b.cwd || undefined,
-    env: { ...process.env, ...b.env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const pgid = child.pid;
+  const group = startShellGroup(b.command, { cwd: b.cwd, env: b.env });
+  const { child, pgid } = group;
   if (pgid !== undefined) undo.push({ kind: 'kill-group', pgid });
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   child.on('error', (e) => {
@@ -63,11 +56,8 @@ export async function startBackground(b: TargetBackground, outDir: string, undo:
     async stop(): Promise<BackgroundStop> {
       const exitedEarly = exit !== null;
       stopping = true;
-      let killed = false;
-      if (pgid !== undefined && groupAlive(pgid)) ({ killed } = await stopGroup(pgid, b.stopSignal, b.graceSeconds));
-      await Promise.race([closed, sleep(2000)]);
+      const { killed, survived } = await stopShellGroup(group, b.stopSignal, b.graceSeconds);
       await new Promise<void>((r) => log.end(r));
-      const survived = pgid !== undefined && groupAlive(pgid);
       if (pgid !== undefined && !survived) undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
       const e = exit as { code: number | null; signal: string | null } | null;
       return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };

@@ -1,6 +1,5 @@
 // One workload cycle: start the command in its own process group, wait until it is ready,
 // keep it running, then stop the whole group (stop signal, SIGKILL after the grace time).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stopwatch } from '../elapsed.js';
@@ -8,7 +7,7 @@ import { runCommand } from '../process/run.js';
 import { lastLines } from '../process/tail.js';
 import { sleep, throwIfAborted } from './abortable.js';
 import type { TargetWorkload } from './job.js';
-import { groupAlive, stopGroup } from '../process/group.js';
+import { startShellGroup, stopShellGroup } from '../process/group.js';
 import type { UndoLog } from './undo.js';
 
 export interface CycleRecord {
@@ -109,14 +108,8 @@ export async function runCycle(
   let exit: Exit | null = null;
   let onChange: () => void = () => {};
 
-  const child: ChildProcess = spawn('sh', ['-c', w.command], {
-    cwd: w.cwd || undefined,
-    env: { ...process.env, ...w.env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const pgid = child.pid;
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
+  const { child, pgid } = group;
   child.on('error', (e) => {
     exit = { code: null, signal: null };
     window += `\n[could not start sh: ${e.message}]\n`;
@@ -129,20 +122,19 @@ export async function runCycle(
     if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
     onChange();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   child.on('exit', (code, signal) => {
     exit = { code, signal };
     onChange();
   });
 
+  let survived = false;
   const finish = async (): Promise<void> => {
-    if (pgid !== undefined && groupAlive(pgid)) {
-      const stopping = stopwatch();
-      record.killed = (await stopGroup(pgid, w.stopSignal, w.graceSeconds)).killed;
-      record.stopSeconds = stopping();
-    }
-    await Promise.race([closed, sleep(2000)]);
+    const stop = await stopShellGroup(group, w.stopSignal, w.graceSeconds);
+    record.killed = stop.killed;
+    record.stopSeconds = stop.stopSeconds;
+    survived = stop.survived;
     if (exit) {
       record.exitCode = (exit as Exit).code;
       record.exitSignal = (exit as Exit).signal;
@@ -203,7 +195,7 @@ export async function runCycle(
     throw e;
   }
   await finish();
-  if (pgid !== undefined && groupAlive(pgid)) {
+  if (survived) {
     throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record);
   }
   return record;
