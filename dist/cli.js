@@ -27014,6 +27014,7 @@ var init_abortable = __esm({
 });
 
 // src/process/group.ts
+import { spawn as spawn2 } from "node:child_process";
 import { readdirSync as readdirSync2, readFileSync as readFileSync9 } from "node:fs";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function parseProcStat(text2) {
@@ -27059,31 +27060,48 @@ async function stopGroup(pgid, signal, graceSeconds) {
   while (Date.now() < killEnd && groupAlive(pgid)) await sleep2(100);
   return { killed: true };
 }
-var KILL_WAIT_MS;
+function startShellGroup(command, opts) {
+  const child = spawn2("sh", ["-c", command], {
+    cwd: opts.cwd || void 0,
+    env: { ...process.env, ...opts.env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  const closed = new Promise((resolve12) => child.on("close", () => resolve12()));
+  return { child, pgid: child.pid, closed };
+}
+async function stopShellGroup(group, signal, graceSeconds) {
+  const { pgid } = group;
+  let killed = false;
+  let stopSeconds = 0;
+  if (pgid !== void 0 && groupAlive(pgid)) {
+    const stopping = stopwatch();
+    ({ killed } = await stopGroup(pgid, signal, graceSeconds));
+    stopSeconds = stopping();
+  }
+  await Promise.race([group.closed, sleep2(CLOSE_WAIT_MS)]);
+  return { killed, stopSeconds, survived: pgid !== void 0 && groupAlive(pgid) };
+}
+var KILL_WAIT_MS, CLOSE_WAIT_MS;
 var init_group = __esm({
   "src/process/group.ts"() {
     "use strict";
+    init_elapsed();
     KILL_WAIT_MS = 1e4;
+    CLOSE_WAIT_MS = 2e3;
   }
 });
 
 // src/kernel-side/background.ts
-import { spawn as spawn2 } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join as join5 } from "node:path";
 async function startBackground(b, outDir, undo, abort) {
   const log = createWriteStream(join5(outDir, BACKGROUND_LOG));
   let exit = null;
   let stopping = false;
-  const child = spawn2("sh", ["-c", b.command], {
-    cwd: b.cwd || void 0,
-    env: { ...process.env, ...b.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  const pgid = child.pid;
+  const group = startShellGroup(b.command, { cwd: b.cwd, env: b.env });
+  const { child, pgid } = group;
   if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const closed = new Promise((resolve12) => child.on("close", () => resolve12()));
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   child.on("error", (e) => {
@@ -27107,11 +27125,8 @@ async function startBackground(b, outDir, undo, abort) {
     async stop() {
       const exitedEarly = exit !== null;
       stopping = true;
-      let killed = false;
-      if (pgid !== void 0 && groupAlive(pgid)) ({ killed } = await stopGroup(pgid, b.stopSignal, b.graceSeconds));
-      await Promise.race([closed, sleep(2e3)]);
+      const { killed, survived } = await stopShellGroup(group, b.stopSignal, b.graceSeconds);
       await new Promise((r) => log.end(r));
-      const survived = pgid !== void 0 && groupAlive(pgid);
       if (pgid !== void 0 && !survived) undo.drop((s2) => s2.kind === "kill-group" && s2.pgid === pgid);
       const e = exit;
       return { exitedEarly, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, killed, survived };
@@ -27544,7 +27559,6 @@ var init_trace_setup = __esm({
 });
 
 // src/kernel-side/workload.ts
-import { spawn as spawn3 } from "node:child_process";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { join as join8 } from "node:path";
 function failureLine(text2) {
@@ -27582,14 +27596,8 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
   let exit = null;
   let onChange = () => {
   };
-  const child = spawn3("sh", ["-c", w.command], {
-    cwd: w.cwd || void 0,
-    env: { ...process.env, ...w.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  const pgid = child.pid;
-  const closed = new Promise((resolve12) => child.on("close", () => resolve12()));
+  const group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
+  const { child, pgid } = group;
   child.on("error", (e) => {
     exit = { code: null, signal: null };
     window += `
@@ -27610,13 +27618,12 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     exit = { code, signal };
     onChange();
   });
+  let survived = false;
   const finish = async () => {
-    if (pgid !== void 0 && groupAlive(pgid)) {
-      const stopping = stopwatch();
-      record2.killed = (await stopGroup(pgid, w.stopSignal, w.graceSeconds)).killed;
-      record2.stopSeconds = stopping();
-    }
-    await Promise.race([closed, sleep(2e3)]);
+    const stop = await stopShellGroup(group, w.stopSignal, w.graceSeconds);
+    record2.killed = stop.killed;
+    record2.stopSeconds = stop.stopSeconds;
+    survived = stop.survived;
     if (exit) {
       record2.exitCode = exit.code;
       record2.exitSignal = exit.signal;
@@ -27674,7 +27681,7 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     throw e;
   }
   await finish();
-  if (pgid !== void 0 && groupAlive(pgid)) {
+  if (survived) {
     throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record2);
   }
   return record2;
@@ -29763,7 +29770,7 @@ var init_qemu_args = __esm({
 });
 
 // src/lab/run-in-guest.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync15 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -29852,7 +29859,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let bootTimedOut = false;
   let aborted = false;
   const consoleLog = createWriteStream4(join17(job.outDir, "console.log"));
-  const child = spawn4(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
