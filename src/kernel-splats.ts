@@ -40,3 +40,39 @@ export const PANIC_END = /---\[ end Kernel panic/;
 export function splatOf(line: string, crashOnly = false): SplatPattern | undefined {
   return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
 }
+
+/** A crash report in a few words, and the function it happened in. */
+export interface CrashSummary {
+  /** `NULL pointer dereference`, `general protection fault`, `kernel BUG at mm/slub.c:4300`, `soft lockup`. */
+  what: string;
+  /** `abcase_open+0x2a` (from RIP, or pc on arm64), when the report names it. */
+  where?: string;
+}
+
+const CRASH_WORDS: readonly [RegExp, (m: RegExpExecArray) => string][] = [
+  [/BUG: kernel NULL pointer dereference/, () => 'NULL pointer dereference'],
+  [/BUG: unable to handle page fault/, () => 'page fault'],
+  [/Unable to handle kernel NULL pointer dereference/, () => 'NULL pointer dereference'],
+  [/Unable to handle kernel (paging request|[a-z ]+fault)/, (m) => m[1]],
+  [/general protection fault/, () => 'general protection fault'],
+  [/kernel BUG at (\S+?)!?$/m, (m) => `kernel BUG at ${m[1]}`],
+  [/BUG: (.+?)(?: in [A-Za-z_][\w.]*\+0x.*|,.*)?$/m, (m) => m[1]],
+  [/soft lockup/, () => 'soft lockup'],
+  [/\bOops\b/, () => 'oops'],
+  [/Kernel panic - not syncing: (.+)$/m, (m) => `panic: ${m[1].trim()}`],
+];
+
+/** The summary of the first crash in a console or dmesg excerpt; undefined when it holds none. */
+export function describeCrash(text: string): CrashSummary | undefined {
+  const body = text
+    .split('\n')
+    .map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, ''))
+    .join('\n');
+  for (const [re, what] of CRASH_WORDS) {
+    const m = re.exec(body);
+    if (!m) continue;
+    const where = /(?:RIP: [0-9a-f]{4}:|pc : |BUG: .* in )([A-Za-z_][\w.]*\+0x[0-9a-f]+)/.exec(body)?.[1];
+    return { what: what(m), ...(where ? { where } : {}) };
+  }
+  return undefined;
+}

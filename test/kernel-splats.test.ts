@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SPLAT_PATTERNS, splatOf } from '../src/kernel-splats.js';
+import { describeCrash, SPLAT_PATTERNS, splatOf } from '../src/kernel-splats.js';
 import { findSplats } from '../src/kernel-side/splats.js';
 import { ConsoleWatch } from '../src/lab/console-watch.js';
 
@@ -26,6 +26,9 @@ function verdicts(text: string): string {
     '# the VM console (lab/console-watch.ts)',
     `kernel panic: ${watch.kernelPanic ? 'yes' : 'no'}`,
     watch.excerpt() || '(no crash excerpt)',
+    '',
+    '# the crash in a few words (an error-path finding names it)',
+    ((c) => (c ? `${c.what}${c.where ? ` in ${c.where}` : ''}` : '(no crash)'))(watch.excerpt() ? describeCrash(watch.excerpt()) : undefined),
     '',
   ].join('\n');
 }

@@ -1,8 +1,9 @@
 // The error-path sweep's data and its pure parts: which call sites to fail, whether the sweep
 // fits its bound, what one injected run left, and how base and PR compare. The kernel side
 // runs the sweep (kernel-side/error-sweep.ts); the host side analyzes each site's trace.
+import type { CrashSummary } from '../kernel-splats.js';
 import { callerKey } from './frames.js';
-import type { AnalysisResult, ErrorPathFinding, ErrorPaths, ErrorPathSite, SweepLeak } from './model.js';
+import type { AnalysisResult, Breakage, ErrorPathFinding, ErrorPaths, ErrorPathSite, SweepLeak } from './model.js';
 
 /** The bound of `error-paths: auto`: at most this many call sites... */
 export const SWEEP_MAX_SITES = 24;
@@ -10,6 +11,19 @@ export const SWEEP_MAX_SITES = 24;
 export const SWEEP_BUDGET_SECONDS = 60;
 /** Per site beyond the measured load, cycle and unload: arming, trace collection, waiting for releases. */
 export const SWEEP_SITE_OVERHEAD_SECONDS = 1;
+/**
+ * An injected cycle that takes longer than this many times its estimate hung: the sweep stops
+ * there and reports it. Never less than the workload's own limits (a workload that never gets
+ * ready fails the cycle, it does not hang it) plus SWEEP_SITE_MIN_LIMIT_SECONDS for load and unload.
+ */
+export const SWEEP_SITE_LIMIT_FACTOR = 10;
+export const SWEEP_SITE_MIN_LIMIT_SECONDS = 60;
+
+/** The time one injected cycle may take before the sweep calls it hung. */
+export function siteLimitSeconds(perSiteSeconds: number, workload: { readyTimeoutSeconds: number; holdSeconds: number; graceSeconds: number }): number {
+  const own = workload.readyTimeoutSeconds + workload.holdSeconds + workload.graceSeconds + SWEEP_SITE_MIN_LIMIT_SECONDS;
+  return Math.ceil(Math.max(own, perSiteSeconds * SWEEP_SITE_LIMIT_FACTOR));
+}
 
 /** What the kernel side did at one call site (error-paths/NN/site.json's line in sweep.json). */
 export interface SweepSiteRun {
@@ -31,6 +45,15 @@ export interface SweepSiteRun {
   unloaded: boolean;
   /** The kernel's report of the injected cycle (Oops, WARNING, ...), when it made one. */
   splat?: string;
+  /** The kernel crashed in the injected cycle and survived it (no oops=panic): what and where. */
+  crash?: CrashSummary;
+  /**
+   * Written before the injected cycle starts and removed when it ends: a record left with it
+   * names the site whose cycle the kernel did not survive (the VM panicked or hung).
+   */
+  running?: true;
+  /** The injected cycle did not end within this many seconds: the sweep stopped there. */
+  hungAfter?: number;
   seconds: number;
   /** Section addresses for the analysis: sysfs while loaded, else from the helper's symbol lines. */
   sections?: Record<string, string>;
@@ -41,6 +64,12 @@ export interface SweepSiteRun {
 export interface SweepRecord {
   /** Why the sweep did not run (the bound, no site, no helper); absent when it ran. */
   skipped?: string;
+  /** Why the sweep stopped before its last site (a site that hung, a module that stayed loaded). */
+  stopped?: string;
+  /** Every site the sweep is to fail, in order: those without a run were not swept. */
+  planned?: string[];
+  /** The seconds one injected cycle may take (siteLimitSeconds). */
+  siteLimitSeconds?: number;
   sites: SweepSiteRun[];
   /** sites × per-site estimate, the figure the bound is read on. */
   estimateSeconds: number;
@@ -61,17 +90,21 @@ export function sweepSites(analysis: AnalysisResult): string[] {
   return [...sites].sort();
 }
 
-/** The bound of `error-paths: auto`; null when the sweep fits, else why it is skipped. */
-export function sweepBound(sites: number, perSiteSeconds: number): { estimateSeconds: number; skipped: string | null } {
+/** The bound of `error-paths: auto` (`all` has none); null when the sweep fits, else why it is skipped. */
+export function sweepBound(sites: number, perSiteSeconds: number, mode: 'auto' | 'all' = 'auto'): { estimateSeconds: number; skipped: string | null } {
   const estimateSeconds = Math.round(sites * perSiteSeconds * 10) / 10;
   if (sites === 0) return { estimateSeconds, skipped: 'no allocation call site of the module was seen in the cycles' };
+  if (mode === 'all') return { estimateSeconds, skipped: null };
   if (sites > SWEEP_MAX_SITES) {
-    return { estimateSeconds, skipped: `the module has ${sites} allocation call sites, more than the ${SWEEP_MAX_SITES} error-paths: auto sweeps` };
+    return {
+      estimateSeconds,
+      skipped: `the module has ${sites} allocation call sites, more than the ${SWEEP_MAX_SITES} error-paths: auto sweeps (error-paths: all sweeps them all)`,
+    };
   }
   if (estimateSeconds > SWEEP_BUDGET_SECONDS) {
     return {
       estimateSeconds,
-      skipped: `${sites} sites × ${perSiteSeconds.toFixed(1)} s (one load, cycle and unload) ≈ ${estimateSeconds} s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows`,
+      skipped: `${sites} sites × ${perSiteSeconds.toFixed(1)} s (one load, cycle and unload) ≈ ${estimateSeconds} s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows (error-paths: all sweeps them all)`,
     };
   }
   return { estimateSeconds, skipped: null };
@@ -109,49 +142,92 @@ export function allocatorInLine(line: string): string | undefined {
 /** The sentence of a finding. */
 export function findingText(site: ErrorPathSite, leak: SweepLeak): string {
   const what = leak.count === 1 ? 'the object' : `${leak.count} objects`;
-  const call = site.allocator ? `the ${site.allocator} at ` : 'the allocation at ';
-  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? 'is' : 'are'} never freed`;
+  return `when ${callText(site)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? 'is' : 'are'} never freed`;
 }
 
-/** A site and a leak, by function names: call-site offsets differ between base and PR builds. */
-function findingKey(site: string, leak: SweepLeak): string {
-  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+function callText(site: Pick<ErrorPathSite, 'allocator' | 'site' | 'location'>): string {
+  return `${site.allocator ? `the ${site.allocator} at ` : 'the allocation at '}${siteName(site.site, site.location)}`;
+}
+
+/** What a breakage did, after "failing the kzalloc at abcase_open:18". */
+export function breakageText(b: Breakage, moduleName?: string): string {
+  if (b.kind === 'crash') {
+    const detail = [b.what, b.where ? `in ${b.where}` : ''].filter((x) => x).join(' ');
+    return `crashed the kernel (${detail})`;
+  }
+  if (b.kind === 'hang') {
+    return b.seconds !== undefined ? `hung the injected cycle (it did not end within ${b.seconds} s)` : 'hung the kernel (the VM stopped answering)';
+  }
+  return `left ${moduleName ?? 'the module'} unable to unload`;
+}
+
+/** "failing the kzalloc at abcase_open:18 crashed the kernel (NULL pointer dereference in abcase_open+0x2a)" */
+export function breakageFindingText(site: ErrorPathSite, b: Breakage, moduleName?: string): string {
+  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
 }
 
 /**
- * The PR's error-path leaks that the base does not have: a (failed function, leaking function)
- * whose leaked objects outnumber the base's. `any`: every PR leak counts (fail-on: any-leak).
+ * The same call site on both sides: by function and allocator, since offsets and lines differ
+ * between base and PR builds (an allocator not known on one side matches any).
  */
-export function newErrorPathLeaks(base: ErrorPaths | undefined, pr: ErrorPaths | undefined, any = false): ErrorPathFinding[] {
-  if (!pr || pr.skipped) return [];
-  const baseCount = new Map<string, number>();
-  if (!any && base && !base.skipped) {
-    for (const s of base.sites) {
-      if (s.incomplete) continue;
-      for (const l of s.leaks) baseCount.set(findingKey(s.site, l), (baseCount.get(findingKey(s.site, l)) ?? 0) + l.count);
-    }
-  }
-  const out: ErrorPathFinding[] = [];
+export function sameSite(a: Pick<ErrorPathSite, 'site' | 'allocator'>, b: Pick<ErrorPathSite, 'site' | 'allocator'>): boolean {
+  return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
+}
+
+export interface SweepComparison {
+  /** The PR's leaks and breakages the base does not have: these fail the check under new-leak. */
+  findings: ErrorPathFinding[];
+  /** The PR's leaks and breakages at sites the base's sweep never reached: listed, not judged. */
+  notCompared: ErrorPathFinding[];
+}
+
+/**
+ * The PR's error-path leaks and breakages that the base does not have: at the same site (by
+ * function and allocator), leaked objects of a function and pair that outnumber the base's, a
+ * crash, hang or stuck module where the base had none of that kind. A PR site the base never
+ * swept (its sweep stopped first, was skipped or did not run) is not compared. `any`: every PR
+ * leak and breakage counts (fail-on: any-leak).
+ */
+export function compareSweeps(base: ErrorPaths | undefined, pr: ErrorPaths | undefined, any = false): SweepComparison {
+  const out: SweepComparison = { findings: [], notCompared: [] };
+  if (!pr || pr.skipped) return out;
+  const baseUsable = base !== undefined && !base.skipped;
+  const baseSites = baseUsable ? base.sites.filter((s) => !s.incomplete || s.breakage) : [];
+  // What the base left, per site and leak, used up as PR leaks are matched to it.
+  const left = new Map(baseSites.map((s) => [s, new Map(s.leaks.map((l) => [`${callerKey(l.caller)} (${l.pair})`, l.count]))]));
+  const baseStopped = !baseUsable || (base.notSwept?.length ?? 0) > 0;
   for (const s of pr.sites) {
-    if (s.incomplete) continue;
+    if (s.incomplete && !s.breakage) continue;
+    const where = {
+      site: s.site,
+      ...(s.location ? { siteLocation: s.location } : {}),
+      ...(s.allocator ? { allocator: s.allocator } : {}),
+    };
+    const matches = baseSites.filter((b) => sameSite(b, s));
+    const list = any || matches.length > 0 || !baseStopped ? out.findings : out.notCompared;
+    if (s.breakage && (any || !matches.some((b) => b.breakage?.kind === s.breakage?.kind))) {
+      list.push({ ...where, breakage: s.breakage, text: breakageFindingText(s, s.breakage, pr.module) });
+    }
     for (const l of s.leaks) {
-      const key = findingKey(s.site, l);
-      const inBase = baseCount.get(key) ?? 0;
-      if (l.count <= inBase) {
-        baseCount.set(key, inBase - l.count);
-        continue;
+      const key = `${callerKey(l.caller)} (${l.pair})`;
+      let count = l.count;
+      for (const b of any ? [] : matches) {
+        const had = left.get(b)?.get(key) ?? 0;
+        const used = Math.min(had, count);
+        left.get(b)?.set(key, had - used);
+        count -= used;
       }
-      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
-      out.push({
-        site: s.site,
-        ...(s.location ? { siteLocation: s.location } : {}),
-        ...(s.allocator ? { allocator: s.allocator } : {}),
-        leak,
-        text: findingText(s, leak),
-      });
+      if (count <= 0) continue;
+      const leak = count < l.count ? { ...l, count } : l;
+      list.push({ ...where, leak, text: findingText(s, leak) });
     }
   }
   return out;
+}
+
+/** The findings of compareSweeps alone. */
+export function newErrorPathLeaks(base: ErrorPaths | undefined, pr: ErrorPaths | undefined, any = false): ErrorPathFinding[] {
+  return compareSweeps(base, pr, any).findings;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The data that flows between the parts of alloc-balance. Everything here is plain JSON:
 // an AnalysisResult is what `alloc-balance analyze --json` prints, a RunReport is the JSON
 // report the action writes, and both are read back by `compare` and by the `report` mode.
+import type { CrashSummary } from '../kernel-splats.js';
 
 /** One tracked allocator/releaser pair, e.g. `alloc_netdev_mqs:free_netdev`. */
 export interface PairSpec {
@@ -228,8 +229,10 @@ export interface Comparison {
   noAllocations?: boolean;
   base: { complete: boolean; lostEvents: number; cycles: number };
   pr: { complete: boolean; lostEvents: number; cycles: number };
-  /** The PR's error-path leaks the base does not have (each also in reasons). */
+  /** The PR's error-path leaks and breakages the base does not have (each also in reasons). */
   errorPaths?: ErrorPathFinding[];
+  /** The PR's error-path leaks and breakages at sites the base's sweep never reached: not judged. */
+  errorPathsNotCompared?: ErrorPathFinding[];
 }
 
 /** How one side (base or PR) went on the target, before any analysis. */
@@ -370,6 +373,13 @@ export interface SweepLeak {
   count: number;
 }
 
+/** What failing a site did besides leaking: the kernel crashed, the cycle hung, the module stayed loaded. */
+export type Breakage =
+  | ({ kind: 'crash' } & CrashSummary)
+  /** seconds: the sweep's own limit ran out; without it the whole VM stopped answering. */
+  | { kind: 'hang'; seconds?: number }
+  | { kind: 'stuck' };
+
 /** One site of the sweep as the report shows it. */
 export interface ErrorPathSite {
   site: string;
@@ -381,6 +391,8 @@ export interface ErrorPathSite {
   workload: 'ok' | 'failed' | 'not-run';
   unloaded: boolean;
   splat?: string;
+  /** The injected failure crashed the kernel, hung the cycle or left the module loaded: the sweep ended there. */
+  breakage?: Breakage;
   /** What the module left after the injected cycle and its unload. */
   leaks: SweepLeak[];
   /** The site's trace lost events: its leaks are not evidence. */
@@ -388,18 +400,25 @@ export interface ErrorPathSite {
 }
 
 export interface ErrorPaths {
+  /** The module swept. */
+  module?: string;
   skipped?: string;
+  /** Why the sweep ended before its last site. */
+  stopped?: string;
   sites: ErrorPathSite[];
+  /** Sites the sweep meant to fail but never reached (it stopped first). */
+  notSwept?: string[];
   seconds: number;
   notProbed?: string[];
 }
 
-/** One leak the PR's sweep found and the base's did not. */
+/** One leak or breakage of the PR's sweep that the base's did not have. */
 export interface ErrorPathFinding {
   site: string;
   siteLocation?: string;
   allocator?: string;
-  leak: SweepLeak;
+  leak?: SweepLeak;
+  breakage?: Breakage;
   /** "when the kzalloc at abcase_open:18 fails, the object from abcase_alloc_ctx:9 is never freed" */
   text: string;
 }

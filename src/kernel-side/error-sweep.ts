@@ -2,11 +2,15 @@
 // helper module (failsite/) is loaded once, then for each allocation call site of the module
 // seen in the trace: arm the helper for that site, load the module, run one cycle, unload,
 // and collect that run's trace into its own folder. An insmod or workload that fails because
-// of the injected failure is expected and recorded, not an error of the run.
+// of the injected failure is expected and recorded, not an error of the run. A cycle that
+// crashes the kernel, hangs, or leaves the module loaded ends the sweep, not the run.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeTraces } from '../core/analyze-traces.js';
-import { SWEEP_SITE_OVERHEAD_SECONDS, sweepBound, sweepSites, type SweepRecord, type SweepSiteRun } from '../core/error-paths.js';
+import { siteLimitSeconds, SWEEP_SITE_OVERHEAD_SECONDS, sweepBound, sweepSites, type SweepRecord, type SweepSiteRun } from '../core/error-paths.js';
+import { describeCrash, SPLAT_PATTERNS } from '../kernel-splats.js';
+import { writeDurably } from './durable-write.js';
+import { armWatchdog, disarmWatchdog, WATCHDOG_GRACE_SECONDS } from '../lab/guest-watchdog.js';
 import { ModuleMap } from '../core/module-map.js';
 import type { Marker } from '../core/trace-protocol.js';
 import { throwIfAborted } from './abortable.js';
@@ -61,38 +65,52 @@ function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks
   }
 }
 
+/** What the sweep left for the run to deal with. */
+export interface SweepOutcome {
+  record: SweepRecord;
+  /**
+   * An injected cycle hung (insmod, the workload or rmmod never returned): the module and the
+   * helper are left as they are, and the process must not wait for what hangs.
+   */
+  hung: boolean;
+}
+
 /**
  * Runs the sweep and writes error-paths/sweep.json (and a folder per site) under outDir.
- * `status` is the normal run's, whose timings set the estimate the bound is read on.
+ * `status` is the normal run's, whose timings set the estimate the bound is read on. The record
+ * is flushed before each injected cycle with that site marked running: if the kernel dies in the
+ * cycle, the host finds which site killed it.
  */
 export async function runErrorSweep(
   job: TargetJob & { sweep: TargetSweep },
   ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; status: TargetStatus; undo: UndoLog; abort: AbortSignal; log: (line: string) => void },
-): Promise<SweepRecord> {
+): Promise<SweepOutcome> {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const started = Date.now();
   mkdirSync(join(outDir, SWEEP_DIR), { recursive: true });
   const record: SweepRecord = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record.seconds = seconds(started);
-    writeFileSync(join(outDir, SWEEP_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    writeDurably(join(outDir, SWEEP_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     return record;
   };
+  const done = (hung = false): SweepOutcome => ({ record: save(), hung });
 
   const map = new ModuleMap(job.module.name, readFileSync(job.sweep.symbolsFile, 'utf8'), status.sections);
   const analysis = await analyzeTraces({ traces: [join(outDir, 'trace.txt')], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
   const cycles = status.timings.cycles;
   const cycle = cycles.length > 0 ? cycles.reduce((s, c) => s + c.totalSeconds, 0) / cycles.length : 1;
-  const bound = sweepBound(sites.length, status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS);
+  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
+  const bound = sweepBound(sites.length, perSite, job.sweep.bound ?? 'auto');
   record.estimateSeconds = bound.estimateSeconds;
   if (bound.skipped) {
     record.skipped = bound.skipped;
-    return save();
+    return done();
   }
   if (job.sweep.allocators.length === 0) {
     record.skipped = 'the module imports no allocator the sweep can fail';
-    return save();
+    return done();
   }
 
   log(`error paths: ${sites.length} call sites, estimated ${bound.estimateSeconds} s`);
@@ -101,74 +119,122 @@ export async function runErrorSweep(
   if (helper.code !== 0) {
     undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
     record.skipped = `the sweep's helper module could not be loaded: ${commandError(helper)}`;
-    return save();
+    return done();
   }
   const notProbed = readParam('unknown');
   if (notProbed !== '' && notProbed !== '(null)') record.notProbed = notProbed.split(',');
   moduleAreaStacks(tfs, setup, undo, job.stacks);
-  const marker = (m: Marker) => mark(tfs, setup, m);
+  record.planned = sites;
+  const limit = siteLimitSeconds(perSite, job.workload);
+  record.siteLimitSeconds = limit;
 
+  let hung = false;
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
-      const t = Date.now();
       const dir = join(SWEEP_DIR, String(i + 1).padStart(2, '0'));
       mkdirSync(join(outDir, dir), { recursive: true });
-      const run: SweepSiteRun = { site, dir, injected: false, loaded: false, workload: 'not-run', unloaded: false, seconds: 0 };
+      const run: SweepSiteRun = { site, dir, injected: false, loaded: false, workload: 'not-run', unloaded: false, seconds: 0, running: true };
       record.sites.push(run);
+      save();
+      // Should the whole kernel freeze (no panic), the host stops the VM once this has passed.
+      armWatchdog(outDir, limit + WATCHDOG_GRACE_SECONDS);
       log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
-
-      tfs.write(`${setup.instance}/trace`, '');
-      writeFileSync(param('site'), site);
-      writeFileSync(param('nth'), '1');
-      writeFileSync(param('hits'), '0');
-      writeFileSync(param('injected'), '0');
-      tfs.write(`${setup.instance}/tracing_on`, '1');
-      const kmsgAt = kmsgMark();
-      marker({ phase: 'load' });
-      undo.push({ kind: 'rmmod', name: job.module.name });
-      const ins = await insmod(job.module.path, job.module.args);
-      run.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
-      if (run.loaded) {
-        run.sections = readSections(job.module.name);
-        marker({ cycle: 1, edge: 'start' });
-        try {
-          await runCycle(job.workload, 1, join(outDir, dir), undo, abort);
-          run.workload = 'ok';
-        } catch (e) {
-          if (!(e instanceof WorkloadFailure)) throw e;
-          run.workload = 'failed';
-          run.workloadError = e.message;
-        }
-        marker({ cycle: 1, edge: 'end' });
-        marker({ phase: 'unload' });
-        run.unloaded = (await unloadModule(job.module.name)).ok;
-      } else {
-        run.insmodError = commandError(ins);
-        run.unloaded = true;
-      }
-      if (run.unloaded) undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
-      await waitForReleases();
-      run.injected = readParam('injected') !== '0';
-      const kmsg = readKmsg(kmsgAt);
-      run.symbols = kmsg
-        .map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => ({ name: m[1], address: `0x${m[2]}` }));
-      const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
-      if (allocator) run.allocator = allocator;
-      const splats = findSplats(kmsg.map(formatKmsg).join('\n'));
-      if (splats.length > 0) run.splat = splats.map((s) => s.kind).join(', ');
-      await collectTrace(tfs, setup, join(outDir, dir));
+      const t = Date.now();
+      const finished = await withinSeconds(injectSite(job, { tfs, setup, outDir, undo, abort }, run), limit);
       run.seconds = seconds(t);
+      if (!finished) {
+        hung = true;
+        run.hungAfter = limit;
+        record.stopped = `the injected cycle at ${site} did not end within ${limit} s`;
+        break;
+      }
+      delete run.running;
       if (!run.unloaded) {
-        record.skipped = `${job.module.name} could not be unloaded after the injected failure at ${site}: the sweep stopped there`;
+        record.stopped = `${job.module.name} could not be unloaded after the injected failure at ${site}`;
         break;
       }
     }
   } finally {
-    await waitForReleases().catch(() => {});
-    if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
+    // After a hang what is left (the restore) may hang too: the host ends the VM a minute on.
+    if (hung) armWatchdog(outDir, 60);
+    else disarmWatchdog(outDir);
+    // After a hang the module and the helper may be in use by what hangs: they are left loaded.
+    if (!hung) {
+      await waitForReleases().catch(() => {});
+      if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s) => s.kind === 'rmmod' && s.name === HELPER_MODULE);
+    }
   }
-  return save();
+  return done(hung);
+}
+
+/** true when `work` settled within `limit` seconds; false when it was still running. */
+async function withinSeconds(work: Promise<void>, limit: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((res) => {
+    timer = setTimeout(() => res(false), limit * 1000);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One injected cycle: arm the helper for the site, load, run one cycle, unload, collect its trace. */
+async function injectSite(
+  job: TargetJob,
+  ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; undo: UndoLog; abort: AbortSignal },
+  run: SweepSiteRun,
+): Promise<void> {
+  const { tfs, setup, outDir, undo, abort } = ctx;
+  const marker = (m: Marker) => mark(tfs, setup, m);
+  tfs.write(`${setup.instance}/trace`, '');
+  writeFileSync(param('site'), run.site);
+  writeFileSync(param('nth'), '1');
+  writeFileSync(param('hits'), '0');
+  writeFileSync(param('injected'), '0');
+  tfs.write(`${setup.instance}/tracing_on`, '1');
+  const kmsgAt = kmsgMark();
+  marker({ phase: 'load' });
+  undo.push({ kind: 'rmmod', name: job.module.name });
+  const ins = await insmod(job.module.path, job.module.args);
+  run.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
+  if (run.loaded) {
+    run.sections = readSections(job.module.name);
+    marker({ cycle: 1, edge: 'start' });
+    try {
+      await runCycle(job.workload, 1, join(outDir, run.dir), undo, abort);
+      run.workload = 'ok';
+    } catch (e) {
+      if (!(e instanceof WorkloadFailure)) throw e;
+      run.workload = 'failed';
+      run.workloadError = e.message;
+    }
+    marker({ cycle: 1, edge: 'end' });
+    marker({ phase: 'unload' });
+    run.unloaded = (await unloadModule(job.module.name)).ok;
+  } else {
+    run.insmodError = commandError(ins);
+    run.unloaded = !isModuleLoaded(job.module.name);
+  }
+  if (run.unloaded) undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
+  await waitForReleases();
+  run.injected = readParam('injected') !== '0';
+  const kmsg = readKmsg(kmsgAt);
+  run.symbols = kmsg
+    .map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: m[1], address: `0x${m[2]}` }));
+  const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
+  if (allocator) run.allocator = allocator;
+  const text = kmsg.map(formatKmsg).join('\n');
+  const splats = findSplats(text);
+  if (splats.length > 0) run.splat = splats.map((s) => s.kind).join(', ');
+  // On a kernel without oops=panic the crash kills only the task that hit it: said as the VM's panic would be.
+  if (splats.some((s) => SPLAT_PATTERNS.find((p) => p.kind === s.kind)?.crash)) {
+    const crash = describeCrash(splats.map((s) => s.excerpt).join('\n'));
+    if (crash) run.crash = crash;
+  }
+  await collectTrace(tfs, setup, join(outDir, run.dir));
 }

@@ -42,6 +42,8 @@ export interface TargetSweep {
   allocators: string[];
   /** `nm -f sysv` of the module under test: finds its call sites in the trace. */
   symbolsFile: string;
+  /** `auto`: only when the estimate fits the bound (core/error-paths.ts); `all`: every site. Default auto. */
+  bound?: 'auto' | 'all';
 }
 
 export interface TargetJob {
@@ -245,6 +247,10 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
       allocators: allocators as string[],
       symbolsFile: r.string(s, 'symbolsFile', 'sweep.symbolsFile'),
     };
+    if (s.bound !== undefined) {
+      if (s.bound !== 'auto' && s.bound !== 'all') r.fail('sweep.bound', '"auto" or "all"', s.bound);
+      job.sweep.bound = s.bound as 'auto' | 'all';
+    }
   }
   return job;
 }

@@ -27,6 +27,8 @@ export interface TargetRunResult {
   statusFile: string;
   /** 0: the run completed and the kernel was restored (the status says how the module did). */
   exitCode: number;
+  /** A command the run started hangs in the kernel (the error-path sweep's): the process must exit without waiting for it. */
+  lingering?: true;
 }
 
 function newStatus(job: TargetJob, kernel: string, started: number): TargetStatus {
@@ -87,12 +89,12 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   // Every change undone (module, tracing, hugepages, workload, lock), then the status written.
   if (timer) clearTimeout(timer);
   const { status } = run;
-  status.restoreProblems = await run.undo.undoAll(sys.undo);
+  status.restoreProblems = [...status.restoreProblems, ...(await run.undo.undoAll(sys.undo))];
   status.timings.total = run.sinceStart();
   status.finishedAt = new Date().toISOString();
   status.files = [...new Set(['status.json', ...status.files])];
   writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
 
   const runnerFailed = ['setup-failed', 'timeout', 'cancelled'].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0, ...(run.lingering ? { lingering: true as const } : {}) };
 }

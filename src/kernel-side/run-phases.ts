@@ -15,7 +15,8 @@ import { vermagicMismatch } from '../module-build/module-info.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { type Background, BACKGROUND_LOG } from './background.js';
 import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
-import { runErrorSweep, SWEEP_RECORD } from './error-sweep.js';
+import { flushFile, writeDurably } from './durable-write.js';
+import { HELPER_MODULE, runErrorSweep, SWEEP_RECORD } from './error-sweep.js';
 import { describeUnknownNames, findUnknownNames, listed } from './function-names.js';
 import { HugepageError } from './hugepages.js';
 import type { TargetJob } from './job.js';
@@ -25,7 +26,7 @@ import type { TargetStatus } from './status.js';
 import type { TargetSystem } from './target-system.js';
 import { addModuleStackTriggers, collectTrace, kmemAllocEvents, mark, setupTracing, type TraceSetup } from './trace-setup.js';
 import type { Tracefs } from './tracefs.js';
-import type { UndoLog } from './undo.js';
+import type { UndoLog, UndoStep } from './undo.js';
 import { WorkloadFailure } from './workload.js';
 
 /** A run that ended with a status other than ok, with what explains it. */
@@ -62,6 +63,8 @@ export interface JobRun {
   /** The module was loaded by this run and is still to be unloaded. */
   loaded: boolean;
   background?: Background;
+  /** A command the run started hangs in the kernel (an error-path cycle): the process must not wait for it. */
+  lingering?: boolean;
 }
 
 /** The first failure explains the run: later ones leave its status as it is. */
@@ -308,24 +311,46 @@ export async function collect(run: JobRun): Promise<void> {
   if (tfs && run.callProbes) status.calls = { cycles: readCallCounts(tfs, run.callProbes), refused: run.callProbes.refused };
 }
 
-/** The error-path sweep (job.sweep), after the normal run's trace and dmesg so that neither holds it; only after an ok run. */
+/**
+ * The error-path sweep (job.sweep), after the normal run's trace and dmesg so that neither holds
+ * it; only after an ok run. The cycles' results are complete and on the out share before any
+ * failure is injected: an injected cycle that crashes or hangs the kernel ends the sweep, never
+ * the side's verdict (the host reads this status when the VM dies in the sweep).
+ */
 export async function sweep(run: JobRun): Promise<void> {
-  const { job, status, tfs, trace, callProbes } = run;
+  const { job, status, tfs, trace, callProbes, outDir } = run;
   if (!job.sweep || !tfs || !trace || status.status !== 'ok' || run.abort.aborted) return;
+  status.errorSweep = 'running';
+  status.files.push(SWEEP_RECORD);
+  status.timings.total = run.sinceStart();
+  for (const f of ['trace.txt', 'dmesg.txt']) if (existsSync(join(outDir, f))) flushFile(join(outDir, f));
+  writeDurably(join(outDir, 'status.json'), `${JSON.stringify({ ...status, files: [...new Set(['status.json', ...status.files])] }, null, 2)}\n`);
   try {
-    const sweep = await runErrorSweep(
+    const { record, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
-      { tfs, setup: trace, outDir: run.outDir, status, undo: run.undo, abort: run.abort, log: run.log },
+      { tfs, setup: trace, outDir, status, undo: run.undo, abort: run.abort, log: run.log },
     );
-    status.files.push(SWEEP_RECORD, ...sweep.sites.map((s) => s.dir));
-    if (sweep.skipped) status.notes.push(`error paths: ${sweep.skipped}`);
-    if (status.calls && callProbes && sweep.sites.length > 0) {
+    status.files.push(...record.sites.map((s) => s.dir));
+    if (record.skipped) status.notes.push(`error paths: ${record.skipped}`);
+    if (record.stopped) status.notes.push(`error paths: the sweep stopped: ${record.stopped}`);
+    if (hung) {
+      // What hangs holds the module and the helper: rmmod would hang too. Left for a reboot (a VM's is thrown away).
+      run.lingering = true;
+      for (const name of [job.module.name, HELPER_MODULE]) {
+        const isIt = (s: UndoStep) => s.kind === 'rmmod' && s.name === name;
+        if (!run.undo.pending.some(isIt)) continue;
+        run.undo.drop(isIt);
+        status.restoreProblems.push(`${name} left loaded: the error-path sweep hung in it (reboot to remove it)`);
+      }
+    } else if (status.calls && callProbes && record.sites.length > 0) {
       const total = readCallCounts(tfs, callProbes);
       status.calls.sweep = Object.fromEntries(Object.entries(total).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
     }
   } catch (e) {
     const why = e instanceof RunAborted ? e.message : `internal error: ${(e as Error).message}`;
     status.notes.push(`error paths: the sweep stopped: ${why}`);
-    if (e instanceof RunAborted) fail(run, e.why === 'timeout' ? 'timeout' : 'cancelled', e.message);
+    // The cycles were measured: only a cancellation ends the side; running out of time ends the sweep.
+    if (e instanceof RunAborted && e.why !== 'timeout') fail(run, 'cancelled', e.message);
   }
+  status.errorSweep = 'done';
 }

@@ -38,6 +38,11 @@ export interface TargetStatus {
   files: string[];
   /** The job's countCalls: calls of each function during load, cycles and unload, and during the error-path sweep. */
   calls?: { cycles: Record<string, number>; sweep?: Record<string, number>; refused?: string[] };
+  /**
+   * `running`: this status was written before the error-path sweep began, with the cycles'
+   * results complete; a run that ends with it (the kernel died in the sweep) keeps them.
+   */
+  errorSweep?: 'running' | 'done';
   /** Things worth knowing that did not change the status (stale lock taken over, hidden addresses). */
   notes: string[];
   /** Changes the run could not undo; non-empty means `target cleanup --state` must be run. */

@@ -19,6 +19,7 @@ import type { AccelUsed } from '../core/model.js';
 import { hostAccel } from './kvm-host.js';
 import { qemuArgs } from './qemu-args.js';
 import { defaultNumber } from '../settings/inputs.js';
+import { disarmWatchdog, watchdogFired } from './guest-watchdog.js';
 
 export interface GuestJob {
   /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
@@ -42,6 +43,8 @@ export interface GuestResult {
   /** The job's exit code; null when it did not finish (timeout, kernel panic). */
   exitCode: number | null;
   timedOut: boolean;
+  /** The job's own deadline in its out folder ran out (guest-watchdog.ts): the guest stopped answering. */
+  stalled: boolean;
   kernelPanic: boolean;
   /** The kernel splat (oops, BUG, panic) from the console with a few lines before it; '' when none. */
   panicExcerpt: string;
@@ -93,6 +96,7 @@ export class GuestError extends Error {
 }
 
 const KILL_GRACE_MS = 2000;
+const WATCHDOG_POLL_MS = 2000;
 /** How long QEMU may take to exit by itself after the job ended or the kernel panicked. */
 const POWEROFF_GRACE_MS = 15000;
 
@@ -139,6 +143,7 @@ export async function runInGuest(kernel: LabKernel, job: GuestJob, opts: GuestOp
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber('boot-timeout');
   mkdirSync(job.outDir, { recursive: true });
   rmSync(join(job.outDir, EXIT_CODE_FILE), { force: true });
+  disarmWatchdog(job.outDir);
 
   const staged = stageGuest(kernel, job, accel, opts);
   let seen: QemuRunSeen;
@@ -213,6 +218,8 @@ export interface QemuRunSeen {
   at: { init: number | null; jobStart: number | null; jobEnd: number | null; total: number };
   /** The job outlived its timeout and the VM was killed. */
   timedOut: boolean;
+  /** The job's own deadline in its out folder ran out (guest-watchdog.ts) and the VM was killed; timedOut too. */
+  stalled: boolean;
   /** The job had not started within the boot timeout and the VM was killed. */
   bootTimedOut: boolean;
   /** The caller's signal stopped the VM. */
@@ -229,6 +236,8 @@ async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds:
   const since = () => (performance.now() - t0) / 1000;
   const at: QemuRunSeen['at'] = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
+  let stalled = false;
+  let poll: NodeJS.Timeout | undefined;
   let bootTimedOut = false;
   let aborted = false;
 
@@ -267,6 +276,14 @@ async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds:
           stop();
         }
       });
+      poll = setInterval(() => {
+        if (watch.exitCode === null && !watch.kernelPanic && watchdogFired(job.outDir)) {
+          clearInterval(poll);
+          timedOut = true;
+          stalled = true;
+          stop();
+        }
+      }, WATCHDOG_POLL_MS);
     },
     jobExit: () => {
       at.jobEnd = since();
@@ -309,6 +326,7 @@ async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds:
   feed(decoder.end());
   watch.end();
   for (const t of timers) clearTimeout(t);
+  clearInterval(poll);
   opts.signal?.removeEventListener('abort', onAbort);
   await new Promise<void>((resolve) => consoleLog.end(resolve));
   at.total = since();
@@ -327,6 +345,7 @@ async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds:
     },
     at,
     timedOut,
+    stalled,
     bootTimedOut,
     aborted,
   };
@@ -367,6 +386,7 @@ export function guestOutcome(seen: QemuRunSeen, bootTimeoutSeconds: number, exit
   return {
     exitCode: seen.timedOut || c.kernelPanic ? null : code,
     timedOut: seen.timedOut,
+    stalled: seen.stalled,
     kernelPanic: c.kernelPanic,
     panicExcerpt: c.excerpt,
     console: c.text,

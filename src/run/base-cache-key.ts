@@ -39,6 +39,7 @@ export function measurementSettings(settings: Settings): Record<string, unknown>
     track: settings.track === 'auto' ? 'auto' : settings.track.map(pairName),
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
+    errorPaths: settings.errorPaths,
     vm: settings.target === 'vm' ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null,
   };
 }

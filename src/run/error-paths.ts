@@ -7,8 +7,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { familyOf, isCountedAllocator } from '../core/allocator-families.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
-import { allocatorInLine, sectionsFromSymbols, sweepAllocators, sweepLeaks, type SweepRecord } from '../core/error-paths.js';
-import type { ErrorPathSite, ErrorPaths, PairSpec } from '../core/model.js';
+import { describeCrash } from '../kernel-splats.js';
+import {
+  allocatorInLine,
+  breakageText,
+  sectionsFromSymbols,
+  siteName,
+  sweepAllocators,
+  sweepLeaks,
+  type SweepRecord,
+  type SweepSiteRun,
+} from '../core/error-paths.js';
+import type { Breakage, ErrorPathSite, ErrorPaths, PairSpec } from '../core/model.js';
 import { ModuleMap, parseNm } from '../core/module-map.js';
 import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
 import type { TargetSweep } from '../kernel-side/job.js';
@@ -73,16 +83,39 @@ function sourceLine(root: string, location: string | undefined): string {
   }
 }
 
-/** Reads error-paths/sweep.json and analyzes each site's trace; undefined when the job ran no sweep. */
+/** How the VM ended when the kernel did not survive the sweep: the console's crash report, or a hang. */
+export type SweepEnd = { kind: 'crash'; excerpt: string } | { kind: 'hang' };
+
+/** What an injected cycle did besides leaking, from its record and, for the site the run died in, how the VM ended. */
+export function siteBreakage(run: SweepSiteRun, end: SweepEnd | undefined): Breakage | undefined {
+  if (run.running) {
+    if (end?.kind === 'crash') return { kind: 'crash', ...(describeCrash(end.excerpt) ?? { what: 'kernel panic' }) };
+    if (end?.kind === 'hang') return { kind: 'hang' };
+    return undefined;
+  }
+  if (run.crash) return { kind: 'crash', ...run.crash };
+  if (run.hungAfter !== undefined) return { kind: 'hang', seconds: run.hungAfter };
+  if (!run.unloaded) return { kind: 'stuck' };
+  return undefined;
+}
+
+/**
+ * Reads error-paths/sweep.json and analyzes each site's trace; undefined when the job ran no
+ * sweep. `end`: the VM died in the sweep (the site marked running is the one it died at).
+ */
 export async function readErrorPaths(
   outDir: string,
-  opts: { ko: string; moduleName: string; symbolsText: string; pairs: PairSpec[]; root: string },
+  opts: { ko: string; moduleName: string; symbolsText: string; pairs: PairSpec[]; root: string; end?: SweepEnd },
 ): Promise<ErrorPaths | undefined> {
   const file = join(outDir, SWEEP_RECORD);
   if (!existsSync(file)) return undefined;
   const record = JSON.parse(readFileSync(file, 'utf8')) as SweepRecord;
-  const result: ErrorPaths = { sites: [], seconds: record.seconds, ...(record.skipped ? { skipped: record.skipped } : {}) };
+  const result: ErrorPaths = { module: opts.moduleName, sites: [], seconds: record.seconds, ...(record.skipped ? { skipped: record.skipped } : {}) };
   if (record.notProbed) result.notProbed = record.notProbed;
+  if (record.stopped) result.stopped = record.stopped;
+  const reached = new Set(record.sites.map((s) => s.site));
+  const notSwept = (record.planned ?? []).filter((s) => !reached.has(s));
+  if (notSwept.length > 0) result.notSwept = notSwept;
   const symbols = parseNm(opts.symbolsText);
   const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
   const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s) => s.site)), opts.root);
@@ -101,8 +134,17 @@ export async function readErrorPaths(
       leaks: [],
     };
     result.sites.push(site);
+    const breakage = siteBreakage(run, opts.end);
+    if (breakage) {
+      site.breakage = breakage;
+      const why = breakageText(breakage, opts.moduleName);
+      result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ''}${siteName(site.site, site.location)} ${why}`;
+    }
     const trace = join(outDir, run.dir, 'trace.txt');
-    if (!existsSync(trace)) continue;
+    if (run.running || !existsSync(trace)) {
+      if (!breakage) site.incomplete = true;
+      continue;
+    }
     // sysfs while the module was loaded; the helper's lines for what sysfs lacked (a failed init, freed init text).
     const sections = { ...sectionsFromSymbols(symbols, run.symbols ?? []), ...(run.sections ?? {}) };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);

@@ -165,7 +165,9 @@ export class VmTargetRunner implements TargetRunner {
           output: lastChars(r.console, OUTPUT_CAP),
           failure: aborted
             ? { status: 'cancelled', reason: 'the run was cancelled' }
-            : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4000) },
+            : r.stalled
+              ? { status: 'timeout', reason: 'the guest stopped answering: the job did not renew its own deadline', excerpt: lastChars(r.console, 4000) }
+              : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4000) },
         };
       }
       return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };

@@ -22,7 +22,7 @@ export interface SidePlan {
   /** Folders outside the tree the workload needs on the target (a preset's cached program). */
   guestFolders?: string[];
   /** The error-path sweep after the cycles (absent: off). */
-  errorPaths?: 'auto' | 'off';
+  errorPaths?: 'auto' | 'all' | 'off';
 }
 
 /** The tracing every run of this job shares (the sides and the canary). */

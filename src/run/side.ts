@@ -12,8 +12,8 @@ import type { PairSpec } from '../core/model.js';
 import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
-import type { TargetKernel, TargetRunner } from './launcher.js';
-import { buildHelper, readErrorPaths, sweepJob } from './error-paths.js';
+import type { TargetKernel, TargetOutcome, TargetRunner } from './launcher.js';
+import { buildHelper, readErrorPaths, type SweepEnd, sweepJob } from './error-paths.js';
 import { changedCalls, findChangedFunctions } from './changed-code.js';
 import { aliasNames, entrySymbols } from '../core/changed-code.js';
 import { parseNm } from '../core/module-map.js';
@@ -75,6 +75,13 @@ export function targetJob(ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>, m
     timeoutSeconds: plan.timeoutSeconds,
     ...(plan.background ? { background: plan.background } : {}),
   };
+}
+
+/** How the VM ended, when it ended in the error-path sweep: a crash, or a hang (the VM killed at its deadline). */
+function sweepEndOf(failure: NonNullable<TargetOutcome['failure']>): SweepEnd | undefined {
+  if (failure.status === 'kernel-splat') return { kind: 'crash', excerpt: failure.excerpt ?? failure.reason };
+  if (failure.status === 'timeout') return { kind: 'hang' };
+  return undefined;
 }
 
 function readStatus(outDir: string): TargetStatus | null {
@@ -169,11 +176,11 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     }
   }
   let symbolsText = '';
-  if (ctx.plan.errorPaths === 'auto') {
+  if (ctx.plan.errorPaths === 'auto' || ctx.plan.errorPaths === 'all') {
     try {
       const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
       symbolsText = await moduleSymbols(module.path);
-      job.sweep = sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir);
+      job.sweep = { ...sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
     }
@@ -196,7 +203,9 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
     const ranLifecycle = status.status === 'ok' ? { load: aliases.get('init_module'), unload: aliases.get('cleanup_module') } : {};
     run.changed = changedCalls(changed, status.calls, ranLifecycle);
   }
-  if (outcome.failure) {
+  // The kernel died in the error-path sweep: the cycles' results were written before it began.
+  const sweepEnd = outcome.failure && status?.errorSweep === 'running' ? sweepEndOf(outcome.failure) : undefined;
+  if (outcome.failure && !sweepEnd) {
     return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
   if (!status) {
@@ -236,8 +245,13 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
         symbolsText,
         pairs: status.tracing?.track ?? track,
         root: source.dir,
+        ...(sweepEnd ? { end: sweepEnd } : {}),
       });
       if (errorPaths) run.errorPaths = errorPaths;
+      if (errorPaths?.stopped) {
+        const left = errorPaths.notSwept?.length ?? 0;
+        run.notes = [...(run.notes ?? []), `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? '' : 's'} not swept` : ''}`];
+      }
     }
     run.timings.analysis = seconds(analyzed);
   }

@@ -71,7 +71,7 @@ export const INPUTS = {
   'timeout-minutes': whole(30, 1, 720),
   'output-dir': text('alloc-balance-out'),
   canary: flag(false),
-  'error-paths': choice('off', ['auto', 'off']),
+  'error-paths': choice('auto', ['auto', 'all', 'off']),
   'require-changed-code': flag(false),
   'base-cache': flag(true),
   'dpdk-portmask': text(),

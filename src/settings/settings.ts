@@ -68,7 +68,7 @@ export interface Settings {
   /** Run the shipped canary (a known leak of 1 netdev per cycle) first; not caught: inconclusive. */
   canary: boolean;
   /** The error-path sweep after each side's cycles (auto: when it fits the sweep's bound). */
-  errorPaths: 'auto' | 'off';
+  errorPaths: 'auto' | 'all' | 'off';
   /** A changed module function that never ran makes a pass inconclusive. */
   requireChangedCode: boolean;
   /** Reuse the base side's result from the Actions cache (and save a clean one). */

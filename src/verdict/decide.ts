@@ -3,7 +3,7 @@
 // PR's changed code ran, and the canary. Several runners: the worst verdict. Pure; the
 // headline of each cause is report/headline.ts's.
 import { changedText, neverRan } from '../core/changed-code.js';
-import { newErrorPathLeaks } from '../core/error-paths.js';
+import { compareSweeps } from '../core/error-paths.js';
 import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun, Verdict } from '../core/model.js';
 import { canaryMissedReason } from '../report/canary.js';
 import { headlineText, neverRanHeadline } from '../report/headline.js';
@@ -49,14 +49,19 @@ export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compar
   return applyErrorPaths(compare(base.analysis, pr.analysis, failOn), base, pr);
 }
 
-/** The comparison once the error-path sweep is known: a leak on an error path the base does not have fails a pass. */
+/**
+ * The comparison once the error-path sweep is known: a leak, crash, hang or stuck module on an
+ * error path the base does not have fails a pass; what the PR found where the base's sweep never
+ * got is kept aside, not judged.
+ */
 export function applyErrorPaths(comparison: Comparison, base: { errorPaths?: ErrorPaths }, pr: { errorPaths?: ErrorPaths }): Comparison {
   if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base.errorPaths, pr.errorPaths, comparison.failOn === 'any-leak');
-  if (findings.length === 0) return comparison;
+  const { findings, notCompared } = compareSweeps(base.errorPaths, pr.errorPaths, comparison.failOn === 'any-leak');
+  const kept = notCompared.length > 0 ? { ...comparison, errorPathsNotCompared: notCompared } : comparison;
+  if (findings.length === 0) return kept;
   const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === 'never' || comparison.verdict !== 'pass') return { ...comparison, reasons, errorPaths: findings };
-  return { ...decided(comparison, 'fail', { kind: 'error-path-leak', findings }, reasons), errorPaths: findings };
+  if (comparison.failOn === 'never' || comparison.verdict !== 'pass') return { ...kept, reasons, errorPaths: findings };
+  return { ...decided(kept, 'fail', { kind: 'error-path-leak', findings }, reasons), errorPaths: findings };
 }
 
 /**

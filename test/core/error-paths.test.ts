@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   allocatorInLine,
+  compareSweeps,
   newErrorPathLeaks,
+  siteLimitSeconds,
   SWEEP_BUDGET_SECONDS,
   SWEEP_MAX_SITES,
   sectionsFromSymbols,
@@ -70,7 +72,18 @@ describe('the bound of error-paths: auto', () => {
   });
   it('skips a sweep over the time budget, with the figures', () => {
     const b = sweepBound(10, 7);
-    expect(b.skipped).toBe(`10 sites × 7.0 s (one load, cycle and unload) ≈ 70 s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows`);
+    expect(b.skipped).toBe(
+      `10 sites × 7.0 s (one load, cycle and unload) ≈ 70 s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows (error-paths: all sweeps them all)`,
+    );
+  });
+  it('error-paths: all has no bound but the sites seen', () => {
+    expect(sweepBound(SWEEP_MAX_SITES + 10, 7, 'all')).toEqual({ estimateSeconds: 238, skipped: null });
+    expect(sweepBound(0, 7, 'all').skipped).toMatch(/no allocation call site/);
+  });
+  it("calls an injected cycle hung only past ten times its estimate and past the workload's own limits", () => {
+    const workload = { readyTimeoutSeconds: 60, holdSeconds: 0.3, graceSeconds: 10 };
+    expect(siteLimitSeconds(2.5, workload)).toBe(131);
+    expect(siteLimitSeconds(20, workload)).toBe(200);
   });
   it('skips a module with too many sites, and one with none', () => {
     expect(sweepBound(SWEEP_MAX_SITES + 1, 0.1).skipped).toMatch(/more than the 24 error-paths: auto sweeps/);
@@ -154,20 +167,86 @@ describe('base against PR', () => {
 
   it('fails a passing comparison under new-leak with the finding as headline; lists it only under never', () => {
     const pr = { errorPaths: sweep(ctxLeak, { ...ctxLeak, site: 'leak_shapes_open+0x40', allocator: 'kstrdup', location: 'leak_shapes.c:88' }) };
-    const c = applyErrorPaths(comparison('pass'), {}, pr);
+    const clean = { errorPaths: sweep(site('shape_make_label+0x1a', []), site('leak_shapes_open+0x3c', [])) };
+    const c = applyErrorPaths(comparison('pass'), clean, pr);
     expect(c.verdict).toBe('fail');
     expect(c.headline).toBe(
       '❌ fail: when the kasprintf at shape_make_label:84 fails, the object from leak_shapes_open:92 is never freed (+1 more error path)',
     );
     expect(c.reasons).toHaveLength(2);
-    const never = applyErrorPaths(comparison('pass', 'never'), {}, pr);
+    const never = applyErrorPaths(comparison('pass', 'never'), clean, pr);
     expect(never.verdict).toBe('pass');
     expect(never.errorPaths).toHaveLength(2);
+  });
+
+  it('judges nothing against a base that ran no sweep: what the PR found is listed as not compared', () => {
+    const c = applyErrorPaths(comparison('pass'), {}, { errorPaths: sweep(ctxLeak) });
+    expect(c.verdict).toBe('pass');
+    expect(c.errorPathsNotCompared?.map((f) => f.text)).toEqual([
+      'when the kasprintf at shape_make_label:84 fails, the object from leak_shapes_open:92 is never freed',
+    ]);
   });
 
   it('leaves a comparison alone when the PR ran no sweep or the sweep found nothing new', () => {
     const c = comparison('pass');
     expect(applyErrorPaths(c, {}, {})).toBe(c);
     expect(applyErrorPaths(c, { errorPaths: sweep(ctxLeak) }, { errorPaths: sweep(ctxLeak) })).toBe(c);
+  });
+});
+
+describe('a site whose failure breaks the kernel', () => {
+  const crash = { kind: 'crash' as const, what: 'NULL pointer dereference', where: 'abcase_open+0x2a' };
+  const opened = (offset: string, extra: Partial<ErrorPathSite> = {}) =>
+    site(`abcase_open+${offset}`, [], { location: 'abcase.c:18', allocator: 'kzalloc', ...extra });
+
+  it('is a finding on the PR when the base survived the same site, named by its allocator and line', () => {
+    const { findings } = compareSweeps(sweep(opened('0x1a')), { ...sweep(opened('0x1f', { breakage: crash })), module: 'abcase' });
+    expect(findings.map((f) => f.text)).toEqual(['failing the kzalloc at abcase_open:18 crashed the kernel (NULL pointer dereference in abcase_open+0x2a)']);
+  });
+
+  it("is not the PR's when the base crashed at the same function and allocator, whatever the line and offset", () => {
+    const base = sweep(opened('0x1a', { location: 'abcase.c:15', breakage: { ...crash, where: 'abcase_open+0x22' } }));
+    expect(compareSweeps(base, sweep(opened('0x1f', { breakage: crash })))).toEqual({ findings: [], notCompared: [] });
+  });
+
+  it("at another allocator of the same function is the PR's", () => {
+    const base = sweep(opened('0x1a', { allocator: 'kmalloc', breakage: crash }));
+    expect(compareSweeps(base, sweep(opened('0x1f', { breakage: crash }))).findings).toHaveLength(1);
+  });
+
+  it('says how a hang and a module left loaded read', () => {
+    const pr = {
+      ...sweep(opened('0x1f', { breakage: { kind: 'hang', seconds: 131 } }), site('abcase_ioctl+0x10', [], { breakage: { kind: 'stuck' } })),
+      module: 'abcase',
+    };
+    expect(compareSweeps(sweep(opened('0x1a'), site('abcase_ioctl+0x12', [])), pr).findings.map((f) => f.text)).toEqual([
+      'failing the kzalloc at abcase_open:18 hung the injected cycle (it did not end within 131 s)',
+      'failing the allocation at abcase_ioctl left abcase unable to unload',
+    ]);
+  });
+
+  it("leaves what the PR found at a site the base's sweep never reached uncompared, and fails nothing for it", () => {
+    const base: ErrorPaths = { ...sweep(opened('0x1a', { breakage: crash })), notSwept: ['abcase_read+0x30'] };
+    const later = site('abcase_read+0x31', [{ caller: 'abcase_open+0x1f', count: 1 }], { allocator: 'kmalloc' });
+    const pr = sweep(opened('0x1f'), later);
+    const r = compareSweeps(base, pr);
+    expect(r.findings).toEqual([]);
+    expect(r.notCompared.map((f) => f.text)).toEqual(['when the kmalloc at abcase_read fails, the object from abcase_open is never freed']);
+    const c = applyErrorPaths(comparison('pass'), { errorPaths: base }, { errorPaths: pr });
+    expect(c.verdict).toBe('pass');
+    expect(c.errorPathsNotCompared).toHaveLength(1);
+  });
+
+  it('a site new in the PR is compared when the base swept all of its own', () => {
+    const pr = sweep(opened('0x1f'), site('abcase_read+0x31', [{ caller: 'abcase_open+0x1f', count: 1 }], { allocator: 'kmalloc' }));
+    expect(compareSweeps(sweep(opened('0x1a')), pr).findings).toHaveLength(1);
+  });
+
+  it('fails the check with the crash as headline; a crash the base has too passes', () => {
+    const pr = { errorPaths: { ...sweep(opened('0x1f', { breakage: crash })), module: 'abcase' } };
+    const c = applyErrorPaths(comparison('pass'), { errorPaths: sweep(opened('0x1a')) }, pr);
+    expect(c.verdict).toBe('fail');
+    expect(c.headline).toBe('❌ fail: failing the kzalloc at abcase_open:18 crashed the kernel (NULL pointer dereference in abcase_open+0x2a)');
+    expect(applyErrorPaths(comparison('pass'), { errorPaths: sweep(opened('0x1a', { breakage: crash })) }, pr).verdict).toBe('pass');
   });
 });

@@ -1,5 +1,5 @@
 // The error-path sweep on real modules: the bundled action in the VM against demo/leak-shapes
-// built with its checked open() and init (-DERROR_PATHS), no track input. Each PR forgets one
+// built with its checked open() and init (-DERROR_PATHS), no track input, no error-paths input. Each PR forgets one
 // release on an unwind; the sweep must fail the check naming the site that failed and the
 // site that leaked, and must find nothing on the balanced builds. AB_KEEP=1 keeps the runs' folders.
 import { describe, expect, test } from 'vitest';
@@ -13,13 +13,15 @@ const VARIANTS = [
   '-DERROR_PATHS -DLEAK_INIT_UNWIND',
   '-DERROR_PATHS -DKFREE_RCU',
   '-DERROR_PATHS -DLEAK_IOCTL',
+  '-DERROR_PATHS -DNO_NULL_CHECK',
+  '-DERROR_PATHS -DNO_NULL_CHECK -DKFREE_RCU',
 ] as const;
 const shapes = useShapesRepo('ab-error-paths-', VARIANTS, 2);
 const { sha } = shapes;
 
-/** The base is the checked module; the sweep on. */
-function run(name: string, head: (typeof VARIANTS)[number]) {
-  return shapes.run(name, sha['-DERROR_PATHS'], sha[head], { 'error-paths': 'auto' });
+/** The base is the checked module unless named; the sweep on by default. */
+function run(name: string, head: (typeof VARIANTS)[number], base: (typeof VARIANTS)[number] = '-DERROR_PATHS') {
+  return shapes.run(name, sha[base], sha[head]);
 }
 
 const LINE = '\\d+';
@@ -90,5 +92,32 @@ describe('error-paths: auto on the leak_shapes module', () => {
     expect(r.report!.pr.changed).toEqual({ functions: [{ name: 'leak_shapes_ioctl', calls: 0 }] });
     expect(r.report!.comparison.headline).toMatch(/ — but the changed function leak_shapes_ioctl never ran$/);
     expect(r.summary).toContain('Changed: leak_shapes_ioctl (never ran)');
+  });
+
+  test('open() does not check the context it allocates: failing that kzalloc crashes the guest; the PR keeps its cycles and fails on the crash', () => {
+    const r = run('crash', '-DERROR_PATHS -DNO_NULL_CHECK');
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const [f, ...rest] = r.report!.comparison.errorPaths!;
+    expect(rest).toEqual([]);
+    expect(f.text).toMatch(
+      new RegExp(`^failing the kzalloc at leak_shapes_open:${LINE} crashed the kernel \\(NULL pointer dereference in leak_shapes_open\\+0x[0-9a-f]+\\)$`),
+    );
+    expect(r.report!.comparison.headline).toBe(`❌ fail: ${f.text}`);
+    const pr = r.report!.pr;
+    expect(pr.status).toBe('ok');
+    expect(pr.analysis?.complete).toBe(true);
+    expect(pr.errorPaths!.sites.at(-1)!.breakage?.kind).toBe('crash');
+    expect(pr.errorPaths!.notSwept!.length).toBeGreaterThan(0);
+    expect(r.report!.base.errorPaths!.notSwept).toBeUndefined();
+  });
+
+  test("base and PR both crash at the same unchecked kzalloc: pass, the crash is the base's too", () => {
+    const r = run('crash-both', '-DERROR_PATHS -DNO_NULL_CHECK -DKFREE_RCU', '-DERROR_PATHS -DNO_NULL_CHECK');
+    expect(r.outputs.verdict, r.stdout).toBe('pass');
+    for (const side of [r.report!.base, r.report!.pr]) {
+      expect(side.status).toBe('ok');
+      expect(side.errorPaths!.sites.at(-1)!.breakage?.kind).toBe('crash');
+    }
+    expect(r.report!.comparison.errorPaths).toBeUndefined();
   });
 });

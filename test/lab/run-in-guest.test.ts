@@ -12,6 +12,7 @@ function seen(over: Partial<QemuRunSeen> = {}, console: Partial<QemuRunSeen['con
     console: { initSeen: true, kernelPanic: false, setupFailure: null, exitCode: 0, text: 'boot\njob output\n', excerpt: '', ...console },
     at: { init: 2.5, jobStart: 4, jobEnd: 10.25, total: 11 },
     timedOut: false,
+    stalled: false,
     bootTimedOut: false,
     aborted: false,
     ...over,
@@ -33,6 +34,7 @@ describe('guestOutcome', () => {
     expect(guestOutcome(seen({}, { exitCode: 3 }), 60, null)).toEqual({
       exitCode: 3,
       timedOut: false,
+      stalled: false,
       kernelPanic: false,
       panicExcerpt: '',
       console: 'boot\njob output\n',
@@ -44,6 +46,12 @@ describe('guestOutcome', () => {
     expect(guestOutcome(seen({}, { exitCode: null }), 60, '7\n').exitCode).toBe(7);
     const killed = guestOutcome(seen({ timedOut: true, at: { init: 1, jobStart: 2, jobEnd: null, total: 30 } }, { exitCode: null }), 60, '0\n');
     expect(killed).toMatchObject({ exitCode: null, timedOut: true, seconds: { run: 28 } });
+  });
+
+  test("a guest stopped at the job's own deadline is a timed-out run that says it stalled", () => {
+    const stopped = guestOutcome(seen({ timedOut: true, stalled: true, at: { init: 1, jobStart: 2, jobEnd: null, total: 30 } }, { exitCode: null }), 60, null);
+    expect(stopped).toMatchObject({ exitCode: null, timedOut: true, stalled: true });
+    expect(guestOutcome(seen(), 60, null).stalled).toBe(false);
   });
 
   test('a panic while the job ran is the job result, with the excerpt', () => {

@@ -42,6 +42,7 @@ describe('baseCacheKey', () => {
     ['cycles', { cycles: '5' }, {}],
     ['track', { track: 'kmalloc:kfree' }, {}],
     ['stacks', { stacks: 'false' }, {}],
+    ['error-paths', { 'error-paths': 'off' }, {}],
     ['trace-buffer-kb', { 'trace-buffer-kb': '16384' }, {}],
     ['vm-memory', { 'vm-memory': '2048' }, {}],
     ['vm-cpus', { 'vm-cpus': '4' }, {}],
