@@ -4,9 +4,12 @@
 //  (b) false positives over N balanced runs (kni_like fixed) under background allocator load
 //      (test/fixtures/noise: ab_noise.ko + dummy-link churn);
 //  (c) tracing overhead: workload cycle time with and without tracing (median over cycles).
+// With --sweep, only (b), each run with the error-path sweep after its cycles (every call site,
+// under the same background load), judged with the sweep's findings; its section is printed,
+// not written.
 // Every run is the real kernel-side runner (dist/cli.js target run) in one VM boot; the
 // analysis happens on the host. Prints a table and writes docs/measurements.md.
-// Usage: node scripts/measure.mjs [--runs N] [--keep] [--no-write]
+// Usage: node scripts/measure.mjs [--runs N] [--sweep] [--keep] [--no-write]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,9 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, keep: { type: 'boolean' }, 'no-write': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, sweep: { type: 'boolean' }, keep: { type: 'boolean' }, 'no-write': { type: 'boolean' } },
+});
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 2 || RUNS > 200) {
   console.error('measure: --runs must be a whole number from 2 to 200');
@@ -46,6 +51,8 @@ await build({
       export { autoTrack } from './src/core/allocator-families.ts';
       export { moduleImports } from './src/module-build/module-info.ts';
       export { fixtureSource } from './src/demo/fixture-repo.ts';
+      export { buildHelper, readErrorPaths, sweepJob } from './src/run/error-paths.ts';
+      export { installPrefix } from './src/sandbox/system-view.ts';
     `,
     resolveDir: ROOT,
     loader: 'ts',
@@ -89,12 +96,14 @@ const tracks = {
   leaky: L.autoTrack(await L.moduleImports(modules.leaky.path)).pairs,
 };
 const KMALLOC = 'kmalloc:kfree';
+const SWEEP = values.sweep === true;
+const helper = SWEEP ? await L.buildHelper(lab.buildDir) : null;
 
 const outRoot = join(work, 'out');
 mkdirSync(outRoot, { recursive: true });
 const jobs = [];
 
-function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, tracing = true }) {
+async function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, tracing = true }) {
   const inputs = {
     target: 'vm',
     workload: `${app} -n ${ports}`,
@@ -133,19 +142,24 @@ function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false, traci
     tracks[variant],
   );
   if (!tracing) job.tracing = false;
+  if (SWEEP) job.sweep = { ...L.sweepJob(helper, [...(await L.moduleImports(modules[variant].path))], nm[variant], outDir), bound: 'all' };
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'job.json');
   writeFileSync(file, `${JSON.stringify(job, null, 2)}\n`);
   jobs.push({ name, file, outDir, variant, ports, cycles, noise, tracing });
 }
 
-for (const cycles of [3, 5]) {
-  addJob(`base-c${cycles}`, { variant: 'fixed', ports: 1, cycles });
-  for (const ports of [1, 2, 5]) addJob(`leak-n${ports}-c${cycles}`, { variant: 'leaky', ports, cycles });
+if (!SWEEP) {
+  for (const cycles of [3, 5]) {
+    await addJob(`base-c${cycles}`, { variant: 'fixed', ports: 1, cycles });
+    for (const ports of [1, 2, 5]) await addJob(`leak-n${ports}-c${cycles}`, { variant: 'leaky', ports, cycles });
+  }
 }
-for (let i = 1; i <= RUNS; i++) addJob(`noise-${i}`, { variant: 'fixed', ports: 2, cycles: 3, noise: true });
-addJob('overhead-traced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0 });
-addJob('overhead-untraced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0, tracing: false });
+for (let i = 1; i <= RUNS; i++) await addJob(`noise-${i}`, { variant: 'fixed', ports: 2, cycles: 3, noise: true });
+if (!SWEEP) {
+  await addJob('overhead-traced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0 });
+  await addJob('overhead-untraced', { variant: 'fixed', ports: 5, cycles: 10, hold: 0, tracing: false });
+}
 
 // One VM boot for all runs: each is the runner the action uses, one after the other.
 const script = join(outRoot, 'all.sh');
@@ -156,7 +170,14 @@ writeFileSync(script, `${jobs.map((j) => runLine(j)).join('\n')}\n`);
 log(`${jobs.length} runs in one VM (${lab.release}); this takes several minutes`);
 const guest = await L.runInGuest(
   lab,
-  { argv: ['sh', script], cwd: work, outDir: outRoot, timeoutSeconds: 60 * 40 },
+  {
+    argv: ['sh', script],
+    cwd: work,
+    outDir: outRoot,
+    // The modules, the workload and the noise (work), node and the bundle; the helper's build.
+    shares: [work, L.installPrefix(process.execPath), join(ROOT, 'dist'), ...(helper ? [dirname(helper)] : [])],
+    timeoutSeconds: 60 * 40,
+  },
   { cpus: 2, memoryMb: 1024, bootTimeoutSeconds: 120 },
 );
 if (guest.exitCode !== 0 || guest.timedOut || guest.kernelPanic) {
@@ -177,6 +198,16 @@ async function analyze(j) {
       moduleMap: new L.ModuleMap(modules[j.variant].name, nm[j.variant], status.sections),
     });
   }
+  if (j.tracing && status.status === 'ok' && SWEEP) {
+    const errorPaths = await L.readErrorPaths(j.outDir, {
+      ko: modules[j.variant].path,
+      moduleName: modules[j.variant].name,
+      symbolsText: nm[j.variant],
+      pairs: status.tracing?.track ?? tracks[j.variant],
+      root: join(work, j.variant),
+    });
+    if (errorPaths) run.errorPaths = errorPaths;
+  }
   return { ...j, status, run };
 }
 const results = {};
@@ -185,7 +216,7 @@ const pairOf = (r, name = PAIR) => r.run.analysis?.pairs.find((p) => `${p.alloc}
 
 // (a) detection
 const detection = [];
-for (const cycles of [3, 5]) {
+for (const cycles of SWEEP ? [] : [3, 5]) {
   const base = results[`base-c${cycles}`];
   for (const ports of [1, 2, 5]) {
     const pr = results[`leak-n${ports}-c${cycles}`];
@@ -228,10 +259,40 @@ for (let i = 1; i <= RUNS; i++) {
     leaked: p?.leakedPerCycle ?? null,
     kmalloc: pairOf(r, KMALLOC),
     headline: c.headline,
+    sweep: r.run.errorPaths,
   });
 }
 const nonPass = noise.filter((n) => n.verdict !== 'pass').length;
+const fmt0 = (n) => Number(n).toFixed(0);
 const misattributed = noise.filter((n) => !n.moduleAllocsExpected).length;
+
+if (SWEEP) {
+  const sites = (n) => n.sweep?.sites ?? [];
+  const sweepLines = [
+    `## (b) with the error-path sweep`,
+    '',
+    `Measured with \`node scripts/measure.mjs --sweep --runs ${RUNS}\` on ${new Date().toISOString().slice(0, 10)}: guest kernel ${lab.release}, QEMU accel ${guest.accel.kind}, ` +
+      `VM 2 vCPUs / 1024 MiB, all ${RUNS} runs in one VM boot (${fmt0(guest.seconds.total)} s). The runs of (b), each followed by the error-path sweep ` +
+      `(every call site the cycles saw, failed once each, the background load running through it), judged with the sweep's findings, fail-on \`any-leak\`.`,
+    '',
+    `**Non-pass verdicts: ${nonPass} of ${RUNS}.** Sweep leaks over all runs: ${noise.reduce((s, n) => s + sites(n).reduce((t, x) => t + x.leaks.length, 0), 0)}; ` +
+      `sites broken (crash, hang, module left loaded): ${noise.reduce((s, n) => s + sites(n).filter((x) => x.breakage).length, 0)}.`,
+    '',
+    '| run | verdict | netdev module allocs/frees | noise netdev allocs | sites swept | sites injected | sweep leaks | sweep s |',
+    '|---:|---|---|---:|---:|---:|---:|---:|',
+    ...noise.map(
+      (n) =>
+        `| ${n.run} | ${n.verdict} | ${n.module} | ${n.outsideAllocs} | ${sites(n).length}${n.sweep?.skipped ? ` (skipped: ${n.sweep.skipped})` : ''} | ` +
+        `${sites(n).filter((x) => x.injected).length} | ${sites(n).reduce((t, x) => t + x.leaks.length, 0)} | ${n.sweep ? n.sweep.seconds.toFixed(1) : '-'} |`,
+    ),
+    '',
+  ];
+  console.log(sweepLines.join('\n'));
+  for (const n of noise) if (n.verdict !== 'pass') console.error(`measure: (b) run ${n.run}: ${n.headline}`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+  process.exit(nonPass === 0 ? 0 : 1);
+}
 
 // (c) overhead
 const median = (xs) => {

@@ -3,7 +3,7 @@
 // sweep. Each takes the run (`JobRun`), records on it what it made, and throws a RunFailure when
 // the run cannot go on; whatever a failed phase left is undone by the phases after it and the
 // undo log. The machine is `run.sys`: a fake one in the tests.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isKmemPair } from '../core/allocator-families.js';
 import type { RunStatus } from '../core/model.js';
@@ -16,7 +16,7 @@ import { RunAborted, throwIfAborted } from './abortable.js';
 import { type Background, BACKGROUND_LOG } from './background.js';
 import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
 import { flushFile, writeDurably } from './durable-write.js';
-import { HELPER_MODULE, runErrorSweep, SWEEP_RECORD } from './error-sweep.js';
+import { HELPER_MODULE, runErrorSweep, SWEEP_DIR, SWEEP_RECORD } from './error-sweep.js';
 import { describeUnknownNames, findUnknownNames, listed } from './function-names.js';
 import { HugepageError } from './hugepages.js';
 import type { TargetJob } from './job.js';
@@ -325,6 +325,10 @@ export async function sweep(run: JobRun): Promise<void> {
   status.timings.total = run.sinceStart();
   for (const f of ['trace.txt', 'dmesg.txt']) if (existsSync(join(outDir, f))) flushFile(join(outDir, f));
   writeDurably(join(outDir, 'status.json'), `${JSON.stringify({ ...status, files: [...new Set(['status.json', ...status.files])] }, null, 2)}\n`);
+  // The background load covers the sweep too (its own log, beside the sites' folders).
+  mkdirSync(join(outDir, SWEEP_DIR), { recursive: true });
+  const background = job.background ? await run.sys.startBackground(job.background, join(outDir, SWEEP_DIR), run.undo, run.abort) : undefined;
+  if (background) status.files.push(join(SWEEP_DIR, BACKGROUND_LOG));
   try {
     const { record, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
@@ -352,5 +356,6 @@ export async function sweep(run: JobRun): Promise<void> {
     // The cycles were measured: only a cancellation ends the side; running out of time ends the sweep.
     if (e instanceof RunAborted && e.why !== 'timeout') fail(run, 'cancelled', e.message);
   }
+  if (background && (await background.stop()).survived) status.notes.push('error paths: processes of the background command survived SIGKILL');
   status.errorSweep = 'done';
 }
