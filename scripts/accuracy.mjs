@@ -104,6 +104,66 @@ const CASES = [
   { name: 'allocates nothing', base: '-DMINIMAL -DMINIMAL_NOTHING', pr: '-DMINIMAL -DMINIMAL_NOTHING', expect: { verdict: 'pass' } },
   { name: 'nonsense pair kmalloc:free_netdev', input: 'kmalloc:free_netdev', expect: { refused: /write kmalloc:kfree/ } },
   { name: 'the same pair twice', input: 'kmalloc:kfree,kmalloc:kfree', expect: { refused: /listed twice/ } },
+  // The error-path sweep (error-paths: auto, the default): leak_shapes with a checked open() and
+  // init (-DERROR_PATHS). `errorPaths`: the findings the check must fail on, by the function whose
+  // allocation was failed and the one whose object leaked (or a crash); `changed`: whether each
+  // changed function ran.
+  {
+    name: 'error path: open() forgets its context when a later allocation fails',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DLEAK_UNWIND_CTX',
+    expect: {
+      verdict: 'fail',
+      errorPaths: [
+        { failed: 'shape_make_label', leaked: 'leak_shapes_open' },
+        { failed: 'leak_shapes_open', leaked: 'leak_shapes_open' },
+      ],
+      changed: { leak_shapes_open: true },
+    },
+  },
+  {
+    name: 'error path: the unwind no longer frees what a helper made',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DLEAK_UNWIND_HELPER',
+    expect: { verdict: 'fail', errorPaths: [{ failed: 'leak_shapes_open', leaked: 'shape_make_label' }] },
+  },
+  {
+    name: 'error path: two failure points in one function forget the same name',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DLEAK_UNWIND_NAME',
+    expect: {
+      verdict: 'fail',
+      errorPaths: [
+        { failed: 'shape_take_item', leaked: 'leak_shapes_open' },
+        { failed: 'shape_take_other', leaked: 'leak_shapes_open' },
+      ],
+    },
+  },
+  {
+    name: 'error path: module_init returns -ENOMEM without freeing its table',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DLEAK_INIT_UNWIND',
+    expect: { verdict: 'fail', errorPaths: [{ failed: 'leak_shapes_init', leaked: 'leak_shapes_init' }] },
+  },
+  { name: 'error paths swept, balanced (kfree_rcu)', base: '-DERROR_PATHS', pr: '-DERROR_PATHS -DKFREE_RCU', expect: { verdict: 'pass', swept: true } },
+  {
+    name: 'changed function never reached (ioctl leaks, workload only opens)',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DLEAK_IOCTL',
+    expect: { verdict: 'pass', swept: true, changed: { leak_shapes_ioctl: false } },
+  },
+  {
+    name: 'no NULL check: the failed kzalloc crashes the kernel',
+    base: '-DERROR_PATHS',
+    pr: '-DERROR_PATHS -DNO_NULL_CHECK',
+    expect: { verdict: 'fail', errorPaths: [{ failed: 'leak_shapes_open', crash: true }] },
+  },
+  {
+    name: 'no NULL check in base and PR alike',
+    base: '-DERROR_PATHS -DNO_NULL_CHECK',
+    pr: '-DERROR_PATHS -DNO_NULL_CHECK -DKFREE_RCU',
+    expect: { verdict: 'pass' },
+  },
 ];
 
 const work = mkdtempSync(join(tmpdir(), 'alloc-balance-accuracy-'));
@@ -160,7 +220,22 @@ function judge(c, got) {
   const e = c.expect;
   if (e.refused) return got.refused && e.refused.test(got.refused) ? 'ok' : `expected a refusal matching ${e.refused}`;
   if (got.verdict !== e.verdict) return `verdict ${got.verdict}, expected ${e.verdict}`;
-  if (e.verdict !== 'fail') return got.leaks.length === 0 ? 'ok' : `leaks on a side: ${got.leaks.join('; ')}`;
+  const changed = judgeChanged(e, got);
+  if (changed) return changed;
+  if (e.verdict !== 'fail') {
+    if (got.leaks.length > 0) return `leaks on a side: ${got.leaks.join('; ')}`;
+    if (got.errorPaths.length > 0) return `error-path findings on a pass: ${got.errorPaths.map((f) => f.text).join('; ')}`;
+    if (e.swept && !got.swept) return `not swept: ${got.sweepNotes.join('; ') || 'no sweep ran'}`;
+    return 'ok';
+  }
+  if (e.errorPaths) {
+    const missing = e.errorPaths.filter(
+      (x) => !got.errorPaths.some((f) => f.site.startsWith(x.failed) && (x.crash ? f.breakage === 'crash' : f.leaked?.startsWith(x.leaked))),
+    );
+    return missing.length === 0
+      ? 'ok'
+      : `no finding ${missing.map(expectedFinding).join(', ')}; found: ${got.errorPaths.map((f) => f.text).join('; ') || 'none'}`;
+  }
   if (e.badFree) {
     const b = got.badFree;
     return b?.kind === e.badFree && b.caller.startsWith(e.site)
@@ -173,6 +248,17 @@ function judge(c, got) {
   return 'ok';
 }
 
+function judgeChanged(e, got) {
+  for (const [name, ran] of Object.entries(e.changed ?? {})) {
+    const f = got.changed.find((x) => x.name === name);
+    if (!f) return `changed function ${name} not named (named: ${got.changed.map((x) => x.name).join(', ') || 'none'})`;
+    if ((f.calls > 0 || f.lifecycle !== undefined) !== ran) return `changed function ${name}: ${f.calls} calls, expected ${ran ? 'some' : 'none'}`;
+  }
+  return null;
+}
+
+const expectedFinding = (x) => (x.crash ? `crash when ${x.failed} fails` : `${x.failed} → ${x.leaked}`);
+
 const only = values.only ? new Set(values.only.split(',')) : null;
 const results = [];
 try {
@@ -180,7 +266,7 @@ try {
     if (only && !only.has(String(i + 1)) && !only.has(c.name)) continue;
     const started = Date.now();
     const outDir = join(work, `case-${i + 1}`);
-    const got = { leaks: [] };
+    const got = { leaks: [], errorPaths: [], changed: [], sweepNotes: [] };
     let settings;
     try {
       settings = L.parseSettings(inputs(c, outDir));
@@ -222,6 +308,11 @@ try {
         got.rate = row?.pr?.leakedPerCycle ?? 0;
         got.badFree = (m.comparison.badFrees ?? []).find((b) => b.isNew);
         got.misses = [m.base, m.pr].map((s) => s.analysis?.lostBy?.probes ?? 0).reduce((a, b) => a + b, 0);
+        got.errorPaths = (m.comparison.errorPaths ?? []).map((f) => ({ site: f.site, leaked: f.leak?.caller, breakage: f.breakage?.kind, text: f.text }));
+        got.changed = m.pr.changed?.functions ?? [];
+        got.swept = [m.base, m.pr].every((s) => s.errorPaths && !s.errorPaths.skipped && s.errorPaths.sites.some((x) => x.injected));
+        got.sites = [m.base, m.pr].map((s) => s.errorPaths?.sites.length ?? 0);
+        got.sweepNotes = [m.base, m.pr].flatMap((s) => (s.notes ?? []).filter((n) => n.startsWith('error paths')));
         for (const s of [m.base, m.pr]) {
           if (s.status !== 'ok') got.leaks.push(`${s.side}: ${s.status} ${s.reason ?? ''}`);
           for (const p of s.analysis?.pairs ?? []) if (p.leakedPerCycle !== 0) got.leaks.push(`${s.side} ${p.alloc}:${p.free} ${p.leakedPerCycle}/cycle`);
@@ -240,23 +331,38 @@ try {
   else rmSync(work, { recursive: true, force: true });
 }
 
-const expectText = (e) =>
-  e.refused
-    ? 'input refused'
-    : e.badFree
-      ? `fail: ${e.badFree} at ${e.site}`
-      : e.verdict === 'fail'
-        ? `fail: ${[e.pair].flat().join(' or ')}${e.site ? ` at ${e.site}` : ''}${e.rate !== undefined ? `, ${e.rate}/cycle` : ''}`
-        : e.verdict;
-const gotText = (g) =>
-  g.refused
-    ? `refused: ${g.refused.replace(/^input "track": /, '')}`
-    : g.verdict === 'fail' && g.badFree
-      ? `fail: ${g.badFree.kind} at ${g.badFree.caller}${g.badFree.location ? ` (${g.badFree.location})` : ''}, ${g.badFree.pr} on the PR`
-      : g.verdict === 'fail'
-        ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}` +
-          `${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
-        : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
+/** What the sweep and the changed-code count add to a row: asked for, and as measured. */
+const expectMore = (e) =>
+  [e.swept ? 'every site swept, no finding' : '', ...Object.entries(e.changed ?? {}).map(([n, ran]) => `${n} ${ran ? 'ran' : 'never ran'}`)].filter((x) => x);
+const gotMore = (g) =>
+  [
+    g.sites ? `swept ${g.sites.join(' / ')} sites` : '',
+    ...g.changed.map((f) => `${f.name} ${f.calls > 0 || f.lifecycle ? `ran (${f.calls} calls)` : 'never ran'}`),
+  ].filter((x) => x);
+const withMore = (text, more) => (more.length > 0 ? `${text} (${more.join('; ')})` : text);
+const expectText = (e) => withMore(expectBase(e), expectMore(e));
+const gotText = (g) => withMore(gotBase(g), g.refused ? [] : gotMore(g));
+const expectBase = (e) =>
+  e.errorPaths
+    ? `fail: ${e.errorPaths.map(expectedFinding).join(', ')}`
+    : e.refused
+      ? 'input refused'
+      : e.badFree
+        ? `fail: ${e.badFree} at ${e.site}`
+        : e.verdict === 'fail'
+          ? `fail: ${[e.pair].flat().join(' or ')}${e.site ? ` at ${e.site}` : ''}${e.rate !== undefined ? `, ${e.rate}/cycle` : ''}`
+          : e.verdict;
+const gotBase = (g) =>
+  g.errorPaths.length > 0 && g.verdict === 'fail'
+    ? `fail: ${g.errorPaths.map((f) => f.text).join('; ')}`
+    : g.refused
+      ? `refused: ${g.refused.replace(/^input "track": /, '')}`
+      : g.verdict === 'fail' && g.badFree
+        ? `fail: ${g.badFree.kind} at ${g.badFree.caller}${g.badFree.location ? ` (${g.badFree.location})` : ''}, ${g.badFree.pr} on the PR`
+        : g.verdict === 'fail'
+          ? `fail: ${g.pair}${g.site && !g.site.startsWith('all module') ? ` at ${g.site}` : ' (counted by calls, no site)'}` +
+            `${g.location ? ` (${g.location})` : ''}, ${g.rate}/cycle`
+          : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
 const right = results.filter((r) => r.outcome === 'ok').length;
 const table = [
   '| # | shape | expected | measured | right | s |',

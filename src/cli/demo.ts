@@ -10,7 +10,7 @@ import { setupLab } from '../lab/setup.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { parseSettings } from '../settings/settings.js';
 import { InputError, UsageError } from '../errors.js';
-import { readNumber } from '../settings/inputs.js';
+import { readChoice, readNumber } from '../settings/inputs.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
@@ -32,7 +32,13 @@ function timings(run: SideRun): string {
 }
 
 export async function demoCommand(args: string[]): Promise<number> {
-  const { values } = readArgs('demo', args, { out: { type: 'string' }, cycles: { type: 'string' }, kernel: { type: 'string' }, keep: { type: 'boolean' } });
+  const { values } = readArgs('demo', args, {
+    out: { type: 'string' },
+    cycles: { type: 'string' },
+    kernel: { type: 'string' },
+    'error-paths': { type: 'string' },
+    keep: { type: 'boolean' },
+  });
   if (values.kernel !== undefined && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   // The same limits as the action's input, checked before anything is set up.
   const cycles = values.cycles ?? '3';
@@ -41,6 +47,13 @@ export async function demoCommand(args: string[]): Promise<number> {
     readNumber(() => cycles, 'cycles');
   } catch (e) {
     if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles}" is not valid; expected ${e.expected}`);
+    throw e;
+  }
+  const errorPaths = values['error-paths'] ?? '';
+  try {
+    readChoice(() => errorPaths, 'error-paths');
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`demo: --error-paths "${errorPaths}" is not valid; expected ${e.expected}`);
     throw e;
   }
   if (values.out === '') throw new UsageError('demo: --out needs a folder');
@@ -78,6 +91,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         'stop-signal': 'SIGTERM',
         'output-dir': outDir,
         'github-token': '',
+        'error-paths': errorPaths,
       };
       return inputs[name] ?? '';
     });

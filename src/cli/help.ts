@@ -100,7 +100,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   demo: {
     summary: 'base vs PR of a small leaky module in a VM, table printed',
-    usage: 'demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--keep]',
+    usage: 'demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--error-paths auto|all|off] [--keep]',
     description: [
       'Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints',
       'the balance table; exit 0 when the leak is caught. Run it as root from a checkout.',
@@ -109,6 +109,7 @@ export const HELP: Record<string, CommandHelp> = {
       ['--out DIR', "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
       ['--cycles N', 'workload cycles per side (default: 3)'],
       ['--kernel LINE|RELEASE', 'the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)'],
+      ['--error-paths auto|all|off', "the error-path sweep after the cycles, as the action's input (default: auto)"],
       ['--keep', 'keep the temporary repository and worktrees'],
     ],
     examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo', 'sudo alloc-balance demo --kernel 5.10'],
