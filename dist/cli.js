@@ -295,7 +295,7 @@ var init_help = __esm({
       },
       demo: {
         summary: "base vs PR of a small leaky module in a VM, table printed",
-        usage: "demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--keep]",
+        usage: "demo [--out DIR] [--cycles N] [--kernel LINE|RELEASE] [--error-paths auto|all|off] [--keep]",
         description: [
           "Builds a KNI-shaped test module at a fixed and at a leaky commit, runs each in a VM and prints",
           "the balance table; exit 0 when the leak is caught. Run it as root from a checkout."
@@ -304,6 +304,7 @@ var init_help = __esm({
           ["--out DIR", "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
           ["--cycles N", "workload cycles per side (default: 3)"],
           ["--kernel LINE|RELEASE", "the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)"],
+          ["--error-paths auto|all|off", "the error-path sweep after the cycles, as the action's input (default: auto)"],
           ["--keep", "keep the temporary repository and worktrees"]
         ],
         examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo", "sudo alloc-balance demo --kernel 5.10"]
@@ -2261,6 +2262,10 @@ var init_analyze_traces = __esm({
 });
 
 // src/core/error-paths.ts
+function siteLimitSeconds(perSiteSeconds, workload) {
+  const own = workload.readyTimeoutSeconds + workload.holdSeconds + workload.graceSeconds + SWEEP_SITE_MIN_LIMIT_SECONDS;
+  return Math.ceil(Math.max(own, perSiteSeconds * SWEEP_SITE_LIMIT_FACTOR));
+}
 function sweepSites(analysis) {
   const sites = /* @__PURE__ */ new Set();
   for (const p of analysis.pairs) {
@@ -2269,16 +2274,20 @@ function sweepSites(analysis) {
   }
   return [...sites].sort();
 }
-function sweepBound(sites, perSiteSeconds) {
+function sweepBound(sites, perSiteSeconds, mode = "auto") {
   const estimateSeconds = Math.round(sites * perSiteSeconds * 10) / 10;
   if (sites === 0) return { estimateSeconds, skipped: "no allocation call site of the module was seen in the cycles" };
+  if (mode === "all") return { estimateSeconds, skipped: null };
   if (sites > SWEEP_MAX_SITES) {
-    return { estimateSeconds, skipped: `the module has ${sites} allocation call sites, more than the ${SWEEP_MAX_SITES} error-paths: auto sweeps` };
+    return {
+      estimateSeconds,
+      skipped: `the module has ${sites} allocation call sites, more than the ${SWEEP_MAX_SITES} error-paths: auto sweeps (error-paths: all sweeps them all)`
+    };
   }
   if (estimateSeconds > SWEEP_BUDGET_SECONDS) {
     return {
       estimateSeconds,
-      skipped: `${sites} sites \xD7 ${perSiteSeconds.toFixed(1)} s (one load, cycle and unload) \u2248 ${estimateSeconds} s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows`
+      skipped: `${sites} sites \xD7 ${perSiteSeconds.toFixed(1)} s (one load, cycle and unload) \u2248 ${estimateSeconds} s, more than the ${SWEEP_BUDGET_SECONDS} s error-paths: auto allows (error-paths: all sweeps them all)`
     };
   }
   return { estimateSeconds, skipped: null };
@@ -2307,39 +2316,58 @@ function allocatorInLine(line) {
 }
 function findingText(site, leak) {
   const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
-  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
-  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+  return `when ${callText(site)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
 }
-function findingKey(site, leak) {
-  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+function callText(site) {
+  return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
 }
-function newErrorPathLeaks(base2, pr, any = false) {
-  if (!pr || pr.skipped) return [];
-  const baseCount = /* @__PURE__ */ new Map();
-  if (!any && base2 && !base2.skipped) {
-    for (const s2 of base2.sites) {
-      if (s2.incomplete) continue;
-      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
-    }
+function breakageText(b, moduleName) {
+  if (b.kind === "crash") {
+    const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
+    return `crashed the kernel (${detail})`;
   }
-  const out = [];
+  if (b.kind === "hang") {
+    return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
+  }
+  return `left ${moduleName ?? "the module"} unable to unload`;
+}
+function breakageFindingText(site, b, moduleName) {
+  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
+}
+function sameSite(a, b) {
+  return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
+}
+function compareSweeps(base2, pr, any = false) {
+  const out = { findings: [], notCompared: [] };
+  if (!pr || pr.skipped) return out;
+  const baseUsable = base2 !== void 0 && !base2.skipped;
+  const baseSites = baseUsable ? base2.sites.filter((s2) => !s2.incomplete || s2.breakage) : [];
+  const left = new Map(baseSites.map((s2) => [s2, new Map(s2.leaks.map((l) => [`${callerKey(l.caller)} (${l.pair})`, l.count]))]));
+  const baseStopped = !baseUsable || (base2.notSwept?.length ?? 0) > 0;
   for (const s2 of pr.sites) {
-    if (s2.incomplete) continue;
+    if (s2.incomplete && !s2.breakage) continue;
+    const where2 = {
+      site: s2.site,
+      ...s2.location ? { siteLocation: s2.location } : {},
+      ...s2.allocator ? { allocator: s2.allocator } : {}
+    };
+    const matches = baseSites.filter((b) => sameSite(b, s2));
+    const list = any || matches.length > 0 || !baseStopped ? out.findings : out.notCompared;
+    if (s2.breakage && (any || !matches.some((b) => b.breakage?.kind === s2.breakage?.kind))) {
+      list.push({ ...where2, breakage: s2.breakage, text: breakageFindingText(s2, s2.breakage, pr.module) });
+    }
     for (const l of s2.leaks) {
-      const key2 = findingKey(s2.site, l);
-      const inBase = baseCount.get(key2) ?? 0;
-      if (l.count <= inBase) {
-        baseCount.set(key2, inBase - l.count);
-        continue;
+      const key2 = `${callerKey(l.caller)} (${l.pair})`;
+      let count = l.count;
+      for (const b of any ? [] : matches) {
+        const had = left.get(b)?.get(key2) ?? 0;
+        const used = Math.min(had, count);
+        left.get(b)?.set(key2, had - used);
+        count -= used;
       }
-      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
-      out.push({
-        site: s2.site,
-        ...s2.location ? { siteLocation: s2.location } : {},
-        ...s2.allocator ? { allocator: s2.allocator } : {},
-        leak,
-        text: findingText(s2, leak)
-      });
+      if (count <= 0) continue;
+      const leak = count < l.count ? { ...l, count } : l;
+      list.push({ ...where2, leak, text: findingText(s2, leak) });
     }
   }
   return out;
@@ -2356,7 +2384,7 @@ function sectionsFromSymbols(symbols, seen) {
 function sweepAllocators(imports, isAllocator) {
   return [...new Set([...imports].filter(isAllocator))].sort();
 }
-var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SITE;
+var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SWEEP_SITE_LIMIT_FACTOR, SWEEP_SITE_MIN_LIMIT_SECONDS, SITE;
 var init_error_paths = __esm({
   "src/core/error-paths.ts"() {
     "use strict";
@@ -2364,26 +2392,35 @@ var init_error_paths = __esm({
     SWEEP_MAX_SITES = 24;
     SWEEP_BUDGET_SECONDS = 60;
     SWEEP_SITE_OVERHEAD_SECONDS = 1;
+    SWEEP_SITE_LIMIT_FACTOR = 10;
+    SWEEP_SITE_MIN_LIMIT_SECONDS = 60;
     SITE = /^[A-Za-z_][\w.]*\+0x[0-9a-f]+$/;
   }
 });
 
 // src/report/error-paths.ts
-function leftText(s2) {
+function leftText(s2, module2) {
   if (!s2) return "-";
-  if (!s2.injected) return "not reached";
+  if ("notSwept" in s2) return "not swept";
+  if (s2.breakage?.kind === "crash" || s2.breakage?.kind === "hang") return breakageText(s2.breakage);
+  if (!s2.injected && !s2.breakage) return "not reached";
   if (s2.incomplete) return "trace incomplete";
   const leaks2 = s2.leaks.map((l) => `${l.count} from ${siteName(l.caller, l.location)}`);
-  const how = [!s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "", s2.splat ? `kernel: ${s2.splat}` : ""].filter((x) => x);
+  const how = [
+    !s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "",
+    s2.breakage ? breakageText(s2.breakage, module2) : "",
+    s2.splat ? `kernel: ${s2.splat}` : ""
+  ].filter((x) => x);
   return [leaks2.length > 0 ? leaks2.join(", ") : "nothing", ...how.map((h) => `(${h})`)].join(" ");
 }
 function key(s2, nth) {
   return `${siteName(s2.site)}#${nth}`;
 }
-function keyed(sites) {
+function keyed(e) {
   const out = /* @__PURE__ */ new Map();
   const seen = /* @__PURE__ */ new Map();
-  for (const s2 of sites) {
+  const rows = [...e?.sites ?? [], ...(e?.notSwept ?? []).map((site) => ({ site, notSwept: true }))];
+  for (const s2 of rows) {
     const n = (seen.get(siteName(s2.site)) ?? 0) + 1;
     seen.set(siteName(s2.site), n);
     out.set(key(s2, n), s2);
@@ -2391,31 +2428,42 @@ function keyed(sites) {
   return out;
 }
 function errorPathRows(sweeps) {
-  const base2 = keyed(sweeps.base?.sites ?? []);
-  const pr = keyed(sweeps.pr?.sites ?? []);
+  const base2 = keyed(sweeps.base);
+  const pr = keyed(sweeps.pr);
   const keys = [.../* @__PURE__ */ new Set([...pr.keys(), ...base2.keys()])];
   return keys.map((k) => {
-    const s2 = pr.get(k) ?? base2.get(k);
+    const both = [pr.get(k), base2.get(k)];
+    const s2 = both.find((x) => x && !("notSwept" in x)) ?? both.find((x) => x);
     const label = `${s2.allocator ? `${s2.allocator} at ` : ""}${siteName(s2.site, s2.location)}`;
-    return [label, leftText(base2.get(k)), leftText(pr.get(k))];
+    return [label, leftText(base2.get(k), sweeps.base?.module), leftText(pr.get(k), sweeps.pr?.module)];
   });
 }
 function summary(c, sweeps) {
   const n = sweeps.pr?.sites.length ?? 0;
   const found = c.errorPaths?.length ?? 0;
+  const noun = c.errorPaths?.some((f) => f.breakage) ? "finding" : "leak";
+  const what = found === 0 ? "no new leak" : `${found} new ${noun}${found === 1 ? "" : "s"}`;
   const sec = (e) => e ? `${Math.round(e.seconds)} s` : "-";
-  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${found === 0 ? "no new leak" : `${found} new leak${found === 1 ? "" : "s"}`} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
+  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${what} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
 }
-function skippedLines(sweeps) {
+function skippedLines(c, sweeps) {
+  const stopped = (side2, e) => {
+    if (!e?.stopped) return [];
+    const left = e.notSwept?.length ?? 0;
+    return [`${side2}: the sweep stopped: ${e.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
+  };
   return [
     ...sweeps.pr?.skipped ? [`PR: not swept: ${sweeps.pr.skipped}`] : [],
     ...sweeps.base?.skipped ? [`base: not swept: ${sweeps.base.skipped}`] : [],
+    ...stopped("PR", sweeps.pr),
+    ...stopped("base", sweeps.base),
+    ...(c.errorPathsNotCompared ?? []).map((f) => `not compared (the base's sweep never reached the site): ${f.text}`),
     ...sweeps.pr?.notProbed?.length ? [`allocators the sweep cannot fail: ${sweeps.pr.notProbed.join(", ")}`] : []
   ];
 }
 function errorPathsMarkdown(c, sweeps) {
   if (!sweeps.base && !sweeps.pr) return null;
-  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
+  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(c, sweeps).map((l) => `- ${cell(l)}`)];
   const rows = errorPathRows(sweeps);
   if (rows.length > 0) {
     if (lines.length > 0) lines.push("");
@@ -2435,7 +2483,7 @@ function errorPathsText(c, sweeps) {
     "",
     summary(c, sweeps),
     ...rows.map((r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`.trimEnd()),
-    ...skippedLines(sweeps).map((l) => `  ${l}`)
+    ...skippedLines(c, sweeps).map((l) => `  ${l}`)
   ];
 }
 var cell;
@@ -3507,11 +3555,12 @@ function decideVerdict(base2, pr, failOn, compare2) {
 }
 function applyErrorPaths(comparison, base2, pr) {
   if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
-  if (findings.length === 0) return comparison;
+  const { findings, notCompared } = compareSweeps(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  const kept = notCompared.length > 0 ? { ...comparison, errorPathsNotCompared: notCompared } : comparison;
+  if (findings.length === 0) return kept;
   const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
-  return { ...decided(comparison, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...kept, reasons, errorPaths: findings };
+  return { ...decided(kept, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
 }
 function applyChangedCode(comparison, changed, require2) {
   if (!changed || changed.functions.length === 0) return comparison;
@@ -26745,7 +26794,7 @@ var init_inputs = __esm({
       "timeout-minutes": whole(30, 1, 720),
       "output-dir": text("alloc-balance-out"),
       canary: flag(false),
-      "error-paths": choice("off", ["auto", "off"]),
+      "error-paths": choice("auto", ["auto", "all", "off"]),
       "require-changed-code": flag(false),
       "base-cache": flag(true),
       "dpdk-portmask": text(),
@@ -26927,6 +26976,10 @@ function parseTargetJob(text2, source = "file") {
       allocators,
       symbolsFile: r.string(s2, "symbolsFile", "sweep.symbolsFile")
     };
+    if (s2.bound !== void 0) {
+      if (s2.bound !== "auto" && s2.bound !== "all") r.fail("sweep.bound", '"auto" or "all"', s2.bound);
+      job.sweep.bound = s2.bound;
+    }
   }
   return job;
 }
@@ -27183,14 +27236,119 @@ var init_call_counts = __esm({
   }
 });
 
-// src/kernel-side/kernel-module.ts
-import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
+// src/kernel-side/durable-write.ts
+import { closeSync as closeSync3, fsyncSync, openSync as openSync3, writeSync } from "node:fs";
+function writeDurably(file, text2) {
+  const fd = openSync3(file, "w");
+  try {
+    writeSync(fd, text2);
+    fsyncSync(fd);
+  } finally {
+    closeSync3(fd);
+  }
+}
+function flushFile(file) {
+  const fd = openSync3(file, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync3(fd);
+  }
+}
+var init_durable_write = __esm({
+  "src/kernel-side/durable-write.ts"() {
+    "use strict";
+  }
+});
+
+// src/kernel-splats.ts
+function splatOf(line, crashOnly = false) {
+  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+function describeCrash(text2) {
+  const body = text2.split("\n").map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, "")).join("\n");
+  for (const [re, what] of CRASH_WORDS) {
+    const m = re.exec(body);
+    if (!m) continue;
+    const where2 = /(?:RIP: [0-9a-f]{4}:|pc : |BUG: .* in )([A-Za-z_][\w.]*\+0x[0-9a-f]+)/.exec(body)?.[1];
+    return { what: what(m), ...where2 ? { where: where2 } : {} };
+  }
+  return void 0;
+}
+var PANIC, SPLAT_PATTERNS, REPORT_END, PANIC_END, CRASH_WORDS;
+var init_kernel_splats = __esm({
+  "src/kernel-splats.ts"() {
+    "use strict";
+    PANIC = /Kernel panic - not syncing/;
+    SPLAT_PATTERNS = [
+      { kind: "kernel panic", re: PANIC, crash: true },
+      { kind: "oops", re: /\bOops\b/, crash: true },
+      { kind: "general protection fault", re: /general protection fault/, crash: true },
+      { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
+      { kind: "page fault", re: /Unable to handle kernel/, crash: true },
+      { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
+      { kind: "KASAN", re: /\bKASAN\b/, crash: false },
+      { kind: "WARNING", re: /\bWARNING:/, crash: false },
+      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
+      { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
+    ];
+    REPORT_END = /---\[ end (trace|Kernel panic)/;
+    PANIC_END = /---\[ end Kernel panic/;
+    CRASH_WORDS = [
+      [/BUG: kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+      [/BUG: unable to handle page fault/, () => "page fault"],
+      [/Unable to handle kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+      [/Unable to handle kernel (paging request|[a-z ]+fault)/, (m) => m[1]],
+      [/general protection fault/, () => "general protection fault"],
+      [/kernel BUG at (\S+?)!?$/m, (m) => `kernel BUG at ${m[1]}`],
+      [/BUG: (.+?)(?: in [A-Za-z_][\w.]*\+0x.*|,.*)?$/m, (m) => m[1]],
+      [/soft lockup/, () => "soft lockup"],
+      [/\bOops\b/, () => "oops"],
+      [/Kernel panic - not syncing: (.+)$/m, (m) => `panic: ${m[1].trim()}`]
+    ];
+  }
+});
+
+// src/lab/guest-watchdog.ts
+import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
 import { join as join6 } from "node:path";
+function armWatchdog(outDir, seconds4) {
+  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds4)}
+`);
+}
+function disarmWatchdog(outDir) {
+  rmSync4(join6(outDir, WATCHDOG_FILE), { force: true });
+}
+function watchdogExpired(text2, writtenAtMs, nowMs) {
+  const seconds4 = Number(text2.trim());
+  if (!Number.isFinite(seconds4) || seconds4 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds4 + WATCHDOG_GRACE_SECONDS) * 1e3;
+}
+function watchdogFired(outDir, nowMs = Date.now()) {
+  const file = join6(outDir, WATCHDOG_FILE);
+  try {
+    return watchdogExpired(readFileSync10(file, "utf8"), statSync2(file).mtimeMs, nowMs);
+  } catch {
+    return false;
+  }
+}
+var WATCHDOG_FILE, WATCHDOG_GRACE_SECONDS;
+var init_guest_watchdog = __esm({
+  "src/lab/guest-watchdog.ts"() {
+    "use strict";
+    WATCHDOG_FILE = ".watchdog";
+    WATCHDOG_GRACE_SECONDS = 30;
+  }
+});
+
+// src/kernel-side/kernel-module.ts
+import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync11 } from "node:fs";
+import { join as join7 } from "node:path";
 function modulesListHas(procModules, name) {
   return procModules.split("\n").some((l) => l.split(" ")[0] === name);
 }
 function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync10(procModules, "utf8"), name);
+  return modulesListHas(readFileSync11(procModules, "utf8"), name);
 }
 function splitModuleArgs(args) {
   const out = [];
@@ -27216,12 +27374,12 @@ async function unloadModule(name, attempts = 10, io = MACHINE) {
   }
 }
 function readSections(name, sysModule = "/sys/module") {
-  const dir = join6(sysModule, name, "sections");
+  const dir = join7(sysModule, name, "sections");
   const out = {};
   if (!existsSync6(dir)) return out;
   for (const entry of readdirSync3(dir).sort()) {
     try {
-      out[entry] = readFileSync10(join6(dir, entry), "utf8").trim();
+      out[entry] = readFileSync11(join7(dir, entry), "utf8").trim();
     } catch {
     }
   }
@@ -27257,7 +27415,7 @@ var init_kernel_module = __esm({
 });
 
 // src/kernel-side/kmsg.ts
-import { closeSync as closeSync3, constants as constants3, openSync as openSync3, readSync as readSync3 } from "node:fs";
+import { closeSync as closeSync4, constants as constants3, openSync as openSync4, readSync as readSync3 } from "node:fs";
 function parseKmsgRecord(raw) {
   const semi = raw.indexOf(";");
   if (semi < 0) return null;
@@ -27271,7 +27429,7 @@ function formatKmsg(r) {
   return `[${String(s2).padStart(5)}.${us}] ${r.text}`;
 }
 function readKmsg(after = -1, device = "/dev/kmsg") {
-  const fd = openSync3(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  const fd = openSync4(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
   const buf = Buffer.alloc(16384);
   const out = [];
   try {
@@ -27290,7 +27448,7 @@ function readKmsg(after = -1, device = "/dev/kmsg") {
       if (rec && rec.seq > after) out.push(rec);
     }
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
   return out;
 }
@@ -27301,32 +27459,6 @@ function kmsgMark(device = "/dev/kmsg") {
 var init_kmsg = __esm({
   "src/kernel-side/kmsg.ts"() {
     "use strict";
-  }
-});
-
-// src/kernel-splats.ts
-function splatOf(line, crashOnly = false) {
-  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
-}
-var PANIC, SPLAT_PATTERNS, REPORT_END, PANIC_END;
-var init_kernel_splats = __esm({
-  "src/kernel-splats.ts"() {
-    "use strict";
-    PANIC = /Kernel panic - not syncing/;
-    SPLAT_PATTERNS = [
-      { kind: "kernel panic", re: PANIC, crash: true },
-      { kind: "oops", re: /\bOops\b/, crash: true },
-      { kind: "general protection fault", re: /general protection fault/, crash: true },
-      { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
-      { kind: "page fault", re: /Unable to handle kernel/, crash: true },
-      { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
-      { kind: "KASAN", re: /\bKASAN\b/, crash: false },
-      { kind: "WARNING", re: /\bWARNING:/, crash: false },
-      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
-      { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
-    ];
-    REPORT_END = /---\[ end (trace|Kernel panic)/;
-    PANIC_END = /---\[ end Kernel panic/;
   }
 });
 
@@ -27358,9 +27490,9 @@ var init_splats = __esm({
 });
 
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync5 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -27529,10 +27661,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join7(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join8(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync5(join7(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync6(join8(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -27540,7 +27672,7 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync5(join7(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync6(join8(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -27560,7 +27692,7 @@ var init_trace_setup = __esm({
 
 // src/kernel-side/workload.ts
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 function failureLine(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -27573,7 +27705,7 @@ function failureNote(text2) {
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
   const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join8(outDir, logName));
+  const log = createWriteStream3(join9(outDir, logName));
   const t0 = Date.now();
   const sinceStart = stopwatch();
   const record2 = {
@@ -27715,8 +27847,8 @@ var init_workload2 = __esm({
 });
 
 // src/kernel-side/error-sweep.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join9 } from "node:path";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync7 } from "node:fs";
+import { join as join10 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
 }
@@ -27725,43 +27857,45 @@ async function waitForReleases() {
 }
 function moduleAreaStacks(tfs, setup, undo, stacks) {
   if (!stacks) return;
-  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync11("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
+  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync12("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
     (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`
   );
   for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
     const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-    if (readFileSync11(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
-      writeFileSync6(trigger, "!stacktrace\n");
+    if (readFileSync12(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
+      writeFileSync7(trigger, "!stacktrace\n");
     undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-    writeFileSync6(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
+    writeFileSync7(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
 `);
   }
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const started = Date.now();
-  mkdirSync2(join9(outDir, SWEEP_DIR), { recursive: true });
+  mkdirSync2(join10(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record2.seconds = seconds2(started);
-    writeFileSync6(join9(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+    writeDurably(join10(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
   };
-  const map = new ModuleMap(job.module.name, readFileSync11(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join9(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const done = (hung2 = false) => ({ record: save(), hung: hung2 });
+  const map = new ModuleMap(job.module.name, readFileSync12(job.sweep.symbolsFile, "utf8"), status.sections);
+  const analysis = await analyzeTraces({ traces: [join10(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
   const cycles2 = status.timings.cycles;
   const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
-  const bound2 = sweepBound(sites.length, status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS);
+  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
+  const bound2 = sweepBound(sites.length, perSite, job.sweep.bound ?? "auto");
   record2.estimateSeconds = bound2.estimateSeconds;
   if (bound2.skipped) {
     record2.skipped = bound2.skipped;
-    return save();
+    return done();
   }
   if (job.sweep.allocators.length === 0) {
     record2.skipped = "the module imports no allocator the sweep can fail";
-    return save();
+    return done();
   }
   log(`error paths: ${sites.length} call sites, estimated ${bound2.estimateSeconds} s`);
   undo.push({ kind: "rmmod", name: HELPER_MODULE });
@@ -27769,72 +27903,109 @@ async function runErrorSweep(job, ctx) {
   if (helper.code !== 0) {
     undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
     record2.skipped = `the sweep's helper module could not be loaded: ${commandError(helper)}`;
-    return save();
+    return done();
   }
   const notProbed = readParam("unknown");
   if (notProbed !== "" && notProbed !== "(null)") record2.notProbed = notProbed.split(",");
   moduleAreaStacks(tfs, setup, undo, job.stacks);
-  const marker2 = (m) => mark(tfs, setup, m);
+  record2.planned = sites;
+  const limit = siteLimitSeconds(perSite, job.workload);
+  record2.siteLimitSeconds = limit;
+  let hung = false;
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
-      const t = Date.now();
-      const dir = join9(SWEEP_DIR, String(i + 1).padStart(2, "0"));
-      mkdirSync2(join9(outDir, dir), { recursive: true });
-      const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0 };
+      const dir = join10(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync2(join10(outDir, dir), { recursive: true });
+      const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0, running: true };
       record2.sites.push(run2);
+      save();
+      armWatchdog(outDir, limit + WATCHDOG_GRACE_SECONDS);
       log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
-      tfs.write(`${setup.instance}/trace`, "");
-      writeFileSync6(param("site"), site);
-      writeFileSync6(param("nth"), "1");
-      writeFileSync6(param("hits"), "0");
-      writeFileSync6(param("injected"), "0");
-      tfs.write(`${setup.instance}/tracing_on`, "1");
-      const kmsgAt = kmsgMark();
-      marker2({ phase: "load" });
-      undo.push({ kind: "rmmod", name: job.module.name });
-      const ins = await insmod(job.module.path, job.module.args);
-      run2.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
-      if (run2.loaded) {
-        run2.sections = readSections(job.module.name);
-        marker2({ cycle: 1, edge: "start" });
-        try {
-          await runCycle(job.workload, 1, join9(outDir, dir), undo, abort);
-          run2.workload = "ok";
-        } catch (e) {
-          if (!(e instanceof WorkloadFailure)) throw e;
-          run2.workload = "failed";
-          run2.workloadError = e.message;
-        }
-        marker2({ cycle: 1, edge: "end" });
-        marker2({ phase: "unload" });
-        run2.unloaded = (await unloadModule(job.module.name)).ok;
-      } else {
-        run2.insmodError = commandError(ins);
-        run2.unloaded = true;
-      }
-      if (run2.unloaded) undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
-      await waitForReleases();
-      run2.injected = readParam("injected") !== "0";
-      const kmsg = readKmsg(kmsgAt);
-      run2.symbols = kmsg.map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text)).filter((m) => m !== null).map((m) => ({ name: m[1], address: `0x${m[2]}` }));
-      const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
-      if (allocator) run2.allocator = allocator;
-      const splats = findSplats(kmsg.map(formatKmsg).join("\n"));
-      if (splats.length > 0) run2.splat = splats.map((s2) => s2.kind).join(", ");
-      await collectTrace(tfs, setup, join9(outDir, dir));
+      const t = Date.now();
+      const finished = await withinSeconds(injectSite(job, { tfs, setup, outDir, undo, abort }, run2), limit);
       run2.seconds = seconds2(t);
+      if (!finished) {
+        hung = true;
+        run2.hungAfter = limit;
+        record2.stopped = `the injected cycle at ${site} did not end within ${limit} s`;
+        break;
+      }
+      delete run2.running;
       if (!run2.unloaded) {
-        record2.skipped = `${job.module.name} could not be unloaded after the injected failure at ${site}: the sweep stopped there`;
+        record2.stopped = `${job.module.name} could not be unloaded after the injected failure at ${site}`;
         break;
       }
     }
   } finally {
-    await waitForReleases().catch(() => {
-    });
-    if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
+    if (hung) armWatchdog(outDir, 60);
+    else disarmWatchdog(outDir);
+    if (!hung) {
+      await waitForReleases().catch(() => {
+      });
+      if ((await unloadModule(HELPER_MODULE)).ok) undo.drop((s2) => s2.kind === "rmmod" && s2.name === HELPER_MODULE);
+    }
   }
-  return save();
+  return done(hung);
+}
+async function withinSeconds(work, limit) {
+  let timer;
+  const late = new Promise((res) => {
+    timer = setTimeout(() => res(false), limit * 1e3);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+async function injectSite(job, ctx, run2) {
+  const { tfs, setup, outDir, undo, abort } = ctx;
+  const marker2 = (m) => mark(tfs, setup, m);
+  tfs.write(`${setup.instance}/trace`, "");
+  writeFileSync7(param("site"), run2.site);
+  writeFileSync7(param("nth"), "1");
+  writeFileSync7(param("hits"), "0");
+  writeFileSync7(param("injected"), "0");
+  tfs.write(`${setup.instance}/tracing_on`, "1");
+  const kmsgAt = kmsgMark();
+  marker2({ phase: "load" });
+  undo.push({ kind: "rmmod", name: job.module.name });
+  const ins = await insmod(job.module.path, job.module.args);
+  run2.loaded = ins.code === 0 && isModuleLoaded(job.module.name);
+  if (run2.loaded) {
+    run2.sections = readSections(job.module.name);
+    marker2({ cycle: 1, edge: "start" });
+    try {
+      await runCycle(job.workload, 1, join10(outDir, run2.dir), undo, abort);
+      run2.workload = "ok";
+    } catch (e) {
+      if (!(e instanceof WorkloadFailure)) throw e;
+      run2.workload = "failed";
+      run2.workloadError = e.message;
+    }
+    marker2({ cycle: 1, edge: "end" });
+    marker2({ phase: "unload" });
+    run2.unloaded = (await unloadModule(job.module.name)).ok;
+  } else {
+    run2.insmodError = commandError(ins);
+    run2.unloaded = !isModuleLoaded(job.module.name);
+  }
+  if (run2.unloaded) undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
+  await waitForReleases();
+  run2.injected = readParam("injected") !== "0";
+  const kmsg = readKmsg(kmsgAt);
+  run2.symbols = kmsg.map((r) => /^ab_failsite: symbol (\S+) ([0-9a-f]+)$/.exec(r.text)).filter((m) => m !== null).map((m) => ({ name: m[1], address: `0x${m[2]}` }));
+  const allocator = kmsg.map((r) => /^ab_failsite: failed (\S+) at /.exec(r.text)).find((m) => m)?.[1];
+  if (allocator) run2.allocator = allocator;
+  const text2 = kmsg.map(formatKmsg).join("\n");
+  const splats = findSplats(text2);
+  if (splats.length > 0) run2.splat = splats.map((s2) => s2.kind).join(", ");
+  if (splats.some((s2) => SPLAT_PATTERNS.find((p) => p.kind === s2.kind)?.crash)) {
+    const crash = describeCrash(splats.map((s2) => s2.excerpt).join("\n"));
+    if (crash) run2.crash = crash;
+  }
+  await collectTrace(tfs, setup, join10(outDir, run2.dir));
 }
 var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, seconds2, param, readParam;
 var init_error_sweep = __esm({
@@ -27842,6 +28013,9 @@ var init_error_sweep = __esm({
     "use strict";
     init_analyze_traces();
     init_error_paths();
+    init_kernel_splats();
+    init_durable_write();
+    init_guest_watchdog();
     init_module_map();
     init_abortable();
     init_kernel_module();
@@ -27855,12 +28029,12 @@ var init_error_sweep = __esm({
     MODULES_VADDR = "0xffffffffc0000000";
     seconds2 = (from) => Math.round((Date.now() - from) / 100) / 10;
     param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
-    readParam = (name) => readFileSync11(param(name), "utf8").trim();
+    readParam = (name) => readFileSync12(param(name), "utf8").trim();
   }
 });
 
 // src/kernel-side/function-names.ts
-import { existsSync as existsSync7, readFileSync as readFileSync12 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync13 } from "node:fs";
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -27916,7 +28090,7 @@ function describeUnknownNames(unknown) {
   }).join("; ");
 }
 function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync7(path2) ? readFileSync12(path2, "utf8") : "";
+  return existsSync7(path2) ? readFileSync13(path2, "utf8") : "";
 }
 var CloseMatches;
 var init_function_names = __esm({
@@ -27956,7 +28130,7 @@ var init_function_names = __esm({
 });
 
 // src/kernel-side/hugepages.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync7 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync14, writeFileSync as writeFileSync8 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
   for (const line of procMounts.split("\n")) {
@@ -27968,16 +28142,16 @@ function hugetlbfsMounts(procMounts) {
   return found;
 }
 function reserve(pages, undo) {
-  const before = readFileSync13(NR_HUGEPAGES, "utf8").trim();
+  const before = readFileSync14(NR_HUGEPAGES, "utf8").trim();
   if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync7(NR_HUGEPAGES, String(pages));
-  const got = Number(readFileSync13(NR_HUGEPAGES, "utf8").trim());
+  writeFileSync8(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync14(NR_HUGEPAGES, "utf8").trim());
   if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
   return `reserved ${got} hugepages for the run (${before} before; restored after)`;
 }
 async function mountHugetlbfs(runId2, undo) {
-  const existing = hugetlbfsMounts(readFileSync13("/proc/mounts", "utf8"));
+  const existing = hugetlbfsMounts(readFileSync14("/proc/mounts", "utf8"));
   if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
   const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
   if (!existsSync8(dir)) {
@@ -28007,8 +28181,8 @@ var init_hugepages = __esm({
 });
 
 // src/kernel-side/run-phases.ts
-import { existsSync as existsSync9, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join10 } from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync4, writeFileSync as writeFileSync9 } from "node:fs";
+import { join as join11 } from "node:path";
 function fail(run2, s2, reason, excerpt) {
   if (run2.status.status !== "ok") return;
   run2.status.status = s2;
@@ -28098,7 +28272,7 @@ async function traceOn(run2, traceable) {
       throw e;
     }
   }
-  writeFileSync8(join10(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
+  writeFileSync9(join11(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
   status.files.push("slabinfo-before.txt");
   run2.kmsgStart = sys.kmsgMark();
   status.timings.setup = run2.sinceStart();
@@ -28137,7 +28311,7 @@ async function load2(run2) {
   }
   run2.loaded = true;
   status.sections = sys.readSections(job.module.name);
-  writeFileSync8(join10(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+  writeFileSync9(join11(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
   status.files.push("sections.json");
   if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -28210,13 +28384,13 @@ async function collect(run2) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join10(outDir, "slabinfo-before.txt"))) {
-    writeFileSync8(join10(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
+  if (existsSync9(join11(outDir, "slabinfo-before.txt"))) {
+    writeFileSync9(join11(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (run2.kmsgStart !== void 0) {
     const dmesg = sys.dmesg(run2.kmsgStart);
-    writeFileSync8(join10(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync9(join11(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -28227,24 +28401,44 @@ async function collect(run2) {
   if (tfs && run2.callProbes) status.calls = { cycles: readCallCounts(tfs, run2.callProbes), refused: run2.callProbes.refused };
 }
 async function sweep(run2) {
-  const { job, status, tfs, trace, callProbes } = run2;
+  const { job, status, tfs, trace, callProbes, outDir } = run2;
   if (!job.sweep || !tfs || !trace || status.status !== "ok" || run2.abort.aborted) return;
+  status.errorSweep = "running";
+  status.files.push(SWEEP_RECORD);
+  status.timings.total = run2.sinceStart();
+  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync9(join11(outDir, f))) flushFile(join11(outDir, f));
+  writeDurably(join11(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
+`);
+  mkdirSync4(join11(outDir, SWEEP_DIR), { recursive: true });
+  const background = job.background ? await run2.sys.startBackground(job.background, join11(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
+  if (background) status.files.push(join11(SWEEP_DIR, BACKGROUND_LOG));
   try {
-    const sweep2 = await runErrorSweep(
+    const { record: record2, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
-      { tfs, setup: trace, outDir: run2.outDir, status, undo: run2.undo, abort: run2.abort, log: run2.log }
+      { tfs, setup: trace, outDir, status, undo: run2.undo, abort: run2.abort, log: run2.log }
     );
-    status.files.push(SWEEP_RECORD, ...sweep2.sites.map((s2) => s2.dir));
-    if (sweep2.skipped) status.notes.push(`error paths: ${sweep2.skipped}`);
-    if (status.calls && callProbes && sweep2.sites.length > 0) {
+    status.files.push(...record2.sites.map((s2) => s2.dir));
+    if (record2.skipped) status.notes.push(`error paths: ${record2.skipped}`);
+    if (record2.stopped) status.notes.push(`error paths: the sweep stopped: ${record2.stopped}`);
+    if (hung) {
+      run2.lingering = true;
+      for (const name of [job.module.name, HELPER_MODULE]) {
+        const isIt = (s2) => s2.kind === "rmmod" && s2.name === name;
+        if (!run2.undo.pending.some(isIt)) continue;
+        run2.undo.drop(isIt);
+        status.restoreProblems.push(`${name} left loaded: the error-path sweep hung in it (reboot to remove it)`);
+      }
+    } else if (status.calls && callProbes && record2.sites.length > 0) {
       const total = readCallCounts(tfs, callProbes);
       status.calls.sweep = Object.fromEntries(Object.entries(total).map(([fn, n]) => [fn, n - (status.calls?.cycles[fn] ?? 0)]));
     }
   } catch (e) {
     const why = e instanceof RunAborted ? e.message : `internal error: ${e.message}`;
     status.notes.push(`error paths: the sweep stopped: ${why}`);
-    if (e instanceof RunAborted) fail(run2, e.why === "timeout" ? "timeout" : "cancelled", e.message);
+    if (e instanceof RunAborted && e.why !== "timeout") fail(run2, "cancelled", e.message);
   }
+  if (background && (await background.stop()).survived) status.notes.push("error paths: processes of the background command survived SIGKILL");
+  status.errorSweep = "done";
 }
 var RunFailure;
 var init_run_phases = __esm({
@@ -28258,6 +28452,7 @@ var init_run_phases = __esm({
     init_abortable();
     init_background();
     init_call_counts();
+    init_durable_write();
     init_error_sweep();
     init_function_names();
     init_hugepages();
@@ -28279,7 +28474,7 @@ var init_run_phases = __esm({
 });
 
 // src/kernel-side/lock.ts
-import { mkdirSync as mkdirSync4, openSync as openSync4, readFileSync as readFileSync14, rmSync as rmSync4, writeSync, closeSync as closeSync4 } from "node:fs";
+import { mkdirSync as mkdirSync5, openSync as openSync5, readFileSync as readFileSync15, rmSync as rmSync5, writeSync as writeSync2, closeSync as closeSync5 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -28292,21 +28487,21 @@ function processAlive(pid) {
 }
 function readOwner(path2) {
   try {
-    const [pid, runId2] = readFileSync14(path2, "utf8").trim().split(/\s+/);
+    const [pid, runId2] = readFileSync15(path2, "utf8").trim().split(/\s+/);
     return { pid: Number(pid), runId: runId2 ?? "?" };
   } catch {
     return null;
   }
 }
 function acquireLock(path2, runId2, pid = process.pid) {
-  mkdirSync4(dirname3(path2), { recursive: true });
+  mkdirSync5(dirname3(path2), { recursive: true });
   let stale;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync4(path2, "wx", 420);
-      writeSync(fd, `${pid} ${runId2}
+      const fd = openSync5(path2, "wx", 420);
+      writeSync2(fd, `${pid} ${runId2}
 `);
-      closeSync4(fd);
+      closeSync5(fd);
       return stale ? { staleTakenOver: stale } : {};
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
@@ -28318,13 +28513,13 @@ function acquireLock(path2, runId2, pid = process.pid) {
       );
     }
     stale = owner ?? void 0;
-    rmSync4(path2, { force: true });
+    rmSync5(path2, { force: true });
   }
   throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
 }
 function releaseLock(path2, pid = process.pid) {
   const owner = readOwner(path2);
-  if (owner && owner.pid === pid) rmSync4(path2, { force: true });
+  if (owner && owner.pid === pid) rmSync5(path2, { force: true });
 }
 var LockBusyError;
 var init_lock = __esm({
@@ -28340,10 +28535,10 @@ var init_lock = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync9, appendFileSync, mkdirSync as mkdirSync5, rmdirSync, createReadStream } from "node:fs";
-import { join as join11 } from "node:path";
+import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync16, writeFileSync as writeFileSync10, appendFileSync, mkdirSync as mkdirSync6, rmdirSync, createReadStream } from "node:fs";
+import { join as join12 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync10(join11(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync10(join12(c, "trace"))) return c;
   throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
@@ -28363,27 +28558,27 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join11(this.root, rel);
+        return rel.startsWith("/") ? rel : join12(this.root, rel);
       }
       exists(rel) {
         return existsSync10(this.path(rel));
       }
       read(rel) {
-        return readFileSync15(this.path(rel), "utf8");
+        return readFileSync16(this.path(rel), "utf8");
       }
       list(rel) {
         return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync9(this.path(rel), text2));
+        this.guard(rel, text2, () => writeFileSync10(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text2) {
         this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
       }
       mkdir(rel) {
-        this.guard(rel, "(mkdir)", () => mkdirSync5(this.path(rel)));
+        this.guard(rel, "(mkdir)", () => mkdirSync6(this.path(rel)));
       }
       rmdir(rel) {
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
@@ -28413,7 +28608,7 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync11, readFileSync as readFileSync16, rmdirSync as rmdirSync2, writeFileSync as writeFileSync10, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync11, readFileSync as readFileSync17, rmdirSync as rmdirSync2, writeFileSync as writeFileSync11, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -28438,20 +28633,20 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync11(step.path)) writeFileSync10(step.path, step.value);
+            if (existsSync11(step.path)) writeFileSync11(step.path, step.value);
             return;
           case "rmdir":
             if (existsSync11(step.path)) await retry(() => rmdirSync2(step.path));
             return;
           case "remove-kprobe": {
-            const defined = readFileSync16(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            const defined = readFileSync17(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
             if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
 `));
             return;
           }
           case "remove-trigger":
-            if (existsSync11(step.path) && readFileSync16(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync10(step.path, `!${step.trigger}
+            if (existsSync11(step.path) && readFileSync17(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync11(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -28476,7 +28671,7 @@ var init_undo_executor = __esm({
           }
           case "umount":
             await retry(async () => {
-              if (!readFileSync16("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+              if (!readFileSync17("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
                 return;
               const r = await runCommand("umount", [step.path]);
               if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
@@ -28492,7 +28687,7 @@ var init_undo_executor = __esm({
 });
 
 // src/kernel-side/target-system.ts
-import { readFileSync as readFileSync17 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 import { release } from "node:os";
 var MACHINE2;
 var init_target_system = __esm({
@@ -28510,7 +28705,7 @@ var init_target_system = __esm({
     init_workload2();
     MACHINE2 = {
       kernelRelease: () => release(),
-      readProc: (file) => readFileSync17(`/proc/${file}`, "utf8"),
+      readProc: (file) => readFileSync18(`/proc/${file}`, "utf8"),
       tracefs: (root) => new Tracefs(root ?? findTracefs()),
       readKprobeBlacklist: () => readKprobeBlacklist(),
       acquireLock: (path2, runId2) => acquireLock(path2, runId2),
@@ -28536,7 +28731,7 @@ var init_target_system = __esm({
 });
 
 // src/kernel-side/undo.ts
-import { existsSync as existsSync12, readFileSync as readFileSync18, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync11, mkdirSync as mkdirSync6 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync19, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync12, mkdirSync as mkdirSync7 } from "node:fs";
 import { dirname as dirname4 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -28575,7 +28770,7 @@ function readUndoState(file) {
   if (!existsSync12(file)) return null;
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync18(file, "utf8"));
+    parsed = JSON.parse(readFileSync19(file, "utf8"));
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
@@ -28620,9 +28815,9 @@ var init_undo = __esm({
       }
       save() {
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
-        mkdirSync6(dirname4(this.file), { recursive: true });
+        mkdirSync7(dirname4(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync11(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync12(tmp, `${JSON.stringify(state, null, 2)}
 `);
         renameSync2(tmp, this.file);
       }
@@ -28633,7 +28828,7 @@ var init_undo = __esm({
       async undoAll(exec) {
         const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
         this.steps.splice(0, this.steps.length, ...failed);
-        if (failed.length === 0) rmSync5(this.file, { force: true });
+        if (failed.length === 0) rmSync6(this.file, { force: true });
         else this.save();
         return problems;
       }
@@ -28642,8 +28837,8 @@ var init_undo = __esm({
 });
 
 // src/kernel-side/run-job.ts
-import { mkdirSync as mkdirSync7, writeFileSync as writeFileSync12 } from "node:fs";
-import { join as join12, resolve } from "node:path";
+import { mkdirSync as mkdirSync8, writeFileSync as writeFileSync13 } from "node:fs";
+import { join as join13, resolve } from "node:path";
 function newStatus(job, kernel, started) {
   return {
     schema: "alloc-balance/target-status@1",
@@ -28663,15 +28858,15 @@ function newStatus(job, kernel, started) {
 async function runTargetJob(job, opts = {}) {
   const sys = opts.system ?? MACHINE2;
   const outDir = resolve(job.outDir);
-  mkdirSync7(outDir, { recursive: true });
-  const statusFile = join12(outDir, "status.json");
+  mkdirSync8(outDir, { recursive: true });
+  const statusFile = join13(outDir, "status.json");
   const internal = new AbortController();
   const started = Date.now();
   const run2 = {
     job,
     outDir,
     status: newStatus(job, sys.kernelRelease(), started),
-    undo: new UndoLog(job.stateFile ?? join12(outDir, "cleanup-state.json"), job.runId),
+    undo: new UndoLog(job.stateFile ?? join13(outDir, "cleanup-state.json"), job.runId),
     abort: opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal,
     log: opts.log ?? (() => {
     }),
@@ -28697,14 +28892,14 @@ async function runTargetJob(job, opts = {}) {
   await sweep(run2);
   if (timer) clearTimeout(timer);
   const { status } = run2;
-  status.restoreProblems = await run2.undo.undoAll(sys.undo);
+  status.restoreProblems = [...status.restoreProblems, ...await run2.undo.undoAll(sys.undo)];
   status.timings.total = run2.sinceStart();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync12(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync13(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0, ...run2.lingering ? { lingering: true } : {} };
 }
 var init_run_job = __esm({
   "src/kernel-side/run-job.ts"() {
@@ -28719,7 +28914,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync6, writeFileSync as writeFileSync13 } from "node:fs";
+import { rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -28745,8 +28940,8 @@ async function cleanupFromState(file, opts = {}) {
     state.steps = again.steps;
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
-  if (failed.length === 0) rmSync6(file, { force: true });
-  else writeFileSync13(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  if (failed.length === 0) rmSync7(file, { force: true });
+  else writeFileSync14(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -28765,7 +28960,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { existsSync as existsSync13, readFileSync as readFileSync19 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync20 } from "node:fs";
 function fileOption(sub, name, args) {
   const { values } = readArgs(`target ${sub}`, args, { [name]: { type: "string" } });
   const file = values[name];
@@ -28781,7 +28976,7 @@ async function run(args) {
   const jobFile = fileOption("run", "job", args);
   let text2;
   try {
-    text2 = readFileSync19(jobFile, "utf8");
+    text2 = readFileSync20(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -28808,6 +29003,7 @@ async function run(args) {
     for (const p of s2.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
     if (s2.restoreProblems.length)
       console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
+    if (result.lingering) setTimeout(() => process.exit(), 2e3).unref();
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {
@@ -28854,16 +29050,16 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
-import { existsSync as existsSync14, readFileSync as readFileSync20 } from "node:fs";
-import { dirname as dirname5, join as join13 } from "node:path";
+import { existsSync as existsSync14, readFileSync as readFileSync21 } from "node:fs";
+import { dirname as dirname5, join as join14 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join13(dir, "package.json");
+    const manifest = join14(dir, "package.json");
     if (existsSync14(manifest)) {
       try {
-        if (JSON.parse(readFileSync20(manifest, "utf8")).name === NAME) return dir;
+        if (JSON.parse(readFileSync21(manifest, "utf8")).name === NAME) return dir;
       } catch {
       }
     }
@@ -28874,8 +29070,8 @@ function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join13(from, "cli.js");
-  return existsSync14(beside) ? beside : join13(packageRoot(from), "dist", "cli.js");
+  const beside = join14(from, "cli.js");
+  return existsSync14(beside) ? beside : join14(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -29146,14 +29342,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync8, readFileSync as readFileSync21, writeFileSync as writeFileSync14 } from "node:fs";
-import { join as join14 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync9, readFileSync as readFileSync22, writeFileSync as writeFileSync15 } from "node:fs";
+import { join as join15 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync21(join14(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync22(join15(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -29183,15 +29379,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join14(dir, "..", "app")) {
-  mkdirSync8(dir, { recursive: true });
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join15(dir, "..", "app")) {
+  mkdirSync9(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join14(fixtureDir, "Makefile"), join14(dir, "Makefile"));
-  copyFileSync(join14(fixtureDir, "kni_like_ioctl.h"), join14(dir, "kni_like_ioctl.h"));
-  writeFileSync14(join14(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join15(fixtureDir, "Makefile"), join15(dir, "Makefile"));
+  copyFileSync(join15(fixtureDir, "kni_like_ioctl.h"), join15(dir, "kni_like_ioctl.h"));
+  writeFileSync15(join15(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync14(join14(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync15(join15(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -29199,9 +29395,9 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join14(dir, "..",
   return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
 }
 function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync8(appDir, { recursive: true });
-  const app = join14(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join14(fixtureDir, "app", "kni_like_app.c")], {
+  mkdirSync9(appDir, { recursive: true });
+  const app = join15(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join15(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -29245,7 +29441,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync15 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join15, resolve as resolve2 } from "node:path";
+import { join as join16, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -29320,7 +29516,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join15(workDir, side2));
+      const dir = resolve2(join16(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -29437,10 +29633,10 @@ var init_kvm_access = __esm({
 
 // src/lab/kvm-host.ts
 import { spawnSync } from "node:child_process";
-import { closeSync as closeSync5, existsSync as existsSync16, openSync as openSync5, readFileSync as readFileSync22 } from "node:fs";
+import { closeSync as closeSync6, existsSync as existsSync16, openSync as openSync6, readFileSync as readFileSync23 } from "node:fs";
 function opensReadWrite(path2) {
   try {
-    closeSync5(openSync5(path2, "r+"));
+    closeSync6(openSync6(path2, "r+"));
     return true;
   } catch {
     return false;
@@ -29448,7 +29644,7 @@ function opensReadWrite(path2) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync22("/proc/cpuinfo", "utf8");
+    return readFileSync23("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -29685,19 +29881,19 @@ var init_system_view = __esm({
 });
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync7 } from "node:fs";
-import { join as join16 } from "node:path";
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync8 } from "node:fs";
+import { join as join17 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join16(dir, rel));
+    names = readdirSync6(join17(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join16(rel, name);
-    const full = join16(dir, path2);
+    const path2 = join17(rel, name);
+    const full = join17(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -29711,7 +29907,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path2} (set-ID bits)`);
       }
     } else {
-      rmSync7(full, { force: true });
+      rmSync8(full, { force: true });
       changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -29772,9 +29968,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync9, mkdtempSync, readFileSync as readFileSync23, rmSync as rmSync8, writeFileSync as writeFileSync15 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync10, mkdtempSync, readFileSync as readFileSync24, rmSync as rmSync9, writeFileSync as writeFileSync16 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join17 } from "node:path";
+import { isAbsolute, join as join18 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -29807,8 +30003,9 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
-  mkdirSync9(job.outDir, { recursive: true });
-  rmSync8(join17(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync10(job.outDir, { recursive: true });
+  rmSync9(join18(job.outDir, EXIT_CODE_FILE), { force: true });
+  disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
   live++;
@@ -29816,25 +30013,25 @@ async function runInGuest(kernel, job, opts = {}) {
     seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
   } finally {
     live--;
-    rmSync8(staged.ctlDir, { recursive: true, force: true });
+    rmSync9(staged.ctlDir, { recursive: true, force: true });
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join17(job.outDir, EXIT_CODE_FILE);
-  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync23(exitFile, "utf8") : null);
+  const exitFile = join18(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync24(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join17(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join18(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join17(ctlDir, "etc"));
-  writeFileSync15(join17(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync15(join17(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join18(ctlDir, "etc"));
+  writeFileSync16(join18(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync16(join18(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -29856,9 +30053,11 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const since = () => (performance.now() - t0) / 1e3;
   const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
+  let stalled = false;
+  let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join17(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join18(job.outDir, "console.log"));
   const child = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -29892,6 +30091,14 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
           stop();
         }
       });
+      poll = setInterval(() => {
+        if (watch.exitCode === null && !watch.kernelPanic && watchdogFired(job.outDir)) {
+          clearInterval(poll);
+          timedOut = true;
+          stalled = true;
+          stop();
+        }
+      }, WATCHDOG_POLL_MS);
     },
     jobExit: () => {
       at.jobEnd = since();
@@ -29932,6 +30139,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   feed(decoder.end());
   watch.end();
   for (const t of timers) clearTimeout(t);
+  clearInterval(poll);
   opts.signal?.removeEventListener("abort", onAbort);
   await new Promise((resolve12) => consoleLog.end(resolve12));
   at.total = since();
@@ -29950,6 +30158,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
     },
     at,
     timedOut,
+    stalled,
     bootTimedOut,
     aborted
   };
@@ -29980,6 +30189,7 @@ function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
   return {
     exitCode: seen.timedOut || c.kernelPanic ? null : code,
     timedOut: seen.timedOut,
+    stalled: seen.stalled,
     kernelPanic: c.kernelPanic,
     panicExcerpt: c.excerpt,
     console: c.text,
@@ -29996,10 +30206,10 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync9(dir, { recursive: true });
+  mkdirSync10(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join17(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join18(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -30013,7 +30223,7 @@ function firstLine(text2, re) {
 function tailLines(text2, n) {
   return text2.trim().split("\n").slice(-n).join(" | ");
 }
-var GuestError, KILL_GRACE_MS, POWEROFF_GRACE_MS, live;
+var GuestError, KILL_GRACE_MS, WATCHDOG_POLL_MS, POWEROFF_GRACE_MS, live;
 var init_run_in_guest = __esm({
   "src/lab/run-in-guest.ts"() {
     "use strict";
@@ -30025,6 +30235,7 @@ var init_run_in_guest = __esm({
     init_kvm_host();
     init_qemu_args();
     init_inputs();
+    init_guest_watchdog();
     GuestError = class extends Error {
       constructor(message, console2) {
         super(message);
@@ -30034,6 +30245,7 @@ var init_run_in_guest = __esm({
       console;
     };
     KILL_GRACE_MS = 2e3;
+    WATCHDOG_POLL_MS = 2e3;
     POWEROFF_GRACE_MS = 15e3;
     live = 0;
   }
@@ -30153,7 +30365,7 @@ var init_launcher = __esm({
               exitCode: null,
               timings: timings2,
               output: lastChars(r.console, OUTPUT_CAP),
-              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
+              failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : r.stalled ? { status: "timeout", reason: "the guest stopped answering: the job did not renew its own deadline", excerpt: lastChars(r.console, 4e3) } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
             };
           }
           return { exitCode: r.exitCode, timings: timings2, output: lastChars(r.console, OUTPUT_CAP) };
@@ -30207,7 +30419,7 @@ var init_launcher = __esm({
 });
 
 // ../main/node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync24, existsSync as existsSync20 } from "fs";
+import { readFileSync as readFileSync25, existsSync as existsSync20 } from "fs";
 import { EOL as EOL2 } from "os";
 var Context;
 var init_context = __esm({
@@ -30221,7 +30433,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync20(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync24(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync25(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL2}`);
@@ -38240,7 +38452,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { mkdirSync as mkdirSync10, writeFileSync as writeFileSync16 } from "node:fs";
+import { mkdirSync as mkdirSync11, writeFileSync as writeFileSync17 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -38270,8 +38482,8 @@ async function runBuildPlan(plan, opts = {}) {
     const elapsed = stopwatch();
     if (step.kind === "write" && !opts.wrap) {
       try {
-        mkdirSync10(dirname8(step.path), { recursive: true });
-        writeFileSync16(step.path, step.content);
+        mkdirSync11(dirname8(step.path), { recursive: true });
+        writeFileSync17(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -38328,8 +38540,8 @@ var init_build_plan = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync2 } from "node:fs";
-import { basename as basename2, join as join18, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
+import { basename as basename2, join as join19, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -38339,9 +38551,9 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join18(dir, e.name);
+    const p = join19(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
-    else if (e.isFile() && e.name.endsWith(".ko") && statSync2(p).mtimeMs >= since) found.push(p);
+    else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
   }
   return found.sort();
 }
@@ -38353,7 +38565,7 @@ async function buildModule(req) {
   if (!existsSync21(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync21(join18(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync21(join19(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -38376,7 +38588,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync21(req.output) && statSync2(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync21(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -38405,7 +38617,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync21(output) || statSync2(output).mtimeMs < since) {
+  if (!output || !existsSync21(output) || statSync3(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
@@ -38424,15 +38636,15 @@ var init_build_module = __esm({
 });
 
 // src/run/error-paths.ts
-import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync25, realpathSync as realpathSync4, rmSync as rmSync9, writeFileSync as writeFileSync17 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync26, realpathSync as realpathSync4, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname9, join as join19 } from "node:path";
+import { dirname as dirname9, join as join20 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function findFailsiteDir(from = dirname9(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join19(dir, "failsite");
-    if (existsSync22(join19(candidate, HELPER_SOURCE))) return candidate;
+    const candidate = join20(dir, "failsite");
+    if (existsSync22(join20(candidate, HELPER_SOURCE))) return candidate;
     dir = dirname9(dir);
   }
   throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -38441,9 +38653,9 @@ function buildHelper(kernelBuildDir, onTempDir) {
   let p = built.get(kernelBuildDir);
   if (!p) {
     p = (async () => {
-      const work = mkdtempSync2(join19(tmpdir3(), "alloc-balance-failsite-"));
+      const work = mkdtempSync2(join20(tmpdir3(), "alloc-balance-failsite-"));
       onTempDir?.(work);
-      process.once("exit", () => rmSync9(work, { recursive: true, force: true }));
+      process.once("exit", () => rmSync10(work, { recursive: true, force: true }));
       cpSync2(findFailsiteDir(), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
       const ko = r.modules.find((m) => m.name === HELPER_MODULE);
@@ -38457,28 +38669,43 @@ ${r.excerpt}`);
   return p;
 }
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join19(outDir, "module-symbols.txt");
-  writeFileSync17(symbolsFile, symbolsText);
+  const symbolsFile = join20(outDir, "module-symbols.txt");
+  writeFileSync18(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join19(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join20(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
-    return readFileSync25(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+    return readFileSync26(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
   } catch {
     return "";
   }
 }
+function siteBreakage(run2, end) {
+  if (run2.running) {
+    if (end?.kind === "crash") return { kind: "crash", ...describeCrash(end.excerpt) ?? { what: "kernel panic" } };
+    if (end?.kind === "hang") return { kind: "hang" };
+    return void 0;
+  }
+  if (run2.crash) return { kind: "crash", ...run2.crash };
+  if (run2.hungAfter !== void 0) return { kind: "hang", seconds: run2.hungAfter };
+  if (!run2.unloaded) return { kind: "stuck" };
+  return void 0;
+}
 async function readErrorPaths(outDir, opts) {
-  const file = join19(outDir, SWEEP_RECORD);
+  const file = join20(outDir, SWEEP_RECORD);
   if (!existsSync22(file)) return void 0;
-  const record2 = JSON.parse(readFileSync25(file, "utf8"));
-  const result = { sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
+  const record2 = JSON.parse(readFileSync26(file, "utf8"));
+  const result = { module: opts.moduleName, sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
   if (record2.notProbed) result.notProbed = record2.notProbed;
+  if (record2.stopped) result.stopped = record2.stopped;
+  const reached = new Set(record2.sites.map((s2) => s2.site));
+  const notSwept = (record2.planned ?? []).filter((s2) => !reached.has(s2));
+  if (notSwept.length > 0) result.notSwept = notSwept;
   const symbols = parseNm(opts.symbolsText);
   const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
   const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record2.sites.map((s2) => s2.site)), opts.root);
@@ -38497,11 +38724,20 @@ async function readErrorPaths(outDir, opts) {
       leaks: []
     };
     result.sites.push(site);
-    const trace = join19(outDir, run2.dir, "trace.txt");
-    if (!existsSync22(trace)) continue;
+    const breakage = siteBreakage(run2, opts.end);
+    if (breakage) {
+      site.breakage = breakage;
+      const why = breakageText(breakage, opts.moduleName);
+      result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
+    }
+    const trace = join20(outDir, run2.dir, "trace.txt");
+    if (run2.running || !existsSync22(trace)) {
+      if (!breakage) site.incomplete = true;
+      continue;
+    }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join19(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join20(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
@@ -38524,6 +38760,7 @@ var init_error_paths3 = __esm({
     "use strict";
     init_allocator_families();
     init_analyze_traces();
+    init_kernel_splats();
     init_error_paths();
     init_module_map();
     init_error_sweep();
@@ -38569,7 +38806,7 @@ var init_changed_code2 = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync23, mkdirSync as mkdirSync11, realpathSync as realpathSync5 } from "node:fs";
+import { existsSync as existsSync23, mkdirSync as mkdirSync12, realpathSync as realpathSync5 } from "node:fs";
 function namespaces(launcher) {
   if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
   return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
@@ -38590,7 +38827,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   return [...args, ...argv];
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
-  for (const f of folders.writable) mkdirSync11(f, { recursive: true });
+  for (const f of folders.writable) mkdirSync12(f, { recursive: true });
   const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
@@ -38648,8 +38885,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync24, mkdirSync as mkdirSync12, readFileSync as readFileSync26, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync3, writeFileSync as writeFileSync18 } from "node:fs";
-import { dirname as dirname10, join as join20, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync24, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync19 } from "node:fs";
+import { dirname as dirname10, join as join21, resolve as resolve5 } from "node:path";
 function seconds3(since) {
   return Math.round((Date.now() - since) / 10) / 100;
 }
@@ -38678,17 +38915,22 @@ function targetJob(ctx, module2, moduleDir, track) {
     ...plan.background ? { background: plan.background } : {}
   };
 }
+function sweepEndOf(failure) {
+  if (failure.status === "kernel-splat") return { kind: "crash", excerpt: failure.excerpt ?? failure.reason };
+  if (failure.status === "timeout") return { kind: "hang" };
+  return void 0;
+}
 function readStatus(outDir) {
-  const file = join20(outDir, "status.json");
+  const file = join21(outDir, "status.json");
   if (!existsSync24(file)) return null;
   try {
-    return JSON.parse(readFileSync26(file, "utf8"));
+    return JSON.parse(readFileSync27(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join20(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join21(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
@@ -38697,7 +38939,7 @@ function kernelReadable(kernel) {
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync12(ctx.outDir, { recursive: true });
+  mkdirSync13(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync24(moduleDir)) {
     return {
@@ -38723,7 +38965,7 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built2.seconds;
-  writeFileSync18(join20(ctx.outDir, "build.log"), built2.log);
+  writeFileSync19(join21(ctx.outDir, "build.log"), built2.log);
   if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
   const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -38754,21 +38996,21 @@ async function runSide(source, ctx) {
     }
   }
   let symbolsText = "";
-  if (ctx.plan.errorPaths === "auto") {
+  if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
       const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
       symbolsText = await moduleSymbols(module2.path);
-      job.sweep = sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir);
+      job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join20(ctx.outDir, "job.json");
-  writeFileSync18(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join21(ctx.outDir, "job.json");
+  writeFileSync19(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join20(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join21(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -38780,7 +39022,8 @@ async function runSide(source, ctx) {
     const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
     run2.changed = changedCalls(changed, status.calls, ranLifecycle);
   }
-  if (outcome.failure) {
+  const sweepEnd = outcome.failure && status?.errorSweep === "running" ? sweepEndOf(outcome.failure) : void 0;
+  if (outcome.failure && !sweepEnd) {
     return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
   if (!status) {
@@ -38793,15 +39036,15 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join20(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join21(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join20(ctx.outDir, "trace.txt");
+  const trace = join21(ctx.outDir, "trace.txt");
   if (existsSync24(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join20(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync24(f) && statSync3(f).size > 0);
-    const profile = join20(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join21(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync24(f) && statSync4(f).size > 0);
+    const profile = join21(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
@@ -38817,9 +39060,14 @@ async function runSide(source, ctx) {
         moduleName: module2.name,
         symbolsText,
         pairs: status.tracing?.track ?? track,
-        root: source.dir
+        root: source.dir,
+        ...sweepEnd ? { end: sweepEnd } : {}
       });
       if (errorPaths) run2.errorPaths = errorPaths;
+      if (errorPaths?.stopped) {
+        const left = errorPaths.notSwept?.length ?? 0;
+        run2.notes = [...run2.notes ?? [], `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
+      }
     }
     run2.timings.analysis = seconds3(analyzed);
   }
@@ -38950,6 +39198,7 @@ function measurementSettings(settings) {
     track: settings.track === "auto" ? "auto" : settings.track.map(pairName),
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
+    errorPaths: settings.errorPaths,
     vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
   };
 }
@@ -38968,8 +39217,8 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync10, writeFileSync as writeFileSync19 } from "node:fs";
-import { join as join21, relative as relative2 } from "node:path";
+import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync14, readFileSync as readFileSync28, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync11, writeFileSync as writeFileSync20 } from "node:fs";
+import { join as join22, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
   if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
@@ -38977,14 +39226,14 @@ function whyNotCacheable(run2) {
   return null;
 }
 function actionFingerprint(version, cliFile) {
-  const bundle = existsSync26(cliFile) ? createHash4("sha256").update(readFileSync27(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  const bundle = existsSync26(cliFile) ? createHash4("sha256").update(readFileSync28(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
   return `${version}+${bundle}`;
 }
 function foldersDigest(folders) {
   const hash = createHash4("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync9(dir).sort()) {
-      const path2 = join21(dir, name);
+      const path2 = join22(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path2)}
@@ -38996,7 +39245,7 @@ function foldersDigest(folders) {
       } else if (st.isFile()) {
         hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
 `);
-        hash.update(readFileSync27(path2));
+        hash.update(readFileSync28(path2));
       }
     }
   };
@@ -39038,14 +39287,14 @@ var init_base_caching = __esm({
           this.log("base cache: the Actions cache is not available here; the base side runs");
           return null;
         }
-        rmSync10(this.dir, { recursive: true, force: true });
+        rmSync11(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
-          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync27(join21(this.dir, SIDE_FILE), "utf8"));
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync28(join22(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
-          rmSync10(this.dir, { recursive: true, force: true });
+          rmSync11(this.dir, { recursive: true, force: true });
         }
         if (!entry) {
           this.log(`base cache: no entry ${this.key}; the base side runs`);
@@ -39071,14 +39320,14 @@ var init_base_caching = __esm({
         const { artifacts: _files, cached: _from, ...side2 } = run2;
         const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
-        rmSync10(this.dir, { recursive: true, force: true });
-        mkdirSync13(this.dir, { recursive: true });
-        writeFileSync19(join21(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+        rmSync11(this.dir, { recursive: true, force: true });
+        mkdirSync14(this.dir, { recursive: true });
+        writeFileSync20(join22(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
         } finally {
-          rmSync10(this.dir, { recursive: true, force: true });
+          rmSync11(this.dir, { recursive: true, force: true });
         }
       }
     };
@@ -39390,18 +39639,18 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync27, readFileSync as readFileSync28, statSync as statSync4 } from "node:fs";
-import { join as join22, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync27, readFileSync as readFileSync29, statSync as statSync5 } from "node:fs";
+import { join as join23, resolve as resolve6 } from "node:path";
 function isDir(p) {
   try {
-    return statSync4(p).isDirectory();
+    return statSync5(p).isDirectory();
   } catch {
     return false;
   }
 }
 function readIfExists(p) {
   try {
-    return readFileSync28(p, "utf8");
+    return readFileSync29(p, "utf8");
   } catch {
     return null;
   }
@@ -39425,16 +39674,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join22(root, "VERSION"));
+  const file = readIfExists(join23(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join22(root, "meson.build"));
+  const meson = readIfExists(join23(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join22(root, h));
+    const text2 = readIfExists(join23(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -39444,34 +39693,34 @@ function detectDpdkTree(dir) {
   const root = resolve6(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join22(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join22(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join22(root, "lib/eal")) || isDir(join22(root, "lib/librte_eal"));
+  const layout = isDir(join23(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join23(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join23(root, "lib/eal")) || isDir(join23(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join22(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join22(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync27(join22(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join23(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join23(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync27(join23(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync27(join22(root, "meson.build")),
-    hasKniMesonBuild: existsSync27(join22(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join22(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync27(join23(root, "meson.build")),
+    hasKniMesonBuild: existsSync27(join23(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join23(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync27(join22(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join22(root, "examples/kni")),
-    hasNetKniPmd: isDir(join22(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join22(root, "app/test-pmd")),
-    hasConfigHeader: existsSync27(join22(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join22(root, d))),
+    hasLegacyMake: existsSync27(join23(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join23(root, "examples/kni")),
+    hasNetKniPmd: isDir(join23(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join23(root, "app/test-pmd")),
+    hasConfigHeader: existsSync27(join23(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join23(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -39489,7 +39738,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join22(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join23(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -39515,7 +39764,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname11, join as join23 } from "node:path";
+import { basename as basename3, dirname as dirname11, join as join24 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -39581,15 +39830,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join23(o.outDir, "meson");
+  const builddir = join24(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname11(o.kernelBuildDir);
     } else {
-      kernelDirArg = join23(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join23(kernelDirArg, "build")] });
+      kernelDirArg = join24(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join24(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -39604,27 +39853,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join23(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join24(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join23(o.outDir, "kni");
-  const inc = join23(o.outDir, "include");
+  const src = join24(o.outDir, "kni");
+  const inc = join24(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join23(inc, "rte_build_config.h");
+  const header = join24(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join23(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join23(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join24(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join24(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join23(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join24(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join23(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join24(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join23(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join24(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -39634,7 +39883,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join23(src, "rte_kni.ko")
+    output: join24(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -39647,7 +39896,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join24 } from "node:path";
+import { delimiter, join as join25 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -39671,7 +39920,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join24(dir, program), constants4.X_OK);
+      accessSync(join25(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -39706,7 +39955,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join25, relative as relative3 } from "node:path";
+import { join as join26, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -39727,7 +39976,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join25(o.cacheDir, "meson");
+  const builddir = join26(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -39742,19 +39991,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join25(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join26(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join25(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join25(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join26(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join26(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join25(o.cacheDir, "bin");
+  const bin = join26(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -39762,25 +40011,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join25(o.cacheDir, target);
-    const exampleOut = join25(o.cacheDir, "kni-example");
+    const sdk = join26(o.cacheDir, target);
+    const exampleOut = join26(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join25(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join26(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join25(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join26(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join25(exampleOut, "kni");
+    built2 = join26(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join25(tree.root, "examples/kni")] });
-    built2 = join25(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join26(tree.root, "examples/kni")] });
+    built2 = join26(tree.root, "examples/kni/build/kni");
   }
-  const program = join25(bin, "dpdk-kni");
+  const program = join26(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -39796,15 +40045,15 @@ var init_userspace_build = __esm({
 
 // src/presets/userspace-cache-key.ts
 import { createHash as createHash5 } from "node:crypto";
-import { closeSync as closeSync6, openSync as openSync6, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
+import { closeSync as closeSync7, openSync as openSync7, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
 }
 function hashFile(hash, path2, buf) {
-  const fd = openSync6(path2, "r");
+  const fd = openSync7(path2, "r");
   try {
     for (; ; ) {
       const n = readSync4(fd, buf, 0, CHUNK2, null);
@@ -39812,7 +40061,7 @@ function hashFile(hash, path2, buf) {
       hash.update(buf.subarray(0, n));
     }
   } finally {
-    closeSync6(fd);
+    closeSync7(fd);
   }
 }
 function hashTreeFiles(root, paths) {
@@ -39821,12 +40070,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join26(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join27(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join26(root, rel), buf);
+        hashFile(hash, join27(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -39838,7 +40087,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join26(root, child), buf);
+        hashFile(hash, join27(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -39847,8 +40096,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join26(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join26(env.XDG_CACHE_HOME || join26(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join27(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join27(env.XDG_CACHE_HOME || join27(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -39856,7 +40105,7 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join26(root, key2), root };
+  return { key: key2, restorePrefix, dir: join27(root, key2), root };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -39870,7 +40119,7 @@ var init_userspace_cache_key = __esm({
 // src/presets/dpdk-kni.ts
 import { createHash as createHash6 } from "node:crypto";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -39882,7 +40131,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join27(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join28(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -39936,7 +40185,7 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join28, resolve as resolve7 } from "node:path";
+import { join as join29, resolve as resolve7 } from "node:path";
 import { existsSync as existsSync28 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
@@ -39944,7 +40193,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve7(treeDir, settings.moduleDir);
-      const moduleOutDir = join28(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join29(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -39990,15 +40239,15 @@ var init_side_preparation = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync29, mkdtempSync as mkdtempSync3, rmSync as rmSync11 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync29, mkdtempSync as mkdtempSync3, rmSync as rmSync12 } from "node:fs";
 import { tmpdir as tmpdir5 } from "node:os";
-import { dirname as dirname12, join as join29, resolve as resolve8 } from "node:path";
+import { dirname as dirname12, join as join30, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function findCanaryDir(from = dirname12(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join29(dir, "canary");
-    if (existsSync29(join29(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join30(dir, "canary");
+    if (existsSync29(join30(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname12(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -40060,7 +40309,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join29(tmpdir5(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join30(tmpdir5(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -40079,7 +40328,7 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
     io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync11(work, { recursive: true, force: true });
+    rmSync12(work, { recursive: true, force: true });
   }
 }
 var CANARY_SOURCE;
@@ -40096,9 +40345,9 @@ var init_canary2 = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync4, rmSync as rmSync12, writeFileSync as writeFileSync20 } from "node:fs";
+import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync4, rmSync as rmSync13, writeFileSync as writeFileSync21 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
-import { join as join30, resolve as resolve9 } from "node:path";
+import { join as join31, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -40137,7 +40386,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join30(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join31(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -40146,7 +40395,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join30(outDir, source.side),
+      outDir: join31(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
@@ -40195,7 +40444,7 @@ function baseCaching(settings, io, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io.env) : ""
   });
-  const dir = join30(tmpdir6(), "alloc-balance-base-cache", key2);
+  const dir = join31(tmpdir6(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -40231,9 +40480,9 @@ function trackedPairs(settings, measured) {
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
-  mkdirSync14(outDir, { recursive: true });
-  const file = join30(outDir, "report.json");
-  writeFileSync20(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync15(outDir, { recursive: true });
+  const file = join31(outDir, "report.json");
+  writeFileSync21(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -40243,13 +40492,13 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join30(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join31(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
     trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
   } catch (e) {
-    rmSync12(workDir, { recursive: true, force: true });
+    rmSync13(workDir, { recursive: true, force: true });
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -40258,7 +40507,7 @@ async function checkChange(settings, io, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join30(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join31(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -40272,7 +40521,7 @@ async function checkChange(settings, io, change, outDir) {
     );
   } finally {
     await trees.dispose();
-    rmSync12(workDir, { recursive: true, force: true });
+    rmSync13(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
@@ -40338,9 +40587,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync30, mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync5, rmSync as rmSync13, writeFileSync as writeFileSync21 } from "node:fs";
+import { existsSync as existsSync30, mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync5, rmSync as rmSync14, writeFileSync as writeFileSync22 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname13, join as join31, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join32, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
@@ -40348,7 +40597,13 @@ function timings(run2) {
   return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
 async function demoCommand(args) {
-  const { values } = readArgs("demo", args, { out: { type: "string" }, cycles: { type: "string" }, kernel: { type: "string" }, keep: { type: "boolean" } });
+  const { values } = readArgs("demo", args, {
+    out: { type: "string" },
+    cycles: { type: "string" },
+    kernel: { type: "string" },
+    "error-paths": { type: "string" },
+    keep: { type: "boolean" }
+  });
   if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   const cycles2 = values.cycles ?? "3";
   if (cycles2.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
@@ -40358,26 +40613,33 @@ async function demoCommand(args) {
     if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles2}" is not valid; expected ${e.expected}`);
     throw e;
   }
+  const errorPaths = values["error-paths"] ?? "";
+  try {
+    readChoice(() => errorPaths, "error-paths");
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`demo: --error-paths "${errorPaths}" is not valid; expected ${e.expected}`);
+    throw e;
+  }
   if (values.out === "") throw new UsageError("demo: --out needs a folder");
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
   const started = Date.now();
   const repoRoot = packageRoot();
-  const fixtureDir = join31(repoRoot, "demo", "kni-like");
-  if (!existsSync30(join31(fixtureDir, "kni_like.c")))
+  const fixtureDir = join32(repoRoot, "demo", "kni-like");
+  if (!existsSync30(join32(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join31(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labStarted = Date.now();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
-  const work = mkdtempSync5(join31(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join31(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join32(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -40388,7 +40650,8 @@ async function demoCommand(args) {
         cycles: cycles2,
         "stop-signal": "SIGTERM",
         "output-dir": outDir,
-        "github-token": ""
+        "github-token": "",
+        "error-paths": errorPaths
       };
       return inputs[name] ?? "";
     });
@@ -40404,7 +40667,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join31(work, "trees")
+      join32(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -40440,23 +40703,23 @@ async function demoCommand(args) {
       return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync15(outDir, { recursive: true });
-    writeFileSync21(join31(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync16(outDir, { recursive: true });
+    writeFileSync22(join32(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync21(join31(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync22(join32(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
-    console.log(`report: ${join31(outDir, "report.json")}; PR comment as markdown: ${join31(outDir, "comment.md")}`);
+    console.log(`report: ${join32(outDir, "report.json")}; PR comment as markdown: ${join32(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync13(work, { recursive: true, force: true });
+    if (!values.keep) rmSync14(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -40487,9 +40750,9 @@ __export(run_exports, {
   runCommand: () => runCommand2
 });
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync22 } from "node:fs";
+import { mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync23 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join32, resolve as resolve11 } from "node:path";
+import { join as join33, resolve as resolve11 } from "node:path";
 function revParse(repo, ref, option) {
   try {
     return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
@@ -40530,7 +40793,7 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join32(tmpdir8(), "alloc-balance-run-"));
+  const outDir = wantedOut || mkdtempSync6(join33(tmpdir8(), "alloc-balance-run-"));
   settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
@@ -40574,9 +40837,9 @@ async function runCommand2(args) {
       console.log(`run: cancelled (${cancellation.signal.reason.message})`);
       return EXIT.cancelled;
     }
-    mkdirSync16(outDir, { recursive: true });
-    const commentFile = join32(outDir, "comment.md");
-    writeFileSync22(commentFile, renderComment([report], { checkName: settings.checkName }));
+    mkdirSync17(outDir, { recursive: true });
+    const commentFile = join33(outDir, "comment.md");
+    writeFileSync23(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

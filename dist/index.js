@@ -74094,7 +74094,7 @@ var INPUTS = {
   "timeout-minutes": whole(30, 1, 720),
   "output-dir": text("alloc-balance-out"),
   canary: flag(false),
-  "error-paths": choice("off", ["auto", "off"]),
+  "error-paths": choice("auto", ["auto", "all", "off"]),
   "require-changed-code": flag(false),
   "base-cache": flag(true),
   "dpdk-portmask": text(),
@@ -74476,9 +74476,9 @@ function runOptions(given) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync6, writeFileSync as writeFileSync8 } from "node:fs";
+import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync7, writeFileSync as writeFileSync9 } from "node:fs";
 import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
-import { join as join25, resolve as resolve11 } from "node:path";
+import { join as join26, resolve as resolve11 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -80312,39 +80312,58 @@ function allocatorInLine(line) {
 }
 function findingText2(site, leak) {
   const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
-  const call = site.allocator ? `the ${site.allocator} at ` : "the allocation at ";
-  return `when ${call}${siteName(site.site, site.location)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+  return `when ${callText(site)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
 }
-function findingKey(site, leak) {
-  return `${callerKey(site)} -> ${callerKey(leak.caller)} (${leak.pair})`;
+function callText(site) {
+  return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
 }
-function newErrorPathLeaks(base2, pr, any = false) {
-  if (!pr || pr.skipped) return [];
-  const baseCount = /* @__PURE__ */ new Map();
-  if (!any && base2 && !base2.skipped) {
-    for (const s2 of base2.sites) {
-      if (s2.incomplete) continue;
-      for (const l of s2.leaks) baseCount.set(findingKey(s2.site, l), (baseCount.get(findingKey(s2.site, l)) ?? 0) + l.count);
-    }
+function breakageText(b, moduleName) {
+  if (b.kind === "crash") {
+    const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
+    return `crashed the kernel (${detail})`;
   }
-  const out = [];
+  if (b.kind === "hang") {
+    return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
+  }
+  return `left ${moduleName ?? "the module"} unable to unload`;
+}
+function breakageFindingText(site, b, moduleName) {
+  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
+}
+function sameSite(a, b) {
+  return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
+}
+function compareSweeps(base2, pr, any = false) {
+  const out = { findings: [], notCompared: [] };
+  if (!pr || pr.skipped) return out;
+  const baseUsable = base2 !== void 0 && !base2.skipped;
+  const baseSites = baseUsable ? base2.sites.filter((s2) => !s2.incomplete || s2.breakage) : [];
+  const left = new Map(baseSites.map((s2) => [s2, new Map(s2.leaks.map((l) => [`${callerKey(l.caller)} (${l.pair})`, l.count]))]));
+  const baseStopped = !baseUsable || (base2.notSwept?.length ?? 0) > 0;
   for (const s2 of pr.sites) {
-    if (s2.incomplete) continue;
+    if (s2.incomplete && !s2.breakage) continue;
+    const where2 = {
+      site: s2.site,
+      ...s2.location ? { siteLocation: s2.location } : {},
+      ...s2.allocator ? { allocator: s2.allocator } : {}
+    };
+    const matches = baseSites.filter((b) => sameSite(b, s2));
+    const list = any || matches.length > 0 || !baseStopped ? out.findings : out.notCompared;
+    if (s2.breakage && (any || !matches.some((b) => b.breakage?.kind === s2.breakage?.kind))) {
+      list.push({ ...where2, breakage: s2.breakage, text: breakageFindingText(s2, s2.breakage, pr.module) });
+    }
     for (const l of s2.leaks) {
-      const key2 = findingKey(s2.site, l);
-      const inBase = baseCount.get(key2) ?? 0;
-      if (l.count <= inBase) {
-        baseCount.set(key2, inBase - l.count);
-        continue;
+      const key2 = `${callerKey(l.caller)} (${l.pair})`;
+      let count = l.count;
+      for (const b of any ? [] : matches) {
+        const had = left.get(b)?.get(key2) ?? 0;
+        const used = Math.min(had, count);
+        left.get(b)?.set(key2, had - used);
+        count -= used;
       }
-      const leak = inBase > 0 ? { ...l, count: l.count - inBase } : l;
-      out.push({
-        site: s2.site,
-        ...s2.location ? { siteLocation: s2.location } : {},
-        ...s2.allocator ? { allocator: s2.allocator } : {},
-        leak,
-        text: findingText2(s2, leak)
-      });
+      if (count <= 0) continue;
+      const leak = count < l.count ? { ...l, count } : l;
+      list.push({ ...where2, leak, text: findingText2(s2, leak) });
     }
   }
   return out;
@@ -80415,11 +80434,12 @@ function decideVerdict(base2, pr, failOn, compare2) {
 }
 function applyErrorPaths(comparison, base2, pr) {
   if (!pr.errorPaths) return comparison;
-  const findings = newErrorPathLeaks(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
-  if (findings.length === 0) return comparison;
+  const { findings, notCompared } = compareSweeps(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  const kept = notCompared.length > 0 ? { ...comparison, errorPathsNotCompared: notCompared } : comparison;
+  if (findings.length === 0) return kept;
   const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...comparison, reasons, errorPaths: findings };
-  return { ...decided(comparison, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...kept, reasons, errorPaths: findings };
+  return { ...decided(kept, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
 }
 function applyChangedCode(comparison, changed, require3) {
   if (!changed || changed.functions.length === 0) return comparison;
@@ -80854,8 +80874,8 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync6, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync5, writeFileSync as writeFileSync5 } from "node:fs";
-import { dirname as dirname10, join as join12, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync7, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync6, writeFileSync as writeFileSync6 } from "node:fs";
+import { dirname as dirname10, join as join13, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
@@ -82396,9 +82416,9 @@ async function locateCallers(result, map, ko, root) {
 }
 
 // src/run/error-paths.ts
-import { cpSync, existsSync as existsSync9, mkdtempSync, readFileSync as readFileSync5, realpathSync as realpathSync3, rmSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { cpSync, existsSync as existsSync9, mkdtempSync, readFileSync as readFileSync6, realpathSync as realpathSync3, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname9, join as join11 } from "node:path";
+import { dirname as dirname9, join as join12 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/kernel-splats.ts
@@ -82418,6 +82438,50 @@ var SPLAT_PATTERNS = [
 var PANIC_END = /---\[ end Kernel panic/;
 function splatOf(line, crashOnly = false) {
   return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+var CRASH_WORDS = [
+  [/BUG: kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+  [/BUG: unable to handle page fault/, () => "page fault"],
+  [/Unable to handle kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+  [/Unable to handle kernel (paging request|[a-z ]+fault)/, (m) => m[1]],
+  [/general protection fault/, () => "general protection fault"],
+  [/kernel BUG at (\S+?)!?$/m, (m) => `kernel BUG at ${m[1]}`],
+  [/BUG: (.+?)(?: in [A-Za-z_][\w.]*\+0x.*|,.*)?$/m, (m) => m[1]],
+  [/soft lockup/, () => "soft lockup"],
+  [/\bOops\b/, () => "oops"],
+  [/Kernel panic - not syncing: (.+)$/m, (m) => `panic: ${m[1].trim()}`]
+];
+function describeCrash(text2) {
+  const body2 = text2.split("\n").map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, "")).join("\n");
+  for (const [re, what] of CRASH_WORDS) {
+    const m = re.exec(body2);
+    if (!m) continue;
+    const where2 = /(?:RIP: [0-9a-f]{4}:|pc : |BUG: .* in )([A-Za-z_][\w.]*\+0x[0-9a-f]+)/.exec(body2)?.[1];
+    return { what: what(m), ...where2 ? { where: where2 } : {} };
+  }
+  return void 0;
+}
+
+// src/lab/guest-watchdog.ts
+import { rmSync, statSync as statSync5, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { join as join11 } from "node:path";
+var WATCHDOG_FILE = ".watchdog";
+var WATCHDOG_GRACE_SECONDS = 30;
+function disarmWatchdog(outDir) {
+  rmSync(join11(outDir, WATCHDOG_FILE), { force: true });
+}
+function watchdogExpired(text2, writtenAtMs, nowMs) {
+  const seconds3 = Number(text2.trim());
+  if (!Number.isFinite(seconds3) || seconds3 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds3 + WATCHDOG_GRACE_SECONDS) * 1e3;
+}
+function watchdogFired(outDir, nowMs = Date.now()) {
+  const file = join11(outDir, WATCHDOG_FILE);
+  try {
+    return watchdogExpired(readFileSync5(file, "utf8"), statSync5(file).mtimeMs, nowMs);
+  } catch {
+    return false;
+  }
 }
 
 // src/kernel-side/workload.ts
@@ -82507,8 +82571,8 @@ var HELPER_SOURCE = `${HELPER_MODULE}.c`;
 function findFailsiteDir(from = dirname9(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join11(dir, "failsite");
-    if (existsSync9(join11(candidate, HELPER_SOURCE))) return candidate;
+    const candidate = join12(dir, "failsite");
+    if (existsSync9(join12(candidate, HELPER_SOURCE))) return candidate;
     dir = dirname9(dir);
   }
   throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -82518,9 +82582,9 @@ function buildHelper(kernelBuildDir, onTempDir) {
   let p = built.get(kernelBuildDir);
   if (!p) {
     p = (async () => {
-      const work = mkdtempSync(join11(tmpdir(), "alloc-balance-failsite-"));
+      const work = mkdtempSync(join12(tmpdir(), "alloc-balance-failsite-"));
       onTempDir?.(work);
-      process.once("exit", () => rmSync(work, { recursive: true, force: true }));
+      process.once("exit", () => rmSync2(work, { recursive: true, force: true }));
       cpSync(findFailsiteDir(), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
       const ko = r.modules.find((m) => m.name === HELPER_MODULE);
@@ -82534,28 +82598,43 @@ ${r.excerpt}`);
   return p;
 }
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join11(outDir, "module-symbols.txt");
-  writeFileSync4(symbolsFile, symbolsText);
+  const symbolsFile = join12(outDir, "module-symbols.txt");
+  writeFileSync5(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join11(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join12(root, m[1]);
   try {
     if (!isWithin(realpathSync3(file), realpathSync3(root))) return "";
-    return readFileSync5(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+    return readFileSync6(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
   } catch {
     return "";
   }
 }
+function siteBreakage(run2, end) {
+  if (run2.running) {
+    if (end?.kind === "crash") return { kind: "crash", ...describeCrash(end.excerpt) ?? { what: "kernel panic" } };
+    if (end?.kind === "hang") return { kind: "hang" };
+    return void 0;
+  }
+  if (run2.crash) return { kind: "crash", ...run2.crash };
+  if (run2.hungAfter !== void 0) return { kind: "hang", seconds: run2.hungAfter };
+  if (!run2.unloaded) return { kind: "stuck" };
+  return void 0;
+}
 async function readErrorPaths(outDir, opts) {
-  const file = join11(outDir, SWEEP_RECORD);
+  const file = join12(outDir, SWEEP_RECORD);
   if (!existsSync9(file)) return void 0;
-  const record = JSON.parse(readFileSync5(file, "utf8"));
-  const result = { sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
+  const record = JSON.parse(readFileSync6(file, "utf8"));
+  const result = { module: opts.moduleName, sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
   if (record.notProbed) result.notProbed = record.notProbed;
+  if (record.stopped) result.stopped = record.stopped;
+  const reached = new Set(record.sites.map((s2) => s2.site));
+  const notSwept = (record.planned ?? []).filter((s2) => !reached.has(s2));
+  if (notSwept.length > 0) result.notSwept = notSwept;
   const symbols = parseNm(opts.symbolsText);
   const fullMap = new ModuleMap(opts.moduleName, opts.symbolsText, {});
   const siteLines = await lookUpLines(opts.ko, fullMap.offsets(record.sites.map((s2) => s2.site)), opts.root);
@@ -82574,11 +82653,20 @@ async function readErrorPaths(outDir, opts) {
       leaks: []
     };
     result.sites.push(site);
-    const trace = join11(outDir, run2.dir, "trace.txt");
-    if (!existsSync9(trace)) continue;
+    const breakage = siteBreakage(run2, opts.end);
+    if (breakage) {
+      site.breakage = breakage;
+      const why = breakageText(breakage, opts.moduleName);
+      result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
+    }
+    const trace = join12(outDir, run2.dir, "trace.txt");
+    if (run2.running || !existsSync9(trace)) {
+      if (!breakage) site.incomplete = true;
+      continue;
+    }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join11(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join12(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
@@ -82721,17 +82809,22 @@ function targetJob(ctx, module2, moduleDir, track) {
     ...plan.background ? { background: plan.background } : {}
   };
 }
+function sweepEndOf(failure) {
+  if (failure.status === "kernel-splat") return { kind: "crash", excerpt: failure.excerpt ?? failure.reason };
+  if (failure.status === "timeout") return { kind: "hang" };
+  return void 0;
+}
 function readStatus(outDir) {
-  const file = join12(outDir, "status.json");
+  const file = join13(outDir, "status.json");
   if (!existsSync11(file)) return null;
   try {
-    return JSON.parse(readFileSync6(file, "utf8"));
+    return JSON.parse(readFileSync7(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join12(dir, f));
+  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join13(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
@@ -82766,7 +82859,7 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built2.seconds;
-  writeFileSync5(join12(ctx.outDir, "build.log"), built2.log);
+  writeFileSync6(join13(ctx.outDir, "build.log"), built2.log);
   if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
   const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -82797,21 +82890,21 @@ async function runSide(source, ctx) {
     }
   }
   let symbolsText = "";
-  if (ctx.plan.errorPaths === "auto") {
+  if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
       const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
       symbolsText = await moduleSymbols(module2.path);
-      job.sweep = sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir);
+      job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join12(ctx.outDir, "job.json");
-  writeFileSync5(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join13(ctx.outDir, "job.json");
+  writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const started = Date.now();
-  ctx.onUndoFile?.(join12(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join13(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -82823,7 +82916,8 @@ async function runSide(source, ctx) {
     const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
     run2.changed = changedCalls(changed, status.calls, ranLifecycle);
   }
-  if (outcome.failure) {
+  const sweepEnd = outcome.failure && status?.errorSweep === "running" ? sweepEndOf(outcome.failure) : void 0;
+  if (outcome.failure && !sweepEnd) {
     return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
   }
   if (!status) {
@@ -82836,15 +82930,15 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join12(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join13(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join12(ctx.outDir, "trace.txt");
+  const trace = join13(ctx.outDir, "trace.txt");
   if (existsSync11(trace) && status.status !== "load-failed") {
     const analyzed = Date.now();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join12(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync11(f) && statSync5(f).size > 0);
-    const profile = join12(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join13(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync11(f) && statSync6(f).size > 0);
+    const profile = join13(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
@@ -82860,9 +82954,14 @@ async function runSide(source, ctx) {
         moduleName: module2.name,
         symbolsText,
         pairs: status.tracing?.track ?? track,
-        root: source.dir
+        root: source.dir,
+        ...sweepEnd ? { end: sweepEnd } : {}
       });
       if (errorPaths) run2.errorPaths = errorPaths;
+      if (errorPaths?.stopped) {
+        const left = errorPaths.notSwept?.length ?? 0;
+        run2.notes = [...run2.notes ?? [], `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
+      }
     }
     run2.timings.analysis = seconds2(analyzed);
   }
@@ -82947,8 +83046,8 @@ function sideConcurrency(c) {
 
 // src/run/base-caching.ts
 import { createHash as createHash5 } from "node:crypto";
-import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync7, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync as rmSync2, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join13, relative as relative6 } from "node:path";
+import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync8, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync as rmSync3, writeFileSync as writeFileSync7 } from "node:fs";
+import { join as join14, relative as relative6 } from "node:path";
 
 // src/run/base-cache-key.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -82967,6 +83066,7 @@ function measurementSettings(settings) {
     track: settings.track === "auto" ? "auto" : settings.track.map(pairName),
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
+    errorPaths: settings.errorPaths,
     vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
   };
 }
@@ -83007,14 +83107,14 @@ var BaseCaching = class {
       this.log("base cache: the Actions cache is not available here; the base side runs");
       return null;
     }
-    rmSync2(this.dir, { recursive: true, force: true });
+    rmSync3(this.dir, { recursive: true, force: true });
     let entry = null;
     try {
-      if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync7(join13(this.dir, SIDE_FILE), "utf8"));
+      if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync8(join14(this.dir, SIDE_FILE), "utf8"));
     } catch {
       entry = null;
     } finally {
-      rmSync2(this.dir, { recursive: true, force: true });
+      rmSync3(this.dir, { recursive: true, force: true });
     }
     if (!entry) {
       this.log(`base cache: no entry ${this.key}; the base side runs`);
@@ -83040,26 +83140,26 @@ var BaseCaching = class {
     const { artifacts: _files, cached: _from, ...side } = run2;
     const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
     const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side };
-    rmSync2(this.dir, { recursive: true, force: true });
+    rmSync3(this.dir, { recursive: true, force: true });
     mkdirSync4(this.dir, { recursive: true });
-    writeFileSync6(join13(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+    writeFileSync7(join14(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
     try {
       this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
     } finally {
-      rmSync2(this.dir, { recursive: true, force: true });
+      rmSync3(this.dir, { recursive: true, force: true });
     }
   }
 };
 function actionFingerprint(version3, cliFile) {
-  const bundle = existsSync13(cliFile) ? createHash5("sha256").update(readFileSync7(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  const bundle = existsSync13(cliFile) ? createHash5("sha256").update(readFileSync8(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
   return `${version3}+${bundle}`;
 }
 function foldersDigest(folders) {
   const hash = createHash5("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync4(dir).sort()) {
-      const path12 = join13(dir, name);
+      const path12 = join14(dir, name);
       const rel = relative6(root, path12);
       const st = lstatSync2(path12);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path12)}
@@ -83071,7 +83171,7 @@ function foldersDigest(folders) {
       } else if (st.isFile()) {
         hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
 `);
-        hash.update(readFileSync7(path12));
+        hash.update(readFileSync8(path12));
       }
     }
   };
@@ -83252,7 +83352,7 @@ function chooseAccel(io2, mayChangeUdev) {
 
 // src/lab/kvm-host.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync as closeSync4, existsSync as existsSync14, openSync as openSync4, readFileSync as readFileSync8 } from "node:fs";
+import { closeSync as closeSync4, existsSync as existsSync14, openSync as openSync4, readFileSync as readFileSync9 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
   try {
@@ -83264,7 +83364,7 @@ function opensReadWrite(path12) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync8("/proc/cpuinfo", "utf8");
+    return readFileSync9("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -83293,22 +83393,22 @@ function hostAccel(mayChangeUdev, log2 = () => {
 }
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync15, readFileSync as readFileSync9 } from "node:fs";
-import { join as join14 } from "node:path";
+import { existsSync as existsSync15, readFileSync as readFileSync10 } from "node:fs";
+import { join as join15 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join14(labDir, "manifest.json");
+  return join15(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
   if (!existsSync15(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync9(file, "utf8"));
+    parsed = JSON.parse(readFileSync10(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -83319,7 +83419,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join14(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync15(f));
+  return [entry.vmlinux, entry.initrd, join15(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync15(f));
 }
 function inspectLab(kernel = "", labDir = defaultLabDir()) {
   const spec2 = parseKernelSpec(kernel);
@@ -83368,9 +83468,9 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync10, rmSync as rmSync4, writeFileSync as writeFileSync7 } from "node:fs";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync11, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute as isAbsolute2, join as join16 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join17 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
@@ -83577,20 +83677,20 @@ var ConsoleWatch = class {
 };
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync3 } from "node:fs";
-import { join as join15 } from "node:path";
+import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync4 } from "node:fs";
+import { join as join16 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync5(join15(dir, rel));
+    names = readdirSync5(join16(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path12 = join15(rel, name);
-    const full = join15(dir, path12);
+    const path12 = join16(rel, name);
+    const full = join16(dir, path12);
     const st = lstatSync3(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -83604,7 +83704,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path12} (set-ID bits)`);
       }
     } else {
-      rmSync3(full, { force: true });
+      rmSync4(full, { force: true });
       changed.push(`${path12} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -83658,6 +83758,7 @@ var GuestError = class extends Error {
   console;
 };
 var KILL_GRACE_MS = 2e3;
+var WATCHDOG_POLL_MS = 2e3;
 var POWEROFF_GRACE_MS = 15e3;
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -83692,7 +83793,8 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync5(job.outDir, { recursive: true });
-  rmSync4(join16(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync5(join17(job.outDir, EXIT_CODE_FILE), { force: true });
+  disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
   live++;
@@ -83700,25 +83802,25 @@ async function runInGuest(kernel, job, opts = {}) {
     seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
   } finally {
     live--;
-    rmSync4(staged.ctlDir, { recursive: true, force: true });
+    rmSync5(staged.ctlDir, { recursive: true, force: true });
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join16(job.outDir, EXIT_CODE_FILE);
-  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync16(exitFile) ? readFileSync10(exitFile, "utf8") : null);
+  const exitFile = join17(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync16(exitFile) ? readFileSync11(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync2(join16(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync2(join17(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join16(ctlDir, "etc"));
-  writeFileSync7(join16(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync7(join16(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join17(ctlDir, "etc"));
+  writeFileSync8(join17(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync8(join17(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -83740,9 +83842,11 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const since = () => (performance.now() - t0) / 1e3;
   const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
+  let stalled = false;
+  let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join16(job.outDir, "console.log"));
+  const consoleLog = createWriteStream2(join17(job.outDir, "console.log"));
   const child2 = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -83776,6 +83880,14 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
           stop();
         }
       });
+      poll = setInterval(() => {
+        if (watch.exitCode === null && !watch.kernelPanic && watchdogFired(job.outDir)) {
+          clearInterval(poll);
+          timedOut = true;
+          stalled = true;
+          stop();
+        }
+      }, WATCHDOG_POLL_MS);
     },
     jobExit: () => {
       at.jobEnd = since();
@@ -83816,6 +83928,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   feed(decoder.end());
   watch.end();
   for (const t of timers) clearTimeout(t);
+  clearInterval(poll);
   opts.signal?.removeEventListener("abort", onAbort);
   await new Promise((resolve12) => consoleLog.end(resolve12));
   at.total = since();
@@ -83834,6 +83947,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
     },
     at,
     timedOut,
+    stalled,
     bootTimedOut,
     aborted
   };
@@ -83864,6 +83978,7 @@ function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
   return {
     exitCode: seen.timedOut || c.kernelPanic ? null : code,
     timedOut: seen.timedOut,
+    stalled: seen.stalled,
     kernelPanic: c.kernelPanic,
     panicExcerpt: c.excerpt,
     console: c.text,
@@ -83883,7 +83998,7 @@ function stageEtc(view, dir) {
   mkdirSync5(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync2(entry, join16(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync2(entry, join17(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -83984,7 +84099,7 @@ var VmTargetRunner = class {
           exitCode: null,
           timings,
           output: lastChars(r.console, OUTPUT_CAP),
-          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
+          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : r.stalled ? { status: "timeout", reason: "the guest stopped answering: the job did not renew its own deadline", excerpt: lastChars(r.console, 4e3) } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
         };
       }
       return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };
@@ -84099,21 +84214,28 @@ function runLogsMarkdown(report) {
 }
 
 // src/report/error-paths.ts
-function leftText(s2) {
+function leftText(s2, module2) {
   if (!s2) return "-";
-  if (!s2.injected) return "not reached";
+  if ("notSwept" in s2) return "not swept";
+  if (s2.breakage?.kind === "crash" || s2.breakage?.kind === "hang") return breakageText(s2.breakage);
+  if (!s2.injected && !s2.breakage) return "not reached";
   if (s2.incomplete) return "trace incomplete";
   const leaks2 = s2.leaks.map((l) => `${l.count} from ${siteName(l.caller, l.location)}`);
-  const how = [!s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "", s2.splat ? `kernel: ${s2.splat}` : ""].filter((x) => x);
+  const how = [
+    !s2.loaded ? "insmod failed" : s2.workload === "failed" ? "workload failed" : "",
+    s2.breakage ? breakageText(s2.breakage, module2) : "",
+    s2.splat ? `kernel: ${s2.splat}` : ""
+  ].filter((x) => x);
   return [leaks2.length > 0 ? leaks2.join(", ") : "nothing", ...how.map((h) => `(${h})`)].join(" ");
 }
 function key(s2, nth) {
   return `${siteName(s2.site)}#${nth}`;
 }
-function keyed(sites) {
+function keyed(e) {
   const out = /* @__PURE__ */ new Map();
   const seen = /* @__PURE__ */ new Map();
-  for (const s2 of sites) {
+  const rows = [...e?.sites ?? [], ...(e?.notSwept ?? []).map((site) => ({ site, notSwept: true }))];
+  for (const s2 of rows) {
     const n = (seen.get(siteName(s2.site)) ?? 0) + 1;
     seen.set(siteName(s2.site), n);
     out.set(key(s2, n), s2);
@@ -84121,32 +84243,43 @@ function keyed(sites) {
   return out;
 }
 function errorPathRows(sweeps) {
-  const base2 = keyed(sweeps.base?.sites ?? []);
-  const pr = keyed(sweeps.pr?.sites ?? []);
+  const base2 = keyed(sweeps.base);
+  const pr = keyed(sweeps.pr);
   const keys = [.../* @__PURE__ */ new Set([...pr.keys(), ...base2.keys()])];
   return keys.map((k) => {
-    const s2 = pr.get(k) ?? base2.get(k);
+    const both = [pr.get(k), base2.get(k)];
+    const s2 = both.find((x) => x && !("notSwept" in x)) ?? both.find((x) => x);
     const label = `${s2.allocator ? `${s2.allocator} at ` : ""}${siteName(s2.site, s2.location)}`;
-    return [label, leftText(base2.get(k)), leftText(pr.get(k))];
+    return [label, leftText(base2.get(k), sweeps.base?.module), leftText(pr.get(k), sweeps.pr?.module)];
   });
 }
 function summary2(c, sweeps) {
   const n = sweeps.pr?.sites.length ?? 0;
   const found = c.errorPaths?.length ?? 0;
+  const noun = c.errorPaths?.some((f) => f.breakage) ? "finding" : "leak";
+  const what = found === 0 ? "no new leak" : `${found} new ${noun}${found === 1 ? "" : "s"}`;
   const sec = (e) => e ? `${Math.round(e.seconds)} s` : "-";
-  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${found === 0 ? "no new leak" : `${found} new leak${found === 1 ? "" : "s"}`} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
+  return `Error paths: ${n} call site${n === 1 ? "" : "s"} failed one at a time, ${what} (base ${sec(sweeps.base)}, PR ${sec(sweeps.pr)})`;
 }
-function skippedLines(sweeps) {
+function skippedLines(c, sweeps) {
+  const stopped = (side, e) => {
+    if (!e?.stopped) return [];
+    const left = e.notSwept?.length ?? 0;
+    return [`${side}: the sweep stopped: ${e.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
+  };
   return [
     ...sweeps.pr?.skipped ? [`PR: not swept: ${sweeps.pr.skipped}`] : [],
     ...sweeps.base?.skipped ? [`base: not swept: ${sweeps.base.skipped}`] : [],
+    ...stopped("PR", sweeps.pr),
+    ...stopped("base", sweeps.base),
+    ...(c.errorPathsNotCompared ?? []).map((f) => `not compared (the base's sweep never reached the site): ${f.text}`),
     ...sweeps.pr?.notProbed?.length ? [`allocators the sweep cannot fail: ${sweeps.pr.notProbed.join(", ")}`] : []
   ];
 }
 var cell = (t) => t.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 function errorPathsMarkdown(c, sweeps) {
   if (!sweeps.base && !sweeps.pr) return null;
-  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(sweeps).map((l) => `- ${cell(l)}`)];
+  const lines = [...(c.errorPaths ?? []).map((f) => `- \u274C ${cell(f.text)}`), ...skippedLines(c, sweeps).map((l) => `- ${cell(l)}`)];
   const rows = errorPathRows(sweeps);
   if (rows.length > 0) {
     if (lines.length > 0) lines.push("");
@@ -84612,17 +84745,17 @@ function renderComment(reports, opts) {
 }
 
 // src/presets/side-preparation.ts
-import { join as join23, resolve as resolve9 } from "node:path";
+import { join as join24, resolve as resolve9 } from "node:path";
 import { existsSync as existsSync19 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash8 } from "node:crypto";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync18, readFileSync as readFileSync11, statSync as statSync6 } from "node:fs";
-import { join as join17, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync18, readFileSync as readFileSync12, statSync as statSync7 } from "node:fs";
+import { join as join18, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -84676,14 +84809,14 @@ var INCLUDE_CANDIDATES = [
 var VERSION_HEADERS = ["lib/eal/include/rte_version.h", "lib/librte_eal/include/rte_version.h", "lib/librte_eal/common/include/rte_version.h"];
 function isDir2(p) {
   try {
-    return statSync6(p).isDirectory();
+    return statSync7(p).isDirectory();
   } catch {
     return false;
   }
 }
 function readIfExists(p) {
   try {
-    return readFileSync11(p, "utf8");
+    return readFileSync12(p, "utf8");
   } catch {
     return null;
   }
@@ -84708,16 +84841,16 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join17(root, "VERSION"));
+  const file = readIfExists(join18(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join17(root, "meson.build"));
+  const meson = readIfExists(join18(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join17(root, h));
+    const text2 = readIfExists(join18(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -84727,34 +84860,34 @@ function detectDpdkTree(dir) {
   const root = resolve8(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join17(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join17(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join17(root, "lib/eal")) || isDir2(join17(root, "lib/librte_eal"));
+  const layout = isDir2(join18(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join18(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join18(root, "lib/eal")) || isDir2(join18(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join17(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join17(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync18(join17(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join18(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join18(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync18(join18(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync18(join17(root, "meson.build")),
-    hasKniMesonBuild: existsSync18(join17(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join17(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync18(join18(root, "meson.build")),
+    hasKniMesonBuild: existsSync18(join18(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join18(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync18(join17(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join17(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join17(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join17(root, "app/test-pmd")),
-    hasConfigHeader: existsSync18(join17(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join17(root, d))),
+    hasLegacyMake: existsSync18(join18(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join18(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join18(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join18(root, "app/test-pmd")),
+    hasConfigHeader: existsSync18(join18(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join18(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -84772,13 +84905,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join17(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join18(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname12, join as join18 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join19 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -84844,15 +84977,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join18(o.outDir, "meson");
+  const builddir = join19(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join18(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join18(kernelDirArg, "build")] });
+      kernelDirArg = join19(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join19(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -84867,27 +85000,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join18(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join19(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join18(o.outDir, "kni");
-  const inc = join18(o.outDir, "include");
+  const src = join19(o.outDir, "kni");
+  const inc = join19(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join18(inc, "rte_build_config.h");
+  const header = join19(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join18(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join18(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join19(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join19(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join18(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join19(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join18(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join19(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join18(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join19(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -84897,14 +85030,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join18(src, "rte_kni.ko")
+    output: join19(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join19 } from "node:path";
+import { delimiter as delimiter3, join as join20 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -84939,7 +85072,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join19(dir, program), constants4.X_OK);
+      accessSync(join20(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -84957,7 +85090,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join20, relative as relative7 } from "node:path";
+import { join as join21, relative as relative7 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -84980,7 +85113,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join20(o.cacheDir, "meson");
+  const builddir = join21(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -84995,19 +85128,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join20(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join21(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join20(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join20(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join21(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join21(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join20(o.cacheDir, "bin");
+  const bin = join21(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -85015,25 +85148,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join20(o.cacheDir, target);
-    const exampleOut = join20(o.cacheDir, "kni-example");
+    const sdk = join21(o.cacheDir, target);
+    const exampleOut = join21(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join20(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join21(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join20(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join21(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join20(exampleOut, "kni");
+    built2 = join21(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join20(tree.root, "examples/kni")] });
-    built2 = join20(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join21(tree.root, "examples/kni")] });
+    built2 = join21(tree.root, "examples/kni/build/kni");
   }
-  const program = join20(bin, "dpdk-kni");
+  const program = join21(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -85042,7 +85175,7 @@ function makePlan(tree, o) {
 import { createHash as createHash7 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -85067,12 +85200,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync6(join21(root, rel), { withFileTypes: true });
+      entries = readdirSync6(join22(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join21(root, rel), buf);
+        hashFile(hash, join22(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -85084,7 +85217,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join21(root, child2), buf);
+        hashFile(hash, join22(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -85093,8 +85226,8 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join21(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join21(env.XDG_CACHE_HOME || join21(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join22(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join22(env.XDG_CACHE_HOME || join22(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
@@ -85102,7 +85235,7 @@ function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
   const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join21(root, key2), root };
+  return { key: key2, restorePrefix, dir: join22(root, key2), root };
 }
 
 // src/presets/dpdk-kni.ts
@@ -85117,7 +85250,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join22(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join23(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -85162,7 +85295,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve9(treeDir, settings.moduleDir);
-      const moduleOutDir = join23(workDir, `rte_kni-${side}`);
+      const moduleOutDir = join24(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -85200,16 +85333,16 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync20, mkdtempSync as mkdtempSync3, rmSync as rmSync5 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync20, mkdtempSync as mkdtempSync3, rmSync as rmSync6 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname13, join as join24, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join25, resolve as resolve10 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 var CANARY_SOURCE = "ab_canary.c";
 function findCanaryDir(from = dirname13(fileURLToPath4(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join24(dir, "canary");
-    if (existsSync20(join24(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join25(dir, "canary");
+    if (existsSync20(join25(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname13(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -85271,7 +85404,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join24(tmpdir4(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join25(tmpdir4(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -85290,7 +85423,7 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
     io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync5(work, { recursive: true, force: true });
+    rmSync6(work, { recursive: true, force: true });
   }
 }
 
@@ -85333,7 +85466,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join25(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join26(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -85342,7 +85475,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join25(outDir, source.side),
+      outDir: join26(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       onUndoFile: io2.onUndoFile,
@@ -85391,7 +85524,7 @@ function baseCaching(settings, io2, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io2.env) : ""
   });
-  const dir = join25(tmpdir5(), "alloc-balance-base-cache", key2);
+  const dir = join26(tmpdir5(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io2.cache, key2, dir, { runId: io2.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io2.env) }, io2.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -85434,8 +85567,8 @@ function commentOptions(settings, env, change) {
 }
 function writeReport(outDir, report) {
   mkdirSync6(outDir, { recursive: true });
-  const file = join25(outDir, "report.json");
-  writeFileSync8(file, `${JSON.stringify(report, null, 2)}
+  const file = join26(outDir, "report.json");
+  writeFileSync9(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -85449,13 +85582,13 @@ async function checkChange(settings, io2, change, outDir) {
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync4(join25(tmpdir5(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join26(tmpdir5(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   } catch (e) {
-    rmSync6(workDir, { recursive: true, force: true });
+    rmSync7(workDir, { recursive: true, force: true });
     throw e;
   }
   state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -85464,7 +85597,7 @@ async function checkChange(settings, io2, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join25(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join26(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -85478,7 +85611,7 @@ async function checkChange(settings, io2, change, outDir) {
     );
   } finally {
     await trees.dispose();
-    rmSync6(workDir, { recursive: true, force: true });
+    rmSync7(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change, io2.runInputs);
@@ -85595,12 +85728,12 @@ function runPipeline(settings, io2) {
 }
 
 // src/lab/lab-dirs.ts
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join26(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join27(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 
