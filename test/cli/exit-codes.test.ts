@@ -69,7 +69,7 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['lab', 'setup', '--bogus'], 'lab setup: unknown option --bogus (known: --kernel, --dir, --owner, --json)'],
     [['target', 'run', '--bogus'], 'target run: unknown option --bogus (known: --job)'],
     [['target', 'cleanup', '--bogus', 'x'], 'target cleanup: unknown option --bogus (known: --state)'],
-    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --keep)'],
+    [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --error-paths, --keep)'],
     [
       ['demo', '--kernel', '6.8.0-45-generic'],
       'demo: --kernel "6.8.0-45-generic" is not a Debian kernel line (5.10, 6.1, 6.12) or an exact release (like 6.1.0-57-amd64 or 6.12.118+deb12-amd64)',
