@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import type { AccelUsed } from '../core/model.js';
-import { type Identity, currentIdentity } from '../process/as-root.js';
+import { type Identity, currentIdentity, throughSudo } from '../process/as-root.js';
 import { KVM_DEVICE, chooseAccel, cpuFlags, kvmUdevCommands, type KvmIo } from './kvm-access.js';
 
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -33,12 +33,15 @@ function runAll(who: Identity): string | null {
   return null;
 }
 
+/** Whether sudo runs a command without a password. */
+const SUDO_TRUE = throughSudo(['true']);
+
 export function hostKvmIo(who: Identity, log: (line: string) => void): KvmIo {
   return {
     exists: () => existsSync(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || spawnSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: 'ignore', timeout: COMMAND_TIMEOUT_MS }).status === 0,
     openWithUdev: () => runAll(who),
     log,
   };

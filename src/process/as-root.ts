@@ -11,9 +11,14 @@ export function currentIdentity(): Identity {
   return typeof process.getuid === 'function' ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
 }
 
-/** `argv` as root: as it is for root, else through `sudo -n` (never a password prompt). */
+/** `argv` through sudo, never waiting for a password (`sudo -n`: it fails instead). */
+export function throughSudo(argv: string[]): string[] {
+  return ['sudo', '-n', ...argv];
+}
+
+/** `argv` as root: as it is for root, else through sudo. */
 export function asRoot(argv: string[], who: Identity = currentIdentity()): string[] {
-  return who.uid === 0 ? argv : ['sudo', '-n', ...argv];
+  return who.uid === 0 ? argv : throughSudo(argv);
 }
 
 /** Why sudo would not run the command without a password, or null when it did run it. */

@@ -7,7 +7,7 @@ import { badFreeText, fmt, leakText } from './leak-text.js';
 import { STATUS_TEXT, describeStatus } from './status-text.js';
 
 /** A finding as the headline says it: `PR leaks 1 object/cycle at f (base 0)`. */
-export function findingText(f: Finding): string {
+function findingText(f: Finding): string {
   if (f.kind === 'bad-free') return `PR ${badFreeText(f.row)}`;
   const pf = f.row.pr!;
   return `PR ${leakText(pf)} ${f.site ? `at ${f.site}` : `on ${f.row.pair}`} (base ${baseFigure(f)})`;

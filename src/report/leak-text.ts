@@ -9,7 +9,7 @@ export function fmt(n: number): string {
 }
 
 /** A count of objects: `1 object`, `2 objects`, `1.5 objects`. */
-export function objects(n: number): string {
+function objects(n: number): string {
   return `${fmt(n)} ${n === 1 ? 'object' : 'objects'}`;
 }
 

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { throughSudo } from '../process/as-root.js';
 import { distinctFolders, type SystemView, systemView } from './system-view.js';
 
 /** The folders one build may use, besides the system. */
@@ -77,7 +78,7 @@ export function sandboxWrapper(folders: SandboxFolders, launcher: SandboxLaunche
   const real = { writable: folders.writable.map((f) => realpathSync(f)), readable: folders.readable.filter((f) => existsSync(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
-    const [cmd, ...rest] = launcher.sudo ? ['sudo', '-n', launcher.bwrap, ...args] : [launcher.bwrap, ...args];
+    const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
     return { cmd, args: rest, env: { PATH: SANDBOX_PATH, LANG: 'C' } };
   };
 }
@@ -113,7 +114,8 @@ export function findSandboxLauncher(): SandboxLauncher {
     return probed;
   }
   if (uid !== 0) {
-    const viaSudo = tryRun('sudo', ['-n', bwrap, ...probe]);
+    const [sudo, ...sudoArgs] = throughSudo([bwrap, ...probe]);
+    const viaSudo = tryRun(sudo, sudoArgs);
     if (viaSudo.ok) {
       probed = { bwrap, sudo: true, uid, gid };
       return probed;
