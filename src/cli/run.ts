@@ -2,7 +2,6 @@
 // GitHub Actions: base and head from the git repository in the current folder (or --repo), the
 // action's inputs as options (--module-dir, --workload, --cycles, ...), the table printed and the
 // report, the comment and the traces written. The command the PR comment's "Reproduce locally" gives.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import { cliPath } from '../bundle-paths.js';
 import { UsageError } from '../errors.js';
 import type { ChangeUnderTest } from '../github/event.js';
 import { setupLab } from '../lab/setup.js';
+import { git } from '../sources/git.js';
 import { renderText } from '../report/terminal.js';
 import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../report/comment.js';
@@ -32,13 +32,9 @@ export const RUN_OPTIONS: OptionSpec = {
   ...Object.fromEntries(LOCAL_RUN_INPUTS.map((name) => [name, { type: 'string' } as const])),
 };
 
-function revParse(repo: string, ref: string, option: string): string {
+async function revParse(repo: string, ref: string, option: string): Promise<string> {
   try {
-    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
-      cwd: repo,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
+    return await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], repo);
   } catch {
     throw new UsageError(`run: ${option} ${ref} is no commit of the repository in ${repo}; fetch it first (git fetch origin ${ref})`);
   }
@@ -54,13 +50,13 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.out === '') throw new UsageError('run: --out needs a folder');
   const repo = resolve(text('repo') || '.');
   try {
-    execFileSync('git', ['rev-parse', '--git-dir'], { cwd: repo, stdio: 'ignore' });
+    await git(['rev-parse', '--git-dir'], repo);
   } catch {
     throw new UsageError(`run: ${repo} is not a git repository: run it in a clone of the module's repository, or give --repo DIR`);
   }
-  const baseSha = revParse(repo, text('base'), '--base');
+  const baseSha = await revParse(repo, text('base'), '--base');
   const headRef = text('head') || 'HEAD';
-  const headSha = revParse(repo, headRef, '--head');
+  const headSha = await revParse(repo, headRef, '--head');
   const wantedOut = text('out') ? resolve(text('out')) : '';
   // Every input checked before anything is set up (or a folder made): a bad one is one line naming it.
   const settings = parseSettings((name) => {
