@@ -29556,8 +29556,11 @@ var init_worktrees = __esm({
 function currentIdentity() {
   return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
 }
+function throughSudo(argv) {
+  return ["sudo", "-n", ...argv];
+}
 function asRoot(argv, who = currentIdentity()) {
-  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+  return who.uid === 0 ? argv : throughSudo(argv);
 }
 var init_as_root = __esm({
   "src/process/as-root.ts"() {
@@ -29662,7 +29665,7 @@ function hostKvmIo(who, log) {
     exists: () => existsSync16(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || spawnSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
     openWithUdev: () => runAll(who),
     log
   };
@@ -29671,13 +29674,14 @@ function hostAccel(mayChangeUdev, log = () => {
 }) {
   return chooseAccel(hostKvmIo(currentIdentity(), log), mayChangeUdev);
 }
-var COMMAND_TIMEOUT_MS;
+var COMMAND_TIMEOUT_MS, SUDO_TRUE;
 var init_kvm_host = __esm({
   "src/lab/kvm-host.ts"() {
     "use strict";
     init_as_root();
     init_kvm_access();
     COMMAND_TIMEOUT_MS = 3e4;
+    SUDO_TRUE = throughSudo(["true"]);
   }
 });
 
@@ -38831,7 +38835,7 @@ function sandboxWrapper(folders, launcher, view = systemView()) {
   const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
-    const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
+    const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
     return { cmd, args: rest, env: { PATH: SANDBOX_PATH, LANG: "C" } };
   };
 }
@@ -38856,7 +38860,8 @@ function findSandboxLauncher() {
     return probed2;
   }
   if (uid !== 0) {
-    const viaSudo = tryRun("sudo", ["-n", bwrap, ...probe]);
+    const [sudo, ...sudoArgs] = throughSudo([bwrap, ...probe]);
+    const viaSudo = tryRun(sudo, sudoArgs);
     if (viaSudo.ok) {
       probed2 = { bwrap, sudo: true, uid, gid };
       return probed2;
@@ -38877,6 +38882,7 @@ var init_build_sandbox = __esm({
   "src/sandbox/build-sandbox.ts"() {
     "use strict";
     init_errors();
+    init_as_root();
     init_system_view();
     SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
@@ -40749,17 +40755,12 @@ __export(run_exports, {
   RUN_OPTIONS: () => RUN_OPTIONS,
   runCommand: () => runCommand2
 });
-import { execFileSync as execFileSync2 } from "node:child_process";
 import { mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync23 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
 import { join as join33, resolve as resolve11 } from "node:path";
-function revParse(repo, ref, option) {
+async function revParse(repo, ref, option) {
   try {
-    return execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
-      cwd: repo,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"]
-    }).trim();
+    return await git2(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
   } catch {
     throw new UsageError(`run: ${option} ${ref} is no commit of the repository in ${repo}; fetch it first (git fetch origin ${ref})`);
   }
@@ -40774,13 +40775,13 @@ async function runCommand2(args) {
   if (values.out === "") throw new UsageError("run: --out needs a folder");
   const repo = resolve11(text2("repo") || ".");
   try {
-    execFileSync2("git", ["rev-parse", "--git-dir"], { cwd: repo, stdio: "ignore" });
+    await git2(["rev-parse", "--git-dir"], repo);
   } catch {
     throw new UsageError(`run: ${repo} is not a git repository: run it in a clone of the module's repository, or give --repo DIR`);
   }
-  const baseSha = revParse(repo, text2("base"), "--base");
+  const baseSha = await revParse(repo, text2("base"), "--base");
   const headRef = text2("head") || "HEAD";
-  const headSha = revParse(repo, headRef, "--head");
+  const headSha = await revParse(repo, headRef, "--head");
   const wantedOut = text2("out") ? resolve11(text2("out")) : "";
   const settings = parseSettings((name) => {
     if (name === "mode") return "collect";
@@ -40857,6 +40858,7 @@ var init_run2 = __esm({
     init_bundle_paths();
     init_errors();
     init_setup();
+    init_git();
     init_terminal();
     init_cancellation();
     init_comment2();

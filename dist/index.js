@@ -82711,6 +82711,25 @@ function changedCalls(functions, calls, lifecycle = {}) {
 // src/sandbox/build-sandbox.ts
 import { spawnSync } from "node:child_process";
 import { existsSync as existsSync10, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
+
+// src/process/as-root.ts
+function currentIdentity() {
+  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
+}
+function throughSudo(argv) {
+  return ["sudo", "-n", ...argv];
+}
+function asRoot(argv, who = currentIdentity()) {
+  return who.uid === 0 ? argv : throughSudo(argv);
+}
+function sudoRefusal(result) {
+  if (result.spawnError === "ENOENT" || result.spawnError === "EACCES") return "sudo is not installed (not found on PATH)";
+  if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
+  const m = /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ?? /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
+  return m ? `sudo -n refused: ${m[1].replace(/[.\s]+$/, "")}` : null;
+}
+
+// src/sandbox/build-sandbox.ts
 var SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 var INSTALL_HINT = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)";
 function namespaces(launcher) {
@@ -82737,7 +82756,7 @@ function sandboxWrapper(folders, launcher, view = systemView()) {
   const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync10(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
-    const [cmd, ...rest] = launcher.sudo ? ["sudo", "-n", launcher.bwrap, ...args] : [launcher.bwrap, ...args];
+    const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
     return { cmd, args: rest, env: { PATH: SANDBOX_PATH, LANG: "C" } };
   };
 }
@@ -82763,7 +82782,8 @@ function findSandboxLauncher() {
     return probed;
   }
   if (uid !== 0) {
-    const viaSudo = tryRun("sudo", ["-n", bwrap, ...probe]);
+    const [sudo, ...sudoArgs] = throughSudo([bwrap, ...probe]);
+    const viaSudo = tryRun(sudo, sudoArgs);
     if (viaSudo.ok) {
       probed = { bwrap, sudo: true, uid, gid };
       return probed;
@@ -83277,20 +83297,6 @@ import { existsSync as existsSync17 } from "node:fs";
 import { dirname as dirname11, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
-// src/process/as-root.ts
-function currentIdentity() {
-  return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
-}
-function asRoot(argv, who = currentIdentity()) {
-  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
-}
-function sudoRefusal(result) {
-  if (result.spawnError === "ENOENT" || result.spawnError === "EACCES") return "sudo is not installed (not found on PATH)";
-  if (result.spawnError) return `sudo could not be started (${result.spawnError})`;
-  const m = /^sudo: (a password is required|a terminal is required.*)$/m.exec(result.stderr) ?? /^(?:sudo: )?(\S+ is not in the sudoers file|Sorry, user .* is not allowed to execute .*)/m.exec(result.stderr);
-  return m ? `sudo -n refused: ${m[1].replace(/[.\s]+$/, "")}` : null;
-}
-
 // src/lab/kvm-access.ts
 var KVM_DEVICE = "/dev/kvm";
 var KVM_UDEV_RULE_FILE = "/etc/udev/rules.d/99-alloc-balance-kvm.rules";
@@ -83377,12 +83383,13 @@ function runAll(who) {
   }
   return null;
 }
+var SUDO_TRUE = throughSudo(["true"]);
 function hostKvmIo(who, log2) {
   return {
     exists: () => existsSync14(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync2("sudo", ["-n", "true"], { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || spawnSync2(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
     openWithUdev: () => runAll(who),
     log: log2
   };

@@ -19789,8 +19789,11 @@ function readActionState(get) {
 function currentIdentity() {
   return typeof process.getuid === "function" ? { uid: process.getuid(), gid: process.getgid?.() ?? 0 } : { uid: 0, gid: 0 };
 }
+function throughSudo(argv) {
+  return ["sudo", "-n", ...argv];
+}
 function asRoot(argv, who = currentIdentity()) {
-  return who.uid === 0 ? argv : ["sudo", "-n", ...argv];
+  return who.uid === 0 ? argv : throughSudo(argv);
 }
 
 // src/post-cleanup.ts
