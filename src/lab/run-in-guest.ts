@@ -20,6 +20,7 @@ import { hostAccel } from './kvm-host.js';
 import { qemuArgs } from './qemu-args.js';
 import { defaultNumber } from '../settings/inputs.js';
 import { disarmWatchdog, watchdogFired } from './guest-watchdog.js';
+import { lastLines } from '../process/tail.js';
 
 export interface GuestJob {
   /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
@@ -369,8 +370,8 @@ export function guestOutcome(seen: QemuRunSeen, bootTimeoutSeconds: number, exit
     if (!c.initSeen) {
       const why = seen.bootTimedOut
         ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)`
-        : `exited (code ${seen.qemuExit}) before reaching /init: ${seen.stderr.trim().split('\n').slice(-3).join(' | ') || 'no error from QEMU'}`;
-      const last = tailLines(c.text, 5);
+        : `exited (code ${seen.qemuExit}) before reaching /init: ${lastLines(seen.stderr, 3, ' | ') || 'no error from QEMU'}`;
+      const last = lastLines(c.text, 5, ' | ');
       throw new GuestError(`the VM ${why}${last ? `; console: ${last}` : ''}`, c.text);
     }
     if (at.jobStart === null) {
@@ -422,9 +423,5 @@ function round(n: number): number {
 }
 
 function firstLine(text: string, re: RegExp): string {
-  return re.exec(text)?.[0] ?? tailLines(text, 1);
-}
-
-function tailLines(text: string, n: number): string {
-  return text.trim().split('\n').slice(-n).join(' | ');
+  return re.exec(text)?.[0] ?? lastLines(text, 1);
 }
