@@ -30178,8 +30178,8 @@ function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
   if (!c.kernelPanic) {
     if (c.setupFailure) throw new GuestError(`the VM could not set up the job: ${c.setupFailure}`, c.text);
     if (!c.initSeen) {
-      const why = seen.bootTimedOut ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)` : `exited (code ${seen.qemuExit}) before reaching /init: ${seen.stderr.trim().split("\n").slice(-3).join(" | ") || "no error from QEMU"}`;
-      const last = tailLines(c.text, 5);
+      const why = seen.bootTimedOut ? `did not reach /init within ${bootTimeoutSeconds} s (raise the boot timeout for slow kernels)` : `exited (code ${seen.qemuExit}) before reaching /init: ${lastLines(seen.stderr, 3, " | ") || "no error from QEMU"}`;
+      const last = lastLines(c.text, 5, " | ");
       throw new GuestError(`the VM ${why}${last ? `; console: ${last}` : ""}`, c.text);
     }
     if (at.jobStart === null) {
@@ -30222,10 +30222,7 @@ function round3(n) {
   return Math.round(n * 1e3) / 1e3;
 }
 function firstLine(text2, re) {
-  return re.exec(text2)?.[0] ?? tailLines(text2, 1);
-}
-function tailLines(text2, n) {
-  return text2.trim().split("\n").slice(-n).join(" | ");
+  return re.exec(text2)?.[0] ?? lastLines(text2, 1);
 }
 var GuestError, KILL_GRACE_MS, WATCHDOG_POLL_MS, POWEROFF_GRACE_MS, live;
 var init_run_in_guest = __esm({
@@ -30240,6 +30237,7 @@ var init_run_in_guest = __esm({
     init_qemu_args();
     init_inputs();
     init_guest_watchdog();
+    init_tail();
     GuestError = class extends Error {
       constructor(message, console2) {
         super(message);
