@@ -21,6 +21,7 @@ import { renderText } from '../report/terminal.js';
 import type { SideRun } from '../core/model.js';
 import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { stopwatch } from '../elapsed.js';
 
 function timings(run: SideRun): string {
   const t = run.timings;
@@ -60,7 +61,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
-  const started = Date.now();
+  const whole = stopwatch();
   const repoRoot = packageRoot();
   const fixtureDir = join(repoRoot, 'demo', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c')))
@@ -70,9 +71,9 @@ export async function demoCommand(args: string[]): Promise<number> {
   console.log(`== output: ${outDir}`);
 
   console.log('== lab: QEMU, kernel image and matching headers');
-  const labStarted = Date.now();
+  const labReady = stopwatch();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
-  console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1000).toFixed(1)} s)`);
+  console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
 
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
   // Ctrl-C ends the VM and removes the worktrees; the demo then says it was cancelled.
@@ -153,7 +154,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     console.log('');
     console.log(timings(report.base));
     console.log(timings(report.pr));
-    console.log(`whole demo: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`whole demo: ${whole().toFixed(1)} s`);
     console.log(`report: ${join(outDir, 'report.json')}; PR comment as markdown: ${join(outDir, 'comment.md')}`);
     const caught = report.comparison.verdict === 'fail';
     console.log(caught ? 'demo: the leak was caught.' : 'demo: the leak was NOT caught - something is wrong on this machine.');

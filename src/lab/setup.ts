@@ -16,6 +16,7 @@ import { checkKbuildTools, prepareHeadersTree } from './lab-headers.js';
 import { compareReleases, KERNEL_SPEC_HINT, type KernelSpec, parseKernelSpec, specMatches } from './kernel-spec.js';
 import { detectPlatform, type Platform, TOOL_PACKAGES } from './platform.js';
 import { extractVmlinux } from './vmlinux.js';
+import { stopwatch } from '../elapsed.js';
 
 interface SetupOptions {
   /** A Debian kernel line (`5.10`, `6.1`, `6.12`: the newest the archive offers) or an exact release; empty: DEFAULT_KERNEL_LINE. */
@@ -55,9 +56,9 @@ function setupContext(opts: SetupOptions): SetupContext {
   opts.platform ?? detectPlatform();
   const steps: LabStep[] = [];
   const step: StepFn = async (name, fn) => {
-    const t0 = performance.now();
+    const elapsed = stopwatch();
     const value = await fn();
-    const seconds = round((performance.now() - t0) / 1000);
+    const seconds = elapsed();
     steps.push({ name, seconds });
     log(`${name}: ${seconds} s`);
     return value;
@@ -185,10 +186,6 @@ async function prepareKernel(ctx: SetupContext, labDir: string, spec: KernelSpec
   };
   writeManifestEntry(labDir, entry);
   return entry;
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 function writeManifestEntry(labDir: string, entry: LabManifestEntry): void {

@@ -18,6 +18,7 @@ import { changedCalls, findChangedFunctions } from './changed-code.js';
 import { aliasNames, entrySymbols } from '../core/changed-code.js';
 import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
+import { stopwatch } from '../elapsed.js';
 
 export interface SideSource {
   side: 'base' | 'pr';
@@ -44,10 +45,6 @@ export interface SideContext {
   onTempDir?: (dir: string) => void;
   /** How the build's sandbox starts here (default: probed once). */
   sandbox?: SandboxLauncher;
-}
-
-function seconds(since: number): number {
-  return Math.round((Date.now() - since) / 10) / 100;
 }
 
 function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | string {
@@ -189,12 +186,12 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
-  const started = Date.now();
+  const running = stopwatch();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? []), ...(job.sweep ? [dirname(job.sweep.helperPath)] : [])];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;
-  run.timings.run = seconds(started);
+  run.timings.run = running();
   Object.assign(run.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (changed && status) {
@@ -224,7 +221,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
 
   const trace = join(ctx.outDir, 'trace.txt');
   if (existsSync(trace) && status.status !== 'load-failed') {
-    const analyzed = Date.now();
+    const analyzing = stopwatch();
     const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
     const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
@@ -253,7 +250,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
         run.notes = [...(run.notes ?? []), `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? '' : 's'} not swept` : ''}`];
       }
     }
-    run.timings.analysis = seconds(analyzed);
+    run.timings.analysis = analyzing();
   }
   return run;
 }
