@@ -26447,11 +26447,11 @@ function setupContext(opts) {
   opts.platform ?? detectPlatform();
   const steps = [];
   const step = async (name, fn) => {
-    const t0 = performance.now();
+    const elapsed = stopwatch();
     const value = await fn();
-    const seconds4 = round((performance.now() - t0) / 1e3);
-    steps.push({ name, seconds: seconds4 });
-    log(`${name}: ${seconds4} s`);
+    const seconds3 = elapsed();
+    steps.push({ name, seconds: seconds3 });
+    log(`${name}: ${seconds3} s`);
     return value;
   };
   const archive = new DebianArchive(runner, log, opts.archiveStateDir);
@@ -26555,9 +26555,6 @@ async function prepareKernel(ctx, labDir, spec2) {
   writeManifestEntry(labDir, entry);
   return entry;
 }
-function round(n) {
-  return Math.round(n * 100) / 100;
-}
 function writeManifestEntry(labDir, entry) {
   const manifest = readManifest(labDir);
   manifest.kernels[entry.release] = entry;
@@ -26624,6 +26621,7 @@ var init_setup = __esm({
     init_kernel_spec();
     init_platform2();
     init_vmlinux();
+    init_elapsed();
     GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
     DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
   }
@@ -27312,17 +27310,17 @@ var init_kernel_splats = __esm({
 // src/lab/guest-watchdog.ts
 import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
 import { join as join6 } from "node:path";
-function armWatchdog(outDir, seconds4) {
-  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds4)}
+function armWatchdog(outDir, seconds3) {
+  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds3)}
 `);
 }
 function disarmWatchdog(outDir) {
   rmSync4(join6(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
-  const seconds4 = Number(text2.trim());
-  if (!Number.isFinite(seconds4) || seconds4 <= 0) return false;
-  return nowMs > writtenAtMs + (seconds4 + WATCHDOG_GRACE_SECONDS) * 1e3;
+  const seconds3 = Number(text2.trim());
+  if (!Number.isFinite(seconds3) || seconds3 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds3 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
   const file = join6(outDir, WATCHDOG_FILE);
@@ -30198,10 +30196,10 @@ function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
     panicExcerpt: c.excerpt,
     console: c.text,
     seconds: {
-      boot: round3(at.init ?? at.total),
-      setup: round3(at.jobStart === null || at.init === null ? 0 : at.jobStart - at.init),
-      run: round3(at.jobStart === null ? 0 : runEnd - at.jobStart),
-      total: round3(at.total)
+      boot: round(at.init ?? at.total),
+      setup: round(at.jobStart === null || at.init === null ? 0 : at.jobStart - at.init),
+      run: round(at.jobStart === null ? 0 : runEnd - at.jobStart),
+      total: round(at.total)
     }
   };
 }
@@ -30218,7 +30216,7 @@ function stageEtc(view, dir) {
     }
   }
 }
-function round3(n) {
+function round(n) {
   return Math.round(n * 1e3) / 1e3;
 }
 function firstLine(text2, re) {
@@ -38605,7 +38603,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const seconds4 = stopwatch();
+  const seconds3 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync21(skipWhenPresent)) {
@@ -38616,13 +38614,13 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds4() };
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync21(output) || statSync3(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds4() };
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds4() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
@@ -38891,9 +38889,6 @@ var init_build_sandbox = __esm({
 // src/run/side.ts
 import { existsSync as existsSync24, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync19 } from "node:fs";
 import { dirname as dirname10, join as join21, resolve as resolve5 } from "node:path";
-function seconds3(since) {
-  return Math.round((Date.now() - since) / 10) / 100;
-}
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -39013,12 +39008,12 @@ async function runSide(source, ctx) {
   writeFileSync19(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
-  const started = Date.now();
+  const running = stopwatch();
   ctx.onUndoFile?.(join21(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
-  run2.timings.run = seconds3(started);
+  run2.timings.run = running();
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (changed && status) {
@@ -39044,7 +39039,7 @@ async function runSide(source, ctx) {
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
   const trace = join21(ctx.outDir, "trace.txt");
   if (existsSync24(trace) && status.status !== "load-failed") {
-    const analyzed = Date.now();
+    const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join21(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync24(f) && statSync4(f).size > 0);
@@ -39073,7 +39068,7 @@ async function runSide(source, ctx) {
         run2.notes = [...run2.notes ?? [], `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
       }
     }
-    run2.timings.analysis = seconds3(analyzed);
+    run2.timings.analysis = analyzing();
   }
   return run2;
 }
@@ -39090,6 +39085,7 @@ var init_side = __esm({
     init_changed_code();
     init_module_map();
     init_build_sandbox();
+    init_elapsed();
   }
 });
 
@@ -40628,7 +40624,7 @@ async function demoCommand(args) {
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
-  const started = Date.now();
+  const whole2 = stopwatch();
   const repoRoot = packageRoot();
   const fixtureDir = join32(repoRoot, "demo", "kni-like");
   if (!existsSync30(join32(fixtureDir, "kni_like.c")))
@@ -40636,9 +40632,9 @@ async function demoCommand(args) {
   const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
-  const labStarted = Date.now();
+  const labReady = stopwatch();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
-  console.log(`   kernel ${lab.release} ready (${((Date.now() - labStarted) / 1e3).toFixed(1)} s)`);
+  console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
   const work = mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
@@ -40716,7 +40712,7 @@ async function demoCommand(args) {
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
-    console.log(`whole demo: ${((Date.now() - started) / 1e3).toFixed(1)} s`);
+    console.log(`whole demo: ${whole2().toFixed(1)} s`);
     console.log(`report: ${join32(outDir, "report.json")}; PR comment as markdown: ${join32(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
@@ -40744,6 +40740,7 @@ var init_demo = __esm({
     init_terminal();
     init_args();
     init_exit_codes();
+    init_elapsed();
   }
 });
 

@@ -82281,7 +82281,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log: log2, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const seconds3 = stopwatch();
+  const seconds2 = stopwatch();
   let log2 = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync7(skipWhenPresent)) {
@@ -82292,13 +82292,13 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log2 += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync7(output) || statSync4(output).mtimeMs < since) {
-    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds3() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds2() };
 }
 
 // src/module-build/module-info.ts
@@ -82471,9 +82471,9 @@ function disarmWatchdog(outDir) {
   rmSync(join11(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
-  const seconds3 = Number(text2.trim());
-  if (!Number.isFinite(seconds3) || seconds3 <= 0) return false;
-  return nowMs > writtenAtMs + (seconds3 + WATCHDOG_GRACE_SECONDS) * 1e3;
+  const seconds2 = Number(text2.trim());
+  if (!Number.isFinite(seconds2) || seconds2 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
   const file = join11(outDir, WATCHDOG_FILE);
@@ -82801,9 +82801,6 @@ function describeSandbox(folders, launcher) {
 }
 
 // src/run/side.ts
-function seconds2(since) {
-  return Math.round((Date.now() - since) / 10) / 100;
-}
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -82923,12 +82920,12 @@ async function runSide(source, ctx) {
   writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
-  const started = Date.now();
+  const running = stopwatch();
   ctx.onUndoFile?.(join13(ctx.outDir, "cleanup-state.json"));
   const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
-  run2.timings.run = seconds2(started);
+  run2.timings.run = running();
   Object.assign(run2.timings, outcome.timings);
   const status = readStatus(ctx.outDir);
   if (changed && status) {
@@ -82954,7 +82951,7 @@ async function runSide(source, ctx) {
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
   const trace = join13(ctx.outDir, "trace.txt");
   if (existsSync11(trace) && status.status !== "load-failed") {
-    const analyzed = Date.now();
+    const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
     const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join13(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync11(f) && statSync6(f).size > 0);
@@ -82983,7 +82980,7 @@ async function runSide(source, ctx) {
         run2.notes = [...run2.notes ?? [], `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
       }
     }
-    run2.timings.analysis = seconds2(analyzed);
+    run2.timings.analysis = analyzing();
   }
   return run2;
 }
