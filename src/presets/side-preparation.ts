@@ -59,7 +59,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
           output: preset.moduleBuild.output,
           writable: [moduleOutDir, preset.cache.dir],
         },
-        userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
+        userspace: { ...preset.cache, program: preset.userspaceBuild.program },
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,

@@ -11,12 +11,8 @@ import type { KniApp } from './userspace-build.js';
 export interface UserspaceCache {
   /** The actions/cache key, e.g. `alloc-balance-dpdk-kni-example-22.07.0-3f2a...`. */
   key: string;
-  /** Prefix for actions/cache restore-keys (an older build of the same app and version). */
-  restorePrefix: string;
-  /** Directory of this key's build (under `root`). */
+  /** Directory of this key's build (under the cache root). */
   dir: string;
-  /** Directory to give actions/cache as `path`. */
-  root: string;
 }
 
 /** What the user-space build reads: the tree minus kernel/, docs and unrelated apps. */
@@ -92,7 +88,6 @@ export function userspaceCache(tree: DpdkTree, app: KniApp, buildOptions: readon
     .digest('hex')
     .slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, '_') : 'unknown';
-  const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
-  const key = `${restorePrefix}${digest}`;
-  return { key, restorePrefix, dir: join(root, key), root };
+  const key = `alloc-balance-dpdk-${app}-${version}-${digest}`;
+  return { key, dir: join(root, key) };
 }

@@ -2,12 +2,10 @@
 // builds, saved once after a side built it. Without the service the local cache dir does the job.
 import { existsSync } from 'node:fs';
 import type { DirCache } from '../github/dir-cache.js';
+import type { UserspaceCache } from './userspace-cache-key.js';
 
-export interface CachedBuild {
-  key: string;
-  dir: string;
-  program: string;
-}
+/** A cache entry and the program its build makes there: present, the build is cached. */
+export type CachedBuild = UserspaceCache & { program: string };
 
 export class UserspaceCaching {
   /** Keys whose build is in the cache already (found here, restored, or saved by this run): never saved again. */
