@@ -40103,9 +40103,8 @@ function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash5("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
-  const restorePrefix = `alloc-balance-dpdk-${app}-${version}-`;
-  const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join27(root, key2), root };
+  const key2 = `alloc-balance-dpdk-${app}-${version}-${digest}`;
+  return { key: key2, dir: join27(root, key2) };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -40220,7 +40219,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
           output: preset.moduleBuild.output,
           writable: [moduleOutDir, preset.cache.dir]
         },
-        userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
+        userspace: { ...preset.cache, program: preset.userspaceBuild.program },
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,

@@ -85234,9 +85234,8 @@ function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash7("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
-  const restorePrefix = `alloc-balance-dpdk-${app}-${version3}-`;
-  const key2 = `${restorePrefix}${digest}`;
-  return { key: key2, restorePrefix, dir: join22(root, key2), root };
+  const key2 = `alloc-balance-dpdk-${app}-${version3}-${digest}`;
+  return { key: key2, dir: join22(root, key2) };
 }
 
 // src/presets/dpdk-kni.ts
@@ -85323,7 +85322,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
           output: preset.moduleBuild.output,
           writable: [moduleOutDir, preset.cache.dir]
         },
-        userspace: { key: preset.cache.key, dir: preset.cache.dir, program: preset.userspaceBuild.program },
+        userspace: { ...preset.cache, program: preset.userspaceBuild.program },
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,
