@@ -1,26 +1,23 @@
 // `alloc-balance run`'s refusals, before anything is set up: one line naming the option and the fix, exit 64.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBundle } from '../support/cli.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let cli = '';
-let repo = '';
+const repo = useTempDir('alloc-balance-run-');
 
 beforeAll(() => {
   cli = cliBundle();
-  repo = mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
   const git = (args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, stdio: 'pipe' });
   git(['init', '-q', '-b', 'main']);
   writeFileSync(join(repo, 'Makefile'), 'obj-m := x.o\n');
   git(['add', '-A']);
   git(['commit', '-qm', 'one']);
 }, 60_000);
-afterAll(() => {
-  rmSync(repo, { recursive: true, force: true });
-});
 
 function run(args: string[], cwd = repo) {
   const r = spawnSync(process.execPath, [cli, 'run', ...args], { cwd, encoding: 'utf8' });

@@ -1,13 +1,13 @@
 // Symbolizing against a real .ko built with Kbuild against the installed kernel headers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { locateCallers, lookUpLines, moduleSymbols } from '../../src/module-build/module-info.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
 import { cliBundle } from '../support/cli.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const SOURCE = `#include <linux/module.h>
 #include <linux/slab.h>
@@ -28,20 +28,16 @@ function kernelBuildDir(): string {
   return join('/lib/modules', versions.sort().pop()!, 'build');
 }
 
-let dir = '';
+const dir = useTempDir('alloc-balance-ko-');
 let ko = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'alloc-balance-ko-'));
   writeFileSync(join(dir, 'leaky.c'), SOURCE);
   writeFileSync(join(dir, 'Kbuild'), 'obj-m := leaky.o\nccflags-y := -g\n');
   const r = spawnSync('make', ['-s', '-C', kernelBuildDir(), `M=${dir}`, 'modules'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the test module failed: ${r.stderr}`);
   ko = join(dir, 'leaky.ko');
 }, 120_000);
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('symbols of a real .ko', () => {
   it('reads nm with sections, resolves module code and raw addresses', async () => {

@@ -6,19 +6,19 @@
 //   - workflow_run, report mode, twice: one PR comment, updated in place; check runs with
 //     annotations at the leaking source line;
 //   - same-repository PR, full mode: comment, check run, outputs.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 const REPO = 'nic-lab/kni-driver';
 
-let work: string;
+const work = useTempDir('ab-e2e-gh-');
 let repo: FixtureRepo;
 let fixed = '';
 let leaky = '';
@@ -48,12 +48,8 @@ function env(extra: Record<string, string> = {}) {
 beforeAll(() => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-gh-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'leaky']);
   [fixed, leaky] = repo.shas;
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 beforeEach(async () => {
   server = await startGitHubServer();

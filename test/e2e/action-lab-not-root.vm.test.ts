@@ -1,23 +1,18 @@
 // The bundled action as a user who is neither root nor allowed passwordless sudo (here: nobody),
 // with target: vm and an empty lab: it stops before anything else with an error naming the fixes.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { NODE24, ROOT, assertActionReady, prepareAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const NOBODY = 65534;
-let work: string;
+const work = useTempDir('ab-e2e-not-root-');
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('this test runs the action as another user: run it as root');
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-not-root-'));
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** Everyone may enter the folders and read the files under `dir`; executables stay executable. */

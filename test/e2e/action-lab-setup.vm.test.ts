@@ -2,8 +2,7 @@
 // an Actions cache service (on 127.0.0.1, see test/support/cache-server.ts) starts empty. Only the
 // inputs of the README's minimal workflow. The action sets the lab up itself and saves it; a second
 // run on an empty lab again restores it from the cache instead of setting it up anew.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
@@ -13,11 +12,12 @@ import { readManifest } from '../../src/lab/lab-kernel.js';
 import { labCacheKey } from '../../src/lab/lab-cache-key.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 import { ROOT, assertActionReady, runActionAsync } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 
-let work: string;
-let lab: string;
+const work = useTempDir('ab-e2e-lab-');
+const lab = useTempDir('ab-e2e-empty-lab-');
 let repo: FixtureRepo;
 let cache: CacheServer;
 let fixed = '';
@@ -25,8 +25,6 @@ let leaky = '';
 
 beforeAll(async () => {
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-lab-'));
-  lab = mkdtempSync(join(tmpdir(), 'ab-e2e-empty-lab-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'leaky']);
   [fixed, leaky] = repo.shas;
   cache = await startCacheServer(join(work, 'cache-service'));
@@ -34,8 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cache?.close();
-  if (lab) rmSync(lab, { recursive: true, force: true });
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function pullRequest(base: string, head: string) {

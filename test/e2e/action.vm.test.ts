@@ -2,33 +2,27 @@
 // them - in the vm target against the kni_like fixture, whose git history holds the leaky and the
 // fixed module. Real builds with Kbuild, a real kernel in QEMU, real traces.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
 import { hostAccel } from '../../src/lab/kvm-host.js';
 import { accelText } from '../../src/report/labels.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 
-let work: string;
+const work = useTempDir('ab-e2e-');
 let repo: FixtureRepo;
 const sha: Record<'leaky' | 'fixed' | 'broken' | 'moved' | 'oops', string> = { leaky: '', fixed: '', broken: '', moved: '', oops: '' };
 
 beforeAll(() => {
   findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['leaky', 'fixed', 'broken', 'moved', 'oops']);
   [sha.leaky, sha.fixed, sha.broken, sha.moved, sha.oops] = repo.shas;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function run(name: string, inputs: Record<string, string>, step: 'index' | 'post' = 'index', stateFile?: string) {

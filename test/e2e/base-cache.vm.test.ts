@@ -1,32 +1,30 @@
 // The base side's result in the Actions cache, through the bundled action in a VM: the first run
 // of a PR measures both sides and saves the base; a second run of the same PR restores the base,
 // boots one VM (the PR's) and reaches the same verdict, naming the run that measured the base.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 
-let work: string;
+const work = useTempDir('ab-e2e-base-cache-');
 let repo: FixtureRepo;
 let server: CacheServer;
 
 beforeAll(async () => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-base-cache-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'leaky']);
   server = await startCacheServer(join(work, 'cache-service'));
 });
 
 afterAll(async () => {
   await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 async function run(name: string, runId: string) {

@@ -3,10 +3,9 @@
 // of 1 netdev per cycle must be found, and the report must say so. Then the canary's own real
 // trace, with the allocation events taken out (a kernel where the probes see nothing), must turn
 // a verdict into inconclusive.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
@@ -18,10 +17,11 @@ import { applyCanary } from '../../src/verdict/decide.js';
 import { CANARY_PAIR } from '../../src/core/canary-module.js';
 import { findCanaryDir, judgeCanary } from '../../src/run/canary.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 
-let work: string;
+const work = useTempDir('ab-canary-');
 let repo: FixtureRepo;
 let report: RunReport;
 let outDir: string;
@@ -29,12 +29,7 @@ let outDir: string;
 beforeAll(() => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-canary-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'leaky']);
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the canary (input canary: true)', () => {

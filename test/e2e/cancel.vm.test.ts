@@ -2,26 +2,21 @@
 // SIGTERM (what GitHub sends a cancelled job) ends the VM, removes the worktrees and reports the
 // run as cancelled; after SIGKILL the VM dies with its parent and the post step removes the rest.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction, runAction, type ActionRun } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-cancel-');
 let repo: FixtureRepo;
 
 beforeAll(() => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-cancel-'));
   repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'repo'), ['fixed', 'leaky']);
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** QEMU processes whose command line names this run's out dir. */

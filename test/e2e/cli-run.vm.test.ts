@@ -2,29 +2,25 @@
 // plain git clone of the demo's repository (base fixed, head leaky), the inputs as options, a real
 // kernel in QEMU. It must reach the demo's verdict: fail, 2 netdevs a cycle at igb_like_probe.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { cliBundle } from '../support/cli.js';
 import { ROOT } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work = '';
+const work = useTempDir('ab-cli-run-');
 let repo: FixtureRepo;
 let cli = '';
 
 beforeAll(() => {
   findLabKernel();
   cli = cliBundle();
-  work = mkdtempSync(join(tmpdir(), 'ab-cli-run-'));
   repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'origin'), ['fixed', 'leaky']);
 }, 120_000);
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 test('run in a plain clone: the demo verdict, the table printed, report and comment written, exit 1', () => {
   const clone = join(work, 'clone');

@@ -5,8 +5,7 @@
 // portable instruction set: target vm) on each side, in a VM with net_null ports. The suite's one
 // other real-DPDK file is dpdk-debian-vm.test.ts; this one builds testpmd once more (minutes), so
 // it runs beside it, after the rest (vitest.config.ts).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
@@ -17,6 +16,7 @@ import { createDpdkFixture, type DocumentedFixture, type KniRelease, mergeCommit
 import { yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { RunnerEmulation } from '../support/runner/runner-emulation.js';
 import { ROOT, assertActionReady } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const DPDK_BLOCK = 'README.md › Add it #2';
 const REPO = 'nic-lab/kni-driver';
@@ -26,7 +26,7 @@ const DEBIAN_RELEASE: KniRelease = {
   leaky: '\t\tunregister_netdev(dev->net_dev);\n',
 };
 
-let work: string;
+const work = useTempDir('ab-documented-dpdk-');
 let repo: DocumentedFixture;
 let server: GitHubServer;
 
@@ -34,7 +34,6 @@ beforeAll(async () => {
   findLabKernel();
   assertActionReady();
   const tree = debianDpdkTree();
-  work = mkdtempSync(join(tmpdir(), 'ab-documented-dpdk-'));
   repo = createDpdkFixture(work, 'dpdk', tree, DEBIAN_RELEASE);
   server = await startGitHubServer();
 }, 600_000);
@@ -43,7 +42,6 @@ afterAll(async () => {
     expect(server.violations).toEqual([]);
     await server.close();
   }
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** The README's minimal workflow with the preset step in place of its alloc-balance step: the block is written for that place. */

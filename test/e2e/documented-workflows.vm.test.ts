@@ -4,8 +4,7 @@
 // with the lab VM standing for the self-hosted runner's kernel (`target: host`) - talking to the
 // GitHub server on 127.0.0.1. Each block's test asserts what the block is there for; a block
 // without a test here fails, and so does one the emulation cannot run.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
@@ -23,6 +22,7 @@ import { runnerKernel } from '../support/runner/guest-action.js';
 import { reindent, type YamlBlock, yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { type JobRun, RunnerEmulation, type Trigger, type WorkflowRun } from '../support/runner/runner-emulation.js';
 import { ROOT, assertActionReady } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const REPO = 'nic-lab/kni-driver';
 const DOCS = [
@@ -34,7 +34,7 @@ const DOCS = [
 ];
 const BLOCKS = DOCS.flatMap((f) => yamlBlocks(ROOT, f));
 
-let work: string;
+const work = useTempDir('ab-documented-');
 let fixture: DocumentedFixture;
 /** The synthetic DPDK tree, for the preset's workflows on a NIC runner. */
 let dpdk: DocumentedFixture;
@@ -47,7 +47,6 @@ const timings: Record<string, number> = {};
 beforeAll(() => {
   kernel = runnerKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-documented-'));
   fixture = createDocumentedFixture(work);
   runner = new RunnerEmulation({ work: join(work, 'runner'), repository: REPO, fixtureRepo: fixture.dir, defaultBranchSha: fixture.base, apiUrl: '', kernel });
   dpdk = createDpdkFixture(work, 'dpdk', SYNTHETIC_DPDK, SYNTHETIC_RELEASE);
@@ -62,7 +61,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   console.log(`documented workflows, seconds per block: ${JSON.stringify(timings)}`);
-  if (work && !process.env.AB_KEEP) rmSync(work, { recursive: true, force: true });
 });
 afterEach(async () => {
   if (!server) return;

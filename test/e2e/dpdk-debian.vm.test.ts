@@ -2,19 +2,19 @@
 // bundled action in the vm target. 22.11 has no examples/kni: the workload is testpmd with two
 // net_kni ports (portmask 0x3), each of which creates a KNI netdev through /dev/kni. The PR
 // commit removes free_netdev(dev->net_dev) from kni_dev_remove, the release path.
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { debianDpdkTree } from '../support/debian-dpdk.js';
 import { assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const MISC = 'kernel/linux/kni/kni_misc.c';
 const RELEASE_FREE = '\t\tunregister_netdev(dev->net_dev);\n\t\tfree_netdev(dev->net_dev);\n';
 
-let work: string;
+const work = useTempDir('ab-dpdk-debian-');
 let cacheRoot: string;
 let repo: string;
 const sha = { untouched: '', leaky: '' };
@@ -23,7 +23,6 @@ beforeAll(() => {
   findLabKernel();
   assertActionReady();
   const tree = debianDpdkTree();
-  work = mkdtempSync(join(tmpdir(), 'ab-dpdk-debian-'));
   cacheRoot = join(work, 'cache');
   repo = join(work, 'dpdk');
   cpSync(tree, repo, { recursive: true });
@@ -39,10 +38,6 @@ beforeAll(() => {
   git(repo, ['commit', '-q', '-am', 'kni: kni_dev_remove no longer frees the netdev']);
   sha.leaky = git(repo, ['rev-parse', 'HEAD']);
 }, 600_000);
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 function run(name: string, refs: { base: string; head: string }, inputs: Record<string, string> = {}): ActionRun {
   const dir = join(work, name);

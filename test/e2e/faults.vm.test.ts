@@ -2,33 +2,28 @@
 // Node 24, in the vm target, against the fixed kni_like module. A kmalloc leak among the whole
 // kernel's kmalloc/kfree traffic, a trace buffer too small for the run, a kernel WARNING.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
 import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
 import { writeKniLikeModule } from '../support/kni-like-variants.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');
 const KMEM = 'kmalloc:kfree';
 
-let work: string;
+const work = useTempDir('ab-faults-');
 let repo: FixtureRepo;
 let fixed = '';
 
 beforeAll(() => {
   findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-faults-'));
   repo = createFixtureRepo(FIXTURE, join(work, 'repo'), ['fixed', 'warn']);
   [fixed] = repo.shas;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function run(name: string, inputs: Record<string, string>) {

@@ -6,29 +6,25 @@
 // hostile PR whose Makefile tries to read the machine's secrets, reach the network and write
 // outside its folders: on target: host the module and workload run as root by design, the build
 // is what must stay confined.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { runInGuest } from '../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../src/sandbox/system-view.js';
 import { createHostileRepo, filesBelow, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
 import { NODE24, ROOT, assertActionReady, collectAction, git, kniLikeInputs, prepareAction, type PreparedAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let kernel: LabManifestEntry;
-let work: string;
+const work = useTempDir('ab-e2e-host-');
 let repo: FixtureRepo;
 
 beforeAll(() => {
   kernel = findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-host-'));
   repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'repo'), ['fixed', 'leaky']);
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('target: host, on the kernel the action runs on', () => {

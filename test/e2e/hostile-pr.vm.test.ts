@@ -3,7 +3,7 @@
 // credentials, the token actions/checkout persists in the workspace's .git/config, GITHUB_TOKEN and
 // ACTIONS_RUNTIME_TOKEN in the environment), to reach a listener on 127.0.0.1 and to write outside
 // their folders. None of the secrets may appear anywhere the run writes, and every attempt must fail.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { createHostileRepo, filesBelow, type HostileRepo, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
 import { type ActionRun, ROOT, assertActionReady, git, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const SECRET = plantedSecrets();
 
-let work: string;
+const work = useTempDir('ab-hostile-');
 let repo: HostileRepo;
 let server: Server;
 let connections = 0;
@@ -26,7 +27,6 @@ let outDir: string;
 beforeAll(async () => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-hostile-'));
   rootSecret = join('/root', `.ab-hostile-${process.pid}`);
   writeFileSync(rootSecret, SECRET.root);
   const runnerDir = join(work, 'actions-runner');
@@ -66,7 +66,6 @@ afterAll(async () => {
   if (rootSecret) rmSync(rootSecret, { force: true });
   for (const w of writes ?? []) rmSync(w, { force: true });
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('a hostile PR, collect mode, target: vm', () => {

@@ -1,32 +1,21 @@
-// The bundled action on Debian's 5.10 and 6.12 (vm-kernel), the kernels around the default 6.1:
-// their allocator names (5.10's kmem_cache_alloc_trace, 6.12's _noprof allocators), their kmem
-// events (kmalloc_node merged into kmalloc in 6.2) and kfree_rcu's kvfree_call_rcu (its second
-// argument an offset up to 6.2, the object from 6.3). Needs `lab setup --kernel 5.10` and
-// `--kernel 6.12` in the lab (ALLOC_BALANCE_LAB, or the system lab).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
 import { releaseLine } from '../../src/lab/kernel-spec.js';
 import { findLabKernel, LAB_DIR_ENV } from '../../src/lab/lab-kernel.js';
 import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const KERNELS = ['5.10', '6.12'];
-let work: string;
+const work = useTempDir('ab-kernels-');
 let repo: string;
 let shas: string[];
 
 beforeAll(() => {
   for (const k of KERNELS) findLabKernel(k);
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-kernels-'));
   repo = join(work, 'repo');
   shas = createShapesRepo(join(ROOT, 'demo/leak-shapes'), repo, ['-DKFREE_RCU', '-DKFREE_RCU -DLEAK_ITEM']);
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe.each(KERNELS)('Linux %s', (kernel) => {

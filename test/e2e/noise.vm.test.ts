@@ -3,10 +3,9 @@
 // by the job's background command. Real Kbuild builds, a real kernel in QEMU, the bundled
 // target runner in the guest, the analysis on the host: noise must never count against the
 // module, and must never hide its leak.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { PairResult, SideRun } from '../../src/core/model.js';
 import { compare } from '../../src/verdict/traces.js';
 import { prLeakedPerCycle } from '../../src/core/compare.js';
@@ -20,11 +19,12 @@ import { decideVerdict } from '../../src/verdict/decide.js';
 import type { TargetBackground } from '../../src/kernel-side/job.js';
 import { buildKniLikeApp, writeKniLikeModule } from '../support/kni-like-variants.js';
 import { ROOT, assertActionReady } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const NOISE = join(ROOT, 'test/fixtures/noise');
 const PAIR = 'alloc_netdev_mqs:free_netdev';
 
-let work: string;
+const work = useTempDir('ab-noise-');
 let runner: VmTargetRunner;
 let settings: Settings;
 let background: TargetBackground;
@@ -33,7 +33,6 @@ const fixed: SideRun[] = [];
 beforeAll(async () => {
   const lab = findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-noise-'));
   const noiseDir = join(work, 'noise');
   cpSync(NOISE, noiseDir, { recursive: true });
   const built = await buildModule({ moduleDir: noiseDir, kernelBuildDir: lab.buildDir });
@@ -59,10 +58,6 @@ beforeAll(async () => {
   settings = parseSettings((name) => inputs[name] ?? '');
   runner = new VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath });
 }, 120_000);
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 async function measureUnderNoise(variant: 'fixed' | 'leaky', name: string): Promise<SideRun> {
   // A fresh tree per run: a build that finds its .ko up to date produces none.

@@ -3,14 +3,14 @@
 // tree as it is (balanced) and the tree with kni_dev_remove() no longer freeing the netdev. The
 // inputs are only what a user writes (preset, port mask, target, cycles, output dir) plus the
 // defaults action.yml declares, which the runner passes for every input not given.
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { INPUT_NAMES } from '../../src/settings/settings.js';
 import { ROOT, actionDefaults, assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/dpdk-tree');
 
@@ -25,7 +25,7 @@ function lineOf(commit: string, file: string, needle: string): number {
   return i + 1;
 }
 
-let work: string;
+const work = useTempDir('ab-preset-e2e-');
 let cacheRoot: string;
 let repo: string;
 const sha = { balanced: '', leaky: '' };
@@ -33,7 +33,6 @@ const sha = { balanced: '', leaky: '' };
 beforeAll(() => {
   findLabKernel(); // fails with the set-up command when the lab is missing
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-preset-e2e-'));
   cacheRoot = join(work, 'cache');
   repo = join(work, 'dpdk');
   cpSync(FIXTURE, repo, { recursive: true });
@@ -48,10 +47,6 @@ beforeAll(() => {
   writeFileSync(misc, source.replace(RELEASE_FREE, '\tunregister_netdev(net_dev);\n'));
   git(repo, ['commit', '-q', '-am', 'kni: forget free_netdev on release']);
   sha.leaky = git(repo, ['rev-parse', 'HEAD']);
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function run(name: string, refs: { base: string; head: string }): ActionRun {

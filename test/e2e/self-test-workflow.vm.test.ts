@@ -3,13 +3,13 @@
 // evaluated from the earlier step's outputs, action.yml's defaults for the rest), then the check
 // step by bash with the action's outputs. The action must find the base's leak and pass the PR.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { ROOT, actionDefaults, assertActionReady, runAction } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 interface Step {
   id?: string;
@@ -20,14 +20,10 @@ interface Step {
   env?: Record<string, string>;
 }
 
-let work = '';
+const work = useTempDir('ab-self-test-');
 beforeAll(() => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-self-test-'));
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** `${{ steps.<id>.outputs.<name> }}` and `${{ github.token }}` (none here), as the runner evaluates them. */

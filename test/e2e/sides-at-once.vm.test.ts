@@ -1,10 +1,9 @@
 // Base and PR in two VMs at once (the runner's figures given as a 4-core runner's, so that this
 // 2-core machine takes the path a hosted runner takes): each side traces in its own instance and
 // probe group, and the verdict is the one the sides give one after the other.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { VmTargetRunner } from '../../src/run/launcher.js';
@@ -12,19 +11,15 @@ import { measure } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { prepareWorktrees } from '../../src/sources/worktrees.js';
 import { ROOT, assertActionReady } from './action-harness.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-e2e-at-once-');
 let repo: FixtureRepo;
 
 beforeAll(() => {
   findLabKernel();
   assertActionReady();
-  work = mkdtempSync(join(tmpdir(), 'ab-e2e-at-once-'));
   repo = createFixtureRepo(join(ROOT, 'demo/kni-like'), join(work, 'repo'), ['fixed', 'leaky']);
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the sides at once', () => {

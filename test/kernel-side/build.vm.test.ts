@@ -1,24 +1,19 @@
 // Module build with real Kbuild against the lab kernel's headers, and what a built .ko tells.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { buildModule } from '../../src/module-build/build-module.js';
 import { addr2line, moduleSymbols, readVermagic, vermagicMismatch, vermagicRelease } from '../../src/module-build/module-info.js';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { writeKniLikeModule } from '../support/kni-like-variants.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let kernel: LabManifestEntry;
-let work: string;
+const work = useTempDir('ab-build-test-');
 
 beforeAll(() => {
   kernel = findLabKernel();
-  work = mkdtempSync(join(tmpdir(), 'ab-build-test-'));
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('buildModule', () => {

@@ -2,11 +2,10 @@
 // guest, its workload started and killed, tracing set up and restored. One boot runs all the
 // scenarios of test/kernel-side/guest/scenarios.sh; a second boot loads a module that oopses.
 // Without a prepared lab (`alloc-balance lab setup`) these tests fail with the command to run.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { buildModule } from '../../src/module-build/build-module.js';
 import { moduleSymbols } from '../../src/module-build/module-info.js';
 import { ModuleMap } from '../../src/core/module-map.js';
@@ -15,12 +14,13 @@ import { runInGuest, type GuestResult } from '../../src/lab/run-in-guest.js';
 import type { TargetJob } from '../../src/kernel-side/job.js';
 import type { TargetStatus } from '../../src/kernel-side/status.js';
 import { buildKniLikeApp, writeKniLikeModule } from '../support/kni-like-variants.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const GUEST_DIR = join(import.meta.dirname, 'guest');
 const RECORDED = join(import.meta.dirname, '..', 'data', 'recorded');
 
 let kernel: LabManifestEntry;
-let work: string;
+const work = useTempDir('ab-target-test-');
 let app: string;
 let cli: string;
 let guest: GuestResult;
@@ -85,7 +85,6 @@ function job(runId: string, over: Partial<TargetJob> = {}, workload: Partial<Tar
 
 beforeAll(async () => {
   kernel = findLabKernel();
-  work = mkdtempSync(join(tmpdir(), 'ab-target-test-'));
   const t0 = performance.now();
   for (const variant of ['leaky', 'fixed'] as const) {
     writeKniLikeModule(join(work, variant), variant);
@@ -145,10 +144,6 @@ beforeAll(async () => {
   if (guest.exitCode !== 0 || !guest.console.includes('scenarios-done')) {
     throw new Error(`guest scenarios did not finish (exit ${guest.exitCode}, panic ${guest.kernelPanic}):\n${guest.console.slice(-3000)}`);
   }
-});
-
-afterAll(() => {
-  if (work && !process.env.AB_KEEP) rmSync(work, { recursive: true, force: true });
 });
 
 describe('target run in a VM', () => {

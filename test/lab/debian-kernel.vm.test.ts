@@ -3,10 +3,9 @@
 // headers build a module in the build sandbox, and nothing of it is installed. Real downloads
 // (about 70 MB); needs root and deb.debian.org.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type CommandRunner, spawnRunner } from '../../src/lab/command.js';
 import { releaseLine } from '../../src/lab/kernel-spec.js';
 import { setupLab } from '../../src/lab/setup.js';
@@ -15,9 +14,9 @@ import { readVermagic, vermagicRelease } from '../../src/module-build/module-inf
 import { kernelReadable } from '../../src/run/side.js';
 import { findSandboxLauncher, sandboxWrapper } from '../../src/sandbox/build-sandbox.js';
 import { HELLO_SOURCE } from './hello-module.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'ab-debian-kernel-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-debian-kernel-');
 
 /** The machine's commands, except that apt-get and dpkg refuse to install a kernel package. */
 function noKernelPackages(): { runner: CommandRunner; calls: string[][] } {

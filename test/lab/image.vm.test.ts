@@ -1,14 +1,13 @@
 // The kernel image `lab setup` downloaded: extracting its vmlinux again gives the same ELF.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawnRunner } from '../../src/lab/command.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { extractVmlinux, findAll } from '../../src/lab/vmlinux.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'ab-lab-image-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-lab-image-');
 
 describe('the lab kernel image', () => {
   test('extracting the lab kernel image again gives the same ELF vmlinux', async () => {

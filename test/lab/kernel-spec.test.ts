@@ -1,15 +1,14 @@
 // What `vm-kernel` / `--kernel` accept, and the extracted headers made to build where they lie.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compilerFromDepends, parseKernelSpec, releaseLine, releaseUpstream } from '../../src/lab/kernel-spec.js';
 import { checkKbuildTools, prepareHeadersTree, relocateKernelVariables, relocateMakefile } from '../../src/lab/lab-headers.js';
 import type { CommandRunner } from '../../src/lab/command.js';
 import { sourcesList } from '../../src/lab/debian-archive.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'ab-kernel-spec-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-kernel-spec-');
 
 describe('kernel names', () => {
   test('lines, exact releases, the default, and what is neither', () => {

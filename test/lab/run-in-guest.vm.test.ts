@@ -1,11 +1,11 @@
 // Runs real VMs (QEMU, TCG here) on the kernel `lab setup` prepared. Without a prepared lab these
 // tests fail with the command to run.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
 import { GuestError, liveGuests, runInGuest } from '../../src/lab/run-in-guest.js';
 import { setupLab } from '../../src/lab/setup.js';
@@ -15,9 +15,10 @@ import { installPrefix } from '../../src/sandbox/system-view.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 import { buildHelloModule } from './hello-module.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 let kernel: LabManifestEntry;
-let work: string;
+const work = useTempDir('ab-lab-test-');
 
 /** QEMU processes whose command line mentions `needle` (the per-test outDir). */
 function qemuWith(needle: string): string[] {
@@ -27,11 +28,6 @@ function qemuWith(needle: string): string[] {
 
 beforeAll(() => {
   kernel = findLabKernel();
-  work = mkdtempSync(join(tmpdir(), 'ab-lab-test-'));
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('lab setup', () => {

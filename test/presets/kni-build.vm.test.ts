@@ -1,16 +1,16 @@
 // Builds rte_kni.ko from the DPDK-shaped fixture tree both ways (meson and plain Kbuild)
 // against the installed kernel headers, and the workload program both ways (meson, make).
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { planScript, runBuildPlan } from '../../src/module-build/build-plan.js';
 import { detectDpdkTree, requireKni } from '../../src/presets/dpdk-tree.js';
 import { planKniModuleBuild } from '../../src/presets/kni-module-build.js';
 import { planUserspaceBuild } from '../../src/presets/userspace-build.js';
 import { userspaceCache } from '../../src/presets/userspace-cache-key.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 // The headers `lab setup` installed: whatever release Debian's archive serves today.
@@ -41,20 +41,16 @@ function modinfo(field: string, ko: string): string {
   return execFileSync('modinfo', ['-F', field, ko], { encoding: 'utf8' }).trim();
 }
 
-let work: string;
+const work = useTempDir('ab-kni-build-');
 let treeDir: string;
 let release: string;
 
 beforeAll(() => {
   release = kernelRelease(KDIR);
   requireTools('meson', 'ninja', 'make', 'gcc', 'modinfo');
-  work = mkdtempSync(join(tmpdir(), 'ab-kni-build-'));
   // A copy: the builds must not write into the repository's fixture.
   treeDir = join(work, 'dpdk');
   cpSync(FIXTURE, treeDir, { recursive: true });
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('rte_kni.ko from the fixture tree', () => {

@@ -1,11 +1,10 @@
 // Preset dpdk-kni end to end on a real kernel: the fixture tree's rte_kni.ko and KNI example are
 // built by the preset's plans, then the kernel-side runner loads the module in a lab VM and runs
 // the preset's workload (port mask 0x3: vEth0 and vEth1) for 3 cycles; the trace must balance.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { moduleSymbols } from '../../src/module-build/module-info.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import { ModuleMap } from '../../src/core/module-map.js';
@@ -15,19 +14,16 @@ import { runBuildPlan } from '../../src/module-build/build-plan.js';
 import { dpdkKniPreset } from '../../src/presets/dpdk-kni.js';
 import { parseDpdkKniOptions } from '../../src/presets/kni-options.js';
 import type { TargetJob } from '../../src/kernel-side/job.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
 const ROOT = resolve(import.meta.dirname, '../..');
 
 let kernel: LabManifestEntry;
-let work: string;
+const work = useTempDir('ab-kni-vm-');
 
 beforeAll(() => {
   kernel = findLabKernel();
-  work = mkdtempSync(join(tmpdir(), 'ab-kni-vm-'));
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('preset dpdk-kni in a VM', () => {

@@ -2,15 +2,14 @@
 // installs into an empty project without the registry (the bundle carries its dependencies) and
 // `npx alloc-balance` runs from there.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useTempDir } from '../support/temp-dir.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
-const work = mkdtempSync(join(tmpdir(), 'alloc-balance-pack-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('alloc-balance-pack-');
 
 interface Packed {
   filename: string;

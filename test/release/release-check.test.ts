@@ -2,17 +2,16 @@
 // the tag against package.json and CHANGELOG.md; and the workflow's own steps (the check, then the
 // major tag moved) run by bash in a clone whose origin is a local bare repository.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { useTempDir } from '../support/temp-dir.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'release-check.mjs');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const work = mkdtempSync(join(tmpdir(), 'alloc-balance-release-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('alloc-balance-release-');
 
 function check(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [SCRIPT, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GITHUB_OUTPUT: '', ...env } });

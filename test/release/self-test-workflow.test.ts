@@ -3,16 +3,15 @@
 // pointed at. The commit must be exactly the demo's leaky variant (src/demo/fixture-repo.ts), and
 // the checkout left at the commit under test.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { fixtureSource } from '../../src/demo/fixture-repo.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const work = mkdtempSync(join(tmpdir(), 'alloc-balance-self-test-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('alloc-balance-self-test-');
 
 test('the leaky base is the demo leaky variant, the workload is built, HEAD is back at the commit under test', () => {
   const workflow = parse(readFileSync(join(ROOT, '.github/workflows/self-test.yml'), 'utf8'));

@@ -1,8 +1,7 @@
 // The base side's result in the Actions cache, against a cache service on 127.0.0.1 that speaks
 // the routes @actions/cache uses: a clean base is saved with the run that measured it and restored
 // on the next run; a failed, cancelled or incomplete base is never saved; measure() skips a cached base.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
@@ -14,13 +13,13 @@ import type { SideRun } from '../../src/core/model.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
 import { writeFileSync, symlinkSync } from 'node:fs';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-base-cache-');
 let server: CacheServer;
 const before: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'ab-base-cache-'));
   server = await startCacheServer(join(work, 'service'));
   const env = { ...server.env, RUNNER_TEMP: join(work, 'runner-temp'), GITHUB_WORKSPACE: join(work, 'workspace'), ACTIONS_CACHE_URL: undefined };
   mkdirSync(env.RUNNER_TEMP, { recursive: true });
@@ -38,7 +37,6 @@ afterAll(async () => {
     else process.env[k] = v;
   }
   await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const RUN_1 = { runId: '14120380000', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120380000' };

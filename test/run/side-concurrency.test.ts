@@ -1,13 +1,10 @@
-// Whether base and PR run at once: two VMs where the runner has the cores and memory for both,
-// never on target: host, and the log line says which and why.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { HEADROOM_MB, sideConcurrency, type ConcurrencyInput } from '../../src/run/side-concurrency.js';
 import { measure } from '../../src/run/pipeline.js';
 import type { TargetRunner } from '../../src/run/launcher.js';
 import { parseSettings } from '../../src/settings/settings.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const ROOMY: ConcurrencyInput = { target: 'vm', sidesToRun: 2, preset: false, cores: 8, freeMemoryMb: 16000, vm: { memoryMb: 1024, cpus: 2 } };
 
@@ -33,8 +30,7 @@ describe('sideConcurrency', () => {
 });
 
 describe('measure() at once', () => {
-  const work = mkdtempSync(join(tmpdir(), 'ab-at-once-'));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const work = useTempDir('ab-at-once-');
   const NO_TARGET: TargetRunner = {
     kernel: { release: '6.1.0-57-amd64', buildDir: '/nonexistent' },
     describe: () => 'no target',

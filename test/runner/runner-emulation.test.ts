@@ -3,21 +3,20 @@
 // credentials, the artifacts' paths. The documented workflows themselves run in
 // test/e2e/documented-workflows.vm.test.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { git } from '../e2e/action-harness.js';
 import { downloadArtifact, uploadArtifact } from '../support/runner/artifacts.js';
 import { condition, evaluate, ExpressionError, type ExpressionContext } from '../support/runner/expressions.js';
 import { RunnerEmulation } from '../support/runner/runner-emulation.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let work: string;
+const work = useTempDir('ab-runner-');
 let repo: string;
 let sha: string;
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'ab-runner-'));
   repo = join(work, 'origin');
   mkdirSync(repo);
   git(repo, ['init', '-q', '-b', 'main']);
@@ -26,9 +25,6 @@ beforeAll(() => {
   git(repo, ['add', '-A']);
   git(repo, ['commit', '-q', '-m', 'one']);
   sha = git(repo, ['rev-parse', 'HEAD']);
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const ctx = (status: ExpressionContext['status'] = 'success'): ExpressionContext => ({

@@ -1,21 +1,17 @@
 // What PR code is shown of this machine: the system view, the bubblewrap command line of a build,
 // and a real sandboxed build step that tries to look around.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { scrubGuestOutput } from '../../src/lab/guest-output.js';
 import { guestRoot } from '../../src/lab/run-in-guest.js';
 import { runBuildPlan } from '../../src/module-build/build-plan.js';
 import { bwrapArgs, findSandboxLauncher, sandboxWrapper } from '../../src/sandbox/build-sandbox.js';
 import { distinctFolders, type FsProbe, systemView } from '../../src/sandbox/system-view.js';
+import { useTempDir } from '../support/temp-dir.js';
 
-let scratch: string;
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'ab-sandbox-'));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir('ab-sandbox-');
 
 /** A made-up machine: merged /usr on Debian, or split folders on an older system. */
 function fakeFs(entries: Record<string, 'dir' | 'file' | string>): FsProbe {
