@@ -2,35 +2,14 @@
 // the routes @actions/cache uses: built on one run and saved, restored on the next, never saved twice.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
 import { UserspaceCaching } from '../../src/presets/userspace-caching.js';
-import { startCacheServer, type CacheServer } from '../support/cache-server.js';
+import { useCacheService } from '../support/cache-server.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const work = useTempDir('ab-userspace-cache-');
-let server: CacheServer;
-const before: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  server = await startCacheServer(join(work, 'service'));
-  const env = { ...server.env, RUNNER_TEMP: join(work, 'runner-temp'), GITHUB_WORKSPACE: join(work, 'workspace'), ACTIONS_CACHE_URL: undefined };
-  mkdirSync(env.RUNNER_TEMP, { recursive: true });
-  mkdirSync(env.GITHUB_WORKSPACE, { recursive: true });
-  for (const [k, v] of Object.entries(env)) {
-    before[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
-
-afterAll(async () => {
-  for (const [k, v] of Object.entries(before)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await server?.close();
-});
+useCacheService(work);
 
 const build = (root: string) => {
   const key = 'alloc-balance-dpdk-testpmd-22.11.11-0123456789abcdef0123456789abcdef';

@@ -3,41 +3,20 @@
 // on the next run; a failed, cancelled or incomplete base is never saved; measure() skips a cached base.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { actionsDirCache } from '../../src/github/dir-cache.js';
 import { BaseCaching, foldersDigest, whyNotCacheable } from '../../src/run/base-caching.js';
 import { measure } from '../../src/run/pipeline.js';
 import type { TargetRunner } from '../../src/run/launcher.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import type { SideRun } from '../../src/core/model.js';
-import { startCacheServer, type CacheServer } from '../support/cache-server.js';
+import { useCacheService } from '../support/cache-server.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
 import { writeFileSync, symlinkSync } from 'node:fs';
 import { useTempDir } from '../support/temp-dir.js';
 
 const work = useTempDir('ab-base-cache-');
-let server: CacheServer;
-const before: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  server = await startCacheServer(join(work, 'service'));
-  const env = { ...server.env, RUNNER_TEMP: join(work, 'runner-temp'), GITHUB_WORKSPACE: join(work, 'workspace'), ACTIONS_CACHE_URL: undefined };
-  mkdirSync(env.RUNNER_TEMP, { recursive: true });
-  mkdirSync(env.GITHUB_WORKSPACE, { recursive: true });
-  for (const [k, v] of Object.entries(env)) {
-    before[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
-
-afterAll(async () => {
-  for (const [k, v] of Object.entries(before)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await server?.close();
-});
+const cache = useCacheService(work);
 
 const RUN_1 = { runId: '14120380000', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120380000' };
 const RUN_2 = { runId: '14120390000', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120390000' };
@@ -65,7 +44,7 @@ describe('BaseCaching', () => {
     expect(lines.pop()).toBe(`base cache: no entry ${key}; the base side runs`);
     await run1.save(base);
     expect(lines.pop()).toBe(`base cache: saved ${key}`);
-    expect(server.entries.find((e) => e.key === key)?.finalized).toBe(true);
+    expect(cache.server().entries.find((e) => e.key === key)?.finalized).toBe(true);
 
     // Another run of the same PR, whose base branch has another name here.
     const restored = await caching(key, RUN_2, lines).restore({ ref: 'main', sha: BASE_SHA });
@@ -91,7 +70,7 @@ describe('BaseCaching', () => {
     const lines: string[] = [];
     await caching(key, RUN_1, lines).save(base);
     expect(lines).toEqual([`base cache: not saved: ${why}`]);
-    expect(server.entries.some((e) => e.key === key)).toBe(false);
+    expect(cache.server().entries.some((e) => e.key === key)).toBe(false);
   });
 
   test('a base whose trace lost events (an inconclusive base) is never saved', async () => {
@@ -164,7 +143,7 @@ describe('measure() with the base cache', () => {
     expect(measured.base.status).toBe('setup-failed');
     expect(measured.comparison.verdict).toBe('inconclusive');
     expect(lines).toContain('base cache: not saved: the base did not run cleanly (setup-failed): it is measured again on the next run');
-    expect(server.entries.some((e) => e.key === key)).toBe(false);
+    expect(cache.server().entries.some((e) => e.key === key)).toBe(false);
   });
 });
 

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll } from 'vitest';
 
 const TWIRP = '/twirp/github.actions.results.api.v1.CacheService/';
 
@@ -151,5 +152,39 @@ export async function startCacheServer(dir: string, token = 'cache-test-token'):
     requests,
     unknown,
     close: () => new Promise((resolveClose) => server.close(() => resolveClose())),
+  };
+}
+
+/**
+ * The cache service for the tests of one file: started before them with a runner's folders under
+ * `work` and the environment @actions/cache reads set (ACTIONS_CACHE_URL unset: the v2 service
+ * only); stopped after them, the environment as it was. `server()` is the running service.
+ */
+export function useCacheService(work: string): { server: () => CacheServer } {
+  let server: CacheServer | undefined;
+  const before: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    server = await startCacheServer(join(work, 'service'));
+    const env = { ...server.env, RUNNER_TEMP: join(work, 'runner-temp'), GITHUB_WORKSPACE: join(work, 'workspace'), ACTIONS_CACHE_URL: undefined };
+    mkdirSync(env.RUNNER_TEMP, { recursive: true });
+    mkdirSync(env.GITHUB_WORKSPACE, { recursive: true });
+    for (const [k, v] of Object.entries(env)) {
+      before[k] = process.env[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await server?.close();
+  });
+  return {
+    server: () => {
+      if (!server) throw new Error('the cache service is started before the tests, not while they are collected');
+      return server;
+    },
   };
 }
