@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult, RunReport } from '../../src/core/model.js';
-import { recordedReport } from '../report/recorded-report.js';
+import { recordedReport } from '../support/recorded-report.js';
 import { cliBundle, ROOT, runCli } from '../support/cli.js';
 import { useTempDir } from '../support/temp-dir.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { autoTrack, familyOf, isKmemPair, objectArg, pairMismatch } from '../../src/core/allocator-families.js';
-import { fixture } from './helpers.js';
+import { fixture } from '../support/trace-fixtures.js';
 
 /** `nm -u` of a real .ko: the symbol names, one a line. */
 function imports(nmText: string): string[] {

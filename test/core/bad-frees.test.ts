@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compare } from '../../src/verdict/traces.js';
 import type { PairSpec } from '../../src/core/model.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { analyzeRanges, recorded } from './helpers.js';
+import { analyzeRanges, recorded } from '../support/trace-fixtures.js';
 
 const r = recorded('shapes-kmem-cache-leak', 'leak_shapes');
 const status = JSON.parse(readFileSync(r.file('status.json'), 'utf8'));

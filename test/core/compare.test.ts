@@ -3,7 +3,7 @@ import { compare } from '../../src/verdict/traces.js';
 import { prLeakedPerCycle } from '../../src/core/compare.js';
 import type { AnalysisResult } from '../../src/core/model.js';
 import { ModuleMap } from '../../src/core/module-map.js';
-import { analyzeText, fixture, NETDEV } from './helpers.js';
+import { analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
 
 const before = () => analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] });
 const after = () => analyzeText(fixture('case-rte-kni-after-fix.trace'), { pairs: [NETDEV] });

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { autoTrack } from '../../src/core/allocator-families.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import type { PairSpec } from '../../src/core/model.js';
-import { NETDEV, recorded } from './helpers.js';
+import { NETDEV, recorded } from '../support/trace-fixtures.js';
 
 /** A recorded run of demo/leak-shapes with every shape, balanced (kfree_rcu), as scripts/accuracy.mjs case 14 ran it. */
 async function everyFamily(name: string) {

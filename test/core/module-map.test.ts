@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModuleMap, parseNm } from '../../src/core/module-map.js';
 import { callerKey, parseFrame } from '../../src/core/frames.js';
-import { fixture } from './helpers.js';
+import { fixture } from '../support/trace-fixtures.js';
 
 describe('frames', () => {
   it('takes apart every printed shape', () => {

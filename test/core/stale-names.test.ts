@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { addressSuffixStart, isTracingFrame, parseFrame, skipAddressSuffix } from '../../src/core/frames.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
-import { DATA, NETDEV, analyzeRanges, analyzeText } from './helpers.js';
+import { DATA, NETDEV, analyzeRanges, analyzeText } from '../support/trace-fixtures.js';
 
 const RECORDED = join(DATA, 'recorded', 'stale-init-names');
 const KNI_NM = readFileSync(join(RECORDED, 'kni_like.nm'), 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeRanges, analyzeText, fixture, NETDEV } from './helpers.js';
+import { analyzeRanges, analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
 import { lineContext } from '../../src/core/awaiting-stacks.js';

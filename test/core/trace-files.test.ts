@@ -6,7 +6,7 @@ import { parseBufferStats } from '../../src/core/buffer-stats.js';
 import { parseSlabinfo, slabDelta } from '../../src/core/slabinfo.js';
 import { forEachLineRange } from '../../src/core/trace-source.js';
 import { checkAnalysis } from '../../src/core/analysis-check.js';
-import { fixture, analyzeText, NETDEV } from './helpers.js';
+import { fixture, analyzeText, NETDEV } from '../support/trace-fixtures.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 describe('per_cpu stats', () => {

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { autoTrack } from '../../src/core/allocator-families.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
 import type { PairSpec } from '../../src/core/model.js';
-import { recorded } from './helpers.js';
+import { recorded } from '../support/trace-fixtures.js';
 
 function imports(text: string): string[] {
   return text

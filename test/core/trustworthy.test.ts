@@ -15,7 +15,7 @@ import { commonAlignment, kmallocSize } from '../../src/core/slab-check.js';
 import { kmallocCache } from '../../src/core/slab-caches.js';
 import { isTracingFrame } from '../../src/core/frames.js';
 import { UsageError } from '../../src/errors.js';
-import { NETDEV, analyzeText, recorded } from './helpers.js';
+import { NETDEV, analyzeText, recorded } from '../support/trace-fixtures.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const KMEM = { alloc: 'kmalloc', free: 'kfree' };

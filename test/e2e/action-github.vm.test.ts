@@ -12,7 +12,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
-import { NODE24, ROOT, assertActionReady, prepareAction } from './action-harness.js';
+import { NODE24, ROOT, assertActionReady, prepareAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const NOBODY = 65534;

@@ -11,7 +11,7 @@ import { initFingerprint } from '../../src/lab/guest-scripts.js';
 import { readManifest } from '../../src/lab/lab-kernel.js';
 import { labCacheKey } from '../../src/lab/lab-cache-key.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
-import { ROOT, assertActionReady, runActionAsync } from './action-harness.js';
+import { ROOT, assertActionReady, runActionAsync } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

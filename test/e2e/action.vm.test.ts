@@ -9,7 +9,7 @@ import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
 import { hostAccel } from '../../src/lab/kvm-host.js';
 import { accelText } from '../../src/report/labels.js';
-import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { startCacheServer, type CacheServer } from '../support/cache-server.js';
-import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runActionAsync } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

@@ -16,7 +16,7 @@ import type { RunReport, SideRun } from '../../src/core/model.js';
 import { applyCanary } from '../../src/verdict/decide.js';
 import { CANARY_PAIR } from '../../src/core/canary-module.js';
 import { findCanaryDir, judgeCanary } from '../../src/run/canary.js';
-import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'demo/kni-like');

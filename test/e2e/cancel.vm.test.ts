@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction, runAction, type ActionRun } from './action-harness.js';
+import { NODE24, ROOT, assertActionReady, collectAction, kniLikeInputs, prepareAction, runAction, type ActionRun } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const work = useTempDir('ab-cancel-');

@@ -9,7 +9,7 @@ import type { RunReport } from '../../src/core/model.js';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { cliBundle } from '../support/cli.js';
-import { ROOT } from './action-harness.js';
+import { ROOT } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const work = useTempDir('ab-cli-run-');

@@ -15,7 +15,7 @@ import { type GitHubServer, startGitHubServer } from '../support/github-server.j
 import { createDpdkFixture, type DocumentedFixture, type KniRelease, mergeCommit } from '../support/runner/documented-fixture.js';
 import { yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { RunnerEmulation } from '../support/runner/runner-emulation.js';
-import { ROOT, assertActionReady } from './action-harness.js';
+import { ROOT, assertActionReady } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const DPDK_BLOCK = 'README.md › Add it #2';

@@ -21,7 +21,7 @@ import {
 import { runnerKernel } from '../support/runner/guest-action.js';
 import { reindent, type YamlBlock, yamlBlocks } from '../support/runner/markdown-workflows.js';
 import { type JobRun, RunnerEmulation, type Trigger, type WorkflowRun } from '../support/runner/runner-emulation.js';
-import { ROOT, assertActionReady } from './action-harness.js';
+import { ROOT, assertActionReady } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const REPO = 'nic-lab/kni-driver';

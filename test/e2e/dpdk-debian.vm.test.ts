@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { debianDpdkTree } from '../support/debian-dpdk.js';
-import { assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
+import { assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const MISC = 'kernel/linux/kni/kni_misc.c';

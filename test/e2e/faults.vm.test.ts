@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createFixtureRepo, type FixtureRepo } from '../../src/demo/fixture-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import type { RunReport } from '../../src/core/model.js';
-import { ROOT, assertActionReady, kniLikeInputs, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, kniLikeInputs, runAction } from '../support/action-harness.js';
 import { writeKniLikeModule } from '../support/kni-like-variants.js';
 import { useTempDir } from '../support/temp-dir.js';
 

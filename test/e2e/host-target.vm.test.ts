@@ -14,7 +14,7 @@ import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.j
 import { runInGuest } from '../../src/lab/run-in-guest.js';
 import { installPrefix } from '../../src/sandbox/system-view.js';
 import { createHostileRepo, filesBelow, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
-import { NODE24, ROOT, assertActionReady, collectAction, git, kniLikeInputs, prepareAction, type PreparedAction } from './action-harness.js';
+import { NODE24, ROOT, assertActionReady, collectAction, git, kniLikeInputs, prepareAction, type PreparedAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 let kernel: LabManifestEntry;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { createHostileRepo, filesBelow, type HostileRepo, plantedSecrets, secretsIn } from '../support/hostile-pr.js';
-import { type ActionRun, ROOT, assertActionReady, git, kniLikeInputs, runActionAsync } from './action-harness.js';
+import { type ActionRun, ROOT, assertActionReady, git, kniLikeInputs, runActionAsync } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const SECRET = plantedSecrets();

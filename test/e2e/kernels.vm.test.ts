@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
 import { releaseLine } from '../../src/lab/kernel-spec.js';
 import { findLabKernel, LAB_DIR_ENV } from '../../src/lab/lab-kernel.js';
-import { ROOT, assertActionReady, runAction } from './action-harness.js';
+import { ROOT, assertActionReady, runAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const KERNELS = ['5.10', '6.12'];

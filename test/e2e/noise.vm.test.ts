@@ -18,7 +18,7 @@ import { VmTargetRunner } from '../../src/run/launcher.js';
 import { decideVerdict } from '../../src/verdict/decide.js';
 import type { TargetBackground } from '../../src/kernel-side/job.js';
 import { buildKniLikeApp, writeKniLikeModule } from '../support/kni-like-variants.js';
-import { ROOT, assertActionReady } from './action-harness.js';
+import { ROOT, assertActionReady } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const NOISE = join(ROOT, 'test/fixtures/noise');

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../src/core/model.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
 import { INPUT_NAMES } from '../../src/settings/settings.js';
-import { ROOT, actionDefaults, assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from './action-harness.js';
+import { ROOT, actionDefaults, assertActionReady, git, kniPresetInputs, runAction, type ActionRun } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/dpdk-tree');

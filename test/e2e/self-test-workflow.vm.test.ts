@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { ROOT, actionDefaults, assertActionReady, runAction } from './action-harness.js';
+import { ROOT, actionDefaults, assertActionReady, runAction } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 interface Step {

@@ -10,7 +10,7 @@ import { VmTargetRunner } from '../../src/run/launcher.js';
 import { measure } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { prepareWorktrees } from '../../src/sources/worktrees.js';
-import { ROOT, assertActionReady } from './action-harness.js';
+import { ROOT, assertActionReady } from '../support/action-harness.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const work = useTempDir('ab-e2e-at-once-');

@@ -7,7 +7,7 @@ import { stepSummaryFile } from '../support/github-env.js';
 import { compare } from '../../src/verdict/traces.js';
 import { prLeakedPerCycle } from '../../src/core/compare.js';
 import { decideVerdict } from '../../src/verdict/decide.js';
-import { recordedReport } from '../report/recorded-report.js';
+import { recordedReport } from '../support/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const summary = stepSummaryFile();

@@ -13,7 +13,7 @@ import { buildModule } from '../../src/module-build/build-module.js';
 import { readVermagic, vermagicRelease } from '../../src/module-build/module-info.js';
 import { kernelReadable } from '../../src/run/side.js';
 import { findSandboxLauncher, sandboxWrapper } from '../../src/sandbox/build-sandbox.js';
-import { HELLO_SOURCE } from './hello-module.js';
+import { HELLO_SOURCE } from '../support/hello-module.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const scratch = useTempDir('ab-debian-kernel-');

@@ -14,7 +14,7 @@ import { fileEntry, writeCpio } from '../../src/lab/cpio.js';
 import { installPrefix } from '../../src/sandbox/system-view.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-import { buildHelloModule } from './hello-module.js';
+import { buildHelloModule } from '../support/hello-module.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 let kernel: LabManifestEntry;
@@ -48,7 +48,7 @@ describe('lab setup', () => {
 
 describe('runInGuest', () => {
   test("runs the host's node in the chroot: outDir, exit code, tracefs, insmod/rmmod of a Kbuild module", async () => {
-    const { dir, ko } = buildHelloModule(kernel.buildDir);
+    const { dir, ko } = buildHelloModule(kernel.buildDir, work);
     try {
       const vermagic = execFileSync('modinfo', ['-F', 'vermagic', ko], { encoding: 'utf8' });
       expect(vermagic.split(' ')[0]).toBe(kernel.release);

@@ -1,7 +1,7 @@
 // Check-run annotations and log excerpts from a report built on the recorded kni_like runs.
 import { describe, expect, test } from 'vitest';
 import { annotationsFor, runLogsMarkdown } from '../../src/report/annotations.js';
-import { recordedReport } from './recorded-report.js';
+import { recordedReport } from '../support/recorded-report.js';
 
 describe('annotationsFor', () => {
   test('one failure annotation per leaking module site, at its source line, with the rate on each side', async () => {

@@ -9,7 +9,7 @@ import type { Browser } from 'puppeteer-core';
 import { renderComment as renderCommentMarkdown } from '../../src/report/comment.js';
 import { LINE_COLOURS } from '../../src/report/chart.js';
 import { COMMENT_WIDTH, launchChromium, renderComment, type Scheme } from '../support/github-page.js';
-import { recordedReport } from './recorded-report.js';
+import { recordedReport } from '../support/recorded-report.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 

@@ -17,7 +17,7 @@ import { decideVerdict } from '../../src/verdict/decide.js';
 import { applyCanary } from '../../src/verdict/decide.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventPath, loadEvent, stepSummaryFile } from '../support/github-env.js';
-import { BASE_SHA, HEAD_SHA, recordedReport } from './recorded-report.js';
+import { BASE_SHA, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const CONSOLE = readFileSync(join(import.meta.dirname, '..', 'lab', 'data', 'oops-insmod.console.txt'), 'utf8');

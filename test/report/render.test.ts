@@ -3,10 +3,10 @@ import { compare } from '../../src/verdict/traces.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderAnalysisText, renderText } from '../../src/report/terminal.js';
 import type { AnalysisResult } from '../../src/core/model.js';
-import { analyzeText, fixture, NETDEV } from '../core/helpers.js';
+import { analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
 import { yRange } from '../../src/report/chart.js';
 import { sourceUrl } from '../../src/report/source-links.js';
-import { HEAD_REPO, HEAD_SHA, recordedReport } from './recorded-report.js';
+import { HEAD_REPO, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 
 const before = () => analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] });
 const after = () => analyzeText(fixture('case-rte-kni-after-fix.trace'), { pairs: [NETDEV] });

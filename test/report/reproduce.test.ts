@@ -7,7 +7,7 @@ import { readArgs } from '../../src/cli/args.js';
 import { reproduceCommands, reproduceMarkdown } from '../../src/report/reproduce.js';
 import { renderComment } from '../../src/report/comment.js';
 import { givenRunInputs, runOptions } from '../../src/settings/local-run.js';
-import { BASE_SHA, HEAD_SHA, recordedReport } from './recorded-report.js';
+import { BASE_SHA, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 
 /** The words bash makes of a command line (quotes and all). */
 function shellWords(line: string): string[] {

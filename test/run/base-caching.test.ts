@@ -11,7 +11,7 @@ import type { TargetRunner } from '../../src/run/launcher.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import type { SideRun } from '../../src/core/model.js';
 import { useCacheService } from '../support/cache-server.js';
-import { BASE_SHA, HEAD_SHA, recordedReport } from '../report/recorded-report.js';
+import { BASE_SHA, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 import { writeFileSync, symlinkSync } from 'node:fs';
 import { useTempDir } from '../support/temp-dir.js';
 

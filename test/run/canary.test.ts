@@ -6,7 +6,7 @@ import { CANARY_MODULE } from '../../src/core/canary-module.js';
 import { canaryMarkdown } from '../../src/report/canary.js';
 import { canaryPlan, judgeCanary } from '../../src/run/canary.js';
 import type { CanaryResult } from '../../src/core/model.js';
-import { recordedReport } from '../report/recorded-report.js';
+import { recordedReport } from '../support/recorded-report.js';
 
 // Any release: the judgement only names it.
 const KERNEL = '9.9.0-9-amd64';

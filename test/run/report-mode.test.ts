@@ -10,7 +10,7 @@ import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventPath, loadEvent, stepSummaryFile, testClient } from '../support/github-env.js';
-import { HEAD_SHA, recordedReport } from '../report/recorded-report.js';
+import { HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const TOKEN = 'ghs_test0000000000000000000000000000000';

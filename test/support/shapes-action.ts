@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createShapesRepo, SHAPES_WORKLOAD } from '../../src/demo/shapes-repo.js';
 import { findLabKernel } from '../../src/lab/lab-kernel.js';
-import { type ActionRun, ROOT, assertActionReady, runAction } from '../e2e/action-harness.js';
+import { type ActionRun, ROOT, assertActionReady, runAction } from './action-harness.js';
 
 export interface ShapesRepo<V extends string> {
   /** Each variant's commit, filled in before the tests run. */

@@ -4,7 +4,7 @@ import { badFreeRows, comparisonRows } from '../../src/core/compare.js';
 import type { AnalysisResult } from '../../src/core/model.js';
 import { headlineText } from '../../src/report/headline.js';
 import { compare, judgeTraces } from '../../src/verdict/traces.js';
-import { analyzeText, fixture, NETDEV } from '../core/helpers.js';
+import { analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
 
 const before = () => analyzeText(fixture('case-rte-kni-before-fix.trace'), { pairs: [NETDEV] });
 const after = () => analyzeText(fixture('case-rte-kni-after-fix.trace'), { pairs: [NETDEV] });

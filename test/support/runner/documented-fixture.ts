@@ -10,7 +10,7 @@
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixtureApp, fixtureSource } from '../../../src/demo/fixture-repo.js';
-import { git } from '../../e2e/action-harness.js';
+import { git } from '../action-harness.js';
 
 export const KNI_LIKE = join(import.meta.dirname, '../../../demo/kni-like');
 export const SYNTHETIC_DPDK = join(import.meta.dirname, '../../fixtures/dpdk-tree');

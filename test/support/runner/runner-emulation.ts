@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { LabKernel } from '../../../src/lab/lab-kernel.js';
-import { NODE24, ROOT, actionBundle, actionDefaults } from '../../e2e/action-harness.js';
+import { NODE24, ROOT, actionBundle, actionDefaults } from '../action-harness.js';
 import { downloadArtifact, uploadArtifact } from './artifacts.js';
 import { checkout } from './checkout.js';
 import { condition, type ExpressionContext, interpolate, toText, type Value } from './expressions.js';

@@ -3,7 +3,7 @@
 // what it holds or not.
 import { describe, expect, it } from 'vitest';
 import { compare } from '../../src/verdict/traces.js';
-import { analyzeText } from './helpers.js';
+import { analyzeText } from '../support/trace-fixtures.js';
 
 const KMALLOC = { alloc: 'kmalloc', free: 'kfree' };
 

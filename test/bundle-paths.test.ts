@@ -3,10 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cliPath, packageRoot } from '../../src/bundle-paths.js';
-import { useTempDir } from '../support/temp-dir.js';
+import { cliPath, packageRoot } from '../src/bundle-paths.js';
+import { useTempDir } from './support/temp-dir.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '..');
 const scratch = useTempDir('ab-bundle-paths-');
 
 describe('bundle paths', () => {

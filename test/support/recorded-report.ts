@@ -6,7 +6,7 @@ import { compare } from '../../src/verdict/traces.js';
 import { applyLocations } from '../../src/core/locations.js';
 import type { AnalysisResult, RunReport, SideRun } from '../../src/core/model.js';
 import { decideVerdict } from '../../src/verdict/decide.js';
-import { NETDEV, recorded } from '../core/helpers.js';
+import { NETDEV, recorded } from './trace-fixtures.js';
 
 // The commits and fork of the pull_request_fork / workflow_run_fork events in test/data/events.
 export const BASE_SHA = '9f2c1e0b7d4a3c58e6f1a2b3c4d5e6f708192a3b';

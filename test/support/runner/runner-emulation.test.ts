@@ -6,11 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { git } from '../e2e/action-harness.js';
-import { downloadArtifact, uploadArtifact } from '../support/runner/artifacts.js';
-import { condition, evaluate, ExpressionError, type ExpressionContext } from '../support/runner/expressions.js';
-import { RunnerEmulation } from '../support/runner/runner-emulation.js';
-import { useTempDir } from '../support/temp-dir.js';
+import { git } from '../action-harness.js';
+import { downloadArtifact, uploadArtifact } from './artifacts.js';
+import { condition, evaluate, ExpressionError, type ExpressionContext } from './expressions.js';
+import { RunnerEmulation } from './runner-emulation.js';
+import { useTempDir } from '../temp-dir.js';
 
 const work = useTempDir('ab-runner-');
 let repo: string;

@@ -1,7 +1,6 @@
 // Builds a hello-world module with Kbuild against a lab kernel's headers (for the VM tests).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const HELLO_SOURCE = `#include <linux/module.h>
@@ -14,9 +13,9 @@ module_init(ab_hello_init);
 module_exit(ab_hello_exit);
 `;
 
-/** Returns the path of ab_hello.ko, built in a new temporary directory (the caller removes `dir`). */
-export function buildHelloModule(buildDir: string): { dir: string; ko: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ab-hello-'));
+/** Returns the path of ab_hello.ko, built in a new folder under `parent`. */
+export function buildHelloModule(buildDir: string, parent: string): { dir: string; ko: string } {
+  const dir = mkdtempSync(join(parent, 'hello-'));
   writeFileSync(join(dir, 'ab_hello.c'), HELLO_SOURCE);
   writeFileSync(join(dir, 'Kbuild'), 'obj-m := ab_hello.o\n');
   execFileSync('make', ['-s', '-C', buildDir, `M=${dir}`, 'modules'], { stdio: ['ignore', 'pipe', 'pipe'] });
