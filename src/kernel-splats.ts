@@ -3,7 +3,7 @@
 // is the kernel reporting its own trouble (an oops, a BUG, a WARN_ON, a stall), which no leak verdict can
 // ignore. Changing this list changes verdicts: each kind has a golden case under test/data/splats/.
 
-export interface SplatPattern {
+interface SplatPattern {
   /** The name reports use (`the kernel reported WARNING during the run`). */
   kind: string;
   re: RegExp;

@@ -16,8 +16,8 @@ export const SWEEP_SITE_OVERHEAD_SECONDS = 1;
  * there and reports it. Never less than the workload's own limits (a workload that never gets
  * ready fails the cycle, it does not hang it) plus SWEEP_SITE_MIN_LIMIT_SECONDS for load and unload.
  */
-export const SWEEP_SITE_LIMIT_FACTOR = 10;
-export const SWEEP_SITE_MIN_LIMIT_SECONDS = 60;
+const SWEEP_SITE_LIMIT_FACTOR = 10;
+const SWEEP_SITE_MIN_LIMIT_SECONDS = 60;
 
 /** The time one injected cycle may take before the sweep calls it hung. */
 export function siteLimitSeconds(perSiteSeconds: number, workload: { readyTimeoutSeconds: number; holdSeconds: number; graceSeconds: number }): number {
@@ -162,7 +162,7 @@ export function breakageText(b: Breakage, moduleName?: string): string {
 }
 
 /** "failing the kzalloc at abcase_open:18 crashed the kernel (NULL pointer dereference in abcase_open+0x2a)" */
-export function breakageFindingText(site: ErrorPathSite, b: Breakage, moduleName?: string): string {
+function breakageFindingText(site: ErrorPathSite, b: Breakage, moduleName?: string): string {
   return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
 }
 
@@ -170,11 +170,11 @@ export function breakageFindingText(site: ErrorPathSite, b: Breakage, moduleName
  * The same call site on both sides: by function and allocator, since offsets and lines differ
  * between base and PR builds (an allocator not known on one side matches any).
  */
-export function sameSite(a: Pick<ErrorPathSite, 'site' | 'allocator'>, b: Pick<ErrorPathSite, 'site' | 'allocator'>): boolean {
+function sameSite(a: Pick<ErrorPathSite, 'site' | 'allocator'>, b: Pick<ErrorPathSite, 'site' | 'allocator'>): boolean {
   return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
 }
 
-export interface SweepComparison {
+interface SweepComparison {
   /** The PR's leaks and breakages the base does not have: these fail the check under new-leak. */
   findings: ErrorPathFinding[];
   /** The PR's leaks and breakages at sites the base's sweep never reached: listed, not judged. */

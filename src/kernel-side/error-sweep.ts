@@ -66,7 +66,7 @@ function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks
 }
 
 /** What the sweep left for the run to deal with. */
-export interface SweepOutcome {
+interface SweepOutcome {
   record: SweepRecord;
   /**
    * An injected cycle hung (insmod, the workload or rmmod never returned): the module and the

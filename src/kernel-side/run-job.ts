@@ -12,7 +12,7 @@ import type { TargetStatus } from './status.js';
 import { MACHINE, type TargetSystem } from './target-system.js';
 import { UndoLog } from './undo.js';
 
-export interface TargetRunOptions {
+interface TargetRunOptions {
   /** Aborted on SIGTERM/SIGINT (the CLI wires the signals). */
   signal?: AbortSignal;
   /** Progress lines (stderr in the CLI). */
@@ -22,7 +22,7 @@ export interface TargetRunOptions {
   system?: TargetSystem;
 }
 
-export interface TargetRunResult {
+interface TargetRunResult {
   status: TargetStatus;
   statusFile: string;
   /** 0: the run completed and the kernel was restored (the status says how the module did). */

@@ -67,7 +67,7 @@ export interface GuestResult {
   };
 }
 
-export interface GuestOptions {
+interface GuestOptions {
   signal?: AbortSignal;
   /** Absent: the vm-memory input's default (and so for cpus and the boot timeout). */
   memoryMb?: number;

@@ -73,7 +73,7 @@ export async function stopGroup(pgid: number, signal: NodeJS.Signals, graceSecon
 }
 
 /** A shell command leading a process group of its own, its output on two pipes. */
-export interface ShellGroup {
+interface ShellGroup {
   child: ChildProcessByStdio<null, Readable, Readable>;
   /** Undefined when the shell could not be started (the child's 'error' says why). */
   pgid: number | undefined;

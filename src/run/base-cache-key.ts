@@ -25,7 +25,7 @@ export interface BaseCacheKeyInput {
  * inconclusive), what only publishes (token, check name), the time limit (a clean run is the same
  * run under any limit) and the canary (not part of a side).
  */
-export function measurementSettings(settings: Settings): Record<string, unknown> {
+function measurementSettings(settings: Settings): Record<string, unknown> {
   return {
     target: settings.target,
     preset: settings.preset,

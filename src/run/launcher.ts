@@ -58,7 +58,7 @@ export interface RunnerOptions {
 }
 
 /** Where and how long the kernel-side job runs. */
-export interface LaunchPlan {
+interface LaunchPlan {
   target: 'host' | 'vm';
   /** The job's own deadline (it stops, restores the kernel and says so in its status). */
   timeoutMinutes: number;
@@ -69,7 +69,7 @@ export interface LaunchPlan {
  * The VM is killed only this long after the job's own deadline: the job inside ends itself first
  * and leaves its status and trace; the kill is for a guest that no longer answers.
  */
-export const VM_DEADLINE_GRACE_SECONDS = 30;
+const VM_DEADLINE_GRACE_SECONDS = 30;
 
 /** Characters of the job's output kept (its end). */
 const OUTPUT_CAP = 64 * 1024;
@@ -187,7 +187,7 @@ export class VmTargetRunner implements TargetRunner {
 }
 
 /** Kbuild dir of the running kernel, from its headers package. */
-export function hostBuildDir(release: string): string {
+function hostBuildDir(release: string): string {
   const dir = `/lib/modules/${release}/build`;
   if (!existsSync(dir)) {
     throw new UsageError(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
@@ -195,7 +195,7 @@ export function hostBuildDir(release: string): string {
   return dir;
 }
 
-export class HostTargetRunner implements TargetRunner {
+class HostTargetRunner implements TargetRunner {
   readonly kernel: TargetKernel;
 
   constructor(

@@ -79,7 +79,7 @@ export type { InputReader } from './inputs.js';
 
 export { INPUT_NAMES } from './inputs.js';
 
-export const DEFAULT_TRACK = 'auto';
+const DEFAULT_TRACK = 'auto';
 
 /** vm-kernel: a Debian kernel line or an exact release ('' is the default line). */
 function readKernel(read: InputReader, name: 'vm-kernel'): string {
