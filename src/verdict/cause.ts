@@ -5,12 +5,7 @@ import type { BadFreeRow, CanaryResult, ComparisonRow, ErrorPathFinding, FailOn,
 /** A finding that fails the check under the policy: a bad free, or a leak at a row (its worst site when known). */
 export type Finding = { kind: 'bad-free'; row: BadFreeRow } | { kind: 'leak'; row: ComparisonRow; site: string | null };
 
-/**
- * What decided the verdict. The kind says whom it blames: the PR (`pr-failed`, `no-pr-trace`,
- * `leak`, `error-path-leak`), the environment (`both-failed`, `base-failed-too`,
- * `base-not-measured`, `untrusted-trace`), the detector (`canary-missed`), nobody (`cancelled`,
- * `balanced`, `changed-code-idle`: the PR's change was not exercised).
- */
+/** What decided the verdict; its kind also says whom the verdict blames (BLAME). */
 export type VerdictCause =
   | { kind: 'cancelled' }
   | { kind: 'both-failed'; status: RunStatus }
@@ -26,8 +21,35 @@ export type VerdictCause =
   | { kind: 'changed-code-idle'; idle: string[] }
   | { kind: 'canary-missed'; canary: CanaryResult };
 
+/**
+ * Whom a verdict holds responsible: the PR's code, the environment it ran in (the runner, its
+ * kernel, the base), the detector (it missed the canary's known leak), or nobody.
+ */
+export type Blame = 'pr' | 'environment' | 'detector' | 'none';
+
+export const BLAME: Record<VerdictCause['kind'], Blame> = {
+  cancelled: 'none',
+  'both-failed': 'environment',
+  'base-failed-too': 'environment',
+  'pr-failed': 'pr',
+  'base-not-measured': 'environment',
+  'no-pr-trace': 'pr',
+  'untrusted-trace': 'environment',
+  leak: 'pr',
+  balanced: 'none',
+  'error-path-leak': 'pr',
+  // The PR's change was not exercised: the workload's, not the code's.
+  'changed-code-idle': 'none',
+  'canary-missed': 'detector',
+};
+
 export interface StructuredVerdict {
   state: Verdict;
   cause: VerdictCause;
+  blame: Blame;
   reasons: string[];
+}
+
+export function structuredVerdict(state: Verdict, cause: VerdictCause, reasons: string[]): StructuredVerdict {
+  return { state, cause, blame: BLAME[cause.kind], reasons };
 }

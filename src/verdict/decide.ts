@@ -8,13 +8,13 @@ import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths,
 import { canaryMissedReason } from '../report/canary.js';
 import { headlineText, neverRanHeadline } from '../report/headline.js';
 import { sideText } from '../report/status-text.js';
-import type { VerdictCause } from './cause.js';
+import { type StructuredVerdict, type VerdictCause, structuredVerdict } from './cause.js';
 
 type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
 
-/** The comparison with the verdict its cause decides. */
-function decided(comparison: Comparison, state: Verdict, cause: VerdictCause, reasons: string[]): Comparison {
-  return { ...comparison, verdict: state, headline: headlineText(cause), reasons };
+/** The comparison under a verdict: its state, its reasons, the headline written from its cause. */
+function withVerdict(comparison: Comparison, verdict: StructuredVerdict): Comparison {
+  return { ...comparison, verdict: verdict.state, headline: headlineText(verdict.cause), reasons: verdict.reasons };
 }
 
 function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison {
@@ -27,26 +27,33 @@ function emptyComparison(failOn: FailOn, base: SideRun, pr: SideRun): Comparison
 }
 
 /**
- * Combines how each side ran with the comparison of their traces. A PR side that failed to build,
- * load, unload, run its workload or keep the kernel healthy fails the check whatever the policy -
- * but only when the base ran cleanly: a problem the base shows too is the environment's, not the
- * PR's (inconclusive). A base side that could not be measured leaves nothing to compare against.
+ * The verdict how each side ran decides before any table, or null when both ran cleanly and
+ * their traces decide. A PR side that failed to build, load, unload, run its workload or keep the
+ * kernel healthy fails the check whatever the policy - but only when the base ran cleanly: a
+ * problem the base shows too is the environment's, not the PR's (inconclusive). A base side that
+ * could not be measured leaves nothing to compare against.
  */
-export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
-  const empty = () => emptyComparison(failOn, base, pr);
+export function judgeRuns(base: SideRun, pr: SideRun): StructuredVerdict | null {
   const both = [sideText('base', base), sideText('PR', pr)];
-  if (base.status === 'cancelled' || pr.status === 'cancelled') return decided(empty(), 'inconclusive', { kind: 'cancelled' }, both);
+  if (base.status === 'cancelled' || pr.status === 'cancelled') return structuredVerdict('inconclusive', { kind: 'cancelled' }, both);
   if (pr.status !== 'ok' && base.status !== 'ok') {
     const cause: VerdictCause = base.status === pr.status ? { kind: 'both-failed', status: pr.status } : { kind: 'base-failed-too', base };
-    return decided(empty(), 'inconclusive', cause, both);
+    return structuredVerdict('inconclusive', cause, both);
   }
-  if (pr.status !== 'ok') return decided(empty(), 'fail', { kind: 'pr-failed', pr }, [sideText('PR', pr)]);
-  if (base.status !== 'ok' || !base.analysis) {
-    const result = pr.analysis && base.analysis ? compare(base.analysis, pr.analysis, failOn) : empty();
-    return decided(result, 'inconclusive', { kind: 'base-not-measured', base }, [sideText('base', base), ...result.reasons]);
-  }
-  if (!pr.analysis) return decided(empty(), 'fail', { kind: 'no-pr-trace' }, ['PR: no trace was collected']);
-  return applyErrorPaths(compare(base.analysis, pr.analysis, failOn), base, pr);
+  if (pr.status !== 'ok') return structuredVerdict('fail', { kind: 'pr-failed', pr }, [sideText('PR', pr)]);
+  if (base.status !== 'ok' || !base.analysis) return structuredVerdict('inconclusive', { kind: 'base-not-measured', base }, [sideText('base', base)]);
+  if (!pr.analysis) return structuredVerdict('fail', { kind: 'no-pr-trace' }, ['PR: no trace was collected']);
+  return null;
+}
+
+/** The comparison of a run: decided by how each side ran (judgeRuns), else by their traces and the error-path sweep. */
+export function decideVerdict(base: SideRun, pr: SideRun, failOn: FailOn, compare: CompareFn): Comparison {
+  const runs = judgeRuns(base, pr);
+  if (runs === null) return applyErrorPaths(compare(base.analysis!, pr.analysis!, failOn), base, pr);
+  if (runs.cause.kind !== 'base-not-measured') return withVerdict(emptyComparison(failOn, base, pr), runs);
+  // A base that ran but cannot be trusted still shows the table, its reasons after the base's.
+  const table = pr.analysis && base.analysis ? compare(base.analysis, pr.analysis, failOn) : emptyComparison(failOn, base, pr);
+  return withVerdict(table, { ...runs, reasons: [...runs.reasons, ...table.reasons] });
 }
 
 /**
@@ -61,7 +68,7 @@ export function applyErrorPaths(comparison: Comparison, base: { errorPaths?: Err
   if (findings.length === 0) return kept;
   const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
   if (comparison.failOn === 'never' || comparison.verdict !== 'pass') return { ...kept, reasons, errorPaths: findings };
-  return { ...decided(kept, 'fail', { kind: 'error-path-leak', findings }, reasons), errorPaths: findings };
+  return { ...withVerdict(kept, structuredVerdict('fail', { kind: 'error-path-leak', findings }, reasons)), errorPaths: findings };
 }
 
 /**
@@ -73,7 +80,7 @@ export function applyChangedCode(comparison: Comparison, changed: ChangedCode | 
   const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
   const idle = neverRan(changed);
   if (comparison.verdict !== 'pass' || idle.length === 0) return { ...comparison, reasons };
-  if (require) return decided(comparison, 'inconclusive', { kind: 'changed-code-idle', idle }, reasons);
+  if (require) return withVerdict(comparison, structuredVerdict('inconclusive', { kind: 'changed-code-idle', idle }, reasons));
   return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
 }
 
@@ -87,7 +94,7 @@ export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: Si
   if (pr.status !== 'ok' && pr.status !== 'cancelled' && comparison.verdict === 'fail') {
     return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
   }
-  return decided(comparison, 'inconclusive', { kind: 'canary-missed', canary }, [canaryMissedReason(canary), ...comparison.reasons]);
+  return withVerdict(comparison, structuredVerdict('inconclusive', { kind: 'canary-missed', canary }, [canaryMissedReason(canary), ...comparison.reasons]));
 }
 
 const RANK: Record<Verdict, number> = { pass: 0, inconclusive: 1, fail: 2 };

@@ -5,7 +5,7 @@ import type { AnalysisResult, BadFreeRow, Comparison, ComparisonRow, FailOn, Pai
 import { pairName } from '../core/pair-spec.js';
 import { problemText } from '../core/analysis-problems.js';
 import { findingReason, headlineText, incompleteTraceText } from '../report/headline.js';
-import type { Finding, StructuredVerdict } from './cause.js';
+import { type Finding, type StructuredVerdict, structuredVerdict } from './cause.js';
 
 /** The verdict on the two traces, with the reasons. */
 export function judgeTraces(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn, all: ComparisonRow[], badFrees: BadFreeRow[]): StructuredVerdict {
@@ -52,12 +52,11 @@ export function judgeTraces(base: AnalysisResult, pr: AnalysisResult, failOn: Fa
   if (!base.complete || !pr.complete || unmeasured.length > 0) {
     const why = [!pr.complete ? incompleteTraceText('PR', pr) : '', !base.complete ? incompleteTraceText('base', base) : ''].filter((s) => s !== '');
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-    verdict = { state: 'inconclusive', cause: { kind: 'untrusted-trace', why, unmeasured }, reasons };
+    verdict = structuredVerdict('inconclusive', { kind: 'untrusted-trace', why, unmeasured }, reasons);
   } else if (findings.length > 0) {
-    verdict = { state: 'fail', cause: { kind: 'leak', findings }, reasons };
+    verdict = structuredVerdict('fail', { kind: 'leak', findings }, reasons);
   } else {
-    const cause = { kind: 'balanced', failOn, prRate: sumRate(totals, 'pr'), baseRate: sumRate(totals, 'base'), noAllocations } as const;
-    verdict = { state: 'pass', cause, reasons };
+    verdict = structuredVerdict('pass', { kind: 'balanced', failOn, prRate: sumRate(totals, 'pr'), baseRate: sumRate(totals, 'base'), noAllocations }, reasons);
   }
   if (noAllocations) reasons.push('the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)');
   return verdict;

@@ -1,7 +1,7 @@
 // The verdict from how each side ran: the PR is blamed for a run problem only when the base ran cleanly.
 import { describe, expect, test } from 'vitest';
 import type { AnalysisResult, Comparison, RunStatus, SideRun } from '../../src/core/model.js';
-import { decideVerdict } from '../../src/verdict/decide.js';
+import { decideVerdict, judgeRuns } from '../../src/verdict/decide.js';
 
 const ANALYSIS = { complete: true } as AnalysisResult;
 const COMPARED: Comparison = {
@@ -62,5 +62,26 @@ describe('decideVerdict', () => {
       `PR (${'c'.repeat(12)}): the workload never became ready: EAL: Cannot get hugepage information`,
     ]);
     expect(c.rows).toEqual([]);
+  });
+});
+
+describe('judgeRuns', () => {
+  test('two clean runs with traces leave the verdict to the traces', () => {
+    expect(judgeRuns(side('base', 'ok'), side('pr', 'ok'))).toBeNull();
+  });
+
+  test.each<[RunStatus, RunStatus, string, string]>([
+    ['ok', 'build-failed', 'pr-failed', 'pr'],
+    ['load-failed', 'load-failed', 'both-failed', 'environment'],
+    ['load-failed', 'workload-failed', 'base-failed-too', 'environment'],
+    ['timeout', 'ok', 'base-not-measured', 'environment'],
+    ['ok', 'cancelled', 'cancelled', 'none'],
+  ])('base %s, PR %s: %s, blaming %s', (baseStatus, prStatus, kind, blame) => {
+    expect(judgeRuns(side('base', baseStatus), side('pr', prStatus))).toMatchObject({ cause: { kind }, blame });
+  });
+
+  test('a PR that ran cleanly and left no trace is blamed for it', () => {
+    const pr = { ...side('pr', 'ok'), analysis: undefined };
+    expect(judgeRuns(side('base', 'ok'), pr)).toMatchObject({ state: 'fail', cause: { kind: 'no-pr-trace' }, blame: 'pr' });
   });
 });

@@ -15,6 +15,7 @@ describe('judgeTraces', () => {
   it('a new leak: fail, blamed on the PR with the failing row', () => {
     const v = judge(after(), before());
     expect(v.state).toBe('fail');
+    expect(v.blame).toBe('pr');
     expect(v.cause.kind).toBe('leak');
     if (v.cause.kind !== 'leak') return;
     expect(v.cause.findings).toHaveLength(1);
@@ -23,7 +24,7 @@ describe('judgeTraces', () => {
 
   it('the fix: pass, with the rates of both sides for the headline', () => {
     const v = judge(before(), after());
-    expect(v).toMatchObject({ state: 'pass', cause: { kind: 'balanced', failOn: 'new-leak', prRate: 0, baseRate: 2, noAllocations: false } });
+    expect(v).toMatchObject({ state: 'pass', blame: 'none', cause: { kind: 'balanced', failOn: 'new-leak', prRate: 0, baseRate: 2, noAllocations: false } });
   });
 
   it('under fail-on: never the same leak passes', () => {
@@ -34,6 +35,7 @@ describe('judgeTraces', () => {
     const lossy = { ...before(), complete: false, lostEvents: 7 };
     const v = judge(after(), lossy);
     expect(v.state).toBe('inconclusive');
+    expect(v.blame).toBe('environment');
     expect(v.cause).toMatchObject({ kind: 'untrusted-trace', unmeasured: [] });
     if (v.cause.kind === 'untrusted-trace') expect(v.cause.why).toEqual(['the PR trace lost 7 events (the trace buffer overflowed: raise trace-buffer-kb)']);
   });
