@@ -3318,6 +3318,32 @@ var init_headline = __esm({
   }
 });
 
+// src/verdict/cause.ts
+function structuredVerdict(state, cause, reasons) {
+  return { state, cause, blame: BLAME[cause.kind], reasons };
+}
+var BLAME;
+var init_cause = __esm({
+  "src/verdict/cause.ts"() {
+    "use strict";
+    BLAME = {
+      cancelled: "none",
+      "both-failed": "environment",
+      "base-failed-too": "environment",
+      "pr-failed": "pr",
+      "base-not-measured": "environment",
+      "no-pr-trace": "pr",
+      "untrusted-trace": "environment",
+      leak: "pr",
+      balanced: "none",
+      "error-path-leak": "pr",
+      // The PR's change was not exercised: the workload's, not the code's.
+      "changed-code-idle": "none",
+      "canary-missed": "detector"
+    };
+  }
+});
+
 // src/verdict/traces.ts
 function judgeTraces(base2, pr, failOn, all, badFrees) {
   const totals = all.filter((r) => r.total);
@@ -3348,12 +3374,11 @@ function judgeTraces(base2, pr, failOn, all, badFrees) {
   if (!base2.complete || !pr.complete || unmeasured.length > 0) {
     const why = [!pr.complete ? incompleteTraceText("PR", pr) : "", !base2.complete ? incompleteTraceText("base", base2) : ""].filter((s2) => s2 !== "");
     reasons.unshift(...why.map((w) => `${w}: counts from such a trace are no evidence of balance`), ...unmeasured);
-    verdict = { state: "inconclusive", cause: { kind: "untrusted-trace", why, unmeasured }, reasons };
+    verdict = structuredVerdict("inconclusive", { kind: "untrusted-trace", why, unmeasured }, reasons);
   } else if (findings.length > 0) {
-    verdict = { state: "fail", cause: { kind: "leak", findings }, reasons };
+    verdict = structuredVerdict("fail", { kind: "leak", findings }, reasons);
   } else {
-    const cause = { kind: "balanced", failOn, prRate: sumRate(totals, "pr"), baseRate: sumRate(totals, "base"), noAllocations };
-    verdict = { state: "pass", cause, reasons };
+    verdict = structuredVerdict("pass", { kind: "balanced", failOn, prRate: sumRate(totals, "pr"), baseRate: sumRate(totals, "base"), noAllocations }, reasons);
   }
   if (noAllocations) reasons.push("the module allocated nothing during the PR cycles (the slab allocator was traced whatever the module imports)");
   return verdict;
@@ -3381,6 +3406,7 @@ var init_traces = __esm({
     init_pair_spec();
     init_analysis_problems();
     init_headline();
+    init_cause();
   }
 });
 
@@ -3526,8 +3552,8 @@ var init_canary = __esm({
 });
 
 // src/verdict/decide.ts
-function decided(comparison, state, cause, reasons) {
-  return { ...comparison, verdict: state, headline: headlineText(cause), reasons };
+function withVerdict(comparison, verdict) {
+  return { ...comparison, verdict: verdict.state, headline: headlineText(verdict.cause), reasons: verdict.reasons };
 }
 function emptyComparison(failOn, base2, pr) {
   const side2 = (r) => ({
@@ -3537,21 +3563,24 @@ function emptyComparison(failOn, base2, pr) {
   });
   return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side2(base2), pr: side2(pr) };
 }
-function decideVerdict(base2, pr, failOn, compare2) {
-  const empty = () => emptyComparison(failOn, base2, pr);
+function judgeRuns(base2, pr) {
   const both = [sideText("base", base2), sideText("PR", pr)];
-  if (base2.status === "cancelled" || pr.status === "cancelled") return decided(empty(), "inconclusive", { kind: "cancelled" }, both);
+  if (base2.status === "cancelled" || pr.status === "cancelled") return structuredVerdict("inconclusive", { kind: "cancelled" }, both);
   if (pr.status !== "ok" && base2.status !== "ok") {
     const cause = base2.status === pr.status ? { kind: "both-failed", status: pr.status } : { kind: "base-failed-too", base: base2 };
-    return decided(empty(), "inconclusive", cause, both);
+    return structuredVerdict("inconclusive", cause, both);
   }
-  if (pr.status !== "ok") return decided(empty(), "fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
-  if (base2.status !== "ok" || !base2.analysis) {
-    const result = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : empty();
-    return decided(result, "inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2), ...result.reasons]);
-  }
-  if (!pr.analysis) return decided(empty(), "fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
-  return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
+  if (pr.status !== "ok") return structuredVerdict("fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
+  if (base2.status !== "ok" || !base2.analysis) return structuredVerdict("inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2)]);
+  if (!pr.analysis) return structuredVerdict("fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
+  return null;
+}
+function decideVerdict(base2, pr, failOn, compare2) {
+  const runs = judgeRuns(base2, pr);
+  if (runs === null) return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
+  if (runs.cause.kind !== "base-not-measured") return withVerdict(emptyComparison(failOn, base2, pr), runs);
+  const table2 = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
+  return withVerdict(table2, { ...runs, reasons: [...runs.reasons, ...table2.reasons] });
 }
 function applyErrorPaths(comparison, base2, pr) {
   if (!pr.errorPaths) return comparison;
@@ -3560,14 +3589,14 @@ function applyErrorPaths(comparison, base2, pr) {
   if (findings.length === 0) return kept;
   const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
   if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...kept, reasons, errorPaths: findings };
-  return { ...decided(kept, "fail", { kind: "error-path-leak", findings }, reasons), errorPaths: findings };
+  return { ...withVerdict(kept, structuredVerdict("fail", { kind: "error-path-leak", findings }, reasons)), errorPaths: findings };
 }
 function applyChangedCode(comparison, changed, require2) {
   if (!changed || changed.functions.length === 0) return comparison;
   const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
   const idle = neverRan(changed);
   if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
-  if (require2) return decided(comparison, "inconclusive", { kind: "changed-code-idle", idle }, reasons);
+  if (require2) return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "changed-code-idle", idle }, reasons));
   return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
 }
 function applyCanary(comparison, canary, pr) {
@@ -3575,7 +3604,7 @@ function applyCanary(comparison, canary, pr) {
   if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
     return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
   }
-  return decided(comparison, "inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]);
+  return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]));
 }
 function worstVerdict(verdicts) {
   return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
@@ -3589,6 +3618,7 @@ var init_decide = __esm({
     init_canary();
     init_headline();
     init_status_text();
+    init_cause();
     RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
