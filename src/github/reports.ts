@@ -1,19 +1,13 @@
-// report mode: JSON reports written by collect runs, read, checked and merged into one result.
+// report mode: JSON reports written by collect runs, read and checked (verdict/runners.ts merges them).
 // Nothing here checks out or runs code: a report is data, even when a fork PR produced it.
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import type { Comparison, ComparisonRow, RunReport, Verdict } from '../core/model.js';
+import type { RunReport, Verdict } from '../core/model.js';
 import { UsageError } from '../errors.js';
 import { expandGlob } from './glob.js';
-import { worstVerdict } from '../verdict/decide.js';
-import { runnersHeadline } from '../report/headline.js';
+import type { LoadedReport } from '../verdict/runners.js';
 
 export const REPORT_SCHEMA = 'alloc-balance/report@1';
-
-interface LoadedReport {
-  file: string;
-  report: RunReport;
-}
 
 const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'inconclusive'];
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -104,53 +98,4 @@ export async function readReports(pattern: string, cwd: string = process.cwd(), 
     );
   }
   return loaded;
-}
-
-interface RunnerSummary {
-  name: string;
-  file: string;
-  verdict: Verdict;
-  headline: string;
-}
-
-interface MergedReport {
-  verdict: Verdict;
-  headline: string;
-  runners: RunnerSummary[];
-  /** One comparison over every runner: rows tagged with `runner`, reasons prefixed with it. */
-  comparison: Comparison;
-  reports: RunReport[];
-}
-
-/** Merges several runners' reports: the worst verdict wins (fail > inconclusive > pass). */
-export function mergeReports(loaded: LoadedReport[]): MergedReport {
-  if (loaded.length === 0) throw new UsageError('no report to merge');
-  const seen = new Map<string, number>();
-  const runners: RunnerSummary[] = loaded.map(({ file, report }) => {
-    const base = report.runner.name;
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return { name: n === 1 ? base : `${base} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
-  });
-  const verdict = worstVerdict(runners.map((r) => r.verdict));
-  const single = loaded.length === 1;
-  const rows: ComparisonRow[] = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
-  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => (single ? r : `${runners[i].name}: ${r}`)));
-  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
-  const side = (key: 'base' | 'pr') => ({
-    complete: loaded.every(({ report }) => report.comparison[key].complete),
-    lostEvents: loaded.reduce((sum, { report }) => sum + report.comparison[key].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key].cycles)),
-  });
-  const comparison: Comparison = {
-    verdict,
-    failOn: loaded[0].report.comparison.failOn,
-    headline,
-    reasons,
-    rows,
-    base: side('base'),
-    pr: side('pr'),
-  };
-  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
 }

@@ -6,7 +6,7 @@ import type { RunReport } from '../core/model.js';
 import { accelText } from './labels.js';
 import { escapeCell, renderMarkdown } from './markdown.js';
 import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from './source-links.js';
-import { mergeReports } from '../github/reports.js';
+import { mergeReports } from '../verdict/runners.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
 import { whatToDoMarkdown } from './what-to-do.js';

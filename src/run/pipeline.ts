@@ -13,7 +13,8 @@ import { createClient, parseRepo, type GitHubClient, type RepoRef } from '../git
 import { assertSafeToRun } from '../github/safety.js';
 import { publishResults } from '../github/publish.js';
 import { writeJobSummary } from '../github/summary.js';
-import { readReports, mergeReports, NoReportError } from '../github/reports.js';
+import { readReports, NoReportError } from '../github/reports.js';
+import { mergeReports } from '../verdict/runners.js';
 import { noReportText } from '../report/no-report.js';
 import { resolveReportTarget } from '../github/report-target.js';
 import { prepareWorktrees } from '../sources/worktrees.js';

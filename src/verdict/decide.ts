@@ -1,10 +1,10 @@
 // The verdict of a run, from everything that decides it: how each side ran (a side that did not
 // run cleanly decides before any table does), the two traces, the error-path sweep, whether the
-// PR's changed code ran, and the canary. Several runners: the worst verdict. Pure; the
+// PR's changed code ran, and the canary. Pure; the
 // headline of each cause is report/headline.ts's.
 import { changedText, neverRan } from '../core/changed-code.js';
 import { compareSweeps } from '../core/error-paths.js';
-import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun, Verdict } from '../core/model.js';
+import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun } from '../core/model.js';
 import { canaryMissedReason } from '../report/canary.js';
 import { headlineText, neverRanHeadline } from '../report/headline.js';
 import { sideText } from '../report/status-text.js';
@@ -95,11 +95,4 @@ export function applyCanary(comparison: Comparison, canary: CanaryResult, pr: Si
     return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
   }
   return withVerdict(comparison, structuredVerdict('inconclusive', { kind: 'canary-missed', canary }, [canaryMissedReason(canary), ...comparison.reasons]));
-}
-
-const RANK: Record<Verdict, number> = { pass: 0, inconclusive: 1, fail: 2 };
-
-/** Several runners' verdicts: the worst wins (fail > inconclusive > pass). */
-export function worstVerdict(verdicts: Verdict[]): Verdict {
-  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'pass');
 }

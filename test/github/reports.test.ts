@@ -5,8 +5,9 @@ import type { ComparisonRow, RunReport, Verdict } from '../../src/core/model.js'
 import { resolveChange } from '../../src/github/event.js';
 import { expandGlob } from '../../src/github/glob.js';
 import { resolveReportTarget } from '../../src/github/report-target.js';
-import { mergeReports, NoReportError, readReports } from '../../src/github/reports.js';
-import { worstVerdict } from '../../src/verdict/decide.js';
+import { NoReportError, readReports } from '../../src/github/reports.js';
+import { mergeReports } from '../../src/verdict/runners.js';
+import { worstVerdict } from '../../src/verdict/runners.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { eventContext, loadEvent, testClient } from '../support/github-env.js';
 import { useTempDir } from '../support/temp-dir.js';
