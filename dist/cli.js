@@ -3606,10 +3606,6 @@ function applyCanary(comparison, canary, pr) {
   }
   return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]));
 }
-function worstVerdict(verdicts) {
-  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
-}
-var RANK;
 var init_decide = __esm({
   "src/verdict/decide.ts"() {
     "use strict";
@@ -3619,7 +3615,6 @@ var init_decide = __esm({
     init_headline();
     init_status_text();
     init_cause();
-    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -25348,45 +25343,12 @@ function validateReport(value, file) {
   if (!isObj(c.base) || !isObj(c.pr)) throw bad('"comparison.base" and "comparison.pr" are missing');
   return value;
 }
-function mergeReports(loaded) {
-  if (loaded.length === 0) throw new UsageError("no report to merge");
-  const seen = /* @__PURE__ */ new Map();
-  const runners = loaded.map(({ file, report }) => {
-    const base2 = report.runner.name;
-    const n = (seen.get(base2) ?? 0) + 1;
-    seen.set(base2, n);
-    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
-  });
-  const verdict = worstVerdict(runners.map((r) => r.verdict));
-  const single = loaded.length === 1;
-  const rows = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
-  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
-  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
-  const side2 = (key2) => ({
-    complete: loaded.every(({ report }) => report.comparison[key2].complete),
-    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key2].cycles))
-  });
-  const comparison = {
-    verdict,
-    failOn: loaded[0].report.comparison.failOn,
-    headline,
-    reasons,
-    rows,
-    base: side2("base"),
-    pr: side2("pr")
-  };
-  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
-}
 var REPORT_SCHEMA, VERDICTS;
 var init_reports = __esm({
   "src/github/reports.ts"() {
     "use strict";
     init_errors();
     init_glob2();
-    init_decide();
-    init_headline();
     REPORT_SCHEMA = "alloc-balance/report@1";
     VERDICTS = ["pass", "fail", "inconclusive"];
   }
@@ -38438,6 +38400,51 @@ var init_publish = __esm({
   }
 });
 
+// src/verdict/runners.ts
+function worstVerdict(verdicts) {
+  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
+}
+function mergeReports(loaded) {
+  if (loaded.length === 0) throw new UsageError("no report to merge");
+  const seen = /* @__PURE__ */ new Map();
+  const runners = loaded.map(({ file, report }) => {
+    const base2 = report.runner.name;
+    const n = (seen.get(base2) ?? 0) + 1;
+    seen.set(base2, n);
+    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
+  });
+  const verdict = worstVerdict(runners.map((r) => r.verdict));
+  const single = loaded.length === 1;
+  const rows = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
+  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
+  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
+  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
+  const side2 = (key2) => ({
+    complete: loaded.every(({ report }) => report.comparison[key2].complete),
+    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
+    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key2].cycles))
+  });
+  const comparison = {
+    verdict,
+    failOn: loaded[0].report.comparison.failOn,
+    headline,
+    reasons,
+    rows,
+    base: side2("base"),
+    pr: side2("pr")
+  };
+  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
+}
+var RANK;
+var init_runners = __esm({
+  "src/verdict/runners.ts"() {
+    "use strict";
+    init_errors();
+    init_headline();
+    RANK = { pass: 0, inconclusive: 1, fail: 2 };
+  }
+});
+
 // src/report/no-report.ts
 var init_no_report = __esm({
   "src/report/no-report.ts"() {
@@ -39616,7 +39623,7 @@ var init_comment2 = __esm({
     init_labels();
     init_markdown();
     init_source_links();
-    init_reports();
+    init_runners();
     init_annotations();
     init_canary();
     init_what_to_do();
@@ -40570,6 +40577,7 @@ var init_pipeline = __esm({
     init_publish();
     init_summary2();
     init_reports();
+    init_runners();
     init_no_report();
     init_report_target();
     init_worktrees();

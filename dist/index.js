@@ -80121,368 +80121,6 @@ async function expandGlob(pattern, cwd) {
   return files.sort((a, b) => relative3(cwd, a).localeCompare(relative3(cwd, b)));
 }
 
-// src/core/changed-code.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// src/core/module-map.ts
-function normalizeModuleName(name) {
-  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
-}
-var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
-var UNKNOWN_SIZE_REACH = 0x10000n;
-var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-function parseNm(text2) {
-  const symbols = [];
-  for (const rawLine of text2.split("\n")) {
-    const line = rawLine.trim();
-    if (line === "") continue;
-    if (line.includes("|")) {
-      const f2 = line.split("|").map((s2) => s2.trim());
-      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
-      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
-      continue;
-    }
-    const f = line.split(/\s+/);
-    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
-      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
-    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
-      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
-    }
-  }
-  return symbols;
-}
-var ModuleMap = class {
-  byName = /* @__PURE__ */ new Map();
-  bySection = /* @__PURE__ */ new Map();
-  sectionStarts = [];
-  cache = /* @__PURE__ */ new Map();
-  module;
-  /**
-   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
-   * @param nmText `nm` output of the built .ko; '' when not available.
-   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
-   */
-  constructor(module2, nmText = "", sections = {}) {
-    this.module = normalizeModuleName(module2);
-    for (const s2 of parseNm(nmText)) {
-      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
-      const list = this.bySection.get(s2.section) ?? [];
-      list.push(s2);
-      this.bySection.set(s2.section, list);
-    }
-    for (const list of this.bySection.values())
-      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
-    for (const [name, start] of Object.entries(sections)) {
-      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
-      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
-    }
-    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
-  }
-  /** True when nm symbols were given: bare symbols can then be told apart. */
-  get hasSymbols() {
-    return this.byName.size > 0;
-  }
-  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-  resolve(text2) {
-    let r = this.cache.get(text2);
-    if (r === void 0) {
-      r = this.resolveFrame(parseFrame(text2));
-      if (this.cache.size < 1e5) this.cache.set(text2, r);
-    }
-    return r;
-  }
-  resolveFrame(frame) {
-    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
-      const own = this.symbolAt(frame.address);
-      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
-    }
-    if (frame.symbol === "") return { caller: frame.address, inModule: null };
-    const caller = frameCaller(frame);
-    if (frame.module !== "") {
-      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
-    }
-    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
-    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
-    return { caller, inModule: null };
-  }
-  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
-  symbolAt(address) {
-    const a = BigInt(address);
-    for (const { name, start } of this.sectionStarts) {
-      if (a < start) continue;
-      const off = a - start;
-      const list = this.bySection.get(name) ?? [];
-      let best;
-      for (const s2 of list) {
-        if (s2.value > off) break;
-        best = s2;
-      }
-      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
-      break;
-    }
-    return null;
-  }
-  /**
-   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
-   * Call sites are return addresses: the call instruction is the byte before.
-   */
-  offsets(callers) {
-    const out = [];
-    const seen = /* @__PURE__ */ new Set();
-    for (const caller of callers) {
-      if (seen.has(caller)) continue;
-      seen.add(caller);
-      const frame = parseFrame(caller);
-      const sym = this.byName.get(frame.symbol);
-      if (!sym || frame.offset < 0) continue;
-      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
-    }
-    return out;
-  }
-};
-
-// src/core/changed-code.ts
-var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
-var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
-function normalize(line, fn) {
-  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
-}
-function aliasNames(nmText) {
-  const symbols = parseNm(nmText);
-  const out = /* @__PURE__ */ new Map();
-  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
-    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
-    if (own) out.set(alias.name, own.name);
-  }
-  return out;
-}
-function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
-  const parts = /* @__PURE__ */ new Map();
-  let current = null;
-  let fn = "";
-  for (const raw of objdump.split("\n")) {
-    const line = raw.trimEnd();
-    const h = HEADER.exec(line);
-    if (h) {
-      fn = h[1];
-      const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
-        current = null;
-        continue;
-      }
-      current = [`<${name.slice(callerKey(name).length)}>`];
-      const key2 = callerKey(name);
-      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
-      current = parts.get(key2);
-      continue;
-    }
-    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
-    if (current) current.push(normalize(line, fn));
-  }
-  const out = /* @__PURE__ */ new Map();
-  for (const [name, lines] of parts) out.set(name, createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
-  return out;
-}
-function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
-  const base2 = functionHashes(baseObjdump, aliases.base);
-  const pr = functionHashes(prObjdump, aliases.pr);
-  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
-}
-function entrySymbols(functions, symbolNames) {
-  const wanted = new Set(functions);
-  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
-}
-function changedText(c) {
-  return c.functions.map((f) => {
-    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
-    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
-    if (total === null) return `${f.name} (not counted)`;
-    if (total === 0) return `${f.name} (never ran)`;
-    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
-    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
-  }).join(", ");
-}
-function neverRan(c) {
-  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
-}
-
-// src/core/error-paths.ts
-function sweepLeaks(analysis) {
-  const out = [];
-  for (const p of analysis.pairs) {
-    if (p.method === "function") continue;
-    for (const c of p.callers) {
-      if (c.inModule !== true || c.outstanding <= 0) continue;
-      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
-    }
-  }
-  return out;
-}
-function siteName(caller, location) {
-  const fn = callerKey(caller);
-  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
-  return line ? `${fn}:${line}` : fn;
-}
-function allocatorInLine(line) {
-  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
-    line
-  );
-  return m?.[1];
-}
-function findingText2(site, leak) {
-  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
-  return `when ${callText(site)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
-}
-function callText(site) {
-  return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
-}
-function breakageText(b, moduleName) {
-  if (b.kind === "crash") {
-    const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
-    return `crashed the kernel (${detail})`;
-  }
-  if (b.kind === "hang") {
-    return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
-  }
-  return `left ${moduleName ?? "the module"} unable to unload`;
-}
-function breakageFindingText(site, b, moduleName) {
-  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
-}
-function sameSite(a, b) {
-  return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
-}
-function compareSweeps(base2, pr, any = false) {
-  const out = { findings: [], notCompared: [] };
-  if (!pr || pr.skipped) return out;
-  const baseUsable = base2 !== void 0 && !base2.skipped;
-  const baseSites = baseUsable ? base2.sites.filter((s2) => !s2.incomplete || s2.breakage) : [];
-  const left = new Map(baseSites.map((s2) => [s2, new Map(s2.leaks.map((l) => [`${callerKey(l.caller)} (${l.pair})`, l.count]))]));
-  const baseStopped = !baseUsable || (base2.notSwept?.length ?? 0) > 0;
-  for (const s2 of pr.sites) {
-    if (s2.incomplete && !s2.breakage) continue;
-    const where2 = {
-      site: s2.site,
-      ...s2.location ? { siteLocation: s2.location } : {},
-      ...s2.allocator ? { allocator: s2.allocator } : {}
-    };
-    const matches = baseSites.filter((b) => sameSite(b, s2));
-    const list = any || matches.length > 0 || !baseStopped ? out.findings : out.notCompared;
-    if (s2.breakage && (any || !matches.some((b) => b.breakage?.kind === s2.breakage?.kind))) {
-      list.push({ ...where2, breakage: s2.breakage, text: breakageFindingText(s2, s2.breakage, pr.module) });
-    }
-    for (const l of s2.leaks) {
-      const key2 = `${callerKey(l.caller)} (${l.pair})`;
-      let count = l.count;
-      for (const b of any ? [] : matches) {
-        const had = left.get(b)?.get(key2) ?? 0;
-        const used = Math.min(had, count);
-        left.get(b)?.set(key2, had - used);
-        count -= used;
-      }
-      if (count <= 0) continue;
-      const leak = count < l.count ? { ...l, count } : l;
-      list.push({ ...where2, leak, text: findingText2(s2, leak) });
-    }
-  }
-  return out;
-}
-function sectionsFromSymbols(symbols, seen) {
-  const out = {};
-  for (const s2 of seen) {
-    const sym = symbols.find((x) => x.name === s2.name);
-    if (!sym || out[sym.section]) continue;
-    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
-  }
-  return out;
-}
-function sweepAllocators(imports, isAllocator) {
-  return [...new Set([...imports].filter(isAllocator))].sort();
-}
-
-// src/core/canary-module.ts
-var CANARY_MODULE = "ab_canary";
-var CANARY_SITE = "ab_canary_open";
-var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
-var CANARY_CYCLES = 2;
-
-// src/report/canary.ts
-function canaryMarkdown(canary) {
-  if (!canary) return "";
-  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
-  if (canary.caught) {
-    return `
-\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
-`;
-  }
-  return `
-\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
-`;
-}
-function canaryMissedReason(canary) {
-  return `canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`;
-}
-
-// src/verdict/decide.ts
-function withVerdict(comparison, verdict) {
-  return { ...comparison, verdict: verdict.state, headline: headlineText(verdict.cause), reasons: verdict.reasons };
-}
-function emptyComparison(failOn, base2, pr) {
-  const side = (r) => ({
-    complete: r.analysis?.complete ?? false,
-    lostEvents: r.analysis?.lostEvents ?? 0,
-    cycles: r.analysis?.cycles ?? 0
-  });
-  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side(base2), pr: side(pr) };
-}
-function judgeRuns(base2, pr) {
-  const both = [sideText("base", base2), sideText("PR", pr)];
-  if (base2.status === "cancelled" || pr.status === "cancelled") return structuredVerdict("inconclusive", { kind: "cancelled" }, both);
-  if (pr.status !== "ok" && base2.status !== "ok") {
-    const cause = base2.status === pr.status ? { kind: "both-failed", status: pr.status } : { kind: "base-failed-too", base: base2 };
-    return structuredVerdict("inconclusive", cause, both);
-  }
-  if (pr.status !== "ok") return structuredVerdict("fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
-  if (base2.status !== "ok" || !base2.analysis) return structuredVerdict("inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2)]);
-  if (!pr.analysis) return structuredVerdict("fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
-  return null;
-}
-function decideVerdict(base2, pr, failOn, compare2) {
-  const runs = judgeRuns(base2, pr);
-  if (runs === null) return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
-  if (runs.cause.kind !== "base-not-measured") return withVerdict(emptyComparison(failOn, base2, pr), runs);
-  const table = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
-  return withVerdict(table, { ...runs, reasons: [...runs.reasons, ...table.reasons] });
-}
-function applyErrorPaths(comparison, base2, pr) {
-  if (!pr.errorPaths) return comparison;
-  const { findings, notCompared } = compareSweeps(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
-  const kept = notCompared.length > 0 ? { ...comparison, errorPathsNotCompared: notCompared } : comparison;
-  if (findings.length === 0) return kept;
-  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
-  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...kept, reasons, errorPaths: findings };
-  return { ...withVerdict(kept, structuredVerdict("fail", { kind: "error-path-leak", findings }, reasons)), errorPaths: findings };
-}
-function applyChangedCode(comparison, changed, require3) {
-  if (!changed || changed.functions.length === 0) return comparison;
-  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
-  const idle = neverRan(changed);
-  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
-  if (require3) return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "changed-code-idle", idle }, reasons));
-  return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
-}
-function applyCanary(comparison, canary, pr) {
-  if (canary.caught) return comparison;
-  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
-    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
-  }
-  return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]));
-}
-var RANK = { pass: 0, inconclusive: 1, fail: 2 };
-function worstVerdict(verdicts) {
-  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
-}
-
 // src/github/reports.ts
 var REPORT_SCHEMA = "alloc-balance/report@1";
 var VERDICTS = ["pass", "fail", "inconclusive"];
@@ -80561,6 +80199,12 @@ async function readReports(pattern, cwd = process.cwd(), notice = () => {
     );
   }
   return loaded;
+}
+
+// src/verdict/runners.ts
+var RANK = { pass: 0, inconclusive: 1, fail: 2 };
+function worstVerdict(verdicts) {
+  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
 }
 function mergeReports(loaded) {
   if (loaded.length === 0) throw new UsageError2("no report to merge");
@@ -80993,6 +80637,123 @@ function deferredObject(args) {
   const object = f >= KERNEL_SPACE || h === 0n ? f : h - f;
   return object === 0n ? "" : `0x${object.toString(16)}`;
 }
+
+// src/core/module-map.ts
+function normalizeModuleName(name) {
+  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
+}
+var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
+var UNKNOWN_SIZE_REACH = 0x10000n;
+var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+function parseNm(text2) {
+  const symbols = [];
+  for (const rawLine of text2.split("\n")) {
+    const line = rawLine.trim();
+    if (line === "") continue;
+    if (line.includes("|")) {
+      const f2 = line.split("|").map((s2) => s2.trim());
+      if (f2.length < 7 || !FUNCTION_TYPES.has(f2[2]) || !/^[0-9a-fA-F]+$/.test(f2[1])) continue;
+      symbols.push({ name: f2[0], value: BigInt(`0x${f2[1]}`), section: f2[6], size: /^[0-9a-fA-F]+$/.test(f2[4]) ? BigInt(`0x${f2[4]}`) : 0n });
+      continue;
+    }
+    const f = line.split(/\s+/);
+    if (f.length === 3 && FUNCTION_TYPES.has(f[1]) && /^[0-9a-fA-F]+$/.test(f[0])) {
+      symbols.push({ name: f[2], value: BigInt(`0x${f[0]}`), section: ".text", size: 0n });
+    } else if (f.length === 4 && FUNCTION_TYPES.has(f[2]) && /^[0-9a-fA-F]+$/.test(f[0]) && /^[0-9a-fA-F]+$/.test(f[1])) {
+      symbols.push({ name: f[3], value: BigInt(`0x${f[0]}`), section: ".text", size: BigInt(`0x${f[1]}`) });
+    }
+  }
+  return symbols;
+}
+var ModuleMap = class {
+  byName = /* @__PURE__ */ new Map();
+  bySection = /* @__PURE__ */ new Map();
+  sectionStarts = [];
+  cache = /* @__PURE__ */ new Map();
+  module;
+  /**
+   * @param module module name (`leaky`, `rte_kni`); '' when unknown.
+   * @param nmText `nm` output of the built .ko; '' when not available.
+   * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
+   */
+  constructor(module2, nmText = "", sections = {}) {
+    this.module = normalizeModuleName(module2);
+    for (const s2 of parseNm(nmText)) {
+      if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
+      const list = this.bySection.get(s2.section) ?? [];
+      list.push(s2);
+      this.bySection.set(s2.section, list);
+    }
+    for (const list of this.bySection.values())
+      list.sort((a, b) => a.value < b.value ? -1 : a.value > b.value ? 1 : Number(!MODULE_ALIASES.has(a.name)) - Number(!MODULE_ALIASES.has(b.name)));
+    for (const [name, start] of Object.entries(sections)) {
+      if (!/^(0x)?[0-9a-fA-F]+$/.test(start.trim())) throw new Error(`section ${name}: "${start}" is not an address`);
+      this.sectionStarts.push({ name, start: BigInt(start.trim().startsWith("0x") ? start.trim() : `0x${start.trim()}`) });
+    }
+    this.sectionStarts.sort((a, b) => a.start < b.start ? 1 : a.start > b.start ? -1 : 0);
+  }
+  /** True when nm symbols were given: bare symbols can then be told apart. */
+  get hasSymbols() {
+    return this.byName.size > 0;
+  }
+  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
+  resolve(text2) {
+    let r = this.cache.get(text2);
+    if (r === void 0) {
+      r = this.resolveFrame(parseFrame(text2));
+      if (this.cache.size < 1e5) this.cache.set(text2, r);
+    }
+    return r;
+  }
+  resolveFrame(frame) {
+    if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
+      const own = this.symbolAt(frame.address);
+      return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
+    }
+    if (frame.symbol === "") return { caller: frame.address, inModule: null };
+    const caller = frameCaller(frame);
+    if (frame.module !== "") {
+      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
+    }
+    if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
+    if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
+    return { caller, inModule: null };
+  }
+  /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
+  symbolAt(address) {
+    const a = BigInt(address);
+    for (const { name, start } of this.sectionStarts) {
+      if (a < start) continue;
+      const off = a - start;
+      const list = this.bySection.get(name) ?? [];
+      let best;
+      for (const s2 of list) {
+        if (s2.value > off) break;
+        best = s2;
+      }
+      if (best && off < best.value + (best.size > 0n ? best.size : UNKNOWN_SIZE_REACH)) return `${best.name}+0x${(off - best.value).toString(16)}`;
+      break;
+    }
+    return null;
+  }
+  /**
+   * Section-relative offsets of in-module call sites (`func+0x5a`), for `addr2line -j`.
+   * Call sites are return addresses: the call instruction is the byte before.
+   */
+  offsets(callers) {
+    const out = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const caller of callers) {
+      if (seen.has(caller)) continue;
+      seen.add(caller);
+      const frame = parseFrame(caller);
+      const sym = this.byName.get(frame.symbol);
+      if (!sym || frame.offset < 0) continue;
+      out.push({ caller, section: sym.section, offset: Number(sym.value) + Math.max(frame.offset - 1, 0) });
+    }
+    return out;
+  }
+};
 
 // src/core/traced-functions.ts
 var MAX_TAILS = 64;
@@ -82484,6 +82245,100 @@ function describeCrash(text2) {
   return void 0;
 }
 
+// src/core/error-paths.ts
+function sweepLeaks(analysis) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    for (const c of p.callers) {
+      if (c.inModule !== true || c.outstanding <= 0) continue;
+      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+    }
+  }
+  return out;
+}
+function siteName(caller, location) {
+  const fn = callerKey(caller);
+  const line = location ? /:(\d+)$/.exec(location)?.[1] : void 0;
+  return line ? `${fn}:${line}` : fn;
+}
+function allocatorInLine(line) {
+  const m = /\b(k[a-z_]*alloc\w*|v[a-z_]*alloc\w*|kstrn?dup\w*|kmemdup\w*|kv?asprintf|__get_free_pages|get_zeroed_page|alloc_pages\w*|alloc_netdev\w*|alloc_etherdev\w*|ioremap\w*|alloc_percpu\w*|__alloc_percpu\w*|kthread_\w+)\s*\(/.exec(
+    line
+  );
+  return m?.[1];
+}
+function findingText2(site, leak) {
+  const what = leak.count === 1 ? "the object" : `${leak.count} objects`;
+  return `when ${callText(site)} fails, ${what} from ${siteName(leak.caller, leak.location)} ${leak.count === 1 ? "is" : "are"} never freed`;
+}
+function callText(site) {
+  return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
+}
+function breakageText(b, moduleName) {
+  if (b.kind === "crash") {
+    const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
+    return `crashed the kernel (${detail})`;
+  }
+  if (b.kind === "hang") {
+    return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
+  }
+  return `left ${moduleName ?? "the module"} unable to unload`;
+}
+function breakageFindingText(site, b, moduleName) {
+  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
+}
+function sameSite(a, b) {
+  return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
+}
+function compareSweeps(base2, pr, any = false) {
+  const out = { findings: [], notCompared: [] };
+  if (!pr || pr.skipped) return out;
+  const baseUsable = base2 !== void 0 && !base2.skipped;
+  const baseSites = baseUsable ? base2.sites.filter((s2) => !s2.incomplete || s2.breakage) : [];
+  const left = new Map(baseSites.map((s2) => [s2, new Map(s2.leaks.map((l) => [`${callerKey(l.caller)} (${l.pair})`, l.count]))]));
+  const baseStopped = !baseUsable || (base2.notSwept?.length ?? 0) > 0;
+  for (const s2 of pr.sites) {
+    if (s2.incomplete && !s2.breakage) continue;
+    const where2 = {
+      site: s2.site,
+      ...s2.location ? { siteLocation: s2.location } : {},
+      ...s2.allocator ? { allocator: s2.allocator } : {}
+    };
+    const matches = baseSites.filter((b) => sameSite(b, s2));
+    const list = any || matches.length > 0 || !baseStopped ? out.findings : out.notCompared;
+    if (s2.breakage && (any || !matches.some((b) => b.breakage?.kind === s2.breakage?.kind))) {
+      list.push({ ...where2, breakage: s2.breakage, text: breakageFindingText(s2, s2.breakage, pr.module) });
+    }
+    for (const l of s2.leaks) {
+      const key2 = `${callerKey(l.caller)} (${l.pair})`;
+      let count = l.count;
+      for (const b of any ? [] : matches) {
+        const had = left.get(b)?.get(key2) ?? 0;
+        const used = Math.min(had, count);
+        left.get(b)?.set(key2, had - used);
+        count -= used;
+      }
+      if (count <= 0) continue;
+      const leak = count < l.count ? { ...l, count } : l;
+      list.push({ ...where2, leak, text: findingText2(s2, leak) });
+    }
+  }
+  return out;
+}
+function sectionsFromSymbols(symbols, seen) {
+  const out = {};
+  for (const s2 of seen) {
+    const sym = symbols.find((x) => x.name === s2.name);
+    if (!sym || out[sym.section]) continue;
+    out[sym.section] = `0x${(BigInt(s2.address) - sym.value).toString(16)}`;
+  }
+  return out;
+}
+function sweepAllocators(imports, isAllocator) {
+  return [...new Set([...imports].filter(isAllocator))].sort();
+}
+
 // src/lab/guest-watchdog.ts
 import { rmSync, statSync as statSync5, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { join as join11 } from "node:path";
@@ -82704,6 +82559,72 @@ async function readErrorPaths(outDir, opts) {
     site.leaks = sweepLeaks(analysis);
   }
   return result;
+}
+
+// src/core/changed-code.ts
+import { createHash as createHash3 } from "node:crypto";
+var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
+var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+function normalize(line, fn) {
+  return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
+}
+function aliasNames(nmText) {
+  const symbols = parseNm(nmText);
+  const out = /* @__PURE__ */ new Map();
+  for (const alias of symbols.filter((s2) => ALIASES.has(s2.name))) {
+    const own = symbols.find((s2) => !ALIASES.has(s2.name) && s2.section === alias.section && s2.value === alias.value);
+    if (own) out.set(alias.name, own.name);
+  }
+  return out;
+}
+function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
+  const parts = /* @__PURE__ */ new Map();
+  let current = null;
+  let fn = "";
+  for (const raw of objdump.split("\n")) {
+    const line = raw.trimEnd();
+    const h = HEADER.exec(line);
+    if (h) {
+      fn = h[1];
+      const name = aliases.get(h[1]) ?? h[1];
+      if (ALIASES.has(name)) {
+        current = null;
+        continue;
+      }
+      current = [`<${name.slice(callerKey(name).length)}>`];
+      const key2 = callerKey(name);
+      parts.set(key2, [...parts.get(key2) ?? [], ...current]);
+      current = parts.get(key2);
+      continue;
+    }
+    if (line === "" || line.startsWith("Disassembly of section") || /file format/.test(line)) continue;
+    if (current) current.push(normalize(line, fn));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, lines] of parts) out.set(name, createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16));
+  return out;
+}
+function changedFunctions(baseObjdump, prObjdump, aliases = {}) {
+  const base2 = functionHashes(baseObjdump, aliases.base);
+  const pr = functionHashes(prObjdump, aliases.pr);
+  return [...pr.entries()].filter(([name, hash]) => base2.get(name) !== hash).map(([name]) => name).sort();
+}
+function entrySymbols(functions, symbolNames) {
+  const wanted = new Set(functions);
+  return symbolNames.filter((s2) => wanted.has(callerKey(s2)) && !/\.cold(\.\d+)?$/.test(s2) && !ALIASES.has(s2) && s2 === s2.trim()).sort();
+}
+function changedText(c) {
+  return c.functions.map((f) => {
+    const total = f.calls === null ? null : f.calls + (f.sweepCalls ?? 0);
+    if (f.lifecycle && !total) return `${f.name} (at every ${f.lifecycle})`;
+    if (total === null) return `${f.name} (not counted)`;
+    if (total === 0) return `${f.name} (never ran)`;
+    const sweep = f.sweepCalls ? `, ${f.sweepCalls} in the error-path sweep` : "";
+    return `${f.name} (${total} call${total === 1 ? "" : "s"}${sweep})`;
+  }).join(", ");
+}
+function neverRan(c) {
+  return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
 }
 
 // src/run/changed-code.ts
@@ -84182,6 +84103,85 @@ var HostTargetRunner = class {
 function createTargetRunner(launch, opts, lab) {
   if (launch.target === "host") return new HostTargetRunner(opts);
   return new VmTargetRunner(lab ?? findLabKernel(launch.vm.kernel), launch, opts);
+}
+
+// src/core/canary-module.ts
+var CANARY_MODULE = "ab_canary";
+var CANARY_SITE = "ab_canary_open";
+var CANARY_PAIR = { alloc: "alloc_netdev_mqs", free: "free_netdev" };
+var CANARY_CYCLES = 2;
+
+// src/report/canary.ts
+function canaryMarkdown(canary) {
+  if (!canary) return "";
+  const where2 = `${CANARY_SITE}${canary.location ? ` (${canary.location.split("/").pop()})` : ""}`;
+  if (canary.caught) {
+    return `
+\u{1F424} Canary caught: the planted leak of ${CANARY_MODULE} (1 netdev per cycle at ${where2}) was found over ${canary.cycles} cycles on ${canary.kernel}; the detector works on this kernel.
+`;
+  }
+  return `
+\u26A0\uFE0F Canary NOT caught: ${canary.reason}. The detector does not work on this machine/kernel (${canary.kernel}); the table below proves nothing.
+`;
+}
+function canaryMissedReason(canary) {
+  return `canary (${CANARY_MODULE}, ${canary.cycles} cycles): ${canary.reason}`;
+}
+
+// src/verdict/decide.ts
+function withVerdict(comparison, verdict) {
+  return { ...comparison, verdict: verdict.state, headline: headlineText(verdict.cause), reasons: verdict.reasons };
+}
+function emptyComparison(failOn, base2, pr) {
+  const side = (r) => ({
+    complete: r.analysis?.complete ?? false,
+    lostEvents: r.analysis?.lostEvents ?? 0,
+    cycles: r.analysis?.cycles ?? 0
+  });
+  return { verdict: "inconclusive", failOn, headline: "", reasons: [], rows: [], base: side(base2), pr: side(pr) };
+}
+function judgeRuns(base2, pr) {
+  const both = [sideText("base", base2), sideText("PR", pr)];
+  if (base2.status === "cancelled" || pr.status === "cancelled") return structuredVerdict("inconclusive", { kind: "cancelled" }, both);
+  if (pr.status !== "ok" && base2.status !== "ok") {
+    const cause = base2.status === pr.status ? { kind: "both-failed", status: pr.status } : { kind: "base-failed-too", base: base2 };
+    return structuredVerdict("inconclusive", cause, both);
+  }
+  if (pr.status !== "ok") return structuredVerdict("fail", { kind: "pr-failed", pr }, [sideText("PR", pr)]);
+  if (base2.status !== "ok" || !base2.analysis) return structuredVerdict("inconclusive", { kind: "base-not-measured", base: base2 }, [sideText("base", base2)]);
+  if (!pr.analysis) return structuredVerdict("fail", { kind: "no-pr-trace" }, ["PR: no trace was collected"]);
+  return null;
+}
+function decideVerdict(base2, pr, failOn, compare2) {
+  const runs = judgeRuns(base2, pr);
+  if (runs === null) return applyErrorPaths(compare2(base2.analysis, pr.analysis, failOn), base2, pr);
+  if (runs.cause.kind !== "base-not-measured") return withVerdict(emptyComparison(failOn, base2, pr), runs);
+  const table = pr.analysis && base2.analysis ? compare2(base2.analysis, pr.analysis, failOn) : emptyComparison(failOn, base2, pr);
+  return withVerdict(table, { ...runs, reasons: [...runs.reasons, ...table.reasons] });
+}
+function applyErrorPaths(comparison, base2, pr) {
+  if (!pr.errorPaths) return comparison;
+  const { findings, notCompared } = compareSweeps(base2.errorPaths, pr.errorPaths, comparison.failOn === "any-leak");
+  const kept = notCompared.length > 0 ? { ...comparison, errorPathsNotCompared: notCompared } : comparison;
+  if (findings.length === 0) return kept;
+  const reasons = [...comparison.reasons, ...findings.map((f) => `error paths: ${f.text}`)];
+  if (comparison.failOn === "never" || comparison.verdict !== "pass") return { ...kept, reasons, errorPaths: findings };
+  return { ...withVerdict(kept, structuredVerdict("fail", { kind: "error-path-leak", findings }, reasons)), errorPaths: findings };
+}
+function applyChangedCode(comparison, changed, require3) {
+  if (!changed || changed.functions.length === 0) return comparison;
+  const reasons = [...comparison.reasons, `changed: ${changedText(changed)}`];
+  const idle = neverRan(changed);
+  if (comparison.verdict !== "pass" || idle.length === 0) return { ...comparison, reasons };
+  if (require3) return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "changed-code-idle", idle }, reasons));
+  return { ...comparison, headline: neverRanHeadline(comparison.headline, idle), reasons };
+}
+function applyCanary(comparison, canary, pr) {
+  if (canary.caught) return comparison;
+  if (pr.status !== "ok" && pr.status !== "cancelled" && comparison.verdict === "fail") {
+    return { ...comparison, reasons: [...comparison.reasons, `canary: ${canary.reason}`] };
+  }
+  return withVerdict(comparison, structuredVerdict("inconclusive", { kind: "canary-missed", canary }, [canaryMissedReason(canary), ...comparison.reasons]));
 }
 
 // src/report/plain-text.ts
