@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian machine (as root, or with sudo) it installs what the tests
 # need, then runs them in two tiers so that a mistake the fast checks catch stops it in about a minute:
-#   1. npm packages; typecheck, lint, dist/ freshness and the unit tests (no kernel lab, no root);
+#   1. npm packages; lint, typecheck, dist/ freshness and the unit tests (no kernel lab, no root);
 #   2. a compiler, QEMU, Debian's 6.1, 5.10 and 6.12 kernels with their headers in the lab (from
 #      Debian's archive, not installed), DPDK's build tools and Debian's dpdk source; then the kernel tests (*.vm.test.ts, in a VM) and the real-DPDK tests, last and alone.
 # With arguments (`npm test -- test/lab/run-in-guest.vm.test.ts`, `-t name`), the same set-up and
@@ -31,8 +31,9 @@ apt_ensure git cpio bubblewrap python3 chromium fonts-liberation2 fonts-noto-col
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npx tsc --noEmit
+# Cheapest first: lint (about a second), types, dist/ freshness, then the unit tier (under 30 s).
 npx biome ci
+npx tsc --noEmit
 node scripts/build.mjs --check
 if [ $# -eq 0 ]; then npx vitest run --project unit; fi
 
