@@ -103,8 +103,9 @@ describe('the release workflow', () => {
     const clone = join(work, 'clone');
     const git = (args: string[], cwd = clone) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
     git(['clone', '-q', ROOT, clone], work);
-    // The remote holds the commit under test already: the pushes below carry only the release commit.
-    git(['clone', '-q', '--bare', '--no-tags', clone, origin], work);
+    // The remote holds the history already (the clone's refs, without tags): the pushes below carry only the release commit.
+    git(['clone', '-q', '--mirror', clone, origin], work);
+    for (const tag of git(['tag', '--list'], origin).split('\n').filter(Boolean)) git(['tag', '--delete', tag], origin);
     symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
     for (const f of ['action.yml', 'package.json', 'CHANGELOG.md', 'scripts/build.mjs', 'scripts/release-check.mjs']) {
       writeFileSync(join(clone, f), readFileSync(join(ROOT, f)));
