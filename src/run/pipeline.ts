@@ -9,7 +9,7 @@ import { compare } from '../verdict/traces.js';
 import { pairName } from '../core/pair-spec.js';
 import { DEFAULT_SERVER_URL, runUrl } from '../report/source-links.js';
 import { readEventContext, resolveChange, type ChangeUnderTest } from '../github/event.js';
-import { createClient, parseRepo, type GitHubClient, type RepoRef } from '../github/client.js';
+import { createClient, parseRepo, type GitHubClient, type RepoRef, type RetryPolicy } from '../github/client.js';
 import { assertSafeToRun } from '../github/safety.js';
 import { publishResults } from '../github/publish.js';
 import { writeJobSummary } from '../github/summary.js';
@@ -52,6 +52,8 @@ export interface PipelineIo extends RunnerOptions {
   cache?: DirCache;
   /** The inputs the workflow set that `alloc-balance run` takes too (settings/local-run.ts): the report's reproduce command. */
   runInputs?: Record<string, string>;
+  /** The GitHub client's retries and request spacing (absent: the client's defaults; tests shorten them). */
+  githubRetry?: RetryPolicy;
 }
 
 interface PipelineResult {
@@ -254,7 +256,7 @@ function writeReport(outDir: string, report: RunReport): string {
 
 function client(settings: Settings, io: PipelineIo): GitHubClient | null {
   if (!settings.githubToken) return null;
-  return createClient({ token: settings.githubToken, baseUrl: io.env.GITHUB_API_URL, log: io.log });
+  return createClient({ token: settings.githubToken, baseUrl: io.env.GITHUB_API_URL, log: io.log, retry: io.githubRetry });
 }
 
 /**

@@ -16,7 +16,7 @@ import { BYTES_NOTE, MODULE_ROW_NOTE } from '../../src/report/markdown.js';
 import { decideVerdict } from '../../src/verdict/decide.js';
 import { applyCanary } from '../../src/verdict/decide.js';
 import { useGitHubServer } from '../support/github-server.js';
-import { eventPath, loadEvent, stepSummaryFile } from '../support/github-env.js';
+import { eventPath, FAST_RETRY, loadEvent, stepSummaryFile } from '../support/github-env.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -194,7 +194,17 @@ describe('report mode posts what full mode renders', () => {
       GITHUB_RUN_ID: '14120386231',
     };
     const settings = parseSettings((name) => ({ mode: 'report', reports: 'artifacts/**/report.json', 'github-token': TOKEN })[name] ?? '');
-    const io: PipelineIo = { log: () => {}, warn: () => {}, group: (_, fn) => fn(), workspace: dir, saveState: () => {}, env, cliPath: '', nodePath: '' };
+    const io: PipelineIo = {
+      log: () => {},
+      warn: () => {},
+      group: (_, fn) => fn(),
+      workspace: dir,
+      saveState: () => {},
+      env,
+      cliPath: '',
+      nodePath: '',
+      githubRetry: FAST_RETRY,
+    };
     const result = await runPipeline(settings, io);
 
     // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect), but for

@@ -9,7 +9,7 @@ import { NoReportError } from '../../src/github/reports.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { useGitHubServer } from '../support/github-server.js';
-import { eventPath, loadEvent, stepSummaryFile, testClient } from '../support/github-env.js';
+import { eventPath, FAST_RETRY, loadEvent, stepSummaryFile, testClient } from '../support/github-env.js';
 import { HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -57,6 +57,7 @@ function report(inputs: Record<string, string> = {}) {
     env,
     cliPath: '',
     nodePath: '',
+    githubRetry: FAST_RETRY,
   };
   return { run: () => runPipeline(settings, io), logs };
 }
