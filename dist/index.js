@@ -85596,7 +85596,7 @@ function writeReport(outDir, report) {
 }
 function client(settings, io2) {
   if (!settings.githubToken) return null;
-  return createClient({ token: settings.githubToken, baseUrl: io2.env.GITHUB_API_URL, log: io2.log });
+  return createClient({ token: settings.githubToken, baseUrl: io2.env.GITHUB_API_URL, log: io2.log, retry: io2.githubRetry });
 }
 async function checkChange(settings, io2, change, outDir) {
   const state3 = new StateRecorder(io2.saveState);
