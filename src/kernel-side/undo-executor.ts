@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } fr
 import { runCommand } from '../process/run.js';
 import { releaseLock } from './lock.js';
 import { unloadModule } from './kernel-module.js';
-import { groupAlive } from '../process/group.js';
+import { groupAlive, signalGroup } from '../process/group.js';
 import type { UndoExecutor, UndoStep } from './undo.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,11 +49,7 @@ export const machineUndo: UndoExecutor = {
         }
         return;
       case 'kill-group':
-        try {
-          process.kill(-step.pgid, 'SIGKILL');
-        } catch {
-          return;
-        }
+        if (!signalGroup(step.pgid, 'SIGKILL')) return;
         await retry(
           () => {
             if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
