@@ -28641,11 +28641,7 @@ var init_undo_executor = __esm({
             }
             return;
           case "kill-group":
-            try {
-              process.kill(-step.pgid, "SIGKILL");
-            } catch {
-              return;
-            }
+            if (!signalGroup(step.pgid, "SIGKILL")) return;
             await retry(
               () => {
                 if (groupAlive(step.pgid)) throw new Error(`process group ${step.pgid} still has processes after SIGKILL`);
