@@ -25,9 +25,9 @@ export type VerdictCause =
  * Whom a verdict holds responsible: the PR's code, the environment it ran in (the runner, its
  * kernel, the base), the detector (it missed the canary's known leak), or nobody.
  */
-export type Blame = 'pr' | 'environment' | 'detector' | 'none';
+type Blame = 'pr' | 'environment' | 'detector' | 'none';
 
-export const BLAME: Record<VerdictCause['kind'], Blame> = {
+const BLAME: Record<VerdictCause['kind'], Blame> = {
   cancelled: 'none',
   'both-failed': 'environment',
   'base-failed-too': 'environment',
