@@ -167,7 +167,10 @@ const CASES = [
 ];
 
 const work = mkdtempSync(join(tmpdir(), 'alloc-balance-accuracy-'));
-const lib = join(work, 'lib.mjs');
+// Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
+const libDir = mkdtempSync(join(ROOT, '.bundle-'));
+process.once('exit', () => rmSync(libDir, { recursive: true, force: true }));
+const lib = join(libDir, 'lib.mjs');
 await build({
   stdin: {
     contents: `

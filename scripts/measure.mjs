@@ -32,7 +32,10 @@ if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'alloc-balance-measure-'));
-const lib = join(work, 'lib.mjs');
+// Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
+const libDir = mkdtempSync(join(ROOT, '.bundle-'));
+process.once('exit', () => rmSync(libDir, { recursive: true, force: true }));
+const lib = join(libDir, 'lib.mjs');
 // The project's own modules, bundled for this script: the same code the action runs.
 await build({
   stdin: {
