@@ -47,7 +47,7 @@ await build({
       export { ModuleMap } from './src/core/module-map.ts';
       export { analyzeTraces } from './src/core/analyze-traces.ts';
       export { compare, prLeakedPerCycle } from './src/core/compare.ts';
-      export { decideVerdict } from './src/run/verdict.ts';
+      export { decideVerdict } from './src/verdict/decide.ts';
       export { parseSettings } from './src/settings/settings.ts';
       export { targetJob } from './src/run/side.ts';
       export { sidePlan } from './src/run/side-plan.ts';
