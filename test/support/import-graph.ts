@@ -1,7 +1,8 @@
 // The import graph of a source folder: every static `import` and `export ... from` of a relative
 // module, type-only imports included (a cycle of types is still a cycle for whoever reads them).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { tsFiles } from './source-files.js';
+import { dirname, relative, resolve } from 'node:path';
 
 /** File (relative to the root) → the files it imports (relative to the root). */
 export type ImportGraph = Map<string, string[]>;
@@ -11,12 +12,6 @@ const STATIC_IMPORT = /^\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s*)
 /** The relative module specifiers of a file's static imports and re-exports. */
 export function relativeImports(text: string): string[] {
   return [...text.matchAll(STATIC_IMPORT)].map((m) => m[1]).filter((s) => s.startsWith('.'));
-}
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
 }
 
 /** The graph of every .ts file under root; throws on a module import that names no .ts file under root. */
