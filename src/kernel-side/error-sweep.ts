@@ -23,6 +23,7 @@ import { collectTrace, mark, type TraceSetup } from './trace-setup.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
 import { runCycle, WorkloadFailure } from './workload.js';
+import { stopwatch } from '../elapsed.js';
 
 export const HELPER_MODULE = 'ab_failsite';
 export const SWEEP_DIR = 'error-paths';
@@ -30,7 +31,6 @@ export const SWEEP_RECORD = 'error-paths/sweep.json';
 /** x86-64's module area: every module's code lies above it, the kernel's below. */
 const MODULES_VADDR = '0xffffffffc0000000';
 
-const seconds = (from: number) => Math.round((Date.now() - from) / 100) / 10;
 const param = (name: string) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
 const readParam = (name: string) => readFileSync(param(name), 'utf8').trim();
 
@@ -86,11 +86,11 @@ export async function runErrorSweep(
   ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; status: TargetStatus; undo: UndoLog; abort: AbortSignal; log: (line: string) => void },
 ): Promise<SweepOutcome> {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
-  const started = Date.now();
+  const sweeping = stopwatch();
   mkdirSync(join(outDir, SWEEP_DIR), { recursive: true });
   const record: SweepRecord = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
-    record.seconds = seconds(started);
+    record.seconds = sweeping();
     writeDurably(join(outDir, SWEEP_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     return record;
   };
@@ -140,9 +140,9 @@ export async function runErrorSweep(
       // Should the whole kernel freeze (no panic), the host stops the VM once this has passed.
       armWatchdog(outDir, limit + WATCHDOG_GRACE_SECONDS);
       log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
-      const t = Date.now();
+      const injecting = stopwatch();
       const finished = await withinSeconds(injectSite(job, { tfs, setup, outDir, undo, abort }, run), limit);
-      run.seconds = seconds(t);
+      run.seconds = injecting();
       if (!finished) {
         hung = true;
         run.hungAfter = limit;

@@ -21,6 +21,7 @@ import { qemuArgs } from './qemu-args.js';
 import { defaultNumber } from '../settings/inputs.js';
 import { disarmWatchdog, watchdogFired } from './guest-watchdog.js';
 import { lastLines } from '../process/tail.js';
+import { stopwatch } from '../elapsed.js';
 
 export interface GuestJob {
   /** Program and arguments, run chrooted into the host root (host paths work unchanged). */
@@ -233,8 +234,7 @@ export interface QemuRunSeen {
  * and a kill (SIGTERM, then SIGKILL) for whichever runs out first or for the caller's abort.
  */
 async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds: number, opts: GuestOptions): Promise<QemuRunSeen> {
-  const t0 = performance.now();
-  const since = () => (performance.now() - t0) / 1000;
+  const since = stopwatch();
   const at: QemuRunSeen['at'] = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let stalled = false;
