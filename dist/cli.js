@@ -26441,9 +26441,9 @@ function setupContext(opts) {
   const step = async (name, fn) => {
     const elapsed = stopwatch();
     const value = await fn();
-    const seconds3 = elapsed();
-    steps.push({ name, seconds: seconds3 });
-    log(`${name}: ${seconds3} s`);
+    const seconds2 = elapsed();
+    steps.push({ name, seconds: seconds2 });
+    log(`${name}: ${seconds2} s`);
     return value;
   };
   const archive = new DebianArchive(runner, log, opts.archiveStateDir);
@@ -27302,17 +27302,17 @@ var init_kernel_splats = __esm({
 // src/lab/guest-watchdog.ts
 import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
 import { join as join6 } from "node:path";
-function armWatchdog(outDir, seconds3) {
-  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds3)}
+function armWatchdog(outDir, seconds2) {
+  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
 `);
 }
 function disarmWatchdog(outDir) {
   rmSync4(join6(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
-  const seconds3 = Number(text2.trim());
-  if (!Number.isFinite(seconds3) || seconds3 <= 0) return false;
-  return nowMs > writtenAtMs + (seconds3 + WATCHDOG_GRACE_SECONDS) * 1e3;
+  const seconds2 = Number(text2.trim());
+  if (!Number.isFinite(seconds2) || seconds2 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
   const file = join6(outDir, WATCHDOG_FILE);
@@ -27861,11 +27861,11 @@ function moduleAreaStacks(tfs, setup, undo, stacks) {
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
-  const started = Date.now();
+  const sweeping = stopwatch();
   mkdirSync2(join10(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
-    record2.seconds = seconds2(started);
+    record2.seconds = sweeping();
     writeDurably(join10(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
@@ -27912,9 +27912,9 @@ async function runErrorSweep(job, ctx) {
       save();
       armWatchdog(outDir, limit + WATCHDOG_GRACE_SECONDS);
       log(`error paths: site ${i + 1}/${sites.length}: ${site}`);
-      const t = Date.now();
+      const injecting = stopwatch();
       const finished = await withinSeconds(injectSite(job, { tfs, setup, outDir, undo, abort }, run2), limit);
-      run2.seconds = seconds2(t);
+      run2.seconds = injecting();
       if (!finished) {
         hung = true;
         run2.hungAfter = limit;
@@ -27997,7 +27997,7 @@ async function injectSite(job, ctx, run2) {
   }
   await collectTrace(tfs, setup, join10(outDir, run2.dir));
 }
-var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, seconds2, param, readParam;
+var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, param, readParam;
 var init_error_sweep = __esm({
   "src/kernel-side/error-sweep.ts"() {
     "use strict";
@@ -28013,11 +28013,11 @@ var init_error_sweep = __esm({
     init_splats();
     init_trace_setup();
     init_workload2();
+    init_elapsed();
     HELPER_MODULE = "ab_failsite";
     SWEEP_DIR = "error-paths";
     SWEEP_RECORD = "error-paths/sweep.json";
     MODULES_VADDR = "0xffffffffc0000000";
-    seconds2 = (from) => Math.round((Date.now() - from) / 100) / 10;
     param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
     readParam = (name) => readFileSync12(param(name), "utf8").trim();
   }
@@ -30039,8 +30039,7 @@ function stageGuest(kernel, job, accel, opts) {
   return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
 }
 async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
-  const t0 = performance.now();
-  const since = () => (performance.now() - t0) / 1e3;
+  const since = stopwatch();
   const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let stalled = false;
@@ -30224,6 +30223,7 @@ var init_run_in_guest = __esm({
     init_inputs();
     init_guest_watchdog();
     init_tail();
+    init_elapsed();
     GuestError = class extends Error {
       constructor(message, console2) {
         super(message);
@@ -38636,7 +38636,7 @@ ${r.error}` : r.output;
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
 }
 async function runPlans(req, plans, since) {
-  const seconds3 = stopwatch();
+  const seconds2 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
     if (skipWhenPresent && existsSync21(skipWhenPresent)) {
@@ -38647,13 +38647,13 @@ async function runPlans(req, plans, since) {
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
     if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds3() };
+      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync21(output) || statSync3(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds3() };
+    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds3() };
+  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds2() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({

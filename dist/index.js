@@ -83785,8 +83785,7 @@ function stageGuest(kernel, job, accel, opts) {
   return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
 }
 async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
-  const t0 = performance.now();
-  const since = () => (performance.now() - t0) / 1e3;
+  const since = stopwatch();
   const at = { init: null, jobStart: null, jobEnd: null, total: 0 };
   let timedOut = false;
   let stalled = false;
