@@ -18,9 +18,6 @@ export class PendingEvent {
   kind: PendingKind = COUNT;
   traced: TracedFunction[] = [];
   caller = '';
-  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
-  line = '';
-  lineStart = 0;
   tail: Tail | null = null;
   address = '';
   cycle = 0;
@@ -49,7 +46,11 @@ LEVEL[90 /* Z */] = 5;
  */
 export function lineContext(text: string, start: number, end: number): number {
   const bracket = text.indexOf('] ', start);
-  if (bracket < 0 || bracket >= end) return 0;
+  return bracket < 0 || bracket >= end ? 0 : contextAt(text, start, bracket, end);
+}
+
+/** lineContext() of a line whose `] ` after the CPU number is at `bracket`. */
+export function contextAt(text: string, start: number, bracket: number, end: number): number {
   let i = bracket - 1;
   let cpu = 0;
   let scale = 1;
@@ -69,6 +70,31 @@ export function lineContext(text: string, start: number, end: number): number {
   let level = 0;
   if (space > f + 2 && space <= end && text.charCodeAt(space - 1) !== 58 /* : */) {
     const c = text.charCodeAt(f + 2);
+    level = c < 128 ? LEVEL[c] : 0;
+  }
+  return (cpu + 1) * 8 + level;
+}
+
+/** contextAt() of a line held as bytes (bytes[start, end)), for the lines read in place. */
+export function contextOfBytes(bytes: Uint8Array, start: number, bracket: number, end: number): number {
+  let i = bracket - 1;
+  let cpu = 0;
+  let scale = 1;
+  while (i > start) {
+    const c = bytes[i];
+    if (c < 48 || c > 57) break;
+    cpu += (c - 48) * scale;
+    scale *= 10;
+    i--;
+  }
+  if (scale === 1 || bytes[i] !== 91 /* [ */) return 0;
+  let f = bracket + 2;
+  while (f < end && bytes[f] === 32) f++;
+  let space = f;
+  while (space < end && bytes[space] !== 32) space++;
+  let level = 0;
+  if (space > f + 2 && space < end && bytes[space - 1] !== 58 /* : */) {
+    const c = bytes[f + 2];
     level = c < 128 ? LEVEL[c] : 0;
   }
   return (cpu + 1) * 8 + level;

@@ -11,8 +11,8 @@ import { isRawAddress, isTracingFrame, parseFrame, skipAddressSuffix } from './f
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
 import type { BufferStats } from './buffer-stats.js';
-import { MAX_TAILS, ownCopy, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
-import { ALLOC_OBJECT, AwaitingStacks, COUNT, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
+import { KnownTails, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
+import { ALLOC_OBJECT, AwaitingStacks, COUNT, contextOfBytes, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
 import { CycleMarks } from './cycle-marks.js';
 import { assembleResult } from './analysis-result.js';
 import { problemText } from './analysis-problems.js';
@@ -53,7 +53,7 @@ export class TraceAnalyzer {
   private readonly problems: string[] = [];
   private readonly marks = new CycleMarks();
 
-  private readonly tails: Tail[] = [];
+  private readonly tails = new KnownTails();
   private readonly awaiting = new AwaitingStacks();
   /** The event whose `<stack trace>` block is being read. */
   private stackOwner: PendingEvent | null = null;
@@ -113,12 +113,10 @@ export class TraceAnalyzer {
     }
   }
 
-  /** A new pending event for `traced`, read from `line` in the current cycle. */
-  private pending(traced: TracedFunction[], line: string, lineStart: number, context: number): PendingEvent {
+  /** A new pending event for `traced`, read in the current cycle. */
+  private pending(traced: TracedFunction[], context: number): PendingEvent {
     const p = this.reusableEvents.pop() ?? new PendingEvent();
     p.traced = traced;
-    p.line = line;
-    p.lineStart = lineStart;
     p.context = context;
     p.cycle = this.marks.cycle;
     p.tail = null;
@@ -141,8 +139,8 @@ export class TraceAnalyzer {
   }
 
   /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
-  private countLater(traced: TracedFunction[], tail: Tail | null, caller: string, line: string, lineStart: number, context: number): void {
-    const p = this.pending(traced, line, lineStart, context);
+  private countLater(traced: TracedFunction[], tail: Tail | null, caller: string, context: number): void {
+    const p = this.pending(traced, context);
     p.kind = COUNT;
     p.tail = tail;
     p.caller = caller;
@@ -150,85 +148,67 @@ export class TraceAnalyzer {
   }
 
   /**
-   * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
-   * of a trace, are counted in place; anything else goes through `push`.
+   * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
+   * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
+   * and goes through `push`.
    */
-  pushRange(text: string, start: number, end: number): void {
-    const c = text.charCodeAt(start);
-    if (c === 35 /* # */ || c === 67 /* C */ || (c === 32 && text.charCodeAt(start + 1) === 61)) {
-      this.push(text.slice(start, end));
+  pushRange(bytes: Buffer, start: number, end: number): void {
+    const c = bytes[start];
+    if (c === 35 /* # */ || c === 67 /* C */ || (c === 32 && bytes[start + 1] === 61)) {
+      this.push(bytes.toString('latin1', start, end));
       return;
     }
-    const colon = text.indexOf(': ', start);
-    if (colon >= 0 && colon < end) {
-      const body = colon + 2;
-      const n = end - body;
-      const tails = this.tails;
-      for (let k = 0; k < tails.length; k++) {
-        const tail = tails[k];
-        if (tail.text.length !== n) continue;
-        tail.re.lastIndex = body;
-        if (tail.re.test(text)) {
-          this.recognizedLines++;
-          this.endStack();
-          if (tail.traced === null && this.awaiting.size === 0) return;
-          const context = lineContext(text, start, end);
-          this.awaiting.passed(context, this.countAndRecycle);
-          if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, text, start, context);
-          return;
-        }
-      }
+    const bracket = indexOfSeparator(bytes, 93 /* ] */, start, end);
+    const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58 /* : */, bracket + 2, end);
+    const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
+    if (tail === null) {
+      this.pushNewTail(bytes.toString('latin1', start, end));
+      return;
     }
-    this.pushNewTail(text, start, end);
+    this.recognizedLines++;
+    this.endStack();
+    if (tail.traced === null && this.awaiting.size === 0) return;
+    const context = contextOfBytes(bytes, start, bracket, end);
+    this.awaiting.passed(context, this.countAndRecycle);
+    if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context);
   }
 
   /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
-  private pushNewTail(text: string, start: number, end: number): void {
-    const bracket = text.indexOf('] ', start);
-    const colon = bracket < 0 || bracket >= end ? -1 : text.indexOf(': ', bracket);
-    const space = colon < 0 || colon >= end ? -1 : text.indexOf(' ', colon + 2);
+  private pushNewTail(line: string): void {
+    const end = line.length;
+    const bracket = line.indexOf('] ');
+    const colon = bracket < 0 ? -1 : line.indexOf(': ', bracket);
+    const space = colon < 0 ? -1 : line.indexOf(' ', colon + 2);
     // `func <-caller`, or with sym-addr `func <ffffffff817d82f0> <-caller <ffffffffc0248292>`.
-    const arrow = space < 0 ? -1 : skipAddressSuffix(text, space);
+    const arrow = space < 0 ? -1 : skipAddressSuffix(line, space);
     if (
       space < 0 ||
       arrow + 2 >= end ||
-      text.charCodeAt(arrow + 1) !== 60 /* < */ ||
-      text.charCodeAt(arrow + 2) !== 45 /* - */ ||
-      text.charCodeAt(space - 1) === 58
+      line.charCodeAt(arrow + 1) !== 60 /* < */ ||
+      line.charCodeAt(arrow + 2) !== 45 /* - */ ||
+      line.charCodeAt(space - 1) === 58
     ) {
-      this.push(text.slice(start, end));
+      this.push(line);
       return;
     }
     const body = colon + 2;
     let plus = body;
-    while (plus < space && text.charCodeAt(plus) !== 43 /* + */) plus++;
-    const func = text.slice(body, plus);
-    const traced = this.functions.get(func) ?? null;
+    while (plus < space && line.charCodeAt(plus) !== 43 /* + */) plus++;
+    const traced = this.functions.get(line.slice(body, plus)) ?? null;
     if (plus < space && traced !== null) {
       // A tracked function printed with an offset (sym-offset): the general path, not remembered.
-      this.push(text.slice(start, end));
+      this.push(line);
       return;
     }
     let callerEnd = end;
-    while (callerEnd > arrow + 3 && text.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-    let tail: Tail | null = null;
-    if (this.tails.length < MAX_TAILS) {
-      const tailText = text.slice(body, end);
-      tail = {
-        text: tailText,
-        re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'y'),
-        traced,
-        caller: ownCopy(text.slice(arrow + 3, callerEnd)),
-        accs: [],
-      };
-      this.tails.push(tail);
-    }
+    while (callerEnd > arrow + 3 && line.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    const caller = line.slice(arrow + 3, callerEnd);
+    const tail = this.tails.full ? null : this.tails.add(line.slice(body), traced, caller);
     this.recognizedLines++;
     this.endStack();
-    const context = lineContext(text, start, end);
+    const context = lineContext(line, 0, end);
     this.awaiting.passed(context, this.countAndRecycle);
-    if (traced === null) return;
-    this.countLater(traced, tail, tail !== null ? tail.caller : text.slice(arrow + 3, callerEnd), text, start, context);
+    if (traced !== null) this.countLater(traced, tail, caller, context);
   }
 
   /** Feeds one line of trace text (without its line break). */
@@ -294,7 +274,7 @@ export class TraceAnalyzer {
       traced = this.functions.get(func);
       if (traced === undefined) return;
     }
-    this.countLater(traced, null, line.slice(arrow + 3).trim(), line, 0, context);
+    this.countLater(traced, null, line.slice(arrow + 3).trim(), context);
   }
 
   private header(line: string): void {
@@ -326,7 +306,7 @@ export class TraceAnalyzer {
     const f = kmemFields(line, args);
     if (f === null) return;
     if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
-    const p = this.object(traced, line, objectAddress(f.ptr), f.callSite, 'kmem', context);
+    const p = this.object(traced, objectAddress(f.ptr), f.callSite, 'kmem', context);
     if (p !== null) {
       p.cache = kmemCache(line, f.ptrAt);
       p.bytes = kmemBytes(line, f.ptrAt);
@@ -346,17 +326,17 @@ export class TraceAnalyzer {
     // address in a kmem pair (kvfree_call_rcu, kasprintf, kvfree) is hashed the same way.
     const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
     const address = raw !== '' && this.hashedPointers && isKmemPair(traced[0].pair.spec) ? weakPointerHash(raw) : raw;
-    if (probe.func === DEFERRED_FREE) this.object(traced, line, address, '', 'kmem', context);
-    else this.object(traced, line, address, probe.caller, 'kprobe', context);
+    if (probe.func === DEFERRED_FREE) this.object(traced, address, '', 'kmem', context);
+    else this.object(traced, address, probe.caller, 'kprobe', context);
   }
 
   /**
    * An allocation waits for its stack; a release is counted at once (no stack is recorded for
    * one), after any allocation of the same object still waiting. Returns the allocation.
    */
-  private object(traced: TracedFunction[], line: string, address: string, caller: string, method: PairingMethod, context: number): PendingEvent | null {
+  private object(traced: TracedFunction[], address: string, caller: string, method: PairingMethod, context: number): PendingEvent | null {
     if (address === '') return null;
-    const p = this.pending(traced, line, 0, context);
+    const p = this.pending(traced, context);
     p.kind = traced[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
     p.address = address;
     p.caller = caller;
@@ -371,7 +351,7 @@ export class TraceAnalyzer {
     if (bad !== null) {
       // The kernel side records a stack for each free by module code: it goes to the report.
       this.lastBadFree = null;
-      const q = this.pending([], line, 0, context);
+      const q = this.pending([], context);
       q.kind = STACK_ONLY;
       q.badFree = bad;
       this.awaiting.add(q);
@@ -571,4 +551,10 @@ export class TraceAnalyzer {
       maxObjects: this.maxObjects,
     });
   }
+}
+
+/** Where `separator` followed by a space first occurs in bytes[from, end), else -1. */
+function indexOfSeparator(bytes: Uint8Array, separator: number, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
+  return -1;
 }

@@ -1,81 +1,94 @@
 // Reading trace text as lines from a file or a stream (stdin). The edge between files and the
-// pure analyzer: chunks are split by hand, lines handed over synchronously, nothing kept.
+// pure analyzer: the bytes are split by hand, lines handed over synchronously, nothing kept.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 type TraceSource = string | Readable;
 
-// 64 KiB chunks: large strings would grow the heap (and peak RSS) for no speed gain.
+/** Handed the bytes and the bounds of one line (line break and a trailing CR excluded). */
+export type OnLine = (bytes: Buffer, start: number, end: number) => void;
+
+// 64 KiB reads: larger buffers would grow peak RSS for no speed gain.
 const CHUNK = 1 << 16;
 
 /**
- * The lines of a source, in order, without cutting them out: `onLine(text, start, end)` gets the
- * chunk and the bounds of each line (line break and a trailing CR excluded); resolves with the
- * number of lines. Trace text is ASCII apart from task names, so it is decoded as latin1: cheap
- * and lossless for the fields that matter.
+ * The lines of a source, in order, without cutting them out or decoding them: the analyzer reads
+ * the bytes it needs (trace text is ASCII apart from task names) and decodes only the rare lines
+ * it takes apart. Resolves with the number of lines.
  */
-export async function forEachLineRange(source: TraceSource, onLine: (text: string, start: number, end: number) => void): Promise<number> {
-  const splitter = new LineSplitter(onLine);
+export async function forEachLineRange(source: TraceSource, onLine: OnLine): Promise<number> {
+  const lines = new LineSplitter(onLine);
   if (typeof source === 'string') {
-    // Files: one reused buffer, read synchronously. Each asynchronous read is a round trip
-    // through the thread pool, and a trace is read faster than that round trip: with async
+    // Files: read synchronously into the splitter's buffer. Each asynchronous read is a round
+    // trip through the thread pool, and a trace is read faster than that round trip: with async
     // reads the parser spent almost half its time waiting.
     const fd = openSync(source, 'r');
     try {
-      const buffer = Buffer.allocUnsafe(CHUNK);
       for (;;) {
-        const bytesRead = readSync(fd, buffer, 0, CHUNK, null);
+        const room = lines.room();
+        const bytesRead = readSync(fd, room, 0, room.length, null);
         if (bytesRead === 0) break;
-        splitter.chunk(buffer.toString('latin1', 0, bytesRead));
+        lines.filled(bytesRead);
       }
     } finally {
       closeSync(fd);
     }
   } else {
-    source.setEncoding('latin1');
-    for await (const text of source as AsyncIterable<string>) splitter.chunk(text);
+    for await (const chunk of source as AsyncIterable<Buffer | string>) lines.append(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
   }
-  return splitter.end();
+  return lines.end();
 }
 
-/** Cuts chunks into lines; the line a chunk boundary cuts is joined alone, chunks stay flat strings. */
+/** One buffer of whole lines and, at its front, the line the last read cut. */
 class LineSplitter {
-  private rest = '';
+  private buffer = Buffer.allocUnsafe(CHUNK);
+  /** Bytes of the cut line kept at the front of the buffer. */
+  private kept = 0;
   private count = 0;
-  constructor(private readonly onLine: (text: string, start: number, end: number) => void) {}
+  constructor(private readonly onLine: OnLine) {}
 
-  chunk(text: string): void {
-    let start = 0;
-    let nl = text.indexOf('\n');
-    if (this.rest !== '') {
-      if (nl < 0) {
-        this.rest += text;
-        return;
-      }
-      const line = this.rest + text.slice(0, nl);
-      this.rest = '';
-      this.emit(line, 0, line.length);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    while (nl >= 0) {
-      this.emit(text, start, nl);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    if (start < text.length) this.rest = text.slice(start);
+  /** Where the next bytes go: after the cut line, at least half a chunk (the buffer grows for a longer line). */
+  room(): Buffer {
+    if (this.buffer.length - this.kept < CHUNK / 2) this.grow(this.buffer.length * 2);
+    return this.buffer.subarray(this.kept);
   }
 
-  private emit(text: string, start: number, end: number): void {
-    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+  /** `n` bytes were written into room(): every whole line is handed over. */
+  filled(n: number): void {
+    const bytes = this.buffer.subarray(0, this.kept + n);
+    let start = 0;
+    let nl = bytes.indexOf(10);
+    while (nl >= 0) {
+      this.emit(bytes, start, nl);
+      start = nl + 1;
+      nl = bytes.indexOf(10, start);
+    }
+    this.kept = bytes.length - start;
+    if (this.kept > 0 && start > 0) bytes.copy(this.buffer, 0, start);
+  }
+
+  /** A chunk of a stream. */
+  append(chunk: Buffer): void {
+    if (this.buffer.length - this.kept < chunk.length) this.grow(Math.max(this.buffer.length * 2, this.kept + chunk.length));
+    chunk.copy(this.buffer, this.kept);
+    this.filled(chunk.length);
+  }
+
+  private grow(size: number): void {
+    const bigger = Buffer.allocUnsafe(size);
+    this.buffer.copy(bigger, 0, 0, this.kept);
+    this.buffer = bigger;
+  }
+
+  private emit(bytes: Buffer, start: number, end: number): void {
+    this.onLine(bytes, start, end > start && bytes[end - 1] === 13 ? end - 1 : end);
     this.count++;
   }
 
   end(): number {
-    if (this.rest !== '') {
-      const line = this.rest;
-      this.rest = '';
-      this.emit(line, 0, line.length);
+    if (this.kept > 0) {
+      this.emit(this.buffer, 0, this.kept);
+      this.kept = 0;
     }
     return this.count;
   }

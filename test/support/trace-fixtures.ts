@@ -18,17 +18,18 @@ export function analyzeText(text: string, options: AnalyzerOptions): AnalysisRes
   return a.finish();
 }
 
-/** Analyzes text through `pushRange` over the whole text, as the file reader does. */
+/** Analyzes text through `pushRange` over the bytes of the whole text, as the file reader does. */
 export function analyzeRanges(text: string, options: AnalyzerOptions): AnalysisResult {
   const a = new TraceAnalyzer(options);
+  const bytes = Buffer.from(text, 'latin1');
   let start = 0;
   for (;;) {
-    const nl = text.indexOf('\n', start);
+    const nl = bytes.indexOf(10, start);
     if (nl < 0) {
-      if (start < text.length) a.pushRange(text, start, text.length);
+      if (start < bytes.length) a.pushRange(bytes, start, bytes.length);
       break;
     }
-    a.pushRange(text, start, nl);
+    a.pushRange(bytes, start, nl);
     start = nl + 1;
   }
   return a.finish();
