@@ -131,9 +131,12 @@ export class AwaitingStacks {
 
   /** The events at this CPU's levels from `level` up, deepest first: they will get no stack. */
   private finishFrom(cpu: number, level: number, done: (p: PendingEvent) => void): void {
-    const bits = this.levels[cpu] ?? 0;
-    if (bits >> level === 0) return;
-    for (let l = 7; l >= level; l--) if ((bits >> l) & 1) done(this.take(cpu * 8 + l));
+    let bits = ((this.levels[cpu] ?? 0) >> level) << level;
+    while (bits !== 0) {
+      const l = 31 - Math.clz32(bits);
+      bits &= ~(1 << l);
+      done(this.take(cpu * 8 + l));
+    }
   }
 
   /** A line other than a stack: the events on its CPU at its level or deeper get none. */

@@ -439,84 +439,90 @@ export class TraceAnalyzer {
       if (stack !== undefined) bad.stack = stack;
       return;
     }
-    const cycle = p.cycle;
     const traced = p.traced;
-    const noStack = p.frames.length === 0;
     for (let ti = 0; ti < traced.length; ti++) {
-      const t = traced[ti];
-      const skip = t.fn;
-      if (p.kind === COUNT) {
-        const ledger = t.pair.fn;
-        ledger.events++;
-        const tail = p.tail;
-        if (noStack && tail !== null) {
-          const known = tail.accs[ti];
-          if (known !== undefined) {
-            if (t.role === ALLOC) {
-              known.alloc(cycle);
-              ledger.allocs++;
-              if (known.inModule === false) ledger.outsideWithoutStack++;
-            } else known.free(cycle);
-            continue;
-          }
-        }
-        const r = this.attribute(p, skip);
-        if (r.inModule === false && noStack && t.role === ALLOC) {
-          ledger.outsideWithoutStack++;
-          ledger.outsideExample ||= r.caller;
-        }
-        const acc = ledger.acc(r);
-        if (noStack && tail !== null) tail.accs[ti] = acc;
-        if (t.role === ALLOC) {
-          acc.alloc(cycle);
-          ledger.allocs++;
-        } else acc.free(cycle);
-        continue;
-      }
-      const ledger = t.pair.addr;
-      ledger.events++;
-      // A kmem pair's probed helpers (kasprintf, kvfree) do not make it a probe pair.
-      if (ledger.method !== 'kmem') ledger.method = p.method;
-      const address = p.address;
-      if (p.kind === FREE_OBJECT) {
-        const obj = ledger.live.get(address);
-        // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
-        if (obj === undefined) {
-          if ((p.method !== 'kmem' && !t.pair.moduleOnly) || this.map.module === '') ledger.unmatchedFrees++;
-          else if (p.method === 'kmem') this.strayFree(ledger, p, t.fn, cycle);
-        } else {
-          ledger.live.delete(address);
-          obj.acc.free(cycle);
-          if (p.method === 'kmem') this.released(ledger, obj, p.caller);
-        }
-        continue;
-      }
-      const r = this.attribute(p, skip);
-      // kmem events and the families track: auto found cover the whole kernel: only the
-      // module's own call sites are its objects.
-      if ((p.method === 'kmem' || t.pair.moduleOnly) && r.inModule === false) {
-        ledger.ignored++;
-        if (p.method === 'kmem') this.outsideAllocation(t.pair, address);
-        continue;
-      }
-      ledger.freed.delete(address);
-      ledger.outsideLive.delete(address);
-      if (r.inModule === false && noStack && p.method === 'kprobe') {
-        ledger.outsideWithoutStack++;
-        ledger.outsideExample ||= r.caller;
-      }
-      const old = ledger.live.get(address);
-      // One allocator of the family inside another (alloc_etherdev_mqs calls alloc_netdev_mqs):
-      // the inner returned first, the object is the same.
-      if (old !== undefined && old.fn !== t.fn && old.cycle === cycle) continue;
-      const acc = ledger.acc(r);
+      if (p.kind === COUNT) this.countCall(p, traced[ti], ti);
+      else this.countObject(p, traced[ti]);
+    }
+  }
+
+  /** A function-tracer call, counted at its call site (known from the tail when it came with no stack). */
+  private countCall(p: PendingEvent, t: TracedFunction, ti: number): void {
+    const cycle = p.cycle;
+    const noStack = p.frames.length === 0;
+    const ledger = t.pair.fn;
+    ledger.events++;
+    const tail = p.tail;
+    const known = noStack && tail !== null ? tail.accs[ti] : undefined;
+    if (known !== undefined) {
+      if (t.role === ALLOC) {
+        known.alloc(cycle);
+        ledger.allocs++;
+        if (known.inModule === false) ledger.outsideWithoutStack++;
+      } else known.free(cycle);
+      return;
+    }
+    const r = this.attribute(p, t.fn);
+    if (r.inModule === false && noStack && t.role === ALLOC) {
+      ledger.outsideWithoutStack++;
+      ledger.outsideExample ||= r.caller;
+    }
+    const acc = ledger.acc(r);
+    if (noStack && tail !== null) tail.accs[ti] = acc;
+    if (t.role === ALLOC) {
       acc.alloc(cycle);
       ledger.allocs++;
-      if (old !== undefined) ledger.shadowed.push(old);
-      const cache = p.cache;
-      if (cache !== '') ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
+    } else acc.free(cycle);
+  }
+
+  /** An allocation or release of one object (kmem events, kprobes), paired by address. */
+  private countObject(p: PendingEvent, t: TracedFunction): void {
+    const cycle = p.cycle;
+    const noStack = p.frames.length === 0;
+    const skip = t.fn;
+    const ledger = t.pair.addr;
+    ledger.events++;
+    // A kmem pair's probed helpers (kasprintf, kvfree) do not make it a probe pair.
+    if (ledger.method !== 'kmem') ledger.method = p.method;
+    const address = p.address;
+    if (p.kind === FREE_OBJECT) {
+      const obj = ledger.live.get(address);
+      // Every kfree in the kernel is a kmem event: only frees of the module's objects count.
+      if (obj === undefined) {
+        if ((p.method !== 'kmem' && !t.pair.moduleOnly) || this.map.module === '') ledger.unmatchedFrees++;
+        else if (p.method === 'kmem') this.strayFree(ledger, p, t.fn, cycle);
+      } else {
+        ledger.live.delete(address);
+        obj.acc.free(cycle);
+        if (p.method === 'kmem') this.released(ledger, obj, p.caller);
+      }
+      return;
     }
+    const r = this.attribute(p, skip);
+    // kmem events and the families track: auto found cover the whole kernel: only the
+    // module's own call sites are its objects.
+    if ((p.method === 'kmem' || t.pair.moduleOnly) && r.inModule === false) {
+      ledger.ignored++;
+      if (p.method === 'kmem') this.outsideAllocation(t.pair, address);
+      return;
+    }
+    ledger.freed.delete(address);
+    ledger.outsideLive.delete(address);
+    if (r.inModule === false && noStack && p.method === 'kprobe') {
+      ledger.outsideWithoutStack++;
+      ledger.outsideExample ||= r.caller;
+    }
+    const old = ledger.live.get(address);
+    // One allocator of the family inside another (alloc_etherdev_mqs calls alloc_netdev_mqs):
+    // the inner returned first, the object is the same.
+    if (old !== undefined && old.fn !== t.fn && old.cycle === cycle) return;
+    const acc = ledger.acc(r);
+    acc.alloc(cycle);
+    ledger.allocs++;
+    if (old !== undefined) ledger.shadowed.push(old);
+    const cache = p.cache;
+    if (cache !== '') ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+    ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
   }
 
   private marker(text: string): void {
