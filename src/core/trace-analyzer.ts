@@ -11,7 +11,7 @@ import { isRawAddress, isTracingFrame, parseFrame, skipAddressSuffix } from './f
 import type { ProbeCount } from './kprobe-profile.js';
 import { ModuleMap, type Resolved } from './module-map.js';
 import type { BufferStats } from './buffer-stats.js';
-import { KnownTails, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
+import { KnownTails, ownCopy, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
 import { ALLOC_OBJECT, AwaitingStacks, COUNT, contextOfBytes, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
 import { CycleMarks } from './cycle-marks.js';
 import { assembleResult } from './analysis-result.js';
@@ -54,6 +54,9 @@ export class TraceAnalyzer {
   private readonly marks = new CycleMarks();
 
   private readonly tails = new KnownTails();
+  /** The chunk of the last line decoded, and its text. */
+  private decodedBytes: Buffer | null = null;
+  private decoded = '';
   private readonly awaiting = new AwaitingStacks();
   /** The event whose `<stack trace>` block is being read. */
   private stackOwner: PendingEvent | null = null;
@@ -150,19 +153,20 @@ export class TraceAnalyzer {
   /**
    * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
    * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
-   * and goes through `push`.
+   * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
+   * its lines are fed (the file reader hands over a new view of its buffer after each read).
    */
   pushRange(bytes: Buffer, start: number, end: number): void {
     const c = bytes[start];
     if (c === 35 /* # */ || c === 67 /* C */ || (c === 32 && bytes[start + 1] === 61)) {
-      this.push(bytes.toString('latin1', start, end));
+      this.push(this.lineText(bytes, start, end));
       return;
     }
     const bracket = indexOfSeparator(bytes, 93 /* ] */, start, end);
     const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58 /* : */, bracket + 2, end);
     const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
     if (tail === null) {
-      this.pushNewTail(bytes.toString('latin1', start, end));
+      this.pushNewTail(this.lineText(bytes, start, end));
       return;
     }
     this.recognizedLines++;
@@ -171,6 +175,15 @@ export class TraceAnalyzer {
     const context = contextOfBytes(bytes, start, bracket, end);
     this.awaiting.passed(context, this.countAndRecycle);
     if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context);
+  }
+
+  /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
+  private lineText(bytes: Buffer, start: number, end: number): string {
+    if (bytes !== this.decodedBytes) {
+      this.decoded = bytes.toString('latin1');
+      this.decodedBytes = bytes;
+    }
+    return this.decoded.slice(start, end);
   }
 
   /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
@@ -202,13 +215,12 @@ export class TraceAnalyzer {
     }
     let callerEnd = end;
     while (callerEnd > arrow + 3 && line.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-    const caller = line.slice(arrow + 3, callerEnd);
-    const tail = this.tails.full ? null : this.tails.add(line.slice(body), traced, caller);
+    const tail = this.tails.full ? null : this.tails.add(ownCopy(line.slice(body)), traced, ownCopy(line.slice(arrow + 3, callerEnd)));
     this.recognizedLines++;
     this.endStack();
     const context = lineContext(line, 0, end);
     this.awaiting.passed(context, this.countAndRecycle);
-    if (traced !== null) this.countLater(traced, tail, caller, context);
+    if (traced !== null) this.countLater(traced, tail, tail !== null ? tail.caller : line.slice(arrow + 3, callerEnd), context);
   }
 
   /** Feeds one line of trace text (without its line break). */

@@ -93,3 +93,9 @@ class KnownTail implements Tail {
     return true;
   }
 }
+
+/** A flat copy of a string cut from a chunk: a slice would keep the whole chunk alive. */
+export function ownCopy(s: string): string {
+  const key: Record<string, true> = { [s]: true };
+  return Object.keys(key)[0];
+}
