@@ -80757,6 +80757,61 @@ var ModuleMap = class {
 
 // src/core/traced-functions.ts
 var MAX_TAILS = 64;
+var KnownTails = class {
+  byLength = [];
+  count = 0;
+  /** A view of the last bytes matched: four-byte reads of the buffer that holds the line. */
+  view = new DataView(new ArrayBuffer(0));
+  viewed = null;
+  get full() {
+    return this.count >= MAX_TAILS;
+  }
+  add(text2, traced2, caller) {
+    const tail = new KnownTail(text2, traced2, caller);
+    const same = this.byLength[text2.length];
+    if (same === void 0) this.byLength[text2.length] = [tail];
+    else same.push(tail);
+    this.count++;
+    return tail;
+  }
+  /** The tail that bytes[body, end) is, else null. */
+  match(bytes, body2, end) {
+    const same = this.byLength[end - body2];
+    if (same === void 0) return null;
+    if (bytes !== this.viewed) {
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.viewed = bytes;
+    }
+    for (let k = 0; k < same.length; k++) if (same[k].isAt(this.view, bytes, body2)) return same[k];
+    return null;
+  }
+};
+var KnownTail = class {
+  constructor(text2, traced2, caller) {
+    this.text = text2;
+    this.traced = traced2;
+    this.caller = caller;
+    const bytes = Buffer.from(text2, "latin1");
+    const whole2 = bytes.length >> 2;
+    this.words = new Int32Array(whole2);
+    for (let k = 0; k < whole2; k++) this.words[k] = bytes.readInt32LE(k * 4);
+    this.rest = bytes.subarray(whole2 * 4);
+  }
+  text;
+  traced;
+  caller;
+  accs = [];
+  /** The text's bytes (latin1) as little-endian 32-bit words, then the bytes left over. */
+  words;
+  rest;
+  isAt(view, bytes, at) {
+    const words = this.words;
+    for (let k = 0; k < words.length; k++) if (view.getInt32(at + k * 4, true) !== words[k]) return false;
+    const from = at + words.length * 4;
+    for (let k = 0; k < this.rest.length; k++) if (bytes[from + k] !== this.rest[k]) return false;
+    return true;
+  }
+};
 function ownCopy(s2) {
   const key2 = { [s2]: true };
   return Object.keys(key2)[0];
@@ -80771,9 +80826,6 @@ var PendingEvent = class {
   kind = COUNT;
   traced = [];
   caller = "";
-  /** Function-tracer events keep the line and where the caller starts; cut only when needed. */
-  line = "";
-  lineStart = 0;
   tail = null;
   address = "";
   cycle = 0;
@@ -80810,7 +80862,9 @@ LEVEL[
 ] = 5;
 function lineContext(text2, start, end) {
   const bracket = text2.indexOf("] ", start);
-  if (bracket < 0 || bracket >= end) return 0;
+  return bracket < 0 || bracket >= end ? 0 : contextAt(text2, start, bracket, end);
+}
+function contextAt(text2, start, bracket, end) {
   let i = bracket - 1;
   let cpu = 0;
   let scale = 1;
@@ -80828,6 +80882,29 @@ function lineContext(text2, start, end) {
   let level = 0;
   if (space > f + 2 && space <= end && text2.charCodeAt(space - 1) !== 58) {
     const c = text2.charCodeAt(f + 2);
+    level = c < 128 ? LEVEL[c] : 0;
+  }
+  return (cpu + 1) * 8 + level;
+}
+function contextOfBytes(bytes, start, bracket, end) {
+  let i = bracket - 1;
+  let cpu = 0;
+  let scale = 1;
+  while (i > start) {
+    const c = bytes[i];
+    if (c < 48 || c > 57) break;
+    cpu += (c - 48) * scale;
+    scale *= 10;
+    i--;
+  }
+  if (scale === 1 || bytes[i] !== 91) return 0;
+  let f = bracket + 2;
+  while (f < end && bytes[f] === 32) f++;
+  let space = f;
+  while (space < end && bytes[space] !== 32) space++;
+  let level = 0;
+  if (space > f + 2 && space < end && bytes[space - 1] !== 58) {
+    const c = bytes[f + 2];
     level = c < 128 ? LEVEL[c] : 0;
   }
   return (cpu + 1) * 8 + level;
@@ -80856,9 +80933,12 @@ var AwaitingStacks = class {
   }
   /** The events at this CPU's levels from `level` up, deepest first: they will get no stack. */
   finishFrom(cpu, level, done) {
-    const bits = this.levels[cpu] ?? 0;
-    if (bits >> level === 0) return;
-    for (let l = 7; l >= level; l--) if (bits >> l & 1) done(this.take(cpu * 8 + l));
+    let bits = (this.levels[cpu] ?? 0) >> level << level;
+    while (bits !== 0) {
+      const l = 31 - Math.clz32(bits);
+      bits &= ~(1 << l);
+      done(this.take(cpu * 8 + l));
+    }
   }
   /** A line other than a stack: the events on its CPU at its level or deeper get none. */
   passed(context5, done) {
@@ -81119,7 +81199,10 @@ var TraceAnalyzer = class {
   probeMisses = 0;
   problems = [];
   marks = new CycleMarks();
-  tails = [];
+  tails = new KnownTails();
+  /** The chunk of the last line decoded, and its text. */
+  decodedBytes = null;
+  decoded = "";
   awaiting = new AwaitingStacks();
   /** The event whose `<stack trace>` block is being read. */
   stackOwner = null;
@@ -81174,12 +81257,10 @@ var TraceAnalyzer = class {
       this.problems.push(problemText.probeMissed(spec2 === null ? c.event : pairName(spec2), what, c.role, c.misses, c.hits));
     }
   }
-  /** A new pending event for `traced`, read from `line` in the current cycle. */
-  pending(traced2, line, lineStart, context5) {
+  /** A new pending event for `traced`, read in the current cycle. */
+  pending(traced2, context5) {
     const p = this.reusableEvents.pop() ?? new PendingEvent();
     p.traced = traced2;
-    p.line = line;
-    p.lineStart = lineStart;
     p.context = context5;
     p.cycle = this.marks.cycle;
     p.tail = null;
@@ -81200,84 +81281,74 @@ var TraceAnalyzer = class {
     }
   }
   /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
-  countLater(traced2, tail, caller, line, lineStart, context5) {
-    const p = this.pending(traced2, line, lineStart, context5);
+  countLater(traced2, tail, caller, context5) {
+    const p = this.pending(traced2, context5);
     p.kind = COUNT;
     p.tail = tail;
     p.caller = caller;
     this.awaiting.add(p);
   }
   /**
-   * Feeds the line text[start, end) without cutting it out: function-tracer lines, nearly all
-   * of a trace, are counted in place; anything else goes through `push`.
+   * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
+   * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
+   * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
+   * its lines are fed (the file reader hands over a new view of its buffer after each read).
    */
-  pushRange(text2, start, end) {
-    const c = text2.charCodeAt(start);
-    if (c === 35 || c === 67 || c === 32 && text2.charCodeAt(start + 1) === 61) {
-      this.push(text2.slice(start, end));
+  pushRange(bytes, start, end) {
+    const c = bytes[start];
+    if (c === 35 || c === 67 || c === 32 && bytes[start + 1] === 61) {
+      this.push(this.lineText(bytes, start, end));
       return;
     }
-    const colon = text2.indexOf(": ", start);
-    if (colon >= 0 && colon < end) {
-      const body2 = colon + 2;
-      const n = end - body2;
-      const tails = this.tails;
-      for (let k = 0; k < tails.length; k++) {
-        const tail = tails[k];
-        if (tail.text.length !== n) continue;
-        tail.re.lastIndex = body2;
-        if (tail.re.test(text2)) {
-          this.recognizedLines++;
-          this.endStack();
-          if (tail.traced === null && this.awaiting.size === 0) return;
-          const context5 = lineContext(text2, start, end);
-          this.awaiting.passed(context5, this.countAndRecycle);
-          if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, text2, start, context5);
-          return;
-        }
-      }
+    const bracket = indexOfSeparator(bytes, 93, start, end);
+    const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58, bracket + 2, end);
+    const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
+    if (tail === null) {
+      this.pushNewTail(this.lineText(bytes, start, end));
+      return;
     }
-    this.pushNewTail(text2, start, end);
+    this.recognizedLines++;
+    this.endStack();
+    if (tail.traced === null && this.awaiting.size === 0) return;
+    const context5 = contextOfBytes(bytes, start, bracket, end);
+    this.awaiting.passed(context5, this.countAndRecycle);
+    if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context5);
+  }
+  /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
+  lineText(bytes, start, end) {
+    if (bytes !== this.decodedBytes) {
+      this.decoded = bytes.toString("latin1");
+      this.decodedBytes = bytes;
+    }
+    return this.decoded.slice(start, end);
   }
   /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
-  pushNewTail(text2, start, end) {
-    const bracket = text2.indexOf("] ", start);
-    const colon = bracket < 0 || bracket >= end ? -1 : text2.indexOf(": ", bracket);
-    const space = colon < 0 || colon >= end ? -1 : text2.indexOf(" ", colon + 2);
-    const arrow = space < 0 ? -1 : skipAddressSuffix(text2, space);
-    if (space < 0 || arrow + 2 >= end || text2.charCodeAt(arrow + 1) !== 60 || text2.charCodeAt(arrow + 2) !== 45 || text2.charCodeAt(space - 1) === 58) {
-      this.push(text2.slice(start, end));
+  pushNewTail(line) {
+    const end = line.length;
+    const bracket = line.indexOf("] ");
+    const colon = bracket < 0 ? -1 : line.indexOf(": ", bracket);
+    const space = colon < 0 ? -1 : line.indexOf(" ", colon + 2);
+    const arrow = space < 0 ? -1 : skipAddressSuffix(line, space);
+    if (space < 0 || arrow + 2 >= end || line.charCodeAt(arrow + 1) !== 60 || line.charCodeAt(arrow + 2) !== 45 || line.charCodeAt(space - 1) === 58) {
+      this.push(line);
       return;
     }
     const body2 = colon + 2;
     let plus = body2;
-    while (plus < space && text2.charCodeAt(plus) !== 43) plus++;
-    const func = text2.slice(body2, plus);
-    const traced2 = this.functions.get(func) ?? null;
+    while (plus < space && line.charCodeAt(plus) !== 43) plus++;
+    const traced2 = this.functions.get(line.slice(body2, plus)) ?? null;
     if (plus < space && traced2 !== null) {
-      this.push(text2.slice(start, end));
+      this.push(line);
       return;
     }
     let callerEnd = end;
-    while (callerEnd > arrow + 3 && text2.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
-    let tail = null;
-    if (this.tails.length < MAX_TAILS) {
-      const tailText = text2.slice(body2, end);
-      tail = {
-        text: tailText,
-        re: new RegExp(tailText.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "y"),
-        traced: traced2,
-        caller: ownCopy(text2.slice(arrow + 3, callerEnd)),
-        accs: []
-      };
-      this.tails.push(tail);
-    }
+    while (callerEnd > arrow + 3 && line.charCodeAt(callerEnd - 1) <= 32) callerEnd--;
+    const tail = this.tails.full ? null : this.tails.add(ownCopy(line.slice(body2)), traced2, ownCopy(line.slice(arrow + 3, callerEnd)));
     this.recognizedLines++;
     this.endStack();
-    const context5 = lineContext(text2, start, end);
+    const context5 = lineContext(line, 0, end);
     this.awaiting.passed(context5, this.countAndRecycle);
-    if (traced2 === null) return;
-    this.countLater(traced2, tail, tail !== null ? tail.caller : text2.slice(arrow + 3, callerEnd), text2, start, context5);
+    if (traced2 !== null) this.countLater(traced2, tail, tail !== null ? tail.caller : line.slice(arrow + 3, callerEnd), context5);
   }
   /** Feeds one line of trace text (without its line break). */
   push(line) {
@@ -81339,7 +81410,7 @@ var TraceAnalyzer = class {
       traced2 = this.functions.get(func);
       if (traced2 === void 0) return;
     }
-    this.countLater(traced2, null, line.slice(arrow + 3).trim(), line, 0, context5);
+    this.countLater(traced2, null, line.slice(arrow + 3).trim(), context5);
   }
   header(line) {
     const at = line.indexOf("entries-in-buffer/entries-written:");
@@ -81368,7 +81439,7 @@ var TraceAnalyzer = class {
     const f = kmemFields(line, args);
     if (f === null) return;
     if (!this.hashedPointers && isHashedPointer(f.ptr)) this.hashedPointers = true;
-    const p = this.object(traced2, line, objectAddress(f.ptr), f.callSite, "kmem", context5);
+    const p = this.object(traced2, objectAddress(f.ptr), f.callSite, "kmem", context5);
     if (p !== null) {
       p.cache = kmemCache(line, f.ptrAt);
       p.bytes = kmemBytes(line, f.ptrAt);
@@ -81385,16 +81456,16 @@ var TraceAnalyzer = class {
     if (traced2.length === 0) return;
     const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
     const address = raw !== "" && this.hashedPointers && isKmemPair(traced2[0].pair.spec) ? weakPointerHash(raw) : raw;
-    if (probe.func === DEFERRED_FREE) this.object(traced2, line, address, "", "kmem", context5);
-    else this.object(traced2, line, address, probe.caller, "kprobe", context5);
+    if (probe.func === DEFERRED_FREE) this.object(traced2, address, "", "kmem", context5);
+    else this.object(traced2, address, probe.caller, "kprobe", context5);
   }
   /**
    * An allocation waits for its stack; a release is counted at once (no stack is recorded for
    * one), after any allocation of the same object still waiting. Returns the allocation.
    */
-  object(traced2, line, address, caller, method, context5) {
+  object(traced2, address, caller, method, context5) {
     if (address === "") return null;
-    const p = this.pending(traced2, line, 0, context5);
+    const p = this.pending(traced2, context5);
     p.kind = traced2[0].role === ALLOC ? ALLOC_OBJECT : FREE_OBJECT;
     p.address = address;
     p.caller = caller;
@@ -81408,7 +81479,7 @@ var TraceAnalyzer = class {
     const bad = this.lastBadFree;
     if (bad !== null) {
       this.lastBadFree = null;
-      const q = this.pending([], line, 0, context5);
+      const q = this.pending([], context5);
       q.kind = STACK_ONLY;
       q.badFree = bad;
       this.awaiting.add(q);
@@ -81489,78 +81560,82 @@ var TraceAnalyzer = class {
       if (stack !== void 0) bad.stack = stack;
       return;
     }
-    const cycle = p.cycle;
     const traced2 = p.traced;
-    const noStack = p.frames.length === 0;
     for (let ti = 0; ti < traced2.length; ti++) {
-      const t = traced2[ti];
-      const skip = t.fn;
-      if (p.kind === COUNT) {
-        const ledger2 = t.pair.fn;
-        ledger2.events++;
-        const tail = p.tail;
-        if (noStack && tail !== null) {
-          const known = tail.accs[ti];
-          if (known !== void 0) {
-            if (t.role === ALLOC) {
-              known.alloc(cycle);
-              ledger2.allocs++;
-              if (known.inModule === false) ledger2.outsideWithoutStack++;
-            } else known.free(cycle);
-            continue;
-          }
-        }
-        const r2 = this.attribute(p, skip);
-        if (r2.inModule === false && noStack && t.role === ALLOC) {
-          ledger2.outsideWithoutStack++;
-          ledger2.outsideExample ||= r2.caller;
-        }
-        const acc2 = ledger2.acc(r2);
-        if (noStack && tail !== null) tail.accs[ti] = acc2;
-        if (t.role === ALLOC) {
-          acc2.alloc(cycle);
-          ledger2.allocs++;
-        } else acc2.free(cycle);
-        continue;
-      }
-      const ledger = t.pair.addr;
-      ledger.events++;
-      if (ledger.method !== "kmem") ledger.method = p.method;
-      const address = p.address;
-      if (p.kind === FREE_OBJECT) {
-        const obj2 = ledger.live.get(address);
-        if (obj2 === void 0) {
-          if (p.method !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
-          else if (p.method === "kmem") this.strayFree(ledger, p, t.fn, cycle);
-        } else {
-          ledger.live.delete(address);
-          obj2.acc.free(cycle);
-          if (p.method === "kmem") this.released(ledger, obj2, p.caller);
-        }
-        continue;
-      }
-      const r = this.attribute(p, skip);
-      if ((p.method === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
-        ledger.ignored++;
-        if (p.method === "kmem") this.outsideAllocation(t.pair, address);
-        continue;
-      }
-      ledger.freed.delete(address);
-      ledger.outsideLive.delete(address);
-      if (r.inModule === false && noStack && p.method === "kprobe") {
-        ledger.outsideWithoutStack++;
-        ledger.outsideExample ||= r.caller;
-      }
-      const old = ledger.live.get(address);
-      if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) continue;
-      const acc = ledger.acc(r);
+      if (p.kind === COUNT) this.countCall(p, traced2[ti], ti);
+      else this.countObject(p, traced2[ti]);
+    }
+  }
+  /** A function-tracer call, counted at its call site (known from the tail when it came with no stack). */
+  countCall(p, t, ti) {
+    const cycle = p.cycle;
+    const noStack = p.frames.length === 0;
+    const ledger = t.pair.fn;
+    ledger.events++;
+    const tail = p.tail;
+    const known = noStack && tail !== null ? tail.accs[ti] : void 0;
+    if (known !== void 0) {
+      if (t.role === ALLOC) {
+        known.alloc(cycle);
+        ledger.allocs++;
+        if (known.inModule === false) ledger.outsideWithoutStack++;
+      } else known.free(cycle);
+      return;
+    }
+    const r = this.attribute(p, t.fn);
+    if (r.inModule === false && noStack && t.role === ALLOC) {
+      ledger.outsideWithoutStack++;
+      ledger.outsideExample ||= r.caller;
+    }
+    const acc = ledger.acc(r);
+    if (noStack && tail !== null) tail.accs[ti] = acc;
+    if (t.role === ALLOC) {
       acc.alloc(cycle);
       ledger.allocs++;
-      if (old !== void 0) ledger.shadowed.push(old);
-      const cache = p.cache;
-      if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
-      ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
+    } else acc.free(cycle);
+  }
+  /** An allocation or release of one object (kmem events, kprobes), paired by address. */
+  countObject(p, t) {
+    const cycle = p.cycle;
+    const noStack = p.frames.length === 0;
+    const skip = t.fn;
+    const ledger = t.pair.addr;
+    ledger.events++;
+    if (ledger.method !== "kmem") ledger.method = p.method;
+    const address = p.address;
+    if (p.kind === FREE_OBJECT) {
+      const obj2 = ledger.live.get(address);
+      if (obj2 === void 0) {
+        if (p.method !== "kmem" && !t.pair.moduleOnly || this.map.module === "") ledger.unmatchedFrees++;
+        else if (p.method === "kmem") this.strayFree(ledger, p, t.fn, cycle);
+      } else {
+        ledger.live.delete(address);
+        obj2.acc.free(cycle);
+        if (p.method === "kmem") this.released(ledger, obj2, p.caller);
+      }
+      return;
     }
+    const r = this.attribute(p, skip);
+    if ((p.method === "kmem" || t.pair.moduleOnly) && r.inModule === false) {
+      ledger.ignored++;
+      if (p.method === "kmem") this.outsideAllocation(t.pair, address);
+      return;
+    }
+    ledger.freed.delete(address);
+    ledger.outsideLive.delete(address);
+    if (r.inModule === false && noStack && p.method === "kprobe") {
+      ledger.outsideWithoutStack++;
+      ledger.outsideExample ||= r.caller;
+    }
+    const old = ledger.live.get(address);
+    if (old !== void 0 && old.fn !== t.fn && old.cycle === cycle) return;
+    const acc = ledger.acc(r);
+    acc.alloc(cycle);
+    ledger.allocs++;
+    if (old !== void 0) ledger.shadowed.push(old);
+    const cache = p.cache;
+    if (cache !== "") ledger.cacheAllocs.set(cache, (ledger.cacheAllocs.get(cache) ?? 0) + 1);
+    ledger.live.set(address, { acc, cycle, address, stack: this.stack(p, skip), cache, bytes: p.bytes, fn: t.fn });
   }
   marker(text2) {
     const m = parseMarker(text2);
@@ -81592,67 +81667,79 @@ var TraceAnalyzer = class {
     });
   }
 };
+function indexOfSeparator(bytes, separator, from, end) {
+  for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
+  return -1;
+}
 
 // src/core/trace-source.ts
 import { closeSync as closeSync3, openSync as openSync3, readSync } from "node:fs";
 var CHUNK = 1 << 16;
 async function forEachLineRange(source, onLine) {
-  const splitter = new LineSplitter(onLine);
+  const lines = new LineSplitter(onLine);
   if (typeof source === "string") {
     const fd = openSync3(source, "r");
     try {
-      const buffer3 = Buffer.allocUnsafe(CHUNK);
       for (; ; ) {
-        const bytesRead = readSync(fd, buffer3, 0, CHUNK, null);
+        const room = lines.room();
+        const bytesRead = readSync(fd, room, 0, room.length, null);
         if (bytesRead === 0) break;
-        splitter.chunk(buffer3.toString("latin1", 0, bytesRead));
+        lines.filled(bytesRead);
       }
     } finally {
       closeSync3(fd);
     }
   } else {
-    source.setEncoding("latin1");
-    for await (const text2 of source) splitter.chunk(text2);
+    for await (const chunk of source) lines.append(typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk);
   }
-  return splitter.end();
+  return lines.end();
 }
 var LineSplitter = class {
   constructor(onLine) {
     this.onLine = onLine;
   }
   onLine;
-  rest = "";
+  buffer = Buffer.allocUnsafe(CHUNK);
+  /** Bytes of the cut line kept at the front of the buffer. */
+  kept = 0;
   count = 0;
-  chunk(text2) {
-    let start = 0;
-    let nl = text2.indexOf("\n");
-    if (this.rest !== "") {
-      if (nl < 0) {
-        this.rest += text2;
-        return;
-      }
-      const line = this.rest + text2.slice(0, nl);
-      this.rest = "";
-      this.emit(line, 0, line.length);
-      start = nl + 1;
-      nl = text2.indexOf("\n", start);
-    }
-    while (nl >= 0) {
-      this.emit(text2, start, nl);
-      start = nl + 1;
-      nl = text2.indexOf("\n", start);
-    }
-    if (start < text2.length) this.rest = text2.slice(start);
+  /** Where the next bytes go: after the cut line, at least half a chunk (the buffer grows for a longer line). */
+  room() {
+    if (this.buffer.length - this.kept < CHUNK / 2) this.grow(this.buffer.length * 2);
+    return this.buffer.subarray(this.kept);
   }
-  emit(text2, start, end) {
-    this.onLine(text2, start, end > start && text2.charCodeAt(end - 1) === 13 ? end - 1 : end);
+  /** `n` bytes were written into room(): every whole line is handed over. */
+  filled(n) {
+    const bytes = this.buffer.subarray(0, this.kept + n);
+    let start = 0;
+    let nl = bytes.indexOf(10);
+    while (nl >= 0) {
+      this.emit(bytes, start, nl);
+      start = nl + 1;
+      nl = bytes.indexOf(10, start);
+    }
+    this.kept = bytes.length - start;
+    if (this.kept > 0 && start > 0) bytes.copy(this.buffer, 0, start);
+  }
+  /** A chunk of a stream. */
+  append(chunk) {
+    if (this.buffer.length - this.kept < chunk.length) this.grow(Math.max(this.buffer.length * 2, this.kept + chunk.length));
+    chunk.copy(this.buffer, this.kept);
+    this.filled(chunk.length);
+  }
+  grow(size) {
+    const bigger = Buffer.allocUnsafe(size);
+    this.buffer.copy(bigger, 0, 0, this.kept);
+    this.buffer = bigger;
+  }
+  emit(bytes, start, end) {
+    this.onLine(bytes, start, end > start && bytes[end - 1] === 13 ? end - 1 : end);
     this.count++;
   }
   end() {
-    if (this.rest !== "") {
-      const line = this.rest;
-      this.rest = "";
-      this.emit(line, 0, line.length);
+    if (this.kept > 0) {
+      this.emit(this.buffer, 0, this.kept);
+      this.kept = 0;
     }
     return this.count;
   }
@@ -81838,7 +81925,7 @@ function readText2(path12, what) {
 async function analyzeTraces(options2) {
   if (options2.traces.length === 0) throw new UsageError2("no trace given: pass --trace FILE (or --trace - for standard input)");
   const analyzer = new TraceAnalyzer({ pairs: options2.pairs, moduleMap: options2.moduleMap });
-  const push = (text2, start, end) => analyzer.pushRange(text2, start, end);
+  const push = (bytes, start, end) => analyzer.pushRange(bytes, start, end);
   for (const path12 of options2.traces) {
     const before = analyzer.recognizedLines;
     let lines;
