@@ -71,6 +71,140 @@ interface Exit {
   signal: string | null;
 }
 
+/** What the ready wait has seen so far. */
+export interface ReadyWatch {
+  /** The ready pattern matched the output. */
+  patternSeen: boolean;
+  secondsSinceStart: number;
+  /** The workload's shell ended (before it was ready). */
+  exit: Exit | null;
+  /** Past readyTimeoutSeconds. */
+  timedOut: boolean;
+}
+
+/**
+ * Pure: `ready` by the pattern or (with neither pattern nor command) the delay; the reason it will
+ * never be ready (it exited, or the time ran out); else `wait` (the ready command, if any, is polled).
+ */
+export function readiness(w: TargetWorkload, cycle: number, seen: ReadyWatch): 'ready' | 'wait' | { notReady: string } {
+  const pattern = w.readyPattern !== '';
+  if (pattern && seen.patternSeen) return 'ready';
+  if (!pattern && !w.readyCommand && seen.secondsSinceStart >= w.readyDelaySeconds) return 'ready';
+  if (seen.exit) {
+    const how = seen.exit.signal ? `was killed by ${seen.exit.signal}` : `exited with code ${seen.exit.code}`;
+    return { notReady: `cycle ${cycle}: the workload ${how} before it was ready` };
+  }
+  if (seen.timedOut) {
+    const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : 'was not ready';
+    return { notReady: `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s` };
+  }
+  return 'wait';
+}
+
+/**
+ * The workload of one cycle, started in its own process group: its output goes to the cycle's log
+ * and the end of it is kept; `changed` waits for new output or the exit.
+ */
+class CycleProcess {
+  window = '';
+  patternSeen = false;
+  exit: Exit | null = null;
+  private onChange: () => void = () => {};
+  private readonly log;
+  private readonly group;
+  private readonly sinceStart = stopwatch();
+
+  constructor(
+    private readonly w: TargetWorkload,
+    outDir: string,
+    private readonly undo: UndoLog,
+    readonly record: CycleRecord,
+  ) {
+    this.log = createWriteStream(join(outDir, record.log));
+    const pattern = w.readyPattern ? new RegExp(w.readyPattern, 'm') : null;
+    this.group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
+    const { child, pgid } = this.group;
+    child.on('error', (e) => {
+      this.exit = { code: null, signal: null };
+      this.window += `\n[could not start sh: ${e.message}]\n`;
+      this.onChange();
+    });
+    if (pgid !== undefined) undo.push({ kind: 'kill-group', pgid });
+    const onData = (b: Buffer) => {
+      this.log.write(b);
+      this.window = (this.window + b.toString('utf8')).slice(-WINDOW);
+      if (pattern && !this.patternSeen && pattern.test(this.window)) this.patternSeen = true;
+      this.onChange();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      this.onChange();
+    });
+  }
+
+  seconds(): number {
+    return this.sinceStart();
+  }
+
+  /** Resolves on new output or the exit, or after `ms`. */
+  changed(ms: number, abort: AbortSignal): Promise<void> {
+    return Promise.race([sleep(ms, abort), new Promise<void>((r) => (this.onChange = r))]);
+  }
+
+  tail(): string {
+    return lastLines(this.window, FAILURE_LINES);
+  }
+
+  /** Stops the group (stop signal, SIGKILL after the grace time) and completes the record; true when processes survived SIGKILL. */
+  async stop(): Promise<boolean> {
+    const stop = await stopShellGroup(this.group, this.w.stopSignal, this.w.graceSeconds);
+    this.record.killed = stop.killed;
+    this.record.stopSeconds = stop.stopSeconds;
+    if (this.exit) {
+      this.record.exitCode = this.exit.code;
+      this.record.exitSignal = this.exit.signal;
+    }
+    await new Promise<void>((r) => this.log.end(r));
+    const { pgid } = this.group;
+    if (pgid !== undefined) this.undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
+    this.record.totalSeconds = this.seconds();
+    return stop.survived;
+  }
+}
+
+/** Until the workload is ready: the pattern, the ready command (polled), or the delay. */
+async function waitReady(p: CycleProcess, w: TargetWorkload, abort: AbortSignal): Promise<void> {
+  let nextPoll = 0;
+  for (;;) {
+    throwIfAborted(abort);
+    const r = readiness(w, p.record.cycle, {
+      patternSeen: p.patternSeen,
+      secondsSinceStart: p.seconds(),
+      exit: p.exit,
+      timedOut: p.seconds() >= w.readyTimeoutSeconds,
+    });
+    if (r === 'ready') return;
+    // A workload that ended says why in its output; one that timed out is still talking.
+    if (r !== 'wait') throw new WorkloadFailure('workload-not-ready', p.exit ? `${r.notReady}${failureNote(p.window)}` : r.notReady, p.tail(), p.record);
+    if (w.readyCommand && Date.now() >= nextPoll) {
+      nextPoll = Date.now() + POLL_MS;
+      const polled = await runCommand('sh', ['-c', w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
+      if (polled.code === 0) return;
+      continue;
+    }
+    await p.changed(POLL_MS, abort);
+  }
+}
+
+/** Keeps the ready workload running for holdSeconds, or until it ends by itself. */
+async function hold(p: CycleProcess, w: TargetWorkload, abort: AbortSignal): Promise<void> {
+  const holdEnd = Date.now() + w.holdSeconds * 1000;
+  while (Date.now() < holdEnd && !p.exit) await p.changed(Math.min(POLL_MS, holdEnd - Date.now()), abort);
+  throwIfAborted(abort);
+}
+
 /**
  * Runs cycle `cycle`. `started` receives the cycle's record as soon as the workload starts (it
  * is completed in place), so that a cancelled run still accounts for the cycle it stopped in.
@@ -83,13 +217,9 @@ export async function runCycle(
   abort: AbortSignal,
   started: (record: CycleRecord) => void = () => {},
 ): Promise<CycleRecord> {
-  const logName = `workload-${cycle}.log`;
-  const log = createWriteStream(join(outDir, logName));
-  const t0 = Date.now();
-  const sinceStart = stopwatch();
   const record: CycleRecord = {
     cycle,
-    startedAt: new Date(t0).toISOString(),
+    startedAt: new Date().toISOString(),
     readySeconds: 0,
     heldSeconds: 0,
     stopSeconds: 0,
@@ -98,105 +228,24 @@ export async function runCycle(
     exitSignal: null,
     killed: false,
     exitedDuringHold: false,
-    log: logName,
+    log: `workload-${cycle}.log`,
   };
-
   started(record);
-  let window = '';
-  let patternSeen = false;
-  const pattern = w.readyPattern ? new RegExp(w.readyPattern, 'm') : null;
-  let exit: Exit | null = null;
-  let onChange: () => void = () => {};
-
-  const group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
-  const { child, pgid } = group;
-  child.on('error', (e) => {
-    exit = { code: null, signal: null };
-    window += `\n[could not start sh: ${e.message}]\n`;
-    onChange();
-  });
-  if (pgid !== undefined) undo.push({ kind: 'kill-group', pgid });
-  const onData = (b: Buffer) => {
-    log.write(b);
-    window = (window + b.toString('utf8')).slice(-WINDOW);
-    if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
-    onChange();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
-    exit = { code, signal };
-    onChange();
-  });
-
-  let survived = false;
-  const finish = async (): Promise<void> => {
-    const stop = await stopShellGroup(group, w.stopSignal, w.graceSeconds);
-    record.killed = stop.killed;
-    record.stopSeconds = stop.stopSeconds;
-    survived = stop.survived;
-    if (exit) {
-      record.exitCode = (exit as Exit).code;
-      record.exitSignal = (exit as Exit).signal;
-    }
-    await new Promise<void>((r) => log.end(r));
-    if (pgid !== undefined) undo.drop((s) => s.kind === 'kill-group' && s.pgid === pgid);
-    record.totalSeconds = sinceStart();
-  };
-
+  const p = new CycleProcess(w, outDir, undo, record);
   try {
-    // Ready: the pattern, the ready command, or the delay; not ready when it exits or times out.
-    const readyDeadline = t0 + w.readyTimeoutSeconds * 1000;
-    const readyByDelay = !pattern && !w.readyCommand;
-    let nextPoll = 0;
-    for (;;) {
-      throwIfAborted(abort);
-      if (pattern && patternSeen) break;
-      if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
-      if (exit) {
-        const how = (exit as Exit).signal ? `was killed by ${(exit as Exit).signal}` : `exited with code ${(exit as Exit).code}`;
-        throw new WorkloadFailure(
-          'workload-not-ready',
-          `cycle ${cycle}: the workload ${how} before it was ready${failureNote(window)}`,
-          lastLines(window, FAILURE_LINES),
-          record,
-        );
-      }
-      if (Date.now() >= readyDeadline) {
-        const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : 'was not ready';
-        throw new WorkloadFailure(
-          'workload-not-ready',
-          `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`,
-          lastLines(window, FAILURE_LINES),
-          record,
-        );
-      }
-      if (w.readyCommand && Date.now() >= nextPoll) {
-        nextPoll = Date.now() + POLL_MS;
-        const r = await runCommand('sh', ['-c', w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
-        if (r.code === 0) break;
-        continue;
-      }
-      await Promise.race([sleep(POLL_MS, abort), new Promise<void>((r) => (onChange = r))]);
-    }
-    record.readySeconds = sinceStart();
-
+    await waitReady(p, w, abort);
+    record.readySeconds = p.seconds();
     const held = stopwatch();
-    const holdEnd = Date.now() + w.holdSeconds * 1000;
-    while (Date.now() < holdEnd && !exit) {
-      await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise<void>((r) => (onChange = r))]);
-    }
-    throwIfAborted(abort);
-    record.exitedDuringHold = exit !== null;
+    await hold(p, w, abort);
+    record.exitedDuringHold = p.exit !== null;
     record.heldSeconds = held();
   } catch (e) {
-    await finish();
-    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, lastLines(window, FAILURE_LINES), record);
+    await p.stop();
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, p.tail(), record);
     throw e;
   }
-  await finish();
-  if (survived) {
-    throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record);
+  if (await p.stop()) {
+    throw new WorkloadFailure('workload-failed', `cycle ${cycle}: processes of the workload survived SIGKILL`, p.tail(), record);
   }
   return record;
 }

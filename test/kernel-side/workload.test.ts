@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TargetWorkload } from '../../src/kernel-side/job.js';
 import { groupAlive, listProcesses } from '../../src/process/group.js';
 import { readUndoState, UndoLog } from '../../src/kernel-side/undo.js';
-import { failureLine, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
+import { failureLine, readiness, runCycle, WorkloadFailure } from '../../src/kernel-side/workload.js';
 import { RunAborted } from '../../src/kernel-side/abortable.js';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -148,5 +148,31 @@ describe('failureLine', () => {
     expect(failureLine(eal)).toBe('EAL: FATAL: Cannot get hugepage information.');
     expect(failureLine('created 2 ports\nkni_like_app: --exit-now: exiting before ready\n')).toBe('kni_like_app: --exit-now: exiting before ready');
     expect(failureLine('')).toBe('');
+  });
+});
+
+describe('readiness', () => {
+  const watching = { patternSeen: false, secondsSinceStart: 0.4, exit: null, timedOut: false };
+
+  test('ready by the pattern, by the delay when there is neither pattern nor command, never by the delay otherwise', () => {
+    expect(readiness(workload({ readyPattern: '^ready' }), 1, { ...watching, patternSeen: true })).toBe('ready');
+    expect(readiness(workload({ readyPattern: '^ready', readyDelaySeconds: 0 }), 1, watching)).toBe('wait');
+    expect(readiness(workload({ readyDelaySeconds: 0.5 }), 1, watching)).toBe('wait');
+    expect(readiness(workload({ readyDelaySeconds: 0.4 }), 1, watching)).toBe('ready');
+    expect(readiness(workload({ readyCommand: 'ip link show vEth0' }), 1, { ...watching, secondsSinceStart: 9 })).toBe('wait');
+  });
+
+  test('not ready when it ended first, or when the time ran out, saying which', () => {
+    const pattern = workload({ readyPattern: '^ready', readyTimeoutSeconds: 60 });
+    expect(readiness(pattern, 2, { ...watching, exit: { code: 3, signal: null } })).toEqual({
+      notReady: 'cycle 2: the workload exited with code 3 before it was ready',
+    });
+    expect(readiness(pattern, 2, { ...watching, exit: { code: null, signal: 'SIGSEGV' } })).toEqual({
+      notReady: 'cycle 2: the workload was killed by SIGSEGV before it was ready',
+    });
+    expect(readiness(pattern, 2, { ...watching, timedOut: true })).toEqual({ notReady: 'cycle 2: the workload printed nothing matching /^ready/ within 60 s' });
+    expect(readiness(workload({ readyCommand: 'test -e /dev/kni', readyTimeoutSeconds: 5 }), 1, { ...watching, timedOut: true })).toEqual({
+      notReady: 'cycle 1: the workload `test -e /dev/kni` never succeeded within 5 s',
+    });
   });
 });
