@@ -79,6 +79,7 @@ export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
 
 type Json = Record<string, unknown>;
 
+/** Reads the fields of a job file; every refusal names the field and what it takes. */
 class JobReader {
   constructor(private readonly source: string) {}
 
@@ -115,6 +116,124 @@ class JobReader {
     if (typeof v !== 'boolean') this.fail(path, 'true or false', v);
     return v as boolean;
   }
+
+  /** A shell command: a string that is not blank. */
+  command(obj: Json, field: string, path: string): string {
+    const v = this.string(obj, field, path);
+    if (v.trim() === '') this.fail(path, 'a shell command', v);
+    return v;
+  }
+
+  /** A stop signal by name, any case. */
+  signal(obj: Json, field: string, path: string, fallback: NodeJS.Signals): NodeJS.Signals {
+    const v = this.string(obj, field, path, fallback).toUpperCase();
+    if (!isStopSignal(v)) this.fail(path, `one of ${SIGNALS.join(', ')}`, obj[field]);
+    return v as NodeJS.Signals;
+  }
+
+  /** Environment variables: an object of strings; {} when absent. */
+  env(obj: Json, field: string, path: string): Record<string, string> {
+    if (obj[field] === undefined) return {};
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.object(obj, field, path))) {
+      if (typeof v !== 'string') this.fail(`${path}.${k}`, 'a string', v);
+      env[k] = v as string;
+    }
+    return env;
+  }
+
+  /** A list of kernel function names. */
+  symbols(list: unknown, path: string): string[] {
+    if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !isKernelSymbol(n))) this.fail(path, 'a list of kernel function names', list);
+    return list as string[];
+  }
+}
+
+function readModule(r: JobReader, j: Json): TargetModule {
+  const m = r.object(j, 'module', 'module');
+  const module: TargetModule = {
+    path: r.string(m, 'path', 'module.path'),
+    name: r.string(m, 'name', 'module.name').replace(/-/g, '_'),
+    args: r.string(m, 'args', 'module.args', ''),
+  };
+  if (module.path === '') r.fail('module.path', 'the path of a .ko file', module.path);
+  if (!isKernelSymbol(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
+  return module;
+}
+
+/** A field left out gets the input's default, and is held to the input's limits. */
+function readWorkload(r: JobReader, j: Json): TargetWorkload {
+  const w = r.object(j, 'workload', 'workload');
+  const d = defaultWorkload();
+  const workload: TargetWorkload = {
+    command: r.command(w, 'command', 'workload.command'),
+    readyPattern: r.string(w, 'readyPattern', 'workload.readyPattern', ''),
+    readyCommand: r.string(w, 'readyCommand', 'workload.readyCommand', ''),
+    readyDelaySeconds: r.number(w, 'readyDelaySeconds', 'workload.readyDelaySeconds', numberLimits('ready-delay'), d.readyDelaySeconds),
+    readyTimeoutSeconds: r.number(w, 'readyTimeoutSeconds', 'workload.readyTimeoutSeconds', numberLimits('ready-timeout'), d.readyTimeoutSeconds),
+    holdSeconds: r.number(w, 'holdSeconds', 'workload.holdSeconds', numberLimits('hold'), d.holdSeconds),
+    stopSignal: r.signal(w, 'stopSignal', 'workload.stopSignal', d.stopSignal),
+    graceSeconds: r.number(w, 'graceSeconds', 'workload.graceSeconds', numberLimits('grace'), d.graceSeconds),
+    cwd: r.string(w, 'cwd', 'workload.cwd', ''),
+    env: r.env(w, 'env', 'workload.env'),
+  };
+  if (workload.readyPattern !== '') {
+    try {
+      new RegExp(workload.readyPattern);
+    } catch (e) {
+      r.fail('workload.readyPattern', `a valid regular expression (${(e as Error).message})`, workload.readyPattern);
+    }
+  }
+  return workload;
+}
+
+function readTrack(r: JobReader, j: Json): PairSpec[] {
+  const raw = j.track;
+  if (!Array.isArray(raw) || raw.length === 0) r.fail('track', 'a non-empty list of {alloc, free}', raw);
+  return (raw as unknown[]).map((p, i) => {
+    if (typeof p !== 'object' || p === null) r.fail(`track[${i}]`, '{alloc, free}', p);
+    const alloc = r.string(p as Json, 'alloc', `track[${i}].alloc`);
+    const free = r.string(p as Json, 'free', `track[${i}].free`);
+    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
+    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
+    const pair: PairSpec = { alloc, free };
+    for (const key of ['moreAllocs', 'moreFrees'] as const) {
+      const list = (p as Json)[key];
+      if (list !== undefined) pair[key] = r.symbols(list, `track[${i}].${key}`);
+    }
+    const auto = (p as Json).auto;
+    if (auto !== undefined && typeof auto !== 'boolean') r.fail(`track[${i}].auto`, 'true or false', auto);
+    if (auto === true) pair.auto = true;
+    return pair;
+  });
+}
+
+function readBackground(r: JobReader, j: Json): TargetBackground {
+  const b = r.object(j, 'background', 'background');
+  const d = defaultWorkload();
+  return {
+    command: r.command(b, 'command', 'background.command'),
+    cwd: r.string(b, 'cwd', 'background.cwd', ''),
+    env: r.env(b, 'env', 'background.env'),
+    settleSeconds: r.number(b, 'settleSeconds', 'background.settleSeconds', { min: 0, max: 3600 }, 1),
+    stopSignal: r.signal(b, 'stopSignal', 'background.stopSignal', d.stopSignal),
+    graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', numberLimits('grace'), d.graceSeconds),
+  };
+}
+
+function readSweep(r: JobReader, j: Json): TargetSweep {
+  const s = r.object(j, 'sweep', 'sweep');
+  const allocators = r.symbols(s.allocators, 'sweep.allocators');
+  const sweep: TargetSweep = {
+    helperPath: r.string(s, 'helperPath', 'sweep.helperPath'),
+    allocators,
+    symbolsFile: r.string(s, 'symbolsFile', 'sweep.symbolsFile'),
+  };
+  if (s.bound !== undefined) {
+    if (s.bound !== 'auto' && s.bound !== 'all') r.fail('sweep.bound', '"auto" or "all"', s.bound);
+    sweep.bound = s.bound as 'auto' | 'all';
+  }
+  return sweep;
 }
 
 /** Parses and checks a job file's text; throws a UsageError naming the field and the fix. */
@@ -129,72 +248,11 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   if (typeof root !== 'object' || root === null || Array.isArray(root)) r.fail('(top level)', 'an object', root);
   const j = root as Json;
 
-  const m = r.object(j, 'module', 'module');
-  const module: TargetModule = {
-    path: r.string(m, 'path', 'module.path'),
-    name: r.string(m, 'name', 'module.name').replace(/-/g, '_'),
-    args: r.string(m, 'args', 'module.args', ''),
-  };
-  if (module.path === '') r.fail('module.path', 'the path of a .ko file', module.path);
-  if (!isKernelSymbol(module.name)) r.fail('module.name', 'a module name like kni_like', module.name);
-
-  const w = r.object(j, 'workload', 'workload');
-  // A field left out gets the input's default, and is held to the input's limits.
-  const d = defaultWorkload();
-  const workload: TargetWorkload = {
-    command: r.string(w, 'command', 'workload.command'),
-    readyPattern: r.string(w, 'readyPattern', 'workload.readyPattern', ''),
-    readyCommand: r.string(w, 'readyCommand', 'workload.readyCommand', ''),
-    readyDelaySeconds: r.number(w, 'readyDelaySeconds', 'workload.readyDelaySeconds', numberLimits('ready-delay'), d.readyDelaySeconds),
-    readyTimeoutSeconds: r.number(w, 'readyTimeoutSeconds', 'workload.readyTimeoutSeconds', numberLimits('ready-timeout'), d.readyTimeoutSeconds),
-    holdSeconds: r.number(w, 'holdSeconds', 'workload.holdSeconds', numberLimits('hold'), d.holdSeconds),
-    stopSignal: r.string(w, 'stopSignal', 'workload.stopSignal', d.stopSignal).toUpperCase() as NodeJS.Signals,
-    graceSeconds: r.number(w, 'graceSeconds', 'workload.graceSeconds', numberLimits('grace'), d.graceSeconds),
-    cwd: r.string(w, 'cwd', 'workload.cwd', ''),
-    env: {},
-  };
-  if (workload.command.trim() === '') r.fail('workload.command', 'a shell command', workload.command);
-  if (!isStopSignal(workload.stopSignal)) r.fail('workload.stopSignal', `one of ${SIGNALS.join(', ')}`, w.stopSignal);
-  if (workload.readyPattern !== '') {
-    try {
-      new RegExp(workload.readyPattern);
-    } catch (e) {
-      r.fail('workload.readyPattern', `a valid regular expression (${(e as Error).message})`, workload.readyPattern);
-    }
-  }
-  if (w.env !== undefined) {
-    const env = r.object(w, 'env', 'workload.env');
-    for (const [k, v] of Object.entries(env)) {
-      if (typeof v !== 'string') r.fail(`workload.env.${k}`, 'a string', v);
-      workload.env[k] = v as string;
-    }
-  }
-
-  const trackRaw = j.track;
-  if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail('track', 'a non-empty list of {alloc, free}', trackRaw);
-  const track = (trackRaw as unknown[]).map((p, i) => {
-    if (typeof p !== 'object' || p === null) r.fail(`track[${i}]`, '{alloc, free}', p);
-    const alloc = r.string(p as Json, 'alloc', `track[${i}].alloc`);
-    const free = r.string(p as Json, 'free', `track[${i}].free`);
-    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, 'a kernel function name', alloc);
-    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, 'a kernel function name', free);
-    const pair: PairSpec = { alloc, free };
-    for (const key of ['moreAllocs', 'moreFrees'] as const) {
-      const list = (p as Json)[key];
-      if (list === undefined) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !isKernelSymbol(n)))
-        r.fail(`track[${i}].${key}`, 'a list of kernel function names', list);
-      pair[key] = list as string[];
-    }
-    const auto = (p as Json).auto;
-    if (auto !== undefined && typeof auto !== 'boolean') r.fail(`track[${i}].auto`, 'true or false', auto);
-    if (auto === true) pair.auto = true;
-    return pair;
-  });
-
+  const module = readModule(r, j);
+  const workload = readWorkload(r, j);
+  const track = readTrack(r, j);
   const runId = r.string(j, 'runId', 'runId');
   if (!/^[A-Za-z0-9_]{1,24}$/.test(runId)) r.fail('runId', 'letters, digits and _ (at most 24)', runId);
-
   const job: TargetJob = {
     module,
     workload,
@@ -211,46 +269,12 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   if (j.lockFile !== undefined) job.lockFile = r.string(j, 'lockFile', 'lockFile');
   if (j.stateFile !== undefined) job.stateFile = r.string(j, 'stateFile', 'stateFile');
   if (j.tracing !== undefined) job.tracing = r.bool(j, 'tracing', 'tracing', true);
-  if (j.background !== undefined) {
-    const b = r.object(j, 'background', 'background');
-    const background: TargetBackground = {
-      command: r.string(b, 'command', 'background.command'),
-      cwd: r.string(b, 'cwd', 'background.cwd', ''),
-      env: {},
-      settleSeconds: r.number(b, 'settleSeconds', 'background.settleSeconds', { min: 0, max: 3600 }, 1),
-      stopSignal: r.string(b, 'stopSignal', 'background.stopSignal', d.stopSignal).toUpperCase() as NodeJS.Signals,
-      graceSeconds: r.number(b, 'graceSeconds', 'background.graceSeconds', numberLimits('grace'), d.graceSeconds),
-    };
-    if (background.command.trim() === '') r.fail('background.command', 'a shell command', background.command);
-    if (!isStopSignal(background.stopSignal)) r.fail('background.stopSignal', `one of ${SIGNALS.join(', ')}`, b.stopSignal);
-    if (b.env !== undefined) {
-      for (const [k, v] of Object.entries(r.object(b, 'env', 'background.env'))) {
-        if (typeof v !== 'string') r.fail(`background.env.${k}`, 'a string', v);
-        background.env[k] = v as string;
-      }
-    }
-    job.background = background;
-  }
+  if (j.background !== undefined) job.background = readBackground(r, j);
   if (j.countCalls !== undefined) {
     const list = j.countCalls;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail('countCalls', 'a list of function names', list);
     job.countCalls = list as string[];
   }
-  if (j.sweep !== undefined) {
-    const s = r.object(j, 'sweep', 'sweep');
-    const allocators = s.allocators;
-    if (!Array.isArray(allocators) || allocators.some((n) => typeof n !== 'string' || !isKernelSymbol(n))) {
-      r.fail('sweep.allocators', 'a list of kernel function names', allocators);
-    }
-    job.sweep = {
-      helperPath: r.string(s, 'helperPath', 'sweep.helperPath'),
-      allocators: allocators as string[],
-      symbolsFile: r.string(s, 'symbolsFile', 'sweep.symbolsFile'),
-    };
-    if (s.bound !== undefined) {
-      if (s.bound !== 'auto' && s.bound !== 'all') r.fail('sweep.bound', '"auto" or "all"', s.bound);
-      job.sweep.bound = s.bound as 'auto' | 'all';
-    }
-  }
+  if (j.sweep !== undefined) job.sweep = readSweep(r, j);
   return job;
 }

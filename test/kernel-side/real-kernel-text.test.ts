@@ -67,8 +67,34 @@ describe('parseTargetJob', () => {
     [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 1000'],
     [{ ...MINIMAL, track: [] }, 'job job.json: track: [] is not valid; expected a non-empty list of {alloc, free}'],
     [{ ...MINIMAL, track: [{ alloc: 'a b', free: 'f' }] }, 'job job.json: track[0].alloc: "a b" is not valid; expected a kernel function name'],
+    // The workload and the background command are read by the same rules.
+    [{ ...MINIMAL, workload: { command: ' ' } }, 'job job.json: workload.command: " " is not valid; expected a shell command'],
+    [{ ...MINIMAL, background: { command: ' ' } }, 'job job.json: background.command: " " is not valid; expected a shell command'],
+    [{ ...MINIMAL, workload: { command: 'x', env: { A: 1 } } }, 'job job.json: workload.env.A: 1 is not valid; expected a string'],
+    [{ ...MINIMAL, background: { command: 'x', env: { B: true } } }, 'job job.json: background.env.B: true is not valid; expected a string'],
+    [
+      { ...MINIMAL, background: { command: 'x', stopSignal: 'sigfoo' } },
+      'job job.json: background.stopSignal: "sigfoo" is not valid; expected one of SIGINT, SIGTERM',
+    ],
+    [
+      { ...MINIMAL, sweep: { helperPath: '/h.ko', symbolsFile: '/m.nm', allocators: ['kmalloc', 'a b'] } },
+      'job job.json: sweep.allocators: ["kmalloc","a b"] is not valid; expected a list of kernel function names',
+    ],
   ])('refuses a bad field with its name and what it accepts (%#)', (job, message) => {
     expect(() => parseTargetJob(JSON.stringify(job), 'job.json')).toThrow(message);
+  });
+
+  test('a background command and a sweep as the launcher writes them', () => {
+    const job = parseTargetJob(
+      JSON.stringify({
+        ...MINIMAL,
+        background: { command: 'ping -f 10.0.0.1', env: { A: '1' }, stopSignal: 'sigint' },
+        sweep: { helperPath: '/h.ko', symbolsFile: '/m.nm', allocators: ['kmalloc'], bound: 'all' },
+      }),
+      'job.json',
+    );
+    expect(job.background).toEqual({ command: 'ping -f 10.0.0.1', cwd: '', env: { A: '1' }, settleSeconds: 1, stopSignal: 'SIGINT', graceSeconds: 10 });
+    expect(job.sweep).toEqual({ helperPath: '/h.ko', symbolsFile: '/m.nm', allocators: ['kmalloc'], bound: 'all' });
   });
 
   test('refuses text that is not JSON', () => {
