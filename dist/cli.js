@@ -26930,6 +26930,87 @@ var init_workload = __esm({
 });
 
 // src/kernel-side/job.ts
+function readModule(r, j) {
+  const m = r.object(j, "module", "module");
+  const module2 = {
+    path: r.string(m, "path", "module.path"),
+    name: r.string(m, "name", "module.name").replace(/-/g, "_"),
+    args: r.string(m, "args", "module.args", "")
+  };
+  if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
+  if (!isKernelSymbol(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
+  return module2;
+}
+function readWorkload2(r, j) {
+  const w = r.object(j, "workload", "workload");
+  const d = defaultWorkload();
+  const workload = {
+    command: r.command(w, "command", "workload.command"),
+    readyPattern: r.string(w, "readyPattern", "workload.readyPattern", ""),
+    readyCommand: r.string(w, "readyCommand", "workload.readyCommand", ""),
+    readyDelaySeconds: r.number(w, "readyDelaySeconds", "workload.readyDelaySeconds", numberLimits("ready-delay"), d.readyDelaySeconds),
+    readyTimeoutSeconds: r.number(w, "readyTimeoutSeconds", "workload.readyTimeoutSeconds", numberLimits("ready-timeout"), d.readyTimeoutSeconds),
+    holdSeconds: r.number(w, "holdSeconds", "workload.holdSeconds", numberLimits("hold"), d.holdSeconds),
+    stopSignal: r.signal(w, "stopSignal", "workload.stopSignal", d.stopSignal),
+    graceSeconds: r.number(w, "graceSeconds", "workload.graceSeconds", numberLimits("grace"), d.graceSeconds),
+    cwd: r.string(w, "cwd", "workload.cwd", ""),
+    env: r.env(w, "env", "workload.env")
+  };
+  if (workload.readyPattern !== "") {
+    try {
+      new RegExp(workload.readyPattern);
+    } catch (e) {
+      r.fail("workload.readyPattern", `a valid regular expression (${e.message})`, workload.readyPattern);
+    }
+  }
+  return workload;
+}
+function readTrack(r, j) {
+  const raw = j.track;
+  if (!Array.isArray(raw) || raw.length === 0) r.fail("track", "a non-empty list of {alloc, free}", raw);
+  return raw.map((p, i) => {
+    if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
+    const alloc = r.string(p, "alloc", `track[${i}].alloc`);
+    const free = r.string(p, "free", `track[${i}].free`);
+    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
+    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
+    const pair = { alloc, free };
+    for (const key2 of ["moreAllocs", "moreFrees"]) {
+      const list = p[key2];
+      if (list !== void 0) pair[key2] = r.symbols(list, `track[${i}].${key2}`);
+    }
+    const auto = p.auto;
+    if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
+    if (auto === true) pair.auto = true;
+    return pair;
+  });
+}
+function readBackground(r, j) {
+  const b = r.object(j, "background", "background");
+  const d = defaultWorkload();
+  return {
+    command: r.command(b, "command", "background.command"),
+    cwd: r.string(b, "cwd", "background.cwd", ""),
+    env: r.env(b, "env", "background.env"),
+    settleSeconds: r.number(b, "settleSeconds", "background.settleSeconds", { min: 0, max: 3600 }, 1),
+    stopSignal: r.signal(b, "stopSignal", "background.stopSignal", d.stopSignal),
+    graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", numberLimits("grace"), d.graceSeconds)
+  };
+}
+function readSweep(r, j) {
+  const s2 = r.object(j, "sweep", "sweep");
+  const allocators = r.symbols(s2.allocators, "sweep.allocators");
+  const sweep2 = {
+    helperPath: r.string(s2, "helperPath", "sweep.helperPath"),
+    allocators,
+    symbolsFile: r.string(s2, "symbolsFile", "sweep.symbolsFile")
+  };
+  if (s2.bound !== void 0) {
+    if (s2.bound !== "auto" && s2.bound !== "all") r.fail("sweep.bound", '"auto" or "all"', s2.bound);
+    sweep2.bound = s2.bound;
+  }
+  return sweep2;
+}
 function parseTargetJob(text2, source = "file") {
   const r = new JobReader(source);
   let root;
@@ -26940,65 +27021,9 @@ function parseTargetJob(text2, source = "file") {
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) r.fail("(top level)", "an object", root);
   const j = root;
-  const m = r.object(j, "module", "module");
-  const module2 = {
-    path: r.string(m, "path", "module.path"),
-    name: r.string(m, "name", "module.name").replace(/-/g, "_"),
-    args: r.string(m, "args", "module.args", "")
-  };
-  if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
-  if (!isKernelSymbol(module2.name)) r.fail("module.name", "a module name like kni_like", module2.name);
-  const w = r.object(j, "workload", "workload");
-  const d = defaultWorkload();
-  const workload = {
-    command: r.string(w, "command", "workload.command"),
-    readyPattern: r.string(w, "readyPattern", "workload.readyPattern", ""),
-    readyCommand: r.string(w, "readyCommand", "workload.readyCommand", ""),
-    readyDelaySeconds: r.number(w, "readyDelaySeconds", "workload.readyDelaySeconds", numberLimits("ready-delay"), d.readyDelaySeconds),
-    readyTimeoutSeconds: r.number(w, "readyTimeoutSeconds", "workload.readyTimeoutSeconds", numberLimits("ready-timeout"), d.readyTimeoutSeconds),
-    holdSeconds: r.number(w, "holdSeconds", "workload.holdSeconds", numberLimits("hold"), d.holdSeconds),
-    stopSignal: r.string(w, "stopSignal", "workload.stopSignal", d.stopSignal).toUpperCase(),
-    graceSeconds: r.number(w, "graceSeconds", "workload.graceSeconds", numberLimits("grace"), d.graceSeconds),
-    cwd: r.string(w, "cwd", "workload.cwd", ""),
-    env: {}
-  };
-  if (workload.command.trim() === "") r.fail("workload.command", "a shell command", workload.command);
-  if (!isStopSignal(workload.stopSignal)) r.fail("workload.stopSignal", `one of ${SIGNALS.join(", ")}`, w.stopSignal);
-  if (workload.readyPattern !== "") {
-    try {
-      new RegExp(workload.readyPattern);
-    } catch (e) {
-      r.fail("workload.readyPattern", `a valid regular expression (${e.message})`, workload.readyPattern);
-    }
-  }
-  if (w.env !== void 0) {
-    const env = r.object(w, "env", "workload.env");
-    for (const [k, v] of Object.entries(env)) {
-      if (typeof v !== "string") r.fail(`workload.env.${k}`, "a string", v);
-      workload.env[k] = v;
-    }
-  }
-  const trackRaw = j.track;
-  if (!Array.isArray(trackRaw) || trackRaw.length === 0) r.fail("track", "a non-empty list of {alloc, free}", trackRaw);
-  const track = trackRaw.map((p, i) => {
-    if (typeof p !== "object" || p === null) r.fail(`track[${i}]`, "{alloc, free}", p);
-    const alloc = r.string(p, "alloc", `track[${i}].alloc`);
-    const free = r.string(p, "free", `track[${i}].free`);
-    if (!isKernelSymbol(alloc)) r.fail(`track[${i}].alloc`, "a kernel function name", alloc);
-    if (!isKernelSymbol(free)) r.fail(`track[${i}].free`, "a kernel function name", free);
-    const pair = { alloc, free };
-    for (const key2 of ["moreAllocs", "moreFrees"]) {
-      const list = p[key2];
-      if (list === void 0) continue;
-      if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n)))
-        r.fail(`track[${i}].${key2}`, "a list of kernel function names", list);
-      pair[key2] = list;
-    }
-    const auto = p.auto;
-    if (auto !== void 0 && typeof auto !== "boolean") r.fail(`track[${i}].auto`, "true or false", auto);
-    if (auto === true) pair.auto = true;
-    return pair;
-  });
+  const module2 = readModule(r, j);
+  const workload = readWorkload2(r, j);
+  const track = readTrack(r, j);
   const runId2 = r.string(j, "runId", "runId");
   if (!/^[A-Za-z0-9_]{1,24}$/.test(runId2)) r.fail("runId", "letters, digits and _ (at most 24)", runId2);
   const job = {
@@ -27017,47 +27042,13 @@ function parseTargetJob(text2, source = "file") {
   if (j.lockFile !== void 0) job.lockFile = r.string(j, "lockFile", "lockFile");
   if (j.stateFile !== void 0) job.stateFile = r.string(j, "stateFile", "stateFile");
   if (j.tracing !== void 0) job.tracing = r.bool(j, "tracing", "tracing", true);
-  if (j.background !== void 0) {
-    const b = r.object(j, "background", "background");
-    const background = {
-      command: r.string(b, "command", "background.command"),
-      cwd: r.string(b, "cwd", "background.cwd", ""),
-      env: {},
-      settleSeconds: r.number(b, "settleSeconds", "background.settleSeconds", { min: 0, max: 3600 }, 1),
-      stopSignal: r.string(b, "stopSignal", "background.stopSignal", d.stopSignal).toUpperCase(),
-      graceSeconds: r.number(b, "graceSeconds", "background.graceSeconds", numberLimits("grace"), d.graceSeconds)
-    };
-    if (background.command.trim() === "") r.fail("background.command", "a shell command", background.command);
-    if (!isStopSignal(background.stopSignal)) r.fail("background.stopSignal", `one of ${SIGNALS.join(", ")}`, b.stopSignal);
-    if (b.env !== void 0) {
-      for (const [k, v] of Object.entries(r.object(b, "env", "background.env"))) {
-        if (typeof v !== "string") r.fail(`background.env.${k}`, "a string", v);
-        background.env[k] = v;
-      }
-    }
-    job.background = background;
-  }
+  if (j.background !== void 0) job.background = readBackground(r, j);
   if (j.countCalls !== void 0) {
     const list = j.countCalls;
     if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail("countCalls", "a list of function names", list);
     job.countCalls = list;
   }
-  if (j.sweep !== void 0) {
-    const s2 = r.object(j, "sweep", "sweep");
-    const allocators = s2.allocators;
-    if (!Array.isArray(allocators) || allocators.some((n) => typeof n !== "string" || !isKernelSymbol(n))) {
-      r.fail("sweep.allocators", "a list of kernel function names", allocators);
-    }
-    job.sweep = {
-      helperPath: r.string(s2, "helperPath", "sweep.helperPath"),
-      allocators,
-      symbolsFile: r.string(s2, "symbolsFile", "sweep.symbolsFile")
-    };
-    if (s2.bound !== void 0) {
-      if (s2.bound !== "auto" && s2.bound !== "all") r.fail("sweep.bound", '"auto" or "all"', s2.bound);
-      job.sweep.bound = s2.bound;
-    }
-  }
+  if (j.sweep !== void 0) job.sweep = readSweep(r, j);
   return job;
 }
 var DEFAULT_LOCK_FILE, JobReader;
@@ -27102,6 +27093,33 @@ var init_job = __esm({
         if (v === void 0) return fallback;
         if (typeof v !== "boolean") this.fail(path2, "true or false", v);
         return v;
+      }
+      /** A shell command: a string that is not blank. */
+      command(obj, field, path2) {
+        const v = this.string(obj, field, path2);
+        if (v.trim() === "") this.fail(path2, "a shell command", v);
+        return v;
+      }
+      /** A stop signal by name, any case. */
+      signal(obj, field, path2, fallback) {
+        const v = this.string(obj, field, path2, fallback).toUpperCase();
+        if (!isStopSignal(v)) this.fail(path2, `one of ${SIGNALS.join(", ")}`, obj[field]);
+        return v;
+      }
+      /** Environment variables: an object of strings; {} when absent. */
+      env(obj, field, path2) {
+        if (obj[field] === void 0) return {};
+        const env = {};
+        for (const [k, v] of Object.entries(this.object(obj, field, path2))) {
+          if (typeof v !== "string") this.fail(`${path2}.${k}`, "a string", v);
+          env[k] = v;
+        }
+        return env;
+      }
+      /** A list of kernel function names. */
+      symbols(list, path2) {
+        if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !isKernelSymbol(n))) this.fail(path2, "a list of kernel function names", list);
+        return list;
       }
     };
   }
@@ -27779,15 +27797,51 @@ function failureNote(text2) {
   const line = failureLine(text2);
   return line ? ` (it said: ${line})` : " (it printed nothing)";
 }
+function readiness(w, cycle, seen) {
+  const pattern = w.readyPattern !== "";
+  if (pattern && seen.patternSeen) return "ready";
+  if (!pattern && !w.readyCommand && seen.secondsSinceStart >= w.readyDelaySeconds) return "ready";
+  if (seen.exit) {
+    const how = seen.exit.signal ? `was killed by ${seen.exit.signal}` : `exited with code ${seen.exit.code}`;
+    return { notReady: `cycle ${cycle}: the workload ${how} before it was ready` };
+  }
+  if (seen.timedOut) {
+    const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
+    return { notReady: `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s` };
+  }
+  return "wait";
+}
+async function waitReady(p, w, abort) {
+  let nextPoll = 0;
+  for (; ; ) {
+    throwIfAborted(abort);
+    const r = readiness(w, p.record.cycle, {
+      patternSeen: p.patternSeen,
+      secondsSinceStart: p.seconds(),
+      exit: p.exit,
+      timedOut: p.seconds() >= w.readyTimeoutSeconds
+    });
+    if (r === "ready") return;
+    if (r !== "wait") throw new WorkloadFailure("workload-not-ready", p.exit ? `${r.notReady}${failureNote(p.window)}` : r.notReady, p.tail(), p.record);
+    if (w.readyCommand && Date.now() >= nextPoll) {
+      nextPoll = Date.now() + POLL_MS;
+      const polled = await runCommand("sh", ["-c", w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
+      if (polled.code === 0) return;
+      continue;
+    }
+    await p.changed(POLL_MS, abort);
+  }
+}
+async function hold(p, w, abort) {
+  const holdEnd = Date.now() + w.holdSeconds * 1e3;
+  while (Date.now() < holdEnd && !p.exit) await p.changed(Math.min(POLL_MS, holdEnd - Date.now()), abort);
+  throwIfAborted(abort);
+}
 async function runCycle(w, cycle, outDir, undo, abort, started = () => {
 }) {
-  const logName = `workload-${cycle}.log`;
-  const log = createWriteStream3(join9(outDir, logName));
-  const t0 = Date.now();
-  const sinceStart = stopwatch();
   const record2 = {
     cycle,
-    startedAt: new Date(t0).toISOString(),
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
     readySeconds: 0,
     heldSeconds: 0,
     stopSeconds: 0,
@@ -27796,106 +27850,28 @@ async function runCycle(w, cycle, outDir, undo, abort, started = () => {
     exitSignal: null,
     killed: false,
     exitedDuringHold: false,
-    log: logName
+    log: `workload-${cycle}.log`
   };
   started(record2);
-  let window = "";
-  let patternSeen = false;
-  const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
-  let exit = null;
-  let onChange = () => {
-  };
-  const group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
-  const { child, pgid } = group;
-  child.on("error", (e) => {
-    exit = { code: null, signal: null };
-    window += `
-[could not start sh: ${e.message}]
-`;
-    onChange();
-  });
-  if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
-  const onData = (b) => {
-    log.write(b);
-    window = (window + b.toString("utf8")).slice(-WINDOW);
-    if (pattern && !patternSeen && pattern.test(window)) patternSeen = true;
-    onChange();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  child.on("exit", (code, signal) => {
-    exit = { code, signal };
-    onChange();
-  });
-  let survived = false;
-  const finish = async () => {
-    const stop = await stopShellGroup(group, w.stopSignal, w.graceSeconds);
-    record2.killed = stop.killed;
-    record2.stopSeconds = stop.stopSeconds;
-    survived = stop.survived;
-    if (exit) {
-      record2.exitCode = exit.code;
-      record2.exitSignal = exit.signal;
-    }
-    await new Promise((r) => log.end(r));
-    if (pgid !== void 0) undo.drop((s2) => s2.kind === "kill-group" && s2.pgid === pgid);
-    record2.totalSeconds = sinceStart();
-  };
+  const p = new CycleProcess(w, outDir, undo, record2);
   try {
-    const readyDeadline = t0 + w.readyTimeoutSeconds * 1e3;
-    const readyByDelay = !pattern && !w.readyCommand;
-    let nextPoll = 0;
-    for (; ; ) {
-      throwIfAborted(abort);
-      if (pattern && patternSeen) break;
-      if (readyByDelay && sinceStart() >= w.readyDelaySeconds) break;
-      if (exit) {
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new WorkloadFailure(
-          "workload-not-ready",
-          `cycle ${cycle}: the workload ${how} before it was ready${failureNote(window)}`,
-          lastLines(window, FAILURE_LINES),
-          record2
-        );
-      }
-      if (Date.now() >= readyDeadline) {
-        const what = pattern ? `printed nothing matching /${w.readyPattern}/` : w.readyCommand ? `\`${w.readyCommand}\` never succeeded` : "was not ready";
-        throw new WorkloadFailure(
-          "workload-not-ready",
-          `cycle ${cycle}: the workload ${what} within ${w.readyTimeoutSeconds} s`,
-          lastLines(window, FAILURE_LINES),
-          record2
-        );
-      }
-      if (w.readyCommand && Date.now() >= nextPoll) {
-        nextPoll = Date.now() + POLL_MS;
-        const r = await runCommand("sh", ["-c", w.readyCommand], { timeoutSeconds: Math.max(5, w.readyTimeoutSeconds) });
-        if (r.code === 0) break;
-        continue;
-      }
-      await Promise.race([sleep(POLL_MS, abort), new Promise((r) => onChange = r)]);
-    }
-    record2.readySeconds = sinceStart();
+    await waitReady(p, w, abort);
+    record2.readySeconds = p.seconds();
     const held = stopwatch();
-    const holdEnd = Date.now() + w.holdSeconds * 1e3;
-    while (Date.now() < holdEnd && !exit) {
-      await Promise.race([sleep(Math.min(POLL_MS, holdEnd - Date.now()), abort), new Promise((r) => onChange = r)]);
-    }
-    throwIfAborted(abort);
-    record2.exitedDuringHold = exit !== null;
+    await hold(p, w, abort);
+    record2.exitedDuringHold = p.exit !== null;
     record2.heldSeconds = held();
   } catch (e) {
-    await finish();
-    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, lastLines(window, FAILURE_LINES), record2);
+    await p.stop();
+    if (e instanceof WorkloadFailure) throw new WorkloadFailure(e.status, e.message, p.tail(), record2);
     throw e;
   }
-  await finish();
-  if (survived) {
-    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, lastLines(window, FAILURE_LINES), record2);
+  if (await p.stop()) {
+    throw new WorkloadFailure("workload-failed", `cycle ${cycle}: processes of the workload survived SIGKILL`, p.tail(), record2);
   }
   return record2;
 }
-var WorkloadFailure, WINDOW, POLL_MS, FAILURE_LINES, COMPLAINT;
+var WorkloadFailure, WINDOW, POLL_MS, FAILURE_LINES, COMPLAINT, CycleProcess;
 var init_workload2 = __esm({
   "src/kernel-side/workload.ts"() {
     "use strict";
@@ -27920,6 +27896,73 @@ var init_workload2 = __esm({
     POLL_MS = 200;
     FAILURE_LINES = 20;
     COMPLAINT = /\b(fatal|error|cannot|can't|failed|failure|unable|invalid|not found|no such)\b/i;
+    CycleProcess = class {
+      constructor(w, outDir, undo, record2) {
+        this.w = w;
+        this.undo = undo;
+        this.record = record2;
+        this.log = createWriteStream3(join9(outDir, record2.log));
+        const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
+        this.group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
+        const { child, pgid } = this.group;
+        child.on("error", (e) => {
+          this.exit = { code: null, signal: null };
+          this.window += `
+[could not start sh: ${e.message}]
+`;
+          this.onChange();
+        });
+        if (pgid !== void 0) undo.push({ kind: "kill-group", pgid });
+        const onData = (b) => {
+          this.log.write(b);
+          this.window = (this.window + b.toString("utf8")).slice(-WINDOW);
+          if (pattern && !this.patternSeen && pattern.test(this.window)) this.patternSeen = true;
+          this.onChange();
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        child.on("exit", (code, signal) => {
+          this.exit = { code, signal };
+          this.onChange();
+        });
+      }
+      w;
+      undo;
+      record;
+      window = "";
+      patternSeen = false;
+      exit = null;
+      onChange = () => {
+      };
+      log;
+      group;
+      sinceStart = stopwatch();
+      seconds() {
+        return this.sinceStart();
+      }
+      /** Resolves on new output or the exit, or after `ms`. */
+      changed(ms, abort) {
+        return Promise.race([sleep(ms, abort), new Promise((r) => this.onChange = r)]);
+      }
+      tail() {
+        return lastLines(this.window, FAILURE_LINES);
+      }
+      /** Stops the group (stop signal, SIGKILL after the grace time) and completes the record; true when processes survived SIGKILL. */
+      async stop() {
+        const stop = await stopShellGroup(this.group, this.w.stopSignal, this.w.graceSeconds);
+        this.record.killed = stop.killed;
+        this.record.stopSeconds = stop.stopSeconds;
+        if (this.exit) {
+          this.record.exitCode = this.exit.code;
+          this.record.exitSignal = this.exit.signal;
+        }
+        await new Promise((r) => this.log.end(r));
+        const { pgid } = this.group;
+        if (pgid !== void 0) this.undo.drop((s2) => s2.kind === "kill-group" && s2.pgid === pgid);
+        this.record.totalSeconds = this.seconds();
+        return stop.survived;
+      }
+    };
   }
 });
 
