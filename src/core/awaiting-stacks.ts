@@ -139,6 +139,15 @@ export class AwaitingStacks {
     }
   }
 
+  /**
+   * The event awaiting at this context when none awaits deeper on its CPU: the next line there
+   * finishes it alone, so it may be counted and reused in its slot.
+   */
+  aloneAt(context: number): PendingEvent | undefined {
+    if (this.size === 0) return undefined;
+    return (this.levels[context >> 3] ?? 0) >> (context & 7) === 1 ? this.slots[context] : undefined;
+  }
+
   /** A line other than a stack: the events on its CPU at its level or deeper get none. */
   passed(context: number, done: (p: PendingEvent) => void): void {
     if (this.size === 0) return;

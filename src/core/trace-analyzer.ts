@@ -118,7 +118,11 @@ export class TraceAnalyzer {
 
   /** A new pending event for `traced`, read in the current cycle. */
   private pending(traced: TracedFunction[], context: number): PendingEvent {
-    const p = this.reusableEvents.pop() ?? new PendingEvent();
+    return this.renew(this.reusableEvents.pop() ?? new PendingEvent(), traced, context);
+  }
+
+  /** `p`, counted or new, made the pending event of `traced` in the current cycle. */
+  private renew(p: PendingEvent, traced: TracedFunction[], context: number): PendingEvent {
     p.traced = traced;
     p.context = context;
     p.cycle = this.marks.cycle;
@@ -143,11 +147,14 @@ export class TraceAnalyzer {
 
   /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
   private countLater(traced: TracedFunction[], tail: Tail | null, caller: string, context: number): void {
-    const p = this.pending(traced, context);
+    this.awaiting.add(this.awaitCall(this.pending(traced, context), tail, caller));
+  }
+
+  private awaitCall(p: PendingEvent, tail: Tail | null, caller: string): PendingEvent {
     p.kind = COUNT;
     p.tail = tail;
     p.caller = caller;
-    this.awaiting.add(p);
+    return p;
   }
 
   /**
@@ -173,6 +180,15 @@ export class TraceAnalyzer {
     this.endStack();
     if (tail.traced === null && this.awaiting.size === 0) return;
     const context = contextOfBytes(bytes, start, bracket, end);
+    const last = tail.traced === null ? undefined : this.awaiting.aloneAt(context);
+    if (last !== undefined && last.kind === COUNT) {
+      // The usual case: the call before, on this CPU at this level, gets no stack: it is
+      // counted and its event, still in its slot, becomes this call's.
+      this.count(last);
+      if (last.frames.length > 0) last.frames.length = 0;
+      this.awaitCall(this.renew(last, tail.traced as TracedFunction[], context), tail, tail.caller);
+      return;
+    }
     this.awaiting.passed(context, this.countAndRecycle);
     if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context);
   }
