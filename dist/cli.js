@@ -1120,6 +1120,14 @@ var init_awaiting_stacks = __esm({
           done(this.take(cpu * 8 + l));
         }
       }
+      /**
+       * The event awaiting at this context when none awaits deeper on its CPU: the next line there
+       * finishes it alone, so it may be counted and reused in its slot.
+       */
+      aloneAt(context3) {
+        if (this.size === 0) return void 0;
+        return (this.levels[context3 >> 3] ?? 0) >> (context3 & 7) === 1 ? this.slots[context3] : void 0;
+      }
       /** A line other than a stack: the events on its CPU at its level or deeper get none. */
       passed(context3, done) {
         if (this.size === 0) return;
@@ -1584,7 +1592,10 @@ var init_trace_analyzer = __esm({
       }
       /** A new pending event for `traced`, read in the current cycle. */
       pending(traced2, context3) {
-        const p = this.reusableEvents.pop() ?? new PendingEvent();
+        return this.renew(this.reusableEvents.pop() ?? new PendingEvent(), traced2, context3);
+      }
+      /** `p`, counted or new, made the pending event of `traced` in the current cycle. */
+      renew(p, traced2, context3) {
         p.traced = traced2;
         p.context = context3;
         p.cycle = this.marks.cycle;
@@ -1607,11 +1618,13 @@ var init_trace_analyzer = __esm({
       }
       /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
       countLater(traced2, tail, caller, context3) {
-        const p = this.pending(traced2, context3);
+        this.awaiting.add(this.awaitCall(this.pending(traced2, context3), tail, caller));
+      }
+      awaitCall(p, tail, caller) {
         p.kind = COUNT;
         p.tail = tail;
         p.caller = caller;
-        this.awaiting.add(p);
+        return p;
       }
       /**
        * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
@@ -1636,6 +1649,13 @@ var init_trace_analyzer = __esm({
         this.endStack();
         if (tail.traced === null && this.awaiting.size === 0) return;
         const context3 = contextOfBytes(bytes, start, bracket, end);
+        const last = tail.traced === null ? void 0 : this.awaiting.aloneAt(context3);
+        if (last !== void 0 && last.kind === COUNT) {
+          this.count(last);
+          if (last.frames.length > 0) last.frames.length = 0;
+          this.awaitCall(this.renew(last, tail.traced, context3), tail, tail.caller);
+          return;
+        }
         this.awaiting.passed(context3, this.countAndRecycle);
         if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context3);
       }

@@ -80940,6 +80940,14 @@ var AwaitingStacks = class {
       done(this.take(cpu * 8 + l));
     }
   }
+  /**
+   * The event awaiting at this context when none awaits deeper on its CPU: the next line there
+   * finishes it alone, so it may be counted and reused in its slot.
+   */
+  aloneAt(context5) {
+    if (this.size === 0) return void 0;
+    return (this.levels[context5 >> 3] ?? 0) >> (context5 & 7) === 1 ? this.slots[context5] : void 0;
+  }
   /** A line other than a stack: the events on its CPU at its level or deeper get none. */
   passed(context5, done) {
     if (this.size === 0) return;
@@ -81259,7 +81267,10 @@ var TraceAnalyzer = class {
   }
   /** A new pending event for `traced`, read in the current cycle. */
   pending(traced2, context5) {
-    const p = this.reusableEvents.pop() ?? new PendingEvent();
+    return this.renew(this.reusableEvents.pop() ?? new PendingEvent(), traced2, context5);
+  }
+  /** `p`, counted or new, made the pending event of `traced` in the current cycle. */
+  renew(p, traced2, context5) {
     p.traced = traced2;
     p.context = context5;
     p.cycle = this.marks.cycle;
@@ -81282,11 +81293,13 @@ var TraceAnalyzer = class {
   }
   /** A function-tracer line of a tracked function: counted once its stack, if any, has been read. */
   countLater(traced2, tail, caller, context5) {
-    const p = this.pending(traced2, context5);
+    this.awaiting.add(this.awaitCall(this.pending(traced2, context5), tail, caller));
+  }
+  awaitCall(p, tail, caller) {
     p.kind = COUNT;
     p.tail = tail;
     p.caller = caller;
-    this.awaiting.add(p);
+    return p;
   }
   /**
    * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
@@ -81311,6 +81324,13 @@ var TraceAnalyzer = class {
     this.endStack();
     if (tail.traced === null && this.awaiting.size === 0) return;
     const context5 = contextOfBytes(bytes, start, bracket, end);
+    const last = tail.traced === null ? void 0 : this.awaiting.aloneAt(context5);
+    if (last !== void 0 && last.kind === COUNT) {
+      this.count(last);
+      if (last.frames.length > 0) last.frames.length = 0;
+      this.awaitCall(this.renew(last, tail.traced, context5), tail, tail.caller);
+      return;
+    }
     this.awaiting.passed(context5, this.countAndRecycle);
     if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context5);
   }
