@@ -178,19 +178,23 @@ export class TraceAnalyzer {
     }
     this.recognizedLines++;
     this.endStack();
-    if (tail.traced === null && this.awaiting.size === 0) return;
+    const traced = tail.traced;
+    if (traced === null) {
+      if (this.awaiting.size > 0) this.awaiting.passed(contextOfBytes(bytes, start, bracket, end), this.countAndRecycle);
+      return;
+    }
     const context = contextOfBytes(bytes, start, bracket, end);
-    const last = tail.traced === null ? undefined : this.awaiting.aloneAt(context);
+    const last = this.awaiting.aloneAt(context);
     if (last !== undefined && last.kind === COUNT) {
       // The usual case: the call before, on this CPU at this level, gets no stack: it is
       // counted and its event, still in its slot, becomes this call's.
       this.count(last);
       if (last.frames.length > 0) last.frames.length = 0;
-      this.awaitCall(this.renew(last, tail.traced as TracedFunction[], context), tail, tail.caller);
+      this.awaitCall(this.renew(last, traced, context), tail, tail.caller);
       return;
     }
     this.awaiting.passed(context, this.countAndRecycle);
-    if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context);
+    this.countLater(traced, tail, tail.caller, context);
   }
 
   /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
