@@ -46,11 +46,7 @@ LEVEL[90 /* Z */] = 5;
  */
 export function lineContext(text: string, start: number, end: number): number {
   const bracket = text.indexOf('] ', start);
-  return bracket < 0 || bracket >= end ? 0 : contextAt(text, start, bracket, end);
-}
-
-/** lineContext() of a line whose `] ` after the CPU number is at `bracket`. */
-export function contextAt(text: string, start: number, bracket: number, end: number): number {
+  if (bracket < 0 || bracket >= end) return 0;
   let i = bracket - 1;
   let cpu = 0;
   let scale = 1;
@@ -75,7 +71,7 @@ export function contextAt(text: string, start: number, bracket: number, end: num
   return (cpu + 1) * 8 + level;
 }
 
-/** contextAt() of a line held as bytes (bytes[start, end)), for the lines read in place. */
+/** lineContext() of the line bytes[start, end), read in place, whose first `] ` is at `bracket`. */
 export function contextOfBytes(bytes: Uint8Array, start: number, bracket: number, end: number): number {
   let i = bracket - 1;
   let cpu = 0;

@@ -31,7 +31,7 @@ export interface Tail {
   accs: (CallerAcc | undefined)[];
 }
 
-export const MAX_TAILS = 64;
+const MAX_TAILS = 64;
 
 /** The tails seen so far, looked up by length and compared four bytes at a time. */
 export class KnownTails {
