@@ -996,9 +996,7 @@ var init_traced_functions = __esm({
 // src/core/awaiting-stacks.ts
 function lineContext(text2, start, end) {
   const bracket = text2.indexOf("] ", start);
-  return bracket < 0 || bracket >= end ? 0 : contextAt(text2, start, bracket, end);
-}
-function contextAt(text2, start, bracket, end) {
+  if (bracket < 0 || bracket >= end) return 0;
   let i = bracket - 1;
   let cpu = 0;
   let scale = 1;
@@ -1647,17 +1645,21 @@ var init_trace_analyzer = __esm({
         }
         this.recognizedLines++;
         this.endStack();
-        if (tail.traced === null && this.awaiting.size === 0) return;
+        const traced2 = tail.traced;
+        if (traced2 === null) {
+          if (this.awaiting.size > 0) this.awaiting.passed(contextOfBytes(bytes, start, bracket, end), this.countAndRecycle);
+          return;
+        }
         const context3 = contextOfBytes(bytes, start, bracket, end);
-        const last = tail.traced === null ? void 0 : this.awaiting.aloneAt(context3);
+        const last = this.awaiting.aloneAt(context3);
         if (last !== void 0 && last.kind === COUNT) {
           this.count(last);
           if (last.frames.length > 0) last.frames.length = 0;
-          this.awaitCall(this.renew(last, tail.traced, context3), tail, tail.caller);
+          this.awaitCall(this.renew(last, traced2, context3), tail, tail.caller);
           return;
         }
         this.awaiting.passed(context3, this.countAndRecycle);
-        if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context3);
+        this.countLater(traced2, tail, tail.caller, context3);
       }
       /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
       lineText(bytes, start, end) {

@@ -80862,9 +80862,7 @@ LEVEL[
 ] = 5;
 function lineContext(text2, start, end) {
   const bracket = text2.indexOf("] ", start);
-  return bracket < 0 || bracket >= end ? 0 : contextAt(text2, start, bracket, end);
-}
-function contextAt(text2, start, bracket, end) {
+  if (bracket < 0 || bracket >= end) return 0;
   let i = bracket - 1;
   let cpu = 0;
   let scale = 1;
@@ -81322,17 +81320,21 @@ var TraceAnalyzer = class {
     }
     this.recognizedLines++;
     this.endStack();
-    if (tail.traced === null && this.awaiting.size === 0) return;
+    const traced2 = tail.traced;
+    if (traced2 === null) {
+      if (this.awaiting.size > 0) this.awaiting.passed(contextOfBytes(bytes, start, bracket, end), this.countAndRecycle);
+      return;
+    }
     const context5 = contextOfBytes(bytes, start, bracket, end);
-    const last = tail.traced === null ? void 0 : this.awaiting.aloneAt(context5);
+    const last = this.awaiting.aloneAt(context5);
     if (last !== void 0 && last.kind === COUNT) {
       this.count(last);
       if (last.frames.length > 0) last.frames.length = 0;
-      this.awaitCall(this.renew(last, tail.traced, context5), tail, tail.caller);
+      this.awaitCall(this.renew(last, traced2, context5), tail, tail.caller);
       return;
     }
     this.awaiting.passed(context5, this.countAndRecycle);
-    if (tail.traced !== null) this.countLater(tail.traced, tail, tail.caller, context5);
+    this.countLater(traced2, tail, tail.caller, context5);
   }
   /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
   lineText(bytes, start, end) {
