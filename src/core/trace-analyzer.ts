@@ -173,7 +173,9 @@ export class TraceAnalyzer {
     const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58 /* : */, bracket + 2, end);
     const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
     if (tail === null) {
-      this.pushNewTail(this.lineText(bytes, start, end));
+      // An event (`kmalloc: call_site=..`, `a0: (..`) is no function-tracer line: no tail to learn.
+      if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(this.lineText(bytes, start, end));
+      else this.pushNewTail(this.lineText(bytes, start, end));
       return;
     }
     this.recognizedLines++;
@@ -595,4 +597,11 @@ export class TraceAnalyzer {
 function indexOfSeparator(bytes: Uint8Array, separator: number, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
   return -1;
+}
+
+/** Whether bytes[body, end) starts with a word ending in `:` (an event's name), like `kfree: `. */
+function isEventName(bytes: Uint8Array, body: number, end: number): boolean {
+  let i = body;
+  while (i < end && bytes[i] !== 32) i++;
+  return i > body && i < end && bytes[i - 1] === 58 /* : */;
 }
