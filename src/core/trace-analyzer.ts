@@ -37,6 +37,8 @@ export class TraceAnalyzer {
   private readonly pairs: PairState[];
   /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
   private readonly functions = new Map<string, TracedFunction[]>();
+  /** `functions` split by role: what a return probe (ALLOC) or an entry probe (FREE) on a function stands for. */
+  private readonly probed: [Map<string, TracedFunction[]>, Map<string, TracedFunction[]>] = [new Map(), new Map()];
   /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> what it stands for. */
   private readonly kmemEvents = new Map<string, TracedFunction[]>();
   private readonly map: ModuleMap;
@@ -87,6 +89,12 @@ export class TraceAnalyzer {
         this.addTraced(this.kmemEvents, fn, { pair, role: FREE, fn });
       }
       if (isKmemPair(pair.spec)) this.addTraced(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
+    }
+    for (const [name, all] of this.functions) {
+      for (const role of [ALLOC, FREE] as const) {
+        const traced = all.filter((t) => t.role === role);
+        if (traced.length > 0) this.probed[role].set(name, traced);
+      }
     }
   }
 
@@ -351,11 +359,8 @@ export class TraceAnalyzer {
   private probe(line: string, args: number, context: number): void {
     const probe = parseProbeLine(line, args);
     if (probe === null) return;
-    const all = this.functions.get(probe.func);
-    if (all === undefined) return;
-    const role = probe.isReturn ? ALLOC : FREE;
-    const traced = all.filter((t) => t.role === role);
-    if (traced.length === 0) return;
+    const traced = this.probed[probe.isReturn ? ALLOC : FREE].get(probe.func);
+    if (traced === undefined) return;
     // The kmem events of a kernel before 5.12 name objects by their printed hash: a probe's raw
     // address in a kmem pair (kvfree_call_rcu, kasprintf, kvfree) is hashed the same way.
     const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
