@@ -1494,6 +1494,11 @@ function indexOfSeparator(bytes, separator, from, end) {
   for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
   return -1;
 }
+function isEventName(bytes, body, end) {
+  let i = body;
+  while (i < end && bytes[i] !== 32) i++;
+  return i > body && i < end && bytes[i - 1] === 58;
+}
 var MAX_FREED, MAX_OUTSIDE_LIVE, TraceAnalyzer;
 var init_trace_analyzer = __esm({
   "src/core/trace-analyzer.ts"() {
@@ -1516,6 +1521,8 @@ var init_trace_analyzer = __esm({
       pairs;
       /** Function name -> pairs it allocates or frees in (function tracer lines and kprobe probes). */
       functions = /* @__PURE__ */ new Map();
+      /** `functions` split by role: what a return probe (ALLOC) or an entry probe (FREE) on a function stands for. */
+      probed = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()];
       /** kmem-style event name (`kmalloc`, `kfree`, `kmem_cache_alloc`...) -> what it stands for. */
       kmemEvents = /* @__PURE__ */ new Map();
       map;
@@ -1563,6 +1570,12 @@ var init_trace_analyzer = __esm({
             this.addTraced(this.kmemEvents, fn, { pair, role: FREE, fn });
           }
           if (isKmemPair(pair.spec)) this.addTraced(this.functions, DEFERRED_FREE, { pair, role: FREE, fn: DEFERRED_FREE });
+        }
+        for (const [name, all] of this.functions) {
+          for (const role of [ALLOC, FREE]) {
+            const traced2 = all.filter((t) => t.role === role);
+            if (traced2.length > 0) this.probed[role].set(name, traced2);
+          }
         }
       }
       addTraced(map, name, t) {
@@ -1640,7 +1653,8 @@ var init_trace_analyzer = __esm({
         const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58, bracket + 2, end);
         const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
         if (tail === null) {
-          this.pushNewTail(this.lineText(bytes, start, end));
+          if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(this.lineText(bytes, start, end));
+          else this.pushNewTail(this.lineText(bytes, start, end));
           return;
         }
         this.recognizedLines++;
@@ -1796,11 +1810,8 @@ var init_trace_analyzer = __esm({
       probe(line, args, context3) {
         const probe = parseProbeLine(line, args);
         if (probe === null) return;
-        const all = this.functions.get(probe.func);
-        if (all === void 0) return;
-        const role = probe.isReturn ? ALLOC : FREE;
-        const traced2 = all.filter((t) => t.role === role);
-        if (traced2.length === 0) return;
+        const traced2 = this.probed[probe.isReturn ? ALLOC : FREE].get(probe.func);
+        if (traced2 === void 0) return;
         const raw = objectAddress(probe.func === DEFERRED_FREE ? deferredObject(probe.rest) : probeValue(probe));
         const address = raw !== "" && this.hashedPointers && isKmemPair(traced2[0].pair.spec) ? weakPointerHash(raw) : raw;
         if (probe.func === DEFERRED_FREE) this.object(traced2, address, "", "kmem", context3);
