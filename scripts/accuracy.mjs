@@ -314,7 +314,11 @@ try {
         got.errorPaths = (m.comparison.errorPaths ?? []).map((f) => ({ site: f.site, leaked: f.leak?.caller, breakage: f.breakage?.kind, text: f.text }));
         got.changed = m.pr.changed?.functions ?? [];
         got.swept = [m.base, m.pr].every((s) => s.errorPaths && !s.errorPaths.skipped && s.errorPaths.sites.some((x) => x.injected));
-        got.sites = [m.base, m.pr].map((s) => s.errorPaths?.sites.length ?? 0);
+        // Sites each side's sweep recorded, and those it never reached (a crash ends a sweep).
+        got.sites = [m.base, m.pr].map((s) => {
+          const left = s.errorPaths?.notSwept?.length ?? 0;
+          return `${s.errorPaths?.sites.length ?? 0}${left > 0 ? ` (+${left} not swept)` : ''}`;
+        });
         got.sweepNotes = [m.base, m.pr].flatMap((s) => (s.notes ?? []).filter((n) => n.startsWith('error paths')));
         for (const s of [m.base, m.pr]) {
           if (s.status !== 'ok') got.leaks.push(`${s.side}: ${s.status} ${s.reason ?? ''}`);
