@@ -46,8 +46,10 @@ await build({
       export { moduleSymbols } from './src/module-build/module-info.ts';
       export { ModuleMap } from './src/core/module-map.ts';
       export { analyzeTraces } from './src/core/analyze-traces.ts';
-      export { compare, prLeakedPerCycle } from './src/core/compare.ts';
+      export { compare } from './src/verdict/traces.ts';
       export { decideVerdict } from './src/verdict/decide.ts';
+      export { API_WATCH, addUntracedMemory } from './src/run/api-memory.ts';
+      export { buildHelperModule } from './src/run/helper-modules.ts';
       export { parseSettings } from './src/settings/settings.ts';
       export { targetJob } from './src/run/side.ts';
       export { sidePlan } from './src/run/side-plan.ts';
@@ -93,6 +95,10 @@ execFileSync('gcc', ['-O2', '-Wall', '-I', KNI, '-o', app, join(KNI, 'app', 'kni
 cpSync(join(ROOT, 'test/fixtures/noise'), join(work, 'noise'), { recursive: true });
 const noiseKo = await buildTree(join(work, 'noise'));
 const nm = { fixed: await L.moduleSymbols(modules.fixed.path), leaky: await L.moduleSymbols(modules.leaky.path) };
+// The kernel-API memory helper, as the action loads it with track: auto.
+mkdirSync(join(work, 'apiwatch'), { recursive: true });
+const apiWatchKo = join(work, 'apiwatch', 'ab_apiwatch.ko');
+cpSync(await L.buildHelperModule(L.API_WATCH, lab.buildDir), apiWatchKo);
 // track: auto, as the action runs it without a track input: the netdev and the kmalloc pairs.
 const tracks = {
   fixed: L.autoTrack(await L.moduleImports(modules.fixed.path)).pairs,
@@ -145,6 +151,7 @@ async function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false,
     tracks[variant],
   );
   if (!tracing) job.tracing = false;
+  else job.apiWatch = { helperPath: apiWatchKo };
   if (SWEEP) job.sweep = { ...L.sweepJob(helper, [...(await L.moduleImports(modules[variant].path))], nm[variant], outDir), bound: 'all' };
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'job.json');
@@ -194,12 +201,14 @@ async function analyze(j) {
   const run = { side: 'pr', ref: j.name, sha: '', status: status.status, reason: status.reason, timings: {} };
   if (j.tracing && status.status === 'ok') {
     const stats = status.files.filter((f) => /^stats-cpu\d+\.txt$/.test(f)).map((f) => join(j.outDir, f));
+    const moduleMap = new L.ModuleMap(modules[j.variant].name, nm[j.variant], status.sections);
     run.analysis = await L.analyzeTraces({
       traces: [join(j.outDir, 'trace.txt')],
       pairs: status.tracing?.track ?? tracks[j.variant],
       stats,
-      moduleMap: new L.ModuleMap(modules[j.variant].name, nm[j.variant], status.sections),
+      moduleMap,
     });
+    L.addUntracedMemory(run.analysis, j.outDir, status.files, j.cycles, moduleMap);
   }
   if (j.tracing && status.status === 'ok' && SWEEP) {
     const errorPaths = await L.readErrorPaths(j.outDir, {
@@ -261,6 +270,8 @@ for (let i = 1; i <= RUNS; i++) {
     outsideAllocs: outside,
     leaked: p?.leakedPerCycle ?? null,
     kmalloc: pairOf(r, KMALLOC),
+    // What the trace cannot pair by itself: kernel-API memory, counted by the apiwatch helper.
+    untraced: (r.run.analysis?.pairs ?? []).filter((x) => x.viaApi || x.untracked),
     headline: c.headline,
     sweep: r.run.errorPaths,
   });
@@ -355,16 +366,24 @@ lines.push(
     `${[...new Set(noise.map((n) => (n.kmalloc ? `${n.kmalloc.module.allocs}/${n.kmalloc.module.frees}` : '-')))].join(', ')}.`,
   '',
 );
+const untracedRows = noise.flatMap((n) => n.untraced);
+lines.push(
+  `Kernel-API memory rows (the apiwatch helper) over the ${RUNS} runs: ${untracedRows.length} ` +
+    `(${[...new Set(untracedRows.map((x) => `${x.alloc}:${x.free}`))].join(', ') || 'none'}); ` +
+    `their largest leaked/cycle: ${Math.max(0, ...untracedRows.map((x) => x.leakedPerCycle))}.`,
+  '',
+);
 lines.push(
   '| run | verdict | netdev module allocs/frees | noise netdev allocs (outside the module) | ' +
-    'netdev leaked/cycle | kmalloc module allocs/frees | kmalloc leaked/cycle | trace complete |',
-  '|---:|---|---|---:|---:|---|---:|---|',
+    'netdev leaked/cycle | kmalloc module allocs/frees | kmalloc leaked/cycle | kernel-API rows (allocs/frees, leaked/cycle) | trace complete |',
+  '|---:|---|---|---:|---:|---|---:|---|---|',
 );
 for (const n of noise) {
   const k = n.kmalloc;
+  const u = n.untraced.map((x) => `${x.alloc} ${x.module.allocs}/${x.module.frees}, ${x.leakedPerCycle}`).join('; ') || '-';
   lines.push(
     `| ${n.run} | ${n.verdict} | ${n.module} | ${n.outsideAllocs} | ${n.leaked ?? '-'} | ` +
-      `${k ? `${k.module.allocs}/${k.module.frees}` : '-'} | ${k?.leakedPerCycle ?? '-'} | ${n.complete ? 'yes' : 'no'} |`,
+      `${k ? `${k.module.allocs}/${k.module.frees}` : '-'} | ${k?.leakedPerCycle ?? '-'} | ${u} | ${n.complete ? 'yes' : 'no'} |`,
   );
 }
 lines.push('', '## (c) Tracing overhead', '');
@@ -387,10 +406,10 @@ const text = `${lines.join('\n')}\n`;
 console.log(text);
 writeFileSync(join(work, 'measurements.md'), text);
 if (!values['no-write']) {
-  // Sections (d) onwards are written by hand and by scripts/accuracy.mjs: kept as they are.
+  // Sections after (a)-(c) are written by hand and by other scripts: kept as they are.
   const file = join(ROOT, 'docs', 'measurements.md');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const keep = old.indexOf('\n## (d)');
+  const keep = old.search(/\n## (?!\([abc]\))/);
   writeFileSync(file, keep >= 0 ? `${text}${old.slice(keep + 1)}` : text);
 }
 for (const d of detection) if (d.verdict !== 'fail') console.error(`measure: (a) ${d.planted}/cycle over ${d.cycles}: ${d.headline}`);

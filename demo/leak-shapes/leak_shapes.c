@@ -5,6 +5,12 @@
  * (-DBASE_* / -DPR_* through the Makefile's SHAPE): the accuracy benchmark builds a base and
  * a PR of each shape and checks the verdict and the call site named.
  *
+ * Kernel APIs that allocate for the module: SHAPE_SKB (an sk_buff per open), SHAPE_PDEV (a
+ * platform device per open, whose probe takes devres memory), SHAPE_KOBJ (a kobject under
+ * /sys/kernel per open); LEAK_SKB, LEAK_PDEV and LEAK_KOBJ forget to give each back.
+ * LEAK_CACHE never destroys the slab cache it created at init. SHAPE_KVMALLOC takes 6 MiB with
+ * kvmalloc (the vmalloc path) per open; LEAK_KVMALLOC keeps it.
+ *
  * MINIMAL builds a module whose only allocation is a kasprintf() label per open (with
  * -DMINIMAL_NOTHING not even that): it imports no allocator but kasprintf, or none at all.
  */
@@ -12,7 +18,11 @@
 #include <linux/gfp.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/kobject.h>
 #include <linux/miscdevice.h>
+#include <linux/platform_device.h>
+#include <linux/skbuff.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -51,6 +61,10 @@ struct shape_ctx {
 	struct shape_item *other;
 	void __iomem *regs;
 	int irq;
+	struct sk_buff *skb;
+	struct platform_device *pdev;
+	struct kobject *kobj;
+	void *big;
 };
 
 struct shape_item {
@@ -216,6 +230,26 @@ static int leak_shapes_open(struct inode *inode, struct file *file)
 #if defined(SHAPE_IRQ)
 	ctx->irq = request_irq(SHAPE_IRQ_LINE, shape_irq, IRQF_SHARED, "leak_shapes", ctx) == 0 ? SHAPE_IRQ_LINE : -1;
 #endif
+#if defined(SHAPE_SKB)
+	ctx->skb = alloc_skb(256, GFP_KERNEL);
+#endif
+#if defined(SHAPE_KVMALLOC)
+	ctx->big = kvmalloc(6 << 20, GFP_KERNEL);
+#endif
+#if defined(SHAPE_PDEV)
+	/* Ids from the clock: a device left registered keeps its name after the module is reloaded. */
+	ctx->pdev = platform_device_register_simple("leak_shapes_pdev", (int)(jiffies & 0xffffff) * 4 + (opens & 3), NULL, 0);
+	if (IS_ERR(ctx->pdev))
+		ctx->pdev = NULL;
+#endif
+#if defined(SHAPE_KOBJ)
+	{
+		char name[32];
+
+		snprintf(name, sizeof(name), "leak_shapes_%lx_%u", jiffies, opens);
+		ctx->kobj = kobject_create_and_add(name, kernel_kobj);
+	}
+#endif
 #if defined(LEAK_ON_ERROR_PATH)
 	{
 		void *optional = optional_buffer();
@@ -272,6 +306,19 @@ static int leak_shapes_release(struct inode *inode, struct file *file)
 	if (ctx->irq >= 0)
 		free_irq(ctx->irq, ctx);
 #endif
+#if defined(SHAPE_KVMALLOC) && !defined(LEAK_KVMALLOC)
+	kvfree(ctx->big);
+#endif
+#if defined(SHAPE_SKB) && !defined(LEAK_SKB)
+	kfree_skb(ctx->skb);
+#endif
+#if defined(SHAPE_PDEV) && !defined(LEAK_PDEV)
+	if (ctx->pdev)
+		platform_device_unregister(ctx->pdev);
+#endif
+#if defined(SHAPE_KOBJ) && !defined(LEAK_KOBJ)
+	kobject_put(ctx->kobj);
+#endif
 #if defined(LEAK_CTX)
 	return 0;
 #endif
@@ -308,6 +355,24 @@ static struct miscdevice leak_shapes_dev = {
 	.fops = &leak_shapes_fops,
 };
 
+#if defined(SHAPE_PDEV)
+/* Each device's probe takes devres memory, given back when the device goes away. */
+static int shape_pdev_probe(struct platform_device *pdev)
+{
+	void *state = devm_kzalloc(&pdev->dev, 96, GFP_KERNEL);
+
+	if (!state)
+		return -ENOMEM;
+	platform_set_drvdata(pdev, state);
+	return 0;
+}
+
+static struct platform_driver shape_pdev_driver = {
+	.probe = shape_pdev_probe,
+	.driver = { .name = "leak_shapes_pdev" },
+};
+#endif
+
 static int __init leak_shapes_init(void)
 {
 	int err;
@@ -333,8 +398,20 @@ static int __init leak_shapes_init(void)
 #else
 	init_buffer = kmalloc(512, GFP_KERNEL);
 #endif
+#if defined(SHAPE_PDEV)
+	err = platform_driver_register(&shape_pdev_driver);
+	if (err) {
+		kfree(init_buffer);
+		kfree(init_table);
+		kmem_cache_destroy(item_cache);
+		return err;
+	}
+#endif
 	err = misc_register(&leak_shapes_dev);
 	if (err) {
+#if defined(SHAPE_PDEV)
+		platform_driver_unregister(&shape_pdev_driver);
+#endif
 		kfree(init_buffer);
 		kfree(init_table);
 		kmem_cache_destroy(item_cache);
@@ -345,6 +422,9 @@ static int __init leak_shapes_init(void)
 static void __exit leak_shapes_exit(void)
 {
 	misc_deregister(&leak_shapes_dev);
+#if defined(SHAPE_PDEV)
+	platform_driver_unregister(&shape_pdev_driver);
+#endif
 #if !defined(LEAK_AT_INIT)
 	kfree(init_buffer);
 #endif
@@ -353,7 +433,7 @@ static void __exit leak_shapes_exit(void)
 #endif
 	kfree(init_table);
 	/* With items leaked the cache cannot be destroyed cleanly: leave it (the leak is the point). */
-#if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD)
+#if !defined(LEAK_ITEM) && !defined(LEAK_OTHER) && !defined(LEAK_EVERY_3RD) && !defined(LEAK_CACHE)
 	kmem_cache_destroy(item_cache);
 #endif
 }

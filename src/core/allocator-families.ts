@@ -168,6 +168,15 @@ export function familyOf(fn: string): { family: AllocatorFamily; role: 'alloc' |
   return null;
 }
 
+/** The allocator a trace follows for `fn` (`kmalloc_trace` -> `kmalloc`), null when fn allocates in no family. */
+export function tracedAllocator(fn: string): string | null {
+  for (const family of FAMILIES) {
+    const traced = family.allocators.includes(fn) ? fn : family.via?.[fn];
+    if (traced !== undefined && family.allocators.includes(traced)) return traced;
+  }
+  return null;
+}
+
 /** The argument of a releaser that holds the object (the first for names the table does not know). */
 export function objectArg(fn: string): ObjectArg {
   const f = familyOf(fn);
@@ -262,4 +271,18 @@ export function autoTrack(imports: Iterable<string>): AutoTrack {
     found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
+}
+
+/**
+ * With named pairs: the allocators the module imports (as traced: kmem_cache_alloc_trace counts
+ * as kmalloc) that no pair names: `kmem_cache_alloc`, `vzalloc`.
+ */
+export function untrackedAllocators(track: PairSpec[], imports: Iterable<string>): string[] {
+  const named = new Set(track.flatMap((p) => allocatorsOf(p)));
+  const out = new Set<string>();
+  for (const name of imports) {
+    const traced = tracedAllocator(name);
+    if (traced !== null && !named.has(traced)) out.add(traced);
+  }
+  return [...out].sort();
 }

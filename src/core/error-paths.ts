@@ -110,14 +110,35 @@ export function sweepBound(sites: number, perSiteSeconds: number, mode: 'auto' |
   return { estimateSeconds, skipped: null };
 }
 
-/** What one injected run left: the module's objects still allocated at the end of its trace. */
-export function sweepLeaks(analysis: AnalysisResult): SweepLeak[] {
-  const out: SweepLeak[] = [];
+const leakKey = (pair: string, caller: string) => `${pair}\0${caller}`;
+
+/**
+ * What a normal cycle leaves at each of the module's call sites (objects left after unload, per
+ * cycle): an injected cycle that leaves no more than that shows the module's ordinary leak, which
+ * the cycles already report, not one of its error path.
+ */
+export function cycleLeftovers(analysis: AnalysisResult): Map<string, number> {
+  const out = new Map<string, number>();
+  const cycles = Math.max(analysis.cycles, 1);
   for (const p of analysis.pairs) {
     if (p.method === 'function') continue;
     for (const c of p.callers) {
-      if (c.inModule !== true || c.outstanding <= 0) continue;
-      out.push({ caller: c.caller, ...(c.location ? { location: c.location } : {}), pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+      if (c.inModule === true && c.outstanding > 0) out.set(leakKey(`${p.alloc}:${p.free}`, c.caller), c.outstanding / cycles);
+    }
+  }
+  return out;
+}
+
+/** What one injected run left beyond a normal cycle's leftovers: the module's objects still allocated at the end of its trace. */
+export function sweepLeaks(analysis: AnalysisResult, leftovers: ReadonlyMap<string, number> = new Map()): SweepLeak[] {
+  const out: SweepLeak[] = [];
+  for (const p of analysis.pairs) {
+    if (p.method === 'function') continue;
+    const pair = `${p.alloc}:${p.free}`;
+    for (const c of p.callers) {
+      if (c.inModule !== true) continue;
+      const count = c.outstanding - Math.ceil(leftovers.get(leakKey(pair, c.caller)) ?? 0);
+      if (count > 0) out.push({ caller: c.caller, ...(c.location ? { location: c.location } : {}), pair, count });
     }
   }
   return out;

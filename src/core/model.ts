@@ -119,6 +119,16 @@ export interface PairResult extends Counts {
   ignoredAllocs?: number;
   /** Found by track: auto in the module's imports, not asked for: a workload may never reach it. */
   auto?: boolean;
+  /**
+   * Memory a kernel API allocated for the module (`alloc` is that kernel function), attributed to
+   * the module's call site by the allocation's stack (core/api-memory.ts).
+   */
+  viaApi?: boolean;
+  /**
+   * Counted by the apiwatch helper, not the trace: the module's objects from an allocator the named
+   * track leaves out (`alloc` is that allocator), paired by address in the kernel (core/api-memory.ts).
+   */
+  untracked?: boolean;
 }
 
 export interface SlabDelta {

@@ -73,6 +73,11 @@ export interface TargetJob {
   sweep?: TargetSweep;
   /** Module functions whose calls are counted (the ones the PR changed). */
   countCalls?: string[];
+  /**
+   * The helper that keeps the slab objects kernel APIs allocate for the module (apiwatch/ab_apiwatch.ko,
+   * built for this kernel); `own`: the module's own allocations too (a named track's left-out allocators).
+   */
+  apiWatch?: { helperPath: string; own?: boolean };
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
@@ -274,6 +279,10 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     const list = j.countCalls;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail('countCalls', 'a list of function names', list);
     job.countCalls = list as string[];
+  }
+  if (j.apiWatch !== undefined) {
+    const a = r.object(j, 'apiWatch', 'apiWatch');
+    job.apiWatch = { helperPath: r.string(a, 'helperPath', 'apiWatch.helperPath'), ...(a.own === true ? { own: true } : {}) };
   }
   if (j.sweep !== undefined) job.sweep = readSweep(r, j);
   return job;

@@ -14,6 +14,7 @@ import { lastLines } from '../process/tail.js';
 import { vermagicMismatch } from '../module-build/module-info.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { type Background, BACKGROUND_LOG } from './background.js';
+import { type ApiWatch, startApiWatch } from './api-watch.js';
 import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
 import { flushFile, writeDurably } from './durable-write.js';
 import { HELPER_MODULE, runErrorSweep, SWEEP_DIR, SWEEP_RECORD } from './error-sweep.js';
@@ -65,6 +66,8 @@ export interface JobRun {
   background?: Background;
   /** A command the run started hangs in the kernel (an error-path cycle): the process must not wait for it. */
   lingering?: boolean;
+  /** The kernel-API memory helper, from before the load until the snapshot after unload. */
+  apiWatch?: ApiWatch;
 }
 
 /** The first failure explains the run: later ones leave its status as it is. */
@@ -197,6 +200,12 @@ export async function backgroundOn(run: JobRun): Promise<void> {
 /** Loads the module and records where its sections landed while they are there to read. */
 export async function load(run: JobRun): Promise<void> {
   const { job, status, undo, sys } = run;
+  // Kernel-API memory is watched from before the load: the module's init allocates through APIs too.
+  if (job.apiWatch && run.trace) {
+    const w = await startApiWatch(sys, job.apiWatch, job.module.name, run.trace.stackAttributed, undo, run.outDir);
+    if (typeof w === 'string') status.notes.push(`memory from kernel APIs not watched: the helper did not load: ${w}`);
+    else run.apiWatch = w;
+  }
   const t = stopwatch();
   marker(run, { phase: 'load' });
   run.log(`insmod ${job.module.path} ${job.module.args}`.trim());
@@ -204,7 +213,7 @@ export async function load(run: JobRun): Promise<void> {
   const ins = await sys.insmod(job.module.path, job.module.args);
   status.timings.load = t();
   if (ins.code !== 0) {
-    undo.drop((s) => s.kind === 'rmmod');
+    undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
     const dmesg = sys.dmesg(run.kmsgStart ?? -1);
     const splat = splatExcerpt(dmesg);
     const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
@@ -212,6 +221,7 @@ export async function load(run: JobRun): Promise<void> {
     throw new RunFailure('load-failed', `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
   }
   run.loaded = true;
+  snapshots(run, 'load');
   status.sections = sys.readSections(job.module.name);
   writeFileSync(join(run.outDir, 'sections.json'), `${JSON.stringify(status.sections, null, 2)}\n`);
   status.files.push('sections.json');
@@ -250,7 +260,13 @@ export async function cycles(run: JobRun): Promise<void> {
       throw e;
     }
     marker(run, { cycle: n, edge: 'end' });
+    snapshots(run, n);
   }
+}
+
+/** The kernel-API helper's objects after load or after a cycle. */
+function snapshots(run: JobRun, which: 'load' | number): void {
+  if (run.apiWatch) run.status.files.push(run.apiWatch.snapshot(which));
 }
 
 /** Unloads what the run loaded: also after a failure, so that the trace holds the releases. */
@@ -267,8 +283,13 @@ export async function unload(run: JobRun): Promise<void> {
   status.timings.unload = t();
   if (r.ok) {
     run.loaded = false;
-    run.undo.drop((s) => s.kind === 'rmmod');
+    run.undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
+    if (run.apiWatch) status.files.push(run.apiWatch.snapshot('end'));
   } else fail(run, 'unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(run.sys.dmesg(run.kmsgStart ?? -1), 20));
+  if (run.apiWatch) {
+    await run.apiWatch.stop();
+    run.apiWatch = undefined;
+  }
 }
 
 /** Stops the background command before the trace is read: its objects are all released inside the trace. */

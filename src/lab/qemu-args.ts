@@ -24,8 +24,10 @@ interface QemuConfig {
 // and Debian's 5.10.262 has that backported). A kernel whose trace output still hashes them has no
 // no_hash_pointers: debug_boot_weak_hash makes that hash the public hash_long(ptr, 32) instead of a
 // keyed siphash, so that an address a kprobe reads raw (kvfree_call_rcu) can be matched to it.
-// Kernels with no_hash_pointers ignore the weak hash for %p.
-const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash'];
+// Kernels with no_hash_pointers ignore the weak hash for %p. slab_nomerge: a slab cache a module
+// creates is its own (merged into an existing cache, kmem_cache_create allocates no cache and a
+// cache never destroyed leaves nothing to see) and has its own /proc/slabinfo row.
+const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash', 'slab_nomerge'];
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
 function optValue(s: string): string {

@@ -1,10 +1,8 @@
 // The host's part of the error-path sweep (input `error-paths`): builds the helper module
 // (failsite/) for the target kernel, gives the kernel-side job what the sweep needs, and
 // analyzes each injected run's trace once the job is back.
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { familyOf, isCountedAllocator } from '../core/allocator-families.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { describeCrash } from '../kernel-splats.js';
@@ -22,44 +20,15 @@ import type { Breakage, ErrorPathSite, ErrorPaths, PairSpec } from '../core/mode
 import { ModuleMap, parseNm } from '../core/module-map.js';
 import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
 import type { TargetSweep } from '../kernel-side/job.js';
-import { buildModule } from '../module-build/build-module.js';
 import { locateCallers, lookUpLines } from '../module-build/module-info.js';
 import { isWithin } from '../sandbox/system-view.js';
+import { buildHelperModule, type HelperModule } from './helper-modules.js';
 
-const HELPER_SOURCE = `${HELPER_MODULE}.c`;
+const FAILSITE: HelperModule = { folder: 'failsite', name: HELPER_MODULE, what: 'the error-path helper' };
 
-/** failsite/ of the action: beside dist/ in the bundle, at the repository root from src/run/. */
-export function findFailsiteDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'failsite');
-    if (existsSync(join(candidate, HELPER_SOURCE))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
-}
-
-const built = new Map<string, Promise<string>>();
-
-/** The helper built for a kernel (once per kernel build dir and process); its .ko path. */
+/** The error-path helper built for a kernel; its .ko path. */
 export function buildHelper(kernelBuildDir: string, onTempDir?: (dir: string) => void): Promise<string> {
-  let p = built.get(kernelBuildDir);
-  if (!p) {
-    p = (async () => {
-      const work = mkdtempSync(join(tmpdir(), 'alloc-balance-failsite-'));
-      onTempDir?.(work);
-      // Built once per process and kernel, used by every side: removed when the process ends.
-      process.once('exit', () => rmSync(work, { recursive: true, force: true }));
-      cpSync(findFailsiteDir(), work, { recursive: true });
-      const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
-      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? 'no .ko'}\n${r.excerpt}`);
-      return ko.path;
-    })();
-    built.set(kernelBuildDir, p);
-    p.catch(() => built.delete(kernelBuildDir));
-  }
-  return p;
+  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
 }
 
 /** The job's sweep part: the helper, the allocators to probe, the module's symbols (written to outDir). */
@@ -105,7 +74,16 @@ export function siteBreakage(run: SweepSiteRun, end: SweepEnd | undefined): Brea
  */
 export async function readErrorPaths(
   outDir: string,
-  opts: { ko: string; moduleName: string; symbolsText: string; pairs: PairSpec[]; root: string; end?: SweepEnd },
+  opts: {
+    ko: string;
+    moduleName: string;
+    symbolsText: string;
+    pairs: PairSpec[];
+    root: string;
+    end?: SweepEnd;
+    /** What a normal cycle leaves at each call site (core/error-paths.ts cycleLeftovers). */
+    leftovers?: ReadonlyMap<string, number>;
+  },
 ): Promise<ErrorPaths | undefined> {
   const file = join(outDir, SWEEP_RECORD);
   if (!existsSync(file)) return undefined;
@@ -161,7 +139,7 @@ export async function readErrorPaths(
     }
     await locateCallers(analysis, map, opts.ko, opts.root);
     if (!analysis.complete) site.incomplete = true;
-    site.leaks = sweepLeaks(analysis);
+    site.leaks = sweepLeaks(analysis, opts.leftovers);
   }
   return result;
 }

@@ -7,15 +7,18 @@ import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
 import { buildModule, type BuiltModule } from '../module-build/build-module.js';
 import { locateCallers, moduleImports, moduleSymbols, readVermagic, vermagicMismatch } from '../module-build/module-info.js';
-import { autoTrack } from '../core/allocator-families.js';
+import { autoTrack, untrackedAllocators } from '../core/allocator-families.js';
 import type { PairSpec } from '../core/model.js';
 import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetOutcome, TargetRunner } from './launcher.js';
 import { buildHelper, readErrorPaths, type SweepEnd, sweepJob } from './error-paths.js';
+import { buildHelperModule } from './helper-modules.js';
+import { API_WATCH, addUntracedMemory } from './api-memory.js';
 import { changedCalls, findChangedFunctions } from './changed-code.js';
 import { aliasNames, entrySymbols } from '../core/changed-code.js';
+import { cycleLeftovers } from '../core/error-paths.js';
 import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 import { stopwatch } from '../elapsed.js';
@@ -148,12 +151,23 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   if (mismatch) return { ...run, status: 'setup-failed', reason: mismatch };
 
   let track: PairSpec[];
+  // Named pairs: the allocators the module imports that they leave out, counted by the apiwatch helper.
+  let leftOut: string[] | undefined;
   if (ctx.plan.track === 'auto') {
     const found = autoTrack(await moduleImports(module.path));
     track = found.pairs;
     run.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track = ctx.plan.track;
+  } else {
+    track = ctx.plan.track;
+    leftOut = untrackedAllocators(track, await moduleImports(module.path));
+    if (leftOut.length > 0) {
+      run.notes = [
+        ...(run.notes ?? []),
+        `track leaves out allocators the module imports: ${leftOut.join(', ')}; their objects are counted by address in the kernel`,
+      ];
+    }
+  }
 
   ctx.onBuilt?.(module.path);
   const job = targetJob(ctx, module, moduleDir, track);
@@ -182,13 +196,28 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
       run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
     }
   }
+  if (job.tracing !== false && (leftOut === undefined || leftOut.length > 0)) {
+    try {
+      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      job.apiWatch = leftOut === undefined ? { helperPath } : { helperPath, own: true };
+    } catch (e) {
+      const what = leftOut === undefined ? 'memory from kernel APIs' : `the objects of ${leftOut.join(', ')}`;
+      run.notes = [...(run.notes ?? []), `${what}: not counted, the apiwatch helper did not build: ${(e as Error).message.split('\n')[0]}`];
+    }
+  }
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
 
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
-  const shares = [source.dir, dirname(module.path), ...(ctx.plan.guestFolders ?? []), ...(job.sweep ? [dirname(job.sweep.helperPath)] : [])];
+  const shares = [
+    source.dir,
+    dirname(module.path),
+    ...(ctx.plan.guestFolders ?? []),
+    ...(job.sweep ? [dirname(job.sweep.helperPath)] : []),
+    ...(job.apiWatch ? [dirname(job.apiWatch.helperPath)] : []),
+  ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = running();
@@ -234,6 +263,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
       kprobeProfile: existsSync(profile) ? profile : undefined,
       moduleMap: map,
     });
+    addUntracedMemory(run.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
     await locateCallers(run.analysis, map, module.path, source.dir);
     if (job.sweep) {
       const errorPaths = await readErrorPaths(ctx.outDir, {
@@ -243,6 +273,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
         pairs: status.tracing?.track ?? track,
         root: source.dir,
         ...(sweepEnd ? { end: sweepEnd } : {}),
+        leftovers: cycleLeftovers(run.analysis),
       });
       if (errorPaths) run.errorPaths = errorPaths;
       if (errorPaths?.stopped) {

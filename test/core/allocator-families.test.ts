@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { autoTrack, familyOf, isKmemPair, objectArg, pairMismatch } from '../../src/core/allocator-families.js';
+import { describe, expect, it, test } from 'vitest';
+import { autoTrack, familyOf, isKmemPair, objectArg, pairMismatch, untrackedAllocators } from '../../src/core/allocator-families.js';
 import { fixture } from '../support/trace-fixtures.js';
 
 /** `nm -u` of a real .ko: the symbol names, one a line. */
@@ -87,5 +87,21 @@ describe('pairs that cannot pair', () => {
     expect(pairMismatch({ alloc: 'free_netdev', free: 'alloc_netdev_mqs' })).toMatch(/free_netdev releases objects/);
     expect(pairMismatch({ alloc: 'kmalloc', free: 'kvfree' })).toBeNull();
     expect(pairMismatch({ alloc: 'register_netdev', free: 'unregister_netdev' })).toBeNull();
+  });
+});
+
+describe('untrackedAllocators', () => {
+  it('names the allocators a module imports that the named pairs leave out, as traced (kmalloc_trace is kmalloc)', () => {
+    const imports = ['kmalloc_trace', 'kmem_cache_alloc', 'kfree', 'vzalloc', 'misc_register'];
+    expect(untrackedAllocators([{ alloc: 'kmalloc', free: 'kfree' }], imports)).toEqual(['kmem_cache_alloc', 'vzalloc']);
+    expect(
+      untrackedAllocators(
+        [
+          { alloc: 'kmalloc', free: 'kfree', moreAllocs: ['kmem_cache_alloc'] },
+          { alloc: 'vzalloc', free: 'vfree' },
+        ],
+        imports,
+      ),
+    ).toEqual([]);
   });
 });

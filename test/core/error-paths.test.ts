@@ -10,6 +10,7 @@ import {
   sweepAllocators,
   sweepBound,
   sweepLeaks,
+  cycleLeftovers,
   sweepSites,
 } from '../../src/core/error-paths.js';
 import { applyErrorPaths } from '../../src/verdict/decide.js';
@@ -101,6 +102,17 @@ describe('what an injected run left', () => {
       ]),
     ]);
     expect(sweepLeaks(a)).toEqual([{ caller: 'shape_open+0x2a', location: 'shapes.c:40', pair: 'kmalloc:kfree', count: 1 }]);
+  });
+
+  it('a module that leaks at a site in every cycle: an injected cycle leaving that much there is no finding, more is', () => {
+    // The normal run: 3 cycles, 3 objects left after unload at shape_open+0x2a (one a cycle).
+    const normal = { ...analysis([pair('kmalloc', 'kfree', 'kmem', [caller('shape_open+0x2a', 3, 3, true, 'shapes.c:40')])]), cycles: 3 };
+    const leftovers = cycleLeftovers(normal);
+    expect([...leftovers.values()]).toEqual([1]);
+    const once = analysis([pair('kmalloc', 'kfree', 'kmem', [caller('shape_open+0x2a', 1, 1, true, 'shapes.c:40')])]);
+    expect(sweepLeaks(once, leftovers)).toEqual([]);
+    const twice = analysis([pair('kmalloc', 'kfree', 'kmem', [caller('shape_open+0x2a', 2, 2, true, 'shapes.c:40')])]);
+    expect(sweepLeaks(twice, leftovers)).toEqual([{ caller: 'shape_open+0x2a', location: 'shapes.c:40', pair: 'kmalloc:kfree', count: 1 }]);
   });
 });
 

@@ -1,6 +1,6 @@
 // The kernel-side run's phases on a fake machine: what each records, refuses and leaves to undo.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { TargetJob } from '../../src/kernel-side/job.js';
 import { runTargetJob } from '../../src/kernel-side/run-job.js';
@@ -238,6 +238,40 @@ describe('runTargetJob', () => {
       'slabinfo-after.txt',
       'dmesg.txt',
     ]);
+  });
+
+  test('with the kernel-API helper: loaded before the module, read after load, each cycle and unload, then unloaded', async () => {
+    const snapshot = 'overflow 0\nsite ffffffffc0a00040 cache allocs 1 frees 0 __alloc_skb\n';
+    const base = fakeTarget();
+    const sys = fakeTarget(undefined, { readProc: (file) => (file === 'ab_apiwatch' ? snapshot : base.readProc(file)) });
+    const r = await runTargetJob({ ...job(), apiWatch: { helperPath: '/helpers/ab_apiwatch.ko' } }, { system: sys });
+    expect(r.status.status).toBe('ok');
+    expect(sys.calls.filter((c) => !c.startsWith('undo'))).toEqual([
+      'insmod ab_apiwatch',
+      'insmod kni_like',
+      'cycle 1',
+      'cycle 2',
+      'rmmod kni_like',
+      'rmmod ab_apiwatch',
+    ]);
+    expect(sys.undone.some((s) => s.kind === 'rmmod')).toBe(false);
+    const files = r.status.files.filter((f) => f.startsWith('apiwatch-'));
+    expect(files).toEqual(['apiwatch-load.txt', 'apiwatch-cycle-1.txt', 'apiwatch-cycle-2.txt', 'apiwatch-end.txt']);
+    expect(readFileSync(join(dirname(r.statusFile), 'apiwatch-end.txt'), 'utf8')).toBe(snapshot);
+  });
+
+  test('a kernel-API helper that does not load is a note; the run goes on', async () => {
+    const base = fakeTarget();
+    const sys = fakeTarget(undefined, {
+      insmod: async (path, args) =>
+        path.endsWith('ab_apiwatch.ko') ? commandResult(1, 'insmod: ERROR: could not insert module: Invalid parameters') : base.insmod(path, args),
+    });
+    const r = await runTargetJob({ ...job(), apiWatch: { helperPath: '/helpers/ab_apiwatch.ko' } }, { system: sys });
+    expect(r.status.status).toBe('ok');
+    expect(r.status.notes).toContain(
+      'memory from kernel APIs not watched: the helper did not load: insmod: ERROR: could not insert module: Invalid parameters',
+    );
+    expect(r.status.files.some((f) => f.startsWith('apiwatch-'))).toBe(false);
   });
 
   test('a workload failure still unloads, collects and restores; the runner itself did not fail', async () => {
