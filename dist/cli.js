@@ -346,6 +346,13 @@ function familyOf(fn) {
   }
   return null;
 }
+function tracedAllocator(fn) {
+  for (const family of FAMILIES) {
+    const traced2 = family.allocators.includes(fn) ? fn : family.via?.[fn];
+    if (traced2 !== void 0 && family.allocators.includes(traced2)) return traced2;
+  }
+  return null;
+}
 function objectArg(fn) {
   const f = familyOf(fn);
   return f?.role === "free" ? f.arg : 1;
@@ -406,6 +413,15 @@ function autoTrack(imports) {
     found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
+}
+function untrackedAllocators(track, imports) {
+  const named = new Set(track.flatMap((p) => allocatorsOf(p)));
+  const out = /* @__PURE__ */ new Set();
+  for (const name of imports) {
+    const traced2 = tracedAllocator(name);
+    if (traced2 !== null && !named.has(traced2)) out.add(traced2);
+  }
+  return [...out].sort();
 }
 var SLAB_ALLOC_EVENTS, SLAB_FREE_EVENTS, FAMILIES;
 var init_allocator_families = __esm({
@@ -2143,13 +2159,13 @@ var init_buffer_stats = __esm({
 
 // src/core/slabinfo.ts
 function parseSlabinfo(text2) {
-  const snapshots = [];
+  const snapshots2 = [];
   let current = null;
   for (const raw of text2.split("\n")) {
     const line = raw.trim();
     if (line.startsWith("slabinfo - version")) {
       current = /* @__PURE__ */ new Map();
-      snapshots.push(current);
+      snapshots2.push(current);
       continue;
     }
     if (line === "" || line.startsWith("#")) continue;
@@ -2157,12 +2173,12 @@ function parseSlabinfo(text2) {
     if (f.length < 6 || f[6] !== ":" || !/^\d+$/.test(f[1])) continue;
     if (!current) {
       current = /* @__PURE__ */ new Map();
-      snapshots.push(current);
+      snapshots2.push(current);
     }
     current.set(f[0], Number(f[1]));
   }
-  if (snapshots.length === 0) throw new Error("no slabinfo row: not a /proc/slabinfo snapshot");
-  return snapshots;
+  if (snapshots2.length === 0) throw new Error("no slabinfo row: not a /proc/slabinfo snapshot");
+  return snapshots2;
 }
 function slabDelta(before, after) {
   const rows = [];
@@ -2352,17 +2368,17 @@ async function analyzeTraces(options2) {
   const result = analyzer.finish();
   const slabFiles = options2.slabinfo ?? [];
   if (slabFiles.length > 0) {
-    const snapshots = [];
+    const snapshots2 = [];
     for (const path2 of slabFiles) {
       try {
-        snapshots.push(...parseSlabinfo(readText(path2, "slabinfo file")));
+        snapshots2.push(...parseSlabinfo(readText(path2, "slabinfo file")));
       } catch (e) {
         if (e instanceof UsageError) throw e;
         throw new UsageError(`slabinfo file ${path2}: ${e.message}`);
       }
     }
-    if (snapshots.length < 2) throw new UsageError("slabinfo: two snapshots are needed (before and after), in one file or two");
-    const [before, after] = [snapshots[0], snapshots[snapshots.length - 1]];
+    if (snapshots2.length < 2) throw new UsageError("slabinfo: two snapshots are needed (before and after), in one file or two");
+    const [before, after] = [snapshots2[0], snapshots2[snapshots2.length - 1]];
     result.slab = slabDelta(before, after);
     result.slabCheck = result.pairs.map((p) => slabCheck(p, before, after));
   }
@@ -2412,13 +2428,26 @@ function sweepBound(sites, perSiteSeconds, mode = "auto") {
   }
   return { estimateSeconds, skipped: null };
 }
-function sweepLeaks(analysis) {
-  const out = [];
+function cycleLeftovers(analysis) {
+  const out = /* @__PURE__ */ new Map();
+  const cycles2 = Math.max(analysis.cycles, 1);
   for (const p of analysis.pairs) {
     if (p.method === "function") continue;
     for (const c of p.callers) {
-      if (c.inModule !== true || c.outstanding <= 0) continue;
-      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+      if (c.inModule === true && c.outstanding > 0) out.set(leakKey(`${p.alloc}:${p.free}`, c.caller), c.outstanding / cycles2);
+    }
+  }
+  return out;
+}
+function sweepLeaks(analysis, leftovers = /* @__PURE__ */ new Map()) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    const pair = `${p.alloc}:${p.free}`;
+    for (const c of p.callers) {
+      if (c.inModule !== true) continue;
+      const count = c.outstanding - Math.ceil(leftovers.get(leakKey(pair, c.caller)) ?? 0);
+      if (count > 0) out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair, count });
     }
   }
   return out;
@@ -2504,7 +2533,7 @@ function sectionsFromSymbols(symbols, seen) {
 function sweepAllocators(imports, isAllocator) {
   return [...new Set([...imports].filter(isAllocator))].sort();
 }
-var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SWEEP_SITE_LIMIT_FACTOR, SWEEP_SITE_MIN_LIMIT_SECONDS, SITE;
+var SWEEP_MAX_SITES, SWEEP_BUDGET_SECONDS, SWEEP_SITE_OVERHEAD_SECONDS, SWEEP_SITE_LIMIT_FACTOR, SWEEP_SITE_MIN_LIMIT_SECONDS, SITE, leakKey;
 var init_error_paths = __esm({
   "src/core/error-paths.ts"() {
     "use strict";
@@ -2515,6 +2544,7 @@ var init_error_paths = __esm({
     SWEEP_SITE_LIMIT_FACTOR = 10;
     SWEEP_SITE_MIN_LIMIT_SECONDS = 60;
     SITE = /^[A-Za-z_][\w.]*\+0x[0-9a-f]+$/;
+    leakKey = (pair, caller) => `${pair}\0${caller}`;
   }
 });
 
@@ -27081,6 +27111,10 @@ function parseTargetJob(text2, source = "file") {
     if (!Array.isArray(list) || list.some((n) => typeof n !== "string" || !/^[A-Za-z_][\w.]*$/.test(n))) r.fail("countCalls", "a list of function names", list);
     job.countCalls = list;
   }
+  if (j.apiWatch !== void 0) {
+    const a = r.object(j, "apiWatch", "apiWatch");
+    job.apiWatch = { helperPath: r.string(a, "helperPath", "apiWatch.helperPath"), ...a.own === true ? { own: true } : {} };
+  }
   if (j.sweep !== void 0) job.sweep = readSweep(r, j);
   return job;
 }
@@ -27324,6 +27358,248 @@ var init_background = __esm({
   }
 });
 
+// src/core/api-memory.ts
+function parseApiWatch(text2) {
+  const snap = { overflow: 0, sites: [], objects: [] };
+  for (const line of text2.split("\n")) {
+    if (line === "") continue;
+    const site = /^site ([0-9a-f]+) (kmalloc|cache) allocs (\d+) frees (\d+) (\S+)/.exec(line);
+    const object = /^object ([0-9a-f]+) ([0-9a-f]+) (\d+) (\S+)/.exec(line);
+    const overflow = /^overflow (\d+)$/.exec(line);
+    if (overflow) snap.overflow = Number(overflow[1]);
+    else if (site) snap.sites.push({ site: site[1], kind: site[2], allocs: Number(site[3]), frees: Number(site[4]), fn: site[5] });
+    else if (object) snap.objects.push({ address: object[1], site: object[2], bytes: Number(object[3]), fn: object[4] });
+    else throw new Error(`not a line of the apiwatch helper: "${line}"`);
+  }
+  return snap;
+}
+function apiMemoryPairs(input, map, leftOut) {
+  const rowOf = rowNamer(leftOut);
+  const rename2 = (snap) => ({
+    overflow: snap.overflow,
+    sites: snap.sites.flatMap((s2) => {
+      const fn = rowOf(s2.fn);
+      return fn === null ? [] : [{ ...s2, fn }];
+    }),
+    objects: snap.objects.flatMap((o) => {
+      const fn = rowOf(o.fn);
+      return fn === null ? [] : [{ ...o, fn }];
+    })
+  });
+  const snapshots2 = [input.afterLoad, ...input.afterCycles].map(rename2);
+  const last = input.end ? rename2(input.end) : snapshots2[snapshots2.length - 1];
+  const resolved = /* @__PURE__ */ new Map();
+  const callerOf = (site) => {
+    let c = resolved.get(site);
+    if (c === void 0) {
+      c = map.resolve(`0x${site}`).caller;
+      resolved.set(site, c);
+    }
+    return c;
+  };
+  const fns = /* @__PURE__ */ new Map();
+  for (const snap of [...snapshots2, last]) for (const s2 of snap.sites) fns.set(s2.fn, (fns.get(s2.fn) ?? /* @__PURE__ */ new Set()).add(s2.kind));
+  const pairs = [];
+  for (const [fn, kinds] of fns) {
+    const siteKeys = /* @__PURE__ */ new Set();
+    for (const snap of [...snapshots2, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
+    const count = (snap, site) => {
+      let allocs = 0;
+      let frees = 0;
+      for (const s2 of snap.sites) {
+        if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
+        allocs += s2.allocs;
+        frees += s2.frees;
+      }
+      const live2 = snap.objects.filter((o) => o.fn === fn && (site === void 0 || o.site === site)).length;
+      return { allocs, frees, live: live2 };
+    };
+    const cyclesFor = (site) => {
+      const out = [];
+      let before = { allocs: 0, frees: 0 };
+      snapshots2.forEach((snap, cycle) => {
+        const c = count(snap, site);
+        const allocs = c.allocs - before.allocs;
+        const frees = c.frees - before.frees;
+        out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
+        before = c;
+      });
+      return out;
+    };
+    const total = count(last);
+    const cycles2 = cyclesFor();
+    const callers = [...siteKeys].map((site) => {
+      const c = count(last, site);
+      return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
+    }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+    const firstSeen = /* @__PURE__ */ new Map();
+    snapshots2.forEach((snap, cycle) => {
+      for (const o of snap.objects) if (o.fn === fn && !firstSeen.has(o.address)) firstSeen.set(o.address, cycle);
+    });
+    const objects2 = last.objects.filter((o) => o.fn === fn).map((o) => ({
+      address: `0x${o.address}`,
+      caller: callerOf(o.site),
+      inModule: true,
+      cycle: firstSeen.get(o.address) ?? snapshots2.length - 1,
+      stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
+      ...o.bytes > 0 ? { bytes: o.bytes } : {}
+    }));
+    const growth = judgeGrowth(
+      cycles2.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
+      total.live
+    );
+    const module2 = { allocs: total.allocs, frees: total.frees, outstanding: total.live };
+    pairs.push({
+      alloc: fn,
+      // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+      free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
+      method: "kmem",
+      ...module2,
+      module: module2,
+      callers,
+      cycles: cycles2,
+      moduleCycles: cycles2,
+      leakedPerCycle: growth.rate,
+      growth,
+      unmatchedFrees: 0,
+      objects: objects2,
+      // Found, not asked for: a side that never called the function simply has no such row.
+      auto: true,
+      ...leftOut ? { untracked: true } : { viaApi: true }
+    });
+  }
+  return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
+}
+function rowNamer(leftOut) {
+  return (fn) => {
+    const allocator = tracedAllocator(fn);
+    if (!leftOut) return allocator === null ? fn : null;
+    return allocator !== null && leftOut.has(allocator) ? allocator : null;
+  };
+}
+function apiMemoryProblems(input) {
+  const overflow = Math.max(input.afterLoad.overflow, ...input.afterCycles.map((s2) => s2.overflow), input.end?.overflow ?? 0);
+  return overflow > 0 ? [`memory from kernel APIs: ${overflow} objects were not remembered (the helper's table was full): the counts are a floor`] : [];
+}
+var API_WATCH_FILE, RELEASER;
+var init_api_memory = __esm({
+  "src/core/api-memory.ts"() {
+    "use strict";
+    init_allocator_families();
+    init_leak_rate();
+    API_WATCH_FILE = { load: "apiwatch-load.txt", cycle: (n) => `apiwatch-cycle-${n}.txt`, end: "apiwatch-end.txt" };
+    RELEASER = { kmalloc: "kfree", cache: "kmem_cache_free" };
+  }
+});
+
+// src/kernel-side/kernel-module.ts
+import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
+import { join as join6 } from "node:path";
+function modulesListHas(procModules, name) {
+  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
+}
+function isModuleLoaded(name, procModules = "/proc/modules") {
+  return modulesListHas(readFileSync10(procModules, "utf8"), name);
+}
+function splitModuleArgs(args) {
+  const out = [];
+  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
+  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
+  return out;
+}
+function insmod(path2, args, timeoutSeconds = 120) {
+  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
+}
+function rmmod(name, timeoutSeconds = 120) {
+  return runCommand("rmmod", [name], { timeoutSeconds });
+}
+async function unloadModule(name, attempts = 10, io = MACHINE) {
+  let why = "";
+  for (let i = 1; ; i++) {
+    if (!io.isLoaded(name)) return { ok: true };
+    const r = await io.rmmod(name);
+    if (r.code === 0 || !io.isLoaded(name)) return { ok: true };
+    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
+    if (i >= attempts) return { ok: false, why };
+    await new Promise((res) => setTimeout(res, io.delayMs));
+  }
+}
+function readSections(name, sysModule = "/sys/module") {
+  const dir = join6(sysModule, name, "sections");
+  const out = {};
+  if (!existsSync6(dir)) return out;
+  for (const entry of readdirSync3(dir).sort()) {
+    try {
+      out[entry] = readFileSync10(join6(dir, entry), "utf8").trim();
+    } catch {
+    }
+  }
+  return out;
+}
+function moduleCoreRange(procModules, name) {
+  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
+  const f = line?.split(/\s+/) ?? [];
+  const size = Number(f[1]);
+  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
+  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
+  const start = BigInt(address);
+  return { start, end: start + BigInt(size) };
+}
+function symbolRanges(kallsyms, names) {
+  const out = [];
+  for (const name of names) {
+    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, "m").exec(kallsyms);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    const end = BigInt(`0x${m[2]}`);
+    if (start > 0n && end > start) out.push({ name, start, end });
+  }
+  return out;
+}
+var MACHINE;
+var init_kernel_module = __esm({
+  "src/kernel-side/kernel-module.ts"() {
+    "use strict";
+    init_run();
+    MACHINE = { rmmod: (name) => rmmod(name), isLoaded: (name) => isModuleLoaded(name), delayMs: 300 };
+  }
+});
+
+// src/kernel-side/api-watch.ts
+import { writeFileSync as writeFileSync5 } from "node:fs";
+import { join as join7 } from "node:path";
+async function startApiWatch(sys, helper, target, stackAttributed, undo, outDir) {
+  const skip = stackAttributed.length > 0 ? symbolRanges(sys.readProc("kallsyms"), stackAttributed) : [];
+  const args = [`target=${target}`, ...helper.own ? ["own=1"] : []];
+  if (skip.length > 0) args.push(`skip=${skip.map((r2) => `${r2.start.toString(16)}-${r2.end.toString(16)}`).join(",")}`);
+  undo.push({ kind: "rmmod", name: API_WATCH_MODULE });
+  const r = await sys.insmod(helper.helperPath, args.join(" "));
+  if (r.code !== 0) {
+    undo.drop((s2) => s2.kind === "rmmod" && s2.name === API_WATCH_MODULE);
+    return (r.stderr || r.stdout).trim() || r.error || `insmod exit ${r.code}`;
+  }
+  return {
+    snapshot(which2) {
+      const file = which2 === "load" ? API_WATCH_FILE.load : which2 === "end" ? API_WATCH_FILE.end : API_WATCH_FILE.cycle(which2);
+      writeFileSync5(join7(outDir, file), sys.readProc(API_WATCH_MODULE));
+      return file;
+    },
+    async stop() {
+      const u = await sys.unloadModule(API_WATCH_MODULE);
+      if (u.ok) undo.drop((s2) => s2.kind === "rmmod" && s2.name === API_WATCH_MODULE);
+    }
+  };
+}
+var API_WATCH_MODULE;
+var init_api_watch = __esm({
+  "src/kernel-side/api-watch.ts"() {
+    "use strict";
+    init_api_memory();
+    init_kernel_module();
+    API_WATCH_MODULE = "ab_apiwatch";
+  }
+});
+
 // src/kernel-side/call-counts.ts
 function setupCallProbes(tfs, setup, module2, functions, undo) {
   const events = /* @__PURE__ */ new Map();
@@ -27438,14 +27714,14 @@ var init_kernel_splats = __esm({
 });
 
 // src/lab/guest-watchdog.ts
-import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join6 } from "node:path";
+import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join8 } from "node:path";
 function armWatchdog(outDir, seconds2) {
-  writeFileSync5(join6(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
+  writeFileSync6(join8(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
 `);
 }
 function disarmWatchdog(outDir) {
-  rmSync4(join6(outDir, WATCHDOG_FILE), { force: true });
+  rmSync4(join8(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
   const seconds2 = Number(text2.trim());
@@ -27453,9 +27729,9 @@ function watchdogExpired(text2, writtenAtMs, nowMs) {
   return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
-  const file = join6(outDir, WATCHDOG_FILE);
+  const file = join8(outDir, WATCHDOG_FILE);
   try {
-    return watchdogExpired(readFileSync10(file, "utf8"), statSync2(file).mtimeMs, nowMs);
+    return watchdogExpired(readFileSync11(file, "utf8"), statSync2(file).mtimeMs, nowMs);
   } catch {
     return false;
   }
@@ -27466,79 +27742,6 @@ var init_guest_watchdog = __esm({
     "use strict";
     WATCHDOG_FILE = ".watchdog";
     WATCHDOG_GRACE_SECONDS = 30;
-  }
-});
-
-// src/kernel-side/kernel-module.ts
-import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync11 } from "node:fs";
-import { join as join7 } from "node:path";
-function modulesListHas(procModules, name) {
-  return procModules.split("\n").some((l) => l.split(" ")[0] === name);
-}
-function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync11(procModules, "utf8"), name);
-}
-function splitModuleArgs(args) {
-  const out = [];
-  const re = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
-  for (const m of args.matchAll(re)) out.push(m[0].replace(/(["'])(.*?)\1/g, "$2"));
-  return out;
-}
-function insmod(path2, args, timeoutSeconds = 120) {
-  return runCommand("insmod", [path2, ...splitModuleArgs(args)], { timeoutSeconds });
-}
-function rmmod(name, timeoutSeconds = 120) {
-  return runCommand("rmmod", [name], { timeoutSeconds });
-}
-async function unloadModule(name, attempts = 10, io = MACHINE) {
-  let why = "";
-  for (let i = 1; ; i++) {
-    if (!io.isLoaded(name)) return { ok: true };
-    const r = await io.rmmod(name);
-    if (r.code === 0 || !io.isLoaded(name)) return { ok: true };
-    why = (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
-    if (i >= attempts) return { ok: false, why };
-    await new Promise((res) => setTimeout(res, io.delayMs));
-  }
-}
-function readSections(name, sysModule = "/sys/module") {
-  const dir = join7(sysModule, name, "sections");
-  const out = {};
-  if (!existsSync6(dir)) return out;
-  for (const entry of readdirSync3(dir).sort()) {
-    try {
-      out[entry] = readFileSync11(join7(dir, entry), "utf8").trim();
-    } catch {
-    }
-  }
-  return out;
-}
-function moduleCoreRange(procModules, name) {
-  const line = procModules.split("\n").find((l) => l.split(" ")[0] === name);
-  const f = line?.split(/\s+/) ?? [];
-  const size = Number(f[1]);
-  const address = f.find((x) => /^0x[0-9a-f]+$/i.test(x));
-  if (!address || !Number.isFinite(size) || size <= 0 || /^0x0+$/.test(address)) return null;
-  const start = BigInt(address);
-  return { start, end: start + BigInt(size) };
-}
-function symbolRanges(kallsyms, names) {
-  const out = [];
-  for (const name of names) {
-    const m = new RegExp(`^([0-9a-f]+) [Tt] ${name}\\n([0-9a-f]+) `, "m").exec(kallsyms);
-    if (!m) continue;
-    const start = BigInt(`0x${m[1]}`);
-    const end = BigInt(`0x${m[2]}`);
-    if (start > 0n && end > start) out.push({ name, start, end });
-  }
-  return out;
-}
-var MACHINE;
-var init_kernel_module = __esm({
-  "src/kernel-side/kernel-module.ts"() {
-    "use strict";
-    init_run();
-    MACHINE = { rmmod: (name) => rmmod(name), isLoaded: (name) => isModuleLoaded(name), delayMs: 300 };
   }
 });
 
@@ -27618,9 +27821,9 @@ var init_splats = __esm({
 });
 
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync7 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -27789,10 +27992,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join8(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join9(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync6(join8(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync7(join9(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -27800,7 +28003,7 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync6(join8(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync7(join9(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -27820,7 +28023,7 @@ var init_trace_setup = __esm({
 
 // src/kernel-side/workload.ts
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 function failureLine(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -27934,7 +28137,7 @@ var init_workload2 = __esm({
         this.w = w;
         this.undo = undo;
         this.record = record2;
-        this.log = createWriteStream3(join9(outDir, record2.log));
+        this.log = createWriteStream3(join10(outDir, record2.log));
         const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
         this.group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
         const { child, pgid } = this.group;
@@ -28000,8 +28203,8 @@ var init_workload2 = __esm({
 });
 
 // src/kernel-side/error-sweep.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join10 } from "node:path";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join11 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
 }
@@ -28016,26 +28219,26 @@ function moduleAreaStacks(tfs, setup, undo, stacks) {
   for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
     const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
     if (readFileSync12(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
-      writeFileSync7(trigger, "!stacktrace\n");
+      writeFileSync8(trigger, "!stacktrace\n");
     undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-    writeFileSync7(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
+    writeFileSync8(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
 `);
   }
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const sweeping = stopwatch();
-  mkdirSync2(join10(outDir, SWEEP_DIR), { recursive: true });
+  mkdirSync2(join11(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record2.seconds = sweeping();
-    writeDurably(join10(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+    writeDurably(join11(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
   };
   const done = (hung2 = false) => ({ record: save(), hung: hung2 });
   const map = new ModuleMap(job.module.name, readFileSync12(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join10(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const analysis = await analyzeTraces({ traces: [join11(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
   const cycles2 = status.timings.cycles;
   const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
@@ -28068,8 +28271,8 @@ async function runErrorSweep(job, ctx) {
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
-      const dir = join10(SWEEP_DIR, String(i + 1).padStart(2, "0"));
-      mkdirSync2(join10(outDir, dir), { recursive: true });
+      const dir = join11(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync2(join11(outDir, dir), { recursive: true });
       const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0, running: true };
       record2.sites.push(run2);
       save();
@@ -28116,10 +28319,10 @@ async function injectSite(job, ctx, run2) {
   const { tfs, setup, outDir, undo, abort } = ctx;
   const marker2 = (m) => mark(tfs, setup, m);
   tfs.write(`${setup.instance}/trace`, "");
-  writeFileSync7(param("site"), run2.site);
-  writeFileSync7(param("nth"), "1");
-  writeFileSync7(param("hits"), "0");
-  writeFileSync7(param("injected"), "0");
+  writeFileSync8(param("site"), run2.site);
+  writeFileSync8(param("nth"), "1");
+  writeFileSync8(param("hits"), "0");
+  writeFileSync8(param("injected"), "0");
   tfs.write(`${setup.instance}/tracing_on`, "1");
   const kmsgAt = kmsgMark();
   marker2({ phase: "load" });
@@ -28130,7 +28333,7 @@ async function injectSite(job, ctx, run2) {
     run2.sections = readSections(job.module.name);
     marker2({ cycle: 1, edge: "start" });
     try {
-      await runCycle(job.workload, 1, join10(outDir, run2.dir), undo, abort);
+      await runCycle(job.workload, 1, join11(outDir, run2.dir), undo, abort);
       run2.workload = "ok";
     } catch (e) {
       if (!(e instanceof WorkloadFailure)) throw e;
@@ -28158,7 +28361,7 @@ async function injectSite(job, ctx, run2) {
     const crash = describeCrash(splats.map((s2) => s2.excerpt).join("\n"));
     if (crash) run2.crash = crash;
   }
-  await collectTrace(tfs, setup, join10(outDir, run2.dir));
+  await collectTrace(tfs, setup, join11(outDir, run2.dir));
 }
 var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, param, readParam;
 var init_error_sweep = __esm({
@@ -28283,7 +28486,7 @@ var init_function_names = __esm({
 });
 
 // src/kernel-side/hugepages.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync14, writeFileSync as writeFileSync8 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync14, writeFileSync as writeFileSync9 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
   for (const line of procMounts.split("\n")) {
@@ -28298,7 +28501,7 @@ function reserve(pages, undo) {
   const before = readFileSync14(NR_HUGEPAGES, "utf8").trim();
   if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync8(NR_HUGEPAGES, String(pages));
+  writeFileSync9(NR_HUGEPAGES, String(pages));
   const got = Number(readFileSync14(NR_HUGEPAGES, "utf8").trim());
   if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
   return `reserved ${got} hugepages for the run (${before} before; restored after)`;
@@ -28334,8 +28537,8 @@ var init_hugepages = __esm({
 });
 
 // src/kernel-side/run-phases.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync4, writeFileSync as writeFileSync9 } from "node:fs";
-import { join as join11 } from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync4, writeFileSync as writeFileSync10 } from "node:fs";
+import { join as join12 } from "node:path";
 function fail(run2, s2, reason, excerpt) {
   if (run2.status.status !== "ok") return;
   run2.status.status = s2;
@@ -28425,7 +28628,7 @@ async function traceOn(run2, traceable) {
       throw e;
     }
   }
-  writeFileSync9(join11(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
+  writeFileSync10(join12(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
   status.files.push("slabinfo-before.txt");
   run2.kmsgStart = sys.kmsgMark();
   status.timings.setup = run2.sinceStart();
@@ -28448,6 +28651,11 @@ async function backgroundOn(run2) {
 }
 async function load2(run2) {
   const { job, status, undo, sys } = run2;
+  if (job.apiWatch && run2.trace) {
+    const w = await startApiWatch(sys, job.apiWatch, job.module.name, run2.trace.stackAttributed, undo, run2.outDir);
+    if (typeof w === "string") status.notes.push(`memory from kernel APIs not watched: the helper did not load: ${w}`);
+    else run2.apiWatch = w;
+  }
   const t = stopwatch();
   marker(run2, { phase: "load" });
   run2.log(`insmod ${job.module.path} ${job.module.args}`.trim());
@@ -28455,7 +28663,7 @@ async function load2(run2) {
   const ins = await sys.insmod(job.module.path, job.module.args);
   status.timings.load = t();
   if (ins.code !== 0) {
-    undo.drop((s2) => s2.kind === "rmmod");
+    undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
     const dmesg = sys.dmesg(run2.kmsgStart ?? -1);
     const splat = splatExcerpt(dmesg);
     const why = (ins.stderr || ins.stdout).trim() || ins.error || `exit ${ins.code}`;
@@ -28463,8 +28671,9 @@ async function load2(run2) {
     throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
   }
   run2.loaded = true;
+  snapshots(run2, "load");
   status.sections = sys.readSections(job.module.name);
-  writeFileSync9(join11(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+  writeFileSync10(join12(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
   status.files.push("sections.json");
   if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -28500,7 +28709,11 @@ async function cycles(run2) {
       throw e;
     }
     marker(run2, { cycle: n, edge: "end" });
+    snapshots(run2, n);
   }
+}
+function snapshots(run2, which2) {
+  if (run2.apiWatch) run2.status.files.push(run2.apiWatch.snapshot(which2));
 }
 async function unload(run2) {
   if (!run2.loaded) return;
@@ -28514,8 +28727,13 @@ async function unload(run2) {
   status.timings.unload = t();
   if (r.ok) {
     run2.loaded = false;
-    run2.undo.drop((s2) => s2.kind === "rmmod");
+    run2.undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
+    if (run2.apiWatch) status.files.push(run2.apiWatch.snapshot("end"));
   } else fail(run2, "unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(run2.sys.dmesg(run2.kmsgStart ?? -1), 20));
+  if (run2.apiWatch) {
+    await run2.apiWatch.stop();
+    run2.apiWatch = void 0;
+  }
 }
 async function backgroundOff(run2) {
   if (!run2.background) return;
@@ -28537,13 +28755,13 @@ async function collect(run2) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join11(outDir, "slabinfo-before.txt"))) {
-    writeFileSync9(join11(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
+  if (existsSync9(join12(outDir, "slabinfo-before.txt"))) {
+    writeFileSync10(join12(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (run2.kmsgStart !== void 0) {
     const dmesg = sys.dmesg(run2.kmsgStart);
-    writeFileSync9(join11(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync10(join12(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -28559,12 +28777,12 @@ async function sweep(run2) {
   status.errorSweep = "running";
   status.files.push(SWEEP_RECORD);
   status.timings.total = run2.sinceStart();
-  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync9(join11(outDir, f))) flushFile(join11(outDir, f));
-  writeDurably(join11(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
+  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync9(join12(outDir, f))) flushFile(join12(outDir, f));
+  writeDurably(join12(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
 `);
-  mkdirSync4(join11(outDir, SWEEP_DIR), { recursive: true });
-  const background = job.background ? await run2.sys.startBackground(job.background, join11(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
-  if (background) status.files.push(join11(SWEEP_DIR, BACKGROUND_LOG));
+  mkdirSync4(join12(outDir, SWEEP_DIR), { recursive: true });
+  const background = job.background ? await run2.sys.startBackground(job.background, join12(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
+  if (background) status.files.push(join12(SWEEP_DIR, BACKGROUND_LOG));
   try {
     const { record: record2, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
@@ -28604,6 +28822,7 @@ var init_run_phases = __esm({
     init_module_info();
     init_abortable();
     init_background();
+    init_api_watch();
     init_call_counts();
     init_durable_write();
     init_error_sweep();
@@ -28688,10 +28907,10 @@ var init_lock = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync16, writeFileSync as writeFileSync10, appendFileSync, mkdirSync as mkdirSync6, rmdirSync, createReadStream } from "node:fs";
-import { join as join12 } from "node:path";
+import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync16, writeFileSync as writeFileSync11, appendFileSync, mkdirSync as mkdirSync6, rmdirSync, createReadStream } from "node:fs";
+import { join as join13 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync10(join12(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync10(join13(c, "trace"))) return c;
   throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
@@ -28711,7 +28930,7 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join12(this.root, rel);
+        return rel.startsWith("/") ? rel : join13(this.root, rel);
       }
       exists(rel) {
         return existsSync10(this.path(rel));
@@ -28724,7 +28943,7 @@ var init_tracefs = __esm({
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync10(this.path(rel), text2));
+        this.guard(rel, text2, () => writeFileSync11(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text2) {
@@ -28761,7 +28980,7 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync11, readFileSync as readFileSync17, rmdirSync as rmdirSync2, writeFileSync as writeFileSync11, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync11, readFileSync as readFileSync17, rmdirSync as rmdirSync2, writeFileSync as writeFileSync12, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -28786,7 +29005,7 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync11(step.path)) writeFileSync11(step.path, step.value);
+            if (existsSync11(step.path)) writeFileSync12(step.path, step.value);
             return;
           case "rmdir":
             if (existsSync11(step.path)) await retry(() => rmdirSync2(step.path));
@@ -28799,7 +29018,7 @@ var init_undo_executor = __esm({
           }
           case "remove-trigger":
             if (existsSync11(step.path) && readFileSync17(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync11(step.path, `!${step.trigger}
+              writeFileSync12(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -28880,7 +29099,7 @@ var init_target_system = __esm({
 });
 
 // src/kernel-side/undo.ts
-import { existsSync as existsSync12, readFileSync as readFileSync19, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync12, mkdirSync as mkdirSync7 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync19, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync13, mkdirSync as mkdirSync7 } from "node:fs";
 import { dirname as dirname4 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -28966,7 +29185,7 @@ var init_undo = __esm({
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
         mkdirSync7(dirname4(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync12(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync13(tmp, `${JSON.stringify(state, null, 2)}
 `);
         renameSync2(tmp, this.file);
       }
@@ -28986,8 +29205,8 @@ var init_undo = __esm({
 });
 
 // src/kernel-side/run-job.ts
-import { mkdirSync as mkdirSync8, writeFileSync as writeFileSync13 } from "node:fs";
-import { join as join13, resolve } from "node:path";
+import { mkdirSync as mkdirSync8, writeFileSync as writeFileSync14 } from "node:fs";
+import { join as join14, resolve } from "node:path";
 function newStatus(job, kernel, started) {
   return {
     schema: "alloc-balance/target-status@1",
@@ -29008,14 +29227,14 @@ async function runTargetJob(job, opts = {}) {
   const sys = opts.system ?? MACHINE2;
   const outDir = resolve(job.outDir);
   mkdirSync8(outDir, { recursive: true });
-  const statusFile = join13(outDir, "status.json");
+  const statusFile = join14(outDir, "status.json");
   const internal = new AbortController();
   const started = Date.now();
   const run2 = {
     job,
     outDir,
     status: newStatus(job, sys.kernelRelease(), started),
-    undo: new UndoLog(job.stateFile ?? join13(outDir, "cleanup-state.json"), job.runId),
+    undo: new UndoLog(job.stateFile ?? join14(outDir, "cleanup-state.json"), job.runId),
     abort: opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal,
     log: opts.log ?? (() => {
     }),
@@ -29045,7 +29264,7 @@ async function runTargetJob(job, opts = {}) {
   status.timings.total = run2.sinceStart();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync13(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync14(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0, ...run2.lingering ? { lingering: true } : {} };
@@ -29063,7 +29282,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync7, writeFileSync as writeFileSync14 } from "node:fs";
+import { rmSync as rmSync7, writeFileSync as writeFileSync15 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -29090,7 +29309,7 @@ async function cleanupFromState(file, opts = {}) {
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
   if (failed.length === 0) rmSync7(file, { force: true });
-  else writeFileSync14(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  else writeFileSync15(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -29200,12 +29419,12 @@ var init_target = __esm({
 
 // src/bundle-paths.ts
 import { existsSync as existsSync14, readFileSync as readFileSync21 } from "node:fs";
-import { dirname as dirname5, join as join14 } from "node:path";
+import { dirname as dirname5, join as join15 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join14(dir, "package.json");
+    const manifest = join15(dir, "package.json");
     if (existsSync14(manifest)) {
       try {
         if (JSON.parse(readFileSync21(manifest, "utf8")).name === NAME) return dir;
@@ -29219,8 +29438,8 @@ function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join14(from, "cli.js");
-  return existsSync14(beside) ? beside : join14(packageRoot(from), "dist", "cli.js");
+  const beside = join15(from, "cli.js");
+  return existsSync14(beside) ? beside : join15(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -29491,14 +29710,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync9, readFileSync as readFileSync22, writeFileSync as writeFileSync15 } from "node:fs";
-import { join as join15 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync9, readFileSync as readFileSync22, writeFileSync as writeFileSync16 } from "node:fs";
+import { join as join16 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync22(join15(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync22(join16(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -29528,15 +29747,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join15(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join16(dir, "..", "app")) {
   mkdirSync9(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join15(fixtureDir, "Makefile"), join15(dir, "Makefile"));
-  copyFileSync(join15(fixtureDir, "kni_like_ioctl.h"), join15(dir, "kni_like_ioctl.h"));
-  writeFileSync15(join15(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join16(fixtureDir, "Makefile"), join16(dir, "Makefile"));
+  copyFileSync(join16(fixtureDir, "kni_like_ioctl.h"), join16(dir, "kni_like_ioctl.h"));
+  writeFileSync16(join16(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync15(join15(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync16(join16(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -29545,8 +29764,8 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join15(dir, "..",
 }
 function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync9(appDir, { recursive: true });
-  const app = join15(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join15(fixtureDir, "app", "kni_like_app.c")], {
+  const app = join16(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join16(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -29590,7 +29809,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync15 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join16, resolve as resolve2 } from "node:path";
+import { join as join17, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -29665,7 +29884,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join16(workDir, side2));
+      const dir = resolve2(join17(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -30035,18 +30254,18 @@ var init_system_view = __esm({
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync8 } from "node:fs";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join17(dir, rel));
+    names = readdirSync6(join18(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join17(rel, name);
-    const full = join17(dir, path2);
+    const path2 = join18(rel, name);
+    const full = join18(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -30113,7 +30332,7 @@ var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
     "use strict";
     init_guest_scripts();
-    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash"];
+    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash", "slab_nomerge"];
     TCG_ACCEL = "tcg,thread=single";
   }
 });
@@ -30121,9 +30340,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync10, mkdtempSync, readFileSync as readFileSync24, rmSync as rmSync9, writeFileSync as writeFileSync16 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync10, mkdtempSync, readFileSync as readFileSync24, rmSync as rmSync9, writeFileSync as writeFileSync17 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join18 } from "node:path";
+import { isAbsolute, join as join19 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -30157,7 +30376,7 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync10(job.outDir, { recursive: true });
-  rmSync9(join18(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync9(join19(job.outDir, EXIT_CODE_FILE), { force: true });
   disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
@@ -30170,21 +30389,21 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join18(job.outDir, EXIT_CODE_FILE);
+  const exitFile = join19(job.outDir, EXIT_CODE_FILE);
   const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync24(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join18(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join19(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join18(ctlDir, "etc"));
-  writeFileSync16(join18(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync16(join18(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join19(ctlDir, "etc"));
+  writeFileSync17(join19(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync17(join19(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -30209,7 +30428,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join18(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join19(job.outDir, "console.log"));
   const child = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -30361,7 +30580,7 @@ function stageEtc(view, dir) {
   mkdirSync10(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join18(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join19(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -38648,7 +38867,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { mkdirSync as mkdirSync11, writeFileSync as writeFileSync17 } from "node:fs";
+import { mkdirSync as mkdirSync11, writeFileSync as writeFileSync18 } from "node:fs";
 import { dirname as dirname8 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -38679,7 +38898,7 @@ async function runBuildPlan(plan, opts = {}) {
     if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync11(dirname8(step.path), { recursive: true });
-        writeFileSync17(step.path, step.content);
+        writeFileSync18(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -38737,7 +38956,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename2, join as join19, resolve as resolve4 } from "node:path";
+import { basename as basename2, join as join20, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -38747,7 +38966,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join19(dir, e.name);
+    const p = join20(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
   }
@@ -38761,7 +38980,7 @@ async function buildModule(req) {
   if (!existsSync21(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync21(join19(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync21(join20(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -38831,49 +39050,65 @@ var init_build_module = __esm({
   }
 });
 
-// src/run/error-paths.ts
-import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, readFileSync as readFileSync26, realpathSync as realpathSync4, rmSync as rmSync10, writeFileSync as writeFileSync18 } from "node:fs";
+// src/run/helper-modules.ts
+import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, rmSync as rmSync10 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname9, join as join20 } from "node:path";
+import { dirname as dirname9, join as join21 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-function findFailsiteDir(from = dirname9(fileURLToPath2(import.meta.url))) {
+function findHelperDir(helper, from = dirname9(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join20(dir, "failsite");
-    if (existsSync22(join20(candidate, HELPER_SOURCE))) return candidate;
+    const candidate = join21(dir, helper.folder);
+    if (existsSync22(join21(candidate, `${helper.name}.c`))) return candidate;
     dir = dirname9(dir);
   }
-  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
 }
-function buildHelper(kernelBuildDir, onTempDir) {
-  let p = built.get(kernelBuildDir);
+function buildHelperModule(helper, kernelBuildDir, onTempDir) {
+  const key2 = `${helper.name}\0${kernelBuildDir}`;
+  let p = built.get(key2);
   if (!p) {
     p = (async () => {
-      const work = mkdtempSync2(join20(tmpdir3(), "alloc-balance-failsite-"));
+      const work = mkdtempSync2(join21(tmpdir3(), `alloc-balance-${helper.folder}-`));
       onTempDir?.(work);
       process.once("exit", () => rmSync10(work, { recursive: true, force: true }));
-      cpSync2(findFailsiteDir(), work, { recursive: true });
+      cpSync2(findHelperDir(helper), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
-      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
+      const ko = r.modules.find((m) => m.name === helper.name);
+      if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
 ${r.excerpt}`);
       return ko.path;
     })();
-    built.set(kernelBuildDir, p);
-    p.catch(() => built.delete(kernelBuildDir));
+    built.set(key2, p);
+    p.catch(() => built.delete(key2));
   }
   return p;
 }
+var built;
+var init_helper_modules = __esm({
+  "src/run/helper-modules.ts"() {
+    "use strict";
+    init_build_module();
+    built = /* @__PURE__ */ new Map();
+  }
+});
+
+// src/run/error-paths.ts
+import { existsSync as existsSync23, readFileSync as readFileSync26, realpathSync as realpathSync4, writeFileSync as writeFileSync19 } from "node:fs";
+import { join as join22 } from "node:path";
+function buildHelper(kernelBuildDir, onTempDir) {
+  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
+}
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join20(outDir, "module-symbols.txt");
-  writeFileSync18(symbolsFile, symbolsText);
+  const symbolsFile = join22(outDir, "module-symbols.txt");
+  writeFileSync19(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join20(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join22(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
     return readFileSync26(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -38893,8 +39128,8 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join20(outDir, SWEEP_RECORD);
-  if (!existsSync22(file)) return void 0;
+  const file = join22(outDir, SWEEP_RECORD);
+  if (!existsSync23(file)) return void 0;
   const record2 = JSON.parse(readFileSync26(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
   if (record2.notProbed) result.notProbed = record2.notProbed;
@@ -38926,18 +39161,18 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join20(outDir, run2.dir, "trace.txt");
-    if (run2.running || !existsSync22(trace)) {
+    const trace = join22(outDir, run2.dir, "trace.txt");
+    if (run2.running || !existsSync23(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join20(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join22(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
-      ...existsSync22(profile) ? { kprobeProfile: profile } : {},
+      ...existsSync23(profile) ? { kprobeProfile: profile } : {},
       moduleMap: map
     }).catch(() => null);
     if (!analysis) {
@@ -38946,11 +39181,11 @@ async function readErrorPaths(outDir, opts) {
     }
     await locateCallers(analysis, map, opts.ko, opts.root);
     if (!analysis.complete) site.incomplete = true;
-    site.leaks = sweepLeaks(analysis);
+    site.leaks = sweepLeaks(analysis, opts.leftovers);
   }
   return result;
 }
-var HELPER_SOURCE, built;
+var FAILSITE;
 var init_error_paths3 = __esm({
   "src/run/error-paths.ts"() {
     "use strict";
@@ -38960,11 +39195,37 @@ var init_error_paths3 = __esm({
     init_error_paths();
     init_module_map();
     init_error_sweep();
-    init_build_module();
     init_module_info();
     init_system_view();
-    HELPER_SOURCE = `${HELPER_MODULE}.c`;
-    built = /* @__PURE__ */ new Map();
+    init_helper_modules();
+    FAILSITE = { folder: "failsite", name: HELPER_MODULE, what: "the error-path helper" };
+  }
+});
+
+// src/run/api-memory.ts
+import { existsSync as existsSync24, readFileSync as readFileSync27 } from "node:fs";
+import { join as join23 } from "node:path";
+function readApiMemory(outDir, files, cycles2) {
+  const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
+  if (!names.every((f) => files.includes(f) && existsSync24(join23(outDir, f)))) return null;
+  const read = (f) => parseApiWatch(readFileSync27(join23(outDir, f), "utf8"));
+  const [afterLoad, ...afterCycles] = names.map(read);
+  const end = files.includes(API_WATCH_FILE.end) ? read(API_WATCH_FILE.end) : void 0;
+  return { afterLoad, afterCycles, ...end ? { end } : {} };
+}
+function addUntracedMemory(analysis, outDir, files, cycles2, map, leftOut) {
+  const apiMemory = readApiMemory(outDir, files, cycles2);
+  if (!apiMemory) return;
+  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, leftOut ? new Set(leftOut) : void 0));
+  analysis.problems.push(...apiMemoryProblems(apiMemory));
+}
+var API_WATCH;
+var init_api_memory2 = __esm({
+  "src/run/api-memory.ts"() {
+    "use strict";
+    init_api_memory();
+    init_api_watch();
+    API_WATCH = { folder: "apiwatch", name: API_WATCH_MODULE, what: "the kernel-API memory helper" };
   }
 });
 
@@ -39002,7 +39263,7 @@ var init_changed_code2 = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync23, mkdirSync as mkdirSync12, realpathSync as realpathSync5 } from "node:fs";
+import { existsSync as existsSync25, mkdirSync as mkdirSync12, realpathSync as realpathSync5 } from "node:fs";
 function namespaces(launcher) {
   if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
   return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
@@ -39024,7 +39285,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync12(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync23(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync25(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
@@ -39041,7 +39302,7 @@ function tryRun(cmd, args) {
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync23(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync25(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -39083,8 +39344,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync24, mkdirSync as mkdirSync13, readFileSync as readFileSync27, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync19 } from "node:fs";
-import { dirname as dirname10, join as join21, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync26, mkdirSync as mkdirSync13, readFileSync as readFileSync28, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync20 } from "node:fs";
+import { dirname as dirname10, join as join24, resolve as resolve5 } from "node:path";
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -39116,27 +39377,27 @@ function sweepEndOf(failure) {
   return void 0;
 }
 function readStatus(outDir) {
-  const file = join21(outDir, "status.json");
-  if (!existsSync24(file)) return null;
+  const file = join24(outDir, "status.json");
+  if (!existsSync26(file)) return null;
   try {
-    return JSON.parse(readFileSync27(file, "utf8"));
+    return JSON.parse(readFileSync28(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join21(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join24(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync24(tree) ? realpathSync6(tree) : tree;
+  const real = existsSync26(tree) ? realpathSync6(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync13(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync24(moduleDir)) {
+  if (!existsSync26(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -39160,19 +39421,29 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built2.seconds;
-  writeFileSync19(join21(ctx.outDir, "build.log"), built2.log);
+  writeFileSync20(join24(ctx.outDir, "build.log"), built2.log);
   if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
   const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   let track;
+  let leftOut;
   if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
     track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track = ctx.plan.track;
+  } else {
+    track = ctx.plan.track;
+    leftOut = untrackedAllocators(track, await moduleImports(module2.path));
+    if (leftOut.length > 0) {
+      run2.notes = [
+        ...run2.notes ?? [],
+        `track leaves out allocators the module imports: ${leftOut.join(", ")}; their objects are counted by address in the kernel`
+      ];
+    }
+  }
   ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track);
   let changed = null;
@@ -39200,13 +39471,28 @@ async function runSide(source, ctx) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join21(ctx.outDir, "job.json");
-  writeFileSync19(jobFile, `${JSON.stringify(job, null, 2)}
+  if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
+    try {
+      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      job.apiWatch = leftOut === void 0 ? { helperPath } : { helperPath, own: true };
+    } catch (e) {
+      const what = leftOut === void 0 ? "memory from kernel APIs" : `the objects of ${leftOut.join(", ")}`;
+      run2.notes = [...run2.notes ?? [], `${what}: not counted, the apiwatch helper did not build: ${e.message.split("\n")[0]}`];
+    }
+  }
+  const jobFile = join24(ctx.outDir, "job.json");
+  writeFileSync20(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
-  ctx.onUndoFile?.(join21(ctx.outDir, "cleanup-state.json"));
-  const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
+  ctx.onUndoFile?.(join24(ctx.outDir, "cleanup-state.json"));
+  const shares = [
+    source.dir,
+    dirname10(module2.path),
+    ...ctx.plan.guestFolders ?? [],
+    ...job.sweep ? [dirname10(job.sweep.helperPath)] : [],
+    ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : []
+  ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = running();
@@ -39231,23 +39517,24 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join21(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join24(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join21(ctx.outDir, "trace.txt");
-  if (existsSync24(trace) && status.status !== "load-failed") {
+  const trace = join24(ctx.outDir, "trace.txt");
+  if (existsSync26(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join21(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync24(f) && statSync4(f).size > 0);
-    const profile = join21(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join24(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync26(f) && statSync4(f).size > 0);
+    const profile = join24(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync24(profile) ? profile : void 0,
+      kprobeProfile: existsSync26(profile) ? profile : void 0,
       moduleMap: map
     });
+    addUntracedMemory(run2.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
     await locateCallers(run2.analysis, map, module2.path, source.dir);
     if (job.sweep) {
       const errorPaths = await readErrorPaths(ctx.outDir, {
@@ -39256,7 +39543,8 @@ async function runSide(source, ctx) {
         symbolsText,
         pairs: status.tracing?.track ?? track,
         root: source.dir,
-        ...sweepEnd ? { end: sweepEnd } : {}
+        ...sweepEnd ? { end: sweepEnd } : {},
+        leftovers: cycleLeftovers(run2.analysis)
       });
       if (errorPaths) run2.errorPaths = errorPaths;
       if (errorPaths?.stopped) {
@@ -39277,8 +39565,11 @@ var init_side = __esm({
     init_module_info();
     init_allocator_families();
     init_error_paths3();
+    init_helper_modules();
+    init_api_memory2();
     init_changed_code2();
     init_changed_code();
+    init_error_paths();
     init_module_map();
     init_build_sandbox();
     init_elapsed();
@@ -39309,7 +39600,7 @@ var init_side_plan = __esm({
 });
 
 // src/presets/userspace-caching.ts
-import { existsSync as existsSync25 } from "node:fs";
+import { existsSync as existsSync27 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/presets/userspace-caching.ts"() {
@@ -39330,7 +39621,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.lookedUpKeys.has(b.key)) return;
         this.lookedUpKeys.add(b.key);
-        if (existsSync25(b.program)) {
+        if (existsSync27(b.program)) {
           this.cachedKeys.add(b.key);
           return;
         }
@@ -39339,13 +39630,13 @@ var init_userspace_caching = __esm({
           this.toldNoService = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync25(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync27(b.program)) {
           this.cachedKeys.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.cachedKeys.has(b.key) || !existsSync25(b.program)) return;
+        if (this.cachedKeys.has(b.key) || !existsSync27(b.program)) return;
         this.cachedKeys.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -39413,8 +39704,8 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync26, lstatSync as lstatSync3, mkdirSync as mkdirSync14, readFileSync as readFileSync28, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync11, writeFileSync as writeFileSync20 } from "node:fs";
-import { join as join22, relative as relative2 } from "node:path";
+import { existsSync as existsSync28, lstatSync as lstatSync3, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync11, writeFileSync as writeFileSync21 } from "node:fs";
+import { join as join25, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
   if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
@@ -39422,14 +39713,14 @@ function whyNotCacheable(run2) {
   return null;
 }
 function actionFingerprint(version, cliFile) {
-  const bundle = existsSync26(cliFile) ? createHash4("sha256").update(readFileSync28(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  const bundle = existsSync28(cliFile) ? createHash4("sha256").update(readFileSync29(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
   return `${version}+${bundle}`;
 }
 function foldersDigest(folders) {
   const hash = createHash4("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync9(dir).sort()) {
-      const path2 = join22(dir, name);
+      const path2 = join25(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path2)}
@@ -39441,14 +39732,14 @@ function foldersDigest(folders) {
       } else if (st.isFile()) {
         hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
 `);
-        hash.update(readFileSync28(path2));
+        hash.update(readFileSync29(path2));
       }
     }
   };
   for (const folder of folders) {
     hash.update(`R ${folder}
 `);
-    if (existsSync26(folder) && lstatSync3(folder).isDirectory()) walk(folder, folder);
+    if (existsSync28(folder) && lstatSync3(folder).isDirectory()) walk(folder, folder);
     else hash.update("missing\n");
   }
   return folders.length === 0 ? "" : hash.digest("hex").slice(0, 24);
@@ -39486,7 +39777,7 @@ var init_base_caching = __esm({
         rmSync11(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
-          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync28(join22(this.dir, SIDE_FILE), "utf8"));
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync29(join25(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
@@ -39518,7 +39809,7 @@ var init_base_caching = __esm({
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
         rmSync11(this.dir, { recursive: true, force: true });
         mkdirSync14(this.dir, { recursive: true });
-        writeFileSync20(join22(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+        writeFileSync21(join25(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
@@ -39835,8 +40126,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync27, readFileSync as readFileSync29, statSync as statSync5 } from "node:fs";
-import { join as join23, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync29, readFileSync as readFileSync30, statSync as statSync5 } from "node:fs";
+import { join as join26, resolve as resolve6 } from "node:path";
 function isDir(p) {
   try {
     return statSync5(p).isDirectory();
@@ -39846,7 +40137,7 @@ function isDir(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync29(p, "utf8");
+    return readFileSync30(p, "utf8");
   } catch {
     return null;
   }
@@ -39870,16 +40161,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join23(root, "VERSION"));
+  const file = readIfExists(join26(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join23(root, "meson.build"));
+  const meson = readIfExists(join26(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join23(root, h));
+    const text2 = readIfExists(join26(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -39889,34 +40180,34 @@ function detectDpdkTree(dir) {
   const root = resolve6(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join23(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join23(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join23(root, "lib/eal")) || isDir(join23(root, "lib/librte_eal"));
+  const layout = isDir(join26(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join26(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join26(root, "lib/eal")) || isDir(join26(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join23(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join23(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync27(join23(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join26(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join26(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync29(join26(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync27(join23(root, "meson.build")),
-    hasKniMesonBuild: existsSync27(join23(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join23(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync29(join26(root, "meson.build")),
+    hasKniMesonBuild: existsSync29(join26(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join26(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync27(join23(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join23(root, "examples/kni")),
-    hasNetKniPmd: isDir(join23(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join23(root, "app/test-pmd")),
-    hasConfigHeader: existsSync27(join23(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join23(root, d))),
+    hasLegacyMake: existsSync29(join26(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join26(root, "examples/kni")),
+    hasNetKniPmd: isDir(join26(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join26(root, "app/test-pmd")),
+    hasConfigHeader: existsSync29(join26(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join26(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -39934,7 +40225,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join23(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join26(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -39960,7 +40251,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname11, join as join24 } from "node:path";
+import { basename as basename3, dirname as dirname11, join as join27 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -40026,15 +40317,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join24(o.outDir, "meson");
+  const builddir = join27(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename3(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname11(o.kernelBuildDir);
     } else {
-      kernelDirArg = join24(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join24(kernelDirArg, "build")] });
+      kernelDirArg = join27(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join27(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -40049,27 +40340,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join24(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join27(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join24(o.outDir, "kni");
-  const inc = join24(o.outDir, "include");
+  const src = join27(o.outDir, "kni");
+  const inc = join27(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join24(inc, "rte_build_config.h");
+  const header = join27(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join24(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join24(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join27(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join27(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join24(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join27(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join24(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join27(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join24(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join27(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -40079,7 +40370,7 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join24(src, "rte_kni.ko")
+    output: join27(src, "rte_kni.ko")
   };
 }
 var init_kni_module_build = __esm({
@@ -40092,7 +40383,7 @@ var init_kni_module_build = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join25 } from "node:path";
+import { delimiter, join as join28 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -40116,7 +40407,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join25(dir, program), constants4.X_OK);
+      accessSync(join28(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -40151,7 +40442,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join26, relative as relative3 } from "node:path";
+import { join as join29, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -40172,7 +40463,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join26(o.cacheDir, "meson");
+  const builddir = join29(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -40187,19 +40478,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join26(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join29(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join26(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join26(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join29(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join29(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join26(o.cacheDir, "bin");
+  const bin = join29(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -40207,25 +40498,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join26(o.cacheDir, target);
-    const exampleOut = join26(o.cacheDir, "kni-example");
+    const sdk = join29(o.cacheDir, target);
+    const exampleOut = join29(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join26(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join29(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join26(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join29(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join26(exampleOut, "kni");
+    built2 = join29(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join26(tree.root, "examples/kni")] });
-    built2 = join26(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join29(tree.root, "examples/kni")] });
+    built2 = join29(tree.root, "examples/kni/build/kni");
   }
-  const program = join26(bin, "dpdk-kni");
+  const program = join29(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -40243,7 +40534,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync7, openSync as openSync7, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join30 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -40266,12 +40557,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join27(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join30(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join27(root, rel), buf);
+        hashFile(hash, join30(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -40283,7 +40574,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join27(root, child), buf);
+        hashFile(hash, join30(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -40292,15 +40583,15 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join27(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join27(env.XDG_CACHE_HOME || join27(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join30(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join30(env.XDG_CACHE_HOME || join30(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash5("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const key2 = `alloc-balance-dpdk-${app}-${version}-${digest}`;
-  return { key: key2, dir: join27(root, key2) };
+  return { key: key2, dir: join30(root, key2) };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -40314,7 +40605,7 @@ var init_userspace_cache_key = __esm({
 // src/presets/dpdk-kni.ts
 import { createHash as createHash6 } from "node:crypto";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join28 } from "node:path";
+import { join as join31 } from "node:path";
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -40326,7 +40617,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join28(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join31(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -40380,15 +40671,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join29, resolve as resolve7 } from "node:path";
-import { existsSync as existsSync28 } from "node:fs";
+import { join as join32, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync30 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve7(treeDir, settings.moduleDir);
-      const moduleOutDir = join29(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join32(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -40399,7 +40690,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync28(preset.userspaceBuild.program);
+        const cached = existsSync30(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -40434,15 +40725,15 @@ var init_side_preparation = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync29, mkdtempSync as mkdtempSync3, rmSync as rmSync12 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync31, mkdtempSync as mkdtempSync3, rmSync as rmSync12 } from "node:fs";
 import { tmpdir as tmpdir5 } from "node:os";
-import { dirname as dirname12, join as join30, resolve as resolve8 } from "node:path";
+import { dirname as dirname12, join as join33, resolve as resolve8 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function findCanaryDir(from = dirname12(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join30(dir, "canary");
-    if (existsSync29(join30(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join33(dir, "canary");
+    if (existsSync31(join33(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname12(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -40504,7 +40795,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join30(tmpdir5(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join33(tmpdir5(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -40540,9 +40831,9 @@ var init_canary2 = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync4, rmSync as rmSync13, writeFileSync as writeFileSync21 } from "node:fs";
+import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync4, rmSync as rmSync13, writeFileSync as writeFileSync22 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
-import { join as join31, resolve as resolve9 } from "node:path";
+import { join as join34, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -40581,7 +40872,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join31(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join34(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -40590,7 +40881,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join31(outDir, source.side),
+      outDir: join34(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
@@ -40639,7 +40930,7 @@ function baseCaching(settings, io, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io.env) : ""
   });
-  const dir = join31(tmpdir6(), "alloc-balance-base-cache", key2);
+  const dir = join34(tmpdir6(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -40676,8 +40967,8 @@ function trackedPairs(settings, measured) {
 }
 function writeReport(outDir, report) {
   mkdirSync15(outDir, { recursive: true });
-  const file = join31(outDir, "report.json");
-  writeFileSync21(file, `${JSON.stringify(report, null, 2)}
+  const file = join34(outDir, "report.json");
+  writeFileSync22(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -40687,7 +40978,7 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join31(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join34(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
@@ -40702,7 +40993,7 @@ async function checkChange(settings, io, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join31(outDir, "canary")));
+    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join34(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -40783,9 +41074,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync30, mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync5, rmSync as rmSync14, writeFileSync as writeFileSync22 } from "node:fs";
+import { existsSync as existsSync32, mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync5, rmSync as rmSync14, writeFileSync as writeFileSync23 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname13, join as join32, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join35, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
@@ -40822,20 +41113,20 @@ async function demoCommand(args) {
   }
   const whole2 = stopwatch();
   const repoRoot = packageRoot();
-  const fixtureDir = join32(repoRoot, "demo", "kni-like");
-  if (!existsSync30(join32(fixtureDir, "kni_like.c")))
+  const fixtureDir = join35(repoRoot, "demo", "kni-like");
+  if (!existsSync32(join35(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join35(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
-  const work = mkdtempSync5(join32(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join35(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join32(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join35(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -40863,7 +41154,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join32(work, "trees")
+      join35(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -40900,16 +41191,16 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync16(outDir, { recursive: true });
-    writeFileSync22(join32(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync23(join35(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync22(join32(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync23(join35(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${whole2().toFixed(1)} s`);
-    console.log(`report: ${join32(outDir, "report.json")}; PR comment as markdown: ${join32(outDir, "comment.md")}`);
+    console.log(`report: ${join35(outDir, "report.json")}; PR comment as markdown: ${join35(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
@@ -40946,9 +41237,9 @@ __export(run_exports, {
   RUN_OPTIONS: () => RUN_OPTIONS,
   runCommand: () => runCommand2
 });
-import { mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync23 } from "node:fs";
+import { mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync24 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join33, resolve as resolve11 } from "node:path";
+import { join as join36, resolve as resolve11 } from "node:path";
 async function revParse(repo, ref, option) {
   try {
     return await git2(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
@@ -40985,7 +41276,7 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join33(tmpdir8(), "alloc-balance-run-"));
+  const outDir = wantedOut || mkdtempSync6(join36(tmpdir8(), "alloc-balance-run-"));
   settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
@@ -41030,8 +41321,8 @@ async function runCommand2(args) {
       return EXIT.cancelled;
     }
     mkdirSync17(outDir, { recursive: true });
-    const commentFile = join33(outDir, "comment.md");
-    writeFileSync23(commentFile, renderComment([report], { checkName: settings.checkName }));
+    const commentFile = join36(outDir, "comment.md");
+    writeFileSync24(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

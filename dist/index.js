@@ -73917,6 +73917,13 @@ function familyOf(fn) {
   }
   return null;
 }
+function tracedAllocator(fn) {
+  for (const family of FAMILIES) {
+    const traced2 = family.allocators.includes(fn) ? fn : family.via?.[fn];
+    if (traced2 !== void 0 && family.allocators.includes(traced2)) return traced2;
+  }
+  return null;
+}
 function isCountedAllocator(fn) {
   const f = familyOf(fn);
   return f?.role === "alloc" && f.family.pairing === "counted";
@@ -73970,6 +73977,15 @@ function autoTrack(imports) {
     found.push(`${family.what}: ${names} -> ${pair.alloc}:${pair.free}`);
   }
   return { pairs, found };
+}
+function untrackedAllocators(track, imports) {
+  const named = new Set(track.flatMap((p) => allocatorsOf(p)));
+  const out = /* @__PURE__ */ new Set();
+  for (const name of imports) {
+    const traced2 = tracedAllocator(name);
+    if (traced2 !== null && !named.has(traced2)) out.add(traced2);
+  }
+  return [...out].sort();
 }
 
 // src/core/pair-spec.ts
@@ -74478,7 +74494,7 @@ function runOptions(given) {
 // src/run/pipeline.ts
 import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync7, writeFileSync as writeFileSync9 } from "node:fs";
 import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
-import { join as join26, resolve as resolve11 } from "node:path";
+import { join as join28, resolve as resolve11 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -80540,8 +80556,8 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 }
 
 // src/run/side.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync3, readFileSync as readFileSync7, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync6, writeFileSync as writeFileSync6 } from "node:fs";
-import { dirname as dirname10, join as join13, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync13, mkdirSync as mkdirSync3, readFileSync as readFileSync8, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync6, writeFileSync as writeFileSync6 } from "node:fs";
+import { dirname as dirname10, join as join15, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
@@ -82319,10 +82335,8 @@ async function locateCallers(result, map, ko, root) {
 }
 
 // src/run/error-paths.ts
-import { cpSync, existsSync as existsSync9, mkdtempSync, readFileSync as readFileSync6, realpathSync as realpathSync3, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname as dirname9, join as join12 } from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
+import { existsSync as existsSync10, readFileSync as readFileSync6, realpathSync as realpathSync3, writeFileSync as writeFileSync5 } from "node:fs";
+import { join as join13 } from "node:path";
 
 // src/kernel-splats.ts
 var PANIC = /Kernel panic - not syncing/;
@@ -82366,13 +82380,27 @@ function describeCrash(text2) {
 }
 
 // src/core/error-paths.ts
-function sweepLeaks(analysis) {
-  const out = [];
+var leakKey = (pair, caller) => `${pair}\0${caller}`;
+function cycleLeftovers(analysis) {
+  const out = /* @__PURE__ */ new Map();
+  const cycles = Math.max(analysis.cycles, 1);
   for (const p of analysis.pairs) {
     if (p.method === "function") continue;
     for (const c of p.callers) {
-      if (c.inModule !== true || c.outstanding <= 0) continue;
-      out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair: `${p.alloc}:${p.free}`, count: c.outstanding });
+      if (c.inModule === true && c.outstanding > 0) out.set(leakKey(`${p.alloc}:${p.free}`, c.caller), c.outstanding / cycles);
+    }
+  }
+  return out;
+}
+function sweepLeaks(analysis, leftovers = /* @__PURE__ */ new Map()) {
+  const out = [];
+  for (const p of analysis.pairs) {
+    if (p.method === "function") continue;
+    const pair = `${p.alloc}:${p.free}`;
+    for (const c of p.callers) {
+      if (c.inModule !== true) continue;
+      const count = c.outstanding - Math.ceil(leftovers.get(leakKey(pair, c.caller)) ?? 0);
+      if (count > 0) out.push({ caller: c.caller, ...c.location ? { location: c.location } : {}, pair, count });
     }
   }
   return out;
@@ -82563,39 +82591,49 @@ function installPrefix(program) {
   return bin.endsWith(`${sep10}bin`) ? dirname8(bin) : bin;
 }
 
-// src/run/error-paths.ts
-var HELPER_SOURCE = `${HELPER_MODULE}.c`;
-function findFailsiteDir(from = dirname9(fileURLToPath3(import.meta.url))) {
+// src/run/helper-modules.ts
+import { cpSync, existsSync as existsSync9, mkdtempSync, rmSync as rmSync2 } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname as dirname9, join as join12 } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+function findHelperDir(helper, from = dirname9(fileURLToPath3(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join12(dir, "failsite");
-    if (existsSync9(join12(candidate, HELPER_SOURCE))) return candidate;
+    const candidate = join12(dir, helper.folder);
+    if (existsSync9(join12(candidate, `${helper.name}.c`))) return candidate;
     dir = dirname9(dir);
   }
-  throw new Error(`the error-path helper is missing: no failsite/${HELPER_SOURCE} above ${from} (the action's checkout is incomplete)`);
+  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
 }
 var built = /* @__PURE__ */ new Map();
-function buildHelper(kernelBuildDir, onTempDir) {
-  let p = built.get(kernelBuildDir);
+function buildHelperModule(helper, kernelBuildDir, onTempDir) {
+  const key2 = `${helper.name}\0${kernelBuildDir}`;
+  let p = built.get(key2);
   if (!p) {
     p = (async () => {
-      const work = mkdtempSync(join12(tmpdir(), "alloc-balance-failsite-"));
+      const work = mkdtempSync(join12(tmpdir(), `alloc-balance-${helper.folder}-`));
       onTempDir?.(work);
       process.once("exit", () => rmSync2(work, { recursive: true, force: true }));
-      cpSync(findFailsiteDir(), work, { recursive: true });
+      cpSync(findHelperDir(helper), work, { recursive: true });
       const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === HELPER_MODULE);
-      if (!r.ok || !ko) throw new Error(`the error-path helper did not build: ${r.reason ?? "no .ko"}
+      const ko = r.modules.find((m) => m.name === helper.name);
+      if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
 ${r.excerpt}`);
       return ko.path;
     })();
-    built.set(kernelBuildDir, p);
-    p.catch(() => built.delete(kernelBuildDir));
+    built.set(key2, p);
+    p.catch(() => built.delete(key2));
   }
   return p;
 }
+
+// src/run/error-paths.ts
+var FAILSITE = { folder: "failsite", name: HELPER_MODULE, what: "the error-path helper" };
+function buildHelper(kernelBuildDir, onTempDir) {
+  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
+}
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join12(outDir, "module-symbols.txt");
+  const symbolsFile = join13(outDir, "module-symbols.txt");
   writeFileSync5(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
@@ -82603,7 +82641,7 @@ function sweepJob(helperPath, imports, symbolsText, outDir) {
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join12(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join13(root, m[1]);
   try {
     if (!isWithin(realpathSync3(file), realpathSync3(root))) return "";
     return readFileSync6(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -82623,8 +82661,8 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join12(outDir, SWEEP_RECORD);
-  if (!existsSync9(file)) return void 0;
+  const file = join13(outDir, SWEEP_RECORD);
+  if (!existsSync10(file)) return void 0;
   const record = JSON.parse(readFileSync6(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
   if (record.notProbed) result.notProbed = record.notProbed;
@@ -82656,18 +82694,18 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join12(outDir, run2.dir, "trace.txt");
-    if (run2.running || !existsSync9(trace)) {
+    const trace = join13(outDir, run2.dir, "trace.txt");
+    if (run2.running || !existsSync10(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join12(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join13(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
-      ...existsSync9(profile) ? { kprobeProfile: profile } : {},
+      ...existsSync10(profile) ? { kprobeProfile: profile } : {},
       moduleMap: map
     }).catch(() => null);
     if (!analysis) {
@@ -82676,9 +82714,159 @@ async function readErrorPaths(outDir, opts) {
     }
     await locateCallers(analysis, map, opts.ko, opts.root);
     if (!analysis.complete) site.incomplete = true;
-    site.leaks = sweepLeaks(analysis);
+    site.leaks = sweepLeaks(analysis, opts.leftovers);
   }
   return result;
+}
+
+// src/run/api-memory.ts
+import { existsSync as existsSync11, readFileSync as readFileSync7 } from "node:fs";
+import { join as join14 } from "node:path";
+
+// src/core/api-memory.ts
+var API_WATCH_FILE = { load: "apiwatch-load.txt", cycle: (n) => `apiwatch-cycle-${n}.txt`, end: "apiwatch-end.txt" };
+var RELEASER = { kmalloc: "kfree", cache: "kmem_cache_free" };
+function parseApiWatch(text2) {
+  const snap = { overflow: 0, sites: [], objects: [] };
+  for (const line of text2.split("\n")) {
+    if (line === "") continue;
+    const site = /^site ([0-9a-f]+) (kmalloc|cache) allocs (\d+) frees (\d+) (\S+)/.exec(line);
+    const object = /^object ([0-9a-f]+) ([0-9a-f]+) (\d+) (\S+)/.exec(line);
+    const overflow = /^overflow (\d+)$/.exec(line);
+    if (overflow) snap.overflow = Number(overflow[1]);
+    else if (site) snap.sites.push({ site: site[1], kind: site[2], allocs: Number(site[3]), frees: Number(site[4]), fn: site[5] });
+    else if (object) snap.objects.push({ address: object[1], site: object[2], bytes: Number(object[3]), fn: object[4] });
+    else throw new Error(`not a line of the apiwatch helper: "${line}"`);
+  }
+  return snap;
+}
+function apiMemoryPairs(input, map, leftOut) {
+  const rowOf = rowNamer(leftOut);
+  const rename2 = (snap) => ({
+    overflow: snap.overflow,
+    sites: snap.sites.flatMap((s2) => {
+      const fn = rowOf(s2.fn);
+      return fn === null ? [] : [{ ...s2, fn }];
+    }),
+    objects: snap.objects.flatMap((o) => {
+      const fn = rowOf(o.fn);
+      return fn === null ? [] : [{ ...o, fn }];
+    })
+  });
+  const snapshots = [input.afterLoad, ...input.afterCycles].map(rename2);
+  const last = input.end ? rename2(input.end) : snapshots[snapshots.length - 1];
+  const resolved = /* @__PURE__ */ new Map();
+  const callerOf = (site) => {
+    let c = resolved.get(site);
+    if (c === void 0) {
+      c = map.resolve(`0x${site}`).caller;
+      resolved.set(site, c);
+    }
+    return c;
+  };
+  const fns = /* @__PURE__ */ new Map();
+  for (const snap of [...snapshots, last]) for (const s2 of snap.sites) fns.set(s2.fn, (fns.get(s2.fn) ?? /* @__PURE__ */ new Set()).add(s2.kind));
+  const pairs = [];
+  for (const [fn, kinds] of fns) {
+    const siteKeys = /* @__PURE__ */ new Set();
+    for (const snap of [...snapshots, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
+    const count = (snap, site) => {
+      let allocs = 0;
+      let frees = 0;
+      for (const s2 of snap.sites) {
+        if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
+        allocs += s2.allocs;
+        frees += s2.frees;
+      }
+      const live2 = snap.objects.filter((o) => o.fn === fn && (site === void 0 || o.site === site)).length;
+      return { allocs, frees, live: live2 };
+    };
+    const cyclesFor = (site) => {
+      const out = [];
+      let before = { allocs: 0, frees: 0 };
+      snapshots.forEach((snap, cycle) => {
+        const c = count(snap, site);
+        const allocs = c.allocs - before.allocs;
+        const frees = c.frees - before.frees;
+        out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
+        before = c;
+      });
+      return out;
+    };
+    const total = count(last);
+    const cycles = cyclesFor();
+    const callers = [...siteKeys].map((site) => {
+      const c = count(last, site);
+      return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
+    }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+    const firstSeen = /* @__PURE__ */ new Map();
+    snapshots.forEach((snap, cycle) => {
+      for (const o of snap.objects) if (o.fn === fn && !firstSeen.has(o.address)) firstSeen.set(o.address, cycle);
+    });
+    const objects2 = last.objects.filter((o) => o.fn === fn).map((o) => ({
+      address: `0x${o.address}`,
+      caller: callerOf(o.site),
+      inModule: true,
+      cycle: firstSeen.get(o.address) ?? snapshots.length - 1,
+      stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
+      ...o.bytes > 0 ? { bytes: o.bytes } : {}
+    }));
+    const growth = judgeGrowth(
+      cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
+      total.live
+    );
+    const module2 = { allocs: total.allocs, frees: total.frees, outstanding: total.live };
+    pairs.push({
+      alloc: fn,
+      // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+      free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
+      method: "kmem",
+      ...module2,
+      module: module2,
+      callers,
+      cycles,
+      moduleCycles: cycles,
+      leakedPerCycle: growth.rate,
+      growth,
+      unmatchedFrees: 0,
+      objects: objects2,
+      // Found, not asked for: a side that never called the function simply has no such row.
+      auto: true,
+      ...leftOut ? { untracked: true } : { viaApi: true }
+    });
+  }
+  return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
+}
+function rowNamer(leftOut) {
+  return (fn) => {
+    const allocator = tracedAllocator(fn);
+    if (!leftOut) return allocator === null ? fn : null;
+    return allocator !== null && leftOut.has(allocator) ? allocator : null;
+  };
+}
+function apiMemoryProblems(input) {
+  const overflow = Math.max(input.afterLoad.overflow, ...input.afterCycles.map((s2) => s2.overflow), input.end?.overflow ?? 0);
+  return overflow > 0 ? [`memory from kernel APIs: ${overflow} objects were not remembered (the helper's table was full): the counts are a floor`] : [];
+}
+
+// src/kernel-side/api-watch.ts
+var API_WATCH_MODULE = "ab_apiwatch";
+
+// src/run/api-memory.ts
+var API_WATCH = { folder: "apiwatch", name: API_WATCH_MODULE, what: "the kernel-API memory helper" };
+function readApiMemory(outDir, files, cycles) {
+  const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
+  if (!names.every((f) => files.includes(f) && existsSync11(join14(outDir, f)))) return null;
+  const read2 = (f) => parseApiWatch(readFileSync7(join14(outDir, f), "utf8"));
+  const [afterLoad, ...afterCycles] = names.map(read2);
+  const end = files.includes(API_WATCH_FILE.end) ? read2(API_WATCH_FILE.end) : void 0;
+  return { afterLoad, afterCycles, ...end ? { end } : {} };
+}
+function addUntracedMemory(analysis, outDir, files, cycles, map, leftOut) {
+  const apiMemory = readApiMemory(outDir, files, cycles);
+  if (!apiMemory) return;
+  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, leftOut ? new Set(leftOut) : void 0));
+  analysis.problems.push(...apiMemoryProblems(apiMemory));
 }
 
 // src/core/changed-code.ts
@@ -82773,7 +82961,7 @@ function changedCalls(functions, calls, lifecycle = {}) {
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
+import { existsSync as existsSync12, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
 
 // src/process/as-root.ts
 function currentIdentity() {
@@ -82816,7 +83004,7 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
   for (const f of folders.writable) mkdirSync2(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync10(f)) };
+  const real = { writable: folders.writable.map((f) => realpathSync4(f)), readable: folders.readable.filter((f) => existsSync12(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
@@ -82834,7 +83022,7 @@ function tryRun(cmd, args) {
 var probed = null;
 function findSandboxLauncher() {
   if (probed) return probed;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync10(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync12(p));
   if (!bwrap) throw new UsageError2(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -82895,27 +83083,27 @@ function sweepEndOf(failure) {
   return void 0;
 }
 function readStatus(outDir) {
-  const file = join13(outDir, "status.json");
-  if (!existsSync11(file)) return null;
+  const file = join15(outDir, "status.json");
+  if (!existsSync13(file)) return null;
   try {
-    return JSON.parse(readFileSync7(file, "utf8"));
+    return JSON.parse(readFileSync8(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join13(dir, f));
+  return readdirSync3(dir).filter((f) => re.test(f)).sort().map((f) => join15(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync11(tree) ? realpathSync5(tree) : tree;
+  const real = existsSync13(tree) ? realpathSync5(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 async function runSide(source, ctx) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync3(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync11(moduleDir)) {
+  if (!existsSync13(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -82939,19 +83127,29 @@ async function runSide(source, ctx) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built2.seconds;
-  writeFileSync6(join13(ctx.outDir, "build.log"), built2.log);
+  writeFileSync6(join15(ctx.outDir, "build.log"), built2.log);
   if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
   const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
   let track;
+  let leftOut;
   if (ctx.plan.track === "auto") {
     const found = autoTrack(await moduleImports(module2.path));
     track = found.pairs;
     run2.tracked = found.found;
     for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else track = ctx.plan.track;
+  } else {
+    track = ctx.plan.track;
+    leftOut = untrackedAllocators(track, await moduleImports(module2.path));
+    if (leftOut.length > 0) {
+      run2.notes = [
+        ...run2.notes ?? [],
+        `track leaves out allocators the module imports: ${leftOut.join(", ")}; their objects are counted by address in the kernel`
+      ];
+    }
+  }
   ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track);
   let changed = null;
@@ -82979,13 +83177,28 @@ async function runSide(source, ctx) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join13(ctx.outDir, "job.json");
+  if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
+    try {
+      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      job.apiWatch = leftOut === void 0 ? { helperPath } : { helperPath, own: true };
+    } catch (e) {
+      const what = leftOut === void 0 ? "memory from kernel APIs" : `the objects of ${leftOut.join(", ")}`;
+      run2.notes = [...run2.notes ?? [], `${what}: not counted, the apiwatch helper did not build: ${e.message.split("\n")[0]}`];
+    }
+  }
+  const jobFile = join15(ctx.outDir, "job.json");
   writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
-  ctx.onUndoFile?.(join13(ctx.outDir, "cleanup-state.json"));
-  const shares = [source.dir, dirname10(module2.path), ...ctx.plan.guestFolders ?? [], ...job.sweep ? [dirname10(job.sweep.helperPath)] : []];
+  ctx.onUndoFile?.(join15(ctx.outDir, "cleanup-state.json"));
+  const shares = [
+    source.dir,
+    dirname10(module2.path),
+    ...ctx.plan.guestFolders ?? [],
+    ...job.sweep ? [dirname10(job.sweep.helperPath)] : [],
+    ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : []
+  ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = running();
@@ -83010,23 +83223,24 @@ async function runSide(source, ctx) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join13(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join13(ctx.outDir, "trace.txt");
-  if (existsSync11(trace) && status.status !== "load-failed") {
+  const trace = join15(ctx.outDir, "trace.txt");
+  if (existsSync13(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join13(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync11(f) && statSync6(f).size > 0);
-    const profile = join13(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync13(f) && statSync6(f).size > 0);
+    const profile = join15(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync11(profile) ? profile : void 0,
+      kprobeProfile: existsSync13(profile) ? profile : void 0,
       moduleMap: map
     });
+    addUntracedMemory(run2.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
     await locateCallers(run2.analysis, map, module2.path, source.dir);
     if (job.sweep) {
       const errorPaths = await readErrorPaths(ctx.outDir, {
@@ -83035,7 +83249,8 @@ async function runSide(source, ctx) {
         symbolsText,
         pairs: status.tracing?.track ?? track,
         root: source.dir,
-        ...sweepEnd ? { end: sweepEnd } : {}
+        ...sweepEnd ? { end: sweepEnd } : {},
+        leftovers: cycleLeftovers(run2.analysis)
       });
       if (errorPaths) run2.errorPaths = errorPaths;
       if (errorPaths?.stopped) {
@@ -83067,7 +83282,7 @@ function sidePlan(settings, prepared) {
 }
 
 // src/presets/userspace-caching.ts
-import { existsSync as existsSync12 } from "node:fs";
+import { existsSync as existsSync14 } from "node:fs";
 var UserspaceCaching = class {
   constructor(cache, log2) {
     this.cache = cache;
@@ -83084,7 +83299,7 @@ var UserspaceCaching = class {
   async restore(b) {
     if (this.lookedUpKeys.has(b.key)) return;
     this.lookedUpKeys.add(b.key);
-    if (existsSync12(b.program)) {
+    if (existsSync14(b.program)) {
       this.cachedKeys.add(b.key);
       return;
     }
@@ -83093,13 +83308,13 @@ var UserspaceCaching = class {
       this.toldNoService = true;
       return;
     }
-    if (await this.cache.restore(b.dir, b.key) && existsSync12(b.program)) {
+    if (await this.cache.restore(b.dir, b.key) && existsSync14(b.program)) {
       this.cachedKeys.add(b.key);
       this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
     } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
   }
   async saveBuilt(b) {
-    if (this.cachedKeys.has(b.key) || !existsSync12(b.program)) return;
+    if (this.cachedKeys.has(b.key) || !existsSync14(b.program)) return;
     this.cachedKeys.add(b.key);
     if (!this.cache?.available) return;
     if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -83126,8 +83341,8 @@ function sideConcurrency(c) {
 
 // src/run/base-caching.ts
 import { createHash as createHash5 } from "node:crypto";
-import { existsSync as existsSync13, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync8, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync as rmSync3, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join14, relative as relative6 } from "node:path";
+import { existsSync as existsSync15, lstatSync as lstatSync2, mkdirSync as mkdirSync4, readFileSync as readFileSync9, readdirSync as readdirSync4, readlinkSync as readlinkSync2, rmSync as rmSync3, writeFileSync as writeFileSync7 } from "node:fs";
+import { join as join16, relative as relative6 } from "node:path";
 
 // src/run/base-cache-key.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -83190,7 +83405,7 @@ var BaseCaching = class {
     rmSync3(this.dir, { recursive: true, force: true });
     let entry = null;
     try {
-      if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync8(join14(this.dir, SIDE_FILE), "utf8"));
+      if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync9(join16(this.dir, SIDE_FILE), "utf8"));
     } catch {
       entry = null;
     } finally {
@@ -83222,7 +83437,7 @@ var BaseCaching = class {
     const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side };
     rmSync3(this.dir, { recursive: true, force: true });
     mkdirSync4(this.dir, { recursive: true });
-    writeFileSync7(join14(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+    writeFileSync7(join16(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
     try {
       this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
@@ -83232,14 +83447,14 @@ var BaseCaching = class {
   }
 };
 function actionFingerprint(version3, cliFile) {
-  const bundle = existsSync13(cliFile) ? createHash5("sha256").update(readFileSync8(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  const bundle = existsSync15(cliFile) ? createHash5("sha256").update(readFileSync9(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
   return `${version3}+${bundle}`;
 }
 function foldersDigest(folders) {
   const hash = createHash5("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync4(dir).sort()) {
-      const path12 = join14(dir, name);
+      const path12 = join16(dir, name);
       const rel = relative6(root, path12);
       const st = lstatSync2(path12);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path12)}
@@ -83251,14 +83466,14 @@ function foldersDigest(folders) {
       } else if (st.isFile()) {
         hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
 `);
-        hash.update(readFileSync8(path12));
+        hash.update(readFileSync9(path12));
       }
     }
   };
   for (const folder of folders) {
     hash.update(`R ${folder}
 `);
-    if (existsSync13(folder) && lstatSync2(folder).isDirectory()) walk(folder, folder);
+    if (existsSync15(folder) && lstatSync2(folder).isDirectory()) walk(folder, folder);
     else hash.update("missing\n");
   }
   return folders.length === 0 ? "" : hash.digest("hex").slice(0, 24);
@@ -83353,7 +83568,7 @@ var StateRecorder = class {
 };
 
 // src/run/launcher.ts
-import { existsSync as existsSync17 } from "node:fs";
+import { existsSync as existsSync19 } from "node:fs";
 import { dirname as dirname11, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
@@ -83418,7 +83633,7 @@ function chooseAccel(io2, mayChangeUdev) {
 
 // src/lab/kvm-host.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync as closeSync4, existsSync as existsSync14, openSync as openSync4, readFileSync as readFileSync9 } from "node:fs";
+import { closeSync as closeSync4, existsSync as existsSync16, openSync as openSync4, readFileSync as readFileSync10 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
   try {
@@ -83430,7 +83645,7 @@ function opensReadWrite(path12) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync9("/proc/cpuinfo", "utf8");
+    return readFileSync10("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -83446,7 +83661,7 @@ function runAll(who) {
 var SUDO_TRUE = throughSudo(["true"]);
 function hostKvmIo(who, log2) {
   return {
-    exists: () => existsSync14(KVM_DEVICE),
+    exists: () => existsSync16(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync2(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -83460,22 +83675,22 @@ function hostAccel(mayChangeUdev, log2 = () => {
 }
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync15, readFileSync as readFileSync10 } from "node:fs";
-import { join as join15 } from "node:path";
+import { existsSync as existsSync17, readFileSync as readFileSync11 } from "node:fs";
+import { join as join17 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join15(labDir, "manifest.json");
+  return join17(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync15(file)) return { version: 1, kernels: {} };
+  if (!existsSync17(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync10(file, "utf8"));
+    parsed = JSON.parse(readFileSync11(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -83486,7 +83701,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join15(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync15(f));
+  return [entry.vmlinux, entry.initrd, join17(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync17(f));
 }
 function inspectLab(kernel = "", labDir = defaultLabDir()) {
   const spec2 = parseKernelSpec(kernel);
@@ -83535,9 +83750,9 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync16, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync11, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync18, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync12, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute as isAbsolute2, join as join17 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join19 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
@@ -83745,19 +83960,19 @@ var ConsoleWatch = class {
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync4 } from "node:fs";
-import { join as join16 } from "node:path";
+import { join as join18 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync5(join16(dir, rel));
+    names = readdirSync5(join18(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path12 = join16(rel, name);
-    const full = join16(dir, path12);
+    const path12 = join18(rel, name);
+    const full = join18(dir, path12);
     const st = lstatSync3(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -83779,7 +83994,7 @@ function scrubGuestOutput(dir, rel = "") {
 }
 
 // src/lab/qemu-args.ts
-var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash"];
+var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash", "slab_nomerge"];
 function optValue(s2) {
   return s2.replace(/,/g, ",,");
 }
@@ -83855,12 +84070,12 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync16(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync18(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync5(job.outDir, { recursive: true });
-  rmSync5(join17(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync5(join19(job.outDir, EXIT_CODE_FILE), { force: true });
   disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
@@ -83873,21 +84088,21 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join17(job.outDir, EXIT_CODE_FILE);
-  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync16(exitFile) ? readFileSync11(exitFile, "utf8") : null);
+  const exitFile = join19(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync12(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync2(join17(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync2(join19(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join17(ctlDir, "etc"));
-  writeFileSync8(join17(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync8(join17(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join19(ctlDir, "etc"));
+  writeFileSync8(join19(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync8(join19(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -83900,7 +84115,7 @@ function stageGuest(kernel, job, accel, opts) {
     extraAppend: opts.extraAppend
   });
   const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync16(p));
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync18(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
   return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
 }
@@ -83912,7 +84127,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join17(job.outDir, "console.log"));
+  const consoleLog = createWriteStream2(join19(job.outDir, "console.log"));
   const child2 = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
@@ -84064,7 +84279,7 @@ function stageEtc(view, dir) {
   mkdirSync5(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync2(entry, join17(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync2(entry, join19(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -84108,7 +84323,7 @@ var VmTargetRunner = class {
     try {
       const tool = [installPrefix(this.opts.nodePath), dirname11(this.opts.cliPath)];
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
-      const missing = asked.filter((f) => !existsSync17(f));
+      const missing = asked.filter((f) => !existsSync19(f));
       if (missing.length > 0) {
         return {
           exitCode: null,
@@ -84182,7 +84397,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync17(dir)) {
+  if (!existsSync19(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -84887,17 +85102,17 @@ function renderComment(reports, opts) {
 }
 
 // src/presets/side-preparation.ts
-import { join as join24, resolve as resolve9 } from "node:path";
-import { existsSync as existsSync19 } from "node:fs";
+import { join as join26, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync21 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash8 } from "node:crypto";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join23 } from "node:path";
+import { join as join25 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync18, readFileSync as readFileSync12, statSync as statSync7 } from "node:fs";
-import { join as join18, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync20, readFileSync as readFileSync13, statSync as statSync7 } from "node:fs";
+import { join as join20, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -84958,7 +85173,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync12(p, "utf8");
+    return readFileSync13(p, "utf8");
   } catch {
     return null;
   }
@@ -84983,16 +85198,16 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join18(root, "VERSION"));
+  const file = readIfExists(join20(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join18(root, "meson.build"));
+  const meson = readIfExists(join20(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join18(root, h));
+    const text2 = readIfExists(join20(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -85002,34 +85217,34 @@ function detectDpdkTree(dir) {
   const root = resolve8(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join18(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join18(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join18(root, "lib/eal")) || isDir2(join18(root, "lib/librte_eal"));
+  const layout = isDir2(join20(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join20(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join20(root, "lib/eal")) || isDir2(join20(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join18(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join18(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync18(join18(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join20(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join20(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync20(join20(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync18(join18(root, "meson.build")),
-    hasKniMesonBuild: existsSync18(join18(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join18(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync20(join20(root, "meson.build")),
+    hasKniMesonBuild: existsSync20(join20(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join20(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync18(join18(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join18(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join18(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join18(root, "app/test-pmd")),
-    hasConfigHeader: existsSync18(join18(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join18(root, d))),
+    hasLegacyMake: existsSync20(join20(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join20(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join20(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join20(root, "app/test-pmd")),
+    hasConfigHeader: existsSync20(join20(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join20(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -85047,13 +85262,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join18(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join20(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname12, join as join19 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join21 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -85119,15 +85334,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join19(o.outDir, "meson");
+  const builddir = join21(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename6(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join19(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join19(kernelDirArg, "build")] });
+      kernelDirArg = join21(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join21(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -85142,27 +85357,27 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join19(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join21(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join19(o.outDir, "kni");
-  const inc = join19(o.outDir, "include");
+  const src = join21(o.outDir, "kni");
+  const inc = join21(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join19(inc, "rte_build_config.h");
+  const header = join21(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join19(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join19(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join21(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join21(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join19(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join21(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join19(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join21(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
-  if (legacy) steps.push({ kind: "write", path: join19(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join21(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -85172,14 +85387,14 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
     steps,
     env: {},
-    output: join19(src, "rte_kni.ko")
+    output: join21(src, "rte_kni.ko")
   };
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join20 } from "node:path";
+import { delimiter as delimiter3, join as join22 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -85214,7 +85429,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join20(dir, program), constants4.X_OK);
+      accessSync(join22(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -85232,7 +85447,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join21, relative as relative7 } from "node:path";
+import { join as join23, relative as relative7 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -85255,7 +85470,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join21(o.cacheDir, "meson");
+  const builddir = join23(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
@@ -85270,19 +85485,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join21(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join23(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join21(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join21(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join23(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join23(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join21(o.cacheDir, "bin");
+  const bin = join23(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -85290,25 +85505,25 @@ function makePlan(tree, o) {
   let built2;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join21(o.cacheDir, target);
-    const exampleOut = join21(o.cacheDir, "kni-example");
+    const sdk = join23(o.cacheDir, target);
+    const exampleOut = join23(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join21(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join23(sdk, ".config")] });
     }
     steps.push(
       { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join21(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: ["make", jobs, "-C", join23(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join21(exampleOut, "kni");
+    built2 = join23(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join21(tree.root, "examples/kni")] });
-    built2 = join21(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join23(tree.root, "examples/kni")] });
+    built2 = join23(tree.root, "examples/kni/build/kni");
   }
-  const program = join21(bin, "dpdk-kni");
+  const program = join23(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built2, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -85317,7 +85532,7 @@ function makePlan(tree, o) {
 import { createHash as createHash7 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join24 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -85342,12 +85557,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync6(join22(root, rel), { withFileTypes: true });
+      entries = readdirSync6(join24(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join22(root, rel), buf);
+        hashFile(hash, join24(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -85359,7 +85574,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join22(root, child2), buf);
+        hashFile(hash, join24(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -85368,15 +85583,15 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join22(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join22(env.XDG_CACHE_HOME || join22(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join24(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join24(env.XDG_CACHE_HOME || join24(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash7("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const key2 = `alloc-balance-dpdk-${app}-${version3}-${digest}`;
-  return { key: key2, dir: join22(root, key2) };
+  return { key: key2, dir: join24(root, key2) };
 }
 
 // src/presets/dpdk-kni.ts
@@ -85391,7 +85606,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join23(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join25(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
   notes.push(`module: ${moduleBuild.description}`);
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
@@ -85436,7 +85651,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve9(treeDir, settings.moduleDir);
-      const moduleOutDir = join24(workDir, `rte_kni-${side}`);
+      const moduleOutDir = join26(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -85447,7 +85662,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         instructionSet: settings.target === "vm" ? "generic" : "native"
       });
       const checkPrerequisites = () => {
-        const cached = existsSync19(preset.userspaceBuild.program);
+        const cached = existsSync21(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -85474,16 +85689,16 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync3, existsSync as existsSync20, mkdtempSync as mkdtempSync3, rmSync as rmSync6 } from "node:fs";
+import { cpSync as cpSync3, existsSync as existsSync22, mkdtempSync as mkdtempSync3, rmSync as rmSync6 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname13, join as join25, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join27, resolve as resolve10 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 var CANARY_SOURCE = "ab_canary.c";
 function findCanaryDir(from = dirname13(fileURLToPath4(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join25(dir, "canary");
-    if (existsSync20(join25(candidate, CANARY_SOURCE))) return candidate;
+    const candidate = join27(dir, "canary");
+    if (existsSync22(join27(candidate, CANARY_SOURCE))) return candidate;
     dir = dirname13(dir);
   }
   throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
@@ -85545,7 +85760,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join25(tmpdir4(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join27(tmpdir4(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -85607,7 +85822,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join26(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join28(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -85616,7 +85831,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join26(outDir, source.side),
+      outDir: join28(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       onUndoFile: io2.onUndoFile,
@@ -85665,7 +85880,7 @@ function baseCaching(settings, io2, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io2.env) : ""
   });
-  const dir = join26(tmpdir5(), "alloc-balance-base-cache", key2);
+  const dir = join28(tmpdir5(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io2.cache, key2, dir, { runId: io2.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io2.env) }, io2.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -85708,7 +85923,7 @@ function commentOptions(settings, env, change) {
 }
 function writeReport(outDir, report) {
   mkdirSync6(outDir, { recursive: true });
-  const file = join26(outDir, "report.json");
+  const file = join28(outDir, "report.json");
   writeFileSync9(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
@@ -85723,7 +85938,7 @@ async function checkChange(settings, io2, change, outDir) {
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync4(join26(tmpdir5(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join28(tmpdir5(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
@@ -85738,7 +85953,7 @@ async function checkChange(settings, io2, change, outDir) {
   let canary;
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join26(outDir, "canary")));
+    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join28(outDir, "canary")));
     measured = await measure(
       settings,
       {
@@ -85869,12 +86084,12 @@ function runPipeline(settings, io2) {
 }
 
 // src/lab/lab-dirs.ts
-import { join as join27 } from "node:path";
+import { join as join29 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join27(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join29(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 
