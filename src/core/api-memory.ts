@@ -16,7 +16,7 @@ export const API_WATCH_FILE = { load: 'apiwatch-load.txt', cycle: (n: number) =>
 /** The release named beside the allocating function in the pair's name, by the event that allocated. */
 const RELEASER = { kmalloc: 'kfree', cache: 'kmem_cache_free' } as const;
 
-export interface ApiWatchSite {
+interface ApiWatchSite {
   /** The module's call site (a return address in its text), hex without 0x. */
   site: string;
   /** The kernel function the module called, inside which the object was allocated: `__alloc_skb`. */
@@ -26,14 +26,14 @@ export interface ApiWatchSite {
   frees: number;
 }
 
-export interface ApiWatchObject {
+interface ApiWatchObject {
   address: string;
   site: string;
   fn: string;
   bytes: number;
 }
 
-export interface ApiWatchSnapshot {
+interface ApiWatchSnapshot {
   /** Objects the helper could not remember (its table was full): the counts are a floor. */
   overflow: number;
   sites: ApiWatchSite[];

@@ -304,7 +304,7 @@ export interface CachedSideOrigin {
 }
 
 /** What a report compared, as the triggering event described it: lets a report job find the PR. */
-export interface ChangeRef {
+interface ChangeRef {
   event: string;
   prNumber: number | null;
   baseSha: string;
@@ -344,7 +344,7 @@ export interface RunReport {
   localRun?: LocalRun;
 }
 
-export interface LocalRun {
+interface LocalRun {
   /** owner/name of the repository under test. */
   repository: string;
   /** owner/name@ref of the action ('' when it ran from a checkout: uses: ./). */
@@ -354,7 +354,7 @@ export interface LocalRun {
 }
 
 /** A function the PR changed (core/changed-code.ts) and how often it ran. */
-export interface ChangedFunction {
+interface ChangedFunction {
   name: string;
   /** Calls during the load, cycles and unload; null when it could not be counted. */
   calls: number | null;

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 type TraceSource = string | Readable;
 
 /** Handed the bytes and the bounds of one line (line break and a trailing CR excluded). */
-export type OnLine = (bytes: Buffer, start: number, end: number) => void;
+type OnLine = (bytes: Buffer, start: number, end: number) => void;
 
 // 64 KiB reads: larger buffers would grow peak RSS for no speed gain.
 const CHUNK = 1 << 16;

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 /** The workload as the inputs or a preset gave it, and the folder it runs in. */
 export type TargetWorkload = Workload & { cwd: string };
 
-export interface TargetModule {
+interface TargetModule {
   /** The .ko to insmod. */
   path: string;
   /** Name in /proc/modules (`kni_like`, `rte_kni`). */

@@ -72,7 +72,7 @@ interface Exit {
 }
 
 /** What the ready wait has seen so far. */
-export interface ReadyWatch {
+interface ReadyWatch {
   /** The ready pattern matched the output. */
   patternSeen: boolean;
   secondsSinceStart: number;
