@@ -2,33 +2,24 @@
 // in canary/, built for the target kernel and run through the same target runner and tracing
 // as the sides. If the analysis does not find exactly that leak, the detector does not work on
 // this machine or kernel, and no verdict on the module under test can be trusted.
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { CanaryResult, SideRun } from '../core/model.js';
 import { callerKey } from '../core/frames.js';
 import { leakRate } from '../core/leak-rate.js';
 import type { SidePlan, TracingPlan } from './side-plan.js';
+import { findHelperDir, type HelperModule } from './helper-modules.js';
 import { runSide } from './side.js';
 import type { TargetRunner } from './launcher.js';
 import { describeStatus } from '../report/status-text.js';
 import { CANARY_CYCLES, CANARY_MODULE, CANARY_PAIR, CANARY_SITE } from '../core/canary-module.js';
 
-const CANARY_SOURCE = 'ab_canary.c';
+export const CANARY: HelperModule = { folder: 'canary', name: 'ab_canary', what: 'the canary module' };
 
-/**
- * canary/ of the action: beside dist/ in the bundle (dist/../canary), at the repository root
- * from src/run/ (tests). Looked for upwards from this file.
- */
-export function findCanaryDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'canary');
-    if (existsSync(join(candidate, CANARY_SOURCE))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error(`the canary module is missing: no canary/${CANARY_SOURCE} above ${from} (the action's checkout is incomplete)`);
+/** canary/ of the action: beside dist/ in the bundle (dist/../canary), at the repository root from src/run/ (tests). */
+export function findCanaryDir(from?: string): string {
+  return findHelperDir(CANARY, from);
 }
 
 /** Pure: did the canary run show exactly 1 leaked object per cycle at its call site? */

@@ -24,7 +24,7 @@ import { locateCallers, lookUpLines } from '../module-build/module-info.js';
 import { isWithin } from '../sandbox/system-view.js';
 import { buildHelperModule, type HelperModule } from './helper-modules.js';
 
-const FAILSITE: HelperModule = { folder: 'failsite', name: HELPER_MODULE, what: 'the error-path helper' };
+export const FAILSITE: HelperModule = { folder: 'failsite', name: HELPER_MODULE, what: 'the error-path helper' };
 
 /** The error-path helper built for a kernel; its .ko path. */
 export function buildHelper(kernelBuildDir: string, onTempDir?: (dir: string) => void): Promise<string> {

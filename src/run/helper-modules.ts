@@ -1,4 +1,4 @@
-// The kernel modules the action ships to help a run (failsite/, apiwatch/): found beside dist/ in
+// The kernel modules the action ships to help a run (canary/, failsite/, apiwatch/): found beside dist/ in
 // the bundle or at the repository root from src/run/, built once per process and kernel.
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
