@@ -16,7 +16,7 @@ export interface HelperModule {
 }
 
 /** The helper's folder: beside dist/ in the bundle, at the repository root from src/run/. */
-function findHelperDir(helper: HelperModule, from: string = dirname(fileURLToPath(import.meta.url))): string {
+export function findHelperDir(helper: HelperModule, from: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = from;
   for (let i = 0; i < 4; i++) {
     const candidate = join(dir, helper.folder);
