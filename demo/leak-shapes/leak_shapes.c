@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #if defined(MINIMAL)
 static unsigned int opens;
@@ -152,8 +153,10 @@ static noinline struct shape_item *shape_take_other(void)
  * context when a later allocation fails, LEAK_UNWIND_HELPER the label a helper made,
  * LEAK_UNWIND_NAME the name when either of two later allocations fails. NO_NULL_CHECK does not
  * check the context it allocates: when that allocation fails, open() writes through NULL.
+ * HANG_ON_FAIL waits for ever (uninterruptibly) when it fails.
  */
 static unsigned int labels_made;
+static __maybe_unused DECLARE_WAIT_QUEUE_HEAD(shape_never);
 
 static noinline char *shape_make_label(void)
 {
@@ -168,6 +171,10 @@ static int leak_shapes_open(struct inode *inode, struct file *file)
 {
 	struct shape_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 
+#if defined(HANG_ON_FAIL)
+	if (!ctx)
+		wait_event(shape_never, false);
+#endif
 #if !defined(NO_NULL_CHECK)
 	if (!ctx)
 		return -ENOMEM;

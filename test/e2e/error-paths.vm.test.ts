@@ -15,13 +15,14 @@ const VARIANTS = [
   '-DERROR_PATHS -DLEAK_IOCTL',
   '-DERROR_PATHS -DNO_NULL_CHECK',
   '-DERROR_PATHS -DNO_NULL_CHECK -DKFREE_RCU',
+  '-DERROR_PATHS -DHANG_ON_FAIL',
 ] as const;
 const shapes = useShapesRepo('ab-error-paths-', VARIANTS, 2);
 const { sha } = shapes;
 
 /** The base is the checked module unless named; the sweep on by default. */
-function run(name: string, head: (typeof VARIANTS)[number], base: (typeof VARIANTS)[number] = '-DERROR_PATHS') {
-  return shapes.run(name, sha[base], sha[head]);
+function run(name: string, head: (typeof VARIANTS)[number], base: (typeof VARIANTS)[number] = '-DERROR_PATHS', inputs: Record<string, string> = {}) {
+  return shapes.run(name, sha[base], sha[head], inputs);
 }
 
 const LINE = '\\d+';
@@ -119,5 +120,19 @@ describe('error-paths: auto on the leak_shapes module', () => {
       expect(side.errorPaths!.sites.at(-1)!.breakage?.kind).toBe('crash');
     }
     expect(r.report!.comparison.errorPaths).toBeUndefined();
+  });
+
+  test('open() sleeps for ever when its kzalloc fails: the injected cycle hangs, the sweep stops at its limit, the PR keeps its cycles and fails on the hang', () => {
+    // The limit is the workload's own (ready-timeout + hold + grace) plus 60 s: about 67 s here.
+    const r = run('hang', '-DERROR_PATHS -DHANG_ON_FAIL', '-DERROR_PATHS', { 'ready-timeout': '5', grace: '2' });
+    expect(r.outputs.verdict, r.stdout).toBe('fail');
+    const [f, ...rest] = r.report!.comparison.errorPaths!;
+    expect(rest).toEqual([]);
+    expect(f.text).toMatch(new RegExp(`^failing the kzalloc at leak_shapes_open:${LINE} hung the injected cycle \\(it did not end within \\d+ s\\)$`));
+    const pr = r.report!.pr;
+    expect(pr.status).toBe('ok');
+    expect(pr.errorPaths!.sites.at(-1)!.breakage?.kind).toBe('hang');
+    expect(pr.errorPaths!.notSwept!.length).toBeGreaterThan(0);
+    expect(pr.notes?.join('\n')).toMatch(/error paths: failing the kzalloc at leak_shapes_open:\d+ hung the injected cycle .*; \d+ sites? not swept/);
   });
 });
