@@ -152,8 +152,8 @@ async function addJob(name, { variant, ports, cycles, hold = 0.3, noise = false,
   );
   if (!tracing) job.tracing = false;
   else job.apiWatch = { helperPath: apiWatchKo };
-  if (SWEEP) job.sweep = { ...L.sweepJob(helper, [...(await L.moduleImports(modules[variant].path))], nm[variant], outDir), bound: 'all' };
   mkdirSync(outDir, { recursive: true });
+  if (SWEEP) job.sweep = { ...L.sweepJob(helper, [...(await L.moduleImports(modules[variant].path))], nm[variant], outDir), bound: 'all' };
   const file = join(outDir, 'job.json');
   writeFileSync(file, `${JSON.stringify(job, null, 2)}\n`);
   jobs.push({ name, file, outDir, variant, ports, cycles, noise, tracing });

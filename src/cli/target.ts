@@ -59,8 +59,9 @@ async function run(args: string[]): Promise<number> {
     for (const p of s.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
     if (s.restoreProblems.length)
       console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
-    // A command stuck in the kernel (a hung error-path cycle) would keep this process alive for ever.
-    if (result.lingering) setTimeout(() => process.exit(), 2000).unref();
+    // The status is written: a process the run could not stop (stuck in the kernel after an
+    // injected failure, which not even SIGKILL ends) must not keep this one, and the VM, alive.
+    setTimeout(() => process.exit(), 2000).unref();
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {

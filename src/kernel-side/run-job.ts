@@ -27,8 +27,6 @@ interface TargetRunResult {
   statusFile: string;
   /** 0: the run completed and the kernel was restored (the status says how the module did). */
   exitCode: number;
-  /** A command the run started hangs in the kernel (the error-path sweep's): the process must exit without waiting for it. */
-  lingering?: true;
 }
 
 function newStatus(job: TargetJob, kernel: string, started: number): TargetStatus {
@@ -96,5 +94,5 @@ export async function runTargetJob(job: TargetJob, opts: TargetRunOptions = {}):
   writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
 
   const runnerFailed = ['setup-failed', 'timeout', 'cancelled'].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0, ...(run.lingering ? { lingering: true as const } : {}) };
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
 }

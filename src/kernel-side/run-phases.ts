@@ -64,8 +64,6 @@ export interface JobRun {
   /** The module was loaded by this run and is still to be unloaded. */
   loaded: boolean;
   background?: Background;
-  /** A command the run started hangs in the kernel (an error-path cycle): the process must not wait for it. */
-  lingering?: boolean;
   /** The kernel-API memory helper, from before the load until the snapshot after unload. */
   apiWatch?: ApiWatch;
 }
@@ -360,7 +358,6 @@ export async function sweep(run: JobRun): Promise<void> {
     if (record.stopped) status.notes.push(`error paths: the sweep stopped: ${record.stopped}`);
     if (hung) {
       // What hangs holds the module and the helper: rmmod would hang too. Left for a reboot (a VM's is thrown away).
-      run.lingering = true;
       for (const name of [job.module.name, HELPER_MODULE]) {
         const isIt = (s: UndoStep) => s.kind === 'rmmod' && s.name === name;
         if (!run.undo.pending.some(isIt)) continue;
