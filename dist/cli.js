@@ -28794,7 +28794,6 @@ async function sweep(run2) {
     if (record2.skipped) status.notes.push(`error paths: ${record2.skipped}`);
     if (record2.stopped) status.notes.push(`error paths: the sweep stopped: ${record2.stopped}`);
     if (hung) {
-      run2.lingering = true;
       for (const name of [job.module.name, HELPER_MODULE]) {
         const isIt = (s2) => s2.kind === "rmmod" && s2.name === name;
         if (!run2.undo.pending.some(isIt)) continue;
@@ -29269,7 +29268,7 @@ async function runTargetJob(job, opts = {}) {
   writeFileSync14(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
-  return { status, statusFile, exitCode: runnerFailed ? 1 : 0, ...run2.lingering ? { lingering: true } : {} };
+  return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
 }
 var init_run_job = __esm({
   "src/kernel-side/run-job.ts"() {
@@ -29373,7 +29372,7 @@ async function run(args) {
     for (const p of s2.restoreProblems) console.error(`alloc-balance target: could not restore: ${p}`);
     if (s2.restoreProblems.length)
       console.error(`alloc-balance target: run \`alloc-balance target cleanup --state ${job.stateFile ?? `${job.outDir}/cleanup-state.json`}\``);
-    if (result.lingering) setTimeout(() => process.exit(), 2e3).unref();
+    setTimeout(() => process.exit(), 2e3).unref();
     if (received) return 128 + (SIGNAL_NUMBERS[received] ?? 15);
     return result.exitCode;
   } finally {
@@ -39164,7 +39163,7 @@ async function readErrorPaths(outDir, opts) {
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
     const trace = join22(outDir, run2.dir, "trace.txt");
-    if (run2.running || !existsSync23(trace)) {
+    if (run2.running || breakage?.kind === "stuck" || !existsSync23(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }

@@ -82695,7 +82695,7 @@ async function readErrorPaths(outDir, opts) {
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
     const trace = join13(outDir, run2.dir, "trace.txt");
-    if (run2.running || !existsSync10(trace)) {
+    if (run2.running || breakage?.kind === "stuck" || !existsSync10(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
