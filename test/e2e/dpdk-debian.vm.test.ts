@@ -111,30 +111,21 @@ describe("preset dpdk-kni on Debian's DPDK 22.11 in a VM", () => {
     expect(sideFile('leak', 'pr', 'build.log')).not.toMatch(/dpdk-testpmd/);
   });
 
-  test('the untouched tree on both sides: pass, every netdev freed', () => {
+  test('the untouched tree on both sides: pass, every netdev freed; the error-path sweep (on by default) fails each call site, no leak, the same crash on both sides', () => {
     const r = run('untouched', { base: sha.untouched, head: sha.untouched });
     expect(r.outputs.verdict, r.stdout).toBe('pass');
     expect(r.code).toBe(0);
     const netdev = netdevTotal(r.report!);
     expect(netdev.base).toMatchObject({ allocs: 6, frees: 6, leakedPerCycle: 0 });
     expect(netdev.pr).toMatchObject({ allocs: 6, frees: 6, leakedPerCycle: 0 });
-  });
-
-  // The error-path sweep's cost on rte_kni, measured once (docs/measurements.md): minutes under TCG.
-  test.runIf(process.env.AB_DPDK_SWEEP === '1')('the untouched tree with error-paths: all: every call site of rte_kni failed once, no leak, pass', () => {
-    const r = run('swept', { base: sha.untouched, head: sha.untouched }, { 'error-paths': 'all' });
-    expect(r.outputs.verdict, r.stdout).toBe('pass');
     for (const side of [r.report!.base, r.report!.pr]) {
       const e = side.errorPaths!;
-      console.log(
-        `${side.side}: ${e.sites.length} sites in ${e.seconds} s (cycles ${side.timings.cycles} s, run ${side.timings.run} s): ` +
-          e.sites.map((s) => `${s.allocator ?? '?'} at ${s.site}${s.injected ? '' : ' (not reached)'}${s.breakage ? ` [${s.breakage.kind}]` : ''}`).join(', '),
-      );
-      expect(e.skipped).toBeUndefined();
-      expect(e.sites.length).toBeGreaterThan(0);
+      expect(e.skipped, side.side).toBeUndefined();
+      expect(e.sites.length, side.side).toBeGreaterThan(0);
       expect(e.sites.flatMap((s) => s.leaks)).toEqual([]);
     }
-    expect(r.report!.comparison.errorPaths).toBeUndefined();
+    // What the sweep finds on both sides (rte_kni's own kthread error path) is not the PR's.
+    expect(r.report!.comparison.errorPaths ?? []).toEqual([]);
   });
 
   test('both sides broken the same way (no hugepages): inconclusive, the PR not blamed', () => {
