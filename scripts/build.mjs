@@ -55,6 +55,9 @@ async function bundle(outdir) {
     sourcemap: false,
     legalComments: 'none',
     metafile: true,
+    // Module paths as seen from the checkout, also where node_modules is a link to another
+    // checkout's: the bundle's comments name them, and dist/ must not depend on where it was built.
+    preserveSymlinks: true,
     logLevel: 'warning',
     // A CommonJS dependency of @actions/http-client calls require('net').
     banner: {
