@@ -235,7 +235,8 @@ function actionSource(env: NodeJS.ProcessEnv): string {
 /** The pairs the report covers: those asked for, or with track: auto those either side traced. */
 function trackedPairs(settings: Settings, measured: { base: SideRun; pr: SideRun }): string[] {
   if (settings.track !== 'auto') return settings.track.map(pairName);
-  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.map(pairName) ?? []);
+  // The traced pairs: the rows the apiwatch helper counted are not tracked pairs.
+  const names = [measured.base, measured.pr].flatMap((s) => s.analysis?.pairs.filter((p) => !p.viaApi && !p.untracked).map(pairName) ?? []);
   return [...new Set(names)];
 }
 
