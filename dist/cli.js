@@ -40957,7 +40957,7 @@ function actionSource(env) {
 }
 function trackedPairs(settings, measured) {
   if (settings.track !== "auto") return settings.track.map(pairName);
-  const names = [measured.base, measured.pr].flatMap((s2) => s2.analysis?.pairs.map(pairName) ?? []);
+  const names = [measured.base, measured.pr].flatMap((s2) => s2.analysis?.pairs.filter((p) => !p.viaApi && !p.untracked).map(pairName) ?? []);
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
