@@ -112,7 +112,7 @@ describe("preset dpdk-kni on Debian's DPDK 22.11 in a VM", () => {
   });
 
   test('the untouched tree on both sides: pass, every netdev freed; the error-path sweep (on by default) fails each call site, no leak, the same crash on both sides', () => {
-    const r = run('untouched', { base: sha.untouched, head: sha.untouched });
+    const r = run('untouched', { base: sha.untouched, head: sha.untouched }, { 'error-paths': 'auto' });
     expect(r.outputs.verdict, r.stdout).toBe('pass');
     expect(r.code).toBe(0);
     const netdev = netdevTotal(r.report!);

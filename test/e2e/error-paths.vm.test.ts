@@ -1,5 +1,5 @@
 // The error-path sweep on real modules: the bundled action in the VM against demo/leak-shapes
-// built with its checked open() and init (-DERROR_PATHS), no track input, no error-paths input. Each PR forgets one
+// built with its checked open() and init (-DERROR_PATHS), no track input, error-paths: auto (the default, asked for since the test harness leaves it off). Each PR forgets one
 // release on an unwind; the sweep must fail the check naming the site that failed and the
 // site that leaked, and must find nothing on the balanced builds. AB_KEEP=1 keeps the runs' folders.
 import { describe, expect, test } from 'vitest';
@@ -22,7 +22,7 @@ const { sha } = shapes;
 
 /** The base is the checked module unless named; the sweep on by default. */
 function run(name: string, head: (typeof VARIANTS)[number], base: (typeof VARIANTS)[number] = '-DERROR_PATHS', inputs: Record<string, string> = {}) {
-  return shapes.run(name, sha[base], sha[head], inputs);
+  return shapes.run(name, sha[base], sha[head], { 'error-paths': 'auto', ...inputs });
 }
 
 const LINE = '\\d+';
