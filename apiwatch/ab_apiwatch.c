@@ -16,8 +16,16 @@
  *   site ADDR KIND allocs A frees F FUNC   per module call site and kernel function it called
  *                                          (KIND: kmalloc or cache, the event that allocated)
  *   object ADDR SITE BYTES FUNC            an object still allocated
+ *
+ * The probes run on every slab allocation and free in the guest, so the free path is kept cheap:
+ * nothing is locked while the helper holds no object (an atomic count), the objects are hashed by
+ * address into buckets that each have their own lock, and a free whose bucket is empty returns
+ * without taking it. The per-site counters are atomic and the site table is read without a lock
+ * (entries are only appended); a lock is taken to add a site and to take or give back an object
+ * of the pool, only for the module's objects.
  */
-#include <linux/hashtable.h>
+#include <linux/atomic.h>
+#include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -49,31 +57,44 @@ MODULE_PARM_DESC(max_objects, "objects remembered at most; more are counted as o
 
 enum kind { KMALLOC, CACHE };
 
-struct object {
-	struct hlist_node node;
-	unsigned long addr;
-	unsigned long site;
-	unsigned long fn;
-	unsigned int bytes;
-	enum kind kind;
-};
-
 struct site {
 	unsigned long site;
 	unsigned long fn;
 	enum kind kind;
-	unsigned long allocs;
-	unsigned long frees;
+	atomic_long_t allocs;
+	atomic_long_t frees;
 };
 
-static DEFINE_HASHTABLE(objects, 14);
-static DEFINE_SPINLOCK(lock);
+struct object {
+	struct hlist_node node;
+	unsigned long addr;
+	struct site *site;
+	unsigned int bytes;
+};
+
+#define BUCKET_BITS 14
+
+struct bucket {
+	spinlock_t lock;
+	struct hlist_head head;
+};
+
+static struct bucket *buckets;
 static struct object *pool;
+/* The objects not in use, linked by node.next; under pool_lock. */
 static struct object *free_list;
+static DEFINE_SPINLOCK(pool_lock);
+/* Appended under site_lock, an entry filled before nr_sites counts it; read without a lock. */
 static struct site sites[MAX_SITES];
 static int nr_sites;
+static DEFINE_SPINLOCK(site_lock);
 static atomic_t held = ATOMIC_INIT(0);
-static unsigned long overflow;
+static atomic_long_t overflow = ATOMIC_LONG_INIT(0);
+
+static struct bucket *bucket_of(unsigned long addr)
+{
+	return &buckets[hash_long(addr, BUCKET_BITS)];
+}
 
 /* The target's text: [0] core, [1] init (while its init runs). Read without the lock. */
 static unsigned long text_start[2], text_end[2];
@@ -119,19 +140,37 @@ static bool in_target(unsigned long ip)
 	       (ip >= READ_ONCE(text_start[1]) && ip < READ_ONCE(text_end[1]));
 }
 
-static struct site *site_of(unsigned long site, unsigned long fn, enum kind kind)
+static struct site *find_site(int from, int to, unsigned long site, unsigned long fn, enum kind kind)
 {
 	int i;
 
-	for (i = 0; i < nr_sites; i++)
+	for (i = from; i < to; i++)
 		if (sites[i].site == site && sites[i].fn == fn && sites[i].kind == kind)
 			return &sites[i];
-	if (nr_sites == MAX_SITES)
-		return NULL;
-	sites[nr_sites].site = site;
-	sites[nr_sites].fn = fn;
-	sites[nr_sites].kind = kind;
-	return &sites[nr_sites++];
+	return NULL;
+}
+
+/* The site's entry, added if new; NULL when the table is full. */
+static struct site *site_of(unsigned long site, unsigned long fn, enum kind kind)
+{
+	int n = smp_load_acquire(&nr_sites);
+	struct site *s = find_site(0, n, site, fn, kind);
+	unsigned long flags;
+
+	if (s)
+		return s;
+	spin_lock_irqsave(&site_lock, flags);
+	/* Added by another CPU meanwhile? Only entries from n on can be new. */
+	s = find_site(n, nr_sites, site, fn, kind);
+	if (!s && nr_sites < MAX_SITES) {
+		s = &sites[nr_sites];
+		s->site = site;
+		s->fn = fn;
+		s->kind = kind;
+		smp_store_release(&nr_sites, nr_sites + 1);
+	}
+	spin_unlock_irqrestore(&site_lock, flags);
+	return s;
 }
 
 static void remember(unsigned long call_site, const void *ptr, size_t bytes, enum kind kind)
@@ -139,7 +178,8 @@ static void remember(unsigned long call_site, const void *ptr, size_t bytes, enu
 	unsigned long entries[STACK_DEPTH];
 	unsigned long flags, site = 0, api;
 	unsigned int n, i;
-	struct object *o;
+	struct object *o = NULL;
+	struct bucket *b;
 	struct site *s;
 
 	if (!ptr || !READ_ONCE(text_end[0]))
@@ -165,50 +205,58 @@ static void remember(unsigned long call_site, const void *ptr, size_t bytes, enu
 		/* The kernel function the module called: the frame just inside its call site. */
 		api = i > 0 ? entries[i - 1] : call_site;
 	}
-	spin_lock_irqsave(&lock, flags);
 	s = site_of(site, api, kind);
-	o = free_list;
-	if (!o || !s) {
-		overflow++;
-	} else {
-		free_list = (struct object *)o->node.next;
-		o->addr = (unsigned long)ptr;
-		o->site = site;
-		o->fn = api;
-		o->kind = kind;
-		o->bytes = bytes;
-		hash_add(objects, &o->node, o->addr);
-		s->allocs++;
-		atomic_inc(&held);
+	if (s) {
+		spin_lock_irqsave(&pool_lock, flags);
+		o = free_list;
+		if (o)
+			free_list = (struct object *)o->node.next;
+		spin_unlock_irqrestore(&pool_lock, flags);
 	}
-	spin_unlock_irqrestore(&lock, flags);
+	if (!o) {
+		atomic_long_inc(&overflow);
+		return;
+	}
+	o->addr = (unsigned long)ptr;
+	o->site = s;
+	o->bytes = bytes;
+	b = bucket_of(o->addr);
+	spin_lock_irqsave(&b->lock, flags);
+	hlist_add_head(&o->node, &b->head);
+	atomic_long_inc(&s->allocs);
+	atomic_inc(&held);
+	spin_unlock_irqrestore(&b->lock, flags);
 }
 
 static void forget(unsigned long addr)
 {
 	unsigned long flags;
-	struct object *o;
-	struct hlist_node *tmp;
+	struct object *o, *found = NULL;
+	struct bucket *b;
 
+	/* Without a lock: nothing held, or nothing in the address's bucket (most frees in the guest). */
 	if (!addr || !atomic_read(&held))
 		return;
-	spin_lock_irqsave(&lock, flags);
-	hash_for_each_possible_safe(objects, o, tmp, node, addr) {
+	b = bucket_of(addr);
+	if (!READ_ONCE(b->head.first))
+		return;
+	spin_lock_irqsave(&b->lock, flags);
+	hlist_for_each_entry(o, &b->head, node) {
 		if (o->addr != addr)
 			continue;
-		hash_del(&o->node);
-		{
-			struct site *s = site_of(o->site, o->fn, o->kind);
-
-			if (s)
-				s->frees++;
-		}
-		o->node.next = (struct hlist_node *)free_list;
-		free_list = o;
+		hlist_del(&o->node);
+		atomic_long_inc(&o->site->frees);
 		atomic_dec(&held);
+		found = o;
 		break;
 	}
-	spin_unlock_irqrestore(&lock, flags);
+	spin_unlock_irqrestore(&b->lock, flags);
+	if (!found)
+		return;
+	spin_lock_irqsave(&pool_lock, flags);
+	found->node.next = (struct hlist_node *)free_list;
+	free_list = found;
+	spin_unlock_irqrestore(&pool_lock, flags);
 }
 
 /*
@@ -308,16 +356,24 @@ static int show(struct seq_file *m, void *v)
 	char name[KSYM_SYMBOL_LEN];
 	unsigned long flags;
 	struct object *o;
-	int i, bkt;
+	int i, n = smp_load_acquire(&nr_sites);
 
-	spin_lock_irqsave(&lock, flags);
-	seq_printf(m, "overflow %lu\n", overflow);
-	for (i = 0; i < nr_sites; i++)
+	seq_printf(m, "overflow %lu\n", (unsigned long)atomic_long_read(&overflow));
+	for (i = 0; i < n; i++)
 		seq_printf(m, "site %lx %s allocs %lu frees %lu %s\n", sites[i].site, sites[i].kind == CACHE ? "cache" : "kmalloc",
-			   sites[i].allocs, sites[i].frees, fn_name(name, sites[i].fn, sites[i].kind));
-	hash_for_each(objects, bkt, o, node)
-		seq_printf(m, "object %lx %lx %u %s\n", o->addr, o->site, o->bytes, fn_name(name, o->fn, o->kind));
-	spin_unlock_irqrestore(&lock, flags);
+			   (unsigned long)atomic_long_read(&sites[i].allocs), (unsigned long)atomic_long_read(&sites[i].frees),
+			   fn_name(name, sites[i].fn, sites[i].kind));
+	for (i = 0; i < (1 << BUCKET_BITS); i++) {
+		struct bucket *b = &buckets[i];
+
+		if (!READ_ONCE(b->head.first))
+			continue;
+		spin_lock_irqsave(&b->lock, flags);
+		hlist_for_each_entry(o, &b->head, node)
+			seq_printf(m, "object %lx %lx %u %s\n", o->addr, o->site->site, o->bytes,
+				   fn_name(name, o->site->fn, o->site->kind));
+		spin_unlock_irqrestore(&b->lock, flags);
+	}
 	return 0;
 }
 
@@ -351,9 +407,17 @@ static int __init apiwatch_init(void)
 
 	if (!*target || max_objects < 1 || parse_skip())
 		return -EINVAL;
+	buckets = vmalloc(array_size(1 << BUCKET_BITS, sizeof(*buckets)));
 	pool = vzalloc(array_size(max_objects, sizeof(*pool)));
-	if (!pool)
+	if (!buckets || !pool) {
+		vfree(buckets);
+		vfree(pool);
 		return -ENOMEM;
+	}
+	for (i = 0; i < (1 << BUCKET_BITS); i++) {
+		spin_lock_init(&buckets[i].lock);
+		INIT_HLIST_HEAD(&buckets[i].head);
+	}
 	for (i = 0; i < max_objects; i++) {
 		pool[i].node.next = (struct hlist_node *)free_list;
 		free_list = &pool[i];
@@ -384,6 +448,7 @@ fail_rcu:
 		unregister_kprobe(&kvfree_rcu_probe);
 fail:
 	unregister_probes();
+	vfree(buckets);
 	vfree(pool);
 	return err;
 }
@@ -395,6 +460,7 @@ static void __exit apiwatch_exit(void)
 	if (kvfree_rcu_probed)
 		unregister_kprobe(&kvfree_rcu_probe);
 	unregister_probes();
+	vfree(buckets);
 	vfree(pool);
 }
 
