@@ -7,9 +7,16 @@
 // With --sweep, only (b), each run with the error-path sweep after its cycles (every call site,
 // under the same background load), judged with the sweep's findings; its section is printed,
 // not written.
+// With --dpdk TREE, only (c) on real DPDK: the dpdk-kni preset (testpmd with the net_kni ports of
+// --dpdk-portmask 0x3) on TREE through `alloc-balance run`, the same commit on both sides, once with
+// track: auto (the apiwatch helper loaded, walking the stack of every slab allocation in the guest)
+// and once with track set to the pairs auto found (no allocator left out: no helper, the same
+// probes); per-cycle time, median over both sides' cycles, and the traces' lost events, printed.
+// --cycles N sets the cycles of a side (default 5).
 // Every run is the real kernel-side runner (dist/cli.js target run) in one VM boot; the
 // analysis happens on the host. Prints a table and writes docs/measurements.md.
 // Usage: node scripts/measure.mjs [--runs N] [--sweep] [--keep] [--no-write]
+//        node scripts/measure.mjs --dpdk TREE [--cycles N] [--keep]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +26,14 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '20' }, sweep: { type: 'boolean' }, keep: { type: 'boolean' }, 'no-write': { type: 'boolean' } },
+  options: {
+    runs: { type: 'string', default: '20' },
+    sweep: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    'no-write': { type: 'boolean' },
+    dpdk: { type: 'string' },
+    cycles: { type: 'string', default: '5' },
+  },
 });
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 2 || RUNS > 200) {
@@ -32,6 +46,89 @@ if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'alloc-balance-measure-'));
+if (values.dpdk !== undefined) {
+  measureDpdk(resolve(values.dpdk), Number(values.cycles));
+  process.exit(0);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function percent(a, b) {
+  return `${(((a - b) / b) * 100).toFixed(1)} %`;
+}
+
+function measureDpdk(tree, cycles) {
+  if (!Number.isInteger(cycles) || cycles < 1 || cycles > 50) {
+    console.error('measure: --cycles must be a whole number from 1 to 50');
+    rmSync(work, { recursive: true, force: true });
+    process.exit(2);
+  }
+  if (!existsSync(join(tree, 'kernel/linux/kni'))) {
+    console.error(`measure: ${tree} is not a DPDK tree with kernel/linux/kni (scripts/debian-dpdk.sh prints one)`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(2);
+  }
+  const t0 = Date.now();
+  const repo = join(work, 'dpdk');
+  cpSync(tree, repo, { recursive: true });
+  rmSync(join(repo, '.unpacked'), { force: true });
+  const git = (...args) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.name=measure', '-c', 'user.email=measure@localhost', 'commit', '-q', '-m', 'DPDK');
+  const run = (name, track) => {
+    const out = join(work, name);
+    const args = [join(ROOT, 'dist', 'cli.js'), 'run', '--repo', repo, '--base', 'HEAD', '--head', 'HEAD', '--out', out];
+    args.push('--preset', 'dpdk-kni', '--dpdk-portmask', '0x3', '--cycles', String(cycles), '--track', track);
+    console.error(`measure: ${name}: alloc-balance run ... --track ${track}`);
+    try {
+      execFileSync(process.execPath, args, {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, ALLOC_BALANCE_CACHE: process.env.ALLOC_BALANCE_CACHE || join(work, 'cache') },
+      });
+    } catch (e) {
+      // 1 (fail) and 2 (inconclusive) still wrote a report: read below.
+      if (e.status !== 1 && e.status !== 2) throw e;
+    }
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const sides = ['base', 'pr'].map((side) => JSON.parse(readFileSync(join(out, side, 'status.json'), 'utf8')));
+    const cs = sides.flatMap((st) => st.timings.cycles);
+    const times = cs.map((c) => c.totalSeconds);
+    return {
+      name,
+      pairs: report.pairs,
+      helper: sides.every((st) => st.files.some((f) => f.startsWith('apiwatch-'))),
+      verdict: report.comparison.verdict,
+      median: median(times),
+      work: median(cs.map((c) => c.readySeconds + c.stopSeconds)),
+      times,
+      lost: [report.comparison.base.lostEvents, report.comparison.pr.lostEvents],
+      complete: report.comparison.base.complete && report.comparison.pr.complete,
+    };
+  };
+  const on = run('helper-on', 'auto');
+  const pairs = (on.pairs ?? []).join(',');
+  if (!on.helper || !pairs) throw new Error(`the track: auto run did not load the apiwatch helper on both sides (track ${pairs || 'unknown'})`);
+  const off = run('helper-off', pairs);
+  if (off.helper) throw new Error(`track ${pairs} still loaded the apiwatch helper: a pair of auto's leaves an allocator out`);
+  const rows = [
+    '| | cycles (both sides) | median cycle | median start-to-ready + stop-to-gone | lost events (base, PR) | verdict |',
+    '|---|---:|---:|---:|---|---|',
+    ...[off, on].map(
+      (r) =>
+        `| ${r === on ? 'helper on (track: auto)' : 'helper off (the same pairs)'} | ${r.times.length} | ${r.median.toFixed(3)} s | ${r.work.toFixed(3)} s | ` +
+        `${r.lost.join(', ')}${r.complete ? '' : ' (incomplete)'} | ${r.verdict} |`,
+    ),
+    `| overhead | | ${percent(on.median, off.median)} | ${percent(on.work, off.work)} | | |`,
+  ];
+  console.log(`track ${pairs}\n\n${rows.join('\n')}\n`);
+  console.log(`cycle times (s): helper off ${off.times.map((t) => t.toFixed(2)).join(' ')}; on ${on.times.map((t) => t.toFixed(2)).join(' ')}`);
+  console.error(`measure: done in ${((Date.now() - t0) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+}
 // Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
 const libDir = mkdtempSync(join(ROOT, '.bundle-'));
 process.once('exit', () => rmSync(libDir, { recursive: true, force: true }));
@@ -309,10 +406,6 @@ if (SWEEP) {
 }
 
 // (c) overhead
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const cycleFigures = (r) => {
   const cs = r.status.timings.cycles;
   return { total: median(cs.map((c) => c.totalSeconds)), work: median(cs.map((c) => c.readySeconds + c.stopSeconds)), n: cs.length };
