@@ -10,7 +10,7 @@ import { setupLab } from '../lab/setup.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { parseSettings } from '../settings/settings.js';
 import { InputError, UsageError } from '../errors.js';
-import { readChoice, readNumber } from '../settings/inputs.js';
+import { defaultNumber, readChoice, readNumber } from '../settings/inputs.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
@@ -42,7 +42,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   });
   if (values.kernel !== undefined && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   // The same limits as the action's input, checked before anything is set up.
-  const cycles = values.cycles ?? '3';
+  const cycles = values.cycles ?? String(defaultNumber('cycles'));
   if (cycles.trim() === '') throw new UsageError('demo: --cycles needs a number, e.g. --cycles 3');
   try {
     readNumber(() => cycles, 'cycles');

@@ -1,5 +1,6 @@
 // What `alloc-balance <command> --help` prints: usage, what the command does, its options, and
 // examples that run as written from a checkout of alloc-balance.
+import { defaultNumber } from '../settings/inputs.js';
 import { EXIT } from './exit-codes.js';
 
 interface CommandHelp {
@@ -107,7 +108,7 @@ export const HELP: Record<string, CommandHelp> = {
     ],
     options: [
       ['--out DIR', "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
-      ['--cycles N', 'workload cycles per side (default: 3)'],
+      ['--cycles N', `workload cycles per side (default: ${defaultNumber('cycles')})`],
       ['--kernel LINE|RELEASE', 'the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)'],
       ['--error-paths auto|all|off', "the error-path sweep after the cycles, as the action's input (default: auto)"],
       ['--keep', 'keep the temporary repository and worktrees'],
