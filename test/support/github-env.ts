@@ -1,9 +1,11 @@
 // Helpers for GitHub tests: event fixtures, a job-summary file, and a client that talks to the
 // test server with short back-offs.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { createClient, type GitHubClient } from '../../src/github/client.js';
 import type { EventContext } from '../../src/github/event.js';
 import type { RetryPolicy } from '../../src/github/client.js';
@@ -40,18 +42,25 @@ let summaryDir = '';
 
 /**
  * The GITHUB_STEP_SUMMARY file, emptied. @actions/core remembers the first path it sees for the
- * life of the process, and test files share their process (and their modules): one file serves
- * every test file of the process, and is removed when the process exits.
+ * life of the process, and test files share their process (and their modules): every test file of
+ * the process gets the same path, made before its tests and removed after them (nothing is made
+ * while the tests are collected). Call it at the top of a test file.
  */
 export function stepSummaryFile(): { path: string; read(): string; reset(): void } {
-  if (!summaryDir || !existsSync(summaryDir)) {
-    const dir = mkdtempSync(join(tmpdir(), 'alloc-balance-summary-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    summaryDir = dir;
-  }
-  const path = join(summaryDir, 'step-summary.md');
-  writeFileSync(path, '');
-  process.env.GITHUB_STEP_SUMMARY = path;
+  summaryDir ||= join(tmpdir(), `alloc-balance-summary-${randomBytes(6).toString('hex')}`);
+  const dir = summaryDir;
+  const path = join(dir, 'step-summary.md');
+  const before = process.env.GITHUB_STEP_SUMMARY;
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, '');
+    process.env.GITHUB_STEP_SUMMARY = path;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY;
+    else process.env.GITHUB_STEP_SUMMARY = before;
+  });
   return {
     path,
     read: () => readFileSync(path, 'utf8'),
