@@ -14,10 +14,12 @@ const seed = join(root, 'seed');
 const clone = join(root, 'clone');
 const sha: Record<string, string> = {};
 
+/** git's output; a failure throws with git's message (stderr is kept for it, not printed: some probes are meant to fail). */
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 'Ann',
