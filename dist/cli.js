@@ -145,6 +145,132 @@ var init_errors = __esm({
   }
 });
 
+// src/settings/inputs.ts
+function isStopSignal(name) {
+  return SIGNALS.includes(name);
+}
+function spec(name, kind) {
+  const s2 = INPUTS[name];
+  if (s2.kind !== kind) throw new Error(`input ${name} is a ${s2.kind} input, not ${kind}`);
+  return s2;
+}
+function readChoice(read, name, fallback) {
+  const s2 = spec(name, "choice");
+  const raw = read(name).trim();
+  if (raw === "") return fallback ?? s2.default;
+  if (s2.choices.includes(raw)) return raw;
+  throw new InputError(name, raw, s2.expected ?? `one of ${s2.choices.join(", ")}`);
+}
+function readNumber(read, name) {
+  const value = readOptionalNumber(read, name);
+  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
+  return value;
+}
+function defaultNumber(name) {
+  return readNumber(() => "", name);
+}
+function numberLimits(name) {
+  const { min, max } = spec(name, "number");
+  return { min, max };
+}
+function defaultBool(name) {
+  return spec(name, "bool").default;
+}
+function readOptionalNumber(read, name) {
+  const s2 = spec(name, "number");
+  const raw = read(name).trim();
+  if (raw === "") return s2.default === "" ? null : s2.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || s2.integer && !Number.isInteger(value) || value < s2.min || value > s2.max) {
+    throw new InputError(name, raw, s2.expected ?? `${s2.integer ? "a whole number" : "a number"} from ${s2.min} to ${s2.max}`);
+  }
+  return value;
+}
+function readBool(read, name) {
+  const s2 = spec(name, "bool");
+  const raw = read(name).trim().toLowerCase();
+  if (raw === "") return s2.default;
+  if (["true", "yes", "1", "on"].includes(raw)) return true;
+  if (["false", "no", "0", "off"].includes(raw)) return false;
+  throw new InputError(name, raw, "true or false");
+}
+function readText(read, name) {
+  const s2 = spec(name, "text");
+  return read(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
+}
+var choice, whole, seconds, flag, text, SIGNALS, INPUTS, INPUT_NAMES;
+var init_inputs = __esm({
+  "src/settings/inputs.ts"() {
+    "use strict";
+    init_errors();
+    choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
+    whole = (def, min, max, expected) => ({
+      kind: "number",
+      default: def,
+      min,
+      max,
+      integer: true,
+      expected
+    });
+    seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
+    flag = (def) => ({ kind: "bool", default: def });
+    text = (def = "") => ({ kind: "text", default: def });
+    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    INPUTS = {
+      mode: choice("full", ["full", "collect", "report"]),
+      target: choice("vm", ["host", "vm"]),
+      preset: choice("none", ["none", "dpdk-kni"]),
+      "module-dir": text("."),
+      module: text(),
+      "build-command": text(),
+      "module-args": text(),
+      workload: text(),
+      "ready-pattern": text(),
+      "ready-delay": seconds(1, 0, 3600),
+      "ready-timeout": seconds(60, 1, 3600),
+      hold: seconds(1, 0, 3600),
+      "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
+      grace: seconds(10, 0, 600),
+      cycles: whole(3, 1, 1e3),
+      track: text(),
+      "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
+      inconclusive: choice("fail", ["fail", "neutral"]),
+      "github-token": text("${{ github.token }}"),
+      "check-name": text("alloc-balance"),
+      comment: choice("always", ["always", "on-change", "on-failure"]),
+      reports: text(),
+      "base-ref": text(),
+      "head-ref": text(),
+      "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
+      "allow-fork-code": flag(false),
+      "approval-label": text(),
+      "vm-kernel": text(),
+      "vm-memory": whole(1024, 256, 65536),
+      "vm-cpus": whole(2, 1, 64),
+      "boot-timeout": whole(120, 5, 3600),
+      "vm-folders": text(),
+      "trace-buffer-kb": whole(8192, 64, 1048576),
+      stacks: flag(true),
+      "timeout-minutes": whole(30, 1, 720),
+      "output-dir": text("alloc-balance-out"),
+      canary: flag(false),
+      "error-paths": choice("auto", ["auto", "all", "off"]),
+      "require-changed-code": flag(false),
+      "base-cache": flag(true),
+      "dpdk-portmask": text(),
+      "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
+      "kni-kthread-mode": choice("single", ["single", "multiple"]),
+      "kni-carrier": choice("off", ["off", "on"]),
+      "dpdk-ports": choice("", ["null", "nic"]),
+      "dpdk-eal-args": text(),
+      "dpdk-app-args": text(),
+      "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
+      "dpdk-drivers": text()
+    };
+    INPUT_NAMES = Object.keys(INPUTS);
+  }
+});
+
 // src/cli/exit-codes.ts
 var EXIT, VERDICT_EXIT;
 var init_exit_codes = __esm({
@@ -210,6 +336,7 @@ var HELP;
 var init_help = __esm({
   "src/cli/help.ts"() {
     "use strict";
+    init_inputs();
     init_exit_codes();
     HELP = {
       analyze: {
@@ -304,7 +431,7 @@ var init_help = __esm({
         ],
         options: [
           ["--out DIR", "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
-          ["--cycles N", "workload cycles per side (default: 3)"],
+          ["--cycles N", `workload cycles per side (default: ${defaultNumber("cycles")})`],
           ["--kernel LINE|RELEASE", "the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)"],
           ["--error-paths auto|all|off", "the error-path sweep after the cycles, as the action's input (default: auto)"],
           ["--keep", "keep the temporary repository and worktrees"]
@@ -2319,7 +2446,7 @@ var init_kprobe_profile = __esm({
 
 // src/core/analyze-traces.ts
 import { readFileSync, statSync } from "node:fs";
-function readText(path2, what) {
+function readText2(path2, what) {
   try {
     return readFileSync(path2, "latin1");
   } catch (e) {
@@ -2352,7 +2479,7 @@ async function analyzeTraces(options2) {
   }
   for (const path2 of options2.stats ?? []) {
     try {
-      analyzer.addBufferStats(parseBufferStats(readText(path2, "stats file")));
+      analyzer.addBufferStats(parseBufferStats(readText2(path2, "stats file")));
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw new UsageError(`stats file ${path2}: ${e.message}`);
@@ -2361,7 +2488,7 @@ async function analyzeTraces(options2) {
   if (options2.kprobeProfile !== void 0) {
     const path2 = options2.kprobeProfile;
     try {
-      analyzer.addProbeCounts(parseKprobeProfile(readText(path2, "kprobe profile")));
+      analyzer.addProbeCounts(parseKprobeProfile(readText2(path2, "kprobe profile")));
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw new UsageError(`kprobe profile ${path2}: ${e.message}`);
@@ -2373,7 +2500,7 @@ async function analyzeTraces(options2) {
     const snapshots2 = [];
     for (const path2 of slabFiles) {
       try {
-        snapshots2.push(...parseSlabinfo(readText(path2, "slabinfo file")));
+        snapshots2.push(...parseSlabinfo(readText2(path2, "slabinfo file")));
       } catch (e) {
         if (e instanceof UsageError) throw e;
         throw new UsageError(`slabinfo file ${path2}: ${e.message}`);
@@ -26827,132 +26954,6 @@ var init_lab = __esm({
   }
 });
 
-// src/settings/inputs.ts
-function isStopSignal(name) {
-  return SIGNALS.includes(name);
-}
-function spec(name, kind) {
-  const s2 = INPUTS[name];
-  if (s2.kind !== kind) throw new Error(`input ${name} is a ${s2.kind} input, not ${kind}`);
-  return s2;
-}
-function readChoice(read, name, fallback) {
-  const s2 = spec(name, "choice");
-  const raw = read(name).trim();
-  if (raw === "") return fallback ?? s2.default;
-  if (s2.choices.includes(raw)) return raw;
-  throw new InputError(name, raw, s2.expected ?? `one of ${s2.choices.join(", ")}`);
-}
-function readNumber(read, name) {
-  const value = readOptionalNumber(read, name);
-  if (value === null) throw new Error(`input ${name} has no default: read it with readOptionalNumber`);
-  return value;
-}
-function defaultNumber(name) {
-  return readNumber(() => "", name);
-}
-function numberLimits(name) {
-  const { min, max } = spec(name, "number");
-  return { min, max };
-}
-function defaultBool(name) {
-  return spec(name, "bool").default;
-}
-function readOptionalNumber(read, name) {
-  const s2 = spec(name, "number");
-  const raw = read(name).trim();
-  if (raw === "") return s2.default === "" ? null : s2.default;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || s2.integer && !Number.isInteger(value) || value < s2.min || value > s2.max) {
-    throw new InputError(name, raw, s2.expected ?? `${s2.integer ? "a whole number" : "a number"} from ${s2.min} to ${s2.max}`);
-  }
-  return value;
-}
-function readBool(read, name) {
-  const s2 = spec(name, "bool");
-  const raw = read(name).trim().toLowerCase();
-  if (raw === "") return s2.default;
-  if (["true", "yes", "1", "on"].includes(raw)) return true;
-  if (["false", "no", "0", "off"].includes(raw)) return false;
-  throw new InputError(name, raw, "true or false");
-}
-function readText2(read, name) {
-  const s2 = spec(name, "text");
-  return read(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
-}
-var choice, whole, seconds, flag, text, SIGNALS, INPUTS, INPUT_NAMES;
-var init_inputs = __esm({
-  "src/settings/inputs.ts"() {
-    "use strict";
-    init_errors();
-    choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
-    whole = (def, min, max, expected) => ({
-      kind: "number",
-      default: def,
-      min,
-      max,
-      integer: true,
-      expected
-    });
-    seconds = (def, min, max) => ({ kind: "number", default: def, min, max, integer: false });
-    flag = (def) => ({ kind: "bool", default: def });
-    text = (def = "") => ({ kind: "text", default: def });
-    SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-    INPUTS = {
-      mode: choice("full", ["full", "collect", "report"]),
-      target: choice("vm", ["host", "vm"]),
-      preset: choice("none", ["none", "dpdk-kni"]),
-      "module-dir": text("."),
-      module: text(),
-      "build-command": text(),
-      "module-args": text(),
-      workload: text(),
-      "ready-pattern": text(),
-      "ready-delay": seconds(1, 0, 3600),
-      "ready-timeout": seconds(60, 1, 3600),
-      hold: seconds(1, 0, 3600),
-      "stop-signal": choice("SIGTERM", SIGNALS, `a signal name: ${SIGNALS.join(", ")}`),
-      grace: seconds(10, 0, 600),
-      cycles: whole(3, 1, 1e3),
-      track: text(),
-      "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
-      inconclusive: choice("fail", ["fail", "neutral"]),
-      "github-token": text("${{ github.token }}"),
-      "check-name": text("alloc-balance"),
-      comment: choice("always", ["always", "on-change", "on-failure"]),
-      reports: text(),
-      "base-ref": text(),
-      "head-ref": text(),
-      "pr-number": whole("", 1, Number.MAX_SAFE_INTEGER),
-      "allow-fork-code": flag(false),
-      "approval-label": text(),
-      "vm-kernel": text(),
-      "vm-memory": whole(1024, 256, 65536),
-      "vm-cpus": whole(2, 1, 64),
-      "boot-timeout": whole(120, 5, 3600),
-      "vm-folders": text(),
-      "trace-buffer-kb": whole(8192, 64, 1048576),
-      stacks: flag(true),
-      "timeout-minutes": whole(30, 1, 720),
-      "output-dir": text("alloc-balance-out"),
-      canary: flag(false),
-      "error-paths": choice("auto", ["auto", "all", "off"]),
-      "require-changed-code": flag(false),
-      "base-cache": flag(true),
-      "dpdk-portmask": text(),
-      "dpdk-build": choice("auto", ["auto", "meson", "kbuild"]),
-      "kni-kthread-mode": choice("single", ["single", "multiple"]),
-      "kni-carrier": choice("off", ["off", "on"]),
-      "dpdk-ports": choice("", ["null", "nic"]),
-      "dpdk-eal-args": text(),
-      "dpdk-app-args": text(),
-      "dpdk-hugepages": whole("", 0, 1e6, "a whole number of 2 MiB pages, e.g. 256 (0: reserve none)"),
-      "dpdk-drivers": text()
-    };
-    INPUT_NAMES = Object.keys(INPUTS);
-  }
-});
-
 // src/settings/workload.ts
 function regex(read, name) {
   const raw = read(name);
@@ -26972,7 +26973,7 @@ function signalSpelling(read) {
 }
 function readWorkload(read) {
   return {
-    command: readText2(read, "workload"),
+    command: readText(read, "workload"),
     readyPattern: regex(read, "ready-pattern"),
     readyCommand: "",
     readyDelaySeconds: readNumber(read, "ready-delay"),
@@ -29621,7 +29622,7 @@ var init_kni_pairs = __esm({
 
 // src/settings/settings.ts
 function readKernel(read, name) {
-  const raw = readText2(read, name);
+  const raw = readText(read, name);
   if (parseKernelSpec(raw) === null) throw new InputError(name, raw, KERNEL_SPEC_HINT);
   return raw;
 }
@@ -29650,24 +29651,24 @@ function parseSettings(read) {
     mode,
     target,
     preset,
-    moduleDir: readText2(read, "module-dir"),
-    moduleName: readText2(read, "module"),
-    buildCommand: readText2(read, "build-command"),
-    moduleArgs: readText2(read, "module-args"),
+    moduleDir: readText(read, "module-dir"),
+    moduleName: readText(read, "module"),
+    buildCommand: readText(read, "build-command"),
+    moduleArgs: readText(read, "module-args"),
     workload: readWorkload(read),
     cycles: readNumber(read, "cycles"),
     track,
     failOn: readChoice(read, "fail-on"),
     inconclusive: readChoice(read, "inconclusive"),
-    githubToken: readText2(read, "github-token"),
-    checkName: readText2(read, "check-name"),
+    githubToken: readText(read, "github-token"),
+    checkName: readText(read, "check-name"),
     comment: readChoice(read, "comment"),
-    reports: readText2(read, "reports"),
-    baseRef: readText2(read, "base-ref"),
-    headRef: readText2(read, "head-ref"),
+    reports: readText(read, "reports"),
+    baseRef: readText(read, "base-ref"),
+    headRef: readText(read, "head-ref"),
     prNumber: readOptionalNumber(read, "pr-number"),
     allowForkCode: readBool(read, "allow-fork-code"),
-    approvalLabel: readText2(read, "approval-label"),
+    approvalLabel: readText(read, "approval-label"),
     vm: {
       kernel: readKernel(read, "vm-kernel"),
       memoryMb: readNumber(read, "vm-memory"),
@@ -29678,7 +29679,7 @@ function parseSettings(read) {
     traceBufferKb: readNumber(read, "trace-buffer-kb"),
     stacks: readBool(read, "stacks"),
     timeoutMinutes: readNumber(read, "timeout-minutes"),
-    outputDir: readText2(read, "output-dir"),
+    outputDir: readText(read, "output-dir"),
     dpdk: preset === "dpdk-kni" && mode !== "report" ? parseDpdkKniOptions(read, target) : null,
     canary: readBool(read, "canary"),
     errorPaths: readChoice(read, "error-paths"),
@@ -41087,7 +41088,7 @@ async function demoCommand(args) {
     keep: { type: "boolean" }
   });
   if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
-  const cycles2 = values.cycles ?? "3";
+  const cycles2 = values.cycles ?? String(defaultNumber("cycles"));
   if (cycles2.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
   try {
     readNumber(() => cycles2, "cycles");
