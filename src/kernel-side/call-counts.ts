@@ -1,7 +1,7 @@
 // Calls of the module functions a PR changed: a kprobe event on each (`MOD:function`, which the
 // kernel arms whenever the module comes, so it survives the error-path sweep's reloads), whose
 // hits kprobe_profile counts. The events are filtered to record nothing: only the count matters.
-import type { TraceSetup } from './trace-setup.js';
+import { addCountingProbe, type TraceSetup } from './trace-setup.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
 
@@ -17,13 +17,8 @@ export function setupCallProbes(tfs: Tracefs, setup: TraceSetup, module: string,
   const refused: string[] = [];
   functions.forEach((fn, i) => {
     const event = `c${i}`;
-    const full = `${setup.group}/${event}`;
     try {
-      undo.push({ kind: 'remove-kprobe', kprobeEvents: tfs.path('kprobe_events'), event: full });
-      tfs.append('kprobe_events', `p:${full} ${module}:${fn}\n`);
-      tfs.write(`${setup.instance}/events/${full}/filter`, 'common_pid < 0');
-      undo.push({ kind: 'restore-file', path: tfs.path(`${setup.instance}/events/${full}/enable`), value: '0' });
-      tfs.write(`${setup.instance}/events/${full}/enable`, '1');
+      addCountingProbe(tfs, setup, event, `${module}:${fn}`, undo);
       events.set(event, fn);
     } catch (e) {
       refused.push(`${fn} (${(e as Error).message.split('\n')[0]})`);

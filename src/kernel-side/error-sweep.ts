@@ -19,7 +19,7 @@ import { insmod, isModuleLoaded, readSections, symbolRanges, unloadModule } from
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
 import { findSplats } from './splats.js';
 import type { TargetStatus } from './status.js';
-import { collectTrace, mark, type TraceSetup } from './trace-setup.js';
+import { addModuleAreaStackTriggers, collectTrace, mark, restartTrace, type TraceSetup } from './trace-setup.js';
 import type { Tracefs } from './tracefs.js';
 import type { UndoLog } from './undo.js';
 import { runCycle, WorkloadFailure } from './workload.js';
@@ -28,8 +28,6 @@ import { stopwatch } from '../elapsed.js';
 export const HELPER_MODULE = 'ab_failsite';
 export const SWEEP_DIR = 'error-paths';
 export const SWEEP_RECORD = 'error-paths/sweep.json';
-/** x86-64's module area: every module's code lies above it, the kernel's below. */
-const MODULES_VADDR = '0xffffffffc0000000';
 
 const param = (name: string) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
 const readParam = (name: string) => readFileSync(param(name), 'utf8').trim();
@@ -49,20 +47,8 @@ async function waitForReleases(): Promise<void> {
 function moduleAreaStacks(tfs: Tracefs, setup: TraceSetup, undo: UndoLog, stacks: boolean): void {
   if (!stacks) return;
   // As in the cycles: the kmallocs of helpers that could not be probed (kasprintf) are the module's by their stack.
-  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync('/proc/kallsyms', 'utf8'), setup.stackAttributed) : []).map(
-    (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`,
-  );
-  for (const event of setup.kmemEvents.filter((e) => e.startsWith('kmem/kmalloc') || e.startsWith('kmem/kmem_cache_alloc'))) {
-    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-    if (
-      readFileSync(trigger, 'utf8')
-        .split('\n')
-        .some((l) => l.startsWith('stacktrace'))
-    )
-      writeFileSync(trigger, '!stacktrace\n');
-    undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
-    writeFileSync(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(' || ')}\n`);
-  }
+  const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync('/proc/kallsyms', 'utf8'), setup.stackAttributed) : [];
+  addModuleAreaStackTriggers(tfs, setup, helpers, undo);
 }
 
 /** What the sweep left for the run to deal with. */
@@ -189,12 +175,11 @@ async function injectSite(
 ): Promise<void> {
   const { tfs, setup, outDir, undo, abort } = ctx;
   const marker = (m: Marker) => mark(tfs, setup, m);
-  tfs.write(`${setup.instance}/trace`, '');
   writeFileSync(param('site'), run.site);
   writeFileSync(param('nth'), '1');
   writeFileSync(param('hits'), '0');
   writeFileSync(param('injected'), '0');
-  tfs.write(`${setup.instance}/tracing_on`, '1');
+  restartTrace(tfs, setup);
   const kmsgAt = kmsgMark();
   marker({ phase: 'load' });
   undo.push({ kind: 'rmmod', name: job.module.name });

@@ -244,7 +244,7 @@ export function setupTracing(
 }
 
 /** A span of kernel addresses, end excluded (a module's core, a function). */
-interface AddressRange {
+export interface AddressRange {
   start: bigint;
   end: bigint;
 }
@@ -272,6 +272,50 @@ export function addModuleStackTriggers(tfs: Tracefs, setup: TraceSetup, module: 
   };
   for (const event of kmemAllocEvents(setup)) trigger(event, ranges.join(' || '));
   for (const event of setup.kmemEvents.filter((e) => e === 'kmem/kfree' || e === 'kmem/kmem_cache_free')) trigger(event, ranges[0]);
+}
+
+/** x86-64's module area: every module's code lies above it, the kernel's below. */
+const MODULES_VADDR = '0xffffffffc0000000';
+
+/**
+ * For the error-path sweep, whose reloads put the module at addresses not known in advance: the
+ * kmem allocations get a stack when their call site is in any module, or in one of `helpers` (the
+ * helpers the module's objects are attributed through by stack). Replaces the stack triggers
+ * addModuleStackTriggers set on them.
+ */
+export function addModuleAreaStackTriggers(tfs: Tracefs, setup: TraceSetup, helpers: AddressRange[], undo: UndoLog): void {
+  const condition = [`call_site >= ${MODULES_VADDR}`, ...helpers.map(inRange)].join(' || ');
+  for (const event of kmemAllocEvents(setup)) {
+    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    if (
+      tfs
+        .read(trigger)
+        .split('\n')
+        .some((l) => l.startsWith('stacktrace'))
+    )
+      tfs.write(trigger, '!stacktrace\n');
+    undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+    tfs.write(trigger, `stacktrace if ${condition}\n`);
+  }
+}
+
+/**
+ * A kprobe event `GROUP/event` on `target` (`MOD:function`) whose hits only kprobe_profile counts:
+ * filtered to record nothing. Throws the kernel's refusal (TracefsError).
+ */
+export function addCountingProbe(tfs: Tracefs, setup: TraceSetup, event: string, target: string, undo: UndoLog): void {
+  const full = `${setup.group}/${event}`;
+  undo.push({ kind: 'remove-kprobe', kprobeEvents: tfs.path('kprobe_events'), event: full });
+  tfs.append('kprobe_events', `p:${full} ${target}\n`);
+  tfs.write(`${setup.instance}/events/${full}/filter`, 'common_pid < 0');
+  undo.push({ kind: 'restore-file', path: tfs.path(`${setup.instance}/events/${full}/enable`), value: '0' });
+  tfs.write(`${setup.instance}/events/${full}/enable`, '1');
+}
+
+/** Empties the instance's buffer and turns it back on (collectTrace stopped it): a new trace from here. */
+export function restartTrace(tfs: Tracefs, setup: TraceSetup): void {
+  tfs.write(`${setup.instance}/trace`, '');
+  tfs.write(`${setup.instance}/tracing_on`, '1');
 }
 
 /** A line in the instance's buffer, in order with the events: `alloc-balance cycle=3 start`. */
