@@ -27603,230 +27603,10 @@ var init_api_watch = __esm({
   }
 });
 
-// src/kernel-side/call-counts.ts
-function setupCallProbes(tfs, setup, module2, functions, undo) {
-  const events = /* @__PURE__ */ new Map();
-  const refused = [];
-  functions.forEach((fn, i) => {
-    const event = `c${i}`;
-    const full = `${setup.group}/${event}`;
-    try {
-      undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: full });
-      tfs.append("kprobe_events", `p:${full} ${module2}:${fn}
-`);
-      tfs.write(`${setup.instance}/events/${full}/filter`, "common_pid < 0");
-      undo.push({ kind: "restore-file", path: tfs.path(`${setup.instance}/events/${full}/enable`), value: "0" });
-      tfs.write(`${setup.instance}/events/${full}/enable`, "1");
-      events.set(event, fn);
-    } catch (e) {
-      refused.push(`${fn} (${e.message.split("\n")[0]})`);
-    }
-  });
-  return { events, refused };
-}
-function parseCallCounts(profile, events) {
-  const out = {};
-  for (const fn of events.values()) out[fn] = 0;
-  for (const line of profile.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    const fn = f.length === 3 ? events.get(f[0]) : void 0;
-    if (fn !== void 0 && /^\d+$/.test(f[1])) out[fn] = Number(f[1]);
-  }
-  return out;
-}
-function readCallCounts(tfs, probes) {
-  return parseCallCounts(tfs.exists("kprobe_profile") ? tfs.read("kprobe_profile") : "", probes.events);
-}
-var init_call_counts = __esm({
-  "src/kernel-side/call-counts.ts"() {
-    "use strict";
-  }
-});
-
-// src/kernel-side/durable-write.ts
-import { closeSync as closeSync3, fsyncSync, openSync as openSync3, writeSync } from "node:fs";
-function writeDurably(file, text2) {
-  const fd = openSync3(file, "w");
-  try {
-    writeSync(fd, text2);
-    fsyncSync(fd);
-  } finally {
-    closeSync3(fd);
-  }
-}
-function flushFile(file) {
-  const fd = openSync3(file, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync3(fd);
-  }
-}
-var init_durable_write = __esm({
-  "src/kernel-side/durable-write.ts"() {
-    "use strict";
-  }
-});
-
-// src/kernel-splats.ts
-function splatOf(line, crashOnly = false) {
-  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
-}
-function describeCrash(text2) {
-  const body = text2.split("\n").map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, "")).join("\n");
-  for (const [re, what] of CRASH_WORDS) {
-    const m = re.exec(body);
-    if (!m) continue;
-    const where2 = /(?:RIP: [0-9a-f]{4}:|pc : |BUG: .* in )([A-Za-z_][\w.]*\+0x[0-9a-f]+)/.exec(body)?.[1];
-    return { what: what(m), ...where2 ? { where: where2 } : {} };
-  }
-  return void 0;
-}
-var PANIC, SPLAT_PATTERNS, REPORT_END, PANIC_END, CRASH_WORDS;
-var init_kernel_splats = __esm({
-  "src/kernel-splats.ts"() {
-    "use strict";
-    PANIC = /Kernel panic - not syncing/;
-    SPLAT_PATTERNS = [
-      { kind: "kernel panic", re: PANIC, crash: true },
-      { kind: "oops", re: /\bOops\b/, crash: true },
-      { kind: "general protection fault", re: /general protection fault/, crash: true },
-      { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
-      { kind: "page fault", re: /Unable to handle kernel/, crash: true },
-      { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
-      { kind: "KASAN", re: /\bKASAN\b/, crash: false },
-      { kind: "WARNING", re: /\bWARNING:/, crash: false },
-      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
-      { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
-    ];
-    REPORT_END = /---\[ end (trace|Kernel panic)/;
-    PANIC_END = /---\[ end Kernel panic/;
-    CRASH_WORDS = [
-      [/BUG: kernel NULL pointer dereference/, () => "NULL pointer dereference"],
-      [/BUG: unable to handle page fault/, () => "page fault"],
-      [/Unable to handle kernel NULL pointer dereference/, () => "NULL pointer dereference"],
-      [/Unable to handle kernel (paging request|[a-z ]+fault)/, (m) => m[1]],
-      [/general protection fault/, () => "general protection fault"],
-      [/kernel BUG at (\S+?)!?$/m, (m) => `kernel BUG at ${m[1]}`],
-      [/BUG: (.+?)(?: in [A-Za-z_][\w.]*\+0x.*|,.*)?$/m, (m) => m[1]],
-      [/soft lockup/, () => "soft lockup"],
-      [/\bOops\b/, () => "oops"],
-      [/Kernel panic - not syncing: (.+)$/m, (m) => `panic: ${m[1].trim()}`]
-    ];
-  }
-});
-
-// src/lab/guest-watchdog.ts
-import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join8 } from "node:path";
-function armWatchdog(outDir, seconds2) {
-  writeFileSync6(join8(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
-`);
-}
-function disarmWatchdog(outDir) {
-  rmSync4(join8(outDir, WATCHDOG_FILE), { force: true });
-}
-function watchdogExpired(text2, writtenAtMs, nowMs) {
-  const seconds2 = Number(text2.trim());
-  if (!Number.isFinite(seconds2) || seconds2 <= 0) return false;
-  return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
-}
-function watchdogFired(outDir, nowMs = Date.now()) {
-  const file = join8(outDir, WATCHDOG_FILE);
-  try {
-    return watchdogExpired(readFileSync11(file, "utf8"), statSync2(file).mtimeMs, nowMs);
-  } catch {
-    return false;
-  }
-}
-var WATCHDOG_FILE, WATCHDOG_GRACE_SECONDS;
-var init_guest_watchdog = __esm({
-  "src/lab/guest-watchdog.ts"() {
-    "use strict";
-    WATCHDOG_FILE = ".watchdog";
-    WATCHDOG_GRACE_SECONDS = 30;
-  }
-});
-
-// src/kernel-side/kmsg.ts
-import { closeSync as closeSync4, constants as constants3, openSync as openSync4, readSync as readSync3 } from "node:fs";
-function parseKmsgRecord(raw) {
-  const semi = raw.indexOf(";");
-  if (semi < 0) return null;
-  const [pri, seq, usec] = raw.slice(0, semi).split(",");
-  const text2 = raw.slice(semi + 1).split("\n")[0] ?? "";
-  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
-}
-function formatKmsg(r) {
-  const s2 = Math.floor(r.usec / 1e6);
-  const us = String(r.usec % 1e6).padStart(6, "0");
-  return `[${String(s2).padStart(5)}.${us}] ${r.text}`;
-}
-function readKmsg(after = -1, device = "/dev/kmsg") {
-  const fd = openSync4(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
-  const buf = Buffer.alloc(16384);
-  const out = [];
-  try {
-    for (; ; ) {
-      let n;
-      try {
-        n = readSync3(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        const code = e.code;
-        if (code === "EAGAIN") break;
-        if (code === "EPIPE") continue;
-        throw e;
-      }
-      if (n === 0) break;
-      const rec = parseKmsgRecord(buf.toString("utf8", 0, n));
-      if (rec && rec.seq > after) out.push(rec);
-    }
-  } finally {
-    closeSync4(fd);
-  }
-  return out;
-}
-function kmsgMark(device = "/dev/kmsg") {
-  const all = readKmsg(-1, device);
-  return all.length ? all[all.length - 1].seq : -1;
-}
-var init_kmsg = __esm({
-  "src/kernel-side/kmsg.ts"() {
-    "use strict";
-  }
-});
-
-// src/kernel-side/splats.ts
-function findSplats(dmesg, max = 3, maxLines = 30) {
-  const lines = dmesg.split("\n");
-  const out = [];
-  let consumed = 0;
-  for (let i = 0; i < lines.length && out.length < max; i++) {
-    const p = splatOf(lines[i]);
-    if (!p) continue;
-    const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
-    let j = i;
-    for (; j < lines.length && excerpt.length < maxLines; j++) {
-      excerpt.push(lines[j]);
-      if (REPORT_END.test(lines[j])) break;
-    }
-    out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
-    i = j;
-    consumed = j + 1;
-  }
-  return out;
-}
-var init_splats = __esm({
-  "src/kernel-side/splats.ts"() {
-    "use strict";
-    init_kernel_splats();
-  }
-});
-
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync7 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join9 } from "node:path";
+import { join as join8 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -27986,6 +27766,30 @@ function addModuleStackTriggers(tfs, setup, module2, helpers, undo) {
   for (const event of kmemAllocEvents(setup)) trigger(event, ranges.join(" || "));
   for (const event of setup.kmemEvents.filter((e) => e === "kmem/kfree" || e === "kmem/kmem_cache_free")) trigger(event, ranges[0]);
 }
+function addModuleAreaStackTriggers(tfs, setup, helpers, undo) {
+  const condition = [`call_site >= ${MODULES_VADDR}`, ...helpers.map(inRange)].join(" || ");
+  for (const event of kmemAllocEvents(setup)) {
+    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
+    if (tfs.read(trigger).split("\n").some((l) => l.startsWith("stacktrace")))
+      tfs.write(trigger, "!stacktrace\n");
+    undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+    tfs.write(trigger, `stacktrace if ${condition}
+`);
+  }
+}
+function addCountingProbe(tfs, setup, event, target, undo) {
+  const full = `${setup.group}/${event}`;
+  undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: full });
+  tfs.append("kprobe_events", `p:${full} ${target}
+`);
+  tfs.write(`${setup.instance}/events/${full}/filter`, "common_pid < 0");
+  undo.push({ kind: "restore-file", path: tfs.path(`${setup.instance}/events/${full}/enable`), value: "0" });
+  tfs.write(`${setup.instance}/events/${full}/enable`, "1");
+}
+function restartTrace(tfs, setup) {
+  tfs.write(`${setup.instance}/trace`, "");
+  tfs.write(`${setup.instance}/tracing_on`, "1");
+}
 function mark(tfs, setup, marker2) {
   tfs.write(`${setup.instance}/trace_marker`, markerText(marker2));
 }
@@ -27995,10 +27799,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join9(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join8(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync7(join9(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync6(join8(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -28006,13 +27810,13 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync7(join9(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync6(join8(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
   return files;
 }
-var ARG_REGISTER, inRange;
+var ARG_REGISTER, inRange, MODULES_VADDR;
 var init_trace_setup = __esm({
   "src/kernel-side/trace-setup.ts"() {
     "use strict";
@@ -28021,6 +27825,222 @@ var init_trace_setup = __esm({
     init_trace_protocol();
     ARG_REGISTER = { 1: "%di", 2: "%si", 3: "%dx" };
     inRange = (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`;
+    MODULES_VADDR = "0xffffffffc0000000";
+  }
+});
+
+// src/kernel-side/call-counts.ts
+function setupCallProbes(tfs, setup, module2, functions, undo) {
+  const events = /* @__PURE__ */ new Map();
+  const refused = [];
+  functions.forEach((fn, i) => {
+    const event = `c${i}`;
+    try {
+      addCountingProbe(tfs, setup, event, `${module2}:${fn}`, undo);
+      events.set(event, fn);
+    } catch (e) {
+      refused.push(`${fn} (${e.message.split("\n")[0]})`);
+    }
+  });
+  return { events, refused };
+}
+function parseCallCounts(profile, events) {
+  const out = {};
+  for (const fn of events.values()) out[fn] = 0;
+  for (const line of profile.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    const fn = f.length === 3 ? events.get(f[0]) : void 0;
+    if (fn !== void 0 && /^\d+$/.test(f[1])) out[fn] = Number(f[1]);
+  }
+  return out;
+}
+function readCallCounts(tfs, probes) {
+  return parseCallCounts(tfs.exists("kprobe_profile") ? tfs.read("kprobe_profile") : "", probes.events);
+}
+var init_call_counts = __esm({
+  "src/kernel-side/call-counts.ts"() {
+    "use strict";
+    init_trace_setup();
+  }
+});
+
+// src/kernel-side/durable-write.ts
+import { closeSync as closeSync3, fsyncSync, openSync as openSync3, writeSync } from "node:fs";
+function writeDurably(file, text2) {
+  const fd = openSync3(file, "w");
+  try {
+    writeSync(fd, text2);
+    fsyncSync(fd);
+  } finally {
+    closeSync3(fd);
+  }
+}
+function flushFile(file) {
+  const fd = openSync3(file, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync3(fd);
+  }
+}
+var init_durable_write = __esm({
+  "src/kernel-side/durable-write.ts"() {
+    "use strict";
+  }
+});
+
+// src/kernel-splats.ts
+function splatOf(line, crashOnly = false) {
+  return SPLAT_PATTERNS.find((p) => (!crashOnly || p.crash) && p.re.test(line));
+}
+function describeCrash(text2) {
+  const body = text2.split("\n").map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, "")).join("\n");
+  for (const [re, what] of CRASH_WORDS) {
+    const m = re.exec(body);
+    if (!m) continue;
+    const where2 = /(?:RIP: [0-9a-f]{4}:|pc : |BUG: .* in )([A-Za-z_][\w.]*\+0x[0-9a-f]+)/.exec(body)?.[1];
+    return { what: what(m), ...where2 ? { where: where2 } : {} };
+  }
+  return void 0;
+}
+var PANIC, SPLAT_PATTERNS, REPORT_END, PANIC_END, CRASH_WORDS;
+var init_kernel_splats = __esm({
+  "src/kernel-splats.ts"() {
+    "use strict";
+    PANIC = /Kernel panic - not syncing/;
+    SPLAT_PATTERNS = [
+      { kind: "kernel panic", re: PANIC, crash: true },
+      { kind: "oops", re: /\bOops\b/, crash: true },
+      { kind: "general protection fault", re: /general protection fault/, crash: true },
+      { kind: "BUG", re: /\bBUG:|kernel BUG at/, crash: true },
+      { kind: "page fault", re: /Unable to handle kernel/, crash: true },
+      { kind: "sysrq crash", re: /sysrq: Trigger a crash/, crash: true },
+      { kind: "KASAN", re: /\bKASAN\b/, crash: false },
+      { kind: "WARNING", re: /\bWARNING:/, crash: false },
+      { kind: "RCU stall", re: /rcu_(sched|preempt|bh) self-detected stall|rcu: INFO|rcu: .*detected stalls on CPUs/, crash: false },
+      { kind: "hung task", re: /blocked for more than \d+ seconds/, crash: false }
+    ];
+    REPORT_END = /---\[ end (trace|Kernel panic)/;
+    PANIC_END = /---\[ end Kernel panic/;
+    CRASH_WORDS = [
+      [/BUG: kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+      [/BUG: unable to handle page fault/, () => "page fault"],
+      [/Unable to handle kernel NULL pointer dereference/, () => "NULL pointer dereference"],
+      [/Unable to handle kernel (paging request|[a-z ]+fault)/, (m) => m[1]],
+      [/general protection fault/, () => "general protection fault"],
+      [/kernel BUG at (\S+?)!?$/m, (m) => `kernel BUG at ${m[1]}`],
+      [/BUG: (.+?)(?: in [A-Za-z_][\w.]*\+0x.*|,.*)?$/m, (m) => m[1]],
+      [/soft lockup/, () => "soft lockup"],
+      [/\bOops\b/, () => "oops"],
+      [/Kernel panic - not syncing: (.+)$/m, (m) => `panic: ${m[1].trim()}`]
+    ];
+  }
+});
+
+// src/lab/guest-watchdog.ts
+import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
+import { join as join9 } from "node:path";
+function armWatchdog(outDir, seconds2) {
+  writeFileSync7(join9(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
+`);
+}
+function disarmWatchdog(outDir) {
+  rmSync4(join9(outDir, WATCHDOG_FILE), { force: true });
+}
+function watchdogExpired(text2, writtenAtMs, nowMs) {
+  const seconds2 = Number(text2.trim());
+  if (!Number.isFinite(seconds2) || seconds2 <= 0) return false;
+  return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
+}
+function watchdogFired(outDir, nowMs = Date.now()) {
+  const file = join9(outDir, WATCHDOG_FILE);
+  try {
+    return watchdogExpired(readFileSync11(file, "utf8"), statSync2(file).mtimeMs, nowMs);
+  } catch {
+    return false;
+  }
+}
+var WATCHDOG_FILE, WATCHDOG_GRACE_SECONDS;
+var init_guest_watchdog = __esm({
+  "src/lab/guest-watchdog.ts"() {
+    "use strict";
+    WATCHDOG_FILE = ".watchdog";
+    WATCHDOG_GRACE_SECONDS = 30;
+  }
+});
+
+// src/kernel-side/kmsg.ts
+import { closeSync as closeSync4, constants as constants3, openSync as openSync4, readSync as readSync3 } from "node:fs";
+function parseKmsgRecord(raw) {
+  const semi = raw.indexOf(";");
+  if (semi < 0) return null;
+  const [pri, seq, usec] = raw.slice(0, semi).split(",");
+  const text2 = raw.slice(semi + 1).split("\n")[0] ?? "";
+  return { seq: Number(seq), usec: Number(usec), level: Number(pri) & 7, text: text2 };
+}
+function formatKmsg(r) {
+  const s2 = Math.floor(r.usec / 1e6);
+  const us = String(r.usec % 1e6).padStart(6, "0");
+  return `[${String(s2).padStart(5)}.${us}] ${r.text}`;
+}
+function readKmsg(after = -1, device = "/dev/kmsg") {
+  const fd = openSync4(device, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  const buf = Buffer.alloc(16384);
+  const out = [];
+  try {
+    for (; ; ) {
+      let n;
+      try {
+        n = readSync3(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = e.code;
+        if (code === "EAGAIN") break;
+        if (code === "EPIPE") continue;
+        throw e;
+      }
+      if (n === 0) break;
+      const rec = parseKmsgRecord(buf.toString("utf8", 0, n));
+      if (rec && rec.seq > after) out.push(rec);
+    }
+  } finally {
+    closeSync4(fd);
+  }
+  return out;
+}
+function kmsgMark(device = "/dev/kmsg") {
+  const all = readKmsg(-1, device);
+  return all.length ? all[all.length - 1].seq : -1;
+}
+var init_kmsg = __esm({
+  "src/kernel-side/kmsg.ts"() {
+    "use strict";
+  }
+});
+
+// src/kernel-side/splats.ts
+function findSplats(dmesg, max = 3, maxLines = 30) {
+  const lines = dmesg.split("\n");
+  const out = [];
+  let consumed = 0;
+  for (let i = 0; i < lines.length && out.length < max; i++) {
+    const p = splatOf(lines[i]);
+    if (!p) continue;
+    const excerpt = lines.slice(Math.max(consumed, i - 2), i).filter((l) => l.trim() !== "");
+    let j = i;
+    for (; j < lines.length && excerpt.length < maxLines; j++) {
+      excerpt.push(lines[j]);
+      if (REPORT_END.test(lines[j])) break;
+    }
+    out.push({ kind: p.kind, excerpt: excerpt.join("\n") });
+    i = j;
+    consumed = j + 1;
+  }
+  return out;
+}
+var init_splats = __esm({
+  "src/kernel-side/splats.ts"() {
+    "use strict";
+    init_kernel_splats();
   }
 });
 
@@ -28216,17 +28236,8 @@ async function waitForReleases() {
 }
 function moduleAreaStacks(tfs, setup, undo, stacks) {
   if (!stacks) return;
-  const helpers = (setup.stackAttributed.length > 0 ? symbolRanges(readFileSync12("/proc/kallsyms", "utf8"), setup.stackAttributed) : []).map(
-    (r) => `(call_site >= 0x${r.start.toString(16)} && call_site < 0x${r.end.toString(16)})`
-  );
-  for (const event of setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"))) {
-    const trigger = tfs.path(`${setup.instance}/events/${event}/trigger`);
-    if (readFileSync12(trigger, "utf8").split("\n").some((l) => l.startsWith("stacktrace")))
-      writeFileSync8(trigger, "!stacktrace\n");
-    undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-    writeFileSync8(trigger, `stacktrace if ${[`call_site >= ${MODULES_VADDR}`, ...helpers].join(" || ")}
-`);
-  }
+  const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync12("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+  addModuleAreaStackTriggers(tfs, setup, helpers, undo);
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
@@ -28321,12 +28332,11 @@ async function withinSeconds(work, limit) {
 async function injectSite(job, ctx, run2) {
   const { tfs, setup, outDir, undo, abort } = ctx;
   const marker2 = (m) => mark(tfs, setup, m);
-  tfs.write(`${setup.instance}/trace`, "");
   writeFileSync8(param("site"), run2.site);
   writeFileSync8(param("nth"), "1");
   writeFileSync8(param("hits"), "0");
   writeFileSync8(param("injected"), "0");
-  tfs.write(`${setup.instance}/tracing_on`, "1");
+  restartTrace(tfs, setup);
   const kmsgAt = kmsgMark();
   marker2({ phase: "load" });
   undo.push({ kind: "rmmod", name: job.module.name });
@@ -28366,7 +28376,7 @@ async function injectSite(job, ctx, run2) {
   }
   await collectTrace(tfs, setup, join11(outDir, run2.dir));
 }
-var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, MODULES_VADDR, param, readParam;
+var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, param, readParam;
 var init_error_sweep = __esm({
   "src/kernel-side/error-sweep.ts"() {
     "use strict";
@@ -28386,7 +28396,6 @@ var init_error_sweep = __esm({
     HELPER_MODULE = "ab_failsite";
     SWEEP_DIR = "error-paths";
     SWEEP_RECORD = "error-paths/sweep.json";
-    MODULES_VADDR = "0xffffffffc0000000";
     param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
     readParam = (name) => readFileSync12(param(name), "utf8").trim();
   }
