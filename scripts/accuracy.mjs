@@ -208,14 +208,15 @@ const CASES = [
   },
 ];
 
-const work = mkdtempSync(join(tmpdir(), 'alloc-balance-accuracy-'));
 // Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
+// The bundle goes once imported.
 const libDir = mkdtempSync(join(ROOT, '.bundle-'));
-process.once('exit', () => rmSync(libDir, { recursive: true, force: true }));
 const lib = join(libDir, 'lib.mjs');
-await build({
-  stdin: {
-    contents: `
+let L;
+try {
+  await build({
+    stdin: {
+      contents: `
       export { findLabKernel } from './src/lab/lab-kernel.ts';
       export { releaseLine } from './src/lab/kernel-spec.ts';
       export { parseSettings } from './src/settings/settings.ts';
@@ -223,18 +224,22 @@ await build({
       export { VmTargetRunner } from './src/run/launcher.ts';
       export { measure } from './src/run/pipeline.ts';
       export { createShapesRepo, SHAPES_WORKLOAD } from './src/demo/shapes-repo.ts';
+      export { cancelOnSignals } from './src/run/cancellation.ts';
     `,
-    resolveDir: ROOT,
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: lib,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
-const L = await import(lib);
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: lib,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  L = await import(lib);
+} finally {
+  rmSync(libDir, { recursive: true, force: true });
+}
 const lab = L.findLabKernel(values.kernel ?? '');
 const line = L.releaseLine(lab.release);
 const log = (s) => console.error(`accuracy: ${s}`);
@@ -307,8 +312,13 @@ const expectedFinding = (x) => (x.crash ? `crash when ${x.failed} fails` : `${x.
 
 const only = values.only ? new Set(values.only.split(',')) : null;
 const results = [];
+// Ctrl-C or SIGTERM ends the case's VM; the cases stop and the work folder is removed.
+const cancellation = L.cancelOnSignals();
+const { signal } = cancellation;
+const work = mkdtempSync(join(tmpdir(), 'alloc-balance-accuracy-'));
 try {
   for (const [i, c] of CASES.entries()) {
+    if (signal.aborted) break;
     if (only && !only.has(String(i + 1)) && !only.has(c.name)) continue;
     const started = Date.now();
     const outDir = join(work, `case-${i + 1}`);
@@ -336,13 +346,13 @@ try {
         },
         join(work, `trees-${i + 1}`),
       );
-      const runner = new L.VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath });
+      const runner = new L.VmTargetRunner(lab, settings, { cliPath: join(ROOT, 'dist', 'cli.js'), nodePath: process.execPath, signal });
       try {
         const m = await L.measure(
           settings,
           { base: { side: 'base', ref: 'base', sha: trees.baseSha, dir: trees.base }, pr: { side: 'pr', ref: 'pr', sha: trees.headSha, dir: trees.head } },
           runner,
-          { log: () => {}, group: async (_n, fn) => fn() },
+          { log: () => {}, group: async (_n, fn) => fn(), signal },
           outDir,
         );
         const row = worstRow(m.comparison);
@@ -371,14 +381,20 @@ try {
         await trees.dispose();
       }
     }
+    if (signal.aborted) break;
     const outcome = judge(c, got);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     results.push({ n: i + 1, c, got, outcome, seconds });
     log(`${i + 1}. ${c.name}: ${outcome} (${got.refused ? `refused: ${got.refused}` : got.headline}) ${seconds} s`);
   }
 } finally {
+  cancellation.dispose();
   if (values.keep) log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
+}
+if (signal.aborted) {
+  log(`cancelled (${signal.reason.message}); nothing written`);
+  process.exit(130);
 }
 
 /** What the sweep and the changed-code count add to a row: asked for, and as measured. */

@@ -131,12 +131,13 @@ function measureDpdk(tree, cycles) {
 }
 // Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
 const libDir = mkdtempSync(join(ROOT, '.bundle-'));
-process.once('exit', () => rmSync(libDir, { recursive: true, force: true }));
 const lib = join(libDir, 'lib.mjs');
-// The project's own modules, bundled for this script: the same code the action runs.
-await build({
-  stdin: {
-    contents: `
+// The project's own modules, bundled for this script: the same code the action runs (the bundle goes once imported).
+let L;
+try {
+  await build({
+    stdin: {
+      contents: `
       export { findLabKernel } from './src/lab/lab-kernel.ts';
       export { runInGuest } from './src/lab/run-in-guest.ts';
       export { buildModule } from './src/module-build/build-module.ts';
@@ -146,27 +147,30 @@ await build({
       export { compare } from './src/verdict/traces.ts';
       export { decideVerdict } from './src/verdict/decide.ts';
       export { API_WATCH, addUntracedMemory } from './src/run/api-memory.ts';
-      export { buildHelperModule } from './src/run/helper-modules.ts';
+      export { HelperBuilds } from './src/run/helper-modules.ts';
       export { parseSettings } from './src/settings/settings.ts';
       export { targetJob } from './src/run/side.ts';
       export { sidePlan } from './src/run/side-plan.ts';
       export { autoTrack } from './src/core/allocator-families.ts';
       export { moduleImports } from './src/module-build/module-info.ts';
       export { fixtureSource } from './src/demo/fixture-repo.ts';
-      export { buildHelper, readErrorPaths, sweepJob } from './src/run/error-paths.ts';
+      export { FAILSITE, readErrorPaths, sweepJob } from './src/run/error-paths.ts';
       export { installPrefix } from './src/sandbox/system-view.ts';
     `,
-    resolveDir: ROOT,
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: lib,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
-const L = await import(lib);
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: lib,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  L = await import(lib);
+} finally {
+  rmSync(libDir, { recursive: true, force: true });
+}
 
 const PAIR = 'alloc_netdev_mqs:free_netdev';
 const lab = L.findLabKernel();
@@ -192,18 +196,28 @@ execFileSync('gcc', ['-O2', '-Wall', '-I', KNI, '-o', app, join(KNI, 'app', 'kni
 cpSync(join(ROOT, 'test/fixtures/noise'), join(work, 'noise'), { recursive: true });
 const noiseKo = await buildTree(join(work, 'noise'));
 const nm = { fixed: await L.moduleSymbols(modules.fixed.path), leaky: await L.moduleSymbols(modules.leaky.path) };
-// The kernel-API memory helper, as the action loads it with track: auto.
+// The kernel-API memory helper, as the action loads it with track: auto, and with --sweep the error-path helper:
+// built as the action builds them, copied into the work folder, their builds' folders removed at once.
 mkdirSync(join(work, 'apiwatch'), { recursive: true });
 const apiWatchKo = join(work, 'apiwatch', 'ab_apiwatch.ko');
-cpSync(await L.buildHelperModule(L.API_WATCH, lab.buildDir), apiWatchKo);
+const SWEEP = values.sweep === true;
+const helper = SWEEP ? join(work, 'failsite', 'ab_failsite.ko') : null;
+const helpers = new L.HelperBuilds();
+try {
+  cpSync(await helpers.module(L.API_WATCH, lab.buildDir), apiWatchKo);
+  if (helper) {
+    mkdirSync(dirname(helper), { recursive: true });
+    cpSync(await helpers.module(L.FAILSITE, lab.buildDir), helper);
+  }
+} finally {
+  await helpers.dispose();
+}
 // track: auto, as the action runs it without a track input: the netdev and the kmalloc pairs.
 const tracks = {
   fixed: L.autoTrack(await L.moduleImports(modules.fixed.path)).pairs,
   leaky: L.autoTrack(await L.moduleImports(modules.leaky.path)).pairs,
 };
 const KMALLOC = 'kmalloc:kfree';
-const SWEEP = values.sweep === true;
-const helper = SWEEP ? await L.buildHelper(lab.buildDir) : null;
 
 const outRoot = join(work, 'out');
 mkdirSync(outRoot, { recursive: true });

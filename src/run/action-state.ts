@@ -6,7 +6,7 @@ interface ActionState {
   worktrees?: { repo: string; dirs: string[]; root?: string };
   /** The kernel-side undo files of every run on this machine's kernel (sides, canary), as they are created. */
   undoFiles?: string[];
-  /** Temporary folders of the run (the sources' folder, the canary's copy, each VM's control files), as they are made. */
+  /** Temporary folders of the run (the sources' folder, the canary's copy, the helper modules' builds, each VM's control files), as they are made. */
   tempDirs?: string[];
 }
 

@@ -9,7 +9,7 @@ import type { CanaryResult, SideRun } from '../core/model.js';
 import { callerKey } from '../core/frames.js';
 import { leakRate } from '../core/leak-rate.js';
 import type { SidePlan, TracingPlan } from './side-plan.js';
-import { findHelperDir, type HelperModule } from './helper-modules.js';
+import { findHelperDir, type HelperBuilds, type HelperModule } from './helper-modules.js';
 import { runSide } from './side.js';
 import type { TargetRunner } from './launcher.js';
 import { describeStatus } from '../report/status-text.js';
@@ -93,7 +93,7 @@ export function canaryPlan(tracing: TracingPlan, dir: string): SidePlan {
 export async function runCanary(
   tracing: TracingPlan,
   runner: TargetRunner,
-  io: { log: (line: string) => void; onUndoFile?: (file: string) => void; onTempDir?: (dir: string) => void },
+  io: { log: (line: string) => void; onUndoFile?: (file: string) => void; onTempDir?: (dir: string) => void; helpers?: HelperBuilds },
   outDir: string,
   canaryDir: string = findCanaryDir(),
 ): Promise<CanaryResult> {
@@ -110,6 +110,8 @@ export async function runCanary(
         runId: canaryRunId(),
         log: (line) => io.log(line.replace(/^pr: /, 'canary: ')),
         onUndoFile: io.onUndoFile,
+        onTempDir: io.onTempDir,
+        helpers: io.helpers,
       },
     );
     const result = judgeCanary(run, runner.kernel.release);

@@ -22,14 +22,9 @@ import { HELPER_MODULE, SWEEP_RECORD } from '../kernel-side/error-sweep.js';
 import type { TargetSweep } from '../kernel-side/job.js';
 import { locateCallers, lookUpLines } from '../module-build/module-info.js';
 import { isWithin } from '../sandbox/system-view.js';
-import { buildHelperModule, type HelperModule } from './helper-modules.js';
+import type { HelperModule } from './helper-modules.js';
 
 export const FAILSITE: HelperModule = { folder: 'failsite', name: HELPER_MODULE, what: 'the error-path helper' };
-
-/** The error-path helper built for a kernel; its .ko path. */
-export function buildHelper(kernelBuildDir: string, onTempDir?: (dir: string) => void): Promise<string> {
-  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
-}
 
 /** The job's sweep part: the helper, the allocators to probe, the module's symbols (written to outDir). */
 export function sweepJob(helperPath: string, imports: string[], symbolsText: string, outDir: string): TargetSweep {

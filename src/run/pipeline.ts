@@ -36,6 +36,7 @@ import { renderComment, type CommentOptions } from '../report/comment.js';
 import { expandPreset, type PresetExpansion } from '../presets/side-preparation.js';
 import { runCanary } from './canary.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
+import { HelperBuilds, withHelperBuilds } from './helper-modules.js';
 
 export interface PipelineIo extends RunnerOptions {
   log: (line: string) => void;
@@ -77,6 +78,8 @@ function runId(): string {
 /** What measure() needs of the job's I/O. */
 type MeasureIo = Pick<PipelineIo, 'log' | 'group' | 'cache' | 'signal' | 'onTempDir'> & {
   onUndoFile?: (file: string) => void;
+  /** The helper modules of the run measure() is part of (absent: its own, removed when it returns or throws). */
+  helpers?: HelperBuilds;
   baseCache?: BaseCaching;
   /** This runner's cores and free memory (default: this machine's), for running the sides at once. */
   machine?: { cores: number; freeMemoryMb: number };
@@ -87,13 +90,25 @@ function thisMachine(): { cores: number; freeMemoryMb: number } {
 }
 
 /** Runs base and PR with the same runner and settings (the only difference is the tree): one after the other, or at once where the runner holds two VMs. */
-export async function measure(
+export function measure(
   settings: Settings,
   sources: { base: SideSource; pr: SideSource },
   runner: TargetRunner,
   io: MeasureIo,
   outDir: string,
   preset: PresetExpansion | null = null,
+): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
+  // The sides share the helper modules' builds; their folders go when the run ends.
+  return withHelperBuilds(io.helpers ?? { onTempDir: io.onTempDir }, (helpers) => measureWith(settings, sources, runner, { ...io, helpers }, outDir, preset));
+}
+
+async function measureWith(
+  settings: Settings,
+  sources: { base: SideSource; pr: SideSource },
+  runner: TargetRunner,
+  io: MeasureIo & { helpers: HelperBuilds },
+  outDir: string,
+  preset: PresetExpansion | null,
 ): Promise<{ base: SideRun; pr: SideRun; comparison: Comparison }> {
   const id = runId();
   const userspace = new UserspaceCaching(io.cache, io.log);
@@ -140,6 +155,7 @@ export async function measure(
       log: io.log,
       onUndoFile: io.onUndoFile,
       onTempDir: io.onTempDir,
+      helpers: io.helpers,
       ...(source.side === 'base' ? { onBuilt: (ko: string) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }),
     };
     const title = `${source.side === 'base' ? 'Base' : 'PR'} (${source.sha.slice(0, 12) || source.ref})`;
@@ -290,9 +306,13 @@ export async function checkChange(
   const baseCache = settings.baseCache && io.cache ? baseCaching(settings, io, runner, trees.baseSha) : undefined;
   let measured;
   let canary;
+  // The canary and both sides share the helper modules' builds, removed with the sources' folder.
+  const helpers = new HelperBuilds({ onTempDir });
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group('Canary', () => runCanary(tracingPlan(settings), runner, measureIo, join(outDir, 'canary')));
+    if (settings.canary) {
+      canary = await io.group('Canary', () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join(outDir, 'canary')));
+    }
     measured = await measure(
       settings,
       {
@@ -300,11 +320,12 @@ export async function checkChange(
         pr: { side: 'pr', ref: change.head.ref, sha: trees.headSha, dir: trees.head },
       },
       runner,
-      { ...measureIo, baseCache },
+      { ...measureIo, baseCache, helpers },
       outDir,
       preset,
     );
   } finally {
+    await helpers.dispose();
     await trees.dispose();
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -13,8 +13,8 @@ import type { TargetJob } from '../kernel-side/job.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetOutcome, TargetRunner } from './launcher.js';
-import { buildHelper, readErrorPaths, type SweepEnd, sweepJob } from './error-paths.js';
-import { buildHelperModule } from './helper-modules.js';
+import { FAILSITE, readErrorPaths, type SweepEnd, sweepJob } from './error-paths.js';
+import { type HelperBuilds, withHelperBuilds } from './helper-modules.js';
 import { API_WATCH, addUntracedMemory } from './api-memory.js';
 import { changedCalls, findChangedFunctions } from './changed-code.js';
 import { aliasNames, entrySymbols } from '../core/changed-code.js';
@@ -44,8 +44,10 @@ export interface SideContext {
   changedFrom?: string | Promise<string | undefined>;
   /** Told the built .ko (the base's is the PR side's changedFrom). */
   onBuilt?: (ko: string) => void;
-  /** Told each temporary folder as it is made (the error-path helper's build). */
+  /** Told each temporary folder as it is made (the helper modules' builds). */
   onTempDir?: (dir: string) => void;
+  /** The helper modules of the run this side is part of (absent: the side builds its own, removed when it ends). */
+  helpers?: HelperBuilds;
   /** How the build's sandbox starts here (default: probed once). */
   sandbox?: SandboxLauncher;
 }
@@ -112,7 +114,11 @@ export function kernelReadable(kernel: TargetKernel): string[] {
   return real === tree ? [tree] : [tree, real];
 }
 
-export async function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> {
+export function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> {
+  return withHelperBuilds(ctx.helpers ?? { onTempDir: ctx.onTempDir }, (helpers) => runSideWith(source, ctx, helpers));
+}
+
+async function runSideWith(source: SideSource, ctx: SideContext, helpers: HelperBuilds): Promise<SideRun> {
   const run: SideRun = { side: source.side, ref: source.ref, sha: source.sha, status: 'ok', timings: {} };
   mkdirSync(ctx.outDir, { recursive: true });
   const moduleDir = resolve(source.dir, ctx.plan.build.moduleDir);
@@ -189,7 +195,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   let symbolsText = '';
   if (ctx.plan.errorPaths === 'auto' || ctx.plan.errorPaths === 'all') {
     try {
-      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
       symbolsText = await moduleSymbols(module.path);
       job.sweep = { ...sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
@@ -198,7 +204,7 @@ export async function runSide(source: SideSource, ctx: SideContext): Promise<Sid
   }
   if (job.tracing !== false && (leftOut === undefined || leftOut.length > 0)) {
     try {
-      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);
       job.apiWatch = leftOut === undefined ? { helperPath } : { helperPath, own: true };
     } catch (e) {
       const what = leftOut === undefined ? 'memory from kernel APIs' : `the objects of ${leftOut.join(', ')}`;

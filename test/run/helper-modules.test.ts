@@ -1,12 +1,13 @@
 // The kernel modules the action builds on the runner at run time ship with it: each is found from
-// the sources, and the npm package lists its folder.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// the sources, and the npm package lists its folder. A run's builds of them are its own: their
+// folders are gone when the run ends, however it ends (the build itself is faked here).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_WATCH } from '../../src/run/api-memory.js';
 import { CANARY } from '../../src/run/canary.js';
 import { FAILSITE } from '../../src/run/error-paths.js';
-import { findHelperDir } from '../../src/run/helper-modules.js';
+import { findHelperDir, HelperBuilds, type HelperBuildsOptions, withHelperBuilds } from '../../src/run/helper-modules.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -23,5 +24,90 @@ describe('helper modules', () => {
     expect(() => findHelperDir({ folder: 'nowhere', name: 'ab_none', what: 'the test helper' }, '/tmp')).toThrow(
       'the test helper is missing: no nowhere/ab_none.c above /tmp',
     );
+  });
+});
+
+/** A module build that writes the helper's .ko (or fails) without a kernel; `gate` holds it until released. */
+function fakeBuild(outcome: 'ok' | 'fails', gate?: Promise<void>): NonNullable<HelperBuildsOptions['build']> & { calls: string[] } {
+  const calls: string[] = [];
+  const build = async (req: { moduleDir: string; kernelBuildDir: string }) => {
+    calls.push(req.moduleDir);
+    await gate;
+    const name = readFileSync(join(req.moduleDir, 'Makefile'), 'utf8').match(/obj-m\s*[+:]?=\s*(\w+)\.o/)?.[1] ?? 'none';
+    if (outcome === 'fails') return { ok: false, modules: [], log: 'error', excerpt: 'error: no', reason: 'make failed', seconds: 0 };
+    const path = join(req.moduleDir, `${name}.ko`);
+    writeFileSync(path, '');
+    return { ok: true, modules: [{ name, path }], log: '', excerpt: '', seconds: 0 };
+  };
+  return Object.assign(build, { calls });
+}
+
+describe("a run's helper builds", () => {
+  it('are built once per helper and kernel, told to the post step, and removed when the run succeeds', async () => {
+    const told: string[] = [];
+    const build = fakeBuild('ok');
+    const kos = await withHelperBuilds({ onTempDir: (d) => told.push(d), build }, async (helpers) => {
+      const [a, b, f] = await Promise.all([helpers.module(API_WATCH, '/kernel'), helpers.module(API_WATCH, '/kernel'), helpers.module(FAILSITE, '/kernel')]);
+      expect(a).toBe(b);
+      for (const ko of [a, f]) expect(existsSync(ko)).toBe(true);
+      return [a, f];
+    });
+    expect(kos.map((ko) => dirname(ko))).toEqual(told);
+    expect(build.calls).toEqual(told);
+    expect(told.map((d) => d.replace(/-[^-]+$/, '').replace(/.*\//, ''))).toEqual(['alloc-balance-apiwatch', 'alloc-balance-failsite']);
+    for (const dir of told) expect(existsSync(dir)).toBe(false);
+  });
+
+  it('are removed when the run fails after building them', async () => {
+    const told: string[] = [];
+    await expect(
+      withHelperBuilds({ onTempDir: (d) => told.push(d), build: fakeBuild('ok') }, async (helpers) => {
+        await helpers.module(API_WATCH, '/kernel');
+        throw new Error('the side failed');
+      }),
+    ).rejects.toThrow('the side failed');
+    expect(told).toHaveLength(1);
+    expect(existsSync(told[0])).toBe(false);
+  });
+
+  it('a build that fails: its folder is removed too, and the next side builds again', async () => {
+    const told: string[] = [];
+    const errors = await withHelperBuilds({ onTempDir: (d) => told.push(d), build: fakeBuild('fails') }, async (helpers) => {
+      const first = await helpers.module(FAILSITE, '/kernel').catch((e: Error) => e.message);
+      const second = await helpers.module(FAILSITE, '/kernel').catch((e: Error) => e.message);
+      return [first, second];
+    });
+    expect(errors).toEqual(['the error-path helper did not build: make failed\nerror: no', 'the error-path helper did not build: make failed\nerror: no']);
+    expect(told).toHaveLength(2);
+    for (const dir of told) expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a build still running when the run ends (the other side failed, or the run was cancelled) is waited for, then removed', async () => {
+    const told: string[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let ended = false;
+    const run = withHelperBuilds({ onTempDir: (d) => told.push(d), build: fakeBuild('ok', gate) }, async (helpers) => {
+      void helpers.module(API_WATCH, '/kernel');
+      throw new Error('cancelled');
+    }).finally(() => {
+      ended = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false);
+    release();
+    await expect(run).rejects.toThrow('cancelled');
+    expect(existsSync(told[0])).toBe(false);
+  });
+
+  it("shared builds are the caller's run's: kept until it ends, then removed and not built again", async () => {
+    const shared = new HelperBuilds({ build: fakeBuild('ok') });
+    const ko = await withHelperBuilds(shared, (helpers) => helpers.module(API_WATCH, '/kernel'));
+    expect(existsSync(ko)).toBe(true);
+    await shared.dispose();
+    expect(existsSync(dirname(ko))).toBe(false);
+    await expect(shared.module(API_WATCH, '/kernel')).rejects.toThrow('the kernel-API memory helper was asked for after its run ended');
   });
 });
