@@ -1,6 +1,6 @@
 // What `alloc-balance <command> --help` prints: usage, what the command does, its options, and
 // examples that run as written from a checkout of alloc-balance.
-import { defaultNumber } from '../settings/inputs.js';
+import { defaultChoice, defaultNumber } from '../settings/inputs.js';
 import { EXIT } from './exit-codes.js';
 
 interface CommandHelp {
@@ -110,7 +110,7 @@ export const HELP: Record<string, CommandHelp> = {
       ['--out DIR', "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
       ['--cycles N', `workload cycles per side (default: ${defaultNumber('cycles')})`],
       ['--kernel LINE|RELEASE', 'the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)'],
-      ['--error-paths auto|all|off', "the error-path sweep after the cycles, as the action's input (default: auto)"],
+      ['--error-paths auto|all|off', `the error-path sweep after the cycles, as the action's input (default: ${defaultChoice('error-paths')})`],
       ['--keep', 'keep the temporary repository and worktrees'],
     ],
     examples: ['sudo alloc-balance demo', 'sudo alloc-balance demo --cycles 5 --out /tmp/demo', 'sudo alloc-balance demo --kernel 5.10'],

@@ -129,6 +129,11 @@ export function numberLimits(name: InputName): { min: number; max: number } {
   return { min, max };
 }
 
+/** The table's default of a choice input. */
+export function defaultChoice(name: InputName): string {
+  return spec(name, 'choice').default;
+}
+
 /** The table's default of a true/false input. */
 export function defaultBool(name: InputName): boolean {
   return spec(name, 'bool').default;
