@@ -173,6 +173,9 @@ function numberLimits(name) {
   const { min, max } = spec(name, "number");
   return { min, max };
 }
+function defaultChoice(name) {
+  return spec(name, "choice").default;
+}
 function defaultBool(name) {
   return spec(name, "bool").default;
 }
@@ -433,7 +436,7 @@ var init_help = __esm({
           ["--out DIR", "where the report, the PR comment and the traces go (default: a new folder under the system's temporary folder)"],
           ["--cycles N", `workload cycles per side (default: ${defaultNumber("cycles")})`],
           ["--kernel LINE|RELEASE", "the VM kernel as for lab setup: 5.10, 6.1, 6.12 or an exact release (default: 6.1)"],
-          ["--error-paths auto|all|off", "the error-path sweep after the cycles, as the action's input (default: auto)"],
+          ["--error-paths auto|all|off", `the error-path sweep after the cycles, as the action's input (default: ${defaultChoice("error-paths")})`],
           ["--keep", "keep the temporary repository and worktrees"]
         ],
         examples: ["sudo alloc-balance demo", "sudo alloc-balance demo --cycles 5 --out /tmp/demo", "sudo alloc-balance demo --kernel 5.10"]
@@ -3262,9 +3265,9 @@ function vermagicRelease(vermagic) {
   return vermagic.trim().split(/\s+/)[0] ?? "";
 }
 function vermagicMismatch(ko, vermagic, release2) {
-  const built2 = vermagicRelease(vermagic);
-  if (built2 === release2.trim()) return null;
-  return `${ko} was built for kernel ${built2} but the target kernel is ${release2.trim()}: build it against /lib/modules/${release2.trim()}/build (package linux-headers-${release2.trim()}), or run on a kernel whose headers were used`;
+  const built = vermagicRelease(vermagic);
+  if (built === release2.trim()) return null;
+  return `${ko} was built for kernel ${built} but the target kernel is ${release2.trim()}: build it against /lib/modules/${release2.trim()}/build (package linux-headers-${release2.trim()}), or run on a kernel whose headers were used`;
 }
 async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
@@ -39061,57 +39064,11 @@ var init_build_module = __esm({
   }
 });
 
-// src/run/helper-modules.ts
-import { cpSync as cpSync2, existsSync as existsSync22, mkdtempSync as mkdtempSync2, rmSync as rmSync10 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname9, join as join21 } from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-function findHelperDir(helper, from = dirname9(fileURLToPath2(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join21(dir, helper.folder);
-    if (existsSync22(join21(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname9(dir);
-  }
-  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
-}
-function buildHelperModule(helper, kernelBuildDir, onTempDir) {
-  const key2 = `${helper.name}\0${kernelBuildDir}`;
-  let p = built.get(key2);
-  if (!p) {
-    p = (async () => {
-      const work = mkdtempSync2(join21(tmpdir3(), `alloc-balance-${helper.folder}-`));
-      onTempDir?.(work);
-      process.once("exit", () => rmSync10(work, { recursive: true, force: true }));
-      cpSync2(findHelperDir(helper), work, { recursive: true });
-      const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === helper.name);
-      if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
-${r.excerpt}`);
-      return ko.path;
-    })();
-    built.set(key2, p);
-    p.catch(() => built.delete(key2));
-  }
-  return p;
-}
-var built;
-var init_helper_modules = __esm({
-  "src/run/helper-modules.ts"() {
-    "use strict";
-    init_build_module();
-    built = /* @__PURE__ */ new Map();
-  }
-});
-
 // src/run/error-paths.ts
-import { existsSync as existsSync23, readFileSync as readFileSync26, realpathSync as realpathSync4, writeFileSync as writeFileSync19 } from "node:fs";
-import { join as join22 } from "node:path";
-function buildHelper(kernelBuildDir, onTempDir) {
-  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
-}
+import { existsSync as existsSync22, readFileSync as readFileSync26, realpathSync as realpathSync4, writeFileSync as writeFileSync19 } from "node:fs";
+import { join as join21 } from "node:path";
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join22(outDir, "module-symbols.txt");
+  const symbolsFile = join21(outDir, "module-symbols.txt");
   writeFileSync19(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
@@ -39119,7 +39076,7 @@ function sweepJob(helperPath, imports, symbolsText, outDir) {
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join22(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join21(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
     return readFileSync26(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -39139,8 +39096,8 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join22(outDir, SWEEP_RECORD);
-  if (!existsSync23(file)) return void 0;
+  const file = join21(outDir, SWEEP_RECORD);
+  if (!existsSync22(file)) return void 0;
   const record2 = JSON.parse(readFileSync26(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
   if (record2.notProbed) result.notProbed = record2.notProbed;
@@ -39172,18 +39129,18 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join22(outDir, run2.dir, "trace.txt");
-    if (run2.running || breakage?.kind === "stuck" || !existsSync23(trace)) {
+    const trace = join21(outDir, run2.dir, "trace.txt");
+    if (run2.running || breakage?.kind === "stuck" || !existsSync22(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join22(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join21(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
-      ...existsSync23(profile) ? { kprobeProfile: profile } : {},
+      ...existsSync22(profile) ? { kprobeProfile: profile } : {},
       moduleMap: map
     }).catch(() => null);
     if (!analysis) {
@@ -39208,8 +39165,78 @@ var init_error_paths3 = __esm({
     init_error_sweep();
     init_module_info();
     init_system_view();
-    init_helper_modules();
     FAILSITE = { folder: "failsite", name: HELPER_MODULE, what: "the error-path helper" };
+  }
+});
+
+// src/run/helper-modules.ts
+import { cpSync as cpSync2, existsSync as existsSync23, mkdtempSync as mkdtempSync2, rmSync as rmSync10 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { dirname as dirname9, join as join22 } from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+function findHelperDir(helper, from = dirname9(fileURLToPath2(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join22(dir, helper.folder);
+    if (existsSync23(join22(candidate, `${helper.name}.c`))) return candidate;
+    dir = dirname9(dir);
+  }
+  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
+}
+async function withHelperBuilds(shared, fn) {
+  if (shared instanceof HelperBuilds) return fn(shared);
+  const helpers = new HelperBuilds(shared);
+  try {
+    return await fn(helpers);
+  } finally {
+    await helpers.dispose();
+  }
+}
+var HelperBuilds;
+var init_helper_modules = __esm({
+  "src/run/helper-modules.ts"() {
+    "use strict";
+    init_build_module();
+    HelperBuilds = class {
+      constructor(options2 = {}) {
+        this.options = options2;
+      }
+      options;
+      built = /* @__PURE__ */ new Map();
+      dirs = [];
+      started = [];
+      disposed = false;
+      /** The helper built for a kernel (once per kernel build dir); its .ko path, valid until dispose(). */
+      module(helper, kernelBuildDir) {
+        if (this.disposed) return Promise.reject(new Error(`${helper.what} was asked for after its run ended`));
+        const key2 = `${helper.name}\0${kernelBuildDir}`;
+        let p = this.built.get(key2);
+        if (!p) {
+          const work = mkdtempSync2(join22(tmpdir3(), `alloc-balance-${helper.folder}-`));
+          this.dirs.push(work);
+          this.options.onTempDir?.(work);
+          p = (async () => {
+            cpSync2(findHelperDir(helper), work, { recursive: true });
+            const r = await (this.options.build ?? buildModule)({ moduleDir: work, kernelBuildDir });
+            const ko = r.modules.find((m) => m.name === helper.name);
+            if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
+${r.excerpt}`);
+            return ko.path;
+          })();
+          this.built.set(key2, p);
+          this.started.push(p);
+          p.catch(() => this.built.delete(key2));
+        }
+        return p;
+      }
+      /** Removes every build's folder, once the builds still running have ended. */
+      async dispose() {
+        this.disposed = true;
+        await Promise.allSettled(this.started);
+        for (const dir of this.dirs.splice(0)) rmSync10(dir, { recursive: true, force: true });
+        this.built.clear();
+      }
+    };
   }
 });
 
@@ -39404,7 +39431,10 @@ function kernelReadable(kernel) {
   const real = existsSync26(tree) ? realpathSync6(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
-async function runSide(source, ctx) {
+function runSide(source, ctx) {
+  return withHelperBuilds(ctx.helpers ?? { onTempDir: ctx.onTempDir }, (helpers) => runSideWith(source, ctx, helpers));
+}
+async function runSideWith(source, ctx, helpers) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync13(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
@@ -39419,7 +39449,7 @@ async function runSide(source, ctx) {
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
-  const built2 = await buildModule({
+  const built = await buildModule({
     wrap: sandboxWrapper(folders, launcher),
     // A build that hangs (or a Makefile that waits on purpose) ends at the same limit as the run.
     timeoutSeconds: ctx.plan.timeoutSeconds,
@@ -39431,10 +39461,10 @@ async function runSide(source, ctx) {
     plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
-  run2.timings.build = built2.seconds;
-  writeFileSync20(join24(ctx.outDir, "build.log"), built2.log);
-  if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
-  const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
+  run2.timings.build = built.seconds;
+  writeFileSync20(join24(ctx.outDir, "build.log"), built.log);
+  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
+  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -39475,7 +39505,7 @@ async function runSide(source, ctx) {
   let symbolsText = "";
   if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
-      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
       symbolsText = await moduleSymbols(module2.path);
       job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
@@ -39484,7 +39514,7 @@ async function runSide(source, ctx) {
   }
   if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
     try {
-      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);
       job.apiWatch = leftOut === void 0 ? { helperPath } : { helperPath, own: true };
     } catch (e) {
       const what = leftOut === void 0 ? "memory from kernel APIs" : `the objects of ${leftOut.join(", ")}`;
@@ -40506,7 +40536,7 @@ function makePlan(tree, o) {
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
-  let built2;
+  let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
     const sdk = join29(o.cacheDir, target);
@@ -40522,13 +40552,13 @@ function makePlan(tree, o) {
         argv: ["make", jobs, "-C", join29(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join29(exampleOut, "kni");
+    built = join29(exampleOut, "kni");
   } else {
     steps.push({ kind: "run", argv: ["make", jobs, "-C", join29(tree.root, "examples/kni")] });
-    built2 = join29(tree.root, "examples/kni/build/kni");
+    built = join29(tree.root, "examples/kni/build/kni");
   }
   const program = join29(bin, "dpdk-kni");
-  steps.push({ kind: "run", argv: ["cp", built2, program] });
+  steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 var UNUSED_OPTIONAL_LIBS, VIRTUAL_PORT_DRIVERS;
@@ -40811,7 +40841,9 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
         outDir,
         runId: canaryRunId(),
         log: (line) => io.log(line.replace(/^pr: /, "canary: ")),
-        onUndoFile: io.onUndoFile
+        onUndoFile: io.onUndoFile,
+        onTempDir: io.onTempDir,
+        helpers: io.helpers
       }
     );
     const result = judgeCanary(run2, runner.kernel.release);
@@ -40848,7 +40880,10 @@ function runId() {
 function thisMachine() {
   return { cores: availableParallelism2(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
 }
-async function measure(settings, sources, runner, io, outDir, preset = null) {
+function measure(settings, sources, runner, io, outDir, preset = null) {
+  return withHelperBuilds(io.helpers ?? { onTempDir: io.onTempDir }, (helpers) => measureWith(settings, sources, runner, { ...io, helpers }, outDir, preset));
+}
+async function measureWith(settings, sources, runner, io, outDir, preset) {
   const id = runId();
   const userspace = new UserspaceCaching(io.cache, io.log);
   const cachedBase = io.baseCache ? await io.baseCache.restore(sources.base) : null;
@@ -40891,6 +40926,7 @@ async function measure(settings, sources, runner, io, outDir, preset = null) {
       log: io.log,
       onUndoFile: io.onUndoFile,
       onTempDir: io.onTempDir,
+      helpers: io.helpers,
       ...source.side === "base" ? { onBuilt: (ko) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }
     };
     const title = `${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`;
@@ -40996,9 +41032,12 @@ async function checkChange(settings, io, change, outDir) {
   const baseCache = settings.baseCache && io.cache ? baseCaching(settings, io, runner, trees.baseSha) : void 0;
   let measured;
   let canary;
+  const helpers = new HelperBuilds({ onTempDir });
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join34(outDir, "canary")));
+    if (settings.canary) {
+      canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join34(outDir, "canary")));
+    }
     measured = await measure(
       settings,
       {
@@ -41006,11 +41045,12 @@ async function checkChange(settings, io, change, outDir) {
         pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
       },
       runner,
-      { ...measureIo, baseCache },
+      { ...measureIo, baseCache, helpers },
       outDir,
       preset
     );
   } finally {
+    await helpers.dispose();
     await trees.dispose();
     rmSync13(workDir, { recursive: true, force: true });
   }
@@ -41051,6 +41091,7 @@ var init_pipeline = __esm({
     init_side_preparation();
     init_canary2();
     init_build_sandbox();
+    init_helper_modules();
   }
 });
 

@@ -42633,33 +42633,33 @@ function normalizeProcessEntities(value, htmlEntities) {
   return normalizeProcessEntities(true);
 }
 var buildOptions = function(options2) {
-  const built2 = Object.assign({}, defaultOptions2, options2);
+  const built = Object.assign({}, defaultOptions2, options2);
   const propertyNameOptions = [
-    { value: built2.attributeNamePrefix, name: "attributeNamePrefix" },
-    { value: built2.attributesGroupName, name: "attributesGroupName" },
-    { value: built2.textNodeName, name: "textNodeName" },
-    { value: built2.cdataPropName, name: "cdataPropName" },
-    { value: built2.commentPropName, name: "commentPropName" }
+    { value: built.attributeNamePrefix, name: "attributeNamePrefix" },
+    { value: built.attributesGroupName, name: "attributesGroupName" },
+    { value: built.textNodeName, name: "textNodeName" },
+    { value: built.cdataPropName, name: "cdataPropName" },
+    { value: built.commentPropName, name: "commentPropName" }
   ];
   for (const { value, name } of propertyNameOptions) {
     if (value) {
       validatePropertyName(value, name);
     }
   }
-  if (built2.onDangerousProperty === null) {
-    built2.onDangerousProperty = defaultOnDangerousProperty;
+  if (built.onDangerousProperty === null) {
+    built.onDangerousProperty = defaultOnDangerousProperty;
   }
-  built2.processEntities = normalizeProcessEntities(built2.processEntities, built2.htmlEntities);
-  built2.unpairedTagsSet = new Set(built2.unpairedTags);
-  if (built2.stopNodes && Array.isArray(built2.stopNodes)) {
-    built2.stopNodes = built2.stopNodes.map((node) => {
+  built.processEntities = normalizeProcessEntities(built.processEntities, built.htmlEntities);
+  built.unpairedTagsSet = new Set(built.unpairedTags);
+  if (built.stopNodes && Array.isArray(built.stopNodes)) {
+    built.stopNodes = built.stopNodes.map((node) => {
       if (typeof node === "string" && node.startsWith("*.")) {
         return ".." + node.substring(2);
       }
       return node;
     });
   }
-  return built2;
+  return built;
 };
 
 // node_modules/fast-xml-parser/src/xmlparser/xmlNode.js
@@ -82260,9 +82260,9 @@ function vermagicRelease(vermagic) {
   return vermagic.trim().split(/\s+/)[0] ?? "";
 }
 function vermagicMismatch(ko, vermagic, release) {
-  const built2 = vermagicRelease(vermagic);
-  if (built2 === release.trim()) return null;
-  return `${ko} was built for kernel ${built2} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
+  const built = vermagicRelease(vermagic);
+  if (built === release.trim()) return null;
+  return `${ko} was built for kernel ${built} but the target kernel is ${release.trim()}: build it against /lib/modules/${release.trim()}/build (package linux-headers-${release.trim()}), or run on a kernel whose headers were used`;
 }
 async function moduleSymbols(ko) {
   const r = await runCommand("nm", ["-f", "sysv", "--defined-only", ko]);
@@ -82335,8 +82335,8 @@ async function locateCallers(result, map, ko, root) {
 }
 
 // src/run/error-paths.ts
-import { existsSync as existsSync10, readFileSync as readFileSync6, realpathSync as realpathSync3, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join13 } from "node:path";
+import { existsSync as existsSync9, readFileSync as readFileSync6, realpathSync as realpathSync3, writeFileSync as writeFileSync5 } from "node:fs";
+import { join as join12 } from "node:path";
 
 // src/kernel-splats.ts
 var PANIC = /Kernel panic - not syncing/;
@@ -82591,49 +82591,10 @@ function installPrefix(program) {
   return bin.endsWith(`${sep10}bin`) ? dirname8(bin) : bin;
 }
 
-// src/run/helper-modules.ts
-import { cpSync, existsSync as existsSync9, mkdtempSync, rmSync as rmSync2 } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname as dirname9, join as join12 } from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-function findHelperDir(helper, from = dirname9(fileURLToPath3(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join12(dir, helper.folder);
-    if (existsSync9(join12(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname9(dir);
-  }
-  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
-}
-var built = /* @__PURE__ */ new Map();
-function buildHelperModule(helper, kernelBuildDir, onTempDir) {
-  const key2 = `${helper.name}\0${kernelBuildDir}`;
-  let p = built.get(key2);
-  if (!p) {
-    p = (async () => {
-      const work = mkdtempSync(join12(tmpdir(), `alloc-balance-${helper.folder}-`));
-      onTempDir?.(work);
-      process.once("exit", () => rmSync2(work, { recursive: true, force: true }));
-      cpSync(findHelperDir(helper), work, { recursive: true });
-      const r = await buildModule({ moduleDir: work, kernelBuildDir });
-      const ko = r.modules.find((m) => m.name === helper.name);
-      if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
-${r.excerpt}`);
-      return ko.path;
-    })();
-    built.set(key2, p);
-    p.catch(() => built.delete(key2));
-  }
-  return p;
-}
-
 // src/run/error-paths.ts
 var FAILSITE = { folder: "failsite", name: HELPER_MODULE, what: "the error-path helper" };
-function buildHelper(kernelBuildDir, onTempDir) {
-  return buildHelperModule(FAILSITE, kernelBuildDir, onTempDir);
-}
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join13(outDir, "module-symbols.txt");
+  const symbolsFile = join12(outDir, "module-symbols.txt");
   writeFileSync5(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
@@ -82641,7 +82602,7 @@ function sweepJob(helperPath, imports, symbolsText, outDir) {
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join13(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join12(root, m[1]);
   try {
     if (!isWithin(realpathSync3(file), realpathSync3(root))) return "";
     return readFileSync6(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -82661,8 +82622,8 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join13(outDir, SWEEP_RECORD);
-  if (!existsSync10(file)) return void 0;
+  const file = join12(outDir, SWEEP_RECORD);
+  if (!existsSync9(file)) return void 0;
   const record = JSON.parse(readFileSync6(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record.seconds, ...record.skipped ? { skipped: record.skipped } : {} };
   if (record.notProbed) result.notProbed = record.notProbed;
@@ -82694,18 +82655,18 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join13(outDir, run2.dir, "trace.txt");
-    if (run2.running || breakage?.kind === "stuck" || !existsSync10(trace)) {
+    const trace = join12(outDir, run2.dir, "trace.txt");
+    if (run2.running || breakage?.kind === "stuck" || !existsSync9(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join13(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join12(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
-      ...existsSync10(profile) ? { kprobeProfile: profile } : {},
+      ...existsSync9(profile) ? { kprobeProfile: profile } : {},
       moduleMap: map
     }).catch(() => null);
     if (!analysis) {
@@ -82717,6 +82678,70 @@ async function readErrorPaths(outDir, opts) {
     site.leaks = sweepLeaks(analysis, opts.leftovers);
   }
   return result;
+}
+
+// src/run/helper-modules.ts
+import { cpSync, existsSync as existsSync10, mkdtempSync, rmSync as rmSync2 } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname as dirname9, join as join13 } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+function findHelperDir(helper, from = dirname9(fileURLToPath3(import.meta.url))) {
+  let dir = from;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join13(dir, helper.folder);
+    if (existsSync10(join13(candidate, `${helper.name}.c`))) return candidate;
+    dir = dirname9(dir);
+  }
+  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
+}
+var HelperBuilds = class {
+  constructor(options2 = {}) {
+    this.options = options2;
+  }
+  options;
+  built = /* @__PURE__ */ new Map();
+  dirs = [];
+  started = [];
+  disposed = false;
+  /** The helper built for a kernel (once per kernel build dir); its .ko path, valid until dispose(). */
+  module(helper, kernelBuildDir) {
+    if (this.disposed) return Promise.reject(new Error(`${helper.what} was asked for after its run ended`));
+    const key2 = `${helper.name}\0${kernelBuildDir}`;
+    let p = this.built.get(key2);
+    if (!p) {
+      const work = mkdtempSync(join13(tmpdir(), `alloc-balance-${helper.folder}-`));
+      this.dirs.push(work);
+      this.options.onTempDir?.(work);
+      p = (async () => {
+        cpSync(findHelperDir(helper), work, { recursive: true });
+        const r = await (this.options.build ?? buildModule)({ moduleDir: work, kernelBuildDir });
+        const ko = r.modules.find((m) => m.name === helper.name);
+        if (!r.ok || !ko) throw new Error(`${helper.what} did not build: ${r.reason ?? "no .ko"}
+${r.excerpt}`);
+        return ko.path;
+      })();
+      this.built.set(key2, p);
+      this.started.push(p);
+      p.catch(() => this.built.delete(key2));
+    }
+    return p;
+  }
+  /** Removes every build's folder, once the builds still running have ended. */
+  async dispose() {
+    this.disposed = true;
+    await Promise.allSettled(this.started);
+    for (const dir of this.dirs.splice(0)) rmSync2(dir, { recursive: true, force: true });
+    this.built.clear();
+  }
+};
+async function withHelperBuilds(shared, fn) {
+  if (shared instanceof HelperBuilds) return fn(shared);
+  const helpers = new HelperBuilds(shared);
+  try {
+    return await fn(helpers);
+  } finally {
+    await helpers.dispose();
+  }
 }
 
 // src/run/api-memory.ts
@@ -83099,7 +83124,10 @@ function kernelReadable(kernel) {
   const real = existsSync13(tree) ? realpathSync5(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
-async function runSide(source, ctx) {
+function runSide(source, ctx) {
+  return withHelperBuilds(ctx.helpers ?? { onTempDir: ctx.onTempDir }, (helpers) => runSideWith(source, ctx, helpers));
+}
+async function runSideWith(source, ctx, helpers) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync3(ctx.outDir, { recursive: true });
   const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
@@ -83114,7 +83142,7 @@ async function runSide(source, ctx) {
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
   ctx.log(`${source.side}: ${describeSandbox(folders, launcher)}`);
-  const built2 = await buildModule({
+  const built = await buildModule({
     wrap: sandboxWrapper(folders, launcher),
     // A build that hangs (or a Makefile that waits on purpose) ends at the same limit as the run.
     timeoutSeconds: ctx.plan.timeoutSeconds,
@@ -83126,10 +83154,10 @@ async function runSide(source, ctx) {
     plans: ctx.plan.build.plans,
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
-  run2.timings.build = built2.seconds;
-  writeFileSync6(join15(ctx.outDir, "build.log"), built2.log);
-  if (!built2.ok) return { ...run2, status: "build-failed", reason: built2.reason ?? "the build failed", logExcerpt: built2.excerpt };
-  const module2 = chooseModule(built2.modules, ctx.plan.build.moduleName);
+  run2.timings.build = built.seconds;
+  writeFileSync6(join15(ctx.outDir, "build.log"), built.log);
+  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
+  const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
   if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
@@ -83170,7 +83198,7 @@ async function runSide(source, ctx) {
   let symbolsText = "";
   if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
-      const helper = await buildHelper(ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
       symbolsText = await moduleSymbols(module2.path);
       job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
@@ -83179,7 +83207,7 @@ async function runSide(source, ctx) {
   }
   if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
     try {
-      const helperPath = await buildHelperModule(API_WATCH, ctx.runner.kernel.buildDir, ctx.onTempDir);
+      const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);
       job.apiWatch = leftOut === void 0 ? { helperPath } : { helperPath, own: true };
     } catch (e) {
       const what = leftOut === void 0 ? "memory from kernel APIs" : `the objects of ${leftOut.join(", ")}`;
@@ -85504,7 +85532,7 @@ function makePlan(tree, o) {
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
   const steps = [{ kind: "run", argv: ["mkdir", "-p", bin] }];
-  let built2;
+  let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
     const sdk = join23(o.cacheDir, target);
@@ -85520,13 +85548,13 @@ function makePlan(tree, o) {
         argv: ["make", jobs, "-C", join23(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
       }
     );
-    built2 = join23(exampleOut, "kni");
+    built = join23(exampleOut, "kni");
   } else {
     steps.push({ kind: "run", argv: ["make", jobs, "-C", join23(tree.root, "examples/kni")] });
-    built2 = join23(tree.root, "examples/kni/build/kni");
+    built = join23(tree.root, "examples/kni/build/kni");
   }
   const program = join23(bin, "dpdk-kni");
-  steps.push({ kind: "run", argv: ["cp", built2, program] });
+  steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
 
@@ -85767,7 +85795,9 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
         outDir,
         runId: canaryRunId(),
         log: (line) => io2.log(line.replace(/^pr: /, "canary: ")),
-        onUndoFile: io2.onUndoFile
+        onUndoFile: io2.onUndoFile,
+        onTempDir: io2.onTempDir,
+        helpers: io2.helpers
       }
     );
     const result = judgeCanary(run2, runner.kernel.release);
@@ -85788,7 +85818,10 @@ function runId() {
 function thisMachine() {
   return { cores: availableParallelism(), freeMemoryMb: Math.floor(freemem() / 2 ** 20) };
 }
-async function measure(settings, sources, runner, io2, outDir, preset = null) {
+function measure(settings, sources, runner, io2, outDir, preset = null) {
+  return withHelperBuilds(io2.helpers ?? { onTempDir: io2.onTempDir }, (helpers) => measureWith(settings, sources, runner, { ...io2, helpers }, outDir, preset));
+}
+async function measureWith(settings, sources, runner, io2, outDir, preset) {
   const id = runId();
   const userspace = new UserspaceCaching(io2.cache, io2.log);
   const cachedBase = io2.baseCache ? await io2.baseCache.restore(sources.base) : null;
@@ -85831,6 +85864,7 @@ async function measure(settings, sources, runner, io2, outDir, preset = null) {
       log: io2.log,
       onUndoFile: io2.onUndoFile,
       onTempDir: io2.onTempDir,
+      helpers: io2.helpers,
       ...source.side === "base" ? { onBuilt: (ko) => baseBuilt(ko) } : cachedBase ? {} : { changedFrom: baseModule }
     };
     const title = `${source.side === "base" ? "Base" : "PR"} (${source.sha.slice(0, 12) || source.ref})`;
@@ -85946,9 +85980,12 @@ async function checkChange(settings, io2, change, outDir) {
   const baseCache = settings.baseCache && io2.cache ? baseCaching(settings, io2, runner, trees.baseSha) : void 0;
   let measured;
   let canary;
+  const helpers = new HelperBuilds({ onTempDir });
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
-    if (settings.canary) canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, measureIo, join28(outDir, "canary")));
+    if (settings.canary) {
+      canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join28(outDir, "canary")));
+    }
     measured = await measure(
       settings,
       {
@@ -85956,11 +85993,12 @@ async function checkChange(settings, io2, change, outDir) {
         pr: { side: "pr", ref: change.head.ref, sha: trees.headSha, dir: trees.head }
       },
       runner,
-      { ...measureIo, baseCache },
+      { ...measureIo, baseCache, helpers },
       outDir,
       preset
     );
   } finally {
+    await helpers.dispose();
     await trees.dispose();
     rmSync7(workDir, { recursive: true, force: true });
   }
