@@ -37,7 +37,7 @@ function readText(path: string, what: string): string {
 export async function analyzeTraces(options: AnalyzeTracesOptions): Promise<AnalysisResult> {
   if (options.traces.length === 0) throw new UsageError('no trace given: pass --trace FILE (or --trace - for standard input)');
   const analyzer = new TraceAnalyzer({ pairs: options.pairs, moduleMap: options.moduleMap });
-  const push = (bytes: Buffer, start: number, end: number) => analyzer.pushRange(bytes, start, end);
+  const push = (bytes: Buffer, start: number, end: number, text: string) => analyzer.pushRange(bytes, start, end, text);
   for (const path of options.traces) {
     const before = analyzer.recognizedLines;
     let lines: number;

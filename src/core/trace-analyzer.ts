@@ -169,21 +169,25 @@ export class TraceAnalyzer {
    * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
    * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
    * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
-   * its lines are fed (the file reader hands over a new view of its buffer after each read).
+   * its lines are fed (the file reader hands over a new view of its buffer after each read);
+   * `text`, when given, is the whole chunk decoded (latin1), else it is decoded here once per chunk.
+   * The separators are found in the text (a string's indexOf of one character is much faster than
+   * a loop over the bytes), the tail is compared in the bytes.
    */
-  pushRange(bytes: Buffer, start: number, end: number): void {
+  pushRange(bytes: Buffer, start: number, end: number, text?: string): void {
+    const chunk = text ?? this.chunkText(bytes);
     const c = bytes[start];
     if (c === 35 /* # */ || c === 67 /* C */ || (c === 32 && bytes[start + 1] === 61)) {
-      this.push(this.lineText(bytes, start, end));
+      this.push(chunk.slice(start, end));
       return;
     }
-    const bracket = indexOfSeparator(bytes, 93 /* ] */, start, end);
-    const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58 /* : */, bracket + 2, end);
+    const bracket = indexOfSeparator(chunk, ']', start, end);
+    const colon = bracket < 0 ? -1 : indexOfSeparator(chunk, ':', bracket + 2, end);
     const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
     if (tail === null) {
       // An event (`kmalloc: call_site=..`, `a0: (..`) is no function-tracer line: no tail to learn.
-      if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(this.lineText(bytes, start, end));
-      else this.pushNewTail(this.lineText(bytes, start, end));
+      if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(chunk.slice(start, end));
+      else this.pushNewTail(chunk.slice(start, end));
       return;
     }
     this.recognizedLines++;
@@ -207,13 +211,13 @@ export class TraceAnalyzer {
     this.countLater(traced, tail, tail.caller, context);
   }
 
-  /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
-  private lineText(bytes: Buffer, start: number, end: number): string {
+  /** The chunk as text, decoded once (latin1) for all its lines. */
+  private chunkText(bytes: Buffer): string {
     if (bytes !== this.decodedBytes) {
       this.decoded = bytes.toString('latin1');
       this.decodedBytes = bytes;
     }
-    return this.decoded.slice(start, end);
+    return this.decoded;
   }
 
   /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
@@ -598,9 +602,11 @@ export class TraceAnalyzer {
   }
 }
 
-/** Where `separator` followed by a space first occurs in bytes[from, end), else -1. */
-function indexOfSeparator(bytes: Uint8Array, separator: number, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
+/** Where `separator` (one character) followed by a space first occurs in text[from, end), else -1. */
+function indexOfSeparator(text: string, separator: string, from: number, end: number): number {
+  for (let i = text.indexOf(separator, from); i >= 0 && i + 1 < end; i = text.indexOf(separator, i + 1)) {
+    if (text.charCodeAt(i + 1) === 32) return i;
+  }
   return -1;
 }
 
