@@ -1638,8 +1638,10 @@ var init_trace_lines = __esm({
 });
 
 // src/core/trace-analyzer.ts
-function indexOfSeparator(bytes, separator, from, end) {
-  for (let i = from; i + 1 < end; i++) if (bytes[i] === separator && bytes[i + 1] === 32) return i;
+function indexOfSeparator(text2, separator, from, end) {
+  for (let i = text2.indexOf(separator, from); i >= 0 && i + 1 < end; i = text2.indexOf(separator, i + 1)) {
+    if (text2.charCodeAt(i + 1) === 32) return i;
+  }
   return -1;
 }
 function isEventName(bytes, body, end) {
@@ -1789,20 +1791,24 @@ var init_trace_analyzer = __esm({
        * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
        * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
        * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
-       * its lines are fed (the file reader hands over a new view of its buffer after each read).
+       * its lines are fed (the file reader hands over a new view of its buffer after each read);
+       * `text`, when given, is the whole chunk decoded (latin1), else it is decoded here once per chunk.
+       * The separators are found in the text (a string's indexOf of one character is much faster than
+       * a loop over the bytes), the tail is compared in the bytes.
        */
-      pushRange(bytes, start, end) {
+      pushRange(bytes, start, end, text2) {
+        const chunk = text2 ?? this.chunkText(bytes);
         const c = bytes[start];
         if (c === 35 || c === 67 || c === 32 && bytes[start + 1] === 61) {
-          this.push(this.lineText(bytes, start, end));
+          this.push(chunk.slice(start, end));
           return;
         }
-        const bracket = indexOfSeparator(bytes, 93, start, end);
-        const colon = bracket < 0 ? -1 : indexOfSeparator(bytes, 58, bracket + 2, end);
+        const bracket = indexOfSeparator(chunk, "]", start, end);
+        const colon = bracket < 0 ? -1 : indexOfSeparator(chunk, ":", bracket + 2, end);
         const tail = colon < 0 ? null : this.tails.match(bytes, colon + 2, end);
         if (tail === null) {
-          if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(this.lineText(bytes, start, end));
-          else this.pushNewTail(this.lineText(bytes, start, end));
+          if (colon >= 0 && isEventName(bytes, colon + 2, end)) this.push(chunk.slice(start, end));
+          else this.pushNewTail(chunk.slice(start, end));
           return;
         }
         this.recognizedLines++;
@@ -1823,13 +1829,13 @@ var init_trace_analyzer = __esm({
         this.awaiting.passed(context3, this.countAndRecycle);
         this.countLater(traced2, tail, tail.caller, context3);
       }
-      /** bytes[start, end) as text: its chunk is decoded once (latin1) for all the lines taken apart. */
-      lineText(bytes, start, end) {
+      /** The chunk as text, decoded once (latin1) for all its lines. */
+      chunkText(bytes) {
         if (bytes !== this.decodedBytes) {
           this.decoded = bytes.toString("latin1");
           this.decodedBytes = bytes;
         }
-        return this.decoded.slice(start, end);
+        return this.decoded;
       }
       /** A line whose tail is not known yet: parsed in full, its tail remembered when it is a function line. */
       pushNewTail(line) {
@@ -2219,12 +2225,13 @@ var init_trace_source = __esm({
       /** `n` bytes were written into room(): every whole line is handed over. */
       filled(n) {
         const bytes = this.buffer.subarray(0, this.kept + n);
+        const text2 = bytes.toString("latin1");
         let start = 0;
-        let nl = bytes.indexOf(10);
+        let nl = text2.indexOf("\n");
         while (nl >= 0) {
-          this.emit(bytes, start, nl);
+          this.emit(bytes, start, nl, text2);
           start = nl + 1;
-          nl = bytes.indexOf(10, start);
+          nl = text2.indexOf("\n", start);
         }
         this.kept = bytes.length - start;
         if (this.kept > 0 && start > 0) bytes.copy(this.buffer, 0, start);
@@ -2240,13 +2247,14 @@ var init_trace_source = __esm({
         this.buffer.copy(bigger, 0, 0, this.kept);
         this.buffer = bigger;
       }
-      emit(bytes, start, end) {
-        this.onLine(bytes, start, end > start && bytes[end - 1] === 13 ? end - 1 : end);
+      emit(bytes, start, end, text2) {
+        this.onLine(bytes, start, end > start && bytes[end - 1] === 13 ? end - 1 : end, text2);
         this.count++;
       }
       end() {
         if (this.kept > 0) {
-          this.emit(this.buffer, 0, this.kept);
+          const last = this.buffer.subarray(0, this.kept);
+          this.emit(last, 0, this.kept, last.toString("latin1"));
           this.kept = 0;
         }
         return this.count;
@@ -2459,7 +2467,7 @@ function readText2(path2, what) {
 async function analyzeTraces(options2) {
   if (options2.traces.length === 0) throw new UsageError("no trace given: pass --trace FILE (or --trace - for standard input)");
   const analyzer = new TraceAnalyzer({ pairs: options2.pairs, moduleMap: options2.moduleMap });
-  const push = (bytes, start, end) => analyzer.pushRange(bytes, start, end);
+  const push = (bytes, start, end, text2) => analyzer.pushRange(bytes, start, end, text2);
   for (const path2 of options2.traces) {
     const before = analyzer.recognizedLines;
     let lines;
