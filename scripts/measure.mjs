@@ -47,7 +47,12 @@ if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
 
 const work = mkdtempSync(join(tmpdir(), 'alloc-balance-measure-'));
 if (values.dpdk !== undefined) {
-  measureDpdk(resolve(values.dpdk), Number(values.cycles));
+  try {
+    measureDpdk(resolve(values.dpdk), Number(values.cycles));
+  } finally {
+    // Also when a run fails: its folders go unless --keep.
+    if (!values.keep) rmSync(work, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 
@@ -127,7 +132,6 @@ function measureDpdk(tree, cycles) {
   console.log(`track ${pairs}\n\n${rows.join('\n')}\n`);
   console.log(`cycle times (s): helper off ${off.times.map((t) => t.toFixed(2)).join(' ')}; on ${on.times.map((t) => t.toFixed(2)).join(' ')}`);
   console.error(`measure: done in ${((Date.now() - t0) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
-  if (!values.keep) rmSync(work, { recursive: true, force: true });
 }
 // Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
 const libDir = mkdtempSync(join(ROOT, '.bundle-'));
