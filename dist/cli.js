@@ -252,6 +252,7 @@ var init_inputs = __esm({
       "vm-cpus": whole(2, 1, 64),
       "boot-timeout": whole(120, 5, 3600),
       "vm-folders": text(),
+      "vm-nics": text(),
       "trace-buffer-kb": whole(8192, 64, 1048576),
       stacks: flag(true),
       "timeout-minutes": whole(30, 1, 720),
@@ -386,7 +387,7 @@ var init_help = __esm({
       },
       lab: {
         summary: "lab setup: QEMU and a kernel from Debian's archive for the VM target (lab plan: name the release only)",
-        usage: "lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]",
+        usage: "lab setup|plan [--kernel LINE|RELEASE] [--qemu] [--dir DIR] [--owner UID:GID] [--json]",
         description: [
           "Installs QEMU and the tools (apt, as root), downloads a kernel's image, headers and kbuild",
           "packages from Debian's archive (verified against its signed indexes, never installed) into the",
@@ -398,6 +399,7 @@ var init_help = __esm({
             "--kernel LINE|RELEASE",
             "5.10, 6.1 or 6.12 (the newest of that line in the archive, or the newest the lab holds), or an exact release like 6.12.118+deb12-amd64 (default: 6.1)"
           ],
+          ["--qemu", "instead of a kernel: a QEMU new enough for every emulated NIC of vm-nics (igb needs 8.0), from Debian's backports, extracted into the lab"],
           ["--dir DIR", "where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)"],
           ["--owner UID:GID", "hand the lab directory to this user afterwards (a runner user that caches it)"],
           ["--json", "what was set up (or planned), as JSON"]
@@ -406,6 +408,7 @@ var init_help = __esm({
           "sudo alloc-balance lab setup",
           "sudo alloc-balance lab setup --kernel 5.10",
           "sudo alloc-balance lab plan --kernel 6.12 --json",
+          "sudo alloc-balance lab setup --qemu",
           'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"'
         ]
       },
@@ -2610,7 +2613,7 @@ function findingText(site, leak) {
 function callText(site) {
   return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
 }
-function breakageText(b, moduleName) {
+function breakageText(b, moduleName2) {
   if (b.kind === "crash") {
     const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
     return `crashed the kernel (${detail})`;
@@ -2618,10 +2621,10 @@ function breakageText(b, moduleName) {
   if (b.kind === "hang") {
     return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
   }
-  return `left ${moduleName ?? "the module"} unable to unload`;
+  return `left ${moduleName2 ?? "the module"} unable to unload`;
 }
-function breakageFindingText(site, b, moduleName) {
-  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
+function breakageFindingText(site, b, moduleName2) {
+  return `failing ${callText(site)} ${breakageText(b, moduleName2)}`;
 }
 function sameSite(a, b) {
   return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
@@ -3170,9 +3173,14 @@ function runCommand(cmd, args, opts = {}) {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.timeoutSeconds !== void 0
     });
+    if (opts.input !== void 0 && child.stdin) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(opts.input);
+    }
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
     child.stdout.on("data", (s2) => {
@@ -3456,10 +3464,10 @@ async function analyzeCommand(args) {
       );
     }
   }
-  const moduleName = module2 || (ko ? ko.replace(/^.*\//, "") : "");
+  const moduleName2 = module2 || (ko ? ko.replace(/^.*\//, "") : "");
   let map;
   try {
-    map = new ModuleMap(moduleName, nmText, sections);
+    map = new ModuleMap(moduleName2, nmText, sections);
   } catch (e) {
     throw new UsageError(`--sections: ${e.message}`);
   }
@@ -26400,7 +26408,7 @@ var init_kernel_spec = __esm({
 
 // src/lab/lab-kernel.ts
 import { existsSync, readFileSync as readFileSync4 } from "node:fs";
-import { join } from "node:path";
+import { dirname as dirname3, join } from "node:path";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
@@ -26441,6 +26449,9 @@ function findLabKernel(kernel = "", labDir = defaultLabDir()) {
   if ("kernel" in found) return found.kernel;
   const absent = found.problem.endsWith(" prepared");
   throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ""}`);
+}
+function labDirOf(kernel) {
+  return dirname3(dirname3(kernel.vmlinux));
 }
 var LAB_DIR_ENV, SETUP_HINT;
 var init_lab_kernel = __esm({
@@ -26581,6 +26592,21 @@ var init_debian_archive = __esm({
         }
         throw new UsageError(`Debian's archive has linux-headers-${release2} ${version} but no linux-image-${release2} at that version`);
       }
+      /** The version of `pkg` that `suite` offers, or null. */
+      async versionIn(pkg, suite) {
+        await this.update();
+        const r = await this.runner.run("apt-cache", [...this.options, "show", `${pkg}/${suite}`], { env: APT_ENV2 });
+        return r.code === 0 ? /^Version: (.*)$/m.exec(r.stdout)?.[1] ?? null : null;
+      }
+      /** Downloads `name/suite` packages into `dir` (checked against the signed indexes) and returns the .deb paths. */
+      async downloadFrom(suite, names, dir) {
+        await this.update();
+        mkdirSync(dir, { recursive: true });
+        const wanted = names.map((n) => `${n}/${suite}`);
+        this.log(`apt-get download ${wanted.join(" ")}`);
+        await mustRun(this.runner, "apt-get", [...this.options, "download", "-q", ...wanted], { env: APT_ENV2, cwd: dir });
+        return readdirSync(dir).filter((f) => f.endsWith(".deb")).map((f) => join2(dir, f));
+      }
       /** Downloads the packages into `dir` (apt checks each against the signed indexes) and returns the .deb paths. */
       async download(k, dir) {
         await this.update();
@@ -26719,9 +26745,96 @@ var init_vmlinux = __esm({
   }
 });
 
+// src/lab/lab-qemu.ts
+import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync8, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync4 } from "node:fs";
+import { join as join4 } from "node:path";
+function parseQemuVersion(text2) {
+  const m = /QEMU emulator version (\d+)\.(\d+)/.exec(text2);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+function atLeast(v, min) {
+  return v[0] > min[0] || v[0] === min[0] && v[1] >= min[1];
+}
+function labQemuDir(labDir) {
+  return join4(labDir, "qemu");
+}
+function readLabQemu(labDir) {
+  const path2 = join4(labQemuDir(labDir), "manifest.json");
+  if (!existsSync5(path2)) return null;
+  try {
+    const m = JSON.parse(readFileSync8(path2, "utf8"));
+    return existsSync5(m.binary) ? m : null;
+  } catch {
+    return null;
+  }
+}
+function chooseQemu(min, system, lab) {
+  if (system && atLeast(system, min)) return { qemu: { binary: SYSTEM_QEMU, dataDirs: [], env: {}, version: versionText(system), source: "runner" } };
+  const labVersion = lab ? parseQemuVersion(`QEMU emulator version ${lab.version}`) : null;
+  if (lab && labVersion && atLeast(labVersion, min)) {
+    return { qemu: { binary: lab.binary, dataDirs: lab.dataDirs, env: { QEMU_MODULE_DIR: lab.moduleDir }, version: lab.version, source: "lab" } };
+  }
+  const has = system ? `this runner's QEMU is ${versionText(system)}` : `this runner has no ${SYSTEM_QEMU}`;
+  return { problem: `QEMU ${versionText(min)} or newer is needed and ${has}` };
+}
+async function systemQemuVersion(runner) {
+  try {
+    const r = await runner.run(SYSTEM_QEMU, ["--version"]);
+    return r.code === 0 ? parseQemuVersion(r.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+async function setupLabQemu(labDir, archive, runner, log) {
+  const dir = labQemuDir(labDir);
+  const version = await archive.versionIn("qemu-system-x86", QEMU_SUITE);
+  if (!version) throw new UsageError(`Debian's archive offers no qemu-system-x86 in ${QEMU_SUITE}: the lab cannot take a newer QEMU from it`);
+  const known = readLabQemu(labDir);
+  if (known && known.package === version) {
+    log(`QEMU ${known.version} already in ${dir}`);
+    return known;
+  }
+  log(`QEMU ${version} from Debian's ${QEMU_SUITE}`);
+  const staging = `${dir}.partial`;
+  rmSync3(staging, { recursive: true, force: true });
+  const debs = await archive.downloadFrom(QEMU_SUITE, QEMU_PACKAGES, join4(staging, "debs"));
+  const root = join4(staging, "root");
+  mkdirSync2(root, { recursive: true });
+  for (const deb of debs) await mustRun(runner, "dpkg-deb", ["-x", deb, root]);
+  rmSync3(join4(staging, "debs"), { recursive: true, force: true });
+  rmSync3(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  const final = join4(dir, "root");
+  const binary = join4(final, "usr/bin", SYSTEM_QEMU);
+  const seen = parseQemuVersion(await mustRun(runner, binary, ["--version"]));
+  if (!seen) throw new UsageError(`the QEMU extracted into ${dir} does not run on this machine (${binary} --version)`);
+  const manifest = {
+    version: `${seen[0]}.${seen[1]}`,
+    binary,
+    dataDirs: [join4(final, "usr/share/qemu"), join4(final, "usr/share/seabios")],
+    moduleDir: join4(final, "usr/lib/x86_64-linux-gnu/qemu"),
+    package: version
+  };
+  writeFileSync4(join4(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}
+`);
+  return manifest;
+}
+var SYSTEM_QEMU, QEMU_SUITE, QEMU_PACKAGES, versionText;
+var init_lab_qemu = __esm({
+  "src/lab/lab-qemu.ts"() {
+    "use strict";
+    init_errors();
+    init_command2();
+    SYSTEM_QEMU = "qemu-system-x86_64";
+    QEMU_SUITE = "bookworm-backports";
+    QEMU_PACKAGES = ["qemu-system-x86", "qemu-system-common", "qemu-system-data", "seabios"];
+    versionText = (v) => `${v[0]}.${v[1]}`;
+  }
+});
+
 // src/lab/setup.ts
-import { existsSync as existsSync5, readFileSync as readFileSync8, realpathSync, renameSync, rmSync as rmSync3, symlinkSync, writeFileSync as writeFileSync4 } from "node:fs";
-import { basename, join as join4 } from "node:path";
+import { existsSync as existsSync6, readFileSync as readFileSync9, realpathSync, renameSync as renameSync2, rmSync as rmSync4, symlinkSync, writeFileSync as writeFileSync5 } from "node:fs";
+import { basename, join as join5 } from "node:path";
 function setupContext(opts) {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {
@@ -26757,8 +26870,15 @@ async function setupLab(opts = {}) {
   if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
   return entry;
 }
+async function setupQemu(opts = {}) {
+  const ctx = setupContext(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const manifest = await ctx.step("qemu", () => setupLabQemu(labDir, ctx.archive, ctx.runner, ctx.log));
+  if (opts.owner) await mustRun(ctx.runner, "chown", ["-R", `${opts.owner.uid}:${opts.owner.gid}`, join5(labDir, "qemu")]);
+  return manifest;
+}
 function onPath(program) {
-  return (process.env.PATH ?? "/usr/bin:/bin").split(":").some((d) => d !== "" && existsSync5(join4(d, program)));
+  return (process.env.PATH ?? "/usr/bin:/bin").split(":").some((d) => d !== "" && existsSync6(join5(d, program)));
 }
 async function prepareKernel(ctx, labDir, spec2) {
   const { runner, log, steps, step } = ctx;
@@ -26777,7 +26897,7 @@ async function prepareKernel(ctx, labDir, spec2) {
       return known;
     }
     const k = known;
-    await step("initramfs", () => buildInitramfs(runner, join4(labDir, k.release, "image"), k.release, k.initrd));
+    await step("initramfs", () => buildInitramfs(runner, join5(labDir, k.release, "image"), k.release, k.initrd));
     const updated = { ...k, initFingerprint: initFingerprint(), steps: [...k.steps, ...steps] };
     writeManifestEntry(labDir, updated);
     return updated;
@@ -26785,40 +26905,40 @@ async function prepareKernel(ctx, labDir, spec2) {
   const pkgs = chosen;
   const release2 = pkgs.release;
   log(`kernel ${release2} (${pkgs.image} ${pkgs.version}${pkgs.compiler ? `, built with ${pkgs.compiler}` : ""}) from Debian's archive`);
-  const kernelDir = join4(labDir, release2);
-  const imageDir = join4(kernelDir, "image");
-  const headersRoot = join4(kernelDir, "headers");
+  const kernelDir = join5(labDir, release2);
+  const imageDir = join5(kernelDir, "image");
+  const headersRoot = join5(kernelDir, "headers");
   const debs = await step("download", async () => {
-    rmSync3(kernelDir, { recursive: true, force: true });
-    return ctx.archive.download(pkgs, join4(kernelDir, "debs"));
+    rmSync4(kernelDir, { recursive: true, force: true });
+    return ctx.archive.download(pkgs, join5(kernelDir, "debs"));
   });
   await step("extract", async () => {
     for (const deb of debs) {
       await mustRun(runner, "dpkg-deb", ["-x", deb, basename(deb).startsWith("linux-image-") ? imageDir : headersRoot]);
     }
-    rmSync3(join4(kernelDir, "debs"), { recursive: true, force: true });
+    rmSync4(join5(kernelDir, "debs"), { recursive: true, force: true });
   });
   const buildDir = await step("headers", async () => {
     const dir = prepareHeadersTree(headersRoot, release2);
     await checkKbuildTools(runner, dir, release2);
     return dir;
   });
-  if (!existsSync5(join4(imageDir, "lib")) && existsSync5(join4(imageDir, "usr/lib/modules"))) symlinkSync("usr/lib", join4(imageDir, "lib"));
-  const modulesDir = join4(imageDir, "lib/modules", release2);
-  const bzImage = join4(imageDir, "boot", `vmlinuz-${release2}`);
-  if (!existsSync5(bzImage) || !existsSync5(modulesDir)) {
+  if (!existsSync6(join5(imageDir, "lib")) && existsSync6(join5(imageDir, "usr/lib/modules"))) symlinkSync("usr/lib", join5(imageDir, "lib"));
+  const modulesDir = join5(imageDir, "lib/modules", release2);
+  const bzImage = join5(imageDir, "boot", `vmlinuz-${release2}`);
+  if (!existsSync6(bzImage) || !existsSync6(modulesDir)) {
     throw new UsageError(`${pkgs.image} ${pkgs.version} has no boot/vmlinuz-${release2} or lib/modules/${release2}`);
   }
-  const vmlinux = join4(kernelDir, "vmlinux");
+  const vmlinux = join5(kernelDir, "vmlinux");
   const bootMode = await step("extract vmlinux", async () => {
-    const config = join4(imageDir, "boot", `config-${release2}`);
-    const pvh = existsSync5(config) && /^CONFIG_PVH=y$/m.test(readFileSync8(config, "utf8"));
+    const config = join5(imageDir, "boot", `config-${release2}`);
+    const pvh = existsSync6(config) && /^CONFIG_PVH=y$/m.test(readFileSync9(config, "utf8"));
     if (pvh && await extractVmlinux(runner, bzImage, vmlinux)) return "pvh";
     log(`no PVH-bootable vmlinux in ${bzImage}: the VM boots the compressed image (slower)`);
-    renameSync(bzImage, vmlinux);
+    renameSync2(bzImage, vmlinux);
     return "bzimage";
   });
-  const initrd = join4(kernelDir, "initrd.cpio");
+  const initrd = join5(kernelDir, "initrd.cpio");
   await step("initramfs", () => buildInitramfs(runner, imageDir, release2, initrd));
   const entry = {
     release: release2,
@@ -26841,16 +26961,16 @@ function writeManifestEntry(labDir, entry) {
   const manifest = readManifest(labDir);
   manifest.kernels[entry.release] = entry;
   const file = manifestPath(labDir);
-  writeFileSync4(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
+  writeFileSync5(`${file}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 2)}
 `);
-  renameSync(`${file}.${process.pid}.tmp`, file);
+  renameSync2(`${file}.${process.pid}.tmp`, file);
 }
 async function buildInitramfs(runner, imageDir, release2, initrd) {
   await mustRun(runner, "depmod", ["-b", imageDir, release2]);
   const modules = await moduleLoadOrder(runner, imageDir, release2);
   const entries = await initramfsEntries(runner, modules);
-  writeFileSync4(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
-  renameSync(`${initrd}.${process.pid}.tmp`, initrd);
+  writeFileSync5(`${initrd}.${process.pid}.tmp`, cpioArchive(entries));
+  renameSync2(`${initrd}.${process.pid}.tmp`, initrd);
 }
 async function moduleLoadOrder(runner, imageDir, release2) {
   const order = [];
@@ -26864,7 +26984,7 @@ async function moduleLoadOrder(runner, imageDir, release2) {
   return order;
 }
 async function initramfsEntries(runner, modules) {
-  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync5(f));
+  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => existsSync6(f));
   if (!busybox) throw new UsageError("busybox-static is installed but /bin/busybox is missing");
   const entries = ["bin", "dev", "proc", "sys", "mnt", "newroot", "lib", "lib/modules"].map((path2) => ({
     kind: "dir",
@@ -26873,14 +26993,14 @@ async function initramfsEntries(runner, modules) {
   entries.push(
     { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
     { kind: "chardev", path: "dev/null", major: 1, minor: 3, mode: 438 },
-    { kind: "file", path: "bin/busybox", data: readFileSync8(busybox), mode: 493 },
+    { kind: "file", path: "bin/busybox", data: readFileSync9(busybox), mode: 493 },
     { kind: "symlink", path: "bin/sh", target: "busybox" }
   );
   const inGuest = [];
   for (const [i, path2] of modules.entries()) {
     const ext2 = Object.keys(DECOMPRESS).find((e) => path2.endsWith(`.ko${e}`));
     const base2 = path2.split("/").at(-1).replace(/\.ko(\.\w+)?$/, "");
-    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync8(path2);
+    const data = ext2 ? Buffer.from(await mustRun(runner, "sh", ["-c", `${DECOMPRESS[ext2]} -dc "$1" | base64 -w0`, "sh", path2]), "base64") : readFileSync9(path2);
     const target = `lib/modules/${String(i).padStart(2, "0")}-${base2}.ko`;
     entries.push({ kind: "file", path: target, data });
     inGuest.push(`/${target}`);
@@ -26903,6 +27023,7 @@ var init_setup = __esm({
     init_kernel_spec();
     init_platform2();
     init_vmlinux();
+    init_lab_qemu();
     init_elapsed();
     GUEST_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
     DECOMPRESS = { ".xz": "xz", ".zst": "zstd", ".gz": "gzip" };
@@ -26921,7 +27042,8 @@ async function labCommand(args) {
     kernel: { type: "string" },
     dir: { type: "string" },
     owner: { type: "string" },
-    json: { type: "boolean" }
+    json: { type: "boolean" },
+    qemu: { type: "boolean" }
   });
   if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) {
     throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
@@ -26929,6 +27051,12 @@ async function labCommand(args) {
   const owner = values.owner === void 0 ? void 0 : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
   const log = (l) => console.error(`lab: ${l}`);
+  if (values.qemu) {
+    if (sub !== "setup" || values.kernel !== void 0) throw new UsageError(`lab ${sub}: --qemu goes with setup alone (no --kernel); ${USAGE}`);
+    const q = await setupQemu({ labDir, log, owner });
+    console.log(values.json ? JSON.stringify(q, null, 2) : `QEMU ${q.version} (${q.package}) ready in ${labDir}: ${q.binary}`);
+    return EXIT.ok;
+  }
   if (sub === "plan") {
     const release2 = await planLab({ kernel: values.kernel, labDir, log });
     console.log(values.json ? JSON.stringify({ release: release2 }) : release2);
@@ -27088,6 +27216,21 @@ function readSweep(r, j) {
   }
   return sweep2;
 }
+function readNics(r, j) {
+  const n = r.object(j, "nics", "nics");
+  const strings = (key2, re, what) => {
+    const list = n[key2];
+    if (!Array.isArray(list) || list.some((x) => typeof x !== "string" || !re.test(x))) r.fail(`nics.${key2}`, what, list);
+    return list;
+  };
+  const driver = r.string(n, "driver", "nics.driver");
+  if (!/^[a-z0-9_]+$/.test(driver)) r.fail("nics.driver", "a driver name such as igb_uio", driver);
+  return {
+    addresses: strings("addresses", /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "PCI addresses such as 0000:00:03.0"),
+    driver,
+    load: strings("load", /^[^\0\n]+$/, "module paths or names")
+  };
+}
 function parseTargetJob(text2, source = "file") {
   const r = new JobReader(source);
   let root;
@@ -27115,6 +27258,7 @@ function parseTargetJob(text2, source = "file") {
   };
   if (job.outDir === "") r.fail("outDir", "a directory for the trace and logs", job.outDir);
   if (j.hugepages !== void 0) job.hugepages = r.number(j, "hugepages", "hugepages", numberLimits("dpdk-hugepages"), void 0, true);
+  if (j.nics !== void 0) job.nics = readNics(r, j);
   if (j.timeoutSeconds !== void 0) job.timeoutSeconds = r.number(j, "timeoutSeconds", "timeoutSeconds", { min: 0, max: 7 * 86400 });
   if (j.lockFile !== void 0) job.lockFile = r.string(j, "lockFile", "lockFile");
   if (j.stateFile !== void 0) job.stateFile = r.string(j, "stateFile", "stateFile");
@@ -27244,7 +27388,7 @@ var init_abortable = __esm({
 
 // src/process/group.ts
 import { spawn as spawn2 } from "node:child_process";
-import { readdirSync as readdirSync2, readFileSync as readFileSync9 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync10 } from "node:fs";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function parseProcStat(text2) {
   const open2 = text2.indexOf("(");
@@ -27258,7 +27402,7 @@ function listProcesses() {
   for (const name of readdirSync2("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const p = parseProcStat(readFileSync9(`/proc/${name}/stat`, "utf8"));
+      const p = parseProcStat(readFileSync10(`/proc/${name}/stat`, "utf8"));
       if (p) out.push(p);
     } catch {
     }
@@ -27323,9 +27467,9 @@ var init_group = __esm({
 
 // src/kernel-side/background.ts
 import { createWriteStream } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 async function startBackground(b, outDir, undo, abort) {
-  const log = createWriteStream(join5(outDir, BACKGROUND_LOG));
+  const log = createWriteStream(join6(outDir, BACKGROUND_LOG));
   let exit = null;
   let stopping = false;
   const group = startShellGroup(b.command, { cwd: b.cwd, env: b.env });
@@ -27507,13 +27651,13 @@ var init_api_memory = __esm({
 });
 
 // src/kernel-side/kernel-module.ts
-import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync10 } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync7, readdirSync as readdirSync3, readFileSync as readFileSync11 } from "node:fs";
+import { join as join7 } from "node:path";
 function modulesListHas(procModules, name) {
   return procModules.split("\n").some((l) => l.split(" ")[0] === name);
 }
 function isModuleLoaded(name, procModules = "/proc/modules") {
-  return modulesListHas(readFileSync10(procModules, "utf8"), name);
+  return modulesListHas(readFileSync11(procModules, "utf8"), name);
 }
 function splitModuleArgs(args) {
   const out = [];
@@ -27539,12 +27683,12 @@ async function unloadModule(name, attempts = 10, io = MACHINE) {
   }
 }
 function readSections(name, sysModule = "/sys/module") {
-  const dir = join6(sysModule, name, "sections");
+  const dir = join7(sysModule, name, "sections");
   const out = {};
-  if (!existsSync6(dir)) return out;
+  if (!existsSync7(dir)) return out;
   for (const entry of readdirSync3(dir).sort()) {
     try {
-      out[entry] = readFileSync10(join6(dir, entry), "utf8").trim();
+      out[entry] = readFileSync11(join7(dir, entry), "utf8").trim();
     } catch {
     }
   }
@@ -27580,8 +27724,8 @@ var init_kernel_module = __esm({
 });
 
 // src/kernel-side/api-watch.ts
-import { writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join7 } from "node:path";
+import { writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join8 } from "node:path";
 async function startApiWatch(sys, helper, target, stackAttributed, undo, outDir) {
   const skip = stackAttributed.length > 0 ? symbolRanges(sys.readProc("kallsyms"), stackAttributed) : [];
   const args = [`target=${target}`, ...helper.own ? ["own=1"] : []];
@@ -27595,7 +27739,7 @@ async function startApiWatch(sys, helper, target, stackAttributed, undo, outDir)
   return {
     snapshot(which2) {
       const file = which2 === "load" ? API_WATCH_FILE.load : which2 === "end" ? API_WATCH_FILE.end : API_WATCH_FILE.cycle(which2);
-      writeFileSync5(join7(outDir, file), sys.readProc(API_WATCH_MODULE));
+      writeFileSync6(join8(outDir, file), sys.readProc(API_WATCH_MODULE));
       return file;
     },
     async stop() {
@@ -27615,9 +27759,9 @@ var init_api_watch = __esm({
 });
 
 // src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync7 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -27810,10 +27954,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join8(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join9(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync6(join8(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync7(join9(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -27821,7 +27965,7 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync6(join8(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync7(join9(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -27949,14 +28093,14 @@ var init_kernel_splats = __esm({
 });
 
 // src/lab/guest-watchdog.ts
-import { rmSync as rmSync4, statSync as statSync2, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join9 } from "node:path";
+import { rmSync as rmSync5, statSync as statSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join10 } from "node:path";
 function armWatchdog(outDir, seconds2) {
-  writeFileSync7(join9(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
+  writeFileSync8(join10(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
 `);
 }
 function disarmWatchdog(outDir) {
-  rmSync4(join9(outDir, WATCHDOG_FILE), { force: true });
+  rmSync5(join10(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
   const seconds2 = Number(text2.trim());
@@ -27964,9 +28108,9 @@ function watchdogExpired(text2, writtenAtMs, nowMs) {
   return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
-  const file = join9(outDir, WATCHDOG_FILE);
+  const file = join10(outDir, WATCHDOG_FILE);
   try {
-    return watchdogExpired(readFileSync11(file, "utf8"), statSync2(file).mtimeMs, nowMs);
+    return watchdogExpired(readFileSync12(file, "utf8"), statSync2(file).mtimeMs, nowMs);
   } catch {
     return false;
   }
@@ -28057,7 +28201,7 @@ var init_splats = __esm({
 
 // src/kernel-side/workload.ts
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 function failureLine(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -28171,7 +28315,7 @@ var init_workload2 = __esm({
         this.w = w;
         this.undo = undo;
         this.record = record2;
-        this.log = createWriteStream3(join10(outDir, record2.log));
+        this.log = createWriteStream3(join11(outDir, record2.log));
         const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
         this.group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
         const { child, pgid } = this.group;
@@ -28237,8 +28381,8 @@ var init_workload2 = __esm({
 });
 
 // src/kernel-side/error-sweep.ts
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join11 } from "node:path";
+import { mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync9 } from "node:fs";
+import { join as join12 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
 }
@@ -28247,23 +28391,23 @@ async function waitForReleases() {
 }
 function moduleAreaStacks(tfs, setup, undo, stacks) {
   if (!stacks) return;
-  const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync12("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
+  const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync13("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
   addModuleAreaStackTriggers(tfs, setup, helpers, undo);
 }
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const sweeping = stopwatch();
-  mkdirSync2(join11(outDir, SWEEP_DIR), { recursive: true });
+  mkdirSync3(join12(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record2.seconds = sweeping();
-    writeDurably(join11(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+    writeDurably(join12(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
   };
   const done = (hung2 = false) => ({ record: save(), hung: hung2 });
-  const map = new ModuleMap(job.module.name, readFileSync12(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join11(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const map = new ModuleMap(job.module.name, readFileSync13(job.sweep.symbolsFile, "utf8"), status.sections);
+  const analysis = await analyzeTraces({ traces: [join12(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
   const cycles2 = status.timings.cycles;
   const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
@@ -28296,8 +28440,8 @@ async function runErrorSweep(job, ctx) {
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
-      const dir = join11(SWEEP_DIR, String(i + 1).padStart(2, "0"));
-      mkdirSync2(join11(outDir, dir), { recursive: true });
+      const dir = join12(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync3(join12(outDir, dir), { recursive: true });
       const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0, running: true };
       record2.sites.push(run2);
       save();
@@ -28343,10 +28487,10 @@ async function withinSeconds(work, limit) {
 async function injectSite(job, ctx, run2) {
   const { tfs, setup, outDir, undo, abort } = ctx;
   const marker2 = (m) => mark(tfs, setup, m);
-  writeFileSync8(param("site"), run2.site);
-  writeFileSync8(param("nth"), "1");
-  writeFileSync8(param("hits"), "0");
-  writeFileSync8(param("injected"), "0");
+  writeFileSync9(param("site"), run2.site);
+  writeFileSync9(param("nth"), "1");
+  writeFileSync9(param("hits"), "0");
+  writeFileSync9(param("injected"), "0");
   restartTrace(tfs, setup);
   const kmsgAt = kmsgMark();
   marker2({ phase: "load" });
@@ -28357,7 +28501,7 @@ async function injectSite(job, ctx, run2) {
     run2.sections = readSections(job.module.name);
     marker2({ cycle: 1, edge: "start" });
     try {
-      await runCycle(job.workload, 1, join11(outDir, run2.dir), undo, abort);
+      await runCycle(job.workload, 1, join12(outDir, run2.dir), undo, abort);
       run2.workload = "ok";
     } catch (e) {
       if (!(e instanceof WorkloadFailure)) throw e;
@@ -28385,7 +28529,7 @@ async function injectSite(job, ctx, run2) {
     const crash = describeCrash(splats.map((s2) => s2.excerpt).join("\n"));
     if (crash) run2.crash = crash;
   }
-  await collectTrace(tfs, setup, join11(outDir, run2.dir));
+  await collectTrace(tfs, setup, join12(outDir, run2.dir));
 }
 var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, param, readParam;
 var init_error_sweep = __esm({
@@ -28408,12 +28552,12 @@ var init_error_sweep = __esm({
     SWEEP_DIR = "error-paths";
     SWEEP_RECORD = "error-paths/sweep.json";
     param = (name) => `/sys/module/${HELPER_MODULE}/parameters/${name}`;
-    readParam = (name) => readFileSync12(param(name), "utf8").trim();
+    readParam = (name) => readFileSync13(param(name), "utf8").trim();
   }
 });
 
 // src/kernel-side/function-names.ts
-import { existsSync as existsSync7, readFileSync as readFileSync13 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync14 } from "node:fs";
 function editDistance(a, b, limit = Infinity) {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -28469,7 +28613,7 @@ function describeUnknownNames(unknown) {
   }).join("; ");
 }
 function readKprobeBlacklist(path2 = "/sys/kernel/debug/kprobes/blacklist") {
-  return existsSync7(path2) ? readFileSync13(path2, "utf8") : "";
+  return existsSync8(path2) ? readFileSync14(path2, "utf8") : "";
 }
 var CloseMatches;
 var init_function_names = __esm({
@@ -28509,7 +28653,7 @@ var init_function_names = __esm({
 });
 
 // src/kernel-side/hugepages.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync3, readFileSync as readFileSync14, writeFileSync as writeFileSync9 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync10 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
   for (const line of procMounts.split("\n")) {
@@ -28521,21 +28665,21 @@ function hugetlbfsMounts(procMounts) {
   return found;
 }
 function reserve(pages, undo) {
-  const before = readFileSync14(NR_HUGEPAGES, "utf8").trim();
+  const before = readFileSync15(NR_HUGEPAGES, "utf8").trim();
   if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync9(NR_HUGEPAGES, String(pages));
-  const got = Number(readFileSync14(NR_HUGEPAGES, "utf8").trim());
+  writeFileSync10(NR_HUGEPAGES, String(pages));
+  const got = Number(readFileSync15(NR_HUGEPAGES, "utf8").trim());
   if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
   return `reserved ${got} hugepages for the run (${before} before; restored after)`;
 }
 async function mountHugetlbfs(runId2, undo) {
-  const existing = hugetlbfsMounts(readFileSync14("/proc/mounts", "utf8"));
+  const existing = hugetlbfsMounts(readFileSync15("/proc/mounts", "utf8"));
   if (existing.length) return `hugetlbfs (2 MiB pages) already mounted at ${existing[0]}: used as it is`;
   const dir = `${MOUNT_ROOT}/hugepages-${runId2}`;
-  if (!existsSync8(dir)) {
+  if (!existsSync9(dir)) {
     undo.push({ kind: "rmdir", path: dir });
-    mkdirSync3(dir, { recursive: true });
+    mkdirSync4(dir, { recursive: true });
   }
   undo.push({ kind: "umount", path: dir });
   const r = await runCommand("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", dir]);
@@ -28559,9 +28703,67 @@ var init_hugepages = __esm({
   }
 });
 
+// src/kernel-side/nic-binding.ts
+import { existsSync as existsSync10, readlinkSync, writeFileSync as writeFileSync11 } from "node:fs";
+import { basename as basename2, join as join13 } from "node:path";
+function moduleName(entry) {
+  return basename2(entry).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
+}
+function boundDriver(address, root = PCI) {
+  const link = join13(root, "devices", address, "driver");
+  return existsSync10(link) ? basename2(readlinkSync(link)) : null;
+}
+async function load2(entry, undo) {
+  const name = moduleName(entry);
+  if (existsSync10(`/sys/module/${name}`)) return null;
+  const r = entry.endsWith(".ko") || entry.includes("/") ? await runCommand("insmod", [entry]) : await runCommand("modprobe", [entry]);
+  if (r.code !== 0) throw new NicBindingError(`loading ${entry} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+  undo.push({ kind: "rmmod", name });
+  return name;
+}
+async function bindNics(job, undo) {
+  const loaded = [];
+  for (const entry of job.load) {
+    const name = await load2(entry, undo);
+    if (name) loaded.push(name);
+  }
+  const notes = loaded.length ? [`loaded ${loaded.join(", ")} for the NICs (unloaded after)`] : [];
+  for (const address of job.addresses) {
+    const dev = join13(PCI, "devices", address);
+    if (!existsSync10(dev)) throw new NicBindingError(`NIC ${address} does not exist on this machine (no ${dev})`);
+    const before = boundDriver(address);
+    if (before === job.driver) {
+      notes.push(`${address} already bound to ${job.driver}`);
+      continue;
+    }
+    if (before) undo.push({ kind: "pci-bind", address, driver: before });
+    undo.push({ kind: "pci-unbind", address, driver: job.driver });
+    if (before) writeFileSync11(join13(dev, "driver", "unbind"), address);
+    writeFileSync11(join13(dev, "driver_override"), job.driver);
+    try {
+      writeFileSync11(join13(PCI, "drivers_probe"), address);
+    } catch {
+    }
+    const now = boundDriver(address);
+    if (now !== job.driver) throw new NicBindingError(`NIC ${address} could not be bound to ${job.driver} (it is ${now ? `bound to ${now}` : "unbound"})`);
+    notes.push(`bound ${address} to ${job.driver}${before ? ` (was ${before}; given back after)` : ""}`);
+  }
+  return notes;
+}
+var NicBindingError, PCI;
+var init_nic_binding = __esm({
+  "src/kernel-side/nic-binding.ts"() {
+    "use strict";
+    init_run();
+    NicBindingError = class extends Error {
+    };
+    PCI = "/sys/bus/pci";
+  }
+});
+
 // src/kernel-side/run-phases.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync4, writeFileSync as writeFileSync10 } from "node:fs";
-import { join as join12 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync5, writeFileSync as writeFileSync12 } from "node:fs";
+import { join as join14 } from "node:path";
 function fail(run2, s2, reason, excerpt) {
   if (run2.status.status !== "ok") return;
   run2.status.status = s2;
@@ -28591,7 +28793,7 @@ async function prepare(run2, lockFile) {
     undo.drop((s2) => s2.kind === "unlock");
     throw new RunFailure("setup-failed", e.message);
   }
-  if (!existsSync9(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
+  if (!existsSync11(job.module.path)) throw new RunFailure("setup-failed", `module file ${job.module.path} does not exist`);
   if (sys.isModuleLoaded(job.module.name)) {
     throw new RunFailure(
       "setup-failed",
@@ -28643,6 +28845,14 @@ async function traceOn(run2, traceable) {
     }
     if (setup.deferredFreeEvent) status.notes.push("kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued");
   } else status.notes.push("tracing off for this run (tracing: false): no trace is collected");
+  if (job.nics) {
+    try {
+      status.notes.push(...await sys.bindNics(job.nics, undo));
+    } catch (e) {
+      if (e instanceof NicBindingError) throw new RunFailure("setup-failed", e.message);
+      throw e;
+    }
+  }
   if (job.hugepages !== void 0) {
     try {
       status.notes.push(...await sys.prepareHugepages(job.hugepages, job.runId, undo));
@@ -28651,7 +28861,7 @@ async function traceOn(run2, traceable) {
       throw e;
     }
   }
-  writeFileSync10(join12(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
+  writeFileSync12(join14(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
   status.files.push("slabinfo-before.txt");
   run2.kmsgStart = sys.kmsgMark();
   status.timings.setup = run2.sinceStart();
@@ -28672,7 +28882,7 @@ async function backgroundOn(run2) {
     );
   }
 }
-async function load2(run2) {
+async function load3(run2) {
   const { job, status, undo, sys } = run2;
   if (job.apiWatch && run2.trace) {
     const w = await startApiWatch(sys, job.apiWatch, job.module.name, run2.trace.stackAttributed, undo, run2.outDir);
@@ -28696,7 +28906,7 @@ async function load2(run2) {
   run2.loaded = true;
   snapshots(run2, "load");
   status.sections = sys.readSections(job.module.name);
-  writeFileSync10(join12(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+  writeFileSync12(join14(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
   status.files.push("sections.json");
   if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -28778,13 +28988,13 @@ async function collect(run2) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync9(join12(outDir, "slabinfo-before.txt"))) {
-    writeFileSync10(join12(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
+  if (existsSync11(join14(outDir, "slabinfo-before.txt"))) {
+    writeFileSync12(join14(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (run2.kmsgStart !== void 0) {
     const dmesg = sys.dmesg(run2.kmsgStart);
-    writeFileSync10(join12(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync12(join14(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -28800,12 +29010,12 @@ async function sweep(run2) {
   status.errorSweep = "running";
   status.files.push(SWEEP_RECORD);
   status.timings.total = run2.sinceStart();
-  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync9(join12(outDir, f))) flushFile(join12(outDir, f));
-  writeDurably(join12(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
+  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync11(join14(outDir, f))) flushFile(join14(outDir, f));
+  writeDurably(join14(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
 `);
-  mkdirSync4(join12(outDir, SWEEP_DIR), { recursive: true });
-  const background = job.background ? await run2.sys.startBackground(job.background, join12(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
-  if (background) status.files.push(join12(SWEEP_DIR, BACKGROUND_LOG));
+  mkdirSync5(join14(outDir, SWEEP_DIR), { recursive: true });
+  const background = job.background ? await run2.sys.startBackground(job.background, join14(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
+  if (background) status.files.push(join14(SWEEP_DIR, BACKGROUND_LOG));
   try {
     const { record: record2, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
@@ -28850,6 +29060,7 @@ var init_run_phases = __esm({
     init_error_sweep();
     init_function_names();
     init_hugepages();
+    init_nic_binding();
     init_kernel_module();
     init_splats();
     init_trace_setup();
@@ -28868,8 +29079,8 @@ var init_run_phases = __esm({
 });
 
 // src/kernel-side/lock.ts
-import { mkdirSync as mkdirSync5, openSync as openSync5, readFileSync as readFileSync15, rmSync as rmSync5, writeSync as writeSync2, closeSync as closeSync5 } from "node:fs";
-import { dirname as dirname3 } from "node:path";
+import { mkdirSync as mkdirSync6, openSync as openSync5, readFileSync as readFileSync16, rmSync as rmSync6, writeSync as writeSync2, closeSync as closeSync5 } from "node:fs";
+import { dirname as dirname4 } from "node:path";
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -28881,14 +29092,14 @@ function processAlive(pid) {
 }
 function readOwner(path2) {
   try {
-    const [pid, runId2] = readFileSync15(path2, "utf8").trim().split(/\s+/);
+    const [pid, runId2] = readFileSync16(path2, "utf8").trim().split(/\s+/);
     return { pid: Number(pid), runId: runId2 ?? "?" };
   } catch {
     return null;
   }
 }
 function acquireLock(path2, runId2, pid = process.pid) {
-  mkdirSync5(dirname3(path2), { recursive: true });
+  mkdirSync6(dirname4(path2), { recursive: true });
   let stale;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -28907,13 +29118,13 @@ function acquireLock(path2, runId2, pid = process.pid) {
       );
     }
     stale = owner ?? void 0;
-    rmSync5(path2, { force: true });
+    rmSync6(path2, { force: true });
   }
   throw new LockBusyError(`could not take the lock ${path2}: it keeps being re-created by another process`);
 }
 function releaseLock(path2, pid = process.pid) {
   const owner = readOwner(path2);
-  if (owner && owner.pid === pid) rmSync5(path2, { force: true });
+  if (owner && owner.pid === pid) rmSync6(path2, { force: true });
 }
 var LockBusyError;
 var init_lock = __esm({
@@ -28929,10 +29140,10 @@ var init_lock = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync16, writeFileSync as writeFileSync11, appendFileSync, mkdirSync as mkdirSync6, rmdirSync, createReadStream } from "node:fs";
-import { join as join13 } from "node:path";
+import { existsSync as existsSync12, readdirSync as readdirSync4, readFileSync as readFileSync17, writeFileSync as writeFileSync13, appendFileSync, mkdirSync as mkdirSync7, rmdirSync, createReadStream } from "node:fs";
+import { join as join15 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync10(join13(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync12(join15(c, "trace"))) return c;
   throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
@@ -28952,27 +29163,27 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join13(this.root, rel);
+        return rel.startsWith("/") ? rel : join15(this.root, rel);
       }
       exists(rel) {
-        return existsSync10(this.path(rel));
+        return existsSync12(this.path(rel));
       }
       read(rel) {
-        return readFileSync16(this.path(rel), "utf8");
+        return readFileSync17(this.path(rel), "utf8");
       }
       list(rel) {
         return readdirSync4(this.path(rel));
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync11(this.path(rel), text2));
+        this.guard(rel, text2, () => writeFileSync13(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text2) {
         this.guard(rel, text2, () => appendFileSync(this.path(rel), text2));
       }
       mkdir(rel) {
-        this.guard(rel, "(mkdir)", () => mkdirSync6(this.path(rel)));
+        this.guard(rel, "(mkdir)", () => mkdirSync7(this.path(rel)));
       }
       rmdir(rel) {
         this.guard(rel, "(rmdir)", () => rmdirSync(this.path(rel)));
@@ -29002,7 +29213,8 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync11, readFileSync as readFileSync17, rmdirSync as rmdirSync2, writeFileSync as writeFileSync12, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync18, readlinkSync as readlinkSync2, rmdirSync as rmdirSync2, writeFileSync as writeFileSync14, appendFileSync as appendFileSync2 } from "node:fs";
+import { basename as basename3 } from "node:path";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -29013,6 +29225,10 @@ async function retry(what, attempts = 10, delayMs = 300) {
       await sleep3(delayMs);
     }
   }
+}
+function pciDriver(address) {
+  const link = `/sys/bus/pci/devices/${address}/driver`;
+  return existsSync13(link) ? basename3(readlinkSync2(link)) : null;
 }
 var sleep3, machineUndo;
 var init_undo_executor = __esm({
@@ -29027,20 +29243,20 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync11(step.path)) writeFileSync12(step.path, step.value);
+            if (existsSync13(step.path)) writeFileSync14(step.path, step.value);
             return;
           case "rmdir":
-            if (existsSync11(step.path)) await retry(() => rmdirSync2(step.path));
+            if (existsSync13(step.path)) await retry(() => rmdirSync2(step.path));
             return;
           case "remove-kprobe": {
-            const defined = readFileSync17(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
+            const defined = readFileSync18(step.kprobeEvents, "utf8").split("\n").some((l) => l.split(/\s+/)[0]?.split(":")[1] === step.event);
             if (defined) await retry(() => appendFileSync2(step.kprobeEvents, `-:${step.event}
 `));
             return;
           }
           case "remove-trigger":
-            if (existsSync11(step.path) && readFileSync17(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync12(step.path, `!${step.trigger}
+            if (existsSync13(step.path) && readFileSync18(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
+              writeFileSync14(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -29061,7 +29277,7 @@ var init_undo_executor = __esm({
           }
           case "umount":
             await retry(async () => {
-              if (!readFileSync17("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
+              if (!readFileSync18("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === step.path))
                 return;
               const r = await runCommand("umount", [step.path]);
               if (r.code !== 0) throw new Error(`umount ${step.path}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
@@ -29070,6 +29286,17 @@ var init_undo_executor = __esm({
           case "unlock":
             releaseLock(step.path, step.pid);
             return;
+          case "pci-unbind": {
+            const dev = `/sys/bus/pci/devices/${step.address}`;
+            if (pciDriver(step.address) === step.driver) writeFileSync14(`${dev}/driver/unbind`, step.address);
+            if (existsSync13(`${dev}/driver_override`)) writeFileSync14(`${dev}/driver_override`, "\n");
+            return;
+          }
+          case "pci-bind":
+            if (pciDriver(step.address) === null && existsSync13(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
+              writeFileSync14(`/sys/bus/pci/drivers/${step.driver}/bind`, step.address);
+            }
+            return;
         }
       }
     };
@@ -29077,7 +29304,7 @@ var init_undo_executor = __esm({
 });
 
 // src/kernel-side/target-system.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync19 } from "node:fs";
 import { release } from "node:os";
 var MACHINE2;
 var init_target_system = __esm({
@@ -29087,6 +29314,7 @@ var init_target_system = __esm({
     init_background();
     init_function_names();
     init_hugepages();
+    init_nic_binding();
     init_kernel_module();
     init_kmsg();
     init_lock();
@@ -29095,7 +29323,7 @@ var init_target_system = __esm({
     init_workload2();
     MACHINE2 = {
       kernelRelease: () => release(),
-      readProc: (file) => readFileSync18(`/proc/${file}`, "utf8"),
+      readProc: (file) => readFileSync19(`/proc/${file}`, "utf8"),
       tracefs: (root) => new Tracefs(root ?? findTracefs()),
       readKprobeBlacklist: () => readKprobeBlacklist(),
       acquireLock: (path2, runId2) => acquireLock(path2, runId2),
@@ -29113,6 +29341,7 @@ var init_target_system = __esm({
         }
       },
       prepareHugepages,
+      bindNics,
       startBackground,
       runCycle,
       undo: machineUndo
@@ -29121,8 +29350,8 @@ var init_target_system = __esm({
 });
 
 // src/kernel-side/undo.ts
-import { existsSync as existsSync12, readFileSync as readFileSync19, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync13, mkdirSync as mkdirSync7 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
+import { existsSync as existsSync14, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync7, writeFileSync as writeFileSync15, mkdirSync as mkdirSync8 } from "node:fs";
+import { dirname as dirname5 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
   const failed = [];
@@ -29154,13 +29383,17 @@ function describeStep(step) {
       return `unmount ${step.path}`;
     case "unlock":
       return `release lock ${step.path}`;
+    case "pci-unbind":
+      return `unbind ${step.address} from ${step.driver}`;
+    case "pci-bind":
+      return `bind ${step.address} back to ${step.driver}`;
   }
 }
 function readUndoState(file) {
-  if (!existsSync12(file)) return null;
+  if (!existsSync14(file)) return null;
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync19(file, "utf8"));
+    parsed = JSON.parse(readFileSync20(file, "utf8"));
   } catch (e) {
     throw new UsageError(`cleanup state ${file} is not valid JSON (${e.message})`);
   }
@@ -29205,11 +29438,11 @@ var init_undo = __esm({
       }
       save() {
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
-        mkdirSync7(dirname4(this.file), { recursive: true });
+        mkdirSync8(dirname5(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync13(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync15(tmp, `${JSON.stringify(state, null, 2)}
 `);
-        renameSync2(tmp, this.file);
+        renameSync3(tmp, this.file);
       }
       /**
        * Runs every step in reverse; returns what could not be undone. Removes the state file when
@@ -29218,7 +29451,7 @@ var init_undo = __esm({
       async undoAll(exec) {
         const { problems, failed } = await undoStepsReporting(this.steps.slice(), exec);
         this.steps.splice(0, this.steps.length, ...failed);
-        if (failed.length === 0) rmSync6(this.file, { force: true });
+        if (failed.length === 0) rmSync7(this.file, { force: true });
         else this.save();
         return problems;
       }
@@ -29227,8 +29460,8 @@ var init_undo = __esm({
 });
 
 // src/kernel-side/run-job.ts
-import { mkdirSync as mkdirSync8, writeFileSync as writeFileSync14 } from "node:fs";
-import { join as join14, resolve } from "node:path";
+import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync16 } from "node:fs";
+import { join as join16, resolve } from "node:path";
 function newStatus(job, kernel, started) {
   return {
     schema: "alloc-balance/target-status@1",
@@ -29248,15 +29481,15 @@ function newStatus(job, kernel, started) {
 async function runTargetJob(job, opts = {}) {
   const sys = opts.system ?? MACHINE2;
   const outDir = resolve(job.outDir);
-  mkdirSync8(outDir, { recursive: true });
-  const statusFile = join14(outDir, "status.json");
+  mkdirSync9(outDir, { recursive: true });
+  const statusFile = join16(outDir, "status.json");
   const internal = new AbortController();
   const started = Date.now();
   const run2 = {
     job,
     outDir,
     status: newStatus(job, sys.kernelRelease(), started),
-    undo: new UndoLog(job.stateFile ?? join14(outDir, "cleanup-state.json"), job.runId),
+    undo: new UndoLog(job.stateFile ?? join16(outDir, "cleanup-state.json"), job.runId),
     abort: opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal,
     log: opts.log ?? (() => {
     }),
@@ -29271,7 +29504,7 @@ async function runTargetJob(job, opts = {}) {
     await traceOn(run2, traceable);
     throwIfAborted(run2.abort);
     await backgroundOn(run2);
-    await load2(run2);
+    await load3(run2);
     await cycles(run2);
   } catch (e) {
     failWith(run2, e);
@@ -29286,7 +29519,7 @@ async function runTargetJob(job, opts = {}) {
   status.timings.total = run2.sinceStart();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync14(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync16(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
@@ -29304,7 +29537,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync7, writeFileSync as writeFileSync15 } from "node:fs";
+import { rmSync as rmSync8, writeFileSync as writeFileSync17 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -29330,8 +29563,8 @@ async function cleanupFromState(file, opts = {}) {
     state.steps = again.steps;
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
-  if (failed.length === 0) rmSync7(file, { force: true });
-  else writeFileSync15(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  if (failed.length === 0) rmSync8(file, { force: true });
+  else writeFileSync17(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -29350,7 +29583,7 @@ var target_exports = {};
 __export(target_exports, {
   targetCommand: () => targetCommand
 });
-import { existsSync as existsSync13, readFileSync as readFileSync20 } from "node:fs";
+import { existsSync as existsSync15, readFileSync as readFileSync21 } from "node:fs";
 function fileOption(sub, name, args) {
   const { values } = readArgs(`target ${sub}`, args, { [name]: { type: "string" } });
   const file = values[name];
@@ -29366,7 +29599,7 @@ async function run(args) {
   const jobFile = fileOption("run", "job", args);
   let text2;
   try {
-    text2 = readFileSync20(jobFile, "utf8");
+    text2 = readFileSync21(jobFile, "utf8");
   } catch (e) {
     throw new UsageError(`target run: cannot read job ${jobFile} (${e.code ?? e.message})`);
   }
@@ -29402,7 +29635,7 @@ async function run(args) {
 }
 async function cleanup(args) {
   const stateFile = fileOption("cleanup", "state", args);
-  if (!existsSync13(stateFile)) {
+  if (!existsSync15(stateFile)) {
     throw new UsageError(`target cleanup: --state ${stateFile}: no such file; give the cleanup-state.json a run wrote in its out dir`);
   }
   requireRoot("cleanup");
@@ -29440,34 +29673,76 @@ var init_target = __esm({
 });
 
 // src/bundle-paths.ts
-import { existsSync as existsSync14, readFileSync as readFileSync21 } from "node:fs";
-import { dirname as dirname5, join as join15 } from "node:path";
+import { existsSync as existsSync16, readFileSync as readFileSync22 } from "node:fs";
+import { dirname as dirname6, join as join17 } from "node:path";
 import { fileURLToPath } from "node:url";
-function packageRoot(from = dirname5(fileURLToPath(import.meta.url))) {
+function packageRoot(from = dirname6(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join15(dir, "package.json");
-    if (existsSync14(manifest)) {
+    const manifest = join17(dir, "package.json");
+    if (existsSync16(manifest)) {
       try {
-        if (JSON.parse(readFileSync21(manifest, "utf8")).name === NAME) return dir;
+        if (JSON.parse(readFileSync22(manifest, "utf8")).name === NAME) return dir;
       } catch {
       }
     }
-    const up = dirname5(dir);
+    const up = dirname6(dir);
     if (up === dir) break;
     dir = up;
   }
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
-function cliPath(from = dirname5(fileURLToPath(import.meta.url))) {
-  const beside = join15(from, "cli.js");
-  return existsSync14(beside) ? beside : join15(packageRoot(from), "dist", "cli.js");
+function cliPath(from = dirname6(fileURLToPath(import.meta.url))) {
+  const beside = join17(from, "cli.js");
+  return existsSync16(beside) ? beside : join17(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
   "src/bundle-paths.ts"() {
     "use strict";
     NAME = "alloc-balance";
+  }
+});
+
+// src/lab/vm-nics.ts
+function parseVmNics(text2) {
+  const t = text2.trim();
+  if (t === "") return null;
+  const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(t);
+  const names = Object.keys(NIC_MODELS).join(", ");
+  if (!m) throw new InputError("vm-nics", text2, `MODEL:COUNT, e.g. igb:2 (models: ${names})`);
+  if (!(m[1] in NIC_MODELS)) throw new InputError("vm-nics", text2, `one of the models ${names}, e.g. igb:2`);
+  const count = m[2] === void 0 ? 1 : Number(m[2]);
+  if (count < 1 || count > MAX_NICS) throw new InputError("vm-nics", text2, `1 to ${MAX_NICS} NICs, e.g. ${m[1]}:2`);
+  return { model: m[1], count };
+}
+function nicAddresses(nics) {
+  const step = NIC_MODELS[nics.model].vfSlots > 0 ? 2 : 1;
+  return Array.from({ length: nics.count }, (_, i) => `0000:00:${(FIRST_SLOT + i * step).toString(16).padStart(2, "0")}.0`);
+}
+function nicDeviceArgs(nics) {
+  return nicAddresses(nics).flatMap((address, i) => {
+    const slot = address.slice(8, 10);
+    return ["-netdev", `hubport,id=abnic${i},hubid=${i}`, "-device", `${nics.model},netdev=abnic${i},addr=0x${slot},romfile=,mac=52:54:00:ab:00:${slot}`];
+  });
+}
+function describeNics(nics) {
+  const m = NIC_MODELS[nics.model];
+  return `${nics.count} \xD7 ${m.what} [${m.pciId}] at ${nicAddresses(nics).join(", ")}`;
+}
+var NIC_MODELS, FIRST_SLOT, MAX_NICS;
+var init_vm_nics = __esm({
+  "src/lab/vm-nics.ts"() {
+    "use strict";
+    init_errors();
+    NIC_MODELS = {
+      igb: { pciId: "8086:10c9", what: "Intel 82576 (igb)", minQemu: [8, 0], vfSlots: 2 },
+      e1000e: { pciId: "8086:10d3", what: "Intel 82574L (e1000e)", minQemu: [2, 7], vfSlots: 0 },
+      e1000: { pciId: "8086:100e", what: "Intel 82540EM (e1000)", minQemu: [2, 0], vfSlots: 0 },
+      "virtio-net-pci": { pciId: "1af4:1000", what: "virtio-net", minQemu: [2, 0], vfSlots: 0 }
+    };
+    FIRST_SLOT = 3;
+    MAX_NICS = 5;
   }
 });
 
@@ -29694,7 +29969,8 @@ function parseSettings(read) {
       memoryMb: readNumber(read, "vm-memory"),
       cpus: readNumber(read, "vm-cpus"),
       bootTimeoutSeconds: readNumber(read, "boot-timeout"),
-      folders: readFolders(read, "vm-folders")
+      folders: readFolders(read, "vm-folders"),
+      nics: parseVmNics(read("vm-nics"))
     },
     traceBufferKb: readNumber(read, "trace-buffer-kb"),
     stacks: readBool(read, "stacks"),
@@ -29706,6 +29982,9 @@ function parseSettings(read) {
     requireChangedCode: readBool(read, "require-changed-code"),
     baseCache: readBool(read, "base-cache")
   };
+  if (settings.vm.nics && target === "host") {
+    throw new InputError("vm-nics", read("vm-nics"), "nothing with target: host, which runs on this runner's own kernel and NICs (vm-nics is for target: vm)");
+  }
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
   }
@@ -29718,6 +29997,7 @@ var DEFAULT_TRACK;
 var init_settings = __esm({
   "src/settings/settings.ts"() {
     "use strict";
+    init_vm_nics();
     init_pair_spec();
     init_errors();
     init_inputs();
@@ -29732,14 +30012,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync9, readFileSync as readFileSync22, writeFileSync as writeFileSync16 } from "node:fs";
-import { join as join16 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync10, readFileSync as readFileSync23, writeFileSync as writeFileSync18 } from "node:fs";
+import { join as join18 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync22(join16(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync23(join18(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -29769,15 +30049,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join16(dir, "..", "app")) {
-  mkdirSync9(dir, { recursive: true });
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join18(dir, "..", "app")) {
+  mkdirSync10(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join16(fixtureDir, "Makefile"), join16(dir, "Makefile"));
-  copyFileSync(join16(fixtureDir, "kni_like_ioctl.h"), join16(dir, "kni_like_ioctl.h"));
-  writeFileSync16(join16(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join18(fixtureDir, "Makefile"), join18(dir, "Makefile"));
+  copyFileSync(join18(fixtureDir, "kni_like_ioctl.h"), join18(dir, "kni_like_ioctl.h"));
+  writeFileSync18(join18(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync16(join16(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync18(join18(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -29785,9 +30065,9 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join16(dir, "..",
   return { dir, shas, app: buildFixtureApp(fixtureDir, appDir) };
 }
 function buildFixtureApp(fixtureDir, appDir) {
-  mkdirSync9(appDir, { recursive: true });
-  const app = join16(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join16(fixtureDir, "app", "kni_like_app.c")], {
+  mkdirSync10(appDir, { recursive: true });
+  const app = join18(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join18(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -29829,9 +30109,9 @@ var init_git = __esm({
 });
 
 // src/sources/worktrees.ts
-import { existsSync as existsSync15 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join17, resolve as resolve2 } from "node:path";
+import { join as join19, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -29906,7 +30186,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join17(workDir, side2));
+      const dir = resolve2(join19(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -29925,7 +30205,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
     try {
       await git3(["worktree", "remove", "--force", dir], repoDir);
     } catch (e) {
-      if (existsSync15(dir)) errors.push(e.message);
+      if (existsSync17(dir)) errors.push(e.message);
     }
     await rm2(dir, { recursive: true, force: true });
   }
@@ -30026,7 +30306,7 @@ var init_kvm_access = __esm({
 
 // src/lab/kvm-host.ts
 import { spawnSync } from "node:child_process";
-import { closeSync as closeSync6, existsSync as existsSync16, openSync as openSync6, readFileSync as readFileSync23 } from "node:fs";
+import { closeSync as closeSync6, existsSync as existsSync18, openSync as openSync6, readFileSync as readFileSync24 } from "node:fs";
 function opensReadWrite(path2) {
   try {
     closeSync6(openSync6(path2, "r+"));
@@ -30037,7 +30317,7 @@ function opensReadWrite(path2) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync23("/proc/cpuinfo", "utf8");
+    return readFileSync24("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -30052,7 +30332,7 @@ function runAll(who) {
 }
 function hostKvmIo(who, log) {
   return {
-    exists: () => existsSync16(KVM_DEVICE),
+    exists: () => existsSync18(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -30194,8 +30474,8 @@ var init_console_watch = __esm({
 });
 
 // src/sandbox/system-view.ts
-import { existsSync as existsSync17, lstatSync, readdirSync as readdirSync5, readlinkSync, realpathSync as realpathSync2 } from "node:fs";
-import { dirname as dirname6, sep as sep2 } from "node:path";
+import { existsSync as existsSync19, lstatSync, readdirSync as readdirSync5, readlinkSync as readlinkSync3, realpathSync as realpathSync2 } from "node:fs";
+import { dirname as dirname7, sep as sep2 } from "node:path";
 function systemView(fs2 = hostFs) {
   const folders = ["/usr"];
   const links = [];
@@ -30213,7 +30493,7 @@ function isWithin(path2, folder) {
   return path2 === folder || path2.startsWith(folder.endsWith(sep2) ? folder : folder + sep2);
 }
 function distinctFolders(paths, covered = []) {
-  const real = paths.filter((p) => p !== "" && existsSync17(p)).map((p) => realpathSync2(p));
+  const real = paths.filter((p) => p !== "" && existsSync19(p)).map((p) => realpathSync2(p));
   const sorted = [...new Set(real)].sort((a, b) => a.length - b.length);
   const kept = [];
   for (const p of sorted) {
@@ -30223,9 +30503,9 @@ function distinctFolders(paths, covered = []) {
   return kept;
 }
 function installPrefix(program) {
-  const real = existsSync17(program) ? realpathSync2(program) : program;
-  const bin = dirname6(real);
-  return bin.endsWith(`${sep2}bin`) ? dirname6(bin) : bin;
+  const real = existsSync19(program) ? realpathSync2(program) : program;
+  const bin = dirname7(real);
+  return bin.endsWith(`${sep2}bin`) ? dirname7(bin) : bin;
 }
 var ETC_ALLOW, ETC_PYTHON, SYSTEM_TOP, hostFs;
 var init_system_view = __esm({
@@ -30262,7 +30542,7 @@ var init_system_view = __esm({
           return "none";
         }
       },
-      readlink: (path2) => readlinkSync(path2),
+      readlink: (path2) => readlinkSync3(path2),
       list: (dir) => {
         try {
           return readdirSync5(dir);
@@ -30275,19 +30555,19 @@ var init_system_view = __esm({
 });
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync8 } from "node:fs";
-import { join as join18 } from "node:path";
+import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync9 } from "node:fs";
+import { join as join20 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join18(dir, rel));
+    names = readdirSync6(join20(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join18(rel, name);
-    const full = join18(dir, path2);
+    const path2 = join20(rel, name);
+    const full = join20(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -30301,7 +30581,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path2} (set-ID bits)`);
       }
     } else {
-      rmSync8(full, { force: true });
+      rmSync9(full, { force: true });
       changed.push(`${path2} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -30323,6 +30603,7 @@ function qemuArgs(c) {
   const append = [...BASE_APPEND, ...c.extraAppend ?? []];
   const readOnly = (path2, tag) => ["-virtfs", `local,path=${optValue(path2)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
+    ...(c.dataDirs ?? []).flatMap((d) => ["-L", d]),
     "-accel",
     c.accel === "tcg" ? TCG_ACCEL : c.accel,
     "-cpu",
@@ -30343,6 +30624,7 @@ function qemuArgs(c) {
     "-no-reboot",
     "-nic",
     "none",
+    ...c.nics ? nicDeviceArgs(c.nics) : [],
     ...readOnly(c.ctlDir, CTL_TAG),
     ...c.shares.flatMap((path2, i) => readOnly(path2, `${SHARE_TAG_PREFIX}${i}`)),
     "-virtfs",
@@ -30353,6 +30635,7 @@ var BASE_APPEND, TCG_ACCEL;
 var init_qemu_args = __esm({
   "src/lab/qemu-args.ts"() {
     "use strict";
+    init_vm_nics();
     init_guest_scripts();
     BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash", "slab_nomerge"];
     TCG_ACCEL = "tcg,thread=single";
@@ -30362,9 +30645,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync18, mkdirSync as mkdirSync10, mkdtempSync, readFileSync as readFileSync24, rmSync as rmSync9, writeFileSync as writeFileSync17 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync20, mkdirSync as mkdirSync11, mkdtempSync, readFileSync as readFileSync25, rmSync as rmSync10, writeFileSync as writeFileSync19 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join19 } from "node:path";
+import { isAbsolute, join as join21 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -30393,12 +30676,12 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync18(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync20(f)) throw new UsageError(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
-  mkdirSync10(job.outDir, { recursive: true });
-  rmSync9(join19(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync11(job.outDir, { recursive: true });
+  rmSync10(join21(job.outDir, EXIT_CODE_FILE), { force: true });
   disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
@@ -30407,25 +30690,25 @@ async function runInGuest(kernel, job, opts = {}) {
     seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
   } finally {
     live--;
-    rmSync9(staged.ctlDir, { recursive: true, force: true });
+    rmSync10(staged.ctlDir, { recursive: true, force: true });
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join19(job.outDir, EXIT_CODE_FILE);
-  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync24(exitFile, "utf8") : null);
+  const exitFile = join21(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync20(exitFile) ? readFileSync25(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join19(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join21(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join19(ctlDir, "etc"));
-  writeFileSync17(join19(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync17(join19(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join21(ctlDir, "etc"));
+  writeFileSync19(join21(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync19(join21(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -30435,12 +30718,14 @@ function stageGuest(kernel, job, accel, opts) {
     outDir: job.outDir,
     ctlDir,
     shares: root.shares,
-    extraAppend: opts.extraAppend
+    extraAppend: opts.extraAppend,
+    nics: opts.nics,
+    dataDirs: opts.qemu?.dataDirs
   });
-  const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync18(p));
+  const qemu = opts.qemu?.binary ?? "qemu-system-x86_64";
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync20(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
-  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs, env: opts.qemu?.env ?? {} };
 }
 async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const since = stopwatch();
@@ -30450,8 +30735,11 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join19(job.outDir, "console.log"));
-  const child = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
+  const consoleLog = createWriteStream4(join21(job.outDir, "console.log"));
+  const child = spawn3(staged.cmd, staged.args, {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...staged.env }
+  });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -30599,10 +30887,10 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync10(dir, { recursive: true });
+  mkdirSync11(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join19(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join21(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -30644,12 +30932,12 @@ var init_run_in_guest = __esm({
 });
 
 // src/run/launcher.ts
-import { existsSync as existsSync19 } from "node:fs";
-import { dirname as dirname7, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync21 } from "node:fs";
+import { dirname as dirname8, resolve as resolve3 } from "node:path";
 import { release as osRelease } from "node:os";
 function hostBuildDir(release2) {
   const dir = `/lib/modules/${release2}/build`;
-  if (!existsSync19(dir)) {
+  if (!existsSync21(dir)) {
     throw new UsageError(`target host: no kernel headers for the running kernel ${release2} (${dir} is missing): install linux-headers-${release2}`);
   }
   return dir;
@@ -30662,6 +30950,9 @@ var VM_DEADLINE_GRACE_SECONDS, OUTPUT_CAP, VmTargetRunner, HostTargetRunner;
 var init_launcher = __esm({
   "src/run/launcher.ts"() {
     "use strict";
+    init_lab_qemu();
+    init_vm_nics();
+    init_command2();
     init_kvm_access();
     init_kvm_host();
     init_lab_kernel();
@@ -30679,7 +30970,7 @@ var init_launcher = __esm({
         this.lab = lab;
         this.launch = launch;
         this.opts = opts;
-        this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
+        this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree, modulesDir: lab.modulesDir };
       }
       lab;
       launch;
@@ -30692,7 +30983,23 @@ var init_launcher = __esm({
         return this.chosen;
       }
       describe() {
-        return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
+        const nics = this.launch.vm.nics ? ` with ${describeNics(this.launch.vm.nics)}` : "";
+        return `a VM running ${this.lab.release} under ${accelText(this.accel())}${nics}`;
+      }
+      /** The runner's QEMU, unless an emulated NIC needs a newer one: then the lab's (`lab setup --qemu`). */
+      async qemu() {
+        const nics = this.launch.vm.nics;
+        if (!nics) return {};
+        const found = chooseQemu(NIC_MODELS[nics.model].minQemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(this.lab)));
+        if ("problem" in found) {
+          return {
+            problem: `vm-nics: ${nics.model} needs a newer QEMU: ${found.problem}. Prepare one: sudo alloc-balance lab setup --qemu --dir ${labDirOf(this.lab)}`
+          };
+        }
+        this.opts.log?.(
+          `QEMU ${found.qemu.version} (${found.qemu.source === "runner" ? "the runner's" : "the lab's, from Debian's backports"}): ${found.qemu.binary}`
+        );
+        return found;
       }
       async run(jobFile, outDir, cwd, shares) {
         const accel = this.accel();
@@ -30701,9 +31008,9 @@ var init_launcher = __esm({
       }
       async runWith(accel, jobFile, outDir, cwd, shares) {
         try {
-          const tool = [installPrefix(this.opts.nodePath), dirname7(this.opts.cliPath)];
+          const tool = [installPrefix(this.opts.nodePath), dirname8(this.opts.cliPath)];
           const asked = this.launch.vm.folders.map((f) => resolve3(this.opts.workspace ?? process.cwd(), f));
-          const missing = asked.filter((f) => !existsSync19(f));
+          const missing = asked.filter((f) => !existsSync21(f));
           if (missing.length > 0) {
             return {
               exitCode: null,
@@ -30715,13 +31022,15 @@ var init_launcher = __esm({
               }
             };
           }
+          const qemu = await this.qemu();
+          if ("problem" in qemu) return { exitCode: null, timings: {}, output: "", failure: { status: "setup-failed", reason: qemu.problem } };
           const r = await runInGuest(
             this.lab,
             {
               argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
               cwd,
               outDir,
-              shares: [...shares, ...asked, ...tool, dirname7(jobFile)],
+              shares: [...shares, ...asked, ...tool, dirname8(jobFile)],
               timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
             },
             {
@@ -30731,7 +31040,9 @@ var init_launcher = __esm({
               bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
               accel,
               onConsole: this.opts.onOutput,
-              onControlDir: this.opts.onTempDir
+              onControlDir: this.opts.onTempDir,
+              nics: this.launch.vm.nics,
+              qemu: qemu.qemu
             }
           );
           this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
@@ -30811,7 +31122,7 @@ var init_launcher = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync25, existsSync as existsSync20 } from "fs";
+import { readFileSync as readFileSync26, existsSync as existsSync22 } from "fs";
 import { EOL as EOL2 } from "os";
 var Context;
 var init_context = __esm({
@@ -30824,8 +31135,8 @@ var init_context = __esm({
         var _a2, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync20(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync25(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          if (existsSync22(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync26(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path2 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL2}`);
@@ -38889,20 +39200,20 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { mkdirSync as mkdirSync11, writeFileSync as writeFileSync18 } from "node:fs";
-import { dirname as dirname8 } from "node:path";
+import { mkdirSync as mkdirSync12, writeFileSync as writeFileSync20 } from "node:fs";
+import { dirname as dirname9 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
   if (ninja) return `[${ninja[1]}/${ninja[2]}] ${ninja[3].slice(0, 100)}`;
   if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
   return null;
 }
-function writeCommand(path2, content) {
-  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path2, content];
+function writeCommand(path2) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", path2];
 }
-async function runStep(argv, cwd, env, wrap, onOutput) {
+async function runStep(argv, cwd, env, wrap, onOutput, input) {
   const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput, input });
   const error = r.spawnError === void 0 ? void 0 : r.spawnError === "ENOENT" ? `${argv[0]}: not found` : r.error;
   return { code: r.code, signal: r.signal, error, output: r.output };
 }
@@ -38919,15 +39230,15 @@ async function runBuildPlan(plan, opts = {}) {
     const elapsed = stopwatch();
     if (step.kind === "write" && !opts.wrap) {
       try {
-        mkdirSync11(dirname8(step.path), { recursive: true });
-        writeFileSync18(step.path, step.content);
+        mkdirSync12(dirname9(step.path), { recursive: true });
+        writeFileSync20(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const argv = step.kind === "write" ? writeCommand(step.path) : step.argv;
     const cwd = step.kind === "write" ? void 0 : step.cwd;
     const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}
@@ -38935,21 +39246,28 @@ async function runBuildPlan(plan, opts = {}) {
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
-      append(text2);
-      if (!opts.log) return;
-      const lines = (partial + text2).split("\n");
-      partial = lines.pop() ?? "";
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
-          lastProgress = Date.now();
-          break;
+    const r = await runStep(
+      argv,
+      cwd,
+      env,
+      opts.wrap,
+      (text2) => {
+        append(text2);
+        if (!opts.log) return;
+        const lines = (partial + text2).split("\n");
+        partial = lines.pop() ?? "";
+        if (Date.now() - lastProgress < every) return;
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const p = progressLine(lines[i]);
+          if (p) {
+            opts.log(`  ${p} (${Math.round(elapsed())} s)`);
+            lastProgress = Date.now();
+            break;
+          }
         }
-      }
-    });
+      },
+      step.kind === "write" ? step.content : void 0
+    );
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
@@ -38977,8 +39295,8 @@ var init_build_plan = __esm({
 });
 
 // src/module-build/build-module.ts
-import { existsSync as existsSync21, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename2, join as join20, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync23, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
+import { basename as basename4, join as join22, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -38988,21 +39306,21 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join20(dir, e.name);
+    const p = join22(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
   }
   return found.sort();
 }
 function moduleNameOf(koPath) {
-  return basename2(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
+  return basename4(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
-  if (!existsSync21(moduleDir)) {
+  if (!existsSync23(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync21(join20(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync23(join22(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -39025,7 +39343,7 @@ ${r.error}` : r.output;
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
-  const found = req.output ? existsSync21(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
+  const found = req.output ? existsSync23(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
   const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
   if (modules.length === 0) {
     return {
@@ -39043,7 +39361,7 @@ async function runPlans(req, plans, since) {
   const seconds2 = stopwatch();
   let log = "";
   for (const { plan, skipWhenPresent } of plans) {
-    if (skipWhenPresent && existsSync21(skipWhenPresent)) {
+    if (skipWhenPresent && existsSync23(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
@@ -39054,7 +39372,7 @@ async function runPlans(req, plans, since) {
       return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
-  if (!output || !existsSync21(output) || statSync3(output).mtimeMs < since) {
+  if (!output || !existsSync23(output) || statSync3(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
   }
   return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds2() };
@@ -39073,21 +39391,21 @@ var init_build_module = __esm({
 });
 
 // src/run/error-paths.ts
-import { existsSync as existsSync22, readFileSync as readFileSync26, realpathSync as realpathSync4, writeFileSync as writeFileSync19 } from "node:fs";
-import { join as join21 } from "node:path";
+import { existsSync as existsSync24, readFileSync as readFileSync27, realpathSync as realpathSync4, writeFileSync as writeFileSync21 } from "node:fs";
+import { join as join23 } from "node:path";
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join21(outDir, "module-symbols.txt");
-  writeFileSync19(symbolsFile, symbolsText);
+  const symbolsFile = join23(outDir, "module-symbols.txt");
+  writeFileSync21(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join21(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join23(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
-    return readFileSync26(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
+    return readFileSync27(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
   } catch {
     return "";
   }
@@ -39104,9 +39422,9 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join21(outDir, SWEEP_RECORD);
-  if (!existsSync22(file)) return void 0;
-  const record2 = JSON.parse(readFileSync26(file, "utf8"));
+  const file = join23(outDir, SWEEP_RECORD);
+  if (!existsSync24(file)) return void 0;
+  const record2 = JSON.parse(readFileSync27(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
   if (record2.notProbed) result.notProbed = record2.notProbed;
   if (record2.stopped) result.stopped = record2.stopped;
@@ -39137,18 +39455,18 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join21(outDir, run2.dir, "trace.txt");
-    if (run2.running || breakage?.kind === "stuck" || !existsSync22(trace)) {
+    const trace = join23(outDir, run2.dir, "trace.txt");
+    if (run2.running || breakage?.kind === "stuck" || !existsSync24(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join21(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join23(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
-      ...existsSync22(profile) ? { kprobeProfile: profile } : {},
+      ...existsSync24(profile) ? { kprobeProfile: profile } : {},
       moduleMap: map
     }).catch(() => null);
     if (!analysis) {
@@ -39178,16 +39496,16 @@ var init_error_paths3 = __esm({
 });
 
 // src/run/helper-modules.ts
-import { cpSync as cpSync2, existsSync as existsSync23, mkdtempSync as mkdtempSync2, rmSync as rmSync10 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync25, mkdtempSync as mkdtempSync2, rmSync as rmSync11 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname9, join as join22 } from "node:path";
+import { dirname as dirname10, join as join24 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-function findHelperDir(helper, from = dirname9(fileURLToPath2(import.meta.url))) {
+function findHelperDir(helper, from = dirname10(fileURLToPath2(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 4; i++) {
-    const candidate = join22(dir, helper.folder);
-    if (existsSync23(join22(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname9(dir);
+    const candidate = join24(dir, helper.folder);
+    if (existsSync25(join24(candidate, `${helper.name}.c`))) return candidate;
+    dir = dirname10(dir);
   }
   throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
 }
@@ -39220,7 +39538,7 @@ var init_helper_modules = __esm({
         const key2 = `${helper.name}\0${kernelBuildDir}`;
         let p = this.built.get(key2);
         if (!p) {
-          const work = mkdtempSync2(join22(tmpdir3(), `alloc-balance-${helper.folder}-`));
+          const work = mkdtempSync2(join24(tmpdir3(), `alloc-balance-${helper.folder}-`));
           this.dirs.push(work);
           this.options.onTempDir?.(work);
           p = (async () => {
@@ -39241,7 +39559,7 @@ ${r.excerpt}`);
       async dispose() {
         this.disposed = true;
         await Promise.allSettled(this.started);
-        for (const dir of this.dirs.splice(0)) rmSync10(dir, { recursive: true, force: true });
+        for (const dir of this.dirs.splice(0)) rmSync11(dir, { recursive: true, force: true });
         this.built.clear();
       }
     };
@@ -39249,12 +39567,12 @@ ${r.excerpt}`);
 });
 
 // src/run/api-memory.ts
-import { existsSync as existsSync24, readFileSync as readFileSync27 } from "node:fs";
-import { join as join23 } from "node:path";
+import { existsSync as existsSync26, readFileSync as readFileSync28 } from "node:fs";
+import { join as join25 } from "node:path";
 function readApiMemory(outDir, files, cycles2) {
   const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
-  if (!names.every((f) => files.includes(f) && existsSync24(join23(outDir, f)))) return null;
-  const read = (f) => parseApiWatch(readFileSync27(join23(outDir, f), "utf8"));
+  if (!names.every((f) => files.includes(f) && existsSync26(join25(outDir, f)))) return null;
+  const read = (f) => parseApiWatch(readFileSync28(join25(outDir, f), "utf8"));
   const [afterLoad, ...afterCycles] = names.map(read);
   const end = files.includes(API_WATCH_FILE.end) ? read(API_WATCH_FILE.end) : void 0;
   return { afterLoad, afterCycles, ...end ? { end } : {} };
@@ -39309,7 +39627,7 @@ var init_changed_code2 = __esm({
 
 // src/sandbox/build-sandbox.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync as existsSync25, mkdirSync as mkdirSync12, realpathSync as realpathSync5 } from "node:fs";
+import { existsSync as existsSync27, mkdirSync as mkdirSync13, realpathSync as realpathSync5 } from "node:fs";
 function namespaces(launcher) {
   if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
   return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"];
@@ -39330,8 +39648,8 @@ function bwrapArgs(argv, cwd, env, folders, view, launcher) {
   return [...args, ...argv];
 }
 function sandboxWrapper(folders, launcher, view = systemView()) {
-  for (const f of folders.writable) mkdirSync12(f, { recursive: true });
-  const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync25(f)) };
+  for (const f of folders.writable) mkdirSync13(f, { recursive: true });
+  const real = { writable: folders.writable.map((f) => realpathSync5(f)), readable: folders.readable.filter((f) => existsSync27(f)) };
   return (argv, cwd, env) => {
     const args = bwrapArgs(argv, cwd, env, real, view, launcher);
     const [cmd, ...rest] = launcher.sudo ? throughSudo([launcher.bwrap, ...args]) : [launcher.bwrap, ...args];
@@ -39348,7 +39666,7 @@ function tryRun(cmd, args) {
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
-  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync25(p));
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync27(p));
   if (!bwrap) throw new UsageError(`the module build runs the PR's code in a sandbox and needs bubblewrap (bwrap), which is not installed: ${INSTALL_HINT}`);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -39390,8 +39708,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync26, mkdirSync as mkdirSync13, readFileSync as readFileSync28, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync20 } from "node:fs";
-import { dirname as dirname10, join as join24, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync28, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync22 } from "node:fs";
+import { basename as basename5, dirname as dirname11, join as join26, resolve as resolve5 } from "node:path";
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -39401,7 +39719,17 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir, track) {
+function kernelModule(kernel, relPath) {
+  if (!kernel?.modulesDir) return basename5(relPath);
+  const base2 = join26(kernel.modulesDir, "kernel", `${relPath}.ko`);
+  return ["", ".xz", ".zst", ".gz"].map((c) => base2 + c).find((p) => existsSync28(p)) ?? base2;
+}
+function nicBinding(nics, kernel) {
+  const load4 = [kernelModule(kernel, "drivers/uio/uio")];
+  load4.push(nics.driverModule ?? kernelModule(kernel, `drivers/uio/${nics.driver}`));
+  return { addresses: nics.addresses, driver: nics.driver, load: load4 };
+}
+function targetJob(ctx, module2, moduleDir, track, kernel) {
   const { plan } = ctx;
   return {
     module: { path: module2.path, name: module2.name, args: plan.build.moduleArgs },
@@ -39413,6 +39741,7 @@ function targetJob(ctx, module2, moduleDir, track) {
     outDir: ctx.outDir,
     runId: ctx.runId,
     hugepages: plan.hugepages,
+    ...plan.nics ? { nics: nicBinding(plan.nics, kernel) } : {},
     timeoutSeconds: plan.timeoutSeconds,
     ...plan.background ? { background: plan.background } : {}
   };
@@ -39423,20 +39752,20 @@ function sweepEndOf(failure) {
   return void 0;
 }
 function readStatus(outDir) {
-  const file = join24(outDir, "status.json");
-  if (!existsSync26(file)) return null;
+  const file = join26(outDir, "status.json");
+  if (!existsSync28(file)) return null;
   try {
-    return JSON.parse(readFileSync28(file, "utf8"));
+    return JSON.parse(readFileSync29(file, "utf8"));
   } catch {
     return null;
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join24(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join26(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
-  const real = existsSync26(tree) ? realpathSync6(tree) : tree;
+  const real = existsSync28(tree) ? realpathSync6(tree) : tree;
   return real === tree ? [tree] : [tree, real];
 }
 function runSide(source, ctx) {
@@ -39444,9 +39773,9 @@ function runSide(source, ctx) {
 }
 async function runSideWith(source, ctx, helpers) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
-  mkdirSync13(ctx.outDir, { recursive: true });
+  mkdirSync14(ctx.outDir, { recursive: true });
   const moduleDir = resolve5(source.dir, ctx.plan.build.moduleDir);
-  if (!existsSync26(moduleDir)) {
+  if (!existsSync28(moduleDir)) {
     return {
       ...run2,
       status: "setup-failed",
@@ -39470,7 +39799,7 @@ async function runSideWith(source, ctx, helpers) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync20(join24(ctx.outDir, "build.log"), built.log);
+  writeFileSync22(join26(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -39494,7 +39823,7 @@ async function runSideWith(source, ctx, helpers) {
     }
   }
   ctx.onBuilt?.(module2.path);
-  const job = targetJob(ctx, module2, moduleDir, track);
+  const job = targetJob(ctx, module2, moduleDir, track, ctx.runner.kernel);
   let changed = null;
   let counted = [];
   const baseKo = await ctx.changedFrom;
@@ -39529,18 +39858,19 @@ async function runSideWith(source, ctx, helpers) {
       run2.notes = [...run2.notes ?? [], `${what}: not counted, the apiwatch helper did not build: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join24(ctx.outDir, "job.json");
-  writeFileSync20(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join26(ctx.outDir, "job.json");
+  writeFileSync22(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
-  ctx.onUndoFile?.(join24(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join26(ctx.outDir, "cleanup-state.json"));
   const shares = [
     source.dir,
-    dirname10(module2.path),
+    dirname11(module2.path),
     ...ctx.plan.guestFolders ?? [],
-    ...job.sweep ? [dirname10(job.sweep.helperPath)] : [],
-    ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : []
+    ...job.sweep ? [dirname11(job.sweep.helperPath)] : [],
+    ...job.apiWatch ? [dirname11(job.apiWatch.helperPath)] : [],
+    ...ctx.plan.nics?.driverModule ? [dirname11(ctx.plan.nics.driverModule)] : []
   ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -39566,21 +39896,21 @@ async function runSideWith(source, ctx, helpers) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join24(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join26(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join24(ctx.outDir, "trace.txt");
-  if (existsSync26(trace) && status.status !== "load-failed") {
+  const trace = join26(ctx.outDir, "trace.txt");
+  if (existsSync28(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join24(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync26(f) && statSync4(f).size > 0);
-    const profile = join24(ctx.outDir, "kprobe-profile.txt");
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join26(ctx.outDir, f));
+    const slabUsable = slab.every((f) => existsSync28(f) && statSync4(f).size > 0);
+    const profile = join26(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
       stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
       slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync26(profile) ? profile : void 0,
+      kprobeProfile: existsSync28(profile) ? profile : void 0,
       moduleMap: map
     });
     addUntracedMemory(run2.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
@@ -39639,6 +39969,7 @@ function sidePlan(settings, prepared) {
     errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
+    ...prepared?.nics ? { nics: prepared.nics } : {},
     ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
   };
 }
@@ -39649,7 +39980,7 @@ var init_side_plan = __esm({
 });
 
 // src/presets/userspace-caching.ts
-import { existsSync as existsSync27 } from "node:fs";
+import { existsSync as existsSync29 } from "node:fs";
 var UserspaceCaching;
 var init_userspace_caching = __esm({
   "src/presets/userspace-caching.ts"() {
@@ -39670,7 +40001,7 @@ var init_userspace_caching = __esm({
       async restore(b) {
         if (this.lookedUpKeys.has(b.key)) return;
         this.lookedUpKeys.add(b.key);
-        if (existsSync27(b.program)) {
+        if (existsSync29(b.program)) {
           this.cachedKeys.add(b.key);
           return;
         }
@@ -39679,13 +40010,13 @@ var init_userspace_caching = __esm({
           this.toldNoService = true;
           return;
         }
-        if (await this.cache.restore(b.dir, b.key) && existsSync27(b.program)) {
+        if (await this.cache.restore(b.dir, b.key) && existsSync29(b.program)) {
           this.cachedKeys.add(b.key);
           this.log(`restored the DPDK user-space build from the Actions cache (${b.key})`);
         } else this.log(`no DPDK user-space build in the Actions cache for ${b.key}: it is built now`);
       }
       async saveBuilt(b) {
-        if (this.cachedKeys.has(b.key) || !existsSync27(b.program)) return;
+        if (this.cachedKeys.has(b.key) || !existsSync29(b.program)) return;
         this.cachedKeys.add(b.key);
         if (!this.cache?.available) return;
         if (await this.cache.save(b.dir, b.key)) this.log(`saved the DPDK user-space build in the Actions cache (${b.key})`);
@@ -39735,7 +40066,7 @@ function measurementSettings(settings) {
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
     errorPaths: settings.errorPaths,
-    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
+    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders, nics: settings.vm.nics } : null
   };
 }
 function baseCacheKey(settings, input) {
@@ -39753,8 +40084,8 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync28, lstatSync as lstatSync3, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync9, readlinkSync as readlinkSync2, rmSync as rmSync11, writeFileSync as writeFileSync21 } from "node:fs";
-import { join as join25, relative as relative2 } from "node:path";
+import { existsSync as existsSync30, lstatSync as lstatSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync30, readdirSync as readdirSync9, readlinkSync as readlinkSync4, rmSync as rmSync12, writeFileSync as writeFileSync23 } from "node:fs";
+import { join as join27, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
   if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
@@ -39762,17 +40093,17 @@ function whyNotCacheable(run2) {
   return null;
 }
 function actionFingerprint(version, cliFile) {
-  const bundle = existsSync28(cliFile) ? createHash4("sha256").update(readFileSync29(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
+  const bundle = existsSync30(cliFile) ? createHash4("sha256").update(readFileSync30(cliFile)).digest("hex").slice(0, 16) : "no-bundle";
   return `${version}+${bundle}`;
 }
 function foldersDigest(folders) {
   const hash = createHash4("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync9(dir).sort()) {
-      const path2 = join25(dir, name);
+      const path2 = join27(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
-      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync2(path2)}
+      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync4(path2)}
 `);
       else if (st.isDirectory()) {
         hash.update(`D ${rel}
@@ -39781,14 +40112,14 @@ function foldersDigest(folders) {
       } else if (st.isFile()) {
         hash.update(`F ${rel} ${st.size} ${st.mode & 73 ? "x" : "-"}
 `);
-        hash.update(readFileSync29(path2));
+        hash.update(readFileSync30(path2));
       }
     }
   };
   for (const folder of folders) {
     hash.update(`R ${folder}
 `);
-    if (existsSync28(folder) && lstatSync3(folder).isDirectory()) walk(folder, folder);
+    if (existsSync30(folder) && lstatSync3(folder).isDirectory()) walk(folder, folder);
     else hash.update("missing\n");
   }
   return folders.length === 0 ? "" : hash.digest("hex").slice(0, 24);
@@ -39823,14 +40154,14 @@ var init_base_caching = __esm({
           this.log("base cache: the Actions cache is not available here; the base side runs");
           return null;
         }
-        rmSync11(this.dir, { recursive: true, force: true });
+        rmSync12(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
-          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync29(join25(this.dir, SIDE_FILE), "utf8"));
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync30(join27(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
-          rmSync11(this.dir, { recursive: true, force: true });
+          rmSync12(this.dir, { recursive: true, force: true });
         }
         if (!entry) {
           this.log(`base cache: no entry ${this.key}; the base side runs`);
@@ -39856,14 +40187,14 @@ var init_base_caching = __esm({
         const { artifacts: _files, cached: _from, ...side2 } = run2;
         const origin = { key: this.key, runId: this.thisRun.runId, runUrl: this.thisRun.runUrl, savedAt: (/* @__PURE__ */ new Date()).toISOString() };
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
-        rmSync11(this.dir, { recursive: true, force: true });
-        mkdirSync14(this.dir, { recursive: true });
-        writeFileSync21(join25(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+        rmSync12(this.dir, { recursive: true, force: true });
+        mkdirSync15(this.dir, { recursive: true });
+        writeFileSync23(join27(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
         } finally {
-          rmSync11(this.dir, { recursive: true, force: true });
+          rmSync12(this.dir, { recursive: true, force: true });
         }
       }
     };
@@ -40175,8 +40506,8 @@ var init_dpdk_version = __esm({
 });
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync29, readFileSync as readFileSync30, statSync as statSync5 } from "node:fs";
-import { join as join26, resolve as resolve6 } from "node:path";
+import { existsSync as existsSync31, readFileSync as readFileSync31, statSync as statSync5 } from "node:fs";
+import { join as join28, resolve as resolve6 } from "node:path";
 function isDir(p) {
   try {
     return statSync5(p).isDirectory();
@@ -40186,7 +40517,7 @@ function isDir(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync30(p, "utf8");
+    return readFileSync31(p, "utf8");
   } catch {
     return null;
   }
@@ -40210,16 +40541,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join26(root, "VERSION"));
+  const file = readIfExists(join28(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join26(root, "meson.build"));
+  const meson = readIfExists(join28(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join26(root, h));
+    const text2 = readIfExists(join28(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -40229,34 +40560,35 @@ function detectDpdkTree(dir) {
   const root = resolve6(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join26(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join26(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join26(root, "lib/eal")) || isDir(join26(root, "lib/librte_eal"));
+  const layout = isDir(join28(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join28(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join28(root, "lib/eal")) || isDir(join28(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join26(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join26(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync29(join26(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join28(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join28(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync31(join28(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync29(join26(root, "meson.build")),
-    hasKniMesonBuild: existsSync29(join26(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join26(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync31(join28(root, "meson.build")),
+    hasKniMesonBuild: existsSync31(join28(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join28(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync29(join26(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join26(root, "examples/kni")),
-    hasNetKniPmd: isDir(join26(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join26(root, "app/test-pmd")),
-    hasConfigHeader: existsSync29(join26(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join26(root, d))),
+    hasKniEthtool: kniDir !== null && isDir(join28(root, kniDir, "ethtool")),
+    hasLegacyMake: existsSync31(join28(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join28(root, "examples/kni")),
+    hasNetKniPmd: isDir(join28(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join28(root, "app/test-pmd")),
+    hasConfigHeader: existsSync31(join28(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join28(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -40274,7 +40606,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join26(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join28(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -40300,7 +40632,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename3, dirname as dirname11, join as join27 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join29 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -40339,7 +40671,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname11(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
 }
 function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -40352,6 +40684,7 @@ function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
     return "meson";
   }
   if (asked === "kbuild") return "kbuild";
+  if (tree.hasKniEthtool) return "kbuild";
   return mesonPossible && mesonAvailable ? "meson" : "kbuild";
 }
 function planKniModuleBuild(tree, o) {
@@ -40366,15 +40699,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join27(o.outDir, "meson");
+  const builddir = join29(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
-    if (basename3(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname11(o.kernelBuildDir);
+    if (basename6(o.kernelBuildDir) === "build") {
+      kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join27(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join27(kernelDirArg, "build")] });
+      kernelDirArg = join29(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join29(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -40389,50 +40722,248 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join27(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join29(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join27(o.outDir, "kni");
-  const inc = join27(o.outDir, "include");
+  const src = join29(o.outDir, "kni");
+  const inc = join29(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join27(inc, "rte_build_config.h");
+  const header = join29(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join27(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join27(tree.root, d)}`);
+  const compatHeader = join29(inc, "alloc_balance_compat.h");
+  if (o.compat?.header) cflags.push("-include", compatHeader);
+  cflags.push("-include", tree.hasConfigHeader ? join29(tree.root, "config/rte_config.h") : header);
+  if (!legacy && tree.hasKniEthtool) cflags.push("-DRTE_KNI_KMOD_ETHTOOL");
+  for (const d of tree.includeDirs) cflags.push(`-I${join29(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join27(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join29(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join27(tree.root, tree.kniDir)}/.`, src] },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
+    { kind: "run", argv: ["cp", "-R", `${join29(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
+    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join29(src, f), content }))
   ];
-  if (legacy) steps.push({ kind: "write", path: join27(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (o.compat?.header) steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+  if (legacy) steps.push({ kind: "write", path: join29(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
   });
   return {
     kind: "kbuild",
-    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
+    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}${tree.hasKniEthtool ? ", with the KNI ethtool code (igb/ixgbe)" : ""}`,
     steps,
     env: {},
-    output: join27(src, "rte_kni.ko")
+    output: join29(src, "rte_kni.ko")
   };
 }
+function planIgbUioBuild(tree, dir, o) {
+  const src = join29(o.outDir, "igb_uio");
+  const inc = join29(o.outDir, "igb_uio-include");
+  const header = join29(inc, "rte_build_config.h");
+  const cflags = [];
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", src] },
+    { kind: "run", argv: ["mkdir", "-p", src] },
+    { kind: "run", argv: ["cp", "-R", `${join29(tree.root, dir)}/.`, src] },
+    { kind: "write", path: join29(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) }
+  ];
+  if (o.compat?.header) {
+    steps.push({ kind: "write", path: join29(inc, "alloc_balance_compat.h"), content: o.compat.header });
+    cflags.push("-include", join29(inc, "alloc_balance_compat.h"));
+  }
+  cflags.push("-include", tree.hasConfigHeader ? join29(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join29(tree.root, d)}`);
+  cflags.push(`-I${inc}`);
+  steps.push({ kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] });
+  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join29(src, "igb_uio.ko") };
+}
+var IGB_UIO_DIRS;
 var init_kni_module_build = __esm({
   "src/presets/kni-module-build.ts"() {
     "use strict";
     init_errors();
+    IGB_UIO_DIRS = ["kernel/linux/igb_uio", "lib/librte_eal/linuxapp/igb_uio"];
+  }
+});
+
+// src/presets/kni-compat.ts
+function kniCompat(sources, kernel) {
+  const files = {};
+  const applied = [];
+  for (const edit of SOURCE_EDITS) {
+    if (!atLeast2(kernel, edit.since)) continue;
+    let hit = false;
+    for (const f of edit.files) {
+      const text2 = files[f] ?? sources[f];
+      if (text2 === void 0) continue;
+      const find = new RegExp(edit.find.source, edit.find.flags);
+      if (!find.test(text2)) continue;
+      files[f] = text2.replace(new RegExp(edit.find.source, edit.find.flags), edit.replace);
+      hit = true;
+    }
+    if (hit) applied.push(edit.name);
+  }
+  const all = Object.values(sources).join("\n");
+  const defines = HEADER_DEFINES.filter((d) => atLeast2(kernel, d.since) && d.used.test(all));
+  applied.push(...defines.map((d) => d.name));
+  const header = defines.length ? ["/* Written by alloc-balance (preset dpdk-kni): what this old KNI needs from a newer kernel. */", ...defines.flatMap((d) => d.lines), ""].join("\n") : "";
+  return { files, header, applied };
+}
+function kernelVersionOf(release2) {
+  const m = /^(\d+)\.(\d+)/.exec(release2);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+var IGB, IXGBE, ETHTOOL_FILES, SOURCE_EDITS, HEADER_DEFINES, atLeast2, COMPAT_FILES;
+var init_kni_compat = __esm({
+  "src/presets/kni-compat.ts"() {
+    "use strict";
+    IGB = "ethtool/igb";
+    IXGBE = "ethtool/ixgbe";
+    ETHTOOL_FILES = ["kni_ethtool.c", `${IGB}/igb_ethtool.c`, `${IXGBE}/ixgbe_ethtool.c`];
+    SOURCE_EDITS = [
+      {
+        name: "ndo_tx_timeout's txqueue argument (Linux 5.6)",
+        since: [5, 6],
+        files: ["kni_net.c"],
+        find: /^(kni_net_tx_timeout\(struct net_device \*dev)\)$/m,
+        replace: "$1, unsigned int txqueue)"
+      },
+      {
+        name: "ndo_tx_timeout's txqueue argument in igb (Linux 5.6)",
+        since: [5, 6],
+        files: [`${IGB}/igb_main.c`],
+        find: /^(static void igb_tx_timeout\(struct net_device \*(?:netdev)?)\)/gm,
+        replace: "$1, unsigned int txqueue)"
+      },
+      {
+        name: "linux/pci-aspm.h folded into linux/pci.h (Linux 5.4)",
+        since: [5, 4],
+        files: [`${IGB}/kcompat.h`, `${IXGBE}/kcompat.h`],
+        find: /#include <linux\/pci-aspm\.h>/g,
+        replace: "#include <linux/pci.h>"
+      },
+      {
+        name: "skb_frag_t.page_offset read through skb_frag_off_add (Linux 5.4)",
+        since: [5, 4],
+        files: [`${IGB}/igb_main.c`],
+        find: /\bfrag->page_offset \+= pull_len;/g,
+        replace: "skb_frag_off_add(frag, pull_len);"
+      },
+      {
+        name: "a udelay the compiler sees as a constant over 20 ms (gcc 10 and later inline it)",
+        since: [5, 4],
+        files: [`${IGB}/e1000_phy.c`],
+        find: /(\t+)usec_delay\(usec_interval\);(\n\t+ret_val = hw->phy\.ops\.read_reg\(hw, PHY_STATUS)/,
+        replace: "$1__udelay(usec_interval);$2"
+      },
+      {
+        name: "ethtool coalesce callbacks take kernel_ethtool_coalesce and extack arguments (Linux 5.15)",
+        since: [5, 15],
+        files: ETHTOOL_FILES,
+        find: /(\w+_[gs]et_coalesce\(struct net_device \*\w+,\s*struct ethtool_coalesce \*\w+)\)/g,
+        replace: "$1, struct kernel_ethtool_coalesce *kernel_arg, struct netlink_ext_ack *extack)"
+      },
+      {
+        name: "ethtool ringparam callbacks take kernel_ethtool_ringparam and extack arguments (Linux 5.17)",
+        since: [5, 17],
+        files: ETHTOOL_FILES,
+        find: /(\w+_[gs]et_ringparam\(struct net_device \*\w+,\s*struct ethtool_ringparam \*\w+)\)/g,
+        replace: "$1, struct kernel_ethtool_ringparam *kernel_arg, struct netlink_ext_ack *extack)"
+      },
+      {
+        name: "kni_ethtool passes the new ringparam arguments on to the NIC's driver (Linux 5.17)",
+        since: [5, 17],
+        files: ["kni_ethtool.c"],
+        find: /(->[gs]et_ringparam\(priv->lad_dev, ring)\)/g,
+        replace: "$1, kernel_arg, extack)"
+      },
+      {
+        name: "dev_addr is read-only, set through eth_hw_addr_set (Linux 5.15; a direct write warns when the netdev is freed)",
+        since: [5, 15],
+        files: ["kni_misc.c", "kni_net.c", `${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+        find: /(?:ether_addr_copy\((\w+)->dev_addr, ([^;]+)\)|memcpy\((\w+)->dev_addr, ([^,;]+), (?:ETH_ALEN|\w+->addr_len)\));/g,
+        replace: "eth_hw_addr_set($1$3, $2$4);"
+      },
+      {
+        name: "a random address through eth_hw_addr_random (Linux 5.15)",
+        since: [5, 15],
+        files: ["kni_misc.c", `${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+        find: /random_ether_addr\((\w+)->dev_addr\);/g,
+        replace: "eth_hw_addr_random($1);"
+      },
+      {
+        name: "netif_napi_add lost its weight argument, now netif_napi_add_weight (Linux 6.1)",
+        since: [6, 1],
+        files: [`${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+        find: /\bnetif_napi_add\(/g,
+        replace: "netif_napi_add_weight("
+      }
+    ];
+    HEADER_DEFINES = [
+      { name: "FIELD_SIZEOF is sizeof_field (Linux 5.4)", since: [5, 4], lines: ["#define FIELD_SIZEOF(t, f) sizeof_field(t, f)"], used: /\bFIELD_SIZEOF\(/ },
+      { name: "struct skb_frag_struct is struct bio_vec (Linux 5.4)", since: [5, 4], lines: ["#define skb_frag_struct bio_vec"], used: /\bskb_frag_struct\b/ },
+      {
+        name: "pci_cleanup_aer_uncorrect_error_status removed (Linux 5.7)",
+        since: [5, 7],
+        lines: ["#define pci_cleanup_aer_uncorrect_error_status(pdev) do { } while (0)"],
+        used: /\bpci_cleanup_aer_uncorrect_error_status\(/
+      },
+      {
+        name: "read_barrier_depends removed (Linux 5.9)",
+        since: [5, 9],
+        lines: ["#define read_barrier_depends() do { } while (0)"],
+        used: /\bread_barrier_depends\(/
+      },
+      {
+        name: "num_online_cpus is a function, not kcompat's macro over smp_num_cpus (Linux 5.10)",
+        since: [5, 10],
+        lines: ["#define num_online_cpus num_online_cpus"],
+        used: /define num_online_cpus\(\) smp_num_cpus/
+      },
+      {
+        name: "random_ether_addr is eth_random_addr (Linux 5.15)",
+        since: [5, 15],
+        lines: ["#define random_ether_addr eth_random_addr"],
+        used: /\brandom_ether_addr\(/
+      },
+      { name: "strlcpy removed, strscpy in its place (Linux 6.8)", since: [6, 8], lines: ["#define strlcpy strscpy"], used: /\bstrlcpy\(/ },
+      { name: "netif_rx_ni is netif_rx (Linux 5.18)", since: [5, 18], lines: ["#define netif_rx_ni netif_rx"], used: /\bnetif_rx_ni\(/ },
+      {
+        name: "pci_set_dma_mask and pci_set_consistent_dma_mask are dma_set_mask and dma_set_coherent_mask (Linux 5.18)",
+        since: [5, 18],
+        lines: [
+          "#define pci_set_dma_mask(pdev, mask) dma_set_mask(&(pdev)->dev, (mask))",
+          "#define pci_set_consistent_dma_mask(pdev, mask) dma_set_coherent_mask(&(pdev)->dev, (mask))"
+        ],
+        used: /\bpci_set_(consistent_)?dma_mask\(/
+      }
+    ];
+    atLeast2 = (k, v) => k[0] > v[0] || k[0] === v[0] && k[1] >= v[1];
+    COMPAT_FILES = [
+      .../* @__PURE__ */ new Set([
+        ...SOURCE_EDITS.flatMap((e) => e.files),
+        "kni_misc.c",
+        `${IGB}/igb_main.c`,
+        `${IGB}/kcompat.h`,
+        `${IXGBE}/kcompat.h`,
+        `${IXGBE}/ixgbe_main.c`,
+        `${IXGBE}/kcompat.c`,
+        `${IGB}/igb_ethtool.c`,
+        `${IXGBE}/ixgbe_ethtool.c`
+      ])
+    ];
   }
 });
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join28 } from "node:path";
+import { delimiter, join as join30 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -40456,7 +40987,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join28(dir, program), constants4.X_OK);
+      accessSync(join30(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -40491,7 +41022,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join29, relative as relative3 } from "node:path";
+import { join as join31, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -40512,8 +41043,9 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join29(o.cacheDir, "meson");
+  const builddir = join31(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
+  if (tree.version !== null && tree.version.year * 100 + tree.version.month < 2005) setup.push("-Dc_args=-fcommon");
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
   if (has("tests")) setup.push("-Dtests=false");
@@ -40527,19 +41059,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join29(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join31(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join29(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join29(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join31(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join31(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join29(o.cacheDir, "bin");
+  const bin = join31(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -40547,25 +41079,35 @@ function makePlan(tree, o) {
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join29(o.cacheDir, target);
-    const exampleOut = join29(o.cacheDir, "kni-example");
+    const sdk = join31(o.cacheDir, target);
+    const exampleOut = join31(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join29(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join31(sdk, ".config")] });
     }
+    const compat = ["EXTRA_CFLAGS=-fcommon", "RTE_DEVEL_BUILD=n"];
     steps.push(
-      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
+      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n", ...compat] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join29(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative3(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: [
+          "make",
+          jobs,
+          "-C",
+          join31(tree.root, "examples/kni"),
+          `RTE_SDK=${tree.root}`,
+          `RTE_TARGET=${relative3(tree.root, sdk)}`,
+          `O=${exampleOut}`,
+          ...compat
+        ]
       }
     );
-    built = join29(exampleOut, "kni");
+    built = join31(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join29(tree.root, "examples/kni")] });
-    built = join29(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join31(tree.root, "examples/kni")] });
+    built = join31(tree.root, "examples/kni/build/kni");
   }
-  const program = join29(bin, "dpdk-kni");
+  const program = join31(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -40583,7 +41125,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync7, openSync as openSync7, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join30 } from "node:path";
+import { join as join32 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -40606,12 +41148,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join30(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join32(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join30(root, rel), buf);
+        hashFile(hash, join32(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -40623,7 +41165,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join30(root, child), buf);
+        hashFile(hash, join32(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -40632,15 +41174,15 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join30(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join30(env.XDG_CACHE_HOME || join30(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join32(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join32(env.XDG_CACHE_HOME || join32(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash5("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const key2 = `alloc-balance-dpdk-${app}-${version}-${digest}`;
-  return { key: key2, dir: join30(root, key2) };
+  return { key: key2, dir: join32(root, key2) };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -40653,8 +41195,26 @@ var init_userspace_cache_key = __esm({
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash6 } from "node:crypto";
+import { existsSync as existsSync32, readFileSync as readFileSync32 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join31 } from "node:path";
+import { join as join33 } from "node:path";
+function compatFor(tree, kernelBuildDir, files) {
+  if (!files && !tree.hasKniEthtool) return null;
+  let release2;
+  try {
+    release2 = readFileSync32(join33(kernelBuildDir, "include/config/kernel.release"), "utf8").trim();
+  } catch {
+    return null;
+  }
+  const kernel = kernelVersionOf(release2);
+  if (!kernel) return null;
+  const sources = {};
+  for (const f of files ?? COMPAT_FILES.map((c) => join33(tree.kniDir, c))) {
+    const path2 = join33(tree.root, f);
+    if (existsSync32(path2)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync32(path2, "utf8");
+  }
+  return { kernel, result: kniCompat(sources, kernel) };
+}
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -40666,9 +41226,15 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join31(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
+  const moduleOutDir = env.moduleOutDir ?? join33(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const compat = compatFor(tree, kernelBuildDir);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
+    notes.push(
+      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+    );
+  }
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
   const buildSystem = options2.build === "kbuild" ? "auto" : options2.build;
   const instructionSet = env.instructionSet ?? "native";
@@ -40686,6 +41252,17 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     holdSeconds: env.holdSeconds ?? defaultNumber("hold"),
     readyTimeoutSeconds: env.readyTimeoutSeconds ?? defaultNumber("ready-timeout")
   });
+  let nics;
+  if (env.nicAddresses && app === "kni-example" && options2.portSource === "nic") {
+    const dir = IGB_UIO_DIRS.find((d) => existsSync32(join33(tree.root, d, "igb_uio.c")));
+    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join33(dir, "igb_uio.c")]) : null;
+    nics = dir ? {
+      addresses: env.nicAddresses,
+      driver: "igb_uio",
+      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result })
+    } : { addresses: env.nicAddresses, driver: "uio_pci_generic" };
+    notes.push(`NICs ${env.nicAddresses.join(", ")} bound to ${nics.driver}${dir ? ` (built from ${dir})` : " (the tree has no igb_uio)"} for the run`);
+  }
   const interfaces = kniInterfaceNames(app, app === "testpmd" ? options2.ports.map((_, i) => i) : options2.ports);
   return {
     tree,
@@ -40700,6 +41277,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     track: defaultKniTrack(),
     pairs: KNI_PAIRS,
     hugepages: options2.hugepages ?? kniHugepages(options2.ports.length),
+    ...nics ? { nics } : {},
     notes
   };
 }
@@ -40710,6 +41288,7 @@ var init_dpdk_kni = __esm({
     init_dpdk_version();
     init_kni_pairs();
     init_kni_module_build();
+    init_kni_compat();
     init_kni_options();
     init_kni_workload();
     init_inputs();
@@ -40720,15 +41299,15 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join32, resolve as resolve7 } from "node:path";
-import { existsSync as existsSync30 } from "node:fs";
+import { join as join34, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync33 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve7(treeDir, settings.moduleDir);
-      const moduleOutDir = join32(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join34(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -40736,10 +41315,11 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
         // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
-        instructionSet: settings.target === "vm" ? "generic" : "native"
+        instructionSet: settings.target === "vm" ? "generic" : "native",
+        ...settings.target === "vm" && settings.vm.nics ? { nicAddresses: nicAddresses(settings.vm.nics) } : {}
       });
       const checkPrerequisites = () => {
-        const cached = existsSync30(preset.userspaceBuild.program);
+        const cached = existsSync33(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
@@ -40749,7 +41329,11 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
           moduleDir: dpdkDir,
           buildCommand: "",
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
-          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
+          plans: [
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            ...preset.nics?.build ? [{ plan: preset.nics.build }] : [],
+            { plan: preset.moduleBuild }
+          ],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
           output: preset.moduleBuild.output,
@@ -40759,6 +41343,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,
+        ...preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {},
         notes: preset.notes
       };
     }
@@ -40767,6 +41352,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
 var init_side_preparation = __esm({
   "src/presets/side-preparation.ts"() {
     "use strict";
+    init_vm_nics();
     init_dpdk_kni();
     init_prerequisites();
     init_errors();
@@ -40774,9 +41360,9 @@ var init_side_preparation = __esm({
 });
 
 // src/run/canary.ts
-import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync12 } from "node:fs";
+import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync13 } from "node:fs";
 import { tmpdir as tmpdir5 } from "node:os";
-import { join as join33, resolve as resolve8 } from "node:path";
+import { join as join35, resolve as resolve8 } from "node:path";
 function findCanaryDir(from) {
   return findHelperDir(CANARY, from);
 }
@@ -40837,7 +41423,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join33(tmpdir5(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join35(tmpdir5(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -40858,7 +41444,7 @@ async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir(
     io.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync12(work, { recursive: true, force: true });
+    rmSync13(work, { recursive: true, force: true });
   }
 }
 var CANARY;
@@ -40876,9 +41462,9 @@ var init_canary2 = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync15, mkdtempSync as mkdtempSync4, rmSync as rmSync13, writeFileSync as writeFileSync22 } from "node:fs";
+import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync4, rmSync as rmSync14, writeFileSync as writeFileSync24 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
-import { join as join34, resolve as resolve9 } from "node:path";
+import { join as join36, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -40920,7 +41506,7 @@ async function measureWith(settings, sources, runner, io, outDir, preset) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join34(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join36(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -40929,7 +41515,7 @@ async function measureWith(settings, sources, runner, io, outDir, preset) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join34(outDir, source.side),
+      outDir: join36(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
@@ -40979,7 +41565,7 @@ function baseCaching(settings, io, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io.env) : ""
   });
-  const dir = join34(tmpdir6(), "alloc-balance-base-cache", key2);
+  const dir = join36(tmpdir6(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -41015,9 +41601,9 @@ function trackedPairs(settings, measured) {
   return [...new Set(names)];
 }
 function writeReport(outDir, report) {
-  mkdirSync15(outDir, { recursive: true });
-  const file = join34(outDir, "report.json");
-  writeFileSync22(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync16(outDir, { recursive: true });
+  const file = join36(outDir, "report.json");
+  writeFileSync24(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -41025,15 +41611,15 @@ async function checkChange(settings, io, change, outDir) {
   const state = new StateRecorder(io.saveState);
   const onTempDir = (dir) => state.tempDir(dir);
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
-  const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : void 0;
+  const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel, settings.vm.nics ? NIC_MODELS[settings.vm.nics.model].minQemu : void 0) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join34(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join36(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
     trees = await io.group("Sources", () => prepareWorktrees(io.workspace, change, workDir, { log: io.log }));
   } catch (e) {
-    rmSync13(workDir, { recursive: true, force: true });
+    rmSync14(workDir, { recursive: true, force: true });
     throw e;
   }
   state.worktrees({ repo: io.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -41044,7 +41630,7 @@ async function checkChange(settings, io, change, outDir) {
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
     if (settings.canary) {
-      canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join34(outDir, "canary")));
+      canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join36(outDir, "canary")));
     }
     measured = await measure(
       settings,
@@ -41060,7 +41646,7 @@ async function checkChange(settings, io, change, outDir) {
   } finally {
     await helpers.dispose();
     await trees.dispose();
-    rmSync13(workDir, { recursive: true, force: true });
+    rmSync14(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io.env, measured, change, io.runInputs);
@@ -41092,6 +41678,7 @@ var init_pipeline = __esm({
     init_base_cache_key();
     init_package();
     init_action_state();
+    init_vm_nics();
     init_launcher();
     init_decide();
     init_annotations();
@@ -41128,9 +41715,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync31, mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync5, rmSync as rmSync14, writeFileSync as writeFileSync23 } from "node:fs";
+import { existsSync as existsSync34, mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync5, rmSync as rmSync15, writeFileSync as writeFileSync25 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname12, join as join35, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join37, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
@@ -41167,25 +41754,25 @@ async function demoCommand(args) {
   }
   const whole2 = stopwatch();
   const repoRoot = packageRoot();
-  const fixtureDir = join35(repoRoot, "demo", "kni-like");
-  if (!existsSync31(join35(fixtureDir, "kni_like.c")))
+  const fixtureDir = join37(repoRoot, "demo", "kni-like");
+  if (!existsSync34(join37(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join35(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join37(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
-  const work = mkdtempSync5(join35(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join37(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join35(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join37(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
         workload: `${repo.app} -n 2`,
-        "vm-folders": dirname12(repo.app),
+        "vm-folders": dirname13(repo.app),
         "ready-pattern": "^ready",
         hold: "0.5",
         cycles: cycles2,
@@ -41208,7 +41795,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join35(work, "trees")
+      join37(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -41244,23 +41831,23 @@ async function demoCommand(args) {
       return EXIT.cancelled;
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
-    mkdirSync16(outDir, { recursive: true });
-    writeFileSync23(join35(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    mkdirSync17(outDir, { recursive: true });
+    writeFileSync25(join37(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync23(join35(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync25(join37(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${whole2().toFixed(1)} s`);
-    console.log(`report: ${join35(outDir, "report.json")}; PR comment as markdown: ${join35(outDir, "comment.md")}`);
+    console.log(`report: ${join37(outDir, "report.json")}; PR comment as markdown: ${join37(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync14(work, { recursive: true, force: true });
+    if (!values.keep) rmSync15(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({
@@ -41291,9 +41878,9 @@ __export(run_exports, {
   RUN_OPTIONS: () => RUN_OPTIONS,
   runCommand: () => runCommand2
 });
-import { mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync24 } from "node:fs";
+import { mkdirSync as mkdirSync18, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync26 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join36, resolve as resolve11 } from "node:path";
+import { join as join38, resolve as resolve11 } from "node:path";
 async function revParse(repo, ref, option) {
   try {
     return await git2(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
@@ -41330,7 +41917,7 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join36(tmpdir8(), "alloc-balance-run-"));
+  const outDir = wantedOut || mkdtempSync6(join38(tmpdir8(), "alloc-balance-run-"));
   settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
@@ -41362,9 +41949,13 @@ async function runCommand2(args) {
         cliPath: cliPath(),
         nodePath: process.execPath,
         signal: cancellation.signal,
-        prepareLab: async (release2) => {
+        prepareLab: async (release2, qemu) => {
           console.log("== lab: QEMU, kernel image and matching headers");
-          return setupLab({ kernel: release2, log });
+          const entry = await setupLab({ kernel: release2, log });
+          if (qemu && "problem" in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
+            await setupQemu({ labDir: labDirOf(entry), log });
+          }
+          return entry;
         }
       },
       change,
@@ -41374,9 +41965,9 @@ async function runCommand2(args) {
       console.log(`run: cancelled (${cancellation.signal.reason.message})`);
       return EXIT.cancelled;
     }
-    mkdirSync17(outDir, { recursive: true });
-    const commentFile = join36(outDir, "comment.md");
-    writeFileSync24(commentFile, renderComment([report], { checkName: settings.checkName }));
+    mkdirSync18(outDir, { recursive: true });
+    const commentFile = join38(outDir, "comment.md");
+    writeFileSync26(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");
@@ -41391,6 +41982,9 @@ var OWN_OPTIONS, RUN_OPTIONS;
 var init_run2 = __esm({
   "src/cli/run.ts"() {
     "use strict";
+    init_lab_qemu();
+    init_lab_kernel();
+    init_command2();
     init_bundle_paths();
     init_errors();
     init_setup();

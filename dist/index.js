@@ -36095,8 +36095,8 @@ var Path = class {
         let remaining = itemPath;
         let dir = dirname4(remaining);
         while (dir !== remaining) {
-          const basename7 = path6.basename(remaining);
-          this.segments.unshift(basename7);
+          const basename8 = path6.basename(remaining);
+          this.segments.unshift(basename8);
           remaining = dir;
           dir = dirname4(remaining);
         }
@@ -73778,6 +73778,65 @@ function cliPath(from = dirname6(fileURLToPath2(import.meta.url))) {
   return existsSync4(beside) ? beside : join7(packageRoot(from), "dist", "cli.js");
 }
 
+// src/errors.ts
+var InputError = class extends Error {
+  constructor(input, value, expected) {
+    super(`input "${input}": ${value === "" ? "missing" : `"${value}" is not valid`}; expected ${expected}`);
+    this.input = input;
+    this.value = value;
+    this.expected = expected;
+    this.name = "InputError";
+  }
+  input;
+  value;
+  expected;
+};
+var UsageError2 = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "UsageError";
+  }
+};
+function verdictOnError(error2, cancelled) {
+  if (error2 instanceof InputError || error2 instanceof UsageError2) return "error";
+  return cancelled ? "inconclusive" : "error";
+}
+
+// src/lab/vm-nics.ts
+var NIC_MODELS = {
+  igb: { pciId: "8086:10c9", what: "Intel 82576 (igb)", minQemu: [8, 0], vfSlots: 2 },
+  e1000e: { pciId: "8086:10d3", what: "Intel 82574L (e1000e)", minQemu: [2, 7], vfSlots: 0 },
+  e1000: { pciId: "8086:100e", what: "Intel 82540EM (e1000)", minQemu: [2, 0], vfSlots: 0 },
+  "virtio-net-pci": { pciId: "1af4:1000", what: "virtio-net", minQemu: [2, 0], vfSlots: 0 }
+};
+var FIRST_SLOT = 3;
+var MAX_NICS = 5;
+function parseVmNics(text2) {
+  const t = text2.trim();
+  if (t === "") return null;
+  const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(t);
+  const names = Object.keys(NIC_MODELS).join(", ");
+  if (!m) throw new InputError("vm-nics", text2, `MODEL:COUNT, e.g. igb:2 (models: ${names})`);
+  if (!(m[1] in NIC_MODELS)) throw new InputError("vm-nics", text2, `one of the models ${names}, e.g. igb:2`);
+  const count = m[2] === void 0 ? 1 : Number(m[2]);
+  if (count < 1 || count > MAX_NICS) throw new InputError("vm-nics", text2, `1 to ${MAX_NICS} NICs, e.g. ${m[1]}:2`);
+  return { model: m[1], count };
+}
+function nicAddresses(nics) {
+  const step = NIC_MODELS[nics.model].vfSlots > 0 ? 2 : 1;
+  return Array.from({ length: nics.count }, (_, i) => `0000:00:${(FIRST_SLOT + i * step).toString(16).padStart(2, "0")}.0`);
+}
+function nicDeviceArgs(nics) {
+  return nicAddresses(nics).flatMap((address, i) => {
+    const slot = address.slice(8, 10);
+    return ["-netdev", `hubport,id=abnic${i},hubid=${i}`, "-device", `${nics.model},netdev=abnic${i},addr=0x${slot},romfile=,mac=52:54:00:ab:00:${slot}`];
+  });
+}
+function describeNics(nics) {
+  const m = NIC_MODELS[nics.model];
+  return `${nics.count} \xD7 ${m.what} [${m.pciId}] at ${nicAddresses(nics).join(", ")}`;
+}
+
 // src/core/allocator-families.ts
 var SLAB_ALLOC_EVENTS = ["kmalloc", "kmem_cache_alloc"];
 var FAMILIES = [
@@ -74034,30 +74093,6 @@ function parseTrack(text2) {
   return text2.trim() === "auto" ? "auto" : parsePairList(text2);
 }
 
-// src/errors.ts
-var InputError = class extends Error {
-  constructor(input, value, expected) {
-    super(`input "${input}": ${value === "" ? "missing" : `"${value}" is not valid`}; expected ${expected}`);
-    this.input = input;
-    this.value = value;
-    this.expected = expected;
-    this.name = "InputError";
-  }
-  input;
-  value;
-  expected;
-};
-var UsageError2 = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "UsageError";
-  }
-};
-function verdictOnError(error2, cancelled) {
-  if (error2 instanceof InputError || error2 instanceof UsageError2) return "error";
-  return cancelled ? "inconclusive" : "error";
-}
-
 // src/settings/inputs.ts
 var choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
 var whole = (def, min, max, expected) => ({
@@ -74105,6 +74140,7 @@ var INPUTS = {
   "vm-cpus": whole(2, 1, 64),
   "boot-timeout": whole(120, 5, 3600),
   "vm-folders": text(),
+  "vm-nics": text(),
   "trace-buffer-kb": whole(8192, 64, 1048576),
   stacks: flag(true),
   "timeout-minutes": whole(30, 1, 720),
@@ -74435,7 +74471,8 @@ function parseSettings(read2) {
       memoryMb: readNumber(read2, "vm-memory"),
       cpus: readNumber(read2, "vm-cpus"),
       bootTimeoutSeconds: readNumber(read2, "boot-timeout"),
-      folders: readFolders(read2, "vm-folders")
+      folders: readFolders(read2, "vm-folders"),
+      nics: parseVmNics(read2("vm-nics"))
     },
     traceBufferKb: readNumber(read2, "trace-buffer-kb"),
     stacks: readBool(read2, "stacks"),
@@ -74447,6 +74484,9 @@ function parseSettings(read2) {
     requireChangedCode: readBool(read2, "require-changed-code"),
     baseCache: readBool(read2, "base-cache")
   };
+  if (settings.vm.nics && target === "host") {
+    throw new InputError("vm-nics", read2("vm-nics"), "nothing with target: host, which runs on this runner's own kernel and NICs (vm-nics is for target: vm)");
+  }
   if (mode === "report" && settings.reports === "") {
     throw new InputError("reports", "", "a path or glob of JSON reports (mode: report reads them)");
   }
@@ -74492,9 +74532,9 @@ function runOptions(given) {
 }
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync7, writeFileSync as writeFileSync9 } from "node:fs";
+import { mkdirSync as mkdirSync7, mkdtempSync as mkdtempSync4, rmSync as rmSync8, writeFileSync as writeFileSync10 } from "node:fs";
 import { availableParallelism, freemem, hostname, tmpdir as tmpdir5 } from "node:os";
-import { join as join28, resolve as resolve11 } from "node:path";
+import { join as join29, resolve as resolve11 } from "node:path";
 
 // src/core/frames.ts
 function isHexDigit(c) {
@@ -80379,9 +80419,14 @@ function runCommand(cmd, args, opts = {}) {
     const child2 = spawn2(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.timeoutSeconds !== void 0
     });
+    if (opts.input !== void 0 && child2.stdin) {
+      child2.stdin.on("error", () => {
+      });
+      child2.stdin.end(opts.input);
+    }
     child2.stdout.setEncoding("utf8");
     child2.stderr.setEncoding("utf8");
     child2.stdout.on("data", (s2) => {
@@ -80557,7 +80602,7 @@ async function removeWorktrees(repoDir, dirs, refs = ["refs/alloc-balance/base",
 
 // src/run/side.ts
 import { existsSync as existsSync13, mkdirSync as mkdirSync3, readFileSync as readFileSync8, readdirSync as readdirSync3, realpathSync as realpathSync5, statSync as statSync6, writeFileSync as writeFileSync6 } from "node:fs";
-import { dirname as dirname10, join as join15, resolve as resolve6 } from "node:path";
+import { basename as basename6, dirname as dirname10, join as join15, resolve as resolve6 } from "node:path";
 
 // src/core/analyze-traces.ts
 import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
@@ -82076,12 +82121,12 @@ function progressLine(line) {
   if (/^\s+(CC|LD|MODPOST)\b/.test(line)) return line.trim();
   return null;
 }
-function writeCommand(path12, content) {
-  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', "sh", path12, content];
+function writeCommand(path12) {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", path12];
 }
-async function runStep(argv, cwd, env, wrap, onOutput) {
+async function runStep(argv, cwd, env, wrap, onOutput, input) {
   const spec2 = wrap ? wrap(argv, cwd ?? "/tmp", env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const r = await runCommand(spec2.cmd, spec2.args, { cwd: wrap ? void 0 : cwd, env: spec2.env, maxOutput: MAX_STEP_OUTPUT, onOutput, input });
   const error2 = r.spawnError === void 0 ? void 0 : r.spawnError === "ENOENT" ? `${argv[0]}: not found` : r.error;
   return { code: r.code, signal: r.signal, error: error2, output: r.output };
 }
@@ -82106,7 +82151,7 @@ async function runBuildPlan(plan, opts = {}) {
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const argv = step.kind === "write" ? writeCommand(step.path, step.content) : step.argv;
+    const argv = step.kind === "write" ? writeCommand(step.path) : step.argv;
     const cwd = step.kind === "write" ? void 0 : step.cwd;
     const command = step.kind === "write" ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}
@@ -82114,21 +82159,28 @@ async function runBuildPlan(plan, opts = {}) {
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let partial = "";
     let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text2) => {
-      append(text2);
-      if (!opts.log) return;
-      const lines = (partial + text2).split("\n");
-      partial = lines.pop() ?? "";
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
-          lastProgress = Date.now();
-          break;
+    const r = await runStep(
+      argv,
+      cwd,
+      env,
+      opts.wrap,
+      (text2) => {
+        append(text2);
+        if (!opts.log) return;
+        const lines = (partial + text2).split("\n");
+        partial = lines.pop() ?? "";
+        if (Date.now() - lastProgress < every) return;
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const p = progressLine(lines[i]);
+          if (p) {
+            opts.log(`  ${p} (${Math.round(elapsed())} s)`);
+            lastProgress = Date.now();
+            break;
+          }
         }
-      }
-    });
+      },
+      step.kind === "write" ? step.content : void 0
+    );
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
@@ -83094,7 +83146,17 @@ function chooseModule(modules, wanted) {
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
   return modules[0];
 }
-function targetJob(ctx, module2, moduleDir, track) {
+function kernelModule(kernel, relPath) {
+  if (!kernel?.modulesDir) return basename6(relPath);
+  const base2 = join15(kernel.modulesDir, "kernel", `${relPath}.ko`);
+  return ["", ".xz", ".zst", ".gz"].map((c) => base2 + c).find((p) => existsSync13(p)) ?? base2;
+}
+function nicBinding(nics, kernel) {
+  const load = [kernelModule(kernel, "drivers/uio/uio")];
+  load.push(nics.driverModule ?? kernelModule(kernel, `drivers/uio/${nics.driver}`));
+  return { addresses: nics.addresses, driver: nics.driver, load };
+}
+function targetJob(ctx, module2, moduleDir, track, kernel) {
   const { plan } = ctx;
   return {
     module: { path: module2.path, name: module2.name, args: plan.build.moduleArgs },
@@ -83106,6 +83168,7 @@ function targetJob(ctx, module2, moduleDir, track) {
     outDir: ctx.outDir,
     runId: ctx.runId,
     hugepages: plan.hugepages,
+    ...plan.nics ? { nics: nicBinding(plan.nics, kernel) } : {},
     timeoutSeconds: plan.timeoutSeconds,
     ...plan.background ? { background: plan.background } : {}
   };
@@ -83187,7 +83250,7 @@ async function runSideWith(source, ctx, helpers) {
     }
   }
   ctx.onBuilt?.(module2.path);
-  const job = targetJob(ctx, module2, moduleDir, track);
+  const job = targetJob(ctx, module2, moduleDir, track, ctx.runner.kernel);
   let changed = null;
   let counted = [];
   const baseKo = await ctx.changedFrom;
@@ -83233,7 +83296,8 @@ async function runSideWith(source, ctx, helpers) {
     dirname10(module2.path),
     ...ctx.plan.guestFolders ?? [],
     ...job.sweep ? [dirname10(job.sweep.helperPath)] : [],
-    ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : []
+    ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : [],
+    ...ctx.plan.nics?.driverModule ? [dirname10(ctx.plan.nics.driverModule)] : []
   ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
@@ -83313,6 +83377,7 @@ function sidePlan(settings, prepared) {
     errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...prepared?.hugepages !== void 0 ? { hugepages: prepared.hugepages } : {},
+    ...prepared?.nics ? { nics: prepared.nics } : {},
     ...prepared ? { guestFolders: [prepared.userspace.dir] } : {}
   };
 }
@@ -83398,7 +83463,7 @@ function measurementSettings(settings) {
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
     errorPaths: settings.errorPaths,
-    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null
+    vm: settings.target === "vm" ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders, nics: settings.vm.nics } : null
   };
 }
 function baseCacheKey(settings, input) {
@@ -83605,9 +83670,64 @@ var StateRecorder = class {
   }
 };
 
+// src/lab/lab-qemu.ts
+import { existsSync as existsSync16, mkdirSync as mkdirSync5, readFileSync as readFileSync10, renameSync, rmSync as rmSync4, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join17 } from "node:path";
+
+// src/lab/command.ts
+var spawnRunner = {
+  async run(cmd, args, opts = {}) {
+    const r = await runCommand(cmd, args, { env: opts.env, cwd: opts.cwd, maxOutput: Number.POSITIVE_INFINITY });
+    if (r.spawnError === "ENOENT") throw new UsageError2(`${cmd} is not installed (needed by the VM lab)`);
+    if (r.spawnError) throw new Error(r.error);
+    return r;
+  }
+};
+
+// src/lab/lab-qemu.ts
+var SYSTEM_QEMU = "qemu-system-x86_64";
+function parseQemuVersion(text2) {
+  const m = /QEMU emulator version (\d+)\.(\d+)/.exec(text2);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+function atLeast(v, min) {
+  return v[0] > min[0] || v[0] === min[0] && v[1] >= min[1];
+}
+var versionText = (v) => `${v[0]}.${v[1]}`;
+function labQemuDir(labDir) {
+  return join17(labDir, "qemu");
+}
+function readLabQemu(labDir) {
+  const path12 = join17(labQemuDir(labDir), "manifest.json");
+  if (!existsSync16(path12)) return null;
+  try {
+    const m = JSON.parse(readFileSync10(path12, "utf8"));
+    return existsSync16(m.binary) ? m : null;
+  } catch {
+    return null;
+  }
+}
+function chooseQemu(min, system, lab) {
+  if (system && atLeast(system, min)) return { qemu: { binary: SYSTEM_QEMU, dataDirs: [], env: {}, version: versionText(system), source: "runner" } };
+  const labVersion = lab ? parseQemuVersion(`QEMU emulator version ${lab.version}`) : null;
+  if (lab && labVersion && atLeast(labVersion, min)) {
+    return { qemu: { binary: lab.binary, dataDirs: lab.dataDirs, env: { QEMU_MODULE_DIR: lab.moduleDir }, version: lab.version, source: "lab" } };
+  }
+  const has = system ? `this runner's QEMU is ${versionText(system)}` : `this runner has no ${SYSTEM_QEMU}`;
+  return { problem: `QEMU ${versionText(min)} or newer is needed and ${has}` };
+}
+async function systemQemuVersion(runner) {
+  try {
+    const r = await runner.run(SYSTEM_QEMU, ["--version"]);
+    return r.code === 0 ? parseQemuVersion(r.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+
 // src/run/launcher.ts
-import { existsSync as existsSync19 } from "node:fs";
-import { dirname as dirname11, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync20 } from "node:fs";
+import { dirname as dirname12, resolve as resolve7 } from "node:path";
 import { release as osRelease } from "node:os";
 
 // src/lab/kvm-access.ts
@@ -83671,7 +83791,7 @@ function chooseAccel(io2, mayChangeUdev) {
 
 // src/lab/kvm-host.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync as closeSync4, existsSync as existsSync16, openSync as openSync4, readFileSync as readFileSync10 } from "node:fs";
+import { closeSync as closeSync4, existsSync as existsSync17, openSync as openSync4, readFileSync as readFileSync11 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
   try {
@@ -83683,7 +83803,7 @@ function opensReadWrite(path12) {
 }
 function readCpuinfo() {
   try {
-    return readFileSync10("/proc/cpuinfo", "utf8");
+    return readFileSync11("/proc/cpuinfo", "utf8");
   } catch {
     return "";
   }
@@ -83699,7 +83819,7 @@ function runAll(who) {
 var SUDO_TRUE = throughSudo(["true"]);
 function hostKvmIo(who, log2) {
   return {
-    exists: () => existsSync16(KVM_DEVICE),
+    exists: () => existsSync17(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
     canEscalate: () => who.uid === 0 || spawnSync2(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
@@ -83713,22 +83833,22 @@ function hostAccel(mayChangeUdev, log2 = () => {
 }
 
 // src/lab/lab-kernel.ts
-import { existsSync as existsSync17, readFileSync as readFileSync11 } from "node:fs";
-import { join as join17 } from "node:path";
+import { existsSync as existsSync18, readFileSync as readFileSync12 } from "node:fs";
+import { dirname as dirname11, join as join18 } from "node:path";
 var LAB_DIR_ENV = "ALLOC_BALANCE_LAB";
 var SETUP_HINT = "run `sudo node dist/cli.js lab setup` (or `alloc-balance lab setup`) first";
 function defaultLabDir(env = process.env) {
   return env[LAB_DIR_ENV] || "/var/cache/alloc-balance/lab";
 }
 function manifestPath(labDir) {
-  return join17(labDir, "manifest.json");
+  return join18(labDir, "manifest.json");
 }
 function readManifest(labDir) {
   const file = manifestPath(labDir);
-  if (!existsSync17(file)) return { version: 1, kernels: {} };
+  if (!existsSync18(file)) return { version: 1, kernels: {} };
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync11(file, "utf8"));
+    parsed = JSON.parse(readFileSync12(file, "utf8"));
   } catch (error2) {
     throw new UsageError2(`lab manifest ${file} is not valid JSON (${error2.message}); delete it and ${SETUP_HINT}`);
   }
@@ -83739,7 +83859,7 @@ function readManifest(labDir) {
   return m;
 }
 function missingFiles(entry) {
-  return [entry.vmlinux, entry.initrd, join17(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync17(f));
+  return [entry.vmlinux, entry.initrd, join18(entry.buildDir, "Makefile"), entry.modulesDir].filter((f) => !existsSync18(f));
 }
 function inspectLab(kernel = "", labDir = defaultLabDir()) {
   const spec2 = parseKernelSpec(kernel);
@@ -83757,6 +83877,9 @@ function findLabKernel(kernel = "", labDir = defaultLabDir()) {
   if ("kernel" in found) return found.kernel;
   const absent = found.problem.endsWith(" prepared");
   throw new UsageError2(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ""}`);
+}
+function labDirOf(kernel) {
+  return dirname11(dirname11(kernel.vmlinux));
 }
 
 // src/report/labels.ts
@@ -83788,9 +83911,9 @@ function accelText(accel) {
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync18, mkdirSync as mkdirSync5, mkdtempSync as mkdtempSync2, readFileSync as readFileSync12, rmSync as rmSync5, writeFileSync as writeFileSync8 } from "node:fs";
+import { cpSync as cpSync2, createWriteStream as createWriteStream2, existsSync as existsSync19, mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync2, readFileSync as readFileSync13, rmSync as rmSync6, writeFileSync as writeFileSync9 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute as isAbsolute2, join as join19 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join20 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 
 // src/lab/guest-scripts.ts
@@ -83997,20 +84120,20 @@ var ConsoleWatch = class {
 };
 
 // src/lab/guest-output.ts
-import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync4 } from "node:fs";
-import { join as join18 } from "node:path";
+import { chmodSync, lstatSync as lstatSync3, readdirSync as readdirSync5, rmSync as rmSync5 } from "node:fs";
+import { join as join19 } from "node:path";
 var SET_ID_BITS = 3072;
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync5(join18(dir, rel));
+    names = readdirSync5(join19(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path12 = join18(rel, name);
-    const full = join18(dir, path12);
+    const path12 = join19(rel, name);
+    const full = join19(dir, path12);
     const st = lstatSync3(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -84024,7 +84147,7 @@ function scrubGuestOutput(dir, rel = "") {
         changed.push(`${path12} (set-ID bits)`);
       }
     } else {
-      rmSync4(full, { force: true });
+      rmSync5(full, { force: true });
       changed.push(`${path12} (${st.isSymbolicLink() ? "link" : "special file"})`);
     }
   }
@@ -84041,6 +84164,7 @@ function qemuArgs(c) {
   const append = [...BASE_APPEND, ...c.extraAppend ?? []];
   const readOnly = (path12, tag) => ["-virtfs", `local,path=${optValue(path12)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
+    ...(c.dataDirs ?? []).flatMap((d) => ["-L", d]),
     "-accel",
     c.accel === "tcg" ? TCG_ACCEL : c.accel,
     "-cpu",
@@ -84061,6 +84185,7 @@ function qemuArgs(c) {
     "-no-reboot",
     "-nic",
     "none",
+    ...c.nics ? nicDeviceArgs(c.nics) : [],
     ...readOnly(c.ctlDir, CTL_TAG),
     ...c.shares.flatMap((path12, i) => readOnly(path12, `${SHARE_TAG_PREFIX}${i}`)),
     "-virtfs",
@@ -84108,12 +84233,12 @@ async function runInGuest(kernel, job, opts = {}) {
   validateJob(job);
   opts.signal?.throwIfAborted();
   for (const f of [kernel.vmlinux, kernel.initrd]) {
-    if (!existsSync18(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
+    if (!existsSync19(f)) throw new UsageError2(`VM lab file ${f} is missing: run \`alloc-balance lab setup\` again`);
   }
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
-  mkdirSync5(job.outDir, { recursive: true });
-  rmSync5(join19(job.outDir, EXIT_CODE_FILE), { force: true });
+  mkdirSync6(job.outDir, { recursive: true });
+  rmSync6(join20(job.outDir, EXIT_CODE_FILE), { force: true });
   disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
@@ -84122,25 +84247,25 @@ async function runInGuest(kernel, job, opts = {}) {
     seen = await watchQemu(staged, job, bootTimeoutSeconds, opts);
   } finally {
     live--;
-    rmSync5(staged.ctlDir, { recursive: true, force: true });
+    rmSync6(staged.ctlDir, { recursive: true, force: true });
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join19(job.outDir, EXIT_CODE_FILE);
-  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync18(exitFile) ? readFileSync12(exitFile, "utf8") : null);
+  const exitFile = join20(job.outDir, EXIT_CODE_FILE);
+  const result = guestOutcome(seen, bootTimeoutSeconds, existsSync19(exitFile) ? readFileSync13(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync2(join19(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync2(join20(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join19(ctlDir, "etc"));
-  writeFileSync8(join19(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync8(join19(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join20(ctlDir, "etc"));
+  writeFileSync9(join20(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync9(join20(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -84150,12 +84275,14 @@ function stageGuest(kernel, job, accel, opts) {
     outDir: job.outDir,
     ctlDir,
     shares: root.shares,
-    extraAppend: opts.extraAppend
+    extraAppend: opts.extraAppend,
+    nics: opts.nics,
+    dataDirs: opts.qemu?.dataDirs
   });
-  const qemu = opts.qemuBinary ?? "qemu-system-x86_64";
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync18(p));
+  const qemu = opts.qemu?.binary ?? "qemu-system-x86_64";
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync19(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", qemu, ...args]] : [qemu, args];
-  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs, env: opts.qemu?.env ?? {} };
 }
 async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   const since = stopwatch();
@@ -84165,8 +84292,11 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream2(join19(job.outDir, "console.log"));
-  const child2 = spawn3(staged.cmd, staged.args, { stdio: ["pipe", "pipe", "pipe"] });
+  const consoleLog = createWriteStream2(join20(job.outDir, "console.log"));
+  const child2 = spawn3(staged.cmd, staged.args, {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...staged.env }
+  });
   const timers = /* @__PURE__ */ new Set();
   const later = (ms, fn) => {
     const t = setTimeout(() => {
@@ -84314,10 +84444,10 @@ function guestRoot(view, job, modulesDir = "") {
   return { links: view.links, shares: [...view.folders, ...distinctFolders(wanted, view.folders)] };
 }
 function stageEtc(view, dir) {
-  mkdirSync5(dir, { recursive: true });
+  mkdirSync6(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync2(entry, join19(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync2(entry, join20(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -84337,7 +84467,7 @@ var VmTargetRunner = class {
     this.lab = lab;
     this.launch = launch;
     this.opts = opts;
-    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
+    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree, modulesDir: lab.modulesDir };
   }
   lab;
   launch;
@@ -84350,7 +84480,23 @@ var VmTargetRunner = class {
     return this.chosen;
   }
   describe() {
-    return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
+    const nics = this.launch.vm.nics ? ` with ${describeNics(this.launch.vm.nics)}` : "";
+    return `a VM running ${this.lab.release} under ${accelText(this.accel())}${nics}`;
+  }
+  /** The runner's QEMU, unless an emulated NIC needs a newer one: then the lab's (`lab setup --qemu`). */
+  async qemu() {
+    const nics = this.launch.vm.nics;
+    if (!nics) return {};
+    const found = chooseQemu(NIC_MODELS[nics.model].minQemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(this.lab)));
+    if ("problem" in found) {
+      return {
+        problem: `vm-nics: ${nics.model} needs a newer QEMU: ${found.problem}. Prepare one: sudo alloc-balance lab setup --qemu --dir ${labDirOf(this.lab)}`
+      };
+    }
+    this.opts.log?.(
+      `QEMU ${found.qemu.version} (${found.qemu.source === "runner" ? "the runner's" : "the lab's, from Debian's backports"}): ${found.qemu.binary}`
+    );
+    return found;
   }
   async run(jobFile, outDir, cwd, shares) {
     const accel = this.accel();
@@ -84359,9 +84505,9 @@ var VmTargetRunner = class {
   }
   async runWith(accel, jobFile, outDir, cwd, shares) {
     try {
-      const tool = [installPrefix(this.opts.nodePath), dirname11(this.opts.cliPath)];
+      const tool = [installPrefix(this.opts.nodePath), dirname12(this.opts.cliPath)];
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
-      const missing = asked.filter((f) => !existsSync19(f));
+      const missing = asked.filter((f) => !existsSync20(f));
       if (missing.length > 0) {
         return {
           exitCode: null,
@@ -84373,13 +84519,15 @@ var VmTargetRunner = class {
           }
         };
       }
+      const qemu = await this.qemu();
+      if ("problem" in qemu) return { exitCode: null, timings: {}, output: "", failure: { status: "setup-failed", reason: qemu.problem } };
       const r = await runInGuest(
         this.lab,
         {
           argv: [this.opts.nodePath, this.opts.cliPath, "target", "run", "--job", jobFile],
           cwd,
           outDir,
-          shares: [...shares, ...asked, ...tool, dirname11(jobFile)],
+          shares: [...shares, ...asked, ...tool, dirname12(jobFile)],
           timeoutSeconds: this.launch.timeoutMinutes * 60 + VM_DEADLINE_GRACE_SECONDS
         },
         {
@@ -84389,7 +84537,9 @@ var VmTargetRunner = class {
           bootTimeoutSeconds: this.launch.vm.bootTimeoutSeconds,
           accel,
           onConsole: this.opts.onOutput,
-          onControlDir: this.opts.onTempDir
+          onControlDir: this.opts.onTempDir,
+          nics: this.launch.vm.nics,
+          qemu: qemu.qemu
         }
       );
       this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(", ")}; nothing else of this machine`);
@@ -84435,7 +84585,7 @@ var VmTargetRunner = class {
 };
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
-  if (!existsSync19(dir)) {
+  if (!existsSync20(dir)) {
     throw new UsageError2(`target host: no kernel headers for the running kernel ${release} (${dir} is missing): install linux-headers-${release}`);
   }
   return dir;
@@ -85140,17 +85290,18 @@ function renderComment(reports, opts) {
 }
 
 // src/presets/side-preparation.ts
-import { join as join26, resolve as resolve9 } from "node:path";
-import { existsSync as existsSync21 } from "node:fs";
+import { join as join27, resolve as resolve9 } from "node:path";
+import { existsSync as existsSync23 } from "node:fs";
 
 // src/presets/dpdk-kni.ts
 import { createHash as createHash8 } from "node:crypto";
+import { existsSync as existsSync22, readFileSync as readFileSync15 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 
 // src/presets/dpdk-tree.ts
-import { existsSync as existsSync20, readFileSync as readFileSync13, statSync as statSync7 } from "node:fs";
-import { join as join20, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync21, readFileSync as readFileSync14, statSync as statSync7 } from "node:fs";
+import { join as join21, resolve as resolve8 } from "node:path";
 
 // src/presets/dpdk-version.ts
 var KNI_EXAMPLE_UNTIL = "22.07";
@@ -85211,7 +85362,7 @@ function isDir2(p) {
 }
 function readIfExists(p) {
   try {
-    return readFileSync13(p, "utf8");
+    return readFileSync14(p, "utf8");
   } catch {
     return null;
   }
@@ -85236,16 +85387,16 @@ function legacyMakeSources(makefile, enabled2) {
 }
 var LEGACY_DEFAULT_CONFIG = ["CONFIG_RTE_KNI_KMOD_ETHTOOL"];
 function detectVersion(root) {
-  const file = readIfExists(join20(root, "VERSION"));
+  const file = readIfExists(join21(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join20(root, "meson.build"));
+  const meson = readIfExists(join21(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join20(root, h));
+    const text2 = readIfExists(join21(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -85255,34 +85406,35 @@ function detectDpdkTree(dir) {
   const root = resolve8(dir);
   if (!isDir2(root)) throw new UsageError2(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version: version3, source } = detectVersion(root);
-  const layout = isDir2(join20(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join20(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version3 !== null || isDir2(join20(root, "lib/eal")) || isDir2(join20(root, "lib/librte_eal"));
+  const layout = isDir2(join21(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir2(join21(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version3 !== null || isDir2(join21(root, "lib/eal")) || isDir2(join21(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError2(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join20(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join20(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync20(join20(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join21(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join21(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync21(join21(root, kniDir, "Kbuild"));
   return {
     root,
     version: version3,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync20(join20(root, "meson.build")),
-    hasKniMesonBuild: existsSync20(join20(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join20(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync21(join21(root, "meson.build")),
+    hasKniMesonBuild: existsSync21(join21(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join21(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasLegacyMake: existsSync20(join20(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir2(join20(root, "examples/kni")),
-    hasNetKniPmd: isDir2(join20(root, "drivers/net/kni")),
-    hasTestpmd: isDir2(join20(root, "app/test-pmd")),
-    hasConfigHeader: existsSync20(join20(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join20(root, d))),
+    hasKniEthtool: kniDir !== null && isDir2(join21(root, kniDir, "ethtool")),
+    hasLegacyMake: existsSync21(join21(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir2(join21(root, "examples/kni")),
+    hasNetKniPmd: isDir2(join21(root, "drivers/net/kni")),
+    hasTestpmd: isDir2(join21(root, "app/test-pmd")),
+    hasConfigHeader: existsSync21(join21(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir2(join21(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -85300,13 +85452,13 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError2(`${join20(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError2(`${join21(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname12, join as join21 } from "node:path";
+import { basename as basename7, dirname as dirname13, join as join22 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -85345,7 +85497,7 @@ function renderLegacyKbuild(sources) {
   return ["ccflags-y := $(MODULE_CFLAGS)", "obj-m := rte_kni.o", `rte_kni-y := ${objs.join(" ")}`, ""].join("\n");
 }
 function legacyIncludeSubdirs(sources) {
-  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname12(s2)))];
+  return [...new Set(sources.filter((s2) => s2.includes("/")).map((s2) => dirname13(s2)))];
 }
 function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
   const mesonPossible = tree.hasMeson && tree.hasKniMesonBuild;
@@ -85358,6 +85510,7 @@ function chooseModuleBuildSystem(tree, asked, mesonAvailable) {
     return "meson";
   }
   if (asked === "kbuild") return "kbuild";
+  if (tree.hasKniEthtool) return "kbuild";
   return mesonPossible && mesonAvailable ? "meson" : "kbuild";
 }
 function planKniModuleBuild(tree, o) {
@@ -85372,15 +85525,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join21(o.outDir, "meson");
+  const builddir = join22(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
-    if (basename6(o.kernelBuildDir) === "build") {
-      kernelDirArg = dirname12(o.kernelBuildDir);
+    if (basename7(o.kernelBuildDir) === "build") {
+      kernelDirArg = dirname13(o.kernelBuildDir);
     } else {
-      kernelDirArg = join21(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join21(kernelDirArg, "build")] });
+      kernelDirArg = join22(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join22(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -85395,44 +85548,235 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join21(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join22(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join21(o.outDir, "kni");
-  const inc = join21(o.outDir, "include");
+  const src = join22(o.outDir, "kni");
+  const inc = join22(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join21(inc, "rte_build_config.h");
+  const header = join22(inc, "rte_build_config.h");
   const cflags = [];
-  cflags.push("-include", tree.hasConfigHeader ? join21(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join21(tree.root, d)}`);
+  const compatHeader = join22(inc, "alloc_balance_compat.h");
+  if (o.compat?.header) cflags.push("-include", compatHeader);
+  cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
+  if (!legacy && tree.hasKniEthtool) cflags.push("-DRTE_KNI_KMOD_ETHTOOL");
+  for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join21(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join22(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join21(tree.root, tree.kniDir)}/.`, src] },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
+    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
+    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join22(src, f), content }))
   ];
-  if (legacy) steps.push({ kind: "write", path: join21(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (o.compat?.header) steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+  if (legacy) steps.push({ kind: "write", path: join22(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
   });
   return {
     kind: "kbuild",
-    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}`,
+    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}${tree.hasKniEthtool ? ", with the KNI ethtool code (igb/ixgbe)" : ""}`,
     steps,
     env: {},
-    output: join21(src, "rte_kni.ko")
+    output: join22(src, "rte_kni.ko")
   };
+}
+var IGB_UIO_DIRS = ["kernel/linux/igb_uio", "lib/librte_eal/linuxapp/igb_uio"];
+function planIgbUioBuild(tree, dir, o) {
+  const src = join22(o.outDir, "igb_uio");
+  const inc = join22(o.outDir, "igb_uio-include");
+  const header = join22(inc, "rte_build_config.h");
+  const cflags = [];
+  const steps = [
+    { kind: "run", argv: ["rm", "-rf", src] },
+    { kind: "run", argv: ["mkdir", "-p", src] },
+    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, dir)}/.`, src] },
+    { kind: "write", path: join22(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) }
+  ];
+  if (o.compat?.header) {
+    steps.push({ kind: "write", path: join22(inc, "alloc_balance_compat.h"), content: o.compat.header });
+    cflags.push("-include", join22(inc, "alloc_balance_compat.h"));
+  }
+  cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
+  cflags.push(`-I${inc}`);
+  steps.push({ kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] });
+  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join22(src, "igb_uio.ko") };
+}
+
+// src/presets/kni-compat.ts
+var IGB = "ethtool/igb";
+var IXGBE = "ethtool/ixgbe";
+var ETHTOOL_FILES = ["kni_ethtool.c", `${IGB}/igb_ethtool.c`, `${IXGBE}/ixgbe_ethtool.c`];
+var SOURCE_EDITS = [
+  {
+    name: "ndo_tx_timeout's txqueue argument (Linux 5.6)",
+    since: [5, 6],
+    files: ["kni_net.c"],
+    find: /^(kni_net_tx_timeout\(struct net_device \*dev)\)$/m,
+    replace: "$1, unsigned int txqueue)"
+  },
+  {
+    name: "ndo_tx_timeout's txqueue argument in igb (Linux 5.6)",
+    since: [5, 6],
+    files: [`${IGB}/igb_main.c`],
+    find: /^(static void igb_tx_timeout\(struct net_device \*(?:netdev)?)\)/gm,
+    replace: "$1, unsigned int txqueue)"
+  },
+  {
+    name: "linux/pci-aspm.h folded into linux/pci.h (Linux 5.4)",
+    since: [5, 4],
+    files: [`${IGB}/kcompat.h`, `${IXGBE}/kcompat.h`],
+    find: /#include <linux\/pci-aspm\.h>/g,
+    replace: "#include <linux/pci.h>"
+  },
+  {
+    name: "skb_frag_t.page_offset read through skb_frag_off_add (Linux 5.4)",
+    since: [5, 4],
+    files: [`${IGB}/igb_main.c`],
+    find: /\bfrag->page_offset \+= pull_len;/g,
+    replace: "skb_frag_off_add(frag, pull_len);"
+  },
+  {
+    name: "a udelay the compiler sees as a constant over 20 ms (gcc 10 and later inline it)",
+    since: [5, 4],
+    files: [`${IGB}/e1000_phy.c`],
+    find: /(\t+)usec_delay\(usec_interval\);(\n\t+ret_val = hw->phy\.ops\.read_reg\(hw, PHY_STATUS)/,
+    replace: "$1__udelay(usec_interval);$2"
+  },
+  {
+    name: "ethtool coalesce callbacks take kernel_ethtool_coalesce and extack arguments (Linux 5.15)",
+    since: [5, 15],
+    files: ETHTOOL_FILES,
+    find: /(\w+_[gs]et_coalesce\(struct net_device \*\w+,\s*struct ethtool_coalesce \*\w+)\)/g,
+    replace: "$1, struct kernel_ethtool_coalesce *kernel_arg, struct netlink_ext_ack *extack)"
+  },
+  {
+    name: "ethtool ringparam callbacks take kernel_ethtool_ringparam and extack arguments (Linux 5.17)",
+    since: [5, 17],
+    files: ETHTOOL_FILES,
+    find: /(\w+_[gs]et_ringparam\(struct net_device \*\w+,\s*struct ethtool_ringparam \*\w+)\)/g,
+    replace: "$1, struct kernel_ethtool_ringparam *kernel_arg, struct netlink_ext_ack *extack)"
+  },
+  {
+    name: "kni_ethtool passes the new ringparam arguments on to the NIC's driver (Linux 5.17)",
+    since: [5, 17],
+    files: ["kni_ethtool.c"],
+    find: /(->[gs]et_ringparam\(priv->lad_dev, ring)\)/g,
+    replace: "$1, kernel_arg, extack)"
+  },
+  {
+    name: "dev_addr is read-only, set through eth_hw_addr_set (Linux 5.15; a direct write warns when the netdev is freed)",
+    since: [5, 15],
+    files: ["kni_misc.c", "kni_net.c", `${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+    find: /(?:ether_addr_copy\((\w+)->dev_addr, ([^;]+)\)|memcpy\((\w+)->dev_addr, ([^,;]+), (?:ETH_ALEN|\w+->addr_len)\));/g,
+    replace: "eth_hw_addr_set($1$3, $2$4);"
+  },
+  {
+    name: "a random address through eth_hw_addr_random (Linux 5.15)",
+    since: [5, 15],
+    files: ["kni_misc.c", `${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+    find: /random_ether_addr\((\w+)->dev_addr\);/g,
+    replace: "eth_hw_addr_random($1);"
+  },
+  {
+    name: "netif_napi_add lost its weight argument, now netif_napi_add_weight (Linux 6.1)",
+    since: [6, 1],
+    files: [`${IGB}/igb_main.c`, `${IXGBE}/ixgbe_main.c`],
+    find: /\bnetif_napi_add\(/g,
+    replace: "netif_napi_add_weight("
+  }
+];
+var HEADER_DEFINES = [
+  { name: "FIELD_SIZEOF is sizeof_field (Linux 5.4)", since: [5, 4], lines: ["#define FIELD_SIZEOF(t, f) sizeof_field(t, f)"], used: /\bFIELD_SIZEOF\(/ },
+  { name: "struct skb_frag_struct is struct bio_vec (Linux 5.4)", since: [5, 4], lines: ["#define skb_frag_struct bio_vec"], used: /\bskb_frag_struct\b/ },
+  {
+    name: "pci_cleanup_aer_uncorrect_error_status removed (Linux 5.7)",
+    since: [5, 7],
+    lines: ["#define pci_cleanup_aer_uncorrect_error_status(pdev) do { } while (0)"],
+    used: /\bpci_cleanup_aer_uncorrect_error_status\(/
+  },
+  {
+    name: "read_barrier_depends removed (Linux 5.9)",
+    since: [5, 9],
+    lines: ["#define read_barrier_depends() do { } while (0)"],
+    used: /\bread_barrier_depends\(/
+  },
+  {
+    name: "num_online_cpus is a function, not kcompat's macro over smp_num_cpus (Linux 5.10)",
+    since: [5, 10],
+    lines: ["#define num_online_cpus num_online_cpus"],
+    used: /define num_online_cpus\(\) smp_num_cpus/
+  },
+  {
+    name: "random_ether_addr is eth_random_addr (Linux 5.15)",
+    since: [5, 15],
+    lines: ["#define random_ether_addr eth_random_addr"],
+    used: /\brandom_ether_addr\(/
+  },
+  { name: "strlcpy removed, strscpy in its place (Linux 6.8)", since: [6, 8], lines: ["#define strlcpy strscpy"], used: /\bstrlcpy\(/ },
+  { name: "netif_rx_ni is netif_rx (Linux 5.18)", since: [5, 18], lines: ["#define netif_rx_ni netif_rx"], used: /\bnetif_rx_ni\(/ },
+  {
+    name: "pci_set_dma_mask and pci_set_consistent_dma_mask are dma_set_mask and dma_set_coherent_mask (Linux 5.18)",
+    since: [5, 18],
+    lines: [
+      "#define pci_set_dma_mask(pdev, mask) dma_set_mask(&(pdev)->dev, (mask))",
+      "#define pci_set_consistent_dma_mask(pdev, mask) dma_set_coherent_mask(&(pdev)->dev, (mask))"
+    ],
+    used: /\bpci_set_(consistent_)?dma_mask\(/
+  }
+];
+var atLeast2 = (k, v) => k[0] > v[0] || k[0] === v[0] && k[1] >= v[1];
+function kniCompat(sources, kernel) {
+  const files = {};
+  const applied = [];
+  for (const edit of SOURCE_EDITS) {
+    if (!atLeast2(kernel, edit.since)) continue;
+    let hit = false;
+    for (const f of edit.files) {
+      const text2 = files[f] ?? sources[f];
+      if (text2 === void 0) continue;
+      const find = new RegExp(edit.find.source, edit.find.flags);
+      if (!find.test(text2)) continue;
+      files[f] = text2.replace(new RegExp(edit.find.source, edit.find.flags), edit.replace);
+      hit = true;
+    }
+    if (hit) applied.push(edit.name);
+  }
+  const all = Object.values(sources).join("\n");
+  const defines = HEADER_DEFINES.filter((d) => atLeast2(kernel, d.since) && d.used.test(all));
+  applied.push(...defines.map((d) => d.name));
+  const header = defines.length ? ["/* Written by alloc-balance (preset dpdk-kni): what this old KNI needs from a newer kernel. */", ...defines.flatMap((d) => d.lines), ""].join("\n") : "";
+  return { files, header, applied };
+}
+var COMPAT_FILES = [
+  .../* @__PURE__ */ new Set([
+    ...SOURCE_EDITS.flatMap((e) => e.files),
+    "kni_misc.c",
+    `${IGB}/igb_main.c`,
+    `${IGB}/kcompat.h`,
+    `${IXGBE}/kcompat.h`,
+    `${IXGBE}/ixgbe_main.c`,
+    `${IXGBE}/kcompat.c`,
+    `${IGB}/igb_ethtool.c`,
+    `${IXGBE}/ixgbe_ethtool.c`
+  ])
+];
+function kernelVersionOf(release) {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : null;
 }
 
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter as delimiter3, join as join22 } from "node:path";
+import { delimiter as delimiter3, join as join23 } from "node:path";
 var MESON = [
   { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
   { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -85467,7 +85811,7 @@ function onPath(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter3)) {
     if (dir === "") continue;
     try {
-      accessSync(join22(dir, program), constants4.X_OK);
+      accessSync(join23(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -85485,7 +85829,7 @@ function machineProbe(env = process.env) {
 }
 
 // src/presets/userspace-build.ts
-import { join as join23, relative as relative7 } from "node:path";
+import { join as join24, relative as relative7 } from "node:path";
 var UNUSED_OPTIONAL_LIBS = ["cfgfile", "flow_classify", "gpudev", "jobstats", "node", "pipeline", "port", "table", "vhost"];
 var VIRTUAL_PORT_DRIVERS = ["bus/pci", "bus/vdev", "mempool/ring", "net/null", "net/kni"];
 function legacyMakeTarget(tree) {
@@ -85508,8 +85852,9 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join23(o.cacheDir, "meson");
+  const builddir = join24(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
+  if (tree.version !== null && tree.version.year * 100 + tree.version.month < 2005) setup.push("-Dc_args=-fcommon");
   const has = (name) => tree.mesonOptions.includes(name);
   if (has("enable_kmods")) setup.push("-Denable_kmods=false");
   if (has("tests")) setup.push("-Dtests=false");
@@ -85523,19 +85868,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join23(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join24(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join23(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join23(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join24(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join24(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join23(o.cacheDir, "bin");
+  const bin = join24(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError2("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -85543,25 +85888,35 @@ function makePlan(tree, o) {
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join23(o.cacheDir, target);
-    const exampleOut = join23(o.cacheDir, "kni-example");
+    const sdk = join24(o.cacheDir, target);
+    const exampleOut = join24(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join23(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join24(sdk, ".config")] });
     }
+    const compat = ["EXTRA_CFLAGS=-fcommon", "RTE_DEVEL_BUILD=n"];
     steps.push(
-      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n"] },
+      { kind: "run", argv: ["make", jobs, "-C", sdk, "CONFIG_RTE_KNI_KMOD=n", "CONFIG_RTE_EAL_IGB_UIO=n", ...compat] },
       {
         kind: "run",
-        argv: ["make", jobs, "-C", join23(tree.root, "examples/kni"), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative7(tree.root, sdk)}`, `O=${exampleOut}`]
+        argv: [
+          "make",
+          jobs,
+          "-C",
+          join24(tree.root, "examples/kni"),
+          `RTE_SDK=${tree.root}`,
+          `RTE_TARGET=${relative7(tree.root, sdk)}`,
+          `O=${exampleOut}`,
+          ...compat
+        ]
       }
     );
-    built = join23(exampleOut, "kni");
+    built = join24(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join23(tree.root, "examples/kni")] });
-    built = join23(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join24(tree.root, "examples/kni")] });
+    built = join24(tree.root, "examples/kni/build/kni");
   }
-  const program = join23(bin, "dpdk-kni");
+  const program = join24(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -85570,7 +85925,7 @@ function makePlan(tree, o) {
 import { createHash as createHash7 } from "node:crypto";
 import { closeSync as closeSync5, openSync as openSync5, readSync as readSync2, readdirSync as readdirSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -85595,12 +85950,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync6(join24(root, rel), { withFileTypes: true });
+      entries = readdirSync6(join25(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join24(root, rel), buf);
+        hashFile(hash, join25(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -85612,7 +85967,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child2);
       else if (e.isFile()) {
         hash.update(`F ${child2}\0`);
-        hashFile(hash, join24(root, child2), buf);
+        hashFile(hash, join25(root, child2), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child2}\0`);
     }
@@ -85621,18 +85976,35 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join24(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join24(env.XDG_CACHE_HOME || join24(homedir2(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join25(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join25(env.XDG_CACHE_HOME || join25(homedir2(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash7("sha256").update(files).update(`\0${buildOptions2.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version3 = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const key2 = `alloc-balance-dpdk-${app}-${version3}-${digest}`;
-  return { key: key2, dir: join24(root, key2) };
+  return { key: key2, dir: join25(root, key2) };
 }
 
 // src/presets/dpdk-kni.ts
+function compatFor(tree, kernelBuildDir, files) {
+  if (!files && !tree.hasKniEthtool) return null;
+  let release;
+  try {
+    release = readFileSync15(join26(kernelBuildDir, "include/config/kernel.release"), "utf8").trim();
+  } catch {
+    return null;
+  }
+  const kernel = kernelVersionOf(release);
+  if (!kernel) return null;
+  const sources = {};
+  for (const f of files ?? COMPAT_FILES.map((c) => join26(tree.kniDir, c))) {
+    const path12 = join26(tree.root, f);
+    if (existsSync22(path12)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync15(path12, "utf8");
+  }
+  return { kernel, result: kniCompat(sources, kernel) };
+}
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
 }
@@ -85644,9 +86016,15 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join25(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable });
+  const moduleOutDir = env.moduleOutDir ?? join26(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const compat = compatFor(tree, kernelBuildDir);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
+    notes.push(
+      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+    );
+  }
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
   const buildSystem = options2.build === "kbuild" ? "auto" : options2.build;
   const instructionSet = env.instructionSet ?? "native";
@@ -85664,6 +86042,17 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     holdSeconds: env.holdSeconds ?? defaultNumber("hold"),
     readyTimeoutSeconds: env.readyTimeoutSeconds ?? defaultNumber("ready-timeout")
   });
+  let nics;
+  if (env.nicAddresses && app === "kni-example" && options2.portSource === "nic") {
+    const dir = IGB_UIO_DIRS.find((d) => existsSync22(join26(tree.root, d, "igb_uio.c")));
+    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join26(dir, "igb_uio.c")]) : null;
+    nics = dir ? {
+      addresses: env.nicAddresses,
+      driver: "igb_uio",
+      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result })
+    } : { addresses: env.nicAddresses, driver: "uio_pci_generic" };
+    notes.push(`NICs ${env.nicAddresses.join(", ")} bound to ${nics.driver}${dir ? ` (built from ${dir})` : " (the tree has no igb_uio)"} for the run`);
+  }
   const interfaces = kniInterfaceNames(app, app === "testpmd" ? options2.ports.map((_, i) => i) : options2.ports);
   return {
     tree,
@@ -85678,6 +86067,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     track: defaultKniTrack(),
     pairs: KNI_PAIRS,
     hugepages: options2.hugepages ?? kniHugepages(options2.ports.length),
+    ...nics ? { nics } : {},
     notes
   };
 }
@@ -85689,7 +86079,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve9(treeDir, settings.moduleDir);
-      const moduleOutDir = join26(workDir, `rte_kni-${side}`);
+      const moduleOutDir = join27(workDir, `rte_kni-${side}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -85697,10 +86087,11 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         holdSeconds: settings.workload.holdSeconds,
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
         // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
-        instructionSet: settings.target === "vm" ? "generic" : "native"
+        instructionSet: settings.target === "vm" ? "generic" : "native",
+        ...settings.target === "vm" && settings.vm.nics ? { nicAddresses: nicAddresses(settings.vm.nics) } : {}
       });
       const checkPrerequisites = () => {
-        const cached = existsSync21(preset.userspaceBuild.program);
+        const cached = existsSync23(preset.userspaceBuild.program);
         const needed = requirementsOf([...cached ? [] : [{ plan: preset.userspaceBuild, userspace: true }], { plan: preset.moduleBuild, userspace: false }]);
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
@@ -85710,7 +86101,11 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
           moduleDir: dpdkDir,
           buildCommand: "",
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
-          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
+          plans: [
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            ...preset.nics?.build ? [{ plan: preset.nics.build }] : [],
+            { plan: preset.moduleBuild }
+          ],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== "").join(" "),
           output: preset.moduleBuild.output,
@@ -85720,6 +86115,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,
+        ...preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {},
         notes: preset.notes
       };
     }
@@ -85727,9 +86123,9 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
 }
 
 // src/run/canary.ts
-import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync6 } from "node:fs";
+import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join27, resolve as resolve10 } from "node:path";
+import { join as join28, resolve as resolve10 } from "node:path";
 var CANARY = { folder: "canary", name: "ab_canary", what: "the canary module" };
 function findCanaryDir(from) {
   return findHelperDir(CANARY, from);
@@ -85791,7 +86187,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join27(tmpdir4(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join28(tmpdir4(), "alloc-balance-canary-"));
   io2.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -85812,7 +86208,7 @@ async function runCanary(tracing, runner, io2, outDir, canaryDir = findCanaryDir
     io2.log(result.caught ? `canary: caught, 1 object/cycle at ${CANARY_SITE}` : `canary: NOT caught: ${result.reason}`);
     return result;
   } finally {
-    rmSync6(work, { recursive: true, force: true });
+    rmSync7(work, { recursive: true, force: true });
   }
 }
 
@@ -85858,7 +86254,7 @@ async function measureWith(settings, sources, runner, io2, outDir, preset) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join28(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join29(outDir, "work"));
     for (const note of prepared?.notes ?? []) io2.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -85867,7 +86263,7 @@ async function measureWith(settings, sources, runner, io2, outDir, preset) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join28(outDir, source.side),
+      outDir: join29(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io2.log,
       onUndoFile: io2.onUndoFile,
@@ -85917,7 +86313,7 @@ function baseCaching(settings, io2, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io2.env) : ""
   });
-  const dir = join28(tmpdir5(), "alloc-balance-base-cache", key2);
+  const dir = join29(tmpdir5(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io2.cache, key2, dir, { runId: io2.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io2.env) }, io2.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -85959,9 +86355,9 @@ function commentOptions(settings, env, change) {
   return options2;
 }
 function writeReport(outDir, report) {
-  mkdirSync6(outDir, { recursive: true });
-  const file = join28(outDir, "report.json");
-  writeFileSync9(file, `${JSON.stringify(report, null, 2)}
+  mkdirSync7(outDir, { recursive: true });
+  const file = join29(outDir, "report.json");
+  writeFileSync10(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -85973,15 +86369,15 @@ async function checkChange(settings, io2, change, outDir) {
   const state3 = new StateRecorder(io2.saveState);
   const onTempDir = (dir) => state3.tempDir(dir);
   const measureIo = { ...io2, onTempDir, onUndoFile: settings.target === "host" ? (file) => state3.undoFile(file) : void 0 };
-  const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel) : void 0;
+  const lab = settings.target === "vm" && io2.prepareLab ? await io2.prepareLab(settings.vm.kernel, settings.vm.nics ? NIC_MODELS[settings.vm.nics.model].minQemu : void 0) : void 0;
   const runner = createTargetRunner(settings, { ...io2, onTempDir }, lab);
-  const workDir = mkdtempSync4(join28(tmpdir5(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join29(tmpdir5(), "alloc-balance-src-"));
   state3.tempDir(workDir);
   let trees;
   try {
     trees = await io2.group("Sources", () => prepareWorktrees(io2.workspace, change, workDir, { log: io2.log }));
   } catch (e) {
-    rmSync7(workDir, { recursive: true, force: true });
+    rmSync8(workDir, { recursive: true, force: true });
     throw e;
   }
   state3.worktrees({ repo: io2.workspace, dirs: [trees.base, trees.head], root: workDir });
@@ -85992,7 +86388,7 @@ async function checkChange(settings, io2, change, outDir) {
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
     if (settings.canary) {
-      canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join28(outDir, "canary")));
+      canary = await io2.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join29(outDir, "canary")));
     }
     measured = await measure(
       settings,
@@ -86008,7 +86404,7 @@ async function checkChange(settings, io2, change, outDir) {
   } finally {
     await helpers.dispose();
     await trees.dispose();
-    rmSync7(workDir, { recursive: true, force: true });
+    rmSync8(workDir, { recursive: true, force: true });
   }
   if (canary) measured.comparison = applyCanary(measured.comparison, canary, measured.pr);
   const report = buildReport(settings, runner, io2.env, measured, change, io2.runInputs);
@@ -86125,12 +86521,12 @@ function runPipeline(settings, io2) {
 }
 
 // src/lab/lab-dirs.ts
-import { join as join29 } from "node:path";
+import { join as join30 } from "node:path";
 function actionLabDirs(env) {
   const chosen = env[LAB_DIR_ENV];
   if (chosen) return [chosen];
   const system = defaultLabDir({});
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join29(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
+  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE) return [join30(env.RUNNER_TOOL_CACHE, "alloc-balance", "lab"), system];
   return [system];
 }
 
@@ -86138,6 +86534,7 @@ function actionLabDirs(env) {
 function labCliArgv(sub, call) {
   const argv = [call.nodePath, call.cliPath, "lab", sub, "--dir", call.labDir, "--json"];
   if (call.release) argv.push("--kernel", call.release);
+  if (call.qemu) argv.push("--qemu");
   if (sub === "setup" && call.who.uid !== 0) argv.push("--owner", `${call.who.uid}:${call.who.gid}`);
   return asRoot(argv, call.who);
 }
@@ -86192,8 +86589,16 @@ async function provisionLab(release, io2) {
     return ready.kernel;
   });
 }
-async function runLabCli(io2, sub, labDir, release) {
-  const argv = labCliArgv(sub, { nodePath: io2.nodePath, cliPath: io2.cliPath, labDir, release, who: io2.who });
+async function provisionQemu(labDir, min, system, io2) {
+  const found = chooseQemu(min, system, readLabQemu(labDir));
+  if ("qemu" in found) return;
+  await io2.group("QEMU for the emulated NICs", async () => {
+    io2.log(`${found.problem}; taking one from Debian's backports into ${labDir}`);
+    await runLabCli(io2, "setup", labDir, "", true);
+  });
+}
+async function runLabCli(io2, sub, labDir, release, qemu = false) {
+  const argv = labCliArgv(sub, { nodePath: io2.nodePath, cliPath: io2.cliPath, labDir, release, who: io2.who, qemu });
   io2.log(`$ ${argv.join(" ")}`);
   const r = await io2.exec(argv, io2.log);
   if (r.code === 0) return r.stdout;
@@ -86211,7 +86616,7 @@ function parseJson(text2, what) {
 }
 
 // src/run/action-lab.ts
-function prepareActionLab(release, opts) {
+async function prepareActionLab(release, opts, qemu) {
   const io2 = {
     labDirs: actionLabDirs(opts.env),
     nodePath: opts.nodePath,
@@ -86225,7 +86630,9 @@ function prepareActionLab(release, opts) {
     warn: opts.warn,
     group: opts.group
   };
-  return provisionLab(release, io2);
+  const kernel = await provisionLab(release, io2);
+  if (qemu) await provisionQemu(labDirOf(kernel), qemu, await systemQemuVersion(spawnRunner), io2);
+  return kernel;
 }
 async function execLines(argv, onLine) {
   const [cmd, ...args] = argv;
@@ -86276,7 +86683,7 @@ function io(settings, signal) {
     onOutput: settings.mode === "report" ? void 0 : lineWise((line) => debug(line)),
     cache: actionsDirCache(),
     runInputs: givenRunInputs((name) => getInput(name)),
-    prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log: log2, warn, group: group2 })
+    prepareLab: (release, qemu) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log: log2, warn, group: group2 }, qemu)
   };
 }
 async function run() {

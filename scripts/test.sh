@@ -45,6 +45,8 @@ $SUDO node dist/cli.js lab setup
 # Debian's 5.10 and 6.12 beside the default 6.1, from Debian's archive: the kernel tests of vm-kernel.
 $SUDO node dist/cli.js lab setup --kernel 5.10
 $SUDO node dist/cli.js lab setup --kernel 6.12
+# A QEMU that emulates the 82576 (igb, QEMU 8.0 on) for the tests of vm-nics, from Debian's backports when the runner's is older.
+$SUDO node dist/cli.js lab setup --qemu
 # Debian's dpdk source package (upstream 22.11.x), for the tests that run the preset on real DPDK.
 bash scripts/debian-dpdk.sh >/dev/null
 if [ $# -eq 0 ]; then

@@ -36,7 +36,7 @@ function io(settings: Settings, signal: AbortSignal): PipelineIo {
     onOutput: settings.mode === 'report' ? undefined : lineWise((line) => core.debug(line)),
     cache: actionsDirCache(),
     runInputs: givenRunInputs((name) => core.getInput(name)),
-    prepareLab: (release) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }),
+    prepareLab: (release, qemu) => prepareActionLab(release, { env: process.env, nodePath: process.execPath, cliPath: cliPath(), log, warn, group }, qemu),
   };
 }
 

@@ -60,7 +60,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   lab: {
     summary: "lab setup: QEMU and a kernel from Debian's archive for the VM target (lab plan: name the release only)",
-    usage: 'lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]',
+    usage: 'lab setup|plan [--kernel LINE|RELEASE] [--qemu] [--dir DIR] [--owner UID:GID] [--json]',
     description: [
       "Installs QEMU and the tools (apt, as root), downloads a kernel's image, headers and kbuild",
       "packages from Debian's archive (verified against its signed indexes, never installed) into the",
@@ -72,6 +72,7 @@ export const HELP: Record<string, CommandHelp> = {
         '--kernel LINE|RELEASE',
         '5.10, 6.1 or 6.12 (the newest of that line in the archive, or the newest the lab holds), or an exact release like 6.12.118+deb12-amd64 (default: 6.1)',
       ],
+      ['--qemu', "instead of a kernel: a QEMU new enough for every emulated NIC of vm-nics (igb needs 8.0), from Debian's backports, extracted into the lab"],
       ['--dir DIR', 'where the lab keeps its kernels (default: /var/cache/alloc-balance/lab, or $ALLOC_BALANCE_LAB)'],
       ['--owner UID:GID', 'hand the lab directory to this user afterwards (a runner user that caches it)'],
       ['--json', 'what was set up (or planned), as JSON'],
@@ -80,6 +81,7 @@ export const HELP: Record<string, CommandHelp> = {
       'sudo alloc-balance lab setup',
       'sudo alloc-balance lab setup --kernel 5.10',
       'sudo alloc-balance lab plan --kernel 6.12 --json',
+      'sudo alloc-balance lab setup --qemu',
       'sudo alloc-balance lab setup --dir /tmp/lab --owner "$(id -u):$(id -g)"',
     ],
   },

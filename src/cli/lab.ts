@@ -1,6 +1,7 @@
 // `alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]`:
-// prepares the VM target's kernel from Debian's archive; `plan` installs the tools and names the release only.
-import { planLab, setupLab } from '../lab/setup.js';
+// prepares the VM target's kernel from Debian's archive; `plan` installs the tools and names the release only;
+// `setup --qemu` takes a QEMU new enough for every emulated NIC (vm-nics) from Debian's backports.
+import { planLab, setupLab, setupQemu } from '../lab/setup.js';
 import { defaultLabDir } from '../lab/lab-kernel.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { UsageError } from '../errors.js';
@@ -18,6 +19,7 @@ export async function labCommand(args: string[]): Promise<number> {
     dir: { type: 'string' },
     owner: { type: 'string' },
     json: { type: 'boolean' },
+    qemu: { type: 'boolean' },
   });
   if (values.kernel !== undefined && !parseKernelSpec(values.kernel)) {
     throw new UsageError(`lab ${sub}: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
@@ -25,6 +27,12 @@ export async function labCommand(args: string[]): Promise<number> {
   const owner = values.owner === undefined ? undefined : parseOwner(values.owner);
   const labDir = values.dir ?? defaultLabDir();
   const log = (l: string) => console.error(`lab: ${l}`);
+  if (values.qemu) {
+    if (sub !== 'setup' || values.kernel !== undefined) throw new UsageError(`lab ${sub}: --qemu goes with setup alone (no --kernel); ${USAGE}`);
+    const q = await setupQemu({ labDir, log, owner });
+    console.log(values.json ? JSON.stringify(q, null, 2) : `QEMU ${q.version} (${q.package}) ready in ${labDir}: ${q.binary}`);
+    return EXIT.ok;
+  }
   if (sub === 'plan') {
     const release = await planLab({ kernel: values.kernel, labDir, log });
     console.log(values.json ? JSON.stringify({ release }) : release);

@@ -2,13 +2,16 @@
 // GitHub Actions: base and head from the git repository in the current folder (or --repo), the
 // action's inputs as options (--module-dir, --workload, --cycles, ...), the table printed and the
 // report, the comment and the traces written. The command the PR comment's "Reproduce locally" gives.
+import { chooseQemu, readLabQemu, systemQemuVersion } from '../lab/lab-qemu.js';
+import { labDirOf } from '../lab/lab-kernel.js';
+import { spawnRunner } from '../lab/command.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cliPath } from '../bundle-paths.js';
 import { UsageError } from '../errors.js';
 import type { ChangeUnderTest } from '../github/event.js';
-import { setupLab } from '../lab/setup.js';
+import { setupLab, setupQemu } from '../lab/setup.js';
 import { git } from '../sources/git.js';
 import { renderText } from '../report/terminal.js';
 import { cancelOnSignals } from '../run/cancellation.js';
@@ -102,9 +105,13 @@ export async function runCommand(args: string[]): Promise<number> {
         cliPath: cliPath(),
         nodePath: process.execPath,
         signal: cancellation.signal,
-        prepareLab: async (release) => {
+        prepareLab: async (release, qemu) => {
           console.log('== lab: QEMU, kernel image and matching headers');
-          return setupLab({ kernel: release, log });
+          const entry = await setupLab({ kernel: release, log });
+          if (qemu && 'problem' in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
+            await setupQemu({ labDir: labDirOf(entry), log });
+          }
+          return entry;
         },
       },
       change,

@@ -1,5 +1,6 @@
 // The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
 // needs, written by the action (host target) or by the VM driver (vm target).
+import type { NicBindingJob } from './nic-binding.js';
 import { defaultBool, defaultNumber, isStopSignal, numberLimits, SIGNALS } from '../settings/inputs.js';
 import { defaultWorkload, type Workload } from '../settings/workload.js';
 import type { PairSpec } from '../core/model.js';
@@ -61,6 +62,8 @@ export interface TargetJob {
   runId: string;
   /** 2 MiB pages reserved before the cycles and given back after (previous value restored). */
   hugepages?: number;
+  /** NICs handed to a user-space driver before the cycles and given back after. */
+  nics?: NicBindingJob;
   /** Whole-run limit; status `timeout` past it. 0 or absent: none. */
   timeoutSeconds?: number;
   /** Exclusive lock that keeps two runs on one kernel apart. */
@@ -241,6 +244,22 @@ function readSweep(r: JobReader, j: Json): TargetSweep {
   return sweep;
 }
 
+function readNics(r: JobReader, j: Json): NicBindingJob {
+  const n = r.object(j, 'nics', 'nics');
+  const strings = (key: 'addresses' | 'load', re: RegExp, what: string): string[] => {
+    const list = n[key];
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || !re.test(x))) r.fail(`nics.${key}`, what, list);
+    return list as string[];
+  };
+  const driver = r.string(n, 'driver', 'nics.driver');
+  if (!/^[a-z0-9_]+$/.test(driver)) r.fail('nics.driver', 'a driver name such as igb_uio', driver);
+  return {
+    addresses: strings('addresses', /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'PCI addresses such as 0000:00:03.0'),
+    driver,
+    load: strings('load', /^[^\0\n]+$/, 'module paths or names'),
+  };
+}
+
 /** Parses and checks a job file's text; throws a UsageError naming the field and the fix. */
 export function parseTargetJob(text: string, source = 'file'): TargetJob {
   const r = new JobReader(source);
@@ -270,6 +289,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
   };
   if (job.outDir === '') r.fail('outDir', 'a directory for the trace and logs', job.outDir);
   if (j.hugepages !== undefined) job.hugepages = r.number(j, 'hugepages', 'hugepages', numberLimits('dpdk-hugepages'), undefined, true);
+  if (j.nics !== undefined) job.nics = readNics(r, j);
   if (j.timeoutSeconds !== undefined) job.timeoutSeconds = r.number(j, 'timeoutSeconds', 'timeoutSeconds', { min: 0, max: 7 * 86400 });
   if (j.lockFile !== undefined) job.lockFile = r.string(j, 'lockFile', 'lockFile');
   if (j.stateFile !== undefined) job.stateFile = r.string(j, 'stateFile', 'stateFile');

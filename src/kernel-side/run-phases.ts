@@ -20,6 +20,7 @@ import { flushFile, writeDurably } from './durable-write.js';
 import { HELPER_MODULE, runErrorSweep, SWEEP_DIR, SWEEP_RECORD } from './error-sweep.js';
 import { describeUnknownNames, findUnknownNames, listed } from './function-names.js';
 import { HugepageError } from './hugepages.js';
+import { NicBindingError } from './nic-binding.js';
 import type { TargetJob } from './job.js';
 import { moduleCoreRange, symbolRanges } from './kernel-module.js';
 import { findSplats } from './splats.js';
@@ -163,6 +164,14 @@ export async function traceOn(run: JobRun, traceable: string): Promise<void> {
     }
     if (setup.deferredFreeEvent) status.notes.push('kvfree_call_rcu traced: an object given to kfree_rcu() counts as released when it is queued');
   } else status.notes.push('tracing off for this run (tracing: false): no trace is collected');
+  if (job.nics) {
+    try {
+      status.notes.push(...(await sys.bindNics(job.nics, undo)));
+    } catch (e) {
+      if (e instanceof NicBindingError) throw new RunFailure('setup-failed', e.message);
+      throw e;
+    }
+  }
   if (job.hugepages !== undefined) {
     try {
       status.notes.push(...(await sys.prepareHugepages(job.hugepages, job.runId, undo)));

@@ -7,6 +7,7 @@ import { readVermagic } from '../module-build/module-info.js';
 import { type Background, startBackground } from './background.js';
 import { readKprobeBlacklist } from './function-names.js';
 import { prepareHugepages } from './hugepages.js';
+import { bindNics, type NicBindingJob } from './nic-binding.js';
 import type { TargetBackground, TargetWorkload } from './job.js';
 import { insmod, isModuleLoaded, readSections, unloadModule } from './kernel-module.js';
 import { formatKmsg, kmsgMark, readKmsg } from './kmsg.js';
@@ -36,6 +37,7 @@ export interface TargetSystem {
   /** The kernel log after `mark`, one formatted record a line (a bracketed sentence when unreadable). */
   dmesg(mark: number): string;
   prepareHugepages(pages: number, runId: string, undo: UndoLog): Promise<string[]>;
+  bindNics(job: NicBindingJob, undo: UndoLog): Promise<string[]>;
   startBackground(b: TargetBackground, outDir: string, undo: UndoLog, abort: AbortSignal): Promise<Background>;
   runCycle(w: TargetWorkload, cycle: number, outDir: string, undo: UndoLog, abort: AbortSignal, started: (record: CycleRecord) => void): Promise<CycleRecord>;
   undo: UndoExecutor;
@@ -61,6 +63,7 @@ export const MACHINE: TargetSystem = {
     }
   },
   prepareHugepages,
+  bindNics,
   startBackground,
   runCycle,
   undo: machineUndo,

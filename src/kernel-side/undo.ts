@@ -22,7 +22,11 @@ export type UndoStep =
   /** Unmount a filesystem the run mounted (hugetlbfs). */
   | { kind: 'umount'; path: string }
   /** Remove a lock file the run holds. */
-  | { kind: 'unlock'; path: string; pid: number };
+  | { kind: 'unlock'; path: string; pid: number }
+  /** Unbind a PCI device from `driver` (when it is bound to it) and clear its driver_override. */
+  | { kind: 'pci-unbind'; address: string; driver: string }
+  /** Bind a PCI device back to the driver it had (when it is bound to none). */
+  | { kind: 'pci-bind'; address: string; driver: string };
 
 interface UndoState {
   schema: 'alloc-balance/target-undo@1';
@@ -121,6 +125,10 @@ function describeStep(step: UndoStep): string {
       return `unmount ${step.path}`;
     case 'unlock':
       return `release lock ${step.path}`;
+    case 'pci-unbind':
+      return `unbind ${step.address} from ${step.driver}`;
+    case 'pci-bind':
+      return `bind ${step.address} back to ${step.driver}`;
   }
 }
 

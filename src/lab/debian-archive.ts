@@ -169,6 +169,25 @@ export class DebianArchive {
     throw new UsageError(`Debian's archive has linux-headers-${release} ${version} but no linux-image-${release} at that version`);
   }
 
+  /** The version of `pkg` that `suite` offers, or null. */
+  async versionIn(pkg: string, suite: string): Promise<string | null> {
+    await this.update();
+    const r = await this.runner.run('apt-cache', [...this.options, 'show', `${pkg}/${suite}`], { env: APT_ENV });
+    return r.code === 0 ? (/^Version: (.*)$/m.exec(r.stdout)?.[1] ?? null) : null;
+  }
+
+  /** Downloads `name/suite` packages into `dir` (checked against the signed indexes) and returns the .deb paths. */
+  async downloadFrom(suite: string, names: readonly string[], dir: string): Promise<string[]> {
+    await this.update();
+    mkdirSync(dir, { recursive: true });
+    const wanted = names.map((n) => `${n}/${suite}`);
+    this.log(`apt-get download ${wanted.join(' ')}`);
+    await mustRun(this.runner, 'apt-get', [...this.options, 'download', '-q', ...wanted], { env: APT_ENV, cwd: dir });
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.deb'))
+      .map((f) => join(dir, f));
+  }
+
   /** Downloads the packages into `dir` (apt checks each against the signed indexes) and returns the .deb paths. */
   async download(k: KernelPackages, dir: string): Promise<string[]> {
     await this.update();

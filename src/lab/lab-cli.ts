@@ -9,6 +9,8 @@ interface LabCliCall {
   /** Empty: the release the set-up chooses. */
   release: string;
   who: Identity;
+  /** `setup --qemu`: the lab's QEMU instead of a kernel. */
+  qemu?: boolean;
 }
 
 /**
@@ -18,6 +20,7 @@ interface LabCliCall {
 export function labCliArgv(sub: 'plan' | 'setup', call: LabCliCall): string[] {
   const argv = [call.nodePath, call.cliPath, 'lab', sub, '--dir', call.labDir, '--json'];
   if (call.release) argv.push('--kernel', call.release);
+  if (call.qemu) argv.push('--qemu');
   if (sub === 'setup' && call.who.uid !== 0) argv.push('--owner', `${call.who.uid}:${call.who.gid}`);
   return asRoot(argv, call.who);
 }

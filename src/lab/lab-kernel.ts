@@ -1,7 +1,7 @@
 // What `lab setup` prepared: one kernel per release, recorded in <labDir>/manifest.json so that
 // later runs find it without touching apt.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { compareReleases, KERNEL_SPEC_HINT, parseKernelSpec, specMatches } from './kernel-spec.js';
 
@@ -105,4 +105,9 @@ export function findLabKernel(kernel = '', labDir = defaultLabDir()): LabManifes
   if ('kernel' in found) return found.kernel;
   const absent = found.problem.endsWith(' prepared');
   throw new UsageError(`${found.problem}: ${SETUP_HINT}${absent && kernel ? ` with --kernel ${kernel}` : ''}`);
+}
+
+/** The lab folder a kernel was prepared in (it keeps each kernel in a folder of its own: <lab>/<release>/vmlinux). */
+export function labDirOf(kernel: Pick<LabKernel, 'vmlinux'>): string {
+  return dirname(dirname(kernel.vmlinux));
 }

@@ -1,4 +1,5 @@
 // The QEMU command line of a lab VM (pure: everything it needs is passed in).
+import { nicDeviceArgs, type VmNics } from './vm-nics.js';
 import { CTL_TAG, OUT_TAG, SHARE_TAG_PREFIX } from './guest-scripts.js';
 
 type Accel = 'kvm' | 'tcg';
@@ -16,6 +17,10 @@ interface QemuConfig {
   /** Host folders shared read-only, in the order of guest.env's SHARE_<n> (tag `s<n>`). */
   shares: string[];
   extraAppend?: string[];
+  /** Emulated NICs (before the 9p devices: their slots are fixed, the 9p devices take free ones). */
+  nics?: VmNics | null;
+  /** `-L` folders of an extracted QEMU's firmware. */
+  dataDirs?: string[];
 }
 
 // A soft lockup fails the run anyway (the dmesg check counts it as a splat); softlockup_panic ends
@@ -47,6 +52,7 @@ export function qemuArgs(c: QemuConfig): string[] {
   const append = [...BASE_APPEND, ...(c.extraAppend ?? [])];
   const readOnly = (path: string, tag: string) => ['-virtfs', `local,path=${optValue(path)},mount_tag=${tag},security_model=none,readonly=on,multidevs=remap`];
   return [
+    ...(c.dataDirs ?? []).flatMap((d) => ['-L', d]),
     '-accel',
     c.accel === 'tcg' ? TCG_ACCEL : c.accel,
     '-cpu',
@@ -67,6 +73,7 @@ export function qemuArgs(c: QemuConfig): string[] {
     '-no-reboot',
     '-nic',
     'none',
+    ...(c.nics ? nicDeviceArgs(c.nics) : []),
     ...readOnly(c.ctlDir, CTL_TAG),
     ...c.shares.flatMap((path, i) => readOnly(path, `${SHARE_TAG_PREFIX}${i}`)),
     '-virtfs',

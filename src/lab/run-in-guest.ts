@@ -15,6 +15,8 @@ import { EXIT_CODE_FILE, type GuestRoot, guestEnvFile, jobScript } from './guest
 import { distinctFolders, isWithin, systemView, type SystemView } from '../sandbox/system-view.js';
 import { scrubGuestOutput } from './guest-output.js';
 import type { LabKernel } from './lab-kernel.js';
+import type { QemuChoice } from './lab-qemu.js';
+import type { VmNics } from './vm-nics.js';
 import type { AccelUsed } from '../core/model.js';
 import { hostAccel } from './kvm-host.js';
 import { qemuArgs } from './qemu-args.js';
@@ -83,7 +85,10 @@ interface GuestOptions {
   onControlDir?: (dir: string) => void;
   /** Extra kernel command-line parameters (e.g. `slub_debug=U,kmalloc-4k`). */
   extraAppend?: string[];
-  qemuBinary?: string;
+  /** The QEMU to run (lab-qemu.ts); default: the runner's qemu-system-x86_64. */
+  qemu?: Pick<QemuChoice, 'binary' | 'dataDirs' | 'env'>;
+  /** Emulated NICs in the guest. */
+  nics?: VmNics | null;
 }
 
 /** The lab itself failed (QEMU did not start, the guest never reached /init, a mount failed). */
@@ -175,6 +180,8 @@ interface StagedGuest {
   qemu: string;
   cmd: string;
   args: string[];
+  /** Added to QEMU's environment. */
+  env: Record<string, string>;
 }
 
 function stageGuest(kernel: LabKernel, job: GuestJob, accel: AccelUsed, opts: GuestOptions): StagedGuest {
@@ -199,11 +206,13 @@ function stageGuest(kernel: LabKernel, job: GuestJob, accel: AccelUsed, opts: Gu
     ctlDir,
     shares: root.shares,
     extraAppend: opts.extraAppend,
+    nics: opts.nics,
+    dataDirs: opts.qemu?.dataDirs,
   });
-  const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
+  const qemu = opts.qemu?.binary ?? 'qemu-system-x86_64';
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   const [cmd, cmdArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemu, ...args]] : [qemu, args];
-  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs };
+  return { ctlDir, nonce, root, systemFolders: view.folders.length, qemu, cmd, args: cmdArgs, env: opts.qemu?.env ?? {} };
 }
 
 /** What one QEMU run was seen to do: how it ended, the console's state, and when things happened. */
@@ -243,7 +252,10 @@ async function watchQemu(staged: StagedGuest, job: GuestJob, bootTimeoutSeconds:
   let aborted = false;
 
   const consoleLog = createWriteStream(join(job.outDir, 'console.log'));
-  const child: ChildProcessWithoutNullStreams = spawn(staged.cmd, staged.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn(staged.cmd, staged.args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...staged.env },
+  });
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {

@@ -16,6 +16,7 @@ import { checkKbuildTools, prepareHeadersTree } from './lab-headers.js';
 import { compareReleases, KERNEL_SPEC_HINT, type KernelSpec, parseKernelSpec, specMatches } from './kernel-spec.js';
 import { detectPlatform, type Platform, TOOL_PACKAGES } from './platform.js';
 import { extractVmlinux } from './vmlinux.js';
+import { type LabQemuManifest, setupLabQemu } from './lab-qemu.js';
 import { stopwatch } from '../elapsed.js';
 
 interface SetupOptions {
@@ -92,6 +93,15 @@ export async function setupLab(opts: SetupOptions = {}): Promise<LabManifestEntr
   // Set up through sudo for a runner user, who must read, cache and restore the lab afterwards.
   if (opts.owner) await mustRun(ctx.runner, 'chown', ['-R', `${opts.owner.uid}:${opts.owner.gid}`, labDir]);
   return entry;
+}
+
+/** `lab setup --qemu`: a QEMU new enough for every emulated NIC, from Debian's backports into the lab. */
+export async function setupQemu(opts: SetupOptions = {}): Promise<LabQemuManifest> {
+  const ctx = setupContext(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const manifest = await ctx.step('qemu', () => setupLabQemu(labDir, ctx.archive, ctx.runner, ctx.log));
+  if (opts.owner) await mustRun(ctx.runner, 'chown', ['-R', `${opts.owner.uid}:${opts.owner.gid}`, join(labDir, 'qemu')]);
+  return manifest;
 }
 
 /** Is `program` on this machine's PATH? */

@@ -77,13 +77,21 @@ function progressLine(line: string): string | null {
 }
 
 /** A write step as a command, for the sandbox. */
-function writeCommand(path: string, content: string): string[] {
-  return ['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1"', 'sh', path, content];
+/** A file written inside the sandbox: its content comes on standard input (an argument is limited to 128 KiB). */
+function writeCommand(path: string): string[] {
+  return ['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', path];
 }
 
-async function runStep(argv: string[], cwd: string | undefined, env: Record<string, string>, wrap: CommandWrapper | undefined, onOutput: (s: string) => void) {
+async function runStep(
+  argv: string[],
+  cwd: string | undefined,
+  env: Record<string, string>,
+  wrap: CommandWrapper | undefined,
+  onOutput: (s: string) => void,
+  input?: string,
+) {
   const spec = wrap ? wrap(argv, cwd ?? '/tmp', env) : { cmd: argv[0], args: argv.slice(1), env: { ...process.env, ...env } };
-  const r = await runCommand(spec.cmd, spec.args, { cwd: wrap ? undefined : cwd, env: spec.env, maxOutput: MAX_STEP_OUTPUT, onOutput });
+  const r = await runCommand(spec.cmd, spec.args, { cwd: wrap ? undefined : cwd, env: spec.env, maxOutput: MAX_STEP_OUTPUT, onOutput, input });
   const error = r.spawnError === undefined ? undefined : r.spawnError === 'ENOENT' ? `${argv[0]}: not found` : r.error;
   return { code: r.code, signal: r.signal, error, output: r.output };
 }
@@ -110,28 +118,35 @@ export async function runBuildPlan(plan: BuildPlan, opts: PlanRunOptions = {}): 
       outcomes.push({ step, code: 0, signal: null, seconds: 0 });
       continue;
     }
-    const argv = step.kind === 'write' ? writeCommand(step.path, step.content) : step.argv;
+    const argv = step.kind === 'write' ? writeCommand(step.path) : step.argv;
     const cwd = step.kind === 'write' ? undefined : step.cwd;
     const command = step.kind === 'write' ? `write ${step.path}` : shellCommand(argv);
     append(`$ ${command}\n`);
     opts.log?.(`$ ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`);
     let partial = '';
     let lastProgress = Date.now();
-    const r = await runStep(argv, cwd, env, opts.wrap, (text) => {
-      append(text);
-      if (!opts.log) return;
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      if (Date.now() - lastProgress < every) return;
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const p = progressLine(lines[i]);
-        if (p) {
-          opts.log(`  ${p} (${Math.round(elapsed())} s)`);
-          lastProgress = Date.now();
-          break;
+    const r = await runStep(
+      argv,
+      cwd,
+      env,
+      opts.wrap,
+      (text) => {
+        append(text);
+        if (!opts.log) return;
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        if (Date.now() - lastProgress < every) return;
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const p = progressLine(lines[i]);
+          if (p) {
+            opts.log(`  ${p} (${Math.round(elapsed())} s)`);
+            lastProgress = Date.now();
+            break;
+          }
         }
-      }
-    });
+      },
+      step.kind === 'write' ? step.content : undefined,
+    );
     outcomes.push({ step, code: r.code, signal: r.signal, seconds: elapsed() });
     if (r.code !== 0) {
       const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);

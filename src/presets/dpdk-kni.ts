@@ -1,6 +1,7 @@
 // Preset dpdk-kni: from a DPDK tree and a port mask to everything a run needs - how to build
 // rte_kni.ko and the user-space workload, the workload, module parameters, pairs, hugepages.
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PairSpec } from '../core/model.js';
@@ -8,7 +9,8 @@ import type { BuildPlan } from '../module-build/build-plan.js';
 import { detectDpdkTree, requireKni, type DpdkTree } from './dpdk-tree.js';
 import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
 import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';
-import { planKniModuleBuild } from './kni-module-build.js';
+import { IGB_UIO_DIRS, planIgbUioBuild, planKniModuleBuild } from './kni-module-build.js';
+import { COMPAT_FILES, type CompatResult, type KernelVersion, kernelVersionOf, kniCompat } from './kni-compat.js';
 import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
 import { kniHugepages, kniInterfaceNames, kniWorkload } from './kni-workload.js';
 import { defaultNumber } from '../settings/inputs.js';
@@ -31,6 +33,16 @@ interface DpdkKniEnvironment {
   readyTimeoutSeconds?: number;
   /** The CPU the workload program is built for. Default: native (it runs on this machine). */
   instructionSet?: InstructionSet;
+  /** NIC ports (dpdk-ports: nic) on a VM's emulated NICs: their PCI addresses, bound for the run. */
+  nicAddresses?: string[];
+}
+
+/** NICs the run hands to DPDK: to igb_uio built from the tree, or to the kernel's uio_pci_generic. */
+export interface PresetNics {
+  addresses: string[];
+  driver: 'igb_uio' | 'uio_pci_generic';
+  /** Builds igb_uio.ko (its `output`); absent for uio_pci_generic. */
+  build?: BuildPlan;
 }
 
 interface DpdkKniPreset {
@@ -51,8 +63,33 @@ interface DpdkKniPreset {
   pairs: readonly KniPairInfo[];
   /** 2 MiB pages to reserve on the target. */
   hugepages: number;
+  nics?: PresetNics;
   /** Lines worth showing in the log: which build system, which app, why. */
   notes: string[];
+}
+
+/**
+ * The edits an old KNI (with its ethtool code, up to v19.05) needs for the target kernel, read
+ * from the tree and the kernel's build dir; null for trees that need none or a kernel whose
+ * version the build dir does not say.
+ */
+function compatFor(tree: DpdkTree & { kniDir: string }, kernelBuildDir: string, files?: string[]): { kernel: KernelVersion; result: CompatResult } | null {
+  if (!files && !tree.hasKniEthtool) return null;
+  let release: string;
+  try {
+    release = readFileSync(join(kernelBuildDir, 'include/config/kernel.release'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  const kernel = kernelVersionOf(release);
+  if (!kernel) return null;
+  const sources: Record<string, string> = {};
+  // Relative to the KNI dir for its own files; other files (igb_uio) by their path in the tree.
+  for (const f of files ?? COMPAT_FILES.map((c) => join(tree.kniDir, c))) {
+    const path = join(tree.root, f);
+    if (existsSync(path)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync(path, 'utf8');
+  }
+  return { kernel, result: kniCompat(sources, kernel) };
 }
 
 export function mesonOnPath(probe: Probe = machineProbe()): boolean {
@@ -68,8 +105,14 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join(tmpdir(), `alloc-balance-kni-${createHash('sha256').update(tree.root).digest('hex').slice(0, 12)}`);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options.build, mesonAvailable });
+  const compat = compatFor(tree, kernelBuildDir);
+  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === 'kbuild') {
+    notes.push(
+      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join('.')} (the build copy only): ${compat.result.applied.join('; ')}`,
+    );
+  }
 
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === 'null' ? VIRTUAL_PORT_DRIVERS : [];
   const buildSystem = options.build === 'kbuild' ? 'auto' : options.build;
@@ -89,6 +132,19 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     holdSeconds: env.holdSeconds ?? defaultNumber('hold'),
     readyTimeoutSeconds: env.readyTimeoutSeconds ?? defaultNumber('ready-timeout'),
   });
+  let nics: PresetNics | undefined;
+  if (env.nicAddresses && app === 'kni-example' && options.portSource === 'nic') {
+    const dir = IGB_UIO_DIRS.find((d) => existsSync(join(tree.root, d, 'igb_uio.c')));
+    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join(dir, 'igb_uio.c')]) : null;
+    nics = dir
+      ? {
+          addresses: env.nicAddresses,
+          driver: 'igb_uio',
+          build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result }),
+        }
+      : { addresses: env.nicAddresses, driver: 'uio_pci_generic' };
+    notes.push(`NICs ${env.nicAddresses.join(', ')} bound to ${nics.driver}${dir ? ` (built from ${dir})` : ' (the tree has no igb_uio)'} for the run`);
+  }
   const interfaces = kniInterfaceNames(app, app === 'testpmd' ? options.ports.map((_, i) => i) : options.ports);
   return {
     tree,
@@ -103,6 +159,7 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     track: defaultKniTrack(),
     pairs: KNI_PAIRS,
     hugepages: options.hugepages ?? kniHugepages(options.ports.length),
+    ...(nics ? { nics } : {}),
     notes,
   };
 }

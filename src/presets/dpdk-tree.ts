@@ -29,6 +29,8 @@ export interface DpdkTree {
   mesonOptions: string[];
   /** The KNI dir has a Kbuild file (v18.11+); older ones have a DPDK-make Makefile only. */
   hasKbuildFile: boolean;
+  /** The KNI dir has the ethtool code of the igb and ixgbe NICs (up to v19.05). */
+  hasKniEthtool: boolean;
   /** The tree has DPDK's own make build system (mk/, up to v20.08). */
   hasLegacyMake: boolean;
   /** examples/kni exists (up to v22.07). */
@@ -156,6 +158,7 @@ export function detectDpdkTree(dir: string): DpdkTree {
     mesonKernelDir: mesonKernelDirStyle(readIfExists(join(root, 'kernel/linux/meson.build'))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
+    hasKniEthtool: kniDir !== null && isDir(join(root, kniDir, 'ethtool')),
     hasLegacyMake: existsSync(join(root, 'mk/rte.vars.mk')),
     hasKniExample: isDir(join(root, 'examples/kni')),
     hasNetKniPmd: isDir(join(root, 'drivers/net/kni')),

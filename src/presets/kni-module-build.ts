@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { BuildPlan, BuildStep } from '../module-build/build-plan.js';
 import type { DpdkTree, KniLayout } from './dpdk-tree.js';
+import type { CompatResult } from './kni-compat.js';
 
 export type DpdkBuildSystem = 'meson' | 'kbuild' | 'auto';
 
@@ -21,6 +22,8 @@ interface KniModuleBuildOptions {
   /** RTE_MAX_LCORE and friends of the generated rte_build_config.h. */
   maxLcores?: number;
   maxNumaNodes?: number;
+  /** Edits of the build copy for the target kernel (kni-compat.ts); absent: none. */
+  compat?: CompatResult;
 }
 
 interface BuildConfigValues {
@@ -87,6 +90,9 @@ function chooseModuleBuildSystem(tree: DpdkTree, asked: DpdkBuildSystem, mesonAv
     return 'meson';
   }
   if (asked === 'kbuild') return 'kbuild';
+  // The meson build of v18.11..v19.05 compiles the KNI ethtool code but never defines
+  // RTE_KNI_KMOD_ETHTOOL, so its igb/ixgbe path never runs: Kbuild builds it as the make build did.
+  if (tree.hasKniEthtool) return 'kbuild';
   return mesonPossible && mesonAvailable ? 'meson' : 'kbuild';
 }
 
@@ -139,8 +145,11 @@ function kbuildPlan(tree: DpdkTree & { kniDir: string }, o: KniModuleBuildOption
   const legacy = !tree.hasKbuildFile;
   const header = join(inc, 'rte_build_config.h');
   const cflags: string[] = [];
+  const compatHeader = join(inc, 'alloc_balance_compat.h');
+  if (o.compat?.header) cflags.push('-include', compatHeader);
   // rte_config.h pulls in rte_build_config.h; make-era trees have none, ours stands in for it.
   cflags.push('-include', tree.hasConfigHeader ? join(tree.root, 'config/rte_config.h') : header);
+  if (!legacy && tree.hasKniEthtool) cflags.push('-DRTE_KNI_KMOD_ETHTOOL');
   for (const d of tree.includeDirs) cflags.push(`-I${join(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
   if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join(src, d)}`);
@@ -150,7 +159,9 @@ function kbuildPlan(tree: DpdkTree & { kniDir: string }, o: KniModuleBuildOption
     // A copy keeps the tree clean and lets base and PR build side by side.
     { kind: 'run', argv: ['cp', '-R', `${join(tree.root, tree.kniDir)}/.`, src] },
     { kind: 'write', path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
+    ...Object.entries(o.compat?.files ?? {}).map(([f, content]): BuildStep => ({ kind: 'write', path: join(src, f), content })),
   ];
+  if (o.compat?.header) steps.push({ kind: 'write', path: compatHeader, content: o.compat.header });
   if (legacy) steps.push({ kind: 'write', path: join(src, 'Kbuild'), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: 'run',
@@ -158,9 +169,41 @@ function kbuildPlan(tree: DpdkTree & { kniDir: string }, o: KniModuleBuildOption
   });
   return {
     kind: 'kbuild',
-    description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? ' (Kbuild file generated from the make-era Makefile)' : ''}`,
+    description:
+      `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? ' (Kbuild file generated from the make-era Makefile)' : ''}` +
+      `${tree.hasKniEthtool ? ', with the KNI ethtool code (igb/ixgbe)' : ''}`,
     steps,
     env: {},
     output: join(src, 'rte_kni.ko'),
   };
+}
+
+/** Where a tree keeps DPDK's igb_uio module (v18.05 on: kernel/linux/igb_uio). */
+export const IGB_UIO_DIRS = ['kernel/linux/igb_uio', 'lib/librte_eal/linuxapp/igb_uio'];
+
+/**
+ * igb_uio.ko from the tree's sources, with Kbuild, into `<outDir>/igb_uio`: the driver DPDK of
+ * the tree's time binds its NICs to. The same headers and compatibility header as the module.
+ */
+export function planIgbUioBuild(tree: DpdkTree, dir: string, o: Pick<KniModuleBuildOptions, 'kernelBuildDir' | 'outDir' | 'jobs' | 'compat'>): BuildPlan {
+  const src = join(o.outDir, 'igb_uio');
+  const inc = join(o.outDir, 'igb_uio-include');
+  const header = join(inc, 'rte_build_config.h');
+  const cflags: string[] = [];
+  const steps: BuildStep[] = [
+    { kind: 'run', argv: ['rm', '-rf', src] },
+    { kind: 'run', argv: ['mkdir', '-p', src] },
+    { kind: 'run', argv: ['cp', '-R', `${join(tree.root, dir)}/.`, src] },
+    { kind: 'write', path: join(src, 'Kbuild'), content: 'ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n' },
+    { kind: 'write', path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) },
+  ];
+  if (o.compat?.header) {
+    steps.push({ kind: 'write', path: join(inc, 'alloc_balance_compat.h'), content: o.compat.header });
+    cflags.push('-include', join(inc, 'alloc_balance_compat.h'));
+  }
+  cflags.push('-include', tree.hasConfigHeader ? join(tree.root, 'config/rte_config.h') : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join(tree.root, d)}`);
+  cflags.push(`-I${inc}`);
+  steps.push({ kind: 'run', argv: ['make', `-j${o.jobs ?? 2}`, '-C', o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(' ')}`, 'modules'] });
+  return { kind: 'kbuild', description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join(src, 'igb_uio.ko') };
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Settings } from '../settings/settings.js';
 import type { Workload } from '../settings/workload.js';
 import { existsSync } from 'node:fs';
+import { nicAddresses } from '../lab/vm-nics.js';
 import { dpdkKniPreset, mesonOnPath } from './dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from './prerequisites.js';
 import { UsageError } from '../errors.js';
@@ -19,6 +20,8 @@ export interface SidePreparation {
   checkPrerequisites(): void;
   workload: Workload;
   hugepages?: number;
+  /** NICs bound to a user-space driver for the run (a VM's emulated NICs with dpdk-ports: nic). */
+  nics?: { addresses: string[]; driver: string; driverModule: string | null };
   notes: string[];
 }
 
@@ -41,6 +44,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         readyTimeoutSeconds: settings.workload.readyTimeoutSeconds,
         // A VM's CPU is not the build machine's (under TCG it lacks e.g. RDSEED): build portable code.
         instructionSet: settings.target === 'vm' ? 'generic' : 'native',
+        ...(settings.target === 'vm' && settings.vm.nics ? { nicAddresses: nicAddresses(settings.vm.nics) } : {}),
       });
       const checkPrerequisites = () => {
         const cached = existsSync(preset.userspaceBuild.program);
@@ -53,7 +57,11 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
           moduleDir: dpdkDir,
           buildCommand: '',
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
-          plans: [{ plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program }, { plan: preset.moduleBuild }],
+          plans: [
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            ...(preset.nics?.build ? [{ plan: preset.nics.build }] : []),
+            { plan: preset.moduleBuild },
+          ],
           moduleName: preset.moduleName,
           moduleArgs: [preset.moduleArgs, settings.moduleArgs].filter((a) => a !== '').join(' '),
           output: preset.moduleBuild.output,
@@ -63,6 +71,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         checkPrerequisites,
         workload: preset.workload,
         hugepages: preset.hugepages,
+        ...(preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {}),
         notes: preset.notes,
       };
     },

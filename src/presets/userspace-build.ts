@@ -69,6 +69,8 @@ function mesonPlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
   const builddir = join(o.cacheDir, 'meson');
   // Static: the program then runs without the build dir, so only the program is cached.
   const setup = ['meson', 'setup', builddir, tree.root, '-Ddefault_library=static'];
+  // gcc 10 made -fno-common the default; DPDK defined variables in headers until v20.05.
+  if (tree.version !== null && tree.version.year * 100 + tree.version.month < 2005) setup.push('-Dc_args=-fcommon');
   const has = (name: string) => tree.mesonOptions.includes(name);
   if (has('enable_kmods')) setup.push('-Denable_kmods=false');
   if (has('tests')) setup.push('-Dtests=false');
@@ -112,11 +114,24 @@ function makePlan(tree: DpdkTree, o: UserspaceBuildOptions): UserspacePlan {
     if (o.instructionSet === 'generic') {
       steps.push({ kind: 'run', argv: ['sed', '-i', 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join(sdk, '.config')] });
     }
+    // Compilers newer than the tree: gcc 10 made -fno-common the default (the make era's headers
+    // define variables in headers), and a git checkout is a "development build" whose -Werror
+    // turns each new warning into an error.
+    const compat = ['EXTRA_CFLAGS=-fcommon', 'RTE_DEVEL_BUILD=n'];
     steps.push(
-      { kind: 'run', argv: ['make', jobs, '-C', sdk, 'CONFIG_RTE_KNI_KMOD=n', 'CONFIG_RTE_EAL_IGB_UIO=n'] },
+      { kind: 'run', argv: ['make', jobs, '-C', sdk, 'CONFIG_RTE_KNI_KMOD=n', 'CONFIG_RTE_EAL_IGB_UIO=n', ...compat] },
       {
         kind: 'run',
-        argv: ['make', jobs, '-C', join(tree.root, 'examples/kni'), `RTE_SDK=${tree.root}`, `RTE_TARGET=${relative(tree.root, sdk)}`, `O=${exampleOut}`],
+        argv: [
+          'make',
+          jobs,
+          '-C',
+          join(tree.root, 'examples/kni'),
+          `RTE_SDK=${tree.root}`,
+          `RTE_TARGET=${relative(tree.root, sdk)}`,
+          `O=${exampleOut}`,
+          ...compat,
+        ],
       },
     );
     built = join(exampleOut, 'kni');

@@ -1,6 +1,7 @@
 // Runs a program and collects its output (bounded), streaming it to the caller as it comes: how
 // every helper program (make, git, apt, modinfo, insmod, the kernel-side job) is started.
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { stopwatch } from '../elapsed.js';
 import { TailBuffer } from './tail.js';
 
@@ -30,6 +31,8 @@ interface CommandOptions {
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   /** SIGTERM to the program when it fires. */
   signal?: AbortSignal;
+  /** Written to the program's standard input (else it reads nothing). */
+  input?: string;
 }
 
 export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
@@ -45,9 +48,14 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: opts.timeoutSeconds !== undefined,
-    });
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (opts.input !== undefined && child.stdin) {
+      // A program that exits without reading all of its input closes the pipe: not an error of ours.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (s: string) => {

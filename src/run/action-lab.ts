@@ -6,8 +6,10 @@ import { lineSplitter } from '../process/tail.js';
 import { initFingerprint } from '../lab/guest-scripts.js';
 import { actionsDirCache } from '../github/dir-cache.js';
 import { actionLabDirs } from '../lab/lab-dirs.js';
-import { inspectLab, type LabManifestEntry } from '../lab/lab-kernel.js';
-import { provisionLab, type ExecResult, type LabProvisionIo } from './provision-lab.js';
+import { inspectLab, labDirOf, type LabManifestEntry } from '../lab/lab-kernel.js';
+import { type QemuVersion, systemQemuVersion } from '../lab/lab-qemu.js';
+import { spawnRunner } from '../lab/command.js';
+import { provisionLab, provisionQemu, type ExecResult, type LabProvisionIo } from './provision-lab.js';
 
 interface ActionLabOptions {
   env: NodeJS.ProcessEnv;
@@ -18,7 +20,7 @@ interface ActionLabOptions {
   group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 }
 
-export function prepareActionLab(release: string, opts: ActionLabOptions): Promise<LabManifestEntry> {
+export async function prepareActionLab(release: string, opts: ActionLabOptions, qemu?: QemuVersion): Promise<LabManifestEntry> {
   const io: LabProvisionIo = {
     labDirs: actionLabDirs(opts.env),
     nodePath: opts.nodePath,
@@ -32,7 +34,9 @@ export function prepareActionLab(release: string, opts: ActionLabOptions): Promi
     warn: opts.warn,
     group: opts.group,
   };
-  return provisionLab(release, io);
+  const kernel = await provisionLab(release, io);
+  if (qemu) await provisionQemu(labDirOf(kernel), qemu, await systemQemuVersion(spawnRunner), io);
+  return kernel;
 }
 
 /** Runs argv; each line of its stderr (the set-up's progress) goes to onLine as it comes. */

@@ -40,7 +40,7 @@ function measurementSettings(settings: Settings): Record<string, unknown> {
     traceBufferKb: settings.traceBufferKb,
     stacks: settings.stacks,
     errorPaths: settings.errorPaths,
-    vm: settings.target === 'vm' ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders } : null,
+    vm: settings.target === 'vm' ? { memoryMb: settings.vm.memoryMb, cpus: settings.vm.cpus, folders: settings.vm.folders, nics: settings.vm.nics } : null,
   };
 }
 

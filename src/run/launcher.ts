@@ -1,12 +1,15 @@
 // Where the kernel-side job runs: this machine's own kernel (`host`, root or passwordless sudo),
 // or a VM booted for the job (`vm`). Both run the same `alloc-balance target run --job FILE`.
+import { chooseQemu, type QemuChoice, readLabQemu, systemQemuVersion } from '../lab/lab-qemu.js';
+import { describeNics, NIC_MODELS } from '../lab/vm-nics.js';
+import { spawnRunner } from '../lab/command.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { release as osRelease } from 'node:os';
 import type { AccelUsed, RunStatus } from '../core/model.js';
 import { udevChangeAllowed } from '../lab/kvm-access.js';
 import { hostAccel } from '../lab/kvm-host.js';
-import { findLabKernel, type LabKernel } from '../lab/lab-kernel.js';
+import { findLabKernel, labDirOf, type LabKernel } from '../lab/lab-kernel.js';
 import { accelText } from '../report/labels.js';
 import { runInGuest, GuestError } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
@@ -32,6 +35,8 @@ export interface TargetKernel {
   release: string;
   buildDir: string;
   buildTree?: string;
+  /** The kernel's own modules (a lab kernel's, shared with its VM); absent: the machine's, by name. */
+  modulesDir?: string;
 }
 
 export interface TargetRunner {
@@ -83,7 +88,7 @@ export class VmTargetRunner implements TargetRunner {
     private readonly launch: Pick<LaunchPlan, 'timeoutMinutes' | 'vm'>,
     private readonly opts: RunnerOptions,
   ) {
-    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree };
+    this.kernel = { release: lab.release, buildDir: lab.buildDir, buildTree: lab.buildTree, modulesDir: lab.modulesDir };
   }
 
   /** Chosen on first use and kept: /dev/kvm is opened with udev at most once. */
@@ -93,7 +98,24 @@ export class VmTargetRunner implements TargetRunner {
   }
 
   describe(): string {
-    return `a VM running ${this.lab.release} under ${accelText(this.accel())}`;
+    const nics = this.launch.vm.nics ? ` with ${describeNics(this.launch.vm.nics)}` : '';
+    return `a VM running ${this.lab.release} under ${accelText(this.accel())}${nics}`;
+  }
+
+  /** The runner's QEMU, unless an emulated NIC needs a newer one: then the lab's (`lab setup --qemu`). */
+  private async qemu(): Promise<{ qemu?: QemuChoice } | { problem: string }> {
+    const nics = this.launch.vm.nics;
+    if (!nics) return {};
+    const found = chooseQemu(NIC_MODELS[nics.model].minQemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(this.lab)));
+    if ('problem' in found) {
+      return {
+        problem: `vm-nics: ${nics.model} needs a newer QEMU: ${found.problem}. Prepare one: sudo alloc-balance lab setup --qemu --dir ${labDirOf(this.lab)}`,
+      };
+    }
+    this.opts.log?.(
+      `QEMU ${found.qemu.version} (${found.qemu.source === 'runner' ? "the runner's" : "the lab's, from Debian's backports"}): ${found.qemu.binary}`,
+    );
+    return found;
   }
 
   async run(jobFile: string, outDir: string, cwd: string, shares: string[]): Promise<TargetOutcome> {
@@ -119,6 +141,8 @@ export class VmTargetRunner implements TargetRunner {
           },
         };
       }
+      const qemu = await this.qemu();
+      if ('problem' in qemu) return { exitCode: null, timings: {}, output: '', failure: { status: 'setup-failed', reason: qemu.problem } };
       const r = await runInGuest(
         this.lab,
         {
@@ -136,6 +160,8 @@ export class VmTargetRunner implements TargetRunner {
           accel,
           onConsole: this.opts.onOutput,
           onControlDir: this.opts.onTempDir,
+          nics: this.launch.vm.nics,
+          qemu: qemu.qemu,
         },
       );
       this.opts.log?.(`the VM saw the system (/usr, an allow-list of /etc) and ${r.shared.join(', ')}; nothing else of this machine`);

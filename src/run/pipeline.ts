@@ -29,6 +29,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { StateRecorder } from './action-state.js';
 import type { DirCache } from '../github/dir-cache.js';
 import type { LabKernel } from '../lab/lab-kernel.js';
+import type { QemuVersion } from '../lab/lab-qemu.js';
+import { NIC_MODELS } from '../lab/vm-nics.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './launcher.js';
 import { applyCanary, applyChangedCode, decideVerdict } from '../verdict/decide.js';
 import { annotationsFor } from '../report/annotations.js';
@@ -48,7 +50,8 @@ export interface PipelineIo extends RunnerOptions {
   saveState: (key: string, value: string) => void;
   env: NodeJS.ProcessEnv;
   /** target: vm: the lab kernel of `release` (empty: any), set up when missing. */
-  prepareLab?: (release: string) => Promise<LabKernel>;
+  /** `qemu`: the oldest QEMU the VM needs (an emulated NIC's); the lab takes a newer one when the runner's is older. */
+  prepareLab?: (release: string, qemu?: QemuVersion) => Promise<LabKernel>;
   /** The Actions cache, for a preset's user-space build (absent or unavailable: local cache only). */
   cache?: DirCache;
   /** The inputs the workflow set that `alloc-balance run` takes too (settings/local-run.ts): the report's reproduce command. */
@@ -291,7 +294,10 @@ export async function checkChange(
   // Only this machine's kernel outlives a killed run; a VM's kernel state ends with the VM.
   const onTempDir = (dir: string) => state.tempDir(dir);
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === 'host' ? (file: string) => state.undoFile(file) : undefined };
-  const lab = settings.target === 'vm' && io.prepareLab ? await io.prepareLab(settings.vm.kernel) : undefined;
+  const lab =
+    settings.target === 'vm' && io.prepareLab
+      ? await io.prepareLab(settings.vm.kernel, settings.vm.nics ? NIC_MODELS[settings.vm.nics.model].minQemu : undefined)
+      : undefined;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
   const workDir = mkdtempSync(join(tmpdir(), 'alloc-balance-src-'));
   state.tempDir(workDir);

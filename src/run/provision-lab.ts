@@ -6,6 +6,7 @@ import { sudoRefusal, type Identity } from '../process/as-root.js';
 import type { CommandResult } from '../process/run.js';
 import type { DirCache } from '../github/dir-cache.js';
 import { labCacheKey } from '../lab/lab-cache-key.js';
+import { chooseQemu, type QemuVersion, readLabQemu } from '../lab/lab-qemu.js';
 import type { LabInspection, LabManifestEntry } from '../lab/lab-kernel.js';
 import { UsageError } from '../errors.js';
 import { stopwatch } from '../elapsed.js';
@@ -77,8 +78,21 @@ export async function provisionLab(release: string, io: LabProvisionIo): Promise
   });
 }
 
-async function runLabCli(io: LabProvisionIo, sub: 'plan' | 'setup', labDir: string, release: string): Promise<string> {
-  const argv = labCliArgv(sub, { nodePath: io.nodePath, cliPath: io.cliPath, labDir, release, who: io.who });
+/**
+ * A QEMU of at least `min` for the lab in `labDir`: the runner's, the lab's, or one `lab setup
+ * --qemu` takes from Debian's backports (as root, like the kernel).
+ */
+export async function provisionQemu(labDir: string, min: QemuVersion, system: QemuVersion | null, io: LabProvisionIo): Promise<void> {
+  const found = chooseQemu(min, system, readLabQemu(labDir));
+  if ('qemu' in found) return;
+  await io.group('QEMU for the emulated NICs', async () => {
+    io.log(`${found.problem}; taking one from Debian's backports into ${labDir}`);
+    await runLabCli(io, 'setup', labDir, '', true);
+  });
+}
+
+async function runLabCli(io: LabProvisionIo, sub: 'plan' | 'setup', labDir: string, release: string, qemu = false): Promise<string> {
+  const argv = labCliArgv(sub, { nodePath: io.nodePath, cliPath: io.cliPath, labDir, release, who: io.who, qemu });
   io.log(`$ ${argv.join(' ')}`);
   const r = await io.exec(argv, io.log);
   if (r.code === 0) return r.stdout;

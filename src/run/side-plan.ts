@@ -18,6 +18,7 @@ export interface SidePlan {
   /** For the whole kernel-side run: load, every cycle, unload. */
   timeoutSeconds: number;
   hugepages?: number;
+  nics?: SidePreparation['nics'];
   background?: TargetBackground;
   /** Folders outside the tree the workload needs on the target (a preset's cached program). */
   guestFolders?: string[];
@@ -45,6 +46,7 @@ export function sidePlan(settings: Settings, prepared?: SidePreparation): SidePl
     errorPaths: settings.errorPaths,
     ...tracingPlan(settings),
     ...(prepared?.hugepages !== undefined ? { hugepages: prepared.hugepages } : {}),
+    ...(prepared?.nics ? { nics: prepared.nics } : {}),
     ...(prepared ? { guestFolders: [prepared.userspace.dir] } : {}),
   };
 }

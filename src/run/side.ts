@@ -1,7 +1,7 @@
 // One side of a run (base or PR): build the module from its source tree, run the kernel-side
 // job on the target (this machine, or a VM booted for it), then analyze what it traced.
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SideRun } from '../core/model.js';
 import { analyzeTraces } from '../core/analyze-traces.js';
 import { ModuleMap } from '../core/module-map.js';
@@ -10,6 +10,7 @@ import { locateCallers, moduleImports, moduleSymbols, readVermagic, vermagicMism
 import { autoTrack, untrackedAllocators } from '../core/allocator-families.js';
 import type { PairSpec } from '../core/model.js';
 import type { TargetJob } from '../kernel-side/job.js';
+import type { NicBindingJob } from '../kernel-side/nic-binding.js';
 import type { TargetStatus } from '../kernel-side/status.js';
 import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetOutcome, TargetRunner } from './launcher.js';
@@ -62,7 +63,26 @@ function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | st
   return modules[0];
 }
 
-export function targetJob(ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>, module: BuiltModule, moduleDir: string, track: PairSpec[]): TargetJob {
+/** A kernel module the target kernel ships: its file in a lab kernel's modules, else its name (modprobe). */
+function kernelModule(kernel: TargetKernel | undefined, relPath: string): string {
+  if (!kernel?.modulesDir) return basename(relPath);
+  const base = join(kernel.modulesDir, 'kernel', `${relPath}.ko`);
+  return ['', '.xz', '.zst', '.gz'].map((c) => base + c).find((p) => existsSync(p)) ?? base;
+}
+
+function nicBinding(nics: NonNullable<SidePlan['nics']>, kernel: TargetKernel | undefined): NicBindingJob {
+  const load = [kernelModule(kernel, 'drivers/uio/uio')];
+  load.push(nics.driverModule ?? kernelModule(kernel, `drivers/uio/${nics.driver}`));
+  return { addresses: nics.addresses, driver: nics.driver, load };
+}
+
+export function targetJob(
+  ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>,
+  module: BuiltModule,
+  moduleDir: string,
+  track: PairSpec[],
+  kernel?: TargetKernel,
+): TargetJob {
   const { plan } = ctx;
   return {
     module: { path: module.path, name: module.name, args: plan.build.moduleArgs },
@@ -74,6 +94,7 @@ export function targetJob(ctx: Pick<SideContext, 'plan' | 'outDir' | 'runId'>, m
     outDir: ctx.outDir,
     runId: ctx.runId,
     hugepages: plan.hugepages,
+    ...(plan.nics ? { nics: nicBinding(plan.nics, kernel) } : {}),
     timeoutSeconds: plan.timeoutSeconds,
     ...(plan.background ? { background: plan.background } : {}),
   };
@@ -176,7 +197,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   }
 
   ctx.onBuilt?.(module.path);
-  const job = targetJob(ctx, module, moduleDir, track);
+  const job = targetJob(ctx, module, moduleDir, track, ctx.runner.kernel);
   let changed: string[] | null = null;
   let counted: string[] = [];
   const baseKo = await ctx.changedFrom;
@@ -223,6 +244,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
     ...(ctx.plan.guestFolders ?? []),
     ...(job.sweep ? [dirname(job.sweep.helperPath)] : []),
     ...(job.apiWatch ? [dirname(job.apiWatch.helperPath)] : []),
+    ...(ctx.plan.nics?.driverModule ? [dirname(ctx.plan.nics.driverModule)] : []),
   ];
   const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;

@@ -66,6 +66,7 @@ export const INPUTS = {
   'vm-cpus': whole(2, 1, 64),
   'boot-timeout': whole(120, 5, 3600),
   'vm-folders': text(),
+  'vm-nics': text(),
   'trace-buffer-kb': whole(8192, 64, 1048576),
   stacks: flag(true),
   'timeout-minutes': whole(30, 1, 720),

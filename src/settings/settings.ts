@@ -1,5 +1,6 @@
 // Every input of the action, parsed once into a typed settings object. Invalid values are
 // refused with an InputError naming the input and what it accepts.
+import { parseVmNics, type VmNics } from '../lab/vm-nics.js';
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parseTrack } from '../core/pair-spec.js';
 import { InputError } from '../errors.js';
@@ -22,6 +23,8 @@ export interface VmSettings {
   bootTimeoutSeconds: number;
   /** Host folders the guest sees read-only besides the system, the trees and the tool (absolute, or relative to the workspace). */
   folders: string[];
+  /** Emulated PCI NICs in the guest (vm-nics), null: none. */
+  nics: VmNics | null;
 }
 
 export interface Settings {
@@ -142,6 +145,7 @@ export function parseSettings(read: InputReader): Settings {
       cpus: readNumber(read, 'vm-cpus'),
       bootTimeoutSeconds: readNumber(read, 'boot-timeout'),
       folders: readFolders(read, 'vm-folders'),
+      nics: parseVmNics(read('vm-nics')),
     },
     traceBufferKb: readNumber(read, 'trace-buffer-kb'),
     stacks: readBool(read, 'stacks'),
@@ -153,6 +157,9 @@ export function parseSettings(read: InputReader): Settings {
     requireChangedCode: readBool(read, 'require-changed-code'),
     baseCache: readBool(read, 'base-cache'),
   };
+  if (settings.vm.nics && target === 'host') {
+    throw new InputError('vm-nics', read('vm-nics'), "nothing with target: host, which runs on this runner's own kernel and NICs (vm-nics is for target: vm)");
+  }
   if (mode === 'report' && settings.reports === '') {
     throw new InputError('reports', '', 'a path or glob of JSON reports (mode: report reads them)');
   }

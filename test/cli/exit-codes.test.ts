@@ -66,7 +66,7 @@ describe('one option reader: every command reports a bad option the same way, ex
   it.each([
     [['analyze', '--bogus'], 'analyze: unknown option --bogus (known: --trace, --pair, --stats, --slabinfo, --module, --ko, --nm, --sections, --json)'],
     [['compare', 'a.json', 'b.json', '--bogus'], 'compare: unknown option --bogus (known: --fail-on, --json, --markdown)'],
-    [['lab', 'setup', '--bogus'], 'lab setup: unknown option --bogus (known: --kernel, --dir, --owner, --json)'],
+    [['lab', 'setup', '--bogus'], 'lab setup: unknown option --bogus (known: --kernel, --dir, --owner, --json, --qemu)'],
     [['target', 'run', '--bogus'], 'target run: unknown option --bogus (known: --job)'],
     [['target', 'cleanup', '--bogus', 'x'], 'target cleanup: unknown option --bogus (known: --state)'],
     [['demo', '--bogus'], 'demo: unknown option --bogus (known: --out, --cycles, --kernel, --error-paths, --keep)'],
@@ -79,7 +79,7 @@ describe('one option reader: every command reports a bad option the same way, ex
     [['lab', 'plan', 'extra'], 'lab plan: unexpected argument "extra" (it takes options only)'],
     [['target', 'run'], 'target run: --job FILE is required (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
     [['target', 'bogus'], 'target: unknown subcommand "bogus" (usage: alloc-balance target run --job FILE | target cleanup --state FILE)'],
-    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--dir DIR] [--owner UID:GID] [--json]'],
+    [['lab'], 'lab: missing subcommand; usage: alloc-balance lab setup|plan [--kernel LINE|RELEASE] [--qemu] [--dir DIR] [--owner UID:GID] [--json]'],
   ])('%j', (args, message) => {
     expect(cli(args)).toEqual({ code: 64, stdout: '', stderr: `alloc-balance: ${message}\n` });
   });

@@ -97,6 +97,13 @@ describe('parseTargetJob', () => {
     expect(job.sweep).toEqual({ helperPath: '/h.ko', symbolsFile: '/m.nm', allocators: ['kmalloc'], bound: 'all' });
   });
 
+  test('NICs to bind: addresses, driver and modules as the launcher writes them; a bad address is refused', () => {
+    const nics = { addresses: ['0000:00:03.0'], driver: 'igb_uio', load: ['/lab/uio.ko', 'uio_pci_generic'] };
+    expect(parseTargetJob(JSON.stringify({ ...MINIMAL, nics }), 'job.json').nics).toEqual(nics);
+    expect(() => parseTargetJob(JSON.stringify({ ...MINIMAL, nics: { ...nics, addresses: ['00:03.0; reboot'] } }), 'job.json')).toThrow(/nics\.addresses/);
+    expect(() => parseTargetJob(JSON.stringify({ ...MINIMAL, nics: { ...nics, driver: '../x' } }), 'job.json')).toThrow(/nics\.driver/);
+  });
+
   test('refuses text that is not JSON', () => {
     expect(() => parseTargetJob('{cycles: 3', 'job.json')).toThrow(/^job job\.json is not valid JSON/);
   });

@@ -139,6 +139,17 @@ describe('traceOn', () => {
     expect(run.kmsgStart).toBe(0);
   });
 
+  test('binds the NICs a job names before the cycles, notes it and leaves the binding to undo', async () => {
+    const nics = { addresses: ['0000:00:03.0', '0000:00:05.0'], driver: 'igb_uio', load: ['/lab/uio.ko', '/build/igb_uio/igb_uio.ko'] };
+    const run = await tracedRun(job({ nics }));
+    expect(run.sys.calls).toContain('bind 0000:00:03.0 0000:00:05.0 to igb_uio');
+    expect(run.status.notes).toContain('bound 0000:00:03.0, 0000:00:05.0 to igb_uio');
+    expect(run.undo.pending.filter((s) => s.kind === 'pci-unbind')).toEqual([
+      { kind: 'pci-unbind', address: '0000:00:03.0', driver: 'igb_uio' },
+      { kind: 'pci-unbind', address: '0000:00:05.0', driver: 'igb_uio' },
+    ]);
+  });
+
   test('tracing: false traces nothing and says so', async () => {
     const run = await tracedRun(job({ tracing: false }));
     expect(run.trace).toBeUndefined();

@@ -7,7 +7,7 @@ import { LAB_FORMAT, labCacheKey } from '../../src/lab/lab-cache-key.js';
 import type { DirCache } from '../../src/github/dir-cache.js';
 import { actionLabDirs } from '../../src/lab/lab-dirs.js';
 import type { LabInspection, LabManifestEntry } from '../../src/lab/lab-kernel.js';
-import { chooseLab, provisionLab, type ExecResult, type LabProvisionIo } from '../../src/run/provision-lab.js';
+import { chooseLab, provisionLab, provisionQemu, type ExecResult, type LabProvisionIo } from '../../src/run/provision-lab.js';
 import { UsageError } from '../../src/errors.js';
 
 const FP = 'fp0123456789abcd';
@@ -287,5 +287,22 @@ describe('provisionLab', () => {
     });
     await expect(provisionLab('', f.io)).rejects.toThrow('VM lab set-up failed (`lab setup`, exit 64): cannot download linux-image-9.9.0-77-test');
     expect(f.cacheCalls.filter((c) => c.startsWith('save'))).toEqual([]);
+  });
+});
+
+describe('a QEMU for emulated NICs', () => {
+  test("nothing to do when the runner's QEMU is new enough", async () => {
+    const f = fake({});
+    await provisionQemu('/tc/lab', [8, 0], [8, 2], f.io);
+    expect(f.argvs).toEqual([]);
+  });
+
+  test('an older runner QEMU and none in the lab: lab setup --qemu as root, through sudo for a runner user', async () => {
+    const f = fake({ who: RUNNER });
+    await provisionQemu('/tc/lab', [8, 0], [7, 2], f.io);
+    expect(f.argvs).toEqual([
+      asRoot(['/usr/bin/node', '/a/dist/cli.js', 'lab', 'setup', '--dir', '/tc/lab', '--json', '--qemu', '--owner', '1001:118'], RUNNER),
+    ]);
+    expect(f.lines).toContain("QEMU 8.0 or newer is needed and this runner's QEMU is 7.2; taking one from Debian's backports into /tc/lab");
   });
 });

@@ -191,7 +191,9 @@ describe('validation and refusals', () => {
 
   test('the CLI refuses unknown subcommands and options in one line', async () => {
     await expect(labCommand(['bogus'])).rejects.toThrow(/lab: unknown subcommand "bogus"; usage: alloc-balance lab setup/);
-    await expect(labCommand(['setup', '--kernal', 'x'])).rejects.toThrow(/^lab setup: unknown option --kernal \(known: --kernel, --dir, --owner, --json\)$/);
+    await expect(labCommand(['setup', '--kernal', 'x'])).rejects.toThrow(
+      /^lab setup: unknown option --kernal \(known: --kernel, --dir, --owner, --json, --qemu\)$/,
+    );
     await expect(labCommand(['setup', '--kernel', '../etc'])).rejects.toThrow(/is not a Debian kernel line \(5\.10, 6\.1, 6\.12\) or an exact release/);
   });
 });

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { findLabKernel, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
+import { findLabKernel, labDirOf, type LabManifestEntry } from '../../src/lab/lab-kernel.js';
+import { chooseQemu, readLabQemu, systemQemuVersion } from '../../src/lab/lab-qemu.js';
+import { NIC_MODELS, nicAddresses } from '../../src/lab/vm-nics.js';
+import { spawnRunner } from '../../src/lab/command.js';
 import { GuestError, liveGuests, runInGuest } from '../../src/lab/run-in-guest.js';
 import { setupLab } from '../../src/lab/setup.js';
 import { fileEntry, writeCpio } from '../../src/lab/cpio.js';
@@ -222,12 +225,61 @@ await runInGuest(kernel, { argv: ['/bin/sh', '-c', 'echo job-running; sleep 600'
     expect(readdirSync(privateTmp)).toEqual([]);
   });
 
+  test('vm-nics: two emulated 82576 (igb) ports at the planned addresses, bound to uio_pci_generic for a run and given back after', async () => {
+    const nics = { model: 'igb', count: 2 } as const;
+    const found = chooseQemu(NIC_MODELS.igb.minQemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(kernel)));
+    if ('problem' in found) throw new Error(`${found.problem}: run sudo node dist/cli.js lab setup --qemu (scripts/test.sh does)`);
+    const outDir = join(work, 'nics-job');
+    const dir = join(work, 'nics-bundle');
+    mkdirSync(dir, { recursive: true });
+    const entry = join(dir, 'entry.ts');
+    // The kernel side's own binding and undo, as a run does them on the target.
+    writeFileSync(
+      entry,
+      `import { readdirSync, readFileSync, readlinkSync, existsSync, writeFileSync } from 'node:fs';
+import { bindNics } from ${JSON.stringify(join(ROOT, 'src/kernel-side/nic-binding.ts'))};
+import { UndoLog, undoStepsReporting } from ${JSON.stringify(join(ROOT, 'src/kernel-side/undo.ts'))};
+import { machineUndo } from ${JSON.stringify(join(ROOT, 'src/kernel-side/undo-executor.ts'))};
+const out = process.argv[2];
+const snapshot = () => Object.fromEntries(readdirSync('/sys/bus/pci/devices')
+  .filter((d) => readFileSync('/sys/bus/pci/devices/' + d + '/vendor', 'utf8').trim() + ':' + readFileSync('/sys/bus/pci/devices/' + d + '/device', 'utf8').trim() === '0x8086:0x10c9')
+  .map((d) => [d, existsSync('/sys/bus/pci/devices/' + d + '/driver') ? readlinkSync('/sys/bus/pci/devices/' + d + '/driver').split('/').pop() : null]));
+const modules = () => readFileSync('/proc/modules', 'utf8').split('\\n').map((l) => l.split(' ')[0]).filter((m) => m === 'uio' || m === 'uio_pci_generic').sort();
+const before = snapshot();
+const undo = new UndoLog(out + '/undo.json', 'nics');
+const notes = await bindNics({ addresses: Object.keys(before), driver: 'uio_pci_generic', load: ['uio', 'uio_pci_generic'] }, undo);
+const bound = snapshot();
+const loaded = modules();
+const r = await undoStepsReporting([...undo.pending], machineUndo);
+writeFileSync(out + '/nics.json', JSON.stringify({ before, notes, bound, loaded, problems: r.problems, after: snapshot(), afterModules: modules() }));
+`,
+    );
+    await build({ entryPoints: [entry], outfile: join(dir, 'nics.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'error' });
+    const r = await runInGuest(
+      kernel,
+      { argv: [process.execPath, join(dir, 'nics.mjs'), outDir], cwd: '/', outDir, shares: [dir, installPrefix(process.execPath)], timeoutSeconds: 90 },
+      { nics, qemu: found.qemu },
+    );
+    expect(r.exitCode).toBe(0);
+    const seen = JSON.parse(readFileSync(join(outDir, 'nics.json'), 'utf8'));
+    const addresses = nicAddresses(nics);
+    expect(seen.before).toEqual(Object.fromEntries(addresses.map((a) => [a, null])));
+    expect(seen.bound).toEqual(Object.fromEntries(addresses.map((a) => [a, 'uio_pci_generic'])));
+    expect(seen.loaded).toEqual(['uio', 'uio_pci_generic']);
+    expect(seen.notes).toEqual(['loaded uio, uio_pci_generic for the NICs (unloaded after)', ...addresses.map((a) => `bound ${a} to uio_pci_generic`)]);
+    expect(seen.problems).toEqual([]);
+    expect(seen.after).toEqual(seen.before);
+    expect(seen.afterModules).toEqual([]);
+  });
+
   test('a QEMU that cannot start fails clearly, control files removed', async () => {
     const outDir = join(work, 'noqemu-job');
     const before = new Set(execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n'));
-    const error = await runInGuest(kernel, { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 }, { qemuBinary: '/nonexistent/qemu' }).catch(
-      (e: unknown) => e,
-    );
+    const error = await runInGuest(
+      kernel,
+      { argv: ['/bin/true'], cwd: '/', outDir, timeoutSeconds: 10 },
+      { qemu: { binary: '/nonexistent/qemu', dataDirs: [], env: {} } },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuestError);
     expect((error as GuestError).message).toMatch(/before reaching \/init: .*\/nonexistent\/qemu/);
     const after = execFileSync('ls', [tmpdir()], { encoding: 'utf8' }).split('\n');

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePair } from '../../src/core/pair-spec.js';
 import { dpdkKniPreset } from '../../src/presets/dpdk-kni.js';
@@ -157,5 +159,40 @@ describe('dpdkKniPreset on the fixture tree', () => {
 
     const noMeson = dpdkKniPreset(FIXTURE, options, '/lib/modules/KERNEL/build', { moduleOutDir: '/tmp/x', cacheRoot: '/tmp/c', mesonAvailable: false });
     expect(noMeson.moduleBuild.kind).toBe('kbuild');
+  });
+});
+
+describe("NIC ports on a VM's emulated NICs", () => {
+  const options = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3', 'dpdk-ports': 'nic' }), 'vm');
+  const env = { moduleOutDir: '/tmp/ab-out/kni', cacheRoot: '/tmp/ab-cache', mesonAvailable: true, cpus: 2, nicAddresses: ['0000:00:03.0', '0000:00:05.0'] };
+
+  it('binds them to uio_pci_generic when the tree has no igb_uio, with no vdevs in the workload', () => {
+    const p = dpdkKniPreset(FIXTURE, options, '/lib/modules/KERNEL/build', env);
+    expect(p.nics).toEqual({ addresses: ['0000:00:03.0', '0000:00:05.0'], driver: 'uio_pci_generic' });
+    expect(p.workload.command).not.toContain('--vdev');
+    expect(p.notes).toContain('NICs 0000:00:03.0, 0000:00:05.0 bound to uio_pci_generic (the tree has no igb_uio) for the run');
+  });
+
+  it("builds the tree's igb_uio and binds them to it", () => {
+    const tree = mkdtempSync(join(tmpdir(), 'ab-kni-igb-uio-'));
+    try {
+      cpSync(FIXTURE, tree, { recursive: true });
+      mkdirSync(join(tree, 'kernel/linux/igb_uio'));
+      writeFileSync(join(tree, 'kernel/linux/igb_uio/igb_uio.c'), '/* igb_uio */\n');
+      const p = dpdkKniPreset(tree, options, '/lib/modules/KERNEL/build', env);
+      expect(p.nics?.driver).toBe('igb_uio');
+      expect(p.nics?.build?.output).toBe('/tmp/ab-out/kni/igb_uio/igb_uio.ko');
+      expect(p.nics?.build?.steps.at(-1)).toMatchObject({
+        kind: 'run',
+        argv: expect.arrayContaining(['-C', '/lib/modules/KERNEL/build', 'M=/tmp/ab-out/kni/igb_uio']),
+      });
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves NICs alone with null ports', () => {
+    const nulls = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'vm');
+    expect(dpdkKniPreset(FIXTURE, nulls, '/lib/modules/KERNEL/build', env).nics).toBeUndefined();
   });
 });

@@ -1,5 +1,9 @@
 // The plan of one side, derived from the action's inputs: what the layers below run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { targetJob } from '../../src/run/side.js';
+import { useTempDir } from '../support/temp-dir.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { sidePlan, tracingPlan } from '../../src/run/side-plan.js';
 import type { SidePreparation } from '../../src/presets/side-preparation.js';
@@ -55,5 +59,35 @@ describe('sidePlan', () => {
       stacks: false,
       timeoutSeconds: 180,
     });
+  });
+});
+
+describe('the job of a side with NICs to bind', () => {
+  const work = useTempDir('ab-side-nics-');
+
+  test("loads uio and the driver from a lab kernel's modules (compressed or not) or from the tree's build, by name on the runner's own kernel", () => {
+    const s = settingsOf({ workload: './app', 'vm-nics': 'igb:2' });
+    expect(s.vm.nics).toEqual({ model: 'igb', count: 2 });
+    const modulesDir = join(work, 'modules');
+    mkdirSync(join(modulesDir, 'kernel/drivers/uio'), { recursive: true });
+    writeFileSync(join(modulesDir, 'kernel/drivers/uio/uio.ko.xz'), '');
+    writeFileSync(join(modulesDir, 'kernel/drivers/uio/uio_pci_generic.ko.xz'), '');
+    const nics = { addresses: ['0000:00:03.0', '0000:00:05.0'], driver: 'igb_uio', driverModule: '/out/igb_uio/igb_uio.ko' };
+    const plan = { ...sidePlan(s), nics };
+    const module = { path: '/out/m.ko', name: 'm' };
+    const ctx = { plan, outDir: '/out/base', runId: 'r1' };
+    const lab = { release: '6.12.118+deb12-amd64', buildDir: '/b', modulesDir };
+    expect(targetJob(ctx, module, '/tree', [], lab).nics).toEqual({
+      addresses: nics.addresses,
+      driver: 'igb_uio',
+      load: [join(modulesDir, 'kernel/drivers/uio/uio.ko.xz'), '/out/igb_uio/igb_uio.ko'],
+    });
+    const generic = { ...plan, nics: { ...nics, driver: 'uio_pci_generic', driverModule: null } };
+    expect(targetJob({ ...ctx, plan: generic }, module, '/tree', [], lab).nics?.load).toEqual([
+      join(modulesDir, 'kernel/drivers/uio/uio.ko.xz'),
+      join(modulesDir, 'kernel/drivers/uio/uio_pci_generic.ko.xz'),
+    ]);
+    expect(targetJob({ ...ctx, plan: generic }, module, '/tree', [], { release: 'r', buildDir: '/b' }).nics?.load).toEqual(['uio', 'uio_pci_generic']);
+    expect(targetJob({ ...ctx, plan: sidePlan(s) }, module, '/tree', [], lab).nics).toBeUndefined();
   });
 });

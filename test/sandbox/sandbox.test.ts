@@ -1,7 +1,7 @@
 // What PR code is shown of this machine: the system view, the bubblewrap command line of a build,
 // and a real sandboxed build step that tries to look around.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { scrubGuestOutput } from '../../src/lab/guest-output.js';
@@ -158,6 +158,18 @@ describe('the build sandbox', () => {
       { wrap },
     );
     expect(existsSync(target)).toBe(false);
+  });
+  test("a build plan's write step of a large file (a compatibility-edited source, 300 KB) reaches the sandbox whole", async () => {
+    const side = join(scratch, 'big-side');
+    mkdirSync(side, { recursive: true });
+    const wrap = sandboxWrapper({ writable: [side], readable: [] }, findSandboxLauncher());
+    const content = `${'/* a line of a driver source */\n'.repeat(10_000)}int end;\n`;
+    const r = await runBuildPlan(
+      { kind: 'kbuild', description: 'write', steps: [{ kind: 'write', path: join(side, 'sub', 'igb_main.c'), content }], env: {}, output: '' },
+      { wrap },
+    );
+    expect(r.ok, r.reason).toBe(true);
+    expect(readFileSync(join(side, 'sub', 'igb_main.c'), 'utf8')).toBe(content);
   });
 });
 

@@ -158,6 +158,11 @@ export function fakeTarget(tfs: MemoryTracefs = kernelTracefs(), overrides: Part
     kmsgMark: () => 0,
     dmesg: () => kmsg.join('\n'),
     prepareHugepages: async () => [],
+    bindNics: async (job, undo) => {
+      calls.push(`bind ${job.addresses.join(' ')} to ${job.driver}`);
+      for (const address of job.addresses) undo.push({ kind: 'pci-unbind', address, driver: job.driver });
+      return [`bound ${job.addresses.join(', ')} to ${job.driver}`];
+    },
     startBackground: async () => {
       throw new Error('no background in this fake');
     },
