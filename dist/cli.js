@@ -1015,18 +1015,23 @@ var init_module_map = __esm({
       get hasSymbols() {
         return this.byName.size > 0;
       }
-      /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-      resolve(text2) {
-        let r = this.cache.get(text2);
+      /**
+       * Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites.
+       * `afterInit`: the event came after the module's init returned, when its init sections were
+       * freed (another module may be loaded there since), so an address there is not the module's.
+       */
+      resolve(text2, afterInit = false) {
+        const key2 = afterInit ? `+${text2}` : text2;
+        let r = this.cache.get(key2);
         if (r === void 0) {
-          r = this.resolveFrame(parseFrame(text2));
-          if (this.cache.size < 1e5) this.cache.set(text2, r);
+          r = this.resolveFrame(parseFrame(text2), afterInit);
+          if (this.cache.size < 1e5) this.cache.set(key2, r);
         }
         return r;
       }
-      resolveFrame(frame) {
+      resolveFrame(frame, afterInit) {
         if (frame.address !== "" && this.sectionStarts.length > 0 && this.hasSymbols) {
-          const own = this.symbolAt(frame.address);
+          const own = this.symbolAt(frame.address, afterInit);
           return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
         }
         if (frame.symbol === "") return { caller: frame.address, inModule: null };
@@ -1039,10 +1044,10 @@ var init_module_map = __esm({
         return { caller, inModule: null };
       }
       /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
-      symbolAt(address) {
+      symbolAt(address, afterInit) {
         const a = BigInt(address);
         for (const { name, start } of this.sectionStarts) {
-          if (a < start) continue;
+          if (a < start || afterInit && name.startsWith(".init")) continue;
           const off = a - start;
           const list = this.bySection.get(name) ?? [];
           let best;
@@ -2002,9 +2007,16 @@ var init_trace_analyzer = __esm({
         return null;
       }
       /** A module object released: remembered until its address is allocated again. */
-      released(ledger, obj, freedBy) {
+      released(ledger, obj, freedBy, cycle) {
         if (ledger.freed.size >= MAX_FREED) ledger.freed.delete(ledger.freed.keys().next().value);
-        ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === "" ? "kfree_rcu" : this.map.resolve(freedBy).caller });
+        ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === "" ? "kfree_rcu" : this.where(freedBy, cycle).caller });
+      }
+      /**
+       * A frame of an event of `cycle`. The module's init code is freed once its init returned, before
+       * the first cycle: from then on an address there is another module's (loaded into that memory).
+       */
+      where(frame, cycle) {
+        return this.map.resolve(frame, cycle >= 1);
       }
       /**
        * A kmem free of an address the module does not hold. By module code (its call site), it is a
@@ -2012,7 +2024,7 @@ var init_trace_analyzer = __esm({
        */
       strayFree(ledger, p, fn, cycle) {
         const address = p.address;
-        const r = p.caller === "" ? null : this.map.resolve(p.caller);
+        const r = p.caller === "" ? null : this.where(p.caller, p.cycle);
         if (r !== null && r.inModule === true) {
           const first = ledger.freed.get(address);
           let bad = null;
@@ -2042,15 +2054,15 @@ var init_trace_analyzer = __esm({
       }
       /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
       attribute(p, skip) {
-        const direct = p.caller === "" ? null : this.map.resolve(p.caller);
+        const direct = p.caller === "" ? null : this.where(p.caller, p.cycle);
         if (direct !== null && direct.inModule === true) return direct;
         for (const f of p.frames) {
-          const r = this.map.resolve(f);
+          const r = this.where(f, p.cycle);
           if (r.inModule === true) return r;
         }
         if (direct !== null) return direct;
         for (const f of p.frames) {
-          const r = this.map.resolve(f);
+          const r = this.where(f, p.cycle);
           if (r.inModule !== null || !f.startsWith("0x") && !f.startsWith(skip)) return r;
         }
         return { caller: "(unknown)", inModule: null };
@@ -2060,7 +2072,7 @@ var init_trace_analyzer = __esm({
         if (frames.length === 0) return void 0;
         const out = [];
         for (let k = 0; k < frames.length && out.length < this.maxStackFrames; k++) {
-          const r = this.map.resolve(frames[k]);
+          const r = this.where(frames[k], p.cycle);
           if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && frames.length > 1 && parseFrame(frames[1]).symbol === skip) continue;
           if (parseFrame(r.caller).symbol === skip) continue;
           out.push(r.caller);
@@ -2126,7 +2138,7 @@ var init_trace_analyzer = __esm({
           } else {
             ledger.live.delete(address);
             obj.acc.free(cycle);
-            if (p.method === "kmem") this.released(ledger, obj, p.caller);
+            if (p.method === "kmem") this.released(ledger, obj, p.caller, p.cycle);
           }
           return;
         }

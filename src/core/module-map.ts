@@ -98,22 +98,27 @@ export class ModuleMap {
     return this.byName.size > 0;
   }
 
-  /** Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites. */
-  resolve(text: string): Resolved {
-    let r = this.cache.get(text);
+  /**
+   * Resolves one frame or call site as printed in a trace. Cached: traces repeat call sites.
+   * `afterInit`: the event came after the module's init returned, when its init sections were
+   * freed (another module may be loaded there since), so an address there is not the module's.
+   */
+  resolve(text: string, afterInit = false): Resolved {
+    const key = afterInit ? `+${text}` : text;
+    let r = this.cache.get(key);
     if (r === undefined) {
-      r = this.resolveFrame(parseFrame(text));
-      if (this.cache.size < 100_000) this.cache.set(text, r);
+      r = this.resolveFrame(parseFrame(text), afterInit);
+      if (this.cache.size < 100_000) this.cache.set(key, r);
     }
     return r;
   }
 
-  private resolveFrame(frame: Frame): Resolved {
+  private resolveFrame(frame: Frame, afterInit: boolean): Resolved {
     // The address decides whenever there is one to check: after rmmod the kernel may print a
     // module address under the name of code that lay there before (freed init text of another
     // module), so the printed name and `[module]` are for display only.
     if (frame.address !== '' && this.sectionStarts.length > 0 && this.hasSymbols) {
-      const own = this.symbolAt(frame.address);
+      const own = this.symbolAt(frame.address, afterInit);
       return own !== null ? { caller: own, inModule: true } : { caller: frameCaller(frame), inModule: false };
     }
     if (frame.symbol === '') return { caller: frame.address, inModule: null };
@@ -128,10 +133,10 @@ export class ModuleMap {
   }
 
   /** `func+0x5a` when the address lies in a function of the module's recorded sections, else null. */
-  private symbolAt(address: string): string | null {
+  private symbolAt(address: string, afterInit: boolean): string | null {
     const a = BigInt(address);
     for (const { name, start } of this.sectionStarts) {
-      if (a < start) continue;
+      if (a < start || (afterInit && name.startsWith('.init'))) continue;
       const off = a - start;
       const list = this.bySection.get(name) ?? [];
       let best: ModuleSymbol | undefined;

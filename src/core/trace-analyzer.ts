@@ -403,9 +403,17 @@ export class TraceAnalyzer {
   }
 
   /** A module object released: remembered until its address is allocated again. */
-  private released(ledger: Ledger, obj: LiveObject, freedBy: string): void {
+  private released(ledger: Ledger, obj: LiveObject, freedBy: string, cycle: number): void {
     if (ledger.freed.size >= MAX_FREED) ledger.freed.delete(ledger.freed.keys().next().value as string);
-    ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === '' ? 'kfree_rcu' : this.map.resolve(freedBy).caller });
+    ledger.freed.set(obj.address, { allocatedBy: obj.acc.caller, freedBy: freedBy === '' ? 'kfree_rcu' : this.where(freedBy, cycle).caller });
+  }
+
+  /**
+   * A frame of an event of `cycle`. The module's init code is freed once its init returned, before
+   * the first cycle: from then on an address there is another module's (loaded into that memory).
+   */
+  private where(frame: string, cycle: number): Resolved {
+    return this.map.resolve(frame, cycle >= 1);
   }
 
   /**
@@ -414,7 +422,7 @@ export class TraceAnalyzer {
    */
   private strayFree(ledger: Ledger, p: PendingEvent, fn: string, cycle: number): void {
     const address = p.address;
-    const r = p.caller === '' ? null : this.map.resolve(p.caller);
+    const r = p.caller === '' ? null : this.where(p.caller, p.cycle);
     if (r !== null && r.inModule === true) {
       const first = ledger.freed.get(address);
       let bad: BadFree | null = null;
@@ -446,15 +454,15 @@ export class TraceAnalyzer {
 
   /** The call site an event is attributed to: the innermost frame in the module, else the caller. */
   private attribute(p: PendingEvent, skip: string): Resolved {
-    const direct = p.caller === '' ? null : this.map.resolve(p.caller);
+    const direct = p.caller === '' ? null : this.where(p.caller, p.cycle);
     if (direct !== null && direct.inModule === true) return direct;
     for (const f of p.frames) {
-      const r = this.map.resolve(f);
+      const r = this.where(f, p.cycle);
       if (r.inModule === true) return r;
     }
     if (direct !== null) return direct;
     for (const f of p.frames) {
-      const r = this.map.resolve(f);
+      const r = this.where(f, p.cycle);
       if (r.inModule !== null || (!f.startsWith('0x') && !f.startsWith(skip))) return r;
     }
     return { caller: '(unknown)', inModule: null };
@@ -465,7 +473,7 @@ export class TraceAnalyzer {
     if (frames.length === 0) return undefined;
     const out: string[] = [];
     for (let k = 0; k < frames.length && out.length < this.maxStackFrames; k++) {
-      const r = this.map.resolve(frames[k]);
+      const r = this.where(frames[k], p.cycle);
       // The function tracer's stack starts with its trampoline, as hex, then the traced function.
       if (k === 0 && r.inModule !== true && isRawAddress(r.caller) && frames.length > 1 && parseFrame(frames[1]).symbol === skip) continue;
       if (parseFrame(r.caller).symbol === skip) continue;
@@ -537,7 +545,7 @@ export class TraceAnalyzer {
       } else {
         ledger.live.delete(address);
         obj.acc.free(cycle);
-        if (p.method === 'kmem') this.released(ledger, obj, p.caller);
+        if (p.method === 'kmem') this.released(ledger, obj, p.caller, p.cycle);
       }
       return;
     }

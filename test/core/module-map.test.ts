@@ -42,6 +42,12 @@ describe('ModuleMap', () => {
     expect(map.resolve('0xffffffff81000000')).toEqual({ caller: '0xffffffff81000000', inModule: false });
   });
 
+  it("after init (the cycles): an address in the freed init text is not the module's, another module may lie there", () => {
+    expect(map.resolve('0xffffffffc020a010', true)).toEqual({ caller: '0xffffffffc020a010', inModule: false });
+    expect(map.resolve('0xffffffffc0203187', true)).toEqual({ caller: 'leaky_create+0x87', inModule: true });
+    expect(map.resolve('0xffffffffc020a010')).toEqual({ caller: 'leaky_init+0x10', inModule: true });
+  });
+
   it('names init code after the function, not the module_init alias, whatever order nm lists them in', () => {
     const lines = fixture('leaky.nm.txt').split('\n');
     const alias = lines.findIndex((l) => l.startsWith('init_module '));
