@@ -41242,10 +41242,12 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   const compat = compatFor(tree, kernelBuildDir);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  const reportNotes = [];
   if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
-    notes.push(
-      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+    reportNotes.push(
+      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? "" : "s"} for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
     );
+    notes.push(...reportNotes);
   }
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
   const buildSystem = options2.build === "kbuild" ? "auto" : options2.build;
@@ -41290,7 +41292,8 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     pairs: KNI_PAIRS,
     hugepages: options2.hugepages ?? kniHugepages(options2.ports.length),
     ...nics ? { nics } : {},
-    notes
+    notes,
+    reportNotes
   };
 }
 var init_dpdk_kni = __esm({
@@ -41356,7 +41359,8 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         workload: preset.workload,
         hugepages: preset.hugepages,
         ...preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {},
-        notes: preset.notes
+        notes: preset.notes,
+        reportNotes: preset.reportNotes
       };
     }
   };
@@ -41539,6 +41543,7 @@ async function measureWith(settings, sources, runner, io, outDir, preset) {
     const s2 = await (grouped ? io.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
       if (source.side === "base") baseBuilt(void 0);
     });
+    if (prepared?.reportNotes.length) s2.notes = [...prepared.reportNotes, ...s2.notes ?? []];
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     io.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
     if (source.side === "base" && io.baseCache && !io.signal?.aborted) await io.baseCache.save(s2);

@@ -86032,10 +86032,12 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   const compat = compatFor(tree, kernelBuildDir);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  const reportNotes = [];
   if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
-    notes.push(
-      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+    reportNotes.push(
+      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? "" : "s"} for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
     );
+    notes.push(...reportNotes);
   }
   const drivers = options2.drivers.length > 0 ? options2.drivers : options2.portSource === "null" ? VIRTUAL_PORT_DRIVERS : [];
   const buildSystem = options2.build === "kbuild" ? "auto" : options2.build;
@@ -86080,7 +86082,8 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     pairs: KNI_PAIRS,
     hugepages: options2.hugepages ?? kniHugepages(options2.ports.length),
     ...nics ? { nics } : {},
-    notes
+    notes,
+    reportNotes
   };
 }
 
@@ -86128,7 +86131,8 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         workload: preset.workload,
         hugepages: preset.hugepages,
         ...preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {},
-        notes: preset.notes
+        notes: preset.notes,
+        reportNotes: preset.reportNotes
       };
     }
   };
@@ -86287,6 +86291,7 @@ async function measureWith(settings, sources, runner, io2, outDir, preset) {
     const s2 = await (grouped ? io2.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
       if (source.side === "base") baseBuilt(void 0);
     });
+    if (prepared?.reportNotes.length) s2.notes = [...prepared.reportNotes, ...s2.notes ?? []];
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     io2.log(`${source.side}: ${s2.status}${s2.reason ? ` - ${s2.reason}` : ""}`);
     if (source.side === "base" && io2.baseCache && !io2.signal?.aborted) await io2.baseCache.save(s2);

@@ -66,6 +66,8 @@ interface DpdkKniPreset {
   nics?: PresetNics;
   /** Lines worth showing in the log: which build system, which app, why. */
   notes: string[];
+  /** Of those, the ones the report keeps with the side: how the module was changed to build. */
+  reportNotes: string[];
 }
 
 /**
@@ -108,10 +110,12 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
   const compat = compatFor(tree, kernelBuildDir);
   const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options.build, mesonAvailable, compat: compat?.result });
   notes.push(`module: ${moduleBuild.description}`);
+  const reportNotes: string[] = [];
   if (compat && compat.result.applied.length > 0 && moduleBuild.kind === 'kbuild') {
-    notes.push(
-      `module built with ${compat.result.applied.length} compatibility edits for Linux ${compat.kernel.join('.')} (the build copy only): ${compat.result.applied.join('; ')}`,
+    reportNotes.push(
+      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? '' : 's'} for Linux ${compat.kernel.join('.')} (the build copy only): ${compat.result.applied.join('; ')}`,
     );
+    notes.push(...reportNotes);
   }
 
   const drivers = options.drivers.length > 0 ? options.drivers : options.portSource === 'null' ? VIRTUAL_PORT_DRIVERS : [];
@@ -161,5 +165,6 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     hugepages: options.hugepages ?? kniHugepages(options.ports.length),
     ...(nics ? { nics } : {}),
     notes,
+    reportNotes,
   };
 }

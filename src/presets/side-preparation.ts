@@ -23,6 +23,8 @@ export interface SidePreparation {
   /** NICs bound to a user-space driver for the run (a VM's emulated NICs with dpdk-ports: nic). */
   nics?: { addresses: string[]; driver: string; driverModule: string | null };
   notes: string[];
+  /** Notes the report keeps with the side (the module's compatibility edits). */
+  reportNotes: string[];
 }
 
 export interface PresetExpansion {
@@ -73,6 +75,7 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         hugepages: preset.hugepages,
         ...(preset.nics ? { nics: { addresses: preset.nics.addresses, driver: preset.nics.driver, driverModule: preset.nics.build?.output ?? null } } : {}),
         notes: preset.notes,
+        reportNotes: preset.reportNotes,
       };
     },
   };

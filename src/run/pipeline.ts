@@ -165,6 +165,7 @@ async function measureWith(
     const s = await (grouped ? io.group(title, () => runSide(source, ctx)) : runSide(source, ctx)).finally(() => {
       if (source.side === 'base') baseBuilt(undefined);
     });
+    if (prepared?.reportNotes.length) s.notes = [...prepared.reportNotes, ...(s.notes ?? [])];
     if (prepared) await userspace.saveBuilt(prepared.userspace);
     io.log(`${source.side}: ${s.status}${s.reason ? ` - ${s.reason}` : ''}`);
     // Saved before the PR side starts when the sides take turns; at once, the PR's code is in its own VM.

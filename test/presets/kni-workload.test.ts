@@ -196,3 +196,27 @@ describe("NIC ports on a VM's emulated NICs", () => {
     expect(dpdkKniPreset(FIXTURE, nulls, '/lib/modules/KERNEL/build', env).nics).toBeUndefined();
   });
 });
+
+describe('a tree with the KNI ethtool code (up to v19.05)', () => {
+  it('builds it with Kbuild and RTE_KNI_KMOD_ETHTOOL, with the edits the kernel needs, named for the report', () => {
+    const tree = mkdtempSync(join(tmpdir(), 'ab-kni-ethtool-'));
+    try {
+      cpSync(FIXTURE, tree, { recursive: true });
+      mkdirSync(join(tree, 'kernel/linux/kni/ethtool/igb'), { recursive: true });
+      writeFileSync(join(tree, 'kernel/linux/kni/ethtool/igb/kcompat.h'), '#include <linux/pci-aspm.h>\n');
+      const kbuild = join(tree, 'kbuild');
+      mkdirSync(join(kbuild, 'include/config'), { recursive: true });
+      writeFileSync(join(kbuild, 'include/config/kernel.release'), '5.10.0-46-amd64\n');
+      const options = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'vm');
+      const p = dpdkKniPreset(tree, options, kbuild, { moduleOutDir: '/tmp/ab-out/kni', cacheRoot: '/tmp/ab-cache', mesonAvailable: true, cpus: 2 });
+      expect(p.moduleBuild.kind).toBe('kbuild');
+      expect(p.moduleBuild.steps.at(-1)).toMatchObject({ kind: 'run', argv: expect.arrayContaining([expect.stringContaining('-DRTE_KNI_KMOD_ETHTOOL')]) });
+      expect(p.moduleBuild.steps).toContainEqual({ kind: 'write', path: '/tmp/ab-out/kni/kni/ethtool/igb/kcompat.h', content: '#include <linux/pci.h>\n' });
+      expect(p.reportNotes).toEqual([
+        'module built with 1 compatibility edit for Linux 5.10 (the build copy only): linux/pci-aspm.h folded into linux/pci.h (Linux 5.4)',
+      ]);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+});
