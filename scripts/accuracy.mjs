@@ -9,11 +9,11 @@
 // first with `lab setup --kernel`). Prints a table; without --no-write it also replaces that
 // kernel line's accuracy section of docs/measurements.md (with --only, those cases' rows; the
 // others keep the row of the run that last measured them).
-import { build } from 'esbuild';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { importSource } from './import-source.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHAPES = join(ROOT, 'demo', 'leak-shapes');
@@ -208,15 +208,8 @@ const CASES = [
   },
 ];
 
-// Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
-// The bundle goes once imported.
-const libDir = mkdtempSync(join(ROOT, '.bundle-'));
-const lib = join(libDir, 'lib.mjs');
-let L;
-try {
-  await build({
-    stdin: {
-      contents: `
+// The project's own modules: the same code the action runs.
+const L = await importSource(`
       export { findLabKernel } from './src/lab/lab-kernel.ts';
       export { releaseLine } from './src/lab/kernel-spec.ts';
       export { parseSettings } from './src/settings/settings.ts';
@@ -225,21 +218,7 @@ try {
       export { measure } from './src/run/pipeline.ts';
       export { createShapesRepo, SHAPES_WORKLOAD } from './src/demo/shapes-repo.ts';
       export { cancelOnSignals } from './src/run/cancellation.ts';
-    `,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: lib,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  L = await import(lib);
-} finally {
-  rmSync(libDir, { recursive: true, force: true });
-}
+    `);
 const lab = L.findLabKernel(values.kernel ?? '');
 const line = L.releaseLine(lab.release);
 const log = (s) => console.error(`accuracy: ${s}`);

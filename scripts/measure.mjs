@@ -17,12 +17,12 @@
 // analysis happens on the host. Prints a table and writes docs/measurements.md.
 // Usage: node scripts/measure.mjs [--runs N] [--sweep] [--keep] [--no-write]
 //        node scripts/measure.mjs --dpdk TREE [--cycles N] [--keep]
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { importSource } from './import-source.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -133,15 +133,8 @@ function measureDpdk(tree, cycles) {
   console.log(`cycle times (s): helper off ${off.times.map((t) => t.toFixed(2)).join(' ')}; on ${on.times.map((t) => t.toFixed(2)).join(' ')}`);
   console.error(`measure: done in ${((Date.now() - t0) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
 }
-// Inside the checkout, as the action's bundle lies beside failsite/ (the error-path sweep's helper is found from it).
-const libDir = mkdtempSync(join(ROOT, '.bundle-'));
-const lib = join(libDir, 'lib.mjs');
-// The project's own modules, bundled for this script: the same code the action runs (the bundle goes once imported).
-let L;
-try {
-  await build({
-    stdin: {
-      contents: `
+// The project's own modules: the same code the action runs.
+const L = await importSource(`
       export { findLabKernel } from './src/lab/lab-kernel.ts';
       export { runInGuest } from './src/lab/run-in-guest.ts';
       export { buildModule } from './src/module-build/build-module.ts';
@@ -160,21 +153,7 @@ try {
       export { fixtureSource } from './src/demo/fixture-repo.ts';
       export { FAILSITE, readErrorPaths, sweepJob } from './src/run/error-paths.ts';
       export { installPrefix } from './src/sandbox/system-view.ts';
-    `,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: lib,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  L = await import(lib);
-} finally {
-  rmSync(libDir, { recursive: true, force: true });
-}
+    `);
 
 const PAIR = 'alloc_netdev_mqs:free_netdev';
 const lab = L.findLabKernel();

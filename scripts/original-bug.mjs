@@ -10,13 +10,13 @@
 // Usage (root): node scripts/original-bug.mjs --dpdk DIR [--kernel 5.10|6.1] [--cycles N] [--out DIR]
 //   DIR: a DPDK v19.05 tree, e.g. `git archive v19.05 | tar x -C DIR` of DPDK's repository.
 // Prints, per side, each traced pair's allocs, frees and leak per cycle with its sites.
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { importSource } from './import-source.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -34,24 +34,10 @@ if (!existsSync(join(KNI, 'ethtool/igb/igb_main.c')))
 if (process.getuid?.() !== 0) fail('run as root (the VM lab and the make build of the lab cache)');
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) fail('dist/cli.js is missing: run "npm run build" first');
 
-const lib = join(mkdtempSync(join(tmpdir(), 'alloc-balance-original-bug-lib-')), 'lib.mjs');
-await build({
-  stdin: {
-    contents: `
+const L = await importSource(`
       export { findLabKernel, labDirOf } from './src/lab/lab-kernel.ts';
       export { COMPAT_FILES, kernelVersionOf, kniCompat } from './src/presets/kni-compat.ts';
-    `,
-    resolveDir: ROOT,
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: lib,
-  logLevel: 'warning',
-});
-const L = await import(lib);
-rmSync(resolve(lib, '..'), { recursive: true, force: true });
+    `);
 
 const kernel = L.findLabKernel(values.kernel ?? '');
 const version = L.kernelVersionOf(kernel.release);
