@@ -28721,14 +28721,14 @@ import { basename as basename2, join as join13 } from "node:path";
 function moduleName(entry) {
   return basename2(entry).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
 }
-function boundDriver(address, root = PCI) {
-  const link = join13(root, "devices", address, "driver");
+function boundDriver(address) {
+  const link = join13(PCI, "devices", address, "driver");
   return existsSync10(link) ? basename2(readlinkSync(link)) : null;
 }
 async function load2(entry, undo) {
   const name = moduleName(entry);
   if (existsSync10(`/sys/module/${name}`)) return null;
-  const r = entry.endsWith(".ko") || entry.includes("/") ? await runCommand("insmod", [entry]) : await runCommand("modprobe", [entry]);
+  const r = entry.includes("/") ? await insmod(entry, "") : await runCommand("modprobe", [entry]);
   if (r.code !== 0) throw new NicBindingError(`loading ${entry} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
   undo.push({ kind: "rmmod", name });
   return name;
@@ -28767,6 +28767,7 @@ var init_nic_binding = __esm({
   "src/kernel-side/nic-binding.ts"() {
     "use strict";
     init_run();
+    init_kernel_module();
     NicBindingError = class extends Error {
     };
     PCI = "/sys/bus/pci";
@@ -29225,8 +29226,7 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync13, readFileSync as readFileSync18, readlinkSync as readlinkSync2, rmdirSync as rmdirSync2, writeFileSync as writeFileSync14, appendFileSync as appendFileSync2 } from "node:fs";
-import { basename as basename3 } from "node:path";
+import { existsSync as existsSync13, readFileSync as readFileSync18, rmdirSync as rmdirSync2, writeFileSync as writeFileSync14, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -29238,10 +29238,6 @@ async function retry(what, attempts = 10, delayMs = 300) {
     }
   }
 }
-function pciDriver(address) {
-  const link = `/sys/bus/pci/devices/${address}/driver`;
-  return existsSync13(link) ? basename3(readlinkSync2(link)) : null;
-}
 var sleep3, machineUndo;
 var init_undo_executor = __esm({
   "src/kernel-side/undo-executor.ts"() {
@@ -29249,6 +29245,7 @@ var init_undo_executor = __esm({
     init_run();
     init_lock();
     init_kernel_module();
+    init_nic_binding();
     init_group();
     sleep3 = (ms) => new Promise((r) => setTimeout(r, ms));
     machineUndo = {
@@ -29300,12 +29297,12 @@ var init_undo_executor = __esm({
             return;
           case "pci-unbind": {
             const dev = `/sys/bus/pci/devices/${step.address}`;
-            if (pciDriver(step.address) === step.driver) writeFileSync14(`${dev}/driver/unbind`, step.address);
+            if (boundDriver(step.address) === step.driver) writeFileSync14(`${dev}/driver/unbind`, step.address);
             if (existsSync13(`${dev}/driver_override`)) writeFileSync14(`${dev}/driver_override`, "\n");
             return;
           }
           case "pci-bind":
-            if (pciDriver(step.address) === null && existsSync13(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
+            if (boundDriver(step.address) === null && existsSync13(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
               writeFileSync14(`/sys/bus/pci/drivers/${step.driver}/bind`, step.address);
             }
             return;
@@ -30486,7 +30483,7 @@ var init_console_watch = __esm({
 });
 
 // src/sandbox/system-view.ts
-import { existsSync as existsSync19, lstatSync, readdirSync as readdirSync5, readlinkSync as readlinkSync3, realpathSync as realpathSync2 } from "node:fs";
+import { existsSync as existsSync19, lstatSync, readdirSync as readdirSync5, readlinkSync as readlinkSync2, realpathSync as realpathSync2 } from "node:fs";
 import { dirname as dirname7, sep as sep2 } from "node:path";
 function systemView(fs2 = hostFs) {
   const folders = ["/usr"];
@@ -30554,7 +30551,7 @@ var init_system_view = __esm({
           return "none";
         }
       },
-      readlink: (path2) => readlinkSync3(path2),
+      readlink: (path2) => readlinkSync2(path2),
       list: (dir) => {
         try {
           return readdirSync5(dir);
@@ -39308,7 +39305,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync23, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename4, join as join22, resolve as resolve4 } from "node:path";
+import { basename as basename3, join as join22, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -39325,7 +39322,7 @@ function findKoFiles(dir, since, depth = 6) {
   return found.sort();
 }
 function moduleNameOf(koPath) {
-  return basename4(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
+  return basename3(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
@@ -39721,7 +39718,7 @@ var init_build_sandbox = __esm({
 
 // src/run/side.ts
 import { existsSync as existsSync28, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync22 } from "node:fs";
-import { basename as basename5, dirname as dirname11, join as join26, resolve as resolve5 } from "node:path";
+import { basename as basename4, dirname as dirname11, join as join26, resolve as resolve5 } from "node:path";
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -39732,7 +39729,7 @@ function chooseModule(modules, wanted) {
   return modules[0];
 }
 function kernelModule(kernel, relPath) {
-  if (!kernel?.modulesDir) return basename5(relPath);
+  if (!kernel?.modulesDir) return basename4(relPath);
   const base2 = join26(kernel.modulesDir, "kernel", `${relPath}.ko`);
   return ["", ".xz", ".zst", ".gz"].map((c) => base2 + c).find((p) => existsSync28(p)) ?? base2;
 }
@@ -40096,7 +40093,7 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync30, lstatSync as lstatSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync30, readdirSync as readdirSync9, readlinkSync as readlinkSync4, rmSync as rmSync12, writeFileSync as writeFileSync23 } from "node:fs";
+import { existsSync as existsSync30, lstatSync as lstatSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync30, readdirSync as readdirSync9, readlinkSync as readlinkSync3, rmSync as rmSync12, writeFileSync as writeFileSync23 } from "node:fs";
 import { join as join27, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
@@ -40115,7 +40112,7 @@ function foldersDigest(folders) {
       const path2 = join27(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
-      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync4(path2)}
+      if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync3(path2)}
 `);
       else if (st.isDirectory()) {
         hash.update(`D ${rel}
@@ -40644,7 +40641,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename6, dirname as dirname12, join as join29 } from "node:path";
+import { basename as basename5, dirname as dirname12, join as join29 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -40715,7 +40712,7 @@ function mesonPlan(tree, o) {
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
-    if (basename6(o.kernelBuildDir) === "build") {
+    if (basename5(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
       kernelDirArg = join29(o.outDir, "kernel-dir");
@@ -41210,22 +41207,17 @@ import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync32, readFileSync as readFileSync32 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
 import { join as join33 } from "node:path";
-function compatFor(tree, kernelBuildDir, files) {
-  if (!files && !tree.hasKniEthtool) return null;
-  let release2;
+function kernelVersionAt(kernelBuildDir) {
   try {
-    release2 = readFileSync32(join33(kernelBuildDir, "include/config/kernel.release"), "utf8").trim();
+    return kernelVersionOf(readFileSync32(join33(kernelBuildDir, "include/config/kernel.release"), "utf8").trim());
   } catch {
     return null;
   }
-  const kernel = kernelVersionOf(release2);
-  if (!kernel) return null;
+}
+function readSources(dir, files) {
   const sources = {};
-  for (const f of files ?? COMPAT_FILES.map((c) => join33(tree.kniDir, c))) {
-    const path2 = join33(tree.root, f);
-    if (existsSync32(path2)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync32(path2, "utf8");
-  }
-  return { kernel, result: kniCompat(sources, kernel) };
+  for (const f of files) if (existsSync32(join33(dir, f))) sources[f] = readFileSync32(join33(dir, f), "utf8");
+  return sources;
 }
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
@@ -41239,13 +41231,20 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join33(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
-  const compat = compatFor(tree, kernelBuildDir);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
+  const kernel = kernelVersionAt(kernelBuildDir);
+  const compat = kernel && tree.hasKniEthtool ? kniCompat(readSources(join33(tree.root, tree.kniDir), COMPAT_FILES), kernel) : null;
+  const moduleBuild = planKniModuleBuild(tree, {
+    kernelBuildDir,
+    outDir: moduleOutDir,
+    buildSystem: options2.build,
+    mesonAvailable,
+    compat: compat ?? void 0
+  });
   notes.push(`module: ${moduleBuild.description}`);
   const reportNotes = [];
-  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
+  if (kernel && compat && compat.applied.length > 0 && moduleBuild.kind === "kbuild") {
     reportNotes.push(
-      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? "" : "s"} for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+      `module built with ${compat.applied.length} compatibility edit${compat.applied.length === 1 ? "" : "s"} for Linux ${kernel.join(".")} (the build copy only): ${compat.applied.join("; ")}`
     );
     notes.push(...reportNotes);
   }
@@ -41269,11 +41268,11 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   let nics;
   if (env.nicAddresses && app === "kni-example" && options2.portSource === "nic") {
     const dir = IGB_UIO_DIRS.find((d) => existsSync32(join33(tree.root, d, "igb_uio.c")));
-    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join33(dir, "igb_uio.c")]) : null;
+    const uioCompat = dir && kernel ? kniCompat(readSources(join33(tree.root, dir), ["igb_uio.c"]), kernel) : void 0;
     nics = dir ? {
       addresses: env.nicAddresses,
       driver: "igb_uio",
-      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result })
+      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat })
     } : { addresses: env.nicAddresses, driver: "uio_pci_generic" };
     notes.push(`NICs ${env.nicAddresses.join(", ")} bound to ${nics.driver}${dir ? ` (built from ${dir})` : " (the tree has no igb_uio)"} for the run`);
   }

@@ -86000,22 +86000,17 @@ function userspaceCache(tree, app, buildOptions2, root = defaultCacheRoot()) {
 }
 
 // src/presets/dpdk-kni.ts
-function compatFor(tree, kernelBuildDir, files) {
-  if (!files && !tree.hasKniEthtool) return null;
-  let release;
+function kernelVersionAt(kernelBuildDir) {
   try {
-    release = readFileSync15(join26(kernelBuildDir, "include/config/kernel.release"), "utf8").trim();
+    return kernelVersionOf(readFileSync15(join26(kernelBuildDir, "include/config/kernel.release"), "utf8").trim());
   } catch {
     return null;
   }
-  const kernel = kernelVersionOf(release);
-  if (!kernel) return null;
+}
+function readSources(dir, files) {
   const sources = {};
-  for (const f of files ?? COMPAT_FILES.map((c) => join26(tree.kniDir, c))) {
-    const path12 = join26(tree.root, f);
-    if (existsSync22(path12)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync15(path12, "utf8");
-  }
-  return { kernel, result: kniCompat(sources, kernel) };
+  for (const f of files) if (existsSync22(join26(dir, f))) sources[f] = readFileSync15(join26(dir, f), "utf8");
+  return sources;
 }
 function mesonOnPath(probe = machineProbe()) {
   return probe.program("meson") && probe.program("ninja");
@@ -86029,13 +86024,20 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join26(tmpdir3(), `alloc-balance-kni-${createHash8("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
-  const compat = compatFor(tree, kernelBuildDir);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options2.build, mesonAvailable, compat: compat?.result });
+  const kernel = kernelVersionAt(kernelBuildDir);
+  const compat = kernel && tree.hasKniEthtool ? kniCompat(readSources(join26(tree.root, tree.kniDir), COMPAT_FILES), kernel) : null;
+  const moduleBuild = planKniModuleBuild(tree, {
+    kernelBuildDir,
+    outDir: moduleOutDir,
+    buildSystem: options2.build,
+    mesonAvailable,
+    compat: compat ?? void 0
+  });
   notes.push(`module: ${moduleBuild.description}`);
   const reportNotes = [];
-  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === "kbuild") {
+  if (kernel && compat && compat.applied.length > 0 && moduleBuild.kind === "kbuild") {
     reportNotes.push(
-      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? "" : "s"} for Linux ${compat.kernel.join(".")} (the build copy only): ${compat.result.applied.join("; ")}`
+      `module built with ${compat.applied.length} compatibility edit${compat.applied.length === 1 ? "" : "s"} for Linux ${kernel.join(".")} (the build copy only): ${compat.applied.join("; ")}`
     );
     notes.push(...reportNotes);
   }
@@ -86059,11 +86061,11 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   let nics;
   if (env.nicAddresses && app === "kni-example" && options2.portSource === "nic") {
     const dir = IGB_UIO_DIRS.find((d) => existsSync22(join26(tree.root, d, "igb_uio.c")));
-    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join26(dir, "igb_uio.c")]) : null;
+    const uioCompat = dir && kernel ? kniCompat(readSources(join26(tree.root, dir), ["igb_uio.c"]), kernel) : void 0;
     nics = dir ? {
       addresses: env.nicAddresses,
       driver: "igb_uio",
-      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result })
+      build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat })
     } : { addresses: env.nicAddresses, driver: "uio_pci_generic" };
     notes.push(`NICs ${env.nicAddresses.join(", ")} bound to ${nics.driver}${dir ? ` (built from ${dir})` : " (the tree has no igb_uio)"} for the run`);
   }

@@ -5,6 +5,7 @@
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runCommand } from '../process/run.js';
+import { insmod } from './kernel-module.js';
 import type { UndoLog } from './undo.js';
 
 export interface NicBindingJob {
@@ -27,15 +28,16 @@ function moduleName(entry: string): string {
 }
 
 /** The driver a PCI device is bound to, or null. */
-function boundDriver(address: string, root = PCI): string | null {
-  const link = join(root, 'devices', address, 'driver');
+export function boundDriver(address: string): string | null {
+  const link = join(PCI, 'devices', address, 'driver');
   return existsSync(link) ? basename(readlinkSync(link)) : null;
 }
 
 async function load(entry: string, undo: UndoLog): Promise<string | null> {
   const name = moduleName(entry);
+  // /sys/module, not /proc/modules: a driver built into the kernel (uio often is) needs no load either.
   if (existsSync(`/sys/module/${name}`)) return null;
-  const r = entry.endsWith('.ko') || entry.includes('/') ? await runCommand('insmod', [entry]) : await runCommand('modprobe', [entry]);
+  const r = entry.includes('/') ? await insmod(entry, '') : await runCommand('modprobe', [entry]);
   if (r.code !== 0) throw new NicBindingError(`loading ${entry} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
   undo.push({ kind: 'rmmod', name });
   return name;

@@ -1,10 +1,10 @@
 // Carries out undo steps on the real machine. Each step is idempotent: undoing something
 // already undone (by the runner, or by an earlier cleanup) succeeds quietly.
-import { existsSync, readFileSync, readlinkSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync, rmdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { runCommand } from '../process/run.js';
 import { releaseLock } from './lock.js';
 import { unloadModule } from './kernel-module.js';
+import { boundDriver } from './nic-binding.js';
 import { groupAlive, signalGroup } from '../process/group.js';
 import type { UndoExecutor, UndoStep } from './undo.js';
 
@@ -20,12 +20,6 @@ async function retry(what: () => void | Promise<void>, attempts = 10, delayMs = 
       await sleep(delayMs);
     }
   }
-}
-
-/** The driver a PCI device is bound to, or null. */
-function pciDriver(address: string): string | null {
-  const link = `/sys/bus/pci/devices/${address}/driver`;
-  return existsSync(link) ? basename(readlinkSync(link)) : null;
 }
 
 export const machineUndo: UndoExecutor = {
@@ -88,12 +82,12 @@ export const machineUndo: UndoExecutor = {
         return;
       case 'pci-unbind': {
         const dev = `/sys/bus/pci/devices/${step.address}`;
-        if (pciDriver(step.address) === step.driver) writeFileSync(`${dev}/driver/unbind`, step.address);
+        if (boundDriver(step.address) === step.driver) writeFileSync(`${dev}/driver/unbind`, step.address);
         if (existsSync(`${dev}/driver_override`)) writeFileSync(`${dev}/driver_override`, '\n');
         return;
       }
       case 'pci-bind':
-        if (pciDriver(step.address) === null && existsSync(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
+        if (boundDriver(step.address) === null && existsSync(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
           writeFileSync(`/sys/bus/pci/drivers/${step.driver}/bind`, step.address);
         }
         return;

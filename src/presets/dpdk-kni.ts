@@ -10,7 +10,7 @@ import { detectDpdkTree, requireKni, type DpdkTree } from './dpdk-tree.js';
 import { KNI_EXAMPLE_UNTIL } from './dpdk-version.js';
 import { KNI_PAIRS, defaultKniTrack, type KniPairInfo } from './kni-pairs.js';
 import { IGB_UIO_DIRS, planIgbUioBuild, planKniModuleBuild } from './kni-module-build.js';
-import { COMPAT_FILES, type CompatResult, type KernelVersion, kernelVersionOf, kniCompat } from './kni-compat.js';
+import { COMPAT_FILES, type KernelVersion, kernelVersionOf, kniCompat } from './kni-compat.js';
 import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
 import { kniHugepages, kniInterfaceNames, kniWorkload } from './kni-workload.js';
 import { defaultNumber } from '../settings/inputs.js';
@@ -70,28 +70,20 @@ interface DpdkKniPreset {
   reportNotes: string[];
 }
 
-/**
- * The edits an old KNI (with its ethtool code, up to v19.05) needs for the target kernel, read
- * from the tree and the kernel's build dir; null for trees that need none or a kernel whose
- * version the build dir does not say.
- */
-function compatFor(tree: DpdkTree & { kniDir: string }, kernelBuildDir: string, files?: string[]): { kernel: KernelVersion; result: CompatResult } | null {
-  if (!files && !tree.hasKniEthtool) return null;
-  let release: string;
+/** The target kernel's version, as its build dir says it; null when it does not. */
+function kernelVersionAt(kernelBuildDir: string): KernelVersion | null {
   try {
-    release = readFileSync(join(kernelBuildDir, 'include/config/kernel.release'), 'utf8').trim();
+    return kernelVersionOf(readFileSync(join(kernelBuildDir, 'include/config/kernel.release'), 'utf8').trim());
   } catch {
     return null;
   }
-  const kernel = kernelVersionOf(release);
-  if (!kernel) return null;
+}
+
+/** The texts of those of `files` (relative to `dir`) that exist, by their relative path. */
+function readSources(dir: string, files: readonly string[]): Record<string, string> {
   const sources: Record<string, string> = {};
-  // Relative to the KNI dir for its own files; other files (igb_uio) by their path in the tree.
-  for (const f of files ?? COMPAT_FILES.map((c) => join(tree.kniDir, c))) {
-    const path = join(tree.root, f);
-    if (existsSync(path)) sources[files ? f : f.slice(tree.kniDir.length + 1)] = readFileSync(path, 'utf8');
-  }
-  return { kernel, result: kniCompat(sources, kernel) };
+  for (const f of files) if (existsSync(join(dir, f))) sources[f] = readFileSync(join(dir, f), 'utf8');
+  return sources;
 }
 
 export function mesonOnPath(probe: Probe = machineProbe()): boolean {
@@ -107,13 +99,21 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
   const moduleOutDir = env.moduleOutDir ?? join(tmpdir(), `alloc-balance-kni-${createHash('sha256').update(tree.root).digest('hex').slice(0, 12)}`);
-  const compat = compatFor(tree, kernelBuildDir);
-  const moduleBuild = planKniModuleBuild(tree, { kernelBuildDir, outDir: moduleOutDir, buildSystem: options.build, mesonAvailable, compat: compat?.result });
+  // The edits an old KNI (its ethtool code, up to v19.05) and its igb_uio need for the target kernel.
+  const kernel = kernelVersionAt(kernelBuildDir);
+  const compat = kernel && tree.hasKniEthtool ? kniCompat(readSources(join(tree.root, tree.kniDir), COMPAT_FILES), kernel) : null;
+  const moduleBuild = planKniModuleBuild(tree, {
+    kernelBuildDir,
+    outDir: moduleOutDir,
+    buildSystem: options.build,
+    mesonAvailable,
+    compat: compat ?? undefined,
+  });
   notes.push(`module: ${moduleBuild.description}`);
   const reportNotes: string[] = [];
-  if (compat && compat.result.applied.length > 0 && moduleBuild.kind === 'kbuild') {
+  if (kernel && compat && compat.applied.length > 0 && moduleBuild.kind === 'kbuild') {
     reportNotes.push(
-      `module built with ${compat.result.applied.length} compatibility edit${compat.result.applied.length === 1 ? '' : 's'} for Linux ${compat.kernel.join('.')} (the build copy only): ${compat.result.applied.join('; ')}`,
+      `module built with ${compat.applied.length} compatibility edit${compat.applied.length === 1 ? '' : 's'} for Linux ${kernel.join('.')} (the build copy only): ${compat.applied.join('; ')}`,
     );
     notes.push(...reportNotes);
   }
@@ -139,12 +139,12 @@ export function dpdkKniPreset(treeDir: string, options: DpdkKniOptions, kernelBu
   let nics: PresetNics | undefined;
   if (env.nicAddresses && app === 'kni-example' && options.portSource === 'nic') {
     const dir = IGB_UIO_DIRS.find((d) => existsSync(join(tree.root, d, 'igb_uio.c')));
-    const uioCompat = dir ? compatFor(tree, kernelBuildDir, [join(dir, 'igb_uio.c')]) : null;
+    const uioCompat = dir && kernel ? kniCompat(readSources(join(tree.root, dir), ['igb_uio.c']), kernel) : undefined;
     nics = dir
       ? {
           addresses: env.nicAddresses,
           driver: 'igb_uio',
-          build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat?.result }),
+          build: planIgbUioBuild(tree, dir, { kernelBuildDir, outDir: moduleOutDir, compat: uioCompat }),
         }
       : { addresses: env.nicAddresses, driver: 'uio_pci_generic' };
     notes.push(`NICs ${env.nicAddresses.join(', ')} bound to ${nics.driver}${dir ? ` (built from ${dir})` : ' (the tree has no igb_uio)'} for the run`);
