@@ -30646,7 +30646,17 @@ var init_qemu_args = __esm({
     "use strict";
     init_vm_nics();
     init_guest_scripts();
-    BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash", "slab_nomerge"];
+    BASE_APPEND = [
+      "console=ttyS0",
+      "panic=-1",
+      "oops=panic",
+      "softlockup_panic=1",
+      "watchdog_thresh=60",
+      "loglevel=4",
+      "no_hash_pointers",
+      "debug_boot_weak_hash",
+      "slab_nomerge"
+    ];
     TCG_ACCEL = "tcg,thread=single";
   }
 });

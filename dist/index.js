@@ -84167,7 +84167,17 @@ function scrubGuestOutput(dir, rel = "") {
 }
 
 // src/lab/qemu-args.ts
-var BASE_APPEND = ["console=ttyS0", "panic=-1", "oops=panic", "softlockup_panic=1", "loglevel=4", "no_hash_pointers", "debug_boot_weak_hash", "slab_nomerge"];
+var BASE_APPEND = [
+  "console=ttyS0",
+  "panic=-1",
+  "oops=panic",
+  "softlockup_panic=1",
+  "watchdog_thresh=60",
+  "loglevel=4",
+  "no_hash_pointers",
+  "debug_boot_weak_hash",
+  "slab_nomerge"
+];
 function optValue(s2) {
   return s2.replace(/,/g, ",,");
 }

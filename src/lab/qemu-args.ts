@@ -25,6 +25,10 @@ interface QemuConfig {
 
 // A soft lockup fails the run anyway (the dmesg check counts it as a splat); softlockup_panic ends
 // the VM at once with the stuck CPU's stack on the console instead of spinning until the deadline.
+// watchdog_thresh=60 (the kernel's maximum): under software emulation on a loaded host a vCPU can
+// spend over the default 20 s in one long kernel loop that is no lockup (compaction clearing pages
+// while hugepages are reserved panicked a guest that way); a real lockup is still caught after
+// 120 s, long before the job's deadline.
 // no_hash_pointers: pointers as real addresses (5.12 on; trace output prints them real from 5.12,
 // and Debian's 5.10.262 has that backported). A kernel whose trace output still hashes them has no
 // no_hash_pointers: debug_boot_weak_hash makes that hash the public hash_long(ptr, 32) instead of a
@@ -32,7 +36,17 @@ interface QemuConfig {
 // Kernels with no_hash_pointers ignore the weak hash for %p. slab_nomerge: a slab cache a module
 // creates is its own (merged into an existing cache, kmem_cache_create allocates no cache and a
 // cache never destroyed leaves nothing to see) and has its own /proc/slabinfo row.
-const BASE_APPEND = ['console=ttyS0', 'panic=-1', 'oops=panic', 'softlockup_panic=1', 'loglevel=4', 'no_hash_pointers', 'debug_boot_weak_hash', 'slab_nomerge'];
+const BASE_APPEND = [
+  'console=ttyS0',
+  'panic=-1',
+  'oops=panic',
+  'softlockup_panic=1',
+  'watchdog_thresh=60',
+  'loglevel=4',
+  'no_hash_pointers',
+  'debug_boot_weak_hash',
+  'slab_nomerge',
+];
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
 function optValue(s: string): string {

@@ -214,6 +214,7 @@ describe('QEMU command line and kernel image', () => {
     expect(args.slice(args.indexOf('-cpu'), args.indexOf('-cpu') + 2)).toEqual(['-cpu', 'host']);
     expect(args[args.indexOf('-append') + 1]).toContain('oops=panic');
     expect(args[args.indexOf('-append') + 1]).toContain('softlockup_panic=1');
+    expect(args[args.indexOf('-append') + 1]).toContain('watchdog_thresh=60');
     // The guest sees the control folder, the shares (read-only, tags s0, s1, ...) and the out folder: never the host's root.
     const shared = args.filter((_, i) => args[i - 1] === '-virtfs');
     expect(shared).toEqual([
