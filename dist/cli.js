@@ -67,9 +67,7 @@ var init_package = __esm({
       files: [
         "dist/",
         "action.yml",
-        "canary/",
-        "failsite/",
-        "apiwatch/",
+        "kmod/",
         "demo/",
         "LICENSE",
         "README.md",
@@ -39520,13 +39518,16 @@ import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join24 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function findHelperDir(helper, from = dirname10(fileURLToPath2(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join24(dir, helper.folder);
-    if (existsSync25(join24(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname10(dir);
+  const wanted = `${KMOD_DIR}/${helper.folder}/${helper.name}.c`;
+  let root;
+  try {
+    root = packageRoot(from);
+  } catch {
+    throw new Error(`${helper.what} is missing: no ${wanted} above ${from} (the action's checkout is incomplete)`);
   }
-  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
+  const dir = join24(root, KMOD_DIR, helper.folder);
+  if (!existsSync25(join24(dir, `${helper.name}.c`))) throw new Error(`${helper.what} is missing: no ${wanted} in ${root} (the action's checkout is incomplete)`);
+  return dir;
 }
 async function withHelperBuilds(shared, fn) {
   if (shared instanceof HelperBuilds) return fn(shared);
@@ -39537,11 +39538,13 @@ async function withHelperBuilds(shared, fn) {
     await helpers.dispose();
   }
 }
-var HelperBuilds;
+var KMOD_DIR, HelperBuilds;
 var init_helper_modules = __esm({
   "src/run/helper-modules.ts"() {
     "use strict";
+    init_bundle_paths();
     init_build_module();
+    KMOD_DIR = "kmod";
     HelperBuilds = class {
       constructor(options2 = {}) {
         this.options = options2;
@@ -41482,7 +41485,7 @@ var init_canary2 = __esm({
     init_side();
     init_status_text();
     init_canary_module();
-    CANARY = { folder: "canary", name: "ab_canary", what: "the canary module" };
+    CANARY = { folder: "canary", name: CANARY_MODULE, what: "the canary module" };
   }
 });
 

@@ -82757,14 +82757,18 @@ import { cpSync, existsSync as existsSync10, mkdtempSync, rmSync as rmSync2 } fr
 import { tmpdir } from "node:os";
 import { dirname as dirname9, join as join13 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
+var KMOD_DIR = "kmod";
 function findHelperDir(helper, from = dirname9(fileURLToPath3(import.meta.url))) {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join13(dir, helper.folder);
-    if (existsSync10(join13(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname9(dir);
+  const wanted = `${KMOD_DIR}/${helper.folder}/${helper.name}.c`;
+  let root;
+  try {
+    root = packageRoot(from);
+  } catch {
+    throw new Error(`${helper.what} is missing: no ${wanted} above ${from} (the action's checkout is incomplete)`);
   }
-  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
+  const dir = join13(root, KMOD_DIR, helper.folder);
+  if (!existsSync10(join13(dir, `${helper.name}.c`))) throw new Error(`${helper.what} is missing: no ${wanted} in ${root} (the action's checkout is incomplete)`);
+  return dir;
 }
 var HelperBuilds = class {
   constructor(options2 = {}) {
@@ -83607,9 +83611,7 @@ var package_default = {
   files: [
     "dist/",
     "action.yml",
-    "canary/",
-    "failsite/",
-    "apiwatch/",
+    "kmod/",
     "demo/",
     "LICENSE",
     "README.md",
@@ -86154,7 +86156,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
 import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
 import { join as join28, resolve as resolve10 } from "node:path";
-var CANARY = { folder: "canary", name: "ab_canary", what: "the canary module" };
+var CANARY = { folder: "canary", name: CANARY_MODULE, what: "the canary module" };
 function findCanaryDir(from) {
   return findHelperDir(CANARY, from);
 }

@@ -1,7 +1,6 @@
 // The project's own TypeScript modules in a script: the exports named are bundled with esbuild (the
 // same code the action runs) and imported. The bundle lies inside the checkout while it is made, as
-// the action's lies beside failsite/ and apiwatch/ (their helpers are found from it), and goes once
-// imported.
+// the action's lies beside kmod/ (the helper modules are found from it), and goes once imported.
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';

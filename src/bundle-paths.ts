@@ -1,6 +1,6 @@
 // Where the action's own files are: the package root (package.json named alloc-balance) above the
 // running code, whether that is dist/index.js as GitHub runs it or src/*.ts run from source (tests,
-// @github/local-action). dist/cli.js, canary/ and demo/ are found from there.
+// @github/local-action). dist/cli.js, kmod/ and demo/ are found from there.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

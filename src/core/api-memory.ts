@@ -1,7 +1,7 @@
 // Memory that kernel APIs allocate for the module (sk_buffs, devices, kobjects, names, devres):
 // the slab objects whose allocation had a frame of the module's code on its stack while the
 // call site was the kernel's. The kernel side reads them from the apiwatch helper module
-// (apiwatch/ab_apiwatch.c) after loading, after each cycle and after unload; this turns those
+// (kmod/apiwatch/ab_apiwatch.c) after loading, after each cycle and after unload; this turns those
 // snapshots into one pair per kernel function the module called (alloc_skb's `__alloc_skb`,
 // `kobject_create_and_add`: every object allocated inside that call), counted at the module's
 // own call sites and judged by the same leak rule as the traced pairs.

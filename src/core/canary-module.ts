@@ -1,4 +1,4 @@
-// The canary module (canary/ab_canary.c): its name, the call site of its planted leak, the pair
+// The canary module (kmod/canary/ab_canary.c): its name, the call site of its planted leak, the pair
 // it leaks through and the cycles it runs. The run, the verdict and the report all name it.
 
 export const CANARY_MODULE = 'ab_canary';

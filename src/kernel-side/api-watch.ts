@@ -1,4 +1,4 @@
-// The apiwatch helper on the target kernel (apiwatch/ab_apiwatch.c): loaded before the module
+// The apiwatch helper on the target kernel (kmod/apiwatch/ab_apiwatch.c): loaded before the module
 // under test so that its init is watched too, read after load, after each cycle and after
 // unload (core/api-memory.ts reads the files), unloaded once the last snapshot is taken.
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // The error-path sweep on the target kernel, after the normal cycles and their trace: the
-// helper module (failsite/) is loaded once, then for each allocation call site of the module
+// helper module (kmod/failsite) is loaded once, then for each allocation call site of the module
 // seen in the trace: arm the helper for that site, load the module, run one cycle, unload,
 // and collect that run's trace into its own folder. An insmod or workload that fails because
 // of the injected failure is expected and recorded, not an error of the run. A cycle that

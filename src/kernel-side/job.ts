@@ -37,7 +37,7 @@ export interface TargetBackground {
 
 /** The error-path sweep after the cycles (core/error-paths.ts). */
 export interface TargetSweep {
-  /** The helper module that fails one allocation (failsite/ab_failsite.ko, built for this kernel). */
+  /** The helper module that fails one allocation (ab_failsite.ko, built from kmod/failsite for this kernel). */
   helperPath: string;
   /** The allocators the module imports, each probed by the helper. */
   allocators: string[];
@@ -77,8 +77,8 @@ export interface TargetJob {
   /** Module functions whose calls are counted (the ones the PR changed). */
   countCalls?: string[];
   /**
-   * The helper that keeps the slab objects kernel APIs allocate for the module (apiwatch/ab_apiwatch.ko,
-   * built for this kernel); `own`: the module's own allocations too (a named track's left-out allocators).
+   * The helper that keeps the slab objects kernel APIs allocate for the module (ab_apiwatch.ko,
+   * built from kmod/apiwatch for this kernel); `own`: the module's own allocations too (a named track's left-out allocators).
    */
   apiWatch?: { helperPath: string; own?: boolean };
 }

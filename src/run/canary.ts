@@ -1,5 +1,5 @@
 // The canary (input `canary`): a module with one planted leak per cycle, shipped with the action
-// in canary/, built for the target kernel and run through the same target runner and tracing
+// in kmod/canary, built for the target kernel and run through the same target runner and tracing
 // as the sides. If the analysis does not find exactly that leak, the detector does not work on
 // this machine or kernel, and no verdict on the module under test can be trusted.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,9 +15,9 @@ import type { TargetRunner } from './launcher.js';
 import { describeStatus } from '../report/status-text.js';
 import { CANARY_CYCLES, CANARY_MODULE, CANARY_PAIR, CANARY_SITE } from '../core/canary-module.js';
 
-export const CANARY: HelperModule = { folder: 'canary', name: 'ab_canary', what: 'the canary module' };
+export const CANARY: HelperModule = { folder: 'canary', name: CANARY_MODULE, what: 'the canary module' };
 
-/** canary/ of the action: beside dist/ in the bundle (dist/../canary), at the repository root from src/run/ (tests). */
+/** kmod/canary of the action: beside dist/ in the bundle (dist/../kmod/canary), at the repository root from src/run/ (tests). */
 export function findCanaryDir(from?: string): string {
   return findHelperDir(CANARY, from);
 }
@@ -65,7 +65,7 @@ function canaryRunId(): string {
   return `ab${`${process.pid.toString(36)}${Date.now().toString(36)}`.slice(-12)}c`;
 }
 
-/** The canary's run: its module and workload (in `dir`, a copy of canary/), the job's tracing. */
+/** The canary's run: its module and workload (in `dir`, a copy of kmod/canary), the job's tracing. */
 export function canaryPlan(tracing: TracingPlan, dir: string): SidePlan {
   return {
     ...tracing,
@@ -87,7 +87,7 @@ export function canaryPlan(tracing: TracingPlan, dir: string): SidePlan {
 }
 
 /**
- * Builds the canary for the runner's kernel (in a temporary copy of canary/) and runs it for
+ * Builds the canary for the runner's kernel (in a temporary copy of kmod/canary) and runs it for
  * CANARY_CYCLES cycles with the job's tracing. Its job, trace and logs go to outDir.
  */
 export async function runCanary(

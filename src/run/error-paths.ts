@@ -1,5 +1,5 @@
 // The host's part of the error-path sweep (input `error-paths`): builds the helper module
-// (failsite/) for the target kernel, gives the kernel-side job what the sweep needs, and
+// (kmod/failsite) for the target kernel, gives the kernel-side job what the sweep needs, and
 // analyzes each injected run's trace once the job is back.
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

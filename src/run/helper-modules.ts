@@ -1,13 +1,18 @@
-// The kernel modules the action ships to help a run (canary/, failsite/, apiwatch/): found beside dist/ in
-// the bundle or at the repository root from src/run/, built by the run that needs them.
+// The kernel modules the action ships to help a run (kmod/canary, kmod/failsite, kmod/apiwatch): found in
+// the package's kmod/ (beside dist/ in the bundle, at the repository root from src/run/), built by
+// the run that needs them.
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../bundle-paths.js';
 import { buildModule } from '../module-build/build-module.js';
 
+/** The package's folder of kernel modules: one folder per helper and the Makefile fragment they share. */
+export const KMOD_DIR = 'kmod';
+
 export interface HelperModule {
-  /** Its folder in the action: `failsite`. */
+  /** Its folder under kmod/: `failsite`. */
   folder: string;
   /** The module's name: `ab_failsite`. */
   name: string;
@@ -15,15 +20,21 @@ export interface HelperModule {
   what: string;
 }
 
-/** The helper's folder: beside dist/ in the bundle, at the repository root from src/run/. */
+/**
+ * The helper's folder, kmod/<folder> of the package the running code belongs to. A copy of that
+ * folder alone builds with Kbuild: its Makefile reads the shared fragment only outside Kbuild.
+ */
 export function findHelperDir(helper: HelperModule, from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, helper.folder);
-    if (existsSync(join(candidate, `${helper.name}.c`))) return candidate;
-    dir = dirname(dir);
+  const wanted = `${KMOD_DIR}/${helper.folder}/${helper.name}.c`;
+  let root: string;
+  try {
+    root = packageRoot(from);
+  } catch {
+    throw new Error(`${helper.what} is missing: no ${wanted} above ${from} (the action's checkout is incomplete)`);
   }
-  throw new Error(`${helper.what} is missing: no ${helper.folder}/${helper.name}.c above ${from} (the action's checkout is incomplete)`);
+  const dir = join(root, KMOD_DIR, helper.folder);
+  if (!existsSync(join(dir, `${helper.name}.c`))) throw new Error(`${helper.what} is missing: no ${wanted} in ${root} (the action's checkout is incomplete)`);
+  return dir;
 }
 
 export interface HelperBuildsOptions {

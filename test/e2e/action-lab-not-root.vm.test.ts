@@ -35,7 +35,7 @@ function stageForNobody(bundle: string): { node: string; script: string } {
   mkdirSync(pkg);
   cpSync(dirname(bundle), join(pkg, 'dist'), { recursive: true });
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(ROOT, 'canary'), join(pkg, 'canary'), { recursive: true });
+  cpSync(join(ROOT, 'kmod'), join(pkg, 'kmod'), { recursive: true });
   copyFileSync(NODE24, join(pkg, 'node'));
   openToAll(pkg);
   return { node: join(pkg, 'node'), script: join(pkg, 'dist', basename(bundle)) };

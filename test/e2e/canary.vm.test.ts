@@ -1,5 +1,5 @@
 // The canary through the bundled action (dist/index.js under Node 24) in the vm target: the
-// shipped canary/ module is built for the VM's kernel and run before the sides; its planted leak
+// shipped kmod/canary module is built for the VM's kernel and run before the sides; its planted leak
 // of 1 netdev per cycle must be found, and the report must say so. Then the canary's own real
 // trace, with the allocation events taken out (a kernel where the probes see nothing), must turn
 // a verdict into inconclusive.
@@ -34,8 +34,8 @@ beforeAll(() => {
 
 describe('the canary (input canary: true)', () => {
   test('is found next to the bundle and the sources', () => {
-    expect(findCanaryDir(join(ROOT, 'dist'))).toBe(join(ROOT, 'canary'));
-    expect(findCanaryDir(join(ROOT, 'src', 'run'))).toBe(join(ROOT, 'canary'));
+    expect(findCanaryDir(join(ROOT, 'dist'))).toBe(join(ROOT, 'kmod', 'canary'));
+    expect(findCanaryDir(join(ROOT, 'src', 'run'))).toBe(join(ROOT, 'kmod', 'canary'));
     expect(() => findCanaryDir('/proc/self')).toThrow(/canary module is missing/);
   });
 
@@ -52,7 +52,7 @@ describe('the canary (input canary: true)', () => {
     expect(report.canary, r.stdout).toMatchObject({ caught: true, site: 'ab_canary_open', leakedPerCycle: 1, cycles: 2, status: 'ok' });
     expect(report.canary!.location).toMatch(/^ab_canary\.c:\d+$/);
     const line = Number(report.canary!.location!.split(':')[1]);
-    expect(readFileSync(join(ROOT, 'canary', 'ab_canary.c'), 'utf8').split('\n')[line - 1]).toMatch(/alloc_netdev/);
+    expect(readFileSync(join(findCanaryDir(), 'ab_canary.c'), 'utf8').split('\n')[line - 1]).toMatch(/alloc_netdev/);
     // The module under test is judged as without the canary: the leaky PR fails with 2/cycle.
     expect(r.outputs.verdict).toBe('fail');
     expect(r.outputs['leaked-per-cycle']).toBe('2');

@@ -24,7 +24,7 @@ beforeAll(() => {
 });
 
 describe('npm pack', () => {
-  test('holds the bundle, the action, the modules the demo and the canary build, and the licence', () => {
+  test('holds the bundle, the action, the modules the demo and the helpers build, and the licence', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -33,8 +33,11 @@ describe('npm pack', () => {
         'dist/post.js',
         'dist/licenses.txt',
         'action.yml',
-        'canary/ab_canary.c',
-        'canary/Makefile',
+        'kmod/module.mk',
+        'kmod/canary/ab_canary.c',
+        'kmod/canary/Makefile',
+        'kmod/failsite/ab_failsite.c',
+        'kmod/apiwatch/ab_apiwatch.c',
         'demo/kni-like/kni_like.c',
         'demo/kni-like/app/kni_like_app.c',
         'demo/leak-shapes/leak_shapes.c',
@@ -44,7 +47,7 @@ describe('npm pack', () => {
         'package.json',
       ]),
     );
-    expect(paths.filter((p) => /^(src|test|scripts|node_modules|docs|\.github)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(src|test|scripts|node_modules|docs|\.github|canary|failsite|apiwatch)\//.test(p))).toEqual([]);
     // The bin is executable in the tarball, as git keeps it.
     expect(packed.files.find((f) => f.path === 'dist/cli.js')?.mode.toString(8)).toBe('755');
     // The bundle holds every dependency: nothing to fetch on install.

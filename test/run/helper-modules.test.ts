@@ -1,29 +1,60 @@
-// The kernel modules the action builds on the runner at run time ship with it: each is found from
-// the sources, and the npm package lists its folder. A run's builds of them are its own: their
-// folders are gone when the run ends, however it ends (the build itself is faked here).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// The kernel modules the action builds on the runner at run time ship with it: each is found in
+// kmod/ from the sources and the bundle, the npm package lists kmod/, and a copy of a module's
+// folder alone is what Kbuild needs. A run's builds of them are its own: their folders are gone
+// when the run ends, however it ends (the build itself is faked here).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_WATCH } from '../../src/run/api-memory.js';
 import { CANARY } from '../../src/run/canary.js';
 import { FAILSITE } from '../../src/run/error-paths.js';
-import { findHelperDir, HelperBuilds, type HelperBuildsOptions, withHelperBuilds } from '../../src/run/helper-modules.js';
+import { useTempDir } from '../support/temp-dir.js';
+import { findHelperDir, HelperBuilds, type HelperBuildsOptions, KMOD_DIR, withHelperBuilds } from '../../src/run/helper-modules.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const work = useTempDir('ab-helper-modules-');
 
 describe('helper modules', () => {
-  for (const helper of [CANARY, FAILSITE, API_WATCH]) {
-    it(`${helper.folder}/ is found from the sources and shipped in the package`, () => {
-      expect(findHelperDir(helper)).toBe(join(ROOT, helper.folder));
-      const files = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
-      expect(files).toContain(`${helper.folder}/`);
+  const HELPERS = [CANARY, FAILSITE, API_WATCH];
+
+  for (const helper of HELPERS) {
+    it(`kmod/${helper.folder} is found from the sources and from the bundle`, () => {
+      expect(findHelperDir(helper)).toBe(join(ROOT, KMOD_DIR, helper.folder));
+      expect(findHelperDir(helper, join(ROOT, 'dist'))).toBe(join(ROOT, KMOD_DIR, helper.folder));
+    });
+  }
+
+  it('kmod/ is shipped in the package and holds the helpers and the Makefile fragment they share, nothing else', () => {
+    const files = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
+    expect(files).toContain(`${KMOD_DIR}/`);
+    expect(readdirSync(join(ROOT, KMOD_DIR)).sort()).toEqual([...HELPERS.map((h) => h.folder), 'module.mk'].sort());
+  });
+
+  // The modules whose Makefile includes kmod/module.mk: the helpers and the noise fixture.
+  const modules = [...HELPERS.map((h) => ({ dir: join(KMOD_DIR, h.folder), name: h.name })), { dir: 'test/fixtures/noise', name: 'ab_noise' }];
+  const make = (dir: string, args: string[]) => {
+    const r = spawnSync('make', ['-s', '-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, MAKEFLAGS: '' } });
+    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
+  };
+  for (const m of modules) {
+    it(`${m.dir}: make there runs Kbuild for KDIR through kmod/module.mk; a copy of the folder alone still gives Kbuild its module`, () => {
+      const dir = join(ROOT, m.dir);
+      // MAKE=echo: the recursive make the target would run, printed instead.
+      expect(make(dir, ['KDIR=/kernel', 'MAKE=echo'])).toEqual({ ok: true, out: `-C /kernel M=${dir} modules` });
+      expect(make(dir, ['KDIR=/kernel', 'MAKE=echo', 'clean'])).toEqual({ ok: true, out: `-C /kernel M=${dir} clean` });
+      // Kbuild's pass (KERNELRELEASE set) over a copy without ../module.mk, as a run builds a helper.
+      const copy = join(work, basename(m.dir));
+      cpSync(dir, copy, { recursive: true });
+      expect(make(copy, ['KERNELRELEASE=9.9.9', '--eval', 'show-obj-m: ; @echo $(obj-m)', 'show-obj-m'])).toEqual({ ok: true, out: `${m.name}.o` });
     });
   }
 
   it('a missing helper is named with what the checkout lacks', () => {
-    expect(() => findHelperDir({ folder: 'nowhere', name: 'ab_none', what: 'the test helper' }, '/tmp')).toThrow(
-      'the test helper is missing: no nowhere/ab_none.c above /tmp',
+    expect(() => findHelperDir({ folder: 'nowhere', name: 'ab_none', what: 'the test helper' })).toThrow(
+      `the test helper is missing: no kmod/nowhere/ab_none.c in ${ROOT}`,
     );
+    expect(() => findHelperDir(CANARY, '/tmp')).toThrow('the canary module is missing: no kmod/canary/ab_canary.c above /tmp');
   });
 });
 

@@ -100,7 +100,7 @@ let bundleDir = '';
 /**
  * Builds the action's bundle from the current sources with scripts/build.mjs - the same esbuild
  * bundle as dist/, whose freshness the test command checks before the tests - into a private
- * folder beside dist/ (so that paths relative to the bundle, like ../canary, resolve the same).
+ * folder beside dist/ (so that paths relative to the bundle, like ../kmod, resolve the same).
  * Tests then never race whatever else rebuilds dist/.
  */
 export function assertActionReady(): void {
