@@ -39377,16 +39377,31 @@ ${r.error}` : r.output;
 async function runPlans(req, plans, since) {
   const seconds2 = stopwatch();
   let log = "";
-  for (const { plan, skipWhenPresent } of plans) {
+  for (const { plan, skipWhenPresent, attempt } of plans) {
     if (skipWhenPresent && existsSync23(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
+    const failedBefore = attempt?.failed;
+    if (failedBefore) {
+      req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
+      return {
+        ok: false,
+        modules: [],
+        log,
+        excerpt: failedBefore.excerpt,
+        reason: `${failedBefore.reason} (on the side before; not run again)`,
+        seconds: seconds2()
+      };
+    }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
-    if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
+    if (!r.ok) {
+      const failed = { reason: r.reason ?? "the build failed", excerpt: buildExcerpt(r.failedOutput ?? r.log) };
+      if (attempt) attempt.failed = failed;
+      return { ok: false, modules: [], log, ...failed, seconds: seconds2() };
+    }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync23(output) || statSync3(output).mtimeMs < since) {
@@ -41331,6 +41346,7 @@ import { existsSync as existsSync33 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
+  const attempts = /* @__PURE__ */ new Map();
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve7(treeDir, settings.moduleDir);
@@ -41351,13 +41367,15 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side2}): ${describeMissing(missing)}`);
       };
+      const attempt = attempts.get(preset.cache.key) ?? {};
+      attempts.set(preset.cache.key, attempt);
       return {
         build: {
           moduleDir: dpdkDir,
           buildCommand: "",
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
           plans: [
-            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program, attempt },
             ...preset.nics?.build ? [{ plan: preset.nics.build }] : [],
             { plan: preset.moduleBuild }
           ],

@@ -82274,16 +82274,31 @@ ${r.error}` : r.output;
 async function runPlans(req, plans, since) {
   const seconds2 = stopwatch();
   let log2 = "";
-  for (const { plan, skipWhenPresent } of plans) {
+  for (const { plan, skipWhenPresent, attempt } of plans) {
     if (skipWhenPresent && existsSync7(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
+    const failedBefore = attempt?.failed;
+    if (failedBefore) {
+      req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
+      return {
+        ok: false,
+        modules: [],
+        log: log2,
+        excerpt: failedBefore.excerpt,
+        reason: `${failedBefore.reason} (on the side before; not run again)`,
+        seconds: seconds2()
+      };
+    }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log2 += r.log;
-    if (!r.ok)
-      return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? "the build failed", seconds: seconds2() };
+    if (!r.ok) {
+      const failed = { reason: r.reason ?? "the build failed", excerpt: buildExcerpt(r.failedOutput ?? r.log) };
+      if (attempt) attempt.failed = failed;
+      return { ok: false, modules: [], log: log2, ...failed, seconds: seconds2() };
+    }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync7(output) || statSync4(output).mtimeMs < since) {
@@ -86105,6 +86120,7 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
   const options2 = settings.dpdk;
+  const attempts = /* @__PURE__ */ new Map();
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve9(treeDir, settings.moduleDir);
@@ -86125,13 +86141,15 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError2(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
       };
+      const attempt = attempts.get(preset.cache.key) ?? {};
+      attempts.set(preset.cache.key, attempt);
       return {
         build: {
           moduleDir: dpdkDir,
           buildCommand: "",
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
           plans: [
-            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program, attempt },
             ...preset.nics?.build ? [{ plan: preset.nics.build }] : [],
             { plan: preset.moduleBuild }
           ],

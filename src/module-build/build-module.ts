@@ -32,6 +32,13 @@ export interface PlannedBuild {
   plan: BuildPlan;
   /** A file whose presence means this plan's result is there already (a cached program). */
   skipWhenPresent?: string;
+  /** Shared by the sides that run this same plan: once it failed, a later side fails the same way without running it again. */
+  attempt?: BuildAttempt;
+}
+
+/** What became of a plan the sides share (a cached user-space build): its failure, once it failed. */
+export interface BuildAttempt {
+  failed?: { reason: string; excerpt: string };
 }
 
 export interface BuiltModule {
@@ -124,16 +131,31 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
 async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number): Promise<BuildResult> {
   const seconds = stopwatch();
   let log = '';
-  for (const { plan, skipWhenPresent } of plans) {
+  for (const { plan, skipWhenPresent, attempt } of plans) {
     if (skipWhenPresent && existsSync(skipWhenPresent)) {
       req.log?.(`${plan.description}: ${skipWhenPresent} is there already`);
       continue;
     }
+    const failedBefore = attempt?.failed;
+    if (failedBefore) {
+      req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
+      return {
+        ok: false,
+        modules: [],
+        log,
+        excerpt: failedBefore.excerpt,
+        reason: `${failedBefore.reason} (on the side before; not run again)`,
+        seconds: seconds(),
+      };
+    }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
     log += r.log;
-    if (!r.ok)
-      return { ok: false, modules: [], log, excerpt: buildExcerpt(r.failedOutput ?? r.log), reason: r.reason ?? 'the build failed', seconds: seconds() };
+    if (!r.ok) {
+      const failed = { reason: r.reason ?? 'the build failed', excerpt: buildExcerpt(r.failedOutput ?? r.log) };
+      if (attempt) attempt.failed = failed;
+      return { ok: false, modules: [], log, ...failed, seconds: seconds() };
+    }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync(output) || statSync(output).mtimeMs < since) {

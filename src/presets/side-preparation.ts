@@ -10,6 +10,7 @@ import { dpdkKniPreset, mesonOnPath } from './dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from './prerequisites.js';
 import { UsageError } from '../errors.js';
 import type { BuildSpec } from '../module-build/build-spec.js';
+import type { BuildAttempt } from '../module-build/build-module.js';
 import type { CachedBuild } from './userspace-caching.js';
 
 export interface SidePreparation {
@@ -34,6 +35,8 @@ export interface PresetExpansion {
 export function expandPreset(settings: Settings, kernelBuildDir: string, probe: Probe = machineProbe()): PresetExpansion | null {
   if (settings.preset === 'none' || !settings.dpdk) return null;
   const options = settings.dpdk;
+  // A user-space build that failed on the base is not run again for a PR whose user space is the same (minutes of meson, the same error).
+  const attempts = new Map<string, BuildAttempt>();
   return {
     prepare(treeDir, side, workDir) {
       const dpdkDir = resolve(treeDir, settings.moduleDir);
@@ -54,13 +57,15 @@ export function expandPreset(settings: Settings, kernelBuildDir: string, probe: 
         const missing = missingRequirements(needed, probe);
         if (missing.length) throw new UsageError(`preset dpdk-kni (${side}): ${describeMissing(missing)}`);
       };
+      const attempt = attempts.get(preset.cache.key) ?? {};
+      attempts.set(preset.cache.key, attempt);
       return {
         build: {
           moduleDir: dpdkDir,
           buildCommand: '',
           // The workload program is cached by the tree's user-space sources: built once, shared by sides that agree.
           plans: [
-            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program },
+            { plan: preset.userspaceBuild, skipWhenPresent: preset.userspaceBuild.program, attempt },
             ...(preset.nics?.build ? [{ plan: preset.nics.build }] : []),
             { plan: preset.moduleBuild },
           ],
