@@ -18,11 +18,12 @@
 // Usage: node scripts/measure.mjs [--runs N] [--sweep] [--keep] [--no-write]
 //        node scripts/measure.mjs --dpdk TREE [--cycles N] [--keep]
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importSource } from './import-source.mjs';
+import { scratchDir } from './scratch-dir.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -45,14 +46,9 @@ if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
   process.exit(2);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'alloc-balance-measure-'));
+const work = scratchDir('alloc-balance-measure-', values.keep);
 if (values.dpdk !== undefined) {
-  try {
-    measureDpdk(resolve(values.dpdk), Number(values.cycles));
-  } finally {
-    // Also when a run fails: its folders go unless --keep.
-    if (!values.keep) rmSync(work, { recursive: true, force: true });
-  }
+  measureDpdk(resolve(values.dpdk), Number(values.cycles));
   process.exit(0);
 }
 
@@ -68,12 +64,10 @@ function percent(a, b) {
 function measureDpdk(tree, cycles) {
   if (!Number.isInteger(cycles) || cycles < 1 || cycles > 50) {
     console.error('measure: --cycles must be a whole number from 1 to 50');
-    rmSync(work, { recursive: true, force: true });
     process.exit(2);
   }
   if (!existsSync(join(tree, 'kernel/linux/kni'))) {
     console.error(`measure: ${tree} is not a DPDK tree with kernel/linux/kni (scripts/debian-dpdk.sh prints one)`);
-    rmSync(work, { recursive: true, force: true });
     process.exit(2);
   }
   const t0 = Date.now();
@@ -398,7 +392,6 @@ if (SWEEP) {
   console.log(sweepLines.join('\n'));
   for (const n of noise) if (n.verdict !== 'pass') console.error(`measure: (b) run ${n.run}: ${n.headline}`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
-  if (!values.keep) rmSync(work, { recursive: true, force: true });
   process.exit(nonPass === 0 ? 0 : 1);
 }
 
@@ -505,4 +498,3 @@ if (!values['no-write']) {
 for (const d of detection) if (d.verdict !== 'fail') console.error(`measure: (a) ${d.planted}/cycle over ${d.cycles}: ${d.headline}`);
 for (const n of noise) if (n.verdict !== 'pass' || !n.moduleAllocsExpected) console.error(`measure: (b) run ${n.run}: ${n.headline} (module ${n.module})`);
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s${values.keep ? `; runs kept in ${work}` : ''}`);
-if (!values.keep) rmSync(work, { recursive: true, force: true });
