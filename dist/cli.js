@@ -27283,6 +27283,7 @@ function parseTargetJob(text2, source = "file") {
     const a = r.object(j, "apiWatch", "apiWatch");
     job.apiWatch = { helperPath: r.string(a, "helperPath", "apiWatch.helperPath"), ...a.own === true ? { own: true } : {} };
   }
+  if (j.vmallocWatch !== void 0) job.vmallocWatch = r.bool(j, "vmallocWatch", "vmallocWatch", false);
   if (j.sweep !== void 0) job.sweep = readSweep(r, j);
   return job;
 }
@@ -27768,10 +27769,147 @@ var init_api_watch = __esm({
   }
 });
 
-// src/kernel-side/trace-setup.ts
-import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync7 } from "node:fs";
-import { availableParallelism } from "node:os";
+// src/core/vmalloc-areas.ts
+function parseVmallocinfo(text2) {
+  const areas = [];
+  for (const line of text2.split("\n")) {
+    const m = LINE3.exec(line.trim());
+    if (!m) continue;
+    const words = m[4].split(/\s+/).filter((w) => w !== "");
+    let caller = "";
+    let module2 = "";
+    if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
+      caller = words.shift();
+      if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
+    }
+    areas.push({ range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) });
+  }
+  return areas;
+}
+function moduleAreaLines(text2, module2, seen) {
+  const name = module2.replace(/-/g, "_");
+  const kept = [];
+  for (const line of text2.split("\n")) {
+    const [area] = parseVmallocinfo(line);
+    if (!area) continue;
+    if (area.module.replace(/-/g, "_") === name) seen.add(area.range);
+    else if (!seen.has(area.range)) continue;
+    kept.push(line.trim());
+  }
+  return kept.length > 0 ? `${kept.join("\n")}
+` : "";
+}
+function vmallocWitnessed(leftOut) {
+  return [...leftOut].filter((a) => WITNESSED.some((w) => familyOf(a)?.family.what === w.what));
+}
+function vmallocAreaPairs(input, map, leftOut) {
+  const left = [...leftOut];
+  const pairs = [];
+  for (const w of WITNESSED) {
+    const allocators = left.filter((a) => familyOf(a)?.family.what === w.what).sort();
+    if (allocators.length === 0) continue;
+    const free = familyOf(allocators[0])?.family.releasers[0]?.name ?? "";
+    const own = (text2, afterInit) => parseVmallocinfo(text2).filter((a) => a.flags.includes(w.flag) && a.caller !== "").flatMap((a) => {
+      const r = map.resolve(a.caller, afterInit);
+      return r.inModule === false ? [] : [{ ...a, key: `${a.range} ${r.caller}`, site: r.caller }];
+    });
+    const snapshots2 = [own(input.afterLoad, false), ...input.afterCycles.map((t) => own(t, true))];
+    const last = input.end !== void 0 ? own(input.end, true) : snapshots2[snapshots2.length - 1];
+    pairs.push(witnessPair(`${allocators.join("/")}`, free, snapshots2, last));
+  }
+  return pairs;
+}
+function witnessPair(alloc, free, snapshots2, last) {
+  const firstSeen = /* @__PURE__ */ new Map();
+  snapshots2.forEach((snap, cycle) => {
+    for (const a of snap) if (!firstSeen.has(a.key)) firstSeen.set(a.key, cycle);
+  });
+  for (const a of last) if (!firstSeen.has(a.key)) firstSeen.set(a.key, snapshots2.length - 1);
+  const cyclesFor = (site) => {
+    let before = /* @__PURE__ */ new Set();
+    return snapshots2.map((snap, cycle) => {
+      const now = new Set(snap.filter((a) => site === void 0 || a.site === site).map((a) => a.key));
+      const allocs = [...now].filter((k) => !before.has(k)).length;
+      const frees = [...before].filter((k) => !now.has(k)).length;
+      before = now;
+      return { cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: now.size };
+    });
+  };
+  const countsOf = (site) => {
+    const keys = [...firstSeen.keys()].filter((k) => site === void 0 || k.endsWith(` ${site}`));
+    const live2 = last.filter((a) => site === void 0 || a.site === site).length;
+    return { allocs: keys.length, frees: keys.length - live2, outstanding: live2 };
+  };
+  const cycles2 = cyclesFor();
+  const total = countsOf();
+  const callers = [...new Set([...firstSeen.keys()].map((k) => k.slice(k.indexOf(" ") + 1)))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const objects2 = last.map((a) => ({
+    address: `0x${a.start}`,
+    caller: a.site,
+    inModule: true,
+    cycle: firstSeen.get(a.key) ?? snapshots2.length - 1,
+    stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
+    bytes: a.bytes
+  }));
+  const growth = judgeGrowth(
+    cycles2.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
+    total.outstanding
+  );
+  return {
+    alloc,
+    free,
+    method: "vmallocinfo",
+    ...total,
+    module: total,
+    callers,
+    cycles: cycles2,
+    moduleCycles: cycles2,
+    leakedPerCycle: growth.rate,
+    growth,
+    unmatchedFrees: 0,
+    objects: objects2,
+    untracked: true
+  };
+}
+var VMALLOC_FILE, LINE3, WITNESSED;
+var init_vmalloc_areas = __esm({
+  "src/core/vmalloc-areas.ts"() {
+    "use strict";
+    init_allocator_families();
+    init_leak_rate();
+    VMALLOC_FILE = { load: "vmallocinfo-load.txt", cycle: (n) => `vmallocinfo-cycle-${n}.txt`, end: "vmallocinfo-end.txt" };
+    LINE3 = /^0x([0-9a-f]+)-0x([0-9a-f]+)\s+(\d+)\s*(.*)$/;
+    WITNESSED = [
+      { flag: "vmalloc", what: "vmalloc areas" },
+      { flag: "ioremap", what: "I/O mappings" }
+    ];
+  }
+});
+
+// src/kernel-side/vmalloc-watch.ts
+import { writeFileSync as writeFileSync7 } from "node:fs";
 import { join as join9 } from "node:path";
+function watchVmallocAreas(sys, module2, outDir) {
+  const seen = /* @__PURE__ */ new Set();
+  return {
+    snapshot(which2) {
+      const file = which2 === "load" ? VMALLOC_FILE.load : which2 === "end" ? VMALLOC_FILE.end : VMALLOC_FILE.cycle(which2);
+      writeFileSync7(join9(outDir, file), moduleAreaLines(sys.readProc("vmallocinfo"), module2, seen));
+      return file;
+    }
+  };
+}
+var init_vmalloc_watch = __esm({
+  "src/kernel-side/vmalloc-watch.ts"() {
+    "use strict";
+    init_vmalloc_areas();
+  }
+});
+
+// src/kernel-side/trace-setup.ts
+import { createWriteStream as createWriteStream2, writeFileSync as writeFileSync8 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join as join10 } from "node:path";
 import { pipeline } from "node:stream/promises";
 function kretprobeMaxactive(cpus = availableParallelism()) {
   return Math.min(4096, Math.max(128, 64 * cpus));
@@ -27964,10 +28102,10 @@ function perCpuDirs(tfs, setup) {
 async function collectTrace(tfs, setup, outDir) {
   const files = [];
   tfs.write(`${setup.instance}/tracing_on`, "0");
-  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join9(outDir, "trace.txt")));
+  await pipeline(tfs.stream(`${setup.instance}/trace`), createWriteStream2(join10(outDir, "trace.txt")));
   files.push("trace.txt");
   for (const cpu of perCpuDirs(tfs, setup)) {
-    writeFileSync7(join9(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
+    writeFileSync8(join10(outDir, `stats-${cpu}.txt`), tfs.read(`${setup.instance}/per_cpu/${cpu}/stats`));
     files.push(`stats-${cpu}.txt`);
   }
   if (tfs.exists("kprobe_profile")) {
@@ -27975,7 +28113,7 @@ async function collectTrace(tfs, setup, outDir) {
       [...setup.pairs.flatMap((p) => [...p.allocEvents, ...p.freeEvents]), setup.deferredFreeEvent].filter((e) => !!e).map((e) => e.split("/")[1])
     );
     const mine = tfs.read("kprobe_profile").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && ours.has(f[0])).map((f) => `${setup.group}/${f[0]} hits=${f[1]} misses=${f[2]}`);
-    writeFileSync7(join9(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
+    writeFileSync8(join10(outDir, "kprobe-profile.txt"), mine.map((l) => `${l}
 `).join(""));
     files.push("kprobe-profile.txt");
   }
@@ -28103,14 +28241,14 @@ var init_kernel_splats = __esm({
 });
 
 // src/lab/guest-watchdog.ts
-import { rmSync as rmSync5, statSync as statSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join10 } from "node:path";
+import { rmSync as rmSync5, statSync as statSync2, readFileSync as readFileSync12, writeFileSync as writeFileSync9 } from "node:fs";
+import { join as join11 } from "node:path";
 function armWatchdog(outDir, seconds2) {
-  writeFileSync8(join10(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
+  writeFileSync9(join11(outDir, WATCHDOG_FILE), `${Math.ceil(seconds2)}
 `);
 }
 function disarmWatchdog(outDir) {
-  rmSync5(join10(outDir, WATCHDOG_FILE), { force: true });
+  rmSync5(join11(outDir, WATCHDOG_FILE), { force: true });
 }
 function watchdogExpired(text2, writtenAtMs, nowMs) {
   const seconds2 = Number(text2.trim());
@@ -28118,7 +28256,7 @@ function watchdogExpired(text2, writtenAtMs, nowMs) {
   return nowMs > writtenAtMs + (seconds2 + WATCHDOG_GRACE_SECONDS) * 1e3;
 }
 function watchdogFired(outDir, nowMs = Date.now()) {
-  const file = join10(outDir, WATCHDOG_FILE);
+  const file = join11(outDir, WATCHDOG_FILE);
   try {
     return watchdogExpired(readFileSync12(file, "utf8"), statSync2(file).mtimeMs, nowMs);
   } catch {
@@ -28211,7 +28349,7 @@ var init_splats = __esm({
 
 // src/kernel-side/workload.ts
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 function failureLine(text2) {
   const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const line = lines.find((l) => COMPLAINT.test(l)) ?? lines[lines.length - 1] ?? "";
@@ -28325,7 +28463,7 @@ var init_workload2 = __esm({
         this.w = w;
         this.undo = undo;
         this.record = record2;
-        this.log = createWriteStream3(join11(outDir, record2.log));
+        this.log = createWriteStream3(join12(outDir, record2.log));
         const pattern = w.readyPattern ? new RegExp(w.readyPattern, "m") : null;
         this.group = startShellGroup(w.command, { cwd: w.cwd, env: w.env });
         const { child, pgid } = this.group;
@@ -28391,8 +28529,8 @@ var init_workload2 = __esm({
 });
 
 // src/kernel-side/error-sweep.ts
-import { mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync9 } from "node:fs";
-import { join as join12 } from "node:path";
+import { mkdirSync as mkdirSync3, readFileSync as readFileSync13, writeFileSync as writeFileSync10 } from "node:fs";
+import { join as join13 } from "node:path";
 function commandError(r) {
   return (r.stderr || r.stdout).trim() || r.error || `exit ${r.code}`;
 }
@@ -28407,17 +28545,17 @@ function moduleAreaStacks(tfs, setup, undo, stacks) {
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const sweeping = stopwatch();
-  mkdirSync3(join12(outDir, SWEEP_DIR), { recursive: true });
+  mkdirSync3(join13(outDir, SWEEP_DIR), { recursive: true });
   const record2 = { sites: [], estimateSeconds: 0, seconds: 0 };
   const save = () => {
     record2.seconds = sweeping();
-    writeDurably(join12(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
+    writeDurably(join13(outDir, SWEEP_RECORD), `${JSON.stringify(record2, null, 2)}
 `);
     return record2;
   };
   const done = (hung2 = false) => ({ record: save(), hung: hung2 });
   const map = new ModuleMap(job.module.name, readFileSync13(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join12(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const analysis = await analyzeTraces({ traces: [join13(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
   const sites = sweepSites(analysis);
   const cycles2 = status.timings.cycles;
   const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
@@ -28450,8 +28588,8 @@ async function runErrorSweep(job, ctx) {
   try {
     for (const [i, site] of sites.entries()) {
       throwIfAborted(abort);
-      const dir = join12(SWEEP_DIR, String(i + 1).padStart(2, "0"));
-      mkdirSync3(join12(outDir, dir), { recursive: true });
+      const dir = join13(SWEEP_DIR, String(i + 1).padStart(2, "0"));
+      mkdirSync3(join13(outDir, dir), { recursive: true });
       const run2 = { site, dir, injected: false, loaded: false, workload: "not-run", unloaded: false, seconds: 0, running: true };
       record2.sites.push(run2);
       save();
@@ -28497,10 +28635,10 @@ async function withinSeconds(work, limit) {
 async function injectSite(job, ctx, run2) {
   const { tfs, setup, outDir, undo, abort } = ctx;
   const marker2 = (m) => mark(tfs, setup, m);
-  writeFileSync9(param("site"), run2.site);
-  writeFileSync9(param("nth"), "1");
-  writeFileSync9(param("hits"), "0");
-  writeFileSync9(param("injected"), "0");
+  writeFileSync10(param("site"), run2.site);
+  writeFileSync10(param("nth"), "1");
+  writeFileSync10(param("hits"), "0");
+  writeFileSync10(param("injected"), "0");
   restartTrace(tfs, setup);
   const kmsgAt = kmsgMark();
   marker2({ phase: "load" });
@@ -28511,7 +28649,7 @@ async function injectSite(job, ctx, run2) {
     run2.sections = readSections(job.module.name);
     marker2({ cycle: 1, edge: "start" });
     try {
-      await runCycle(job.workload, 1, join12(outDir, run2.dir), undo, abort);
+      await runCycle(job.workload, 1, join13(outDir, run2.dir), undo, abort);
       run2.workload = "ok";
     } catch (e) {
       if (!(e instanceof WorkloadFailure)) throw e;
@@ -28539,7 +28677,7 @@ async function injectSite(job, ctx, run2) {
     const crash = describeCrash(splats.map((s2) => s2.excerpt).join("\n"));
     if (crash) run2.crash = crash;
   }
-  await collectTrace(tfs, setup, join12(outDir, run2.dir));
+  await collectTrace(tfs, setup, join13(outDir, run2.dir));
 }
 var HELPER_MODULE, SWEEP_DIR, SWEEP_RECORD, param, readParam;
 var init_error_sweep = __esm({
@@ -28663,7 +28801,7 @@ var init_function_names = __esm({
 });
 
 // src/kernel-side/hugepages.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync10 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync11 } from "node:fs";
 function hugetlbfsMounts(procMounts) {
   const found = [];
   for (const line of procMounts.split("\n")) {
@@ -28678,7 +28816,7 @@ function reserve(pages, undo) {
   const before = readFileSync15(NR_HUGEPAGES, "utf8").trim();
   if (Number(before) >= pages) return `${before} hugepages already reserved (the run needs ${pages}): left as they are`;
   undo.push({ kind: "restore-file", path: NR_HUGEPAGES, value: before });
-  writeFileSync10(NR_HUGEPAGES, String(pages));
+  writeFileSync11(NR_HUGEPAGES, String(pages));
   const got = Number(readFileSync15(NR_HUGEPAGES, "utf8").trim());
   if (got < pages) throw new HugepageError(`hugepages: asked for ${pages} pages of 2 MiB, the kernel reserved ${got} (not enough free memory)`);
   return `reserved ${got} hugepages for the run (${before} before; restored after)`;
@@ -28714,13 +28852,13 @@ var init_hugepages = __esm({
 });
 
 // src/kernel-side/nic-binding.ts
-import { existsSync as existsSync10, readlinkSync, writeFileSync as writeFileSync11 } from "node:fs";
-import { basename as basename2, join as join13 } from "node:path";
+import { existsSync as existsSync10, readlinkSync, writeFileSync as writeFileSync12 } from "node:fs";
+import { basename as basename2, join as join14 } from "node:path";
 function moduleName(entry) {
   return basename2(entry).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
 }
 function boundDriver(address) {
-  const link = join13(PCI, "devices", address, "driver");
+  const link = join14(PCI, "devices", address, "driver");
   return existsSync10(link) ? basename2(readlinkSync(link)) : null;
 }
 async function load2(entry, undo) {
@@ -28739,7 +28877,7 @@ async function bindNics(job, undo) {
   }
   const notes = loaded.length ? [`loaded ${loaded.join(", ")} for the NICs (unloaded after)`] : [];
   for (const address of job.addresses) {
-    const dev = join13(PCI, "devices", address);
+    const dev = join14(PCI, "devices", address);
     if (!existsSync10(dev)) throw new NicBindingError(`NIC ${address} does not exist on this machine (no ${dev})`);
     const before = boundDriver(address);
     if (before === job.driver) {
@@ -28748,10 +28886,10 @@ async function bindNics(job, undo) {
     }
     if (before) undo.push({ kind: "pci-bind", address, driver: before });
     undo.push({ kind: "pci-unbind", address, driver: job.driver });
-    if (before) writeFileSync11(join13(dev, "driver", "unbind"), address);
-    writeFileSync11(join13(dev, "driver_override"), job.driver);
+    if (before) writeFileSync12(join14(dev, "driver", "unbind"), address);
+    writeFileSync12(join14(dev, "driver_override"), job.driver);
     try {
-      writeFileSync11(join13(PCI, "drivers_probe"), address);
+      writeFileSync12(join14(PCI, "drivers_probe"), address);
     } catch {
     }
     const now = boundDriver(address);
@@ -28773,8 +28911,8 @@ var init_nic_binding = __esm({
 });
 
 // src/kernel-side/run-phases.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync5, writeFileSync as writeFileSync12 } from "node:fs";
-import { join as join14 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync5, writeFileSync as writeFileSync13 } from "node:fs";
+import { join as join15 } from "node:path";
 function fail(run2, s2, reason, excerpt) {
   if (run2.status.status !== "ok") return;
   run2.status.status = s2;
@@ -28872,7 +29010,7 @@ async function traceOn(run2, traceable) {
       throw e;
     }
   }
-  writeFileSync12(join14(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
+  writeFileSync13(join15(run2.outDir, "slabinfo-before.txt"), sys.readProc("slabinfo"));
   status.files.push("slabinfo-before.txt");
   run2.kmsgStart = sys.kmsgMark();
   status.timings.setup = run2.sinceStart();
@@ -28915,9 +29053,10 @@ async function load3(run2) {
     throw new RunFailure("load-failed", `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
   }
   run2.loaded = true;
+  if (job.vmallocWatch) run2.vmallocWatch = watchVmallocAreas(sys, job.module.name, run2.outDir);
   snapshots(run2, "load");
   status.sections = sys.readSections(job.module.name);
-  writeFileSync12(join14(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
+  writeFileSync13(join15(run2.outDir, "sections.json"), `${JSON.stringify(status.sections, null, 2)}
 `);
   status.files.push("sections.json");
   if (Object.values(status.sections).length > 0 && Object.values(status.sections).every((a) => /^(0x)?0+$/.test(a))) {
@@ -28958,6 +29097,7 @@ async function cycles(run2) {
 }
 function snapshots(run2, which2) {
   if (run2.apiWatch) run2.status.files.push(run2.apiWatch.snapshot(which2));
+  if (run2.vmallocWatch) run2.status.files.push(run2.vmallocWatch.snapshot(which2));
 }
 async function unload(run2) {
   if (!run2.loaded) return;
@@ -28972,7 +29112,7 @@ async function unload(run2) {
   if (r.ok) {
     run2.loaded = false;
     run2.undo.drop((s2) => s2.kind === "rmmod" && s2.name === job.module.name);
-    if (run2.apiWatch) status.files.push(run2.apiWatch.snapshot("end"));
+    snapshots(run2, "end");
   } else fail(run2, "unload-failed", `rmmod ${job.module.name} failed: ${r.why}`, lastLines(run2.sys.dmesg(run2.kmsgStart ?? -1), 20));
   if (run2.apiWatch) {
     await run2.apiWatch.stop();
@@ -28999,13 +29139,13 @@ async function collect(run2) {
       status.notes.push(`could not collect the trace: ${e.message}`);
     }
   }
-  if (existsSync11(join14(outDir, "slabinfo-before.txt"))) {
-    writeFileSync12(join14(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
+  if (existsSync11(join15(outDir, "slabinfo-before.txt"))) {
+    writeFileSync13(join15(outDir, "slabinfo-after.txt"), sys.readProc("slabinfo"));
     status.files.push("slabinfo-after.txt");
   }
   if (run2.kmsgStart !== void 0) {
     const dmesg = sys.dmesg(run2.kmsgStart);
-    writeFileSync12(join14(outDir, "dmesg.txt"), dmesg ? `${dmesg}
+    writeFileSync13(join15(outDir, "dmesg.txt"), dmesg ? `${dmesg}
 ` : "");
     status.files.push("dmesg.txt");
     const splat = splatExcerpt(dmesg);
@@ -29021,12 +29161,12 @@ async function sweep(run2) {
   status.errorSweep = "running";
   status.files.push(SWEEP_RECORD);
   status.timings.total = run2.sinceStart();
-  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync11(join14(outDir, f))) flushFile(join14(outDir, f));
-  writeDurably(join14(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
+  for (const f of ["trace.txt", "dmesg.txt"]) if (existsSync11(join15(outDir, f))) flushFile(join15(outDir, f));
+  writeDurably(join15(outDir, "status.json"), `${JSON.stringify({ ...status, files: [.../* @__PURE__ */ new Set(["status.json", ...status.files])] }, null, 2)}
 `);
-  mkdirSync5(join14(outDir, SWEEP_DIR), { recursive: true });
-  const background = job.background ? await run2.sys.startBackground(job.background, join14(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
-  if (background) status.files.push(join14(SWEEP_DIR, BACKGROUND_LOG));
+  mkdirSync5(join15(outDir, SWEEP_DIR), { recursive: true });
+  const background = job.background ? await run2.sys.startBackground(job.background, join15(outDir, SWEEP_DIR), run2.undo, run2.abort) : void 0;
+  if (background) status.files.push(join15(SWEEP_DIR, BACKGROUND_LOG));
   try {
     const { record: record2, hung } = await runErrorSweep(
       { ...job, sweep: job.sweep },
@@ -29066,6 +29206,7 @@ var init_run_phases = __esm({
     init_abortable();
     init_background();
     init_api_watch();
+    init_vmalloc_watch();
     init_call_counts();
     init_durable_write();
     init_error_sweep();
@@ -29151,10 +29292,10 @@ var init_lock = __esm({
 });
 
 // src/kernel-side/tracefs.ts
-import { existsSync as existsSync12, readdirSync as readdirSync4, readFileSync as readFileSync17, writeFileSync as writeFileSync13, appendFileSync, mkdirSync as mkdirSync7, rmdirSync, createReadStream } from "node:fs";
-import { join as join15 } from "node:path";
+import { existsSync as existsSync12, readdirSync as readdirSync4, readFileSync as readFileSync17, writeFileSync as writeFileSync14, appendFileSync, mkdirSync as mkdirSync7, rmdirSync, createReadStream } from "node:fs";
+import { join as join16 } from "node:path";
 function findTracefs(candidates = TRACEFS_CANDIDATES) {
-  for (const c of candidates) if (existsSync12(join15(c, "trace"))) return c;
+  for (const c of candidates) if (existsSync12(join16(c, "trace"))) return c;
   throw new TracefsError(`tracefs is not mounted (looked in ${candidates.join(", ")}): mount -t tracefs tracefs /sys/kernel/tracing`);
 }
 var TRACEFS_CANDIDATES, TracefsError, Tracefs;
@@ -29174,7 +29315,7 @@ var init_tracefs = __esm({
       }
       root;
       path(rel) {
-        return rel.startsWith("/") ? rel : join15(this.root, rel);
+        return rel.startsWith("/") ? rel : join16(this.root, rel);
       }
       exists(rel) {
         return existsSync12(this.path(rel));
@@ -29187,7 +29328,7 @@ var init_tracefs = __esm({
       }
       /** Replaces the file's content (`echo X > file`). */
       write(rel, text2) {
-        this.guard(rel, text2, () => writeFileSync13(this.path(rel), text2));
+        this.guard(rel, text2, () => writeFileSync14(this.path(rel), text2));
       }
       /** Appends (`echo X >> file`): kprobe_events, set_ftrace_filter without clearing. */
       append(rel, text2) {
@@ -29224,7 +29365,7 @@ var init_tracefs = __esm({
 });
 
 // src/kernel-side/undo-executor.ts
-import { existsSync as existsSync13, readFileSync as readFileSync18, rmdirSync as rmdirSync2, writeFileSync as writeFileSync14, appendFileSync as appendFileSync2 } from "node:fs";
+import { existsSync as existsSync13, readFileSync as readFileSync18, rmdirSync as rmdirSync2, writeFileSync as writeFileSync15, appendFileSync as appendFileSync2 } from "node:fs";
 async function retry(what, attempts = 10, delayMs = 300) {
   for (let i = 1; ; i++) {
     try {
@@ -29250,7 +29391,7 @@ var init_undo_executor = __esm({
       async run(step) {
         switch (step.kind) {
           case "restore-file":
-            if (existsSync13(step.path)) writeFileSync14(step.path, step.value);
+            if (existsSync13(step.path)) writeFileSync15(step.path, step.value);
             return;
           case "rmdir":
             if (existsSync13(step.path)) await retry(() => rmdirSync2(step.path));
@@ -29263,7 +29404,7 @@ var init_undo_executor = __esm({
           }
           case "remove-trigger":
             if (existsSync13(step.path) && readFileSync18(step.path, "utf8").split("\n").some((l) => l.startsWith(step.trigger))) {
-              writeFileSync14(step.path, `!${step.trigger}
+              writeFileSync15(step.path, `!${step.trigger}
 `);
             }
             return;
@@ -29295,13 +29436,13 @@ var init_undo_executor = __esm({
             return;
           case "pci-unbind": {
             const dev = `/sys/bus/pci/devices/${step.address}`;
-            if (boundDriver(step.address) === step.driver) writeFileSync14(`${dev}/driver/unbind`, step.address);
-            if (existsSync13(`${dev}/driver_override`)) writeFileSync14(`${dev}/driver_override`, "\n");
+            if (boundDriver(step.address) === step.driver) writeFileSync15(`${dev}/driver/unbind`, step.address);
+            if (existsSync13(`${dev}/driver_override`)) writeFileSync15(`${dev}/driver_override`, "\n");
             return;
           }
           case "pci-bind":
             if (boundDriver(step.address) === null && existsSync13(`/sys/bus/pci/drivers/${step.driver}/bind`)) {
-              writeFileSync14(`/sys/bus/pci/drivers/${step.driver}/bind`, step.address);
+              writeFileSync15(`/sys/bus/pci/drivers/${step.driver}/bind`, step.address);
             }
             return;
         }
@@ -29357,7 +29498,7 @@ var init_target_system = __esm({
 });
 
 // src/kernel-side/undo.ts
-import { existsSync as existsSync14, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync7, writeFileSync as writeFileSync15, mkdirSync as mkdirSync8 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync7, writeFileSync as writeFileSync16, mkdirSync as mkdirSync8 } from "node:fs";
 import { dirname as dirname5 } from "node:path";
 async function undoStepsReporting(steps, exec) {
   const problems = [];
@@ -29447,7 +29588,7 @@ var init_undo = __esm({
         const state = { schema: "alloc-balance/target-undo@1", pid: this.pid, runId: this.runId, steps: this.steps };
         mkdirSync8(dirname5(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        writeFileSync15(tmp, `${JSON.stringify(state, null, 2)}
+        writeFileSync16(tmp, `${JSON.stringify(state, null, 2)}
 `);
         renameSync3(tmp, this.file);
       }
@@ -29467,8 +29608,8 @@ var init_undo = __esm({
 });
 
 // src/kernel-side/run-job.ts
-import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync16 } from "node:fs";
-import { join as join16, resolve } from "node:path";
+import { mkdirSync as mkdirSync9, writeFileSync as writeFileSync17 } from "node:fs";
+import { join as join17, resolve } from "node:path";
 function newStatus(job, kernel, started) {
   return {
     schema: "alloc-balance/target-status@1",
@@ -29489,14 +29630,14 @@ async function runTargetJob(job, opts = {}) {
   const sys = opts.system ?? MACHINE2;
   const outDir = resolve(job.outDir);
   mkdirSync9(outDir, { recursive: true });
-  const statusFile = join16(outDir, "status.json");
+  const statusFile = join17(outDir, "status.json");
   const internal = new AbortController();
   const started = Date.now();
   const run2 = {
     job,
     outDir,
     status: newStatus(job, sys.kernelRelease(), started),
-    undo: new UndoLog(job.stateFile ?? join16(outDir, "cleanup-state.json"), job.runId),
+    undo: new UndoLog(job.stateFile ?? join17(outDir, "cleanup-state.json"), job.runId),
     abort: opts.signal ? AbortSignal.any([opts.signal, internal.signal]) : internal.signal,
     log: opts.log ?? (() => {
     }),
@@ -29526,7 +29667,7 @@ async function runTargetJob(job, opts = {}) {
   status.timings.total = run2.sinceStart();
   status.finishedAt = (/* @__PURE__ */ new Date()).toISOString();
   status.files = [.../* @__PURE__ */ new Set(["status.json", ...status.files])];
-  writeFileSync16(statusFile, `${JSON.stringify(status, null, 2)}
+  writeFileSync17(statusFile, `${JSON.stringify(status, null, 2)}
 `);
   const runnerFailed = ["setup-failed", "timeout", "cancelled"].includes(status.status) || status.restoreProblems.length > 0;
   return { status, statusFile, exitCode: runnerFailed ? 1 : 0 };
@@ -29544,7 +29685,7 @@ var init_run_job = __esm({
 });
 
 // src/kernel-side/cleanup-state.ts
-import { rmSync as rmSync8, writeFileSync as writeFileSync17 } from "node:fs";
+import { rmSync as rmSync8, writeFileSync as writeFileSync18 } from "node:fs";
 async function cleanupFromState(file, opts = {}) {
   const state = readUndoState(file);
   if (!state) return { nothingToDo: true, undone: 0, problems: [], notes: [] };
@@ -29571,7 +29712,7 @@ async function cleanupFromState(file, opts = {}) {
   }
   const { problems, failed } = await undoStepsReporting(state.steps, opts.exec ?? machineUndo);
   if (failed.length === 0) rmSync8(file, { force: true });
-  else writeFileSync17(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
+  else writeFileSync18(file, `${JSON.stringify({ ...state, steps: failed }, null, 2)}
 `);
   return { nothingToDo: false, undone: state.steps.length, problems, notes };
 }
@@ -29681,12 +29822,12 @@ var init_target = __esm({
 
 // src/bundle-paths.ts
 import { existsSync as existsSync16, readFileSync as readFileSync22 } from "node:fs";
-import { dirname as dirname6, join as join17 } from "node:path";
+import { dirname as dirname6, join as join18 } from "node:path";
 import { fileURLToPath } from "node:url";
 function packageRoot(from = dirname6(fileURLToPath(import.meta.url))) {
   let dir = from;
   for (let i = 0; i < 6; i++) {
-    const manifest = join17(dir, "package.json");
+    const manifest = join18(dir, "package.json");
     if (existsSync16(manifest)) {
       try {
         if (JSON.parse(readFileSync22(manifest, "utf8")).name === NAME) return dir;
@@ -29700,8 +29841,8 @@ function packageRoot(from = dirname6(fileURLToPath(import.meta.url))) {
   throw new Error(`no package.json of ${NAME} above ${from}: the action's checkout is incomplete`);
 }
 function cliPath(from = dirname6(fileURLToPath(import.meta.url))) {
-  const beside = join17(from, "cli.js");
-  return existsSync16(beside) ? beside : join17(packageRoot(from), "dist", "cli.js");
+  const beside = join18(from, "cli.js");
+  return existsSync16(beside) ? beside : join18(packageRoot(from), "dist", "cli.js");
 }
 var NAME;
 var init_bundle_paths = __esm({
@@ -30019,14 +30160,14 @@ var init_settings = __esm({
 
 // src/demo/fixture-repo.ts
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync as mkdirSync10, readFileSync as readFileSync23, writeFileSync as writeFileSync18 } from "node:fs";
-import { join as join18 } from "node:path";
+import { copyFileSync, mkdirSync as mkdirSync10, readFileSync as readFileSync23, writeFileSync as writeFileSync19 } from "node:fs";
+import { join as join19 } from "node:path";
 function replaceOnce(text2, from, to, what) {
   if (!text2.includes(from)) throw new Error(`kni_like.c no longer holds ${what}`);
   return text2.replace(from, to);
 }
 function fixtureSource(fixtureDir, variant) {
-  const fixed = readFileSync23(join18(fixtureDir, "kni_like.c"), "utf8");
+  const fixed = readFileSync23(join19(fixtureDir, "kni_like.c"), "utf8");
   if (!fixed.includes(FIX_LINES)) throw new Error(`${fixtureDir}/kni_like.c no longer holds the lines the leaky variant removes`);
   switch (variant) {
     case "fixed":
@@ -30056,15 +30197,15 @@ function git(repo, args) {
     }
   }).trim();
 }
-function createFixtureRepo(fixtureDir, dir, variants, appDir = join18(dir, "..", "app")) {
+function createFixtureRepo(fixtureDir, dir, variants, appDir = join19(dir, "..", "app")) {
   mkdirSync10(dir, { recursive: true });
   git(dir, ["init", "-q", "-b", "main"]);
-  copyFileSync(join18(fixtureDir, "Makefile"), join18(dir, "Makefile"));
-  copyFileSync(join18(fixtureDir, "kni_like_ioctl.h"), join18(dir, "kni_like_ioctl.h"));
-  writeFileSync18(join18(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
+  copyFileSync(join19(fixtureDir, "Makefile"), join19(dir, "Makefile"));
+  copyFileSync(join19(fixtureDir, "kni_like_ioctl.h"), join19(dir, "kni_like_ioctl.h"));
+  writeFileSync19(join19(dir, ".gitignore"), "*.o\n*.ko\n*.mod\n*.mod.c\n.*.cmd\nModule.symvers\nmodules.order\n");
   const shas = [];
   for (const v of variants) {
-    writeFileSync18(join18(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
+    writeFileSync19(join19(dir, "kni_like.c"), fixtureSource(fixtureDir, v));
     git(dir, ["add", "-A"]);
     git(dir, ["commit", "-q", "--allow-empty", "-m", `kni_like: ${v}`]);
     shas.push(git(dir, ["rev-parse", "HEAD"]));
@@ -30073,8 +30214,8 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join18(dir, "..",
 }
 function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync10(appDir, { recursive: true });
-  const app = join18(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join18(fixtureDir, "app", "kni_like_app.c")], {
+  const app = join19(appDir, "kni_like_app");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join19(fixtureDir, "app", "kni_like_app.c")], {
     stdio: ["ignore", "pipe", "pipe"]
   });
   return app;
@@ -30118,7 +30259,7 @@ var init_git = __esm({
 // src/sources/worktrees.ts
 import { existsSync as existsSync17 } from "node:fs";
 import { mkdir as mkdir2, rm as rm2 } from "node:fs/promises";
-import { join as join19, resolve as resolve2 } from "node:path";
+import { join as join20, resolve as resolve2 } from "node:path";
 async function hasCommit(git3, repoDir, sha) {
   try {
     await git3(["cat-file", "-e", `${sha}^{commit}`], repoDir);
@@ -30193,7 +30334,7 @@ async function prepareWorktrees(repoDir, change, workDir, options2 = {}) {
     for (const side2 of ["base", "head"]) {
       holders.push(`refs/alloc-balance/${side2}`);
       const sha = await obtain(git3, repo, change[side2], side2, change, opts);
-      const dir = resolve2(join19(workDir, side2));
+      const dir = resolve2(join20(workDir, side2));
       await rm2(dir, { recursive: true, force: true });
       await git3(["worktree", "add", "--detach", "--force", dir, sha], repo);
       made.push(dir);
@@ -30563,18 +30704,18 @@ var init_system_view = __esm({
 
 // src/lab/guest-output.ts
 import { chmodSync, lstatSync as lstatSync2, readdirSync as readdirSync6, rmSync as rmSync9 } from "node:fs";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 function scrubGuestOutput(dir, rel = "") {
   const changed = [];
   let names;
   try {
-    names = readdirSync6(join20(dir, rel));
+    names = readdirSync6(join21(dir, rel));
   } catch {
     return changed;
   }
   for (const name of names) {
-    const path2 = join20(rel, name);
-    const full = join20(dir, path2);
+    const path2 = join21(rel, name);
+    const full = join21(dir, path2);
     const st = lstatSync2(full);
     if (st.isDirectory()) {
       if (st.mode & SET_ID_BITS) {
@@ -30662,9 +30803,9 @@ var init_qemu_args = __esm({
 // src/lab/run-in-guest.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync20, mkdirSync as mkdirSync11, mkdtempSync, readFileSync as readFileSync25, rmSync as rmSync10, writeFileSync as writeFileSync19 } from "node:fs";
+import { cpSync, createWriteStream as createWriteStream4, existsSync as existsSync20, mkdirSync as mkdirSync11, mkdtempSync, readFileSync as readFileSync25, rmSync as rmSync10, writeFileSync as writeFileSync20 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute, join as join21 } from "node:path";
+import { isAbsolute, join as join22 } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 function validateJob(job) {
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
@@ -30698,7 +30839,7 @@ async function runInGuest(kernel, job, opts = {}) {
   const accel = opts.accel ?? hostAccel(false);
   const bootTimeoutSeconds = opts.bootTimeoutSeconds ?? defaultNumber("boot-timeout");
   mkdirSync11(job.outDir, { recursive: true });
-  rmSync10(join21(job.outDir, EXIT_CODE_FILE), { force: true });
+  rmSync10(join22(job.outDir, EXIT_CODE_FILE), { force: true });
   disarmWatchdog(job.outDir);
   const staged = stageGuest(kernel, job, accel, opts);
   let seen;
@@ -30711,21 +30852,21 @@ async function runInGuest(kernel, job, opts = {}) {
   }
   const removedFromOut = scrubGuestOutput(job.outDir);
   if (seen.aborted) throw opts.signal?.reason ?? new Error("guest run aborted");
-  const exitFile = join21(job.outDir, EXIT_CODE_FILE);
+  const exitFile = join22(job.outDir, EXIT_CODE_FILE);
   const result = guestOutcome(seen, bootTimeoutSeconds, existsSync20(exitFile) ? readFileSync25(exitFile, "utf8") : null);
   return { ...result, accel, shared: [...staged.root.shares.slice(staged.systemFolders), job.outDir], removedFromOut };
 }
 function stageGuest(kernel, job, accel, opts) {
   let base2 = tmpdir2();
   if (/\s/.test(base2)) base2 = "/tmp";
-  const ctlDir = mkdtempSync(join21(base2, "alloc-balance-vm-"));
+  const ctlDir = mkdtempSync(join22(base2, "alloc-balance-vm-"));
   opts.onControlDir?.(ctlDir);
   const nonce = randomBytes(8).toString("hex");
   const view = systemView();
   const root = guestRoot(view, job, kernel.modulesDir);
-  stageEtc(view, join21(ctlDir, "etc"));
-  writeFileSync19(join21(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
-  writeFileSync19(join21(ctlDir, "job.sh"), jobScript(job));
+  stageEtc(view, join22(ctlDir, "etc"));
+  writeFileSync20(join22(ctlDir, "guest.env"), guestEnvFile(job.outDir, nonce, root, kernel.modulesDir));
+  writeFileSync20(join22(ctlDir, "job.sh"), jobScript(job));
   const args = qemuArgs({
     vmlinux: kernel.vmlinux,
     initrd: kernel.initrd,
@@ -30752,7 +30893,7 @@ async function watchQemu(staged, job, bootTimeoutSeconds, opts) {
   let poll;
   let bootTimedOut = false;
   let aborted = false;
-  const consoleLog = createWriteStream4(join21(job.outDir, "console.log"));
+  const consoleLog = createWriteStream4(join22(job.outDir, "console.log"));
   const child = spawn3(staged.cmd, staged.args, {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...staged.env }
@@ -30907,7 +31048,7 @@ function stageEtc(view, dir) {
   mkdirSync11(dir, { recursive: true });
   for (const entry of view.etc) {
     try {
-      cpSync(entry, join21(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+      cpSync(entry, join22(dir, entry.slice("/etc/".length)), { recursive: true, verbatimSymlinks: true, errorOnExist: false });
     } catch {
     }
   }
@@ -39217,7 +39358,7 @@ var init_build_log = __esm({
 });
 
 // src/module-build/build-plan.ts
-import { mkdirSync as mkdirSync12, writeFileSync as writeFileSync20 } from "node:fs";
+import { mkdirSync as mkdirSync12, writeFileSync as writeFileSync21 } from "node:fs";
 import { dirname as dirname9 } from "node:path";
 function progressLine(line) {
   const ninja = /^\[(\d+)\/(\d+)\]\s+(.*)$/.exec(line);
@@ -39248,7 +39389,7 @@ async function runBuildPlan(plan, opts = {}) {
     if (step.kind === "write" && !opts.wrap) {
       try {
         mkdirSync12(dirname9(step.path), { recursive: true });
-        writeFileSync20(step.path, step.content);
+        writeFileSync21(step.path, step.content);
       } catch (e) {
         return { ok: false, log, steps: outcomes, reason: `cannot write ${step.path}: ${e.message}` };
       }
@@ -39313,7 +39454,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync23, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename3, join as join22, resolve as resolve4 } from "node:path";
+import { basename as basename3, join as join23, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -39323,7 +39464,7 @@ function findKoFiles(dir, since, depth = 6) {
     return found;
   }
   for (const e of entries) {
-    const p = join22(dir, e.name);
+    const p = join23(dir, e.name);
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && depth > 0) found.push(...findKoFiles(p, since, depth - 1));
     else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
   }
@@ -39337,7 +39478,7 @@ async function buildModule(req) {
   if (!existsSync23(moduleDir)) {
     return { ok: false, modules: [], log: "", excerpt: "", reason: `module directory ${moduleDir} does not exist`, seconds: 0 };
   }
-  if (!existsSync23(join22(req.kernelBuildDir, "Makefile"))) {
+  if (!existsSync23(join23(req.kernelBuildDir, "Makefile"))) {
     return {
       ok: false,
       modules: [],
@@ -39423,18 +39564,18 @@ var init_build_module = __esm({
 });
 
 // src/run/error-paths.ts
-import { existsSync as existsSync24, readFileSync as readFileSync27, realpathSync as realpathSync4, writeFileSync as writeFileSync21 } from "node:fs";
-import { join as join23 } from "node:path";
+import { existsSync as existsSync24, readFileSync as readFileSync27, realpathSync as realpathSync4, writeFileSync as writeFileSync22 } from "node:fs";
+import { join as join24 } from "node:path";
 function sweepJob(helperPath, imports, symbolsText, outDir) {
-  const symbolsFile = join23(outDir, "module-symbols.txt");
-  writeFileSync21(symbolsFile, symbolsText);
+  const symbolsFile = join24(outDir, "module-symbols.txt");
+  writeFileSync22(symbolsFile, symbolsText);
   const allocators = sweepAllocators(imports, (n) => familyOf(n)?.role === "alloc" && !isCountedAllocator(n));
   return { helperPath, allocators, symbolsFile };
 }
 function sourceLine(root, location) {
   const m = location ? /^(.*):(\d+)$/.exec(location) : null;
   if (!m) return "";
-  const file = m[1].startsWith("/") ? m[1] : join23(root, m[1]);
+  const file = m[1].startsWith("/") ? m[1] : join24(root, m[1]);
   try {
     if (!isWithin(realpathSync4(file), realpathSync4(root))) return "";
     return readFileSync27(file, "utf8").split("\n")[Number(m[2]) - 1] ?? "";
@@ -39454,7 +39595,7 @@ function siteBreakage(run2, end) {
   return void 0;
 }
 async function readErrorPaths(outDir, opts) {
-  const file = join23(outDir, SWEEP_RECORD);
+  const file = join24(outDir, SWEEP_RECORD);
   if (!existsSync24(file)) return void 0;
   const record2 = JSON.parse(readFileSync27(file, "utf8"));
   const result = { module: opts.moduleName, sites: [], seconds: record2.seconds, ...record2.skipped ? { skipped: record2.skipped } : {} };
@@ -39487,14 +39628,14 @@ async function readErrorPaths(outDir, opts) {
       const why = breakageText(breakage, opts.moduleName);
       result.stopped = `failing ${site.allocator ? `the ${site.allocator} at ` : ""}${siteName(site.site, site.location)} ${why}`;
     }
-    const trace = join23(outDir, run2.dir, "trace.txt");
+    const trace = join24(outDir, run2.dir, "trace.txt");
     if (run2.running || breakage?.kind === "stuck" || !existsSync24(trace)) {
       if (!breakage) site.incomplete = true;
       continue;
     }
     const sections = { ...sectionsFromSymbols(symbols, run2.symbols ?? []), ...run2.sections ?? {} };
     const map = new ModuleMap(opts.moduleName, opts.symbolsText, sections);
-    const profile = join23(outDir, run2.dir, "kprobe-profile.txt");
+    const profile = join24(outDir, run2.dir, "kprobe-profile.txt");
     const analysis = await analyzeTraces({
       traces: [trace],
       pairs: opts.pairs,
@@ -39530,7 +39671,7 @@ var init_error_paths3 = __esm({
 // src/run/helper-modules.ts
 import { cpSync as cpSync2, existsSync as existsSync25, mkdtempSync as mkdtempSync2, rmSync as rmSync11 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname10, join as join24 } from "node:path";
+import { dirname as dirname10, join as join25 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function findHelperDir(helper, from = dirname10(fileURLToPath2(import.meta.url))) {
   const wanted = `${KMOD_DIR}/${helper.folder}/${helper.name}.c`;
@@ -39540,8 +39681,8 @@ function findHelperDir(helper, from = dirname10(fileURLToPath2(import.meta.url))
   } catch {
     throw new Error(`${helper.what} is missing: no ${wanted} above ${from} (the action's checkout is incomplete)`);
   }
-  const dir = join24(root, KMOD_DIR, helper.folder);
-  if (!existsSync25(join24(dir, `${helper.name}.c`))) throw new Error(`${helper.what} is missing: no ${wanted} in ${root} (the action's checkout is incomplete)`);
+  const dir = join25(root, KMOD_DIR, helper.folder);
+  if (!existsSync25(join25(dir, `${helper.name}.c`))) throw new Error(`${helper.what} is missing: no ${wanted} in ${root} (the action's checkout is incomplete)`);
   return dir;
 }
 async function withHelperBuilds(shared, fn) {
@@ -39575,7 +39716,7 @@ var init_helper_modules = __esm({
         const key2 = `${helper.name}\0${kernelBuildDir}`;
         let p = this.built.get(key2);
         if (!p) {
-          const work = mkdtempSync2(join24(tmpdir3(), `alloc-balance-${helper.folder}-`));
+          const work = mkdtempSync2(join25(tmpdir3(), `alloc-balance-${helper.folder}-`));
           this.dirs.push(work);
           this.options.onTempDir?.(work);
           p = (async () => {
@@ -39605,19 +39746,39 @@ ${r.excerpt}`);
 
 // src/run/api-memory.ts
 import { existsSync as existsSync26, readFileSync as readFileSync28 } from "node:fs";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 function readApiMemory(outDir, files, cycles2) {
   const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
-  if (!names.every((f) => files.includes(f) && existsSync26(join25(outDir, f)))) return null;
-  const read = (f) => parseApiWatch(readFileSync28(join25(outDir, f), "utf8"));
+  if (!names.every((f) => files.includes(f) && existsSync26(join26(outDir, f)))) return null;
+  const read = (f) => parseApiWatch(readFileSync28(join26(outDir, f), "utf8"));
   const [afterLoad, ...afterCycles] = names.map(read);
   const end = files.includes(API_WATCH_FILE.end) ? read(API_WATCH_FILE.end) : void 0;
   return { afterLoad, afterCycles, ...end ? { end } : {} };
 }
+function readVmallocAreas(outDir, files, cycles2) {
+  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
+  if (!names.every((f) => files.includes(f) && existsSync26(join26(outDir, f)))) return null;
+  const read = (f) => readFileSync28(join26(outDir, f), "utf8");
+  const [afterLoad, ...afterCycles] = names.map(read);
+  return { afterLoad, afterCycles, ...files.includes(VMALLOC_FILE.end) ? { end: read(VMALLOC_FILE.end) } : {} };
+}
+function leftOutNote(leftOut) {
+  const areas = vmallocWitnessed(leftOut);
+  const objects2 = leftOut.filter((a) => !areas.includes(a));
+  const how = [
+    ...objects2.length ? [`the slab objects of ${objects2.join(", ")} are counted by address in the kernel`] : [],
+    ...areas.length ? [`the areas of ${areas.join(", ")} by /proc/vmallocinfo`] : []
+  ];
+  return `track leaves out allocators the module imports: ${leftOut.join(", ")}; ${how.join(", ")}`;
+}
 function addUntracedMemory(analysis, outDir, files, cycles2, map, leftOut) {
+  const areas = leftOut ? readVmallocAreas(outDir, files, cycles2) : null;
+  const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
+  if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
   const apiMemory = readApiMemory(outDir, files, cycles2);
   if (!apiMemory) return;
-  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, leftOut ? new Set(leftOut) : void 0));
+  const bySlab = leftOut?.filter((a) => !byArea.includes(a));
+  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : void 0));
   analysis.problems.push(...apiMemoryProblems(apiMemory));
 }
 var API_WATCH;
@@ -39625,6 +39786,7 @@ var init_api_memory2 = __esm({
   "src/run/api-memory.ts"() {
     "use strict";
     init_api_memory();
+    init_vmalloc_areas();
     init_api_watch();
     API_WATCH = { folder: "apiwatch", name: API_WATCH_MODULE, what: "the kernel-API memory helper" };
   }
@@ -39745,8 +39907,8 @@ var init_build_sandbox = __esm({
 });
 
 // src/run/side.ts
-import { existsSync as existsSync28, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync22 } from "node:fs";
-import { basename as basename4, dirname as dirname11, join as join26, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync28, mkdirSync as mkdirSync14, readFileSync as readFileSync29, readdirSync as readdirSync8, realpathSync as realpathSync6, statSync as statSync4, writeFileSync as writeFileSync23 } from "node:fs";
+import { basename as basename4, dirname as dirname11, join as join27, resolve as resolve5 } from "node:path";
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
@@ -39758,7 +39920,7 @@ function chooseModule(modules, wanted) {
 }
 function kernelModule(kernel, relPath) {
   if (!kernel?.modulesDir) return basename4(relPath);
-  const base2 = join26(kernel.modulesDir, "kernel", `${relPath}.ko`);
+  const base2 = join27(kernel.modulesDir, "kernel", `${relPath}.ko`);
   return ["", ".xz", ".zst", ".gz"].map((c) => base2 + c).find((p) => existsSync28(p)) ?? base2;
 }
 function nicBinding(nics, kernel) {
@@ -39789,7 +39951,7 @@ function sweepEndOf(failure) {
   return void 0;
 }
 function readStatus(outDir) {
-  const file = join26(outDir, "status.json");
+  const file = join27(outDir, "status.json");
   if (!existsSync28(file)) return null;
   try {
     return JSON.parse(readFileSync29(file, "utf8"));
@@ -39798,7 +39960,7 @@ function readStatus(outDir) {
   }
 }
 function filesMatching(dir, re) {
-  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join26(dir, f));
+  return readdirSync8(dir).filter((f) => re.test(f)).sort().map((f) => join27(dir, f));
 }
 function kernelReadable(kernel) {
   const tree = kernel.buildTree ?? kernel.buildDir;
@@ -39836,7 +39998,7 @@ async function runSideWith(source, ctx, helpers) {
     log: (line) => ctx.log(`${source.side}: ${line}`)
   });
   run2.timings.build = built.seconds;
-  writeFileSync22(join26(ctx.outDir, "build.log"), built.log);
+  writeFileSync23(join27(ctx.outDir, "build.log"), built.log);
   if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
   const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
   if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
@@ -39852,12 +40014,7 @@ async function runSideWith(source, ctx, helpers) {
   } else {
     track = ctx.plan.track;
     leftOut = untrackedAllocators(track, await moduleImports(module2.path));
-    if (leftOut.length > 0) {
-      run2.notes = [
-        ...run2.notes ?? [],
-        `track leaves out allocators the module imports: ${leftOut.join(", ")}; their objects are counted by address in the kernel`
-      ];
-    }
+    if (leftOut.length > 0) run2.notes = [...run2.notes ?? [], leftOutNote(leftOut)];
   }
   ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track, ctx.runner.kernel);
@@ -39886,6 +40043,7 @@ async function runSideWith(source, ctx, helpers) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
+  if (job.tracing !== false && leftOut && vmallocWitnessed(leftOut).length > 0) job.vmallocWatch = true;
   if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
     try {
       const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);
@@ -39895,12 +40053,12 @@ async function runSideWith(source, ctx, helpers) {
       run2.notes = [...run2.notes ?? [], `${what}: not counted, the apiwatch helper did not build: ${e.message.split("\n")[0]}`];
     }
   }
-  const jobFile = join26(ctx.outDir, "job.json");
-  writeFileSync22(jobFile, `${JSON.stringify(job, null, 2)}
+  const jobFile = join27(ctx.outDir, "job.json");
+  writeFileSync23(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
-  ctx.onUndoFile?.(join26(ctx.outDir, "cleanup-state.json"));
+  ctx.onUndoFile?.(join27(ctx.outDir, "cleanup-state.json"));
   const shares = [
     source.dir,
     dirname11(module2.path),
@@ -39933,15 +40091,15 @@ async function runSideWith(source, ctx, helpers) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join26(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join27(ctx.outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join26(ctx.outDir, "trace.txt");
+  const trace = join27(ctx.outDir, "trace.txt");
   if (existsSync28(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
     const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join26(ctx.outDir, f));
+    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join27(ctx.outDir, f));
     const slabUsable = slab.every((f) => existsSync28(f) && statSync4(f).size > 0);
-    const profile = join26(ctx.outDir, "kprobe-profile.txt");
+    const profile = join27(ctx.outDir, "kprobe-profile.txt");
     run2.analysis = await analyzeTraces({
       traces: [trace],
       pairs: status.tracing?.track ?? track,
@@ -39983,6 +40141,7 @@ var init_side = __esm({
     init_error_paths3();
     init_helper_modules();
     init_api_memory2();
+    init_vmalloc_areas();
     init_changed_code2();
     init_changed_code();
     init_error_paths();
@@ -40121,8 +40280,8 @@ var init_base_cache_key = __esm({
 
 // src/run/base-caching.ts
 import { createHash as createHash4 } from "node:crypto";
-import { existsSync as existsSync30, lstatSync as lstatSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync30, readdirSync as readdirSync9, readlinkSync as readlinkSync3, rmSync as rmSync12, writeFileSync as writeFileSync23 } from "node:fs";
-import { join as join27, relative as relative2 } from "node:path";
+import { existsSync as existsSync30, lstatSync as lstatSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync30, readdirSync as readdirSync9, readlinkSync as readlinkSync3, rmSync as rmSync12, writeFileSync as writeFileSync24 } from "node:fs";
+import { join as join28, relative as relative2 } from "node:path";
 function whyNotCacheable(run2) {
   if (run2.status !== "ok") return `the base did not run cleanly (${run2.status}): it is measured again on the next run`;
   if (!run2.analysis) return "the base has no analysis: it is measured again on the next run";
@@ -40137,7 +40296,7 @@ function foldersDigest(folders) {
   const hash = createHash4("sha256");
   const walk = (root, dir) => {
     for (const name of readdirSync9(dir).sort()) {
-      const path2 = join27(dir, name);
+      const path2 = join28(dir, name);
       const rel = relative2(root, path2);
       const st = lstatSync3(path2);
       if (st.isSymbolicLink()) hash.update(`L ${rel} ${readlinkSync3(path2)}
@@ -40194,7 +40353,7 @@ var init_base_caching = __esm({
         rmSync12(this.dir, { recursive: true, force: true });
         let entry = null;
         try {
-          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync30(join27(this.dir, SIDE_FILE), "utf8"));
+          if (await this.cache.restore(this.dir, this.key)) entry = JSON.parse(readFileSync30(join28(this.dir, SIDE_FILE), "utf8"));
         } catch {
           entry = null;
         } finally {
@@ -40226,7 +40385,7 @@ var init_base_caching = __esm({
         const entry = { format: BASE_CACHE_FORMAT, key: this.key, origin, side: side2 };
         rmSync12(this.dir, { recursive: true, force: true });
         mkdirSync15(this.dir, { recursive: true });
-        writeFileSync23(join27(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
+        writeFileSync24(join28(this.dir, SIDE_FILE), `${JSON.stringify(entry)}
 `);
         try {
           this.log(await this.cache.save(this.dir, this.key) ? `base cache: saved ${this.key}` : `base cache: ${this.key} not saved (the service refused it)`);
@@ -40544,7 +40703,7 @@ var init_dpdk_version = __esm({
 
 // src/presets/dpdk-tree.ts
 import { existsSync as existsSync31, readFileSync as readFileSync31, statSync as statSync5 } from "node:fs";
-import { join as join28, resolve as resolve6 } from "node:path";
+import { join as join29, resolve as resolve6 } from "node:path";
 function isDir(p) {
   try {
     return statSync5(p).isDirectory();
@@ -40578,16 +40737,16 @@ function legacyMakeSources(makefile, enabled) {
   return [...new Set(sources)];
 }
 function detectVersion(root) {
-  const file = readIfExists(join28(root, "VERSION"));
+  const file = readIfExists(join29(root, "VERSION"));
   if (file !== null) {
     const v = parseDpdkVersion(file);
     if (v) return { version: v, source: "VERSION" };
   }
-  const meson = readIfExists(join28(root, "meson.build"));
+  const meson = readIfExists(join29(root, "meson.build"));
   const fromMeson = meson ? versionFromMesonBuild(meson) : null;
   if (fromMeson && parseDpdkVersion(fromMeson)) return { version: parseDpdkVersion(fromMeson), source: "meson.build" };
   for (const h of VERSION_HEADERS) {
-    const text2 = readIfExists(join28(root, h));
+    const text2 = readIfExists(join29(root, h));
     const v = text2 ? versionFromRteVersionHeader(text2) : null;
     if (v && parseDpdkVersion(v)) return { version: parseDpdkVersion(v), source: "rte_version.h" };
   }
@@ -40597,35 +40756,35 @@ function detectDpdkTree(dir) {
   const root = resolve6(dir);
   if (!isDir(root)) throw new UsageError(`DPDK tree ${root} does not exist or is not a directory: set module-dir to the DPDK checkout`);
   const { version, source } = detectVersion(root);
-  const layout = isDir(join28(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join28(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
-  const looksLikeDpdk = version !== null || isDir(join28(root, "lib/eal")) || isDir(join28(root, "lib/librte_eal"));
+  const layout = isDir(join29(root, "kernel/linux/kni")) ? "kernel/linux/kni" : isDir(join29(root, "lib/librte_eal/linuxapp/kni")) ? "lib/librte_eal/linuxapp/kni" : null;
+  const looksLikeDpdk = version !== null || isDir(join29(root, "lib/eal")) || isDir(join29(root, "lib/librte_eal"));
   if (!looksLikeDpdk) {
     throw new UsageError(
       `${root} is not a DPDK tree (no VERSION file, no version in meson.build, no lib/eal or lib/librte_eal): set module-dir to the DPDK checkout, or use preset: none for another module`
     );
   }
   const kniDir = layout;
-  const mesonOptionsText = readIfExists(join28(root, "meson_options.txt"));
-  const makefile = kniDir ? readIfExists(join28(root, kniDir, "Makefile")) : null;
-  const hasKbuildFile = kniDir !== null && existsSync31(join28(root, kniDir, "Kbuild"));
+  const mesonOptionsText = readIfExists(join29(root, "meson_options.txt"));
+  const makefile = kniDir ? readIfExists(join29(root, kniDir, "Makefile")) : null;
+  const hasKbuildFile = kniDir !== null && existsSync31(join29(root, kniDir, "Kbuild"));
   return {
     root,
     version,
     versionSource: source,
     kniDir,
     layout,
-    hasMeson: existsSync31(join28(root, "meson.build")),
-    hasKniMesonBuild: existsSync31(join28(root, "kernel/linux/kni/meson.build")),
-    mesonKernelDir: mesonKernelDirStyle(readIfExists(join28(root, "kernel/linux/meson.build"))),
+    hasMeson: existsSync31(join29(root, "meson.build")),
+    hasKniMesonBuild: existsSync31(join29(root, "kernel/linux/kni/meson.build")),
+    mesonKernelDir: mesonKernelDirStyle(readIfExists(join29(root, "kernel/linux/meson.build"))),
     mesonOptions: mesonOptionsText ? mesonOptionNames(mesonOptionsText) : [],
     hasKbuildFile,
-    hasKniEthtool: kniDir !== null && isDir(join28(root, kniDir, "ethtool")),
-    hasLegacyMake: existsSync31(join28(root, "mk/rte.vars.mk")),
-    hasKniExample: isDir(join28(root, "examples/kni")),
-    hasNetKniPmd: isDir(join28(root, "drivers/net/kni")),
-    hasTestpmd: isDir(join28(root, "app/test-pmd")),
-    hasConfigHeader: existsSync31(join28(root, "config/rte_config.h")),
-    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join28(root, d))),
+    hasKniEthtool: kniDir !== null && isDir(join29(root, kniDir, "ethtool")),
+    hasLegacyMake: existsSync31(join29(root, "mk/rte.vars.mk")),
+    hasKniExample: isDir(join29(root, "examples/kni")),
+    hasNetKniPmd: isDir(join29(root, "drivers/net/kni")),
+    hasTestpmd: isDir(join29(root, "app/test-pmd")),
+    hasConfigHeader: existsSync31(join29(root, "config/rte_config.h")),
+    includeDirs: INCLUDE_CANDIDATES.filter((d) => isDir(join29(root, d))),
     legacySources: !hasKbuildFile && makefile ? legacyMakeSources(makefile, LEGACY_DEFAULT_CONFIG) : [],
     removed: layout === null
   };
@@ -40643,7 +40802,7 @@ function requireKni(tree) {
     );
   }
   if (!tree.hasKbuildFile && tree.legacySources.length === 0) {
-    throw new UsageError(`${join28(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
+    throw new UsageError(`${join29(tree.root, tree.kniDir)} has neither a Kbuild file nor a Makefile listing SRCS: cannot tell which sources make rte_kni.ko`);
   }
   return tree;
 }
@@ -40669,7 +40828,7 @@ var init_dpdk_tree = __esm({
 });
 
 // src/presets/kni-module-build.ts
-import { basename as basename5, dirname as dirname12, join as join29 } from "node:path";
+import { basename as basename5, dirname as dirname12, join as join30 } from "node:path";
 function renderBuildConfigHeader(v) {
   const defines = [
     ["RTE_ARCH", '"x86_64"'],
@@ -40736,15 +40895,15 @@ function planKniModuleBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan(tree, o) : kbuildPlan(tree, o);
 }
 function mesonPlan(tree, o) {
-  const builddir = join29(o.outDir, "meson");
+  const builddir = join30(o.outDir, "meson");
   const steps = [];
   let kernelDirArg = o.kernelBuildDir;
   if (tree.mesonKernelDir === "parent-of-build") {
     if (basename5(o.kernelBuildDir) === "build") {
       kernelDirArg = dirname12(o.kernelBuildDir);
     } else {
-      kernelDirArg = join29(o.outDir, "kernel-dir");
-      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join29(kernelDirArg, "build")] });
+      kernelDirArg = join30(o.outDir, "kernel-dir");
+      steps.push({ kind: "run", argv: ["mkdir", "-p", kernelDirArg] }, { kind: "run", argv: ["ln", "-sfn", o.kernelBuildDir, join30(kernelDirArg, "build")] });
     }
   }
   const setup = ["meson", "setup", builddir, tree.root, "-Denable_kmods=true", `-Dkernel_dir=${kernelDirArg}`];
@@ -40759,32 +40918,32 @@ function mesonPlan(tree, o) {
     description: `rte_kni.ko through the tree's meson build (kernel_dir ${kernelDirArg})`,
     steps,
     env: {},
-    output: join29(builddir, "kernel/linux/kni/rte_kni.ko")
+    output: join30(builddir, "kernel/linux/kni/rte_kni.ko")
   };
 }
 function kbuildPlan(tree, o) {
-  const src = join29(o.outDir, "kni");
-  const inc = join29(o.outDir, "include");
+  const src = join30(o.outDir, "kni");
+  const inc = join30(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join29(inc, "rte_build_config.h");
+  const header = join30(inc, "rte_build_config.h");
   const cflags = [];
-  const compatHeader = join29(inc, "alloc_balance_compat.h");
+  const compatHeader = join30(inc, "alloc_balance_compat.h");
   if (o.compat?.header) cflags.push("-include", compatHeader);
-  cflags.push("-include", tree.hasConfigHeader ? join29(tree.root, "config/rte_config.h") : header);
+  cflags.push("-include", tree.hasConfigHeader ? join30(tree.root, "config/rte_config.h") : header);
   if (!legacy && tree.hasKniEthtool) cflags.push("-DRTE_KNI_KMOD_ETHTOOL");
-  for (const d of tree.includeDirs) cflags.push(`-I${join29(tree.root, d)}`);
+  for (const d of tree.includeDirs) cflags.push(`-I${join30(tree.root, d)}`);
   cflags.push(`-I${inc}`, `-I${src}`);
-  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join29(src, d)}`);
+  if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join30(src, d)}`);
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
     // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join29(tree.root, tree.kniDir)}/.`, src] },
+    { kind: "run", argv: ["cp", "-R", `${join30(tree.root, tree.kniDir)}/.`, src] },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
-    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join29(src, f), content }))
+    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join30(src, f), content }))
   ];
   if (o.compat?.header) steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
-  if (legacy) steps.push({ kind: "write", path: join29(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
+  if (legacy) steps.push({ kind: "write", path: join30(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
   steps.push({
     kind: "run",
     argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
@@ -40794,30 +40953,30 @@ function kbuildPlan(tree, o) {
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}${tree.hasKniEthtool ? ", with the KNI ethtool code (igb/ixgbe)" : ""}`,
     steps,
     env: {},
-    output: join29(src, "rte_kni.ko")
+    output: join30(src, "rte_kni.ko")
   };
 }
 function planIgbUioBuild(tree, dir, o) {
-  const src = join29(o.outDir, "igb_uio");
-  const inc = join29(o.outDir, "igb_uio-include");
-  const header = join29(inc, "rte_build_config.h");
+  const src = join30(o.outDir, "igb_uio");
+  const inc = join30(o.outDir, "igb_uio-include");
+  const header = join30(inc, "rte_build_config.h");
   const cflags = [];
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
-    { kind: "run", argv: ["cp", "-R", `${join29(tree.root, dir)}/.`, src] },
-    { kind: "write", path: join29(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
+    { kind: "run", argv: ["cp", "-R", `${join30(tree.root, dir)}/.`, src] },
+    { kind: "write", path: join30(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
     { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) }
   ];
   if (o.compat?.header) {
-    steps.push({ kind: "write", path: join29(inc, "alloc_balance_compat.h"), content: o.compat.header });
-    cflags.push("-include", join29(inc, "alloc_balance_compat.h"));
+    steps.push({ kind: "write", path: join30(inc, "alloc_balance_compat.h"), content: o.compat.header });
+    cflags.push("-include", join30(inc, "alloc_balance_compat.h"));
   }
-  cflags.push("-include", tree.hasConfigHeader ? join29(tree.root, "config/rte_config.h") : header);
-  for (const d of tree.includeDirs) cflags.push(`-I${join29(tree.root, d)}`);
+  cflags.push("-include", tree.hasConfigHeader ? join30(tree.root, "config/rte_config.h") : header);
+  for (const d of tree.includeDirs) cflags.push(`-I${join30(tree.root, d)}`);
   cflags.push(`-I${inc}`);
   steps.push({ kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] });
-  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join29(src, "igb_uio.ko") };
+  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join30(src, "igb_uio.ko") };
 }
 var IGB_UIO_DIRS;
 var init_kni_module_build = __esm({
@@ -41000,7 +41159,7 @@ var init_kni_compat = __esm({
 // src/presets/prerequisites.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join30 } from "node:path";
+import { delimiter, join as join31 } from "node:path";
 function requirementsOf(plans) {
   const out = /* @__PURE__ */ new Map();
   const add = (rs) => {
@@ -41024,7 +41183,7 @@ function onPath2(program, env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
-      accessSync(join30(dir, program), constants4.X_OK);
+      accessSync(join31(dir, program), constants4.X_OK);
       return true;
     } catch {
     }
@@ -41059,7 +41218,7 @@ var init_prerequisites = __esm({
 });
 
 // src/presets/userspace-build.ts
-import { join as join31, relative as relative3 } from "node:path";
+import { join as join32, relative as relative3 } from "node:path";
 function legacyMakeTarget(tree) {
   return tree.layout === "lib/librte_eal/linuxapp/kni" || tree.version !== null && tree.version.year * 100 + tree.version.month < 1811 ? "x86_64-native-linuxapp-gcc" : "x86_64-native-linux-gcc";
 }
@@ -41080,7 +41239,7 @@ function planUserspaceBuild(tree, o) {
   return buildSystem === "meson" ? mesonPlan2(tree, o) : makePlan(tree, o);
 }
 function mesonPlan2(tree, o) {
-  const builddir = join31(o.cacheDir, "meson");
+  const builddir = join32(o.cacheDir, "meson");
   const setup = ["meson", "setup", builddir, tree.root, "-Ddefault_library=static"];
   if (tree.version !== null && tree.version.year * 100 + tree.version.month < 2005) setup.push("-Dc_args=-fcommon");
   const has = (name) => tree.mesonOptions.includes(name);
@@ -41096,19 +41255,19 @@ function mesonPlan2(tree, o) {
   }
   if (o.drivers.length > 0 && has("enable_drivers")) setup.push(`-Denable_drivers=${o.drivers.join(",")}`);
   const target = o.app === "kni-example" ? "examples/dpdk-kni" : "app/dpdk-testpmd";
-  const program = join31(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
+  const program = join32(o.cacheDir, "bin", o.app === "kni-example" ? "dpdk-kni" : "dpdk-testpmd");
   const steps = [
     { kind: "run", argv: ["rm", "-rf", builddir] },
     { kind: "run", argv: setup },
     { kind: "run", argv: ["ninja", "-C", builddir, target] },
-    { kind: "run", argv: ["mkdir", "-p", join31(o.cacheDir, "bin")] },
-    { kind: "run", argv: ["cp", join31(builddir, target), program] },
+    { kind: "run", argv: ["mkdir", "-p", join32(o.cacheDir, "bin")] },
+    { kind: "run", argv: ["cp", join32(builddir, target), program] },
     { kind: "run", argv: ["rm", "-rf", builddir] }
   ];
   return { kind: "meson", description: `${target} through the tree's meson build`, steps, env: {}, output: program, program };
 }
 function makePlan(tree, o) {
-  const bin = join31(o.cacheDir, "bin");
+  const bin = join32(o.cacheDir, "bin");
   const jobs = `-j${o.jobs ?? 2}`;
   if (o.app === "testpmd")
     throw new UsageError("testpmd builds with meson only (DPDK v22.11..v23.07 have no make build): install meson and ninja, or use dpdk-build: auto");
@@ -41116,11 +41275,11 @@ function makePlan(tree, o) {
   let built;
   if (tree.hasLegacyMake) {
     const target = legacyMakeTarget(tree);
-    const sdk = join31(o.cacheDir, target);
-    const exampleOut = join31(o.cacheDir, "kni-example");
+    const sdk = join32(o.cacheDir, target);
+    const exampleOut = join32(o.cacheDir, "kni-example");
     steps.push({ kind: "run", argv: ["make", "-C", tree.root, "config", `T=${target}`, `O=${sdk}`] });
     if (o.instructionSet === "generic") {
-      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join31(sdk, ".config")] });
+      steps.push({ kind: "run", argv: ["sed", "-i", 's/^CONFIG_RTE_MACHINE=.*/CONFIG_RTE_MACHINE="default"/', join32(sdk, ".config")] });
     }
     const compat = ["EXTRA_CFLAGS=-fcommon", "RTE_DEVEL_BUILD=n"];
     steps.push(
@@ -41131,7 +41290,7 @@ function makePlan(tree, o) {
           "make",
           jobs,
           "-C",
-          join31(tree.root, "examples/kni"),
+          join32(tree.root, "examples/kni"),
           `RTE_SDK=${tree.root}`,
           `RTE_TARGET=${relative3(tree.root, sdk)}`,
           `O=${exampleOut}`,
@@ -41139,12 +41298,12 @@ function makePlan(tree, o) {
         ]
       }
     );
-    built = join31(exampleOut, "kni");
+    built = join32(exampleOut, "kni");
   } else {
-    steps.push({ kind: "run", argv: ["make", jobs, "-C", join31(tree.root, "examples/kni")] });
-    built = join31(tree.root, "examples/kni/build/kni");
+    steps.push({ kind: "run", argv: ["make", jobs, "-C", join32(tree.root, "examples/kni")] });
+    built = join32(tree.root, "examples/kni/build/kni");
   }
-  const program = join31(bin, "dpdk-kni");
+  const program = join32(bin, "dpdk-kni");
   steps.push({ kind: "run", argv: ["cp", built, program] });
   return { kind: "make", description: "examples/kni with make", steps, env: {}, output: program, program };
 }
@@ -41162,7 +41321,7 @@ var init_userspace_build = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { closeSync as closeSync7, openSync as openSync7, readSync as readSync4, readdirSync as readdirSync10 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join32 } from "node:path";
+import { join as join33 } from "node:path";
 function hashedPaths(app) {
   const common = ["VERSION", "meson.build", "meson_options.txt", "config", "buildtools", "lib", "drivers", "mk", "usertools"];
   return app === "kni-example" ? [...common, "examples/kni", "examples/meson.build"] : [...common, "app/test-pmd", "app/meson.build"];
@@ -41185,12 +41344,12 @@ function hashTreeFiles(root, paths) {
   const visit = (rel) => {
     let entries;
     try {
-      entries = readdirSync10(join32(root, rel), { withFileTypes: true });
+      entries = readdirSync10(join33(root, rel), { withFileTypes: true });
     } catch (e) {
       const code = e.code;
       if (code === "ENOTDIR") {
         hash.update(`F ${rel}\0`);
-        hashFile(hash, join32(root, rel), buf);
+        hashFile(hash, join33(root, rel), buf);
         hash.update("\0");
       }
       return;
@@ -41202,7 +41361,7 @@ function hashTreeFiles(root, paths) {
       if (e.isDirectory()) visit(child);
       else if (e.isFile()) {
         hash.update(`F ${child}\0`);
-        hashFile(hash, join32(root, child), buf);
+        hashFile(hash, join33(root, child), buf);
         hash.update("\0");
       } else if (e.isSymbolicLink()) hash.update(`L ${child}\0`);
     }
@@ -41211,15 +41370,15 @@ function hashTreeFiles(root, paths) {
   return hash.digest("hex");
 }
 function defaultCacheRoot(env = process.env) {
-  if (env.ALLOC_BALANCE_CACHE) return join32(env.ALLOC_BALANCE_CACHE, "dpdk");
-  return join32(env.XDG_CACHE_HOME || join32(homedir(), ".cache"), "alloc-balance", "dpdk");
+  if (env.ALLOC_BALANCE_CACHE) return join33(env.ALLOC_BALANCE_CACHE, "dpdk");
+  return join33(env.XDG_CACHE_HOME || join33(homedir(), ".cache"), "alloc-balance", "dpdk");
 }
 function userspaceCache(tree, app, buildOptions, root = defaultCacheRoot()) {
   const files = hashTreeFiles(tree.root, hashedPaths(app));
   const digest = createHash5("sha256").update(files).update(`\0${buildOptions.join("\0")}\0${process.arch}`).digest("hex").slice(0, 32);
   const version = tree.version ? tree.version.text.replace(/[^A-Za-z0-9.]/g, "_") : "unknown";
   const key2 = `alloc-balance-dpdk-${app}-${version}-${digest}`;
-  return { key: key2, dir: join32(root, key2) };
+  return { key: key2, dir: join33(root, key2) };
 }
 var SKIP, CHUNK2;
 var init_userspace_cache_key = __esm({
@@ -41234,17 +41393,17 @@ var init_userspace_cache_key = __esm({
 import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync32, readFileSync as readFileSync32 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join33 } from "node:path";
+import { join as join34 } from "node:path";
 function kernelVersionAt(kernelBuildDir) {
   try {
-    return kernelVersionOf(readFileSync32(join33(kernelBuildDir, "include/config/kernel.release"), "utf8").trim());
+    return kernelVersionOf(readFileSync32(join34(kernelBuildDir, "include/config/kernel.release"), "utf8").trim());
   } catch {
     return null;
   }
 }
 function readSources(dir, files) {
   const sources = {};
-  for (const f of files) if (existsSync32(join33(dir, f))) sources[f] = readFileSync32(join33(dir, f), "utf8");
+  for (const f of files) if (existsSync32(join34(dir, f))) sources[f] = readFileSync32(join34(dir, f), "utf8");
   return sources;
 }
 function mesonOnPath(probe = machineProbe()) {
@@ -41258,9 +41417,9 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   if (app === "testpmd") {
     notes.push(`examples/kni is not in this tree (DPDK after v${KNI_EXAMPLE_UNTIL}): the workload is testpmd with net_kni ports`);
   }
-  const moduleOutDir = env.moduleOutDir ?? join33(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
+  const moduleOutDir = env.moduleOutDir ?? join34(tmpdir4(), `alloc-balance-kni-${createHash6("sha256").update(tree.root).digest("hex").slice(0, 12)}`);
   const kernel = kernelVersionAt(kernelBuildDir);
-  const compat = kernel && tree.hasKniEthtool ? kniCompat(readSources(join33(tree.root, tree.kniDir), COMPAT_FILES), kernel) : null;
+  const compat = kernel && tree.hasKniEthtool ? kniCompat(readSources(join34(tree.root, tree.kniDir), COMPAT_FILES), kernel) : null;
   const moduleBuild = planKniModuleBuild(tree, {
     kernelBuildDir,
     outDir: moduleOutDir,
@@ -41295,8 +41454,8 @@ function dpdkKniPreset(treeDir, options2, kernelBuildDir, env = {}) {
   });
   let nics;
   if (env.nicAddresses && app === "kni-example" && options2.portSource === "nic") {
-    const dir = IGB_UIO_DIRS.find((d) => existsSync32(join33(tree.root, d, "igb_uio.c")));
-    const uioCompat = dir && kernel ? kniCompat(readSources(join33(tree.root, dir), ["igb_uio.c"]), kernel) : void 0;
+    const dir = IGB_UIO_DIRS.find((d) => existsSync32(join34(tree.root, d, "igb_uio.c")));
+    const uioCompat = dir && kernel ? kniCompat(readSources(join34(tree.root, dir), ["igb_uio.c"]), kernel) : void 0;
     nics = dir ? {
       addresses: env.nicAddresses,
       driver: "igb_uio",
@@ -41341,7 +41500,7 @@ var init_dpdk_kni = __esm({
 });
 
 // src/presets/side-preparation.ts
-import { join as join34, resolve as resolve7 } from "node:path";
+import { join as join35, resolve as resolve7 } from "node:path";
 import { existsSync as existsSync33 } from "node:fs";
 function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   if (settings.preset === "none" || !settings.dpdk) return null;
@@ -41350,7 +41509,7 @@ function expandPreset(settings, kernelBuildDir, probe = machineProbe()) {
   return {
     prepare(treeDir, side2, workDir) {
       const dpdkDir = resolve7(treeDir, settings.moduleDir);
-      const moduleOutDir = join34(workDir, `rte_kni-${side2}`);
+      const moduleOutDir = join35(workDir, `rte_kni-${side2}`);
       const preset = dpdkKniPreset(dpdkDir, options2, kernelBuildDir, {
         mesonAvailable: mesonOnPath(probe),
         moduleOutDir,
@@ -41408,7 +41567,7 @@ var init_side_preparation = __esm({
 // src/run/canary.ts
 import { cpSync as cpSync3, mkdtempSync as mkdtempSync3, rmSync as rmSync13 } from "node:fs";
 import { tmpdir as tmpdir5 } from "node:os";
-import { join as join35, resolve as resolve8 } from "node:path";
+import { join as join36, resolve as resolve8 } from "node:path";
 function findCanaryDir(from) {
   return findHelperDir(CANARY, from);
 }
@@ -41469,7 +41628,7 @@ function canaryPlan(tracing, dir) {
   };
 }
 async function runCanary(tracing, runner, io, outDir, canaryDir = findCanaryDir()) {
-  const work = mkdtempSync3(join35(tmpdir5(), "alloc-balance-canary-"));
+  const work = mkdtempSync3(join36(tmpdir5(), "alloc-balance-canary-"));
   io.onTempDir?.(work);
   try {
     cpSync3(canaryDir, work, { recursive: true });
@@ -41508,9 +41667,9 @@ var init_canary2 = __esm({
 });
 
 // src/run/pipeline.ts
-import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync4, rmSync as rmSync14, writeFileSync as writeFileSync24 } from "node:fs";
+import { mkdirSync as mkdirSync16, mkdtempSync as mkdtempSync4, rmSync as rmSync14, writeFileSync as writeFileSync25 } from "node:fs";
 import { availableParallelism as availableParallelism2, freemem, hostname, tmpdir as tmpdir6 } from "node:os";
-import { join as join36, resolve as resolve9 } from "node:path";
+import { join as join37, resolve as resolve9 } from "node:path";
 function runnerName(env) {
   return env.RUNNER_NAME || hostname();
 }
@@ -41552,7 +41711,7 @@ async function measureWith(settings, sources, runner, io, outDir, preset) {
         timings: {}
       };
     }
-    const prepared = preset?.prepare(source.dir, source.side, join36(outDir, "work"));
+    const prepared = preset?.prepare(source.dir, source.side, join37(outDir, "work"));
     for (const note of prepared?.notes ?? []) io.log(`${source.side}: ${note}`);
     if (prepared) {
       await userspace.restore(prepared.userspace);
@@ -41561,7 +41720,7 @@ async function measureWith(settings, sources, runner, io, outDir, preset) {
     const ctx = {
       plan: sidePlan(settings, prepared),
       runner,
-      outDir: join36(outDir, source.side),
+      outDir: join37(outDir, source.side),
       runId: `ab${id}${source.side === "base" ? "b" : "p"}`,
       log: io.log,
       onUndoFile: io.onUndoFile,
@@ -41612,7 +41771,7 @@ function baseCaching(settings, io, runner, baseSha) {
     foldersDigest: foldersDigest(folders),
     machine: settings.target === "host" ? runnerName(io.env) : ""
   });
-  const dir = join36(tmpdir6(), "alloc-balance-base-cache", key2);
+  const dir = join37(tmpdir6(), "alloc-balance-base-cache", key2);
   return new BaseCaching(io.cache, key2, dir, { runId: io.env.GITHUB_RUN_ID ?? "", runUrl: runUrl(io.env) }, io.log);
 }
 function buildReport(settings, runner, env, measured, change, runInputs) {
@@ -41649,8 +41808,8 @@ function trackedPairs(settings, measured) {
 }
 function writeReport(outDir, report) {
   mkdirSync16(outDir, { recursive: true });
-  const file = join36(outDir, "report.json");
-  writeFileSync24(file, `${JSON.stringify(report, null, 2)}
+  const file = join37(outDir, "report.json");
+  writeFileSync25(file, `${JSON.stringify(report, null, 2)}
 `);
   return file;
 }
@@ -41660,7 +41819,7 @@ async function checkChange(settings, io, change, outDir) {
   const measureIo = { ...io, onTempDir, onUndoFile: settings.target === "host" ? (file) => state.undoFile(file) : void 0 };
   const lab = settings.target === "vm" && io.prepareLab ? await io.prepareLab(settings.vm.kernel, settings.vm.nics ? NIC_MODELS[settings.vm.nics.model].minQemu : void 0) : void 0;
   const runner = createTargetRunner(settings, { ...io, onTempDir }, lab);
-  const workDir = mkdtempSync4(join36(tmpdir6(), "alloc-balance-src-"));
+  const workDir = mkdtempSync4(join37(tmpdir6(), "alloc-balance-src-"));
   state.tempDir(workDir);
   let trees;
   try {
@@ -41677,7 +41836,7 @@ async function checkChange(settings, io, change, outDir) {
   try {
     const preset = expandPreset(settings, runner.kernel.buildDir);
     if (settings.canary) {
-      canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join36(outDir, "canary")));
+      canary = await io.group("Canary", () => runCanary(tracingPlan(settings), runner, { ...measureIo, helpers }, join37(outDir, "canary")));
     }
     measured = await measure(
       settings,
@@ -41762,9 +41921,9 @@ var demo_exports = {};
 __export(demo_exports, {
   demoCommand: () => demoCommand
 });
-import { existsSync as existsSync34, mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync5, rmSync as rmSync15, writeFileSync as writeFileSync25 } from "node:fs";
+import { existsSync as existsSync34, mkdirSync as mkdirSync17, mkdtempSync as mkdtempSync5, rmSync as rmSync15, writeFileSync as writeFileSync26 } from "node:fs";
 import { tmpdir as tmpdir7 } from "node:os";
-import { dirname as dirname13, join as join37, resolve as resolve10 } from "node:path";
+import { dirname as dirname13, join as join38, resolve as resolve10 } from "node:path";
 function timings(run2) {
   const t = run2.timings;
   const names = { guestSetup: "guest set-up", job: "kernel-side job", vm: "VM total" };
@@ -41801,20 +41960,20 @@ async function demoCommand(args) {
   }
   const whole2 = stopwatch();
   const repoRoot = packageRoot();
-  const fixtureDir = join37(repoRoot, "demo", "kni-like");
-  if (!existsSync34(join37(fixtureDir, "kni_like.c")))
+  const fixtureDir = join38(repoRoot, "demo", "kni-like");
+  if (!existsSync34(join38(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join37(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
   const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
-  const work = mkdtempSync5(join37(tmpdir7(), "alloc-balance-demo-"));
+  const work = mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;
   try {
-    const repo = createFixtureRepo(fixtureDir, join37(work, "repo"), ["fixed", "leaky"]);
+    const repo = createFixtureRepo(fixtureDir, join38(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
     const settings = parseSettings((name) => {
       const inputs = {
@@ -41842,7 +42001,7 @@ async function demoCommand(args) {
         isFork: false,
         headRepo: "local/kni_like"
       },
-      join37(work, "trees")
+      join38(work, "trees")
     );
     const runner = new VmTargetRunner(lab, settings, {
       cliPath: cliPath(),
@@ -41879,16 +42038,16 @@ async function demoCommand(args) {
     }
     const report = buildReport(settings, runner, { RUNNER_NAME: "demo" }, measured);
     mkdirSync17(outDir, { recursive: true });
-    writeFileSync25(join37(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
+    writeFileSync26(join38(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync25(join37(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync26(join38(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
     console.log(timings(report.base));
     console.log(timings(report.pr));
     console.log(`whole demo: ${whole2().toFixed(1)} s`);
-    console.log(`report: ${join37(outDir, "report.json")}; PR comment as markdown: ${join37(outDir, "comment.md")}`);
+    console.log(`report: ${join38(outDir, "report.json")}; PR comment as markdown: ${join38(outDir, "comment.md")}`);
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
@@ -41925,9 +42084,9 @@ __export(run_exports, {
   RUN_OPTIONS: () => RUN_OPTIONS,
   runCommand: () => runCommand2
 });
-import { mkdirSync as mkdirSync18, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync26 } from "node:fs";
+import { mkdirSync as mkdirSync18, mkdtempSync as mkdtempSync6, writeFileSync as writeFileSync27 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join38, resolve as resolve11 } from "node:path";
+import { join as join39, resolve as resolve11 } from "node:path";
 async function revParse(repo, ref, option) {
   try {
     return await git2(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
@@ -41964,7 +42123,7 @@ async function runCommand2(args) {
     );
   }
   findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join38(tmpdir8(), "alloc-balance-run-"));
+  const outDir = wantedOut || mkdtempSync6(join39(tmpdir8(), "alloc-balance-run-"));
   settings.outputDir = outDir;
   console.log(`== output: ${outDir}`);
   console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
@@ -42013,8 +42172,8 @@ async function runCommand2(args) {
       return EXIT.cancelled;
     }
     mkdirSync18(outDir, { recursive: true });
-    const commentFile = join38(outDir, "comment.md");
-    writeFileSync26(commentFile, renderComment([report], { checkName: settings.checkName }));
+    const commentFile = join39(outDir, "comment.md");
+    writeFileSync27(commentFile, renderComment([report], { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

@@ -82965,6 +82965,102 @@ function apiMemoryProblems(input) {
   return overflow > 0 ? [`memory from kernel APIs: ${overflow} objects were not remembered (the helper's table was full): the counts are a floor`] : [];
 }
 
+// src/core/vmalloc-areas.ts
+var VMALLOC_FILE = { load: "vmallocinfo-load.txt", cycle: (n) => `vmallocinfo-cycle-${n}.txt`, end: "vmallocinfo-end.txt" };
+var LINE3 = /^0x([0-9a-f]+)-0x([0-9a-f]+)\s+(\d+)\s*(.*)$/;
+function parseVmallocinfo(text2) {
+  const areas = [];
+  for (const line of text2.split("\n")) {
+    const m = LINE3.exec(line.trim());
+    if (!m) continue;
+    const words = m[4].split(/\s+/).filter((w) => w !== "");
+    let caller = "";
+    let module2 = "";
+    if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
+      caller = words.shift();
+      if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
+    }
+    areas.push({ range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) });
+  }
+  return areas;
+}
+var WITNESSED = [
+  { flag: "vmalloc", what: "vmalloc areas" },
+  { flag: "ioremap", what: "I/O mappings" }
+];
+function vmallocWitnessed(leftOut) {
+  return [...leftOut].filter((a) => WITNESSED.some((w) => familyOf(a)?.family.what === w.what));
+}
+function vmallocAreaPairs(input, map, leftOut) {
+  const left = [...leftOut];
+  const pairs = [];
+  for (const w of WITNESSED) {
+    const allocators = left.filter((a) => familyOf(a)?.family.what === w.what).sort();
+    if (allocators.length === 0) continue;
+    const free = familyOf(allocators[0])?.family.releasers[0]?.name ?? "";
+    const own = (text2, afterInit) => parseVmallocinfo(text2).filter((a) => a.flags.includes(w.flag) && a.caller !== "").flatMap((a) => {
+      const r = map.resolve(a.caller, afterInit);
+      return r.inModule === false ? [] : [{ ...a, key: `${a.range} ${r.caller}`, site: r.caller }];
+    });
+    const snapshots = [own(input.afterLoad, false), ...input.afterCycles.map((t) => own(t, true))];
+    const last = input.end !== void 0 ? own(input.end, true) : snapshots[snapshots.length - 1];
+    pairs.push(witnessPair(`${allocators.join("/")}`, free, snapshots, last));
+  }
+  return pairs;
+}
+function witnessPair(alloc, free, snapshots, last) {
+  const firstSeen = /* @__PURE__ */ new Map();
+  snapshots.forEach((snap, cycle) => {
+    for (const a of snap) if (!firstSeen.has(a.key)) firstSeen.set(a.key, cycle);
+  });
+  for (const a of last) if (!firstSeen.has(a.key)) firstSeen.set(a.key, snapshots.length - 1);
+  const cyclesFor = (site) => {
+    let before = /* @__PURE__ */ new Set();
+    return snapshots.map((snap, cycle) => {
+      const now = new Set(snap.filter((a) => site === void 0 || a.site === site).map((a) => a.key));
+      const allocs = [...now].filter((k) => !before.has(k)).length;
+      const frees = [...before].filter((k) => !now.has(k)).length;
+      before = now;
+      return { cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: now.size };
+    });
+  };
+  const countsOf = (site) => {
+    const keys = [...firstSeen.keys()].filter((k) => site === void 0 || k.endsWith(` ${site}`));
+    const live2 = last.filter((a) => site === void 0 || a.site === site).length;
+    return { allocs: keys.length, frees: keys.length - live2, outstanding: live2 };
+  };
+  const cycles = cyclesFor();
+  const total = countsOf();
+  const callers = [...new Set([...firstSeen.keys()].map((k) => k.slice(k.indexOf(" ") + 1)))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const objects2 = last.map((a) => ({
+    address: `0x${a.start}`,
+    caller: a.site,
+    inModule: true,
+    cycle: firstSeen.get(a.key) ?? snapshots.length - 1,
+    stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
+    bytes: a.bytes
+  }));
+  const growth = judgeGrowth(
+    cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
+    total.outstanding
+  );
+  return {
+    alloc,
+    free,
+    method: "vmallocinfo",
+    ...total,
+    module: total,
+    callers,
+    cycles,
+    moduleCycles: cycles,
+    leakedPerCycle: growth.rate,
+    growth,
+    unmatchedFrees: 0,
+    objects: objects2,
+    untracked: true
+  };
+}
+
 // src/kernel-side/api-watch.ts
 var API_WATCH_MODULE = "ab_apiwatch";
 
@@ -82978,10 +83074,30 @@ function readApiMemory(outDir, files, cycles) {
   const end = files.includes(API_WATCH_FILE.end) ? read2(API_WATCH_FILE.end) : void 0;
   return { afterLoad, afterCycles, ...end ? { end } : {} };
 }
+function readVmallocAreas(outDir, files, cycles) {
+  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
+  if (!names.every((f) => files.includes(f) && existsSync11(join14(outDir, f)))) return null;
+  const read2 = (f) => readFileSync7(join14(outDir, f), "utf8");
+  const [afterLoad, ...afterCycles] = names.map(read2);
+  return { afterLoad, afterCycles, ...files.includes(VMALLOC_FILE.end) ? { end: read2(VMALLOC_FILE.end) } : {} };
+}
+function leftOutNote(leftOut) {
+  const areas = vmallocWitnessed(leftOut);
+  const objects2 = leftOut.filter((a) => !areas.includes(a));
+  const how = [
+    ...objects2.length ? [`the slab objects of ${objects2.join(", ")} are counted by address in the kernel`] : [],
+    ...areas.length ? [`the areas of ${areas.join(", ")} by /proc/vmallocinfo`] : []
+  ];
+  return `track leaves out allocators the module imports: ${leftOut.join(", ")}; ${how.join(", ")}`;
+}
 function addUntracedMemory(analysis, outDir, files, cycles, map, leftOut) {
+  const areas = leftOut ? readVmallocAreas(outDir, files, cycles) : null;
+  const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
+  if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
   const apiMemory = readApiMemory(outDir, files, cycles);
   if (!apiMemory) return;
-  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, leftOut ? new Set(leftOut) : void 0));
+  const bySlab = leftOut?.filter((a) => !byArea.includes(a));
+  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : void 0));
   analysis.problems.push(...apiMemoryProblems(apiMemory));
 }
 
@@ -83273,12 +83389,7 @@ async function runSideWith(source, ctx, helpers) {
   } else {
     track = ctx.plan.track;
     leftOut = untrackedAllocators(track, await moduleImports(module2.path));
-    if (leftOut.length > 0) {
-      run2.notes = [
-        ...run2.notes ?? [],
-        `track leaves out allocators the module imports: ${leftOut.join(", ")}; their objects are counted by address in the kernel`
-      ];
-    }
+    if (leftOut.length > 0) run2.notes = [...run2.notes ?? [], leftOutNote(leftOut)];
   }
   ctx.onBuilt?.(module2.path);
   const job = targetJob(ctx, module2, moduleDir, track, ctx.runner.kernel);
@@ -83307,6 +83418,7 @@ async function runSideWith(source, ctx, helpers) {
       run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
     }
   }
+  if (job.tracing !== false && leftOut && vmallocWitnessed(leftOut).length > 0) job.vmallocWatch = true;
   if (job.tracing !== false && (leftOut === void 0 || leftOut.length > 0)) {
     try {
       const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);

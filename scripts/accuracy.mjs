@@ -206,6 +206,28 @@ const CASES = [
     pr: '-DERROR_PATHS -DNO_NULL_CHECK -DKFREE_RCU',
     expect: { verdict: 'pass' },
   },
+  // A named track that leaves a vmalloc or ioremap allocator out: its areas are counted in /proc/vmallocinfo.
+  {
+    name: 'vmalloc area kept, track names only kmalloc:kfree',
+    base: '-DSHAPE_VMALLOC',
+    pr: '-DSHAPE_VMALLOC -DLEAK_AREA',
+    track: 'kmalloc:kfree',
+    expect: { verdict: 'fail', pair: ['vzalloc:vfree', 'vzalloc_noprof:vfree'], site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'I/O mapping kept, track names only kmalloc:kfree',
+    base: '-DSHAPE_IOREMAP',
+    pr: '-DSHAPE_IOREMAP -DLEAK_IOREMAP',
+    track: 'kmalloc:kfree',
+    expect: { verdict: 'fail', pair: 'ioremap:iounmap', site: 'leak_shapes_open', rate: 1 },
+  },
+  {
+    name: 'vmalloc area and I/O mapping given back, track names only kmalloc:kfree',
+    base: '-DSHAPE_VMALLOC -DSHAPE_IOREMAP',
+    pr: '-DSHAPE_VMALLOC -DSHAPE_IOREMAP -DKFREE_RCU',
+    track: 'kmalloc:kfree',
+    expect: { verdict: 'pass' },
+  },
 ];
 
 // The project's own modules: the same code the action runs.

@@ -53,7 +53,7 @@ export interface OutstandingObject {
   bytes?: number;
 }
 
-export type PairingMethod = 'function' | 'kprobe' | 'kmem';
+export type PairingMethod = 'function' | 'kprobe' | 'kmem' | 'vmallocinfo';
 
 /**
  * How the leak rate was read from the outstanding objects after each cycle (see leak-rate.ts):

@@ -81,6 +81,8 @@ export interface TargetJob {
    * built from kmod/apiwatch for this kernel); `own`: the module's own allocations too (a named track's left-out allocators).
    */
   apiWatch?: { helperPath: string; own?: boolean };
+  /** Read the module's areas in /proc/vmallocinfo with each snapshot (a named track's left-out vmalloc or ioremap allocators). */
+  vmallocWatch?: boolean;
 }
 
 export const DEFAULT_LOCK_FILE = '/run/alloc-balance/lock';
@@ -304,6 +306,7 @@ export function parseTargetJob(text: string, source = 'file'): TargetJob {
     const a = r.object(j, 'apiWatch', 'apiWatch');
     job.apiWatch = { helperPath: r.string(a, 'helperPath', 'apiWatch.helperPath'), ...(a.own === true ? { own: true } : {}) };
   }
+  if (j.vmallocWatch !== undefined) job.vmallocWatch = r.bool(j, 'vmallocWatch', 'vmallocWatch', false);
   if (j.sweep !== undefined) job.sweep = readSweep(r, j);
   return job;
 }

@@ -15,6 +15,7 @@ import { vermagicMismatch } from '../module-build/module-info.js';
 import { RunAborted, throwIfAborted } from './abortable.js';
 import { type Background, BACKGROUND_LOG } from './background.js';
 import { type ApiWatch, startApiWatch } from './api-watch.js';
+import { type VmallocWatch, watchVmallocAreas } from './vmalloc-watch.js';
 import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
 import { flushFile, writeDurably } from './durable-write.js';
 import { HELPER_MODULE, runErrorSweep, SWEEP_DIR, SWEEP_RECORD } from './error-sweep.js';
@@ -67,6 +68,8 @@ export interface JobRun {
   background?: Background;
   /** The kernel-API memory helper, from before the load until the snapshot after unload. */
   apiWatch?: ApiWatch;
+  /** The module's areas in /proc/vmallocinfo, read with the helper's snapshots. */
+  vmallocWatch?: VmallocWatch;
 }
 
 /** The first failure explains the run: later ones leave its status as it is. */
@@ -228,6 +231,7 @@ export async function load(run: JobRun): Promise<void> {
     throw new RunFailure('load-failed', `insmod ${job.module.name} failed: ${why}`, lastLines(dmesg, 20));
   }
   run.loaded = true;
+  if (job.vmallocWatch) run.vmallocWatch = watchVmallocAreas(sys, job.module.name, run.outDir);
   snapshots(run, 'load');
   status.sections = sys.readSections(job.module.name);
   writeFileSync(join(run.outDir, 'sections.json'), `${JSON.stringify(status.sections, null, 2)}\n`);
@@ -271,9 +275,10 @@ export async function cycles(run: JobRun): Promise<void> {
   }
 }
 
-/** The kernel-API helper's objects after load or after a cycle. */
-function snapshots(run: JobRun, which: 'load' | number): void {
+/** The kernel-API helper's objects and the module's vmalloc areas after load, a cycle, or unload. */
+function snapshots(run: JobRun, which: 'load' | 'end' | number): void {
   if (run.apiWatch) run.status.files.push(run.apiWatch.snapshot(which));
+  if (run.vmallocWatch) run.status.files.push(run.vmallocWatch.snapshot(which));
 }
 
 /** Unloads what the run loaded: also after a failure, so that the trace holds the releases. */
@@ -291,7 +296,7 @@ export async function unload(run: JobRun): Promise<void> {
   if (r.ok) {
     run.loaded = false;
     run.undo.drop((s) => s.kind === 'rmmod' && s.name === job.module.name);
-    if (run.apiWatch) status.files.push(run.apiWatch.snapshot('end'));
+    snapshots(run, 'end');
   } else fail(run, 'unload-failed', `rmmod ${job.module.name} failed: ${r.why}`, lastLines(run.sys.dmesg(run.kmsgStart ?? -1), 20));
   if (run.apiWatch) {
     await run.apiWatch.stop();

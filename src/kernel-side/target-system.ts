@@ -21,7 +21,7 @@ export interface TargetSystem {
   /** `uname -r`. */
   kernelRelease(): string;
   /** A /proc file's text (procfs files report size 0: read, never copied). */
-  readProc(file: 'slabinfo' | 'modules' | 'kallsyms' | 'ab_apiwatch'): string;
+  readProc(file: 'slabinfo' | 'modules' | 'kallsyms' | 'ab_apiwatch' | 'vmallocinfo'): string;
   /** Opens tracefs (`tracefsRoot`, else wherever it is mounted). */
   tracefs(root?: string): Tracefs;
   readKprobeBlacklist(): string;

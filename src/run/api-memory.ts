@@ -1,9 +1,11 @@
 // The host's part of the memory the trace cannot pair by itself: the apiwatch helper module to
-// build, and its snapshots read back (core/api-memory.ts turns them into pairs).
+// build, and its snapshots and those of /proc/vmallocinfo read back (core/api-memory.ts and
+// core/vmalloc-areas.ts turn them into pairs).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_WATCH_FILE, type ApiMemoryInput, apiMemoryPairs, apiMemoryProblems, parseApiWatch } from '../core/api-memory.js';
 import type { AnalysisResult } from '../core/model.js';
+import { VMALLOC_FILE, type VmallocInput, vmallocAreaPairs, vmallocWitnessed } from '../core/vmalloc-areas.js';
 import type { ModuleMap } from '../core/module-map.js';
 import { API_WATCH_MODULE } from '../kernel-side/api-watch.js';
 import type { HelperModule } from './helper-modules.js';
@@ -23,14 +25,40 @@ function readApiMemory(outDir: string, files: string[], cycles: number): ApiMemo
   return { afterLoad, afterCycles, ...(end ? { end } : {}) };
 }
 
+/** The vmallocinfo snapshots of a run that loaded, ran every cycle and unloaded; null as readApiMemory. */
+function readVmallocAreas(outDir: string, files: string[], cycles: number): VmallocInput | null {
+  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
+  if (!names.every((f) => files.includes(f) && existsSync(join(outDir, f)))) return null;
+  const read = (f: string) => readFileSync(join(outDir, f), 'utf8');
+  const [afterLoad, ...afterCycles] = names.map(read);
+  return { afterLoad, afterCycles, ...(files.includes(VMALLOC_FILE.end) ? { end: read(VMALLOC_FILE.end) } : {}) };
+}
+
+/** The note for a named track that leaves allocators out: who counts their objects, if anyone. */
+export function leftOutNote(leftOut: string[]): string {
+  const areas = vmallocWitnessed(leftOut);
+  const objects = leftOut.filter((a) => !areas.includes(a));
+  const how = [
+    ...(objects.length ? [`the slab objects of ${objects.join(', ')} are counted by address in the kernel`] : []),
+    ...(areas.length ? [`the areas of ${areas.join(', ')} by /proc/vmallocinfo`] : []),
+  ];
+  return `track leaves out allocators the module imports: ${leftOut.join(', ')}; ${how.join(', ')}`;
+}
+
 /**
  * What the trace cannot pair by itself, added to a side's analysis from the apiwatch helper's
  * snapshots, when it ran: with track: auto the memory kernel APIs allocate for the module; with
- * named pairs, the objects of the allocators they leave out (`leftOut`). `files`: status.json's list.
+ * named pairs, the objects of the allocators they leave out (`leftOut`), the vmalloc areas and I/O
+ * mappings among them from /proc/vmallocinfo (the helper would count only their bookkeeping
+ * objects, vm_struct and vmap_area). `files`: status.json's list.
  */
 export function addUntracedMemory(analysis: AnalysisResult, outDir: string, files: string[], cycles: number, map: ModuleMap, leftOut?: string[]): void {
+  const areas = leftOut ? readVmallocAreas(outDir, files, cycles) : null;
+  const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
+  if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
   const apiMemory = readApiMemory(outDir, files, cycles);
   if (!apiMemory) return;
-  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, leftOut ? new Set(leftOut) : undefined));
+  const bySlab = leftOut?.filter((a) => !byArea.includes(a));
+  analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : undefined));
   analysis.problems.push(...apiMemoryProblems(apiMemory));
 }

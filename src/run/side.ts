@@ -16,7 +16,8 @@ import type { SidePlan } from './side-plan.js';
 import type { TargetKernel, TargetOutcome, TargetRunner } from './launcher.js';
 import { FAILSITE, readErrorPaths, type SweepEnd, sweepJob } from './error-paths.js';
 import { type HelperBuilds, withHelperBuilds } from './helper-modules.js';
-import { API_WATCH, addUntracedMemory } from './api-memory.js';
+import { API_WATCH, addUntracedMemory, leftOutNote } from './api-memory.js';
+import { vmallocWitnessed } from '../core/vmalloc-areas.js';
 import { changedCalls, findChangedFunctions } from './changed-code.js';
 import { aliasNames, entrySymbols } from '../core/changed-code.js';
 import { cycleLeftovers } from '../core/error-paths.js';
@@ -188,12 +189,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   } else {
     track = ctx.plan.track;
     leftOut = untrackedAllocators(track, await moduleImports(module.path));
-    if (leftOut.length > 0) {
-      run.notes = [
-        ...(run.notes ?? []),
-        `track leaves out allocators the module imports: ${leftOut.join(', ')}; their objects are counted by address in the kernel`,
-      ];
-    }
+    if (leftOut.length > 0) run.notes = [...(run.notes ?? []), leftOutNote(leftOut)];
   }
 
   ctx.onBuilt?.(module.path);
@@ -223,6 +219,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
       run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
     }
   }
+  if (job.tracing !== false && leftOut && vmallocWitnessed(leftOut).length > 0) job.vmallocWatch = true;
   if (job.tracing !== false && (leftOut === undefined || leftOut.length > 0)) {
     try {
       const helperPath = await helpers.module(API_WATCH, ctx.runner.kernel.buildDir);
