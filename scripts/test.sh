@@ -25,9 +25,10 @@ apt_ensure() {
 }
 
 # The unit tier: git (worktree tests), cpio (archives listed by the real cpio), bubblewrap and python3
-# (the build sandbox, probed from inside); chromium and two font packages (Arial's metrics, colour
-# emoji): the PR comment rendered in a browser.
-apt_ensure git cpio bubblewrap python3 chromium fonts-liberation2 fonts-noto-color-emoji
+# (the build sandbox, probed from inside), make (the helper modules' Makefiles read through their
+# shared fragment); chromium and two font packages (Arial's metrics, colour emoji): the PR comment
+# rendered in a browser.
+apt_ensure git cpio bubblewrap python3 make chromium fonts-liberation2 fonts-noto-color-emoji
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
