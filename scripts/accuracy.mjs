@@ -311,7 +311,12 @@ function judgeChanged(e, got) {
 
 const expectedFinding = (x) => (x.crash ? `crash when ${x.failed} fails` : `${x.failed} → ${x.leaked}`);
 
-const only = values.only ? new Set(values.only.split(',')) : null;
+const only = values.only ? new Set(values.only.split(',').map((x) => x.trim())) : null;
+const unknown = [...(only ?? [])].filter((x) => !CASES.some((c, i) => x === String(i + 1) || x === c.name));
+if (unknown.length > 0) {
+  console.error(`accuracy: --only ${unknown.join(', ')}: no such case; give case numbers 1-${CASES.length} (names with a comma cannot be given by name)`);
+  process.exit(2);
+}
 const results = [];
 // Ctrl-C or SIGTERM ends the case's VM; the cases stop and the work folder is removed.
 const cancellation = L.cancelOnSignals();
