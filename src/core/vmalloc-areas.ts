@@ -160,6 +160,9 @@ function witnessPair(alloc: string, free: string, snapshots: OwnArea[][], last: 
     growth,
     unmatchedFrees: 0,
     objects,
+    // Found, not asked for: an area made and given back within a cycle never shows, so a side
+    // without any is no unmeasured pair.
+    auto: true,
     untracked: true,
   };
 }

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AnalysisResult, PairResult } from '../../src/core/model.js';
 import { ModuleMap } from '../../src/core/module-map.js';
+import { compare } from '../../src/verdict/traces.js';
 import { moduleAreaLines, parseVmallocinfo, vmallocAreaPairs, vmallocWitnessed } from '../../src/core/vmalloc-areas.js';
 
 const data = (f: string) => readFileSync(join(import.meta.dirname, '..', 'data', f), 'utf8');
@@ -63,6 +65,7 @@ describe('vmallocAreaPairs', () => {
       alloc: 'vzalloc',
       free: 'vfree',
       method: 'vmallocinfo',
+      auto: true,
       untracked: true,
       leakedPerCycle: 1,
       allocs: 3,
@@ -95,6 +98,17 @@ describe('vmallocAreaPairs', () => {
     expect(vmallocAreaPairs(input, map, ['ioremap']).map((p) => [p.alloc, p.free, p.leakedPerCycle])).toEqual([['ioremap', 'iounmap', 1]]);
     expect(vmallocAreaPairs(input, map, ['vzalloc']).map((p) => [p.alloc, p.outstanding])).toEqual([['vzalloc', 0]]);
     expect(vmallocAreaPairs(input, map, ['kmem_cache_alloc'])).toEqual([]);
+  });
+});
+
+describe('a side whose areas never outlived a cycle', () => {
+  it('has a row with nothing in it, which measures no leak and is no unmeasured pair', () => {
+    const input = { afterLoad: snapshot(), afterCycles: [snapshot(), snapshot()], end: snapshot() };
+    const [p] = vmallocAreaPairs(input, map, ['ioremap']);
+    const side = (pairs: PairResult[]): AnalysisResult => ({ complete: true, lostEvents: 0, cycles: 2, pairs, problems: [] });
+    const c = compare(side([p]), side([p]));
+    expect(c.verdict).toBe('pass');
+    expect(c.reasons.join('\n')).not.toMatch(/ioremap:iounmap/);
   });
 });
 
