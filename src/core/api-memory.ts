@@ -6,9 +6,9 @@
 // `kobject_create_and_add`: every object allocated inside that call), counted at the module's
 // own call sites and judged by the same leak rule as the traced pairs.
 import { tracedAllocator } from './allocator-families.js';
-import { judgeGrowth } from './leak-rate.js';
 import type { CallerCounts, CycleCounts, OutstandingObject, PairResult } from './model.js';
 import type { ModuleMap } from './module-map.js';
+import { snapshotPair } from './snapshot-pair.js';
 
 /** The file of each snapshot: `apiwatch-load.txt`, `apiwatch-cycle-3.txt`, `apiwatch-end.txt`. */
 export const API_WATCH_FILE = { load: 'apiwatch-load.txt', cycle: (n: number) => `apiwatch-cycle-${n}.txt`, end: 'apiwatch-end.txt' };
@@ -147,32 +147,22 @@ export function apiMemoryPairs(input: ApiMemoryInput, map: ModuleMap, leftOut?: 
         stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
         ...(o.bytes > 0 ? { bytes: o.bytes } : {}),
       }));
-    const growth = judgeGrowth(
-      cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
-      total.live,
+    pairs.push(
+      snapshotPair({
+        alloc: fn,
+        // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+        free: [...kinds]
+          .map((k) => RELEASER[k])
+          .sort()
+          .join('/'),
+        method: 'kmem',
+        total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
+        cycles,
+        callers,
+        objects,
+        viaApi: !leftOut,
+      }),
     );
-    const module = { allocs: total.allocs, frees: total.frees, outstanding: total.live };
-    pairs.push({
-      alloc: fn,
-      // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
-      free: [...kinds]
-        .map((k) => RELEASER[k])
-        .sort()
-        .join('/'),
-      method: 'kmem',
-      ...module,
-      module,
-      callers,
-      cycles,
-      moduleCycles: cycles,
-      leakedPerCycle: growth.rate,
-      growth,
-      unmatchedFrees: 0,
-      objects,
-      // Found, not asked for: a side that never called the function simply has no such row.
-      auto: true,
-      ...(leftOut ? { untracked: true } : { viaApi: true }),
-    });
   }
   return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
 }

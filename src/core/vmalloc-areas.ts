@@ -5,9 +5,9 @@
 // a raw address once the module is gone); an area is the same area while its range and caller
 // are. What it cannot see: an area made and given back within one cycle.
 import { familyOf } from './allocator-families.js';
-import { judgeGrowth } from './leak-rate.js';
 import type { CallerCounts, CycleCounts, OutstandingObject, PairResult } from './model.js';
 import type { ModuleMap } from './module-map.js';
+import { snapshotPair } from './snapshot-pair.js';
 
 /** The file of each snapshot: `vmallocinfo-load.txt`, `vmallocinfo-cycle-3.txt`, `vmallocinfo-end.txt`. */
 export const VMALLOC_FILE = { load: 'vmallocinfo-load.txt', cycle: (n: number) => `vmallocinfo-cycle-${n}.txt`, end: 'vmallocinfo-end.txt' };
@@ -143,26 +143,5 @@ function witnessPair(alloc: string, free: string, snapshots: OwnArea[][], last: 
     stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
     bytes: a.bytes,
   }));
-  const growth = judgeGrowth(
-    cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
-    total.outstanding,
-  );
-  return {
-    alloc,
-    free,
-    method: 'vmallocinfo',
-    ...total,
-    module: total,
-    callers,
-    cycles,
-    moduleCycles: cycles,
-    leakedPerCycle: growth.rate,
-    growth,
-    unmatchedFrees: 0,
-    objects,
-    // Found, not asked for: an area made and given back within a cycle never shows, so a side
-    // without any is no unmeasured pair.
-    auto: true,
-    untracked: true,
-  };
+  return snapshotPair({ alloc, free, method: 'vmallocinfo', total, cycles, callers, objects, viaApi: false });
 }
