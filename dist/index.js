@@ -82839,6 +82839,32 @@ async function withHelperBuilds(shared, fn) {
 import { existsSync as existsSync11, readFileSync as readFileSync7 } from "node:fs";
 import { join as join14 } from "node:path";
 
+// src/core/snapshot-pair.ts
+function snapshotPair(s2) {
+  const growth = judgeGrowth(
+    s2.cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
+    s2.total.outstanding
+  );
+  return {
+    alloc: s2.alloc,
+    free: s2.free,
+    method: s2.method,
+    ...s2.total,
+    module: s2.total,
+    callers: s2.callers,
+    cycles: s2.cycles,
+    moduleCycles: s2.cycles,
+    leakedPerCycle: growth.rate,
+    growth,
+    unmatchedFrees: 0,
+    objects: s2.objects,
+    // Found, not asked for: a side that never had such memory (a function it never called, areas
+    // that never outlived a cycle) simply has nothing in the row, which is no unmeasured pair.
+    auto: true,
+    ...s2.viaApi ? { viaApi: true } : { untracked: true }
+  };
+}
+
 // src/core/api-memory.ts
 var API_WATCH_FILE = { load: "apiwatch-load.txt", cycle: (n) => `apiwatch-cycle-${n}.txt`, end: "apiwatch-end.txt" };
 var RELEASER = { kmalloc: "kfree", cache: "kmem_cache_free" };
@@ -82927,29 +82953,19 @@ function apiMemoryPairs(input, map, leftOut) {
       stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
       ...o.bytes > 0 ? { bytes: o.bytes } : {}
     }));
-    const growth = judgeGrowth(
-      cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
-      total.live
+    pairs.push(
+      snapshotPair({
+        alloc: fn,
+        // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+        free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
+        method: "kmem",
+        total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
+        cycles,
+        callers,
+        objects: objects2,
+        viaApi: !leftOut
+      })
     );
-    const module2 = { allocs: total.allocs, frees: total.frees, outstanding: total.live };
-    pairs.push({
-      alloc: fn,
-      // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
-      free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
-      method: "kmem",
-      ...module2,
-      module: module2,
-      callers,
-      cycles,
-      moduleCycles: cycles,
-      leakedPerCycle: growth.rate,
-      growth,
-      unmatchedFrees: 0,
-      objects: objects2,
-      // Found, not asked for: a side that never called the function simply has no such row.
-      auto: true,
-      ...leftOut ? { untracked: true } : { viaApi: true }
-    });
   }
   return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
 }
@@ -83040,28 +83056,7 @@ function witnessPair(alloc, free, snapshots, last) {
     stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
     bytes: a.bytes
   }));
-  const growth = judgeGrowth(
-    cycles.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter),
-    total.outstanding
-  );
-  return {
-    alloc,
-    free,
-    method: "vmallocinfo",
-    ...total,
-    module: total,
-    callers,
-    cycles,
-    moduleCycles: cycles,
-    leakedPerCycle: growth.rate,
-    growth,
-    unmatchedFrees: 0,
-    objects: objects2,
-    // Found, not asked for: an area made and given back within a cycle never shows, so a side
-    // without any is no unmeasured pair.
-    auto: true,
-    untracked: true
-  };
+  return snapshotPair({ alloc, free, method: "vmallocinfo", total, cycles, callers, objects: objects2, viaApi: false });
 }
 
 // src/kernel-side/api-watch.ts
