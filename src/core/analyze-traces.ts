@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { AnalysisResult, PairSpec } from './model.js';
 import { TraceAnalyzer } from './trace-analyzer.js';
-import { forEachLineRange } from './trace-source.js';
+import { forEachLineChunk } from './trace-source.js';
 import { parseBufferStats } from './buffer-stats.js';
 import { parseSlabinfo, slabDelta, type SlabSnapshot } from './slabinfo.js';
 import { slabCheck } from './slab-check.js';
@@ -37,12 +37,12 @@ function readText(path: string, what: string): string {
 export async function analyzeTraces(options: AnalyzeTracesOptions): Promise<AnalysisResult> {
   if (options.traces.length === 0) throw new UsageError('no trace given: pass --trace FILE (or --trace - for standard input)');
   const analyzer = new TraceAnalyzer({ pairs: options.pairs, moduleMap: options.moduleMap });
-  const push = (bytes: Buffer, start: number, end: number, text: string) => analyzer.pushRange(bytes, start, end, text);
+  const push = (bytes: Buffer, from: number, to: number) => analyzer.pushLines(bytes, from, to);
   for (const path of options.traces) {
     const before = analyzer.recognizedLines;
     let lines: number;
     if (path === '-') {
-      lines = await forEachLineRange(options.stdin ?? process.stdin, push);
+      lines = await forEachLineChunk(options.stdin ?? process.stdin, push);
     } else {
       try {
         if (!statSync(path).isFile()) throw new UsageError(`trace ${path}: not a file`);
@@ -50,7 +50,7 @@ export async function analyzeTraces(options: AnalyzeTracesOptions): Promise<Anal
         if (e instanceof UsageError) throw e;
         throw new UsageError(`trace ${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      lines = await forEachLineRange(path, push);
+      lines = await forEachLineChunk(path, push);
     }
     const name = path === '-' ? 'standard input' : `trace ${path}`;
     if (lines === 0) throw new UsageError(`${name} is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe`);

@@ -14,6 +14,7 @@ import type { BufferStats } from './buffer-stats.js';
 import { KnownTails, ownCopy, type PairState, type Tail, type TracedFunction } from './traced-functions.js';
 import { ALLOC_OBJECT, AwaitingStacks, COUNT, contextOfBytes, FREE_OBJECT, lineContext, PendingEvent, STACK_ONLY } from './awaiting-stacks.js';
 import { CycleMarks } from './cycle-marks.js';
+import { KnownLines } from './known-lines.js';
 import { assembleResult } from './analysis-result.js';
 import { problemText } from './analysis-problems.js';
 import { kmemBytes, kmemCache, kmemFields, objectAddress, parseProbeLine, probeValue } from './trace-lines.js';
@@ -56,6 +57,7 @@ export class TraceAnalyzer {
   private readonly marks = new CycleMarks();
 
   private readonly tails = new KnownTails();
+  private readonly knownLines = new KnownLines(this.tails);
   /** The chunk of the last line decoded, and its text. */
   private decodedBytes: Buffer | null = null;
   private decoded = '';
@@ -166,10 +168,39 @@ export class TraceAnalyzer {
   }
 
   /**
+   * Feeds the lines of bytes[from, to), where `to` follows a line break or ends the trace, and
+   * returns how many there are. Function-tracer lines whose head and tail are known, nearly all of
+   * a trace, are read in one pass over their bytes (KnownLines); any other line is found with its
+   * line break and goes through `pushRange`. `bytes` is not written again while its lines are fed.
+   */
+  pushLines(bytes: Buffer, from: number, to: number): number {
+    const known = this.knownLines;
+    let count = 0;
+    for (let start = from; start < to; count++) {
+      const tail = known.match(bytes, start, to);
+      if (tail !== null) {
+        this.functionLine(tail, known.context);
+        start = known.next;
+        continue;
+      }
+      const text = this.chunkText(bytes);
+      let lineBreak = text.indexOf('\n', start);
+      if (lineBreak < 0 || lineBreak >= to) lineBreak = to;
+      const end = lineBreak > start && bytes[lineBreak - 1] === 13 ? lineBreak - 1 : lineBreak;
+      this.pushRange(bytes, start, end, text);
+      if (known.headMissed) {
+        const bracket = indexOfSeparator(text, ']', start, end);
+        known.learn(bytes, start, end, bracket, bracket < 0 ? -1 : indexOfSeparator(text, ':', bracket + 2, end));
+      }
+      start = lineBreak + 1;
+    }
+    return count;
+  }
+
+  /**
    * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
-   * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
-   * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
-   * its lines are fed (the file reader hands over a new view of its buffer after each read);
+   * known are counted from a few bytes; anything else is decoded (latin1) and goes through
+   * `push`. `bytes` is a chunk of the trace that is not written again while its lines are fed;
    * `text`, when given, is the whole chunk decoded (latin1), else it is decoded here once per chunk.
    * The separators are found in the text (a string's indexOf of one character is much faster than
    * a loop over the bytes), the tail is compared in the bytes.
@@ -190,14 +221,18 @@ export class TraceAnalyzer {
       else this.pushNewTail(chunk.slice(start, end));
       return;
     }
+    this.functionLine(tail, contextOfBytes(bytes, start, bracket, end));
+  }
+
+  /** A function-tracer line whose tail is known, at this CPU and interrupt level. */
+  private functionLine(tail: Tail, context: number): void {
     this.recognizedLines++;
     this.endStack();
     const traced = tail.traced;
     if (traced === null) {
-      if (this.awaiting.size > 0) this.awaiting.passed(contextOfBytes(bytes, start, bracket, end), this.countAndRecycle);
+      if (this.awaiting.size > 0) this.awaiting.passed(context, this.countAndRecycle);
       return;
     }
-    const context = contextOfBytes(bytes, start, bracket, end);
     const last = this.awaiting.aloneAt(context);
     if (last !== undefined && last.kind === COUNT) {
       // The usual case: the call before, on this CPU at this level, gets no stack: it is

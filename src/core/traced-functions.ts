@@ -2,6 +2,7 @@
 // that allocate or release in each, and the function-tracer line ends seen before.
 import type { PairSpec } from './model.js';
 import type { CallerAcc, Ledger, Role } from './ledger.js';
+import { bucketOf, PackedText } from './packed-text.js';
 
 export interface PairState {
   spec: PairSpec;
@@ -33,11 +34,15 @@ export interface Tail {
 
 const MAX_TAILS = 64;
 
-/** The tails seen so far, looked up by length and compared four bytes at a time. */
+/**
+ * The tails seen so far, looked up by length (the line's end known) or by their first 4 bytes
+ * (the line's end still to be found: see KnownLines), and compared in place.
+ */
 export class KnownTails {
   private readonly byLength: (KnownTail[] | undefined)[] = [];
+  private readonly byStart: (KnownTail[] | undefined)[] = [];
   private count = 0;
-  /** A view of the last bytes matched: four-byte reads of the buffer that holds the line. */
+  /** A view of the last bytes matched by length. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewed: Uint8Array | null = null;
 
@@ -47,9 +52,10 @@ export class KnownTails {
 
   add(text: string, traced: TracedFunction[] | null, caller: string): Tail {
     const tail = new KnownTail(text, traced, caller);
-    const same = this.byLength[text.length];
-    if (same === undefined) this.byLength[text.length] = [tail];
-    else same.push(tail);
+    addTo(this.byLength, text.length, tail);
+    // A tail ending in a CR is one of a line ending in two: where the line ends is then not where
+    // the tail does (the CR before the line break is no part of the line).
+    if (tail.packed !== null && !text.endsWith('\r')) addTo(this.byStart, bucketOf(viewOf(tail.bytes), 0), tail);
     this.count++;
     return tail;
   }
@@ -59,37 +65,47 @@ export class KnownTails {
     const same = this.byLength[end - body];
     if (same === undefined) return null;
     if (bytes !== this.viewed) {
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.view = viewOf(bytes);
       this.viewed = bytes;
     }
     for (let k = 0; k < same.length; k++) if (same[k].isAt(this.view, bytes, body)) return same[k];
     return null;
   }
+
+  /** The tails of 8 bytes or more that may start at `body` (its first 4 bytes viewed). */
+  startingAt(view: DataView<ArrayBufferLike>, body: number): KnownTail[] | undefined {
+    return this.byStart[bucketOf(view, body)];
+  }
 }
 
-class KnownTail implements Tail {
+function viewOf(bytes: Uint8Array): DataView<ArrayBufferLike> {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function addTo<T>(index: (T[] | undefined)[], key: number, item: T): void {
+  const same = index[key];
+  if (same === undefined) index[key] = [item];
+  else same.push(item);
+}
+
+export class KnownTail implements Tail {
   readonly accs: (CallerAcc | undefined)[] = [];
-  /** The text's bytes (latin1) as little-endian 32-bit words, then the bytes left over. */
-  private readonly words: Int32Array;
-  private readonly rest: Uint8Array;
+  /** The text compared eight bytes at a time; null when shorter than 8 bytes, compared byte by byte. */
+  readonly packed: PackedText | null;
+  readonly bytes: Uint8Array;
 
   constructor(
     readonly text: string,
     readonly traced: TracedFunction[] | null,
     readonly caller: string,
   ) {
-    const bytes = Buffer.from(text, 'latin1');
-    const whole = bytes.length >> 2;
-    this.words = new Int32Array(whole);
-    for (let k = 0; k < whole; k++) this.words[k] = bytes.readInt32LE(k * 4);
-    this.rest = bytes.subarray(whole * 4);
+    this.bytes = Buffer.from(text, 'latin1');
+    this.packed = PackedText.of(this.bytes, 0, this.bytes.length);
   }
 
   isAt(view: DataView<ArrayBufferLike>, bytes: Uint8Array, at: number): boolean {
-    const words = this.words;
-    for (let k = 0; k < words.length; k++) if (view.getInt32(at + k * 4, true) !== words[k]) return false;
-    const from = at + words.length * 4;
-    for (let k = 0; k < this.rest.length; k++) if (bytes[from + k] !== this.rest[k]) return false;
+    if (this.packed !== null) return this.packed.isAt(view, at);
+    for (let k = 0; k < this.bytes.length; k++) if (bytes[at + k] !== this.bytes[k]) return false;
     return true;
   }
 }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { addressSuffixStart, isTracingFrame, parseFrame, skipAddressSuffix } from '../../src/core/frames.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { analyzeTraces } from '../../src/core/analyze-traces.js';
-import { DATA, NETDEV, analyzeRanges, analyzeText } from '../support/trace-fixtures.js';
+import { DATA, NETDEV, analyzeLines, analyzeRanges, analyzeText } from '../support/trace-fixtures.js';
 
 const RECORDED = join(DATA, 'recorded', 'stale-init-names');
 const KNI_NM = readFileSync(join(RECORDED, 'kni_like.nm'), 'utf8');
@@ -103,6 +103,7 @@ describe('trace lines with sym-addr', () => {
   for (const [how, analyze] of [
     ['push', analyzeText],
     ['pushRange', analyzeRanges],
+    ['pushLines', analyzeLines],
   ] as const) {
     it(`attributes every line by address (${how})`, () => {
       const r = analyze(lines, { pairs: [NETDEV], moduleMap: map() });
@@ -127,7 +128,7 @@ describe('trace lines with sym-addr', () => {
       '        ab_noise-161     [000] ...1.    15.269917: free_netdev <ffffffff817d8140> <-ab_noise_round+0x57/0x70 [ab_noise] <ffffffffc0245057>',
     ];
     const text = Array.from({ length: 50 }, () => fn.join('\n')).join('\n');
-    for (const analyze of [analyzeText, analyzeRanges]) {
+    for (const analyze of [analyzeText, analyzeRanges, analyzeLines]) {
       const p = analyze(text, { pairs: [NETDEV], moduleMap: map() }).pairs[0];
       expect(p.method).toBe('function');
       expect(p.callers.map((c) => [c.caller, c.inModule, c.allocs, c.frees])).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeRanges, analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
+import { analyzeLines, analyzeRanges, analyzeText, fixture, NETDEV } from '../support/trace-fixtures.js';
 import { ModuleMap } from '../../src/core/module-map.js';
 import { TraceAnalyzer } from '../../src/core/trace-analyzer.js';
 import { lineContext } from '../../src/core/awaiting-stacks.js';
@@ -70,11 +70,14 @@ describe('6.1 function tracer with TGID, stacks and cycle markers', () => {
     expect(p.callers.find((c) => c.caller === 'bond_create')).toMatchObject({ allocs: 1, inModule: null });
   });
 
-  it('gives the same result fed in place (pushRange) as line by line (push)', () => {
+  it('gives the same result fed in place (pushRange, pushLines) as line by line (push)', () => {
     expect(analyzeRanges(text, { pairs: [NETDEV], moduleMap: new ModuleMap('leaky') })).toEqual(r);
+    expect(analyzeLines(text, { pairs: [NETDEV], moduleMap: new ModuleMap('leaky') })).toEqual(r);
     for (const name of ['case-rte-kni-before-fix.trace', 'leaky-kprobe-6.1.trace', 'kmem-6.1.trace', 'kmem-old.trace']) {
       const pairs = name.startsWith('kmem') ? [{ alloc: 'kmalloc', free: 'kfree' }] : [NETDEV];
-      expect(analyzeRanges(fixture(name), { pairs, moduleMap: leakyMap() }), name).toEqual(analyzeText(fixture(name), { pairs, moduleMap: leakyMap() }));
+      const byLine = analyzeText(fixture(name), { pairs, moduleMap: leakyMap() });
+      expect(analyzeRanges(fixture(name), { pairs, moduleMap: leakyMap() }), name).toEqual(byLine);
+      expect(analyzeLines(fixture(name), { pairs, moduleMap: leakyMap() }), name).toEqual(byLine);
     }
   });
 });
@@ -222,8 +225,28 @@ describe('many call sites', () => {
     const text = lines.join('\n');
     const r = analyzeRanges(text, { pairs: [NETDEV] });
     expect(r).toEqual(analyzeText(text, { pairs: [NETDEV] }));
+    expect(analyzeLines(text, { pairs: [NETDEV] })).toEqual(r);
     expect(r.pairs[0]).toMatchObject({ allocs: 500, frees: 250, outstanding: 250 });
     expect(r.pairs[0].callers).toHaveLength(150 + 40);
+  });
+
+  it('reads the lines it knows in one pass as it reads them one by one, odd ones too', () => {
+    const lines: string[] = [];
+    for (let k = 0; k < 600; k++) {
+      const comm = ['app-1', 'a] b-2', 'x: y-3', 'kworker/u4:1-56', 'c-4'][k % 5];
+      const flags = ['.....', 'd.h1.', '..s1.', '', 'x'][k % 7 === 0 ? 3 : k % 4];
+      const stamp = k % 17 === 0 ? `${k}.5x` : (1000 + k * 0.000013).toFixed(6);
+      const head = k % 19 === 0 ? `${comm} [00${k % 2}] ${flags} ${stamp}: ` : `${comm.padStart(16)} [00${k % 2}] ${flags} ${stamp}: `;
+      const tail = ['alloc_netdev_mqs <-caller_a', 'free_netdev <-caller_b', 'netif_rx <-caller_c', 'alloc_netdev_mqs+0x4/0x10 <-caller_d'][k % 4];
+      lines.push(`${head}${tail}${k % 5 === 0 ? '\r' : ''}`);
+      if (k % 11 === 0) lines.push(`${head}<stack trace>`, ' => caller_x+0x1/0x2 [mod]');
+      if (k % 23 === 0) lines.push('', `${head}`, '# a header');
+      if (k % 29 === 0) lines.push(`${head.slice(0, -1)}${tail}`, `${head.slice(0, -1)}_${tail}`, `${head}${tail.slice(0, 5)}`);
+    }
+    const oneCrLess = (l: string) => (l.endsWith('\r') ? l.slice(0, -1) : l);
+    const text = lines.join('\n');
+    expect(analyzeLines(text, { pairs: [NETDEV] })).toEqual(analyzeText(lines.map(oneCrLess).join('\n'), { pairs: [NETDEV] }));
+    expect(analyzeLines(`${lines.join('\r\n')}\r\n`, { pairs: [NETDEV] })).toEqual(analyzeText(`${text}\n`, { pairs: [NETDEV] }));
   });
 });
 
@@ -253,7 +276,7 @@ describe('stacks that do not follow their event (6.1 kmem events with the stackt
     expect(irq && other).toBeTruthy();
     const at = kasprintfAt(lines);
     lines.splice(at + 1, 0, other as string, irq as string, other as string);
-    for (const analyze of [analyzeText, analyzeRanges]) {
+    for (const analyze of [analyzeText, analyzeRanges, analyzeLines]) {
       const p = analyze(lines.join('\n'), { pairs: [SLAB], moduleMap: shapesMap() }).pairs[0];
       expect(p.module.outstanding).toBe(3);
       expect(p.objects.find((o) => o.stack?.[2] === 'kasprintf')?.caller).toBe('leak_shapes_open+0x5b');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { parseBufferStats } from '../../src/core/buffer-stats.js';
 import { parseSlabinfo, slabDelta } from '../../src/core/slabinfo.js';
-import { forEachLineRange } from '../../src/core/trace-source.js';
+import { forEachLineChunk } from '../../src/core/trace-source.js';
 import { checkAnalysis } from '../../src/core/analysis-check.js';
 import { fixture, analyzeText, NETDEV } from '../support/trace-fixtures.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -29,11 +29,14 @@ describe('slabinfo', () => {
 });
 
 describe('line sources', () => {
-  it('splits chunks at any point, CRLF and a last line without a break', async () => {
+  it('hands over whole lines whatever the chunks, and a last line without a break', async () => {
     const got: string[] = [];
-    const n = await forEachLineRange(Readable.from(['ab', 'c\r\nde', 'f\n\ng']), (t, s, e) => got.push(t.toString('latin1', s, e)));
-    expect(got).toEqual(['abc', 'def', '', 'g']);
-    expect(n).toBe(4);
+    const n = await forEachLineChunk(Readable.from(['ab', 'c\r\nde', 'f\n\ng']), (bytes, from, to) => {
+      got.push(bytes.toString('latin1', from, to));
+      return 1;
+    });
+    expect(got).toEqual(['abc\r\n', 'def\n\n', 'g']);
+    expect(n).toBe(3);
   });
 });
 
@@ -67,5 +70,33 @@ describe('analyzeTraces on a file larger than one read', () => {
     expect(fromFile).toEqual(analyzeText(lines.join('\n'), { pairs: [NETDEV] }));
     expect(fromFile.cycles).toBe(5);
     expect(fromFile.pairs[0]).toMatchObject({ allocs: 3334, frees: 1666 });
+  });
+});
+
+describe('a file read ahead on another thread', () => {
+  const dir = useTempDir('alloc-balance-read-ahead-');
+  it('gives the bytes from an offset on, in order, through a ring smaller than the file', async () => {
+    const { ReadAhead } = await import('../../src/core/read-ahead.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7 + (i >> 9)) & 255));
+    const path = join(dir, 'bytes');
+    writeFileSync(path, bytes);
+    const got: Buffer[] = [];
+    // Each chunk is valid until the next is asked for: copied.
+    for (const chunk of new ReadAhead(path, 1234, 4096).chunks()) got.push(Buffer.from(chunk));
+    expect(got.length).toBe(Math.ceil((bytes.length - 1234) / 4096));
+    expect(Buffer.concat(got).equals(bytes.subarray(1234))).toBe(true);
+  });
+  it("throws the thread's read error, and stop() ends a reading left halfway", async () => {
+    const { ReadAhead } = await import('../../src/core/read-ahead.js');
+    expect(() => [...new ReadAhead(dir, 0, 4096).chunks()]).toThrow(/EISDIR/);
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const path = join(dir, 'long');
+    writeFileSync(path, Buffer.alloc(1 << 20, 65));
+    const ahead = new ReadAhead(path, 0, 4096);
+    expect(ahead.chunks().next().value?.length).toBe(4096);
+    ahead.stop();
   });
 });

@@ -35,6 +35,14 @@ export function analyzeRanges(text: string, options: AnalyzerOptions): AnalysisR
   return a.finish();
 }
 
+/** Analyzes text through `pushLines`, all its lines at once, as the file reader hands over a chunk. */
+export function analyzeLines(text: string, options: AnalyzerOptions): AnalysisResult {
+  const a = new TraceAnalyzer(options);
+  const bytes = Buffer.from(text, 'latin1');
+  a.pushLines(bytes, 0, bytes.length);
+  return a.finish();
+}
+
 /** A recorded run of test/data/recorded: its files, the module map of its .ko, its stats and slabinfo. */
 export function recorded(name: string, module = 'kni_like') {
   const dir = join(DATA, 'recorded', name);
