@@ -1079,7 +1079,55 @@ var init_module_map = __esm({
   }
 });
 
+// src/core/packed-text.ts
+function bucketOf(view, at) {
+  return Math.imul(view.getInt32(at, true), 2654435761) >>> 24;
+}
+var PackedText;
+var init_packed_text = __esm({
+  "src/core/packed-text.ts"() {
+    "use strict";
+    PackedText = class _PackedText {
+      constructor(length, words) {
+        this.length = length;
+        this.words = words;
+      }
+      length;
+      words;
+      /** The text of bytes[start, end), else null when shorter than 8 bytes or not comparable as doubles. */
+      static of(bytes, start, end) {
+        const length = end - start;
+        if (length < 8) return null;
+        const view = new DataView(bytes.buffer, bytes.byteOffset + start, length);
+        const words = new Float64Array(Math.ceil(length / 8));
+        for (let k = 0; k < words.length; k++) {
+          const word = view.getFloat64(Math.min(k * 8, length - 8), true);
+          if (Number.isNaN(word) || word === 0) return null;
+          words[k] = word;
+        }
+        return new _PackedText(length, words);
+      }
+      /** Whether the viewed bytes at `at` start with this text; the caller makes sure they are there. */
+      isAt(view, at) {
+        const words = this.words;
+        const last = words.length - 1;
+        if (view.getFloat64(at + this.length - 8, true) !== words[last]) return false;
+        for (let k = 0; k < last; k++) if (view.getFloat64(at + k * 8, true) !== words[k]) return false;
+        return true;
+      }
+    };
+  }
+});
+
 // src/core/traced-functions.ts
+function viewOf(bytes) {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+function addTo(index, key2, item) {
+  const same = index[key2];
+  if (same === void 0) index[key2] = [item];
+  else same.push(item);
+}
 function ownCopy(s2) {
   const key2 = { [s2]: true };
   return Object.keys(key2)[0];
@@ -1088,11 +1136,13 @@ var MAX_TAILS, KnownTails, KnownTail;
 var init_traced_functions = __esm({
   "src/core/traced-functions.ts"() {
     "use strict";
+    init_packed_text();
     MAX_TAILS = 64;
     KnownTails = class {
       byLength = [];
+      byStart = [];
       count = 0;
-      /** A view of the last bytes matched: four-byte reads of the buffer that holds the line. */
+      /** A view of the last bytes matched by length. */
       view = new DataView(new ArrayBuffer(0));
       viewed = null;
       get full() {
@@ -1100,9 +1150,8 @@ var init_traced_functions = __esm({
       }
       add(text2, traced2, caller) {
         const tail = new KnownTail(text2, traced2, caller);
-        const same = this.byLength[text2.length];
-        if (same === void 0) this.byLength[text2.length] = [tail];
-        else same.push(tail);
+        addTo(this.byLength, text2.length, tail);
+        if (tail.packed !== null && !text2.endsWith("\r")) addTo(this.byStart, bucketOf(viewOf(tail.bytes), 0), tail);
         this.count++;
         return tail;
       }
@@ -1111,11 +1160,15 @@ var init_traced_functions = __esm({
         const same = this.byLength[end - body];
         if (same === void 0) return null;
         if (bytes !== this.viewed) {
-          this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          this.view = viewOf(bytes);
           this.viewed = bytes;
         }
         for (let k = 0; k < same.length; k++) if (same[k].isAt(this.view, bytes, body)) return same[k];
         return null;
+      }
+      /** The tails of 8 bytes or more that may start at `body` (its first 4 bytes viewed). */
+      startingAt(view, body) {
+        return this.byStart[bucketOf(view, body)];
       }
     };
     KnownTail = class {
@@ -1123,24 +1176,19 @@ var init_traced_functions = __esm({
         this.text = text2;
         this.traced = traced2;
         this.caller = caller;
-        const bytes = Buffer.from(text2, "latin1");
-        const whole2 = bytes.length >> 2;
-        this.words = new Int32Array(whole2);
-        for (let k = 0; k < whole2; k++) this.words[k] = bytes.readInt32LE(k * 4);
-        this.rest = bytes.subarray(whole2 * 4);
+        this.bytes = Buffer.from(text2, "latin1");
+        this.packed = PackedText.of(this.bytes, 0, this.bytes.length);
       }
       text;
       traced;
       caller;
       accs = [];
-      /** The text's bytes (latin1) as little-endian 32-bit words, then the bytes left over. */
-      words;
-      rest;
+      /** The text compared eight bytes at a time; null when shorter than 8 bytes, compared byte by byte. */
+      packed;
+      bytes;
       isAt(view, bytes, at) {
-        const words = this.words;
-        for (let k = 0; k < words.length; k++) if (view.getInt32(at + k * 4, true) !== words[k]) return false;
-        const from = at + words.length * 4;
-        for (let k = 0; k < this.rest.length; k++) if (bytes[from + k] !== this.rest[k]) return false;
+        if (this.packed !== null) return this.packed.isAt(view, at);
+        for (let k = 0; k < this.bytes.length; k++) if (bytes[at + k] !== this.bytes[k]) return false;
         return true;
       }
     };
@@ -1350,6 +1398,109 @@ var init_cycle_marks = __esm({
           this.inCycle = false;
         }
         if (!this.marked) snapshot(0);
+      }
+    };
+  }
+});
+
+// src/core/known-lines.ts
+function isTimestampByte(c) {
+  return c >= 48 && c <= 57 || c === 46;
+}
+var MIN_HEAD, MAX_HEADS, KnownLines;
+var init_known_lines = __esm({
+  "src/core/known-lines.ts"() {
+    "use strict";
+    init_awaiting_stacks();
+    init_packed_text();
+    MIN_HEAD = 16;
+    MAX_HEADS = 1024;
+    KnownLines = class {
+      constructor(tails) {
+        this.tails = tails;
+      }
+      tails;
+      heads = [];
+      headCount = 0;
+      view = new DataView(new ArrayBuffer(0));
+      viewed = null;
+      /** Set by match(): the context of the line matched, and where the line after it starts. */
+      context = 0;
+      next = 0;
+      /** Set by match() when it returned null: no known head begins the line. */
+      headMissed = false;
+      /** The first 8 bytes of the last timestamp read that had as many, all digits and dots (never NaN or 0). */
+      stampStart = -1;
+      /**
+       * The tail of the line at `start` when the line is a known head, a timestamp, `: `, a known tail
+       * and a line break, within bytes[start, to) (`to` follows a line break); else null.
+       */
+      match(bytes, start, to) {
+        this.headMissed = true;
+        if (start + MIN_HEAD > to) return null;
+        if (bytes !== this.viewed) {
+          this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          this.viewed = bytes;
+        }
+        const view = this.view;
+        const heads = this.heads[bucketOf(view, start + 12)];
+        if (heads === void 0) return null;
+        let head;
+        for (let k = 0; k < heads.length; k++) {
+          const h = heads[k];
+          if (start + h.text.length <= to && h.text.isAt(view, start)) {
+            head = h;
+            break;
+          }
+        }
+        if (head === void 0) return null;
+        this.headMissed = false;
+        const stamp = start + head.text.length;
+        let colon = stamp;
+        const sameStart = stamp + 8 < to && view.getFloat64(stamp, true) === this.stampStart;
+        if (sameStart) colon += 8;
+        let c = bytes[colon];
+        while (c >= 48 && c <= 57 || c === 46) c = bytes[++colon];
+        if (c !== 58 || bytes[colon + 1] !== 32) return null;
+        if (!sameStart && colon - stamp >= 8) this.stampStart = view.getFloat64(stamp, true);
+        const body = colon + 2;
+        if (body + 8 > to) return null;
+        const tails = this.tails.startingAt(view, body);
+        if (tails === void 0) return null;
+        for (let k = 0; k < tails.length; k++) {
+          const tail = tails[k];
+          const end = body + tail.packed.length;
+          if (end >= to || !tail.packed.isAt(view, body)) continue;
+          const after = bytes[end];
+          if (after === 10) this.next = end + 1;
+          else if (after === 13 && bytes[end + 1] === 10) this.next = end + 2;
+          else continue;
+          this.context = head.context;
+          return tail;
+        }
+        return null;
+      }
+      /**
+       * Keeps the head of the line bytes[start, end) when the line has the shape match() reads: not a
+       * header, note or stack line, then `] ` (the first), its flags and spaces, a timestamp of digits
+       * and dots and the first `: ` after the `] `. `bracket` and `colon` are those the general reading
+       * found, -1 when absent.
+       */
+      learn(bytes, start, end, bracket, colon) {
+        if (this.headCount >= MAX_HEADS || colon < 0) return;
+        const c = bytes[start];
+        if (c === 35 || c === 67 || c === 32 && bytes[start + 1] === 61) return;
+        let stamp = colon;
+        while (stamp - 1 > bracket + 1 && isTimestampByte(bytes[stamp - 1])) stamp--;
+        if (bytes[stamp - 1] !== 32 || stamp - start < MIN_HEAD) return;
+        const text2 = PackedText.of(bytes, start, stamp);
+        if (text2 === null) return;
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const bucket = bucketOf(view, start + 12);
+        const heads = this.heads[bucket] ?? [];
+        heads.push({ text: text2, context: contextOfBytes(bytes, start, bracket, end) });
+        this.heads[bucket] = heads;
+        this.headCount++;
       }
     };
   }
@@ -1668,6 +1819,7 @@ var init_trace_analyzer = __esm({
     init_traced_functions();
     init_awaiting_stacks();
     init_cycle_marks();
+    init_known_lines();
     init_analysis_result();
     init_analysis_problems();
     init_trace_lines();
@@ -1694,6 +1846,7 @@ var init_trace_analyzer = __esm({
       problems = [];
       marks = new CycleMarks();
       tails = new KnownTails();
+      knownLines = new KnownLines(this.tails);
       /** The chunk of the last line decoded, and its text. */
       decodedBytes = null;
       decoded = "";
@@ -1794,10 +1947,38 @@ var init_trace_analyzer = __esm({
         return p;
       }
       /**
+       * Feeds the lines of bytes[from, to), where `to` follows a line break or ends the trace, and
+       * returns how many there are. Function-tracer lines whose head and tail are known, nearly all of
+       * a trace, are read in one pass over their bytes (KnownLines); any other line is found with its
+       * line break and goes through `pushRange`. `bytes` is not written again while its lines are fed.
+       */
+      pushLines(bytes, from, to) {
+        const known = this.knownLines;
+        let count = 0;
+        for (let start = from; start < to; count++) {
+          const tail = known.match(bytes, start, to);
+          if (tail !== null) {
+            this.functionLine(tail, known.context);
+            start = known.next;
+            continue;
+          }
+          const text2 = this.chunkText(bytes);
+          let lineBreak = text2.indexOf("\n", start);
+          if (lineBreak < 0 || lineBreak >= to) lineBreak = to;
+          const end = lineBreak > start && bytes[lineBreak - 1] === 13 ? lineBreak - 1 : lineBreak;
+          this.pushRange(bytes, start, end, text2);
+          if (known.headMissed) {
+            const bracket = indexOfSeparator(text2, "]", start, end);
+            known.learn(bytes, start, end, bracket, bracket < 0 ? -1 : indexOfSeparator(text2, ":", bracket + 2, end));
+          }
+          start = lineBreak + 1;
+        }
+        return count;
+      }
+      /**
        * Feeds the line bytes[start, end) without decoding it: function-tracer lines whose tail is
-       * known, nearly all of a trace, are counted from a few bytes; anything else is decoded (latin1)
-       * and goes through `push`. `bytes` is a chunk of the trace that is not written again while
-       * its lines are fed (the file reader hands over a new view of its buffer after each read);
+       * known are counted from a few bytes; anything else is decoded (latin1) and goes through
+       * `push`. `bytes` is a chunk of the trace that is not written again while its lines are fed;
        * `text`, when given, is the whole chunk decoded (latin1), else it is decoded here once per chunk.
        * The separators are found in the text (a string's indexOf of one character is much faster than
        * a loop over the bytes), the tail is compared in the bytes.
@@ -1817,14 +1998,17 @@ var init_trace_analyzer = __esm({
           else this.pushNewTail(chunk.slice(start, end));
           return;
         }
+        this.functionLine(tail, contextOfBytes(bytes, start, bracket, end));
+      }
+      /** A function-tracer line whose tail is known, at this CPU and interrupt level. */
+      functionLine(tail, context3) {
         this.recognizedLines++;
         this.endStack();
         const traced2 = tail.traced;
         if (traced2 === null) {
-          if (this.awaiting.size > 0) this.awaiting.passed(contextOfBytes(bytes, start, bracket, end), this.countAndRecycle);
+          if (this.awaiting.size > 0) this.awaiting.passed(context3, this.countAndRecycle);
           return;
         }
-        const context3 = contextOfBytes(bytes, start, bracket, end);
         const last = this.awaiting.aloneAt(context3);
         if (last !== void 0 && last.kind === COUNT) {
           this.count(last);
@@ -2195,59 +2379,155 @@ var init_trace_analyzer = __esm({
   }
 });
 
-// src/core/trace-source.ts
-import { closeSync, openSync, readSync } from "node:fs";
-async function forEachLineRange(source, onLine) {
-  const lines = new LineSplitter(onLine);
-  if (typeof source === "string") {
-    const fd = openSync(source, "r");
-    try {
-      for (; ; ) {
-        const room = lines.room();
-        const bytesRead = readSync(fd, room, 0, room.length, null);
-        if (bytesRead === 0) break;
-        lines.filled(bytesRead);
+// src/core/read-ahead.ts
+import { getSystemErrorName } from "node:util";
+import { Worker } from "node:worker_threads";
+var SLOTS, FILLED, FREED, LENGTHS, WAKE_EVERY, READER, ReadAhead;
+var init_read_ahead = __esm({
+  "src/core/read-ahead.ts"() {
+    "use strict";
+    SLOTS = 16;
+    FILLED = 0;
+    FREED = 1;
+    LENGTHS = 2;
+    WAKE_EVERY = SLOTS / 2;
+    READER = `
+const { readSync, openSync, closeSync } = require('node:fs');
+const { path, from, slotSize, data, control } = require('node:worker_threads').workerData;
+const words = new Int32Array(control);
+let fd = -1;
+let position = from;
+for (let filled = 0; ; ) {
+  const freed = Atomics.load(words, ${FREED});
+  if (filled - freed >= ${SLOTS}) {
+    Atomics.wait(words, ${FREED}, freed);
+    continue;
+  }
+  const slot = filled % ${SLOTS};
+  let n;
+  try {
+    if (fd < 0) fd = openSync(path, 'r');
+    n = readSync(fd, new Uint8Array(data, slot * slotSize, slotSize), 0, slotSize, position);
+    position += n;
+  } catch (e) {
+    n = typeof e.errno === 'number' && e.errno < 0 ? e.errno : -5;
+  }
+  words[${LENGTHS} + slot] = n;
+  Atomics.store(words, ${FILLED}, ++filled);
+  Atomics.notify(words, ${FILLED});
+  if (n <= 0) break;
+}
+if (fd >= 0) closeSync(fd);
+`;
+    ReadAhead = class {
+      constructor(path2, from, slotSize) {
+        this.path = path2;
+        this.slotSize = slotSize;
+        this.data = new SharedArrayBuffer(SLOTS * slotSize);
+        const control = new SharedArrayBuffer((LENGTHS + SLOTS) * 4);
+        this.words = new Int32Array(control);
+        this.worker = new Worker(READER, { eval: true, workerData: { path: path2, from, slotSize, data: this.data, control } });
+        this.worker.unref();
       }
-    } finally {
-      closeSync(fd);
-    }
+      path;
+      slotSize;
+      data;
+      words;
+      worker;
+      finished = false;
+      /** The chunks in order, of up to `slotSize` bytes; each a view of a slot of the ring, valid until the next is asked for. */
+      *chunks() {
+        const words = this.words;
+        for (let taken = 0; ; ) {
+          while (Atomics.load(words, FILLED) === taken) Atomics.wait(words, FILLED, taken);
+          const slot = taken % SLOTS;
+          const n = words[LENGTHS + slot];
+          if (n < 0) {
+            const code = getSystemErrorName(n);
+            throw Object.assign(new Error(`${code}: cannot read ${this.path}`), { code, errno: n });
+          }
+          if (n === 0) break;
+          yield Buffer.from(this.data, slot * this.slotSize, n);
+          Atomics.store(words, FREED, ++taken);
+          if (taken % WAKE_EVERY === 0) Atomics.notify(words, FREED);
+        }
+        this.finished = true;
+      }
+      stop() {
+        if (!this.finished) void this.worker.terminate();
+      }
+    };
+  }
+});
+
+// src/core/trace-source.ts
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+async function forEachLineChunk(source, onLines) {
+  const lines = new LineChunks(onLines);
+  if (typeof source === "string") {
+    for (const chunk of fileChunks(source)) lines.inPlace(chunk);
   } else {
     for await (const chunk of source) lines.append(typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk);
   }
   return lines.end();
 }
-var CHUNK, LineSplitter;
+function* fileChunks(path2) {
+  const fd = openSync(path2, "r");
+  let ahead = null;
+  try {
+    if (fstatSync(fd).size > READ_HERE) ahead = new ReadAhead(path2, READ_HERE, CHUNK);
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (let position = 0; ahead === null || position < READ_HERE; ) {
+      const n = readSync(fd, buffer, 0, ahead === null ? CHUNK : Math.min(CHUNK, READ_HERE - position), position);
+      if (n === 0) break;
+      position += n;
+      yield buffer.subarray(0, n);
+    }
+    if (ahead !== null) yield* ahead.chunks();
+  } finally {
+    ahead?.stop();
+    closeSync(fd);
+  }
+}
+var CHUNK, READ_HERE, LineChunks;
 var init_trace_source = __esm({
   "src/core/trace-source.ts"() {
     "use strict";
+    init_read_ahead();
     CHUNK = 1 << 16;
-    LineSplitter = class {
-      constructor(onLine) {
-        this.onLine = onLine;
+    READ_HERE = 32 << 20;
+    LineChunks = class {
+      constructor(onLines) {
+        this.onLines = onLines;
       }
-      onLine;
+      onLines;
       buffer = Buffer.allocUnsafe(CHUNK);
       /** Bytes of the cut line kept at the front of the buffer. */
       kept = 0;
       count = 0;
-      /** Where the next bytes go: after the cut line, at least half a chunk (the buffer grows for a longer line). */
-      room() {
-        if (this.buffer.length - this.kept < CHUNK / 2) this.grow(this.buffer.length * 2);
-        return this.buffer.subarray(this.kept);
-      }
-      /** `n` bytes were written into room(): every whole line is handed over. */
+      /** `n` bytes were appended after the kept ones: every whole line is handed over. */
       filled(n) {
         const bytes = this.buffer.subarray(0, this.kept + n);
-        const text2 = bytes.toString("latin1");
-        let start = 0;
-        let nl = text2.indexOf("\n");
-        while (nl >= 0) {
-          this.emit(bytes, start, nl, text2);
-          start = nl + 1;
-          nl = text2.indexOf("\n", start);
+        const whole2 = bytes.lastIndexOf(10) + 1;
+        if (whole2 > 0) this.count += this.onLines(bytes, 0, whole2);
+        this.kept = bytes.length - whole2;
+        if (this.kept > 0 && whole2 > 0) bytes.copy(this.buffer, 0, whole2);
+      }
+      /** A chunk that stays where it is until its lines are read: only the lines it cuts are copied. */
+      inPlace(chunk) {
+        const first = chunk.indexOf(10);
+        if (first < 0) {
+          this.append(chunk);
+          return;
         }
-        this.kept = bytes.length - start;
-        if (this.kept > 0 && start > 0) bytes.copy(this.buffer, 0, start);
+        let from = 0;
+        if (this.kept > 0) {
+          this.append(chunk.subarray(0, first + 1));
+          from = first + 1;
+        }
+        const whole2 = chunk.lastIndexOf(10) + 1;
+        if (whole2 > from) this.count += this.onLines(chunk, from, whole2);
+        if (whole2 < chunk.length) this.append(chunk.subarray(whole2));
       }
       /** A chunk of a stream. */
       append(chunk) {
@@ -2260,14 +2540,9 @@ var init_trace_source = __esm({
         this.buffer.copy(bigger, 0, 0, this.kept);
         this.buffer = bigger;
       }
-      emit(bytes, start, end, text2) {
-        this.onLine(bytes, start, end > start && bytes[end - 1] === 13 ? end - 1 : end, text2);
-        this.count++;
-      }
       end() {
         if (this.kept > 0) {
-          const last = this.buffer.subarray(0, this.kept);
-          this.emit(last, 0, this.kept, last.toString("latin1"));
+          this.count += this.onLines(this.buffer.subarray(0, this.kept), 0, this.kept);
           this.kept = 0;
         }
         return this.count;
@@ -2480,12 +2755,12 @@ function readText2(path2, what) {
 async function analyzeTraces(options2) {
   if (options2.traces.length === 0) throw new UsageError("no trace given: pass --trace FILE (or --trace - for standard input)");
   const analyzer = new TraceAnalyzer({ pairs: options2.pairs, moduleMap: options2.moduleMap });
-  const push = (bytes, start, end, text2) => analyzer.pushRange(bytes, start, end, text2);
+  const push = (bytes, from, to) => analyzer.pushLines(bytes, from, to);
   for (const path2 of options2.traces) {
     const before = analyzer.recognizedLines;
     let lines;
     if (path2 === "-") {
-      lines = await forEachLineRange(options2.stdin ?? process.stdin, push);
+      lines = await forEachLineChunk(options2.stdin ?? process.stdin, push);
     } else {
       try {
         if (!statSync(path2).isFile()) throw new UsageError(`trace ${path2}: not a file`);
@@ -2493,7 +2768,7 @@ async function analyzeTraces(options2) {
         if (e instanceof UsageError) throw e;
         throw new UsageError(`trace ${path2}: cannot be read (${e.code ?? e.message})`);
       }
-      lines = await forEachLineRange(path2, push);
+      lines = await forEachLineChunk(path2, push);
     }
     const name = path2 === "-" ? "standard input" : `trace ${path2}`;
     if (lines === 0) throw new UsageError(`${name} is empty: expected the text of /sys/kernel/tracing/trace or trace_pipe`);
