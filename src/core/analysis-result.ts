@@ -76,8 +76,12 @@ export function assembleResult(states: readonly PairState[], t: TraceTotals): An
     const ledger = addressPaired ? p.addr : p.fn;
     // With several allocators one may call another (alloc_etherdev_mqs, alloc_netdev_mqs): calls outnumber objects.
     if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
-      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
-      if (p.addr.allocs !== p.fn.allocs) problems.push(problemText.countsDisagree(name, p.spec.alloc, p.fn.allocs, p.addr.allocs));
+      // Where the probes keep only the module's call sites (track: auto, kmem events), the calls are counted there too:
+      // the kernel's own calls of the allocator (a kthread the kernel starts) are no disagreement.
+      const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
+      const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
+      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls });
+      if (p.addr.allocs !== calls) problems.push(problemText.countsDisagree(name, p.spec.alloc, calls, p.addr.allocs));
     }
     if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
     if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {

@@ -112,6 +112,18 @@ describe('kprobe/kretprobe pairing by address', () => {
     expect(x.crossCheck).toEqual([{ pair: 'alloc_netdev_mqs:free_netdev', kprobeAllocs: 3, functionAllocs: 1, agree: false }]);
     expect(x.problems.join('\n')).toMatch(/function tracer counted 1 calls of alloc_netdev_mqs, the probes 3 allocations/);
   });
+
+  it("counts only the module's calls where the probes keep only the module's objects (track: auto): the kernel's own calls are no disagreement", () => {
+    const module = '          leakyd-121     [000] .....     5.100299: alloc_netdev_mqs <-leaky_create+0x87/0x100 [leaky]';
+    const kernel = '     kworker/0:1-33      [000] .....     5.100310: alloc_netdev_mqs <-rtnl_create_link+0x8f/0x2c0';
+    const both = `${fixture('leaky-kprobe-6.1.trace')}\n${[module, module, module, kernel].join('\n')}\n`;
+    const x = analyzeText(both, { pairs: [{ ...NETDEV, auto: true }], moduleMap: leakyMap() });
+    expect(x.crossCheck).toEqual([{ pair: 'alloc_netdev_mqs:free_netdev', kprobeAllocs: 3, functionAllocs: 3, agree: true }]);
+    expect(x.problems.join('\n')).not.toMatch(/function tracer counted/);
+    // A named pair keeps every call on both sides: there the kernel's call is a disagreement to show.
+    const named = analyzeText(both, { pairs: [NETDEV], moduleMap: leakyMap() });
+    expect(named.crossCheck?.[0]).toMatchObject({ kprobeAllocs: 3, functionAllocs: 4, agree: false });
+  });
 });
 
 describe('kmem tracepoints', () => {
