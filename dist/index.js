@@ -81259,8 +81259,10 @@ function assembleResult(states, t) {
     const addressPaired = p.addr.events > 0;
     const ledger = addressPaired ? p.addr : p.fn;
     if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
-      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: p.fn.allocs, agree: p.addr.allocs === p.fn.allocs });
-      if (p.addr.allocs !== p.fn.allocs) problems.push(problemText.countsDisagree(name, p.spec.alloc, p.fn.allocs, p.addr.allocs));
+      const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
+      const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
+      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls });
+      if (p.addr.allocs !== calls) problems.push(problemText.countsDisagree(name, p.spec.alloc, calls, p.addr.allocs));
     }
     if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
     if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
