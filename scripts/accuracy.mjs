@@ -108,6 +108,10 @@ const CASES = [
     pr: '-DSHAPE_SKB -DLEAK_SKB',
     // The head from skbuff_head_cache and the data from kmalloc: two objects a cycle.
     expect: { verdict: 'fail', pair: /^__alloc_skb:/, site: 'leak_shapes_open', rate: 2 },
+    // 5.10's __alloc_skb asks for the data with its own caller's return address (kmalloc_reserve is a
+    // macro there): the data's kmem event names the module's call site, so the data is the module's
+    // kmalloc (1 a cycle) and only the head is __alloc_skb's (1 a cycle); the worst row is either.
+    byKernel: { '5.10': { pair: /^(__alloc_skb:|kmalloc:kfree$)/, rate: 1 } },
   },
   {
     name: 'platform device never unregistered, devres in its probe',
@@ -267,8 +271,11 @@ function worstRow(comparison) {
   return rows[0] ?? comparison.rows.find((r) => r.total && bad(r));
 }
 
+/** What a case must give on this kernel line. */
+const expectationOf = (c) => ({ ...c.expect, ...(c.byKernel?.[line] ?? {}) });
+
 function judge(c, got) {
-  const e = c.expect;
+  const e = expectationOf(c);
   if (e.refused) return got.refused && e.refused.test(got.refused) ? 'ok' : `expected a refusal matching ${e.refused}`;
   if (got.verdict !== e.verdict) return `verdict ${got.verdict}, expected ${e.verdict}`;
   const changed = judgeChanged(e, got);
@@ -437,7 +444,7 @@ const gotBase = (g) =>
           : `${g.verdict}${g.leaks.length ? ` (${g.leaks.join('; ')})` : ''}`;
 const right = results.filter((r) => r.outcome === 'ok').length;
 const rowOf = (r) =>
-  `| ${r.n} | ${r.c.name} | ${expectText(r.c.expect)} | ${gotText(r.got).replaceAll('|', '\\|')} | ` +
+  `| ${r.n} | ${r.c.name} | ${expectText(expectationOf(r.c))} | ${gotText(r.got).replaceAll('|', '\\|')} | ` +
   `${r.outcome === 'ok' ? 'yes' : `**no**: ${r.outcome}`} | ${r.seconds} |`;
 const HEADER = ['| # | shape | expected | measured | right | s |', '|---|---|---|---|---|---|'];
 const summary = (ok, all) => `${ok} of ${all} cases right; kernel ${lab.release}, \`node scripts/accuracy.mjs --kernel ${line}\``;

@@ -28,6 +28,11 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
+/* The accessor came with 5.11; before it the instance points at its kretprobe itself. */
+#define get_kretprobe(ri) ((ri)->rp)
+#endif
+
 static char *target = "";
 module_param(target, charp, 0444);
 MODULE_PARM_DESC(target, "name of the module whose allocation is failed");
