@@ -10,6 +10,8 @@ import { parseNm } from './module-map.js';
 const ALIASES = new Set(['init_module', 'cleanup_module']);
 
 const HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+/** The padding a kernel's build puts before each function (6.2's `__pfx_`, kCFI's `__cfi_`): no function of its own. */
+const PADDING = /^__(?:pfx|cfi)_/;
 
 function normalize(line: string, fn: string): string {
   return (
@@ -50,7 +52,7 @@ export function functionHashes(objdump: string, aliases: Map<string, string> = n
     if (h) {
       fn = h[1];
       const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
+      if (ALIASES.has(name) || PADDING.test(name)) {
         current = null;
         continue;
       }

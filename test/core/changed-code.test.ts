@@ -43,6 +43,10 @@ describe('changed functions, base against PR builds', () => {
     const pr = '0000000000000000 <g>:\n   0:\tret\n0000000000000000 <init_module>:\n   0:\tret\n';
     expect(changedFunctions('', pr)).toEqual(['g']);
   });
+  it("a new function's padding (6.2 on: __pfx_, or __cfi_ with kCFI) is no function that could run", () => {
+    const pr = '0000000000000000 <__pfx_g>:\n   0:\tnop\n0000000000000010 <g>:\n  10:\tret\n0000000000000020 <__cfi_h>:\n  20:\tnop\n';
+    expect(changedFunctions('', pr)).toEqual(['g']);
+  });
 });
 
 describe('what is probed and said', () => {
