@@ -4051,7 +4051,7 @@ function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
     if (h) {
       fn = h[1];
       const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
+      if (ALIASES.has(name) || PADDING.test(name)) {
         current = null;
         continue;
       }
@@ -4090,7 +4090,7 @@ function changedText(c) {
 function neverRan(c) {
   return (c?.functions ?? []).filter((f) => f.calls === 0 && !f.sweepCalls && !f.lifecycle).map((f) => f.name);
 }
-var ALIASES, HEADER;
+var ALIASES, HEADER, PADDING;
 var init_changed_code = __esm({
   "src/core/changed-code.ts"() {
     "use strict";
@@ -4098,6 +4098,7 @@ var init_changed_code = __esm({
     init_module_map();
     ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
     HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+    PADDING = /^__(?:pfx|cfi)_/;
   }
 });
 

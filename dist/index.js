@@ -83359,6 +83359,7 @@ function addUntracedMemory(analysis, outDir, files, cycles, map, leftOut) {
 import { createHash as createHash3 } from "node:crypto";
 var ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
 var HEADER = /^[0-9a-f]+ <([^>]+)>:$/;
+var PADDING = /^__(?:pfx|cfi)_/;
 function normalize(line, fn) {
   return line.replace(/^\s*[0-9a-f]+:\s*/, "").replace(/#.*$/, "").replace(/\b[0-9a-f]+ <([^>]+)>/g, (_, target) => target === fn || target.startsWith(`${fn}+`) ? `<${target.slice(fn.length)}>` : "<>").replace(/(\.[A-Za-z_][\w.]*)(?:[+-]0x[0-9a-f]+)?/g, "$1").replace(/\s+/g, " ").trim();
 }
@@ -83381,7 +83382,7 @@ function functionHashes(objdump, aliases = /* @__PURE__ */ new Map()) {
     if (h) {
       fn = h[1];
       const name = aliases.get(h[1]) ?? h[1];
-      if (ALIASES.has(name)) {
+      if (ALIASES.has(name) || PADDING.test(name)) {
         current = null;
         continue;
       }
