@@ -97,6 +97,21 @@ static const struct allocator known[] = {
 	{ "ioremap_cache", R_IOUNMAP },		{ "ioremap_uc", R_IOUNMAP },
 	{ "ioremap_prot", R_IOUNMAP },		{ "__alloc_percpu", R_PERCPU },
 	{ "__alloc_percpu_gfp", R_PERCPU },	{ "kthread_create_on_node", R_KTHREAD },
+	/* What a module calls on 5.10: kmalloc() of a constant size, and alloc_pages(). */
+	{ "kmem_cache_alloc_trace", R_KFREE },	{ "kmem_cache_alloc_node_trace", R_KFREE },
+	{ "kmalloc_order_trace", R_KFREE },	{ "alloc_pages_current", R_PAGES },
+	/* 6.10 on: the names allocation profiling gave the allocators. */
+	{ "__kmalloc_cache_noprof", R_KFREE },	{ "__kmalloc_cache_node_noprof", R_KFREE },
+	{ "__kmalloc_noprof", R_KFREE },	{ "__kmalloc_node_noprof", R_KFREE },
+	{ "__kmalloc_large_noprof", R_KFREE },	{ "__kmalloc_large_node_noprof", R_KFREE },
+	{ "__kmalloc_node_track_caller_noprof", R_KFREE }, { "kmemdup_noprof", R_KFREE },
+	{ "kmem_cache_alloc_noprof", R_CACHE },	{ "kmem_cache_alloc_node_noprof", R_CACHE },
+	{ "kmem_cache_alloc_lru_noprof", R_CACHE }, { "__kvmalloc_node_noprof", R_KVFREE },
+	{ "vmalloc_noprof", R_VFREE },		{ "vzalloc_noprof", R_VFREE },
+	{ "__vmalloc_noprof", R_VFREE },	{ "vmalloc_node_noprof", R_VFREE },
+	{ "vzalloc_node_noprof", R_VFREE },	{ "vmalloc_user_noprof", R_VFREE },
+	{ "vmalloc_32_noprof", R_VFREE },	{ "get_free_pages_noprof", R_FREE_PAGES },
+	{ "get_zeroed_page_noprof", R_FREE_PAGE0 }, { "alloc_pages_noprof", R_PAGES },
 };
 
 #define MAX_PROBES ARRAY_SIZE(known)
