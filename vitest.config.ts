@@ -6,8 +6,8 @@ import { defineConfig } from 'vitest/config';
  * (test/test-names.test.ts fails on a test under test/e2e, or named `-vm`, that breaks this rule).
  */
 const KERNEL = ['test/**/*.vm.test.ts'];
-/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone, one file at a time. */
-const REAL_DPDK = ['test/e2e/dpdk-debian.vm.test.ts', 'test/e2e/documented-dpdk-workflow.vm.test.ts'];
+/** Real DPDK: the user-space build takes both cores for minutes, so it runs after the rest, alone. */
+const REAL_DPDK = ['test/e2e/documented-dpdk-workflow.vm.test.ts'];
 
 export default defineConfig({
   test: {

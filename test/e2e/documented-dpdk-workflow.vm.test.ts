@@ -3,8 +3,8 @@
 // alloc-balance step, run by the runner emulation on a pull_request whose head drops
 // free_netdev(dev->net_dev) from kni_dev_remove. The preset builds rte_kni.ko and testpmd (for a
 // portable instruction set: target vm) on each side, in a VM with net_null ports. The suite's one
-// other real-DPDK file is dpdk-debian.vm.test.ts; this one builds testpmd once more (minutes), so
-// it runs beside it, after the rest (vitest.config.ts).
+// real-DPDK file: testpmd's build takes both cores for minutes, so it runs after the rest
+// (vitest.config.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
