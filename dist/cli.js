@@ -27805,6 +27805,19 @@ var init_background = __esm({
   }
 });
 
+// src/core/snapshot-files.ts
+function snapshotFiles(prefix) {
+  return { load: `${prefix}-load.txt`, cycle: (n) => `${prefix}-cycle-${n}.txt`, end: `${prefix}-end.txt` };
+}
+function snapshotFile(files, which2) {
+  return which2 === "load" ? files.load : which2 === "end" ? files.end : files.cycle(which2);
+}
+var init_snapshot_files = __esm({
+  "src/core/snapshot-files.ts"() {
+    "use strict";
+  }
+});
+
 // src/core/snapshot-pair.ts
 function snapshotPair(s2) {
   const growth = judgeGrowth(
@@ -27955,8 +27968,9 @@ var init_api_memory = __esm({
   "src/core/api-memory.ts"() {
     "use strict";
     init_allocator_families();
+    init_snapshot_files();
     init_snapshot_pair();
-    API_WATCH_FILE = { load: "apiwatch-load.txt", cycle: (n) => `apiwatch-cycle-${n}.txt`, end: "apiwatch-end.txt" };
+    API_WATCH_FILE = snapshotFiles("apiwatch");
     RELEASER = { kmalloc: "kfree", cache: "kmem_cache_free" };
   }
 });
@@ -28049,7 +28063,7 @@ async function startApiWatch(sys, helper, target, stackAttributed, undo, outDir)
   }
   return {
     snapshot(which2) {
-      const file = which2 === "load" ? API_WATCH_FILE.load : which2 === "end" ? API_WATCH_FILE.end : API_WATCH_FILE.cycle(which2);
+      const file = snapshotFile(API_WATCH_FILE, which2);
       writeFileSync6(join8(outDir, file), sys.readProc(API_WATCH_MODULE));
       return file;
     },
@@ -28064,35 +28078,34 @@ var init_api_watch = __esm({
   "src/kernel-side/api-watch.ts"() {
     "use strict";
     init_api_memory();
+    init_snapshot_files();
     init_kernel_module();
     API_WATCH_MODULE = "ab_apiwatch";
   }
 });
 
 // src/core/vmalloc-areas.ts
-function parseVmallocinfo(text2) {
-  const areas = [];
-  for (const line of text2.split("\n")) {
-    const m = LINE3.exec(line.trim());
-    if (!m) continue;
-    const words = m[4].split(/\s+/).filter((w) => w !== "");
-    let caller = "";
-    let module2 = "";
-    if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
-      caller = words.shift();
-      if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
-    }
-    areas.push({ range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) });
+function parseArea(line) {
+  const m = LINE3.exec(line.trim());
+  if (!m) return null;
+  const words = m[4].split(/\s+/).filter((w) => w !== "");
+  let caller = "";
+  let module2 = "";
+  if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
+    caller = words.shift();
+    if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
   }
-  return areas;
+  return { range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) };
+}
+function parseVmallocinfo(text2) {
+  return text2.split("\n").flatMap((line) => parseArea(line) ?? []);
 }
 function moduleAreaLines(text2, module2, seen) {
-  const name = module2.replace(/-/g, "_");
   const kept = [];
   for (const line of text2.split("\n")) {
-    const [area] = parseVmallocinfo(line);
+    const area = parseArea(line);
     if (!area) continue;
-    if (area.module.replace(/-/g, "_") === name) seen.add(area.range);
+    if (area.module === module2) seen.add(area.range);
     else if (!seen.has(area.range)) continue;
     kept.push(line.trim());
   }
@@ -28115,16 +28128,16 @@ function vmallocAreaPairs(input, map, leftOut) {
     });
     const snapshots2 = [own(input.afterLoad, false), ...input.afterCycles.map((t) => own(t, true))];
     const last = input.end !== void 0 ? own(input.end, true) : snapshots2[snapshots2.length - 1];
-    pairs.push(witnessPair(`${allocators.join("/")}`, free, snapshots2, last));
+    pairs.push(witnessPair(allocators.join("/"), free, snapshots2, last));
   }
   return pairs;
 }
 function witnessPair(alloc, free, snapshots2, last) {
-  const firstSeen = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Map();
   snapshots2.forEach((snap, cycle) => {
-    for (const a of snap) if (!firstSeen.has(a.key)) firstSeen.set(a.key, cycle);
+    for (const a of snap) if (!seen.has(a.key)) seen.set(a.key, { cycle, site: a.site });
   });
-  for (const a of last) if (!firstSeen.has(a.key)) firstSeen.set(a.key, snapshots2.length - 1);
+  for (const a of last) if (!seen.has(a.key)) seen.set(a.key, { cycle: snapshots2.length - 1, site: a.site });
   const cyclesFor = (site) => {
     let before = /* @__PURE__ */ new Set();
     return snapshots2.map((snap, cycle) => {
@@ -28136,18 +28149,18 @@ function witnessPair(alloc, free, snapshots2, last) {
     });
   };
   const countsOf = (site) => {
-    const keys = [...firstSeen.keys()].filter((k) => site === void 0 || k.endsWith(` ${site}`));
+    const allocs = [...seen.values()].filter((s2) => site === void 0 || s2.site === site).length;
     const live2 = last.filter((a) => site === void 0 || a.site === site).length;
-    return { allocs: keys.length, frees: keys.length - live2, outstanding: live2 };
+    return { allocs, frees: allocs - live2, outstanding: live2 };
   };
   const cycles2 = cyclesFor();
   const total = countsOf();
-  const callers = [...new Set([...firstSeen.keys()].map((k) => k.slice(k.indexOf(" ") + 1)))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const callers = [...new Set([...seen.values()].map((s2) => s2.site))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
   const objects2 = last.map((a) => ({
     address: `0x${a.start}`,
     caller: a.site,
     inModule: true,
-    cycle: firstSeen.get(a.key) ?? snapshots2.length - 1,
+    cycle: seen.get(a.key)?.cycle ?? snapshots2.length - 1,
     stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
     bytes: a.bytes
   }));
@@ -28158,8 +28171,9 @@ var init_vmalloc_areas = __esm({
   "src/core/vmalloc-areas.ts"() {
     "use strict";
     init_allocator_families();
+    init_snapshot_files();
     init_snapshot_pair();
-    VMALLOC_FILE = { load: "vmallocinfo-load.txt", cycle: (n) => `vmallocinfo-cycle-${n}.txt`, end: "vmallocinfo-end.txt" };
+    VMALLOC_FILE = snapshotFiles("vmallocinfo");
     LINE3 = /^0x([0-9a-f]+)-0x([0-9a-f]+)\s+(\d+)\s*(.*)$/;
     WITNESSED = [
       { flag: "vmalloc", what: "vmalloc areas" },
@@ -28175,7 +28189,7 @@ function watchVmallocAreas(sys, module2, outDir) {
   const seen = /* @__PURE__ */ new Set();
   return {
     snapshot(which2) {
-      const file = which2 === "load" ? VMALLOC_FILE.load : which2 === "end" ? VMALLOC_FILE.end : VMALLOC_FILE.cycle(which2);
+      const file = snapshotFile(VMALLOC_FILE, which2);
       writeFileSync7(join9(outDir, file), moduleAreaLines(sys.readProc("vmallocinfo"), module2, seen));
       return file;
     }
@@ -28185,6 +28199,7 @@ var init_vmalloc_watch = __esm({
   "src/kernel-side/vmalloc-watch.ts"() {
     "use strict";
     init_vmalloc_areas();
+    init_snapshot_files();
   }
 });
 
@@ -40029,20 +40044,12 @@ ${r.excerpt}`);
 // src/run/api-memory.ts
 import { existsSync as existsSync26, readFileSync as readFileSync28 } from "node:fs";
 import { join as join26 } from "node:path";
-function readApiMemory(outDir, files, cycles2) {
-  const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
+function readSnapshots(outDir, files, cycles2, kind, parse3) {
+  const names = [kind.load, ...Array.from({ length: cycles2 }, (_, i) => kind.cycle(i + 1))];
   if (!names.every((f) => files.includes(f) && existsSync26(join26(outDir, f)))) return null;
-  const read = (f) => parseApiWatch(readFileSync28(join26(outDir, f), "utf8"));
+  const read = (f) => parse3(readFileSync28(join26(outDir, f), "utf8"));
   const [afterLoad, ...afterCycles] = names.map(read);
-  const end = files.includes(API_WATCH_FILE.end) ? read(API_WATCH_FILE.end) : void 0;
-  return { afterLoad, afterCycles, ...end ? { end } : {} };
-}
-function readVmallocAreas(outDir, files, cycles2) {
-  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles2 }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
-  if (!names.every((f) => files.includes(f) && existsSync26(join26(outDir, f)))) return null;
-  const read = (f) => readFileSync28(join26(outDir, f), "utf8");
-  const [afterLoad, ...afterCycles] = names.map(read);
-  return { afterLoad, afterCycles, ...files.includes(VMALLOC_FILE.end) ? { end: read(VMALLOC_FILE.end) } : {} };
+  return { afterLoad, afterCycles, ...files.includes(kind.end) ? { end: read(kind.end) } : {} };
 }
 function leftOutNote(leftOut) {
   const areas = vmallocWitnessed(leftOut);
@@ -40054,10 +40061,10 @@ function leftOutNote(leftOut) {
   return `track leaves out allocators the module imports: ${leftOut.join(", ")}; ${how.join(", ")}`;
 }
 function addUntracedMemory(analysis, outDir, files, cycles2, map, leftOut) {
-  const areas = leftOut ? readVmallocAreas(outDir, files, cycles2) : null;
+  const areas = leftOut ? readSnapshots(outDir, files, cycles2, VMALLOC_FILE, (text2) => text2) : null;
   const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
   if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
-  const apiMemory = readApiMemory(outDir, files, cycles2);
+  const apiMemory = readSnapshots(outDir, files, cycles2, API_WATCH_FILE, parseApiWatch);
   if (!apiMemory) return;
   const bySlab = leftOut?.filter((a) => !byArea.includes(a));
   analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : void 0));

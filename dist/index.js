@@ -83095,6 +83095,11 @@ async function withHelperBuilds(shared, fn) {
 import { existsSync as existsSync11, readFileSync as readFileSync7 } from "node:fs";
 import { join as join14 } from "node:path";
 
+// src/core/snapshot-files.ts
+function snapshotFiles(prefix2) {
+  return { load: `${prefix2}-load.txt`, cycle: (n) => `${prefix2}-cycle-${n}.txt`, end: `${prefix2}-end.txt` };
+}
+
 // src/core/snapshot-pair.ts
 function snapshotPair(s2) {
   const growth = judgeGrowth(
@@ -83122,7 +83127,7 @@ function snapshotPair(s2) {
 }
 
 // src/core/api-memory.ts
-var API_WATCH_FILE = { load: "apiwatch-load.txt", cycle: (n) => `apiwatch-cycle-${n}.txt`, end: "apiwatch-end.txt" };
+var API_WATCH_FILE = snapshotFiles("apiwatch");
 var RELEASER = { kmalloc: "kfree", cache: "kmem_cache_free" };
 function parseApiWatch(text2) {
   const snap = { overflow: 0, sites: [], objects: [] };
@@ -83238,23 +83243,22 @@ function apiMemoryProblems(input) {
 }
 
 // src/core/vmalloc-areas.ts
-var VMALLOC_FILE = { load: "vmallocinfo-load.txt", cycle: (n) => `vmallocinfo-cycle-${n}.txt`, end: "vmallocinfo-end.txt" };
+var VMALLOC_FILE = snapshotFiles("vmallocinfo");
 var LINE3 = /^0x([0-9a-f]+)-0x([0-9a-f]+)\s+(\d+)\s*(.*)$/;
-function parseVmallocinfo(text2) {
-  const areas = [];
-  for (const line of text2.split("\n")) {
-    const m = LINE3.exec(line.trim());
-    if (!m) continue;
-    const words = m[4].split(/\s+/).filter((w) => w !== "");
-    let caller = "";
-    let module2 = "";
-    if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
-      caller = words.shift();
-      if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
-    }
-    areas.push({ range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) });
+function parseArea(line) {
+  const m = LINE3.exec(line.trim());
+  if (!m) return null;
+  const words = m[4].split(/\s+/).filter((w) => w !== "");
+  let caller = "";
+  let module2 = "";
+  if (words.length > 0 && !words[0].includes("=") && (words[0].includes("+") || words[0].startsWith("0x"))) {
+    caller = words.shift();
+    if (words[0]?.startsWith("[") && words[0].endsWith("]")) module2 = words.shift().slice(1, -1);
   }
-  return areas;
+  return { range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module: module2, flags: words.filter((w) => !w.includes("=")) };
+}
+function parseVmallocinfo(text2) {
+  return text2.split("\n").flatMap((line) => parseArea(line) ?? []);
 }
 var WITNESSED = [
   { flag: "vmalloc", what: "vmalloc areas" },
@@ -83276,16 +83280,16 @@ function vmallocAreaPairs(input, map, leftOut) {
     });
     const snapshots = [own(input.afterLoad, false), ...input.afterCycles.map((t) => own(t, true))];
     const last = input.end !== void 0 ? own(input.end, true) : snapshots[snapshots.length - 1];
-    pairs.push(witnessPair(`${allocators.join("/")}`, free, snapshots, last));
+    pairs.push(witnessPair(allocators.join("/"), free, snapshots, last));
   }
   return pairs;
 }
 function witnessPair(alloc, free, snapshots, last) {
-  const firstSeen = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Map();
   snapshots.forEach((snap, cycle) => {
-    for (const a of snap) if (!firstSeen.has(a.key)) firstSeen.set(a.key, cycle);
+    for (const a of snap) if (!seen.has(a.key)) seen.set(a.key, { cycle, site: a.site });
   });
-  for (const a of last) if (!firstSeen.has(a.key)) firstSeen.set(a.key, snapshots.length - 1);
+  for (const a of last) if (!seen.has(a.key)) seen.set(a.key, { cycle: snapshots.length - 1, site: a.site });
   const cyclesFor = (site) => {
     let before = /* @__PURE__ */ new Set();
     return snapshots.map((snap, cycle) => {
@@ -83297,18 +83301,18 @@ function witnessPair(alloc, free, snapshots, last) {
     });
   };
   const countsOf = (site) => {
-    const keys = [...firstSeen.keys()].filter((k) => site === void 0 || k.endsWith(` ${site}`));
+    const allocs = [...seen.values()].filter((s2) => site === void 0 || s2.site === site).length;
     const live2 = last.filter((a) => site === void 0 || a.site === site).length;
-    return { allocs: keys.length, frees: keys.length - live2, outstanding: live2 };
+    return { allocs, frees: allocs - live2, outstanding: live2 };
   };
   const cycles = cyclesFor();
   const total = countsOf();
-  const callers = [...new Set([...firstSeen.keys()].map((k) => k.slice(k.indexOf(" ") + 1)))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const callers = [...new Set([...seen.values()].map((s2) => s2.site))].map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) })).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
   const objects2 = last.map((a) => ({
     address: `0x${a.start}`,
     caller: a.site,
     inModule: true,
-    cycle: firstSeen.get(a.key) ?? snapshots.length - 1,
+    cycle: seen.get(a.key)?.cycle ?? snapshots.length - 1,
     stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
     bytes: a.bytes
   }));
@@ -83320,20 +83324,12 @@ var API_WATCH_MODULE = "ab_apiwatch";
 
 // src/run/api-memory.ts
 var API_WATCH = { folder: "apiwatch", name: API_WATCH_MODULE, what: "the kernel-API memory helper" };
-function readApiMemory(outDir, files, cycles) {
-  const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
+function readSnapshots(outDir, files, cycles, kind, parse4) {
+  const names = [kind.load, ...Array.from({ length: cycles }, (_, i) => kind.cycle(i + 1))];
   if (!names.every((f) => files.includes(f) && existsSync11(join14(outDir, f)))) return null;
-  const read2 = (f) => parseApiWatch(readFileSync7(join14(outDir, f), "utf8"));
+  const read2 = (f) => parse4(readFileSync7(join14(outDir, f), "utf8"));
   const [afterLoad, ...afterCycles] = names.map(read2);
-  const end = files.includes(API_WATCH_FILE.end) ? read2(API_WATCH_FILE.end) : void 0;
-  return { afterLoad, afterCycles, ...end ? { end } : {} };
-}
-function readVmallocAreas(outDir, files, cycles) {
-  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
-  if (!names.every((f) => files.includes(f) && existsSync11(join14(outDir, f)))) return null;
-  const read2 = (f) => readFileSync7(join14(outDir, f), "utf8");
-  const [afterLoad, ...afterCycles] = names.map(read2);
-  return { afterLoad, afterCycles, ...files.includes(VMALLOC_FILE.end) ? { end: read2(VMALLOC_FILE.end) } : {} };
+  return { afterLoad, afterCycles, ...files.includes(kind.end) ? { end: read2(kind.end) } : {} };
 }
 function leftOutNote(leftOut) {
   const areas = vmallocWitnessed(leftOut);
@@ -83345,10 +83341,10 @@ function leftOutNote(leftOut) {
   return `track leaves out allocators the module imports: ${leftOut.join(", ")}; ${how.join(", ")}`;
 }
 function addUntracedMemory(analysis, outDir, files, cycles, map, leftOut) {
-  const areas = leftOut ? readVmallocAreas(outDir, files, cycles) : null;
+  const areas = leftOut ? readSnapshots(outDir, files, cycles, VMALLOC_FILE, (text2) => text2) : null;
   const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
   if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
-  const apiMemory = readApiMemory(outDir, files, cycles);
+  const apiMemory = readSnapshots(outDir, files, cycles, API_WATCH_FILE, parseApiWatch);
   if (!apiMemory) return;
   const bySlab = leftOut?.filter((a) => !byArea.includes(a));
   analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : void 0));

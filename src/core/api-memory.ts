@@ -8,10 +8,11 @@
 import { tracedAllocator } from './allocator-families.js';
 import type { CallerCounts, CycleCounts, OutstandingObject, PairResult } from './model.js';
 import type { ModuleMap } from './module-map.js';
+import { snapshotFiles, type Snapshots } from './snapshot-files.js';
 import { snapshotPair } from './snapshot-pair.js';
 
 /** The file of each snapshot: `apiwatch-load.txt`, `apiwatch-cycle-3.txt`, `apiwatch-end.txt`. */
-export const API_WATCH_FILE = { load: 'apiwatch-load.txt', cycle: (n: number) => `apiwatch-cycle-${n}.txt`, end: 'apiwatch-end.txt' };
+export const API_WATCH_FILE = snapshotFiles('apiwatch');
 
 /** The release named beside the allocating function in the pair's name, by the event that allocated. */
 const RELEASER = { kmalloc: 'kfree', cache: 'kmem_cache_free' } as const;
@@ -57,13 +58,7 @@ export function parseApiWatch(text: string): ApiWatchSnapshot {
   return snap;
 }
 
-export interface ApiMemoryInput {
-  /** After the module loaded (cycle 0), then after each cycle, in order. */
-  afterLoad: ApiWatchSnapshot;
-  afterCycles: ApiWatchSnapshot[];
-  /** After unload; absent when the module could not be unloaded. */
-  end?: ApiWatchSnapshot;
-}
+export type ApiMemoryInput = Snapshots<ApiWatchSnapshot>;
 
 /**
  * One pair per kernel function the module called (`__alloc_skb:kfree/kmem_cache_free`), its callers the

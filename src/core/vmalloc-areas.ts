@@ -7,10 +7,11 @@
 import { familyOf } from './allocator-families.js';
 import type { CallerCounts, CycleCounts, OutstandingObject, PairResult } from './model.js';
 import type { ModuleMap } from './module-map.js';
+import { snapshotFiles, type Snapshots } from './snapshot-files.js';
 import { snapshotPair } from './snapshot-pair.js';
 
 /** The file of each snapshot: `vmallocinfo-load.txt`, `vmallocinfo-cycle-3.txt`, `vmallocinfo-end.txt`. */
-export const VMALLOC_FILE = { load: 'vmallocinfo-load.txt', cycle: (n: number) => `vmallocinfo-cycle-${n}.txt`, end: 'vmallocinfo-end.txt' };
+export const VMALLOC_FILE = snapshotFiles('vmallocinfo');
 
 interface VmallocArea {
   /** `start-end`, hex without 0x. */
@@ -26,50 +27,45 @@ interface VmallocArea {
 
 const LINE = /^0x([0-9a-f]+)-0x([0-9a-f]+)\s+(\d+)\s*(.*)$/;
 
-/** /proc/vmallocinfo's lines (other lines, if any, are not areas and are left out). */
-export function parseVmallocinfo(text: string): VmallocArea[] {
-  const areas: VmallocArea[] = [];
-  for (const line of text.split('\n')) {
-    const m = LINE.exec(line.trim());
-    if (!m) continue;
-    const words = m[4].split(/\s+/).filter((w) => w !== '');
-    let caller = '';
-    let module = '';
-    // The caller comes first when there is one; key=value fields and flags follow.
-    if (words.length > 0 && !words[0].includes('=') && (words[0].includes('+') || words[0].startsWith('0x'))) {
-      caller = words.shift() as string;
-      if (words[0]?.startsWith('[') && words[0].endsWith(']')) module = (words.shift() as string).slice(1, -1);
-    }
-    areas.push({ range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module, flags: words.filter((w) => !w.includes('=')) });
+/** One line of /proc/vmallocinfo; null for a line that is no area. */
+function parseArea(line: string): VmallocArea | null {
+  const m = LINE.exec(line.trim());
+  if (!m) return null;
+  const words = m[4].split(/\s+/).filter((w) => w !== '');
+  let caller = '';
+  let module = '';
+  // The caller comes first when there is one; key=value fields and flags follow.
+  if (words.length > 0 && !words[0].includes('=') && (words[0].includes('+') || words[0].startsWith('0x'))) {
+    caller = words.shift() as string;
+    if (words[0]?.startsWith('[') && words[0].endsWith(']')) module = (words.shift() as string).slice(1, -1);
   }
-  return areas;
+  return { range: `${m[1]}-${m[2]}`, start: m[1], bytes: Number(m[3]), caller, module, flags: words.filter((w) => !w.includes('=')) };
+}
+
+/** /proc/vmallocinfo's areas (other lines, if any, are left out). */
+export function parseVmallocinfo(text: string): VmallocArea[] {
+  return text.split('\n').flatMap((line) => parseArea(line) ?? []);
 }
 
 /**
- * The lines to keep of a snapshot: the areas the module's code asked for (its name in brackets),
- * and, once it is unloaded and its callers print as raw addresses, the areas seen as its before.
- * `seen` gathers the ranges across a run's snapshots.
+ * The lines to keep of a snapshot: the areas the module's code asked for (its name in brackets, as
+ * the kernel knows it: `-` written `_`), and, once it is unloaded and its callers print as raw
+ * addresses, the areas seen as its before. `seen` gathers the ranges across a run's snapshots.
  */
 export function moduleAreaLines(text: string, module: string, seen: Set<string>): string {
-  const name = module.replace(/-/g, '_');
   const kept: string[] = [];
   for (const line of text.split('\n')) {
-    const [area] = parseVmallocinfo(line);
+    const area = parseArea(line);
     if (!area) continue;
-    if (area.module.replace(/-/g, '_') === name) seen.add(area.range);
+    if (area.module === module) seen.add(area.range);
     else if (!seen.has(area.range)) continue;
     kept.push(line.trim());
   }
   return kept.length > 0 ? `${kept.join('\n')}\n` : '';
 }
 
-export interface VmallocInput {
-  /** After the module loaded (cycle 0), then after each cycle, in order. */
-  afterLoad: string;
-  afterCycles: string[];
-  /** After unload; absent when the module could not be unloaded. */
-  end?: string;
-}
+/** The snapshots' text, as the kernel side kept it (moduleAreaLines). */
+export type VmallocInput = Snapshots<string>;
 
 /** The families vmallocinfo can witness, by the flag their areas carry. */
 const WITNESSED = [
@@ -102,7 +98,7 @@ export function vmallocAreaPairs(input: VmallocInput, map: ModuleMap, leftOut: I
         });
     const snapshots = [own(input.afterLoad, false), ...input.afterCycles.map((t) => own(t, true))];
     const last = input.end !== undefined ? own(input.end, true) : snapshots[snapshots.length - 1];
-    pairs.push(witnessPair(`${allocators.join('/')}`, free, snapshots, last));
+    pairs.push(witnessPair(allocators.join('/'), free, snapshots, last));
   }
   return pairs;
 }
@@ -110,11 +106,12 @@ export function vmallocAreaPairs(input: VmallocInput, map: ModuleMap, leftOut: I
 type OwnArea = VmallocArea & { key: string; site: string };
 
 function witnessPair(alloc: string, free: string, snapshots: OwnArea[][], last: OwnArea[]): PairResult {
-  const firstSeen = new Map<string, number>();
+  // Every area seen, by key: the snapshot it was first in, and its call site.
+  const seen = new Map<string, { cycle: number; site: string }>();
   snapshots.forEach((snap, cycle) => {
-    for (const a of snap) if (!firstSeen.has(a.key)) firstSeen.set(a.key, cycle);
+    for (const a of snap) if (!seen.has(a.key)) seen.set(a.key, { cycle, site: a.site });
   });
-  for (const a of last) if (!firstSeen.has(a.key)) firstSeen.set(a.key, snapshots.length - 1);
+  for (const a of last) if (!seen.has(a.key)) seen.set(a.key, { cycle: snapshots.length - 1, site: a.site });
   const cyclesFor = (site?: string): CycleCounts[] => {
     let before = new Set<string>();
     return snapshots.map((snap, cycle) => {
@@ -126,20 +123,20 @@ function witnessPair(alloc: string, free: string, snapshots: OwnArea[][], last: 
     });
   };
   const countsOf = (site?: string) => {
-    const keys = [...firstSeen.keys()].filter((k) => site === undefined || k.endsWith(` ${site}`));
+    const allocs = [...seen.values()].filter((s) => site === undefined || s.site === site).length;
     const live = last.filter((a) => site === undefined || a.site === site).length;
-    return { allocs: keys.length, frees: keys.length - live, outstanding: live };
+    return { allocs, frees: allocs - live, outstanding: live };
   };
   const cycles = cyclesFor();
   const total = countsOf();
-  const callers: CallerCounts[] = [...new Set([...firstSeen.keys()].map((k) => k.slice(k.indexOf(' ') + 1)))]
+  const callers: CallerCounts[] = [...new Set([...seen.values()].map((s) => s.site))]
     .map((site) => ({ caller: site, inModule: true, ...countsOf(site), perCycle: cyclesFor(site) }))
     .sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
   const objects: OutstandingObject[] = last.map((a) => ({
     address: `0x${a.start}`,
     caller: a.site,
     inModule: true,
-    cycle: firstSeen.get(a.key) ?? snapshots.length - 1,
+    cycle: seen.get(a.key)?.cycle ?? snapshots.length - 1,
     stack: [`${alloc} (/proc/vmallocinfo)`, a.site],
     bytes: a.bytes,
   }));

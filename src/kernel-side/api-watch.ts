@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_WATCH_FILE } from '../core/api-memory.js';
+import { type SnapshotMoment, snapshotFile } from '../core/snapshot-files.js';
 import { symbolRanges } from './kernel-module.js';
 import type { TargetSystem } from './target-system.js';
 import type { UndoLog } from './undo.js';
@@ -12,7 +13,7 @@ export const API_WATCH_MODULE = 'ab_apiwatch';
 
 export interface ApiWatch {
   /** Writes one snapshot into outDir; returns its file name. */
-  snapshot(which: 'load' | 'end' | number): string;
+  snapshot(which: SnapshotMoment): string;
   /** Unloads the helper (also left to the undo log when this is never called). */
   stop(): Promise<void>;
 }
@@ -41,7 +42,7 @@ export async function startApiWatch(
   }
   return {
     snapshot(which) {
-      const file = which === 'load' ? API_WATCH_FILE.load : which === 'end' ? API_WATCH_FILE.end : API_WATCH_FILE.cycle(which);
+      const file = snapshotFile(API_WATCH_FILE, which);
       writeFileSync(join(outDir, file), sys.readProc(API_WATCH_MODULE));
       return file;
     },

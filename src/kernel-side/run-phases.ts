@@ -16,6 +16,7 @@ import { RunAborted, throwIfAborted } from './abortable.js';
 import { type Background, BACKGROUND_LOG } from './background.js';
 import { type ApiWatch, startApiWatch } from './api-watch.js';
 import { type VmallocWatch, watchVmallocAreas } from './vmalloc-watch.js';
+import type { SnapshotMoment } from '../core/snapshot-files.js';
 import { type CallProbes, readCallCounts, setupCallProbes } from './call-counts.js';
 import { flushFile, writeDurably } from './durable-write.js';
 import { HELPER_MODULE, runErrorSweep, SWEEP_DIR, SWEEP_RECORD } from './error-sweep.js';
@@ -276,7 +277,7 @@ export async function cycles(run: JobRun): Promise<void> {
 }
 
 /** The kernel-API helper's objects and the module's vmalloc areas after load, a cycle, or unload. */
-function snapshots(run: JobRun, which: 'load' | 'end' | number): void {
+function snapshots(run: JobRun, which: SnapshotMoment): void {
   if (run.apiWatch) run.status.files.push(run.apiWatch.snapshot(which));
   if (run.vmallocWatch) run.status.files.push(run.vmallocWatch.snapshot(which));
 }

@@ -4,11 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { moduleAreaLines, VMALLOC_FILE } from '../core/vmalloc-areas.js';
+import { type SnapshotMoment, snapshotFile } from '../core/snapshot-files.js';
 import type { TargetSystem } from './target-system.js';
 
 export interface VmallocWatch {
   /** Writes one snapshot into outDir; returns its file name. */
-  snapshot(which: 'load' | 'end' | number): string;
+  snapshot(which: SnapshotMoment): string;
 }
 
 export function watchVmallocAreas(sys: TargetSystem, module: string, outDir: string): VmallocWatch {
@@ -16,7 +17,7 @@ export function watchVmallocAreas(sys: TargetSystem, module: string, outDir: str
   const seen = new Set<string>();
   return {
     snapshot(which) {
-      const file = which === 'load' ? VMALLOC_FILE.load : which === 'end' ? VMALLOC_FILE.end : VMALLOC_FILE.cycle(which);
+      const file = snapshotFile(VMALLOC_FILE, which);
       writeFileSync(join(outDir, file), moduleAreaLines(sys.readProc('vmallocinfo'), module, seen));
       return file;
     },

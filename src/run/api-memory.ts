@@ -3,9 +3,10 @@
 // core/vmalloc-areas.ts turn them into pairs).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_WATCH_FILE, type ApiMemoryInput, apiMemoryPairs, apiMemoryProblems, parseApiWatch } from '../core/api-memory.js';
+import { API_WATCH_FILE, apiMemoryPairs, apiMemoryProblems, parseApiWatch } from '../core/api-memory.js';
+import type { SnapshotFiles, Snapshots } from '../core/snapshot-files.js';
 import type { AnalysisResult } from '../core/model.js';
-import { VMALLOC_FILE, type VmallocInput, vmallocAreaPairs, vmallocWitnessed } from '../core/vmalloc-areas.js';
+import { VMALLOC_FILE, vmallocAreaPairs, vmallocWitnessed } from '../core/vmalloc-areas.js';
 import type { ModuleMap } from '../core/module-map.js';
 import { API_WATCH_MODULE } from '../kernel-side/api-watch.js';
 import type { HelperModule } from './helper-modules.js';
@@ -13,25 +14,15 @@ import type { HelperModule } from './helper-modules.js';
 export const API_WATCH: HelperModule = { folder: 'apiwatch', name: API_WATCH_MODULE, what: 'the kernel-API memory helper' };
 
 /**
- * The snapshots of a run whose module loaded, ran every cycle and unloaded; null when the
- * helper did not run or a snapshot is missing (a run that stopped early says so itself).
+ * The snapshots of a run whose module loaded, ran every cycle and unloaded; null when they were
+ * not taken or one is missing (a run that stopped early says so itself). `files`: status.json's list.
  */
-function readApiMemory(outDir: string, files: string[], cycles: number): ApiMemoryInput | null {
-  const names = [API_WATCH_FILE.load, ...Array.from({ length: cycles }, (_, i) => API_WATCH_FILE.cycle(i + 1))];
+function readSnapshots<T>(outDir: string, files: string[], cycles: number, kind: SnapshotFiles, parse: (text: string) => T): Snapshots<T> | null {
+  const names = [kind.load, ...Array.from({ length: cycles }, (_, i) => kind.cycle(i + 1))];
   if (!names.every((f) => files.includes(f) && existsSync(join(outDir, f)))) return null;
-  const read = (f: string) => parseApiWatch(readFileSync(join(outDir, f), 'utf8'));
+  const read = (f: string) => parse(readFileSync(join(outDir, f), 'utf8'));
   const [afterLoad, ...afterCycles] = names.map(read);
-  const end = files.includes(API_WATCH_FILE.end) ? read(API_WATCH_FILE.end) : undefined;
-  return { afterLoad, afterCycles, ...(end ? { end } : {}) };
-}
-
-/** The vmallocinfo snapshots of a run that loaded, ran every cycle and unloaded; null as readApiMemory. */
-function readVmallocAreas(outDir: string, files: string[], cycles: number): VmallocInput | null {
-  const names = [VMALLOC_FILE.load, ...Array.from({ length: cycles }, (_, i) => VMALLOC_FILE.cycle(i + 1))];
-  if (!names.every((f) => files.includes(f) && existsSync(join(outDir, f)))) return null;
-  const read = (f: string) => readFileSync(join(outDir, f), 'utf8');
-  const [afterLoad, ...afterCycles] = names.map(read);
-  return { afterLoad, afterCycles, ...(files.includes(VMALLOC_FILE.end) ? { end: read(VMALLOC_FILE.end) } : {}) };
+  return { afterLoad, afterCycles, ...(files.includes(kind.end) ? { end: read(kind.end) } : {}) };
 }
 
 /** The note for a named track that leaves allocators out: who counts their objects, if anyone. */
@@ -53,10 +44,10 @@ export function leftOutNote(leftOut: string[]): string {
  * objects, vm_struct and vmap_area). `files`: status.json's list.
  */
 export function addUntracedMemory(analysis: AnalysisResult, outDir: string, files: string[], cycles: number, map: ModuleMap, leftOut?: string[]): void {
-  const areas = leftOut ? readVmallocAreas(outDir, files, cycles) : null;
+  const areas = leftOut ? readSnapshots(outDir, files, cycles, VMALLOC_FILE, (text) => text) : null;
   const byArea = areas && leftOut ? vmallocWitnessed(leftOut) : [];
   if (areas && leftOut) analysis.pairs.push(...vmallocAreaPairs(areas, map, byArea));
-  const apiMemory = readApiMemory(outDir, files, cycles);
+  const apiMemory = readSnapshots(outDir, files, cycles, API_WATCH_FILE, parseApiWatch);
   if (!apiMemory) return;
   const bySlab = leftOut?.filter((a) => !byArea.includes(a));
   analysis.pairs.push(...apiMemoryPairs(apiMemory, map, bySlab ? new Set(bySlab) : undefined));
