@@ -143,7 +143,7 @@ var init_errors = __esm({
   }
 });
 
-// src/settings/inputs.ts
+// src/inputs/table.ts
 function isStopSignal(name) {
   return SIGNALS.includes(name);
 }
@@ -200,8 +200,8 @@ function readText(read, name) {
   return read(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
 }
 var choice, whole, seconds, flag, text, SIGNALS, INPUTS, INPUT_NAMES;
-var init_inputs = __esm({
-  "src/settings/inputs.ts"() {
+var init_table = __esm({
+  "src/inputs/table.ts"() {
     "use strict";
     init_errors();
     choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
@@ -338,7 +338,7 @@ var HELP;
 var init_help = __esm({
   "src/cli/help.ts"() {
     "use strict";
-    init_inputs();
+    init_table();
     init_exit_codes();
     HELP = {
       analyze: {
@@ -3889,10 +3889,6 @@ function headlineText(cause) {
 }
 function neverRanHeadline(headline, idle) {
   return `${headline} \u2014 but ${neverRanText(idle)}`;
-}
-function runnersHeadline(verdict, runners, worstHeadline) {
-  const where2 = runners.filter((r) => r.verdict === verdict).map((r) => r.name).join(", ");
-  return `${verdict.toUpperCase()} on ${where2} (${runners.length} runners): ${worstHeadline}`;
 }
 var init_headline = __esm({
   "src/report/headline.ts"() {
@@ -25940,10 +25936,10 @@ var init_reports = __esm({
   }
 });
 
-// src/github/truncate.ts
+// src/report/truncate.ts
 var COMMENT_MAX_CHARS, STEP_SUMMARY_MAX_BYTES;
 var init_truncate = __esm({
-  "src/github/truncate.ts"() {
+  "src/report/truncate.ts"() {
     "use strict";
     COMMENT_MAX_CHARS = 65536;
     STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
@@ -27381,7 +27377,7 @@ var init_lab = __esm({
   }
 });
 
-// src/settings/workload.ts
+// src/inputs/workload.ts
 function regex(read, name) {
   const raw = read(name);
   if (raw === "") return "";
@@ -27415,10 +27411,10 @@ function defaultWorkload() {
   return readWorkload(() => "");
 }
 var init_workload = __esm({
-  "src/settings/workload.ts"() {
+  "src/inputs/workload.ts"() {
     "use strict";
     init_errors();
-    init_inputs();
+    init_table();
   }
 });
 
@@ -27569,7 +27565,7 @@ var DEFAULT_LOCK_FILE, JobReader;
 var init_job = __esm({
   "src/kernel-side/job.ts"() {
     "use strict";
-    init_inputs();
+    init_table();
     init_workload();
     init_pair_spec();
     init_errors();
@@ -30313,7 +30309,7 @@ function kniModuleArgs(o) {
 var init_kni_options = __esm({
   "src/presets/kni-options.ts"() {
     "use strict";
-    init_inputs();
+    init_table();
     init_errors();
     init_kni_workload();
   }
@@ -30445,12 +30441,12 @@ var init_settings = __esm({
     init_vm_nics();
     init_pair_spec();
     init_errors();
-    init_inputs();
+    init_table();
     init_workload();
     init_kni_options();
     init_kni_pairs();
     init_kernel_spec();
-    init_inputs();
+    init_table();
     DEFAULT_TRACK = "auto";
   }
 });
@@ -31367,7 +31363,7 @@ var init_run_in_guest = __esm({
     init_guest_output();
     init_kvm_host();
     init_qemu_args();
-    init_inputs();
+    init_table();
     init_guest_watchdog();
     init_tail();
     init_elapsed();
@@ -39567,47 +39563,11 @@ var init_publish = __esm({
 });
 
 // src/verdict/runners.ts
-function worstVerdict(verdicts) {
-  return verdicts.reduce((worst, v) => RANK[v] > RANK[worst] ? v : worst, "pass");
-}
-function mergeReports(loaded) {
-  if (loaded.length === 0) throw new UsageError("no report to merge");
-  const seen = /* @__PURE__ */ new Map();
-  const runners = loaded.map(({ file, report }) => {
-    const base2 = report.runner.name;
-    const n = (seen.get(base2) ?? 0) + 1;
-    seen.set(base2, n);
-    return { name: n === 1 ? base2 : `${base2} #${n}`, file, verdict: report.comparison.verdict, headline: report.comparison.headline };
-  });
-  const verdict = worstVerdict(runners.map((r) => r.verdict));
-  const single = loaded.length === 1;
-  const rows = loaded.flatMap(({ report }, i) => report.comparison.rows.map((row) => ({ ...row, runner: runners[i].name })));
-  const reasons = loaded.flatMap(({ report }, i) => report.comparison.reasons.map((r) => single ? r : `${runners[i].name}: ${r}`));
-  const worst = runners.find((r) => r.verdict === verdict) ?? runners[0];
-  const headline = single ? worst.headline : runnersHeadline(verdict, runners, worst.headline);
-  const side2 = (key2) => ({
-    complete: loaded.every(({ report }) => report.comparison[key2].complete),
-    lostEvents: loaded.reduce((sum2, { report }) => sum2 + report.comparison[key2].lostEvents, 0),
-    cycles: Math.min(...loaded.map(({ report }) => report.comparison[key2].cycles))
-  });
-  const comparison = {
-    verdict,
-    failOn: loaded[0].report.comparison.failOn,
-    headline,
-    reasons,
-    rows,
-    base: side2("base"),
-    pr: side2("pr")
-  };
-  return { verdict, headline, runners, comparison, reports: loaded.map((l) => l.report) };
-}
-var RANK;
 var init_runners = __esm({
   "src/verdict/runners.ts"() {
     "use strict";
     init_errors();
     init_headline();
-    RANK = { pass: 0, inconclusive: 1, fail: 2 };
   }
 });
 
@@ -40762,7 +40722,7 @@ var init_annotations = __esm({
   }
 });
 
-// src/settings/local-run.ts
+// src/inputs/local-run.ts
 function shellWord(text2) {
   if (/^[A-Za-z0-9_./:=@%+,-][A-Za-z0-9_./:=@%+,#-]*$/.test(text2)) return text2;
   return `'${text2.replace(/'/g, `'\\''`)}'`;
@@ -40775,9 +40735,9 @@ function runOptions(given) {
 }
 var GITHUB_ONLY, LOCAL_RUN_INPUTS;
 var init_local_run = __esm({
-  "src/settings/local-run.ts"() {
+  "src/inputs/local-run.ts"() {
     "use strict";
-    init_inputs();
+    init_table();
     GITHUB_ONLY = /* @__PURE__ */ new Set([
       "mode",
       "inconclusive",
@@ -40910,25 +40870,11 @@ function section(report, title, limit, opts) {
     ...report.pr.changed?.functions.length ? { changed: changedText(report.pr.changed) } : {}
   }) + logs;
 }
-function renderComment(reports, opts) {
-  const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const title = `${opts.checkName}: kernel memory balance`;
-  if (reports.length === 0) throw new Error("no report to render");
-  if (reports.length === 1) return section(reports[0], title, limit, opts);
-  const merged = mergeReports(reports.map((report) => ({ file: "", report })));
-  const head = `### ${title} (${merged.runners.map((r) => escapeCell(r.name)).join(", ")})
-
-**${merged.headline}**
-`;
-  const perSection = Math.floor((limit - head.length) / reports.length);
-  const sections = reports.map((report, i) => {
-    const heading = `
-#### ${escapeCell(merged.runners[i].name)}
-
-`;
-    return heading + section(report, "", perSection - heading.length, opts);
-  });
-  return head + sections.join("");
+function renderComment(report, opts) {
+  return section(report, commentTitle(opts), opts.limit ?? COMMENT_MAX_CHARS, opts);
+}
+function commentTitle(opts) {
+  return `${opts.checkName}: kernel memory balance`;
 }
 var init_comment2 = __esm({
   "src/report/comment.ts"() {
@@ -40938,7 +40884,6 @@ var init_comment2 = __esm({
     init_labels();
     init_markdown();
     init_source_links();
-    init_runners();
     init_annotations();
     init_canary();
     init_what_to_do();
@@ -41781,7 +41726,7 @@ var init_dpdk_kni = __esm({
     init_kni_compat();
     init_kni_options();
     init_kni_workload();
-    init_inputs();
+    init_table();
     init_prerequisites();
     init_userspace_build();
     init_userspace_cache_key();
@@ -42329,7 +42274,7 @@ async function demoCommand(args) {
     mkdirSync17(outDir, { recursive: true });
     writeFileSync26(join38(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
-    writeFileSync26(join38(outDir, "comment.md"), renderComment([report], { checkName: "alloc-balance" }));
+    writeFileSync26(join38(outDir, "comment.md"), renderComment(report, { checkName: "alloc-balance" }));
     console.log("");
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
     console.log("");
@@ -42353,7 +42298,7 @@ var init_demo = __esm({
     init_kernel_spec();
     init_settings();
     init_errors();
-    init_inputs();
+    init_table();
     init_fixture_repo();
     init_worktrees();
     init_launcher();
@@ -42462,7 +42407,7 @@ async function runCommand2(args) {
     }
     mkdirSync18(outDir, { recursive: true });
     const commentFile = join39(outDir, "comment.md");
-    writeFileSync27(commentFile, renderComment([report], { checkName: settings.checkName }));
+    writeFileSync27(commentFile, renderComment(report, { checkName: settings.checkName }));
     console.log("");
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log("");

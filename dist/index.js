@@ -74093,7 +74093,7 @@ function parseTrack(text2) {
   return text2.trim() === "auto" ? "auto" : parsePairList(text2);
 }
 
-// src/settings/inputs.ts
+// src/inputs/table.ts
 var choice = (def, choices, expected) => ({ kind: "choice", default: def, choices, expected });
 var whole = (def, min, max, expected) => ({
   kind: "number",
@@ -74206,7 +74206,7 @@ function readText(read2, name) {
   return read2(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
 }
 
-// src/settings/workload.ts
+// src/inputs/workload.ts
 function regex(read2, name) {
   const raw = read2(name);
   if (raw === "") return "";
@@ -74496,7 +74496,7 @@ function parseSettings(read2) {
   return settings;
 }
 
-// src/settings/local-run.ts
+// src/inputs/local-run.ts
 var GITHUB_ONLY = /* @__PURE__ */ new Set([
   "mode",
   "inconclusive",
@@ -79913,7 +79913,7 @@ async function assertSafeToRun(client2, repo, facts) {
   return { why: decision.why, warnings: decision.warnings };
 }
 
-// src/github/truncate.ts
+// src/report/truncate.ts
 var COMMENT_MAX_CHARS = 65536;
 var CHECK_SUMMARY_MAX_CHARS = 65535;
 var STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
@@ -85670,25 +85670,30 @@ function section(report, title, limit, opts) {
     ...report.pr.changed?.functions.length ? { changed: changedText(report.pr.changed) } : {}
   }) + logs;
 }
-function renderComment(reports, opts) {
-  const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const title = `${opts.checkName}: kernel memory balance`;
+function renderComment(report, opts) {
+  return section(report, commentTitle(opts), opts.limit ?? COMMENT_MAX_CHARS, opts);
+}
+function renderRunnersComment(merged, opts) {
+  const { reports, runners } = merged;
   if (reports.length === 0) throw new Error("no report to render");
-  if (reports.length === 1) return section(reports[0], title, limit, opts);
-  const merged = mergeReports(reports.map((report) => ({ file: "", report })));
-  const head = `### ${title} (${merged.runners.map((r) => escapeCell(r.name)).join(", ")})
+  if (reports.length === 1) return renderComment(reports[0], opts);
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
+  const head = `### ${commentTitle(opts)} (${runners.map((r) => escapeCell(r.name)).join(", ")})
 
 **${merged.headline}**
 `;
   const perSection = Math.floor((limit - head.length) / reports.length);
   const sections = reports.map((report, i) => {
     const heading = `
-#### ${escapeCell(merged.runners[i].name)}
+#### ${escapeCell(runners[i].name)}
 
 `;
     return heading + section(report, "", perSection - heading.length, opts);
   });
   return head + sections.join("");
+}
+function commentTitle(opts) {
+  return `${opts.checkName}: kernel memory balance`;
 }
 
 // src/presets/side-preparation.ts
@@ -86838,7 +86843,7 @@ async function runFullOrCollect(settings, io2) {
   for (const w of safety.warnings) io2.warn(w);
   findSandboxLauncher();
   const { report, reportPath } = await checkChange(settings, io2, change, resolve11(io2.workspace, settings.outputDir));
-  const markdown = renderComment([report], commentOptions(settings, io2.env));
+  const markdown = renderComment(report, commentOptions(settings, io2.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl = null;
   if (settings.mode === "full") {
@@ -86883,7 +86888,7 @@ async function runReport(settings, io2) {
   const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io2.warn(w);
-  const markdown = renderComment(merged.reports, commentOptions(settings, io2.env, change));
+  const markdown = renderRunnersComment(merged, commentOptions(settings, io2.env, change));
   const outcome = await publishResults(
     gh,
     {

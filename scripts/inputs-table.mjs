@@ -1,5 +1,5 @@
-// The README's table of inputs and outputs, made from action.yml (which test/settings/inputs.test.ts
-// holds against src/settings/inputs.ts), so that the two cannot drift.
+// The README's table of inputs and outputs, made from action.yml (which test/inputs/table.test.ts
+// holds against src/inputs/table.ts), so that the two cannot drift.
 //   node scripts/inputs-table.mjs          rewrite the table between the README's markers
 //   node scripts/inputs-table.mjs --check  exit 1 when the README's table is not the one action.yml makes
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { actionsDirCache } from './github/dir-cache.js';
 import { cliPath } from './bundle-paths.js';
 import { parseSettings, type Settings } from './settings/settings.js';
-import { givenRunInputs } from './settings/local-run.js';
+import { givenRunInputs } from './inputs/local-run.js';
 import { runPipeline, type PipelineIo } from './run/pipeline.js';
 import { setStepOutputs } from './github/summary.js';
 import { prepareActionLab } from './run/action-lab.js';

@@ -10,7 +10,7 @@ import { setupLab } from '../lab/setup.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { parseSettings } from '../settings/settings.js';
 import { InputError, UsageError } from '../errors.js';
-import { defaultNumber, readChoice, readNumber } from '../settings/inputs.js';
+import { defaultNumber, readChoice, readNumber } from '../inputs/table.js';
 import { createFixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
@@ -147,7 +147,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const report = buildReport(settings, runner, { RUNNER_NAME: 'demo' }, measured);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(outDir, 'comment.md'), renderComment([report], { checkName: 'alloc-balance' }));
+    writeFileSync(join(outDir, 'comment.md'), renderComment(report, { checkName: 'alloc-balance' }));
 
     console.log('');
     console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));

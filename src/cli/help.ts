@@ -1,6 +1,6 @@
 // What `alloc-balance <command> --help` prints: usage, what the command does, its options, and
 // examples that run as written from a checkout of alloc-balance.
-import { defaultChoice, defaultNumber } from '../settings/inputs.js';
+import { defaultChoice, defaultNumber } from '../inputs/table.js';
 import { EXIT } from './exit-codes.js';
 
 interface CommandHelp {

@@ -18,7 +18,7 @@ import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../report/comment.js';
 import { checkChange } from '../run/pipeline.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
-import { LOCAL_RUN_INPUTS } from '../settings/local-run.js';
+import { LOCAL_RUN_INPUTS } from '../inputs/local-run.js';
 import { parseSettings } from '../settings/settings.js';
 import { readArgs, type OptionSpec } from './args.js';
 import { EXIT, VERDICT_EXIT } from './exit-codes.js';
@@ -123,7 +123,7 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     mkdirSync(outDir, { recursive: true });
     const commentFile = join(outDir, 'comment.md');
-    writeFileSync(commentFile, renderComment([report], { checkName: settings.checkName }));
+    writeFileSync(commentFile, renderComment(report, { checkName: settings.checkName }));
     console.log('');
     console.log(renderText(report.comparison, { base: report.base.analysis, pr: report.pr.analysis }));
     console.log('');

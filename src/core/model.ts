@@ -176,6 +176,26 @@ export interface AnalysisResult {
 }
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+/** A finding that fails the check under the policy: a bad free, or a leak at a row (its worst site when known). */
+export type Finding = { kind: 'bad-free'; row: BadFreeRow } | { kind: 'leak'; row: ComparisonRow; site: string | null };
+
+/** What decided the verdict; its kind also says whom the verdict blames (verdict/cause.ts). */
+export type VerdictCause =
+  | { kind: 'cancelled' }
+  | { kind: 'both-failed'; status: RunStatus }
+  | { kind: 'base-failed-too'; base: SideRun }
+  | { kind: 'pr-failed'; pr: SideRun }
+  | { kind: 'base-not-measured'; base: SideRun }
+  | { kind: 'no-pr-trace' }
+  /** `why`: the traces that lost events or are incomplete; `unmeasured`: pairs asked for and not measured. */
+  | { kind: 'untrusted-trace'; why: string[]; unmeasured: string[] }
+  | { kind: 'leak'; findings: Finding[] }
+  | { kind: 'balanced'; failOn: FailOn; prRate: number; baseRate: number; noAllocations: boolean }
+  | { kind: 'error-path-leak'; findings: ErrorPathFinding[] }
+  | { kind: 'changed-code-idle'; idle: string[] }
+  | { kind: 'canary-missed'; canary: CanaryResult };
+
 export type FailOn = 'new-leak' | 'any-leak' | 'never';
 
 /** Per-cycle leak figures of one side, for one row of the table. */

@@ -1,21 +1,12 @@
 // The check run on the head commit: verdict as conclusion, the table as summary, and one
 // annotation per leaking call site, sent 50 per request as GitHub requires.
 import type { Verdict } from '../core/model.js';
-import type { InconclusiveConclusion } from '../settings/settings.js';
+import type { InconclusiveConclusion } from '../inputs/table.js';
 import type { GitHubClient, RepoRef } from './client.js';
-import { CHECK_SUMMARY_MAX_CHARS, truncateText } from './truncate.js';
+import { CHECK_SUMMARY_MAX_CHARS, truncateText } from '../report/truncate.js';
+import type { AnnotationInput } from '../report/annotations.js';
 
 const ANNOTATIONS_PER_REQUEST = 50;
-
-/** A leaking call site at a module source line (path relative to the repository root). */
-export interface AnnotationInput {
-  path: string;
-  line: number;
-  message: string;
-  /** Default failure. */
-  level?: 'failure' | 'warning';
-  title?: string;
-}
 
 interface CheckAnnotation {
   path: string;

@@ -5,9 +5,9 @@
 // updated, so that it never keeps showing an old failure).
 import { createHash } from 'node:crypto';
 import type { Verdict } from '../core/model.js';
-import type { CommentWhen } from '../settings/settings.js';
+import type { CommentWhen } from '../inputs/table.js';
 import type { GitHubClient, RepoRef } from './client.js';
-import { COMMENT_MAX_CHARS, truncateText } from './truncate.js';
+import { COMMENT_MAX_CHARS, truncateText } from '../report/truncate.js';
 
 /** `<!-- alloc-balance:<check-name> -->`; the name is cleaned so that it cannot close the HTML comment. */
 export function commentMarker(checkName: string): string {

@@ -1,7 +1,6 @@
 // What to compare, from the event that started the workflow (GITHUB_EVENT_NAME and the payload
 // at GITHUB_EVENT_PATH) and the base-ref / head-ref / pr-number inputs.
 import { readFileSync } from 'node:fs';
-import type { Settings } from '../settings/settings.js';
 import { InputError, UsageError } from '../errors.js';
 import { parseRepo, type GitHubClient } from './client.js';
 import { fetchPull } from './pulls.js';
@@ -97,7 +96,12 @@ function revision(refOrSha: string): Revision {
   return SHA.test(refOrSha) ? { ref: refOrSha, sha: refOrSha.toLowerCase() } : { ref: refOrSha, sha: '' };
 }
 
-type ChangeInputs = Pick<Settings, 'baseRef' | 'headRef' | 'prNumber'>;
+/** The base-ref, head-ref and pr-number inputs, as the settings hold them. */
+interface ChangeInputs {
+  baseRef: string;
+  headRef: string;
+  prNumber: number | null;
+}
 
 /**
  * Resolves the base and head to compare. `client` is needed only for workflow_dispatch with a

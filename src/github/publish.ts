@@ -2,8 +2,9 @@
 // failed post (read-only token on a fork PR, GitHub down) becomes a warning and a note in the
 // job summary; it never changes or hides the verdict.
 import type { Verdict } from '../core/model.js';
-import type { CommentWhen, InconclusiveConclusion } from '../settings/settings.js';
-import { findOpenCheckRun, publishCheckRun, type AnnotationInput } from './check-run.js';
+import type { CommentWhen, InconclusiveConclusion } from '../inputs/table.js';
+import { findOpenCheckRun, publishCheckRun } from './check-run.js';
+import type { AnnotationInput } from '../report/annotations.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import { writeComment } from './comment.js';
 import { describeApiError } from './permissions.js';

@@ -1,7 +1,7 @@
 // Whether this run may build and load the PR's code. A fork PR can carry arbitrary code, and
 // loading a module runs it as root in the kernel: on a self-hosted runner that is the machine
 // itself. See docs/workflows.md#fork-pull-requests for the rules written here.
-import type { Mode } from '../settings/settings.js';
+import type { Mode } from '../inputs/table.js';
 import { UsageError } from '../errors.js';
 import type { GitHubClient, RepoRef } from './client.js';
 import type { ChangeUnderTest } from './event.js';

@@ -1,7 +1,7 @@
 // The job summary (GITHUB_STEP_SUMMARY) and the step outputs.
 import * as core from '@actions/core';
 import type { Verdict } from '../core/model.js';
-import { STEP_SUMMARY_MAX_BYTES, truncateText } from './truncate.js';
+import { STEP_SUMMARY_MAX_BYTES, truncateText } from '../report/truncate.js';
 
 /** Markdown for the summary: warnings about outputs that could not be posted, then the report. */
 function summaryMarkdown(markdown: string, warnings: string[]): string {

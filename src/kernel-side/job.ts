@@ -1,8 +1,8 @@
 // The job file of `alloc-balance target run --job FILE`: everything the kernel-side runner
 // needs, written by the action (host target) or by the VM driver (vm target).
 import type { NicBindingJob } from './nic-binding.js';
-import { defaultBool, defaultNumber, isStopSignal, numberLimits, SIGNALS } from '../settings/inputs.js';
-import { defaultWorkload, type Workload } from '../settings/workload.js';
+import { defaultBool, defaultNumber, isStopSignal, numberLimits, SIGNALS } from '../inputs/table.js';
+import { defaultWorkload, type Workload } from '../inputs/workload.js';
 import type { PairSpec } from '../core/model.js';
 import { isKernelSymbol } from '../core/pair-spec.js';
 import { UsageError } from '../errors.js';

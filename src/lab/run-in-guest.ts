@@ -20,7 +20,7 @@ import type { VmNics } from './vm-nics.js';
 import type { AccelUsed } from '../core/model.js';
 import { hostAccel } from './kvm-host.js';
 import { qemuArgs } from './qemu-args.js';
-import { defaultNumber } from '../settings/inputs.js';
+import { defaultNumber } from '../inputs/table.js';
 import { disarmWatchdog, watchdogFired } from './guest-watchdog.js';
 import { lastLines } from '../process/tail.js';
 import { stopwatch } from '../elapsed.js';

@@ -13,8 +13,8 @@ import { IGB_UIO_DIRS, planIgbUioBuild, planKniModuleBuild } from './kni-module-
 import { COMPAT_FILES, type KernelVersion, kernelVersionOf, kniCompat } from './kni-compat.js';
 import { kniModuleArgs, type DpdkKniOptions } from './kni-options.js';
 import { kniHugepages, kniInterfaceNames, kniWorkload } from './kni-workload.js';
-import { defaultNumber } from '../settings/inputs.js';
-import type { Workload } from '../settings/workload.js';
+import { defaultNumber } from '../inputs/table.js';
+import type { Workload } from '../inputs/workload.js';
 import { machineProbe, type Probe } from './prerequisites.js';
 import { planUserspaceBuild, VIRTUAL_PORT_DRIVERS, type InstructionSet, type KniApp, type UserspacePlan } from './userspace-build.js';
 import { defaultCacheRoot, userspaceCache, type UserspaceCache } from './userspace-cache-key.js';

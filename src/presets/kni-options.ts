@@ -1,6 +1,6 @@
 // The inputs of preset dpdk-kni, parsed once into typed options. The port mask is the one
 // input a user must give; everything else has a default that works on a VM and on a NIC runner.
-import { readChoice, readOptionalNumber, type InputReader, type Target } from '../settings/inputs.js';
+import { readChoice, readOptionalNumber, type InputReader, type Target } from '../inputs/table.js';
 import { InputError } from '../errors.js';
 import type { DpdkBuildSystem } from './kni-module-build.js';
 import { portsFromMask, type PortSource } from './kni-workload.js';

@@ -1,6 +1,6 @@
 // The reference workload of the KNI preset: the KNI example app (examples/kni, up to v22.07)
 // or, for trees without it (v22.11..v23.07), testpmd on net_kni ports. Pure.
-import type { Workload } from '../settings/workload.js';
+import type { Workload } from '../inputs/workload.js';
 import { shellQuote } from '../shell-quote.js';
 import type { KniApp } from './userspace-build.js';
 

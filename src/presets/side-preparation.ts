@@ -2,10 +2,11 @@
 // how to build the module and the workload program from that side's tree, the workload, and
 // what the target must prepare (hugepages).
 import { join, resolve } from 'node:path';
-import type { Settings } from '../settings/settings.js';
-import type { Workload } from '../settings/workload.js';
+import type { Workload } from '../inputs/workload.js';
 import { existsSync } from 'node:fs';
-import { nicAddresses } from '../lab/vm-nics.js';
+import { nicAddresses, type VmNics } from '../lab/vm-nics.js';
+import type { Preset, Target } from '../inputs/table.js';
+import type { DpdkKniOptions } from './kni-options.js';
 import { dpdkKniPreset, mesonOnPath } from './dpdk-kni.js';
 import { describeMissing, machineProbe, missingRequirements, requirementsOf, type Probe } from './prerequisites.js';
 import { UsageError } from '../errors.js';
@@ -28,11 +29,22 @@ export interface SidePreparation {
   reportNotes: string[];
 }
 
+/** The settings a preset reads (the typed Settings hold them). */
+export interface PresetSettings {
+  preset: Preset;
+  dpdk: DpdkKniOptions | null;
+  moduleDir: string;
+  moduleArgs: string;
+  target: Target;
+  vm: { cpus: number; nics: VmNics | null };
+  workload: Pick<Workload, 'holdSeconds' | 'readyTimeoutSeconds'>;
+}
+
 export interface PresetExpansion {
   prepare(treeDir: string, side: 'base' | 'pr', workDir: string): SidePreparation;
 }
 
-export function expandPreset(settings: Settings, kernelBuildDir: string, probe: Probe = machineProbe()): PresetExpansion | null {
+export function expandPreset(settings: PresetSettings, kernelBuildDir: string, probe: Probe = machineProbe()): PresetExpansion | null {
   if (settings.preset === 'none' || !settings.dpdk) return null;
   const options = settings.dpdk;
   // A user-space build that failed on the base is not run again for a PR whose user space is the same (minutes of meson, the same error).

@@ -1,9 +1,18 @@
 // What a report adds around the balance table: check-run annotations at the leaking source
 // lines, and the log excerpt of a side that did not run cleanly.
 import type { RunReport, SideRun } from '../core/model.js';
-import type { AnnotationInput } from '../github/check-run.js';
 import { describeStatus } from './status-text.js';
 import { plainText } from './plain-text.js';
+
+/** A leaking call site at a module source line (path relative to the repository root). */
+export interface AnnotationInput {
+  path: string;
+  line: number;
+  message: string;
+  /** Default failure. */
+  level?: 'failure' | 'warning';
+  title?: string;
+}
 
 const LEAKING = new Set(['new-leak', 'worse', 'same-leak']);
 const EXCERPT_LIMIT = 6000;

@@ -1,12 +1,11 @@
 // The PR comment (and job summary) for one or more RunReports: the same text whether the run
 // posts its own report (full mode) or a report job posts collected ones (report mode).
 import { changedText } from '../core/changed-code.js';
-import { COMMENT_MAX_CHARS } from '../github/truncate.js';
+import { COMMENT_MAX_CHARS } from './truncate.js';
 import type { RunReport } from '../core/model.js';
 import { accelText } from './labels.js';
 import { escapeCell, renderMarkdown } from './markdown.js';
 import { DEFAULT_SERVER_URL, commitUrl, type SourceRef } from './source-links.js';
-import { mergeReports } from '../verdict/runners.js';
 import { runLogsMarkdown } from './annotations.js';
 import { canaryMarkdown } from './canary.js';
 import { whatToDoMarkdown } from './what-to-do.js';
@@ -106,18 +105,33 @@ function section(report: RunReport, title: string, limit: number, opts: CommentO
   );
 }
 
-/** One report: its verdict, table and details. Several (a matrix): the worst verdict, then one section per runner. */
-export function renderComment(reports: RunReport[], opts: CommentOptions): string {
-  const limit = opts.limit ?? COMMENT_MAX_CHARS;
-  const title = `${opts.checkName}: kernel memory balance`;
+/** One report: its verdict, table and details. */
+export function renderComment(report: RunReport, opts: CommentOptions): string {
+  return section(report, commentTitle(opts), opts.limit ?? COMMENT_MAX_CHARS, opts);
+}
+
+/** Several runners' reports (a matrix) merged by verdict/runners.ts: each runner's name, and the worst verdict's headline. */
+export interface RunnersView {
+  reports: RunReport[];
+  runners: { name: string }[];
+  headline: string;
+}
+
+/** Several runners' reports: the worst verdict, then one section per runner; one report is rendered as renderComment does. */
+export function renderRunnersComment(merged: RunnersView, opts: CommentOptions): string {
+  const { reports, runners } = merged;
   if (reports.length === 0) throw new Error('no report to render');
-  if (reports.length === 1) return section(reports[0], title, limit, opts);
-  const merged = mergeReports(reports.map((report) => ({ file: '', report })));
-  const head = `### ${title} (${merged.runners.map((r) => escapeCell(r.name)).join(', ')})\n\n**${merged.headline}**\n`;
+  if (reports.length === 1) return renderComment(reports[0], opts);
+  const limit = opts.limit ?? COMMENT_MAX_CHARS;
+  const head = `### ${commentTitle(opts)} (${runners.map((r) => escapeCell(r.name)).join(', ')})\n\n**${merged.headline}**\n`;
   const perSection = Math.floor((limit - head.length) / reports.length);
   const sections = reports.map((report, i) => {
-    const heading = `\n#### ${escapeCell(merged.runners[i].name)}\n\n`;
+    const heading = `\n#### ${escapeCell(runners[i].name)}\n\n`;
     return heading + section(report, '', perSection - heading.length, opts);
   });
   return head + sections.join('');
+}
+
+function commentTitle(opts: CommentOptions): string {
+  return `${opts.checkName}: kernel memory balance`;
 }

@@ -1,7 +1,6 @@
 // The verdict's one line, above the table and in the check run's title: ✅, ❌ or ⚠️ and what
 // decided it. Every headline is written here, from the verdict's cause.
-import type { AnalysisResult, Verdict } from '../core/model.js';
-import type { Finding, VerdictCause } from '../verdict/cause.js';
+import type { AnalysisResult, Finding, Verdict, VerdictCause } from '../core/model.js';
 import { EPSILON } from '../core/compare.js';
 import { badFreeText, fmt, leakText } from './leak-text.js';
 import { STATUS_TEXT, describeStatus } from './status-text.js';

@@ -2,7 +2,7 @@
 // details collapsed. Kept under a size limit (a PR comment holds 65,536 characters): details go
 // first, then call-site rows, never the verdict.
 import { errorPathsMarkdown, type SweepSides } from './error-paths.js';
-import { COMMENT_MAX_CHARS } from '../github/truncate.js';
+import { COMMENT_MAX_CHARS } from './truncate.js';
 import { pairName } from '../core/pair-spec.js';
 import type { AnalysisResult, Comparison, ComparisonRow, PairResult, SideFigures, Verdict } from '../core/model.js';
 import { freedAtUnload } from '../core/compare.js';

@@ -2,7 +2,7 @@
 // (`alloc-balance run` with the commits and the inputs the workflow set), and where the run's own
 // report and traces are when the workflow uploaded them.
 import type { RunReport } from '../core/model.js';
-import { runOptions, shellWord } from '../settings/local-run.js';
+import { runOptions, shellWord } from '../inputs/local-run.js';
 import { DEFAULT_SERVER_URL } from './source-links.js';
 
 /** `npx` of the action's release from GitHub, or the CLI of a checkout of alloc-balance when the workflow ran its own (`uses: ./`). */

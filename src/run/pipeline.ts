@@ -34,7 +34,7 @@ import { NIC_MODELS } from '../lab/vm-nics.js';
 import { createTargetRunner, type RunnerOptions, type TargetRunner } from './launcher.js';
 import { applyCanary, applyChangedCode, decideVerdict } from '../verdict/decide.js';
 import { annotationsFor } from '../report/annotations.js';
-import { renderComment, type CommentOptions } from '../report/comment.js';
+import { renderComment, renderRunnersComment, type CommentOptions } from '../report/comment.js';
 import { expandPreset, type PresetExpansion } from '../presets/side-preparation.js';
 import { runCanary } from './canary.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
@@ -54,7 +54,7 @@ export interface PipelineIo extends RunnerOptions {
   prepareLab?: (release: string, qemu?: QemuVersion) => Promise<LabKernel>;
   /** The Actions cache, for a preset's user-space build (absent or unavailable: local cache only). */
   cache?: DirCache;
-  /** The inputs the workflow set that `alloc-balance run` takes too (settings/local-run.ts): the report's reproduce command. */
+  /** The inputs the workflow set that `alloc-balance run` takes too (inputs/local-run.ts): the report's reproduce command. */
   runInputs?: Record<string, string>;
   /** The GitHub client's retries and request spacing (absent: the client's defaults; tests shorten them). */
   githubRetry?: RetryPolicy;
@@ -359,7 +359,7 @@ async function runFullOrCollect(settings: Settings, io: PipelineIo): Promise<Pip
   findSandboxLauncher();
 
   const { report, reportPath } = await checkChange(settings, io, change, resolve(io.workspace, settings.outputDir));
-  const markdown = renderComment([report], commentOptions(settings, io.env));
+  const markdown = renderComment(report, commentOptions(settings, io.env));
   const leakedPerCycle = prLeakedPerCycle(report.comparison);
   let commentUrl: string | null = null;
   if (settings.mode === 'full') {
@@ -408,7 +408,7 @@ async function runReport(settings: Settings, io: PipelineIo): Promise<PipelineRe
   const merged = mergeReports(loaded);
   const target = await resolveReportTarget(gh, repo, change, merged.reports);
   for (const w of target.warnings) io.warn(w);
-  const markdown = renderComment(merged.reports, commentOptions(settings, io.env, change));
+  const markdown = renderRunnersComment(merged, commentOptions(settings, io.env, change));
   const outcome = await publishResults(
     gh,
     {

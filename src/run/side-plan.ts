@@ -4,7 +4,7 @@ import type { PairSpec } from '../core/model.js';
 import type { BuildSpec } from '../module-build/build-spec.js';
 import type { TargetBackground } from '../kernel-side/job.js';
 import type { Settings } from '../settings/settings.js';
-import type { Workload } from '../settings/workload.js';
+import type { Workload } from '../inputs/workload.js';
 import type { SidePreparation } from '../presets/side-preparation.js';
 
 export interface SidePlan {

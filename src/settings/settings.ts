@@ -4,16 +4,23 @@ import { parseVmNics, type VmNics } from '../lab/vm-nics.js';
 import type { FailOn, PairSpec } from '../core/model.js';
 import { parseTrack } from '../core/pair-spec.js';
 import { InputError } from '../errors.js';
-import { readBool, readChoice, readNumber, readOptionalNumber, readText, type InputReader, type Target } from './inputs.js';
-import { readWorkload, type Workload } from './workload.js';
+import {
+  readBool,
+  readChoice,
+  readNumber,
+  readOptionalNumber,
+  readText,
+  type InputReader,
+  type Target,
+  type Mode,
+  type InconclusiveConclusion,
+  type Preset,
+  type CommentWhen,
+} from '../inputs/table.js';
+import { readWorkload, type Workload } from '../inputs/workload.js';
 import { parseDpdkKniOptions, type DpdkKniOptions } from '../presets/kni-options.js';
 import { defaultKniTrack } from '../presets/kni-pairs.js';
 import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
-
-export type Mode = 'full' | 'collect' | 'report';
-export type InconclusiveConclusion = 'fail' | 'neutral';
-export type Preset = 'none' | 'dpdk-kni';
-export type CommentWhen = 'always' | 'on-change' | 'on-failure';
 
 export interface VmSettings {
   /** Kernel release of the VM (Debian package version), empty: the newest installed headers. */
@@ -78,9 +85,9 @@ export interface Settings {
   baseCache: boolean;
 }
 
-export type { InputReader } from './inputs.js';
+export type { InputReader } from '../inputs/table.js';
 
-export { INPUT_NAMES } from './inputs.js';
+export { INPUT_NAMES } from '../inputs/table.js';
 
 const DEFAULT_TRACK = 'auto';
 

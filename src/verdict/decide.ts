@@ -4,11 +4,11 @@
 // headline of each cause is report/headline.ts's.
 import { changedText, neverRan } from '../core/changed-code.js';
 import { compareSweeps } from '../core/error-paths.js';
-import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun } from '../core/model.js';
+import type { AnalysisResult, CanaryResult, ChangedCode, Comparison, ErrorPaths, FailOn, SideRun, VerdictCause } from '../core/model.js';
 import { canaryMissedReason } from '../report/canary.js';
 import { headlineText, neverRanHeadline } from '../report/headline.js';
 import { sideText } from '../report/status-text.js';
-import { type StructuredVerdict, type VerdictCause, structuredVerdict } from './cause.js';
+import { type StructuredVerdict, structuredVerdict } from './cause.js';
 
 type CompareFn = (base: AnalysisResult, pr: AnalysisResult, failOn: FailOn) => Comparison;
 

@@ -1,11 +1,11 @@
 // The verdict on two traces under the fail-on policy: which rows and bad frees fail the check,
 // and whether the traces can be trusted at all. An incomplete trace on either side is never a pass.
 import { allocatedNothing, badFreeRows, comparisonRows, leakSite, notMeasured, sideSummary, sumRate, traced, leaks } from '../core/compare.js';
-import type { AnalysisResult, BadFreeRow, Comparison, ComparisonRow, FailOn, PairResult } from '../core/model.js';
+import type { AnalysisResult, BadFreeRow, Comparison, ComparisonRow, FailOn, Finding, PairResult } from '../core/model.js';
 import { pairName } from '../core/pair-spec.js';
 import { problemText } from '../core/analysis-problems.js';
 import { findingReason, headlineText, incompleteTraceText } from '../report/headline.js';
-import { type Finding, type StructuredVerdict, structuredVerdict } from './cause.js';
+import { type StructuredVerdict, structuredVerdict } from './cause.js';
 
 /** The verdict on the two traces, with the reasons. */
 export function judgeTraces(base: AnalysisResult, pr: AnalysisResult, failOn: FailOn, all: ComparisonRow[], badFrees: BadFreeRow[]): StructuredVerdict {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conclusionFor, findOpenCheckRun, publishCheckRun, toAnnotations, type AnnotationInput } from '../../src/github/check-run.js';
+import { conclusionFor, findOpenCheckRun, publishCheckRun, toAnnotations } from '../../src/github/check-run.js';
+import type { AnnotationInput } from '../../src/report/annotations.js';
 import { describeApiError } from '../../src/github/permissions.js';
 import { useGitHubServer } from '../support/github-server.js';
 import { testClient } from '../support/github-env.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commentBody, commentMarker, digestLine, upsertComment } from '../../src/github/comment.js';
 import { publishResults } from '../../src/github/publish.js';
-import { COMMENT_MAX_CHARS } from '../../src/github/truncate.js';
+import { COMMENT_MAX_CHARS } from '../../src/report/truncate.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { recordingLog, stepSummaryFile, testClient } from '../support/github-env.js';
 

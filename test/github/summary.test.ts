@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setStepOutputs, writeJobSummary } from '../../src/github/summary.js';
-import { STEP_SUMMARY_MAX_BYTES } from '../../src/github/truncate.js';
+import { STEP_SUMMARY_MAX_BYTES } from '../../src/report/truncate.js';
 import { stepSummaryFile } from '../support/github-env.js';
 import { compare } from '../../src/verdict/traces.js';
 import { prLeakedPerCycle } from '../../src/core/compare.js';

@@ -61,7 +61,7 @@ describe('parseTargetJob', () => {
       { ...MINIMAL, workload: { command: 'x', readyPattern: '(' } },
       'job job.json: workload.readyPattern: "(" is not valid; expected a valid regular expression',
     ],
-    // The workload's fields are held to their inputs' limits (settings/inputs.ts).
+    // The workload's fields are held to their inputs' limits (inputs/table.ts).
     [{ ...MINIMAL, workload: { command: 'x', graceSeconds: 601 } }, 'job job.json: workload.graceSeconds: 601 is not valid; expected a number from 0 to 600'],
     [{ ...MINIMAL, runId: 'a/b' }, 'job job.json: runId: "a/b" is not valid; expected letters, digits and _ (at most 24)'],
     [{ ...MINIMAL, cycles: 0 }, 'job job.json: cycles: 0 is not valid; expected a whole number from 1 to 1000'],

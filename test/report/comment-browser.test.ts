@@ -18,7 +18,7 @@ let markdown = '';
 
 beforeAll(async () => {
   browser = await launchChromium();
-  markdown = renderCommentMarkdown([await recordedReport()], {
+  markdown = renderCommentMarkdown(await recordedReport(), {
     checkName: 'alloc-balance',
     runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120386231',
   });

@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AccelUsed, RunReport } from '../../src/core/model.js';
-import { accelLine, renderComment, contextLine, trackedMarkdown } from '../../src/report/comment.js';
+import { accelLine, renderComment, renderRunnersComment, contextLine, trackedMarkdown } from '../../src/report/comment.js';
+import { mergeReports } from '../../src/verdict/runners.js';
 import { runPipeline, type PipelineIo } from '../../src/run/pipeline.js';
 import { parseSettings } from '../../src/settings/settings.js';
 import { plainText } from '../../src/report/plain-text.js';
@@ -51,7 +52,7 @@ async function oopsReport(): Promise<RunReport> {
 describe('the comment of one report', () => {
   it('strips terminal control characters from a console excerpt, keeping its lines', async () => {
     expect(CONSOLE).toContain('\x1bc\x1b[?7l\x1b[2J');
-    const md = renderComment([await oopsReport()], { checkName: 'alloc-balance' });
+    const md = renderComment(await oopsReport(), { checkName: 'alloc-balance' });
     expect(md).toContain('<details><summary>PR: the kernel reported an error: the kernel crashed');
     expect(md).toContain('SeaBIOS (version 1.16.2-debian-1.16.2-1)\n');
     expect(md).toMatch(/BUG: kernel NULL pointer dereference|Oops/);
@@ -72,7 +73,7 @@ describe('the comment of one report', () => {
     );
     const demo = { ...report, change: undefined };
     expect(contextLine(demo, {})).toBe(`base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1`);
-    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(
+    expect(renderComment(report, { checkName: 'alloc-balance' })).toContain(
       `<sub>${MODULE_ROW_NOTE}<br>${BYTES_NOTE}<br>base: 3 cycles · PR: 3 cycles · fail-on: new-leak<br>${contextLine(report, {})}</sub>`,
     );
   });
@@ -85,7 +86,7 @@ describe('the comment of one report', () => {
     expect(line).toBe(
       `base \`9f2c1e0b7d4a\` → PR \`4e7d2c9a1b0f\` · kernel ${report.runner.kernel} · target vm · runner nic-runner-1 · base from the Actions cache (measured by [run 14120380000](${url}))`,
     );
-    expect(renderComment([report], { checkName: 'alloc-balance' })).toContain(`base from the Actions cache (measured by [run 14120380000](${url}))`);
+    expect(renderComment(report, { checkName: 'alloc-balance' })).toContain(`base from the Actions cache (measured by [run 14120380000](${url}))`);
     const local = await recordedReport({ base: { cached: { ...cached, runId: '', runUrl: null } } });
     expect(contextLine(local, {})).toContain(' · base from the Actions cache (measured by an earlier run)');
     expect(contextLine(await recordedReport(), {})).not.toContain('Actions cache');
@@ -101,7 +102,7 @@ describe('the comment of one report', () => {
     expect(line(await both(tcg))).toContain(
       ' · target vm · tcg (software emulation: the CPU offers no vmx/svm (nested virtualization off)) · runner nic-runner-1',
     );
-    expect(renderComment([await both(tcg)], { checkName: 'alloc-balance' })).toContain('target vm · tcg (software emulation: the CPU offers no vmx/svm');
+    expect(renderComment(await both(tcg), { checkName: 'alloc-balance' })).toContain('target vm · tcg (software emulation: the CPU offers no vmx/svm');
     const mixed = await recordedReport({ base: { accel: kvm }, pr: { accel: tcg } });
     expect(accelLine(mixed)).toBe('base kvm, PR tcg (software emulation: the CPU offers no vmx/svm (nested virtualization off))');
     expect(accelLine(await recordedReport({ pr: { accel: kvm } }))).toBe('kvm');
@@ -115,7 +116,7 @@ describe('the comment of one report', () => {
       runner: 'nic-b',
       pr: { status: 'kernel-splat', reason: 'the kernel crashed (panic or oops) during the run', logExcerpt: CONSOLE, analysis: undefined },
     });
-    const md = renderComment([leaky, crashed], { checkName: 'alloc-balance' });
+    const md = renderRunnersComment(mergeReports([leaky, crashed].map((report) => ({ file: '', report }))), { checkName: 'alloc-balance' });
     expect(md.startsWith('### alloc-balance: kernel memory balance (nic-a, nic-b)\n\n**FAIL on nic-a, nic-b (2 runners): ')).toBe(true);
     expect(md).toContain('\n#### nic-a\n\n**❌ fail: PR leaks 2 objects/cycle at igb_like_probe (base 0)**');
     expect(md).toContain('\n#### nic-b\n\n**❌ fail: on the PR build the kernel reported an error: the kernel crashed');
@@ -131,7 +132,7 @@ describe('an inconclusive run says, under its verdict, what to do', () => {
     const report = await recordedReport();
     Object.assign(report.pr.analysis!, { complete: false, lostEvents: 130, lostBy: { buffer: 130, probes: 0 } });
     report.comparison = decideVerdict(report.base, report.pr, 'new-leak', compare);
-    const md = renderComment([report], { checkName: 'alloc-balance' });
+    const md = renderComment(report, { checkName: 'alloc-balance' });
     expect(report.comparison.headline).toBe('⚠️ inconclusive: the PR trace lost 130 events (the trace buffer overflowed: raise trace-buffer-kb)');
     expect(md).toContain(`**${report.comparison.headline}**\n\n${lead}raise \`trace-buffer-kb\` (per CPU; double it), then re-run.\n\n| Status |`);
   });
@@ -149,7 +150,7 @@ describe('an inconclusive run says, under its verdict, what to do', () => {
     const notReady = { status: 'workload-not-ready' as const, reason: 'no line matched ^ready within 60 s', analysis: undefined };
     const base = await recordedReport({ base: notReady });
     expect(base.comparison.verdict).toBe('inconclusive');
-    expect(renderComment([base], { checkName: 'alloc-balance' })).toContain(
+    expect(renderComment(base, { checkName: 'alloc-balance' })).toContain(
       `**⚠️ inconclusive: the base build could not be measured (the workload never became ready: no line matched ^ready within 60 s)**\n\n` +
         `${lead}fix the base, or the environment it runs in, until it builds, loads and runs its workload (its log excerpt is below), then re-run.\n`,
     );
@@ -174,7 +175,7 @@ describe('an inconclusive run says, under its verdict, what to do', () => {
     const fail = await recordedReport();
     expect(fail.comparison.verdict).toBe('fail');
     expect(whatToDoMarkdown(fail)).toBe('');
-    expect(renderComment([fail], { checkName: 'alloc-balance' })).not.toContain('What to do');
+    expect(renderComment(fail, { checkName: 'alloc-balance' })).not.toContain('What to do');
   });
 });
 
@@ -209,7 +210,7 @@ describe('report mode posts what full mode renders', () => {
     // What full mode renders for the same report (src/run/pipeline.ts, runFullOrCollect), but for
     // where the traces are: the collect run uploaded them, not this report run.
     const collectArtifacts = 'https://github.com/nic-lab/kni-driver/actions/runs/13800000002#artifacts';
-    const full = renderComment([report], {
+    const full = renderComment(report, {
       checkName: settings.checkName,
       serverUrl: env.GITHUB_SERVER_URL,
       runUrl: runUrl(env),
@@ -217,7 +218,7 @@ describe('report mode posts what full mode renders', () => {
     });
     expect(result.markdown).toBe(full);
     expect(full).toContain(`the [run's artifacts](${collectArtifacts})`);
-    expect(renderComment([report], { checkName: settings.checkName, runUrl: runUrl(env) })).toContain(
+    expect(renderComment(report, { checkName: settings.checkName, runUrl: runUrl(env) })).toContain(
       "the [run's artifacts](https://github.com/nic-lab/kni-driver/actions/runs/14120386231#artifacts)",
     );
     expect(full).toContain('🐤 Canary caught: the planted leak of ab_canary (1 netdev per cycle at ab_canary_open (ab_canary.c:31))');

@@ -6,7 +6,7 @@ import { RUN_OPTIONS } from '../../src/cli/run.js';
 import { readArgs } from '../../src/cli/args.js';
 import { reproduceCommands, reproduceMarkdown } from '../../src/report/reproduce.js';
 import { renderComment } from '../../src/report/comment.js';
-import { givenRunInputs, runOptions } from '../../src/settings/local-run.js';
+import { givenRunInputs, runOptions } from '../../src/inputs/local-run.js';
 import { BASE_SHA, HEAD_SHA, recordedReport } from '../support/recorded-report.js';
 
 /** The words bash makes of a command line (quotes and all). */
@@ -23,7 +23,7 @@ describe('Reproduce locally', () => {
       `git fetch origin pull/57/head ${BASE_SHA}`,
       `sudo npx --yes github:nic-lab/alloc-balance#v1 run --base ${BASE_SHA} --head ${HEAD_SHA} --workload './tools/kni_like_app -n 2' --ready-pattern '^ready' --hold 0.5`,
     ]);
-    const md = renderComment([report], { checkName: 'alloc-balance', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120386231' });
+    const md = renderComment(report, { checkName: 'alloc-balance', runUrl: 'https://github.com/nic-lab/kni-driver/actions/runs/14120386231' });
     expect(md).toContain('<details><summary>Reproduce locally</summary>');
     expect(md).toContain("the [run's artifacts](https://github.com/nic-lab/kni-driver/actions/runs/14120386231#artifacts)");
     // Collapsed after the table and its small print.

@@ -92,3 +92,19 @@ function cycleThrough(graph: ImportGraph, group: Set<string>): string[] {
   }
   return [start, start];
 }
+
+/**
+ * The graph of the folders under the root: a folder imports another when one of its files imports
+ * one of the other's. A file at the root is a node of its own (the entry points and the small
+ * modules every folder may use).
+ */
+export function folderGraph(graph: ImportGraph): ImportGraph {
+  const node = (file: string) => (dirname(file) === '.' ? file : dirname(file).split('/')[0]);
+  const folders: ImportGraph = new Map();
+  for (const [file, deps] of graph) {
+    const from = node(file);
+    const to = new Set([...(folders.get(from) ?? []), ...deps.map(node).filter((d) => d !== from)]);
+    folders.set(from, [...to].sort());
+  }
+  return folders;
+}

@@ -1,7 +1,7 @@
 // The inputs `alloc-balance run` takes as options (--module-dir, --workload, ...): every input of
 // the action but those that only concern GitHub. The action records the ones a workflow set, so
 // that the comment can give the command that repeats the run on one's own machine.
-import { INPUT_NAMES, INPUTS, type InputName, type InputReader, actionYmlDefault } from './inputs.js';
+import { INPUT_NAMES, INPUTS, type InputName, type InputReader, actionYmlDefault } from './table.js';
 
 /** Where to post, which event, who may run: nothing a local run needs (--base, --head and --out stand for the refs and output-dir). */
 const GITHUB_ONLY: ReadonlySet<InputName> = new Set<InputName>([

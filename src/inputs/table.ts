@@ -33,6 +33,12 @@ export function isStopSignal(name: string): name is (typeof SIGNALS)[number] {
 /** Where the module runs (the target input): this machine's kernel, or a VM booted for the job. */
 export type Target = 'host' | 'vm';
 
+/** The choices of the mode, inconclusive, preset and comment inputs, as the settings hold them. */
+export type Mode = 'full' | 'collect' | 'report';
+export type InconclusiveConclusion = 'fail' | 'neutral';
+export type Preset = 'none' | 'dpdk-kni';
+export type CommentWhen = 'always' | 'on-change' | 'on-failure';
+
 export const INPUTS = {
   mode: choice('full', ['full', 'collect', 'report']),
   target: choice('vm', ['host', 'vm']),

@@ -1,7 +1,7 @@
 // The workload: what runs once per cycle on the target. One type from the inputs (or a preset)
 // to the job file, whose `workload` is this with the folder it runs in.
 import { InputError } from '../errors.js';
-import { readChoice, readNumber, readText, type InputReader } from './inputs.js';
+import { readChoice, readNumber, readText, type InputReader } from './table.js';
 
 export interface Workload {
   /** Shell command (`sh -c`), started once per cycle in its own process group. */

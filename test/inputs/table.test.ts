@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { INPUTS, INPUT_NAMES, actionYmlDefault, type InputSpec } from '../../src/settings/inputs.js';
+import { INPUTS, INPUT_NAMES, actionYmlDefault, type InputSpec } from '../../src/inputs/table.js';
 
 const action = parse(readFileSync(join(import.meta.dirname, '../../action.yml'), 'utf8')) as {
   inputs: Record<string, { description?: string; default?: string }>;

@@ -1,9 +1,9 @@
 // The README's table of inputs is the one action.yml makes, and every input of the inputs table
-// (src/settings/inputs.ts) stands in it with action.yml's default: a new input without docs fails here.
+// (src/inputs/table.ts) stands in it with action.yml's default: a new input without docs fails here.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { INPUTS, INPUT_NAMES } from '../../src/settings/inputs.js';
+import { INPUTS, INPUT_NAMES } from '../../src/inputs/table.js';
 // @ts-expect-error: a plain ES module script without types
 import { inputsTable, withTable } from '../../scripts/inputs-table.mjs';
 
@@ -16,7 +16,7 @@ describe("the README's inputs", () => {
     expect(withTable(readme, inputsTable(actionYml))).toBe(readme);
   });
 
-  test('every input of src/settings/inputs.ts has its row, with its default', () => {
+  test('every input of src/inputs/table.ts has its row, with its default', () => {
     const rows = new Map<string, string>();
     const table = readme.slice(readme.indexOf('<!-- inputs: made by'), readme.indexOf('<!-- inputs: end -->'));
     for (const m of table.matchAll(/^\| `([\w-]+)` \| ([^|]*) \|/gm)) rows.set(m[1], m[2].trim());
