@@ -4,6 +4,7 @@
 // frame carries an address (raw, or the sym-addr suffix) and the sections are known, the
 // address decides; the printed name only when there is no address to check.
 import { frameCaller, parseFrame, type Frame } from './frames.js';
+import { moduleName } from './module-name.js';
 
 export interface Resolved {
   /** `leaky_create+0x5a`, `kni_ioctl_create`, or the raw address when nothing better is known. */
@@ -25,11 +26,6 @@ export interface ModuleOffset {
   section: string;
   /** Section-relative offset of the call instruction (return address - 1). */
   offset: number;
-}
-
-/** Module names in /sys/module and `[mod]` suffixes use `_` where a file name may use `-`. */
-function normalizeModuleName(name: string): string {
-  return name.trim().replace(/\.ko$/, '').replace(/-/g, '_');
 }
 
 const FUNCTION_TYPES = new Set(['t', 'T', 'w', 'W']);
@@ -76,7 +72,7 @@ export class ModuleMap {
    * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
    */
   constructor(module: string, nmText = '', sections: Record<string, string> = {}) {
-    this.module = normalizeModuleName(module);
+    this.module = moduleName(module);
     for (const s of parseNm(nmText)) {
       if (!this.byName.has(s.name)) this.byName.set(s.name, s);
       const list = this.bySection.get(s.section) ?? [];
@@ -124,7 +120,7 @@ export class ModuleMap {
     if (frame.symbol === '') return { caller: frame.address, inModule: null };
     const caller = frameCaller(frame);
     if (frame.module !== '') {
-      return { caller, inModule: this.module === '' ? null : normalizeModuleName(frame.module) === this.module };
+      return { caller, inModule: this.module === '' ? null : moduleName(frame.module) === this.module };
     }
     if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
     // Printed with an offset and no [module]: the symbol is the kernel's own.

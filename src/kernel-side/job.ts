@@ -6,6 +6,7 @@ import { defaultWorkload, type Workload } from '../inputs/workload.js';
 import type { PairSpec } from '../core/model.js';
 import { isKernelSymbol } from '../core/pair-spec.js';
 import { UsageError } from '../errors.js';
+import { moduleName } from '../core/module-name.js';
 
 /** The workload as the inputs or a preset gave it, and the folder it runs in. */
 export type TargetWorkload = Workload & { cwd: string };
@@ -163,7 +164,7 @@ function readModule(r: JobReader, j: Json): TargetModule {
   const m = r.object(j, 'module', 'module');
   const module: TargetModule = {
     path: r.string(m, 'path', 'module.path'),
-    name: r.string(m, 'name', 'module.name').replace(/-/g, '_'),
+    name: moduleName(r.string(m, 'name', 'module.name')),
     args: r.string(m, 'args', 'module.args', ''),
   };
   if (module.path === '') r.fail('module.path', 'the path of a .ko file', module.path);

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { runCommand } from '../process/run.js';
 import { insmod } from './kernel-module.js';
 import type { UndoLog } from './undo.js';
+import { moduleName } from '../core/module-name.js';
 
 export interface NicBindingJob {
   /** PCI addresses, e.g. 0000:00:03.0. */
@@ -20,12 +21,6 @@ export interface NicBindingJob {
 export class NicBindingError extends Error {}
 
 const PCI = '/sys/bus/pci';
-
-function moduleName(entry: string): string {
-  return basename(entry)
-    .replace(/\.ko(\.[a-z]+)?$/, '')
-    .replace(/-/g, '_');
-}
 
 /** The driver a PCI device is bound to, or null. */
 export function boundDriver(address: string): string | null {

@@ -1,12 +1,13 @@
 // Builds an out-of-tree module with its build command (Kbuild by default) and finds the
 // .ko files it produced.
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCommand } from '../process/run.js';
 import { stopwatch } from '../elapsed.js';
 import { buildExcerpt } from './build-log.js';
 import { runBuildPlan, type BuildPlan } from './build-plan.js';
 import type { CommandWrapper } from '../sandbox/build-sandbox.js';
+import { moduleName } from '../core/module-name.js';
 
 const DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
 
@@ -78,10 +79,6 @@ function findKoFiles(dir: string, since: number, depth = 6): string[] {
   return found.sort();
 }
 
-function moduleNameOf(koPath: string): string {
-  return basename(koPath).replace(/\.ko$/, '').replace(/-/g, '_');
-}
-
 export async function buildModule(req: BuildRequest): Promise<BuildResult> {
   const moduleDir = resolve(req.moduleDir);
   if (!existsSync(moduleDir)) {
@@ -112,7 +109,7 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
   }
   const found = req.output ? (existsSync(req.output) && statSync(req.output).mtimeMs >= since ? [req.output] : []) : findKoFiles(dir, since);
-  const modules = found.map((path) => ({ name: moduleNameOf(path), path }));
+  const modules = found.map((path) => ({ name: moduleName(path), path }));
   if (modules.length === 0) {
     return {
       ok: false,
@@ -161,5 +158,5 @@ async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number)
   if (!output || !existsSync(output) || statSync(output).mtimeMs < since) {
     return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds() };
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: '', seconds: seconds() };
+  return { ok: true, modules: [{ name: moduleName(output), path: output }], log, excerpt: '', seconds: seconds() };
 }

@@ -24,6 +24,7 @@ import { cycleLeftovers } from '../core/error-paths.js';
 import { parseNm } from '../core/module-map.js';
 import { describeSandbox, findSandboxLauncher, type SandboxLauncher, sandboxWrapper } from '../sandbox/build-sandbox.js';
 import { stopwatch } from '../elapsed.js';
+import { moduleName } from '../core/module-name.js';
 
 export interface SideSource {
   side: 'base' | 'pr';
@@ -57,7 +58,7 @@ export interface SideContext {
 function chooseModule(modules: BuiltModule[], wanted?: string): BuiltModule | string {
   if (modules.length === 0) return 'the build succeeded but produced no .ko file';
   if (wanted) {
-    const m = modules.find((x) => x.name === wanted.replace(/-/g, '_'));
+    const m = modules.find((x) => x.name === moduleName(wanted));
     return m ?? `the build produced ${modules.map((x) => x.name).join(', ')} but not ${wanted}`;
   }
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(', ')}): name the one to load in the module input`;
