@@ -106,23 +106,21 @@ export async function buildModule(req: BuildRequest): Promise<BuildResult> {
   const log = r.error ? `${r.output}\n${r.error}` : r.output;
   if (r.code !== 0) {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
+    return buildFailed(log, buildExcerpt(log), `build command failed (${how}): ${command}`, r.seconds);
   }
   const found = req.output ? (existsSync(req.output) && statSync(req.output).mtimeMs >= since ? [req.output] : []) : findKoFiles(dir, since);
   const modules = found.map((path) => ({ name: moduleName(path), path }));
   if (modules.length === 0) {
-    return {
-      ok: false,
-      modules,
-      log,
-      excerpt: buildExcerpt(log),
-      reason: req.output
-        ? `build command succeeded but did not produce ${req.output}`
-        : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
-      seconds: r.seconds,
-    };
+    const reason = req.output
+      ? `build command succeeded but did not produce ${req.output}`
+      : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`;
+    return buildFailed(log, buildExcerpt(log), reason, r.seconds);
   }
   return { ok: true, modules, log, excerpt: '', seconds: r.seconds };
+}
+
+function buildFailed(log: string, excerpt: string, reason: string, seconds: number): BuildResult {
+  return { ok: false, modules: [], log, excerpt, reason, seconds };
 }
 
 async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number): Promise<BuildResult> {
@@ -136,14 +134,7 @@ async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number)
     const failedBefore = attempt?.failed;
     if (failedBefore) {
       req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
-      return {
-        ok: false,
-        modules: [],
-        log,
-        excerpt: failedBefore.excerpt,
-        reason: `${failedBefore.reason} (on the side before; not run again)`,
-        seconds: seconds(),
-      };
+      return buildFailed(log, failedBefore.excerpt, `${failedBefore.reason} (on the side before; not run again)`, seconds());
     }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
@@ -151,12 +142,12 @@ async function runPlans(req: BuildRequest, plans: PlannedBuild[], since: number)
     if (!r.ok) {
       const failed = { reason: r.reason ?? 'the build failed', excerpt: buildExcerpt(r.failedOutput ?? r.log) };
       if (attempt) attempt.failed = failed;
-      return { ok: false, modules: [], log, ...failed, seconds: seconds() };
+      return buildFailed(log, failed.excerpt, failed.reason, seconds());
     }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync(output) || statSync(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds() };
+    return buildFailed(log, buildExcerpt(log), `the build succeeded but did not produce ${output}`, seconds());
   }
   return { ok: true, modules: [{ name: moduleName(output), path: output }], log, excerpt: '', seconds: seconds() };
 }

@@ -141,32 +141,14 @@ function mesonPlan(tree: DpdkTree, o: KniModuleBuildOptions): BuildPlan {
 
 function kbuildPlan(tree: DpdkTree & { kniDir: string }, o: KniModuleBuildOptions): BuildPlan {
   const src = join(o.outDir, 'kni');
-  const inc = join(o.outDir, 'include');
   const legacy = !tree.hasKbuildFile;
-  const header = join(inc, 'rte_build_config.h');
-  const cflags: string[] = [];
-  const compatHeader = join(inc, 'alloc_balance_compat.h');
-  if (o.compat?.header) cflags.push('-include', compatHeader);
-  // rte_config.h pulls in rte_build_config.h; make-era trees have none, ours stands in for it.
-  cflags.push('-include', tree.hasConfigHeader ? join(tree.root, 'config/rte_config.h') : header);
+  const { steps, cflags } = treeModuleSteps(tree, tree.kniDir, src, join(o.outDir, 'include'), o);
   if (!legacy && tree.hasKniEthtool) cflags.push('-DRTE_KNI_KMOD_ETHTOOL');
-  for (const d of tree.includeDirs) cflags.push(`-I${join(tree.root, d)}`);
-  cflags.push(`-I${inc}`, `-I${src}`);
+  cflags.push(`-I${src}`);
   if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join(src, d)}`);
-  const steps: BuildStep[] = [
-    { kind: 'run', argv: ['rm', '-rf', src] },
-    { kind: 'run', argv: ['mkdir', '-p', src] },
-    // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: 'run', argv: ['cp', '-R', `${join(tree.root, tree.kniDir)}/.`, src] },
-    { kind: 'write', path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
-    ...Object.entries(o.compat?.files ?? {}).map(([f, content]): BuildStep => ({ kind: 'write', path: join(src, f), content })),
-  ];
-  if (o.compat?.header) steps.push({ kind: 'write', path: compatHeader, content: o.compat.header });
+  steps.push(...Object.entries(o.compat?.files ?? {}).map(([f, content]): BuildStep => ({ kind: 'write', path: join(src, f), content })));
   if (legacy) steps.push({ kind: 'write', path: join(src, 'Kbuild'), content: renderLegacyKbuild(tree.legacySources) });
-  steps.push({
-    kind: 'run',
-    argv: ['make', `-j${o.jobs ?? 2}`, '-C', o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(' ')}`, 'modules'],
-  });
+  steps.push(makeModulesStep(o, src, cflags));
   return {
     kind: 'kbuild',
     description:
@@ -187,23 +169,45 @@ export const IGB_UIO_DIRS = ['kernel/linux/igb_uio', 'lib/librte_eal/linuxapp/ig
  */
 export function planIgbUioBuild(tree: DpdkTree, dir: string, o: Pick<KniModuleBuildOptions, 'kernelBuildDir' | 'outDir' | 'jobs' | 'compat'>): BuildPlan {
   const src = join(o.outDir, 'igb_uio');
-  const inc = join(o.outDir, 'igb_uio-include');
+  const { steps, cflags } = treeModuleSteps(tree, dir, src, join(o.outDir, 'igb_uio-include'), o);
+  steps.push({ kind: 'write', path: join(src, 'Kbuild'), content: 'ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n' });
+  steps.push(makeModulesStep(o, src, cflags));
+  return { kind: 'kbuild', description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join(src, 'igb_uio.ko') };
+}
+
+/**
+ * The steps every module of the tree starts with: its sources copied out of the tree into `src`
+ * (the tree stays clean and base and PR build side by side), the build-config header and the
+ * compatibility header in `inc`; and the flags that include them with the tree's include folders.
+ */
+function treeModuleSteps(
+  tree: DpdkTree,
+  from: string,
+  src: string,
+  inc: string,
+  o: Pick<KniModuleBuildOptions, 'compat' | 'maxLcores' | 'maxNumaNodes'>,
+): { steps: BuildStep[]; cflags: string[] } {
   const header = join(inc, 'rte_build_config.h');
-  const cflags: string[] = [];
+  const legacy = !tree.hasKbuildFile;
   const steps: BuildStep[] = [
     { kind: 'run', argv: ['rm', '-rf', src] },
     { kind: 'run', argv: ['mkdir', '-p', src] },
-    { kind: 'run', argv: ['cp', '-R', `${join(tree.root, dir)}/.`, src] },
-    { kind: 'write', path: join(src, 'Kbuild'), content: 'ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n' },
-    { kind: 'write', path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) },
+    { kind: 'run', argv: ['cp', '-R', `${join(tree.root, from)}/.`, src] },
+    { kind: 'write', path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
   ];
+  const cflags: string[] = [];
   if (o.compat?.header) {
-    steps.push({ kind: 'write', path: join(inc, 'alloc_balance_compat.h'), content: o.compat.header });
-    cflags.push('-include', join(inc, 'alloc_balance_compat.h'));
+    const compatHeader = join(inc, 'alloc_balance_compat.h');
+    steps.push({ kind: 'write', path: compatHeader, content: o.compat.header });
+    cflags.push('-include', compatHeader);
   }
+  // rte_config.h pulls in rte_build_config.h; make-era trees have none, ours stands in for it.
   cflags.push('-include', tree.hasConfigHeader ? join(tree.root, 'config/rte_config.h') : header);
   for (const d of tree.includeDirs) cflags.push(`-I${join(tree.root, d)}`);
   cflags.push(`-I${inc}`);
-  steps.push({ kind: 'run', argv: ['make', `-j${o.jobs ?? 2}`, '-C', o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(' ')}`, 'modules'] });
-  return { kind: 'kbuild', description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join(src, 'igb_uio.ko') };
+  return { steps, cflags };
+}
+
+function makeModulesStep(o: Pick<KniModuleBuildOptions, 'kernelBuildDir' | 'jobs'>, src: string, cflags: string[]): BuildStep {
+  return { kind: 'run', argv: ['make', `-j${o.jobs ?? 2}`, '-C', o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(' ')}`, 'modules'] };
 }
