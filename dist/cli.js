@@ -950,10 +950,18 @@ var init_frames = __esm({
   }
 });
 
-// src/core/module-map.ts
-function normalizeModuleName(name) {
-  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
+// src/core/module-name.ts
+import { basename } from "node:path";
+function moduleName(fileOrName) {
+  return basename(fileOrName.trim()).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
 }
+var init_module_name = __esm({
+  "src/core/module-name.ts"() {
+    "use strict";
+  }
+});
+
+// src/core/module-map.ts
 function parseNm(text2) {
   const symbols = [];
   for (const rawLine of text2.split("\n")) {
@@ -979,6 +987,7 @@ var init_module_map = __esm({
   "src/core/module-map.ts"() {
     "use strict";
     init_frames();
+    init_module_name();
     FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
     UNKNOWN_SIZE_REACH = 0x10000n;
     MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
@@ -994,7 +1003,7 @@ var init_module_map = __esm({
        * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
        */
       constructor(module2, nmText = "", sections = {}) {
-        this.module = normalizeModuleName(module2);
+        this.module = moduleName(module2);
         for (const s2 of parseNm(nmText)) {
           if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
           const list = this.bySection.get(s2.section) ?? [];
@@ -1035,7 +1044,7 @@ var init_module_map = __esm({
         if (frame.symbol === "") return { caller: frame.address, inModule: null };
         const caller = frameCaller(frame);
         if (frame.module !== "") {
-          return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
+          return { caller, inModule: this.module === "" ? null : moduleName(frame.module) === this.module };
         }
         if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
         if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
@@ -27118,7 +27127,7 @@ var init_lab_qemu = __esm({
 
 // src/lab/setup.ts
 import { existsSync as existsSync6, readFileSync as readFileSync9, realpathSync, renameSync as renameSync2, rmSync as rmSync4, symlinkSync, writeFileSync as writeFileSync5 } from "node:fs";
-import { basename, join as join5 } from "node:path";
+import { basename as basename2, join as join5 } from "node:path";
 function setupContext(opts) {
   const runner = opts.runner ?? spawnRunner;
   const log = opts.log ?? (() => {
@@ -27198,7 +27207,7 @@ async function prepareKernel(ctx, labDir, spec2) {
   });
   await step("extract", async () => {
     for (const deb of debs) {
-      await mustRun(runner, "dpkg-deb", ["-x", deb, basename(deb).startsWith("linux-image-") ? imageDir : headersRoot]);
+      await mustRun(runner, "dpkg-deb", ["-x", deb, basename2(deb).startsWith("linux-image-") ? imageDir : headersRoot]);
     }
     rmSync4(join5(kernelDir, "debs"), { recursive: true, force: true });
   });
@@ -27423,7 +27432,7 @@ function readModule(r, j) {
   const m = r.object(j, "module", "module");
   const module2 = {
     path: r.string(m, "path", "module.path"),
-    name: r.string(m, "name", "module.name").replace(/-/g, "_"),
+    name: moduleName(r.string(m, "name", "module.name")),
     args: r.string(m, "args", "module.args", "")
   };
   if (module2.path === "") r.fail("module.path", "the path of a .ko file", module2.path);
@@ -27569,6 +27578,7 @@ var init_job = __esm({
     init_workload();
     init_pair_spec();
     init_errors();
+    init_module_name();
     DEFAULT_LOCK_FILE = "/run/alloc-balance/lock";
     JobReader = class {
       constructor(source) {
@@ -29146,13 +29156,10 @@ var init_hugepages = __esm({
 
 // src/kernel-side/nic-binding.ts
 import { existsSync as existsSync10, readlinkSync, writeFileSync as writeFileSync12 } from "node:fs";
-import { basename as basename2, join as join14 } from "node:path";
-function moduleName(entry) {
-  return basename2(entry).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
-}
+import { basename as basename3, join as join14 } from "node:path";
 function boundDriver(address) {
   const link = join14(PCI, "devices", address, "driver");
-  return existsSync10(link) ? basename2(readlinkSync(link)) : null;
+  return existsSync10(link) ? basename3(readlinkSync(link)) : null;
 }
 async function load2(entry, undo) {
   const name = moduleName(entry);
@@ -29197,6 +29204,7 @@ var init_nic_binding = __esm({
     "use strict";
     init_run();
     init_kernel_module();
+    init_module_name();
     NicBindingError = class extends Error {
     };
     PCI = "/sys/bus/pci";
@@ -39711,7 +39719,7 @@ var init_build_plan = __esm({
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync23, readdirSync as readdirSync7, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename3, join as join23, resolve as resolve4 } from "node:path";
+import { join as join23, resolve as resolve4 } from "node:path";
 function findKoFiles(dir, since, depth = 6) {
   const found = [];
   let entries;
@@ -39726,9 +39734,6 @@ function findKoFiles(dir, since, depth = 6) {
     else if (e.isFile() && e.name.endsWith(".ko") && statSync3(p).mtimeMs >= since) found.push(p);
   }
   return found.sort();
-}
-function moduleNameOf(koPath) {
-  return basename3(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
 }
 async function buildModule(req) {
   const moduleDir = resolve4(req.moduleDir);
@@ -39756,21 +39761,18 @@ async function buildModule(req) {
 ${r.error}` : r.output;
   if (r.code !== 0) {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
+    return buildFailed(log, buildExcerpt(log), `build command failed (${how}): ${command}`, r.seconds);
   }
   const found = req.output ? existsSync23(req.output) && statSync3(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
-  const modules = found.map((path2) => ({ name: moduleNameOf(path2), path: path2 }));
+  const modules = found.map((path2) => ({ name: moduleName(path2), path: path2 }));
   if (modules.length === 0) {
-    return {
-      ok: false,
-      modules,
-      log,
-      excerpt: buildExcerpt(log),
-      reason: req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
-      seconds: r.seconds
-    };
+    const reason = req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`;
+    return buildFailed(log, buildExcerpt(log), reason, r.seconds);
   }
   return { ok: true, modules, log, excerpt: "", seconds: r.seconds };
+}
+function buildFailed(log, excerpt, reason, seconds2) {
+  return { ok: false, modules: [], log, excerpt, reason, seconds: seconds2 };
 }
 async function runPlans(req, plans, since) {
   const seconds2 = stopwatch();
@@ -39783,14 +39785,7 @@ async function runPlans(req, plans, since) {
     const failedBefore = attempt?.failed;
     if (failedBefore) {
       req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
-      return {
-        ok: false,
-        modules: [],
-        log,
-        excerpt: failedBefore.excerpt,
-        reason: `${failedBefore.reason} (on the side before; not run again)`,
-        seconds: seconds2()
-      };
+      return buildFailed(log, failedBefore.excerpt, `${failedBefore.reason} (on the side before; not run again)`, seconds2());
     }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
@@ -39798,14 +39793,14 @@ async function runPlans(req, plans, since) {
     if (!r.ok) {
       const failed = { reason: r.reason ?? "the build failed", excerpt: buildExcerpt(r.failedOutput ?? r.log) };
       if (attempt) attempt.failed = failed;
-      return { ok: false, modules: [], log, ...failed, seconds: seconds2() };
+      return buildFailed(log, failed.excerpt, failed.reason, seconds2());
     }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync23(output) || statSync3(output).mtimeMs < since) {
-    return { ok: false, modules: [], log, excerpt: buildExcerpt(log), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
+    return buildFailed(log, buildExcerpt(log), `the build succeeded but did not produce ${output}`, seconds2());
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log, excerpt: "", seconds: seconds2() };
+  return { ok: true, modules: [{ name: moduleName(output), path: output }], log, excerpt: "", seconds: seconds2() };
 }
 var DEFAULT_BUILD_COMMAND, SKIP_DIRS;
 var init_build_module = __esm({
@@ -39815,6 +39810,7 @@ var init_build_module = __esm({
     init_elapsed();
     init_build_log();
     init_build_plan();
+    init_module_name();
     DEFAULT_BUILD_COMMAND = 'make -C "$KDIR" M="$PWD" modules';
     SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", ".tmp_versions"]);
   }
@@ -40161,7 +40157,7 @@ import { basename as basename4, dirname as dirname11, join as join27, resolve as
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
-    const m = modules.find((x) => x.name === wanted.replace(/-/g, "_"));
+    const m = modules.find((x) => x.name === moduleName(wanted));
     return m ?? `the build produced ${modules.map((x) => x.name).join(", ")} but not ${wanted}`;
   }
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
@@ -40397,6 +40393,7 @@ var init_side = __esm({
     init_module_map();
     init_build_sandbox();
     init_elapsed();
+    init_module_name();
   }
 });
 
@@ -41157,31 +41154,14 @@ function mesonPlan(tree, o) {
 }
 function kbuildPlan(tree, o) {
   const src = join30(o.outDir, "kni");
-  const inc = join30(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join30(inc, "rte_build_config.h");
-  const cflags = [];
-  const compatHeader = join30(inc, "alloc_balance_compat.h");
-  if (o.compat?.header) cflags.push("-include", compatHeader);
-  cflags.push("-include", tree.hasConfigHeader ? join30(tree.root, "config/rte_config.h") : header);
+  const { steps, cflags } = treeModuleSteps(tree, tree.kniDir, src, join30(o.outDir, "include"), o);
   if (!legacy && tree.hasKniEthtool) cflags.push("-DRTE_KNI_KMOD_ETHTOOL");
-  for (const d of tree.includeDirs) cflags.push(`-I${join30(tree.root, d)}`);
-  cflags.push(`-I${inc}`, `-I${src}`);
+  cflags.push(`-I${src}`);
   if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join30(src, d)}`);
-  const steps = [
-    { kind: "run", argv: ["rm", "-rf", src] },
-    { kind: "run", argv: ["mkdir", "-p", src] },
-    // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join30(tree.root, tree.kniDir)}/.`, src] },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
-    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join30(src, f), content }))
-  ];
-  if (o.compat?.header) steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+  steps.push(...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join30(src, f), content })));
   if (legacy) steps.push({ kind: "write", path: join30(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
-  steps.push({
-    kind: "run",
-    argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
-  });
+  steps.push(makeModulesStep(o, src, cflags));
   return {
     kind: "kbuild",
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}${tree.hasKniEthtool ? ", with the KNI ethtool code (igb/ixgbe)" : ""}`,
@@ -41192,25 +41172,33 @@ function kbuildPlan(tree, o) {
 }
 function planIgbUioBuild(tree, dir, o) {
   const src = join30(o.outDir, "igb_uio");
-  const inc = join30(o.outDir, "igb_uio-include");
+  const { steps, cflags } = treeModuleSteps(tree, dir, src, join30(o.outDir, "igb_uio-include"), o);
+  steps.push({ kind: "write", path: join30(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" });
+  steps.push(makeModulesStep(o, src, cflags));
+  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join30(src, "igb_uio.ko") };
+}
+function treeModuleSteps(tree, from, src, inc, o) {
   const header = join30(inc, "rte_build_config.h");
-  const cflags = [];
+  const legacy = !tree.hasKbuildFile;
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
-    { kind: "run", argv: ["cp", "-R", `${join30(tree.root, dir)}/.`, src] },
-    { kind: "write", path: join30(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) }
+    { kind: "run", argv: ["cp", "-R", `${join30(tree.root, from)}/.`, src] },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
+  const cflags = [];
   if (o.compat?.header) {
-    steps.push({ kind: "write", path: join30(inc, "alloc_balance_compat.h"), content: o.compat.header });
-    cflags.push("-include", join30(inc, "alloc_balance_compat.h"));
+    const compatHeader = join30(inc, "alloc_balance_compat.h");
+    steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+    cflags.push("-include", compatHeader);
   }
   cflags.push("-include", tree.hasConfigHeader ? join30(tree.root, "config/rte_config.h") : header);
   for (const d of tree.includeDirs) cflags.push(`-I${join30(tree.root, d)}`);
   cflags.push(`-I${inc}`);
-  steps.push({ kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] });
-  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join30(src, "igb_uio.ko") };
+  return { steps, cflags };
+}
+function makeModulesStep(o, src, cflags) {
+  return { kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] };
 }
 var IGB_UIO_DIRS;
 var init_kni_module_build = __esm({

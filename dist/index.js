@@ -80699,10 +80699,13 @@ function deferredObject(args) {
   return object === 0n ? "" : `0x${object.toString(16)}`;
 }
 
-// src/core/module-map.ts
-function normalizeModuleName(name) {
-  return name.trim().replace(/\.ko$/, "").replace(/-/g, "_");
+// src/core/module-name.ts
+import { basename as basename5 } from "node:path";
+function moduleName(fileOrName) {
+  return basename5(fileOrName.trim()).replace(/\.ko(\.[a-z]+)?$/, "").replace(/-/g, "_");
 }
+
+// src/core/module-map.ts
 var FUNCTION_TYPES = /* @__PURE__ */ new Set(["t", "T", "w", "W"]);
 var UNKNOWN_SIZE_REACH = 0x10000n;
 var MODULE_ALIASES = /* @__PURE__ */ new Set(["init_module", "cleanup_module"]);
@@ -80738,7 +80741,7 @@ var ModuleMap = class {
    * @param sections section start addresses while loaded, e.g. `{".text": "0xffffffffc0200000"}`.
    */
   constructor(module2, nmText = "", sections = {}) {
-    this.module = normalizeModuleName(module2);
+    this.module = moduleName(module2);
     for (const s2 of parseNm(nmText)) {
       if (!this.byName.has(s2.name)) this.byName.set(s2.name, s2);
       const list = this.bySection.get(s2.section) ?? [];
@@ -80779,7 +80782,7 @@ var ModuleMap = class {
     if (frame.symbol === "") return { caller: frame.address, inModule: null };
     const caller = frameCaller(frame);
     if (frame.module !== "") {
-      return { caller, inModule: this.module === "" ? null : normalizeModuleName(frame.module) === this.module };
+      return { caller, inModule: this.module === "" ? null : moduleName(frame.module) === this.module };
     }
     if (this.byName.size > 0) return { caller, inModule: this.byName.has(frame.symbol) };
     if (this.module !== "" && frame.offset >= 0) return { caller, inModule: false };
@@ -82355,7 +82358,7 @@ async function analyzeTraces(options2) {
 
 // src/module-build/build-module.ts
 import { existsSync as existsSync7, readdirSync, realpathSync, statSync as statSync4 } from "node:fs";
-import { basename as basename5, join as join10, resolve as resolve5 } from "node:path";
+import { join as join10, resolve as resolve5 } from "node:path";
 
 // src/module-build/build-log.ts
 var ERROR_LINE = /(\berror:|\bError \d+|fatal error|undefined reference|No such file or directory|\*\*\* |^ERROR: )/;
@@ -82482,9 +82485,6 @@ function findKoFiles(dir, since, depth = 6) {
   }
   return found.sort();
 }
-function moduleNameOf(koPath) {
-  return basename5(koPath).replace(/\.ko$/, "").replace(/-/g, "_");
-}
 async function buildModule(req) {
   const moduleDir = resolve5(req.moduleDir);
   if (!existsSync7(moduleDir)) {
@@ -82511,21 +82511,18 @@ async function buildModule(req) {
 ${r.error}` : r.output;
   if (r.code !== 0) {
     const how = r.error ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
-    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `build command failed (${how}): ${command}`, seconds: r.seconds };
+    return buildFailed(log2, buildExcerpt(log2), `build command failed (${how}): ${command}`, r.seconds);
   }
   const found = req.output ? existsSync7(req.output) && statSync4(req.output).mtimeMs >= since ? [req.output] : [] : findKoFiles(dir, since);
-  const modules = found.map((path12) => ({ name: moduleNameOf(path12), path: path12 }));
+  const modules = found.map((path12) => ({ name: moduleName(path12), path: path12 }));
   if (modules.length === 0) {
-    return {
-      ok: false,
-      modules,
-      log: log2,
-      excerpt: buildExcerpt(log2),
-      reason: req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`,
-      seconds: r.seconds
-    };
+    const reason = req.output ? `build command succeeded but did not produce ${req.output}` : `build command succeeded but built no .ko file under ${dir}: check build-command and module-dir`;
+    return buildFailed(log2, buildExcerpt(log2), reason, r.seconds);
   }
   return { ok: true, modules, log: log2, excerpt: "", seconds: r.seconds };
+}
+function buildFailed(log2, excerpt, reason, seconds2) {
+  return { ok: false, modules: [], log: log2, excerpt, reason, seconds: seconds2 };
 }
 async function runPlans(req, plans, since) {
   const seconds2 = stopwatch();
@@ -82538,14 +82535,7 @@ async function runPlans(req, plans, since) {
     const failedBefore = attempt?.failed;
     if (failedBefore) {
       req.log?.(`${plan.description}: failed on the side before (${failedBefore.reason}): not run again`);
-      return {
-        ok: false,
-        modules: [],
-        log: log2,
-        excerpt: failedBefore.excerpt,
-        reason: `${failedBefore.reason} (on the side before; not run again)`,
-        seconds: seconds2()
-      };
+      return buildFailed(log2, failedBefore.excerpt, `${failedBefore.reason} (on the side before; not run again)`, seconds2());
     }
     req.log?.(`${plan.description}`);
     const r = await runBuildPlan(plan, { log: req.log, env: req.env, wrap: req.wrap });
@@ -82553,14 +82543,14 @@ async function runPlans(req, plans, since) {
     if (!r.ok) {
       const failed = { reason: r.reason ?? "the build failed", excerpt: buildExcerpt(r.failedOutput ?? r.log) };
       if (attempt) attempt.failed = failed;
-      return { ok: false, modules: [], log: log2, ...failed, seconds: seconds2() };
+      return buildFailed(log2, failed.excerpt, failed.reason, seconds2());
     }
   }
   const output = req.output ?? plans[plans.length - 1]?.plan.output;
   if (!output || !existsSync7(output) || statSync4(output).mtimeMs < since) {
-    return { ok: false, modules: [], log: log2, excerpt: buildExcerpt(log2), reason: `the build succeeded but did not produce ${output}`, seconds: seconds2() };
+    return buildFailed(log2, buildExcerpt(log2), `the build succeeded but did not produce ${output}`, seconds2());
   }
-  return { ok: true, modules: [{ name: moduleNameOf(output), path: output }], log: log2, excerpt: "", seconds: seconds2() };
+  return { ok: true, modules: [{ name: moduleName(output), path: output }], log: log2, excerpt: "", seconds: seconds2() };
 }
 
 // src/module-build/module-info.ts
@@ -82766,7 +82756,7 @@ function findingText2(site, leak) {
 function callText(site) {
   return `${site.allocator ? `the ${site.allocator} at ` : "the allocation at "}${siteName(site.site, site.location)}`;
 }
-function breakageText(b, moduleName) {
+function breakageText(b, moduleName2) {
   if (b.kind === "crash") {
     const detail = [b.what, b.where ? `in ${b.where}` : ""].filter((x) => x).join(" ");
     return `crashed the kernel (${detail})`;
@@ -82774,10 +82764,10 @@ function breakageText(b, moduleName) {
   if (b.kind === "hang") {
     return b.seconds !== void 0 ? `hung the injected cycle (it did not end within ${b.seconds} s)` : "hung the kernel (the VM stopped answering)";
   }
-  return `left ${moduleName ?? "the module"} unable to unload`;
+  return `left ${moduleName2 ?? "the module"} unable to unload`;
 }
-function breakageFindingText(site, b, moduleName) {
-  return `failing ${callText(site)} ${breakageText(b, moduleName)}`;
+function breakageFindingText(site, b, moduleName2) {
+  return `failing ${callText(site)} ${breakageText(b, moduleName2)}`;
 }
 function sameSite(a, b) {
   return callerKey(a.site) === callerKey(b.site) && (!a.allocator || !b.allocator || a.allocator === b.allocator);
@@ -83538,7 +83528,7 @@ function describeSandbox(folders, launcher) {
 function chooseModule(modules, wanted) {
   if (modules.length === 0) return "the build succeeded but produced no .ko file";
   if (wanted) {
-    const m = modules.find((x) => x.name === wanted.replace(/-/g, "_"));
+    const m = modules.find((x) => x.name === moduleName(wanted));
     return m ?? `the build produced ${modules.map((x) => x.name).join(", ")} but not ${wanted}`;
   }
   if (modules.length > 1) return `the build produced several modules (${modules.map((x) => x.name).join(", ")}): name the one to load in the module input`;
@@ -85960,31 +85950,14 @@ function mesonPlan(tree, o) {
 }
 function kbuildPlan(tree, o) {
   const src = join22(o.outDir, "kni");
-  const inc = join22(o.outDir, "include");
   const legacy = !tree.hasKbuildFile;
-  const header = join22(inc, "rte_build_config.h");
-  const cflags = [];
-  const compatHeader = join22(inc, "alloc_balance_compat.h");
-  if (o.compat?.header) cflags.push("-include", compatHeader);
-  cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
+  const { steps, cflags } = treeModuleSteps(tree, tree.kniDir, src, join22(o.outDir, "include"), o);
   if (!legacy && tree.hasKniEthtool) cflags.push("-DRTE_KNI_KMOD_ETHTOOL");
-  for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
-  cflags.push(`-I${inc}`, `-I${src}`);
+  cflags.push(`-I${src}`);
   if (legacy) for (const d of legacyIncludeSubdirs(tree.legacySources)) cflags.push(`-I${join22(src, d)}`);
-  const steps = [
-    { kind: "run", argv: ["rm", "-rf", src] },
-    { kind: "run", argv: ["mkdir", "-p", src] },
-    // A copy keeps the tree clean and lets base and PR build side by side.
-    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, tree.kniDir)}/.`, src] },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) },
-    ...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join22(src, f), content }))
-  ];
-  if (o.compat?.header) steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+  steps.push(...Object.entries(o.compat?.files ?? {}).map(([f, content]) => ({ kind: "write", path: join22(src, f), content })));
   if (legacy) steps.push({ kind: "write", path: join22(src, "Kbuild"), content: renderLegacyKbuild(tree.legacySources) });
-  steps.push({
-    kind: "run",
-    argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"]
-  });
+  steps.push(makeModulesStep(o, src, cflags));
   return {
     kind: "kbuild",
     description: `rte_kni.ko with Kbuild against ${o.kernelBuildDir}${legacy ? " (Kbuild file generated from the make-era Makefile)" : ""}${tree.hasKniEthtool ? ", with the KNI ethtool code (igb/ixgbe)" : ""}`,
@@ -85996,25 +85969,33 @@ function kbuildPlan(tree, o) {
 var IGB_UIO_DIRS = ["kernel/linux/igb_uio", "lib/librte_eal/linuxapp/igb_uio"];
 function planIgbUioBuild(tree, dir, o) {
   const src = join22(o.outDir, "igb_uio");
-  const inc = join22(o.outDir, "igb_uio-include");
+  const { steps, cflags } = treeModuleSteps(tree, dir, src, join22(o.outDir, "igb_uio-include"), o);
+  steps.push({ kind: "write", path: join22(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" });
+  steps.push(makeModulesStep(o, src, cflags));
+  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join22(src, "igb_uio.ko") };
+}
+function treeModuleSteps(tree, from, src, inc, o) {
   const header = join22(inc, "rte_build_config.h");
-  const cflags = [];
+  const legacy = !tree.hasKbuildFile;
   const steps = [
     { kind: "run", argv: ["rm", "-rf", src] },
     { kind: "run", argv: ["mkdir", "-p", src] },
-    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, dir)}/.`, src] },
-    { kind: "write", path: join22(src, "Kbuild"), content: "ccflags-y := $(MODULE_CFLAGS)\nobj-m := igb_uio.o\n" },
-    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: 128, maxNumaNodes: 32, legacy: !tree.hasKbuildFile }) }
+    { kind: "run", argv: ["cp", "-R", `${join22(tree.root, from)}/.`, src] },
+    { kind: "write", path: header, content: renderBuildConfigHeader({ maxLcores: o.maxLcores ?? 128, maxNumaNodes: o.maxNumaNodes ?? 32, legacy }) }
   ];
+  const cflags = [];
   if (o.compat?.header) {
-    steps.push({ kind: "write", path: join22(inc, "alloc_balance_compat.h"), content: o.compat.header });
-    cflags.push("-include", join22(inc, "alloc_balance_compat.h"));
+    const compatHeader = join22(inc, "alloc_balance_compat.h");
+    steps.push({ kind: "write", path: compatHeader, content: o.compat.header });
+    cflags.push("-include", compatHeader);
   }
   cflags.push("-include", tree.hasConfigHeader ? join22(tree.root, "config/rte_config.h") : header);
   for (const d of tree.includeDirs) cflags.push(`-I${join22(tree.root, d)}`);
   cflags.push(`-I${inc}`);
-  steps.push({ kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] });
-  return { kind: "kbuild", description: `igb_uio.ko from ${dir} with Kbuild against ${o.kernelBuildDir}`, steps, env: {}, output: join22(src, "igb_uio.ko") };
+  return { steps, cflags };
+}
+function makeModulesStep(o, src, cflags) {
+  return { kind: "run", argv: ["make", `-j${o.jobs ?? 2}`, "-C", o.kernelBuildDir, `M=${src}`, `MODULE_CFLAGS=${cflags.join(" ")}`, "modules"] };
 }
 
 // src/presets/kni-compat.ts
