@@ -144,15 +144,56 @@ export function runSide(source: SideSource, ctx: SideContext): Promise<SideRun> 
 async function runSideWith(source: SideSource, ctx: SideContext, helpers: HelperBuilds): Promise<SideRun> {
   const run: SideRun = { side: source.side, ref: source.ref, sha: source.sha, status: 'ok', timings: {} };
   mkdirSync(ctx.outDir, { recursive: true });
+  const built = await buildSide(source, ctx, run);
+  if ('failed' in built) return built.failed;
+  const { module, moduleDir } = built;
+  const { track, leftOut } = await chooseTrack(module, ctx, run);
+  ctx.onBuilt?.(module.path);
+  const planned = await planJob(ctx, helpers, run, { module, moduleDir, track, leftOut });
+  const { job } = planned;
+  const jobFile = join(ctx.outDir, 'job.json');
+  writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
+
+  const { outcome, status } = await runJob(source, ctx, run, { module, moduleDir, job, jobFile });
+  if (planned.changed && status) {
+    // The init and exit functions ran if the module loaded and unloaded cleanly.
+    const aliases = aliasNames(await moduleSymbols(module.path));
+    const ranLifecycle = status.status === 'ok' ? { load: aliases.get('init_module'), unload: aliases.get('cleanup_module') } : {};
+    run.changed = changedCalls(planned.changed, status.calls, ranLifecycle);
+  }
+  // The kernel died in the error-path sweep: the cycles' results were written before it began.
+  const sweepEnd = outcome.failure && status?.errorSweep === 'running' ? sweepEndOf(outcome.failure) : undefined;
+  if (outcome.failure && !sweepEnd) {
+    return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
+  }
+  if (!status) {
+    return { ...run, status: 'setup-failed', reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
+  }
+  takeStatus(run, status, ctx.outDir);
+  const trace = join(ctx.outDir, 'trace.txt');
+  if (existsSync(trace) && status.status !== 'load-failed') {
+    const analyzing = stopwatch();
+    await analyzeSide(source, ctx, run, { module, trace, status, track, leftOut, job, symbolsText: planned.symbolsText, sweepEnd });
+    run.timings.analysis = analyzing();
+  }
+  return run;
+}
+
+function addNote(run: SideRun, note: string): void {
+  run.notes = [...(run.notes ?? []), note];
+}
+
+function firstLine(e: unknown): string {
+  return (e as Error).message.split('\n')[0];
+}
+
+/** Builds the side's module in the sandbox and checks it fits the target kernel; or the side's failed run. */
+async function buildSide(source: SideSource, ctx: SideContext, run: SideRun): Promise<{ module: BuiltModule; moduleDir: string } | { failed: SideRun }> {
   const moduleDir = resolve(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync(moduleDir)) {
-    return {
-      ...run,
-      status: 'setup-failed',
-      reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`,
-    };
+    const reason = `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`;
+    return { failed: { ...run, status: 'setup-failed', reason } };
   }
-
   const folders = { writable: [source.dir, ...(ctx.plan.build.writable ?? [])], readable: kernelReadable(ctx.runner.kernel) };
   const launcher = ctx.sandbox ?? findSandboxLauncher();
   ctx.log(`${source.side}: building in ${moduleDir}`);
@@ -171,43 +212,53 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   });
   run.timings.build = built.seconds;
   writeFileSync(join(ctx.outDir, 'build.log'), built.log);
-  if (!built.ok) return { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt };
+  if (!built.ok) return { failed: { ...run, status: 'build-failed', reason: built.reason ?? 'the build failed', logExcerpt: built.excerpt } };
   // With `output`, buildModule already checked that exact file and lists only it.
   const module = chooseModule(built.modules, ctx.plan.build.moduleName);
-  if (typeof module === 'string') return { ...run, status: 'build-failed', reason: module };
-
+  if (typeof module === 'string') return { failed: { ...run, status: 'build-failed', reason: module } };
   const mismatch = vermagicMismatch(module.path, await readVermagic(module.path), ctx.runner.kernel.release);
-  if (mismatch) return { ...run, status: 'setup-failed', reason: mismatch };
+  if (mismatch) return { failed: { ...run, status: 'setup-failed', reason: mismatch } };
+  return { module, moduleDir };
+}
 
-  let track: PairSpec[];
-  // Named pairs: the allocators the module imports that they leave out, counted by the apiwatch helper.
-  let leftOut: string[] | undefined;
+/**
+ * The pairs to trace: found in the module's imports (track: auto), or the named ones with the
+ * allocators the module imports that they leave out (counted by the apiwatch helper).
+ */
+async function chooseTrack(module: BuiltModule, ctx: SideContext, run: SideRun): Promise<{ track: PairSpec[]; leftOut?: string[] }> {
+  const imports = await moduleImports(module.path);
   if (ctx.plan.track === 'auto') {
-    const found = autoTrack(await moduleImports(module.path));
-    track = found.pairs;
+    const found = autoTrack(imports);
     run.tracked = found.found;
-    for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else {
-    track = ctx.plan.track;
-    leftOut = untrackedAllocators(track, await moduleImports(module.path));
-    if (leftOut.length > 0) run.notes = [...(run.notes ?? []), leftOutNote(leftOut)];
+    for (const line of found.found) ctx.log(`${run.side}: track auto: ${line}`);
+    return { track: found.pairs };
   }
+  const leftOut = untrackedAllocators(ctx.plan.track, imports);
+  if (leftOut.length > 0) addNote(run, leftOutNote(leftOut));
+  return { track: ctx.plan.track, leftOut };
+}
 
-  ctx.onBuilt?.(module.path);
-  const job = targetJob(ctx, module, moduleDir, track, ctx.runner.kernel);
+/** The kernel-side job and what it adds to the cycles: the changed functions' calls, the error-path sweep, the witnesses of untraced memory. */
+async function planJob(
+  ctx: SideContext,
+  helpers: HelperBuilds,
+  run: SideRun,
+  o: { module: BuiltModule; moduleDir: string; track: PairSpec[]; leftOut?: string[] },
+): Promise<{ job: TargetJob; changed: string[] | null; symbolsText: string }> {
+  const { module, leftOut } = o;
+  const job = targetJob(ctx, module, o.moduleDir, o.track, ctx.runner.kernel);
   let changed: string[] | null = null;
-  let counted: string[] = [];
   const baseKo = await ctx.changedFrom;
   if (baseKo) {
     try {
       changed = await findChangedFunctions(baseKo, module.path);
-      counted = entrySymbols(
+      const counted = entrySymbols(
         changed,
         parseNm(await moduleSymbols(module.path)).map((s) => s.name),
       );
       if (counted.length > 0) job.countCalls = counted;
     } catch (e) {
-      run.notes = [...(run.notes ?? []), `changed code: not found: ${(e as Error).message.split('\n')[0]}`];
+      addNote(run, `changed code: not found: ${firstLine(e)}`);
     }
   }
   let symbolsText = '';
@@ -217,7 +268,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
       symbolsText = await moduleSymbols(module.path);
       job.sweep = { ...sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
-      run.notes = [...(run.notes ?? []), `error paths: not swept: ${(e as Error).message.split('\n')[0]}`];
+      addNote(run, `error paths: not swept: ${firstLine(e)}`);
     }
   }
   if (job.tracing !== false && leftOut && vmallocWitnessed(leftOut).length > 0) job.vmallocWatch = true;
@@ -227,42 +278,40 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
       job.apiWatch = leftOut === undefined ? { helperPath } : { helperPath, own: true };
     } catch (e) {
       const what = leftOut === undefined ? 'memory from kernel APIs' : `the objects of ${leftOut.join(', ')}`;
-      run.notes = [...(run.notes ?? []), `${what}: not counted, the apiwatch helper did not build: ${(e as Error).message.split('\n')[0]}`];
+      addNote(run, `${what}: not counted, the apiwatch helper did not build: ${firstLine(e)}`);
     }
   }
-  const jobFile = join(ctx.outDir, 'job.json');
-  writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
+  return { job, changed, symbolsText };
+}
 
+/** Runs the job on the target, with the folders it reads shared; the outcome and the status the kernel side wrote. */
+async function runJob(
+  source: SideSource,
+  ctx: SideContext,
+  run: SideRun,
+  o: { module: BuiltModule; moduleDir: string; job: TargetJob; jobFile: string },
+): Promise<{ outcome: TargetOutcome; status: TargetStatus | null }> {
+  const { job } = o;
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
   ctx.onUndoFile?.(join(ctx.outDir, 'cleanup-state.json'));
   const shares = [
     source.dir,
-    dirname(module.path),
+    dirname(o.module.path),
     ...(ctx.plan.guestFolders ?? []),
     ...(job.sweep ? [dirname(job.sweep.helperPath)] : []),
     ...(job.apiWatch ? [dirname(job.apiWatch.helperPath)] : []),
     ...(ctx.plan.nics?.driverModule ? [dirname(ctx.plan.nics.driverModule)] : []),
   ];
-  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
+  const outcome = await ctx.runner.run(o.jobFile, ctx.outDir, o.moduleDir, shares);
   if (outcome.accel) run.accel = outcome.accel;
   run.timings.run = running();
   Object.assign(run.timings, outcome.timings);
-  const status = readStatus(ctx.outDir);
-  if (changed && status) {
-    // The init and exit functions ran if the module loaded and unloaded cleanly.
-    const aliases = aliasNames(await moduleSymbols(module.path));
-    const ranLifecycle = status.status === 'ok' ? { load: aliases.get('init_module'), unload: aliases.get('cleanup_module') } : {};
-    run.changed = changedCalls(changed, status.calls, ranLifecycle);
-  }
-  // The kernel died in the error-path sweep: the cycles' results were written before it began.
-  const sweepEnd = outcome.failure && status?.errorSweep === 'running' ? sweepEndOf(outcome.failure) : undefined;
-  if (outcome.failure && !sweepEnd) {
-    return { ...run, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
-  }
-  if (!status) {
-    return { ...run, status: 'setup-failed', reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
-  }
+  return { outcome, status: readStatus(ctx.outDir) };
+}
+
+/** What the kernel side's status says of the run: its status and reason, its timings, its files and notes. */
+export function takeStatus(run: SideRun, status: TargetStatus, outDir: string): void {
   run.status = status.status;
   if (status.reason) run.reason = status.reason;
   if (status.logExcerpt) run.logExcerpt = status.logExcerpt;
@@ -271,43 +320,56 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   run.timings.unload = status.timings.unload;
   // The kernel side's own time: what the VM took beyond it and its boot is node's start and the guest's set-up.
   run.timings.job = status.timings.total;
-  run.artifacts = status.files.map((f) => join(ctx.outDir, f));
+  run.artifacts = status.files.map((f) => join(outDir, f));
   if (status.notes.length > 0) run.notes = [...(run.notes ?? []), ...status.notes];
+}
 
-  const trace = join(ctx.outDir, 'trace.txt');
-  if (existsSync(trace) && status.status !== 'load-failed') {
-    const analyzing = stopwatch();
-    const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
-    const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
-    const profile = join(ctx.outDir, 'kprobe-profile.txt');
-    run.analysis = await analyzeTraces({
-      traces: [trace],
-      pairs: status.tracing?.track ?? track,
-      stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
-      slabinfo: slabUsable ? slab : undefined,
-      kprobeProfile: existsSync(profile) ? profile : undefined,
-      moduleMap: map,
-    });
-    addUntracedMemory(run.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
-    await locateCallers(run.analysis, map, module.path, source.dir);
-    if (job.sweep) {
-      const errorPaths = await readErrorPaths(ctx.outDir, {
-        ko: module.path,
-        moduleName: module.name,
-        symbolsText,
-        pairs: status.tracing?.track ?? track,
-        root: source.dir,
-        ...(sweepEnd ? { end: sweepEnd } : {}),
-        leftovers: cycleLeftovers(run.analysis),
-      });
-      if (errorPaths) run.errorPaths = errorPaths;
-      if (errorPaths?.stopped) {
-        const left = errorPaths.notSwept?.length ?? 0;
-        run.notes = [...(run.notes ?? []), `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? '' : 's'} not swept` : ''}`];
-      }
-    }
-    run.timings.analysis = analyzing();
+/** The trace analyzed against the module's map, the memory no probe saw, the call sites located in the source, and the error-path sweep read. */
+async function analyzeSide(
+  source: SideSource,
+  ctx: SideContext,
+  run: SideRun,
+  o: {
+    module: BuiltModule;
+    trace: string;
+    status: TargetStatus;
+    track: PairSpec[];
+    leftOut?: string[];
+    job: TargetJob;
+    symbolsText: string;
+    sweepEnd?: SweepEnd;
+  },
+): Promise<void> {
+  const { module, status } = o;
+  const pairs = status.tracing?.track ?? o.track;
+  const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
+  const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
+  const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
+  const profile = join(ctx.outDir, 'kprobe-profile.txt');
+  const analysis = await analyzeTraces({
+    traces: [o.trace],
+    pairs,
+    stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
+    slabinfo: slabUsable ? slab : undefined,
+    kprobeProfile: existsSync(profile) ? profile : undefined,
+    moduleMap: map,
+  });
+  run.analysis = analysis;
+  addUntracedMemory(analysis, ctx.outDir, status.files, ctx.plan.cycles, map, o.leftOut);
+  await locateCallers(analysis, map, module.path, source.dir);
+  if (!o.job.sweep) return;
+  const errorPaths = await readErrorPaths(ctx.outDir, {
+    ko: module.path,
+    moduleName: module.name,
+    symbolsText: o.symbolsText,
+    pairs,
+    root: source.dir,
+    ...(o.sweepEnd ? { end: o.sweepEnd } : {}),
+    leftovers: cycleLeftovers(analysis),
+  });
+  if (errorPaths) run.errorPaths = errorPaths;
+  if (errorPaths?.stopped) {
+    const left = errorPaths.notSwept?.length ?? 0;
+    addNote(run, `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? '' : 's'} not swept` : ''}`);
   }
-  return run;
 }
