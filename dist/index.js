@@ -22290,12 +22290,12 @@ var require_parse_proxy_response = __commonJS({
             return;
           }
           const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-          const firstLine3 = headerParts.shift();
-          if (!firstLine3) {
+          const firstLine4 = headerParts.shift();
+          if (!firstLine4) {
             socket.destroy();
             return reject(new Error("No header received from proxy CONNECT response"));
           }
-          const firstLineParts = firstLine3.split(" ");
+          const firstLineParts = firstLine4.split(" ");
           const statusCode = +firstLineParts[1];
           const statusText = firstLineParts.slice(2).join(" ");
           const headers = {};
@@ -22318,7 +22318,7 @@ var require_parse_proxy_response = __commonJS({
               headers[key2] = value;
             }
           }
-          debug2("got proxy server response: %o %o", firstLine3, headers);
+          debug2("got proxy server response: %o %o", firstLine4, headers);
           cleanup();
           resolve12({
             connect: {
@@ -83589,13 +83589,49 @@ function runSide(source, ctx) {
 async function runSideWith(source, ctx, helpers) {
   const run2 = { side: source.side, ref: source.ref, sha: source.sha, status: "ok", timings: {} };
   mkdirSync3(ctx.outDir, { recursive: true });
+  const built = await buildSide(source, ctx, run2);
+  if ("failed" in built) return built.failed;
+  const { module: module2, moduleDir } = built;
+  const { track, leftOut } = await chooseTrack(module2, ctx, run2);
+  ctx.onBuilt?.(module2.path);
+  const planned = await planJob(ctx, helpers, run2, { module: module2, moduleDir, track, leftOut });
+  const { job } = planned;
+  const jobFile = join15(ctx.outDir, "job.json");
+  writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
+`);
+  const { outcome, status } = await runJob(source, ctx, run2, { module: module2, moduleDir, job, jobFile });
+  if (planned.changed && status) {
+    const aliases = aliasNames(await moduleSymbols(module2.path));
+    const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
+    run2.changed = changedCalls(planned.changed, status.calls, ranLifecycle);
+  }
+  const sweepEnd = outcome.failure && status?.errorSweep === "running" ? sweepEndOf(outcome.failure) : void 0;
+  if (outcome.failure && !sweepEnd) {
+    return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
+  }
+  if (!status) {
+    return { ...run2, status: "setup-failed", reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
+  }
+  takeStatus(run2, status, ctx.outDir);
+  const trace = join15(ctx.outDir, "trace.txt");
+  if (existsSync13(trace) && status.status !== "load-failed") {
+    const analyzing = stopwatch();
+    await analyzeSide(source, ctx, run2, { module: module2, trace, status, track, leftOut, job, symbolsText: planned.symbolsText, sweepEnd });
+    run2.timings.analysis = analyzing();
+  }
+  return run2;
+}
+function addNote(run2, note) {
+  run2.notes = [...run2.notes ?? [], note];
+}
+function firstLine2(e) {
+  return e.message.split("\n")[0];
+}
+async function buildSide(source, ctx, run2) {
   const moduleDir = resolve6(source.dir, ctx.plan.build.moduleDir);
   if (!existsSync13(moduleDir)) {
-    return {
-      ...run2,
-      status: "setup-failed",
-      reason: `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`
-    };
+    const reason = `module-dir ${ctx.plan.build.moduleDir} does not exist in ${source.side} (${source.sha.slice(0, 12) || source.ref})`;
+    return { failed: { ...run2, status: "setup-failed", reason } };
   }
   const folders = { writable: [source.dir, ...ctx.plan.build.writable ?? []], readable: kernelReadable(ctx.runner.kernel) };
   const launcher = ctx.sandbox ?? findSandboxLauncher();
@@ -83615,38 +83651,40 @@ async function runSideWith(source, ctx, helpers) {
   });
   run2.timings.build = built.seconds;
   writeFileSync6(join15(ctx.outDir, "build.log"), built.log);
-  if (!built.ok) return { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt };
+  if (!built.ok) return { failed: { ...run2, status: "build-failed", reason: built.reason ?? "the build failed", logExcerpt: built.excerpt } };
   const module2 = chooseModule(built.modules, ctx.plan.build.moduleName);
-  if (typeof module2 === "string") return { ...run2, status: "build-failed", reason: module2 };
+  if (typeof module2 === "string") return { failed: { ...run2, status: "build-failed", reason: module2 } };
   const mismatch = vermagicMismatch(module2.path, await readVermagic(module2.path), ctx.runner.kernel.release);
-  if (mismatch) return { ...run2, status: "setup-failed", reason: mismatch };
-  let track;
-  let leftOut;
+  if (mismatch) return { failed: { ...run2, status: "setup-failed", reason: mismatch } };
+  return { module: module2, moduleDir };
+}
+async function chooseTrack(module2, ctx, run2) {
+  const imports = await moduleImports(module2.path);
   if (ctx.plan.track === "auto") {
-    const found = autoTrack(await moduleImports(module2.path));
-    track = found.pairs;
+    const found = autoTrack(imports);
     run2.tracked = found.found;
-    for (const line of found.found) ctx.log(`${source.side}: track auto: ${line}`);
-  } else {
-    track = ctx.plan.track;
-    leftOut = untrackedAllocators(track, await moduleImports(module2.path));
-    if (leftOut.length > 0) run2.notes = [...run2.notes ?? [], leftOutNote(leftOut)];
+    for (const line of found.found) ctx.log(`${run2.side}: track auto: ${line}`);
+    return { track: found.pairs };
   }
-  ctx.onBuilt?.(module2.path);
-  const job = targetJob(ctx, module2, moduleDir, track, ctx.runner.kernel);
+  const leftOut = untrackedAllocators(ctx.plan.track, imports);
+  if (leftOut.length > 0) addNote(run2, leftOutNote(leftOut));
+  return { track: ctx.plan.track, leftOut };
+}
+async function planJob(ctx, helpers, run2, o) {
+  const { module: module2, leftOut } = o;
+  const job = targetJob(ctx, module2, o.moduleDir, o.track, ctx.runner.kernel);
   let changed = null;
-  let counted = [];
   const baseKo = await ctx.changedFrom;
   if (baseKo) {
     try {
       changed = await findChangedFunctions(baseKo, module2.path);
-      counted = entrySymbols(
+      const counted = entrySymbols(
         changed,
         parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
       );
       if (counted.length > 0) job.countCalls = counted;
     } catch (e) {
-      run2.notes = [...run2.notes ?? [], `changed code: not found: ${e.message.split("\n")[0]}`];
+      addNote(run2, `changed code: not found: ${firstLine2(e)}`);
     }
   }
   let symbolsText = "";
@@ -83656,7 +83694,7 @@ async function runSideWith(source, ctx, helpers) {
       symbolsText = await moduleSymbols(module2.path);
       job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
-      run2.notes = [...run2.notes ?? [], `error paths: not swept: ${e.message.split("\n")[0]}`];
+      addNote(run2, `error paths: not swept: ${firstLine2(e)}`);
     }
   }
   if (job.tracing !== false && leftOut && vmallocWitnessed(leftOut).length > 0) job.vmallocWatch = true;
@@ -83666,40 +83704,31 @@ async function runSideWith(source, ctx, helpers) {
       job.apiWatch = leftOut === void 0 ? { helperPath } : { helperPath, own: true };
     } catch (e) {
       const what = leftOut === void 0 ? "memory from kernel APIs" : `the objects of ${leftOut.join(", ")}`;
-      run2.notes = [...run2.notes ?? [], `${what}: not counted, the apiwatch helper did not build: ${e.message.split("\n")[0]}`];
+      addNote(run2, `${what}: not counted, the apiwatch helper did not build: ${firstLine2(e)}`);
     }
   }
-  const jobFile = join15(ctx.outDir, "job.json");
-  writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
-`);
+  return { job, changed, symbolsText };
+}
+async function runJob(source, ctx, run2, o) {
+  const { job } = o;
   ctx.log(`${source.side}: running ${ctx.plan.cycles} cycles on ${ctx.runner.describe()}`);
   const running = stopwatch();
   ctx.onUndoFile?.(join15(ctx.outDir, "cleanup-state.json"));
   const shares = [
     source.dir,
-    dirname10(module2.path),
+    dirname10(o.module.path),
     ...ctx.plan.guestFolders ?? [],
     ...job.sweep ? [dirname10(job.sweep.helperPath)] : [],
     ...job.apiWatch ? [dirname10(job.apiWatch.helperPath)] : [],
     ...ctx.plan.nics?.driverModule ? [dirname10(ctx.plan.nics.driverModule)] : []
   ];
-  const outcome = await ctx.runner.run(jobFile, ctx.outDir, moduleDir, shares);
+  const outcome = await ctx.runner.run(o.jobFile, ctx.outDir, o.moduleDir, shares);
   if (outcome.accel) run2.accel = outcome.accel;
   run2.timings.run = running();
   Object.assign(run2.timings, outcome.timings);
-  const status = readStatus(ctx.outDir);
-  if (changed && status) {
-    const aliases = aliasNames(await moduleSymbols(module2.path));
-    const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
-    run2.changed = changedCalls(changed, status.calls, ranLifecycle);
-  }
-  const sweepEnd = outcome.failure && status?.errorSweep === "running" ? sweepEndOf(outcome.failure) : void 0;
-  if (outcome.failure && !sweepEnd) {
-    return { ...run2, status: outcome.failure.status, reason: outcome.failure.reason, logExcerpt: outcome.failure.excerpt };
-  }
-  if (!status) {
-    return { ...run2, status: "setup-failed", reason: `the kernel-side run wrote no status (exit ${outcome.exitCode})`, logExcerpt: outcome.output };
-  }
+  return { outcome, status: readStatus(ctx.outDir) };
+}
+function takeStatus(run2, status, outDir) {
   run2.status = status.status;
   if (status.reason) run2.reason = status.reason;
   if (status.logExcerpt) run2.logExcerpt = status.logExcerpt;
@@ -83707,44 +83736,42 @@ async function runSideWith(source, ctx, helpers) {
   run2.timings.cycles = Math.round(status.timings.cycles.reduce((s2, c) => s2 + c.totalSeconds, 0) * 100) / 100;
   run2.timings.unload = status.timings.unload;
   run2.timings.job = status.timings.total;
-  run2.artifacts = status.files.map((f) => join15(ctx.outDir, f));
+  run2.artifacts = status.files.map((f) => join15(outDir, f));
   if (status.notes.length > 0) run2.notes = [...run2.notes ?? [], ...status.notes];
-  const trace = join15(ctx.outDir, "trace.txt");
-  if (existsSync13(trace) && status.status !== "load-failed") {
-    const analyzing = stopwatch();
-    const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
-    const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
-    const slabUsable = slab.every((f) => existsSync13(f) && statSync6(f).size > 0);
-    const profile = join15(ctx.outDir, "kprobe-profile.txt");
-    run2.analysis = await analyzeTraces({
-      traces: [trace],
-      pairs: status.tracing?.track ?? track,
-      stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
-      slabinfo: slabUsable ? slab : void 0,
-      kprobeProfile: existsSync13(profile) ? profile : void 0,
-      moduleMap: map
-    });
-    addUntracedMemory(run2.analysis, ctx.outDir, status.files, ctx.plan.cycles, map, leftOut);
-    await locateCallers(run2.analysis, map, module2.path, source.dir);
-    if (job.sweep) {
-      const errorPaths = await readErrorPaths(ctx.outDir, {
-        ko: module2.path,
-        moduleName: module2.name,
-        symbolsText,
-        pairs: status.tracing?.track ?? track,
-        root: source.dir,
-        ...sweepEnd ? { end: sweepEnd } : {},
-        leftovers: cycleLeftovers(run2.analysis)
-      });
-      if (errorPaths) run2.errorPaths = errorPaths;
-      if (errorPaths?.stopped) {
-        const left = errorPaths.notSwept?.length ?? 0;
-        run2.notes = [...run2.notes ?? [], `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`];
-      }
-    }
-    run2.timings.analysis = analyzing();
+}
+async function analyzeSide(source, ctx, run2, o) {
+  const { module: module2, status } = o;
+  const pairs = status.tracing?.track ?? o.track;
+  const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
+  const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
+  const slabUsable = slab.every((f) => existsSync13(f) && statSync6(f).size > 0);
+  const profile = join15(ctx.outDir, "kprobe-profile.txt");
+  const analysis = await analyzeTraces({
+    traces: [o.trace],
+    pairs,
+    stats: filesMatching(ctx.outDir, /^stats-cpu\d+\.txt$/),
+    slabinfo: slabUsable ? slab : void 0,
+    kprobeProfile: existsSync13(profile) ? profile : void 0,
+    moduleMap: map
+  });
+  run2.analysis = analysis;
+  addUntracedMemory(analysis, ctx.outDir, status.files, ctx.plan.cycles, map, o.leftOut);
+  await locateCallers(analysis, map, module2.path, source.dir);
+  if (!o.job.sweep) return;
+  const errorPaths = await readErrorPaths(ctx.outDir, {
+    ko: module2.path,
+    moduleName: module2.name,
+    symbolsText: o.symbolsText,
+    pairs,
+    root: source.dir,
+    ...o.sweepEnd ? { end: o.sweepEnd } : {},
+    leftovers: cycleLeftovers(analysis)
+  });
+  if (errorPaths) run2.errorPaths = errorPaths;
+  if (errorPaths?.stopped) {
+    const left = errorPaths.notSwept?.length ?? 0;
+    addNote(run2, `error paths: ${errorPaths.stopped}${left > 0 ? `; ${left} site${left === 1 ? "" : "s"} not swept` : ""}`);
   }
-  return run2;
 }
 
 // src/run/side-plan.ts
@@ -84799,7 +84826,7 @@ function guestOutcome(seen, bootTimeoutSeconds, exitFile) {
   let code = c.exitCode;
   if (code === null && at.jobStart !== null && !seen.timedOut && !c.kernelPanic && exitFile !== null) code = Number(exitFile.trim());
   if (!c.initSeen && c.kernelPanic) {
-    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine2(c.excerpt, /Kernel panic.*/)}`, c.text);
+    throw new GuestError(`the VM's kernel panicked before reaching /init: ${firstLine3(c.excerpt, /Kernel panic.*/)}`, c.text);
   }
   if (!c.kernelPanic) {
     if (c.setupFailure) throw new GuestError(`the VM could not set up the job: ${c.setupFailure}`, c.text);
@@ -84847,7 +84874,7 @@ function stageEtc(view, dir) {
 function round(n) {
   return Math.round(n * 1e3) / 1e3;
 }
-function firstLine2(text2, re) {
+function firstLine3(text2, re) {
   return re.exec(text2)?.[0] ?? lastLines(text2, 1);
 }
 
