@@ -18,7 +18,7 @@ const STATUS = {
 } as unknown as TargetStatus;
 
 describe("a side's run, from the status the kernel side wrote", () => {
-  test('takes its status and reason, its timings (the cycles summed), its files under the out folder and its notes after the side\'s own', () => {
+  test("takes its status and reason, its timings (the cycles summed), its files under the out folder and its notes after the side's own", () => {
     const run: SideRun = { side: 'pr', ref: 'head', sha: 'abc', status: 'ok', timings: { build: 3, run: 9 }, notes: ['track auto: kmalloc'] };
     takeStatus(run, STATUS, '/out/pr');
     expect(run).toEqual({
