@@ -42179,7 +42179,15 @@ function timings(run2) {
   const parts = ["build", "boot", "guestSetup", "job", "cycles", "analysis", "vm"].filter((k) => t[k] !== void 0).map((k) => `${names[k] ?? k} ${t[k].toFixed(1)} s`);
   return `${run2.side === "base" ? "base" : "PR  "}: ${parts.join(", ")}`;
 }
-async function demoCommand(args) {
+function checkAsInput(flag2, value, check) {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`demo: --${flag2} "${value}" is not valid; expected ${e.expected}`);
+    throw e;
+  }
+}
+function readDemoOptions(args) {
   const { values } = readArgs("demo", args, {
     out: { type: "string" },
     cycles: { type: "string" },
@@ -42190,33 +42198,49 @@ async function demoCommand(args) {
   if (values.kernel !== void 0 && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
   const cycles2 = values.cycles ?? String(defaultNumber("cycles"));
   if (cycles2.trim() === "") throw new UsageError("demo: --cycles needs a number, e.g. --cycles 3");
-  try {
-    readNumber(() => cycles2, "cycles");
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles2}" is not valid; expected ${e.expected}`);
-    throw e;
-  }
+  checkAsInput("cycles", cycles2, () => readNumber(() => cycles2, "cycles"));
   const errorPaths = values["error-paths"] ?? "";
-  try {
-    readChoice(() => errorPaths, "error-paths");
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(`demo: --error-paths "${errorPaths}" is not valid; expected ${e.expected}`);
-    throw e;
-  }
+  checkAsInput("error-paths", errorPaths, () => readChoice(() => errorPaths, "error-paths"));
   if (values.out === "") throw new UsageError("demo: --out needs a folder");
+  return { out: values.out, cycles: cycles2, kernel: values.kernel, errorPaths, keep: values.keep === true };
+}
+function demoSettings(repo, o, outDir) {
+  const inputs = {
+    workload: `${repo.app} -n 2`,
+    "vm-folders": dirname13(repo.app),
+    "ready-pattern": "^ready",
+    hold: "0.5",
+    cycles: o.cycles,
+    "stop-signal": "SIGTERM",
+    "output-dir": outDir,
+    "github-token": "",
+    "error-paths": o.errorPaths
+  };
+  return parseSettings((name) => inputs[name] ?? "");
+}
+function printReport(report, outDir, whole2) {
+  console.log("");
+  console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
+  console.log("");
+  console.log(timings(report.base));
+  console.log(timings(report.pr));
+  console.log(`whole demo: ${whole2.toFixed(1)} s`);
+  console.log(`report: ${join38(outDir, "report.json")}; PR comment as markdown: ${join38(outDir, "comment.md")}`);
+}
+async function demoCommand(args) {
+  const options2 = readDemoOptions(args);
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
   const whole2 = stopwatch();
-  const repoRoot = packageRoot();
-  const fixtureDir = join38(repoRoot, "demo", "kni-like");
+  const fixtureDir = join38(packageRoot(), "demo", "kni-like");
   if (!existsSync34(join38(fixtureDir, "kni_like.c")))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
-  const outDir = values.out !== void 0 ? resolve10(values.out) : mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-out-"));
+  const outDir = options2.out !== void 0 ? resolve10(options2.out) : mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-out-"));
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
-  const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
+  const lab = await setupLab({ kernel: options2.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
   const work = mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
@@ -42224,20 +42248,7 @@ async function demoCommand(args) {
   try {
     const repo = createFixtureRepo(fixtureDir, join38(work, "repo"), ["fixed", "leaky"]);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
-    const settings = parseSettings((name) => {
-      const inputs = {
-        workload: `${repo.app} -n 2`,
-        "vm-folders": dirname13(repo.app),
-        "ready-pattern": "^ready",
-        hold: "0.5",
-        cycles: cycles2,
-        "stop-signal": "SIGTERM",
-        "output-dir": outDir,
-        "github-token": "",
-        "error-paths": errorPaths
-      };
-      return inputs[name] ?? "";
-    });
+    const settings = demoSettings(repo, options2, outDir);
     const trees = await prepareWorktrees(
       repo.dir,
       {
@@ -42261,23 +42272,19 @@ async function demoCommand(args) {
     });
     let measured;
     try {
-      measured = await measure(
-        settings,
-        {
-          base: { side: "base", ref: "base", sha: trees.baseSha, dir: trees.base },
-          pr: { side: "pr", ref: "pr", sha: trees.headSha, dir: trees.head }
+      const sides2 = {
+        base: { side: "base", ref: "base", sha: trees.baseSha, dir: trees.base },
+        pr: { side: "pr", ref: "pr", sha: trees.headSha, dir: trees.head }
+      };
+      const io = {
+        log: (l) => console.log(`   ${l}`),
+        group: async (name, fn) => {
+          console.log(`== ${name}`);
+          return fn();
         },
-        runner,
-        {
-          log: (l) => console.log(`   ${l}`),
-          group: async (name, fn) => {
-            console.log(`== ${name}`);
-            return fn();
-          },
-          signal
-        },
-        outDir
-      );
+        signal
+      };
+      measured = await measure(settings, sides2, runner, io, outDir);
     } finally {
       await trees.dispose();
     }
@@ -42290,19 +42297,13 @@ async function demoCommand(args) {
     writeFileSync26(join38(outDir, "report.json"), `${JSON.stringify(report, null, 2)}
 `);
     writeFileSync26(join38(outDir, "comment.md"), renderComment(report, { checkName: "alloc-balance" }));
-    console.log("");
-    console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
-    console.log("");
-    console.log(timings(report.base));
-    console.log(timings(report.pr));
-    console.log(`whole demo: ${whole2().toFixed(1)} s`);
-    console.log(`report: ${join38(outDir, "report.json")}; PR comment as markdown: ${join38(outDir, "comment.md")}`);
+    printReport(report, outDir, whole2());
     const caught = report.comparison.verdict === "fail";
     console.log(caught ? "demo: the leak was caught." : "demo: the leak was NOT caught - something is wrong on this machine.");
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync15(work, { recursive: true, force: true });
+    if (!options2.keep) rmSync15(work, { recursive: true, force: true });
   }
 }
 var init_demo = __esm({

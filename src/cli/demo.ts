@@ -11,14 +11,15 @@ import { KERNEL_SPEC_HINT, parseKernelSpec } from '../lab/kernel-spec.js';
 import { parseSettings } from '../settings/settings.js';
 import { InputError, UsageError } from '../errors.js';
 import { defaultNumber, readChoice, readNumber } from '../inputs/table.js';
-import { createFixtureRepo } from '../demo/fixture-repo.js';
+import { createFixtureRepo, type FixtureRepo } from '../demo/fixture-repo.js';
 import { prepareWorktrees } from '../sources/worktrees.js';
 import { VmTargetRunner } from '../run/launcher.js';
 import { buildReport, measure } from '../run/pipeline.js';
 import { cancelOnSignals } from '../run/cancellation.js';
 import { renderComment } from '../report/comment.js';
 import { renderText } from '../report/terminal.js';
-import type { SideRun } from '../core/model.js';
+import type { RunReport, SideRun } from '../core/model.js';
+import type { Settings } from '../settings/settings.js';
 import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { stopwatch } from '../elapsed.js';
@@ -32,7 +33,26 @@ function timings(run: SideRun): string {
   return `${run.side === 'base' ? 'base' : 'PR  '}: ${parts.join(', ')}`;
 }
 
-export async function demoCommand(args: string[]): Promise<number> {
+interface DemoOptions {
+  out?: string;
+  cycles: string;
+  kernel?: string;
+  errorPaths: string;
+  keep: boolean;
+}
+
+/** An option checked as the action's input of the same name is, refused with the flag's name. */
+function checkAsInput(flag: string, value: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`demo: --${flag} "${value}" is not valid; expected ${e.expected}`);
+    throw e;
+  }
+}
+
+/** The demo's options, each held to the limits of the action's input; refused before anything is set up. */
+function readDemoOptions(args: string[]): DemoOptions {
   const { values } = readArgs('demo', args, {
     out: { type: 'string' },
     cycles: { type: 'string' },
@@ -41,38 +61,57 @@ export async function demoCommand(args: string[]): Promise<number> {
     keep: { type: 'boolean' },
   });
   if (values.kernel !== undefined && !parseKernelSpec(values.kernel)) throw new UsageError(`demo: --kernel "${values.kernel}" is not ${KERNEL_SPEC_HINT}`);
-  // The same limits as the action's input, checked before anything is set up.
   const cycles = values.cycles ?? String(defaultNumber('cycles'));
   if (cycles.trim() === '') throw new UsageError('demo: --cycles needs a number, e.g. --cycles 3');
-  try {
-    readNumber(() => cycles, 'cycles');
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(`demo: --cycles "${cycles}" is not valid; expected ${e.expected}`);
-    throw e;
-  }
+  checkAsInput('cycles', cycles, () => readNumber(() => cycles, 'cycles'));
   const errorPaths = values['error-paths'] ?? '';
-  try {
-    readChoice(() => errorPaths, 'error-paths');
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(`demo: --error-paths "${errorPaths}" is not valid; expected ${e.expected}`);
-    throw e;
-  }
+  checkAsInput('error-paths', errorPaths, () => readChoice(() => errorPaths, 'error-paths'));
   if (values.out === '') throw new UsageError('demo: --out needs a folder');
+  return { out: values.out, cycles, kernel: values.kernel, errorPaths, keep: values.keep === true };
+}
+
+/** The action's settings for the demo's repository: its exerciser as the workload, the output where the demo writes. */
+function demoSettings(repo: FixtureRepo, o: DemoOptions, outDir: string): Settings {
+  const inputs: Record<string, string> = {
+    workload: `${repo.app} -n 2`,
+    'vm-folders': dirname(repo.app),
+    'ready-pattern': '^ready',
+    hold: '0.5',
+    cycles: o.cycles,
+    'stop-signal': 'SIGTERM',
+    'output-dir': outDir,
+    'github-token': '',
+    'error-paths': o.errorPaths,
+  };
+  return parseSettings((name) => inputs[name] ?? '');
+}
+
+function printReport(report: RunReport, outDir: string, whole: number): void {
+  console.log('');
+  console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
+  console.log('');
+  console.log(timings(report.base));
+  console.log(timings(report.pr));
+  console.log(`whole demo: ${whole.toFixed(1)} s`);
+  console.log(`report: ${join(outDir, 'report.json')}; PR comment as markdown: ${join(outDir, 'comment.md')}`);
+}
+
+export async function demoCommand(args: string[]): Promise<number> {
+  const options = readDemoOptions(args);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError("demo: run it as root (it installs QEMU with apt and a kernel from Debian's archive): sudo npm run demo");
   }
   const whole = stopwatch();
-  const repoRoot = packageRoot();
-  const fixtureDir = join(repoRoot, 'demo', 'kni-like');
+  const fixtureDir = join(packageRoot(), 'demo', 'kni-like');
   if (!existsSync(join(fixtureDir, 'kni_like.c')))
     throw new UsageError(`demo: the fixture module is missing (${fixtureDir}): run the demo from a checkout of alloc-balance`);
   // The report, the PR comment and the traces: under the system's temporary folder unless --out says where.
-  const outDir = values.out !== undefined ? resolve(values.out) : mkdtempSync(join(tmpdir(), 'alloc-balance-demo-out-'));
+  const outDir = options.out !== undefined ? resolve(options.out) : mkdtempSync(join(tmpdir(), 'alloc-balance-demo-out-'));
   console.log(`== output: ${outDir}`);
 
   console.log('== lab: QEMU, kernel image and matching headers');
   const labReady = stopwatch();
-  const lab = await setupLab({ kernel: values.kernel, log: (l) => console.log(`   ${l}`) });
+  const lab = await setupLab({ kernel: options.kernel, log: (l) => console.log(`   ${l}`) });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
 
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
@@ -82,20 +121,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   try {
     const repo = createFixtureRepo(fixtureDir, join(work, 'repo'), ['fixed', 'leaky']);
     console.log(`== repository ${repo.dir}: base ${repo.shas[0].slice(0, 12)} (kni_like fixed), PR ${repo.shas[1].slice(0, 12)} (lad_dev never freed)`);
-    const settings = parseSettings((name) => {
-      const inputs: Record<string, string> = {
-        workload: `${repo.app} -n 2`,
-        'vm-folders': dirname(repo.app),
-        'ready-pattern': '^ready',
-        hold: '0.5',
-        cycles,
-        'stop-signal': 'SIGTERM',
-        'output-dir': outDir,
-        'github-token': '',
-        'error-paths': errorPaths,
-      };
-      return inputs[name] ?? '';
-    });
+    const settings = demoSettings(repo, options, outDir);
     const trees = await prepareWorktrees(
       repo.dir,
       {
@@ -120,23 +146,19 @@ export async function demoCommand(args: string[]): Promise<number> {
     });
     let measured;
     try {
-      measured = await measure(
-        settings,
-        {
-          base: { side: 'base', ref: 'base', sha: trees.baseSha, dir: trees.base },
-          pr: { side: 'pr', ref: 'pr', sha: trees.headSha, dir: trees.head },
+      const sides = {
+        base: { side: 'base' as const, ref: 'base', sha: trees.baseSha, dir: trees.base },
+        pr: { side: 'pr' as const, ref: 'pr', sha: trees.headSha, dir: trees.head },
+      };
+      const io = {
+        log: (l: string) => console.log(`   ${l}`),
+        group: async <T>(name: string, fn: () => Promise<T>) => {
+          console.log(`== ${name}`);
+          return fn();
         },
-        runner,
-        {
-          log: (l) => console.log(`   ${l}`),
-          group: async (name, fn) => {
-            console.log(`== ${name}`);
-            return fn();
-          },
-          signal,
-        },
-        outDir,
-      );
+        signal,
+      };
+      measured = await measure(settings, sides, runner, io, outDir);
     } finally {
       await trees.dispose();
     }
@@ -148,19 +170,12 @@ export async function demoCommand(args: string[]): Promise<number> {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(outDir, 'comment.md'), renderComment(report, { checkName: 'alloc-balance' }));
-
-    console.log('');
-    console.log(renderText(report.comparison, { errorPaths: { base: report.base.errorPaths, pr: report.pr.errorPaths } }));
-    console.log('');
-    console.log(timings(report.base));
-    console.log(timings(report.pr));
-    console.log(`whole demo: ${whole().toFixed(1)} s`);
-    console.log(`report: ${join(outDir, 'report.json')}; PR comment as markdown: ${join(outDir, 'comment.md')}`);
+    printReport(report, outDir, whole());
     const caught = report.comparison.verdict === 'fail';
     console.log(caught ? 'demo: the leak was caught.' : 'demo: the leak was NOT caught - something is wrong on this machine.');
     return caught ? EXIT.ok : EXIT.fail;
   } finally {
     cancellation.dispose();
-    if (!values.keep) rmSync(work, { recursive: true, force: true });
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
   }
 }
