@@ -103,6 +103,9 @@ interface ChangeInputs {
   prNumber: number | null;
 }
 
+/** What every event's change starts from: the event, its action and the repository. */
+type Common = Pick<ChangeUnderTest, 'event' | 'action' | 'repository'>;
+
 /**
  * Resolves the base and head to compare. `client` is needed only for workflow_dispatch with a
  * pr-number (the PR's SHAs are read from the API).
@@ -115,116 +118,123 @@ export async function resolveChange(ctx: EventContext, inputs: ChangeInputs, cli
     );
   }
   if (ctx.repository === '') throw new UsageError('GITHUB_REPOSITORY is not set: this step must run inside a GitHub Actions workflow');
-  const p = ctx.payload;
-  const action = str(p.action) ?? '';
-  switch (event as SupportedEvent) {
+  const common: Common = { event: event as SupportedEvent, action: str(ctx.payload.action) ?? '', repository: ctx.repository };
+  switch (common.event) {
     case 'pull_request':
-    case 'pull_request_target': {
-      const number = Number(field(p, event, 'pull_request.number'));
-      const headRepo = str(obj(obj(obj(p.pull_request)?.head)?.repo)?.full_name) ?? '';
-      const baseRepo = field(p, event, 'pull_request.base.repo.full_name');
-      const label = str(obj(p.label)?.name);
-      return {
-        event: event as SupportedEvent,
-        action,
-        repository: ctx.repository,
-        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, 'pull_request.base.ref'), sha: field(p, event, 'pull_request.base.sha') },
-        head: { ref: field(p, event, 'pull_request.head.ref'), sha: field(p, event, 'pull_request.head.sha') },
-        prNumber: number,
-        // A deleted fork has no head repository: treat it as foreign code.
-        isFork: headRepo.toLowerCase() !== baseRepo.toLowerCase(),
-        headRepo,
-        ...(action === 'labeled' && label ? { label } : {}),
-      };
-    }
-    case 'workflow_dispatch': {
-      if (inputs.prNumber !== null) {
-        if (!client) throw new UsageError('workflow_dispatch with pr-number reads the PR from the GitHub API: set github-token');
-        const pull = await fetchPull(client, parseRepo(ctx.repository), inputs.prNumber);
-        const headRepo = pull.head.repo ?? '';
-        return {
-          event: 'workflow_dispatch',
-          action,
-          repository: ctx.repository,
-          base: inputs.baseRef ? revision(inputs.baseRef) : { ref: pull.base.ref, sha: pull.base.sha },
-          head: inputs.headRef ? revision(inputs.headRef) : { ref: pull.head.ref, sha: pull.head.sha },
-          prNumber: pull.number,
-          isFork: headRepo.toLowerCase() !== pull.base.repo.toLowerCase(),
-          headRepo,
-        };
-      }
-      if (!inputs.baseRef) {
-        throw new InputError('base-ref', '', 'a commit or ref to compare against, or pr-number (workflow_dispatch needs one of them)');
-      }
-      return {
-        event: 'workflow_dispatch',
-        action,
-        repository: ctx.repository,
-        base: revision(inputs.baseRef),
-        head: inputs.headRef ? revision(inputs.headRef) : { ref: ctx.ref || ctx.sha, sha: ctx.sha },
-        prNumber: null,
-        isFork: false,
-        headRepo: ctx.repository,
-      };
-    }
-    case 'push': {
-      const after = str(p.after) ?? ctx.sha;
-      if (!after || ZERO_SHA.test(after)) throw new UsageError('the push deleted a branch: there is no head commit to test');
-      const before = str(p.before) ?? '';
-      if (!inputs.baseRef && (before === '' || ZERO_SHA.test(before))) {
-        throw new InputError('base-ref', '', 'a commit or ref to compare against: this push created a new branch, so it has no previous commit');
-      }
-      return {
-        event: 'push',
-        action,
-        repository: ctx.repository,
-        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: before, sha: before },
-        head: { ref: str(p.ref) ?? ctx.ref ?? after, sha: after },
-        prNumber: inputs.prNumber,
-        isFork: false,
-        headRepo: ctx.repository,
-      };
-    }
-    case 'merge_group': {
-      // A merge queue tests the queue's merge commit against the base branch: no PR of its own, and
-      // the head is a branch GitHub made in this repository.
-      return {
-        event: 'merge_group',
-        action,
-        repository: ctx.repository,
-        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, 'merge_group.base_ref'), sha: field(p, event, 'merge_group.base_sha') },
-        head: { ref: field(p, event, 'merge_group.head_ref'), sha: field(p, event, 'merge_group.head_sha') },
-        prNumber: null,
-        isFork: false,
-        headRepo: ctx.repository,
-      };
-    }
-    case 'workflow_run': {
-      const run = obj(p.workflow_run) ?? {};
-      const headSha = field(p, event, 'workflow_run.head_sha');
-      const headRepo = str(obj(run.head_repository)?.full_name) ?? '';
-      const pulls = Array.isArray(run.pull_requests) ? (run.pull_requests as unknown[]).map(obj) : [];
-      // GitHub lists no pull_requests for runs of fork PRs: then the number comes from the input or the reports.
-      const pull = pulls.find((pr) => str(obj(pr?.head)?.sha) === headSha) ?? pulls[0];
-      const number = inputs.prNumber ?? (typeof pull?.number === 'number' ? pull.number : null);
-      const baseSha = str(obj(pull?.base)?.sha) ?? '';
-      return {
-        event: 'workflow_run',
-        action,
-        repository: ctx.repository,
-        base: inputs.baseRef ? revision(inputs.baseRef) : { ref: str(obj(pull?.base)?.ref) ?? baseSha, sha: baseSha },
-        head: { ref: str(run.head_branch) ?? headSha, sha: headSha },
-        prNumber: number,
-        isFork: headRepo.toLowerCase() !== ctx.repository.toLowerCase(),
-        headRepo,
-        workflowRun: {
-          id: Number(field(p, event, 'workflow_run.id')),
-          event: str(run.event) ?? '',
-          headSha,
-          headRepo,
-          conclusion: str(run.conclusion) ?? null,
-        },
-      };
-    }
+    case 'pull_request_target':
+      return fromPullRequest(ctx, inputs, common);
+    case 'workflow_dispatch':
+      return fromDispatch(ctx, inputs, common, client);
+    case 'push':
+      return fromPush(ctx, inputs, common);
+    case 'merge_group':
+      return fromMergeGroup(ctx, inputs, common);
+    case 'workflow_run':
+      return fromWorkflowRun(ctx, inputs, common);
   }
+}
+
+function fromPullRequest(ctx: EventContext, inputs: ChangeInputs, common: Common): ChangeUnderTest {
+  const p = ctx.payload;
+  const { event, action } = common;
+  const prNumber = Number(field(p, event, 'pull_request.number'));
+  const headRepo = str(obj(obj(obj(p.pull_request)?.head)?.repo)?.full_name) ?? '';
+  const baseRepo = field(p, event, 'pull_request.base.repo.full_name');
+  const label = str(obj(p.label)?.name);
+  return {
+    ...common,
+    base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, 'pull_request.base.ref'), sha: field(p, event, 'pull_request.base.sha') },
+    head: { ref: field(p, event, 'pull_request.head.ref'), sha: field(p, event, 'pull_request.head.sha') },
+    prNumber,
+    // A deleted fork has no head repository: treat it as foreign code.
+    isFork: headRepo.toLowerCase() !== baseRepo.toLowerCase(),
+    headRepo,
+    ...(action === 'labeled' && label ? { label } : {}),
+  };
+}
+
+async function fromDispatch(ctx: EventContext, inputs: ChangeInputs, common: Common, client: GitHubClient | null): Promise<ChangeUnderTest> {
+  if (inputs.prNumber !== null) {
+    if (!client) throw new UsageError('workflow_dispatch with pr-number reads the PR from the GitHub API: set github-token');
+    const pull = await fetchPull(client, parseRepo(ctx.repository), inputs.prNumber);
+    const headRepo = pull.head.repo ?? '';
+    return {
+      ...common,
+      base: inputs.baseRef ? revision(inputs.baseRef) : { ref: pull.base.ref, sha: pull.base.sha },
+      head: inputs.headRef ? revision(inputs.headRef) : { ref: pull.head.ref, sha: pull.head.sha },
+      prNumber: pull.number,
+      isFork: headRepo.toLowerCase() !== pull.base.repo.toLowerCase(),
+      headRepo,
+    };
+  }
+  if (!inputs.baseRef) {
+    throw new InputError('base-ref', '', 'a commit or ref to compare against, or pr-number (workflow_dispatch needs one of them)');
+  }
+  return {
+    ...common,
+    base: revision(inputs.baseRef),
+    head: inputs.headRef ? revision(inputs.headRef) : { ref: ctx.ref || ctx.sha, sha: ctx.sha },
+    prNumber: null,
+    isFork: false,
+    headRepo: ctx.repository,
+  };
+}
+
+function fromPush(ctx: EventContext, inputs: ChangeInputs, common: Common): ChangeUnderTest {
+  const p = ctx.payload;
+  const after = str(p.after) ?? ctx.sha;
+  if (!after || ZERO_SHA.test(after)) throw new UsageError('the push deleted a branch: there is no head commit to test');
+  const before = str(p.before) ?? '';
+  if (!inputs.baseRef && (before === '' || ZERO_SHA.test(before))) {
+    throw new InputError('base-ref', '', 'a commit or ref to compare against: this push created a new branch, so it has no previous commit');
+  }
+  return {
+    ...common,
+    base: inputs.baseRef ? revision(inputs.baseRef) : { ref: before, sha: before },
+    head: { ref: str(p.ref) ?? ctx.ref ?? after, sha: after },
+    prNumber: inputs.prNumber,
+    isFork: false,
+    headRepo: ctx.repository,
+  };
+}
+
+/** A merge queue tests the queue's merge commit against the base branch: no PR of its own, and the head is a branch GitHub made in this repository. */
+function fromMergeGroup(ctx: EventContext, inputs: ChangeInputs, common: Common): ChangeUnderTest {
+  const p = ctx.payload;
+  const { event } = common;
+  return {
+    ...common,
+    base: inputs.baseRef ? revision(inputs.baseRef) : { ref: field(p, event, 'merge_group.base_ref'), sha: field(p, event, 'merge_group.base_sha') },
+    head: { ref: field(p, event, 'merge_group.head_ref'), sha: field(p, event, 'merge_group.head_sha') },
+    prNumber: null,
+    isFork: false,
+    headRepo: ctx.repository,
+  };
+}
+
+function fromWorkflowRun(ctx: EventContext, inputs: ChangeInputs, common: Common): ChangeUnderTest {
+  const p = ctx.payload;
+  const { event } = common;
+  const run = obj(p.workflow_run) ?? {};
+  const headSha = field(p, event, 'workflow_run.head_sha');
+  const headRepo = str(obj(run.head_repository)?.full_name) ?? '';
+  const pulls = Array.isArray(run.pull_requests) ? (run.pull_requests as unknown[]).map(obj) : [];
+  // GitHub lists no pull_requests for runs of fork PRs: then the number comes from the input or the reports.
+  const pull = pulls.find((pr) => str(obj(pr?.head)?.sha) === headSha) ?? pulls[0];
+  const baseSha = str(obj(pull?.base)?.sha) ?? '';
+  return {
+    ...common,
+    base: inputs.baseRef ? revision(inputs.baseRef) : { ref: str(obj(pull?.base)?.ref) ?? baseSha, sha: baseSha },
+    head: { ref: str(run.head_branch) ?? headSha, sha: headSha },
+    prNumber: inputs.prNumber ?? (typeof pull?.number === 'number' ? pull.number : null),
+    isFork: headRepo.toLowerCase() !== ctx.repository.toLowerCase(),
+    headRepo,
+    workflowRun: {
+      id: Number(field(p, event, 'workflow_run.id')),
+      event: str(run.event) ?? '',
+      headSha,
+      headRepo,
+      conclusion: str(run.conclusion) ?? null,
+    },
+  };
 }
