@@ -91,75 +91,83 @@ export function apiMemoryPairs(input: ApiMemoryInput, map: ModuleMap, leftOut?: 
   };
   const fns = new Map<string, Set<ApiWatchSite['kind']>>();
   for (const snap of [...snapshots, last]) for (const s of snap.sites) fns.set(s.fn, (fns.get(s.fn) ?? new Set()).add(s.kind));
-
-  const pairs: PairResult[] = [];
-  for (const [fn, kinds] of fns) {
-    const siteKeys = new Set<string>();
-    for (const snap of [...snapshots, last]) for (const s of snap.sites) if (s.fn === fn) siteKeys.add(s.site);
-    const count = (snap: ApiWatchSnapshot, site?: string) => {
-      let allocs = 0;
-      let frees = 0;
-      for (const s of snap.sites) {
-        if (s.fn !== fn || (site !== undefined && s.site !== site)) continue;
-        allocs += s.allocs;
-        frees += s.frees;
-      }
-      const live = snap.objects.filter((o) => o.fn === fn && (site === undefined || o.site === site)).length;
-      return { allocs, frees, live };
-    };
-    const cyclesFor = (site?: string): CycleCounts[] => {
-      const out: CycleCounts[] = [];
-      let before = { allocs: 0, frees: 0 };
-      snapshots.forEach((snap, cycle) => {
-        const c = count(snap, site);
-        const allocs = c.allocs - before.allocs;
-        const frees = c.frees - before.frees;
-        out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
-        before = c;
-      });
-      return out;
-    };
-    const total = count(last);
-    const cycles = cyclesFor();
-    const callers: CallerCounts[] = [...siteKeys]
-      .map((site) => {
-        const c = count(last, site);
-        return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
-      })
-      .sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
-    // The cycle an object was allocated in: the first snapshot that holds it.
-    const firstSeen = new Map<string, number>();
-    snapshots.forEach((snap, cycle) => {
-      for (const o of snap.objects) if (o.fn === fn && !firstSeen.has(o.address)) firstSeen.set(o.address, cycle);
-    });
-    const objects: OutstandingObject[] = last.objects
-      .filter((o) => o.fn === fn)
-      .map((o) => ({
-        address: `0x${o.address}`,
-        caller: callerOf(o.site),
-        inModule: true,
-        cycle: firstSeen.get(o.address) ?? snapshots.length - 1,
-        stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
-        ...(o.bytes > 0 ? { bytes: o.bytes } : {}),
-      }));
-    pairs.push(
-      snapshotPair({
-        alloc: fn,
-        // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
-        free: [...kinds]
-          .map((k) => RELEASER[k])
-          .sort()
-          .join('/'),
-        method: 'kmem',
-        total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
-        cycles,
-        callers,
-        objects,
-        viaApi: !leftOut,
-      }),
-    );
-  }
+  const pairs = [...fns].map(([fn, kinds]) => functionPair(fn, kinds, { snapshots, last, callerOf, leftOut }));
   return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
+}
+
+interface FunctionSnapshots {
+  /** After load, then after each cycle. */
+  snapshots: ApiWatchSnapshot[];
+  /** After unload (else the last cycle's). */
+  last: ApiWatchSnapshot;
+  callerOf: (site: string) => string;
+  leftOut?: ReadonlySet<string>;
+}
+
+/** The row of one kernel function the module called: its counts per cycle and per call site of the module, and the objects it still holds. */
+function functionPair(fn: string, kinds: Set<ApiWatchSite['kind']>, o: FunctionSnapshots): PairResult {
+  const { snapshots, last, callerOf } = o;
+  const siteKeys = new Set<string>();
+  for (const snap of [...snapshots, last]) for (const s of snap.sites) if (s.fn === fn) siteKeys.add(s.site);
+  const count = (snap: ApiWatchSnapshot, site?: string) => {
+    let allocs = 0;
+    let frees = 0;
+    for (const s of snap.sites) {
+      if (s.fn !== fn || (site !== undefined && s.site !== site)) continue;
+      allocs += s.allocs;
+      frees += s.frees;
+    }
+    const live = snap.objects.filter((x) => x.fn === fn && (site === undefined || x.site === site)).length;
+    return { allocs, frees, live };
+  };
+  const cyclesFor = (site?: string): CycleCounts[] => {
+    const out: CycleCounts[] = [];
+    let before = { allocs: 0, frees: 0 };
+    snapshots.forEach((snap, cycle) => {
+      const c = count(snap, site);
+      const allocs = c.allocs - before.allocs;
+      const frees = c.frees - before.frees;
+      out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
+      before = c;
+    });
+    return out;
+  };
+  const total = count(last);
+  const callers: CallerCounts[] = [...siteKeys]
+    .map((site) => {
+      const c = count(last, site);
+      return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
+    })
+    .sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  // The cycle an object was allocated in: the first snapshot that holds it.
+  const firstSeen = new Map<string, number>();
+  snapshots.forEach((snap, cycle) => {
+    for (const x of snap.objects) if (x.fn === fn && !firstSeen.has(x.address)) firstSeen.set(x.address, cycle);
+  });
+  const objects: OutstandingObject[] = last.objects
+    .filter((x) => x.fn === fn)
+    .map((x) => ({
+      address: `0x${x.address}`,
+      caller: callerOf(x.site),
+      inModule: true,
+      cycle: firstSeen.get(x.address) ?? snapshots.length - 1,
+      stack: [o.leftOut ? fn : `${fn} (kernel API)`, callerOf(x.site)],
+      ...(x.bytes > 0 ? { bytes: x.bytes } : {}),
+    }));
+  return snapshotPair({
+    alloc: fn,
+    // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+    free: [...kinds]
+      .map((k) => RELEASER[k])
+      .sort()
+      .join('/'),
+    method: 'kmem',
+    total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
+    cycles: cyclesFor(),
+    callers,
+    objects,
+    viaApi: !o.leftOut,
+  });
 }
 
 /**
