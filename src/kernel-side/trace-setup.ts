@@ -71,14 +71,15 @@ function probeEvent(group: string, role: 'a' | 'f', pair: number, index: number)
   return `${group}/${role}${pair}${index === 0 ? '' : `_${index}`}`;
 }
 
+/** A kprobe_events line and the event it defines (group/name). */
+interface KprobeDefinition {
+  event: string;
+  line: string;
+}
+
 /** Pure: the kprobe_events lines for the pairs. The object is the allocator's return value and the releaser's argument the family table names. */
-export function kprobeDefinitions(
-  pairs: PairSpec[],
-  group: string,
-  deferredFrees = false,
-  maxactive = kretprobeMaxactive(),
-): { event: string; line: string }[] {
-  const out: { event: string; line: string }[] = [];
+export function kprobeDefinitions(pairs: PairSpec[], group: string, deferredFrees = false, maxactive = kretprobeMaxactive()): KprobeDefinition[] {
+  const out: KprobeDefinition[] = [];
   pairs.forEach((p, i) => {
     probed(p, allocatorsOf(p)).forEach((fn, j) => {
       if (fn === null) return;
@@ -145,6 +146,13 @@ export function traceablePairs(
   return { track, notes, stackAttributed };
 }
 
+/** The changes one step of the set-up makes: to the trace instance (`inst`), recorded first in the undo log. */
+interface SetupStep {
+  tfs: Tracefs;
+  undo: UndoLog;
+  inst: (rel: string) => string;
+}
+
 export function setupTracing(
   tfs: Tracefs,
   opts: {
@@ -159,12 +167,39 @@ export function setupTracing(
 ): TraceSetup {
   const instance = `instances/${instanceName(opts.runId)}`;
   const group = kprobeGroup(opts.runId);
-  const inst = (rel: string) => `${instance}/${rel}`;
+  const step: SetupStep = { tfs, undo, inst: (rel: string) => `${instance}/${rel}` };
+  makeInstance(step, instance, opts.traceBufferKb);
+  const { track, notes, stackAttributed } = traceablePairs(opts.track, (fn, asTracepoint) =>
+    asTracepoint ? tfs.exists(step.inst(`events/kmem/${fn}`)) : (opts.traceable?.(fn) ?? true),
+  );
+  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  const pairs = enableProbes(step, group, track, defs, opts.stacks);
+  const kmemEvents = track.some(isKmemPair) ? enableKmemEvents(step, track) : [];
+  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
+  if (functions.length > 0) startFunctionTracer(step, functions);
+  undo.push({ kind: 'restore-file', path: tfs.path(step.inst('tracing_on')), value: '0' });
+  tfs.write(step.inst('tracing_on'), '1');
+  const deferred = defs.find((d) => d.event === `${group}/rcu`);
+  return {
+    instance,
+    group,
+    pairs,
+    functions,
+    functionTracer: functions.length > 0,
+    kmemEvents,
+    track,
+    notes,
+    stackAttributed,
+    ...(deferred ? { deferredFreeEvent: deferred.event } : {}),
+  };
+}
 
+/** The run's own trace instance, off, with its buffer size and raw addresses beside the names. */
+function makeInstance({ tfs, undo, inst }: SetupStep, instance: string, bufferKb: number): void {
   undo.push({ kind: 'rmdir', path: tfs.path(instance) });
   tfs.mkdir(instance);
   tfs.write(inst('tracing_on'), '0');
-  tfs.write(inst('buffer_size_kb'), String(opts.traceBufferKb));
+  tfs.write(inst('buffer_size_kb'), String(bufferKb));
   // Raw addresses beside the names: the trace is read after rmmod, when a module address may be
   // named after code that lay there before (ftrace keeps the symbols of freed module init text).
   // The analysis attributes by address against the sections recorded while the module was loaded.
@@ -172,11 +207,10 @@ export function setupTracing(
     undo.push({ kind: 'restore-file', path: tfs.path(inst('options/sym-addr')), value: '0' });
     tfs.write(inst('options/sym-addr'), '1');
   }
+}
 
-  const { track, notes, stackAttributed } = traceablePairs(opts.track, (fn, asTracepoint) =>
-    asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : (opts.traceable?.(fn) ?? true),
-  );
-  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+/** The kprobes defined and enabled in the instance (a stack trace on each allocation with `stacks`); each pair with the events defined for it. */
+function enableProbes({ tfs, undo, inst }: SetupStep, group: string, track: PairSpec[], defs: KprobeDefinition[], stacks: boolean): TracedPair[] {
   for (const d of defs) {
     undo.push({ kind: 'remove-kprobe', kprobeEvents: tfs.path('kprobe_events'), event: d.event });
     tfs.append('kprobe_events', `${d.line}\n`);
@@ -192,55 +226,38 @@ export function setupTracing(
       .filter((e) => defined.has(e)),
     kmem: isKmemPair(p),
   }));
-
-  if (defs.length > 0) {
-    if (opts.stacks) {
-      for (const event of pairs.flatMap((p) => p.allocEvents)) {
-        const trigger = tfs.path(inst(`events/${event}/trigger`));
-        undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
-        tfs.write(trigger, 'stacktrace');
-      }
-    }
-    undo.push({ kind: 'restore-file', path: tfs.path(inst(`events/${group}/enable`)), value: '0' });
-    tfs.write(inst(`events/${group}/enable`), '1');
-  }
-
-  const kmemEvents: string[] = [];
-  if (track.some(isKmemPair)) {
-    for (const ev of kmemEventNames(track)) {
-      const rel = inst(`events/kmem/${ev}/enable`);
-      if (!tfs.exists(rel)) continue;
-      undo.push({ kind: 'restore-file', path: tfs.path(rel), value: '0' });
-      tfs.write(rel, '1');
-      kmemEvents.push(`kmem/${ev}`);
+  if (defs.length === 0) return pairs;
+  if (stacks) {
+    for (const event of pairs.flatMap((p) => p.allocEvents)) {
+      const trigger = tfs.path(inst(`events/${event}/trigger`));
+      undo.push({ kind: 'remove-trigger', path: trigger, trigger: 'stacktrace' });
+      tfs.write(trigger, 'stacktrace');
     }
   }
+  undo.push({ kind: 'restore-file', path: tfs.path(inst(`events/${group}/enable`)), value: '0' });
+  tfs.write(inst(`events/${group}/enable`), '1');
+  return pairs;
+}
 
-  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
-  let functionTracer = false;
-  if (functions.length > 0) {
-    undo.push({ kind: 'restore-file', path: tfs.path(inst('set_ftrace_filter')), value: '' });
-    tfs.write(inst('set_ftrace_filter'), functions.join(' '));
-    undo.push({ kind: 'restore-file', path: tfs.path(inst('current_tracer')), value: 'nop' });
-    tfs.write(inst('current_tracer'), 'function');
-    functionTracer = true;
+/** The kmem tracepoints the kmem pairs need, those this kernel has, enabled in the instance. */
+function enableKmemEvents({ tfs, undo, inst }: SetupStep, track: PairSpec[]): string[] {
+  const enabled: string[] = [];
+  for (const ev of kmemEventNames(track)) {
+    const rel = inst(`events/kmem/${ev}/enable`);
+    if (!tfs.exists(rel)) continue;
+    undo.push({ kind: 'restore-file', path: tfs.path(rel), value: '0' });
+    tfs.write(rel, '1');
+    enabled.push(`kmem/${ev}`);
   }
+  return enabled;
+}
 
-  undo.push({ kind: 'restore-file', path: tfs.path(inst('tracing_on')), value: '0' });
-  tfs.write(inst('tracing_on'), '1');
-  const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return {
-    instance,
-    group,
-    pairs,
-    functions,
-    functionTracer,
-    kmemEvents,
-    track,
-    notes,
-    stackAttributed,
-    ...(deferred ? { deferredFreeEvent: deferred.event } : {}),
-  };
+/** The function tracer on the instance, filtered to the allocators and releasers of the pairs paired by calls. */
+function startFunctionTracer({ tfs, undo, inst }: SetupStep, functions: string[]): void {
+  undo.push({ kind: 'restore-file', path: tfs.path(inst('set_ftrace_filter')), value: '' });
+  tfs.write(inst('set_ftrace_filter'), functions.join(' '));
+  undo.push({ kind: 'restore-file', path: tfs.path(inst('current_tracer')), value: 'nop' });
+  tfs.write(inst('current_tracer'), 'function');
 }
 
 /** A span of kernel addresses, end excluded (a module's core, a function). */
