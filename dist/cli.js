@@ -1620,21 +1620,11 @@ function sum(accs) {
   }
   return { allocs, frees, outstanding: allocs - frees };
 }
-function assembleResult(states, t) {
-  const { marks, problems } = t;
+function cycleView(marks) {
   const marked = marks.marked;
-  const cycles2 = marked ? marks.starts : 1;
   const index = (c) => marked ? c : 1;
-  const cycleIds = marked ? Array.from({ length: cycles2 + 1 }, (_, k) => k) : [1];
+  const cycleIds = marked ? Array.from({ length: marks.starts + 1 }, (_, k) => k) : [1];
   const sourceOf = (c) => marked ? c : 0;
-  const traceLost = t.headerLost + t.markerLost;
-  const bufferLost = Math.max(traceLost, t.statsLost);
-  const lostEvents = bufferLost + t.probeMisses;
-  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
-  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
-  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
-  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
-  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
   const cyclesOf = (accs) => cycleIds.map((c) => {
     const s2 = sourceOf(c);
     let allocs = 0;
@@ -1647,86 +1637,113 @@ function assembleResult(states, t) {
     }
     return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
   });
+  return { marked, cycles: marked ? marks.starts : 1, index, cyclesOf };
+}
+function lostEventsOf(t) {
+  const { problems, marks } = t;
+  const bufferLost = Math.max(t.headerLost + t.markerLost, t.statsLost);
+  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
+  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
+  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
+  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
+  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
+  return { lostEvents: bufferLost + t.probeMisses, bufferLost };
+}
+function crossCheckOf(p, name) {
+  if (p.addr.events === 0 || p.fn.events === 0 || allocatorsOf(p.spec).length !== 1) return null;
+  const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
+  const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
+  return { pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls };
+}
+function assembleResult(states, t) {
+  const { marks, problems } = t;
+  const view = cycleView(marks);
+  const { lostEvents, bufferLost } = lostEventsOf(t);
   const crossCheck = [];
   let mismatched = false;
   const pairs = states.map((p) => {
     const name = pairName(p.spec);
-    const addressPaired = p.addr.events > 0;
-    const ledger = addressPaired ? p.addr : p.fn;
-    if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
-      const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
-      const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
-      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls });
-      if (p.addr.allocs !== calls) problems.push(problemText.countsDisagree(name, p.spec.alloc, calls, p.addr.allocs));
+    const check = crossCheckOf(p, name);
+    if (check) {
+      crossCheck.push(check);
+      if (!check.agree) problems.push(problemText.countsDisagree(name, p.spec.alloc, check.functionAllocs, check.kprobeAllocs));
     }
-    if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
-    if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
-      problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
-    }
-    const callers = [...ledger.callers.values()];
-    const moduleAccs = callers.filter((a) => a.inModule !== false);
-    const moduleCycles = cyclesOf(moduleAccs);
-    const module2 = sum(moduleAccs);
-    if (!addressPaired && module2.frees > module2.allocs) {
-      mismatched = true;
-      problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module2.allocs, module2.frees));
-    }
-    const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
-    const callerRows = callers.map((a) => ({
-      caller: a.caller,
-      inModule: a.inModule,
-      allocs: a.allocs,
-      frees: a.frees,
-      outstanding: a.allocs - a.frees,
-      perCycle: cyclesOf([a])
-    })).sort(
-      (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
-    );
-    const live2 = [...ledger.shadowed, ...ledger.live.values()];
-    live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
-    if (live2.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live2.length, t.maxObjects));
-    const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
-      cache,
-      allocs,
-      outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
-    }));
-    const objects2 = live2.slice(0, t.maxObjects).map((o) => ({
-      address: o.address,
-      caller: o.acc.caller,
-      inModule: o.acc.inModule,
-      cycle: index(o.cycle),
-      ...o.stack ? { stack: o.stack } : {},
-      ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
-    }));
-    const growth = judgeGrowth(marked ? workload(moduleCycles) : [], module2.outstanding);
-    if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
-    return {
-      alloc: p.spec.alloc,
-      free: p.spec.free,
-      method: ledger.method,
-      ...sum(callers),
-      module: module2,
-      callers: callerRows,
-      cycles: cyclesOf(callers),
-      moduleCycles,
-      leakedPerCycle: growth.rate,
-      growth,
-      unmatchedFrees: ledger.unmatchedFrees,
-      objects: objects2,
-      ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
-      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
-      ...p.spec.auto ? { auto: true } : {}
-    };
+    const result = pairResult(p, name, view, t);
+    if (result.moreReleases) mismatched = true;
+    return result.pair;
   });
   return {
     complete: lostEvents === 0 && marks.missingEnds === 0 && !mismatched,
     lostEvents,
     ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: t.probeMisses } } : {},
-    cycles: cycles2,
+    cycles: view.cycles,
     pairs,
     problems,
     ...crossCheck.length > 0 ? { crossCheck } : {}
   };
+}
+function pairResult(p, name, view, t) {
+  const { problems } = t;
+  const { index, cyclesOf } = view;
+  const addressPaired = p.addr.events > 0;
+  const ledger = addressPaired ? p.addr : p.fn;
+  if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
+  if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
+    problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
+  }
+  const callers = [...ledger.callers.values()];
+  const moduleAccs = callers.filter((a) => a.inModule !== false);
+  const moduleCycles = cyclesOf(moduleAccs);
+  const module2 = sum(moduleAccs);
+  const moreReleases = !addressPaired && module2.frees > module2.allocs;
+  if (moreReleases) problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module2.allocs, module2.frees));
+  const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  const callerRows = callers.map((a) => ({
+    caller: a.caller,
+    inModule: a.inModule,
+    allocs: a.allocs,
+    frees: a.frees,
+    outstanding: a.allocs - a.frees,
+    perCycle: cyclesOf([a])
+  })).sort(
+    (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
+  );
+  const live2 = [...ledger.shadowed, ...ledger.live.values()];
+  live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
+  if (live2.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live2.length, t.maxObjects));
+  const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+    cache,
+    allocs,
+    outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
+  }));
+  const objects2 = live2.slice(0, t.maxObjects).map((o) => ({
+    address: o.address,
+    caller: o.acc.caller,
+    inModule: o.acc.inModule,
+    cycle: index(o.cycle),
+    ...o.stack ? { stack: o.stack } : {},
+    ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
+  }));
+  const growth = judgeGrowth(view.marked ? workload(moduleCycles) : [], module2.outstanding);
+  if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
+  const pair = {
+    alloc: p.spec.alloc,
+    free: p.spec.free,
+    method: ledger.method,
+    ...sum(callers),
+    module: module2,
+    callers: callerRows,
+    cycles: cyclesOf(callers),
+    moduleCycles,
+    leakedPerCycle: growth.rate,
+    growth,
+    unmatchedFrees: ledger.unmatchedFrees,
+    objects: objects2,
+    ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
+    ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
+    ...p.spec.auto ? { auto: true } : {}
+  };
+  return { pair, moreReleases };
 }
 var init_analysis_result = __esm({
   "src/core/analysis-result.ts"() {
@@ -27897,66 +27914,64 @@ function apiMemoryPairs(input, map, leftOut) {
   };
   const fns = /* @__PURE__ */ new Map();
   for (const snap of [...snapshots2, last]) for (const s2 of snap.sites) fns.set(s2.fn, (fns.get(s2.fn) ?? /* @__PURE__ */ new Set()).add(s2.kind));
-  const pairs = [];
-  for (const [fn, kinds] of fns) {
-    const siteKeys = /* @__PURE__ */ new Set();
-    for (const snap of [...snapshots2, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
-    const count = (snap, site) => {
-      let allocs = 0;
-      let frees = 0;
-      for (const s2 of snap.sites) {
-        if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
-        allocs += s2.allocs;
-        frees += s2.frees;
-      }
-      const live2 = snap.objects.filter((o) => o.fn === fn && (site === void 0 || o.site === site)).length;
-      return { allocs, frees, live: live2 };
-    };
-    const cyclesFor = (site) => {
-      const out = [];
-      let before = { allocs: 0, frees: 0 };
-      snapshots2.forEach((snap, cycle) => {
-        const c = count(snap, site);
-        const allocs = c.allocs - before.allocs;
-        const frees = c.frees - before.frees;
-        out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
-        before = c;
-      });
-      return out;
-    };
-    const total = count(last);
-    const cycles2 = cyclesFor();
-    const callers = [...siteKeys].map((site) => {
-      const c = count(last, site);
-      return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
-    }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
-    const firstSeen = /* @__PURE__ */ new Map();
-    snapshots2.forEach((snap, cycle) => {
-      for (const o of snap.objects) if (o.fn === fn && !firstSeen.has(o.address)) firstSeen.set(o.address, cycle);
-    });
-    const objects2 = last.objects.filter((o) => o.fn === fn).map((o) => ({
-      address: `0x${o.address}`,
-      caller: callerOf(o.site),
-      inModule: true,
-      cycle: firstSeen.get(o.address) ?? snapshots2.length - 1,
-      stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
-      ...o.bytes > 0 ? { bytes: o.bytes } : {}
-    }));
-    pairs.push(
-      snapshotPair({
-        alloc: fn,
-        // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
-        free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
-        method: "kmem",
-        total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
-        cycles: cycles2,
-        callers,
-        objects: objects2,
-        viaApi: !leftOut
-      })
-    );
-  }
+  const pairs = [...fns].map(([fn, kinds]) => functionPair(fn, kinds, { snapshots: snapshots2, last, callerOf, leftOut }));
   return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
+}
+function functionPair(fn, kinds, o) {
+  const { snapshots: snapshots2, last, callerOf } = o;
+  const siteKeys = /* @__PURE__ */ new Set();
+  for (const snap of [...snapshots2, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
+  const count = (snap, site) => {
+    let allocs = 0;
+    let frees = 0;
+    for (const s2 of snap.sites) {
+      if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
+      allocs += s2.allocs;
+      frees += s2.frees;
+    }
+    const live2 = snap.objects.filter((x) => x.fn === fn && (site === void 0 || x.site === site)).length;
+    return { allocs, frees, live: live2 };
+  };
+  const cyclesFor = (site) => {
+    const out = [];
+    let before = { allocs: 0, frees: 0 };
+    snapshots2.forEach((snap, cycle) => {
+      const c = count(snap, site);
+      const allocs = c.allocs - before.allocs;
+      const frees = c.frees - before.frees;
+      out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
+      before = c;
+    });
+    return out;
+  };
+  const total = count(last);
+  const callers = [...siteKeys].map((site) => {
+    const c = count(last, site);
+    return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
+  }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const firstSeen = /* @__PURE__ */ new Map();
+  snapshots2.forEach((snap, cycle) => {
+    for (const x of snap.objects) if (x.fn === fn && !firstSeen.has(x.address)) firstSeen.set(x.address, cycle);
+  });
+  const objects2 = last.objects.filter((x) => x.fn === fn).map((x) => ({
+    address: `0x${x.address}`,
+    caller: callerOf(x.site),
+    inModule: true,
+    cycle: firstSeen.get(x.address) ?? snapshots2.length - 1,
+    stack: [o.leftOut ? fn : `${fn} (kernel API)`, callerOf(x.site)],
+    ...x.bytes > 0 ? { bytes: x.bytes } : {}
+  }));
+  return snapshotPair({
+    alloc: fn,
+    // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+    free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
+    method: "kmem",
+    total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
+    cycles: cyclesFor(),
+    callers,
+    objects: objects2,
+    viaApi: !o.leftOut
+  });
 }
 function rowNamer(leftOut) {
   return (fn) => {
@@ -28286,20 +28301,44 @@ function traceablePairs(pairs, canTrace) {
 function setupTracing(tfs, opts, undo) {
   const instance = `instances/${instanceName(opts.runId)}`;
   const group = kprobeGroup(opts.runId);
-  const inst = (rel) => `${instance}/${rel}`;
+  const step = { tfs, undo, inst: (rel) => `${instance}/${rel}` };
+  makeInstance(step, instance, opts.traceBufferKb);
+  const { track, notes, stackAttributed } = traceablePairs(
+    opts.track,
+    (fn, asTracepoint) => asTracepoint ? tfs.exists(step.inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
+  );
+  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+  const pairs = enableProbes(step, group, track, defs, opts.stacks);
+  const kmemEvents = track.some(isKmemPair) ? enableKmemEvents(step, track) : [];
+  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
+  if (functions.length > 0) startFunctionTracer(step, functions);
+  undo.push({ kind: "restore-file", path: tfs.path(step.inst("tracing_on")), value: "0" });
+  tfs.write(step.inst("tracing_on"), "1");
+  const deferred = defs.find((d) => d.event === `${group}/rcu`);
+  return {
+    instance,
+    group,
+    pairs,
+    functions,
+    functionTracer: functions.length > 0,
+    kmemEvents,
+    track,
+    notes,
+    stackAttributed,
+    ...deferred ? { deferredFreeEvent: deferred.event } : {}
+  };
+}
+function makeInstance({ tfs, undo, inst }, instance, bufferKb) {
   undo.push({ kind: "rmdir", path: tfs.path(instance) });
   tfs.mkdir(instance);
   tfs.write(inst("tracing_on"), "0");
-  tfs.write(inst("buffer_size_kb"), String(opts.traceBufferKb));
+  tfs.write(inst("buffer_size_kb"), String(bufferKb));
   if (tfs.exists(inst("options/sym-addr"))) {
     undo.push({ kind: "restore-file", path: tfs.path(inst("options/sym-addr")), value: "0" });
     tfs.write(inst("options/sym-addr"), "1");
   }
-  const { track, notes, stackAttributed } = traceablePairs(
-    opts.track,
-    (fn, asTracepoint) => asTracepoint ? tfs.exists(inst(`events/kmem/${fn}`)) : opts.traceable?.(fn) ?? true
-  );
-  const defs = kprobeDefinitions(track, group, opts.traceable?.(DEFERRED_FREE) ?? false);
+}
+function enableProbes({ tfs, undo, inst }, group, track, defs, stacks) {
   for (const d of defs) {
     undo.push({ kind: "remove-kprobe", kprobeEvents: tfs.path("kprobe_events"), event: d.event });
     tfs.append("kprobe_events", `${d.line}
@@ -28312,51 +28351,34 @@ function setupTracing(tfs, opts, undo) {
     freeEvents: releasersOf(p).map((_, j) => probeEvent(group, "f", i, j)).filter((e) => defined.has(e)),
     kmem: isKmemPair(p)
   }));
-  if (defs.length > 0) {
-    if (opts.stacks) {
-      for (const event of pairs.flatMap((p) => p.allocEvents)) {
-        const trigger = tfs.path(inst(`events/${event}/trigger`));
-        undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
-        tfs.write(trigger, "stacktrace");
-      }
-    }
-    undo.push({ kind: "restore-file", path: tfs.path(inst(`events/${group}/enable`)), value: "0" });
-    tfs.write(inst(`events/${group}/enable`), "1");
-  }
-  const kmemEvents = [];
-  if (track.some(isKmemPair)) {
-    for (const ev of kmemEventNames(track)) {
-      const rel = inst(`events/kmem/${ev}/enable`);
-      if (!tfs.exists(rel)) continue;
-      undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
-      tfs.write(rel, "1");
-      kmemEvents.push(`kmem/${ev}`);
+  if (defs.length === 0) return pairs;
+  if (stacks) {
+    for (const event of pairs.flatMap((p) => p.allocEvents)) {
+      const trigger = tfs.path(inst(`events/${event}/trigger`));
+      undo.push({ kind: "remove-trigger", path: trigger, trigger: "stacktrace" });
+      tfs.write(trigger, "stacktrace");
     }
   }
-  const functions = [...new Set(track.filter((p) => !isKmemPair(p)).flatMap((p) => [...allocatorsOf(p), ...releasersOf(p)]))];
-  let functionTracer = false;
-  if (functions.length > 0) {
-    undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
-    tfs.write(inst("set_ftrace_filter"), functions.join(" "));
-    undo.push({ kind: "restore-file", path: tfs.path(inst("current_tracer")), value: "nop" });
-    tfs.write(inst("current_tracer"), "function");
-    functionTracer = true;
+  undo.push({ kind: "restore-file", path: tfs.path(inst(`events/${group}/enable`)), value: "0" });
+  tfs.write(inst(`events/${group}/enable`), "1");
+  return pairs;
+}
+function enableKmemEvents({ tfs, undo, inst }, track) {
+  const enabled = [];
+  for (const ev of kmemEventNames(track)) {
+    const rel = inst(`events/kmem/${ev}/enable`);
+    if (!tfs.exists(rel)) continue;
+    undo.push({ kind: "restore-file", path: tfs.path(rel), value: "0" });
+    tfs.write(rel, "1");
+    enabled.push(`kmem/${ev}`);
   }
-  undo.push({ kind: "restore-file", path: tfs.path(inst("tracing_on")), value: "0" });
-  tfs.write(inst("tracing_on"), "1");
-  const deferred = defs.find((d) => d.event === `${group}/rcu`);
-  return {
-    instance,
-    group,
-    pairs,
-    functions,
-    functionTracer,
-    kmemEvents,
-    track,
-    notes,
-    stackAttributed,
-    ...deferred ? { deferredFreeEvent: deferred.event } : {}
-  };
+  return enabled;
+}
+function startFunctionTracer({ tfs, undo, inst }, functions) {
+  undo.push({ kind: "restore-file", path: tfs.path(inst("set_ftrace_filter")), value: "" });
+  tfs.write(inst("set_ftrace_filter"), functions.join(" "));
+  undo.push({ kind: "restore-file", path: tfs.path(inst("current_tracer")), value: "nop" });
+  tfs.write(inst("current_tracer"), "function");
 }
 function kmemAllocEvents(setup) {
   return setup.kmemEvents.filter((e) => e.startsWith("kmem/kmalloc") || e.startsWith("kmem/kmem_cache_alloc"));
@@ -42165,6 +42187,20 @@ var init_cancellation = __esm({
   }
 });
 
+// src/cli/console-io.ts
+function stepLine(line) {
+  console.log(`   ${line}`);
+}
+async function consoleGroup(name, fn) {
+  console.log(`== ${name}`);
+  return fn();
+}
+var init_console_io = __esm({
+  "src/cli/console-io.ts"() {
+    "use strict";
+  }
+});
+
 // src/cli/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
@@ -42240,7 +42276,7 @@ async function demoCommand(args) {
   console.log(`== output: ${outDir}`);
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
-  const lab = await setupLab({ kernel: options2.kernel, log: (l) => console.log(`   ${l}`) });
+  const lab = await setupLab({ kernel: options2.kernel, log: stepLine });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
   const work = mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
@@ -42268,7 +42304,7 @@ async function demoCommand(args) {
       nodePath: process.execPath,
       signal,
       env: process.env,
-      log: (l) => console.log(`   ${l}`)
+      log: stepLine
     });
     let measured;
     try {
@@ -42276,15 +42312,7 @@ async function demoCommand(args) {
         base: { side: "base", ref: "base", sha: trees.baseSha, dir: trees.base },
         pr: { side: "pr", ref: "pr", sha: trees.headSha, dir: trees.head }
       };
-      const io = {
-        log: (l) => console.log(`   ${l}`),
-        group: async (name, fn) => {
-          console.log(`== ${name}`);
-          return fn();
-        },
-        signal
-      };
-      measured = await measure(settings, sides2, runner, io, outDir);
+      measured = await measure(settings, sides2, runner, { log: stepLine, group: consoleGroup, signal }, outDir);
     } finally {
       await trees.dispose();
     }
@@ -42324,6 +42352,7 @@ var init_demo = __esm({
     init_terminal();
     init_args();
     init_exit_codes();
+    init_console_io();
     init_elapsed();
   }
 });
@@ -42344,7 +42373,7 @@ async function revParse(repo, ref, option) {
     throw new UsageError(`run: ${option} ${ref} is no commit of the repository in ${repo}; fetch it first (git fetch origin ${ref})`);
   }
 }
-async function runCommand2(args) {
+async function readLocalChange(args) {
   const { values } = readArgs("run", args, RUN_OPTIONS);
   const text2 = (name) => {
     const v = values[name];
@@ -42367,16 +42396,6 @@ async function runCommand2(args) {
     if (name === "output-dir") return wantedOut || "alloc-balance-run";
     return LOCAL_RUN_INPUTS.includes(name) ? text2(name) : "";
   });
-  if (typeof process.getuid === "function" && process.getuid() !== 0) {
-    throw new UsageError(
-      "run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ..."
-    );
-  }
-  findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync6(join39(tmpdir8(), "alloc-balance-run-"));
-  settings.outputDir = outDir;
-  console.log(`== output: ${outDir}`);
-  console.log(`== base ${baseSha.slice(0, 12)} (${text2("base")}) \u2192 head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
   const change = {
     event: "workflow_dispatch",
     action: "",
@@ -42387,17 +42406,35 @@ async function runCommand2(args) {
     isFork: false,
     headRepo: ""
   };
+  return { repo, change, settings, wantedOut };
+}
+async function prepareLab(release2, qemu) {
+  console.log("== lab: QEMU, kernel image and matching headers");
+  const entry = await setupLab({ kernel: release2, log: stepLine });
+  if (qemu && "problem" in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
+    await setupQemu({ labDir: labDirOf(entry), log: stepLine });
+  }
+  return entry;
+}
+async function runCommand2(args) {
+  const { repo, change, settings, wantedOut } = await readLocalChange(args);
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new UsageError(
+      "run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ..."
+    );
+  }
+  findSandboxLauncher();
+  const outDir = wantedOut || mkdtempSync6(join39(tmpdir8(), "alloc-balance-run-"));
+  settings.outputDir = outDir;
+  console.log(`== output: ${outDir}`);
+  console.log(`== base ${change.base.sha.slice(0, 12)} (${change.base.ref}) \u2192 head ${change.head.sha.slice(0, 12)} (${change.head.ref}) in ${repo}`);
   const cancellation = cancelOnSignals();
-  const log = (line) => console.log(`   ${line}`);
   try {
     const { report, reportPath } = await checkChange(
       settings,
       {
-        log,
-        group: async (name, fn) => {
-          console.log(`== ${name}`);
-          return fn();
-        },
+        log: stepLine,
+        group: consoleGroup,
         workspace: repo,
         saveState: () => {
         },
@@ -42405,14 +42442,7 @@ async function runCommand2(args) {
         cliPath: cliPath(),
         nodePath: process.execPath,
         signal: cancellation.signal,
-        prepareLab: async (release2, qemu) => {
-          console.log("== lab: QEMU, kernel image and matching headers");
-          const entry = await setupLab({ kernel: release2, log });
-          if (qemu && "problem" in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
-            await setupQemu({ labDir: labDirOf(entry), log });
-          }
-          return entry;
-        }
+        prepareLab
       },
       change,
       outDir
@@ -42454,6 +42484,7 @@ var init_run2 = __esm({
     init_settings();
     init_args();
     init_exit_codes();
+    init_console_io();
     OWN_OPTIONS = {
       base: { type: "string" },
       head: { type: "string" },

@@ -81231,21 +81231,11 @@ function sum(accs) {
   }
   return { allocs, frees, outstanding: allocs - frees };
 }
-function assembleResult(states, t) {
-  const { marks, problems } = t;
+function cycleView(marks) {
   const marked = marks.marked;
-  const cycles = marked ? marks.starts : 1;
   const index = (c) => marked ? c : 1;
-  const cycleIds = marked ? Array.from({ length: cycles + 1 }, (_, k) => k) : [1];
+  const cycleIds = marked ? Array.from({ length: marks.starts + 1 }, (_, k) => k) : [1];
   const sourceOf = (c) => marked ? c : 0;
-  const traceLost = t.headerLost + t.markerLost;
-  const bufferLost = Math.max(traceLost, t.statsLost);
-  const lostEvents = bufferLost + t.probeMisses;
-  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
-  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
-  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
-  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
-  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
   const cyclesOf = (accs) => cycleIds.map((c) => {
     const s2 = sourceOf(c);
     let allocs = 0;
@@ -81258,86 +81248,113 @@ function assembleResult(states, t) {
     }
     return { cycle: index(c), allocs, frees, outstanding: allocs - frees, outstandingAfter: after };
   });
+  return { marked, cycles: marked ? marks.starts : 1, index, cyclesOf };
+}
+function lostEventsOf(t) {
+  const { problems, marks } = t;
+  const bufferLost = Math.max(t.headerLost + t.markerLost, t.statsLost);
+  if (t.headerLost > 0) problems.push(problemText.bufferOverwrote(t.headerLost));
+  if (t.markerLost > 0) problems.push(problemText.lostNotes(t.markerLost));
+  if (t.statsLost > 0) problems.push(problemText.statsLost(t.statsLost));
+  if (marks.missingEnds > 0) problems.push(problemText.missingEnds(marks.missingEnds));
+  if (marks.strayEnds > 0) problems.push(problemText.strayEnds(marks.strayEnds));
+  return { lostEvents: bufferLost + t.probeMisses, bufferLost };
+}
+function crossCheckOf(p, name) {
+  if (p.addr.events === 0 || p.fn.events === 0 || allocatorsOf(p.spec).length !== 1) return null;
+  const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
+  const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
+  return { pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls };
+}
+function assembleResult(states, t) {
+  const { marks, problems } = t;
+  const view = cycleView(marks);
+  const { lostEvents, bufferLost } = lostEventsOf(t);
   const crossCheck = [];
   let mismatched = false;
   const pairs = states.map((p) => {
     const name = pairName(p.spec);
-    const addressPaired = p.addr.events > 0;
-    const ledger = addressPaired ? p.addr : p.fn;
-    if (addressPaired && p.fn.events > 0 && allocatorsOf(p.spec).length === 1) {
-      const moduleOnly = p.moduleOnly || p.addr.ignored > 0;
-      const calls = moduleOnly ? sum([...p.fn.callers.values()].filter((a) => a.inModule !== false)).allocs : p.fn.allocs;
-      crossCheck.push({ pair: name, kprobeAllocs: p.addr.allocs, functionAllocs: calls, agree: p.addr.allocs === calls });
-      if (p.addr.allocs !== calls) problems.push(problemText.countsDisagree(name, p.spec.alloc, calls, p.addr.allocs));
+    const check = crossCheckOf(p, name);
+    if (check) {
+      crossCheck.push(check);
+      if (!check.agree) problems.push(problemText.countsDisagree(name, p.spec.alloc, check.functionAllocs, check.kprobeAllocs));
     }
-    if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
-    if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
-      problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
-    }
-    const callers = [...ledger.callers.values()];
-    const moduleAccs = callers.filter((a) => a.inModule !== false);
-    const moduleCycles = cyclesOf(moduleAccs);
-    const module2 = sum(moduleAccs);
-    if (!addressPaired && module2.frees > module2.allocs) {
-      mismatched = true;
-      problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module2.allocs, module2.frees));
-    }
-    const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
-    const callerRows = callers.map((a) => ({
-      caller: a.caller,
-      inModule: a.inModule,
-      allocs: a.allocs,
-      frees: a.frees,
-      outstanding: a.allocs - a.frees,
-      perCycle: cyclesOf([a])
-    })).sort(
-      (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
-    );
-    const live2 = [...ledger.shadowed, ...ledger.live.values()];
-    live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
-    if (live2.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live2.length, t.maxObjects));
-    const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
-      cache,
-      allocs,
-      outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
-    }));
-    const objects2 = live2.slice(0, t.maxObjects).map((o) => ({
-      address: o.address,
-      caller: o.acc.caller,
-      inModule: o.acc.inModule,
-      cycle: index(o.cycle),
-      ...o.stack ? { stack: o.stack } : {},
-      ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
-    }));
-    const growth = judgeGrowth(marked ? workload(moduleCycles) : [], module2.outstanding);
-    if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
-    return {
-      alloc: p.spec.alloc,
-      free: p.spec.free,
-      method: ledger.method,
-      ...sum(callers),
-      module: module2,
-      callers: callerRows,
-      cycles: cyclesOf(callers),
-      moduleCycles,
-      leakedPerCycle: growth.rate,
-      growth,
-      unmatchedFrees: ledger.unmatchedFrees,
-      objects: objects2,
-      ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
-      ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
-      ...p.spec.auto ? { auto: true } : {}
-    };
+    const result = pairResult(p, name, view, t);
+    if (result.moreReleases) mismatched = true;
+    return result.pair;
   });
   return {
     complete: lostEvents === 0 && marks.missingEnds === 0 && !mismatched,
     lostEvents,
     ...lostEvents > 0 ? { lostBy: { buffer: bufferLost, probes: t.probeMisses } } : {},
-    cycles,
+    cycles: view.cycles,
     pairs,
     problems,
     ...crossCheck.length > 0 ? { crossCheck } : {}
   };
+}
+function pairResult(p, name, view, t) {
+  const { problems } = t;
+  const { index, cyclesOf } = view;
+  const addressPaired = p.addr.events > 0;
+  const ledger = addressPaired ? p.addr : p.fn;
+  if (ledger.events === 0) problems.push(problemText.noEvents(name, p.spec.alloc, p.spec.free));
+  if (ledger.outsideWithoutStack > 0 && t.moduleKnown) {
+    problems.push(problemText.outsideWithoutStack(name, ledger.outsideWithoutStack, ledger.outsideExample));
+  }
+  const callers = [...ledger.callers.values()];
+  const moduleAccs = callers.filter((a) => a.inModule !== false);
+  const moduleCycles = cyclesOf(moduleAccs);
+  const module2 = sum(moduleAccs);
+  const moreReleases = !addressPaired && module2.frees > module2.allocs;
+  if (moreReleases) problems.push(problemText.moreReleases(name, p.spec.alloc, p.spec.free, module2.allocs, module2.frees));
+  const workload = (cs) => cs.filter((c) => c.cycle >= 1).map((c) => c.outstandingAfter);
+  const callerRows = callers.map((a) => ({
+    caller: a.caller,
+    inModule: a.inModule,
+    allocs: a.allocs,
+    frees: a.frees,
+    outstanding: a.allocs - a.frees,
+    perCycle: cyclesOf([a])
+  })).sort(
+    (x, y) => Number(y.inModule === true) - Number(x.inModule === true) || y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller)
+  );
+  const live2 = [...ledger.shadowed, ...ledger.live.values()];
+  live2.sort((x, y) => Number(y.acc.inModule !== false) - Number(x.acc.inModule !== false) || x.cycle - y.cycle);
+  if (live2.length > t.maxObjects) problems.push(problemText.objectsCapped(name, live2.length, t.maxObjects));
+  const caches = [...ledger.cacheAllocs].map(([cache, allocs]) => ({
+    cache,
+    allocs,
+    outstanding: live2.filter((o) => o.cache === cache && o.acc.inModule !== false).length
+  }));
+  const objects2 = live2.slice(0, t.maxObjects).map((o) => ({
+    address: o.address,
+    caller: o.acc.caller,
+    inModule: o.acc.inModule,
+    cycle: index(o.cycle),
+    ...o.stack ? { stack: o.stack } : {},
+    ...o.bytes !== void 0 ? { bytes: o.bytes } : {}
+  }));
+  const growth = judgeGrowth(view.marked ? workload(moduleCycles) : [], module2.outstanding);
+  if (ledger.badFrees.length > t.maxObjects) problems.push(problemText.badFreesCapped(name, ledger.badFrees.length, t.maxObjects));
+  const pair = {
+    alloc: p.spec.alloc,
+    free: p.spec.free,
+    method: ledger.method,
+    ...sum(callers),
+    module: module2,
+    callers: callerRows,
+    cycles: cyclesOf(callers),
+    moduleCycles,
+    leakedPerCycle: growth.rate,
+    growth,
+    unmatchedFrees: ledger.unmatchedFrees,
+    objects: objects2,
+    ...ledger.badFrees.length > 0 ? { badFrees: ledger.badFrees.slice(0, t.maxObjects).map((b) => ({ ...b, cycle: index(b.cycle) })) } : {},
+    ...ledger.method === "kmem" && ledger.events > 0 ? { caches, ignoredAllocs: ledger.ignored } : p.moduleOnly ? { ignoredAllocs: ledger.ignored } : {},
+    ...p.spec.auto ? { auto: true } : {}
+  };
+  return { pair, moreReleases };
 }
 
 // src/core/slab-caches.ts
@@ -83162,66 +83179,64 @@ function apiMemoryPairs(input, map, leftOut) {
   };
   const fns = /* @__PURE__ */ new Map();
   for (const snap of [...snapshots, last]) for (const s2 of snap.sites) fns.set(s2.fn, (fns.get(s2.fn) ?? /* @__PURE__ */ new Set()).add(s2.kind));
-  const pairs = [];
-  for (const [fn, kinds] of fns) {
-    const siteKeys = /* @__PURE__ */ new Set();
-    for (const snap of [...snapshots, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
-    const count = (snap, site) => {
-      let allocs = 0;
-      let frees = 0;
-      for (const s2 of snap.sites) {
-        if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
-        allocs += s2.allocs;
-        frees += s2.frees;
-      }
-      const live2 = snap.objects.filter((o) => o.fn === fn && (site === void 0 || o.site === site)).length;
-      return { allocs, frees, live: live2 };
-    };
-    const cyclesFor = (site) => {
-      const out = [];
-      let before = { allocs: 0, frees: 0 };
-      snapshots.forEach((snap, cycle) => {
-        const c = count(snap, site);
-        const allocs = c.allocs - before.allocs;
-        const frees = c.frees - before.frees;
-        out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
-        before = c;
-      });
-      return out;
-    };
-    const total = count(last);
-    const cycles = cyclesFor();
-    const callers = [...siteKeys].map((site) => {
-      const c = count(last, site);
-      return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
-    }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
-    const firstSeen = /* @__PURE__ */ new Map();
-    snapshots.forEach((snap, cycle) => {
-      for (const o of snap.objects) if (o.fn === fn && !firstSeen.has(o.address)) firstSeen.set(o.address, cycle);
-    });
-    const objects2 = last.objects.filter((o) => o.fn === fn).map((o) => ({
-      address: `0x${o.address}`,
-      caller: callerOf(o.site),
-      inModule: true,
-      cycle: firstSeen.get(o.address) ?? snapshots.length - 1,
-      stack: [leftOut ? fn : `${fn} (kernel API)`, callerOf(o.site)],
-      ...o.bytes > 0 ? { bytes: o.bytes } : {}
-    }));
-    pairs.push(
-      snapshotPair({
-        alloc: fn,
-        // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
-        free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
-        method: "kmem",
-        total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
-        cycles,
-        callers,
-        objects: objects2,
-        viaApi: !leftOut
-      })
-    );
-  }
+  const pairs = [...fns].map(([fn, kinds]) => functionPair(fn, kinds, { snapshots, last, callerOf, leftOut }));
   return pairs.sort((a, b) => b.module.outstanding - a.module.outstanding || a.alloc.localeCompare(b.alloc));
+}
+function functionPair(fn, kinds, o) {
+  const { snapshots, last, callerOf } = o;
+  const siteKeys = /* @__PURE__ */ new Set();
+  for (const snap of [...snapshots, last]) for (const s2 of snap.sites) if (s2.fn === fn) siteKeys.add(s2.site);
+  const count = (snap, site) => {
+    let allocs = 0;
+    let frees = 0;
+    for (const s2 of snap.sites) {
+      if (s2.fn !== fn || site !== void 0 && s2.site !== site) continue;
+      allocs += s2.allocs;
+      frees += s2.frees;
+    }
+    const live2 = snap.objects.filter((x) => x.fn === fn && (site === void 0 || x.site === site)).length;
+    return { allocs, frees, live: live2 };
+  };
+  const cyclesFor = (site) => {
+    const out = [];
+    let before = { allocs: 0, frees: 0 };
+    snapshots.forEach((snap, cycle) => {
+      const c = count(snap, site);
+      const allocs = c.allocs - before.allocs;
+      const frees = c.frees - before.frees;
+      out.push({ cycle, allocs, frees, outstanding: allocs - frees, outstandingAfter: c.live });
+      before = c;
+    });
+    return out;
+  };
+  const total = count(last);
+  const callers = [...siteKeys].map((site) => {
+    const c = count(last, site);
+    return { caller: callerOf(site), inModule: true, allocs: c.allocs, frees: c.frees, outstanding: c.live, perCycle: cyclesFor(site) };
+  }).sort((x, y) => y.outstanding - x.outstanding || y.allocs - x.allocs || x.caller.localeCompare(y.caller));
+  const firstSeen = /* @__PURE__ */ new Map();
+  snapshots.forEach((snap, cycle) => {
+    for (const x of snap.objects) if (x.fn === fn && !firstSeen.has(x.address)) firstSeen.set(x.address, cycle);
+  });
+  const objects2 = last.objects.filter((x) => x.fn === fn).map((x) => ({
+    address: `0x${x.address}`,
+    caller: callerOf(x.site),
+    inModule: true,
+    cycle: firstSeen.get(x.address) ?? snapshots.length - 1,
+    stack: [o.leftOut ? fn : `${fn} (kernel API)`, callerOf(x.site)],
+    ...x.bytes > 0 ? { bytes: x.bytes } : {}
+  }));
+  return snapshotPair({
+    alloc: fn,
+    // An sk_buff is a cache object and a kmalloc'ed buffer: both releases are named.
+    free: [...kinds].map((k) => RELEASER[k]).sort().join("/"),
+    method: "kmem",
+    total: { allocs: total.allocs, frees: total.frees, outstanding: total.live },
+    cycles: cyclesFor(),
+    callers,
+    objects: objects2,
+    viaApi: !o.leftOut
+  });
 }
 function rowNamer(leftOut) {
   return (fn) => {

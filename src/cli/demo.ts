@@ -22,6 +22,7 @@ import type { RunReport, SideRun } from '../core/model.js';
 import type { Settings } from '../settings/settings.js';
 import { readArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { consoleGroup, stepLine } from './console-io.js';
 import { stopwatch } from '../elapsed.js';
 
 function timings(run: SideRun): string {
@@ -111,7 +112,7 @@ export async function demoCommand(args: string[]): Promise<number> {
 
   console.log('== lab: QEMU, kernel image and matching headers');
   const labReady = stopwatch();
-  const lab = await setupLab({ kernel: options.kernel, log: (l) => console.log(`   ${l}`) });
+  const lab = await setupLab({ kernel: options.kernel, log: stepLine });
   console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
 
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
@@ -142,7 +143,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       nodePath: process.execPath,
       signal,
       env: process.env,
-      log: (l) => console.log(`   ${l}`),
+      log: stepLine,
     });
     let measured;
     try {
@@ -150,15 +151,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         base: { side: 'base' as const, ref: 'base', sha: trees.baseSha, dir: trees.base },
         pr: { side: 'pr' as const, ref: 'pr', sha: trees.headSha, dir: trees.head },
       };
-      const io = {
-        log: (l: string) => console.log(`   ${l}`),
-        group: async <T>(name: string, fn: () => Promise<T>) => {
-          console.log(`== ${name}`);
-          return fn();
-        },
-        signal,
-      };
-      measured = await measure(settings, sides, runner, io, outDir);
+      measured = await measure(settings, sides, runner, { log: stepLine, group: consoleGroup, signal }, outDir);
     } finally {
       await trees.dispose();
     }

@@ -19,9 +19,10 @@ import { renderComment } from '../report/comment.js';
 import { checkChange } from '../run/pipeline.js';
 import { findSandboxLauncher } from '../sandbox/build-sandbox.js';
 import { LOCAL_RUN_INPUTS } from '../inputs/local-run.js';
-import { parseSettings } from '../settings/settings.js';
+import { parseSettings, type Settings } from '../settings/settings.js';
 import { readArgs, type OptionSpec } from './args.js';
 import { EXIT, VERDICT_EXIT } from './exit-codes.js';
+import { consoleGroup, stepLine } from './console-io.js';
 
 const OWN_OPTIONS = {
   base: { type: 'string' },
@@ -43,7 +44,16 @@ async function revParse(repo: string, ref: string, option: string): Promise<stri
   }
 }
 
-export async function runCommand(args: string[]): Promise<number> {
+interface LocalChange {
+  repo: string;
+  change: ChangeUnderTest;
+  settings: Settings;
+  /** --out, resolved; '' for a folder of its own under the system's temporary folder. */
+  wantedOut: string;
+}
+
+/** The repository, base and head, and every input, checked before anything is set up (or a folder made): a bad one is one line naming it. */
+async function readLocalChange(args: string[]): Promise<LocalChange> {
   const { values } = readArgs('run', args, RUN_OPTIONS);
   const text = (name: string) => {
     const v = (values as Record<string, string | undefined>)[name];
@@ -61,23 +71,11 @@ export async function runCommand(args: string[]): Promise<number> {
   const headRef = text('head') || 'HEAD';
   const headSha = await revParse(repo, headRef, '--head');
   const wantedOut = text('out') ? resolve(text('out')) : '';
-  // Every input checked before anything is set up (or a folder made): a bad one is one line naming it.
   const settings = parseSettings((name) => {
     if (name === 'mode') return 'collect';
     if (name === 'output-dir') return wantedOut || 'alloc-balance-run';
     return (LOCAL_RUN_INPUTS as readonly string[]).includes(name) ? text(name) : '';
   });
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new UsageError(
-      'run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ...',
-    );
-  }
-  findSandboxLauncher();
-  const outDir = wantedOut || mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
-  settings.outputDir = outDir;
-  console.log(`== output: ${outDir}`);
-  console.log(`== base ${baseSha.slice(0, 12)} (${text('base')}) → head ${headSha.slice(0, 12)} (${headRef}) in ${repo}`);
-
   const change: ChangeUnderTest = {
     event: 'workflow_dispatch',
     action: '',
@@ -88,31 +86,46 @@ export async function runCommand(args: string[]): Promise<number> {
     isFork: false,
     headRepo: '',
   };
+  return { repo, change, settings, wantedOut };
+}
+
+/** The lab for a release, set up on first use, with a QEMU that emulates the NICs asked for when the system's does not. */
+async function prepareLab(release: string | undefined, qemu: Parameters<typeof chooseQemu>[0] | undefined) {
+  console.log('== lab: QEMU, kernel image and matching headers');
+  const entry = await setupLab({ kernel: release, log: stepLine });
+  if (qemu && 'problem' in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
+    await setupQemu({ labDir: labDirOf(entry), log: stepLine });
+  }
+  return entry;
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { repo, change, settings, wantedOut } = await readLocalChange(args);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UsageError(
+      'run: run it as root (it loads modules and traces the kernel; target vm installs QEMU and a kernel with apt): sudo alloc-balance run ...',
+    );
+  }
+  findSandboxLauncher();
+  const outDir = wantedOut || mkdtempSync(join(tmpdir(), 'alloc-balance-run-'));
+  settings.outputDir = outDir;
+  console.log(`== output: ${outDir}`);
+  console.log(`== base ${change.base.sha.slice(0, 12)} (${change.base.ref}) → head ${change.head.sha.slice(0, 12)} (${change.head.ref}) in ${repo}`);
+
   const cancellation = cancelOnSignals();
-  const log = (line: string) => console.log(`   ${line}`);
   try {
     const { report, reportPath } = await checkChange(
       settings,
       {
-        log,
-        group: async (name, fn) => {
-          console.log(`== ${name}`);
-          return fn();
-        },
+        log: stepLine,
+        group: consoleGroup,
         workspace: repo,
         saveState: () => {},
         env: process.env,
         cliPath: cliPath(),
         nodePath: process.execPath,
         signal: cancellation.signal,
-        prepareLab: async (release, qemu) => {
-          console.log('== lab: QEMU, kernel image and matching headers');
-          const entry = await setupLab({ kernel: release, log });
-          if (qemu && 'problem' in chooseQemu(qemu, await systemQemuVersion(spawnRunner), readLabQemu(labDirOf(entry)))) {
-            await setupQemu({ labDir: labDirOf(entry), log });
-          }
-          return entry;
-        },
+        prepareLab,
       },
       change,
       outDir,
