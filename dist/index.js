@@ -84946,18 +84946,10 @@ var VmTargetRunner = class {
       const asked = this.launch.vm.folders.map((f) => resolve7(this.opts.workspace ?? process.cwd(), f));
       const missing = asked.filter((f) => !existsSync20(f));
       if (missing.length > 0) {
-        return {
-          exitCode: null,
-          timings: {},
-          output: "",
-          failure: {
-            status: "setup-failed",
-            reason: `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`
-          }
-        };
+        return notRun("setup-failed", `vm-folders: ${missing.join(", ")} does not exist on this machine (give folders that an earlier step made)`);
       }
       const qemu = await this.qemu();
-      if ("problem" in qemu) return { exitCode: null, timings: {}, output: "", failure: { status: "setup-failed", reason: qemu.problem } };
+      if ("problem" in qemu) return notRun("setup-failed", qemu.problem);
       const r = await runInGuest(
         this.lab,
         {
@@ -84983,31 +84975,9 @@ var VmTargetRunner = class {
       if (r.removedFromOut.length > 0) {
         this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(", ")}`);
       }
-      const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
-      if (r.kernelPanic) {
-        return {
-          exitCode: r.exitCode,
-          timings,
-          output: lastChars(r.console, OUTPUT_CAP),
-          failure: {
-            status: "kernel-splat",
-            reason: /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run",
-            excerpt: r.panicExcerpt
-          }
-        };
-      }
-      if (r.timedOut) {
-        const aborted = this.opts.signal?.aborted ?? false;
-        return {
-          exitCode: null,
-          timings,
-          output: lastChars(r.console, OUTPUT_CAP),
-          failure: aborted ? { status: "cancelled", reason: "the run was cancelled" } : r.stalled ? { status: "timeout", reason: "the guest stopped answering: the job did not renew its own deadline", excerpt: lastChars(r.console, 4e3) } : { status: "timeout", reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4e3) }
-        };
-      }
-      return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };
+      return guestOutcome2(r, { aborted: this.opts.signal?.aborted ?? false, timeoutMinutes: this.launch.timeoutMinutes });
     } catch (e) {
-      if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: "", failure: { status: "cancelled", reason: "the run was cancelled" } };
+      if (this.opts.signal?.aborted) return notRun("cancelled", "the run was cancelled");
       if (e instanceof GuestError) {
         return {
           exitCode: null,
@@ -85020,6 +84990,21 @@ var VmTargetRunner = class {
     }
   }
 };
+function notRun(status, reason) {
+  return { exitCode: null, timings: {}, output: "", failure: { status, reason } };
+}
+function guestOutcome2(r, o) {
+  const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
+  const output = lastChars(r.console, OUTPUT_CAP);
+  if (r.kernelPanic) {
+    const reason = /soft lockup/.test(r.panicExcerpt) ? "a CPU of the kernel locked up (soft lockup) during the run" : "the kernel crashed (panic or oops) during the run";
+    return { exitCode: r.exitCode, timings, output, failure: { status: "kernel-splat", reason, excerpt: r.panicExcerpt } };
+  }
+  if (!r.timedOut) return { exitCode: r.exitCode, timings, output };
+  const excerpt = lastChars(r.console, 4e3);
+  const failure = o.aborted ? { status: "cancelled", reason: "the run was cancelled" } : r.stalled ? { status: "timeout", reason: "the guest stopped answering: the job did not renew its own deadline", excerpt } : { status: "timeout", reason: `the run took longer than timeout-minutes (${o.timeoutMinutes})`, excerpt };
+  return { exitCode: null, timings, output, failure };
+}
 function hostBuildDir(release) {
   const dir = `/lib/modules/${release}/build`;
   if (!existsSync20(dir)) {

@@ -11,7 +11,7 @@ import { udevChangeAllowed } from '../lab/kvm-access.js';
 import { hostAccel } from '../lab/kvm-host.js';
 import { findLabKernel, labDirOf, type LabKernel } from '../lab/lab-kernel.js';
 import { accelText } from '../report/labels.js';
-import { runInGuest, GuestError } from '../lab/run-in-guest.js';
+import { runInGuest, GuestError, type GuestResult } from '../lab/run-in-guest.js';
 import type { VmSettings } from '../settings/settings.js';
 import { UsageError } from '../errors.js';
 import { installPrefix } from '../sandbox/system-view.js';
@@ -131,18 +131,10 @@ export class VmTargetRunner implements TargetRunner {
       const asked = this.launch.vm.folders.map((f) => resolve(this.opts.workspace ?? process.cwd(), f));
       const missing = asked.filter((f) => !existsSync(f));
       if (missing.length > 0) {
-        return {
-          exitCode: null,
-          timings: {},
-          output: '',
-          failure: {
-            status: 'setup-failed',
-            reason: `vm-folders: ${missing.join(', ')} does not exist on this machine (give folders that an earlier step made)`,
-          },
-        };
+        return notRun('setup-failed', `vm-folders: ${missing.join(', ')} does not exist on this machine (give folders that an earlier step made)`);
       }
       const qemu = await this.qemu();
-      if ('problem' in qemu) return { exitCode: null, timings: {}, output: '', failure: { status: 'setup-failed', reason: qemu.problem } };
+      if ('problem' in qemu) return notRun('setup-failed', qemu.problem);
       const r = await runInGuest(
         this.lab,
         {
@@ -168,37 +160,9 @@ export class VmTargetRunner implements TargetRunner {
       if (r.removedFromOut.length > 0) {
         this.opts.warn?.(`the guest left what a report must not follow in ${outDir}, removed before reading it: ${r.removedFromOut.join(', ')}`);
       }
-      const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
-      if (r.kernelPanic) {
-        return {
-          exitCode: r.exitCode,
-          timings,
-          output: lastChars(r.console, OUTPUT_CAP),
-          failure: {
-            status: 'kernel-splat',
-            reason: /soft lockup/.test(r.panicExcerpt)
-              ? 'a CPU of the kernel locked up (soft lockup) during the run'
-              : 'the kernel crashed (panic or oops) during the run',
-            excerpt: r.panicExcerpt,
-          },
-        };
-      }
-      if (r.timedOut) {
-        const aborted = this.opts.signal?.aborted ?? false;
-        return {
-          exitCode: null,
-          timings,
-          output: lastChars(r.console, OUTPUT_CAP),
-          failure: aborted
-            ? { status: 'cancelled', reason: 'the run was cancelled' }
-            : r.stalled
-              ? { status: 'timeout', reason: 'the guest stopped answering: the job did not renew its own deadline', excerpt: lastChars(r.console, 4000) }
-              : { status: 'timeout', reason: `the run took longer than timeout-minutes (${this.launch.timeoutMinutes})`, excerpt: lastChars(r.console, 4000) },
-        };
-      }
-      return { exitCode: r.exitCode, timings, output: lastChars(r.console, OUTPUT_CAP) };
+      return guestOutcome(r, { aborted: this.opts.signal?.aborted ?? false, timeoutMinutes: this.launch.timeoutMinutes });
     } catch (e) {
-      if (this.opts.signal?.aborted) return { exitCode: null, timings: {}, output: '', failure: { status: 'cancelled', reason: 'the run was cancelled' } };
+      if (this.opts.signal?.aborted) return notRun('cancelled', 'the run was cancelled');
       if (e instanceof GuestError) {
         return {
           exitCode: null,
@@ -210,6 +174,34 @@ export class VmTargetRunner implements TargetRunner {
       throw e;
     }
   }
+}
+
+/** A job that never ran: why, and no output. */
+function notRun(status: RunStatus, reason: string): TargetOutcome {
+  return { exitCode: null, timings: {}, output: '', failure: { status, reason } };
+}
+
+/**
+ * Pure: what a VM's run comes to for the side: the job's exit code, or a crash (panic, oops, soft
+ * lockup), a cancellation, a guest that stopped renewing its deadline, or the run's timeout.
+ */
+export function guestOutcome(r: GuestResult, o: { aborted: boolean; timeoutMinutes: number }): TargetOutcome {
+  const timings = { boot: r.seconds.boot, guestSetup: r.seconds.setup, vm: r.seconds.total };
+  const output = lastChars(r.console, OUTPUT_CAP);
+  if (r.kernelPanic) {
+    const reason = /soft lockup/.test(r.panicExcerpt)
+      ? 'a CPU of the kernel locked up (soft lockup) during the run'
+      : 'the kernel crashed (panic or oops) during the run';
+    return { exitCode: r.exitCode, timings, output, failure: { status: 'kernel-splat', reason, excerpt: r.panicExcerpt } };
+  }
+  if (!r.timedOut) return { exitCode: r.exitCode, timings, output };
+  const excerpt = lastChars(r.console, 4000);
+  const failure: TargetOutcome['failure'] = o.aborted
+    ? { status: 'cancelled', reason: 'the run was cancelled' }
+    : r.stalled
+      ? { status: 'timeout', reason: 'the guest stopped answering: the job did not renew its own deadline', excerpt }
+      : { status: 'timeout', reason: `the run took longer than timeout-minutes (${o.timeoutMinutes})`, excerpt };
+  return { exitCode: null, timings, output, failure };
 }
 
 /** Kbuild dir of the running kernel, from its headers package. */
