@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { armWatchdog, disarmWatchdog, WATCHDOG_FILE, WATCHDOG_GRACE_SECONDS, watchdogExpired, watchdogFired } from '../../src/lab/guest-watchdog.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 describe("the job's own deadline", () => {
   it('runs out the seconds it allowed plus the grace after the write, not before', () => {
@@ -17,11 +17,9 @@ describe("the job's own deadline", () => {
   });
 
   describe('in an out folder', () => {
-    let dir = '';
-    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = useTempDir('ab-watchdog-');
 
     it('is read from the file and its modification time; disarmed, nothing fires', () => {
-      dir = mkdtempSync(join(tmpdir(), 'ab-watchdog-'));
       expect(watchdogFired(dir)).toBe(false);
       armWatchdog(dir, 10);
       expect(watchdogFired(dir)).toBe(false);

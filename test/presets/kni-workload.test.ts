@@ -1,5 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePair } from '../../src/core/pair-spec.js';
@@ -8,8 +7,11 @@ import { defaultKniTrack, KNI_PAIRS } from '../../src/presets/kni-pairs.js';
 import { kniModuleArgs, parseDpdkKniOptions } from '../../src/presets/kni-options.js';
 import { kniHugepages, kniLcorePlan, kniWorkload, portsFromMask, readyCommandFor } from '../../src/presets/kni-workload.js';
 import { InputError } from '../../src/errors.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dpdk-tree');
+/** Copies of the fixture tree with a part added. */
+const scratch = useTempDir('ab-kni-trees-');
 
 function reader(values: Record<string, string>) {
   return (name: string) => values[name] ?? '';
@@ -174,21 +176,17 @@ describe("NIC ports on a VM's emulated NICs", () => {
   });
 
   it("builds the tree's igb_uio and binds them to it", () => {
-    const tree = mkdtempSync(join(tmpdir(), 'ab-kni-igb-uio-'));
-    try {
-      cpSync(FIXTURE, tree, { recursive: true });
-      mkdirSync(join(tree, 'kernel/linux/igb_uio'));
-      writeFileSync(join(tree, 'kernel/linux/igb_uio/igb_uio.c'), '/* igb_uio */\n');
-      const p = dpdkKniPreset(tree, options, '/lib/modules/KERNEL/build', env);
-      expect(p.nics?.driver).toBe('igb_uio');
-      expect(p.nics?.build?.output).toBe('/tmp/ab-out/kni/igb_uio/igb_uio.ko');
-      expect(p.nics?.build?.steps.at(-1)).toMatchObject({
-        kind: 'run',
-        argv: expect.arrayContaining(['-C', '/lib/modules/KERNEL/build', 'M=/tmp/ab-out/kni/igb_uio']),
-      });
-    } finally {
-      rmSync(tree, { recursive: true, force: true });
-    }
+    const tree = join(scratch, 'igb-uio');
+    cpSync(FIXTURE, tree, { recursive: true });
+    mkdirSync(join(tree, 'kernel/linux/igb_uio'));
+    writeFileSync(join(tree, 'kernel/linux/igb_uio/igb_uio.c'), '/* igb_uio */\n');
+    const p = dpdkKniPreset(tree, options, '/lib/modules/KERNEL/build', env);
+    expect(p.nics?.driver).toBe('igb_uio');
+    expect(p.nics?.build?.output).toBe('/tmp/ab-out/kni/igb_uio/igb_uio.ko');
+    expect(p.nics?.build?.steps.at(-1)).toMatchObject({
+      kind: 'run',
+      argv: expect.arrayContaining(['-C', '/lib/modules/KERNEL/build', 'M=/tmp/ab-out/kni/igb_uio']),
+    });
   });
 
   it('leaves NICs alone with null ports', () => {
@@ -199,24 +197,20 @@ describe("NIC ports on a VM's emulated NICs", () => {
 
 describe('a tree with the KNI ethtool code (up to v19.05)', () => {
   it('builds it with Kbuild and RTE_KNI_KMOD_ETHTOOL, with the edits the kernel needs, named for the report', () => {
-    const tree = mkdtempSync(join(tmpdir(), 'ab-kni-ethtool-'));
-    try {
-      cpSync(FIXTURE, tree, { recursive: true });
-      mkdirSync(join(tree, 'kernel/linux/kni/ethtool/igb'), { recursive: true });
-      writeFileSync(join(tree, 'kernel/linux/kni/ethtool/igb/kcompat.h'), '#include <linux/pci-aspm.h>\n');
-      const kbuild = join(tree, 'kbuild');
-      mkdirSync(join(kbuild, 'include/config'), { recursive: true });
-      writeFileSync(join(kbuild, 'include/config/kernel.release'), '5.10.0-46-amd64\n');
-      const options = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'vm');
-      const p = dpdkKniPreset(tree, options, kbuild, { moduleOutDir: '/tmp/ab-out/kni', cacheRoot: '/tmp/ab-cache', mesonAvailable: true, cpus: 2 });
-      expect(p.moduleBuild.kind).toBe('kbuild');
-      expect(p.moduleBuild.steps.at(-1)).toMatchObject({ kind: 'run', argv: expect.arrayContaining([expect.stringContaining('-DRTE_KNI_KMOD_ETHTOOL')]) });
-      expect(p.moduleBuild.steps).toContainEqual({ kind: 'write', path: '/tmp/ab-out/kni/kni/ethtool/igb/kcompat.h', content: '#include <linux/pci.h>\n' });
-      expect(p.reportNotes).toEqual([
-        'module built with 1 compatibility edit for Linux 5.10 (the build copy only): linux/pci-aspm.h folded into linux/pci.h (Linux 5.4)',
-      ]);
-    } finally {
-      rmSync(tree, { recursive: true, force: true });
-    }
+    const tree = join(scratch, 'ethtool');
+    cpSync(FIXTURE, tree, { recursive: true });
+    mkdirSync(join(tree, 'kernel/linux/kni/ethtool/igb'), { recursive: true });
+    writeFileSync(join(tree, 'kernel/linux/kni/ethtool/igb/kcompat.h'), '#include <linux/pci-aspm.h>\n');
+    const kbuild = join(tree, 'kbuild');
+    mkdirSync(join(kbuild, 'include/config'), { recursive: true });
+    writeFileSync(join(kbuild, 'include/config/kernel.release'), '5.10.0-46-amd64\n');
+    const options = parseDpdkKniOptions(reader({ 'dpdk-portmask': '0x3' }), 'vm');
+    const p = dpdkKniPreset(tree, options, kbuild, { moduleOutDir: '/tmp/ab-out/kni', cacheRoot: '/tmp/ab-cache', mesonAvailable: true, cpus: 2 });
+    expect(p.moduleBuild.kind).toBe('kbuild');
+    expect(p.moduleBuild.steps.at(-1)).toMatchObject({ kind: 'run', argv: expect.arrayContaining([expect.stringContaining('-DRTE_KNI_KMOD_ETHTOOL')]) });
+    expect(p.moduleBuild.steps).toContainEqual({ kind: 'write', path: '/tmp/ab-out/kni/kni/ethtool/igb/kcompat.h', content: '#include <linux/pci.h>\n' });
+    expect(p.reportNotes).toEqual([
+      'module built with 1 compatibility edit for Linux 5.10 (the build copy only): linux/pci-aspm.h folded into linux/pci.h (Linux 5.4)',
+    ]);
   });
 });
