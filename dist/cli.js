@@ -28867,6 +28867,15 @@ function moduleAreaStacks(tfs, setup, undo, stacks) {
   const helpers = setup.stackAttributed.length > 0 ? symbolRanges(readFileSync13("/proc/kallsyms", "utf8"), setup.stackAttributed) : [];
   addModuleAreaStackTriggers(tfs, setup, helpers, undo);
 }
+async function planSweep(job, setup, outDir, status) {
+  const map = new ModuleMap(job.module.name, readFileSync13(job.sweep.symbolsFile, "utf8"), status.sections);
+  const analysis = await analyzeTraces({ traces: [join13(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
+  const sites = sweepSites(analysis);
+  const cycles2 = status.timings.cycles;
+  const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
+  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
+  return { sites, perSite, bound: sweepBound(sites.length, perSite, job.sweep.bound ?? "auto") };
+}
 async function runErrorSweep(job, ctx) {
   const { tfs, setup, outDir, status, undo, abort, log } = ctx;
   const sweeping = stopwatch();
@@ -28879,13 +28888,7 @@ async function runErrorSweep(job, ctx) {
     return record2;
   };
   const done = (hung2 = false) => ({ record: save(), hung: hung2 });
-  const map = new ModuleMap(job.module.name, readFileSync13(job.sweep.symbolsFile, "utf8"), status.sections);
-  const analysis = await analyzeTraces({ traces: [join13(outDir, "trace.txt")], pairs: setup.track, moduleMap: map });
-  const sites = sweepSites(analysis);
-  const cycles2 = status.timings.cycles;
-  const cycle = cycles2.length > 0 ? cycles2.reduce((s2, c) => s2 + c.totalSeconds, 0) / cycles2.length : 1;
-  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
-  const bound2 = sweepBound(sites.length, perSite, job.sweep.bound ?? "auto");
+  const { sites, perSite, bound: bound2 } = await planSweep(job, setup, outDir, status);
   record2.estimateSeconds = bound2.estimateSeconds;
   if (bound2.skipped) {
     record2.skipped = bound2.skipped;

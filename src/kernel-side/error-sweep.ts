@@ -67,6 +67,20 @@ interface SweepOutcome {
  * is flushed before each injected cycle with that site marked running: if the kernel dies in the
  * cycle, the host finds which site killed it.
  */
+/**
+ * The call sites to fail, from the cycles' trace, and whether the sweep fits its bound: each site
+ * costs about a load, a cycle and an unload.
+ */
+async function planSweep(job: TargetJob & { sweep: TargetSweep }, setup: TraceSetup, outDir: string, status: TargetStatus) {
+  const map = new ModuleMap(job.module.name, readFileSync(job.sweep.symbolsFile, 'utf8'), status.sections);
+  const analysis = await analyzeTraces({ traces: [join(outDir, 'trace.txt')], pairs: setup.track, moduleMap: map });
+  const sites = sweepSites(analysis);
+  const cycles = status.timings.cycles;
+  const cycle = cycles.length > 0 ? cycles.reduce((s, c) => s + c.totalSeconds, 0) / cycles.length : 1;
+  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
+  return { sites, perSite, bound: sweepBound(sites.length, perSite, job.sweep.bound ?? 'auto') };
+}
+
 export async function runErrorSweep(
   job: TargetJob & { sweep: TargetSweep },
   ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; status: TargetStatus; undo: UndoLog; abort: AbortSignal; log: (line: string) => void },
@@ -82,13 +96,7 @@ export async function runErrorSweep(
   };
   const done = (hung = false): SweepOutcome => ({ record: save(), hung });
 
-  const map = new ModuleMap(job.module.name, readFileSync(job.sweep.symbolsFile, 'utf8'), status.sections);
-  const analysis = await analyzeTraces({ traces: [join(outDir, 'trace.txt')], pairs: setup.track, moduleMap: map });
-  const sites = sweepSites(analysis);
-  const cycles = status.timings.cycles;
-  const cycle = cycles.length > 0 ? cycles.reduce((s, c) => s + c.totalSeconds, 0) / cycles.length : 1;
-  const perSite = status.timings.load + cycle + status.timings.unload + SWEEP_SITE_OVERHEAD_SECONDS;
-  const bound = sweepBound(sites.length, perSite, job.sweep.bound ?? 'auto');
+  const { sites, perSite, bound } = await planSweep(job, setup, outDir, status);
   record.estimateSeconds = bound.estimateSeconds;
   if (bound.skipped) {
     record.skipped = bound.skipped;
