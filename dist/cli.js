@@ -30484,8 +30484,50 @@ var init_settings = __esm({
   }
 });
 
+// src/process/run-sync.ts
+import { spawnSync } from "node:child_process";
+function runSync(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    input: opts.input ?? "",
+    encoding: "utf8",
+    timeout: opts.timeoutMs,
+    stdio: "pipe",
+    maxBuffer: 16 * 1024 * 1024
+  });
+  const error = r.error ? r.error.code ?? r.error.message : void 0;
+  return { ok: !r.error && r.status === 0, status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ...error ? { error } : {} };
+}
+function failureLine2(r) {
+  return (r.stderr || r.stdout).trim().split("\n").pop() || (r.error ?? `exit ${r.status ?? r.signal}`);
+}
+var init_run_sync = __esm({
+  "src/process/run-sync.ts"() {
+    "use strict";
+  }
+});
+
+// src/demo/git-as.ts
+function gitAs(name, dir, args) {
+  const identity = {
+    GIT_AUTHOR_NAME: name,
+    GIT_AUTHOR_EMAIL: `${name}@example.invalid`,
+    GIT_COMMITTER_NAME: name,
+    GIT_COMMITTER_EMAIL: `${name}@example.invalid`
+  };
+  const r = runSync("git", args, { cwd: dir, env: { ...process.env, ...identity } });
+  if (!r.ok) throw new Error(`git ${args.join(" ")} in ${dir}: ${failureLine2(r)}`);
+  return r.stdout.trim();
+}
+var init_git_as = __esm({
+  "src/demo/git-as.ts"() {
+    "use strict";
+    init_run_sync();
+  }
+});
+
 // src/demo/fixture-repo.ts
-import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync as mkdirSync10, readFileSync as readFileSync23, writeFileSync as writeFileSync19 } from "node:fs";
 import { join as join19 } from "node:path";
 function replaceOnce(text2, from, to, what) {
@@ -30511,17 +30553,7 @@ function fixtureSource(fixtureDir, variant) {
   }
 }
 function git(repo, args) {
-  return execFileSync("git", args, {
-    cwd: repo,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "kni_like",
-      GIT_AUTHOR_EMAIL: "kni_like@example.invalid",
-      GIT_COMMITTER_NAME: "kni_like",
-      GIT_COMMITTER_EMAIL: "kni_like@example.invalid"
-    }
-  }).trim();
+  return gitAs("kni_like", repo, args);
 }
 function createFixtureRepo(fixtureDir, dir, variants, appDir = join19(dir, "..", "app")) {
   mkdirSync10(dir, { recursive: true });
@@ -30541,15 +30573,17 @@ function createFixtureRepo(fixtureDir, dir, variants, appDir = join19(dir, "..",
 function buildFixtureApp(fixtureDir, appDir) {
   mkdirSync10(appDir, { recursive: true });
   const app = join19(appDir, "kni_like_app");
-  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join19(fixtureDir, "app", "kni_like_app.c")], {
-    stdio: ["ignore", "pipe", "pipe"]
-  });
+  const cc = runSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", fixtureDir, "-o", app, join19(fixtureDir, "app", "kni_like_app.c")]);
+  if (!cc.ok) throw new Error(`gcc could not build the demo's exerciser: ${lastLines(cc.stderr, 5) || failureLine2(cc)}`);
   return app;
 }
 var NET_DEV_FREE, FIX_LINES;
 var init_fixture_repo = __esm({
   "src/demo/fixture-repo.ts"() {
     "use strict";
+    init_git_as();
+    init_run_sync();
+    init_tail();
     NET_DEV_FREE = "	free_netdev(kdev->net_dev);\n}\n";
     FIX_LINES = "	if (kdev->lad_dev)\n		free_netdev(kdev->lad_dev);\n";
   }
@@ -30779,7 +30813,6 @@ var init_kvm_access = __esm({
 });
 
 // src/lab/kvm-host.ts
-import { spawnSync } from "node:child_process";
 import { closeSync as closeSync6, existsSync as existsSync18, openSync as openSync6, readFileSync as readFileSync24 } from "node:fs";
 function opensReadWrite(path2) {
   try {
@@ -30798,8 +30831,8 @@ function readCpuinfo() {
 }
 function runAll(who) {
   for (const c of kvmUdevCommands(who)) {
-    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
-    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
+    const r = runSync(c.argv[0], c.argv.slice(1), { input: c.input, timeoutMs: COMMAND_TIMEOUT_MS });
+    if (r.error) return `${c.argv.join(" ")}: ${r.error}`;
     if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
   }
   return null;
@@ -30809,7 +30842,7 @@ function hostKvmIo(who, log) {
     exists: () => existsSync18(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || runSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { timeoutMs: COMMAND_TIMEOUT_MS }).ok,
     openWithUdev: () => runAll(who),
     log
   };
@@ -30822,6 +30855,7 @@ var COMMAND_TIMEOUT_MS, SUDO_TRUE;
 var init_kvm_host = __esm({
   "src/lab/kvm-host.ts"() {
     "use strict";
+    init_run_sync();
     init_as_root();
     init_kvm_access();
     COMMAND_TIMEOUT_MS = 3e4;
@@ -40080,7 +40114,6 @@ var init_changed_code2 = __esm({
 });
 
 // src/sandbox/build-sandbox.ts
-import { spawnSync as spawnSync2 } from "node:child_process";
 import { existsSync as existsSync27, mkdirSync as mkdirSync13, realpathSync as realpathSync5 } from "node:fs";
 function namespaces(launcher) {
   if (!launcher.sudo && launcher.uid !== 0) return ["--unshare-all"];
@@ -40114,8 +40147,8 @@ function probeArgs(view) {
   return bwrapArgs(["true"], "/", {}, { writable: [], readable: [] }, view, { bwrap: "", sudo: false, uid: 0, gid: 0 });
 }
 function tryRun(cmd, args) {
-  const r = spawnSync2(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
-  if (r.error) return { ok: false, why: r.error.code === "ENOENT" ? `${cmd} not found` : r.error.message };
+  const r = runSync(cmd, args, { timeoutMs: 2e4, env: { PATH: SANDBOX_PATH } });
+  if (r.error) return { ok: false, why: r.error === "ENOENT" ? `${cmd} not found` : `${cmd}: ${r.error}` };
   return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
 }
 function findSandboxLauncher() {
@@ -40152,6 +40185,7 @@ var SANDBOX_PATH, INSTALL_HINT, probed2;
 var init_build_sandbox = __esm({
   "src/sandbox/build-sandbox.ts"() {
     "use strict";
+    init_run_sync();
     init_errors();
     init_as_root();
     init_system_view();
@@ -41416,7 +41450,6 @@ var init_kni_compat = __esm({
 });
 
 // src/presets/prerequisites.ts
-import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
 import { delimiter, join as join31 } from "node:path";
 function requirementsOf(plans) {
@@ -41461,6 +41494,7 @@ var MESON, COMPILER, LIBNUMA, succeeds;
 var init_prerequisites = __esm({
   "src/presets/prerequisites.ts"() {
     "use strict";
+    init_run_sync();
     MESON = [
       { what: "meson", kind: "program", name: "meson", debianPackage: "meson" },
       { what: "ninja", kind: "program", name: "ninja", debianPackage: "ninja-build" },
@@ -41472,7 +41506,7 @@ var init_prerequisites = __esm({
       { what: "a C compiler (cc)", kind: "program", name: "cc", debianPackage: "gcc" }
     ];
     LIBNUMA = { what: "libnuma headers (numaif.h)", kind: "header", name: "numaif.h", debianPackage: "libnuma-dev" };
-    succeeds = (cmd, args, input) => spawnSync3(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
+    succeeds = (cmd, args, input) => runSync(cmd, args, { input }).ok;
   }
 });
 

@@ -83450,8 +83450,23 @@ function changedCalls(functions, calls, lifecycle = {}) {
   return out;
 }
 
-// src/sandbox/build-sandbox.ts
+// src/process/run-sync.ts
 import { spawnSync } from "node:child_process";
+function runSync(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    input: opts.input ?? "",
+    encoding: "utf8",
+    timeout: opts.timeoutMs,
+    stdio: "pipe",
+    maxBuffer: 16 * 1024 * 1024
+  });
+  const error2 = r.error ? r.error.code ?? r.error.message : void 0;
+  return { ok: !r.error && r.status === 0, status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ...error2 ? { error: error2 } : {} };
+}
+
+// src/sandbox/build-sandbox.ts
 import { existsSync as existsSync12, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
 
 // src/process/as-root.ts
@@ -83506,8 +83521,8 @@ function probeArgs(view) {
   return bwrapArgs(["true"], "/", {}, { writable: [], readable: [] }, view, { bwrap: "", sudo: false, uid: 0, gid: 0 });
 }
 function tryRun(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 2e4, env: { PATH: SANDBOX_PATH } });
-  if (r.error) return { ok: false, why: r.error.code === "ENOENT" ? `${cmd} not found` : r.error.message };
+  const r = runSync(cmd, args, { timeoutMs: 2e4, env: { PATH: SANDBOX_PATH } });
+  if (r.error) return { ok: false, why: r.error === "ENOENT" ? `${cmd} not found` : `${cmd}: ${r.error}` };
   return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
 }
 var probed = null;
@@ -84217,7 +84232,6 @@ function chooseAccel(io2, mayChangeUdev) {
 }
 
 // src/lab/kvm-host.ts
-import { spawnSync as spawnSync2 } from "node:child_process";
 import { closeSync as closeSync4, existsSync as existsSync17, openSync as openSync4, readFileSync as readFileSync11 } from "node:fs";
 var COMMAND_TIMEOUT_MS = 3e4;
 function opensReadWrite(path12) {
@@ -84237,8 +84251,8 @@ function readCpuinfo() {
 }
 function runAll(who) {
   for (const c of kvmUdevCommands(who)) {
-    const r = spawnSync2(c.argv[0], c.argv.slice(1), { input: c.input ?? "", encoding: "utf8", timeout: COMMAND_TIMEOUT_MS, stdio: ["pipe", "ignore", "pipe"] });
-    if (r.error) return `${c.argv.join(" ")}: ${r.error.code ?? r.error.message}`;
+    const r = runSync(c.argv[0], c.argv.slice(1), { input: c.input, timeoutMs: COMMAND_TIMEOUT_MS });
+    if (r.error) return `${c.argv.join(" ")}: ${r.error}`;
     if (r.status !== 0) return `${c.argv.join(" ")}: ${r.stderr.trim().split("\n").pop() || `exit ${r.status ?? r.signal}`}`;
   }
   return null;
@@ -84249,7 +84263,7 @@ function hostKvmIo(who, log2) {
     exists: () => existsSync17(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync2(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || runSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { timeoutMs: COMMAND_TIMEOUT_MS }).ok,
     openWithUdev: () => runAll(who),
     log: log2
   };
@@ -86192,7 +86206,6 @@ function kernelVersionOf(release) {
 }
 
 // src/presets/prerequisites.ts
-import { spawnSync as spawnSync3 } from "node:child_process";
 import { accessSync, constants as constants4 } from "node:fs";
 import { delimiter as delimiter3, join as join23 } from "node:path";
 var MESON = [
@@ -86236,7 +86249,7 @@ function onPath(program, env) {
   }
   return false;
 }
-var succeeds = (cmd, args, input) => spawnSync3(cmd, args, { input, stdio: [input === void 0 ? "ignore" : "pipe", "ignore", "ignore"] }).status === 0;
+var succeeds = (cmd, args, input) => runSync(cmd, args, { input }).ok;
 function machineProbe(env = process.env) {
   return {
     program: (name) => onPath(name, env),

@@ -1,8 +1,10 @@
 // A git repository whose history holds the kni_like fixture module in given variants, one
 // commit each: what the demo and the end-to-end tests compare, base against PR.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gitAs } from './git-as.js';
+import { failureLine, runSync } from '../process/run-sync.js';
+import { lastLines } from '../process/tail.js';
 
 /**
  * fixed: balanced; leaky: lad_dev never freed (at igb_like_probe); moved: lad_dev freed but net_dev
@@ -41,17 +43,7 @@ export function fixtureSource(fixtureDir: string, variant: FixtureVariant): stri
 }
 
 function git(repo: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'kni_like',
-      GIT_AUTHOR_EMAIL: 'kni_like@example.invalid',
-      GIT_COMMITTER_NAME: 'kni_like',
-      GIT_COMMITTER_EMAIL: 'kni_like@example.invalid',
-    },
-  }).trim();
+  return gitAs('kni_like', repo, args);
 }
 
 export interface FixtureRepo {
@@ -83,8 +75,7 @@ export function createFixtureRepo(fixtureDir: string, dir: string, variants: Fix
 export function buildFixtureApp(fixtureDir: string, appDir: string): string {
   mkdirSync(appDir, { recursive: true });
   const app = join(appDir, 'kni_like_app');
-  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-I', fixtureDir, '-o', app, join(fixtureDir, 'app', 'kni_like_app.c')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cc = runSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-I', fixtureDir, '-o', app, join(fixtureDir, 'app', 'kni_like_app.c')]);
+  if (!cc.ok) throw new Error(`gcc could not build the demo's exerciser: ${lastLines(cc.stderr, 5) || failureLine(cc)}`);
   return app;
 }

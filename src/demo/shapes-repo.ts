@@ -1,24 +1,14 @@
 // A git repository of demo/leak-shapes with one commit per build variant (the -D flags of its
 // Makefile's SHAPE line): what the accuracy benchmark and the shape tests compare, base against PR.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gitAs } from './git-as.js';
 
 /** The workload: hold the device open until killed (release() runs when the file closes). */
 export const SHAPES_WORKLOAD = 'exec 3<>/dev/leak_shapes && echo ready && exec sleep 600';
 
 function git(dir: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'leak_shapes',
-      GIT_AUTHOR_EMAIL: 'leak_shapes@example.invalid',
-      GIT_COMMITTER_NAME: 'leak_shapes',
-      GIT_COMMITTER_EMAIL: 'leak_shapes@example.invalid',
-    },
-  }).trim();
+  return gitAs('leak_shapes', dir, args);
 }
 
 /** Creates the repository in `dir` with a commit per variant, in order; returns their SHAs. */

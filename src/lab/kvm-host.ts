@@ -1,5 +1,5 @@
 // The real probes and effects behind chooseAccel: /dev/kvm, /proc/cpuinfo, sudo and udevadm.
-import { spawnSync } from 'node:child_process';
+import { runSync } from '../process/run-sync.js';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import type { AccelUsed } from '../core/model.js';
 import { type Identity, currentIdentity, throughSudo } from '../process/as-root.js';
@@ -26,8 +26,8 @@ function readCpuinfo(): string {
 
 function runAll(who: Identity): string | null {
   for (const c of kvmUdevCommands(who)) {
-    const r = spawnSync(c.argv[0], c.argv.slice(1), { input: c.input ?? '', encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, stdio: ['pipe', 'ignore', 'pipe'] });
-    if (r.error) return `${c.argv.join(' ')}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
+    const r = runSync(c.argv[0], c.argv.slice(1), { input: c.input, timeoutMs: COMMAND_TIMEOUT_MS });
+    if (r.error) return `${c.argv.join(' ')}: ${r.error}`;
     if (r.status !== 0) return `${c.argv.join(' ')}: ${r.stderr.trim().split('\n').pop() || `exit ${r.status ?? r.signal}`}`;
   }
   return null;
@@ -41,7 +41,7 @@ export function hostKvmIo(who: Identity, log: (line: string) => void): KvmIo {
     exists: () => existsSync(KVM_DEVICE),
     writable: () => opensReadWrite(KVM_DEVICE),
     cpuFlags: () => cpuFlags(readCpuinfo()),
-    canEscalate: () => who.uid === 0 || spawnSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { stdio: 'ignore', timeout: COMMAND_TIMEOUT_MS }).status === 0,
+    canEscalate: () => who.uid === 0 || runSync(SUDO_TRUE[0], SUDO_TRUE.slice(1), { timeoutMs: COMMAND_TIMEOUT_MS }).ok,
     openWithUdev: () => runAll(who),
     log,
   };

@@ -1,6 +1,6 @@
 // What the DPDK builds need on the build machine, checked before anything is built, so that a
 // missing tool is named with its package instead of surfacing as a failed build step.
-import { spawnSync } from 'node:child_process';
+import { runSync } from '../process/run-sync.js';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { BuildPlan } from '../module-build/build-plan.js';
@@ -72,8 +72,7 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return false;
 }
 
-const succeeds = (cmd: string, args: string[], input?: string) =>
-  spawnSync(cmd, args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] }).status === 0;
+const succeeds = (cmd: string, args: string[], input?: string) => runSync(cmd, args, { input }).ok;
 
 /** This machine: PATH, the compiler's include path, and python3 - or the python meson runs on, which DPDK falls back to. */
 export function machineProbe(env: NodeJS.ProcessEnv = process.env): Probe {

@@ -1,4 +1,5 @@
-// Programs are started in src/process/ (run, stream, tail, as root, a group stopped with grace):
+// Programs are started in src/process/ (run, stream, tail, as root, a group stopped with grace, a
+// short probe run synchronously):
 // a module that starts one itself fails here, unless it is one of the few below with its reason.
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,11 +11,6 @@ const SRC = join(import.meta.dirname, '..', '..', 'src');
 /** Modules that may use node:child_process besides src/process/, and why. */
 const OWN_CHILD_PROCESSES: Record<string, string> = {
   'lab/run-in-guest.ts': 'QEMU: its console is watched line by line while the guest runs',
-  'sandbox/build-sandbox.ts': 'a synchronous probe of bubblewrap before any build',
-  'lab/kvm-host.ts': 'synchronous probes and the udev rule, fed on standard input',
-  'presets/prerequisites.ts': 'synchronous probes of the compiler and python',
-  'demo/fixture-repo.ts': "the demo's repository, made synchronously",
-  'demo/shapes-repo.ts': 'the leak-shapes repository, made synchronously',
 };
 
 describe('starting a program', () => {
@@ -24,6 +20,8 @@ describe('starting a program', () => {
       .map((file) => relative(SRC, file))
       .filter((file) => !file.startsWith('process/'))
       .sort();
-    expect(starters, 'run programs through src/process/run.ts (runCommand) or group.ts (startShellGroup)').toEqual(Object.keys(OWN_CHILD_PROCESSES).sort());
+    expect(starters, 'run programs through src/process/run.ts (runCommand), group.ts (startShellGroup) or run-sync.ts (runSync)').toEqual(
+      Object.keys(OWN_CHILD_PROCESSES).sort(),
+    );
   });
 });
