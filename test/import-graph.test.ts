@@ -1,5 +1,6 @@
 // No module of src/ reaches itself through its imports: every layer can be read, tested and
 // changed from the bottom up. A new cycle fails here with its files in import order.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { folderGraph, importCycles, importGraph, relativeImports } from './support/import-graph.js';
@@ -11,14 +12,38 @@ describe('the import graph of src/', () => {
     expect(importCycles(graph).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
 
-  // A folder is a layer: core, process and inputs at the bottom, then report and the sandbox,
-  // ..., run, then the command line and the entry points (docs/architecture.md § Layers).
   test('has no cycle between folders either', () => {
     const folders = folderGraph(importGraph(join(import.meta.dirname, '..', 'src')));
     expect(folders.get('verdict')).toContain('report');
     expect(importCycles(folders).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
+
+  test('has each folder import only from the layers below its own, as docs/architecture.md § Layers says', () => {
+    const folders = folderGraph(importGraph(join(import.meta.dirname, '..', 'src')));
+    const layers = documentedLayers(readFileSync(join(import.meta.dirname, '..', 'docs', 'architecture.md'), 'utf8'));
+    expect([...folders.keys()].filter((f) => !layers.has(f)).sort(), 'folders with no layer in the table').toEqual([]);
+    const upward = [...folders].flatMap(([from, deps]) =>
+      deps.filter((to) => (layers.get(to) as number) >= (layers.get(from) as number)).map((to) => `${from} → ${to}`),
+    );
+    expect(upward).toEqual([]);
+  });
 });
+
+/**
+ * The layer of each folder in the table of § Layers: its `| N | folders | imports from |` rows;
+ * the root's small modules, named in the last column of layer 0, below them all.
+ */
+function documentedLayers(markdown: string): Map<string, number> {
+  const section = markdown.slice(markdown.indexOf('## Layers'), markdown.indexOf('## Folders'));
+  const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+  const layers = new Map<string, number>();
+  for (const row of section.matchAll(/^\| (\d+) \| ([^|]+) \| ([^|]+) \|$/gm)) {
+    const layer = Number(row[1]);
+    for (const name of names(row[2])) layers.set(name, layer);
+    if (layer === 0) for (const name of names(row[3])) layers.set(name, -1);
+  }
+  return layers;
+}
 
 describe('the import graph reader', () => {
   test('reads imports, type imports and re-exports, over several lines, and leaves packages out', () => {
