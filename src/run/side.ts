@@ -147,9 +147,10 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   const built = await buildSide(source, ctx, run);
   if ('failed' in built) return built.failed;
   const { module, moduleDir } = built;
-  const { track, leftOut } = await chooseTrack(module, ctx, run);
+  const nm = readOnce(module.path);
+  const { track, leftOut } = await chooseTrack(nm, ctx, run);
   ctx.onBuilt?.(module.path);
-  const planned = await planJob(ctx, helpers, run, { module, moduleDir, track, leftOut });
+  const planned = await planJob(ctx, helpers, run, { module, nm, moduleDir, track, leftOut });
   const { job } = planned;
   const jobFile = join(ctx.outDir, 'job.json');
   writeFileSync(jobFile, `${JSON.stringify(job, null, 2)}\n`);
@@ -157,7 +158,7 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   const { outcome, status } = await runJob(source, ctx, run, { module, moduleDir, job, jobFile });
   if (planned.changed && status) {
     // The init and exit functions ran if the module loaded and unloaded cleanly.
-    const aliases = aliasNames(await moduleSymbols(module.path));
+    const aliases = aliasNames(await nm.symbols());
     const ranLifecycle = status.status === 'ok' ? { load: aliases.get('init_module'), unload: aliases.get('cleanup_module') } : {};
     run.changed = changedCalls(planned.changed, status.calls, ranLifecycle);
   }
@@ -173,10 +174,31 @@ async function runSideWith(source: SideSource, ctx: SideContext, helpers: Helper
   const trace = join(ctx.outDir, 'trace.txt');
   if (existsSync(trace) && status.status !== 'load-failed') {
     const analyzing = stopwatch();
-    await analyzeSide(source, ctx, run, { module, trace, status, track, leftOut, job, symbolsText: planned.symbolsText, sweepEnd });
+    await analyzeSide(source, ctx, run, { module, nm, trace, status, track, leftOut, job, sweepEnd });
     run.timings.analysis = analyzing();
   }
   return run;
+}
+
+/** What nm says of the built module (its symbols, its imports), each read once, when first asked for. */
+interface ModuleNm {
+  symbols(): Promise<string>;
+  imports(): Promise<string[]>;
+}
+
+function readOnce(ko: string): ModuleNm {
+  let symbols: Promise<string> | undefined;
+  let imports: Promise<string[]> | undefined;
+  return {
+    symbols: () => {
+      symbols ??= moduleSymbols(ko);
+      return symbols;
+    },
+    imports: () => {
+      imports ??= moduleImports(ko);
+      return imports;
+    },
+  };
 }
 
 function addNote(run: SideRun, note: string): void {
@@ -225,8 +247,8 @@ async function buildSide(source: SideSource, ctx: SideContext, run: SideRun): Pr
  * The pairs to trace: found in the module's imports (track: auto), or the named ones with the
  * allocators the module imports that they leave out (counted by the apiwatch helper).
  */
-async function chooseTrack(module: BuiltModule, ctx: SideContext, run: SideRun): Promise<{ track: PairSpec[]; leftOut?: string[] }> {
-  const imports = await moduleImports(module.path);
+async function chooseTrack(nm: ModuleNm, ctx: SideContext, run: SideRun): Promise<{ track: PairSpec[]; leftOut?: string[] }> {
+  const imports = await nm.imports();
   if (ctx.plan.track === 'auto') {
     const found = autoTrack(imports);
     run.tracked = found.found;
@@ -243,9 +265,9 @@ async function planJob(
   ctx: SideContext,
   helpers: HelperBuilds,
   run: SideRun,
-  o: { module: BuiltModule; moduleDir: string; track: PairSpec[]; leftOut?: string[] },
-): Promise<{ job: TargetJob; changed: string[] | null; symbolsText: string }> {
-  const { module, leftOut } = o;
+  o: { module: BuiltModule; nm: ModuleNm; moduleDir: string; track: PairSpec[]; leftOut?: string[] },
+): Promise<{ job: TargetJob; changed: string[] | null }> {
+  const { module, nm, leftOut } = o;
   const job = targetJob(ctx, module, o.moduleDir, o.track, ctx.runner.kernel);
   let changed: string[] | null = null;
   const baseKo = await ctx.changedFrom;
@@ -254,19 +276,17 @@ async function planJob(
       changed = await findChangedFunctions(baseKo, module.path);
       const counted = entrySymbols(
         changed,
-        parseNm(await moduleSymbols(module.path)).map((s) => s.name),
+        parseNm(await nm.symbols()).map((s) => s.name),
       );
       if (counted.length > 0) job.countCalls = counted;
     } catch (e) {
       addNote(run, `changed code: not found: ${firstLine(e)}`);
     }
   }
-  let symbolsText = '';
   if (ctx.plan.errorPaths === 'auto' || ctx.plan.errorPaths === 'all') {
     try {
       const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
-      symbolsText = await moduleSymbols(module.path);
-      job.sweep = { ...sweepJob(helper, await moduleImports(module.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
+      job.sweep = { ...sweepJob(helper, await nm.imports(), await nm.symbols(), ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       addNote(run, `error paths: not swept: ${firstLine(e)}`);
     }
@@ -281,7 +301,7 @@ async function planJob(
       addNote(run, `${what}: not counted, the apiwatch helper did not build: ${firstLine(e)}`);
     }
   }
-  return { job, changed, symbolsText };
+  return { job, changed };
 }
 
 /** Runs the job on the target, with the folders it reads shared; the outcome and the status the kernel side wrote. */
@@ -331,18 +351,18 @@ async function analyzeSide(
   run: SideRun,
   o: {
     module: BuiltModule;
+    nm: ModuleNm;
     trace: string;
     status: TargetStatus;
     track: PairSpec[];
     leftOut?: string[];
     job: TargetJob;
-    symbolsText: string;
     sweepEnd?: SweepEnd;
   },
 ): Promise<void> {
   const { module, status } = o;
   const pairs = status.tracing?.track ?? o.track;
-  const map = new ModuleMap(module.name, await moduleSymbols(module.path), status.sections);
+  const map = new ModuleMap(module.name, await o.nm.symbols(), status.sections);
   const slab = ['slabinfo-before.txt', 'slabinfo-after.txt'].map((f) => join(ctx.outDir, f));
   const slabUsable = slab.every((f) => existsSync(f) && statSync(f).size > 0);
   const profile = join(ctx.outDir, 'kprobe-profile.txt');
@@ -361,7 +381,7 @@ async function analyzeSide(
   const errorPaths = await readErrorPaths(ctx.outDir, {
     ko: module.path,
     moduleName: module.name,
-    symbolsText: o.symbolsText,
+    symbolsText: await o.nm.symbols(),
     pairs,
     root: source.dir,
     ...(o.sweepEnd ? { end: o.sweepEnd } : {}),
