@@ -62,12 +62,6 @@ interface SweepOutcome {
 }
 
 /**
- * Runs the sweep and writes error-paths/sweep.json (and a folder per site) under outDir.
- * `status` is the normal run's, whose timings set the estimate the bound is read on. The record
- * is flushed before each injected cycle with that site marked running: if the kernel dies in the
- * cycle, the host finds which site killed it.
- */
-/**
  * The call sites to fail, from the cycles' trace, and whether the sweep fits its bound: each site
  * costs about a load, a cycle and an unload.
  */
@@ -81,6 +75,12 @@ async function planSweep(job: TargetJob & { sweep: TargetSweep }, setup: TraceSe
   return { sites, perSite, bound: sweepBound(sites.length, perSite, job.sweep.bound ?? 'auto') };
 }
 
+/**
+ * Runs the sweep and writes error-paths/sweep.json (and a folder per site) under outDir.
+ * `status` is the normal run's, whose timings set the estimate the bound is read on. The record
+ * is flushed before each injected cycle with that site marked running: if the kernel dies in the
+ * cycle, the host finds which site killed it.
+ */
 export async function runErrorSweep(
   job: TargetJob & { sweep: TargetSweep },
   ctx: { tfs: Tracefs; setup: TraceSetup; outDir: string; status: TargetStatus; undo: UndoLog; abort: AbortSignal; log: (line: string) => void },
