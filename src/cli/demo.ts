@@ -113,7 +113,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   console.log('== lab: QEMU, kernel image and matching headers');
   const labReady = stopwatch();
   const lab = await setupLab({ kernel: options.kernel, log: stepLine });
-  console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
+  stepLine(`kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
 
   const work = mkdtempSync(join(tmpdir(), 'alloc-balance-demo-'));
   // Ctrl-C ends the VM and removes the worktrees; the demo then says it was cancelled.

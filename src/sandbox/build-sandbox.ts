@@ -2,7 +2,7 @@
 // from a possibly hostile fork. They run under bubblewrap: no network, the system read-only, only
 // the side's own folders writable, a private /tmp, and nothing else of the host: no /home, /root,
 // runner folders, workspace .git, other temp folders, and no environment but what the build is given.
-import { runSync } from '../process/run-sync.js';
+import { failureLine, runSync } from '../process/run-sync.js';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { throughSudo } from '../process/as-root.js';
@@ -91,7 +91,7 @@ function probeArgs(view: SystemView): string[] {
 function tryRun(cmd: string, args: string[]): { ok: boolean; why: string } {
   const r = runSync(cmd, args, { timeoutMs: 20_000, env: { PATH: SANDBOX_PATH } });
   if (r.error) return { ok: false, why: r.error === 'ENOENT' ? `${cmd} not found` : `${cmd}: ${r.error}` };
-  return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop() ?? '' };
+  return { ok: r.ok, why: r.ok ? '' : failureLine(r) };
 }
 
 let probed: SandboxLauncher | null = null;
