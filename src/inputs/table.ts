@@ -31,18 +31,23 @@ export function isStopSignal(name: string): name is (typeof SIGNALS)[number] {
 }
 
 /** Where the module runs (the target input): this machine's kernel, or a VM booted for the job. */
-export type Target = 'host' | 'vm';
+const TARGETS = ['host', 'vm'] as const;
+export type Target = (typeof TARGETS)[number];
 
-/** The choices of the mode, inconclusive, preset and comment inputs, as the settings hold them. */
-export type Mode = 'full' | 'collect' | 'report';
-export type InconclusiveConclusion = 'fail' | 'neutral';
-export type Preset = 'none' | 'dpdk-kni';
-export type CommentWhen = 'always' | 'on-change' | 'on-failure';
+/** The choices of the mode, inconclusive, preset and comment inputs: the table's and the settings' types. */
+const MODES = ['full', 'collect', 'report'] as const;
+export type Mode = (typeof MODES)[number];
+const CONCLUSIONS = ['fail', 'neutral'] as const;
+export type InconclusiveConclusion = (typeof CONCLUSIONS)[number];
+const PRESETS = ['none', 'dpdk-kni'] as const;
+export type Preset = (typeof PRESETS)[number];
+const COMMENT_WHEN = ['always', 'on-change', 'on-failure'] as const;
+export type CommentWhen = (typeof COMMENT_WHEN)[number];
 
 export const INPUTS = {
-  mode: choice('full', ['full', 'collect', 'report']),
-  target: choice('vm', ['host', 'vm']),
-  preset: choice('none', ['none', 'dpdk-kni']),
+  mode: choice('full', MODES),
+  target: choice('vm', TARGETS),
+  preset: choice('none', PRESETS),
   'module-dir': text('.'),
   module: text(),
   'build-command': text(),
@@ -57,10 +62,10 @@ export const INPUTS = {
   cycles: whole(3, 1, 1000),
   track: text(),
   'fail-on': choice('new-leak', ['new-leak', 'any-leak', 'never']),
-  inconclusive: choice('fail', ['fail', 'neutral']),
+  inconclusive: choice('fail', CONCLUSIONS),
   'github-token': text('${{ github.token }}'),
   'check-name': text('alloc-balance'),
-  comment: choice('always', ['always', 'on-change', 'on-failure']),
+  comment: choice('always', COMMENT_WHEN),
   reports: text(),
   'base-ref': text(),
   'head-ref': text(),
