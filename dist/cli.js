@@ -199,7 +199,7 @@ function readText(read, name) {
   const s2 = spec(name, "text");
   return read(name).trim() || (s2.default.startsWith("${{") ? "" : s2.default);
 }
-var choice, whole, seconds, flag, text, SIGNALS, INPUTS, INPUT_NAMES;
+var choice, whole, seconds, flag, text, SIGNALS, TARGETS, MODES, CONCLUSIONS, PRESETS, COMMENT_WHEN, INPUTS, INPUT_NAMES;
 var init_table = __esm({
   "src/inputs/table.ts"() {
     "use strict";
@@ -217,10 +217,15 @@ var init_table = __esm({
     flag = (def) => ({ kind: "bool", default: def });
     text = (def = "") => ({ kind: "text", default: def });
     SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+    TARGETS = ["host", "vm"];
+    MODES = ["full", "collect", "report"];
+    CONCLUSIONS = ["fail", "neutral"];
+    PRESETS = ["none", "dpdk-kni"];
+    COMMENT_WHEN = ["always", "on-change", "on-failure"];
     INPUTS = {
-      mode: choice("full", ["full", "collect", "report"]),
-      target: choice("vm", ["host", "vm"]),
-      preset: choice("none", ["none", "dpdk-kni"]),
+      mode: choice("full", MODES),
+      target: choice("vm", TARGETS),
+      preset: choice("none", PRESETS),
       "module-dir": text("."),
       module: text(),
       "build-command": text(),
@@ -235,10 +240,10 @@ var init_table = __esm({
       cycles: whole(3, 1, 1e3),
       track: text(),
       "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
-      inconclusive: choice("fail", ["fail", "neutral"]),
+      inconclusive: choice("fail", CONCLUSIONS),
       "github-token": text("${{ github.token }}"),
       "check-name": text("alloc-balance"),
-      comment: choice("always", ["always", "on-change", "on-failure"]),
+      comment: choice("always", COMMENT_WHEN),
       reports: text(),
       "base-ref": text(),
       "head-ref": text(),
@@ -40149,7 +40154,7 @@ function probeArgs(view) {
 function tryRun(cmd, args) {
   const r = runSync(cmd, args, { timeoutMs: 2e4, env: { PATH: SANDBOX_PATH } });
   if (r.error) return { ok: false, why: r.error === "ENOENT" ? `${cmd} not found` : `${cmd}: ${r.error}` };
-  return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
+  return { ok: r.ok, why: r.ok ? "" : failureLine2(r) };
 }
 function findSandboxLauncher() {
   if (probed2) return probed2;
@@ -40265,16 +40270,17 @@ async function runSideWith(source, ctx, helpers) {
   const built = await buildSide(source, ctx, run2);
   if ("failed" in built) return built.failed;
   const { module: module2, moduleDir } = built;
-  const { track, leftOut } = await chooseTrack(module2, ctx, run2);
+  const nm = readOnce(module2.path);
+  const { track, leftOut } = await chooseTrack(nm, ctx, run2);
   ctx.onBuilt?.(module2.path);
-  const planned = await planJob(ctx, helpers, run2, { module: module2, moduleDir, track, leftOut });
+  const planned = await planJob(ctx, helpers, run2, { module: module2, nm, moduleDir, track, leftOut });
   const { job } = planned;
   const jobFile = join27(ctx.outDir, "job.json");
   writeFileSync23(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   const { outcome, status } = await runJob(source, ctx, run2, { module: module2, moduleDir, job, jobFile });
   if (planned.changed && status) {
-    const aliases = aliasNames(await moduleSymbols(module2.path));
+    const aliases = aliasNames(await nm.symbols());
     const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
     run2.changed = changedCalls(planned.changed, status.calls, ranLifecycle);
   }
@@ -40289,10 +40295,24 @@ async function runSideWith(source, ctx, helpers) {
   const trace = join27(ctx.outDir, "trace.txt");
   if (existsSync28(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
-    await analyzeSide(source, ctx, run2, { module: module2, trace, status, track, leftOut, job, symbolsText: planned.symbolsText, sweepEnd });
+    await analyzeSide(source, ctx, run2, { module: module2, nm, trace, status, track, leftOut, job, sweepEnd });
     run2.timings.analysis = analyzing();
   }
   return run2;
+}
+function readOnce(ko) {
+  let symbols;
+  let imports;
+  return {
+    symbols: () => {
+      symbols ??= moduleSymbols(ko);
+      return symbols;
+    },
+    imports: () => {
+      imports ??= moduleImports(ko);
+      return imports;
+    }
+  };
 }
 function addNote(run2, note) {
   run2.notes = [...run2.notes ?? [], note];
@@ -40331,8 +40351,8 @@ async function buildSide(source, ctx, run2) {
   if (mismatch) return { failed: { ...run2, status: "setup-failed", reason: mismatch } };
   return { module: module2, moduleDir };
 }
-async function chooseTrack(module2, ctx, run2) {
-  const imports = await moduleImports(module2.path);
+async function chooseTrack(nm, ctx, run2) {
+  const imports = await nm.imports();
   if (ctx.plan.track === "auto") {
     const found = autoTrack(imports);
     run2.tracked = found.found;
@@ -40344,7 +40364,7 @@ async function chooseTrack(module2, ctx, run2) {
   return { track: ctx.plan.track, leftOut };
 }
 async function planJob(ctx, helpers, run2, o) {
-  const { module: module2, leftOut } = o;
+  const { module: module2, nm, leftOut } = o;
   const job = targetJob(ctx, module2, o.moduleDir, o.track, ctx.runner.kernel);
   let changed = null;
   const baseKo = await ctx.changedFrom;
@@ -40353,19 +40373,17 @@ async function planJob(ctx, helpers, run2, o) {
       changed = await findChangedFunctions(baseKo, module2.path);
       const counted = entrySymbols(
         changed,
-        parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
+        parseNm(await nm.symbols()).map((s2) => s2.name)
       );
       if (counted.length > 0) job.countCalls = counted;
     } catch (e) {
       addNote(run2, `changed code: not found: ${firstLine2(e)}`);
     }
   }
-  let symbolsText = "";
   if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
       const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
-      symbolsText = await moduleSymbols(module2.path);
-      job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
+      job.sweep = { ...sweepJob(helper, await nm.imports(), await nm.symbols(), ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       addNote(run2, `error paths: not swept: ${firstLine2(e)}`);
     }
@@ -40380,7 +40398,7 @@ async function planJob(ctx, helpers, run2, o) {
       addNote(run2, `${what}: not counted, the apiwatch helper did not build: ${firstLine2(e)}`);
     }
   }
-  return { job, changed, symbolsText };
+  return { job, changed };
 }
 async function runJob(source, ctx, run2, o) {
   const { job } = o;
@@ -40415,7 +40433,7 @@ function takeStatus(run2, status, outDir) {
 async function analyzeSide(source, ctx, run2, o) {
   const { module: module2, status } = o;
   const pairs = status.tracing?.track ?? o.track;
-  const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
+  const map = new ModuleMap(module2.name, await o.nm.symbols(), status.sections);
   const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join27(ctx.outDir, f));
   const slabUsable = slab.every((f) => existsSync28(f) && statSync4(f).size > 0);
   const profile = join27(ctx.outDir, "kprobe-profile.txt");
@@ -40434,7 +40452,7 @@ async function analyzeSide(source, ctx, run2, o) {
   const errorPaths = await readErrorPaths(ctx.outDir, {
     ko: module2.path,
     moduleName: module2.name,
-    symbolsText: o.symbolsText,
+    symbolsText: await o.nm.symbols(),
     pairs,
     root: source.dir,
     ...o.sweepEnd ? { end: o.sweepEnd } : {},
@@ -42299,7 +42317,7 @@ async function demoCommand(args) {
   console.log("== lab: QEMU, kernel image and matching headers");
   const labReady = stopwatch();
   const lab = await setupLab({ kernel: options2.kernel, log: stepLine });
-  console.log(`   kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
+  stepLine(`kernel ${lab.release} ready (${labReady().toFixed(1)} s)`);
   const work = mkdtempSync5(join38(tmpdir7(), "alloc-balance-demo-"));
   const cancellation = cancelOnSignals();
   const { signal } = cancellation;

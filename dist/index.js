@@ -74107,10 +74107,15 @@ var seconds = (def, min, max) => ({ kind: "number", default: def, min, max, inte
 var flag = (def) => ({ kind: "bool", default: def });
 var text = (def = "") => ({ kind: "text", default: def });
 var SIGNALS = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+var TARGETS = ["host", "vm"];
+var MODES = ["full", "collect", "report"];
+var CONCLUSIONS = ["fail", "neutral"];
+var PRESETS = ["none", "dpdk-kni"];
+var COMMENT_WHEN = ["always", "on-change", "on-failure"];
 var INPUTS = {
-  mode: choice("full", ["full", "collect", "report"]),
-  target: choice("vm", ["host", "vm"]),
-  preset: choice("none", ["none", "dpdk-kni"]),
+  mode: choice("full", MODES),
+  target: choice("vm", TARGETS),
+  preset: choice("none", PRESETS),
   "module-dir": text("."),
   module: text(),
   "build-command": text(),
@@ -74125,10 +74130,10 @@ var INPUTS = {
   cycles: whole(3, 1, 1e3),
   track: text(),
   "fail-on": choice("new-leak", ["new-leak", "any-leak", "never"]),
-  inconclusive: choice("fail", ["fail", "neutral"]),
+  inconclusive: choice("fail", CONCLUSIONS),
   "github-token": text("${{ github.token }}"),
   "check-name": text("alloc-balance"),
-  comment: choice("always", ["always", "on-change", "on-failure"]),
+  comment: choice("always", COMMENT_WHEN),
   reports: text(),
   "base-ref": text(),
   "head-ref": text(),
@@ -83465,6 +83470,9 @@ function runSync(cmd, args, opts = {}) {
   const error2 = r.error ? r.error.code ?? r.error.message : void 0;
   return { ok: !r.error && r.status === 0, status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ...error2 ? { error: error2 } : {} };
 }
+function failureLine(r) {
+  return (r.stderr || r.stdout).trim().split("\n").pop() || (r.error ?? `exit ${r.status ?? r.signal}`);
+}
 
 // src/sandbox/build-sandbox.ts
 import { existsSync as existsSync12, mkdirSync as mkdirSync2, realpathSync as realpathSync4 } from "node:fs";
@@ -83523,7 +83531,7 @@ function probeArgs(view) {
 function tryRun(cmd, args) {
   const r = runSync(cmd, args, { timeoutMs: 2e4, env: { PATH: SANDBOX_PATH } });
   if (r.error) return { ok: false, why: r.error === "ENOENT" ? `${cmd} not found` : `${cmd}: ${r.error}` };
-  return { ok: r.status === 0, why: (r.stderr || r.stdout || `exit ${r.status}`).trim().split("\n").pop() ?? "" };
+  return { ok: r.ok, why: r.ok ? "" : failureLine(r) };
 }
 var probed = null;
 function findSandboxLauncher() {
@@ -83625,16 +83633,17 @@ async function runSideWith(source, ctx, helpers) {
   const built = await buildSide(source, ctx, run2);
   if ("failed" in built) return built.failed;
   const { module: module2, moduleDir } = built;
-  const { track, leftOut } = await chooseTrack(module2, ctx, run2);
+  const nm = readOnce(module2.path);
+  const { track, leftOut } = await chooseTrack(nm, ctx, run2);
   ctx.onBuilt?.(module2.path);
-  const planned = await planJob(ctx, helpers, run2, { module: module2, moduleDir, track, leftOut });
+  const planned = await planJob(ctx, helpers, run2, { module: module2, nm, moduleDir, track, leftOut });
   const { job } = planned;
   const jobFile = join15(ctx.outDir, "job.json");
   writeFileSync6(jobFile, `${JSON.stringify(job, null, 2)}
 `);
   const { outcome, status } = await runJob(source, ctx, run2, { module: module2, moduleDir, job, jobFile });
   if (planned.changed && status) {
-    const aliases = aliasNames(await moduleSymbols(module2.path));
+    const aliases = aliasNames(await nm.symbols());
     const ranLifecycle = status.status === "ok" ? { load: aliases.get("init_module"), unload: aliases.get("cleanup_module") } : {};
     run2.changed = changedCalls(planned.changed, status.calls, ranLifecycle);
   }
@@ -83649,10 +83658,24 @@ async function runSideWith(source, ctx, helpers) {
   const trace = join15(ctx.outDir, "trace.txt");
   if (existsSync13(trace) && status.status !== "load-failed") {
     const analyzing = stopwatch();
-    await analyzeSide(source, ctx, run2, { module: module2, trace, status, track, leftOut, job, symbolsText: planned.symbolsText, sweepEnd });
+    await analyzeSide(source, ctx, run2, { module: module2, nm, trace, status, track, leftOut, job, sweepEnd });
     run2.timings.analysis = analyzing();
   }
   return run2;
+}
+function readOnce(ko) {
+  let symbols;
+  let imports;
+  return {
+    symbols: () => {
+      symbols ??= moduleSymbols(ko);
+      return symbols;
+    },
+    imports: () => {
+      imports ??= moduleImports(ko);
+      return imports;
+    }
+  };
 }
 function addNote(run2, note) {
   run2.notes = [...run2.notes ?? [], note];
@@ -83691,8 +83714,8 @@ async function buildSide(source, ctx, run2) {
   if (mismatch) return { failed: { ...run2, status: "setup-failed", reason: mismatch } };
   return { module: module2, moduleDir };
 }
-async function chooseTrack(module2, ctx, run2) {
-  const imports = await moduleImports(module2.path);
+async function chooseTrack(nm, ctx, run2) {
+  const imports = await nm.imports();
   if (ctx.plan.track === "auto") {
     const found = autoTrack(imports);
     run2.tracked = found.found;
@@ -83704,7 +83727,7 @@ async function chooseTrack(module2, ctx, run2) {
   return { track: ctx.plan.track, leftOut };
 }
 async function planJob(ctx, helpers, run2, o) {
-  const { module: module2, leftOut } = o;
+  const { module: module2, nm, leftOut } = o;
   const job = targetJob(ctx, module2, o.moduleDir, o.track, ctx.runner.kernel);
   let changed = null;
   const baseKo = await ctx.changedFrom;
@@ -83713,19 +83736,17 @@ async function planJob(ctx, helpers, run2, o) {
       changed = await findChangedFunctions(baseKo, module2.path);
       const counted = entrySymbols(
         changed,
-        parseNm(await moduleSymbols(module2.path)).map((s2) => s2.name)
+        parseNm(await nm.symbols()).map((s2) => s2.name)
       );
       if (counted.length > 0) job.countCalls = counted;
     } catch (e) {
       addNote(run2, `changed code: not found: ${firstLine2(e)}`);
     }
   }
-  let symbolsText = "";
   if (ctx.plan.errorPaths === "auto" || ctx.plan.errorPaths === "all") {
     try {
       const helper = await helpers.module(FAILSITE, ctx.runner.kernel.buildDir);
-      symbolsText = await moduleSymbols(module2.path);
-      job.sweep = { ...sweepJob(helper, await moduleImports(module2.path), symbolsText, ctx.outDir), bound: ctx.plan.errorPaths };
+      job.sweep = { ...sweepJob(helper, await nm.imports(), await nm.symbols(), ctx.outDir), bound: ctx.plan.errorPaths };
     } catch (e) {
       addNote(run2, `error paths: not swept: ${firstLine2(e)}`);
     }
@@ -83740,7 +83761,7 @@ async function planJob(ctx, helpers, run2, o) {
       addNote(run2, `${what}: not counted, the apiwatch helper did not build: ${firstLine2(e)}`);
     }
   }
-  return { job, changed, symbolsText };
+  return { job, changed };
 }
 async function runJob(source, ctx, run2, o) {
   const { job } = o;
@@ -83775,7 +83796,7 @@ function takeStatus(run2, status, outDir) {
 async function analyzeSide(source, ctx, run2, o) {
   const { module: module2, status } = o;
   const pairs = status.tracing?.track ?? o.track;
-  const map = new ModuleMap(module2.name, await moduleSymbols(module2.path), status.sections);
+  const map = new ModuleMap(module2.name, await o.nm.symbols(), status.sections);
   const slab = ["slabinfo-before.txt", "slabinfo-after.txt"].map((f) => join15(ctx.outDir, f));
   const slabUsable = slab.every((f) => existsSync13(f) && statSync6(f).size > 0);
   const profile = join15(ctx.outDir, "kprobe-profile.txt");
@@ -83794,7 +83815,7 @@ async function analyzeSide(source, ctx, run2, o) {
   const errorPaths = await readErrorPaths(ctx.outDir, {
     ko: module2.path,
     moduleName: module2.name,
-    symbolsText: o.symbolsText,
+    symbolsText: await o.nm.symbols(),
     pairs,
     root: source.dir,
     ...o.sweepEnd ? { end: o.sweepEnd } : {},
